@@ -1,0 +1,354 @@
+package io.gochan;
+
+import io.gochan.spi.ChannelCore;
+import io.gochan.spi.ChannelCores;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A typed channel with Go's semantics: unbuffered (rendezvous) when created with capacity 0,
+ * buffered FIFO with exactly {@code capacity} slots otherwise.
+ *
+ * <pre>{@code
+ * Chan<String> ch = Chan.make(16);
+ * Go.go(() -> { ch.send("hello"); ch.close(); });
+ * for (String s : ch) System.out.println(s);   // prints hello, then the loop ends
+ * }</pre>
+ *
+ * <p>The full contract is on {@link SendChan} and {@link ReceiveChan}, which this class implements; in
+ * short: {@code null} is rejected (C3); sends block until taken (unbuffered) or buffered (S1, S2);
+ * FIFO per channel, and blocked senders and receivers are each served in arrival order (S3); a send
+ * happens-before the receive of its value, and the k-th receive happens-before the (k+C)-th send
+ * completes (S4); close drains, then reports "closed" (K1–K5); every blocking call is interruptible
+ * without losing or duplicating a value (I1–I3). Blocking never pins a carrier thread: waits park
+ * through {@link java.util.concurrent.locks.LockSupport} and the channel's lock is a
+ * {@link java.util.concurrent.locks.ReentrantLock} held only for a few field updates.
+ *
+ * <p>Hand out one side only with {@link #sendOnly()} or {@link #receiveOnly()}: the views cannot be
+ * cast back to {@code Chan}. Go's nil channel is {@link #nil()}.
+ *
+ * @param <T> the element type
+ */
+public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
+
+    static {
+        ChannelCores.install(Chan::coreOf);
+    }
+
+    private final ChannelCore core;
+
+    private Chan(ChannelCore core) {
+        this.core = core;
+    }
+
+    /** A new unbuffered channel (capacity 0): every send waits for its receiver. */
+    public static <T> Chan<T> make() {
+        return new Chan<>(ChannelCore.create(0));
+    }
+
+    /**
+     * A new channel with {@code capacity} buffer slots; 0 means unbuffered.
+     *
+     * @throws IllegalArgumentException if capacity is negative (C1)
+     */
+    public static <T> Chan<T> make(int capacity) {
+        return new Chan<>(ChannelCore.create(capacity));
+    }
+
+    /**
+     * Go's nil channel: send and receive block forever (until interrupted, or until a timed call's
+     * time runs out), try-operations never succeed, {@code len} and {@code cap} are 0, {@code close}
+     * throws {@link ChannelClosedException}, and a select case on it is never ready (N1).
+     */
+    public static <T> Chan<T> nil() {
+        return new Chan<>(ChannelCore.nil());
+    }
+
+    private static ChannelCore coreOf(Object channel) {
+        if (channel instanceof Chan<?> c) {
+            return c.core;
+        }
+        if (channel instanceof SendOnly<?> s) {
+            return s.chan.core;
+        }
+        if (channel instanceof ReceiveOnly<?> r) {
+            return r.chan.core;
+        }
+        throw new IllegalArgumentException("not a gochan channel: " + channel.getClass().getName());
+    }
+
+    @Override
+    public void send(T value) throws InterruptedException {
+        core.send(requireValue(value), Long.MAX_VALUE);
+    }
+
+    @Override
+    public boolean send(T value, Duration timeout) throws InterruptedException {
+        requireValue(value);
+        return core.send(value, deadline(timeout));
+    }
+
+    @Override
+    public boolean trySend(T value) {
+        return core.trySend(requireValue(value));
+    }
+
+    @Override
+    public T receive() throws InterruptedException {
+        Object v = core.receive(Long.MAX_VALUE);
+        if (v == ChannelCore.CLOSED) {
+            throw new ChannelClosedException("receive from closed channel");
+        }
+        if (v == ChannelCore.NOT_READY) {
+            // Only a nil channel's receive can end without a value; it ends only by interrupt.
+            throw new IllegalStateException("receive returned without a value");
+        }
+        return cast(v);
+    }
+
+    @Override
+    public Received<T> receiveOk() throws InterruptedException {
+        return toReceived(core.receive(Long.MAX_VALUE));
+    }
+
+    @Override
+    public Received<T> receive(Duration timeout) throws InterruptedException {
+        return toReceived(core.receive(deadline(timeout)));
+    }
+
+    @Override
+    public Received<T> tryReceive() {
+        return toReceived(core.tryReceive());
+    }
+
+    @Override
+    public <X extends Exception> void forEach(ThrowingConsumer<? super T, X> action) throws InterruptedException, X {
+        Objects.requireNonNull(action, "action");
+        for (Object v; (v = core.receive(Long.MAX_VALUE)) != ChannelCore.CLOSED; ) {
+            action.accept(cast(v));
+        }
+    }
+
+    @Override
+    public Iterator<T> iterator() {
+        return new ChanIterator<>(this);
+    }
+
+    @Override
+    public void close() {
+        core.close();
+    }
+
+    @Override
+    public int len() {
+        return core.len();
+    }
+
+    @Override
+    public int cap() {
+        return core.capacity();
+    }
+
+    /**
+     * True if the channel has been closed. A snapshot: useful for diagnostics, never for deciding
+     * whether a send is safe (Go has no such query for that reason).
+     */
+    public boolean isClosed() {
+        return core.isClosed();
+    }
+
+    /** The send side only (Go's {@code chan<- T}); it cannot be cast back to this channel. */
+    public SendChan<T> sendOnly() {
+        return new SendOnly<>(this);
+    }
+
+    /** The receive side only (Go's {@code <-chan T}); it cannot be cast back to this channel. */
+    public ReceiveChan<T> receiveOnly() {
+        return new ReceiveOnly<>(this);
+    }
+
+    /** Capacity, length, open or closed, and the number of waiting senders and receivers. */
+    @Override
+    public String toString() {
+        return "Chan" + core.describe().substring("chan".length());
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static <T> T requireValue(T value) {
+        return Objects.requireNonNull(value, "null is not a channel value");
+    }
+
+    private static long deadline(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        return ChannelCore.deadlineAfter(TimeUnit.NANOSECONDS.convert(timeout));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T cast(Object v) {
+        return (T) v;
+    }
+
+    private static <T> Received<T> toReceived(Object v) {
+        if (v == ChannelCore.CLOSED) {
+            return Received.closedChannel();
+        }
+        if (v == ChannelCore.NOT_READY) {
+            return Received.notReadyYet();
+        }
+        return Received.of(cast(v));
+    }
+
+    /** Receives on behalf of an iterator; CLOSED when drained. */
+    Object receiveRaw() throws InterruptedException {
+        return core.receive(Long.MAX_VALUE);
+    }
+
+    /** Iterator that ends when the channel is closed and drained; see {@link ReceiveChan#iterator()}. */
+    private static final class ChanIterator<T> implements Iterator<T> {
+        private final Chan<T> chan;
+        /** A value already received but not yet returned by next(); null if none. */
+        private Object pending;
+        private boolean drained;
+
+        ChanIterator(Chan<T> chan) {
+            this.chan = chan;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (pending != null) {
+                return true;
+            }
+            if (drained) {
+                return false;
+            }
+            Object v;
+            try {
+                v = chan.receiveRaw();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ChannelInterruptedException(e);
+            }
+            if (v == ChannelCore.CLOSED) {
+                drained = true;
+                return false;
+            }
+            pending = v;
+            return true;
+        }
+
+        @Override
+        public T next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException("channel closed and drained");
+            }
+            Object v = pending;
+            pending = null;
+            return cast(v);
+        }
+    }
+
+    /** Send-only view. */
+    static final class SendOnly<T> implements SendChan<T> {
+        private final Chan<T> chan;
+
+        SendOnly(Chan<T> chan) {
+            this.chan = chan;
+        }
+
+        @Override
+        public void send(T value) throws InterruptedException {
+            chan.send(value);
+        }
+
+        @Override
+        public boolean send(T value, Duration timeout) throws InterruptedException {
+            return chan.send(value, timeout);
+        }
+
+        @Override
+        public boolean trySend(T value) {
+            return chan.trySend(value);
+        }
+
+        @Override
+        public void close() {
+            chan.close();
+        }
+
+        @Override
+        public int len() {
+            return chan.len();
+        }
+
+        @Override
+        public int cap() {
+            return chan.cap();
+        }
+
+        @Override
+        public String toString() {
+            return "SendOnly" + chan;
+        }
+    }
+
+    /** Receive-only view. */
+    static final class ReceiveOnly<T> implements ReceiveChan<T> {
+        private final Chan<T> chan;
+
+        ReceiveOnly(Chan<T> chan) {
+            this.chan = chan;
+        }
+
+        @Override
+        public T receive() throws InterruptedException {
+            return chan.receive();
+        }
+
+        @Override
+        public Received<T> receiveOk() throws InterruptedException {
+            return chan.receiveOk();
+        }
+
+        @Override
+        public Received<T> receive(Duration timeout) throws InterruptedException {
+            return chan.receive(timeout);
+        }
+
+        @Override
+        public Received<T> tryReceive() {
+            return chan.tryReceive();
+        }
+
+        @Override
+        public <X extends Exception> void forEach(ThrowingConsumer<? super T, X> action)
+                throws InterruptedException, X {
+            chan.forEach(action);
+        }
+
+        @Override
+        public Iterator<T> iterator() {
+            return chan.iterator();
+        }
+
+        @Override
+        public int len() {
+            return chan.len();
+        }
+
+        @Override
+        public int cap() {
+            return chan.cap();
+        }
+
+        @Override
+        public String toString() {
+            return "ReceiveOnly" + chan;
+        }
+    }
+}

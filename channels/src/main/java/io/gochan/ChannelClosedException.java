@@ -1,0 +1,20 @@
+package io.gochan;
+
+/**
+ * Thrown when an operation needs an open channel and the channel is closed: a send on a closed
+ * channel (also a send that was blocked when the channel closed, or a select send case chosen on a
+ * closed channel), a second {@code close()}, and the plain {@link ReceiveChan#receive()} once a closed
+ * channel is drained.
+ *
+ * <p>This is Go's panic "send on closed channel" / "close of closed channel" as an unchecked exception:
+ * it signals a programming error, except for {@code receive()}, where it is the plain receive's way of
+ * saying "no more values" (use {@link ReceiveChan#receiveOk()} or iteration to see that as a value).
+ */
+public final class ChannelClosedException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    /** Creates the exception with a message naming the operation that met the closed channel. */
+    public ChannelClosedException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,85 @@
+package io.gochan;
+
+import java.time.Duration;
+
+/**
+ * The receive side of a channel: Go's {@code <-chan T}. An API that should only consume values hands
+ * out this view ({@link Chan#receiveOnly()}); it cannot be cast back to the send side.
+ *
+ * <p>"Closed" is signalled three ways (rule K4):
+ * <ul>
+ *   <li>{@link #receive()} throws {@link ChannelClosedException} once the channel is closed and
+ *       drained;</li>
+ *   <li>{@link #receiveOk()} returns a {@link Received} whose {@code closed()} is true (Go's
+ *       {@code v, ok := <-ch});</li>
+ *   <li>iteration ({@code for (T v : ch)}, or {@link #forEach(ThrowingConsumer)} ) ends after the last
+ *       value of a closed channel (Go's {@code for range}).</li>
+ * </ul>
+ * Values buffered before close are always received first, in order (K3). A receive that returns a
+ * value <em>happens-after</em> the send of that value; a receive that reports "closed"
+ * <em>happens-after</em> the close (S4).
+ *
+ * <p>Blocking receives are interruptible: they throw {@link InterruptedException} and take nothing
+ * from the channel. If the interrupt races with a completing handoff, either the value is returned
+ * (and the interrupt status stays set) or it stays with its sender / in the buffer (I1, I2).
+ *
+ * @param <T> the element type
+ */
+public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.ReceiveOnly {
+
+    /**
+     * Receives the next value, blocking until one is available.
+     *
+     * @throws ChannelClosedException if the channel is closed and drained (also when it closes while
+     *     this receive waits)
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    T receive() throws InterruptedException;
+
+    /**
+     * Receives the next value, or learns that the channel is closed and drained; blocks until one of
+     * the two. Never returns a "not ready" outcome.
+     *
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    Received<T> receiveOk() throws InterruptedException;
+
+    /**
+     * Receives within {@code timeout}: a value, "closed", or "not ready" if the time ran out (then
+     * nothing was taken).
+     *
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    Received<T> receive(Duration timeout) throws InterruptedException;
+
+    /**
+     * Receives only if that can complete now without blocking: a value, "closed" if closed and
+     * drained, or "not ready".
+     */
+    Received<T> tryReceive();
+
+    /**
+     * Receives every value until the channel is closed and drained, passing each to {@code action}
+     * (Go's {@code for v := range ch}). An exception from the action ends the loop and propagates; the
+     * value passed to it counts as received.
+     *
+     * @throws InterruptedException if interrupted while waiting; nothing was taken by that wait
+     */
+    <X extends Exception> void forEach(ThrowingConsumer<? super T, X> action) throws InterruptedException, X;
+
+    /**
+     * An iterator that receives values until the channel is closed and drained. {@code hasNext()}
+     * blocks; if the thread is interrupted while it waits, it throws {@link ChannelInterruptedException}
+     * (unchecked, because {@link java.util.Iterator} cannot throw {@code InterruptedException}) with
+     * the interrupt status set again, and no value is lost: a value already taken is kept for the next
+     * {@code next()}.
+     */
+    @Override
+    java.util.Iterator<T> iterator();
+
+    /** The number of buffered values not yet received; a snapshot, always within [0, cap()]. */
+    int len();
+
+    /** The capacity given at creation; 0 for an unbuffered channel. */
+    int cap();
+}

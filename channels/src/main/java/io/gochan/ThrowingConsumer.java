@@ -1,0 +1,14 @@
+package io.gochan;
+
+/**
+ * A consumer that may throw a checked exception; used by {@link ReceiveChan#forEach(ThrowingConsumer)}
+ * so loop bodies can send on other channels (which throws {@link InterruptedException}).
+ *
+ * @param <T> the element type
+ * @param <X> the exception the body may throw
+ */
+@FunctionalInterface
+public interface ThrowingConsumer<T, X extends Exception> {
+    /** Consumes one value. */
+    void accept(T value) throws X;
+}

@@ -1,0 +1,466 @@
+package io.gochan.spi;
+
+import io.gochan.ChannelClosedException;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The untyped channel behind {@link io.gochan.Chan}: buffer, wait queues, close, and the locked
+ * primitives that {@code select} composes. Values are non-null {@code Object}s; the typed facade
+ * checks nulls and casts.
+ *
+ * <p>Primitives ending in {@code Locked} must be called with {@link #lock()} held. A select locks
+ * every channel it touches in increasing {@link #id()} order (so two selects never deadlock), polls
+ * the ready cases with {@link #pollReceiveLocked()} / {@link #pollSendLocked(Object)}, and if none is
+ * ready enqueues one {@link WaitNode} per case with {@link #enqueueLocked(WaitNode)} before unlocking
+ * and parking on its {@link Waiter}; afterwards it unlinks every node with
+ * {@link #removeLocked(WaitNode)}. See {@link Waiter} for the exactly-once contract.
+ */
+public final class ChannelCore {
+    /*
+     * Implementation notes.
+     *
+     * One ReentrantLock guards the whole channel state, as Go's hchan.lock does. We measured lock-free
+     * designs (Jox, LinkedTransferQueue) as peers instead of copying them: a single short critical
+     * section keeps every rule below checkable by reading one method, and j.u.c locks park virtual
+     * threads without pinning their carrier.
+     *
+     * State, all guarded by `lock` unless said otherwise:
+     *   buffer[head .. head+count)  buffered values, oldest first (buffer == null when capacity == 0)
+     *   count                       written under the lock; read racily by len() with an opaque read
+     *   closed                      volatile; written once under the lock (so isClosed() may read it
+     *                               without the lock)
+     *   senders, receivers          FIFO queues of WaitNodes of blocked operations
+     *
+     * Invariants between operations (Go's, from runtime/chan.go):
+     *   I1 count > 0            => no live node in `receivers` (a receiver would have taken the value);
+     *   I2 count < capacity     => no live node in `senders` (a sender would have used the room);
+     *   I3 closed               => both queues hold no live node (close claims every node);
+     *   I4 capacity == 0        => at most one of the queues holds live nodes, except when one select
+     *                              has both a send and a receive case on this channel (Go's exception).
+     * "Live" means its waiter is not yet completed. Dead nodes (a select that won elsewhere, or a
+     * cancelled operation whose owner has not unlinked it yet) are skipped and dropped by
+     * claimSender/claimReceiver; their owners also unlink them, so none stays reachable (rule I3).
+     *
+     * Handoff. A sender that finds a waiting receiver writes the value into the receiver's node and
+     * CASes the receiver's waiter (Waiter.tryClaim). If the CAS fails the receiver is gone (cancelled, or
+     * a select that won on another channel): the value is taken back and the next receiver is tried.
+     * A receiver that finds a waiting sender claims it the same way and takes its value. Because the CAS
+     * happens under this channel's lock and the waiter can be completed only once, a value is either
+     * moved exactly once or not at all, whatever interrupts, timeouts and other channels do meanwhile.
+     *
+     * Buffered channel with a full buffer and waiting senders: a receive takes the head and moves the
+     * first waiting sender's value into the freed slot (Go does the same), so order stays FIFO and a
+     * blocked sender completes exactly when its value entered the buffer.
+     *
+     * Wake-ups (LockSupport.unpark) are issued under the lock: unpark never blocks, and it keeps the
+     * primitives usable by select, which holds several locks at once.
+     */
+
+    /** Returned by receive primitives when nothing could be received (now, or before the deadline). */
+    public static final Object NOT_READY = new Marker("NOT_READY");
+    /** Returned by receive primitives when the channel is closed and drained. */
+    public static final Object CLOSED = new Marker("CLOSED");
+
+    private static final AtomicLong IDS = new AtomicLong();
+    private static final VarHandle COUNT;
+
+    static {
+        try {
+            COUNT = MethodHandles.lookup().findVarHandle(ChannelCore.class, "count", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Lock order for multi-channel operations; unique, written once. */
+    private final long id;
+    private final int capacity;
+    /** Go's nil channel: never ready; send and receive block forever (interruptibly). */
+    private final boolean nil;
+    private final Object[] buffer;
+    private int head;
+    private int count;
+    private volatile boolean closed;
+    private final WaitQueue senders = new WaitQueue();
+    private final WaitQueue receivers = new WaitQueue();
+
+    private ChannelCore(int capacity, boolean nil) {
+        this.id = IDS.incrementAndGet();
+        this.capacity = capacity;
+        this.nil = nil;
+        this.buffer = capacity > 0 ? new Object[capacity] : null;
+    }
+
+    /**
+     * A new open channel.
+     *
+     * @throws IllegalArgumentException if capacity is negative
+     */
+    public static ChannelCore create(int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("channel capacity must be >= 0, was " + capacity);
+        }
+        return new ChannelCore(capacity, false);
+    }
+
+    /** A nil channel: never ready, blocks forever on send and receive, cannot be closed. */
+    public static ChannelCore nil() {
+        return new ChannelCore(0, true);
+    }
+
+    // ---------------------------------------------------------------- locked primitives (for select)
+
+    /** Acquires this channel's lock (not interruptible; it is only ever held briefly). */
+    public void lock() {
+        lock.lock();
+    }
+
+    /** Releases this channel's lock. */
+    public void unlock() {
+        lock.unlock();
+    }
+
+    /** A unique number fixing the order in which several channels' locks are taken. */
+    public long id() {
+        return id;
+    }
+
+    /** True for a nil channel (a select case on it is never ready). */
+    public boolean isNil() {
+        return nil;
+    }
+
+    /**
+     * Receives now if possible: the head of the buffer, or the value of a waiting sender, or
+     * {@link #CLOSED} if closed and drained, else {@link #NOT_READY}. Lock must be held.
+     */
+    public Object pollReceiveLocked() {
+        if (count > 0) {
+            Object v = buffer[head];
+            buffer[head] = null;
+            head = head + 1 == capacity ? 0 : head + 1;
+            COUNT.setOpaque(this, count - 1);
+            WaitNode s = claimSender();
+            if (s != null) {
+                // The buffer was full and a sender waits: its value takes the freed slot (FIFO).
+                bufferPut(s.item);
+                s.item = null;
+                s.waiter.unpark();
+            }
+            return v;
+        }
+        WaitNode s = claimSender();
+        if (s != null) {
+            Object v = s.item;
+            s.item = null;
+            s.waiter.unpark();
+            return v;
+        }
+        return closed ? CLOSED : NOT_READY;
+    }
+
+    /**
+     * Sends now if possible: to a waiting receiver, or into the buffer. Lock must be held.
+     *
+     * @return true if sent, false if it would block
+     * @throws ChannelClosedException if the channel is closed
+     */
+    public boolean pollSendLocked(Object value) {
+        if (closed) {
+            throw new ChannelClosedException("send on closed channel");
+        }
+        WaitNode r = claimReceiver(value);
+        if (r != null) {
+            r.waiter.unpark();
+            return true;
+        }
+        if (count < capacity) {
+            bufferPut(value);
+            return true;
+        }
+        return false;
+    }
+
+    /** Queues {@code node} (a send node on the senders' queue, else on the receivers'). Lock must be held. */
+    public void enqueueLocked(WaitNode node) {
+        if (node.channel != this) {
+            throw new IllegalArgumentException("node belongs to another channel");
+        }
+        (node.isSend ? senders : receivers).addLast(node);
+    }
+
+    /** Unlinks {@code node} if it is still queued here. Lock must be held. */
+    public void removeLocked(WaitNode node) {
+        (node.isSend ? senders : receivers).remove(node);
+    }
+
+    // ---------------------------------------------------------------- plain operations
+
+    /**
+     * Blocking or timed send.
+     *
+     * @param deadlineNanos {@link System#nanoTime()} deadline, {@code Long.MAX_VALUE} for none
+     * @return true if sent, false if the deadline passed first (the value was not sent)
+     * @throws ChannelClosedException if closed, or closed while waiting
+     * @throws InterruptedException if interrupted while waiting (the value was not sent)
+     */
+    public boolean send(Object value, long deadlineNanos) throws InterruptedException {
+        if (nil) {
+            return blockForever(deadlineNanos);
+        }
+        WaitNode node;
+        lock.lock();
+        try {
+            if (pollSendLocked(value)) {
+                return true;
+            }
+            if (expired(deadlineNanos)) {
+                return false;
+            }
+            node = new WaitNode(new Waiter(), this, true, value, 0);
+            senders.addLast(node);
+        } finally {
+            lock.unlock();
+        }
+        WaitNode won = node.waiter.await(deadlineNanos, node);
+        if (won == null) {
+            return cancelled(node);
+        }
+        if (won.closed) {
+            throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+        }
+        return true;
+    }
+
+    /**
+     * Blocking or timed receive.
+     *
+     * @return the value, {@link #CLOSED}, or {@link #NOT_READY} if the deadline passed first
+     * @throws InterruptedException if interrupted while waiting (nothing was taken)
+     */
+    public Object receive(long deadlineNanos) throws InterruptedException {
+        if (nil) {
+            blockForever(deadlineNanos);
+            return NOT_READY;
+        }
+        WaitNode node;
+        lock.lock();
+        try {
+            Object v = pollReceiveLocked();
+            if (v != NOT_READY || expired(deadlineNanos)) {
+                return v;
+            }
+            node = new WaitNode(new Waiter(), this, false, null, 0);
+            receivers.addLast(node);
+        } finally {
+            lock.unlock();
+        }
+        WaitNode won = node.waiter.await(deadlineNanos, node);
+        if (won == null) {
+            cancelled(node);
+            return NOT_READY;
+        }
+        return won.closed ? CLOSED : won.item;
+    }
+
+    /** Non-blocking send; see {@link #pollSendLocked(Object)}. */
+    public boolean trySend(Object value) {
+        if (nil) {
+            return false;
+        }
+        lock.lock();
+        try {
+            return pollSendLocked(value);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Non-blocking receive; see {@link #pollReceiveLocked()}. */
+    public Object tryReceive() {
+        if (nil) {
+            return NOT_READY;
+        }
+        lock.lock();
+        try {
+            return pollReceiveLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Closes the channel and completes every blocked operation: receivers with "closed", senders
+     * with a closed outcome (they throw).
+     *
+     * @throws ChannelClosedException if already closed, or if this is a nil channel
+     */
+    public void close() {
+        if (nil) {
+            throw new ChannelClosedException("close of nil channel");
+        }
+        List<Waiter> wake = null;
+        lock.lock();
+        try {
+            if (closed) {
+                throw new ChannelClosedException("close of closed channel");
+            }
+            closed = true;
+            for (WaitQueue q : new WaitQueue[] {receivers, senders}) {
+                for (WaitNode n; (n = q.pollFirst()) != null; ) {
+                    n.closed = true;
+                    if (n.waiter.tryClaim(n)) {
+                        if (wake == null) {
+                            wake = new ArrayList<>();
+                        }
+                        wake.add(n.waiter);
+                    } else {
+                        n.closed = false;
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (wake != null) {
+            wake.forEach(Waiter::unpark);
+        }
+    }
+
+    /** Number of buffered values; a racy snapshot within [0, capacity]. */
+    public int len() {
+        return (int) COUNT.getOpaque(this);
+    }
+
+    /** The capacity (0 for unbuffered and nil channels). */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** True once closed (a snapshot). */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Number of queued send registrations (may include dead ones not yet unlinked by their owner). */
+    public int waitingSenders() {
+        lock.lock();
+        try {
+            return senders.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Number of queued receive registrations (may include dead ones not yet unlinked by their owner). */
+    public int waitingReceivers() {
+        lock.lock();
+        try {
+            return receivers.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A short description: capacity, length, state and waiters. */
+    public String describe() {
+        if (nil) {
+            return "chan(nil)";
+        }
+        lock.lock();
+        try {
+            return "chan(cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
+                    + ", waiting senders=" + senders.size() + ", waiting receivers=" + receivers.size() + ")";
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** First live receiver, claimed with {@code value} written into its node; null if none. */
+    private WaitNode claimReceiver(Object value) {
+        for (WaitNode n; (n = receivers.pollFirst()) != null; ) {
+            n.item = value;
+            if (n.waiter.tryClaim(n)) {
+                return n;
+            }
+            n.item = null; // dead node: the value stays with us
+        }
+        return null;
+    }
+
+    /** First live sender, claimed; null if none. The caller takes {@code item}. */
+    private WaitNode claimSender() {
+        for (WaitNode n; (n = senders.pollFirst()) != null; ) {
+            if (n.waiter.tryClaim(n)) {
+                return n;
+            }
+        }
+        return null;
+    }
+
+    private void bufferPut(Object value) {
+        int tail = head + count;
+        if (tail >= capacity) {
+            tail -= capacity;
+        }
+        buffer[tail] = value;
+        COUNT.setOpaque(this, count + 1);
+    }
+
+    private static boolean expired(long deadlineNanos) {
+        return deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() <= 0L;
+    }
+
+    /** After a cancelled wait: unlink the node, then report timeout (false) or throw the interrupt. */
+    private boolean cancelled(WaitNode node) throws InterruptedException {
+        lock.lock();
+        try {
+            removeLocked(node);
+        } finally {
+            lock.unlock();
+        }
+        if (node.waiter.wasInterrupted()) {
+            throw new InterruptedException();
+        }
+        return false;
+    }
+
+    /** Nil channel: wait for the deadline (false) or an interrupt (throws). */
+    private static boolean blockForever(long deadlineNanos) throws InterruptedException {
+        Waiter w = new Waiter();
+        w.await(deadlineNanos, "nil channel");
+        if (w.wasInterrupted()) {
+            throw new InterruptedException();
+        }
+        return false;
+    }
+
+    /** Converts a timeout into a {@link System#nanoTime()} deadline, saturating at "none". */
+    public static long deadlineAfter(long timeoutNanos) {
+        // Deadlines are compared as (deadline - now), which is wrap-safe for any timeout below 2^63;
+        // only the value reserved for "no deadline" must be avoided.
+        long d = System.nanoTime() + Math.max(0L, timeoutNanos);
+        return d == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : d;
+    }
+
+    private record Marker(String name) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+}

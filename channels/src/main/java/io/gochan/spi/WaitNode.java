@@ -1,0 +1,81 @@
+package io.gochan.spi;
+
+/**
+ * The registration of one {@link Waiter} on one channel for one case: Go's {@code sudog}. A plain
+ * operation has one node; a select has one per enabled case (the same channel may have several
+ * nodes of one waiter, rule L7).
+ *
+ * <p>Fields {@code item} and {@code closed} are written by a claiming channel (under its lock,
+ * before {@link Waiter#tryClaim}) and read by the waiting thread after {@link Waiter#await} returned
+ * this node; a sender's {@code item} is written by the sender before enqueueing. The queue links are
+ * guarded by the lock of {@link #channel()}.
+ */
+public final class WaitNode {
+    final Waiter waiter;
+    final ChannelCore channel;
+    final boolean isSend;
+    final int caseIndex;
+    /** Sender: the value offered. Receiver: the value delivered by the claimer. */
+    Object item;
+    /** True when the claimer was close(): a receiver saw "closed", a sender must throw. */
+    boolean closed;
+    // Queue links, guarded by channel.lock.
+    WaitNode prev;
+    WaitNode next;
+    WaitQueue queue;
+
+    /**
+     * A registration of {@code waiter} on {@code channel}.
+     *
+     * @param item the value to send (send nodes), null for receive nodes
+     * @param caseIndex the select case this node stands for (0 for plain operations)
+     */
+    public WaitNode(Waiter waiter, ChannelCore channel, boolean isSend, Object item, int caseIndex) {
+        this.waiter = waiter;
+        this.channel = channel;
+        this.isSend = isSend;
+        this.item = item;
+        this.caseIndex = caseIndex;
+    }
+
+    /** The waiter this node registers. */
+    public Waiter waiter() {
+        return waiter;
+    }
+
+    /** The channel this node is (or was) queued on. */
+    public ChannelCore channel() {
+        return channel;
+    }
+
+    /** True for a send registration. */
+    public boolean isSend() {
+        return isSend;
+    }
+
+    /** The select case index given at creation. */
+    public int caseIndex() {
+        return caseIndex;
+    }
+
+    /**
+     * For a receive node that won: the value received, or null if {@link #closedOnWin()}. Read only
+     * after {@link Waiter#await} returned this node.
+     */
+    public Object item() {
+        return item;
+    }
+
+    /**
+     * True if this node won because the channel closed: a receive saw "closed"; a send must throw
+     * {@link io.gochan.ChannelClosedException}.
+     */
+    public boolean closedOnWin() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return (isSend ? "send on " : "receive from ") + channel.describe();
+    }
+}

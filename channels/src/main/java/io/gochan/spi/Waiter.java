@@ -1,0 +1,152 @@
+package io.gochan.spi;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One blocked operation of one thread: a plain send or receive, or a whole {@code select}. A waiter
+ * is registered on one or more channels through {@link WaitNode}s (one per channel case), and is
+ * completed exactly once, by whichever comes first:
+ * <ul>
+ *   <li>a channel <em>claims</em> it through one of its nodes ({@link #tryClaim(WaitNode)}), having
+ *       already moved the value to or from that node under the channel's lock;</li>
+ *   <li>the waiting thread <em>cancels</em> it ({@link #tryCancel(boolean)}) on interrupt or timeout.</li>
+ * </ul>
+ * The single CAS on {@code outcome} is what makes "exactly one case fires" true when several channels
+ * offer to the same select at once (rule L6), and what makes an interrupt that races with a handoff
+ * either lose to it (the operation completed; the interrupt status is kept) or win (nothing moved) —
+ * never both (rule I2).
+ *
+ * <p>Contract for code that registers a waiter (a plain operation or a select):
+ * <ol>
+ *   <li>Create one waiter per blocking operation, on the thread that will wait; never reuse it.</li>
+ *   <li>Enqueue its nodes with {@link ChannelCore#enqueueLocked(WaitNode)} while holding each
+ *       channel's lock, then call {@link #await(long, Object)} with no lock held.</li>
+ *   <li>If {@code await} returns a node, that node's operation happened; every other node of the
+ *       waiter is dead (channels skip nodes whose waiter is completed) and must be unlinked with
+ *       {@link ChannelCore#removeLocked(WaitNode)} so no channel keeps it reachable (rule I3).</li>
+ *   <li>If {@code await} returns null the waiter was cancelled and no node's operation happened:
+ *       unlink every node, then report the timeout or the interrupt ({@link #wasInterrupted()}).</li>
+ * </ol>
+ *
+ * <p>Memory ordering: a claimer writes the node's item (and closed flag) with plain writes before the
+ * CAS; the CAS is a volatile write and {@link #await} reads {@code outcome} with a volatile read, so
+ * the waiting thread sees the item. {@link #tryClaim} does not unpark; the claimer calls
+ * {@link #unpark()} afterwards (preferably after releasing its lock).
+ */
+public final class Waiter {
+    private static final Object CANCELLED = new Object();
+    private static final VarHandle OUTCOME;
+
+    static {
+        try {
+            OUTCOME = MethodHandles.lookup().findVarHandle(Waiter.class, "outcome", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The thread that waits; written once before publication. */
+    private final Thread thread;
+    /** null while waiting; then the winning WaitNode, or CANCELLED. Changes once, by CAS. */
+    private volatile Object outcome;
+    /** Set by the waiting thread only, before it cancels on interrupt; read by that same thread. */
+    private boolean interrupted;
+
+    /** A waiter for the current thread. */
+    public Waiter() {
+        this.thread = Thread.currentThread();
+    }
+
+    /** The thread that waits. */
+    public Thread thread() {
+        return thread;
+    }
+
+    /**
+     * Completes the waiter through {@code node}. Call only while holding the lock of the node's
+     * channel, after moving the value into or out of the node.
+     *
+     * @return true if this call completed the waiter; false if it was already claimed or cancelled,
+     *     in which case the node must be treated as dead and its value must not be counted as moved
+     */
+    public boolean tryClaim(WaitNode node) {
+        return OUTCOME.compareAndSet(this, (Object) null, (Object) node);
+    }
+
+    /**
+     * Cancels the waiter. Only the waiting thread calls this.
+     *
+     * @param onInterrupt true if the cause is an interrupt (remembered for {@link #wasInterrupted()})
+     * @return true if cancelled; false if a channel claimed it first (the operation then happened)
+     */
+    public boolean tryCancel(boolean onInterrupt) {
+        if (OUTCOME.compareAndSet(this, (Object) null, CANCELLED)) {
+            interrupted = onInterrupt;
+            return true;
+        }
+        return false;
+    }
+
+    /** True once claimed or cancelled. */
+    public boolean isCompleted() {
+        return outcome != null;
+    }
+
+    /** The winning node, or null while waiting or if cancelled. */
+    public WaitNode winner() {
+        return outcome instanceof WaitNode n ? n : null;
+    }
+
+    /** True if the waiter was cancelled because its thread was interrupted. */
+    public boolean wasInterrupted() {
+        return interrupted;
+    }
+
+    /** Wakes the waiting thread (after a successful claim). */
+    public void unpark() {
+        LockSupport.unpark(thread);
+    }
+
+    /**
+     * Parks the calling (waiting) thread until a channel claims the waiter, the thread is interrupted,
+     * or the deadline passes.
+     *
+     * @param deadlineNanos a {@link System#nanoTime()} deadline, or {@code Long.MAX_VALUE} for none
+     * @param blocker what the thread is blocked on (the park blocker: a node or a select); it shows
+     *     in {@link LockSupport#getBlocker(Thread)}, thread dumps and goroutine dumps
+     * @return the winning node; or null if the waiter was cancelled (see {@link #wasInterrupted()}).
+     *     If an interrupt arrives but a channel claims first, the node is returned and the thread's
+     *     interrupt status is set again.
+     */
+    public WaitNode await(long deadlineNanos, Object blocker) {
+        boolean timed = deadlineNanos != Long.MAX_VALUE;
+        while (true) {
+            Object o = outcome;
+            if (o != null) {
+                return o == CANCELLED ? null : (WaitNode) o;
+            }
+            if (Thread.interrupted()) {
+                if (tryCancel(true)) {
+                    return null;
+                }
+                // A channel claimed us first: the operation completed; keep the interrupt for the caller.
+                Thread.currentThread().interrupt();
+                return (WaitNode) outcome;
+            }
+            if (timed) {
+                long remaining = deadlineNanos - System.nanoTime();
+                if (remaining <= 0L) {
+                    if (tryCancel(false)) {
+                        return null;
+                    }
+                    continue;
+                }
+                LockSupport.parkNanos(blocker, remaining);
+            } else {
+                LockSupport.park(blocker);
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+/**
+ * gochan's ground floor: {@link io.gochan.Chan}, goroutines on virtual threads, timers, a
+ * cancellation context and a wait group. Depends on nothing but the JDK.
+ *
+ * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on; it is exported
+ * only to gochan's own modules.
+ */
+module io.gochan {
+    exports io.gochan;
+    exports io.gochan.spi to io.gochan.select, io.gochan.http, io.gochan.stress, io.gochan.benchmarks;
+}

@@ -1,0 +1,4 @@
+/** An HTTP/1.1 client whose transport is Go's persistConn design on gochan channels. */
+module io.gochan.http {
+    requires transitive io.gochan.select;
+}
