@@ -1,0 +1,4 @@
+/** gochan's command-line main job. */
+module io.gochan.cli {
+    requires io.gochan;
+}
