@@ -1,0 +1,16 @@
+package io.gochan.http;
+
+/**
+ * A snapshot of a {@link Transport}'s connection counters.
+ *
+ * @param open connections established and not yet closed (idle plus in use)
+ * @param idle connections in the idle pool
+ * @param inUse connections serving a request
+ * @param dialing connections being dialled
+ * @param waiting requests waiting for a connection because a per-host limit is reached
+ * @param dialed connections opened since the transport was created
+ * @param reused requests served by a connection from the idle pool
+ * @param retries requests retried on a new connection after a reused one failed
+ */
+public record TransportStats(int open, int idle, int inUse, int dialing, int waiting, long dialed, long reused,
+        long retries) {}

@@ -1,0 +1,192 @@
+package io.gochan.http.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A raw-socket HTTP test server on loopback: each accepted connection runs a scripted handler on
+ * its own virtual thread, with direct access to the bytes, so tests can send malformed or hostile
+ * responses, stall, close or reset exactly when they want. It counts accepted connections, records
+ * handler failures, and on {@link #close()} closes every socket and joins every handler thread.
+ */
+public final class RawServer implements AutoCloseable {
+    /** One connection's script. */
+    @FunctionalInterface
+    public interface Handler {
+        void handle(Conn conn) throws Exception;
+    }
+
+    /** The server side of one accepted connection. */
+    public static final class Conn {
+        public final Socket socket;
+        public final InputStream in;
+        public final OutputStream out;
+        public final int index;
+
+        Conn(Socket socket, int index) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+            this.out = socket.getOutputStream();
+            this.index = index;
+        }
+
+        /** Reads one request head (up to the blank line) and returns it; null on EOF before any byte. */
+        public String readRequestHead() throws IOException {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            int state = 0;
+            while (state < 4) {
+                int c = in.read();
+                if (c < 0) {
+                    if (b.size() == 0) {
+                        return null;
+                    }
+                    throw new IOException("EOF inside request head: " + b);
+                }
+                b.write(c);
+                state = switch (state) {
+                    case 0, 2 -> c == '\r' ? state + 1 : 0;
+                    case 1, 3 -> c == '\n' ? state + 1 : (c == '\r' ? 1 : 0);
+                    default -> state;
+                };
+            }
+            return b.toString(StandardCharsets.ISO_8859_1);
+        }
+
+        /** Reads exactly n body bytes. */
+        public byte[] readBody(int n) throws IOException {
+            return in.readNBytes(n);
+        }
+
+        /** Reads a request head and its Content-Length body; null on EOF. */
+        public String readRequest() throws IOException {
+            String head = readRequestHead();
+            if (head == null) {
+                return null;
+            }
+            for (String line : head.split("\r\n")) {
+                if (line.toLowerCase().startsWith("content-length:")) {
+                    readBody(Integer.parseInt(line.substring(15).trim()));
+                }
+            }
+            return head;
+        }
+
+        /** Writes ISO-8859-1 text and flushes. */
+        public void write(String s) throws IOException {
+            out.write(s.getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+        }
+
+        /** Writes bytes and flushes. */
+        public void write(byte[] b) throws IOException {
+            out.write(b);
+            out.flush();
+        }
+
+        /** Closes with an RST instead of a FIN. */
+        public void reset() throws IOException {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        }
+    }
+
+    private final ServerSocket server;
+    private final Handler handler;
+    private final Thread acceptor;
+    private final List<Thread> handlers = new CopyOnWriteArrayList<>();
+    private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger accepted = new AtomicInteger();
+    private volatile boolean closing;
+
+    private RawServer(Handler handler) throws IOException {
+        this.handler = handler;
+        this.server = new ServerSocket();
+        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        this.acceptor = Thread.ofVirtual().name("raw-server-accept").start(this::acceptLoop);
+    }
+
+    /** Starts a server on an ephemeral loopback port running {@code handler} for each connection. */
+    public static RawServer start(Handler handler) throws IOException {
+        return new RawServer(handler);
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** http://127.0.0.1:port + path */
+    public URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + port() + path);
+    }
+
+    /** Number of connections accepted so far. */
+    public int accepted() {
+        return accepted.get();
+    }
+
+    /** Handler exceptions other than the socket being closed under them. */
+    public List<Throwable> failures() {
+        return List.copyOf(failures);
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            Socket s;
+            try {
+                s = server.accept();
+            } catch (IOException e) {
+                if (!closing) {
+                    failures.add(e);
+                }
+                return;
+            }
+            sockets.add(s);
+            int index = accepted.incrementAndGet() - 1;
+            handlers.add(Thread.ofVirtual().name("raw-server-conn-" + index).start(() -> {
+                try (s) {
+                    handler.handle(new Conn(s, index));
+                } catch (SocketException e) {
+                    // the client or close() closed the socket under the script: expected in these tests
+                } catch (Throwable t) {
+                    if (!closing) {
+                        failures.add(t);
+                    }
+                }
+            }));
+        }
+    }
+
+    /** Closes the listening socket and every connection, and joins every handler thread. */
+    @Override
+    public void close() throws Exception {
+        closing = true;
+        server.close();
+        for (Socket s : sockets) {
+            s.close();
+        }
+        if (!acceptor.join(Duration.ofSeconds(10))) {
+            throw new AssertionError("raw server acceptor did not end");
+        }
+        for (Thread t : handlers) {
+            t.interrupt();
+            if (!t.join(Duration.ofSeconds(10))) {
+                throw new AssertionError("raw server handler did not end: " + t);
+            }
+        }
+    }
+}
