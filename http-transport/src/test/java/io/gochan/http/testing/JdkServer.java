@@ -1,0 +1,149 @@
+package io.gochan.http.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The JDK's built-in HTTP(S) server on loopback for the transport's normal paths. HTTPS uses a
+ * self-signed certificate made for this test run with the running JDK's {@code keytool}
+ * (subject alternative names {@code localhost} and {@code 127.0.0.1}); {@link #clientTls()} trusts it.
+ */
+public final class JdkServer implements AutoCloseable {
+    private static final char[] PASSWORD = "changeit".toCharArray();
+    private static volatile KeyStore keyStore;
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final boolean https;
+    private final AtomicInteger connections = new AtomicInteger();
+
+    private JdkServer(HttpServer server, boolean https) {
+        this.server = server;
+        this.https = https;
+        this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(executor);
+        server.start();
+    }
+
+    /** An HTTP server with one handler at "/". */
+    public static JdkServer http(HttpHandler handler) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        s.createContext("/", handler);
+        return new JdkServer(s, false);
+    }
+
+    /** An HTTPS server with one handler at "/", using the test run's self-signed certificate. */
+    public static JdkServer https(HttpHandler handler) throws Exception {
+        HttpsServer s = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keyStore(), PASSWORD);
+        ctx.init(kmf.getKeyManagers(), null, null);
+        s.setHttpsConfigurator(new HttpsConfigurator(ctx));
+        s.createContext("/", handler);
+        return new JdkServer(s, true);
+    }
+
+    /** A client TLS context that trusts the test certificate. */
+    public static SSLContext clientTls() throws Exception {
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(keyStore());
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+
+    private static KeyStore keyStore() throws Exception {
+        KeyStore ks = keyStore;
+        if (ks != null) {
+            return ks;
+        }
+        synchronized (JdkServer.class) {
+            if (keyStore == null) {
+                Path dir = Files.createTempDirectory("gochan-tls");
+                Path file = dir.resolve("test.p12");
+                String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+                Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "test", "-keyalg", "EC",
+                        "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
+                        "-validity", "2", "-storetype", "PKCS12", "-keystore", file.toString(),
+                        "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
+                        .redirectErrorStream(true).start();
+                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                    throw new IOException("keytool failed: " + out);
+                }
+                KeyStore k = KeyStore.getInstance("PKCS12");
+                try (InputStream in = Files.newInputStream(file)) {
+                    k.load(in, PASSWORD);
+                }
+                Files.delete(file);
+                Files.delete(dir);
+                keyStore = k;
+            }
+            return keyStore;
+        }
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    /** scheme://127.0.0.1:port + path */
+    public URI uri(String path) {
+        return URI.create((https ? "https" : "http") + "://127.0.0.1:" + port() + path);
+    }
+
+    /** Same as {@link #uri} with host name localhost (for TLS host name checks). */
+    public URI localhostUri(String path) {
+        return URI.create((https ? "https" : "http") + "://localhost:" + port() + path);
+    }
+
+    /** Reads the whole request body of an exchange. */
+    public static byte[] body(HttpExchange ex) throws IOException {
+        try (InputStream in = ex.getRequestBody()) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Sends a complete response with a fixed-length body. */
+    public static void respond(HttpExchange ex, int status, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(status, b.length == 0 ? -1 : b.length);
+        if (b.length > 0) {
+            ex.getResponseBody().write(b);
+        }
+        ex.close();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+        try {
+            if (!executor.awaitTermination(10, TimeUnit.SECONDS)) {
+                throw new AssertionError("JDK server threads did not end");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
