@@ -1,0 +1,89 @@
+package io.gochan;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A handle to a goroutine started with {@link Go#go(Task)}: a task running on its own virtual thread.
+ *
+ * <p>The goroutine is listed by {@link Goroutines#live()} from just before its task starts until after
+ * its task has returned and any exception it threw has been reported; {@link #join()} returns only
+ * after that, so a joined goroutine is never listed. Everything the task did happens-before
+ * {@code join()} returns.
+ */
+public final class Goroutine {
+    private final long id;
+    private final String name;
+    private final Instant started;
+    private final StackTraceElement[] startSite;
+    volatile Thread thread; // set once, before the goroutine becomes visible in the registry
+
+    Goroutine(long id, String name, Instant started, StackTraceElement[] startSite) {
+        this.id = id;
+        this.name = name;
+        this.started = started;
+        this.startSite = startSite;
+    }
+
+    /** A process-wide unique number, in start order. */
+    public long id() {
+        return id;
+    }
+
+    /** The name given at start, or {@code goroutine-<id>}; also the virtual thread's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The virtual thread running the task. */
+    public Thread thread() {
+        return thread;
+    }
+
+    /** When the goroutine was started. */
+    public Instant startedAt() {
+        return started;
+    }
+
+    /**
+     * Where {@code go(...)} was called, if start-site capture was on at that moment (see
+     * {@link Goroutines#setStartSiteCapture(boolean)}).
+     */
+    public Optional<StackTraceElement[]> startSite() {
+        return Optional.ofNullable(startSite == null ? null : startSite.clone());
+    }
+
+    /** True until the task has returned and the goroutine has left the registry. */
+    public boolean isAlive() {
+        return thread.isAlive();
+    }
+
+    /**
+     * What the goroutine is blocked on right now (a channel operation, a select, a lock), or empty if
+     * it is running or runnable. A racy snapshot for diagnostics.
+     */
+    public Optional<Object> blockedOn() {
+        return Optional.ofNullable(java.util.concurrent.locks.LockSupport.getBlocker(thread));
+    }
+
+    /** Waits until the goroutine has ended. */
+    public void join() throws InterruptedException {
+        thread.join();
+    }
+
+    /** Waits at most {@code timeout}; true if the goroutine ended. */
+    public boolean join(Duration timeout) throws InterruptedException {
+        return thread.join(timeout);
+    }
+
+    /** Interrupts the goroutine's thread (Java's cancellation; Go has none). */
+    public void interrupt() {
+        thread.interrupt();
+    }
+
+    @Override
+    public String toString() {
+        return "Goroutine[" + id + " " + name + (isAlive() ? "" : ", ended") + "]";
+    }
+}

@@ -1,0 +1,111 @@
+package io.gochan;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+
+/**
+ * The registry of live goroutines, and what happens to their uncaught exceptions.
+ *
+ * <p>{@link #live()} lists every goroutine started with {@link Go} whose task has not yet finished
+ * (including reporting its exception). It is what leak checkers and {@link #dump()} read. Start-site
+ * capture (where {@code go(...)} was called) is off by default because it costs a stack walk per
+ * start; turn it on with {@link #setStartSiteCapture(boolean)} or the system property
+ * {@code gochan.goroutine.startSites=true}.
+ */
+public final class Goroutines {
+    private static final ConcurrentHashMap<Long, Goroutine> LIVE = new ConcurrentHashMap<>();
+    private static volatile boolean startSites = Boolean.getBoolean("gochan.goroutine.startSites");
+    private static volatile BiConsumer<Goroutine, Throwable> handler = Go::logUncaught;
+
+    private Goroutines() {}
+
+    /** The live goroutines, oldest first; an immutable snapshot. */
+    public static List<Goroutine> live() {
+        List<Goroutine> list = new ArrayList<>(LIVE.values());
+        list.sort(Comparator.comparingLong(Goroutine::id));
+        return List.copyOf(list);
+    }
+
+    /** Number of live goroutines. */
+    public static int count() {
+        return LIVE.size();
+    }
+
+    /**
+     * A readable dump of all live goroutines (like Go's on SIGQUIT): id, name, state, what each is
+     * blocked on, its stack, and its start site if captured.
+     */
+    public static String dump() {
+        StringBuilder b = new StringBuilder();
+        for (Goroutine g : live()) {
+            describe(g, b);
+        }
+        return b.toString();
+    }
+
+    /** Appends one goroutine's description (used by {@link #dump()} and leak reports). */
+    public static void describe(Goroutine g, StringBuilder b) {
+        Thread t = g.thread();
+        b.append("goroutine ").append(g.id()).append(" \"").append(g.name()).append("\" [")
+                .append(t.getState().toString().toLowerCase());
+        g.blockedOn().ifPresent(o -> b.append(", blocked on ").append(o));
+        b.append("]\n");
+        for (StackTraceElement e : t.getStackTrace()) {
+            b.append("    at ").append(e).append('\n');
+        }
+        g.startSite().ifPresent(site -> {
+            b.append("  started at:\n");
+            for (int i = 0; i < site.length; i++) {
+                b.append("    at ").append(site[i]).append('\n');
+            }
+        });
+        b.append('\n');
+    }
+
+    /** Turns start-site capture on or off for goroutines started from now on. */
+    public static void setStartSiteCapture(boolean on) {
+        startSites = on;
+    }
+
+    static boolean captureStartSites() {
+        return startSites;
+    }
+
+    /**
+     * Sets the process-wide handler for exceptions thrown by goroutine tasks. It runs on the failing
+     * goroutine's thread, before the goroutine leaves the registry.
+     *
+     * @return the previous handler
+     */
+    public static BiConsumer<Goroutine, Throwable> setUncaughtExceptionHandler(BiConsumer<Goroutine, Throwable> h) {
+        BiConsumer<Goroutine, Throwable> old = handler;
+        handler = Objects.requireNonNull(h, "handler");
+        return old;
+    }
+
+    /** The default handler: logs through System.Logger. */
+    public static BiConsumer<Goroutine, Throwable> defaultUncaughtExceptionHandler() {
+        return Go::logUncaught;
+    }
+
+    static void register(Goroutine g) {
+        LIVE.put(g.id(), g);
+    }
+
+    static void unregister(Goroutine g) {
+        LIVE.remove(g.id());
+    }
+
+    static void report(Goroutine g, Throwable t) {
+        try {
+            handler.accept(g, t);
+        } catch (Throwable handlerFailure) {
+            handlerFailure.addSuppressed(t);
+            Go.logUncaught(g, handlerFailure);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+package io.gochan;
+
+/**
+ * The body of a goroutine: like {@link Runnable}, but it may throw, so bodies can call blocking
+ * channel operations (which throw {@link InterruptedException}) without wrapping.
+ */
+@FunctionalInterface
+public interface Task {
+    /** Runs the body. */
+    void run() throws Exception;
+}

@@ -1,0 +1,82 @@
+package io.gochan;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Go's {@code sync.WaitGroup}: {@link #add(int)} before starting work, {@link #done()} when each piece
+ * ends, {@link #await()} until the counter is zero. Every {@code done()} happens-before the
+ * {@code await()} it releases returns. Waiting parks without pinning a carrier thread.
+ */
+public final class WaitGroup {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition zero = lock.newCondition();
+    private long count; // guarded by lock
+
+    /**
+     * Adds {@code delta} (may be negative) to the counter.
+     *
+     * @throws IllegalStateException if the counter would become negative (it is left unchanged)
+     */
+    public void add(int delta) {
+        lock.lock();
+        try {
+            long next = count + delta;
+            if (next < 0) {
+                throw new IllegalStateException("negative WaitGroup counter (" + count + " + " + delta + ")");
+            }
+            count = next;
+            if (next == 0) {
+                zero.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code add(-1)}. */
+    public void done() {
+        add(-1);
+    }
+
+    /** Blocks until the counter is zero. */
+    public void await() throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            while (count > 0) {
+                zero.await();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Blocks at most {@code timeout}; true if the counter reached zero. */
+    public boolean await(Duration timeout) throws InterruptedException {
+        long nanos = TimeUnit.NANOSECONDS.convert(timeout);
+        lock.lockInterruptibly();
+        try {
+            while (count > 0) {
+                if (nanos <= 0) {
+                    return false;
+                }
+                nanos = zero.awaitNanos(nanos);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The counter now (a snapshot). */
+    public long count() {
+        lock.lock();
+        try {
+            return count;
+        } finally {
+            lock.unlock();
+        }
+    }
+}
