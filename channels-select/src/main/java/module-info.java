@@ -1,4 +1,5 @@
-/** Go's {@code select} over gochan channels. */
+/** Go's {@code select} over gochan channels: {@link io.gochan.select.Select}. */
 module io.gochan.select {
     requires transitive io.gochan;
+    exports io.gochan.select;
 }

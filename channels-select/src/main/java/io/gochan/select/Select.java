@@ -1,0 +1,171 @@
+package io.gochan.select;
+
+import io.gochan.ChannelClosedException;
+import io.gochan.ReceiveChan;
+import io.gochan.Received;
+import io.gochan.SendChan;
+import io.gochan.spi.ChannelCore;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * Go's {@code select}, expression form: each case has a handler returning a value, and
+ * {@link #select()} returns the value of the one case that fired.
+ *
+ * <pre>{@code
+ * String r = Select.<String>cases()
+ *         .receive(results, v -> "got " + v)
+ *         .send(requests, job, () -> "sent")
+ *         .timeout(Duration.ofSeconds(1), () -> "timed out")
+ *         .select();
+ * }</pre>
+ *
+ * <p>Semantics (rules L1–L8 of the channel spec):
+ * <ul>
+ *   <li>{@link #select()} blocks until one case can proceed, performs exactly that one, and runs its
+ *       handler (L1). If several are ready, one is chosen uniformly at random (L2).</li>
+ *   <li>With {@link #orElse} (Go's {@code default}) it never blocks (L3).</li>
+ *   <li>A receive case on a closed channel is ready: a {@link #receiveOk} case's handler sees
+ *       {@code closed()}, a plain {@link #receive} case throws {@link ChannelClosedException} when
+ *       chosen. A send case on a closed channel throws {@link ChannelClosedException} when chosen,
+ *       also if the channel closes while the select waits (L4).</li>
+ *   <li>A case whose channel is null, or {@link io.gochan.Chan#nil()}, is disabled: never ready, never
+ *       chosen (Go's nil channel, N1). With no enabled case, no default and no timeout, {@code select()}
+ *       blocks until interrupted (Go's {@code select {}}, L5).</li>
+ *   <li>No value is lost or duplicated when selects race with each other, with plain operations,
+ *       close, timeout or interrupt; the registrations on the channels that lost are removed before
+ *       {@code select()} returns (L6). The same channel may appear in several cases (L7).</li>
+ *   <li>{@link #timeout(Duration)} fires if no other case became ready in time (L8); a timer channel
+ *       ({@link io.gochan.Timers#after}) works as an ordinary receive case.</li>
+ * </ul>
+ * Handlers run on the selecting thread after every channel lock is released; a handler's exception
+ * propagates from {@code select()}. Blocking is interruptible: {@link InterruptedException} means no
+ * case happened.
+ *
+ * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
+ * when it blocks); it is not thread-safe, so use one per thread.
+ *
+ * @param <R> the handlers' result type
+ */
+public final class Select<R> {
+    private final SelectEngine engine = new SelectEngine();
+
+    private Select() {}
+
+    /** An empty select; add cases, then call {@link #select()}. */
+    public static <R> Select<R> cases() {
+        return new Select<>();
+    }
+
+    /** An empty statement-form select (handlers return nothing); see {@link SelectStatement}. */
+    public static SelectStatement statement() {
+        return new SelectStatement();
+    }
+
+    /** Handler of a receive case. */
+    @FunctionalInterface
+    public interface OnReceive<T, R> {
+        /** Handles the received value. */
+        R apply(T value) throws InterruptedException;
+    }
+
+    /** Handler of a send, timeout or default case. */
+    @FunctionalInterface
+    public interface OnReady<R> {
+        /** Handles the case. */
+        R get() throws InterruptedException;
+    }
+
+    /**
+     * A receive case. When chosen because the channel is closed and drained, {@link #select()}
+     * throws {@link ChannelClosedException} (use {@link #receiveOk} to handle close as a value).
+     *
+     * @param channel the channel, or null to disable the case
+     */
+    public <T> Select<R> receive(ReceiveChan<T> channel, OnReceive<? super T, ? extends R> handler) {
+        engine.add(SelectEngine.RECEIVE, channel, null, handler);
+        return this;
+    }
+
+    /**
+     * A receive case that also fires, with {@code closed()}, when the channel is closed and drained
+     * (Go's {@code case v, ok := <-ch}).
+     *
+     * @param channel the channel, or null to disable the case
+     */
+    public <T> Select<R> receiveOk(ReceiveChan<T> channel, OnReceive<? super Received<T>, ? extends R> handler) {
+        engine.add(SelectEngine.RECEIVE_OK, channel, null, handler);
+        return this;
+    }
+
+    /**
+     * A send case: fires when {@code value} was sent.
+     *
+     * @param channel the channel, or null to disable the case
+     * @throws NullPointerException if value is null (null is not a channel value)
+     */
+    public <T> Select<R> send(SendChan<T> channel, T value, OnReady<? extends R> handler) {
+        engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
+        return this;
+    }
+
+    /**
+     * A timeout case: fires if no other case could proceed within {@code timeout}, measured from the
+     * start of each {@link #select()}. With several, the shortest counts.
+     */
+    public Select<R> timeout(Duration timeout, OnReady<? extends R> handler) {
+        engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
+        return this;
+    }
+
+    /**
+     * The default case: fires at once if no other case is ready (Go's {@code default}).
+     *
+     * @throws IllegalStateException if a default was already given
+     */
+    public Select<R> orElse(OnReady<? extends R> handler) {
+        engine.orElse(handler == null ? (OnReady<R>) () -> null : handler);
+        return this;
+    }
+
+    /** Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} (for tests). */
+    public Select<R> random(RandomGenerator random) {
+        engine.random(Objects.requireNonNull(random, "random"));
+        return this;
+    }
+
+    /**
+     * Runs the select: blocks until one case proceeds (or the timeout, or at once for a default),
+     * then runs that case's handler and returns its result (null for a null handler).
+     *
+     * @throws ChannelClosedException if the chosen case is a send on a closed channel, or a plain
+     *     receive on a closed and drained channel
+     * @throws InterruptedException if interrupted while waiting; no case happened
+     */
+    @SuppressWarnings("unchecked")
+    public R select() throws InterruptedException {
+        engine.run();
+        int i = engine.chosen;
+        Object h = engine.handler(i);
+        if (i < 0 || engine.kind(i) == SelectEngine.SEND) {
+            return h == null ? null : ((OnReady<R>) h).get();
+        }
+        Object v = engine.received;
+        if (engine.kind(i) == SelectEngine.RECEIVE) {
+            if (v == ChannelCore.CLOSED) {
+                throw new ChannelClosedException("receive from closed channel (select case " + i + ")");
+            }
+            return h == null ? null : ((OnReceive<Object, R>) h).apply(v);
+        }
+        Received<Object> r = v == ChannelCore.CLOSED ? Received.closedChannel() : Received.of(v);
+        return h == null ? null : ((OnReceive<Received<Object>, R>) h).apply(r);
+    }
+
+    @Override
+    public String toString() {
+        return engine.toString();
+    }
+}

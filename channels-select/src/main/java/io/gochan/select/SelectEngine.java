@@ -1,0 +1,263 @@
+package io.gochan.select;
+
+import io.gochan.ChannelClosedException;
+import io.gochan.spi.ChannelCore;
+import io.gochan.spi.ChannelCores;
+import io.gochan.spi.WaitNode;
+import io.gochan.spi.Waiter;
+
+import java.util.Arrays;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * The select protocol, shared by {@link Select} and {@link SelectStatement}. Not thread-safe: one
+ * engine belongs to one builder, used by one thread at a time (it may be run many times).
+ */
+final class SelectEngine {
+    /*
+     * Implementation notes (Go's selectgo, on gochan's spi; see ADR 0002).
+     *
+     * 1. Lock every distinct enabled channel in increasing ChannelCore.id() order. A global order means
+     *    two selects over the same channels never deadlock; locking the same channel once lets a
+     *    select name a channel in several cases (L7).
+     * 2. Poll the enabled cases in a fresh uniformly random order (L2) and complete the first ready
+     *    one with pollReceiveLocked/pollSendLocked. While we hold every lock and have registered
+     *    nothing, no other party can complete "us", so a ready case needs no claim of our own.
+     * 3. Nothing ready: take the default if any (L3). Else register one Waiter through one WaitNode per
+     *    enabled case, still under all locks, so registration is atomic with the poll, then unlock.
+     * 4. Park until a channel claims the waiter (exactly one can: the Waiter's CAS, L6), the deadline
+     *    passes or the thread is interrupted (then the cancel CAS decides; a claim that won the race
+     *    still counts, I2).
+     * 5. Unlink every node from its channel (the winner's is already unlinked; the others are dead),
+     *    so nothing of this select stays reachable (I3).
+     */
+    static final int RECEIVE = 0;
+    static final int RECEIVE_OK = 1;
+    static final int SEND = 2;
+
+    private int size;
+    private int[] kinds = new int[4];
+    private ChannelCore[] chans = new ChannelCore[4];
+    private Object[] sendValues = new Object[4];
+    private Object[] handlers = new Object[4];
+    private long timeoutNanos = -1; // -1: no timeout case
+    private Object timeoutHandler;
+    private Object defaultHandler;
+    private RandomGenerator random;
+
+    // Scratch, reused across runs.
+    private int[] order = new int[4];
+    private ChannelCore[] lockOrder = new ChannelCore[4];
+
+    /** Result of the last run: chosen case index, or TIMEOUT / DEFAULT. */
+    static final int TIMEOUT = -1;
+    static final int DEFAULT = -2;
+    int chosen;
+    /** For receive cases: the value, or ChannelCore.CLOSED. */
+    Object received;
+
+    int add(int kind, Object channel, Object sendValue, Object handler) {
+        if (size == kinds.length) {
+            int n = size * 2;
+            kinds = Arrays.copyOf(kinds, n);
+            chans = Arrays.copyOf(chans, n);
+            sendValues = Arrays.copyOf(sendValues, n);
+            handlers = Arrays.copyOf(handlers, n);
+            order = new int[n];
+            lockOrder = new ChannelCore[n];
+        }
+        kinds[size] = kind;
+        // A null channel is a disabled case (Go's nil channel); so is a nil Chan.
+        ChannelCore core = channel == null ? null : ChannelCores.of(channel);
+        chans[size] = core != null && core.isNil() ? null : core;
+        sendValues[size] = sendValue;
+        handlers[size] = handler;
+        return size++;
+    }
+
+    void timeout(long nanos, Object handler) {
+        if (timeoutNanos < 0 || nanos < timeoutNanos) {
+            timeoutNanos = Math.max(0, nanos);
+            timeoutHandler = handler;
+        }
+    }
+
+    void orElse(Object handler) {
+        if (defaultHandler != null) {
+            throw new IllegalStateException("a select has at most one default case");
+        }
+        defaultHandler = handler;
+    }
+
+    void random(RandomGenerator r) {
+        this.random = r;
+    }
+
+    int kind(int i) {
+        return kinds[i];
+    }
+
+    Object handler(int i) {
+        return i == TIMEOUT ? timeoutHandler : i == DEFAULT ? defaultHandler : handlers[i];
+    }
+
+    /**
+     * Runs the select once: sets {@link #chosen} and {@link #received}.
+     *
+     * @throws ChannelClosedException if a send case on a closed channel is chosen
+     * @throws InterruptedException if interrupted while blocked (nothing happened)
+     */
+    void run() throws InterruptedException {
+        received = null;
+        int locks = sortedDistinctChannels();
+        long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : ChannelCore.deadlineAfter(timeoutNanos);
+        lockAll(locks);
+        WaitNode[] nodes;
+        Waiter waiter;
+        try {
+            if (pollReady()) {
+                return;
+            }
+            if (defaultHandler != null) {
+                chosen = DEFAULT;
+                return;
+            }
+            if (timeoutNanos == 0) {
+                chosen = TIMEOUT;
+                return;
+            }
+            waiter = new Waiter();
+            nodes = new WaitNode[size];
+            for (int i = 0; i < size; i++) {
+                ChannelCore c = chans[i];
+                if (c != null) {
+                    nodes[i] = new WaitNode(waiter, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null, i);
+                    c.enqueueLocked(nodes[i]);
+                }
+            }
+        } finally {
+            unlockAll(locks);
+        }
+        WaitNode won = waiter.await(deadline, this);
+        for (WaitNode n : nodes) {
+            if (n != null && n != won) {
+                ChannelCore c = n.channel();
+                c.lock();
+                try {
+                    c.removeLocked(n);
+                } finally {
+                    c.unlock();
+                }
+            }
+        }
+        if (won == null) {
+            if (waiter.wasInterrupted()) {
+                throw new InterruptedException();
+            }
+            chosen = TIMEOUT;
+            return;
+        }
+        chosen = won.caseIndex();
+        if (kinds[chosen] == SEND) {
+            if (won.closedOnWin()) {
+                throw new ChannelClosedException("send on closed channel (closed while the select waited)");
+            }
+        } else {
+            received = won.closedOnWin() ? ChannelCore.CLOSED : won.item();
+        }
+    }
+
+    /** Polls enabled cases in random order; completes the first ready one. Locks held. */
+    private boolean pollReady() {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            if (chans[i] != null) {
+                order[n++] = i;
+            }
+        }
+        RandomGenerator r = random != null ? random : ThreadLocalRandom.current();
+        for (int k = 0; k < n; k++) {
+            // Incremental Fisher-Yates: order[k] becomes a uniform pick among the cases not yet polled.
+            int j = k + r.nextInt(n - k);
+            int i = order[j];
+            order[j] = order[k];
+            order[k] = i;
+            ChannelCore c = chans[i];
+            if (kinds[i] == SEND) {
+                if (c.pollSendLocked(sendValues[i])) {
+                    chosen = i;
+                    return true;
+                }
+            } else {
+                Object v = c.pollReceiveLocked();
+                if (v != ChannelCore.NOT_READY) {
+                    chosen = i;
+                    received = v;
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Fills lockOrder with the distinct enabled channels sorted by id; returns how many. */
+    private int sortedDistinctChannels() {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            ChannelCore c = chans[i];
+            if (c == null) {
+                continue;
+            }
+            // Insertion sort: selects are small.
+            int j = n;
+            boolean dup = false;
+            while (j > 0 && lockOrder[j - 1].id() >= c.id()) {
+                if (lockOrder[j - 1] == c) {
+                    dup = true;
+                    break;
+                }
+                j--;
+            }
+            if (dup) {
+                continue;
+            }
+            System.arraycopy(lockOrder, j, lockOrder, j + 1, n - j);
+            lockOrder[j] = c;
+            n++;
+        }
+        return n;
+    }
+
+    private void lockAll(int n) {
+        for (int i = 0; i < n; i++) {
+            lockOrder[i].lock();
+        }
+    }
+
+    private void unlockAll(int n) {
+        for (int i = n - 1; i >= 0; i--) {
+            lockOrder[i].unlock();
+        }
+    }
+
+    void setSendValue(int i, Object v) {
+        sendValues[i] = v;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("select {");
+        for (int i = 0; i < size; i++) {
+            b.append(i == 0 ? " " : "; ").append(kinds[i] == SEND ? "send on " : "receive from ")
+                    .append(chans[i] == null ? "disabled" : chans[i].describe());
+        }
+        if (timeoutNanos >= 0) {
+            b.append("; timeout ").append(timeoutNanos).append("ns");
+        }
+        if (defaultHandler != null) {
+            b.append("; default");
+        }
+        return b.append(" }").toString();
+    }
+}

@@ -1,0 +1,122 @@
+package io.gochan.select;
+
+import io.gochan.ChannelClosedException;
+import io.gochan.ReceiveChan;
+import io.gochan.Received;
+import io.gochan.SendChan;
+import io.gochan.spi.ChannelCore;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * Go's {@code select}, statement form: handlers return nothing; {@link #run()} returns the index of
+ * the case that fired (in the order cases were added; {@link #TIMEOUT} or {@link #DEFAULT} for those).
+ * Same semantics as {@link Select}, whose javadoc states them.
+ *
+ * <pre>{@code
+ * SelectStatement loop = Select.statement()
+ *         .receive(jobs, job -> process(job))
+ *         .receive(ctx.done(), x -> stop = true);
+ * while (!stop) loop.run();
+ * }</pre>
+ */
+public final class SelectStatement {
+    /** {@link #run()}'s result when the timeout case fired. */
+    public static final int TIMEOUT = SelectEngine.TIMEOUT;
+    /** {@link #run()}'s result when the default case fired. */
+    public static final int DEFAULT = SelectEngine.DEFAULT;
+
+    private final SelectEngine engine = new SelectEngine();
+
+    SelectStatement() {}
+
+    /** Handler of a receive case. */
+    @FunctionalInterface
+    public interface OnReceive<T> {
+        /** Handles the received value. */
+        void accept(T value) throws InterruptedException;
+    }
+
+    /** Handler of a send, timeout or default case. */
+    @FunctionalInterface
+    public interface OnReady {
+        /** Handles the case. */
+        void run() throws InterruptedException;
+    }
+
+    /** A receive case; see {@link Select#receive}. A null channel disables the case; a null handler does nothing. */
+    public <T> SelectStatement receive(ReceiveChan<T> channel, OnReceive<? super T> handler) {
+        engine.add(SelectEngine.RECEIVE, channel, null, handler);
+        return this;
+    }
+
+    /** A receive case that also fires on close; see {@link Select#receiveOk}. */
+    public <T> SelectStatement receiveOk(ReceiveChan<T> channel, OnReceive<? super Received<T>> handler) {
+        engine.add(SelectEngine.RECEIVE_OK, channel, null, handler);
+        return this;
+    }
+
+    /** A send case; see {@link Select#send}. */
+    public <T> SelectStatement send(SendChan<T> channel, T value, OnReady handler) {
+        engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
+        return this;
+    }
+
+    /** A timeout case; see {@link Select#timeout}. */
+    public SelectStatement timeout(Duration timeout, OnReady handler) {
+        engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
+        return this;
+    }
+
+    /** The default case; see {@link Select#orElse}. */
+    public SelectStatement orElse(OnReady handler) {
+        engine.orElse(handler == null ? (OnReady) () -> { } : handler);
+        return this;
+    }
+
+    /** Uses {@code random} for the choice among ready cases (for tests). */
+    public SelectStatement random(RandomGenerator random) {
+        engine.random(Objects.requireNonNull(random, "random"));
+        return this;
+    }
+
+    /**
+     * Runs the select once and the chosen case's handler.
+     *
+     * @return the chosen case's index, or {@link #TIMEOUT} / {@link #DEFAULT}
+     * @throws ChannelClosedException as {@link Select#select()}
+     * @throws InterruptedException if interrupted while waiting; no case happened
+     */
+    @SuppressWarnings("unchecked")
+    public int run() throws InterruptedException {
+        engine.run();
+        int i = engine.chosen;
+        Object h = engine.handler(i);
+        if (i < 0 || engine.kind(i) == SelectEngine.SEND) {
+            if (h != null) {
+                ((OnReady) h).run();
+            }
+            return i;
+        }
+        Object v = engine.received;
+        if (engine.kind(i) == SelectEngine.RECEIVE) {
+            if (v == ChannelCore.CLOSED) {
+                throw new ChannelClosedException("receive from closed channel (select case " + i + ")");
+            }
+            if (h != null) {
+                ((OnReceive<Object>) h).accept(v);
+            }
+        } else if (h != null) {
+            ((OnReceive<Received<Object>>) h).accept(v == ChannelCore.CLOSED ? Received.closedChannel() : Received.of(v));
+        }
+        return i;
+    }
+
+    @Override
+    public String toString() {
+        return engine.toString();
+    }
+}

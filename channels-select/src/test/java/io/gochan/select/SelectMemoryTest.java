@@ -1,0 +1,44 @@
+package io.gochan.select;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Chan;
+import io.gochan.spi.ChannelCores;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** L6 / I3: selects that time out on a channel nobody uses leave nothing behind on it. */
+class SelectMemoryTest {
+    @Test
+    void L6_manyTimedOutSelectsLeaveNoWaiterAndAFlatHeap() throws Exception {
+        Chan<Integer> idle = Chan.make();
+        Chan<Integer> idle2 = Chan.make(4);
+        Select<Integer> s = Select.<Integer>cases().receive(idle, v -> 1).send(idle2, 1, () -> 2)
+                .timeout(Duration.ZERO, () -> 0);
+        // Timeout zero still registers nothing; a 1 ns timeout registers and then cancels.
+        Select<Integer> registering = Select.<Integer>cases().receive(idle, v -> 1)
+                .timeout(Duration.ofNanos(1), () -> 0);
+        for (int i = 0; i < 4; i++) {
+            idle2.send(i); // make the send case not ready
+        }
+        long before = usedHeapAfterGc();
+        for (int i = 0; i < 1_000_000; i++) {
+            assertThat(s.select()).isZero();
+        }
+        for (int i = 0; i < 200_000; i++) {
+            assertThat(registering.select()).isZero();
+        }
+        assertThat(ChannelCores.of(idle).waitingReceivers()).isZero();
+        assertThat(ChannelCores.of(idle2).waitingSenders()).isZero();
+        long after = usedHeapAfterGc();
+        assertThat(after - before).as("heap growth in bytes").isLessThan(16L * 1024 * 1024);
+    }
+
+    static long usedHeapAfterGc() {
+        Runtime rt = Runtime.getRuntime();
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return rt.totalMemory() - rt.freeMemory();
+    }
+}
