@@ -2,24 +2,25 @@ package io.gochan.http.internal.pool;
 
 import io.gochan.Chan;
 import io.gochan.ReceiveChan;
-import io.gochan.Received;
-import io.gochan.spi.ChannelCore;
+import io.gochan.select.Select;
 
 import java.time.Duration;
 
-/** Waiting for a pool outcome against a cancellation channel and a deadline. */
+/** Waiting for a pool outcome against a cancellation channel and a deadline: one select. */
 final class PoolWait {
     private PoolWait() {}
 
-    /** The outcome, or null if cancelled or timed out. */
+    /** The outcome, or null if {@code cancel} became ready (value or closed) or the deadline passed. */
     static <T> T await(Chan<T> ready, ReceiveChan<?> cancel, long deadlineNanos) throws InterruptedException {
-        // TODO(select): replace with a select over ready, cancel and the deadline once channels-select lands.
-        long left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - System.nanoTime();
-        Received<T> r = left == Long.MAX_VALUE ? ready.receiveOk() : ready.receive(Duration.ofNanos(Math.max(0, left)));
-        return r.ok() ? r.value() : null;
+        Select<T> s = Select.<T>cases().receive(ready, v -> v).receiveOk(cancel, r -> null);
+        if (deadlineNanos != Long.MAX_VALUE) {
+            s.timeout(Duration.ofNanos(Math.max(0L, deadlineNanos - System.nanoTime())), () -> null);
+        }
+        return s.select();
     }
 
+    /** True if the cancellation channel has fired (closed, or holds a value). */
     static boolean isReady(ReceiveChan<?> cancel) {
-        return ChannelCore.CLOSED != null && !cancel.tryReceive().notReady();
+        return !cancel.tryReceive().notReady();
     }
 }
