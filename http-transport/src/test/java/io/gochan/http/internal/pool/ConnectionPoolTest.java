@@ -114,7 +114,7 @@ class ConnectionPoolTest {
         try (var p = pool(100, 2, limit, Duration.ZERO)) {
             AtomicInteger inUse = new AtomicInteger();
             AtomicInteger maxSeen = new AtomicInteger();
-            List<Throwable> errors = new ArrayList<>();
+            List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < callers; i++) {
                 threads.add(Thread.ofVirtual().start(() -> {
@@ -123,7 +123,8 @@ class ConnectionPoolTest {
                             var a = p.acquire(KEY, null, NO_DEADLINE);
                             int n = inUse.incrementAndGet();
                             maxSeen.accumulateAndGet(n, Math::max);
-                            assertThat(p.stats().open() + p.stats().dialing()).isLessThanOrEqualTo(limit);
+                            var snap = p.stats();
+                            assertThat(snap.open() + snap.dialing()).isLessThanOrEqualTo(limit);
                             inUse.decrementAndGet();
                             if (j % 7 == 0) {
                                 p.discard(a.conn(), "test");
@@ -132,9 +133,7 @@ class ConnectionPoolTest {
                             }
                         }
                     } catch (Throwable t) {
-                        synchronized (errors) {
-                            errors.add(t);
-                        }
+                        errors.add(t);
                     }
                 }));
             }
@@ -154,16 +153,14 @@ class ConnectionPoolTest {
     void T8_waitersAreServedInArrivalOrder() throws Exception {
         try (var p = pool(100, 2, 1, Duration.ZERO)) {
             var held = p.acquire(KEY, null, NO_DEADLINE);
-            List<Integer> order = new ArrayList<>();
+            List<Integer> order = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 int n = i;
                 threads.add(Thread.ofVirtual().start(() -> {
                     try {
                         var a = p.acquire(KEY, null, NO_DEADLINE);
-                        synchronized (order) {
-                            order.add(n);
-                        }
+                        order.add(n);
                         p.release(a.conn());
                     } catch (Exception e) {
                         throw new RuntimeException(e);
