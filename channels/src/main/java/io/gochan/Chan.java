@@ -126,7 +126,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     }
 
     @Override
-    public <X extends Exception> void forEach(ThrowingConsumer<? super T, X> action) throws InterruptedException, X {
+    public <X extends Exception> void range(ThrowingConsumer<? super T, X> action) throws InterruptedException, X {
         Objects.requireNonNull(action, "action");
         for (Object v; (v = core.receive(Long.MAX_VALUE)) != ChannelCore.CLOSED; ) {
             action.accept(cast(v));
@@ -326,9 +326,9 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         }
 
         @Override
-        public <X extends Exception> void forEach(ThrowingConsumer<? super T, X> action)
+        public <X extends Exception> void range(ThrowingConsumer<? super T, X> action)
                 throws InterruptedException, X {
-            chan.forEach(action);
+            chan.range(action);
         }
 
         @Override

@@ -12,7 +12,7 @@ import java.time.Duration;
  *       drained;</li>
  *   <li>{@link #receiveOk()} returns a {@link Received} whose {@code closed()} is true (Go's
  *       {@code v, ok := <-ch});</li>
- *   <li>iteration ({@code for (T v : ch)}, or {@link #forEach(ThrowingConsumer)} ) ends after the last
+ *   <li>iteration ({@code for (T v : ch)}, or {@link #range(ThrowingConsumer)} ) ends after the last
  *       value of a closed channel (Go's {@code for range}).</li>
  * </ul>
  * Values buffered before close are always received first, in order (K3). A receive that returns a
@@ -65,7 +65,7 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      *
      * @throws InterruptedException if interrupted while waiting; nothing was taken by that wait
      */
-    <X extends Exception> void forEach(ThrowingConsumer<? super T, X> action) throws InterruptedException, X;
+    <X extends Exception> void range(ThrowingConsumer<? super T, X> action) throws InterruptedException, X;
 
     /**
      * An iterator that receives values until the channel is closed and drained. {@code hasNext()}

@@ -1,7 +1,7 @@
 package io.gochan;
 
 /**
- * A consumer that may throw a checked exception; used by {@link ReceiveChan#forEach(ThrowingConsumer)}
+ * A consumer that may throw a checked exception; used by {@link ReceiveChan#range(ThrowingConsumer)}
  * so loop bodies can send on other channels (which throws {@link InterruptedException}).
  *
  * @param <T> the element type

@@ -1,0 +1,129 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Threads.Kind;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Randomized, seeded many-thread test of S1, K5 and I2 together: senders and receivers use blocking,
+ * timed and try operations, an interrupter hits them at random, and the channel closes in the middle.
+ * Every value whose send returned normally is received exactly once (or drained after close); no
+ * value whose send failed is ever received.
+ */
+class ChannelConservationTest {
+
+    static List<Arguments> cases() {
+        List<Arguments> list = new ArrayList<>();
+        long seed = 1;
+        for (Kind kind : Kind.values()) {
+            for (int capacity : new int[] {0, 1, 2, 16, 1024}) {
+                list.add(Arguments.of(capacity, kind, seed++));
+            }
+        }
+        return list;
+    }
+
+    @ParameterizedTest(name = "capacity {0} on {1} threads, seed {2}")
+    @MethodSource("cases")
+    void noValueLostOrDuplicated(int capacity, Kind kind, long seed) throws Exception {
+        Chan<Long> ch = Chan.make(capacity);
+        int senders = 3;
+        int receivers = 3;
+        int perSender = 4000;
+        ConcurrentHashMap<Long, Boolean> sent = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<Long> received = new ConcurrentLinkedQueue<>();
+        CountDownLatch halfway = new CountDownLatch(senders);
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> targets = new ArrayList<>();
+        try (Threads threads = new Threads(kind)) {
+            for (int s = 0; s < senders; s++) {
+                long base = (s + 1) * 10_000_000L;
+                Random rnd = new Random(seed * 101 + s);
+                targets.add(threads.start(() -> {
+                    try {
+                        for (int i = 0; i < perSender; i++) {
+                            if (i == perSender / 2) {
+                                halfway.countDown();
+                            }
+                            long v = base + i;
+                            boolean ok;
+                            try {
+                                ok = switch (rnd.nextInt(3)) {
+                                    case 0 -> {
+                                        ch.send(v);
+                                        yield true;
+                                    }
+                                    case 1 -> ch.send(v, Duration.ofNanos(rnd.nextInt(100_000)));
+                                    default -> ch.trySend(v);
+                                };
+                            } catch (InterruptedException e) {
+                                ok = false;
+                            }
+                            if (ok) {
+                                sent.put(v, Boolean.TRUE);
+                            }
+                        }
+                    } catch (ChannelClosedException closed) {
+                        // closed in the middle
+                    } finally {
+                        halfway.countDown();
+                        Thread.interrupted();
+                    }
+                }));
+            }
+            for (int r = 0; r < receivers; r++) {
+                Random rnd = new Random(seed * 211 + r);
+                targets.add(threads.start(() -> {
+                    while (true) {
+                        Received<Long> got;
+                        try {
+                            got = switch (rnd.nextInt(3)) {
+                                case 0 -> ch.receiveOk();
+                                case 1 -> ch.receive(Duration.ofNanos(rnd.nextInt(100_000)));
+                                default -> ch.tryReceive();
+                            };
+                        } catch (InterruptedException e) {
+                            continue;
+                        }
+                        if (got.ok()) {
+                            received.add(got.value());
+                        } else if (got.closed()) {
+                            Thread.interrupted();
+                            return;
+                        }
+                    }
+                }));
+            }
+            Random irnd = new Random(seed);
+            threads.start(() -> {
+                while (!stop.get()) {
+                    targets.get(irnd.nextInt(targets.size())).interrupt();
+                    for (int i = 0; i < 20; i++) {
+                        Thread.yield();
+                    }
+                }
+            });
+            halfway.await();
+            ch.close();
+            for (Thread t : targets) {
+                assertThat(t.join(Duration.ofSeconds(60))).isTrue();
+            }
+            stop.set(true);
+        }
+        List<Long> got = new ArrayList<>(received);
+        assertThat(got).doesNotHaveDuplicates();
+        assertThat(got).containsExactlyInAnyOrderElementsOf(sent.keySet());
+        assertThat(Threads.waiters(ch)).isZero();
+    }
+}
