@@ -1,0 +1,87 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+
+/** Rule G1: goroutines, their registry, and uncaught exceptions. */
+class GoroutineTest {
+
+    @Test
+    void G1_goRunsOnANamedVirtualThreadAndJoinSeesItsWrites() throws Exception {
+        int[] box = new int[1];
+        Goroutine g = Go.go("worker", () -> box[0] = 42);
+        g.join();
+        assertThat(box[0]).isEqualTo(42);
+        assertThat(g.name()).isEqualTo("worker");
+        assertThat(g.thread().isVirtual()).isTrue();
+        assertThat(g.thread().getName()).isEqualTo("worker");
+        assertThat(g.isAlive()).isFalse();
+        assertThat(Go.go(() -> { }).name()).startsWith("goroutine-");
+    }
+
+    @Test
+    void G1_uncaughtExceptionsAreReportedNeverLost() throws Exception {
+        ConcurrentLinkedQueue<Throwable> seen = new ConcurrentLinkedQueue<>();
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> seen.add(t));
+        try {
+            Goroutine g = Go.go("failing", () -> {
+                throw new java.io.IOException("boom");
+            });
+            g.join();
+            assertThat(seen).singleElement().satisfies(t -> assertThat(t).hasMessage("boom"));
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+
+    @Test
+    void G1_registryListsLiveGoroutinesWithWhatTheyAreBlockedOn() throws Exception {
+        Chan<Integer> ch = Chan.make();
+        Goroutines.setStartSiteCapture(true);
+        Goroutine g;
+        try {
+            g = Go.go("blocked-receiver", ch::receive);
+        } finally {
+            Goroutines.setStartSiteCapture(false);
+        }
+        Threads.awaitReceivers(ch, 1);
+        assertThat(Goroutines.live()).contains(g);
+        assertThat(g.blockedOn()).hasValueSatisfying(b -> assertThat(b.toString()).contains("receive from chan"));
+        assertThat(g.startSite()).isPresent();
+        assertThat(Goroutines.dump()).contains("blocked-receiver").contains("receive from chan").contains("started at");
+        ch.send(1);
+        assertThat(g.join(Duration.ofSeconds(30))).isTrue();
+        assertThat(Goroutines.live()).doesNotContain(g);
+    }
+
+    @Test
+    void G1_aFailedGoroutineLeavesTheRegistryOnlyAfterItsReport() throws Exception {
+        CountDownLatch reported = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> {
+            reported.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            Goroutine g = Go.go(() -> {
+                throw new IllegalStateException("x");
+            });
+            reported.await();
+            assertThat(Goroutines.live()).contains(g);
+            release.countDown();
+            g.join();
+            assertThat(Goroutines.live()).doesNotContain(g);
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+}
