@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs the JMH comparison and writes results/<UTC date>/ (JSON, the commands, and a Markdown table).
+# Usage: benchmarks/run.sh [quick|full|smoke] [extra JMH args, e.g. a benchmark regex]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-quick}"; shift || true
+
+# Find a JDK 21+: JAVA_HOME if it is one, else the newest under /usr/lib/jvm (what the build's toolchain finds).
+java_ok() { "$1" -version 2>&1 | head -1 | grep -Eq '"(2[1-9]|[3-9][0-9])'; }
+JAVA=""
+if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && java_ok "$JAVA_HOME/bin/java"; then JAVA="$JAVA_HOME/bin/java"; fi
+if [ -z "$JAVA" ]; then
+  for j in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do if java_ok "$j"; then JAVA="$j"; break; fi; done
+fi
+[ -n "$JAVA" ] || { echo "no JDK 21+ found (set JAVA_HOME)" >&2; exit 1; }
+
+mvn -B -q -DskipTests package -pl benchmarks -am
+JAR=benchmarks/target/benchmarks.jar
+
+case "$mode" in
+  smoke) opts=(-f 1 -wi 1 -w 200ms -i 1 -r 200ms) ;;
+  quick) opts=(-f 1 -wi 1 -w 1s -i 3 -r 1s) ;;
+  full)  opts=(-f 3 -wi 3 -w 2s -i 5 -r 2s) ;;
+  *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
+esac
+
+out="benchmarks/results/$(date -u +%Y-%m-%d)-$mode"
+mkdir -p "$out"
+{
+  echo "# JMH run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"
+  echo
+  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $("$JAVA" -version 2>&1 | head -1)"
+  echo
+  echo "Reproduce: \`benchmarks/run.sh $mode $*\`, which runs:"
+  echo
+} > "$out/README.md"
+
+run() { # name, extra args...
+  local name="$1"; shift
+  echo "    $JAVA -jar $JAR ${opts[*]} -prof gc -rf json -rff $out/$name.json $*" >> "$out/README.md"
+  "$JAVA" -jar "$JAR" "${opts[@]}" -prof gc -rf json -rff "$out/$name.json" "$@"
+}
+
+filter=("$@")
+# Default virtual-thread scheduler (parallelism = cores), then parallelism 1 (both sides on one carrier).
+run default "${filter[@]}"
+run parallelism1 -jvmArgsAppend -Djdk.virtualThreadScheduler.parallelism=1 -p threads=VIRTUAL "${filter[@]}"
+
+python3 benchmarks/render.py "$out" > "$out/table.md"
+echo >> "$out/README.md"; cat "$out/table.md" >> "$out/README.md"
+cat "$out/table.md"

@@ -1,0 +1,85 @@
+package io.gochan.benchmarks;
+
+import com.softwaremill.jox.Channel;
+import io.gochan.Chan;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedTransferQueue;
+import java.util.concurrent.SynchronousQueue;
+
+/** One blocking channel-like peer behind a common shape, so every peer runs the same loop. */
+public interface Pipe {
+    void put(Long v) throws InterruptedException;
+
+    Long take() throws InterruptedException;
+
+    /** The peers measured side by side. */
+    enum Peer {
+        /** gochan {@code Chan}. */
+        GOCHAN,
+        /** Jox 1.0.1 {@code Channel}. */
+        JOX,
+        /** {@code SynchronousQueue} for capacity 0, {@code ArrayBlockingQueue} otherwise. */
+        JUC,
+        /** {@code LinkedTransferQueue}: {@code transfer} for capacity 0, unbounded {@code put} otherwise. */
+        LTQ;
+
+        Pipe create(int capacity) {
+            return switch (this) {
+                case GOCHAN -> {
+                    Chan<Long> c = Chan.make(capacity);
+                    yield new Pipe() {
+                        public void put(Long v) throws InterruptedException {
+                            c.send(v);
+                        }
+
+                        public Long take() throws InterruptedException {
+                            return c.receive();
+                        }
+                    };
+                }
+                case JOX -> {
+                    Channel<Long> c = capacity == 0 ? Channel.newRendezvousChannel() : Channel.newBufferedChannel(capacity);
+                    yield new Pipe() {
+                        public void put(Long v) throws InterruptedException {
+                            c.send(v);
+                        }
+
+                        public Long take() throws InterruptedException {
+                            return c.receive();
+                        }
+                    };
+                }
+                case JUC -> {
+                    BlockingQueue<Long> q = capacity == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(capacity);
+                    yield new Pipe() {
+                        public void put(Long v) throws InterruptedException {
+                            q.put(v);
+                        }
+
+                        public Long take() throws InterruptedException {
+                            return q.take();
+                        }
+                    };
+                }
+                case LTQ -> {
+                    LinkedTransferQueue<Long> q = new LinkedTransferQueue<>();
+                    yield new Pipe() {
+                        public void put(Long v) throws InterruptedException {
+                            if (capacity == 0) {
+                                q.transfer(v);
+                            } else {
+                                q.put(v);
+                            }
+                        }
+
+                        public Long take() throws InterruptedException {
+                            return q.take();
+                        }
+                    };
+                }
+            };
+        }
+    }
+}
