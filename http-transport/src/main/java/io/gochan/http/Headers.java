@@ -1,0 +1,236 @@
+package io.gochan.http;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * HTTP header fields: an immutable, case-insensitive multimap that keeps the order and the original
+ * spelling of names. Build one with {@link #builder()} or {@link #toBuilder()}.
+ *
+ * <p>Validation (the request-side smuggling defence): a name must be an RFC 9110 token, and a value
+ * must not contain CR, LF or NUL or other control characters except horizontal tab; a violation
+ * throws {@link IllegalArgumentException} naming the header, before anything is written anywhere.
+ */
+public final class Headers {
+    private static final Headers EMPTY = new Headers(new String[0]);
+
+    /** name, value, name, value, ... */
+    private final String[] fields;
+
+    private Headers(String[] fields) {
+        this.fields = fields;
+    }
+
+    /** No headers. */
+    public static Headers empty() {
+        return EMPTY;
+    }
+
+    /** Headers from alternating names and values, validated. */
+    public static Headers of(String... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("names and values must alternate");
+        }
+        Builder b = builder();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            b.add(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return b.build();
+    }
+
+    /** An empty builder. */
+    public static Builder builder() {
+        return new Builder(new ArrayList<>());
+    }
+
+    /** A builder starting from these headers. */
+    public Builder toBuilder() {
+        List<String> l = new ArrayList<>(fields.length);
+        Collections.addAll(l, fields);
+        return new Builder(l);
+    }
+
+    /** The first value of {@code name}, if any. */
+    public Optional<String> first(String name) {
+        for (int i = 0; i < fields.length; i += 2) {
+            if (fields[i].equalsIgnoreCase(name)) {
+                return Optional.of(fields[i + 1]);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The first value of {@code name}, or null. */
+    public String get(String name) {
+        for (int i = 0; i < fields.length; i += 2) {
+            if (fields[i].equalsIgnoreCase(name)) {
+                return fields[i + 1];
+            }
+        }
+        return null;
+    }
+
+    /** Every value of {@code name}, in order; empty if none. */
+    public List<String> all(String name) {
+        List<String> out = new ArrayList<>(2);
+        for (int i = 0; i < fields.length; i += 2) {
+            if (fields[i].equalsIgnoreCase(name)) {
+                out.add(fields[i + 1]);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** True if {@code name} is present. */
+    public boolean contains(String name) {
+        return get(name) != null;
+    }
+
+    /** The distinct names, in first-seen order and original spelling. */
+    public Set<String> names() {
+        Set<String> lower = new LinkedHashSet<>();
+        Set<String> out = new LinkedHashSet<>();
+        for (int i = 0; i < fields.length; i += 2) {
+            if (lower.add(fields[i].toLowerCase(Locale.ROOT))) {
+                out.add(fields[i]);
+            }
+        }
+        return Collections.unmodifiableSet(out);
+    }
+
+    /** Number of fields (a name with two values counts twice). */
+    public int size() {
+        return fields.length / 2;
+    }
+
+    /** The i-th field's name. */
+    public String name(int i) {
+        return fields[2 * i];
+    }
+
+    /** The i-th field's value. */
+    public String value(int i) {
+        return fields[2 * i + 1];
+    }
+
+    /** True if any value of {@code name}, split on commas, equals {@code token} ignoring case. */
+    public boolean hasToken(String name, String token) {
+        for (int i = 0; i < fields.length; i += 2) {
+            if (fields[i].equalsIgnoreCase(name)) {
+                for (String part : fields[i + 1].split(",")) {
+                    if (part.trim().equalsIgnoreCase(token)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Headers h && java.util.Arrays.equals(h.fields, fields);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Arrays.hashCode(fields);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < fields.length; i += 2) {
+            b.append(i == 0 ? "" : ", ").append(fields[i]).append(": ").append(fields[i + 1]);
+        }
+        return b.append('}').toString();
+    }
+
+    /** Checks a header name; returns it. */
+    static String checkName(String name) {
+        Objects.requireNonNull(name, "header name");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("empty header name");
+        }
+        for (int i = 0; i < name.length(); i++) {
+            if (!isTokenChar(name.charAt(i))) {
+                throw new IllegalArgumentException("invalid character 0x" + Integer.toHexString(name.charAt(i))
+                        + " in header name '" + printable(name) + "'");
+            }
+        }
+        return name;
+    }
+
+    /** Checks a header value (no CR, LF, NUL or other CTLs except HTAB); returns it. */
+    static String checkValue(String name, String value) {
+        Objects.requireNonNull(value, "header value");
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+                throw new IllegalArgumentException("invalid character 0x" + Integer.toHexString(c)
+                        + " in value of header '" + name + "' (CR, LF, NUL and other controls are not allowed)");
+            }
+        }
+        return value;
+    }
+
+    /** RFC 9110 tchar. */
+    public static boolean isTokenChar(int c) {
+        if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+            return true;
+        }
+        return c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
+        }
+        return b.toString();
+    }
+
+    /** Builds {@link Headers}; every add validates. Not thread-safe. */
+    public static final class Builder {
+        private final List<String> fields;
+
+        private Builder(List<String> fields) {
+            this.fields = fields;
+        }
+
+        /** Adds a field (keeps existing values of the same name). */
+        public Builder add(String name, String value) {
+            fields.add(checkName(name));
+            fields.add(checkValue(name, value));
+            return this;
+        }
+
+        /** Replaces every value of {@code name} with {@code value}. */
+        public Builder set(String name, String value) {
+            remove(name);
+            return add(name, value);
+        }
+
+        /** Removes every value of {@code name}. */
+        public Builder remove(String name) {
+            for (int i = fields.size() - 2; i >= 0; i -= 2) {
+                if (fields.get(i).equalsIgnoreCase(name)) {
+                    fields.remove(i + 1);
+                    fields.remove(i);
+                }
+            }
+            return this;
+        }
+
+        /** The immutable headers. */
+        public Headers build() {
+            return fields.isEmpty() ? EMPTY : new Headers(fields.toArray(new String[0]));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.gochan.http;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * An immutable HTTP request. Build with {@link #newBuilder(URI)}; everything is validated when
+ * built, so an invalid method, URI or header never reaches the wire.
+ *
+ * <p>The URI must be absolute {@code http} or {@code https} with a host. A fragment is dropped (it
+ * is never sent, as browsers and Go do). A per-request {@link #timeout()} bounds the whole exchange
+ * up to the end of the response headers; reading the body is bounded by the caller.
+ */
+public final class HttpRequest {
+    private final String method;
+    private final URI uri;
+    private final Headers headers;
+    private final RequestBody body;
+    private final Duration timeout;
+
+    private HttpRequest(Builder b) {
+        this.method = b.method;
+        this.uri = b.uri;
+        this.headers = b.headers.build();
+        this.body = b.body;
+        this.timeout = b.timeout;
+    }
+
+    /** A builder for a GET of {@code uri}. */
+    public static Builder newBuilder(URI uri) {
+        return new Builder(uri);
+    }
+
+    /** A GET of {@code uri}. */
+    public static HttpRequest get(String uri) {
+        return newBuilder(URI.create(uri)).build();
+    }
+
+    public String method() {
+        return method;
+    }
+
+    public URI uri() {
+        return uri;
+    }
+
+    public Headers headers() {
+        return headers;
+    }
+
+    public RequestBody body() {
+        return body;
+    }
+
+    /** The per-request timeout, if any. */
+    public Optional<Duration> timeout() {
+        return Optional.ofNullable(timeout);
+    }
+
+    /** A builder starting from this request. */
+    public Builder toBuilder() {
+        Builder b = new Builder(uri);
+        b.method = method;
+        b.headers = headers.toBuilder();
+        b.body = body;
+        b.timeout = timeout;
+        return b;
+    }
+
+    /**
+     * True if the request may be sent again after a failure that might have reached the server:
+     * GET, HEAD, OPTIONS, TRACE, or any method with an {@code Idempotency-Key} header, and a body that
+     * can be replayed (Go's rule; PUT is deliberately not included).
+     */
+    public boolean isReplayable() {
+        boolean idempotent = switch (method) {
+            case "GET", "HEAD", "OPTIONS", "TRACE" -> true;
+            default -> headers.contains("Idempotency-Key") || headers.contains("X-Idempotency-Key");
+        };
+        return idempotent && (body.isEmpty() || body.replayable());
+    }
+
+    @Override
+    public String toString() {
+        return method + " " + uri;
+    }
+
+    /** Builds an {@link HttpRequest}; not thread-safe. */
+    public static final class Builder {
+        private String method = "GET";
+        private URI uri;
+        private Headers.Builder headers = Headers.builder();
+        private RequestBody body = RequestBody.none();
+        private Duration timeout;
+
+        private Builder(URI uri) {
+            uri(uri);
+        }
+
+        /** Sets the URI (absolute http/https with a host; a fragment is dropped). */
+        public Builder uri(URI uri) {
+            Objects.requireNonNull(uri, "uri");
+            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + uri);
+            }
+            if (uri.getHost() == null || uri.getHost().isEmpty()) {
+                throw new IllegalArgumentException("URI has no host: " + uri);
+            }
+            if (uri.getRawFragment() != null) {
+                String s = uri.toString();
+                uri = URI.create(s.substring(0, s.indexOf('#')));
+            }
+            this.uri = uri;
+            return this;
+        }
+
+        /** Sets the method (an RFC 9110 token such as GET, POST; case-sensitive). */
+        public Builder method(String method, RequestBody body) {
+            Objects.requireNonNull(method, "method");
+            if (method.isEmpty() || !method.chars().allMatch(Headers::isTokenChar)) {
+                throw new IllegalArgumentException("invalid HTTP method '" + method + "'");
+            }
+            this.method = method;
+            this.body = Objects.requireNonNull(body, "body");
+            return this;
+        }
+
+        public Builder GET() {
+            return method("GET", RequestBody.none());
+        }
+
+        public Builder HEAD() {
+            return method("HEAD", RequestBody.none());
+        }
+
+        public Builder POST(RequestBody body) {
+            return method("POST", body);
+        }
+
+        public Builder PUT(RequestBody body) {
+            return method("PUT", body);
+        }
+
+        public Builder DELETE() {
+            return method("DELETE", RequestBody.none());
+        }
+
+        /** Adds a header (validated: see {@link Headers}). */
+        public Builder header(String name, String value) {
+            headers.add(name, value);
+            return this;
+        }
+
+        /** Replaces a header (validated). */
+        public Builder setHeader(String name, String value) {
+            headers.set(name, value);
+            return this;
+        }
+
+        /** Removes a header. */
+        public Builder removeHeader(String name) {
+            headers.remove(name);
+            return this;
+        }
+
+        /** Bounds the exchange up to the response headers; null for none. */
+        public Builder timeout(Duration timeout) {
+            if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
+                throw new IllegalArgumentException("timeout must be positive: " + timeout);
+            }
+            this.timeout = timeout;
+            return this;
+        }
+
+        public HttpRequest build() {
+            return new HttpRequest(this);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.gochan.http;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * A request body: its bytes (opened as a stream each time it is written), its length if known, and
+ * whether it can be written again for a retry.
+ *
+ * <p>A known length is sent as {@code Content-Length}; an unknown one ({@code -1}) as
+ * {@code Transfer-Encoding: chunked}. A stream that yields more or fewer bytes than its declared
+ * length fails the request with an {@link IOException} and the connection is closed.
+ */
+public final class RequestBody {
+    private static final RequestBody NONE = new RequestBody(null, 0, true, "");
+
+    private final Supplier<InputStream> opener;
+    private final long length;
+    private final boolean replayable;
+    private final String contentType;
+
+    private RequestBody(Supplier<InputStream> opener, long length, boolean replayable, String contentType) {
+        this.opener = opener;
+        this.length = length;
+        this.replayable = replayable;
+        this.contentType = contentType;
+    }
+
+    /** No body. */
+    public static RequestBody none() {
+        return NONE;
+    }
+
+    /** A body of these bytes (copied), replayable. */
+    public static RequestBody of(byte[] bytes, String contentType) {
+        byte[] copy = bytes.clone();
+        return new RequestBody(() -> new ByteArrayInputStream(copy), copy.length, true, contentType);
+    }
+
+    /** A UTF-8 text body, replayable, with content type {@code text/plain; charset=utf-8}. */
+    public static RequestBody of(String text) {
+        return of(text.getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8");
+    }
+
+    /**
+     * A body read from streams the supplier opens; replayable, since a retry opens a fresh stream.
+     *
+     * @param length the exact length, or -1 if unknown (sent chunked)
+     */
+    public static RequestBody ofStream(Supplier<InputStream> opener, long length, String contentType) {
+        return new RequestBody(Objects.requireNonNull(opener, "opener"), checkLength(length), true, contentType);
+    }
+
+    /**
+     * A body read once from {@code stream}: it cannot be replayed, so a request with it is never
+     * retried after a byte of it was read.
+     *
+     * @param length the exact length, or -1 if unknown (sent chunked)
+     */
+    public static RequestBody ofStreamOnce(InputStream stream, long length, String contentType) {
+        Objects.requireNonNull(stream, "stream");
+        boolean[] used = new boolean[1];
+        return new RequestBody(() -> {
+            if (used[0]) {
+                throw new IllegalStateException("cannot rewind a one-shot request body for a retry");
+            }
+            used[0] = true;
+            return stream;
+        }, checkLength(length), false, contentType);
+    }
+
+    private static long checkLength(long length) {
+        if (length < -1) {
+            throw new IllegalArgumentException("body length must be >= 0, or -1 for unknown: " + length);
+        }
+        return length;
+    }
+
+    /** True if there is no body. */
+    public boolean isEmpty() {
+        return opener == null;
+    }
+
+    /** The length in bytes, or -1 if unknown. */
+    public long length() {
+        return length;
+    }
+
+    /** True if the body can be written again (a fresh stream each time). */
+    public boolean replayable() {
+        return replayable;
+    }
+
+    /** The content type to send if the request sets none; may be null. */
+    public String contentType() {
+        return contentType;
+    }
+
+    /** Opens the body's bytes for writing. */
+    public InputStream open() throws IOException {
+        if (opener == null) {
+            return InputStream.nullInputStream();
+        }
+        try {
+            return opener.get();
+        } catch (IllegalStateException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+}

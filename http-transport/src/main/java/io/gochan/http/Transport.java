@@ -1,0 +1,273 @@
+package io.gochan.http;
+
+import io.gochan.Context;
+import io.gochan.ReceiveChan;
+import io.gochan.http.internal.codec.HttpLimits;
+import io.gochan.http.internal.conn.ConnConfig;
+import io.gochan.http.internal.conn.ConnException;
+import io.gochan.http.internal.conn.PersistConn;
+import io.gochan.http.internal.conn.SocketDialer;
+import io.gochan.http.internal.pool.ConnectKey;
+import io.gochan.http.internal.pool.ConnectionPool;
+import io.gochan.spi.ChannelCore;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+
+/**
+ * An HTTP/1.1 client transport with a keep-alive connection pool: Go's {@code http.Transport}. Each
+ * connection has a read loop and a write loop on virtual threads that talk to {@link #roundTrip}
+ * over gochan channels (see {@code PersistConn} and ADR 0005).
+ *
+ * <pre>{@code
+ * try (Transport t = Transport.builder().maxConnsPerHost(8).build();
+ *      HttpResponse r = t.roundTrip(HttpRequest.get("http://127.0.0.1:8080/"))) {
+ *     System.out.println(r.status() + " " + r.body().string());
+ * }
+ * }</pre>
+ *
+ * <p>Contract: {@code roundTrip} sends one request and returns when the response headers arrived,
+ * with the body still to read; exactly one of (response, exception) results. The caller must close
+ * the response body: reading it to the end returns the connection to the pool, closing it earlier
+ * closes the connection. A request that fails on a reused connection before any byte was written,
+ * or on one the server had closed while idle (if the request is replayable), is retried once more
+ * on another connection. {@code roundTrip} is cancellable at every stage by interrupt, by the given
+ * context's {@code done()}, and by the request's timeout. Thread-safe.
+ */
+public final class Transport implements AutoCloseable {
+    private final ConnectionPool<PersistConn> pool;
+    private final ConnConfig connConfig;
+    private final RequestListener listener;
+    private final Set<PersistConn> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong retries = new AtomicLong();
+    private static final int MAX_RETRIES = 3;
+
+    private Transport(Builder b) {
+        this.listener = b.listener;
+        this.connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
+                b.disableKeepAlives, b.disableCompression, b.listener);
+        SocketDialer dialer = new SocketDialer(b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
+        PersistConn.Owner owner = new PersistConn.Owner() {
+            @Override
+            public boolean release(PersistConn conn) {
+                pool.release(conn);
+                return conn.isUsable();
+            }
+
+            @Override
+            public void discard(PersistConn conn, String reason) {
+                open.remove(conn);
+                pool.discard(conn, reason);
+            }
+        };
+        this.pool = new ConnectionPool<>(key -> {
+            PersistConn c = PersistConn.start(key, dialer.dial(key), connConfig, owner);
+            open.add(c);
+            return c;
+        }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout);
+    }
+
+    /** A builder with Go's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Sends {@code request} and returns the response (headers read, body streaming). */
+    public HttpResponse roundTrip(HttpRequest request) throws IOException, InterruptedException {
+        return roundTrip(request, Context.background());
+    }
+
+    /**
+     * Sends {@code request}; cancelled when {@code ctx} is done.
+     *
+     * @throws IOException the failure: connect, TLS, write, a malformed response
+     *     ({@link HttpProtocolException}), a timeout ({@link java.net.SocketTimeoutException}) or
+     *     cancellation ({@link java.io.InterruptedIOException})
+     * @throws InterruptedException if the calling thread was interrupted; the request is abandoned
+     */
+    public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
+        Objects.requireNonNull(request, "request");
+        ConnectKey key = keyOf(request.uri());
+        long deadline = request.timeout()
+                .map(d -> ChannelCore.deadlineAfter(TimeUnit.NANOSECONDS.convert(d)))
+                .orElse(Long.MAX_VALUE);
+        ReceiveChan<Object> cancel = ctx.done();
+        IOException last = null;
+        for (int attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+            if (ctx.err() != null) {
+                throw new java.io.InterruptedIOException("request cancelled: " + ctx.err().getMessage());
+            }
+            safe(() -> listener.getConn(request, key.host() + ":" + key.port()));
+            ConnectionPool.Acquired<PersistConn> a = pool.acquire(key, cancel, deadline);
+            safe(() -> listener.gotConn(request, a.reused()));
+            try {
+                return a.conn().roundTrip(request, cancel, deadline);
+            } catch (ConnException e) {
+                last = e;
+                if (!a.reused() || !e.retryable(request)) {
+                    safe(() -> listener.done(request, e));
+                    throw e;
+                }
+                retries.incrementAndGet();
+            } catch (IOException e) {
+                safe(() -> listener.done(request, e));
+                throw e;
+            }
+        }
+        throw last;
+    }
+
+    private void safe(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            System.getLogger(Transport.class.getName()).log(System.Logger.Level.WARNING, "request listener failed", e);
+        }
+    }
+
+    static ConnectKey keyOf(URI uri) {
+        String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+        int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+        return new ConnectKey(scheme, uri.getHost(), port);
+    }
+
+    /** Counters: open, idle and in-use connections, dials, reuses, retries. */
+    public TransportStats stats() {
+        ConnectionPool.Stats s = pool.stats();
+        return new TransportStats(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting(), s.dialed(), s.reused(), retries.get());
+    }
+
+    /** Closes idle connections (Go's CloseIdleConnections); connections in use are not touched. */
+    public void closeIdleConnections() {
+        pool.closeIdle();
+    }
+
+    /**
+     * Closes the transport: idle and in-use connections are closed (bodies being read fail), waiters
+     * get an error, and new requests are refused.
+     */
+    @Override
+    public void close() {
+        pool.close();
+        for (PersistConn c : open) {
+            c.closeNow("transport closed");
+        }
+    }
+
+    /** Configuration with Go's defaults unless noted. */
+    public static final class Builder {
+        private int maxIdleConns = 100;
+        private int maxIdleConnsPerHost = 2;
+        private int maxConnsPerHost = 0;
+        private Duration idleConnTimeout = Duration.ofSeconds(90);
+        private Duration dialTimeout = Duration.ofSeconds(30);
+        private Duration tlsHandshakeTimeout = Duration.ofSeconds(10);
+        private Duration responseHeaderTimeout = Duration.ZERO;
+        private Duration expectContinueTimeout = Duration.ofSeconds(1);
+        private boolean disableKeepAlives;
+        private boolean disableCompression;
+        private SSLContext sslContext;
+        private boolean verifyHostname = true;
+        private HttpLimits limits = HttpLimits.DEFAULTS;
+        private RequestListener listener = RequestListener.NONE;
+
+        private Builder() {}
+
+        /** Idle connections kept in total (default 100; 0 = no limit). */
+        public Builder maxIdleConns(int n) {
+            this.maxIdleConns = n;
+            return this;
+        }
+
+        /** Idle connections kept per host (default 2; 0 keeps none). */
+        public Builder maxIdleConnsPerHost(int n) {
+            this.maxIdleConnsPerHost = n;
+            return this;
+        }
+
+        /** Connections per host, dialling + in use + idle (default 0 = no limit); more requests wait, FIFO. */
+        public Builder maxConnsPerHost(int n) {
+            this.maxConnsPerHost = n;
+            return this;
+        }
+
+        /** How long an idle connection is kept (default 90 s; zero = forever). */
+        public Builder idleConnTimeout(Duration d) {
+            this.idleConnTimeout = Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** TCP connect timeout (default 30 s). */
+        public Builder dialTimeout(Duration d) {
+            this.dialTimeout = Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** TLS handshake timeout (default 10 s). */
+        public Builder tlsHandshakeTimeout(Duration d) {
+            this.tlsHandshakeTimeout = Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** Time allowed for the response headers after the request was written (default zero = none). */
+        public Builder responseHeaderTimeout(Duration d) {
+            this.responseHeaderTimeout = Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s). */
+        public Builder expectContinueTimeout(Duration d) {
+            this.expectContinueTimeout = Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** One request per connection, with {@code Connection: close}. */
+        public Builder disableKeepAlives(boolean b) {
+            this.disableKeepAlives = b;
+            return this;
+        }
+
+        /** Do not ask for gzip (default: ask, and un-gzip transparently only when we asked). */
+        public Builder disableCompression(boolean b) {
+            this.disableCompression = b;
+            return this;
+        }
+
+        /** TLS context for https (default: the JDK's default). */
+        public Builder sslContext(SSLContext ctx) {
+            this.sslContext = ctx;
+            return this;
+        }
+
+        /** Verify the server certificate's host name (default true; turning it off is insecure). */
+        public Builder verifyHostname(boolean b) {
+            this.verifyHostname = b;
+            return this;
+        }
+
+        /** Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100). */
+        public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
+            this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
+                    HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational());
+            return this;
+        }
+
+        /** Per-request events. */
+        public Builder listener(RequestListener l) {
+            this.listener = Objects.requireNonNull(l);
+            return this;
+        }
+
+        public Transport build() {
+            return new Transport(this);
+        }
+    }
+}

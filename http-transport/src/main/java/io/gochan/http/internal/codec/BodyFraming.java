@@ -1,0 +1,87 @@
+package io.gochan.http.internal.codec;
+
+import io.gochan.http.Headers;
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpProtocolException.Reason;
+
+/**
+ * How a response body is delimited (RFC 9112 §6.3), decided from the request method, the status and
+ * the headers, with the response-smuggling defences: Content-Length together with
+ * Transfer-Encoding, differing Content-Length values, and any transfer coding other than a lone
+ * {@code chunked} are rejected.
+ *
+ * @param kind the framing
+ * @param length the Content-Length for {@link Kind#FIXED}, else -1
+ */
+public record BodyFraming(Kind kind, long length) {
+    /** The kinds of framing. */
+    public enum Kind {
+        /** No body (HEAD, 1xx, 204, 304, or Content-Length: 0). */
+        NONE,
+        /** Exactly {@code length} bytes. */
+        FIXED,
+        /** Chunked transfer coding. */
+        CHUNKED,
+        /** Everything until the server closes: the connection cannot be reused. */
+        UNTIL_CLOSE
+    }
+
+    private static final BodyFraming NONE = new BodyFraming(Kind.NONE, 0);
+
+    /** Decides the framing of a response to a request with {@code method}. */
+    public static BodyFraming of(String method, int status, Headers headers) throws HttpProtocolException {
+        boolean hasTe = headers.contains("Transfer-Encoding");
+        boolean hasCl = headers.contains("Content-Length");
+        if (hasTe && hasCl) {
+            throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
+                    "response has both Content-Length and Transfer-Encoding");
+        }
+        if (method.equals("HEAD") || status < 200 || status == 204 || status == 304) {
+            return NONE;
+        }
+        if (hasTe) {
+            for (String v : headers.all("Transfer-Encoding")) {
+                if (!v.trim().equalsIgnoreCase("chunked")) {
+                    throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING,
+                            "unsupported Transfer-Encoding '" + ResponseHeadReader.shorten(v) + "' (only a lone 'chunked' is accepted)");
+                }
+            }
+            if (headers.all("Transfer-Encoding").size() > 1) {
+                throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING, "Transfer-Encoding: chunked given more than once");
+            }
+            return new BodyFraming(Kind.CHUNKED, -1);
+        }
+        if (hasCl) {
+            long length = -1;
+            for (String v : headers.all("Content-Length")) {
+                for (String part : v.split(",", -1)) {
+                    long n = parseLength(part.trim());
+                    if (length >= 0 && n != length) {
+                        throw new HttpProtocolException(Reason.CONFLICTING_CONTENT_LENGTH,
+                                "response has differing Content-Length values (" + length + " and " + n + ")");
+                    }
+                    length = n;
+                }
+            }
+            return length == 0 ? NONE : new BodyFraming(Kind.FIXED, length);
+        }
+        return new BodyFraming(Kind.UNTIL_CLOSE, -1);
+    }
+
+    private static long parseLength(String s) throws HttpProtocolException {
+        if (s.isEmpty() || s.length() > 18) {
+            throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH,
+                    "invalid Content-Length '" + ResponseHeadReader.shorten(s) + "'" + (s.length() > 18 ? " (too large)" : ""));
+        }
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH,
+                        "invalid Content-Length '" + ResponseHeadReader.shorten(s) + "'");
+            }
+            n = n * 10 + (c - '0');
+        }
+        return n;
+    }
+}

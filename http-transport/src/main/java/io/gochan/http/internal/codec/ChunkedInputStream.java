@@ -1,0 +1,121 @@
+package io.gochan.http.internal.codec;
+
+import io.gochan.http.Headers;
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpProtocolException.Reason;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The chunked transfer coding: chunk sizes in hex (overflow and non-hex rejected), extensions
+ * bounded by the line limit, each chunk followed by CRLF, then trailers bounded by the limits.
+ */
+final class ChunkedInputStream extends InputStream {
+    private final ConnInput in;
+    private final HttpLimits limits;
+    private long chunkRemaining;
+    private boolean done;
+    private volatile Headers trailers = Headers.empty();
+
+    ChunkedInputStream(ConnInput in, HttpLimits limits) {
+        this.in = in;
+        this.limits = limits;
+    }
+
+    /** The trailer fields, once the last chunk was read. */
+    Headers trailers() {
+        return trailers;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (done) {
+            return -1;
+        }
+        if (chunkRemaining == 0) {
+            chunkRemaining = readChunkSize();
+            if (chunkRemaining == 0) {
+                readTrailers();
+                done = true;
+                return -1;
+            }
+        }
+        int n = in.read(b, off, (int) Math.min(len, chunkRemaining));
+        if (n < 0) {
+            throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside a chunk of the response body");
+        }
+        chunkRemaining -= n;
+        if (chunkRemaining == 0) {
+            expectLineEnd();
+        }
+        return n;
+    }
+
+    /** Chunk data must be followed by CRLF (a bare LF is tolerated, as for every line). */
+    private void expectLineEnd() throws IOException {
+        int c = in.read();
+        if (c == '\r') {
+            c = in.read();
+        }
+        if (c == '\n') {
+            return;
+        }
+        if (c < 0) {
+            throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed after a chunk, before its CRLF");
+        }
+        throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk data not followed by CRLF");
+    }
+
+    private long readChunkSize() throws IOException {
+        String line = in.readLine(limits.maxLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
+        if (line == null) {
+            throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
+        }
+        int end = line.indexOf(';');
+        String hex = (end < 0 ? line : line.substring(0, end)).strip();
+        if (hex.isEmpty()) {
+            throw new HttpProtocolException(Reason.BAD_CHUNK, "empty chunk size");
+        }
+        if (hex.length() > 15) {
+            throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk size too large: '" + ResponseHeadReader.shorten(hex) + "'");
+        }
+        long size = 0;
+        for (int i = 0; i < hex.length(); i++) {
+            int d = Character.digit(hex.charAt(i), 16);
+            if (d < 0) {
+                throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk size is not hexadecimal: '" + ResponseHeadReader.shorten(hex) + "'");
+            }
+            size = size * 16 + d;
+        }
+        return size;
+    }
+
+    private void readTrailers() throws IOException {
+        List<String> fields = new ArrayList<>();
+        long start = in.bytesRead();
+        while (true) {
+            String line = in.readLine(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
+            if (line == null) {
+                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the trailers");
+            }
+            if (in.bytesRead() - start > limits.maxTrailerBytes() + 2) {
+                throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + limits.maxTrailerBytes() + " bytes");
+            }
+            if (line.isEmpty()) {
+                break;
+            }
+            ResponseHeadReader.parseField(line, fields, "trailer");
+        }
+        trailers = ResponseHeadReader.toHeaders(fields);
+    }
+}

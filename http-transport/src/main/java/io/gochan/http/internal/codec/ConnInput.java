@@ -1,0 +1,147 @@
+package io.gochan.http.internal.codec;
+
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpProtocolException.Reason;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A connection's buffered input: lines for heads and chunk sizes (bounded), raw bytes for bodies,
+ * and a blocking {@link #peek()} for the read loop. Owned by one thread at a time (the read loop,
+ * then the body's reader; the hand-over is ordered by the response channel).
+ */
+public final class ConnInput {
+    private final InputStream in;
+    private final byte[] buf = new byte[16 * 1024];
+    private int pos;
+    private int limit;
+    private long bytesRead;
+
+    public ConnInput(InputStream in) {
+        this.in = in;
+    }
+
+    /** Blocks until a byte is available; returns it without consuming it, or -1 at EOF. */
+    public int peek() throws IOException {
+        if (pos == limit && !fill()) {
+            return -1;
+        }
+        return buf[pos] & 0xff;
+    }
+
+    /** Bytes buffered and not yet consumed. */
+    public int buffered() {
+        return limit - pos;
+    }
+
+    /** Total bytes consumed from the socket so far. */
+    public long bytesRead() {
+        return bytesRead;
+    }
+
+    private boolean fill() throws IOException {
+        int n = in.read(buf, 0, buf.length);
+        if (n <= 0) {
+            return false;
+        }
+        pos = 0;
+        limit = n;
+        return true;
+    }
+
+    /** Reads one byte, or -1 at EOF. */
+    public int read() throws IOException {
+        if (pos == limit && !fill()) {
+            return -1;
+        }
+        bytesRead++;
+        return buf[pos++] & 0xff;
+    }
+
+    /** Reads up to len bytes; -1 at EOF. */
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (len == 0) {
+            return 0;
+        }
+        if (pos == limit) {
+            if (len >= buf.length) {
+                int n = in.read(b, off, len); // large read: bypass the buffer
+                if (n > 0) {
+                    bytesRead += n;
+                }
+                return n;
+            }
+            if (!fill()) {
+                return -1;
+            }
+        }
+        int n = Math.min(len, limit - pos);
+        System.arraycopy(buf, pos, b, off, n);
+        pos += n;
+        bytesRead += n;
+        return n;
+    }
+
+    /**
+     * Reads a line ending in CRLF or a bare LF (tolerated, as browsers and Go do), without the ending.
+     * Returns null on EOF before the first byte.
+     *
+     * @param maxLength longest line accepted
+     * @param tooLong the reason reported when the line is longer
+     * @throws HttpProtocolException on a too-long line, a CR not followed by LF, or a NUL byte
+     * @throws HttpProtocolException with PREMATURE_EOF on EOF inside the line
+     */
+    public String readLine(int maxLength, Reason tooLong) throws IOException {
+        StringBuilder sb = null;
+        int length = 0;
+        while (true) {
+            if (pos == limit && !fill()) {
+                if (length == 0) {
+                    return null;
+                }
+                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed in the middle of a line");
+            }
+            int start = pos;
+            while (pos < limit) {
+                byte c = buf[pos];
+                if (c == '\n') {
+                    int end = pos;
+                    pos++;
+                    bytesRead += pos - start;
+                    String tail = ascii(start, end);
+                    String line = sb == null ? tail : sb.append(tail).toString();
+                    return stripCr(line);
+                }
+                if (c == 0) {
+                    throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in a line of the response");
+                }
+                pos++;
+                if (++length > maxLength + 1) { // +1 for the CR
+                    throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
+                }
+            }
+            bytesRead += pos - start;
+            if (sb == null) {
+                sb = new StringBuilder();
+            }
+            sb.append(ascii(start, pos));
+        }
+    }
+
+    private String ascii(int from, int to) {
+        return new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
+    }
+
+    private static String stripCr(String line) throws HttpProtocolException {
+        int n = line.length();
+        if (n > 0 && line.charAt(n - 1) == '\r') {
+            line = line.substring(0, n - 1);
+        }
+        if (line.indexOf('\r') >= 0) {
+            throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in a line of the response");
+        }
+        return line;
+    }
+}

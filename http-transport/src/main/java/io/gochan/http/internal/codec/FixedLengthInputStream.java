@@ -1,0 +1,44 @@
+package io.gochan.http.internal.codec;
+
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpProtocolException.Reason;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/** Exactly {@code length} bytes; EOF before that is an error, never a silently short body. */
+final class FixedLengthInputStream extends InputStream {
+    private final ConnInput in;
+    private long remaining;
+
+    FixedLengthInputStream(ConnInput in, long length) {
+        this.in = in;
+        this.remaining = length;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (remaining == 0) {
+            return -1;
+        }
+        int n = in.read(b, off, (int) Math.min(len, remaining));
+        if (n < 0) {
+            throw new HttpProtocolException(Reason.PREMATURE_EOF,
+                    "connection closed with " + remaining + " bytes of the response body still to come");
+        }
+        remaining -= n;
+        return n;
+    }
+
+    @Override
+    public int available() {
+        return (int) Math.min(remaining, in.buffered());
+    }
+}

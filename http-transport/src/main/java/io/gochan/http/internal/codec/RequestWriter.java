@@ -1,0 +1,132 @@
+package io.gochan.http.internal.codec;
+
+import io.gochan.http.Headers;
+import io.gochan.http.HttpRequest;
+import io.gochan.http.RequestBody;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Writes a request: the head (request line, Host, the caller's headers, framing) and then the body,
+ * separately so that {@code Expect: 100-continue} can wait in between. Framing is the transport's:
+ * a known length is sent as Content-Length, an unknown one chunked; the caller's own
+ * Content-Length, Transfer-Encoding and Host headers are replaced.
+ */
+public final class RequestWriter {
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final String USER_AGENT = "gochan-http/0.1";
+
+    private RequestWriter() {}
+
+    /** Whether the head asks for 100-continue (the caller set {@code Expect: 100-continue} and there is a body). */
+    public static boolean expectsContinue(HttpRequest req) {
+        return !req.body().isEmpty() && req.headers().hasToken("Expect", "100-continue");
+    }
+
+    /**
+     * Writes the request head (not flushed).
+     *
+     * @param acceptGzip add {@code Accept-Encoding: gzip} (the transport then un-gzips the response)
+     * @param close add {@code Connection: close}
+     */
+    public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close) throws IOException {
+        URI uri = req.uri();
+        StringBuilder b = new StringBuilder(256);
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        b.append(req.method()).append(' ').append(path);
+        if (uri.getRawQuery() != null) {
+            b.append('?').append(uri.getRawQuery());
+        }
+        b.append(" HTTP/1.1\r\n");
+        b.append("Host: ").append(hostHeader(uri)).append("\r\n");
+        Headers h = req.headers();
+        for (int i = 0; i < h.size(); i++) {
+            String name = h.name(i);
+            if (name.equalsIgnoreCase("Host") || name.equalsIgnoreCase("Content-Length")
+                    || name.equalsIgnoreCase("Transfer-Encoding")) {
+                continue;
+            }
+            b.append(name).append(": ").append(h.value(i)).append("\r\n");
+        }
+        if (!h.contains("User-Agent")) {
+            b.append("User-Agent: ").append(USER_AGENT).append("\r\n");
+        }
+        if (acceptGzip) {
+            b.append("Accept-Encoding: gzip\r\n");
+        }
+        if (close && !h.hasToken("Connection", "close")) {
+            b.append("Connection: close\r\n");
+        }
+        RequestBody body = req.body();
+        if (!body.isEmpty()) {
+            if (body.contentType() != null && !h.contains("Content-Type")) {
+                b.append("Content-Type: ").append(body.contentType()).append("\r\n");
+            }
+            if (body.length() >= 0) {
+                b.append("Content-Length: ").append(body.length()).append("\r\n");
+            } else {
+                b.append("Transfer-Encoding: chunked\r\n");
+            }
+        } else if (methodExpectsBody(req.method())) {
+            b.append("Content-Length: 0\r\n");
+        }
+        b.append("\r\n");
+        out.write(b.toString().getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * Writes the body (not flushed).
+     *
+     * @throws IOException if the body yields more or fewer bytes than its declared length, or reading
+     *     it fails (then the connection must be closed)
+     */
+    public static void writeBody(OutputStream out, HttpRequest req) throws IOException {
+        RequestBody body = req.body();
+        if (body.isEmpty()) {
+            return;
+        }
+        byte[] buf = new byte[8192];
+        try (InputStream in = body.open()) {
+            if (body.length() >= 0) {
+                long left = body.length();
+                for (int n; (n = in.read(buf, 0, buf.length)) > 0; ) {
+                    if (n > left) {
+                        throw new IOException("request body is longer than its declared length " + body.length());
+                    }
+                    out.write(buf, 0, n);
+                    left -= n;
+                }
+                if (left != 0) {
+                    throw new IOException("request body ended " + left + " bytes short of its declared length " + body.length());
+                }
+            } else {
+                for (int n; (n = in.read(buf, 0, buf.length)) > 0; ) {
+                    out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
+                    out.write(CRLF);
+                    out.write(buf, 0, n);
+                    out.write(CRLF);
+                }
+                out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            }
+        }
+    }
+
+    private static boolean methodExpectsBody(String method) {
+        return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
+    }
+
+    private static String hostHeader(URI uri) {
+        String host = uri.getHost();
+        if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        int port = uri.getPort();
+        boolean defaultPort = port == -1 || (port == 80 && uri.getScheme().equalsIgnoreCase("http"))
+                || (port == 443 && uri.getScheme().equalsIgnoreCase("https"));
+        return defaultPort ? host : host + ":" + port;
+    }
+}

@@ -1,0 +1,152 @@
+package io.gochan.http.internal.codec;
+
+import io.gochan.http.Headers;
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpProtocolException.Reason;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Parses a response's status line and header block, strictly and within {@link HttpLimits}.
+ *
+ * <p>Decisions (documented because browsers differ): a bare LF ends a line (tolerated, like Go and
+ * browsers); a bare CR, NUL or other control characters are rejected; obsolete line folding is
+ * rejected (a smuggling vector); whitespace between a header name and the colon is rejected
+ * (RFC 9112 §5.1).
+ */
+public final class ResponseHeadReader {
+    private ResponseHeadReader() {}
+
+    /**
+     * Reads one head.
+     *
+     * @return the head, or null if the connection was at EOF before the first byte
+     * @throws HttpProtocolException if the head is malformed or over a limit
+     */
+    public static ResponseHead read(ConnInput in, HttpLimits limits) throws IOException {
+        long start = in.bytesRead();
+        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+        if (statusLine == null) {
+            return null;
+        }
+        ResponseHead partial = parseStatusLine(statusLine);
+        List<String> fields = new ArrayList<>(16);
+        while (true) {
+            String line = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+            if (line == null) {
+                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the response headers");
+            }
+            if (in.bytesRead() - start > limits.maxHeaderBytes()) {
+                throw new HttpProtocolException(Reason.HEADERS_TOO_LARGE,
+                        "response headers larger than " + limits.maxHeaderBytes() + " bytes");
+            }
+            if (line.isEmpty()) {
+                break;
+            }
+            if (fields.size() / 2 >= limits.maxHeaderCount()) {
+                throw new HttpProtocolException(Reason.TOO_MANY_HEADERS,
+                        "more than " + limits.maxHeaderCount() + " response header fields");
+            }
+            parseField(line, fields, "header");
+        }
+        return new ResponseHead(partial.version(), partial.status(), partial.reason(), toHeaders(fields));
+    }
+
+    /** Builds Headers from alternating names and values (validated again by the builder: cheap). */
+    static Headers toHeaders(List<String> fields) {
+        Headers.Builder b = Headers.builder();
+        for (int i = 0; i < fields.size(); i += 2) {
+            b.add(fields.get(i), fields.get(i + 1));
+        }
+        return b.build();
+    }
+
+    static ResponseHead parseStatusLine(String line) throws HttpProtocolException {
+        if (!line.startsWith("HTTP/")) {
+            throw new HttpProtocolException(Reason.MALFORMED_STATUS_LINE,
+                    "response does not start with an HTTP/1.x status line: '" + shorten(line) + "'");
+        }
+        int sp = line.indexOf(' ');
+        if (sp < 0) {
+            throw new HttpProtocolException(Reason.MALFORMED_STATUS_LINE, "status line has no status code: '" + shorten(line) + "'");
+        }
+        String version = line.substring(0, sp);
+        if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
+            throw new HttpProtocolException(Reason.UNSUPPORTED_VERSION, "unsupported protocol version '" + shorten(version) + "'");
+        }
+        if (line.length() < sp + 4) {
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(line) + "'");
+        }
+        int status = 0;
+        for (int i = sp + 1; i < sp + 4; i++) {
+            char c = line.charAt(i);
+            if (c < '0' || c > '9') {
+                throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(line) + "'");
+            }
+            status = status * 10 + (c - '0');
+        }
+        if (status < 100) {
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code out of range 100-999: " + status);
+        }
+        String reason = "";
+        if (line.length() > sp + 4) {
+            if (line.charAt(sp + 4) != ' ') {
+                throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(line) + "'");
+            }
+            reason = line.substring(sp + 5);
+            checkText(reason, "reason phrase");
+        }
+        return new ResponseHead(version, status, reason, null);
+    }
+
+    /** Parses "name: value" into fields; used for headers and trailers. */
+    static void parseField(String line, List<String> fields, String what) throws HttpProtocolException {
+        char first = line.charAt(0);
+        if (first == ' ' || first == '\t') {
+            throw new HttpProtocolException(Reason.OBSOLETE_LINE_FOLDING, "obsolete line folding in response " + what + "s");
+        }
+        int colon = line.indexOf(':');
+        if (colon < 0) {
+            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response " + what + " line without a colon: '" + shorten(line) + "'");
+        }
+        if (colon == 0) {
+            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response " + what + " with an empty name");
+        }
+        for (int i = 0; i < colon; i++) {
+            char c = line.charAt(i);
+            if (c == ' ' || c == '\t') {
+                throw new HttpProtocolException(Reason.MALFORMED_HEADER,
+                        "whitespace before the colon in response " + what + " '" + shorten(line) + "'");
+            }
+            if (!Headers.isTokenChar(c)) {
+                throw new HttpProtocolException(Reason.MALFORMED_HEADER,
+                        "invalid character 0x" + Integer.toHexString(c) + " in response " + what + " name");
+            }
+        }
+        String value = line.substring(colon + 1).strip();
+        checkText(value, what + " value");
+        fields.add(line.substring(0, colon));
+        fields.add(value);
+    }
+
+    private static void checkText(String s, String what) throws HttpProtocolException {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                throw new HttpProtocolException(Reason.INVALID_CHARACTER,
+                        "control character 0x" + Integer.toHexString(c) + " in response " + what);
+            }
+        }
+    }
+
+    static String shorten(String s) {
+        String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+        StringBuilder b = new StringBuilder();
+        for (char c : t.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
+        }
+        return b.toString();
+    }
+}

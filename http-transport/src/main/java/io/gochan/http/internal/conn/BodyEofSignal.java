@@ -1,0 +1,99 @@
+package io.gochan.http.internal.conn;
+
+import io.gochan.Chan;
+import io.gochan.ReceiveChan;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Wraps a response body and tells the connection's read loop, exactly once, how the body ended (Go's
+ * bodyEOFSignal): {@code true} on {@code waitForBodyRead} when it was read to EOF, {@code false} when
+ * it was closed early or failed. At EOF the reader then waits until the read loop has pooled or
+ * closed the connection ({@code eofc} closed), so a caller that sends its next request right after
+ * reading the body finds this connection in the pool. An early close also closes the connection at
+ * once (nothing is drained), which unblocks a read in progress on another thread.
+ */
+final class BodyEofSignal extends InputStream {
+    private final InputStream body;
+    /** Capacity 2: EOF and close may both report; neither send ever blocks. */
+    private final Chan<Boolean> waitForBodyRead;
+    private final ReceiveChan<Object> eofc;
+    private final Runnable abort;
+    private final Runnable onDone;
+    private final AtomicBoolean reported = new AtomicBoolean();
+    private volatile boolean closed;
+
+    BodyEofSignal(InputStream body, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc, Runnable abort, Runnable onDone) {
+        this.body = body;
+        this.waitForBodyRead = waitForBodyRead;
+        this.eofc = eofc;
+        this.abort = abort;
+        this.onDone = onDone;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new IOException("response body is closed");
+        }
+        int n;
+        try {
+            n = body.read(b, off, len);
+        } catch (IOException | RuntimeException e) {
+            if (closed) {
+                throw new IOException("response body is closed", e);
+            }
+            report(false);
+            throw e;
+        }
+        if (n < 0) {
+            eof();
+        }
+        return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+        return closed ? 0 : body.available();
+    }
+
+    private void eof() {
+        if (report(true)) {
+            try {
+                eofc.receiveOk(); // closed by the read loop once it pooled or closed the connection
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the EOF stands; we only stop waiting
+            }
+        }
+    }
+
+    private boolean report(boolean atEof) {
+        if (reported.compareAndSet(false, true)) {
+            waitForBodyRead.trySend(atEof);
+            if (!atEof) {
+                abort.run();
+            }
+            onDone.run();
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        report(false);
+    }
+}

@@ -1,0 +1,35 @@
+package io.gochan.http.internal.conn;
+
+import io.gochan.Chan;
+import io.gochan.ReceiveChan;
+import io.gochan.http.HttpRequest;
+import io.gochan.http.HttpResponse;
+
+import java.io.IOException;
+
+/** The values that travel on a connection's channels. */
+final class Messages {
+    private Messages() {}
+
+    /** The write loop's result for one request; {@link #OK} when it was written and flushed. */
+    record WriteResult(IOException error) {
+        static final WriteResult OK = new WriteResult(null);
+    }
+
+    /** roundTrip to write loop, on {@code writech}. */
+    record WriteRequest(HttpRequest req, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
+            boolean acceptGzip, boolean close) {}
+
+    /** roundTrip to read loop, on {@code reqch}: where to deliver, and how to know the caller left. */
+    record RequestAndChan(HttpRequest req, Chan<ResponseOrError> resc, ReceiveChan<Object> callerGone,
+            Chan<Boolean> continueCh, boolean addedGzip, ReceiveChan<Object> cancel) {}
+
+    /** Exactly one of response and error is set. */
+    record ResponseOrError(HttpResponse response, IOException error) {
+        ResponseOrError {
+            if ((response == null) == (error == null)) {
+                throw new IllegalArgumentException("exactly one of response and error must be set");
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Goroutine;
+import io.gochan.Goroutines;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Proves a test left no transport goroutine (read loop, write loop, dial, idle reaper) alive. */
+final class Leaks {
+    private Leaks() {}
+
+    static List<Goroutine> transportGoroutines() {
+        return Goroutines.live().stream().filter(g -> g.name().startsWith("http-")).toList();
+    }
+
+    /** Waits (bounded) until no transport goroutine is alive, then asserts it. */
+    static void assertNoTransportGoroutines() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!transportGoroutines().isEmpty() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        assertThat(transportGoroutines()).as("transport goroutines still alive:\n%s", Goroutines.dump()).isEmpty();
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(t -> t.getName().startsWith("gochan-http-"));
+    }
+
+    static void awaitTrue(java.util.function.BooleanSupplier c, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+}
