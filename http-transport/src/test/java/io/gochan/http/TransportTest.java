@@ -33,6 +33,12 @@ class TransportTest {
         Leaks.assertNoTransportGoroutines();
     }
 
+    static String describe(java.util.Collection<Throwable> errors) {
+        java.io.StringWriter w = new java.io.StringWriter();
+        errors.forEach(e -> e.printStackTrace(new java.io.PrintWriter(w)));
+        return w.toString();
+    }
+
     static String ok(RawServer.Conn c, String body) throws IOException {
         return "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
     }
@@ -100,7 +106,7 @@ class TransportTest {
             for (Thread th : threads) {
                 assertThat(th.join(Duration.ofSeconds(30))).isTrue();
             }
-            assertThat(errors).isEmpty();
+            assertThat(errors).as(() -> describe(errors)).isEmpty();
             t.close();
             Leaks.awaitTrue(() -> t.stats().open() == 0, "no open connection");
         }
@@ -285,7 +291,7 @@ class TransportTest {
             for (Thread c : callers) {
                 assertThat(c.join(Duration.ofSeconds(60))).isTrue();
             }
-            assertThat(errors).isEmpty();
+            assertThat(errors).as(() -> describe(errors)).isEmpty();
             assertThat(t.stats().dialed()).isLessThanOrEqualTo(3);
             assertThat(maxConcurrent.get()).isLessThanOrEqualTo(3);
         }
@@ -523,7 +529,7 @@ class TransportTest {
                 assertThat(th.join(Duration.ofSeconds(60))).isTrue();
             }
             assertThat(ended.get()).isEqualTo(requests);
-            assertThat(unexpected).isEmpty();
+            assertThat(unexpected).as(() -> describe(unexpected)).isEmpty();
             Leaks.awaitTrue(() -> t.stats().inUse() == 0 && t.stats().waiting() == 0, "pool back to idle");
             assertThat(t.stats().open()).isLessThanOrEqualTo(8);
         }
