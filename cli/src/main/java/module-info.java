@@ -1,4 +1,5 @@
-/** gochan's command-line main job. */
+/** gochan's command-line main job: an HTTP client on gochan's transport, and channel demos. */
 module io.gochan.cli {
-    requires io.gochan;
+    requires io.gochan.http;
+    requires jdk.httpserver;
 }

@@ -25,5 +25,6 @@ class PrimeSieveTest {
         assertThat(status).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("[2, 3, 5, 7, 11]");
         assertThat(Main.run(new String[] {"sieve", "x"}, new PrintStream(out), new PrintStream(err))).isEqualTo(2);
+        assertThat(Main.run(new String[] {"nope"}, new PrintStream(out), new PrintStream(err))).isEqualTo(2);
     }
 }

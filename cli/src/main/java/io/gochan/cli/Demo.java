@@ -1,0 +1,106 @@
+package io.gochan.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import io.gochan.Chan;
+import io.gochan.Go;
+import io.gochan.WaitGroup;
+import io.gochan.http.HttpRequest;
+import io.gochan.http.HttpResponse;
+import io.gochan.http.Transport;
+import io.gochan.select.Select;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The no-argument demo: starts the JDK's HTTP server on loopback, runs a short keep-alive load
+ * against it through one {@link Transport} (callers are goroutines taking work from a channel), shows
+ * progress on a terminal, and prints the summary. Everything it starts, it stops.
+ */
+final class Demo {
+    private Demo() {}
+
+    static int run(int requests, int callers, PrintStream out, PrintStream err) throws Exception {
+        byte[] payload = "hello from the embedded server\n".getBytes(StandardCharsets.UTF_8);
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        ExecutorService serverThreads = Executors.newVirtualThreadPerTaskExecutor();
+        server.setExecutor(serverThreads);
+        server.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(200, payload.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(payload);
+            }
+        });
+        server.start();
+        URI uri = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/hello");
+        out.println("gochan demo: " + requests + " keep-alive GETs from " + callers + " goroutines to " + uri
+                + " (embedded JDK server), at most 8 connections");
+        LoadSummary summary = new LoadSummary(requests);
+        try (Transport transport = Transport.builder().maxConnsPerHost(8).maxIdleConnsPerHost(8).build()) {
+            Chan<Integer> work = Chan.make(callers);
+            WaitGroup wg = new WaitGroup();
+            for (int c = 0; c < callers; c++) {
+                wg.add(1);
+                Go.go("demo-caller-" + c, () -> {
+                    try {
+                        for (int ignored : work) {
+                            one(transport, uri, summary);
+                        }
+                    } finally {
+                        wg.done();
+                    }
+                });
+            }
+            Chan<Object> finished = Chan.make();
+            Go.go("demo-progress", () -> progress(requests, summary, finished, err));
+            for (int i = 0; i < requests; i++) {
+                work.send(i);
+            }
+            work.close();
+            wg.await();
+            finished.close();
+            out.println(summary.render(transport.stats()));
+        } finally {
+            server.stop(0);
+            serverThreads.shutdownNow();
+        }
+        return 0;
+    }
+
+    private static void one(Transport t, URI uri, LoadSummary summary) throws InterruptedException {
+        long start = System.nanoTime();
+        try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
+            summary.record(System.nanoTime() - start, r.body().bytes().length);
+        } catch (IOException e) {
+            summary.failed();
+        }
+    }
+
+    /** Redraws a progress line on a terminal every 100 ms until {@code finished} closes. */
+    private static void progress(int total, LoadSummary summary, Chan<Object> finished, PrintStream err)
+            throws InterruptedException {
+        if (System.console() == null) {
+            finished.receiveOk();
+            return;
+        }
+        boolean more = true;
+        while (more) {
+            more = Select.<Boolean>cases()
+                    .receiveOk(finished, r -> false)
+                    .timeout(Duration.ofMillis(100), () -> true)
+                    .select();
+            err.print("\r" + summary.done() + "/" + total + " requests");
+            err.flush();
+        }
+        err.print("\r");
+    }
+}

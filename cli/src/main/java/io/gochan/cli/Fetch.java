@@ -1,0 +1,135 @@
+package io.gochan.cli;
+
+import io.gochan.Chan;
+import io.gochan.Go;
+import io.gochan.WaitGroup;
+import io.gochan.http.HttpRequest;
+import io.gochan.http.HttpResponse;
+import io.gochan.http.Transport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code fetch [-i] [-o FILE] URL...}: fetches every URL concurrently (one goroutine each) through
+ * one {@link Transport}, prints each status line (and headers with -i), the body to stdout (or to
+ * FILE for a single URL), and a summary on stderr.
+ */
+final class Fetch {
+    private Fetch() {}
+
+    record Result(URI uri, String head, byte[] body, Exception error, long nanos) {}
+
+    static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
+        boolean headers = false;
+        Path file = null;
+        List<URI> uris = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            switch (a) {
+                case "-i" -> headers = true;
+                case "-o" -> {
+                    if (i + 1 >= args.size()) {
+                        err.println("fetch: -o needs a file name");
+                        return 2;
+                    }
+                    file = Path.of(args.get(++i));
+                }
+                default -> {
+                    try {
+                        uris.add(HttpRequest.newBuilder(URI.create(a)).build().uri());
+                    } catch (IllegalArgumentException e) {
+                        err.println("fetch: not an http(s) URL: " + a + " (" + e.getMessage() + ")");
+                        return 2;
+                    }
+                }
+            }
+        }
+        if (uris.isEmpty() || (file != null && uris.size() != 1)) {
+            err.println("usage: fetch [-i] [-o FILE] URL...   (-o needs exactly one URL)");
+            return 2;
+        }
+        boolean withHeaders = headers;
+        LoadSummary summary = new LoadSummary(uris.size());
+        int status = 0;
+        try (Transport transport = Transport.builder().build()) {
+            // Results come back on a channel in completion order; output is printed in argument order.
+            Chan<Integer> done = Chan.make(uris.size());
+            Result[] results = new Result[uris.size()];
+            WaitGroup wg = new WaitGroup();
+            for (int i = 0; i < uris.size(); i++) {
+                int index = i;
+                wg.add(1);
+                Go.go("fetch-" + i, () -> {
+                    try {
+                        results[index] = fetchOne(transport, uris.get(index), withHeaders, summary);
+                    } finally {
+                        done.send(index);
+                        wg.done();
+                    }
+                });
+            }
+            wg.await();
+            for (int i = 0; i < results.length; i++) {
+                Result r = results[i];
+                if (uris.size() > 1) {
+                    out.println("==> " + r.uri() + " <==");
+                }
+                if (r.error() != null) {
+                    err.println("fetch " + r.uri() + ": " + r.error());
+                    status = 1;
+                    continue;
+                }
+                out.print(r.head());
+                try {
+                    if (file != null) {
+                        Files.write(file, r.body());
+                        err.println("wrote " + r.body().length + " bytes to " + file);
+                    } else {
+                        out.write(r.body());
+                        out.println();
+                    }
+                } catch (IOException e) {
+                    err.println("fetch: cannot write " + file + ": " + e.getMessage());
+                    status = 1;
+                }
+            }
+            err.println(summary.render(transport.stats()));
+        }
+        return status;
+    }
+
+    private static Result fetchOne(Transport t, URI uri, boolean headers, LoadSummary summary) {
+        long start = System.nanoTime();
+        try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
+            StringBuilder head = new StringBuilder(r.version() + " " + r.status() + " " + r.reason() + "\n");
+            if (headers) {
+                for (int i = 0; i < r.headers().size(); i++) {
+                    head.append(r.headers().name(i)).append(": ").append(r.headers().value(i)).append('\n');
+                }
+                head.append('\n');
+            }
+            byte[] body = r.body().bytes();
+            summary.record(System.nanoTime() - start, body.length);
+            return new Result(uri, head.toString(), body, null, System.nanoTime() - start);
+        } catch (IOException | RuntimeException e) {
+            summary.failed();
+            return new Result(uri, "", new byte[0], e, System.nanoTime() - start);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            summary.failed();
+            return new Result(uri, "", new byte[0], e, System.nanoTime() - start);
+        }
+    }
+
+    static long drain(InputStream in, OutputStream sink) throws IOException {
+        return in.transferTo(sink);
+    }
+}
