@@ -6,6 +6,8 @@
  * only to gochan's own modules.
  */
 module io.gochan {
+    requires transitive jdk.jfr;
     exports io.gochan;
+    exports io.gochan.jfr;
     exports io.gochan.spi to io.gochan.select, io.gochan.http, io.gochan.stress, io.gochan.benchmarks;
 }

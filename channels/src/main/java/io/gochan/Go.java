@@ -1,5 +1,7 @@
 package io.gochan;
 
+import io.gochan.jfr.GoroutineEvent;
+
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.Objects;
@@ -54,11 +56,22 @@ public final class Go {
     }
 
     private static void run(Goroutine g, Task task) {
+        GoroutineEvent event = new GoroutineEvent();
+        event.begin();
+        Throwable failure = null;
         try {
             task.run();
         } catch (Throwable t) {
+            failure = t;
             Goroutines.report(g, t);
         } finally {
+            event.end();
+            if (event.shouldCommit()) {
+                event.id = g.id();
+                event.name = g.name();
+                event.failure = failure == null ? null : failure.toString();
+                event.commit();
+            }
             Goroutines.unregister(g);
         }
     }

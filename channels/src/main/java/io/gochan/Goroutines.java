@@ -71,6 +71,11 @@ public final class Goroutines {
         startSites = on;
     }
 
+    /** Whether start sites are being captured now. */
+    public static boolean startSiteCapture() {
+        return startSites;
+    }
+
     static boolean captureStartSites() {
         return startSites;
     }

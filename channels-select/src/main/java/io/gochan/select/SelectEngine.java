@@ -1,6 +1,7 @@
 package io.gochan.select;
 
 import io.gochan.ChannelClosedException;
+import io.gochan.jfr.SelectBlockedEvent;
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
 import io.gochan.spi.WaitNode;
@@ -139,7 +140,16 @@ final class SelectEngine {
         } finally {
             unlockAll(locks);
         }
+        SelectBlockedEvent event = new SelectBlockedEvent();
+        event.begin();
         WaitNode won = waiter.await(deadline, this);
+        event.end();
+        if (event.shouldCommit()) {
+            event.cases = size;
+            event.chosen = won == null ? -1 : won.caseIndex();
+            event.select = toString();
+            event.commit();
+        }
         for (WaitNode n : nodes) {
             if (n != null && n != won) {
                 ChannelCore c = n.channel();

@@ -1,5 +1,6 @@
 package io.gochan.select;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Chan;
@@ -24,6 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * never lose or duplicate a value. Every value whose send returned normally is received exactly
  * once; no value whose send failed is ever received.
  */
+@NoGoroutineLeaks
 class SelectConservationTest {
 
     @ParameterizedTest(name = "capacity {0}, {1} threads, seed {2}")

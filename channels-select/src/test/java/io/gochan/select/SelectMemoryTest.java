@@ -1,5 +1,6 @@
 package io.gochan.select;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Chan;
@@ -8,6 +9,7 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** L6 / I3: selects that time out on a channel nobody uses leave nothing behind on it. */
+@NoGoroutineLeaks
 class SelectMemoryTest {
     @Test
     void L6_manyTimedOutSelectsLeaveNoWaiterAndAFlatHeap() throws Exception {

@@ -1,5 +1,6 @@
 package io.gochan.select;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,6 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** One test (or more) per select rule L1–L8 of the channel spec, and N1 for disabled cases. */
+@NoGoroutineLeaks
 class SelectRulesTest {
     static final Duration LONG = Duration.ofSeconds(20);
 

@@ -1,6 +1,7 @@
 package io.gochan.spi;
 
 import io.gochan.ChannelClosedException;
+import io.gochan.jfr.ChannelBlockedEvent;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -229,7 +230,10 @@ public final class ChannelCore {
         } finally {
             lock.unlock();
         }
+        ChannelBlockedEvent event = new ChannelBlockedEvent();
+        event.begin();
         WaitNode won = node.waiter.await(deadlineNanos, node);
+        commitBlocked(event, "send", won, node.waiter);
         if (won == null) {
             return cancelled(node);
         }
@@ -262,7 +266,10 @@ public final class ChannelCore {
         } finally {
             lock.unlock();
         }
+        ChannelBlockedEvent event = new ChannelBlockedEvent();
+        event.begin();
         WaitNode won = node.waiter.await(deadlineNanos, node);
+        commitBlocked(event, "receive", won, node.waiter);
         if (won == null) {
             cancelled(node);
             return NOT_READY;
@@ -423,6 +430,19 @@ public final class ChannelCore {
 
     private static boolean expired(long deadlineNanos) {
         return deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() <= 0L;
+    }
+
+    /** Emits the JFR event if a recording enabled it and the wait was long enough (else a no-op). */
+    private void commitBlocked(ChannelBlockedEvent event, String operation, WaitNode won, Waiter waiter) {
+        event.end();
+        if (event.shouldCommit()) {
+            event.operation = operation;
+            event.channel = describe();
+            event.capacity = capacity;
+            event.outcome = won == null ? (waiter.wasInterrupted() ? "interrupted" : "timed out")
+                    : won.closed ? "closed" : "completed";
+            event.commit();
+        }
     }
 
     /** After a cancelled wait: unlink the node, then report timeout (false) or throw the interrupt. */

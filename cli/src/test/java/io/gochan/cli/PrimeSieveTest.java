@@ -1,5 +1,6 @@
 package io.gochan.cli;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
@@ -7,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
+@NoGoroutineLeaks
 class PrimeSieveTest {
     @Test
     void firstPrimesAreCorrectAndNoStageIsLeftRunning() throws Exception {

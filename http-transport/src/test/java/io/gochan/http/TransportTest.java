@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Properties T1–T12 of the transport spec, against real servers on loopback. */
+@NoGoroutineLeaks
 class TransportTest {
 
     @AfterEach

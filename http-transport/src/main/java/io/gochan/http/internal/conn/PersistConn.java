@@ -82,6 +82,7 @@ public final class PersistConn implements PooledConnection {
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
     private static final Duration MAX_WRITE_WAIT_BEFORE_REUSE = Duration.ofMillis(50);
+    private static final Duration EARLY_RESPONSE_GRACE = Duration.ofMillis(250);
 
     /** What the pool does with a connection whose exchange ended. */
     public interface Owner {
@@ -215,6 +216,10 @@ public final class PersistConn implements PooledConnection {
                 }
                 if (step instanceof WriteResult w) {
                     if (w.error() != null) {
+                        HttpResponse early = earlyResponse(w.error(), resc);
+                        if (early != null) {
+                            return early;
+                        }
                         close(w.error());
                         throw w.error();
                     }
@@ -259,6 +264,23 @@ public final class PersistConn implements PooledConnection {
         }
     }
 
+    /**
+     * After a failed write: a server may have answered before reading the whole body (and then closed
+     * its side), so give the read loop a short grace to deliver that response (T4, Go issue 11745).
+     * Not when nothing was written: that request is simply retried elsewhere.
+     */
+    private HttpResponse earlyResponse(IOException writeError, Chan<ResponseOrError> resc) throws InterruptedException {
+        if (writeError instanceof ConnException c && c.nothingWritten()) {
+            return null;
+        }
+        Object r = Select.cases()
+                .receive(resc, x -> x)
+                .receiveOk(closech, x -> CLOSED)
+                .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
+                .select();
+        return r instanceof ResponseOrError re ? re.response() : null;
+    }
+
     /** A response that the read loop is handing over right now (Go polls resc before giving up). */
     private static HttpResponse raceWinner(Chan<ResponseOrError> resc) {
         Received<ResponseOrError> r = resc.tryReceive();
@@ -273,7 +295,7 @@ public final class PersistConn implements PooledConnection {
             for (WriteRequest w; (w = next.select()) != null; ) {
                 WriteRequest wr = w;
                 long before = rawOut.count();
-                IOException err = null;
+                ConnException err = null;
                 try {
                     RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close());
                     boolean sendBody = true;
@@ -300,12 +322,26 @@ public final class PersistConn implements PooledConnection {
                 writeResults.trySend(result);
                 wr.writeErrCh().trySend(result);
                 if (err != null) {
-                    close(err);
+                    if (err.nothingWritten()) {
+                        close(err);
+                    } else {
+                        // Keep the input open: the server may already have answered (T4). The connection
+                        // is not reusable (its write result is an error); roundTrip or the read loop closes it.
+                        shutdownOutput();
+                    }
                     return;
                 }
             }
         } finally {
             writeLoopDone.close();
+        }
+    }
+
+    private void shutdownOutput() {
+        try {
+            socket.shutdownOutput();
+        } catch (IOException | UnsupportedOperationException e) {
+            close(new IOException("connection closed after a failed write", e));
         }
     }
 

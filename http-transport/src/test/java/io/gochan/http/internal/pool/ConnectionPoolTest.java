@@ -1,5 +1,6 @@
 package io.gochan.http.internal.pool;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * The pool's policy (limits, FIFO waiters, cancellation, idle limits and timeout) with in-memory
  * connections; the transport's tests exercise it again with real sockets.
  */
+@NoGoroutineLeaks
 class ConnectionPoolTest {
     static final ConnectKey KEY = new ConnectKey("http", "example.test", 80);
     static final long NO_DEADLINE = Long.MAX_VALUE;

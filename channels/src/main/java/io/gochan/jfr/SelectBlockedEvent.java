@@ -1,0 +1,30 @@
+package io.gochan.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Enabled;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
+
+/** A select that blocked longer than the threshold (default 10 ms); off by default. */
+@Name("io.gochan.SelectBlocked")
+@Label("Select Blocked")
+@Category({"gochan", "Channels"})
+@Description("A select that waited longer than the threshold")
+@Enabled(false)
+@Threshold("10 ms")
+@StackTrace(true)
+public final class SelectBlockedEvent extends Event {
+    @Label("Cases")
+    public int cases;
+
+    @Label("Chosen Case")
+    @Description("Index of the case that fired, -1 for timeout")
+    public int chosen;
+
+    @Label("Select")
+    public String select;
+}

@@ -1,0 +1,56 @@
+package io.gochan.leakcheck;
+
+import io.gochan.Goroutine;
+import io.gochan.Goroutines;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Finds goroutines that outlived a baseline, waiting for those still finishing. Usable without JUnit:
+ * {@code LeakFinder.awaitQuiet(Set.of(), List.of(), Duration.ofSeconds(5))} after a block of code.
+ */
+public final class LeakFinder {
+    private LeakFinder() {}
+
+    /**
+     * Waits up to {@code grace} for every live goroutine not in {@code baseline} and not matching
+     * {@code allow} to end, and returns those still alive. Waiting joins the goroutines' threads, so it
+     * returns as soon as they have ended.
+     */
+    public static List<Goroutine> awaitQuiet(Set<Long> baseline, List<Pattern> allow, Duration grace)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (true) {
+            List<Goroutine> suspects = suspects(baseline, allow);
+            long left = deadline - System.nanoTime();
+            if (suspects.isEmpty() || left <= 0) {
+                return suspects;
+            }
+            // Join the oldest suspect until it ends or time runs out, then look again (a goroutine may
+            // have started another on its way out).
+            suspects.get(0).join(Duration.ofNanos(left));
+        }
+    }
+
+    static List<Goroutine> suspects(Set<Long> baseline, List<Pattern> allow) {
+        return Goroutines.live().stream()
+                .filter(g -> !baseline.contains(g.id()))
+                .filter(g -> g.isAlive())
+                .filter(g -> allow.stream().noneMatch(p -> p.matcher(g.name()).matches()))
+                .toList();
+    }
+
+    /** The failure message: one block per leaked goroutine, as in Go's goroutine dump. */
+    public static String report(List<Goroutine> leaked, long graceMillis) {
+        StringBuilder b = new StringBuilder();
+        b.append(leaked.size()).append(" goroutine").append(leaked.size() == 1 ? "" : "s")
+                .append(" still running ").append(graceMillis).append(" ms after the test ended:\n\n");
+        for (Goroutine g : leaked) {
+            Goroutines.describe(g, b);
+        }
+        return b.toString();
+    }
+}

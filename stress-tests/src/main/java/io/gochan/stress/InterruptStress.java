@@ -1,0 +1,88 @@
+package io.gochan.stress;
+
+import io.gochan.Chan;
+import java.time.Duration;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
+
+/** I2: an interrupt or a timeout racing with a handoff never loses or duplicates the value. */
+public final class InterruptStress {
+    private InterruptStress() {}
+
+    @JCStressTest
+    @Description("I2: a timed send and a timed receive with tiny timeouts: both succeed or both fail.")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "handed over")
+    @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "both timed out; nothing moved")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "sent but not received, or received but not sent")
+    @State
+    public static class TimeoutRacesHandoff {
+        final Chan<Integer> ch = Chan.make();
+
+        @Actor
+        public void sender(II_Result r) {
+            try {
+                r.r1 = ch.send(1, Duration.ofNanos(20_000)) ? 1 : 0;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+
+        @Actor
+        public void receiver(II_Result r) {
+            try {
+                r.r2 = ch.receive(Duration.ofNanos(20_000)).ok() ? 1 : 0;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+    }
+
+    @JCStressTest
+    @Description("I2: a real interrupt of a sender racing with a receiver: the value is received exactly "
+            + "when the send reports success.")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "handed over (the interrupt came too late)")
+    @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "interrupted first; nothing moved")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a value lost or duplicated")
+    @State
+    public static class InterruptRacesHandoff {
+        final Chan<Integer> ch = Chan.make();
+        volatile Thread sender;
+        volatile boolean interruptDone;
+
+        @Actor
+        public void sender(II_Result r) {
+            sender = Thread.currentThread();
+            try {
+                ch.send(1);
+                r.r1 = 1;
+            } catch (InterruptedException e) {
+                r.r1 = 0;
+            }
+            // Keep the interrupt inside this test: wait until it was delivered, then clear it.
+            while (!interruptDone) {
+                Thread.onSpinWait();
+            }
+            Thread.interrupted();
+        }
+
+        @Actor
+        public void interrupterAndReceiver(II_Result r) {
+            try {
+                Thread t;
+                while ((t = sender) == null) {
+                    Thread.onSpinWait();
+                }
+                t.interrupt();
+                interruptDone = true;
+                r.r2 = ch.receive(Duration.ofNanos(50_000)).ok() ? 1 : 0;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+    }
+}
