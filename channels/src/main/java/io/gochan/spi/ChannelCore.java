@@ -232,7 +232,7 @@ public final class ChannelCore {
         }
         ChannelBlockedEvent event = new ChannelBlockedEvent();
         event.begin();
-        WaitNode won = node.waiter.await(deadlineNanos, node);
+        WaitNode won = awaitHandoff(node, deadlineNanos);
         commitBlocked(event, "send", won, node.waiter);
         if (won == null) {
             return cancelled(node);
@@ -268,7 +268,7 @@ public final class ChannelCore {
         }
         ChannelBlockedEvent event = new ChannelBlockedEvent();
         event.begin();
-        WaitNode won = node.waiter.await(deadlineNanos, node);
+        WaitNode won = awaitHandoff(node, deadlineNanos);
         commitBlocked(event, "receive", won, node.waiter);
         if (won == null) {
             cancelled(node);
@@ -430,6 +430,14 @@ public final class ChannelCore {
 
     private static boolean expired(long deadlineNanos) {
         return deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() <= 0L;
+    }
+
+    /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
+    private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
+        if (capacity == 0 && SpinPolicy.PARALLEL) {
+            SpinPolicy.spin(node.waiter, SpinPolicy.RENDEZVOUS_SPINS);
+        }
+        return node.waiter.await(deadlineNanos, node);
     }
 
     /** Emits the JFR event if a recording enabled it and the wait was long enough (else a no-op). */

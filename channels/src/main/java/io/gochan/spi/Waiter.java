@@ -89,7 +89,7 @@ public final class Waiter {
         return false;
     }
 
-    /** True once claimed or cancelled. */
+    /** True once claimed or cancelled (a volatile read). */
     public boolean isCompleted() {
         return outcome != null;
     }
