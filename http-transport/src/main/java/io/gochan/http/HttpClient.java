@@ -1,0 +1,194 @@
+package io.gochan.http;
+
+import io.gochan.CancellableContext;
+import io.gochan.Context;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A thin client over a {@link Transport}, like Go's {@code http.Client}: follows redirects (at most
+ * {@code maxRedirects}, default 10), never sends credentials to another host, and bounds the whole
+ * exchange, body included, with an overall timeout.
+ *
+ * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no body; 307 and 308
+ * keep the method and body if the body can be sent again, else the 3xx response is returned. The
+ * headers {@code Authorization}, {@code Proxy-Authorization}, {@code Cookie} and
+ * {@code Cookie2} are dropped when a redirect leads to a different host (or from https to http).
+ * Thread-safe; the transport is shared, not owned: closing the client does not close it.
+ */
+public final class HttpClient {
+    private static final Set<String> SENSITIVE = Set.of("authorization", "proxy-authorization", "cookie", "cookie2");
+
+    private final Transport transport;
+    private final int maxRedirects;
+    private final Duration timeout;
+
+    private HttpClient(Builder b) {
+        this.transport = b.transport;
+        this.maxRedirects = b.maxRedirects;
+        this.timeout = b.timeout;
+    }
+
+    public static Builder builder(Transport transport) {
+        return new Builder(transport);
+    }
+
+    /** Sends the request, following redirects; the caller closes the response. */
+    public HttpResponse send(HttpRequest request) throws IOException, InterruptedException {
+        return send(request, Context.background());
+    }
+
+    /**
+     * Sends the request under {@code parent} (and the overall timeout, if any), following redirects.
+     *
+     * @throws IOException including "stopped after N redirects" and timeouts
+     */
+    public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
+        Objects.requireNonNull(request, "request");
+        CancellableContext ctx = timeout == null ? Context.withCancel(parent) : Context.withTimeout(parent, timeout);
+        boolean handedOver = false;
+        try {
+            HttpRequest current = request;
+            for (int redirects = 0; ; redirects++) {
+                HttpResponse resp;
+                try {
+                    resp = transport.roundTrip(current, ctx);
+                } catch (java.io.InterruptedIOException e) {
+                    if (ctx.err() instanceof io.gochan.DeadlineExceededException) {
+                        throw new java.net.SocketTimeoutException("request timed out after " + timeout + " (client timeout)");
+                    }
+                    throw e;
+                }
+                HttpRequest next = redirectFor(current, resp);
+                if (next == null) {
+                    handedOver = true;
+                    return withContextClosedOnBodyClose(resp, ctx);
+                }
+                discard(resp);
+                if (redirects + 1 > maxRedirects) {
+                    throw new IOException("stopped after " + maxRedirects + " redirects (last: " + current.uri() + ")");
+                }
+                current = next;
+            }
+        } finally {
+            if (!handedOver) {
+                ctx.cancel();
+            }
+        }
+    }
+
+    /** The request to send next, or null if {@code resp} is final. */
+    static HttpRequest redirectFor(HttpRequest req, HttpResponse resp) {
+        int s = resp.status();
+        if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) {
+            return null;
+        }
+        String location = resp.headers().get("Location");
+        if (location == null || location.isBlank()) {
+            return null;
+        }
+        URI target;
+        try {
+            target = req.uri().resolve(location.trim());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+        String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            return null;
+        }
+        HttpRequest.Builder b = req.toBuilder().uri(target);
+        if (s == 307 || s == 308) {
+            if (!req.body().isEmpty() && !req.body().replayable()) {
+                return null; // cannot send the body again: the caller gets the redirect response
+            }
+        } else if (!req.method().equals("HEAD")) {
+            b.method("GET", RequestBody.none());
+            b.removeHeader("Content-Type");
+        }
+        if (!sameOrigin(req.uri(), target)) {
+            for (String name : req.headers().names()) {
+                if (SENSITIVE.contains(name.toLowerCase(Locale.ROOT))) {
+                    b.removeHeader(name);
+                }
+            }
+        }
+        return b.build();
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        boolean downgrade = a.getScheme().equalsIgnoreCase("https") && b.getScheme().equalsIgnoreCase("http");
+        return !downgrade && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() != -1 ? u.getPort() : u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    }
+
+    /** Reads a little of a redirect's body so its connection can be reused, then closes it. */
+    private static void discard(HttpResponse resp) {
+        try (resp) {
+            InputStream in = resp.body().stream();
+            byte[] buf = new byte[4096];
+            int total = 0;
+            for (int n; total < 64 * 1024 && (n = in.read(buf)) > 0; ) {
+                total += n;
+            }
+        } catch (IOException e) {
+            // The redirect's body does not matter; its connection is closed by the failed read.
+        }
+    }
+
+    /** The overall timeout also covers the body: the context lives until the body is closed. */
+    private static HttpResponse withContextClosedOnBodyClose(HttpResponse r, CancellableContext ctx) {
+        InputStream wrapped = new FilterInputStream(r.body().stream()) {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    ctx.cancel();
+                }
+            }
+        };
+        return new HttpResponse(r.request(), r.version(), r.status(), r.reason(), r.headers(),
+                new ResponseBody(wrapped, r.headers().get("Content-Type")), r::trailers);
+    }
+
+    /** Configures an {@link HttpClient}. */
+    public static final class Builder {
+        private final Transport transport;
+        private int maxRedirects = 10;
+        private Duration timeout;
+
+        private Builder(Transport transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
+        }
+
+        /** Redirects followed at most (default 10; 0 follows none). */
+        public Builder maxRedirects(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("maxRedirects must be >= 0");
+            }
+            this.maxRedirects = n;
+            return this;
+        }
+
+        /** Bounds each send, redirects and body included (default: none). */
+        public Builder timeout(Duration timeout) {
+            this.timeout = timeout;
+            return this;
+        }
+
+        public HttpClient build() {
+            return new HttpClient(this);
+        }
+    }
+}
