@@ -81,6 +81,25 @@ class TransportTest {
     }
 
     @Test
+    void aBodyThatIsNeverClosedIsReclaimedWhenGarbageCollected() throws Exception {
+        try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "x".repeat(100_000)));
+             Transport t = Transport.builder().build()) {
+            dropResponse(t, server);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (t.stats().open() != 0 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.yield();
+            }
+            assertThat(t.stats().open()).as("connection of the leaked body reclaimed").isZero();
+        }
+    }
+
+    private static void dropResponse(Transport t, JdkServer server) throws Exception {
+        HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()));
+        assertThat(r.status()).isEqualTo(200); // and then forget r without closing it
+    }
+
+    @Test
     void T1_afterMixedOutcomesAndCloseNoLoopThreadOrSocketRemains() throws Exception {
         try (JdkServer server = JdkServer.http(ex -> {
             if (ex.getRequestURI().getPath().equals("/fail")) {

@@ -88,6 +88,11 @@ final class BodyEofSignal extends InputStream {
         return false;
     }
 
+    /** True once EOF, an early close or an error was reported. */
+    boolean isDone() {
+        return reported.get();
+    }
+
     @Override
     public void close() {
         if (closed) {

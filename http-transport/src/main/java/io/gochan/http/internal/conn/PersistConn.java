@@ -430,7 +430,10 @@ public final class PersistConn implements PooledConnection {
                 }
                 HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                         new ResponseBody(bodyStream, headers.get("Content-Type")), framed.trailers());
-                if (!deliver(rc, new ResponseOrError(resp, null))) {
+                UnclosedBodies.watch(resp.body(), signal, rc.req().toString());
+                boolean delivered = deliver(rc, new ResponseOrError(resp, null));
+                resp = null; // the caller owns it now: this frame must not keep an unclosed body reachable
+                if (!delivered) {
                     return;
                 }
                 Boolean bodyEof = Select.<Boolean>cases()
