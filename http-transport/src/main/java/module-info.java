@@ -2,4 +2,5 @@
 module io.gochan.http {
     requires transitive io.gochan.select;
     exports io.gochan.http;
+    exports io.gochan.http.jfr;
 }

@@ -3,6 +3,8 @@ package io.gochan.http;
 import io.gochan.Context;
 import io.gochan.ReceiveChan;
 import io.gochan.http.internal.codec.HttpLimits;
+import io.gochan.http.jfr.ConnectionEvent;
+import io.gochan.http.jfr.RequestEvent;
 import io.gochan.http.internal.conn.ConnConfig;
 import io.gochan.http.internal.conn.ConnException;
 import io.gochan.http.internal.conn.PersistConn;
@@ -71,6 +73,7 @@ public final class Transport implements AutoCloseable {
         this.pool = new ConnectionPool<>(key -> {
             PersistConn c = PersistConn.start(key, dialer.dial(key), connConfig, owner);
             open.add(c);
+            connectionEvent("opened", c, null);
             return c;
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout);
     }
@@ -100,13 +103,44 @@ public final class Transport implements AutoCloseable {
                 .map(d -> ChannelCore.deadlineAfter(TimeUnit.NANOSECONDS.convert(d)))
                 .orElse(Long.MAX_VALUE);
         ReceiveChan<Object> cancel = ctx.done();
+        RequestEvent event = new RequestEvent();
+        event.begin();
+        HttpResponse response = null;
+        Throwable failure = null;
+        try {
+            response = attempts(request, ctx, key, deadline, cancel, event);
+            return response;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            failure = e;
+            throw e;
+        } finally {
+            event.end();
+            if (event.shouldCommit()) {
+                event.method = request.method();
+                event.url = request.uri().toString();
+                event.status = response == null ? 0 : response.status();
+                event.error = failure == null ? null : failure.toString();
+                event.commit();
+            }
+        }
+    }
+
+    private HttpResponse attempts(HttpRequest request, Context ctx, ConnectKey key, long deadline,
+            ReceiveChan<Object> cancel, RequestEvent event) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 0; attempt <= MAX_RETRIES; attempt++) {
             if (ctx.err() != null) {
                 throw new java.io.InterruptedIOException("request cancelled: " + ctx.err().getMessage());
             }
             safe(() -> listener.getConn(request, key.host() + ":" + key.port()));
+            long t0 = System.nanoTime();
             ConnectionPool.Acquired<PersistConn> a = pool.acquire(key, cancel, deadline);
+            event.connectionNanos += System.nanoTime() - t0;
+            event.reused = a.reused();
+            event.retries = attempt;
+            if (a.reused()) {
+                connectionEvent("reused", a.conn(), null);
+            }
             safe(() -> listener.gotConn(request, a.reused()));
             try {
                 return a.conn().roundTrip(request, cancel, deadline);
@@ -123,6 +157,16 @@ public final class Transport implements AutoCloseable {
             }
         }
         throw last;
+    }
+
+    static void connectionEvent(String action, PersistConn conn, String reason) {
+        ConnectionEvent e = new ConnectionEvent();
+        if (e.shouldCommit()) {
+            e.action = action;
+            e.connection = conn.toString();
+            e.reason = reason;
+            e.commit();
+        }
     }
 
     private void safe(Runnable r) {

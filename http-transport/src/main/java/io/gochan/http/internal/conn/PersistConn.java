@@ -24,6 +24,7 @@ import io.gochan.http.internal.conn.Messages.WriteRequest;
 import io.gochan.http.internal.conn.Messages.WriteResult;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.PooledConnection;
+import io.gochan.http.jfr.ConnectionEvent;
 import io.gochan.select.Select;
 
 import java.io.BufferedOutputStream;
@@ -111,6 +112,8 @@ public final class PersistConn implements PooledConnection {
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
+    /** Spans the connection's life; committed at close if a recording enabled it. */
+    private final ConnectionEvent lifetime = new ConnectionEvent();
 
     private PersistConn(ConnectKey key, Socket socket, ConnConfig cfg, Owner owner) throws IOException {
         this.key = key;
@@ -120,6 +123,7 @@ public final class PersistConn implements PooledConnection {
         this.in = new ConnInput(socket.getInputStream());
         this.rawOut = new CountingOutputStream(socket.getOutputStream());
         this.out = new BufferedOutputStream(rawOut, 8192);
+        lifetime.begin();
     }
 
     /** Wraps a connected socket and starts its read and write loops. */
@@ -163,6 +167,13 @@ public final class PersistConn implements PooledConnection {
             LOG.log(Level.DEBUG, "closing socket of " + this, e);
         }
         closech.close();
+        lifetime.end();
+        if (lifetime.shouldCommit()) {
+            lifetime.action = "closed";
+            lifetime.connection = toString();
+            lifetime.reason = cause == null ? null : cause.getMessage();
+            lifetime.commit();
+        }
     }
 
     // ------------------------------------------------------------------ roundTrip (caller's thread)

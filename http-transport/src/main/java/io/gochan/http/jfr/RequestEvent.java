@@ -1,0 +1,46 @@
+package io.gochan.http.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Enabled;
+import jdk.jfr.Event;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+
+/**
+ * One {@code Transport.roundTrip}, from its start until the response headers arrived (or it failed),
+ * with its phases: waiting for a connection, then for the response headers. Off by default.
+ */
+@Name("io.gochan.http.Request")
+@Label("HTTP Request")
+@Category({"gochan", "HTTP"})
+@Description("An HTTP request up to its response headers")
+@Enabled(false)
+@StackTrace(false)
+public final class RequestEvent extends Event {
+    @Label("Method")
+    public String method;
+
+    @Label("URL")
+    public String url;
+
+    @Label("Status")
+    @Description("The response status, or 0 if the request failed")
+    public int status;
+
+    @Label("Reused Connection")
+    public boolean reused;
+
+    @Label("Get Connection")
+    @Description("Time spent obtaining a connection (idle, dialled, or waiting for a per-host slot)")
+    @Timespan(Timespan.NANOSECONDS)
+    public long connectionNanos;
+
+    @Label("Retries")
+    public int retries;
+
+    @Label("Error")
+    public String error;
+}
