@@ -24,7 +24,7 @@ case "$mode" in
   *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
 esac
 
-out="benchmarks/results/$(date -u +%Y-%m-%d)-$mode"
+out="benchmarks/results/$(date -u +%Y-%m-%d)-$mode$([ $# -gt 0 ] && echo -subset)"
 mkdir -p "$out"
 {
   echo "# JMH run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"

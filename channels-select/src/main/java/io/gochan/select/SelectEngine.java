@@ -33,6 +33,9 @@ final class SelectEngine {
      * 5. Unlink every node from its channel (the winner's is already unlinked; the others are dead),
      *    so nothing of this select stays reachable (I3).
      */
+    /** Experiment switch: whether a blocked select spins like an unbuffered operation (-Dgochan.select.spin). */
+    private static final boolean SPIN = Boolean.parseBoolean(System.getProperty("gochan.select.spin", "true"));
+
     static final int RECEIVE = 0;
     static final int RECEIVE_OK = 1;
     static final int SEND = 2;
@@ -116,6 +119,7 @@ final class SelectEngine {
         lockAll(locks);
         WaitNode[] nodes;
         Waiter waiter;
+        boolean rendezvous = false;
         try {
             if (pollReady()) {
                 return;
@@ -133,6 +137,7 @@ final class SelectEngine {
             for (int i = 0; i < size; i++) {
                 ChannelCore c = chans[i];
                 if (c != null) {
+                    rendezvous |= c.capacity() == 0;
                     nodes[i] = new WaitNode(waiter, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null, i);
                     c.enqueueLocked(nodes[i]);
                 }
@@ -142,6 +147,9 @@ final class SelectEngine {
         }
         SelectBlockedEvent event = new SelectBlockedEvent();
         event.begin();
+        if (SPIN && rendezvous) {
+            waiter.spinForHandoff();
+        }
         WaitNode won = waiter.await(deadline, this);
         event.end();
         if (event.shouldCommit()) {

@@ -434,8 +434,8 @@ public final class ChannelCore {
 
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
     private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
-        if (capacity == 0 && SpinPolicy.PARALLEL) {
-            SpinPolicy.spin(node.waiter, SpinPolicy.RENDEZVOUS_SPINS);
+        if (capacity == 0) {
+            node.waiter.spinForHandoff();
         }
         return node.waiter.await(deadlineNanos, node);
     }

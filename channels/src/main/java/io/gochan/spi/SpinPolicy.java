@@ -12,8 +12,10 @@ package io.gochan.spi;
  *       after a failed spin collapsed to never succeeding (~1100 ns);</li>
  *   <li>buffered waits park at once: the same spin made capacity-16 producer-consumer slower
  *       (162 → 433 ns), since a full or empty buffer means the partner is not about to arrive;</li>
- *   <li>the cost: a select fan-in with more runnable threads than carriers (B4) gets slower
- *       (~830 → ~1190 ns) because spinning producers take CPU from the consumer.</li>
+ *   <li>the cost: a select fan-in with more runnable threads than carriers (B4) got slower
+ *       (~830 → ~1190 ns) because spinning producers take CPU from the consumer; letting the blocked
+ *       select spin too (it is the one waiting for the producers) brought it to ~620 ns (Jox ~520),
+ *       and a one-case select to ~520 ns against ~420 for a plain receive.</li>
  * </ul>
  * With one carrier the partner cannot run while we spin (Jox's lesson in the benchmark spec), so
  * then there is no spin at all. {@code -Dgochan.spin=N} sets the count; 0 disables it.

@@ -89,6 +89,16 @@ public final class Waiter {
         return false;
     }
 
+    /**
+     * Spins briefly for a rendezvous partner before {@link #await} parks, when the scheduler can run
+     * that partner in parallel (see the spin policy's measurements); a no-op with one carrier.
+     *
+     * @return true if the waiter completed while spinning
+     */
+    public boolean spinForHandoff() {
+        return SpinPolicy.PARALLEL && SpinPolicy.spin(this, SpinPolicy.RENDEZVOUS_SPINS);
+    }
+
     /** True once claimed or cancelled (a volatile read). */
     public boolean isCompleted() {
         return outcome != null;
