@@ -7,7 +7,6 @@ import org.openjdk.jcstress.annotations.Expect;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
-import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /** Unbuffered handoff: S1 (exactly the value sent, exactly once) and S4 (writes before send are visible). */
@@ -46,49 +45,40 @@ public final class HandoffStress {
     }
 
     @JCStressTest
-    @Description("S1: two senders and two receivers on one unbuffered channel: every value arrives exactly once.")
-    @Outcome(id = {"1, 2, 1, 1", "2, 1, 1, 1"}, expect = Expect.ACCEPTABLE, desc = "each value received once")
+    @Description("S1: two senders and two receivers on one unbuffered channel (each actor also starts a "
+            + "sending goroutine, since this machine has only two CPUs for actors): every value arrives "
+            + "exactly once.")
+    @Outcome(id = {"1, 2", "2, 1"}, expect = Expect.ACCEPTABLE, desc = "each value received once")
     @Outcome(expect = Expect.FORBIDDEN, desc = "a value lost or duplicated")
     @State
     public static class TwoSendersTwoReceivers {
         final Chan<Integer> ch = Chan.make();
 
-        @Actor
-        public void send1(IIII_Result r) {
+        int sendAndReceive(int value) {
+            Thread sender = Thread.ofVirtual().start(() -> {
+                try {
+                    ch.send(value);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
             try {
-                ch.send(1);
-                r.r3 = 1;
+                int got = ch.receive();
+                sender.join();
+                return got;
             } catch (InterruptedException e) {
                 throw new IllegalStateException("unexpected interrupt", e);
             }
         }
 
         @Actor
-        public void send2(IIII_Result r) {
-            try {
-                ch.send(2);
-                r.r4 = 1;
-            } catch (InterruptedException e) {
-                throw new IllegalStateException("unexpected interrupt", e);
-            }
+        public void actor1(II_Result r) {
+            r.r1 = sendAndReceive(1);
         }
 
         @Actor
-        public void receive1(IIII_Result r) {
-            try {
-                r.r1 = ch.receive();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException("unexpected interrupt", e);
-            }
-        }
-
-        @Actor
-        public void receive2(IIII_Result r) {
-            try {
-                r.r2 = ch.receive();
-            } catch (InterruptedException e) {
-                throw new IllegalStateException("unexpected interrupt", e);
-            }
+        public void actor2(II_Result r) {
+            r.r2 = sendAndReceive(2);
         }
     }
 }
