@@ -45,7 +45,9 @@ def main(d):
     for r in rows:
         if r['score'] < 1.0:
             continue  # a benchmark that does nothing for these parameters (e.g. plain receive with 2 channels)
-        key_params = {k: v for k, v in r['params'].items() if k != 'peer'}
+        key_params = {k: v for k, v in r['params'].items() if k not in ('peer', 'server')}
+        if 'peer' in r['params']:
+            key_params['benchmark'] = r['method']  # peers are a parameter: one row per benchmark method
         key = (r['run'], r['cls'], tuple(sorted(key_params.items())))
         groups[key][peer_of(r)] = r
     print(f"Results in `{d}` — ns/op (lower is better); ratio = peer / gochan (above 1: gochan faster).\n")

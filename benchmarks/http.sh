@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# H1-H3: gochan's Transport, the JDK's HttpClient and OkHttp against nginx on loopback.
+# Usage: benchmarks/http.sh [quick|full]   (writes benchmarks/results/<date>-http-<mode>/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-quick}"
+java_ok() { "$1" -version 2>&1 | head -1 | grep -Eq '"(2[1-9]|[3-9][0-9])'; }
+JAVA=""
+if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && java_ok "$JAVA_HOME/bin/java"; then JAVA="$JAVA_HOME/bin/java"; fi
+if [ -z "$JAVA" ]; then
+  for j in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do if java_ok "$j"; then JAVA="$j"; break; fi; done
+fi
+[ -n "$JAVA" ] || { echo "no JDK 21+ found" >&2; exit 1; }
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+mvn -B -q -ntp -DskipTests package -pl benchmarks -am
+dir=$(mktemp -d /tmp/gochan-nginx-bench.XXXXXX); port=$(( 20000 + RANDOM % 20000 ))
+mkdir -p "$dir/www/plain" "$dir/www/gz" "$dir/tmp"
+printf 'hello from nginx\n' > "$dir/www/plain/small.txt"
+head -c 1048576 /dev/urandom > "$dir/www/plain/big.bin"
+sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" http-transport/interop/nginx.conf.template > "$dir/nginx.conf"
+"$NGINX" -c "$dir/nginx.conf" -p "$dir"
+trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -rf "$dir"' EXIT
+case "$mode" in
+  quick) opts=(-f 1 -wi 2 -w 1s -i 3 -r 2s) ;;
+  full)  opts=(-f 3 -wi 3 -w 2s -i 5 -r 3s) ;;
+  *) echo "mode must be quick or full" >&2; exit 2 ;;
+esac
+out="benchmarks/results/$(date -u +%Y-%m-%d)-http-$mode"; mkdir -p "$out"
+cmd=("$JAVA" -jar benchmarks/target/benchmarks.jar HttpClientBenchmark "${opts[@]}" -prof gc -p "server=http://127.0.0.1:$port" -rf json -rff "$out/http.json")
+{ echo "# HTTP benchmarks $(date -u +%Y-%m-%dT%H:%MZ), mode $mode, against $("$NGINX" -v 2>&1)"; echo;
+  echo "Machine: $(nproc) cores, $("$JAVA" -version 2>&1 | head -1)"; echo; echo "Reproduce: \`benchmarks/http.sh $mode\`, which runs:"; echo;
+  echo "    ${cmd[*]}"; echo; } > "$out/README.md"
+"${cmd[@]}"
+python3 benchmarks/render.py "$out" > "$out/table.md"
+cat "$out/table.md" >> "$out/README.md"; cat "$out/table.md"
