@@ -85,6 +85,22 @@ public final class ConnInput {
     }
 
     /**
+     * Fills {@code b} from the buffer and then the socket.
+     *
+     * @throws HttpProtocolException with PREMATURE_EOF if the connection ends first
+     */
+    public void readFully(byte[] b) throws IOException {
+        for (int off = 0; off < b.length; ) {
+            int n = read(b, off, b.length - off);
+            if (n < 0) {
+                throw new HttpProtocolException(Reason.PREMATURE_EOF,
+                        "connection closed with " + (b.length - off) + " bytes of the response body still to come");
+            }
+            off += n;
+        }
+    }
+
+    /**
      * Reads a line ending in CRLF or a bare LF (tolerated, as browsers and Go do), without the ending.
      * Returns null on EOF before the first byte.
      *

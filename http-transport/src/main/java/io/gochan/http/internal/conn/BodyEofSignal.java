@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * reading the body finds this connection in the pool. An early close also closes the connection at
  * once (nothing is drained), which unblocks a read in progress on another thread.
  */
-final class BodyEofSignal extends InputStream {
+final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
     private final InputStream body;
     /** Capacity 2: EOF and close may both report; neither send ever blocks. */
     private final Chan<Boolean> waitForBodyRead;
@@ -88,8 +88,8 @@ final class BodyEofSignal extends InputStream {
         return false;
     }
 
-    /** True once EOF, an early close or an error was reported. */
-    boolean isDone() {
+    @Override
+    public boolean isDone() {
         return reported.get();
     }
 

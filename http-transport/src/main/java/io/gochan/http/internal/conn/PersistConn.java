@@ -427,6 +427,32 @@ public final class PersistConn implements PooledConnection {
                     }
                     continue;
                 }
+                if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered()
+                        && !(rc.addedGzip() && "gzip".equalsIgnoreCase(head.headers().get("Content-Encoding")))) {
+                    // The whole body already arrived with the head: take it now, and let the body's reader
+                    // release (EOF) or close (early close) the connection itself, on its own thread. The
+                    // caller then needs no waitForBodyRead/eofc round trip with this loop (two thread
+                    // handoffs per small response), while this loop goes back to watching the socket.
+                    byte[] bytes = new byte[(int) framing.length()];
+                    try {
+                        in.readFully(bytes); // from the buffer only: length <= buffered
+                    } catch (IOException e) {
+                        closeErr = e;
+                        deliver(rc, new ResponseOrError(null, e));
+                        return;
+                    }
+                    boolean reusable = alive;
+                    BufferedBody body = new BufferedBody(bytes, atEof -> finishBufferedBody(rc.req(), atEof && reusable));
+                    HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
+                            head.headers(), new ResponseBody(body, head.headers().get("Content-Type")), Headers::empty);
+                    UnclosedBodies.watch(resp.body(), body, rc.req().toString());
+                    boolean delivered = deliver(rc, new ResponseOrError(resp, null));
+                    resp = null; // as below: the caller owns it now
+                    if (!delivered) {
+                        return;
+                    }
+                    continue;
+                }
                 Chan<Boolean> waitForBodyRead = Chan.make(2);
                 eofc = Chan.make();
                 FramedBody framed = FramedBody.open(in, framing, cfg.limits());
@@ -468,6 +494,22 @@ public final class PersistConn implements PooledConnection {
             }
             owner.discard(this, "read loop ended");
         }
+    }
+
+    /** The body of a buffered response was read to EOF (pool the connection if it may be reused) or closed early. */
+    private void finishBufferedBody(HttpRequest req, boolean reuse) {
+        try {
+            reuse = reuse && wroteRequest(); // checked here, not in the read loop: the write has had longer to report
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            reuse = false;
+        }
+        if (!(reuse && owner.release(this))) {
+            String why = reuse ? "connection not pooled" : "response body closed before its end";
+            close(new IOException(why));
+            owner.discard(this, why); // free the slot now rather than when the read loop notices (idempotent)
+        }
+        notify(l -> l.done(req, null));
     }
 
     /** Reads heads until a final one; 100 Continue releases the body; at most a few 1xx are tolerated. */

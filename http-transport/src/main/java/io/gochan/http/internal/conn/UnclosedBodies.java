@@ -20,7 +20,7 @@ final class UnclosedBodies {
     private UnclosedBodies() {}
 
     /** Watches {@code body} (the object handed to the caller); the action must not reference it. */
-    static void watch(Object body, BodyEofSignal signal, String what) {
+    static void watch(Object body, ConnectionBoundBody signal, String what) {
         Throwable where = LOG.isLoggable(Level.DEBUG) ? new Throwable("response obtained here") : null;
         CLEANER.register(body, () -> {
             if (!signal.isDone()) {

@@ -1,0 +1,122 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A response whose whole body arrives with its head is handed over in memory (no round trip with the
+ * read loop), yet its connection still obeys the pool rule of T5/T6: read to EOF = reused, closed
+ * earlier = closed, dropped = reclaimed. The raw server writes head and body in one write, so the
+ * client sees them together.
+ */
+@NoGoroutineLeaks
+class SmallBodyTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static RawServer keepAliveServer(String body, String extraHeaders) throws IOException {
+        return RawServer.start(c -> {
+            while (c.readRequest() != null) {
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n" + extraHeaders + "\r\n" + body);
+            }
+        });
+    }
+
+    @Test
+    void T5_readToEofPoolsTheConnectionBeforeTheEofReadReturns() throws Exception {
+        try (RawServer server = keepAliveServer("hello", "");
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < 5; i++) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                    assertThat(r.body().string()).isEqualTo("hello");
+                }
+                // No waiting: the EOF read itself pooled the connection.
+                assertThat(t.stats().idle()).isEqualTo(1);
+                assertThat(t.stats().inUse()).isZero();
+            }
+            assertThat(t.stats().dialed()).isEqualTo(1);
+            assertThat(t.stats().reused()).isEqualTo(4);
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void T6_closedBeforeEofClosesTheConnection() throws Exception {
+        try (RawServer server = keepAliveServer("hello", "");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().stream().read(new byte[2])).isEqualTo(2);
+            }
+            assertThat(t.stats().open()).as("closed at once, on the closing thread").isZero();
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().string()).isEqualTo("hello");
+            }
+            assertThat(t.stats().dialed()).isEqualTo(2);
+            assertThat(t.stats().reused()).isZero();
+        }
+    }
+
+    @Test
+    void everyByteReadThenClosedWithoutSeeingEofStillCountsAsReadToTheEnd() throws Exception {
+        try (RawServer server = keepAliveServer("hello", "");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().stream().readNBytes(5)).hasSize(5);
+            }
+            assertThat(t.stats().idle()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void readingAfterCloseFails() throws Exception {
+        try (RawServer server = keepAliveServer("hello", "");
+             Transport t = Transport.builder().build()) {
+            HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()));
+            InputStream in = r.body().stream();
+            r.close();
+            assertThatThrownBy(in::read).isInstanceOf(IOException.class).hasMessageContaining("closed");
+        }
+    }
+
+    @Test
+    void connectionCloseResponseIsNeverPooled() throws Exception {
+        try (RawServer server = keepAliveServer("bye", "Connection: close\r\n");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().string()).isEqualTo("bye");
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+            assertThat(t.stats().idle()).isZero();
+        }
+    }
+
+    @Test
+    void aDroppedSmallBodyIsReclaimedWhenGarbageCollected() throws Exception {
+        try (RawServer server = keepAliveServer("hello", "");
+             Transport t = Transport.builder().build()) {
+            dropResponse(t, server);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (t.stats().open() != 0 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.yield();
+            }
+            assertThat(t.stats().open()).as("connection of the leaked body reclaimed").isZero();
+        }
+    }
+
+    private static void dropResponse(Transport t, RawServer server) throws Exception {
+        HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()));
+        assertThat(r.status()).isEqualTo(200); // and then forget r without closing it
+    }
+}
