@@ -60,8 +60,7 @@ public final class Transport implements AutoCloseable {
         PersistConn.Owner owner = new PersistConn.Owner() {
             @Override
             public boolean release(PersistConn conn) {
-                pool.release(conn);
-                return conn.isUsable();
+                return pool.offer(conn) && conn.isUsable(); // refused: the read loop closes it after handing over
             }
 
             @Override
@@ -112,6 +111,7 @@ public final class Transport implements AutoCloseable {
             return response;
         } catch (IOException | InterruptedException | RuntimeException e) {
             failure = e;
+            safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed
             throw e;
         } finally {
             event.end();
@@ -147,13 +147,9 @@ public final class Transport implements AutoCloseable {
             } catch (ConnException e) {
                 last = e;
                 if (!a.reused() || !e.retryable(request)) {
-                    safe(() -> listener.done(request, e));
                     throw e;
                 }
                 retries.incrementAndGet();
-            } catch (IOException e) {
-                safe(() -> listener.done(request, e));
-                throw e;
             }
         }
         throw last;

@@ -87,7 +87,7 @@ public final class PersistConn implements PooledConnection {
 
     /** What the pool does with a connection whose exchange ended. */
     public interface Owner {
-        /** The exchange ended cleanly: the connection may be reused. Returns false if it was closed instead. */
+        /** The exchange ended cleanly: pool the connection. False if the pool refused it (limits, closed): the connection must then be closed and discarded. */
         boolean release(PersistConn conn);
 
         /** The read loop ended: free the connection's slot. */
@@ -112,6 +112,8 @@ public final class PersistConn implements PooledConnection {
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
+    /** The current exchange got 100 Continue; confined to the read loop. */
+    private boolean sawContinue;
     /** Spans the connection's life; committed at close if a recording enabled it. */
     private final ConnectionEvent lifetime = new ConnectionEvent();
 
@@ -409,9 +411,11 @@ public final class PersistConn implements PooledConnection {
                 alive = !cfg.disableKeepAlives() && keepAlive(head, rc.req())
                         && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
                 if (rc.continueCh() != null) {
-                    // A final status before 100 Continue: the body is skipped, so the connection is
-                    // out of step with the server and must not be reused (CVE-2024-24791).
-                    if (rc.continueCh().trySend(Boolean.FALSE)) {
+                    if (!sawContinue) {
+                        // A final status without 100 Continue: the body was skipped (or sent after the
+                        // expect timeout while the server may not read it), so the connection may be out
+                        // of step with the server and must not be reused (CVE-2024-24791).
+                        rc.continueCh().trySend(Boolean.FALSE);
                         alive = false;
                     }
                     rc.continueCh().close();
@@ -421,10 +425,10 @@ public final class PersistConn implements PooledConnection {
                     alive = alive && wroteRequest() && owner.release(this);
                     HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                             head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-                    notify(l -> l.done(rc.req(), null));
                     if (!deliver(rc, new ResponseOrError(resp, null))) {
-                        return;
+                        return; // the caller is gone: its roundTrip reports done() with its error
                     }
+                    notify(l -> l.done(rc.req(), null));
                     continue;
                 }
                 if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered()
@@ -445,12 +449,12 @@ public final class PersistConn implements PooledConnection {
                     BufferedBody body = new BufferedBody(bytes, atEof -> finishBufferedBody(rc.req(), atEof && reusable));
                     HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                             head.headers(), new ResponseBody(body, head.headers().get("Content-Type")), Headers::empty);
-                    UnclosedBodies.watch(resp.body(), body, rc.req().toString());
-                    boolean delivered = deliver(rc, new ResponseOrError(resp, null));
-                    resp = null; // as below: the caller owns it now
-                    if (!delivered) {
+                    if (!deliver(rc, new ResponseOrError(resp, null))) {
                         return;
                     }
+                    // Watched only once delivered: an undelivered body is nobody's leak.
+                    UnclosedBodies.watch(resp.body(), body, rc.req().toString());
+                    resp = null; // as below: the caller owns it now
                     continue;
                 }
                 Chan<Boolean> waitForBodyRead = Chan.make(2);
@@ -467,12 +471,11 @@ public final class PersistConn implements PooledConnection {
                 }
                 HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                         new ResponseBody(bodyStream, headers.get("Content-Type")), framed.trailers());
-                UnclosedBodies.watch(resp.body(), signal, rc.req().toString());
-                boolean delivered = deliver(rc, new ResponseOrError(resp, null));
-                resp = null; // the caller owns it now: this frame must not keep an unclosed body reachable
-                if (!delivered) {
-                    return;
+                if (!deliver(rc, new ResponseOrError(resp, null))) {
+                    return; // never reported as done or leaked: the caller's roundTrip failed instead
                 }
+                UnclosedBodies.watch(resp.body(), signal, rc.req().toString());
+                resp = null; // the caller owns it now: this frame must not keep an unclosed body reachable
                 Boolean bodyEof = Select.<Boolean>cases()
                         .receive(waitForBodyRead, v -> v)
                         .receiveOk(closech, r -> Boolean.FALSE)
@@ -515,6 +518,7 @@ public final class PersistConn implements PooledConnection {
     /** Reads heads until a final one; 100 Continue releases the body; at most a few 1xx are tolerated. */
     private ResponseHead readFinalHead(RequestAndChan rc) throws IOException {
         int informational = 0;
+        sawContinue = false;
         while (true) {
             ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
             if (head == null) {
@@ -528,7 +532,8 @@ public final class PersistConn implements PooledConnection {
                 throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
                         "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
             }
-            if (s == 100 && rc.continueCh() != null) {
+            if (s == 100 && rc.continueCh() != null && !sawContinue) {
+                sawContinue = true;
                 rc.continueCh().trySend(Boolean.TRUE);
             }
         }

@@ -254,9 +254,23 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * to the idle list, or is closed if the idle limits are reached or it is no longer usable.
      */
     public void release(C conn) {
+        if (!offer(conn)) {
+            discard(conn, conn.isUsable() ? "idle limit reached" : "not usable");
+        }
+    }
+
+    /**
+     * Like {@link #release}, but a connection the pool does not take (idle limits reached, pool closed,
+     * connection unusable) is left to the caller, still open and still holding its slot: the caller
+     * must {@link #discard} it. The read loop uses this so that it can hand its response over before
+     * closing the connection; closing first would race the response against the close (Go likewise
+     * closes a connection tryPutIdleConn refused only when its read loop ends).
+     *
+     * @return true if the connection went to a waiter or to the idle list
+     */
+    public boolean offer(C conn) {
         if (!conn.isUsable()) {
-            discard(conn, "not usable");
-            return;
+            return false;
         }
         List<C> toClose = new ArrayList<>();
         List<Runnable> after = new ArrayList<>();
@@ -267,12 +281,10 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             if (w != null) {
                 w.ready.trySend(new Outcome<>(conn, null, true));
                 reusedCount.incrementAndGet();
-                return;
+                return true;
             }
             if (closed || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
-                toClose.add(conn);
-                releaseSlotLocked(conn, h, after);
-                return;
+                return false;
             }
             h.idle.addFirst(conn);
             idleLru.add(conn);
@@ -291,6 +303,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         if (reaper != null) {
             reaper.wake();
         }
+        return true;
     }
 
     /**
