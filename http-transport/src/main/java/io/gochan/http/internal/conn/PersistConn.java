@@ -6,6 +6,7 @@ import io.gochan.ReceiveChan;
 import io.gochan.Received;
 import io.gochan.Timer;
 import io.gochan.Timers;
+import io.gochan.http.ContentLengthMismatchException;
 import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpRequest;
@@ -281,8 +282,8 @@ public final class PersistConn implements PooledConnection {
      * Not when nothing was written: that request is simply retried elsewhere.
      */
     private HttpResponse earlyResponse(IOException writeError, Chan<ResponseOrError> resc) throws InterruptedException {
-        if (writeError instanceof ConnException c && c.nothingWritten()) {
-            return null;
+        if (!(writeError instanceof ConnException c) || c.nothingWritten()) {
+            return null; // nothing written, or a request body that broke its length: no early answer to wait for
         }
         Object r = Select.cases()
                 .receive(resc, x -> x)
@@ -306,7 +307,7 @@ public final class PersistConn implements PooledConnection {
             for (WriteRequest w; (w = next.select()) != null; ) {
                 WriteRequest wr = w;
                 long before = rawOut.count();
-                ConnException err = null;
+                IOException err = null;
                 try {
                     RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close());
                     boolean sendBody = true;
@@ -322,6 +323,8 @@ public final class PersistConn implements PooledConnection {
                     if (wr.continueCh() == null) {
                         notify(l -> l.wroteHeaders(wr.req()));
                     }
+                } catch (ContentLengthMismatchException e) {
+                    err = e; // the caller's body is wrong, not the connection: passed on as it is, never retried
                 } catch (IOException e) {
                     boolean nothing = rawOut.count() == before;
                     err = new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
@@ -333,7 +336,7 @@ public final class PersistConn implements PooledConnection {
                 writeResults.trySend(result);
                 wr.writeErrCh().trySend(result);
                 if (err != null) {
-                    if (err.nothingWritten()) {
+                    if (!(err instanceof ConnException c) || c.nothingWritten()) {
                         close(err);
                     } else {
                         // Keep the input open: the server may already have answered (T4). The connection
