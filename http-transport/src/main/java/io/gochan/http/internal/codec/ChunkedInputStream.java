@@ -10,8 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The chunked transfer coding: chunk sizes in hex (overflow and non-hex rejected), extensions
- * bounded by the line limit, each chunk followed by CRLF, then trailers bounded by the limits.
+ * The chunked transfer coding: chunk sizes in ASCII hex (overflow and anything else rejected),
+ * extensions ignored but bounded by {@link HttpLimits#maxChunkLineLength()}, each chunk followed by
+ * CRLF, then trailers bounded by the limits.
  */
 final class ChunkedInputStream extends InputStream {
     private final ConnInput in;
@@ -77,7 +78,7 @@ final class ChunkedInputStream extends InputStream {
     }
 
     private long readChunkSize() throws IOException {
-        String line = in.readLine(limits.maxLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
+        String line = in.readLine(limits.maxChunkLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
         if (line == null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
         }
@@ -91,13 +92,27 @@ final class ChunkedInputStream extends InputStream {
         }
         long size = 0;
         for (int i = 0; i < hex.length(); i++) {
-            int d = Character.digit(hex.charAt(i), 16);
+            int d = hexDigit(hex.charAt(i));
             if (d < 0) {
                 throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk size is not hexadecimal: '" + ResponseHeadReader.shorten(hex) + "'");
             }
             size = size * 16 + d;
         }
         return size;
+    }
+
+    /** The value of an ASCII hex digit, else -1 (Character.digit would also accept non-ASCII digits). */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     private void readTrailers() throws IOException {

@@ -386,40 +386,52 @@ public final class PersistConn implements PooledConnection {
                 }
                 if (expectedResponses.get() == 0) {
                     closeErr = first >= 0
-                            ? new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
-                                    "server sent bytes on an idle connection (unsolicited response)")
+                            ? unsolicited("on an idle connection")
                             : new ConnException("server closed idle connection", peekErr, false, true);
                     return;
                 }
                 RequestAndChan rc = reqch.receive();
                 if (first < 0) {
-                    closeErr = new ConnException("server closed the connection before sending a response", peekErr, false, true);
+                    // If we closed the socket ourselves (a failed write, cancellation), report that cause,
+                    // not a server close that would look retryable.
+                    closeErr = closed ? closedCause
+                            : new ConnException("server closed the connection before sending a response", peekErr, false, true);
                     deliver(rc, new ResponseOrError(null, closeErr));
                     return;
                 }
                 notify(l -> l.gotFirstResponseByte(rc.req()));
                 ResponseHead head;
+                boolean continued;
                 BodyFraming framing;
                 try {
-                    head = readFinalHead(rc);
-                    framing = BodyFraming.of(rc.req().method(), head.status(), head.headers());
+                    FinalHead fh = readFinalHead(rc);
+                    head = fh.head();
+                    continued = fh.continued();
+                    framing = BodyFraming.of(rc.req().method(), head);
                 } catch (IOException e) {
-                    closeErr = e;
-                    deliver(rc, new ResponseOrError(null, e));
+                    closeErr = closed ? closedCause : e; // as above: our own close explains the failure best
+                    deliver(rc, new ResponseOrError(null, closeErr));
                     return;
                 }
                 expectedResponses.decrementAndGet();
                 alive = !cfg.disableKeepAlives() && keepAlive(head, rc.req())
                         && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
                 if (rc.continueCh() != null) {
-                    // A final status before 100 Continue: the body is skipped, so the connection is
-                    // out of step with the server and must not be reused (CVE-2024-24791).
-                    if (rc.continueCh().trySend(Boolean.FALSE)) {
+                    if (!continued) {
+                        // A final status before 100 Continue: the body is skipped (or was sent after the
+                        // timeout, unknowable here), so the connection may be out of step with the server
+                        // and must not be reused (CVE-2024-24791).
+                        rc.continueCh().trySend(Boolean.FALSE);
                         alive = false;
                     }
                     rc.continueCh().close();
                 }
                 if (framing.kind() == BodyFraming.Kind.NONE) {
+                    if (alive && in.buffered() > 0) {
+                        // Closed once the response is delivered; closing now could beat the delivery.
+                        closeErr = unsolicited("after a response without a body");
+                        alive = false;
+                    }
                     // Pool before handing over, so a caller that sends again at once gets this connection.
                     alive = alive && wroteRequest() && owner.release(this);
                     HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
@@ -433,7 +445,7 @@ public final class PersistConn implements PooledConnection {
                 Chan<Boolean> waitForBodyRead = Chan.make(2);
                 eofc = Chan.make();
                 FramedBody framed = FramedBody.open(in, framing, cfg.limits());
-                BodyEofSignal signal = new BodyEofSignal(framed.stream(), waitForBodyRead, eofc.receiveOnly(),
+                BodyEofSignal signal = new BodyEofSignal(framed.stream(), cfg.bodyReadTimeout(), waitForBodyRead, eofc.receiveOnly(),
                         () -> close(new IOException("response body closed before its end")),
                         () -> notify(l -> l.done(rc.req(), null)));
                 InputStream bodyStream = signal;
@@ -445,6 +457,7 @@ public final class PersistConn implements PooledConnection {
                 HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                         new ResponseBody(bodyStream, headers.get("Content-Type")), framed.trailers());
                 UnclosedBodies.watch(resp.body(), signal, rc.req().toString());
+                setReadTimeout(cfg.bodyReadTimeout()); // before the hand-over: the body's reads start after it
                 boolean delivered = deliver(rc, new ResponseOrError(resp, null));
                 resp = null; // the caller owns it now: this frame must not keep an unclosed body reachable
                 if (!delivered) {
@@ -455,7 +468,12 @@ public final class PersistConn implements PooledConnection {
                         .receiveOk(closech, r -> Boolean.FALSE)
                         .receiveOk(rc.cancel(), r -> Boolean.FALSE)
                         .select();
-                alive = alive && bodyEof && wroteRequest() && owner.release(this);
+                if (alive && bodyEof && in.buffered() > 0) {
+                    // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
+                    closeErr = unsolicited("after the end of a response body");
+                    alive = false;
+                }
+                alive = alive && bodyEof && wroteRequest() && setReadTimeout(Duration.ZERO) && owner.release(this);
                 eofc.close();
                 eofc = null;
             }
@@ -473,9 +491,47 @@ public final class PersistConn implements PooledConnection {
         }
     }
 
-    /** Reads heads until a final one; 100 Continue releases the body; at most a few 1xx are tolerated. */
-    private ResponseHead readFinalHead(RequestAndChan rc) throws IOException {
+    /**
+     * Bytes nobody asked for (Go logs "Unsolicited response received on idle HTTP channel"): the
+     * connection is out of step with the server, so it is closed and never pooled.
+     */
+    private HttpProtocolException unsolicited(String where) {
+        String start = in.bufferedAscii(40);
+        HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
+                "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + printable(start) + "'"));
+        LOG.log(Level.WARNING, e.getMessage() + "; connection closed");
+        return e;
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
+        }
+        return b.toString();
+    }
+
+    /**
+     * Sets the socket's read timeout (SO_TIMEOUT) for the reads that follow; zero = none. True if it
+     * was set; false (and the connection closed) if the socket refused.
+     */
+    private boolean setReadTimeout(Duration d) {
+        try {
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, d.toMillis()));
+            return true;
+        } catch (IOException e) {
+            close(new IOException("cannot set the read timeout of " + this, e));
+            return false;
+        }
+    }
+
+    /**
+     * Reads heads until a final one; the first 100 Continue releases the body; at most
+     * {@code maxInformational} 1xx responses are tolerated (Go's bound of 5).
+     */
+    private FinalHead readFinalHead(RequestAndChan rc) throws IOException {
         int informational = 0;
+        boolean continued = false;
         while (true) {
             ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
             if (head == null) {
@@ -483,17 +539,22 @@ public final class PersistConn implements PooledConnection {
             }
             int s = head.status();
             if (s >= 200 || s == 101) {
-                return head;
+                return new FinalHead(head, continued);
             }
             if (++informational > cfg.limits().maxInformational()) {
                 throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
                         "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
             }
-            if (s == 100 && rc.continueCh() != null) {
+            if (s == 100 && rc.continueCh() != null && !continued) {
+                // Only the first 100 Continue counts (as in Go): a repeated one is an ignored 1xx.
                 rc.continueCh().trySend(Boolean.TRUE);
+                continued = true;
             }
         }
     }
+
+    /** The final head, and whether a 100 Continue released the request body before it. */
+    private record FinalHead(ResponseHead head, boolean continued) {}
 
     /** The response went to the caller (true), or the caller is gone (false: the loop must end). */
     private static boolean deliver(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
