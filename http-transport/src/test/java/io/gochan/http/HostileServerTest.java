@@ -623,6 +623,22 @@ class HostileServerTest {
         }
     }
 
+    @Test
+    void nonAsciiInTheUrlIsSentAsUtf8PercentEscapes() throws Exception {
+        AtomicReference<String> head = new AtomicReference<>();
+        try (RawServer server = RawServer.start(c -> {
+                 head.set(c.readRequest());
+                 c.write("HTTP/1.1 204 No Content\r\n\r\n");
+             });
+             Transport t = Transport.builder().build()) {
+            URI uri = URI.create("http://127.0.0.1:" + server.port() + "/caf\u00e9?q=\u00fc\u4e2d");
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
+                assertThat(r.status()).isEqualTo(204);
+            }
+            assertThat(head.get()).startsWith("GET /caf%C3%A9?q=%C3%BC%E4%B8%AD HTTP/1.1\r\n");
+        }
+    }
+
     static Stream<Arguments> lyingBodies() {
         return Stream.of(
                 Arguments.of("longer than declared", 3L, "abcdef"),

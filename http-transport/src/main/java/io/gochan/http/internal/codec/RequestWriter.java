@@ -35,7 +35,9 @@ public final class RequestWriter {
      * @param close add {@code Connection: close}
      */
     public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close) throws IOException {
-        URI uri = req.uri();
+        // java.net.URI allows non-ASCII characters unescaped; on the wire they are UTF-8 percent-escapes
+        // (as Go's URL.RequestURI does), never raw bytes or '?' from an ISO-8859-1 encoder.
+        URI uri = asciiOnly(req.uri());
         StringBuilder b = new StringBuilder(256);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         b.append(req.method()).append(' ').append(path);
@@ -128,6 +130,17 @@ public final class RequestWriter {
                 return;
             }
         }
+    }
+
+    /** {@code uri}, or its UTF-8 percent-escaped form if it holds non-ASCII characters. */
+    private static URI asciiOnly(URI uri) {
+        String s = uri.toString();
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 0x7e) {
+                return URI.create(uri.toASCIIString());
+            }
+        }
+        return uri;
     }
 
     private static boolean methodExpectsBody(String method) {
