@@ -277,6 +277,8 @@ class HostileServerTest {
                 bad("chunk size overflowing a long", chunked + "fffffffffffffffff\r\nabc\r\n", Reason.BAD_CHUNK),
                 bad("chunk data not followed by CRLF", chunked + "3\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("endless chunk extension", chunked + "3;ext=" + "e".repeat(5000), Reason.CHUNK_EXTENSION_TOO_LONG),
+                bad("long chunk extensions for one byte each", chunked + ("1;" + "e".repeat(4000) + "\r\nX\r\n").repeat(6),
+                        Reason.CHUNK_EXTENSION_TOO_LONG),
                 bad("trailers over 16 KiB", chunked + "3\r\nabc\r\n0\r\n" + ("X-T: " + "t".repeat(1000) + "\r\n").repeat(20) + "\r\n",
                         Reason.TRAILERS_TOO_LARGE),
                 bad("bad trailer", chunked + "0\r\nNoColon\r\n\r\n", Reason.MALFORMED_HEADER));
@@ -286,6 +288,25 @@ class HostileServerTest {
     @MethodSource("badBodies")
     void bodyIsRejectedWhileReading(String name, String response, Reason reason) throws Exception {
         assertBodyRejected(response, false, reason);
+    }
+
+    @Test
+    void oneByteChunksAndShortExtensionsAreAccepted() throws Exception {
+        String body = "x".repeat(5000);
+        StringBuilder chunks = new StringBuilder("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (char c : body.toCharArray()) {
+            chunks.append("1;n=v\r\n").append(c).append("\r\n");
+        }
+        chunks.append("0\r\n\r\n");
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write(chunks.toString());
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(get(server))) {
+                assertThat(r.body().string()).isEqualTo(body);
+            }
+        }
     }
 
     static Stream<Arguments> shortBodies() {
