@@ -91,9 +91,10 @@ public final class Transport implements AutoCloseable {
     /**
      * Sends {@code request}; cancelled when {@code ctx} is done.
      *
-     * @throws IOException the failure: connect, TLS, write, a malformed response
-     *     ({@link HttpProtocolException}), a timeout ({@link java.net.SocketTimeoutException}) or
-     *     cancellation ({@link java.io.InterruptedIOException})
+     * @throws IOException the failure: connect, TLS, write, a malformed response or the server
+     *     closing before any byte of one ({@link HttpProtocolException} with its reason), a request
+     *     body that broke its declared length ({@link ContentLengthMismatchException}), a timeout
+     *     ({@link java.net.SocketTimeoutException}) or cancellation ({@link java.io.InterruptedIOException})
      * @throws InterruptedException if the calling thread was interrupted; the request is abandoned
      */
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
