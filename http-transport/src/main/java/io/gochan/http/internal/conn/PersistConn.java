@@ -113,6 +113,14 @@ public final class PersistConn implements PooledConnection {
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
+    /**
+     * True while the read loop has pooled a body-less response's connection and not yet handed the
+     * response over; a {@link #closeNow} then (the pool evicting it, the reaper, transport close) is
+     * deferred to the end of the hand-over, so the waiting roundTrip gets its response, not the close.
+     * Guarded by closeLock, as is {@code deferredClose}.
+     */
+    private boolean handingOver;
+    private String deferredClose;
     /** Spans the connection's life; committed at close if a recording enabled it. */
     private final ConnectionEvent lifetime = new ConnectionEvent();
 
@@ -147,7 +155,29 @@ public final class PersistConn implements PooledConnection {
 
     @Override
     public void closeNow(String reason) {
+        closeLock.lock();
+        try {
+            if (handingOver) {
+                deferredClose = reason;
+                return;
+            }
+        } finally {
+            closeLock.unlock();
+        }
         close(new IOException("connection closed: " + reason));
+    }
+
+    /** Opens (true) or ends (false) the hand-over window; at its end returns a deferred close reason, or null. */
+    private String handOver(boolean start) {
+        closeLock.lock();
+        try {
+            handingOver = start;
+            String reason = deferredClose;
+            deferredClose = null;
+            return reason;
+        } finally {
+            closeLock.unlock();
+        }
     }
 
     /** Records the cause, closes the socket (unblocking both loops), then closes closech. Idempotent. */
@@ -432,12 +462,24 @@ public final class PersistConn implements PooledConnection {
                         closeErr = unsolicited("after a response without a body");
                         alive = false;
                     }
-                    // Pool before handing over, so a caller that sends again at once gets this connection.
-                    alive = alive && wroteRequest() && owner.release(this);
-                    HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                            head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-                    notify(l -> l.done(rc.req(), null));
-                    if (!deliver(rc, new ResponseOrError(resp, null))) {
+                    // Pool before handing over, so a caller that sends again at once gets this connection;
+                    // a close of the pooled connection waits until the response is handed over.
+                    handOver(true);
+                    boolean delivered;
+                    try {
+                        alive = alive && wroteRequest() && owner.release(this);
+                        HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
+                                head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
+                        notify(l -> l.done(rc.req(), null));
+                        delivered = deliver(rc, new ResponseOrError(resp, null));
+                    } finally {
+                        String deferred = handOver(false);
+                        if (deferred != null) {
+                            closeErr = new IOException("connection closed: " + deferred);
+                            alive = false;
+                        }
+                    }
+                    if (!delivered) {
                         return;
                     }
                     continue;
