@@ -11,25 +11,45 @@ public class HttpProtocolException extends IOException {
 
     /** What was wrong with the response. */
     public enum Reason {
+        /** Not an HTTP/1.x status line (including HTTP/0.9-style bodies and other protocols such as ICY). */
         MALFORMED_STATUS_LINE,
+        /** The status code is missing, not three digits, or below 100. */
         BAD_STATUS_CODE,
+        /** An HTTP version other than HTTP/1.0 and HTTP/1.1 (for example HTTP/2.0 over HTTP/1 framing). */
         UNSUPPORTED_VERSION,
+        /** A status or header line over {@code maxLineLength}. */
         LINE_TOO_LONG,
+        /** The header block over {@code maxHeaderBytes}. */
         HEADERS_TOO_LARGE,
+        /** More header fields than {@code maxHeaderCount}. */
         TOO_MANY_HEADERS,
+        /** A header line without a colon, with an empty name, or with whitespace before the colon. */
         MALFORMED_HEADER,
+        /** A header line starting with whitespace (obs-fold, RFC 9112 §5.2): a smuggling vector. */
         OBSOLETE_LINE_FOLDING,
+        /** NUL, a bare CR or another control character in a line, or a non-token character in a header name. */
         INVALID_CHARACTER,
+        /** Both Content-Length and Transfer-Encoding, or Transfer-Encoding in an HTTP/1.0 response. */
         CONFLICTING_FRAMING,
+        /** Content-Length given with differing values. */
         CONFLICTING_CONTENT_LENGTH,
+        /** Content-Length not a non-negative decimal number that fits in a long. */
         INVALID_CONTENT_LENGTH,
+        /** A transfer coding other than a single {@code chunked}. */
         UNSUPPORTED_TRANSFER_ENCODING,
+        /** A chunk size that is not hexadecimal or too large, or chunk data not followed by CRLF. */
         BAD_CHUNK,
+        /** A chunk-size line (size and extensions) over {@code maxChunkLineLength}. */
         CHUNK_EXTENSION_TOO_LONG,
+        /** Trailer lines over {@code maxTrailerBytes}. */
         TRAILERS_TOO_LARGE,
+        /** The connection ended inside a head or before the end of a body. */
         PREMATURE_EOF,
+        /** More 1xx responses than {@code maxInformational} before the final one. */
         TOO_MANY_INFORMATIONAL_RESPONSES,
+        /** Bytes after the end of a response, or on an idle connection: nothing asked for them. */
         UNSOLICITED_RESPONSE,
+        /** The server closed the connection after the request was sent, before a byte of response. */
         SERVER_CLOSED_BEFORE_RESPONSE,
     }
 
@@ -37,6 +57,12 @@ public class HttpProtocolException extends IOException {
 
     public HttpProtocolException(Reason reason, String message) {
         super(message);
+        this.reason = reason;
+    }
+
+    /** With the lower-level failure that revealed the problem (for example the socket's EOF or reset). */
+    public HttpProtocolException(Reason reason, String message, Throwable cause) {
+        super(message, cause);
         this.reason = reason;
     }
 

@@ -13,7 +13,9 @@ import java.util.function.Supplier;
  *
  * <p>A known length is sent as {@code Content-Length}; an unknown one ({@code -1}) as
  * {@code Transfer-Encoding: chunked}. A stream that yields more or fewer bytes than its declared
- * length fails the request with an {@link IOException} and the connection is closed.
+ * length fails the request with a {@link ContentLengthMismatchException} (never retried) and the
+ * connection is closed. The content type is validated like a header value
+ * ({@link IllegalArgumentException} for CR, LF, NUL or other control characters).
  */
 public final class RequestBody {
     private static final RequestBody NONE = new RequestBody(null, 0, true, "");
@@ -27,7 +29,8 @@ public final class RequestBody {
         this.opener = opener;
         this.length = length;
         this.replayable = replayable;
-        this.contentType = contentType;
+        // Sent as a header: validated like one, so CR or LF cannot inject a header (request smuggling).
+        this.contentType = contentType == null ? null : Headers.checkValue("Content-Type", contentType);
     }
 
     /** No body. */

@@ -55,7 +55,7 @@ public final class Transport implements AutoCloseable {
     private Transport(Builder b) {
         this.listener = b.listener;
         this.connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
-                b.disableKeepAlives, b.disableCompression, b.listener);
+                b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
         SocketDialer dialer = new SocketDialer(b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
         PersistConn.Owner owner = new PersistConn.Owner() {
             @Override
@@ -90,9 +90,10 @@ public final class Transport implements AutoCloseable {
     /**
      * Sends {@code request}; cancelled when {@code ctx} is done.
      *
-     * @throws IOException the failure: connect, TLS, write, a malformed response
-     *     ({@link HttpProtocolException}), a timeout ({@link java.net.SocketTimeoutException}) or
-     *     cancellation ({@link java.io.InterruptedIOException})
+     * @throws IOException the failure: connect, TLS, write, a malformed response or the server
+     *     closing before any byte of one ({@link HttpProtocolException} with its reason), a request
+     *     body that broke its declared length ({@link ContentLengthMismatchException}), a timeout
+     *     ({@link java.net.SocketTimeoutException}) or cancellation ({@link java.io.InterruptedIOException})
      * @throws InterruptedException if the calling thread was interrupted; the request is abandoned
      */
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
@@ -127,7 +128,7 @@ public final class Transport implements AutoCloseable {
 
     private HttpResponse attempts(HttpRequest request, Context ctx, ConnectKey key, long deadline,
             ReceiveChan<Object> cancel, RequestEvent event) throws IOException, InterruptedException {
-        IOException last = null;
+        ConnException last = null;
         for (int attempt = 0; attempt <= MAX_RETRIES; attempt++) {
             if (ctx.err() != null) {
                 throw new java.io.InterruptedIOException("request cancelled: " + ctx.err().getMessage());
@@ -147,12 +148,27 @@ public final class Transport implements AutoCloseable {
             } catch (ConnException e) {
                 last = e;
                 if (!a.reused() || !e.retryable(request)) {
-                    throw e;
+                    throw forCaller(e, a.reused()); // roundTrip reports done() once
                 }
                 retries.incrementAndGet();
             }
         }
-        throw last;
+        throw forCaller(last, true);
+    }
+
+    /**
+     * The exception a caller sees for a connection failure that is not retried: the server closing
+     * the connection before a byte of response becomes an {@link HttpProtocolException} with reason
+     * {@code SERVER_CLOSED_BEFORE_RESPONSE} (the internal {@link ConnException} as its cause); other
+     * failures are passed on as they are.
+     */
+    private static IOException forCaller(ConnException e, boolean reused) {
+        if (!e.serverClosedIdle()) {
+            return e;
+        }
+        String why = reused ? " (on a reused connection; not retried: the request is not idempotent or its body cannot be replayed, or retries ran out)"
+                : " (on a new connection: not retried)";
+        return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why, e);
     }
 
     static void connectionEvent(String action, PersistConn conn, String reason) {
@@ -212,6 +228,7 @@ public final class Transport implements AutoCloseable {
         private Duration tlsHandshakeTimeout = Duration.ofSeconds(10);
         private Duration responseHeaderTimeout = Duration.ZERO;
         private Duration expectContinueTimeout = Duration.ofSeconds(1);
+        private Duration bodyReadTimeout = Duration.ZERO;
         private boolean disableKeepAlives;
         private boolean disableCompression;
         private SSLContext sslContext;
@@ -263,6 +280,21 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Longest wait for the next bytes of a response body, once its headers arrived (default zero =
+         * none, as in Go: a slow stream such as server-sent events must not fail by default; the
+         * caller bounds a body by closing it, or through {@link HttpClient}'s overall timeout). When
+         * it passes, the body read fails with {@link java.net.SocketTimeoutException} and the
+         * connection is closed. Not a total: a body that keeps arriving is never cut. See ADR 0006.
+         */
+        public Builder bodyReadTimeout(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("negative bodyReadTimeout: " + d);
+            }
+            this.bodyReadTimeout = d;
+            return this;
+        }
+
         /** How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s). */
         public Builder expectContinueTimeout(Duration d) {
             this.expectContinueTimeout = Objects.requireNonNull(d);
@@ -296,7 +328,8 @@ public final class Transport implements AutoCloseable {
         /** Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100). */
         public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
-                    HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational());
+                    HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational(),
+                    HttpLimits.DEFAULTS.maxChunkLineLength());
             return this;
         }
 

@@ -134,6 +134,43 @@ class TransportTest {
     }
 
     @Test
+    void T11_aBodylessResponseIsDeliveredEvenWhenThePoolClosesItsConnectionOnRelease() throws Exception {
+        // A body-less response pools its connection before handing the response over; with one idle
+        // slot per host most releases close the surplus connection at once. The waiting caller must
+        // still get its response, never the close (it once got "connection closed: idle limit reached").
+        try (JdkServer server = JdkServer.http(ex -> {
+                 ex.sendResponseHeaders(204, -1);
+                 ex.close();
+             });
+             Transport t = Transport.builder().maxIdleConnsPerHost(1).listener(new RequestListener() {
+                 @Override
+                 public void done(HttpRequest request, Throwable error) {
+                     for (int i = 0; i < 100; i++) {
+                         Thread.yield(); // a listener that takes a moment widens the window between pooling and hand-over
+                     }
+                 }
+             }).build()) {
+            List<Thread> threads = new ArrayList<>();
+            ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+            for (int i = 0; i < 16; i++) {
+                threads.add(Thread.ofVirtual().start(() -> {
+                    for (int j = 0; j < 25; j++) {
+                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                            assertThat(r.status()).isEqualTo(204);
+                        } catch (Throwable e) {
+                            errors.add(e);
+                        }
+                    }
+                }));
+            }
+            for (Thread th : threads) {
+                assertThat(th.join(Duration.ofSeconds(60))).isTrue();
+            }
+            assertThat(errors).as(() -> describe(errors)).isEmpty();
+        }
+    }
+
+    @Test
     void T2_callerCancelsWhileTheResponseIsInFlight() throws Exception {
         CountDownLatch requestSeen = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);

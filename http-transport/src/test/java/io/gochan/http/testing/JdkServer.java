@@ -29,7 +29,9 @@ import javax.net.ssl.TrustManagerFactory;
  */
 public final class JdkServer implements AutoCloseable {
     private static final char[] PASSWORD = "changeit".toCharArray();
-    private static volatile KeyStore keyStore;
+    private static final String DEFAULT_SAN = "dns:localhost,ip:127.0.0.1";
+    /** Key stores made for this test run, by subject alternative names. */
+    private static final java.util.Map<String, KeyStore> KEY_STORES = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final HttpServer server;
     private final ExecutorService executor;
@@ -53,10 +55,22 @@ public final class JdkServer implements AutoCloseable {
 
     /** An HTTPS server with one handler at "/", using the test run's self-signed certificate. */
     public static JdkServer https(HttpHandler handler) throws Exception {
+        return https(handler, DEFAULT_SAN);
+    }
+
+    /**
+     * An HTTPS server whose self-signed certificate names only {@code dnsName} (for wrong-host-name
+     * tests); {@link #clientTlsFor(String)} trusts it.
+     */
+    public static JdkServer httpsFor(String dnsName, HttpHandler handler) throws Exception {
+        return https(handler, "dns:" + dnsName);
+    }
+
+    private static JdkServer https(HttpHandler handler, String san) throws Exception {
         HttpsServer s = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         SSLContext ctx = SSLContext.getInstance("TLS");
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keyStore(), PASSWORD);
+        kmf.init(keyStore(san), PASSWORD);
         ctx.init(kmf.getKeyManagers(), null, null);
         s.setHttpsConfigurator(new HttpsConfigurator(ctx));
         s.createContext("/", handler);
@@ -65,42 +79,56 @@ public final class JdkServer implements AutoCloseable {
 
     /** A client TLS context that trusts the test certificate. */
     public static SSLContext clientTls() throws Exception {
+        return clientTrusting(DEFAULT_SAN);
+    }
+
+    /** A client TLS context that trusts the certificate of {@link #httpsFor(String, HttpHandler)}. */
+    public static SSLContext clientTlsFor(String dnsName) throws Exception {
+        return clientTrusting("dns:" + dnsName);
+    }
+
+    private static SSLContext clientTrusting(String san) throws Exception {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(keyStore());
+        tmf.init(keyStore(san));
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, tmf.getTrustManagers(), null);
         return ctx;
     }
 
-    private static KeyStore keyStore() throws Exception {
-        KeyStore ks = keyStore;
+    private static KeyStore keyStore(String san) throws Exception {
+        KeyStore ks = KEY_STORES.get(san);
         if (ks != null) {
             return ks;
         }
         synchronized (JdkServer.class) {
-            if (keyStore == null) {
-                Path dir = Files.createTempDirectory("gochan-tls");
-                Path file = dir.resolve("test.p12");
-                String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-                Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "test", "-keyalg", "EC",
-                        "-groupname", "secp256r1", "-dname", "CN=localhost", "-ext", "SAN=dns:localhost,ip:127.0.0.1",
-                        "-validity", "2", "-storetype", "PKCS12", "-keystore", file.toString(),
-                        "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
-                        .redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                    throw new IOException("keytool failed: " + out);
-                }
-                KeyStore k = KeyStore.getInstance("PKCS12");
-                try (InputStream in = Files.newInputStream(file)) {
-                    k.load(in, PASSWORD);
-                }
-                Files.delete(file);
-                Files.delete(dir);
-                keyStore = k;
+            if (!KEY_STORES.containsKey(san)) {
+                KEY_STORES.put(san, makeKeyStore(san));
             }
-            return keyStore;
+            return KEY_STORES.get(san);
         }
+    }
+
+    private static KeyStore makeKeyStore(String san) throws Exception {
+        Path dir = Files.createTempDirectory("gochan-tls");
+        Path file = dir.resolve("test.p12");
+        String cn = san.substring(san.indexOf(':') + 1).split(",")[0];
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "test", "-keyalg", "EC",
+                "-groupname", "secp256r1", "-dname", "CN=" + cn, "-ext", "SAN=" + san,
+                "-validity", "2", "-storetype", "PKCS12", "-keystore", file.toString(),
+                "-storepass", new String(PASSWORD), "-keypass", new String(PASSWORD))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException("keytool failed: " + out);
+        }
+        KeyStore k = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(file)) {
+            k.load(in, PASSWORD);
+        }
+        Files.delete(file);
+        Files.delete(dir);
+        return k;
     }
 
     public int port() {

@@ -28,13 +28,26 @@ public record BodyFraming(Kind kind, long length) {
 
     private static final BodyFraming NONE = new BodyFraming(Kind.NONE, 0);
 
-    /** Decides the framing of a response to a request with {@code method}. */
-    public static BodyFraming of(String method, int status, Headers headers) throws HttpProtocolException {
+    /**
+     * Decides the framing of a response to a request with {@code method}.
+     *
+     * <p>Stricter than Go, which lets Transfer-Encoding win and drops Content-Length: RFC 9112 §6.3
+     * says such a message "ought to be handled as an error", and our spec rejects it (ADR 0006).
+     * Transfer-Encoding in an HTTP/1.0 response is rejected too (RFC 9112 §6.3: "MUST treat the
+     * message as if the framing is faulty").
+     */
+    public static BodyFraming of(String method, ResponseHead head) throws HttpProtocolException {
+        Headers headers = head.headers();
+        int status = head.status();
         boolean hasTe = headers.contains("Transfer-Encoding");
         boolean hasCl = headers.contains("Content-Length");
         if (hasTe && hasCl) {
             throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
                     "response has both Content-Length and Transfer-Encoding");
+        }
+        if (hasTe && head.isHttp10()) {
+            throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
+                    "HTTP/1.0 response with Transfer-Encoding (faulty framing, RFC 9112 §6.3)");
         }
         if (method.equals("HEAD") || status < 200 || status == 204 || status == 304) {
             return NONE;

@@ -10,13 +10,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The chunked transfer coding: chunk sizes in hex (overflow and non-hex rejected), extensions
- * bounded by the line limit, each chunk followed by CRLF, then trailers bounded by the limits.
+ * The chunked transfer coding: chunk sizes in ASCII hex (overflow and anything else rejected),
+ * extensions ignored but bounded by {@link HttpLimits#maxChunkLineLength()} per line and, across
+ * chunks, by the ratio of framing to data (see {@link #checkOverhead}), each chunk followed by
+ * CRLF, then trailers bounded by the limits.
  */
 final class ChunkedInputStream extends InputStream {
     private final ConnInput in;
     private final HttpLimits limits;
+    /** Overhead allowed per chunk, beyond twice its data, before it counts as excess (Go's value). */
+    private static final int OVERHEAD_PER_CHUNK = 16;
+    /** Excess overhead tolerated in total (Go's value, CVE-2023-39326). */
+    private static final int MAX_EXCESS = 16 * 1024;
     private long chunkRemaining;
+    /** Chunk-size lines and CRLFs read beyond what the data so far pays for; never negative. */
+    private long excess;
     private boolean done;
     private volatile Headers trailers = Headers.empty();
 
@@ -77,7 +85,7 @@ final class ChunkedInputStream extends InputStream {
     }
 
     private long readChunkSize() throws IOException {
-        String line = in.readLine(limits.maxLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
+        String line = in.readLine(limits.maxChunkLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
         if (line == null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
         }
@@ -91,13 +99,46 @@ final class ChunkedInputStream extends InputStream {
         }
         long size = 0;
         for (int i = 0; i < hex.length(); i++) {
-            int d = Character.digit(hex.charAt(i), 16);
+            int d = hexDigit(hex.charAt(i));
             if (d < 0) {
                 throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk size is not hexadecimal: '" + ResponseHeadReader.shorten(hex) + "'");
             }
             size = size * 16 + d;
         }
+        checkOverhead(line.length() + 4, size);
         return size;
+    }
+
+    /**
+     * Bounds the ratio of framing to data, as Go does (CVE-2023-39326): one byte per chunk costs 5
+     * bytes of framing and is fine, but 4 KiB of extension per byte of data, chunk after chunk, would
+     * make the reader consume without end for almost nothing. Each chunk may spend 16 bytes plus
+     * twice its data on framing; beyond that, overhead accumulates, and more than 16 KiB of it is an
+     * error.
+     *
+     * @param framing the chunk-size line with its CRLF and the CRLF after the data
+     */
+    private void checkOverhead(int framing, long size) throws HttpProtocolException {
+        long allowance = OVERHEAD_PER_CHUNK + 2 * Math.min(size, MAX_EXCESS);
+        excess = Math.max(0, excess + framing - allowance);
+        if (excess > MAX_EXCESS) {
+            throw new HttpProtocolException(Reason.CHUNK_EXTENSION_TOO_LONG,
+                    "chunked body has too much non-data (chunk extensions) for its data (more than " + MAX_EXCESS + " bytes of excess)");
+        }
+    }
+
+    /** The value of an ASCII hex digit, else -1 (Character.digit would also accept non-ASCII digits). */
+    private static int hexDigit(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
     }
 
     private void readTrailers() throws IOException {

@@ -31,6 +31,36 @@ public final class ConnInput {
         return buf[pos] & 0xff;
     }
 
+    /**
+     * Blocks until {@code n} bytes are buffered or the connection is at EOF, and returns up to
+     * {@code n} buffered bytes (ISO-8859-1) without consuming them; empty at EOF.
+     *
+     * @param n at most the buffer size (16 KiB)
+     */
+    public String peekAscii(int n) throws IOException {
+        if (n > buf.length) {
+            throw new IllegalArgumentException("cannot peek " + n + " bytes");
+        }
+        if (limit - pos < n) {
+            System.arraycopy(buf, pos, buf, 0, limit - pos); // compact: room for the rest at the end
+            limit -= pos;
+            pos = 0;
+            while (limit < n) {
+                int r = in.read(buf, limit, buf.length - limit);
+                if (r <= 0) {
+                    break;
+                }
+                limit += r;
+            }
+        }
+        return ascii(pos, pos + Math.min(n, limit - pos));
+    }
+
+    /** Up to {@code max} of the buffered bytes (ISO-8859-1), not consumed; never reads. For messages. */
+    public String bufferedAscii(int max) {
+        return ascii(pos, pos + Math.min(max, limit - pos));
+    }
+
     /** Bytes buffered and not yet consumed. */
     public int buffered() {
         return limit - pos;

@@ -1,5 +1,6 @@
 package io.gochan.http.internal.codec;
 
+import io.gochan.http.ContentLengthMismatchException;
 import io.gochan.http.Headers;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.RequestBody;
@@ -34,7 +35,9 @@ public final class RequestWriter {
      * @param close add {@code Connection: close}
      */
     public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close) throws IOException {
-        URI uri = req.uri();
+        // java.net.URI allows non-ASCII characters unescaped; on the wire they are UTF-8 percent-escapes
+        // (as Go's URL.RequestURI does), never raw bytes or '?' from an ISO-8859-1 encoder.
+        URI uri = asciiOnly(req.uri());
         StringBuilder b = new StringBuilder(256);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         b.append(req.method()).append(' ').append(path);
@@ -81,8 +84,9 @@ public final class RequestWriter {
     /**
      * Writes the body (not flushed).
      *
-     * @throws IOException if the body yields more or fewer bytes than its declared length, or reading
-     *     it fails (then the connection must be closed)
+     * @throws ContentLengthMismatchException if the body yields more or fewer bytes than its declared
+     *     length (then the connection must be closed)
+     * @throws IOException if reading the body or writing fails (then the connection must be closed)
      */
     public static void writeBody(OutputStream out, HttpRequest req) throws IOException {
         RequestBody body = req.body();
@@ -92,17 +96,7 @@ public final class RequestWriter {
         byte[] buf = new byte[8192];
         try (InputStream in = body.open()) {
             if (body.length() >= 0) {
-                long left = body.length();
-                for (int n; (n = in.read(buf, 0, buf.length)) > 0; ) {
-                    if (n > left) {
-                        throw new IOException("request body is longer than its declared length " + body.length());
-                    }
-                    out.write(buf, 0, n);
-                    left -= n;
-                }
-                if (left != 0) {
-                    throw new IOException("request body ended " + left + " bytes short of its declared length " + body.length());
-                }
+                writeKnownLength(out, in, body.length(), buf);
             } else {
                 for (int n; (n = in.read(buf, 0, buf.length)) > 0; ) {
                     out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
@@ -113,6 +107,40 @@ public final class RequestWriter {
                 out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
             }
         }
+    }
+
+    /**
+     * Copies exactly {@code length} bytes. One byte too many is looked for before the last bytes are
+     * written, so a server never receives a complete request whose body lied about its length.
+     */
+    private static void writeKnownLength(OutputStream out, InputStream in, long length, byte[] buf) throws IOException {
+        long left = length;
+        while (true) {
+            int n = left == 0 ? 0 : in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (n < 0) {
+                throw new ContentLengthMismatchException("request body ended " + left
+                        + " bytes short of its declared length " + length, length);
+            }
+            left -= n;
+            if (left == 0 && in.read() >= 0) {
+                throw new ContentLengthMismatchException("request body is longer than its declared length " + length, length);
+            }
+            out.write(buf, 0, n);
+            if (left == 0) {
+                return;
+            }
+        }
+    }
+
+    /** {@code uri}, or its UTF-8 percent-escaped form if it holds non-ASCII characters. */
+    private static URI asciiOnly(URI uri) {
+        String s = uri.toString();
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 0x7e) {
+                return URI.create(uri.toASCIIString());
+            }
+        }
+        return uri;
     }
 
     private static boolean methodExpectsBody(String method) {

@@ -11,12 +11,15 @@ import java.util.List;
 /**
  * Parses a response's status line and header block, strictly and within {@link HttpLimits}.
  *
- * <p>Decisions (documented because browsers differ): a bare LF ends a line (tolerated, like Go and
- * browsers); a bare CR, NUL or other control characters are rejected; obsolete line folding is
- * rejected (a smuggling vector); whitespace between a header name and the colon is rejected
- * (RFC 9112 §5.1).
+ * <p>Decisions (documented because browsers differ; see ADR 0006 and {@code docs/hostile-input.md}):
+ * a bare LF ends a line (tolerated, like Go and browsers); a bare CR, NUL or other control characters
+ * are rejected; obsolete line folding is rejected (a smuggling vector); whitespace between a header
+ * name and the colon is rejected (RFC 9112 §5.1); a response whose first bytes cannot begin
+ * {@code HTTP/} is rejected as soon as they arrive, without waiting for a line end.
  */
 public final class ResponseHeadReader {
+    private static final String STATUS_PREFIX = "HTTP/";
+
     private ResponseHeadReader() {}
 
     /**
@@ -27,10 +30,17 @@ public final class ResponseHeadReader {
      */
     public static ResponseHead read(ConnInput in, HttpLimits limits) throws IOException {
         long start = in.bytesRead();
-        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
-        if (statusLine == null) {
+        String prefix = in.peekAscii(STATUS_PREFIX.length());
+        if (prefix.isEmpty()) {
             return null;
         }
+        if (!STATUS_PREFIX.startsWith(prefix)) {
+            // Reject at once: an HTTP/0.9 body or another protocol may have no line end for a long time.
+            throw new HttpProtocolException(Reason.MALFORMED_STATUS_LINE,
+                    "response does not start with an HTTP/1.x status line (HTTP/0.9 or another protocol?): '"
+                            + shorten(in.bufferedAscii(40)) + "'");
+        }
+        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
         ResponseHead partial = parseStatusLine(statusLine);
         List<String> fields = new ArrayList<>(16);
         while (true) {
@@ -63,21 +73,23 @@ public final class ResponseHeadReader {
         return b.build();
     }
 
+    /**
+     * Parses {@code HTTP-version SP 3DIGIT [SP reason-phrase]} (RFC 9112 §4). Only HTTP/1.0 and
+     * HTTP/1.1 are accepted; the code must be three digits from 100 to 999; the reason phrase may be
+     * empty or absent but must not hold control characters.
+     */
     static ResponseHead parseStatusLine(String line) throws HttpProtocolException {
-        if (!line.startsWith("HTTP/")) {
+        if (!line.startsWith(STATUS_PREFIX)) {
             throw new HttpProtocolException(Reason.MALFORMED_STATUS_LINE,
                     "response does not start with an HTTP/1.x status line: '" + shorten(line) + "'");
         }
         int sp = line.indexOf(' ');
-        if (sp < 0) {
-            throw new HttpProtocolException(Reason.MALFORMED_STATUS_LINE, "status line has no status code: '" + shorten(line) + "'");
-        }
-        String version = line.substring(0, sp);
+        String version = sp < 0 ? line : line.substring(0, sp);
         if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
             throw new HttpProtocolException(Reason.UNSUPPORTED_VERSION, "unsupported protocol version '" + shorten(version) + "'");
         }
-        if (line.length() < sp + 4) {
-            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(line) + "'");
+        if (sp < 0 || line.length() < sp + 4) {
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status line has no three-digit status code: '" + shorten(line) + "'");
         }
         int status = 0;
         for (int i = sp + 1; i < sp + 4; i++) {
@@ -121,7 +133,7 @@ public final class ResponseHeadReader {
                         "whitespace before the colon in response " + what + " '" + shorten(line) + "'");
             }
             if (!Headers.isTokenChar(c)) {
-                throw new HttpProtocolException(Reason.MALFORMED_HEADER,
+                throw new HttpProtocolException(Reason.INVALID_CHARACTER,
                         "invalid character 0x" + Integer.toHexString(c) + " in response " + what + " name");
             }
         }

@@ -5,6 +5,8 @@ import io.gochan.ReceiveChan;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -17,6 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
     private final InputStream body;
+    /** The socket's read timeout while this body is read (zero = none); named in timeout errors. */
+    private final Duration readTimeout;
     /** Capacity 2: EOF and close may both report; neither send ever blocks. */
     private final Chan<Boolean> waitForBodyRead;
     private final ReceiveChan<Object> eofc;
@@ -25,8 +29,9 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
 
-    BodyEofSignal(InputStream body, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc, Runnable abort, Runnable onDone) {
+    BodyEofSignal(InputStream body, Duration readTimeout, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc, Runnable abort, Runnable onDone) {
         this.body = body;
+        this.readTimeout = readTimeout;
         this.waitForBodyRead = waitForBodyRead;
         this.eofc = eofc;
         this.abort = abort;
@@ -53,6 +58,12 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
                 throw new IOException("response body is closed", e);
             }
             report(false);
+            if (e instanceof SocketTimeoutException) {
+                SocketTimeoutException t = new SocketTimeoutException(
+                        "no bytes of the response body for " + readTimeout + " (bodyReadTimeout); connection closed");
+                t.initCause(e);
+                throw t;
+            }
             throw e;
         }
         if (n < 0) {

@@ -6,6 +6,7 @@ import io.gochan.ReceiveChan;
 import io.gochan.Received;
 import io.gochan.Timer;
 import io.gochan.Timers;
+import io.gochan.http.ContentLengthMismatchException;
 import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpRequest;
@@ -112,8 +113,14 @@ public final class PersistConn implements PooledConnection {
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
-    /** The current exchange got 100 Continue; confined to the read loop. */
-    private boolean sawContinue;
+    /**
+     * True while the read loop has pooled a body-less response's connection and not yet handed the
+     * response over; a {@link #closeNow} then (the pool evicting it, the reaper, transport close) is
+     * deferred to the end of the hand-over, so the waiting roundTrip gets its response, not the close.
+     * Guarded by closeLock, as is {@code deferredClose}.
+     */
+    private boolean handingOver;
+    private String deferredClose;
     /** Spans the connection's life; committed at close if a recording enabled it. */
     private final ConnectionEvent lifetime = new ConnectionEvent();
 
@@ -148,7 +155,29 @@ public final class PersistConn implements PooledConnection {
 
     @Override
     public void closeNow(String reason) {
+        closeLock.lock();
+        try {
+            if (handingOver) {
+                deferredClose = reason;
+                return;
+            }
+        } finally {
+            closeLock.unlock();
+        }
         close(new IOException("connection closed: " + reason));
+    }
+
+    /** Opens (true) or ends (false) the hand-over window; at its end returns a deferred close reason, or null. */
+    private String handOver(boolean start) {
+        closeLock.lock();
+        try {
+            handingOver = start;
+            String reason = deferredClose;
+            deferredClose = null;
+            return reason;
+        } finally {
+            closeLock.unlock();
+        }
     }
 
     /** Records the cause, closes the socket (unblocking both loops), then closes closech. Idempotent. */
@@ -283,8 +312,8 @@ public final class PersistConn implements PooledConnection {
      * Not when nothing was written: that request is simply retried elsewhere.
      */
     private HttpResponse earlyResponse(IOException writeError, Chan<ResponseOrError> resc) throws InterruptedException {
-        if (writeError instanceof ConnException c && c.nothingWritten()) {
-            return null;
+        if (!(writeError instanceof ConnException c) || c.nothingWritten()) {
+            return null; // nothing written, or a request body that broke its length: no early answer to wait for
         }
         Object r = Select.cases()
                 .receive(resc, x -> x)
@@ -308,7 +337,7 @@ public final class PersistConn implements PooledConnection {
             for (WriteRequest w; (w = next.select()) != null; ) {
                 WriteRequest wr = w;
                 long before = rawOut.count();
-                ConnException err = null;
+                IOException err = null;
                 try {
                     RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close());
                     boolean sendBody = true;
@@ -324,6 +353,8 @@ public final class PersistConn implements PooledConnection {
                     if (wr.continueCh() == null) {
                         notify(l -> l.wroteHeaders(wr.req()));
                     }
+                } catch (ContentLengthMismatchException e) {
+                    err = e; // the caller's body is wrong, not the connection: passed on as it is, never retried
                 } catch (IOException e) {
                     boolean nothing = rawOut.count() == before;
                     err = new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
@@ -335,7 +366,7 @@ public final class PersistConn implements PooledConnection {
                 writeResults.trySend(result);
                 wr.writeErrCh().trySend(result);
                 if (err != null) {
-                    if (err.nothingWritten()) {
+                    if (!(err instanceof ConnException c) || c.nothingWritten()) {
                         close(err);
                     } else {
                         // Keep the input open: the server may already have answered (T4). The connection
@@ -385,47 +416,69 @@ public final class PersistConn implements PooledConnection {
                 }
                 if (expectedResponses.get() == 0) {
                     closeErr = first >= 0
-                            ? new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
-                                    "server sent bytes on an idle connection (unsolicited response)")
+                            ? unsolicited("on an idle connection")
                             : new ConnException("server closed idle connection", peekErr, false, true);
                     return;
                 }
                 RequestAndChan rc = reqch.receive();
                 if (first < 0) {
-                    closeErr = new ConnException("server closed the connection before sending a response", peekErr, false, true);
+                    // If we closed the socket ourselves (a failed write, cancellation), report that cause,
+                    // not a server close that would look retryable.
+                    closeErr = closed ? closedCause
+                            : new ConnException("server closed the connection before sending a response", peekErr, false, true);
                     deliver(rc, new ResponseOrError(null, closeErr));
                     return;
                 }
                 notify(l -> l.gotFirstResponseByte(rc.req()));
                 ResponseHead head;
+                boolean continued;
                 BodyFraming framing;
                 try {
-                    head = readFinalHead(rc);
-                    framing = BodyFraming.of(rc.req().method(), head.status(), head.headers());
+                    FinalHead fh = readFinalHead(rc);
+                    head = fh.head();
+                    continued = fh.continued();
+                    framing = BodyFraming.of(rc.req().method(), head);
                 } catch (IOException e) {
-                    closeErr = e;
-                    deliver(rc, new ResponseOrError(null, e));
+                    closeErr = closed ? closedCause : e; // as above: our own close explains the failure best
+                    deliver(rc, new ResponseOrError(null, closeErr));
                     return;
                 }
                 expectedResponses.decrementAndGet();
                 alive = !cfg.disableKeepAlives() && keepAlive(head, rc.req())
                         && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
                 if (rc.continueCh() != null) {
-                    if (!sawContinue) {
-                        // A final status without 100 Continue: the body was skipped (or sent after the
-                        // expect timeout while the server may not read it), so the connection may be out
-                        // of step with the server and must not be reused (CVE-2024-24791).
+                    if (!continued) {
+                        // A final status before 100 Continue: the body is skipped (or was sent after the
+                        // timeout, unknowable here), so the connection may be out of step with the server
+                        // and must not be reused (CVE-2024-24791).
                         rc.continueCh().trySend(Boolean.FALSE);
                         alive = false;
                     }
                     rc.continueCh().close();
                 }
                 if (framing.kind() == BodyFraming.Kind.NONE) {
-                    // Pool before handing over, so a caller that sends again at once gets this connection.
-                    alive = alive && wroteRequest() && owner.release(this);
-                    HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                            head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-                    if (!deliver(rc, new ResponseOrError(resp, null))) {
+                    if (alive && in.buffered() > 0) {
+                        // Closed once the response is delivered; closing now could beat the delivery.
+                        closeErr = unsolicited("after a response without a body");
+                        alive = false;
+                    }
+                    // Pool before handing over, so a caller that sends again at once gets this connection;
+                    // a close of the pooled connection waits until the response is handed over.
+                    handOver(true);
+                    boolean delivered;
+                    try {
+                        alive = alive && wroteRequest() && owner.release(this);
+                        HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
+                                head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
+                        delivered = deliver(rc, new ResponseOrError(resp, null));
+                    } finally {
+                        String deferred = handOver(false);
+                        if (deferred != null) {
+                            closeErr = new IOException("connection closed: " + deferred);
+                            alive = false;
+                        }
+                    }
+                    if (!delivered) {
                         return; // the caller is gone: its roundTrip reports done() with its error
                     }
                     notify(l -> l.done(rc.req(), null));
@@ -445,6 +498,11 @@ public final class PersistConn implements PooledConnection {
                         deliver(rc, new ResponseOrError(null, e));
                         return;
                     }
+                    if (alive && in.buffered() > 0) {
+                        // Closed once the response is delivered (the loop ends); closing now could beat the delivery.
+                        closeErr = unsolicited("after a response body");
+                        alive = false;
+                    }
                     boolean reusable = alive;
                     BufferedBody body = new BufferedBody(bytes, atEof -> finishBufferedBody(rc.req(), atEof && reusable));
                     HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
@@ -460,7 +518,7 @@ public final class PersistConn implements PooledConnection {
                 Chan<Boolean> waitForBodyRead = Chan.make(2);
                 eofc = Chan.make();
                 FramedBody framed = FramedBody.open(in, framing, cfg.limits());
-                BodyEofSignal signal = new BodyEofSignal(framed.stream(), waitForBodyRead, eofc.receiveOnly(),
+                BodyEofSignal signal = new BodyEofSignal(framed.stream(), cfg.bodyReadTimeout(), waitForBodyRead, eofc.receiveOnly(),
                         () -> close(new IOException("response body closed before its end")),
                         () -> notify(l -> l.done(rc.req(), null)));
                 InputStream bodyStream = signal;
@@ -471,6 +529,7 @@ public final class PersistConn implements PooledConnection {
                 }
                 HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                         new ResponseBody(bodyStream, headers.get("Content-Type")), framed.trailers());
+                setReadTimeout(cfg.bodyReadTimeout()); // before the hand-over: the body's reads start after it
                 if (!deliver(rc, new ResponseOrError(resp, null))) {
                     return; // never reported as done or leaked: the caller's roundTrip failed instead
                 }
@@ -481,7 +540,12 @@ public final class PersistConn implements PooledConnection {
                         .receiveOk(closech, r -> Boolean.FALSE)
                         .receiveOk(rc.cancel(), r -> Boolean.FALSE)
                         .select();
-                alive = alive && bodyEof && wroteRequest() && owner.release(this);
+                if (alive && bodyEof && in.buffered() > 0) {
+                    // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
+                    closeErr = unsolicited("after the end of a response body");
+                    alive = false;
+                }
+                alive = alive && bodyEof && wroteRequest() && setReadTimeout(Duration.ZERO) && owner.release(this);
                 eofc.close();
                 eofc = null;
             }
@@ -515,10 +579,47 @@ public final class PersistConn implements PooledConnection {
         notify(l -> l.done(req, null));
     }
 
-    /** Reads heads until a final one; 100 Continue releases the body; at most a few 1xx are tolerated. */
-    private ResponseHead readFinalHead(RequestAndChan rc) throws IOException {
+    /**
+     * Bytes nobody asked for (Go logs "Unsolicited response received on idle HTTP channel"): the
+     * connection is out of step with the server, so it is closed and never pooled.
+     */
+    private HttpProtocolException unsolicited(String where) {
+        String start = in.bufferedAscii(40);
+        HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
+                "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + printable(start) + "'"));
+        LOG.log(Level.WARNING, e.getMessage() + "; connection closed");
+        return e;
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
+        }
+        return b.toString();
+    }
+
+    /**
+     * Sets the socket's read timeout (SO_TIMEOUT) for the reads that follow; zero = none. True if it
+     * was set; false (and the connection closed) if the socket refused.
+     */
+    private boolean setReadTimeout(Duration d) {
+        try {
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, d.toMillis()));
+            return true;
+        } catch (IOException e) {
+            close(new IOException("cannot set the read timeout of " + this, e));
+            return false;
+        }
+    }
+
+    /**
+     * Reads heads until a final one; the first 100 Continue releases the body; at most
+     * {@code maxInformational} 1xx responses are tolerated (Go's bound of 5).
+     */
+    private FinalHead readFinalHead(RequestAndChan rc) throws IOException {
         int informational = 0;
-        sawContinue = false;
+        boolean continued = false;
         while (true) {
             ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
             if (head == null) {
@@ -526,18 +627,22 @@ public final class PersistConn implements PooledConnection {
             }
             int s = head.status();
             if (s >= 200 || s == 101) {
-                return head;
+                return new FinalHead(head, continued);
             }
             if (++informational > cfg.limits().maxInformational()) {
                 throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
                         "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
             }
-            if (s == 100 && rc.continueCh() != null && !sawContinue) {
-                sawContinue = true;
+            if (s == 100 && rc.continueCh() != null && !continued) {
+                // Only the first 100 Continue counts (as in Go): a repeated one is an ignored 1xx.
                 rc.continueCh().trySend(Boolean.TRUE);
+                continued = true;
             }
         }
     }
+
+    /** The final head, and whether a 100 Continue released the request body before it. */
+    private record FinalHead(ResponseHead head, boolean continued) {}
 
     /** The response went to the caller (true), or the caller is gone (false: the loop must end). */
     private static boolean deliver(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
