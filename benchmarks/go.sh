@@ -40,7 +40,9 @@ trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -r
 server="http://127.0.0.1:$port"
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 
-out="benchmarks/results/$(date -u +%Y-%m-%d)-go-$mode$([ "$filter" != . ] && echo -subset)"
+# (An if, not `$([ ... ] && echo)`: a false test inside an assignment would stop the script under set -e.)
+suffix=""; if [ "$filter" != . ]; then suffix=-subset; fi
+out="benchmarks/results/$(date -u +%Y-%m-%d)-go-$mode$suffix"
 mkdir -p "$out"
 {
   echo "# Go peer run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"
