@@ -16,6 +16,8 @@ if ! command -v go >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null)
 fi
 export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+# go needs a build cache; a CI shell without HOME has no default one.
+if [ -z "${HOME:-}" ] && [ -z "${GOCACHE:-}" ]; then export GOCACHE=/tmp/gochan-go-build-cache; fi
 
 case "$mode" in
   # -count plays JMH's measurement iterations; Go sizes b.N itself to fill -benchtime.
