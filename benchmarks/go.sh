@@ -54,7 +54,7 @@ mkdir -p "$out"
   # The machines are shared: the load says how much the numbers may have been disturbed.
   echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "Reproduce: \`benchmarks/go.sh $mode${1:+ $1}\`, which runs, in \`benchmarks/go\` (the nginx port is random):"
+  echo "Reproduce: \`benchmarks/go.sh $mode${1:+ $(printf '%q' "$1")}\`, which runs, in \`benchmarks/go\` (the nginx port is random):"
   echo
 } > "$out/README.md"
 
@@ -62,7 +62,8 @@ for procs in 1 2; do
   # GOMAXPROCS in the environment and -cpu agree: the first sets the test binary's runtime, the second
   # names the rows (Go appends -2 to a benchmark's name when it runs at GOMAXPROCS 2).
   cmd=(go test -run '^$' -bench "$filter" -benchmem "${opts[@]}" -cpu "$procs" -timeout 60m . -args -server "$server")
-  echo "    GOMAXPROCS=$procs ${cmd[*]}" >> "$out/README.md"
+  # %q quotes the regexes so the recorded command can be pasted into a shell as it is.
+  echo "    GOMAXPROCS=$procs $(printf '%q ' "${cmd[@]}")" >> "$out/README.md"
   (cd benchmarks/go && GOMAXPROCS=$procs "${cmd[@]}") | tee "$out/gomaxprocs$procs.txt"
 done
 
