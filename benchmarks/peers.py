@@ -16,6 +16,7 @@ JMH rows enter the summary: Go has no platform-thread variant.
 Ratios are only meaningful between results of one session on one machine; the sources and their
 machines are listed under the table, with a warning when they differ. Standard library only.
 """
+import json
 import math
 import os
 import re
@@ -155,12 +156,35 @@ def cpu_of(machine):
     return None
 
 
+def load_jmh(d):
+    """Rows like render.load's for the JMH result files of d; other JSON beside them (e.g. a footprint
+    report) is skipped instead of stopping the whole comparison (render.load would fail on it)."""
+    rows = []
+    for f in sorted(os.listdir(d)):
+        if not f.endswith('.json'):
+            continue
+        try:
+            with open(os.path.join(d, f)) as fh:
+                data = json.load(fh)
+            jmh = isinstance(data, list) and all(isinstance(r, dict) and 'primaryMetric' in r for r in data)
+        except (OSError, ValueError):
+            jmh = False
+        if not jmh:
+            print(f'peers.py: skipping {os.path.join(d, f)}: not JMH results', file=sys.stderr)
+            continue
+        for r in data:  # the fields render.load reads, in its row format
+            cls, method = r['benchmark'].split('.')[-2:]
+            rows.append(dict(run=f[:-5], cls=cls, method=method, params=dict(r.get('params', {})),
+                             score=render.num(r['primaryMetric']['score'])))
+    return rows
+
+
 def collect(dirs):
     """cells[(workload, carriers)][peer] = dict(score, lo, hi); plus the Go rows per directory."""
     cells = defaultdict(dict)
     go_by_dir = {}
     for d in dirs:
-        for r in render.load(d):
+        for r in load_jmh(d):
             if r['score'] < 1.0:
                 continue  # render.py's convention: a benchmark that does nothing for these parameters
             w = jmh_workload(r)
