@@ -23,6 +23,7 @@ import re
 import sys
 from collections import defaultdict
 
+sys.dont_write_bytecode = True  # importing render.py must not leave a __pycache__ in the checkout
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import render  # noqa: E402  (JMH JSON loading and peer naming live there)
 
