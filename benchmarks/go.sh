@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Go as a peer: runs benchmarks/go (B1–B6 channel workloads, H1–H4 with net/http against nginx on
+# loopback) at GOMAXPROCS=1 and GOMAXPROCS=2 — the JMH side's carrier parallelism 1 and default — and
+# writes benchmarks/results/<UTC date>-go-<mode>/: the raw `go test` output per GOMAXPROCS, a README
+# with the exact commands, machine, Go version and load, and table.md (peers.py). If JMH results of
+# the same day are there (run.sh, http.sh), peers.md and peers.svg put all peers side by side.
+# Usage: benchmarks/go.sh [quick|full|smoke] [go test -bench regex, default: everything]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-quick}"; shift || true
+filter="${1:-.}"
+
+# Go 1.19 from Debian's golang-go, installed if missing (the network is closed to anything else, and
+# the module has no dependencies, so no module proxy is ever asked).
+if ! command -v go >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go >/dev/null)
+fi
+export GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+# go needs a build cache; a CI shell without HOME has no default one.
+if [ -z "${HOME:-}" ] && [ -z "${GOCACHE:-}" ]; then export GOCACHE=/tmp/gochan-go-build-cache; fi
+
+case "$mode" in
+  # -count plays JMH's measurement iterations; Go sizes b.N itself to fill -benchtime.
+  smoke) opts=(-benchtime 200ms -count 1) ;;
+  quick) opts=(-benchtime 1s -count 3) ;;
+  full)  opts=(-benchtime 3s -count 10) ;;
+  *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
+esac
+
+# nginx on loopback, set up exactly as http.sh does (same config template, same files).
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+dir=$(mktemp -d /tmp/gochan-nginx-gobench.XXXXXX); port=$(( 20000 + RANDOM % 20000 ))
+mkdir -p "$dir/www/plain" "$dir/www/gz" "$dir/tmp"
+printf 'hello from nginx\n' > "$dir/www/plain/small.txt"
+head -c 1048576 /dev/urandom > "$dir/www/plain/big.bin"
+sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" http-transport/interop/nginx.conf.template > "$dir/nginx.conf"
+"$NGINX" -c "$dir/nginx.conf" -p "$dir"
+trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -rf "$dir"' EXIT
+server="http://127.0.0.1:$port"
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+
+# (An if, not `$([ ... ] && echo)`: a false test inside an assignment would stop the script under set -e.)
+suffix=""; if [ "$filter" != . ]; then suffix=-subset; fi
+out="benchmarks/results/$(date -u +%Y-%m-%d)-go-$mode$suffix"
+mkdir -p "$out"
+{
+  echo "# Go peer run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"
+  echo
+  echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(go version), against $("$NGINX" -v 2>&1)"
+  echo
+  # The machines are shared: the load says how much the numbers may have been disturbed.
+  echo "Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "Reproduce: \`benchmarks/go.sh $mode${1:+ $(printf '%q' "$1")}\`, which runs, in \`benchmarks/go\` (the nginx port is random):"
+  echo
+} > "$out/README.md"
+
+for procs in 1 2; do
+  # GOMAXPROCS in the environment and -cpu agree: the first sets the test binary's runtime, the second
+  # names the rows (Go appends -2 to a benchmark's name when it runs at GOMAXPROCS 2).
+  cmd=(go test -run '^$' -bench "$filter" -benchmem "${opts[@]}" -cpu "$procs" -timeout 60m . -args -server "$server")
+  # %q quotes the regexes so the recorded command can be pasted into a shell as it is.
+  echo "    GOMAXPROCS=$procs $(printf '%q ' "${cmd[@]}")" >> "$out/README.md"
+  (cd benchmarks/go && GOMAXPROCS=$procs "${cmd[@]}") | tee "$out/gomaxprocs$procs.txt"
+done
+
+echo >> "$out/README.md"; echo "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$out/README.md"
+
+python3 benchmarks/peers.py "$out" > "$out/table.md"
+echo >> "$out/README.md"; cat "$out/table.md" >> "$out/README.md"
+
+# Same-day JMH runs (channel quick/full and their subsets, HTTP) join Go in one comparison; the
+# newest of a kind comes last so its rows win.
+day=$(date -u +%Y-%m-%d)
+jmh=()
+for d in $(ls -d benchmarks/results/"$day"-* 2>/dev/null | grep -v -- "-go-" | sort); do
+  ls "$d"/*.json >/dev/null 2>&1 && jmh+=("$d")
+done
+if [ ${#jmh[@]} -gt 0 ]; then
+  python3 benchmarks/peers.py --svg "$out/peers.svg" "${jmh[@]}" "$out" > "$out/peers.md"
+  echo "Wrote $out/peers.md and $out/peers.svg (with ${jmh[*]})"
+fi

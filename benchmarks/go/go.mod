@@ -1,0 +1,3 @@
+module gochan.io/benchmarks/go
+
+go 1.19
