@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 public final class ConnInput {
     private final InputStream in;
     private final byte[] buf = new byte[16 * 1024];
+    /** Holds the last line of {@link #readLineBytes}; grows up to the line limit, kept for the connection's life. */
+    private byte[] scratch = new byte[256];
     private int pos;
     private int limit;
     private long bytesRead;
@@ -174,6 +176,67 @@ public final class ConnInput {
             }
             sb.append(ascii(start, pos));
         }
+    }
+
+    /**
+     * Like {@link #readLine}, but leaves the line's bytes (without CR LF) in a scratch array, valid
+     * until the next call, instead of making a String: the header parser makes one String per field
+     * from them. Returns the line's length, or -1 on EOF before the first byte.
+     *
+     * @throws HttpProtocolException as {@link #readLine} does
+     */
+    public int readLineBytes(int maxLength, Reason tooLong) throws IOException {
+        int length = 0;
+        while (true) {
+            if (pos == limit && !fill()) {
+                if (length == 0) {
+                    return -1;
+                }
+                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed in the middle of a line");
+            }
+            int start = pos;
+            while (pos < limit) {
+                byte c = buf[pos];
+                if (c == '\n') {
+                    appendToScratch(length, start, pos);
+                    length += pos - start;
+                    pos++;
+                    bytesRead += pos - start;
+                    if (length > 0 && scratch[length - 1] == '\r') {
+                        length--;
+                    }
+                    for (int i = 0; i < length; i++) {
+                        if (scratch[i] == '\r') {
+                            throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in a line of the response");
+                        }
+                    }
+                    return length;
+                }
+                if (c == 0) {
+                    throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in a line of the response");
+                }
+                pos++;
+                if (length + (pos - start) > maxLength + 1) { // +1 for the CR
+                    throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
+                }
+            }
+            appendToScratch(length, start, pos);
+            length += pos - start;
+            bytesRead += pos - start;
+        }
+    }
+
+    /** The bytes of the line {@link #readLineBytes} read last. */
+    public byte[] lineBytes() {
+        return scratch;
+    }
+
+    private void appendToScratch(int at, int from, int to) {
+        int n = to - from;
+        if (at + n > scratch.length) {
+            scratch = java.util.Arrays.copyOf(scratch, Math.max(scratch.length * 2, at + n));
+        }
+        System.arraycopy(buf, from, scratch, at, n);
     }
 
     private String ascii(int from, int to) {

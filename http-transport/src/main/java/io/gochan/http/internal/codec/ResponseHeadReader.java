@@ -44,22 +44,22 @@ public final class ResponseHeadReader {
         ResponseHead partial = parseStatusLine(statusLine);
         List<String> fields = new ArrayList<>(16);
         while (true) {
-            String line = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
-            if (line == null) {
+            int length = in.readLineBytes(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+            if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the response headers");
             }
             if (in.bytesRead() - start > limits.maxHeaderBytes()) {
                 throw new HttpProtocolException(Reason.HEADERS_TOO_LARGE,
                         "response headers larger than " + limits.maxHeaderBytes() + " bytes");
             }
-            if (line.isEmpty()) {
+            if (length == 0) {
                 break;
             }
             if (fields.size() / 2 >= limits.maxHeaderCount()) {
                 throw new HttpProtocolException(Reason.TOO_MANY_HEADERS,
                         "more than " + limits.maxHeaderCount() + " response header fields");
             }
-            parseField(line, fields, "header");
+            parseField(in.lineBytes(), length, fields);
         }
         return new ResponseHead(partial.version(), partial.status(), partial.reason(), toHeaders(fields));
     }
@@ -111,6 +111,64 @@ public final class ResponseHeadReader {
             checkText(reason, "reason phrase");
         }
         return new ResponseHead(version, status, reason, null);
+    }
+
+    /**
+     * Parses the header line {@code line[0..length)} as "name: value" into fields, with the same
+     * rules as {@link #parseField(String, List, String)} but straight from the bytes: a known name is a
+     * constant ({@link KnownHeaderNames}) and the value is the one String made per field.
+     */
+    static void parseField(byte[] line, int length, List<String> fields) throws HttpProtocolException {
+        byte first = line[0];
+        if (first == ' ' || first == '\t') {
+            throw new HttpProtocolException(Reason.OBSOLETE_LINE_FOLDING, "obsolete line folding in response headers");
+        }
+        int colon = -1;
+        for (int i = 0; i < length; i++) {
+            if (line[i] == ':') {
+                colon = i;
+                break;
+            }
+        }
+        if (colon < 0) {
+            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response header line without a colon: '" + shorten(latin1(line, 0, length)) + "'");
+        }
+        if (colon == 0) {
+            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response header with an empty name");
+        }
+        for (int i = 0; i < colon; i++) {
+            char c = (char) (line[i] & 0xff);
+            if (c == ' ' || c == '\t') {
+                throw new HttpProtocolException(Reason.MALFORMED_HEADER,
+                        "whitespace before the colon in response header '" + shorten(latin1(line, 0, length)) + "'");
+            }
+            if (!Headers.isTokenChar(c)) {
+                throw new HttpProtocolException(Reason.INVALID_CHARACTER,
+                        "invalid character 0x" + Integer.toHexString(c) + " in response header name");
+            }
+        }
+        int from = colon + 1;
+        int to = length;
+        while (from < to && (line[from] == ' ' || line[from] == '\t')) {
+            from++;
+        }
+        while (to > from && (line[to - 1] == ' ' || line[to - 1] == '\t')) {
+            to--;
+        }
+        for (int i = from; i < to; i++) {
+            int c = line[i] & 0xff;
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                throw new HttpProtocolException(Reason.INVALID_CHARACTER,
+                        "control character 0x" + Integer.toHexString(c) + " in response header value");
+            }
+        }
+        String name = KnownHeaderNames.lookup(line, colon);
+        fields.add(name != null ? name : latin1(line, 0, colon));
+        fields.add(from == to ? "" : latin1(line, from, to - from));
+    }
+
+    private static String latin1(byte[] b, int from, int length) {
+        return new String(b, from, length, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 
     /** Parses "name: value" into fields; used for headers and trailers. */
