@@ -22,7 +22,7 @@ work="$(pwd)/stress-tests/target/jcstress-$mode"
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 
 cheap=(-sc false -time 200 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-access=ALL-UNNAMED")
-suites='io\.gochan\.stress\.[A-Z][A-Za-z]*Stress.*'
+suites='io\.gochan\.(stress|http\.internal\.[a-z]+)\.[A-Z][A-Za-z]*Stress.*'
 case "$mode" in
   fast)   args=("${cheap[@]}" -t "$suites" -r "$work/report") ;;
   deep)   args=(-iters 2 -time 1000 -t "$suites" -r "$(dirname "$work")/jcstress-report") ;;

@@ -1,0 +1,94 @@
+package io.gochan.http.internal.pool;
+
+import io.gochan.Chan;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+
+/**
+ * The real {@link ConnectionPool}: a connection released at the moment its only waiter gives up is
+ * never lost and never handed out twice (Go's wantConn "exactly one outcome"; T8).
+ */
+public final class PoolHandoffStress {
+    private PoolHandoffStress() {}
+
+    static final ConnectKey KEY = new ConnectKey("http", "stress.invalid", 80);
+
+    /** A connection that only remembers whether it was closed. */
+    static final class FakeConn implements PooledConnection {
+        final AtomicBoolean closed = new AtomicBoolean();
+
+        @Override
+        public ConnectKey key() {
+            return KEY;
+        }
+
+        @Override
+        public boolean isUsable() {
+            return !closed.get();
+        }
+
+        @Override
+        public void closeNow(String reason) {
+            closed.set(true);
+        }
+    }
+
+    @JCStressTest
+    @Description("One connection, limit one per host, held; a waiter queues for it; the holder releases "
+            + "it while the waiter cancels. (waiter got it, idle, in use) after both settle.")
+    @Outcome(id = "1, 0, 1", expect = Expect.ACCEPTABLE, desc = "the waiter got the released connection")
+    @Outcome(id = "0, 1, 0", expect = Expect.ACCEPTABLE, desc = "the waiter left first: the connection went idle")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "the connection was lost or handed out twice")
+    @State
+    public static class ReleaseRacesWaiterCancel {
+        final ConnectionPool<FakeConn> pool = new ConnectionPool<>(k -> new FakeConn(), 10, 10, 1, java.time.Duration.ZERO);
+        final FakeConn held;
+        final Chan<Object> cancel = Chan.make();
+        volatile FakeConn got;
+
+        public ReleaseRacesWaiterCancel() {
+            try {
+                held = pool.acquire(KEY, null, Long.MAX_VALUE).conn();
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Actor
+        public void waiter() {
+            try {
+                got = pool.acquire(KEY, cancel, Long.MAX_VALUE).conn();
+            } catch (IOException cancelled) {
+                // gave up: fine, as long as the connection is not lost
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Actor
+        public void holderReleases() {
+            pool.release(held);
+        }
+
+        @Actor
+        public void waiterCancels() {
+            cancel.close();
+        }
+
+        @Arbiter
+        public void settle(III_Result r) {
+            ConnectionPool.Stats s = pool.stats();
+            r.r1 = got != null ? 1 : 0;
+            r.r2 = s.idle();
+            r.r3 = s.inUse();
+        }
+    }
+}
