@@ -432,7 +432,7 @@ public final class PersistConn implements PooledConnection {
                 FramedBody framed = FramedBody.open(in, framing, cfg.limits());
                 BodyEofSignal signal = new BodyEofSignal(framed.stream(), waitForBodyRead, eofc.receiveOnly(),
                         () -> close(new IOException("response body closed before its end")),
-                        () -> notify(l -> l.done(rc.req(), null)));
+                        () -> notify(l -> l.done(rc.req(), null)), () -> closedCause);
                 InputStream bodyStream = signal;
                 Headers headers = head.headers();
                 if (rc.addedGzip() && "gzip".equalsIgnoreCase(headers.get("Content-Encoding"))) {
@@ -447,12 +447,16 @@ public final class PersistConn implements PooledConnection {
                 if (!delivered) {
                     return;
                 }
-                Boolean bodyEof = Select.<Boolean>cases()
+                Object bodyEnd = Select.<Object>cases()
                         .receive(waitForBodyRead, v -> v)
                         .receiveOk(closech, r -> Boolean.FALSE)
-                        .receiveOk(rc.cancel(), r -> Boolean.FALSE)
+                        .receiveOk(rc.cancel(), r -> CANCELLED)
                         .select();
-                alive = alive && bodyEof && wroteRequest() && owner.release(this);
+                if (bodyEnd == CANCELLED) {
+                    // Closing unblocks the body's reader, which reports this cause rather than "Socket closed".
+                    closeErr = new InterruptedIOException("request cancelled while the response body was being read");
+                }
+                alive = alive && bodyEnd == Boolean.TRUE && wroteRequest() && owner.release(this);
                 eofc.close();
                 eofc = null;
             }
