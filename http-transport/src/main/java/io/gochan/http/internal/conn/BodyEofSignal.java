@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.io.InterruptedIOException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * Wraps a response body and tells the connection's read loop, exactly once, how the body ended (Go's
@@ -26,16 +28,20 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
     private final ReceiveChan<Object> eofc;
     private final Runnable abort;
     private final Runnable onDone;
+    /** Why the connection was closed, or null while it is open. */
+    private final Supplier<IOException> connectionClosedCause;
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
 
-    BodyEofSignal(InputStream body, Duration readTimeout, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc, Runnable abort, Runnable onDone) {
+    BodyEofSignal(InputStream body, Duration readTimeout, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
+            Runnable abort, Runnable onDone, Supplier<IOException> connectionClosedCause) {
         this.body = body;
         this.readTimeout = readTimeout;
         this.waitForBodyRead = waitForBodyRead;
         this.eofc = eofc;
         this.abort = abort;
         this.onDone = onDone;
+        this.connectionClosedCause = connectionClosedCause;
     }
 
     @Override
@@ -57,7 +63,15 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
             if (closed) {
                 throw new IOException("response body is closed", e);
             }
+            // Read before report(false), which closes the connection with a cause of its own.
+            IOException why = connectionClosedCause.get();
             report(false);
+            if (why instanceof InterruptedIOException && e instanceof IOException) {
+                // The request was cancelled, so the connection was closed under this read: say so, not "Socket closed".
+                InterruptedIOException clear = new InterruptedIOException(why.getMessage());
+                clear.initCause(e);
+                throw clear;
+            }
             if (e instanceof SocketTimeoutException) {
                 SocketTimeoutException t = new SocketTimeoutException(
                         "no bytes of the response body for " + readTimeout + " (bodyReadTimeout); connection closed");

@@ -520,7 +520,7 @@ public final class PersistConn implements PooledConnection {
                 FramedBody framed = FramedBody.open(in, framing, cfg.limits());
                 BodyEofSignal signal = new BodyEofSignal(framed.stream(), cfg.bodyReadTimeout(), waitForBodyRead, eofc.receiveOnly(),
                         () -> close(new IOException("response body closed before its end")),
-                        () -> notify(l -> l.done(rc.req(), null)));
+                        () -> notify(l -> l.done(rc.req(), null)), () -> closedCause);
                 InputStream bodyStream = signal;
                 Headers headers = head.headers();
                 if (rc.addedGzip() && "gzip".equalsIgnoreCase(headers.get("Content-Encoding"))) {
@@ -535,17 +535,21 @@ public final class PersistConn implements PooledConnection {
                 }
                 UnclosedBodies.watch(resp.body(), signal, rc.req().toString());
                 resp = null; // the caller owns it now: this frame must not keep an unclosed body reachable
-                Boolean bodyEof = Select.<Boolean>cases()
+                Object bodyEnd = Select.<Object>cases()
                         .receive(waitForBodyRead, v -> v)
                         .receiveOk(closech, r -> Boolean.FALSE)
-                        .receiveOk(rc.cancel(), r -> Boolean.FALSE)
+                        .receiveOk(rc.cancel(), r -> CANCELLED)
                         .select();
-                if (alive && bodyEof && in.buffered() > 0) {
+                if (bodyEnd == CANCELLED) {
+                    // Closing unblocks the body's reader, which reports this cause rather than "Socket closed".
+                    closeErr = new InterruptedIOException("request cancelled while the response body was being read");
+                }
+                if (alive && bodyEnd == Boolean.TRUE && in.buffered() > 0) {
                     // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
                     closeErr = unsolicited("after the end of a response body");
                     alive = false;
                 }
-                alive = alive && bodyEof && wroteRequest() && setReadTimeout(Duration.ZERO) && owner.release(this);
+                alive = alive && bodyEnd == Boolean.TRUE && wroteRequest() && setReadTimeout(Duration.ZERO) && owner.release(this);
                 eofc.close();
                 eofc = null;
             }
