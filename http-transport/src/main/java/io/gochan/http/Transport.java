@@ -40,8 +40,10 @@ import javax.net.ssl.SSLContext;
  * with the body still to read; exactly one of (response, exception) results. The caller must close
  * the response body: reading it to the end returns the connection to the pool, closing it earlier
  * closes the connection. A request that fails on a reused connection before any byte was written,
- * or on one the server had closed while idle (if the request is replayable), is retried once more
- * on another connection. {@code roundTrip} is cancellable at every stage by interrupt, by the given
+ * or on one the server had closed while idle (if the request is replayable), is retried on another
+ * connection, as Go does: again while the failures are on reused connections (each one is stale, and
+ * discarded), never after a failure on a new connection; at most {@code maxIdleConnsPerHost + 1}
+ * times, so a pool full of stale connections costs one attempt each and then one fresh dial. {@code roundTrip} is cancellable at every stage by interrupt, by the given
  * context's {@code done()}, and by the request's timeout. Thread-safe.
  */
 public final class Transport implements AutoCloseable {
@@ -50,10 +52,12 @@ public final class Transport implements AutoCloseable {
     private final RequestListener listener;
     private final Set<PersistConn> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong retries = new AtomicLong();
-    private static final int MAX_RETRIES = 3;
+    /** Retries after failures on reused connections: one per idle connection that may be stale, plus one. */
+    private final int maxRetries;
 
     private Transport(Builder b) {
         this.listener = b.listener;
+        this.maxRetries = Math.max(1, b.maxIdleConnsPerHost) + 1;
         this.connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
                 b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
         SocketDialer dialer = new SocketDialer(b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
@@ -129,7 +133,7 @@ public final class Transport implements AutoCloseable {
     private HttpResponse attempts(HttpRequest request, Context ctx, ConnectKey key, long deadline,
             ReceiveChan<Object> cancel, RequestEvent event) throws IOException, InterruptedException {
         ConnException last = null;
-        for (int attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+        for (int attempt = 0; attempt <= maxRetries; attempt++) {
             if (ctx.err() != null) {
                 throw new java.io.InterruptedIOException("request cancelled: " + ctx.err().getMessage());
             }
