@@ -23,10 +23,11 @@ import java.util.function.Supplier;
  * directory and runs this with {@code -XX:+UseSerialGC} so that {@code System.gc()} is a full,
  * compacting collection and the used-heap reading after it is exact.
  *
- * <p>Method, per configuration and round: allocate the holder array first, read the used heap after
- * {@code System.gc()} (three times, via {@link MemoryMXBean}), create the instances, read again; the
- * difference divided by the count is one round's bytes per instance. {@value #ROUNDS} rounds after one
- * discarded warm-up round (class loading, JIT); the median is reported with the min and max.
+ * <p>Method, per configuration and round, each round in a fresh JVM (see {@link #main}): create a small
+ * warm-up set that stays alive, allocate the holder array, read the used heap after {@code System.gc()}
+ * (repeated until two readings agree, via {@link MemoryMXBean}), create the instances, read again; the
+ * difference divided by the count is one round's bytes per instance. {@value #ROUNDS} rounds; the median
+ * is reported with the min and max, and every round is in the JSON.
  * <ul>
  *   <li>Idle channel: {@value #CHANNELS} channels kept in an array, nothing sent. Unbuffered
  *       (gochan {@code Chan.make()}, Jox rendezvous, {@code SynchronousQueue}) and capacity 16
@@ -44,11 +45,7 @@ public final class Footprint {
     static final int WAITERS = 10_000;
     static final int ROUNDS = 7;
     static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
-    /**
-     * What a round measures is parked here while the heap is read: a local kept alive by
-     * {@code reachabilityFence} alone was sometimes collected early by compiled code (rounds of
-     * -4 bytes, i.e. minus the holder array), a static field cannot be.
-     */
+    /** What a round measures is also referenced from here while the heap is read, so it cannot die early. */
     static volatile Object sink;
 
     private Footprint() {}
