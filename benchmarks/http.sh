@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# H1-H3: gochan's Transport, the JDK's HttpClient and OkHttp against nginx on loopback.
-# Usage: benchmarks/http.sh [quick|full]   (writes benchmarks/results/<date>-http-<mode>/)
+# H1-H4: gochan's Transport, the JDK's HttpClient, OkHttp and Apache HttpClient 5 (classic) against
+# nginx on loopback.
+# Usage: benchmarks/http.sh [smoke|quick|full] [JMH regex, default HttpClientBenchmark]
+#        (writes benchmarks/results/<date>-http-<mode>/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-quick}"
+regex="${2:-HttpClientBenchmark}"
 java_ok() { "$1" -version 2>&1 | head -1 | grep -Eq '"(2[1-9]|[3-9][0-9])'; }
 JAVA=""
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && java_ok "$JAVA_HOME/bin/java"; then JAVA="$JAVA_HOME/bin/java"; fi
@@ -24,14 +27,15 @@ sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" http-transport/interop/nginx.conf.
 "$NGINX" -c "$dir/nginx.conf" -p "$dir"
 trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -rf "$dir"' EXIT
 case "$mode" in
+  smoke) opts=(-f 1 -wi 1 -w 200ms -i 1 -r 500ms) ;;
   quick) opts=(-f 1 -wi 2 -w 1s -i 3 -r 2s) ;;
   full)  opts=(-f 3 -wi 3 -w 2s -i 5 -r 3s) ;;
-  *) echo "mode must be quick or full" >&2; exit 2 ;;
+  *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
 esac
 out="benchmarks/results/$(date -u +%Y-%m-%d)-http-$mode"; mkdir -p "$out"
-cmd=("$JAVA" -jar benchmarks/target/benchmarks.jar HttpClientBenchmark "${opts[@]}" -prof gc -p "server=http://127.0.0.1:$port" -rf json -rff "$out/http.json")
+cmd=("$JAVA" -jar benchmarks/target/benchmarks.jar "$regex" "${opts[@]}" -prof gc -p "server=http://127.0.0.1:$port" -rf json -rff "$out/http.json")
 { echo "# HTTP benchmarks $(date -u +%Y-%m-%dT%H:%MZ), mode $mode, against $("$NGINX" -v 2>&1)"; echo;
-  echo "Machine: $(nproc) cores, $("$JAVA" -version 2>&1 | head -1)"; echo; echo "Reproduce: \`benchmarks/http.sh $mode\`, which runs:"; echo;
+  echo "Machine: $(nproc) cores, $("$JAVA" -version 2>&1 | head -1)"; echo; echo "Reproduce: \`benchmarks/http.sh $mode $regex\`, which runs:"; echo;
   echo "    ${cmd[*]}"; echo; } > "$out/README.md"
 "${cmd[@]}"
 python3 benchmarks/render.py "$out" > "$out/table.md"

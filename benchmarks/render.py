@@ -18,7 +18,10 @@ def load(d):
     for f in sorted(os.listdir(d)):
         if not f.endswith('.json'):
             continue
-        for r in json.load(open(os.path.join(d, f))):
+        data = json.load(open(os.path.join(d, f)))
+        if not isinstance(data, list) or not all(isinstance(r, dict) and 'benchmark' in r for r in data):
+            continue  # not JMH output (e.g. footprint.json from footprint.sh)
+        for r in data:
             name = r['benchmark'].split('.')
             cls, method = name[-2], name[-1]
             params = dict(r.get('params', {}))

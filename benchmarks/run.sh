@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the JMH comparison and writes results/<UTC date>/ (JSON, the commands, and a Markdown table).
 # Usage: benchmarks/run.sh [quick|full|smoke] [extra JMH args, e.g. a benchmark regex]
+# Channel workloads B1-B6 (B7, footprint: footprint.sh; HTTP H1-H4: http.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-quick}"; shift || true
@@ -24,7 +25,9 @@ case "$mode" in
   *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
 esac
 
-out="benchmarks/results/$(date -u +%Y-%m-%d)-$mode$([ $# -gt 0 ] && echo -subset)"
+# (An "$(... && echo)" that fails inside an assignment would end the script under set -e.)
+suffix=""; if [ $# -gt 0 ]; then suffix=-subset; fi
+out="benchmarks/results/$(date -u +%Y-%m-%d)-$mode$suffix"
 mkdir -p "$out"
 {
   echo "# JMH run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"
@@ -42,6 +45,8 @@ run() { # name, extra args...
 }
 
 filter=("$@")
+# The HTTP workloads need a server on loopback: benchmarks/http.sh starts nginx and runs them.
+[ $# -gt 0 ] || filter=(-e HttpClientBenchmark)
 # Default virtual-thread scheduler (parallelism = cores), then parallelism 1 (both sides on one carrier).
 run default "${filter[@]}"
 run parallelism1 -jvmArgsAppend -Djdk.virtualThreadScheduler.parallelism=1 -p threads=VIRTUAL "${filter[@]}"

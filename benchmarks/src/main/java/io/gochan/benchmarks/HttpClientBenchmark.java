@@ -1,8 +1,11 @@
 package io.gochan.benchmarks;
 
+import io.gochan.CancellableContext;
+import io.gochan.Context;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.Transport;
+import io.gochan.http.TransportStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -10,6 +13,10 @@ import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +25,12 @@ import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.pool.PoolStats;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -31,10 +44,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * H1–H3 against a real server on loopback that is not ours (nginx, started by
+ * H1–H4 against a real server on loopback that is not ours (nginx, started by
  * {@code benchmarks/http.sh}, which passes its address as {@code -p server=...}): gochan's Transport,
- * the JDK's {@code java.net.http.HttpClient} (HTTP/1.1, virtual-thread executor) and OkHttp 5, each
- * with keep-alive and at most 8 connections per host. Score: ns per request, body read to the end.
+ * the JDK's {@code java.net.http.HttpClient} (HTTP/1.1, virtual-thread executor), OkHttp 5 and Apache
+ * HttpClient 5 classic (pooling connection manager), each with keep-alive and at most 8 connections per
+ * host, no transparent compression where it can be turned off. Score: ns per request, body read to the
+ * end.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -47,7 +62,7 @@ public class HttpClientBenchmark {
     @Param("http://127.0.0.1:8080")
     public String server;
 
-    @Param({"GOCHAN", "JDK", "OKHTTP"})
+    @Param({"GOCHAN", "JDK", "OKHTTP", "APACHE"})
     public String peer;
 
     private Client client;
@@ -55,8 +70,21 @@ public class HttpClientBenchmark {
     interface Client extends AutoCloseable {
         long get(URI uri) throws Exception;
 
+        /** A GET that another thread may cancel at any moment, even before {@link Call#execute()}. */
+        Call newCall(URI uri);
+
+        /** Throws if the client still holds a connection or a request after every request ended. */
+        default void assertNothingLeaked() throws InterruptedException {}
+
         @Override
         void close();
+    }
+
+    /** One cancellable request: {@code execute} returns the body length or throws once cancelled. */
+    interface Call {
+        long execute() throws Exception;
+
+        void cancel();
     }
 
     @Setup(Level.Trial)
@@ -69,6 +97,38 @@ public class HttpClientBenchmark {
                 public long get(URI uri) throws Exception {
                     try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
                         return drain(r.body().stream());
+                    }
+                }
+
+                public Call newCall(URI uri) {
+                    // Go's way: the request runs under a context; cancelling it aborts the request at
+                    // whatever stage it is (pool wait, write, headers, body).
+                    CancellableContext ctx = Context.withCancel(Context.background());
+                    HttpRequest req = HttpRequest.newBuilder(uri).build();
+                    return new Call() {
+                        public long execute() throws Exception {
+                            try (ctx; HttpResponse r = t.roundTrip(req, ctx)) {
+                                return drain(r.body().stream());
+                            }
+                        }
+
+                        public void cancel() {
+                            ctx.cancel();
+                        }
+                    };
+                }
+
+                public void assertNothingLeaked() throws InterruptedException {
+                    // Cancelled requests close their connections asynchronously: allow them a moment.
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    for (TransportStats st; ; Thread.sleep(10)) {
+                        st = t.stats();
+                        if (st.inUse() == 0 && st.waiting() == 0 && st.dialing() == 0 && st.open() == st.idle()) {
+                            return;
+                        }
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("gochan transport leaked after the storm: " + st);
+                        }
                     }
                 }
 
@@ -88,6 +148,36 @@ public class HttpClientBenchmark {
                     }
                 }
 
+                public Call newCall(URI uri) {
+                    java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(uri).build();
+                    return new Call() {
+                        volatile boolean cancelled;
+                        volatile CompletableFuture<java.net.http.HttpResponse<InputStream>> future;
+
+                        public long execute() throws Exception {
+                            CompletableFuture<java.net.http.HttpResponse<InputStream>> f =
+                                    c.sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                            future = f;
+                            if (cancelled) { // cancel() ran before the future existed
+                                f.cancel(true);
+                            }
+                            try (InputStream in = f.get().body()) {
+                                return drain(in);
+                            }
+                        }
+
+                        public void cancel() {
+                            // cancel(true) on sendAsync's future aborts the exchange (JDK 16+); once the
+                            // headers arrived it no longer reaches the body (small bodies come with them).
+                            cancelled = true;
+                            CompletableFuture<?> f = future;
+                            if (f != null) {
+                                f.cancel(true);
+                            }
+                        }
+                    };
+                }
+
                 public void close() {
                     c.close();
                     ex.shutdownNow();
@@ -105,9 +195,89 @@ public class HttpClientBenchmark {
                     }
                 }
 
+                public Call newCall(URI uri) {
+                    okhttp3.Call call;
+                    try {
+                        call = c.newCall(new Request.Builder().url(uri.toURL()).build());
+                    } catch (java.net.MalformedURLException e) {
+                        throw new IllegalArgumentException(e);
+                    }
+                    return new Call() {
+                        public long execute() throws Exception {
+                            try (Response r = call.execute()) {
+                                return drain(r.body().byteStream());
+                            }
+                        }
+
+                        public void cancel() {
+                            call.cancel();
+                        }
+                    };
+                }
+
+                public void assertNothingLeaked() throws InterruptedException {
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    for (; ; Thread.sleep(10)) {
+                        int running = c.dispatcher().runningCallsCount();
+                        int busy = c.connectionPool().connectionCount() - c.connectionPool().idleConnectionCount();
+                        if (running == 0 && busy == 0) {
+                            return;
+                        }
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("OkHttp leaked after the storm: " + running
+                                    + " calls running, " + busy + " connections busy");
+                        }
+                    }
+                }
+
                 public void close() {
                     c.dispatcher().executorService().shutdownNow();
                     c.connectionPool().evictAll();
+                }
+            };
+            case "APACHE" -> new Client() {
+                final PoolingHttpClientConnectionManager cm = PoolingHttpClientConnectionManagerBuilder.create()
+                        .setMaxConnPerRoute(8).setMaxConnTotal(8).build();
+                final CloseableHttpClient c = HttpClients.custom().setConnectionManager(cm)
+                        .disableContentCompression().build();
+
+                public long get(URI uri) throws Exception {
+                    return c.execute(new HttpGet(uri), r -> drain(r.getEntity().getContent()));
+                }
+
+                public Call newCall(URI uri) {
+                    // Classic requests are Cancellable: cancel() aborts the exchange, also before it starts.
+                    HttpGet get = new HttpGet(uri);
+                    return new Call() {
+                        public long execute() throws Exception {
+                            return c.execute(get, r -> drain(r.getEntity().getContent()));
+                        }
+
+                        public void cancel() {
+                            get.cancel();
+                        }
+                    };
+                }
+
+                public void assertNothingLeaked() throws InterruptedException {
+                    long deadline = System.nanoTime() + 5_000_000_000L;
+                    for (PoolStats st; ; Thread.sleep(10)) {
+                        st = cm.getTotalStats();
+                        if (st.getLeased() == 0 && st.getPending() == 0) {
+                            return;
+                        }
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("Apache HttpClient leaked after the storm: " + st);
+                        }
+                    }
+                }
+
+                public void close() {
+                    try {
+                        c.close();
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
                 }
             };
             default -> throw new IllegalArgumentException(peer);
@@ -123,6 +293,7 @@ public class HttpClientBenchmark {
     @TearDown(Level.Trial)
     public void stop() {
         client.close();
+        cancellers.shutdownNow();
     }
 
     static long drain(InputStream in) throws IOException {
@@ -194,5 +365,97 @@ public class HttpClientBenchmark {
     @Benchmark
     public long h3LargeBody() throws Exception {
         return client.get(URI.create(server + "/plain/big.bin"));
+    }
+
+    static final int STORM = 10_000;
+    static final long STORM_SEED = 20261125L;
+    static final long MAX_CANCEL_DELAY_NANOS = 2_000_000;
+
+    /** Which storm requests are cancelled (exactly half) and after how long: the same every trial. */
+    private final boolean[] stormCancel = new boolean[STORM];
+    private final long[] stormDelay = new long[STORM];
+    private final ScheduledThreadPoolExecutor cancellers = new ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "storm-canceller");
+        t.setDaemon(true);
+        return t;
+    });
+    final AtomicInteger stormCompleted = new AtomicInteger();
+    final AtomicInteger stormAborted = new AtomicInteger();
+
+    @Setup(Level.Trial)
+    public void planStorm() {
+        Random rnd = new Random(STORM_SEED);
+        for (int i = 0; i < STORM / 2; i++) {
+            stormCancel[i] = true;
+        }
+        for (int i = STORM - 1; i > 0; i--) { // Fisher-Yates: exactly half cancelled, spread at random
+            int j = rnd.nextInt(i + 1);
+            boolean b = stormCancel[i];
+            stormCancel[i] = stormCancel[j];
+            stormCancel[j] = b;
+        }
+        for (int i = 0; i < STORM; i++) {
+            stormDelay[i] = (long) (rnd.nextDouble() * MAX_CANCEL_DELAY_NANOS);
+        }
+        cancellers.setRemoveOnCancelPolicy(true);
+    }
+
+    @TearDown(Level.Iteration)
+    public void checkStormLeaks() throws InterruptedException {
+        if (stormCompleted.get() + stormAborted.get() > 0) {
+            client.assertNothingLeaked();
+            System.out.printf("%n[H4 %s] cancelled requests that completed anyway: %d, aborted: %d%n", peer,
+                    stormCompleted.getAndSet(0), stormAborted.getAndSet(0));
+        }
+    }
+
+    /**
+     * H4, cancellation storm: {@value #STORM} GETs of the small body from {@value #CALLERS} virtual-thread
+     * callers (at most 8 connections); a seeded half of them is cancelled by a single canceller thread
+     * after a seeded delay uniform in [0, 2 ms) from the moment the caller created the call — so
+     * cancellation lands anywhere: before the request starts, while it waits for a pooled connection,
+     * while in flight, during the body, or after it completed (then it is a no-op). Every request goes
+     * through the cancellable path (gochan: {@code roundTrip(req, ctx)} with
+     * {@code Context.withCancel}; JDK: {@code sendAsync} then {@code CompletableFuture.cancel(true)};
+     * OkHttp: {@code Call.cancel()}; Apache: {@code HttpGet.cancel()}). Score: ns per request. A request
+     * that was not cancelled must succeed; after each iteration the client must hold no connection in
+     * use and no waiting request (gochan {@code TransportStats}, OkHttp's dispatcher and pool, Apache's
+     * pool stats; the JDK's client exposes nothing to check).
+     */
+    @Benchmark
+    @OperationsPerInvocation(STORM)
+    public void h4CancellationStorm() throws Exception {
+        URI uri = URI.create(server + "/plain/small.txt");
+        List<Thread> threads = new ArrayList<>(CALLERS);
+        Throwable[] failure = new Throwable[1];
+        for (int k = 0; k < CALLERS; k++) {
+            int first = k;
+            threads.add(Thread.ofVirtual().start(() -> {
+                for (int i = first; i < STORM; i += CALLERS) {
+                    Call call = client.newCall(uri);
+                    if (stormCancel[i]) {
+                        cancellers.schedule(call::cancel, stormDelay[i], TimeUnit.NANOSECONDS);
+                    }
+                    try {
+                        call.execute();
+                        if (stormCancel[i]) {
+                            stormCompleted.incrementAndGet();
+                        }
+                    } catch (Throwable t) {
+                        if (!stormCancel[i]) {
+                            failure[0] = new IllegalStateException("request " + i + " failed but was not cancelled", t);
+                        } else {
+                            stormAborted.incrementAndGet();
+                        }
+                    }
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join(Duration.ofMinutes(1));
+        }
+        if (failure[0] != null) {
+            throw new IllegalStateException(failure[0]);
+        }
     }
 }

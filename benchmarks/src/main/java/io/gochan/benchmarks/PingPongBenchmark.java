@@ -27,8 +27,11 @@ public class PingPongBenchmark {
     @Param({"VIRTUAL", "PLATFORM"})
     public ThreadKind threads;
 
-    @Param({"GOCHAN", "JOX", "JUC", "LTQ"})
+    /** KOTLIN: coroutines on {@code Dispatchers.Default}; its PLATFORM rows do nothing (skipped by render.py). */
+    @Param({"GOCHAN", "JOX", "JUC", "LTQ", "KOTLIN"})
     public Pipe.Peer peer;
+
+    private KotlinChannels.PingPong kotlin;
 
     private Pipe ping;
     private Pipe pong;
@@ -36,6 +39,11 @@ public class PingPongBenchmark {
 
     @Setup(Level.Trial)
     public void start() {
+        if (peer == Pipe.Peer.KOTLIN) {
+            // Coroutines have no thread kind of their own: they run on the dispatcher's workers.
+            kotlin = threads == ThreadKind.VIRTUAL ? new KotlinChannels.PingPong(KotlinChannels.dispatcher()) : null;
+            return;
+        }
         ping = peer.create(0);
         pong = peer.create(0);
         echo = threads.start("echo", () -> {
@@ -51,6 +59,12 @@ public class PingPongBenchmark {
 
     @TearDown(Level.Trial)
     public void stop() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            if (kotlin != null) {
+                kotlin.stop();
+            }
+            return;
+        }
         threads.runAndJoin(() -> {
             try {
                 ping.put(STOP);
@@ -64,6 +78,12 @@ public class PingPongBenchmark {
     @Benchmark
     @OperationsPerInvocation(2 * ROUND_TRIPS)
     public void pingPong() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            if (kotlin != null) {
+                kotlin.roundTrips(ROUND_TRIPS);
+            }
+            return;
+        }
         threads.runAndJoin(() -> {
             try {
                 Long token = 1L;

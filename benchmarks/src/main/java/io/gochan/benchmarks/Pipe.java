@@ -23,7 +23,12 @@ public interface Pipe {
         /** {@code SynchronousQueue} for capacity 0, {@code ArrayBlockingQueue} otherwise. */
         JUC,
         /** {@code LinkedTransferQueue}: {@code transfer} for capacity 0, unbounded {@code put} otherwise. */
-        LTQ;
+        LTQ,
+        /**
+         * Kotlin coroutine channels (kotlinx-coroutines 1.10.2): not a blocking pipe — their operations
+         * suspend, so B1 and B2 drive them through {@code KotlinChannels} in the same shape instead.
+         */
+        KOTLIN;
 
         Pipe create(int capacity) {
             return switch (this) {
@@ -63,6 +68,7 @@ public interface Pipe {
                         }
                     };
                 }
+                case KOTLIN -> throw new UnsupportedOperationException("Kotlin channels suspend: use KotlinChannels");
                 case LTQ -> {
                     LinkedTransferQueue<Long> q = new LinkedTransferQueue<>();
                     yield new Pipe() {

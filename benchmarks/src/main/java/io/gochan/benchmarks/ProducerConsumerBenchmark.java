@@ -34,12 +34,17 @@ public class ProducerConsumerBenchmark {
     @Param({"0", "1", "16", "1024"})
     public int capacity;
 
-    @Param({"GOCHAN", "JOX", "JUC", "LTQ"})
+    /** KOTLIN: coroutines on {@code Dispatchers.Default}; its PLATFORM rows do nothing (skipped by render.py). */
+    @Param({"GOCHAN", "JOX", "JUC", "LTQ", "KOTLIN"})
     public Pipe.Peer peer;
 
     @Benchmark
     @OperationsPerInvocation(ITEMS)
     public long transfer() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            // Same shape with coroutines: a producer coroutine, the consumer in runBlocking (see KotlinChannels).
+            return threads == ThreadKind.VIRTUAL ? KotlinChannels.transfer(KotlinChannels.dispatcher(), VALUES, capacity) : 0;
+        }
         Pipe pipe = peer.create(capacity);
         Thread producer = threads.start("producer", () -> {
             try {
