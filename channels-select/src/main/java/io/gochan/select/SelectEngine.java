@@ -33,6 +33,17 @@ final class SelectEngine {
      * 5. Unlink every node from its channel (the winner's is already unlinked; the others are dead),
      *    so nothing of this select stays reachable (I3).
      */
+    /** True if some unbuffered case's channel still finds partners by spinning (ChannelCore#shouldSpin). */
+    private boolean anyShouldSpin() {
+        boolean spin = false;
+        for (int i = 0; i < size; i++) {
+            if (chans[i] != null && chans[i].capacity() == 0) {
+                spin |= chans[i].shouldSpin(); // no short cut: every channel counts its waits for its probe
+            }
+        }
+        return spin;
+    }
+
     /** Experiment switch: whether a blocked select spins like an unbuffered operation (-Dgochan.select.spin). */
     private static final boolean SPIN = Boolean.parseBoolean(System.getProperty("gochan.select.spin", "true"));
 
@@ -147,8 +158,13 @@ final class SelectEngine {
         }
         SelectBlockedEvent event = new SelectBlockedEvent();
         event.begin();
-        if (SPIN && rendezvous) {
-            waiter.spinForHandoff();
+        if (SPIN && rendezvous && anyShouldSpin()) {
+            boolean met = waiter.spinForHandoff();
+            for (int i = 0; i < size; i++) {
+                if (chans[i] != null && chans[i].capacity() == 0) {
+                    chans[i].recordSpin(met);
+                }
+            }
         }
         WaitNode won = waiter.await(deadline, this);
         event.end();

@@ -91,6 +91,13 @@ public final class ChannelCore {
     private volatile boolean closed;
     private final WaitQueue senders = new WaitQueue();
     private final WaitQueue receivers = new WaitQueue();
+    /**
+     * Consecutive rendezvous waits on this channel whose spin ended without a partner (SpinPolicy).
+     * Unguarded on purpose: a heuristic, racy reads and lost updates only shift when spinning stops.
+     */
+    private int spinMisses;
+    /** Waits since spinning stopped here; every SpinPolicy.PROBE_EVERY-th one spins again to re-check. */
+    private int waitsWithoutSpin;
 
     private ChannelCore(int capacity, boolean nil) {
         this.id = IDS.incrementAndGet();
@@ -434,10 +441,35 @@ public final class ChannelCore {
 
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
     private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
-        if (capacity == 0) {
-            node.waiter.spinForHandoff();
+        if (capacity == 0 && shouldSpin()) {
+            recordSpin(node.waiter.spinForHandoff());
         }
         return node.waiter.await(deadlineNanos, node);
+    }
+
+    /**
+     * Whether a rendezvous wait on this channel should spin before parking: yes while spins here keep
+     * finding a partner; no after {@link SpinPolicy#MISSES_BEFORE_STOPPING} misses in a row (the partner
+     * is far away, e.g. a stage of a long pipeline, and a spinning thread only takes a carrier from the
+     * threads that would bring the value), except for an occasional probe. For the select engine.
+     */
+    public boolean shouldSpin() {
+        if (!SpinPolicy.PARALLEL) {
+            return false;
+        }
+        if (spinMisses < SpinPolicy.MISSES_BEFORE_STOPPING) {
+            return true;
+        }
+        if (++waitsWithoutSpin >= SpinPolicy.PROBE_EVERY) {
+            waitsWithoutSpin = 0;
+            return true;
+        }
+        return false;
+    }
+
+    /** Records whether a spin before a rendezvous wait on this channel met its partner. For the select engine. */
+    public void recordSpin(boolean met) {
+        spinMisses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.MISSES_BEFORE_STOPPING);
     }
 
     /** Emits the JFR event if a recording enabled it and the wait was long enough (else a no-op). */
