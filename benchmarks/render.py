@@ -37,7 +37,7 @@ def peer_of(row):
     if 'peer' in p:
         return p['peer']
     m = row['method']
-    for prefix in ('gochan', 'jox', 'abq'):
+    for prefix in ('gochan', 'jox', 'abq', 'kotlin'):
         if m.startswith(prefix):
             return prefix.upper() + (m[len(prefix):] and ':' + m[len(prefix):])
     return m

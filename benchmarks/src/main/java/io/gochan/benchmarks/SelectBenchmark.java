@@ -86,6 +86,20 @@ public class SelectBenchmark {
         return sum[0];
     }
 
+    /**
+     * Kotlin's {@code select} over rendezvous channels, same shape: producers and the selecting consumer
+     * are coroutines on {@code Dispatchers.Default} (one dispatcher thread in the 1-carrier run). Virtual
+     * rows only: coroutines have no platform-thread variant.
+     */
+    @Benchmark
+    @OperationsPerInvocation(ITEMS)
+    public long kotlinSelect() {
+        if (threads != ThreadKind.VIRTUAL) {
+            return 0; // skipped by the renderers (under 1 ns/op)
+        }
+        return KotlinChannels.fanIn(KotlinChannels.dispatcher(), channels, ITEMS);
+    }
+
     /** The baseline for "a 1-case select within 1.5x of a plain receive" (run with channels=1). */
     @Benchmark
     @OperationsPerInvocation(ITEMS)

@@ -9,6 +9,7 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.selects.select
 
 /**
  * Kotlin coroutine channels driven in the shapes of B1 and B2, for the Java JMH benchmarks
@@ -41,6 +42,36 @@ object KotlinChannels {
             }
             var sum = 0L
             repeat(values.size) { sum += ch.receive() }
+            sum
+        }
+
+    /**
+     * B4: `channels` producer coroutines, each sending its share of `items` values on its own
+     * rendezvous channel, and the caller receiving all of them through a `select` over every channel
+     * (the shape of `SelectBenchmark.gochanSelect`).
+     */
+    @JvmStatic
+    fun fanIn(dispatcher: CoroutineDispatcher, channels: Int, items: Int): Long =
+        runBlocking(dispatcher) {
+            val chans = List(channels) { Channel<Long>(Channel.RENDEZVOUS) }
+            val per = items / channels
+            for (p in 0 until channels) {
+                val count = if (p == channels - 1) items - per * (channels - 1) else per
+                val ch = chans[p]
+                launch {
+                    for (i in 0 until count) {
+                        ch.send((i and 127).toLong())
+                    }
+                }
+            }
+            var sum = 0L
+            repeat(items) {
+                sum += select<Long> {
+                    for (c in chans) {
+                        c.onReceive { it }
+                    }
+                }
+            }
             sum
         }
 

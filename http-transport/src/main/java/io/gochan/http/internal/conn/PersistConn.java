@@ -324,7 +324,7 @@ public final class PersistConn implements PooledConnection {
     }
 
     /** A response that the read loop is handing over right now (Go polls resc before giving up). */
-    private static HttpResponse raceWinner(Chan<ResponseOrError> resc) {
+    static HttpResponse raceWinner(Chan<ResponseOrError> resc) {
         Received<ResponseOrError> r = resc.tryReceive();
         return r.ok() && r.value().response() != null ? r.value().response() : null;
     }
@@ -362,9 +362,7 @@ public final class PersistConn implements PooledConnection {
                 IOException reported = err;
                 notify(l -> l.wroteRequest(wr.req(), reported));
                 WriteResult result = err == null ? WriteResult.OK : new WriteResult(err);
-                // Both channels have one slot that only this loop fills, once per request: never blocks.
-                writeResults.trySend(result);
-                wr.writeErrCh().trySend(result);
+                reportWriteResult(writeResults, wr.writeErrCh(), result);
                 if (err != null) {
                     if (!(err instanceof ConnException c) || c.nothingWritten()) {
                         close(err);
@@ -378,6 +376,20 @@ public final class PersistConn implements PooledConnection {
             }
         } finally {
             writeLoopDone.close();
+        }
+    }
+
+    /**
+     * The write loop's report of one request: to the read loop (reuse decision) and to roundTrip
+     * ({@code writeErrCh}). Both channels have one slot that only the write loop fills, once per
+     * request, so this never blocks, whether or not roundTrip is still there to receive (T3; the
+     * stress suite {@code WriteReportStress} drives this method).
+     */
+    static void reportWriteResult(Chan<WriteResult> toReadLoop, Chan<WriteResult> writeErrCh, WriteResult result) {
+        boolean toReader = toReadLoop.trySend(result);
+        boolean toCaller = writeErrCh.trySend(result);
+        if (!toReader || !toCaller) { // cannot happen while there is one report per request; say so if it does
+            LOG.log(Level.ERROR, "a write result slot was already full (read loop: " + !toReader + ", caller: " + !toCaller + ")");
         }
     }
 
@@ -649,7 +661,7 @@ public final class PersistConn implements PooledConnection {
     private record FinalHead(ResponseHead head, boolean continued) {}
 
     /** The response went to the caller (true), or the caller is gone (false: the loop must end). */
-    private static boolean deliver(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
+    static boolean deliver(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
         return Select.<Boolean>cases()
                 .send(rc.resc(), value, () -> Boolean.TRUE)
                 .receiveOk(rc.callerGone(), r -> Boolean.FALSE)
