@@ -4,7 +4,7 @@
 #   off       no recording at all
 #   recording a JFR recording with the default settings: gochan's events exist but are disabled
 #   events-on the same recording with io.gochan.ChannelBlocked/SelectBlocked enabled at threshold 0
-# on one carrier (stable numbers), gochan only.
+# on one carrier (stable numbers); Jox, which has no JFR events, as the control.
 # Writes benchmarks/results/<UTC date>-jfr-<mode>/ with JMH JSON and table.md (ratios against "off").
 # Usage: benchmarks/jfr-cost.sh [quick|full]
 set -euo pipefail
@@ -28,7 +28,9 @@ rec=$(mktemp -d /tmp/gochan-jfr-cost.XXXXXX); trap 'rm -rf "$rec"' EXIT
 on="+io.gochan.ChannelBlocked#enabled=true,+io.gochan.ChannelBlocked#threshold=0ms,+io.gochan.SelectBlocked#enabled=true,+io.gochan.SelectBlocked#threshold=0ms"
 # One carrier: two-carrier handoffs here are bimodal (they depend on where the scheduler puts both
 # threads), which would drown a difference of a few percent.
-sel=(-p peer=GOCHAN -p threads=VIRTUAL -jvmArgsAppend -Djdk.virtualThreadScheduler.parallelism=1 'PingPongBenchmark|SelectBenchmark.gochan')
+# Jox has no JFR events: its rows show what the recording itself costs (JFR's own park and
+# virtual-thread instrumentation), so gochan's events cost only what gochan's ratio adds beyond Jox's.
+sel=(-p peer=GOCHAN,JOX -p threads=VIRTUAL -jvmArgsAppend -Djdk.virtualThreadScheduler.parallelism=1 'PingPongBenchmark|SelectBenchmark.(gochan|jox)Select')
 { echo "# JFR cost, $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"; echo
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $("$JAVA" -version 2>&1 | head -1)"; echo
   echo "Reproduce: \`benchmarks/jfr-cost.sh $mode\`, which runs:"; echo; } > "$out/README.md"
@@ -50,10 +52,10 @@ for v in ("off", "recording", "events-on"):
     for r in json.load(open(os.path.join(d, v + ".json"))):
         p = r.get("params", {})
         key = r["benchmark"].split(".")[-2] + "." + r["benchmark"].split(".")[-1] + "".join(
-            f" {k}={p[k]}" for k in sorted(p) if k not in ("peer", "threads"))
+            f" {k}={p[k]}" for k in sorted(p) if k != "threads")
         alloc = next((m["score"] for k, m in r.get("secondaryMetrics", {}).items() if k.endswith("gc.alloc.rate.norm")), None)
         rows.setdefault(key, {})[v] = (r["primaryMetric"]["score"], alloc)
-print("| benchmark (gochan, virtual threads) | off ns/op (B/op) | recording, events disabled | ratio | events on (threshold 0) | ratio |")
+print("| benchmark (virtual threads, 1 carrier) | off ns/op (B/op) | recording, events disabled | ratio | events on (threshold 0) | ratio |")
 print("|---|---|---|---|---|---|")
 def cell(x):
     return "-" if x is None else f"{x[0]:.1f} ({x[1]:.0f})" if x[1] is not None else f"{x[0]:.1f}"
