@@ -36,12 +36,19 @@ public class ContendedBenchmark {
     @Param({"0", "64"})
     public int capacity;
 
-    @Param({"GOCHAN", "JOX", "JUC", "LTQ"})
+    /** KOTLIN: coroutines on {@code Dispatchers.Default} (see KotlinChannels); no PLATFORM rows. */
+    @Param({"GOCHAN", "JOX", "JUC", "LTQ", "KOTLIN"})
     public Pipe.Peer peer;
 
     @Benchmark
     @OperationsPerInvocation(ITEMS)
     public long contended() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            return threads == ThreadKind.VIRTUAL
+                    ? KotlinChannels.contended(KotlinChannels.dispatcher(), capacity, PRODUCERS, CONSUMERS,
+                            java.util.Arrays.copyOf(ProducerConsumerBenchmark.VALUES, ITEMS))
+                    : 0; // coroutines have no platform-thread variant; the renderers skip 0
+        }
         Pipe pipe = peer.create(capacity);
         Thread[] sides = new Thread[PRODUCERS + CONSUMERS];
         long[] sums = new long[CONSUMERS];

@@ -44,15 +44,23 @@ public class DaisyChainBenchmark {
     @Param({"VIRTUAL", "PLATFORM"})
     public ThreadKind threads;
 
-    @Param({"GOCHAN", "JOX", "JUC"})
+    /** KOTLIN: the stages are coroutines on {@code Dispatchers.Default}, built once per trial too. */
+    @Param({"GOCHAN", "JOX", "JUC", "KOTLIN"})
     public Pipe.Peer peer;
 
+    private KotlinChannels.DaisyChain kotlin;
     private Pipe head;
     private Pipe tail;
     private Thread[] stages;
 
     @Setup(Level.Trial)
     public void build() {
+        if (peer == Pipe.Peer.KOTLIN) {
+            if (threads == ThreadKind.VIRTUAL) {
+                kotlin = new KotlinChannels.DaisyChain(KotlinChannels.dispatcher(), STAGES);
+            }
+            return;
+        }
         stages = new Thread[STAGES];
         head = peer.create(0);
         Pipe in = head;
@@ -76,6 +84,12 @@ public class DaisyChainBenchmark {
 
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            if (kotlin != null) {
+                kotlin.stop();
+            }
+            return;
+        }
         threads.runAndJoin(() -> {
             try {
                 head.put(STOP);
@@ -92,6 +106,12 @@ public class DaisyChainBenchmark {
     @Benchmark
     @OperationsPerInvocation(VALUES_PER_CALL)
     public void daisyChain() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            if (kotlin != null && kotlin.values(VALUES_PER_CALL) != STAGES) {
+                throw new IllegalStateException("the Kotlin chain returned a wrong value");
+            }
+            return; // PLATFORM: nothing to run (the renderers skip rows under 1 ns/op)
+        }
         Throwable[] failure = new Throwable[1];
         threads.runAndJoin(() -> {
             try {

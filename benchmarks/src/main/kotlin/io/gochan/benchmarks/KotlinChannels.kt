@@ -5,6 +5,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.ExperimentalCoroutinesApi
 import kotlinx.coroutines.Job
+import kotlinx.coroutines.async
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
@@ -74,6 +75,73 @@ object KotlinChannels {
             }
             sum
         }
+
+    /**
+     * B3: `producers` coroutines each send their share of `values` into one channel of `capacity`,
+     * `consumers` coroutines each receive theirs (the shape of `ContendedBenchmark`); returns the sum.
+     */
+    @JvmStatic
+    fun contended(dispatcher: CoroutineDispatcher, capacity: Int, producers: Int, consumers: Int, values: Array<Long>): Long =
+        runBlocking(dispatcher) {
+            val ch = Channel<Long>(capacity)
+            val perProducer = values.size / producers
+            for (p in 0 until producers) {
+                launch {
+                    for (i in p * perProducer until (p + 1) * perProducer) {
+                        ch.send(values[i])
+                    }
+                }
+            }
+            val sums = (0 until consumers).map {
+                async {
+                    var sum = 0L
+                    repeat(values.size / consumers) { sum += ch.receive() }
+                    sum
+                }
+            }
+            sums.sumOf { it.await() }
+        }
+
+    /**
+     * B5 daisy chain: `stages` coroutines connected by rendezvous channels, built once (per trial, like
+     * `DaisyChainBenchmark`); stage i forwards `v + 1` from channel i to channel i+1 until -1 (STOP).
+     */
+    class DaisyChain(private val dispatcher: CoroutineDispatcher, stages: Int) {
+        private val chans = List(stages + 1) { Channel<Long>(Channel.RENDEZVOUS) }
+        private val scope = CoroutineScope(dispatcher)
+        private val jobs: List<Job> = (0 until stages).map { i ->
+            scope.launch {
+                while (true) {
+                    val v = chans[i].receive()
+                    if (v == -1L) {
+                        chans[i + 1].send(-1L)
+                        break
+                    }
+                    chans[i + 1].send(v + 1)
+                }
+            }
+        }
+
+        /** `count` values through the whole chain, one in flight at a time; returns the last value out. */
+        fun values(count: Int): Long =
+            runBlocking(dispatcher) {
+                var last = 0L
+                repeat(count) {
+                    chans.first().send(0L)
+                    last = chans.last().receive()
+                }
+                last
+            }
+
+        fun stop() {
+            runBlocking(dispatcher) {
+                chans.first().send(-1L)
+                check(chans.last().receive() == -1L) { "chain returned a value after STOP" }
+                jobs.forEach { it.join() }
+            }
+            scope.cancel()
+        }
+    }
 
     /** B1: an echo coroutine that lives for the trial, like `PingPongBenchmark`'s echo thread. */
     class PingPong(private val dispatcher: CoroutineDispatcher) {
