@@ -10,13 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-quick}"
-java_ok() { "$1" -version 2>&1 | head -1 | grep -Eq '"(2[1-9]|[3-9][0-9])'; }
-JAVA=""
-if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ] && java_ok "$JAVA_HOME/bin/java"; then JAVA="$JAVA_HOME/bin/java"; fi
-if [ -z "$JAVA" ]; then
-  for j in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do if java_ok "$j"; then JAVA="$j"; break; fi; done
-fi
-[ -n "$JAVA" ] || { echo "no JDK 21+ found" >&2; exit 1; }
+. benchmarks/lib.sh  # JAVA: a JDK 21+
 [ -f benchmarks/target/benchmarks.jar ] || mvn -B -q -ntp -DskipTests package -pl benchmarks -am
 case "$mode" in
   quick) opts=(-f 1 -wi 2 -w 1s -i 5 -r 1s) ;;

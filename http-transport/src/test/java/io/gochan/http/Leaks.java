@@ -37,4 +37,23 @@ final class Leaks {
             Thread.yield();
         }
     }
+
+    /**
+     * Gets a response from {@code uri} and drops it without closing its body, then collects garbage
+     * until the transport's cleaner has reclaimed the connection (20 s at most), and asserts it did.
+     */
+    static void assertDroppedBodyIsReclaimed(Transport t, java.net.URI uri) throws Exception {
+        dropResponse(t, uri);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (t.stats().open() != 0 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.yield();
+        }
+        assertThat(t.stats().open()).as("connection of the leaked body reclaimed").isZero();
+    }
+
+    private static void dropResponse(Transport t, java.net.URI uri) throws Exception {
+        HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build());
+        assertThat(r.status()).isEqualTo(200); // and then forget r without closing it: its frame ends here
+    }
 }
