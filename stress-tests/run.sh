@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs gochan's jcstress suites.
 #   stress-tests/run.sh fast     cheap settings, every suite (CI; a few minutes on 2 cores)
-#   stress-tests/run.sh deep     1 iteration x 1 s per configuration (all JVM-flag combinations); HTML report
-#                                in stress-tests/target/jcstress-report; -m tough would take ~14 h on 2 cores
+#   stress-tests/run.sh deep     1 iteration x 1 s per configuration: every JVM-flag combination jcstress
+#                                tries (interpreter, C1, C2, stress options), each actor in the same
+#                                compilation mode (-sc false: splitting modes per actor quadruples the
+#                                configurations, ~100 min here); ~25 min on 2 cores; HTML report in
+#                                stress-tests/target/jcstress-report. -m tough would take ~14 h.
 #   stress-tests/run.sh broken   the deliberately broken twins: succeeds only if jcstress catches them
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +28,7 @@ cheap=(-sc false -time 200 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-a
 suites='io\.gochan\.(stress|http\.internal\.[a-z]+)\.[A-Z][A-Za-z]*Stress.*'
 case "$mode" in
   fast)   args=("${cheap[@]}" -t "$suites" -r "$work/report") ;;
-  deep)   args=(-iters 1 -time 1000 -t "$suites" -r "$(dirname "$work")/jcstress-report") ;;
+  deep)   args=(-sc false -iters 1 -time 1000 -t "$suites" -r "$(dirname "$work")/jcstress-report") ;;
   broken) args=(-sc false -time 500 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-access=ALL-UNNAMED" -t 'io\.gochan\.stress\.broken\..*' -r "$work/report") ;;
   *) echo "mode must be fast, deep or broken" >&2; exit 2 ;;
 esac
