@@ -3,6 +3,7 @@ package io.gochan.stress.broken;
 import io.gochan.Chan;
 import io.gochan.select.Select;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -102,6 +103,139 @@ public final class BrokenTwins {
             } catch (InterruptedException e) {
                 throw new IllegalStateException("unexpected interrupt", e);
             }
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN twin of HandoffStress.TwoSendersTwoReceivers: a one-slot hand-off that checks the "
+            + "slot is free and then fills it (not atomically) lets two senders both report success for "
+            + "one slot: a value vanishes.")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "one sender got the slot, its value is there")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "two reported sends, one value (the bug this twin has)")
+    @State
+    public static class BrokenSlotLosesAValue {
+        volatile Integer slot;
+        final AtomicInteger reported = new AtomicInteger();
+
+        private void send(int v) {
+            if (slot == null) {      // check ...
+                slot = v;            // ... then act: another sender may have filled it in between
+                reported.incrementAndGet();
+            }
+        }
+
+        @Actor
+        public void sender1() {
+            send(1);
+        }
+
+        @Actor
+        public void sender2() {
+            send(2);
+        }
+
+        @Arbiter
+        public void settle(II_Result r) {
+            r.r1 = reported.get();
+            r.r2 = slot == null ? 0 : 1;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN twin of BufferedStress (FIFO, len within [0, cap]): a ring buffer whose send reads "
+            + "and writes its count without a lock; two senders into capacity 2 overwrite one slot.")
+    @Outcome(id = "2", expect = Expect.ACCEPTABLE, desc = "both values buffered")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a buffered value was overwritten (the bug this twin has)")
+    @State
+    public static class BrokenRingBufferOverwrites {
+        final Integer[] buffer = new Integer[2];
+        volatile int count;
+
+        private void send(int v) {
+            int c = count;       // read ...
+            buffer[c] = v;
+            count = c + 1;       // ... modify, write: not atomic
+        }
+
+        @Actor
+        public void sender1() {
+            send(1);
+        }
+
+        @Actor
+        public void sender2() {
+            send(2);
+        }
+
+        @Arbiter
+        public void settle(org.openjdk.jcstress.infra.results.I_Result r) {
+            r.r1 = (buffer[0] != null ? 1 : 0) + (buffer[1] != null ? 1 : 0);
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN twin of InterruptStress.TimeoutRacesHandoff: a receive that times out and then "
+            + "'cleans up' the slot it found empty wipes a value sent in between: lost.")
+    @Outcome(id = "1, 0", expect = Expect.ACCEPTABLE, desc = "received")
+    @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE, desc = "timed out; the value is still in the channel")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "timed out and the value is gone (the bug this twin has)")
+    @State
+    public static class BrokenTimeoutLosesAValue {
+        final AtomicReference<Integer> slot = new AtomicReference<>();
+        volatile int received;
+
+        @Actor
+        public void sender() {
+            slot.set(7);
+        }
+
+        @Actor
+        public void receiverThatTimesOut() {
+            Integer v = slot.getAndSet(null);
+            if (v != null) {
+                received = 1;
+                return;
+            }
+            slot.set(null); // "cancel the registration": wipes a value that arrived after the check
+        }
+
+        @Arbiter
+        public void settle(II_Result r) {
+            r.r1 = received;
+            r.r2 = slot.get() != null ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN twin of SelectStress (two selects competing for one value): a waiter claimed by "
+            + "check-then-set instead of CAS lets both selects win the one value: duplicated.")
+    @Outcome(id = "1", expect = Expect.ACCEPTABLE, desc = "exactly one select won")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "both selects took the value (the bug this twin has)")
+    @State
+    public static class BrokenClaimDuplicates {
+        volatile boolean claimed;
+        final AtomicInteger winners = new AtomicInteger();
+
+        private void select() {
+            if (!claimed) {        // the real engine claims with one CAS on the waiter
+                claimed = true;
+                winners.incrementAndGet();
+            }
+        }
+
+        @Actor
+        public void select1() {
+            select();
+        }
+
+        @Actor
+        public void select2() {
+            select();
+        }
+
+        @Arbiter
+        public void settle(org.openjdk.jcstress.infra.results.I_Result r) {
+            r.r1 = winners.get();
         }
     }
 }
