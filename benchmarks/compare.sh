@@ -8,20 +8,25 @@
 # summary.svg (embedded by the README), overwritten by each run; the dated directories keep the history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+#   benchmarks/compare.sh quick --render-only   only re-render the summary from today's results (e.g. after
+#                                               `run.sh quick REGEX` added a same-day -subset directory)
 mode="${1:-quick}"
 case "$mode" in quick|full) ;; *) echo "mode must be quick or full" >&2; exit 2 ;; esac
 day=$(date -u +%Y-%m-%d)
 start=$(date -u +%Y-%m-%dT%H:%MZ)
 
-mvn -B -q -ntp -DskipTests package -pl benchmarks -am
-bash benchmarks/run.sh "$mode"
-bash benchmarks/http.sh "$mode"
-SKIP_BUILD=1 bash benchmarks/footprint.sh
-bash benchmarks/jfr-cost.sh "$mode"
-bash benchmarks/go.sh "$mode"   # last: it also renders Go beside the same-day JMH runs
+if [ "${2:-}" != --render-only ]; then
+  mvn -B -q -ntp -DskipTests package -pl benchmarks -am
+  bash benchmarks/run.sh "$mode"
+  bash benchmarks/http.sh "$mode"
+  SKIP_BUILD=1 bash benchmarks/footprint.sh
+  bash benchmarks/jfr-cost.sh "$mode"
+  bash benchmarks/go.sh "$mode"   # last: it also renders Go beside the same-day JMH runs
+fi
 
 go_dir="benchmarks/results/$day-go-$mode"
-jmh=("benchmarks/results/$day-$mode" "benchmarks/results/$day-http-$mode")
+# The full channel run first, then same-day partial runs (their rows win), then HTTP.
+jmh=($(ls -d "benchmarks/results/$day-$mode" "benchmarks/results/$day-$mode"-* 2>/dev/null) "benchmarks/results/$day-http-$mode")
 python3 benchmarks/peers.py --svg benchmarks/results/summary.svg "${jmh[@]}" "$go_dir" > benchmarks/results/summary.tmp
 {
   echo "# Comparison $start ($mode)"

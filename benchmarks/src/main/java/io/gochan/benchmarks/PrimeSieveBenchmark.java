@@ -54,7 +54,8 @@ public class PrimeSieveBenchmark {
         }
     }
 
-    @Param({"GOCHAN", "JOX", "JUC"})
+    /** KOTLIN: the generator and filters are coroutines on {@code Dispatchers.Default} (KotlinChannels.sieve). */
+    @Param({"GOCHAN", "JOX", "JUC", "KOTLIN"})
     public Pipe.Peer peer;
 
     /** The threads of the latest operation, checked at the end of each iteration. */
@@ -62,11 +63,21 @@ public class PrimeSieveBenchmark {
 
     @TearDown(Level.Iteration)
     public void checkNothingLeaked() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            return; // runBlocking returned only after every coroutine of the operation had ended
+        }
         Stages.assertAllEnded(lastStages, peer);
     }
 
     @Benchmark
     public long sieve() throws InterruptedException {
+        if (peer == Pipe.Peer.KOTLIN) {
+            long primes = KotlinChannels.sieve(KotlinChannels.dispatcher(), N, LIMIT, NUMBERS);
+            if (primes != SUM_OF_FIRST_100_PRIMES) {
+                throw new IllegalStateException("sum of primes " + primes);
+            }
+            return primes;
+        }
         long[] sum = new long[1];
         Throwable[] failure = new Throwable[1];
         ThreadKind.VIRTUAL.runAndJoin(() -> {

@@ -143,6 +143,47 @@ object KotlinChannels {
         }
     }
 
+    /**
+     * B5 prime sieve, the shape of `PrimeSieveBenchmark`: a generator coroutine sends 2..`limit` then
+     * STOP (0); for each of the first `n` primes a filter coroutine and a fresh rendezvous channel are
+     * added; every coroutine ends by forwarding STOP, and `runBlocking` returns only once all of them
+     * have (structured concurrency: nothing outlives the operation). Returns the sum of the primes.
+     */
+    @JvmStatic
+    fun sieve(dispatcher: CoroutineDispatcher, n: Int, limit: Int, numbers: Array<Long>): Long =
+        runBlocking(dispatcher) {
+            var ch = Channel<Long>(Channel.RENDEZVOUS)
+            val source = ch
+            launch {
+                for (i in 2..limit) {
+                    source.send(numbers[i])
+                }
+                source.send(0L)
+            }
+            var sum = 0L
+            repeat(n) {
+                val prime = ch.receive()
+                sum += prime
+                val input = ch
+                val out = Channel<Long>(Channel.RENDEZVOUS)
+                launch {
+                    while (true) {
+                        val v = input.receive()
+                        if (v == 0L) {
+                            out.send(0L)
+                            break
+                        }
+                        if (v % prime != 0L) {
+                            out.send(v)
+                        }
+                    }
+                }
+                ch = out
+            }
+            check(ch.receive() == 0L) { "the sieve passed a value after the last prime" }
+            sum
+        }
+
     /** B1: an echo coroutine that lives for the trial, like `PingPongBenchmark`'s echo thread. */
     class PingPong(private val dispatcher: CoroutineDispatcher) {
         private val ping = Channel<Long>(Channel.RENDEZVOUS)
