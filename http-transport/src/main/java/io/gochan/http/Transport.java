@@ -43,7 +43,8 @@ import javax.net.ssl.SSLContext;
  * or on one the server had closed while idle (if the request is replayable), is retried on another
  * connection, as Go does: again while the failures are on reused connections (each one is stale, and
  * discarded), never after a failure on a new connection; at most {@code maxIdleConnsPerHost + 1}
- * times, so a pool full of stale connections costs one attempt each and then one fresh dial. {@code roundTrip} is cancellable at every stage by interrupt, by the given
+ * times, so a pool full of stale connections costs one attempt each and then one fresh dial.
+ * {@code roundTrip} is cancellable at every stage by interrupt, by the given
  * context's {@code done()}, and by the request's timeout. Thread-safe.
  */
 public final class Transport implements AutoCloseable {

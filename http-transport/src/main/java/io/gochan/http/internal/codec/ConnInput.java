@@ -142,40 +142,8 @@ public final class ConnInput {
      * @throws HttpProtocolException with PREMATURE_EOF on EOF inside the line
      */
     public String readLine(int maxLength, Reason tooLong) throws IOException {
-        StringBuilder sb = null;
-        int length = 0;
-        while (true) {
-            if (pos == limit && !fill()) {
-                if (length == 0) {
-                    return null;
-                }
-                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed in the middle of a line");
-            }
-            int start = pos;
-            while (pos < limit) {
-                byte c = buf[pos];
-                if (c == '\n') {
-                    int end = pos;
-                    pos++;
-                    bytesRead += pos - start;
-                    String tail = ascii(start, end);
-                    String line = sb == null ? tail : sb.append(tail).toString();
-                    return stripCr(line);
-                }
-                if (c == 0) {
-                    throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in a line of the response");
-                }
-                pos++;
-                if (++length > maxLength + 1) { // +1 for the CR
-                    throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
-                }
-            }
-            bytesRead += pos - start;
-            if (sb == null) {
-                sb = new StringBuilder();
-            }
-            sb.append(ascii(start, pos));
-        }
+        int length = readLineBytes(maxLength, tooLong);
+        return length < 0 ? null : new String(scratch, 0, length, StandardCharsets.ISO_8859_1);
     }
 
     /**
@@ -241,16 +209,5 @@ public final class ConnInput {
 
     private String ascii(int from, int to) {
         return new String(buf, from, to - from, StandardCharsets.ISO_8859_1);
-    }
-
-    private static String stripCr(String line) throws HttpProtocolException {
-        int n = line.length();
-        if (n > 0 && line.charAt(n - 1) == '\r') {
-            line = line.substring(0, n - 1);
-        }
-        if (line.indexOf('\r') >= 0) {
-            throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in a line of the response");
-        }
-        return line;
     }
 }

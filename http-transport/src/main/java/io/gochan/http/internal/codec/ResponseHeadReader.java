@@ -211,7 +211,8 @@ public final class ResponseHeadReader {
         }
     }
 
-    static String shorten(String s) {
+    /** At most 80 characters of {@code s}, control characters escaped: for quoting peer bytes in messages. */
+    public static String shorten(String s) {
         String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
         StringBuilder b = new StringBuilder();
         for (char c : t.toCharArray()) {

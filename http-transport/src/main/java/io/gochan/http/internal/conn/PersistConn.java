@@ -113,14 +113,6 @@ public final class PersistConn implements PooledConnection {
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
-    /**
-     * True while the read loop has pooled a body-less response's connection and not yet handed the
-     * response over; a {@link #closeNow} then (the pool evicting it, the reaper, transport close) is
-     * deferred to the end of the hand-over, so the waiting roundTrip gets its response, not the close.
-     * Guarded by closeLock, as is {@code deferredClose}.
-     */
-    private boolean handingOver;
-    private String deferredClose;
     /** Spans the connection's life; committed at close if a recording enabled it. */
     private final ConnectionEvent lifetime = new ConnectionEvent();
 
@@ -155,29 +147,7 @@ public final class PersistConn implements PooledConnection {
 
     @Override
     public void closeNow(String reason) {
-        closeLock.lock();
-        try {
-            if (handingOver) {
-                deferredClose = reason;
-                return;
-            }
-        } finally {
-            closeLock.unlock();
-        }
         close(new IOException("connection closed: " + reason));
-    }
-
-    /** Opens (true) or ends (false) the hand-over window; at its end returns a deferred close reason, or null. */
-    private String handOver(boolean start) {
-        closeLock.lock();
-        try {
-            handingOver = start;
-            String reason = deferredClose;
-            deferredClose = null;
-            return reason;
-        } finally {
-            closeLock.unlock();
-        }
     }
 
     /** Records the cause, closes the socket (unblocking both loops), then closes closech. Idempotent. */
@@ -474,30 +444,22 @@ public final class PersistConn implements PooledConnection {
                         closeErr = unsolicited("after a response without a body");
                         alive = false;
                     }
-                    // Pool before handing over, so a caller that sends again at once gets this connection;
-                    // a close of the pooled connection waits until the response is handed over.
-                    handOver(true);
-                    boolean delivered;
-                    try {
-                        alive = alive && wroteRequest() && owner.release(this);
-                        HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                                head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-                        delivered = deliver(rc, new ResponseOrError(resp, null));
-                    } finally {
-                        String deferred = handOver(false);
-                        if (deferred != null) {
-                            closeErr = new IOException("connection closed: " + deferred);
-                            alive = false;
-                        }
-                    }
+                    // Pool before handing over, so a caller that sends again at once gets this connection.
+                    // A pool that refuses it (limits) leaves it open to us (Owner.release), so it is closed
+                    // only after the hand-over, when the loop ends: a close now would race the response.
+                    alive = alive && wroteRequest() && owner.release(this);
+                    HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
+                            head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
+                    boolean delivered = deliver(rc, new ResponseOrError(resp, null));
                     if (!delivered) {
                         return; // the caller is gone: its roundTrip reports done() with its error
                     }
                     notify(l -> l.done(rc.req(), null));
                     continue;
                 }
-                if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered()
-                        && !(rc.addedGzip() && "gzip".equalsIgnoreCase(head.headers().get("Content-Encoding")))) {
+                // Un-gzipped here only when the transport itself asked for gzip.
+                boolean gunzip = rc.addedGzip() && "gzip".equalsIgnoreCase(head.headers().get("Content-Encoding"));
+                if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
                     // The whole body already arrived with the head: take it now, and let the body's reader
                     // release (EOF) or close (early close) the connection itself, on its own thread. The
                     // caller then needs no waitForBodyRead/eofc round trip with this loop (two thread
@@ -535,7 +497,7 @@ public final class PersistConn implements PooledConnection {
                         () -> notify(l -> l.done(rc.req(), null)), () -> closedCause);
                 InputStream bodyStream = signal;
                 Headers headers = head.headers();
-                if (rc.addedGzip() && "gzip".equalsIgnoreCase(headers.get("Content-Encoding"))) {
+                if (gunzip) {
                     bodyStream = new GzipBody(signal);
                     headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
                 }
@@ -602,17 +564,9 @@ public final class PersistConn implements PooledConnection {
     private HttpProtocolException unsolicited(String where) {
         String start = in.bufferedAscii(40);
         HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
-                "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + printable(start) + "'"));
+                "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + ResponseHeadReader.shorten(start) + "'"));
         LOG.log(Level.WARNING, e.getMessage() + "; connection closed");
         return e;
-    }
-
-    private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
-        }
-        return b.toString();
     }
 
     /**
