@@ -19,6 +19,9 @@ final class SelectEngine {
     /*
      * Implementation notes (Go's selectgo, on gochan's spi; see ADR 0002).
      *
+     * 0. Fast path: if some cases look ready without locks, pick one of them uniformly and lock only its
+     *    channel; if it really is ready, that case fires. Otherwise (nothing looks ready, or the hint
+     *    was stale) continue with 1.
      * 1. Lock every distinct enabled channel in increasing ChannelCore.id() order. A global order means
      *    two selects over the same channels never deadlock; locking the same channel once lets a
      *    select name a channel in several cases (L7).
@@ -125,6 +128,9 @@ final class SelectEngine {
      */
     void run() throws InterruptedException {
         received = null;
+        if (pollLikelyReadyCase()) {
+            return;
+        }
         int locks = sortedDistinctChannels();
         long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : ChannelCore.deadlineAfter(timeoutNanos);
         lockAll(locks);
@@ -217,22 +223,57 @@ final class SelectEngine {
             int i = order[j];
             order[j] = order[k];
             order[k] = i;
-            ChannelCore c = chans[i];
-            if (kinds[i] == SEND) {
-                if (c.pollSendLocked(sendValues[i])) {
-                    chosen = i;
-                    return true;
-                }
-            } else {
-                Object v = c.pollReceiveLocked();
-                if (v != ChannelCore.NOT_READY) {
-                    chosen = i;
-                    received = v;
-                    return true;
-                }
+            if (pollCaseLocked(i)) {
+                return true;
             }
         }
         return false;
+    }
+
+    /** Completes case {@code i} if it is ready now (its channel's lock held): sets chosen and received. */
+    private boolean pollCaseLocked(int i) {
+        ChannelCore c = chans[i];
+        if (kinds[i] == SEND) {
+            if (c.pollSendLocked(sendValues[i])) {
+                chosen = i;
+                return true;
+            }
+            return false;
+        }
+        Object v = c.pollReceiveLocked();
+        if (v == ChannelCore.NOT_READY) {
+            return false;
+        }
+        chosen = i;
+        received = v;
+        return true;
+    }
+
+    /**
+     * The fast path: picks uniformly among the cases that look ready without any lock
+     * ({@link ChannelCore#looksReady}) and locks only that case's channel to complete it. When no case
+     * looks ready, or the pick was stale, the full protocol runs (all locks, a fresh random poll), so a
+     * stale hint costs one extra lock and never changes what may happen.
+     */
+    private boolean pollLikelyReadyCase() {
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            ChannelCore c = chans[i];
+            if (c != null && c.looksReady(kinds[i] == SEND)) {
+                order[n++] = i;
+            }
+        }
+        if (n == 0) {
+            return false;
+        }
+        int i = order[n == 1 ? 0 : (random != null ? random : ThreadLocalRandom.current()).nextInt(n)];
+        ChannelCore c = chans[i];
+        c.lock();
+        try {
+            return pollCaseLocked(i);
+        } finally {
+            c.unlock();
+        }
     }
 
     /** Fills lockOrder with the distinct enabled channels sorted by id; returns how many. */

@@ -217,6 +217,21 @@ public final class ChannelCore {
         return false;
     }
 
+    /**
+     * A hint, read without the lock: whether a send ({@code send}) or a receive on this channel looks
+     * able to complete now. It may be stale either way; a select uses it to lock only the case it
+     * picks, and falls back to locking every channel when the pick turns out not to be ready.
+     */
+    public boolean looksReady(boolean send) {
+        if (closed) {
+            return true; // a receive gets CLOSED; a send is chosen and throws
+        }
+        if (send) {
+            return !receivers.isEmpty() || (int) COUNT.getOpaque(this) < capacity;
+        }
+        return (int) COUNT.getOpaque(this) > 0 || !senders.isEmpty();
+    }
+
     /** Queues {@code node} (a send node on the senders' queue, else on the receivers'). Lock must be held. */
     public void enqueueLocked(WaitNode node) {
         if (node.channel != this) {
