@@ -22,8 +22,8 @@ sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" http-transport/interop/nginx.conf.
 trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -rf "$dir"' EXIT
 case "$mode" in
   smoke) opts=(-f 1 -wi 1 -w 200ms -i 1 -r 500ms) ;;
-  quick) opts=(-f 1 -wi 2 -w 1s -i 3 -r 2s) ;;
-  full)  opts=(-f 3 -wi 3 -w 2s -i 5 -r 3s) ;;
+  quick) opts=(-f 1 -wi 5 -w 2s -i 3 -r 2s) ;;  # HTTP peers need ~10 s of warm-up before iterations settle
+  full)  opts=(-f 3 -wi 5 -w 2s -i 5 -r 3s) ;;
   *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
 esac
 out="benchmarks/results/$(date -u +%Y-%m-%d)-http-$mode"; mkdir -p "$out"
