@@ -487,11 +487,17 @@ public final class ChannelCore {
      * Whether a rendezvous wait on this channel should spin before parking: yes while spins here keep
      * finding a partner; no after {@link SpinPolicy#MISSES_BEFORE_STOPPING} misses in a row (the partner
      * is far away, e.g. a stage of a long pipeline, and a spinning thread only takes a carrier from the
-     * threads that would bring the value), except for an occasional probe. For the select engine.
+     * threads that would bring the value), except for an occasional probe. A platform thread always spins:
+     * its park and unpark are futex calls that cost far more than the spin, and it holds no carrier
+     * that a virtual thread would need (measured with platform threads: B3 capacity 0 ~19 → ~5 µs,
+     * B4 ~14.6 → ~12 µs, the 100-stage daisy chain ~1.56 → ~1.40 ms). For the select engine.
      */
     public boolean shouldSpin() {
         if (!SpinPolicy.PARALLEL) {
             return false;
+        }
+        if (!Thread.currentThread().isVirtual()) {
+            return true;
         }
         if (spinMisses < SpinPolicy.MISSES_BEFORE_STOPPING) {
             return true;
@@ -505,6 +511,9 @@ public final class ChannelCore {
 
     /** Records whether a spin before a rendezvous wait on this channel met its partner. For the select engine. */
     public void recordSpin(boolean met) {
+        if (!Thread.currentThread().isVirtual()) {
+            return; // a platform thread's spins are not what the streak is about (see shouldSpin)
+        }
         spinMisses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.MISSES_BEFORE_STOPPING);
     }
 
