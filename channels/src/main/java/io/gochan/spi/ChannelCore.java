@@ -106,8 +106,11 @@ public final class ChannelCore {
     /**
      * Consecutive rendezvous waits on this channel whose spin ended without a partner (SpinPolicy).
      * Unguarded on purpose: a heuristic, racy reads and lost updates only shift when spinning stops.
+     * A new channel starts as if it had missed (spinning is earned by a probe that meets its partner):
+     * a channel made per request, like the HTTP transport's response channel, lives for a few waits
+     * and would otherwise always spin while 64 callers need the carriers (H2: ~42 → ~38 µs).
      */
-    private int spinMisses;
+    private int spinMisses = SpinPolicy.MISSES_BEFORE_STOPPING;
     /** Waits since spinning stopped here; every SpinPolicy.PROBE_EVERY-th one spins again to re-check. */
     private int waitsWithoutSpin;
 
