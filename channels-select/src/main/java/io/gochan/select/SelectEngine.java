@@ -216,7 +216,7 @@ final class SelectEngine {
                 order[n++] = i;
             }
         }
-        RandomGenerator r = random != null ? random : ThreadLocalRandom.current();
+        RandomGenerator r = random();
         for (int k = 0; k < n; k++) {
             // Incremental Fisher-Yates: order[k] becomes a uniform pick among the cases not yet polled.
             int j = k + r.nextInt(n - k);
@@ -228,6 +228,11 @@ final class SelectEngine {
             }
         }
         return false;
+    }
+
+    /** The injected generator (tests), else this thread's. */
+    private RandomGenerator random() {
+        return random != null ? random : ThreadLocalRandom.current();
     }
 
     /** Completes case {@code i} if it is ready now (its channel's lock held): sets chosen and received. */
@@ -266,7 +271,7 @@ final class SelectEngine {
         if (n == 0) {
             return false;
         }
-        int i = order[n == 1 ? 0 : (random != null ? random : ThreadLocalRandom.current()).nextInt(n)];
+        int i = order[n == 1 ? 0 : random().nextInt(n)];
         ChannelCore c = chans[i];
         c.lock();
         try {

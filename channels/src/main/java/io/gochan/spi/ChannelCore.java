@@ -63,8 +63,8 @@ public final class ChannelCore {
      * primitives usable by select, which holds several locks at once. (Deferring the unpark until
      * after the release was measured: B4 fan-in on 2 carriers got ~10 % slower.)
      *
-     * Locking. lock() tries once, then (with more than one carrier) spins briefly before parking in the
-     * ReentrantLock: critical sections are tens of nanoseconds, while parking a contended virtual
+     * Locking. lock() tries once; on an unbuffered channel with more than one carrier it then spins
+     * briefly before parking in the ReentrantLock (buffered channels park at once: see ADR 0001): critical sections are tens of nanoseconds, while parking a contended virtual
      * thread costs a trip through the scheduler (ADR 0001, amendment of 2026-11-25).
      */
 

@@ -25,7 +25,10 @@ package io.gochan.spi;
  * daisy chain of 100 goroutines (B5) on 2 carriers took ~26 µs a hop instead of ~1: each stage's
  * receive waits for a value 100 hops away, spins in vain, and the two spinning stages hold both
  * carriers while the stage that has the value waits for one. (An earlier global budget that halved
- * after a miss collapsed; a streak per channel keeps ping-pong, whose spins hit, spinning.) {@code -Dgochan.spin=N} sets the count; 0 disables it.
+ * after a miss collapsed; a streak per channel keeps ping-pong, whose spins hit, spinning.) A new
+ * channel starts stopped and earns spinning with a probe that meets its partner, so channels made per
+ * request never spin; platform threads ignore the streak and always spin (ChannelCore#shouldSpin).
+ * {@code -Dgochan.spin=N} sets the count; 0 disables it.
  */
 final class SpinPolicy {
     /** Spins before parking in a rendezvous wait; 0 when the partner cannot run in parallel. */
