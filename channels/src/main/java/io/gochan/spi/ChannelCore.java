@@ -517,7 +517,11 @@ public final class ChannelCore {
         if (!Thread.currentThread().isVirtual()) {
             return; // a platform thread's spins are not what the streak is about (see shouldSpin)
         }
-        spinMisses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.MISSES_BEFORE_STOPPING);
+        int misses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.MISSES_BEFORE_STOPPING);
+        if (misses != spinMisses) {
+            // Written only on change: the field shares a cache line with what the partner thread reads.
+            spinMisses = misses;
+        }
     }
 
     /** Emits the JFR event if a recording enabled it and the wait was long enough (else a no-op). */

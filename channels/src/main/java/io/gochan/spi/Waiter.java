@@ -53,6 +53,15 @@ public final class Waiter {
     private volatile Object outcome;
     /** Set by the waiting thread only, before it cancels on interrupt; read by that same thread. */
     private boolean interrupted;
+    /**
+     * Set (once) by the waiting thread before it first parks; a claimer that finds it false need not
+     * unpark. Both sides follow the Dekker pattern on volatiles: the waiter writes {@code parking} and
+     * then re-reads {@code outcome}; a claimer CASes {@code outcome} and then reads {@code parking}. One
+     * of the two sees the other's write, so a parking waiter is always woken, and a waiter still
+     * spinning is not: an unpark of a running thread costs an atomic on that thread's object (another
+     * core's cache line) and leaves a stale permit that makes its next park return at once.
+     */
+    private volatile boolean parking;
 
     /** A waiter for the current thread. */
     public Waiter() {
@@ -114,9 +123,14 @@ public final class Waiter {
         return interrupted;
     }
 
-    /** Wakes the waiting thread (after a successful claim). */
+    /**
+     * Wakes the waiting thread after a successful claim, if it parks or is about to; a waiter still
+     * spinning sees the claim by itself.
+     */
     public void unpark() {
-        LockSupport.unpark(thread);
+        if (parking) {
+            LockSupport.unpark(thread);
+        }
     }
 
     /**
@@ -144,6 +158,10 @@ public final class Waiter {
                 // A channel claimed us first: the operation completed; keep the interrupt for the caller.
                 Thread.currentThread().interrupt();
                 return (WaitNode) outcome;
+            }
+            if (!parking) {
+                parking = true; // then re-check the outcome before parking (see the field)
+                continue;
             }
             if (timed) {
                 long remaining = deadlineNanos - System.nanoTime();
