@@ -110,7 +110,7 @@ public final class ChannelCore {
      * a channel made per request, like the HTTP transport's response channel, lives for a few waits
      * and would otherwise always spin while 64 callers need the carriers (H2: ~42 → ~38 µs).
      */
-    private int spinMisses = SpinPolicy.MISSES_BEFORE_STOPPING;
+    private int spinMisses = SpinPolicy.PLATFORM_MISSES_BEFORE_STOPPING;
     /** Waits since spinning stopped here; every SpinPolicy.PROBE_EVERY-th one spins again to re-check. */
     private int waitsWithoutSpin;
 
@@ -488,21 +488,18 @@ public final class ChannelCore {
 
     /**
      * Whether a rendezvous wait on this channel should spin before parking: yes while spins here keep
-     * finding a partner; no after {@link SpinPolicy#MISSES_BEFORE_STOPPING} misses in a row (the partner
-     * is far away, e.g. a stage of a long pipeline, and a spinning thread only takes a carrier from the
-     * threads that would bring the value), except for an occasional probe. A platform thread always spins:
-     * its park and unpark are futex calls that cost far more than the spin, and it holds no carrier
-     * that a virtual thread would need (measured with platform threads: B3 capacity 0 ~19 → ~5 µs,
-     * B4 ~14.6 → ~12 µs, the 100-stage daisy chain ~1.56 → ~1.40 ms). For the select engine.
+     * finding a partner; no after {@link SpinPolicy#MISSES_BEFORE_STOPPING} misses in a row for a
+     * virtual thread (the partner is far away, e.g. a stage of a long pipeline, and a spinning thread
+     * only takes a carrier from the threads that would bring the value), or
+     * {@link SpinPolicy#PLATFORM_MISSES_BEFORE_STOPPING} for a platform thread (whose park costs far more
+     * than its spin), except for an occasional probe. For the select engine.
      */
     public boolean shouldSpin() {
-        if (!SpinPolicy.PARALLEL) {
+        boolean virtual = Thread.currentThread().isVirtual();
+        if (virtual ? !SpinPolicy.PARALLEL : SpinPolicy.PLATFORM_SPINS == 0) {
             return false;
         }
-        if (!Thread.currentThread().isVirtual()) {
-            return true;
-        }
-        if (spinMisses < SpinPolicy.MISSES_BEFORE_STOPPING) {
+        if (spinMisses < SpinPolicy.missesBeforeStopping(virtual)) {
             return true;
         }
         if (++waitsWithoutSpin >= SpinPolicy.PROBE_EVERY) {
@@ -514,10 +511,8 @@ public final class ChannelCore {
 
     /** Records whether a spin before a rendezvous wait on this channel met its partner. For the select engine. */
     public void recordSpin(boolean met) {
-        if (!Thread.currentThread().isVirtual()) {
-            return; // a platform thread's spins are not what the streak is about (see shouldSpin)
-        }
-        int misses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.MISSES_BEFORE_STOPPING);
+        // Saturates at the larger of the two thresholds, so one streak serves both kinds of thread.
+        int misses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.PLATFORM_MISSES_BEFORE_STOPPING);
         if (misses != spinMisses) {
             // Written only on change: the field shares a cache line with what the partner thread reads.
             spinMisses = misses;

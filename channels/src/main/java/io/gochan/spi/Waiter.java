@@ -105,7 +105,8 @@ public final class Waiter {
      * @return true if the waiter completed while spinning
      */
     public boolean spinForHandoff() {
-        return SpinPolicy.PARALLEL && SpinPolicy.spin(this, SpinPolicy.RENDEZVOUS_SPINS);
+        int spins = SpinPolicy.spinsForCurrentThread();
+        return spins > 0 && SpinPolicy.spin(this, spins);
     }
 
     /** True once claimed or cancelled (a volatile read). */
