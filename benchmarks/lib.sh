@@ -7,3 +7,6 @@ if [ -z "$JAVA" ]; then
   for j in $(ls -d /usr/lib/jvm/*/bin/java 2>/dev/null | sort -V -r); do if java_ok "$j"; then JAVA="$j"; break; fi; done
 fi
 [ -n "$JAVA" ] || { echo "no JDK 21+ found (set JAVA_HOME)" >&2; exit 1; }
+
+
+. "$(dirname "${BASH_SOURCE[0]}")/results-dir.sh"  # fresh_dir
