@@ -15,18 +15,25 @@ case "$mode" in quick|full) ;; *) echo "mode must be quick or full" >&2; exit 2 
 day=$(date -u +%Y-%m-%d)
 start=$(date -u +%Y-%m-%dT%H:%MZ)
 
+. benchmarks/results-dir.sh  # fresh_dir
+r=benchmarks/results
 if [ "${2:-}" != --render-only ]; then
+  # Fresh directories for this run (a second run on the same day gets -2, ...), and exactly these are
+  # summarized: earlier same-day runs never mix into the chart.
+  jmh_dir=$(fresh_dir "$r/$day-$mode"); http_dir=$(fresh_dir "$r/$day-http-$mode")
+  fp_dir=$(fresh_dir "$r/$day-footprint"); jfr_dir=$(fresh_dir "$r/$day-jfr-$mode"); go_dir=$(fresh_dir "$r/$day-go-$mode")
   mvn -B -q -ntp -DskipTests package -pl benchmarks -am
-  bash benchmarks/run.sh "$mode"
-  bash benchmarks/http.sh "$mode"
-  SKIP_BUILD=1 bash benchmarks/footprint.sh
-  bash benchmarks/jfr-cost.sh "$mode"
-  bash benchmarks/go.sh "$mode"   # last: it also renders Go beside the same-day JMH runs
+  OUT="$jmh_dir" bash benchmarks/run.sh "$mode"
+  OUT="$http_dir" bash benchmarks/http.sh "$mode"
+  OUT="$fp_dir" SKIP_BUILD=1 bash benchmarks/footprint.sh
+  OUT="$jfr_dir" bash benchmarks/jfr-cost.sh "$mode"
+  OUT="$go_dir" bash benchmarks/go.sh "$mode"
+  jmh=("$jmh_dir" "$http_dir")
+else
+  # Today's first runs; then same-day partial runs and reruns (their rows win), then HTTP.
+  go_dir="$r/$day-go-$mode"; fp_dir="$r/$day-footprint"; jfr_dir="$r/$day-jfr-$mode"
+  jmh=($(ls -d "$r/$day-$mode" "$r/$day-$mode"-* 2>/dev/null) "$r/$day-http-$mode")
 fi
-
-go_dir="benchmarks/results/$day-go-$mode"
-# The full channel run first, then same-day partial runs (their rows win), then HTTP.
-jmh=($(ls -d "benchmarks/results/$day-$mode" "benchmarks/results/$day-$mode"-* 2>/dev/null) "benchmarks/results/$day-http-$mode")
 python3 benchmarks/peers.py --svg benchmarks/results/summary.svg "${jmh[@]}" "$go_dir" > benchmarks/results/summary.tmp
 {
   echo "# Comparison $start ($mode)"
@@ -34,17 +41,17 @@ python3 benchmarks/peers.py --svg benchmarks/results/summary.svg "${jmh[@]}" "$g
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load at end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   echo "Reproduce: \`benchmarks/compare.sh $mode\`. Raw results: \`${jmh[*]} $go_dir\`,"
-  echo "\`benchmarks/results/$day-footprint\` (B7) and \`benchmarks/results/$day-jfr-$mode\` (JFR cost)."
+  echo "\`$fp_dir\` (B7) and \`$jfr_dir\` (JFR cost)."
   echo
   cat benchmarks/results/summary.tmp
   echo
   echo "## B7 footprint"
   echo
-  sed -n '/^|/,$p' "benchmarks/results/$day-footprint/README.md" 2>/dev/null || true
+  sed -n '/^|/,$p' "$fp_dir/README.md" 2>/dev/null || true
   echo
   echo "## JFR events: cost when off, when recording, when on"
   echo
-  cat "benchmarks/results/$day-jfr-$mode/table.md"
+  cat "$jfr_dir/table.md"
 } > benchmarks/results/summary.md
 rm -f benchmarks/results/summary.tmp
 echo "Wrote benchmarks/results/summary.md and summary.svg"

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . benchmarks/lib.sh  # JAVA: a JDK 21+
 [ "${SKIP_BUILD:-}" = 1 ] || mvn -B -q -DskipTests package -pl benchmarks -am
-out="$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-footprint")"; mkdir -p "$out"
+out="${OUT:-$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-footprint")}"; mkdir -p "$out"
 # SerialGC: System.gc() is a full compacting collection, so used heap after it is exact.
 cmd=("$JAVA" -XX:+UseSerialGC -Xms1g -Xmx1g -cp benchmarks/target/benchmarks.jar io.gochan.benchmarks.Footprint "$out")
 { echo "# Footprint (B7) $(date -u +%Y-%m-%dT%H:%MZ)"; echo

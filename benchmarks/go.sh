@@ -45,7 +45,7 @@ for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
 # (An if, not `$([ ... ] && echo)`: a false test inside an assignment would stop the script under set -e.)
 suffix=""; if [ "$filter" != . ]; then suffix=-subset; fi
 . benchmarks/results-dir.sh  # fresh_dir
-out="$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-go-$mode$suffix")"
+out="${OUT:-$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-go-$mode$suffix")}"
 mkdir -p "$out"
 {
   echo "# Go peer run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"

@@ -26,7 +26,7 @@ case "$mode" in
   full)  opts=(-f 3 -wi 5 -w 2s -i 5 -r 3s) ;;
   *) echo "mode must be smoke, quick or full" >&2; exit 2 ;;
 esac
-out="$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-http-$mode")"; mkdir -p "$out"
+out="${OUT:-$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-http-$mode")}"; mkdir -p "$out"
 cmd=("$JAVA" -jar benchmarks/target/benchmarks.jar "$regex" "${opts[@]}" -prof gc -p "server=http://127.0.0.1:$port" -rf json -rff "$out/http.json")
 { echo "# HTTP benchmarks $(date -u +%Y-%m-%dT%H:%MZ), mode $mode, against $("$NGINX" -v 2>&1)"; echo;
   echo "Machine: $(nproc) cores, $("$JAVA" -version 2>&1 | head -1)"; echo; echo "Reproduce: \`benchmarks/http.sh $mode $regex\`, which runs:"; echo;

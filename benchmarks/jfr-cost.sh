@@ -17,7 +17,7 @@ case "$mode" in
   full)  opts=(-f 3 -wi 3 -w 2s -i 5 -r 2s) ;;
   *) echo "mode must be quick or full" >&2; exit 2 ;;
 esac
-out="$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-jfr-$mode")"; mkdir -p "$out"
+out="${OUT:-$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-jfr-$mode")}"; mkdir -p "$out"
 rec=$(mktemp -d /tmp/gochan-jfr-cost.XXXXXX); trap 'rm -rf "$rec"' EXIT
 on="+io.gochan.ChannelBlocked#enabled=true,+io.gochan.ChannelBlocked#threshold=0ms,+io.gochan.SelectBlocked#enabled=true,+io.gochan.SelectBlocked#threshold=0ms"
 # One carrier: two-carrier handoffs here are bimodal (they depend on where the scheduler puts both

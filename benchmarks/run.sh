@@ -20,7 +20,7 @@ esac
 
 # (An "$(... && echo)" that fails inside an assignment would end the script under set -e.)
 suffix=""; if [ $# -gt 0 ]; then suffix=-subset; fi
-out="$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-$mode$suffix")"
+out="${OUT:-$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-$mode$suffix")}"  # OUT: set by compare.sh
 mkdir -p "$out"
 {
   echo "# JMH run $(date -u +%Y-%m-%dT%H:%MZ), mode $mode"
