@@ -8,5 +8,4 @@ if [ -z "$JAVA" ]; then
 fi
 [ -n "$JAVA" ] || { echo "no JDK 21+ found (set JAVA_HOME)" >&2; exit 1; }
 
-
 . "$(dirname "${BASH_SOURCE[0]}")/results-dir.sh"  # fresh_dir

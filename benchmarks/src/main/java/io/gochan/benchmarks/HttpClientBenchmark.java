@@ -370,10 +370,19 @@ public class HttpClientBenchmark {
                 }
             }));
         }
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1); // one bound for the whole storm
-        for (Thread t : threads) {
+        joinCallers("H2", threads, failure);
+    }
+
+    /**
+     * Joins the callers under one one-minute bound for all of them (a hung request fails the iteration
+     * instead of stalling the run), then rethrows a caller's failure.
+     */
+    private static void joinCallers(String workload, List<Thread> callers, Throwable[] failure)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        for (Thread t : callers) {
             if (!t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                throw new IllegalStateException("storm caller " + t + " still running after a minute: a request hung");
+                throw new IllegalStateException(workload + " caller " + t + " still running after a minute: a request hung");
             }
         }
         if (failure[0] != null) {
@@ -471,14 +480,6 @@ public class HttpClientBenchmark {
                 }
             }));
         }
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1); // one bound for the whole storm
-        for (Thread t : threads) {
-            if (!t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
-                throw new IllegalStateException("storm caller " + t + " still running after a minute: a request hung");
-            }
-        }
-        if (failure[0] != null) {
-            throw new IllegalStateException(failure[0]);
-        }
+        joinCallers("H4", threads, failure);
     }
 }

@@ -64,8 +64,9 @@ public final class ChannelCore {
      * after the release was measured: B4 fan-in on 2 carriers got ~10 % slower.)
      *
      * Locking. lock() tries once; on an unbuffered channel with more than one carrier it then spins
-     * briefly before parking in the ReentrantLock (buffered channels park at once: see ADR 0001): critical sections are tens of nanoseconds, while parking a contended virtual
-     * thread costs a trip through the scheduler (ADR 0001, amendment of 2026-11-25).
+     * briefly before parking in the ReentrantLock (buffered channels park at once): critical sections
+     * are tens of nanoseconds, while parking a contended virtual thread costs a trip through the
+     * scheduler (ADR 0001, amendment 2 of 2026-11-25).
      */
 
     /** Returned by receive primitives when nothing could be received (now, or before the deadline). */
@@ -496,7 +497,7 @@ public final class ChannelCore {
      */
     public boolean shouldSpin() {
         boolean virtual = Thread.currentThread().isVirtual();
-        if (virtual ? !SpinPolicy.PARALLEL : SpinPolicy.PLATFORM_SPINS == 0) {
+        if (SpinPolicy.spins(virtual) == 0) {
             return false;
         }
         if (spinMisses < SpinPolicy.missesBeforeStopping(virtual)) {

@@ -71,9 +71,9 @@ final class SpinPolicy {
         return Math.min(cpus, carriers) > 1 ? Math.max(0, spins) : 0;
     }
 
-    /** Spins before the current thread parks in a rendezvous wait (0: no spin). */
-    static int spinsForCurrentThread() {
-        return Thread.currentThread().isVirtual() ? RENDEZVOUS_SPINS : PLATFORM_SPINS;
+    /** Spins before a virtual or platform thread parks in a rendezvous wait (0: never spin). */
+    static int spins(boolean virtual) {
+        return virtual ? RENDEZVOUS_SPINS : PLATFORM_SPINS;
     }
 
     /** Misses in a row after which a channel stops the current kind of thread from spinning. */

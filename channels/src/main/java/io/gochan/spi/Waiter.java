@@ -105,7 +105,7 @@ public final class Waiter {
      * @return true if the waiter completed while spinning
      */
     public boolean spinForHandoff() {
-        int spins = SpinPolicy.spinsForCurrentThread();
+        int spins = SpinPolicy.spins(thread.isVirtual()); // the waiter's thread is the one spinning
         return spins > 0 && SpinPolicy.spin(this, spins);
     }
 
