@@ -60,9 +60,10 @@ public final class HttpClient {
                 HttpResponse resp;
                 try {
                     resp = transport.roundTrip(current, ctx);
-                } catch (java.io.InterruptedIOException e) {
-                    if (ctx.err() instanceof io.gochan.DeadlineExceededException) {
-                        throw new java.net.SocketTimeoutException("request timed out after " + timeout + " (client timeout)");
+                } catch (HttpTimeoutException e) {
+                    if (ctx.err() instanceof io.gochan.DeadlineExceededException && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
+                        throw new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
+                                "request timed out after " + timeout + " (client timeout)", e);
                     }
                     throw e;
                 }

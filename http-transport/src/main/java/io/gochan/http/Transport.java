@@ -1,26 +1,24 @@
 package io.gochan.http;
 
 import io.gochan.Context;
-import io.gochan.ReceiveChan;
 import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.jfr.ConnectionEvent;
 import io.gochan.http.jfr.RequestEvent;
+import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.codec.RequestWriter;
 import io.gochan.http.internal.conn.ConnConfig;
 import io.gochan.http.internal.conn.ConnException;
 import io.gochan.http.internal.conn.PersistConn;
 import io.gochan.http.internal.conn.SocketDialer;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.ConnectionPool;
-import io.gochan.spi.ChannelCore;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 
@@ -48,74 +46,99 @@ import javax.net.ssl.SSLContext;
  * context's {@code done()}, and by the request's timeout. Thread-safe.
  */
 public final class Transport implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Transport.class.getName());
+
     private final ConnectionPool<PersistConn> pool;
-    private final ConnConfig connConfig;
     private final RequestListener listener;
-    private final Set<PersistConn> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong retries = new AtomicLong();
+    private final int maxRequestHeaderBytes;
     /** Retries after failures on reused connections: one per idle connection that may be stale, plus one. */
     private final int maxRetries;
 
     private Transport(Builder b) {
         this.listener = b.listener;
         this.maxRetries = Math.max(1, b.maxIdleConnsPerHost) + 1;
-        this.connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
+        this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
+        ConnConfig connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
                 b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
         SocketDialer dialer = new SocketDialer(b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
-        PersistConn.Owner owner = new PersistConn.Owner() {
-            @Override
-            public boolean release(PersistConn conn) {
-                return pool.offer(conn) && conn.isUsable(); // refused: the read loop closes it after handing over
+        this.pool = new ConnectionPool<>((key, slot) -> {
+            SocketDialer.Dialed d = dialer.dial(key);
+            PersistConn c;
+            try {
+                c = PersistConn.start(key, d, connConfig, slot, this::reuse);
+            } catch (IOException | RuntimeException e) {
+                d.tcp().close();
+                throw e;
             }
-
-            @Override
-            public void discard(PersistConn conn, String reason) {
-                open.remove(conn);
-                pool.discard(conn, reason);
-            }
-        };
-        this.pool = new ConnectionPool<>(key -> {
-            PersistConn c = PersistConn.start(key, dialer.dial(key), connConfig, owner);
-            open.add(c);
             connectionEvent("opened", c, null);
             return c;
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout);
     }
 
-    /** A builder with Go's defaults. */
+    private void reuse(PersistConn c) {
+        pool.put(c);
+    }
+
+    /**
+     * A builder with Go's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Sends {@code request} and returns the response (headers read, body streaming). */
+    /**
+     * Sends {@code request} and returns the response (headers read, body streaming).
+     *
+     * @param request the request
+     * @return the response; the caller must close its body
+     * @throws IOException as {@link #roundTrip(HttpRequest, Context)}
+     * @throws InterruptedException if the calling thread was interrupted while waiting
+     */
     public HttpResponse roundTrip(HttpRequest request) throws IOException, InterruptedException {
         return roundTrip(request, Context.background());
     }
 
     /**
-     * Sends {@code request}; cancelled when {@code ctx} is done.
+     * Sends {@code request}; it ends when {@code ctx} is done, or when its own
+     * {@linkplain HttpRequest#timeout() timeout} passes, in whatever phase, the body's reading included.
      *
-     * @throws IOException the failure: connect, TLS, write, a malformed response or the server
-     *     closing before any byte of one ({@link HttpProtocolException} with its reason), a request
-     *     body that broke its declared length ({@link ContentLengthMismatchException}), a timeout
-     *     ({@link java.net.SocketTimeoutException}) or cancellation ({@link java.io.InterruptedIOException})
-     * @throws InterruptedException if the calling thread was interrupted; the request is abandoned
+     * @param request the request
+     * @param ctx its context: cancelling it, or its deadline passing, ends the request
+     * @return the response; the caller must close its body
+     * @throws IOException the failure, always of a type this package exports or the JDK's: a timeout
+     *     ({@link HttpTimeoutException}, whose kind names the limit), cancellation
+     *     ({@link RequestCancelledException}: the context, or {@link #close()}), a malformed response or
+     *     the server closing before any byte of one ({@link HttpProtocolException} with its reason), a
+     *     failed connection ({@link HttpConnectionException}), a request body that broke its declared
+     *     length ({@link ContentLengthMismatchException}), TLS failures ({@code javax.net.ssl}), or the
+     *     request body source's own {@link IOException} as it was thrown (an unchecked exception from the
+     *     source is rethrown as it is, too); never retried after the body source failed
+     * @throws IllegalArgumentException if the request head is larger than {@code maxRequestHeaderBytes}
+     *     (nothing is sent)
+     * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
+     *     where; the request is abandoned and its connection closed
      */
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(ctx, "ctx");
+        long head = RequestWriter.headSize(request);
+        if (head > maxRequestHeaderBytes) {
+            throw new IllegalArgumentException("request head of " + request.method() + " " + request.uri() + " is "
+                    + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
+        }
+        RequestScope scope = new RequestScope(request, ctx);
         ConnectKey key = keyOf(request.uri());
-        long deadline = request.timeout()
-                .map(d -> ChannelCore.deadlineAfter(TimeUnit.NANOSECONDS.convert(d)))
-                .orElse(Long.MAX_VALUE);
-        ReceiveChan<Object> cancel = ctx.done();
         RequestEvent event = new RequestEvent();
         event.begin();
         HttpResponse response = null;
         Throwable failure = null;
         try {
-            response = attempts(request, ctx, key, deadline, cancel, event);
+            response = attempts(scope, key, event);
             return response;
-        } catch (IOException | InterruptedException | RuntimeException e) {
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
             failure = e;
             safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed
             throw e;
@@ -131,17 +154,28 @@ public final class Transport implements AutoCloseable {
         }
     }
 
-    private HttpResponse attempts(HttpRequest request, Context ctx, ConnectKey key, long deadline,
-            ReceiveChan<Object> cancel, RequestEvent event) throws IOException, InterruptedException {
+    private HttpResponse attempts(RequestScope scope, ConnectKey key, RequestEvent event)
+            throws IOException, InterruptedException {
+        HttpRequest request = scope.request();
         ConnException last = null;
         for (int attempt = 0; attempt <= maxRetries; attempt++) {
-            if (ctx.err() != null) {
-                throw new java.io.InterruptedIOException("request cancelled: " + ctx.err().getMessage());
+            IOException ended = scope.ended("waiting for a connection to " + key);
+            if (ended != null) {
+                throw ended;
             }
-            safe(() -> listener.getConn(request, key.host() + ":" + key.port()));
-            long t0 = System.nanoTime();
-            ConnectionPool.Acquired<PersistConn> a = pool.acquire(key, cancel, deadline);
-            event.connectionNanos += System.nanoTime() - t0;
+            // Opened before a connection is taken: a body source that fails to open fails its own request
+            // and touches no connection.
+            InputStream body = request.body().isEmpty() ? null : request.body().open();
+            ConnectionPool.Acquired<PersistConn> a;
+            try {
+                safe(() -> listener.getConn(request, key.host() + ":" + key.port()));
+                long t0 = System.nanoTime();
+                a = pool.acquire(key, scope);
+                event.connectionNanos += System.nanoTime() - t0;
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                closeQuietly(body);
+                throw e;
+            }
             event.reused = a.reused();
             event.retries = attempt;
             if (a.reused()) {
@@ -149,11 +183,11 @@ public final class Transport implements AutoCloseable {
             }
             safe(() -> listener.gotConn(request, a.reused()));
             try {
-                return a.conn().roundTrip(request, cancel, deadline);
+                return a.conn().roundTrip(scope, body);
             } catch (ConnException e) {
                 last = e;
                 if (!a.reused() || !e.retryable(request)) {
-                    throw forCaller(e, a.reused()); // roundTrip reports done() once
+                    throw forCaller(e, a.reused());
                 }
                 retries.incrementAndGet();
             }
@@ -161,19 +195,30 @@ public final class Transport implements AutoCloseable {
         throw forCaller(last, true);
     }
 
+    private static void closeQuietly(InputStream body) {
+        if (body != null) {
+            try {
+                body.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.DEBUG, "closing an unsent request body failed", e);
+            }
+        }
+    }
+
     /**
      * The exception a caller sees for a connection failure that is not retried: the server closing
      * the connection before a byte of response becomes an {@link HttpProtocolException} with reason
-     * {@code SERVER_CLOSED_BEFORE_RESPONSE} (the internal {@link ConnException} as its cause); other
-     * failures are passed on as they are.
+     * {@code SERVER_CLOSED_BEFORE_RESPONSE}; any other an {@link HttpConnectionException}. The internal
+     * type never escapes.
      */
     private static IOException forCaller(ConnException e, boolean reused) {
         if (!e.serverClosedIdle()) {
-            return e;
+            return new HttpConnectionException(e.getMessage(), e.getCause());
         }
         String why = reused ? " (on a reused connection; not retried: the request is not idempotent or its body cannot be replayed, or retries ran out)"
                 : " (on a new connection: not retried)";
-        return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why, e);
+        return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why,
+                e.getCause());
     }
 
     static void connectionEvent(String action, PersistConn conn, String reason) {
@@ -190,7 +235,7 @@ public final class Transport implements AutoCloseable {
         try {
             r.run();
         } catch (RuntimeException e) {
-            System.getLogger(Transport.class.getName()).log(System.Logger.Level.WARNING, "request listener failed", e);
+            LOG.log(System.Logger.Level.WARNING, "request listener failed", e);
         }
     }
 
@@ -200,7 +245,11 @@ public final class Transport implements AutoCloseable {
         return new ConnectKey(scheme, uri.getHost(), port);
     }
 
-    /** Counters: open, idle and in-use connections, dials, reuses, retries. */
+    /**
+     * Counters: open, idle and in-use connections, dials, reuses, retries.
+     *
+     * @return a consistent snapshot
+     */
     public TransportStats stats() {
         ConnectionPool.Stats s = pool.stats();
         return new TransportStats(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting(), s.dialed(), s.reused(), retries.get());
@@ -212,15 +261,15 @@ public final class Transport implements AutoCloseable {
     }
 
     /**
-     * Closes the transport: idle and in-use connections are closed (bodies being read fail), waiters
-     * get an error, and new requests are refused.
+     * Closes the transport and ends every request it has: requests waiting for a connection or dialing
+     * one, requests awaiting their response and bodies being read all fail with a
+     * {@link RequestCancelledException} (reason {@code TRANSPORT_CLOSED}); every connection is closed,
+     * and new requests are refused. Never waits on a blocked write (a TLS socket is closed under its
+     * writer). Idempotent.
      */
     @Override
     public void close() {
         pool.close();
-        for (PersistConn c : open) {
-            c.closeNow("transport closed");
-        }
     }
 
     /** Configuration with Go's defaults unless noted. */
@@ -239,6 +288,7 @@ public final class Transport implements AutoCloseable {
         private SSLContext sslContext;
         private boolean verifyHostname = true;
         private HttpLimits limits = HttpLimits.DEFAULTS;
+        private int maxRequestHeaderBytes = 256 * 1024;
         private RequestListener listener = RequestListener.NONE;
 
         private Builder() {}
@@ -335,6 +385,23 @@ public final class Transport implements AutoCloseable {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
                     HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational(),
                     HttpLimits.DEFAULTS.maxChunkLineLength());
+            return this;
+        }
+
+        /**
+         * Largest request head this transport sends, in bytes: the request line and the caller's headers
+         * (default 256 KiB, the size of the response-head limit). A larger request fails with
+         * {@link IllegalArgumentException} before anything is sent: a server would refuse it anyway, and an
+         * unbounded head is a way to exhaust memory on both sides.
+         *
+         * @param n the limit in bytes, positive
+         * @return this builder
+         */
+        public Builder maxRequestHeaderBytes(int n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("maxRequestHeaderBytes must be positive: " + n);
+            }
+            this.maxRequestHeaderBytes = n;
             return this;
         }
 

@@ -5,6 +5,7 @@ import io.gochan.http.HttpProtocolException.Reason;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -20,9 +21,62 @@ public final class ConnInput {
     private int pos;
     private int limit;
     private long bytesRead;
+    /** Consulted when a read times out (SO_TIMEOUT); null: the timeout is thrown to the caller. */
+    private volatile WaitGuard guard;
 
+    /**
+     * Decides, each time a blocking read has waited one socket timeout without a byte, whether to wait
+     * on: it returns to go on waiting, or throws to stop (an interrupt, a deadline, a cancelled
+     * exchange). This is how a read on a platform thread, which {@link Thread#interrupt()} does not
+     * wake, still ends within one slice of an interrupt or a deadline.
+     */
+    @FunctionalInterface
+    public interface WaitGuard {
+        /**
+         * The read has waited {@code waitedNanos} so far without a byte.
+         *
+         * @param waitedNanos total wait of this read so far
+         * @param timeout the socket timeout that just passed
+         * @throws IOException to end the read with this failure
+         */
+        void stillWaiting(long waitedNanos, SocketTimeoutException timeout) throws IOException;
+    }
+
+    /**
+     * Wraps a connection's input stream.
+     *
+     * @param in the socket's input stream
+     */
     public ConnInput(InputStream in) {
         this.in = in;
+    }
+
+    /**
+     * Sets the guard for the reads that follow (null: a socket timeout is thrown as it is). Set by the
+     * thread that hands the input over (the read loop, before it delivers a response), so the hand-over
+     * orders it before the reader's first read.
+     *
+     * @param guard the guard, or null
+     */
+    public void guard(WaitGuard guard) {
+        this.guard = guard;
+    }
+
+    /** The one place that reads the socket: retries a timed-out read for as long as the guard allows. */
+    private int rawRead(byte[] b, int off, int len) throws IOException {
+        long start = guard == null ? 0 : System.nanoTime();
+        while (true) {
+            try {
+                return in.read(b, off, len);
+            } catch (SocketTimeoutException e) {
+                WaitGuard g = guard;
+                if (g == null) {
+                    throw e;
+                }
+                // A SocketTimeoutException leaves the socket usable and consumed nothing: reading again is safe.
+                g.stillWaiting(System.nanoTime() - start, e);
+            }
+        }
     }
 
     /** Blocks until a byte is available; returns it without consuming it, or -1 at EOF. */
@@ -48,7 +102,7 @@ public final class ConnInput {
             limit -= pos;
             pos = 0;
             while (limit < n) {
-                int r = in.read(buf, limit, buf.length - limit);
+                int r = rawRead(buf, limit, buf.length - limit);
                 if (r <= 0) {
                     break;
                 }
@@ -74,7 +128,7 @@ public final class ConnInput {
     }
 
     private boolean fill() throws IOException {
-        int n = in.read(buf, 0, buf.length);
+        int n = rawRead(buf, 0, buf.length);
         if (n <= 0) {
             return false;
         }
@@ -99,7 +153,7 @@ public final class ConnInput {
         }
         if (pos == limit) {
             if (len >= buf.length) {
-                int n = in.read(b, off, len); // large read: bypass the buffer
+                int n = rawRead(b, off, len); // large read: bypass the buffer
                 if (n > 0) {
                     bytesRead += n;
                 }

@@ -82,30 +82,61 @@ public final class RequestWriter {
     }
 
     /**
-     * Writes the body (not flushed).
+     * The size of the request head the caller controls (request line and the caller's headers), in
+     * bytes, for the transport's request-head limit; the few headers the transport adds are not counted.
      *
+     * @param req the request
+     * @return the size in bytes
+     */
+    public static long headSize(HttpRequest req) {
+        URI uri = req.uri();
+        long n = req.method().length() + 1 + (uri.getRawPath() == null ? 1 : uri.getRawPath().length())
+                + (uri.getRawQuery() == null ? 0 : 1 + uri.getRawQuery().length()) + 11;
+        Headers h = req.headers();
+        for (int i = 0; i < h.size(); i++) {
+            n += h.name(i).length() + 2 + h.value(i).length() + 2;
+        }
+        return n + 2;
+    }
+
+    /**
+     * Writes the body from {@code source}, the stream the transport opened from the request's
+     * {@link RequestBody} (not flushed, not closed).
+     *
+     * @param out the connection's output
+     * @param req the request
+     * @param source the body's bytes
+     * @throws BodySourceException if reading {@code source} failed, with what it threw as the cause
+     *     (the caller's failure, never the connection's)
      * @throws ContentLengthMismatchException if the body yields more or fewer bytes than its declared
      *     length (then the connection must be closed)
-     * @throws IOException if reading the body or writing fails (then the connection must be closed)
+     * @throws IOException if writing to the connection failed (then the connection must be closed)
      */
-    public static void writeBody(OutputStream out, HttpRequest req) throws IOException {
+    public static void writeBody(OutputStream out, HttpRequest req, InputStream source) throws IOException {
         RequestBody body = req.body();
         if (body.isEmpty()) {
             return;
         }
         byte[] buf = new byte[8192];
-        try (InputStream in = body.open()) {
-            if (body.length() >= 0) {
-                writeKnownLength(out, in, body.length(), buf);
-            } else {
-                for (int n; (n = in.read(buf, 0, buf.length)) > 0; ) {
-                    out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
-                    out.write(CRLF);
-                    out.write(buf, 0, n);
-                    out.write(CRLF);
-                }
-                out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        if (body.length() >= 0) {
+            writeKnownLength(out, source, body.length(), buf);
+        } else {
+            for (int n; (n = read(source, buf, buf.length)) > 0; ) {
+                out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
+                out.write(CRLF);
+                out.write(buf, 0, n);
+                out.write(CRLF);
             }
+            out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    /** Reads the caller's body; whatever it throws becomes a {@link BodySourceException}. */
+    private static int read(InputStream source, byte[] buf, int len) throws BodySourceException {
+        try {
+            return source.read(buf, 0, len);
+        } catch (IOException | RuntimeException e) {
+            throw new BodySourceException(e);
         }
     }
 
@@ -116,13 +147,13 @@ public final class RequestWriter {
     private static void writeKnownLength(OutputStream out, InputStream in, long length, byte[] buf) throws IOException {
         long left = length;
         while (true) {
-            int n = left == 0 ? 0 : in.read(buf, 0, (int) Math.min(buf.length, left));
+            int n = left == 0 ? 0 : read(in, buf, (int) Math.min(buf.length, left));
             if (n < 0) {
                 throw new ContentLengthMismatchException("request body ended " + left
                         + " bytes short of its declared length " + length, length);
             }
             left -= n;
-            if (left == 0 && in.read() >= 0) {
+            if (left == 0 && read(in, new byte[1], 1) > 0) {
                 throw new ContentLengthMismatchException("request body is longer than its declared length " + length, length);
             }
             out.write(buf, 0, n);

@@ -2,44 +2,52 @@ package io.gochan.http.internal.conn;
 
 import io.gochan.Chan;
 import io.gochan.ReceiveChan;
+import io.gochan.http.HttpConnectionException;
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.RequestCancelledException;
+import io.gochan.http.internal.RequestScope;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.SocketTimeoutException;
-import java.time.Duration;
-import java.io.InterruptedIOException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * Wraps a response body and tells the connection's read loop, exactly once, how the body ended (Go's
- * bodyEOFSignal): {@code true} on {@code waitForBodyRead} when it was read to EOF, {@code false} when
- * it was closed early or failed. At EOF the reader then waits until the read loop has pooled or
- * closed the connection ({@code eofc} closed), so a caller that sends its next request right after
- * reading the body finds this connection in the pool. An early close also closes the connection at
- * once (nothing is drained), which unblocks a read in progress on another thread.
+ * Wraps a streamed response body and tells the connection's read loop, exactly once, how the body
+ * ended (Go's bodyEOFSignal): {@code true} on {@code waitForBodyRead} when it was read to EOF,
+ * {@code false} when it was closed early or failed. At EOF the reader then waits until the read loop
+ * has completed the exchange ({@code eofc} closed: the connection reused or closed), so a caller that
+ * sends its next request right after reading the body finds this connection in the pool. An early close
+ * or a failure aborts the exchange at once (the connection is closed, nothing is drained), which also
+ * unblocks a read in progress on another thread.
+ *
+ * <p>A failed read reports why the exchange ended, not what the socket said when it was closed under
+ * it: the request's cancellation, timeout or interrupt, or the transport's close
+ * ({@link RequestCancelledException}, {@link HttpTimeoutException}); other socket failures become an
+ * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s.
  */
-final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
+final class BodyEofSignal extends InputStream {
+    static final String PHASE = "reading the response body";
+
     private final InputStream body;
-    /** The socket's read timeout while this body is read (zero = none); named in timeout errors. */
-    private final Duration readTimeout;
+    private final Exchange ex;
     /** Capacity 2: EOF and close may both report; neither send ever blocks. */
     private final Chan<Boolean> waitForBodyRead;
     private final ReceiveChan<Object> eofc;
-    private final Runnable abort;
-    private final Runnable onDone;
+    private final Consumer<Throwable> onDone;
     /** Why the connection was closed, or null while it is open. */
     private final Supplier<IOException> connectionClosedCause;
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
 
-    BodyEofSignal(InputStream body, Duration readTimeout, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
-            Runnable abort, Runnable onDone, Supplier<IOException> connectionClosedCause) {
+    BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
+            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause) {
         this.body = body;
-        this.readTimeout = readTimeout;
+        this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
         this.eofc = eofc;
-        this.abort = abort;
         this.onDone = onDone;
         this.connectionClosedCause = connectionClosedCause;
     }
@@ -56,6 +64,11 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
         if (closed) {
             throw new IOException("response body is closed");
         }
+        IOException aborted = ex.abortCause();
+        if (aborted != null && !reported.get()) {
+            report(false, aborted);
+            throw aborted;
+        }
         int n;
         try {
             n = body.read(b, off, len);
@@ -63,27 +76,37 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
             if (closed) {
                 throw new IOException("response body is closed", e);
             }
-            // Read before report(false), which closes the connection with a cause of its own.
-            IOException why = connectionClosedCause.get();
-            report(false);
-            if (why instanceof InterruptedIOException && e instanceof IOException) {
-                // The request was cancelled, so the connection was closed under this read: say so, not "Socket closed".
-                InterruptedIOException clear = new InterruptedIOException(why.getMessage());
-                clear.initCause(e);
-                throw clear;
-            }
-            if (e instanceof SocketTimeoutException) {
-                SocketTimeoutException t = new SocketTimeoutException(
-                        "no bytes of the response body for " + readTimeout + " (bodyReadTimeout); connection closed");
-                t.initCause(e);
-                throw t;
-            }
-            throw e;
+            IOException why = failure(e);
+            report(false, why);
+            throw why;
         }
         if (n < 0) {
             eof();
         }
         return n;
+    }
+
+    /** What a failed read reports: why the exchange ended if it was ended under the read, else the read's own failure. */
+    private IOException failure(Throwable e) {
+        IOException why = ex.abortCause();
+        if (why == null && Thread.currentThread().isInterrupted()) {
+            // A virtual thread's interrupt closes the socket it reads from: that is a cancellation, not a failure.
+            why = RequestScope.interruptedWhile(PHASE, e);
+        }
+        if (why == null) {
+            IOException closedCause = connectionClosedCause.get();
+            if (closedCause instanceof RequestCancelledException || closedCause instanceof HttpTimeoutException) {
+                why = closedCause;
+            }
+        }
+        if (why == null) {
+            why = e instanceof HttpProtocolException || e instanceof HttpTimeoutException || e instanceof RequestCancelledException
+                    || e instanceof HttpConnectionException
+                    ? (IOException) e
+                    : new HttpConnectionException("connection failed while " + PHASE + ": " + e.getMessage(), e);
+        }
+        ex.abort(why); // no-op if it was already aborted
+        return why;
     }
 
     @Override
@@ -92,30 +115,25 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
     }
 
     private void eof() {
-        if (report(true)) {
+        if (report(true, null)) {
             try {
-                eofc.receiveOk(); // closed by the read loop once it pooled or closed the connection
+                eofc.receiveOk(); // closed by the read loop once the exchange completed
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the EOF stands; we only stop waiting
             }
         }
     }
 
-    private boolean report(boolean atEof) {
+    private boolean report(boolean atEof, IOException error) {
         if (reported.compareAndSet(false, true)) {
             waitForBodyRead.trySend(atEof);
             if (!atEof) {
-                abort.run();
+                ex.abort(error != null ? error : new HttpConnectionException("response body closed before its end", null));
             }
-            onDone.run();
+            onDone.accept(error);
             return true;
         }
         return false;
-    }
-
-    @Override
-    public boolean isDone() {
-        return reported.get();
     }
 
     @Override
@@ -124,6 +142,6 @@ final class BodyEofSignal extends InputStream implements ConnectionBoundBody {
             return;
         }
         closed = true;
-        report(false);
+        report(false, null);
     }
 }

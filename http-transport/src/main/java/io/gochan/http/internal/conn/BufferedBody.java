@@ -1,50 +1,58 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.HttpConnectionException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * A response body that arrived completely with its head and is held in memory. The connection is
- * already past it on the wire, yet its fate still follows the pool rule: reading this body to EOF
- * releases the connection (on the reader's thread, before the EOF read returns, so a next request
- * finds it pooled), closing it earlier closes the connection. Exactly one of the two is reported.
- * Reads after {@link #close()} fail, as on a streamed body. One reader at a time, as for any body.
+ * already past it on the wire, yet its fate still follows the pool rule, through its exchange: reading
+ * this body to EOF completes the exchange (the connection is reused, on the reader's thread, before the
+ * EOF read returns, so a next request finds it pooled), closing it earlier aborts it. Exactly one of the
+ * two happens. The request's context and deadline still bound it: a read after either ended fails,
+ * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
+ * One reader at a time, as for any body.
  */
-final class BufferedBody extends InputStream implements ConnectionBoundBody {
+final class BufferedBody extends InputStream {
+    private static final String PHASE = "reading the response body";
+
     private final byte[] bytes;
-    /** Called once: {@code true} = read to EOF, {@code false} = closed before EOF. */
-    private final Consumer<Boolean> finish;
+    private final Exchange ex;
+    /** Whether the connection may be reused at EOF (asked then: the write has had longer to report). */
+    private final BooleanSupplier reusable;
+    private final Consumer<Throwable> onDone;
     private final AtomicBoolean reported = new AtomicBoolean();
     private int pos;
     private volatile boolean closed;
 
-    BufferedBody(byte[] bytes, Consumer<Boolean> finish) {
+    BufferedBody(byte[] bytes, Exchange ex, BooleanSupplier reusable, Consumer<Throwable> onDone) {
         this.bytes = bytes;
-        this.finish = finish;
+        this.ex = ex;
+        this.reusable = reusable;
+        this.onDone = onDone;
     }
 
     @Override
     public int read() throws IOException {
-        ensureOpen();
-        if (pos < bytes.length) {
-            return bytes[pos++] & 0xff;
-        }
-        report(true);
-        return -1;
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
-        ensureOpen();
+        ensureLive();
         if (len == 0) {
             return 0;
         }
         if (pos == bytes.length) {
-            report(true);
+            finish(true);
             return -1;
         }
         int n = Math.min(len, bytes.length - pos);
@@ -59,29 +67,46 @@ final class BufferedBody extends InputStream implements ConnectionBoundBody {
     }
 
     @Override
-    public boolean isDone() {
-        return reported.get();
-    }
-
-    @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
         // Everything read but the EOF not yet seen still counts as read to the end: nothing is left on the wire.
-        report(pos == bytes.length);
+        finish(pos == bytes.length);
     }
 
-    private void report(boolean atEof) {
+    private void finish(boolean atEof) {
         if (reported.compareAndSet(false, true)) {
-            finish.accept(atEof);
+            if (atEof) {
+                ex.complete(reusable.getAsBoolean(), "the connection cannot be reused after this response");
+            } else {
+                ex.abort(new HttpConnectionException("response body closed before its end", null));
+            }
+            onDone.accept(null);
         }
     }
 
-    private void ensureOpen() throws IOException {
+    private void ensureLive() throws IOException {
         if (closed) {
             throw new IOException("response body is closed");
+        }
+        if (reported.get()) {
+            return; // at EOF already: the exchange is over, reads keep answering EOF
+        }
+        IOException aborted = ex.abortCause();
+        if (aborted == null) {
+            IOException ended = ex.scope().ended(PHASE);
+            if (ended != null && !ex.abort(ended)) {
+                ended = null;
+            }
+            aborted = ended != null ? ended : ex.abortCause();
+        }
+        if (aborted != null) {
+            if (reported.compareAndSet(false, true)) {
+                onDone.accept(aborted);
+            }
+            throw aborted;
         }
     }
 }

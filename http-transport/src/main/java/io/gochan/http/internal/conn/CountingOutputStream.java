@@ -4,7 +4,12 @@ import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 
-/** Counts bytes that reached the socket, so a failed write can tell whether it wrote nothing. */
+/**
+ * Counts the bytes handed to the socket, so a failed write can tell whether it wrote nothing. A
+ * byte counts from the moment it is handed over, before the socket's write returns: a write that
+ * fails half-way may have sent part of its bytes, and only a request none of whose bytes were handed
+ * over may be called "nothing written" and retried (a non-replayable request must never go twice).
+ */
 final class CountingOutputStream extends FilterOutputStream {
     private volatile long count;
 
@@ -18,13 +23,13 @@ final class CountingOutputStream extends FilterOutputStream {
 
     @Override
     public void write(int b) throws IOException {
-        out.write(b);
         count++;
+        out.write(b);
     }
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
-        out.write(b, off, len);
         count += len;
+        out.write(b, off, len);
     }
 }

@@ -6,6 +6,7 @@ import io.gochan.http.HttpRequest;
 import io.gochan.http.HttpResponse;
 
 import java.io.IOException;
+import java.io.InputStream;
 
 /** The values that travel on a connection's channels. */
 final class Messages {
@@ -16,13 +17,20 @@ final class Messages {
         static final WriteResult OK = new WriteResult(null);
     }
 
-    /** roundTrip to write loop, on {@code writech}. */
-    record WriteRequest(HttpRequest req, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
+    /**
+     * roundTrip to write loop, on {@code writech}. {@code body} is the stream the caller opened from the
+     * request's body (null for none); the write loop closes it, written or not.
+     */
+    record WriteRequest(HttpRequest req, InputStream body, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
             boolean acceptGzip, boolean close) {}
 
-    /** roundTrip to read loop, on {@code reqch}: where to deliver, and how to know the caller left. */
-    record RequestAndChan(HttpRequest req, Chan<ResponseOrError> resc, ReceiveChan<Object> callerGone,
-            Chan<Boolean> continueCh, boolean addedGzip, ReceiveChan<Object> cancel) {}
+    /** roundTrip to read loop, on {@code reqch}: the exchange, where to deliver, and how to know the caller left. */
+    record RequestAndChan(Exchange ex, Chan<ResponseOrError> resc, ReceiveChan<Object> callerGone,
+            Chan<Boolean> continueCh, boolean addedGzip) {
+        HttpRequest req() {
+            return ex.scope().request();
+        }
+    }
 
     /** Exactly one of response and error is set. */
     record ResponseOrError(HttpResponse response, IOException error) {

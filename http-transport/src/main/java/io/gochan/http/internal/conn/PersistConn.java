@@ -7,17 +7,16 @@ import io.gochan.Received;
 import io.gochan.Timer;
 import io.gochan.Timers;
 import io.gochan.http.ContentLengthMismatchException;
-import io.gochan.http.Headers;
+import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.HttpResponse;
+import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestListener;
-import io.gochan.http.ResponseBody;
-import io.gochan.http.internal.codec.BodyFraming;
+import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.codec.BodySourceException;
 import io.gochan.http.internal.codec.ConnInput;
-import io.gochan.http.internal.codec.FramedBody;
 import io.gochan.http.internal.codec.RequestWriter;
-import io.gochan.http.internal.codec.ResponseHead;
 import io.gochan.http.internal.codec.ResponseHeadReader;
 import io.gochan.http.internal.conn.Messages.RequestAndChan;
 import io.gochan.http.internal.conn.Messages.ResponseOrError;
@@ -25,32 +24,33 @@ import io.gochan.http.internal.conn.Messages.WriteRequest;
 import io.gochan.http.internal.conn.Messages.WriteResult;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.PooledConnection;
+import io.gochan.http.internal.pool.Slot;
 import io.gochan.http.jfr.ConnectionEvent;
 import io.gochan.select.Select;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
-import java.util.zip.GZIPInputStream;
 
 /**
  * One HTTP/1.1 connection: Go's {@code persistConn}. A read loop and a write loop, each a goroutine
- * (virtual thread), talk to {@link #roundTrip} only through channels and selects.
+ * (virtual thread), talk to {@link #roundTrip} only through channels and selects. What happens to the
+ * connection when a request ends is decided by that request's {@link Exchange}, exactly once, and by
+ * nobody else (ADR 0008); the connection's {@link Slot} is released when the connection closes.
  *
  * <h2>The channels, who sends, who receives, and why each has its capacity</h2>
  * <ul>
  *   <li>{@code writech} (cap 1), roundTrip → write loop: the request to write. One request is in
  *       flight at a time, so the slot is always free and roundTrip never blocks on it.</li>
- *   <li>{@code reqch} (cap 1), roundTrip → read loop: where to deliver the response
+ *   <li>{@code reqch} (cap 1), roundTrip → read loop: the exchange and where to deliver its response
  *       ({@link RequestAndChan}); roundTrip never blocks while the read loop still peeks.</li>
  *   <li>{@code writeErrCh} (per request, cap 1), write loop → roundTrip: the write result. The write
  *       loop sends exactly one value on a fresh channel, so the send can never block: the writer
@@ -60,9 +60,8 @@ import java.util.zip.GZIPInputStream;
  *       never pooled.</li>
  *   <li>{@code resc} (per request, cap 0), read loop → roundTrip: the response or error, always
  *       sent in a select against {@code callerGone}. Unbuffered, so when the send completes the
- *       caller really owns the response; if the caller is gone the read loop closes the connection
- *       and ends instead of waiting forever for a body nobody will read (the leak a buffered channel
- *       would cause).</li>
+ *       caller really owns the response; if the caller is gone the read loop ends instead of waiting
+ *       forever for a body nobody will read (the leak a buffered channel would cause).</li>
  *   <li>{@code callerGone} (per request, closed by roundTrip when it returns), roundTrip → read loop.</li>
  *   <li>{@code closech} (closed once, after the close cause is recorded): wakes every select.</li>
  *   <li>{@code writeLoopDone} (closed when the write loop ends).</li>
@@ -71,38 +70,36 @@ import java.util.zip.GZIPInputStream;
  *   <li>{@code waitForBodyRead} (per response, cap 2), body → read loop: {@code true} = EOF,
  *       {@code false} = closed early or failed; both may be sent, neither send blocks.</li>
  *   <li>{@code eofc} (per response, closed by the read loop), read loop → body reader: the EOF read
- *       returns only after the connection was pooled or closed.</li>
+ *       returns only after the exchange completed (connection reused or closed).</li>
  * </ul>
- * The read loop is the only party that returns the connection to the pool or, when it ends,
- * discards it from the pool; closing the socket unblocks both loops.
  */
-public final class PersistConn implements PooledConnection {
+public final class PersistConn implements PooledConnection, Exchange.Connection {
     private static final System.Logger LOG = System.getLogger(PersistConn.class.getName());
     private static final AtomicLong IDS = new AtomicLong();
     private static final Object CLOSED = new Object();
     private static final Object HEADER_TIMEOUT = new Object();
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
+    private static final String AWAITING = "awaiting the response";
     private static final Duration MAX_WRITE_WAIT_BEFORE_REUSE = Duration.ofMillis(50);
     private static final Duration EARLY_RESPONSE_GRACE = Duration.ofMillis(250);
-
-    /** What the pool does with a connection whose exchange ended. */
-    public interface Owner {
-        /** The exchange ended cleanly: pool the connection. False if the pool refused it (limits, closed): the connection must then be closed and discarded. */
-        boolean release(PersistConn conn);
-
-        /** The read loop ended: free the connection's slot. */
-        void discard(PersistConn conn, String reason);
-    }
+    /**
+     * How long a body read blocks before it looks again at its exchange: a platform thread is not woken
+     * by an interrupt in a socket read, and a request's deadline must end a stalled body; so a stalled
+     * read wakes this often to check both (it costs nothing while bytes arrive).
+     */
+    static final Duration BODY_READ_SLICE = Duration.ofMillis(100);
 
     private final long id = IDS.incrementAndGet();
     private final ConnectKey key;
     private final Socket socket;
+    private final Socket tcp;
     private final ConnInput in;
     private final CountingOutputStream rawOut;
     private final BufferedOutputStream out;
     private final ConnConfig cfg;
-    private final Owner owner;
+    private final Slot slot;
+    private final Consumer<PersistConn> reuse;
 
     private final Chan<WriteRequest> writech = Chan.make(1);
     private final Chan<RequestAndChan> reqch = Chan.make(1);
@@ -113,23 +110,41 @@ public final class PersistConn implements PooledConnection {
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
+    /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
+    private int responses;
+    /** Why the read loop ends (read loop only). */
+    private IOException readLoopEnd;
     /** Spans the connection's life; committed at close if a recording enabled it. */
     private final ConnectionEvent lifetime = new ConnectionEvent();
 
-    private PersistConn(ConnectKey key, Socket socket, ConnConfig cfg, Owner owner) throws IOException {
+    private PersistConn(ConnectKey key, SocketDialer.Dialed dialed, ConnConfig cfg, Slot slot, Consumer<PersistConn> reuse)
+            throws IOException {
         this.key = key;
-        this.socket = socket;
+        this.socket = dialed.socket();
+        this.tcp = dialed.tcp();
         this.cfg = cfg;
-        this.owner = owner;
+        this.slot = slot;
+        this.reuse = reuse;
         this.in = new ConnInput(socket.getInputStream());
         this.rawOut = new CountingOutputStream(socket.getOutputStream());
         this.out = new BufferedOutputStream(rawOut, 8192);
         lifetime.begin();
     }
 
-    /** Wraps a connected socket and starts its read and write loops. */
-    public static PersistConn start(ConnectKey key, Socket socket, ConnConfig cfg, Owner owner) throws IOException {
-        PersistConn c = new PersistConn(key, socket, cfg, owner);
+    /**
+     * Wraps a dialed connection and starts its read and write loops.
+     *
+     * @param key what it is connected to
+     * @param dialed its sockets
+     * @param cfg the transport's configuration
+     * @param slot the slot it owns (released when it closes)
+     * @param reuse where a completed exchange puts it back (the pool's {@code put})
+     * @return the running connection
+     * @throws IOException if the socket's streams cannot be had (the sockets are then closed by the caller)
+     */
+    public static PersistConn start(ConnectKey key, SocketDialer.Dialed dialed, ConnConfig cfg, Slot slot,
+            Consumer<PersistConn> reuse) throws IOException {
+        PersistConn c = new PersistConn(key, dialed, cfg, slot, reuse);
         Go.go("http-write-loop#" + c.id + " " + key, c::writeLoop);
         Go.go("http-read-loop#" + c.id + " " + key, c::readLoop);
         return c;
@@ -146,12 +161,16 @@ public final class PersistConn implements PooledConnection {
     }
 
     @Override
-    public void closeNow(String reason) {
-        close(new IOException("connection closed: " + reason));
+    public void reuse() {
+        reuse.accept(this);
     }
 
-    /** Records the cause, closes the socket (unblocking both loops), then closes closech. Idempotent. */
-    void close(IOException cause) {
+    /**
+     * Records the cause, closes the sockets (unblocking both loops), closes closech and releases the
+     * slot. Idempotent, callable from any thread, never waits for the loops.
+     */
+    @Override
+    public void close(IOException cause) {
         closeLock.lock();
         try {
             if (closed) {
@@ -162,12 +181,9 @@ public final class PersistConn implements PooledConnection {
         } finally {
             closeLock.unlock();
         }
-        try {
-            socket.close();
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "closing socket of " + this, e);
-        }
+        closeSockets();
         closech.close();
+        slot.release();
         lifetime.end();
         if (lifetime.shouldCommit()) {
             lifetime.action = "closed";
@@ -177,99 +193,127 @@ public final class PersistConn implements PooledConnection {
         }
     }
 
+    /**
+     * The TCP socket first: closing a TLS socket waits for its record lock, which a write blocked on a
+     * peer that stopped reading holds forever; closing the TCP socket under it fails that write at once.
+     */
+    private void closeSockets() {
+        try {
+            tcp.close();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "closing TCP socket of " + this, e);
+        }
+        if (socket != tcp) {
+            try {
+                socket.close();
+            } catch (IOException e) {
+                LOG.log(Level.DEBUG, "closing TLS socket of " + this, e);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ roundTrip (caller's thread)
 
     /**
-     * Sends {@code req} on this connection and waits for the response headers, the connection
-     * closing, the header timeout, cancellation ({@code cancel} ready, the deadline, an interrupt).
+     * Sends the request on this connection and waits for the response head, the connection closing,
+     * the header timeout, or the end of the request (its context, its deadline, an interrupt). Every
+     * early end is an {@link Exchange#abort abort} of this request's exchange; an abort that loses to a
+     * completed exchange takes the response that is being handed over instead, so a late cancel never
+     * touches a connection already given to the next request.
      *
+     * @param scope the request, its context and deadline
+     * @param body the stream opened from the request's body, or null; the write loop closes it
+     * @return the response, its body still to read
      * @throws ConnException for failures the transport may retry on another connection
-     * @throws IOException for protocol errors, timeouts and cancellation
-     * @throws InterruptedException if interrupted; the connection is closed
+     * @throws IOException for protocol errors, timeouts, cancellation, and a failed request body (its
+     *     source's own {@link IOException})
+     * @throws InterruptedException if interrupted; the exchange is aborted
      */
-    public HttpResponse roundTrip(HttpRequest req, ReceiveChan<Object> cancel, long deadlineNanos)
-            throws IOException, InterruptedException {
+    public HttpResponse roundTrip(RequestScope scope, InputStream body) throws IOException, InterruptedException {
+        HttpRequest req = scope.request();
         boolean gzip = !cfg.disableCompression() && !req.headers().contains("Accept-Encoding")
                 && !req.headers().contains("Range") && !req.method().equals("HEAD");
+        Exchange ex = new Exchange(this, scope);
         Chan<WriteResult> writeErrCh = Chan.make(1);
         Chan<ResponseOrError> resc = Chan.make();
         Chan<Object> callerGone = Chan.make();
         Chan<Boolean> continueCh = RequestWriter.expectsContinue(req) ? Chan.make(1) : null;
-        Timer headerTimer = null;
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(req, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
-                    || !reqch.trySend(new RequestAndChan(req, resc, callerGone.receiveOnly(), continueCh, gzip, cancel))) {
+            if (!writech.trySend(new WriteRequest(req, body, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
+                    || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
-            ReceiveChan<WriteResult> pendingWrite = writeErrCh;
-            ReceiveChan<java.time.Instant> headerTimeout = null;
+            return awaitResponse(ex, writeErrCh, resc);
+        } finally {
+            callerGone.close();
+        }
+    }
+
+    private HttpResponse awaitResponse(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc)
+            throws IOException, InterruptedException {
+        RequestScope scope = ex.scope();
+        ReceiveChan<WriteResult> pendingWrite = writeErrCh;
+        Timer headerTimer = null;
+        try {
             while (true) {
                 Select<Object> s = Select.cases()
                         .receive(pendingWrite, r -> r)
                         .receiveOk(closech, r -> CLOSED)
-                        .receive(headerTimeout, t -> HEADER_TIMEOUT)
+                        .receive(headerTimer == null ? null : headerTimer.c(), t -> HEADER_TIMEOUT)
                         .receive(resc, r -> r)
-                        .receiveOk(cancel, r -> CANCELLED);
-                if (deadlineNanos != Long.MAX_VALUE) {
-                    s.timeout(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())), () -> DEADLINE);
+                        .receiveOk(scope.cancel(), r -> CANCELLED);
+                if (scope.hasDeadline()) {
+                    s.timeout(scope.remaining(), () -> DEADLINE);
                 }
                 Object step;
                 try {
                     step = s.select();
                 } catch (InterruptedException e) {
-                    HttpResponse raced = raceWinner(resc);
-                    if (raced != null) {
-                        Thread.currentThread().interrupt();
-                        return raced;
+                    InterruptedException mine = scope.interrupted(AWAITING);
+                    if (ex.abort(RequestScope.interruptedWhile(AWAITING, null))) {
+                        throw mine;
                     }
-                    close(new InterruptedIOException("request interrupted"));
-                    throw e;
+                    HttpResponse r = lostToCompletion(ex, resc);
+                    Thread.currentThread().interrupt(); // the response won the race; the interrupt stays set
+                    return r;
                 }
                 if (step instanceof WriteResult w) {
-                    if (w.error() != null) {
-                        HttpResponse early = earlyResponse(w.error(), resc);
-                        if (early != null) {
-                            return early;
+                    if (w.error() == null) {
+                        pendingWrite = null; // written: stop watching this case
+                        if (!cfg.responseHeaderTimeout().isZero()) {
+                            headerTimer = Timers.newTimer(cfg.responseHeaderTimeout());
                         }
-                        close(w.error());
-                        throw w.error();
+                        continue;
                     }
-                    pendingWrite = null; // written: stop watching this case
-                    if (!cfg.responseHeaderTimeout().isZero()) {
-                        headerTimer = Timers.newTimer(cfg.responseHeaderTimeout());
-                        headerTimeout = headerTimer.c();
-                    }
-                } else if (step instanceof ResponseOrError r) {
+                    return writeFailed(ex, w.error(), resc);
+                }
+                if (step instanceof ResponseOrError r) {
                     if (r.error() != null) {
                         throw r.error();
                     }
+                    if (pendingWrite != null) {
+                        callersBodyFailed(ex, r.response(), writeErrCh);
+                    }
                     return r.response();
-                } else if (step == CLOSED) {
-                    HttpResponse raced = raceWinner(resc);
-                    if (raced != null) {
-                        return raced;
-                    }
-                    throw closedCause;
+                }
+                IOException cause;
+                if (step == CLOSED) {
+                    cause = closedCause;
                 } else if (step == HEADER_TIMEOUT) {
-                    SocketTimeoutException t = new SocketTimeoutException(
-                            "timeout awaiting response headers after " + cfg.responseHeaderTimeout());
-                    close(t);
-                    throw t;
+                    cause = new HttpTimeoutException(HttpTimeoutException.Kind.RESPONSE_HEADERS,
+                            "timed out awaiting response headers after " + cfg.responseHeaderTimeout(), null);
+                } else if (step == CANCELLED) {
+                    cause = scope.contextEnded(AWAITING);
                 } else {
-                    HttpResponse raced = raceWinner(resc);
-                    if (raced != null) {
-                        return raced;
-                    }
-                    IOException cause = step == DEADLINE
-                            ? new SocketTimeoutException("request timed out (" + req.timeout().map(Duration::toString).orElse("deadline") + ")")
-                            : new InterruptedIOException("request cancelled");
-                    close(cause);
+                    cause = scope.timedOut(AWAITING);
+                }
+                if (ex.abort(cause)) {
                     throw cause;
                 }
+                return lostToCompletion(ex, resc);
             }
         } finally {
-            callerGone.close();
             if (headerTimer != null) {
                 headerTimer.stop();
             }
@@ -277,23 +321,102 @@ public final class PersistConn implements PooledConnection {
     }
 
     /**
-     * After a failed write: a server may have answered before reading the whole body (and then closed
-     * its side), so give the read loop a short grace to deliver that response (T4, Go issue 11745).
-     * Not when nothing was written: that request is simply retried elsewhere.
+     * The write failed. A failure of the caller's own body (its source threw, or it broke its declared
+     * length) ends the request with that failure, never retried, whatever the server answered. A
+     * connection failure after some bytes were written may still have been answered (a server may
+     * answer before reading the whole body, then close: T4, Go issue 11745), so the read loop gets a
+     * short grace to deliver that response. Otherwise the exchange is aborted.
      */
-    private HttpResponse earlyResponse(IOException writeError, Chan<ResponseOrError> resc) throws InterruptedException {
-        if (!(writeError instanceof ConnException c) || c.nothingWritten()) {
-            return null; // nothing written, or a request body that broke its length: no early answer to wait for
+    private HttpResponse writeFailed(Exchange ex, IOException error, Chan<ResponseOrError> resc)
+            throws IOException, InterruptedException {
+        if (error instanceof ConnException c && !c.nothingWritten()) {
+            Object r = Select.cases()
+                    .receive(resc, x -> x)
+                    .receiveOk(closech, x -> CLOSED)
+                    .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
+                    .select();
+            if (r instanceof ResponseOrError re && re.response() != null) {
+                return re.response();
+            }
         }
-        Object r = Select.cases()
-                .receive(resc, x -> x)
-                .receiveOk(closech, x -> CLOSED)
-                .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
-                .select();
-        return r instanceof ResponseOrError re ? re.response() : null;
+        if (ex.abort(error)) {
+            throw callerFacing(error);
+        }
+        HttpResponse late = lostToCompletion(ex, resc);
+        if (isCallersBody(error)) {
+            late.close(); // a failed body is always the caller's error, even if the server answered
+            throw callerFacing(error);
+        }
+        return late;
     }
 
-    /** A response that the read loop is handing over right now (Go polls resc before giving up). */
+    /**
+     * A response arrived while the request was still being written: if the write has meanwhile failed
+     * because of the caller's own body, that failure is the request's outcome, not the response.
+     */
+    private static void callersBodyFailed(Exchange ex, HttpResponse response, Chan<WriteResult> writeErrCh)
+            throws IOException {
+        Received<WriteResult> w = writeErrCh.tryReceive();
+        if (w.ok() && w.value().error() != null && isCallersBody(w.value().error())) {
+            ex.abort(w.value().error());
+            response.close();
+            throw callerFacing(w.value().error());
+        }
+    }
+
+    private static boolean isCallersBody(IOException e) {
+        return e instanceof BodySourceException || e instanceof ContentLengthMismatchException;
+    }
+
+    /** What the caller sees for a write failure: the body source's own exception, thrown as it is. */
+    private static IOException callerFacing(IOException e) {
+        if (e instanceof BodySourceException b) {
+            Throwable source = b.sourceFailure();
+            if (source instanceof IOException io) {
+                return io;
+            }
+            if (source instanceof RuntimeException re) {
+                throw re;
+            }
+            if (source instanceof Error err) {
+                throw err;
+            }
+        }
+        return e;
+    }
+
+    /**
+     * An abort lost: the exchange ended first. If another party aborted it (the transport closed), that
+     * cause is the request's. If it completed, the read loop completed it for a response without a body
+     * and is handing that response over right now (it completes such an exchange just before it
+     * delivers): take it, waiting without being interruptible, since it is already on its way.
+     */
+    private static HttpResponse lostToCompletion(Exchange ex, Chan<ResponseOrError> resc) throws IOException {
+        IOException other = ex.abortCause();
+        if (other != null) {
+            throw other;
+        }
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    ResponseOrError r = resc.receive();
+                    if (r.error() != null) {
+                        throw r.error();
+                    }
+                    return r.response();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A response that the read loop is handing over right now, if any (used by the stress suites). */
     static HttpResponse raceWinner(Chan<ResponseOrError> resc) {
         Received<ResponseOrError> r = resc.tryReceive();
         return r.ok() && r.value().response() != null ? r.value().response() : null;
@@ -304,56 +427,76 @@ public final class PersistConn implements PooledConnection {
     private void writeLoop() throws InterruptedException {
         try {
             Select<WriteRequest> next = Select.<WriteRequest>cases().receive(writech, w -> w).receiveOk(closech, r -> null);
-            for (WriteRequest w; (w = next.select()) != null; ) {
-                WriteRequest wr = w;
-                long before = rawOut.count();
-                IOException err = null;
-                try {
-                    RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close());
-                    boolean sendBody = true;
-                    if (wr.continueCh() != null) {
-                        out.flush();
-                        notify(l -> l.wroteHeaders(wr.req()));
-                        sendBody = awaitContinue(wr.continueCh());
-                    }
-                    if (sendBody) {
-                        RequestWriter.writeBody(out, wr.req());
-                    }
-                    out.flush();
-                    if (wr.continueCh() == null) {
-                        notify(l -> l.wroteHeaders(wr.req()));
-                    }
-                } catch (ContentLengthMismatchException e) {
-                    err = e; // the caller's body is wrong, not the connection: passed on as it is, never retried
-                } catch (IOException e) {
-                    boolean nothing = rawOut.count() == before;
-                    err = new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
-                }
-                IOException reported = err;
-                notify(l -> l.wroteRequest(wr.req(), reported));
-                WriteResult result = err == null ? WriteResult.OK : new WriteResult(err);
-                reportWriteResult(writeResults, wr.writeErrCh(), result);
+            for (WriteRequest taken; (taken = next.select()) != null; ) {
+                WriteRequest w = taken;
+                IOException err = write(w);
+                notify(l -> l.wroteRequest(w.req(), err));
+                reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
                 if (err != null) {
-                    if (!(err instanceof ConnException c) || c.nothingWritten()) {
-                        close(err);
-                    } else {
-                        // Keep the input open: the server may already have answered (T4). The connection
-                        // is not reusable (its write result is an error); roundTrip or the read loop closes it.
+                    if (err instanceof ConnException c && !c.nothingWritten()) {
+                        // Keep the input open: the server may already have answered (T4). The connection is
+                        // not reusable (its write result is an error); its exchange closes it.
                         shutdownOutput();
                     }
-                    return;
+                    return; // roundTrip aborts the exchange, or the read loop refuses to reuse the connection
                 }
             }
         } finally {
             writeLoopDone.close();
+            for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
+                closeBody(r.value());
+            }
+        }
+    }
+
+    /** Writes one request; null if it went out whole, else why not. Never throws: every failure is reported. */
+    private IOException write(WriteRequest wr) {
+        long before = rawOut.count();
+        try {
+            RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close());
+            boolean sendBody = true;
+            if (wr.continueCh() != null) {
+                out.flush();
+                notify(l -> l.wroteHeaders(wr.req()));
+                sendBody = awaitContinue(wr.continueCh());
+            }
+            if (sendBody && wr.body() != null) {
+                RequestWriter.writeBody(out, wr.req(), wr.body());
+            }
+            out.flush();
+            if (wr.continueCh() == null) {
+                notify(l -> l.wroteHeaders(wr.req()));
+            }
+            return null;
+        } catch (ContentLengthMismatchException | BodySourceException e) {
+            return e; // the caller's body is wrong, not the connection: passed on as it is, never retried
+        } catch (IOException e) {
+            boolean nothing = rawOut.count() == before;
+            return new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
+        } catch (InterruptedException e) {
+            return new ConnException("write loop interrupted", e, rawOut.count() == before, false);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "writing a request on " + this + " failed", e);
+            return new ConnException("writing the request failed: " + e, e, false, false);
+        } finally {
+            closeBody(wr);
+        }
+    }
+
+    private static void closeBody(WriteRequest wr) {
+        if (wr.body() != null) {
+            try {
+                wr.body().close();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.DEBUG, "closing a request body failed", e);
+            }
         }
     }
 
     /**
      * The write loop's report of one request: to the read loop (reuse decision) and to roundTrip
      * ({@code writeErrCh}). Both channels have one slot that only the write loop fills, once per
-     * request, so this never blocks, whether or not roundTrip is still there to receive (T3; the
-     * stress suite {@code WriteReportStress} drives this method).
+     * request, so this never blocks, whether or not roundTrip is still there to receive (T3).
      */
     static void reportWriteResult(Chan<WriteResult> toReadLoop, Chan<WriteResult> writeErrCh, WriteResult result) {
         boolean toReader = toReadLoop.trySend(result);
@@ -367,7 +510,7 @@ public final class PersistConn implements PooledConnection {
         try {
             socket.shutdownOutput();
         } catch (IOException | UnsupportedOperationException e) {
-            close(new IOException("connection closed after a failed write", e));
+            close(new HttpConnectionException("connection closed after a failed write", e));
         }
     }
 
@@ -383,185 +526,103 @@ public final class PersistConn implements PooledConnection {
     // ------------------------------------------------------------------ read loop
 
     private void readLoop() {
-        IOException closeErr = null;
-        Chan<Object> eofc = null;
         try {
-            boolean alive = true;
-            while (alive) {
-                int first;
-                IOException peekErr = null;
-                try {
-                    first = in.peek();
-                } catch (IOException e) {
-                    first = -1;
-                    peekErr = e;
-                }
-                if (expectedResponses.get() == 0) {
-                    closeErr = first >= 0
-                            ? unsolicited("on an idle connection")
-                            : new ConnException("server closed idle connection", peekErr, false, true);
+            for (RequestAndChan rc; (rc = awaitNextRequest()) != null; ) {
+                if (!new ResponseReader(this, rc).serve()) {
                     return;
                 }
-                RequestAndChan rc = reqch.receive();
-                if (first < 0) {
-                    // If we closed the socket ourselves (a failed write, cancellation), report that cause,
-                    // not a server close that would look retryable.
-                    closeErr = closed ? closedCause
-                            : new ConnException("server closed the connection before sending a response", peekErr, false, true);
-                    deliver(rc, new ResponseOrError(null, closeErr));
-                    return;
-                }
-                notify(l -> l.gotFirstResponseByte(rc.req()));
-                ResponseHead head;
-                boolean continued;
-                BodyFraming framing;
-                try {
-                    FinalHead fh = readFinalHead(rc);
-                    head = fh.head();
-                    continued = fh.continued();
-                    framing = BodyFraming.of(rc.req().method(), head);
-                } catch (IOException e) {
-                    closeErr = closed ? closedCause : e; // as above: our own close explains the failure best
-                    deliver(rc, new ResponseOrError(null, closeErr));
-                    return;
-                }
-                expectedResponses.decrementAndGet();
-                alive = !cfg.disableKeepAlives() && keepAlive(head, rc.req())
-                        && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
-                if (rc.continueCh() != null) {
-                    if (!continued) {
-                        // A final status before 100 Continue: the body is skipped (or was sent after the
-                        // timeout, unknowable here), so the connection may be out of step with the server
-                        // and must not be reused (CVE-2024-24791).
-                        rc.continueCh().trySend(Boolean.FALSE);
-                        alive = false;
-                    }
-                    rc.continueCh().close();
-                }
-                if (framing.kind() == BodyFraming.Kind.NONE) {
-                    if (alive && in.buffered() > 0) {
-                        // Closed once the response is delivered; closing now could beat the delivery.
-                        closeErr = unsolicited("after a response without a body");
-                        alive = false;
-                    }
-                    // Pool before handing over, so a caller that sends again at once gets this connection.
-                    // A pool that refuses it (limits) leaves it open to us (Owner.release), so it is closed
-                    // only after the hand-over, when the loop ends: a close now would race the response.
-                    alive = alive && wroteRequest() && owner.release(this);
-                    HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                            head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-                    boolean delivered = deliver(rc, new ResponseOrError(resp, null));
-                    if (!delivered) {
-                        return; // the caller is gone: its roundTrip reports done() with its error
-                    }
-                    notify(l -> l.done(rc.req(), null));
-                    continue;
-                }
-                // Un-gzipped here only when the transport itself asked for gzip.
-                boolean gunzip = rc.addedGzip() && "gzip".equalsIgnoreCase(head.headers().get("Content-Encoding"));
-                if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
-                    // The whole body already arrived with the head: take it now, and let the body's reader
-                    // release (EOF) or close (early close) the connection itself, on its own thread. The
-                    // caller then needs no waitForBodyRead/eofc round trip with this loop (two thread
-                    // handoffs per small response), while this loop goes back to watching the socket.
-                    byte[] bytes = new byte[(int) framing.length()];
-                    try {
-                        in.readFully(bytes); // from the buffer only: length <= buffered
-                    } catch (IOException e) {
-                        closeErr = e;
-                        deliver(rc, new ResponseOrError(null, e));
-                        return;
-                    }
-                    if (alive && in.buffered() > 0) {
-                        // Closed once the response is delivered (the loop ends); closing now could beat the delivery.
-                        closeErr = unsolicited("after a response body");
-                        alive = false;
-                    }
-                    boolean reusable = alive;
-                    BufferedBody body = new BufferedBody(bytes, atEof -> finishBufferedBody(rc.req(), atEof && reusable));
-                    HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                            head.headers(), new ResponseBody(body, head.headers().get("Content-Type")), Headers::empty);
-                    if (!deliver(rc, new ResponseOrError(resp, null))) {
-                        return;
-                    }
-                    // Watched only once delivered: an undelivered body is nobody's leak.
-                    UnclosedBodies.watch(resp.body(), body, rc.req().toString());
-                    resp = null; // as below: the caller owns it now
-                    continue;
-                }
-                Chan<Boolean> waitForBodyRead = Chan.make(2);
-                eofc = Chan.make();
-                FramedBody framed = FramedBody.open(in, framing, cfg.limits());
-                BodyEofSignal signal = new BodyEofSignal(framed.stream(), cfg.bodyReadTimeout(), waitForBodyRead, eofc.receiveOnly(),
-                        () -> close(new IOException("response body closed before its end")),
-                        () -> notify(l -> l.done(rc.req(), null)), () -> closedCause);
-                InputStream bodyStream = signal;
-                Headers headers = head.headers();
-                if (gunzip) {
-                    bodyStream = new GzipBody(signal);
-                    headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
-                }
-                HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
-                        new ResponseBody(bodyStream, headers.get("Content-Type")), framed.trailers());
-                setReadTimeout(cfg.bodyReadTimeout()); // before the hand-over: the body's reads start after it
-                if (!deliver(rc, new ResponseOrError(resp, null))) {
-                    return; // never reported as done or leaked: the caller's roundTrip failed instead
-                }
-                UnclosedBodies.watch(resp.body(), signal, rc.req().toString());
-                resp = null; // the caller owns it now: this frame must not keep an unclosed body reachable
-                Object bodyEnd = Select.<Object>cases()
-                        .receive(waitForBodyRead, v -> v)
-                        .receiveOk(closech, r -> Boolean.FALSE)
-                        .receiveOk(rc.cancel(), r -> CANCELLED)
-                        .select();
-                if (bodyEnd == CANCELLED) {
-                    // Closing unblocks the body's reader, which reports this cause rather than "Socket closed".
-                    closeErr = new InterruptedIOException("request cancelled while the response body was being read");
-                }
-                if (alive && bodyEnd == Boolean.TRUE && in.buffered() > 0) {
-                    // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
-                    closeErr = unsolicited("after the end of a response body");
-                    alive = false;
-                }
-                alive = alive && bodyEnd == Boolean.TRUE && wroteRequest() && setReadTimeout(Duration.ZERO) && owner.release(this);
-                eofc.close();
-                eofc = null;
             }
         } catch (InterruptedException e) {
-            closeErr = new InterruptedIOException("read loop interrupted");
+            readLoopEnd = new HttpConnectionException("read loop interrupted", e);
         } catch (RuntimeException | Error e) {
             LOG.log(Level.ERROR, "read loop of " + this + " failed", e);
-            closeErr = new IOException("read loop failed: " + e, e);
+            readLoopEnd = new HttpConnectionException("read loop failed: " + e, e);
         } finally {
-            close(closeErr != null ? closeErr : new IOException("connection closed (read loop ended)"));
-            if (eofc != null) {
-                eofc.close();
-            }
-            owner.discard(this, "read loop ended");
+            close(readLoopEnd != null ? readLoopEnd : new HttpConnectionException("connection closed (read loop ended)", null));
         }
     }
 
-    /** The body of a buffered response was read to EOF (pool the connection if it may be reused) or closed early. */
-    private void finishBufferedBody(HttpRequest req, boolean reuse) {
+    /**
+     * Waits for the first byte of the next response and then for the exchange it belongs to. Null when
+     * the connection must end ({@link #readLoopEnd} says why): the server closed it or sent bytes while
+     * nothing was expected (an idle {@code 408} is Go's "server closed idle connection", retryable), or
+     * it closed before answering the request (that error is delivered first).
+     */
+    private RequestAndChan awaitNextRequest() throws InterruptedException {
+        int first;
+        IOException peekErr = null;
         try {
-            reuse = reuse && wroteRequest(); // checked here, not in the read loop: the write has had longer to report
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            reuse = false;
+            first = in.peek();
+        } catch (IOException e) {
+            first = -1;
+            peekErr = e;
         }
-        if (!(reuse && owner.release(this))) {
-            String why = reuse ? "connection not pooled" : "response body closed before its end";
-            close(new IOException(why));
-            owner.discard(this, why); // free the slot now rather than when the read loop notices (idempotent)
+        if (expectedResponses.get() == 0) {
+            if (first >= 0 && !is408(in)) {
+                readLoopEnd = unsolicited("on an idle connection");
+            } else {
+                readLoopEnd = new ConnException(first >= 0 ? "server closed idle connection (408 Request Timeout)"
+                        : "server closed idle connection", peekErr, false, true);
+            }
+            return null;
         }
-        notify(l -> l.done(req, null));
+        RequestAndChan rc = reqch.receive();
+        RequestAndChan forListener = rc;
+        if (first < 0) {
+            // If we closed the socket ourselves (an aborted exchange), report that cause, not a server
+            // close that would look retryable.
+            IOException cause = closed ? closedCause
+                    : new ConnException("server closed the connection before sending a response", peekErr, false, true);
+            readLoopEnd = cause;
+            deliver(rc, new ResponseOrError(null, cause));
+            return null;
+        }
+        notify(l -> l.gotFirstResponseByte(forListener.req()));
+        return rc;
+    }
+
+    /** Go's is408Message: the buffered bytes start an HTTP/1.x 408 response. */
+    private static boolean is408(ConnInput in) {
+        String start = in.bufferedAscii(12);
+        return start.length() == 12 && start.startsWith("HTTP/1.") && start.startsWith(" 408", 8);
+    }
+
+    // ------------------------------------------------------------------ what ResponseReader needs
+
+    ConnInput input() {
+        return in;
+    }
+
+    ConnConfig config() {
+        return cfg;
+    }
+
+    IOException closedCause() {
+        return closed ? closedCause : null;
+    }
+
+    ReceiveChan<Object> closech() {
+        return closech;
+    }
+
+    /** @return true if this connection had served a response before the one being read */
+    boolean countResponse() {
+        return responses++ > 0;
+    }
+
+    void responseRead() {
+        expectedResponses.decrementAndGet();
+    }
+
+    void endReadLoop(IOException cause) {
+        readLoopEnd = cause;
     }
 
     /**
      * Bytes nobody asked for (Go logs "Unsolicited response received on idle HTTP channel"): the
      * connection is out of step with the server, so it is closed and never pooled.
      */
-    private HttpProtocolException unsolicited(String where) {
+    HttpProtocolException unsolicited(String where) {
         String start = in.bufferedAscii(40);
         HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
                 "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + ResponseHeadReader.shorten(start) + "'"));
@@ -570,51 +631,21 @@ public final class PersistConn implements PooledConnection {
     }
 
     /**
-     * Sets the socket's read timeout (SO_TIMEOUT) for the reads that follow; zero = none. True if it
-     * was set; false (and the connection closed) if the socket refused.
+     * Sets the socket's read timeout for the reads that follow; zero = none.
+     *
+     * @return true if it was set; false (and the connection closed) if the socket refused
      */
-    private boolean setReadTimeout(Duration d) {
+    boolean setReadTimeout(Duration d) {
         try {
             socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, d.toMillis()));
             return true;
-        } catch (IOException e) {
-            close(new IOException("cannot set the read timeout of " + this, e));
+        } catch (IOException | UncheckedIOException e) {
+            close(new HttpConnectionException("cannot set the read timeout of " + this, e));
             return false;
         }
     }
 
-    /**
-     * Reads heads until a final one; the first 100 Continue releases the body; at most
-     * {@code maxInformational} 1xx responses are tolerated (Go's bound of 5).
-     */
-    private FinalHead readFinalHead(RequestAndChan rc) throws IOException {
-        int informational = 0;
-        boolean continued = false;
-        while (true) {
-            ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
-            if (head == null) {
-                throw new ConnException("server closed the connection before sending a response", null, false, true);
-            }
-            int s = head.status();
-            if (s >= 200 || s == 101) {
-                return new FinalHead(head, continued);
-            }
-            if (++informational > cfg.limits().maxInformational()) {
-                throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
-                        "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
-            }
-            if (s == 100 && rc.continueCh() != null && !continued) {
-                // Only the first 100 Continue counts (as in Go): a repeated one is an ignored 1xx.
-                rc.continueCh().trySend(Boolean.TRUE);
-                continued = true;
-            }
-        }
-    }
-
-    /** The final head, and whether a 100 Continue released the request body before it. */
-    private record FinalHead(ResponseHead head, boolean continued) {}
-
-    /** The response went to the caller (true), or the caller is gone (false: the loop must end). */
+    /** The response went to the caller (true), or the caller is gone (false). */
     static boolean deliver(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
         return Select.<Boolean>cases()
                 .send(rc.resc(), value, () -> Boolean.TRUE)
@@ -623,7 +654,7 @@ public final class PersistConn implements PooledConnection {
     }
 
     /** True if the request was written without error (waiting briefly for a write still in progress). */
-    private boolean wroteRequest() throws InterruptedException {
+    boolean wroteRequest() throws InterruptedException {
         Received<WriteResult> r = writeResults.tryReceive();
         if (r.notReady()) {
             r = writeResults.receive(MAX_WRITE_WAIT_BEFORE_REUSE);
@@ -631,15 +662,17 @@ public final class PersistConn implements PooledConnection {
         return r.ok() && r.value().error() == null;
     }
 
-    private static boolean keepAlive(ResponseHead head, HttpRequest req) {
-        Headers h = head.headers();
-        if (h.hasToken("Connection", "close") || req.headers().hasToken("Connection", "close")) {
+    /** {@link #wroteRequest()} for a thread that must not be interrupted out of it: an interrupt answers "no". */
+    boolean wroteRequestQuietly() {
+        try {
+            return wroteRequest();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return false;
         }
-        return !head.isHttp10() || h.hasToken("Connection", "keep-alive");
     }
 
-    private void notify(Consumer<RequestListener> event) {
+    void notify(Consumer<RequestListener> event) {
         try {
             event.accept(cfg.listener());
         } catch (RuntimeException e) {
@@ -650,42 +683,5 @@ public final class PersistConn implements PooledConnection {
     @Override
     public String toString() {
         return "conn#" + id + " " + key + (closed ? " (closed)" : "");
-    }
-
-    /** Un-gzips a body; at the end of the gzip data it reads the framing to its EOF, so the EOF signal fires. */
-    private static final class GzipBody extends InputStream {
-        private final BodyEofSignal signal;
-        private GZIPInputStream gz;
-
-        GzipBody(BodyEofSignal signal) {
-            this.signal = signal;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (gz == null) {
-                gz = new GZIPInputStream(signal, 8192);
-            }
-            int n = gz.read(b, off, len);
-            if (n < 0) {
-                byte[] rest = new byte[512];
-                while (signal.read(rest, 0, rest.length) >= 0) {
-                    // trailing bytes after the gzip member: drained so the framing reaches its end
-                }
-            }
-            return n;
-        }
-
-        @Override
-        public void close() {
-            signal.close();
-        }
     }
 }

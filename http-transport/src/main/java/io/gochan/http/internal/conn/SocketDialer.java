@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.internal.pool.ConnectKey;
 
 import java.io.IOException;
@@ -38,22 +39,39 @@ public final class SocketDialer {
     }
 
     /**
+     * A dialed connection's sockets: the one to talk through ({@code socket}: TLS for https) and the
+     * TCP socket under it ({@code tcp}, the same object for http). Closing {@code tcp} first ends a
+     * write blocked inside the TLS layer, which closing the TLS socket alone would wait for.
+     *
+     * @param socket the socket to read and write
+     * @param tcp the TCP socket under it
+     */
+    public record Dialed(Socket socket, Socket tcp) {}
+
+    /**
      * Connects to {@code key}'s host and port, with TLS if the scheme is https.
      *
-     * @throws SocketTimeoutException if connect or handshake took too long
+     * @param key what to connect to
+     * @return the sockets
+     * @throws HttpTimeoutException if connect or handshake took too long (kind CONNECT or TLS_HANDSHAKE)
      * @throws SSLHandshakeException if the TLS handshake failed (including a certificate that does not
      *     match the host name)
      * @throws IOException for any other connection failure
      */
-    public Socket dial(ConnectKey key) throws IOException {
+    public Dialed dial(ConnectKey key) throws IOException {
         Socket socket = new Socket();
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(key.host(), key.port()), millis(connectTimeout));
-            if (!key.tls()) {
-                return socket;
+            try {
+                socket.connect(new InetSocketAddress(key.host(), key.port()), millis(connectTimeout));
+            } catch (SocketTimeoutException e) {
+                throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT,
+                        "connect to " + key + " timed out after " + connectTimeout, e);
             }
-            return handshake(socket, key);
+            if (!key.tls()) {
+                return new Dialed(socket, socket);
+            }
+            return new Dialed(handshake(socket, key), socket);
         } catch (IOException | RuntimeException e) {
             closeQuietly(socket, e);
             throw e;
@@ -84,9 +102,8 @@ public final class SocketDialer {
             return ssl;
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
-            SocketTimeoutException t = new SocketTimeoutException("TLS handshake with " + key + " timed out after " + handshakeTimeout);
-            t.initCause(e);
-            throw t;
+            throw new HttpTimeoutException(HttpTimeoutException.Kind.TLS_HANDSHAKE,
+                    "TLS handshake with " + key + " timed out after " + handshakeTimeout, e);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ssl, e);
             throw e;

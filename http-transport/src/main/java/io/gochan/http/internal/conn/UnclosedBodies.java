@@ -1,12 +1,17 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.HttpConnectionException;
+
 import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
 
 /**
  * Reports a response body that became garbage without being closed, and reclaims its connection (as
- * OkHttp does): without this, the connection's read loop would wait for that body forever. Where the
- * response was obtained is captured only when the logger is at DEBUG, since a stack trace per
+ * OkHttp does): without this, the connection's read loop would wait for that body forever. What is
+ * watched is the stream the caller reads ({@code ResponseBody.stream()}), since that is what a caller
+ * may keep while dropping the response and its {@code ResponseBody}: a body still reachable is never
+ * closed under its reader. The action holds only the exchange, which never references the stream.
+ * Where the response was obtained is captured only when the logger is at DEBUG, since a stack trace per
  * request is not free.
  */
 final class UnclosedBodies {
@@ -19,15 +24,19 @@ final class UnclosedBodies {
 
     private UnclosedBodies() {}
 
-    /** Watches {@code body} (the object handed to the caller); the action must not reference it. */
-    static void watch(Object body, ConnectionBoundBody signal, String what) {
+    /**
+     * Watches {@code stream}, the object handed to the caller; when it becomes garbage while its
+     * exchange is still live, the exchange is aborted (its connection closed).
+     */
+    static void watch(Object stream, Exchange ex) {
+        String what = ex.scope().request().toString();
         Throwable where = LOG.isLoggable(Level.DEBUG) ? new Throwable("response obtained here") : null;
-        CLEANER.register(body, () -> {
-            if (!signal.isDone()) {
+        CLEANER.register(stream, () -> {
+            if (!ex.isOver()) {
                 LOG.log(Level.WARNING, "the response body of " + what + " was never closed; closing its connection"
                         + (where == null ? " (enable DEBUG logging for " + UnclosedBodies.class.getName()
                                 + " to see where it was obtained)" : ""), where);
-                signal.close();
+                ex.abort(new HttpConnectionException("response body of " + what + " was never closed", null));
             }
         });
     }

@@ -1,16 +1,18 @@
 package io.gochan.http.internal.pool;
 
 import io.gochan.Chan;
-import io.gochan.ReceiveChan;
+import io.gochan.Go;
 import io.gochan.Received;
+import io.gochan.http.HttpConnectionException;
+import io.gochan.http.internal.RequestScope;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,15 +23,16 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * The keep-alive pool: idle connections per {@link ConnectKey}, the per-host connection limit with a
  * FIFO queue of cancellable waiters, the global idle limit with least-recently-used eviction, and
- * the idle timeout.
+ * the idle timeout. Its {@link Slot}s are the one registry of live connections and dials.
  *
- * <p>Contract: {@link #acquire} returns a connection that is exclusively the caller's until it calls
- * exactly one of {@link #release} (the connection may be reused) or {@link #discard} (it is closed or
- * must not be reused). The number of connections per host — dialling, in use and idle — never exceeds
+ * <p>Contract: {@link #acquire} returns a connection that is exclusively the caller's until the
+ * caller either {@linkplain #put puts it back} (its exchange ended and it may be reused: the one verb
+ * that returns a connection) or closes it. A connection closes itself when it fails; its close
+ * releases its slot. The number of connections per host (dialling, in use and idle) never exceeds
  * {@code maxConnsPerHost} (if positive). Waiters are served in arrival order; a waiter that gives up
  * (interrupt, cancellation, deadline) leaves the queue, and a connection delivered to it at the same
  * moment is passed on, never lost. No socket is closed and no dial is started while the pool's lock
- * is held (Go issue 79902).
+ * is held (Go issue 79902). {@link #close()} ends every connection, dial and waiter.
  *
  * @param <C> the connection type
  */
@@ -37,27 +40,45 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     /*
      * Implementation notes.
      *
-     * One ReentrantLock guards all maps and counters. A request that finds no idle connection either
-     * gets a dial slot (perHost.total++, then a dial goroutine) or joins the host's FIFO of WantConns.
-     * Every outcome for a WantConn (a connection, or a dial error) is delivered by a trySend into its
-     * capacity-1 channel while holding the lock; a waiter that gives up marks itself cancelled under
-     * the same lock. So after the waiter's own locked section, either the outcome is already in its
-     * channel (it takes it and hands the connection back), or nothing will ever be delivered to it.
-     * That is Go's wantConn "exactly one outcome" rule without a second CAS.
+     * One ReentrantLock guards all state. A request that finds no idle connection either takes a new
+     * Slot (under the limit) and starts a dial goroutine for itself, or queues a WantConn. Each WantConn
+     * has a one-slot channel on which exactly one outcome (a connection or an error) is ever sent, under
+     * the lock, by whoever serves it: a dial that finishes, a connection put back, close(). A waiter
+     * that gives up marks itself cancelled under the lock, then drains its channel once: a connection it
+     * finds there is put back for the next waiter, so nothing is lost.
      *
-     * Slot accounting: total counts connections from the moment a dial starts until discard().
-     * discard() is idempotent per connection (slotReleased) so a connection closed by several parties
-     * frees its slot once. A freed slot goes to the first waiter, for whom the pool starts a dial.
+     * Slot accounting (ADR 0008): a Slot exists from dial start until release(); release() is idempotent,
+     * and the connection calls it when it closes. A dial that completes after its connection already
+     * closed (the server closed it at once) finds its slot released and does not count it again: the
+     * order of dial completion, the connection's close and put() cannot lose or double a slot.
      */
 
-    /** Dials a new connection; runs on a dial goroutine. */
+    /** Dials a new connection for a slot; runs on a dial goroutine. */
     @FunctionalInterface
     public interface Dialer<C> {
-        /** Opens a connection for {@code key}; may block. */
-        C dial(ConnectKey key) throws IOException;
+        /**
+         * Opens a connection for {@code key}; may block. The connection owns {@code slot} and must
+         * release it when it closes.
+         *
+         * @param key what to connect to
+         * @param slot the slot the connection will own
+         * @return the connection
+         * @throws IOException if the dial failed (the pool then releases the slot)
+         */
+        C dial(ConnectKey key, Slot slot) throws IOException;
     }
 
-    /** Counters a user can read; a consistent snapshot. */
+    /**
+     * Counters a user can read; a consistent snapshot.
+     *
+     * @param open connections established and not yet closed
+     * @param idle connections in the idle pool
+     * @param inUse open connections not idle
+     * @param dialing dials in progress
+     * @param waiting requests queued for a connection
+     * @param dialed connections opened so far
+     * @param reused connections handed out again
+     */
     public record Stats(int open, int idle, int inUse, int dialing, int waiting, long dialed, long reused) {}
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -70,10 +91,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     // Guarded by lock.
     private final Map<ConnectKey, Host<C>> hosts = new HashMap<>();
-    /** All idle connections, least recently used first. */
-    private final LinkedHashSet<C> idleLru = new LinkedHashSet<>();
-    private final Map<C, Long> idleSince = new HashMap<>();
-    private final Map<C, Boolean> slotHeld = new HashMap<>();
+    /** Every idle connection and when it became idle, least recently used first. */
+    private final LinkedHashMap<C, Long> idleSince = new LinkedHashMap<>();
+    private int slots;
     private int dialing;
     private boolean closed;
 
@@ -83,6 +103,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     /**
      * A pool.
      *
+     * @param dialer opens connections
      * @param maxIdle idle connections kept in total (0 = no limit)
      * @param maxIdlePerHost idle connections kept per host (0 or negative: none are kept)
      * @param maxConnsPerHost connections per host, dialling + in use + idle (0 = no limit)
@@ -100,11 +121,11 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private static final class Host<C> {
         final ArrayDeque<C> idle = new ArrayDeque<>(); // most recently used first
         final ArrayDeque<WantConn<C>> waiters = new ArrayDeque<>();
-        int total; // dialling + in use + idle
+        final LinkedHashSet<Slot> slots = new LinkedHashSet<>(); // dialling + in use + idle
     }
 
     /** One request's wish for a connection; see the implementation notes. */
-    private static final class WantConn<C> {
+    static final class WantConn<C> {
         final ConnectKey key;
         /** Capacity 1: the single outcome is delivered without ever blocking the deliverer. */
         final Chan<Outcome<C>> ready = Chan.make(1);
@@ -117,72 +138,73 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     private record Outcome<C>(C conn, IOException error, boolean reused) {}
 
-    /** The result of {@link #acquire}: a connection and whether it was reused from the idle pool. */
+    /**
+     * The result of {@link #acquire}.
+     *
+     * @param conn the connection, exclusively the caller's
+     * @param reused whether it came from the idle pool (or was put back by another exchange)
+     * @param <C> the connection type
+     */
     public record Acquired<C>(C conn, boolean reused) {}
 
     /**
      * Gets a connection for {@code key}: an idle one (most recently used first), or a new one once the
-     * per-host limit allows. Blocks while the limit is reached, in FIFO order with other waiters.
+     * per-host limit allows. Blocks while the limit is reached, in FIFO order with other waiters, until
+     * the request's context ends or its deadline passes.
      *
-     * @param cancel a channel whose becoming ready (closed, or a value) cancels the wait; may be null
-     * @param deadlineNanos {@link System#nanoTime()} deadline, or {@code Long.MAX_VALUE}
-     * @throws IOException if the dial failed, the deadline passed, or the pool is closed
+     * @param key what to connect to
+     * @param scope the request's context and deadline
+     * @return the connection and whether it was reused
+     * @throws IOException if the dial failed, the request's context ended or its deadline passed
+     *     (worded by {@code scope}), or the pool is closed
      * @throws InterruptedException if interrupted while waiting
      */
-    public Acquired<C> acquire(ConnectKey key, ReceiveChan<?> cancel, long deadlineNanos)
-            throws IOException, InterruptedException {
+    public Acquired<C> acquire(ConnectKey key, RequestScope scope) throws IOException, InterruptedException {
         WantConn<C> want = new WantConn<>(key);
         List<C> stale = new ArrayList<>();
-        List<Runnable> after = new ArrayList<>();
-        boolean dial = false;
+        Slot dial = null;
         lock.lock();
         try {
             if (closed) {
-                throw new IOException("transport is closed");
+                throw RequestScope.transportClosed();
             }
             Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
             for (C c; (c = h.idle.pollFirst()) != null; ) {
-                idleLru.remove(c);
                 idleSince.remove(c);
                 if (c.isUsable()) {
                     reusedCount.incrementAndGet();
                     return new Acquired<>(c, true);
                 }
-                stale.add(c);
-                releaseSlotLocked(c, h, after);
+                stale.add(c); // closed but its close has not released the slot yet: it will
             }
-            if (maxConnsPerHost <= 0 || h.total < maxConnsPerHost) {
-                h.total++;
-                dialing++;
-                dial = true;
+            if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
+                dial = newSlotLocked(h, key);
             } else {
                 h.waiters.addLast(want);
             }
         } finally {
             lock.unlock();
-            stale.forEach(c -> c.closeNow("stale idle connection"));
-            after.forEach(Runnable::run);
         }
-        if (dial) {
-            startDial(want);
+        stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
+        if (dial != null) {
+            startDial(dial, want);
         }
-        return awaitOutcome(want, cancel, deadlineNanos);
+        return awaitOutcome(want, scope);
     }
 
-    private Acquired<C> awaitOutcome(WantConn<C> want, ReceiveChan<?> cancel, long deadlineNanos)
-            throws IOException, InterruptedException {
+    private Acquired<C> awaitOutcome(WantConn<C> want, RequestScope scope) throws IOException, InterruptedException {
         Outcome<C> o;
+        String phase = "waiting for a connection to " + want.key;
         try {
-            o = PoolWait.await(want.ready, cancel, deadlineNanos);
+            o = PoolWait.await(want.ready, scope.cancel(), scope.deadlineNanos());
         } catch (InterruptedException e) {
             giveUp(want);
-            throw e;
+            throw scope.interrupted(phase);
         }
         if (o == null) {
             giveUp(want);
-            throw cancel != null && PoolWait.isReady(cancel)
-                    ? new InterruptedIOException("request cancelled while waiting for a connection")
-                    : new InterruptedIOException("timed out waiting for a connection to " + want.key);
+            IOException ended = scope.ended(phase);
+            throw ended != null ? ended : scope.timedOut(phase);
         }
         if (o.error != null) {
             throw o.error;
@@ -204,178 +226,254 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         }
         Received<Outcome<C>> late = want.ready.tryReceive();
         if (late.ok() && late.value().conn != null) {
-            release(late.value().conn);
+            put(late.value().conn);
         }
     }
 
-    private void startDial(WantConn<C> want) {
-        Thread.ofVirtual().name("gochan-http-dial " + want.key).start(() -> {
+    /**
+     * Reserves a slot for a dial as {@link #acquire} does, without starting one (the stress suites drive
+     * {@link #dialFinished} themselves).
+     */
+    Slot reserveForDial(ConnectKey key) {
+        lock.lock();
+        try {
+            return newSlotLocked(hosts.computeIfAbsent(key, k -> new Host<>()), key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Slot newSlotLocked(Host<C> h, ConnectKey key) {
+        Slot s = new Slot(this, key);
+        h.slots.add(s);
+        slots++;
+        dialing++;
+        return s;
+    }
+
+    private void startDial(Slot slot, WantConn<C> want) {
+        Go.go("http-dial " + slot.key, () -> {
+            boolean refused;
+            lock.lock();
+            try {
+                refused = closed;
+                if (!refused) {
+                    slot.dialer = Thread.currentThread(); // close() interrupts it from now on
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (refused) {
+                dialFinished(slot, want, null, RequestScope.transportClosed());
+                return;
+            }
             C conn = null;
             IOException error = null;
             try {
-                conn = dialer.dial(want.key);
+                conn = dialer.dial(slot.key, slot);
                 dialedCount.incrementAndGet();
             } catch (IOException e) {
                 error = e;
             } catch (RuntimeException e) {
-                error = new IOException("dial failed: " + e, e);
+                error = new HttpConnectionException("dial to " + slot.key + " failed: " + e, e);
             }
-            dialFinished(want, conn, error);
+            Thread.interrupted(); // an interrupt from close() is answered by the dial's outcome, not kept
+            dialFinished(slot, want, conn, error);
         });
     }
 
-    private void dialFinished(WantConn<C> want, C conn, IOException error) {
+    /** Records a dial's outcome and hands it to its waiter, or passes an unwanted connection on. */
+    void dialFinished(Slot slot, WantConn<C> want, C conn, IOException error) {
         boolean orphan;
-        List<Runnable> after = new ArrayList<>();
+        boolean closeIt = false;
+        Runnable next = null;
         lock.lock();
         try {
             dialing--;
-            Host<C> h = hosts.get(want.key);
-            if (conn != null) {
-                slotHeld.put(conn, Boolean.TRUE);
-            } else {
-                releaseSlotLocked(null, h, after);
+            slot.dialer = null;
+            if (conn == null) {
+                next = releaseLocked(slot); // before the outcome: a caller that sees the failure sees the slot free
+            } else if (closed) {
+                closeIt = true; // close() could not see this connection yet
+            } else if (!slot.released) {
+                slot.conn = conn; // released already: the connection closed itself before we got here
             }
-            orphan = want.cancelled || closed;
+            if (closed) {
+                IOException why = error;
+                error = RequestScope.transportClosed(); // the dial's own failure (interrupted by close()) is its consequence
+                if (why != null) {
+                    error.initCause(why);
+                }
+            }
+            orphan = want.cancelled;
             if (!orphan) {
-                want.ready.trySend(new Outcome<>(conn, error, false));
+                want.ready.trySend(closeIt || conn == null ? new Outcome<>(null, error, false) : new Outcome<>(conn, null, false));
             }
         } finally {
             lock.unlock();
         }
-        after.forEach(Runnable::run);
-        if (orphan && conn != null) {
-            release(conn); // nobody wants it any more: it may serve the next request
+        if (next != null) {
+            next.run();
+        }
+        if (closeIt) {
+            conn.close(RequestScope.transportClosed());
+        } else if (orphan && conn != null) {
+            put(conn); // nobody wants it any more: it may serve the next request
         }
     }
 
     /**
-     * Returns a connection whose exchange ended cleanly; it goes to the first waiter for its host, or
-     * to the idle list, or is closed if the idle limits are reached or it is no longer usable.
-     */
-    public void release(C conn) {
-        if (!offer(conn)) {
-            discard(conn, conn.isUsable() ? "idle limit reached" : "not usable");
-        }
-    }
-
-    /**
-     * Like {@link #release}, but a connection the pool does not take (idle limits reached, pool closed,
-     * connection unusable) is left to the caller, still open and still holding its slot: the caller
-     * must {@link #discard} it. The read loop uses this so that it can hand its response over before
-     * closing the connection; closing first would race the response against the close (Go likewise
-     * closes a connection tryPutIdleConn refused only when its read loop ends).
+     * Returns a connection whose exchange ended cleanly and that may be reused (the pool's one verb for
+     * it): it goes to the first waiter for its host, or to the idle list; if the idle limits are
+     * reached, the pool is closed or the connection is no longer usable, the pool closes it.
      *
-     * @return true if the connection went to a waiter or to the idle list
+     * @param conn the connection
      */
-    public boolean offer(C conn) {
+    public void put(C conn) {
         if (!conn.isUsable()) {
-            return false;
+            return; // its close released its slot
         }
         List<C> toClose = new ArrayList<>();
-        List<Runnable> after = new ArrayList<>();
+        String why = null;
+        boolean becameIdle = false;
         lock.lock();
         try {
             Host<C> h = hosts.computeIfAbsent(conn.key(), k -> new Host<>());
-            WantConn<C> w = h.waiters.pollFirst();
+            WantConn<C> w = closed ? null : h.waiters.pollFirst();
             if (w != null) {
                 w.ready.trySend(new Outcome<>(conn, null, true));
                 reusedCount.incrementAndGet();
-                return true;
+                return;
             }
             if (closed || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
-                return false;
-            }
-            h.idle.addFirst(conn);
-            idleLru.add(conn);
-            idleSince.put(conn, System.nanoTime());
-            if (maxIdle > 0 && idleLru.size() > maxIdle) {
-                C oldest = idleLru.iterator().next();
-                removeIdleLocked(oldest);
-                toClose.add(oldest);
-                releaseSlotLocked(oldest, hosts.get(oldest.key()), after);
+                toClose.add(conn);
+                why = closed ? "transport closed" : "idle limit per host reached";
+            } else {
+                h.idle.addFirst(conn);
+                idleSince.put(conn, System.nanoTime());
+                becameIdle = true;
+                if (maxIdle > 0 && idleSince.size() > maxIdle) {
+                    C oldest = idleSince.keySet().iterator().next();
+                    removeIdleLocked(oldest);
+                    toClose.add(oldest);
+                    why = "idle limit reached";
+                }
             }
         } finally {
             lock.unlock();
-            toClose.forEach(c -> c.closeNow("idle limit reached"));
-            after.forEach(Runnable::run);
         }
-        if (reaper != null) {
+        for (C c : toClose) {
+            c.close(closed ? RequestScope.transportClosed() : new HttpConnectionException("connection closed: " + why, null));
+        }
+        if (becameIdle && reaper != null) {
             reaper.wake();
         }
-        return true;
     }
 
-    /**
-     * Closes a connection that must not be reused and frees its per-host slot (once, however often it
-     * is called for the same connection).
-     */
-    public void discard(C conn, String reason) {
-        List<Runnable> after = new ArrayList<>();
+    /** Frees a slot (idempotent) and gives the host's freed capacity to its first waiter. */
+    void release(Slot slot) {
+        Runnable next;
         lock.lock();
         try {
-            removeIdleLocked(conn);
-            releaseSlotLocked(conn, hosts.get(conn.key()), after);
+            next = releaseLocked(slot);
         } finally {
             lock.unlock();
         }
-        conn.closeNow(reason);
-        after.forEach(Runnable::run);
+        if (next != null) {
+            next.run();
+        }
+    }
+
+    /** Frees a slot under the lock; returns the dial to start for the first waiter once unlocked, or null. */
+    private Runnable releaseLocked(Slot slot) {
+        if (slot.released) {
+            return null;
+        }
+        slot.released = true;
+        Host<C> h = hosts.get(slot.key);
+        if (h != null && h.slots.remove(slot)) {
+            slots--;
+        }
+        @SuppressWarnings("unchecked")
+        C c = (C) slot.conn;
+        if (c != null) {
+            removeIdleLocked(c);
+            slot.conn = null;
+        }
+        if (h != null && !closed && (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost)) {
+            WantConn<C> w = h.waiters.pollFirst();
+            if (w != null) {
+                Slot s = newSlotLocked(h, slot.key);
+                return () -> startDial(s, w);
+            }
+        }
+        return null;
     }
 
     /** Closes every idle connection (Go's CloseIdleConnections). */
     public void closeIdle() {
-        List<C> toClose = new ArrayList<>();
-        List<Runnable> after = new ArrayList<>();
+        List<C> toClose;
         lock.lock();
         try {
-            for (C c : new ArrayList<>(idleLru)) {
-                removeIdleLocked(c);
-                releaseSlotLocked(c, hosts.get(c.key()), after);
-                toClose.add(c);
-            }
+            toClose = new ArrayList<>(idleSince.keySet());
+            toClose.forEach(this::removeIdleLocked);
         } finally {
             lock.unlock();
         }
-        toClose.forEach(c -> c.closeNow("idle connections closed"));
-        after.forEach(Runnable::run);
+        toClose.forEach(c -> c.close(new HttpConnectionException("idle connections closed", null)));
     }
 
-    /** Closes idle connections and refuses new acquisitions; waiters get an error. */
+    /**
+     * Ends everything: refuses new acquisitions, fails every waiter, interrupts every dial (its request
+     * fails), and closes every connection, idle or in use, with a {@code TRANSPORT_CLOSED} cause.
+     * Returns without waiting for the connections' loops to end.
+     */
     @Override
     public void close() {
         List<WantConn<C>> waiters = new ArrayList<>();
+        List<PooledConnection> live = new ArrayList<>();
+        List<Thread> dials = new ArrayList<>();
         lock.lock();
         try {
             closed = true;
             for (Host<C> h : hosts.values()) {
                 waiters.addAll(h.waiters);
                 h.waiters.clear();
+                for (Slot s : h.slots) {
+                    if (s.conn != null) {
+                        live.add(s.conn);
+                    } else if (s.dialer != null) {
+                        dials.add(s.dialer);
+                    }
+                }
             }
             for (WantConn<C> w : waiters) {
-                w.ready.trySend(new Outcome<>(null, new IOException("transport is closed"), false));
+                w.ready.trySend(new Outcome<>(null, RequestScope.transportClosed(), false));
             }
         } finally {
             lock.unlock();
         }
-        closeIdle();
+        dials.forEach(Thread::interrupt); // a virtual thread's interrupt closes the socket it connects or handshakes on
+        live.forEach(c -> c.close(RequestScope.transportClosed()));
         if (reaper != null) {
             reaper.stop();
         }
     }
 
-    /** A snapshot of the counters. */
+    /**
+     * A snapshot of the counters.
+     *
+     * @return the counters
+     */
     public Stats stats() {
         lock.lock();
         try {
-            int open = 0;
             int waiting = 0;
             for (Host<C> h : hosts.values()) {
-                open += h.total;
                 waiting += h.waiters.size();
             }
-            open -= dialing;
-            return new Stats(open, idleLru.size(), open - idleLru.size(), dialing, waiting,
+            int open = slots - dialing;
+            return new Stats(open, idleSince.size(), open - idleSince.size(), dialing, waiting,
                     dialedCount.get(), reusedCount.get());
         } finally {
             lock.unlock();
@@ -385,21 +483,21 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     /** Closes idle connections older than the idle timeout; returns nanos until the next expiry (or -1). */
     long reapExpired() {
         List<C> toClose = new ArrayList<>();
-        List<Runnable> after = new ArrayList<>();
         long next = -1;
         long now = System.nanoTime();
         long timeout = idleTimeout.toNanos();
         lock.lock();
         try {
-            for (Iterator<C> it = idleLru.iterator(); it.hasNext(); ) {
-                C c = it.next();
-                long age = now - idleSince.get(c);
+            for (Iterator<Map.Entry<C, Long>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<C, Long> e = it.next();
+                long age = now - e.getValue();
                 if (age >= timeout) {
                     it.remove();
-                    idleSince.remove(c);
-                    hosts.get(c.key()).idle.remove(c);
-                    releaseSlotLocked(c, hosts.get(c.key()), after);
-                    toClose.add(c);
+                    Host<C> h = hosts.get(e.getKey().key());
+                    if (h != null) {
+                        h.idle.remove(e.getKey());
+                    }
+                    toClose.add(e.getKey());
                 } else {
                     long left = timeout - age;
                     next = next < 0 ? left : Math.min(next, left);
@@ -408,41 +506,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         } finally {
             lock.unlock();
         }
-        toClose.forEach(c -> c.closeNow("idle timeout"));
-        after.forEach(Runnable::run);
+        toClose.forEach(c -> c.close(new HttpConnectionException("idle connection closed after " + idleTimeout, null)));
         return next;
     }
 
     private void removeIdleLocked(C c) {
-        if (idleLru.remove(c)) {
-            idleSince.remove(c);
+        if (idleSince.remove(c) != null) {
             Host<C> h = hosts.get(c.key());
             if (h != null) {
                 h.idle.remove(c);
             }
-        }
-    }
-
-    /**
-     * Frees {@code c}'s slot (or a failed dial's, when c is null) and, if a waiter is queued, gives
-     * the slot to it by starting a dial (added to {@code after}, run once the lock is released).
-     */
-    private void releaseSlotLocked(C c, Host<C> h, List<Runnable> after) {
-        if (c != null && slotHeld.remove(c) == null) {
-            return; // already freed
-        }
-        if (h == null) {
-            return;
-        }
-        h.total--;
-        if (h.total < 0) {
-            throw new IllegalStateException("connection count underflow for " + (c == null ? "dial" : c.key()));
-        }
-        WantConn<C> w = closed ? null : h.waiters.pollFirst();
-        if (w != null) {
-            h.total++;
-            dialing++;
-            after.add(() -> startDial(w));
         }
     }
 }

@@ -1,16 +1,25 @@
 package io.gochan.http.internal.pool;
 
+import java.io.IOException;
+
 /**
- * What the pool needs from a connection. Implementations must make {@link #closeNow()} idempotent and
- * non-blocking enough to call from any thread (it closes the socket, which unblocks its loops).
+ * What the pool needs from a connection. A connection is made by the pool's {@link ConnectionPool.Dialer}
+ * with a {@link Slot} it then owns: it must call {@link Slot#release()} when it closes, from whichever
+ * thread closes it. {@link #close(IOException)} must be idempotent and must not block on the
+ * connection's own loops (it closes the socket, which unblocks them).
  */
 public interface PooledConnection {
-    /** The key this connection serves. */
+    /** @return the key this connection serves */
     ConnectKey key();
 
-    /** False once the connection is closed or broken; an unusable connection is never handed out. */
+    /** @return false once the connection is closed or broken; an unusable connection is never handed out */
     boolean isUsable();
 
-    /** Closes the connection (idempotent). Called outside the pool's lock. */
-    void closeNow(String reason);
+    /**
+     * Closes the connection with this cause (idempotent) and releases its slot. Called outside the
+     * pool's lock.
+     *
+     * @param cause why; what an exchange still on the connection reports
+     */
+    void close(IOException cause);
 }

@@ -4,7 +4,10 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gochan.Chan;
+import io.gochan.http.HttpRequest;
+import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.RequestCancelledException;
+import io.gochan.http.internal.RequestScope;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -24,16 +27,27 @@ import org.junit.jupiter.api.Test;
 @NoGoroutineLeaks
 class ConnectionPoolTest {
     static final ConnectKey KEY = new ConnectKey("http", "example.test", 80);
-    static final long NO_DEADLINE = Long.MAX_VALUE;
+    static final RequestScope NO_DEADLINE = scope(io.gochan.Context.background());
+
+    static RequestScope scope(io.gochan.Context ctx) {
+        return new RequestScope(HttpRequest.get("http://example.test/"), ctx);
+    }
+
+    static RequestScope timeout(Duration d) {
+        return new RequestScope(HttpRequest.newBuilder(java.net.URI.create("http://example.test/")).timeout(d).build(),
+                io.gochan.Context.background());
+    }
 
     static final class FakeConn implements PooledConnection {
         static final AtomicInteger IDS = new AtomicInteger();
         final int id = IDS.incrementAndGet();
         final ConnectKey key;
+        final Slot slot;
         final AtomicBoolean closed = new AtomicBoolean();
 
-        FakeConn(ConnectKey key) {
+        FakeConn(ConnectKey key, Slot slot) {
             this.key = key;
+            this.slot = slot;
         }
 
         @Override
@@ -47,16 +61,17 @@ class ConnectionPoolTest {
         }
 
         @Override
-        public void closeNow(String reason) {
+        public void close(IOException cause) {
             closed.set(true);
+            slot.release();
         }
     }
 
     final ConcurrentLinkedQueue<FakeConn> dialed = new ConcurrentLinkedQueue<>();
 
     ConnectionPool<FakeConn> pool(int maxIdle, int maxIdlePerHost, int maxConnsPerHost, Duration idleTimeout) {
-        return new ConnectionPool<>(k -> {
-            FakeConn c = new FakeConn(k);
+        return new ConnectionPool<>((k, slot) -> {
+            FakeConn c = new FakeConn(k, slot);
             dialed.add(c);
             return c;
         }, maxIdle, maxIdlePerHost, maxConnsPerHost, idleTimeout);
@@ -65,12 +80,12 @@ class ConnectionPoolTest {
     @Test
     void T5_releasedConnectionIsReusedMostRecentlyUsedFirst() throws Exception {
         try (var p = pool(100, 2, 0, Duration.ZERO)) {
-            var a = p.acquire(KEY, null, NO_DEADLINE);
-            var b = p.acquire(KEY, null, NO_DEADLINE);
+            var a = p.acquire(KEY, NO_DEADLINE);
+            var b = p.acquire(KEY, NO_DEADLINE);
             assertThat(a.reused()).isFalse();
-            p.release(a.conn());
-            p.release(b.conn());
-            var again = p.acquire(KEY, null, NO_DEADLINE);
+            p.put(a.conn());
+            p.put(b.conn());
+            var again = p.acquire(KEY, NO_DEADLINE);
             assertThat(again.reused()).isTrue();
             assertThat(again.conn()).isSameAs(b.conn());
             assertThat(p.stats().dialed()).isEqualTo(2);
@@ -81,10 +96,10 @@ class ConnectionPoolTest {
     @Test
     void idleLimitPerHostClosesTheSurplus() throws Exception {
         try (var p = pool(100, 1, 0, Duration.ZERO)) {
-            var a = p.acquire(KEY, null, NO_DEADLINE);
-            var b = p.acquire(KEY, null, NO_DEADLINE);
-            p.release(a.conn());
-            p.release(b.conn());
+            var a = p.acquire(KEY, NO_DEADLINE);
+            var b = p.acquire(KEY, NO_DEADLINE);
+            p.put(a.conn());
+            p.put(b.conn());
             assertThat(b.conn().closed).isTrue();
             assertThat(a.conn().closed).isFalse();
             assertThat(p.stats().idle()).isEqualTo(1);
@@ -96,12 +111,12 @@ class ConnectionPoolTest {
     void globalIdleLimitEvictsLeastRecentlyUsed() throws Exception {
         try (var p = pool(2, 2, 0, Duration.ZERO)) {
             ConnectKey k2 = new ConnectKey("http", "other.test", 80);
-            var a = p.acquire(KEY, null, NO_DEADLINE);
-            var b = p.acquire(k2, null, NO_DEADLINE);
-            var c = p.acquire(KEY, null, NO_DEADLINE);
-            p.release(a.conn());
-            p.release(b.conn());
-            p.release(c.conn());
+            var a = p.acquire(KEY, NO_DEADLINE);
+            var b = p.acquire(k2, NO_DEADLINE);
+            var c = p.acquire(KEY, NO_DEADLINE);
+            p.put(a.conn());
+            p.put(b.conn());
+            p.put(c.conn());
             assertThat(a.conn().closed).as("least recently used").isTrue();
             assertThat(b.conn().closed).isFalse();
             assertThat(c.conn().closed).isFalse();
@@ -122,16 +137,16 @@ class ConnectionPoolTest {
                 threads.add(Thread.ofVirtual().start(() -> {
                     try {
                         for (int j = 0; j < 50; j++) {
-                            var a = p.acquire(KEY, null, NO_DEADLINE);
+                            var a = p.acquire(KEY, NO_DEADLINE);
                             int n = inUse.incrementAndGet();
                             maxSeen.accumulateAndGet(n, Math::max);
                             var snap = p.stats();
                             assertThat(snap.open() + snap.dialing()).isLessThanOrEqualTo(limit);
                             inUse.decrementAndGet();
                             if (j % 7 == 0) {
-                                p.discard(a.conn(), "test");
+                                a.conn().close(new IOException("test"));
                             } else {
-                                p.release(a.conn());
+                                p.put(a.conn());
                             }
                         }
                     } catch (Throwable t) {
@@ -154,23 +169,23 @@ class ConnectionPoolTest {
     @Test
     void T8_waitersAreServedInArrivalOrder() throws Exception {
         try (var p = pool(100, 2, 1, Duration.ZERO)) {
-            var held = p.acquire(KEY, null, NO_DEADLINE);
+            var held = p.acquire(KEY, NO_DEADLINE);
             List<Integer> order = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 int n = i;
                 threads.add(Thread.ofVirtual().start(() -> {
                     try {
-                        var a = p.acquire(KEY, null, NO_DEADLINE);
+                        var a = p.acquire(KEY, NO_DEADLINE);
                         order.add(n);
-                        p.release(a.conn());
+                        p.put(a.conn());
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }
                 }));
                 awaitWaiting(p, i + 1);
             }
-            p.release(held.conn());
+            p.put(held.conn());
             for (Thread t : threads) {
                 assertThat(t.join(Duration.ofSeconds(10))).isTrue();
             }
@@ -182,13 +197,13 @@ class ConnectionPoolTest {
     @Test
     void T8_aWaiterThatCancelsLeavesTheQueueAndOthersKeepTheirPlace() throws Exception {
         try (var p = pool(100, 2, 1, Duration.ZERO)) {
-            var held = p.acquire(KEY, null, NO_DEADLINE);
-            Chan<Object> cancel = Chan.make();
+            var held = p.acquire(KEY, NO_DEADLINE);
+            io.gochan.CancellableContext cancel = io.gochan.Context.withCancel(io.gochan.Context.background());
             CountDownLatch cancelledSeen = new CountDownLatch(1);
             Thread quitter = Thread.ofVirtual().start(() -> {
                 try {
-                    p.acquire(KEY, cancel, NO_DEADLINE);
-                } catch (InterruptedIOException e) {
+                    p.acquire(KEY, scope(cancel));
+                } catch (RequestCancelledException e) {
                     cancelledSeen.countDown();
                 } catch (Exception e) {
                     throw new RuntimeException(e);
@@ -198,16 +213,16 @@ class ConnectionPoolTest {
             var second = new Object() { volatile ConnectionPool.Acquired<FakeConn> got; };
             Thread stayer = Thread.ofVirtual().start(() -> {
                 try {
-                    second.got = p.acquire(KEY, null, NO_DEADLINE);
+                    second.got = p.acquire(KEY, NO_DEADLINE);
                 } catch (Exception e) {
                     throw new RuntimeException(e);
                 }
             });
             awaitWaiting(p, 2);
-            cancel.close();
+            cancel.cancel();
             assertThat(cancelledSeen.await(10, TimeUnit.SECONDS)).isTrue();
             awaitWaiting(p, 1);
-            p.release(held.conn());
+            p.put(held.conn());
             assertThat(stayer.join(Duration.ofSeconds(10))).isTrue();
             assertThat(quitter.join(Duration.ofSeconds(10))).isTrue();
             assertThat(second.got.conn()).isSameAs(held.conn());
@@ -217,11 +232,11 @@ class ConnectionPoolTest {
     @Test
     void waitingPastTheDeadlineFailsClearly() throws Exception {
         try (var p = pool(100, 2, 1, Duration.ZERO)) {
-            p.acquire(KEY, null, NO_DEADLINE);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
-            assertThatThrownBy(() -> p.acquire(KEY, null, deadline))
-                    .isInstanceOf(InterruptedIOException.class)
-                    .hasMessageContaining("timed out waiting for a connection");
+            p.acquire(KEY, NO_DEADLINE);
+            assertThatThrownBy(() -> p.acquire(KEY, timeout(Duration.ofMillis(20))))
+                    .isInstanceOf(HttpTimeoutException.class)
+                    .hasMessageContaining("timed out after PT0.02S while waiting for a connection")
+                    .satisfies(e -> assertThat(((HttpTimeoutException) e).kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
             assertThat(p.stats().waiting()).isZero();
         }
     }
@@ -229,23 +244,23 @@ class ConnectionPoolTest {
     @Test
     void dialErrorsReachTheCallerAndFreeTheSlot() throws Exception {
         AtomicBoolean fail = new AtomicBoolean(true);
-        try (var p = new ConnectionPool<FakeConn>(k -> {
+        try (var p = new ConnectionPool<FakeConn>((k, slot) -> {
             if (fail.get()) {
                 throw new IOException("connection refused (test)");
             }
-            return new FakeConn(k);
+            return new FakeConn(k, slot);
         }, 100, 2, 1, Duration.ZERO)) {
-            assertThatThrownBy(() -> p.acquire(KEY, null, NO_DEADLINE)).hasMessageContaining("connection refused");
+            assertThatThrownBy(() -> p.acquire(KEY, NO_DEADLINE)).hasMessageContaining("connection refused");
             fail.set(false);
-            assertThat(p.acquire(KEY, null, NO_DEADLINE).conn().isUsable()).isTrue();
+            assertThat(p.acquire(KEY, NO_DEADLINE).conn().isUsable()).isTrue();
         }
     }
 
     @Test
     void idleTimeoutClosesIdleConnectionsAndTheReaperEnds() throws Exception {
         try (var p = pool(100, 2, 0, Duration.ofMillis(30))) {
-            var a = p.acquire(KEY, null, NO_DEADLINE);
-            p.release(a.conn());
+            var a = p.acquire(KEY, NO_DEADLINE);
+            p.put(a.conn());
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!a.conn().closed.get() && System.nanoTime() < deadline) {
                 Thread.onSpinWait();
@@ -259,16 +274,83 @@ class ConnectionPoolTest {
     }
 
     @Test
-    void discardIsIdempotent() throws Exception {
+    void aConnectionsCloseReleasesItsSlotOnce() throws Exception {
         try (var p = pool(100, 2, 2, Duration.ZERO)) {
-            var a = p.acquire(KEY, null, NO_DEADLINE);
-            p.discard(a.conn(), "x");
-            p.discard(a.conn(), "x");
+            var a = p.acquire(KEY, NO_DEADLINE);
+            a.conn().close(new IOException("x"));
+            a.conn().slot.release();
             assertThat(p.stats().open()).isZero();
-            p.acquire(KEY, null, NO_DEADLINE);
-            p.acquire(KEY, null, NO_DEADLINE);
+            p.acquire(KEY, NO_DEADLINE);
+            p.acquire(KEY, NO_DEADLINE);
             assertThat(p.stats().open()).isEqualTo(2);
         }
+    }
+
+    /**
+     * E2: a connection that dies before its dial's completion is recorded (the server closed it at
+     * once, so its read loop closed it) frees its slot all the same: with two slots, a hundred such
+     * dials leave the host with both slots, and nothing open.
+     */
+    @Test
+    void E2_aConnectionClosedBeforeItsDialCompletesNeverLeaksItsSlot() throws Exception {
+        try (var p = new ConnectionPool<FakeConn>((k, slot) -> {
+            FakeConn c = new FakeConn(k, slot);
+            c.close(new IOException("server closed at once (test)")); // before dialFinished records it
+            return c;
+        }, 100, 2, 2, Duration.ZERO)) {
+            for (int i = 0; i < 100; i++) {
+                var a = p.acquire(KEY, timeout(Duration.ofSeconds(10)));
+                assertThat(a.conn().isUsable()).isFalse();
+                p.put(a.conn()); // a dead connection put back is ignored
+            }
+            var s = p.stats();
+            assertThat(s.open()).isZero();
+            assertThat(s.dialing()).isZero();
+            assertThat(s.idle()).isZero();
+            assertThat(s.dialed()).isEqualTo(100);
+        }
+    }
+
+    /** E3: closing the pool ends a request that waits for its own dial, and one queued behind the limit. */
+    @Test
+    void E3_closeEndsWaitersAndRequestsWhoseDialIsInProgress() throws Exception {
+        CountDownLatch dialing = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        var p = new ConnectionPool<FakeConn>((k, slot) -> {
+            dialing.countDown();
+            try {
+                never.await(); // a dial that hangs until interrupted
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException("dial interrupted (test)");
+            }
+            return new FakeConn(k, slot);
+        }, 100, 2, 1, Duration.ZERO);
+        List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Thread> callers = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            callers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    p.acquire(KEY, NO_DEADLINE);
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            }));
+        }
+        assertThat(dialing.await(10, TimeUnit.SECONDS)).isTrue();
+        awaitWaiting(p, 1);
+        p.close();
+        for (Thread t : callers) {
+            assertThat(t.join(Duration.ofSeconds(10))).as("caller ended").isTrue();
+        }
+        assertThat(failures).hasSize(2).allSatisfy(t -> assertThat(t).isInstanceOf(RequestCancelledException.class)
+                .hasMessageContaining("transport closed"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (p.stats().dialing() != 0 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        assertThat(p.stats().dialing()).isZero();
+        assertThat(p.stats().open()).isZero();
     }
 
     static void awaitWaiting(ConnectionPool<?> p, int n) {

@@ -27,14 +27,9 @@ public final class BodyFateStress {
     @Outcome(expect = Expect.FORBIDDEN, desc = "no fate, or two fates (released and closed)")
     @State
     public static class BufferedBodyReadRacesClose {
-        final AtomicInteger reports = new AtomicInteger();
-        final AtomicInteger released = new AtomicInteger();
-        final BufferedBody body = new BufferedBody(new byte[] {1, 2, 3}, atEof -> {
-            reports.incrementAndGet();
-            if (atEof) {
-                released.incrementAndGet();
-            }
-        });
+        final ExchangeStress.Conn conn = new ExchangeStress.Conn();
+        final BufferedBody body = new BufferedBody(new byte[] {1, 2, 3}, new Exchange(conn, ExchangeStress.SCOPE),
+                () -> true, error -> { });
 
         @Actor
         public void reader() {
@@ -55,8 +50,8 @@ public final class BodyFateStress {
 
         @Arbiter
         public void fate(II_Result r) {
-            r.r1 = reports.get();
-            r.r2 = released.get();
+            r.r1 = conn.closed.get() + conn.reused.get();
+            r.r2 = conn.reused.get();
         }
     }
 }

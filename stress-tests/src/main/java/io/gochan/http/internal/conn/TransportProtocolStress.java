@@ -47,7 +47,8 @@ public final class TransportProtocolStress {
     public static class DeliverRacesCallerGone {
         final Chan<ResponseOrError> resc = Chan.make();
         final Chan<Object> callerGone = Chan.make();
-        final RequestAndChan rc = new RequestAndChan(REQUEST, resc, callerGone.receiveOnly(), null, false, null);
+        final RequestAndChan rc = new RequestAndChan(new Exchange(new ExchangeStress.Conn(),
+                new io.gochan.http.internal.RequestScope(REQUEST, io.gochan.Context.background())), resc, callerGone.receiveOnly(), null, false);
 
         @Actor
         public void roundTrip(III_Result r) {

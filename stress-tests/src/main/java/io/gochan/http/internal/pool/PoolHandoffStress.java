@@ -20,6 +20,9 @@ public final class PoolHandoffStress {
     private PoolHandoffStress() {}
 
     static final ConnectKey KEY = new ConnectKey("http", "stress.invalid", 80);
+    static final io.gochan.http.HttpRequest REQUEST = io.gochan.http.HttpRequest.get("http://stress.invalid/");
+    static final io.gochan.http.internal.RequestScope NO_DEADLINE =
+            new io.gochan.http.internal.RequestScope(REQUEST, io.gochan.Context.background());
 
     /** A connection that only remembers whether it was closed. */
     static final class FakeConn implements PooledConnection {
@@ -35,9 +38,12 @@ public final class PoolHandoffStress {
             return !closed.get();
         }
 
+        Slot slot;
+
         @Override
-        public void closeNow(String reason) {
+        public void close(java.io.IOException cause) {
             closed.set(true);
+            slot.release();
         }
     }
 
@@ -49,14 +55,18 @@ public final class PoolHandoffStress {
     @Outcome(expect = Expect.FORBIDDEN, desc = "the connection was lost or handed out twice")
     @State
     public static class ReleaseRacesWaiterCancel {
-        final ConnectionPool<FakeConn> pool = new ConnectionPool<>(k -> new FakeConn(), 10, 10, 1, java.time.Duration.ZERO);
+        final ConnectionPool<FakeConn> pool = new ConnectionPool<>((k, s) -> {
+            FakeConn c = new FakeConn();
+            c.slot = s;
+            return c;
+        }, 10, 10, 1, java.time.Duration.ZERO);
         final FakeConn held;
-        final Chan<Object> cancel = Chan.make();
+        final io.gochan.CancellableContext cancel = io.gochan.Context.withCancel(io.gochan.Context.background());
         volatile FakeConn got;
 
         public ReleaseRacesWaiterCancel() {
             try {
-                held = pool.acquire(KEY, null, Long.MAX_VALUE).conn();
+                held = pool.acquire(KEY, NO_DEADLINE).conn();
             } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
             }
@@ -65,7 +75,7 @@ public final class PoolHandoffStress {
         @Actor
         public void waiter() {
             try {
-                got = pool.acquire(KEY, cancel, Long.MAX_VALUE).conn();
+                got = pool.acquire(KEY, new io.gochan.http.internal.RequestScope(REQUEST, cancel)).conn();
             } catch (IOException cancelled) {
                 // gave up: fine, as long as the connection is not lost
             } catch (InterruptedException e) {
@@ -77,8 +87,8 @@ public final class PoolHandoffStress {
         public void waiterCancelsThenHolderReleases() {
             // Two actors fit two CPUs: the cancel and the release come from one thread, in the order
             // that makes the release meet a waiter that is leaving at that moment.
-            cancel.close();
-            pool.release(held);
+            cancel.cancel();
+            pool.put(held);
         }
 
         @Arbiter

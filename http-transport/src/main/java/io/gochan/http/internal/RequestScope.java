@@ -1,0 +1,151 @@
+package io.gochan.http.internal;
+
+import io.gochan.Context;
+import io.gochan.DeadlineExceededException;
+import io.gochan.ReceiveChan;
+import io.gochan.http.HttpRequest;
+import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.RequestCancelledException;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CancellationException;
+
+/**
+ * What bounds one request from {@code roundTrip} to the end of its body: its {@link Context} and its own
+ * timeout (as a {@link System#nanoTime()} deadline), and the one place that words the exception when
+ * either ends it, whatever the phase (waiting for a connection, dialing, writing, awaiting the head,
+ * reading the body). So a request's timeout is the same {@link HttpTimeoutException} in every phase,
+ * and a cancelled context the same {@link RequestCancelledException}.
+ */
+public final class RequestScope {
+    private final HttpRequest request;
+    private final Context context;
+    private final long deadlineNanos;
+
+    /**
+     * The scope of {@code request} under {@code context}; its timeout, if any, starts now.
+     *
+     * @param request the request
+     * @param context its context
+     */
+    public RequestScope(HttpRequest request, Context context) {
+        this.request = request;
+        this.context = context;
+        this.deadlineNanos = request.timeout().map(RequestScope::deadlineAfter).orElse(Long.MAX_VALUE);
+    }
+
+    /** {@code now + d} in {@link System#nanoTime()} terms, saturated at {@code Long.MAX_VALUE} (= none). */
+    static long deadlineAfter(Duration d) {
+        long nanos;
+        try {
+            nanos = d.toNanos();
+        } catch (ArithmeticException tooFar) {
+            return Long.MAX_VALUE;
+        }
+        long now = System.nanoTime();
+        long at = now + nanos;
+        return nanos > 0 && at - now < 0 ? Long.MAX_VALUE : (at == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : at);
+    }
+
+    /** @return the request */
+    public HttpRequest request() {
+        return request;
+    }
+
+    /** @return the context's done channel: ready once the context is cancelled or its deadline passes */
+    public ReceiveChan<Object> cancel() {
+        return context.done();
+    }
+
+    /** @return the request's own deadline ({@link System#nanoTime()}), or {@code Long.MAX_VALUE} for none */
+    public long deadlineNanos() {
+        return deadlineNanos;
+    }
+
+    /** @return true if the request has a timeout of its own */
+    public boolean hasDeadline() {
+        return deadlineNanos != Long.MAX_VALUE;
+    }
+
+    /** @return time left until the request's own deadline, never negative; only meaningful if {@link #hasDeadline()} */
+    public Duration remaining() {
+        return Duration.ofNanos(Math.max(0L, deadlineNanos - System.nanoTime()));
+    }
+
+    /**
+     * Why the request must stop now, or null while it may go on: its context ended, or its own
+     * deadline passed.
+     *
+     * @param phase what the request was doing, for the message ("waiting for a connection")
+     * @return the exception to throw, or null
+     */
+    public IOException ended(String phase) {
+        if (context.err() != null) {
+            return contextEnded(phase);
+        }
+        if (hasDeadline() && System.nanoTime() - deadlineNanos >= 0) {
+            return timedOut(phase);
+        }
+        return null;
+    }
+
+    /**
+     * The exception for a context that ended: a {@link HttpTimeoutException} (kind REQUEST) if its
+     * deadline passed, otherwise a {@link RequestCancelledException} (reason CONTEXT); its error is the cause.
+     *
+     * @param phase what the request was doing
+     * @return the exception to throw
+     */
+    public IOException contextEnded(String phase) {
+        CancellationException err = context.err();
+        if (err instanceof DeadlineExceededException) {
+            return new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
+                    "request timed out (its context's deadline passed) while " + phase, err);
+        }
+        return new RequestCancelledException(RequestCancelledException.Reason.CONTEXT,
+                "request cancelled while " + phase + (err == null ? "" : ": " + err.getMessage()), err);
+    }
+
+    /**
+     * The exception for the request's own timeout.
+     *
+     * @param phase what the request was doing
+     * @return the exception to throw
+     */
+    public HttpTimeoutException timedOut(String phase) {
+        return new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST, "request timed out after "
+                + request.timeout().map(Duration::toString).orElse("its deadline") + " while " + phase, null);
+    }
+
+    /**
+     * The exception for an interrupt of a thread reading the body (where only IOException can be thrown).
+     *
+     * @param phase what the thread was doing
+     * @param cause the lower-level failure the interrupt caused, or null
+     * @return the exception to throw
+     */
+    public static RequestCancelledException interruptedWhile(String phase, Throwable cause) {
+        return new RequestCancelledException(RequestCancelledException.Reason.INTERRUPT,
+                "request cancelled: the thread was interrupted while " + phase, cause);
+    }
+
+    /**
+     * The {@link InterruptedException} {@code roundTrip} throws, saying where it waited.
+     *
+     * @param phase what the request was doing
+     * @return the exception to throw
+     */
+    public InterruptedException interrupted(String phase) {
+        return new InterruptedException("interrupted while " + phase + " (" + request.method() + " " + request.uri() + ")");
+    }
+
+    /**
+     * The cause every connection of a closed transport is closed with.
+     *
+     * @return a new exception
+     */
+    public static RequestCancelledException transportClosed() {
+        return new RequestCancelledException(RequestCancelledException.Reason.TRANSPORT_CLOSED, "transport closed", null);
+    }
+}

@@ -1,0 +1,334 @@
+package io.gochan.http.internal.conn;
+
+import io.gochan.Chan;
+import io.gochan.http.Headers;
+import io.gochan.http.HttpConnectionException;
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpResponse;
+import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.ResponseBody;
+import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.codec.BodyFraming;
+import io.gochan.http.internal.codec.ConnInput;
+import io.gochan.http.internal.codec.FramedBody;
+import io.gochan.http.internal.codec.ResponseHead;
+import io.gochan.http.internal.codec.ResponseHeadReader;
+import io.gochan.http.internal.conn.Messages.RequestAndChan;
+import io.gochan.http.internal.conn.Messages.ResponseOrError;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * The read loop's work for one response, in the order it happens: read the final head, then serve the
+ * response by its framing: no body (complete the exchange, then hand the response over), a body that
+ * arrived whole with the head (hand it over in memory; its reader completes the exchange), or a
+ * streamed body (hand it over, then wait until it is read to the end, closed, or the request ends, and
+ * complete or abort the exchange accordingly). Every decision about the connection goes through the
+ * request's {@link Exchange}.
+ */
+final class ResponseReader {
+    private static final Object CANCELLED = new Object();
+    private static final Object DEADLINE = new Object();
+
+    private final PersistConn conn;
+    private final RequestAndChan rc;
+    private final Exchange ex;
+    private final ConnInput in;
+    private final ConnConfig cfg;
+
+    ResponseReader(PersistConn conn, RequestAndChan rc) {
+        this.conn = conn;
+        this.rc = rc;
+        this.ex = rc.ex();
+        this.in = conn.input();
+        this.cfg = conn.config();
+    }
+
+    /** Serves the response; true if the read loop may go on to the next one on this connection. */
+    boolean serve() throws InterruptedException {
+        boolean reused = conn.countResponse();
+        FinalHead fh;
+        BodyFraming framing;
+        try {
+            fh = readFinalHead();
+            framing = BodyFraming.of(rc.req().method(), fh.head());
+        } catch (IOException e) {
+            IOException ours = conn.closedCause(); // our own close explains the failure best
+            fail(ours != null ? ours : e);
+            return false;
+        }
+        conn.responseRead();
+        ResponseHead head = fh.head();
+        if (head.status() == 408 && reused && rc.req().isReplayable()) {
+            // The server's idle timeout raced our request (Go's is408Message): the 408 answers nothing we
+            // sent, so the request is retried on a new connection like any "server closed idle connection".
+            fail(new ConnException("server closed idle connection (408 Request Timeout)", null, false, true));
+            return false;
+        }
+        boolean alive = !cfg.disableKeepAlives() && keepAlive(head)
+                && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
+        if (rc.continueCh() != null) {
+            if (!fh.continued()) {
+                // A final status before 100 Continue: the body is skipped (or was sent after the timeout,
+                // unknowable here), so the connection may be out of step with the server and must not be
+                // reused (CVE-2024-24791).
+                rc.continueCh().trySend(Boolean.FALSE);
+                alive = false;
+            }
+            rc.continueCh().close();
+        }
+        if (framing.kind() == BodyFraming.Kind.NONE) {
+            return serveWithoutBody(head, alive);
+        }
+        boolean gunzip = rc.addedGzip() && "gzip".equalsIgnoreCase(head.headers().get("Content-Encoding"));
+        if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
+            return serveInMemory(head, framing, alive);
+        }
+        return serveStreamed(head, framing, gunzip, alive);
+    }
+
+    /** The exchange failed before a response: the error goes to the caller, the connection ends. */
+    private void fail(IOException e) throws InterruptedException {
+        conn.endReadLoop(e);
+        PersistConn.deliver(rc, new ResponseOrError(null, e));
+    }
+
+    /**
+     * Completes the exchange first (Go: {@code replaceReqCanceler}, then {@code tryPutIdleConn}), so a caller
+     * that sends again at once gets this connection, and a cancel that comes later finds the exchange over
+     * and leaves the connection alone; then hands the response over.
+     */
+    private boolean serveWithoutBody(ResponseHead head, boolean alive) throws InterruptedException {
+        if (alive && in.buffered() > 0) {
+            conn.endReadLoop(conn.unsolicited("after a response without a body"));
+            alive = false;
+        }
+        boolean reusable = alive && conn.wroteRequest();
+        boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
+        HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
+                head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
+        if (PersistConn.deliver(rc, new ResponseOrError(resp, null)) && completed) {
+            conn.notify(l -> l.done(rc.req(), null));
+        }
+        return completed && reusable;
+    }
+
+    /**
+     * The whole body already arrived with the head: take it now, and let the body's reader complete (EOF)
+     * or abort (early close) the exchange itself, on its own thread. The caller then needs no
+     * waitForBodyRead/eofc round trip with this loop, while this loop goes back to watching the socket.
+     */
+    private boolean serveInMemory(ResponseHead head, BodyFraming framing, boolean alive) throws InterruptedException {
+        byte[] bytes = new byte[(int) framing.length()];
+        try {
+            in.readFully(bytes); // from the buffer only: length <= buffered
+        } catch (IOException e) {
+            fail(e);
+            return false;
+        }
+        if (alive && in.buffered() > 0) {
+            // The loop ends and closes the connection once the response is delivered.
+            conn.endReadLoop(conn.unsolicited("after a response body"));
+            alive = false;
+        }
+        boolean keep = alive;
+        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(),
+                error -> conn.notify(l -> l.done(rc.req(), error)));
+        return handOver(head, head.headers(), body, body) && alive;
+    }
+
+    /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
+    private boolean handOver(ResponseHead head, Headers headers, InputStream stream, Object watched) throws InterruptedException {
+        HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
+                new ResponseBody(stream, headers.get("Content-Type")), Headers::empty);
+        if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
+            ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
+            return false;
+        }
+        // Watched only once delivered: an undelivered body is nobody's leak. The stream the caller reads is
+        // what is watched, so a caller that keeps only the stream keeps its connection.
+        UnclosedBodies.watch(watched, ex);
+        return true;
+    }
+
+    private boolean serveStreamed(ResponseHead head, BodyFraming framing, boolean gunzip, boolean alive)
+            throws InterruptedException {
+        Chan<Boolean> waitForBodyRead = Chan.make(2);
+        Chan<Object> eofc = Chan.make();
+        try {
+            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc)) {
+                return false;
+            }
+            Object end = awaitBodyEnd(waitForBodyRead);
+            if (end == CANCELLED) {
+                ex.abort(ex.scope().contextEnded(BodyEofSignal.PHASE));
+            } else if (end == DEADLINE) {
+                ex.abort(ex.scope().timedOut(BodyEofSignal.PHASE));
+            }
+            if (end != Boolean.TRUE) {
+                return false; // aborted: by the body's reader, the request's end, or the connection's close
+            }
+            in.guard(null);
+            if (alive && in.buffered() > 0) {
+                // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
+                conn.endReadLoop(conn.unsolicited("after the end of a response body"));
+                alive = false;
+            }
+            boolean reusable = alive && conn.wroteRequest() && conn.setReadTimeout(Duration.ZERO);
+            return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
+        } finally {
+            eofc.close(); // releases a reader waiting at EOF, whatever happened
+        }
+    }
+
+    /**
+     * Hands the streamed body over. A method of its own, so that no frame of the read loop keeps the
+     * body reachable while the loop waits for it: the unclosed-body watcher must see it dropped.
+     */
+    private boolean startBody(ResponseHead head, BodyFraming framing, boolean gunzip, Chan<Boolean> waitForBodyRead,
+            Chan<Object> eofc) throws InterruptedException {
+        FramedBody framed = FramedBody.open(in, framing, cfg.limits());
+        BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
+                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause);
+        InputStream stream = signal;
+        Headers headers = head.headers();
+        if (gunzip) {
+            stream = new GzipBody(signal);
+            headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
+        }
+        // Before the hand-over (which orders them before the body's first read): a stalled read wakes every
+        // slice to check its exchange (interrupt, deadline, bodyReadTimeout).
+        in.guard(this::stillWaiting);
+        Duration bodyTimeout = cfg.bodyReadTimeout();
+        Duration slice = bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
+                ? PersistConn.BODY_READ_SLICE : bodyTimeout;
+        if (!conn.setReadTimeout(slice)) {
+            fail(conn.closedCause());
+            return false;
+        }
+        HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
+                new ResponseBody(stream, headers.get("Content-Type")), framed.trailers());
+        if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
+            ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
+            return false;
+        }
+        UnclosedBodies.watch(stream, ex);
+        return true;
+    }
+
+    /** The body's end as the read loop sees it: EOF (true), closed or failed (false), or the request ended. */
+    private Object awaitBodyEnd(Chan<Boolean> waitForBodyRead) throws InterruptedException {
+        RequestScope scope = ex.scope();
+        var s = io.gochan.select.Select.<Object>cases()
+                .receive(waitForBodyRead, v -> v)
+                .receiveOk(conn.closech(), r -> Boolean.FALSE)
+                .receiveOk(scope.cancel(), r -> CANCELLED);
+        if (scope.hasDeadline()) {
+            s.timeout(scope.remaining(), () -> DEADLINE);
+        }
+        return s.select();
+    }
+
+    /** The connection input's guard while the body is read: see {@link ConnInput.WaitGuard}. */
+    private void stillWaiting(long waitedNanos, java.net.SocketTimeoutException timeout) throws IOException {
+        IOException aborted = ex.abortCause();
+        if (aborted != null) {
+            throw aborted;
+        }
+        IOException stop = null;
+        if (Thread.currentThread().isInterrupted()) {
+            stop = RequestScope.interruptedWhile(BodyEofSignal.PHASE, timeout);
+        } else {
+            stop = ex.scope().ended(BodyEofSignal.PHASE);
+        }
+        Duration limit = cfg.bodyReadTimeout();
+        if (stop == null && !limit.isZero() && waitedNanos >= limit.toNanos()) {
+            stop = new HttpTimeoutException(HttpTimeoutException.Kind.BODY_READ, "timed out: no bytes of the response body for "
+                    + limit + " (bodyReadTimeout); connection closed", timeout);
+        }
+        if (stop != null) {
+            ex.abort(stop);
+            IOException won = ex.abortCause();
+            throw won != null ? won : stop;
+        }
+    }
+
+    /**
+     * Reads heads until a final one; the first 100 Continue releases the body; at most
+     * {@code maxInformational} 1xx responses are tolerated (Go's bound of 5).
+     */
+    private FinalHead readFinalHead() throws IOException {
+        int informational = 0;
+        boolean continued = false;
+        while (true) {
+            ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
+            if (head == null) {
+                throw new ConnException("server closed the connection before sending a response", null, false, true);
+            }
+            int s = head.status();
+            if (s >= 200 || s == 101) {
+                return new FinalHead(head, continued);
+            }
+            if (++informational > cfg.limits().maxInformational()) {
+                throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
+                        "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
+            }
+            if (s == 100 && rc.continueCh() != null && !continued) {
+                // Only the first 100 Continue counts (as in Go): a repeated one is an ignored 1xx.
+                rc.continueCh().trySend(Boolean.TRUE);
+                continued = true;
+            }
+        }
+    }
+
+    /** The final head, and whether a 100 Continue released the request body before it. */
+    private record FinalHead(ResponseHead head, boolean continued) {}
+
+    private boolean keepAlive(ResponseHead head) {
+        Headers h = head.headers();
+        if (h.hasToken("Connection", "close") || rc.req().headers().hasToken("Connection", "close")) {
+            return false;
+        }
+        return !head.isHttp10() || h.hasToken("Connection", "keep-alive");
+    }
+
+    /** Un-gzips a body; at the end of the gzip data it reads the framing to its EOF, so the EOF signal fires. */
+    private static final class GzipBody extends InputStream {
+        private final BodyEofSignal signal;
+        private GZIPInputStream gz;
+
+        GzipBody(BodyEofSignal signal) {
+            this.signal = signal;
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (gz == null) {
+                gz = new GZIPInputStream(signal, 8192);
+            }
+            int n = gz.read(b, off, len);
+            if (n < 0) {
+                byte[] rest = new byte[512];
+                while (signal.read(rest, 0, rest.length) >= 0) {
+                    // trailing bytes after the gzip member: drained so the framing reaches its end
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public void close() {
+            signal.close();
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.gochan.http.internal.pool;
+
+/**
+ * One connection's place under its host's limit, owned from the moment its dial starts until the
+ * connection is finally closed. The pool creates it (counting it against {@code maxConnsPerHost})
+ * before the dial; the dial's failure or the connection's close releases it, exactly once, however
+ * these and the dial's completion are ordered (ADR 0008). While it is held, the pool knows it: the
+ * pool's slots are the one registry of the transport's live connections and dials.
+ */
+public final class Slot {
+    final ConnectionPool<?> pool;
+    final ConnectKey key;
+    // Guarded by the pool's lock.
+    PooledConnection conn;
+    boolean released;
+    Thread dialer;
+
+    Slot(ConnectionPool<?> pool, ConnectKey key) {
+        this.pool = pool;
+        this.key = key;
+    }
+
+    /**
+     * Frees the slot (idempotent): the host may then dial another connection, and a waiter gets it.
+     * The connection that owns the slot calls this when it closes.
+     */
+    public void release() {
+        pool.release(this);
+    }
+
+    @Override
+    public String toString() {
+        return "slot " + key;
+    }
+}
