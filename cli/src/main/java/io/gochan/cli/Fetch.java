@@ -14,22 +14,28 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code fetch [-i] [-o FILE] URL...}: fetches every URL concurrently (one goroutine each) through
- * one {@link Transport}, prints each status line (and headers with -i), the body to stdout (or to
- * FILE for a single URL), and a summary on stderr.
+ * {@code fetch [-i] [-o FILE] [--timeout DURATION] URL...}: fetches every URL concurrently (one goroutine
+ * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
+ * (or to FILE for a single URL), and a summary on stderr. Each fetch is bounded, body included, by the
+ * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
+ * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang.
  */
 final class Fetch {
     private Fetch() {}
+
+    static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     record Result(URI uri, String head, byte[] body, Exception error, long nanos) {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
         boolean headers = false;
         Path file = null;
+        Duration timeout = DEFAULT_TIMEOUT;
         List<URI> uris = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -42,6 +48,18 @@ final class Fetch {
                     }
                     file = Path.of(args.get(++i));
                 }
+                case "--timeout" -> {
+                    if (i + 1 >= args.size()) {
+                        err.println("fetch: --timeout needs a duration (500ms, 10s, 2m, PT1M)");
+                        return 2;
+                    }
+                    try {
+                        timeout = parseDuration(args.get(++i));
+                    } catch (IllegalArgumentException e) {
+                        err.println("fetch: " + e.getMessage());
+                        return 2;
+                    }
+                }
                 default -> {
                     try {
                         uris.add(HttpRequest.newBuilder(URI.create(a)).build().uri());
@@ -53,10 +71,11 @@ final class Fetch {
             }
         }
         if (uris.isEmpty() || (file != null && uris.size() != 1)) {
-            err.println("usage: fetch [-i] [-o FILE] URL...   (-o needs exactly one URL)");
+            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] URL...   (-o needs exactly one URL)");
             return 2;
         }
         boolean withHeaders = headers;
+        Duration perFetch = timeout;
         LoadSummary summary = new LoadSummary(uris.size());
         int status = 0;
         try (Transport transport = Transport.builder().build()) {
@@ -69,7 +88,7 @@ final class Fetch {
                 wg.add(1);
                 Go.go("fetch-" + i, () -> {
                     try {
-                        results[index] = fetchOne(transport, uris.get(index), withHeaders, summary);
+                        results[index] = fetchOne(transport, uris.get(index), withHeaders, perFetch, summary);
                     } finally {
                         done.send(index);
                         wg.done();
@@ -106,9 +125,35 @@ final class Fetch {
         return status;
     }
 
-    private static Result fetchOne(Transport t, URI uri, boolean headers, LoadSummary summary) {
+    /**
+     * {@code 500ms}, {@code 10s}, {@code 2m}, or an ISO-8601 duration; positive.
+     *
+     * @throws IllegalArgumentException naming what was wrong
+     */
+    static Duration parseDuration(String s) {
+        Duration d;
+        try {
+            if (s.endsWith("ms")) {
+                d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            } else if (s.endsWith("s")) {
+                d = Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
+            } else if (s.endsWith("m")) {
+                d = Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1)));
+            } else {
+                d = Duration.parse(s);
+            }
+        } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException("not a duration: " + s + " (use 500ms, 10s, 2m or PT1M)");
+        }
+        if (d.isZero() || d.isNegative()) {
+            throw new IllegalArgumentException("--timeout must be positive: " + s);
+        }
+        return d;
+    }
+
+    private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary) {
         long start = System.nanoTime();
-        try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
+        try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).timeout(timeout).build())) {
             StringBuilder head = new StringBuilder(r.version() + " " + r.status() + " " + r.reason() + "\n");
             if (headers) {
                 for (int i = 0; i < r.headers().size(); i++) {

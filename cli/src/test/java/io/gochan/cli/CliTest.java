@@ -71,4 +71,33 @@ class CliTest {
             server.stop(0);
         }
     }
+
+    /** E11: fetch is bounded, body included: a server that accepts and never answers ends in "timed out". */
+    @Test
+    void E11_fetchTimesOutOnAStalledServer() throws Exception {
+        try (java.net.ServerSocket stalled = new java.net.ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            java.util.List<java.net.Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        accepted.add(stalled.accept()); // read nothing, answer nothing
+                    }
+                } catch (java.io.IOException closed) {
+                    // the test closed the listening socket
+                }
+            });
+            String url = "http://127.0.0.1:" + stalled.getLocalPort() + "/stall";
+            long t0 = System.nanoTime();
+            assertThat(run("fetch", "--timeout", "300ms", url)).isEqualTo(1);
+            assertThat(java.time.Duration.ofNanos(System.nanoTime() - t0)).as("bounded, not a hang").isLessThan(java.time.Duration.ofSeconds(20));
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("timed out after PT0.3S");
+            assertThat(run("fetch", "--timeout", "soon", url)).isEqualTo(2);
+            assertThat(run("fetch", "--timeout", "0s", url)).isEqualTo(2);
+            stalled.close();
+            for (java.net.Socket s : accepted) {
+                s.close();
+            }
+            assertThat(acceptor.join(java.time.Duration.ofSeconds(10))).isTrue();
+        }
+    }
 }
