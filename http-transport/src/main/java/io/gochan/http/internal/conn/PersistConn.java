@@ -560,9 +560,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (expectedResponses.get() == 0) {
             if (first >= 0 && !is408(in)) {
                 readLoopEnd = unsolicited("on an idle connection");
-            } else {
-                readLoopEnd = new ConnException(first >= 0 ? "server closed idle connection (408 Request Timeout)"
-                        : "server closed idle connection", peekErr, false, true);
+            } else { // EOF, or Go's is408Message
+                String what = responses == 0 ? "server closed the connection before it was used"
+                        : "server closed idle connection";
+                readLoopEnd = new ConnException(what + (first >= 0 ? " (408 Request Timeout)" : ""), peekErr, false, true);
             }
             return null;
         }
@@ -622,7 +623,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * Bytes nobody asked for (Go logs "Unsolicited response received on idle HTTP channel"): the
      * connection is out of step with the server, so it is closed and never pooled.
      */
-    HttpProtocolException unsolicited(String where) {
+    IOException unsolicited(String where) {
+        if (is408(in)) {
+            // The server's idle timeout answered nothing we sent: Go's "server closed idle connection", not
+            // a protocol error, and nothing to warn about.
+            return new ConnException("server closed idle connection (408 Request Timeout " + where + ")", null, false, true);
+        }
         String start = in.bufferedAscii(40);
         HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
                 "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + ResponseHeadReader.shorten(start) + "'"));

@@ -57,7 +57,8 @@ final class ResponseReader {
             framing = BodyFraming.of(rc.req().method(), fh.head());
         } catch (IOException e) {
             IOException ours = conn.closedCause(); // our own close explains the failure best
-            fail(ours != null ? ours : e);
+            fail(ours != null ? ours : e instanceof HttpProtocolException || e instanceof ConnException ? e
+                    : new HttpConnectionException("connection failed while reading the response head: " + e.getMessage(), e));
             return false;
         }
         conn.responseRead();

@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.internal.pool.ConnectKey;
 
@@ -67,6 +68,10 @@ public final class SocketDialer {
             } catch (SocketTimeoutException e) {
                 throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT,
                         "connect to " + key + " timed out after " + connectTimeout, e);
+            } catch (java.net.ConnectException | java.net.UnknownHostException e) {
+                throw e; // specific JDK types a caller may catch: kept as they are
+            } catch (java.net.SocketException e) {
+                throw new HttpConnectionException("connect to " + key + " failed: " + e.getMessage(), e);
             }
             if (!key.tls()) {
                 return new Dialed(socket, socket);
