@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-/** Rule G3 (and A18): cancellation contexts. */
+/** Rule G3: cancellation contexts. */
 class ContextTest {
     static final Duration LONG = Duration.ofSeconds(30);
 

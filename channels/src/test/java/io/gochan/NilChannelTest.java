@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Rule N1 (and A9): the nil channel. */
+/** Rule N1: the nil channel. */
 class NilChannelTest {
     @ParameterizedTest
     @EnumSource(Kind.class)

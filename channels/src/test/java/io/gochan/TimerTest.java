@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Rule G2 (and A17): timers, tickers, Go 1.23 semantics. */
+/** Rule G2: timers, tickers, Go 1.23 semantics. */
 class TimerTest {
     static final Duration LONG = Duration.ofSeconds(30);
 

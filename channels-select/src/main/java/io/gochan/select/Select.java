@@ -23,7 +23,7 @@ import java.util.random.RandomGenerator;
  *         .select();
  * }</pre>
  *
- * <p>Semantics (rules L1–L8 of the channel spec):
+ * <p>Semantics (rules L1–L8 of the rule catalogue, docs/spec/select.md):
  * <ul>
  *   <li>{@link #select()} blocks until one case can proceed, performs exactly that one, and runs its
  *       handler (L1). If several are ready, one is chosen uniformly at random (L2).</li>

@@ -19,7 +19,7 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * SelectStatement loop = Select.statement()
  *         .receive(jobs, job -> process(job))
- *         .receive(ctx.done(), x -> stop = true);
+ *         .receiveOk(ctx.done(), x -> stop = true);   // receiveOk: done() is closed, not sent on
  * while (!stop) loop.run();
  * }</pre>
  */

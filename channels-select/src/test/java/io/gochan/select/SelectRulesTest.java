@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** One test (or more) per select rule L1–L8 of the channel spec, and N1 for disabled cases. */
+/** One test (or more) per select rule L1–L8 (docs/spec/select.md), and N1 for disabled cases. */
 @NoGoroutineLeaks
 class SelectRulesTest {
     static final Duration LONG = Duration.ofSeconds(20);

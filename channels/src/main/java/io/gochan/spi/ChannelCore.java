@@ -38,12 +38,13 @@ public final class ChannelCore {
      *                               without the lock)
      *   senders, receivers          FIFO queues of WaitNodes of blocked operations
      *
-     * Invariants between operations (Go's, from runtime/chan.go):
-     *   I1 count > 0            => no live node in `receivers` (a receiver would have taken the value);
-     *   I2 count < capacity     => no live node in `senders` (a sender would have used the room);
-     *   I3 closed               => both queues hold no live node (close claims every node);
-     *   I4 capacity == 0        => at most one of the queues holds live nodes, except when one select
-     *                              has both a send and a receive case on this channel (Go's exception).
+     * Invariants between operations (Go's, from runtime/chan.go; INV, not to be confused with the
+     * interrupt rules I1-I3 of docs/spec/channels.md):
+     *   INV1 count > 0            => no live node in `receivers` (a receiver would have taken the value);
+     *   INV2 count < capacity     => no live node in `senders` (a sender would have used the room);
+     *   INV3 closed               => both queues hold no live node (close claims every node);
+     *   INV4 capacity == 0        => at most one of the queues holds live nodes, except when one select
+     *                                has both a send and a receive case on this channel (Go's exception).
      * "Live" means its waiter is not yet completed. Dead nodes (a select that won elsewhere, or a
      * cancelled operation whose owner has not unlinked it yet) are skipped and dropped by
      * claimSender/claimReceiver; their owners also unlink them, so none stays reachable (rule I3).

@@ -17,7 +17,7 @@ package io.gochan.spi;
  *       select spin too (it is the one waiting for the producers) brought it to ~620 ns (Jox ~520),
  *       and a one-case select to ~520 ns against ~420 for a plain receive.</li>
  * </ul>
- * With one carrier the partner cannot run while we spin (Jox's lesson in the benchmark spec), so
+ * With one carrier the partner cannot run while we spin (Jox's lesson, docs/spec/benchmarks.md), so
  * then there is no spin at all.
  *
  * <p>Per channel, spinning stops after {@value #MISSES_BEFORE_STOPPING} spins in a row that found no

@@ -31,6 +31,8 @@ final class Demo {
     static int run(int requests, int callers, PrintStream out, PrintStream err) throws Exception {
         byte[] payload = "hello from the embedded server\n".getBytes(StandardCharsets.UTF_8);
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        // Not the server's default executor (its one dispatcher thread would run every handler): each
+        // exchange gets a virtual thread, so handlers never queue behind each other.
         ExecutorService serverThreads = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(serverThreads);
         server.createContext("/", ex -> {
@@ -69,11 +71,23 @@ final class Demo {
             wg.await();
             finished.close();
             out.println(summary.render(transport.stats()));
+            out.println(limits(Runtime.getRuntime().availableProcessors()));
         } finally {
             server.stop(0);
             serverThreads.shutdownNow();
         }
         return 0;
+    }
+
+    /**
+     * What the figures measure: client and server together, on the same CPUs. Said in the output so
+     * nobody reads them as the client's speed, which the benchmarks measure against nginx.
+     */
+    static String limits(int cpus) {
+        return "what limits these figures: the server is the JDK's com.sun.net.httpserver on loopback (one "
+                + "selector thread, each exchange on a virtual thread) running on the same " + cpus
+                + (cpus == 1 ? " CPU" : " CPUs") + " as the client, so they include the server's cost; "
+                + "the client alone against nginx and other clients: benchmarks/README.md";
     }
 
     private static void one(Transport t, URI uri, LoadSummary summary) throws InterruptedException {

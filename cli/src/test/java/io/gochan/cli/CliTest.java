@@ -41,6 +41,8 @@ class CliTest {
         String s = out.toString(StandardCharsets.UTF_8);
         assertThat(s).contains("200 requests (0 failed)").contains("connections: ").contains("p50").contains("p99");
         assertThat(s).containsPattern("connections: [1-8] opened");
+        assertThat(s).contains("what limits these figures: the server is the JDK's com.sun.net.httpserver on loopback")
+                .contains("so they include the server's cost");
     }
 
     @Test

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * T10 and the rest of the bad-input list of the transport spec: a hostile or broken server sends
+ * T10 and the rest of the bad-input list of docs/spec/transport.md: a hostile or broken server sends
  * exactly the bytes of each case (through {@link RawServer}); each is rejected with its own
  * {@link Reason} (or a specific {@link IOException} subtype for timeouts and TLS), the connection
  * is closed by the client (the server sees EOF) and never pooled, and nothing is left running.

@@ -25,7 +25,7 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Properties T1–T12 of the transport spec, against real servers on loopback. */
+/** Properties T1–T12 (docs/spec/transport.md), against real servers on loopback. */
 @NoGoroutineLeaks
 class TransportTest {
 

@@ -32,7 +32,7 @@ public record BodyFraming(Kind kind, long length) {
      * Decides the framing of a response to a request with {@code method}.
      *
      * <p>Stricter than Go, which lets Transfer-Encoding win and drops Content-Length: RFC 9112 §6.3
-     * says such a message "ought to be handled as an error", and our spec rejects it (ADR 0006).
+     * says such a message "ought to be handled as an error", and docs/spec/transport.md rejects it (ADR 0006).
      * Transfer-Encoding in an HTTP/1.0 response is rejected too (RFC 9112 §6.3: "MUST treat the
      * message as if the framing is faulty").
      */

@@ -1,0 +1,150 @@
+package io.gochan.select;
+
+import io.gochan.CancellableContext;
+import io.gochan.Chan;
+import io.gochan.Context;
+import io.gochan.DeadlineExceededException;
+import io.gochan.Go;
+import io.gochan.Goroutine;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The select examples of the README and of the javadoc of {@link Select}, {@link SelectStatement}
+ * and {@link Context}, each copied verbatim between the {@code // example} markers of a test method,
+ * with the variables it needs declared before it and its behaviour asserted after it.
+ * {@code ExamplesMatchDocsTest} (module {@code leak-check}) fails if a documented example is not found
+ * here word for word.
+ */
+@NoGoroutineLeaks
+class DocumentedExamplesTest {
+    private static final Duration LONG = Duration.ofSeconds(20);
+
+    private final List<Integer> handled = new CopyOnWriteArrayList<>();
+    private volatile boolean running = true;
+    private volatile boolean stop;
+    private volatile CancellationException gaveUpWith;
+
+    @Test
+    void selectJavadoc() throws Exception {
+        Chan<Integer> results = Chan.make(1);
+        Chan<Integer> requests = Chan.make();   // nobody receives: the send case is never ready
+        Integer job = 1;
+        results.send(5);
+        // example: Select
+        String r = Select.<String>cases()
+                .receive(results, v -> "got " + v)
+                .send(requests, job, () -> "sent")
+                .timeout(Duration.ofSeconds(1), () -> "timed out")
+                .select();
+        // end
+        assertThat(r).isEqualTo("got 5");
+        assertThat(requests.len()).isZero();
+    }
+
+    /** Jobs arrive, then the context is cancelled: the loop handles every job and stops. */
+    @Test
+    void selectStatementJavadoc() throws Exception {
+        Chan<Integer> jobs = Chan.make();
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            Goroutine producer = Go.go("producer", () -> {
+                for (int i = 1; i <= 3; i++) {
+                    jobs.send(i);   // unbuffered: returns once the loop has taken it
+                }
+                ctx.cancel();
+            });
+            // example: SelectStatement
+            SelectStatement loop = Select.statement()
+                    .receive(jobs, job -> process(job))
+                    .receiveOk(ctx.done(), x -> stop = true);   // receiveOk: done() is closed, not sent on
+            while (!stop) loop.run();
+            // end
+            assertThat(producer.join(LONG)).isTrue();
+        }
+        assertThat(handled).containsExactly(1, 2, 3);
+    }
+
+    /** A result is there before the deadline: it is used. */
+    @Test
+    void contextJavadoc_aResultInTime() throws Exception {
+        Chan<Integer> results = Chan.make(1);
+        results.send(9);
+        // example: Context
+        try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
+            Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+        }
+        // end
+        assertThat(handled).containsExactly(9);
+        assertThat(gaveUpWith).isNull();
+    }
+
+    /** No result within the deadline (2 s): the context's done channel closes and the loop gives up. */
+    @Test
+    void contextJavadoc_theDeadlinePasses() throws Exception {
+        Chan<Integer> results = Chan.make();
+        // example: Context
+        try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
+            Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+        }
+        // end
+        assertThat(handled).isEmpty();
+        assertThat(gaveUpWith).isInstanceOf(DeadlineExceededException.class);
+    }
+
+    /** Jobs arrive, then quit is closed (Go's idiom): every job is handled and the loop ends. */
+    @Test
+    void readmeSelect() throws Exception {
+        Chan<Integer> results = Chan.make(1);
+        Chan<Integer> requests = Chan.make();
+        Integer request = 1;
+        Chan<Integer> jobs = Chan.make();
+        Chan<Object> quit = Chan.make();
+        results.send(5);
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            Goroutine producer = Go.go("producer", () -> {
+                jobs.send(10);
+                jobs.send(20);
+                quit.close();
+            });
+            // example: README, Select
+            String r = Select.<String>cases()
+                    .receive(results, v -> "result " + v)
+                    .receiveOk(ctx.done(), closed -> "cancelled")
+                    .send(requests, request, () -> "sent")
+                    .timeout(Duration.ofSeconds(1), () -> "timed out")
+                    .select();
+
+            SelectStatement loop = Select.statement()          // statement form, built once, run many times
+                    .receive(jobs, job -> handle(job))
+                    .receiveOk(quit, x -> running = false);   // fires on a value and on close(quit)
+            while (running) loop.run();
+            // end
+            assertThat(producer.join(LONG)).isTrue();
+            assertThat(r).isEqualTo("result 5");
+        }
+        assertThat(handled).containsExactly(10, 20);
+    }
+
+    private void process(int job) {
+        handled.add(job);
+    }
+
+    private void handle(int job) {
+        handled.add(job);
+    }
+
+    private void use(int result) {
+        handled.add(result);
+    }
+
+    private void giveUp(CancellationException why) {
+        gaveUpWith = why;
+    }
+}

@@ -1,0 +1,156 @@
+package io.gochan;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The code examples of the README and of this module's javadoc, each copied verbatim between the
+ * {@code // example} markers of one test method, with the variables it needs declared before it and
+ * its behaviour asserted after it. {@code ExamplesMatchDocsTest} (module {@code leak-check}) fails if
+ * a documented example is not found here word for word, so the documentation cannot drift.
+ */
+class DocumentedExamplesTest {
+    private Set<Goroutine> before;
+
+    @BeforeEach
+    void rememberLiveGoroutines() {
+        before = new HashSet<>(Goroutines.live());
+    }
+
+    /** Every goroutine an example started has ended, and every timer it made left no task behind. */
+    @AfterEach
+    void examplesLeaveNothingRunning() {
+        Threads.awaitTrue(() -> Goroutines.live().stream().allMatch(before::contains), "the examples' goroutines to end");
+        Threads.awaitTrue(() -> Timers.pendingTasks() == 0, "no pending timer task");
+    }
+
+    @Test
+    void chanJavadoc() throws Exception {
+        String printed = capturingSystemOut(() -> {
+            // example: Chan
+            Chan<String> ch = Chan.make(16);
+            Go.go(() -> { ch.send("hello"); ch.close(); });
+            for (String s : ch) System.out.println(s);   // prints hello, then the loop ends
+            // end
+        });
+        assertThat(printed).isEqualTo("hello" + System.lineSeparator());
+    }
+
+    @Test
+    void goJavadoc() throws Exception {
+        // example: Go
+        Chan<Integer> results = Chan.make();
+        Go.go("worker", () -> results.send(compute()));
+        int r = results.receive();
+        // end
+        assertThat(r).isEqualTo(42);
+    }
+
+    @Test
+    void timersJavadoc() throws Exception {
+        Instant start = Instant.now();
+        // example: Timers
+        Received<Instant> r = Timers.after(Duration.ofSeconds(1)).receiveOk();   // waits about a second
+        // end
+        assertThat(r.ok()).isTrue();
+        assertThat(r.value()).isAfterOrEqualTo(start.plusSeconds(1));
+    }
+
+    @Test
+    void readmeChannels() throws Exception {
+        Chan<Integer> out = Chan.make(16);
+        // example: README, Channels
+        Chan<String> ch = Chan.make();          // unbuffered: send waits for its receiver
+        Chan<Integer> jobs = Chan.make(16);     // buffered, FIFO, 16 slots
+
+        jobs.send(42);                          // blocks while full; throws ChannelClosedException if closed
+        boolean sent = jobs.trySend(7);         // never blocks
+        int v = jobs.receive();                 // blocks while empty; ChannelClosedException once closed and drained
+        Received<Integer> r = jobs.receiveOk(); // Go's v, ok := <-jobs : r.ok() / r.closed()
+        Received<Integer> t = jobs.receive(Duration.ofMillis(50)); // t.notReady() if the time ran out
+        jobs.close();                           // receivers drain what is buffered, then see "closed"
+        for (int job : jobs) { /* ends after the last value of a closed channel */ }
+        jobs.range(job -> out.send(job * 2));   // the same, with a body that may block or throw
+
+        SendChan<Integer> producerSide = jobs.sendOnly();       // Go's chan<- int
+        ReceiveChan<Integer> consumerSide = jobs.receiveOnly(); // Go's <-chan int
+        Chan<Integer> never = Chan.nil();                        // Go's nil channel
+        // end
+        assertThat(ch.cap()).isZero();
+        assertThat(sent).isTrue();
+        assertThat(v).isEqualTo(42);
+        assertThat(r.ok()).isTrue();
+        assertThat(r.value()).isEqualTo(7);
+        assertThat(t.notReady()).isTrue();
+        assertThat(jobs.receiveOk().closed()).isTrue();
+        assertThat(out.len()).isZero();
+        assertThat(consumerSide.tryReceive().closed()).isTrue();
+        assertThat(producerSide.cap()).isEqualTo(16);
+        assertThat(never.tryReceive().notReady()).isTrue();
+    }
+
+    @Test
+    void readmeGoroutinesTimersContextWaitGroup() throws Exception {
+        Chan<Integer> results = Chan.make(1);
+        // example: README, Goroutines, timers, context, wait group
+        Goroutine g = Go.go("worker", () -> results.send(compute()));   // a virtual thread, named
+        Goroutines.live();   Goroutines.dump();                          // what is running, blocked on what
+
+        Timer timer = Timers.newTimer(Duration.ofSeconds(1));            // timer.c(), stop(), reset(d)
+        ReceiveChan<Instant> tick = Timers.after(Duration.ofMillis(10)); // Go's time.After
+        Timer ticker = Timers.newTicker(Duration.ofMillis(100));
+
+        try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
+            // ctx.done() closes on cancel or deadline; ctx.err() says which; children are cancelled with it
+        }
+
+        WaitGroup wg = new WaitGroup();  wg.add(1);  Go.go(() -> { try { work(); } finally { wg.done(); } });  wg.await();
+        // end
+        assertThat(results.receive()).isEqualTo(42);
+        assertThat(g.join(Duration.ofSeconds(20))).isTrue();
+        assertThat(g.name()).isEqualTo("worker");
+        assertThat(tick.receive(Duration.ofSeconds(20)).ok()).isTrue();
+        assertThat(ticker.c().receive(Duration.ofSeconds(20)).ok()).isTrue();
+        timer.stop();
+        ticker.stop();
+        assertThat(worked).isEqualTo(1);
+        assertThat(wg.count()).isZero();
+    }
+
+    private int worked;
+
+    private void work() {
+        worked++; // visible to the test thread after wg.await() (G4)
+    }
+
+    private static int compute() {
+        return 42;
+    }
+
+    private interface Body {
+        void run() throws Exception;
+    }
+
+    private static String capturingSystemOut(Body body) throws Exception {
+        PrintStream original = System.out;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            System.setOut(original);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}
