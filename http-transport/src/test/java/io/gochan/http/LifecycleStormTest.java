@@ -25,7 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The lifecycle storm (E12, docs/spec/transport-lifecycle.md): 10,000 requests from 64 virtual-thread
+ * The lifecycle storm (E13, docs/spec/transport-lifecycle.md): 10,000 requests from 64 virtual-thread
  * callers through two transports (8 and 2 connections per host), where callers end their own requests
  * at random phases (context cancel, per-request timeout, interrupt; before a connection, on getting
  * one, after the head was written, at the first response byte, in the middle of the body), request
@@ -159,7 +159,7 @@ class LifecycleStormTest {
     }
 
     @Test
-    void E12_cancelsTimersAndFailingBodiesNeverFailAnotherRequestLeakOrHang() throws Exception {
+    void E13_cancelsTimersAndFailingBodiesNeverFailAnotherRequestLeakOrHang() throws Exception {
         long seed = Long.getLong("storm.seed", System.nanoTime());
         String tag = "storm.seed=" + seed;
         Server faults = new Server(seed);

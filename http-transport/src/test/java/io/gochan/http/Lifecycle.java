@@ -1,0 +1,138 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Goroutine;
+import io.gochan.Goroutines;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+
+/** Helpers of the exchange-lifecycle (E) rule tests: callers on either thread kind, bounded waits, racing moments. */
+final class Lifecycle {
+    /** Not a schedule: the longest we wait before calling something hung. */
+    static final Duration BOUND = Duration.ofSeconds(5);
+
+    private Lifecycle() {}
+
+    /** Waits (bounded) for {@code c}, spinning; fails with {@code what} if the bound passes. */
+    static void await(BooleanSupplier c, Duration bound, String what) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out (" + bound + ") waiting for " + what);
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    /** True once {@code c} holds, false if {@code bound} passed first. */
+    static boolean within(BooleanSupplier c, Duration bound) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (!c.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        return true;
+    }
+
+    /**
+     * True if a connection's write loop is parked inside a socket write: its request is partly in the
+     * kernel and the peer does not read. Found from the goroutine's stack, so a test can act exactly
+     * while the write is blocked.
+     */
+    static boolean writeLoopBlockedInSocketWrite() {
+        for (Goroutine g : Goroutines.live()) {
+            if (!g.name().startsWith("http-write-loop")) {
+                continue;
+            }
+            Thread t = g.thread();
+            Thread.State s = t.getState();
+            if (s != Thread.State.WAITING && s != Thread.State.TIMED_WAITING) {
+                continue;
+            }
+            boolean parked = false;
+            boolean writing = false;
+            for (StackTraceElement e : t.getStackTrace()) {
+                parked |= e.getMethodName().contains("park");
+                writing |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("Write")
+                        || e.getClassName().contains("SocketOutputStream") && e.getMethodName().contains("write");
+            }
+            if (parked && writing) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The top of a failure escaping the transport: an exported type or a JDK one, never an internal class. */
+    static void assertExportedType(Throwable e) {
+        String pkg = e.getClass().getPackageName();
+        assertThat(pkg.equals("io.gochan.http") || pkg.startsWith("java.") || pkg.startsWith("javax."))
+                .as("exception type %s escaped from an internal package: %s", e.getClass().getName(), e)
+                .isTrue();
+    }
+
+    /** Something that a caller thread runs. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run() throws Exception;
+    }
+
+    /** A caller on its own thread (virtual or platform), with its single outcome. */
+    static final class Caller<T> {
+        final Thread thread;
+        private final AtomicReference<T> value = new AtomicReference<>();
+        private final AtomicReference<Throwable> error = new AtomicReference<>();
+        private volatile boolean ended;
+
+        private Caller(boolean virtual, String name, Work<T> work) {
+            Runnable r = () -> {
+                try {
+                    value.set(work.run());
+                } catch (Throwable e) {
+                    error.set(e);
+                } finally {
+                    ended = true;
+                }
+            };
+            this.thread = virtual ? Thread.ofVirtual().name(name).unstarted(r) : Thread.ofPlatform().name(name).daemon().unstarted(r);
+        }
+
+        static <T> Caller<T> start(boolean virtual, String name, Work<T> work) {
+            Caller<T> c = new Caller<>(virtual, name, work);
+            c.thread.start();
+            return c;
+        }
+
+        static <T> Caller<T> virtual(String name, Work<T> work) {
+            return start(true, name, work);
+        }
+
+        /** True if it ended within {@code bound}. */
+        boolean join(Duration bound) throws InterruptedException {
+            return thread.join(bound) && ended;
+        }
+
+        T value() {
+            return value.get();
+        }
+
+        Throwable error() {
+            return error.get();
+        }
+
+        /** Ends a caller that hung (so a failing test leaves no thread behind): interrupt, then wait. */
+        void abandon(Runnable unblock) throws InterruptedException {
+            if (!ended) {
+                thread.interrupt();
+                unblock.run();
+                thread.join(Duration.ofSeconds(20));
+            }
+        }
+    }
+}

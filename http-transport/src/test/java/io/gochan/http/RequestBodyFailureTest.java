@@ -1,0 +1,279 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.CancellableContext;
+import io.gochan.Context;
+import io.gochan.http.Lifecycle.Caller;
+import io.gochan.http.testing.JdkServer;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * E5, E6 and E7 (docs/spec/transport-lifecycle.md): a request body's own failure is the request's
+ * failure, not the connection's; and an upload that the server stopped reading can always be left.
+ */
+@NoGoroutineLeaks(graceMillis = 20_000)
+class RequestBodyFailureTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** A stream that yields {@code good} bytes, then fails as {@code then} says. */
+    private static InputStream failingAfter(int good, Exception then) {
+        return new InputStream() {
+            private int left = good;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0];
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (left > 0) {
+                    int n = Math.min(len, left);
+                    left -= n;
+                    return n;
+                }
+                if (then == null) {
+                    return -1; // ends short of the declared length
+                }
+                if (then instanceof IOException io) {
+                    throw io;
+                }
+                throw (RuntimeException) then;
+            }
+        };
+    }
+
+    /** A server answering every request "ok", reading each request's declared body. */
+    private static RawServer okServer() throws IOException {
+        return RawServer.start(c -> {
+            while (c.readRequest() != null) {
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+    }
+
+    /** Leaves two idle connections in {@code t}'s pool. */
+    private static void twoIdleConnections(Transport t, RawServer server) throws Exception {
+        HttpResponse r1 = t.roundTrip(HttpRequest.newBuilder(server.uri("/warm1")).build());
+        HttpResponse r2 = t.roundTrip(HttpRequest.newBuilder(server.uri("/warm2")).build()); // r1 still holds its connection
+        assertThat(r1.body().string()).isEqualTo("ok");
+        assertThat(r2.body().string()).isEqualTo("ok");
+        assertThat(t.stats().idle()).isEqualTo(2);
+        assertThat(t.stats().dialed()).isEqualTo(2);
+    }
+
+    /**
+     * A body source whose stream throws an {@code IOException} before a byte of the body was sent
+     * fails the request with that very exception, promptly; the request is not retried, and the
+     * other idle connection stays pooled and serves the next request.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E5_aBodySourceIOExceptionIsTheRequestsFailureNotRetried() throws Exception {
+        IOException boom = new IOException("the body's own failure");
+        try (RawServer server = okServer(); Transport t = Transport.builder().build()) {
+            twoIdleConnections(t, server);
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
+                    .POST(RequestBody.ofStream(() -> failingAfter(0, boom), 10, "application/octet-stream")).build();
+            Caller<Integer> caller = Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.status();
+                }
+            });
+            boolean ended = caller.join(Lifecycle.BOUND);
+            caller.abandon(t::close);
+            assertThat(ended).as("request ended").isTrue();
+            assertThat(caller.error()).as("the body's own exception").isSameAs(boom);
+            assertThat(t.stats().retries()).as("retries").isZero();
+            assertThat(server.accepted()).as("connections the server accepted").isEqualTo(2);
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/after")).build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the next request reused the other idle connection").isEqualTo(2);
+        }
+    }
+
+    /**
+     * A body declared 100,000 bytes long that fails after 8 KiB (its stream throws, or ends short),
+     * with the server answering 200 right after that failure (well within the grace given to a
+     * server that answers before reading a whole upload): the caller gets the body's failure,
+     * never the 200.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E5_aBodyThatFailsMidStreamIsReportedEvenIfTheServerAnswers() throws Exception {
+        for (boolean throwing : new boolean[] {true, false}) {
+            IOException boom = new IOException("the body broke after 8 KiB");
+            CountDownLatch writeFailed = new CountDownLatch(1);
+            try (RawServer server = RawServer.start(c -> {
+                     c.readRequestHead();
+                     if (writeFailed.await(20, TimeUnit.SECONDS)) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                     while (c.in.read() >= 0) {
+                         // until the client closes
+                     }
+                 });
+                 Transport t = Transport.builder().listener(new RequestListener() {
+                     @Override
+                     public void wroteRequest(HttpRequest request, Throwable error) {
+                         if (error != null) {
+                             writeFailed.countDown();
+                         }
+                     }
+                 }).build()) {
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
+                        .POST(RequestBody.ofStream(() -> failingAfter(8192, throwing ? boom : null), 100_000, "application/octet-stream"))
+                        .build();
+                Caller<Integer> caller = Caller.virtual("post", () -> {
+                    try (HttpResponse r = t.roundTrip(post)) {
+                        return r.status();
+                    }
+                });
+                boolean ended = caller.join(Lifecycle.BOUND);
+                caller.abandon(t::close);
+                assertThat(ended).as("request ended").isTrue();
+                assertThat(caller.value()).as("%s body: the 200 must not be returned", throwing ? "throwing" : "short").isNull();
+                if (throwing) {
+                    assertThat(caller.error()).isSameAs(boom);
+                } else {
+                    assertThat(caller.error()).isInstanceOf(ContentLengthMismatchException.class);
+                }
+            }
+        }
+    }
+
+    /** A body source that throws an unchecked exception: where it throws. */
+    enum Thrower {
+        SUPPLIER, STREAM
+    }
+
+    /** Not a real failure: only what the body source throws in these tests. */
+    static final class BodySourceBug extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BodySourceBug(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * An unchecked exception from the body source (its supplier, or its stream's {@code read})
+     * fails the request promptly with that very exception; it never hangs.
+     */
+    @ParameterizedTest
+    @EnumSource(Thrower.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E6_anUncheckedExceptionFromABodySourceFailsTheRequestWithIt(Thrower where) throws Exception {
+        BodySourceBug bug = new BodySourceBug("body source bug in the " + where);
+        try (RawServer server = okServer(); Transport t = Transport.builder().build()) {
+            RequestBody body = RequestBody.ofStream(() -> {
+                if (where == Thrower.SUPPLIER) {
+                    throw bug;
+                }
+                return failingAfter(0, bug);
+            }, 10, "application/octet-stream");
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(body).build();
+            Caller<Integer> caller = Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.status();
+                }
+            });
+            boolean ended = caller.join(Lifecycle.BOUND);
+            caller.abandon(t::close);
+            assertThat(ended).as("request ended within %s", Lifecycle.BOUND).isTrue();
+            assertThat(caller.error()).isSameAs(bug);
+        }
+    }
+
+    /** How the caller leaves an upload that the server stopped reading. */
+    enum Leave {
+        CONTEXT, REQUEST_TIMEOUT, TRANSPORT_CLOSE, INTERRUPT_VIRTUAL, INTERRUPT_PLATFORM
+    }
+
+    /**
+     * An HTTPS upload that the server stopped reading (its write blocked in the TLS socket) is left
+     * promptly by each way of cancelling: the context, the request's timeout, closing the
+     * transport, an interrupt (virtual or platform caller).
+     */
+    @ParameterizedTest
+    @EnumSource(Leave.class)
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void E7_aBlockedHttpsUploadIsLeftPromptly(Leave how) throws Exception {
+        CountDownLatch handlerIn = new CountDownLatch(1);
+        CountDownLatch endOfTest = new CountDownLatch(1);
+        JdkServer server = JdkServer.https(ex -> {
+            handlerIn.countDown();
+            try {
+                endOfTest.await(60, TimeUnit.SECONDS); // never reads the body
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        {
+            Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build();
+            long length = 1L << 30;
+            HttpRequest.Builder rb = HttpRequest.newBuilder(server.uri("/upload"))
+                    .POST(RequestBody.ofStream(() -> new InputStream() {
+                        @Override
+                        public int read() {
+                            return 0;
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) {
+                            return len; // zeros, as fast as the socket takes them
+                        }
+                    }, length, "application/octet-stream"));
+            if (how == Leave.REQUEST_TIMEOUT) {
+                rb.timeout(Duration.ofSeconds(2));
+            }
+            HttpRequest req = rb.build();
+            CancellableContext ctx = Context.withCancel(Context.background());
+            Caller<Integer> caller = Caller.start(how != Leave.INTERRUPT_PLATFORM, "upload", () -> {
+                try (HttpResponse r = t.roundTrip(req, ctx)) {
+                    return r.status();
+                }
+            });
+            try {
+                assertThat(handlerIn.await(20, TimeUnit.SECONDS)).as("server has the head").isTrue();
+                Lifecycle.await(Lifecycle::writeLoopBlockedInSocketWrite, Duration.ofSeconds(20), "the upload blocked in a socket write");
+                long t0 = System.nanoTime();
+                switch (how) {
+                    case CONTEXT -> ctx.cancel();
+                    case REQUEST_TIMEOUT -> { } // its own timer
+                    case TRANSPORT_CLOSE -> Thread.ofVirtual().start(t::close); // as an application on virtual threads would
+                    case INTERRUPT_VIRTUAL, INTERRUPT_PLATFORM -> caller.thread.interrupt();
+                }
+                boolean ended = caller.join(Lifecycle.BOUND.plus(Duration.ofSeconds(2)));
+                assertThat(ended).as("%s: upload left within %s (waited %d ms)", how, Lifecycle.BOUND,
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isTrue();
+                assertThat(caller.error()).isNotNull();
+            } finally {
+                endOfTest.countDown();
+                server.close();
+                t.close();
+                caller.abandon(() -> { });
+                ctx.cancel();
+            }
+        }
+    }
+}
