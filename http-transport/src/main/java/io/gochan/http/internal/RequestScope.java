@@ -146,6 +146,6 @@ public final class RequestScope {
      * @return a new exception
      */
     public static RequestCancelledException transportClosed() {
-        return new RequestCancelledException(RequestCancelledException.Reason.TRANSPORT_CLOSED, "transport closed", null);
+        return new RequestCancelledException(RequestCancelledException.Reason.TRANSPORT_CLOSED, "request cancelled: transport closed", null);
     }
 }
