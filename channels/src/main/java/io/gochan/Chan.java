@@ -58,6 +58,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
      * buffer's memory grows with the values actually buffered (up to the bound), so a large capacity
      * costs nothing until it is used (rule CH2).
      *
+     * @param <T> the element type
      * @param capacity the number of values the channel buffers, at most {@link Integer#MAX_VALUE} - 8
      * @return the new channel
      * @throws IllegalArgumentException if capacity is negative (C1) or above {@code Integer.MAX_VALUE - 8},
@@ -169,13 +170,20 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     /**
      * Go's channel equality (rule CH1): true if {@code o} is this channel or one of its send-only or
      * receive-only views, or if both are nil channels.
+     *
+     * @param o the object to compare with
+     * @return whether {@code o} is the same channel
      */
     @Override
     public boolean equals(Object o) {
         return sameChannel(core, o);
     }
 
-    /** Consistent with {@link #equals(Object)}: the same for a channel and its views; 0 for nil channels. */
+    /**
+     * Consistent with {@link #equals(Object)}: the same for a channel and its views; 0 for nil channels.
+     *
+     * @return the hash code
+     */
     @Override
     public int hashCode() {
         return hash(core);

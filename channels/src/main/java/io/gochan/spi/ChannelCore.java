@@ -138,6 +138,8 @@ public final class ChannelCore {
     /**
      * A new open channel.
      *
+     * @param capacity the bound on buffered values (0: unbuffered)
+     * @return the channel
      * @throws IllegalArgumentException if capacity is negative or above {@link #MAX_CAPACITY} (C1, CH2)
      */
     public static ChannelCore create(int capacity) {
@@ -155,6 +157,8 @@ public final class ChannelCore {
      * A timer's channel: one buffer slot, so that the timer thread delivers with a send that never
      * blocks, while {@link #reportsEmptyShape()} tells the facade to report {@code len} and {@code cap}
      * 0, as Go 1.23 does for its timer channels (rule TM1).
+     *
+     * @return the channel
      */
     public static ChannelCore createTimer() {
         return new ChannelCore(1, false, true);
@@ -181,7 +185,11 @@ public final class ChannelCore {
         lock.lock();
     }
 
-    /** Acquires this channel's lock only if it is free now; never waits (the timer thread's way in). */
+    /**
+     * Acquires this channel's lock only if it is free now; never waits (the timer thread's way in).
+     *
+     * @return true if the lock is now held by the caller
+     */
     public boolean tryLock() {
         return lock.tryLock();
     }
@@ -429,7 +437,11 @@ public final class ChannelCore {
         return capacity;
     }
 
-    /** True for a timer's channel, whose facade reports {@code len} and {@code cap} 0 (rule TM1). */
+    /**
+     * Whether this is a timer's channel, whose facade reports {@code len} and {@code cap} 0 (rule TM1).
+     *
+     * @return true for a timer's channel
+     */
     public boolean reportsEmptyShape() {
         return timer;
     }
