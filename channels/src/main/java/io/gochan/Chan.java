@@ -31,6 +31,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Hand out one side only with {@link #sendOnly()} or {@link #receiveOnly()}: the views cannot be
  * cast back to {@code Chan}. Go's nil channel is {@link #nil()}.
  *
+ * <p>Equality is Go's (rule CH1): a channel and its views are equal to each other, channels made by
+ * different {@code make} calls are not, and every nil channel equals every other nil channel.
+ *
  * @param <T> the element type
  */
 public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
@@ -51,12 +54,23 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     }
 
     /**
-     * A new channel with {@code capacity} buffer slots; 0 means unbuffered.
+     * A new channel with {@code capacity} buffer slots; 0 means unbuffered. The capacity is a bound: the
+     * buffer's memory grows with the values actually buffered (up to the bound), so a large capacity
+     * costs nothing until it is used (rule CH2).
      *
-     * @throws IllegalArgumentException if capacity is negative (C1)
+     * @param <T> the element type
+     * @param capacity the number of values the channel buffers, at most {@link Integer#MAX_VALUE} - 8
+     * @return the new channel
+     * @throws IllegalArgumentException if capacity is negative (C1) or above {@code Integer.MAX_VALUE - 8},
+     *     the largest array the JVM allocates (CH2)
      */
     public static <T> Chan<T> make(int capacity) {
         return new Chan<>(ChannelCore.create(capacity));
+    }
+
+    /** A timer's channel: one slot inside, {@code len} and {@code cap} reported as 0 (rule TM1). */
+    static <T> Chan<T> timerChannel() {
+        return new Chan<>(ChannelCore.createTimer());
     }
 
     /**
@@ -145,12 +159,34 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
     @Override
     public int len() {
-        return core.len();
+        return core.reportsEmptyShape() ? 0 : core.len();
     }
 
     @Override
     public int cap() {
-        return core.capacity();
+        return core.reportsEmptyShape() ? 0 : core.capacity();
+    }
+
+    /**
+     * Go's channel equality (rule CH1): true if {@code o} is this channel or one of its send-only or
+     * receive-only views, or if both are nil channels.
+     *
+     * @param o the object to compare with
+     * @return whether {@code o} is the same channel
+     */
+    @Override
+    public boolean equals(Object o) {
+        return sameChannel(core, o);
+    }
+
+    /**
+     * Consistent with {@link #equals(Object)}: the same for a channel and its views; 0 for nil channels.
+     *
+     * @return the hash code
+     */
+    @Override
+    public int hashCode() {
+        return hash(core);
     }
 
     /**
@@ -178,6 +214,24 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    private static boolean sameChannel(ChannelCore core, Object o) {
+        ChannelCore other;
+        if (o instanceof Chan<?> c) {
+            other = c.core;
+        } else if (o instanceof SendOnly<?> s) {
+            other = s.chan.core;
+        } else if (o instanceof ReceiveOnly<?> r) {
+            other = r.chan.core;
+        } else {
+            return false;
+        }
+        return other == core || (other.isNil() && core.isNil());
+    }
+
+    private static int hash(ChannelCore core) {
+        return core.isNil() ? 0 : System.identityHashCode(core);
+    }
 
     private static <T> T requireValue(T value) {
         return Objects.requireNonNull(value, "null is not a channel value");
@@ -291,6 +345,17 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             return chan.cap();
         }
 
+        /** Go's channel equality, as {@link Chan#equals(Object)}. */
+        @Override
+        public boolean equals(Object o) {
+            return sameChannel(chan.core, o);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash(chan.core);
+        }
+
         @Override
         public String toString() {
             return "SendOnly" + chan;
@@ -344,6 +409,17 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         @Override
         public int cap() {
             return chan.cap();
+        }
+
+        /** Go's channel equality, as {@link Chan#equals(Object)}. */
+        @Override
+        public boolean equals(Object o) {
+            return sameChannel(chan.core, o);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash(chan.core);
         }
 
         @Override

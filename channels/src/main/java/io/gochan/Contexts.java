@@ -1,13 +1,14 @@
 package io.gochan;
 
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /** The implementations behind {@link Context}. */
@@ -16,13 +17,17 @@ final class Contexts {
 
     private Contexts() {}
 
+    /**
+     * A child of {@code parent}, with {@code deadline} if not null (capped by the parent's). Everything
+     * that can fail happens before the child is registered with its parent (rule CX3).
+     */
     static CancelContext newChild(Context parent, Instant deadline) {
-        Instant effective = deadline;
         Optional<Instant> pd = parent.deadline();
-        if (pd.isPresent() && (effective == null || pd.get().isBefore(effective))) {
-            effective = pd.get();
-        }
-        CancelContext child = new CancelContext(parent, effective);
+        // Only a deadline of our own needs a timer: an earlier parent deadline reaches us by propagation.
+        boolean own = deadline != null && (pd.isEmpty() || deadline.isBefore(pd.get()));
+        Instant effective = own || pd.isEmpty() ? deadline : pd.get();
+        long delay = own ? nanosUntil(deadline) : 0L;
+        CancelContext child = new CancelContext(parent, effective, own);
         if (parent instanceof CancelContext p) {
             CancellationException already = p.adopt(child);
             if (already != null) {
@@ -30,11 +35,25 @@ final class Contexts {
                 return child;
             }
         }
-        if (deadline != null && (pd.isEmpty() || deadline.isBefore(pd.get()))) {
-            // Only a deadline of our own needs a task: an earlier parent deadline reaches us by propagation.
-            child.armDeadline(deadline);
+        if (own) {
+            child.armDeadline(delay);
         }
         return child;
+    }
+
+    /** {@code now + timeout}, saturating at {@link Instant#MAX} / {@link Instant#MIN} (rule CX2). */
+    static Instant plusSaturating(Instant now, Duration timeout) {
+        try {
+            return now.plus(timeout);
+        } catch (DateTimeException | ArithmeticException beyondInstantRange) {
+            return timeout.isNegative() ? Instant.MIN : Instant.MAX;
+        }
+    }
+
+    /** Nanoseconds from now until {@code deadline}, saturating at the long range (CX2). */
+    static long nanosUntil(Instant deadline) {
+        // Duration.between cannot overflow for any two Instants; convert saturates where toNanos throws.
+        return TimeUnit.NANOSECONDS.convert(Duration.between(Instant.now(), deadline));
     }
 
     /** The root: done() is a nil channel, never cancelled. */
@@ -69,13 +88,19 @@ final class Contexts {
         private final Instant deadline;
         private final Chan<Object> done = Chan.make();
         private final ReceiveChan<Object> doneView = done.receiveOnly();
-        private volatile CancellationException err; // written under lock, before done closes
+        /**
+         * Written under lock just before done closes, and read by err() only once done is closed: so
+         * err() is null exactly while done() is open (rule CX1; Go sets both under one lock).
+         */
+        private volatile CancellationException err;
         private Set<CancelContext> children = new HashSet<>(); // guarded by lock; null once cancelled
-        private ScheduledFuture<?> deadlineTask; // guarded by lock
+        /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
+        private final TimerEntry deadlineTimer;
 
-        CancelContext(Context parent, Instant deadline) {
+        CancelContext(Context parent, Instant deadline, boolean ownDeadline) {
             this.parent = parent;
             this.deadline = deadline;
+            this.deadlineTimer = ownDeadline ? TimerScheduler.SYSTEM.actionEntry(this::deadlinePassed) : null;
         }
 
         /** Registers a child; returns this context's error instead if it is already done. */
@@ -103,20 +128,25 @@ final class Contexts {
             }
         }
 
-        void armDeadline(Instant at) {
-            long nanos = Duration.between(Instant.now(), at).toNanos();
-            if (nanos <= 0) {
+        /** Arms the deadline timer (cannot fail: the delay was computed before registration). */
+        void armDeadline(long delayNanos) {
+            if (delayNanos <= 0) {
                 cancel(new DeadlineExceededException());
                 return;
             }
             lock.lock();
             try {
                 if (children != null) {
-                    deadlineTask = Timers.schedule(() -> cancel(new DeadlineExceededException()), nanos);
+                    TimerScheduler.SYSTEM.schedule(deadlineTimer, delayNanos, 0L);
                 }
             } finally {
                 lock.unlock();
             }
+        }
+
+        /** On the timer thread, which must not wait: the cancel (of a whole tree, maybe) runs elsewhere. */
+        private void deadlinePassed() {
+            Thread.ofVirtual().name("gochan-context-deadline").start(() -> cancel(new DeadlineExceededException()));
         }
 
         @Override
@@ -124,29 +154,45 @@ final class Contexts {
             cancel(new ContextCanceledException());
         }
 
+        /**
+         * Cancels this context and every descendant with {@code cause}, iteratively (rule CX4: any depth,
+         * no recursion), then leaves the parent. A descendant cancelled here need not leave its own
+         * parent: that parent is cancelled too and has dropped its set of children.
+         */
         void cancel(CancellationException cause) {
-            List<CancelContext> kids;
-            lock.lock();
-            try {
-                if (children == null) {
-                    return; // already cancelled
-                }
-                err = cause;
-                done.close();
-                kids = List.copyOf(children);
-                children = null;
-                if (deadlineTask != null) {
-                    deadlineTask.cancel(false);
-                    deadlineTask = null;
-                }
-            } finally {
-                lock.unlock();
+            Set<CancelContext> kids = markCancelled(cause);
+            if (kids == null) {
+                return; // already cancelled
             }
-            for (CancelContext k : kids) {
-                k.cancel(cause);
+            ArrayDeque<CancelContext> work = new ArrayDeque<>(kids);
+            for (CancelContext c; (c = work.poll()) != null; ) {
+                Set<CancelContext> grandchildren = c.markCancelled(cause);
+                if (grandchildren != null) {
+                    work.addAll(grandchildren);
+                }
             }
             if (parent instanceof CancelContext p) {
                 p.orphan(this);
+            }
+        }
+
+        /** Sets err, closes done, stops the deadline timer; returns the children, or null if already done. */
+        private Set<CancelContext> markCancelled(CancellationException cause) {
+            lock.lock();
+            try {
+                Set<CancelContext> kids = children;
+                if (kids == null) {
+                    return null;
+                }
+                children = null;
+                err = cause; // before done closes: see the field
+                done.close();
+                if (deadlineTimer != null) {
+                    TimerScheduler.SYSTEM.unschedule(deadlineTimer);
+                }
+                return kids;
+            } finally {
+                lock.unlock();
             }
         }
 
@@ -157,7 +203,9 @@ final class Contexts {
 
         @Override
         public CancellationException err() {
-            return err;
+            // Closed => err was written before the close (happens-before through the channel's
+            // volatile closed flag); open => null even if a cancel is half-way (CX1).
+            return done.isClosed() ? err : null;
         }
 
         @Override
@@ -177,7 +225,7 @@ final class Contexts {
 
         @Override
         public String toString() {
-            CancellationException e = err;
+            CancellationException e = err();
             return "Context[" + (e == null ? "live" : e.getMessage()) + (deadline != null ? ", deadline " + deadline : "") + "]";
         }
     }

@@ -22,6 +22,9 @@ import java.time.Duration;
  * <p>Blocking receives are interruptible: they throw {@link InterruptedException} and take nothing
  * from the channel. If the interrupt races with a completing handoff, either the value is returned
  * (and the interrupt status stays set) or it stays with its sender / in the buffer (I1, I2).
+ * A receive that can complete without waiting (a buffered value, a waiting sender, a closed channel)
+ * completes even if the interrupt status is already set, and leaves it set; only a receive that would
+ * wait throws at once (rule CH3). Note that {@code ArrayBlockingQueue.take()} throws in both cases.
  *
  * @param <T> the element type
  */

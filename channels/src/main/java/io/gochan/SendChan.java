@@ -18,7 +18,10 @@ import java.time.Duration;
  *   <li>Blocking sends are interruptible: they throw {@link InterruptedException} and leave the
  *       channel as if they had never started. If the interrupt races with a completing handoff, either
  *       the value was delivered (the send returns normally, the interrupt status stays set) or it was
- *       not (the send throws); never both, never neither (I1, I2).</li>
+ *       not (the send throws); never both, never neither (I1, I2). A send that can complete without
+ *       waiting (room in the buffer, a waiting receiver) completes even if the interrupt status is
+ *       already set, and leaves it set; only a send that would wait throws at once (CH3), unlike
+ *       {@code ArrayBlockingQueue.put}, which throws in both cases.</li>
  * </ul>
  *
  * @param <T> the element type

@@ -1,119 +1,122 @@
 package io.gochan;
 
+import io.gochan.spi.ChannelCore;
+import io.gochan.spi.ChannelCores;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A one-shot timer or a ticker made by {@link Timers}, with Go 1.23 semantics.
  *
  * <p>{@link #c()} receives the time when the timer fires (a ticker: every period; a receiver that
- * falls behind misses ticks, at most one is ever pending). The channel is never closed. After
- * {@link #stop()} or {@link #reset(Duration)} returns, no value from the earlier schedule can be
- * received: a pending one is discarded. Thread-safe; {@code stop} and {@code reset} never block on a
- * receiver.
+ * falls behind misses ticks, at most one is ever pending, and missed periods are never replayed: rule
+ * TM3). The channel is never closed, and its {@code len()} and {@code cap()} are 0 as in Go 1.23 (TM1).
+ * After {@link #stop()} or {@link #reset(Duration)} returns, no value from the earlier schedule can
+ * be received: a pending one is discarded. A timer or ticker that nothing references any more (not
+ * this object, not its channel, no receiver blocked on it) is garbage, even if never stopped (TM2);
+ * an {@link Timers#afterFunc afterFunc} timer is kept until it runs or is stopped. Thread-safe;
+ * {@code stop} and {@code reset} never block on a receiver.
  */
 public final class Timer {
     /*
-     * Implementation notes. The channel has one slot so the scheduler thread can deliver with a
-     * trySend that never blocks (Go 1.23 reports cap 0 for its synchronous timer channels; ours reports
-     * 1). Each schedule has a generation number; the firing task delivers only if its generation is
-     * still current, checked under `lock`, and stop/reset bump the generation and drain the slot under
-     * the same lock: so no stale value can be received after they return.
+     * Implementation notes. The channel has one slot so the timer thread delivers with a send that
+     * never blocks. Each schedule of the entry has a generation number; a firing delivers only if its
+     * generation is still current, checked under the channel's lock, and stop/reset bump the generation
+     * (under the scheduler's lock too, atomically with taking the entry out of the heap) and drain the
+     * slot under the same channel lock: so no stale value can be received after they return. This
+     * object and the channel's views hold the channel strongly; the scheduler's entry holds it weakly.
      */
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Chan<Instant> channel = Chan.make(1);
+    private final Chan<Instant> channel; // null for afterFunc timers
+    private final ChannelCore core;      // null for afterFunc timers
     private final ReceiveChan<Instant> view;
-    private final long periodNanos; // 0 for one-shot
-    private final Task func;        // non-null for afterFunc timers
-    // Guarded by lock.
-    private long generation;
-    private ScheduledFuture<?> future;
-    private boolean active;
+    private final TimerEntry entry;
+    private final boolean ticker;
 
-    Timer(long periodNanos, Task func) {
-        this.periodNanos = periodNanos;
-        this.func = func;
-        this.view = func == null ? channel.receiveOnly() : Chan.<Instant>nil().receiveOnly();
+    /** A channel timer (one-shot or ticker) on {@code scheduler}, not yet scheduled. */
+    Timer(TimerScheduler scheduler, boolean ticker) {
+        this.channel = Chan.timerChannel();
+        this.core = ChannelCores.of(channel);
+        this.view = channel.receiveOnly();
+        this.entry = scheduler.channelEntry(core);
+        this.ticker = ticker;
     }
 
-    /** The channel on which the timer delivers (a nil channel for {@code afterFunc} timers). */
+    /** An afterFunc timer on {@code scheduler} running {@code func} in a goroutine, not yet scheduled. */
+    Timer(TimerScheduler scheduler, Task func) {
+        this.channel = null;
+        this.core = null;
+        this.view = Chan.<Instant>nil().receiveOnly();
+        this.entry = scheduler.actionEntry(() -> Go.go("gochan-afterfunc", func));
+        this.ticker = false;
+    }
+
+    /**
+     * The channel on which the timer delivers (a nil channel for {@code afterFunc} timers).
+     *
+     * @return the receive side of the timer's channel; the same object on every call
+     */
     public ReceiveChan<Instant> c() {
         return view;
     }
 
     /**
-     * Stops the timer. Returns true if this call prevented a delivery (the timer was scheduled, or its
-     * value was not yet received); false if it had already fired and been received, or was stopped.
+     * Stops the timer. Never blocks on a receiver.
+     *
+     * @return true if this call prevented a delivery (the timer was scheduled, or its value was not
+     *     yet received); false if it had already fired and been received, or was stopped
      */
     public boolean stop() {
-        lock.lock();
+        if (core == null) {
+            return entry.scheduler.unschedule(entry);
+        }
+        core.lock();
         try {
-            return cancelLocked();
+            boolean prevented = entry.scheduler.unschedule(entry);
+            return drainLocked() || prevented;
         } finally {
-            lock.unlock();
+            core.unlock();
         }
     }
 
     /**
      * Re-arms the timer to fire after {@code d} (a ticker: every {@code d}), discarding any pending
-     * value of the old schedule. Returns what {@link #stop()} would have returned.
+     * value of the old schedule. Any duration is accepted: a negative one means "at once" for a timer,
+     * one beyond about 292 years means "never" (TM5).
      *
+     * @param d the new delay (a ticker: the new period)
+     * @return what {@link #stop()} would have returned
      * @throws IllegalArgumentException for a ticker with a non-positive period
+     * @throws NullPointerException if d is null
      */
     public boolean reset(Duration d) {
-        long nanos = periodNanos > 0 ? Timers.positiveNanos(d) : Timers.nanos(d);
-        lock.lock();
+        return resetNanos(ticker ? Timers.positiveNanos(d) : Timers.nanos(d));
+    }
+
+    /** {@link #reset(Duration)} with the duration in nanoseconds, already checked. */
+    boolean resetNanos(long nanos) {
+        if (core == null) {
+            return entry.scheduler.schedule(entry, nanos, 0L);
+        }
+        core.lock();
         try {
-            boolean was = cancelLocked();
-            long gen = generation;
-            active = true;
-            future = periodNanos > 0
-                    ? Timers.scheduleAtFixedRate(() -> fire(gen), nanos)
-                    : Timers.schedule(() -> fire(gen), nanos);
-            return was;
+            boolean prevented = entry.scheduler.schedule(entry, nanos, ticker ? nanos : 0L);
+            return drainLocked() || prevented;
         } finally {
-            lock.unlock();
+            core.unlock();
         }
     }
 
-    private boolean cancelLocked() {
-        boolean prevented = active;
-        generation++;
-        active = false;
-        if (future != null) {
-            future.cancel(false);
-            future = null;
-        }
-        if (channel.tryReceive().ok()) {
-            prevented = true;
-        }
-        return prevented;
+    private boolean drainLocked() {
+        return core.pollReceiveLocked() != ChannelCore.NOT_READY;
     }
 
-    private void fire(long gen) {
-        lock.lock();
-        try {
-            if (gen != generation) {
-                return; // stopped or reset since this task was scheduled
-            }
-            if (periodNanos == 0) {
-                active = false;
-                future = null;
-            }
-            if (func == null) {
-                channel.trySend(Instant.now()); // full: a slow ticker receiver misses this tick
-                return;
-            }
-        } finally {
-            lock.unlock();
-        }
-        Go.go("gochan-afterfunc", func);
+    /** True if a fired value waits in the channel (for tests: {@code len()} reports 0 by design). */
+    boolean hasPendingValue() {
+        return core != null && core.len() > 0;
     }
 
     @Override
     public String toString() {
-        return (periodNanos > 0 ? "Ticker" : "Timer") + "[" + (active ? "active" : "stopped") + "]";
+        return (ticker ? "Ticker" : "Timer") + "[" + (entry.index >= 0 ? "scheduled" : "not scheduled") + "]";
     }
 }

@@ -3,93 +3,100 @@ package io.gochan;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Go's {@code time.After}, {@code time.NewTimer}, {@code time.NewTicker} and {@code time.AfterFunc},
- * with Go 1.23 semantics: timer channels are never closed, and once {@link Timer#stop()} or
- * {@link Timer#reset(Duration)} returns, no value from the old schedule can be received.
+ * with Go 1.23 semantics: timer channels are never closed, report {@code len} and {@code cap} 0, and
+ * once {@link Timer#stop()} or {@link Timer#reset(Duration)} returns, no value from the old schedule
+ * can be received.
  *
  * <pre>{@code
  * Received<Instant> r = Timers.after(Duration.ofSeconds(1)).receiveOk();   // waits about a second
  * }</pre>
  *
- * <p>All timers share one daemon platform thread ({@code gochan-timer}) that only ever performs
- * non-blocking {@code trySend}s (or starts a goroutine for {@code afterFunc}), so a slow receiver can
- * never delay other timers. A stopped timer's task is removed from the scheduler at once: it leaves no
- * thread and no scheduled task behind ({@link #pendingTasks()} shows the count).
+ * <p>All timers share one daemon platform thread ({@code gochan-timer}) that never waits for anyone:
+ * no timer, however slow its receiver or short its period, delays another (rules TM3, TM4). A stopped
+ * timer leaves nothing scheduled, and so does one that nothing references any more, stopped or not
+ * (TM2); {@link #pendingTasks()} shows the count. Every duration is accepted; sums saturate (TM5).
+ * See ADR 0003.
  */
 public final class Timers {
-    private static final ScheduledThreadPoolExecutor SCHEDULER = createScheduler();
-
     private Timers() {}
-
-    private static ScheduledThreadPoolExecutor createScheduler() {
-        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "gochan-timer");
-            t.setDaemon(true);
-            return t;
-        });
-        s.setRemoveOnCancelPolicy(true);
-        s.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-        return s;
-    }
 
     /**
      * A channel that receives the current time once, after {@code delay} (Go's {@code time.After}). The
-     * timer cannot be stopped; use {@link #newTimer(Duration)} when it may need to be.
+     * timer cannot be stopped; use {@link #newTimer(Duration)} when it may need to be. If the channel is
+     * dropped before it fires, the timer is collected with it (Go 1.23).
+     *
+     * @param delay how long to wait; zero or negative: fire at once
+     * @return the timer's channel
+     * @throws NullPointerException if delay is null
      */
     public static ReceiveChan<Instant> after(Duration delay) {
         return newTimer(delay).c();
     }
 
-    /** A started one-shot timer (Go's {@code time.NewTimer}). */
+    /**
+     * A started one-shot timer (Go's {@code time.NewTimer}).
+     *
+     * @param delay how long to wait; zero or negative: fire at once
+     * @return the timer
+     * @throws NullPointerException if delay is null
+     */
     public static Timer newTimer(Duration delay) {
-        Timer t = new Timer(0L, null);
-        t.reset(delay);
+        long nanos = nanos(delay);
+        Timer t = new Timer(TimerScheduler.SYSTEM, false);
+        t.resetNanos(nanos);
         return t;
     }
 
     /**
      * A started ticker (Go's {@code time.NewTicker}): its channel receives the time every
-     * {@code period}; a receiver that falls behind misses ticks instead of queuing them.
+     * {@code period}; a receiver that falls behind misses ticks instead of queuing them, and periods
+     * missed while nobody received are dropped, not replayed in a burst (TM3).
      *
+     * @param period the time between ticks
+     * @return the ticker
      * @throws IllegalArgumentException if period is not positive
+     * @throws NullPointerException if period is null
      */
     public static Timer newTicker(Duration period) {
-        long p = positiveNanos(period);
-        Timer t = new Timer(p, null);
-        t.reset(period);
+        long nanos = positiveNanos(period);
+        Timer t = new Timer(TimerScheduler.SYSTEM, true);
+        t.resetNanos(nanos);
         return t;
     }
 
     /**
      * Runs {@code task} in its own goroutine after {@code delay} (Go's {@code time.AfterFunc}); the
      * returned timer's {@code stop()} prevents it if it has not started. Its channel is a nil channel.
+     * The timer holds the task until it runs or is stopped, referenced or not (as in Go).
+     *
+     * @param delay how long to wait; zero or negative: at once
+     * @param task what to run
+     * @return the timer
+     * @throws NullPointerException if delay or task is null
      */
     public static Timer afterFunc(Duration delay, Task task) {
         Objects.requireNonNull(task, "task");
-        Timer t = new Timer(0L, task);
-        t.reset(delay);
+        long nanos = nanos(delay);
+        Timer t = new Timer(TimerScheduler.SYSTEM, task);
+        t.resetNanos(nanos);
         return t;
     }
 
-    /** Number of timer tasks scheduled right now (for tests and diagnostics). */
+    /**
+     * Number of timers scheduled right now, not counting those already collected (for tests and
+     * diagnostics).
+     *
+     * @return the number of scheduled timers, tickers and context deadlines
+     */
     public static int pendingTasks() {
-        return SCHEDULER.getQueue().size();
+        return TimerScheduler.SYSTEM.pending();
     }
 
-    /** Schedules a non-blocking action; used by timers and context deadlines. */
-    static ScheduledFuture<?> schedule(Runnable action, long delayNanos) {
-        return SCHEDULER.schedule(action, Math.max(0L, delayNanos), TimeUnit.NANOSECONDS);
-    }
-
-    static ScheduledFuture<?> scheduleAtFixedRate(Runnable action, long periodNanos) {
-        return SCHEDULER.scheduleAtFixedRate(action, periodNanos, periodNanos, TimeUnit.NANOSECONDS);
-    }
-
+    /** Nanoseconds of {@code d}, saturating at the long range (any Duration is accepted). */
     static long nanos(Duration d) {
         return TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(d, "duration"));
     }

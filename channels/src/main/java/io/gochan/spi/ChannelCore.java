@@ -32,7 +32,9 @@ public final class ChannelCore {
      * threads without pinning their carrier.
      *
      * State, all guarded by `lock` unless said otherwise:
-     *   buffer[head .. head+count)  buffered values, oldest first (buffer == null when capacity == 0)
+     *   buffer[head .. head+count)  buffered values, oldest first, modulo buffer.length (buffer == null
+ *                               when capacity == 0). The array grows by doubling up to `capacity`
+ *                               (rule CH2): a capacity is a bound, not a request for memory up front.
      *   count                       written under the lock; read racily by len() with an opaque read
      *   closed                      volatile; written once under the lock (so isClosed() may read it
      *                               without the lock)
@@ -99,7 +101,9 @@ public final class ChannelCore {
     private final int capacity;
     /** Go's nil channel: never ready; send and receive block forever (interruptibly). */
     private final boolean nil;
-    private final Object[] buffer;
+    /** A timer's channel: one slot inside, but {@code len} and {@code cap} report 0 (Go 1.23, rule TM1). */
+    private final boolean timer;
+    private Object[] buffer;
     private int head;
     private int count;
     private volatile boolean closed;
@@ -116,28 +120,54 @@ public final class ChannelCore {
     /** Waits since spinning stopped here; every SpinPolicy.PROBE_EVERY-th one spins again to re-check. */
     private int waitsWithoutSpin;
 
-    private ChannelCore(int capacity, boolean nil) {
+    /**
+     * The largest capacity: the largest array the JVM allocates (HotSpot refuses lengths within a few
+     * elements of {@code Integer.MAX_VALUE} with "Requested array size exceeds VM limit").
+     */
+    public static final int MAX_CAPACITY = Integer.MAX_VALUE - 8;
+    /** Slots allocated at first for a large capacity; the buffer doubles from here as values arrive. */
+    private static final int INITIAL_SLOTS = 16;
+
+    private ChannelCore(int capacity, boolean nil, boolean timer) {
         this.id = IDS.incrementAndGet();
         this.capacity = capacity;
         this.nil = nil;
-        this.buffer = capacity > 0 ? new Object[capacity] : null;
+        this.timer = timer;
+        this.buffer = capacity > 0 ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
     }
 
     /**
      * A new open channel.
      *
-     * @throws IllegalArgumentException if capacity is negative
+     * @param capacity the bound on buffered values (0: unbuffered)
+     * @return the channel
+     * @throws IllegalArgumentException if capacity is negative or above {@link #MAX_CAPACITY} (C1, CH2)
      */
     public static ChannelCore create(int capacity) {
         if (capacity < 0) {
             throw new IllegalArgumentException("channel capacity must be >= 0, was " + capacity);
         }
-        return new ChannelCore(capacity, false);
+        if (capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("channel capacity must be <= " + MAX_CAPACITY
+                    + " (the largest array the JVM allocates), was " + capacity);
+        }
+        return new ChannelCore(capacity, false, false);
+    }
+
+    /**
+     * A timer's channel: one buffer slot, so that the timer thread delivers with a send that never
+     * blocks, while {@link #reportsEmptyShape()} tells the facade to report {@code len} and {@code cap}
+     * 0, as Go 1.23 does for its timer channels (rule TM1).
+     *
+     * @return the channel
+     */
+    public static ChannelCore createTimer() {
+        return new ChannelCore(1, false, true);
     }
 
     /** A nil channel: never ready, blocks forever on send and receive, cannot be closed. */
     public static ChannelCore nil() {
-        return new ChannelCore(0, true);
+        return new ChannelCore(0, true, false);
     }
 
     // ---------------------------------------------------------------- locked primitives (for select)
@@ -154,6 +184,15 @@ public final class ChannelCore {
             }
         }
         lock.lock();
+    }
+
+    /**
+     * Acquires this channel's lock only if it is free now; never waits (the timer thread's way in).
+     *
+     * @return true if the lock is now held by the caller
+     */
+    public boolean tryLock() {
+        return lock.tryLock();
     }
 
     /** Releases this channel's lock. */
@@ -179,7 +218,7 @@ public final class ChannelCore {
         if (count > 0) {
             Object v = buffer[head];
             buffer[head] = null;
-            head = head + 1 == capacity ? 0 : head + 1;
+            head = head + 1 == buffer.length ? 0 : head + 1;
             COUNT.setOpaque(this, count - 1);
             WaitNode s = claimSender();
             if (s != null) {
@@ -389,14 +428,23 @@ public final class ChannelCore {
         }
     }
 
-    /** Number of buffered values; a racy snapshot within [0, capacity]. */
+    /** Number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts). */
     public int len() {
         return (int) COUNT.getOpaque(this);
     }
 
-    /** The capacity (0 for unbuffered and nil channels). */
+    /** The capacity (0 for unbuffered and nil channels; 1 for a timer's channel). */
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * Whether this is a timer's channel, whose facade reports {@code len} and {@code cap} 0 (rule TM1).
+     *
+     * @return true for a timer's channel
+     */
+    public boolean reportsEmptyShape() {
+        return timer;
     }
 
     /** True once closed (a snapshot). */
@@ -431,7 +479,7 @@ public final class ChannelCore {
         }
         lock();
         try {
-            return "chan(cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
+            return "chan(" + (timer ? "timer, " : "") + "cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
                     + ", waiting senders=" + senders.size() + ", waiting receivers=" + receivers.size() + ")";
         } finally {
             unlock();
@@ -468,12 +516,26 @@ public final class ChannelCore {
     }
 
     private void bufferPut(Object value) {
+        if (count == buffer.length) {
+            grow(); // only called with count < capacity, so the buffer may still grow
+        }
         int tail = head + count;
-        if (tail >= capacity) {
-            tail -= capacity;
+        if (tail >= buffer.length) {
+            tail -= buffer.length;
         }
         buffer[tail] = value;
         COUNT.setOpaque(this, count + 1);
+    }
+
+    /** Doubles the full ring buffer (at most to {@code capacity}), oldest value first at index 0. */
+    private void grow() {
+        int n = buffer.length;
+        Object[] bigger = new Object[(int) Math.min(capacity, 2L * n)];
+        int firstPart = n - head;
+        System.arraycopy(buffer, head, bigger, 0, firstPart);
+        System.arraycopy(buffer, 0, bigger, firstPart, head);
+        buffer = bigger;
+        head = 0;
     }
 
     private static boolean expired(long deadlineNanos) {

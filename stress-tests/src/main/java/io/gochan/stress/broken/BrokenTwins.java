@@ -238,4 +238,42 @@ public final class BrokenTwins {
             r.r1 = winners.get();
         }
     }
+
+    /** Today's (before issue 15) context: err written (volatile), then done closed; err() reads the field. */
+    static final class ErrFirstContext {
+        final Chan<Object> done = Chan.make();
+        volatile Exception err;
+
+        void cancel() {
+            err = new java.util.concurrent.CancellationException("context canceled");
+            done.close();
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN twin of ContextStress.ErrThenDone: err is published before done closes and err() "
+            + "reads it alone, so an observer sees err set while done is still open.")
+    @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "not cancelled yet")
+    @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE, desc = "cancelled between the two reads")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "cancelled")
+    @Outcome(id = "1, 0", expect = Expect.FORBIDDEN, desc = "err set while done still open (the bug this twin has)")
+    @State
+    public static class BrokenErrBeforeDone {
+        final ErrFirstContext ctx = new ErrFirstContext();
+
+        @Actor
+        public void canceller() {
+            ctx.cancel();
+        }
+
+        @Actor
+        public void observer(II_Result r) {
+            boolean err = false;
+            for (int i = 0; i < 200 && !err; i++) { // as ContextStress.ErrThenDone polls
+                err = ctx.err != null;
+            }
+            r.r1 = err ? 1 : 0;
+            r.r2 = ctx.done.tryReceive().closed() ? 1 : 0;
+        }
+    }
 }

@@ -1,0 +1,49 @@
+package io.gochan;
+
+import io.gochan.spi.ChannelCore;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
+
+/**
+ * One timer's place in a {@link TimerScheduler}'s heap. A channel timer's entry refers to its channel
+ * only <em>weakly</em> (this is the weak reference): the heap keeps the fire action, never the
+ * channel's owner, so a timer nobody references is collected and its entry purged (rule TM2). A
+ * receiver blocked on the channel keeps it reachable (its wait node refers to the channel), so a timer
+ * someone waits for always fires. An action entry (afterFunc, a context deadline) has no referent and
+ * holds its action strongly, as Go does: it runs unless stopped.
+ *
+ * <p>Fields are guarded by the scheduler's lock; {@code generation} and {@code armed} of a channel
+ * timer are written with both the channel's lock and the scheduler's lock held, so either lock is
+ * enough to read them (see {@link Timer} for why).
+ */
+final class TimerEntry extends WeakReference<ChannelCore> {
+    final TimerScheduler scheduler;
+    /** Null for a channel timer; else what runs (on the timer thread, so it must not block) when due. */
+    final Runnable action;
+    /** When it is due, in the scheduler's clock (nanoseconds since its origin). */
+    long when;
+    /** 0 for a one-shot timer; else the ticker's period in nanoseconds. */
+    long period;
+    /** Position in the heap; -1 when not scheduled. */
+    int index = -1;
+    /** Bumped by every stop and reset: a firing that read an older value delivers nothing. */
+    int generation;
+    /** Scheduled and not yet delivered (one-shot) or stopped; what stop() reports as "prevented". */
+    boolean armed;
+    /** A ticker's delivery waits for its channel's lock on a virtual thread (TimerScheduler#fire). */
+    volatile boolean handoff;
+
+    /** A channel timer's entry. */
+    TimerEntry(TimerScheduler scheduler, ChannelCore channel, ReferenceQueue<ChannelCore> queue) {
+        super(channel, queue);
+        this.scheduler = scheduler;
+        this.action = null;
+    }
+
+    /** An action timer's entry. */
+    TimerEntry(TimerScheduler scheduler, Runnable action) {
+        super(null);
+        this.scheduler = scheduler;
+        this.action = action;
+    }
+}

@@ -1,0 +1,380 @@
+package io.gochan;
+
+import io.gochan.spi.ChannelCore;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The clock and the timer heap behind {@link Timers}, {@link Timer} and context deadlines: the one
+ * seam through which time enters gochan (ADR 0003). {@link #SYSTEM} runs on the system clock with its
+ * own daemon thread; a scheduler made with another {@link Clock} and no thread is driven by calling
+ * {@link #runDue()}, which is how tests (and, later, virtual-time "bubbles") control time.
+ *
+ * <p>Why it cannot be held up (rules TM3, TM4):
+ * <ul>
+ *   <li>One round fires every entry due at the round's start exactly once. A ticker is re-armed at the
+ *       first point of its period grid <em>after</em> now, so it never replays missed periods and, at
+ *       any period (even 1 ns), cannot come round again before every other due entry has fired.</li>
+ *   <li>The timer thread never waits for anyone: a channel timer delivers with a send into its
+ *       channel's one slot under {@link ChannelCore#tryLock()}; if that lock is busy the delivery is
+ *       handed to a fresh virtual thread. Action entries only start a thread.</li>
+ * </ul>
+ * Why a dropped timer leaves nothing (TM2): a channel timer's entry refers to its channel weakly;
+ * once the channel is collected the entry is purged from the heap (on every schedule, every round,
+ * and at least every second while the thread waits).
+ *
+ * <p>Times are nanoseconds since the scheduler's origin, so they start at 0 and every sum saturates at
+ * {@code Long.MAX_VALUE} ("never", about 292 years away) instead of overflowing (TM5).
+ */
+final class TimerScheduler {
+    /** Where a scheduler reads time. The system one is monotonic nanoTime plus the wall clock for values. */
+    interface Clock {
+        /** Monotonic nanoseconds; only differences matter. */
+        long nanoTime();
+
+        /** The time a timer delivers when it fires. */
+        Instant instant();
+
+        Clock SYSTEM = new Clock() {
+            @Override
+            public long nanoTime() {
+                return System.nanoTime();
+            }
+
+            @Override
+            public Instant instant() {
+                return Instant.now();
+            }
+        };
+    }
+
+    static final TimerScheduler SYSTEM = new TimerScheduler(Clock.SYSTEM, true);
+
+    private static final System.Logger LOG = System.getLogger("io.gochan.timers");
+    /** Entries fired per round at most, so the lock is never held long; the rest come next round. */
+    private static final int BATCH = 256;
+    /** Longest wait of an idle timer thread with timers pending, so collected entries get purged. */
+    private static final long PURGE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final int MIN_HEAP = 16;
+    /** Attempts at a busy channel lock before the delivery is handed to a virtual thread (~1 µs). */
+    private static final int LOCK_TRIES = 32;
+
+    private final Clock clock;
+    private final long origin;
+    private final boolean ownThread;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
+    // Guarded by lock.
+    private TimerEntry[] heap = new TimerEntry[MIN_HEAP];
+    private int size;
+    private Thread thread;
+    // Used only by the one thread running rounds.
+    private final TimerEntry[] due = new TimerEntry[BATCH];
+    private final int[] dueGenerations = new int[BATCH];
+
+    TimerScheduler(Clock clock, boolean ownThread) {
+        this.clock = clock;
+        this.origin = clock.nanoTime();
+        this.ownThread = ownThread;
+    }
+
+    /** Now, in this scheduler's time (nanoseconds since its origin). */
+    long now() {
+        return clock.nanoTime() - origin;
+    }
+
+    /** An entry for a timer delivering into {@code channel}, which it refers to weakly. */
+    TimerEntry channelEntry(ChannelCore channel) {
+        return new TimerEntry(this, channel, collected);
+    }
+
+    /** An entry that runs {@code action} on the timer thread when due; it must not block. */
+    TimerEntry actionEntry(Runnable action) {
+        return new TimerEntry(this, action);
+    }
+
+    /**
+     * (Re)schedules {@code e} to be due after {@code delayNanos} (negative: at once), then every
+     * {@code periodNanos} if positive. Any earlier schedule of {@code e} is void. For a channel timer
+     * the caller holds the channel's lock.
+     *
+     * @return whether {@code e} was armed before (what Go's Reset returns)
+     */
+    boolean schedule(TimerEntry e, long delayNanos, long periodNanos) {
+        lock.lock();
+        try {
+            purgeLocked();
+            boolean was = e.armed;
+            e.generation++;
+            if (e.index >= 0) {
+                removeAt(e.index);
+            }
+            e.when = later(now(), delayNanos);
+            e.period = periodNanos;
+            e.armed = true;
+            add(e);
+            if (e.index == 0) {
+                changed.signal(); // a new earliest entry: the thread may be waiting for a later one
+            }
+            if (thread == null && ownThread) {
+                thread = Thread.ofPlatform().name("gochan-timer").daemon().start(this::loop);
+            }
+            return was;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops {@code e}: a firing of its current schedule that has not yet delivered will not. For a
+     * channel timer the caller holds the channel's lock.
+     *
+     * @return whether {@code e} was armed (what Go's Stop returns, before draining the channel)
+     */
+    boolean unschedule(TimerEntry e) {
+        lock.lock();
+        try {
+            boolean was = e.armed;
+            e.generation++;
+            e.armed = false;
+            if (e.index >= 0) {
+                removeAt(e.index);
+            }
+            return was;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Entries in the heap, after purging those whose channel was collected. */
+    int pending() {
+        lock.lock();
+        try {
+            purgeLocked();
+            return size;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One round: fires every entry due now (at most {@link #BATCH}). Called by one thread at a time:
+     * this scheduler's own thread, or whoever drives a scheduler that has none.
+     *
+     * @return how many entries were due
+     */
+    int runDue() {
+        int n = 0;
+        lock.lock();
+        try {
+            purgeLocked();
+            long now = now();
+            while (n < BATCH && size > 0 && heap[0].when <= now) {
+                TimerEntry e = heap[0];
+                if (e.action == null && e.refersTo(null)) {
+                    removeAt(0); // its channel was collected: nobody can receive
+                    continue;
+                }
+                due[n] = e;
+                dueGenerations[n] = e.generation;
+                n++;
+                if (e.period > 0) {
+                    e.when = nextTick(e.when, e.period, now);
+                    siftDown(0, e);
+                } else {
+                    removeAt(0);
+                    if (e.action != null) {
+                        e.armed = false; // a channel timer is disarmed when it delivers, under its channel's lock
+                    }
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        Instant at = n > 0 ? clock.instant() : null;
+        for (int i = 0; i < n; i++) {
+            TimerEntry e = due[i];
+            due[i] = null;
+            fire(e, dueGenerations[i], at);
+        }
+        return n;
+    }
+
+    private void fire(TimerEntry e, int generation, Instant at) {
+        if (e.action != null) {
+            try {
+                e.action.run();
+            } catch (RuntimeException | Error t) {
+                LOG.log(System.Logger.Level.ERROR, "timer action failed", t);
+            }
+            return;
+        }
+        ChannelCore channel = e.get();
+        if (channel == null) {
+            return;
+        }
+        for (int i = 0; i < LOCK_TRIES; i++) {
+            if (channel.tryLock()) {
+                deliverLocked(e, generation, channel, at);
+                return;
+            }
+            Thread.onSpinWait();
+        }
+        // Someone holds the channel's lock (a descheduled thread, or a receiver hammering it): never make
+        // the other timers wait for it (TM4). A ticker keeps at most one such hand-off in flight and
+        // drops the ticks that come meanwhile, so a hyperactive ticker cannot flood the virtual-thread
+        // scheduler; a one-shot fires once per schedule, so its hand-offs are bounded anyway.
+        if (e.period > 0) {
+            if (e.handoff) {
+                return;
+            }
+            e.handoff = true;
+        }
+        Thread.ofVirtual().name("gochan-timer-delivery").start(() -> {
+            channel.lock();
+            e.handoff = false;
+            deliverLocked(e, generation, channel, at);
+        });
+    }
+
+    /** Delivers if the schedule is still current; unlocks the channel. */
+    private static void deliverLocked(TimerEntry e, int generation, ChannelCore channel, Instant at) {
+        try {
+            if (e.generation != generation) {
+                return; // stopped or reset since this firing was taken from the heap
+            }
+            if (e.period == 0) {
+                e.armed = false;
+            }
+            channel.pollSendLocked(at); // false: the slot is full, a slow receiver misses this tick
+        } finally {
+            channel.unlock();
+        }
+    }
+
+    private void loop() {
+        for (;;) {
+            awaitDue();
+            runDue();
+        }
+    }
+
+    private void awaitDue() {
+        lock.lock();
+        try {
+            for (;;) {
+                purgeLocked();
+                try {
+                    if (size == 0) {
+                        changed.await();
+                        continue;
+                    }
+                    long wait = heap[0].when - now();
+                    if (wait <= 0) {
+                        return;
+                    }
+                    changed.awaitNanos(Math.min(wait, PURGE_NANOS));
+                } catch (InterruptedException e) {
+                    // Nobody owns this thread but the scheduler: an interrupt carries no request, and
+                    // stopping would stop every timer in the JVM. Keep the flag clear and go on.
+                    LOG.log(System.Logger.Level.WARNING, "the gochan timer thread was interrupted; ignored");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes the entries whose channel the GC collected. Lock held. */
+    private void purgeLocked() {
+        for (Reference<? extends ChannelCore> r; (r = collected.poll()) != null; ) {
+            TimerEntry e = (TimerEntry) r;
+            if (e.index >= 0) {
+                removeAt(e.index);
+            }
+        }
+    }
+
+    /** {@code now + delay}, a negative delay counting as 0, saturating at "never". */
+    static long later(long now, long delayNanos) {
+        long w = now + Math.max(0L, delayNanos);
+        return w < 0 ? Long.MAX_VALUE : w; // now >= 0, so a negative sum is an overflow
+    }
+
+    /** The first point of the ticker's grid ({@code when + k * period}) after {@code now} (Go's rule). */
+    static long nextTick(long when, long period, long now) {
+        long k = (now - when) / period + 1;
+        if (k > (Long.MAX_VALUE - when) / period) {
+            return Long.MAX_VALUE;
+        }
+        return when + k * period;
+    }
+
+    // ---------------------------------------------------------------- binary min-heap on `when`
+
+    private void add(TimerEntry e) {
+        if (size == heap.length) {
+            heap = Arrays.copyOf(heap, size * 2);
+        }
+        siftUp(size++, e);
+    }
+
+    private void removeAt(int i) {
+        TimerEntry removed = heap[i];
+        removed.index = -1;
+        int last = --size;
+        TimerEntry moved = heap[last];
+        heap[last] = null;
+        if (i != last) {
+            siftDown(i, moved);
+            if (heap[i] == moved) {
+                siftUp(i, moved);
+            }
+        }
+        if (heap.length > MIN_HEAP && size < heap.length / 4) {
+            heap = Arrays.copyOf(heap, heap.length / 2); // give back what a burst of timers took
+        }
+    }
+
+    private void siftUp(int i, TimerEntry e) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            TimerEntry p = heap[parent];
+            if (p.when <= e.when) {
+                break;
+            }
+            heap[i] = p;
+            p.index = i;
+            i = parent;
+        }
+        heap[i] = e;
+        e.index = i;
+    }
+
+    private void siftDown(int i, TimerEntry e) {
+        int half = size >>> 1;
+        while (i < half) {
+            int child = 2 * i + 1;
+            TimerEntry c = heap[child];
+            int right = child + 1;
+            if (right < size && heap[right].when < c.when) {
+                child = right;
+                c = heap[child];
+            }
+            if (e.when <= c.when) {
+                break;
+            }
+            heap[i] = c;
+            c.index = i;
+            i = child;
+        }
+        heap[i] = e;
+        e.index = i;
+    }
+}

@@ -1,0 +1,262 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Threads.Kind;
+import io.gochan.spi.ChannelCore;
+import io.gochan.spi.ChannelCores;
+import java.lang.ref.WeakReference;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Rules TM1–TM5 (docs/spec/context-timers.md): timers under pressure. */
+class TimerRulesTest {
+    static final Duration LONG = Duration.ofSeconds(30);
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM1_timerChannelsReportLenAndCapZero(Kind kind) throws Exception {
+        Timer t = Timers.newTimer(Duration.ZERO);
+        Threads.awaitTrue(t::hasPendingValue, "timer fired");
+        assertThat(t.c().len()).isZero();
+        assertThat(t.c().cap()).isZero();
+        Timer ticker = Timers.newTicker(Duration.ofMillis(1));
+        ReceiveChan<Instant> after = Timers.after(Duration.ofHours(1));
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                assertThat(t.c().receive(LONG).ok()).isTrue(); // the value is there though len says 0
+                assertThat(ticker.c().receive(LONG).ok()).isTrue();
+                assertThat(ticker.c().len()).isZero();
+                assertThat(ticker.c().cap()).isZero();
+                assertThat(after.len()).isZero();
+                assertThat(after.cap()).isZero();
+            });
+        }
+        ticker.stop();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM2_timersAndTickersNobodyReferencesAreCollected(Kind kind) throws Exception {
+        int before = Timers.pendingTasks();
+        List<WeakReference<Object>> refs = new ArrayList<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> dropTimers(refs));
+        }
+        assertThat(Timers.pendingTasks()).isGreaterThanOrEqualTo(before + 10_000);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(refs.stream().allMatch(r -> r.get() == null) && Timers.pendingTasks() <= before)) {
+            assertThat(System.nanoTime() - deadline).as("dropped timers collected within 30 s; pending %d, was %d",
+                    Timers.pendingTasks(), before).isNegative();
+            System.gc();
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Makes timers and tickers and keeps only weak references to them (in a frame of its own). */
+    private static void dropTimers(List<WeakReference<Object>> refs) {
+        for (int i = 0; i < 10_000; i++) {
+            ReceiveChan<Instant> c = Timers.after(Duration.ofHours(1)); // Go's select { case <-time.After(1h) }
+            if (i % 1000 == 0) {
+                refs.add(new WeakReference<>(c));
+            }
+        }
+        Timer ticker = Timers.newTicker(Duration.ofMillis(1));
+        refs.add(new WeakReference<>(ticker));
+        refs.add(new WeakReference<>(ticker.c()));
+        Timer timer = Timers.newTimer(Duration.ofHours(1));
+        refs.add(new WeakReference<>(timer));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM2_aReceiverBlockedOnATimerKeepsItAlive(Kind kind) throws Exception {
+        AtomicBoolean received = new AtomicBoolean();
+        try (Threads threads = new Threads(kind)) {
+            // Nothing but the blocked receive refers to this timer.
+            Thread t = threads.start(() -> received.set(Timers.after(Duration.ofMillis(50)).receive() != null));
+            while (t.isAlive() && t.join(Duration.ofMillis(1)) == false) {
+                System.gc();
+            }
+        }
+        assertThat(received).isTrue();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM3_aTickerDropsTicksForASlowReceiver(Kind kind) throws Exception {
+        Timer ticker = Timers.newTicker(Duration.ofMillis(1));
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                Timers.after(Duration.ofMillis(30)).receive(); // about 30 periods without receiving
+                Threads.awaitTrue(ticker::hasPendingValue, "a pending tick");
+                assertThat(ticker.c().tryReceive().ok()).isTrue();
+                // One tick was kept, the others dropped: no second one is waiting right away (the
+                // next comes a period later; allow one that fell due meanwhile).
+                int more = 0;
+                while (ticker.c().tryReceive().ok()) {
+                    more++;
+                }
+                assertThat(more).isLessThanOrEqualTo(1);
+            });
+        } finally {
+            ticker.stop();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM3_aTickerHeldUpNeverReplaysMissedPeriods(Kind kind) throws Exception {
+        // Virtual time: a scheduler without a thread, driven by hand. The timer thread is "held up"
+        // for 300 ms, then a receiver takes every tick for 100 ms: Go's ticker gives 20 ticks on the
+        // period grid; replaying the missed periods (scheduleAtFixedRate) would give 80.
+        FakeClock clock = new FakeClock();
+        TimerScheduler scheduler = new TimerScheduler(clock, false);
+        Timer ticker = new Timer(scheduler, true);
+        ticker.resetNanos(ms(5));
+        clock.advance(ms(300));
+        assertThat(scheduler.runDue()).isEqualTo(1);
+        AtomicInteger ticks = new AtomicInteger();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                assertThat(ticker.c().tryReceive().ok()).isTrue(); // the one tick kept while held up
+                assertThat(ticker.c().tryReceive().notReady()).isTrue();
+                for (int step = 1; step <= 100; step++) {
+                    clock.advance(ms(1));
+                    scheduler.runDue();
+                    while (ticker.c().tryReceive().ok()) {
+                        ticks.incrementAndGet();
+                    }
+                }
+            });
+        }
+        assertThat(ticks).hasValue(20); // at 305, 310, ..., 400 ms
+        ticker.stop();
+        clock.advance(ms(100));
+        assertThat(scheduler.runDue()).isZero();
+        assertThat(scheduler.pending()).isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM4_aFastTickerDelaysNoOtherTimer(Kind kind) throws Exception {
+        // Warm the paths first (untimed): on a loaded 2-core machine a cold first timer or deadline
+        // (class loading, the first virtual threads) alone can take a few hundred ms.
+        Timers.after(Duration.ofMillis(1)).receive();
+        try (CancellableContext warm = Context.withTimeout(Context.background(), Duration.ofMillis(1))) {
+            warm.done().receiveOk();
+        }
+        for (Duration period : List.of(Duration.ofNanos(1), Duration.ofNanos(100))) {
+            Timer ticker = Timers.newTicker(period);
+            AtomicBoolean stop = new AtomicBoolean();
+            try (Threads threads = new Threads(kind)) {
+                threads.start(() -> {
+                    while (!stop.get()) {
+                        ticker.c().receive(Duration.ofMillis(10));
+                    }
+                });
+                threads.start(() -> {
+                    try {
+                        for (int i = 0; i < 5; i++) {
+                            ReceiveChan<Instant> c = Timers.after(Duration.ofMillis(10));
+                            assertThat(c.receive(Duration.ofMillis(200)).ok())
+                                    .as("a 10 ms timer fired within 200 ms beside a %s ticker", period).isTrue();
+                            try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(10))) {
+                                // Two hand-offs here (the timer thread starts a virtual thread that cancels,
+                                // as Go's AfterFunc starts a goroutine), each a wake-up on a loaded machine
+                                // whose cores the ticker keeps busy: a wider bound (it took > 3 s before).
+                                assertThat(ctx.done().receive(Duration.ofSeconds(1)).closed())
+                                        .as("a 10 ms context done within 1 s beside a %s ticker", period).isTrue();
+                            }
+                        }
+                    } finally {
+                        stop.set(true);
+                    }
+                });
+            } finally {
+                ticker.stop();
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM4_aTimerWhoseChannelIsLockedDelaysNoOtherTimer(Kind kind) throws Exception {
+        Timer blocked = Timers.newTimer(Duration.ofHours(1));
+        ChannelCore core = ChannelCores.of(blocked.c());
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                core.lock(); // as a thread descheduled inside the channel's critical section would
+                try {
+                    blocked.reset(Duration.ZERO); // due now: the timer thread finds its channel locked
+                    assertThat(Timers.after(Duration.ofMillis(10)).receive(Duration.ofMillis(200)).ok())
+                            .as("another timer fired while one channel's lock was held").isTrue();
+                } finally {
+                    core.unlock();
+                }
+                assertThat(blocked.c().receive(LONG).ok()).as("the held-up timer delivered afterwards").isTrue();
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM5_anyDurationIsAcceptedAndSaturates(Kind kind) throws Exception {
+        List<Duration> far = List.of(ChronoUnit.FOREVER.getDuration(), Duration.ofSeconds(Long.MAX_VALUE),
+                Duration.ofDays(300L * 365), Duration.ofNanos(Long.MAX_VALUE));
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (Duration d : far) {
+                    Timer t = Timers.newTimer(d);
+                    Timer ticker = Timers.newTicker(d);
+                    Timer func = Timers.afterFunc(d, () -> { });
+                    assertThat(t.c().tryReceive().notReady()).isTrue();
+                    assertThat(t.reset(d)).isTrue();
+                    assertThat(ticker.reset(d)).isTrue();
+                    assertThat(t.stop()).isTrue();
+                    assertThat(ticker.stop()).isTrue();
+                    assertThat(func.stop()).isTrue();
+                }
+                // Far in the past: at once.
+                assertThat(Timers.newTimer(Duration.ofSeconds(Long.MIN_VALUE)).c().receive(LONG).ok()).isTrue();
+                assertThat(Timers.after(ChronoUnit.FOREVER.getDuration().negated()).receive(LONG).ok()).isTrue();
+            });
+        }
+        assertThat(TimerScheduler.later(1_000, Long.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
+        assertThat(TimerScheduler.later(1_000, -5)).isEqualTo(1_000);
+        assertThat(TimerScheduler.nextTick(Long.MAX_VALUE - 10, 7, Long.MAX_VALUE - 1)).isEqualTo(Long.MAX_VALUE);
+        assertThat(TimerScheduler.nextTick(100, 5, 117)).isEqualTo(120);
+    }
+
+    private static long ms(long n) {
+        return TimeUnit.MILLISECONDS.toNanos(n);
+    }
+
+    /** A clock that moves only when told (TimerScheduler's seam). */
+    static final class FakeClock implements TimerScheduler.Clock {
+        private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+        void advance(long n) {
+            nanos.addAndGet(n);
+        }
+
+        @Override
+        public long nanoTime() {
+            return nanos.get();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.EPOCH.plusNanos(nanos.get());
+        }
+    }
+}
