@@ -38,7 +38,10 @@ public final class Timer {
         this.view = func == null ? channel.receiveOnly() : Chan.<Instant>nil().receiveOnly();
     }
 
-    /** The channel on which the timer delivers (a nil channel for {@code afterFunc} timers). */
+    /**
+     * {@return the channel on which the timer delivers (a nil channel for {@code afterFunc}
+     * timers)}
+     */
     public ReceiveChan<Instant> c() {
         return view;
     }
@@ -46,6 +49,9 @@ public final class Timer {
     /**
      * Stops the timer. Returns true if this call prevented a delivery (the timer was scheduled, or its
      * value was not yet received); false if it had already fired and been received, or was stopped.
+     *
+     * @return true if this call prevented a delivery (the timer was scheduled, or its value was not
+     *     yet received); false if it had already fired and been received, or was stopped
      */
     public boolean stop() {
         lock.lock();
@@ -60,6 +66,9 @@ public final class Timer {
      * Re-arms the timer to fire after {@code d} (a ticker: every {@code d}), discarding any pending
      * value of the old schedule. Returns what {@link #stop()} would have returned.
      *
+     * @param d the new delay (a ticker: the new period)
+     * @return true if the timer had been active (as Go's {@code Reset}); the new schedule applies
+     *     either way
      * @throws IllegalArgumentException for a ticker with a non-positive period
      */
     public boolean reset(Duration d) {

@@ -40,12 +40,20 @@ public final class Timers {
     /**
      * A channel that receives the current time once, after {@code delay} (Go's {@code time.After}). The
      * timer cannot be stopped; use {@link #newTimer(Duration)} when it may need to be.
+     *
+     * @param delay how long to wait before firing
+     * @return a channel that receives the time once, after {@code delay}
      */
     public static ReceiveChan<Instant> after(Duration delay) {
         return newTimer(delay).c();
     }
 
-    /** A started one-shot timer (Go's {@code time.NewTimer}). */
+    /**
+     * A started one-shot timer (Go's {@code time.NewTimer}).
+     *
+     * @param delay how long to wait before firing
+     * @return the started timer
+     */
     public static Timer newTimer(Duration delay) {
         Timer t = new Timer(0L, null);
         t.reset(delay);
@@ -56,6 +64,8 @@ public final class Timers {
      * A started ticker (Go's {@code time.NewTicker}): its channel receives the time every
      * {@code period}; a receiver that falls behind misses ticks instead of queuing them.
      *
+     * @param period the time between ticks (positive)
+     * @return the started ticker; stop it when done
      * @throws IllegalArgumentException if period is not positive
      */
     public static Timer newTicker(Duration period) {
@@ -68,6 +78,10 @@ public final class Timers {
     /**
      * Runs {@code task} in its own goroutine after {@code delay} (Go's {@code time.AfterFunc}); the
      * returned timer's {@code stop()} prevents it if it has not started. Its channel is a nil channel.
+     *
+     * @param delay how long to wait before firing
+     * @param task the body to run
+     * @return a timer whose {@link Timer#stop()} cancels the task if it has not started
      */
     public static Timer afterFunc(Duration delay, Task task) {
         Objects.requireNonNull(task, "task");
@@ -76,7 +90,7 @@ public final class Timers {
         return t;
     }
 
-    /** Number of timer tasks scheduled right now (for tests and diagnostics). */
+    /** {@return number of timer tasks scheduled right now (for tests and diagnostics)} */
     public static int pendingTasks() {
         return SCHEDULER.getQueue().size();
     }

@@ -82,12 +82,23 @@ public final class Transport implements AutoCloseable {
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout);
     }
 
-    /** A builder with Go's defaults. */
+    /**
+     * A builder with Go's defaults.
+     *
+     * @return a new builder with Go's defaults
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Sends {@code request} and returns the response (headers read, body streaming). */
+    /**
+     * Sends {@code request} and returns the response (headers read, body streaming).
+     *
+     * @param request the request to send
+     * @return the response: headers read, body streaming; the caller closes it
+     * @throws IOException as {@link #roundTrip(HttpRequest, Context)}
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public HttpResponse roundTrip(HttpRequest request) throws IOException, InterruptedException {
         return roundTrip(request, Context.background());
     }
@@ -95,6 +106,9 @@ public final class Transport implements AutoCloseable {
     /**
      * Sends {@code request}; cancelled when {@code ctx} is done.
      *
+     * @param request the request to send
+     * @param ctx the context; the request is abandoned when it is done
+     * @return the response: headers read, body streaming; the caller closes it
      * @throws IOException the failure: connect, TLS, write, a malformed response or the server
      *     closing before any byte of one ({@link HttpProtocolException} with its reason), a request
      *     body that broke its declared length ({@link ContentLengthMismatchException}), a timeout
@@ -200,7 +214,7 @@ public final class Transport implements AutoCloseable {
         return new ConnectKey(scheme, uri.getHost(), port);
     }
 
-    /** Counters: open, idle and in-use connections, dials, reuses, retries. */
+    /** {@return counters: open, idle and in-use connections, dials, reuses, retries} */
     public TransportStats stats() {
         ConnectionPool.Stats s = pool.stats();
         return new TransportStats(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting(), s.dialed(), s.reused(), retries.get());
@@ -243,43 +257,78 @@ public final class Transport implements AutoCloseable {
 
         private Builder() {}
 
-        /** Idle connections kept in total (default 100; 0 = no limit). */
+        /**
+         * Idle connections kept in total (default 100; 0 = no limit).
+         *
+         * @param n the limit
+         * @return this builder
+         */
         public Builder maxIdleConns(int n) {
             this.maxIdleConns = n;
             return this;
         }
 
-        /** Idle connections kept per host (default 2; 0 keeps none). */
+        /**
+         * Idle connections kept per host (default 2; 0 keeps none).
+         *
+         * @param n the limit
+         * @return this builder
+         */
         public Builder maxIdleConnsPerHost(int n) {
             this.maxIdleConnsPerHost = n;
             return this;
         }
 
-        /** Connections per host, dialling + in use + idle (default 0 = no limit); more requests wait, FIFO. */
+        /**
+         * Connections per host, dialling + in use + idle (default 0 = no limit); more requests wait, FIFO.
+         *
+         * @param n the limit
+         * @return this builder
+         */
         public Builder maxConnsPerHost(int n) {
             this.maxConnsPerHost = n;
             return this;
         }
 
-        /** How long an idle connection is kept (default 90 s; zero = forever). */
+        /**
+         * How long an idle connection is kept (default 90 s; zero = forever).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder idleConnTimeout(Duration d) {
             this.idleConnTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** TCP connect timeout (default 30 s). */
+        /**
+         * TCP connect timeout (default 30 s).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder dialTimeout(Duration d) {
             this.dialTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** TLS handshake timeout (default 10 s). */
+        /**
+         * TLS handshake timeout (default 10 s).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder tlsHandshakeTimeout(Duration d) {
             this.tlsHandshakeTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** Time allowed for the response headers after the request was written (default zero = none). */
+        /**
+         * Time allowed for the response headers after the request was written (default zero = none).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder responseHeaderTimeout(Duration d) {
             this.responseHeaderTimeout = Objects.requireNonNull(d);
             return this;
@@ -291,6 +340,9 @@ public final class Transport implements AutoCloseable {
          * caller bounds a body by closing it, or through {@link HttpClient}'s overall timeout). When
          * it passes, the body read fails with {@link java.net.SocketTimeoutException} and the
          * connection is closed. Not a total: a body that keeps arriving is never cut. See ADR 0006.
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
          */
         public Builder bodyReadTimeout(Duration d) {
             if (d.isNegative()) {
@@ -300,37 +352,69 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
-        /** How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s). */
+        /**
+         * How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder expectContinueTimeout(Duration d) {
             this.expectContinueTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** One request per connection, with {@code Connection: close}. */
+        /**
+         * One request per connection, with {@code Connection: close}.
+         *
+         * @param b true to turn the option on
+         * @return this builder
+         */
         public Builder disableKeepAlives(boolean b) {
             this.disableKeepAlives = b;
             return this;
         }
 
-        /** Do not ask for gzip (default: ask, and un-gzip transparently only when we asked). */
+        /**
+         * Do not ask for gzip (default: ask, and un-gzip transparently only when we asked).
+         *
+         * @param b true to turn the option on
+         * @return this builder
+         */
         public Builder disableCompression(boolean b) {
             this.disableCompression = b;
             return this;
         }
 
-        /** TLS context for https (default: the JDK's default). */
+        /**
+         * TLS context for https (default: the JDK's default).
+         *
+         * @param ctx the context; the request is abandoned when it is done
+         * @return this builder
+         */
         public Builder sslContext(SSLContext ctx) {
             this.sslContext = ctx;
             return this;
         }
 
-        /** Verify the server certificate's host name (default true; turning it off is insecure). */
+        /**
+         * Verify the server certificate's host name (default true; turning it off is insecure).
+         *
+         * @param b true to turn the option on
+         * @return this builder
+         */
         public Builder verifyHostname(boolean b) {
             this.verifyHostname = b;
             return this;
         }
 
-        /** Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100). */
+        /**
+         * Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100).
+         *
+         * @param maxLineLength longest status or header line, in bytes
+         * @param maxHeaderBytes most bytes in all header lines together
+         * @param maxHeaderCount most header fields
+         * @return this builder
+         */
         public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
                     HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational(),
@@ -338,12 +422,18 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
-        /** Per-request events. */
+        /**
+         * Per-request events.
+         *
+         * @param l the listener; null for none
+         * @return this builder
+         */
         public Builder listener(RequestListener l) {
             this.listener = Objects.requireNonNull(l);
             return this;
         }
 
+        /** {@return a new transport with these settings; close it when done} */
         public Transport build() {
             return new Transport(this);
         }
