@@ -11,7 +11,6 @@ import io.gochan.http.internal.conn.PersistConn;
 import io.gochan.http.internal.conn.SocketDialer;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.ConnectionPool;
-import io.gochan.spi.ChannelCore;
 
 import java.io.IOException;
 import java.net.URI;
@@ -20,7 +19,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 
@@ -119,7 +117,7 @@ public final class Transport implements AutoCloseable {
         Objects.requireNonNull(request, "request");
         ConnectKey key = keyOf(request.uri());
         long deadline = request.timeout()
-                .map(d -> ChannelCore.deadlineAfter(TimeUnit.NANOSECONDS.convert(d)))
+                .map(Deadlines::after)
                 .orElse(Long.MAX_VALUE);
         ReceiveChan<Object> cancel = ctx.done();
         RequestEvent event = new RequestEvent();
