@@ -14,10 +14,14 @@ echo "== installing gochan $version (library modules and BOM)"
 mvn -q install -pl bom,channels,channels-select,http-transport,leak-check -am \
     -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for junit in 5.14.1 6.1.3; do
     echo "== examples with JUnit $junit"
-    mvn -f examples/pom.xml clean verify -Dgochan.version="$version" -Djunit.version="$junit" \
-        | grep -E 'Tests run:|examples on the|BUILD|ERROR|FAIL' || true
-    # grep only filters the log; the build's own status decides:
-    test "${PIPESTATUS[0]}" -eq 0
+    if ! mvn -f examples/pom.xml clean verify -Dgochan.version="$version" -Djunit.version="$junit" > "$log" 2>&1; then
+        cat "$log"
+        echo "examples FAILED with JUnit $junit"
+        exit 1
+    fi
+    grep -E 'Tests run:|examples on the|BUILD' "$log"
 done

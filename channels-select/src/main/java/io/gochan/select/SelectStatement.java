@@ -19,7 +19,9 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * SelectStatement loop = Select.statement()
  *         .receive(jobs, job -> process(job))
- *         .receive(ctx.done(), x -> stop = true);
+ *         // receiveOk: done() is closed once ctx is cancelled, and a plain receive case on a
+ *         // closed channel throws ChannelClosedException
+ *         .receiveOk(ctx.done(), cancelled -> stop = true);
  * while (!stop) loop.run();
  * }</pre>
  */
