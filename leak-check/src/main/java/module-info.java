@@ -1,6 +1,9 @@
 /** Goroutine leak checking for JUnit Jupiter tests: {@link io.gochan.leakcheck.NoGoroutineLeaks}. */
 module io.gochan.leakcheck {
     requires transitive io.gochan;
+    // The annotation and the extension are JUnit Jupiter API types: a user of one reads the other.
     requires transitive org.junit.jupiter.api;
+    // AnnotationSupport, used directly (not reached through the Jupiter API's own requires).
+    requires org.junit.platform.commons;
     exports io.gochan.leakcheck;
 }

@@ -48,7 +48,12 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         this.core = core;
     }
 
-    /** A new unbuffered channel (capacity 0): every send waits for its receiver. */
+    /**
+     * A new unbuffered channel (capacity 0): every send waits for its receiver.
+     *
+     * @param <T> the type of the values
+     * @return a new unbuffered channel
+     */
     public static <T> Chan<T> make() {
         return new Chan<>(ChannelCore.create(0));
     }
@@ -77,6 +82,9 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
      * Go's nil channel: send and receive block forever (until interrupted, or until a timed call's
      * time runs out), try-operations never succeed, {@code len} and {@code cap} are 0, {@code close}
      * throws {@link ChannelClosedException}, and a select case on it is never ready (N1).
+     *
+     * @param <T> the type of the values
+     * @return a nil channel (no state; every call returns an equal one)
      */
     public static <T> Chan<T> nil() {
         return new Chan<>(ChannelCore.nil());
@@ -192,17 +200,24 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     /**
      * True if the channel has been closed. A snapshot: useful for diagnostics, never for deciding
      * whether a send is safe (Go has no such query for that reason).
+     *
+     * @return true if the channel has been closed
      */
     public boolean isClosed() {
         return core.isClosed();
     }
 
-    /** The send side only (Go's {@code chan<- T}); it cannot be cast back to this channel. */
+    /**
+     * {@return the send side only (Go's {@code chan<- T}); it cannot be cast back to this channel}
+     */
     public SendChan<T> sendOnly() {
         return new SendOnly<>(this);
     }
 
-    /** The receive side only (Go's {@code <-chan T}); it cannot be cast back to this channel. */
+    /**
+     * {@return the receive side only (Go's {@code <-chan T}); it cannot be cast back to this
+     * channel}
+     */
     public ReceiveChan<T> receiveOnly() {
         return new ReceiveOnly<>(this);
     }

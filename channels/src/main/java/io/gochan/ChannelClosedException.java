@@ -13,7 +13,11 @@ package io.gochan;
 public final class ChannelClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
-    /** Creates the exception with a message naming the operation that met the closed channel. */
+    /**
+     * Creates the exception with a message naming the operation that met the closed channel.
+     *
+     * @param message the detail message
+     */
     public ChannelClosedException(String message) {
         super(message);
     }

@@ -9,7 +9,11 @@ package io.gochan;
 public final class ChannelInterruptedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** Wraps the interrupt that ended the wait. */
+    /**
+     * Wraps the interrupt that ended the wait.
+     *
+     * @param cause the underlying failure
+     */
     public ChannelInterruptedException(InterruptedException cause) {
         super("interrupted while waiting for the next value", cause);
     }

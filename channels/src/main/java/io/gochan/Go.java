@@ -28,12 +28,23 @@ public final class Go {
 
     private Go() {}
 
-    /** Starts {@code task} on a new virtual thread named {@code goroutine-<id>}. */
+    /**
+     * Starts {@code task} on a new virtual thread named {@code goroutine-<id>}.
+     *
+     * @param task the body to run
+     * @return the started goroutine
+     */
     public static Goroutine go(Task task) {
         return start(null, task);
     }
 
-    /** Starts {@code task} on a new virtual thread with the given name (like a Go pprof label). */
+    /**
+     * Starts {@code task} on a new virtual thread with the given name (like a Go pprof label).
+     *
+     * @param name the goroutine's name (also its virtual thread's)
+     * @param task the body to run
+     * @return the started goroutine
+     */
     public static Goroutine go(String name, Task task) {
         return start(Objects.requireNonNull(name, "name"), task);
     }

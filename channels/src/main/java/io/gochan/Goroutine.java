@@ -26,35 +26,37 @@ public final class Goroutine {
         this.startSite = startSite;
     }
 
-    /** A process-wide unique number, in start order. */
+    /** {@return a process-wide unique number, in start order} */
     public long id() {
         return id;
     }
 
-    /** The name given at start, or {@code goroutine-<id>}; also the virtual thread's name. */
+    /**
+     * {@return the name given at start, or {@code goroutine-<id>}; also the virtual thread's name}
+     */
     public String name() {
         return name;
     }
 
-    /** The virtual thread running the task. */
+    /** {@return the virtual thread running the task} */
     public Thread thread() {
         return thread;
     }
 
-    /** When the goroutine was started. */
+    /** {@return when the goroutine was started} */
     public Instant startedAt() {
         return started;
     }
 
     /**
-     * Where {@code go(...)} was called, if start-site capture was on at that moment (see
-     * {@link Goroutines#setStartSiteCapture(boolean)}).
+     * {@return where {@code go(...)} was called, if start-site capture was on at that moment (see
+     * {@link Goroutines#setStartSiteCapture(boolean)})}
      */
     public Optional<StackTraceElement[]> startSite() {
         return Optional.ofNullable(startSite == null ? null : startSite.clone());
     }
 
-    /** True until the task has returned and the goroutine has left the registry. */
+    /** {@return true until the task has returned and the goroutine has left the registry} */
     public boolean isAlive() {
         return thread.isAlive();
     }
@@ -62,17 +64,30 @@ public final class Goroutine {
     /**
      * What the goroutine is blocked on right now (a channel operation, a select, a lock), or empty if
      * it is running or runnable. A racy snapshot for diagnostics.
+     *
+     * @return what the goroutine is blocked on right now (a channel operation, a select, a lock),
+     *     or empty if it is running or runnable
      */
     public Optional<Object> blockedOn() {
         return Optional.ofNullable(java.util.concurrent.locks.LockSupport.getBlocker(thread));
     }
 
-    /** Waits until the goroutine has ended. */
+    /**
+     * Waits until the goroutine has ended.
+     *
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public void join() throws InterruptedException {
         thread.join();
     }
 
-    /** Waits at most {@code timeout}; true if the goroutine ended. */
+    /**
+     * Waits at most {@code timeout}; true if the goroutine ended.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the goroutine ended within {@code timeout}, false if the time ran out
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public boolean join(Duration timeout) throws InterruptedException {
         return thread.join(timeout);
     }

@@ -23,21 +23,21 @@ public final class Goroutines {
 
     private Goroutines() {}
 
-    /** The live goroutines, oldest first; an immutable snapshot. */
+    /** {@return the live goroutines, oldest first; an immutable snapshot} */
     public static List<Goroutine> live() {
         List<Goroutine> list = new ArrayList<>(LIVE.values());
         list.sort(Comparator.comparingLong(Goroutine::id));
         return List.copyOf(list);
     }
 
-    /** Number of live goroutines. */
+    /** {@return number of live goroutines} */
     public static int count() {
         return LIVE.size();
     }
 
     /**
-     * A readable dump of all live goroutines (like Go's on SIGQUIT): id, name, state, what each is
-     * blocked on, its stack, and its start site if captured.
+     * {@return a readable dump of all live goroutines (like Go's on SIGQUIT): id, name, state, what
+     * each is blocked on, its stack, and its start site if captured}
      */
     public static String dump() {
         StringBuilder b = new StringBuilder();
@@ -47,7 +47,12 @@ public final class Goroutines {
         return b.toString();
     }
 
-    /** Appends one goroutine's description (used by {@link #dump()} and leak reports). */
+    /**
+     * Appends one goroutine's description (used by {@link #dump()} and leak reports).
+     *
+     * @param g the goroutine to describe
+     * @param b where the description is appended
+     */
     public static void describe(Goroutine g, StringBuilder b) {
         Thread t = g.thread();
         b.append("goroutine ").append(g.id()).append(" \"").append(g.name()).append("\" [")
@@ -66,12 +71,16 @@ public final class Goroutines {
         b.append('\n');
     }
 
-    /** Turns start-site capture on or off for goroutines started from now on. */
+    /**
+     * Turns start-site capture on or off for goroutines started from now on.
+     *
+     * @param on true to capture start sites from now on
+     */
     public static void setStartSiteCapture(boolean on) {
         startSites = on;
     }
 
-    /** Whether start sites are being captured now. */
+    /** {@return whether start sites are being captured now} */
     public static boolean startSiteCapture() {
         return startSites;
     }
@@ -84,6 +93,7 @@ public final class Goroutines {
      * Sets the process-wide handler for exceptions thrown by goroutine tasks. It runs on the failing
      * goroutine's thread, before the goroutine leaves the registry.
      *
+     * @param h the handler; null restores the default
      * @return the previous handler
      */
     public static BiConsumer<Goroutine, Throwable> setUncaughtExceptionHandler(BiConsumer<Goroutine, Throwable> h) {
@@ -92,7 +102,11 @@ public final class Goroutines {
         return old;
     }
 
-    /** The default handler: logs through System.Logger. */
+    /**
+     * The default handler: logs through System.Logger.
+     *
+     * @return the handler used when none was set
+     */
     public static BiConsumer<Goroutine, Throwable> defaultUncaughtExceptionHandler() {
         return Go::logUncaught;
     }

@@ -33,7 +33,9 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
     /**
      * Receives the next value, blocking until one is available.
      *
-     * @throws ChannelClosedException if the channel is closed and drained (also when it closes while
+     * @return the received value (never null)
+     * @throws ChannelClosedException if the channel is closed and drained (also when it closes
+     *     while
      *     this receive waits)
      * @throws InterruptedException if interrupted while waiting; nothing was taken
      */
@@ -43,6 +45,7 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      * Receives the next value, or learns that the channel is closed and drained; blocks until one of
      * the two. Never returns a "not ready" outcome.
      *
+     * @return the value, or the outcome "closed" (never "not ready")
      * @throws InterruptedException if interrupted while waiting; nothing was taken
      */
     Received<T> receiveOk() throws InterruptedException;
@@ -51,6 +54,8 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      * Receives within {@code timeout}: a value, "closed", or "not ready" if the time ran out (then
      * nothing was taken).
      *
+     * @param timeout how long to wait at most
+     * @return a value, "closed", or "not ready" if the time ran out
      * @throws InterruptedException if interrupted while waiting; nothing was taken
      */
     Received<T> receive(Duration timeout) throws InterruptedException;
@@ -58,6 +63,8 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
     /**
      * Receives only if that can complete now without blocking: a value, "closed" if closed and
      * drained, or "not ready".
+     *
+     * @return a value, "closed", or "not ready" if receiving would have blocked
      */
     Received<T> tryReceive();
 
@@ -66,7 +73,10 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      * (Go's {@code for v := range ch}). An exception from the action ends the loop and propagates; the
      * value passed to it counts as received.
      *
+     * @param <X> the checked exception {@code action} may throw
+     * @param action receives each value; may block or throw
      * @throws InterruptedException if interrupted while waiting; nothing was taken by that wait
+     * @throws X whatever {@code action} throws; the receiving stops there
      */
     <X extends Exception> void range(ThrowingConsumer<? super T, X> action) throws InterruptedException, X;
 
@@ -80,9 +90,12 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
     @Override
     java.util.Iterator<T> iterator();
 
-    /** The number of buffered values not yet received; a snapshot, always within [0, cap()]. */
+    /**
+     * {@return the number of buffered values not yet received; a snapshot, always within [0,
+     * cap()]}
+     */
     int len();
 
-    /** The capacity given at creation; 0 for an unbuffered channel. */
+    /** {@return the capacity given at creation; 0 for an unbuffered channel} */
     int cap();
 }

@@ -32,40 +32,57 @@ public final class Received<T> {
         this.state = state;
     }
 
-    /** A received value (never null). */
+    /**
+     * A received value (never null).
+     *
+     * @param <T> the type of the values
+     * @param value the received value (not null)
+     * @return the outcome "received {@code value}"
+     */
     public static <T> Received<T> of(T value) {
         return new Received<>(Objects.requireNonNull(value, "value"), State.VALUE);
     }
 
-    /** The outcome "channel closed and drained". */
+    /**
+     * {@return the outcome "channel closed and drained"}
+     *
+     * @param <T> the type of the values
+     */
     @SuppressWarnings("unchecked")
     public static <T> Received<T> closedChannel() {
         return (Received<T>) CLOSED;
     }
 
-    /** The outcome "nothing to receive now / in time". */
+    /**
+     * {@return the outcome "nothing to receive now / in time"}
+     *
+     * @param <T> the type of the values
+     */
     @SuppressWarnings("unchecked")
     public static <T> Received<T> notReadyYet() {
         return (Received<T>) NOT_READY;
     }
 
-    /** True if a value was received. */
+    /** {@return true if a value was received} */
     public boolean ok() {
         return state == State.VALUE;
     }
 
-    /** True if the channel was closed and drained, so no value will ever come. */
+    /** {@return true if the channel was closed and drained, so no value will ever come} */
     public boolean closed() {
         return state == State.CLOSED;
     }
 
-    /** True if nothing was received because the operation would have blocked (or timed out). */
+    /**
+     * {@return true if nothing was received because the operation would have blocked (or timed
+     * out)}
+     */
     public boolean notReady() {
         return state == State.NOT_READY;
     }
 
     /**
-     * The received value.
+     * {@return the received value}
      *
      * @throws NoSuchElementException if no value was received; the message says whether the channel
      *     was closed or not ready
@@ -77,7 +94,11 @@ public final class Received<T> {
         return value;
     }
 
-    /** The received value, or {@code other} if none was received. */
+    /**
+     * {@return the received value, or {@code other} if none was received}
+     *
+     * @param other the value to return if none was received
+     */
     public T orElse(T other) {
         return state == State.VALUE ? value : other;
     }

@@ -31,6 +31,7 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
     /**
      * Sends {@code value}, blocking until a receiver takes it (unbuffered) or there is room (buffered).
      *
+     * @param value the value to send (not null)
      * @throws NullPointerException if value is null
      * @throws ChannelClosedException if the channel is closed, or closes while the send waits
      * @throws InterruptedException if interrupted while waiting; the value was not sent
@@ -40,6 +41,8 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
     /**
      * Sends {@code value} if it can be done within {@code timeout}.
      *
+     * @param value the value to send (not null)
+     * @param timeout how long to wait at most
      * @return true if sent; false if the time ran out, in which case the value was not sent
      * @throws NullPointerException if value or timeout is null
      * @throws ChannelClosedException if the channel is closed, or closes while the send waits
@@ -51,9 +54,11 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
      * Sends {@code value} only if that can complete now without blocking: a receiver is waiting, or the
      * buffer has room (Go's {@code select} with one send case and a {@code default}).
      *
+     * @param value the value to send (not null)
      * @return true if sent, false if it would have blocked
      * @throws NullPointerException if value is null
-     * @throws ChannelClosedException if the channel is closed (like Go, a closed channel is an error
+     * @throws ChannelClosedException if the channel is closed (like Go, a closed channel is an
+     *     error
      *     here, not a "would block")
      */
     boolean trySend(T value);
@@ -68,9 +73,12 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
      */
     void close();
 
-    /** The number of buffered values not yet received; a snapshot, always within [0, cap()]. */
+    /**
+     * {@return the number of buffered values not yet received; a snapshot, always within [0,
+     * cap()]}
+     */
     int len();
 
-    /** The capacity given at creation; 0 for an unbuffered channel. */
+    /** {@return the capacity given at creation; 0 for an unbuffered channel} */
     int cap();
 }

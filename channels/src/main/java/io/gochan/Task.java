@@ -6,6 +6,11 @@ package io.gochan;
  */
 @FunctionalInterface
 public interface Task {
-    /** Runs the body. */
+    /**
+     * Runs the body.
+     *
+     * @throws Exception any failure of the body; in a goroutine it goes to the uncaught-exception
+     *     handler
+     */
     void run() throws Exception;
 }

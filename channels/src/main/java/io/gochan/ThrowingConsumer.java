@@ -9,6 +9,11 @@ package io.gochan;
  */
 @FunctionalInterface
 public interface ThrowingConsumer<T, X extends Exception> {
-    /** Consumes one value. */
+    /**
+     * Consumes one value.
+     *
+     * @param value the value
+     * @throws X the action's own failure
+     */
     void accept(T value) throws X;
 }

@@ -15,9 +15,13 @@ public final class WaitGroup {
     private final Condition zero = lock.newCondition();
     private long count; // guarded by lock
 
+    /** A wait group with the counter at zero. */
+    public WaitGroup() {}
+
     /**
      * Adds {@code delta} (may be negative) to the counter.
      *
+     * @param delta the amount to add (may be negative)
      * @throws IllegalStateException if the counter would become negative (it is left unchanged)
      */
     public void add(int delta) {
@@ -41,7 +45,11 @@ public final class WaitGroup {
         add(-1);
     }
 
-    /** Blocks until the counter is zero. */
+    /**
+     * Blocks until the counter is zero.
+     *
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public void await() throws InterruptedException {
         lock.lockInterruptibly();
         try {
@@ -53,7 +61,13 @@ public final class WaitGroup {
         }
     }
 
-    /** Blocks at most {@code timeout}; true if the counter reached zero. */
+    /**
+     * Blocks at most {@code timeout}; true if the counter reached zero.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the counter reached zero within {@code timeout}
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public boolean await(Duration timeout) throws InterruptedException {
         long nanos = TimeUnit.NANOSECONDS.convert(timeout);
         lock.lockInterruptibly();
@@ -70,7 +84,7 @@ public final class WaitGroup {
         }
     }
 
-    /** The counter now (a snapshot). */
+    /** {@return the counter now (a snapshot)} */
     public long count() {
         lock.lock();
         try {

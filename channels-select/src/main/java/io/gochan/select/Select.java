@@ -38,7 +38,7 @@ import java.util.random.RandomGenerator;
  *   <li>No value is lost or duplicated when selects race with each other, with plain operations,
  *       close, timeout or interrupt; the registrations on the channels that lost are removed before
  *       {@code select()} returns (L6). The same channel may appear in several cases (L7).</li>
- *   <li>{@link #timeout(Duration)} fires if no other case became ready in time (L8); a timer channel
+ *   <li>{@link #timeout(Duration, OnReady)} fires if no other case became ready in time (L8); a timer channel
  *       ({@link io.gochan.Timers#after}) works as an ordinary receive case.</li>
  * </ul>
  * Handlers run on the selecting thread after every channel lock is released; a handler's exception
@@ -55,27 +55,56 @@ public final class Select<R> {
 
     private Select() {}
 
-    /** An empty select; add cases, then call {@link #select()}. */
+    /**
+     * An empty select; add cases, then call {@link #select()}.
+     *
+     * @param <R> the type of the select's result
+     * @return a new select with no cases
+     */
     public static <R> Select<R> cases() {
         return new Select<>();
     }
 
-    /** An empty statement-form select (handlers return nothing); see {@link SelectStatement}. */
+    /**
+     * An empty statement-form select (handlers return nothing); see {@link SelectStatement}.
+     *
+     * @return a new statement-form select with no cases
+     */
     public static SelectStatement statement() {
         return new SelectStatement();
     }
 
-    /** Handler of a receive case. */
+    /**
+     * Handler of a receive case.
+     *
+     * @param <R> the type of the select's result
+     * @param <T> the type of the channel's values
+     */
     @FunctionalInterface
     public interface OnReceive<T, R> {
-        /** Handles the received value. */
+        /**
+         * Handles the received value.
+         *
+         * @param value the value to send (not null)
+         * @return the select's result when this case is chosen
+         * @throws InterruptedException if the handler was interrupted while blocking
+         */
         R apply(T value) throws InterruptedException;
     }
 
-    /** Handler of a send, timeout or default case. */
+    /**
+     * Handler of a send, timeout or default case.
+     *
+     * @param <R> the type of the select's result
+     */
     @FunctionalInterface
     public interface OnReady<R> {
-        /** Handles the case. */
+        /**
+         * Handles the case.
+         *
+         * @return the select's result when this case is chosen
+         * @throws InterruptedException if the handler was interrupted while blocking
+         */
         R get() throws InterruptedException;
     }
 
@@ -84,6 +113,9 @@ public final class Select<R> {
      * throws {@link ChannelClosedException} (use {@link #receiveOk} to handle close as a value).
      *
      * @param channel the channel, or null to disable the case
+     * @param <T> the type of the channel's values
+     * @param handler runs when this case is chosen; may block
+     * @return this select, to add more cases or run it
      */
     public <T> Select<R> receive(ReceiveChan<T> channel, OnReceive<? super T, ? extends R> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
@@ -95,6 +127,9 @@ public final class Select<R> {
      * (Go's {@code case v, ok := <-ch}).
      *
      * @param channel the channel, or null to disable the case
+     * @param <T> the type of the channel's values
+     * @param handler runs when this case is chosen; may block
+     * @return this select, to add more cases or run it
      */
     public <T> Select<R> receiveOk(ReceiveChan<T> channel, OnReceive<? super Received<T>, ? extends R> handler) {
         engine.add(SelectEngine.RECEIVE_OK, channel, null, handler);
@@ -105,6 +140,10 @@ public final class Select<R> {
      * A send case: fires when {@code value} was sent.
      *
      * @param channel the channel, or null to disable the case
+     * @param <T> the type of the channel's values
+     * @param value the value to send (not null)
+     * @param handler runs when this case is chosen; may block
+     * @return this select, to add more cases or run it
      * @throws NullPointerException if value is null (null is not a channel value)
      */
     public <T> Select<R> send(SendChan<T> channel, T value, OnReady<? extends R> handler) {
@@ -115,6 +154,10 @@ public final class Select<R> {
     /**
      * A timeout case: fires if no other case could proceed within {@code timeout}, measured from the
      * start of each {@link #select()}. With several, the shortest counts.
+     *
+     * @param timeout how long the select waits for another case, from the start of each run
+     * @param handler runs when this case is chosen; may block
+     * @return this select, to add more cases or run it
      */
     public Select<R> timeout(Duration timeout, OnReady<? extends R> handler) {
         engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
@@ -124,6 +167,8 @@ public final class Select<R> {
     /**
      * The default case: fires at once if no other case is ready (Go's {@code default}).
      *
+     * @param handler runs when this case is chosen; may block
+     * @return this select, to add more cases or run it
      * @throws IllegalStateException if a default was already given
      */
     public Select<R> orElse(OnReady<? extends R> handler) {
@@ -131,7 +176,12 @@ public final class Select<R> {
         return this;
     }
 
-    /** Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} (for tests). */
+    /**
+     * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} (for tests).
+     *
+     * @param random the source of the choice among ready cases
+     * @return this select, to add more cases or run it
+     */
     public Select<R> random(RandomGenerator random) {
         engine.random(Objects.requireNonNull(random, "random"));
         return this;
@@ -141,6 +191,7 @@ public final class Select<R> {
      * Runs the select: blocks until one case proceeds (or the timeout, or at once for a default),
      * then runs that case's handler and returns its result (null for a null handler).
      *
+     * @return the value the chosen case's handler returned
      * @throws ChannelClosedException if the chosen case is a send on a closed channel, or a plain
      *     receive on a closed and drained channel
      * @throws InterruptedException if interrupted while waiting; no case happened

@@ -33,51 +33,102 @@ public final class SelectStatement {
 
     SelectStatement() {}
 
-    /** Handler of a receive case. */
+    /**
+     * Handler of a receive case.
+     *
+     * @param <T> the type of the channel's values
+     */
     @FunctionalInterface
     public interface OnReceive<T> {
-        /** Handles the received value. */
+        /**
+         * Handles the received value.
+         *
+         * @param value the value to send (not null)
+         * @throws InterruptedException if the handler was interrupted while blocking
+         */
         void accept(T value) throws InterruptedException;
     }
 
     /** Handler of a send, timeout or default case. */
     @FunctionalInterface
     public interface OnReady {
-        /** Handles the case. */
+        /**
+         * Handles the case.
+         *
+         * @throws InterruptedException if the handler was interrupted while blocking
+         */
         void run() throws InterruptedException;
     }
 
-    /** A receive case; see {@link Select#receive}. A null channel disables the case; a null handler does nothing. */
+    /**
+     * A receive case; see {@link Select#receive}. A null channel disables the case; a null handler does nothing.
+     *
+     * @param <T> the type of the channel's values
+     * @param channel the channel, or null to disable the case
+     * @param handler runs when this case is chosen; may block
+     * @return this statement, to add more cases or run it
+     */
     public <T> SelectStatement receive(ReceiveChan<T> channel, OnReceive<? super T> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
         return this;
     }
 
-    /** A receive case that also fires on close; see {@link Select#receiveOk}. */
+    /**
+     * A receive case that also fires on close; see {@link Select#receiveOk}.
+     *
+     * @param <T> the type of the channel's values
+     * @param channel the channel, or null to disable the case
+     * @param handler runs when this case is chosen; may block
+     * @return this statement, to add more cases or run it
+     */
     public <T> SelectStatement receiveOk(ReceiveChan<T> channel, OnReceive<? super Received<T>> handler) {
         engine.add(SelectEngine.RECEIVE_OK, channel, null, handler);
         return this;
     }
 
-    /** A send case; see {@link Select#send}. */
+    /**
+     * A send case; see {@link Select#send}.
+     *
+     * @param <T> the type of the channel's values
+     * @param channel the channel, or null to disable the case
+     * @param value the value to send (not null)
+     * @param handler runs when this case is chosen; may block
+     * @return this statement, to add more cases or run it
+     */
     public <T> SelectStatement send(SendChan<T> channel, T value, OnReady handler) {
         engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
         return this;
     }
 
-    /** A timeout case; see {@link Select#timeout}. */
+    /**
+     * A timeout case; see {@link Select#timeout}.
+     *
+     * @param timeout how long the select waits for another case, from the start of each run
+     * @param handler runs when this case is chosen; may block
+     * @return this statement, to add more cases or run it
+     */
     public SelectStatement timeout(Duration timeout, OnReady handler) {
         engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
         return this;
     }
 
-    /** The default case; see {@link Select#orElse}. */
+    /**
+     * The default case; see {@link Select#orElse}.
+     *
+     * @param handler runs when this case is chosen; may block
+     * @return this statement, to add more cases or run it
+     */
     public SelectStatement orElse(OnReady handler) {
         engine.orElse(handler == null ? (OnReady) () -> { } : handler);
         return this;
     }
 
-    /** Uses {@code random} for the choice among ready cases (for tests). */
+    /**
+     * Uses {@code random} for the choice among ready cases (for tests).
+     *
+     * @param random the source of the choice among ready cases
+     * @return this statement, to add more cases or run it
+     */
     public SelectStatement random(RandomGenerator random) {
         engine.random(Objects.requireNonNull(random, "random"));
         return this;

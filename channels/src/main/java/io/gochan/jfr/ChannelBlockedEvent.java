@@ -22,17 +22,24 @@ import jdk.jfr.Threshold;
 @Threshold("10 ms")
 @StackTrace(true)
 public final class ChannelBlockedEvent extends Event {
+    /** An event to {@code begin()}; gochan fills its fields before {@code commit()}. */
+    public ChannelBlockedEvent() {}
+
+    /** The blocked operation: {@code "send"} or {@code "receive"}. */
     @Label("Operation")
     @Description("send or receive")
     public String operation;
 
+    /** The channel's {@code toString()} when the wait ended. */
     @Label("Channel")
     @Description("The channel: capacity, length, state and waiters when the wait ended")
     public String channel;
 
+    /** The channel's capacity (0: unbuffered). */
     @Label("Capacity")
     public int capacity;
 
+    /** How the wait ended: completed, closed, timed out or interrupted. */
     @Label("Outcome")
     @Description("completed, closed, timed out or interrupted")
     public String outcome;

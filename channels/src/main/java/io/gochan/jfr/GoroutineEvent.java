@@ -16,12 +16,18 @@ import jdk.jfr.StackTrace;
 @Enabled(false)
 @StackTrace(false)
 public final class GoroutineEvent extends Event {
+    /** An event to {@code begin()}; gochan fills its fields before {@code commit()}. */
+    public GoroutineEvent() {}
+
+    /** The goroutine's id ({@code Goroutine.id()}). */
     @Label("Id")
     public long id;
 
+    /** The goroutine's name. */
     @Label("Name")
     public String name;
 
+    /** The exception that ended the goroutine, or null if it returned normally. */
     @Label("Failure")
     @Description("The exception that ended it, if any")
     public String failure;

@@ -18,13 +18,19 @@ import jdk.jfr.Threshold;
 @Threshold("10 ms")
 @StackTrace(true)
 public final class SelectBlockedEvent extends Event {
+    /** An event to {@code begin()}; gochan fills its fields before {@code commit()}. */
+    public SelectBlockedEvent() {}
+
+    /** The number of cases, disabled ones included. */
     @Label("Cases")
     public int cases;
 
+    /** The index of the case that fired, or -1 for the timeout. */
     @Label("Chosen Case")
     @Description("Index of the case that fired, -1 for timeout")
     public int chosen;
 
+    /** The select's {@code toString()}: its cases and their channels. */
     @Label("Select")
     public String select;
 }

@@ -12,14 +12,21 @@ import java.io.IOException;
 public final class ContentLengthMismatchException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The length the body declared, in bytes. */
     private final long declared;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what differed: the declared and the actual length
+     * @param declared the length the body declared, in bytes
+     */
     public ContentLengthMismatchException(String message, long declared) {
         super(message);
         this.declared = declared;
     }
 
-    /** The length the body declared. */
+    /** {@return the length the body declared} */
     public long declared() {
         return declared;
     }

@@ -27,12 +27,17 @@ public final class Headers {
         this.fields = fields;
     }
 
-    /** No headers. */
+    /** {@return no headers} */
     public static Headers empty() {
         return EMPTY;
     }
 
-    /** Headers from alternating names and values, validated. */
+    /**
+     * Headers from alternating names and values, validated.
+     *
+     * @param namesAndValues names and values, alternating
+     * @return the headers, in the given order
+     */
     public static Headers of(String... namesAndValues) {
         if (namesAndValues.length % 2 != 0) {
             throw new IllegalArgumentException("names and values must alternate");
@@ -44,19 +49,31 @@ public final class Headers {
         return b.build();
     }
 
-    /** An empty builder. */
+    /**
+     * An empty builder.
+     *
+     * @return a new empty builder
+     */
     public static Builder builder() {
         return new Builder(new ArrayList<>());
     }
 
-    /** A builder starting from these headers. */
+    /**
+     * A builder starting from these headers.
+     *
+     * @return a new builder holding these headers
+     */
     public Builder toBuilder() {
         List<String> l = new ArrayList<>(fields.length);
         Collections.addAll(l, fields);
         return new Builder(l);
     }
 
-    /** The first value of {@code name}, if any. */
+    /**
+     * {@return the first value of {@code name}, if any}
+     *
+     * @param name the field name (an RFC 9110 token; matched ignoring case)
+     */
     public Optional<String> first(String name) {
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
@@ -66,7 +83,11 @@ public final class Headers {
         return Optional.empty();
     }
 
-    /** The first value of {@code name}, or null. */
+    /**
+     * {@return the first value of {@code name}, or null}
+     *
+     * @param name the field name (an RFC 9110 token; matched ignoring case)
+     */
     public String get(String name) {
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
@@ -76,7 +97,11 @@ public final class Headers {
         return null;
     }
 
-    /** Every value of {@code name}, in order; empty if none. */
+    /**
+     * {@return every value of {@code name}, in order; empty if none}
+     *
+     * @param name the field name (an RFC 9110 token; matched ignoring case)
+     */
     public List<String> all(String name) {
         List<String> out = new ArrayList<>(2);
         for (int i = 0; i < fields.length; i += 2) {
@@ -87,12 +112,16 @@ public final class Headers {
         return List.copyOf(out);
     }
 
-    /** True if {@code name} is present. */
+    /**
+     * {@return true if {@code name} is present}
+     *
+     * @param name the field name (an RFC 9110 token; matched ignoring case)
+     */
     public boolean contains(String name) {
         return get(name) != null;
     }
 
-    /** The distinct names, in first-seen order and original spelling. */
+    /** {@return the distinct names, in first-seen order and original spelling} */
     public Set<String> names() {
         Set<String> lower = new LinkedHashSet<>();
         Set<String> out = new LinkedHashSet<>();
@@ -104,22 +133,36 @@ public final class Headers {
         return Collections.unmodifiableSet(out);
     }
 
-    /** Number of fields (a name with two values counts twice). */
+    /** {@return number of fields (a name with two values counts twice)} */
     public int size() {
         return fields.length / 2;
     }
 
-    /** The i-th field's name. */
+    /**
+     * {@return the i-th field's name}
+     *
+     * @param i the field index, from 0 to {@code size() - 1}
+     */
     public String name(int i) {
         return fields[2 * i];
     }
 
-    /** The i-th field's value. */
+    /**
+     * {@return the i-th field's value}
+     *
+     * @param i the field index, from 0 to {@code size() - 1}
+     */
     public String value(int i) {
         return fields[2 * i + 1];
     }
 
-    /** True if any value of {@code name}, split on commas, equals {@code token} ignoring case. */
+    /**
+     * {@return true if any value of {@code name}, split on commas, equals {@code token} ignoring
+     *     case}
+     *
+     * @param name the field name (an RFC 9110 token; matched ignoring case)
+     * @param token the token to look for, ignoring case
+     */
     public boolean hasToken(String name, String token) {
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
@@ -180,7 +223,11 @@ public final class Headers {
         return value;
     }
 
-    /** RFC 9110 tchar. */
+    /**
+     * {@return RFC 9110 tchar}
+     *
+     * @param c the character (a byte value)
+     */
     public static boolean isTokenChar(int c) {
         if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
             return true;
@@ -204,20 +251,37 @@ public final class Headers {
             this.fields = fields;
         }
 
-        /** Adds a field (keeps existing values of the same name). */
+        /**
+         * Adds a field (keeps existing values of the same name).
+         *
+         * @param name the field name (an RFC 9110 token; matched ignoring case)
+         * @param value the field value (no CR, LF or NUL)
+         * @return this builder
+         */
         public Builder add(String name, String value) {
             fields.add(checkName(name));
             fields.add(checkValue(name, value));
             return this;
         }
 
-        /** Replaces every value of {@code name} with {@code value}. */
+        /**
+         * Replaces every value of {@code name} with {@code value}.
+         *
+         * @param name the field name (an RFC 9110 token; matched ignoring case)
+         * @param value the field value (no CR, LF or NUL)
+         * @return this builder
+         */
         public Builder set(String name, String value) {
             remove(name);
             return add(name, value);
         }
 
-        /** Removes every value of {@code name}. */
+        /**
+         * Removes every value of {@code name}.
+         *
+         * @param name the field name (an RFC 9110 token; matched ignoring case)
+         * @return this builder
+         */
         public Builder remove(String name) {
             for (int i = fields.size() - 2; i >= 0; i -= 2) {
                 if (fields.get(i).equalsIgnoreCase(name)) {
@@ -228,7 +292,7 @@ public final class Headers {
             return this;
         }
 
-        /** The immutable headers. */
+        /** {@return the immutable headers} */
         public Headers build() {
             return fields.isEmpty() ? EMPTY : new Headers(fields.toArray(new String[0]));
         }

@@ -36,11 +36,25 @@ public final class HttpClient {
         this.timeout = b.timeout;
     }
 
+    /**
+     * A builder for a client over {@code transport}.
+     *
+     * @param transport the transport that carries the requests; the client does not close it
+     * @return a new builder with the defaults
+     */
     public static Builder builder(Transport transport) {
         return new Builder(transport);
     }
 
-    /** Sends the request, following redirects; the caller closes the response. */
+    /**
+     * Sends the request, following redirects; the caller closes the response.
+     *
+     * @param request the request to send
+     * @return the final response (after redirects), headers read and body streaming
+     * @throws IOException if the exchange failed (see {@link Transport#roundTrip(HttpRequest,
+     *     Context)})
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
     public HttpResponse send(HttpRequest request) throws IOException, InterruptedException {
         return send(request, Context.background());
     }
@@ -48,7 +62,11 @@ public final class HttpClient {
     /**
      * Sends the request under {@code parent} (and the overall timeout, if any), following redirects.
      *
+     * @param request the request to send
+     * @param parent the context the send follows; cancelling it abandons the send
+     * @return the final response (after redirects), headers read and body streaming
      * @throws IOException including "stopped after N redirects" and timeouts
+     * @throws InterruptedException if the calling thread is interrupted while waiting
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
@@ -173,7 +191,12 @@ public final class HttpClient {
             this.transport = Objects.requireNonNull(transport, "transport");
         }
 
-        /** Redirects followed at most (default 10; 0 follows none). */
+        /**
+         * Redirects followed at most (default 10; 0 follows none).
+         *
+         * @param n the most redirects followed
+         * @return this builder
+         */
         public Builder maxRedirects(int n) {
             if (n < 0) {
                 throw new IllegalArgumentException("maxRedirects must be >= 0");
@@ -182,12 +205,18 @@ public final class HttpClient {
             return this;
         }
 
-        /** Bounds each send, redirects and body included (default: none). */
+        /**
+         * Bounds each send, redirects and body included (default: none).
+         *
+         * @param timeout the bound, or null for none
+         * @return this builder
+         */
         public Builder timeout(Duration timeout) {
             this.timeout = timeout;
             return this;
         }
 
+        /** {@return a new client with these settings} */
         public HttpClient build() {
             return new HttpClient(this);
         }

@@ -53,20 +53,33 @@ public class HttpProtocolException extends IOException {
         SERVER_CLOSED_BEFORE_RESPONSE,
     }
 
+    /** What was wrong with the response. */
     private final Reason reason;
 
+    /**
+     * Creates the exception.
+     *
+     * @param reason what was wrong
+     * @param message the details: what was read, and where
+     */
     public HttpProtocolException(Reason reason, String message) {
         super(message);
         this.reason = reason;
     }
 
-    /** With the lower-level failure that revealed the problem (for example the socket's EOF or reset). */
+    /**
+     * With the lower-level failure that revealed the problem (for example the socket's EOF or reset).
+     *
+     * @param reason what was wrong
+     * @param message the detail message
+     * @param cause the underlying failure
+     */
     public HttpProtocolException(Reason reason, String message, Throwable cause) {
         super(message, cause);
         this.reason = reason;
     }
 
-    /** What was wrong. */
+    /** {@return what was wrong} */
     public Reason reason() {
         return reason;
     }

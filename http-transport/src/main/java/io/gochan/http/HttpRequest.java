@@ -29,38 +29,58 @@ public final class HttpRequest {
         this.timeout = b.timeout;
     }
 
-    /** A builder for a GET of {@code uri}. */
+    /**
+     * A builder for a GET of {@code uri}.
+     *
+     * @param uri the absolute http or https URI
+     * @return a new builder for a GET of {@code uri}
+     */
     public static Builder newBuilder(URI uri) {
         return new Builder(uri);
     }
 
-    /** A GET of {@code uri}. */
+    /**
+     * A GET of {@code uri}.
+     *
+     * @param uri the absolute http or https URI
+     * @return the request
+     */
     public static HttpRequest get(String uri) {
         return newBuilder(URI.create(uri)).build();
     }
 
+    /** {@return the method, e.g. {@code GET}} */
     public String method() {
         return method;
     }
 
+    /** {@return the absolute http or https URI} */
     public URI uri() {
         return uri;
     }
 
+    /**
+     * {@return the header fields set on the request (the transport adds Host and framing fields)}
+     */
     public Headers headers() {
         return headers;
     }
 
+    /** {@return the body; {@link RequestBody#none()} if there is none} */
     public RequestBody body() {
         return body;
     }
 
-    /** The per-request timeout, if any. */
+    /** {@return the per-request timeout, if any} */
     public Optional<Duration> timeout() {
         return Optional.ofNullable(timeout);
     }
 
-    /** A builder starting from this request. */
+    /**
+     * A builder starting from this request.
+     *
+     * @return a new builder holding this request
+     */
     public Builder toBuilder() {
         Builder b = new Builder(uri);
         b.method = method;
@@ -71,9 +91,9 @@ public final class HttpRequest {
     }
 
     /**
-     * True if the request may be sent again after a failure that might have reached the server:
-     * GET, HEAD, OPTIONS, TRACE, or any method with an {@code Idempotency-Key} header, and a body that
-     * can be replayed (Go's rule; PUT is deliberately not included).
+     * {@return true if the request may be sent again after a failure that might have reached the
+     * server: GET, HEAD, OPTIONS, TRACE, or any method with an {@code Idempotency-Key} header, and
+     * a body that can be replayed (Go's rule; PUT is deliberately not included)}
      */
     public boolean isReplayable() {
         boolean idempotent = switch (method) {
@@ -100,7 +120,12 @@ public final class HttpRequest {
             uri(uri);
         }
 
-        /** Sets the URI (absolute http/https with a host; a fragment is dropped). */
+        /**
+         * Sets the URI (absolute http/https with a host; a fragment is dropped).
+         *
+         * @param uri the absolute http or https URI
+         * @return this builder
+         */
         public Builder uri(URI uri) {
             Objects.requireNonNull(uri, "uri");
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
@@ -118,7 +143,13 @@ public final class HttpRequest {
             return this;
         }
 
-        /** Sets the method (an RFC 9110 token such as GET, POST; case-sensitive). */
+        /**
+         * Sets the method (an RFC 9110 token such as GET, POST; case-sensitive).
+         *
+         * @param method the method token, e.g. GET or POST
+         * @param body the body
+         * @return this builder
+         */
         public Builder method(String method, RequestBody body) {
             Objects.requireNonNull(method, "method");
             if (method.isEmpty() || !method.chars().allMatch(Headers::isTokenChar)) {
@@ -129,45 +160,94 @@ public final class HttpRequest {
             return this;
         }
 
+        /**
+         * Sets the method to GET, with no body.
+         *
+         * @return this builder
+         */
         public Builder GET() {
             return method("GET", RequestBody.none());
         }
 
+        /**
+         * Sets the method to HEAD, with no body.
+         *
+         * @return this builder
+         */
         public Builder HEAD() {
             return method("HEAD", RequestBody.none());
         }
 
+        /**
+         * Sets the method to POST with {@code body}.
+         *
+         * @param body the body to send
+         * @return this builder
+         */
         public Builder POST(RequestBody body) {
             return method("POST", body);
         }
 
+        /**
+         * Sets the method to PUT with {@code body}.
+         *
+         * @param body the body to send
+         * @return this builder
+         */
         public Builder PUT(RequestBody body) {
             return method("PUT", body);
         }
 
+        /**
+         * Sets the method to DELETE, with no body.
+         *
+         * @return this builder
+         */
         public Builder DELETE() {
             return method("DELETE", RequestBody.none());
         }
 
-        /** Adds a header (validated: see {@link Headers}). */
+        /**
+         * Adds a header (validated: see {@link Headers}).
+         *
+         * @param name the field name (an RFC 9110 token; matched ignoring case)
+         * @param value the field value (no CR, LF or NUL)
+         * @return this builder
+         */
         public Builder header(String name, String value) {
             headers.add(name, value);
             return this;
         }
 
-        /** Replaces a header (validated). */
+        /**
+         * Replaces a header (validated).
+         *
+         * @param name the field name (an RFC 9110 token; matched ignoring case)
+         * @param value the field value (no CR, LF or NUL)
+         * @return this builder
+         */
         public Builder setHeader(String name, String value) {
             headers.set(name, value);
             return this;
         }
 
-        /** Removes a header. */
+        /**
+         * Removes a header.
+         *
+         * @param name the field name (an RFC 9110 token; matched ignoring case)
+         * @return this builder
+         */
         public Builder removeHeader(String name) {
             headers.remove(name);
             return this;
         }
 
-        /** Bounds the exchange up to the response headers; null for none. */
+        /**
+         * Bounds the exchange up to the response headers; null for none.
+         *
+         * @param timeout the bound, or null for none
+         * @return this builder
+         */
         public Builder timeout(Duration timeout) {
             if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
                 throw new IllegalArgumentException("timeout must be positive: " + timeout);
@@ -176,6 +256,7 @@ public final class HttpRequest {
             return this;
         }
 
+        /** {@return the request} */
         public HttpRequest build() {
             return new HttpRequest(this);
         }

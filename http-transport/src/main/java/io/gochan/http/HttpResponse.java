@@ -16,7 +16,17 @@ public final class HttpResponse implements AutoCloseable {
     private final ResponseBody body;
     private final Supplier<Headers> trailers;
 
-    /** Created by the transport. */
+    /**
+     * Created by the transport.
+     *
+     * @param body the body
+     * @param request the request to send
+     * @param trailers the trailer fields
+     * @param version the HTTP version
+     * @param status the status code
+     * @param reason what was wrong
+     * @param headers the header fields
+     */
     public HttpResponse(HttpRequest request, String version, int status, String reason, Headers headers,
             ResponseBody body, Supplier<Headers> trailers) {
         this.request = request;
@@ -28,34 +38,37 @@ public final class HttpResponse implements AutoCloseable {
         this.trailers = trailers;
     }
 
-    /** The request this answers (after redirects: the last one). */
+    /** {@return the request this answers (after redirects: the last one)} */
     public HttpRequest request() {
         return request;
     }
 
-    /** "HTTP/1.1" or "HTTP/1.0". */
+    /** {@return "HTTP/1.1" or "HTTP/1.0"} */
     public String version() {
         return version;
     }
 
+    /** {@return the status code, e.g. 200} */
     public int status() {
         return status;
     }
 
-    /** The reason phrase (may be empty). */
+    /** {@return the reason phrase (may be empty)} */
     public String reason() {
         return reason;
     }
 
+    /** {@return the header fields} */
     public Headers headers() {
         return headers;
     }
 
+    /** {@return the body; read it to its end or close the response to free the connection} */
     public ResponseBody body() {
         return body;
     }
 
-    /** Trailer fields of a chunked body; empty until the body was read to its end. */
+    /** {@return Trailer fields of a chunked body; empty until the body was read to its end} */
     public Headers trailers() {
         return trailers.get();
     }

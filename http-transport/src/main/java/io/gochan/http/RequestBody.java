@@ -33,18 +33,33 @@ public final class RequestBody {
         this.contentType = contentType == null ? null : Headers.checkValue("Content-Type", contentType);
     }
 
-    /** No body. */
+    /**
+     * No body.
+     *
+     * @return the empty body
+     */
     public static RequestBody none() {
         return NONE;
     }
 
-    /** A body of these bytes (copied), replayable. */
+    /**
+     * A body of these bytes (copied), replayable.
+     *
+     * @param bytes the bytes (copied)
+     * @param contentType the Content-Type to send, or null for none
+     * @return the body
+     */
     public static RequestBody of(byte[] bytes, String contentType) {
         byte[] copy = bytes.clone();
         return new RequestBody(() -> new ByteArrayInputStream(copy), copy.length, true, contentType);
     }
 
-    /** A UTF-8 text body, replayable, with content type {@code text/plain; charset=utf-8}. */
+    /**
+     * A UTF-8 text body, replayable, with content type {@code text/plain; charset=utf-8}.
+     *
+     * @param text the text
+     * @return the body
+     */
     public static RequestBody of(String text) {
         return of(text.getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8");
     }
@@ -52,7 +67,10 @@ public final class RequestBody {
     /**
      * A body read from streams the supplier opens; replayable, since a retry opens a fresh stream.
      *
+     * @param opener opens a fresh stream of the body on each call
      * @param length the exact length, or -1 if unknown (sent chunked)
+     * @param contentType the Content-Type to send, or null for none
+     * @return the body
      */
     public static RequestBody ofStream(Supplier<InputStream> opener, long length, String contentType) {
         return new RequestBody(Objects.requireNonNull(opener, "opener"), checkLength(length), true, contentType);
@@ -62,7 +80,10 @@ public final class RequestBody {
      * A body read once from {@code stream}: it cannot be replayed, so a request with it is never
      * retried after a byte of it was read.
      *
+     * @param stream the stream to read the body from (closed after the write)
      * @param length the exact length, or -1 if unknown (sent chunked)
+     * @param contentType the Content-Type to send, or null for none
+     * @return the body
      */
     public static RequestBody ofStreamOnce(InputStream stream, long length, String contentType) {
         Objects.requireNonNull(stream, "stream");
@@ -83,27 +104,32 @@ public final class RequestBody {
         return length;
     }
 
-    /** True if there is no body. */
+    /** {@return true if there is no body} */
     public boolean isEmpty() {
         return opener == null;
     }
 
-    /** The length in bytes, or -1 if unknown. */
+    /** {@return the length in bytes, or -1 if unknown} */
     public long length() {
         return length;
     }
 
-    /** True if the body can be written again (a fresh stream each time). */
+    /** {@return true if the body can be written again (a fresh stream each time)} */
     public boolean replayable() {
         return replayable;
     }
 
-    /** The content type to send if the request sets none; may be null. */
+    /** {@return the content type to send if the request sets none; may be null} */
     public String contentType() {
         return contentType;
     }
 
-    /** Opens the body's bytes for writing. */
+    /**
+     * Opens the body's bytes for writing.
+     *
+     * @return a fresh stream of the body; the caller closes it
+     * @throws IOException if the stream cannot be opened
+     */
     public InputStream open() throws IOException {
         if (opener == null) {
             return InputStream.nullInputStream();

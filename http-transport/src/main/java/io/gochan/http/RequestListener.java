@@ -10,21 +10,49 @@ public interface RequestListener {
     /** A listener that does nothing. */
     RequestListener NONE = new RequestListener() {};
 
-    /** The transport starts looking for a connection for {@code request}. */
+    /**
+     * The transport starts looking for a connection for {@code request}.
+     *
+     * @param request the request
+     * @param hostPort host:port of the connection
+     */
     default void getConn(HttpRequest request, String hostPort) {}
 
-    /** A connection was obtained; {@code reused} is true if it came from the idle pool. */
+    /**
+     * A connection was obtained; {@code reused} is true if it came from the idle pool.
+     *
+     * @param request the request
+     * @param reused true if the connection was reused from the pool
+     */
     default void gotConn(HttpRequest request, boolean reused) {}
 
-    /** The request line and headers were written and flushed. */
+    /**
+     * The request line and headers were written and flushed.
+     *
+     * @param request the request
+     */
     default void wroteHeaders(HttpRequest request) {}
 
-    /** The whole request (headers and body) was written, or the write failed ({@code error} non-null). */
+    /**
+     * The whole request (headers and body) was written, or the write failed ({@code error} non-null).
+     *
+     * @param request the request
+     * @param error the failure, or null if there was none
+     */
     default void wroteRequest(HttpRequest request, Throwable error) {}
 
-    /** The first byte of the response arrived. */
+    /**
+     * The first byte of the response arrived.
+     *
+     * @param request the request
+     */
     default void gotFirstResponseByte(HttpRequest request) {}
 
-    /** The request is over: its body was read to the end or closed, or it failed ({@code error} non-null). */
+    /**
+     * The request is over: its body was read to the end or closed, or it failed ({@code error} non-null).
+     *
+     * @param request the request
+     * @param error the failure, or null if there was none
+     */
     default void done(HttpRequest request, Throwable error) {}
 }

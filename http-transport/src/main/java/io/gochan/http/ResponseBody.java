@@ -17,25 +17,40 @@ public final class ResponseBody implements AutoCloseable {
     private final InputStream stream;
     private final String contentType;
 
-    /** Wraps a stream (the transport passes one that reports EOF and early close to its connection). */
+    /**
+     * Wraps a stream (the transport passes one that reports EOF and early close to its connection).
+     *
+     * @param stream the stream to read the body from (closed after the write)
+     * @param contentType the Content-Type to send, or null for none
+     */
     public ResponseBody(InputStream stream, String contentType) {
         this.stream = stream;
         this.contentType = contentType;
     }
 
-    /** The body's bytes as they arrive. */
+    /** {@return the body's bytes as they arrive} */
     public InputStream stream() {
         return stream;
     }
 
-    /** Reads the whole body and closes it. */
+    /**
+     * Reads the whole body and closes it.
+     *
+     * @return the whole body
+     * @throws IOException if reading the body failed (the body is closed either way)
+     */
     public byte[] bytes() throws IOException {
         try (this) {
             return stream.readAllBytes();
         }
     }
 
-    /** Reads the whole body as text (charset from Content-Type, default UTF-8) and closes it. */
+    /**
+     * Reads the whole body as text (charset from Content-Type, default UTF-8) and closes it.
+     *
+     * @return the whole body, decoded
+     * @throws IOException if reading the body failed (the body is closed either way)
+     */
     public String string() throws IOException {
         return new String(bytes(), charset());
     }

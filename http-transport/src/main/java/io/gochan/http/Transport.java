@@ -293,43 +293,78 @@ public final class Transport implements AutoCloseable {
 
         private Builder() {}
 
-        /** Idle connections kept in total (default 100; 0 = no limit). */
+        /**
+         * Idle connections kept in total (default 100; 0 = no limit).
+         *
+         * @param n the limit
+         * @return this builder
+         */
         public Builder maxIdleConns(int n) {
             this.maxIdleConns = n;
             return this;
         }
 
-        /** Idle connections kept per host (default 2; 0 keeps none). */
+        /**
+         * Idle connections kept per host (default 2; 0 keeps none).
+         *
+         * @param n the limit
+         * @return this builder
+         */
         public Builder maxIdleConnsPerHost(int n) {
             this.maxIdleConnsPerHost = n;
             return this;
         }
 
-        /** Connections per host, dialling + in use + idle (default 0 = no limit); more requests wait, FIFO. */
+        /**
+         * Connections per host, dialling + in use + idle (default 0 = no limit); more requests wait, FIFO.
+         *
+         * @param n the limit
+         * @return this builder
+         */
         public Builder maxConnsPerHost(int n) {
             this.maxConnsPerHost = n;
             return this;
         }
 
-        /** How long an idle connection is kept (default 90 s; zero = forever). */
+        /**
+         * How long an idle connection is kept (default 90 s; zero = forever).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder idleConnTimeout(Duration d) {
             this.idleConnTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** TCP connect timeout (default 30 s). */
+        /**
+         * TCP connect timeout (default 30 s).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder dialTimeout(Duration d) {
             this.dialTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** TLS handshake timeout (default 10 s). */
+        /**
+         * TLS handshake timeout (default 10 s).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder tlsHandshakeTimeout(Duration d) {
             this.tlsHandshakeTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** Time allowed for the response headers after the request was written (default zero = none). */
+        /**
+         * Time allowed for the response headers after the request was written (default zero = none).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder responseHeaderTimeout(Duration d) {
             this.responseHeaderTimeout = Objects.requireNonNull(d);
             return this;
@@ -341,6 +376,9 @@ public final class Transport implements AutoCloseable {
          * caller bounds a body by closing it, or through {@link HttpClient}'s overall timeout). When
          * it passes, the body read fails with {@link java.net.SocketTimeoutException} and the
          * connection is closed. Not a total: a body that keeps arriving is never cut. See ADR 0006.
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
          */
         public Builder bodyReadTimeout(Duration d) {
             if (d.isNegative()) {
@@ -350,37 +388,69 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
-        /** How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s). */
+        /**
+         * How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s).
+         *
+         * @param d the duration; zero where the option says so
+         * @return this builder
+         */
         public Builder expectContinueTimeout(Duration d) {
             this.expectContinueTimeout = Objects.requireNonNull(d);
             return this;
         }
 
-        /** One request per connection, with {@code Connection: close}. */
+        /**
+         * One request per connection, with {@code Connection: close}.
+         *
+         * @param b true to turn the option on
+         * @return this builder
+         */
         public Builder disableKeepAlives(boolean b) {
             this.disableKeepAlives = b;
             return this;
         }
 
-        /** Do not ask for gzip (default: ask, and un-gzip transparently only when we asked). */
+        /**
+         * Do not ask for gzip (default: ask, and un-gzip transparently only when we asked).
+         *
+         * @param b true to turn the option on
+         * @return this builder
+         */
         public Builder disableCompression(boolean b) {
             this.disableCompression = b;
             return this;
         }
 
-        /** TLS context for https (default: the JDK's default). */
+        /**
+         * TLS context for https (default: the JDK's default).
+         *
+         * @param ctx the context; the request is abandoned when it is done
+         * @return this builder
+         */
         public Builder sslContext(SSLContext ctx) {
             this.sslContext = ctx;
             return this;
         }
 
-        /** Verify the server certificate's host name (default true; turning it off is insecure). */
+        /**
+         * Verify the server certificate's host name (default true; turning it off is insecure).
+         *
+         * @param b true to turn the option on
+         * @return this builder
+         */
         public Builder verifyHostname(boolean b) {
             this.verifyHostname = b;
             return this;
         }
 
-        /** Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100). */
+        /**
+         * Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100).
+         *
+         * @param maxLineLength longest status or header line, in bytes
+         * @param maxHeaderBytes most bytes in all header lines together
+         * @param maxHeaderCount most header fields
+         * @return this builder
+         */
         public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
                     HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational(),
@@ -411,6 +481,7 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
+        /** {@return a new transport with these settings; close it when done} */
         public Transport build() {
             return new Transport(this);
         }

@@ -26,6 +26,9 @@ public final class GoroutineLeakExtension implements BeforeEachCallback, AfterEa
 
     private record Baseline(Set<Long> ids, boolean previousCapture) {}
 
+    /** Created by JUnit Jupiter when a test class carries {@link NoGoroutineLeaks}. */
+    public GoroutineLeakExtension() {}
+
     @Override
     public void beforeEach(ExtensionContext context) {
         NoGoroutineLeaks config = config(context);

@@ -19,6 +19,12 @@ public final class LeakFinder {
      * Waits up to {@code grace} for every live goroutine not in {@code baseline} and not matching
      * {@code allow} to end, and returns those still alive. Waiting joins the goroutines' threads, so it
      * returns as soon as they have ended.
+     *
+     * @param baseline ids of the goroutines that were running before the test
+     * @param allow name patterns of goroutines never reported
+     * @param grace how long to wait at most, in total
+     * @return the goroutines still running after {@code grace} (empty if none), oldest first
+     * @throws InterruptedException if the calling thread is interrupted while waiting
      */
     public static List<Goroutine> awaitQuiet(Set<Long> baseline, List<Pattern> allow, Duration grace)
             throws InterruptedException {
@@ -43,7 +49,12 @@ public final class LeakFinder {
                 .toList();
     }
 
-    /** The failure message: one block per leaked goroutine, as in Go's goroutine dump. */
+    /**
+     * {@return the failure message: one block per leaked goroutine, as in Go's goroutine dump}
+     *
+     * @param leaked the goroutines still running
+     * @param graceMillis how long was waited, in milliseconds
+     */
     public static String report(List<Goroutine> leaked, long graceMillis) {
         StringBuilder b = new StringBuilder();
         b.append(leaked.size()).append(" goroutine").append(leaked.size() == 1 ? "" : "s")

@@ -33,12 +33,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Inherited
 @ExtendWith(GoroutineLeakExtension.class)
 public @interface NoGoroutineLeaks {
-    /** Regular expressions; a goroutine whose name matches one of them is never reported. */
+    /**
+     * {@return regular expressions; a goroutine whose name matches one of them is never reported}
+     */
     String[] allow() default {};
 
-    /** How long to wait, in total, for goroutines that are still finishing. */
+    /** {@return how long to wait, in total, for goroutines that are still finishing} */
     long graceMillis() default 5_000;
 
-    /** Record where each goroutine was started (costs a stack walk per start while the test runs). */
+    /**
+     * {@return Record where each goroutine was started (costs a stack walk per start while the test
+     * runs)}
+     */
     boolean captureStartSites() default true;
 }

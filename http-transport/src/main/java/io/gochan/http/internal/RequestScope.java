@@ -32,20 +32,7 @@ public final class RequestScope {
     public RequestScope(HttpRequest request, Context context) {
         this.request = request;
         this.context = context;
-        this.deadlineNanos = request.timeout().map(RequestScope::deadlineAfter).orElse(Long.MAX_VALUE);
-    }
-
-    /** {@code now + d} in {@link System#nanoTime()} terms, saturated at {@code Long.MAX_VALUE} (= none). */
-    static long deadlineAfter(Duration d) {
-        long nanos;
-        try {
-            nanos = d.toNanos();
-        } catch (ArithmeticException tooFar) {
-            return Long.MAX_VALUE;
-        }
-        long now = System.nanoTime();
-        long at = now + nanos;
-        return nanos > 0 && at - now < 0 ? Long.MAX_VALUE : (at == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : at);
+        this.deadlineNanos = request.timeout().map(Deadlines::after).orElse(Deadlines.NONE);
     }
 
     /** @return the request */
@@ -65,7 +52,7 @@ public final class RequestScope {
 
     /** @return true if the request has a timeout of its own */
     public boolean hasDeadline() {
-        return deadlineNanos != Long.MAX_VALUE;
+        return deadlineNanos != Deadlines.NONE;
     }
 
     /** @return time left until the request's own deadline, never negative; only meaningful if {@link #hasDeadline()} */

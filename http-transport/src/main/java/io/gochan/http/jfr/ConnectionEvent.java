@@ -19,13 +19,19 @@ import jdk.jfr.StackTrace;
 @Enabled(false)
 @StackTrace(false)
 public final class ConnectionEvent extends Event {
+    /** An event to {@code begin()}; the transport fills its fields before {@code commit()}. */
+    public ConnectionEvent() {}
+
+    /** What happened: {@code "opened"}, {@code "reused"} or {@code "closed"}. */
     @Label("Action")
     public String action;
 
+    /** The connection's number and {@code scheme://host:port}. */
     @Label("Connection")
     @Description("The connection's number and scheme://host:port")
     public String connection;
 
+    /** Why the connection was closed; null for the other actions. */
     @Label("Reason")
     @Description("Why it was closed")
     public String reason;

@@ -20,27 +20,37 @@ import jdk.jfr.Timespan;
 @Enabled(false)
 @StackTrace(false)
 public final class RequestEvent extends Event {
+    /** An event to {@code begin()}; the transport fills its fields before {@code commit()}. */
+    public RequestEvent() {}
+
+    /** The request's method. */
     @Label("Method")
     public String method;
 
+    /** The request's URI. */
     @Label("URL")
     public String url;
 
+    /** The response status, or 0 if the request failed. */
     @Label("Status")
     @Description("The response status, or 0 if the request failed")
     public int status;
 
+    /** True if the request went over a pooled (reused) connection. */
     @Label("Reused Connection")
     public boolean reused;
 
+    /** Nanoseconds spent obtaining a connection: idle, dialled, or waiting for a per-host slot. */
     @Label("Get Connection")
     @Description("Time spent obtaining a connection (idle, dialled, or waiting for a per-host slot)")
     @Timespan(Timespan.NANOSECONDS)
     public long connectionNanos;
 
+    /** How often the request was retried on a fresh connection. */
     @Label("Retries")
     public int retries;
 
+    /** The failure, or null if response headers arrived. */
     @Label("Error")
     public String error;
 }
