@@ -475,7 +475,12 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
-        /** Per-request events. */
+        /**
+         * Per-request events (default none).
+         *
+         * @param l the listener; its callbacks run on transport threads and must not block
+         * @return this builder
+         */
         public Builder listener(RequestListener l) {
             this.listener = Objects.requireNonNull(l);
             return this;
