@@ -338,6 +338,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         boolean becameIdle = false;
         lock.lock();
         try {
+            if (!conn.isUsable()) {
+                return; // closed meanwhile: its slot's release (under this lock) may already have run
+            }
             Host<C> h = hosts.computeIfAbsent(conn.key(), k -> new Host<>());
             WantConn<C> w = closed ? null : h.waiters.pollFirst();
             if (w != null) {
