@@ -472,6 +472,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             return e; // the caller's body is wrong, not the connection: passed on as it is, never retried
         } catch (IOException e) {
             boolean nothing = rawOut.count() == before;
+            IOException closedBy = closed ? closedCause : null;
+            if (closedBy instanceof ConnException c && c.serverClosedIdle()) {
+                // The read loop closed the connection because the server had closed it while idle (EOF or
+                // its idle 408) just as this request was being written: that, not "Socket closed", is why
+                // the write failed, and it is retryable for a replayable request (Go: errServerClosedIdle).
+                return new ConnException(c.getMessage() + " (as the request was being written)", e, nothing, true);
+            }
             return new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
         } catch (InterruptedException e) {
             return new ConnException("write loop interrupted", e, rawOut.count() == before, false);
