@@ -11,6 +11,7 @@ import io.gochan.http.internal.RequestScope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -39,17 +40,20 @@ final class BodyEofSignal extends InputStream {
     private final Consumer<Throwable> onDone;
     /** Why the connection was closed, or null while it is open. */
     private final Supplier<IOException> connectionClosedCause;
+    /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
+    private final BooleanSupplier sliceReads;
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
-            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause) {
+            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads) {
         this.body = body;
         this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
         this.eofc = eofc;
         this.onDone = onDone;
         this.connectionClosedCause = connectionClosedCause;
+        this.sliceReads = sliceReads;
     }
 
     @Override
@@ -71,6 +75,9 @@ final class BodyEofSignal extends InputStream {
         }
         int n;
         try {
+            if (!Thread.currentThread().isVirtual() && !sliceReads.getAsBoolean()) {
+                throw new HttpConnectionException("cannot set the connection's read timeout", null);
+            }
             n = body.read(b, off, len);
         } catch (IOException | RuntimeException e) {
             if (closed) {

@@ -38,6 +38,8 @@ final class ResponseReader {
     private final Exchange ex;
     private final ConnInput in;
     private final ConnConfig cfg;
+    /** Whether the socket's reads are sliced for this body (set by the read loop or the body's reader). */
+    private volatile boolean sliced;
 
     ResponseReader(PersistConn conn, RequestAndChan rc) {
         this.conn = conn;
@@ -178,7 +180,7 @@ final class ResponseReader {
                 conn.endReadLoop(conn.unsolicited("after the end of a response body"));
                 alive = false;
             }
-            boolean reusable = alive && conn.wroteRequest() && conn.setReadTimeout(Duration.ZERO);
+            boolean reusable = alive && conn.wroteRequest() && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
         } finally {
             eofc.close(); // releases a reader waiting at EOF, whatever happened
@@ -193,7 +195,7 @@ final class ResponseReader {
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause);
+                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
@@ -201,12 +203,12 @@ final class ResponseReader {
             headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
         }
         // Before the hand-over (which orders them before the body's first read): a stalled read wakes every
-        // slice to check its exchange (interrupt, deadline, bodyReadTimeout).
+        // slice to check its exchange (interrupt, deadline, bodyReadTimeout). Without a bodyReadTimeout only a
+        // platform thread needs the slice (nothing else wakes it on an interrupt); a virtual thread's
+        // interrupt closes its socket, and the request's end is watched by this loop, so a virtual reader
+        // blocks without a timer until the first platform-thread read asks for the slice.
         in.guard(this::stillWaiting);
-        Duration bodyTimeout = cfg.bodyReadTimeout();
-        Duration slice = bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
-                ? PersistConn.BODY_READ_SLICE : bodyTimeout;
-        if (!conn.setReadTimeout(slice)) {
+        if (!cfg.bodyReadTimeout().isZero() && !sliceReads()) {
             fail(conn.closedCause());
             return false;
         }
@@ -218,6 +220,23 @@ final class ResponseReader {
         }
         UnclosedBodies.watch(stream, ex);
         return true;
+    }
+
+    /**
+     * Makes the body's blocking reads wake every {@link PersistConn#BODY_READ_SLICE} (or the shorter
+     * bodyReadTimeout) to consult {@link #stillWaiting}; idempotent, cheap after the first call.
+     *
+     * @return false if the socket refused (the connection is then closed)
+     */
+    private boolean sliceReads() {
+        if (sliced) {
+            return true;
+        }
+        sliced = true;
+        Duration bodyTimeout = cfg.bodyReadTimeout();
+        Duration slice = bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
+                ? PersistConn.BODY_READ_SLICE : bodyTimeout;
+        return conn.setReadTimeout(slice);
     }
 
     /** The body's end as the read loop sees it: EOF (true), closed or failed (false), or the request ended. */
