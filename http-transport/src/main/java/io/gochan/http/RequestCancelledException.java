@@ -26,6 +26,7 @@ public final class RequestCancelledException extends InterruptedIOException {
         TRANSPORT_CLOSED,
     }
 
+    /** Why the request was cancelled. */
     private final Reason reason;
 
     /**
