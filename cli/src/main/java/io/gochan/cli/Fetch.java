@@ -3,7 +3,9 @@ package io.gochan.cli;
 import io.gochan.Chan;
 import io.gochan.Go;
 import io.gochan.WaitGroup;
+import io.gochan.http.Dialer;
 import io.gochan.http.HttpRequest;
+import io.gochan.http.Proxies;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.Transport;
 
@@ -19,11 +21,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code fetch [-i] [-o FILE] [--timeout DURATION] URL...}: fetches every URL concurrently (one goroutine
+ * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
  * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL), and a summary on stderr. Each fetch is bounded, body included, by the
  * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
- * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang.
+ * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang. The proxy environment
+ * ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is honoured with
+ * Go's rules; {@code --unix-socket PATH} sends every request over that Unix socket instead (R11).
  */
 final class Fetch {
     private Fetch() {}
@@ -33,7 +37,17 @@ final class Fetch {
     record Result(URI uri, String head, byte[] body, Exception error, long nanos) {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
+        return run(args, out, err, System::getenv);
+    }
+
+    /**
+     * As {@link #run(List, PrintStream, PrintStream)} with the environment {@code getenv} gives: the
+     * proxy variables are read from it as curl and Go programs do (R11).
+     */
+    static int run(List<String> args, PrintStream out, PrintStream err, java.util.function.Function<String, String> getenv)
+            throws InterruptedException {
         boolean headers = false;
+        Path unixSocket = null;
         Path file = null;
         Duration timeout = DEFAULT_TIMEOUT;
         List<URI> uris = new ArrayList<>();
@@ -41,6 +55,13 @@ final class Fetch {
             String a = args.get(i);
             switch (a) {
                 case "-i" -> headers = true;
+                case "--unix-socket" -> {
+                    if (i + 1 >= args.size()) {
+                        err.println("fetch: --unix-socket needs a path");
+                        return 2;
+                    }
+                    unixSocket = Path.of(args.get(++i));
+                }
                 case "-o" -> {
                     if (i + 1 >= args.size()) {
                         err.println("fetch: -o needs a file name");
@@ -71,14 +92,22 @@ final class Fetch {
             }
         }
         if (uris.isEmpty() || (file != null && uris.size() != 1)) {
-            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] URL...   (-o needs exactly one URL)");
+            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...   (-o needs exactly one URL)");
             return 2;
         }
         boolean withHeaders = headers;
         Duration perFetch = timeout;
         LoadSummary summary = new LoadSummary(uris.size());
         int status = 0;
-        try (Transport transport = Transport.builder().build()) {
+        // As curl: --unix-socket connects every URL to that socket (no proxy); otherwise the proxy
+        // environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, lower case too) applies with Go's rules.
+        Transport.Builder builder = Transport.builder();
+        if (unixSocket != null) {
+            builder.dialer(Dialer.unixSocket(unixSocket));
+        } else {
+            builder.proxy(Proxies.fromEnvironment(getenv));
+        }
+        try (Transport transport = builder.build()) {
             // Results come back on a channel in completion order; output is printed in argument order.
             Chan<Integer> done = Chan.make(uris.size());
             Result[] results = new Result[uris.size()];

@@ -19,6 +19,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLContext;
 
@@ -52,6 +54,7 @@ public final class Transport implements AutoCloseable {
     private final RequestListener listener;
     private final AtomicLong retries = new AtomicLong();
     private final int maxRequestHeaderBytes;
+    private final Function<HttpRequest, Optional<URI>> proxy;
     /** Retries after failures on reused connections: one per idle connection that may be stale, plus one. */
     private final int maxRetries;
 
@@ -59,9 +62,11 @@ public final class Transport implements AutoCloseable {
         this.listener = b.listener;
         this.maxRetries = Math.max(1, b.maxIdleConnsPerHost) + 1;
         this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
+        this.proxy = b.proxy;
         ConnConfig connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
                 b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
-        SocketDialer dialer = new SocketDialer(b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
+        Dialer netDialer = b.dialer != null ? b.dialer : Dialer.tcp(b.resolver, b.fallbackDelay);
+        SocketDialer dialer = new SocketDialer(netDialer, b.limits, b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
         this.pool = new ConnectionPool<>((key, slot) -> {
             SocketDialer.Dialed d = dialer.dial(key);
             PersistConn c;
@@ -130,7 +135,7 @@ public final class Transport implements AutoCloseable {
                     + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
         }
         RequestScope scope = new RequestScope(request, ctx);
-        ConnectKey key = keyOf(request.uri());
+        ConnectKey key = keyOf(request);
         RequestEvent event = new RequestEvent();
         event.begin();
         HttpResponse response = null;
@@ -239,10 +244,46 @@ public final class Transport implements AutoCloseable {
         }
     }
 
-    static ConnectKey keyOf(URI uri) {
+    /** The request's connection key: its origin and the proxy the proxy function chose for it (R5, R7). */
+    private ConnectKey keyOf(HttpRequest request) throws IOException {
+        URI uri = request.uri();
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
         int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-        return new ConnectKey(scheme, uri.getHost(), port);
+        URI proxy = proxyFor(request);
+        if (proxy == null) {
+            return new ConnectKey(scheme, uri.getHost(), port);
+        }
+        if (!scheme.equals("https") && ConnectKey.isHttpProxy(proxy)) {
+            // Plain http through an HTTP proxy: every origin shares the connections to the proxy (Go's connectMethodKey).
+            int proxyPort = proxy.getPort() != -1 ? proxy.getPort() : proxy.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+            return new ConnectKey(scheme, proxy.getHost(), proxyPort, proxy);
+        }
+        return new ConnectKey(scheme, uri.getHost(), port, proxy);
+    }
+
+    private URI proxyFor(HttpRequest request) throws IOException {
+        if (proxy == null) {
+            return null;
+        }
+        Optional<URI> chosen;
+        try {
+            chosen = proxy.apply(request);
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+        if (chosen == null || chosen.isEmpty()) {
+            return null;
+        }
+        URI p = chosen.get();
+        String s = p.getScheme() == null ? "" : p.getScheme().toLowerCase(Locale.ROOT);
+        if (p.getHost() == null) {
+            throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + request.uri());
+        }
+        if (!(s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h"))) {
+            throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + request.uri()
+                    + ": a proxy is http://, https://, socks5:// or socks5h://", null);
+        }
+        return p;
     }
 
     /**
@@ -290,8 +331,72 @@ public final class Transport implements AutoCloseable {
         private HttpLimits limits = HttpLimits.DEFAULTS;
         private int maxRequestHeaderBytes = 256 * 1024;
         private RequestListener listener = RequestListener.NONE;
+        private Resolver resolver = Resolver.system();
+        private Duration fallbackDelay = Duration.ofMillis(300);
+        private Dialer dialer;
+        private Function<HttpRequest, Optional<URI>> proxy;
 
         private Builder() {}
+
+        /**
+         * Chooses a proxy for each request (Go's {@code Transport.Proxy}; default: none, also for
+         * {@code HTTP_PROXY}; use {@link Proxies#fromEnvironment()} for Go's environment rules). An empty
+         * result means a direct connection. A proxy is {@code http://}, {@code https://} (TLS to the proxy),
+         * {@code socks5://} or {@code socks5h://} (the proxy resolves the name in both), with optional
+         * {@code user:password@} (Basic {@code Proxy-Authorization} for HTTP proxies, RFC 1929 for SOCKS5).
+         * Plain http goes to an HTTP proxy in absolute form over connections pooled per proxy; https
+         * goes through a {@code CONNECT} tunnel with TLS to the origin inside it. The function runs on
+         * the caller's thread for each request; an {@link java.io.UncheckedIOException} it throws fails
+         * the request with its cause. Rules R5–R10.
+         *
+         * @param f the proxy function
+         * @return this builder
+         */
+        public Builder proxy(Function<HttpRequest, Optional<URI>> f) {
+            this.proxy = Objects.requireNonNull(f, "proxy");
+            return this;
+        }
+
+        /**
+         * The name resolver of the default dialer (default {@link Resolver#system()}); ignored when a
+         * {@link #dialer(Dialer) dialer} is set. Every address it returns is tried (R1, R2).
+         *
+         * @param r the resolver
+         * @return this builder
+         */
+        public Builder resolver(Resolver r) {
+            this.resolver = Objects.requireNonNull(r, "resolver");
+            return this;
+        }
+
+        /**
+         * How long the default dialer tries the first address family of a dual-stack host alone before
+         * racing the other (Go's {@code FallbackDelay}, RFC 6555/8305; default 300 ms). Ignored when a
+         * {@link #dialer(Dialer) dialer} is set. Rule R2.
+         *
+         * @param d the delay, positive
+         * @return this builder
+         */
+        public Builder fallbackDelay(Duration d) {
+            if (d.isZero() || d.isNegative()) {
+                throw new IllegalArgumentException("fallbackDelay must be positive: " + d);
+            }
+            this.fallbackDelay = d;
+            return this;
+        }
+
+        /**
+         * Opens every connection's stream instead of the default TCP dialer (Go's {@code DialContext}):
+         * for example {@link Dialer#unixSocket(java.nio.file.Path)} for a server on a Unix socket. The
+         * transport still adds TLS for https and talks to a proxy through it. Rule R3.
+         *
+         * @param d the dialer
+         * @return this builder
+         */
+        public Builder dialer(Dialer d) {
+            this.dialer = Objects.requireNonNull(d, "dialer");
+            return this;
+        }
 
         /**
          * Idle connections kept in total (default 100; 0 = no limit).

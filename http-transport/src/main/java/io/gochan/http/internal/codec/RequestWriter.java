@@ -35,12 +35,30 @@ public final class RequestWriter {
      * @param close add {@code Connection: close}
      */
     public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close) throws IOException {
+        writeHead(out, req, acceptGzip, close, false, null);
+    }
+
+    /**
+     * Writes the request head (not flushed), for a proxy if asked: plain http through an HTTP proxy
+     * sends the absolute URI as request target and the proxy's credentials (R7).
+     *
+     * @param acceptGzip add {@code Accept-Encoding: gzip} (the transport then un-gzips the response)
+     * @param close add {@code Connection: close}
+     * @param absoluteForm send {@code scheme://authority/path?query} as the request target
+     * @param proxyAuthorization a {@code Proxy-Authorization} value to add unless the caller set one; or null
+     */
+    public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close, boolean absoluteForm,
+            String proxyAuthorization) throws IOException {
         // java.net.URI allows non-ASCII characters unescaped; on the wire they are UTF-8 percent-escapes
         // (as Go's URL.RequestURI does), never raw bytes or '?' from an ISO-8859-1 encoder.
         URI uri = asciiOnly(req.uri());
         StringBuilder b = new StringBuilder(256);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        b.append(req.method()).append(' ').append(path);
+        b.append(req.method()).append(' ');
+        if (absoluteForm) {
+            b.append(uri.getScheme().toLowerCase(java.util.Locale.ROOT)).append("://").append(hostHeader(uri));
+        }
+        b.append(path);
         if (uri.getRawQuery() != null) {
             b.append('?').append(uri.getRawQuery());
         }
@@ -57,6 +75,9 @@ public final class RequestWriter {
         }
         if (!h.contains("User-Agent")) {
             b.append("User-Agent: ").append(USER_AGENT).append("\r\n");
+        }
+        if (proxyAuthorization != null && !h.contains("Proxy-Authorization")) {
+            b.append("Proxy-Authorization: ").append(proxyAuthorization).append("\r\n");
         }
         if (acceptGzip) {
             b.append("Accept-Encoding: gzip\r\n");

@@ -99,6 +99,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private final BufferedOutputStream out;
     private final ConnConfig cfg;
     private final Slot slot;
+    /** Plain http through an HTTP proxy: absolute-form targets and the proxy's credentials on each request (R7). */
+    private final boolean forwardsToProxy;
+    private final String proxyAuthorization;
     private final Consumer<PersistConn> reuse;
 
     private final Chan<WriteRequest> writech = Chan.make(1);
@@ -128,6 +131,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.in = new ConnInput(socket.getInputStream());
         this.rawOut = new CountingOutputStream(socket.getOutputStream());
         this.out = new BufferedOutputStream(rawOut, 8192);
+        this.forwardsToProxy = key.forwardsToProxy();
+        this.proxyAuthorization = forwardsToProxy ? ProxyHandshake.basicAuthorization(key.proxy()) : null;
         lifetime.begin();
     }
 
@@ -453,7 +458,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private IOException write(WriteRequest wr) {
         long before = rawOut.count();
         try {
-            RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close());
+            RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization);
             boolean sendBody = true;
             if (wr.continueCh() != null) {
                 out.flush();

@@ -1,12 +1,14 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.Dialer;
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.internal.pool.ConnectKey;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.URI;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
@@ -22,6 +24,8 @@ import javax.net.ssl.SSLSocket;
  * their own timeout. Blocking socket calls on a virtual thread do not pin its carrier.
  */
 public final class SocketDialer {
+    private final Dialer dialer;
+    private final HttpLimits limits;
     private final Duration connectTimeout;
     private final Duration handshakeTimeout;
     private final SSLContext sslContext;
@@ -30,9 +34,14 @@ public final class SocketDialer {
     /**
      * A dialer.
      *
+     * @param dialer opens the connection's stream (TCP by default; R3)
+     * @param limits response-head limits, applied to a proxy's CONNECT answer too
      * @param sslContext used for https; null means {@link SSLContext#getDefault()} when first needed
      */
-    public SocketDialer(Duration connectTimeout, Duration handshakeTimeout, SSLContext sslContext, boolean verifyHostname) {
+    public SocketDialer(Dialer dialer, HttpLimits limits, Duration connectTimeout, Duration handshakeTimeout,
+            SSLContext sslContext, boolean verifyHostname) {
+        this.dialer = dialer;
+        this.limits = limits;
         this.connectTimeout = connectTimeout;
         this.handshakeTimeout = handshakeTimeout;
         this.sslContext = sslContext;
@@ -60,44 +69,78 @@ public final class SocketDialer {
      * @throws IOException for any other connection failure
      */
     public Dialed dial(ConnectKey key) throws IOException {
-        Socket socket = new Socket();
-        try {
-            socket.setTcpNoDelay(true);
+        URI proxy = key.proxy();
+        if (proxy == null) {
+            Socket socket = connect(key.host(), key.port(), key.toString());
             try {
-                socket.connect(new InetSocketAddress(key.host(), key.port()), millis(connectTimeout));
-            } catch (SocketTimeoutException e) {
-                throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT,
-                        "connect to " + key + " timed out after " + connectTimeout, e);
-            } catch (java.net.ConnectException | java.net.UnknownHostException e) {
-                throw e; // specific JDK types a caller may catch: kept as they are
-            } catch (java.net.SocketException e) {
-                throw new HttpConnectionException("connect to " + key + " failed: " + e.getMessage(), e);
+                return key.tls() ? new Dialed(handshake(socket, key.host(), key.port(), key.toString()), socket)
+                        : new Dialed(socket, socket);
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(socket, e);
+                throw e;
             }
-            if (!key.tls()) {
-                return new Dialed(socket, socket);
+        }
+        boolean httpProxy = ConnectKey.isHttpProxy(proxy);
+        int proxyPort = proxy.getPort() != -1 ? proxy.getPort()
+                : proxy.getScheme().equalsIgnoreCase("https") ? 443 : httpProxy ? 80 : 1080;
+        String what = "proxy " + ConnectKey.redacted(proxy);
+        Socket tcp = connect(proxy.getHost(), proxyPort, what);
+        try {
+            // TLS to an https:// proxy first; the origin's TLS, if any, then runs inside it.
+            Socket toProxy = proxy.getScheme().equalsIgnoreCase("https")
+                    ? handshake(tcp, proxy.getHost(), proxyPort, what) : tcp;
+            if (key.forwardsToProxy()) {
+                return new Dialed(toProxy, tcp); // plain http: requests go to the proxy in absolute form
             }
-            return new Dialed(handshake(socket, key), socket);
+            if (httpProxy) {
+                ProxyHandshake.connect(toProxy, key, limits, connectTimeout);
+            } else {
+                ProxyHandshake.socks5(toProxy, key, connectTimeout);
+            }
+            // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
+            return key.tls() ? new Dialed(handshake(toProxy, key.host(), key.port(), key.toString()), tcp)
+                    : new Dialed(toProxy, tcp);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(socket, e);
+            closeQuietly(tcp, e);
             throw e;
         }
     }
 
-    private Socket handshake(Socket plain, ConnectKey key) throws IOException {
+    /** The dialer's connection to {@code host:port}, its failures worded for the caller. */
+    private Socket connect(String host, int port, String what) throws IOException {
+        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        Socket socket;
+        try {
+            socket = dialer.dial(bare, port, connectTimeout);
+        } catch (SocketTimeoutException e) {
+            throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT,
+                    "connect to " + what + " timed out after " + connectTimeout, e);
+        } catch (java.net.ConnectException | java.net.UnknownHostException | java.io.InterruptedIOException e) {
+            throw e; // specific JDK types a caller may catch: kept as they are
+        } catch (java.net.SocketException e) {
+            throw new HttpConnectionException("connect to " + what + " failed: " + e.getMessage(), e);
+        }
+        if (socket == null) {
+            throw new HttpConnectionException("connect to " + what + " failed: the dialer returned no socket", null);
+        }
+        return socket;
+    }
+
+    private Socket handshake(Socket plain, String host, int port, String what) throws IOException {
         SSLContext ctx;
         try {
             ctx = sslContext != null ? sslContext : SSLContext.getDefault();
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IOException("no default TLS context", e);
         }
-        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(plain, key.host(), key.port(), true);
+        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, port, true);
         try {
             SSLParameters params = ssl.getSSLParameters();
             if (verifyHostname) {
                 params.setEndpointIdentificationAlgorithm("HTTPS");
             }
-            if (!isIpLiteral(key.host())) {
-                params.setServerNames(List.of(new SNIHostName(key.host())));
+            if (!isIpLiteral(host)) {
+                params.setServerNames(List.of(new SNIHostName(host)));
             }
             params.setApplicationProtocols(new String[] {"http/1.1"});
             ssl.setSSLParameters(params);
@@ -108,7 +151,7 @@ public final class SocketDialer {
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
             throw new HttpTimeoutException(HttpTimeoutException.Kind.TLS_HANDSHAKE,
-                    "TLS handshake with " + key + " timed out after " + handshakeTimeout, e);
+                    "TLS handshake with " + what + " timed out after " + handshakeTimeout, e);
         } catch (IOException | RuntimeException e) {
             closeQuietly(ssl, e);
             throw e;

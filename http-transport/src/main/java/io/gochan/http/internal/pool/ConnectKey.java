@@ -1,13 +1,23 @@
 package io.gochan.http.internal.pool;
 
+import java.net.URI;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
- * What makes two connections interchangeable: scheme, host and port (Go's connectMethodKey without
- * proxies). Host names are compared case-insensitively.
+ * What makes two connections interchangeable: scheme, host and port of the origin, and the proxy they
+ * go through (Go's {@code connectMethodKey}). Host names are compared case-insensitively. For plain
+ * http through an HTTP proxy, host and port are the proxy's, so that every origin shares the
+ * connections to that proxy (Go leaves the target address out of that key). The proxy URI includes
+ * its user info: different credentials never share a connection; {@link #toString()} never shows
+ * them.
+ *
+ * @param scheme the origin's scheme, http or https
+ * @param host the origin's host (the proxy's for plain http through an HTTP proxy)
+ * @param port the origin's port (the proxy's for plain http through an HTTP proxy)
+ * @param proxy the proxy, or null for a direct connection
  */
-public record ConnectKey(String scheme, String host, int port) {
+public record ConnectKey(String scheme, String host, int port, URI proxy) {
     /** Normalises scheme and host to lower case. */
     public ConnectKey {
         scheme = Objects.requireNonNull(scheme, "scheme").toLowerCase(Locale.ROOT);
@@ -17,13 +27,53 @@ public record ConnectKey(String scheme, String host, int port) {
         }
     }
 
-    /** True for https. */
+    /**
+     * A direct connection's key.
+     *
+     * @param scheme http or https
+     * @param host the host
+     * @param port the port
+     */
+    public ConnectKey(String scheme, String host, int port) {
+        this(scheme, host, port, null);
+    }
+
+    /** @return true for https */
     public boolean tls() {
         return scheme.equals("https");
     }
 
+    /** @return true if requests on this connection go to an HTTP proxy in absolute form (plain http through an HTTP proxy) */
+    public boolean forwardsToProxy() {
+        return proxy != null && !tls() && isHttpProxy(proxy);
+    }
+
+    /**
+     * @param proxy a proxy URI
+     * @return true for an http:// or https:// proxy (as opposed to socks5://)
+     */
+    public static boolean isHttpProxy(URI proxy) {
+        String s = proxy.getScheme().toLowerCase(Locale.ROOT);
+        return s.equals("http") || s.equals("https");
+    }
+
+    /**
+     * @param proxy a proxy URI, or null
+     * @return the URI without user info, for messages and logs
+     */
+    public static String redacted(URI proxy) {
+        if (proxy == null) {
+            return "";
+        }
+        return proxy.getScheme() + "://" + proxy.getHost() + (proxy.getPort() == -1 ? "" : ":" + proxy.getPort());
+    }
+
     @Override
     public String toString() {
-        return scheme + "://" + host + ":" + port;
+        String origin = scheme + "://" + host + ":" + port;
+        if (proxy == null) {
+            return origin;
+        }
+        return (forwardsToProxy() ? "http://* via " : origin + " via ") + redacted(proxy);
     }
 }

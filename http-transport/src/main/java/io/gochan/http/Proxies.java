@@ -1,0 +1,328 @@
+package io.gochan.http;
+
+import java.net.IDN;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Proxy functions for {@link Transport.Builder#proxy}: Go's {@code http.ProxyFromEnvironment}
+ * ({@code golang.org/x/net/http/httpproxy}) without {@link java.net.ProxySelector} (R5, R6).
+ *
+ * <p>Rules, as Go's: {@code HTTPS_PROXY} serves https requests, {@code HTTP_PROXY} http requests (the
+ * upper-case name wins over the lower-case one when both are set and not empty). A value without a
+ * scheme (or with one other than http, https and socks5) gets {@code http://} in front. Requests to
+ * {@code localhost} and to loopback IP addresses never use a proxy. {@code NO_PROXY} is a
+ * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
+ * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
+ * {@code *.example.com} only subdomains), optionally with a port. In a CGI environment
+ * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: the request
+ * fails (Go issue 16405, "httpoxy").
+ */
+public final class Proxies {
+    private static final System.Logger LOG = System.getLogger(Proxies.class.getName());
+
+    private Proxies() {}
+
+    /**
+     * Go's environment rules on this process's environment, read once now.
+     *
+     * @return the proxy function
+     */
+    public static Function<HttpRequest, Optional<URI>> fromEnvironment() {
+        return fromEnvironment(System::getenv);
+    }
+
+    /**
+     * Go's environment rules on the variables {@code getenv} gives.
+     *
+     * @param getenv a variable's value by name, null when not set
+     * @return the proxy function
+     */
+    public static Function<HttpRequest, Optional<URI>> fromEnvironment(Function<String, String> getenv) {
+        Objects.requireNonNull(getenv, "getenv");
+        String cgi = getenv.apply("REQUEST_METHOD");
+        return of(any(getenv, "HTTP_PROXY", "http_proxy"), any(getenv, "HTTPS_PROXY", "https_proxy"),
+                any(getenv, "NO_PROXY", "no_proxy"), cgi != null && !cgi.isEmpty());
+    }
+
+    /**
+     * Go's {@code httpproxy.Config.ProxyFunc} for explicit settings.
+     *
+     * @param httpProxy the proxy for http requests, or null or empty for none
+     * @param httpsProxy the proxy for https requests, or null or empty for none
+     * @param noProxy the {@code NO_PROXY} list, or null
+     * @return the proxy function
+     */
+    public static Function<HttpRequest, Optional<URI>> of(String httpProxy, String httpsProxy, String noProxy) {
+        return of(httpProxy, httpsProxy, noProxy, false);
+    }
+
+    /**
+     * The same proxy for every request (except to localhost and loopback addresses, which never use one).
+     *
+     * @param proxy the proxy
+     * @return the proxy function
+     */
+    public static Function<HttpRequest, Optional<URI>> fixed(URI proxy) {
+        Objects.requireNonNull(proxy, "proxy");
+        return request -> isLoopback(request.uri().getHost()) ? Optional.empty() : Optional.of(proxy);
+    }
+
+    private static Function<HttpRequest, Optional<URI>> of(String httpProxy, String httpsProxy, String noProxy, boolean cgi) {
+        URI http = parse(httpProxy);
+        URI https = parse(httpsProxy);
+        NoProxy exclusions = new NoProxy(noProxy == null ? "" : noProxy);
+        return request -> {
+            URI uri = request.uri();
+            String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
+            URI proxy = scheme.equals("https") ? https : scheme.equals("http") ? http : null;
+            if (proxy == null) {
+                return Optional.empty();
+            }
+            if (cgi && scheme.equals("http")) {
+                throw new java.io.UncheckedIOException(new ProxyException(proxy, -1,
+                        "refusing to use HTTP_PROXY in a CGI environment (REQUEST_METHOD is set; a client could have set HTTP_PROXY)", null));
+            }
+            int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+            return exclusions.useProxy(uri.getHost(), port) ? Optional.of(proxy) : Optional.empty();
+        };
+    }
+
+    private static String any(Function<String, String> getenv, String... names) {
+        for (String n : names) {
+            String v = getenv.apply(n);
+            if (v != null && !v.isEmpty()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    /** Go's parseProxy: a bare host[:port], or a URI of another scheme, gets http:// in front. Null if unusable. */
+    static URI parse(String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        URI u = tryParse(value);
+        String scheme = u == null || u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        if (u == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5")) || u.getHost() == null) {
+            URI prefixed = tryParse("http://" + value);
+            if (prefixed != null && prefixed.getHost() != null) {
+                return prefixed;
+            }
+        }
+        if (u == null || u.getHost() == null) {
+            LOG.log(System.Logger.Level.WARNING, "ignoring an unusable proxy setting (not a URI with a host)");
+            return null;
+        }
+        return u;
+    }
+
+    private static URI tryParse(String s) {
+        try {
+            return new URI(s);
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
+    /** {@code localhost}, or an IP literal in 127.0.0.0/8 or ::1: never proxied. */
+    static boolean isLoopback(String host) {
+        if (host == null) {
+            return false;
+        }
+        String h = bare(host).toLowerCase(Locale.ROOT);
+        if (h.equals("localhost")) {
+            return true;
+        }
+        InetAddress ip = ipLiteral(h);
+        return ip != null && ip.isLoopbackAddress();
+    }
+
+    private static String bare(String host) {
+        return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /** The address of an IP literal, never a name lookup; null for a name. */
+    static InetAddress ipLiteral(String s) {
+        boolean v4 = !s.isEmpty() && s.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))
+                && s.chars().filter(c -> c == '.').count() == 3;
+        boolean v6 = s.indexOf(':') >= 0 && s.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
+        if (!v4 && !v6) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(s); // a literal: parsed, not looked up
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** A parsed {@code NO_PROXY} list (Go's ipMatchers and domainMatchers). */
+    static final class NoProxy {
+        private record Cidr(byte[] network, int bits) {}
+
+        private record Ip(InetAddress ip, int port) {}
+
+        private record Domain(String suffix, int port, boolean matchHost) {}
+
+        private boolean all;
+        private final List<Cidr> cidrs = new ArrayList<>();
+        private final List<Ip> ips = new ArrayList<>();
+        private final List<Domain> domains = new ArrayList<>();
+
+        NoProxy(String list) {
+            for (String raw : list.split(",")) {
+                String p = raw.trim().toLowerCase(Locale.ROOT);
+                if (p.isEmpty()) {
+                    continue;
+                }
+                if (p.equals("*")) {
+                    all = true;
+                    return;
+                }
+                int slash = p.indexOf('/');
+                if (slash > 0) {
+                    InetAddress net = ipLiteral(p.substring(0, slash));
+                    Integer bits = parsePort(p.substring(slash + 1));
+                    if (net != null && bits != null && bits <= net.getAddress().length * 8) {
+                        cidrs.add(new Cidr(net.getAddress(), bits));
+                    }
+                    continue; // a malformed CIDR entry is ignored
+                }
+                String host = p;
+                int port = -1;
+                int colon = p.lastIndexOf(':');
+                boolean bracketed = p.startsWith("[");
+                if (bracketed) {
+                    int close = p.indexOf(']');
+                    if (close < 0) {
+                        continue;
+                    }
+                    host = p.substring(1, close);
+                    if (close + 1 < p.length()) {
+                        Integer pp = p.charAt(close + 1) == ':' ? parsePort(p.substring(close + 2)) : null;
+                        if (pp == null) {
+                            continue;
+                        }
+                        port = pp;
+                    }
+                } else if (colon >= 0 && p.indexOf(':') == colon) { // host:port (one colon; more is a bare IPv6)
+                    Integer pp = parsePort(p.substring(colon + 1));
+                    if (pp != null) {
+                        host = p.substring(0, colon);
+                        port = pp;
+                    }
+                }
+                if (host.isEmpty()) {
+                    continue; // ":1" and the like: no host part, ignored as Go does
+                }
+                InetAddress ip = ipLiteral(host);
+                if (ip != null) {
+                    ips.add(new Ip(ip, port));
+                    continue;
+                }
+                if (host.startsWith("*.")) {
+                    host = host.substring(1);
+                }
+                boolean matchHost = false;
+                if (host.charAt(0) != '.') {
+                    matchHost = true;
+                    host = "." + host;
+                }
+                domains.add(new Domain(ascii(host), port, matchHost));
+            }
+        }
+
+        private static Integer parsePort(String s) {
+            if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+                return null;
+            }
+            return Integer.parseInt(s);
+        }
+
+        private static String ascii(String host) {
+            try {
+                return IDN.toASCII(host, IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+            } catch (IllegalArgumentException e) {
+                return host;
+            }
+        }
+
+        /**
+         * Go's useProxy.
+         *
+         * @param host the request's host (brackets allowed)
+         * @param port its port
+         * @return false if the request must go direct
+         */
+        boolean useProxy(String host, int port) {
+            if (host == null || host.isEmpty()) {
+                return true;
+            }
+            if (isLoopback(host)) {
+                return false;
+            }
+            if (all) {
+                return false;
+            }
+            String h = ascii(bare(host).toLowerCase(Locale.ROOT).trim());
+            InetAddress ip = ipLiteral(h);
+            if (ip != null) {
+                for (Cidr c : cidrs) {
+                    if (contains(c, ip)) {
+                        return false;
+                    }
+                }
+                for (Ip m : ips) {
+                    if (m.ip().equals(ip) && (m.port() == -1 || m.port() == port)) {
+                        return false;
+                    }
+                }
+            }
+            for (Domain d : domains) {
+                if ((h.endsWith(d.suffix()) || (d.matchHost() && h.equals(d.suffix().substring(1))))
+                        && (d.port() == -1 || d.port() == port)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static boolean contains(Cidr c, InetAddress ip) {
+            byte[] a = ip.getAddress();
+            if (a.length != c.network().length) {
+                return false;
+            }
+            int bits = c.bits();
+            for (int i = 0; i < a.length && bits > 0; i++, bits -= 8) {
+                int mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+                if ((a[i] & mask) != (c.network()[i] & mask)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * For tests and tools: Go's useProxy on a {@code NO_PROXY} list.
+     *
+     * @param noProxy the list
+     * @param host a request host (IPv6 in brackets or not)
+     * @param port its port
+     * @return true if a request to {@code host:port} would use the proxy
+     */
+    public static boolean useProxy(String noProxy, String host, int port) {
+        return new NoProxy(noProxy == null ? "" : noProxy).useProxy(host, port);
+    }
+
+}

@@ -1,0 +1,56 @@
+package io.gochan.http;
+
+import java.io.IOException;
+import java.net.URI;
+
+/**
+ * A proxy refused or failed to set up the way to the origin: an HTTP proxy answered {@code CONNECT}
+ * with a status other than 2xx (for example 407 Proxy Authentication Required), answered with
+ * something that is not a well-formed HTTP response head, or a SOCKS5 proxy reported an error or broke
+ * its protocol. The message names the proxy (never its credentials), the origin and what the proxy
+ * said. A malformed answer has the {@link HttpProtocolException} with its reason as cause, as a
+ * hostile origin's would. Rules R8–R10 in {@code docs/spec/transport-reach.md}.
+ *
+ * <p>For plain http through an HTTP proxy there is no setup: the proxy's answer (a 407 included) is
+ * the response, as in Go.
+ */
+public final class ProxyException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    /** The proxy, without user info. */
+    private final String proxy;
+    /** The HTTP status of the proxy's CONNECT answer, or the SOCKS5 reply code, or -1. */
+    private final int status;
+
+    /**
+     * A proxy failure.
+     *
+     * @param proxy the proxy (its user info is not kept)
+     * @param status the HTTP status the proxy answered, the SOCKS5 reply code, or -1 if it gave none
+     * @param message what went wrong, naming the proxy, the origin and what the proxy said
+     * @param cause the lower-level failure, or null
+     */
+    public ProxyException(URI proxy, int status, String message, Throwable cause) {
+        super(message, cause);
+        this.proxy = proxy.getScheme() + "://" + proxy.getHost() + (proxy.getPort() == -1 ? "" : ":" + proxy.getPort());
+        this.status = status;
+    }
+
+    /**
+     * The proxy that failed.
+     *
+     * @return the proxy as {@code scheme://host[:port]}, without user info
+     */
+    public String proxy() {
+        return proxy;
+    }
+
+    /**
+     * What the proxy answered, as a number.
+     *
+     * @return the HTTP status of the proxy's answer to CONNECT, the SOCKS5 reply code, or -1 if there was none
+     */
+    public int status() {
+        return status;
+    }
+}

@@ -1,0 +1,211 @@
+package io.gochan.http.internal.conn;
+
+import io.gochan.Go;
+import io.gochan.Goroutine;
+import io.gochan.http.Dialer;
+import io.gochan.http.Resolver;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Go's default dialer (R1–R3): every resolved address in turn, each with a share of the dial
+ * timeout ({@code partialDeadline}); for a dual-stack host the two families raced as Go's
+ * {@code dialParallel} does (RFC 8305's connection attempt delay, Go's 300 ms by default).
+ *
+ * <p>The racing families run on their own goroutines ({@code http-dial-race}); the calling goroutine
+ * waits for the first connection, interrupts the other family (a virtual thread's interrupt closes the
+ * socket it connects on) and closes a connection that family may still make. An interrupt of the
+ * caller (the transport closing) does the same to both and throws {@link InterruptedIOException}.
+ */
+public final class AddressDialer implements Dialer {
+    /** Go's net.Dialer default FallbackDelay: 300 ms. */
+    static final Duration DEFAULT_FALLBACK_DELAY = Duration.ofMillis(300);
+    /** Go's minimum share of the timeout per address (partialDeadline's saneMinimum). */
+    static final long MIN_SHARE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final Resolver resolver;
+    private final Duration fallbackDelay;
+
+    /**
+     * A dialer.
+     *
+     * @param resolver the name resolver
+     * @param fallbackDelay head start of the first family; zero or negative: 300 ms
+     */
+    public AddressDialer(Resolver resolver, Duration fallbackDelay) {
+        this.resolver = resolver;
+        this.fallbackDelay = fallbackDelay == null || fallbackDelay.isZero() || fallbackDelay.isNegative()
+                ? DEFAULT_FALLBACK_DELAY : fallbackDelay;
+    }
+
+    @Override
+    public Socket dial(String host, int port, Duration timeout) throws IOException {
+        long deadline = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : System.nanoTime() + timeout.toNanos();
+        List<InetAddress> addresses = resolver.resolve(host);
+        if (addresses == null || addresses.isEmpty()) {
+            throw new UnknownHostException(host + ": the resolver returned no address");
+        }
+        List<InetAddress> primaries = new ArrayList<>();
+        List<InetAddress> fallbacks = new ArrayList<>();
+        boolean firstIsV6 = addresses.get(0) instanceof Inet6Address;
+        for (InetAddress a : addresses) {
+            ((a instanceof Inet6Address) == firstIsV6 ? primaries : fallbacks).add(a);
+        }
+        if (fallbacks.isEmpty()) {
+            return dialSerial(primaries, port, deadline);
+        }
+        return dialParallel(host, primaries, fallbacks, port, deadline);
+    }
+
+    /** One family's addresses in turn; the first error if all fail (Go returns the first). */
+    static Socket dialSerial(List<InetAddress> addresses, int port, long deadline) throws IOException {
+        IOException first = null;
+        for (int i = 0; i < addresses.size(); i++) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw interrupted(first);
+            }
+            int share;
+            if (deadline == 0) {
+                share = 0;
+            } else {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    SocketTimeoutException e = new SocketTimeoutException("connect timed out");
+                    if (first != null) {
+                        e.addSuppressed(first);
+                    }
+                    throw e;
+                }
+                long part = left / (addresses.size() - i);
+                if (part < MIN_SHARE_NANOS) {
+                    part = Math.min(MIN_SHARE_NANOS, left);
+                }
+                share = (int) Math.max(1, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(part)));
+            }
+            Socket s = new Socket();
+            try {
+                s.setTcpNoDelay(true);
+                s.connect(new InetSocketAddress(addresses.get(i), port), share);
+                return s;
+            } catch (IOException e) {
+                SocketDialer.closeQuietly(s, e);
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw interrupted(first);
+        }
+        throw first;
+    }
+
+    private static InterruptedIOException interrupted(IOException cause) {
+        InterruptedIOException e = new InterruptedIOException("dial interrupted");
+        if (cause != null) {
+            e.initCause(cause);
+        }
+        return e;
+    }
+
+    private record Result(boolean primary, Socket socket, IOException error) {}
+
+    private Socket dialParallel(String host, List<InetAddress> primaries, List<InetAddress> fallbacks, int port, long deadline)
+            throws IOException {
+        LinkedBlockingQueue<Result> results = new LinkedBlockingQueue<>();
+        AtomicBoolean decided = new AtomicBoolean();
+        Goroutine primary = race(host, true, primaries, port, deadline, results, decided);
+        Goroutine fallback = null;
+        long fallbackAt = System.nanoTime() + fallbackDelay.toNanos();
+        IOException primaryError = null;
+        IOException fallbackError = null;
+        try {
+            while (true) {
+                Result r;
+                if (fallback == null) {
+                    r = results.poll(Math.max(0, fallbackAt - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    if (r == null) {
+                        fallback = race(host, false, fallbacks, port, deadline, results, decided);
+                        continue;
+                    }
+                } else {
+                    r = results.take();
+                }
+                if (r.socket() != null) {
+                    return r.socket();
+                }
+                if (r.primary()) {
+                    primaryError = r.error();
+                    if (fallback == null) { // the first family failed: the other starts at once
+                        fallback = race(host, false, fallbacks, port, deadline, results, decided);
+                    }
+                } else {
+                    fallbackError = r.error();
+                }
+                if (primaryError != null && fallbackError != null) {
+                    primaryError.addSuppressed(fallbackError);
+                    throw primaryError;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // kept: the pool's dial goroutine answers it
+            throw interrupted(primaryError);
+        } finally {
+            decided.set(true);
+            interrupt(primary);
+            interrupt(fallback);
+            closeAll(results);
+        }
+    }
+
+    private static void interrupt(Goroutine g) {
+        if (g != null) {
+            g.interrupt();
+        }
+    }
+
+    private static Goroutine race(String host, boolean primary, List<InetAddress> addresses, int port, long deadline,
+            LinkedBlockingQueue<Result> results, AtomicBoolean decided) {
+        return Go.go("http-dial-race " + (primary ? "primary " : "fallback ") + host + ":" + port, () -> {
+            Result r;
+            try {
+                r = new Result(primary, dialSerial(addresses, port, deadline), null);
+            } catch (IOException e) {
+                r = new Result(primary, null, e);
+            }
+            results.add(r);
+            if (decided.get()) { // the caller has left: whatever it did not take is closed here
+                closeAll(results);
+            }
+        });
+    }
+
+    /** Closes connections nobody will take; each queue element is taken by exactly one drainer. */
+    private static void closeAll(LinkedBlockingQueue<Result> results) {
+        Result r;
+        while ((r = results.poll()) != null) {
+            if (r.socket() != null) {
+                try {
+                    r.socket().close();
+                } catch (IOException e) {
+                    System.getLogger(AddressDialer.class.getName()).log(System.Logger.Level.DEBUG, "closing a losing connection", e);
+                }
+            }
+        }
+    }
+}

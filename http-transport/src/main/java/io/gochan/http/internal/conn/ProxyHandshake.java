@@ -1,0 +1,224 @@
+package io.gochan.http.internal.conn;
+
+import io.gochan.http.HttpProtocolException;
+import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.ProxyException;
+import io.gochan.http.internal.codec.ConnInput;
+import io.gochan.http.internal.codec.HttpLimits;
+import io.gochan.http.internal.codec.ResponseHead;
+import io.gochan.http.internal.codec.ResponseHeadReader;
+import io.gochan.http.internal.pool.ConnectKey;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.IDN;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+
+/**
+ * Sets up the way to the origin through a proxy on an open connection to it (R8, R9): an HTTP
+ * {@code CONNECT} tunnel, or a SOCKS5 {@code CONNECT} (RFC 1928, with RFC 1929 username/password when
+ * the proxy URI has user info). Every answer is read under the dial timeout and, for HTTP, with the
+ * response-head limits and checks of an origin's response (ADR 0006): a proxy is as untrusted as an
+ * origin. Any failure is a {@link ProxyException} naming the proxy and what it said (R10).
+ */
+final class ProxyHandshake {
+    private ProxyHandshake() {}
+
+    /**
+     * The {@code Proxy-Authorization} value for {@code proxy}'s user info (Basic), or null if it has none.
+     *
+     * @param proxy the proxy URI
+     * @return the header value, or null
+     */
+    static String basicAuthorization(URI proxy) {
+        String info = proxy.getRawUserInfo();
+        if (info == null || info.isEmpty()) {
+            return null;
+        }
+        String plain = decode(info); // user:password, percent-decoded as Go's url.User does
+        return "Basic " + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** Sends CONNECT for {@code key}'s origin and reads the proxy's answer; returns once the tunnel is open. */
+    static void connect(Socket socket, ConnectKey key, HttpLimits limits, Duration timeout) throws IOException {
+        URI proxy = key.proxy();
+        String authority = authority(key.host(), key.port());
+        StringBuilder head = new StringBuilder(128)
+                .append("CONNECT ").append(authority).append(" HTTP/1.1\r\n")
+                .append("Host: ").append(authority).append("\r\n");
+        String auth = basicAuthorization(proxy);
+        if (auth != null) {
+            head.append("Proxy-Authorization: ").append(auth).append("\r\n");
+        }
+        head.append("\r\n");
+        String who = "proxy " + ConnectKey.redacted(proxy) + " (CONNECT " + authority + ")";
+        ResponseHead answer;
+        ConnInput in;
+        try {
+            socket.setSoTimeout(millis(timeout));
+            OutputStream out = socket.getOutputStream();
+            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            in = new ConnInput(socket.getInputStream());
+            answer = ResponseHeadReader.read(in, limits);
+        } catch (SocketTimeoutException e) {
+            throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
+        } catch (HttpProtocolException e) {
+            throw new ProxyException(proxy, -1, who + " answered with a malformed response: " + e.getMessage(), e);
+        }
+        if (answer == null) {
+            throw new ProxyException(proxy, -1, who + " closed the connection without an answer", null);
+        }
+        if (answer.status() / 100 != 2) {
+            throw new ProxyException(proxy, answer.status(), who + " refused: " + answer.status()
+                    + (answer.reason().isEmpty() ? "" : " " + ResponseHeadReader.shorten(answer.reason())), null);
+        }
+        if (in.buffered() > 0) {
+            // A tunnel carries the origin's bytes only after our TLS ClientHello: anything the proxy sent
+            // past its answer would be lost below TLS, or smuggled into it.
+            throw new ProxyException(proxy, answer.status(), who + " sent bytes after its " + answer.status()
+                    + " answer: '" + ResponseHeadReader.shorten(in.bufferedAscii(40)) + "'",
+                    new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE, "bytes after the CONNECT answer"));
+        }
+        socket.setSoTimeout(0);
+    }
+
+    private static String authority(String host, int port) {
+        return host + ":" + port; // an IPv6 host keeps the brackets URI.getHost() gives it
+    }
+
+    private static final String[] SOCKS_REPLIES = {
+        "succeeded", "general SOCKS server failure", "connection not allowed by ruleset", "network unreachable",
+        "host unreachable", "connection refused", "TTL expired", "command not supported", "address type not supported",
+    };
+
+    /** SOCKS5 CONNECT to {@code key}'s origin (RFC 1928), with RFC 1929 authentication if the proxy has user info. */
+    static void socks5(Socket socket, ConnectKey key, Duration timeout) throws IOException {
+        URI proxy = key.proxy();
+        String target = authority(key.host(), key.port());
+        String who = "SOCKS5 proxy " + ConnectKey.redacted(proxy) + " (CONNECT " + target + ")";
+        try {
+            socket.setSoTimeout(millis(timeout));
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            String info = proxy.getRawUserInfo();
+            boolean creds = info != null && !info.isEmpty();
+            out.write(creds ? new byte[] {5, 2, 0, 2} : new byte[] {5, 1, 0});
+            out.flush();
+            byte[] choice = readN(in, 2, who, proxy);
+            if (choice[0] != 5) {
+                throw new ProxyException(proxy, -1, who + " is not a SOCKS5 server: version byte " + (choice[0] & 0xff), null);
+            }
+            int method = choice[1] & 0xff;
+            if (method == 2 && creds) {
+                authenticate(out, in, info, proxy, who);
+            } else if (method == 0xff) {
+                throw new ProxyException(proxy, -1, who + " accepts none of our authentication methods"
+                        + (creds ? " (none, username/password)" : " (none; the proxy URI has no user info)"), null);
+            } else if (method != 0) {
+                throw new ProxyException(proxy, -1, who + " chose an authentication method we did not offer: " + method, null);
+            }
+            out.write(connectRequest(key.host(), key.port(), who, proxy));
+            out.flush();
+            byte[] reply = readN(in, 4, who, proxy);
+            if (reply[0] != 5) {
+                throw new ProxyException(proxy, -1, who + " answered CONNECT with version byte " + (reply[0] & 0xff), null);
+            }
+            int rep = reply[1] & 0xff;
+            if (rep != 0) {
+                String what = rep < SOCKS_REPLIES.length ? SOCKS_REPLIES[rep] : "unknown reply code";
+                throw new ProxyException(proxy, rep, who + " failed: " + what + " (reply " + rep + ")", null);
+            }
+            int skip = switch (reply[3] & 0xff) {
+                case 1 -> 4;
+                case 4 -> 16;
+                case 3 -> readN(in, 1, who, proxy)[0] & 0xff;
+                default -> throw new ProxyException(proxy, -1, who + " answered with an unknown address type " + (reply[3] & 0xff), null);
+            };
+            readN(in, skip + 2, who, proxy); // bound address and port: not needed
+            socket.setSoTimeout(0);
+        } catch (SocketTimeoutException e) {
+            throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
+        }
+    }
+
+    private static void authenticate(OutputStream out, InputStream in, String rawInfo, URI proxy, String who) throws IOException {
+        int colon = rawInfo.indexOf(':');
+        byte[] user = decode(colon < 0 ? rawInfo : rawInfo.substring(0, colon)).getBytes(StandardCharsets.UTF_8);
+        byte[] pass = decode(colon < 0 ? "" : rawInfo.substring(colon + 1)).getBytes(StandardCharsets.UTF_8);
+        if (user.length == 0 || user.length > 255 || pass.length > 255) {
+            throw new ProxyException(proxy, -1, who + ": username must be 1 to 255 bytes and password at most 255 (RFC 1929)", null);
+        }
+        byte[] msg = new byte[3 + user.length + pass.length];
+        msg[0] = 1;
+        msg[1] = (byte) user.length;
+        System.arraycopy(user, 0, msg, 2, user.length);
+        msg[2 + user.length] = (byte) pass.length;
+        System.arraycopy(pass, 0, msg, 3 + user.length, pass.length);
+        out.write(msg);
+        out.flush();
+        byte[] status = readN(in, 2, who, proxy);
+        if (status[1] != 0) {
+            throw new ProxyException(proxy, status[1] & 0xff, who + " rejected the username and password (status " + (status[1] & 0xff) + ")", null);
+        }
+    }
+
+    private static byte[] connectRequest(String host, int port, String who, URI proxy) throws IOException {
+        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        byte[] addr;
+        byte type;
+        if (bare.indexOf(':') >= 0) {
+            addr = java.net.InetAddress.getByName(bare).getAddress(); // an IPv6 literal: parsed, never looked up
+            type = 4;
+        } else if (bare.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
+            addr = java.net.InetAddress.getByName(bare).getAddress();
+            type = 1;
+        } else {
+            addr = IDN.toASCII(bare).getBytes(StandardCharsets.US_ASCII); // the proxy resolves names (as Go does)
+            type = 3;
+            if (addr.length > 255) {
+                throw new ProxyException(proxy, -1, who + ": host name longer than 255 bytes", null);
+            }
+        }
+        int n = type == 3 ? 1 + addr.length : addr.length;
+        byte[] msg = new byte[4 + n + 2];
+        msg[0] = 5;
+        msg[1] = 1;
+        msg[3] = type;
+        int at = 4;
+        if (type == 3) {
+            msg[at++] = (byte) addr.length;
+        }
+        System.arraycopy(addr, 0, msg, at, addr.length);
+        at += addr.length;
+        msg[at] = (byte) (port >> 8);
+        msg[at + 1] = (byte) port;
+        return msg;
+    }
+
+    private static byte[] readN(InputStream in, int n, String who, URI proxy) throws IOException {
+        byte[] b = in.readNBytes(n);
+        if (b.length < n) {
+            throw new ProxyException(proxy, -1, who + " closed the connection in the middle of its answer", null);
+        }
+        return b;
+    }
+
+    private static int millis(Duration d) {
+        if (d == null || d.isZero() || d.isNegative()) {
+            return 0;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+    }
+}

@@ -1,0 +1,255 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.JdkServer;
+import io.gochan.http.testing.StalledListener;
+import io.gochan.http.testing.UnixHttpServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Dialing (R1–R4, docs/spec/transport-reach.md): every resolved address, the dual-stack race, a
+ * pluggable resolver and dialer, Unix domain sockets. Only loopback addresses: 127.0.0.1, 127.0.0.2 and
+ * ::1 (a closed port or a {@link StalledListener} plays the unreachable address).
+ */
+@NoGoroutineLeaks
+class DialTest {
+    private static final InetAddress V4 = address("127.0.0.1");
+    private static final InetAddress V4_OTHER = address("127.0.0.2");
+    private static final InetAddress V6 = address("::1");
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static JdkServer server() throws Exception {
+        return JdkServer.http(ex -> JdkServer.respond(ex, 200, "hello from " + ex.getLocalAddress().getAddress().getHostAddress()));
+    }
+
+    /** A resolver that answers {@code name} with {@code addresses} and records what it was asked. */
+    private static Resolver table(String name, List<String> asked, InetAddress... addresses) {
+        return host -> {
+            asked.add(host);
+            if (!host.equals(name)) {
+                throw new UnknownHostException(host);
+            }
+            return List.of(addresses);
+        };
+    }
+
+    private static String get(Transport t, URI uri) throws Exception {
+        try (HttpResponse r = t.roundTrip(HttpRequest.get(uri.toString()))) {
+            assertThat(r.status()).isEqualTo(200);
+            return r.body().string();
+        }
+    }
+
+    @Test
+    void R1_aRefusedFirstAddressFallsBackToTheNext() throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (JdkServer server = server();
+             Transport t = Transport.builder().resolver(table("two.test", asked, V4_OTHER, V4)).build()) {
+            // 127.0.0.2:port is closed (the server listens on 127.0.0.1 only): refused at once.
+            assertThat(get(t, URI.create("http://two.test:" + server.port() + "/"))).isEqualTo("hello from 127.0.0.1");
+            assertThat(asked).containsExactly("two.test");
+        }
+    }
+
+    @Test
+    void R1_aStalledFirstAddressGetsItsShareOfTheDialTimeoutThenTheNextIsTried() throws Exception {
+        try (JdkServer server = server();
+             StalledListener stalled = StalledListener.on(new InetSocketAddress(V4_OTHER, server.port()));
+             Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(4))
+                     .resolver(table("two.test", new CopyOnWriteArrayList<>(), V4_OTHER, V4)).build()) {
+            long t0 = System.nanoTime();
+            assertThat(get(t, URI.create("http://two.test:" + server.port() + "/"))).isEqualTo("hello from 127.0.0.1");
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            // Go's partialDeadline: 4 s over two addresses = 2 s for the first; the whole 4 s would have failed.
+            assertThat(ms).as("waited for the first address's share, then connected to the second")
+                    .isBetween(1_900L, 3_900L);
+        }
+    }
+
+    @Test
+    void R1_everyAddressFailingReportsTheFirstFailure() throws Exception {
+        try (JdkServer server = server()) {
+            int closedPort = server.port();
+            server.close(); // now nothing listens on either address
+            try (Transport t = Transport.builder().resolver(table("two.test", new CopyOnWriteArrayList<>(), V4_OTHER, V4)).build()) {
+                assertThatThrownBy(() -> get(t, URI.create("http://two.test:" + closedPort + "/")))
+                        .isInstanceOf(ConnectException.class)
+                        .satisfies(e -> assertThat(e.getSuppressed()).hasSize(1));
+            }
+        }
+    }
+
+    @Test
+    void R2_theOtherFamilyWinsWhenTheFirstStalls() throws Exception {
+        try (JdkServer server = server();
+             StalledListener stalled = StalledListener.on(new InetSocketAddress(V6, server.port()));
+             Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(60))
+                     .resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4)).build()) {
+            long t0 = System.nanoTime();
+            assertThat(get(t, URI.create("http://dual.test:" + server.port() + "/"))).isEqualTo("hello from 127.0.0.1");
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            // One address after the other would wait 30 s (half of 60) on ::1 before trying 127.0.0.1.
+            assertThat(ms).as("IPv4 raced after the 300 ms fallback delay").isBetween(250L, 20_000L);
+            assertThat(t.stats().dialed()).isEqualTo(1);
+        }
+        // @AfterEach: the stalled IPv6 attempt's goroutine was interrupted and ended.
+    }
+
+    @Test
+    void R2_theOtherFamilyStartsAtOnceWhenTheFirstFails() throws Exception {
+        try (JdkServer server = server();
+             Transport t = Transport.builder().fallbackDelay(Duration.ofSeconds(60))
+                     .resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4)).build()) {
+            long t0 = System.nanoTime();
+            // [::1]:port is closed: refused at once, so IPv4 does not wait for the 60 s fallback delay.
+            assertThat(get(t, URI.create("http://dual.test:" + server.port() + "/"))).isEqualTo("hello from 127.0.0.1");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(30_000L);
+        }
+    }
+
+    @Test
+    void R2_bothFamiliesFailingReportsTheFirstFamilysFailure() throws Exception {
+        try (JdkServer server = server()) {
+            int closedPort = server.port();
+            server.close();
+            try (Transport t = Transport.builder().resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4)).build()) {
+                assertThatThrownBy(() -> get(t, URI.create("http://dual.test:" + closedPort + "/")))
+                        .isInstanceOf(ConnectException.class)
+                        .satisfies(e -> assertThat(e.getSuppressed()).isNotEmpty());
+            }
+        }
+    }
+
+    @Test
+    void R2_closingTheTransportEndsARaceInProgress() throws Exception {
+        try (JdkServer server = server();
+             StalledListener v6 = StalledListener.on(new InetSocketAddress(V6, server.port()));
+             StalledListener v4 = StalledListener.on(new InetSocketAddress(V4_OTHER, server.port()))) {
+            Transport t = Transport.builder().fallbackDelay(Duration.ofMillis(1))
+                    .resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4_OTHER)).build();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try {
+                    get(t, URI.create("http://dual.test:" + server.port() + "/"));
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            Leaks.awaitTrue(() -> Leaks.transportGoroutines().stream().filter(g -> g.name().startsWith("http-dial-race")).count() == 2,
+                    "both families dialing");
+            t.close();
+            assertThat(caller.join(Duration.ofSeconds(20))).isTrue();
+            assertThat(failure.get()).isInstanceOf(RequestCancelledException.class);
+        }
+    }
+
+    @Test
+    void R3_aCustomDialerOpensEveryConnection() throws Exception {
+        List<String> dialed = new CopyOnWriteArrayList<>();
+        Dialer tcp = Dialer.tcp(Resolver.system(), Duration.ofMillis(300));
+        try (JdkServer server = server();
+             Transport t = Transport.builder().disableKeepAlives(true).dialer((host, port, timeout) -> {
+                 dialed.add(host + ":" + port + " " + timeout);
+                 return tcp.dial(host, port, timeout);
+             }).dialTimeout(Duration.ofSeconds(7)).build()) {
+            get(t, server.uri("/"));
+            get(t, server.uri("/"));
+            assertThat(dialed).containsExactly("127.0.0.1:" + server.port() + " PT7S", "127.0.0.1:" + server.port() + " PT7S");
+        }
+    }
+
+    @Test
+    void R3_aResolverThatKnowsNoAddressIsAnUnknownHost() throws Exception {
+        try (Transport t = Transport.builder().resolver(host -> List.of()).build()) {
+            assertThatThrownBy(() -> get(t, URI.create("http://nowhere.test/")))
+                    .isInstanceOf(UnknownHostException.class).hasMessageContaining("nowhere.test");
+        }
+    }
+
+    @Test
+    void R4_roundTripsOverAUnixSocketReusingTheConnection() throws Exception {
+        try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {
+                 String[] lines = head.split("\r\n");
+                 String host = List.of(lines).stream().filter(l -> l.startsWith("Host:")).findFirst().orElse("none");
+                 UnixHttpServer.ok(out, lines[0] + " | " + host);
+             });
+             Transport t = Transport.builder().dialer(Dialer.unixSocket(server.path())).build()) {
+            URI uri = URI.create("http://docker/v1.43/version");
+            assertThat(get(t, uri)).isEqualTo("GET /v1.43/version HTTP/1.1 | Host: docker");
+            assertThat(get(t, uri)).isEqualTo("GET /v1.43/version HTTP/1.1 | Host: docker");
+            assertThat(server.connections()).isEqualTo(1);
+            assertThat(t.stats().reused()).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest(name = "virtual thread: {0}")
+    @ValueSource(booleans = {true, false})
+    void R4_aRequestTimeoutEndsAStalledBodyOnAUnixSocket(boolean virtual) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {
+                 out.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab".getBytes(StandardCharsets.US_ASCII));
+                 out.flush();
+                 release.await(); // the rest never comes
+             });
+             Transport t = Transport.builder().dialer(Dialer.unixSocket(server.path())).build()) {
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Runnable read = () -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(URI.create("http://local/stall"))
+                        .timeout(Duration.ofMillis(500)).build());
+                     InputStream in = r.body().stream()) {
+                    in.readAllBytes();
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            };
+            Thread reader = virtual ? Thread.ofVirtual().start(read) : Thread.ofPlatform().start(read);
+            assertThat(reader.join(Duration.ofSeconds(20))).as("the body read ended").isTrue();
+            assertThat(failure.get()).isInstanceOf(HttpTimeoutException.class);
+            assertThat(((HttpTimeoutException) failure.get()).kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST);
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the stalled connection closed");
+            release.countDown();
+        }
+    }
+
+    @Test
+    void R4_nothingListeningOnTheSocketIsAConnectException() throws Exception {
+        Path missing = Path.of(System.getProperty("java.io.tmpdir"), "gochan-no-such-" + System.nanoTime() + ".sock");
+        try (Transport t = Transport.builder().dialer(Dialer.unixSocket(missing)).build()) {
+            assertThatThrownBy(() -> get(t, URI.create("http://local/"))).isInstanceOf(ConnectException.class)
+                    .hasMessageContaining(missing.toString());
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile proxies (R10, docs/hostile-input.md): a proxy gets the strict treatment of a hostile origin.
+ * Each case is a {@link RawServer} playing the proxy; the request is https, so the transport must set
+ * up a CONNECT tunnel (or SOCKS5) and never gets as far as TLS.
+ */
+@NoGoroutineLeaks
+class HostileProxyTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static Throwable connectThrough(RawServer proxy, String scheme, Duration dialTimeout) throws Exception {
+        try (Transport t = Transport.builder().dialTimeout(dialTimeout)
+                .proxy(r -> Optional.of(URI.create(scheme + "://127.0.0.1:" + proxy.port()))).build()) {
+            Throwable thrown = null;
+            try {
+                t.roundTrip(HttpRequest.get("https://origin.test/")).close();
+            } catch (Throwable e) {
+                thrown = e;
+            }
+            assertThat(t.stats().open()).as("no connection kept").isZero();
+            return thrown;
+        }
+    }
+
+    @Test
+    void R10_garbageAnswerToConnectIsAProxyExceptionWithTheProtocolReason() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("SSH-2.0-OpenSSH_9.6\r\n");
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("malformed response")
+                    .cause().isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(HttpProtocolException.Reason.MALFORMED_STATUS_LINE));
+        }
+    }
+
+    @Test
+    void R10_aProxyClosingMidAnswerIsAProxyException() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("HTTP/1.1 200 Connection established\r\nVia: hal");
+            c.socket.close();
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("proxy http://127.0.0.1:" + proxy.port())
+                    .cause().isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(HttpProtocolException.Reason.PREMATURE_EOF));
+        }
+    }
+
+    @Test
+    void R10_aProxyClosingWithoutAnswerIsAProxyException() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.socket.close();
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("closed the connection without an answer");
+        }
+    }
+
+    @Test
+    void R10_aHugeHeaderFromTheProxyHitsTheResponseLimits() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("HTTP/1.1 200 OK\r\n");
+            String line = "X-Filler: " + "a".repeat(4000) + "\r\n";
+            for (int i = 0; i < 100; i++) { // 400 KB of headers, over the 256 KiB limit
+                c.write(line);
+            }
+            c.write("\r\n");
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class)
+                    .cause().isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isIn(HttpProtocolException.Reason.HEADERS_TOO_LARGE,
+                                    HttpProtocolException.Reason.TOO_MANY_HEADERS));
+        }
+    }
+
+    @Test
+    void R10_bytesAfterTheConnectAnswerAreRefused() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("HTTP/1.1 200 Connection established\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("sent bytes after its 200 answer");
+        }
+    }
+
+    @Test
+    void R10_aProxyThatNeverAnswersTimesOutWithinTheDialTimeout() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.in.read(); // until the client gives up
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofMillis(500)))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT))
+                    .hasMessageContaining("did not answer");
+        }
+    }
+
+    @Test
+    void R10_aSocks5ServerSpeakingAnotherProtocolIsAProxyException() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.readNBytes(3);
+            c.write("HTTP/1.1 400 Bad Request\r\n\r\n");
+        })) {
+            assertThat(connectThrough(proxy, "socks5", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("is not a SOCKS5 server");
+        }
+    }
+
+    @Test
+    void R10_aSocks5ServerClosingMidHandshakeIsAProxyException() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.readNBytes(3);
+            c.write(new byte[] {5});
+            c.socket.close();
+        })) {
+            assertThat(connectThrough(proxy, "socks5", Duration.ofSeconds(10)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("closed the connection in the middle of its answer");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Proxies}: Go's environment rules (R5) and {@code NO_PROXY} matching (R6), on the examples of
+ * Go's own {@code httpproxy} tests, restated as rows here. No network.
+ */
+class ProxyEnvironmentTest {
+    /** Go's NO_PROXY example list. */
+    private static final String NO_PROXY = "foobar.com, .barbaz.net, *.wildcard.io, 192.168.1.1, 192.168.1.2:81, "
+            + "192.168.1.3:80, 10.0.0.0/30, 2001:db8::52:0:1, [2001:db8::52:0:2]:443, [2001:db8::52:0:3]:80, 2002:db8:a::45/64";
+
+    @ParameterizedTest(name = "{0}:80 proxied: {1}")
+    @CsvSource({
+        "localhost, false", "127.0.0.1, false", "127.0.0.2, false", "[::1], false", "[::2], true",
+        "192.168.1.1, false", "192.168.1.2, true", "192.168.1.3, false", "192.168.1.4, true", "10.0.0.2, false",
+        "[2001:db8::52:0:1], false", "[2001:db8::52:0:2], true", "[2001:db8::52:0:3], false", "[2002:db8:a::123], false",
+        "[fe80::424b:c8be:1643:a1b6], true",
+        "barbaz.net, true", "www.barbaz.net, false", "foobar.com, false", "www.foobar.com, false", "foofoobar.com, true",
+        "baz.com, true", "localhost.net, true", "local.localhost, true", "barbarbaz.net, true", "wildcard.io, true",
+        "nested.wildcard.io, false", "awildcard.io, true",
+    })
+    void R6_noProxyMatchesAsGoDoes(String host, boolean proxied) {
+        assertThat(Proxies.useProxy(NO_PROXY, host, 80)).isEqualTo(proxied);
+    }
+
+    @ParameterizedTest(name = "{0}:80 with NO_PROXY=*")
+    @CsvSource({"example.com", "192.168.1.1", "[2001:db8::1]", "localhost"})
+    void R6_aStarDisablesEveryProxy(String host) {
+        assertThat(Proxies.useProxy("*", host, 80)).isFalse();
+    }
+
+    @Test
+    void R6_aMalformedEntryIsIgnored() {
+        assertThat(Proxies.useProxy(":1", "example.com", 80)).isTrue();
+    }
+
+    private static String choose(Function<HttpRequest, Optional<URI>> f, String request) {
+        return f.apply(HttpRequest.get(request)).map(URI::toString).orElse("direct");
+    }
+
+    @ParameterizedTest(name = "http_proxy={0} https_proxy={1} no_proxy={2} {3} -> {4}")
+    @CsvSource(nullValues = "-", value = {
+        "127.0.0.1:8080, -, -, http://example.com, http://127.0.0.1:8080",
+        "cache.corp.example.com:1234, -, -, http://example.com, http://cache.corp.example.com:1234",
+        "cache.corp.example.com, -, -, http://example.com, http://cache.corp.example.com",
+        "https://cache.corp.example.com, -, -, http://example.com, https://cache.corp.example.com",
+        "socks5://127.0.0.1, -, -, http://example.com, socks5://127.0.0.1",
+        "http.proxy.tld, secure.proxy.tld, -, http://insecure.tld/, http://http.proxy.tld",
+        "http.proxy.tld, secure.proxy.tld, -, https://secure.tld/, http://secure.proxy.tld",
+        "http.proxy.tld, https://secure.proxy.tld, -, https://secure.tld/, https://secure.proxy.tld",
+        "http.proxy.tld, -, -, https://secure.tld/, direct",
+        "-, -, -, http://example.com, direct",
+        "proxy, -, example.com, http://example.com/, direct",
+        "proxy, -, .example.com, http://example.com/, http://proxy",
+        "proxy, -, ample.com, http://example.com/, http://proxy",
+        "proxy, -, example.com, http://foo.example.com/, direct",
+        "proxy, -, .foo.com, http://example.com/, http://proxy",
+        "proxy, -, -, http://localhost:8080/, direct",
+        "proxy, -, -, http://127.0.0.1:8080/, direct",
+        "proxy, -, -, http://[::1]:8080/, direct",
+    })
+    void R5_goesRulesChooseTheProxy(String http, String https, String noProxy, String request, String want) {
+        assertThat(choose(Proxies.of(http, https, noProxy), request)).isEqualTo(want);
+    }
+
+    @Test
+    void R5_upperCaseWinsOverLowerCaseAndLowerCaseIsRead() {
+        Map<String, String> env = Map.of("HTTP_PROXY", "upper:1", "http_proxy", "lower:2", "https_proxy", "lower:3",
+                "no_proxy", "skip.test");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://upper:1");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("http://lower:3");
+        assertThat(choose(f, "http://www.skip.test/")).isEqualTo("direct");
+    }
+
+    @Test
+    void R5_httpProxyIsRefusedInACgiEnvironmentButHttpsProxyIsUsed() {
+        Map<String, String> env = Map.of("HTTP_PROXY", "http://10.1.2.3:8080", "HTTPS_PROXY", "https://secure.proxy.tld",
+                "REQUEST_METHOD", "GET");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThatThrownBy(() -> choose(f, "http://example.com/")).isInstanceOf(UncheckedIOException.class)
+                .cause().isInstanceOf(ProxyException.class).hasMessageContaining("CGI");
+        assertThat(choose(f, "https://secure.tld/")).isEqualTo("https://secure.proxy.tld");
+    }
+}

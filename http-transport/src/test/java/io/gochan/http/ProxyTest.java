@@ -1,0 +1,205 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.JdkServer;
+import io.gochan.http.testing.Socks5Proxy;
+import io.gochan.http.testing.TestProxy;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Optional;
+import java.util.function.Function;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Proxies (R5, R7–R10) against real proxies on loopback written in the test sources ({@link TestProxy},
+ * {@link Socks5Proxy}) and the JDK's HTTP(S) server as origin. Origins are named {@code *.test}: only the
+ * proxies know them (they send every name to 127.0.0.1), so a response proves the request went through
+ * the proxy.
+ */
+@NoGoroutineLeaks
+class ProxyTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static Function<HttpRequest, Optional<URI>> always(URI proxy) {
+        return r -> Optional.of(proxy);
+    }
+
+    private static JdkServer origin() throws Exception {
+        return JdkServer.http(ex -> JdkServer.respond(ex, 200,
+                ex.getRequestMethod() + " " + ex.getRequestURI() + " host=" + ex.getRequestHeaders().getFirst("Host")));
+    }
+
+    private static String get(Transport t, String uri) throws Exception {
+        try (HttpResponse r = t.roundTrip(HttpRequest.get(uri))) {
+            return r.status() + " " + r.body().string();
+        }
+    }
+
+    private static String basic(String userColonPassword) {
+        return "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void R7_plainHttpGoesToTheProxyInAbsoluteFormOverOneConnectionPerProxy() throws Exception {
+        try (JdkServer origin = origin(); TestProxy proxy = TestProxy.start();
+             Transport t = Transport.builder().proxy(always(proxy.uri())).build()) {
+            String a = "http://a.test:" + origin.port() + "/one?x=1";
+            String b = "http://b.test:" + origin.port() + "/two";
+            assertThat(get(t, a)).isEqualTo("200 GET /one?x=1 host=a.test:" + origin.port());
+            assertThat(get(t, b)).isEqualTo("200 GET /two host=b.test:" + origin.port());
+            assertThat(proxy.requestLines).containsExactly("GET " + a + " HTTP/1.1", "GET " + b + " HTTP/1.1");
+            // Two origins, one pooled connection to the proxy (Go's connectMethodKey without the target).
+            assertThat(proxy.accepted()).isEqualTo(1);
+            assertThat(t.stats().reused()).isEqualTo(1);
+            assertThat(proxy.authorizations).containsExactly("", "");
+        }
+    }
+
+    @Test
+    void R7_theProxyUrlsUserInfoIsSentAsBasicProxyAuthorization() throws Exception {
+        try (JdkServer origin = origin(); TestProxy proxy = TestProxy.requiring(basic("user:p@ss word"));
+             Transport t = Transport.builder()
+                     .proxy(always(URI.create("http://user:p%40ss%20word@127.0.0.1:" + proxy.port()))).build()) {
+            assertThat(get(t, "http://a.test:" + origin.port() + "/")).startsWith("200 GET / ");
+            assertThat(proxy.authorizations).containsExactly(basic("user:p@ss word"));
+        }
+    }
+
+    @Test
+    void R7_differentProxyCredentialsNeverShareAConnection() throws Exception {
+        try (JdkServer origin = origin(); TestProxy proxy = TestProxy.start()) {
+            URI alice = URI.create("http://alice:1@127.0.0.1:" + proxy.port());
+            URI bob = URI.create("http://bob:2@127.0.0.1:" + proxy.port());
+            try (Transport t = Transport.builder()
+                    .proxy(r -> Optional.of(r.uri().getHost().startsWith("a") ? alice : bob)).build()) {
+                get(t, "http://a.test:" + origin.port() + "/");
+                get(t, "http://b.test:" + origin.port() + "/");
+                assertThat(proxy.accepted()).isEqualTo(2);
+                assertThat(proxy.authorizations).containsExactly(basic("alice:1"), basic("bob:2"));
+            }
+        }
+    }
+
+    @Test
+    void R7_aPlainHttp407IsTheResponse() throws Exception {
+        try (JdkServer origin = origin(); TestProxy proxy = TestProxy.requiring(basic("u:p"));
+             Transport t = Transport.builder().proxy(always(proxy.uri())).build()) {
+            assertThat(get(t, "http://a.test:" + origin.port() + "/")).isEqualTo("407 ");
+        }
+    }
+
+    @Test
+    void R8_httpsGoesThroughAConnectTunnelWithTlsToTheOrigin() throws Exception {
+        try (JdkServer origin = JdkServer.httpsFor("origin.test", ex -> JdkServer.respond(ex, 200, "secret " + ex.getRequestURI()));
+             TestProxy proxy = TestProxy.requiring(basic("u:p"));
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                     .proxy(always(URI.create("http://u:p@127.0.0.1:" + proxy.port()))).build()) {
+            String uri = "https://origin.test:" + origin.port() + "/a";
+            assertThat(get(t, uri)).isEqualTo("200 secret /a");
+            assertThat(get(t, uri)).isEqualTo("200 secret /a");
+            // One tunnel, reused; the proxy saw the CONNECT line only, never the path.
+            assertThat(proxy.requestLines).containsExactly("CONNECT origin.test:" + origin.port() + " HTTP/1.1");
+            assertThat(proxy.authorizations).containsExactly(basic("u:p"));
+            assertThat(t.stats().reused()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void R8_theOriginsCertificateIsCheckedAgainstTheOriginNotTheProxy() throws Exception {
+        try (JdkServer origin = JdkServer.httpsFor("other.test", ex -> JdkServer.respond(ex, 200, "x"));
+             TestProxy proxy = TestProxy.start();
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("other.test"))
+                     .proxy(always(proxy.uri())).build()) {
+            assertThatThrownBy(() -> get(t, "https://origin.test:" + origin.port() + "/"))
+                    .isInstanceOf(SSLHandshakeException.class);
+        }
+    }
+
+    @Test
+    void R10_aConnectAnswered407IsAProxyExceptionNamingTheProxyAndItsAnswer() throws Exception {
+        try (JdkServer origin = JdkServer.httpsFor("origin.test", ex -> JdkServer.respond(ex, 200, "x"));
+             TestProxy proxy = TestProxy.requiring(basic("u:p"));
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                     .proxy(always(URI.create("http://u:wrong@127.0.0.1:" + proxy.port()))).build()) {
+            assertThatThrownBy(() -> get(t, "https://origin.test:" + origin.port() + "/"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> {
+                        assertThat(e.status()).isEqualTo(407);
+                        assertThat(e.proxy()).isEqualTo("http://127.0.0.1:" + proxy.port());
+                    })
+                    .hasMessageContaining("proxy http://127.0.0.1:" + proxy.port())
+                    .hasMessageContaining("CONNECT origin.test:" + origin.port())
+                    .hasMessageContaining("407 Proxy Authentication Required")
+                    .hasMessageNotContaining("wrong");
+            assertThat(t.stats().open()).isZero();
+        }
+    }
+
+    @Test
+    void R9_socks5CarriesHttpAndHttpsWithTheNameResolvedByTheProxy() throws Exception {
+        try (JdkServer plain = origin();
+             JdkServer tls = JdkServer.httpsFor("origin.test", ex -> JdkServer.respond(ex, 200, "tls " + ex.getRequestURI()));
+             Socks5Proxy socks = Socks5Proxy.start();
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                     .proxy(always(URI.create("socks5://127.0.0.1:" + socks.port()))).build()) {
+            assertThat(get(t, "http://plain.test:" + plain.port() + "/p")).isEqualTo("200 GET /p host=plain.test:" + plain.port());
+            assertThat(get(t, "https://origin.test:" + tls.port() + "/s")).isEqualTo("200 tls /s");
+            assertThat(socks.destinations).containsExactly("plain.test:" + plain.port(), "origin.test:" + tls.port());
+        }
+    }
+
+    @Test
+    void R9_socks5UsernameAndPasswordFromTheProxyUrl() throws Exception {
+        try (JdkServer plain = origin(); Socks5Proxy socks = Socks5Proxy.requiring("sam", "s3cret")) {
+            try (Transport ok = Transport.builder().proxy(always(URI.create("socks5://sam:s3cret@127.0.0.1:" + socks.port()))).build()) {
+                assertThat(get(ok, "http://plain.test:" + plain.port() + "/")).startsWith("200 ");
+            }
+            try (Transport bad = Transport.builder().proxy(always(URI.create("socks5://sam:nope@127.0.0.1:" + socks.port()))).build()) {
+                assertThatThrownBy(() -> get(bad, "http://plain.test:" + plain.port() + "/"))
+                        .isInstanceOf(ProxyException.class).hasMessageContaining("rejected the username and password")
+                        .hasMessageNotContaining("nope");
+            }
+            try (Transport none = Transport.builder().proxy(always(URI.create("socks5://127.0.0.1:" + socks.port()))).build()) {
+                assertThatThrownBy(() -> get(none, "http://plain.test:" + plain.port() + "/"))
+                        .isInstanceOf(ProxyException.class).hasMessageContaining("accepts none of our authentication methods");
+            }
+        }
+    }
+
+    @Test
+    void R10_aSocks5ErrorReplyIsAProxyExceptionWithTheReplyCode() throws Exception {
+        try (Socks5Proxy socks = Socks5Proxy.refusing(5);
+             Transport t = Transport.builder().proxy(always(URI.create("socks5://127.0.0.1:" + socks.port()))).build()) {
+            assertThatThrownBy(() -> get(t, "http://origin.test:8080/"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.status()).isEqualTo(5))
+                    .hasMessageContaining("SOCKS5 proxy socks5://127.0.0.1:" + socks.port())
+                    .hasMessageContaining("connection refused");
+        }
+    }
+
+    @Test
+    void R5_anEmptyProxyChoiceGoesDirect() throws Exception {
+        try (JdkServer origin = origin(); TestProxy proxy = TestProxy.start();
+             Transport t = Transport.builder().proxy(r -> Optional.empty()).build()) {
+            assertThat(get(t, origin.uri("/d").toString())).startsWith("200 GET /d");
+            assertThat(proxy.accepted()).isZero();
+        }
+    }
+
+    @Test
+    void R5_anUnsupportedProxySchemeIsAProxyException() throws Exception {
+        try (Transport t = Transport.builder().proxy(always(URI.create("ftp://127.0.0.1:21"))).build()) {
+            assertThatThrownBy(() -> get(t, "http://origin.test/")).isInstanceOf(ProxyException.class)
+                    .hasMessageContaining("unsupported proxy ftp://127.0.0.1:21");
+        }
+    }
+}
