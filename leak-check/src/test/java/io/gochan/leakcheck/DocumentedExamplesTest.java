@@ -26,7 +26,7 @@ class DocumentedExamplesTest {
             assertThat(report)
                     .startsWith("1 goroutine still running 5000 ms after the test ended:\n\n")
                     .containsPattern("goroutine \\d+ \"stuck-sender\" \\[waiting, blocked on send on chan\\(cap=0, len=0, "
-                            + "open, waiting senders=1, waiting receivers=0\\)\\]\n    at java.base/java.lang.VirtualThread.park")
+                            + "open, waiting senders=1, waiting receivers=0\\)\\] owned by \"test OrderServiceTest.leaks\\(\\)\"\n    at java.base/java.lang.VirtualThread.park")
                     .contains("    at io.gochan.Chan.send(Chan.java:")
                     .containsPattern("  started at:\n    at io.gochan.Go.start\\(Go.java:\\d+\\)\n    at io.gochan.Go.go\\(Go.java:")
                     .contains("OrderServiceTest.leaks(OrderServiceTest.java:");
