@@ -43,6 +43,22 @@ final class Frames {
         return "";
     }
 
+    /**
+     * {@return whether a thread is one of the JDK's own: the first frame from the bottom of its stack
+     * outside {@code java.*} is in {@code sun.*}, {@code jdk.*} or {@code com.sun.*} (JDK 25 runs NIO's
+     * sub-pollers, {@code sun.nio.ch.Poller}, on virtual threads it starts on first use; user code can
+     * not start a thread there)}
+     */
+    static boolean isJdkInternal(List<String> functions) {
+        for (int i = functions.size() - 1; i >= 0; i--) {
+            String f = functions.get(i);
+            if (!f.startsWith("java.")) {
+                return f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.");
+            }
+        }
+        return false;
+    }
+
     static boolean isMachinery(String function) {
         for (String p : JDK) {
             if (function.startsWith(p)) {

@@ -198,7 +198,8 @@ final class Judge {
     }
 
     private boolean ignored(ThreadDump.VirtualThread t) {
-        return Config.anyMatches(config.allow(), t.name()) || ignoredByFunctions(Frames.functions(t.stack()));
+        List<String> functions = Frames.functions(t.stack());
+        return Frames.isJdkInternal(functions) || Config.anyMatches(config.allow(), t.name()) || ignoredByFunctions(functions);
     }
 
     private boolean ignoredByFunctions(List<String> functions) {
