@@ -39,4 +39,19 @@ class DocumentedExamplesTest {
             }
         }
     }
+
+    @Test
+    void readmeSharedGoroutinesExampleFailsOnlyTheTestThatLeaksAThread() {
+        TestExecutionSummary s = LeakCheckTest.run(selectClass("io.gochan.leakcheck.fixtures.PriceFeedTest"));
+        assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        java.util.Map<String, String> failed = LeakCheckTest.failures(s);
+        assertThat(failed).containsOnlyKeys("leaksAThread()");
+        assertThat(failed.get("leaksAThread()"))
+                .startsWith("1 virtual thread still running 500 ms after the test ended:\n\n")
+                .containsPattern("virtual thread #\\d+ \"\" \\[waiting\\], not a goroutine \\(container <root>\\)\n"
+                        + "    at java.base/java.lang.VirtualThread.park")
+                .contains("PriceFeedTest.lambda$leaksAThread$");
+        // @AfterAll closed the channel, so the leaked thread has ended; the ticker was joined there.
+        assertThat(Goroutines.live()).noneMatch(g -> g.name().equals("ticker"));
+    }
 }
