@@ -5,5 +5,7 @@ module io.gochan.leakcheck {
     requires transitive org.junit.jupiter.api;
     // AnnotationSupport, used directly (not reached through the Jupiter API's own requires).
     requires org.junit.platform.commons;
+    // HotSpotDiagnosticMXBean.dumpThreads: the only API that lists virtual threads.
+    requires jdk.management;
     exports io.gochan.leakcheck;
 }

@@ -28,6 +28,11 @@ public final class Go {
 
     private Go() {}
 
+    /** {@return the id of the last goroutine started so far (0 if none): how many were started} */
+    static long lastId() {
+        return IDS.get();
+    }
+
     /**
      * Starts {@code task} on a new virtual thread named {@code goroutine-<id>}.
      *
@@ -35,7 +40,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(Task task) {
-        return start(null, task);
+        return start(null, task, null);
     }
 
     /**
@@ -46,16 +51,18 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(String name, Task task) {
-        return start(Objects.requireNonNull(name, "name"), task);
+        return start(Objects.requireNonNull(name, "name"), task, null);
     }
 
-    private static Goroutine start(String name, Task task) {
+    /** Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null. */
+    static Goroutine start(String name, Task task, GoroutineOwner owner) {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
         Goroutine g = new Goroutine(id, name != null ? name : "goroutine-" + id, Instant.now(), site);
         Thread t = Thread.ofVirtual().name(g.name()).unstarted(() -> run(g, task));
         g.thread = t;
+        g.owner = owner != null ? owner : GoroutineOwner.current();
         Goroutines.register(g);
         try {
             t.start();
@@ -67,6 +74,9 @@ public final class Go {
     }
 
     private static void run(Goroutine g, Task task) {
+        if (g.owner != null) {
+            GoroutineOwner.bind(g.owner); // the goroutines it starts are its owner's too
+        }
         GoroutineEvent event = new GoroutineEvent();
         event.begin();
         Throwable failure = null;

@@ -18,6 +18,7 @@ public final class Goroutine {
     private final Instant started;
     private final StackTraceElement[] startSite;
     volatile Thread thread; // set once, before the goroutine becomes visible in the registry
+    volatile GoroutineOwner owner; // set once, before the goroutine becomes visible in the registry; may be null
 
     Goroutine(long id, String name, Instant started, StackTraceElement[] startSite) {
         this.id = id;
@@ -41,6 +42,13 @@ public final class Goroutine {
     /** {@return the virtual thread running the task} */
     public Thread thread() {
         return thread;
+    }
+
+    /**
+     * {@return the owner this goroutine is attributed to (see {@link GoroutineOwner}), if any}
+     */
+    public Optional<GoroutineOwner> owner() {
+        return Optional.ofNullable(owner);
     }
 
     /** {@return when the goroutine was started} */

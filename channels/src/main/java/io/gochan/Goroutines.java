@@ -30,6 +30,26 @@ public final class Goroutines {
         return List.copyOf(list);
     }
 
+    /**
+     * Creates an owner for goroutines (see {@link GoroutineOwner}): a long-lived object such as a
+     * pool or a transport creates one, starts its goroutines with {@link GoroutineOwner#go(String, Task)},
+     * and closes it once it has told them to end.
+     *
+     * @param name a name for reports (for example {@code "http-transport"})
+     * @return a new, open owner
+     */
+    public static GoroutineOwner owner(String name) {
+        return new GoroutineOwner(name);
+    }
+
+    /**
+     * {@return how many goroutines were started since the JVM started (the id of the newest one); a
+     * leak checker compares it with thread ids to tell whether any other thread was created}
+     */
+    public static long startedCount() {
+        return Go.lastId();
+    }
+
     /** {@return number of live goroutines} */
     public static int count() {
         return LIVE.size();
@@ -58,7 +78,10 @@ public final class Goroutines {
         b.append("goroutine ").append(g.id()).append(" \"").append(g.name()).append("\" [")
                 .append(t.getState().toString().toLowerCase());
         g.blockedOn().ifPresent(o -> b.append(", blocked on ").append(o));
-        b.append("]\n");
+        b.append("]");
+        g.owner().ifPresent(o -> b.append(" owned by \"").append(o.name()).append('"')
+                .append(o.isOpen() ? "" : " (closed)"));
+        b.append('\n');
         for (StackTraceElement e : t.getStackTrace()) {
             b.append("    at ").append(e).append('\n');
         }

@@ -58,6 +58,19 @@ class DocumentedExamplesTest {
     }
 
     @Test
+    void goroutineOwnerJavadoc() throws Exception {
+        long before = Goroutines.startedCount();
+        // example: GoroutineOwner
+        try (GoroutineOwner pool = Goroutines.owner("worker-pool")) {
+            Chan<Integer> done = Chan.make();
+            pool.go("worker", () -> done.send(1));
+            done.receive();
+        }
+        // end
+        assertThat(Goroutines.startedCount()).isEqualTo(before + 1);
+    }
+
+    @Test
     void timersJavadoc() throws Exception {
         Instant start = Instant.now();
         // example: Timers

@@ -1,6 +1,8 @@
 package io.gochan.http;
 
 import io.gochan.Context;
+import io.gochan.GoroutineOwner;
+import io.gochan.Goroutines;
 import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.jfr.ConnectionEvent;
 import io.gochan.http.jfr.RequestEvent;
@@ -51,6 +53,12 @@ public final class Transport implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Transport.class.getName());
 
     private final ConnectionPool<PersistConn> pool;
+    /**
+     * Owns every goroutine of this transport (dials, the idle reaper, each connection's read and write
+     * loops, which the dials start): a transport shared by the tests of a class is not their leak
+     * (rule LK4). Closed last by {@link #close()}.
+     */
+    private final GoroutineOwner goroutines = Goroutines.owner("http-transport");
     private final RequestListener listener;
     private final AtomicLong retries = new AtomicLong();
     private final int maxRequestHeaderBytes;
@@ -78,7 +86,8 @@ public final class Transport implements AutoCloseable {
             }
             connectionEvent("opened", c, null);
             return c;
-        }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout);
+        }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout,
+                goroutines);
     }
 
     private void reuse(PersistConn c) {
@@ -311,6 +320,7 @@ public final class Transport implements AutoCloseable {
     @Override
     public void close() {
         pool.close();
+        goroutines.close(); // after the pool told every goroutine to end
     }
 
     /** Configuration with Go's defaults unless noted. */

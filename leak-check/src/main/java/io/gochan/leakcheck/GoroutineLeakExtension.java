@@ -1,75 +1,119 @@
 package io.gochan.leakcheck;
 
-import io.gochan.Goroutine;
 import io.gochan.Goroutines;
 
 import java.lang.reflect.AnnotatedElement;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.regex.Pattern;
+import java.util.concurrent.locks.ReentrantLock;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * The extension behind {@link NoGoroutineLeaks}; register it with the annotation (or
- * {@code @ExtendWith}). Before each test it notes the live goroutines; after it, it waits for the new
- * ones to end within the grace period and fails the test with a report of those that did not.
+ * {@code @ExtendWith}). Each test runs inside a goroutine owner of its own (see
+ * {@link io.gochan.GoroutineOwner}); after it, the extension waits for the goroutines attributed to
+ * it, and for the virtual threads created while it ran, to end within the grace period, and fails
+ * the test with a report of those that did not. A test class's {@code @BeforeAll} and
+ * {@code @AfterAll} methods run inside an owner of the class, checked after the {@code @AfterAll}
+ * methods. Safe with JUnit's parallel execution: each test is judged on its own goroutines.
  */
-public final class GoroutineLeakExtension implements BeforeEachCallback, AfterEachCallback {
+public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(GoroutineLeakExtension.class);
-
-    private record Baseline(Set<Long> ids, boolean previousCapture) {}
+    private static final ReentrantLock CAPTURE_LOCK = new ReentrantLock();
+    private static int capturing; // guarded by CAPTURE_LOCK: checks that turned start-site capture on
+    private static boolean captureBefore; // guarded by CAPTURE_LOCK
 
     /** Created by JUnit Jupiter when a test class carries {@link NoGoroutineLeaks}. */
     public GoroutineLeakExtension() {}
 
     @Override
+    public void beforeAll(ExtensionContext context) {
+        String name = "class " + context.getRequiredTestClass().getSimpleName();
+        begin(context, Window.open(name, Window.Kind.CLASS), classConfig(context));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        end(context, "the test class's @AfterAll methods");
+    }
+
+    @Override
     public void beforeEach(ExtensionContext context) {
-        NoGoroutineLeaks config = config(context);
-        Set<Long> ids = new HashSet<>();
-        for (Goroutine g : Goroutines.live()) {
-            ids.add(g.id());
-        }
-        boolean previous = Goroutines.startSiteCapture();
-        if (config.captureStartSites()) {
-            Goroutines.setStartSiteCapture(true);
-        }
-        context.getStore(NS).put(context.getUniqueId(), new Baseline(ids, previous));
+        String name = "test " + context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "()";
+        begin(context, Window.open(name, Window.Kind.TEST), config(context));
     }
 
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
-        NoGoroutineLeaks config = config(context);
-        Baseline baseline = context.getStore(NS).remove(context.getUniqueId(), Baseline.class);
-        if (baseline == null) {
+        end(context, "the test");
+    }
+
+    private record Running(Window window, NoGoroutineLeaks config) {}
+
+    private static void begin(ExtensionContext context, Window window, NoGoroutineLeaks config) {
+        if (config.captureStartSites()) {
+            captureOn();
+        }
+        context.getStore(NS).put(context.getUniqueId(), new Running(window, config));
+    }
+
+    private static void end(ExtensionContext context, String ended) throws InterruptedException {
+        Running r = context.getStore(NS).remove(context.getUniqueId(), Running.class);
+        if (r == null) {
             return;
         }
-        Goroutines.setStartSiteCapture(baseline.previousCapture());
-        List<Goroutine> leaked = LeakFinder.awaitQuiet(baseline.ids(), patterns(config.allow()),
-                Duration.ofMillis(config.graceMillis()));
-        if (!leaked.isEmpty()) {
-            throw new AssertionError(LeakFinder.report(leaked, config.graceMillis()));
+        r.window().end();
+        if (r.config().captureStartSites()) {
+            captureOff();
+        }
+        String report = null;
+        try {
+            Judge.Finding leaked = new Judge(r.window(), Config.of(r.config())).await();
+            if (!leaked.isEmpty()) {
+                report = Report.of(leaked, r.config().graceMillis(), ended);
+            }
+        } finally {
+            r.window().close();
+        }
+        if (report != null) {
+            throw new AssertionError(report);
         }
     }
 
-    private static List<Pattern> patterns(String[] allow) {
-        List<Pattern> list = new ArrayList<>();
-        for (String a : allow) {
-            list.add(Pattern.compile(a));
+    private static void captureOn() {
+        CAPTURE_LOCK.lock();
+        try {
+            if (capturing++ == 0) {
+                captureBefore = Goroutines.startSiteCapture();
+                Goroutines.setStartSiteCapture(true);
+            }
+        } finally {
+            CAPTURE_LOCK.unlock();
         }
-        return list;
+    }
+
+    private static void captureOff() {
+        CAPTURE_LOCK.lock();
+        try {
+            if (--capturing == 0) {
+                Goroutines.setStartSiteCapture(captureBefore);
+            }
+        } finally {
+            CAPTURE_LOCK.unlock();
+        }
     }
 
     private static NoGoroutineLeaks config(ExtensionContext context) {
-        Optional<NoGoroutineLeaks> onMethod = context.getTestMethod().flatMap(m -> find(m));
-        return onMethod.or(() -> context.getTestClass().flatMap(GoroutineLeakExtension::find))
-                .orElse(Defaults.INSTANCE);
+        Optional<NoGoroutineLeaks> onMethod = context.getTestMethod().flatMap(GoroutineLeakExtension::find);
+        return onMethod.orElseGet(() -> classConfig(context));
+    }
+
+    private static NoGoroutineLeaks classConfig(ExtensionContext context) {
+        return context.getTestClass().flatMap(GoroutineLeakExtension::find).orElse(Defaults.INSTANCE);
     }
 
     private static Optional<NoGoroutineLeaks> find(AnnotatedElement e) {

@@ -9,9 +9,9 @@ import java.lang.annotation.Target;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Fails a test that leaves goroutines running (Go's goleak, for gochan): after each test method, every
- * goroutine started through {@link io.gochan.Go} during the test must have ended. Goroutines that are
- * still finishing get a grace period: the check waits for each of them to end (joining it, so it
+ * Fails a test that leaves goroutines or virtual threads running (Go's goleak, for gochan): after each
+ * test method, every goroutine attributed to the test and every virtual thread created while it ran
+ * must have ended. Those still finishing get a grace period: the check joins each goroutine (so it
  * returns as soon as they end, never sleeping in fixed steps) until the grace period is used up.
  *
  * <pre>{@code
@@ -20,12 +20,26 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }</pre>
  *
  * A failure lists each leaked goroutine: its name and id, what it is blocked on (for example
- * {@code receive from chan(cap=0, ...)}), its stack, and where it was started if
- * {@link #captureStartSites()} is on.
+ * {@code receive from chan(cap=0, ...)}), its owner, its stack, and where it was started if
+ * {@link #captureStartSites()} is on; and each leaked virtual thread that is not a goroutine, with its
+ * stack, as the JDK's thread dump shows it.
  *
- * <p>Goroutines that were already running when the test started are not counted, so long-lived
- * goroutines started in {@code @BeforeAll} or by other code are ignored; name them in
- * {@link #allow()} to ignore ones that start during the test too.
+ * <p>Whose leak is it (rules LK1-LK8 of the repository's {@code docs/spec/leak-check.md}):
+ * <ul>
+ *   <li>each test runs inside a {@link io.gochan.GoroutineOwner} of its own: goroutines started by the
+ *       test's thread, by threads it creates, and by those goroutines, transitively, are the test's,
+ *       so tests running in parallel are judged separately;
+ *   <li>goroutines of an owner made by long-lived code (a connection pool, an HTTP transport) are not
+ *       a leak while the owner is open; once it is closed they must end within the grace period, or
+ *       they are the leak of the test that closed it. An owner made in {@code @BeforeAll} and closed
+ *       in {@code @AfterAll} belongs to the class, which is checked after its {@code @AfterAll} methods;
+ *   <li>goroutines and virtual threads already running when the test started are not its leaks
+ *       ({@link #ignoreCurrent()});
+ *   <li>a virtual thread that is not a goroutine ({@code Thread.ofVirtual()}, a virtual-thread-per-task
+ *       executor) is found through the JDK's thread dump, taken only when a thread other than a
+ *       goroutine was created while the test ran; it carries no attribution, so if tests ran in
+ *       parallel the report names them.
+ * </ul>
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
 @Retention(RetentionPolicy.RUNTIME)
@@ -34,9 +48,45 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(GoroutineLeakExtension.class)
 public @interface NoGoroutineLeaks {
     /**
-     * {@return regular expressions; a goroutine whose name matches one of them is never reported}
+     * {@return regular expressions; a goroutine or virtual thread whose name matches one of them is
+     * never reported}
      */
     String[] allow() default {};
+
+    /**
+     * {@return regular expressions over {@code fully.qualified.Class.method}; a goroutine or virtual
+     * thread whose top function (the first frame of its stack outside the JDK and gochan's channels,
+     * so not the JDK's {@code park}) matches one of them is never reported (goleak's
+     * IgnoreTopFunction)}
+     */
+    String[] ignoreTopFunction() default {};
+
+    /**
+     * {@return regular expressions over {@code fully.qualified.Class.method}; a goroutine or virtual
+     * thread with any frame that matches one of them is never reported (goleak's IgnoreAnyFunction)}
+     */
+    String[] ignoreAnyFunction() default {};
+
+    /**
+     * {@return regular expressions over {@code fully.qualified.Class.method}; a goroutine whose start
+     * site (needs {@link #captureStartSites()}) was called from a matching function is never reported}
+     */
+    String[] ignoreCreatedBy() default {};
+
+    /** {@return regular expressions; a goroutine whose owner's name matches one of them is never reported} */
+    String[] ignoreOwners() default {};
+
+    /**
+     * {@return whether goroutines and virtual threads already running when the test started are left
+     * out (goleak's IgnoreCurrent); false reports every one not otherwise excused}
+     */
+    boolean ignoreCurrent() default true;
+
+    /**
+     * {@return whether virtual threads that are not goroutines are checked too (through the JDK's
+     * thread dump, taken only when the test created a thread other than a goroutine)}
+     */
+    boolean virtualThreads() default true;
 
     /** {@return how long to wait, in total, for goroutines that are still finishing} */
     long graceMillis() default 5_000;

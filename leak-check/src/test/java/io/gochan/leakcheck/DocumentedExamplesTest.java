@@ -26,7 +26,7 @@ class DocumentedExamplesTest {
             assertThat(report)
                     .startsWith("1 goroutine still running 5000 ms after the test ended:\n\n")
                     .containsPattern("goroutine \\d+ \"stuck-sender\" \\[waiting, blocked on send on chan\\(cap=0, len=0, "
-                            + "open, waiting senders=1, waiting receivers=0\\)\\]\n    at java.base/java.lang.VirtualThread.park")
+                            + "open, waiting senders=1, waiting receivers=0\\)\\] owned by \"test OrderServiceTest.leaks\\(\\)\"\n    at java.base/java.lang.VirtualThread.park")
                     .contains("    at io.gochan.Chan.send(Chan.java:")
                     .containsPattern("  started at:\n    at io.gochan.Go.start\\(Go.java:\\d+\\)\n    at io.gochan.Go.go\\(Go.java:")
                     .contains("OrderServiceTest.leaks(OrderServiceTest.java:");
@@ -38,5 +38,20 @@ class DocumentedExamplesTest {
                 assertThat(g.join(Duration.ofSeconds(20))).isTrue();
             }
         }
+    }
+
+    @Test
+    void readmeSharedGoroutinesExampleFailsOnlyTheTestThatLeaksAThread() {
+        TestExecutionSummary s = LeakCheckTest.run(selectClass("io.gochan.leakcheck.fixtures.PriceFeedTest"));
+        assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        java.util.Map<String, String> failed = LeakCheckTest.failures(s);
+        assertThat(failed).containsOnlyKeys("leaksAThread()");
+        assertThat(failed.get("leaksAThread()"))
+                .startsWith("1 virtual thread still running 500 ms after the test ended:\n\n")
+                .containsPattern("virtual thread #\\d+ \"\" \\[waiting\\], not a goroutine \\(container <root>\\)\n"
+                        + "    at java.base/java.lang.VirtualThread.park")
+                .contains("PriceFeedTest.lambda$leaksAThread$");
+        // @AfterAll closed the channel, so the leaked thread has ended; the ticker was joined there.
+        assertThat(Goroutines.live()).noneMatch(g -> g.name().equals("ticker"));
     }
 }

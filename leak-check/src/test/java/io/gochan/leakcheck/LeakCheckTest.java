@@ -9,6 +9,16 @@ import io.gochan.leakcheck.fixtures.CleanFixture;
 import io.gochan.leakcheck.fixtures.LeakingFixture;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
+import io.gochan.Goroutine;
+import io.gochan.leakcheck.fixtures.IgnoreFixture;
+import io.gochan.leakcheck.fixtures.OwnerFixture;
+import io.gochan.leakcheck.fixtures.OwnerLeakFixture;
+import io.gochan.leakcheck.fixtures.ParallelFixture;
+import io.gochan.leakcheck.fixtures.RawVirtualThreadFixture;
+import org.junit.platform.launcher.listeners.TestExecutionSummary.Failure;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
@@ -21,7 +31,12 @@ import org.junit.platform.engine.DiscoverySelector;
 class LeakCheckTest {
 
     static TestExecutionSummary run(DiscoverySelector selector) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selector).build();
+        return run(selector, Map.of());
+    }
+
+    static TestExecutionSummary run(DiscoverySelector selector, Map<String, String> configuration) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selector)
+                .configurationParameters(configuration).build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         LauncherFactory.create().execute(request, listener);
         return listener.getSummary();
@@ -81,5 +96,128 @@ class LeakCheckTest {
         assertThat(LeakFinder.report(leaked, 50)).contains("plain-leak").contains("receive from chan");
         ch.send(1);
         assertThat(g.join(Duration.ofSeconds(10))).isTrue();
+    }
+
+    /** The failure messages by test method name. */
+    static Map<String, String> failures(TestExecutionSummary s) {
+        return s.getFailures().stream().collect(Collectors.toMap(
+                f -> f.getTestIdentifier().getDisplayName(), f -> String.valueOf(f.getException().getMessage())));
+    }
+
+    /** Ends the fixtures' leaked goroutines (by name) so that the next meta-test starts clean. */
+    static void endGoroutines(String... names) throws InterruptedException {
+        List<String> list = List.of(names);
+        for (Goroutine g : Goroutines.live()) {
+            if (list.contains(g.name())) {
+                g.interrupt();
+                assertThat(g.join(Duration.ofSeconds(20))).as("%s ended", g).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void LK6_virtualThreadsThatAreNotGoroutinesAreLeaksToo() throws Exception {
+        RawVirtualThreadFixture.release = new CountDownLatch(1);
+        try {
+            TestExecutionSummary s = run(selectClass(RawVirtualThreadFixture.class));
+            Map<String, String> failed = failures(s);
+            assertThat(failed).containsOnlyKeys("leaksAThreadOfVirtual()", "leaksAnExecutorTask()");
+            assertThat(failed.get("leaksAThreadOfVirtual()"))
+                    .startsWith("1 virtual thread still running 200 ms after the test ended:")
+                    .contains("\"raw-blocked\" [waiting], not a goroutine (container <root>)")
+                    .contains("RawVirtualThreadFixture.awaitQuietly(RawVirtualThreadFixture.java:")
+                    .contains("RawVirtualThreadFixture.lambda$leaksAThreadOfVirtual$");
+            assertThat(failed.get("leaksAnExecutorTask()"))
+                    .startsWith("1 virtual thread still running")
+                    .contains("container java.util.concurrent.ThreadPerTaskExecutor@")
+                    .contains("RawVirtualThreadFixture.lambda$leaksAnExecutorTask$");
+            assertThat(s.getTestsSucceededCount()).isEqualTo(3);
+        } finally {
+            RawVirtualThreadFixture.release.countDown();
+        }
+    }
+
+    @Test
+    void LK9_noThreadDumpWhenOnlyGoroutinesWereCreatedAndTheyEnded() {
+        long before = ThreadDump.TAKEN.get();
+        TestExecutionSummary s = run(selectMethod(CleanFixture.class, "joinsItsGoroutine"));
+        assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        assertThat(ThreadDump.TAKEN.get()).as("dumps taken for a test that created only goroutines").isEqualTo(before);
+
+        s = run(selectMethod(RawVirtualThreadFixture.class, "joinsItsThread"));
+        assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        assertThat(ThreadDump.TAKEN.get()).as("a test that created another thread is dumped").isGreaterThan(before);
+    }
+
+    @Test
+    void LK3_parallelTestsAreJudgedOnTheirOwnGoroutines() throws Exception {
+        ParallelFixture.bothRunning = new CountDownLatch(2);
+        ParallelFixture.leaked = new CountDownLatch(1);
+        try {
+            TestExecutionSummary s = run(selectClass(ParallelFixture.class), Map.of(
+                    "junit.jupiter.execution.parallel.enabled", "true",
+                    "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                    "junit.jupiter.execution.parallel.config.fixed.parallelism", "2"));
+            assertThat(ParallelFixture.bothRunning.getCount()).as("the two tests overlapped").isZero();
+            Map<String, String> failed = failures(s);
+            assertThat(failed).containsOnlyKeys("leaky()");
+            assertThat(failed.get("leaky()")).startsWith("1 goroutine still running")
+                    .contains("\"parallel-leak\"").contains("owned by \"test ParallelFixture.leaky()\"")
+                    .doesNotContain("note:");
+            assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        } finally {
+            endGoroutines("parallel-leak");
+        }
+    }
+
+    @Test
+    void LK4_LK8_aSharedOwnersGoroutinesAreTheClasssNotItsTests() throws Exception {
+        OwnerFixture.endOnClose = true;
+        TestExecutionSummary s = run(selectClass(OwnerFixture.class));
+        assertThat(s.getFailures()).isEmpty();
+        assertThat(s.getTestsSucceededCount()).isEqualTo(2);
+
+        OwnerFixture.endOnClose = false;
+        try {
+            s = run(selectClass(OwnerFixture.class));
+            assertThat(s.getTestsSucceededCount()).isEqualTo(2);
+            Map<String, String> failed = failures(s);
+            assertThat(failed).containsOnlyKeys("OwnerFixture");
+            assertThat(failed.get("OwnerFixture"))
+                    .startsWith("2 goroutines still running 300 ms after the test class's @AfterAll methods ended:")
+                    .contains("\"idle-loop\"").contains("\"idle-read\"")
+                    .contains("owned by \"shared-pool\" (closed)");
+        } finally {
+            endGoroutines("idle-loop", "idle-read");
+            OwnerFixture.endOnClose = true;
+        }
+    }
+
+    @Test
+    void LK4_anOwnerLeftOpenOrWhoseGoroutinesOutliveItsCloseIsTheTestsLeak() throws Exception {
+        try {
+            Map<String, String> failed = failures(run(selectClass(OwnerLeakFixture.class)));
+            assertThat(failed).containsOnlyKeys("neverClosesItsOwner()", "closesItsOwnerButTheGoroutineStays()");
+            assertThat(failed.get("neverClosesItsOwner()")).contains("\"forgotten-worker\"")
+                    .contains("owned by \"forgotten-pool\"\n")
+                    .contains("note: owner \"forgotten-pool\" was created by this test and is still open");
+            assertThat(failed.get("closesItsOwnerButTheGoroutineStays()")).contains("\"outliving-worker\"")
+                    .contains("owned by \"closed-pool\" (closed)");
+        } finally {
+            endGoroutines("forgotten-worker", "outliving-worker", "ignored-worker");
+        }
+    }
+
+    @Test
+    void LK5_LK7_goleaksOptions() throws Exception {
+        Goroutine before = io.gochan.Go.go("started-before", IgnoreFixture.STUCK::receive);
+        try {
+            Map<String, String> failed = failures(run(selectClass(IgnoreFixture.class)));
+            assertThat(failed).containsOnlyKeys("withoutIgnoreCurrentEarlierGoroutinesAreReported()");
+            assertThat(failed.get("withoutIgnoreCurrentEarlierGoroutinesAreReported()")).contains("\"started-before\"");
+        } finally {
+            endGoroutines("started-before", "any-function", "created-here");
+        }
+        assertThat(before.isAlive()).isFalse();
     }
 }

@@ -2,7 +2,10 @@ package io.gochan.http.internal.pool;
 
 import io.gochan.Chan;
 import io.gochan.Go;
+import io.gochan.Goroutine;
+import io.gochan.GoroutineOwner;
 import io.gochan.Received;
+import io.gochan.Task;
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.internal.RequestScope;
 
@@ -88,6 +91,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private final int maxConnsPerHost;
     private final Duration idleTimeout;
     private final IdleReaper<C> reaper;
+    /** Owns the dial and reaper goroutines (and, through the dials, the connections' loops); may be null. */
+    private final GoroutineOwner owner;
 
     // Guarded by lock.
     private final Map<ConnectKey, Host<C>> hosts = new HashMap<>();
@@ -110,6 +115,24 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * @param idleTimeout how long an idle connection is kept (zero = forever)
      */
     public ConnectionPool(Dialer<C> dialer, int maxIdle, int maxIdlePerHost, int maxConnsPerHost, Duration idleTimeout) {
+        this(dialer, maxIdle, maxIdlePerHost, maxConnsPerHost, idleTimeout, null);
+    }
+
+    /**
+     * A pool whose goroutines (dials, the idle reaper, and the connections' loops, which the dials
+     * start) belong to {@code owner} (rule LK1), so that a leak check does not count them against a test
+     * while the owner is open.
+     *
+     * @param dialer opens connections
+     * @param maxIdle idle connections kept in total (0 = no limit)
+     * @param maxIdlePerHost idle connections kept per host (0 or negative: none are kept)
+     * @param maxConnsPerHost connections per host, dialling + in use + idle (0 = no limit)
+     * @param idleTimeout how long an idle connection is kept (zero = forever)
+     * @param owner the owner of the pool's goroutines; null: whoever starts them, as {@code Go.go} does
+     */
+    public ConnectionPool(Dialer<C> dialer, int maxIdle, int maxIdlePerHost, int maxConnsPerHost, Duration idleTimeout,
+            GoroutineOwner owner) {
+        this.owner = owner;
         this.dialer = Objects.requireNonNull(dialer, "dialer");
         this.maxIdle = maxIdle;
         this.maxIdlePerHost = maxIdlePerHost;
@@ -251,8 +274,13 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         return s;
     }
 
+    /** Starts one of the pool's goroutines, under its owner if it has one. */
+    Goroutine go(String name, Task task) {
+        return owner != null ? owner.go(name, task) : Go.go(name, task);
+    }
+
     private void startDial(Slot slot, WantConn<C> want) {
-        Go.go("http-dial " + slot.key, () -> {
+        go("http-dial " + slot.key, () -> {
             boolean refused;
             lock.lock();
             try {

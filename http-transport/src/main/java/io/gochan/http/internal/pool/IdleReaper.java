@@ -39,7 +39,7 @@ final class IdleReaper<C extends PooledConnection> {
                 return;
             }
             if (thread == null) {
-                thread = Thread.ofVirtual().name("gochan-http-idle-reaper").start(this::run);
+                thread = pool.go("http-idle-reaper", this::run).thread(); // a goroutine of the pool's owner
             } else {
                 dirty = true;
             }

@@ -1,0 +1,73 @@
+package io.gochan.leakcheck;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Stack frames as functions, {@code fully.qualified.Class.method}, and the top function (LK7): the
+ * first frame outside the JDK and gochan's channel machinery, which is where a blocked goroutine or
+ * thread is from the user's point of view (every parked thread's first frame is the JDK's park).
+ */
+final class Frames {
+    private static final List<String> JDK = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
+    private static final List<String> MACHINERY_PACKAGES = List.of("io.gochan", "io.gochan.spi", "io.gochan.select");
+
+    private Frames() {}
+
+    static List<String> functions(StackTraceElement[] stack) {
+        List<String> list = new ArrayList<>(stack.length);
+        for (StackTraceElement e : stack) {
+            list.add(e.getClassName() + "." + e.getMethodName());
+        }
+        return list;
+    }
+
+    /** {@code java.base/java.lang.Thread.run(Thread.java:1474)} to {@code java.lang.Thread.run}. */
+    static List<String> functions(List<String> dumpFrames) {
+        List<String> list = new ArrayList<>(dumpFrames.size());
+        for (String f : dumpFrames) {
+            int paren = f.indexOf('(');
+            String s = paren < 0 ? f : f.substring(0, paren);
+            list.add(s.substring(s.lastIndexOf('/') + 1));
+        }
+        return list;
+    }
+
+    /** {@return the first function outside the JDK and gochan's channels, or "" if none} */
+    static String top(List<String> functions) {
+        for (String f : functions) {
+            if (!isMachinery(f)) {
+                return f;
+            }
+        }
+        return "";
+    }
+
+    /**
+     * {@return whether a thread is one of the JDK's own: the first frame from the bottom of its stack
+     * outside {@code java.*} is in {@code sun.*}, {@code jdk.*} or {@code com.sun.*} (JDK 25 runs NIO's
+     * sub-pollers, {@code sun.nio.ch.Poller}, on virtual threads it starts on first use; user code can
+     * not start a thread there)}
+     */
+    static boolean isJdkInternal(List<String> functions) {
+        for (int i = functions.size() - 1; i >= 0; i--) {
+            String f = functions.get(i);
+            if (!f.startsWith("java.")) {
+                return f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.");
+            }
+        }
+        return false;
+    }
+
+    static boolean isMachinery(String function) {
+        for (String p : JDK) {
+            if (function.startsWith(p)) {
+                return true;
+            }
+        }
+        int method = function.lastIndexOf('.');
+        int cls = method <= 0 ? -1 : function.lastIndexOf('.', method - 1);
+        String pkg = cls < 0 ? "" : function.substring(0, cls);
+        return MACHINERY_PACKAGES.contains(pkg);
+    }
+}

@@ -1,0 +1,220 @@
+package io.gochan.leakcheck;
+
+import io.gochan.Goroutine;
+import io.gochan.GoroutineOwner;
+import io.gochan.Goroutines;
+
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Decides which live goroutines and virtual threads are a window's leaks (LK3-LK8), waiting up to the
+ * grace period for them to end: goroutines are joined (so the wait ends as soon as they end), other
+ * virtual threads, which cannot be joined by id, are looked for again with a growing pause (1 ms
+ * doubling up to 100 ms) between thread dumps.
+ */
+final class Judge {
+    /** What a window leaves running. */
+    record Finding(List<Goroutine> goroutines, List<ThreadDump.VirtualThread> threads, Set<String> notes) {
+        boolean isEmpty() {
+            return goroutines.isEmpty() && threads.isEmpty();
+        }
+    }
+
+    private enum Verdict { MINE, NOT_MINE, UNATTRIBUTED }
+
+    private static final System.Logger LOG = System.getLogger(Judge.class.getName());
+    private static final long MAX_PAUSE = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final Window window;
+    private final Config config;
+    private final long goroutineEndMark;
+    private final long threadEndMark;
+    private boolean dumpNeeded;
+    /** How many thread dumps this check took (for the cost tests). */
+    int dumps;
+
+    Judge(Window window, Config config) {
+        this.window = window;
+        this.config = config;
+        this.goroutineEndMark = Goroutines.startedCount();
+        this.threadEndMark = Window.newThreadId();
+        long threadsCreated = threadEndMark - window.threadMark - 1;
+        long goroutinesCreated = goroutineEndMark - window.goroutineMark;
+        // LK9: each goroutine is one thread, so more threads than goroutines and live platform threads
+        // (a carrier, a pool's worker: listed without a dump) means a virtual thread that is not a
+        // goroutine was created (this test's, or one running in parallel): only then is a dump worth
+        // its cost. A platform thread that came and went while the test ran costs one needless dump.
+        boolean check = window.kind == Window.Kind.TEST && config.virtualThreads();
+        this.dumpNeeded = check && (!config.ignoreCurrent() || threadsCreated > goroutinesCreated
+                && threadsCreated - goroutinesCreated > window.platformThreadsCreatedBefore(threadEndMark));
+    }
+
+    /**
+     * Waits up to the grace period for the window's goroutines and virtual threads to end.
+     *
+     * @return those still running, and notes for the report
+     * @throws InterruptedException if interrupted while waiting
+     */
+    Finding await() throws InterruptedException {
+        long deadline = System.nanoTime() + config.grace().toNanos();
+        long pause = TimeUnit.MILLISECONDS.toNanos(1);
+        while (true) {
+            Set<String> notes = new LinkedHashSet<>();
+            List<Goroutine> goroutines = goroutines(notes);
+            long left = deadline - System.nanoTime();
+            if (!goroutines.isEmpty() && left > 0) {
+                goroutines.get(0).join(java.time.Duration.ofNanos(left));
+                continue;
+            }
+            List<ThreadDump.VirtualThread> threads = dumpNeeded ? virtualThreads(notes) : List.of();
+            left = deadline - System.nanoTime();
+            if (threads.isEmpty() || left <= 0) {
+                return new Finding(goroutines, threads, notes);
+            }
+            LockSupport.parkNanos(Math.min(pause, left));
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while waiting for the test's virtual threads to end");
+            }
+            pause = Math.min(pause * 2, MAX_PAUSE);
+        }
+    }
+
+    private List<Goroutine> goroutines(Set<String> notes) {
+        List<Goroutine> found = new ArrayList<>();
+        for (Goroutine g : Goroutines.live()) {
+            if (!g.isAlive()) {
+                continue;
+            }
+            Verdict v = verdict(g);
+            // An unattributed goroutine is judged by when it started (LK5): during the test, not after it.
+            boolean mine = v == Verdict.MINE
+                    || v == Verdict.UNATTRIBUTED && window.kind == Window.Kind.TEST && g.id() <= goroutineEndMark
+                            && (!config.ignoreCurrent() || g.id() > window.goroutineMark);
+            if (!mine || ignored(g)) {
+                continue;
+            }
+            found.add(g);
+            GoroutineOwner o = g.owner().orElse(null);
+            if (o != null && o != window.owner && o.isOpen()) {
+                notes.add("owner \"" + o.name() + "\" was created by this " + what() + " and is still open: close it when done"
+                        + " (an owner made in @BeforeAll and closed in @AfterAll is the class's, not a test's)");
+            }
+            if (v == Verdict.UNATTRIBUTED) {
+                overlapNote(notes, "goroutine " + g.id() + " was started outside any goroutine owner");
+            }
+        }
+        return found;
+    }
+
+    private List<ThreadDump.VirtualThread> virtualThreads(Set<String> notes) {
+        Set<Long> goroutineThreads = goroutineThreadIds();
+        List<ThreadDump.VirtualThread> dumped;
+        try {
+            dumped = ThreadDump.virtualThreads();
+            dumps++;
+        } catch (UncheckedIOException | UnsupportedOperationException e) {
+            LOG.log(System.Logger.Level.WARNING, "leak check: cannot list virtual threads, checking goroutines only", e);
+            dumpNeeded = false;
+            return List.of();
+        }
+        goroutineThreads.addAll(goroutineThreadIds()); // a goroutine started during the dump is one too
+        List<ThreadDump.VirtualThread> found = new ArrayList<>();
+        for (ThreadDump.VirtualThread t : dumped) {
+            boolean duringWindow = (!config.ignoreCurrent() || t.tid() > window.threadMark) && t.tid() < threadEndMark;
+            if (!duringWindow || goroutineThreads.contains(t.tid()) || ignored(t)) {
+                continue;
+            }
+            found.add(t);
+            overlapNote(notes, "virtual threads carry no attribution the check can read");
+        }
+        return found;
+    }
+
+    private void overlapNote(Set<String> notes, String why) {
+        Set<String> others = window.overlapped();
+        if (!others.isEmpty()) {
+            notes.add("this test ran in parallel with " + String.join(", ", others) + " and " + why
+                    + ": it may be theirs (LK6)");
+        }
+    }
+
+    private static Set<Long> goroutineThreadIds() {
+        Set<Long> ids = new HashSet<>();
+        for (Goroutine g : Goroutines.live()) {
+            ids.add(g.thread().threadId());
+        }
+        return ids;
+    }
+
+    /** LK3, LK4: whose leak a goroutine would be, from this window's point of view. */
+    private Verdict verdict(Goroutine g) {
+        GoroutineOwner o = g.owner().orElse(null);
+        if (o == null) {
+            return Verdict.UNATTRIBUTED;
+        }
+        for (int depth = 0; depth < 64; depth++) {
+            Window w = Window.of(o);
+            if (w != null) {
+                if (w == window) {
+                    return Verdict.MINE;
+                }
+                // A test that ended before this one began was judged already: a thread that merely
+                // inherited its owner (a pooled thread made during that test) starts unattributed work.
+                return w.endedBefore(window) ? Verdict.UNATTRIBUTED : Verdict.NOT_MINE;
+            }
+            GoroutineOwner next = o.isOpen() ? null : o.closedIn().orElse(null); // whoever closed it answers for the rest
+            if (next == null || next == o) {
+                next = o.createdIn().orElse(null); // whoever made it must close it
+            }
+            if (next == null || next == o) {
+                return Verdict.NOT_MINE; // a long-lived owner made, or closed, outside any test
+            }
+            o = next;
+        }
+        return Verdict.NOT_MINE;
+    }
+
+    private boolean ignored(Goroutine g) {
+        if (Config.anyMatches(config.allow(), g.name())) {
+            return true;
+        }
+        if (g.owner().map(o -> Config.anyMatches(config.ignoreOwners(), o.name())).orElse(false)) {
+            return true;
+        }
+        if (!config.ignoreCreatedBy().isEmpty()) {
+            String creator = g.startSite().map(s -> Frames.top(Frames.functions(s))).orElse("");
+            if (Config.anyMatches(config.ignoreCreatedBy(), creator)) {
+                return true;
+            }
+        }
+        return ignoredByFunctions(Frames.functions(g.thread().getStackTrace()));
+    }
+
+    private boolean ignored(ThreadDump.VirtualThread t) {
+        List<String> functions = Frames.functions(t.stack());
+        return Frames.isJdkInternal(functions) || Config.anyMatches(config.allow(), t.name()) || ignoredByFunctions(functions);
+    }
+
+    private boolean ignoredByFunctions(List<String> functions) {
+        if (Config.anyMatches(config.ignoreTopFunction(), Frames.top(functions))) {
+            return true;
+        }
+        for (String f : functions) {
+            if (Config.anyMatches(config.ignoreAnyFunction(), f)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String what() {
+        return window.kind == Window.Kind.TEST ? "test" : "test class";
+    }
+}
