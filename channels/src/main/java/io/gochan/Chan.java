@@ -120,6 +120,39 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     }
 
     @Override
+    public void send(T value, Context ctx) throws InterruptedException {
+        requireValue(value);
+        if (core.operateOrDone(true, value, doneOf(ctx)) == ChannelCore.DONE) {
+            throw ctx.err();
+        }
+    }
+
+    @Override
+    public T receive(Context ctx) throws InterruptedException {
+        Object v = core.operateOrDone(false, null, doneOf(ctx));
+        if (v == ChannelCore.DONE) {
+            throw ctx.err();
+        }
+        if (v == ChannelCore.CLOSED) {
+            throw new ChannelClosedException("receive from closed channel");
+        }
+        return cast(v);
+    }
+
+    @Override
+    public Received<T> receiveOk(Context ctx) throws InterruptedException {
+        Object v = core.operateOrDone(false, null, doneOf(ctx));
+        if (v == ChannelCore.DONE) {
+            throw ctx.err();
+        }
+        return toReceived(v);
+    }
+
+    private static ChannelCore doneOf(Context ctx) {
+        return coreOf(Objects.requireNonNull(ctx, "ctx").done());
+    }
+
+    @Override
     public T receive() throws InterruptedException {
         Object v = core.receive(Long.MAX_VALUE);
         if (v == ChannelCore.CLOSED) {
@@ -346,6 +379,11 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         }
 
         @Override
+        public void send(T value, Context ctx) throws InterruptedException {
+            chan.send(value, ctx);
+        }
+
+        @Override
         public void close() {
             chan.close();
         }
@@ -403,6 +441,16 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         @Override
         public Received<T> tryReceive() {
             return chan.tryReceive();
+        }
+
+        @Override
+        public T receive(Context ctx) throws InterruptedException {
+            return chan.receive(ctx);
+        }
+
+        @Override
+        public Received<T> receiveOk(Context ctx) throws InterruptedException {
+            return chan.receiveOk(ctx);
         }
 
         @Override

@@ -312,6 +312,9 @@ final class Contexts {
 
         private void deadlinePassedNow() {
             DeadlineExceededException e = new DeadlineExceededException();
+            if (deadlineCause != null) {
+                e.initCause(deadlineCause); // so a thrown err() carries the cause in its trace
+            }
             cancel(e, deadlineCause != null ? deadlineCause : e);
         }
 
@@ -324,6 +327,9 @@ final class Contexts {
         @Override
         public void cancel(Throwable cause) {
             ContextCanceledException e = new ContextCanceledException();
+            if (cause != null) {
+                e.initCause(cause); // so a thrown err() carries the cause in its trace
+            }
             cancel(e, cause != null ? cause : e);
         }
 

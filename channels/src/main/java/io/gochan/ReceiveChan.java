@@ -61,6 +61,34 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
     Received<T> receive(Duration timeout) throws InterruptedException;
 
     /**
+     * Receives the next value unless {@code ctx} is done first (rule CH4): Go's
+     * {@code select { case v := <-ch: case <-ctx.Done(): return ctx.Err() }} as one call, at no more
+     * cost. If {@code ctx} is already done, nothing is taken; otherwise exactly one of the two happens.
+     *
+     * @param ctx the context; {@link Context#background()} makes this {@link #receive()}
+     * @return the received value (never null)
+     * @throws NullPointerException if ctx is null
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} (with the context's cause as
+     *     its {@code getCause()} if one was given) if the context was done first; nothing was taken
+     * @throws ChannelClosedException if the channel is closed and drained
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    T receive(Context ctx) throws InterruptedException;
+
+    /**
+     * {@link #receive(Context)} that reports a closed and drained channel as {@code closed()} instead of
+     * throwing (Go's {@code v, ok := <-ch} in a select with {@code ctx.Done()}); rule CH4.
+     *
+     * @param ctx the context
+     * @return the value, or the outcome "closed" (never "not ready")
+     * @throws NullPointerException if ctx is null
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} if the context was done first;
+     *     nothing was taken
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    Received<T> receiveOk(Context ctx) throws InterruptedException;
+
+    /**
      * Receives only if that can complete now without blocking: a value, "closed" if closed and
      * drained, or "not ready".
      *
