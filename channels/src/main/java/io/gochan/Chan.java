@@ -73,6 +73,11 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         return new Chan<>(ChannelCore.create(capacity));
     }
 
+    /** A context's done channel: only ever closed (see ChannelCore#createSignal, rule L10). */
+    static <T> Chan<T> signal() {
+        return new Chan<>(ChannelCore.createSignal());
+    }
+
     /** A timer's channel: one slot inside, {@code len} and {@code cap} reported as 0 (rule TM1). */
     static <T> Chan<T> timerChannel() {
         return new Chan<>(ChannelCore.createTimer());

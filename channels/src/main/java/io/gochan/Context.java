@@ -13,7 +13,7 @@ import java.util.concurrent.CancellationException;
  *
  * <pre>{@code
  * try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
- *     Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+ *     Select.statement().receive(results, r -> use(r)).done(ctx, () -> giveUp(ctx.err())).run();
  * }
  * }</pre>
  *

@@ -241,7 +241,7 @@ final class Contexts {
         private final CancelContext anchor;
         private final Instant deadline;
         private final Throwable deadlineCause;
-        private final Chan<Object> done = Chan.make();
+        private final Chan<Object> done = Chan.signal();
         private final ReceiveChan<Object> doneView = done.receiveOnly();
         /**
          * Written under lock just before done closes, and read by err() and cause() only once done is

@@ -9,11 +9,13 @@ import io.gochan.Goroutine;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static java.nio.file.StandardOpenOption.APPEND;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -63,7 +65,7 @@ class DocumentedExamplesTest {
             // example: SelectStatement
             SelectStatement loop = Select.statement()
                     .receive(jobs, job -> process(job))
-                    .receiveOk(ctx.done(), x -> stop = true);   // receiveOk: done() is closed, not sent on
+                    .done(ctx, () -> stop = true);
             while (!stop) loop.run();
             // end
             assertThat(producer.join(LONG)).isTrue();
@@ -78,7 +80,7 @@ class DocumentedExamplesTest {
         results.send(9);
         // example: Context
         try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
-            Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+            Select.statement().receive(results, r -> use(r)).done(ctx, () -> giveUp(ctx.err())).run();
         }
         // end
         assertThat(handled).containsExactly(9);
@@ -91,7 +93,7 @@ class DocumentedExamplesTest {
         Chan<Integer> results = Chan.make();
         // example: Context
         try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
-            Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+            Select.statement().receive(results, r -> use(r)).done(ctx, () -> giveUp(ctx.err())).run();
         }
         // end
         assertThat(handled).isEmpty();
@@ -114,9 +116,8 @@ class DocumentedExamplesTest {
                 quit.close();
             });
             // example: README, Select
-            String r = Select.<String>cases()
-                    .receive(results, v -> "result " + v)
-                    .receiveOk(ctx.done(), closed -> "cancelled")
+            String r = Select.onReceive(results, v -> "result " + v)   // result type inferred
+                    .done(ctx, () -> "cancelled")                         // Go's case <-ctx.Done()
                     .send(requests, request, () -> "sent")
                     .timeout(Duration.ofSeconds(1), () -> "timed out")
                     .select();
@@ -130,6 +131,27 @@ class DocumentedExamplesTest {
             assertThat(r).isEqualTo("result 5");
         }
         assertThat(handled).containsExactly(10, 20);
+    }
+
+    /** A handler that throws IOException; a line is appended, then the cancelled context ends the loop. */
+    @Test
+    void selectionJavadoc() throws Exception {
+        Chan<String> lines = Chan.make(1);
+        lines.send("first");
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("selection", ".log");
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            // example: Selection
+            boolean more = Select.onReceive(lines, line -> { Files.writeString(log, line + "\n", APPEND); return true; })
+                    .done(ctx, () -> false)
+                    .select();   // throws InterruptedException, IOException
+            // end
+            assertThat(more).isTrue();
+            assertThat(Files.readString(log)).isEqualTo("first\n");
+            ctx.cancel();
+            assertThat(Select.onReceive(lines, line -> true).done(ctx, () -> false).select()).isFalse();
+        } finally {
+            Files.delete(log);
+        }
     }
 
     private void process(int job) {

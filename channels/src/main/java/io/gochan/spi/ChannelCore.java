@@ -105,6 +105,8 @@ public final class ChannelCore {
     private final boolean nil;
     /** A timer's channel: one slot inside, but {@code len} and {@code cap} report 0 (Go 1.23, rule TM1). */
     private final boolean timer;
+    /** A context's done channel: never sent on, only closed (a plain select receive case on it is refused). */
+    private final boolean signal;
     private Object[] buffer;
     private int head;
     private int count;
@@ -131,10 +133,15 @@ public final class ChannelCore {
     private static final int INITIAL_SLOTS = 16;
 
     private ChannelCore(int capacity, boolean nil, boolean timer) {
+        this(capacity, nil, timer, false);
+    }
+
+    private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal) {
         this.id = IDS.incrementAndGet();
         this.capacity = capacity;
         this.nil = nil;
         this.timer = timer;
+        this.signal = signal;
         this.buffer = capacity > 0 ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
     }
 
@@ -165,6 +172,25 @@ public final class ChannelCore {
      */
     public static ChannelCore createTimer() {
         return new ChannelCore(1, false, true);
+    }
+
+    /**
+     * A context's done channel: unbuffered, never sent on, only closed; {@link #isSignal()} lets select
+     * refuse a plain receive case on it (rule L10).
+     *
+     * @return the channel
+     */
+    public static ChannelCore createSignal() {
+        return new ChannelCore(0, false, false, true);
+    }
+
+    /**
+     * Whether this is a context's done channel (see {@link #createSignal()}).
+     *
+     * @return true for a context's done channel
+     */
+    public boolean isSignal() {
+        return signal;
     }
 
     /** A nil channel: never ready, blocks forever on send and receive, cannot be closed. */
