@@ -119,6 +119,22 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
     java.util.Iterator<T> iterator();
 
     /**
+     * A sequential, ordered stream of the values received until the channel is closed and drained (rule
+     * CH5): Java's counterpart of {@code for v := range ch}. Each element is received lazily, when the
+     * stream's terminal operation asks for it; a short-circuiting operation ({@code findFirst},
+     * {@code limit}) takes no more values than it consumes, except that the stream may hold one received
+     * value it did not hand out if it is abandoned after asking for it. Blocking and interrupts are the
+     * iterator's: an interrupt throws {@link ChannelInterruptedException} with the interrupt status set.
+     * Close the channel (or bound the stream) for the terminal operation to end.
+     *
+     * @return the stream of received values
+     */
+    default java.util.stream.Stream<T> stream() {
+        return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(iterator(),
+                java.util.Spliterator.ORDERED | java.util.Spliterator.NONNULL), false);
+    }
+
+    /**
      * {@return the number of buffered values not yet received; a snapshot, always within [0,
      * cap()]}
      */

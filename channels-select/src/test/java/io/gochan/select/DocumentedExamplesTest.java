@@ -5,6 +5,9 @@ import io.gochan.Chan;
 import io.gochan.Context;
 import io.gochan.DeadlineExceededException;
 import io.gochan.Go;
+import io.gochan.Received;
+import io.gochan.GoFuture;
+import io.gochan.ErrGroup;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import org.junit.jupiter.api.Test;
@@ -152,6 +155,62 @@ class DocumentedExamplesTest {
         } finally {
             Files.delete(log);
         }
+    }
+
+    /** The README's structured section: a pool of fetches, a fan-in of two futures, a stream until closed. */
+    @Test
+    void readmeErrorGroupsResultsCancellableOperations() throws Exception {
+        List<String> urls = List.of("a", "bb", "ccc", "dddd", "eeeee", "ffffff");
+        Chan<String> events = Chan.make(4);
+        events.send("e1");
+        events.send("e2");
+        events.close();
+        Chan<String> replies = Chan.make(1);
+        replies.send("pong");
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            // example: README, Error groups, results, cancellable operations
+            // Worker pool: at most 4 fetches at once; the first failure cancels the others and is thrown as itself.
+            int total = 0;
+            try (CancellableContext deadline = Context.withTimeout(ctx, Duration.ofSeconds(5));
+                 ErrGroup g = ErrGroup.withContext(deadline)) {
+                g.setLimit(4);
+                Chan<Integer> sizes = Chan.make(urls.size());
+                for (String url : urls) {
+                    g.go(() -> sizes.send(fetch(g.context(), url).length(), g.context()));
+                }
+                g.await();                      // every fetch ended; IOException, TimeoutException... as themselves
+                sizes.close();
+                for (int size : sizes) total += size;
+            }
+
+            // Fan-in: two results computed concurrently; join returns the value or rethrows the failure.
+            GoFuture<String> user = Go.future(() -> fetch(ctx, "user"));
+            GoFuture<String> cart = Go.future(() -> fetch(ctx, "cart"));
+            String page = user.join() + cart.join();
+
+            // Streams: receive until closed, but stop when the request is cancelled (throws ctx.err()).
+            for (Received<String> r; !(r = events.receiveOk(ctx)).closed(); ) handle(r.value());
+            String reply = Select.onReceive(replies, v -> v).done(ctx, () -> "cancelled").select();
+            // end
+            assertThat(total).isEqualTo(6 * "page ".length() + 21);
+            assertThat(page).isEqualTo("page userpage cart");
+            assertThat(events).isNotNull();
+            assertThat(reply).isEqualTo("pong");
+        }
+        assertThat(handledEvents).containsExactly("e1", "e2");
+    }
+
+    private final List<String> handledEvents = new CopyOnWriteArrayList<>();
+
+    private void handle(String event) {
+        handledEvents.add(event);
+    }
+
+    private static String fetch(Context ctx, String url) throws java.io.IOException {
+        if (ctx.isDone()) {
+            throw new java.io.IOException("cancelled: " + ctx.cause());
+        }
+        return "page " + url;
     }
 
     private void process(int job) {
