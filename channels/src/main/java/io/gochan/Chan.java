@@ -73,6 +73,11 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         return new Chan<>(ChannelCore.create(capacity));
     }
 
+    /** A context's done channel: only ever closed (see ChannelCore#createSignal, rule L10). */
+    static <T> Chan<T> signal() {
+        return new Chan<>(ChannelCore.createSignal());
+    }
+
     /** A timer's channel: one slot inside, {@code len} and {@code cap} reported as 0 (rule TM1). */
     static <T> Chan<T> timerChannel() {
         return new Chan<>(ChannelCore.createTimer());
@@ -117,6 +122,39 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     @Override
     public boolean trySend(T value) {
         return core.trySend(requireValue(value));
+    }
+
+    @Override
+    public void send(T value, Context ctx) throws InterruptedException {
+        requireValue(value);
+        if (core.operateOrDone(true, value, doneOf(ctx)) == ChannelCore.DONE) {
+            throw ctx.err();
+        }
+    }
+
+    @Override
+    public T receive(Context ctx) throws InterruptedException {
+        Object v = core.operateOrDone(false, null, doneOf(ctx));
+        if (v == ChannelCore.DONE) {
+            throw ctx.err();
+        }
+        if (v == ChannelCore.CLOSED) {
+            throw new ChannelClosedException("receive from closed channel");
+        }
+        return cast(v);
+    }
+
+    @Override
+    public Received<T> receiveOk(Context ctx) throws InterruptedException {
+        Object v = core.operateOrDone(false, null, doneOf(ctx));
+        if (v == ChannelCore.DONE) {
+            throw ctx.err();
+        }
+        return toReceived(v);
+    }
+
+    private static ChannelCore doneOf(Context ctx) {
+        return coreOf(Objects.requireNonNull(ctx, "ctx").done());
     }
 
     @Override
@@ -346,6 +384,11 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         }
 
         @Override
+        public void send(T value, Context ctx) throws InterruptedException {
+            chan.send(value, ctx);
+        }
+
+        @Override
         public void close() {
             chan.close();
         }
@@ -403,6 +446,16 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         @Override
         public Received<T> tryReceive() {
             return chan.tryReceive();
+        }
+
+        @Override
+        public T receive(Context ctx) throws InterruptedException {
+            return chan.receive(ctx);
+        }
+
+        @Override
+        public Received<T> receiveOk(Context ctx) throws InterruptedException {
+            return chan.receiveOk(ctx);
         }
 
         @Override

@@ -13,7 +13,7 @@ import java.util.concurrent.CancellationException;
  *
  * <pre>{@code
  * try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
- *     Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+ *     Select.statement().receive(results, r -> use(r)).done(ctx, () -> giveUp(ctx.err())).run();
  * }
  * }</pre>
  *
@@ -22,8 +22,15 @@ import java.util.concurrent.CancellationException;
  * {@code err()}, and a thread that saw a non-null {@code err()} finds {@code done()} closed. Closing
  * {@code done()} happens-before every receive that observes it closed. Cancelling reaches descendants
  * of any depth (CX4). Deadlines saturate: any {@link Duration} or {@link Instant} is accepted (CX2).
+ *
+ * <p>The rest of Go's package: {@link #cause()} (Go's {@code context.Cause}) with
+ * {@link CancellableContext#cancel(Throwable)} (Go's {@code WithCancelCause}) and the deadline forms
+ * taking a cause (CX5, CX6); {@link #withoutCancel} (CX7); {@link #afterFunc} (CX8); values under
+ * typed keys, {@link #withValue} and {@link #value} (CX9); {@link #isDone()}, a cheap check (CX10).
+ * Values are an immutable chain of bindings, like Go's, not {@code ScopedValue} (ADR 0009).
  */
-public sealed interface Context permits Contexts.Background, CancellableContext {
+public sealed interface Context
+        permits Contexts.Background, CancellableContext, Contexts.ValueContext, Contexts.Detached {
 
     /**
      * A channel closed when this context is cancelled or its deadline passes; nothing is ever sent on
@@ -35,11 +42,44 @@ public sealed interface Context permits Contexts.Background, CancellableContext 
 
     /**
      * Null while {@link #done()} is open; once it is closed, a {@link ContextCanceledException} or a
-     * {@link DeadlineExceededException} (the same instance on every call).
+     * {@link DeadlineExceededException} (the same instance on every call). If the context was
+     * cancelled with a cause ({@link #cause()}, CX5, CX6), the error's {@code getCause()} is that cause,
+     * so an error thrown by a context-aware operation (CH4) carries it.
      *
      * @return why the context is done, or null if it is not
      */
     CancellationException err();
+
+    /**
+     * Why the context is done, as given to {@link CancellableContext#cancel(Throwable)} or to a
+     * deadline form taking a cause (Go's {@code context.Cause}): null while {@link #done()} is open
+     * (it changes together with {@link #err()}, CX5); once done, the cause given by whoever cancelled
+     * this context or its nearest cancelled ancestor, or {@link #err()} itself if no cause was given.
+     *
+     * @return the cause, or null if the context is not done
+     */
+    Throwable cause();
+
+    /**
+     * Whether the context is done: {@code err() != null}, without allocating; a volatile read for a
+     * cancellable context (rule CX10). Use it in loops that poll for cancellation.
+     *
+     * @return true once {@link #done()} is closed
+     */
+    default boolean isDone() {
+        return err() != null;
+    }
+
+    /**
+     * The value bound to {@code key} by the nearest {@link #withValue} up the chain (Go's
+     * {@code ctx.Value(key)}); rule CX9.
+     *
+     * @param <T> the type of the values stored under {@code key}
+     * @param key the key
+     * @return the value, or empty if no context up the chain binds {@code key}
+     * @throws NullPointerException if key is null
+     */
+    <T> Optional<T> value(ContextKey<T> key);
 
     /**
      * The deadline, if this context or an ancestor has one.
@@ -66,7 +106,19 @@ public sealed interface Context permits Contexts.Background, CancellableContext 
      * @throws NullPointerException if parent is null
      */
     static CancellableContext withCancel(Context parent) {
-        return Contexts.newChild(Objects.requireNonNull(parent, "parent"), null);
+        return Contexts.newChild(Objects.requireNonNull(parent, "parent"), null, null);
+    }
+
+    /**
+     * Go's {@code WithCancelCause}: the same as {@link #withCancel}, named for Go readers. Every
+     * cancellable context takes a cause: {@link CancellableContext#cancel(Throwable)} (CX5).
+     *
+     * @param parent the parent context
+     * @return the child, already cancelled (with the parent's error and cause) if the parent is
+     * @throws NullPointerException if parent is null
+     */
+    static CancellableContext withCancelCause(Context parent) {
+        return withCancel(parent);
     }
 
     /**
@@ -81,7 +133,22 @@ public sealed interface Context permits Contexts.Background, CancellableContext 
      * @throws NullPointerException if parent or deadline is null
      */
     static CancellableContext withDeadline(Context parent, Instant deadline) {
-        return Contexts.newChild(Objects.requireNonNull(parent, "parent"), Objects.requireNonNull(deadline, "deadline"));
+        return Contexts.newChild(Objects.requireNonNull(parent, "parent"), Objects.requireNonNull(deadline, "deadline"), null);
+    }
+
+    /**
+     * Go's {@code WithDeadlineCause}: {@link #withDeadline}, and when the deadline passes
+     * {@link #cause()} is {@code cause} (the error is still {@link DeadlineExceededException}); rule CX6.
+     * If the parent's deadline is earlier, the child is cancelled with the parent's cause instead.
+     *
+     * @param parent the parent context
+     * @param deadline when the child is cancelled; a past one cancels it at once
+     * @param cause the cause reported once the deadline passed (null: the error itself)
+     * @return the child
+     * @throws NullPointerException if parent or deadline is null
+     */
+    static CancellableContext withDeadline(Context parent, Instant deadline, Throwable cause) {
+        return Contexts.newChild(Objects.requireNonNull(parent, "parent"), Objects.requireNonNull(deadline, "deadline"), cause);
     }
 
     /**
@@ -96,5 +163,65 @@ public sealed interface Context permits Contexts.Background, CancellableContext 
     static CancellableContext withTimeout(Context parent, Duration timeout) {
         Objects.requireNonNull(parent, "parent");
         return withDeadline(parent, Contexts.plusSaturating(Instant.now(), Objects.requireNonNull(timeout, "timeout")));
+    }
+
+    /**
+     * Go's {@code WithTimeoutCause}: {@code withDeadline(parent, now + timeout, cause)} (saturating,
+     * CX2); rule CX6.
+     *
+     * @param parent the parent context
+     * @param timeout how long until the child is cancelled; zero or negative: at once
+     * @param cause the cause reported once the time ran out (null: the error itself)
+     * @return the child
+     * @throws NullPointerException if parent or timeout is null
+     */
+    static CancellableContext withTimeout(Context parent, Duration timeout, Throwable cause) {
+        Objects.requireNonNull(parent, "parent");
+        return withDeadline(parent, Contexts.plusSaturating(Instant.now(), Objects.requireNonNull(timeout, "timeout")), cause);
+    }
+
+    /**
+     * Go's {@code WithoutCancel}: a context with the parent's values that is never cancelled and has no
+     * deadline, whatever happens to the parent (rule CX7); for work that must outlive a request, such
+     * as a cleanup. Cancellable children of it are cancelled only by their own cancel or deadline.
+     *
+     * @param parent the context whose values are kept
+     * @return the detached context
+     * @throws NullPointerException if parent is null
+     */
+    static Context withoutCancel(Context parent) {
+        return new Contexts.Detached(Objects.requireNonNull(parent, "parent"));
+    }
+
+    /**
+     * Go's {@code WithValue}: a context that binds {@code key} to {@code value} and has everything else
+     * (done, error, cause, deadline, other values) from its parent (rule CX9). Lookups walk the chain,
+     * nearest binding first, so a child can shadow a parent's value; nothing is ever mutated.
+     *
+     * @param <T> the type of the values stored under {@code key}
+     * @param parent the parent context
+     * @param key the key (compared by identity)
+     * @param value the value (not null)
+     * @return the child context
+     * @throws NullPointerException if an argument is null
+     */
+    static <T> Context withValue(Context parent, ContextKey<T> key, T value) {
+        return new Contexts.ValueContext(Objects.requireNonNull(parent, "parent"), Objects.requireNonNull(key, "key"),
+                Objects.requireNonNull(value, "value"));
+    }
+
+    /**
+     * Go's {@code AfterFunc}: runs {@code f} in its own goroutine once {@code ctx} is done (at once, in
+     * a goroutine, if it already is), unless {@link AfterFunc#stop()} is called first (rule CX8). Each
+     * call registers independently. For a context that is never done (the background, a
+     * {@link #withoutCancel} context) nothing is registered and {@code f} never runs.
+     *
+     * @param ctx the context to watch
+     * @param f the function; an exception it throws goes to the goroutine uncaught-exception handler
+     * @return the registration, whose {@code stop()} prevents the call
+     * @throws NullPointerException if ctx or f is null
+     */
+    static AfterFunc afterFunc(Context ctx, Runnable f) {
+        return Contexts.afterFunc(Objects.requireNonNull(ctx, "ctx"), Objects.requireNonNull(f, "f"));
     }
 }

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashSet;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -14,24 +15,28 @@ import java.util.concurrent.locks.ReentrantLock;
 /** The implementations behind {@link Context}. */
 final class Contexts {
     static final Background BACKGROUND = new Background();
+    /** The done channel of every context that is never cancelled: a nil channel. */
+    static final ReceiveChan<Object> NEVER = Chan.nil().receiveOnly();
 
     private Contexts() {}
 
     /**
-     * A child of {@code parent}, with {@code deadline} if not null (capped by the parent's). Everything
-     * that can fail happens before the child is registered with its parent (rule CX3).
+     * A child of {@code parent}, with {@code deadline} if not null (capped by the parent's), and
+     * {@code deadlineCause} as its cause when that deadline passes. Everything that can fail happens
+     * before the child is registered with its parent (rule CX3).
      */
-    static CancelContext newChild(Context parent, Instant deadline) {
+    static CancelContext newChild(Context parent, Instant deadline, Throwable deadlineCause) {
         Optional<Instant> pd = parent.deadline();
         // Only a deadline of our own needs a timer: an earlier parent deadline reaches us by propagation.
         boolean own = deadline != null && (pd.isEmpty() || deadline.isBefore(pd.get()));
         Instant effective = own || pd.isEmpty() ? deadline : pd.get();
         long delay = own ? nanosUntil(deadline) : 0L;
-        CancelContext child = new CancelContext(parent, effective, own);
-        if (parent instanceof CancelContext p) {
-            CancellationException already = p.adopt(child);
+        CancelContext anchor = cancelAncestor(parent);
+        CancelContext child = new CancelContext(parent, anchor, effective, own, deadlineCause);
+        if (anchor != null) {
+            CancelContext.Outcome already = anchor.adopt(child);
             if (already != null) {
-                child.cancel(already);
+                child.cancel(already.err, already.cause);
                 return child;
             }
         }
@@ -39,6 +44,55 @@ final class Contexts {
             child.armDeadline(delay);
         }
         return child;
+    }
+
+    /**
+     * The nearest context up the chain whose cancellation reaches {@code c}: itself if it is
+     * cancellable, through value contexts; none above a detached context or the background.
+     */
+    static CancelContext cancelAncestor(Context c) {
+        while (true) {
+            if (c instanceof CancelContext cc) {
+                return cc;
+            } else if (c instanceof ValueContext v) {
+                c = v.parent;
+            } else {
+                return null; // Background, Detached: never cancelled
+            }
+        }
+    }
+
+    /** Go's valueCtx lookup, iteratively: the nearest binding of {@code key} up the chain. */
+    static <T> Optional<T> lookup(Context c, ContextKey<T> key) {
+        Objects.requireNonNull(key, "key");
+        while (true) {
+            if (c instanceof ValueContext v) {
+                if (v.key == key) {
+                    return Optional.of(key.cast(v.value));
+                }
+                c = v.parent;
+            } else if (c instanceof CancelContext cc) {
+                c = cc.parent;
+            } else if (c instanceof Detached d) {
+                c = d.parent;
+            } else {
+                return Optional.empty();
+            }
+        }
+    }
+
+    /** Registers {@code f} to run in a goroutine once {@code ctx} is done; see {@link Context#afterFunc}. */
+    static AfterFunc afterFunc(Context ctx, Runnable f) {
+        AfterFunc a = new AfterFunc(f);
+        CancelContext anchor = cancelAncestor(ctx);
+        if (anchor == null) {
+            return a; // never done: f never runs, stop() succeeds once
+        }
+        a.registeredWith = anchor;
+        if (anchor.adopt(a) != null) {
+            a.fire();
+        }
+        return a;
     }
 
     /** {@code now + timeout}, saturating at {@link Instant#MAX} / {@link Instant#MIN} (rule CX2). */
@@ -56,17 +110,20 @@ final class Contexts {
         return TimeUnit.NANOSECONDS.convert(Duration.between(Instant.now(), deadline));
     }
 
-    /** The root: done() is a nil channel, never cancelled. */
+    /** The root: done() is a nil channel, never cancelled, no values. */
     static final class Background implements Context {
-        private final ReceiveChan<Object> never = Chan.nil().receiveOnly();
-
         @Override
         public ReceiveChan<Object> done() {
-            return never;
+            return NEVER;
         }
 
         @Override
         public CancellationException err() {
+            return null;
+        }
+
+        @Override
+        public Throwable cause() {
             return null;
         }
 
@@ -76,39 +133,144 @@ final class Contexts {
         }
 
         @Override
+        public <T> Optional<T> value(ContextKey<T> key) {
+            return lookup(this, key);
+        }
+
+        @Override
         public String toString() {
             return "context.Background";
         }
     }
 
+    /** Go's valueCtx: one binding, everything else from the parent. */
+    static final class ValueContext implements Context {
+        final Context parent;
+        final ContextKey<?> key;
+        final Object value;
+
+        ValueContext(Context parent, ContextKey<?> key, Object value) {
+            this.parent = parent;
+            this.key = key;
+            this.value = value;
+        }
+
+        @Override
+        public ReceiveChan<Object> done() {
+            return parent.done();
+        }
+
+        @Override
+        public CancellationException err() {
+            return parent.err();
+        }
+
+        @Override
+        public Throwable cause() {
+            return parent.cause();
+        }
+
+        @Override
+        public boolean isDone() {
+            return parent.isDone();
+        }
+
+        @Override
+        public Optional<Instant> deadline() {
+            return parent.deadline();
+        }
+
+        @Override
+        public <T> Optional<T> value(ContextKey<T> key) {
+            return lookup(this, key);
+        }
+
+        @Override
+        public String toString() {
+            return parent + ".WithValue(" + key + ")";
+        }
+    }
+
+    /** Go's withoutCancelCtx: the parent's values, never cancelled, no deadline. */
+    static final class Detached implements Context {
+        final Context parent;
+
+        Detached(Context parent) {
+            this.parent = parent;
+        }
+
+        @Override
+        public ReceiveChan<Object> done() {
+            return NEVER;
+        }
+
+        @Override
+        public CancellationException err() {
+            return null;
+        }
+
+        @Override
+        public Throwable cause() {
+            return null;
+        }
+
+        @Override
+        public Optional<Instant> deadline() {
+            return Optional.empty();
+        }
+
+        @Override
+        public <T> Optional<T> value(ContextKey<T> key) {
+            return lookup(this, key);
+        }
+
+        @Override
+        public String toString() {
+            return parent + ".WithoutCancel";
+        }
+    }
+
     /** A cancellable context; see {@link CancellableContext}. */
     static final class CancelContext implements CancellableContext {
+        /** Why a context is done: the error err() reports and the cause cause() reports. */
+        record Outcome(CancellationException err, Throwable cause) {}
+
         private final ReentrantLock lock = new ReentrantLock();
-        private final Context parent;
+        final Context parent;
+        /** The cancellable ancestor this context is registered with, if any. */
+        private final CancelContext anchor;
         private final Instant deadline;
-        private final Chan<Object> done = Chan.make();
+        private final Throwable deadlineCause;
+        private final Chan<Object> done = Chan.signal();
         private final ReceiveChan<Object> doneView = done.receiveOnly();
         /**
-         * Written under lock just before done closes, and read by err() only once done is closed: so
-         * err() is null exactly while done() is open (rule CX1; Go sets both under one lock).
+         * Written under lock just before done closes, and read by err() and cause() only once done is
+         * closed: so both are null exactly while done() is open (rules CX1, CX5; Go sets them under one
+         * lock).
          */
-        private volatile CancellationException err;
-        private Set<CancelContext> children = new HashSet<>(); // guarded by lock; null once cancelled
+        private volatile Outcome outcome;
+        /** Child contexts and afterFunc registrations; guarded by lock; null once cancelled. */
+        private Set<Object> children = new HashSet<>();
         /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
         private final TimerEntry deadlineTimer;
 
-        CancelContext(Context parent, Instant deadline, boolean ownDeadline) {
+        CancelContext(Context parent, CancelContext anchor, Instant deadline, boolean ownDeadline, Throwable deadlineCause) {
             this.parent = parent;
+            this.anchor = anchor;
             this.deadline = deadline;
+            this.deadlineCause = deadlineCause;
             this.deadlineTimer = ownDeadline ? TimerScheduler.SYSTEM.actionEntry(this::deadlinePassed) : null;
         }
 
-        /** Registers a child; returns this context's error instead if it is already done. */
-        CancellationException adopt(CancelContext child) {
+        /**
+         * Registers a child context or an afterFunc; returns this context's outcome instead if it is
+         * already done.
+         */
+        Outcome adopt(Object child) {
             lock.lock();
             try {
                 if (children == null) {
-                    return err;
+                    return outcome;
                 }
                 children.add(child);
                 return null;
@@ -117,12 +279,11 @@ final class Contexts {
             }
         }
 
-        void orphan(CancelContext child) {
+        /** Removes a registration; true if it was there (so this context has not fired it). */
+        boolean orphan(Object child) {
             lock.lock();
             try {
-                if (children != null) {
-                    children.remove(child);
-                }
+                return children != null && children.remove(child);
             } finally {
                 lock.unlock();
             }
@@ -131,7 +292,7 @@ final class Contexts {
         /** Arms the deadline timer (cannot fail: the delay was computed before registration). */
         void armDeadline(long delayNanos) {
             if (delayNanos <= 0) {
-                cancel(new DeadlineExceededException());
+                deadlinePassedNow();
                 return;
             }
             lock.lock();
@@ -146,46 +307,70 @@ final class Contexts {
 
         /** On the timer thread, which must not wait: the cancel (of a whole tree, maybe) runs elsewhere. */
         private void deadlinePassed() {
-            Thread.ofVirtual().name("gochan-context-deadline").start(() -> cancel(new DeadlineExceededException()));
+            Thread.ofVirtual().name("gochan-context-deadline").start(this::deadlinePassedNow);
+        }
+
+        private void deadlinePassedNow() {
+            DeadlineExceededException e = new DeadlineExceededException();
+            if (deadlineCause != null) {
+                e.initCause(deadlineCause); // so a thrown err() carries the cause in its trace
+            }
+            cancel(e, deadlineCause != null ? deadlineCause : e);
         }
 
         @Override
         public void cancel() {
-            cancel(new ContextCanceledException());
+            ContextCanceledException e = new ContextCanceledException();
+            cancel(e, e);
+        }
+
+        @Override
+        public void cancel(Throwable cause) {
+            ContextCanceledException e = new ContextCanceledException();
+            if (cause != null) {
+                e.initCause(cause); // so a thrown err() carries the cause in its trace
+            }
+            cancel(e, cause != null ? cause : e);
         }
 
         /**
-         * Cancels this context and every descendant with {@code cause}, iteratively (rule CX4: any depth,
-         * no recursion), then leaves the parent. A descendant cancelled here need not leave its own
-         * parent: that parent is cancelled too and has dropped its set of children.
+         * Cancels this context and every descendant with {@code err} and {@code cause}, iteratively
+         * (rule CX4: any depth, no recursion), then leaves the parent. A descendant cancelled here need
+         * not leave its own parent: that parent is cancelled too and has dropped its set of children.
+         * AfterFunc registrations met on the way start their goroutines (CX8).
          */
-        void cancel(CancellationException cause) {
-            Set<CancelContext> kids = markCancelled(cause);
+        void cancel(CancellationException err, Throwable cause) {
+            Outcome why = new Outcome(err, cause);
+            Set<Object> kids = markCancelled(why);
             if (kids == null) {
                 return; // already cancelled
             }
-            ArrayDeque<CancelContext> work = new ArrayDeque<>(kids);
-            for (CancelContext c; (c = work.poll()) != null; ) {
-                Set<CancelContext> grandchildren = c.markCancelled(cause);
-                if (grandchildren != null) {
-                    work.addAll(grandchildren);
+            ArrayDeque<Object> work = new ArrayDeque<>(kids);
+            for (Object o; (o = work.poll()) != null; ) {
+                if (o instanceof CancelContext c) {
+                    Set<Object> grandchildren = c.markCancelled(why);
+                    if (grandchildren != null) {
+                        work.addAll(grandchildren);
+                    }
+                } else {
+                    ((AfterFunc) o).fire();
                 }
             }
-            if (parent instanceof CancelContext p) {
-                p.orphan(this);
+            if (anchor != null) {
+                anchor.orphan(this);
             }
         }
 
-        /** Sets err, closes done, stops the deadline timer; returns the children, or null if already done. */
-        private Set<CancelContext> markCancelled(CancellationException cause) {
+        /** Sets the outcome, closes done, stops the deadline timer; returns the children, or null if already done. */
+        private Set<Object> markCancelled(Outcome why) {
             lock.lock();
             try {
-                Set<CancelContext> kids = children;
+                Set<Object> kids = children;
                 if (kids == null) {
                     return null;
                 }
                 children = null;
-                err = cause; // before done closes: see the field
+                outcome = why; // before done closes: see the field
                 done.close();
                 if (deadlineTimer != null) {
                     TimerScheduler.SYSTEM.unschedule(deadlineTimer);
@@ -203,9 +388,19 @@ final class Contexts {
 
         @Override
         public CancellationException err() {
-            // Closed => err was written before the close (happens-before through the channel's
+            // Closed => outcome was written before the close (happens-before through the channel's
             // volatile closed flag); open => null even if a cancel is half-way (CX1).
-            return done.isClosed() ? err : null;
+            return done.isClosed() ? outcome.err : null;
+        }
+
+        @Override
+        public Throwable cause() {
+            return done.isClosed() ? outcome.cause : null;
+        }
+
+        @Override
+        public boolean isDone() {
+            return done.isClosed();
         }
 
         @Override
@@ -213,7 +408,12 @@ final class Contexts {
             return Optional.ofNullable(deadline);
         }
 
-        /** Number of registered live children (for tests). */
+        @Override
+        public <T> Optional<T> value(ContextKey<T> key) {
+            return lookup(this, key);
+        }
+
+        /** Number of registered live children and afterFuncs (for tests). */
         int childCount() {
             lock.lock();
             try {

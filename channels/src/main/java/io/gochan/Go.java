@@ -5,6 +5,7 @@ import io.gochan.jfr.GoroutineEvent;
 import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -52,6 +53,34 @@ public final class Go {
      */
     public static Goroutine go(String name, Task task) {
         return start(Objects.requireNonNull(name, "name"), task, null);
+    }
+
+    /**
+     * Starts {@code body} on a new virtual thread and returns a handle whose {@link GoFuture#join()}
+     * yields its value or rethrows its failure as itself (rule GF1). The failure goes to the
+     * uncaught-exception handler only if nobody can observe it any more: the handle was garbage
+     * collected before a {@code join} returned it (GF2).
+     *
+     * @param <T> the type of the value
+     * @param body the computation
+     * @return the handle
+     * @throws NullPointerException if body is null
+     */
+    public static <T> GoFuture<T> future(Callable<? extends T> body) {
+        return GoFuture.start(null, Objects.requireNonNull(body, "body"));
+    }
+
+    /**
+     * {@link #future(Callable)} with a goroutine name.
+     *
+     * @param <T> the type of the value
+     * @param name the goroutine's name (also its virtual thread's)
+     * @param body the computation
+     * @return the handle
+     * @throws NullPointerException if name or body is null
+     */
+    public static <T> GoFuture<T> future(String name, Callable<? extends T> body) {
+        return GoFuture.start(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
     }
 
     /** Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null. */

@@ -138,6 +138,17 @@ public final class Goroutines {
         LIVE.put(g.id(), g);
     }
 
+    /** The goroutine running on the calling thread, or null; a scan, for rare paths (failures). */
+    static Goroutine current() {
+        Thread me = Thread.currentThread();
+        for (Goroutine g : LIVE.values()) {
+            if (g.thread == me) {
+                return g;
+            }
+        }
+        return null;
+    }
+
     static void unregister(Goroutine g) {
         LIVE.remove(g.id());
     }

@@ -61,6 +61,34 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
     Received<T> receive(Duration timeout) throws InterruptedException;
 
     /**
+     * Receives the next value unless {@code ctx} is done first (rule CH4): Go's
+     * {@code select { case v := <-ch: case <-ctx.Done(): return ctx.Err() }} as one call, at no more
+     * cost. If {@code ctx} is already done, nothing is taken; otherwise exactly one of the two happens.
+     *
+     * @param ctx the context; {@link Context#background()} makes this {@link #receive()}
+     * @return the received value (never null)
+     * @throws NullPointerException if ctx is null
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} (with the context's cause as
+     *     its {@code getCause()} if one was given) if the context was done first; nothing was taken
+     * @throws ChannelClosedException if the channel is closed and drained
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    T receive(Context ctx) throws InterruptedException;
+
+    /**
+     * {@link #receive(Context)} that reports a closed and drained channel as {@code closed()} instead of
+     * throwing (Go's {@code v, ok := <-ch} in a select with {@code ctx.Done()}); rule CH4.
+     *
+     * @param ctx the context
+     * @return the value, or the outcome "closed" (never "not ready")
+     * @throws NullPointerException if ctx is null
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} if the context was done first;
+     *     nothing was taken
+     * @throws InterruptedException if interrupted while waiting; nothing was taken
+     */
+    Received<T> receiveOk(Context ctx) throws InterruptedException;
+
+    /**
      * Receives only if that can complete now without blocking: a value, "closed" if closed and
      * drained, or "not ready".
      *
@@ -89,6 +117,22 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      */
     @Override
     java.util.Iterator<T> iterator();
+
+    /**
+     * A sequential, ordered stream of the values received until the channel is closed and drained (rule
+     * CH5): Java's counterpart of {@code for v := range ch}. Each element is received lazily, when the
+     * stream's terminal operation asks for it; a short-circuiting operation ({@code findFirst},
+     * {@code limit}) takes no more values than it consumes, except that the stream may hold one received
+     * value it did not hand out if it is abandoned after asking for it. Blocking and interrupts are the
+     * iterator's: an interrupt throws {@link ChannelInterruptedException} with the interrupt status set.
+     * Close the channel (or bound the stream) for the terminal operation to end.
+     *
+     * @return the stream of received values
+     */
+    default java.util.stream.Stream<T> stream() {
+        return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(iterator(),
+                java.util.Spliterator.ORDERED | java.util.Spliterator.NONNULL), false);
+    }
 
     /**
      * {@return the number of buffered values not yet received; a snapshot, always within [0,

@@ -51,6 +51,24 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
     boolean send(T value, Duration timeout) throws InterruptedException;
 
     /**
+     * Sends {@code value} unless {@code ctx} is done first (rule CH4): Go's
+     * {@code select { case ch <- v: case <-ctx.Done(): return ctx.Err() }} as one call, at no more cost.
+     * If {@code ctx} is already done, nothing is attempted; otherwise exactly one of the two happens:
+     * the value is sent (the call returns), or the context is done first and the value was not sent.
+     *
+     * @param value the value to send (not null)
+     * @param ctx the context; {@link Context#background()} makes this {@link #send(Object)}
+     * @throws NullPointerException if value or ctx is null
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} (a
+     *     {@link ContextCanceledException} or {@link DeadlineExceededException}, whose
+     *     {@code getCause()} is the context's cause if one was given) if the context was done first;
+     *     the value was not sent
+     * @throws ChannelClosedException if the channel is closed, or closes while the send waits
+     * @throws InterruptedException if interrupted while waiting; the value was not sent
+     */
+    void send(T value, Context ctx) throws InterruptedException;
+
+    /**
      * Sends {@code value} only if that can complete now without blocking: a receiver is waiting, or the
      * buffer has room (Go's {@code select} with one send case and a {@code default}).
      *

@@ -40,6 +40,32 @@ public final class WaitGroup {
         }
     }
 
+    /**
+     * Go 1.25's {@code WaitGroup.Go}: {@code add(1)}, then starts {@code task} in a goroutine that calls
+     * {@link #done()} when the task ends, however it ends (rule G5). A failure of the task goes to the
+     * uncaught-exception handler, as for {@link Go#go(Task)}; use {@link ErrGroup} to collect failures.
+     *
+     * @param task the task
+     * @return the started goroutine
+     * @throws NullPointerException if task is null (the counter is left unchanged)
+     */
+    public Goroutine go(Task task) {
+        java.util.Objects.requireNonNull(task, "task");
+        add(1);
+        try {
+            return Go.go(() -> {
+                try {
+                    task.run();
+                } finally {
+                    done();
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            done(); // the goroutine never started
+            throw e;
+        }
+    }
+
     /** {@code add(-1)}. */
     public void done() {
         add(-1);

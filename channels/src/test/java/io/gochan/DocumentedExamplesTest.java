@@ -141,6 +141,35 @@ class DocumentedExamplesTest {
         assertThat(wg.count()).isZero();
     }
 
+    /** Three pages fetched by a group; every fetch's result arrives, and await returns normally. */
+    @Test
+    void errGroupJavadoc() throws Exception {
+        java.util.List<String> urls = java.util.List.of("a", "b", "c");
+        Chan<String> pages = Chan.make(urls.size());
+        try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(20))) {
+            // example: ErrGroup
+            try (ErrGroup g = ErrGroup.withContext(ctx)) {
+                for (String url : urls) {
+                    g.go(() -> pages.send(fetch(g.context(), url)));
+                }
+                g.await();   // the first failure, as itself; the others are in its getSuppressed()
+            }
+            // end
+        }
+        Set<String> got = new HashSet<>();
+        for (int i = 0; i < urls.size(); i++) {
+            got.add(pages.receive());
+        }
+        assertThat(got).containsExactlyInAnyOrder("page a", "page b", "page c");
+    }
+
+    private static String fetch(Context ctx, String url) {
+        if (ctx.isDone()) {
+            throw ctx.err();
+        }
+        return "page " + url;
+    }
+
     private int worked;
 
     private void work() {

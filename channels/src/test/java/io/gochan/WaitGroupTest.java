@@ -8,8 +8,43 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** Rule G4: the wait group. */
+/** Rules G4, G5: the wait group. */
 class WaitGroupTest {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Threads.Kind.class)
+    void G5_goCountsTheTaskAndItsDoneEvenWhenItFails(Threads.Kind kind) throws Exception {
+        java.util.concurrent.ConcurrentLinkedQueue<Throwable> handled = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        var old = Goroutines.setUncaughtExceptionHandler((g, t) -> handled.add(t));
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                WaitGroup wg = new WaitGroup();
+                Chan<Integer> release = Chan.make();
+                int[] slots = new int[50];
+                for (int i = 0; i < slots.length; i++) {
+                    int n = i;
+                    wg.go(() -> {
+                        release.receiveOk();
+                        slots[n] = n + 1;
+                        if (n == 7) {
+                            throw new java.io.IOException("seven");
+                        }
+                    });
+                }
+                assertThat(wg.count()).as("counted before go returns").isEqualTo(50);
+                release.close();
+                wg.await();
+                for (int i = 0; i < slots.length; i++) {
+                    assertThat(slots[i]).isEqualTo(i + 1);
+                }
+                assertThatThrownBy(() -> wg.go(null)).isInstanceOf(NullPointerException.class);
+                assertThat(wg.count()).isZero();
+            });
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+        Threads.awaitTrue(() -> handled.size() == 1, "the failure reported");
+    }
+
     @Test
     void G4_awaitReturnsAfterEveryDoneAndSeesTheirWrites() throws Exception {
         WaitGroup wg = new WaitGroup();

@@ -1,6 +1,7 @@
 package io.gochan.select;
 
 import io.gochan.ChannelClosedException;
+import io.gochan.Context;
 import io.gochan.ReceiveChan;
 import io.gochan.Received;
 import io.gochan.SendChan;
@@ -66,6 +67,72 @@ public final class Select<R> {
     }
 
     /**
+     * A select whose first case is a receive: the result type and the checked exception its handlers
+     * may throw are inferred from {@code handler} (rule L11); add more cases to the returned
+     * {@link Selection}.
+     *
+     * @param <T> the type of the channel's values
+     * @param <R> the select's result type
+     * @param <X> the checked exception the handlers may throw
+     * @param channel the channel, or null to disable the case
+     * @param handler runs when this case is chosen
+     * @return a new select with this case
+     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     */
+    public static <T, R, X extends Exception> Selection<R, X> onReceive(ReceiveChan<T> channel,
+            Selection.OnValue<? super T, ? extends R, ? extends X> handler) {
+        return new Selection<R, X>().receive(channel, handler);
+    }
+
+    /**
+     * A select whose first case is a receive-with-close ({@link #receiveOk}); types inferred as for
+     * {@link #onReceive}.
+     *
+     * @param <T> the type of the channel's values
+     * @param <R> the select's result type
+     * @param <X> the checked exception the handlers may throw
+     * @param channel the channel, or null to disable the case
+     * @param handler runs when this case is chosen
+     * @return a new select with this case
+     */
+    public static <T, R, X extends Exception> Selection<R, X> onReceiveOk(ReceiveChan<T> channel,
+            Selection.OnValue<? super Received<T>, ? extends R, ? extends X> handler) {
+        return new Selection<R, X>().receiveOk(channel, handler);
+    }
+
+    /**
+     * A select whose first case is a send; types inferred as for {@link #onReceive}.
+     *
+     * @param <T> the type of the channel's values
+     * @param <R> the select's result type
+     * @param <X> the checked exception the handlers may throw
+     * @param channel the channel, or null to disable the case
+     * @param value the value to send (not null)
+     * @param handler runs when this case is chosen
+     * @return a new select with this case
+     * @throws NullPointerException if value is null
+     */
+    public static <T, R, X extends Exception> Selection<R, X> onSend(SendChan<T> channel, T value,
+            Selection.OnEvent<? extends R, ? extends X> handler) {
+        return new Selection<R, X>().send(channel, value, handler);
+    }
+
+    /**
+     * A select whose first case fires when {@code ctx} is done ({@link #done(Context, OnReady)});
+     * types inferred as for {@link #onReceive}.
+     *
+     * @param <R> the select's result type
+     * @param <X> the checked exception the handlers may throw
+     * @param ctx the context
+     * @param handler runs when this case is chosen
+     * @return a new select with this case
+     * @throws NullPointerException if ctx is null
+     */
+    public static <R, X extends Exception> Selection<R, X> onDone(Context ctx, Selection.OnEvent<? extends R, ? extends X> handler) {
+        return new Selection<R, X>().done(ctx, handler);
+    }
+
+    /**
      * An empty statement-form select (handlers return nothing); see {@link SelectStatement}.
      *
      * @return a new statement-form select with no cases
@@ -81,14 +148,15 @@ public final class Select<R> {
      * @param <T> the type of the channel's values
      */
     @FunctionalInterface
-    public interface OnReceive<T, R> {
+    public interface OnReceive<T, R> extends Selection.OnValue<T, R, InterruptedException> {
         /**
          * Handles the received value.
          *
-         * @param value the value to send (not null)
+         * @param value the received value
          * @return the select's result when this case is chosen
          * @throws InterruptedException if the handler was interrupted while blocking
          */
+        @Override
         R apply(T value) throws InterruptedException;
     }
 
@@ -98,24 +166,28 @@ public final class Select<R> {
      * @param <R> the type of the select's result
      */
     @FunctionalInterface
-    public interface OnReady<R> {
+    public interface OnReady<R> extends Selection.OnEvent<R, InterruptedException> {
         /**
          * Handles the case.
          *
          * @return the select's result when this case is chosen
          * @throws InterruptedException if the handler was interrupted while blocking
          */
+        @Override
         R get() throws InterruptedException;
     }
 
     /**
      * A receive case. When chosen because the channel is closed and drained, {@link #select()}
-     * throws {@link ChannelClosedException} (use {@link #receiveOk} to handle close as a value).
+     * throws {@link ChannelClosedException} (use {@link #receiveOk} to handle close as a value; rule
+     * L4). A context's {@code done()} channel is refused here (rule L10), since it is only ever closed:
+     * use {@link #done(Context, OnReady)}.
      *
      * @param channel the channel, or null to disable the case
      * @param <T> the type of the channel's values
      * @param handler runs when this case is chosen; may block
      * @return this select, to add more cases or run it
+     * @throws IllegalArgumentException if channel is a context's done channel (L10)
      */
     public <T> Select<R> receive(ReceiveChan<T> channel, OnReceive<? super T, ? extends R> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
@@ -148,6 +220,35 @@ public final class Select<R> {
      */
     public <T> Select<R> send(SendChan<T> channel, T value, OnReady<? extends R> handler) {
         engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
+        return this;
+    }
+
+    /**
+     * A case that fires once {@code ctx} is done (rule L9): Go's {@code case <-ctx.Done():}. It is a
+     * receive-with-close case on {@code ctx.done()}, so it never throws; for
+     * {@link io.gochan.Context#background()} (never done) it is disabled.
+     *
+     * @param ctx the context
+     * @param handler runs when this case is chosen; may block; may read {@code ctx.err()} and
+     *     {@code ctx.cause()}, both non-null then
+     * @return this select, to add more cases or run it
+     * @throws NullPointerException if ctx is null
+     */
+    public Select<R> done(Context ctx, OnReady<? extends R> handler) {
+        engine.add(SelectEngine.DONE, Objects.requireNonNull(ctx, "ctx").done(), ctx, handler);
+        return this;
+    }
+
+    /**
+     * A case that makes {@link #select()} throw {@code ctx.err()} once {@code ctx} is done (rule L9):
+     * Go's {@code case <-ctx.Done(): return ctx.Err()}.
+     *
+     * @param ctx the context
+     * @return this select, to add more cases or run it
+     * @throws NullPointerException if ctx is null
+     */
+    public Select<R> done(Context ctx) {
+        engine.add(SelectEngine.DONE, Objects.requireNonNull(ctx, "ctx").done(), ctx, SelectEngine.THROW_ERR);
         return this;
     }
 
@@ -194,25 +295,12 @@ public final class Select<R> {
      * @return the value the chosen case's handler returned
      * @throws ChannelClosedException if the chosen case is a send on a closed channel, or a plain
      *     receive on a closed and drained channel
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
+     *     case without handler was chosen
      * @throws InterruptedException if interrupted while waiting; no case happened
      */
-    @SuppressWarnings("unchecked")
     public R select() throws InterruptedException {
-        engine.run();
-        int i = engine.chosen;
-        Object h = engine.handler(i);
-        if (i < 0 || engine.kind(i) == SelectEngine.SEND) {
-            return h == null ? null : ((OnReady<R>) h).get();
-        }
-        Object v = engine.received;
-        if (engine.kind(i) == SelectEngine.RECEIVE) {
-            if (v == ChannelCore.CLOSED) {
-                throw new ChannelClosedException("receive from closed channel (select case " + i + ")");
-            }
-            return h == null ? null : ((OnReceive<Object, R>) h).apply(v);
-        }
-        Received<Object> r = v == ChannelCore.CLOSED ? Received.closedChannel() : Received.of(v);
-        return h == null ? null : ((OnReceive<Received<Object>, R>) h).apply(r);
+        return Selection.<R, InterruptedException>dispatch(engine);
     }
 
     @Override

@@ -53,6 +53,10 @@ final class SelectEngine {
     static final int RECEIVE = 0;
     static final int RECEIVE_OK = 1;
     static final int SEND = 2;
+    /** A context's done case: a receive on ctx.done() that fires once it is closed; sendValues holds the context. */
+    static final int DONE = 3;
+    /** The handler of a done case that throws the context's error when chosen. */
+    static final Object THROW_ERR = new Object();
 
     private int size;
     private int[] kinds = new int[4];
@@ -85,9 +89,14 @@ final class SelectEngine {
             order = new int[n];
             lockOrder = new ChannelCore[n];
         }
-        kinds[size] = kind;
         // A null channel is a disabled case (Go's nil channel); so is a nil Chan.
         ChannelCore core = channel == null ? null : ChannelCores.of(channel);
+        if (kind == RECEIVE && core != null && core.isSignal()) {
+            // L10: it would throw ChannelClosedException exactly when the context is done.
+            throw new IllegalArgumentException("a plain receive case on a context's done() channel throws when the "
+                    + "context is done (the channel is closed, never sent on); use done(ctx, handler) or receiveOk");
+        }
+        kinds[size] = kind;
         chans[size] = core != null && core.isNil() ? null : core;
         sendValues[size] = sendValue;
         handlers[size] = handler;
@@ -114,6 +123,11 @@ final class SelectEngine {
 
     int kind(int i) {
         return kinds[i];
+    }
+
+    /** The send value of case {@code i}, or the context of a done case. */
+    Object sendValue(int i) {
+        return sendValues[i];
     }
 
     Object handler(int i) {
@@ -329,7 +343,7 @@ final class SelectEngine {
     public String toString() {
         StringBuilder b = new StringBuilder("select {");
         for (int i = 0; i < size; i++) {
-            b.append(i == 0 ? " " : "; ").append(kinds[i] == SEND ? "send on " : "receive from ")
+            b.append(i == 0 ? " " : "; ").append(kinds[i] == SEND ? "send on " : kinds[i] == DONE ? "done of context " : "receive from ")
                     .append(chans[i] == null ? "disabled" : chans[i].describe());
         }
         if (timeoutNanos >= 0) {

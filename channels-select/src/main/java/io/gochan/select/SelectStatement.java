@@ -1,6 +1,7 @@
 package io.gochan.select;
 
 import io.gochan.ChannelClosedException;
+import io.gochan.Context;
 import io.gochan.ReceiveChan;
 import io.gochan.Received;
 import io.gochan.SendChan;
@@ -19,7 +20,7 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * SelectStatement loop = Select.statement()
  *         .receive(jobs, job -> process(job))
- *         .receiveOk(ctx.done(), x -> stop = true);   // receiveOk: done() is closed, not sent on
+ *         .done(ctx, () -> stop = true);
  * while (!stop) loop.run();
  * }</pre>
  */
@@ -62,11 +63,13 @@ public final class SelectStatement {
 
     /**
      * A receive case; see {@link Select#receive}. A null channel disables the case; a null handler does nothing.
+     * A context's {@code done()} channel is refused (L10): use {@link #done(Context, OnReady)}.
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen; may block
      * @return this statement, to add more cases or run it
+     * @throws IllegalArgumentException if channel is a context's done channel (L10)
      */
     public <T> SelectStatement receive(ReceiveChan<T> channel, OnReceive<? super T> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
@@ -97,6 +100,31 @@ public final class SelectStatement {
      */
     public <T> SelectStatement send(SendChan<T> channel, T value, OnReady handler) {
         engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
+        return this;
+    }
+
+    /**
+     * A case that fires once {@code ctx} is done; see {@link Select#done(Context, Select.OnReady)} (L9).
+     *
+     * @param ctx the context
+     * @param handler runs when this case is chosen; may block
+     * @return this statement, to add more cases or run it
+     * @throws NullPointerException if ctx is null
+     */
+    public SelectStatement done(Context ctx, OnReady handler) {
+        engine.add(SelectEngine.DONE, Objects.requireNonNull(ctx, "ctx").done(), ctx, handler);
+        return this;
+    }
+
+    /**
+     * A case that makes {@link #run()} throw {@code ctx.err()} once {@code ctx} is done (L9).
+     *
+     * @param ctx the context
+     * @return this statement, to add more cases or run it
+     * @throws NullPointerException if ctx is null
+     */
+    public SelectStatement done(Context ctx) {
+        engine.add(SelectEngine.DONE, Objects.requireNonNull(ctx, "ctx").done(), ctx, SelectEngine.THROW_ERR);
         return this;
     }
 
@@ -139,6 +167,8 @@ public final class SelectStatement {
      *
      * @return the chosen case's index, or {@link #TIMEOUT} / {@link #DEFAULT}
      * @throws ChannelClosedException as {@link Select#select()}
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
+     *     case was chosen
      * @throws InterruptedException if interrupted while waiting; no case happened
      */
     @SuppressWarnings("unchecked")
@@ -146,7 +176,10 @@ public final class SelectStatement {
         engine.run();
         int i = engine.chosen;
         Object h = engine.handler(i);
-        if (i < 0 || engine.kind(i) == SelectEngine.SEND) {
+        if (i >= 0 && engine.kind(i) == SelectEngine.DONE && h == SelectEngine.THROW_ERR) {
+            throw ((Context) engine.sendValue(i)).err();
+        }
+        if (i < 0 || engine.kind(i) == SelectEngine.SEND || engine.kind(i) == SelectEngine.DONE) {
             if (h != null) {
                 ((OnReady) h).run();
             }

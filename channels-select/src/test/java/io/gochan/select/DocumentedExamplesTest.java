@@ -5,15 +5,20 @@ import io.gochan.Chan;
 import io.gochan.Context;
 import io.gochan.DeadlineExceededException;
 import io.gochan.Go;
+import io.gochan.Received;
+import io.gochan.GoFuture;
+import io.gochan.ErrGroup;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static java.nio.file.StandardOpenOption.APPEND;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -63,7 +68,7 @@ class DocumentedExamplesTest {
             // example: SelectStatement
             SelectStatement loop = Select.statement()
                     .receive(jobs, job -> process(job))
-                    .receiveOk(ctx.done(), x -> stop = true);   // receiveOk: done() is closed, not sent on
+                    .done(ctx, () -> stop = true);
             while (!stop) loop.run();
             // end
             assertThat(producer.join(LONG)).isTrue();
@@ -78,7 +83,7 @@ class DocumentedExamplesTest {
         results.send(9);
         // example: Context
         try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
-            Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+            Select.statement().receive(results, r -> use(r)).done(ctx, () -> giveUp(ctx.err())).run();
         }
         // end
         assertThat(handled).containsExactly(9);
@@ -91,7 +96,7 @@ class DocumentedExamplesTest {
         Chan<Integer> results = Chan.make();
         // example: Context
         try (CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofSeconds(2))) {
-            Select.statement().receive(results, r -> use(r)).receiveOk(ctx.done(), x -> giveUp(ctx.err())).run();
+            Select.statement().receive(results, r -> use(r)).done(ctx, () -> giveUp(ctx.err())).run();
         }
         // end
         assertThat(handled).isEmpty();
@@ -114,9 +119,8 @@ class DocumentedExamplesTest {
                 quit.close();
             });
             // example: README, Select
-            String r = Select.<String>cases()
-                    .receive(results, v -> "result " + v)
-                    .receiveOk(ctx.done(), closed -> "cancelled")
+            String r = Select.onReceive(results, v -> "result " + v)   // result type inferred
+                    .done(ctx, () -> "cancelled")                         // Go's case <-ctx.Done()
                     .send(requests, request, () -> "sent")
                     .timeout(Duration.ofSeconds(1), () -> "timed out")
                     .select();
@@ -130,6 +134,83 @@ class DocumentedExamplesTest {
             assertThat(r).isEqualTo("result 5");
         }
         assertThat(handled).containsExactly(10, 20);
+    }
+
+    /** A handler that throws IOException; a line is appended, then the cancelled context ends the loop. */
+    @Test
+    void selectionJavadoc() throws Exception {
+        Chan<String> lines = Chan.make(1);
+        lines.send("first");
+        java.nio.file.Path log = java.nio.file.Files.createTempFile("selection", ".log");
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            // example: Selection
+            boolean more = Select.onReceive(lines, line -> { Files.writeString(log, line + "\n", APPEND); return true; })
+                    .done(ctx, () -> false)
+                    .select();   // throws InterruptedException, IOException
+            // end
+            assertThat(more).isTrue();
+            assertThat(Files.readString(log)).isEqualTo("first\n");
+            ctx.cancel();
+            assertThat(Select.onReceive(lines, line -> true).done(ctx, () -> false).select()).isFalse();
+        } finally {
+            Files.delete(log);
+        }
+    }
+
+    /** The README's structured section: a pool of fetches, a fan-in of two futures, a stream until closed. */
+    @Test
+    void readmeErrorGroupsResultsCancellableOperations() throws Exception {
+        List<String> urls = List.of("a", "bb", "ccc", "dddd", "eeeee", "ffffff");
+        Chan<String> events = Chan.make(4);
+        events.send("e1");
+        events.send("e2");
+        events.close();
+        Chan<String> replies = Chan.make(1);
+        replies.send("pong");
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            // example: README, Error groups, results, cancellable operations
+            // Worker pool: at most 4 fetches at once; the first failure cancels the others and is thrown as itself.
+            int total = 0;
+            try (CancellableContext deadline = Context.withTimeout(ctx, Duration.ofSeconds(5));
+                 ErrGroup g = ErrGroup.withContext(deadline)) {
+                g.setLimit(4);
+                Chan<Integer> sizes = Chan.make(urls.size());
+                for (String url : urls) {
+                    g.go(() -> sizes.send(fetch(g.context(), url).length(), g.context()));
+                }
+                g.await();                      // every fetch ended; IOException, TimeoutException... as themselves
+                sizes.close();
+                for (int size : sizes) total += size;
+            }
+
+            // Fan-in: two results computed concurrently; join returns the value or rethrows the failure.
+            GoFuture<String> user = Go.future(() -> fetch(ctx, "user"));
+            GoFuture<String> cart = Go.future(() -> fetch(ctx, "cart"));
+            String page = user.join() + cart.join();
+
+            // Streams: receive until closed, but stop when the request is cancelled (throws ctx.err()).
+            for (Received<String> r; !(r = events.receiveOk(ctx)).closed(); ) handle(r.value());
+            String reply = Select.onReceive(replies, v -> v).done(ctx, () -> "cancelled").select();
+            // end
+            assertThat(total).isEqualTo(6 * "page ".length() + 21);
+            assertThat(page).isEqualTo("page userpage cart");
+            assertThat(events).isNotNull();
+            assertThat(reply).isEqualTo("pong");
+        }
+        assertThat(handledEvents).containsExactly("e1", "e2");
+    }
+
+    private final List<String> handledEvents = new CopyOnWriteArrayList<>();
+
+    private void handle(String event) {
+        handledEvents.add(event);
+    }
+
+    private static String fetch(Context ctx, String url) throws java.io.IOException {
+        if (ctx.isDone()) {
+            throw new java.io.IOException("cancelled: " + ctx.cause());
+        }
+        return "page " + url;
     }
 
     private void process(int job) {

@@ -76,6 +76,8 @@ public final class ChannelCore {
     public static final Object NOT_READY = new Marker("NOT_READY");
     /** Returned by receive primitives when the channel is closed and drained. */
     public static final Object CLOSED = new Marker("CLOSED");
+    /** Outcome of {@link #operateOrDone}: the context's done channel closed first. */
+    public static final Object DONE = new Marker("DONE");
 
     private static final AtomicLong IDS = new AtomicLong();
     private static final VarHandle COUNT;
@@ -103,6 +105,8 @@ public final class ChannelCore {
     private final boolean nil;
     /** A timer's channel: one slot inside, but {@code len} and {@code cap} report 0 (Go 1.23, rule TM1). */
     private final boolean timer;
+    /** A context's done channel: never sent on, only closed (a plain select receive case on it is refused). */
+    private final boolean signal;
     private Object[] buffer;
     private int head;
     private int count;
@@ -129,10 +133,15 @@ public final class ChannelCore {
     private static final int INITIAL_SLOTS = 16;
 
     private ChannelCore(int capacity, boolean nil, boolean timer) {
+        this(capacity, nil, timer, false);
+    }
+
+    private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal) {
         this.id = IDS.incrementAndGet();
         this.capacity = capacity;
         this.nil = nil;
         this.timer = timer;
+        this.signal = signal;
         this.buffer = capacity > 0 ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
     }
 
@@ -163,6 +172,25 @@ public final class ChannelCore {
      */
     public static ChannelCore createTimer() {
         return new ChannelCore(1, false, true);
+    }
+
+    /**
+     * A context's done channel: unbuffered, never sent on, only closed; {@link #isSignal()} lets select
+     * refuse a plain receive case on it (rule L10).
+     *
+     * @return the channel
+     */
+    public static ChannelCore createSignal() {
+        return new ChannelCore(0, false, false, true);
+    }
+
+    /**
+     * Whether this is a context's done channel (see {@link #createSignal()}).
+     *
+     * @return true for a context's done channel
+     */
+    public boolean isSignal() {
+        return signal;
     }
 
     /** A nil channel: never ready, blocks forever on send and receive, cannot be closed. */
@@ -362,6 +390,123 @@ public final class ChannelCore {
             return NOT_READY;
         }
         return won.closed ? CLOSED : won.item;
+    }
+
+    /**
+     * A send or receive that also ends when {@code done} (a context's done channel, never sent on) is
+     * closed: Go's {@code select { case ch <- v: / case v, ok := <-ch: ; case <-ctx.Done(): }} as one
+     * operation (rule CH4). If {@code done} is already closed at the call, nothing is attempted. Otherwise
+     * the operation completes if it can at once (even with the interrupt flag set, CH3), else it waits on
+     * both channels through one {@link Waiter}, as a two-case select does, and exactly one of the two
+     * wins. A nil {@code done} (a context that is never done) makes this the plain operation.
+     *
+     * @param isSend true for a send of {@code value}, false for a receive
+     * @param value the value to send (ignored for a receive)
+     * @param done the context's done channel
+     * @return {@link #DONE} if {@code done} was closed first (nothing was sent or taken); for a send,
+     *     {@code value} once sent; for a receive, the value or {@link #CLOSED}
+     * @throws ChannelClosedException for a send on a closed channel, also one closed while waiting
+     * @throws InterruptedException if interrupted while waiting (nothing was sent or taken)
+     */
+    public Object operateOrDone(boolean isSend, Object value, ChannelCore done) throws InterruptedException {
+        if (done.nil) {
+            if (isSend) {
+                send(value, Long.MAX_VALUE);
+                return value;
+            }
+            return receive(Long.MAX_VALUE);
+        }
+        if (done.closed) {
+            return DONE;
+        }
+        if (!nil && looksReady(isSend)) {
+            // The hint, as select's fast path: lock only this channel; a stale hint costs one lock.
+            lock();
+            try {
+                Object r = pollLocked(isSend, value);
+                if (r != NOT_READY) {
+                    return r;
+                }
+            } finally {
+                unlock();
+            }
+        }
+        ChannelCore first = nil || done.id < id ? done : this;
+        ChannelCore second = first == this ? done : nil ? null : this;
+        Waiter waiter;
+        WaitNode mine = null;
+        WaitNode onDone;
+        first.lock();
+        if (second != null) {
+            second.lock();
+        }
+        try {
+            if (done.closed) {
+                return DONE;
+            }
+            if (!nil) {
+                Object r = pollLocked(isSend, value);
+                if (r != NOT_READY) {
+                    return r;
+                }
+            }
+            waiter = new Waiter();
+            if (!nil) {
+                mine = new WaitNode(waiter, this, isSend, isSend ? value : null, 0);
+                (isSend ? senders : receivers).addLast(mine);
+            }
+            onDone = new WaitNode(waiter, done, false, null, 1);
+            done.receivers.addLast(onDone);
+        } finally {
+            if (second != null) {
+                second.unlock();
+            }
+            first.unlock();
+        }
+        ChannelBlockedEvent event = new ChannelBlockedEvent();
+        event.begin();
+        if (mine != null && capacity == 0 && shouldSpin()) {
+            recordSpin(waiter.spinForHandoff());
+        }
+        WaitNode won = waiter.await(Long.MAX_VALUE, mine != null ? mine : onDone);
+        commitBlocked(event, isSend ? "send (or context done)" : "receive (or context done)", won, waiter);
+        if (mine != null && won != mine) {
+            lock();
+            try {
+                removeLocked(mine);
+            } finally {
+                unlock();
+            }
+        }
+        if (won != onDone) {
+            done.lock();
+            try {
+                done.removeLocked(onDone);
+            } finally {
+                done.unlock();
+            }
+        }
+        if (won == null) {
+            throw new InterruptedException(); // no deadline: only an interrupt cancels the waiter
+        }
+        if (won == onDone) {
+            return DONE;
+        }
+        if (won.closed) {
+            if (isSend) {
+                throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+            }
+            return CLOSED;
+        }
+        return isSend ? value : won.item;
+    }
+
+    /** One poll of a send (returning {@code value} if sent) or a receive. Lock must be held. */
+    private Object pollLocked(boolean isSend, Object value) {
+        if (isSend) {
+            return pollSendLocked(value) ? value : NOT_READY;
+        }
+        return pollReceiveLocked();
     }
 
     /** Non-blocking send; see {@link #pollSendLocked(Object)}. */

@@ -1,0 +1,225 @@
+package io.gochan.select;
+
+import io.gochan.ChannelClosedException;
+import io.gochan.Context;
+import io.gochan.ReceiveChan;
+import io.gochan.Received;
+import io.gochan.SendChan;
+import io.gochan.spi.ChannelCore;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.random.RandomGenerator;
+
+/**
+ * Go's {@code select}, expression form, whose handlers may throw a checked exception {@code X}, which
+ * {@link #select()} propagates as itself (rule L11). Start one with a first case,
+ * {@link Select#onReceive}, {@link Select#onReceiveOk}, {@link Select#onSend} or {@link Select#onDone}:
+ * Java infers the result type {@code R} and the exception type {@code X} from that case's handler, so no
+ * type witness is needed.
+ *
+ * <pre>{@code
+ * boolean more = Select.onReceive(lines, line -> { Files.writeString(log, line + "\n", APPEND); return true; })
+ *         .done(ctx, () -> false)
+ *         .select();   // throws InterruptedException, IOException
+ * }</pre>
+ *
+ * <p>Later cases must return an {@code R} and throw at most an {@code X}; if they throw another checked
+ * exception, widen {@code X}: declare the target, {@code Selection<String, Exception> s =
+ * Select.onReceive(...)}, or give the types, {@code Select.<Integer, String, Exception>onReceive(...)}
+ * (the channel's element type, the result type, the exception type). Everything else is
+ * {@link Select}'s contract (rules L1–L10), which this class shares.
+ *
+ * @param <R> the handlers' result type
+ * @param <X> the checked exception the handlers may throw ({@link RuntimeException} if none)
+ */
+public final class Selection<R, X extends Exception> {
+    private final SelectEngine engine = new SelectEngine();
+
+    Selection() {}
+
+    /**
+     * Handler of a receive case.
+     *
+     * @param <T> the type of the value
+     * @param <R> the select's result type
+     * @param <X> the checked exception the handler may throw
+     */
+    @FunctionalInterface
+    public interface OnValue<T, R, X extends Exception> {
+        /**
+         * Handles the received value.
+         *
+         * @param value the received value
+         * @return the select's result when this case is chosen
+         * @throws X the handler's failure, propagated by {@code select()} as itself
+         */
+        R apply(T value) throws X;
+    }
+
+    /**
+     * Handler of a send, done, timeout or default case.
+     *
+     * @param <R> the select's result type
+     * @param <X> the checked exception the handler may throw
+     */
+    @FunctionalInterface
+    public interface OnEvent<R, X extends Exception> {
+        /**
+         * Handles the case.
+         *
+         * @return the select's result when this case is chosen
+         * @throws X the handler's failure, propagated by {@code select()} as itself
+         */
+        R get() throws X;
+    }
+
+    /**
+     * A receive case; see {@link Select#receive}.
+     *
+     * @param <T> the type of the channel's values
+     * @param channel the channel, or null to disable the case
+     * @param handler runs when this case is chosen
+     * @return this select
+     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     */
+    public <T> Selection<R, X> receive(ReceiveChan<T> channel, OnValue<? super T, ? extends R, ? extends X> handler) {
+        engine.add(SelectEngine.RECEIVE, channel, null, handler);
+        return this;
+    }
+
+    /**
+     * A receive case that also fires on close; see {@link Select#receiveOk}.
+     *
+     * @param <T> the type of the channel's values
+     * @param channel the channel, or null to disable the case
+     * @param handler runs when this case is chosen
+     * @return this select
+     */
+    public <T> Selection<R, X> receiveOk(ReceiveChan<T> channel, OnValue<? super Received<T>, ? extends R, ? extends X> handler) {
+        engine.add(SelectEngine.RECEIVE_OK, channel, null, handler);
+        return this;
+    }
+
+    /**
+     * A send case; see {@link Select#send}.
+     *
+     * @param <T> the type of the channel's values
+     * @param channel the channel, or null to disable the case
+     * @param value the value to send (not null)
+     * @param handler runs when this case is chosen
+     * @return this select
+     * @throws NullPointerException if value is null
+     */
+    public <T> Selection<R, X> send(SendChan<T> channel, T value, OnEvent<? extends R, ? extends X> handler) {
+        engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
+        return this;
+    }
+
+    /**
+     * A case that fires once {@code ctx} is done; see {@link Select#done(Context, Select.OnReady)} (L9).
+     *
+     * @param ctx the context
+     * @param handler runs when this case is chosen
+     * @return this select
+     * @throws NullPointerException if ctx is null
+     */
+    public Selection<R, X> done(Context ctx, OnEvent<? extends R, ? extends X> handler) {
+        engine.add(SelectEngine.DONE, Objects.requireNonNull(ctx, "ctx").done(), ctx, handler);
+        return this;
+    }
+
+    /**
+     * A case that makes {@link #select()} throw {@code ctx.err()} once {@code ctx} is done (L9).
+     *
+     * @param ctx the context
+     * @return this select
+     * @throws NullPointerException if ctx is null
+     */
+    public Selection<R, X> done(Context ctx) {
+        engine.add(SelectEngine.DONE, Objects.requireNonNull(ctx, "ctx").done(), ctx, SelectEngine.THROW_ERR);
+        return this;
+    }
+
+    /**
+     * A timeout case; see {@link Select#timeout}.
+     *
+     * @param timeout how long the select waits for another case, from the start of each run
+     * @param handler runs when this case is chosen
+     * @return this select
+     */
+    public Selection<R, X> timeout(Duration timeout, OnEvent<? extends R, ? extends X> handler) {
+        engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
+        return this;
+    }
+
+    /**
+     * The default case; see {@link Select#orElse}.
+     *
+     * @param handler runs when this case is chosen
+     * @return this select
+     * @throws IllegalStateException if a default was already given
+     */
+    public Selection<R, X> orElse(OnEvent<? extends R, ? extends X> handler) {
+        engine.orElse(handler == null ? (OnEvent<R, X>) () -> null : handler);
+        return this;
+    }
+
+    /**
+     * Uses {@code random} for the choice among ready cases (for tests).
+     *
+     * @param random the source of the choice among ready cases
+     * @return this select
+     */
+    public Selection<R, X> random(RandomGenerator random) {
+        engine.random(Objects.requireNonNull(random, "random"));
+        return this;
+    }
+
+    /**
+     * Runs the select; see {@link Select#select()}.
+     *
+     * @return the value the chosen case's handler returned
+     * @throws X what the chosen handler threw, as itself
+     * @throws ChannelClosedException if the chosen case is a send on a closed channel, or a plain
+     *     receive on a closed and drained channel
+     * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
+     *     case without handler was chosen
+     * @throws InterruptedException if interrupted while waiting; no case happened
+     */
+    public R select() throws InterruptedException, X {
+        return dispatch(engine);
+    }
+
+    /** Runs the engine once and the chosen case's handler; shared with {@link Select}. */
+    @SuppressWarnings("unchecked")
+    static <R, X extends Exception> R dispatch(SelectEngine engine) throws InterruptedException, X {
+        engine.run();
+        int i = engine.chosen;
+        Object h = engine.handler(i);
+        if (i >= 0 && engine.kind(i) == SelectEngine.DONE) {
+            if (h == SelectEngine.THROW_ERR) {
+                throw ((Context) engine.sendValue(i)).err();
+            }
+            return h == null ? null : ((OnEvent<R, X>) h).get();
+        }
+        if (i < 0 || engine.kind(i) == SelectEngine.SEND) {
+            return h == null ? null : ((OnEvent<R, X>) h).get();
+        }
+        Object v = engine.received;
+        if (engine.kind(i) == SelectEngine.RECEIVE) {
+            if (v == ChannelCore.CLOSED) {
+                throw new ChannelClosedException("receive from closed channel (select case " + i + ")");
+            }
+            return h == null ? null : ((OnValue<Object, R, X>) h).apply(v);
+        }
+        Received<Object> r = v == ChannelCore.CLOSED ? Received.closedChannel() : Received.of(v);
+        return h == null ? null : ((OnValue<Received<Object>, R, X>) h).apply(r);
+    }
+
+    @Override
+    public String toString() {
+        return engine.toString();
+    }
+}

@@ -1,0 +1,57 @@
+package io.gochan;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A function registered with {@link Context#afterFunc(Context, Runnable)}: it runs in its own goroutine
+ * once the context is done, unless {@link #stop()} came first (Go's {@code context.AfterFunc} and the
+ * {@code stop} function it returns; rule CX8).
+ */
+public final class AfterFunc {
+    private static final int PENDING = 0;
+    private static final int STARTED = 1;
+    private static final int STOPPED = 2;
+
+    private final Runnable f;
+    private final AtomicInteger state = new AtomicInteger(PENDING);
+    /** The cancellable context this registration lives in, or null if the context is never done. */
+    Contexts.CancelContext registeredWith;
+
+    AfterFunc(Runnable f) {
+        this.f = f;
+    }
+
+    /** Starts the function's goroutine unless it was stopped or started already. */
+    void fire() {
+        if (state.compareAndSet(PENDING, STARTED)) {
+            Go.go("context-afterfunc", f::run);
+        }
+    }
+
+    /**
+     * Stops the function from being run, and removes the registration from the context (so many
+     * stopped registrations do not make the context grow). Never waits for a running function.
+     *
+     * @return true if this call stopped the function; false if it had already been started (the
+     *     context was done) or stopped
+     */
+    public boolean stop() {
+        if (!state.compareAndSet(PENDING, STOPPED)) {
+            return false;
+        }
+        Contexts.CancelContext c = registeredWith;
+        if (c != null) {
+            c.orphan(this);
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "AfterFunc[" + switch (state.get()) {
+            case PENDING -> "pending";
+            case STARTED -> "started";
+            default -> "stopped";
+        } + "]";
+    }
+}

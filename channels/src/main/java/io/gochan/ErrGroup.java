@@ -1,0 +1,426 @@
+package io.gochan;
+
+import java.lang.ref.Reference;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Go's {@code golang.org/x/sync/errgroup}, structured: goroutines started with {@link #go(Task)} run
+ * under a context derived from the parent, the first failure cancels that context (with the failure as
+ * its {@link Context#cause()}), and {@link #await()} waits for all of them, then returns normally or
+ * throws the first failure as itself, every later one attached to it as suppressed (rules EG1–EG3).
+ *
+ * <pre>{@code
+ * try (ErrGroup g = ErrGroup.withContext(ctx)) {
+ *     for (String url : urls) {
+ *         g.go(() -> pages.send(fetch(g.context(), url)));
+ *     }
+ *     g.await();   // the first failure, as itself; the others are in its getSuppressed()
+ * }
+ * }</pre>
+ *
+ * <p>A group is used for one round: {@code go}/{@code tryGo} (also from inside its goroutines), then
+ * {@code await}; after {@code await} has returned or thrown, or after {@code close}, starting more
+ * throws {@link IllegalStateException}. {@link #setLimit(int)} bounds how many goroutines run at once
+ * ({@code go} waits for a slot, {@code tryGo} does not; EG4).
+ *
+ * <p>{@link #close()} makes try-with-resources structured (EG5): no goroutine of the group outlives
+ * the block. If {@code await} already ran, it only releases the context. Otherwise (the block was left
+ * by an exception, a {@code return} or a {@code break} before {@code await}) it cancels the context,
+ * interrupts the goroutines still running, waits for all of them (uninterruptibly, keeping the caller's
+ * interrupt status), and throws what {@code await} would have thrown; failures that are only the
+ * goroutines' answer to that stop ({@link InterruptedException}, {@link ChannelInterruptedException},
+ * a {@link CancellationException}) are attached to the first real failure, or dropped if there is none.
+ * Go has no such method; ADR 0009 explains the choice.
+ *
+ * <p>A failure nobody can observe any more, because the group was garbage collected without
+ * {@code await} or {@code close}, goes to the uncaught-exception handler (rule GF2).
+ */
+public final class ErrGroup implements AutoCloseable {
+    private final State state;
+
+    private ErrGroup(State state) {
+        this.state = state;
+    }
+
+    /**
+     * A group whose goroutines share a context derived from {@code parent}: cancelled with the first
+     * failure as its cause, or when the parent is, or when {@link #await()} returns, whichever comes
+     * first (Go's {@code errgroup.WithContext}).
+     *
+     * @param parent the parent context
+     * @return a new group with no limit
+     * @throws NullPointerException if parent is null
+     */
+    public static ErrGroup withContext(Context parent) {
+        ErrGroup g = new ErrGroup(new State(Context.withCancel(Objects.requireNonNull(parent, "parent"))));
+        Failures.CLEANER.register(g, g.state::abandon);
+        return g;
+    }
+
+    /**
+     * {@code withContext(Context.background())}: a group whose context is cancelled only by a failure
+     * or by {@link #await()} (Go's zero {@code errgroup.Group}, plus that context).
+     *
+     * @return a new group with no limit
+     */
+    public static ErrGroup create() {
+        return withContext(Context.background());
+    }
+
+    /**
+     * {@return the group's derived context: pass it to the goroutines so they stop cooperatively after
+     * the first failure}
+     */
+    public Context context() {
+        return state.ctx;
+    }
+
+    /**
+     * Starts {@code task} in a new goroutine of the group. With a limit, waits for a free slot first
+     * (Go's {@code Group.Go}).
+     *
+     * @param task the task; a failure it throws is the group's (the first one cancels the context)
+     * @throws InterruptedException if interrupted while waiting for a slot (only with a limit); nothing
+     *     was started
+     * @throws IllegalStateException if the group was awaited or closed
+     * @throws NullPointerException if task is null
+     */
+    public void go(Task task) throws InterruptedException {
+        Objects.requireNonNull(task, "task");
+        try {
+            state.acquire(true);
+            state.launch(task);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Starts {@code task} in a new goroutine only if that can be done without waiting for a slot (Go's
+     * {@code Group.TryGo}).
+     *
+     * @param task the task
+     * @return true if it was started, false if the limit was reached
+     * @throws IllegalStateException if the group was awaited or closed
+     * @throws NullPointerException if task is null
+     */
+    public boolean tryGo(Task task) {
+        Objects.requireNonNull(task, "task");
+        try {
+            if (!state.tryAcquire()) {
+                return false;
+            }
+            state.launch(task);
+            return true;
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Limits the number of goroutines of the group running at once to {@code n}; a negative value
+     * means no limit, 0 means none may start (Go's {@code Group.SetLimit}; EG4).
+     *
+     * @param n the limit, or negative for none
+     * @throws IllegalStateException if goroutines of the group are running (as Go panics)
+     */
+    public void setLimit(int n) {
+        state.setLimit(n);
+    }
+
+    /**
+     * Waits until every goroutine of the group has ended, cancels the context, then returns normally if
+     * none failed or throws the first failure as itself, with every other failure attached as
+     * suppressed (EG1, EG2). Calling it again gives the same outcome.
+     *
+     * @throws Exception the first failure of a goroutine, as itself (checked or not; an {@link Error}
+     *     as itself too)
+     * @throws InterruptedException if the calling thread is interrupted while waiting; the goroutines
+     *     keep running (close the group to stop them)
+     */
+    public void await() throws Exception {
+        try {
+            Throwable first = state.await();
+            if (first != null) {
+                throw Failures.rethrow(first);
+            }
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Ends the group's scope: see the class comment (EG5). Idempotent; only the first call can throw.
+     *
+     * @throws Exception the first failure, if {@link #await()} had not been called (it was not seen)
+     */
+    @Override
+    public void close() throws Exception {
+        try {
+            Throwable first = state.close();
+            if (first != null) {
+                throw Failures.rethrow(first);
+            }
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ErrGroup[" + state + "]";
+    }
+
+    /** Everything the goroutines share; never refers to the handle, so the handle can be collected. */
+    static final class State {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition changed = lock.newCondition();
+        final CancellableContext ctx;
+        // All guarded by lock.
+        private int active;
+        private int limit = -1;
+        private Throwable first;
+        private Goroutine firstGoroutine;
+        private final List<Throwable> others = new ArrayList<>();
+        private final Set<Thread> running = new HashSet<>();
+        private boolean finished;   // await() or close() has collected the outcome: no more goroutines
+        private boolean observed;   // the outcome was returned to a caller
+        private boolean stopping;   // close() is stopping the goroutines
+        private boolean closed;
+        private boolean abandoned;
+
+        State(CancellableContext ctx) {
+            this.ctx = ctx;
+        }
+
+        void acquire(boolean wait) throws InterruptedException {
+            lock.lockInterruptibly();
+            try {
+                while (true) {
+                    requireOpen();
+                    if (limit < 0 || active < limit) {
+                        active++;
+                        return;
+                    }
+                    changed.await();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        boolean tryAcquire() {
+            lock.lock();
+            try {
+                requireOpen();
+                if (limit >= 0 && active >= limit) {
+                    return false;
+                }
+                active++;
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void requireOpen() {
+            if (closed || finished) {
+                throw new IllegalStateException(closed ? "ErrGroup is closed" : "ErrGroup was already awaited");
+            }
+        }
+
+        /** Starts the goroutine for a slot already taken; gives the slot back if the start fails. */
+        void launch(Task task) {
+            try {
+                Go.go(() -> runTask(task));
+            } catch (RuntimeException | Error e) {
+                ended(null);
+                throw e;
+            }
+        }
+
+        private void runTask(Task task) {
+            Thread me = Thread.currentThread();
+            lock.lock();
+            try {
+                running.add(me);
+                if (stopping) {
+                    me.interrupt(); // close() took its snapshot before this goroutine was listed
+                }
+            } finally {
+                lock.unlock();
+            }
+            try {
+                task.run();
+            } catch (Throwable t) {
+                failed(t);
+            } finally {
+                ended(me);
+            }
+        }
+
+        private void failed(Throwable t) {
+            Goroutine self = Goroutines.current();
+            boolean cancel = false;
+            boolean report = false;
+            lock.lock();
+            try {
+                if (abandoned) {
+                    report = true;
+                } else if (first == null && !(stopping && isStopSignal(t))) {
+                    first = t;
+                    firstGoroutine = self;
+                    cancel = true;
+                } else if (first != null || !stopping) {
+                    others.add(t);
+                } // else: the goroutine's answer to close()'s stop, with no real failure to attach it to
+            } finally {
+                lock.unlock();
+            }
+            if (cancel) {
+                ctx.cancel(t); // EG3: the first failure is the context's cause
+            }
+            if (report) {
+                Goroutines.report(self, t);
+            }
+        }
+
+        private static boolean isStopSignal(Throwable t) {
+            return t instanceof InterruptedException || t instanceof ChannelInterruptedException
+                    || t instanceof CancellationException;
+        }
+
+        private void ended(Thread me) {
+            lock.lock();
+            try {
+                if (me != null) {
+                    running.remove(me);
+                }
+                active--;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void setLimit(int n) {
+            lock.lock();
+            try {
+                if (active > 0) {
+                    throw new IllegalStateException("ErrGroup: cannot change the limit while " + active + " goroutines are running");
+                }
+                limit = n < 0 ? -1 : n;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        Throwable await() throws InterruptedException {
+            Throwable f;
+            lock.lockInterruptibly();
+            try {
+                while (active > 0) {
+                    changed.await();
+                }
+                f = collect();
+            } finally {
+                lock.unlock();
+            }
+            ctx.cancel(f);
+            return f;
+        }
+
+        /** Marks the outcome collected and observed; attaches the others to the first. Lock held. */
+        private Throwable collect() {
+            finished = true;
+            observed = true;
+            changed.signalAll(); // go() calls waiting for a slot now fail
+            if (first != null) {
+                for (Throwable t : others) {
+                    Failures.suppress(first, t);
+                }
+                others.clear();
+            }
+            return first;
+        }
+
+        Throwable close() {
+            List<Thread> toInterrupt;
+            boolean stop;
+            lock.lock();
+            try {
+                if (closed) {
+                    return null;
+                }
+                closed = true;
+                stop = !finished;
+                stopping = stop;
+                toInterrupt = stop ? List.copyOf(running) : List.of();
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            if (!stop) {
+                ctx.cancel();
+                return null;
+            }
+            ctx.cancel();
+            for (Thread t : toInterrupt) {
+                t.interrupt();
+            }
+            Throwable f;
+            lock.lock();
+            try {
+                while (active > 0) {
+                    changed.awaitUninterruptibly();
+                }
+                f = collect();
+            } finally {
+                lock.unlock();
+            }
+            return f;
+        }
+
+        /** The cleaner's action: the handle is gone; an outcome nobody collected goes to the handler. */
+        void abandon() {
+            Throwable f;
+            Goroutine g;
+            lock.lock();
+            try {
+                abandoned = true;
+                if (observed || first == null) {
+                    return;
+                }
+                for (Throwable t : others) {
+                    Failures.suppress(first, t);
+                }
+                others.clear();
+                observed = true;
+                f = first;
+                g = firstGoroutine;
+            } finally {
+                lock.unlock();
+            }
+            Goroutines.report(g, f);
+        }
+
+        @Override
+        public String toString() {
+            lock.lock();
+            try {
+                return active + " running" + (limit >= 0 ? ", limit " + limit : "")
+                        + (first != null ? ", failed: " + first : "") + (closed ? ", closed" : finished ? ", awaited" : "");
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.gochan;
+
+import java.lang.ref.Cleaner;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * What {@link GoFuture} and {@link ErrGroup} share about failures: rethrowing one as itself, and the
+ * cleaner that reports a failure nobody can observe any more (rule GF2).
+ */
+final class Failures {
+    /** One daemon thread for the whole library; its actions only hand a failure to the handler. */
+    static final Cleaner CLEANER = Cleaner.create(r -> {
+        Thread t = new Thread(r, "gochan-unobserved-failures");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private Failures() {}
+
+    /**
+     * Throws {@code t} as itself: an {@link Exception} (checked or not) or an {@link Error} unchanged;
+     * only a {@code Throwable} that is neither is wrapped in {@link ExecutionException}.
+     */
+    static Exception rethrow(Throwable t) throws Exception {
+        if (t instanceof Exception e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new ExecutionException(t);
+    }
+
+    /** Adds {@code other} to {@code first}'s suppressed exceptions unless it is already there or is {@code first}. */
+    static void suppress(Throwable first, Throwable other) {
+        if (other == first) {
+            return;
+        }
+        for (Throwable s : first.getSuppressed()) {
+            if (s == other) {
+                return;
+            }
+        }
+        first.addSuppressed(other);
+    }
+}

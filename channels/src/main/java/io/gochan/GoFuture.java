@@ -1,0 +1,143 @@
+package io.gochan;
+
+import java.lang.ref.Reference;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A goroutine that yields a value: started with {@link Go#future(Callable)}, it runs its callable on a
+ * virtual thread, and {@link #join()} returns the value or rethrows the failure as itself (rule GF1).
+ *
+ * <p>A failure belongs to whoever can observe it (rule GF2): it is rethrown by {@code join}, and goes
+ * to the uncaught-exception handler ({@link Goroutines#setUncaughtExceptionHandler}) only if this
+ * handle becomes unreachable without a {@code join} having returned it, detected when the handle is
+ * garbage collected. Everything the callable did happens-before {@code join} returns or throws.
+ *
+ * @param <T> the type of the value
+ */
+public final class GoFuture<T> {
+    private final Goroutine goroutine;
+    private final Outcome<T> outcome;
+
+    private GoFuture(Goroutine goroutine, Outcome<T> outcome) {
+        this.goroutine = goroutine;
+        this.outcome = outcome;
+    }
+
+    static <T> GoFuture<T> start(String name, Callable<? extends T> body) {
+        Outcome<T> outcome = new Outcome<>();
+        Task task = () -> outcome.run(body);
+        Goroutine g = name == null ? Go.go(task) : Go.go(name, task);
+        outcome.goroutine = g;
+        GoFuture<T> f = new GoFuture<>(g, outcome);
+        Failures.CLEANER.register(f, outcome::abandon);
+        return f;
+    }
+
+    /**
+     * Waits until the goroutine has ended, then returns its value or throws its failure.
+     *
+     * @return the callable's value (may be null)
+     * @throws Exception the callable's failure, as itself (checked or not; an {@link Error} as itself
+     *     too), the same instance on every call
+     * @throws InterruptedException if the calling thread is interrupted while waiting (the goroutine
+     *     runs on)
+     */
+    public T join() throws Exception {
+        try {
+            goroutine.join();
+            return outcome.observe();
+        } finally {
+            Reference.reachabilityFence(this); // the cleaner must not see this handle as dropped mid-join
+        }
+    }
+
+    /**
+     * Waits at most {@code timeout}, then as {@link #join()}.
+     *
+     * @param timeout how long to wait at most
+     * @return the callable's value (may be null)
+     * @throws TimeoutException if the goroutine is still running when the time runs out
+     * @throws Exception the callable's failure, as itself
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
+    public T join(Duration timeout) throws Exception {
+        try {
+            if (!goroutine.join(timeout)) {
+                throw new TimeoutException("goroutine " + goroutine.name() + " still running after " + timeout);
+            }
+            return outcome.observe();
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /** {@return true once the callable has returned or thrown and the goroutine has ended} */
+    public boolean isDone() {
+        return !goroutine.isAlive();
+    }
+
+    /** {@return the goroutine running the callable} */
+    public Goroutine goroutine() {
+        return goroutine;
+    }
+
+    /** Interrupts the goroutine (Java's cancellation; the callable decides what it means). */
+    public void interrupt() {
+        goroutine.interrupt();
+    }
+
+    @Override
+    public String toString() {
+        return "GoFuture[" + goroutine + "]";
+    }
+
+    /** The result, shared by the running task and the handle; never refers to the handle. */
+    static final class Outcome<T> {
+        private static final int DONE = 1;
+        private static final int ABANDONED = 2;
+
+        private final AtomicInteger state = new AtomicInteger();
+        private T value;             // written before DONE is set, read after join
+        private Throwable failure;   // ditto
+        private volatile boolean observed;
+        volatile Goroutine goroutine;
+
+        void run(Callable<? extends T> body) {
+            try {
+                value = body.call();
+            } catch (Throwable t) {
+                failure = t;
+            }
+            int before = state.getAndUpdate(s -> s | DONE);
+            if ((before & ABANDONED) != 0) {
+                reportIfUnobserved();
+            }
+        }
+
+        T observe() throws Exception {
+            observed = true;
+            if (failure != null) {
+                throw Failures.rethrow(failure);
+            }
+            return value;
+        }
+
+        /** The cleaner's action: the handle is gone, nobody can join any more. */
+        void abandon() {
+            int before = state.getAndUpdate(s -> s | ABANDONED);
+            if ((before & DONE) != 0) {
+                reportIfUnobserved();
+            }
+        }
+
+        private void reportIfUnobserved() {
+            Throwable t = failure;
+            if (t != null && !observed) {
+                Goroutines.report(goroutine, t);
+            }
+        }
+    }
+}
