@@ -30,6 +30,7 @@ public final class HttpTimeoutException extends SocketTimeoutException {
         BODY_READ,
     }
 
+    /** Which limit passed. */
     private final Kind kind;
 
     /**

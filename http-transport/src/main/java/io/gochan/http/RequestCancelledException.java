@@ -26,6 +26,7 @@ public final class RequestCancelledException extends InterruptedIOException {
         TRANSPORT_CLOSED,
     }
 
+    /** What cancelled the request. */
     private final Reason reason;
 
     /**

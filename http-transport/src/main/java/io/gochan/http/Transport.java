@@ -475,7 +475,12 @@ public final class Transport implements AutoCloseable {
             return this;
         }
 
-        /** Per-request events. */
+        /**
+         * Per-request events.
+         *
+         * @param l the listener; {@link RequestListener} says when each method is called
+         * @return this builder
+         */
         public Builder listener(RequestListener l) {
             this.listener = Objects.requireNonNull(l);
             return this;
