@@ -1,15 +1,24 @@
 /**
  * gochan's ground floor: {@link io.gochan.Chan}, goroutines on virtual threads, timers, a
- * cancellation context and a wait group. Depends on nothing but the JDK.
+ * cancellation context and a wait group. Depends on nothing but {@code java.base}.
  *
- * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on; it is exported
- * only to gochan's own modules.
+ * <p>JDK Flight Recorder events ({@code io.gochan.ChannelBlocked}, {@code io.gochan.SelectBlocked},
+ * {@code io.gochan.Goroutine}, all disabled by default) are emitted when {@code jdk.jfr} is in the
+ * runtime and a recording enables them. {@code jdk.jfr} is optional: a runtime image without it runs
+ * gochan unchanged. A module-path application that records with {@code jcmd JFR.start} needs
+ * {@code jdk.jfr} resolved ({@code --add-modules jdk.jfr}); {@code -XX:StartFlightRecording} and the
+ * class path resolve it already.
+ *
+ * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on and the gate to
+ * the JFR events; it is exported only to gochan's own modules.
  */
 module io.gochan {
-    requires transitive jdk.jfr;
+    // Optional (ADR 0011): no gochan API names a jdk.jfr type, and the events are loaded only when
+    // jdk.jfr is in the boot layer and the flight recorder has been initialized.
+    requires static jdk.jfr;
     exports io.gochan;
-    exports io.gochan.jfr;
-    // Only select is built on the waiter machinery; the stress tests and benchmarks use it from the
-    // class path, where qualified exports do not apply.
-    exports io.gochan.spi to io.gochan.select;
+    // Only select is built on the waiter machinery, and select and the HTTP transport emit their JFR
+    // events through its gate; the stress tests and benchmarks use it from the class path, where
+    // qualified exports do not apply.
+    exports io.gochan.spi to io.gochan.select, io.gochan.http;
 }

@@ -39,7 +39,17 @@ import java.util.concurrent.TimeUnit;
 public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
     static {
-        ChannelCores.install(Chan::coreOf);
+        // A class, not Chan::coreOf: a method reference's first bootstrap spins a hidden class, which
+        // a fresh JVM pays on its first Chan.make (benchmark B8).
+        ChannelCores.install(new CoreAccess());
+    }
+
+    /** The accessor {@link ChannelCores} uses to reach a channel's core. */
+    private static final class CoreAccess implements java.util.function.Function<Object, ChannelCore> {
+        @Override
+        public ChannelCore apply(Object channel) {
+            return coreOf(channel);
+        }
     }
 
     private final ChannelCore core;

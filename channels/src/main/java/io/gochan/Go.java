@@ -1,6 +1,6 @@
 package io.gochan;
 
-import io.gochan.jfr.GoroutineEvent;
+import io.gochan.spi.JfrGate;
 
 import java.lang.System.Logger.Level;
 import java.time.Instant;
@@ -88,8 +88,10 @@ public final class Go {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
-        Goroutine g = new Goroutine(id, name != null ? name : "goroutine-" + id, Instant.now(), site);
-        Thread t = Thread.ofVirtual().name(g.name()).unstarted(() -> run(g, task));
+        // No string-concatenation or lambda bootstrap on this path: each spins a hidden class the first
+        // time, which a fresh JVM's first Go.go would pay (benchmark B8).
+        Goroutine g = new Goroutine(id, name != null ? name : "goroutine-".concat(Long.toString(id)), Instant.now(), site);
+        Thread t = Thread.ofVirtual().name(g.name()).unstarted(new Body(g, task));
         g.thread = t;
         g.owner = owner != null ? owner : GoroutineOwner.current();
         Goroutines.register(g);
@@ -102,12 +104,27 @@ public final class Go {
         return g;
     }
 
+    /** A goroutine's thread body (a plain class: a record's methods bootstrap through invokedynamic too). */
+    private static final class Body implements Runnable {
+        private final Goroutine g;
+        private final Task task;
+
+        Body(Goroutine g, Task task) {
+            this.g = g;
+            this.task = task;
+        }
+
+        @Override
+        public void run() {
+            Go.run(g, task);
+        }
+    }
+
     private static void run(Goroutine g, Task task) {
         if (g.owner != null) {
             GoroutineOwner.bind(g.owner); // the goroutines it starts are its owner's too
         }
-        GoroutineEvent event = new GoroutineEvent();
-        event.begin();
+        Object event = JfrGate.goroutineBegin(); // null unless the flight recorder is initialized
         Throwable failure = null;
         try {
             task.run();
@@ -115,13 +132,7 @@ public final class Go {
             failure = t;
             Goroutines.report(g, t);
         } finally {
-            event.end();
-            if (event.shouldCommit()) {
-                event.id = g.id();
-                event.name = g.name();
-                event.failure = failure == null ? null : failure.toString();
-                event.commit();
-            }
+            JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
             Goroutines.unregister(g);
         }
     }

@@ -19,7 +19,9 @@ import java.util.function.BiConsumer;
 public final class Goroutines {
     private static final ConcurrentHashMap<Long, Goroutine> LIVE = new ConcurrentHashMap<>();
     private static volatile boolean startSites = Boolean.getBoolean("gochan.goroutine.startSites");
-    private static volatile BiConsumer<Goroutine, Throwable> handler = Go::logUncaught;
+    /** The default handler; a class rather than Go::logUncaught so a fresh JVM's first Go.go bootstraps no lambda (B8). */
+    private static final BiConsumer<Goroutine, Throwable> LOG_UNCAUGHT = new LogUncaught();
+    private static volatile BiConsumer<Goroutine, Throwable> handler = LOG_UNCAUGHT;
 
     private Goroutines() {}
 
@@ -131,7 +133,15 @@ public final class Goroutines {
      * @return the handler used when none was set
      */
     public static BiConsumer<Goroutine, Throwable> defaultUncaughtExceptionHandler() {
-        return Go::logUncaught;
+        return LOG_UNCAUGHT;
+    }
+
+    /** Logs through System.Logger: {@link Go#logUncaught}. */
+    private static final class LogUncaught implements BiConsumer<Goroutine, Throwable> {
+        @Override
+        public void accept(Goroutine g, Throwable t) {
+            Go.logUncaught(g, t);
+        }
     }
 
     static void register(Goroutine g) {

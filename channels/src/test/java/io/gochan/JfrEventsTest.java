@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 class JfrEventsTest {
 
     @Test
-    void channelBlockedAndGoroutineEventsAreRecorded(@TempDir Path dir) throws Exception {
+    void JF1_channelBlockedAndGoroutineEventsAreRecorded(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("gochan.jfr");
         Chan<Integer> ch = Chan.make();
         try (Recording r = new Recording()) {
@@ -55,7 +55,7 @@ class JfrEventsTest {
     }
 
     @Test
-    void eventsAreOffByDefault(@TempDir Path dir) throws Exception {
+    void JF2_eventsAreOffByDefault(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("default.jfr");
         try (Recording r = new Recording()) {
             r.start();

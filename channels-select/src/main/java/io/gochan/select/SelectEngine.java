@@ -1,9 +1,9 @@
 package io.gochan.select;
 
 import io.gochan.ChannelClosedException;
-import io.gochan.jfr.SelectBlockedEvent;
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
+import io.gochan.spi.JfrGate;
 import io.gochan.spi.WaitNode;
 import io.gochan.spi.Waiter;
 
@@ -176,8 +176,7 @@ final class SelectEngine {
         } finally {
             unlockAll(locks);
         }
-        SelectBlockedEvent event = new SelectBlockedEvent();
-        event.begin();
+        Object event = JfrGate.selectBlockedBegin(); // null unless the flight recorder is initialized
         if (SPIN && rendezvous && anyShouldSpin()) {
             boolean met = waiter.spinForHandoff();
             for (int i = 0; i < size; i++) {
@@ -187,13 +186,7 @@ final class SelectEngine {
             }
         }
         WaitNode won = waiter.await(deadline, this);
-        event.end();
-        if (event.shouldCommit()) {
-            event.cases = size;
-            event.chosen = won == null ? -1 : won.caseIndex();
-            event.select = toString();
-            event.commit();
-        }
+        JfrGate.selectBlockedEnd(event, size, won == null ? -1 : won.caseIndex(), this);
         for (WaitNode n : nodes) {
             if (n != null && n != won) {
                 ChannelCore c = n.channel();

@@ -1,7 +1,6 @@
 package io.gochan.spi;
 
 import io.gochan.ChannelClosedException;
-import io.gochan.jfr.ChannelBlockedEvent;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -345,10 +344,11 @@ public final class ChannelCore {
         } finally {
             unlock();
         }
-        ChannelBlockedEvent event = new ChannelBlockedEvent();
-        event.begin();
+        Object event = JfrGate.channelBlockedBegin();
         WaitNode won = awaitHandoff(node, deadlineNanos);
-        commitBlocked(event, "send", won, node.waiter);
+        if (event != null) {
+            JfrGate.channelBlockedEnd(event, "send", this, capacity, outcome(won, node.waiter));
+        }
         if (won == null) {
             return cancelled(node);
         }
@@ -381,10 +381,11 @@ public final class ChannelCore {
         } finally {
             unlock();
         }
-        ChannelBlockedEvent event = new ChannelBlockedEvent();
-        event.begin();
+        Object event = JfrGate.channelBlockedBegin();
         WaitNode won = awaitHandoff(node, deadlineNanos);
-        commitBlocked(event, "receive", won, node.waiter);
+        if (event != null) {
+            JfrGate.channelBlockedEnd(event, "receive", this, capacity, outcome(won, node.waiter));
+        }
         if (won == null) {
             cancelled(node);
             return NOT_READY;
@@ -463,13 +464,15 @@ public final class ChannelCore {
             }
             first.unlock();
         }
-        ChannelBlockedEvent event = new ChannelBlockedEvent();
-        event.begin();
+        Object event = JfrGate.channelBlockedBegin();
         if (mine != null && capacity == 0 && shouldSpin()) {
             recordSpin(waiter.spinForHandoff());
         }
         WaitNode won = waiter.await(Long.MAX_VALUE, mine != null ? mine : onDone);
-        commitBlocked(event, isSend ? "send (or context done)" : "receive (or context done)", won, waiter);
+        if (event != null) {
+            JfrGate.channelBlockedEnd(event, isSend ? "send (or context done)" : "receive (or context done)", this, capacity,
+                    outcome(won, waiter));
+        }
         if (mine != null && won != mine) {
             lock();
             try {
@@ -728,17 +731,9 @@ public final class ChannelCore {
         }
     }
 
-    /** Emits the JFR event if a recording enabled it and the wait was long enough (else a no-op). */
-    private void commitBlocked(ChannelBlockedEvent event, String operation, WaitNode won, Waiter waiter) {
-        event.end();
-        if (event.shouldCommit()) {
-            event.operation = operation;
-            event.channel = describe();
-            event.capacity = capacity;
-            event.outcome = won == null ? (waiter.wasInterrupted() ? "interrupted" : "timed out")
-                    : won.closed ? "closed" : "completed";
-            event.commit();
-        }
+    /** How a wait ended, for the JFR event. */
+    private static String outcome(WaitNode won, Waiter waiter) {
+        return won == null ? (waiter.wasInterrupted() ? "interrupted" : "timed out") : won.closed ? "closed" : "completed";
     }
 
     /** After a cancelled wait: unlink the node, then report timeout (false) or throw the interrupt. */

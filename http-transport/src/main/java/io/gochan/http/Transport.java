@@ -4,8 +4,7 @@ import io.gochan.Context;
 import io.gochan.GoroutineOwner;
 import io.gochan.Goroutines;
 import io.gochan.http.internal.codec.HttpLimits;
-import io.gochan.http.jfr.ConnectionEvent;
-import io.gochan.http.jfr.RequestEvent;
+import io.gochan.http.jfr.HttpEvents;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.RequestWriter;
 import io.gochan.http.internal.conn.ConnConfig;
@@ -14,6 +13,7 @@ import io.gochan.http.internal.conn.PersistConn;
 import io.gochan.http.internal.conn.SocketDialer;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.ConnectionPool;
+import io.gochan.spi.JfrGate;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -84,7 +84,7 @@ public final class Transport implements AutoCloseable {
                 d.tcp().close();
                 throw e;
             }
-            connectionEvent("opened", c, null);
+            connectionEvent("opened", c);
             return c;
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout,
                 goroutines);
@@ -145,8 +145,8 @@ public final class Transport implements AutoCloseable {
         }
         RequestScope scope = new RequestScope(request, ctx);
         ConnectKey key = keyOf(request);
-        RequestEvent event = new RequestEvent();
-        event.begin();
+        // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
+        Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
         HttpResponse response = null;
         Throwable failure = null;
         try {
@@ -157,18 +157,13 @@ public final class Transport implements AutoCloseable {
             safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed
             throw e;
         } finally {
-            event.end();
-            if (event.shouldCommit()) {
-                event.method = request.method();
-                event.url = request.uri().toString();
-                event.status = response == null ? 0 : response.status();
-                event.error = failure == null ? null : failure.toString();
-                event.commit();
+            if (event != null) {
+                HttpEvents.requestEnd(event, request.method(), request.uri(), response == null ? 0 : response.status(), failure);
             }
         }
     }
 
-    private HttpResponse attempts(RequestScope scope, ConnectKey key, RequestEvent event)
+    private HttpResponse attempts(RequestScope scope, ConnectKey key, Object event)
             throws IOException, InterruptedException {
         HttpRequest request = scope.request();
         ConnException last = null;
@@ -181,19 +176,21 @@ public final class Transport implements AutoCloseable {
             // and touches no connection.
             InputStream body = request.body().isEmpty() ? null : request.body().open();
             ConnectionPool.Acquired<PersistConn> a;
+            long connectionNanos;
             try {
                 safe(() -> listener.getConn(request, key.host() + ":" + key.port()));
                 long t0 = System.nanoTime();
                 a = pool.acquire(key, scope);
-                event.connectionNanos += System.nanoTime() - t0;
+                connectionNanos = System.nanoTime() - t0;
             } catch (IOException | InterruptedException | RuntimeException e) {
                 closeQuietly(body);
                 throw e;
             }
-            event.reused = a.reused();
-            event.retries = attempt;
+            if (event != null) {
+                HttpEvents.requestConnection(event, connectionNanos, a.reused(), attempt);
+            }
             if (a.reused()) {
-                connectionEvent("reused", a.conn(), null);
+                connectionEvent("reused", a.conn());
             }
             safe(() -> listener.gotConn(request, a.reused()));
             try {
@@ -235,13 +232,9 @@ public final class Transport implements AutoCloseable {
                 e.getCause());
     }
 
-    static void connectionEvent(String action, PersistConn conn, String reason) {
-        ConnectionEvent e = new ConnectionEvent();
-        if (e.shouldCommit()) {
-            e.action = action;
-            e.connection = conn.toString();
-            e.reason = reason;
-            e.commit();
+    private static void connectionEvent(String action, PersistConn conn) {
+        if (JfrGate.active()) {
+            HttpEvents.connection(action, conn);
         }
     }
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 @NoGoroutineLeaks
 class TransportJfrTest {
     @Test
-    void connectionAndRequestEventsCarryTheirFields(@TempDir Path dir) throws Exception {
+    void JF1_connectionAndRequestEventsCarryTheirFields(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("http.jfr");
         try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "ok"));
              Recording rec = new Recording()) {

@@ -22,7 +22,8 @@ final class RuleIds {
     private static final Pattern TEST_NAME = Pattern.compile("\\bvoid\\s+(" + ID + ")_\\w*\\s*\\(");
     /** A string literal that starts with a citation: {@code "I2: ..."}, {@code "L4/L6: ..."}, {@code "S1+S4: ..."}. */
     private static final Pattern LEADING_CITATION = Pattern.compile("^((?:" + ID + ")(?:\\s*[/+,]\\s*" + ID + ")*):");
-    private static final Pattern DEFINITION_ITEM = Pattern.compile("^\\s*(?:[-*+]|\\d+\\.)\\s+\\*\\*(" + ID + ")[.:]?\\*\\*");
+    /** {@code - **S3** Order.}, or the ID opening a bold title: {@code - **TM1. Timer channels ...**}. */
+    private static final Pattern DEFINITION_ITEM = Pattern.compile("^\\s*(?:[-*+]|\\d+\\.)\\s+\\*\\*(" + ID + ")(?:[.:]?\\*\\*|[.:]\\s)");
     private static final Pattern HEADING = Pattern.compile("^#{1,6}\\s+(.*)$");
 
     /** One ID at one place. */

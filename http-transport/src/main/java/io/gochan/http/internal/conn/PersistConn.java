@@ -25,8 +25,9 @@ import io.gochan.http.internal.conn.Messages.WriteResult;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.PooledConnection;
 import io.gochan.http.internal.pool.Slot;
-import io.gochan.http.jfr.ConnectionEvent;
+import io.gochan.http.jfr.HttpEvents;
 import io.gochan.select.Select;
+import io.gochan.spi.JfrGate;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -117,8 +118,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private int responses;
     /** Why the read loop ends (read loop only). */
     private IOException readLoopEnd;
-    /** Spans the connection's life; committed at close if a recording enabled it. */
-    private final ConnectionEvent lifetime = new ConnectionEvent();
+    /**
+     * Spans the connection's life (a JFR ConnectionEvent, committed at close if a recording enabled
+     * it); null unless the flight recorder was initialized when the connection opened (ADR 0011).
+     */
+    private final Object lifetime = JfrGate.active() ? HttpEvents.connectionBegin() : null;
 
     private PersistConn(ConnectKey key, SocketDialer.Dialed dialed, ConnConfig cfg, Slot slot, Consumer<PersistConn> reuse)
             throws IOException {
@@ -133,7 +137,6 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.out = new BufferedOutputStream(rawOut, 8192);
         this.forwardsToProxy = key.forwardsToProxy();
         this.proxyAuthorization = forwardsToProxy ? ProxyHandshake.basicAuthorization(key.proxy()) : null;
-        lifetime.begin();
     }
 
     /**
@@ -189,12 +192,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         closeSockets();
         closech.close();
         slot.release();
-        lifetime.end();
-        if (lifetime.shouldCommit()) {
-            lifetime.action = "closed";
-            lifetime.connection = toString();
-            lifetime.reason = cause == null ? null : cause.getMessage();
-            lifetime.commit();
+        if (lifetime != null) {
+            HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
         }
     }
 

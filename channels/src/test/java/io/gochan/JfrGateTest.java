@@ -1,0 +1,67 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The JFR gate (ADR 0011), each case in a fresh child JVM running {@link JfrProbe}, because the test
+ * JVM's recorder may already be initialized by other tests. The child is waited for with a bound and
+ * destroyed afterwards: no process is left behind.
+ */
+class JfrGateTest {
+
+    @Test
+    void JF4_firstGoroutineAndHandoffLoadNoJfrEventClass(@TempDir Path dir) throws Exception {
+        String out = run(dir, "-Xlog:class+load=info:stdout");
+        assertThat(out).contains("probe done, recorder initialized: false");
+        // Before the gate the first parked handoff loaded ChannelBlockedEvent, and with it JFR's
+        // metadata repository: 100-400 ms of a fresh JVM (benchmark B8).
+        assertThat(out.lines().filter(l -> l.contains("io.gochan.jfr.") || l.contains("jdk.jfr.internal.")))
+                .as("JFR classes loaded by a program that never records").isEmpty();
+    }
+
+    @Test
+    void JF1_recordingStartedWithTheJvmGetsTheEvents(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("probe.jfr");
+        String out = run(dir, "-XX:StartFlightRecording:filename=" + file
+                + ",+io.gochan.Goroutine#enabled=true,+io.gochan.ChannelBlocked#enabled=true,+io.gochan.ChannelBlocked#threshold=0ms");
+        assertThat(out).contains("probe done, recorder initialized: true");
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.getEventType().getName()).isEqualTo("io.gochan.Goroutine");
+            assertThat(e.getString("name")).isEqualTo("probe");
+        });
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.getEventType().getName()).isEqualTo("io.gochan.ChannelBlocked");
+            assertThat(e.getString("outcome")).isEqualTo("timed out");
+        });
+    }
+
+    /** Runs {@link JfrProbe} in a child JVM with {@code jvmArg}; returns its output after asserting exit 0. */
+    private static String run(Path dir, String jvmArg) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), jvmArg,
+                "-cp", System.getProperty("java.class.path"), JfrProbe.class.getName()));
+        Path log = dir.resolve("child.log");
+        // To a file, not a pipe: a hung child then fails the bounded wait instead of blocking a read.
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            boolean ended = p.waitFor(60, TimeUnit.SECONDS);
+            String text = Files.readString(log);
+            assertThat(ended).as("child JVM ended within 60 s%n%s", text).isTrue();
+            assertThat(p.exitValue()).as("exit of %s%n%s", String.join(" ", cmd), text).isZero();
+            return text;
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.gochan.http.jfr;
+
+/**
+ * The code that creates and commits the transport's events: the only class outside the event
+ * classes that names them. The transport calls it only when {@code io.gochan.spi.JfrGate.active()},
+ * so a runtime without {@code jdk.jfr} never loads it. Events travel as {@code Object} so that the
+ * callers' own bytecode names no event type.
+ */
+public final class HttpEvents {
+    private HttpEvents() {}
+
+    /**
+     * Begins a {@link RequestEvent}.
+     *
+     * @return the begun event
+     */
+    public static Object requestBegin() {
+        RequestEvent e = new RequestEvent();
+        e.begin();
+        return e;
+    }
+
+    /**
+     * Records one attempt's connection: time spent getting it, whether it was reused, which retry.
+     *
+     * @param event a {@link RequestEvent} from {@link #requestBegin()}
+     * @param connectionNanos nanoseconds this attempt spent obtaining its connection (added up)
+     * @param reused whether the connection came from the idle pool
+     * @param retries how many retries preceded this attempt
+     */
+    public static void requestConnection(Object event, long connectionNanos, boolean reused, int retries) {
+        RequestEvent e = (RequestEvent) event;
+        e.connectionNanos += connectionNanos;
+        e.reused = reused;
+        e.retries = retries;
+    }
+
+    /**
+     * Ends the request's event and commits it if a recording enabled it.
+     *
+     * @param event a {@link RequestEvent} from {@link #requestBegin()}
+     * @param method the request's method
+     * @param url the request's URI
+     * @param status the response status, or 0 if it failed
+     * @param failure the failure, or null
+     */
+    public static void requestEnd(Object event, String method, Object url, int status, Throwable failure) {
+        RequestEvent e = (RequestEvent) event;
+        e.end();
+        if (e.shouldCommit()) {
+            e.method = method;
+            e.url = String.valueOf(url);
+            e.status = status;
+            e.error = failure == null ? null : failure.toString();
+            e.commit();
+        }
+    }
+
+    /**
+     * Commits an instant {@link ConnectionEvent} ("opened" or "reused") if a recording enabled it.
+     *
+     * @param action what happened
+     * @param connection the connection, described only if committed
+     */
+    public static void connection(String action, Object connection) {
+        ConnectionEvent e = new ConnectionEvent();
+        if (e.shouldCommit()) {
+            e.action = action;
+            e.connection = String.valueOf(connection);
+            e.commit();
+        }
+    }
+
+    /**
+     * Begins a connection's lifetime event, committed as "closed" by {@link #connectionClosed}.
+     *
+     * @return the begun event
+     */
+    public static Object connectionBegin() {
+        ConnectionEvent e = new ConnectionEvent();
+        e.begin();
+        return e;
+    }
+
+    /**
+     * Ends a connection's lifetime event and commits it as "closed" if a recording enabled it.
+     *
+     * @param event a {@link ConnectionEvent} from {@link #connectionBegin()}
+     * @param connection the connection, described only if committed
+     * @param reason why it closed, or null
+     */
+    public static void connectionClosed(Object event, Object connection, String reason) {
+        ConnectionEvent e = (ConnectionEvent) event;
+        e.end();
+        if (e.shouldCommit()) {
+            e.action = "closed";
+            e.connection = String.valueOf(connection);
+            e.reason = reason;
+            e.commit();
+        }
+    }
+}
