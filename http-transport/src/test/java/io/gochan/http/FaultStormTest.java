@@ -86,8 +86,12 @@ class FaultStormTest {
         }
     }
 
+    /** Closed after each test even when an assertion failed first, so a failure never leaks into the next test. */
+    final List<Transport> opened = new ArrayList<>();
+
     @AfterEach
     void noLeaks() {
+        opened.forEach(Transport::close);
         Leaks.assertNoTransportGoroutines();
     }
 
@@ -104,6 +108,7 @@ class FaultStormTest {
                 Transport.builder().maxConnsPerHost(MAX_CONNS_PER_HOST).maxIdleConnsPerHost(2)
                         .responseHeaderTimeout(HEADER_TIMEOUT).build(),
             };
+            opened.addAll(List.of(transports));
             AtomicInteger next = new AtomicInteger();
             AtomicInteger ended = new AtomicInteger();
             AtomicInteger succeeded = new AtomicInteger();

@@ -153,8 +153,12 @@ class LifecycleStormTest {
         }
     }
 
+    /** Closed after each test even when an assertion failed first, so a failure never leaks into the next test. */
+    final List<Transport> opened = new ArrayList<>();
+
     @AfterEach
     void noLeaks() {
+        opened.forEach(Transport::close);
         Leaks.assertNoTransportGoroutines();
     }
 
@@ -170,6 +174,7 @@ class LifecycleStormTest {
                 Transport.builder().maxConnsPerHost(2).maxIdleConnsPerHost(2).listener(listener)
                         .responseHeaderTimeout(Duration.ofMillis(400)).bodyReadTimeout(Duration.ofMillis(400)).build(),
             };
+            opened.addAll(List.of(transports));
             AtomicInteger next = new AtomicInteger();
             AtomicInteger ended = new AtomicInteger();
             AtomicInteger succeeded = new AtomicInteger();

@@ -294,6 +294,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 }
                 if (step instanceof ResponseOrError r) {
                     if (r.error() != null) {
+                        if (pendingWrite != null) {
+                            // The connection failed while the request was still being written: if the caller's own
+                            // body failed too, that is the request's outcome (E5), not the connection's failure.
+                            IOException own = callersBodyFailure(writeErrCh);
+                            if (own != null) {
+                                ex.abort(own);
+                                throw callerFacing(own);
+                            }
+                        }
                         throw r.error();
                     }
                     if (pendingWrite != null) {
@@ -366,6 +375,23 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             response.close();
             throw callerFacing(w.value().error());
         }
+    }
+
+    /**
+     * The caller's own body failure, if the write loop reports one within the early-response grace (it
+     * reports at once once the connection is closed, unless the body's source itself blocks).
+     */
+    private static IOException callersBodyFailure(Chan<WriteResult> writeErrCh) {
+        Received<WriteResult> w = writeErrCh.tryReceive();
+        if (w.notReady()) {
+            try {
+                w = writeErrCh.receive(EARLY_RESPONSE_GRACE);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        return w.ok() && w.value().error() != null && isCallersBody(w.value().error()) ? w.value().error() : null;
     }
 
     private static boolean isCallersBody(IOException e) {
