@@ -95,6 +95,6 @@ public sealed interface Context permits Contexts.Background, CancellableContext 
      */
     static CancellableContext withTimeout(Context parent, Duration timeout) {
         Objects.requireNonNull(parent, "parent");
-        return withDeadline(parent, Contexts.plusSaturating(Instant.now(), Objects.requireNonNull(timeout, "timeout")));
+        return withDeadline(parent, Contexts.plusSaturating(Contexts.now(), Objects.requireNonNull(timeout, "timeout")));
     }
 }

@@ -54,12 +54,15 @@ public final class Go {
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
         Goroutine g = new Goroutine(id, name != null ? name : "goroutine-" + id, Instant.now(), site);
-        Thread t = Thread.ofVirtual().name(g.name()).unstarted(() -> run(g, task));
+        // Inside a virtual-time bubble the goroutine joins it (ADR 0013); else body is the plain run.
+        Runnable body = Bubbles.inherit(g, () -> run(g, task));
+        Thread t = Thread.ofVirtual().name(g.name()).unstarted(body);
         g.thread = t;
         Goroutines.register(g);
         try {
             t.start();
         } catch (RuntimeException | Error e) {
+            Bubbles.startFailed(body);
             Goroutines.unregister(g);
             throw e;
         }
