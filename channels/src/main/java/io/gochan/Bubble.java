@@ -8,11 +8,9 @@ import java.util.Objects;
  *
  * <pre>{@code
  * Bubble.run(() -> {
- *     Instant start = Timers.now();                       // 2000-01-01T00:00:00Z
  *     CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofHours(1));
- *     ctx.done().receiveOk();                              // returns at once: time jumps an hour
- *     assert Duration.between(start, Timers.now()).equals(Duration.ofHours(1));
- *     assert ctx.err() instanceof DeadlineExceededException;
+ *     ctx.done().receiveOk();               // returns at once: the clock jumps an hour
+ *     System.out.println(Timers.now());     // prints 2000-01-01T01:00:00Z
  * });
  * }</pre>
  *
