@@ -162,7 +162,7 @@ public sealed interface Context
      */
     static CancellableContext withTimeout(Context parent, Duration timeout) {
         Objects.requireNonNull(parent, "parent");
-        return withDeadline(parent, Contexts.plusSaturating(Instant.now(), Objects.requireNonNull(timeout, "timeout")));
+        return withDeadline(parent, Contexts.plusSaturating(Contexts.now(), Objects.requireNonNull(timeout, "timeout")));
     }
 
     /**

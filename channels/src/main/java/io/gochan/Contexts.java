@@ -104,10 +104,15 @@ final class Contexts {
         }
     }
 
+    /** Now on the calling thread's clock: its virtual-time bubble's (rule BB4), else the system's. */
+    static Instant now() {
+        return TimerScheduler.current().instant();
+    }
+
     /** Nanoseconds from now until {@code deadline}, saturating at the long range (CX2). */
     static long nanosUntil(Instant deadline) {
         // Duration.between cannot overflow for any two Instants; convert saturates where toNanos throws.
-        return TimeUnit.NANOSECONDS.convert(Duration.between(Instant.now(), deadline));
+        return TimeUnit.NANOSECONDS.convert(Duration.between(now(), deadline));
     }
 
     /** The root: done() is a nil channel, never cancelled, no values. */
@@ -253,13 +258,16 @@ final class Contexts {
         private Set<Object> children = new HashSet<>();
         /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
         private final TimerEntry deadlineTimer;
+        /** Where the deadline timer runs: the system's, or the virtual-time bubble's it was made in. */
+        private final TimerScheduler scheduler;
 
         CancelContext(Context parent, CancelContext anchor, Instant deadline, boolean ownDeadline, Throwable deadlineCause) {
             this.parent = parent;
             this.anchor = anchor;
             this.deadline = deadline;
             this.deadlineCause = deadlineCause;
-            this.deadlineTimer = ownDeadline ? TimerScheduler.SYSTEM.actionEntry(this::deadlinePassed) : null;
+            this.scheduler = ownDeadline ? TimerScheduler.current() : null;
+            this.deadlineTimer = ownDeadline ? scheduler.actionEntry(this::deadlinePassed) : null;
         }
 
         /**
@@ -298,7 +306,7 @@ final class Contexts {
             lock.lock();
             try {
                 if (children != null) {
-                    TimerScheduler.SYSTEM.schedule(deadlineTimer, delayNanos, 0L);
+                    scheduler.schedule(deadlineTimer, delayNanos, 0L);
                 }
             } finally {
                 lock.unlock();
@@ -307,6 +315,11 @@ final class Contexts {
 
         /** On the timer thread, which must not wait: the cancel (of a whole tree, maybe) runs elsewhere. */
         private void deadlinePassed() {
+            if (scheduler.runsInline()) {
+                // A bubble's driver: a thread the bubble cannot see must not close its channels (BB4).
+                deadlinePassedNow();
+                return;
+            }
             Thread.ofVirtual().name("gochan-context-deadline").start(this::deadlinePassedNow);
         }
 
@@ -373,7 +386,7 @@ final class Contexts {
                 outcome = why; // before done closes: see the field
                 done.close();
                 if (deadlineTimer != null) {
-                    TimerScheduler.SYSTEM.unschedule(deadlineTimer);
+                    scheduler.unschedule(deadlineTimer);
                 }
                 return kids;
             } finally {

@@ -91,13 +91,16 @@ public final class Go {
         // No string-concatenation or lambda bootstrap on this path: each spins a hidden class the first
         // time, which a fresh JVM's first Go.go would pay (benchmark B8).
         Goroutine g = new Goroutine(id, name != null ? name : "goroutine-".concat(Long.toString(id)), Instant.now(), site);
-        Thread t = Thread.ofVirtual().name(g.name()).unstarted(new Body(g, task));
+        // Inside a virtual-time bubble the goroutine joins it (ADR 0013); else its body is the plain run.
+        Runnable body = Bubbles.inherit(g, new Body(g, task));
+        Thread t = Thread.ofVirtual().name(g.name()).unstarted(body);
         g.thread = t;
         g.owner = owner != null ? owner : GoroutineOwner.current();
         Goroutines.register(g);
         try {
             t.start();
         } catch (RuntimeException | Error e) {
+            Bubbles.startFailed(body);
             Goroutines.unregister(g);
             throw e;
         }

@@ -67,6 +67,11 @@ final class TimerScheduler {
     private final Clock clock;
     private final long origin;
     private final boolean ownThread;
+    /**
+     * Deliveries and actions run on the thread calling {@link #runDue()} (a bubble's driver, ADR 0013):
+     * a channel's lock is waited for instead of handed to another thread, which the bubble could not see.
+     */
+    private final boolean inline;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
@@ -79,9 +84,41 @@ final class TimerScheduler {
     private final int[] dueGenerations = new int[BATCH];
 
     TimerScheduler(Clock clock, boolean ownThread) {
+        this(clock, ownThread, false);
+    }
+
+    TimerScheduler(Clock clock, boolean ownThread, boolean inline) {
         this.clock = clock;
         this.origin = clock.nanoTime();
         this.ownThread = ownThread;
+        this.inline = inline;
+    }
+
+    /** The scheduler of the calling thread: its virtual-time bubble's, else {@link #SYSTEM}. */
+    static TimerScheduler current() {
+        TimerScheduler s = Bubbles.currentScheduler(); // null outside bubbles
+        return s == null ? SYSTEM : s;
+    }
+
+    /** Whether actions run on the thread calling {@link #runDue()} (a bubble's scheduler). */
+    boolean runsInline() {
+        return inline;
+    }
+
+    /** The instant this scheduler's clock reads now. */
+    Instant instant() {
+        return clock.instant();
+    }
+
+    /** When the earliest entry is due (scheduler time), or -1 if none is scheduled. */
+    long nextDue() {
+        lock.lock();
+        try {
+            purgeLocked();
+            return size == 0 ? -1L : heap[0].when;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Now, in this scheduler's time (nanoseconds since its origin). */
@@ -217,6 +254,11 @@ final class TimerScheduler {
         }
         ChannelCore channel = e.get();
         if (channel == null) {
+            return;
+        }
+        if (inline) {
+            channel.lock();
+            deliverLocked(e, generation, channel, at);
             return;
         }
         for (int i = 0; i < LOCK_TRIES; i++) {

@@ -46,7 +46,7 @@ public final class Timers {
      */
     public static Timer newTimer(Duration delay) {
         long nanos = nanos(delay);
-        Timer t = new Timer(TimerScheduler.SYSTEM, false);
+        Timer t = new Timer(TimerScheduler.current(), false);
         t.resetNanos(nanos);
         return t;
     }
@@ -63,7 +63,7 @@ public final class Timers {
      */
     public static Timer newTicker(Duration period) {
         long nanos = positiveNanos(period);
-        Timer t = new Timer(TimerScheduler.SYSTEM, true);
+        Timer t = new Timer(TimerScheduler.current(), true);
         t.resetNanos(nanos);
         return t;
     }
@@ -81,9 +81,43 @@ public final class Timers {
     public static Timer afterFunc(Duration delay, Task task) {
         Objects.requireNonNull(task, "task");
         long nanos = nanos(delay);
-        Timer t = new Timer(TimerScheduler.SYSTEM, task);
+        Timer t = new Timer(TimerScheduler.current(), task);
         t.resetNanos(nanos);
         return t;
+    }
+
+    /**
+     * Go's {@code time.Now}: the system's clock, or inside a virtual-time {@link Bubble} the bubble's
+     * fake clock (which starts at 2000-01-01T00:00:00Z and moves only when every goroutine of the
+     * bubble is durably blocked, rule BB3).
+     *
+     * @return the current instant on the calling goroutine's clock
+     */
+    public static Instant now() {
+        return TimerScheduler.current().instant();
+    }
+
+    /**
+     * Go's {@code time.Sleep}: blocks for {@code d}, on the calling goroutine's clock (inside a
+     * {@link Bubble}, virtual time: the sleep is durable blocking and ends when the bubble's clock
+     * reaches it). Returns at once for zero or a negative duration.
+     *
+     * @param d how long to sleep
+     * @throws InterruptedException if the thread is interrupted while sleeping
+     * @throws NullPointerException if d is null
+     */
+    public static void sleep(Duration d) throws InterruptedException {
+        long nanos = nanos(d);
+        if (nanos <= 0) {
+            return;
+        }
+        if (Bubbles.currentScheduler() == null) {
+            TimeUnit.NANOSECONDS.sleep(nanos);
+            return;
+        }
+        Timer t = new Timer(TimerScheduler.current(), false);
+        t.resetNanos(nanos);
+        t.c().receive();
     }
 
     /**

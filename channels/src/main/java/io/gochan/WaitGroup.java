@@ -14,6 +14,8 @@ public final class WaitGroup {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition zero = lock.newCondition();
     private long count; // guarded by lock
+    /** Times the counter reached zero; lets a virtual-time bubble tell a woken waiter (ADR 0013). */
+    private volatile long zeros;
 
     /** A wait group with the counter at zero. */
     public WaitGroup() {}
@@ -33,6 +35,7 @@ public final class WaitGroup {
             }
             count = next;
             if (next == 0) {
+                zeros++; // under lock: one writer at a time
                 zero.signalAll();
             }
         } finally {
@@ -79,8 +82,14 @@ public final class WaitGroup {
     public void await() throws InterruptedException {
         lock.lockInterruptibly();
         try {
+            BubbleState.Member m = Bubbles.current(); // null outside bubbles
             while (count > 0) {
-                zero.await();
+                if (m == null) {
+                    zero.await();
+                } else {
+                    long seen = zeros; // durable until the counter reaches zero (BB2)
+                    m.bubble.awaitCondition(m, zero, this, () -> zeros == seen);
+                }
             }
         } finally {
             lock.unlock();
@@ -108,6 +117,11 @@ public final class WaitGroup {
         } finally {
             lock.unlock();
         }
+    }
+
+    @Override
+    public String toString() {
+        return "WaitGroup[count=" + count() + "]";
     }
 
     /** {@return the counter now (a snapshot)} */

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -111,6 +113,38 @@ class DocumentedExamplesTest {
         assertThat(consumerSide.tryReceive().closed()).isTrue();
         assertThat(producerSide.cap()).isEqualTo(16);
         assertThat(never.tryReceive().notReady()).isTrue();
+    }
+
+    @Test
+    void bubbleJavadoc() throws Exception {
+        String printed = capturingSystemOut(() -> {
+            // example: Bubble
+            Bubble.run(() -> {
+                CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofHours(1));
+                ctx.done().receiveOk();               // returns at once: the clock jumps an hour
+                System.out.println(Timers.now());     // prints 2000-01-01T01:00:00Z
+            });
+            // end
+        });
+        assertThat(printed).isEqualTo("2000-01-01T01:00:00Z" + System.lineSeparator());
+    }
+
+    @Test
+    void readmeVirtualTime() throws Exception {
+        // example: README, Virtual time
+        Bubble.run(() -> {
+            Map<String, String> cache = new ConcurrentHashMap<>();
+            cache.put("k", "v");
+            Timers.afterFunc(Duration.ofMinutes(5), () -> cache.remove("k"));   // the entry's expiry
+            Timers.sleep(Duration.ofMinutes(5).minusNanos(1));    // no real time passes
+            Bubble.await();                                       // every other goroutine is blocked
+            assertThat(cache).containsKey("k");
+            Timers.sleep(Duration.ofNanos(1));                    // the clock reaches the expiry
+            Bubble.await();                                       // the afterFunc goroutine has run
+            assertThat(cache).doesNotContainKey("k");
+            assertThat(Timers.now()).isEqualTo(Instant.parse("2000-01-01T00:05:00Z"));
+        });
+        // end
     }
 
     @Test

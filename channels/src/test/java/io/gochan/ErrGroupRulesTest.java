@@ -73,28 +73,24 @@ class ErrGroupRulesTest {
         try (Threads threads = new Threads(kind)) {
             threads.start(() -> {
                 IOException first = new IOException("first");
-                Chan<Integer> firstDone = Chan.make();
                 ErrGroup g = ErrGroup.create();
                 g.go(() -> {
-                    try {
-                        throw first;
-                    } finally {
-                        firstDone.close();
-                    }
+                    throw first;
                 });
                 for (int i = 0; i < 5; i++) {
                     int k = i;
                     g.go(() -> {
-                        firstDone.receiveOk(); // fail strictly after the first
+                        // Strictly after the first is recorded: the group cancels its context only then.
+                        g.context().done().receiveOk();
                         throw new IllegalStateException("later " + k);
                     });
                 }
                 g.go(() -> {
-                    firstDone.receiveOk();
+                    g.context().done().receiveOk();
                     throw g.context().err(); // the context's shared error, thrown by two goroutines
                 });
                 g.go(() -> {
-                    firstDone.receiveOk();
+                    g.context().done().receiveOk();
                     throw g.context().err();
                 });
                 g.go(() -> { }); // a success among them

@@ -4,6 +4,7 @@ import io.gochan.ChannelClosedException;
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
 import io.gochan.spi.JfrGate;
+import io.gochan.spi.ParkHook;
 import io.gochan.spi.WaitNode;
 import io.gochan.spi.Waiter;
 
@@ -15,7 +16,7 @@ import java.util.random.RandomGenerator;
  * The select protocol, shared by {@link Select} and {@link SelectStatement}. Not thread-safe: one
  * engine belongs to one builder, used by one thread at a time (it may be run many times).
  */
-final class SelectEngine {
+final class SelectEngine implements ParkHook.Cases {
     /*
      * Implementation notes (Go's selectgo, on gochan's spi; see ADR 0002).
      *
@@ -132,6 +133,12 @@ final class SelectEngine {
 
     Object handler(int i) {
         return i == TIMEOUT ? timeoutHandler : i == DEFAULT ? defaultHandler : handlers[i];
+    }
+
+    /** The channels of the cases (nil cases as null), for a virtual-time bubble deciding durability (BB2). */
+    @Override
+    public ChannelCore[] channels() {
+        return Arrays.copyOf(chans, size);
     }
 
     /**

@@ -122,6 +122,8 @@ public final class ChannelCore {
     private int spinMisses = SpinPolicy.PLATFORM_MISSES_BEFORE_STOPPING;
     /** Waits since spinning stopped here; every SpinPolicy.PROBE_EVERY-th one spins again to re-check. */
     private int waitsWithoutSpin;
+    /** The virtual-time bubble this channel was made in (rule BB6), or null; read only on the park path. */
+    private final Object bubble;
 
     /**
      * The largest capacity: the largest array the JVM allocates (HotSpot refuses lengths within a few
@@ -136,6 +138,8 @@ public final class ChannelCore {
     }
 
     private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal) {
+        ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
+        this.bubble = hook == null || nil ? null : hook.bubbleOfCurrentThread();
         this.id = IDS.incrementAndGet();
         this.capacity = capacity;
         this.nil = nil;
@@ -230,6 +234,15 @@ public final class ChannelCore {
     /** A unique number fixing the order in which several channels' locks are taken. */
     public long id() {
         return id;
+    }
+
+    /**
+     * The virtual-time bubble ({@code io.gochan.Bubble}) this channel was made in, or null (rule BB6).
+     *
+     * @return the bubble's token, or null for a channel made outside every bubble
+     */
+    public Object bubble() {
+        return bubble;
     }
 
     /** True for a nil channel (a select case on it is never ready). */
@@ -687,7 +700,7 @@ public final class ChannelCore {
     }
 
     private static boolean expired(long deadlineNanos) {
-        return deadlineNanos != Long.MAX_VALUE && deadlineNanos - System.nanoTime() <= 0L;
+        return deadlineNanos != Long.MAX_VALUE && deadlineNanos - ParkHook.now() <= 0L;
     }
 
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
@@ -760,11 +773,14 @@ public final class ChannelCore {
         return false;
     }
 
-    /** Converts a timeout into a {@link System#nanoTime()} deadline, saturating at "none". */
+    /**
+     * Converts a timeout into a {@link System#nanoTime()} deadline (inside a virtual-time bubble, one
+     * on the bubble's clock), saturating at "none".
+     */
     public static long deadlineAfter(long timeoutNanos) {
         // Deadlines are compared as (deadline - now), which is wrap-safe for any timeout below 2^63;
         // only the value reserved for "no deadline" must be avoided.
-        long d = System.nanoTime() + Math.max(0L, timeoutNanos);
+        long d = ParkHook.now() + Math.max(0L, timeoutNanos); // a bubble's clock inside a bubble
         return d == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : d;
     }
 

@@ -138,7 +138,9 @@ public final class Waiter {
      * Parks the calling (waiting) thread until a channel claims the waiter, the thread is interrupted,
      * or the deadline passes.
      *
-     * @param deadlineNanos a {@link System#nanoTime()} deadline, or {@code Long.MAX_VALUE} for none
+     * @param deadlineNanos a {@link System#nanoTime()} deadline (inside a virtual-time bubble: one on
+     *     the bubble's clock, as {@link ChannelCore#deadlineAfter(long)} computes it), or
+     *     {@code Long.MAX_VALUE} for none
      * @param blocker what the thread is blocked on (the park blocker: a node or a select); it shows
      *     in {@link LockSupport#getBlocker(Thread)}, thread dumps and goroutine dumps
      * @return the winning node; or null if the waiter was cancelled (see {@link #wasInterrupted()}).
@@ -162,6 +164,13 @@ public final class Waiter {
             }
             if (!parking) {
                 parking = true; // then re-check the outcome before parking (see the field)
+                ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
+                if (hook != null) {
+                    Object r = hook.await(this, deadlineNanos, blocker);
+                    if (r != ParkHook.PASS) {
+                        return (WaitNode) r;
+                    }
+                }
                 continue;
             }
             if (timed) {

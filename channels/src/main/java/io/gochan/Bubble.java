@@ -1,0 +1,79 @@
+package io.gochan;
+
+import java.util.Objects;
+
+/**
+ * Go's {@code testing/synctest} for gochan: runs code in a <em>bubble</em> with virtual time, so that
+ * tests of timeouts, tickers and deadlines run in milliseconds and deterministically (ADR 0013).
+ *
+ * <pre>{@code
+ * Bubble.run(() -> {
+ *     CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofHours(1));
+ *     ctx.done().receiveOk();               // returns at once: the clock jumps an hour
+ *     System.out.println(Timers.now());     // prints 2000-01-01T01:00:00Z
+ * });
+ * }</pre>
+ *
+ * <p>Inside a bubble (rules BB1–BB9):
+ * <ul>
+ *   <li>Every goroutine started with {@link Go} by a member of the bubble is a member too.</li>
+ *   <li>{@link Timers} (after, timers, tickers, afterFunc, {@link Timers#sleep}, {@link Timers#now}),
+ *       context deadlines and timeouts, select timeouts and timed send/receive use the bubble's
+ *       virtual clock, which starts at 2000-01-01T00:00:00Z. {@code Instant.now()},
+ *       {@code System.nanoTime()} and {@code Thread.sleep} are not virtual.</li>
+ *   <li>When every member is <em>durably blocked</em> (on channels made in the bubble, a select of
+ *       them, a nil channel, a sleep, a {@link WaitGroup}, {@link #await()}), the clock jumps to the
+ *       next timer at once. A goroutine blocked on anything else (I/O, a lock, a channel made outside,
+ *       {@code Thread.sleep}) counts as running, and time waits for it.</li>
+ *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
+ *       {@link BubbleDeadlockException} listing each goroutine and what it is blocked on.</li>
+ *   <li>Channels made in the bubble belong to it: a thread outside it that blocks on one gets an
+ *       {@link IllegalStateException}.</li>
+ * </ul>
+ * Bubbles do not nest. Several bubbles may run at once on different threads.
+ */
+public final class Bubble {
+    private Bubble() {}
+
+    /**
+     * Runs {@code body} on the calling thread in a new bubble, then waits until every goroutine of the
+     * bubble has ended (time still moves while they run; a deadlock among them fails the bubble).
+     *
+     * @param body the code to run in the bubble
+     * @throws BubbleDeadlockException if every goroutine of the bubble was durably blocked with no
+     *     timer pending (the goroutines are interrupted so that they end)
+     * @throws IllegalStateException if the calling thread is already in a bubble (bubbles do not nest)
+     * @throws Exception whatever {@code body} threw (the bubble's goroutines are interrupted then)
+     */
+    public static void run(Task body) throws Exception {
+        Objects.requireNonNull(body, "body");
+        if (Bubbles.current() != null) {
+            throw new IllegalStateException("Bubble.run inside a bubble: virtual-time bubbles do not nest (BB8)");
+        }
+        new BubbleState().run(body);
+    }
+
+    /**
+     * Go's {@code synctest.Wait}: blocks until every other goroutine of the calling goroutine's bubble
+     * is durably blocked. Time does not move while it waits. Everything the other goroutines did
+     * before they blocked happens-before this method returns.
+     *
+     * @throws IllegalStateException if the caller is not in a bubble, or another goroutine of the
+     *     bubble is in {@code await()} already
+     * @throws InterruptedException if the calling thread is interrupted while waiting
+     */
+    public static void await() throws InterruptedException {
+        BubbleState.Member m = Bubbles.current();
+        if (m == null) {
+            throw new IllegalStateException("Bubble.await() outside a virtual-time bubble");
+        }
+        m.bubble.awaitOthersBlocked(m);
+    }
+
+    /**
+     * {@return whether the calling thread runs in a bubble}
+     */
+    public static boolean inBubble() {
+        return Bubbles.current() != null;
+    }
+}

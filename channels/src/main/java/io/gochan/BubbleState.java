@@ -1,0 +1,487 @@
+package io.gochan;
+
+import io.gochan.spi.ChannelCore;
+import io.gochan.spi.ParkHook;
+import io.gochan.spi.WaitNode;
+import io.gochan.spi.Waiter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One virtual-time bubble: its members, its fake clock and timer heap, and the driver thread that
+ * moves the clock when every member is durably blocked (ADR 0013).
+ *
+ * <p>How "every member is durably blocked" is known. A member about to park durably (on the bubble's
+ * channels, a select of them, a sleep, a wait group, {@link Bubble#await()}) records what it waits
+ * for and counts itself blocked, under {@link #lock}; when it wakes it takes the lock again to clear
+ * the record. When the count reaches the number of members, the driver takes the lock and checks each
+ * record's {@code stillBlocked} predicate (a waiter not yet claimed, a wait group whose counter has
+ * not reached zero since): a member that was woken but has not run yet fails it. While the driver
+ * holds the lock, no member can leave its blocked section (leaving needs the lock), so no member runs
+ * user code during the check, and the check is a consistent snapshot: all records pass only if
+ * nothing in the bubble can make progress. Every predicate is monotonic (once false, false for good),
+ * and a member that failed it will take the lock to leave, which changes {@link #epoch} and wakes the
+ * driver again; so no idle moment is missed and no false one is acted on.
+ */
+final class BubbleState {
+    /** Go's synctest epoch: 2000-01-01 00:00:00 UTC. */
+    static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+    private static final AtomicLong IDS = new AtomicLong();
+    /** How long a bubble that failed waits for its interrupted goroutines before giving up on them. */
+    private static final long FAILED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    final long id = IDS.incrementAndGet();
+    final FakeClock clock = new FakeClock();
+    final TimerScheduler scheduler = new TimerScheduler(clock, false, true);
+    final ReentrantLock lock = new ReentrantLock();
+    /** Signalled on every change of {@link #epoch} and of the member list. */
+    private final Condition changed = lock.newCondition();
+    // Guarded by lock.
+    private final List<Member> members = new ArrayList<>();
+    private int blocked;
+    private long epoch;
+    private Member awaiting; // the member in Bubble.await(), if any
+    private boolean released; // the driver told `awaiting` that all others are blocked
+    private RuntimeException failure;
+    private boolean closing;
+    private boolean rootEnding; // the root waits for the others to end: a deadlock interrupts only them
+    private Member root;
+    private Thread driver;
+
+    /** A member of the bubble: its root thread or one of its goroutines. */
+    static final class Member {
+        final BubbleState bubble;
+        final Goroutine goroutine; // null for the root
+        volatile Thread thread;    // set when its thread runs
+        // Guarded by bubble.lock.
+        Blocked blockedOn;
+
+        Member(BubbleState bubble, Goroutine goroutine, Thread thread) {
+            this.bubble = bubble;
+            this.goroutine = goroutine;
+            this.thread = thread;
+        }
+
+        String name() {
+            return goroutine != null ? "goroutine " + goroutine.id() + " \"" + goroutine.name() + "\""
+                    : "bubble root \"" + (thread == null ? "?" : thread.getName()) + "\"";
+        }
+    }
+
+    /** What a durably blocked member waits for. */
+    record Blocked(Object what, BooleanSupplier stillBlocked) {}
+
+    /** The virtual clock: nanoseconds since {@link #EPOCH}, moved only by the driver. */
+    static final class FakeClock implements TimerScheduler.Clock {
+        private volatile long nanos;
+
+        @Override
+        public long nanoTime() {
+            return nanos;
+        }
+
+        @Override
+        public Instant instant() {
+            return EPOCH.plusNanos(nanos);
+        }
+
+        void advanceTo(long when) {
+            if (when > nanos) {
+                nanos = when;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /** Runs {@code body} as the bubble's root on the calling thread; see {@link Bubble#run(Task)}. */
+    void run(Task body) throws Exception {
+        Member root = new Member(this, null, Thread.currentThread());
+        lock.lock();
+        try {
+            this.root = root;
+            members.add(root);
+        } finally {
+            lock.unlock();
+        }
+        Bubbles.started();
+        // The driver acts for the bubble (timers, afterFunc goroutines) but is not a member of it.
+        Member acting = new Member(this, null, null);
+        driver = Thread.ofVirtual().name("gochan-bubble-" + id).start(() -> {
+            Bubbles.bind(acting);
+            drive();
+        });
+        Bubbles.bind(root);
+        Throwable bodyFailure = null;
+        try {
+            body.run();
+        } catch (Throwable t) {
+            bodyFailure = t;
+        }
+        try {
+            awaitOthersEnded(root, bodyFailure != null);
+        } finally {
+            Bubbles.unbind();
+            lock.lock();
+            try {
+                members.remove(root);
+                closing = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            driver.join();
+            Bubbles.ended();
+        }
+        RuntimeException f = failureNow();
+        if (bodyFailure != null) {
+            if (f != null && f != bodyFailure) {
+                bodyFailure.addSuppressed(f);
+            }
+            if (bodyFailure instanceof InterruptedException && f != null) {
+                throw f; // the bubble's failure interrupted the body: report the failure, not the symptom
+            }
+            if (bodyFailure instanceof Exception e) {
+                throw e;
+            }
+            throw (Error) bodyFailure;
+        }
+        if (f != null) {
+            throw f;
+        }
+    }
+
+    private RuntimeException failureNow() {
+        lock.lock();
+        try {
+            return failure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * After the body: wait until every goroutine of the bubble has ended (Go's synctest.Test does),
+     * counted as durably blocked, so time still moves and a deadlock is still found (BB7). If the body
+     * failed, the goroutines are interrupted at once.
+     */
+    private void awaitOthersEnded(Member root, boolean bodyFailed) throws InterruptedException {
+        lock.lock();
+        try {
+            if (bodyFailed) {
+                interruptOthers(root);
+            }
+            rootEnding = true;
+            root.blockedOn = new Blocked("the end of the bubble's other goroutines", () -> members.size() > 1);
+            blocked++;
+            bump();
+            long graceDeadline = 0;
+            try {
+                while (members.size() > 1) {
+                    if (failure != null || bodyFailed) {
+                        if (graceDeadline == 0) {
+                            graceDeadline = System.nanoTime() + FAILED_GRACE_NANOS;
+                        }
+                        long left = graceDeadline - System.nanoTime();
+                        if (left <= 0) {
+                            break; // they ignore interrupts: the failure says who they are
+                        }
+                        changed.awaitNanos(left);
+                    } else {
+                        changed.awaitUninterruptibly(); // an interrupt of the root must not orphan the bubble
+                    }
+                }
+            } finally {
+                root.blockedOn = null;
+                blocked--;
+                bump();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A goroutine starts inside the bubble (called by its starter, before its thread starts). */
+    Member join(Goroutine g) {
+        Member m = new Member(this, g, null);
+        lock.lock();
+        try {
+            if (closing) {
+                throw new IllegalStateException("goroutine started in a virtual-time bubble that has ended");
+            }
+            members.add(m);
+            bump();
+            return m;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A goroutine of the bubble ended (or never started). */
+    void leave(Member m) {
+        lock.lock();
+        try {
+            if (m.blockedOn != null) {
+                m.blockedOn = null;
+                blocked--;
+            }
+            members.remove(m);
+            bump();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lock held: something changed; wake the driver and the root. */
+    private void bump() {
+        epoch++;
+        changed.signalAll();
+    }
+
+    // ---------------------------------------------------------------- blocking
+
+    /** Marks {@code m} durably blocked on {@code what}. */
+    void block(Member m, Object what, BooleanSupplier stillBlocked) {
+        lock.lock();
+        try {
+            m.blockedOn = new Blocked(what, stillBlocked);
+            blocked++;
+            bump();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@code m} runs again. */
+    void unblock(Member m) {
+        lock.lock();
+        try {
+            if (m.blockedOn != null) {
+                m.blockedOn = null;
+                blocked--;
+                bump();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The channel bubble a park blocker waits on, if any channel of it belongs to a bubble. */
+    static Object bubbleOf(Object blocker) {
+        if (blocker instanceof WaitNode n) {
+            return n.channel().bubble();
+        }
+        if (blocker instanceof ParkHook.Cases cases) {
+            for (ChannelCore c : cases.channels()) {
+                if (c != null && c.bubble() != null) {
+                    return c.bubble();
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Whether every channel {@code blocker} waits on belongs to this bubble (BB2); a nil channel's wait does. */
+    private boolean durable(Object blocker) {
+        if (blocker instanceof WaitNode n) {
+            return n.channel().bubble() == this;
+        }
+        if (blocker instanceof ParkHook.Cases cases) {
+            for (ChannelCore c : cases.channels()) {
+                if (c != null && c.bubble() != this) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A member's channel wait (see {@link ParkHook}): durable if all its channels are the bubble's;
+     * a deadline is a timer on the bubble's clock that cancels the waiter.
+     */
+    WaitNode await(Member m, Waiter waiter, long deadlineNanos, Object blocker) {
+        TimerEntry timeout = null;
+        if (deadlineNanos != Long.MAX_VALUE) {
+            Thread t = waiter.thread();
+            // tryCancel(false) from the driver: the CAS decides against a concurrent claim or interrupt.
+            timeout = scheduler.actionEntry(() -> {
+                if (waiter.tryCancel(false)) {
+                    LockSupport.unpark(t);
+                }
+            });
+            scheduler.schedule(timeout, deadlineNanos - scheduler.now(), 0L);
+        }
+        boolean durable = durable(blocker);
+        if (durable) {
+            block(m, blocker, () -> !waiter.isCompleted());
+        }
+        try {
+            while (true) {
+                if (waiter.isCompleted()) {
+                    return waiter.winner();
+                }
+                if (Thread.interrupted()) {
+                    if (waiter.tryCancel(true)) {
+                        return null;
+                    }
+                    Thread.currentThread().interrupt(); // claimed first: the operation happened
+                    return waiter.winner();
+                }
+                LockSupport.park(blocker);
+            }
+        } finally {
+            if (durable) {
+                unblock(m);
+            }
+            if (timeout != null) {
+                scheduler.unschedule(timeout);
+            }
+        }
+    }
+
+    /**
+     * A member waits on a condition of a lock it holds ({@link WaitGroup}): durable while
+     * {@code stillBlocked} holds.
+     */
+    void awaitCondition(Member m, Condition c, Object what, BooleanSupplier stillBlocked) throws InterruptedException {
+        block(m, what, stillBlocked);
+        try {
+            c.await();
+        } finally {
+            unblock(m);
+        }
+    }
+
+    /** Go's synctest.Wait for member {@code m}; see {@link Bubble#await()}. */
+    void awaitOthersBlocked(Member m) throws InterruptedException {
+        lock.lock();
+        try {
+            if (awaiting != null) {
+                throw new IllegalStateException("Bubble.await() called by two goroutines of one bubble at once");
+            }
+            awaiting = m;
+            released = false;
+            m.blockedOn = new Blocked("Bubble.await()", () -> !released);
+            blocked++;
+            bump();
+            try {
+                while (!released) {
+                    changed.await();
+                }
+            } finally {
+                awaiting = null;
+                m.blockedOn = null;
+                blocked--;
+                bump();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- the driver
+
+    /** The driver thread: moves time or reports a deadlock whenever the whole bubble is idle. */
+    private void drive() {
+        lock.lock();
+        try {
+            long checked = -1;
+            while (!closing) {
+                if (checked == epoch || members.isEmpty() || blocked < members.size()) {
+                    changed.awaitUninterruptibly();
+                    continue;
+                }
+                checked = epoch;
+                if (!allStillBlocked()) {
+                    continue; // someone was woken: its leaving the blocked state changes the epoch
+                }
+                if (awaiting != null) {
+                    released = true; // Bubble.await(): every other member is durably blocked
+                    changed.signalAll();
+                    continue;
+                }
+                long next = scheduler.nextDue();
+                if (next < 0) {
+                    deadlock();
+                    continue;
+                }
+                clock.advanceTo(next);
+                lock.unlock(); // timers deliver into channels and start goroutines: never under our lock
+                try {
+                    while (scheduler.runDue() > 0) {
+                        // every entry due at this instant, however many rounds it takes
+                    }
+                } finally {
+                    lock.lock();
+                }
+                checked = -1; // a timer that woke nobody: look again (next timer, or a deadlock)
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lock held: every member's record still says blocked. */
+    private boolean allStillBlocked() {
+        for (Member m : members) {
+            Blocked b = m.blockedOn;
+            if (b == null || !b.stillBlocked().getAsBoolean()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Lock held: all blocked, no timer: fail the bubble and interrupt its goroutines (BB5). */
+    private void deadlock() {
+        if (failure == null) {
+            StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
+                    + " - deadlock! (at " + clock.instant() + ", " + Duration.ofNanos(clock.nanoTime()) + " of virtual time)\n\n");
+            dump(b);
+            failure = new BubbleDeadlockException(b.toString());
+        }
+        interruptOthers(rootEnding ? root : null);
+    }
+
+    private void interruptOthers(Member spared) {
+        for (Member m : members) {
+            Thread t = m.thread;
+            if (m != spared && t != null) {
+                t.interrupt();
+            }
+        }
+    }
+
+    /** Lock held: one paragraph per member. */
+    private void dump(StringBuilder b) {
+        for (Member m : members) {
+            Thread t = m.thread;
+            b.append(m.name()).append(" [durably blocked on ").append(m.blockedOn == null ? "?" : m.blockedOn.what()).append("]\n");
+            if (t != null) {
+                for (StackTraceElement e : t.getStackTrace()) {
+                    b.append("    at ").append(e).append('\n');
+                }
+            }
+            b.append('\n');
+        }
+    }
+
+    /** Lock held by the caller or not: the members not ended (for leak reports). */
+    List<Member> membersSnapshot() {
+        lock.lock();
+        try {
+            return List.copyOf(members);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

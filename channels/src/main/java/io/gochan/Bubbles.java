@@ -1,0 +1,143 @@
+package io.gochan;
+
+import io.gochan.spi.ParkHook;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The glue between virtual-time bubbles ({@link Bubble}, {@link BubbleState}) and the rest of
+ * gochan: which bubble the calling thread belongs to, the hook that {@link Go} calls when a goroutine
+ * starts, and the {@link ParkHook} that the channel machinery calls when it parks (only while at
+ * least one bubble runs; ADR 0013).
+ */
+final class Bubbles {
+    /** The member record of the calling thread, if it belongs to a bubble. */
+    private static final ThreadLocal<BubbleState.Member> CURRENT = new ThreadLocal<>();
+    private static final ReentrantLock ACTIVATION = new ReentrantLock();
+    private static int running; // guarded by ACTIVATION
+    private static final Hook HOOK = new Hook();
+
+    private Bubbles() {}
+
+    /** The calling thread's member record, or null (one volatile read when no bubble runs). */
+    static BubbleState.Member current() {
+        return ParkHook.active() == null ? null : CURRENT.get();
+    }
+
+    /** The calling thread's bubble's timer scheduler, or null outside bubbles. */
+    static TimerScheduler currentScheduler() {
+        BubbleState.Member m = current();
+        return m == null ? null : m.bubble.scheduler;
+    }
+
+    static void bind(BubbleState.Member m) {
+        CURRENT.set(m);
+    }
+
+    static void unbind() {
+        CURRENT.remove();
+    }
+
+    /** A bubble starts: make sure the park hook is installed. */
+    static void started() {
+        ACTIVATION.lock();
+        try {
+            if (running++ == 0) {
+                ParkHook.setActive(HOOK);
+            }
+        } finally {
+            ACTIVATION.unlock();
+        }
+    }
+
+    /** A bubble ended: the last one uninstalls the hook, so code outside bubbles pays nothing (BB9). */
+    static void ended() {
+        ACTIVATION.lock();
+        try {
+            if (--running == 0) {
+                ParkHook.setActive(null);
+            }
+        } finally {
+            ACTIVATION.unlock();
+        }
+    }
+
+    /**
+     * Called by {@link Go} before it starts a goroutine's thread: inside a bubble, the new goroutine
+     * joins the caller's bubble (rule BB1), counted as running from this moment on (so the bubble
+     * cannot think itself idle before the new thread has run), and {@code body} is wrapped so that the
+     * goroutine leaves the bubble when it ends. Outside bubbles: {@code body} itself.
+     *
+     * @param g the goroutine about to start
+     * @param body what its thread runs
+     * @return what its thread must run instead
+     */
+    static Runnable inherit(Goroutine g, Runnable body) {
+        BubbleState.Member parent = current();
+        if (parent == null) {
+            return body;
+        }
+        BubbleState bubble = parent.bubble;
+        BubbleState.Member m = bubble.join(g);
+        return new Joined(m, body);
+    }
+
+    /**
+     * Called by {@link Go} when starting the thread of {@code body} (from {@link #inherit}) failed: the
+     * goroutine never ran, so it leaves its bubble.
+     *
+     * @param body what {@link #inherit} returned
+     */
+    static void startFailed(Runnable body) {
+        if (body instanceof Joined j) {
+            j.member.bubble.leave(j.member);
+        }
+    }
+
+    /** A goroutine's body inside a bubble. */
+    private record Joined(BubbleState.Member member, Runnable body) implements Runnable {
+        @Override
+        public void run() {
+            member.thread = Thread.currentThread();
+            bind(member);
+            try {
+                body.run();
+            } finally {
+                unbind();
+                member.bubble.leave(member); // after the goroutine left the registry (Go.run's finally)
+            }
+        }
+    }
+
+    /** What the channel machinery calls while any bubble runs. */
+    private static final class Hook extends ParkHook {
+        @Override
+        protected long nanoTime() {
+            BubbleState.Member m = CURRENT.get();
+            return m == null ? System.nanoTime() : m.bubble.scheduler.now();
+        }
+
+        @Override
+        protected Object bubbleOfCurrentThread() {
+            BubbleState.Member m = CURRENT.get();
+            return m == null ? null : m.bubble;
+        }
+
+        @Override
+        protected Object await(io.gochan.spi.Waiter waiter, long deadlineNanos, Object blocker) {
+            BubbleState.Member m = CURRENT.get();
+            if (m == null) {
+                Object foreign = BubbleState.bubbleOf(blocker);
+                if (foreign != null) {
+                    // Rule BB6: a bubble's channel is not for threads outside it (Go panics).
+                    if (waiter.tryCancel(false)) {
+                        throw new IllegalStateException("a channel of a virtual-time bubble was used from outside the bubble ("
+                                + blocker + "); channels made inside a bubble belong to it (BB6)");
+                    }
+                    return waiter.winner();
+                }
+                return PASS;
+            }
+            return m.bubble.await(m, waiter, deadlineNanos, blocker);
+        }
+    }
+}

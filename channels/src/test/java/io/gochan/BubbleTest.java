@@ -1,0 +1,299 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.spi.ParkHook;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Virtual-time bubbles (Go's testing/synctest): rules BB1–BB10, ADR 0013. */
+class BubbleTest {
+    private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+
+    /** Every test: no goroutine left behind, and the park hook gone once no bubble runs (BB9). */
+    @AfterEach
+    void nothingLeftBehind() {
+        assertThat(ParkHook.active()).as("the park hook is removed when the last bubble ends").isNull();
+        assertThat(Goroutines.live()).as("goroutines left").isEmpty();
+    }
+
+    /** Runs {@code body} in a bubble on a thread of the given kind, rethrowing what it threw. */
+    private static void inBubble(Threads.Kind kind, Task body) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> Bubble.run(body));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB3_clockStartsIn2000AndAnHourOfSleepTakesNoTime(Threads.Kind kind) throws Exception {
+        long realStart = System.nanoTime();
+        inBubble(kind, () -> {
+            assertThat(Timers.now()).isEqualTo(EPOCH);
+            Timers.sleep(Duration.ofHours(1));
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofHours(1)));
+        });
+        // A generous bound, not a speed requirement: an hour of real time would be the failure.
+        assertThat(Duration.ofNanos(System.nanoTime() - realStart)).isLessThan(Duration.ofMinutes(1));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB3_anHourlyTickerTicksOnItsGridInVirtualTime(Threads.Kind kind) throws Exception {
+        inBubble(kind, () -> {
+            Timer ticker = Timers.newTicker(Duration.ofMinutes(1));
+            List<Instant> ticks = new ArrayList<>();
+            for (int i = 0; i < 60; i++) {
+                ticks.add(ticker.c().receive());
+            }
+            ticker.stop();
+            for (int i = 0; i < 60; i++) {
+                assertThat(ticks.get(i)).isEqualTo(EPOCH.plus(Duration.ofMinutes(i + 1)));
+            }
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofHours(1)));
+        });
+    }
+
+    /** Go's synctest example for context.WithTimeout: done exactly at the deadline, not a nanosecond before. */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB4_contextWithTimeoutIsDoneExactlyAtItsDeadline(Threads.Kind kind) throws Exception {
+        inBubble(kind, () -> {
+            Duration timeout = Duration.ofSeconds(5);
+            CancellableContext ctx = Context.withTimeout(Context.background(), timeout);
+            assertThat(ctx.deadline()).contains(EPOCH.plus(timeout));
+            Timers.sleep(timeout.minusNanos(1));
+            Bubble.await();
+            assertThat(ctx.err()).as("before the deadline").isNull();
+            Timers.sleep(Duration.ofNanos(1));
+            Bubble.await();
+            assertThat(ctx.err()).as("at the deadline").isInstanceOf(DeadlineExceededException.class);
+        });
+    }
+
+    /** Go's synctest example for context.AfterFunc, with a cancel that runs a function in a goroutine. */
+    @Test
+    void BB10_awaitSeesWhatAGoroutineDidBeforeBlocking() throws Exception {
+        Bubble.run(() -> {
+            CancellableContext ctx = Context.withCancel(Context.background());
+            AtomicReference<Boolean> called = new AtomicReference<>(false);
+            Go.go("after-func", () -> {
+                ctx.done().receiveOk();
+                called.set(true);
+            });
+            Bubble.await();
+            assertThat(called.get()).as("before cancel").isFalse();
+            ctx.cancel();
+            Bubble.await();
+            assertThat(called.get()).as("after cancel").isTrue();
+        });
+    }
+
+    @Test
+    void BB4_afterFuncRunsInTheBubbleAtItsVirtualTime() throws Exception {
+        Bubble.run(() -> {
+            Chan<Instant> ran = Chan.make();
+            Timers.afterFunc(Duration.ofMinutes(90), () -> {
+                assertThat(Bubble.inBubble()).as("the function's goroutine is in the bubble").isTrue();
+                ran.send(Timers.now());
+            });
+            assertThat(ran.receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(90)));
+        });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB4_timedSendAndReceiveTimeOutOnTheVirtualClock(Threads.Kind kind) throws Exception {
+        inBubble(kind, () -> {
+            Chan<Integer> ch = Chan.make();
+            assertThat(ch.receive(Duration.ofSeconds(3)).ok()).isFalse();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plusSeconds(3));
+            assertThat(ch.send(1, Duration.ofDays(2))).isFalse();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plusSeconds(3).plus(Duration.ofDays(2)));
+        });
+    }
+
+    /** A timer-driven cache, as in Go's synctest blog post: entries expire exactly at their TTL. */
+    @Test
+    void BB4_cacheEntriesExpireAtTheirVirtualTtl() throws Exception {
+        final class ExpiringCache {
+            private final Map<String, String> entries = new ConcurrentHashMap<>();
+
+            void put(String k, String v, Duration ttl) {
+                entries.put(k, v);
+                Timers.afterFunc(ttl, () -> entries.remove(k, v));
+            }
+
+            String get(String k) {
+                return entries.get(k);
+            }
+        }
+        Bubble.run(() -> {
+            ExpiringCache cache = new ExpiringCache();
+            cache.put("k", "v", Duration.ofMinutes(5));
+            Timers.sleep(Duration.ofMinutes(5).minusNanos(1));
+            Bubble.await();
+            assertThat(cache.get("k")).isEqualTo("v");
+            Timers.sleep(Duration.ofNanos(1));
+            Bubble.await();
+            assertThat(cache.get("k")).isNull();
+        });
+    }
+
+    @Test
+    void BB1_goroutinesOfGoroutinesBelongToTheBubble() throws Exception {
+        Bubble.run(() -> {
+            Chan<Boolean> result = Chan.make();
+            Go.go("child", () -> Go.go("grandchild", () -> result.send(Bubble.inBubble())));
+            assertThat(result.receive()).isTrue();
+        });
+        assertThat(Bubble.inBubble()).isFalse();
+    }
+
+    @Test
+    void BB2_waitGroupWaitIsDurableAndTimeJumpsToTheLastSleeper() throws Exception {
+        Bubble.run(() -> {
+            WaitGroup wg = new WaitGroup();
+            for (int i = 1; i <= 3; i++) {
+                Duration d = Duration.ofSeconds(10L * i);
+                wg.add(1);
+                Go.go(() -> {
+                    Timers.sleep(d);
+                    wg.done();
+                });
+            }
+            wg.await();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plusSeconds(30));
+        });
+    }
+
+    /**
+     * A goroutine waiting on a channel made outside the bubble is not durably blocked: time waits
+     * for it, so the bubble's timer cannot fire before the outside value arrives.
+     */
+    @Test
+    void BB2_aChannelMadeOutsideTheBubbleIsNotDurable() throws Exception {
+        Chan<String> outside = Chan.make();
+        AtomicReference<Thread> waiting = new AtomicReference<>();
+        try (Threads sender = new Threads(Threads.Kind.PLATFORM)) {
+            sender.start(() -> {
+                Threads.awaitTrue(() -> waiting.get() != null && waiting.get().getState() == Thread.State.WAITING,
+                        "the bubble's goroutine waits on the outside channel");
+                outside.send("from outside");
+            });
+            Bubble.run(() -> {
+                Chan<String> got = Chan.make(1);
+                Go.go("waits-outside", () -> {
+                    waiting.set(Thread.currentThread());
+                    got.send(outside.receive());
+                });
+                Received<Instant> fired = Timers.after(Duration.ofSeconds(1)).receive(Duration.ofDays(1)) ;
+                assertThat(got.tryReceive().ok()).as("the outside value came before the timer").isTrue();
+                assertThat(fired.value()).isEqualTo(EPOCH.plusSeconds(1));
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB5_allAsleepWithNoTimerIsADeadlockWithADump(Threads.Kind kind) throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                try {
+                    Bubble.run(() -> {
+                        Chan<Integer> never = Chan.make();
+                        Go.go("stuck-receiver", never::receive);
+                        Timers.sleep(Duration.ofSeconds(2));
+                        never.receive(); // nobody will ever send
+                    });
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+        }
+        assertThat(thrown.get()).isInstanceOf(BubbleDeadlockException.class)
+                .hasMessageContaining("deadlock")
+                .hasMessageContaining("\"stuck-receiver\"")
+                .hasMessageContaining("receive from chan(cap=0")
+                .hasMessageContaining("bubble root")
+                .hasMessageContaining("2000-01-01T00:00:02Z");
+    }
+
+    @Test
+    void BB7_runWaitsForItsGoroutinesWhileTimeMoves() throws Exception {
+        AtomicReference<Instant> endedAt = new AtomicReference<>();
+        Bubble.run(() -> Go.go("late", () -> {
+            Timers.sleep(Duration.ofDays(365));
+            endedAt.set(Timers.now());
+        }));
+        assertThat(endedAt.get()).isEqualTo(EPOCH.plus(Duration.ofDays(365)));
+    }
+
+    @Test
+    void BB7_aGoroutineBlockedForeverWhenTheBodyReturnsFailsTheBubble() {
+        assertThatThrownBy(() -> Bubble.run(() -> Go.go("leaked", () -> Chan.<Integer>make().receive())))
+                .isInstanceOf(BubbleDeadlockException.class)
+                .hasMessageContaining("\"leaked\"")
+                .hasMessageContaining("the end of the bubble's other goroutines");
+    }
+
+    @Test
+    void BB6_aBubbleChannelBlockedOnFromOutsideIsAnError() throws Exception {
+        AtomicReference<Throwable> outsider = new AtomicReference<>();
+        Bubble.run(() -> {
+            Chan<Integer> inner = Chan.make();
+            CountDownLatch done = new CountDownLatch(1);
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    inner.receive();
+                } catch (Throwable t) {
+                    outsider.set(t);
+                } finally {
+                    done.countDown();
+                }
+            });
+            assertThat(done.await(30, TimeUnit.SECONDS)).isTrue(); // a latch: not durable, time waits
+        });
+        assertThat(outsider.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB6");
+    }
+
+    @Test
+    void BB8_bubblesDoNotNest() throws Exception {
+        Bubble.run(() -> assertThatThrownBy(() -> Bubble.run(() -> {}))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("do not nest"));
+    }
+
+    @Test
+    void BB10_awaitOutsideABubbleIsAnError() {
+        assertThatThrownBy(Bubble::await).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void BB7_aFailingBodyInterruptsTheGoroutinesAndIsRethrown() {
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            Go.go("waiting", () -> Chan.<Integer>make().receive());
+            throw new IllegalArgumentException("body failed");
+        })).isInstanceOf(IllegalArgumentException.class).hasMessage("body failed");
+    }
+
+    @Test
+    void BB9_outsideABubbleTimersUseTheSystemClock() throws Exception {
+        assertThat(ParkHook.active()).isNull();
+        assertThat(Duration.between(Timers.now(), Instant.now()).abs()).isLessThan(Duration.ofMinutes(1));
+        Bubble.run(() -> assertThat(ParkHook.active()).isNotNull());
+        assertThat(ParkHook.active()).isNull();
+    }
+}
