@@ -53,6 +53,7 @@ class HttpClientReachTest {
                          ex.getResponseHeaders().add("Set-Cookie", "scoped=1; Path=/login");
                          redirect(ex, 302, "/app");
                      }
+                     case "/again" -> redirect(ex, 302, "/app2");
                      case "/logout" -> {
                          ex.getResponseHeaders().add("Set-Cookie", "sid=gone; Max-Age=0; Path=/");
                          JdkServer.respond(ex, 200, "bye");
@@ -67,6 +68,12 @@ class HttpClientReachTest {
             }
             assertThat(seen.get("/login")).isEqualTo("null");
             assertThat(seen.get("/app")).isEqualTo("sid=abc");
+            // A same-origin redirect gets the jar's cookies once: chosen for it, not copied from the last hop.
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/again").toString()))) {
+                r.body().string();
+            }
+            assertThat(seen.get("/again")).isEqualTo("sid=abc");
+            assertThat(seen.get("/app2")).isEqualTo("sid=abc");
             // Host-only: the same server under another host name gets nothing.
             try (HttpResponse r = c.send(HttpRequest.get(server.localhostUri("/app").toString()))) {
                 r.body().string();
