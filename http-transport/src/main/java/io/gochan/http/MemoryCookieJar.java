@@ -45,9 +45,6 @@ public final class MemoryCookieJar implements CookieJar {
 
     private record Entry(String name, String value, String domain, String path, boolean hostOnly,
                          boolean secure, Instant expires, Instant created, long seq) {
-        String key() {
-            return domain + ";" + path + ";" + name;
-        }
     }
 
     /**
