@@ -8,32 +8,42 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 
 /**
- * A thin client over a {@link Transport}, like Go's {@code http.Client}: follows redirects (at most
- * {@code maxRedirects}, default 10), never sends credentials to another host, and bounds the whole
- * exchange, body included, with an overall timeout.
+ * A thin client over a {@link RoundTripper} (normally a {@link Transport}), like Go's
+ * {@code http.Client}: follows redirects (at most {@code maxRedirects}, default 10, and as a
+ * {@link RedirectCheck} allows), never sends credentials to another host, keeps cookies in an optional
+ * {@link CookieJar}, and bounds the whole exchange, body included, with an overall timeout.
  *
  * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no body; 307 and 308
  * keep the method and body if the body can be sent again, else the 3xx response is returned. The
  * headers {@code Authorization}, {@code Proxy-Authorization}, {@code Cookie} and
  * {@code Cookie2} are dropped when a redirect leads to a different host (or from https to http).
+ * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
+ * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
+ * included, go to the jar (R12).
  * Thread-safe; the transport is shared, not owned: closing the client does not close it.
  */
 public final class HttpClient {
     private static final Set<String> SENSITIVE = Set.of("authorization", "proxy-authorization", "cookie", "cookie2");
 
-    private final Transport transport;
+    private final RoundTripper transport;
     private final int maxRedirects;
     private final Duration timeout;
+    private final CookieJar jar;
+    private final RedirectCheck checkRedirect;
 
     private HttpClient(Builder b) {
         this.transport = b.transport;
         this.maxRedirects = b.maxRedirects;
         this.timeout = b.timeout;
+        this.jar = b.jar;
+        this.checkRedirect = b.checkRedirect;
     }
 
     /**
@@ -44,6 +54,17 @@ public final class HttpClient {
      */
     public static Builder builder(Transport transport) {
         return new Builder(transport);
+    }
+
+    /**
+     * A builder for a client over {@code roundTripper}, e.g. a wrapper around a {@link Transport}
+     * that adds headers or logs (R15).
+     *
+     * @param roundTripper what carries each request (each redirect is a separate call)
+     * @return a new builder with the defaults
+     */
+    public static Builder builder(RoundTripper roundTripper) {
+        return new Builder(roundTripper);
     }
 
     /**
@@ -74,10 +95,11 @@ public final class HttpClient {
         boolean handedOver = false;
         try {
             HttpRequest current = request;
+            List<HttpRequest> via = new ArrayList<>();
             for (int redirects = 0; ; redirects++) {
                 HttpResponse resp;
                 try {
-                    resp = transport.roundTrip(current, ctx);
+                    resp = transport.roundTrip(withJarCookies(current), ctx);
                 } catch (HttpTimeoutException e) {
                     if (ctx.err() instanceof io.gochan.DeadlineExceededException && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
                         throw new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
@@ -85,21 +107,76 @@ public final class HttpClient {
                     }
                     throw e;
                 }
+                storeCookies(current, resp);
                 HttpRequest next = redirectFor(current, resp);
                 if (next == null) {
                     handedOver = true;
                     return withContextClosedOnBodyClose(resp, ctx);
                 }
-                discard(resp);
                 if (redirects + 1 > maxRedirects) {
+                    discard(resp);
                     throw new IOException("stopped after " + maxRedirects + " redirects (last: " + current.uri() + ")");
                 }
+                via.add(current);
+                if (checkRedirect != null) {
+                    boolean follow;
+                    try {
+                        follow = checkRedirect.follow(next, List.copyOf(via));
+                    } catch (IOException | RuntimeException | Error e) {
+                        discard(resp);
+                        throw e;
+                    }
+                    if (!follow) {
+                        handedOver = true;
+                        return withContextClosedOnBodyClose(resp, ctx);
+                    }
+                }
+                discard(resp);
                 current = next;
             }
         } finally {
             if (!handedOver) {
                 ctx.cancel();
             }
+        }
+    }
+
+    /**
+     * {@code req} with the jar's cookies for its URI added to its {@code Cookie} field; the request the
+     * redirect logic keeps is the one without them, so jar cookies never follow a redirect by copying.
+     */
+    private HttpRequest withJarCookies(HttpRequest req) {
+        if (jar == null) {
+            return req;
+        }
+        List<Cookie> cookies = jar.cookies(req.uri());
+        if (cookies.isEmpty()) {
+            return req;
+        }
+        StringBuilder sb = new StringBuilder();
+        String existing = req.headers().get("Cookie");
+        if (existing != null && !existing.isBlank()) {
+            sb.append(existing);
+        }
+        for (Cookie c : cookies) {
+            if (!sb.isEmpty()) {
+                sb.append("; ");
+            }
+            sb.append(c.name()).append('=').append(c.value());
+        }
+        return req.toBuilder().setHeader("Cookie", sb.toString()).build();
+    }
+
+    private void storeCookies(HttpRequest req, HttpResponse resp) {
+        if (jar == null) {
+            return;
+        }
+        List<Cookie> cookies = new ArrayList<>();
+        for (String field : resp.headers().all("Set-Cookie")) {
+            Cookie.parse(field).ifPresent(cookies::add);
+        }
+        if (!cookies.isEmpty()) {
+            jar.setCookies(req.uri(), cookies);
         }
     }
 
@@ -183,12 +260,39 @@ public final class HttpClient {
 
     /** Configures an {@link HttpClient}. */
     public static final class Builder {
-        private final Transport transport;
+        private final RoundTripper transport;
         private int maxRedirects = 10;
         private Duration timeout;
+        private CookieJar jar;
+        private RedirectCheck checkRedirect;
 
-        private Builder(Transport transport) {
+        private Builder(RoundTripper transport) {
             this.transport = Objects.requireNonNull(transport, "transport");
+        }
+
+        /**
+         * Keeps cookies in {@code jar}: its cookies for each request's URI are sent, and every
+         * response's {@code Set-Cookie} fields (redirects included) are given to it (R12). Default:
+         * none, cookies are neither sent nor kept.
+         *
+         * @param jar the jar, e.g. {@link CookieJar#inMemory()}, or null for none
+         * @return this builder
+         */
+        public Builder cookieJar(CookieJar jar) {
+            this.jar = jar;
+            return this;
+        }
+
+        /**
+         * Asks {@code check} before following each redirect (R13), Go's {@code CheckRedirect}; the
+         * {@link #maxRedirects(int)} limit is checked first. Default: none (follow up to the limit).
+         *
+         * @param check the check, or null for none
+         * @return this builder
+         */
+        public Builder checkRedirect(RedirectCheck check) {
+            this.checkRedirect = check;
+            return this;
         }
 
         /**

@@ -232,6 +232,35 @@ public final class HttpRequest {
         }
 
         /**
+         * Sets {@code Authorization: Basic} with {@code user} and {@code password} (RFC 7617: UTF-8,
+         * {@code user:password} in base64), replacing any Authorization header. {@link HttpClient} drops
+         * it on a redirect to another origin (R14).
+         *
+         * @param user the user-id; no colon and no control character (CR, LF, NUL included)
+         * @param password the password; no control character
+         * @return this builder
+         * @throws IllegalArgumentException if {@code user} has a colon or either has a control character
+         */
+        public Builder basicAuth(String user, String password) {
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(password, "password");
+            if (user.indexOf(':') >= 0) {
+                throw new IllegalArgumentException("basic auth user-id must not contain ':' (RFC 7617)");
+            }
+            if (hasControl(user) || hasControl(password)) {
+                // RFC 7617 forbids control characters; a CR or LF would also be a header injection attempt.
+                throw new IllegalArgumentException("basic auth user-id or password contains a control character");
+            }
+            String token = java.util.Base64.getEncoder().encodeToString(
+                    (user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return setHeader("Authorization", "Basic " + token);
+        }
+
+        private static boolean hasControl(String s) {
+            return s.chars().anyMatch(c -> c < 0x20 || c == 0x7f);
+        }
+
+        /**
          * Removes a header.
          *
          * @param name the field name (an RFC 9110 token; matched ignoring case)

@@ -49,7 +49,7 @@ import javax.net.ssl.SSLContext;
  * {@code roundTrip} is cancellable at every stage by interrupt, by the given
  * context's {@code done()}, and by the request's timeout. Thread-safe.
  */
-public final class Transport implements AutoCloseable {
+public final class Transport implements RoundTripper, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Transport.class.getName());
 
     private final ConnectionPool<PersistConn> pool;
@@ -135,6 +135,7 @@ public final class Transport implements AutoCloseable {
      * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
      *     where; the request is abandoned and its connection closed
      */
+    @Override
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(ctx, "ctx");

@@ -1,0 +1,148 @@
+package io.gochan.http;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One cookie as a server set it in a {@code Set-Cookie} field (RFC 6265 section 5.2), Go's
+ * {@code http.Cookie}: attributes the server did not send are null.
+ *
+ * @param name the cookie name (an RFC 9110 token)
+ * @param value the value, surrounding double quotes removed
+ * @param domain the Domain attribute as sent, or null
+ * @param path the Path attribute as sent, or null
+ * @param expires the Expires attribute, or null (also null when it could not be parsed)
+ * @param maxAge the Max-Age attribute, or null; zero or negative means "delete now"
+ * @param secure whether the Secure attribute was present
+ * @param httpOnly whether the HttpOnly attribute was present
+ */
+public record Cookie(String name, String value, String domain, String path, Instant expires,
+                     Duration maxAge, boolean secure, boolean httpOnly) {
+
+    private static final DateTimeFormatter NETSCAPE =
+            DateTimeFormatter.ofPattern("EEE, dd-MMM-yyyy HH:mm:ss zzz", Locale.ROOT);
+
+    /**
+     * Checks the name and value.
+     *
+     * @throws IllegalArgumentException if the name is not a token or the value has a character a
+     *     cookie value must not have (control characters, {@code "}, {@code ;}, backslash)
+     */
+    public Cookie {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(value, "value");
+        if (name.isEmpty() || !name.chars().allMatch(Headers::isTokenChar)) {
+            throw new IllegalArgumentException("invalid cookie name '" + name + "'");
+        }
+        if (!value.chars().allMatch(Cookie::isValueChar)) {
+            throw new IllegalArgumentException("invalid cookie value for '" + name + "'");
+        }
+    }
+
+    /**
+     * A cookie with only a name and value (as in a {@code Cookie} request field).
+     *
+     * @param name the cookie name (a token)
+     * @param value the value
+     * @return the cookie
+     * @throws IllegalArgumentException as the canonical constructor
+     */
+    public static Cookie of(String name, String value) {
+        return new Cookie(name, value, null, null, null, null, false, false);
+    }
+
+    /**
+     * Parses one {@code Set-Cookie} field value, as Go's {@code readSetCookies}: a malformed
+     * name-value pair drops the cookie; an unknown or malformed attribute is ignored.
+     *
+     * @param setCookie the field value
+     * @return the cookie, or empty if the field holds none
+     */
+    public static Optional<Cookie> parse(String setCookie) {
+        if (setCookie == null) {
+            return Optional.empty();
+        }
+        String[] parts = setCookie.split(";", -1);
+        String pair = parts[0].trim();
+        int eq = pair.indexOf('=');
+        if (eq <= 0) {
+            return Optional.empty();
+        }
+        String name = pair.substring(0, eq).trim();
+        String value = unquote(pair.substring(eq + 1).trim());
+        if (name.isEmpty() || !name.chars().allMatch(Headers::isTokenChar)
+                || !value.chars().allMatch(Cookie::isValueChar)) {
+            return Optional.empty();
+        }
+        String domain = null;
+        String path = null;
+        Instant expires = null;
+        Duration maxAge = null;
+        boolean secure = false;
+        boolean httpOnly = false;
+        for (int i = 1; i < parts.length; i++) {
+            String attr = parts[i].trim();
+            if (attr.isEmpty()) {
+                continue;
+            }
+            int e = attr.indexOf('=');
+            String key = (e < 0 ? attr : attr.substring(0, e)).trim().toLowerCase(Locale.ROOT);
+            String val = e < 0 ? "" : attr.substring(e + 1).trim();
+            switch (key) {
+                case "secure" -> secure = true;
+                case "httponly" -> httpOnly = true;
+                case "domain" -> domain = val;
+                case "path" -> path = val;
+                case "max-age" -> {
+                    Duration d = parseMaxAge(val);
+                    if (d != null) {
+                        maxAge = d;
+                    }
+                }
+                case "expires" -> {
+                    Instant t = parseExpires(val);
+                    if (t != null) {
+                        expires = t;
+                    }
+                }
+                default -> { } // SameSite and unknown attributes do not change what a client sends
+            }
+        }
+        return Optional.of(new Cookie(name, value, domain, path, expires, maxAge, secure, httpOnly));
+    }
+
+    /** RFC 6265 5.2.2: an optional '-' then digits; anything else makes the attribute ignored. */
+    private static Duration parseMaxAge(String v) {
+        if (!v.matches("-?[0-9]{1,18}")) {
+            return null;
+        }
+        long secs = Long.parseLong(v);
+        return Duration.ofSeconds(secs <= 0 ? 0 : secs);
+    }
+
+    private static Instant parseExpires(String v) {
+        for (DateTimeFormatter f : new DateTimeFormatter[] {DateTimeFormatter.RFC_1123_DATE_TIME, NETSCAPE}) {
+            try {
+                return ZonedDateTime.parse(v, f).toInstant();
+            } catch (DateTimeParseException ignored) {
+                // try the next format; an unparsable Expires is ignored (RFC 6265 5.2.1)
+            }
+        }
+        return null;
+    }
+
+    private static String unquote(String v) {
+        return v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"") ? v.substring(1, v.length() - 1) : v;
+    }
+
+    /** RFC 6265 cookie-octet, plus space and comma inside, as Go accepts them on reading. */
+    private static boolean isValueChar(int c) {
+        return c >= 0x20 && c < 0x7f && c != '"' && c != ';' && c != '\\';
+    }
+}

@@ -1,0 +1,219 @@
+package io.gochan.http;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * An in-memory {@link CookieJar} with RFC 6265's storage and retrieval rules, as Go's
+ * {@code net/http/cookiejar} with a nil public suffix list (R12): host-only cookies, domain and path
+ * matching, Secure cookies sent only over https, expiry by Max-Age (which wins) or Expires, and a
+ * cookie replaced by one with the same name, domain and path. There is no public suffix list: a Domain
+ * attribute of a single label ({@code com}, {@code localhost}) is refused unless it is the request's
+ * host (then the cookie is host-only), and on an IP address host the Domain attribute must be that
+ * address (ADR 0010). Cookies are not persisted.
+ *
+ * <p>Thread-safe; every method holds a lock only for map work, never across blocking calls.
+ */
+public final class MemoryCookieJar implements CookieJar {
+    private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+
+    private final Clock clock;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Entries by domain, path and name (RFC 6265 5.3 step 11). */
+    private final Map<String, Entry> entries = new HashMap<>();
+    private long nextSeq;
+
+    /**
+     * An empty jar whose "now" is {@code clock}'s (a test moves time forward without sleeping).
+     *
+     * @param clock the clock expiry is judged by
+     */
+    public MemoryCookieJar(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    private record Entry(String name, String value, String domain, String path, boolean hostOnly,
+                         boolean secure, Instant expires, Instant created, long seq) {
+    }
+
+    /**
+     * Stores the cookies a response to {@code uri} set (RFC 6265 5.3); a cookie whose Domain does not
+     * domain-match the host, or that is malformed, is ignored; an expired one deletes its stored twin.
+     * URIs other than http and https are ignored.
+     *
+     * @param uri the request URI the response answered
+     * @param cookies the cookies parsed from its {@code Set-Cookie} fields
+     */
+    @Override
+    public void setCookies(URI uri, List<Cookie> cookies) {
+        Objects.requireNonNull(uri, "uri");
+        Objects.requireNonNull(cookies, "cookies");
+        if (!isHttp(uri) || uri.getHost() == null) {
+            return;
+        }
+        String host = canonicalHost(uri.getHost());
+        String defaultPath = defaultPath(uri.getRawPath());
+        Instant now = clock.instant();
+        lock.lock();
+        try {
+            for (Cookie c : cookies) {
+                store(c, host, defaultPath, now);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void store(Cookie c, String host, String defaultPath, Instant now) {
+        String domain;
+        boolean hostOnly;
+        String d = c.domain() == null ? "" : c.domain().trim();
+        if (d.isEmpty()) {
+            domain = host;
+            hostOnly = true;
+        } else if (isIp(host)) {
+            // No subdomains of an address: only the address itself, and then host-only (as Go).
+            if (!d.equalsIgnoreCase(host)) {
+                return;
+            }
+            domain = host;
+            hostOnly = true;
+        } else {
+            if (d.startsWith(".")) {
+                d = d.substring(1);
+            }
+            if (d.isEmpty() || d.startsWith(".") || d.endsWith(".") || !d.chars().allMatch(ch -> ch < 0x80)) {
+                return; // "Domain=.", "..x", "x." or non-ASCII: malformed (RFC 6265 5.1.2, 5.2.3)
+            }
+            d = d.toLowerCase(Locale.ROOT);
+            if (d.indexOf('.') < 0) {
+                // No public suffix list: a single label stands in for one (ADR 0010).
+                if (!d.equals(host)) {
+                    return;
+                }
+                domain = host;
+                hostOnly = true;
+            } else if (!d.equals(host) && !host.endsWith("." + d)) {
+                return; // does not domain-match the host: www.a.com cannot set cookies for b.com
+            } else {
+                domain = d;
+                hostOnly = false;
+            }
+        }
+        String path = c.path() != null && c.path().startsWith("/") ? c.path() : defaultPath;
+        Instant expires = null;
+        if (c.maxAge() != null) {
+            if (c.maxAge().isZero() || c.maxAge().isNegative()) {
+                entries.remove(domain + ";" + path + ";" + c.name());
+                return;
+            }
+            expires = now.plus(c.maxAge());
+        } else if (c.expires() != null) {
+            if (!c.expires().isAfter(now)) {
+                entries.remove(domain + ";" + path + ";" + c.name());
+                return;
+            }
+            expires = c.expires();
+        }
+        String key = domain + ";" + path + ";" + c.name();
+        Entry old = entries.get(key);
+        Instant created = old != null ? old.created() : now;
+        long seq = old != null ? old.seq() : nextSeq++;
+        entries.put(key, new Entry(c.name(), c.value(), domain, path, hostOnly, c.secure(), expires, created, seq));
+    }
+
+    /**
+     * The cookies to send to {@code uri} (RFC 6265 5.4): domain and path match, Secure ones only over
+     * https, expired ones dropped (and forgotten); longer paths first, then older ones first.
+     *
+     * @param uri the request URI
+     * @return name and value of each cookie to send, possibly empty
+     */
+    @Override
+    public List<Cookie> cookies(URI uri) {
+        Objects.requireNonNull(uri, "uri");
+        if (!isHttp(uri) || uri.getHost() == null) {
+            return List.of();
+        }
+        String host = canonicalHost(uri.getHost());
+        boolean https = uri.getScheme().equalsIgnoreCase("https");
+        String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        Instant now = clock.instant();
+        List<Entry> chosen = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
+                Entry e = it.next();
+                if (e.expires() != null && !e.expires().isAfter(now)) {
+                    it.remove();
+                    continue;
+                }
+                if ((https || !e.secure()) && domainMatches(e, host) && pathMatches(path, e.path())) {
+                    chosen.add(e);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        chosen.sort(Comparator.comparingInt((Entry e) -> -e.path().length())
+                .thenComparing(Entry::created).thenComparingLong(Entry::seq));
+        List<Cookie> out = new ArrayList<>(chosen.size());
+        for (Entry e : chosen) {
+            out.add(Cookie.of(e.name(), e.value()));
+        }
+        return out;
+    }
+
+    private static boolean domainMatches(Entry e, String host) {
+        if (e.hostOnly()) {
+            return host.equals(e.domain());
+        }
+        return host.equals(e.domain()) || (!isIp(host) && host.endsWith("." + e.domain()));
+    }
+
+    /** RFC 6265 5.1.4 path-match. */
+    static boolean pathMatches(String requestPath, String cookiePath) {
+        if (requestPath.equals(cookiePath)) {
+            return true;
+        }
+        return requestPath.startsWith(cookiePath)
+                && (cookiePath.endsWith("/") || requestPath.charAt(cookiePath.length()) == '/');
+    }
+
+    /** RFC 6265 5.1.4 default-path: the directory of the request path. */
+    static String defaultPath(String requestPath) {
+        if (requestPath == null || !requestPath.startsWith("/")) {
+            return "/";
+        }
+        int last = requestPath.lastIndexOf('/');
+        return last == 0 ? "/" : requestPath.substring(0, last);
+    }
+
+    private static String canonicalHost(String host) {
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+    }
+
+    private static boolean isIp(String host) {
+        return host.indexOf(':') >= 0 || IPV4.matcher(host).matches();
+    }
+
+    private static boolean isHttp(URI uri) {
+        String s = uri.getScheme();
+        return s != null && (s.equalsIgnoreCase("http") || s.equalsIgnoreCase("https"));
+    }
+}

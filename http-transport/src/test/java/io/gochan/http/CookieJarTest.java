@@ -1,0 +1,167 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The in-memory jar's RFC 6265 rules (R12), on RFC 6265's own examples where it gives them. */
+class CookieJarTest {
+
+    /** A clock a test moves by hand, so expiry is tested without sleeping. */
+    static final class ManualClock extends Clock {
+        private volatile Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    private final ManualClock clock = new ManualClock();
+    private final MemoryCookieJar jar = new MemoryCookieJar(clock);
+
+    private void set(String uri, String... setCookies) {
+        List<Cookie> cs = java.util.Arrays.stream(setCookies).map(s -> Cookie.parse(s).orElseThrow()).toList();
+        jar.setCookies(URI.create(uri), cs);
+    }
+
+    private String sent(String uri) {
+        return String.join("; ", jar.cookies(URI.create(uri)).stream().map(c -> c.name() + "=" + c.value()).toList());
+    }
+
+    @Test
+    void R12_hostOnlyCookieGoesToItsHostOnly() {
+        // RFC 6265 section 3.1: without Domain, the cookie is returned only to the origin server.
+        set("http://example.com/", "SID=31d4d96e407aad42");
+        assertThat(sent("http://example.com/")).isEqualTo("SID=31d4d96e407aad42");
+        assertThat(sent("http://www.example.com/")).isEmpty();
+        assertThat(sent("http://EXAMPLE.com/x")).isEqualTo("SID=31d4d96e407aad42");
+    }
+
+    @Test
+    void R12_domainCookieGoesToTheDomainAndItsSubdomains() {
+        // RFC 6265 section 3.1: Domain=example.com from www.example.com covers example.com and subdomains.
+        set("http://www.example.com/", "SID=31d4d96e407aad42; Path=/; Domain=example.com");
+        assertThat(sent("http://example.com/")).isEqualTo("SID=31d4d96e407aad42");
+        assertThat(sent("http://a.b.example.com/")).isEqualTo("SID=31d4d96e407aad42");
+        assertThat(sent("http://notexample.com/")).isEmpty();
+        assertThat(sent("http://example.org/")).isEmpty();
+        // A leading dot is ignored (RFC 6265 5.2.3).
+        set("http://www.example.com/", "lang=en; Domain=.example.com");
+        assertThat(sent("http://foo.example.com/")).contains("lang=en");
+    }
+
+    @Test
+    void R12_domainThatDoesNotMatchTheHostOrIsASingleLabelIsRefused() {
+        set("http://foo.example.com/", "a=1; Domain=bar.example.com");
+        set("http://foo.example.com/", "b=1; Domain=example.org");
+        set("http://foo.example.com/", "c=1; Domain=com"); // no public suffix list: a bare TLD is refused
+        set("http://foo.example.com/", "d=1; Domain=..example.com");
+        set("http://foo.example.com/", "e=1; Domain=example.com.");
+        assertThat(sent("http://bar.example.com/")).isEmpty();
+        assertThat(sent("http://example.org/")).isEmpty();
+        assertThat(sent("http://other.com/")).isEmpty();
+        assertThat(sent("http://foo.example.com/")).isEmpty();
+        // A single label equal to the host is kept, as a host-only cookie.
+        set("http://localhost/", "f=1; Domain=localhost");
+        assertThat(sent("http://localhost/")).isEqualTo("f=1");
+    }
+
+    @Test
+    void R12_anIpAddressHostTakesOnlyItselfAsDomain() {
+        set("http://127.0.0.1/", "a=1; Domain=127.0.0.1", "b=1; Domain=0.0.1", "c=1; Domain=.127.0.0.1");
+        assertThat(sent("http://127.0.0.1/")).isEqualTo("a=1");
+        set("http://[::1]/", "v6=1");
+        assertThat(sent("http://[::1]/")).isEqualTo("v6=1");
+        assertThat(sent("http://127.0.0.1/")).isEqualTo("a=1");
+    }
+
+    @Test
+    void R12_pathMatchingAndTheDefaultPath() {
+        // RFC 6265 5.1.4: default-path is the request path up to its last '/'.
+        set("http://example.com/docs/index.html", "d=1");
+        set("http://example.com/x", "root=1", "p=1; Path=/docs", "bad=1; Path=relative");
+        // A Path that does not start with '/' is the default path ("/" for "/x").
+        assertThat(sent("http://example.com/docs")).isEqualTo("d=1; p=1; root=1; bad=1");
+        assertThat(sent("http://example.com/docs/")).isEqualTo("d=1; p=1; root=1; bad=1");
+        assertThat(sent("http://example.com/docs/Web/HTTP")).isEqualTo("d=1; p=1; root=1; bad=1");
+        assertThat(sent("http://example.com/docsets")).isEqualTo("root=1; bad=1");
+        assertThat(sent("http://example.com/fr/docs")).isEqualTo("root=1; bad=1");
+        assertThat(sent("http://example.com")).isEqualTo("root=1; bad=1");
+    }
+
+    @Test
+    void R12_longerPathsFirstThenOlderFirst() {
+        set("http://example.com/", "b=1", "a=1");
+        set("http://example.com/", "deep=1; Path=/a/b", "mid=1; Path=/a");
+        assertThat(sent("http://example.com/a/b/c")).isEqualTo("deep=1; mid=1; b=1; a=1");
+        // Replacing keeps the creation time, so the order stays.
+        set("http://example.com/", "b=2");
+        assertThat(sent("http://example.com/")).isEqualTo("b=2; a=1");
+    }
+
+    @Test
+    void R12_secureCookiesGoOnlyOverHttps() {
+        set("https://example.com/", "s=1; Secure", "p=1");
+        assertThat(sent("https://example.com/")).isEqualTo("s=1; p=1");
+        assertThat(sent("http://example.com/")).isEqualTo("p=1");
+    }
+
+    @Test
+    void R12_expiryByMaxAgeWhichWinsOverExpires() {
+        set("http://example.com/", "m=1; Max-Age=60; Expires=Wed, 09 Jun 2021 10:18:14 GMT",
+                "e=1; Expires=Thu, 01-Jan-2026 00:02:00 GMT", "s=1");
+        assertThat(sent("http://example.com/")).isEqualTo("m=1; e=1; s=1");
+        clock.advance(Duration.ofSeconds(61));
+        assertThat(sent("http://example.com/")).isEqualTo("e=1; s=1");
+        clock.advance(Duration.ofSeconds(60));
+        assertThat(sent("http://example.com/")).isEqualTo("s=1");
+    }
+
+    @Test
+    void R12_maxAgeZeroOrAPastExpiresDeletesTheCookie() {
+        set("http://example.com/", "a=1", "b=1", "c=1");
+        set("http://example.com/", "a=x; Max-Age=0", "b=x; Max-Age=-1", "c=x; Expires=Sun, 06 Nov 1994 08:49:37 GMT");
+        assertThat(sent("http://example.com/")).isEmpty();
+        // An invalid Max-Age is ignored, not taken as zero.
+        set("http://example.com/", "d=1; Max-Age=soon");
+        assertThat(sent("http://example.com/")).isEqualTo("d=1");
+    }
+
+    @Test
+    void R12_setCookieParsing() {
+        Cookie c = Cookie.parse(" lang = \"en-US\" ; path=/docs; DOMAIN=Example.com; secure; HttpOnly; SameSite=Lax").orElseThrow();
+        assertThat(c.name()).isEqualTo("lang");
+        assertThat(c.value()).isEqualTo("en-US");
+        assertThat(c.path()).isEqualTo("/docs");
+        assertThat(c.domain()).isEqualTo("Example.com");
+        assertThat(c.secure()).isTrue();
+        assertThat(c.httpOnly()).isTrue();
+        assertThat(Cookie.parse("novalue")).isEmpty();
+        assertThat(Cookie.parse("=x")).isEmpty();
+        assertThat(Cookie.parse("bad name=x")).isEmpty();
+        assertThat(Cookie.parse("a=b\\c")).isEmpty();
+        assertThat(Cookie.parse("empty=").orElseThrow().value()).isEmpty();
+        assertThat(Cookie.parse("a=1; Expires=garbage").orElseThrow().expires()).isNull();
+    }
+}

@@ -1,0 +1,298 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.JdkServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The client's conveniences against real loopback servers: cookie jar (R12), redirect check (R13),
+ * basic auth and no credential leak across hosts (R14), composed round trippers (R15). The hosts
+ * 127.0.0.1 and localhost are different hosts to the client and the jar.
+ */
+@NoGoroutineLeaks
+class HttpClientReachTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static String header(com.sun.net.httpserver.HttpExchange ex, String name) {
+        return String.valueOf(ex.getRequestHeaders().getFirst(name));
+    }
+
+    private static void redirect(com.sun.net.httpserver.HttpExchange ex, int status, String location) throws IOException {
+        ex.getResponseHeaders().add("Location", location);
+        byte[] b = "moved".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(status, b.length);
+        ex.getResponseBody().write(b);
+        ex.close();
+    }
+
+    @Test
+    void R12_setCookieOfARedirectIsStoredAndSentToItsTarget() throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 String p = ex.getRequestURI().getPath();
+                 seen.put(p, header(ex, "Cookie"));
+                 switch (p) {
+                     case "/login" -> {
+                         ex.getResponseHeaders().add("Set-Cookie", "sid=abc; Path=/");
+                         ex.getResponseHeaders().add("Set-Cookie", "scoped=1; Path=/login");
+                         redirect(ex, 302, "/app");
+                     }
+                     case "/again" -> redirect(ex, 302, "/app2");
+                     case "/logout" -> {
+                         ex.getResponseHeaders().add("Set-Cookie", "sid=gone; Max-Age=0; Path=/");
+                         JdkServer.respond(ex, 200, "bye");
+                     }
+                     default -> JdkServer.respond(ex, 200, "ok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).build();
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/login").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen.get("/login")).isEqualTo("null");
+            assertThat(seen.get("/app")).isEqualTo("sid=abc");
+            // A same-origin redirect gets the jar's cookies once: chosen for it, not copied from the last hop.
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/again").toString()))) {
+                r.body().string();
+            }
+            assertThat(seen.get("/again")).isEqualTo("sid=abc");
+            assertThat(seen.get("/app2")).isEqualTo("sid=abc");
+            // Host-only: the same server under another host name gets nothing.
+            try (HttpResponse r = c.send(HttpRequest.get(server.localhostUri("/app").toString()))) {
+                r.body().string();
+            }
+            assertThat(seen.get("/app")).isEqualTo("null");
+            // The caller's own Cookie field is kept and the jar's cookies appended.
+            try (HttpResponse r = c.send(HttpRequest.newBuilder(server.uri("/login/x")).header("Cookie", "mine=1").build())) {
+                r.body().string();
+            }
+            assertThat(seen.get("/login/x")).isEqualTo("mine=1; scoped=1; sid=abc");
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/logout").toString()))) {
+                r.body().string();
+            }
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/app").toString()))) {
+                r.body().string();
+            }
+            assertThat(seen.get("/app")).isEqualTo("null");
+        }
+    }
+
+    @Test
+    void R12_secureCookiesOnlyOverHttpsAndExpiryByTheJarsClock() throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        CookieJarTest.ManualClock clock = new CookieJarTest.ManualClock();
+        CookieJar jar = new MemoryCookieJar(clock);
+        com.sun.net.httpserver.HttpHandler h = ex -> {
+            seen.put(ex.getRequestURI().getPath(), header(ex, "Cookie"));
+            if (ex.getRequestURI().getPath().equals("/set")) {
+                ex.getResponseHeaders().add("Set-Cookie", "s=1; Secure");
+                ex.getResponseHeaders().add("Set-Cookie", "short=1; Max-Age=30");
+            }
+            JdkServer.respond(ex, 200, "ok");
+        };
+        try (JdkServer tls = JdkServer.https(h);
+             JdkServer plain = JdkServer.http(h);
+             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build()) {
+            HttpClient c = HttpClient.builder(t).cookieJar(jar).build();
+            for (URI u : List.of(tls.localhostUri("/set"), tls.localhostUri("/get"), plain.localhostUri("/plain"))) {
+                try (HttpResponse r = c.send(HttpRequest.newBuilder(u).build())) {
+                    r.body().string();
+                }
+            }
+            assertThat(seen.get("/get")).isEqualTo("s=1; short=1");
+            assertThat(seen.get("/plain")).isEqualTo("short=1"); // same host (cookies ignore ports), not https
+            clock.advance(Duration.ofSeconds(31));
+            try (HttpResponse r = c.send(HttpRequest.newBuilder(tls.localhostUri("/later")).build())) {
+                r.body().string();
+            }
+            assertThat(seen.get("/later")).isEqualTo("s=1");
+        }
+    }
+
+    @Test
+    void R13_checkRedirectCanStopAndReturnTheRedirectResponse() throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 switch (ex.getRequestURI().getPath()) {
+                     case "/a" -> redirect(ex, 302, "/b");
+                     case "/b" -> redirect(ex, 301, "/c");
+                     default -> JdkServer.respond(ex, 200, "final");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).checkRedirect((next, via) -> {
+                asked.add(next.uri().getPath() + " via " + via.stream().map(r -> r.uri().getPath()).toList());
+                return !next.uri().getPath().equals("/c");
+            }).build();
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/a").toString()))) {
+                assertThat(r.status()).isEqualTo(301);
+                assertThat(r.headers().get("Location")).isEqualTo("/c");
+                assertThat(r.body().string()).isEqualTo("moved");
+            }
+            assertThat(asked).containsExactly("/b via [/a]", "/c via [/a, /b]");
+        }
+    }
+
+    @Test
+    void R13_checkRedirectCanFailTheSend() throws Exception {
+        try (JdkServer other = JdkServer.http(ex -> JdkServer.respond(ex, 200, "other"));
+             JdkServer server = JdkServer.http(ex -> redirect(ex, 302, other.localhostUri("/x").toString()));
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).checkRedirect((next, via) -> {
+                if (!next.uri().getHost().equals(via.get(0).uri().getHost())) {
+                    throw new IOException("refusing redirect to " + next.uri().getHost());
+                }
+                return true;
+            }).build();
+            assertThatThrownBy(() -> c.send(HttpRequest.get(server.uri("/").toString())))
+                    .isInstanceOf(IOException.class).hasMessage("refusing redirect to localhost");
+        }
+    }
+
+    @Test
+    void R13_maxRedirectsIsCheckedBeforeTheHook() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        List<Integer> viaSizes = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> redirect(ex, 302, "/loop"));
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).maxRedirects(3).checkRedirect((next, via) -> {
+                calls.incrementAndGet();
+                viaSizes.add(via.size());
+                return true;
+            }).build();
+            assertThatThrownBy(() -> c.send(HttpRequest.get(server.uri("/loop").toString())))
+                    .isInstanceOf(IOException.class).hasMessageContaining("stopped after 3 redirects");
+            assertThat(calls.get()).isEqualTo(3);
+            assertThat(viaSizes).containsExactly(1, 2, 3);
+        }
+    }
+
+    @Test
+    void R14_basicAuthHeaderIsRfc7617Exactly() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 seen.add(header(ex, "Authorization"));
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).build();
+            // RFC 7617 section 2 and 2.1 examples (the second is UTF-8: 123£).
+            for (HttpRequest req : List.of(
+                    HttpRequest.newBuilder(server.uri("/")).basicAuth("Aladdin", "open sesame").build(),
+                    HttpRequest.newBuilder(server.uri("/")).header("Authorization", "old").basicAuth("test", "123\u00a3").build())) {
+                try (HttpResponse r = c.send(req)) {
+                    r.body().string();
+                }
+            }
+            assertThat(seen).containsExactly("Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", "Basic dGVzdDoxMjPCow==");
+        }
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://example.com/"));
+        assertThatThrownBy(() -> b.basicAuth("a:b", "x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("':'");
+        assertThatThrownBy(() -> b.basicAuth("a", "x\r\nX-Evil: 1")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> b.basicAuth("a\n", "x")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void R14_credentialsAndCookiesDoNotFollowARedirectToAnotherHost() throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        try (JdkServer other = JdkServer.http(ex -> {
+                 String p = ex.getRequestURI().getPath();
+                 seen.put("other " + p + " auth", header(ex, "Authorization"));
+                 seen.put("other " + p + " cookie", header(ex, "Cookie"));
+                 if (p.equals("/hello")) {
+                     ex.getResponseHeaders().add("Set-Cookie", "theirs=2");
+                 }
+                 JdkServer.respond(ex, 200, "other");
+             });
+             JdkServer origin = JdkServer.http(ex -> {
+                 seen.put("origin auth", header(ex, "Authorization"));
+                 ex.getResponseHeaders().add("Set-Cookie", "ours=1");
+                 redirect(ex, 302, other.localhostUri("/x").toString());
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).build();
+            try (HttpResponse r = c.send(HttpRequest.get(other.localhostUri("/hello").toString()))) {
+                r.body().string();
+            }
+            HttpRequest req = HttpRequest.newBuilder(origin.uri("/start"))
+                    .basicAuth("user", "secret").header("Cookie", "callers=3").build();
+            try (HttpResponse r = c.send(req)) {
+                assertThat(r.body().string()).isEqualTo("other");
+            }
+            assertThat(seen.get("origin auth")).isEqualTo("Basic dXNlcjpzZWNyZXQ=");
+            assertThat(seen.get("other /x auth")).isEqualTo("null");
+            // Only the jar's cookie for localhost: not the caller's Cookie field, not 127.0.0.1's cookie.
+            assertThat(seen.get("other /x cookie")).isEqualTo("theirs=2");
+        }
+    }
+
+    @Test
+    void R15_wrappingRoundTrippersAddAHeaderAndLogEachHop() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 seen.add(ex.getRequestURI().getPath() + " " + header(ex, "X-Trace"));
+                 if (ex.getRequestURI().getPath().equals("/a")) {
+                     redirect(ex, 302, "/b");
+                 } else {
+                     JdkServer.respond(ex, 200, "ok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            RoundTripper tracing = addHeader(t, "X-Trace", "abc");
+            RoundTripper logging = logging(tracing, log);
+            HttpClient c = HttpClient.builder(logging).build();
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/a").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+                assertThat(r.request().headers().get("X-Trace")).isEqualTo("abc");
+            }
+            assertThat(seen).containsExactly("/a abc", "/b abc");
+            assertThat(log).containsExactly("GET /a -> 302", "GET /b -> 200");
+        }
+    }
+
+    @Test
+    void R15_theTransportIsARoundTripperAndAFailingWrapperFailsTheSend() throws Exception {
+        try (Transport t = Transport.builder().build()) {
+            RoundTripper asInterface = t;
+            assertThat(asInterface).isSameAs(t);
+            RoundTripper refusing = (req, ctx) -> {
+                throw new IOException("blocked by policy: " + req.uri().getHost());
+            };
+            HttpClient c = HttpClient.builder(refusing).build();
+            assertThatThrownBy(() -> c.send(HttpRequest.get("http://blocked.example/")))
+                    .isInstanceOf(IOException.class).hasMessage("blocked by policy: blocked.example");
+        }
+    }
+
+    /** A RoundTripper that sets a header on every request and delegates. */
+    private static RoundTripper addHeader(RoundTripper inner, String name, String value) {
+        return (req, ctx) -> inner.roundTrip(req.toBuilder().setHeader(name, value).build(), ctx);
+    }
+
+    /** A RoundTripper that logs each request it carries with the response status. */
+    private static RoundTripper logging(RoundTripper inner, List<String> log) {
+        return (req, ctx) -> {
+            HttpResponse r = inner.roundTrip(req, ctx);
+            log.add(req.method() + " " + req.uri().getPath() + " -> " + r.status());
+            return r;
+        };
+    }
+}
