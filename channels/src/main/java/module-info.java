@@ -10,15 +10,15 @@
  * class path resolve it already.
  *
  * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on and the gate to
- * the JFR events; it is exported only to gochan's own modules.
+ * the JFR events; it is exported only to {@code io.gochan.select}.
  */
 module io.gochan {
     // Optional (ADR 0011): no gochan API names a jdk.jfr type, and the events are loaded only when
     // jdk.jfr is in the boot layer and the flight recorder has been initialized.
     requires static jdk.jfr;
     exports io.gochan;
-    // Only select is built on the waiter machinery, and select and the HTTP transport emit their JFR
-    // events through its gate; the stress tests and benchmarks use it from the class path, where
-    // qualified exports do not apply.
-    exports io.gochan.spi to io.gochan.select, io.gochan.http;
+    // Only select is built on the waiter machinery (and emits its JFR events through its gate); the
+    // stress tests and benchmarks use it from the class path, where qualified exports do not apply.
+    // The HTTP transport has its own JFR gate and needs nothing from here.
+    exports io.gochan.spi to io.gochan.select;
 }

@@ -9,7 +9,7 @@ module io.gochan.http {
     // Context is in the API (jdeps --check: .ci/jdeps.sh); select is used inside only.
     requires transitive io.gochan;
     requires io.gochan.select;
-    // Optional (ADR 0011): the events are loaded only through io.gochan's JFR gate.
+    // Optional (ADR 0011): the events are loaded only through the transport's JFR gate.
     requires static jdk.jfr;
     exports io.gochan.http;
 }

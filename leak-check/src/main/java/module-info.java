@@ -5,7 +5,9 @@ module io.gochan.leakcheck {
     requires transitive org.junit.jupiter.api;
     // AnnotationSupport, used directly (not reached through the Jupiter API's own requires).
     requires org.junit.platform.commons;
-    // HotSpotDiagnosticMXBean.dumpThreads: the only API that lists virtual threads.
+    // HotSpotDiagnosticMXBean.dumpThreads: the only API that lists virtual threads; ManagementFactory
+    // (java.management) is used directly too (jdeps --check: .ci/jdeps.sh).
+    requires java.management;
     requires jdk.management;
     exports io.gochan.leakcheck;
 }

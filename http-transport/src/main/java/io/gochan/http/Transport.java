@@ -13,7 +13,7 @@ import io.gochan.http.internal.conn.PersistConn;
 import io.gochan.http.internal.conn.SocketDialer;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.ConnectionPool;
-import io.gochan.spi.JfrGate;
+import io.gochan.http.internal.JfrGate;
 
 import java.io.IOException;
 import java.io.InputStream;

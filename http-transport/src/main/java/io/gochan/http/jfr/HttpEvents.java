@@ -2,7 +2,7 @@ package io.gochan.http.jfr;
 
 /**
  * The code that creates and commits the transport's events: the only class outside the event
- * classes that names them. The transport calls it only when {@code io.gochan.spi.JfrGate.active()},
+ * classes that names them. The transport calls it only when {@code io.gochan.http.internal.JfrGate.active()},
  * so a runtime without {@code jdk.jfr} never loads it. Events travel as {@code Object} so that the
  * callers' own bytecode names no event type.
  */

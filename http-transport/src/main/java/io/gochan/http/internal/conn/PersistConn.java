@@ -27,7 +27,7 @@ import io.gochan.http.internal.pool.PooledConnection;
 import io.gochan.http.internal.pool.Slot;
 import io.gochan.http.jfr.HttpEvents;
 import io.gochan.select.Select;
-import io.gochan.spi.JfrGate;
+import io.gochan.http.internal.JfrGate;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
