@@ -165,6 +165,8 @@ class ErrGroupRulesTest {
                             running.decrementAndGet();
                         });
                     }
+                    // Both hold their slots from go(); wait until both run, so the bound is really reached.
+                    Threads.awaitTrue(() -> running.get() == 2, "both limited goroutines to run");
                     assertThat(g.tryGo(() -> { })).as("full: tryGo does not start").isFalse();
                     assertThatThrownBy(() -> g.setLimit(5)).isInstanceOf(IllegalStateException.class)
                             .hasMessageContaining("2 goroutines are running");
