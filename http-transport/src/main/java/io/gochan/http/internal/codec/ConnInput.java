@@ -33,13 +33,13 @@ public final class ConnInput {
     @FunctionalInterface
     public interface WaitGuard {
         /**
-         * The read has waited {@code waitedNanos} so far without a byte.
+         * The read has waited {@code timeouts} socket timeouts in a row without a byte.
          *
-         * @param waitedNanos total wait of this read so far
+         * @param timeouts how many socket timeouts this read has seen so far (1 at the first)
          * @param timeout the socket timeout that just passed
          * @throws IOException to end the read with this failure
          */
-        void stillWaiting(long waitedNanos, SocketTimeoutException timeout) throws IOException;
+        void stillWaiting(int timeouts, SocketTimeoutException timeout) throws IOException;
     }
 
     /**
@@ -64,8 +64,9 @@ public final class ConnInput {
 
     /** The one place that reads the socket: retries a timed-out read for as long as the guard allows. */
     private int rawRead(byte[] b, int off, int len) throws IOException {
-        long start = guard == null ? 0 : System.nanoTime();
-        while (true) {
+        // Nothing but the read itself while bytes arrive: no clock is read on this path (the guard counts
+        // timeouts; it knows the socket's timeout).
+        for (int timeouts = 1; ; timeouts++) {
             try {
                 return in.read(b, off, len);
             } catch (SocketTimeoutException e) {
@@ -74,7 +75,7 @@ public final class ConnInput {
                     throw e;
                 }
                 // A SocketTimeoutException leaves the socket usable and consumed nothing: reading again is safe.
-                g.stillWaiting(System.nanoTime() - start, e);
+                g.stillWaiting(timeouts, e);
             }
         }
     }

@@ -233,10 +233,14 @@ final class ResponseReader {
             return true;
         }
         sliced = true;
+        return conn.setReadTimeout(slice());
+    }
+
+    /** The socket timeout of a sliced body read: the slice, or the shorter bodyReadTimeout. */
+    private Duration slice() {
         Duration bodyTimeout = cfg.bodyReadTimeout();
-        Duration slice = bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
+        return bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
                 ? PersistConn.BODY_READ_SLICE : bodyTimeout;
-        return conn.setReadTimeout(slice);
     }
 
     /** The body's end as the read loop sees it: EOF (true), closed or failed (false), or the request ended. */
@@ -253,7 +257,8 @@ final class ResponseReader {
     }
 
     /** The connection input's guard while the body is read: see {@link ConnInput.WaitGuard}. */
-    private void stillWaiting(long waitedNanos, java.net.SocketTimeoutException timeout) throws IOException {
+    private void stillWaiting(int timeouts, java.net.SocketTimeoutException timeout) throws IOException {
+        long waitedNanos = timeouts * slice().toNanos();
         IOException aborted = ex.abortCause();
         if (aborted != null) {
             throw aborted;
