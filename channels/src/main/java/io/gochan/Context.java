@@ -30,7 +30,7 @@ import java.util.concurrent.CancellationException;
  * Values are an immutable chain of bindings, like Go's, not {@code ScopedValue} (ADR 0009).
  */
 public sealed interface Context
-        permits Contexts.Background, CancellableContext, Contexts.ValueContext, Contexts.Detached {
+        permits Contexts.NeverCancelled, CancellableContext, Contexts.ValueContext {
 
     /**
      * A channel closed when this context is cancelled or its deadline passes; nothing is ever sent on

@@ -115,8 +115,11 @@ final class Contexts {
         return TimeUnit.NANOSECONDS.convert(Duration.between(now(), deadline));
     }
 
-    /** The root: done() is a nil channel, never cancelled, no values. */
-    static final class Background implements Context {
+    /**
+     * A context that is never cancelled and has no deadline: done() is a nil channel. The root and
+     * {@code withoutCancel} differ only in where their values come from.
+     */
+    abstract static sealed class NeverCancelled implements Context permits Background, Detached {
         @Override
         public ReceiveChan<Object> done() {
             return NEVER;
@@ -141,6 +144,10 @@ final class Contexts {
         public <T> Optional<T> value(ContextKey<T> key) {
             return lookup(this, key);
         }
+    }
+
+    /** The root: never cancelled, no values. */
+    static final class Background extends NeverCancelled {
 
         @Override
         public String toString() {
@@ -197,36 +204,11 @@ final class Contexts {
     }
 
     /** Go's withoutCancelCtx: the parent's values, never cancelled, no deadline. */
-    static final class Detached implements Context {
+    static final class Detached extends NeverCancelled {
         final Context parent;
 
         Detached(Context parent) {
             this.parent = parent;
-        }
-
-        @Override
-        public ReceiveChan<Object> done() {
-            return NEVER;
-        }
-
-        @Override
-        public CancellationException err() {
-            return null;
-        }
-
-        @Override
-        public Throwable cause() {
-            return null;
-        }
-
-        @Override
-        public Optional<Instant> deadline() {
-            return Optional.empty();
-        }
-
-        @Override
-        public <T> Optional<T> value(ContextKey<T> key) {
-            return lookup(this, key);
         }
 
         @Override
