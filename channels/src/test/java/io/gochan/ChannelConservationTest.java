@@ -126,4 +126,36 @@ class ChannelConservationTest {
         assertThat(got).containsExactlyInAnyOrderElementsOf(sent.keySet());
         assertThat(Threads.waiters(ch)).isZero();
     }
+
+    /**
+     * S1 and S3 when the sender's next operation is on another channel: one thread sends 1, 2, 3, ...
+     * on two unbuffered channels in turn, each with its own receiver, so the sender starts its next
+     * send the moment a receiver claims it. Each receiver must see exactly its own channel's values in
+     * order. (A thread reuses its wait record for its next operation, ADR 0015: a claimer that read a
+     * sender's value after claiming it would read the next operation's value, or none.)
+     */
+    @ParameterizedTest(name = "on {0} threads")
+    @org.junit.jupiter.params.provider.EnumSource(Kind.class)
+    void S3_aSenderAlternatingBetweenChannelsNeverMixesTheirValues(Kind kind) throws Exception {
+        int rounds = 300_000;
+        Chan<Long> odd = Chan.make();
+        Chan<Long> even = Chan.make();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (long v = 1; v <= 2L * rounds; v++) {
+                    (v % 2 == 1 ? odd : even).send(v);
+                }
+            });
+            threads.start(() -> {
+                for (long expected = 1; expected <= 2L * rounds; expected += 2) {
+                    assertThat(odd.receive()).isEqualTo(expected);
+                }
+            });
+            threads.start(() -> {
+                for (long expected = 2; expected <= 2L * rounds; expected += 2) {
+                    assertThat(even.receive()).isEqualTo(expected);
+                }
+            });
+        }
+    }
 }

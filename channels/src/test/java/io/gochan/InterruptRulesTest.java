@@ -1,9 +1,15 @@
 package io.gochan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Threads.Kind;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -131,6 +137,86 @@ class InterruptRulesTest {
         }
         assertThat(Threads.waiters(b)).isZero();
         assertThat(b.len()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void I4_noValueStaysReachableFromAThreadThatStillLives(Kind kind) throws Exception {
+        // A thread keeps its waiter for its next operation (ADR 0015): the value of the operation it
+        // did last (moved, offered, or given up on) must not stay reachable through it. So the worker
+        // stops after each kind of operation while the values are checked, synchronised with a j.u.c.
+        // queue (a channel operation would rebind the waiter's node and hide a leftover).
+        List<WeakReference<Object>> values = new CopyOnWriteArrayList<>();
+        SynchronousQueue<String> reached = new SynchronousQueue<>();
+        SynchronousQueue<String> proceed = new SynchronousQueue<>();
+        Chan<Object> ch = Chan.make();
+        Chan<Object> closing = Chan.make();
+        CancellableContext ctx = Context.withCancel(Context.background());
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                ch.send(tracked(values));
+                pause(reached, proceed, "send, received");
+                assertThat(ch.send(tracked(values), Duration.ofMillis(1))).isFalse();
+                pause(reached, proceed, "send, timed out");
+                assertThat(ch.receive()).isNotNull();
+                pause(reached, proceed, "receive");
+                Thread.currentThread().interrupt();
+                assertThatThrownBy(() -> ch.send(tracked(values))).isInstanceOf(InterruptedException.class);
+                pause(reached, proceed, "send, interrupted");
+                assertThatThrownBy(() -> ch.send(tracked(values), ctx)).isInstanceOf(ContextCanceledException.class);
+                pause(reached, proceed, "send with a context, cancelled");
+                assertThatThrownBy(() -> closing.send(tracked(values))).isInstanceOf(ChannelClosedException.class);
+                pause(reached, proceed, "send, closed");
+                assertThat(ch.receive(Context.background())).isNotNull();
+                pause(reached, proceed, "receive with a context");
+                assertThat(ch.receive(Duration.ofMillis(1)).ok()).isFalse();
+                pause(reached, proceed, "receive, timed out");
+            });
+            Threads.awaitSenders(ch, 1);
+            assertThat(ch.receive()).isNotNull();
+            assertNothingReachable(values, reached, proceed, 1);
+            assertNothingReachable(values, reached, proceed, 2);
+            Threads.awaitReceivers(ch, 1);
+            ch.send(tracked(values));
+            assertNothingReachable(values, reached, proceed, 3);
+            assertNothingReachable(values, reached, proceed, 4);
+            Threads.awaitSenders(ch, 1);
+            ctx.cancel();
+            assertNothingReachable(values, reached, proceed, 5);
+            Threads.awaitSenders(closing, 1);
+            closing.close();
+            assertNothingReachable(values, reached, proceed, 6);
+            Threads.awaitReceivers(ch, 1);
+            ch.send(tracked(values));
+            assertNothingReachable(values, reached, proceed, 7);
+            assertNothingReachable(values, reached, proceed, 7);
+        }
+    }
+
+    private static void pause(SynchronousQueue<String> reached, SynchronousQueue<String> proceed, String after)
+            throws InterruptedException {
+        reached.put(after);
+        proceed.take();
+    }
+
+    /** Waits for the worker's pause, then proves every value made so far is collectable, then lets it go on. */
+    private static void assertNothingReachable(List<WeakReference<Object>> values, SynchronousQueue<String> reached,
+            SynchronousQueue<String> proceed, int made) throws InterruptedException {
+        String after = reached.poll(60, TimeUnit.SECONDS);
+        assertThat(after).as("the worker's next pause").isNotNull();
+        assertThat(values).hasSize(made);
+        for (int i = 0; i < 100 && values.stream().anyMatch(r -> r.get() != null); i++) {
+            System.gc();
+        }
+        assertThat(values).as("after %s", after).allSatisfy(r -> assertThat(r.get()).as("a value still reachable").isNull());
+        proceed.put("go on");
+    }
+
+    /** A fresh value whose only strong reference is the one returned (the list holds it weakly). */
+    private static Object tracked(List<WeakReference<Object>> values) {
+        Object v = new byte[4096];
+        values.add(new WeakReference<>(v));
+        return v;
     }
 
     private static boolean interruptIfParked(Thread t) {

@@ -35,7 +35,7 @@ class WakeupRulesTest {
                     handover.put(w);
                     // Half the rounds spin first (the claim may land during the spin), half park at once.
                     if ((i & 1) == 0) {
-                        w.spinForHandoff();
+                        w.spin(100);
                     }
                     WaitNode won = w.await(System.nanoTime() + GENEROUS_NANOS, node);
                     assertThat(won).as("round %d: the claim woke the waiter", i).isNotNull();

@@ -37,19 +37,19 @@ final class SelectEngine implements ParkHook.Cases {
      * 5. Unlink every node from its channel (the winner's is already unlinked; the others are dead),
      *    so nothing of this select stays reachable (I3).
      */
-    /** True if some unbuffered case's channel still finds partners by spinning (ChannelCore#shouldSpin). */
-    private boolean anyShouldSpin() {
-        boolean spin = false;
+    /**
+     * The most spins any rendezvous case's channel grants the current thread before it parks (the spin
+     * policy decides, per channel); 0 for none. Asks every such channel: each counts its waits for its probe.
+     */
+    private int spinBudget() {
+        int budget = 0;
         for (int i = 0; i < size; i++) {
             if (chans[i] != null && chans[i].capacity() == 0) {
-                spin |= chans[i].shouldSpin(); // no short cut: every channel counts its waits for its probe
+                budget = Math.max(budget, chans[i].spinBudget()); // no short cut, see above
             }
         }
-        return spin;
+        return budget;
     }
-
-    /** Experiment switch: whether a blocked select spins like an unbuffered operation (-Dgochan.select.spin). */
-    private static final boolean SPIN = Boolean.parseBoolean(System.getProperty("gochan.select.spin", "true"));
 
     static final int RECEIVE = 0;
     static final int RECEIVE_OK = 1;
@@ -170,7 +170,7 @@ final class SelectEngine implements ParkHook.Cases {
                 chosen = TIMEOUT;
                 return;
             }
-            waiter = new Waiter();
+            waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
             nodes = new WaitNode[size];
             for (int i = 0; i < size; i++) {
                 ChannelCore c = chans[i];
@@ -184,8 +184,9 @@ final class SelectEngine implements ParkHook.Cases {
             unlockAll(locks);
         }
         Object event = JfrGate.selectBlockedBegin(); // null unless the flight recorder is initialized
-        if (SPIN && rendezvous && anyShouldSpin()) {
-            boolean met = waiter.spinForHandoff();
+        int spins = rendezvous ? spinBudget() : 0;
+        if (spins > 0) {
+            boolean met = waiter.spin(spins);
             for (int i = 0; i < size; i++) {
                 if (chans[i] != null && chans[i].capacity() == 0) {
                     chans[i].recordSpin(met);

@@ -48,12 +48,13 @@ public final class ChannelCore {
      *                                has both a send and a receive case on this channel (Go's exception).
      * "Live" means its waiter is not yet completed. Dead nodes (a select that won elsewhere, or a
      * cancelled operation whose owner has not unlinked it yet) are skipped and dropped by
-     * claimSender/claimReceiver; their owners also unlink them, so none stays reachable (rule I3).
+     * takeFromSender/claimReceiver; their owners also unlink them, so none stays reachable (rule I3).
      *
      * Handoff. A sender that finds a waiting receiver writes the value into the receiver's node and
      * CASes the receiver's waiter (Waiter.tryClaim). If the CAS fails the receiver is gone (cancelled, or
      * a select that won on another channel): the value is taken back and the next receiver is tried.
-     * A receiver that finds a waiting sender claims it the same way and takes its value. Because the CAS
+     * A receiver that finds a waiting sender reads its value, then claims it the same way (a claimer never
+     * touches a node after a successful CAS: its owner may reuse it at once, ADR 0015). Because the CAS
      * happens under this channel's lock and the waiter can be completed only once, a value is either
      * moved exactly once or not at all, whatever interrupts, timeouts and other channels do meanwhile.
      *
@@ -65,10 +66,14 @@ public final class ChannelCore {
      * primitives usable by select, which holds several locks at once. (Deferring the unpark until
      * after the release was measured: B4 fan-in on 2 carriers got ~10 % slower.)
      *
-     * Locking. lock() tries once; on an unbuffered channel with more than one carrier it then spins
-     * briefly before parking in the ReentrantLock (buffered channels park at once): critical sections
-     * are tens of nanoseconds, while parking a contended virtual thread costs a trip through the
-     * scheduler (ADR 0001, amendment 2 of 2026-11-25).
+     * Locking. lock() tries once; on an unbuffered channel it then spins as SpinPolicy says before
+     * parking in the ReentrantLock: critical sections are tens of nanoseconds, while parking a contended
+     * virtual thread costs a trip through the scheduler.
+     *
+     * Allocation. A blocking send or receive takes its thread's reusable Waiter and that waiter's solo
+     * node (Waiter.acquire), so the blocking path allocates nothing once a thread has blocked once;
+     * every path below nulls the node's item before returning, so a reused node keeps no value alive
+     * (ADR 0015).
      */
 
     /** Returned by receive primitives when nothing could be received (now, or before the deadline). */
@@ -90,13 +95,6 @@ public final class ChannelCore {
     }
 
     private final ReentrantLock lock = new ReentrantLock();
-    /**
-     * Spins for a contended lock before parking in it; 0 with one carrier, where the holder cannot run
-     * while we spin. 64 spins (~1.6 µs here) cover a critical section even when its holder is
-     * descheduled briefly; measured: B4 fan-in on 2 carriers ~1250 → ~970 ns per value (16: ~1050,
-     * 256: same as 64). {@code -Dgochan.lockSpins=N} overrides it.
-     */
-    private static final int LOCK_SPINS = SpinPolicy.PARALLEL ? Math.max(0, Integer.getInteger("gochan.lockSpins", 64)) : 0;
     /** Lock order for multi-channel operations; unique, written once. */
     private final long id;
     private final int capacity;
@@ -113,15 +111,13 @@ public final class ChannelCore {
     private final WaitQueue senders = new WaitQueue();
     private final WaitQueue receivers = new WaitQueue();
     /**
-     * Consecutive rendezvous waits on this channel whose spin ended without a partner (SpinPolicy).
-     * Unguarded on purpose: a heuristic, racy reads and lost updates only shift when spinning stops.
-     * A new channel starts as if it had missed (spinning is earned by a probe that meets its partner):
-     * a channel made per request, like the HTTP transport's response channel, lives for a few waits
-     * and would otherwise always spin while 64 callers need the carriers (H2: ~42 → ~38 µs).
+     * Consecutive rendezvous waits on this channel whose spin ended without a partner. Read and written
+     * only by {@link SpinPolicy} (unguarded on purpose, see there); a new channel starts as if it had
+     * missed, so spinning is earned by a probe that meets its partner.
      */
-    private int spinMisses = SpinPolicy.PLATFORM_MISSES_BEFORE_STOPPING;
-    /** Waits since spinning stopped here; every SpinPolicy.PROBE_EVERY-th one spins again to re-check. */
-    private int waitsWithoutSpin;
+    int spinMisses = SpinPolicy.initialMisses();
+    /** Waits since spinning stopped here; only {@link SpinPolicy} reads or writes it. */
+    int waitsWithoutSpin;
     /** The virtual-time bubble this channel was made in (rule BB6), or null; read only on the park path. */
     private final Object bubble;
 
@@ -208,7 +204,7 @@ public final class ChannelCore {
         if (lock.tryLock()) {
             return;
         }
-        for (int i = 0, n = capacity == 0 ? LOCK_SPINS : 0; i < n; i++) {
+        for (int i = 0, n = SpinPolicy.lockSpins(capacity); i < n; i++) {
             Thread.onSpinWait();
             if (!lock.isLocked() && lock.tryLock()) {
                 return;
@@ -260,21 +256,16 @@ public final class ChannelCore {
             buffer[head] = null;
             head = head + 1 == buffer.length ? 0 : head + 1;
             COUNT.setOpaque(this, count - 1);
-            WaitNode s = claimSender();
-            if (s != null) {
+            Object s = takeFromSender();
+            if (s != NOT_READY) {
                 // The buffer was full and a sender waits: its value takes the freed slot (FIFO).
-                bufferPut(s.item);
-                s.item = null;
-                s.waiter.unpark();
+                bufferPut(s);
             }
             return v;
         }
-        WaitNode s = claimSender();
-        if (s != null) {
-            Object v = s.item;
-            s.item = null;
-            s.waiter.unpark();
-            return v;
+        Object s = takeFromSender();
+        if (s != NOT_READY) {
+            return s;
         }
         return closed ? CLOSED : NOT_READY;
     }
@@ -352,7 +343,7 @@ public final class ChannelCore {
             if (expired(deadlineNanos)) {
                 return false;
             }
-            node = new WaitNode(new Waiter(), this, true, value, 0);
+            node = Waiter.acquire().soloNode(this, true, value); // allocates nothing once the thread has one
             senders.addLast(node);
         } finally {
             unlock();
@@ -365,6 +356,7 @@ public final class ChannelCore {
         if (won == null) {
             return cancelled(node);
         }
+        node.item = null; // the node is reused: keep no value reachable from it (claimers never touch it after their CAS)
         if (won.closed) {
             throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
         }
@@ -389,7 +381,7 @@ public final class ChannelCore {
             if (v != NOT_READY || expired(deadlineNanos)) {
                 return v;
             }
-            node = new WaitNode(new Waiter(), this, false, null, 0);
+            node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             receivers.addLast(node);
         } finally {
             unlock();
@@ -403,7 +395,9 @@ public final class ChannelCore {
             cancelled(node);
             return NOT_READY;
         }
-        return won.closed ? CLOSED : won.item;
+        Object v = won.closed ? CLOSED : won.item;
+        won.item = null; // the node is reused: keep no value reachable from it
+        return v;
     }
 
     /**
@@ -464,9 +458,9 @@ public final class ChannelCore {
                     return r;
                 }
             }
-            waiter = new Waiter();
+            waiter = Waiter.acquire();
             if (!nil) {
-                mine = new WaitNode(waiter, this, isSend, isSend ? value : null, 0);
+                mine = waiter.soloNode(this, isSend, isSend ? value : null);
                 (isSend ? senders : receivers).addLast(mine);
             }
             onDone = new WaitNode(waiter, done, false, null, 1);
@@ -478,8 +472,9 @@ public final class ChannelCore {
             first.unlock();
         }
         Object event = JfrGate.channelBlockedBegin();
-        if (mine != null && capacity == 0 && shouldSpin()) {
-            recordSpin(waiter.spinForHandoff());
+        int spins = mine != null ? spinBudget() : 0;
+        if (spins > 0) {
+            recordSpin(waiter.spin(spins));
         }
         WaitNode won = waiter.await(Long.MAX_VALUE, mine != null ? mine : onDone);
         if (event != null) {
@@ -502,6 +497,11 @@ public final class ChannelCore {
                 done.unlock();
             }
         }
+        // Unlinked (or claimed) by now, so no claimer touches it any more.
+        Object received = mine == null ? null : mine.item;
+        if (mine != null) {
+            mine.item = null; // the node is reused: keep no value reachable from it
+        }
         if (won == null) {
             throw new InterruptedException(); // no deadline: only an interrupt cancels the waiter
         }
@@ -514,7 +514,7 @@ public final class ChannelCore {
             }
             return CLOSED;
         }
-        return isSend ? value : won.item;
+        return isSend ? value : received;
     }
 
     /** One poll of a send (returning {@code value} if sent) or a receive. Lock must be held. */
@@ -666,14 +666,20 @@ public final class ChannelCore {
         return null;
     }
 
-    /** First live sender, claimed; null if none. The caller takes {@code item}. */
-    private WaitNode claimSender() {
+    /**
+     * Claims the first live sender and returns its value (woken), or {@link #NOT_READY} if none. The
+     * value is read before the claim: once claimed, a node belongs to its owner again, who may reuse
+     * it for its next operation at once (ADR 0015), so a claimer never touches a node after its CAS.
+     */
+    private Object takeFromSender() {
         for (WaitNode n; (n = senders.pollFirst()) != null; ) {
+            Object v = n.item;
             if (n.waiter.tryClaim(n)) {
-                return n;
+                n.waiter.unpark();
+                return v;
             }
         }
-        return null;
+        return NOT_READY;
     }
 
     private void bufferPut(Object value) {
@@ -705,43 +711,31 @@ public final class ChannelCore {
 
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
     private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
-        if (capacity == 0 && shouldSpin()) {
-            recordSpin(node.waiter.spinForHandoff());
+        int spins = spinBudget();
+        if (spins > 0) {
+            recordSpin(node.waiter.spin(spins));
         }
         return node.waiter.await(deadlineNanos, node);
     }
 
     /**
-     * Whether a rendezvous wait on this channel should spin before parking: yes while spins here keep
-     * finding a partner; no after {@link SpinPolicy#MISSES_BEFORE_STOPPING} misses in a row for a
-     * virtual thread (the partner is far away, e.g. a stage of a long pipeline, and a spinning thread
-     * only takes a carrier from the threads that would bring the value), or
-     * {@link SpinPolicy#PLATFORM_MISSES_BEFORE_STOPPING} for a platform thread (whose park costs far more
-     * than its spin), except for an occasional probe. For the select engine.
+     * How many times the current thread should spin before it parks in a rendezvous wait on this
+     * channel (0: park at once), as {@link SpinPolicy} decides; counts the wait towards this channel's
+     * probe. For the select engine, which spins once for all its rendezvous cases.
+     *
+     * @return the spin budget, 0 for none
      */
-    public boolean shouldSpin() {
-        boolean virtual = Thread.currentThread().isVirtual();
-        if (SpinPolicy.spins(virtual) == 0) {
-            return false;
-        }
-        if (spinMisses < SpinPolicy.missesBeforeStopping(virtual)) {
-            return true;
-        }
-        if (++waitsWithoutSpin >= SpinPolicy.PROBE_EVERY) {
-            waitsWithoutSpin = 0;
-            return true;
-        }
-        return false;
+    public int spinBudget() {
+        return capacity == 0 ? SpinPolicy.rendezvousSpins(this) : 0;
     }
 
-    /** Records whether a spin before a rendezvous wait on this channel met its partner. For the select engine. */
+    /**
+     * Records whether a spin before a rendezvous wait on this channel met its partner. For the select engine.
+     *
+     * @param met true if the waiter completed while spinning
+     */
     public void recordSpin(boolean met) {
-        // Saturates at the larger of the two thresholds, so one streak serves both kinds of thread.
-        int misses = met ? 0 : Math.min(spinMisses + 1, SpinPolicy.PLATFORM_MISSES_BEFORE_STOPPING);
-        if (misses != spinMisses) {
-            // Written only on change: the field shares a cache line with what the partner thread reads.
-            spinMisses = misses;
-        }
+        SpinPolicy.recordSpin(this, met);
     }
 
     /** How a wait ended, for the JFR event. */
@@ -754,6 +748,7 @@ public final class ChannelCore {
         lock();
         try {
             removeLocked(node);
+            node.item = null; // the node is reused: keep no value reachable from it
         } finally {
             unlock();
         }

@@ -1,84 +1,106 @@
 package io.gochan.spi;
 
 /**
- * A short spin before parking, for rendezvous (unbuffered) waits only, and only when the partner can
- * run at the same time on another carrier (or core).
+ * The one place that decides whether a thread spins before it parks, and for how long: before a
+ * rendezvous (unbuffered) wait, and before parking in a contended channel lock. Every knob is here
+ * ({@code -Dgochan.spin}, {@code -Dgochan.platformSpin}, {@code -Dgochan.lockSpins}), the thread kind
+ * is read once per wait ({@link #rendezvousSpins(ChannelCore)}), and {@link ChannelCore}, the select
+ * engine and {@link Waiter} only carry out what this class returned. The history of each number is in
+ * ADR 0015 (docs/adr), which replaced the amendments of ADR 0001.
  *
- * <p>Why, measured on 2 vCPUs with virtual threads and the default scheduler (JMH, 2 forks):
+ * <p>Rules, with the measurements that chose them (2 vCPUs, JMH, alternating jars):
  * <ul>
- *   <li>ping-pong (B1): no spin ~840 ns per handoff, 100 spins on both sides ~390 ns (Jox ~510,
- *       SynchronousQueue ~275 in the same runs); producer-consumer at capacity 0: ~865 vs ~445 ns;</li>
- *   <li>spinning only on the receive side did not help (~840 ns); an adaptive budget that halves
- *       after a failed spin collapsed to never succeeding (~1100 ns);</li>
- *   <li>buffered waits park at once: the same spin made capacity-16 producer-consumer slower
- *       (162 → 433 ns), since a full or empty buffer means the partner is not about to arrive;</li>
- *   <li>the cost: a select fan-in with more runnable threads than carriers (B4) got slower
- *       (~830 → ~1190 ns) because spinning producers take CPU from the consumer; letting the blocked
- *       select spin too (it is the one waiting for the producers) brought it to ~620 ns (Jox ~520),
- *       and a one-case select to ~520 ns against ~420 for a plain receive.</li>
+ *   <li><b>Rendezvous waits only.</b> A full or empty buffer means the partner is not about to arrive:
+ *       the same spin made capacity-16 producer-consumer slower (162 → 433 ns).</li>
+ *   <li><b>Only when the partner can run at the same time</b>: no spin at all with one carrier (or one
+ *       CPU), where a spinning virtual thread keeps its partner from running (Jox's lesson).</li>
+ *   <li><b>Virtual threads spin {@value #DEFAULT_VIRTUAL_SPINS} times</b> ({@code -Dgochan.spin=N}, 0
+ *       disables): ping-pong (B1) ~840 → ~390 ns per handoff on two carriers; a blocked select spins
+ *       too (it is the one waiting for the producers: B4 ~1190 → ~620 ns).</li>
+ *   <li><b>Platform threads spin {@value #DEFAULT_PLATFORM_SPINS} times</b>
+ *       ({@code -Dgochan.platformSpin=N}): their park and unpark are futex calls and a context switch
+ *       (~10 µs against ~1 µs), and they hold no carrier (B4 ~9 → ~1.6 µs; 1000 made the 100-stage
+ *       daisy chain 2.6× slower).</li>
+ *   <li><b>Spinning is earned per channel.</b> A channel stops spinning after
+ *       {@value #VIRTUAL_MISSES} spins in a row met no partner for a virtual thread
+ *       ({@value #PLATFORM_MISSES} for a platform thread, whose park costs more than its spin), and probes
+ *       with a spin every {@value #PROBE_EVERY}th wait. Without it a daisy chain of 100 goroutines (B5)
+ *       took ~26 µs a hop instead of ~1 (each stage spun for a value 100 hops away and held a carrier the
+ *       stage with the value needed). A new channel starts stopped, so channels made per request (the
+ *       HTTP transport's) never spin (H2 ~42 → ~38 µs).</li>
+ *   <li><b>A contended lock of an unbuffered channel spins {@value #DEFAULT_LOCK_SPINS} times</b>
+ *       ({@code -Dgochan.lockSpins=N}) before parking in the {@code ReentrantLock}: critical sections are
+ *       tens of nanoseconds, while parking a virtual thread on a lock goes through the scheduler
+ *       (B4 ~1250 → ~970 ns; 16: ~1050; 256: as 64). Buffered channels park at once (spinning made B2
+ *       capacity 1024 and B3 capacity 64 2–3× slower: parking lets one side drain in a batch).</li>
  * </ul>
- * With one carrier the partner cannot run while we spin (Jox's lesson, docs/spec/benchmarks.md), so
- * then there is no spin at all.
- *
- * <p>Per channel, spinning stops after {@value #MISSES_BEFORE_STOPPING} spins in a row that found no
- * partner, and resumes (probing every {@value #PROBE_EVERY}th wait) once one does. Without this, a
- * daisy chain of 100 goroutines (B5) on 2 carriers took ~26 µs a hop instead of ~1: each stage's
- * receive waits for a value 100 hops away, spins in vain, and the two spinning stages hold both
- * carriers while the stage that has the value waits for one. (An earlier global budget that halved
- * after a miss collapsed; a streak per channel keeps ping-pong, whose spins hit, spinning.) A new
- * channel starts stopped and earns spinning with a probe that meets its partner, so channels made per
- * request never spin. Platform threads spin longer and stop later ({@link #PLATFORM_SPINS},
- * {@link #PLATFORM_MISSES_BEFORE_STOPPING}). {@code -Dgochan.spin=N} sets the virtual threads' count;
- * 0 disables it.
+ * The streak counters live in each {@link ChannelCore} (two ints, unguarded on purpose: a heuristic;
+ * a racy read or a lost update only shifts when spinning stops) but only this class reads or writes them.
  */
 final class SpinPolicy {
-    /** Spins before a virtual thread parks in a rendezvous wait; 0 when the partner cannot run in parallel. */
-    static final int RENDEZVOUS_SPINS = compute();
-
-    /** True if spinning can ever help a virtual thread here (more than one carrier and core). */
-    static final boolean PARALLEL = RENDEZVOUS_SPINS > 0;
-
-    /**
-     * Spins before a platform thread parks in a rendezvous wait; 0 on one core. Larger than a virtual
-     * thread's: its park and unpark are futex calls and a context switch (~10 µs here, against ~1 µs for
-     * a virtual thread), and it holds no carrier. Measured with platform threads on 2 cores (B4 2-case
-     * select ~9 µs → ~1.6 µs at 300, Jox ~8 µs; ping-pong ~11 µs → ~0.9 µs; 1000 spins made the
-     * 100-stage daisy chain 2.6× slower). {@code -Dgochan.platformSpin=N} overrides it.
-     */
-    static final int PLATFORM_SPINS = Runtime.getRuntime().availableProcessors() > 1
-            ? Math.max(0, Integer.getInteger("gochan.platformSpin", 300)) : 0;
-
-    /** A channel stops virtual threads' spinning after this many spins in a row found no partner. */
-    static final int MISSES_BEFORE_STOPPING = 4;
-
-    /**
-     * A channel stops platform threads' spinning after this many misses in a row. Higher than for
-     * virtual threads because a platform thread's park costs more than its spin, so spinning pays even
-     * when it often misses (8 platform threads on one channel, B3: 4 → ~9 µs per value, 16 → ~3.5 µs),
-     * while the daisy chain, whose spins always miss, still stops (~1.9 → ~1.2 ms).
-     */
-    static final int PLATFORM_MISSES_BEFORE_STOPPING = 16;
-
+    static final int DEFAULT_VIRTUAL_SPINS = 100;
+    static final int DEFAULT_PLATFORM_SPINS = 300;
+    static final int DEFAULT_LOCK_SPINS = 64;
+    /** Misses in a row after which a channel stops virtual threads' spinning. */
+    static final int VIRTUAL_MISSES = 4;
+    /** Misses in a row after which a channel stops platform threads' spinning (and where the streak saturates). */
+    static final int PLATFORM_MISSES = 16;
     /** A channel that stopped spinning spins again on every this-many-th wait, to notice a change. */
     static final int PROBE_EVERY = 64;
 
+    /** True if a virtual thread's partner can run in parallel: more than one carrier and CPU. */
+    private static final boolean PARALLEL = parallel();
+    private static final int VIRTUAL_SPINS = PARALLEL ? Math.max(0, Integer.getInteger("gochan.spin", DEFAULT_VIRTUAL_SPINS)) : 0;
+    private static final int PLATFORM_SPINS = Runtime.getRuntime().availableProcessors() > 1
+            ? Math.max(0, Integer.getInteger("gochan.platformSpin", DEFAULT_PLATFORM_SPINS)) : 0;
+    private static final int LOCK_SPINS = VIRTUAL_SPINS > 0 ? Math.max(0, Integer.getInteger("gochan.lockSpins", DEFAULT_LOCK_SPINS)) : 0;
+
     private SpinPolicy() {}
 
-    private static int compute() {
+    private static boolean parallel() {
         int cpus = Runtime.getRuntime().availableProcessors();
         int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism", cpus);
-        int spins = Integer.getInteger("gochan.spin", 100);
-        return Math.min(cpus, carriers) > 1 ? Math.max(0, spins) : 0;
+        return Math.min(cpus, carriers) > 1;
     }
 
-    /** Spins before a virtual or platform thread parks in a rendezvous wait (0: never spin). */
-    static int spins(boolean virtual) {
-        return virtual ? RENDEZVOUS_SPINS : PLATFORM_SPINS;
+    /** The streak a new channel starts with: stopped, so spinning is earned by a probe that meets a partner. */
+    static int initialMisses() {
+        return PLATFORM_MISSES;
     }
 
-    /** Misses in a row after which a channel stops the current kind of thread from spinning. */
-    static int missesBeforeStopping(boolean virtual) {
-        return virtual ? MISSES_BEFORE_STOPPING : PLATFORM_MISSES_BEFORE_STOPPING;
+    /**
+     * How many times the current thread should spin before parking in a rendezvous wait on {@code c}
+     * (0: park at once). Counts the wait towards {@code c}'s probe when its streak has stopped.
+     */
+    static int rendezvousSpins(ChannelCore c) {
+        boolean virtual = Thread.currentThread().isVirtual();
+        int spins = virtual ? VIRTUAL_SPINS : PLATFORM_SPINS;
+        if (spins == 0) {
+            return 0;
+        }
+        if (c.spinMisses < (virtual ? VIRTUAL_MISSES : PLATFORM_MISSES)) {
+            return spins;
+        }
+        if (++c.waitsWithoutSpin >= PROBE_EVERY) {
+            c.waitsWithoutSpin = 0;
+            return spins;
+        }
+        return 0;
+    }
+
+    /** Records whether a spin before a rendezvous wait on {@code c} met its partner. */
+    static void recordSpin(ChannelCore c, boolean met) {
+        // Saturates at the larger threshold, so one streak serves both kinds of thread.
+        int misses = met ? 0 : Math.min(c.spinMisses + 1, PLATFORM_MISSES);
+        if (misses != c.spinMisses) {
+            // Written only on change: the field shares a cache line with what the partner thread reads.
+            c.spinMisses = misses;
+        }
+    }
+
+    /** Spins before parking in the lock of a channel of this capacity when the lock is held. */
+    static int lockSpins(int capacity) {
+        return capacity == 0 ? LOCK_SPINS : 0;
     }
 
     /** Spins at most {@code n} times until the waiter completes; true if it did. */

@@ -7,13 +7,16 @@ package io.gochan.spi;
  *
  * <p>Fields {@code item} and {@code closed} are written by a claiming channel (under its lock,
  * before {@link Waiter#tryClaim}) and read by the waiting thread after {@link Waiter#await} returned
- * this node; a sender's {@code item} is written by the sender before enqueueing. The queue links are
+ * this node; a sender's {@code item} is written by the sender before enqueueing and read by a
+ * claimer before its CAS. A claimer never touches a node after a successful CAS: the node then
+ * belongs to its owner again, who may reuse it for its next operation at once (ADR 0015). The queue links are
  * guarded by the lock of {@link #channel()}.
  */
 public final class WaitNode {
     final Waiter waiter;
-    final ChannelCore channel;
-    final boolean isSend;
+    /** Final except for a waiter's reused solo node, rebound (unqueued) by its owner before each use. */
+    ChannelCore channel;
+    boolean isSend;
     final int caseIndex;
     /** Sender: the value offered. Receiver: the value delivered by the claimer. */
     Object item;
@@ -36,6 +39,21 @@ public final class WaitNode {
         this.isSend = isSend;
         this.item = item;
         this.caseIndex = caseIndex;
+    }
+
+    /** A waiter's solo node (see {@link Waiter#soloNode}), bound to a channel before each use. */
+    WaitNode(Waiter waiter) {
+        this.waiter = waiter;
+        this.caseIndex = 0;
+    }
+
+    /** Rebinds this solo node for a new plain operation; only its owner calls this, while it is in no queue. */
+    WaitNode bind(ChannelCore channel, boolean isSend, Object item) {
+        this.channel = channel;
+        this.isSend = isSend;
+        this.item = item;
+        this.closed = false;
+        return this;
     }
 
     /** The waiter this node registers. */
@@ -76,6 +94,7 @@ public final class WaitNode {
 
     @Override
     public String toString() {
-        return (isSend ? "send on " : "receive from ") + channel.describe();
+        ChannelCore c = channel;
+        return c == null ? "unbound wait node" : (isSend ? "send on " : "receive from ") + c.describe();
     }
 }

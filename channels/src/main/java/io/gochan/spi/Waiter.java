@@ -20,7 +20,10 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>Contract for code that registers a waiter (a plain operation or a select):
  * <ol>
- *   <li>Create one waiter per blocking operation, on the thread that will wait; never reuse it.</li>
+ *   <li>Take one waiter per blocking operation, on the thread that will wait, with {@link #acquire()}
+ *       (the thread's reusable waiter) or the constructor, only once nothing can complete without
+ *       waiting, and always go on to {@link #await}: a waiter acquired but never awaited is taken
+ *       for one still in use, and the next {@code acquire} allocates a fresh one.</li>
  *   <li>Enqueue its nodes with {@link ChannelCore#enqueueLocked(WaitNode)} while holding each
  *       channel's lock, then call {@link #await(long, Object)} with no lock held.</li>
  *   <li>If {@code await} returns a node, that node's operation happened; every other node of the
@@ -30,6 +33,16 @@ import java.util.concurrent.locks.LockSupport;
  *       unlink every node, then report the timeout or the interrupt ({@link #wasInterrupted()}).</li>
  * </ol>
  *
+ * <p>Reuse (ADR 0015). A thread keeps one waiter, with one {@link #soloNode node} for plain operations,
+ * and {@link #acquire()} resets it for the next blocking operation, as {@code Exchanger} keeps its
+ * participant's node: the blocking path then allocates nothing. This is safe because of point 3 and 4
+ * above: when an operation returns, none of its nodes is in any queue, and every claimer reads or
+ * writes a node only while it holds that node's channel lock, which the owner's unlinking also takes.
+ * What may still touch a finished waiter is a claimer's {@link #unpark()} after it released the lock
+ * (close wakes its waiters outside the lock): for a reused waiter that is a spurious wake-up, which
+ * {@link #await} absorbs by re-checking. A waiter handed to a virtual-time bubble ({@link ParkHook}) is
+ * never reused: the bubble keeps it for a timer that may cancel it later.
+ *
  * <p>Memory ordering: a claimer writes the node's item (and closed flag) with plain writes before the
  * CAS; the CAS is a volatile write and {@link #await} reads {@code outcome} with a volatile read, so
  * the waiting thread sees the item. {@link #tryClaim} does not unpark; the claimer calls
@@ -38,17 +51,26 @@ import java.util.concurrent.locks.LockSupport;
 public final class Waiter {
     private static final Object CANCELLED = new Object();
     private static final VarHandle OUTCOME;
+    private static final VarHandle PARKING;
 
     static {
         try {
             OUTCOME = MethodHandles.lookup().findVarHandle(Waiter.class, "outcome", Object.class);
+            PARKING = MethodHandles.lookup().findVarHandle(Waiter.class, "parking", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
+    /** Each thread's reusable waiter (see "Reuse" above); set on a thread's first blocking operation. */
+    private static final ThreadLocal<Waiter> CACHED = new ThreadLocal<>();
+
     /** The thread that waits; written once before publication. */
     private final Thread thread;
+    /** This waiter's node for a plain send or receive, reused with the waiter. */
+    private final WaitNode solo;
+    /** False once handed to a virtual-time bubble, which may keep a reference (a timer): never reuse then. */
+    private boolean reusable = true;
     /** null while waiting; then the winning WaitNode, or CANCELLED. Changes once, by CAS. */
     private volatile Object outcome;
     /** Set by the waiting thread only, before it cancels on interrupt; read by that same thread. */
@@ -63,9 +85,43 @@ public final class Waiter {
      */
     private volatile boolean parking;
 
-    /** A waiter for the current thread. */
+    /** A waiter for the current thread, used once (see {@link #acquire()} for the reusable one). */
     public Waiter() {
         this.thread = Thread.currentThread();
+        this.solo = new WaitNode(this);
+    }
+
+    /**
+     * The current thread's waiter, reset for a new blocking operation; allocated on a thread's first
+     * blocking operation, and again only if the previous one was handed to a virtual-time bubble or
+     * was not awaited to completion (then it may still be in use, and a fresh one is safe).
+     *
+     * @return a waiter with no outcome, owned by the current thread
+     */
+    public static Waiter acquire() {
+        Waiter w = CACHED.get();
+        if (w != null && w.reusable && w.outcome != null && w.solo.queue == null) {
+            // Plain writes: a claimer sees them through the channel lock under which a node is queued.
+            OUTCOME.set(w, (Object) null);
+            PARKING.set(w, false);
+            w.interrupted = false;
+            return w;
+        }
+        w = new Waiter();
+        CACHED.set(w);
+        return w;
+    }
+
+    /**
+     * This waiter's node for a plain operation on {@code channel}: one node per waiter, reused with it.
+     *
+     * @param channel the channel the operation waits on
+     * @param isSend true for a send of {@code item}
+     * @param item the value to send, null for a receive
+     * @return the node, not yet queued
+     */
+    public WaitNode soloNode(ChannelCore channel, boolean isSend, Object item) {
+        return solo.bind(channel, isSend, item);
     }
 
     /** The thread that waits. */
@@ -99,13 +155,13 @@ public final class Waiter {
     }
 
     /**
-     * Spins briefly for a rendezvous partner before {@link #await} parks, when the scheduler can run
-     * that partner in parallel (see the spin policy's measurements); a no-op with one carrier.
+     * Spins before {@link #await} parks, as many times as {@link ChannelCore#spinBudget()} said
+     * (the spin policy decides; this only carries it out).
      *
+     * @param spins the budget, 0 for none
      * @return true if the waiter completed while spinning
      */
-    public boolean spinForHandoff() {
-        int spins = SpinPolicy.spins(thread.isVirtual()); // the waiter's thread is the one spinning
+    public boolean spin(int spins) {
         return spins > 0 && SpinPolicy.spin(this, spins);
     }
 
@@ -166,6 +222,7 @@ public final class Waiter {
                 parking = true; // then re-check the outcome before parking (see the field)
                 ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
                 if (hook != null) {
+                    reusable = false; // the bubble may keep this waiter for a timer that cancels it later
                     Object r = hook.await(this, deadlineNanos, blocker);
                     if (r != ParkHook.PASS) {
                         return (WaitNode) r;
