@@ -46,6 +46,34 @@ class OverflowRulesTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void OV1_dropOldestKeepsFifoOrderWhileTheBufferGrowsAndWraps(Kind kind) throws Exception {
+        // Capacity 40: the ring starts at 16 slots, grows to 32, then to 40; receives move its head.
+        ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
+        Chan<Integer> ch = Chan.make(40, OverflowPolicy.DROP_OLDEST, dropped::add);
+        List<Integer> got = new ArrayList<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int i = 1; i <= 1000; i++) {
+                    ch.send(i);
+                    if (i % 7 == 0) {
+                        got.add(ch.receive());
+                    }
+                }
+                ch.close();
+                ch.range(got::add);
+            });
+        }
+        List<Integer> all = new ArrayList<>(got);
+        all.addAll(dropped);
+        assertThat(all).hasSize(1000).doesNotHaveDuplicates();
+        assertThat(got).as("received in the order sent").isSorted();
+        assertThat(new ArrayList<>(dropped)).as("dropped oldest first").isSorted();
+        assertThat(got.subList(got.size() - 40, got.size())).as("the newest 40 survive")
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(961, 1000).boxed().toList());
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void OV1_dropLatestNeverWaitsAndKeepsTheOldestValues(Kind kind) throws Exception {
         ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
         Chan<Integer> ch = Chan.make(2, OverflowPolicy.DROP_LATEST, dropped::add);
