@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A typed channel with Go's semantics: unbuffered (rendezvous) when created with capacity 0,
@@ -27,6 +28,11 @@ import java.util.concurrent.TimeUnit;
  * without losing or duplicating a value (I1–I3). Blocking never pins a carrier thread: waits park
  * through {@link java.util.concurrent.locks.LockSupport} and the channel's lock is a
  * {@link java.util.concurrent.locks.ReentrantLock} held only for a few field updates.
+ *
+ * <p>Beyond Go (rules OV1–OV5): {@link #make(int, OverflowPolicy)} makes a buffered channel whose
+ * sends never wait but drop a value when the buffer is full (Kotlin's {@code BufferOverflow}),
+ * {@link #conflated()} one that keeps only the newest value, and {@link #unlimited()} one whose buffer
+ * grows without bound. Their receive and close are Go's.
  *
  * <p>Hand out one side only with {@link #sendOnly()} or {@link #receiveOnly()}: the views cannot be
  * cast back to {@code Chan}. Go's nil channel is {@link #nil()}.
@@ -51,6 +57,12 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             return coreOf(channel);
         }
     }
+
+    /**
+     * What {@link #cap()} reports for an {@link #unlimited()} channel: {@link Integer#MAX_VALUE}, which no
+     * {@link #make(int)} capacity can be (OV4).
+     */
+    public static final int UNLIMITED = Integer.MAX_VALUE;
 
     private final ChannelCore core;
 
@@ -81,6 +93,105 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
      */
     public static <T> Chan<T> make(int capacity) {
         return new Chan<>(ChannelCore.create(capacity));
+    }
+
+    /**
+     * A new buffered channel whose sends never wait (rules OV1, OV2, OV5): a send hands its value to a
+     * waiting receiver if there is one, else buffers it if there is room, else applies {@code overflow}:
+     * {@link OverflowPolicy#DROP_OLDEST} drops the oldest buffered value and buffers the new one,
+     * {@link OverflowPolicy#DROP_LATEST} drops the value being sent. Either way the send returns
+     * normally, {@code trySend} returns true and a select send case is always ready while the channel
+     * is open. {@link OverflowPolicy#SUSPEND} is Go's channel, as {@link #make(int)}. Close, receive,
+     * {@code len} and {@code cap} are Go's. Dropped values are not reported; use
+     * {@link #make(int, OverflowPolicy, Consumer)} to see them.
+     *
+     * @param <T> the element type
+     * @param capacity the number of values the channel buffers, at least 1 with a drop policy
+     * @param overflow what a send does when the buffer is full and no receiver waits
+     * @return the new channel
+     * @throws IllegalArgumentException if capacity is negative or above {@code Integer.MAX_VALUE - 8}, or
+     *     0 with a drop policy (an unbuffered channel has no buffer to drop from: OV5)
+     * @throws NullPointerException if overflow is null
+     */
+    public static <T> Chan<T> make(int capacity, OverflowPolicy overflow) {
+        return new Chan<>(ChannelCore.create(capacity, overflow, null));
+    }
+
+    /**
+     * As {@link #make(int, OverflowPolicy)}, and every value the policy drops is passed to
+     * {@code onUndelivered} exactly once (rule OV3; Kotlin's {@code onUndeliveredElement}), so that a
+     * value holding a resource can be released. The callback runs on the thread whose send dropped the
+     * value, after that send has completed and after the channel's lock is released. It should be short
+     * and must not block on channels: inside a {@code select} it may run before the select has released
+     * its other channels' locks. An exception it throws is logged ({@link System.Logger}, ERROR), never
+     * thrown from the send, whose own value was handled. Values still buffered when a channel is closed
+     * are not dropped: receivers drain them.
+     *
+     * @param <T> the element type
+     * @param capacity the number of values the channel buffers, at least 1 with a drop policy
+     * @param overflow what a send does when the buffer is full and no receiver waits
+     * @param onUndelivered receives each dropped value once (never called with {@code SUSPEND})
+     * @return the new channel
+     * @throws IllegalArgumentException as {@link #make(int, OverflowPolicy)}
+     * @throws NullPointerException if overflow or onUndelivered is null
+     */
+    public static <T> Chan<T> make(int capacity, OverflowPolicy overflow, Consumer<? super T> onUndelivered) {
+        Objects.requireNonNull(onUndelivered, "onUndelivered");
+        return new Chan<>(ChannelCore.create(capacity, overflow, new Undelivered<>(onUndelivered)));
+    }
+
+    /**
+     * A new conflated channel (rule OV2): capacity 1 with {@link OverflowPolicy#DROP_OLDEST}, so a send
+     * never waits and a receiver gets the newest value sent since its last receive (Kotlin's
+     * {@code Channel.CONFLATED}). {@code cap()} is 1.
+     *
+     * @param <T> the element type
+     * @return the new channel
+     */
+    public static <T> Chan<T> conflated() {
+        return make(1, OverflowPolicy.DROP_OLDEST);
+    }
+
+    /**
+     * As {@link #conflated()}, with every replaced (dropped) value passed to {@code onUndelivered} once,
+     * as {@link #make(int, OverflowPolicy, Consumer)} describes (OV3).
+     *
+     * @param <T> the element type
+     * @param onUndelivered receives each dropped value once
+     * @return the new channel
+     * @throws NullPointerException if onUndelivered is null
+     */
+    public static <T> Chan<T> conflated(Consumer<? super T> onUndelivered) {
+        return make(1, OverflowPolicy.DROP_OLDEST, onUndelivered);
+    }
+
+    /**
+     * A new unlimited channel (rule OV4; Kotlin's {@code Channel.UNLIMITED}): a send never waits and
+     * never drops; the buffer's memory grows with the values held (by doubling, from 16 slots) and is
+     * kept at its largest size until the channel is garbage collected (it does not shrink).
+     * {@code cap()} reports {@link #UNLIMITED}; {@code len()} the values held. At the JVM's array
+     * limit ({@code Integer.MAX_VALUE - 8} values held) a send throws {@link IllegalStateException} and
+     * the value is not sent (it stays the caller's); before that the heap may run out
+     * ({@link OutOfMemoryError}, the value not sent either). Receive and close are Go's.
+     *
+     * @param <T> the element type
+     * @return the new channel
+     */
+    public static <T> Chan<T> unlimited() {
+        return new Chan<>(ChannelCore.createUnlimited(ChannelCore.MAX_CAPACITY));
+    }
+
+    /** An unlimited channel that reaches its limit at {@code limit} values: for tests of OV4. */
+    static <T> Chan<T> unlimited(int limit) {
+        return new Chan<>(ChannelCore.createUnlimited(limit));
+    }
+
+    /** Adapts the typed drop callback to the untyped core. */
+    private record Undelivered<T>(Consumer<? super T> callback) implements Consumer<Object> {
+        @Override
+        public void accept(Object v) {
+            callback.accept(cast(v));
+        }
     }
 
     /** A context's done channel: only ever closed (see ChannelCore#createSignal, rule L10). */
@@ -220,7 +331,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
     @Override
     public int cap() {
-        return core.reportsEmptyShape() ? 0 : core.capacity();
+        return core.reportsEmptyShape() ? 0 : core.isUnlimited() ? UNLIMITED : core.capacity();
     }
 
     /**

@@ -96,7 +96,54 @@ public final class ErrGroup implements AutoCloseable {
         Objects.requireNonNull(task, "task");
         try {
             state.acquire(true);
-            state.launch(task);
+            state.launch(null, task);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * As {@link #go(Task)}, and the goroutine (and its virtual thread) is named {@code name}, as
+     * {@link Go#go(String, Task)} names it, so thread dumps, {@link Goroutines#live()} and leak reports
+     * show it (rule EG6).
+     *
+     * @param name the goroutine's name
+     * @param task the task; a failure it throws is the group's (the first one cancels the context)
+     * @throws InterruptedException if interrupted while waiting for a slot (only with a limit); nothing
+     *     was started
+     * @throws IllegalStateException if the group was awaited or closed
+     * @throws NullPointerException if name or task is null
+     */
+    public void go(String name, Task task) throws InterruptedException {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(task, "task");
+        try {
+            state.acquire(true);
+            state.launch(name, task);
+        } finally {
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * As {@link #tryGo(Task)}, with the goroutine named {@code name} as {@link #go(String, Task)} does
+     * (rule EG6).
+     *
+     * @param name the goroutine's name
+     * @param task the task
+     * @return true if it was started, false if the limit was reached
+     * @throws IllegalStateException if the group was awaited or closed
+     * @throws NullPointerException if name or task is null
+     */
+    public boolean tryGo(String name, Task task) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(task, "task");
+        try {
+            if (!state.tryAcquire()) {
+                return false;
+            }
+            state.launch(name, task);
+            return true;
         } finally {
             Reference.reachabilityFence(this);
         }
@@ -117,7 +164,7 @@ public final class ErrGroup implements AutoCloseable {
             if (!state.tryAcquire()) {
                 return false;
             }
-            state.launch(task);
+            state.launch(null, task);
             return true;
         } finally {
             Reference.reachabilityFence(this);
@@ -237,9 +284,14 @@ public final class ErrGroup implements AutoCloseable {
         }
 
         /** Starts the goroutine for a slot already taken; gives the slot back if the start fails. */
-        void launch(Task task) {
+        void launch(String name, Task task) {
             try {
-                Go.go(() -> runTask(task));
+                Task body = () -> runTask(task);
+                if (name == null) {
+                    Go.go(body);
+                } else {
+                    Go.go(name, body);
+                }
             } catch (RuntimeException | Error e) {
                 ended(null);
                 throw e;

@@ -74,6 +74,20 @@ public final class GoFuture<T> {
         }
     }
 
+    /**
+     * A channel closed when the callable has returned or thrown (rule GF3; Go's {@code Done()} idiom):
+     * nothing is ever sent on it, so it serves a {@code select} waiting for this future next to other
+     * channels. Everything the callable did, and its value or failure, happens-before a receive that
+     * observes the channel closed; {@link #join()} after that returns or throws without waiting for more
+     * than the goroutine's last steps. As with a context's done channel, select it with a
+     * {@code receiveOk} case (a plain receive case on it is refused, rule L10).
+     *
+     * @return the done channel; the same object on every call
+     */
+    public ReceiveChan<Object> done() {
+        return outcome.doneView;
+    }
+
     /** {@return true once the callable has returned or thrown and the goroutine has ended} */
     public boolean isDone() {
         return !goroutine.isAlive();
@@ -104,6 +118,9 @@ public final class GoFuture<T> {
         private Throwable failure;   // ditto
         private volatile boolean observed;
         volatile Goroutine goroutine;
+        /** Closed (never sent on) once value or failure is written: GF3. */
+        final Chan<Object> done = Chan.signal();
+        final ReceiveChan<Object> doneView = done.receiveOnly();
 
         void run(Callable<? extends T> body) {
             try {
@@ -111,6 +128,7 @@ public final class GoFuture<T> {
             } catch (Throwable t) {
                 failure = t;
             }
+            done.close(); // after value/failure: the close publishes them to whoever sees it closed
             int before = state.getAndUpdate(s -> s | DONE);
             if ((before & ABANDONED) != 0) {
                 reportIfUnobserved();

@@ -140,6 +140,9 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      */
     int len();
 
-    /** {@return the capacity given at creation; 0 for an unbuffered channel} */
+    /**
+     * {@return the capacity given at creation; 0 for an unbuffered channel, {@link Chan#UNLIMITED} for an
+     * unlimited one}
+     */
     int cap();
 }

@@ -97,6 +97,9 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
      */
     int len();
 
-    /** {@return the capacity given at creation; 0 for an unbuffered channel} */
+    /**
+     * {@return the capacity given at creation; 0 for an unbuffered channel, {@link Chan#UNLIMITED} for an
+     * unlimited one}
+     */
     int cap();
 }

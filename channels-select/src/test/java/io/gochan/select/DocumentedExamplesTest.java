@@ -9,11 +9,13 @@ import io.gochan.Received;
 import io.gochan.GoFuture;
 import io.gochan.ErrGroup;
 import io.gochan.Goroutine;
+import io.gochan.OverflowPolicy;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -198,6 +200,39 @@ class DocumentedExamplesTest {
             assertThat(reply).isEqualTo("pong");
         }
         assertThat(handledEvents).containsExactly("e1", "e2");
+    }
+
+    /** The README's overflow section: conflated, drop-oldest with a callback, unlimited, a future's done(). */
+    @Test
+    void readmeConflatedDropOldestAndUnlimitedChannels() throws Exception {
+        Chan<String> events = Chan.make();
+        // example: README, Conflated, drop-oldest and unlimited channels
+        // Only the newest value matters (progress, a reloaded config): sends never wait.
+        Chan<Integer> progress = Chan.conflated();
+        for (int pct = 0; pct <= 100; pct += 10) progress.send(pct);   // older values are dropped
+        int latest = progress.receive();                                // 100
+
+        // A bounded buffer that sheds its oldest values and says which (to release or count them).
+        List<String> shed = new ArrayList<>();
+        Chan<String> recent = Chan.make(2, OverflowPolicy.DROP_OLDEST, shed::add);
+        for (String e : List.of("a", "b", "c")) recent.send(e);        // shed is [a]; recent holds b, c
+
+        // Producers that never wait (memory is the bound); cap() reports Chan.UNLIMITED.
+        Chan<String> log = Chan.unlimited();
+        log.send("started");
+
+        // Wait for a future next to other channels: done() is only ever closed, so use a receiveOk case.
+        GoFuture<String> job = Go.future(() -> "report");
+        String first = Select.<String>cases().receive(events, e -> e).receiveOk(job.done(), d -> "job done").select();
+        // end
+        assertThat(latest).isEqualTo(100);
+        assertThat(shed).containsExactly("a");
+        assertThat(recent.receive()).isEqualTo("b");
+        assertThat(recent.receive()).isEqualTo("c");
+        assertThat(log.cap()).isEqualTo(Chan.UNLIMITED);
+        assertThat(log.receive()).isEqualTo("started");
+        assertThat(first).isEqualTo("job done");
+        assertThat(job.join()).isEqualTo("report");
     }
 
     private final List<String> handledEvents = new CopyOnWriteArrayList<>();

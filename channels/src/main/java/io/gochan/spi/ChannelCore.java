@@ -1,13 +1,16 @@
 package io.gochan.spi;
 
 import io.gochan.ChannelClosedException;
+import io.gochan.OverflowPolicy;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The untyped channel behind {@link io.gochan.Chan}: buffer, wait queues, close, and the locked
@@ -120,6 +123,14 @@ public final class ChannelCore {
     int waitsWithoutSpin;
     /** The virtual-time bubble this channel was made in (rule BB6), or null; read only on the park path. */
     private final Object bubble;
+    /** What a send does on a full buffer (rules OV1-OV5); SUSPEND for Go's channels and unlimited ones. */
+    private final OverflowPolicy overflow;
+    /** An unlimited channel (OV4): capacity is the JVM's array limit, where a send throws instead of waiting. */
+    private final boolean unlimited;
+    /** Called once per dropped value, after the lock is released (OV3); null if nobody asked. */
+    private final Consumer<Object> onDrop;
+    /** Values dropped under the lock, handed to onDrop by unlock(); null when onDrop is null. */
+    private final ArrayDeque<Object> drops;
 
     /**
      * The largest capacity: the largest array the JVM allocates (HotSpot refuses lengths within a few
@@ -130,10 +141,15 @@ public final class ChannelCore {
     private static final int INITIAL_SLOTS = 16;
 
     private ChannelCore(int capacity, boolean nil, boolean timer) {
-        this(capacity, nil, timer, false);
+        this(capacity, nil, timer, false, OverflowPolicy.SUSPEND, false, null);
     }
 
-    private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal) {
+    private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal, OverflowPolicy overflow,
+            boolean unlimited, Consumer<Object> onDrop) {
+        this.overflow = overflow;
+        this.unlimited = unlimited;
+        this.onDrop = onDrop;
+        this.drops = onDrop == null ? null : new ArrayDeque<>(2);
         ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
         this.bubble = hook == null || nil ? null : hook.bubbleOfCurrentThread();
         this.id = IDS.incrementAndGet();
@@ -152,6 +168,11 @@ public final class ChannelCore {
      * @throws IllegalArgumentException if capacity is negative or above {@link #MAX_CAPACITY} (C1, CH2)
      */
     public static ChannelCore create(int capacity) {
+        checkCapacity(capacity);
+        return new ChannelCore(capacity, false, false);
+    }
+
+    private static void checkCapacity(int capacity) {
         if (capacity < 0) {
             throw new IllegalArgumentException("channel capacity must be >= 0, was " + capacity);
         }
@@ -159,7 +180,6 @@ public final class ChannelCore {
             throw new IllegalArgumentException("channel capacity must be <= " + MAX_CAPACITY
                     + " (the largest array the JVM allocates), was " + capacity);
         }
-        return new ChannelCore(capacity, false, false);
     }
 
     /**
@@ -180,7 +200,66 @@ public final class ChannelCore {
      * @return the channel
      */
     public static ChannelCore createSignal() {
-        return new ChannelCore(0, false, false, true);
+        return new ChannelCore(0, false, false, true, OverflowPolicy.SUSPEND, false, null);
+    }
+
+    /**
+     * A new open buffered channel whose sends never wait when the buffer is full: they drop a value as
+     * {@code overflow} says (rules OV1-OV3). With {@link OverflowPolicy#SUSPEND} this is
+     * {@link #create(int)}.
+     *
+     * @param capacity the number of buffered values, at least 1 with a drop policy
+     * @param overflow what a send does when the buffer is full and no receiver waits
+     * @param onDrop called once per dropped value, on the sending thread after this channel's lock is
+     *     released (a failure it throws is logged, never thrown from the send); null for none
+     * @return the channel
+     * @throws IllegalArgumentException if capacity is out of range as for {@link #create(int)}, or 0 with
+     *     a drop policy (a rendezvous has no buffer to drop from: OV5)
+     * @throws NullPointerException if overflow is null
+     */
+    public static ChannelCore create(int capacity, OverflowPolicy overflow, Consumer<Object> onDrop) {
+        if (overflow == null) {
+            throw new NullPointerException("overflow");
+        }
+        checkCapacity(capacity);
+        if (capacity == 0 && overflow != OverflowPolicy.SUSPEND) {
+            throw new IllegalArgumentException("a drop policy (" + overflow + ") needs capacity >= 1: an unbuffered "
+                    + "channel has no buffer to drop from (use capacity 1, or Chan.conflated())");
+        }
+        return new ChannelCore(capacity, false, false, false, overflow, false, overflow == OverflowPolicy.SUSPEND ? null : onDrop);
+    }
+
+    /**
+     * A new open unlimited channel (rule OV4): a send never waits; the buffer grows as values arrive, up
+     * to {@code limit} values, where a send throws {@link IllegalStateException} without sending.
+     *
+     * @param limit the most values it can hold: {@link #MAX_CAPACITY} (the JVM's array limit) except in tests
+     * @return the channel
+     * @throws IllegalArgumentException if limit is below 1 or above {@link #MAX_CAPACITY}
+     */
+    public static ChannelCore createUnlimited(int limit) {
+        if (limit < 1 || limit > MAX_CAPACITY) {
+            throw new IllegalArgumentException("limit must be in [1, " + MAX_CAPACITY + "], was " + limit);
+        }
+        return new ChannelCore(limit, false, false, false, OverflowPolicy.SUSPEND, true, null);
+    }
+
+    /**
+     * Whether this is an unlimited channel (see {@link #createUnlimited(int)}).
+     *
+     * @return true for an unlimited channel
+     */
+    public boolean isUnlimited() {
+        return unlimited;
+    }
+
+    /**
+     * What a send does when the buffer is full ({@link OverflowPolicy#SUSPEND} for Go's channels).
+     *
+     * @return the overflow policy
+     */
+    public OverflowPolicy overflow() {
+        return overflow;
     }
 
     /**
@@ -222,9 +301,27 @@ public final class ChannelCore {
         return lock.tryLock();
     }
 
-    /** Releases this channel's lock. */
+    /**
+     * Releases this channel's lock. If a send dropped values while it was held (OV3), the last release
+     * hands them to the drop callback after unlocking.
+     */
     public void unlock() {
+        if (drops == null || drops.isEmpty() || lock.getHoldCount() > 1) {
+            lock.unlock();
+            return;
+        }
+        Object[] dropped = drops.toArray();
+        drops.clear();
         lock.unlock();
+        for (Object v : dropped) {
+            try {
+                onDrop.accept(v);
+            } catch (Throwable t) {
+                // Thrown from here it would skip a select's other unlocks, and the send did complete: log it.
+                System.getLogger(ChannelCore.class.getName()).log(System.Logger.Level.ERROR,
+                        "the drop callback of " + this + " failed for a dropped value", t);
+            }
+        }
     }
 
     /** A unique number fixing the order in which several channels' locks are taken. */
@@ -289,7 +386,29 @@ public final class ChannelCore {
             bufferPut(value);
             return true;
         }
+        if (overflow != OverflowPolicy.SUSPEND || unlimited) {
+            overflowLocked(value);
+            return true;
+        }
         return false;
+    }
+
+    /** The buffer is full and nobody waits: drop per policy (OV1, OV2), or refuse at the limit (OV4). */
+    private void overflowLocked(Object value) {
+        if (unlimited) {
+            throw new IllegalStateException("unlimited channel full: it holds " + count
+                    + " values, the most a JVM array holds; the value was not sent");
+        }
+        Object dropped = value;
+        if (overflow == OverflowPolicy.DROP_OLDEST) {
+            // Full, so the ring is full-sized and the tail slot is the head's: replace the oldest.
+            dropped = buffer[head];
+            buffer[head] = value;
+            head = head + 1 == buffer.length ? 0 : head + 1;
+        }
+        if (drops != null) {
+            drops.addLast(dropped);
+        }
     }
 
     /**
@@ -302,7 +421,9 @@ public final class ChannelCore {
             return true; // a receive gets CLOSED; a send is chosen and throws
         }
         if (send) {
-            return !receivers.isEmpty() || (int) COUNT.getOpaque(this) < capacity;
+            // A drop policy or an unlimited channel: a send always completes (or, at the limit, throws).
+            return overflow != OverflowPolicy.SUSPEND || unlimited
+                    || !receivers.isEmpty() || (int) COUNT.getOpaque(this) < capacity;
         }
         return (int) COUNT.getOpaque(this) > 0 || !senders.isEmpty();
     }
@@ -640,7 +761,8 @@ public final class ChannelCore {
         }
         lock();
         try {
-            return "chan(" + (timer ? "timer, " : "") + "cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
+            return "chan(" + (timer ? "timer, " : "") + (unlimited ? "unlimited, " : "")
+                    + (overflow != OverflowPolicy.SUSPEND ? overflow + ", " : "") + "cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
                     + ", waiting senders=" + senders.size() + ", waiting receivers=" + receivers.size() + ")";
         } finally {
             unlock();
