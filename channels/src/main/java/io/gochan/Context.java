@@ -177,7 +177,7 @@ public sealed interface Context
      */
     static CancellableContext withTimeout(Context parent, Duration timeout, Throwable cause) {
         Objects.requireNonNull(parent, "parent");
-        return withDeadline(parent, Contexts.plusSaturating(Instant.now(), Objects.requireNonNull(timeout, "timeout")), cause);
+        return withDeadline(parent, Contexts.plusSaturating(Contexts.now(), Objects.requireNonNull(timeout, "timeout")), cause);
     }
 
     /**

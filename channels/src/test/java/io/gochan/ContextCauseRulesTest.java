@@ -88,10 +88,11 @@ class ContextCauseRulesTest {
     @EnumSource(Kind.class)
     void CX6_aDeadlineCarriesItsCause(Kind kind) throws Exception {
         try (Threads threads = new Threads(kind)) {
-            threads.start(() -> {
+            threads.start(() -> Bubble.run(() -> { // virtual time (ADR 0013): the deadline at an exact instant
                 TimeoutException slow = new TimeoutException("backend too slow");
                 CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(5), slow);
                 assertThat(ctx.done().receive(LONG).closed()).isTrue();
+                assertThat(Timers.now()).isEqualTo(Instant.parse("2000-01-01T00:00:00.005Z"));
                 assertThat(ctx.err()).isInstanceOf(DeadlineExceededException.class);
                 assertThat(ctx.cause()).isSameAs(slow);
                 CancellableContext past = Context.withDeadline(Context.background(), Instant.MIN, slow);
@@ -103,7 +104,7 @@ class ContextCauseRulesTest {
                 // No cause given: the error.
                 CancellableContext none = Context.withDeadline(Context.background(), Instant.MIN);
                 assertThat(none.cause()).isSameAs(none.err());
-            });
+            }));
         }
     }
 
@@ -173,8 +174,11 @@ class ContextCauseRulesTest {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void CX8_stopRacingCancelRunsTheFunctionExactlyWhenStopReturnsFalse(Kind kind) throws Exception {
+        // In a virtual-time bubble (ADR 0013): the race is between real threads as before, but the
+        // "nothing ran" check waits for virtual time, which passes only once every goroutine of the
+        // bubble (the canceller, a function that would run) is blocked: no real millisecond per round.
         try (Threads threads = new Threads(kind)) {
-            threads.start(() -> {
+            threads.start(() -> Bubble.run(() -> {
                 for (int round = 0; round < 2_000; round++) {
                     CancellableContext ctx = Context.withCancel(Context.background());
                     AtomicInteger runs = new AtomicInteger();
@@ -193,7 +197,7 @@ class ContextCauseRulesTest {
                     }
                     assertThat(runs.get()).isEqualTo(stopped ? 0 : 1);
                 }
-            });
+            }));
         }
     }
 

@@ -6,16 +6,25 @@ import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-/** Rule G3: cancellation contexts. */
+/**
+ * Rule G3: cancellation contexts. The tests that wait for time run in a virtual-time bubble (ADR
+ * 0013), so deadlines fire at exact instants; {@link #G3_deadlineCancelsOnTheSystemClock} keeps the
+ * system scheduler's deadlines tested.
+ */
 class ContextTest {
     static final Duration LONG = Duration.ofSeconds(30);
+    static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     @Test
     void G3_backgroundNeverFires() throws Exception {
-        Context bg = Context.background();
-        assertThat(bg.err()).isNull();
-        assertThat(bg.deadline()).isEmpty();
-        assertThat(bg.done().receive(Duration.ofMillis(5)).notReady()).isTrue();
+        Bubble.run(() -> {
+            Context bg = Context.background();
+            assertThat(bg.err()).isNull();
+            assertThat(bg.deadline()).isEmpty();
+            assertThat(bg.done().receive(Duration.ofDays(365)).notReady()).isTrue();
+            assertThat(Timers.now()).as("waited the whole year").isEqualTo(EPOCH.plus(Duration.ofDays(365)));
+            assertThat(bg.err()).isNull();
+        });
     }
 
     @Test
@@ -48,6 +57,22 @@ class ContextTest {
 
     @Test
     void G3_deadlineCancelsWithDeadlineExceeded() throws Exception {
+        Bubble.run(() -> {
+            CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(5));
+            assertThat(ctx.deadline()).contains(EPOCH.plusMillis(5));
+            Timers.sleep(Duration.ofMillis(5).minusNanos(1));
+            Bubble.await();
+            assertThat(ctx.err()).as("a nanosecond before the deadline").isNull();
+            assertThat(ctx.done().receive(LONG).closed()).isTrue();
+            assertThat(Timers.now()).as("done exactly at the deadline").isEqualTo(EPOCH.plusMillis(5));
+            assertThat(ctx.err()).isInstanceOf(DeadlineExceededException.class);
+            CancellableContext past = Context.withDeadline(Context.background(), Timers.now().minusSeconds(1));
+            assertThat(past.err()).isInstanceOf(DeadlineExceededException.class);
+        });
+    }
+
+    @Test
+    void G3_deadlineCancelsOnTheSystemClock() throws Exception {
         CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(5));
         assertThat(ctx.done().receive(LONG).closed()).isTrue();
         assertThat(ctx.err()).isInstanceOf(DeadlineExceededException.class);

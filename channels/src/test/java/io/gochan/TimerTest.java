@@ -10,18 +10,32 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Rule G2: timers, tickers, Go 1.23 semantics. */
+/**
+ * Rule G2: timers, tickers, Go 1.23 semantics. In a virtual-time bubble (ADR 0013), so each timer
+ * fires at an exact instant and no test waits in real time; {@link #G2_onTheSystemClockAfterTickerAndAfterFuncFire}
+ * keeps the system scheduler (real clock, timer thread) tested.
+ */
 class TimerTest {
     static final Duration LONG = Duration.ofSeconds(30);
+    static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     @Test
     void G2_afterDeliversOnceAndNeverCloses() throws Exception {
-        ReceiveChan<Instant> c = Timers.after(Duration.ofMillis(1));
-        Received<Instant> r = c.receive(LONG);
-        assertThat(r.ok()).isTrue();
-        assertThat(c.tryReceive().notReady()).isTrue(); // not closed, nothing more
+        Bubble.run(() -> {
+            ReceiveChan<Instant> c = Timers.after(Duration.ofMillis(1));
+            Received<Instant> r = c.receive(LONG);
+            assertThat(r.ok()).isTrue();
+            assertThat(r.value()).isEqualTo(EPOCH.plusMillis(1));
+            assertThat(Timers.now()).isEqualTo(EPOCH.plusMillis(1));
+            // Not closed, and nothing more however long one waits.
+            Received<Instant> more = c.receive(Duration.ofHours(1));
+            assertThat(more.ok()).isFalse();
+            assertThat(more.closed()).isFalse();
+            assertThat(c.tryReceive().notReady()).isTrue();
+        });
     }
 
+    /** On the system scheduler: Timers.pendingTasks() counts its tasks only. */
     @Test
     void G2_stopPreventsDeliveryAndLeavesNoTask() throws Exception {
         int before = Timers.pendingTasks();
@@ -40,48 +54,81 @@ class TimerTest {
 
     @Test
     void G2_noStaleValueAfterStopOrReset() throws Exception {
-        Timer t = Timers.newTimer(Duration.ZERO);
-        // Wait until it has fired (the value is pending), without receiving it.
-        Threads.awaitTrue(t::hasPendingValue, "timer fired");
-        assertThat(t.stop()).isTrue(); // the undelivered value is discarded
-        assertThat(t.c().tryReceive().notReady()).isTrue();
+        Bubble.run(() -> {
+            Timer t = Timers.newTimer(Duration.ZERO);
+            Timers.sleep(Duration.ofNanos(1)); // the zero timer has fired (its value is pending) when this returns
+            assertThat(t.hasPendingValue()).as("timer fired").isTrue();
+            assertThat(t.stop()).isTrue(); // the undelivered value is discarded
+            assertThat(t.c().tryReceive().notReady()).isTrue();
 
-        Timer r = Timers.newTimer(Duration.ZERO);
-        Threads.awaitTrue(r::hasPendingValue, "timer fired");
-        r.reset(Duration.ofHours(1));
-        assertThat(r.c().tryReceive().notReady()).isTrue();
-        r.reset(Duration.ofMillis(1));
-        assertThat(r.c().receive(LONG).ok()).isTrue();
-        r.stop();
+            Timer r = Timers.newTimer(Duration.ZERO);
+            Timers.sleep(Duration.ofNanos(1));
+            assertThat(r.hasPendingValue()).as("timer fired").isTrue();
+            r.reset(Duration.ofHours(1));
+            assertThat(r.c().tryReceive().notReady()).isTrue();
+            Instant reset = Timers.now();
+            r.reset(Duration.ofMillis(1));
+            assertThat(r.c().receive(LONG).value()).isEqualTo(reset.plusMillis(1));
+            assertThat(Timers.now()).as("the hour of the first reset never came").isEqualTo(reset.plusMillis(1));
+            r.stop();
+        });
     }
 
     @Test
     void G2_tickerTicksRepeatedlyAndASlowReceiverMissesTicks() throws Exception {
+        Bubble.run(() -> {
+            Timer ticker = Timers.newTicker(Duration.ofMillis(1));
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    assertThat(ticker.c().receive(LONG).value()).isEqualTo(EPOCH.plusMillis(i));
+                }
+                // Not receiving for 100 periods: one tick is pending, the others were dropped.
+                Timers.sleep(Duration.ofMillis(100));
+                assertThat(ticker.hasPendingValue()).as("a pending tick").isTrue();
+                assertThat(ChannelCores.of(ticker.c()).len()).isLessThanOrEqualTo(1);
+                Instant kept = ticker.c().tryReceive().value();
+                assertThat(kept).isBetween(EPOCH.plusMillis(4), EPOCH.plusMillis(103));
+                assertThat(Duration.between(EPOCH, kept).toNanos() % 1_000_000).as("on the period grid").isZero();
+                assertThat(ticker.c().tryReceive().notReady()).as("no second tick kept").isTrue();
+                // The next tick comes on the grid, never a replay of a missed period.
+                assertThat(ticker.c().receive(LONG).value()).isEqualTo(EPOCH.plusMillis(104));
+            } finally {
+                assertThat(ticker.stop()).isTrue();
+            }
+            assertThat(ticker.c().tryReceive().notReady()).isTrue();
+            assertThatThrownBy(() -> Timers.newTicker(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        });
+    }
+
+    @Test
+    void G2_afterFuncRunsInAGoroutineUnlessStopped() throws Exception {
+        Bubble.run(() -> {
+            Chan<Instant> ran = Chan.make(1);
+            Timers.afterFunc(Duration.ofMillis(1), () -> ran.send(Timers.now()));
+            assertThat(ran.receive(LONG).value()).isEqualTo(EPOCH.plusMillis(1));
+            Timer stopped = Timers.afterFunc(Duration.ofHours(1), () -> ran.send(EPOCH));
+            assertThat(stopped.stop()).isTrue();
+            assertThat(stopped.c().tryReceive().notReady()).isTrue();
+            assertThat(ran.receive(Duration.ofHours(2)).ok()).as("the stopped function never ran").isFalse();
+        });
+    }
+
+    /** The same features on the system scheduler (real clock, its timer thread): it stays tested. */
+    @Test
+    void G2_onTheSystemClockAfterTickerAndAfterFuncFire() throws Exception {
+        ReceiveChan<Instant> c = Timers.after(Duration.ofMillis(1));
+        assertThat(c.receive(LONG).ok()).isTrue();
+        assertThat(c.tryReceive().notReady()).isTrue();
         Timer ticker = Timers.newTicker(Duration.ofMillis(1));
         try {
             for (int i = 0; i < 3; i++) {
                 assertThat(ticker.c().receive(LONG).ok()).isTrue();
             }
-            // Not receiving for a while: at most one tick is ever pending.
-            Threads.awaitTrue(ticker::hasPendingValue, "a pending tick");
-            for (int i = 0; i < 1000; i++) {
-                assertThat(ChannelCores.of(ticker.c()).len()).isLessThanOrEqualTo(1);
-                Thread.yield();
-            }
         } finally {
             assertThat(ticker.stop()).isTrue();
         }
-        assertThat(ticker.c().tryReceive().notReady()).isTrue();
-        assertThatThrownBy(() -> Timers.newTicker(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void G2_afterFuncRunsInAGoroutineUnlessStopped() throws Exception {
         Chan<String> ran = Chan.make(1);
         Timers.afterFunc(Duration.ofMillis(1), () -> ran.send("ran"));
         assertThat(ran.receive(LONG).value()).isEqualTo("ran");
-        Timer stopped = Timers.afterFunc(Duration.ofHours(1), () -> ran.send("should not run"));
-        assertThat(stopped.stop()).isTrue();
-        assertThat(stopped.c().tryReceive().notReady()).isTrue();
     }
 }

@@ -1,6 +1,7 @@
 package io.gochan.select;
 
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import io.gochan.leakcheck.Synctest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -252,21 +253,46 @@ class SelectRulesTest {
         assertThat(waiting(u)).isZero();
     }
 
+    /** In a virtual-time bubble (BB11): the timeout fires at exactly its instant, in no real time. */
     @Test
+    @Synctest
     void L8_timeoutCaseFiresWhenNothingIsReady() throws Exception {
+        Instant start = Timers.now();
+        Chan<Integer> ch = Chan.make();
+        assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(Duration.ofMillis(10), () -> "timeout").select())
+                .isEqualTo("timeout");
+        assertThat(Timers.now()).isEqualTo(start.plusMillis(10));
+        assertThat(waiting(ch)).isZero();
+        assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(Duration.ZERO, () -> "now").select()).isEqualTo("now");
+        assertThat(Timers.now()).isEqualTo(start.plusMillis(10));
+        // A day-long timeout costs no more.
+        assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(Duration.ofDays(1), () -> "a day").select())
+                .isEqualTo("a day");
+        assertThat(Timers.now()).isEqualTo(start.plusMillis(10).plus(Duration.ofDays(1)));
+    }
+
+    /** On the real clock: the system scheduler's timeouts stay tested here and in SelectConservationTest. */
+    @Test
+    void L8_timeoutCaseFiresOnTheSystemClock() throws Exception {
         Chan<Integer> ch = Chan.make();
         assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(Duration.ofMillis(10), () -> "timeout").select())
                 .isEqualTo("timeout");
         assertThat(waiting(ch)).isZero();
-        assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(Duration.ZERO, () -> "now").select()).isEqualTo("now");
     }
 
     @Test
+    @Synctest
     void L8_timerChannelIsAnOrdinaryReceiveCase() throws Exception {
+        Instant start = Timers.now();
         Chan<Integer> ch = Chan.make();
+        Instant[] fired = new Instant[1];
         String r = Select.<String>cases().receive(ch, v -> "v")
-                .receive(Timers.after(Duration.ofMillis(5)), (Instant at) -> "timer").select();
+                .receive(Timers.after(Duration.ofMillis(5)), (Instant at) -> {
+                    fired[0] = at;
+                    return "timer";
+                }).select();
         assertThat(r).isEqualTo("timer");
+        assertThat(fired[0]).isEqualTo(start.plusMillis(5)).isEqualTo(Timers.now());
     }
 
     @Test

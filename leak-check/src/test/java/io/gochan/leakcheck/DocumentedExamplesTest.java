@@ -54,4 +54,15 @@ class DocumentedExamplesTest {
         // @AfterAll closed the channel, so the leaked thread has ended; the ticker was joined there.
         assertThat(Goroutines.live()).noneMatch(g -> g.name().equals("ticker"));
     }
+
+    @Test
+    void readmeSynctestExampleRunsADayOfTickerInVirtualTime() {
+        long start = System.nanoTime();
+        TestExecutionSummary s = LeakCheckTest.run(selectClass("io.gochan.leakcheck.fixtures.HourlyReportTest"));
+        assertThat(LeakCheckTest.failures(s)).isEmpty();
+        assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        // A generous bound, not a speed requirement: 26 hours of virtual time.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMinutes(1));
+        assertThat(Goroutines.live()).noneMatch(g -> g.name().equals("reporter"));
+    }
 }

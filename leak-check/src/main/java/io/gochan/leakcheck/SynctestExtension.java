@@ -1,0 +1,103 @@
+package io.gochan.leakcheck;
+
+import io.gochan.Bubble;
+import java.lang.reflect.Method;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
+
+/**
+ * The extension behind {@link Synctest}; register it with the annotation (or {@code @ExtendWith}).
+ * It intercepts the invocation of each test method and test template method (one per
+ * {@code @RepeatedTest} repetition or {@code @ParameterizedTest} argument set) and runs it inside
+ * {@link Bubble#run(io.gochan.Task)} on the thread JUnit invoked it on. Lifecycle methods are not
+ * intercepted: they run outside the bubble. A {@code @TestFactory} method is refused with an
+ * {@link ExtensionConfigurationException}. Safe with JUnit's parallel execution: bubbles on
+ * different threads are independent.
+ */
+public final class SynctestExtension implements InvocationInterceptor {
+
+    /** Created by JUnit Jupiter when a test class or method carries {@link Synctest}. */
+    public SynctestExtension() {}
+
+    /**
+     * Runs the test method in a new bubble.
+     *
+     * @param invocation the test method's invocation
+     * @param invocationContext the method and its arguments
+     * @param extensionContext the test's context
+     * @throws Throwable what the test method threw, or the bubble's
+     *     {@link io.gochan.BubbleDeadlockException} if its goroutines deadlocked or one was left
+     *     blocked when the method returned, or {@link IllegalStateException} if the test's thread is
+     *     already in a bubble
+     */
+    @Override
+    public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext extensionContext) throws Throwable {
+        inBubble(invocation);
+    }
+
+    /**
+     * Runs one invocation of a test template (a repetition, an argument set) in a new bubble.
+     *
+     * @param invocation the invocation of the template method
+     * @param invocationContext the method and its arguments
+     * @param extensionContext the invocation's context
+     * @throws Throwable as {@link #interceptTestMethod}
+     */
+    @Override
+    public void interceptTestTemplateMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext extensionContext) throws Throwable {
+        inBubble(invocation);
+    }
+
+    /**
+     * Refuses a {@code @TestFactory} method: the dynamic tests it returns run after it returned, so
+     * they would run outside any bubble, on the real clock, though the annotation says otherwise.
+     *
+     * @param <T> the factory's result type
+     * @param invocation the factory method's invocation (not proceeded)
+     * @param invocationContext the method and its arguments
+     * @param extensionContext the factory's context
+     * @return never returns normally
+     * @throws ExtensionConfigurationException always
+     */
+    @Override
+    public <T> T interceptTestFactoryMethod(Invocation<T> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext extensionContext) {
+        invocation.skip();
+        throw new ExtensionConfigurationException("@Synctest does not support @TestFactory method "
+                + invocationContext.getExecutable().getName() + "(): its dynamic tests would run outside the bubble; "
+                + "use @Test or @ParameterizedTest, or call Bubble.run in each dynamic test");
+    }
+
+    /** Runs {@code invocation} as the body of a new bubble, rethrowing what it threw unchanged. */
+    private static void inBubble(Invocation<Void> invocation) throws Throwable {
+        if (Bubble.inBubble()) {
+            throw new IllegalStateException("@Synctest test invoked inside a virtual-time bubble: bubbles do not nest (BB8)");
+        }
+        try {
+            Bubble.run(() -> {
+                try {
+                    invocation.proceed();
+                } catch (Exception | Error e) {
+                    throw e;
+                } catch (Throwable t) {
+                    throw new OtherThrowable(t); // Task.run may throw only Exception (and Errors)
+                }
+            });
+        } catch (OtherThrowable o) {
+            throw o.getCause();
+        }
+    }
+
+    /** Carries a Throwable of the body that is neither an Exception nor an Error through {@link Bubble#run}. */
+    private static final class OtherThrowable extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        OtherThrowable(Throwable cause) {
+            super(cause);
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.gochan.leakcheck;
+
+import static io.gochan.leakcheck.LeakCheckTest.failures;
+import static io.gochan.leakcheck.LeakCheckTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import io.gochan.BubbleDeadlockException;
+import io.gochan.Goroutine;
+import io.gochan.Goroutines;
+import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
+import io.gochan.leakcheck.fixtures.SynctestFixture;
+import io.gochan.leakcheck.fixtures.SynctestLeakFixture;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.platform.launcher.listeners.TestExecutionSummary;
+
+/** {@link Synctest} (rules BB11-BB14): fixtures run through the JUnit Platform launcher. */
+class SynctestTest {
+    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker");
+
+    /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
+    @AfterEach
+    void noFixtureGoroutineLeft() throws InterruptedException {
+        for (Goroutine g : Goroutines.live()) {
+            if (FIXTURE_GOROUTINES.contains(g.name())) {
+                assertThat(g.join(Duration.ofSeconds(20))).as("%s ended", g).isTrue();
+            }
+        }
+    }
+
+    private static Throwable failure(TestExecutionSummary s) {
+        assertThat(s.getTestsFailedCount()).isEqualTo(1);
+        return s.getFailures().get(0).getException();
+    }
+
+    @Test
+    void BB11_eachTestBodyRunsInABubbleAndLifecycleMethodsRunOutside() {
+        SynctestFixture.SEEN.clear();
+        long start = System.nanoTime();
+        TestExecutionSummary s = run(selectClass(SynctestFixture.class));
+        // A generous bound, not a speed requirement: the fixture's tests cover a day of virtual time.
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMinutes(1));
+        assertThat(failures(s)).isEmpty();
+        assertThat(s.getTestsSucceededCount()).as("2 tests, 3 argument sets, 3 repetitions").isEqualTo(8);
+        assertThat(SynctestFixture.SEEN).hasSize(24).containsOnly(
+                "beforeEach inBubble=false", "test inBubble=true", "afterEach inBubble=false");
+        for (int i = 0; i < 24; i += 3) {
+            assertThat(SynctestFixture.SEEN.subList(i, i + 3))
+                    .containsExactly("beforeEach inBubble=false", "test inBubble=true", "afterEach inBubble=false");
+        }
+    }
+
+    @Test
+    void BB12_aDeadlockFailsTheTestWithTheDumpOfTheBubble() {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "deadlocks")));
+        assertThat(f).isInstanceOf(BubbleDeadlockException.class);
+        assertThat(f.getMessage())
+                .contains("deadlock!")
+                .contains("at 2000-01-01T00:05:00Z")
+                .contains("\"waits-for-b\" [durably blocked on receive from chan(cap=0")
+                .contains("SynctestFailureFixture.lambda$deadlocks$")
+                .contains("SynctestFailureFixture.deadlocks(SynctestFailureFixture.java:");
+    }
+
+    @Test
+    void BB12_aGoroutineLeftBlockedWhenTheBodyReturnsFailsTheTest() {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "leavesAGoroutineBlocked")));
+        assertThat(f).isInstanceOf(BubbleDeadlockException.class);
+        // What the README shows.
+        assertThat(f.getMessage())
+                .startsWith("all goroutines in the virtual-time bubble are durably blocked and no timer is pending - deadlock!"
+                        + " (at 2000-01-01T00:00:00Z, PT0S of virtual time)\n\n")
+                .containsPattern("bubble root \"[^\"]*\" \\[durably blocked on the end of the bubble's other goroutines\\]\n")
+                .contains("    at io.gochan.BubbleState.awaitOthersEnded(BubbleState.java:")
+                .containsPattern("goroutine \\d+ \"forgotten-receiver\" \\[durably blocked on receive from chan\\(cap=0, len=0, "
+                        + "open, waiting senders=0, waiting receivers=1\\)\\]\n")
+                .contains("at io.gochan.Chan.receive(Chan.java:");
+    }
+
+    @Test
+    void BB12_theBodysOwnFailureIsReportedUnchanged() {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "failsAnAssertionInVirtualTime")));
+        assertThat(f).isInstanceOf(AssertionError.class);
+        assertThat(f.getMessage()).contains("2000-01-01T00:00:05Z");
+    }
+
+    @Test
+    void BB13_aNestedBubbleAndATestFactoryAreRefused() {
+        Throwable nested = failure(run(selectMethod(SynctestFailureFixture.class, "nestsABubble")));
+        assertThat(nested).isInstanceOf(IllegalStateException.class).hasMessageContaining("do not nest");
+        // A @TestFactory is a container: its failure is the container's, and no dynamic test ran.
+        TestExecutionSummary s = run(selectMethod(SynctestFailureFixture.class, "isAFactory"));
+        assertThat(s.getContainersFailedCount()).isEqualTo(1);
+        assertThat(s.getTestsStartedCount()).isZero();
+        Throwable factory = s.getFailures().get(0).getException();
+        assertThat(factory).isInstanceOf(ExtensionConfigurationException.class)
+                .hasMessageContaining("@Synctest does not support @TestFactory method isAFactory()");
+    }
+
+    @Test
+    void BB14_withNoGoroutineLeaksTheLeakCheckJudgesWhatTheBubbleCannotSee() {
+        SynctestLeakFixture.release = new CountDownLatch(1);
+        try {
+            TestExecutionSummary s = run(selectClass(SynctestLeakFixture.class));
+            assertThat(failures(s)).containsOnlyKeys("aThreadThatIsNotAGoroutineIsLeftToTheLeakCheck()");
+            assertThat(failures(s).get("aThreadThatIsNotAGoroutineIsLeftToTheLeakCheck()"))
+                    .startsWith("1 virtual thread still running")
+                    .contains("\"raw-in-bubble\"");
+            assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        } finally {
+            SynctestLeakFixture.release.countDown();
+        }
+    }
+}
