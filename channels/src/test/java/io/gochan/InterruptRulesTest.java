@@ -171,6 +171,8 @@ class InterruptRulesTest {
                 pause(reached, proceed, "receive with a context");
                 assertThat(ch.receive(Duration.ofMillis(1)).ok()).isFalse();
                 pause(reached, proceed, "receive, timed out");
+                assertThat(receiveOnAFreshChannel(values)).isFalse();
+                pause(reached, proceed, "receive on a channel the program dropped");
             });
             Threads.awaitSenders(ch, 1);
             assertThat(ch.receive()).isNotNull();
@@ -190,6 +192,7 @@ class InterruptRulesTest {
             ch.send(tracked(values));
             assertNothingReachable(values, reached, proceed, 7);
             assertNothingReachable(values, reached, proceed, 7);
+            assertNothingReachable(values, reached, proceed, 8); // the channel itself: not kept either
         }
     }
 
@@ -210,6 +213,13 @@ class InterruptRulesTest {
         }
         assertThat(values).as("after %s", after).allSatisfy(r -> assertThat(r.get()).as("a value still reachable").isNull());
         proceed.put("go on");
+    }
+
+    /** Blocks (briefly) on a channel only this method references, and lets it go. */
+    private static boolean receiveOnAFreshChannel(List<WeakReference<Object>> values) throws InterruptedException {
+        Chan<Object> fresh = Chan.make();
+        values.add(new WeakReference<>(fresh));
+        return fresh.receive(Duration.ofMillis(1)).ok();
     }
 
     /** A fresh value whose only strong reference is the one returned (the list holds it weakly). */

@@ -195,31 +195,36 @@ final class SelectEngine implements ParkHook.Cases {
         }
         WaitNode won = waiter.await(deadline, this);
         JfrGate.selectBlockedEnd(event, size, won == null ? -1 : won.caseIndex(), this);
-        for (WaitNode n : nodes) {
-            if (n != null && n != won) {
-                ChannelCore c = n.channel();
-                c.lock();
-                try {
-                    c.removeLocked(n);
-                } finally {
-                    c.unlock();
+        try {
+            for (WaitNode n : nodes) {
+                if (n != null && n != won) {
+                    ChannelCore c = n.channel();
+                    c.lock();
+                    try {
+                        c.removeLocked(n);
+                    } finally {
+                        c.unlock();
+                    }
                 }
             }
-        }
-        if (won == null) {
-            if (waiter.wasInterrupted()) {
-                throw new InterruptedException();
+            if (won == null) {
+                if (waiter.wasInterrupted()) {
+                    throw new InterruptedException();
+                }
+                chosen = TIMEOUT;
+                return;
             }
-            chosen = TIMEOUT;
-            return;
-        }
-        chosen = won.caseIndex();
-        if (kinds[chosen] == SEND) {
-            if (won.closedOnWin()) {
-                throw new ChannelClosedException("send on closed channel (closed while the select waited)");
+            chosen = won.caseIndex();
+            if (kinds[chosen] == SEND) {
+                if (won.closedOnWin()) {
+                    throw new ChannelClosedException("send on closed channel (closed while the select waited)");
+                }
+            } else {
+                received = won.closedOnWin() ? ChannelCore.CLOSED : won.item();
             }
-        } else {
-            received = won.closedOnWin() ? ChannelCore.CLOSED : won.item();
+        } finally {
+            // Every node is unlinked (or was claimed): the thread's waiter keeps nothing of this select (I4).
+            waiter.release();
         }
     }
 

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Chan;
 import io.gochan.spi.ChannelCores;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** L6 / I3: selects that time out on a channel nobody uses leave nothing behind on it. */
@@ -34,6 +36,40 @@ class SelectMemoryTest {
         assertThat(ChannelCores.of(idle2).waitingSenders()).isZero();
         long after = usedHeapAfterGc();
         assertThat(after - before).as("heap growth in bytes").isLessThan(16L * 1024 * 1024);
+    }
+
+    @Test
+    void I4_aSelectKeepsNoValueOrChannelReachableFromAThreadThatLivesOn() throws Exception {
+        // The select takes its thread's reusable waiter (ADR 0015); after it returns, neither the value
+        // it received nor its channels may stay reachable through that waiter while the thread lives.
+        WeakReference<Object>[] refs = selectOnce();
+        for (int i = 0; i < 100 && (refs[0].get() != null || refs[1].get() != null); i++) {
+            System.gc();
+        }
+        assertThat(refs[0].get()).as("the value received by the select").isNull();
+        assertThat(refs[1].get()).as("the select's channel").isNull();
+    }
+
+    /** This thread blocks in a select until another thread sends; returns weak references to the value and channel. */
+    @SuppressWarnings("unchecked")
+    private static WeakReference<Object>[] selectOnce() throws Exception {
+        Chan<Object> ch = Chan.make();
+        Chan<Object> other = Chan.make();
+        AtomicReference<Object> toSend = new AtomicReference<>(new byte[4096]);
+        WeakReference<Object>[] refs = new WeakReference[] {new WeakReference<>(toSend.get()), new WeakReference<>(ch)};
+        Thread sender = Thread.ofVirtual().start(() -> {
+            try {
+                while (ChannelCores.of(ch).waitingReceivers() == 0) {
+                    Thread.onSpinWait();
+                }
+                ch.send(toSend.getAndSet(null));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        assertThat(Select.cases().receive(ch, v -> v).receive(other, v -> v).select()).isNotNull();
+        assertThat(sender.join(Duration.ofSeconds(60))).isTrue();
+        return refs;
     }
 
     static long usedHeapAfterGc() {

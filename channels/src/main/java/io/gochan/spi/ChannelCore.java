@@ -75,8 +75,8 @@ public final class ChannelCore {
      *
      * Allocation. A blocking send or receive takes its thread's reusable Waiter and that waiter's solo
      * node (Waiter.acquire), so the blocking path allocates nothing once a thread has blocked once;
-     * every path below nulls the node's item before returning, so a reused node keeps no value alive
-     * (ADR 0015).
+     * every path below releases the waiter before returning (Waiter.release), so a thread that lives on
+     * keeps no value and no channel reachable through it (rule I4, ADR 0015).
      */
 
     /** Returned by receive primitives when nothing could be received (now, or before the deadline). */
@@ -474,14 +474,17 @@ public final class ChannelCore {
         if (event != null) {
             JfrGate.channelBlockedEnd(event, "send", this, capacity, outcome(won, node.waiter));
         }
-        if (won == null) {
-            return cancelled(node);
+        try {
+            if (won == null) {
+                return cancelled(node);
+            }
+            if (won.closed) {
+                throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+            }
+            return true;
+        } finally {
+            node.waiter.release(); // the node is reused: keep no value or channel reachable from it (I4)
         }
-        node.item = null; // the node is reused: keep no value reachable from it (claimers never touch it after their CAS)
-        if (won.closed) {
-            throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
-        }
-        return true;
     }
 
     /**
@@ -512,13 +515,15 @@ public final class ChannelCore {
         if (event != null) {
             JfrGate.channelBlockedEnd(event, "receive", this, capacity, outcome(won, node.waiter));
         }
-        if (won == null) {
-            cancelled(node);
-            return NOT_READY;
+        try {
+            if (won == null) {
+                cancelled(node);
+                return NOT_READY;
+            }
+            return won.closed ? CLOSED : won.item;
+        } finally {
+            node.waiter.release(); // the node is reused: keep no value or channel reachable from it (I4)
         }
-        Object v = won.closed ? CLOSED : won.item;
-        won.item = null; // the node is reused: keep no value reachable from it
-        return v;
     }
 
     /**
@@ -602,40 +607,39 @@ public final class ChannelCore {
             JfrGate.channelBlockedEnd(event, isSend ? "send (or context done)" : "receive (or context done)", this, capacity,
                     outcome(won, waiter));
         }
-        if (mine != null && won != mine) {
-            lock();
-            try {
-                removeLocked(mine);
-            } finally {
-                unlock();
+        try {
+            if (mine != null && won != mine) {
+                lock();
+                try {
+                    removeLocked(mine);
+                } finally {
+                    unlock();
+                }
             }
-        }
-        if (won != onDone) {
-            done.lock();
-            try {
-                done.removeLocked(onDone);
-            } finally {
-                done.unlock();
+            if (won != onDone) {
+                done.lock();
+                try {
+                    done.removeLocked(onDone);
+                } finally {
+                    done.unlock();
+                }
             }
-        }
-        // Unlinked (or claimed) by now, so no claimer touches it any more.
-        Object received = mine == null ? null : mine.item;
-        if (mine != null) {
-            mine.item = null; // the node is reused: keep no value reachable from it
-        }
-        if (won == null) {
-            throw new InterruptedException(); // no deadline: only an interrupt cancels the waiter
-        }
-        if (won == onDone) {
-            return DONE;
-        }
-        if (won.closed) {
-            if (isSend) {
-                throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+            if (won == null) {
+                throw new InterruptedException(); // no deadline: only an interrupt cancels the waiter
             }
-            return CLOSED;
+            if (won == onDone) {
+                return DONE;
+            }
+            if (won.closed) {
+                if (isSend) {
+                    throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+                }
+                return CLOSED;
+            }
+            return isSend ? value : won.item;
+        } finally {
+            waiter.release(); // every node is unlinked or claimed by now (I4)
         }
-        return isSend ? value : received;
     }
 
     /** One poll of a send (returning {@code value} if sent) or a receive. Lock must be held. */
@@ -870,7 +874,6 @@ public final class ChannelCore {
         lock();
         try {
             removeLocked(node);
-            node.item = null; // the node is reused: keep no value reachable from it
         } finally {
             unlock();
         }

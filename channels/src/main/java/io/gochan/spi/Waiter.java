@@ -31,6 +31,7 @@ import java.util.concurrent.locks.LockSupport;
  *       {@link ChannelCore#removeLocked(WaitNode)} so no channel keeps it reachable (rule I3).</li>
  *   <li>If {@code await} returns null the waiter was cancelled and no node's operation happened:
  *       unlink every node, then report the timeout or the interrupt ({@link #wasInterrupted()}).</li>
+ *   <li>Once the result was read, {@link #release()} the waiter (in a {@code finally}).</li>
  * </ol>
  *
  * <p>Reuse (ADR 0015). A thread keeps one waiter, with one {@link #soloNode node} for plain operations,
@@ -50,6 +51,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Waiter {
     private static final Object CANCELLED = new Object();
+    /** The outcome after {@link #release()}: the operation is over and its result was read. */
+    private static final Object RELEASED = new Object();
     private static final VarHandle OUTCOME;
     private static final VarHandle PARKING;
 
@@ -99,8 +102,9 @@ public final class Waiter {
      * @return a waiter with no outcome, owned by the current thread
      */
     public static Waiter acquire() {
+        // Reused only once released: a waiter whose operation ended by an exception on the way is left alone.
         Waiter w = CACHED.get();
-        if (w != null && w.reusable && w.outcome != null && w.solo.queue == null) {
+        if (w != null && w.reusable && w.outcome == RELEASED && w.solo.queue == null) {
             // Plain writes: a claimer sees them through the channel lock under which a node is queued.
             OUTCOME.set(w, (Object) null);
             PARKING.set(w, false);
@@ -110,6 +114,22 @@ public final class Waiter {
         w = new Waiter();
         CACHED.set(w);
         return w;
+    }
+
+    /**
+     * Ends the operation this waiter was taken for, once its outcome was read and every node unlinked:
+     * forgets the winning node (and with it the value it carried) and unbinds the solo node from its
+     * channel, so a thread that lives on keeps no value and no channel reachable through its waiter
+     * (rule I4), and marks the waiter free for the next {@link #acquire()}. A waiter never released is
+     * never reused. Only the waiting thread calls this; a no-op while no outcome is decided.
+     */
+    public void release() {
+        if (outcome != null) {
+            solo.channel = null;
+            solo.item = null;
+            solo.closed = false;
+            OUTCOME.set(this, RELEASED); // plain: only its own thread reads it as RELEASED (acquire)
+        }
     }
 
     /**
