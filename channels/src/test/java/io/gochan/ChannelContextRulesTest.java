@@ -143,7 +143,10 @@ class ChannelContextRulesTest {
                 } catch (CancellationException e) {
                     r = null;
                 }
-                boolean delivered = sent.receive();
+                // Bounded: a sender that died (its failure is in Threads) must fail the test, not hang it.
+                Received<Boolean> report = sent.receive(java.time.Duration.ofSeconds(60));
+                assertThat(report.ok()).as("round %d: the sender reported", round).isTrue();
+                boolean delivered = report.value();
                 if (r != null) {
                     assertThat(delivered).as("round %d: received, so sent", round).isTrue();
                     assertThat(received.add(r.value())).isTrue();

@@ -72,6 +72,8 @@ final class SelectEngine implements ParkHook.Cases {
     // Scratch, reused across runs.
     private int[] order = new int[4];
     private ChannelCore[] lockOrder = new ChannelCore[4];
+    /** The nodes of a blocked run, by case index (the waiter's reusable nodes); cleared after each run. */
+    private WaitNode[] nodeScratch = new WaitNode[4];
 
     /** Result of the last run: chosen case index, or TIMEOUT / DEFAULT. */
     static final int TIMEOUT = -1;
@@ -171,13 +173,19 @@ final class SelectEngine implements ParkHook.Cases {
                 return;
             }
             waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
-            nodes = new WaitNode[size];
+            if (nodeScratch.length < size) {
+                nodeScratch = new WaitNode[order.length];
+            }
+            nodes = nodeScratch;
             for (int i = 0; i < size; i++) {
                 ChannelCore c = chans[i];
                 if (c != null) {
                     rendezvous |= c.capacity() == 0;
-                    nodes[i] = new WaitNode(waiter, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null, i);
+                    // The thread's reusable node for this case (ADR 0015): a blocking select allocates nothing.
+                    nodes[i] = waiter.caseNode(i, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null);
                     c.enqueueLocked(nodes[i]);
+                } else {
+                    nodes[i] = null;
                 }
             }
         } finally {
@@ -196,7 +204,9 @@ final class SelectEngine implements ParkHook.Cases {
         WaitNode won = waiter.await(deadline, this);
         JfrGate.selectBlockedEnd(event, size, won == null ? -1 : won.caseIndex(), this);
         try {
-            for (WaitNode n : nodes) {
+            for (int i = 0; i < size; i++) {
+                WaitNode n = nodes[i];
+                nodes[i] = null; // the scratch array keeps nothing of this run
                 if (n != null && n != won) {
                     ChannelCore c = n.channel();
                     c.lock();

@@ -589,7 +589,7 @@ public final class ChannelCore {
                 mine = waiter.soloNode(this, isSend, isSend ? value : null);
                 (isSend ? senders : receivers).addLast(mine);
             }
-            onDone = new WaitNode(waiter, done, false, null, 1);
+            onDone = waiter.caseNode(1, done, false, null); // reused with the waiter, as the solo node
             done.receivers.addLast(onDone);
         } finally {
             if (second != null) {

@@ -41,10 +41,10 @@ public final class WaitNode {
         this.caseIndex = caseIndex;
     }
 
-    /** A waiter's solo node (see {@link Waiter#soloNode}), bound to a channel before each use. */
-    WaitNode(Waiter waiter) {
+    /** A waiter's reusable node for case {@code caseIndex} (0: its solo node), bound to a channel before each use. */
+    WaitNode(Waiter waiter, int caseIndex) {
         this.waiter = waiter;
-        this.caseIndex = 0;
+        this.caseIndex = caseIndex;
     }
 
     /** Rebinds this solo node for a new plain operation; only its owner calls this, while it is in no queue. */

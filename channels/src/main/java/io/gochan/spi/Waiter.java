@@ -72,6 +72,11 @@ public final class Waiter {
     private final Thread thread;
     /** This waiter's node for a plain send or receive, reused with the waiter. */
     private final WaitNode solo;
+    /** A select's nodes, one per case index, reused with the waiter (see {@link #caseNode}); grown on demand. */
+    private WaitNode[] caseNodes = NO_NODES;
+    /** How many of {@link #caseNodes} the current operation bound (release() unbinds them). */
+    private int caseNodesBound;
+    private static final WaitNode[] NO_NODES = new WaitNode[0];
     /** False once handed to a virtual-time bubble, which may keep a reference (a timer): never reuse then. */
     private boolean reusable = true;
     /** null while waiting; then the winning WaitNode, or CANCELLED. Changes once, by CAS. */
@@ -91,7 +96,7 @@ public final class Waiter {
     /** A waiter for the current thread, used once (see {@link #acquire()} for the reusable one). */
     public Waiter() {
         this.thread = Thread.currentThread();
-        this.solo = new WaitNode(this);
+        this.solo = new WaitNode(this, 0);
     }
 
     /**
@@ -128,8 +133,45 @@ public final class Waiter {
             solo.channel = null;
             solo.item = null;
             solo.closed = false;
+            for (int i = 0; i < caseNodesBound; i++) {
+                WaitNode n = caseNodes[i];
+                if (n == null) {
+                    continue; // an index this waiter never used (a context-aware operation uses 1 only)
+                }
+                if (n.queue != null) {
+                    reusable = false; // an owner forgot to unlink it: never hand this waiter out again
+                }
+                n.channel = null;
+                n.item = null;
+                n.closed = false;
+            }
+            caseNodesBound = 0;
             OUTCOME.set(this, RELEASED); // plain: only its own thread reads it as RELEASED (acquire)
         }
+    }
+
+    /**
+     * This waiter's node for select case {@code caseIndex}, bound to {@code channel}: one node per case
+     * index, reused with the waiter, so a blocking select allocates no nodes either. Call only on a
+     * waiter just taken with {@link #acquire()} (or made for this operation), once per enabled case.
+     *
+     * @param caseIndex the case's index, at least 0 (distinct cases need distinct indexes)
+     * @param channel the case's channel
+     * @param isSend true for a send case offering {@code item}
+     * @param item the value to send, null for a receive case
+     * @return the node, not yet queued
+     */
+    public WaitNode caseNode(int caseIndex, ChannelCore channel, boolean isSend, Object item) {
+        if (caseIndex >= caseNodes.length) {
+            caseNodes = java.util.Arrays.copyOf(caseNodes, Math.max(4, Math.max(caseIndex + 1, caseNodes.length * 2)));
+        }
+        WaitNode n = caseNodes[caseIndex];
+        if (n == null) {
+            n = new WaitNode(this, caseIndex);
+            caseNodes[caseIndex] = n;
+        }
+        caseNodesBound = Math.max(caseNodesBound, caseIndex + 1);
+        return n.bind(channel, isSend, item);
     }
 
     /**
