@@ -61,6 +61,7 @@ final class BubbleState {
         final BubbleState bubble;
         final Goroutine goroutine; // null for the root
         volatile Thread thread;    // set when its thread runs
+        Blocked interruptedIn;     // lock held: the blocked section a deadlock already interrupted (BB5)
         // Guarded by bubble.lock.
         Blocked blockedOn;
 
@@ -138,7 +139,7 @@ final class BubbleState {
             } finally {
                 lock.unlock();
             }
-            driver.join();
+            joinUninterruptibly(driver);
             Bubbles.ended();
         }
         RuntimeException f = failureNow();
@@ -194,7 +195,12 @@ final class BubbleState {
                         if (left <= 0) {
                             break; // they ignore interrupts: the failure says who they are
                         }
-                        changed.awaitNanos(left);
+                        try {
+                            changed.awaitNanos(left);
+                        } catch (InterruptedException bubbleOwn) {
+                            // The bubble has failed: this is its own interrupt of the root (a deadlock
+                            // interrupts every member), not the caller's; waiting for the others goes on.
+                        }
                     } else {
                         changed.awaitUninterruptibly(); // an interrupt of the root must not orphan the bubble
                     }
@@ -441,7 +447,26 @@ final class BubbleState {
         return true;
     }
 
-    /** Lock held: all blocked, no timer: fail the bubble and interrupt its goroutines (BB5). */
+    /**
+     * The driver has ended or will end at once (closing is set): its join must not be cut short by a
+     * stray interrupt of the root, or run() would throw that instead of the bubble's own outcome.
+     */
+    private static void joinUninterruptibly(Thread driver) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                driver.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt(); // the caller's interrupt is kept for it to see
+        }
+    }
+
+    /** Lock held: all blocked, no timer: fail the bubble and interrupt its goroutines, once (BB5). */
     private void deadlock() {
         if (failure == null) {
             StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
@@ -449,7 +474,18 @@ final class BubbleState {
             dump(b);
             failure = new BubbleDeadlockException(b.toString());
         }
-        interruptOthers(rootEnding ? root : null);
+        // Each blocked section is interrupted once: the driver may see the same sections again before
+        // the interrupted members ran, and a second interrupt would then land after the first was
+        // handled (a stray interrupt status, e.g. on the root's wait for the others). A member that
+        // blocks again after handling it is in a new section and is interrupted again.
+        for (Member m : members) {
+            Thread t = m.thread;
+            Blocked section = m.blockedOn;
+            if (m != (rootEnding ? root : null) && t != null && (section == null || section != m.interruptedIn)) {
+                m.interruptedIn = section;
+                t.interrupt();
+            }
+        }
     }
 
     private void interruptOthers(Member spared) {

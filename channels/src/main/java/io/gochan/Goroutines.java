@@ -28,6 +28,9 @@ public final class Goroutines {
     /** {@return the live goroutines, oldest first; an immutable snapshot} */
     public static List<Goroutine> live() {
         List<Goroutine> list = new ArrayList<>(LIVE.values());
+        if (GcLeakTracking.ON) {
+            GcLeakTracking.addLive(list); // only those still reachable (LK10)
+        }
         list.sort(Comparator.comparingLong(Goroutine::id));
         return List.copyOf(list);
     }
@@ -54,7 +57,28 @@ public final class Goroutines {
 
     /** {@return number of live goroutines} */
     public static int count() {
-        return LIVE.size();
+        return GcLeakTracking.ON ? live().size() : LIVE.size();
+    }
+
+    /**
+     * The goroutines the garbage collector found blocked forever (rule LK10): each was collected before it
+     * ended, so nothing live could reach it any more, not even a channel it waited on. Reported only when
+     * the JVM runs with {@code -Dgochan.goroutine.gcLeaks=true} and {@code -Djdk.trackAllThreads=false}
+     * (otherwise the JDK holds every virtual thread and none is collected); then the registry holds
+     * goroutines weakly, and a collection is noticed on the next call here, to {@link #live()}, or to a
+     * goroutine start, after a GC ran. Each is also logged once, as a WARNING.
+     *
+     * @return every goroutine found so far, oldest report first; empty when the detection is off
+     */
+    public static List<CollectedGoroutine> collectedWhileBlocked() {
+        return GcLeakTracking.ON ? GcLeakTracking.collected() : List.of();
+    }
+
+    /**
+     * {@return whether the garbage-collector-based leak detection is on ({@code -Dgochan.goroutine.gcLeaks=true})}
+     */
+    public static boolean gcLeakDetection() {
+        return GcLeakTracking.ON;
     }
 
     /**
@@ -145,13 +169,17 @@ public final class Goroutines {
     }
 
     static void register(Goroutine g) {
-        LIVE.put(g.id(), g);
+        if (GcLeakTracking.ON) {
+            GcLeakTracking.register(g); // weakly: a goroutine nothing live reaches can be collected (LK10)
+        } else {
+            LIVE.put(g.id(), g);
+        }
     }
 
     /** The goroutine running on the calling thread, or null; a scan, for rare paths (failures). */
     static Goroutine current() {
         Thread me = Thread.currentThread();
-        for (Goroutine g : LIVE.values()) {
+        for (Goroutine g : GcLeakTracking.ON ? live() : LIVE.values()) {
             if (g.thread == me) {
                 return g;
             }
@@ -160,7 +188,11 @@ public final class Goroutines {
     }
 
     static void unregister(Goroutine g) {
-        LIVE.remove(g.id());
+        if (GcLeakTracking.ON) {
+            GcLeakTracking.unregister(g);
+        } else {
+            LIVE.remove(g.id());
+        }
     }
 
     static void report(Goroutine g, Throwable t) {

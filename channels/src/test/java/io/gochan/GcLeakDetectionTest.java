@@ -1,0 +1,73 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * LK10, the garbage-collector-based leak detection. Runs in its own JVM (the {@code gc-leaks}
+ * surefire execution of channels/pom.xml) with {@code -Djdk.trackAllThreads=false
+ * -Dgochan.goroutine.gcLeaks=true -Dgochan.goroutine.startSites=true}; skipped in the default one.
+ */
+@EnabledIfSystemProperty(named = "gochan.goroutine.gcLeaks", matches = "true")
+class GcLeakDetectionTest {
+
+    @Test
+    void LK10_onlyAGoroutineThatNothingLiveCanReachIsReportedOnceCollected() throws Exception {
+        Chan<Integer> held = Chan.make();
+        Goroutine kept = Go.go("kept-handle", () -> Chan.<Integer>make().receive());
+        Go.go("held-channel", held::receive);
+        Go.go("ended", () -> { });
+        startOrphan();
+        awaitBlocked("kept-handle");
+        awaitBlocked("held-channel");
+
+        CollectedGoroutine orphan = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (orphan == null && System.nanoTime() < deadline) {
+            System.gc();
+            orphan = Goroutines.collectedWhileBlocked().stream()
+                    .filter(c -> c.name().equals("orphan-receiver")).findFirst().orElse(null);
+        }
+        assertThat(orphan).as("the orphan, blocked on a channel only it knew, was collected and reported").isNotNull();
+        assertThat(orphan.startSite()).as("where it was started")
+                .anySatisfy(e -> assertThat(e.getMethodName()).isEqualTo("startOrphan"));
+        assertThat(orphan.toString()).contains("orphan-receiver", "collected while blocked");
+        assertThat(Goroutines.live()).extracting(Goroutine::name).doesNotContain("orphan-receiver");
+
+        // Reachable from live code: a handle that can interrupt it, a channel someone can send on.
+        System.gc();
+        assertThat(Goroutines.collectedWhileBlocked()).extracting(CollectedGoroutine::name)
+                .containsExactly("orphan-receiver");
+        held.send(1);
+        kept.interrupt();
+        assertThat(kept.join(Duration.ofSeconds(60))).isTrue();
+        Threads.awaitTrue(() -> Goroutines.count() == 0, "every other goroutine ended");
+    }
+
+    /** Starts a goroutine blocked on a channel nothing else references, and keeps nothing of it. */
+    private static void startOrphan() {
+        Go.go("orphan-receiver", () -> Chan.<Integer>make().receive());
+        awaitBlocked("orphan-receiver");
+    }
+
+    private static void awaitBlocked(String name) {
+        Threads.awaitTrue(() -> Goroutines.live().stream()
+                .anyMatch(g -> g.name().equals(name) && g.blockedOn().isPresent()), name + " blocked");
+    }
+
+    @Test
+    void LK10_theRegistryStillListsEveryRunningGoroutine() throws Exception {
+        Chan<Integer> release = Chan.make();
+        List<Goroutine> started = List.of(Go.go("a", release::receive), Go.go("b", release::receive));
+        assertThat(Goroutines.live()).containsAll(started);
+        release.close();
+        for (Goroutine g : started) {
+            assertThat(g.join(Duration.ofSeconds(60))).isTrue();
+        }
+    }
+}
