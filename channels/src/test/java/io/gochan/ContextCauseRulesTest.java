@@ -8,32 +8,21 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rules CX5–CX10 (docs/spec/context-timers.md): the rest of Go's context package, from both thread kinds. */
+@ExtendWith(NoNewGoroutines.class)
 class ContextCauseRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
     static final ContextKey<String> USER = ContextKey.of("user");
     static final ContextKey<List<String>> ROLES = ContextKey.of("roles");
-    private Set<Goroutine> before;
 
-    @BeforeEach
-    void rememberLiveGoroutines() {
-        before = new HashSet<>(Goroutines.live());
-    }
 
-    @AfterEach
-    void noGoroutineLeft() {
-        Threads.awaitTrue(() -> Goroutines.live().stream().allMatch(before::contains), "afterFunc goroutines to end");
-    }
 
     @ParameterizedTest
     @EnumSource(Kind.class)

@@ -4,28 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Threads.Kind;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rule EG6 (docs/spec/context-timers.md): an error group's goroutines carry the names given, from both thread kinds. */
+@ExtendWith(NoNewGoroutines.class)
 class ErrGroupNameRulesTest {
-    private Set<Goroutine> before;
-
-    @BeforeEach
-    void rememberLiveGoroutines() {
-        before = new HashSet<>(Goroutines.live());
-    }
-
-    @AfterEach
-    void noGoroutineLeft() {
-        Threads.awaitTrue(() -> Goroutines.live().stream().allMatch(before::contains), "the group's goroutines to end");
-    }
-
     @ParameterizedTest
     @EnumSource(Kind.class)
     void EG6_goAndTryGoNameTheGoroutine(Kind kind) throws Exception {

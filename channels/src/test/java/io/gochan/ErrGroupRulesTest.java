@@ -6,32 +6,20 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gochan.Threads.Kind;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rules EG1–EG5 (docs/spec/context-timers.md): ErrGroup, called from both thread kinds. */
+@ExtendWith(NoNewGoroutines.class)
 class ErrGroupRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
-    private Set<Goroutine> before;
 
-    @BeforeEach
-    void rememberLiveGoroutines() {
-        before = new HashSet<>(Goroutines.live());
-    }
 
-    /** No goroutine a group started outlives the test. */
-    @AfterEach
-    void noGoroutineLeft() {
-        Threads.awaitTrue(() -> Goroutines.live().stream().allMatch(before::contains), "the group's goroutines to end");
-    }
 
     @ParameterizedTest
     @EnumSource(Kind.class)

@@ -5,27 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Threads.Kind;
 import java.io.IOException;
-import java.util.HashSet;
-import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rule GF3 (docs/spec/context-timers.md): a future's done channel, observed from both thread kinds. */
+@ExtendWith(NoNewGoroutines.class)
 class GoFutureDoneRulesTest {
-    private Set<Goroutine> before;
-
-    @BeforeEach
-    void rememberLiveGoroutines() {
-        before = new HashSet<>(Goroutines.live());
-    }
-
-    @AfterEach
-    void noGoroutineLeft() {
-        Threads.awaitTrue(() -> Goroutines.live().stream().allMatch(before::contains), "the futures' goroutines to end");
-    }
-
     @ParameterizedTest
     @EnumSource(Kind.class)
     void GF3_doneIsClosedWhenTheCallableReturnsAndPublishesItsWrites(Kind kind) throws Exception {

@@ -6,30 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gochan.Threads.Kind;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rules GF1–GF2 (docs/spec/context-timers.md): goroutines with results, joined from both thread kinds. */
+@ExtendWith(NoNewGoroutines.class)
 class GoFutureRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
-    private Set<Goroutine> before;
 
-    @BeforeEach
-    void rememberLiveGoroutines() {
-        before = new HashSet<>(Goroutines.live());
-    }
 
-    @AfterEach
-    void noGoroutineLeft() {
-        Threads.awaitTrue(() -> Goroutines.live().stream().allMatch(before::contains), "the futures' goroutines to end");
-    }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
