@@ -123,14 +123,30 @@ public final class ChannelCore {
     int waitsWithoutSpin;
     /** The virtual-time bubble this channel was made in (rule BB6), or null; read only on the park path. */
     private final Object bubble;
-    /** What a send does on a full buffer (rules OV1-OV5); SUSPEND for Go's channels and unlimited ones. */
-    private final OverflowPolicy overflow;
-    /** An unlimited channel (OV4): capacity is the JVM's array limit, where a send throws instead of waiting. */
-    private final boolean unlimited;
-    /** Called once per dropped value, after the lock is released (OV3); null if nobody asked. */
-    private final Consumer<Object> onDrop;
-    /** Values dropped under the lock, handed to onDrop by unlock(); null when onDrop is null. */
-    private final ArrayDeque<Object> drops;
+    /**
+     * What a send does on a full buffer when that is not Go's "wait" (rules OV1-OV5): null for Go's
+     * channels, so they carry one null reference for it (B7 counts the bytes of an idle channel).
+     */
+    private final Overflow overflowRule;
+
+    /** A drop policy or an unlimited channel, and where dropped values wait for their callback. */
+    private static final class Overflow {
+        /** SUSPEND for unlimited channels (they never drop), else DROP_OLDEST or DROP_LATEST. */
+        final OverflowPolicy policy;
+        /** An unlimited channel (OV4): capacity is the JVM's array limit, where a send throws instead of waiting. */
+        final boolean unlimited;
+        /** Called once per dropped value, after the lock is released (OV3); null if nobody asked. */
+        final Consumer<Object> onDrop;
+        /** Values dropped under the lock, handed to onDrop by unlock(); null when onDrop is null. */
+        final ArrayDeque<Object> drops;
+
+        Overflow(OverflowPolicy policy, boolean unlimited, Consumer<Object> onDrop) {
+            this.policy = policy;
+            this.unlimited = unlimited;
+            this.onDrop = onDrop;
+            this.drops = onDrop == null ? null : new ArrayDeque<>(2);
+        }
+    }
 
     /**
      * The largest capacity: the largest array the JVM allocates (HotSpot refuses lengths within a few
@@ -146,10 +162,7 @@ public final class ChannelCore {
 
     private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal, OverflowPolicy overflow,
             boolean unlimited, Consumer<Object> onDrop) {
-        this.overflow = overflow;
-        this.unlimited = unlimited;
-        this.onDrop = onDrop;
-        this.drops = onDrop == null ? null : new ArrayDeque<>(2);
+        this.overflowRule = overflow == OverflowPolicy.SUSPEND && !unlimited ? null : new Overflow(overflow, unlimited, onDrop);
         ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
         this.bubble = hook == null || nil ? null : hook.bubbleOfCurrentThread();
         this.id = IDS.incrementAndGet();
@@ -250,7 +263,7 @@ public final class ChannelCore {
      * @return true for an unlimited channel
      */
     public boolean isUnlimited() {
-        return unlimited;
+        return overflowRule != null && overflowRule.unlimited;
     }
 
     /**
@@ -259,7 +272,7 @@ public final class ChannelCore {
      * @return the overflow policy
      */
     public OverflowPolicy overflow() {
-        return overflow;
+        return overflowRule == null ? OverflowPolicy.SUSPEND : overflowRule.policy;
     }
 
     /**
@@ -306,6 +319,8 @@ public final class ChannelCore {
      * hands them to the drop callback after unlocking.
      */
     public void unlock() {
+        Overflow o = overflowRule;
+        ArrayDeque<Object> drops = o == null ? null : o.drops;
         if (drops == null || drops.isEmpty() || lock.getHoldCount() > 1) {
             lock.unlock();
             return;
@@ -315,7 +330,7 @@ public final class ChannelCore {
         lock.unlock();
         for (Object v : dropped) {
             try {
-                onDrop.accept(v);
+                o.onDrop.accept(v);
             } catch (Throwable t) {
                 // Thrown from here it would skip a select's other unlocks, and the send did complete: log it.
                 System.getLogger(ChannelCore.class.getName()).log(System.Logger.Level.ERROR,
@@ -386,28 +401,28 @@ public final class ChannelCore {
             bufferPut(value);
             return true;
         }
-        if (overflow != OverflowPolicy.SUSPEND || unlimited) {
-            overflowLocked(value);
+        if (overflowRule != null) {
+            overflowLocked(overflowRule, value);
             return true;
         }
         return false;
     }
 
     /** The buffer is full and nobody waits: drop per policy (OV1, OV2), or refuse at the limit (OV4). */
-    private void overflowLocked(Object value) {
-        if (unlimited) {
+    private void overflowLocked(Overflow o, Object value) {
+        if (o.unlimited) {
             throw new IllegalStateException("unlimited channel full: it holds " + count
                     + " values, the most a JVM array holds; the value was not sent");
         }
         Object dropped = value;
-        if (overflow == OverflowPolicy.DROP_OLDEST) {
+        if (o.policy == OverflowPolicy.DROP_OLDEST) {
             // Full, so the ring is full-sized and the tail slot is the head's: replace the oldest.
             dropped = buffer[head];
             buffer[head] = value;
             head = head + 1 == buffer.length ? 0 : head + 1;
         }
-        if (drops != null) {
-            drops.addLast(dropped);
+        if (o.drops != null) {
+            o.drops.addLast(dropped);
         }
     }
 
@@ -422,7 +437,7 @@ public final class ChannelCore {
         }
         if (send) {
             // A drop policy or an unlimited channel: a send always completes (or, at the limit, throws).
-            return overflow != OverflowPolicy.SUSPEND || unlimited
+            return overflowRule != null
                     || !receivers.isEmpty() || (int) COUNT.getOpaque(this) < capacity;
         }
         return (int) COUNT.getOpaque(this) > 0 || !senders.isEmpty();
@@ -765,8 +780,8 @@ public final class ChannelCore {
         }
         lock();
         try {
-            return "chan(" + (timer ? "timer, " : "") + (unlimited ? "unlimited, " : "")
-                    + (overflow != OverflowPolicy.SUSPEND ? overflow + ", " : "") + "cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
+            return "chan(" + (timer ? "timer, " : "") + (isUnlimited() ? "unlimited, " : "")
+                    + (overflow() != OverflowPolicy.SUSPEND ? overflow() + ", " : "") + "cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
                     + ", waiting senders=" + senders.size() + ", waiting receivers=" + receivers.size() + ")";
         } finally {
             unlock();
