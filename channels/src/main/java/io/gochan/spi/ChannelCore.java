@@ -114,13 +114,12 @@ public final class ChannelCore {
     private final WaitQueue senders = new WaitQueue();
     private final WaitQueue receivers = new WaitQueue();
     /**
-     * Consecutive rendezvous waits on this channel whose spin ended without a partner. Read and written
-     * only by {@link SpinPolicy} (unguarded on purpose, see there); a new channel starts as if it had
-     * missed, so spinning is earned by a probe that meets its partner.
+     * The spin streak, read and written only by {@link SpinPolicy} (unguarded on purpose, see there):
+     * consecutive rendezvous waits whose spin met no partner in the low byte, waits since spinning
+     * stopped in the next one. One int, not two: every idle channel carries it (B7). A new channel starts
+     * as if it had missed, so spinning is earned by a probe that meets its partner.
      */
-    int spinMisses = SpinPolicy.initialMisses();
-    /** Waits since spinning stopped here; only {@link SpinPolicy} reads or writes it. */
-    int waitsWithoutSpin;
+    int spinState = SpinPolicy.initialState();
     /** The virtual-time bubble this channel was made in (rule BB6), or null; read only on the park path. */
     private final Object bubble;
     /**

@@ -34,7 +34,7 @@ package io.gochan.spi;
  *       (B4 ~1250 → ~970 ns; 16: ~1050; 256: as 64). Buffered channels park at once (spinning made B2
  *       capacity 1024 and B3 capacity 64 2–3× slower: parking lets one side drain in a batch).</li>
  * </ul>
- * The streak counters live in each {@link ChannelCore} (two ints, unguarded on purpose: a heuristic;
+ * The streak lives in each {@link ChannelCore} (one int, two counters; unguarded on purpose: a heuristic;
  * a racy read or a lost update only shifts when spinning stops) but only this class reads or writes them.
  */
 final class SpinPolicy {
@@ -64,8 +64,8 @@ final class SpinPolicy {
     }
 
     /** The streak a new channel starts with: stopped, so spinning is earned by a probe that meets a partner. */
-    static int initialMisses() {
-        return PLATFORM_MISSES;
+    static int initialState() {
+        return PLATFORM_MISSES; // misses in the low byte, no waits counted yet
     }
 
     /**
@@ -78,23 +78,29 @@ final class SpinPolicy {
         if (spins == 0) {
             return 0;
         }
-        if (c.spinMisses < (virtual ? VIRTUAL_MISSES : PLATFORM_MISSES)) {
+        int state = c.spinState;
+        int misses = state & 0xFF;
+        if (misses < (virtual ? VIRTUAL_MISSES : PLATFORM_MISSES)) {
             return spins;
         }
-        if (++c.waitsWithoutSpin >= PROBE_EVERY) {
-            c.waitsWithoutSpin = 0;
+        int waits = (state >>> 8) + 1;
+        if (waits >= PROBE_EVERY) {
+            c.spinState = misses; // probe now, count afresh
             return spins;
         }
+        c.spinState = misses | (waits << 8);
         return 0;
     }
 
     /** Records whether a spin before a rendezvous wait on {@code c} met its partner. */
     static void recordSpin(ChannelCore c, boolean met) {
         // Saturates at the larger threshold, so one streak serves both kinds of thread.
-        int misses = met ? 0 : Math.min(c.spinMisses + 1, PLATFORM_MISSES);
-        if (misses != c.spinMisses) {
+        int state = c.spinState;
+        int was = state & 0xFF;
+        int misses = met ? 0 : Math.min(was + 1, PLATFORM_MISSES);
+        if (misses != was) {
             // Written only on change: the field shares a cache line with what the partner thread reads.
-            c.spinMisses = misses;
+            c.spinState = (state & ~0xFF) | misses;
         }
     }
 
