@@ -199,7 +199,9 @@ public final class Goroutines {
         try {
             handler.accept(g, t);
         } catch (Throwable handlerFailure) {
-            handlerFailure.addSuppressed(t);
+            if (handlerFailure != t) { // a handler that rethrows, or the JVM's preallocated OutOfMemoryError
+                handlerFailure.addSuppressed(t);
+            }
             Go.logUncaught(g, handlerFailure);
         }
     }

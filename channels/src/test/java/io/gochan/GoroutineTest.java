@@ -40,6 +40,28 @@ class GoroutineTest {
     }
 
     @Test
+    void G1_aHandlerThatRethrowsTheFailureIsLoggedNotTurnedIntoAnotherException() throws Exception {
+        // A handler that rethrows what it got (or the JVM's preallocated OutOfMemoryError, thrown again
+        // while handling itself) once made the report throw "Self-suppression not permitted".
+        ConcurrentLinkedQueue<Throwable> escaped = new ConcurrentLinkedQueue<>();
+        RuntimeException boom = new IllegalStateException("boom");
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> {
+            throw (RuntimeException) t;
+        });
+        try {
+            Goroutine g = Go.go("rethrowing", () -> {
+                Thread.currentThread().setUncaughtExceptionHandler((th, t) -> escaped.add(t));
+                throw boom;
+            });
+            assertThat(g.join(java.time.Duration.ofSeconds(60))).isTrue();
+            assertThat(escaped).as("nothing escapes the goroutine's report").isEmpty();
+            assertThat(boom.getSuppressed()).isEmpty();
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+
+    @Test
     void G1_registryListsLiveGoroutinesWithWhatTheyAreBlockedOn() throws Exception {
         Chan<Integer> ch = Chan.make();
         Goroutines.setStartSiteCapture(true);
