@@ -19,11 +19,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * <p>It needs {@code -Djdk.trackAllThreads=false}: with the JDK's default every virtual thread is held
  * by its thread container, so none is ever collected (a warning says so once). That flag also hides
  * raw virtual threads from the JDK's thread dump, which the leak checker's LK6 relies on, hence opt-in.
- * Off (the default) it costs one read of a static final field per goroutine start and end.
+ * Off (the default) it costs one read of a static final field per goroutine start and end
+ * ({@link Goroutines#GC_LEAKS}), and this class is never loaded.
  */
 final class GcLeakTracking {
-    static final boolean ON = Boolean.getBoolean("gochan.goroutine.gcLeaks");
-
     private static final ReferenceQueue<Goroutine> QUEUE = new ReferenceQueue<>();
     private static final ConcurrentHashMap<Long, Tracked> TRACKED = new ConcurrentHashMap<>();
     private static final ConcurrentLinkedQueue<CollectedGoroutine> COLLECTED = new ConcurrentLinkedQueue<>();

@@ -18,6 +18,12 @@ import java.util.function.BiConsumer;
  */
 public final class Goroutines {
     private static final ConcurrentHashMap<Long, Goroutine> LIVE = new ConcurrentHashMap<>();
+    /**
+     * Whether the opt-in GC-based leak detection is on (LK10). Read here, not in {@link GcLeakTracking},
+     * so that a JVM without it never loads that class (its logger would cost a fresh JVM's first
+     * {@code Go.go} ~15 ms: benchmark B8).
+     */
+    static final boolean GC_LEAKS = Boolean.getBoolean("gochan.goroutine.gcLeaks");
     private static volatile boolean startSites = Boolean.getBoolean("gochan.goroutine.startSites");
     /** The default handler; a class rather than Go::logUncaught so a fresh JVM's first Go.go bootstraps no lambda (B8). */
     private static final BiConsumer<Goroutine, Throwable> LOG_UNCAUGHT = new LogUncaught();
@@ -28,7 +34,7 @@ public final class Goroutines {
     /** {@return the live goroutines, oldest first; an immutable snapshot} */
     public static List<Goroutine> live() {
         List<Goroutine> list = new ArrayList<>(LIVE.values());
-        if (GcLeakTracking.ON) {
+        if (GC_LEAKS) {
             GcLeakTracking.addLive(list); // only those still reachable (LK10)
         }
         list.sort(Comparator.comparingLong(Goroutine::id));
@@ -57,7 +63,7 @@ public final class Goroutines {
 
     /** {@return number of live goroutines} */
     public static int count() {
-        return GcLeakTracking.ON ? live().size() : LIVE.size();
+        return GC_LEAKS ? live().size() : LIVE.size();
     }
 
     /**
@@ -71,14 +77,14 @@ public final class Goroutines {
      * @return every goroutine found so far, oldest report first; empty when the detection is off
      */
     public static List<CollectedGoroutine> collectedWhileBlocked() {
-        return GcLeakTracking.ON ? GcLeakTracking.collected() : List.of();
+        return GC_LEAKS ? GcLeakTracking.collected() : List.of();
     }
 
     /**
      * {@return whether the garbage-collector-based leak detection is on ({@code -Dgochan.goroutine.gcLeaks=true})}
      */
     public static boolean gcLeakDetection() {
-        return GcLeakTracking.ON;
+        return GC_LEAKS;
     }
 
     /**
@@ -169,7 +175,7 @@ public final class Goroutines {
     }
 
     static void register(Goroutine g) {
-        if (GcLeakTracking.ON) {
+        if (GC_LEAKS) {
             GcLeakTracking.register(g); // weakly: a goroutine nothing live reaches can be collected (LK10)
         } else {
             LIVE.put(g.id(), g);
@@ -179,7 +185,7 @@ public final class Goroutines {
     /** The goroutine running on the calling thread, or null; a scan, for rare paths (failures). */
     static Goroutine current() {
         Thread me = Thread.currentThread();
-        for (Goroutine g : GcLeakTracking.ON ? live() : LIVE.values()) {
+        for (Goroutine g : GC_LEAKS ? live() : LIVE.values()) {
             if (g.thread == me) {
                 return g;
             }
@@ -188,7 +194,7 @@ public final class Goroutines {
     }
 
     static void unregister(Goroutine g) {
-        if (GcLeakTracking.ON) {
+        if (GC_LEAKS) {
             GcLeakTracking.unregister(g);
         } else {
             LIVE.remove(g.id());
