@@ -30,6 +30,17 @@ class JfrGateTest {
     }
 
     @Test
+    void JF4_firstGoroutineAndHandoffLoadNoLoggingMachineryAndNoOffFeature(@TempDir Path dir) throws Exception {
+        String out = run(dir, "-Xlog:class+load=info:stdout");
+        assertThat(out).contains("probe done, recorder initialized: false");
+        // The same cold-start rule for what is off by default: the LK10 detection's class once loaded on
+        // the first Go.go, and its static logger initialised System.Logger's machinery (+16 ms, B8).
+        assertThat(out.lines().filter(l -> l.contains("io.gochan.GcLeakTracking") || l.contains("jdk.internal.logger.")
+                || l.contains("sun.util.logging.")))
+                .as("classes of an off feature, or of the logging machinery, loaded by a program that logs nothing").isEmpty();
+    }
+
+    @Test
     void JF1_recordingStartedWithTheJvmGetsTheEvents(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("probe.jfr");
         String out = run(dir, "-XX:StartFlightRecording:filename=" + file
