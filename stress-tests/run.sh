@@ -28,7 +28,10 @@ cheap=(-sc false -time 200 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-a
 suites='io\.gochan\.(stress|http\.internal\.[a-z]+)\.[A-Z][A-Za-z]*Stress.*'
 case "$mode" in
   fast)   args=("${cheap[@]}" -t "$suites" -r "$work/report") ;;
-  deep)   args=(-sc false -iters 1 -time 1000 -t "$suites" -r "$(dirname "$work")/jcstress-report") ;;
+  # -hs 1024: jcstress sizes its batches of states from a state's own footprint (256 MB per fork by
+  # default); ErrGroupStress's states each start a goroutine after construction, which that estimate
+  # cannot see, and ran out of heap in the deep configurations (C1 only, stress flags).
+  deep)   args=(-sc false -iters 1 -time 1000 -hs 1024 -t "$suites" -r "$(dirname "$work")/jcstress-report") ;;
   broken) args=(-sc false -time 500 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-access=ALL-UNNAMED" -t 'io\.gochan\.stress\.broken\..*' -r "$work/report") ;;
   *) echo "mode must be fast, deep or broken" >&2; exit 2 ;;
 esac
