@@ -77,15 +77,28 @@ final class GcLeakTracking {
         return List.copyOf(new ArrayList<>(COLLECTED));
     }
 
-    /** Reports every goroutine whose collection the queue announced while it was still registered. */
+    /**
+     * Reports every goroutine collected while still registered: those the queue announced, and those
+     * whose reference the GC has cleared but the JDK's reference handler has not enqueued yet (clearing
+     * is part of the collection, enqueuing comes later on another thread), so a caller that just ran a
+     * GC sees its result at once.
+     */
     private static void drain() {
         for (Object r; (r = QUEUE.poll()) != null; ) {
-            Tracked t = (Tracked) r;
-            if (TRACKED.remove(t.id, t)) { // still registered: it never ended
-                CollectedGoroutine c = new CollectedGoroutine(t.id, t.name, t.started, List.of(t.site));
-                COLLECTED.add(c);
-                LOG.log(System.Logger.Level.WARNING, c.toString());
+            report((Tracked) r);
+        }
+        for (Tracked t : TRACKED.values()) {
+            if (t.refersTo(null)) {
+                report(t);
             }
+        }
+    }
+
+    private static void report(Tracked t) {
+        if (TRACKED.remove(t.id, t)) { // still registered: it never ended
+            CollectedGoroutine c = new CollectedGoroutine(t.id, t.name, t.started, List.of(t.site));
+            COLLECTED.add(c);
+            LOG.log(System.Logger.Level.WARNING, c.toString());
         }
     }
 }
