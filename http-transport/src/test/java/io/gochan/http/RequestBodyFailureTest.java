@@ -111,6 +111,55 @@ class RequestBodyFailureTest {
     }
 
     /**
+     * The server closes every connection as soon as it is accepted, while the request's body source
+     * throws on its first read: the connection's end (on {@code resc}, or {@code closech} closing) and
+     * the body's failure (on {@code writeErrCh}) race into the caller's select. Whenever the source did
+     * throw, the caller gets the source's exception (E5), whichever case the select picked; before, a
+     * closed {@code closech} picked first reported "server closed the connection before it was used"
+     * (found by the lifecycle storm, 1 request in ~10,000). If the head's write fails first, the source
+     * is never read and the connection's failure is the right answer.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E5_aConnectionClosingWhileTheBodyFailsStillReportsTheBodysFailure() throws Exception {
+        int rounds = 300;
+        int sourceFailed = 0;
+        try (RawServer server = RawServer.start(c -> { }); Transport t = Transport.builder().build()) {
+            for (int i = 0; i < rounds; i++) {
+                IOException boom = new IOException("the body's own failure, round " + i);
+                java.util.concurrent.atomic.AtomicBoolean threw = new java.util.concurrent.atomic.AtomicBoolean();
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload/" + i))
+                        .POST(RequestBody.ofStream(() -> new InputStream() {
+                            @Override
+                            public int read() throws IOException {
+                                threw.set(true);
+                                throw boom;
+                            }
+
+                            @Override
+                            public int read(byte[] b, int off, int len) throws IOException {
+                                threw.set(true);
+                                throw boom;
+                            }
+                        }, 10, "application/octet-stream")).build();
+                Throwable error = null;
+                try (HttpResponse r = t.roundTrip(post)) {
+                    error = new AssertionError("round " + i + ": a response, status " + r.status());
+                } catch (IOException e) {
+                    error = e;
+                }
+                if (threw.get()) {
+                    sourceFailed++;
+                    assertThat(error).as("round %d: the source threw, so its exception is the request's", i).isSameAs(boom);
+                } else {
+                    assertThat(error).as("round %d", i).isInstanceOf(IOException.class);
+                }
+            }
+        }
+        assertThat(sourceFailed).as("rounds in which the source was read at all").isPositive();
+    }
+
+    /**
      * A body declared 100,000 bytes long that fails after 8 KiB (its stream throws, or ends short),
      * with the server answering 200 right after that failure (well within the grace given to a
      * server that answers before reading a whole upload): the caller gets the body's failure,

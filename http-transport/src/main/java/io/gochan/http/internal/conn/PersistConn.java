@@ -312,6 +312,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 }
                 IOException cause;
                 if (step == CLOSED) {
+                    if (pendingWrite != null) {
+                        // As for an error on resc above (E5): the connection closed while the request was
+                        // still being written; if the caller's own body failed, that is the outcome. The
+                        // select picks uniformly between a closed closech and resc's error, so both paths
+                        // must ask (the storm found this one: 1 request in ~10,000).
+                        IOException own = callersBodyFailure(writeErrCh);
+                        if (own != null) {
+                            ex.abort(own);
+                            throw callerFacing(own);
+                        }
+                    }
                     cause = closedCause;
                 } else if (step == HEADER_TIMEOUT) {
                     cause = new HttpTimeoutException(HttpTimeoutException.Kind.RESPONSE_HEADERS,
