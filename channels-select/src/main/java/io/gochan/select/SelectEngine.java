@@ -72,8 +72,6 @@ final class SelectEngine implements ParkHook.Cases {
     // Scratch, reused across runs.
     private int[] order = new int[4];
     private ChannelCore[] lockOrder = new ChannelCore[4];
-    /** The nodes of a blocked run, by case index (the waiter's reusable nodes); cleared after each run. */
-    private WaitNode[] nodeScratch = new WaitNode[4];
 
     /** Result of the last run: chosen case index, or TIMEOUT / DEFAULT. */
     static final int TIMEOUT = -1;
@@ -157,7 +155,6 @@ final class SelectEngine implements ParkHook.Cases {
         int locks = sortedDistinctChannels();
         long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : ChannelCore.deadlineAfter(timeoutNanos);
         lockAll(locks);
-        WaitNode[] nodes;
         Waiter waiter;
         boolean rendezvous = false;
         try {
@@ -173,19 +170,12 @@ final class SelectEngine implements ParkHook.Cases {
                 return;
             }
             waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
-            if (nodeScratch.length < size) {
-                nodeScratch = new WaitNode[order.length];
-            }
-            nodes = nodeScratch;
             for (int i = 0; i < size; i++) {
                 ChannelCore c = chans[i];
                 if (c != null) {
                     rendezvous |= c.capacity() == 0;
                     // The thread's reusable node for this case (ADR 0015): a blocking select allocates nothing.
-                    nodes[i] = waiter.caseNode(i, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null);
-                    c.enqueueLocked(nodes[i]);
-                } else {
-                    nodes[i] = null;
+                    c.enqueueLocked(waiter.caseNode(i, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null));
                 }
             }
         } finally {
@@ -205,15 +195,10 @@ final class SelectEngine implements ParkHook.Cases {
         JfrGate.selectBlockedEnd(event, size, won == null ? -1 : won.caseIndex(), this);
         try {
             for (int i = 0; i < size; i++) {
-                WaitNode n = nodes[i];
-                nodes[i] = null; // the scratch array keeps nothing of this run
-                if (n != null && n != won) {
-                    ChannelCore c = n.channel();
-                    c.lock();
-                    try {
-                        c.removeLocked(n);
-                    } finally {
-                        c.unlock();
+                if (chans[i] != null) {
+                    WaitNode n = waiter.boundCaseNode(i); // the waiter keeps them by case index
+                    if (n != won) {
+                        chans[i].remove(n);
                     }
                 }
             }

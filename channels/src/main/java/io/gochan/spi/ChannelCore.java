@@ -450,6 +450,21 @@ public final class ChannelCore {
         (node.isSend ? senders : receivers).addLast(node);
     }
 
+    /**
+     * Unlinks {@code node} if it is still queued here, taking this channel's lock: what an owner does with
+     * each of its nodes that did not win, before its operation returns (rule I3).
+     *
+     * @param node a node of this channel
+     */
+    public void remove(WaitNode node) {
+        lock();
+        try {
+            removeLocked(node);
+        } finally {
+            unlock();
+        }
+    }
+
     /** Unlinks {@code node} if it is still queued here. Lock must be held. */
     public void removeLocked(WaitNode node) {
         (node.isSend ? senders : receivers).remove(node);
@@ -623,20 +638,10 @@ public final class ChannelCore {
         }
         try {
             if (mine != null && won != mine) {
-                lock();
-                try {
-                    removeLocked(mine);
-                } finally {
-                    unlock();
-                }
+                remove(mine);
             }
             if (won != onDone) {
-                done.lock();
-                try {
-                    done.removeLocked(onDone);
-                } finally {
-                    done.unlock();
-                }
+                done.remove(onDone);
             }
             if (won == null) {
                 throw new InterruptedException(); // no deadline: only an interrupt cancels the waiter
@@ -885,12 +890,7 @@ public final class ChannelCore {
 
     /** After a cancelled wait: unlink the node, then report timeout (false) or throw the interrupt. */
     private boolean cancelled(WaitNode node) throws InterruptedException {
-        lock();
-        try {
-            removeLocked(node);
-        } finally {
-            unlock();
-        }
+        remove(node);
         if (node.waiter.wasInterrupted()) {
             throw new InterruptedException();
         }

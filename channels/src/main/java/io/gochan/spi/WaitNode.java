@@ -47,13 +47,25 @@ public final class WaitNode {
         this.caseIndex = caseIndex;
     }
 
-    /** Rebinds this solo node for a new plain operation; only its owner calls this, while it is in no queue. */
+    /** Rebinds this reused node for a new operation; only its owner calls this, while it is in no queue. */
     WaitNode bind(ChannelCore channel, boolean isSend, Object item) {
         this.channel = channel;
         this.isSend = isSend;
         this.item = item;
         this.closed = false;
         return this;
+    }
+
+    /**
+     * Forgets the channel and value of the operation that ended (rule I4); only its owner calls this.
+     *
+     * @return false if the node is still queued (an owner failed to unlink it), true otherwise
+     */
+    boolean unbind() {
+        channel = null;
+        item = null;
+        closed = false;
+        return queue == null;
     }
 
     /** The waiter this node registers. */

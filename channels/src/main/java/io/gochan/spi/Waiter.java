@@ -109,7 +109,7 @@ public final class Waiter {
     public static Waiter acquire() {
         // Reused only once released: a waiter whose operation ended by an exception on the way is left alone.
         Waiter w = CACHED.get();
-        if (w != null && w.reusable && w.outcome == RELEASED && w.solo.queue == null) {
+        if (w != null && w.reusable && w.outcome == RELEASED) {
             // Plain writes: a claimer sees them through the channel lock under which a node is queued.
             OUTCOME.set(w, (Object) null);
             PARKING.set(w, false);
@@ -130,20 +130,14 @@ public final class Waiter {
      */
     public void release() {
         if (outcome != null) {
-            solo.channel = null;
-            solo.item = null;
-            solo.closed = false;
+            // A node still queued means an owner failed to unlink it: never hand this waiter out again.
+            boolean unlinked = solo.unbind();
             for (int i = 0; i < caseNodesBound; i++) {
                 WaitNode n = caseNodes[i];
-                if (n == null) {
-                    continue; // an index this waiter never used (a context-aware operation uses 1 only)
-                }
-                if (n.queue != null) {
-                    reusable = false; // an owner forgot to unlink it: never hand this waiter out again
-                }
-                n.channel = null;
-                n.item = null;
-                n.closed = false;
+                unlinked &= n == null || n.unbind(); // null: an index never used (a context-aware operation uses 1 only)
+            }
+            if (!unlinked) {
+                reusable = false;
             }
             caseNodesBound = 0;
             OUTCOME.set(this, RELEASED); // plain: only its own thread reads it as RELEASED (acquire)
@@ -172,6 +166,16 @@ public final class Waiter {
         }
         caseNodesBound = Math.max(caseNodesBound, caseIndex + 1);
         return n.bind(channel, isSend, item);
+    }
+
+    /**
+     * The node {@link #caseNode} bound for case {@code caseIndex} in the current operation.
+     *
+     * @param caseIndex an index bound in the current operation
+     * @return that case's node
+     */
+    public WaitNode boundCaseNode(int caseIndex) {
+        return caseNodes[caseIndex];
     }
 
     /**
