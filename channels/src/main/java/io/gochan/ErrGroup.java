@@ -236,6 +236,9 @@ public final class ErrGroup implements AutoCloseable {
         private Throwable first;
         private Goroutine firstGoroutine;
         private final List<Throwable> others = new ArrayList<>();
+        // Answers to close()'s stop that came before any real failure: attached to one that comes
+        // later, dropped if none does. Kept apart so the outcome does not depend on which came first.
+        private final List<Throwable> stopAnswers = new ArrayList<>();
         private final Set<Thread> running = new HashSet<>();
         private boolean finished;   // await() or close() has collected the outcome: no more goroutines
         private boolean observed;   // the outcome was returned to a caller
@@ -332,7 +335,9 @@ public final class ErrGroup implements AutoCloseable {
                     cancel = true;
                 } else if (first != null || !stopping) {
                     others.add(t);
-                } // else: the goroutine's answer to close()'s stop, with no real failure to attach it to
+                } else {
+                    stopAnswers.add(t); // an answer to close()'s stop; a real failure may still come
+                }
             } finally {
                 lock.unlock();
             }
@@ -396,11 +401,15 @@ public final class ErrGroup implements AutoCloseable {
             observed = true;
             changed.signalAll(); // go() calls waiting for a slot now fail
             if (first != null) {
+                for (Throwable t : stopAnswers) {
+                    Failures.suppress(first, t);
+                }
                 for (Throwable t : others) {
                     Failures.suppress(first, t);
                 }
-                others.clear();
             }
+            stopAnswers.clear();
+            others.clear();
             return first;
         }
 

@@ -252,6 +252,48 @@ class ErrGroupRulesTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void EG5_stopAnswersAreAttachedToARealFailureThatComesAfterThem(Kind kind) throws Exception {
+        // The outcome must not depend on order: here every goroutine has answered the stop before the
+        // real failure is thrown (CI once saw the other test's real failure arrive after the stop and
+        // the answers were dropped).
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                Chan<Integer> never = Chan.make();
+                IOException real = new IOException("late real");
+                IllegalStateException body = new IllegalStateException("body");
+                Chan<Integer> allBlocked = Chan.make(5);
+                try {
+                    try (ErrGroup g = ErrGroup.create()) {
+                        for (int i = 0; i < 5; i++) {
+                            g.go(() -> {
+                                allBlocked.send(1);
+                                never.receive();
+                            });
+                        }
+                        g.go(() -> {
+                            // Deaf to the stop: waits until only it is left, so that the five answers
+                            // are recorded (a goroutine leaves the count after its failure is recorded).
+                            while (!g.toString().startsWith("ErrGroup[1 running")) {
+                                Thread.onSpinWait();
+                            }
+                            throw real;
+                        });
+                        for (int i = 0; i < 5; i++) {
+                            allBlocked.receive();
+                        }
+                        throw body;
+                    }
+                } catch (IllegalStateException e) {
+                    assertThat(e).isSameAs(body);
+                    assertThat(e.getSuppressed()).containsExactly(real);
+                    assertThat(real.getSuppressed()).hasSize(5).allMatch(t -> t instanceof InterruptedException);
+                }
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void EG2_GF2_aGroupsFailuresNeverReachTheHandlerWhenObserved(Kind kind) throws Exception {
         ConcurrentLinkedQueue<Throwable> handled = new ConcurrentLinkedQueue<>();
         BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> handled.add(t));
