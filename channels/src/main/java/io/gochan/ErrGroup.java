@@ -416,6 +416,7 @@ public final class ErrGroup implements AutoCloseable {
         Throwable close() {
             List<Thread> toInterrupt;
             boolean stop;
+            Throwable recorded;
             lock.lock();
             try {
                 if (closed) {
@@ -425,6 +426,7 @@ public final class ErrGroup implements AutoCloseable {
                 stop = !finished;
                 stopping = stop;
                 toInterrupt = stop ? List.copyOf(running) : List.of();
+                recorded = first;
                 changed.signalAll();
             } finally {
                 lock.unlock();
@@ -433,7 +435,10 @@ public final class ErrGroup implements AutoCloseable {
                 ctx.cancel();
                 return null;
             }
-            ctx.cancel();
+            // A failure recorded before the stop may not have cancelled the context yet (failed() cancels
+            // after releasing the lock): cancel with it, so that it is the cause whichever cancel lands
+            // first (EG3); with none recorded, the stop itself is the first reason.
+            ctx.cancel(recorded);
             for (Thread t : toInterrupt) {
                 t.interrupt();
             }

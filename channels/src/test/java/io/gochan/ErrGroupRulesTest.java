@@ -294,6 +294,38 @@ class ErrGroupRulesTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void EG3_EG5_aFailureRecordedBeforeCloseIsTheContextsCause(Kind kind) throws Exception {
+        // The failure is recorded first (toString shows it), then the block is left: close() must not
+        // cancel the context with a cause of its own in the moment before the failing goroutine does
+        // (the outcome depended on which of the two cancels came first).
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int round = 0; round < 2000; round++) {
+                    IOException real = new IOException("real " + round);
+                    IllegalStateException body = new IllegalStateException("body");
+                    ErrGroup g = ErrGroup.create();
+                    try {
+                        try (g) {
+                            g.go(() -> {
+                                throw real;
+                            });
+                            while (!g.toString().contains("failed: ")) {
+                                Thread.onSpinWait();
+                            }
+                            throw body;
+                        }
+                    } catch (IllegalStateException e) {
+                        assertThat(e).isSameAs(body);
+                        assertThat(e.getSuppressed()).containsExactly(real);
+                    }
+                    assertThat(g.context().cause()).as("round %d", round).isSameAs(real);
+                }
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void EG2_GF2_aGroupsFailuresNeverReachTheHandlerWhenObserved(Kind kind) throws Exception {
         ConcurrentLinkedQueue<Throwable> handled = new ConcurrentLinkedQueue<>();
         BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> handled.add(t));

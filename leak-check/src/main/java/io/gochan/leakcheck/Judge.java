@@ -17,7 +17,8 @@ import java.util.concurrent.locks.LockSupport;
  * Decides which live goroutines and virtual threads are a window's leaks (LK3-LK8), waiting up to the
  * grace period for them to end: goroutines are joined (so the wait ends as soon as they end), other
  * virtual threads, which cannot be joined by id, are looked for again with a growing pause (1 ms
- * doubling up to 100 ms) between thread dumps.
+ * doubling up to 100 ms) between thread dumps. With functions to ignore by stack, a goroutine also
+ * stops counting when it parks in one of them, so it is joined in slices growing the same way.
  */
 final class Judge {
     /** What a window leaves running. */
@@ -65,12 +66,21 @@ final class Judge {
     Finding await() throws InterruptedException {
         long deadline = System.nanoTime() + config.grace().toNanos();
         long pause = TimeUnit.MILLISECONDS.toNanos(1);
+        boolean byStack = !config.ignoreTopFunction().isEmpty() || !config.ignoreAnyFunction().isEmpty();
         while (true) {
             Set<String> notes = new LinkedHashSet<>();
             List<Goroutine> goroutines = goroutines(notes);
             long left = deadline - System.nanoTime();
             if (!goroutines.isEmpty() && left > 0) {
-                goroutines.get(0).join(java.time.Duration.ofNanos(left));
+                if (!byStack) {
+                    goroutines.get(0).join(java.time.Duration.ofNanos(left));
+                    continue;
+                }
+                // A goroutine can stop counting without ending, once it parks in an ignored function: a
+                // join until the grace period ends would notice that only then (a check begun before the
+                // goroutine got there lasted the whole grace period), so join in growing slices.
+                goroutines.get(0).join(java.time.Duration.ofNanos(Math.min(pause, left)));
+                pause = Math.min(pause * 2, MAX_PAUSE);
                 continue;
             }
             List<ThreadDump.VirtualThread> threads = dumpNeeded ? virtualThreads(notes) : List.of();

@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.IgnoreFixture;
+import io.gochan.leakcheck.fixtures.LateIgnoreFixture;
 import io.gochan.leakcheck.fixtures.OwnerFixture;
 import io.gochan.leakcheck.fixtures.OwnerLeakFixture;
 import io.gochan.leakcheck.fixtures.ParallelFixture;
@@ -102,6 +103,54 @@ class LeakCheckTest {
     static Map<String, String> failures(TestExecutionSummary s) {
         return s.getFailures().stream().collect(Collectors.toMap(
                 f -> f.getTestIdentifier().getDisplayName(), f -> String.valueOf(f.getException().getMessage())));
+    }
+
+    @Test
+    void LK7_aGoroutineThatParksInAnIgnoredFunctionAfterTheCheckBeganIsIgnoredWithoutWaitingOutTheGrace()
+            throws Exception {
+        // The gate opens once this thread, which runs the fixture, waits in the check for the goroutine:
+        // only then does the goroutine park in its ignored function. The check used to join it until the
+        // grace period (60 s here) was over before looking again.
+        Thread runner = Thread.currentThread();
+        Thread opener = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                while (!waitsInTheCheck(runner)) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        return; // the check never waited: the assertions below say so
+                    }
+                    Thread.onSpinWait();
+                    Thread.yield();
+                }
+                LateIgnoreFixture.GATE.send(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long t0 = System.nanoTime();
+        try {
+            TestExecutionSummary s = run(selectClass(LateIgnoreFixture.class));
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            assertThat(failures(s)).isEmpty();
+            assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+            assertThat(took).as("the check saw the goroutine ignored before its 60 s grace period was over")
+                    .isLessThan(Duration.ofSeconds(30));
+        } finally {
+            endGoroutines("late-parker");
+            opener.interrupt();
+            assertThat(opener.join(Duration.ofSeconds(20))).as("opener ended").isTrue();
+        }
+    }
+
+    private static boolean waitsInTheCheck(Thread t) {
+        if (t.getState() != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().equals(Judge.class.getName()) && e.getMethodName().equals("await")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Ends the fixtures' leaked goroutines (by name) so that the next meta-test starts clean. */

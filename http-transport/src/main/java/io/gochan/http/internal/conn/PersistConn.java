@@ -65,7 +65,8 @@ import java.util.function.Consumer;
  *       forever for a body nobody will read (the leak a buffered channel would cause).</li>
  *   <li>{@code callerGone} (per request, closed by roundTrip when it returns), roundTrip → read loop.</li>
  *   <li>{@code closech} (closed once, after the close cause is recorded): wakes every select.</li>
- *   <li>{@code writeLoopDone} (closed when the write loop ends).</li>
+ *   <li>{@code writeLoopDone} (closed when the write loop ends, after its last report): a caller that
+ *       waits for its write report once the connection has closed stops waiting then.</li>
  *   <li>{@code continueCh} (per request, cap 1), read loop → write loop: {@code true} = 100 Continue
  *       arrived, send the body; closed = a final status came first, skip the body.</li>
  *   <li>{@code waitForBodyRead} (per response, cap 2), body → read loop: {@code true} = EOF,
@@ -389,20 +390,30 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * The caller's own body failure, if the write loop reports one within the early-response grace (it
-     * reports at once once the connection is closed, unless the body's source itself blocks).
+     * The caller's own body failure, if the write loop reports one. Once the connection is closed the
+     * write loop reports at once, unless the body's source itself blocks: so the wait is bounded by the
+     * early-response grace, and it ends as soon as the write loop has ended, which it may do without
+     * taking the request at all (its select also sees the closed connection): then no report will
+     * ever come, and waiting the whole grace for it would only delay every such request.
      */
-    private static IOException callersBodyFailure(Chan<WriteResult> writeErrCh) {
-        Received<WriteResult> w = writeErrCh.tryReceive();
-        if (w.notReady()) {
-            try {
-                w = writeErrCh.receive(EARLY_RESPONSE_GRACE);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
-            }
+    private IOException callersBodyFailure(Chan<WriteResult> writeErrCh) {
+        Object r;
+        try {
+            r = Select.cases()
+                    .receive(writeErrCh, x -> x)
+                    .receiveOk(writeLoopDone, x -> CLOSED)
+                    .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
+                    .select();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
         }
-        return w.ok() && w.value().error() != null && isCallersBody(w.value().error()) ? w.value().error() : null;
+        if (r == CLOSED) {
+            // The write loop sends its report before it ends: it is there now, or never comes.
+            Received<WriteResult> w = writeErrCh.tryReceive();
+            r = w.ok() ? w.value() : null;
+        }
+        return r instanceof WriteResult w && w.error() != null && isCallersBody(w.error()) ? w.error() : null;
     }
 
     private static boolean isCallersBody(IOException e) {
