@@ -9,8 +9,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -58,45 +56,5 @@ class WakeupRulesTest {
             });
         }
         assertThat(claimed).hasValue(ROUNDS);
-    }
-
-    /**
-     * The spin policy (ADR 0015): a virtual thread that woke a virtual thread does not spin before its
-     * next rendezvous wait (the woken thread waits in this carrier's run queue), and spins again once it
-     * has waited. Seen through {@link ChannelCore#spinBudget(Waiter)}, on a channel that earned spinning.
-     */
-    @Test
-    void aVirtualThreadThatWokeAVirtualThreadDoesNotSpinUntilItHasWaited() throws Exception {
-        AtomicInteger spinsAtAll = new AtomicInteger();
-        try (Threads threads = new Threads(Threads.Kind.VIRTUAL)) {
-            threads.start(() -> {
-                ChannelCore spinning = ChannelCore.create(0);
-                spinning.recordSpin(true); // a spin on it met its partner: it spins now
-                spinsAtAll.set(spinning.spinBudget(new Waiter()));
-                if (spinsAtAll.get() == 0) {
-                    return; // one carrier or one CPU: virtual threads never spin (skipped below)
-                }
-                // This thread blocks once (a receive that times out), so it has a reusable waiter to mark.
-                assertThat(ChannelCore.create(0).receive(System.nanoTime() + 1_000_000)).isSameAs(ChannelCore.NOT_READY);
-                Chan<Integer> ping = Chan.make();
-                Chan<Integer> pong = Chan.make();
-                Thread partner = Thread.ofVirtual().start(() -> {
-                    try {
-                        pong.send(ping.receive()); // parks in receive: the ping below wakes it
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                while (partner.getState() != Thread.State.WAITING) {
-                    Thread.onSpinWait(); // until the partner parks, so the send must wake it
-                }
-                ping.send(1);
-                assertThat(spinning.spinBudget(Waiter.acquire())).as("just woke a virtual thread").isZero();
-                assertThat(pong.receive()).isEqualTo(1); // this thread waits (a fresh waiter: the one above was not awaited)
-                assertThat(spinning.spinBudget(Waiter.acquire())).as("has waited since").isPositive();
-                partner.join();
-            });
-        }
-        Assumptions.assumeTrue(spinsAtAll.get() > 0, "virtual threads spin only with two carriers and CPUs");
     }
 }

@@ -41,11 +41,11 @@ final class SelectEngine implements ParkHook.Cases {
      * The most spins any rendezvous case's channel grants the current thread before it parks (the spin
      * policy decides, per channel); 0 for none. Asks every such channel: each counts its waits for its probe.
      */
-    private int spinBudget(Waiter waiter) {
+    private int spinBudget() {
         int budget = 0;
         for (int i = 0; i < size; i++) {
             if (chans[i] != null && chans[i].capacity() == 0) {
-                budget = Math.max(budget, chans[i].spinBudget(waiter)); // no short cut, see above
+                budget = Math.max(budget, chans[i].spinBudget()); // no short cut, see above
             }
         }
         return budget;
@@ -182,7 +182,7 @@ final class SelectEngine implements ParkHook.Cases {
             unlockAll(locks);
         }
         Object event = JfrGate.selectBlockedBegin(); // null unless the flight recorder is initialized
-        int spins = rendezvous ? spinBudget(waiter) : 0;
+        int spins = rendezvous ? spinBudget() : 0;
         if (spins > 0) {
             boolean met = waiter.spin(spins);
             for (int i = 0; i < size; i++) {

@@ -627,7 +627,7 @@ public final class ChannelCore {
             first.unlock();
         }
         Object event = JfrGate.channelBlockedBegin();
-        int spins = mine != null ? spinBudget(waiter) : 0;
+        int spins = mine != null ? spinBudget() : 0;
         if (spins > 0) {
             recordSpin(waiter.spin(spins));
         }
@@ -856,7 +856,7 @@ public final class ChannelCore {
 
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
     private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
-        int spins = spinBudget(node.waiter);
+        int spins = spinBudget();
         if (spins > 0) {
             recordSpin(node.waiter.spin(spins));
         }
@@ -868,11 +868,10 @@ public final class ChannelCore {
      * channel (0: park at once), as {@link SpinPolicy} decides; counts the wait towards this channel's
      * probe. For the select engine, which spins once for all its rendezvous cases.
      *
-     * @param waiter the current thread's waiter for this wait
      * @return the spin budget, 0 for none
      */
-    public int spinBudget(Waiter waiter) {
-        return capacity == 0 ? SpinPolicy.rendezvousSpins(this, waiter) : 0;
+    public int spinBudget() {
+        return capacity == 0 ? SpinPolicy.rendezvousSpins(this) : 0;
     }
 
     /**

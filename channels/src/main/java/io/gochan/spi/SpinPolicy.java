@@ -17,12 +17,6 @@ package io.gochan.spi;
  *   <li><b>Virtual threads spin {@value #DEFAULT_VIRTUAL_SPINS} times</b> ({@code -Dgochan.spin=N}, 0
  *       disables): ping-pong (B1) ~840 → ~390 ns per handoff on two carriers; a blocked select spins
  *       too (it is the one waiting for the producers: B4 ~1190 → ~620 ns).</li>
- *   <li><b>Not while the partner it woke waits for this carrier.</b> A virtual thread that woke a
- *       virtual thread since its last wait does not spin: the JDK's scheduler pushed the woken thread
- *       onto this carrier's own queue, so it runs when this thread parks, or when another carrier wakes
- *       up to steal it (microseconds); spinning meanwhile only delays it. {@code LinkedTransferQueue}
- *       (and so {@code SynchronousQueue}) skips its spin for the same reason when its carrier has queued
- *       work, which a library cannot ask the scheduler; this is the part of that it can know.</li>
  *   <li><b>Platform threads spin {@value #DEFAULT_PLATFORM_SPINS} times</b>
  *       ({@code -Dgochan.platformSpin=N}): their park and unpark are futex calls and a context switch
  *       (~10 µs against ~1 µs), and they hold no carrier (B4 ~9 → ~1.6 µs; 1000 made the 100-stage
@@ -76,14 +70,13 @@ final class SpinPolicy {
 
     /**
      * How many times the current thread should spin before parking in a rendezvous wait on {@code c}
-     * (0: park at once), {@code w} being its waiter for this wait. Counts the wait towards {@code c}'s
-     * probe when its streak has stopped.
+     * (0: park at once). Counts the wait towards {@code c}'s probe when its streak has stopped.
      */
-    static int rendezvousSpins(ChannelCore c, Waiter w) {
+    static int rendezvousSpins(ChannelCore c) {
         boolean virtual = Thread.currentThread().isVirtual();
         int spins = virtual ? VIRTUAL_SPINS : PLATFORM_SPINS;
-        if (spins == 0 || virtual && w.wokeVirtualThread()) {
-            return 0; // not counted towards the streak: this says nothing about the channel
+        if (spins == 0) {
+            return 0;
         }
         int state = c.spinState;
         int misses = state & 0xFF;

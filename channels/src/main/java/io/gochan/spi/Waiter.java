@@ -92,15 +92,6 @@ public final class Waiter {
      * core's cache line) and leaves a stale permit that makes its next park return at once.
      */
     private volatile boolean parking;
-    /**
-     * Set by this waiter's own thread, a virtual thread, when it woke another virtual thread since its
-     * last blocking operation ended: the woken thread was pushed onto this carrier's own run queue
-     * (the JDK's scheduler does that for an unpark from a carrier), so it cannot answer before this
-     * thread parks unless another carrier steals it. {@link SpinPolicy} does not spin then, as
-     * {@code LinkedTransferQueue} does not spin when its carrier has queued work. Plain: only the
-     * owning thread reads and writes it; {@link #release()} clears it.
-     */
-    private boolean wokeVirtualThread;
 
     /** A waiter for the current thread, used once (see {@link #acquire()} for the reusable one). */
     public Waiter() {
@@ -149,7 +140,6 @@ public final class Waiter {
                 reusable = false;
             }
             caseNodesBound = 0;
-            wokeVirtualThread = false; // this thread has waited since: the thread it woke had its turn
             OUTCOME.set(this, RELEASED); // plain: only its own thread reads it as RELEASED (acquire)
         }
     }
@@ -231,7 +221,7 @@ public final class Waiter {
     }
 
     /**
-     * Spins before {@link #await} parks, as many times as {@link ChannelCore#spinBudget(Waiter)} said
+     * Spins before {@link #await} parks, as many times as {@link ChannelCore#spinBudget()} said
      * (the spin policy decides; this only carries it out).
      *
      * @param spins the budget, 0 for none
@@ -263,28 +253,7 @@ public final class Waiter {
     public void unpark() {
         if (parking) {
             LockSupport.unpark(thread);
-            if (thread.isVirtual()) {
-                noteWokeVirtualThread();
-            }
         }
-    }
-
-    /** Tells the current thread's waiter, if the current thread is virtual, that it just woke a virtual thread. */
-    private static void noteWokeVirtualThread() {
-        if (Thread.currentThread().isVirtual()) {
-            Waiter mine = CACHED.get();
-            if (mine != null) {
-                mine.wokeVirtualThread = true;
-            }
-        }
-    }
-
-    /**
-     * True if this waiter's thread, a virtual thread, woke another virtual thread since its last blocking
-     * operation ended (see the field): that thread most likely waits in this carrier's run queue.
-     */
-    boolean wokeVirtualThread() {
-        return wokeVirtualThread;
     }
 
     /**
