@@ -353,7 +353,8 @@ class TransportTest {
                      c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
                  }
              });
-             Transport t = Transport.builder().responseHeaderTimeout(Duration.ofMillis(100)).build()) {
+             // 1 s, not less: the /fast request must get its head within it too, also on a loaded machine.
+             Transport t = Transport.builder().responseHeaderTimeout(Duration.ofSeconds(1)).build()) {
             assertThatThrownBy(() -> t.roundTrip(HttpRequest.get(server.uri("/slow").toString())))
                     .isInstanceOf(SocketTimeoutException.class).hasMessageContaining("response headers");
             try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/fast").toString()))) {
