@@ -3,7 +3,6 @@ package io.gochan;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
@@ -145,15 +144,18 @@ public final class Goroutines {
     }
 
     /**
-     * Sets the process-wide handler for exceptions thrown by goroutine tasks. It runs on the failing
-     * goroutine's thread, before the goroutine leaves the registry.
+     * Sets the process-wide handler for exceptions thrown by goroutine tasks. For a plain goroutine it
+     * runs on the failing goroutine's thread, before the goroutine leaves the registry. A failure that was
+     * handed to a {@link GoFuture} or an {@link ErrGroup} reaches the handler only once nobody can observe it
+     * any more (rule GF2): then it runs on the thread that found that out, which is the JDK's cleaner thread
+     * when the handle was garbage collected, or the goroutine that ended after its handle was dropped.
      *
-     * @param h the handler; null restores the default
+     * @param h the handler; null restores the default (which logs the failure through {@link System.Logger})
      * @return the previous handler
      */
     public static BiConsumer<Goroutine, Throwable> setUncaughtExceptionHandler(BiConsumer<Goroutine, Throwable> h) {
         BiConsumer<Goroutine, Throwable> old = handler;
-        handler = Objects.requireNonNull(h, "handler");
+        handler = h == null ? LOG_UNCAUGHT : h;
         return old;
     }
 

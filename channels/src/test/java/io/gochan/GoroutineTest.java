@@ -25,6 +25,19 @@ class GoroutineTest {
     }
 
     @Test
+    void G1_settingTheHandlerToNullRestoresTheDefault() {
+        BiConsumer<Goroutine, Throwable> mine = (g, t) -> { };
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler(mine);
+        try {
+            assertThat(Goroutines.setUncaughtExceptionHandler(null)).isSameAs(mine);
+            assertThat(Goroutines.setUncaughtExceptionHandler(mine))
+                    .isSameAs(Goroutines.defaultUncaughtExceptionHandler());
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+
+    @Test
     void G1_uncaughtExceptionsAreReportedNeverLost() throws Exception {
         ConcurrentLinkedQueue<Throwable> seen = new ConcurrentLinkedQueue<>();
         BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> seen.add(t));
