@@ -61,7 +61,7 @@ final class BubbleState {
         final BubbleState bubble;
         final Goroutine goroutine; // null for the root
         volatile Thread thread;    // set when its thread runs
-        Blocked interruptedIn;     // lock held: the blocked section a deadlock already interrupted (BB5)
+        Blocked interruptedIn;     // lock held: the blocked section already interrupted (BB5)
         // Guarded by bubble.lock.
         Blocked blockedOn;
 
@@ -474,24 +474,22 @@ final class BubbleState {
             dump(b);
             failure = new BubbleDeadlockException(b.toString());
         }
-        // Each blocked section is interrupted once: the driver may see the same sections again before
-        // the interrupted members ran, and a second interrupt would then land after the first was
-        // handled (a stray interrupt status, e.g. on the root's wait for the others). A member that
-        // blocks again after handling it is in a new section and is interrupted again.
-        for (Member m : members) {
-            Thread t = m.thread;
-            Blocked section = m.blockedOn;
-            if (m != (rootEnding ? root : null) && t != null && (section == null || section != m.interruptedIn)) {
-                m.interruptedIn = section;
-                t.interrupt();
-            }
-        }
+        interruptOthers(rootEnding ? root : null);
     }
 
+    /**
+     * Lock held: interrupts every member but {@code spared}, each blocked section once: the driver may
+     * see the same sections again before the interrupted members ran (a deadlock found twice, or after
+     * the body's failure interrupted them), and a second interrupt would then land after the first was
+     * handled (a stray interrupt status, e.g. on the root's wait for the others). A member that blocks
+     * again after handling it is in a new section and is interrupted again.
+     */
     private void interruptOthers(Member spared) {
         for (Member m : members) {
             Thread t = m.thread;
-            if (m != spared && t != null) {
+            Blocked section = m.blockedOn;
+            if (m != spared && t != null && (section == null || section != m.interruptedIn)) {
+                m.interruptedIn = section;
                 t.interrupt();
             }
         }

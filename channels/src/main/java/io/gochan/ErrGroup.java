@@ -235,10 +235,10 @@ public final class ErrGroup implements AutoCloseable {
         private int limit = -1;
         private Throwable first;
         private Goroutine firstGoroutine;
+        // Every failure but the first, attached to it when the outcome is collected. Until a first exists
+        // only answers to close()'s stop land here: attached to a real failure recorded after them, dropped
+        // if none comes, so the outcome does not depend on which was recorded first (EG5).
         private final List<Throwable> others = new ArrayList<>();
-        // Answers to close()'s stop that came before any real failure: attached to one that comes
-        // later, dropped if none does. Kept apart so the outcome does not depend on which came first.
-        private final List<Throwable> stopAnswers = new ArrayList<>();
         private final Set<Thread> running = new HashSet<>();
         private boolean finished;   // await() or close() has collected the outcome: no more goroutines
         private boolean observed;   // the outcome was returned to a caller
@@ -333,10 +333,8 @@ public final class ErrGroup implements AutoCloseable {
                     first = t;
                     firstGoroutine = self;
                     cancel = true;
-                } else if (first != null || !stopping) {
-                    others.add(t);
                 } else {
-                    stopAnswers.add(t); // an answer to close()'s stop; a real failure may still come
+                    others.add(t);
                 }
             } finally {
                 lock.unlock();
@@ -401,15 +399,11 @@ public final class ErrGroup implements AutoCloseable {
             observed = true;
             changed.signalAll(); // go() calls waiting for a slot now fail
             if (first != null) {
-                for (Throwable t : stopAnswers) {
-                    Failures.suppress(first, t);
-                }
                 for (Throwable t : others) {
                     Failures.suppress(first, t);
                 }
             }
-            stopAnswers.clear();
-            others.clear();
+            others.clear(); // without a first: only answers to the stop, dropped
             return first;
         }
 
