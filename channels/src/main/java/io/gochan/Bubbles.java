@@ -14,7 +14,6 @@ final class Bubbles {
     private static final ThreadLocal<BubbleState.Member> CURRENT = new ThreadLocal<>();
     private static final ReentrantLock ACTIVATION = new ReentrantLock();
     private static int running; // guarded by ACTIVATION
-    private static final Hook HOOK = new Hook();
 
     private Bubbles() {}
 
@@ -42,7 +41,8 @@ final class Bubbles {
         ACTIVATION.lock();
         try {
             if (running++ == 0) {
-                ParkHook.setActive(HOOK);
+                // A new hook each time (it has no state): Hook is loaded only when a first bubble runs.
+                ParkHook.setActive(new Hook());
             }
         } finally {
             ACTIVATION.unlock();
@@ -62,7 +62,8 @@ final class Bubbles {
     }
 
     /**
-     * Called by {@link Go} before it starts a goroutine's thread: inside a bubble, the new goroutine
+     * Called by {@link Go} before it starts a goroutine's thread, while any bubble runs (Go skips the call
+     * otherwise, so that Bubbles is not loaded: cold start, B8): inside a bubble, the new goroutine
      * joins the caller's bubble (rule BB1), counted as running from this moment on (so the bubble
      * cannot think itself idle before the new thread has run), and {@code body} is wrapped so that the
      * goroutine leaves the bubble when it ends. Outside bubbles: {@code body} itself.

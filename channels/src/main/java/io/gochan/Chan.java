@@ -44,14 +44,18 @@ import java.util.function.Consumer;
  */
 public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
-    static {
-        // A class, not Chan::coreOf: a method reference's first bootstrap spins a hidden class, which
-        // a fresh JVM pays on its first Chan.make (benchmark B8).
-        ChannelCores.install(new CoreAccess());
-    }
-
-    /** The accessor {@link ChannelCores} uses to reach a channel's core. */
+    /**
+     * The accessor {@link ChannelCores} uses to reach a channel's core. It installs itself when
+     * {@link ChannelCores#of} first initializes it, not from a static initializer of {@code Chan}: a
+     * program that only uses channels (never select, a timer or the transport) then loads neither this
+     * class nor {@code ChannelCores} on its first {@code Chan.make} (cold start, benchmark B8). A class,
+     * not {@code Chan::coreOf}: a method reference's first bootstrap spins a hidden class.
+     */
     private static final class CoreAccess implements java.util.function.Function<Object, ChannelCore> {
+        static {
+            ChannelCores.install(new CoreAccess());
+        }
+
         @Override
         public ChannelCore apply(Object channel) {
             return coreOf(channel);

@@ -1,6 +1,7 @@
 package io.gochan;
 
 import io.gochan.spi.JfrGate;
+import io.gochan.spi.ParkHook;
 
 import java.lang.System.Logger.Level;
 import java.time.Instant;
@@ -26,6 +27,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Go {
     private static final AtomicLong IDS = new AtomicLong();
+    /**
+     * Set once any {@link GoroutineOwner} is entered or starts a goroutine. Until then a goroutine's
+     * start reads no thread-local (reading an unset one would create a thread-local map on every thread
+     * that starts a goroutine) and does not load {@code GoroutineOwner} (cold start, B8). Here rather
+     * than in {@code GoroutineOwner} for that reason.
+     */
+    static volatile boolean ownersInUse;
 
     private Go() {}
 
@@ -92,10 +100,17 @@ public final class Go {
         // time, which a fresh JVM's first Go.go would pay (benchmark B8).
         Goroutine g = new Goroutine(id, name != null ? name : "goroutine-".concat(Long.toString(id)), Instant.now(), site);
         // Inside a virtual-time bubble the goroutine joins it (ADR 0013); else its body is the plain run.
-        Runnable body = Bubbles.inherit(g, new Body(g, task));
+        // Bubbles is asked only while a bubble runs (a park hook is active), so that a fresh JVM's
+        // first Go.go does not load it (cold start, B8).
+        Runnable body = new Body(g, task);
+        if (ParkHook.active() != null) {
+            body = Bubbles.inherit(g, body);
+        }
         Thread t = Thread.ofVirtual().name(g.name()).unstarted(body);
         g.thread = t;
-        g.owner = owner != null ? owner : GoroutineOwner.current();
+        // GoroutineOwner is loaded only once an owner was used (cold start, B8); until then no
+        // goroutine has one to inherit.
+        g.owner = owner != null ? owner : ownersInUse ? GoroutineOwner.current() : null;
         Goroutines.register(g);
         try {
             t.start();

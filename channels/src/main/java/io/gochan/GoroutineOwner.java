@@ -40,11 +40,6 @@ public final class GoroutineOwner implements AutoCloseable {
     private static final AtomicLong IDS = new AtomicLong();
     /** The owner current on this thread; inherited by every thread this thread creates. */
     private static final InheritableThreadLocal<GoroutineOwner> CURRENT = new InheritableThreadLocal<>();
-    /**
-     * Set once any owner is entered or starts a goroutine. Until then no thread-local is read (reading
-     * an unset one would create a thread-local map on every thread that starts a goroutine).
-     */
-    private static volatile boolean inUse;
 
     private final long id;
     private final String name;
@@ -79,7 +74,7 @@ public final class GoroutineOwner implements AutoCloseable {
      * @return the started goroutine
      */
     public Goroutine go(String name, Task task) {
-        inUse = true;
+        Go.ownersInUse = true;
         return Go.start(Objects.requireNonNull(name, "name"), task, this);
     }
 
@@ -90,7 +85,7 @@ public final class GoroutineOwner implements AutoCloseable {
      * @return the started goroutine
      */
     public Goroutine go(Task task) {
-        inUse = true;
+        Go.ownersInUse = true;
         return Go.start(null, task, this);
     }
 
@@ -102,7 +97,7 @@ public final class GoroutineOwner implements AutoCloseable {
      * @return the scope to close, on the same thread, to restore the previous owner
      */
     public Scope enter() {
-        inUse = true;
+        Go.ownersInUse = true;
         GoroutineOwner previous = CURRENT.get();
         CURRENT.set(this);
         return new Scope(Thread.currentThread(), previous);
@@ -146,9 +141,12 @@ public final class GoroutineOwner implements AutoCloseable {
         return "GoroutineOwner[" + id + " " + name + (closed ? ", closed" : "") + "]";
     }
 
-    /** {@return the calling thread's current owner, or null; cheap while no owner is in use} */
+    /**
+     * {@return the calling thread's current owner, or null; cheap while no owner is in use
+     * ({@link Go#ownersInUse}, kept in {@code Go} so that starting a goroutine need not load this class)}
+     */
     static GoroutineOwner current() {
-        return inUse ? CURRENT.get() : null;
+        return Go.ownersInUse ? CURRENT.get() : null;
     }
 
     /** On a goroutine's own thread, before its task: its owner becomes current there (for its children). */

@@ -24,9 +24,12 @@ public final class Goroutines {
      */
     static final boolean GC_LEAKS = Boolean.getBoolean("gochan.goroutine.gcLeaks");
     private static volatile boolean startSites = Boolean.getBoolean("gochan.goroutine.startSites");
-    /** The default handler; a class rather than Go::logUncaught so a fresh JVM's first Go.go bootstraps no lambda (B8). */
-    private static final BiConsumer<Goroutine, Throwable> LOG_UNCAUGHT = new LogUncaught();
-    private static volatile BiConsumer<Goroutine, Throwable> handler = LOG_UNCAUGHT;
+    /**
+     * The handler set by {@link #setUncaughtExceptionHandler}, or null for the default
+     * ({@link LogUncaught#INSTANCE}): so the default's class is loaded only when a goroutine first
+     * fails or the handler is asked for, not on a fresh JVM's first {@code Go.go} (cold start, B8).
+     */
+    private static volatile BiConsumer<Goroutine, Throwable> handler;
 
     private Goroutines() {}
 
@@ -155,8 +158,8 @@ public final class Goroutines {
      */
     public static BiConsumer<Goroutine, Throwable> setUncaughtExceptionHandler(BiConsumer<Goroutine, Throwable> h) {
         BiConsumer<Goroutine, Throwable> old = handler;
-        handler = h == null ? LOG_UNCAUGHT : h;
-        return old;
+        handler = h;
+        return old != null ? old : LogUncaught.INSTANCE;
     }
 
     /**
@@ -165,11 +168,17 @@ public final class Goroutines {
      * @return the handler used when none was set
      */
     public static BiConsumer<Goroutine, Throwable> defaultUncaughtExceptionHandler() {
-        return LOG_UNCAUGHT;
+        return LogUncaught.INSTANCE;
     }
 
-    /** Logs through System.Logger: {@link Go#logUncaught}. */
+    /**
+     * Logs through System.Logger: {@link Go#logUncaught}. A class rather than {@code Go::logUncaught},
+     * and holding its own instance, so that a fresh JVM's first {@code Go.go} neither bootstraps a
+     * lambda nor loads this class (cold start, B8).
+     */
     private static final class LogUncaught implements BiConsumer<Goroutine, Throwable> {
+        static final LogUncaught INSTANCE = new LogUncaught();
+
         @Override
         public void accept(Goroutine g, Throwable t) {
             Go.logUncaught(g, t);
@@ -204,8 +213,9 @@ public final class Goroutines {
     }
 
     static void report(Goroutine g, Throwable t) {
+        BiConsumer<Goroutine, Throwable> h = handler;
         try {
-            handler.accept(g, t);
+            (h != null ? h : LogUncaught.INSTANCE).accept(g, t);
         } catch (Throwable handlerFailure) {
             if (handlerFailure != t) { // a handler that rethrows, or the JVM's preallocated OutOfMemoryError
                 handlerFailure.addSuppressed(t);

@@ -41,6 +41,24 @@ class JfrGateTest {
     }
 
     @Test
+    void JF4_firstGoroutineAndHandoffLoadNoClassOfAnUnusedFeature(@TempDir Path dir) throws Exception {
+        String out = run(dir, "-Xlog:class+load=info:stdout");
+        assertThat(out).contains("probe done, recorder initialized: false");
+        // Each of these once loaded (and initialised) on a fresh JVM's first Chan.make or Go.go, for a
+        // feature the probe never uses: bubbles, owners, overflow policies, select's core accessor, the
+        // default handler of a failure that never happens, a holder for the JFR probe (B8).
+        List<String> unused = List.of("io.gochan.Bubbles", "io.gochan.Bubbles$Hook", "io.gochan.BubbleState",
+                "io.gochan.GoroutineOwner", "io.gochan.OverflowPolicy", "io.gochan.Chan$CoreAccess",
+                "io.gochan.spi.ChannelCores", "io.gochan.Goroutines$LogUncaught", "io.gochan.spi.JfrGate$Recorder");
+        List<String> loaded = out.lines().filter(l -> l.contains("[class,load] "))
+                .map(l -> l.substring(l.indexOf("[class,load] ") + "[class,load] ".length()).split(" ")[0])
+                .filter(name -> name.startsWith("io.gochan."))
+                .toList();
+        assertThat(loaded).as("the probe ran with class loading logged").contains("io.gochan.Chan", "io.gochan.Go");
+        assertThat(loaded).as("classes of features a first goroutine and handoff do not use").doesNotContainAnyElementsOf(unused);
+    }
+
+    @Test
     void JF1_recordingStartedWithTheJvmGetsTheEvents(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("probe.jfr");
         String out = run(dir, "-XX:StartFlightRecording:filename=" + file

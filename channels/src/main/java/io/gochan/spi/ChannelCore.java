@@ -87,13 +87,22 @@ public final class ChannelCore {
     public static final Object DONE = new Marker("DONE");
 
     private static final AtomicLong IDS = new AtomicLong();
-    private static final VarHandle COUNT;
 
-    static {
-        try {
-            COUNT = MethodHandles.lookup().findVarHandle(ChannelCore.class, "count", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+    /**
+     * Holds the handle for racy reads of {@code count}. Only buffered channels and {@code len()} use it,
+     * so a program whose first channel is unbuffered does not pay for the lookup on its first
+     * {@code Chan.make} (cold start, benchmark B8). A static final of an initialized class is a
+     * constant to the JIT, as it was in ChannelCore itself.
+     */
+    private static final class Count {
+        static final VarHandle HANDLE;
+
+        static {
+            try {
+                HANDLE = MethodHandles.lookup().findVarHandle(ChannelCore.class, "count", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
         }
     }
 
@@ -156,12 +165,15 @@ public final class ChannelCore {
     private static final int INITIAL_SLOTS = 16;
 
     private ChannelCore(int capacity, boolean nil, boolean timer) {
-        this(capacity, nil, timer, false, OverflowPolicy.SUSPEND, false, null);
+        this(capacity, nil, timer, false, null);
     }
 
-    private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal, OverflowPolicy overflow,
-            boolean unlimited, Consumer<Object> onDrop) {
-        this.overflowRule = overflow == OverflowPolicy.SUSPEND && !unlimited ? null : new Overflow(overflow, unlimited, onDrop);
+    /**
+     * Takes the overflow rule ready-made (null for Go's channels), so that making a Go channel does not
+     * load {@link OverflowPolicy} (cold start, benchmark B8).
+     */
+    private ChannelCore(int capacity, boolean nil, boolean timer, boolean signal, Overflow overflowRule) {
+        this.overflowRule = overflowRule;
         ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
         this.bubble = hook == null || nil ? null : hook.bubbleOfCurrentThread();
         this.id = IDS.incrementAndGet();
@@ -212,7 +224,7 @@ public final class ChannelCore {
      * @return the channel
      */
     public static ChannelCore createSignal() {
-        return new ChannelCore(0, false, false, true, OverflowPolicy.SUSPEND, false, null);
+        return new ChannelCore(0, false, false, true, null);
     }
 
     /**
@@ -238,7 +250,10 @@ public final class ChannelCore {
             throw new IllegalArgumentException("a drop policy (" + overflow + ") needs capacity >= 1: an unbuffered "
                     + "channel has no buffer to drop from (use capacity 1, or Chan.conflated())");
         }
-        return new ChannelCore(capacity, false, false, false, overflow, false, overflow == OverflowPolicy.SUSPEND ? null : onDrop);
+        if (overflow == OverflowPolicy.SUSPEND) {
+            return new ChannelCore(capacity, false, false);
+        }
+        return new ChannelCore(capacity, false, false, false, new Overflow(overflow, false, onDrop));
     }
 
     /**
@@ -253,7 +268,7 @@ public final class ChannelCore {
         if (limit < 1 || limit > MAX_CAPACITY) {
             throw new IllegalArgumentException("limit must be in [1, " + MAX_CAPACITY + "], was " + limit);
         }
-        return new ChannelCore(limit, false, false, false, OverflowPolicy.SUSPEND, true, null);
+        return new ChannelCore(limit, false, false, false, new Overflow(OverflowPolicy.SUSPEND, true, null));
     }
 
     /**
@@ -366,7 +381,7 @@ public final class ChannelCore {
             Object v = buffer[head];
             buffer[head] = null;
             head = head + 1 == buffer.length ? 0 : head + 1;
-            COUNT.setOpaque(this, count - 1);
+            Count.HANDLE.setOpaque(this, count - 1);
             Object s = takeFromSender();
             if (s != NOT_READY) {
                 // The buffer was full and a sender waits: its value takes the freed slot (FIFO).
@@ -437,9 +452,9 @@ public final class ChannelCore {
         if (send) {
             // A drop policy or an unlimited channel: a send always completes (or, at the limit, throws).
             return overflowRule != null
-                    || !receivers.isEmpty() || (int) COUNT.getOpaque(this) < capacity;
+                    || !receivers.isEmpty() || (int) Count.HANDLE.getOpaque(this) < capacity;
         }
-        return (int) COUNT.getOpaque(this) > 0 || !senders.isEmpty();
+        return (int) Count.HANDLE.getOpaque(this) > 0 || !senders.isEmpty();
     }
 
     /** Queues {@code node} (a send node on the senders' queue, else on the receivers'). Lock must be held. */
@@ -735,7 +750,7 @@ public final class ChannelCore {
 
     /** Number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts). */
     public int len() {
-        return (int) COUNT.getOpaque(this);
+        return (int) Count.HANDLE.getOpaque(this);
     }
 
     /** The capacity (0 for unbuffered and nil channels; 1 for a timer's channel). */
@@ -836,7 +851,7 @@ public final class ChannelCore {
             tail -= buffer.length;
         }
         buffer[tail] = value;
-        COUNT.setOpaque(this, count + 1);
+        Count.HANDLE.setOpaque(this, count + 1);
     }
 
     /** Doubles the full ring buffer (at most to {@code capacity}), oldest value first at index 0. */

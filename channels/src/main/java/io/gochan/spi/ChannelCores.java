@@ -9,12 +9,14 @@ import java.util.function.Function;
  * method, so application code cannot reach the locked primitives.
  */
 public final class ChannelCores {
+    /** The class whose initializer installs the accessor (a private class of {@code Chan}). */
+    private static final String ACCESSOR = "io.gochan.Chan$CoreAccess";
     private static volatile Function<Object, ChannelCore> access;
 
     private ChannelCores() {}
 
     /**
-     * Installs the accessor; called once by {@code Chan}'s class initializer.
+     * Installs the accessor; called once, by the class initializer of the accessor itself.
      *
      * @throws IllegalStateException if already installed
      */
@@ -32,7 +34,22 @@ public final class ChannelCores {
      */
     public static ChannelCore of(Object channel) {
         Objects.requireNonNull(channel, "channel");
-        // Any channel instance implies Chan was initialized, so the accessor is installed.
-        return access.apply(channel);
+        Function<Object, ChannelCore> a = access;
+        return (a != null ? a : installed()).apply(channel);
+    }
+
+    /**
+     * Initializes the accessor class, whose initializer calls {@link #install}; only the first call
+     * of {@link #of} gets here. The accessor is not installed by {@code Chan}'s own initializer, so
+     * that a program's first {@code Chan.make} does not load it (cold start, benchmark B8); by name,
+     * because it is private to {@code Chan}, as the JDK's shared secrets initialize their holders.
+     */
+    private static Function<Object, ChannelCore> installed() {
+        try {
+            Class.forName(ACCESSOR, true, ChannelCores.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("channel core accessor " + ACCESSOR + " is missing", e);
+        }
+        return access;
     }
 }

@@ -22,7 +22,7 @@ import io.gochan.jfr.Emitter;
  */
 public final class JfrGate {
     /** Whether {@code jdk.jfr}'s classes can be linked at all; decided once, when first needed. */
-    private static final boolean PRESENT = Recorder.linkable();
+    private static final boolean PRESENT = linkable();
 
     private JfrGate() {}
 
@@ -32,7 +32,7 @@ public final class JfrGate {
      * @return true if {@code jdk.jfr} is present and the flight recorder has been initialized
      */
     public static boolean active() {
-        return PRESENT && Recorder.initialized();
+        return PRESENT && jdk.jfr.FlightRecorder.isInitialized();
     }
 
     /**
@@ -105,28 +105,27 @@ public final class JfrGate {
         }
     }
 
-    /** The only class here that names a {@code jdk.jfr} type; loaded when {@link #PRESENT} is computed. */
-    private static final class Recorder {
-        static boolean linkable() {
-            // Not in the boot layer: a jlink image without jdk.jfr, --limit-modules, or a module-path
-            // application that never resolved it (requires static adds no module to the graph).
-            if (ModuleLayer.boot().findModule("jdk.jfr").isEmpty()) {
-                return false;
-            }
-            try {
-                jdk.jfr.FlightRecorder.isInitialized();
-                return true;
-            } catch (LinkageError e) {
-                // jdk.jfr is in the boot layer but not readable from this (child-layer) module:
-                // events stay off; nothing else depends on them.
-                System.getLogger(JfrGate.class.getName()).log(System.Logger.Level.DEBUG,
-                        "jdk.jfr is not readable: gochan's JFR events are off", e);
-                return false;
-            }
+    /**
+     * Links {@code jdk.jfr.FlightRecorder} once. The calls to it here and in {@link #active()} need no
+     * holder class of their own: the verifier loads no class for a static call, and the JVM links one
+     * only when it first runs, which {@link #active()} does only once this returned true. (A holder cost
+     * a fresh JVM one more class on its first {@code Go.go}: cold start, B8.)
+     */
+    private static boolean linkable() {
+        // Not in the boot layer: a jlink image without jdk.jfr, --limit-modules, or a module-path
+        // application that never resolved it (requires static adds no module to the graph).
+        if (ModuleLayer.boot().findModule("jdk.jfr").isEmpty()) {
+            return false;
         }
-
-        static boolean initialized() {
-            return jdk.jfr.FlightRecorder.isInitialized();
+        try {
+            jdk.jfr.FlightRecorder.isInitialized();
+            return true;
+        } catch (LinkageError e) {
+            // jdk.jfr is in the boot layer but not readable from this (child-layer) module:
+            // events stay off; nothing else depends on them.
+            System.getLogger(JfrGate.class.getName()).log(System.Logger.Level.DEBUG,
+                    "jdk.jfr is not readable: gochan's JFR events are off", e);
+            return false;
         }
     }
 }
