@@ -1,0 +1,3 @@
+module gochan/oracle
+
+go 1.19

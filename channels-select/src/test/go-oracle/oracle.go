@@ -1,0 +1,286 @@
+// Command oracle records what Go's runtime does with random single-goroutine channel scripts, as the
+// corpus GoOracleTest replays against gochan (rule GO1 in docs/spec/select.md). Each script makes up to
+// four channels (nil, unbuffered or buffered) and runs operations on them that cannot block forever in
+// one goroutine: try-send and try-receive (a select with default), blocking send and receive only when
+// they can complete (or panic), close, len, cap, a select over several cases when at most one of them
+// is ready (so the outcome does not depend on Go's random choice), and range over a closed channel.
+// Usage: go run . [scripts] [seed] > ../resources/go-oracle/traces.txt
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+type state struct {
+	chans  []chan int
+	caps   []int // -1: nil
+	closed []bool
+}
+
+// ready says whether a send (or a receive) on channel i can proceed now in a single goroutine:
+// a closed channel is ready for both (a send then panics), an unbuffered one never has a partner.
+func (s *state) ready(i int, send bool) bool {
+	if s.caps[i] < 0 {
+		return false
+	}
+	if s.closed[i] {
+		return true
+	}
+	if send {
+		return len(s.chans[i]) < s.caps[i]
+	}
+	return len(s.chans[i]) > 0
+}
+
+// guard runs f and turns a panic into "panic <message>".
+func guard(f func() string) (out string) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(runtime.Error); ok {
+				out = "panic " + e.Error()
+			} else {
+				out = fmt.Sprint("panic ", r)
+			}
+			out = strings.TrimPrefix(out, "panic runtime error: ")
+			if !strings.HasPrefix(out, "panic ") {
+				out = "panic " + out
+			}
+		}
+	}()
+	return f()
+}
+
+func recvResult(v int, ok bool) string { return strconv.Itoa(v) + " " + strconv.FormatBool(ok) }
+
+type selCase struct {
+	send bool
+	ch   int
+	val  int
+}
+
+// sel runs a select over the cases with reflect-free code: Go's select statement needs a fixed shape,
+// so the cases are dispatched through a two-case or three-case statement built per shape.
+func (s *state) sel(cases []selCase, hasDefault bool) string {
+	// Build the select with reflect-free nesting: at most 3 cases here.
+	chs := make([]chan int, len(cases))
+	for k, c := range cases {
+		chs[k] = s.chans[c.ch]
+	}
+	res := ""
+	switch len(cases) {
+	case 2:
+		a, b := cases[0], cases[1]
+		if hasDefault {
+			select {
+			case v, ok := <-recvOnly(chs[0], a):
+				res = "case 0 " + recvResult(v, ok)
+			case sendOnly(chs[0], a) <- a.val:
+				res = "case 0"
+			case v, ok := <-recvOnly(chs[1], b):
+				res = "case 1 " + recvResult(v, ok)
+			case sendOnly(chs[1], b) <- b.val:
+				res = "case 1"
+			default:
+				res = "default"
+			}
+		} else {
+			select {
+			case v, ok := <-recvOnly(chs[0], a):
+				res = "case 0 " + recvResult(v, ok)
+			case sendOnly(chs[0], a) <- a.val:
+				res = "case 0"
+			case v, ok := <-recvOnly(chs[1], b):
+				res = "case 1 " + recvResult(v, ok)
+			case sendOnly(chs[1], b) <- b.val:
+				res = "case 1"
+			}
+		}
+	case 3:
+		a, b, c := cases[0], cases[1], cases[2]
+		if hasDefault {
+			select {
+			case v, ok := <-recvOnly(chs[0], a):
+				res = "case 0 " + recvResult(v, ok)
+			case sendOnly(chs[0], a) <- a.val:
+				res = "case 0"
+			case v, ok := <-recvOnly(chs[1], b):
+				res = "case 1 " + recvResult(v, ok)
+			case sendOnly(chs[1], b) <- b.val:
+				res = "case 1"
+			case v, ok := <-recvOnly(chs[2], c):
+				res = "case 2 " + recvResult(v, ok)
+			case sendOnly(chs[2], c) <- c.val:
+				res = "case 2"
+			default:
+				res = "default"
+			}
+		} else {
+			select {
+			case v, ok := <-recvOnly(chs[0], a):
+				res = "case 0 " + recvResult(v, ok)
+			case sendOnly(chs[0], a) <- a.val:
+				res = "case 0"
+			case v, ok := <-recvOnly(chs[1], b):
+				res = "case 1 " + recvResult(v, ok)
+			case sendOnly(chs[1], b) <- b.val:
+				res = "case 1"
+			case v, ok := <-recvOnly(chs[2], c):
+				res = "case 2 " + recvResult(v, ok)
+			case sendOnly(chs[2], c) <- c.val:
+				res = "case 2"
+			}
+		}
+	}
+	return res
+}
+
+// recvOnly is the case's channel if it is a receive case, else nil (a nil channel's case never fires).
+func recvOnly(ch chan int, c selCase) chan int {
+	if c.send {
+		return nil
+	}
+	return ch
+}
+
+// sendOnly is the case's channel if it is a send case, else nil.
+func sendOnly(ch chan int, c selCase) chan int {
+	if !c.send {
+		return nil
+	}
+	return ch
+}
+
+func main() {
+	n, seed := 600, int64(1)
+	if len(os.Args) > 1 {
+		n, _ = strconv.Atoi(os.Args[1])
+	}
+	if len(os.Args) > 2 {
+		seed, _ = strconv.ParseInt(os.Args[2], 10, 64)
+	}
+	r := rand.New(rand.NewSource(seed))
+	fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts\n", runtime.Version(), seed, n)
+	for id := 0; id < n; id++ {
+		script(r, id)
+	}
+}
+
+func script(r *rand.Rand, id int) {
+	fmt.Printf("script %d\n", id)
+	nch := 1 + r.Intn(4)
+	s := &state{}
+	for i := 0; i < nch; i++ {
+		c := r.Intn(5) - 1 // -1 nil, 0 unbuffered, 1..3 buffered
+		s.caps = append(s.caps, c)
+		s.closed = append(s.closed, false)
+		if c < 0 {
+			s.chans = append(s.chans, nil)
+		} else {
+			s.chans = append(s.chans, make(chan int, c))
+		}
+		fmt.Printf("chan %d %d\n", i, c)
+	}
+	ops := 5 + r.Intn(30)
+	val := 1
+	for k := 0; k < ops; k++ {
+		i := r.Intn(nch)
+		ch := s.chans[i]
+		var line, out string
+		switch op := r.Intn(100); {
+		case op < 25:
+			v := val
+			val++
+			line = fmt.Sprintf("trysend %d %d", i, v)
+			out = guard(func() string {
+				select {
+				case ch <- v:
+					return "ok"
+				default:
+					return "block"
+				}
+			})
+		case op < 45:
+			line = fmt.Sprintf("tryrecv %d", i)
+			out = guard(func() string {
+				select {
+				case v, ok := <-ch:
+					return recvResult(v, ok)
+				default:
+					return "block"
+				}
+			})
+		case op < 52:
+			if !s.ready(i, true) {
+				continue // it would block forever
+			}
+			v := val
+			val++
+			line = fmt.Sprintf("send %d %d", i, v)
+			out = guard(func() string { ch <- v; return "ok" })
+		case op < 60:
+			if !s.ready(i, false) {
+				continue
+			}
+			line = fmt.Sprintf("recv %d", i)
+			out = guard(func() string { v, ok := <-ch; return recvResult(v, ok) })
+		case op < 68:
+			line = fmt.Sprintf("close %d", i)
+			out = guard(func() string { close(ch); return "ok" })
+			if out == "ok" {
+				s.closed[i] = true
+			}
+		case op < 73:
+			line = fmt.Sprintf("len %d", i)
+			out = strconv.Itoa(len(ch))
+		case op < 76:
+			line = fmt.Sprintf("cap %d", i)
+			out = strconv.Itoa(cap(ch))
+		case op < 80:
+			if s.caps[i] < 0 || !s.closed[i] {
+				continue // range ends only on a closed channel
+			}
+			line = fmt.Sprintf("range %d", i)
+			out = guard(func() string {
+				var got []string
+				for v := range ch {
+					got = append(got, strconv.Itoa(v))
+				}
+				return "[" + strings.Join(got, " ") + "]"
+			})
+		default:
+			ncases := 2 + r.Intn(2)
+			cases := make([]selCase, ncases)
+			readyCount := 0
+			var parts []string
+			for c := range cases {
+				cases[c] = selCase{send: r.Intn(2) == 0, ch: r.Intn(nch)}
+				if cases[c].send {
+					cases[c].val = val
+					val++
+					parts = append(parts, fmt.Sprintf("send %d %d", cases[c].ch, cases[c].val))
+				} else {
+					parts = append(parts, fmt.Sprintf("recv %d", cases[c].ch))
+				}
+				if s.ready(cases[c].ch, cases[c].send) {
+					readyCount++
+				}
+			}
+			hasDefault := r.Intn(2) == 0
+			if readyCount > 1 || (readyCount == 0 && !hasDefault) {
+				continue // Go's choice would be random, or it would block forever
+			}
+			if hasDefault {
+				parts = append(parts, "default")
+			}
+			line = "select " + strings.Join(parts, " | ")
+			out = guard(func() string { return s.sel(cases, hasDefault) })
+		}
+		fmt.Printf("%s -> %s\n", line, out)
+	}
+	fmt.Println("end")
+}

@@ -1,0 +1,188 @@
+package io.gochan.select;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Chan;
+import io.gochan.ChannelClosedException;
+import io.gochan.Received;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Rule GO1 (docs/spec/select.md): gochan agrees with Go's runtime on a recorded corpus of random
+ * single-goroutine channel scripts. {@code src/test/go-oracle/oracle.go} generated the scripts and
+ * recorded, for every operation, what Go did (a value and ok flag, "block" for a select's default, or a
+ * panic's message); this test replays each script on gochan's channels and compares every outcome,
+ * panic messages included (a {@link ChannelClosedException}'s message must start with Go's). The corpus
+ * is committed, so the test needs no Go; {@code record.sh} re-records it.
+ */
+@NoGoroutineLeaks
+class GoOracleTest {
+    /** The whole corpus runs in well under a second; a bound, not a speed requirement. */
+    static final long BOUND_SECONDS = 60;
+
+    enum Kind { VIRTUAL, PLATFORM }
+
+    /** One operation of a script and what Go did. */
+    record Step(int line, String op, String expected) {}
+
+    /** A script: channel capacities (-1: nil) and its steps. */
+    record Script(int id, List<Integer> capacities, List<Step> steps) {}
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void GO1_everyRecordedScriptHasGosOutcomes(Kind kind) throws Exception {
+        List<Script> scripts = load();
+        assertThat(scripts).hasSizeGreaterThanOrEqualTo(100);
+        List<String> mismatches = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Runnable body = () -> {
+            try {
+                for (Script s : scripts) {
+                    replay(s, mismatches);
+                }
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        };
+        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+        t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
+        if (t.isAlive()) {
+            // An operation Go completed at once blocked here: that is a mismatch too.
+            StackTraceElement[] stack = t.getStackTrace();
+            t.interrupt();
+            t.join();
+            throw new AssertionError("a replay blocked where Go did not; last mismatches: " + mismatches
+                    + "; stack: " + java.util.Arrays.toString(stack));
+        }
+        if (failure.get() != null) {
+            throw new AssertionError("replay failed", failure.get());
+        }
+        assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
+    }
+
+    /** Runs one script on fresh channels and records every step whose outcome differs from Go's. */
+    private static void replay(Script s, List<String> mismatches) throws InterruptedException {
+        List<Chan<Integer>> chans = new ArrayList<>();
+        for (int c : s.capacities()) {
+            chans.add(c < 0 ? Chan.nil() : Chan.make(c));
+        }
+        for (Step step : s.steps()) {
+            String got = run(step.op(), chans);
+            if (!matches(step.expected(), got)) {
+                mismatches.add("script " + s.id() + " line " + step.line() + ": " + step.op() + " -> Go: "
+                        + step.expected() + ", gochan: " + got);
+            }
+        }
+    }
+
+    /** Go's panic message is a prefix of ours (gochan may add where it happened); everything else is exact. */
+    private static boolean matches(String expected, String got) {
+        if (expected.startsWith("panic ") && got.startsWith("panic ")) {
+            return got.startsWith(expected);
+        }
+        return expected.equals(got);
+    }
+
+    /** One operation, in the oracle's notation, with its outcome in the same notation. */
+    private static String run(String op, List<Chan<Integer>> chans) throws InterruptedException {
+        String[] w = op.split(" ");
+        try {
+            switch (w[0]) {
+                case "trysend":
+                    return chans.get(Integer.parseInt(w[1])).trySend(Integer.valueOf(w[2])) ? "ok" : "block";
+                case "tryrecv":
+                    return received(chans.get(Integer.parseInt(w[1])).tryReceive());
+                case "send":
+                    chans.get(Integer.parseInt(w[1])).send(Integer.valueOf(w[2]));
+                    return "ok";
+                case "recv":
+                    return received(chans.get(Integer.parseInt(w[1])).receiveOk());
+                case "close":
+                    chans.get(Integer.parseInt(w[1])).close();
+                    return "ok";
+                case "len":
+                    return Integer.toString(chans.get(Integer.parseInt(w[1])).len());
+                case "cap":
+                    return Integer.toString(chans.get(Integer.parseInt(w[1])).cap());
+                case "range": {
+                    List<Integer> got = new ArrayList<>();
+                    chans.get(Integer.parseInt(w[1])).range(got::add);
+                    return got.stream().map(String::valueOf).collect(Collectors.joining(" ", "[", "]"));
+                }
+                case "select":
+                    return select(op.substring("select ".length()), chans);
+                default:
+                    throw new IllegalArgumentException("unknown operation in the corpus: " + op);
+            }
+        } catch (ChannelClosedException e) {
+            return "panic " + e.getMessage();
+        }
+    }
+
+    /** A select over the cases "recv i", "send i v" and "default", separated by " | ". */
+    private static String select(String cases, List<Chan<Integer>> chans) throws InterruptedException {
+        SelectStatement st = Select.statement();
+        AtomicReference<String> outcome = new AtomicReference<>();
+        int index = 0;
+        for (String c : cases.split(" \\| ")) {
+            String[] w = c.split(" ");
+            int k = index++;
+            switch (w[0]) {
+                case "recv" -> st.receiveOk(chans.get(Integer.parseInt(w[1])), r -> outcome.set("case " + k + " " + received(r)));
+                case "send" -> st.send(chans.get(Integer.parseInt(w[1])), Integer.valueOf(w[2]), () -> outcome.set("case " + k));
+                case "default" -> st.orElse(() -> outcome.set("default"));
+                default -> throw new IllegalArgumentException("unknown select case in the corpus: " + c);
+            }
+        }
+        st.run();
+        return outcome.get();
+    }
+
+    private static String received(Received<Integer> r) {
+        if (r.ok()) {
+            return r.value() + " true";
+        }
+        return r.closed() ? "0 false" : "block"; // Go's zero value for a closed channel of int
+    }
+
+    /** Parses the corpus (see oracle.go for the notation). */
+    static List<Script> load() throws IOException {
+        List<Script> scripts = new ArrayList<>();
+        try (InputStream in = GoOracleTest.class.getResourceAsStream("/go-oracle/traces.txt")) {
+            assertThat(in).as("the corpus go-oracle/traces.txt on the test class path").isNotNull();
+            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+            Script current = null;
+            int lineNo = 0;
+            for (String line; (line = r.readLine()) != null; ) {
+                lineNo++;
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                if (line.startsWith("script ")) {
+                    current = new Script(Integer.parseInt(line.substring(7)), new ArrayList<>(), new ArrayList<>());
+                } else if (line.startsWith("chan ")) {
+                    current.capacities().add(Integer.parseInt(line.split(" ")[2]));
+                } else if (line.equals("end")) {
+                    scripts.add(current);
+                    current = null;
+                } else {
+                    int arrow = line.indexOf(" -> ");
+                    current.steps().add(new Step(lineNo, line.substring(0, arrow), line.substring(arrow + 4)));
+                }
+            }
+        }
+        return scripts;
+    }
+}
