@@ -25,7 +25,8 @@ public final class WaitNode {
     // Queue links, guarded by channel.lock.
     WaitNode prev;
     WaitNode next;
-    WaitQueue queue;
+    /** True while the node is in its channel's senders' (isSend) or receivers' list. */
+    boolean queued;
 
     /**
      * A registration of {@code waiter} on {@code channel}.
@@ -65,7 +66,7 @@ public final class WaitNode {
         channel = null;
         item = null;
         closed = false;
-        return queue == null;
+        return !queued;
     }
 
     /** The waiter this node registers. */
