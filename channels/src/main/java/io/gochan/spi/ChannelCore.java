@@ -9,7 +9,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -28,7 +27,8 @@ public final class ChannelCore {
     /*
      * Implementation notes.
      *
-     * One ReentrantLock guards the whole channel state, as Go's hchan.lock does. We measured lock-free
+     * One lock (ChannelLock: ReentrantLock's non-fair algorithm, held without ReentrantLock's wrapper
+     * object) guards the whole channel state, as Go's hchan.lock does. We measured lock-free
      * designs (Jox, LinkedTransferQueue) as peers instead of copying them: a single short critical
      * section keeps every rule below checkable by reading one method, and j.u.c locks park virtual
      * threads without pinning their carrier.
@@ -70,7 +70,7 @@ public final class ChannelCore {
      * after the release was measured: B4 fan-in on 2 carriers got ~10 % slower.)
      *
      * Locking. lock() tries once; on an unbuffered channel it then spins as SpinPolicy says before
-     * parking in the ReentrantLock: critical sections are tens of nanoseconds, while parking a contended
+     * parking in the lock's AQS queue: critical sections are tens of nanoseconds, while parking a contended
      * virtual thread costs a trip through the scheduler.
      *
      * Allocation. A blocking send or receive takes its thread's reusable Waiter and that waiter's solo
@@ -106,7 +106,7 @@ public final class ChannelCore {
         }
     }
 
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ChannelLock lock = new ChannelLock(); // ReentrantLock's algorithm without its wrapper (B7)
     /** Lock order for multi-channel operations; unique, written once. */
     private final long id;
     private final int capacity;
