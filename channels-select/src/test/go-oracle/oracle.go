@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -63,96 +64,29 @@ type selCase struct {
 	val  int
 }
 
-// sel runs a select over the cases with reflect-free code: Go's select statement needs a fixed shape,
-// so the cases are dispatched through a two-case or three-case statement built per shape.
+// sel runs a select over the cases through reflect.Select, which is the runtime's own selectgo (the
+// statement form needs a fixed shape per case count and kind).
 func (s *state) sel(cases []selCase, hasDefault bool) string {
-	// Build the select with reflect-free nesting: at most 3 cases here.
-	chs := make([]chan int, len(cases))
-	for k, c := range cases {
-		chs[k] = s.chans[c.ch]
-	}
-	res := ""
-	switch len(cases) {
-	case 2:
-		a, b := cases[0], cases[1]
-		if hasDefault {
-			select {
-			case v, ok := <-recvOnly(chs[0], a):
-				res = "case 0 " + recvResult(v, ok)
-			case sendOnly(chs[0], a) <- a.val:
-				res = "case 0"
-			case v, ok := <-recvOnly(chs[1], b):
-				res = "case 1 " + recvResult(v, ok)
-			case sendOnly(chs[1], b) <- b.val:
-				res = "case 1"
-			default:
-				res = "default"
-			}
+	rc := make([]reflect.SelectCase, 0, len(cases)+1)
+	for _, c := range cases {
+		ch := reflect.ValueOf(s.chans[c.ch]) // a nil channel's case never fires, as in a select statement
+		if c.send {
+			rc = append(rc, reflect.SelectCase{Dir: reflect.SelectSend, Chan: ch, Send: reflect.ValueOf(c.val)})
 		} else {
-			select {
-			case v, ok := <-recvOnly(chs[0], a):
-				res = "case 0 " + recvResult(v, ok)
-			case sendOnly(chs[0], a) <- a.val:
-				res = "case 0"
-			case v, ok := <-recvOnly(chs[1], b):
-				res = "case 1 " + recvResult(v, ok)
-			case sendOnly(chs[1], b) <- b.val:
-				res = "case 1"
-			}
-		}
-	case 3:
-		a, b, c := cases[0], cases[1], cases[2]
-		if hasDefault {
-			select {
-			case v, ok := <-recvOnly(chs[0], a):
-				res = "case 0 " + recvResult(v, ok)
-			case sendOnly(chs[0], a) <- a.val:
-				res = "case 0"
-			case v, ok := <-recvOnly(chs[1], b):
-				res = "case 1 " + recvResult(v, ok)
-			case sendOnly(chs[1], b) <- b.val:
-				res = "case 1"
-			case v, ok := <-recvOnly(chs[2], c):
-				res = "case 2 " + recvResult(v, ok)
-			case sendOnly(chs[2], c) <- c.val:
-				res = "case 2"
-			default:
-				res = "default"
-			}
-		} else {
-			select {
-			case v, ok := <-recvOnly(chs[0], a):
-				res = "case 0 " + recvResult(v, ok)
-			case sendOnly(chs[0], a) <- a.val:
-				res = "case 0"
-			case v, ok := <-recvOnly(chs[1], b):
-				res = "case 1 " + recvResult(v, ok)
-			case sendOnly(chs[1], b) <- b.val:
-				res = "case 1"
-			case v, ok := <-recvOnly(chs[2], c):
-				res = "case 2 " + recvResult(v, ok)
-			case sendOnly(chs[2], c) <- c.val:
-				res = "case 2"
-			}
+			rc = append(rc, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: ch})
 		}
 	}
-	return res
-}
-
-// recvOnly is the case's channel if it is a receive case, else nil (a nil channel's case never fires).
-func recvOnly(ch chan int, c selCase) chan int {
-	if c.send {
-		return nil
+	if hasDefault {
+		rc = append(rc, reflect.SelectCase{Dir: reflect.SelectDefault})
 	}
-	return ch
-}
-
-// sendOnly is the case's channel if it is a send case, else nil.
-func sendOnly(ch chan int, c selCase) chan int {
-	if !c.send {
-		return nil
+	chosen, v, ok := reflect.Select(rc)
+	if chosen == len(cases) {
+		return "default"
 	}
-	return ch
+	if cases[chosen].send {
+		return "case " + strconv.Itoa(chosen)
+	}
+	return "case " + strconv.Itoa(chosen) + " " + recvResult(int(v.Int()), ok)
 }
 
 func main() {

@@ -855,25 +855,16 @@ public final class ChannelCore {
 
     /** Appends {@code n} to the senders' list if it is a send node, else to the receivers'. Lock held. */
     private void addLast(WaitNode n) {
+        WaitNode t = n.isSend ? sendersTail : receiversTail;
         n.queued = true;
+        n.prev = t;
         n.next = null;
-        if (n.isSend) {
-            n.prev = sendersTail;
-            if (sendersTail == null) {
-                sendersHead = n;
-            } else {
-                sendersTail.next = n;
-            }
-            sendersTail = n;
+        if (t == null) {
+            setHead(n.isSend, n);
         } else {
-            n.prev = receiversTail;
-            if (receiversTail == null) {
-                receiversHead = n;
-            } else {
-                receiversTail.next = n;
-            }
-            receiversTail = n;
+            t.next = n;
         }
+        setTail(n.isSend, n);
     }
 
     /** Removes and returns the oldest queued sender ({@code send}) or receiver, or null. Lock held. */
@@ -890,26 +881,34 @@ public final class ChannelCore {
         WaitNode p = n.prev;
         WaitNode s = n.next;
         if (p == null) {
-            if (n.isSend) {
-                sendersHead = s;
-            } else {
-                receiversHead = s;
-            }
+            setHead(n.isSend, s);
         } else {
             p.next = s;
         }
         if (s == null) {
-            if (n.isSend) {
-                sendersTail = p;
-            } else {
-                receiversTail = p;
-            }
+            setTail(n.isSend, p);
         } else {
             s.prev = p;
         }
         n.prev = null;
         n.next = null;
         n.queued = false;
+    }
+
+    private void setHead(boolean senders, WaitNode n) {
+        if (senders) {
+            sendersHead = n;
+        } else {
+            receiversHead = n;
+        }
+    }
+
+    private void setTail(boolean senders, WaitNode n) {
+        if (senders) {
+            sendersTail = n;
+        } else {
+            receiversTail = n;
+        }
     }
 
     /** How many nodes a list holds, from its head (for describe and the waiting counts). Lock held. */
