@@ -145,17 +145,18 @@ final class ChunkedInputStream extends InputStream {
         List<String> fields = new ArrayList<>();
         long start = in.bytesRead();
         while (true) {
-            String line = in.readLine(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
-            if (line == null) {
+            int length = in.readLineBytes(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
+            if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the trailers");
             }
             if (in.bytesRead() - start > limits.maxTrailerBytes() + 2) {
                 throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + limits.maxTrailerBytes() + " bytes");
             }
-            if (line.isEmpty()) {
+            if (length == 0) {
                 break;
             }
-            ResponseHeadReader.parseField(line, fields, "trailer");
+            // The header parser itself: a trailer is held to exactly the rules of a header (T10).
+            ResponseHeadReader.parseField(in.lineBytes(), length, fields, "trailer");
         }
         trailers = ResponseHeadReader.toHeaders(fields);
     }

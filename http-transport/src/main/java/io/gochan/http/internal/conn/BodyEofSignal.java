@@ -10,6 +10,7 @@ import io.gochan.http.internal.RequestScope;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -44,6 +45,11 @@ final class BodyEofSignal extends InputStream {
     private final BooleanSupplier sliceReads;
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
+    /**
+     * The body was read to its end. From then on the body answers EOF by itself and never touches the
+     * connection again: the connection may already serve the next request (E14).
+     */
+    private volatile boolean atEof;
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
             Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads) {
@@ -68,10 +74,18 @@ final class BodyEofSignal extends InputStream {
         if (closed) {
             throw new IOException("response body is closed");
         }
+        // The caller's mistake, not the connection's: thrown as InputStream specifies, nothing is read (E14).
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (atEof) {
+            return -1;
+        }
         IOException aborted = ex.abortCause();
         if (aborted != null && !reported.get()) {
             report(false, aborted);
             throw aborted;
+        }
+        if (len == 0) {
+            return 0; // InputStream: no bytes are read; a chunked body would otherwise read its next chunk-size line
         }
         int n;
         try {
@@ -88,6 +102,7 @@ final class BodyEofSignal extends InputStream {
             throw why;
         }
         if (n < 0) {
+            atEof = true;
             eof();
         }
         return n;
@@ -118,7 +133,7 @@ final class BodyEofSignal extends InputStream {
 
     @Override
     public int available() throws IOException {
-        return closed ? 0 : body.available();
+        return closed || atEof ? 0 : body.available();
     }
 
     private void eof() {
@@ -131,10 +146,10 @@ final class BodyEofSignal extends InputStream {
         }
     }
 
-    private boolean report(boolean atEof, IOException error) {
+    private boolean report(boolean reachedEof, IOException error) {
         if (reported.compareAndSet(false, true)) {
-            waitForBodyRead.trySend(atEof);
-            if (!atEof) {
+            waitForBodyRead.trySend(reachedEof);
+            if (!reachedEof) {
                 ex.abort(error != null ? error : new HttpConnectionException("response body closed before its end", null));
             }
             onDone.accept(error);

@@ -338,8 +338,20 @@ final class ResponseReader {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return 0;
+            }
             if (gz == null) {
-                gz = new GZIPInputStream(signal, 8192);
+                // An empty body is an empty body, as in Go (P25): GZIPInputStream would fail it with an
+                // EOFException without a message, since it reads a gzip header first.
+                java.io.PushbackInputStream first = new java.io.PushbackInputStream(signal, 1);
+                int c = first.read();
+                if (c < 0) {
+                    return -1;
+                }
+                first.unread(c);
+                gz = new GZIPInputStream(first, 8192);
             }
             int n = gz.read(b, off, len);
             if (n < 0) {
