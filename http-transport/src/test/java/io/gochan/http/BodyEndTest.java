@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The edges of a response body's life that the hostile-server and lifecycle suites did not reach: a
  * body read again after its end (E14), a read with bad arguments or of zero bytes (E15), an empty
- * gzip body (P25), and an interrupt while {@code roundTrip} gives a failed write its early-response
+ * gzip body (P25), a body whose bytes have all arrived when the transport closes (E3), and an interrupt while {@code roundTrip} gives a failed write its early-response
  * grace (T2). Each case failed before its fix; each proves the transport leaves nothing running.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
@@ -176,6 +176,39 @@ class BodyEndTest {
             }
             assertThat(t.stats().dialed()).isEqualTo(1);
             assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * E3: closing the transport ends a body being read also when all its bytes have already arrived: a
+     * Content-Length body that came with its head (held in memory) and a chunked body whole in the
+     * connection's buffer used to read on to their end after the close, while a body still on the wire
+     * failed; whether a body failed depended on packet timing. Now each read after the close fails with
+     * {@link RequestCancelledException} ({@code TRANSPORT_CLOSED}), as the transport's javadoc says.
+     */
+    @ParameterizedTest(name = "chunked: {0}")
+    @ValueSource(booleans = {false, true})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E3_closingTheTransportEndsABodyWhoseBytesHaveAllArrived(boolean chunked) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write(chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+                         : "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
+                 while (c.in.read() >= 0) {
+                     // keeps the connection open until the client closes it
+                 }
+             })) {
+            Transport t = Transport.builder().build();
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                InputStream in = r.body().stream();
+                assertThat(in.read()).isEqualTo('h');
+                t.close();
+                assertThatThrownBy(in::readAllBytes).isInstanceOfSatisfying(RequestCancelledException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            } finally {
+                t.close();
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "no connection open");
         }
     }
 

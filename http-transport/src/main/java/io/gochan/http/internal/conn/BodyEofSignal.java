@@ -43,6 +43,11 @@ final class BodyEofSignal extends InputStream {
     private final Supplier<IOException> connectionClosedCause;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
     private final BooleanSupplier sliceReads;
+    /**
+     * Whether the transport was closed: checked before each read, since the bytes still to come may all be
+     * in the connection's buffer already, and a read from the buffer never sees the closed socket (E3).
+     */
+    private final BooleanSupplier transportClosed;
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
     /**
@@ -52,7 +57,8 @@ final class BodyEofSignal extends InputStream {
     private volatile boolean atEof;
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
-            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads) {
+            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads,
+            BooleanSupplier transportClosed) {
         this.body = body;
         this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
@@ -60,6 +66,7 @@ final class BodyEofSignal extends InputStream {
         this.onDone = onDone;
         this.connectionClosedCause = connectionClosedCause;
         this.sliceReads = sliceReads;
+        this.transportClosed = transportClosed;
     }
 
     @Override
@@ -80,6 +87,10 @@ final class BodyEofSignal extends InputStream {
             return -1;
         }
         IOException aborted = ex.abortCause();
+        if (aborted == null && transportClosed.getAsBoolean()) {
+            ex.abort(RequestScope.transportClosed()); // no-op if the exchange ended meanwhile
+            aborted = ex.abortCause();
+        }
         if (aborted != null && !reported.get()) {
             report(false, aborted);
             throw aborted;

@@ -689,6 +689,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         return closech;
     }
 
+    /** True once the transport is closed: its bodies still being read fail as cancelled (E3). */
+    boolean transportClosed() {
+        return slot.poolClosed();
+    }
+
     /** @return true if this connection had served a response before the one being read */
     boolean countResponse() {
         return responses++ > 0;

@@ -139,7 +139,7 @@ final class ResponseReader {
         }
         boolean keep = alive;
         BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)));
+                error -> conn.notify(l -> l.done(rc.req(), error)), conn::transportClosed);
         return handOver(head, head.headers(), body, body) && alive;
     }
 
@@ -195,7 +195,8 @@ final class ResponseReader {
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads);
+                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads,
+                conn::transportClosed);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
