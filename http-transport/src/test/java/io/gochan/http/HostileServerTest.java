@@ -227,6 +227,10 @@ class HostileServerTest {
                 bad("both, on a 204", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", Reason.CONFLICTING_FRAMING),
                 bad("Transfer-Encoding in HTTP/1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", Reason.CONFLICTING_FRAMING),
                 bad("differing values in one field", "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabc", Reason.CONFLICTING_CONTENT_LENGTH),
+                // No body follows a 204 or 304 (or a HEAD's answer), but differing lengths are rejected all the same (as Go).
+                bad("differing values on a 304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
+                        Reason.CONFLICTING_CONTENT_LENGTH),
+                bad("differing values on a 204", "HTTP/1.1 204 No Content\r\nContent-Length: 0, 7\r\n\r\n", Reason.CONFLICTING_CONTENT_LENGTH),
                 bad("non-numeric", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", Reason.INVALID_CONTENT_LENGTH),
                 bad("plus sign", "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc", Reason.INVALID_CONTENT_LENGTH),
                 bad("hexadecimal", "HTTP/1.1 200 OK\r\nContent-Length: 0x3\r\n\r\nabc", Reason.INVALID_CONTENT_LENGTH),
