@@ -277,6 +277,9 @@ class HostileServerTest {
                 bad("0x prefix", chunked + "0x5\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("two numbers", chunked + "5 5\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("empty chunk-size line", chunked + "\r\nabc\r\n", Reason.BAD_CHUNK),
+                // Only spaces and tabs after the size are trimmed (as Go): a blank before it, or a control character, is not hex.
+                bad("space before the chunk size", chunked + " 3\r\nabc\r\n0\r\n\r\n", Reason.BAD_CHUNK),
+                bad("control character after the chunk size", chunked + "3\u000b\r\nabc\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("non-ASCII digit", chunked + "\u00b2\r\nab\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("chunk size overflowing a long", chunked + "fffffffffffffffff\r\nabc\r\n", Reason.BAD_CHUNK),
                 bad("chunk data not followed by CRLF", chunked + "3\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),

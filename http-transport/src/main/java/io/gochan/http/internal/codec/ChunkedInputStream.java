@@ -90,7 +90,15 @@ final class ChunkedInputStream extends InputStream {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
         }
         int end = line.indexOf(';');
-        String hex = (end < 0 ? line : line.substring(0, end)).strip();
+        if (end < 0) {
+            end = line.length();
+        }
+        // Only spaces and tabs before the extension or the line end (RFC 9112's BWS; Go trims the same): not
+        // String.strip(), which also removed leading blanks and control characters such as \x0b or \x1f.
+        while (end > 0 && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        String hex = line.substring(0, end);
         if (hex.isEmpty()) {
             throw new HttpProtocolException(Reason.BAD_CHUNK, "empty chunk size");
         }
