@@ -227,6 +227,10 @@ class HostileServerTest {
                 bad("both, on a 204", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", Reason.CONFLICTING_FRAMING),
                 bad("Transfer-Encoding in HTTP/1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", Reason.CONFLICTING_FRAMING),
                 bad("differing values in one field", "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabc", Reason.CONFLICTING_CONTENT_LENGTH),
+                // No body follows a 204 or 304 (or a HEAD's answer), but differing lengths are rejected all the same (as Go).
+                bad("differing values on a 304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
+                        Reason.CONFLICTING_CONTENT_LENGTH),
+                bad("differing values on a 204", "HTTP/1.1 204 No Content\r\nContent-Length: 0, 7\r\n\r\n", Reason.CONFLICTING_CONTENT_LENGTH),
                 bad("non-numeric", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", Reason.INVALID_CONTENT_LENGTH),
                 bad("plus sign", "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc", Reason.INVALID_CONTENT_LENGTH),
                 bad("hexadecimal", "HTTP/1.1 200 OK\r\nContent-Length: 0x3\r\n\r\nabc", Reason.INVALID_CONTENT_LENGTH),
@@ -273,6 +277,9 @@ class HostileServerTest {
                 bad("0x prefix", chunked + "0x5\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("two numbers", chunked + "5 5\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("empty chunk-size line", chunked + "\r\nabc\r\n", Reason.BAD_CHUNK),
+                // Only spaces and tabs after the size are trimmed (as Go): a blank before it, or a control character, is not hex.
+                bad("space before the chunk size", chunked + " 3\r\nabc\r\n0\r\n\r\n", Reason.BAD_CHUNK),
+                bad("control character after the chunk size", chunked + "3\u000b\r\nabc\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("non-ASCII digit", chunked + "\u00b2\r\nab\r\n0\r\n\r\n", Reason.BAD_CHUNK),
                 bad("chunk size overflowing a long", chunked + "fffffffffffffffff\r\nabc\r\n", Reason.BAD_CHUNK),
                 bad("chunk data not followed by CRLF", chunked + "3\r\nabcde\r\n0\r\n\r\n", Reason.BAD_CHUNK),
@@ -281,7 +288,10 @@ class HostileServerTest {
                         Reason.CHUNK_EXTENSION_TOO_LONG),
                 bad("trailers over 16 KiB", chunked + "3\r\nabc\r\n0\r\n" + ("X-T: " + "t".repeat(1000) + "\r\n").repeat(20) + "\r\n",
                         Reason.TRAILERS_TOO_LARGE),
-                bad("bad trailer", chunked + "0\r\nNoColon\r\n\r\n", Reason.MALFORMED_HEADER));
+                bad("bad trailer", chunked + "0\r\nNoColon\r\n\r\n", Reason.MALFORMED_HEADER),
+                // Trailers go through the header parser: control characters at a value's edges were stripped.
+                bad("control character at the end of a trailer value", chunked + "0\r\nX-T: v\u001f\r\n\r\n", Reason.INVALID_CHARACTER),
+                bad("vertical tab before a trailer value", chunked + "0\r\nX-T:\u000bv\r\n\r\n", Reason.INVALID_CHARACTER));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -325,4 +325,126 @@ class RequestBodyFailureTest {
             }
         }
     }
+
+    /**
+     * A stream that yields "abc", then 0 bytes {@code zeros} times (against InputStream's contract), then
+     * "def", then EOF.
+     */
+    private static InputStream returningZeroBytes(int zeros) {
+        return new InputStream() {
+            private int stage;
+            private int zerosLeft = zeros;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException("the transport reads arrays");
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (stage == 1 && zerosLeft > 0) {
+                    zerosLeft--;
+                    return 0;
+                }
+                if (stage == 2) {
+                    return -1;
+                }
+                b[off] = (byte) (stage == 0 ? 'a' : 'd');
+                b[off + 1] = (byte) (stage == 0 ? 'b' : 'e');
+                b[off + 2] = (byte) (stage == 0 ? 'c' : 'f');
+                stage++;
+                return 3;
+            }
+        };
+    }
+
+    /**
+     * A server that reads one request with a chunked or a 6-byte body, records the body of each complete
+     * request in {@code received}, answers it, and stays until the client closes.
+     */
+    private static RawServer recordingBodies(java.util.Queue<String> received) throws IOException {
+        return RawServer.start(c -> {
+            String head = c.readRequestHead();
+            if (head == null) {
+                return;
+            }
+            StringBuilder body = new StringBuilder();
+            boolean complete = false;
+            if (head.contains("Transfer-Encoding: chunked")) {
+                java.io.BufferedReader r = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(c.in, java.nio.charset.StandardCharsets.ISO_8859_1));
+                for (String size; !complete && (size = r.readLine()) != null; ) {
+                    int n = Integer.parseInt(size.trim(), 16);
+                    if (n == 0) {
+                        complete = r.readLine() != null;
+                        break;
+                    }
+                    char[] data = new char[n];
+                    if (r.read(data, 0, n) < n) {
+                        break;
+                    }
+                    body.append(data);
+                    r.readLine();
+                }
+            } else {
+                byte[] b = c.in.readNBytes(6);
+                complete = b.length == 6;
+                body.append(new String(b, java.nio.charset.StandardCharsets.ISO_8859_1));
+            }
+            if (complete) {
+                received.add(body.toString());
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+            while (c.in.read() >= 0) {
+                // until the client closes
+            }
+        });
+    }
+
+    /**
+     * E16: a body source whose read returns 0 bytes now and then is asked again and its body arrives
+     * whole. Before, a chunked body (unknown length) took the 0 for its end and sent a complete request
+     * with the body cut short ("abc" of "abcdef").
+     */
+    @ParameterizedTest(name = "declared length: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {-1, 6})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E16_aBodySourceReturningZeroBytesIsAskedAgainAndItsBodyIsNeverCutShort(long length) throws Exception {
+        java.util.Queue<String> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (RawServer server = recordingBodies(received); Transport t = Transport.builder().build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/"))
+                    .POST(RequestBody.ofStreamOnce(returningZeroBytes(3), length, "text/plain")).build();
+            try (HttpResponse r = t.roundTrip(post)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(received).containsExactly("abcdef");
+        }
+    }
+
+    /**
+     * E16: a body source that keeps returning 0 bytes fails its request with an IOException that says so
+     * (after 100 in a row, Go's bound). Before, a chunked body sent an empty complete request, and a
+     * known-length body read again forever. The server never receives a complete request; the
+     * connection is closed.
+     */
+    @ParameterizedTest(name = "declared length: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {-1, 6})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E16_aBodySourceThatKeepsReturningZeroBytesFailsItsRequest(long length) throws Exception {
+        java.util.Queue<String> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (RawServer server = recordingBodies(received); Transport t = Transport.builder().build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/"))
+                    .POST(RequestBody.ofStreamOnce(returningZeroBytes(Integer.MAX_VALUE), length, "text/plain")).build();
+            Caller<HttpResponse> caller = Caller.virtual("caller", () -> t.roundTrip(post));
+            boolean ended = caller.join(Duration.ofSeconds(20));
+            caller.abandon(t::close);
+            assertThat(ended).as("the request ended").isTrue();
+            if (caller.value() != null) {
+                caller.value().close();
+            }
+            assertThat(caller.error()).isInstanceOf(IOException.class).hasMessageContaining("returned 0 bytes");
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
+            assertThat(received).as("complete requests the server received").isEmpty();
+        }
+    }
 }

@@ -50,6 +50,12 @@ public record BodyFraming(Kind kind, long length) {
                     "HTTP/1.0 response with Transfer-Encoding (faulty framing, RFC 9112 §6.3)");
         }
         if (method.equals("HEAD") || status < 200 || status == 204 || status == 304) {
+            if (hasCl) {
+                // No body follows, but differing lengths still mean a response that two parsers could read
+                // two ways: rejected whatever the status, as Go does (its length syntax is not checked here,
+                // as in Go, since no byte is read by it).
+                requireOneContentLength(headers);
+            }
             return NONE;
         }
         if (hasTe) {
@@ -79,6 +85,22 @@ public record BodyFraming(Kind kind, long length) {
             return length == 0 ? NONE : new BodyFraming(Kind.FIXED, length);
         }
         return new BodyFraming(Kind.UNTIL_CLOSE, -1);
+    }
+
+    /** Every Content-Length value (each field, each comma-separated part) is the same text once trimmed. */
+    private static void requireOneContentLength(Headers headers) throws HttpProtocolException {
+        String first = null;
+        for (String v : headers.all("Content-Length")) {
+            for (String part : v.split(",", -1)) {
+                String p = part.trim();
+                if (first == null) {
+                    first = p;
+                } else if (!first.equals(p)) {
+                    throw new HttpProtocolException(Reason.CONFLICTING_CONTENT_LENGTH, "response has differing Content-Length values ('"
+                            + ResponseHeadReader.shorten(first) + "' and '" + ResponseHeadReader.shorten(p) + "')");
+                }
+            }
+        }
     }
 
     private static long parseLength(String s) throws HttpProtocolException {

@@ -90,7 +90,15 @@ final class ChunkedInputStream extends InputStream {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
         }
         int end = line.indexOf(';');
-        String hex = (end < 0 ? line : line.substring(0, end)).strip();
+        if (end < 0) {
+            end = line.length();
+        }
+        // Only spaces and tabs before the extension or the line end (RFC 9112's BWS; Go trims the same): not
+        // String.strip(), which also removed leading blanks and control characters such as \x0b or \x1f.
+        while (end > 0 && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
+            end--;
+        }
+        String hex = line.substring(0, end);
         if (hex.isEmpty()) {
             throw new HttpProtocolException(Reason.BAD_CHUNK, "empty chunk size");
         }
@@ -145,17 +153,18 @@ final class ChunkedInputStream extends InputStream {
         List<String> fields = new ArrayList<>();
         long start = in.bytesRead();
         while (true) {
-            String line = in.readLine(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
-            if (line == null) {
+            int length = in.readLineBytes(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
+            if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the trailers");
             }
             if (in.bytesRead() - start > limits.maxTrailerBytes() + 2) {
                 throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + limits.maxTrailerBytes() + " bytes");
             }
-            if (line.isEmpty()) {
+            if (length == 0) {
                 break;
             }
-            ResponseHeadReader.parseField(line, fields, "trailer");
+            // The header parser itself: a trailer is held to exactly the rules of a header (T10).
+            ResponseHeadReader.parseField(in.lineBytes(), length, fields, "trailer");
         }
         trailers = ResponseHeadReader.toHeaders(fields);
     }

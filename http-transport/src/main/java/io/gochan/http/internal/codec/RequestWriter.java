@@ -19,6 +19,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class RequestWriter {
     private static final byte[] CRLF = {'\r', '\n'};
+    /** Go's bufio bound (maxConsecutiveEmptyReads): a source may return 0 bytes this often in a row. */
+    private static final int MAX_CONSECUTIVE_EMPTY_READS = 100;
     private static final String USER_AGENT = "gochan-http/0.1";
 
     private RequestWriter() {}
@@ -152,13 +154,28 @@ public final class RequestWriter {
         }
     }
 
-    /** Reads the caller's body; whatever it throws becomes a {@link BodySourceException}. */
+    /**
+     * Reads the caller's body; whatever it throws becomes a {@link BodySourceException}. A read that
+     * returns 0 bytes for a non-empty buffer breaks {@link InputStream#read(byte[], int, int)}'s contract
+     * (it blocks until a byte is available), but is never taken for the end, which would cut a chunked
+     * body short (a zero-size chunk ends it): the source is asked again, and after 100 such reads in a
+     * row (Go's bound for a reader that makes no progress) it has failed (E16).
+     */
     private static int read(InputStream source, byte[] buf, int len) throws BodySourceException {
-        try {
-            return source.read(buf, 0, len);
-        } catch (IOException | RuntimeException e) {
-            throw new BodySourceException(e);
+        for (int empty = 0; empty < MAX_CONSECUTIVE_EMPTY_READS; empty++) {
+            int n;
+            try {
+                n = source.read(buf, 0, len);
+            } catch (IOException | RuntimeException e) {
+                throw new BodySourceException(e);
+            }
+            if (n != 0) {
+                return n;
+            }
         }
+        throw new BodySourceException(new IOException("the request body's stream (" + source.getClass().getName()
+                + ") returned 0 bytes " + MAX_CONSECUTIVE_EMPTY_READS + " times in a row (InputStream.read must block"
+                + " until a byte is available)"));
     }
 
     /**

@@ -59,7 +59,7 @@ public final class ResponseHeadReader {
                 throw new HttpProtocolException(Reason.TOO_MANY_HEADERS,
                         "more than " + limits.maxHeaderCount() + " response header fields");
             }
-            parseField(in.lineBytes(), length, fields);
+            parseField(in.lineBytes(), length, fields, "header");
         }
         return new ResponseHead(partial.version(), partial.status(), partial.reason(), toHeaders(fields));
     }
@@ -114,14 +114,19 @@ public final class ResponseHeadReader {
     }
 
     /**
-     * Parses the header line {@code line[0..length)} as "name: value" into fields, with the same
-     * rules as {@link #parseField(String, List, String)} but straight from the bytes: a known name is a
-     * constant ({@link KnownHeaderNames}) and the value is the one String made per field.
+     * Parses the header or trailer line {@code line[0..length)} as "name: value" into fields, straight
+     * from the bytes: a known name is a constant ({@link KnownHeaderNames}) and the value is the one
+     * String made per field. Obsolete line folding, a missing colon, an empty name, whitespace before
+     * the colon, a name that is not a token, and a control character (other than a tab) anywhere in the
+     * value are rejected; only spaces and tabs around the value are removed. Headers and trailers go
+     * through this one parser, so a trailer is held to exactly the rules of a header (T10).
+     *
+     * @param what "header" or "trailer", for the messages
      */
-    static void parseField(byte[] line, int length, List<String> fields) throws HttpProtocolException {
+    static void parseField(byte[] line, int length, List<String> fields, String what) throws HttpProtocolException {
         byte first = line[0];
         if (first == ' ' || first == '\t') {
-            throw new HttpProtocolException(Reason.OBSOLETE_LINE_FOLDING, "obsolete line folding in response headers");
+            throw new HttpProtocolException(Reason.OBSOLETE_LINE_FOLDING, "obsolete line folding in response " + what + "s");
         }
         int colon = -1;
         for (int i = 0; i < length; i++) {
@@ -131,20 +136,21 @@ public final class ResponseHeadReader {
             }
         }
         if (colon < 0) {
-            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response header line without a colon: '" + shorten(latin1(line, 0, length)) + "'");
+            throw new HttpProtocolException(Reason.MALFORMED_HEADER,
+                    "response " + what + " line without a colon: '" + shorten(latin1(line, 0, length)) + "'");
         }
         if (colon == 0) {
-            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response header with an empty name");
+            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response " + what + " with an empty name");
         }
         for (int i = 0; i < colon; i++) {
             char c = (char) (line[i] & 0xff);
             if (c == ' ' || c == '\t') {
                 throw new HttpProtocolException(Reason.MALFORMED_HEADER,
-                        "whitespace before the colon in response header '" + shorten(latin1(line, 0, length)) + "'");
+                        "whitespace before the colon in response " + what + " '" + shorten(latin1(line, 0, length)) + "'");
             }
             if (!Headers.isTokenChar(c)) {
                 throw new HttpProtocolException(Reason.INVALID_CHARACTER,
-                        "invalid character 0x" + Integer.toHexString(c) + " in response header name");
+                        "invalid character 0x" + Integer.toHexString(c) + " in response " + what + " name");
             }
         }
         int from = colon + 1;
@@ -159,7 +165,7 @@ public final class ResponseHeadReader {
             int c = line[i] & 0xff;
             if ((c < 0x20 && c != '\t') || c == 0x7f) {
                 throw new HttpProtocolException(Reason.INVALID_CHARACTER,
-                        "control character 0x" + Integer.toHexString(c) + " in response header value");
+                        "control character 0x" + Integer.toHexString(c) + " in response " + what + " value");
             }
         }
         String name = KnownHeaderNames.lookup(line, colon);
@@ -169,36 +175,6 @@ public final class ResponseHeadReader {
 
     private static String latin1(byte[] b, int from, int length) {
         return new String(b, from, length, java.nio.charset.StandardCharsets.ISO_8859_1);
-    }
-
-    /** Parses "name: value" into fields; used for headers and trailers. */
-    static void parseField(String line, List<String> fields, String what) throws HttpProtocolException {
-        char first = line.charAt(0);
-        if (first == ' ' || first == '\t') {
-            throw new HttpProtocolException(Reason.OBSOLETE_LINE_FOLDING, "obsolete line folding in response " + what + "s");
-        }
-        int colon = line.indexOf(':');
-        if (colon < 0) {
-            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response " + what + " line without a colon: '" + shorten(line) + "'");
-        }
-        if (colon == 0) {
-            throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response " + what + " with an empty name");
-        }
-        for (int i = 0; i < colon; i++) {
-            char c = line.charAt(i);
-            if (c == ' ' || c == '\t') {
-                throw new HttpProtocolException(Reason.MALFORMED_HEADER,
-                        "whitespace before the colon in response " + what + " '" + shorten(line) + "'");
-            }
-            if (!Headers.isTokenChar(c)) {
-                throw new HttpProtocolException(Reason.INVALID_CHARACTER,
-                        "invalid character 0x" + Integer.toHexString(c) + " in response " + what + " name");
-            }
-        }
-        String value = line.substring(colon + 1).strip();
-        checkText(value, what + " value");
-        fields.add(line.substring(0, colon));
-        fields.add(value);
     }
 
     private static void checkText(String s, String what) throws HttpProtocolException {

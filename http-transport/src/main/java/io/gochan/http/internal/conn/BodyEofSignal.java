@@ -10,6 +10,7 @@ import io.gochan.http.internal.RequestScope;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -42,11 +43,22 @@ final class BodyEofSignal extends InputStream {
     private final Supplier<IOException> connectionClosedCause;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
     private final BooleanSupplier sliceReads;
+    /**
+     * Whether the transport was closed: checked before each read, since the bytes still to come may all be
+     * in the connection's buffer already, and a read from the buffer never sees the closed socket (E3).
+     */
+    private final BooleanSupplier transportClosed;
     private final AtomicBoolean reported = new AtomicBoolean();
     private volatile boolean closed;
+    /**
+     * The body was read to its end. From then on the body answers EOF by itself and never touches the
+     * connection again: the connection may already serve the next request (E14).
+     */
+    private volatile boolean atEof;
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
-            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads) {
+            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads,
+            BooleanSupplier transportClosed) {
         this.body = body;
         this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
@@ -54,6 +66,7 @@ final class BodyEofSignal extends InputStream {
         this.onDone = onDone;
         this.connectionClosedCause = connectionClosedCause;
         this.sliceReads = sliceReads;
+        this.transportClosed = transportClosed;
     }
 
     @Override
@@ -68,10 +81,22 @@ final class BodyEofSignal extends InputStream {
         if (closed) {
             throw new IOException("response body is closed");
         }
+        // The caller's mistake, not the connection's: thrown as InputStream specifies, nothing is read (E14).
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (atEof) {
+            return -1;
+        }
         IOException aborted = ex.abortCause();
+        if (aborted == null && transportClosed.getAsBoolean()) {
+            ex.abort(RequestScope.transportClosed()); // no-op if the exchange ended meanwhile
+            aborted = ex.abortCause();
+        }
         if (aborted != null && !reported.get()) {
             report(false, aborted);
             throw aborted;
+        }
+        if (len == 0) {
+            return 0; // InputStream: no bytes are read; a chunked body would otherwise read its next chunk-size line
         }
         int n;
         try {
@@ -88,6 +113,7 @@ final class BodyEofSignal extends InputStream {
             throw why;
         }
         if (n < 0) {
+            atEof = true;
             eof();
         }
         return n;
@@ -118,7 +144,7 @@ final class BodyEofSignal extends InputStream {
 
     @Override
     public int available() throws IOException {
-        return closed ? 0 : body.available();
+        return closed || atEof ? 0 : body.available();
     }
 
     private void eof() {
@@ -131,10 +157,10 @@ final class BodyEofSignal extends InputStream {
         }
     }
 
-    private boolean report(boolean atEof, IOException error) {
+    private boolean report(boolean reachedEof, IOException error) {
         if (reported.compareAndSet(false, true)) {
-            waitForBodyRead.trySend(atEof);
-            if (!atEof) {
+            waitForBodyRead.trySend(reachedEof);
+            if (!reachedEof) {
                 ex.abort(error != null ? error : new HttpConnectionException("response body closed before its end", null));
             }
             onDone.accept(error);

@@ -1,6 +1,7 @@
 package io.gochan.http.internal.conn;
 
 import io.gochan.http.HttpConnectionException;
+import io.gochan.http.internal.RequestScope;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,15 +27,22 @@ final class BufferedBody extends InputStream {
     /** Whether the connection may be reused at EOF (asked then: the write has had longer to report). */
     private final BooleanSupplier reusable;
     private final Consumer<Throwable> onDone;
+    /** Whether the transport was closed: the body then fails like a streamed one (E3), bytes in memory or not. */
+    private final BooleanSupplier transportClosed;
     private final AtomicBoolean reported = new AtomicBoolean();
     private int pos;
     private volatile boolean closed;
 
     BufferedBody(byte[] bytes, Exchange ex, BooleanSupplier reusable, Consumer<Throwable> onDone) {
+        this(bytes, ex, reusable, onDone, () -> false);
+    }
+
+    BufferedBody(byte[] bytes, Exchange ex, BooleanSupplier reusable, Consumer<Throwable> onDone, BooleanSupplier transportClosed) {
         this.bytes = bytes;
         this.ex = ex;
         this.reusable = reusable;
         this.onDone = onDone;
+        this.transportClosed = transportClosed;
     }
 
     @Override
@@ -97,6 +105,9 @@ final class BufferedBody extends InputStream {
         IOException aborted = ex.abortCause();
         if (aborted == null) {
             IOException ended = ex.scope().ended(PHASE);
+            if (ended == null && transportClosed.getAsBoolean()) {
+                ended = RequestScope.transportClosed();
+            }
             if (ended != null && !ex.abort(ended)) {
                 ended = null;
             }

@@ -275,13 +275,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 try {
                     step = s.select();
                 } catch (InterruptedException e) {
-                    InterruptedException mine = scope.interrupted(AWAITING);
-                    if (ex.abort(RequestScope.interruptedWhile(AWAITING, null))) {
-                        throw mine;
-                    }
-                    HttpResponse r = lostToCompletion(ex, resc);
-                    Thread.currentThread().interrupt(); // the response won the race; the interrupt stays set
-                    return r;
+                    return interrupted(ex, resc);
                 }
                 if (step instanceof WriteResult w) {
                     if (w.error() == null) {
@@ -346,6 +340,22 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
+     * The caller's thread was interrupted while it waited for its response: the exchange is aborted as
+     * a cancellation (the connection closed) and an {@link InterruptedException} saying where is
+     * thrown; unless the exchange had already ended, in which case its outcome is taken instead and the
+     * interrupt stays set.
+     */
+    private static HttpResponse interrupted(Exchange ex, Chan<ResponseOrError> resc) throws IOException, InterruptedException {
+        InterruptedException mine = ex.scope().interrupted(AWAITING);
+        if (ex.abort(RequestScope.interruptedWhile(AWAITING, null))) {
+            throw mine;
+        }
+        HttpResponse r = lostToCompletion(ex, resc);
+        Thread.currentThread().interrupt(); // the response won the race; the interrupt stays set
+        return r;
+    }
+
+    /**
      * The write failed. A failure of the caller's own body (its source threw, or it broke its declared
      * length) ends the request with that failure, never retried, whatever the server answered. A
      * connection failure after some bytes were written may still have been answered (a server may
@@ -354,18 +364,32 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      */
     private HttpResponse writeFailed(Exchange ex, IOException error, Chan<ResponseOrError> resc)
             throws IOException, InterruptedException {
+        IOException cause = error;
         if (error instanceof ConnException c && !c.nothingWritten()) {
-            Object r = Select.cases()
-                    .receive(resc, x -> x)
-                    .receiveOk(closech, x -> CLOSED)
-                    .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
-                    .select();
+            Object r;
+            try {
+                r = Select.cases()
+                        .receive(resc, x -> x)
+                        .receiveOk(closech, x -> CLOSED)
+                        .receiveOk(ex.scope().cancel(), x -> CANCELLED)
+                        .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
+                        .select();
+            } catch (InterruptedException e) {
+                // As anywhere else in roundTrip (T2): the exchange ends as a cancellation, which closes the
+                // connection; leaving without it kept the connection open and its read loop waiting.
+                return interrupted(ex, resc);
+            }
             if (r instanceof ResponseOrError re && re.response() != null) {
                 return re.response();
             }
+            // The request's own end (its context, its deadline) wins over the write failure (P13).
+            IOException ended = ex.scope().ended(AWAITING);
+            if (ended != null) {
+                cause = ended;
+            }
         }
-        if (ex.abort(error)) {
-            throw callerFacing(error);
+        if (ex.abort(cause)) {
+            throw callerFacing(cause);
         }
         HttpResponse late = lostToCompletion(ex, resc);
         if (isCallersBody(error)) {
@@ -663,6 +687,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     ReceiveChan<Object> closech() {
         return closech;
+    }
+
+    /** True once the transport is closed: its bodies still being read fail as cancelled (E3). */
+    boolean transportClosed() {
+        return slot.poolClosed();
     }
 
     /** @return true if this connection had served a response before the one being read */

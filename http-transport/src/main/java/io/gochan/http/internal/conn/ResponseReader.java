@@ -139,7 +139,7 @@ final class ResponseReader {
         }
         boolean keep = alive;
         BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)));
+                error -> conn.notify(l -> l.done(rc.req(), error)), conn::transportClosed);
         return handOver(head, head.headers(), body, body) && alive;
     }
 
@@ -195,7 +195,8 @@ final class ResponseReader {
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads);
+                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads,
+                conn::transportClosed);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
@@ -338,8 +339,20 @@ final class ResponseReader {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (len == 0) {
+                return 0;
+            }
             if (gz == null) {
-                gz = new GZIPInputStream(signal, 8192);
+                // An empty body is an empty body, as in Go (P25): GZIPInputStream would fail it with an
+                // EOFException without a message, since it reads a gzip header first.
+                java.io.PushbackInputStream first = new java.io.PushbackInputStream(signal, 1);
+                int c = first.read();
+                if (c < 0) {
+                    return -1;
+                }
+                first.unread(c);
+                gz = new GZIPInputStream(first, 8192);
             }
             int n = gz.read(b, off, len);
             if (n < 0) {

@@ -100,7 +100,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private final LinkedHashMap<C, Long> idleSince = new LinkedHashMap<>();
     private int slots;
     private int dialing;
-    private boolean closed;
+    /** Written under the lock; read without it by {@link #isClosed()}. */
+    private volatile boolean closed;
 
     private final AtomicLong dialedCount = new AtomicLong();
     private final AtomicLong reusedCount = new AtomicLong();
@@ -452,6 +453,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.unlock();
         }
         toClose.forEach(c -> c.close(new HttpConnectionException("idle connections closed", null)));
+    }
+
+    /**
+     * Whether {@link #close()} has begun. Never blocks.
+     *
+     * @return true once the pool is closed
+     */
+    public boolean isClosed() {
+        return closed;
     }
 
     /**

@@ -28,6 +28,16 @@ public final class Slot {
         pool.release(this);
     }
 
+    /**
+     * Whether the pool (the transport) this slot belongs to is closed: a body still being read then
+     * fails as a cancellation, even if its bytes are all in memory (E3). Never blocks.
+     *
+     * @return true once the pool is closed
+     */
+    public boolean poolClosed() {
+        return pool.isClosed();
+    }
+
     @Override
     public String toString() {
         return "slot " + key;
