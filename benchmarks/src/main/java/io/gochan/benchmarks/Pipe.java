@@ -31,8 +31,6 @@ public interface Pipe {
         KOTLIN,
         /** Spike (issue 17): a lock-free dual queue on gochan's spin-then-park policy; capacity 0 only. */
         SPIKE,
-        /** Spike twin: the match is a CAS on a separate waiter object, as select needs. */
-        SPIKEW,
         /** {@code new SynchronousQueue<>(true)}: the fair (FIFO) mode, LinkedTransferQueue's xfer; capacity 0 only. */
         SQFAIR;
 
@@ -88,18 +86,6 @@ public interface Pipe {
                         };
                     }
                     SpikeRendezvous<Long> q = new SpikeRendezvous<>();
-                    yield new Pipe() {
-                        public void put(Long v) {
-                            q.put(v);
-                        }
-
-                        public Long take() {
-                            return q.take();
-                        }
-                    };
-                }
-                case SPIKEW -> {
-                    SpikeRendezvousW<Long> q = new SpikeRendezvousW<>();
                     yield new Pipe() {
                         public void put(Long v) {
                             q.put(v);

@@ -9,36 +9,10 @@ import java.util.concurrent.locks.LockSupport;
  * fair dual queue (Scherer, Lea and Scott's, as JDK 8's fair {@code SynchronousQueue}) where a waiter
  * spins as gochan's {@code SpinPolicy} does (100 times on virtual threads with 2+ carriers, then parks
  * with the {@code parking} Dekker flag so a spinning partner is not unparked). No select, no close, no
- * timeout: it only answers "how fast can a handoff be without a lock, with our spin and park?".
+ * timeout: it only answers "how fast can a handoff be without a lock, with our spin and park?"
+ * (results: {@code benchmarks/results/2026-12-02-spike-ceilings}).
  */
 final class SpikeRendezvous<E> {
-    private static final int SPINS = Integer.getInteger("spike.spin", 100);
-    /** Experiment: LTQ's own test, ForkJoinWorkerThread.hasKnownQueuedWork (needs --add-opens java.base/java.util.concurrent). */
-    private static final java.lang.invoke.MethodHandle HKQW = hkqw();
-
-    private static java.lang.invoke.MethodHandle hkqw() {
-        if (!Boolean.getBoolean("spike.hkqw")) {
-            return null;
-        }
-        try {
-            Class<?> c = java.util.concurrent.ForkJoinWorkerThread.class;
-            return MethodHandles.privateLookupIn(c, MethodHandles.lookup())
-                    .findStatic(c, "hasKnownQueuedWork", java.lang.invoke.MethodType.methodType(boolean.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    private static int spins() {
-        if (HKQW == null) {
-            return SPINS;
-        }
-        try {
-            return (boolean) HKQW.invokeExact() ? 0 : SPINS;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
     private static final VarHandle HEAD;
     private static final VarHandle TAIL;
     private static final VarHandle NEXT;
@@ -137,7 +111,7 @@ final class SpikeRendezvous<E> {
 
     /** Waits until s.item changes from e; returns the new item (a request node's value, or null for data). */
     private Object await(Node s, Object e) {
-        for (int i = 0, n = spins(); i < n; i++) {
+        for (int i = 0, n = SpikeSpin.spins(); i < n; i++) {
             Object x = s.item;
             if (x != e) {
                 return x;

@@ -10,7 +10,9 @@ import java.util.concurrent.locks.LockSupport;
  * (Vyukov's sequence-numbered slots) for the fast path, and a Treiber stack of parked waiters per side
  * for the slow path only, with a Dekker handshake on volatiles (an operation publishes its slot with a
  * volatile write and then reads the other side's stack; a waiter pushes itself and then retries), so no
- * wake-up is lost. No select, no close, no timeout. Capacity is rounded up to a power of two (at least 2).
+ * wake-up is lost. No select, no close, no timeout, no FIFO order among blocked threads (a stack
+ * each side). Capacity is rounded up to a power of two (at least 2). Results:
+ * {@code benchmarks/results/2026-12-02-spike-ceilings}.
  */
 final class SpikeRing<E> {
     private static final VarHandle HEAD;
