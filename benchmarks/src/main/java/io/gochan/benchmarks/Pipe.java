@@ -97,6 +97,9 @@ public interface Pipe {
                     };
                 }
                 case SQFAIR -> {
+                    if (capacity != 0) {
+                        throw new IllegalArgumentException("SQFAIR is a rendezvous: capacity 0 only, not " + capacity);
+                    }
                     SynchronousQueue<Long> q = new SynchronousQueue<>(true);
                     yield new Pipe() {
                         public void put(Long v) throws InterruptedException {

@@ -11,7 +11,7 @@ import java.util.concurrent.locks.LockSupport;
  * for the slow path only, with a Dekker handshake on volatiles (an operation publishes its slot with a
  * volatile write and then reads the other side's stack; a waiter pushes itself and then retries), so no
  * wake-up is lost. No select, no close, no timeout, no FIFO order among blocked threads (a stack
- * each side). Capacity is rounded up to a power of two (at least 2). Results:
+ * each side). The capacity must be a power of two, at least 2. Results:
  * {@code benchmarks/results/2026-12-02-spike-ceilings}.
  */
 final class SpikeRing<E> {
@@ -84,7 +84,10 @@ final class SpikeRing<E> {
     private final Stack takers = new Stack();
 
     SpikeRing(int capacity) {
-        int n = Math.max(2, Integer.highestOneBit(Math.max(1, capacity - 1)) << 1);
+        if (capacity < 2 || Integer.bitCount(capacity) != 1) {
+            throw new IllegalArgumentException("the spike ring needs a power of two of at least 2, not " + capacity);
+        }
+        int n = capacity;
         items = new Object[n];
         seq = new AtomicLongArray(n);
         for (int i = 0; i < n; i++) {
