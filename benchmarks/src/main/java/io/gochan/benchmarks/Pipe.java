@@ -28,7 +28,11 @@ public interface Pipe {
          * Kotlin coroutine channels (kotlinx-coroutines 1.10.2): not a blocking pipe — their operations
          * suspend, so B1 and B2 drive them through {@code KotlinChannels} in the same shape instead.
          */
-        KOTLIN;
+        KOTLIN,
+        /** Spike (issue 17): a lock-free dual queue on gochan's spin-then-park policy; capacity 0 only. */
+        SPIKE,
+        /** {@code new SynchronousQueue<>(true)}: the fair (FIFO) mode, LinkedTransferQueue's xfer; capacity 0 only. */
+        SQFAIR;
 
         Pipe create(int capacity) {
             return switch (this) {
@@ -58,6 +62,45 @@ public interface Pipe {
                 }
                 case JUC -> {
                     BlockingQueue<Long> q = capacity == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(capacity);
+                    yield new Pipe() {
+                        public void put(Long v) throws InterruptedException {
+                            q.put(v);
+                        }
+
+                        public Long take() throws InterruptedException {
+                            return q.take();
+                        }
+                    };
+                }
+                case SPIKE -> {
+                    if (capacity > 0) {
+                        SpikeRing<Long> r = new SpikeRing<>(capacity);
+                        yield new Pipe() {
+                            public void put(Long v) {
+                                r.put(v);
+                            }
+
+                            public Long take() {
+                                return r.take();
+                            }
+                        };
+                    }
+                    SpikeRendezvous<Long> q = new SpikeRendezvous<>();
+                    yield new Pipe() {
+                        public void put(Long v) {
+                            q.put(v);
+                        }
+
+                        public Long take() {
+                            return q.take();
+                        }
+                    };
+                }
+                case SQFAIR -> {
+                    if (capacity != 0) {
+                        throw new IllegalArgumentException("SQFAIR is a rendezvous: capacity 0 only, not " + capacity);
+                    }
+                    SynchronousQueue<Long> q = new SynchronousQueue<>(true);
                     yield new Pipe() {
                         public void put(Long v) throws InterruptedException {
                             q.put(v);
