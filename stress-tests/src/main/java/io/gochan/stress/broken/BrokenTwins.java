@@ -3,8 +3,10 @@ package io.gochan.stress.broken;
 import io.gochan.Chan;
 import io.gochan.select.Select;
 import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -274,6 +276,64 @@ public final class BrokenTwins {
             }
             r.r1 = err ? 1 : 0;
             r.r2 = ctx.done.tryReceive().closed() ? 1 : 0;
+        }
+    }
+
+    /**
+     * A buffered "channel" whose receiver checks the buffer, then announces that it waits, and parks
+     * without checking again: a send between the check and the announcement is never noticed (the
+     * lost wake-up a lock-free fast path must rule out with a Dekker handshake).
+     */
+    static final class LostWakeupBuffer {
+        final ConcurrentLinkedQueue<Integer> q = new ConcurrentLinkedQueue<>();
+        volatile Thread waiter;
+        volatile boolean signalled;
+
+        void send(int v) {
+            q.offer(v);
+            Thread w = waiter;
+            if (w != null) {
+                signalled = true;
+                LockSupport.unpark(w);
+            }
+        }
+
+        int receive(long nanos) {
+            Integer v = q.poll();
+            if (v != null) {
+                return v;
+            }
+            for (int i = 0; i < 50; i++) {
+                Thread.onSpinWait(); // widens the window the bug lives in, so jcstress meets it quickly
+            }
+            waiter = Thread.currentThread(); // the bug: no second look at the buffer after this
+            long deadline = System.nanoTime() + nanos;
+            for (long left; !signalled && (left = deadline - System.nanoTime()) > 0; ) {
+                LockSupport.parkNanos(left);
+            }
+            Integer got = signalled ? q.poll() : null;
+            return got == null ? -1 : got;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN twin of WakeStress.SendWakesReceiverOnEmptyBuffer: check, announce, park without a "
+            + "second check loses the wake-up of a send that lands in between.")
+    @Outcome(id = "7, 1", expect = Expect.ACCEPTABLE, desc = "received the value sent")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "the receiver was not woken (the bug this twin has)")
+    @State
+    public static class BrokenLostWakeup {
+        final LostWakeupBuffer ch = new LostWakeupBuffer();
+
+        @Actor
+        public void receiver(II_Result r) {
+            r.r1 = ch.receive(1_000_000L); // 1 ms: enough for any wake-up that was not lost
+        }
+
+        @Actor
+        public void sender(II_Result r) {
+            ch.send(7);
+            r.r2 = 1;
         }
     }
 }
