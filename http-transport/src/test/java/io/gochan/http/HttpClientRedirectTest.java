@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * How {@link HttpClient} follows a redirect's {@code Location} (R16), turns a URI's user info into
- * credentials (R17), against real loopback servers. Each test ends with no transport goroutine and, where a redirect went wrong, no
+ * credentials (R17) and sends an internationalized host name (R18), against real loopback servers. Each test ends with no transport goroutine and, where a redirect went wrong, no
  * connection left in use.
  */
 @NoGoroutineLeaks
@@ -196,6 +196,34 @@ class HttpClientRedirectTest {
                     assertThat(seen.get(where + n)).as(where + n).isEqualTo(n.equals("X-Kept") ? "v-X-Kept" : "null");
                 }
             }
+        }
+    }
+
+    @Test
+    void R18_aNonAsciiHostIsSentInItsIdnaAsciiForm() throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        List<String> hosts = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 hosts.add(ex.getRequestHeaders().getFirst("Host"));
+                 if (ex.getRequestURI().getPath().equals("/start")) {
+                     redirect(ex, 302, "http://münchen.example:" + ex.getLocalAddress().getPort() + "/end");
+                 } else {
+                     JdkServer.respond(ex, 200, "ok");
+                 }
+             });
+             Transport t = Transport.builder().resolver(host -> {
+                 asked.add(host);
+                 return List.of(java.net.InetAddress.getLoopbackAddress());
+             }).build()) {
+            HttpClient c = HttpClient.builder(t).build();
+            HttpRequest req = HttpRequest.get("http://Bücher.example:" + server.port() + "/start?q=ü");
+            assertThat(req.uri().getHost()).isEqualTo("xn--bcher-kva.example");
+            assertThat(req.uri().getRawQuery()).isEqualTo("q=ü");
+            try (HttpResponse r = c.send(req)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(asked).containsExactly("xn--bcher-kva.example", "xn--mnchen-3ya.example");
+            assertThat(hosts).containsExactly("xn--bcher-kva.example:" + server.port(), "xn--mnchen-3ya.example:" + server.port());
         }
     }
 }
