@@ -29,6 +29,7 @@ import java.util.Set;
  * {@code Proxy-Authorization}, {@code WWW-Authenticate}, {@code Cookie} and {@code Cookie2} are dropped
  * when a redirect leads to a different host (or from https to http), for the rest of the chain (R14).
  * A URI's user info is sent as {@code Authorization: Basic} unless the request has that field (R17).
+ * The client adds no {@code Referer}; the caller's is dropped on a redirect from https to http (R19).
  * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
  * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
  * included, go to the jar (R12).
@@ -261,6 +262,9 @@ public final class HttpClient {
             }
             b.removeHeader("Content-Type");
         }
+        if (isDowngrade(req.uri(), target)) {
+            b.removeHeader("Referer"); // RFC 9110 10.1.3: no Referer from a secure page on an insecure request (R19)
+        }
         if (!sameOrigin(req.uri(), target)) {
             for (String name : req.headers().names()) {
                 if (SENSITIVE.contains(name.toLowerCase(Locale.ROOT))) {
@@ -281,9 +285,12 @@ public final class HttpClient {
         return s.length() > 200 ? sb + "..." : sb.toString();
     }
 
+    private static boolean isDowngrade(URI from, URI to) {
+        return from.getScheme().equalsIgnoreCase("https") && to.getScheme().equalsIgnoreCase("http");
+    }
+
     private static boolean sameOrigin(URI a, URI b) {
-        boolean downgrade = a.getScheme().equalsIgnoreCase("https") && b.getScheme().equalsIgnoreCase("http");
-        return !downgrade && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+        return !isDowngrade(a, b) && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
     }
 
     private static int port(URI u) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * How {@link HttpClient} follows a redirect's {@code Location} (R16), turns a URI's user info into
- * credentials (R17) and sends an internationalized host name (R18), against real loopback servers. Each test ends with no transport goroutine and, where a redirect went wrong, no
+ * credentials (R17), sends an internationalized host name (R18) and treats {@code Referer} (R19), against real loopback servers. Each test ends with no transport goroutine and, where a redirect went wrong, no
  * connection left in use.
  */
 @NoGoroutineLeaks
@@ -224,6 +224,40 @@ class HttpClientRedirectTest {
             }
             assertThat(asked).containsExactly("xn--bcher-kva.example", "xn--mnchen-3ya.example");
             assertThat(hosts).containsExactly("xn--bcher-kva.example:" + server.port(), "xn--mnchen-3ya.example:" + server.port());
+        }
+    }
+
+    @Test
+    void R19_theCallersRefererIsDroppedFromHttpsToHttpAndNoneIsAdded() throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        try (JdkServer plain = JdkServer.http(ex -> {
+                 seen.put(ex.getRequestURI().getPath(), String.valueOf(ex.getRequestHeaders().getFirst("Referer")));
+                 JdkServer.respond(ex, 200, "plain");
+             });
+             JdkServer tls = JdkServer.https(ex -> {
+                 String p = ex.getRequestURI().getPath();
+                 seen.put(p, String.valueOf(ex.getRequestHeaders().getFirst("Referer")));
+                 switch (p) {
+                     case "/down" -> redirect(ex, 302, plain.uri("/insecure").toString());
+                     case "/same" -> redirect(ex, 302, "/secure");
+                     default -> JdkServer.respond(ex, 200, "tls");
+                 }
+             });
+             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build()) {
+            HttpClient c = HttpClient.builder(t).build();
+            try (HttpResponse r = c.send(HttpRequest.newBuilder(tls.uri("/down")).header("Referer", "https://secret.example/x?token=1").build())) {
+                assertThat(r.body().string()).isEqualTo("plain");
+            }
+            assertThat(seen.get("/down")).isEqualTo("https://secret.example/x?token=1");
+            assertThat(seen.get("/insecure")).isEqualTo("null");
+            try (HttpResponse r = c.send(HttpRequest.newBuilder(tls.uri("/same")).header("Referer", "https://me.example/").build())) {
+                assertThat(r.body().string()).isEqualTo("tls");
+            }
+            assertThat(seen.get("/secure")).isEqualTo("https://me.example/");
+            try (HttpResponse r = c.send(HttpRequest.get(tls.uri("/same").toString()))) {
+                r.body().string();
+            }
+            assertThat(seen.get("/secure")).isEqualTo("null");
         }
     }
 }
