@@ -120,7 +120,8 @@ public final class HttpClient {
                 HttpRequest next;
                 try {
                     // Whatever fails from here on (the jar, a Location that cannot be followed, the limit,
-                    // the check) fails the send with this response closed: nothing else would close it.
+                    // the check) fails the send with this response drained and closed as a followed redirect
+                    // is, so its connection can be reused (cancelling the send's context would abort it).
                     storeCookies(current, resp);
                     next = redirectFor(current, resp);
                     if (next != null) {

@@ -38,6 +38,20 @@ class HttpClientRedirectTest {
         ex.close();
     }
 
+    /** A redirect whose body is not in memory when its head arrives: only closing it frees its connection. */
+    private static void redirectWithLargeBody(com.sun.net.httpserver.HttpExchange ex, String location) throws java.io.IOException {
+        ex.getResponseHeaders().add("Location", location);
+        ex.sendResponseHeaders(302, 0);
+        try (var out = ex.getResponseBody()) {
+            byte[] chunk = new byte[16 * 1024];
+            for (int i = 0; i < 16; i++) {
+                out.write(chunk);
+            }
+        } catch (java.io.IOException gone) {
+            // the client closed the connection: expected
+        }
+    }
+
     @Test
     void R16_locationIsResolvedByRfc3986() throws Exception {
         Map<String, String> locations = Map.of(
@@ -88,16 +102,7 @@ class HttpClientRedirectTest {
     void R16_aLocationThatCannotBeFollowedFailsTheSendAndClosesTheRedirect(String location) throws Exception {
         try (JdkServer server = JdkServer.http(ex -> {
                  // A body larger than the client drains: closing the redirect must close its connection.
-                 ex.getResponseHeaders().add("Location", location);
-                 ex.sendResponseHeaders(302, 0);
-                 try (var out = ex.getResponseBody()) {
-                     byte[] chunk = new byte[16 * 1024];
-                     for (int i = 0; i < 16; i++) {
-                         out.write(chunk);
-                     }
-                 } catch (java.io.IOException gone) {
-                     // the client closed the connection: expected
-                 }
+                 redirectWithLargeBody(ex, location);
              });
              Transport t = Transport.builder().build()) {
             HttpClient c = HttpClient.builder(t).build();
@@ -258,6 +263,42 @@ class HttpClientRedirectTest {
                 r.body().string();
             }
             assertThat(seen.get("/secure")).isEqualTo("null");
+        }
+    }
+
+    @Test
+    void methodAndBodyPerStatusAndAOneShotBodyStopsAt307() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 String p = ex.getRequestURI().getPath();
+                 byte[] body = JdkServer.body(ex);
+                 seen.add(ex.getRequestMethod() + " " + p + " len=" + ex.getRequestHeaders().getFirst("Content-Length")
+                         + " type=" + ex.getRequestHeaders().getFirst("Content-Type") + " body=" + new String(body, StandardCharsets.UTF_8));
+                 if (p.startsWith("/s")) {
+                     redirect(ex, Integer.parseInt(p.substring(2)), "/end");
+                 } else {
+                     JdkServer.respond(ex, 200, "end");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).build();
+            for (int status : new int[] {301, 302, 303, 307, 308}) {
+                seen.clear();
+                try (HttpResponse r = c.send(HttpRequest.newBuilder(server.uri("/s" + status)).method("PATCH", RequestBody.of("abc")).build())) {
+                    assertThat(r.body().string()).isEqualTo("end");
+                }
+                String again = status >= 307 ? "PATCH /end len=3 type=text/plain; charset=utf-8 body=abc" : "GET /end len=null type=null body=";
+                assertThat(seen).as("status %d", status).containsExactly(
+                        "PATCH /s" + status + " len=3 type=text/plain; charset=utf-8 body=abc", again);
+            }
+            seen.clear();
+            var once = RequestBody.ofStreamOnce(new java.io.ByteArrayInputStream("xyz".getBytes(StandardCharsets.UTF_8)), 3, null);
+            try (HttpResponse r = c.send(HttpRequest.newBuilder(server.uri("/s307")).POST(once).build())) {
+                assertThat(r.status()).isEqualTo(307);
+                assertThat(r.body().string()).isEqualTo("moved");
+            }
+            assertThat(seen).containsExactly("POST /s307 len=3 type=null body=xyz");
+            Leaks.awaitTrue(() -> t.stats().inUse() == 0, "no connection left in use");
         }
     }
 }
