@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.internal.RedactedUri;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -126,7 +127,7 @@ public final class HttpClient {
                     next = redirectFor(current, resp);
                     if (next != null) {
                         if (redirects + 1 > maxRedirects) {
-                            throw new IOException("stopped after " + maxRedirects + " redirects (last: " + current.uri() + ")");
+                            throw new IOException("stopped after " + maxRedirects + " redirects (last: " + RedactedUri.of(current.uri()) + ")");
                         }
                         via.add(current);
                         if (checkRedirect != null && !checkRedirect.follow(next, List.copyOf(via))) {
@@ -246,13 +247,13 @@ public final class HttpClient {
             target = RedirectLocation.resolve(req.uri(), location.strip());
         } catch (URISyntaxException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "failed to parse Location \"" + printable(location) + "\" of a " + s
-                    + " redirect from " + req.uri() + ": " + e.getMessage(), e);
+                    + " redirect from " + RedactedUri.of(req.uri()) + ": " + e.getMessage(), e);
         }
         HttpRequest.Builder b;
         try {
             b = req.toBuilder().uri(target);
         } catch (IllegalArgumentException e) {
-            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + req.uri() + " to "
+            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.of(req.uri()) + " to "
                     + printable(location) + ": " + e.getMessage(), e);
         }
         if (!keepMethod) {

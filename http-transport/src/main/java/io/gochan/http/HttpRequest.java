@@ -105,7 +105,7 @@ public final class HttpRequest {
 
     @Override
     public String toString() {
-        return method + " " + uri;
+        return method + " " + io.gochan.http.internal.RedactedUri.of(uri);
     }
 
     /** Builds an {@link HttpRequest}; not thread-safe. */
@@ -132,13 +132,13 @@ public final class HttpRequest {
             Objects.requireNonNull(uri, "uri");
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + uri);
+                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + io.gochan.http.internal.RedactedUri.of(uri));
             }
             if (uri.getHost() == null && uri.getRawAuthority() != null) {
                 uri = withAsciiHost(uri);
             }
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new IllegalArgumentException("URI has no host: " + uri);
+                throw new IllegalArgumentException("URI has no host: " + io.gochan.http.internal.RedactedUri.of(uri));
             }
             if (uri.getRawFragment() != null) {
                 String s = uri.toString();
@@ -172,7 +172,7 @@ public final class HttpRequest {
             try {
                 ascii = java.net.IDN.toASCII(host, java.net.IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + uri, e);
+                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.of(uri), e);
             }
             StringBuilder sb = new StringBuilder(uri.getScheme()).append("://");
             if (userInfo != null) {
@@ -188,7 +188,7 @@ public final class HttpRequest {
             try {
                 return new URI(sb.toString());
             } catch (java.net.URISyntaxException e) {
-                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + uri, e);
+                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.of(uri), e);
             }
         }
 

@@ -301,4 +301,19 @@ class HttpClientRedirectTest {
             Leaks.awaitTrue(() -> t.stats().inUse() == 0, "no connection left in use");
         }
     }
+
+    @Test
+    void R17_thePasswordOfTheUserInfoNeverAppearsInMessages() throws Exception {
+        try (JdkServer server = JdkServer.http(ex -> redirect(ex, 302, "/loop"));
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).maxRedirects(1).build();
+            HttpRequest req = HttpRequest.get("http://user:s3cret@127.0.0.1:" + server.port() + "/loop");
+            assertThat(req.toString()).isEqualTo("GET http://user:xxxxx@127.0.0.1:" + server.port() + "/loop");
+            assertThatThrownBy(() -> c.send(req))
+                    .hasMessageContaining("stopped after 1 redirects (last: http://user:xxxxx@127.0.0.1:")
+                    .hasMessageNotContaining("s3cret");
+            assertThatThrownBy(() -> HttpRequest.get("ftp://user:s3cret@h/"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("s3cret");
+        }
+    }
 }
