@@ -2,11 +2,13 @@ package io.gochan.http;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.internal.RedactedUri;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,16 +23,22 @@ import java.util.Set;
  * {@link CookieJar}, and bounds the whole exchange, body included, with an overall timeout.
  *
  * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no body; 307 and 308
- * keep the method and body if the body can be sent again, else the 3xx response is returned. The
- * headers {@code Authorization}, {@code Proxy-Authorization}, {@code Cookie} and
- * {@code Cookie2} are dropped when a redirect leads to a different host (or from https to http).
+ * keep the method and body if the body can be sent again, else the 3xx response is returned. A
+ * {@code Location} is resolved by RFC 3986 as Go does (a redirect without one is the response); one
+ * that cannot be followed fails the send with an {@link HttpProtocolException} of reason
+ * {@code BAD_LOCATION}, the redirect closed (R16). The headers {@code Authorization},
+ * {@code Proxy-Authorization}, {@code WWW-Authenticate}, {@code Cookie} and {@code Cookie2} are dropped
+ * when a redirect leads to a different host (or from https to http), for the rest of the chain (R14).
+ * A URI's user info is sent as {@code Authorization: Basic} unless the request has that field (R17).
+ * The client adds no {@code Referer}; the caller's is dropped on a redirect from https to http (R19).
  * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
  * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
  * included, go to the jar (R12).
  * Thread-safe; the transport is shared, not owned: closing the client does not close it.
  */
 public final class HttpClient {
-    private static final Set<String> SENSITIVE = Set.of("authorization", "proxy-authorization", "cookie", "cookie2");
+    private static final Set<String> SENSITIVE = Set.of(
+            "authorization", "proxy-authorization", "www-authenticate", "cookie", "cookie2");
 
     private final RoundTripper transport;
     private final int maxRedirects;
@@ -86,8 +94,11 @@ public final class HttpClient {
      * @param request the request to send
      * @param parent the context the send follows; cancelling it abandons the send
      * @return the final response (after redirects), headers read and body streaming
-     * @throws IOException including "stopped after N redirects" and timeouts
+     * @throws IOException including "stopped after N redirects", timeouts and an
+     *     {@link HttpProtocolException} for a {@code Location} that cannot be followed (R16)
      * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws IllegalArgumentException if a URI's user info cannot be sent as basic auth (a {@code :} in
+     *     the user name or a control character, R17)
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
@@ -99,7 +110,7 @@ public final class HttpClient {
             for (int redirects = 0; ; redirects++) {
                 HttpResponse resp;
                 try {
-                    resp = transport.roundTrip(withJarCookies(current), ctx);
+                    resp = transport.roundTrip(onTheWire(current), ctx);
                 } catch (HttpTimeoutException e) {
                     if (ctx.err() instanceof io.gochan.DeadlineExceededException && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
                         throw new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
@@ -107,29 +118,29 @@ public final class HttpClient {
                     }
                     throw e;
                 }
-                storeCookies(current, resp);
-                HttpRequest next = redirectFor(current, resp);
+                HttpRequest next;
+                try {
+                    // Whatever fails from here on (the jar, a Location that cannot be followed, the limit,
+                    // the check) fails the send with this response drained and closed as a followed redirect
+                    // is, so its connection can be reused (cancelling the send's context would abort it).
+                    storeCookies(current, resp);
+                    next = redirectFor(current, resp);
+                    if (next != null) {
+                        if (redirects + 1 > maxRedirects) {
+                            throw new IOException("stopped after " + maxRedirects + " redirects (last: " + RedactedUri.of(current.uri()) + ")");
+                        }
+                        via.add(current);
+                        if (checkRedirect != null && !checkRedirect.follow(next, List.copyOf(via))) {
+                            next = null;
+                        }
+                    }
+                } catch (Throwable e) {
+                    discard(resp);
+                    throw e;
+                }
                 if (next == null) {
                     handedOver = true;
                     return withContextClosedOnBodyClose(resp, ctx);
-                }
-                if (redirects + 1 > maxRedirects) {
-                    discard(resp);
-                    throw new IOException("stopped after " + maxRedirects + " redirects (last: " + current.uri() + ")");
-                }
-                via.add(current);
-                if (checkRedirect != null) {
-                    boolean follow;
-                    try {
-                        follow = checkRedirect.follow(next, List.copyOf(via));
-                    } catch (IOException | RuntimeException | Error e) {
-                        discard(resp);
-                        throw e;
-                    }
-                    if (!follow) {
-                        handedOver = true;
-                        return withContextClosedOnBodyClose(resp, ctx);
-                    }
                 }
                 discard(resp);
                 current = next;
@@ -139,6 +150,37 @@ public final class HttpClient {
                 ctx.cancel();
             }
         }
+    }
+
+    /** {@code req} as this hop sends it: credentials from its URI's user info (R17), then the jar's cookies (R12). */
+    private HttpRequest onTheWire(HttpRequest req) {
+        return withJarCookies(withUserInfoAuthorization(req));
+    }
+
+    /**
+     * {@code req} with {@code Authorization: Basic} made of its URI's user info, percent-decoded, unless
+     * it has an {@code Authorization} field already (Go's {@code Client.send}). The request the redirect
+     * logic keeps is the one without it: a relative redirect keeps the user info and so the credentials,
+     * a redirect to another authority has neither (R17).
+     */
+    static HttpRequest withUserInfoAuthorization(HttpRequest req) {
+        String info = req.uri().getRawUserInfo();
+        if (info == null || req.headers().contains("Authorization")) {
+            return req;
+        }
+        int colon = info.indexOf(':');
+        String user = percentDecode(colon < 0 ? info : info.substring(0, colon));
+        String password = colon < 0 ? "" : percentDecode(info.substring(colon + 1));
+        try {
+            return req.toBuilder().basicAuth(user, password).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the user info of " + req.method() + " " + req.uri().getScheme() + "://"
+                    + req.uri().getHost() + " cannot be sent as basic auth: " + e.getMessage(), e);
+        }
+    }
+
+    private static String percentDecode(String s) {
+        return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**
@@ -180,11 +222,21 @@ public final class HttpClient {
         }
     }
 
-    /** The request to send next, or null if {@code resp} is final. */
-    static HttpRequest redirectFor(HttpRequest req, HttpResponse resp) {
+    /**
+     * The request to send next, or null if {@code resp} is final: not a redirect, a redirect without
+     * {@code Location} (Go returns it as is), or a 307/308 whose body cannot be sent again.
+     *
+     * @throws IOException if {@code resp} is a redirect whose {@code Location} cannot be followed: not a
+     *     URI reference, no host, or a scheme other than http and https (R16)
+     */
+    static HttpRequest redirectFor(HttpRequest req, HttpResponse resp) throws IOException {
         int s = resp.status();
         if (s != 301 && s != 302 && s != 303 && s != 307 && s != 308) {
             return null;
+        }
+        boolean keepMethod = s == 307 || s == 308;
+        if (keepMethod && !req.body().isEmpty() && !req.body().replayable()) {
+            return null; // cannot send the body again: the caller gets the redirect response
         }
         String location = resp.headers().get("Location");
         if (location == null || location.isBlank()) {
@@ -192,22 +244,28 @@ public final class HttpClient {
         }
         URI target;
         try {
-            target = req.uri().resolve(location.trim());
+            target = RedirectLocation.resolve(req.uri(), location.strip());
+        } catch (URISyntaxException e) {
+            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "failed to parse Location \"" + printable(location) + "\" of a " + s
+                    + " redirect from " + RedactedUri.of(req.uri()) + ": " + e.getMessage(), e);
+        }
+        HttpRequest.Builder b;
+        try {
+            b = req.toBuilder().uri(target);
         } catch (IllegalArgumentException e) {
-            return null;
+            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.of(req.uri()) + " to "
+                    + printable(location) + ": " + e.getMessage(), e);
         }
-        String scheme = target.getScheme() == null ? "" : target.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("http") && !scheme.equals("https")) {
-            return null;
-        }
-        HttpRequest.Builder b = req.toBuilder().uri(target);
-        if (s == 307 || s == 308) {
-            if (!req.body().isEmpty() && !req.body().replayable()) {
-                return null; // cannot send the body again: the caller gets the redirect response
+        if (!keepMethod) {
+            if (!req.method().equals("HEAD")) {
+                b.method("GET", RequestBody.none());
+            } else {
+                b.method("HEAD", RequestBody.none());
             }
-        } else if (!req.method().equals("HEAD")) {
-            b.method("GET", RequestBody.none());
             b.removeHeader("Content-Type");
+        }
+        if (isDowngrade(req.uri(), target)) {
+            b.removeHeader("Referer"); // RFC 9110 10.1.3: no Referer from a secure page on an insecure request (R19)
         }
         if (!sameOrigin(req.uri(), target)) {
             for (String name : req.headers().names()) {
@@ -219,16 +277,33 @@ public final class HttpClient {
         return b.build();
     }
 
+    /** {@code s} with control characters escaped, for an error message. */
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
+        for (int i = 0; i < s.length() && i < 200; i++) {
+            char c = s.charAt(i);
+            sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
+        }
+        return s.length() > 200 ? sb + "..." : sb.toString();
+    }
+
+    private static boolean isDowngrade(URI from, URI to) {
+        return from.getScheme().equalsIgnoreCase("https") && to.getScheme().equalsIgnoreCase("http");
+    }
+
     private static boolean sameOrigin(URI a, URI b) {
-        boolean downgrade = a.getScheme().equalsIgnoreCase("https") && b.getScheme().equalsIgnoreCase("http");
-        return !downgrade && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+        return !isDowngrade(a, b) && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
     }
 
     private static int port(URI u) {
         return u.getPort() != -1 ? u.getPort() : u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
-    /** Reads a little of a redirect's body so its connection can be reused, then closes it. */
+    /**
+     * Reads a little of a redirect's body so its connection can be reused, then closes it. A failed read
+     * only means the connection is not reused; an interrupt stays set (the transport keeps it), so the
+     * next hop's round trip ends the send with {@link InterruptedException}.
+     */
     private static void discard(HttpResponse resp) {
         try (resp) {
             InputStream in = resp.body().stream();

@@ -51,6 +51,11 @@ public class HttpProtocolException extends IOException {
         UNSOLICITED_RESPONSE,
         /** The server closed the connection after the request was sent, before a byte of response. */
         SERVER_CLOSED_BEFORE_RESPONSE,
+        /**
+         * A redirect's {@code Location} that {@link HttpClient} cannot follow: not a URI reference, no
+         * host, or a scheme other than http and https (R16).
+         */
+        BAD_LOCATION,
     }
 
     /** What was wrong with the response. */

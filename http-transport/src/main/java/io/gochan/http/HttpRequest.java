@@ -105,7 +105,7 @@ public final class HttpRequest {
 
     @Override
     public String toString() {
-        return method + " " + uri;
+        return method + " " + io.gochan.http.internal.RedactedUri.of(uri);
     }
 
     /** Builds an {@link HttpRequest}; not thread-safe. */
@@ -121,7 +121,9 @@ public final class HttpRequest {
         }
 
         /**
-         * Sets the URI (absolute http/https with a host; a fragment is dropped).
+         * Sets the URI (absolute http/https with a host; a fragment is dropped). A host name with
+         * non-ASCII characters is replaced by its IDNA ASCII form ({@code xn--} labels), which is what
+         * the {@code Host} header, the resolver, the pool and the cookie jar then see, as Go does (R18).
          *
          * @param uri the absolute http or https URI
          * @return this builder
@@ -130,10 +132,13 @@ public final class HttpRequest {
             Objects.requireNonNull(uri, "uri");
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + uri);
+                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + io.gochan.http.internal.RedactedUri.of(uri));
+            }
+            if (uri.getHost() == null && uri.getRawAuthority() != null) {
+                uri = withAsciiHost(uri);
             }
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new IllegalArgumentException("URI has no host: " + uri);
+                throw new IllegalArgumentException("URI has no host: " + io.gochan.http.internal.RedactedUri.of(uri));
             }
             if (uri.getRawFragment() != null) {
                 String s = uri.toString();
@@ -141,6 +146,50 @@ public final class HttpRequest {
             }
             this.uri = uri;
             return this;
+        }
+
+        /**
+         * {@code uri} with an internationalized host name in its IDNA ASCII form; {@code uri} itself if its
+         * authority holds no such name ({@link URI} reads a non-ASCII host as a registry authority, with
+         * no host).
+         */
+        private static URI withAsciiHost(URI uri) {
+            String authority = uri.getRawAuthority();
+            int at = authority.lastIndexOf('@');
+            String userInfo = at < 0 ? null : authority.substring(0, at);
+            String hostPort = authority.substring(at + 1);
+            String host = hostPort;
+            String port = "";
+            int colon = hostPort.lastIndexOf(':');
+            if (colon >= 0 && hostPort.indexOf(']') < 0) {
+                host = hostPort.substring(0, colon);
+                port = hostPort.substring(colon);
+            }
+            if (host.chars().allMatch(c -> c < 0x80)) {
+                return uri;
+            }
+            String ascii;
+            try {
+                ascii = java.net.IDN.toASCII(host, java.net.IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.of(uri), e);
+            }
+            StringBuilder sb = new StringBuilder(uri.getScheme()).append("://");
+            if (userInfo != null) {
+                sb.append(userInfo).append('@');
+            }
+            sb.append(ascii).append(port).append(uri.getRawPath() == null ? "" : uri.getRawPath());
+            if (uri.getRawQuery() != null) {
+                sb.append('?').append(uri.getRawQuery());
+            }
+            if (uri.getRawFragment() != null) {
+                sb.append('#').append(uri.getRawFragment());
+            }
+            try {
+                return new URI(sb.toString());
+            } catch (java.net.URISyntaxException e) {
+                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.of(uri), e);
+            }
         }
 
         /**

@@ -141,7 +141,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         Objects.requireNonNull(ctx, "ctx");
         long head = RequestWriter.headSize(request);
         if (head > maxRequestHeaderBytes) {
-            throw new IllegalArgumentException("request head of " + request.method() + " " + request.uri() + " is "
+            throw new IllegalArgumentException("request head of " + request + " is "
                     + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
         }
         RequestScope scope = new RequestScope(request, ctx);
@@ -159,7 +159,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
             throw e;
         } finally {
             if (event != null) {
-                HttpEvents.requestEnd(event, request.method(), request.uri(), response == null ? 0 : response.status(), failure);
+                HttpEvents.requestEnd(event, request.method(), io.gochan.http.internal.RedactedUri.of(request.uri()), response == null ? 0 : response.status(), failure);
             }
         }
     }
@@ -280,10 +280,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
         URI p = chosen.get();
         String s = p.getScheme() == null ? "" : p.getScheme().toLowerCase(Locale.ROOT);
         if (p.getHost() == null) {
-            throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + request.uri());
+            throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.of(request.uri()));
         }
         if (!(s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h"))) {
-            throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + request.uri()
+            throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.of(request.uri())
                     + ": a proxy is http://, https://, socks5:// or socks5h://", null);
         }
         return p;

@@ -124,7 +124,7 @@ public final class RequestScope {
      * @return the exception to throw
      */
     public InterruptedException interrupted(String phase) {
-        return new InterruptedException("interrupted while " + phase + " (" + request.method() + " " + request.uri() + ")");
+        return new InterruptedException("interrupted while " + phase + " (" + request + ")");
     }
 
     /**
