@@ -27,7 +27,7 @@ class ChannelConservationTest {
         List<Arguments> list = new ArrayList<>();
         long seed = 1;
         for (Kind kind : Kind.values()) {
-            for (int capacity : new int[] {0, 1, 2, 16, 1024}) {
+            for (int capacity : new int[] {0, 1, 2, 16, 64, 1024, 5000}) {
                 list.add(Arguments.of(capacity, kind, seed++));
             }
         }
