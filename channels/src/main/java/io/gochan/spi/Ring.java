@@ -14,7 +14,11 @@ import java.lang.invoke.VarHandle;
  * {@code recvPos} (the next position a receive claims, with {@link #GATE} = "receivers are queued").
  * A position is claimed by a CAS on its word; the claimer then writes (send) or empties (receive) the
  * slot {@code position % capacity}, waiting briefly for the thread that holds the slot's previous lap
- * or is still writing it. Values are never null (rule C3), so a slot's null is its emptiness.
+ * or is still writing it. Each slot carries a lap number (Vyukov's bounded queue): a send of position
+ * {@code p} waits for {@code p} (the slot emptied by the receive of {@code p - capacity}) and leaves
+ * {@code p + 1}; a receive of {@code p} waits for {@code p + 1} and leaves {@code p + capacity}. Without
+ * it, a thread held up between its CAS and its slot let another one lap ahead onto the same slot: two
+ * sends filled one slot (a value lost) or two receives took one value.
  *
  * <p>Gates. A fast send ({@link #offerFast}) CASes {@code sendPos} only while CLOSED and GATE are clear,
  * a fast receive ({@link #pollFast}) {@code recvPos} only while its GATE is clear. The channel sets a
@@ -24,7 +28,7 @@ import java.lang.invoke.VarHandle;
  * taken that is not handed over, and no newcomer passes a blocked sender (rule S3). Setting CLOSED by
  * CAS means no send lands after a close (rule K5).
  *
- * <p>The Dekker pair that loses no wake-up. A fast operation writes its slot with a volatile write and
+ * <p>The Dekker pair that loses no wake-up. A fast operation writes its slot's lap with a volatile write and
  * then reads {@link #waiters} (the gates' mirror, written only when a queue changes between empty and
  * non-empty); if the other side has waiters it settles under the lock. A queueing thread publishes the
  * gate and the mirror and then settles before it parks. Volatile accesses are totally ordered, so one
@@ -49,7 +53,7 @@ final class Ring extends RingPositions.RecvPadded {
 
     private static final VarHandle SEND_POS;
     private static final VarHandle RECV_POS;
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle LAPS = MethodHandles.arrayElementVarHandle(int[].class);
 
     static {
         try {
@@ -62,6 +66,8 @@ final class Ring extends RingPositions.RecvPadded {
     }
 
     private final Object[] slots;
+    /** Each slot's lap number, modulo 2^32 (compared for equality only, so wrapping is harmless). */
+    private final int[] laps;
     private final int capacity;
     /** The gates' mirror ({@link #RECEIVERS}, {@link #SENDERS}); written under the channel's lock only. */
     volatile int waiters;
@@ -69,6 +75,10 @@ final class Ring extends RingPositions.RecvPadded {
     Ring(int capacity) {
         this.capacity = capacity;
         this.slots = new Object[capacity];
+        this.laps = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            laps[i] = i;
+        }
         this.sendLimit = capacity;
     }
 
@@ -165,17 +175,19 @@ final class Ring extends RingPositions.RecvPadded {
             return null;
         }
         int i = index(c);
-        Object v;
-        for (int spins = 0; (v = SLOTS.getAcquire(slots, i)) == null; spins++) {
+        for (int spins = 0; (int) LAPS.getAcquire(laps, i) != (int) (c + 1); spins++) {
             pause(spins); // claimed by a send that is still writing it
         }
-        return v;
+        return slots[i];
     }
 
     /** Takes the value {@link #peekLocked()} returned (same conditions). */
     void advanceLocked() {
         long r = recvPos;
-        SLOTS.setVolatile(slots, index(r & POS), null);
+        long c = r & POS;
+        int i = index(c);
+        slots[i] = null;
+        LAPS.setVolatile(laps, i, (int) (c + capacity)); // volatile: the receive half of the Dekker pair
         recvPos = r + 1; // gate set: no fast receive can CAS meanwhile
     }
 
@@ -218,29 +230,35 @@ final class Ring extends RingPositions.RecvPadded {
 
     private void write(long p, Object value) {
         int i = index(p);
-        for (int spins = 0; SLOTS.getAcquire(slots, i) != null; spins++) {
+        for (int spins = 0; (int) LAPS.getAcquire(laps, i) != (int) p; spins++) {
             pause(spins); // the receive of the previous lap claimed it and is still emptying it
         }
-        SLOTS.setVolatile(slots, i, value); // volatile: first half of the Dekker pair (see the class comment)
+        slots[i] = value;
+        LAPS.setVolatile(laps, i, (int) (p + 1)); // volatile: publishes the value; the send half of the Dekker pair
     }
 
     private Object empty(long c) {
         int i = index(c);
-        Object v;
-        for (int spins = 0; (v = SLOTS.getAcquire(slots, i)) == null; spins++) {
+        for (int spins = 0; (int) LAPS.getAcquire(laps, i) != (int) (c + 1); spins++) {
             pause(spins); // the send that claimed it is still writing it
         }
-        SLOTS.setVolatile(slots, i, null);
+        Object v = slots[i];
+        slots[i] = null;
+        LAPS.setVolatile(laps, i, (int) (c + capacity)); // volatile: frees the slot for the next lap's send
         return v;
     }
 
     /**
-     * Waits for the thread between its position CAS and its slot access: a few instructions, unless the
-     * operating system preempted it there. Then spinning would only keep it off the CPU longer, so after
-     * a short spin the waiter yields (a platform thread its core, a virtual thread its carrier).
+     * Waits for the thread between its position CAS and its slot access (a few instructions). A
+     * virtual thread only spins: it never unmounts while it holds a claimed position (nothing in
+     * between blocks, and virtual threads are not time-sliced), so every claim is held by a mounted
+     * thread and the earliest one can always finish; a yield would break that (measured: a yielding
+     * waiter rescheduled itself ahead of the unmounted holder it waited for, and four senders and four
+     * receivers on two carriers livelocked). A platform thread yields its core after a short spin: the
+     * holder may have been preempted by the operating system, and spinning would keep it off the CPU.
      */
     private static void pause(int spins) {
-        if (spins < 64) {
+        if (spins < 64 || Thread.currentThread().isVirtual()) {
             Thread.onSpinWait();
         } else {
             Thread.yield();
