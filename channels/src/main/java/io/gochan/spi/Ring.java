@@ -39,8 +39,8 @@ final class Ring extends RingPositions.RecvPadded {
     /** Smaller buffers fill or empty every few values and park there; the lock costs nothing visible. */
     static final int MIN_CAPACITY = 64;
     /**
-     * The ring is allocated whole (it cannot grow lock-free), at most 16 KiB of slots (Go allocates every
-     * buffer whole); larger buffers grow with their values under the lock (rule CH2).
+     * The ring is allocated whole (it cannot grow lock-free), at most 32 KiB of slots and lap numbers (Go
+     * allocates every buffer whole); larger buffers grow with their values under the lock (rule CH2).
      */
     static final int MAX_CAPACITY = 4096;
 
