@@ -41,23 +41,27 @@ class ChannelShapeRulesTest {
         assertThat(huge.cap()).isEqualTo(ChannelCore.MAX_CAPACITY);
         assertThat(huge.trySend(1)).isTrue();
         assertThat(huge.len()).isEqualTo(1);
-        // The buffer grows while its ring has wrapped: order survives.
-        Chan<Integer> c = Chan.make(100);
-        for (int i = 0; i < 10; i++) {
-            assertThat(c.trySend(i)).isTrue();
+        // The buffer grows while its ring has wrapped (above 4,096: lazily grown), or wraps whole (a
+        // capacity of 100: the lock-free ring, allocated whole): order and the bound survive either way.
+        for (int capacity : new int[] {100, 10_000}) {
+            Chan<Integer> c = Chan.make(capacity);
+            int half = capacity / 2;
+            for (int i = 0; i < half; i++) {
+                assertThat(c.trySend(i)).isTrue();
+            }
+            for (int i = 0; i < half / 2; i++) {
+                assertThat(c.tryReceive().value()).isEqualTo(i);
+            }
+            for (int i = half; i < capacity + half / 2; i++) {
+                assertThat(c.trySend(i)).isTrue();
+            }
+            assertThat(c.trySend(-1)).as("still bounded at " + capacity).isFalse();
+            assertThat(c.len()).isEqualTo(capacity);
+            for (int i = half / 2; i < capacity + half / 2; i++) {
+                assertThat(c.tryReceive().value()).isEqualTo(i);
+            }
+            assertThat(c.tryReceive().notReady()).isTrue();
         }
-        for (int i = 0; i < 5; i++) {
-            assertThat(c.tryReceive().value()).isEqualTo(i);
-        }
-        for (int i = 10; i < 105; i++) {
-            assertThat(c.trySend(i)).isTrue();
-        }
-        assertThat(c.trySend(105)).isFalse(); // still bounded at 100
-        assertThat(c.len()).isEqualTo(100);
-        for (int i = 5; i < 105; i++) {
-            assertThat(c.tryReceive().value()).isEqualTo(i);
-        }
-        assertThat(c.tryReceive().notReady()).isTrue();
     }
 
     @ParameterizedTest

@@ -65,6 +65,17 @@ public final class ChannelCore {
      * first waiting sender's value into the freed slot (Go does the same), so order stays FIFO and a
      * blocked sender completes exactly when its value entered the buffer.
      *
+     * The lock-free ring (ADR 0015, "the buffered fast path"). A plain buffered channel of capacity
+     * Ring.MIN_CAPACITY..Ring.MAX_CAPACITY (no overflow policy, not a timer's) keeps its values in a Ring
+     * instead of buffer/head/count: sends and receives complete without the lock while nobody waits on
+     * that end, and take the lock as everything above says otherwise. The ring's gates follow the wait
+     * queues (set when a list gets its first node, cleared when it empties: addLast/unlink), so while
+     * threads wait on one end only lock holders move that end; settleLocked() restores INV1/INV2 (hands
+     * ring values to queued receivers, moves queued senders' values into free slots) and runs wherever
+     * a thread queues, after a fast operation that saw the other side's mirror bit, and in close. INV1
+     * and INV2 then hold whenever the lock is free and no fast operation is between its slot write and
+     * its settle.
+     *
      * Wake-ups (LockSupport.unpark) are issued under the lock: unpark never blocks, and it keeps the
      * primitives usable by select, which holds several locks at once. (Deferring the unpark until
      * after the release was measured: B4 fan-in on 2 carriers got ~10 % slower.)
@@ -117,6 +128,8 @@ public final class ChannelCore {
     /** A context's done channel: never sent on, only closed (a plain select receive case on it is refused). */
     private final boolean signal;
     private Object[] buffer;
+    /** The lock-free buffer of a plain buffered channel of a middle capacity, else null (see Ring). */
+    private final Ring ring;
     private int head;
     private int count;
     private volatile boolean closed;
@@ -190,7 +203,8 @@ public final class ChannelCore {
         this.nil = nil;
         this.timer = timer;
         this.signal = signal;
-        this.buffer = capacity > 0 ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
+        this.ring = Ring.fits(capacity) && overflowRule == null && !timer && !nil ? new Ring(capacity) : null;
+        this.buffer = capacity > 0 && ring == null ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
     }
 
     /**
@@ -342,6 +356,10 @@ public final class ChannelCore {
      * hands them to the drop callback after unlocking.
      */
     public void unlock() {
+        Ring r = ring;
+        if (r != null && r.waiters != 0) {
+            reopenGates(r);
+        }
         Overflow o = overflowRule;
         ArrayDeque<Object> drops = o == null ? null : o.drops;
         if (drops == null || drops.isEmpty() || lock.getHoldCount() > 1) {
@@ -386,6 +404,15 @@ public final class ChannelCore {
      * {@link #CLOSED} if closed and drained, else {@link #NOT_READY}. Lock must be held.
      */
     public Object pollReceiveLocked() {
+        if (ring != null) {
+            settleLocked(); // values sent by fast sends go to receivers queued before us (FIFO)
+            Object v = ring.takeLocked();
+            if (v != null) {
+                settleLocked(); // a slot is free: the first blocked sender's value takes it (S3)
+                return v;
+            }
+            return closed ? CLOSED : NOT_READY; // empty by positions: nothing in flight either
+        }
         if (count > 0) {
             Object v = buffer[head];
             buffer[head] = null;
@@ -415,10 +442,17 @@ public final class ChannelCore {
         if (closed) {
             throw new ChannelClosedException("send on closed channel");
         }
+        if (ring != null) {
+            settleLocked(); // a value in the ring goes to a queued receiver before ours (FIFO)
+        }
         WaitNode r = claimReceiver(value);
         if (r != null) {
             r.waiter.unpark();
             return true;
+        }
+        if (ring != null) {
+            // Go never lets a newcomer pass a blocked sender: queue behind them even if a slot is free.
+            return sendersHead == null && ring.putLocked(value);
         }
         if (count < capacity) {
             bufferPut(value);
@@ -458,6 +492,9 @@ public final class ChannelCore {
         if (closed) {
             return true; // a receive gets CLOSED; a send is chosen and throws
         }
+        if (ring != null) {
+            return send ? receiversHead != null || ring.hasRoom() : ring.size() > 0 || sendersHead != null;
+        }
         if (send) {
             // A drop policy or an unlimited channel: a send always completes (or, at the limit, throws).
             return overflowRule != null
@@ -472,6 +509,9 @@ public final class ChannelCore {
             throw new IllegalArgumentException("node belongs to another channel");
         }
         addLast(node);
+        if (ring != null) {
+            settleLocked(); // the Dekker re-check: a fast operation may have missed the gate (see Ring)
+        }
     }
 
     /**
@@ -510,6 +550,10 @@ public final class ChannelCore {
         if (nil) {
             return blockForever(deadlineNanos);
         }
+        if (ring != null && ring.offerFast(value)) {
+            afterFastSend();
+            return true;
+        }
         WaitNode node;
         lock();
         try {
@@ -521,6 +565,9 @@ public final class ChannelCore {
             }
             node = Waiter.acquire().soloNode(this, true, value); // allocates nothing once the thread has one
             addLast(node);
+            if (ring != null) {
+                settleLocked(); // may complete this very node: then the await below returns at once
+            }
         } finally {
             unlock();
         }
@@ -553,6 +600,13 @@ public final class ChannelCore {
             blockForever(deadlineNanos);
             return NOT_READY;
         }
+        if (ring != null) {
+            Object v = ring.pollFast();
+            if (v != null) {
+                afterFastReceive();
+                return v;
+            }
+        }
         WaitNode node;
         lock();
         try {
@@ -562,6 +616,9 @@ public final class ChannelCore {
             }
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
+            if (ring != null) {
+                settleLocked(); // may complete this very node: then the await below returns at once
+            }
         } finally {
             unlock();
         }
@@ -643,6 +700,9 @@ public final class ChannelCore {
             if (!nil) {
                 mine = waiter.soloNode(this, isSend, isSend ? value : null);
                 addLast(mine);
+                if (ring != null) {
+                    settleLocked();
+                }
             }
             onDone = waiter.caseNode(1, done, false, null); // reused with the waiter, as the solo node
             done.addLast(onDone);
@@ -700,6 +760,10 @@ public final class ChannelCore {
         if (nil) {
             return false;
         }
+        if (ring != null && ring.offerFast(value)) {
+            afterFastSend();
+            return true;
+        }
         lock();
         try {
             return pollSendLocked(value);
@@ -712,6 +776,13 @@ public final class ChannelCore {
     public Object tryReceive() {
         if (nil) {
             return NOT_READY;
+        }
+        if (ring != null) {
+            Object v = ring.pollFast();
+            if (v != null) {
+                afterFastReceive();
+                return v;
+            }
         }
         lock();
         try {
@@ -737,7 +808,13 @@ public final class ChannelCore {
             if (closed) {
                 throw new ChannelClosedException("close of closed channel");
             }
+            if (ring != null) {
+                ring.close(); // no send lands after this
+            }
             closed = true;
+            if (ring != null) {
+                settleLocked(); // values already in the ring go to queued receivers first (K3)
+            }
             for (boolean sendersToo : new boolean[] {false, true}) {
                 for (WaitNode n; (n = pollFirst(sendersToo)) != null; ) {
                     n.closed = true;
@@ -761,6 +838,9 @@ public final class ChannelCore {
 
     /** Number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts). */
     public int len() {
+        if (ring != null) {
+            return ring.size();
+        }
         return (int) Count.HANDLE.getOpaque(this);
     }
 
@@ -811,7 +891,7 @@ public final class ChannelCore {
         lock();
         try {
             return "chan(" + (timer ? "timer, " : "") + (isUnlimited() ? "unlimited, " : "")
-                    + (overflow() != OverflowPolicy.SUSPEND ? overflow() + ", " : "") + "cap=" + capacity + ", len=" + count + (closed ? ", closed" : ", open")
+                    + (overflow() != OverflowPolicy.SUSPEND ? overflow() + ", " : "") + "cap=" + capacity + ", len=" + len() + (closed ? ", closed" : ", open")
                     + ", waiting senders=" + queued(sendersHead) + ", waiting receivers=" + queued(receiversHead) + ")";
         } finally {
             unlock();
@@ -824,6 +904,85 @@ public final class ChannelCore {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * Clears the gate of a side whose wait queue is empty (lock held, before release). Gates are set at
+     * once when a queue gets its first node (addLast) but cleared only here, so that a lock holder that
+     * unlinks the last node keeps its end of the ring to itself until it lets go of the lock.
+     */
+    private void reopenGates(Ring r) {
+        int w = r.waiters;
+        if ((w & Ring.RECEIVERS) != 0 && receiversHead == null) {
+            r.gate(false, false);
+        }
+        if ((w & Ring.SENDERS) != 0 && sendersHead == null) {
+            r.gate(true, false);
+        }
+    }
+
+    /** After a fast send: if receivers wait, hand them what the ring holds (the Dekker pair, see Ring). */
+    private void afterFastSend() {
+        if ((ring.waiters & Ring.RECEIVERS) != 0) {
+            lock();
+            try {
+                settleLocked();
+            } finally {
+                unlock();
+            }
+        }
+    }
+
+    /** After a fast receive: if senders wait, move their values into the free slots. */
+    private void afterFastReceive() {
+        if ((ring.waiters & Ring.SENDERS) != 0) {
+            lock();
+            try {
+                settleLocked();
+            } finally {
+                unlock();
+            }
+        }
+    }
+
+    /**
+     * Restores INV1 and INV2 on a ring channel (lock held): while receivers are queued and the ring holds
+     * a value, the first live receiver gets the oldest value; while senders are queued, the channel is
+     * open and the ring has room, the first live sender's value enters it. A claim decides each move
+     * before the ring is advanced (the gates make the peek stable), so a value is moved exactly once.
+     */
+    private void settleLocked() {
+        boolean moved;
+        do {
+            moved = false;
+            // Unlinked before the claim, as everywhere (a claimed node is its owner's again at once, ADR
+            // 0015); the gates stay set until unlock() sees an empty queue, so the peek stays stable.
+            for (WaitNode n; (n = receiversHead) != null; ) {
+                Object v = ring.peekLocked();
+                if (v == null) {
+                    break;
+                }
+                unlink(n);
+                n.item = v;
+                if (n.waiter.tryClaim(n)) {
+                    ring.advanceLocked();
+                    n.waiter.unpark();
+                    moved = true;
+                } else {
+                    n.item = null; // dead node: the value stays at the head of the ring
+                }
+            }
+            while (!closed && sendersHead != null && ring.hasRoom()) {
+                WaitNode n = sendersHead;
+                unlink(n);
+                Object v = n.item; // read before the claim: the node is its owner's again after it
+                if (n.waiter.tryClaim(n)) {
+                    ring.putLocked(v); // cannot fail: room was seen, the gate keeps other senders out
+                    n.waiter.unpark();
+                    moved = true;
+                }
+            }
+        } while (moved && receiversHead != null && ring.size() > 0);
+    }
 
     /** First live receiver, claimed with {@code value} written into its node; null if none. */
     private WaitNode claimReceiver(Object value) {
@@ -861,6 +1020,9 @@ public final class ChannelCore {
         n.next = null;
         if (t == null) {
             setHead(n.isSend, n);
+            if (ring != null) {
+                ring.gate(n.isSend, true); // the side has waiters: its fast path now takes the lock
+            }
         } else {
             t.next = n;
         }

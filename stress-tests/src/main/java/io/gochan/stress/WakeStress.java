@@ -1,6 +1,7 @@
 package io.gochan.stress;
 
 import io.gochan.Chan;
+import io.gochan.ChannelClosedException;
 import io.gochan.Received;
 import io.gochan.select.Select;
 import java.time.Duration;
@@ -15,25 +16,36 @@ import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
- * No lost wake-up on a buffered channel (S2, S3, L6): a thread that blocks on an empty or full buffer
- * while its partner's operation makes it ready is always woken. Under a lock these hold by
- * construction; they are the properties a lock-free buffered fast path (ADR 0015, "Still open") must
- * keep, where a fast operation and a thread going to sleep meet only through a Dekker handshake.
- * The waits are bounded (10 s) so a lost wake-up shows as an outcome, not a hung run.
+ * The lock-free ring of buffered channels of capacity 64 to 4,096 (ADR 0015): no lost wake-up (S2, S3,
+ * L6), a thread that blocks on an empty or full ring while its partner's fast operation makes it ready
+ * is always woken (a fast operation and a thread going to sleep meet only through a Dekker handshake);
+ * no send lands after a close (K5); order through the ring and the queue of blocked senders (S3). The
+ * waits are bounded (10 s) so a lost wake-up shows as an outcome, not a hung run.
  */
 public final class WakeStress {
     /** Far longer than any correct wake-up; only a lost one reaches it. */
     static final Duration BOUND = Duration.ofSeconds(10);
+    /** The smallest capacity that has the lock-free ring. */
+    static final int RING = 64;
+
+    /** A ring channel holding 1..RING (full). */
+    static Chan<Integer> full() {
+        Chan<Integer> ch = Chan.make(RING);
+        for (int i = 1; i <= RING; i++) {
+            ch.trySend(i);
+        }
+        return ch;
+    }
 
     private WakeStress() {}
 
     @JCStressTest
-    @Description("S2: a receive on an empty buffer (capacity 2) racing with a send gets the value; the send never waits.")
+    @Description("S2: a receive on an empty ring racing with a send gets the value; the send never waits.")
     @Outcome(id = "7, 1", expect = Expect.ACCEPTABLE, desc = "received the value sent")
     @Outcome(expect = Expect.FORBIDDEN, desc = "the receiver was not woken (a lost wake-up) or got something else")
     @State
     public static class SendWakesReceiverOnEmptyBuffer {
-        final Chan<Integer> ch = Chan.make(2);
+        final Chan<Integer> ch = Chan.make(RING);
 
         @Actor
         public void receiver(II_Result r) {
@@ -52,22 +64,18 @@ public final class WakeStress {
     }
 
     @JCStressTest
-    @Description("S2/S3: a send blocked on a full buffer (capacity 1) racing with a receive completes; the receive "
-            + "gets the older value and the blocked sender's value is buffered after it.")
-    @Outcome(id = "1, 1, 2", expect = Expect.ACCEPTABLE, desc = "the receive freed the slot; the sender's value took it")
+    @Description("S2/S3: a send blocked on a full ring racing with a receive completes; the receive gets the "
+            + "oldest value and the blocked sender's value is buffered last, after all the others.")
+    @Outcome(id = "1, 1, 65", expect = Expect.ACCEPTABLE, desc = "the receive freed a slot; the sender's value took it")
     @Outcome(expect = Expect.FORBIDDEN, desc = "the sender was not woken, or a value was lost, reordered or duplicated")
     @State
     public static class ReceiveWakesSenderOnFullBuffer {
-        final Chan<Integer> ch = Chan.make(1);
-
-        public ReceiveWakesSenderOnFullBuffer() {
-            ch.trySend(1);
-        }
+        final Chan<Integer> ch = full();
 
         @Actor
         public void sender(III_Result r) {
             try {
-                r.r1 = ch.send(2, BOUND) ? 1 : 0;
+                r.r1 = ch.send(RING + 1, BOUND) ? 1 : 0;
             } catch (InterruptedException e) {
                 throw new IllegalStateException("unexpected interrupt", e);
             }
@@ -84,20 +92,30 @@ public final class WakeStress {
 
         @Arbiter
         public void rest(III_Result r) {
-            Received<Integer> left = ch.tryReceive();
-            r.r3 = left.ok() && !ch.tryReceive().ok() ? left.value() : -1;
+            r.r3 = drainInOrder(ch, 2);
         }
     }
 
+    /** Receives what is buffered; the last value if they were exactly from, from+1, ..., else -1. */
+    static int drainInOrder(Chan<Integer> ch, int from) {
+        int expected = from;
+        for (Received<Integer> got; (got = ch.tryReceive()).ok(); expected++) {
+            if (got.value() != expected) {
+                return -1;
+            }
+        }
+        return expected - 1;
+    }
+
     @JCStressTest
-    @Description("L6/S2: a select blocked on receives from two empty buffered channels racing with a send on one "
+    @Description("L6/S2: a select blocked on receives from two empty rings racing with a send on one "
             + "of them takes that value, and nothing is left behind.")
     @Outcome(id = "5, 0", expect = Expect.ACCEPTABLE, desc = "the select took the value")
     @Outcome(expect = Expect.FORBIDDEN, desc = "the select was not woken, or the value was lost or duplicated")
     @State
     public static class SendWakesSelectOnEmptyBuffer {
-        final Chan<Integer> a = Chan.make(1);
-        final Chan<Integer> b = Chan.make(1);
+        final Chan<Integer> a = Chan.make(RING);
+        final Chan<Integer> b = Chan.make(RING);
 
         @Actor
         public void select(II_Result r) {
@@ -116,6 +134,87 @@ public final class WakeStress {
         @Arbiter
         public void rest(II_Result r) {
             r.r2 = a.len() + b.len();
+        }
+    }
+
+    @JCStressTest
+    @Description("K5: a fast send racing with close either leaves its value in the ring (drained after the close) "
+            + "or throws; no value lands after the close.")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "sent before the close, drained after it")
+    @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "closed first: the send threw, nothing buffered")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a value reported sent was lost, or a failed send left its value")
+    @State
+    public static class CloseRacesFastSend {
+        final Chan<Integer> ch = Chan.make(RING);
+
+        @Actor
+        public void sender(II_Result r) {
+            try {
+                ch.send(1);
+                r.r1 = 1;
+            } catch (ChannelClosedException e) {
+                r.r1 = 0;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+
+        @Actor
+        public void closer() {
+            ch.close();
+        }
+
+        @Arbiter
+        public void drain(II_Result r) {
+            Received<Integer> got = ch.tryReceive();
+            r.r2 = got.ok() && ch.tryReceive().closed() ? 1 : got.closed() ? 0 : -1;
+        }
+    }
+
+    @JCStressTest
+    @Description("S3: a sender's four values pass through a ring while a receiver takes two of them: all four "
+            + "are received in the order sent, none lost or duplicated.")
+    @Outcome(id = "1, 4", expect = Expect.ACCEPTABLE, desc = "per-sender order kept, all four values accounted for")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a sender's values out of order, or a value lost or duplicated")
+    @State
+    public static class FifoPerSenderThroughTheRing {
+        final Chan<Integer> ch = Chan.make(RING);
+        final int[] got = new int[2];
+
+        @Actor
+        public void senders() {
+            try {
+                ch.send(10);
+                ch.send(20);
+                ch.send(11);
+                ch.send(21);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+
+        @Actor
+        public void receiver() {
+            try {
+                got[0] = ch.receive();
+                got[1] = ch.receive();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+
+        @Arbiter
+        public void check(II_Result r) {
+            int[] all = new int[4];
+            all[0] = got[0];
+            all[1] = got[1];
+            Received<Integer> third = ch.tryReceive();
+            Received<Integer> fourth = ch.tryReceive();
+            all[2] = third.ok() ? third.value() : -1;
+            all[3] = fourth.ok() ? fourth.value() : -1;
+            boolean ordered = all[0] == 10 && all[1] == 20 && all[2] == 11 && all[3] == 21;
+            r.r1 = ordered ? 1 : 0;
+            r.r2 = ch.tryReceive().notReady() ? 4 : 5;
         }
     }
 }

@@ -1,0 +1,271 @@
+package io.gochan.spi;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The buffer of a plain buffered channel of capacity {@value #MIN_CAPACITY} to {@value #MAX_CAPACITY}
+ * (ADR 0015, "the buffered fast path"): a bounded ring whose sends and receives complete without the
+ * channel's lock while nobody waits on that end, and whose every other operation runs under the lock
+ * as Go's algorithm does.
+ *
+ * <p>State. Two monotonic positions, each in its own word with flag bits: {@code sendPos} (the next
+ * position a send claims, with {@link #CLOSED} and {@link #GATE} = "senders are queued") and
+ * {@code recvPos} (the next position a receive claims, with {@link #GATE} = "receivers are queued").
+ * A position is claimed by a CAS on its word; the claimer then writes (send) or empties (receive) the
+ * slot {@code position % capacity}, waiting briefly for the thread that holds the slot's previous lap
+ * or is still writing it. Each slot carries a lap number (Vyukov's bounded queue): a send of position
+ * {@code p} waits for {@code p} (the slot emptied by the receive of {@code p - capacity}) and leaves
+ * {@code p + 1}; a receive of {@code p} waits for {@code p + 1} and leaves {@code p + capacity}. Without
+ * it, a thread held up between its CAS and its slot let another one lap ahead onto the same slot: two
+ * sends filled one slot (a value lost) or two receives took one value.
+ *
+ * <p>Gates. A fast send ({@link #offerFast}) CASes {@code sendPos} only while CLOSED and GATE are clear,
+ * a fast receive ({@link #pollFast}) {@code recvPos} only while its GATE is clear. The channel sets a
+ * gate (under its lock) when the first node enters that side's wait queue and clears it when the queue
+ * empties; while a gate is set only lock holders move that end of the ring, so the lock holder may
+ * peek the head value, claim a waiter with it and only then advance ({@link #advanceLocked}): nothing is
+ * taken that is not handed over, and no newcomer passes a blocked sender (rule S3). Setting CLOSED by
+ * CAS means no send lands after a close (rule K5).
+ *
+ * <p>The Dekker pair that loses no wake-up. A fast operation writes its slot's lap with a volatile write and
+ * then reads {@link #waiters} (the gates' mirror, written only when a queue changes between empty and
+ * non-empty); if the other side has waiters it settles under the lock. A queueing thread publishes the
+ * gate and the mirror and then settles before it parks. Volatile accesses are totally ordered, so one
+ * of the two sees the other: either the fast operation sees the mirror, or the settling thread sees the
+ * value or the free slot.
+ */
+final class Ring extends RingPositions.RecvPadded {
+    /** Smaller buffers fill or empty every few values and park there; the lock costs nothing visible. */
+    static final int MIN_CAPACITY = 64;
+    /**
+     * The ring is allocated whole (it cannot grow lock-free), at most 32 KiB of slots and lap numbers (Go
+     * allocates every buffer whole); larger buffers grow with their values under the lock (rule CH2).
+     */
+    static final int MAX_CAPACITY = 4096;
+
+    static final long CLOSED = 1L << 62;
+    static final long GATE = 1L << 61;
+    static final long POS = GATE - 1;
+    /** {@link #waiters} bits. */
+    static final int RECEIVERS = 1;
+    static final int SENDERS = 2;
+
+    private static final VarHandle SEND_POS;
+    private static final VarHandle RECV_POS;
+    private static final VarHandle LAPS = MethodHandles.arrayElementVarHandle(int[].class);
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            SEND_POS = l.findVarHandle(RingPositions.Send.class, "sendPos", long.class);
+            RECV_POS = l.findVarHandle(RingPositions.Recv.class, "recvPos", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Object[] slots;
+    /** Each slot's lap number, modulo 2^32 (compared for equality only, so wrapping is harmless). */
+    private final int[] laps;
+    private final int capacity;
+    /** The gates' mirror ({@link #RECEIVERS}, {@link #SENDERS}); written under the channel's lock only. */
+    volatile int waiters;
+
+    Ring(int capacity) {
+        this.capacity = capacity;
+        this.slots = new Object[capacity];
+        this.laps = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            laps[i] = i;
+        }
+        this.sendLimit = capacity;
+    }
+
+    static boolean fits(int capacity) {
+        return capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY;
+    }
+
+    /**
+     * A send without the lock: true if {@code value} is in the ring. False if the ring is full, closed,
+     * or senders are queued (the caller then takes the lock). After true the caller reads
+     * {@link #waiters} and settles if receivers wait.
+     */
+    boolean offerFast(Object value) {
+        for (;;) {
+            long s = sendPos;
+            if ((s & (CLOSED | GATE)) != 0) {
+                return false;
+            }
+            long p = s & POS;
+            if (p >= sendLimit) {
+                long limit = (recvPos & POS) + capacity;
+                sendLimit = limit;
+                if (p >= limit) {
+                    return false;
+                }
+            }
+            if (SEND_POS.compareAndSet(this, s, s + 1)) {
+                write(p, value);
+                return true;
+            }
+        }
+    }
+
+    /**
+     * A receive without the lock: the oldest value, or null if the ring looks empty or receivers are
+     * queued (the caller then takes the lock, which also answers "closed"). After a value the caller
+     * reads {@link #waiters} and settles if senders wait.
+     */
+    Object pollFast() {
+        for (;;) {
+            long r = recvPos;
+            if ((r & GATE) != 0) {
+                return null;
+            }
+            if (r >= recvLimit) {
+                long limit = sendPos & POS;
+                recvLimit = limit;
+                if (r >= limit) {
+                    return null;
+                }
+            }
+            if (RECV_POS.compareAndSet(this, r, r + 1)) {
+                return empty(r);
+            }
+        }
+    }
+
+    /** A send under the lock, gates ignored (CLOSED is the caller's to check): false if full. */
+    boolean putLocked(Object value) {
+        for (;;) {
+            long s = sendPos;
+            long p = s & POS;
+            if (p >= (recvPos & POS) + capacity) {
+                return false;
+            }
+            if (SEND_POS.compareAndSet(this, s, s + 1)) {
+                write(p, value);
+                return true;
+            }
+        }
+    }
+
+    /** A receive under the lock, gate ignored: the oldest value, or null if empty. */
+    Object takeLocked() {
+        for (;;) {
+            long r = recvPos;
+            long c = r & POS;
+            if (c >= (sendPos & POS)) {
+                return null;
+            }
+            if (RECV_POS.compareAndSet(this, r, r + 1)) {
+                return empty(c);
+            }
+        }
+    }
+
+    /**
+     * The oldest value without taking it, or null if empty. Only while the receivers' gate is set and
+     * the lock held: then no one else takes, and {@link #advanceLocked()} takes exactly this value.
+     */
+    Object peekLocked() {
+        long c = recvPos & POS;
+        if (c >= (sendPos & POS)) {
+            return null;
+        }
+        int i = index(c);
+        for (int spins = 0; (int) LAPS.getAcquire(laps, i) != (int) (c + 1); spins++) {
+            pause(spins); // claimed by a send that is still writing it
+        }
+        return slots[i];
+    }
+
+    /** Takes the value {@link #peekLocked()} returned (same conditions). */
+    void advanceLocked() {
+        long r = recvPos;
+        long c = r & POS;
+        int i = index(c);
+        slots[i] = null;
+        LAPS.setVolatile(laps, i, (int) (c + capacity)); // volatile: the receive half of the Dekker pair
+        recvPos = r + 1; // gate set: no fast receive can CAS meanwhile
+    }
+
+    /** Whether a send would find room now (lock held; a snapshot). */
+    boolean hasRoom() {
+        return (sendPos & POS) < (recvPos & POS) + capacity;
+    }
+
+    /** How many values the ring holds, claimed positions included, within [0, capacity]. */
+    int size() {
+        long r = recvPos & POS;
+        long s = sendPos & POS;
+        long n = s - r;
+        return n <= 0 ? 0 : (int) Math.min(n, capacity);
+    }
+
+    /** Sets CLOSED (lock held): no send lands after this returns. */
+    void close() {
+        for (;;) {
+            long s = sendPos;
+            if (SEND_POS.compareAndSet(this, s, s | CLOSED)) {
+                return;
+            }
+        }
+    }
+
+    /** Sets or clears a side's gate and its mirror bit (lock held). */
+    void gate(boolean senders, boolean set) {
+        VarHandle h = senders ? SEND_POS : RECV_POS;
+        for (;;) {
+            long w = (long) h.getVolatile(this);
+            long next = set ? w | GATE : w & ~GATE;
+            if (w == next || h.compareAndSet(this, w, next)) {
+                break;
+            }
+        }
+        int bit = senders ? SENDERS : RECEIVERS;
+        waiters = set ? waiters | bit : waiters & ~bit; // one writer: the lock holder
+    }
+
+    private void write(long p, Object value) {
+        int i = index(p);
+        for (int spins = 0; (int) LAPS.getAcquire(laps, i) != (int) p; spins++) {
+            pause(spins); // the receive of the previous lap claimed it and is still emptying it
+        }
+        slots[i] = value;
+        LAPS.setVolatile(laps, i, (int) (p + 1)); // volatile: publishes the value; the send half of the Dekker pair
+    }
+
+    private Object empty(long c) {
+        int i = index(c);
+        for (int spins = 0; (int) LAPS.getAcquire(laps, i) != (int) (c + 1); spins++) {
+            pause(spins); // the send that claimed it is still writing it
+        }
+        Object v = slots[i];
+        slots[i] = null;
+        LAPS.setVolatile(laps, i, (int) (c + capacity)); // volatile: frees the slot for the next lap's send
+        return v;
+    }
+
+    /**
+     * Waits for the thread between its position CAS and its slot access (a few instructions). A
+     * virtual thread only spins: it never unmounts while it holds a claimed position (nothing in
+     * between blocks, and virtual threads are not time-sliced), so every claim is held by a mounted
+     * thread and the earliest one can always finish; a yield would break that (measured: a yielding
+     * waiter rescheduled itself ahead of the unmounted holder it waited for, and four senders and four
+     * receivers on two carriers livelocked). A platform thread yields its core after a short spin: the
+     * holder may have been preempted by the operating system, and spinning would keep it off the CPU.
+     */
+    private static void pause(int spins) {
+        if (spins < 64 || Thread.currentThread().isVirtual()) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+    }
+
+    private int index(long p) {
+        return (int) (p % capacity);
+    }
+}
