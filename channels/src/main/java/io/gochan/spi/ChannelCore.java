@@ -207,7 +207,9 @@ public final class ChannelCore {
         this.nil = nil;
         this.timer = timer;
         this.signal = signal;
-        boolean lockFree = Ring.fits(capacity) && overflowRule == null && !timer && !nil;
+        // Compile-time constants: an unbuffered or small channel does not load Ring (cold start, B8).
+        boolean lockFree = capacity >= Ring.MIN_CAPACITY && capacity <= Ring.MAX_CAPACITY
+                && overflowRule == null && !timer && !nil;
         this.store = lockFree ? new Ring(capacity) : capacity > 0 ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
     }
 
