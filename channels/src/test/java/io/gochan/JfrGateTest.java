@@ -46,10 +46,12 @@ class JfrGateTest {
         assertThat(out).contains("probe done, recorder initialized: false");
         // Each of these once loaded (and initialised) on a fresh JVM's first Chan.make or Go.go, for a
         // feature the probe never uses: bubbles, owners, overflow policies, select's core accessor, the
-        // default handler of a failure that never happens, a holder for the JFR probe (B8).
+        // default handler of a failure that never happens, a holder for the JFR probe, the lock-free ring of
+        // larger buffers (B8).
         List<String> unused = List.of("io.gochan.Bubbles", "io.gochan.Bubbles$Hook", "io.gochan.BubbleState",
                 "io.gochan.GoroutineOwner", "io.gochan.OverflowPolicy", "io.gochan.Chan$CoreAccess",
-                "io.gochan.spi.ChannelCores", "io.gochan.Goroutines$LogUncaught", "io.gochan.spi.JfrGate$Recorder");
+                "io.gochan.spi.ChannelCores", "io.gochan.Goroutines$LogUncaught", "io.gochan.spi.JfrGate$Recorder",
+                "io.gochan.spi.Ring", "io.gochan.spi.RingPositions$HeadPad");
         List<String> loaded = out.lines().filter(l -> l.contains("[class,load] "))
                 .map(l -> l.substring(l.indexOf("[class,load] ") + "[class,load] ".length()).split(" ")[0])
                 .filter(name -> name.startsWith("io.gochan."))

@@ -127,9 +127,13 @@ public final class ChannelCore {
     private final boolean timer;
     /** A context's done channel: never sent on, only closed (a plain select receive case on it is refused). */
     private final boolean signal;
-    private Object[] buffer;
-    /** The lock-free buffer of a plain buffered channel of a middle capacity, else null (see Ring). */
-    private final Ring ring;
+    /**
+     * The buffer: a {@link Ring} for a plain buffered channel of capacity Ring.MIN_CAPACITY to
+     * Ring.MAX_CAPACITY, else the Object[] ring of the locked buffer (null when capacity == 0). One field
+     * for both: a second reference pushed every channel, unbuffered ones included, past an 8-byte
+     * boundary (B7: 120 -> 128 B idle).
+     */
+    private Object store;
     private int head;
     private int count;
     private volatile boolean closed;
@@ -203,8 +207,10 @@ public final class ChannelCore {
         this.nil = nil;
         this.timer = timer;
         this.signal = signal;
-        this.ring = Ring.fits(capacity) && overflowRule == null && !timer && !nil ? new Ring(capacity) : null;
-        this.buffer = capacity > 0 && ring == null ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
+        // Compile-time constants: an unbuffered or small channel does not load Ring (cold start, B8).
+        boolean lockFree = capacity >= Ring.MIN_CAPACITY && capacity <= Ring.MAX_CAPACITY
+                && overflowRule == null && !timer && !nil;
+        this.store = lockFree ? new Ring(capacity) : capacity > 0 ? new Object[Math.min(capacity, INITIAL_SLOTS)] : null;
     }
 
     /**
@@ -356,7 +362,7 @@ public final class ChannelCore {
      * hands them to the drop callback after unlocking.
      */
     public void unlock() {
-        Ring r = ring;
+        Ring r = ring();
         if (r != null && r.waiters != 0) {
             reopenGates(r);
         }
@@ -404,9 +410,9 @@ public final class ChannelCore {
      * {@link #CLOSED} if closed and drained, else {@link #NOT_READY}. Lock must be held.
      */
     public Object pollReceiveLocked() {
-        if (ring != null) {
+        if (ring() != null) {
             settleLocked(); // values sent by fast sends go to receivers queued before us (FIFO)
-            Object v = ring.takeLocked();
+            Object v = ring().takeLocked();
             if (v != null) {
                 settleLocked(); // a slot is free: the first blocked sender's value takes it (S3)
                 return v;
@@ -414,6 +420,7 @@ public final class ChannelCore {
             return closed ? CLOSED : NOT_READY; // empty by positions: nothing in flight either
         }
         if (count > 0) {
+            Object[] buffer = (Object[]) store;
             Object v = buffer[head];
             buffer[head] = null;
             head = head + 1 == buffer.length ? 0 : head + 1;
@@ -442,7 +449,7 @@ public final class ChannelCore {
         if (closed) {
             throw new ChannelClosedException("send on closed channel");
         }
-        if (ring != null) {
+        if (ring() != null) {
             settleLocked(); // a value in the ring goes to a queued receiver before ours (FIFO)
         }
         WaitNode r = claimReceiver(value);
@@ -450,9 +457,9 @@ public final class ChannelCore {
             r.waiter.unpark();
             return true;
         }
-        if (ring != null) {
+        if (ring() != null) {
             // Go never lets a newcomer pass a blocked sender: queue behind them even if a slot is free.
-            return sendersHead == null && ring.putLocked(value);
+            return sendersHead == null && ring().putLocked(value);
         }
         if (count < capacity) {
             bufferPut(value);
@@ -474,6 +481,7 @@ public final class ChannelCore {
         Object dropped = value;
         if (o.policy == OverflowPolicy.DROP_OLDEST) {
             // Full, so the ring is full-sized and the tail slot is the head's: replace the oldest.
+            Object[] buffer = (Object[]) store;
             dropped = buffer[head];
             buffer[head] = value;
             head = head + 1 == buffer.length ? 0 : head + 1;
@@ -492,8 +500,8 @@ public final class ChannelCore {
         if (closed) {
             return true; // a receive gets CLOSED; a send is chosen and throws
         }
-        if (ring != null) {
-            return send ? receiversHead != null || ring.hasRoom() : ring.size() > 0 || sendersHead != null;
+        if (ring() != null) {
+            return send ? receiversHead != null || ring().hasRoom() : ring().size() > 0 || sendersHead != null;
         }
         if (send) {
             // A drop policy or an unlimited channel: a send always completes (or, at the limit, throws).
@@ -509,7 +517,7 @@ public final class ChannelCore {
             throw new IllegalArgumentException("node belongs to another channel");
         }
         addLast(node);
-        if (ring != null) {
+        if (ring() != null) {
             settleLocked(); // the Dekker re-check: a fast operation may have missed the gate (see Ring)
         }
     }
@@ -550,7 +558,8 @@ public final class ChannelCore {
         if (nil) {
             return blockForever(deadlineNanos);
         }
-        if (ring != null && ring.offerFast(value)) {
+        Ring fast = ring();
+        if (fast != null && fast.offerFast(value)) {
             afterFastSend();
             return true;
         }
@@ -565,7 +574,7 @@ public final class ChannelCore {
             }
             node = Waiter.acquire().soloNode(this, true, value); // allocates nothing once the thread has one
             addLast(node);
-            if (ring != null) {
+            if (ring() != null) {
                 settleLocked(); // may complete this very node: then the await below returns at once
             }
         } finally {
@@ -600,8 +609,9 @@ public final class ChannelCore {
             blockForever(deadlineNanos);
             return NOT_READY;
         }
-        if (ring != null) {
-            Object v = ring.pollFast();
+        Ring fast = ring();
+        if (fast != null) {
+            Object v = fast.pollFast();
             if (v != null) {
                 afterFastReceive();
                 return v;
@@ -616,7 +626,7 @@ public final class ChannelCore {
             }
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
-            if (ring != null) {
+            if (ring() != null) {
                 settleLocked(); // may complete this very node: then the await below returns at once
             }
         } finally {
@@ -700,7 +710,7 @@ public final class ChannelCore {
             if (!nil) {
                 mine = waiter.soloNode(this, isSend, isSend ? value : null);
                 addLast(mine);
-                if (ring != null) {
+                if (ring() != null) {
                     settleLocked();
                 }
             }
@@ -760,7 +770,8 @@ public final class ChannelCore {
         if (nil) {
             return false;
         }
-        if (ring != null && ring.offerFast(value)) {
+        Ring fast = ring();
+        if (fast != null && fast.offerFast(value)) {
             afterFastSend();
             return true;
         }
@@ -777,8 +788,9 @@ public final class ChannelCore {
         if (nil) {
             return NOT_READY;
         }
-        if (ring != null) {
-            Object v = ring.pollFast();
+        Ring fast = ring();
+        if (fast != null) {
+            Object v = fast.pollFast();
             if (v != null) {
                 afterFastReceive();
                 return v;
@@ -808,11 +820,11 @@ public final class ChannelCore {
             if (closed) {
                 throw new ChannelClosedException("close of closed channel");
             }
-            if (ring != null) {
-                ring.close(); // no send lands after this
+            if (ring() != null) {
+                ring().close(); // no send lands after this
             }
             closed = true;
-            if (ring != null) {
+            if (ring() != null) {
                 settleLocked(); // values already in the ring go to queued receivers first (K3)
             }
             for (boolean sendersToo : new boolean[] {false, true}) {
@@ -838,8 +850,8 @@ public final class ChannelCore {
 
     /** Number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts). */
     public int len() {
-        if (ring != null) {
-            return ring.size();
+        if (ring() != null) {
+            return ring().size();
         }
         return (int) Count.HANDLE.getOpaque(this);
     }
@@ -920,9 +932,14 @@ public final class ChannelCore {
         }
     }
 
+    /** This channel's lock-free ring, or null if its buffer is locked (or it has none). */
+    private Ring ring() {
+        return store instanceof Ring r ? r : null;
+    }
+
     /** After a fast send: if receivers wait, hand them what the ring holds (the Dekker pair, see Ring). */
     private void afterFastSend() {
-        if ((ring.waiters & Ring.RECEIVERS) != 0) {
+        if ((ring().waiters & Ring.RECEIVERS) != 0) {
             lock();
             try {
                 settleLocked();
@@ -934,7 +951,7 @@ public final class ChannelCore {
 
     /** After a fast receive: if senders wait, move their values into the free slots. */
     private void afterFastReceive() {
-        if ((ring.waiters & Ring.SENDERS) != 0) {
+        if ((ring().waiters & Ring.SENDERS) != 0) {
             lock();
             try {
                 settleLocked();
@@ -951,6 +968,7 @@ public final class ChannelCore {
      * before the ring is advanced (the gates make the peek stable), so a value is moved exactly once.
      */
     private void settleLocked() {
+        Ring ring = ring();
         boolean moved;
         do {
             moved = false;
@@ -1020,8 +1038,8 @@ public final class ChannelCore {
         n.next = null;
         if (t == null) {
             setHead(n.isSend, n);
-            if (ring != null) {
-                ring.gate(n.isSend, true); // the side has waiters: its fast path now takes the lock
+            if (ring() != null) {
+                ring().gate(n.isSend, true); // the side has waiters: its fast path now takes the lock
             }
         } else {
             t.next = n;
@@ -1083,9 +1101,10 @@ public final class ChannelCore {
     }
 
     private void bufferPut(Object value) {
-        if (count == buffer.length) {
+        if (count == ((Object[]) store).length) {
             grow(); // only called with count < capacity, so the buffer may still grow
         }
+        Object[] buffer = (Object[]) store;
         int tail = head + count;
         if (tail >= buffer.length) {
             tail -= buffer.length;
@@ -1096,12 +1115,13 @@ public final class ChannelCore {
 
     /** Doubles the full ring buffer (at most to {@code capacity}), oldest value first at index 0. */
     private void grow() {
+        Object[] buffer = (Object[]) store;
         int n = buffer.length;
         Object[] bigger = new Object[(int) Math.min(capacity, 2L * n)];
         int firstPart = n - head;
         System.arraycopy(buffer, head, bigger, 0, firstPart);
         System.arraycopy(buffer, 0, bigger, firstPart, head);
-        buffer = bigger;
+        store = bigger;
         head = 0;
     }
 

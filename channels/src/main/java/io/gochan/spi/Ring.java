@@ -82,10 +82,6 @@ final class Ring extends RingPositions.RecvPadded {
         this.sendLimit = capacity;
     }
 
-    static boolean fits(int capacity) {
-        return capacity >= MIN_CAPACITY && capacity <= MAX_CAPACITY;
-    }
-
     /**
      * A send without the lock: true if {@code value} is in the ring. False if the ring is full, closed,
      * or senders are queued (the caller then takes the lock). After true the caller reads
