@@ -560,7 +560,7 @@ public final class ChannelCore {
         }
         Ring fast = ring();
         if (fast != null && fast.offerFast(value)) {
-            afterFastSend();
+            settleIfWaiting(fast, Ring.RECEIVERS);
             return true;
         }
         WaitNode node;
@@ -613,7 +613,7 @@ public final class ChannelCore {
         if (fast != null) {
             Object v = fast.pollFast();
             if (v != null) {
-                afterFastReceive();
+                settleIfWaiting(fast, Ring.SENDERS);
                 return v;
             }
         }
@@ -772,7 +772,7 @@ public final class ChannelCore {
         }
         Ring fast = ring();
         if (fast != null && fast.offerFast(value)) {
-            afterFastSend();
+            settleIfWaiting(fast, Ring.RECEIVERS);
             return true;
         }
         lock();
@@ -792,7 +792,7 @@ public final class ChannelCore {
         if (fast != null) {
             Object v = fast.pollFast();
             if (v != null) {
-                afterFastReceive();
+                settleIfWaiting(fast, Ring.SENDERS);
                 return v;
             }
         }
@@ -937,21 +937,14 @@ public final class ChannelCore {
         return store instanceof Ring r ? r : null;
     }
 
-    /** After a fast send: if receivers wait, hand them what the ring holds (the Dekker pair, see Ring). */
-    private void afterFastSend() {
-        if ((ring().waiters & Ring.RECEIVERS) != 0) {
-            lock();
-            try {
-                settleLocked();
-            } finally {
-                unlock();
-            }
-        }
-    }
-
-    /** After a fast receive: if senders wait, move their values into the free slots. */
-    private void afterFastReceive() {
-        if ((ring().waiters & Ring.SENDERS) != 0) {
+    /**
+     * After a fast operation on {@code ring}: if the other end has waiters ({@link Ring#RECEIVERS} after a
+     * send, {@link Ring#SENDERS} after a receive), settle under the lock: hand them what the ring holds,
+     * or move their values into the freed slots. The read of the mirror after the fast operation's slot
+     * write is one half of the Dekker pair (see Ring).
+     */
+    private void settleIfWaiting(Ring ring, int otherEnd) {
+        if ((ring.waiters & otherEnd) != 0) {
             lock();
             try {
                 settleLocked();
