@@ -558,9 +558,7 @@ public final class ChannelCore {
         if (nil) {
             return blockForever(deadlineNanos);
         }
-        Ring fast = ring();
-        if (fast != null && fast.offerFast(value)) {
-            settleIfWaiting(fast, Ring.RECEIVERS);
+        if (sendFast(value)) {
             return true;
         }
         WaitNode node;
@@ -609,13 +607,9 @@ public final class ChannelCore {
             blockForever(deadlineNanos);
             return NOT_READY;
         }
-        Ring fast = ring();
+        Object fast = receiveFast();
         if (fast != null) {
-            Object v = fast.pollFast();
-            if (v != null) {
-                settleIfWaiting(fast, Ring.SENDERS);
-                return v;
-            }
+            return fast;
         }
         WaitNode node;
         lock();
@@ -770,9 +764,7 @@ public final class ChannelCore {
         if (nil) {
             return false;
         }
-        Ring fast = ring();
-        if (fast != null && fast.offerFast(value)) {
-            settleIfWaiting(fast, Ring.RECEIVERS);
+        if (sendFast(value)) {
             return true;
         }
         lock();
@@ -788,13 +780,9 @@ public final class ChannelCore {
         if (nil) {
             return NOT_READY;
         }
-        Ring fast = ring();
+        Object fast = receiveFast();
         if (fast != null) {
-            Object v = fast.pollFast();
-            if (v != null) {
-                settleIfWaiting(fast, Ring.SENDERS);
-                return v;
-            }
+            return fast;
         }
         lock();
         try {
@@ -935,6 +923,26 @@ public final class ChannelCore {
     /** This channel's lock-free ring, or null if its buffer is locked (or it has none). */
     private Ring ring() {
         return store instanceof Ring r ? r : null;
+    }
+
+    /** A send through the lock-free ring, if this channel has one and it takes the value now. */
+    private boolean sendFast(Object value) {
+        Ring ring = ring();
+        if (ring != null && ring.offerFast(value)) {
+            settleIfWaiting(ring, Ring.RECEIVERS);
+            return true;
+        }
+        return false;
+    }
+
+    /** A receive through the lock-free ring: the value, or null if there is no ring or it gives none now. */
+    private Object receiveFast() {
+        Ring ring = ring();
+        Object v = ring == null ? null : ring.pollFast();
+        if (v != null) {
+            settleIfWaiting(ring, Ring.SENDERS);
+        }
+        return v;
     }
 
     /**
