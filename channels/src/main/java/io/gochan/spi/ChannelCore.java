@@ -410,9 +410,10 @@ public final class ChannelCore {
      * {@link #CLOSED} if closed and drained, else {@link #NOT_READY}. Lock must be held.
      */
     public Object pollReceiveLocked() {
-        if (ring() != null) {
+        Ring ring = ring();
+        if (ring != null) {
             settleLocked(); // values sent by fast sends go to receivers queued before us (FIFO)
-            Object v = ring().takeLocked();
+            Object v = ring.takeLocked();
             if (v != null) {
                 settleLocked(); // a slot is free: the first blocked sender's value takes it (S3)
                 return v;
@@ -449,7 +450,8 @@ public final class ChannelCore {
         if (closed) {
             throw new ChannelClosedException("send on closed channel");
         }
-        if (ring() != null) {
+        Ring ring = ring();
+        if (ring != null) {
             settleLocked(); // a value in the ring goes to a queued receiver before ours (FIFO)
         }
         WaitNode r = claimReceiver(value);
@@ -457,9 +459,9 @@ public final class ChannelCore {
             r.waiter.unpark();
             return true;
         }
-        if (ring() != null) {
+        if (ring != null) {
             // Go never lets a newcomer pass a blocked sender: queue behind them even if a slot is free.
-            return sendersHead == null && ring().putLocked(value);
+            return sendersHead == null && ring.putLocked(value);
         }
         if (count < capacity) {
             bufferPut(value);
@@ -500,8 +502,9 @@ public final class ChannelCore {
         if (closed) {
             return true; // a receive gets CLOSED; a send is chosen and throws
         }
-        if (ring() != null) {
-            return send ? receiversHead != null || ring().hasRoom() : ring().size() > 0 || sendersHead != null;
+        Ring ring = ring();
+        if (ring != null) {
+            return send ? receiversHead != null || ring.hasRoom() : ring.size() > 0 || sendersHead != null;
         }
         if (send) {
             // A drop policy or an unlimited channel: a send always completes (or, at the limit, throws).
@@ -808,11 +811,12 @@ public final class ChannelCore {
             if (closed) {
                 throw new ChannelClosedException("close of closed channel");
             }
-            if (ring() != null) {
-                ring().close(); // no send lands after this
+            Ring ring = ring();
+            if (ring != null) {
+                ring.close(); // no send lands after this
             }
             closed = true;
-            if (ring() != null) {
+            if (ring != null) {
                 settleLocked(); // values already in the ring go to queued receivers first (K3)
             }
             for (boolean sendersToo : new boolean[] {false, true}) {
@@ -838,8 +842,9 @@ public final class ChannelCore {
 
     /** Number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts). */
     public int len() {
-        if (ring() != null) {
-            return ring().size();
+        Ring ring = ring();
+        if (ring != null) {
+            return ring.size();
         }
         return (int) Count.HANDLE.getOpaque(this);
     }
@@ -1039,8 +1044,9 @@ public final class ChannelCore {
         n.next = null;
         if (t == null) {
             setHead(n.isSend, n);
-            if (ring() != null) {
-                ring().gate(n.isSend, true); // the side has waiters: its fast path now takes the lock
+            Ring ring = ring();
+            if (ring != null) {
+                ring.gate(n.isSend, true); // the side has waiters: its fast path now takes the lock
             }
         } else {
             t.next = n;
