@@ -31,7 +31,7 @@ step() {
   local dir="$1" minutes="$2"; shift 2
   if [ -e "$dir/.complete" ]; then echo "compare.sh: $dir is complete (kept)"; return 0; fi
   if [ -n "$deadline" ] && [ $(( $(date +%s) + minutes * 60 )) -gt "$deadline" ]; then return 3; fi
-  local rc=0; OUT="$dir" DEADLINE="$deadline" "$@" || rc=$?
+  local rc=0; OUT="$dir" DEADLINE="$deadline" SKIP_BUILD=1 "$@" || rc=$?
   if [ "$rc" = 0 ]; then touch "$dir/.complete"; fi
   return "$rc"
 }
@@ -55,7 +55,7 @@ if [ "${2:-}" != --render-only ]; then
   # The JMH run first: run.sh itself keeps within the deadline unit by unit.
   step "$jmh_dir" 0 bash benchmarks/run.sh "$mode" || incomplete=1
   step "$http_dir" "$(full 35 8)" bash benchmarks/http.sh "$mode" || incomplete=1
-  step "$fp_dir" 2 env SKIP_BUILD=1 bash benchmarks/footprint.sh || incomplete=1
+  step "$fp_dir" 2 bash benchmarks/footprint.sh || incomplete=1
   step "$cs_dir" "$(full 4 2)" bash benchmarks/coldstart.sh "$(full 61 21)" || incomplete=1
   step "$jfr_dir" "$(full 12 2)" bash benchmarks/jfr-cost.sh "$mode" || incomplete=1
   step "$go_dir" "$(full 25 6)" bash benchmarks/go.sh "$mode" || incomplete=1

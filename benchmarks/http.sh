@@ -12,7 +12,7 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-mvn -B -q -ntp -DskipTests package -pl benchmarks -am
+[ "${SKIP_BUILD:-}" = 1 ] || mvn -B -q -ntp -DskipTests package -pl benchmarks -am  # SKIP_BUILD=1: compare.sh built it
 dir=$(mktemp -d /tmp/gochan-nginx-bench.XXXXXX); port=$(( 20000 + RANDOM % 20000 ))
 mkdir -p "$dir/www/plain" "$dir/www/gz" "$dir/tmp"
 printf 'hello from nginx\n' > "$dir/www/plain/small.txt"

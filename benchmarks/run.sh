@@ -13,7 +13,7 @@ mode="${1:-quick}"; shift || true
 
 . benchmarks/lib.sh  # JAVA: a JDK 21+
 
-mvn -B -q -DskipTests package -pl benchmarks -am
+[ "${SKIP_BUILD:-}" = 1 ] || mvn -B -q -DskipTests package -pl benchmarks -am  # SKIP_BUILD=1: compare.sh built it
 JAR=benchmarks/target/benchmarks.jar
 
 case "$mode" in
