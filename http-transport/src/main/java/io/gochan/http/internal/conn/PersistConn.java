@@ -227,7 +227,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * touches a connection already given to the next request.
      *
      * @param scope the request, its context and deadline
-     * @param body the stream opened from the request's body, or null; the write loop closes it
+     * @param body the stream opened from the request's body, or null; closed by the write loop once written, or
+     *     here if the connection died before its write loop took the request
      * @return the response, its body still to read
      * @throws ConnException for failures the transport may retry on another connection
      * @throws IOException for protocol errors, timeouts, cancellation, and a failed request body (its
@@ -248,6 +249,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             if (!writech.trySend(new WriteRequest(req, body, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
+            }
+            if (writeLoopDone.isClosed()) {
+                // The connection died before its write loop could take this request (the server closed it
+                // just as it left the pool): the loop's last drain of writech may already have run, so the
+                // body it would have closed is closed here. Whoever receives the request closes its body:
+                // the loop's drain or this one, never both, never neither (E17).
+                for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
+                    closeBody(r.value());
+                }
             }
             return awaitResponse(ex, writeErrCh, resc);
         } finally {
