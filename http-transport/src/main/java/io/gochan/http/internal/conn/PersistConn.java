@@ -244,6 +244,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Chan<ResponseOrError> resc = Chan.make();
         Chan<Object> callerGone = Chan.make();
         Chan<Boolean> continueCh = RequestWriter.expectsContinue(req) ? Chan.make(1) : null;
+        long startBytesWritten = rawOut.count(); // the previous request's write has ended: it was checked before reuse
         expectedResponses.incrementAndGet();
         try {
             if (!writech.trySend(new WriteRequest(req, body, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
@@ -259,14 +260,44 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     closeBody(r.value());
                 }
             }
-            return awaitResponse(ex, writeErrCh, resc);
+            return awaitResponse(ex, writeErrCh, resc, startBytesWritten);
         } finally {
             callerGone.close();
         }
     }
 
-    private HttpResponse awaitResponse(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc)
-            throws IOException, InterruptedException {
+    /**
+     * The connection failure {@code failure} as the retry decision must see it: if the connection is closed
+     * and not a byte of this request was handed to its socket, nothing of it can reach the server, so it
+     * says "nothing written" (Go's {@code nothingWrittenError}: {@code nwrite == startBytesWritten}), and
+     * a request with a replayable body, a POST included, may be retried on a new connection (E17). The
+     * count is compared only once the sockets are closed (closech): a byte handed over later fails
+     * without reaching the server, and one handed over before is counted (it counts before the write).
+     * Anything else, and every failure that is not the connection's, is returned as it is.
+     */
+    private IOException nothingWrittenIfSo(IOException failure, long startBytesWritten) {
+        if (!(failure instanceof ConnException c) || c.nothingWritten()) {
+            return failure;
+        }
+        if (!closech.isClosed()) {
+            // A failure the read loop delivers is followed by its close at once (it ends after delivering).
+            // closech, not the closed flag: closech closes only after the sockets, and the flag before them.
+            try {
+                closech.receiveOk();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the caller's interrupt stays set; the failure stands as it is
+                return failure;
+            }
+        }
+        if (rawOut.count() != startBytesWritten) {
+            return failure;
+        }
+        return new ConnException(c.getMessage() + " (before any byte of the request was sent)", c.getCause(), true,
+                c.serverClosedIdle());
+    }
+
+    private HttpResponse awaitResponse(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc,
+            long startBytesWritten) throws IOException, InterruptedException {
         RequestScope scope = ex.scope();
         ReceiveChan<WriteResult> pendingWrite = writeErrCh;
         Timer headerTimer = null;
@@ -308,7 +339,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                                 throw callerFacing(own);
                             }
                         }
-                        throw r.error();
+                        throw nothingWrittenIfSo(r.error(), startBytesWritten);
                     }
                     if (pendingWrite != null) {
                         callersBodyFailed(ex, r.response(), writeErrCh);
@@ -328,7 +359,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                             throw callerFacing(own);
                         }
                     }
-                    cause = closedCause;
+                    cause = nothingWrittenIfSo(closedCause, startBytesWritten);
                 } else if (step == HEADER_TIMEOUT) {
                     cause = new HttpTimeoutException(HttpTimeoutException.Kind.RESPONSE_HEADERS,
                             "timed out awaiting response headers after " + cfg.responseHeaderTimeout(), null);
