@@ -270,7 +270,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * The connection failure {@code failure} as the retry decision must see it: if the connection is closed
      * and not a byte of this request was handed to its socket, nothing of it can reach the server, so it
      * says "nothing written" (Go's {@code nothingWrittenError}: {@code nwrite == startBytesWritten}), and
-     * a request with a replayable body, a POST included, may be retried on a new connection (E17). The
+     * a request with a replayable body, a POST included, may be retried on a new connection (E17). Go
+     * returns its idle-close error before it makes this check, and so fails such a POST; nothing of it
+     * reached the server, so retrying it is safe, and failing it would be a spurious error. The
      * count is compared only once the sockets are closed (closech): a byte handed over later fails
      * without reaching the server, and one handed over before is counted (it counts before the write).
      * Anything else, and every failure that is not the connection's, is returned as it is.
