@@ -140,4 +140,55 @@ class RaceProbeTest {
             assertThat(opened).hasSize(2).allSatisfy(s -> assertThat(s.closed).as("every stream opened closed").isTrue());
         }
     }
+
+    /**
+     * E18: a request whose body source blocks (here a pipe whose writer stalls after a few bytes, as when
+     * relaying another stream) and that is then cancelled: the caller returns at once with the
+     * cancellation, and the body stream is closed, which ends the pipe read the connection's write loop
+     * was blocked in, so the write loop ends too. Before the fix the stream was closed only by the write
+     * loop after its read returned: the write loop stayed blocked in the source for good, a goroutine
+     * (and the source) leaked per cancelled upload.
+     */
+    @Test
+    void E18_cancellingARequestWhoseBodySourceBlocksClosesTheSourceAndEndsTheWriteLoop() throws Exception {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        AtomicBoolean sourceClosed = new AtomicBoolean();
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
+             RawServer server = RawServer.start(c -> {
+                 while (c.in.read() >= 0) {
+                     // the few body bytes there are, until the client closes
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            sink.write(java.nio.ByteBuffer.wrap("first bytes".getBytes())); // and then nothing: the source blocks
+            CountDownLatch blockedInTheSource = new CountDownLatch(2); // open at the second read: the first had the bytes there are
+            InputStream source = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(pipe.source())) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    blockedInTheSource.countDown();
+                    return super.read(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    sourceClosed.set(true);
+                    super.close();
+                }
+            };
+            io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/relay"))
+                    .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+            Lifecycle.Caller<Integer> caller = Lifecycle.Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post, ctx)) {
+                    return r.status();
+                }
+            });
+            assertThat(blockedInTheSource.await(20, TimeUnit.SECONDS)).as("the write loop reads the source again").isTrue();
+            ctx.cancel();
+            assertThat(caller.join(Lifecycle.BOUND)).as("the cancelled request returned").isTrue();
+            assertThat(caller.error()).isInstanceOf(RequestCancelledException.class);
+            assertThat(sourceClosed).as("the body's source closed").isTrue();
+            Leaks.awaitTrue(() -> !writeLoopsAlive(), "the write loop ended");
+        }
+    }
 }

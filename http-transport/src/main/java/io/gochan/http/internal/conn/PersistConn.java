@@ -227,8 +227,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * touches a connection already given to the next request.
      *
      * @param scope the request, its context and deadline
-     * @param body the stream opened from the request's body, or null; closed by the write loop once written, or
-     *     here if the connection died before its write loop took the request
+     * @param body the stream opened from the request's body, or null; closed exactly once: by the write loop
+     *     once written, or here if the request ends without a response (E17, E18)
      * @return the response, its body still to read
      * @throws ConnException for failures the transport may retry on another connection
      * @throws IOException for protocol errors, timeouts, cancellation, and a failed request body (its
@@ -245,9 +245,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Chan<Object> callerGone = Chan.make();
         Chan<Boolean> continueCh = RequestWriter.expectsContinue(req) ? Chan.make(1) : null;
         long startBytesWritten = rawOut.count(); // the previous request's write has ended: it was checked before reuse
+        RequestBodyStream stream = body == null ? null : new RequestBodyStream(body);
+        boolean answered = false;
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(req, body, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
+            if (!writech.trySend(new WriteRequest(req, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
@@ -260,9 +262,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     closeBody(r.value());
                 }
             }
-            return awaitResponse(ex, writeErrCh, resc, startBytesWritten);
+            HttpResponse response = awaitResponse(ex, writeErrCh, resc, startBytesWritten);
+            answered = true;
+            return response;
         } finally {
             callerGone.close();
+            if (!answered && stream != null) {
+                // The request ended without a response: its connection is closed or being closed, and the
+                // write loop may be blocked reading the body's source, which only its close can end (E18).
+                closeBody(stream);
+            }
         }
     }
 
@@ -611,11 +620,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     private static void closeBody(WriteRequest wr) {
         if (wr.body() != null) {
-            try {
-                wr.body().close();
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.DEBUG, "closing a request body failed", e);
-            }
+            closeBody(wr.body());
+        }
+    }
+
+    private static void closeBody(InputStream body) {
+        try {
+            body.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "closing a request body failed", e);
         }
     }
 
