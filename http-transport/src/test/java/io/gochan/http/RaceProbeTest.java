@@ -8,6 +8,7 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -189,6 +190,55 @@ class RaceProbeTest {
             assertThat(caller.error()).isInstanceOf(RequestCancelledException.class);
             assertThat(sourceClosed).as("the body's source closed").isTrue();
             Leaks.awaitTrue(() -> !writeLoopsAlive(), "the write loop ended");
+        }
+    }
+
+    /**
+     * E19: a body of unknown length produced slowly (a pipe fed a few bytes, then nothing for now) reaches
+     * the server as it is produced: the head and the first chunk arrive while the source is still open.
+     * Before the fix they sat in the connection's 8 KiB buffer until the source ended, so a server that
+     * answers what it has received waited for bytes the client had long had (Go issue 6574).
+     */
+    @Test
+    void E19_aSlowlyProducedChunkedBodyReachesTheServerAsItIsProduced() throws Exception {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        CountDownLatch firstChunkArrived = new CountDownLatch(1);
+        List<String> received = new CopyOnWriteArrayList<>();
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
+             RawServer server = RawServer.start(c -> {
+                 String head = c.readRequestHead();
+                 received.add(head.split("\r\n", 2)[0]);
+                 StringBuilder body = new StringBuilder();
+                 for (int b; !body.toString().endsWith("0\r\n\r\n") && (b = c.in.read()) >= 0; ) {
+                     body.append((char) b);
+                     if (body.toString().equals("5\r\nhello\r\n")) {
+                         firstChunkArrived.countDown();
+                     }
+                 }
+                 received.add(body.toString());
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             });
+             Transport t = Transport.builder().build()) {
+            sink.write(java.nio.ByteBuffer.wrap("hello".getBytes()));
+            InputStream source = java.nio.channels.Channels.newInputStream(pipe.source());
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/stream"))
+                    .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+            Lifecycle.Caller<String> caller = Lifecycle.Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.body().string();
+                }
+            });
+            try {
+                assertThat(firstChunkArrived.await(20, TimeUnit.SECONDS))
+                        .as("the head and the first chunk reached the server while the source was open").isTrue();
+            } finally {
+                sink.write(java.nio.ByteBuffer.wrap(" world".getBytes()));
+                sink.close(); // the body ends
+            }
+            assertThat(caller.join(Duration.ofSeconds(20))).as("the request ended").isTrue();
+            assertThat(caller.error()).isNull();
+            assertThat(caller.value()).isEqualTo("ok");
+            assertThat(received).containsExactly("POST /stream HTTP/1.1", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
         }
     }
 }
