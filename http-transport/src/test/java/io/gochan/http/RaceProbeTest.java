@@ -241,4 +241,48 @@ class RaceProbeTest {
             assertThat(received).containsExactly("POST /stream HTTP/1.1", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
         }
     }
+
+    /**
+     * E18, when the server answers before the body is all sent: the response comes while the body's source
+     * blocks, and the caller closes the response's body before its end. The connection closes, and with it
+     * the request body's stream, which ends the write loop's read of the source. Before the fix the write
+     * loop stayed blocked in the source for good.
+     */
+    @Test
+    void E18_closingTheResponseOfARequestWhoseBodySourceStillBlocksClosesTheSource() throws Exception {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        AtomicBoolean sourceClosed = new AtomicBoolean();
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
+             RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 StringBuilder body = new StringBuilder();
+                 for (int b; !body.toString().equals("5\r\nfirst\r\n") && (b = c.in.read()) >= 0; ) {
+                     body.append((char) b);
+                 }
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"); // answered early; the rest never comes
+                 while (c.in.read() >= 0) {
+                     // until the client closes
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            sink.write(java.nio.ByteBuffer.wrap("first".getBytes())); // and then nothing: the source blocks
+            InputStream source = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(pipe.source())) {
+                @Override
+                public void close() throws IOException {
+                    sourceClosed.set(true);
+                    super.close();
+                }
+            };
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/relay"))
+                    .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+            try (HttpResponse r = t.roundTrip(post)) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().stream().readNBytes(4)).asString().isEqualTo("half");
+                assertThat(sourceClosed).as("the source is still being sent").isFalse();
+            } // closed before its end: the connection closes
+            Leaks.awaitTrue(sourceClosed::get, "the body's source closed");
+            Leaks.awaitTrue(() -> !writeLoopsAlive(), "the write loop ended");
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+        }
+    }
 }

@@ -115,6 +115,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
+    /**
+     * The body of a request answered before its write ended (null: none): closed when the connection
+     * closes, so a write loop blocked in its source ends (E18). Written after the answer, read by close().
+     */
+    private volatile RequestBodyStream answeredWhileWriting;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
     private int responses;
     /** Why the read loop ends (read loop only). */
@@ -191,6 +196,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             closeLock.unlock();
         }
         closeSockets();
+        RequestBodyStream writing = answeredWhileWriting;
+        if (writing != null) {
+            closeBody(writing); // a no-op if the write loop is done with it
+        }
         closech.close();
         slot.release();
         if (lifetime != null) {
@@ -246,6 +255,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Chan<Boolean> continueCh = RequestWriter.expectsContinue(req) ? Chan.make(1) : null;
         long startBytesWritten = rawOut.count(); // the previous request's write has ended: it was checked before reuse
         RequestBodyStream stream = body == null ? null : new RequestBodyStream(body);
+        answeredWhileWriting = null; // the previous request's write ended (it was checked before reuse)
         boolean answered = false;
         expectedResponses.incrementAndGet();
         try {
@@ -264,6 +274,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             HttpResponse response = awaitResponse(ex, writeErrCh, resc, startBytesWritten);
             answered = true;
+            if (stream != null && !stream.isClosed()) {
+                // Answered before the body was all sent: the write goes on, and if the connection closes first
+                // (the response's body closed early, its deadline), the stream is closed then (E18). Set, then
+                // check: close() reads the field after it sets closed, so one of the two sees the other.
+                answeredWhileWriting = stream;
+                if (closed) {
+                    closeBody(stream);
+                }
+            }
             return response;
         } finally {
             callerGone.close();
