@@ -196,12 +196,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             closeLock.unlock();
         }
         closeSockets();
-        RequestBodyStream writing = answeredWhileWriting;
-        if (writing != null) {
-            closeBody(writing); // a no-op if the write loop is done with it
-        }
         closech.close();
         slot.release();
+        RequestBodyStream writing = answeredWhileWriting;
+        if (writing != null) {
+            closeBody(writing); // last: it is the caller's code; a no-op if the write loop is done with it
+        }
         if (lifetime != null) {
             HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
         }
@@ -289,6 +289,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             if (!answered && stream != null) {
                 // The request ended without a response: its connection is closed or being closed, and the
                 // write loop may be blocked reading the body's source, which only its close can end (E18).
+                // The sockets first (a no-op if closed): a source that answers EOF once closed must never let
+                // the write loop end a chunked body early on a connection that still reaches the server.
+                close(new HttpConnectionException("connection closed: its request ended without a response", null));
                 closeBody(stream);
             }
         }
