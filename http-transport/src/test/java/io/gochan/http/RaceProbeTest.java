@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Races a hostile tester would probe, each made deterministic: the moment that matters is held open by
@@ -150,8 +152,9 @@ class RaceProbeTest {
      * loop after its read returned: the write loop stayed blocked in the source for good, a goroutine
      * (and the source) leaked per cancelled upload.
      */
-    @Test
-    void E18_cancellingARequestWhoseBodySourceBlocksClosesTheSourceAndEndsTheWriteLoop() throws Exception {
+    @ParameterizedTest(name = "caller on a virtual thread: {0}")
+    @ValueSource(booleans = {true, false})
+    void E18_cancellingARequestWhoseBodySourceBlocksClosesTheSourceAndEndsTheWriteLoop(boolean virtualCaller) throws Exception {
         java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
         AtomicBoolean sourceClosed = new AtomicBoolean();
         try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
@@ -179,7 +182,7 @@ class RaceProbeTest {
             io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
             HttpRequest post = HttpRequest.newBuilder(server.uri("/relay"))
                     .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
-            Lifecycle.Caller<Integer> caller = Lifecycle.Caller.virtual("post", () -> {
+            Lifecycle.Caller<Integer> caller = Lifecycle.Caller.start(virtualCaller, "post", () -> {
                 try (HttpResponse r = t.roundTrip(post, ctx)) {
                     return r.status();
                 }
