@@ -66,6 +66,9 @@ public final class RequestBody {
 
     /**
      * A body read from streams the supplier opens; replayable, since a retry opens a fresh stream.
+     * Every stream opened is closed once by the transport: after it was sent, or as soon as its
+     * request ends without a response, which may be while the transport's writer is blocked in a read
+     * of it on another thread (the close should then end that read, as a pipe's or a socket's does).
      *
      * @param opener opens a fresh stream of the body on each call
      * @param length the exact length, or -1 if unknown (sent chunked)
@@ -80,7 +83,8 @@ public final class RequestBody {
      * A body read once from {@code stream}: it cannot be replayed, so a request with it is never
      * retried after a byte of it was read.
      *
-     * @param stream the stream to read the body from (closed after the write)
+     * @param stream the stream to read the body from (closed after the write, or as soon as the request
+     *     ends without a response, possibly during a read of it on another thread)
      * @param length the exact length, or -1 if unknown (sent chunked)
      * @param contentType the Content-Type to send, or null for none
      * @return the body

@@ -557,6 +557,126 @@ class HostileServerTest {
         }
     }
 
+    /**
+     * Slowloris: a header line that never ends, one byte per tick, each tick well inside the timeout.
+     * The response-header timeout bounds the whole head, not each read: it fires although bytes keep
+     * coming (a per-read timeout would wait for the 8 KiB line limit, minutes away at this pace).
+     */
+    @Test
+    void aHeadTrickledByteByByteStillHitsTheResponseHeaderTimeoutAsATotal() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        AtomicLong trickled = new AtomicLong();
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nX-Slow: ");
+                 io.gochan.Timer tick = io.gochan.Timers.newTicker(Duration.ofMillis(20)); // the peer's pace, not an ordering
+                 try {
+                     while (true) {
+                         tick.c().receive();
+                         c.write("a");
+                         trickled.incrementAndGet();
+                     }
+                 } catch (IOException e) {
+                     clientClosed.countDown(); // the client closed the connection under the trickle
+                 } finally {
+                     tick.stop();
+                 }
+             });
+             Transport t = Transport.builder().responseHeaderTimeout(Duration.ofMillis(300)).build()) {
+            assertThatThrownBy(() -> t.roundTrip(get(server)))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.RESPONSE_HEADERS));
+            assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            assertThat(trickled.get()).as("bytes kept coming (so the timeout is not per read)").isPositive();
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+        }
+    }
+
+    /**
+     * HTTP/1.0 keep-alive (RFC 9112 §9.3, as Go): an HTTP/1.0 response is kept alive only if it says
+     * {@code Connection: keep-alive} and is framed by its length; otherwise the connection is closed
+     * after it, and the next request dials.
+     */
+    @Test
+    void anHttp10ResponseKeepsItsConnectionOnlyIfItAsksToAndIsFramed() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /keep")) {
+                         c.write("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nka");
+                     } else if (head.startsWith("GET /plain")) {
+                         c.write("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nplain");
+                     } else {
+                         c.write("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\nuntil close"); // no length
+                         return;
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/keep").toString()))) {
+                    assertThat(r.version()).isEqualTo("HTTP/1.0");
+                    assertThat(r.body().string()).isEqualTo("ka");
+                }
+            }
+            assertThat(t.stats().dialed()).as("keep-alive: one connection for both").isEqualTo(1);
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/plain").toString()))) {
+                assertThat(r.body().string()).isEqualTo("plain");
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the HTTP/1.0 connection without keep-alive closed");
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/until-close").toString()))) {
+                assertThat(r.body().string()).isEqualTo("until close");
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection read to its close is closed");
+            assertThat(t.stats().idle()).isZero();
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * A 101 Switching Protocols the request did not ask for is the final response (as Go: 101 is never
+     * skipped as an informational response): returned with an empty body, and the connection, which
+     * now speaks another protocol, is closed, never pooled; the bytes after the 101 are not read as HTTP.
+     */
+    @Test
+    void anUnaskedSwitchingProtocolsIsTheResponseAndItsConnectionIsClosed() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                         + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nno");
+                 awaitClientClose(c, clientClosed);
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(get(server))) {
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(r.body().bytes()).isEmpty();
+            }
+            assertClosedNotPooled(t, clientClosed);
+        }
+    }
+
+    /** 103 Early Hints with headers, then the final response: the hints' fields never show in the final headers. */
+    @Test
+    void earlyHintsHeadersAreNotMergedIntoTheFinalResponse() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     c.write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\nSet-Cookie: hint=1\r\n\r\n"
+                             + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpResponse r = t.roundTrip(get(server))) {
+                    assertThat(r.status()).isEqualTo(200);
+                    assertThat(r.headers().contains("Link")).isFalse();
+                    assertThat(r.headers().contains("Set-Cookie")).isFalse();
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+            }
+            assertThat(t.stats().dialed()).as("the connection is reused after a 1xx").isEqualTo(1);
+        }
+    }
+
     // ------------------------------------------------------------------ TLS
 
     @Test

@@ -144,7 +144,7 @@ public final class RequestWriter {
         if (body.length() >= 0) {
             writeKnownLength(out, source, body.length(), buf);
         } else {
-            for (int n; (n = read(source, buf, buf.length)) > 0; ) {
+            for (int n; (n = readChunk(out, source, buf)) > 0; ) {
                 out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
                 out.write(CRLF);
                 out.write(buf, 0, n);
@@ -152,6 +152,27 @@ public final class RequestWriter {
             }
             out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         }
+    }
+
+    /**
+     * Reads the next chunk of a body of unknown length, first sending what is buffered (the head, the
+     * chunks so far) if the source has nothing ready: a body produced slowly, such as a stream being
+     * relayed or a pipe, reaches the server as it is produced, not 8 KiB at a time or only at its end
+     * (Go flushes each chunk of a request body: issue 6574), and a server that answers on the head
+     * alone gets it before the source blocks (E19). A source with bytes ready is read without a flush,
+     * so a fast body still goes out in full buffers.
+     */
+    private static int readChunk(OutputStream out, InputStream source, byte[] buf) throws IOException {
+        int ready;
+        try {
+            ready = source.available();
+        } catch (IOException | RuntimeException e) {
+            throw new BodySourceException(e);
+        }
+        if (ready <= 0) {
+            out.flush();
+        }
+        return read(source, buf, buf.length);
     }
 
     /**

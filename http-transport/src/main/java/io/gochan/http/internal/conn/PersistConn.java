@@ -115,6 +115,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
     private volatile boolean closed;
+    /**
+     * The body of a request answered before its write ended (null: none): closed when the connection
+     * closes, so a write loop blocked in its source ends (E18). Written after the answer, read by close().
+     */
+    private volatile RequestBodyStream answeredWhileWriting;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
     private int responses;
     /** Why the read loop ends (read loop only). */
@@ -193,6 +198,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         closeSockets();
         closech.close();
         slot.release();
+        RequestBodyStream writing = answeredWhileWriting;
+        if (writing != null) {
+            closeBody(writing); // last: it is the caller's code; a no-op if the write loop is done with it
+        }
         if (lifetime != null) {
             HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
         }
@@ -227,7 +236,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * touches a connection already given to the next request.
      *
      * @param scope the request, its context and deadline
-     * @param body the stream opened from the request's body, or null; the write loop closes it
+     * @param body the stream opened from the request's body, or null; closed exactly once: by the write loop
+     *     once written, or here if the request ends without a response (E17, E18)
      * @return the response, its body still to read
      * @throws ConnException for failures the transport may retry on another connection
      * @throws IOException for protocol errors, timeouts, cancellation, and a failed request body (its
@@ -243,20 +253,84 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Chan<ResponseOrError> resc = Chan.make();
         Chan<Object> callerGone = Chan.make();
         Chan<Boolean> continueCh = RequestWriter.expectsContinue(req) ? Chan.make(1) : null;
+        long startBytesWritten = rawOut.count(); // the previous request's write has ended: it was checked before reuse
+        RequestBodyStream stream = body == null ? null : new RequestBodyStream(body);
+        answeredWhileWriting = null; // the previous request's write ended (it was checked before reuse)
+        boolean answered = false;
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(req, body, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
+            if (!writech.trySend(new WriteRequest(req, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
-            return awaitResponse(ex, writeErrCh, resc);
+            if (writeLoopDone.isClosed()) {
+                // The connection died before its write loop could take this request (the server closed it
+                // just as it left the pool): the loop's last drain of writech may already have run, so the
+                // body it would have closed is closed here. Whoever receives the request closes its body:
+                // the loop's drain or this one, never both, never neither (E17).
+                for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
+                    closeBody(r.value());
+                }
+            }
+            HttpResponse response = awaitResponse(ex, writeErrCh, resc, startBytesWritten);
+            answered = true;
+            if (stream != null && !stream.isClosed()) {
+                // Answered before the body was all sent: the write goes on, and if the connection closes first
+                // (the response's body closed early, its deadline), the stream is closed then (E18). Set, then
+                // check: close() reads the field after it sets closed, so one of the two sees the other.
+                answeredWhileWriting = stream;
+                if (closed) {
+                    closeBody(stream);
+                }
+            }
+            return response;
         } finally {
             callerGone.close();
+            if (!answered && stream != null) {
+                // The request ended without a response: its connection is closed or being closed, and the
+                // write loop may be blocked reading the body's source, which only its close can end (E18).
+                // The sockets first (a no-op if closed): a source that answers EOF once closed must never let
+                // the write loop end a chunked body early on a connection that still reaches the server.
+                close(new HttpConnectionException("connection closed: its request ended without a response", null));
+                closeBody(stream);
+            }
         }
     }
 
-    private HttpResponse awaitResponse(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc)
-            throws IOException, InterruptedException {
+    /**
+     * The connection failure {@code failure} as the retry decision must see it: if the connection is closed
+     * and not a byte of this request was handed to its socket, nothing of it can reach the server, so it
+     * says "nothing written" (Go's {@code nothingWrittenError}: {@code nwrite == startBytesWritten}), and
+     * a request with a replayable body, a POST included, may be retried on a new connection (E17). Go
+     * returns its idle-close error before it makes this check, and so fails such a POST; nothing of it
+     * reached the server, so retrying it is safe, and failing it would be a spurious error. The
+     * count is compared only once the sockets are closed (closech): a byte handed over later fails
+     * without reaching the server, and one handed over before is counted (it counts before the write).
+     * Anything else, and every failure that is not the connection's, is returned as it is.
+     */
+    private IOException nothingWrittenIfSo(IOException failure, long startBytesWritten) {
+        if (!(failure instanceof ConnException c) || c.nothingWritten()) {
+            return failure;
+        }
+        if (!closech.isClosed()) {
+            // A failure the read loop delivers is followed by its close at once (it ends after delivering).
+            // closech, not the closed flag: closech closes only after the sockets, and the flag before them.
+            try {
+                closech.receiveOk();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the caller's interrupt stays set; the failure stands as it is
+                return failure;
+            }
+        }
+        if (rawOut.count() != startBytesWritten) {
+            return failure;
+        }
+        return new ConnException(c.getMessage() + " (before any byte of the request was sent)", c.getCause(), true,
+                c.serverClosedIdle());
+    }
+
+    private HttpResponse awaitResponse(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc,
+            long startBytesWritten) throws IOException, InterruptedException {
         RequestScope scope = ex.scope();
         ReceiveChan<WriteResult> pendingWrite = writeErrCh;
         Timer headerTimer = null;
@@ -298,7 +372,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                                 throw callerFacing(own);
                             }
                         }
-                        throw r.error();
+                        throw nothingWrittenIfSo(r.error(), startBytesWritten);
                     }
                     if (pendingWrite != null) {
                         callersBodyFailed(ex, r.response(), writeErrCh);
@@ -318,7 +392,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                             throw callerFacing(own);
                         }
                     }
-                    cause = closedCause;
+                    cause = nothingWrittenIfSo(closedCause, startBytesWritten);
                 } else if (step == HEADER_TIMEOUT) {
                     cause = new HttpTimeoutException(HttpTimeoutException.Kind.RESPONSE_HEADERS,
                             "timed out awaiting response headers after " + cfg.responseHeaderTimeout(), null);
@@ -568,11 +642,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     private static void closeBody(WriteRequest wr) {
         if (wr.body() != null) {
-            try {
-                wr.body().close();
-            } catch (IOException | RuntimeException e) {
-                LOG.log(Level.DEBUG, "closing a request body failed", e);
-            }
+            closeBody(wr.body());
+        }
+    }
+
+    private static void closeBody(InputStream body) {
+        try {
+            body.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "closing a request body failed", e);
         }
     }
 

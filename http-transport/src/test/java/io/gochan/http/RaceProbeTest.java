@@ -1,0 +1,291 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Races a hostile tester would probe, each made deterministic: the moment that matters is held open by
+ * a {@link RequestListener} callback (which runs on the caller's thread between the transport's steps)
+ * until the other party has acted, and the test then checks what the request and its resources became.
+ */
+@NoGoroutineLeaks(graceMillis = 20_000)
+class RaceProbeTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** A request body stream that records whether it was closed. */
+    private static final class TrackedStream extends ByteArrayInputStream {
+        final AtomicBoolean closed = new AtomicBoolean();
+
+        TrackedStream(byte[] bytes) {
+            super(bytes);
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed.set(true);
+            super.close();
+        }
+    }
+
+    private static boolean writeLoopsAlive() {
+        return Leaks.transportGoroutines().stream().anyMatch(g -> g.name().startsWith("http-write-loop"));
+    }
+
+    /**
+     * A listener that holds a POST between taking its pooled connection and handing it over, while the
+     * server closes that connection and its write loop ends: the server closed an idle connection just as
+     * it left the pool.
+     */
+    private static RequestListener holdPostUntilTheConnectionIsDead(CountDownLatch closeIdle) {
+        return new RequestListener() {
+            @Override
+            public void gotConn(HttpRequest request, boolean reused) {
+                if (request.method().equals("POST") && closeIdle.getCount() > 0) {
+                    assertThat(reused).isTrue();
+                    closeIdle.countDown(); // the server closes the connection the POST just took
+                    Leaks.awaitTrue(() -> !writeLoopsAlive(), "the dead connection's write loop ended");
+                }
+            }
+        };
+    }
+
+    /**
+     * A server whose first connection answers one GET and then closes when {@code closeIdle} opens,
+     * without reading anything more; later connections record each request line and answer "ok".
+     */
+    private static RawServer closingItsFirstConnectionWhenTold(CountDownLatch closeIdle, List<String> laterRequests)
+            throws IOException {
+        return RawServer.start(c -> {
+            if (c.index == 0) {
+                c.readRequest();
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                closeIdle.await(); // then close, with no request read: an idle close
+                return;
+            }
+            for (String head; (head = c.readRequest()) != null; ) {
+                laterRequests.add(head.split("\r\n", 2)[0]);
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+    }
+
+    /**
+     * E17: the server closes a pooled connection just after a POST took it from the pool, and the
+     * connection's write loop ends before the POST is handed to it. A POST with a one-shot body fails (it
+     * cannot be sent again), and the body stream the transport opened for it is closed all the same:
+     * before the fix it stayed in the dead connection's write queue, open for good (a file handle, for a
+     * body read from a file).
+     */
+    @Test
+    void E17_aOneShotBodyOfARequestWhoseConnectionDiedBeforeItsWriteLoopTookItIsClosed() throws Exception {
+        CountDownLatch closeIdle = new CountDownLatch(1);
+        List<String> later = new CopyOnWriteArrayList<>();
+        try (RawServer server = closingItsFirstConnectionWhenTold(closeIdle, later);
+             Transport t = Transport.builder().listener(holdPostUntilTheConnectionIsDead(closeIdle)).build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().idle()).isEqualTo(1);
+            TrackedStream once = new TrackedStream("abc".getBytes());
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/p")).POST(RequestBody.ofStreamOnce(once, 3, "text/plain")).build();
+            assertThatThrownBy(() -> t.roundTrip(post)).isInstanceOf(IOException.class);
+            assertThat(once.closed).as("the request body stream closed").isTrue();
+            assertThat(later).as("a one-shot body is not sent again").isEmpty();
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+        }
+    }
+
+    /**
+     * E17: as above, with a body that can be produced again: not a byte of the POST reached the dead
+     * connection, so it is retried on a new one (Go's nothingWrittenError) and served exactly once, and
+     * every stream opened for it is closed. Before the fix it failed with "server closed idle connection".
+     */
+    @Test
+    void E17_aPostNotAByteOfWhichWasWrittenToAConnectionThatDiedIsRetriedOnce() throws Exception {
+        CountDownLatch closeIdle = new CountDownLatch(1);
+        List<String> later = new CopyOnWriteArrayList<>();
+        List<TrackedStream> opened = new CopyOnWriteArrayList<>();
+        try (RawServer server = closingItsFirstConnectionWhenTold(closeIdle, later);
+             Transport t = Transport.builder().listener(holdPostUntilTheConnectionIsDead(closeIdle)).build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/p")).POST(RequestBody.ofStream(() -> {
+                TrackedStream s = new TrackedStream("abc".getBytes());
+                opened.add(s);
+                return s;
+            }, 3, "text/plain")).build();
+            try (HttpResponse r = t.roundTrip(post)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(later).as("requests the server received").containsExactly("POST /p HTTP/1.1");
+            assertThat(t.stats().retries()).isEqualTo(1);
+            assertThat(opened).hasSize(2).allSatisfy(s -> assertThat(s.closed).as("every stream opened closed").isTrue());
+        }
+    }
+
+    /**
+     * E18: a request whose body source blocks (here a pipe whose writer stalls after a few bytes, as when
+     * relaying another stream) and that is then cancelled: the caller returns at once with the
+     * cancellation, and the body stream is closed, which ends the pipe read the connection's write loop
+     * was blocked in, so the write loop ends too. Before the fix the stream was closed only by the write
+     * loop after its read returned: the write loop stayed blocked in the source for good, a goroutine
+     * (and the source) leaked per cancelled upload.
+     */
+    @ParameterizedTest(name = "caller on a virtual thread: {0}")
+    @ValueSource(booleans = {true, false})
+    void E18_cancellingARequestWhoseBodySourceBlocksClosesTheSourceAndEndsTheWriteLoop(boolean virtualCaller) throws Exception {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        AtomicBoolean sourceClosed = new AtomicBoolean();
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
+             RawServer server = RawServer.start(c -> {
+                 while (c.in.read() >= 0) {
+                     // the few body bytes there are, until the client closes
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            sink.write(java.nio.ByteBuffer.wrap("first bytes".getBytes())); // and then nothing: the source blocks
+            CountDownLatch blockedInTheSource = new CountDownLatch(2); // open at the second read: the first had the bytes there are
+            InputStream source = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(pipe.source())) {
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    blockedInTheSource.countDown();
+                    return super.read(b, off, len);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    sourceClosed.set(true);
+                    super.close();
+                }
+            };
+            io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/relay"))
+                    .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+            Lifecycle.Caller<Integer> caller = Lifecycle.Caller.start(virtualCaller, "post", () -> {
+                try (HttpResponse r = t.roundTrip(post, ctx)) {
+                    return r.status();
+                }
+            });
+            assertThat(blockedInTheSource.await(20, TimeUnit.SECONDS)).as("the write loop reads the source again").isTrue();
+            ctx.cancel();
+            assertThat(caller.join(Lifecycle.BOUND)).as("the cancelled request returned").isTrue();
+            assertThat(caller.error()).isInstanceOf(RequestCancelledException.class);
+            assertThat(sourceClosed).as("the body's source closed").isTrue();
+            Leaks.awaitTrue(() -> !writeLoopsAlive(), "the write loop ended");
+        }
+    }
+
+    /**
+     * E19: a body of unknown length produced slowly (a pipe fed a few bytes, then nothing for now) reaches
+     * the server as it is produced: the head and the first chunk arrive while the source is still open.
+     * Before the fix they sat in the connection's 8 KiB buffer until the source ended, so a server that
+     * answers what it has received waited for bytes the client had long had (Go issue 6574).
+     */
+    @Test
+    void E19_aSlowlyProducedChunkedBodyReachesTheServerAsItIsProduced() throws Exception {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        CountDownLatch firstChunkArrived = new CountDownLatch(1);
+        List<String> received = new CopyOnWriteArrayList<>();
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
+             RawServer server = RawServer.start(c -> {
+                 String head = c.readRequestHead();
+                 received.add(head.split("\r\n", 2)[0]);
+                 StringBuilder body = new StringBuilder();
+                 for (int b; !body.toString().endsWith("0\r\n\r\n") && (b = c.in.read()) >= 0; ) {
+                     body.append((char) b);
+                     if (body.toString().equals("5\r\nhello\r\n")) {
+                         firstChunkArrived.countDown();
+                     }
+                 }
+                 received.add(body.toString());
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             });
+             Transport t = Transport.builder().build()) {
+            sink.write(java.nio.ByteBuffer.wrap("hello".getBytes()));
+            InputStream source = java.nio.channels.Channels.newInputStream(pipe.source());
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/stream"))
+                    .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+            Lifecycle.Caller<String> caller = Lifecycle.Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.body().string();
+                }
+            });
+            try {
+                assertThat(firstChunkArrived.await(20, TimeUnit.SECONDS))
+                        .as("the head and the first chunk reached the server while the source was open").isTrue();
+            } finally {
+                sink.write(java.nio.ByteBuffer.wrap(" world".getBytes()));
+                sink.close(); // the body ends
+            }
+            assertThat(caller.join(Duration.ofSeconds(20))).as("the request ended").isTrue();
+            assertThat(caller.error()).isNull();
+            assertThat(caller.value()).isEqualTo("ok");
+            assertThat(received).containsExactly("POST /stream HTTP/1.1", "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        }
+    }
+
+    /**
+     * E18, when the server answers before the body is all sent: the response comes while the body's source
+     * blocks, and the caller closes the response's body before its end. The connection closes, and with it
+     * the request body's stream, which ends the write loop's read of the source. Before the fix the write
+     * loop stayed blocked in the source for good.
+     */
+    @Test
+    void E18_closingTheResponseOfARequestWhoseBodySourceStillBlocksClosesTheSource() throws Exception {
+        java.nio.channels.Pipe pipe = java.nio.channels.Pipe.open();
+        AtomicBoolean sourceClosed = new AtomicBoolean();
+        try (java.nio.channels.Pipe.SinkChannel sink = pipe.sink(); java.nio.channels.Pipe.SourceChannel unread = pipe.source();
+             RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 StringBuilder body = new StringBuilder();
+                 for (int b; !body.toString().equals("5\r\nfirst\r\n") && (b = c.in.read()) >= 0; ) {
+                     body.append((char) b);
+                 }
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"); // answered early; the rest never comes
+                 while (c.in.read() >= 0) {
+                     // until the client closes
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            sink.write(java.nio.ByteBuffer.wrap("first".getBytes())); // and then nothing: the source blocks
+            InputStream source = new java.io.FilterInputStream(java.nio.channels.Channels.newInputStream(pipe.source())) {
+                @Override
+                public void close() throws IOException {
+                    sourceClosed.set(true);
+                    super.close();
+                }
+            };
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/relay"))
+                    .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+            try (HttpResponse r = t.roundTrip(post)) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().stream().readNBytes(4)).asString().isEqualTo("half");
+                assertThat(sourceClosed).as("the source is still being sent").isFalse();
+            } // closed before its end: the connection closes
+            Leaks.awaitTrue(sourceClosed::get, "the body's source closed");
+            Leaks.awaitTrue(() -> !writeLoopsAlive(), "the write loop ended");
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+        }
+    }
+}
