@@ -200,6 +200,21 @@ class DialTest {
         }
     }
 
+    @ParameterizedTest(name = "zone written as {0}")
+    @ValueSource(strings = {"%25lo", "%lo"})
+    void R20_anIpv6ZoneChoosesTheInterfaceButIsNeverSentInTheHostField(String zone) throws Exception {
+        List<String> hosts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.httpOn(V6, ex -> {
+                 hosts.add(ex.getRequestHeaders().getFirst("Host"));
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().build()) {
+            URI uri = URI.create("http://[::1" + zone + "]:" + server.port() + "/z");
+            assertThat(get(t, uri)).isEqualTo("ok");
+            assertThat(hosts).containsExactly("[::1]:" + server.port());
+        }
+    }
+
     @Test
     void R4_roundTripsOverAUnixSocketReusingTheConnection() throws Exception {
         try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {

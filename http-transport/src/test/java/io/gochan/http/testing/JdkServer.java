@@ -53,6 +53,13 @@ public final class JdkServer implements AutoCloseable {
         return new JdkServer(s, false);
     }
 
+    /** An HTTP server on {@code address} (e.g. ::1) with one handler at "/". */
+    public static JdkServer httpOn(InetAddress address, HttpHandler handler) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress(address, 0), 0);
+        s.createContext("/", handler);
+        return new JdkServer(s, false);
+    }
+
     /** An HTTPS server with one handler at "/", using the test run's self-signed certificate. */
     public static JdkServer https(HttpHandler handler) throws Exception {
         return https(handler, DEFAULT_SAN);

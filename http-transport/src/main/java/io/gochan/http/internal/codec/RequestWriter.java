@@ -238,7 +238,7 @@ public final class RequestWriter {
     }
 
     private static String hostHeader(URI uri) {
-        String host = uri.getHost();
+        String host = HostLiteral.forHostField(uri.getHost()); // never an IPv6 zone (R20)
         if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
             host = "[" + host + "]";
         }

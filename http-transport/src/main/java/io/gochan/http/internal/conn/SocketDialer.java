@@ -108,7 +108,7 @@ public final class SocketDialer {
 
     /** The dialer's connection to {@code host:port}, its failures worded for the caller. */
     private Socket connect(String host, int port, String what) throws IOException {
-        String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        String bare = io.gochan.http.internal.codec.HostLiteral.forDial(host); // an IPv6 zone picks the interface (R20)
         Socket socket;
         try {
             socket = dialer.dial(bare, port, connectTimeout);
