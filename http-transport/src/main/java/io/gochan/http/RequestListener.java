@@ -3,8 +3,12 @@ package io.gochan.http;
 /**
  * Per-request events, like Go's {@code httptrace.ClientTrace} and OkHttp's {@code EventListener}.
  * Every method has an empty default; override what you need. Callbacks run on transport threads
- * (the caller's thread, a connection's read or write loop); they must be quick and must not block,
- * and an exception thrown by one is logged and otherwise ignored (it never fails the request).
+ * (the caller's thread, a connection's read or write loop); they must be quick and must not block.
+ * A {@link RuntimeException} thrown by one is logged and otherwise ignored (it never fails the request).
+ * An {@link Error} (a failed assertion in a test's listener) is not swallowed: thrown on the caller's
+ * thread it propagates to the caller, thrown on a loop it ends that connection and the request fails with
+ * it as the cause unless it already has its response; either way the request first releases its
+ * connection and closes its body stream (rule E20).
  */
 public interface RequestListener {
     /** A listener that does nothing. */

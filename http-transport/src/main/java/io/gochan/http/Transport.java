@@ -183,8 +183,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 long t0 = System.nanoTime();
                 a = pool.acquire(key, scope);
                 connectionNanos = System.nanoTime() - t0;
-            } catch (IOException | InterruptedException | RuntimeException e) {
-                closeQuietly(body);
+            } catch (IOException | InterruptedException | RuntimeException | Error e) {
+                closeQuietly(body); // a listener's Error too: it reaches the caller, the stream does not leak (E20)
                 throw e;
             }
             if (event != null) {
@@ -193,7 +193,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
             if (a.reused()) {
                 connectionEvent("reused", a.conn());
             }
-            safe(() -> listener.gotConn(request, a.reused()));
+            try {
+                safe(() -> listener.gotConn(request, a.reused()));
+            } catch (Error e) {
+                // A listener's Error (a test's failed assertion, most often) reaches the caller, but the
+                // request first gives back what it holds (E20): its unused connection, its body stream.
+                a.conn().close(new IOException("a request listener failed before the request was sent", e));
+                closeQuietly(body);
+                throw e;
+            }
             try {
                 return a.conn().roundTrip(scope, body);
             } catch (ConnException e) {

@@ -1,0 +1,146 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.gochan.http.testing.JdkServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * E20: a {@link RequestListener} callback that throws never costs more than its own request. A
+ * {@link RuntimeException} is logged and ignored; an {@link Error} (a test's failed assertion, most often)
+ * is not swallowed: thrown on the caller's thread it reaches the caller, thrown on a connection's loop it
+ * ends that connection (reported as the loop's failure) and the request fails with it as the cause or has
+ * already got what it needed. Either way nothing hangs, the body stream is closed, no loop or connection is
+ * left, and the next request on the same transport works.
+ */
+@NoGoroutineLeaks(graceMillis = 20_000)
+class ListenerFailureTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** A request body stream that records whether it was closed. */
+    private static final class TrackedStream extends ByteArrayInputStream {
+        final AtomicBoolean closed = new AtomicBoolean();
+
+        TrackedStream(byte[] bytes) {
+            super(bytes);
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed.set(true);
+            super.close();
+        }
+    }
+
+    /** A listener whose {@code callback} throws {@code failure} the first time it runs. */
+    private static RequestListener throwingIn(String callback, RuntimeException runtime, Error error) {
+        AtomicBoolean thrown = new AtomicBoolean();
+        return new RequestListener() {
+            private void maybeThrow(String name) {
+                if (name.equals(callback) && thrown.compareAndSet(false, true)) {
+                    if (error != null) {
+                        throw error;
+                    }
+                    throw runtime;
+                }
+            }
+
+            @Override
+            public void getConn(HttpRequest request, String hostPort) {
+                maybeThrow("getConn");
+            }
+
+            @Override
+            public void gotConn(HttpRequest request, boolean reused) {
+                maybeThrow("gotConn");
+            }
+
+            @Override
+            public void wroteHeaders(HttpRequest request) {
+                maybeThrow("wroteHeaders");
+            }
+
+            @Override
+            public void wroteRequest(HttpRequest request, Throwable err) {
+                maybeThrow("wroteRequest");
+            }
+
+            @Override
+            public void gotFirstResponseByte(HttpRequest request) {
+                maybeThrow("gotFirstResponseByte");
+            }
+
+            @Override
+            public void done(HttpRequest request, Throwable err) {
+                maybeThrow("done");
+            }
+        };
+    }
+
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"getConn", "gotConn", "wroteHeaders", "wroteRequest", "gotFirstResponseByte", "done"})
+    void E20_anErrorThrownByAListenerReleasesTheRequestAndLeavesTheTransportUsable(String callback) throws Exception {
+        try (JdkServer server = JdkServer.http(ex -> {
+                 JdkServer.body(ex);
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().listener(throwingIn(callback, null, new AssertionError("listener says no"))).build()) {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                TrackedStream body = new TrackedStream("abc".getBytes());
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/p"))
+                        .POST(RequestBody.ofStreamOnce(body, 3, "text/plain")).build();
+                Throwable failure = null;
+                try (HttpResponse r = t.roundTrip(post)) {
+                    r.body().string();
+                } catch (Throwable e) {
+                    failure = e;
+                }
+                if (failure != null) {
+                    // The listener's Error is what the caller sees (itself, or as the cause of the failure).
+                    Throwable root = failure;
+                    while (!(root instanceof AssertionError) && root.getCause() != null) {
+                        root = root.getCause();
+                    }
+                    assertThat(root).isInstanceOf(AssertionError.class).hasMessage("listener says no");
+                }
+                assertThat(body.closed).as("the request body stream is closed").isTrue();
+                try (HttpResponse again = t.roundTrip(HttpRequest.get(server.uri("/again").toString()))) {
+                    assertThat(again.body().string()).isEqualTo("ok");
+                }
+            });
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"getConn", "gotConn", "wroteHeaders", "wroteRequest", "gotFirstResponseByte", "done"})
+    void E20_aRuntimeExceptionThrownByAListenerIsIgnored(String callback) throws Exception {
+        try (JdkServer server = JdkServer.http(ex -> {
+                 JdkServer.body(ex);
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().listener(throwingIn(callback, new IllegalStateException("listener bug"), null)).build()) {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                TrackedStream body = new TrackedStream("abc".getBytes());
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/p"))
+                        .POST(RequestBody.ofStreamOnce(body, 3, "text/plain")).build();
+                try (HttpResponse r = t.roundTrip(post)) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                assertThat(body.closed).isTrue();
+            });
+        }
+    }
+}
