@@ -371,7 +371,10 @@ public final class HttpClient {
         }
 
         /**
-         * Redirects followed at most (default 10; 0 follows none).
+         * Redirects followed at most (default 10). One more fails the send with an {@link IOException}
+         * ("stopped after n redirects"), the redirect response closed, as Go's default policy does; so 0
+         * makes every redirect an error. To get a redirect response itself instead, use a
+         * {@link #checkRedirect(RedirectCheck)} that returns false (Go's {@code ErrUseLastResponse}).
          *
          * @param n the most redirects followed
          * @return this builder
