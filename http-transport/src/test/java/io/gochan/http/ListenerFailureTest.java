@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.gochan.http.testing.JdkServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -27,21 +25,6 @@ class ListenerFailureTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
-    }
-
-    /** A request body stream that records whether it was closed. */
-    private static final class TrackedStream extends ByteArrayInputStream {
-        final AtomicBoolean closed = new AtomicBoolean();
-
-        TrackedStream(byte[] bytes) {
-            super(bytes);
-        }
-
-        @Override
-        public void close() throws IOException {
-            closed.set(true);
-            super.close();
-        }
     }
 
     /** A listener whose {@code callback} throws {@code failure} the first time it runs. */

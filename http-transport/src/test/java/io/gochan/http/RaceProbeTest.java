@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -30,21 +29,6 @@ class RaceProbeTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
-    }
-
-    /** A request body stream that records whether it was closed. */
-    private static final class TrackedStream extends ByteArrayInputStream {
-        final AtomicBoolean closed = new AtomicBoolean();
-
-        TrackedStream(byte[] bytes) {
-            super(bytes);
-        }
-
-        @Override
-        public void close() throws IOException {
-            closed.set(true);
-            super.close();
-        }
     }
 
     private static boolean writeLoopsAlive() {
