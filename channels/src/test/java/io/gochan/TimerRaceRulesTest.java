@@ -226,4 +226,40 @@ class TimerRaceRulesTest {
             });
         }
     }
+
+    /**
+     * A firing held up on its channel's lock (handed to a delivery thread, TM4) is still the old
+     * schedule's: a stop or reset made before it gets the lock reports it prevented and voids it, so
+     * nothing stale arrives after they return, and a reset's new schedule delivers exactly once.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void G2_TM4_aDeliveryHeldUpOnTheLockIsVoidedByStopAndReset(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int round = 0; round < 20; round++) {
+                    Timer t = Timers.newTimer(Duration.ofHours(1));
+                    io.gochan.spi.ChannelCore core = io.gochan.spi.ChannelCores.of(t.c());
+                    core.lock(); // as a receiver descheduled inside the channel's critical section would
+                    try {
+                        t.reset(Duration.ZERO);
+                        // The timer thread has taken the firing out of the heap; it cannot deliver while we hold the lock.
+                        Threads.awaitTrue(() -> t.toString().contains("not scheduled"), "the firing to be taken");
+                        if (round % 2 == 0) {
+                            assertThat(t.stop()).as("round %d: the held-up firing was prevented", round).isTrue();
+                        } else {
+                            assertThat(t.reset(Duration.ofMillis(1))).as("round %d: reset prevented it", round).isTrue();
+                        }
+                    } finally {
+                        core.unlock();
+                    }
+                    if (round % 2 == 1) {
+                        assertThat(t.c().receive(LONG).ok()).as("round %d: the new schedule delivers", round).isTrue();
+                    }
+                    assertThat(t.c().receive(Duration.ofMillis(50)).ok()).as("round %d: nothing stale", round).isFalse();
+                    assertThat(t.stop()).isFalse();
+                }
+            });
+        }
+    }
 }
