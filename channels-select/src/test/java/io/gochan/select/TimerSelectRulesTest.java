@@ -1,0 +1,60 @@
+package io.gochan.select;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Chan;
+import io.gochan.Timer;
+import io.gochan.Timers;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Rules L6 (docs/spec/select.md) and G2 (docs/spec/context-timers.md) together: a select waiting on a
+ * timer's channel and another channel that takes the other case leaves the timer's value where a
+ * later stop can find it (stop then reports it prevented a delivery); a select that takes the timer's
+ * case leaves nothing for stop. Whichever wins each round, no timer value is lost or duplicated.
+ */
+@NoGoroutineLeaks
+class TimerSelectRulesTest {
+    enum Kind { VIRTUAL, PLATFORM }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void L6_G2_aTimerValueIsNeverLostWhenASelectTakesAnotherCase(Kind kind) throws Exception {
+        Runnable body = () -> {
+            try {
+                for (int round = 0; round < 5_000; round++) {
+                    Timer t = Timers.newTimer(Duration.ofNanos(ThreadLocalRandom.current().nextLong(0, 30_000)));
+                    Chan<Integer> other = Chan.make(1);
+                    int spins = ThreadLocalRandom.current().nextInt(3_000);
+                    Thread sender = Thread.ofVirtual().start(() -> {
+                        for (int i = 0; i < spins; i++) Thread.onSpinWait();
+                        other.trySend(1);
+                    });
+                    String won = Select.<String>cases()
+                            .receive(t.c(), v -> "timer")
+                            .receive(other, v -> "other")
+                            .select();
+                    sender.join();
+                    boolean stopped = t.stop();
+                    if (won.equals("timer")) {
+                        assertThat(stopped).as("round %d: timer won, stop", round).isFalse();
+                    } else {
+                        assertThat(stopped).as("round %d: other won; the timer's value must not be lost", round).isTrue();
+                    }
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        };
+        Thread th = kind == Kind.VIRTUAL ? Thread.ofVirtual().unstarted(body) : Thread.ofPlatform().unstarted(body);
+        java.util.concurrent.atomic.AtomicReference<Throwable> fail = new java.util.concurrent.atomic.AtomicReference<>();
+        th.setUncaughtExceptionHandler((x, e) -> fail.set(e));
+        th.start();
+        th.join();
+        assertThat(fail.get()).isNull();
+    }
+}
