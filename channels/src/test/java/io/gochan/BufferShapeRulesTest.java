@@ -382,4 +382,49 @@ class BufferShapeRulesTest {
         assertThat(bad.get()).isNull();
         assertThat(ch.len()).isZero();
     }
+
+    @ParameterizedTest(name = "capacity {0} on {1} threads")
+    @MethodSource("shapes")
+    void CH3_anInterruptFlagStopsOnlyTheOperationsThatWouldWait(int capacity, Kind kind) throws Exception {
+        Chan<Integer> ch = Chan.make(capacity);
+        AtomicReference<String> outcome = new AtomicReference<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                Thread.currentThread().interrupt();
+                for (int i = 0; i < capacity; i++) {
+                    if (i % 3 == 0) {
+                        ch.send(i); // room: completes, flag kept
+                    } else if (i % 3 == 1) {
+                        assertThat(ch.send(i, Duration.ofSeconds(1))).isTrue();
+                    } else {
+                        assertThat(ch.trySend(i)).isTrue();
+                    }
+                }
+                assertThat(Thread.currentThread().isInterrupted()).as("flag kept").isTrue();
+                try {
+                    ch.send(-1); // full: would wait, so it throws at once (I1)
+                    outcome.set("send on a full buffer returned");
+                    return;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                assertThat(ch.len()).isEqualTo(capacity);
+                for (int i = 0; i < capacity; i++) {
+                    assertThat(i % 2 == 0 ? ch.receive() : ch.receive(Duration.ofSeconds(1)).value()).isEqualTo(i);
+                }
+                assertThat(Thread.currentThread().isInterrupted()).as("flag kept").isTrue();
+                try {
+                    ch.receive(); // empty: would wait
+                    outcome.set("receive on an empty buffer returned");
+                    return;
+                } catch (InterruptedException e) {
+                    // expected
+                }
+                outcome.set("ok");
+            });
+        }
+        assertThat(outcome.get()).isEqualTo("ok");
+        assertThat(ch.len()).isZero();
+        assertThat(Threads.waiters(ch)).isZero();
+    }
 }

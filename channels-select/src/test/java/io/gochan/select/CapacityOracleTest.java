@@ -89,12 +89,12 @@ class CapacityOracleTest {
                 failure.set(t);
             }
         };
-        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().daemon().start(body);
         t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
         if (t.isAlive()) {
             StackTraceElement[] stack = t.getStackTrace();
             t.interrupt();
-            t.join();
+            t.join(TimeUnit.SECONDS.toMillis(10)); // a thread spinning in the ring may not end: fail anyway
             throw new AssertionError("an operation blocked where Go's would not; mismatches so far: " + mismatches
                     + "; stack: " + java.util.Arrays.toString(stack));
         }
