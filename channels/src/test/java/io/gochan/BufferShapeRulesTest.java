@@ -427,4 +427,28 @@ class BufferShapeRulesTest {
         assertThat(ch.len()).isZero();
         assertThat(Threads.waiters(ch)).isZero();
     }
+
+    @ParameterizedTest(name = "capacity {0} on {1} threads")
+    @MethodSource("shapesWithUnbuffered")
+    void S3_blockedReceiversAreServedInArrivalOrderAtEveryShape(int capacity, Kind kind) throws Exception {
+        // On a ring the sends below take the fast path; the receivers' gate sends them to the lock, where
+        // the first queued receiver gets the oldest value. A receiver that arrives while others wait queues
+        // behind them (its tryReceive finds nothing: INV1).
+        Chan<Integer> ch = Chan.make(capacity);
+        Integer[] got = new Integer[5];
+        try (Threads threads = new Threads(kind)) {
+            for (int i = 0; i < 5; i++) {
+                int slot = i;
+                threads.start(() -> got[slot] = ch.receive());
+                Threads.awaitReceivers(ch, i + 1);
+            }
+            assertThat(ch.tryReceive().notReady()).isTrue();
+            for (int i = 0; i < 5; i++) {
+                ch.send(i * 10);
+            }
+        }
+        assertThat(got).containsExactly(0, 10, 20, 30, 40);
+        assertThat(ch.len()).isZero();
+        assertThat(Threads.waiters(ch)).isZero();
+    }
 }
