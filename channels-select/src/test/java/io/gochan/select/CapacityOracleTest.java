@@ -18,11 +18,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Rule GO1 (docs/spec/select.md) at every buffer shape, against a sequential model of Go's channel.
- * {@link GoOracleTest} replays what Go recorded, but its corpus only has capacities 0 to 3, all on the
- * locked buffer; this test drives random single-thread scripts over channels of capacities on both sides
- * of the lock-free ring's bounds (0, 1, 16, 63, 64, 65, 100, 4096, 4097 and nil) and compares every
- * outcome with {@link Model}, a plain queue that does what Go's runtime does in one goroutine (the
- * notation and the facts are GoOracleTest's; Go 1.19 agrees on every fact the model uses). Bursts that
+ * {@link GoOracleTest} replays what Go recorded (at these capacities too, in {@code traces-ring.txt}),
+ * where a select has at most one ready case; this test drives random single-thread scripts over channels
+ * of capacities on both sides of the lock-free ring's bounds (0, 1, 16, 63, 64, 65, 100, 4096, 4097 and
+ * nil) and compares every outcome with {@link Model}, a plain queue that does what Go's runtime does in
+ * one goroutine (the notation and the facts are GoOracleTest's). Bursts that
  * fill a channel to one past its capacity and drain it reach the full and empty edges of the big rings,
  * and a select may have several ready cases (it must fire one of them: L2's choice is random) and name
  * one channel twice (L7). Also checked at every step: {@code len()} within {@code [0, cap()]} (C2),
