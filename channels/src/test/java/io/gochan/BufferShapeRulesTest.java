@@ -451,4 +451,44 @@ class BufferShapeRulesTest {
         assertThat(ch.len()).isZero();
         assertThat(Threads.waiters(ch)).isZero();
     }
+
+    @ParameterizedTest(name = "capacity {0} on {1} threads")
+    @MethodSource("shapesWithUnbuffered")
+    void CH4_contextAwareSendAndReceiveAtEveryShape(int capacity, Kind kind) throws Exception {
+        // A send blocked on a full buffer ends with ctx.err() when the context is cancelled, having sent
+        // nothing; a receive blocked on an empty one is completed by a (fast) send.
+        Chan<Integer> ch = Chan.make(capacity);
+        fill(ch);
+        CancellableContext ctx = Context.withCancel(Context.background());
+        AtomicReference<Throwable> sendThrew = new AtomicReference<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                try {
+                    ch.send(1_000_000, ctx);
+                } catch (ContextCanceledException e) {
+                    sendThrew.set(e);
+                }
+            });
+            Threads.awaitSenders(ch, 1);
+            ctx.cancel();
+        }
+        assertThat(sendThrew.get()).isInstanceOf(ContextCanceledException.class);
+        assertThat(ch.len()).isEqualTo(capacity);
+        assertThat(Threads.waiters(ch)).isZero();
+        for (int i = 0; i < capacity; i++) {
+            assertThat(ch.receive()).isEqualTo(i);
+        }
+        assertThat(ch.tryReceive().notReady()).as("the cancelled send sent nothing").isTrue();
+        CancellableContext live = Context.withCancel(Context.background());
+        AtomicReference<Integer> got = new AtomicReference<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> got.set(ch.receive(live)));
+            Threads.awaitReceivers(ch, 1);
+            ch.send(42);
+        }
+        live.cancel();
+        assertThat(got.get()).isEqualTo(42);
+        assertThat(ch.len()).isZero();
+        assertThat(Threads.waiters(ch)).isZero();
+    }
 }
