@@ -4,7 +4,10 @@
 // one goroutine: try-send and try-receive (a select with default), blocking send and receive only when
 // they can complete (or panic), close, len, cap, a select over several cases when at most one of them
 // is ready (so the outcome does not depend on Go's random choice), and range over a closed channel.
-// Usage: go run . [scripts] [seed] > ../resources/go-oracle/traces.txt
+// Usage: go run . [scripts] [seed] [shape] > ../resources/go-oracle/traces.txt
+// With shape "ring" the channels have capacities around the bounds of gochan's lock-free ring (64 and
+// 4096, ADR 0015) and bursts of try-sends and try-receives fill and drain them
+// (../resources/go-oracle/traces-ring.txt); the default shape draws capacities 0 to 3 as before.
 package main
 
 import (
@@ -97,19 +100,30 @@ func main() {
 	if len(os.Args) > 2 {
 		seed, _ = strconv.ParseInt(os.Args[2], 10, 64)
 	}
+	ring := len(os.Args) > 3 && os.Args[3] == "ring"
 	r := rand.New(rand.NewSource(seed))
-	fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts\n", runtime.Version(), seed, n)
+	shape := ""
+	if ring {
+		shape = ", ring shapes"
+	}
+	fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts%s\n", runtime.Version(), seed, n, shape)
 	for id := 0; id < n; id++ {
-		script(r, id)
+		script(r, id, ring)
 	}
 }
 
-func script(r *rand.Rand, id int) {
+// ringCaps are capacities on both sides of the lock-free ring's bounds in gochan (-1: nil).
+var ringCaps = []int{-1, 0, 1, 16, 63, 64, 65, 100, 4096, 4097}
+
+func script(r *rand.Rand, id int, ring bool) {
 	fmt.Printf("script %d\n", id)
 	nch := 1 + r.Intn(4)
 	s := &state{}
 	for i := 0; i < nch; i++ {
 		c := r.Intn(5) - 1 // -1 nil, 0 unbuffered, 1..3 buffered
+		if ring {
+			c = ringCaps[r.Intn(len(ringCaps))]
+		}
 		s.caps = append(s.caps, c)
 		s.closed = append(s.closed, false)
 		if c < 0 {
@@ -125,6 +139,10 @@ func script(r *rand.Rand, id int) {
 		i := r.Intn(nch)
 		ch := s.chans[i]
 		var line, out string
+		if ring && r.Intn(100) < 15 {
+			val = burst(s, i, r.Intn(2) == 0, val)
+			continue
+		}
 		switch op := r.Intn(100); {
 		case op < 25:
 			v := val
@@ -217,4 +235,57 @@ func script(r *rand.Rand, id int) {
 		fmt.Printf("%s -> %s\n", line, out)
 	}
 	fmt.Println("end")
+}
+
+// burst fills channel i with try-sends until one does not succeed, or drains it with try-receives until
+// one gets no value, and prints the whole burst as one line (a 4096-slot buffer would take 4097 lines):
+// "trysend* i v -> n K then OUT" (v, v+1, ... were tried, K succeeded, OUT is the last one's outcome) or
+// "tryrecv* i -> n K hash H then OUT" (K values received, H their polynomial hash h = 31*h + v modulo
+// 2^32 in order), followed by len. Returns the next unused value.
+func burst(s *state, i int, fill bool, val int) int {
+	ch := s.chans[i]
+	first := val
+	k := 0
+	var hash uint32
+	var out string
+	for {
+		if fill {
+			v := val
+			val++
+			out = guard(func() string {
+				select {
+				case ch <- v:
+					return "ok"
+				default:
+					return "block"
+				}
+			})
+			if out != "ok" {
+				break
+			}
+		} else {
+			var got int
+			out = guard(func() string {
+				select {
+				case v, ok := <-ch:
+					got = v
+					return recvResult(v, ok)
+				default:
+					return "block"
+				}
+			})
+			if !strings.HasSuffix(out, " true") {
+				break
+			}
+			hash = hash*31 + uint32(got)
+		}
+		k++
+	}
+	if fill {
+		fmt.Printf("trysend* %d %d -> n %d then %s\n", i, first, k, out)
+	} else {
+		fmt.Printf("tryrecv* %d -> n %d hash %d then %s\n", i, k, hash, out)
+	}
+	fmt.Printf("len %d -> %d\n", i, len(ch))
+	return val
 }

@@ -131,4 +131,35 @@ class TimerTest {
         Timers.afterFunc(Duration.ofMillis(1), () -> ran.send("ran"));
         assertThat(ran.receive(LONG).value()).isEqualTo("ran");
     }
+
+    /**
+     * G2 on the system scheduler, where the timer thread's delivery really races stop and reset: whatever
+     * the timing, once {@code stop()} or {@code reset(d)} has returned no value of the old schedule can be
+     * received, and as nothing was received, {@code stop()} reports that it prevented the delivery (Go
+     * 1.23: an unreceived value is discarded and counts as stopped).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Threads.Kind.class)
+    void G2_stopAndResetRacingTheFiringLeaveNoStaleValue(Threads.Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                java.util.SplittableRandom r = new java.util.SplittableRandom(1123);
+                for (int i = 0; i < 2000; i++) {
+                    Timer t = Timers.newTimer(Duration.ofNanos(r.nextInt(50_000)));
+                    for (int spin = r.nextInt(20_000); spin > 0; spin--) {
+                        Thread.onSpinWait();
+                    }
+                    if (r.nextBoolean()) {
+                        assertThat(t.stop()).as("round %d: nothing was received, so stop prevented it", i).isTrue();
+                    } else {
+                        t.reset(Duration.ofHours(1));
+                        assertThat(t.c().tryReceive().notReady()).as("round %d: no value of the old schedule", i).isTrue();
+                        assertThat(t.stop()).isTrue();
+                    }
+                    assertThat(t.c().tryReceive().notReady()).as("round %d: no stale value", i).isTrue();
+                    assertThat(t.stop()).isFalse();
+                }
+            });
+        }
+    }
 }

@@ -24,8 +24,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * single-goroutine channel scripts. {@code src/test/go-oracle/oracle.go} generated the scripts and
  * recorded, for every operation, what Go did (a value and ok flag, "block" for a select's default, or a
  * panic's message); this test replays each script on gochan's channels and compares every outcome,
- * panic messages included (a {@link ChannelClosedException}'s message must start with Go's). The corpus
- * is committed, so the test needs no Go; {@code record.sh} re-records it.
+ * panic messages included (a {@link ChannelClosedException}'s message must start with Go's). The corpora
+ * are committed, so the test needs no Go; {@code record.sh} re-records them: {@code traces.txt} with
+ * capacities 0 to 3, {@code traces-ring.txt} with capacities around the lock-free ring's bounds and bursts
+ * ({@code trysend*}, {@code tryrecv*}: one line for a whole fill or drain of a 4096-slot buffer).
  */
 @NoGoroutineLeaks
 class GoOracleTest {
@@ -43,7 +45,22 @@ class GoOracleTest {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void GO1_everyRecordedScriptHasGosOutcomes(Kind kind) throws Exception {
-        List<Script> scripts = load();
+        replayCorpus(kind, "/go-oracle/traces.txt");
+    }
+
+    /**
+     * The second corpus: capacities on both sides of the lock-free ring's bounds (nil, 0, 1, 16, 63, 64,
+     * 65, 100, 4096, 4097; ADR 0015), with bursts that fill a channel until a try-send fails and drain it
+     * until a try-receive gets nothing, so the ring's full and empty edges are compared with Go's too.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void GO1_everyRecordedScriptAtTheRingsCapacitiesHasGosOutcomes(Kind kind) throws Exception {
+        replayCorpus(kind, "/go-oracle/traces-ring.txt");
+    }
+
+    private static void replayCorpus(Kind kind, String corpus) throws Exception {
+        List<Script> scripts = load(corpus);
         assertThat(scripts).hasSizeGreaterThanOrEqualTo(100);
         List<String> mismatches = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -56,13 +73,13 @@ class GoOracleTest {
                 failure.set(t);
             }
         };
-        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().start(body);
+        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().daemon().start(body);
         t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
         if (t.isAlive()) {
             // An operation Go completed at once blocked here: that is a mismatch too.
             StackTraceElement[] stack = t.getStackTrace();
             t.interrupt();
-            t.join();
+            t.join(TimeUnit.SECONDS.toMillis(10)); // one spinning in the ring may not end: fail anyway
             throw new AssertionError("a replay blocked where Go did not; last mismatches: " + mismatches
                     + "; stack: " + java.util.Arrays.toString(stack));
         }
@@ -104,6 +121,38 @@ class GoOracleTest {
                     return chans.get(Integer.parseInt(w[1])).trySend(Integer.valueOf(w[2])) ? "ok" : "block";
                 case "tryrecv":
                     return received(chans.get(Integer.parseInt(w[1])).tryReceive());
+                case "trysend*": {
+                    // v, v+1, ... until one is not sent: "n K then OUT" (see oracle.go's burst)
+                    Chan<Integer> ch = chans.get(Integer.parseInt(w[1]));
+                    int v = Integer.parseInt(w[2]);
+                    int k = 0;
+                    String out;
+                    for (;;) {
+                        try {
+                            if (!ch.trySend(v + k)) {
+                                out = "block";
+                                break;
+                            }
+                        } catch (ChannelClosedException e) {
+                            out = "panic " + e.getMessage();
+                            break;
+                        }
+                        k++;
+                    }
+                    return "n " + k + " then " + out;
+                }
+                case "tryrecv*": {
+                    // receives until one gets no value: "n K hash H then OUT", H = 31*H + v modulo 2^32
+                    Chan<Integer> ch = chans.get(Integer.parseInt(w[1]));
+                    int k = 0;
+                    int hash = 0;
+                    for (Received<Integer> r; (r = ch.tryReceive()).ok(); ) {
+                        hash = hash * 31 + r.value();
+                        k++;
+                    }
+                    // the receive that ended the loop got nothing; ask again for what it was (Go's last outcome)
+                    return "n " + k + " hash " + Integer.toUnsignedString(hash) + " then " + received(ch.tryReceive());
+                }
                 case "send":
                     chans.get(Integer.parseInt(w[1])).send(Integer.valueOf(w[2]));
                     return "ok";
@@ -157,11 +206,11 @@ class GoOracleTest {
         return r.closed() ? "0 false" : "block"; // Go's zero value for a closed channel of int
     }
 
-    /** Parses the corpus (see oracle.go for the notation). */
-    static List<Script> load() throws IOException {
+    /** Parses a corpus (see oracle.go for the notation). */
+    static List<Script> load(String corpus) throws IOException {
         List<Script> scripts = new ArrayList<>();
-        try (InputStream in = GoOracleTest.class.getResourceAsStream("/go-oracle/traces.txt")) {
-            assertThat(in).as("the corpus go-oracle/traces.txt on the test class path").isNotNull();
+        try (InputStream in = GoOracleTest.class.getResourceAsStream(corpus)) {
+            assertThat(in).as("the corpus %s on the test class path", corpus).isNotNull();
             BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             Script current = null;
             int lineNo = 0;

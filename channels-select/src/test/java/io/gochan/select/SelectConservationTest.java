@@ -28,14 +28,17 @@ import org.junit.jupiter.params.provider.CsvSource;
 @NoGoroutineLeaks
 class SelectConservationTest {
 
-    @ParameterizedTest(name = "capacity {0}, {1} threads, seed {2}")
+    @ParameterizedTest(name = "capacities {0} and {3}, {1} threads, seed {2}")
     @CsvSource({
-        "0, VIRTUAL, 1", "1, VIRTUAL, 2", "16, VIRTUAL, 3",
-        "0, PLATFORM, 4", "1, PLATFORM, 5", "16, PLATFORM, 6",
+        "0, VIRTUAL, 1, 0", "1, VIRTUAL, 2, 1", "16, VIRTUAL, 3, 16",
+        "0, PLATFORM, 4, 0", "1, PLATFORM, 5, 1", "16, PLATFORM, 6, 16",
+        // The lock-free ring (ADR 0015) on both channels, and a ring channel next to locked ones.
+        "64, VIRTUAL, 7, 64", "64, PLATFORM, 8, 64", "4096, VIRTUAL, 9, 4096", "4096, PLATFORM, 10, 4096",
+        "64, VIRTUAL, 11, 0", "64, PLATFORM, 12, 0", "100, VIRTUAL, 13, 1", "100, PLATFORM, 14, 63",
     })
-    void L6_noValueLostOrDuplicated(int capacity, String kind, long seed) throws Exception {
+    void L6_noValueLostOrDuplicated(int capacity, String kind, long seed, int capacityOfB) throws Exception {
         Chan<Long> a = Chan.make(capacity);
-        Chan<Long> b = Chan.make(capacity);
+        Chan<Long> b = Chan.make(capacityOfB);
         int producers = 3;
         int consumers = 3;
         int perProducer = 3000;
