@@ -117,6 +117,6 @@ public final class Timer {
 
     @Override
     public String toString() {
-        return (ticker ? "Ticker" : "Timer") + "[" + (entry.index >= 0 ? "scheduled" : "not scheduled") + "]";
+        return (ticker ? "Ticker" : "Timer") + "[" + (entry.index >= 0 || entry.dozing ? "scheduled" : "not scheduled") + "]";
     }
 }

@@ -30,6 +30,11 @@ final class TimerEntry extends WeakReference<ChannelCore> {
     int generation;
     /** Scheduled and not yet delivered (one-shot) or stopped; what stop() reports as "prevented". */
     boolean armed;
+    /**
+     * A ticker out of the heap because its last tick is still unreceived (rule TM6): it goes back on its
+     * grid when that value is taken. Guarded by the scheduler's lock.
+     */
+    boolean dozing;
     /** A ticker's delivery waits for its channel's lock on a virtual thread (TimerScheduler#fire). */
     volatile boolean handoff;
 

@@ -149,6 +149,7 @@ final class TimerScheduler {
             purgeLocked();
             boolean was = e.armed;
             e.generation++;
+            e.dozing = false;
             if (e.index >= 0) {
                 removeAt(e.index);
             }
@@ -180,6 +181,7 @@ final class TimerScheduler {
             boolean was = e.armed;
             e.generation++;
             e.armed = false;
+            e.dozing = false;
             if (e.index >= 0) {
                 removeAt(e.index);
             }
@@ -294,9 +296,54 @@ final class TimerScheduler {
             if (e.period == 0) {
                 e.armed = false;
             }
-            channel.pollSendLocked(at); // false: the slot is full, a slow receiver misses this tick
+            if (!channel.pollSendLocked(at) && e.period > 0) {
+                // The slot is full: a slow receiver misses this tick, and every tick until it takes the
+                // pending one would be dropped too. Stop firing until then (TM6), as Go 1.23 keeps a
+                // ticker nobody waits on out of its heap: a fast ticker nobody reads costs nothing.
+                e.scheduler.doze(e, generation, channel);
+            }
         } finally {
             channel.unlock();
+        }
+    }
+
+    /** Takes ticker {@code e} out of the heap until its channel's pending value is taken. Channel lock held. */
+    private void doze(TimerEntry e, int generation, ChannelCore channel) {
+        lock.lock();
+        try {
+            if (e.generation != generation || e.index < 0) {
+                return; // stopped or reset since (its new schedule stands), or dozing already
+            }
+            removeAt(e.index);
+            e.dozing = true;
+        } finally {
+            lock.unlock();
+        }
+        // Nobody can take the value before the hook is set: the channel's lock is held.
+        channel.onTimerValueTakenLocked(() -> wake(e, generation));
+    }
+
+    /**
+     * Puts dozing ticker {@code e} back on its grid: the next tick is the first grid point still ahead,
+     * as if the ticks meanwhile had been dropped one by one. Channel lock held (the value was just taken).
+     */
+    private void wake(TimerEntry e, int generation) {
+        lock.lock();
+        try {
+            if (e.generation != generation || !e.dozing) {
+                return; // stopped or reset while dozing (their drain ran this hook): nothing to resume
+            }
+            e.dozing = false;
+            long now = now();
+            if (e.when <= now) {
+                e.when = nextTick(e.when, e.period, now);
+            }
+            add(e);
+            if (e.index == 0) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -150,6 +150,58 @@ class TimerRulesTest {
 
     @ParameterizedTest
     @EnumSource(Kind.class)
+    void TM6_aTickerWhoseTickWaitsUnreceivedLeavesTheSchedulerUntilItIsTaken(Kind kind) throws Exception {
+        FakeClock clock = new FakeClock();
+        TimerScheduler scheduler = new TimerScheduler(clock, false);
+        Timer ticker = new Timer(scheduler, true);
+        Instant start = clock.instant();
+        ticker.resetNanos(ms(5)); // the grid: 5, 10, 15, ... ms
+        clock.advance(ms(5));
+        assertThat(scheduler.runDue()).isEqualTo(1); // the first tick waits in the channel
+        clock.advance(ms(5));
+        assertThat(scheduler.runDue()).isEqualTo(1); // the second finds it unreceived: dropped
+        assertThat(scheduler.pending()).as("the ticker left the heap").isZero();
+        for (int i = 0; i < 100; i++) {
+            clock.advance(ms(5));
+            assertThat(scheduler.runDue()).as("nothing fires while the tick waits").isZero();
+        }
+        clock.advance(ms(2)); // 512 ms: between two grid points
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                assertThat(ticker.c().tryReceive().value()).isEqualTo(start.plusMillis(5)); // the kept tick
+                assertThat(ticker.c().tryReceive().notReady()).isTrue(); // nothing replayed
+            });
+        }
+        assertThat(scheduler.pending()).as("back on its grid once taken").isEqualTo(1);
+        assertThat(scheduler.nextDue()).isEqualTo(ms(515));
+        assertThat(ticker.toString()).contains("scheduled");
+        clock.advance(ms(3));
+        assertThat(scheduler.runDue()).isEqualTo(1);
+        assertThat(ticker.c().tryReceive().value()).isEqualTo(start.plusMillis(515));
+        // Stop and reset of a dozing ticker: it is running (true), and nothing of it is left or replayed.
+        clock.advance(ms(5));
+        scheduler.runDue(); // 520: delivered, waits
+        clock.advance(ms(5));
+        scheduler.runDue(); // 525: dropped, dozes
+        assertThat(scheduler.pending()).isZero();
+        assertThat(ticker.reset(Duration.ofMillis(7))).as("reset of a dozing ticker prevented a delivery").isTrue();
+        assertThat(ticker.c().tryReceive().notReady()).as("its pending tick was discarded").isTrue();
+        assertThat(scheduler.nextDue()).isEqualTo(ms(532));
+        clock.advance(ms(7));
+        scheduler.runDue(); // 532: delivered, waits
+        clock.advance(ms(7));
+        scheduler.runDue(); // 539: dropped, dozes
+        assertThat(scheduler.pending()).isZero();
+        assertThat(ticker.stop()).as("stop of a dozing ticker").isTrue();
+        assertThat(ticker.stop()).isFalse();
+        assertThat(ticker.c().tryReceive().notReady()).isTrue();
+        clock.advance(ms(100));
+        assertThat(scheduler.runDue()).isZero();
+        assertThat(scheduler.pending()).as("the drain in stop did not wake it").isZero();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
     void TM4_aFastTickerDelaysNoOtherTimer(Kind kind) throws Exception {
         // Warm the paths first (untimed): on a loaded 2-core machine a cold first timer or deadline
         // (class loading, the first virtual threads) alone can take a few hundred ms.

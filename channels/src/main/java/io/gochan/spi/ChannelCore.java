@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * and parking on its {@link Waiter}; afterwards it unlinks every node with
  * {@link #removeLocked(WaitNode)}. See {@link Waiter} for the exactly-once contract.
  */
-public final class ChannelCore {
+public class ChannelCore { // not final only for TimerChannel below: every constructor is private
     /*
      * Implementation notes.
      *
@@ -243,7 +243,41 @@ public final class ChannelCore {
      * @return the channel
      */
     public static ChannelCore createTimer() {
-        return new ChannelCore(1, false, true);
+        return new TimerChannel();
+    }
+
+    /**
+     * Runs {@code hook} once, under this timer channel's lock, when its pending value is next taken by
+     * anyone (a receive, a select, a timer's stop or reset draining it); replaces a hook set before. A
+     * ticker whose value nobody takes leaves the scheduler and waits for this, instead of being fired
+     * and dropped every period (rule TM6). Lock must be held.
+     *
+     * @param hook what to run, or null for nothing
+     * @throws IllegalStateException if this is not a timer's channel
+     */
+    public void onTimerValueTakenLocked(Runnable hook) {
+        if (!timer) {
+            throw new IllegalStateException("not a timer's channel: " + this);
+        }
+        ((TimerChannel) this).onTake = hook;
+    }
+
+    /** A timer's channel: the only subclass, so that the take hook costs other channels no field (B7). */
+    private static final class TimerChannel extends ChannelCore {
+        /** Guarded by the channel's lock. */
+        private Runnable onTake;
+
+        TimerChannel() {
+            super(1, false, true);
+        }
+
+        void taken() {
+            Runnable hook = onTake;
+            if (hook != null) {
+                onTake = null;
+                hook.run();
+            }
+        }
     }
 
     /**
@@ -430,6 +464,9 @@ public final class ChannelCore {
             if (s != NOT_READY) {
                 // The buffer was full and a sender waits: its value takes the freed slot (FIFO).
                 bufferPut(s);
+            }
+            if (timer) {
+                ((TimerChannel) this).taken(); // a dozing ticker goes back on its grid (rule TM6)
             }
             return v;
         }
