@@ -43,6 +43,10 @@ public final class Bubble {
      * @throws BubbleDeadlockException if every goroutine of the bubble was durably blocked with no
      *     timer pending (the goroutines are interrupted so that they end)
      * @throws IllegalStateException if the calling thread is already in a bubble (bubbles do not nest)
+     * @throws InterruptedException if the calling thread is interrupted while it waits, after
+     *     {@code body} returned, for the bubble's goroutines to end: they are interrupted, and waited
+     *     for a bounded time, before this is thrown (so that JUnit's {@code @Timeout} bounds a goroutine
+     *     blocked outside the bubble)
      * @throws Exception whatever {@code body} threw (the bubble's goroutines are interrupted then)
      */
     public static void run(Task body) throws Exception {

@@ -127,8 +127,11 @@ final class BubbleState {
         } catch (Throwable t) {
             bodyFailure = t;
         }
+        InterruptedException endInterrupted = null;
         try {
             awaitOthersEnded(root, bodyFailure != null);
+        } catch (InterruptedException e) {
+            endInterrupted = e; // BB15: the others were interrupted and waited for
         } finally {
             Bubbles.unbind();
             lock.lock();
@@ -143,6 +146,13 @@ final class BubbleState {
             Bubbles.ended();
         }
         RuntimeException f = failureNow();
+        if (endInterrupted != null) {
+            if (f != null) {
+                f.addSuppressed(endInterrupted);
+                throw f; // the bubble's own outcome says more than the interrupt
+            }
+            throw endInterrupted;
+        }
         if (bodyFailure != null) {
             if (f != null && f != bodyFailure) {
                 bodyFailure.addSuppressed(f);
@@ -175,6 +185,7 @@ final class BubbleState {
      * failed, the goroutines are interrupted at once.
      */
     private void awaitOthersEnded(Member root, boolean bodyFailed) throws InterruptedException {
+        boolean callerInterrupted = false;
         lock.lock();
         try {
             if (bodyFailed) {
@@ -202,7 +213,16 @@ final class BubbleState {
                             // interrupts every member), not the caller's; waiting for the others goes on.
                         }
                     } else {
-                        changed.awaitUninterruptibly(); // an interrupt of the root must not orphan the bubble
+                        try {
+                            changed.await();
+                        } catch (InterruptedException callers) {
+                            // Rule BB15: the caller (JUnit's @Timeout, a shutdown) gives up on the bubble.
+                            // Ignoring it would wait for ever on a goroutine blocked outside the bubble;
+                            // leaving at once would orphan the goroutines: stop them as a failed body does.
+                            callerInterrupted = true;
+                            bodyFailed = true;
+                            interruptOthers(root);
+                        }
                     }
                 }
             } finally {
@@ -212,6 +232,10 @@ final class BubbleState {
             }
         } finally {
             lock.unlock();
+        }
+        if (callerInterrupted) {
+            throw new InterruptedException("interrupted while Bubble.run waited for the bubble's goroutines to end;"
+                    + " they were interrupted (BB15)");
         }
     }
 
@@ -506,6 +530,16 @@ final class BubbleState {
                 }
             }
             b.append('\n');
+        }
+    }
+
+    /** What {@code m} is durably blocked on right now, or null if it counts as running (for tests). */
+    Object durablyBlockedOn(Member m) {
+        lock.lock();
+        try {
+            return m.blockedOn == null ? null : m.blockedOn.what();
+        } finally {
+            lock.unlock();
         }
     }
 

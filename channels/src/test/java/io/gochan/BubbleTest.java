@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -295,5 +297,85 @@ class BubbleTest {
         assertThat(Duration.between(Timers.now(), Instant.now()).abs()).isLessThan(Duration.ofMinutes(1));
         Bubble.run(() -> assertThat(ParkHook.active()).isNotNull());
         assertThat(ParkHook.active()).isNull();
+    }
+
+    /**
+     * Rule BB15: the root, waiting for a goroutine that waits on a channel made outside the bubble (in
+     * real time, BB2), is interrupted (as JUnit's {@code @Timeout} does): the goroutine is interrupted
+     * and {@code run} throws InterruptedException. Before the fix the root ignored the interrupt and
+     * waited for ever.
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB15_anInterruptWhileWaitingForTheGoroutinesStopsThem(Threads.Kind kind) throws Exception {
+        Chan<String> outside = Chan.make(); // nobody sends: its receiver is never durably blocked
+        AtomicReference<Thread> waiter = new AtomicReference<>();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        CountDownLatch bodyReturned = new CountDownLatch(1);
+        try (Threads threads = new Threads(kind)) {
+            Thread root = threads.start(() -> {
+                try {
+                    Bubble.run(() -> {
+                        Go.go("waits-outside", () -> {
+                            waiter.set(Thread.currentThread());
+                            outside.receive();
+                        });
+                        bodyReturned.countDown();
+                    });
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            assertThat(bodyReturned.await(30, TimeUnit.SECONDS)).isTrue();
+            Threads.awaitReceivers(outside, 1);
+            root.interrupt(); // while it waits for the end, or just before: either way the same outcome
+        }
+        assertThat(thrown.get()).isInstanceOf(InterruptedException.class).hasMessageContaining("BB15");
+        assertThat(waiter.get().join(Duration.ofSeconds(30))).as("the goroutine was stopped").isTrue();
+    }
+
+    /**
+     * Rule BB16: a wait group whose first add was made outside the bubble may be released from
+     * outside, so waiting on it is not durable: no deadlock is declared, time waits for the outside
+     * done(). Before the fix any WaitGroup.await() was durable and the bubble failed at once.
+     */
+    @Test
+    void BB16_aWaitGroupAddedOutsideTheBubbleIsNotDurable() throws Exception {
+        WaitGroup outsideWork = new WaitGroup();
+        outsideWork.add(1);
+        AtomicReference<BubbleState.Member> root = new AtomicReference<>();
+        AtomicReference<Object> blockedOn = new AtomicReference<>("not looked at");
+        try (Threads outside = new Threads(Threads.Kind.PLATFORM)) {
+            outside.start(() -> {
+                Threads.awaitTrue(() -> root.get() != null
+                        && LockSupport.getBlocker(root.get().thread) instanceof AbstractQueuedSynchronizer.ConditionObject,
+                        "the bubble's root waits in the outside wait group");
+                blockedOn.set(root.get().bubble.durablyBlockedOn(root.get()));
+                outsideWork.done();
+            });
+            Bubble.run(() -> {
+                root.set(Bubbles.current());
+                outsideWork.await(); // the only member and no timer: durable would be a deadlock
+                assertThat(Timers.now()).isEqualTo(EPOCH);
+            });
+        }
+        assertThat(blockedOn.get()).as("what the root counted as durably blocked on").isNull();
+    }
+
+    /** Rule BB16: a wait group first added to inside the bubble blocks durably: time jumps past it. */
+    @Test
+    void BB16_aWaitGroupAddedInsideTheBubbleIsDurable() throws Exception {
+        Bubble.run(() -> {
+            WaitGroup wg = new WaitGroup();
+            wg.go(() -> Timers.sleep(Duration.ofHours(3)));
+            wg.await();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofHours(3)));
+        });
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            WaitGroup never = new WaitGroup();
+            never.add(1);
+            Go.go("never-done", never::await);
+        })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("\"never-done\"")
+                .hasMessageContaining("WaitGroup[count=1]");
     }
 }
