@@ -378,4 +378,81 @@ class BubbleTest {
         })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("\"never-done\"")
                 .hasMessageContaining("WaitGroup[count=1]");
     }
+
+    /** BB3: timers due at the same instant all fire at exactly that instant; earlier ones first. */
+    @Test
+    void BB3_equalDeadlinesFireTogetherAndEarlierOnesFirst() throws Exception {
+        Bubble.run(() -> {
+            ReceiveChan<Instant> a = Timers.after(Duration.ofMinutes(10));
+            ReceiveChan<Instant> b = Timers.after(Duration.ofMinutes(10));
+            ReceiveChan<Instant> early = Timers.after(Duration.ofMinutes(3));
+            assertThat(a.receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+            assertThat(early.tryReceive().value()).as("fired before, at its own instant")
+                    .isEqualTo(EPOCH.plus(Duration.ofMinutes(3)));
+            assertThat(b.tryReceive().value()).as("fired with a").isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+        });
+    }
+
+    /** BB3, BB5: a timer reset inside the bubble fires at its new instant; a stopped one is not pending. */
+    @Test
+    void BB3_aResetTimerFiresAtItsNewInstantAndAStoppedOneIsNotPending() throws Exception {
+        Bubble.run(() -> {
+            Timer t = Timers.newTimer(Duration.ofHours(1));
+            t.reset(Duration.ofMinutes(10));
+            assertThat(t.c().receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+            t.reset(Duration.ofHours(2));
+            assertThat(t.c().receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(130)));
+        });
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            Timer stopped = Timers.newTimer(Duration.ofHours(1));
+            assertThat(stopped.stop()).isTrue();
+            Chan.<Integer>make().receive(); // only the stopped timer: nothing can wake this
+        })).isInstanceOf(BubbleDeadlockException.class)
+                .hasMessageContaining("at 2000-01-01T00:00:00Z"); // the clock did not jump to the stopped timer
+    }
+
+    /** BB4: nested context deadlines: the earlier parent deadline ends the child, at exactly that instant. */
+    @Test
+    void BB4_aParentDeadlineEndsALaterChildAtTheParentsInstant() throws Exception {
+        Bubble.run(() -> {
+            CancellableContext parent = Context.withTimeout(Context.background(), Duration.ofHours(1));
+            CancellableContext child = Context.withTimeout(parent, Duration.ofHours(2));
+            child.done().receiveOk();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofHours(1)));
+            assertThat(child.err()).isInstanceOf(DeadlineExceededException.class);
+            child.cancel();
+            parent.cancel();
+        });
+    }
+
+    /**
+     * BB10: await returns while the others sleep (durably blocked), before their timers fire: time
+     * does not move during await.
+     */
+    @Test
+    void BB10_awaitReturnsWhileOthersSleepAndTimeHasNotMoved() throws Exception {
+        Bubble.run(() -> {
+            java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
+            Go.go("sleeper", () -> {
+                Timers.sleep(Duration.ofMinutes(1));
+                woke.set(true);
+            });
+            Bubble.await();
+            assertThat(woke).isFalse();
+            assertThat(Timers.now()).isEqualTo(EPOCH);
+            Timers.sleep(Duration.ofMinutes(1));
+            Bubble.await();
+            assertThat(woke).isTrue();
+        });
+    }
+
+    /** BB7: a goroutine that outlives the body while sleeping is waited for; its timer still fires. */
+    @Test
+    void BB7_aBodyThatThrowsWhileAGoroutineSleepsRethrowsItAndLeavesNothing() {
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            Go.go("sleeper", () -> Timers.sleep(Duration.ofDays(1)));
+            throw new java.io.IOException("body failed");
+        })).isInstanceOf(java.io.IOException.class).hasMessage("body failed").hasNoSuppressedExceptions();
+    }
 }
