@@ -54,6 +54,7 @@ final class BubbleState {
     private boolean closing;
     private boolean rootEnding; // the root waits for the others to end: a deadlock interrupts only them
     private Member root;
+    private boolean rootInterrupted; // the bubble's failure interrupted the root (BB5)
     private Thread driver;
 
     /** A member of the bubble: its root thread or one of its goroutines. */
@@ -146,6 +147,11 @@ final class BubbleState {
             Bubbles.ended();
         }
         RuntimeException f = failureNow();
+        if (f != null && rootInterruptedNow()) {
+            // The bubble's own interrupt of the root is not the caller's: a body that restored it (an
+            // iterator's ChannelInterruptedException does) must not leave it set when run() reports (BB5).
+            Thread.interrupted();
+        }
         if (endInterrupted != null) {
             if (f != null) {
                 f.addSuppressed(endInterrupted);
@@ -154,11 +160,15 @@ final class BubbleState {
             throw endInterrupted;
         }
         if (bodyFailure != null) {
+            if (f != null && causedByInterrupt(bodyFailure)) {
+                // The bubble's failure interrupted the body: report the failure, not the symptom, even
+                // when the body turned the interrupt into something else (an iterator's
+                // ChannelInterruptedException, a wrapped InterruptedException): BB5.
+                f.addSuppressed(bodyFailure);
+                throw f;
+            }
             if (f != null && f != bodyFailure) {
                 bodyFailure.addSuppressed(f);
-            }
-            if (bodyFailure instanceof InterruptedException && f != null) {
-                throw f; // the bubble's failure interrupted the body: report the failure, not the symptom
             }
             if (bodyFailure instanceof Exception e) {
                 throw e;
@@ -167,6 +177,25 @@ final class BubbleState {
         }
         if (f != null) {
             throw f;
+        }
+    }
+
+    /** Whether {@code t} or one of its causes is an InterruptedException (a bounded walk: causes may cycle). */
+    private static boolean causedByInterrupt(Throwable t) {
+        for (int depth = 0; t != null && depth < 32; depth++, t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean rootInterruptedNow() {
+        lock.lock();
+        try {
+            return rootInterrupted;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -514,6 +543,7 @@ final class BubbleState {
             Blocked section = m.blockedOn;
             if (m != spared && t != null && (section == null || section != m.interruptedIn)) {
                 m.interruptedIn = section;
+                rootInterrupted |= m == root;
                 t.interrupt();
             }
         }

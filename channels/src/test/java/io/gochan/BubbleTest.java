@@ -455,4 +455,27 @@ class BubbleTest {
             throw new java.io.IOException("body failed");
         })).isInstanceOf(java.io.IOException.class).hasMessage("body failed").hasNoSuppressedExceptions();
     }
+
+    /**
+     * BB5: a deadlock is reported as BubbleDeadlockException even when the body ends with what the
+     * bubble's interrupt turned into: a channel iterator's ChannelInterruptedException, or an
+     * InterruptedException the body wrapped. Before the fix run threw those, the deadlock suppressed.
+     */
+    @Test
+    void BB5_aDeadlockIsReportedWhateverTheBodyMadeOfItsInterrupt() {
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            for (Integer ignored : Chan.<Integer>make()) {
+                throw new AssertionError("nothing is ever sent");
+            }
+        })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("deadlock");
+        assertThat(Thread.currentThread().isInterrupted()).as("the bubble's own interrupt is not left set").isFalse();
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            try {
+                Chan.<Integer>make().receive();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("wrapped", e);
+            }
+        })).isInstanceOf(BubbleDeadlockException.class)
+                .satisfies(e -> assertThat(e.getSuppressed()).anySatisfy(s -> assertThat(s).hasMessage("wrapped")));
+    }
 }
