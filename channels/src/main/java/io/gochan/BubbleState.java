@@ -56,6 +56,8 @@ final class BubbleState {
     private Member root;
     private boolean rootInterrupted; // the bubble's failure interrupted the root (BB5)
     private Thread driver;
+    /** Set once run() is over: the bubble's channels are ordinary channels from then on (BB6). */
+    volatile boolean ended;
 
     /** A member of the bubble: its root thread or one of its goroutines. */
     static final class Member {
@@ -144,6 +146,7 @@ final class BubbleState {
                 lock.unlock();
             }
             joinUninterruptibly(driver);
+            ended = true;
             Bubbles.ended();
         }
         RuntimeException f = failureNow();
@@ -333,19 +336,25 @@ final class BubbleState {
         }
     }
 
-    /** The channel bubble a park blocker waits on, if any channel of it belongs to a bubble. */
+    /** The running bubble a park blocker waits on, if any of its channels belongs to one (BB6). */
     static Object bubbleOf(Object blocker) {
         if (blocker instanceof WaitNode n) {
-            return n.channel().bubble();
+            return running(n.channel().bubble());
         }
         if (blocker instanceof ParkHook.Cases cases) {
             for (ChannelCore c : cases.channels()) {
-                if (c != null && c.bubble() != null) {
-                    return c.bubble();
+                Object b = c == null ? null : running(c.bubble());
+                if (b != null) {
+                    return b;
                 }
             }
         }
         return null;
+    }
+
+    /** {@code bubble} unless it is null or has ended: an ended bubble's channels are ordinary (BB6). */
+    private static Object running(Object bubble) {
+        return bubble instanceof BubbleState b && !b.ended ? b : null;
     }
 
     /** Whether every channel {@code blocker} waits on belongs to this bubble (BB2); a nil channel's wait does. */

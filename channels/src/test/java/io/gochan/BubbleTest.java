@@ -478,4 +478,33 @@ class BubbleTest {
         })).isInstanceOf(BubbleDeadlockException.class)
                 .satisfies(e -> assertThat(e.getSuppressed()).anySatisfy(s -> assertThat(s).hasMessage("wrapped")));
     }
+
+    /**
+     * BB6: once its bubble has ended, a channel made in it is an ordinary channel, whether or not
+     * another bubble runs meanwhile. Before the fix, blocking on it threw IllegalStateException only
+     * while some unrelated bubble ran (a parallel test), and worked otherwise.
+     */
+    @Test
+    void BB6_aChannelOfAnEndedBubbleIsOrdinaryEvenWhileAnotherBubbleRuns() throws Exception {
+        AtomicReference<Chan<String>> made = new AtomicReference<>();
+        Bubble.run(() -> made.set(Chan.make()));
+        CountDownLatch otherRuns = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Threads threads = new Threads(Threads.Kind.PLATFORM)) {
+            threads.start(() -> Bubble.run(() -> {
+                otherRuns.countDown();
+                assertThat(release.await(30, TimeUnit.SECONDS)).isTrue(); // a latch: not durable, time waits
+            }));
+            assertThat(otherRuns.await(30, TimeUnit.SECONDS)).isTrue();
+            threads.start(() -> {
+                Threads.awaitReceivers(made.get(), 1);
+                made.get().send("after the bubble");
+            });
+            try {
+                assertThat(made.get().receive()).isEqualTo("after the bubble");
+            } finally {
+                release.countDown();
+            }
+        }
+    }
 }
