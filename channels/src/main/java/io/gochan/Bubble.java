@@ -22,7 +22,7 @@ import java.util.Objects;
  *       virtual clock, which starts at 2000-01-01T00:00:00Z. {@code Instant.now()},
  *       {@code System.nanoTime()} and {@code Thread.sleep} are not virtual.</li>
  *   <li>When every member is <em>durably blocked</em> (on channels made in the bubble, a select of
- *       them, a nil channel, a sleep, a {@link WaitGroup}, {@link #await()}), the clock jumps to the
+ *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, {@link #await()}), the clock jumps to the
  *       next timer at once. A goroutine blocked on anything else (I/O, a lock, a channel made outside,
  *       {@code Thread.sleep}) counts as running, and time waits for it.</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
@@ -43,6 +43,10 @@ public final class Bubble {
      * @throws BubbleDeadlockException if every goroutine of the bubble was durably blocked with no
      *     timer pending (the goroutines are interrupted so that they end)
      * @throws IllegalStateException if the calling thread is already in a bubble (bubbles do not nest)
+     * @throws InterruptedException if the calling thread is interrupted while it waits, after
+     *     {@code body} returned, for the bubble's goroutines to end: they are interrupted, and waited
+     *     for a bounded time, before this is thrown (so that JUnit's {@code @Timeout} bounds a goroutine
+     *     blocked outside the bubble)
      * @throws Exception whatever {@code body} threw (the bubble's goroutines are interrupted then)
      */
     public static void run(Task body) throws Exception {

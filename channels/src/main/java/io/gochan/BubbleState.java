@@ -54,7 +54,10 @@ final class BubbleState {
     private boolean closing;
     private boolean rootEnding; // the root waits for the others to end: a deadlock interrupts only them
     private Member root;
+    private boolean rootInterrupted; // the bubble's failure interrupted the root (BB5)
     private Thread driver;
+    /** Set once run() is over: the bubble's channels are ordinary channels from then on (BB6). */
+    volatile boolean ended;
 
     /** A member of the bubble: its root thread or one of its goroutines. */
     static final class Member {
@@ -127,8 +130,11 @@ final class BubbleState {
         } catch (Throwable t) {
             bodyFailure = t;
         }
+        InterruptedException endInterrupted = null;
         try {
             awaitOthersEnded(root, bodyFailure != null);
+        } catch (InterruptedException e) {
+            endInterrupted = e; // BB15: the others were interrupted and waited for
         } finally {
             Bubbles.unbind();
             lock.lock();
@@ -140,15 +146,32 @@ final class BubbleState {
                 lock.unlock();
             }
             joinUninterruptibly(driver);
+            ended = true;
             Bubbles.ended();
         }
         RuntimeException f = failureNow();
+        if (f != null && rootInterruptedNow()) {
+            // The bubble's own interrupt of the root is not the caller's: a body that restored it (an
+            // iterator's ChannelInterruptedException does) must not leave it set when run() reports (BB5).
+            Thread.interrupted();
+        }
+        if (endInterrupted != null) {
+            if (f != null) {
+                f.addSuppressed(endInterrupted);
+                throw f; // the bubble's own outcome says more than the interrupt
+            }
+            throw endInterrupted;
+        }
         if (bodyFailure != null) {
+            if (f != null && causedByInterrupt(bodyFailure)) {
+                // The bubble's failure interrupted the body: report the failure, not the symptom, even
+                // when the body turned the interrupt into something else (an iterator's
+                // ChannelInterruptedException, a wrapped InterruptedException): BB5.
+                f.addSuppressed(bodyFailure);
+                throw f;
+            }
             if (f != null && f != bodyFailure) {
                 bodyFailure.addSuppressed(f);
-            }
-            if (bodyFailure instanceof InterruptedException && f != null) {
-                throw f; // the bubble's failure interrupted the body: report the failure, not the symptom
             }
             if (bodyFailure instanceof Exception e) {
                 throw e;
@@ -157,6 +180,25 @@ final class BubbleState {
         }
         if (f != null) {
             throw f;
+        }
+    }
+
+    /** Whether {@code t} or one of its causes is an InterruptedException (a bounded walk: causes may cycle). */
+    private static boolean causedByInterrupt(Throwable t) {
+        for (int depth = 0; t != null && depth < 32; depth++, t = t.getCause()) {
+            if (t instanceof InterruptedException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean rootInterruptedNow() {
+        lock.lock();
+        try {
+            return rootInterrupted;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -175,6 +217,7 @@ final class BubbleState {
      * failed, the goroutines are interrupted at once.
      */
     private void awaitOthersEnded(Member root, boolean bodyFailed) throws InterruptedException {
+        boolean callerInterrupted = false;
         lock.lock();
         try {
             if (bodyFailed) {
@@ -202,7 +245,16 @@ final class BubbleState {
                             // interrupts every member), not the caller's; waiting for the others goes on.
                         }
                     } else {
-                        changed.awaitUninterruptibly(); // an interrupt of the root must not orphan the bubble
+                        try {
+                            changed.await();
+                        } catch (InterruptedException callers) {
+                            // Rule BB15: the caller (JUnit's @Timeout, a shutdown) gives up on the bubble.
+                            // Ignoring it would wait for ever on a goroutine blocked outside the bubble;
+                            // leaving at once would orphan the goroutines: stop them as a failed body does.
+                            callerInterrupted = true;
+                            bodyFailed = true;
+                            interruptOthers(root);
+                        }
                     }
                 }
             } finally {
@@ -212,6 +264,10 @@ final class BubbleState {
             }
         } finally {
             lock.unlock();
+        }
+        if (callerInterrupted) {
+            throw new InterruptedException("interrupted while Bubble.run waited for the bubble's goroutines to end;"
+                    + " they were interrupted (BB15)");
         }
     }
 
@@ -280,19 +336,25 @@ final class BubbleState {
         }
     }
 
-    /** The channel bubble a park blocker waits on, if any channel of it belongs to a bubble. */
+    /** The running bubble a park blocker waits on, if any of its channels belongs to one (BB6). */
     static Object bubbleOf(Object blocker) {
         if (blocker instanceof WaitNode n) {
-            return n.channel().bubble();
+            return running(n.channel().bubble());
         }
         if (blocker instanceof ParkHook.Cases cases) {
             for (ChannelCore c : cases.channels()) {
-                if (c != null && c.bubble() != null) {
-                    return c.bubble();
+                Object b = c == null ? null : running(c.bubble());
+                if (b != null) {
+                    return b;
                 }
             }
         }
         return null;
+    }
+
+    /** {@code bubble} unless it is null or has ended: an ended bubble's channels are ordinary (BB6). */
+    private static Object running(Object bubble) {
+        return bubble instanceof BubbleState b && !b.ended ? b : null;
     }
 
     /** Whether every channel {@code blocker} waits on belongs to this bubble (BB2); a nil channel's wait does. */
@@ -490,6 +552,7 @@ final class BubbleState {
             Blocked section = m.blockedOn;
             if (m != spared && t != null && (section == null || section != m.interruptedIn)) {
                 m.interruptedIn = section;
+                rootInterrupted |= m == root;
                 t.interrupt();
             }
         }
@@ -506,6 +569,16 @@ final class BubbleState {
                 }
             }
             b.append('\n');
+        }
+    }
+
+    /** What {@code m} is durably blocked on right now, or null if it counts as running (for tests). */
+    Object durablyBlockedOn(Member m) {
+        lock.lock();
+        try {
+            return m.blockedOn == null ? null : m.blockedOn.what();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -127,6 +127,8 @@ final class Bubbles {
         protected Object await(io.gochan.spi.Waiter waiter, long deadlineNanos, Object blocker) {
             BubbleState.Member m = CURRENT.get();
             if (m == null) {
+                // An ended bubble's channels are ordinary (BB6): otherwise whether they worked would
+                // depend on whether some unrelated bubble (a parallel test) happened to run.
                 Object foreign = BubbleState.bubbleOf(blocker);
                 if (foreign != null) {
                     // Rule BB6: a bubble's channel is not for threads outside it (Go panics).

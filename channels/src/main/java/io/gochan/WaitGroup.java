@@ -16,6 +16,13 @@ public final class WaitGroup {
     private long count; // guarded by lock
     /** Times the counter reached zero; lets a virtual-time bubble tell a woken waiter (ADR 0013). */
     private volatile long zeros;
+    /**
+     * Guarded by lock: whether add was called yet, and the bubble the first call was made in (null:
+     * none). As in Go 1.25, only a wait group so associated with the waiter's bubble blocks it durably
+     * (rule BB16): a done() may come from outside otherwise.
+     */
+    private boolean added;
+    private BubbleState bubble;
 
     /** A wait group with the counter at zero. */
     public WaitGroup() {}
@@ -32,6 +39,11 @@ public final class WaitGroup {
             long next = count + delta;
             if (next < 0) {
                 throw new IllegalStateException("negative WaitGroup counter (" + count + " + " + delta + ")");
+            }
+            if (!added) {
+                added = true;
+                BubbleState.Member m = Bubbles.current(); // null outside bubbles
+                bubble = m == null ? null : m.bubble;
             }
             count = next;
             if (next == 0) {
@@ -75,7 +87,9 @@ public final class WaitGroup {
     }
 
     /**
-     * Blocks until the counter is zero.
+     * Blocks until the counter is zero. Inside a virtual-time {@link Bubble} the wait is durable
+     * blocking only if the first {@link #add(int)} of this wait group was made in the same bubble
+     * (Go 1.25's rule); otherwise a {@code done()} may come from outside, and time waits for it.
      *
      * @throws InterruptedException if the calling thread is interrupted while waiting
      */
@@ -84,8 +98,8 @@ public final class WaitGroup {
         try {
             BubbleState.Member m = Bubbles.current(); // null outside bubbles
             while (count > 0) {
-                if (m == null) {
-                    zero.await();
+                if (m == null || m.bubble != bubble) {
+                    zero.await(); // not the bubble's wait group: not durable, time waits (BB16)
                 } else {
                     long seen = zeros; // durable until the counter reaches zero (BB2)
                     m.bubble.awaitCondition(m, zero, this, () -> zeros == seen);

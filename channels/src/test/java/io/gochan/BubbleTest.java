@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.AbstractQueuedSynchronizer;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -295,5 +297,214 @@ class BubbleTest {
         assertThat(Duration.between(Timers.now(), Instant.now()).abs()).isLessThan(Duration.ofMinutes(1));
         Bubble.run(() -> assertThat(ParkHook.active()).isNotNull());
         assertThat(ParkHook.active()).isNull();
+    }
+
+    /**
+     * Rule BB15: the root, waiting for a goroutine that waits on a channel made outside the bubble (in
+     * real time, BB2), is interrupted (as JUnit's {@code @Timeout} does): the goroutine is interrupted
+     * and {@code run} throws InterruptedException. Before the fix the root ignored the interrupt and
+     * waited for ever.
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB15_anInterruptWhileWaitingForTheGoroutinesStopsThem(Threads.Kind kind) throws Exception {
+        Chan<String> outside = Chan.make(); // nobody sends: its receiver is never durably blocked
+        AtomicReference<Thread> waiter = new AtomicReference<>();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        CountDownLatch bodyReturned = new CountDownLatch(1);
+        try (Threads threads = new Threads(kind)) {
+            Thread root = threads.start(() -> {
+                try {
+                    Bubble.run(() -> {
+                        Go.go("waits-outside", () -> {
+                            waiter.set(Thread.currentThread());
+                            outside.receive();
+                        });
+                        bodyReturned.countDown();
+                    });
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            assertThat(bodyReturned.await(30, TimeUnit.SECONDS)).isTrue();
+            Threads.awaitReceivers(outside, 1);
+            root.interrupt(); // while it waits for the end, or just before: either way the same outcome
+        }
+        assertThat(thrown.get()).isInstanceOf(InterruptedException.class).hasMessageContaining("BB15");
+        assertThat(waiter.get().join(Duration.ofSeconds(30))).as("the goroutine was stopped").isTrue();
+    }
+
+    /**
+     * Rule BB16: a wait group whose first add was made outside the bubble may be released from
+     * outside, so waiting on it is not durable: no deadlock is declared, time waits for the outside
+     * done(). Before the fix any WaitGroup.await() was durable and the bubble failed at once.
+     */
+    @Test
+    void BB16_aWaitGroupAddedOutsideTheBubbleIsNotDurable() throws Exception {
+        WaitGroup outsideWork = new WaitGroup();
+        outsideWork.add(1);
+        AtomicReference<BubbleState.Member> root = new AtomicReference<>();
+        AtomicReference<Object> blockedOn = new AtomicReference<>("not looked at");
+        try (Threads outside = new Threads(Threads.Kind.PLATFORM)) {
+            outside.start(() -> {
+                Threads.awaitTrue(() -> root.get() != null
+                        && LockSupport.getBlocker(root.get().thread) instanceof AbstractQueuedSynchronizer.ConditionObject,
+                        "the bubble's root waits in the outside wait group");
+                blockedOn.set(root.get().bubble.durablyBlockedOn(root.get()));
+                outsideWork.done();
+            });
+            Bubble.run(() -> {
+                root.set(Bubbles.current());
+                outsideWork.await(); // the only member and no timer: durable would be a deadlock
+                assertThat(Timers.now()).isEqualTo(EPOCH);
+            });
+        }
+        assertThat(blockedOn.get()).as("what the root counted as durably blocked on").isNull();
+    }
+
+    /** Rule BB16: a wait group first added to inside the bubble blocks durably: time jumps past it. */
+    @Test
+    void BB16_aWaitGroupAddedInsideTheBubbleIsDurable() throws Exception {
+        Bubble.run(() -> {
+            WaitGroup wg = new WaitGroup();
+            wg.go(() -> Timers.sleep(Duration.ofHours(3)));
+            wg.await();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofHours(3)));
+        });
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            WaitGroup never = new WaitGroup();
+            never.add(1);
+            Go.go("never-done", never::await);
+        })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("\"never-done\"")
+                .hasMessageContaining("WaitGroup[count=1]");
+    }
+
+    /** BB3: timers due at the same instant all fire at exactly that instant; earlier ones first. */
+    @Test
+    void BB3_equalDeadlinesFireTogetherAndEarlierOnesFirst() throws Exception {
+        Bubble.run(() -> {
+            ReceiveChan<Instant> a = Timers.after(Duration.ofMinutes(10));
+            ReceiveChan<Instant> b = Timers.after(Duration.ofMinutes(10));
+            ReceiveChan<Instant> early = Timers.after(Duration.ofMinutes(3));
+            assertThat(a.receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+            assertThat(early.tryReceive().value()).as("fired before, at its own instant")
+                    .isEqualTo(EPOCH.plus(Duration.ofMinutes(3)));
+            assertThat(b.tryReceive().value()).as("fired with a").isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+        });
+    }
+
+    /** BB3, BB5: a timer reset inside the bubble fires at its new instant; a stopped one is not pending. */
+    @Test
+    void BB3_aResetTimerFiresAtItsNewInstantAndAStoppedOneIsNotPending() throws Exception {
+        Bubble.run(() -> {
+            Timer t = Timers.newTimer(Duration.ofHours(1));
+            t.reset(Duration.ofMinutes(10));
+            assertThat(t.c().receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(10)));
+            t.reset(Duration.ofHours(2));
+            assertThat(t.c().receive()).isEqualTo(EPOCH.plus(Duration.ofMinutes(130)));
+        });
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            Timer stopped = Timers.newTimer(Duration.ofHours(1));
+            assertThat(stopped.stop()).isTrue();
+            Chan.<Integer>make().receive(); // only the stopped timer: nothing can wake this
+        })).isInstanceOf(BubbleDeadlockException.class)
+                .hasMessageContaining("at 2000-01-01T00:00:00Z"); // the clock did not jump to the stopped timer
+    }
+
+    /** BB4: nested context deadlines: the earlier parent deadline ends the child, at exactly that instant. */
+    @Test
+    void BB4_aParentDeadlineEndsALaterChildAtTheParentsInstant() throws Exception {
+        Bubble.run(() -> {
+            CancellableContext parent = Context.withTimeout(Context.background(), Duration.ofHours(1));
+            CancellableContext child = Context.withTimeout(parent, Duration.ofHours(2));
+            child.done().receiveOk();
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofHours(1)));
+            assertThat(child.err()).isInstanceOf(DeadlineExceededException.class);
+            child.cancel();
+            parent.cancel();
+        });
+    }
+
+    /**
+     * BB10: await returns while the others sleep (durably blocked), before their timers fire: time
+     * does not move during await.
+     */
+    @Test
+    void BB10_awaitReturnsWhileOthersSleepAndTimeHasNotMoved() throws Exception {
+        Bubble.run(() -> {
+            java.util.concurrent.atomic.AtomicBoolean woke = new java.util.concurrent.atomic.AtomicBoolean();
+            Go.go("sleeper", () -> {
+                Timers.sleep(Duration.ofMinutes(1));
+                woke.set(true);
+            });
+            Bubble.await();
+            assertThat(woke).isFalse();
+            assertThat(Timers.now()).isEqualTo(EPOCH);
+            Timers.sleep(Duration.ofMinutes(1));
+            Bubble.await();
+            assertThat(woke).isTrue();
+        });
+    }
+
+    /** BB7: a goroutine that outlives the body while sleeping is waited for; its timer still fires. */
+    @Test
+    void BB7_aBodyThatThrowsWhileAGoroutineSleepsRethrowsItAndLeavesNothing() {
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            Go.go("sleeper", () -> Timers.sleep(Duration.ofDays(1)));
+            throw new java.io.IOException("body failed");
+        })).isInstanceOf(java.io.IOException.class).hasMessage("body failed").hasNoSuppressedExceptions();
+    }
+
+    /**
+     * BB5: a deadlock is reported as BubbleDeadlockException even when the body ends with what the
+     * bubble's interrupt turned into: a channel iterator's ChannelInterruptedException, or an
+     * InterruptedException the body wrapped. Before the fix run threw those, the deadlock suppressed.
+     */
+    @Test
+    void BB5_aDeadlockIsReportedWhateverTheBodyMadeOfItsInterrupt() {
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            for (Integer ignored : Chan.<Integer>make()) {
+                throw new AssertionError("nothing is ever sent");
+            }
+        })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("deadlock");
+        assertThat(Thread.currentThread().isInterrupted()).as("the bubble's own interrupt is not left set").isFalse();
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            try {
+                Chan.<Integer>make().receive();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("wrapped", e);
+            }
+        })).isInstanceOf(BubbleDeadlockException.class)
+                .satisfies(e -> assertThat(e.getSuppressed()).anySatisfy(s -> assertThat(s).hasMessage("wrapped")));
+    }
+
+    /**
+     * BB6: once its bubble has ended, a channel made in it is an ordinary channel, whether or not
+     * another bubble runs meanwhile. Before the fix, blocking on it threw IllegalStateException only
+     * while some unrelated bubble ran (a parallel test), and worked otherwise.
+     */
+    @Test
+    void BB6_aChannelOfAnEndedBubbleIsOrdinaryEvenWhileAnotherBubbleRuns() throws Exception {
+        AtomicReference<Chan<String>> made = new AtomicReference<>();
+        Bubble.run(() -> made.set(Chan.make()));
+        CountDownLatch otherRuns = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Threads threads = new Threads(Threads.Kind.PLATFORM)) {
+            threads.start(() -> Bubble.run(() -> {
+                otherRuns.countDown();
+                assertThat(release.await(30, TimeUnit.SECONDS)).isTrue(); // a latch: not durable, time waits
+            }));
+            assertThat(otherRuns.await(30, TimeUnit.SECONDS)).isTrue();
+            threads.start(() -> {
+                Threads.awaitReceivers(made.get(), 1);
+                made.get().send("after the bubble");
+            });
+            try {
+                assertThat(made.get().receive()).isEqualTo("after the bubble");
+            } finally {
+                release.countDown();
+            }
+        }
     }
 }

@@ -47,7 +47,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       refused (its dynamic tests would run after the bubble ended).</li>
  *   <li>Only the method body is in the bubble, as in Go, where {@code synctest.Test} wraps one
  *       function: {@code @BeforeEach}, {@code @AfterEach}, {@code @BeforeAll} and {@code @AfterAll}
- *       methods run outside it, on the real clock. A channel or timer they make is not the bubble's:
+ *       methods run outside it, on the real clock. A channel or timer they make, or a wait group they
+ *       first add to, is not the bubble's:
  *       a goroutine of the bubble blocked on such a channel is not durably blocked, so time waits
  *       for it. Make what the test needs in the test body.</li>
  *   <li>The body may call {@link io.gochan.Bubble#await()}, {@link io.gochan.Timers#now()} and
@@ -58,7 +59,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       bubble deadlock, and also when the body returns while a goroutine it started is blocked for
  *       ever (a leak: the bubble waits for its goroutines to end). A goroutine that is still running
  *       (not durably blocked, for example in I/O or on a lock) is waited for in real time: bound
- *       such a test with JUnit's {@code @Timeout}.</li>
+ *       such a test with JUnit's {@code @Timeout}, whose interrupt stops the bubble's goroutines.</li>
  *   <li>With {@link NoGoroutineLeaks} on the same test, the leak check runs outside the bubble,
  *       after it: the bubble has already waited for its goroutines, so what the leak check can still
  *       find are threads that are not goroutines (for example {@code Thread.ofVirtual()}).</li>

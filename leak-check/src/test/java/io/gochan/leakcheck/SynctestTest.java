@@ -22,7 +22,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /** {@link Synctest} (rules BB11-BB14): fixtures run through the JUnit Platform launcher. */
 class SynctestTest {
-    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker");
+    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside");
 
     /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
     @AfterEach
@@ -81,6 +81,19 @@ class SynctestTest {
                 .containsPattern("goroutine \\d+ \"forgotten-receiver\" \\[durably blocked on receive from chan\\(cap=0, len=0, "
                         + "open, waiting senders=0, waiting receivers=1\\)\\]\n")
                 .contains("at io.gochan.Chan.receive(Chan.java:");
+    }
+
+    /**
+     * Rule BB15 (with BB12): JUnit's {@code @Timeout} interrupts the test's thread while the bubble
+     * waits for a goroutine blocked on a channel made outside it; the goroutine is interrupted and the
+     * test fails with JUnit's timeout. Before the fix the interrupt was ignored and the test never ended.
+     */
+    @Test
+    void BB15_aTimeoutEndsATestWaitingForAGoroutineBlockedOutsideTheBubble() throws Exception {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "timesOutWaitingForAGoroutineBlockedOutside")));
+        assertThat(f).isInstanceOf(java.util.concurrent.TimeoutException.class).hasMessageContaining("timed out after 1 second");
+        assertThat(f.getSuppressed()).anySatisfy(s -> assertThat(s).isInstanceOf(InterruptedException.class)
+                .hasMessageContaining("BB15"));
     }
 
     @Test
