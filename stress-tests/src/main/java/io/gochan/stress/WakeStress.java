@@ -29,8 +29,8 @@ public final class WakeStress {
     static final int RING = 64;
 
     /**
-     * A ring capacity that is not a power of two: the ring has 128 slots (the capacity rounded up, so that
-     * a slot index is a mask) and only the positions bound it at 100 values.
+     * A ring capacity that is not a power of two: the ring has 256 slots (capacity plus slack, rounded up
+     * to a power of two) and only the positions bound it at 100 values.
      */
     static final int ODD_RING = 100;
 
@@ -108,7 +108,7 @@ public final class WakeStress {
     }
 
     @JCStressTest
-    @Description("S2/S3/CH2: as ReceiveWakesSenderOnFullBuffer on a ring of capacity 100 (128 slots): the blocked "
+    @Description("S2/S3/CH2: as ReceiveWakesSenderOnFullBuffer on a ring of capacity 100 (256 slots): the blocked "
             + "sender's value is the 101st, never buffered before a receive freed a position.")
     @Outcome(id = "1, 1, 101", expect = Expect.ACCEPTABLE, desc = "the receive freed a position; the sender's value took it")
     @Outcome(expect = Expect.FORBIDDEN, desc = "the sender was not woken, or a value was lost, reordered or duplicated")
