@@ -28,10 +28,21 @@ public final class WakeStress {
     /** The smallest capacity that has the lock-free ring. */
     static final int RING = 64;
 
+    /**
+     * A ring capacity that is not a power of two: the ring has 256 slots (capacity plus slack, rounded up
+     * to a power of two) and only the positions bound it at 100 values.
+     */
+    static final int ODD_RING = 100;
+
     /** A ring channel holding 1..RING (full). */
     static Chan<Integer> full() {
-        Chan<Integer> ch = Chan.make(RING);
-        for (int i = 1; i <= RING; i++) {
+        return full(RING);
+    }
+
+    /** A ring channel of {@code capacity} holding 1..capacity (full). */
+    static Chan<Integer> full(int capacity) {
+        Chan<Integer> ch = Chan.make(capacity);
+        for (int i = 1; i <= capacity; i++) {
             ch.trySend(i);
         }
         return ch;
@@ -93,6 +104,39 @@ public final class WakeStress {
         @Arbiter
         public void rest(III_Result r) {
             r.r3 = drainInOrder(ch, 2);
+        }
+    }
+
+    @JCStressTest
+    @Description("S2/S3/CH2: as ReceiveWakesSenderOnFullBuffer on a ring of capacity 100 (256 slots): the blocked "
+            + "sender's value is the 101st, never buffered before a receive freed a position.")
+    @Outcome(id = "1, 1, 101", expect = Expect.ACCEPTABLE, desc = "the receive freed a position; the sender's value took it")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "the sender was not woken, or a value was lost, reordered or duplicated")
+    @State
+    public static class ReceiveWakesSenderOnFullOddBuffer {
+        final Chan<Integer> ch = full(ODD_RING);
+
+        @Actor
+        public void sender(III_Result r) {
+            try {
+                r.r1 = ch.send(ODD_RING + 1, BOUND) ? 1 : 0;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+
+        @Actor
+        public void receiver(III_Result r) {
+            try {
+                r.r2 = ch.receive();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        }
+
+        @Arbiter
+        public void rest(III_Result r) {
+            r.r3 = ch.len() == ODD_RING ? drainInOrder(ch, 2) : -ch.len(); // never more than the capacity
         }
     }
 
