@@ -43,7 +43,10 @@ fi
 run() { # name, extra args...
   local name="$1"; shift
   echo "    $JAVA -jar $JAR ${opts[*]} -prof gc -rf json -rff $out/$name.json $*" >> "$out/README.md"
-  "$JAVA" -jar "$JAR" "${opts[@]}" -prof gc -rf json -rff "$out/$name.json" "$@"
+  # JMH creates its result file when it starts: written under another name and renamed once complete,
+  # so a unit cut short (a sitting's end) leaves no file a resumed run would take for a finished unit.
+  "$JAVA" -jar "$JAR" "${opts[@]}" -prof gc -rf json -rff "$out/$name.json.part" "$@"
+  mv "$out/$name.json.part" "$out/$name.json"
 }
 # Both scheduler settings: the default virtual-thread scheduler (parallelism = cores), then
 # parallelism 1 (both sides on one carrier).
@@ -67,7 +70,7 @@ else
   for c in "${units[@]}"; do
     for sched in default parallelism1; do
       name="$sched-$c"
-      [ ! -e "$out/$name.json" ] || continue  # finished in an earlier sitting
+      [ ! -s "$out/$name.json" ] || continue  # finished in an earlier sitting
       # Seconds the unit takes: its parameter combinations x forks x (warm-up + measurement + ~3 s).
       secs=$(python3 benchmarks/unit_seconds.py "$c" "$sched" "${opts[@]}" <<< "$listing")
       if [ -n "${DEADLINE:-}" ] && [ $(( $(date +%s) + secs )) -gt "$DEADLINE" ]; then
