@@ -11,7 +11,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -78,29 +77,12 @@ class CapacityOracleTest {
     @EnumSource(Kind.class)
     void GO1_randomScriptsAgreeWithGosModelAtEveryCapacity(Kind kind) throws Exception {
         List<String> mismatches = new ArrayList<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Runnable body = () -> {
-            try {
-                SplittableRandom seeds = new SplittableRandom(20261202L);
-                for (int id = 0; id < SCRIPTS && mismatches.size() < 20; id++) {
-                    script(id, seeds.split(), mismatches);
-                }
-            } catch (Throwable t) {
-                failure.set(t);
+        BoundedScriptRun.run(kind == Kind.VIRTUAL, BOUND_SECONDS, () -> {
+            SplittableRandom seeds = new SplittableRandom(20261202L);
+            for (int id = 0; id < SCRIPTS && mismatches.size() < 20; id++) {
+                script(id, seeds.split(), mismatches);
             }
-        };
-        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().daemon().start(body);
-        t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
-        if (t.isAlive()) {
-            StackTraceElement[] stack = t.getStackTrace();
-            t.interrupt();
-            t.join(TimeUnit.SECONDS.toMillis(10)); // a thread spinning in the ring may not end: fail anyway
-            throw new AssertionError("an operation blocked where Go's would not; mismatches so far: " + mismatches
-                    + "; stack: " + java.util.Arrays.toString(stack));
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("script failed; mismatches so far: " + mismatches, failure.get());
-        }
+        }, mismatches::toString);
         assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
     }
 

@@ -13,7 +13,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,29 +62,11 @@ class GoOracleTest {
         List<Script> scripts = load(corpus);
         assertThat(scripts).hasSizeGreaterThanOrEqualTo(100);
         List<String> mismatches = new ArrayList<>();
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Runnable body = () -> {
-            try {
-                for (Script s : scripts) {
-                    replay(s, mismatches);
-                }
-            } catch (Throwable t) {
-                failure.set(t);
+        BoundedScriptRun.run(kind == Kind.VIRTUAL, BOUND_SECONDS, () -> {
+            for (Script s : scripts) {
+                replay(s, mismatches);
             }
-        };
-        Thread t = kind == Kind.VIRTUAL ? Thread.ofVirtual().start(body) : Thread.ofPlatform().daemon().start(body);
-        t.join(TimeUnit.SECONDS.toMillis(BOUND_SECONDS));
-        if (t.isAlive()) {
-            // An operation Go completed at once blocked here: that is a mismatch too.
-            StackTraceElement[] stack = t.getStackTrace();
-            t.interrupt();
-            t.join(TimeUnit.SECONDS.toMillis(10)); // one spinning in the ring may not end: fail anyway
-            throw new AssertionError("a replay blocked where Go did not; last mismatches: " + mismatches
-                    + "; stack: " + java.util.Arrays.toString(stack));
-        }
-        if (failure.get() != null) {
-            throw new AssertionError("replay failed", failure.get());
-        }
+        }, mismatches::toString);
         assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
     }
 

@@ -180,8 +180,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Records the cause, closes the sockets (unblocking both loops), closes closech and releases the
-     * slot. Idempotent, callable from any thread, never waits for the loops.
+     * Records the cause, closes the sockets (unblocking both loops), releases the slot and closes
+     * closech. Idempotent, callable from any thread, never waits for the loops.
      */
     @Override
     public void close(IOException cause) {
@@ -196,8 +196,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             closeLock.unlock();
         }
         closeSockets();
-        closech.close();
+        // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
+        // counted open and its per-host slot free (E21).
         slot.release();
+        closech.close();
         RequestBodyStream writing = answeredWhileWriting;
         if (writing != null) {
             closeBody(writing); // last: it is the caller's code; a no-op if the write loop is done with it
@@ -313,8 +315,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             return failure;
         }
         if (!closech.isClosed()) {
-            // A failure the read loop delivers is followed by its close at once (it ends after delivering).
-            // closech, not the closed flag: closech closes only after the sockets, and the flag before them.
+            // The read loop closes the connection before it delivers a failure (failExchange), so this wait
+            // is for a failure that reached us another way. closech, not the closed flag: closech closes only
+            // after the sockets, and the flag before them.
             try {
                 closech.receiveOk();
             } catch (InterruptedException e) {
@@ -735,8 +738,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // close that would look retryable.
             IOException cause = closed ? closedCause
                     : new ConnException("server closed the connection before sending a response", peekErr, false, true);
-            readLoopEnd = cause;
-            deliver(rc, new ResponseOrError(null, cause));
+            failExchange(rc, cause);
             return null;
         }
         notify(l -> l.gotFirstResponseByte(forListener.req()));
@@ -815,6 +817,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             close(new HttpConnectionException("cannot set the read timeout of " + this, e));
             return false;
         }
+    }
+
+    /**
+     * The exchange failed before a response and the connection ends: closed first, then the error handed
+     * over. So a caller that receives the error finds {@code closech} already closed and the byte count final
+     * ({@link #nothingWrittenIfSo} never waits on this loop), and no retry can race this connection's sockets.
+     */
+    void failExchange(RequestAndChan rc, IOException cause) throws InterruptedException {
+        readLoopEnd = cause;
+        close(cause);
+        deliver(rc, new ResponseOrError(null, cause));
     }
 
     /** The response went to the caller (true), or the caller is gone (false). */

@@ -95,8 +95,7 @@ final class ResponseReader {
 
     /** The exchange failed before a response: the error goes to the caller, the connection ends. */
     private void fail(IOException e) throws InterruptedException {
-        conn.endReadLoop(e);
-        PersistConn.deliver(rc, new ResponseOrError(null, e));
+        conn.failExchange(rc, e);
     }
 
     /**
