@@ -18,13 +18,14 @@ import java.util.function.Function;
  *
  * <p>Rules, as Go's: {@code HTTPS_PROXY} serves https requests, {@code HTTP_PROXY} http requests (the
  * upper-case name wins over the lower-case one when both are set and not empty). A value without a
- * scheme (or with one other than http, https and socks5) gets {@code http://} in front. Requests to
+ * scheme (or with one other than http, https, socks5 and socks5h) gets {@code http://} in front. Requests to
  * {@code localhost} and to loopback IP addresses never use a proxy. {@code NO_PROXY} is a
  * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
  * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
  * {@code *.example.com} only subdomains), optionally with a port. In a CGI environment
- * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: the request
- * fails (Go issue 16405, "httpoxy").
+ * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: a request it
+ * would carry fails (Go issue 16405, "httpoxy"); one that goes direct anyway (loopback, {@code NO_PROXY})
+ * does not (R24).
  */
 public final class Proxies {
     private static final System.Logger LOG = System.getLogger(Proxies.class.getName());
@@ -87,12 +88,15 @@ public final class Proxies {
             if (proxy == null) {
                 return Optional.empty();
             }
+            int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+            if (!exclusions.useProxy(uri.getHost(), port)) {
+                return Optional.empty(); // decided first, as Go: a direct request never needs HTTP_PROXY, CGI or not (R24)
+            }
             if (cgi && scheme.equals("http")) {
                 throw new java.io.UncheckedIOException(new ProxyException(proxy, -1,
                         "refusing to use HTTP_PROXY in a CGI environment (REQUEST_METHOD is set; a client could have set HTTP_PROXY)", null));
             }
-            int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-            return exclusions.useProxy(uri.getHost(), port) ? Optional.of(proxy) : Optional.empty();
+            return Optional.of(proxy);
         };
     }
 
@@ -106,14 +110,17 @@ public final class Proxies {
         return null;
     }
 
-    /** Go's parseProxy: a bare host[:port], or a URI of another scheme, gets http:// in front. Null if unusable. */
+    /**
+     * Go's parseProxy: a bare host[:port], or a URI of a scheme the transport does not take, gets http:// in
+     * front. Null if unusable. socks5h is taken (R24): the transport carries it (R5, R9).
+     */
     static URI parse(String value) {
         if (value == null || value.isEmpty()) {
             return null;
         }
         URI u = tryParse(value);
         String scheme = u == null || u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-        if (u == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5")) || u.getHost() == null) {
+        if (u == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h")) || u.getHost() == null) {
             URI prefixed = tryParse("http://" + value);
             if (prefixed != null && prefixed.getHost() != null) {
                 return prefixed;

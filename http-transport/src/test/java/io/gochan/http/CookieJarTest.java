@@ -149,6 +149,49 @@ class CookieJarTest {
     }
 
     @Test
+    void R21_aMaxAgeBeyondTheLastInstantKeepsTheCookieInsteadOfFailing() {
+        // 10^17 seconds is past Instant.MAX: now + Max-Age threw DateTimeException out of setCookies, so a
+        // server's "forever" cookie failed the whole send.
+        set("http://example.com/", "forever=1; Max-Age=99999999999999999", "max=1; Max-Age=999999999999999999");
+        clock.advance(Duration.ofDays(365L * 1000));
+        assertThat(sent("http://example.com/")).isEqualTo("forever=1; max=1");
+    }
+
+    @Test
+    void R22_aHostileServerCannotGrowTheJarWithoutBound() {
+        // Thousands of cookies, as a hostile server sends over a few responses: the jar keeps the newest
+        // PER_DOMAIN of one domain, and at most TOTAL over all domains, evicting the oldest first.
+        for (int batch = 0; batch < 10; batch++) {
+            String[] many = new String[500];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = "c" + (batch * 500 + i) + "=v";
+            }
+            set("http://evil.example/", many);
+        }
+        List<Cookie> sent = jar.cookies(URI.create("http://evil.example/"));
+        assertThat(sent).hasSize(MemoryCookieJar.PER_DOMAIN);
+        assertThat(sent.get(0).name()).isEqualTo("c" + (5000 - MemoryCookieJar.PER_DOMAIN)); // the newest kept
+        assertThat(sent.get(sent.size() - 1).name()).isEqualTo("c4999");
+        assertThat(sent).extracting(Cookie::name).doesNotContain("c0", "c" + (5000 - MemoryCookieJar.PER_DOMAIN - 1));
+        // Many domains: the total is bounded too.
+        for (int d = 0; d < MemoryCookieJar.TOTAL / MemoryCookieJar.PER_DOMAIN + 5; d++) {
+            String[] many = new String[MemoryCookieJar.PER_DOMAIN];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = "x" + i + "=v";
+            }
+            set("http://h" + d + ".evil.example/", many);
+        }
+        assertThat(jar.size()).isLessThanOrEqualTo(MemoryCookieJar.TOTAL);
+    }
+
+    @Test
+    void R22_aCookieLongerThan4096BytesIsIgnored() {
+        String big = "x".repeat(4096);
+        set("http://example.com/", "big=" + big, "ok=" + "y".repeat(4093));
+        assertThat(sent("http://example.com/")).isEqualTo("ok=" + "y".repeat(4093));
+    }
+
+    @Test
     void R12_setCookieParsing() {
         Cookie c = Cookie.parse(" lang = \"en-US\" ; path=/docs; DOMAIN=Example.com; secure; HttpOnly; SameSite=Lax").orElseThrow();
         assertThat(c.name()).isEqualTo("lang");

@@ -94,4 +94,27 @@ class ProxyEnvironmentTest {
                 .cause().isInstanceOf(ProxyException.class).hasMessageContaining("CGI");
         assertThat(choose(f, "https://secure.tld/")).isEqualTo("https://secure.proxy.tld");
     }
+
+    @Test
+    void R24_aSocks5hProxyFromTheEnvironmentIsKept() {
+        // socks5h:// is a scheme the transport takes (R5, R9); taking it for a bare host and putting
+        // http:// in front made "http://socks5h" out of it, a proxy named socks5h on port 80.
+        Map<String, String> env = Map.of("HTTPS_PROXY", "socks5h://user:pw@127.0.0.1:1080", "HTTP_PROXY", "SOCKS5H://10.0.0.1");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "https://example.com/")).isEqualTo("socks5h://user:pw@127.0.0.1:1080");
+        assertThat(choose(f, "http://example.com/")).isEqualTo("SOCKS5H://10.0.0.1");
+    }
+
+    @Test
+    void R24_inACgiEnvironmentRequestsThatGoDirectAnywayDoNotFail() {
+        // Go decides NO_PROXY and loopback first: a CGI program's request to localhost, or to a NO_PROXY
+        // host, goes direct; only a request HTTP_PROXY would carry is refused.
+        Map<String, String> env = Map.of("HTTP_PROXY", "http://10.1.2.3:8080", "NO_PROXY", "internal.tld",
+                "REQUEST_METHOD", "GET");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://localhost:8080/")).isEqualTo("direct");
+        assertThat(choose(f, "http://127.0.0.1/")).isEqualTo("direct");
+        assertThat(choose(f, "http://api.internal.tld/")).isEqualTo("direct");
+        assertThatThrownBy(() -> choose(f, "http://example.com/")).isInstanceOf(UncheckedIOException.class);
+    }
 }

@@ -42,7 +42,10 @@ final class ProxyHandshake {
         if (info == null || info.isEmpty()) {
             return null;
         }
-        String plain = decode(info); // user:password, percent-decoded as Go's url.User does
+        // user ":" password, each percent-decoded as Go's url.User does; always with the colon (RFC 7617):
+        // "token@proxy" is user "token" with an empty password, base64("token:") as Go's proxyAuth sends (R23).
+        int colon = info.indexOf(':');
+        String plain = decode(colon < 0 ? info : info.substring(0, colon)) + ":" + (colon < 0 ? "" : decode(info.substring(colon + 1)));
         return "Basic " + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
     }
 
