@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -257,6 +258,25 @@ class DialTest {
             assertThat(((HttpTimeoutException) failure.get()).kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST);
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the stalled connection closed");
             release.countDown();
+        }
+    }
+
+    @Test
+    void R4_aSocketThatGoesAwayFailsTheNextRequestCleanlyAndLeavesNothingOpen() throws Exception {
+        // The server stops and its socket file is deleted while a connection to it idles in the pool: the
+        // next request finds the pooled connection dead, dials again, and fails naming the path; nothing
+        // stays open or dialling, and a server back at the path is used again by the same transport.
+        UnixHttpServer server = UnixHttpServer.start((head, out) -> UnixHttpServer.ok(out, "one"));
+        Path path = server.path();
+        try (Transport t = Transport.builder().dialer(Dialer.unixSocket(path)).build()) {
+            assertThat(get(t, URI.create("http://local/a"))).isEqualTo("one");
+            server.close();
+            assertThat(Files.exists(path)).isFalse();
+            assertThatThrownBy(() -> get(t, URI.create("http://local/b"))).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining(path.toString());
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "nothing open or dialling");
+        } finally {
+            server.close();
         }
     }
 
