@@ -192,6 +192,20 @@ class CookieJarTest {
     }
 
     @Test
+    void R25_aWrongWeekdayInExpiresIsSkippedAsGoDoes() {
+        // 1970-01-01 was a Thursday. The JDK's RFC 1123 parser refused the date ("Conflict found"), so the
+        // Expires was ignored and a logout's deletion cookie left the session cookie in place.
+        set("http://example.com/", "session=1", "old=1", "later=1");
+        set("http://example.com/", "session=; Expires=Mon, 01 Jan 1970 00:00:00 GMT",
+                "old=; Expires=Fri, 01-Jan-1970 00:00:01 GMT", "later=2; Expires=Mon, 01 Jan 2026 00:01:00 GMT");
+        assertThat(sent("http://example.com/")).isEqualTo("later=2");
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(sent("http://example.com/")).isEmpty();
+        assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT").orElseThrow().expires()).isEqualTo(Instant.EPOCH);
+        assertThat(Cookie.parse("a=1; Expires=01 Jan 1970 00:00:00 GMT").orElseThrow().expires()).isEqualTo(Instant.EPOCH);
+    }
+
+    @Test
     void R12_setCookieParsing() {
         Cookie c = Cookie.parse(" lang = \"en-US\" ; path=/docs; DOMAIN=Example.com; secure; HttpOnly; SameSite=Lax").orElseThrow();
         assertThat(c.name()).isEqualTo("lang");
