@@ -135,10 +135,33 @@ public final class Proxies {
 
     private static URI tryParse(String s) {
         try {
-            return new URI(s);
+            return new URI(escapeUserInfoAts(s));
         } catch (URISyntaxException e) {
             return null;
         }
+    }
+
+    /**
+     * {@code s} with each {@code @} of the authority's user info but the last percent-escaped: Go's
+     * {@code url.Parse} splits user info from host at the last {@code @} of the authority, so a proxy
+     * password with an {@code @} written as it is works (R26); {@link URI} finds no host in it.
+     */
+    static String escapeUserInfoAts(String s) {
+        int scheme = s.indexOf("://");
+        int from = scheme >= 0 ? scheme + 3 : 0;
+        int end = s.length();
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        int last = s.lastIndexOf('@', end - 1);
+        if (last < from || s.indexOf('@', from) == last) {
+            return s;
+        }
+        return s.substring(0, from) + s.substring(from, last).replace("@", "%40") + s.substring(last);
     }
 
     /** {@code localhost}, or an IP literal in 127.0.0.0/8 or ::1: never proxied. */

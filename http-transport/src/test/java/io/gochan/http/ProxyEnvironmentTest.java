@@ -117,4 +117,16 @@ class ProxyEnvironmentTest {
         assertThat(choose(f, "http://api.internal.tld/")).isEqualTo("direct");
         assertThatThrownBy(() -> choose(f, "http://example.com/")).isInstanceOf(UncheckedIOException.class);
     }
+
+    @Test
+    void R26_aPasswordWithAnAtSignInTheEnvironmentKeepsTheProxy() {
+        // Go's url.Parse splits user info at the last '@'. java.net.URI found no host in it, and the proxy
+        // was dropped with a warning: every request went direct, around the proxy the user set.
+        Map<String, String> env = Map.of("HTTP_PROXY", "http://user:p@ss@proxy.corp:8080",
+                "HTTPS_PROXY", "me@corp:s3@cr@t@proxy.corp");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://user:p%40ss@proxy.corp:8080");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("http://me%40corp:s3%40cr%40t@proxy.corp");
+        assertThat(f.apply(HttpRequest.get("http://example.com/")).orElseThrow().getHost()).isEqualTo("proxy.corp");
+    }
 }
