@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -22,7 +23,8 @@ import java.util.regex.Pattern;
  * cookie replaced by one with the same name, domain and path. There is no public suffix list: a Domain
  * attribute of a single label ({@code com}, {@code localhost}) is refused unless it is the request's
  * host (then the cookie is host-only), and on an IP address host the Domain attribute must be that
- * address (ADR 0010). Cookies are not persisted. Bounded against a hostile server (R22): a cookie whose
+ * address (ADR 0010); {@link #MemoryCookieJar(Clock, UnaryOperator)} takes a public suffix list
+ * (R27). Cookies are not persisted. Bounded against a hostile server (R22): a cookie whose
  * name and value exceed 4096 characters is ignored, a domain keeps at most 180 cookies and the jar 3000,
  * the least recently set or sent evicted first; a {@code Max-Age} too large for {@link Instant} means no
  * expiry (R21).
@@ -39,6 +41,8 @@ public final class MemoryCookieJar implements CookieJar {
     static final int MAX_COOKIE_CHARS = 4096;
 
     private final Clock clock;
+    /** The public suffix of a domain (Go's {@code PublicSuffixList}), or null: single labels stand in for one. */
+    private final UnaryOperator<String> publicSuffix;
     private final ReentrantLock lock = new ReentrantLock();
     /** Entries by domain, path and name (RFC 6265 5.3 step 11). */
     private final Map<String, Entry> entries = new HashMap<>();
@@ -51,6 +55,22 @@ public final class MemoryCookieJar implements CookieJar {
      */
     public MemoryCookieJar(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.publicSuffix = null;
+    }
+
+    /**
+     * An empty jar that refuses a {@code Domain} attribute naming a public suffix (R27), as Go's jar with
+     * a {@code PublicSuffixList}: a cookie from {@code evil.co.uk} for {@code Domain=co.uk} is refused, one
+     * from {@code co.uk} itself is host-only. {@code publicSuffix} is given a lower-case ASCII domain.
+     *
+     * @param clock the clock expiry is judged by
+     * @param publicSuffix the public suffix of a domain ({@code co.uk} for {@code www.bank.co.uk}), e.g.
+     *     from the Mozilla list; null or empty for none known. It is called on the thread storing cookies,
+     *     never under the jar's lock.
+     */
+    public MemoryCookieJar(Clock clock, UnaryOperator<String> publicSuffix) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.publicSuffix = Objects.requireNonNull(publicSuffix, "publicSuffix");
     }
 
     private record Entry(String name, String value, String domain, String path, boolean hostOnly,
@@ -78,10 +98,21 @@ public final class MemoryCookieJar implements CookieJar {
         String host = canonicalHost(uri.getHost());
         String defaultPath = defaultPath(uri.getRawPath());
         Instant now = clock.instant();
+        // The list is the caller's code: asked before the lock is taken, never under it (R27).
+        Map<String, Boolean> suffixes = new HashMap<>();
+        if (publicSuffix != null) {
+            for (Cookie c : cookies) {
+                String d = c.domain() == null ? "" : c.domain().trim().toLowerCase(Locale.ROOT);
+                d = d.startsWith(".") ? d.substring(1) : d;
+                if (d.indexOf('.') > 0) {
+                    suffixes.computeIfAbsent(d, this::isPublicSuffix);
+                }
+            }
+        }
         lock.lock();
         try {
             for (Cookie c : cookies) {
-                store(c, host, defaultPath, now);
+                store(c, host, defaultPath, now, suffixes);
             }
             evict(now);
         } finally {
@@ -89,7 +120,7 @@ public final class MemoryCookieJar implements CookieJar {
         }
     }
 
-    private void store(Cookie c, String host, String defaultPath, Instant now) {
+    private void store(Cookie c, String host, String defaultPath, Instant now, Map<String, Boolean> suffixes) {
         if (c.name().length() + c.value().length() > MAX_COOKIE_CHARS) {
             return; // RFC 6265 6.1: a user agent may refuse what it cannot keep; a hostile server's megabyte cookie
         }
@@ -123,6 +154,13 @@ public final class MemoryCookieJar implements CookieJar {
                 hostOnly = true;
             } else if (!d.equals(host) && !host.endsWith("." + d)) {
                 return; // does not domain-match the host: www.a.com cannot set cookies for b.com
+            } else if (suffixes.getOrDefault(d, false)) {
+                // RFC 6265 5.3 step 5: a public suffix is a domain for the host itself only (R27).
+                if (!d.equals(host)) {
+                    return;
+                }
+                domain = host;
+                hostOnly = true;
             } else {
                 domain = d;
                 hostOnly = false;
@@ -190,6 +228,15 @@ public final class MemoryCookieJar implements CookieJar {
                 over--;
             }
         }
+    }
+
+    /** True if the list says {@code d} is a public suffix or lies above one (Go's {@code !hasDotSuffix(d, ps)}). */
+    private boolean isPublicSuffix(String d) {
+        if (publicSuffix == null) {
+            return false;
+        }
+        String ps = publicSuffix.apply(d);
+        return ps != null && !ps.isEmpty() && !d.endsWith("." + ps.toLowerCase(Locale.ROOT));
     }
 
     /** The number of cookies held, expired ones not yet dropped included (for tests). */

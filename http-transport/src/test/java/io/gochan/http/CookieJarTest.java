@@ -206,6 +206,41 @@ class CookieJarTest {
     }
 
     @Test
+    void R27_aPublicSuffixListRefusesCookiesForAPublicSuffix() {
+        java.util.Set<String> suffixes = java.util.Set.of("uk", "co.uk", "io", "github.io", "com");
+        java.util.function.UnaryOperator<String> list = d -> {
+            for (String s = d; ; s = s.substring(s.indexOf('.') + 1)) {
+                if (suffixes.contains(s)) {
+                    return s;
+                }
+                if (s.indexOf('.') < 0) {
+                    return s; // the default rule: an unknown top-level label is a suffix
+                }
+            }
+        };
+        MemoryCookieJar guarded = new MemoryCookieJar(clock, list);
+        put(guarded, "http://evil.co.uk/", "toss=1; Domain=co.uk");
+        put(guarded, "http://evil.github.io/", "toss=1; Domain=.GitHub.io");
+        put(guarded, "http://www.bank.co.uk/", "ok=1; Domain=bank.co.uk");
+        put(guarded, "http://github.io/", "own=1; Domain=github.io");
+        assertThat(sent(guarded, "http://bank.co.uk/")).isEqualTo("ok=1");
+        assertThat(sent(guarded, "http://x.bank.co.uk/")).isEqualTo("ok=1");
+        assertThat(sent(guarded, "http://victim.github.io/")).isEmpty();
+        assertThat(sent(guarded, "http://github.io/")).isEqualTo("own=1"); // a public-suffix host: host-only
+        // Without a list (Go's nil list) the multi-label suffix is not caught: the documented limit.
+        set("http://evil.co.uk/", "toss=1; Domain=co.uk");
+        assertThat(sent("http://bank.co.uk/")).isEqualTo("toss=1");
+    }
+
+    private static void put(CookieJar j, String uri, String setCookie) {
+        j.setCookies(URI.create(uri), List.of(Cookie.parse(setCookie).orElseThrow()));
+    }
+
+    private static String sent(CookieJar j, String uri) {
+        return String.join("; ", j.cookies(URI.create(uri)).stream().map(c -> c.name() + "=" + c.value()).toList());
+    }
+
+    @Test
     void R12_setCookieParsing() {
         Cookie c = Cookie.parse(" lang = \"en-US\" ; path=/docs; DOMAIN=Example.com; secure; HttpOnly; SameSite=Lax").orElseThrow();
         assertThat(c.name()).isEqualTo("lang");
