@@ -149,6 +149,31 @@ class HostileProxyTest {
     }
 
     @Test
+    void R28_anHttpsProxyTricklingItsTlsHandshakeTimesOutWithinTheHandshakeTimeout() throws Exception {
+        // An https:// proxy announces a 16 KiB TLS record and sends it a byte every 50 ms: the JDK's TLS
+        // waits for the whole record, each read returning within the read timeout, so a timeout per read
+        // never fired. The handshake timeout now bounds the whole handshake.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.read(); // the ClientHello has begun
+            c.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}); // a handshake record of 16384 bytes
+            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
+                c.write(new byte[] {0x02});
+            }
+        });
+             Transport t = Transport.builder().tlsHandshakeTimeout(Duration.ofMillis(500))
+                     .proxy(r -> Optional.of(URI.create("https://127.0.0.1:" + proxy.port()))).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE));
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+        } finally {
+            stop.countDown();
+        }
+    }
+
+    @Test
     void R10_aSocks5ServerSpeakingAnotherProtocolIsAProxyException() throws Exception {
         try (RawServer proxy = RawServer.start(c -> {
             c.in.readNBytes(3);
