@@ -23,9 +23,8 @@ import java.util.function.Function;
  * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
  * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
  * {@code *.example.com} only subdomains), optionally with a port. In a CGI environment
- * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: a request it
- * would carry fails (Go issue 16405, "httpoxy"); one that goes direct anyway (loopback, {@code NO_PROXY})
- * does not (R24).
+ * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: every http
+ * request fails, before {@code NO_PROXY} and loopback are looked at, as in Go (Go issue 16405, "httpoxy").
  */
 public final class Proxies {
     private static final System.Logger LOG = System.getLogger(Proxies.class.getName());
@@ -88,15 +87,12 @@ public final class Proxies {
             if (proxy == null) {
                 return Optional.empty();
             }
-            int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-            if (!exclusions.useProxy(uri.getHost(), port)) {
-                return Optional.empty(); // decided first, as Go: a direct request never needs HTTP_PROXY, CGI or not (R24)
-            }
             if (cgi && scheme.equals("http")) {
                 throw new java.io.UncheckedIOException(new ProxyException(proxy, -1,
                         "refusing to use HTTP_PROXY in a CGI environment (REQUEST_METHOD is set; a client could have set HTTP_PROXY)", null));
             }
-            return Optional.of(proxy);
+            int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+            return exclusions.useProxy(uri.getHost(), port) ? Optional.of(proxy) : Optional.empty();
         };
     }
 
@@ -112,7 +108,7 @@ public final class Proxies {
 
     /**
      * Go's parseProxy: a bare host[:port], or a URI of a scheme the transport does not take, gets http:// in
-     * front. Null if unusable. socks5h is taken (R24): the transport carries it (R5, R9).
+     * front. Null if unusable. socks5h is taken as it is (R24): the transport carries it (R5, R9).
      */
     static URI parse(String value) {
         if (value == null || value.isEmpty()) {
