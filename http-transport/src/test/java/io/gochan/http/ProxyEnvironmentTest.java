@@ -122,8 +122,8 @@ class ProxyEnvironmentTest {
 
     @Test
     void R26_aPasswordWithAnAtSignInTheEnvironmentKeepsTheProxy() {
-        // Go's url.Parse splits user info at the last '@'. java.net.URI found no host in it, and the proxy
-        // was dropped with a warning: every request went direct, around the proxy the user set.
+        // Go's url.Parse splits user info at the last '@'. java.net.URI found no host in it, so the value got
+        // http:// in front: "http://http://user:p@ss@...", a proxy named "http" on port 80.
         Map<String, String> env = Map.of("HTTP_PROXY", "http://user:p@ss@proxy.corp:8080",
                 "HTTPS_PROXY", "me@corp:s3@cr@t@proxy.corp");
         Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
