@@ -26,7 +26,7 @@ public record Cookie(String name, String value, String domain, String path, Inst
                      Duration maxAge, boolean secure, boolean httpOnly) {
 
     private static final DateTimeFormatter NETSCAPE =
-            DateTimeFormatter.ofPattern("EEE, dd-MMM-yyyy HH:mm:ss zzz", Locale.ROOT);
+            DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss zzz", Locale.ROOT);
 
     /**
      * Checks the name and value.
@@ -126,10 +126,15 @@ public record Cookie(String name, String value, String domain, String path, Inst
         return Duration.ofSeconds(secs <= 0 ? 0 : secs);
     }
 
+    /**
+     * RFC 1123 or Netscape's {@code dd-MMM-yyyy}; the day of the week is skipped, not checked against the
+     * date, as Go's {@code time.Parse} does: a deletion cookie with a wrong weekday must still delete (R25).
+     */
     private static Instant parseExpires(String v) {
+        String date = v.replaceFirst("^[A-Za-z]+,\\s*", "");
         for (DateTimeFormatter f : new DateTimeFormatter[] {DateTimeFormatter.RFC_1123_DATE_TIME, NETSCAPE}) {
             try {
-                return ZonedDateTime.parse(v, f).toInstant();
+                return ZonedDateTime.parse(date, f).toInstant();
             } catch (DateTimeParseException ignored) {
                 // try the next format; an unparsable Expires is ignored (RFC 6265 5.2.1)
             }

@@ -7,7 +7,8 @@ import java.util.List;
  * Stores cookies from responses and chooses those to send with requests, as Go's
  * {@code http.CookieJar}. {@link HttpClient} calls {@link #setCookies} with every response's
  * {@code Set-Cookie} fields (redirects included) and {@link #cookies} before every request it sends.
- * {@link #inMemory()} is Go's {@code net/http/cookiejar} without a public suffix list (R12).
+ * {@link #inMemory()} is Go's {@code net/http/cookiejar} without a public suffix list (R12);
+ * {@link #inMemory(java.util.function.UnaryOperator)} takes one (R27).
  *
  * <p>Implementations must be safe for concurrent use and must not block for long: they are called on
  * the sending thread.
@@ -37,5 +38,19 @@ public interface CookieJar {
      */
     static CookieJar inMemory() {
         return new MemoryCookieJar(java.time.Clock.systemUTC());
+    }
+
+    /**
+     * A new, empty in-memory jar that also refuses cookies for a public suffix (R27), as Go's
+     * {@code cookiejar} with a {@code PublicSuffixList}: without one, {@code evil.co.uk} can set a cookie
+     * with {@code Domain=co.uk} that every {@code *.co.uk} site then receives.
+     *
+     * @param publicSuffix the public suffix of a lower-case ASCII domain ({@code co.uk} for
+     *     {@code www.bank.co.uk}), null or empty for none known; called on the thread storing cookies,
+     *     never under the jar's lock
+     * @return the jar
+     */
+    static CookieJar inMemory(java.util.function.UnaryOperator<String> publicSuffix) {
+        return new MemoryCookieJar(java.time.Clock.systemUTC(), publicSuffix);
     }
 }

@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -12,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 
 /**
@@ -21,14 +23,26 @@ import java.util.regex.Pattern;
  * cookie replaced by one with the same name, domain and path. There is no public suffix list: a Domain
  * attribute of a single label ({@code com}, {@code localhost}) is refused unless it is the request's
  * host (then the cookie is host-only), and on an IP address host the Domain attribute must be that
- * address (ADR 0010). Cookies are not persisted.
+ * address (ADR 0010); {@link #MemoryCookieJar(Clock, UnaryOperator)} takes a public suffix list
+ * (R27). Cookies are not persisted. Bounded against a hostile server (R22): a cookie whose
+ * name and value exceed 4096 characters is ignored, a domain keeps at most 180 cookies and the jar 3000,
+ * the least recently set or sent evicted first; a {@code Max-Age} too large for {@link Instant} means no
+ * expiry (R21).
  *
  * <p>Thread-safe; every method holds a lock only for map work, never across blocking calls.
  */
 public final class MemoryCookieJar implements CookieJar {
     private static final Pattern IPV4 = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    /** Cookies kept per domain (a host for host-only cookies), as browsers keep (RFC 6265 6.1 asks at least 50). */
+    static final int PER_DOMAIN = 180;
+    /** Cookies kept in all (RFC 6265 6.1 asks at least 3000). */
+    static final int TOTAL = 3000;
+    /** The longest name plus value kept (RFC 6265 6.1 asks at least 4096 bytes). */
+    static final int MAX_COOKIE_CHARS = 4096;
 
     private final Clock clock;
+    /** The public suffix of a domain (Go's {@code PublicSuffixList}), or null: single labels stand in for one. */
+    private final UnaryOperator<String> publicSuffix;
     private final ReentrantLock lock = new ReentrantLock();
     /** Entries by domain, path and name (RFC 6265 5.3 step 11). */
     private final Map<String, Entry> entries = new HashMap<>();
@@ -41,10 +55,29 @@ public final class MemoryCookieJar implements CookieJar {
      */
     public MemoryCookieJar(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.publicSuffix = null;
+    }
+
+    /**
+     * An empty jar that refuses a {@code Domain} attribute naming a public suffix (R27), as Go's jar with
+     * a {@code PublicSuffixList}: a cookie from {@code evil.co.uk} for {@code Domain=co.uk} is refused, one
+     * from {@code co.uk} itself is host-only. {@code publicSuffix} is given a lower-case ASCII domain.
+     *
+     * @param clock the clock expiry is judged by
+     * @param publicSuffix the public suffix of a domain ({@code co.uk} for {@code www.bank.co.uk}), e.g.
+     *     from the Mozilla list; null or empty for none known. It is called on the thread storing cookies,
+     *     never under the jar's lock.
+     */
+    public MemoryCookieJar(Clock clock, UnaryOperator<String> publicSuffix) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.publicSuffix = Objects.requireNonNull(publicSuffix, "publicSuffix");
     }
 
     private record Entry(String name, String value, String domain, String path, boolean hostOnly,
-                         boolean secure, Instant expires, Instant created, long seq) {
+                         boolean secure, Instant expires, Instant created, long seq, long touched) {
+        Entry touchedAt(long t) {
+            return new Entry(name, value, domain, path, hostOnly, secure, expires, created, seq, t);
+        }
     }
 
     /**
@@ -65,17 +98,32 @@ public final class MemoryCookieJar implements CookieJar {
         String host = canonicalHost(uri.getHost());
         String defaultPath = defaultPath(uri.getRawPath());
         Instant now = clock.instant();
+        // The list is the caller's code: asked before the lock is taken, never under it (R27).
+        Map<String, Boolean> suffixes = new HashMap<>();
+        if (publicSuffix != null) {
+            for (Cookie c : cookies) {
+                String d = c.domain() == null ? "" : c.domain().trim().toLowerCase(Locale.ROOT);
+                d = d.startsWith(".") ? d.substring(1) : d;
+                if (d.indexOf('.') > 0) {
+                    suffixes.computeIfAbsent(d, this::isPublicSuffix);
+                }
+            }
+        }
         lock.lock();
         try {
             for (Cookie c : cookies) {
-                store(c, host, defaultPath, now);
+                store(c, host, defaultPath, now, suffixes);
             }
+            evict(now);
         } finally {
             lock.unlock();
         }
     }
 
-    private void store(Cookie c, String host, String defaultPath, Instant now) {
+    private void store(Cookie c, String host, String defaultPath, Instant now, Map<String, Boolean> suffixes) {
+        if (c.name().length() + c.value().length() > MAX_COOKIE_CHARS) {
+            return; // RFC 6265 6.1: a user agent may refuse what it cannot keep; a hostile server's megabyte cookie
+        }
         String domain;
         boolean hostOnly;
         String d = c.domain() == null ? "" : c.domain().trim();
@@ -106,6 +154,13 @@ public final class MemoryCookieJar implements CookieJar {
                 hostOnly = true;
             } else if (!d.equals(host) && !host.endsWith("." + d)) {
                 return; // does not domain-match the host: www.a.com cannot set cookies for b.com
+            } else if (suffixes.getOrDefault(d, false)) {
+                // RFC 6265 5.3 step 5: a public suffix is a domain for the host itself only (R27).
+                if (!d.equals(host)) {
+                    return;
+                }
+                domain = host;
+                hostOnly = true;
             } else {
                 domain = d;
                 hostOnly = false;
@@ -118,7 +173,8 @@ public final class MemoryCookieJar implements CookieJar {
                 entries.remove(domain + ";" + path + ";" + c.name());
                 return;
             }
-            expires = now.plus(c.maxAge());
+            // A Max-Age past the last Instant means "never expires", not a DateTimeException that fails the send (R21).
+            expires = c.maxAge().compareTo(Duration.between(now, Instant.MAX)) >= 0 ? Instant.MAX : now.plus(c.maxAge());
         } else if (c.expires() != null) {
             if (!c.expires().isAfter(now)) {
                 entries.remove(domain + ";" + path + ";" + c.name());
@@ -130,7 +186,67 @@ public final class MemoryCookieJar implements CookieJar {
         Entry old = entries.get(key);
         Instant created = old != null ? old.created() : now;
         long seq = old != null ? old.seq() : nextSeq++;
-        entries.put(key, new Entry(c.name(), c.value(), domain, path, hostOnly, c.secure(), expires, created, seq));
+        entries.put(key, new Entry(c.name(), c.value(), domain, path, hostOnly, c.secure(), expires, created, seq, nextSeq++));
+    }
+
+    /**
+     * RFC 6265 5.3 step 12: when a domain holds more than {@link #PER_DOMAIN} cookies or the jar more than
+     * {@link #TOTAL}, expired cookies go first, then the least recently set or sent (R22). Without it a
+     * hostile server grows the jar, and the {@code Cookie} field of every later request to it, without bound.
+     */
+    private void evict(Instant now) {
+        Map<String, Integer> perDomain = new HashMap<>();
+        for (Entry e : entries.values()) {
+            perDomain.merge(e.domain(), 1, Integer::sum);
+        }
+        boolean crowded = entries.size() > TOTAL;
+        for (int n : perDomain.values()) {
+            crowded |= n > PER_DOMAIN;
+        }
+        if (!crowded) {
+            return;
+        }
+        entries.values().removeIf(e -> e.expires() != null && !e.expires().isAfter(now));
+        List<Map.Entry<String, Entry>> byAge = new ArrayList<>(entries.entrySet());
+        byAge.sort(Comparator.comparingLong(m -> m.getValue().touched()));
+        perDomain.clear();
+        for (Entry e : entries.values()) {
+            perDomain.merge(e.domain(), 1, Integer::sum);
+        }
+        List<String> gone = new ArrayList<>();
+        for (Map.Entry<String, Entry> m : byAge) {
+            String d = m.getValue().domain();
+            if (perDomain.get(d) > PER_DOMAIN) {
+                perDomain.merge(d, -1, Integer::sum);
+                gone.add(m.getKey());
+            }
+        }
+        gone.forEach(entries::remove);
+        int over = entries.size() - TOTAL;
+        for (int i = 0; i < byAge.size() && over > 0; i++) {
+            if (entries.remove(byAge.get(i).getKey()) != null) {
+                over--;
+            }
+        }
+    }
+
+    /** True if the list says {@code d} is a public suffix or lies above one (Go's {@code !hasDotSuffix(d, ps)}). */
+    private boolean isPublicSuffix(String d) {
+        if (publicSuffix == null) {
+            return false;
+        }
+        String ps = publicSuffix.apply(d);
+        return ps != null && !ps.isEmpty() && !d.endsWith("." + ps.toLowerCase(Locale.ROOT));
+    }
+
+    /** The number of cookies held, expired ones not yet dropped included (for tests). */
+    int size() {
+        lock.lock();
+        try {
+            return entries.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -153,14 +269,16 @@ public final class MemoryCookieJar implements CookieJar {
         List<Entry> chosen = new ArrayList<>();
         lock.lock();
         try {
-            for (Iterator<Entry> it = entries.values().iterator(); it.hasNext(); ) {
-                Entry e = it.next();
+            for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, Entry> m = it.next();
+                Entry e = m.getValue();
                 if (e.expires() != null && !e.expires().isAfter(now)) {
                     it.remove();
                     continue;
                 }
                 if ((https || !e.secure()) && domainMatches(e, host) && pathMatches(path, e.path())) {
                     chosen.add(e);
+                    m.setValue(e.touchedAt(nextSeq++)); // sent: the last to be evicted (R22)
                 }
             }
         } finally {

@@ -18,13 +18,13 @@ import java.util.function.Function;
  *
  * <p>Rules, as Go's: {@code HTTPS_PROXY} serves https requests, {@code HTTP_PROXY} http requests (the
  * upper-case name wins over the lower-case one when both are set and not empty). A value without a
- * scheme (or with one other than http, https and socks5) gets {@code http://} in front. Requests to
+ * scheme (or with one other than http, https, socks5 and socks5h) gets {@code http://} in front. Requests to
  * {@code localhost} and to loopback IP addresses never use a proxy. {@code NO_PROXY} is a
  * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
  * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
  * {@code *.example.com} only subdomains), optionally with a port. In a CGI environment
- * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: the request
- * fails (Go issue 16405, "httpoxy").
+ * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: every http
+ * request fails, before {@code NO_PROXY} and loopback are looked at, as in Go (Go issue 16405, "httpoxy").
  */
 public final class Proxies {
     private static final System.Logger LOG = System.getLogger(Proxies.class.getName());
@@ -106,14 +106,17 @@ public final class Proxies {
         return null;
     }
 
-    /** Go's parseProxy: a bare host[:port], or a URI of another scheme, gets http:// in front. Null if unusable. */
+    /**
+     * Go's parseProxy: a bare host[:port], or a URI of a scheme the transport does not take, gets http:// in
+     * front. Null if unusable. socks5h is taken as it is (R24): the transport carries it (R5, R9).
+     */
     static URI parse(String value) {
         if (value == null || value.isEmpty()) {
             return null;
         }
         URI u = tryParse(value);
         String scheme = u == null || u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-        if (u == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5")) || u.getHost() == null) {
+        if (u == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h")) || u.getHost() == null) {
             URI prefixed = tryParse("http://" + value);
             if (prefixed != null && prefixed.getHost() != null) {
                 return prefixed;
@@ -128,10 +131,33 @@ public final class Proxies {
 
     private static URI tryParse(String s) {
         try {
-            return new URI(s);
+            return new URI(escapeUserInfoAts(s));
         } catch (URISyntaxException e) {
             return null;
         }
+    }
+
+    /**
+     * {@code s} with each {@code @} of the authority's user info but the last percent-escaped: Go's
+     * {@code url.Parse} splits user info from host at the last {@code @} of the authority, so a proxy
+     * password with an {@code @} written as it is works (R26); {@link URI} finds no host in it.
+     */
+    static String escapeUserInfoAts(String s) {
+        int scheme = s.indexOf("://");
+        int from = scheme >= 0 ? scheme + 3 : 0;
+        int end = s.length();
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        int last = s.lastIndexOf('@', end - 1);
+        if (last < from || s.indexOf('@', from) == last) {
+            return s;
+        }
+        return s.substring(0, from) + s.substring(from, last).replace("@", "%40") + s.substring(last);
     }
 
     /** {@code localhost}, or an IP literal in 127.0.0.0/8 or ::1: never proxied. */

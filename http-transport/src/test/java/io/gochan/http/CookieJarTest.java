@@ -149,6 +149,98 @@ class CookieJarTest {
     }
 
     @Test
+    void R21_aMaxAgeBeyondTheLastInstantKeepsTheCookieInsteadOfFailing() {
+        // 10^17 seconds is past Instant.MAX: now + Max-Age threw DateTimeException out of setCookies, so a
+        // server's "forever" cookie failed the whole send.
+        set("http://example.com/", "forever=1; Max-Age=99999999999999999", "max=1; Max-Age=999999999999999999");
+        clock.advance(Duration.ofDays(365L * 1000));
+        assertThat(sent("http://example.com/")).isEqualTo("forever=1; max=1");
+    }
+
+    @Test
+    void R22_aHostileServerCannotGrowTheJarWithoutBound() {
+        // Thousands of cookies, as a hostile server sends over a few responses: the jar keeps the newest
+        // PER_DOMAIN of one domain, and at most TOTAL over all domains, evicting the oldest first.
+        for (int batch = 0; batch < 10; batch++) {
+            String[] many = new String[500];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = "c" + (batch * 500 + i) + "=v";
+            }
+            set("http://evil.example/", many);
+        }
+        List<Cookie> sent = jar.cookies(URI.create("http://evil.example/"));
+        assertThat(sent).hasSize(MemoryCookieJar.PER_DOMAIN);
+        assertThat(sent.get(0).name()).isEqualTo("c" + (5000 - MemoryCookieJar.PER_DOMAIN)); // the newest kept
+        assertThat(sent.get(sent.size() - 1).name()).isEqualTo("c4999");
+        assertThat(sent).extracting(Cookie::name).doesNotContain("c0", "c" + (5000 - MemoryCookieJar.PER_DOMAIN - 1));
+        // Many domains: the total is bounded too.
+        for (int d = 0; d < MemoryCookieJar.TOTAL / MemoryCookieJar.PER_DOMAIN + 5; d++) {
+            String[] many = new String[MemoryCookieJar.PER_DOMAIN];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = "x" + i + "=v";
+            }
+            set("http://h" + d + ".evil.example/", many);
+        }
+        assertThat(jar.size()).isLessThanOrEqualTo(MemoryCookieJar.TOTAL);
+    }
+
+    @Test
+    void R22_aCookieLongerThan4096BytesIsIgnored() {
+        String big = "x".repeat(4096);
+        set("http://example.com/", "big=" + big, "ok=" + "y".repeat(4093));
+        assertThat(sent("http://example.com/")).isEqualTo("ok=" + "y".repeat(4093));
+    }
+
+    @Test
+    void R25_aWrongWeekdayInExpiresIsSkippedAsGoDoes() {
+        // 1970-01-01 was a Thursday. The JDK's RFC 1123 parser refused the date ("Conflict found"), so the
+        // Expires was ignored and a logout's deletion cookie left the session cookie in place.
+        set("http://example.com/", "session=1", "old=1", "later=1");
+        set("http://example.com/", "session=; Expires=Mon, 01 Jan 1970 00:00:00 GMT",
+                "old=; Expires=Fri, 01-Jan-1970 00:00:01 GMT", "later=2; Expires=Mon, 01 Jan 2026 00:01:00 GMT");
+        assertThat(sent("http://example.com/")).isEqualTo("later=2");
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(sent("http://example.com/")).isEmpty();
+        assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT").orElseThrow().expires()).isEqualTo(Instant.EPOCH);
+        assertThat(Cookie.parse("a=1; Expires=01 Jan 1970 00:00:00 GMT").orElseThrow().expires()).isEqualTo(Instant.EPOCH);
+    }
+
+    @Test
+    void R27_aPublicSuffixListRefusesCookiesForAPublicSuffix() {
+        java.util.Set<String> suffixes = java.util.Set.of("uk", "co.uk", "io", "github.io", "com");
+        java.util.function.UnaryOperator<String> list = d -> {
+            for (String s = d; ; s = s.substring(s.indexOf('.') + 1)) {
+                if (suffixes.contains(s)) {
+                    return s;
+                }
+                if (s.indexOf('.') < 0) {
+                    return s; // the default rule: an unknown top-level label is a suffix
+                }
+            }
+        };
+        MemoryCookieJar guarded = new MemoryCookieJar(clock, list);
+        put(guarded, "http://evil.co.uk/", "toss=1; Domain=co.uk");
+        put(guarded, "http://evil.github.io/", "toss=1; Domain=.GitHub.io");
+        put(guarded, "http://www.bank.co.uk/", "ok=1; Domain=bank.co.uk");
+        put(guarded, "http://github.io/", "own=1; Domain=github.io");
+        assertThat(sent(guarded, "http://bank.co.uk/")).isEqualTo("ok=1");
+        assertThat(sent(guarded, "http://x.bank.co.uk/")).isEqualTo("ok=1");
+        assertThat(sent(guarded, "http://victim.github.io/")).isEmpty();
+        assertThat(sent(guarded, "http://github.io/")).isEqualTo("own=1"); // a public-suffix host: host-only
+        // Without a list (Go's nil list) the multi-label suffix is not caught: the documented limit.
+        set("http://evil.co.uk/", "toss=1; Domain=co.uk");
+        assertThat(sent("http://bank.co.uk/")).isEqualTo("toss=1");
+    }
+
+    private static void put(CookieJar j, String uri, String setCookie) {
+        j.setCookies(URI.create(uri), List.of(Cookie.parse(setCookie).orElseThrow()));
+    }
+
+    private static String sent(CookieJar j, String uri) {
+        return String.join("; ", j.cookies(URI.create(uri)).stream().map(c -> c.name() + "=" + c.value()).toList());
+    }
+
+    @Test
     void R12_setCookieParsing() {
         Cookie c = Cookie.parse(" lang = \"en-US\" ; path=/docs; DOMAIN=Example.com; secure; HttpOnly; SameSite=Lax").orElseThrow();
         assertThat(c.name()).isEqualTo("lang");

@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -257,6 +258,63 @@ class DialTest {
             assertThat(((HttpTimeoutException) failure.get()).kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST);
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the stalled connection closed");
             release.countDown();
+        }
+    }
+
+    @Test
+    void R4_aSocketThatGoesAwayFailsTheNextRequestCleanlyAndLeavesNothingOpen() throws Exception {
+        // The server stops and its socket file is deleted while a connection to it idles in the pool: the
+        // next request finds the pooled connection dead, dials again, and fails naming the path; nothing
+        // stays open or dialling, and a server back at the path is used again by the same transport.
+        UnixHttpServer server = UnixHttpServer.start((head, out) -> UnixHttpServer.ok(out, "one"));
+        Path path = server.path();
+        try (Transport t = Transport.builder().dialer(Dialer.unixSocket(path)).build()) {
+            assertThat(get(t, URI.create("http://local/a"))).isEqualTo("one");
+            server.close();
+            assertThat(Files.exists(path)).isFalse();
+            assertThatThrownBy(() -> get(t, URI.create("http://local/b"))).isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining(path.toString());
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "nothing open or dialling");
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
+    void R4_aUnixSocketWhoseBacklogIsFullFailsAtOnceNamingThePath() throws Exception {
+        // A wedged server that no longer accepts: once its backlog is full, a blocking connect to a Unix
+        // socket from a platform thread waits (Linux) until it accepts again, ignoring any timeout. The
+        // dial runs on a virtual thread, where the JDK connects without blocking: EAGAIN at once, a
+        // ConnectException naming the path, as Go's "resource temporarily unavailable". Never a wait.
+        Path dir = Files.createTempDirectory("gochan-wedged");
+        Path path = dir.resolve("s.sock");
+        List<java.nio.channels.SocketChannel> fillers = new java.util.ArrayList<>();
+        try (java.nio.channels.ServerSocketChannel wedged = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            wedged.bind(java.net.UnixDomainSocketAddress.of(path), 1); // never accepts
+            while (fillers.size() < 1000) {
+                java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+                c.configureBlocking(false);
+                fillers.add(c);
+                try {
+                    c.connect(java.net.UnixDomainSocketAddress.of(path));
+                } catch (java.io.IOException full) {
+                    break; // the backlog is full: a blocking connect now waits
+                }
+            }
+            try (Transport t = Transport.builder().dialer(Dialer.unixSocket(path)).dialTimeout(Duration.ofMillis(500)).build()) {
+                HttpRequest req = HttpRequest.newBuilder(URI.create("http://local/")).timeout(Duration.ofSeconds(20)).build();
+                long t0 = System.nanoTime();
+                assertThatThrownBy(() -> t.roundTrip(req).close()).isInstanceOf(ConnectException.class)
+                        .hasMessageContaining(path.toString());
+                assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("not the request's 20 s").isLessThan(Duration.ofSeconds(15));
+                Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended");
+            }
+        } finally {
+            for (java.nio.channels.SocketChannel c : fillers) {
+                c.close();
+            }
+            Files.deleteIfExists(path);
+            Files.deleteIfExists(dir);
         }
     }
 

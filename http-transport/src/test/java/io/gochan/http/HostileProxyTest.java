@@ -8,6 +8,8 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -116,6 +118,58 @@ class HostileProxyTest {
                     .isInstanceOfSatisfying(HttpTimeoutException.class,
                             e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT))
                     .hasMessageContaining("did not answer");
+        }
+    }
+
+    @Test
+    void R28_aProxyTricklingItsAnswerTimesOutWithinTheDialTimeout() throws Exception {
+        // One byte of a header value every 50 ms: each read returns before the socket's read timeout,
+        // so a timeout per read never fired and the dial lasted as long as the proxy liked (hours, to the
+        // 256 KiB head limit). The dial timeout now bounds the whole CONNECT answer.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("HTTP/1.1 200 Connection established\r\nX-Slow: ");
+            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
+                c.write("a");
+            }
+        });
+             Transport t = Transport.builder().dialTimeout(Duration.ofMillis(500))
+                     .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port()))).build()) {
+            // The request's own timeout is only the test's safety net: the old code ended there, kind REQUEST.
+            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT))
+                    .hasMessageContaining("did not answer");
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+        } finally {
+            stop.countDown();
+        }
+    }
+
+    @Test
+    void R28_anHttpsProxyTricklingItsTlsHandshakeTimesOutWithinTheHandshakeTimeout() throws Exception {
+        // An https:// proxy announces a 16 KiB TLS record and sends it a byte every 50 ms: the JDK's TLS
+        // waits for the whole record, each read returning within the read timeout, so a timeout per read
+        // never fired. The handshake timeout now bounds the whole handshake.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.read(); // the ClientHello has begun
+            c.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}); // a handshake record of 16384 bytes
+            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
+                c.write(new byte[] {0x02});
+            }
+        });
+             Transport t = Transport.builder().tlsHandshakeTimeout(Duration.ofMillis(500))
+                     .proxy(r -> Optional.of(URI.create("https://127.0.0.1:" + proxy.port()))).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE));
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+        } finally {
+            stop.countDown();
         }
     }
 

@@ -244,6 +244,33 @@ class HttpClientReachTest {
     }
 
     @Test
+    void R14_credentialsDoNotFollowARedirectToAnotherPortOfTheSameHost() throws Exception {
+        // Same host name, another port: another origin (RFC 6454), maybe another program. The caller's
+        // Authorization and Cookie stay behind; the jar's host cookie goes, as RFC 6265 cookies ignore ports.
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        try (JdkServer other = JdkServer.http(ex -> {
+                 seen.put("auth", header(ex, "Authorization"));
+                 seen.put("proxy-auth", header(ex, "Proxy-Authorization"));
+                 seen.put("cookie", header(ex, "Cookie"));
+                 JdkServer.respond(ex, 200, "other");
+             });
+             JdkServer origin = JdkServer.http(ex -> {
+                 ex.getResponseHeaders().add("Set-Cookie", "jar=1");
+                 redirect(ex, 307, other.uri("/x").toString());
+             });
+             Transport t = Transport.builder().build()) {
+            assertThat(other.port()).isNotEqualTo(origin.port());
+            HttpClient c = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).build();
+            HttpRequest req = HttpRequest.newBuilder(origin.uri("/start")).basicAuth("user", "secret")
+                    .header("Proxy-Authorization", "Basic cHJveHk6cHc=").header("Cookie", "callers=3").build();
+            try (HttpResponse r = c.send(req)) {
+                assertThat(r.body().string()).isEqualTo("other");
+            }
+            assertThat(seen).containsEntry("auth", "null").containsEntry("proxy-auth", "null").containsEntry("cookie", "jar=1");
+        }
+    }
+
+    @Test
     void R15_wrappingRoundTrippersAddAHeaderAndLogEachHop() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         List<String> seen = new CopyOnWriteArrayList<>();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
@@ -93,5 +94,41 @@ class ProxyEnvironmentTest {
         assertThatThrownBy(() -> choose(f, "http://example.com/")).isInstanceOf(UncheckedIOException.class)
                 .cause().isInstanceOf(ProxyException.class).hasMessageContaining("CGI");
         assertThat(choose(f, "https://secure.tld/")).isEqualTo("https://secure.proxy.tld");
+    }
+
+    @Test
+    void R24_aSocks5hProxyFromTheEnvironmentIsKept() {
+        // socks5h:// is a scheme the transport takes (R5, R9); taking it for a bare host and putting
+        // http:// in front made "http://socks5h" out of it, a proxy named socks5h on port 80.
+        Map<String, String> env = Map.of("HTTPS_PROXY", "socks5h://user:pw@127.0.0.1:1080", "HTTP_PROXY", "SOCKS5H://10.0.0.1");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "https://example.com/")).isEqualTo("socks5h://user:pw@127.0.0.1:1080");
+        assertThat(choose(f, "http://example.com/")).isEqualTo("SOCKS5H://10.0.0.1");
+    }
+
+    @Test
+    void R24_inACgiEnvironmentEveryHttpRequestFailsBeforeNoProxyIsLookedAtAsInGo() {
+        // Go's proxyForURL refuses HTTP_PROXY in CGI before useProxy: localhost and NO_PROXY hosts fail too.
+        Map<String, String> env = Map.of("HTTP_PROXY", "http://10.1.2.3:8080", "NO_PROXY", "internal.tld",
+                "REQUEST_METHOD", "GET");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        for (String uri : List.of("http://localhost:8080/", "http://api.internal.tld/", "http://example.com/")) {
+            assertThatThrownBy(() -> choose(f, uri)).as(uri).isInstanceOf(UncheckedIOException.class);
+        }
+        // Without HTTP_PROXY nothing is refused.
+        Function<HttpRequest, Optional<URI>> g = Proxies.fromEnvironment(Map.of("REQUEST_METHOD", "GET")::get);
+        assertThat(choose(g, "http://example.com/")).isEqualTo("direct");
+    }
+
+    @Test
+    void R26_aPasswordWithAnAtSignInTheEnvironmentKeepsTheProxy() {
+        // Go's url.Parse splits user info at the last '@'. java.net.URI found no host in it, so the value got
+        // http:// in front: "http://http://user:p@ss@...", a proxy named "http" on port 80.
+        Map<String, String> env = Map.of("HTTP_PROXY", "http://user:p@ss@proxy.corp:8080",
+                "HTTPS_PROXY", "me@corp:s3@cr@t@proxy.corp");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://user:p%40ss@proxy.corp:8080");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("http://me%40corp:s3%40cr%40t@proxy.corp");
+        assertThat(f.apply(HttpRequest.get("http://example.com/")).orElseThrow().getHost()).isEqualTo("proxy.corp");
     }
 }

@@ -91,6 +91,41 @@ class ProxyTest {
     }
 
     @Test
+    void R23_aProxyUserWithoutPasswordIsSentWithTheColonRfc7617Asks() throws Exception {
+        // "http://token@proxy" is user "token" with an empty password: Basic base64("token:"), as Go's
+        // proxyAuth sends it. base64("token") without the colon is no user-pass at all: the proxy answered 407.
+        try (JdkServer origin = origin();
+             JdkServer tls = JdkServer.httpsFor("origin.test", ex -> JdkServer.respond(ex, 200, "tls"));
+             TestProxy proxy = TestProxy.requiring(basic("token:"));
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                     .proxy(always(URI.create("http://token@127.0.0.1:" + proxy.port()))).build()) {
+            assertThat(get(t, "http://a.test:" + origin.port() + "/")).startsWith("200 GET / ");
+            assertThat(get(t, "https://origin.test:" + tls.port() + "/")).isEqualTo("200 tls");
+            assertThat(proxy.authorizations).containsExactly(basic("token:"), basic("token:"));
+        }
+    }
+
+    @Test
+    void R8_theProxysCredentialsNeverReachTheOrigin() throws Exception {
+        // Through a CONNECT tunnel and through SOCKS5 the origin sees the request as sent directly: no
+        // Proxy-Authorization made of the proxy URI's user info, and the origin-form target.
+        com.sun.net.httpserver.HttpHandler echo = ex -> JdkServer.respond(ex, 200, ex.getRequestURI() + " pa="
+                + ex.getRequestHeaders().getFirst("Proxy-Authorization") + " a=" + ex.getRequestHeaders().getFirst("Authorization"));
+        try (JdkServer plain = JdkServer.http(echo); JdkServer tls = JdkServer.httpsFor("origin.test", echo);
+             TestProxy proxy = TestProxy.requiring(basic("u:p")); Socks5Proxy socks = Socks5Proxy.requiring("sam", "s3cret")) {
+            try (Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                    .proxy(always(URI.create("http://u:p@127.0.0.1:" + proxy.port()))).build()) {
+                assertThat(get(t, "https://origin.test:" + tls.port() + "/t")).isEqualTo("200 /t pa=null a=null");
+            }
+            try (Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                    .proxy(always(URI.create("socks5://sam:s3cret@127.0.0.1:" + socks.port()))).build()) {
+                assertThat(get(t, "https://origin.test:" + tls.port() + "/s")).isEqualTo("200 /s pa=null a=null");
+                assertThat(get(t, "http://plain.test:" + plain.port() + "/p")).isEqualTo("200 /p pa=null a=null");
+            }
+        }
+    }
+
+    @Test
     void R7_aPlainHttp407IsTheResponse() throws Exception {
         try (JdkServer origin = origin(); TestProxy proxy = TestProxy.requiring(basic("u:p"));
              Transport t = Transport.builder().proxy(always(proxy.uri())).build()) {

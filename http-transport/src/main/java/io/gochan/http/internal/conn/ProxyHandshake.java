@@ -42,7 +42,10 @@ final class ProxyHandshake {
         if (info == null || info.isEmpty()) {
             return null;
         }
-        String plain = decode(info); // user:password, percent-decoded as Go's url.User does
+        // user ":" password, each percent-decoded as Go's url.User does; always with the colon (RFC 7617):
+        // "token@proxy" is user "token" with an empty password, base64("token:") as Go's proxyAuth sends (R23).
+        int colon = info.indexOf(':');
+        String plain = decode(colon < 0 ? info : info.substring(0, colon)) + ":" + (colon < 0 ? "" : decode(info.substring(colon + 1)));
         return "Basic " + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -70,7 +73,7 @@ final class ProxyHandshake {
             OutputStream out = socket.getOutputStream();
             out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            in = new ConnInput(socket.getInputStream());
+            in = new ConnInput(input(socket, timeout));
             answer = ResponseHeadReader.read(in, limits);
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
@@ -111,7 +114,7 @@ final class ProxyHandshake {
         try {
             socket.setSoTimeout(millis(timeout));
             OutputStream out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
+            InputStream in = input(socket, timeout);
             String info = proxy.getRawUserInfo();
             boolean creds = info != null && !info.isEmpty();
             out.write(creds ? new byte[] {5, 2, 0, 2} : new byte[] {5, 1, 0});
@@ -213,6 +216,53 @@ final class ProxyHandshake {
             throw new ProxyException(proxy, -1, who + " closed the connection in the middle of its answer", null);
         }
         return b;
+    }
+
+    /** The socket's input, its reads bounded together by {@code timeout} (none if zero or null; R28). */
+    private static InputStream input(Socket socket, Duration timeout) throws IOException {
+        return millis(timeout) == 0 ? socket.getInputStream() : new DeadlineInput(socket, System.nanoTime() + timeout.toNanos());
+    }
+
+    /**
+     * A socket's input with one deadline for all its reads: each read waits at most the time left, so a
+     * proxy that trickles its answer a byte at a time, each within a read timeout, cannot stretch the
+     * dial past the dial timeout (R28).
+     */
+    private static final class DeadlineInput extends InputStream {
+        private final Socket socket;
+        private final InputStream in;
+        private final long deadline;
+
+        DeadlineInput(Socket socket, long deadline) throws IOException {
+            this.socket = socket;
+            this.in = socket.getInputStream();
+            this.deadline = deadline;
+        }
+
+        private void arm() throws IOException {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new SocketTimeoutException("the dial timeout passed while the proxy was still answering");
+            }
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000)));
+        }
+
+        @Override
+        public int read() throws IOException {
+            arm();
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            arm();
+            return in.read(b, off, len);
+        }
+
+        @Override
+        public int available() throws IOException {
+            return in.available();
+        }
     }
 
     private static int millis(Duration d) {

@@ -12,6 +12,8 @@ import java.net.URI;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
+import io.gochan.Timer;
+import io.gochan.Timers;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -73,7 +75,7 @@ public final class SocketDialer {
         if (proxy == null) {
             Socket socket = connect(key.host(), key.port(), key.toString());
             try {
-                return key.tls() ? new Dialed(handshake(socket, key.host(), key.port(), key.toString()), socket)
+                return key.tls() ? new Dialed(handshake(socket, socket, key.host(), key.port(), key.toString()), socket)
                         : new Dialed(socket, socket);
             } catch (IOException | RuntimeException e) {
                 closeQuietly(socket, e);
@@ -88,7 +90,7 @@ public final class SocketDialer {
         try {
             // TLS to an https:// proxy first; the origin's TLS, if any, then runs inside it.
             Socket toProxy = proxy.getScheme().equalsIgnoreCase("https")
-                    ? handshake(tcp, proxy.getHost(), proxyPort, what) : tcp;
+                    ? handshake(tcp, tcp, proxy.getHost(), proxyPort, what) : tcp;
             if (key.forwardsToProxy()) {
                 return new Dialed(toProxy, tcp); // plain http: requests go to the proxy in absolute form
             }
@@ -98,7 +100,7 @@ public final class SocketDialer {
                 ProxyHandshake.socks5(toProxy, key, connectTimeout);
             }
             // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
-            return key.tls() ? new Dialed(handshake(toProxy, key.host(), key.port(), key.toString()), tcp)
+            return key.tls() ? new Dialed(handshake(toProxy, tcp, key.host(), key.port(), key.toString()), tcp)
                     : new Dialed(toProxy, tcp);
         } catch (IOException | RuntimeException e) {
             closeQuietly(tcp, e);
@@ -126,7 +128,12 @@ public final class SocketDialer {
         return socket;
     }
 
-    private Socket handshake(Socket plain, String host, int port, String what) throws IOException {
+    /**
+     * TLS over {@code plain}, the whole handshake bounded by the handshake timeout (R28): the socket's read
+     * timeout bounds each read only, and a peer trickling a TLS record a byte at a time never trips it, so
+     * a timer closes {@code tcp} (the TCP socket under every layer) when the time is up.
+     */
+    private Socket handshake(Socket plain, Socket tcp, String host, int port, String what) throws IOException {
         SSLContext ctx;
         try {
             ctx = sslContext != null ? sslContext : SSLContext.getDefault();
@@ -145,7 +152,20 @@ public final class SocketDialer {
             params.setApplicationProtocols(new String[] {"http/1.1"});
             ssl.setSSLParameters(params);
             ssl.setSoTimeout(millis(handshakeTimeout));
-            ssl.startHandshake();
+            Timer guard = millis(handshakeTimeout) == 0 ? null
+                    : Timers.afterFunc(handshakeTimeout, tcp::close); // ends the blocked read, whatever layer it is in
+            try {
+                ssl.startHandshake();
+            } catch (IOException | RuntimeException e) {
+                if (guard != null && !guard.stop()) { // the timer fired: the failure is the closed socket
+                    throw (SocketTimeoutException) new SocketTimeoutException("the handshake timeout passed").initCause(e);
+                }
+                throw e;
+            }
+            if (guard != null && !guard.stop()) {
+                // Done just as the timer fired: the socket is closed or about to be.
+                throw new SocketTimeoutException("the handshake timeout passed");
+            }
             ssl.setSoTimeout(0);
             return ssl;
         } catch (SocketTimeoutException e) {
