@@ -6,7 +6,9 @@
 # - a jar or -sources.jar lacks META-INF/LICENSE and META-INF/NOTICE (Apache-2.0, section 4);
 # - a jar has no module descriptor, or no Implementation-Version equal to the project's version;
 # - a -sources.jar lacks module-info.java;
-# - a -javadoc.jar documents other packages than its module exports to everyone (an unexported
+# - a -javadoc.jar is not its module's (javadoc in module mode: element-list "module:<name>"; class-path
+#   mode makes a modular user's javadoc that links to it warn "the packages ... are in the unnamed
+#   module"), or documents other packages than its module exports to everyone (an unexported
 #   package in the javadoc invites code that does not compile on the module path; an exported one
 #   missing leaves users without its contract);
 # - a published POM declares a compile/runtime dependency outside io.gochan (a user's dependency tree
@@ -84,8 +86,12 @@ for module, artifact, mp in deployed:
     described = subprocess.run([jar_tool, "--describe-module", "--file", jars["jar"]],
                                capture_output=True, text=True, check=True).stdout
     exports = {line.split()[1] for line in described.splitlines() if line.startswith("exports ")}
-    documented = {line.strip() for line in z["javadoc"].read("element-list").decode().splitlines()
-                  if line.strip() and not line.startswith("module:")}
+    module_name = described.split()[0].split("@")[0]
+    elements = [line.strip() for line in z["javadoc"].read("element-list").decode().splitlines() if line.strip()]
+    if not elements or elements[0] != "module:" + module_name:
+        fail(f"{artifact}: javadoc is not the module {module_name}'s (element-list starts {elements[:1]}): "
+             "a modular user's javadoc linking to it warns that the packages are in the unnamed module")
+    documented = {line for line in elements if not line.startswith("module:")}
     if documented != exports:
         fail(f"{artifact}: javadoc documents {sorted(documented)}, the module exports {sorted(exports)}")
 
