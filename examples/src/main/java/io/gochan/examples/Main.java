@@ -23,6 +23,7 @@ public final class Main {
         check(squares.size() == 100, "100 squares, got " + squares.size());
         check(squares.stream().mapToLong(Integer::longValue).sum() == 338_350L, "sum of squares 1..100");
         check(WorkerPool.takeThenCancel(5).equals(List.of(0, 1, 2, 3, 4)), "take 5 then cancel");
+        check(WorkerPool.totalLength(List.of("a", "bb", "ccc", "dddd"), 2) == 10, "error group total");
 
         List<String> paths = IntStream.range(0, 8).mapToObj(i -> "/item/" + i).toList();
         Map<String, String> bodies = FanIn.fetchAll(paths);
@@ -30,7 +31,7 @@ public final class Main {
             check(("200 hello " + p).equals(bodies.get(p)), "body of " + p + ": " + bodies.get(p));
         }
         System.out.println("examples on the " + variant + " (module " + Main.class.getModule().getName()
-                + "): worker pool, cancel and HTTP fan-in OK");
+                + "): worker pool, cancel, error group and HTTP fan-in OK");
     }
 
     private static void check(boolean ok, String what) {

@@ -3,6 +3,7 @@ package io.gochan.examples;
 import io.gochan.CancellableContext;
 import io.gochan.Chan;
 import io.gochan.Context;
+import io.gochan.ErrGroup;
 import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.WaitGroup;
@@ -97,5 +98,36 @@ public final class WorkerPool {
             throw new AssertionError("the producer did not stop after cancel");
         }
         return taken;
+    }
+
+    /**
+     * The README's error-group worker pool: the lengths of {@code words}, at most {@code limit} at
+     * once, summed.
+     *
+     * @param words the inputs
+     * @param limit how many goroutines at once
+     * @return the sum of the lengths
+     * @throws Exception the first failure of a goroutine, as itself
+     */
+    // ErrGroup.close() throws the group's first failure as itself (throws Exception), so javac's
+    // -Xlint:try warns about the try-with-resources; this pom compiles with -Xlint:all -Werror, as a
+    // strict user would, and suppresses it the way README.md says.
+    @SuppressWarnings("try")
+    public static int totalLength(List<String> words, int limit) throws Exception {
+        int total = 0;
+        try (CancellableContext deadline = Context.withTimeout(Context.background(), Duration.ofSeconds(10));
+             ErrGroup g = ErrGroup.withContext(deadline)) {
+            g.setLimit(limit);
+            Chan<Integer> sizes = Chan.make(words.size());
+            for (String word : words) {
+                g.go(() -> sizes.send(word.length(), g.context()));
+            }
+            g.await();
+            sizes.close();
+            for (int size : sizes) {
+                total += size;
+            }
+        }
+        return total;
     }
 }

@@ -18,6 +18,18 @@ class ExamplesTest {
     }
 
     @Test
+    void theTestsRunWhereSurefireWasAsked() {
+        // The module-path run must really be one: leak-check and @Synctest inside a named module.
+        boolean named = ExamplesTest.class.getModule().isNamed();
+        assertEquals(System.getProperty("expected.test.path"), named ? "module-path" : "class-path");
+    }
+
+    @Test
+    void errorGroupSumsEveryLength() throws Exception {
+        assertEquals(6, WorkerPool.totalLength(List.of("ab", "cd", "ef"), 1));
+    }
+
+    @Test
     void workerPoolSquaresEveryJob() throws InterruptedException {
         List<Integer> squares = WorkerPool.squares(50, 3);
         assertEquals(50, squares.size());

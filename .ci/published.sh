@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# What a user downloads, checked as a consumer would look at it, after `mvn verify` built the jars
+# (CI runs it right after jdeps.sh; seconds, offline, no Maven call). Fails if:
+# - the BOM does not pin exactly the modules that are deployed (jar modules without maven.deploy.skip);
+# - a pinned module lacks its jar, -sources.jar or -javadoc.jar;
+# - a jar or -sources.jar lacks META-INF/LICENSE and META-INF/NOTICE (Apache-2.0, section 4);
+# - a jar has no module descriptor, or no Implementation-Version equal to the project's version;
+# - a -sources.jar lacks module-info.java;
+# - a -javadoc.jar is not its module's (javadoc in module mode: element-list "module:<name>"; class-path
+#   mode makes a modular user's javadoc that links to it warn "the packages ... are in the unnamed
+#   module"), or documents other packages than its module exports to everyone (an unexported
+#   package in the javadoc invites code that does not compile on the module path; an exported one
+#   missing leaves users without its contract);
+# - a published POM declares a compile/runtime dependency outside io.gochan (a user's dependency tree
+#   gets only gochan's own modules), or uses a ${property} that neither it nor the parent defines;
+# - the parent POM (every module's published parent) lacks url, licenses, scm or developers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. benchmarks/lib.sh  # JAVA: the newest JDK 21+ (the toolchain's), whose jar tool reads release-21 descriptors
+JAR="$(dirname "$JAVA")/jar"
+
+python3 - "$JAR" <<'PY'
+import re, subprocess, sys, zipfile
+import xml.etree.ElementTree as ET
+
+jar_tool = sys.argv[1]
+NS = {"m": "http://maven.apache.org/POM/4.0.0"}
+failures = []
+def fail(msg):
+    failures.append(msg)
+    print("published: FAIL " + msg)
+
+def pom(path):
+    return ET.parse(path).getroot()
+
+def text(el, path):
+    found = el.find(path, NS)
+    return found.text.strip() if found is not None and found.text else None
+
+root = pom("pom.xml")
+version = text(root, "m:version")
+root_props = {p.tag.split("}")[1] for p in root.find("m:properties", NS)}
+
+for what in ("m:url", "m:licenses/m:license/m:name", "m:scm/m:url", "m:developers/m:developer/m:name"):
+    if not text(root, what):
+        fail(f"parent POM: no {what.replace('m:', '')}")
+
+deployed = []
+for module in [m.text for m in root.findall("m:modules/m:module", NS)]:
+    mp = pom(f"{module}/pom.xml")
+    if (text(mp, "m:packaging") or "jar") != "jar":
+        continue
+    if text(mp, "m:properties/m:maven.deploy.skip") == "true":
+        continue
+    deployed.append((module, text(mp, "m:artifactId"), mp))
+
+bom = pom("bom/pom.xml")
+pinned = {text(d, "m:artifactId") for d in bom.findall("m:dependencyManagement/m:dependencies/m:dependency", NS)
+          if text(d, "m:groupId") == "io.gochan"}
+if pinned != {a for _, a, _ in deployed}:
+    fail(f"BOM pins {sorted(pinned)}, deployed modules are {sorted(a for _, a, _ in deployed)}")
+
+for module, artifact, mp in deployed:
+    failed_before = len(failures)
+    base = f"{module}/target/{artifact}-{version}"
+    jars = {kind: f"{base}{suffix}.jar" for kind, suffix in (("jar", ""), ("sources", "-sources"), ("javadoc", "-javadoc"))}
+    try:
+        z = {kind: zipfile.ZipFile(path) for kind, path in jars.items()}
+    except FileNotFoundError as e:
+        fail(f"{artifact}: {e.filename} missing (run mvn verify first)")
+        continue
+    names = {kind: set(zf.namelist()) for kind, zf in z.items()}
+    for kind in ("jar", "sources"):
+        for legal in ("META-INF/LICENSE", "META-INF/NOTICE"):
+            if legal not in names[kind]:
+                fail(f"{artifact}: {jars[kind]} has no {legal}")
+    if "module-info.class" not in names["jar"]:
+        fail(f"{artifact}: {jars['jar']} has no module-info.class")
+    if "module-info.java" not in names["sources"]:
+        fail(f"{artifact}: {jars['sources']} has no module-info.java")
+    manifest = z["jar"].read("META-INF/MANIFEST.MF").decode()
+    impl = re.search(r"^Implementation-Version: (.*?)\r?$", manifest, re.M)
+    if not impl or impl.group(1) != version:
+        fail(f"{artifact}: manifest Implementation-Version {impl.group(1) if impl else None}, expected {version}")
+
+    described = subprocess.run([jar_tool, "--describe-module", "--file", jars["jar"]],
+                               capture_output=True, text=True, check=True).stdout
+    exports = {line.split()[1] for line in described.splitlines() if line.startswith("exports ")}
+    module_name = described.split()[0].split("@")[0]
+    elements = [line.strip() for line in z["javadoc"].read("element-list").decode().splitlines() if line.strip()]
+    if not elements or elements[0] != "module:" + module_name:
+        fail(f"{artifact}: javadoc is not the module {module_name}'s (element-list starts {elements[:1]}): "
+             "a modular user's javadoc linking to it warns that the packages are in the unnamed module")
+    documented = {line for line in elements if not line.startswith("module:")}
+    if documented != exports:
+        fail(f"{artifact}: javadoc documents {sorted(documented)}, the module exports {sorted(exports)}")
+
+    own = mp.find("m:properties", NS)
+    props = root_props | ({p.tag.split("}")[1] for p in own} if own is not None else set())
+    raw = open(f"{module}/pom.xml").read()
+    for name in sorted(set(re.findall(r"\$\{([^}]+)\}", raw))):
+        if not (name.startswith("project.") or name in props):
+            fail(f"{artifact}: pom.xml uses ${{{name}}}, defined neither there nor in the parent")
+    for dep in mp.findall("m:dependencies/m:dependency", NS):
+        scope = text(dep, "m:scope") or "compile"
+        if scope in ("compile", "runtime") and text(dep, "m:groupId") != "io.gochan":
+            fail(f"{artifact}: {scope} dependency {text(dep, 'm:groupId')}:{text(dep, 'm:artifactId')} reaches users")
+    if len(failures) == failed_before:
+        print(f"published: {artifact} {version}: jar, sources, javadoc ({', '.join(sorted(exports))}), "
+              "LICENSE/NOTICE, POM dependencies")
+
+sys.exit(1 if failures else 0)
+PY
