@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -296,7 +297,7 @@ class RaceProbeTest {
              Transport t = Transport.builder().responseHeaderTimeout(Duration.ofMillis(20)).build()) {
             for (int i = 0; i < (how.equals("silent") ? 20 : 50); i++) {
                 HttpRequest post = HttpRequest.newBuilder(server.uri("/p")).POST(RequestBody.of("x")).build();
-                IOException failure = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> t.roundTrip(post));
+                IOException failure = assertThrows(IOException.class, () -> t.roundTrip(post));
                 TransportStats stats = t.stats();
                 assertThat(stats.open()).as("connections open when request %d failed (%s): %s", i, failure, stats).isZero();
             }
@@ -320,7 +321,7 @@ class RaceProbeTest {
              Transport t = Transport.builder().build()) {
             for (int i = 0; i < 50; i++) {
                 try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                    IOException failure = org.junit.jupiter.api.Assertions.assertThrows(IOException.class, () -> r.body().bytes());
+                    IOException failure = assertThrows(IOException.class, () -> r.body().bytes());
                     TransportStats stats = t.stats();
                     assertThat(stats.open()).as("connections open when body %d failed (%s): %s", i, failure, stats).isZero();
                 }

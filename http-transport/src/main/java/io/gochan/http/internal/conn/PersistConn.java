@@ -825,7 +825,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * ({@link #nothingWrittenIfSo} never waits on this loop), and no retry can race this connection's sockets.
      */
     void failExchange(RequestAndChan rc, IOException cause) throws InterruptedException {
-        readLoopEnd = cause;
+        endReadLoop(cause);
         close(cause);
         deliver(rc, new ResponseOrError(null, cause));
     }
