@@ -174,6 +174,80 @@ class HostileProxyTest {
     }
 
     @Test
+    void R28_aSocks5ProxyTricklingItsAnswerTimesOutWithinTheDialTimeout() throws Exception {
+        // The CONNECT reply announces a 255-byte bound host name and sends it a byte every 50 ms.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.readNBytes(3); // version 5, one method: none
+            c.write(new byte[] {5, 0, 5, 0, 0, 3, (byte) 255}); // method none; succeeded, a domain of 255 bytes
+            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
+                c.write(new byte[] {'a'});
+            }
+        });
+             Transport t = Transport.builder().dialTimeout(Duration.ofMillis(500))
+                     .proxy(r -> Optional.of(URI.create("socks5://127.0.0.1:" + proxy.port()))).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT))
+                    .hasMessageContaining("did not answer");
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+        } finally {
+            stop.countDown();
+        }
+    }
+
+    @Test
+    void R28_anOriginTricklingItsTlsHandshakeTimesOutWithinTheHandshakeTimeout() throws Exception {
+        // No proxy: the origin itself trickles a 16 KiB TLS record.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RawServer origin = RawServer.start(c -> trickleTlsRecord(c, stop));
+             Transport t = Transport.builder().tlsHandshakeTimeout(Duration.ofMillis(500)).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + origin.port() + "/"))
+                    .timeout(Duration.ofSeconds(20)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE))
+                    .hasMessageContaining("timed out");
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+        } finally {
+            stop.countDown();
+        }
+    }
+
+    @Test
+    void R28_anOriginTricklingItsTlsHandshakeInsideATunnelTimesOutWithinTheHandshakeTimeout() throws Exception {
+        // The proxy opens the tunnel at once; what comes through it, the origin's TLS, trickles. The timer
+        // closes the TCP socket under the tunnel: the TLS layer reading inside it sees its end.
+        CountDownLatch stop = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("HTTP/1.1 200 Connection established\r\n\r\n");
+            trickleTlsRecord(c, stop);
+        });
+             Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(20)).tlsHandshakeTimeout(Duration.ofMillis(500))
+                     .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port()))).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE))
+                    .hasMessageContaining("origin.test");
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+        } finally {
+            stop.countDown();
+        }
+    }
+
+    /** Waits for the ClientHello, then announces a 16 KiB handshake record and sends it a byte every 50 ms. */
+    private static void trickleTlsRecord(RawServer.Conn c, CountDownLatch stop) throws Exception {
+        c.in.read(); // the ClientHello has begun
+        c.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00});
+        while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile peer, not an ordering
+            c.write(new byte[] {0x02});
+        }
+    }
+
+    @Test
     void R10_aSocks5ServerSpeakingAnotherProtocolIsAProxyException() throws Exception {
         try (RawServer proxy = RawServer.start(c -> {
             c.in.readNBytes(3);

@@ -24,9 +24,9 @@ import java.util.Base64;
 /**
  * Sets up the way to the origin through a proxy on an open connection to it (R8, R9): an HTTP
  * {@code CONNECT} tunnel, or a SOCKS5 {@code CONNECT} (RFC 1928, with RFC 1929 username/password when
- * the proxy URI has user info). Every answer is read under the dial timeout and, for HTTP, with the
- * response-head limits and checks of an origin's response (ADR 0006): a proxy is as untrusted as an
- * origin. Any failure is a {@link ProxyException} naming the proxy and what it said (R10).
+ * the proxy URI has user info). Every exchange is bounded as a whole by the dial timeout (R28) and, for
+ * HTTP, read with the response-head limits and checks of an origin's response (ADR 0006): a proxy is as
+ * untrusted as an origin. Any failure is a {@link ProxyException} naming the proxy and what it said (R10).
  */
 final class ProxyHandshake {
     private ProxyHandshake() {}
@@ -53,8 +53,13 @@ final class ProxyHandshake {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
-    /** Sends CONNECT for {@code key}'s origin and reads the proxy's answer; returns once the tunnel is open. */
-    static void connect(Socket socket, ConnectKey key, HttpLimits limits, Duration timeout) throws IOException {
+    /**
+     * Sends CONNECT for {@code key}'s origin through {@code socket} and reads the proxy's answer, the whole
+     * exchange bounded by {@code timeout} (R28); returns once the tunnel is open.
+     *
+     * @param tcp the TCP socket under {@code socket} (the same for an http:// proxy), closed if time runs out
+     */
+    static void connect(Socket socket, Socket tcp, ConnectKey key, HttpLimits limits, Duration timeout) throws IOException {
         URI proxy = key.proxy();
         String authority = authority(key.host(), key.port());
         StringBuilder head = new StringBuilder(128)
@@ -66,20 +71,27 @@ final class ProxyHandshake {
         }
         head.append("\r\n");
         String who = "proxy " + ConnectKey.redacted(proxy) + " (CONNECT " + authority + ")";
-        ResponseHead answer;
-        ConnInput in;
         try {
-            socket.setSoTimeout(millis(timeout));
-            OutputStream out = socket.getOutputStream();
-            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            in = new ConnInput(input(socket, timeout));
-            answer = ResponseHeadReader.read(in, limits);
+            DialGuard.bounded(timeout, tcp, who + "'s answer", () -> {
+                OutputStream out = socket.getOutputStream();
+                out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+                out.flush();
+                ConnInput in = new ConnInput(socket.getInputStream());
+                ResponseHead answer;
+                try {
+                    answer = ResponseHeadReader.read(in, limits);
+                } catch (HttpProtocolException e) {
+                    throw new ProxyException(proxy, -1, who + " answered with a malformed response: " + e.getMessage(), e);
+                }
+                checkAnswer(answer, in, proxy, who);
+            });
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
-        } catch (HttpProtocolException e) {
-            throw new ProxyException(proxy, -1, who + " answered with a malformed response: " + e.getMessage(), e);
         }
+    }
+
+    /** Refuses a CONNECT answer that did not open the tunnel, or that came with more than the answer (R10). */
+    private static void checkAnswer(ResponseHead answer, ConnInput in, URI proxy, String who) throws ProxyException {
         if (answer == null) {
             throw new ProxyException(proxy, -1, who + " closed the connection without an answer", null);
         }
@@ -94,7 +106,6 @@ final class ProxyHandshake {
                     + " answer: '" + ResponseHeadReader.shorten(in.bufferedAscii(40)) + "'",
                     new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE, "bytes after the CONNECT answer"));
         }
-        socket.setSoTimeout(0);
     }
 
     private static String authority(String host, int port) {
@@ -106,54 +117,61 @@ final class ProxyHandshake {
         "host unreachable", "connection refused", "TTL expired", "command not supported", "address type not supported",
     };
 
-    /** SOCKS5 CONNECT to {@code key}'s origin (RFC 1928), with RFC 1929 authentication if the proxy has user info. */
-    static void socks5(Socket socket, ConnectKey key, Duration timeout) throws IOException {
+    /**
+     * SOCKS5 CONNECT to {@code key}'s origin (RFC 1928), with RFC 1929 authentication if the proxy has user
+     * info, the whole exchange bounded by {@code timeout} (R28).
+     *
+     * @param tcp the TCP socket under {@code socket}, closed if time runs out
+     */
+    static void socks5(Socket socket, Socket tcp, ConnectKey key, Duration timeout) throws IOException {
         URI proxy = key.proxy();
         String target = authority(key.host(), key.port());
         String who = "SOCKS5 proxy " + ConnectKey.redacted(proxy) + " (CONNECT " + target + ")";
         try {
-            socket.setSoTimeout(millis(timeout));
-            OutputStream out = socket.getOutputStream();
-            InputStream in = input(socket, timeout);
-            String info = proxy.getRawUserInfo();
-            boolean creds = info != null && !info.isEmpty();
-            out.write(creds ? new byte[] {5, 2, 0, 2} : new byte[] {5, 1, 0});
-            out.flush();
-            byte[] choice = readN(in, 2, who, proxy);
-            if (choice[0] != 5) {
-                throw new ProxyException(proxy, -1, who + " is not a SOCKS5 server: version byte " + (choice[0] & 0xff), null);
-            }
-            int method = choice[1] & 0xff;
-            if (method == 2 && creds) {
-                authenticate(out, in, info, proxy, who);
-            } else if (method == 0xff) {
-                throw new ProxyException(proxy, -1, who + " accepts none of our authentication methods"
-                        + (creds ? " (none, username/password)" : " (none; the proxy URI has no user info)"), null);
-            } else if (method != 0) {
-                throw new ProxyException(proxy, -1, who + " chose an authentication method we did not offer: " + method, null);
-            }
-            out.write(connectRequest(key.host(), key.port(), who, proxy));
-            out.flush();
-            byte[] reply = readN(in, 4, who, proxy);
-            if (reply[0] != 5) {
-                throw new ProxyException(proxy, -1, who + " answered CONNECT with version byte " + (reply[0] & 0xff), null);
-            }
-            int rep = reply[1] & 0xff;
-            if (rep != 0) {
-                String what = rep < SOCKS_REPLIES.length ? SOCKS_REPLIES[rep] : "unknown reply code";
-                throw new ProxyException(proxy, rep, who + " failed: " + what + " (reply " + rep + ")", null);
-            }
-            int skip = switch (reply[3] & 0xff) {
-                case 1 -> 4;
-                case 4 -> 16;
-                case 3 -> readN(in, 1, who, proxy)[0] & 0xff;
-                default -> throw new ProxyException(proxy, -1, who + " answered with an unknown address type " + (reply[3] & 0xff), null);
-            };
-            readN(in, skip + 2, who, proxy); // bound address and port: not needed
-            socket.setSoTimeout(0);
+            DialGuard.bounded(timeout, tcp, who + "'s answer", () -> socks5Exchange(socket, key, proxy, who));
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
         }
+    }
+
+    private static void socks5Exchange(Socket socket, ConnectKey key, URI proxy, String who) throws IOException {
+        OutputStream out = socket.getOutputStream();
+        InputStream in = socket.getInputStream();
+        String info = proxy.getRawUserInfo();
+        boolean creds = info != null && !info.isEmpty();
+        out.write(creds ? new byte[] {5, 2, 0, 2} : new byte[] {5, 1, 0});
+        out.flush();
+        byte[] choice = readN(in, 2, who, proxy);
+        if (choice[0] != 5) {
+            throw new ProxyException(proxy, -1, who + " is not a SOCKS5 server: version byte " + (choice[0] & 0xff), null);
+        }
+        int method = choice[1] & 0xff;
+        if (method == 2 && creds) {
+            authenticate(out, in, info, proxy, who);
+        } else if (method == 0xff) {
+            throw new ProxyException(proxy, -1, who + " accepts none of our authentication methods"
+                    + (creds ? " (none, username/password)" : " (none; the proxy URI has no user info)"), null);
+        } else if (method != 0) {
+            throw new ProxyException(proxy, -1, who + " chose an authentication method we did not offer: " + method, null);
+        }
+        out.write(connectRequest(key.host(), key.port(), who, proxy));
+        out.flush();
+        byte[] reply = readN(in, 4, who, proxy);
+        if (reply[0] != 5) {
+            throw new ProxyException(proxy, -1, who + " answered CONNECT with version byte " + (reply[0] & 0xff), null);
+        }
+        int rep = reply[1] & 0xff;
+        if (rep != 0) {
+            String what = rep < SOCKS_REPLIES.length ? SOCKS_REPLIES[rep] : "unknown reply code";
+            throw new ProxyException(proxy, rep, who + " failed: " + what + " (reply " + rep + ")", null);
+        }
+        int skip = switch (reply[3] & 0xff) {
+            case 1 -> 4;
+            case 4 -> 16;
+            case 3 -> readN(in, 1, who, proxy)[0] & 0xff;
+            default -> throw new ProxyException(proxy, -1, who + " answered with an unknown address type " + (reply[3] & 0xff), null);
+        };
+        readN(in, skip + 2, who, proxy); // bound address and port: not needed
     }
 
     private static void authenticate(OutputStream out, InputStream in, String rawInfo, URI proxy, String who) throws IOException {
@@ -216,59 +234,5 @@ final class ProxyHandshake {
             throw new ProxyException(proxy, -1, who + " closed the connection in the middle of its answer", null);
         }
         return b;
-    }
-
-    /** The socket's input, its reads bounded together by {@code timeout} (none if zero or null; R28). */
-    private static InputStream input(Socket socket, Duration timeout) throws IOException {
-        return millis(timeout) == 0 ? socket.getInputStream() : new DeadlineInput(socket, System.nanoTime() + timeout.toNanos());
-    }
-
-    /**
-     * A socket's input with one deadline for all its reads: each read waits at most the time left, so a
-     * proxy that trickles its answer a byte at a time, each within a read timeout, cannot stretch the
-     * dial past the dial timeout (R28).
-     */
-    private static final class DeadlineInput extends InputStream {
-        private final Socket socket;
-        private final InputStream in;
-        private final long deadline;
-
-        DeadlineInput(Socket socket, long deadline) throws IOException {
-            this.socket = socket;
-            this.in = socket.getInputStream();
-            this.deadline = deadline;
-        }
-
-        private void arm() throws IOException {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                throw new SocketTimeoutException("the dial timeout passed while the proxy was still answering");
-            }
-            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, Math.max(1, left / 1_000_000)));
-        }
-
-        @Override
-        public int read() throws IOException {
-            arm();
-            return in.read();
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            arm();
-            return in.read(b, off, len);
-        }
-
-        @Override
-        public int available() throws IOException {
-            return in.available();
-        }
-    }
-
-    private static int millis(Duration d) {
-        if (d == null || d.isZero() || d.isNegative()) {
-            return 0;
-        }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
     }
 }

@@ -12,8 +12,6 @@ import java.net.URI;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
-import io.gochan.Timer;
-import io.gochan.Timers;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
@@ -95,9 +93,9 @@ public final class SocketDialer {
                 return new Dialed(toProxy, tcp); // plain http: requests go to the proxy in absolute form
             }
             if (httpProxy) {
-                ProxyHandshake.connect(toProxy, key, limits, connectTimeout);
+                ProxyHandshake.connect(toProxy, tcp, key, limits, connectTimeout);
             } else {
-                ProxyHandshake.socks5(toProxy, key, connectTimeout);
+                ProxyHandshake.socks5(toProxy, tcp, key, connectTimeout);
             }
             // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
             return key.tls() ? new Dialed(handshake(toProxy, tcp, key.host(), key.port(), key.toString()), tcp)
@@ -129,9 +127,8 @@ public final class SocketDialer {
     }
 
     /**
-     * TLS over {@code plain}, the whole handshake bounded by the handshake timeout (R28): the socket's read
-     * timeout bounds each read only, and a peer trickling a TLS record a byte at a time never trips it, so
-     * a timer closes {@code tcp} (the TCP socket under every layer) when the time is up.
+     * TLS over {@code plain}, the whole handshake bounded by the handshake timeout (R28, {@link DialGuard}:
+     * a peer trickling a TLS record a byte at a time never trips a timeout per read).
      */
     private Socket handshake(Socket plain, Socket tcp, String host, int port, String what) throws IOException {
         SSLContext ctx;
@@ -151,22 +148,7 @@ public final class SocketDialer {
             }
             params.setApplicationProtocols(new String[] {"http/1.1"});
             ssl.setSSLParameters(params);
-            ssl.setSoTimeout(millis(handshakeTimeout));
-            Timer guard = millis(handshakeTimeout) == 0 ? null
-                    : Timers.afterFunc(handshakeTimeout, tcp::close); // ends the blocked read, whatever layer it is in
-            try {
-                ssl.startHandshake();
-            } catch (IOException | RuntimeException e) {
-                if (guard != null && !guard.stop()) { // the timer fired: the failure is the closed socket
-                    throw (SocketTimeoutException) new SocketTimeoutException("the handshake timeout passed").initCause(e);
-                }
-                throw e;
-            }
-            if (guard != null && !guard.stop()) {
-                // Done just as the timer fired: the socket is closed or about to be.
-                throw new SocketTimeoutException("the handshake timeout passed");
-            }
-            ssl.setSoTimeout(0);
+            DialGuard.bounded(handshakeTimeout, tcp, "the TLS handshake", ssl::startHandshake);
             return ssl;
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
@@ -180,13 +162,6 @@ public final class SocketDialer {
 
     private static boolean isIpLiteral(String host) {
         return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
-    }
-
-    private static int millis(Duration d) {
-        if (d == null || d.isZero() || d.isNegative()) {
-            return 0; // no timeout
-        }
-        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
     }
 
     static void closeQuietly(Socket s, Throwable primary) {
