@@ -126,25 +126,15 @@ class HostileProxyTest {
         // One byte of a header value every 50 ms: each read returns before the socket's read timeout,
         // so a timeout per read never fired and the dial lasted as long as the proxy liked (hours, to the
         // 256 KiB head limit). The dial timeout now bounds the whole CONNECT answer.
-        CountDownLatch stop = new CountDownLatch(1);
-        try (RawServer proxy = RawServer.start(c -> {
+        try (Trickle trickle = new Trickle(); RawServer proxy = RawServer.start(c -> {
             c.readRequestHead();
             c.write("HTTP/1.1 200 Connection established\r\nX-Slow: ");
-            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
-                c.write("a");
-            }
+            trickle.bytes(c, (byte) 'a');
         });
              Transport t = Transport.builder().dialTimeout(Duration.ofMillis(500))
                      .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port()))).build()) {
             // The request's own timeout is only the test's safety net: the old code ended there, kind REQUEST.
-            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpTimeoutException.class,
-                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT))
-                    .hasMessageContaining("did not answer");
-            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
-        } finally {
-            stop.countDown();
+            assertDialTimesOut(t, "https://origin.test/", HttpTimeoutException.Kind.CONNECT, "did not answer");
         }
     }
 
@@ -153,65 +143,33 @@ class HostileProxyTest {
         // An https:// proxy announces a 16 KiB TLS record and sends it a byte every 50 ms: the JDK's TLS
         // waits for the whole record, each read returning within the read timeout, so a timeout per read
         // never fired. The handshake timeout now bounds the whole handshake.
-        CountDownLatch stop = new CountDownLatch(1);
-        try (RawServer proxy = RawServer.start(c -> {
-            c.in.read(); // the ClientHello has begun
-            c.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00}); // a handshake record of 16384 bytes
-            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
-                c.write(new byte[] {0x02});
-            }
-        });
+        try (Trickle trickle = new Trickle(); RawServer proxy = RawServer.start(trickle::tlsRecord);
              Transport t = Transport.builder().tlsHandshakeTimeout(Duration.ofMillis(500))
                      .proxy(r -> Optional.of(URI.create("https://127.0.0.1:" + proxy.port()))).build()) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpTimeoutException.class,
-                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE));
-            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
-        } finally {
-            stop.countDown();
+            assertDialTimesOut(t, "https://origin.test/", HttpTimeoutException.Kind.TLS_HANDSHAKE, "127.0.0.1");
         }
     }
 
     @Test
     void R28_aSocks5ProxyTricklingItsAnswerTimesOutWithinTheDialTimeout() throws Exception {
         // The CONNECT reply announces a 255-byte bound host name and sends it a byte every 50 ms.
-        CountDownLatch stop = new CountDownLatch(1);
-        try (RawServer proxy = RawServer.start(c -> {
+        try (Trickle trickle = new Trickle(); RawServer proxy = RawServer.start(c -> {
             c.in.readNBytes(3); // version 5, one method: none
             c.write(new byte[] {5, 0, 5, 0, 0, 3, (byte) 255}); // method none; succeeded, a domain of 255 bytes
-            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile proxy, not an ordering
-                c.write(new byte[] {'a'});
-            }
+            trickle.bytes(c, (byte) 'a');
         });
              Transport t = Transport.builder().dialTimeout(Duration.ofMillis(500))
                      .proxy(r -> Optional.of(URI.create("socks5://127.0.0.1:" + proxy.port()))).build()) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpTimeoutException.class,
-                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT))
-                    .hasMessageContaining("did not answer");
-            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
-        } finally {
-            stop.countDown();
+            assertDialTimesOut(t, "https://origin.test/", HttpTimeoutException.Kind.CONNECT, "did not answer");
         }
     }
 
     @Test
     void R28_anOriginTricklingItsTlsHandshakeTimesOutWithinTheHandshakeTimeout() throws Exception {
         // No proxy: the origin itself trickles a 16 KiB TLS record.
-        CountDownLatch stop = new CountDownLatch(1);
-        try (RawServer origin = RawServer.start(c -> trickleTlsRecord(c, stop));
+        try (Trickle trickle = new Trickle(); RawServer origin = RawServer.start(trickle::tlsRecord);
              Transport t = Transport.builder().tlsHandshakeTimeout(Duration.ofMillis(500)).build()) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + origin.port() + "/"))
-                    .timeout(Duration.ofSeconds(20)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpTimeoutException.class,
-                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE))
-                    .hasMessageContaining("timed out");
-            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
-        } finally {
-            stop.countDown();
+            assertDialTimesOut(t, "https://127.0.0.1:" + origin.port() + "/", HttpTimeoutException.Kind.TLS_HANDSHAKE, "timed out");
         }
     }
 
@@ -219,31 +177,50 @@ class HostileProxyTest {
     void R28_anOriginTricklingItsTlsHandshakeInsideATunnelTimesOutWithinTheHandshakeTimeout() throws Exception {
         // The proxy opens the tunnel at once; what comes through it, the origin's TLS, trickles. The timer
         // closes the TCP socket under the tunnel: the TLS layer reading inside it sees its end.
-        CountDownLatch stop = new CountDownLatch(1);
-        try (RawServer proxy = RawServer.start(c -> {
+        try (Trickle trickle = new Trickle(); RawServer proxy = RawServer.start(c -> {
             c.readRequestHead();
             c.write("HTTP/1.1 200 Connection established\r\n\r\n");
-            trickleTlsRecord(c, stop);
+            trickle.tlsRecord(c);
         });
              Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(20)).tlsHandshakeTimeout(Duration.ofMillis(500))
                      .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port()))).build()) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("https://origin.test/")).timeout(Duration.ofSeconds(20)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpTimeoutException.class,
-                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.TLS_HANDSHAKE))
-                    .hasMessageContaining("origin.test");
-            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
-        } finally {
-            stop.countDown();
+            assertDialTimesOut(t, "https://origin.test/", HttpTimeoutException.Kind.TLS_HANDSHAKE, "origin.test");
         }
     }
 
-    /** Waits for the ClientHello, then announces a 16 KiB handshake record and sends it a byte every 50 ms. */
-    private static void trickleTlsRecord(RawServer.Conn c, CountDownLatch stop) throws Exception {
-        c.in.read(); // the ClientHello has begun
-        c.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00});
-        while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile peer, not an ordering
-            c.write(new byte[] {0x02});
+    /**
+     * One request through {@code t} fails with a timeout of {@code kind} (its own 20 s timeout is only the
+     * test's safety net: kind REQUEST), and the dial leaves no connection behind.
+     */
+    private static void assertDialTimesOut(Transport t, String url, HttpTimeoutException.Kind kind, String message) {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).build();
+        assertThatThrownBy(() -> t.roundTrip(req).close())
+                .isInstanceOfSatisfying(HttpTimeoutException.class, e -> assertThat(e.kind()).isEqualTo(kind))
+                .hasMessageContaining(message);
+        Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "the dial ended, its socket closed");
+    }
+
+    /** A hostile peer's pace: a byte every 50 ms until the test closes it. */
+    private static final class Trickle implements AutoCloseable {
+        private final CountDownLatch stop = new CountDownLatch(1);
+
+        /** Sends {@code b} every 50 ms until closed. */
+        void bytes(RawServer.Conn c, byte b) throws Exception {
+            while (!stop.await(50, TimeUnit.MILLISECONDS)) { // the pace of a hostile peer, not an ordering
+                c.write(new byte[] {b});
+            }
+        }
+
+        /** Waits for the ClientHello, then announces a 16 KiB handshake record and trickles it. */
+        void tlsRecord(RawServer.Conn c) throws Exception {
+            c.in.read(); // the ClientHello has begun
+            c.write(new byte[] {0x16, 0x03, 0x03, 0x40, 0x00});
+            bytes(c, (byte) 0x02);
+        }
+
+        @Override
+        public void close() {
+            stop.countDown();
         }
     }
 
