@@ -5,6 +5,10 @@ package io.gochan;
  * scoped with try-with-resources (Go's {@code defer cancel()}); all three are idempotent: only the
  * first cancellation sets the error and the cause. Cancelling releases everything the context holds:
  * its deadline task and its registration in its parent.
+ *
+ * <p>A cancellation is seen whole (rule CX4): every {@code cancel} returns only once this context and
+ * every descendant are done, also one that found another cancellation (or the deadline's) under way and
+ * did nothing itself; it may wait that long, never longer, and never for a goroutine.
  */
 public sealed interface CancellableContext extends Context, AutoCloseable permits Contexts.CancelContext {
 

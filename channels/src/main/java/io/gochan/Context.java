@@ -44,7 +44,9 @@ public sealed interface Context
      * Null while {@link #done()} is open; once it is closed, a {@link ContextCanceledException} or a
      * {@link DeadlineExceededException} (the same instance on every call). If the context was
      * cancelled with a cause ({@link #cause()}, CX5, CX6), the error's {@code getCause()} is that cause,
-     * so an error thrown by a context-aware operation (CH4) carries it.
+     * so an error thrown by a context-aware operation (CH4) carries it. Once this returns non-null,
+     * every descendant's {@code err()} is non-null too (CX4); a cancellation still reaching the
+     * descendants makes this wait for it, as Go's {@code Err} waits for the context's mutex.
      *
      * @return why the context is done, or null if it is not
      */

@@ -236,6 +236,11 @@ final class Contexts {
          * lock).
          */
         private volatile Outcome outcome;
+        /**
+         * True once the cancellation that closed done has reached every descendant; written under lock
+         * just before the canceller releases it (see {@link #cancel(CancellationException, Throwable)}).
+         */
+        private volatile boolean settled;
         /** Child contexts and afterFunc registrations; guarded by lock; null once cancelled. */
         private Set<Object> children = new HashSet<>();
         /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
@@ -333,22 +338,40 @@ final class Contexts {
          * (rule CX4: any depth, no recursion), then leaves the parent. A descendant cancelled here need
          * not leave its own parent: that parent is cancelled too and has dropped its set of children.
          * AfterFunc registrations met on the way start their goroutines (CX8).
+         *
+         * <p>Every context this marks stays locked until the whole subtree is marked, as Go holds each
+         * context's mutex while it cancels the children: so a concurrent {@code cancel}, {@code err()} or
+         * {@code cause()} of any of them returns only once the subtree is done (CX4). Locks are taken
+         * parent before child only, and released before the parent is left: no cycle.
          */
         void cancel(CancellationException err, Throwable cause) {
             Outcome why = new Outcome(err, cause);
-            Set<Object> kids = markCancelled(why);
+            lock.lock();
+            Set<Object> kids = markCancelledLocked(why);
             if (kids == null) {
-                return; // already cancelled
+                lock.unlock();
+                return; // already cancelled, and (the lock taken) its subtree with it
             }
-            ArrayDeque<Object> work = new ArrayDeque<>(kids);
-            for (Object o; (o = work.poll()) != null; ) {
-                if (o instanceof CancelContext c) {
-                    Set<Object> grandchildren = c.markCancelled(why);
-                    if (grandchildren != null) {
-                        work.addAll(grandchildren);
+            ArrayDeque<CancelContext> held = new ArrayDeque<>();
+            held.push(this);
+            try {
+                ArrayDeque<Object> work = new ArrayDeque<>(kids);
+                for (Object o; (o = work.poll()) != null; ) {
+                    if (o instanceof CancelContext c) {
+                        c.lock.lock();
+                        held.push(c);
+                        Set<Object> grandchildren = c.markCancelledLocked(why);
+                        if (grandchildren != null) {
+                            work.addAll(grandchildren);
+                        }
+                    } else {
+                        ((AfterFunc) o).fire();
                     }
-                } else {
-                    ((AfterFunc) o).fire();
+                }
+            } finally {
+                for (CancelContext c; (c = held.poll()) != null; ) {
+                    c.settled = true;
+                    c.lock.unlock();
                 }
             }
             if (anchor != null) {
@@ -356,22 +379,31 @@ final class Contexts {
             }
         }
 
-        /** Sets the outcome, closes done, stops the deadline timer; returns the children, or null if already done. */
-        private Set<Object> markCancelled(Outcome why) {
-            lock.lock();
-            try {
-                Set<Object> kids = children;
-                if (kids == null) {
-                    return null;
-                }
-                children = null;
-                outcome = why; // before done closes: see the field
-                done.close();
-                if (deadlineTimer != null) {
-                    scheduler.unschedule(deadlineTimer);
-                }
-                return kids;
-            } finally {
+        /**
+         * Sets the outcome, closes done, stops the deadline timer; returns the children, or null if
+         * already done. The caller holds the lock.
+         */
+        private Set<Object> markCancelledLocked(Outcome why) {
+            Set<Object> kids = children;
+            if (kids == null) {
+                return null;
+            }
+            children = null;
+            outcome = why; // before done closes: see the field
+            done.close();
+            if (deadlineTimer != null) {
+                scheduler.unschedule(deadlineTimer);
+            }
+            return kids;
+        }
+
+        /**
+         * Once done is closed, waits for the cancellation under way to have reached every descendant
+         * (it holds this context's lock until then): Go's {@code Err} takes the same mutex (CX4).
+         */
+        private void awaitSettled() {
+            if (!settled) {
+                lock.lock();
                 lock.unlock();
             }
         }
@@ -385,12 +417,20 @@ final class Contexts {
         public CancellationException err() {
             // Closed => outcome was written before the close (happens-before through the channel's
             // volatile closed flag); open => null even if a cancel is half-way (CX1).
-            return done.isClosed() ? outcome.err : null;
+            if (!done.isClosed()) {
+                return null;
+            }
+            awaitSettled();
+            return outcome.err;
         }
 
         @Override
         public Throwable cause() {
-            return done.isClosed() ? outcome.cause : null;
+            if (!done.isClosed()) {
+                return null;
+            }
+            awaitSettled();
+            return outcome.cause;
         }
 
         @Override

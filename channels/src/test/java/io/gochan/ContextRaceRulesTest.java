@@ -74,6 +74,55 @@ class ContextRaceRulesTest {
     }
 
     /**
+     * Go holds a context's mutex while it cancels the children, and {@code cancel} and {@code Err} take
+     * that mutex: so a cancel that finds a cancellation under way returns only once every descendant is
+     * done, and a thread that sees {@code err()} non-null finds every descendant's non-null too. Two
+     * threads cancel a root with many children and grandchildren at once, a third polls {@code err()}:
+     * whoever loses, the tree is done by the time its call returns.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void CX4_aLosingCancelAndASeenErrOnlyReturnOnceEveryDescendantIsDone(Kind kind) throws Exception {
+        for (int round = 0; round < 30; round++) {
+            CancellableContext root = Context.withCancel(Context.background());
+            List<CancellableContext> tree = new java.util.ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                CancellableContext child = Context.withCancel(root);
+                tree.add(child);
+                tree.add(Context.withTimeout(child, Duration.ofHours(1)));
+            }
+            CyclicBarrier barrier = new CyclicBarrier(3);
+            ConcurrentLinkedQueue<String> early = new ConcurrentLinkedQueue<>();
+            Runnable check = () -> {
+                for (CancellableContext c : tree) {
+                    if (c.err() == null || c.cause() != root.cause()) {
+                        early.add(c + " not done (or another cause) when the root's call returned");
+                        return;
+                    }
+                }
+            };
+            try (Threads threads = new Threads(kind)) {
+                for (int i = 0; i < 2; i++) {
+                    RuntimeException mine = new RuntimeException("canceller " + i);
+                    threads.start(() -> {
+                        barrier.await();
+                        root.cancel(mine);
+                        check.run();
+                    });
+                }
+                threads.start(() -> {
+                    barrier.await();
+                    while (root.err() == null) {
+                        Thread.onSpinWait();
+                    }
+                    check.run();
+                });
+            }
+            assertThat(early).isEmpty();
+        }
+    }
+
+    /**
      * Many threads cancel one context at once, each with its own cause, while its deadline may fire:
      * exactly one outcome is recorded, every thread and every child sees that same error and cause,
      * done is closed once (no thread fails), and the deadline timer is gone.

@@ -69,4 +69,62 @@ public final class ContextStress {
             r.r2 = ctx.err() != null ? 1 : 0;
         }
     }
+
+    /** A root, a child with siblings the cancel walks before or after, and a grandchild under it. */
+    static CancellableContext grandchildOf(CancellableContext root) {
+        CancellableContext child = Context.withCancel(root);
+        for (int i = 0; i < 8; i++) {
+            Context.withCancel(child);
+        }
+        return Context.withCancel(child);
+    }
+
+    @JCStressTest
+    @Description("CX4: a thread that sees a context's err() non-null finds its descendants' err() non-null.")
+    @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "the observer looked before the cancel")
+    @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE, desc = "the root looked at before the cancel, the grandchild after")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "the root's err seen, the grandchild done too")
+    @Outcome(id = "1, 0", expect = Expect.FORBIDDEN, desc = "the root's err seen while the grandchild is still live")
+    @State
+    public static class ErrThenDescendantErr {
+        final CancellableContext root = Context.withCancel(Context.background());
+        final CancellableContext grandchild = grandchildOf(root);
+
+        @Actor
+        public void canceller() {
+            root.cancel();
+        }
+
+        @Actor
+        public void observer(II_Result r) {
+            boolean err = false;
+            for (int i = 0; i < SPINS && !err; i++) {
+                err = root.err() != null;
+            }
+            r.r1 = err ? 1 : 0;
+            r.r2 = grandchild.err() != null ? 1 : 0;
+        }
+    }
+
+    @JCStressTest
+    @Description("CX4: whichever of two racing cancels loses, it returns only once the descendants are done.")
+    @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "both cancels returned with the grandchild done")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a cancel returned while the grandchild was still live")
+    @State
+    public static class LosingCancelReturnsAfterDescendants {
+        final CancellableContext root = Context.withCancel(Context.background());
+        final CancellableContext grandchild = grandchildOf(root);
+
+        @Actor
+        public void first(II_Result r) {
+            root.cancel();
+            r.r1 = grandchild.err() != null ? 1 : 0;
+        }
+
+        @Actor
+        public void second(II_Result r) {
+            root.cancel();
+            r.r2 = grandchild.err() != null ? 1 : 0;
+        }
+    }
 }
