@@ -23,9 +23,24 @@ public final class AfterFunc {
 
     /** Starts the function's goroutine unless it was stopped or started already. */
     void fire() {
-        if (state.compareAndSet(PENDING, STARTED)) {
-            Go.go("context-afterfunc", f::run);
+        if (claim()) {
+            start();
         }
+    }
+
+    /**
+     * Marks the function started, so {@link #stop()} fails from now on, unless it was stopped or
+     * started already; the caller then {@link #start()}s it (a cancel does, once it holds no lock).
+     *
+     * @return true if this call claimed it
+     */
+    boolean claim() {
+        return state.compareAndSet(PENDING, STARTED);
+    }
+
+    /** Starts the goroutine of a function this thread {@link #claim()}ed. */
+    void start() {
+        Go.go("context-afterfunc", f::run);
     }
 
     /**

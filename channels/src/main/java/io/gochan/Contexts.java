@@ -4,7 +4,9 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -337,7 +339,7 @@ final class Contexts {
          * Cancels this context and every descendant with {@code err} and {@code cause}, iteratively
          * (rule CX4: any depth, no recursion), then leaves the parent. A descendant cancelled here need
          * not leave its own parent: that parent is cancelled too and has dropped its set of children.
-         * AfterFunc registrations met on the way start their goroutines (CX8).
+         * AfterFunc registrations met on the way start their goroutines once the walk is over (CX8).
          *
          * <p>Every context this marks stays locked until the whole subtree is marked, as Go holds each
          * context's mutex while it cancels the children: so a concurrent {@code cancel}, {@code err()} or
@@ -354,6 +356,7 @@ final class Contexts {
             }
             ArrayDeque<CancelContext> held = new ArrayDeque<>();
             held.push(this);
+            List<AfterFunc> toFire = null;
             try {
                 ArrayDeque<Object> work = new ArrayDeque<>(kids);
                 for (Object o; (o = work.poll()) != null; ) {
@@ -364,14 +367,25 @@ final class Contexts {
                         if (grandchildren != null) {
                             work.addAll(grandchildren);
                         }
-                    } else {
-                        ((AfterFunc) o).fire();
+                    } else if (((AfterFunc) o).claim()) { // stop() fails from here on, as in Go
+                        if (toFire == null) {
+                            toFire = new ArrayList<>();
+                        }
+                        toFire.add((AfterFunc) o);
                     }
                 }
             } finally {
                 for (CancelContext c; (c = held.poll()) != null; ) {
                     c.settled = true;
                     c.lock.unlock();
+                }
+            }
+            // Claimed under the locks (a stop() after the walk fails, as in Go), started with no context
+            // locked: starting a goroutine takes the registry's (and a bubble's) locks, which must never
+            // nest inside a context's. Go starts them with `go f()`: when f begins is not observable.
+            if (toFire != null) {
+                for (AfterFunc a : toFire) {
+                    a.start();
                 }
             }
             if (anchor != null) {

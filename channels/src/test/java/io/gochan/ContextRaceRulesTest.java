@@ -78,7 +78,8 @@ class ContextRaceRulesTest {
      * that mutex: so a cancel that finds a cancellation under way returns only once every descendant is
      * done, and a thread that sees {@code err()} non-null finds every descendant's non-null too. Two
      * threads cancel a root with many children and grandchildren at once, a third polls {@code err()}:
-     * whoever loses, the tree is done by the time its call returns.
+     * whoever loses, the tree is done by the time its call returns, and its afterFuncs can no longer be
+     * stopped (they run).
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -86,10 +87,15 @@ class ContextRaceRulesTest {
         for (int round = 0; round < 30; round++) {
             CancellableContext root = Context.withCancel(Context.background());
             List<CancellableContext> tree = new java.util.ArrayList<>();
+            List<AfterFunc> funcs = new java.util.ArrayList<>();
+            CountDownLatch ran = new CountDownLatch(100);
             for (int i = 0; i < 500; i++) {
                 CancellableContext child = Context.withCancel(root);
                 tree.add(child);
                 tree.add(Context.withTimeout(child, Duration.ofHours(1)));
+                if (i % 5 == 0) {
+                    funcs.add(Context.afterFunc(child, ran::countDown));
+                }
             }
             CyclicBarrier barrier = new CyclicBarrier(3);
             ConcurrentLinkedQueue<String> early = new ConcurrentLinkedQueue<>();
@@ -97,6 +103,12 @@ class ContextRaceRulesTest {
                 for (CancellableContext c : tree) {
                     if (c.err() == null || c.cause() != root.cause()) {
                         early.add(c + " not done (or another cause) when the root's call returned");
+                        return;
+                    }
+                }
+                for (AfterFunc f : funcs) {
+                    if (f.stop()) { // Go: once the context is done, stop reports the function started
+                        early.add(f + " stopped after the root's call returned");
                         return;
                     }
                 }
@@ -119,6 +131,7 @@ class ContextRaceRulesTest {
                 });
             }
             assertThat(early).isEmpty();
+            assertThat(ran.await(LONG.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("every afterFunc ran").isTrue();
         }
     }
 
