@@ -238,11 +238,6 @@ final class Contexts {
          * lock).
          */
         private volatile Outcome outcome;
-        /**
-         * True once the cancellation that closed done has reached every descendant; written under lock
-         * just before the canceller releases it (see {@link #cancel(CancellationException, Throwable)}).
-         */
-        private volatile boolean settled;
         /** Child contexts and afterFunc registrations; guarded by lock; null once cancelled. */
         private Set<Object> children = new HashSet<>();
         /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
@@ -376,7 +371,6 @@ final class Contexts {
                 }
             } finally {
                 for (CancelContext c; (c = held.poll()) != null; ) {
-                    c.settled = true;
                     c.lock.unlock();
                 }
             }
@@ -412,11 +406,13 @@ final class Contexts {
         }
 
         /**
-         * Once done is closed, waits for the cancellation under way to have reached every descendant
-         * (it holds this context's lock until then): Go's {@code Err} takes the same mutex (CX4).
+         * Once done is closed, waits for the cancellation under way to have reached every descendant:
+         * Go's {@code Err} takes the same mutex (CX4). The canceller holds this lock from closing done to
+         * the end of its walk, so a free lock (one volatile read) means the walk is over; a lock held
+         * briefly by adopt/orphan instead only costs a short wait.
          */
         private void awaitSettled() {
-            if (!settled) {
+            if (lock.isLocked()) {
                 lock.lock();
                 lock.unlock();
             }

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gochan.Threads.Kind;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -86,8 +88,8 @@ class ContextRaceRulesTest {
     void CX4_aLosingCancelAndASeenErrOnlyReturnOnceEveryDescendantIsDone(Kind kind) throws Exception {
         for (int round = 0; round < 30; round++) {
             CancellableContext root = Context.withCancel(Context.background());
-            List<CancellableContext> tree = new java.util.ArrayList<>();
-            List<AfterFunc> funcs = new java.util.ArrayList<>();
+            List<CancellableContext> tree = new ArrayList<>();
+            List<AfterFunc> funcs = new ArrayList<>();
             CountDownLatch ran = new CountDownLatch(100);
             for (int i = 0; i < 500; i++) {
                 CancellableContext child = Context.withCancel(root);
@@ -131,7 +133,7 @@ class ContextRaceRulesTest {
                 });
             }
             assertThat(early).isEmpty();
-            assertThat(ran.await(LONG.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)).as("every afterFunc ran").isTrue();
+            assertThat(ran.await(LONG.toSeconds(), TimeUnit.SECONDS)).as("every afterFunc ran").isTrue();
         }
     }
 
