@@ -38,6 +38,7 @@ public final class Timer {
         this.core = ChannelCores.of(channel);
         this.view = channel.receiveOnly();
         this.entry = scheduler.channelEntry(core);
+        core.attachTimer(entry); // a look at the channel runs the timer if it is due (TM7)
         this.ticker = ticker;
     }
 
@@ -106,8 +107,9 @@ public final class Timer {
         }
     }
 
+    /** Takes a pending value of the old schedule; never runs the new one (TM7 is for receivers only). */
     private boolean drainLocked() {
-        return core.pollReceiveLocked() != ChannelCore.NOT_READY;
+        return core.drainTimerLocked();
     }
 
     /** True if a fired value waits in the channel (for tests: {@code len()} reports 0 by design). */

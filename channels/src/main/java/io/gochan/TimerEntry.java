@@ -16,7 +16,7 @@ import java.lang.ref.WeakReference;
  * timer are written with both the channel's lock and the scheduler's lock held, so either lock is
  * enough to read them (see {@link Timer} for why).
  */
-final class TimerEntry extends WeakReference<ChannelCore> {
+final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore.DueTimer {
     final TimerScheduler scheduler;
     /** Null for a channel timer; else what runs (on the timer thread, so it must not block) when due. */
     final Runnable action;
@@ -37,6 +37,13 @@ final class TimerEntry extends WeakReference<ChannelCore> {
     boolean dozing;
     /** A ticker's delivery waits for its channel's lock on a virtual thread (TimerScheduler#fire). */
     volatile boolean handoff;
+    /**
+     * A round took a due firing of the current schedule and has not delivered it yet (rule TM7: a look at
+     * the channel then delivers it itself). Set by the round under the scheduler's lock, cleared under the
+     * channel's lock by the delivery or under both by stop, reset and a look; volatile because the round
+     * and a hand-off delivery share no lock.
+     */
+    volatile boolean firing;
 
     /** A channel timer's entry. */
     TimerEntry(TimerScheduler scheduler, ChannelCore channel, ReferenceQueue<ChannelCore> queue) {
@@ -50,5 +57,15 @@ final class TimerEntry extends WeakReference<ChannelCore> {
         super(null);
         this.scheduler = scheduler;
         this.action = action;
+    }
+
+    @Override
+    public boolean looksDue() {
+        return scheduler.looksDue(this);
+    }
+
+    @Override
+    public void deliverIfDueLocked(ChannelCore channel) {
+        scheduler.deliverIfDueLocked(this, channel);
     }
 }

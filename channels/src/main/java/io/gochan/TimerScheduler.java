@@ -150,6 +150,7 @@ final class TimerScheduler {
             boolean was = e.armed;
             e.generation++;
             e.dozing = false;
+            e.firing = false; // a firing under way belongs to the old schedule: void by the generation
             if (e.index >= 0) {
                 removeAt(e.index);
             }
@@ -182,6 +183,7 @@ final class TimerScheduler {
             e.generation++;
             e.armed = false;
             e.dozing = false;
+            e.firing = false;
             if (e.index >= 0) {
                 removeAt(e.index);
             }
@@ -223,6 +225,9 @@ final class TimerScheduler {
                 due[n] = e;
                 dueGenerations[n] = e.generation;
                 n++;
+                if (e.action == null) {
+                    e.firing = true; // until delivered, a look at the channel may deliver it instead (TM7)
+                }
                 if (e.period > 0) {
                     e.when = nextTick(e.when, e.period, now);
                     siftDown(0, e);
@@ -290,21 +295,70 @@ final class TimerScheduler {
     /** Delivers if the schedule is still current; unlocks the channel. */
     private static void deliverLocked(TimerEntry e, int generation, ChannelCore channel, Instant at) {
         try {
-            if (e.generation != generation) {
-                return; // stopped or reset since this firing was taken from the heap
-            }
-            if (e.period == 0) {
-                e.armed = false;
-            }
-            if (!channel.pollSendLocked(at) && e.period > 0) {
-                // The slot is full: a slow receiver misses this tick, and every tick until it takes the
-                // pending one would be dropped too. Stop firing until then (TM6), as Go 1.23 keeps a
-                // ticker nobody waits on out of its heap: a fast ticker nobody reads costs nothing.
-                e.scheduler.doze(e, generation, channel);
-            }
+            deliverHeldLocked(e, generation, channel, at);
         } finally {
             channel.unlock();
         }
+    }
+
+    /** Delivers if the schedule is still current. Channel lock held (and kept). */
+    private static void deliverHeldLocked(TimerEntry e, int generation, ChannelCore channel, Instant at) {
+        if (e.generation != generation) {
+            return; // stopped or reset since this firing was taken from the heap, or a look delivered it (TM7)
+        }
+        e.firing = false;
+        if (e.period == 0) {
+            e.armed = false;
+        }
+        if (!channel.pollSendLocked(at) && e.period > 0) {
+            // The slot is full: a slow receiver misses this tick, and every tick until it takes the
+            // pending one would be dropped too. Stop firing until then (TM6), as Go 1.23 keeps a
+            // ticker nobody waits on out of its heap: a fast ticker nobody reads costs nothing.
+            e.scheduler.doze(e, generation, channel);
+        }
+    }
+
+    /**
+     * Whether channel timer {@code e} looks due (a hint, no lock): its time has come and it is still in
+     * the heap, or a round took it and has not delivered yet. Only a scheduler with its own thread runs
+     * timers on a look (rule TM7): a bubble's or a hand-driven scheduler fires them when its driver says.
+     */
+    boolean looksDue(TimerEntry e) {
+        return ownThread && (e.firing || e.index >= 0 && e.when <= now());
+    }
+
+    /**
+     * Go 1.23's maybeRunChan (rule TM7): a receive or select found channel timer {@code e}'s channel empty;
+     * if the timer's time has come, deliver its value now instead of when the timer thread gets round to
+     * it. A round that already took the firing finds its generation changed and delivers nothing, so the
+     * value comes once. The channel's lock is held (lock order: channel, then heap, as stop and reset).
+     */
+    void deliverIfDueLocked(TimerEntry e, ChannelCore channel) {
+        if (!ownThread) {
+            return;
+        }
+        int generation;
+        lock.lock();
+        try {
+            long now = now();
+            boolean dueInHeap = e.index >= 0 && e.when <= now;
+            if (!dueInHeap && !e.firing) {
+                return; // not due, stopped, dozing (its tick is in the channel), or delivered
+            }
+            if (dueInHeap) {
+                if (e.period > 0) {
+                    e.when = nextTick(e.when, e.period, now); // as a round re-arms it: next grid point ahead
+                    siftDown(e.index, e);
+                } else {
+                    removeAt(e.index);
+                }
+            }
+            e.firing = false;
+            generation = ++e.generation; // voids a delivery a round has under way: this one replaces it
+        } finally {
+            lock.unlock();
+        }
+        deliverHeldLocked(e, generation, channel, clock.instant());
     }
 
     /** Takes ticker {@code e} out of the heap until its channel's pending value is taken. Channel lock held. */

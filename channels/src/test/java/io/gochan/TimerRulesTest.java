@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Rules TM1–TM5 (docs/spec/context-timers.md): timers under pressure. */
+/** Rules TM1–TM7 (docs/spec/context-timers.md): timers under pressure. */
 class TimerRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
 
@@ -146,6 +146,72 @@ class TimerRulesTest {
         clock.advance(ms(100));
         assertThat(scheduler.runDue()).isZero();
         assertThat(scheduler.pending()).isZero();
+    }
+
+    /**
+     * Rule TM7, on the system scheduler. Go 1.23 runs a timer whose time has come when its channel is
+     * looked at (runtime maybeRunChan, called by chanrecv and selectgo), so in Go a non-blocking receive
+     * on {@code time.After(0)} gets the value every time; the oracle program is
+     * {@code channels/src/test/go-evidence/tm7_due_timer_is_ready.go}. Here the timer thread has not run
+     * yet when the receive looks, nearly every time: the look itself must deliver.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM7_aTimerWhoseTimeHasComeIsReadyToAReceiveThatDoesNotWait(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int i = 0; i < 1_000; i++) {
+                    assertThat(Timers.after(Duration.ZERO).tryReceive().ok()).as("after(0), try %d", i).isTrue();
+                    Timer t = Timers.newTimer(Duration.ofHours(1));
+                    assertThat(t.reset(Duration.ofNanos(-1))).isTrue();
+                    assertThat(t.c().receive(Duration.ZERO).ok()).as("reset(-1), try %d", i).isTrue();
+                    assertThat(t.stop()).as("its one value was received").isFalse();
+                    assertThat(t.c().tryReceive().notReady()).as("and it came once").isTrue();
+                }
+                Timer ticker = Timers.newTicker(Duration.ofNanos(1));
+                for (int i = 0; i < 100; i++) {
+                    assertThat(ticker.c().tryReceive().ok()).as("a 1 ns ticker's tick, try %d", i).isTrue();
+                }
+                ticker.stop();
+                assertThat(ticker.c().tryReceive().notReady()).isTrue();
+            });
+        }
+    }
+
+    /**
+     * Rule TM7 while the timer thread's own delivery is under way: it took the timer from the heap but
+     * waits for the channel's lock, which this thread holds. A look then delivers the value itself, and
+     * the delayed delivery is void: the value comes exactly once.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM7_aLookDuringTheTimerThreadsDeliveryGetsTheValueOnce(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                List<Timer> timers = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    Timer t = Timers.newTimer(Duration.ofHours(1));
+                    timers.add(t);
+                    ChannelCore core = ChannelCores.of(t.c());
+                    core.lock();
+                    try {
+                        t.reset(Duration.ZERO);
+                        Threads.awaitTrue(() -> t.toString().contains("not scheduled"), "the timer thread took the timer");
+                        assertThat(t.c().tryReceive().ok()).as("try %d", i).isTrue();
+                    } finally {
+                        core.unlock();
+                    }
+                    // The hand-off thread now gets the lock: it must deliver nothing.
+                    assertThat(t.c().receive(Duration.ofMillis(50)).notReady()).as("no second value, try %d", i).isTrue();
+                    assertThat(t.stop()).isFalse();
+                }
+                // Every delayed delivery has long had its lock: still no second value anywhere.
+                assertThat(timers.get(0).c().receive(Duration.ofMillis(200)).notReady()).isTrue();
+                for (Timer t : timers) {
+                    assertThat(t.c().tryReceive().notReady()).isTrue();
+                }
+            });
+        }
     }
 
     @ParameterizedTest

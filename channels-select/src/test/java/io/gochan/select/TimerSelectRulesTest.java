@@ -57,4 +57,47 @@ class TimerSelectRulesTest {
         th.join();
         assertThat(fail.get()).isNull();
     }
+
+    /**
+     * Rule TM7 in a select (docs/spec/context-timers.md): Go 1.23's selectgo runs a due timer before it
+     * polls the cases, so {@code select { case <-time.After(0): ...; default: }} takes the timer case
+     * every time, and against another ready case the timer case wins about half the time (L2). Oracle:
+     * {@code channels/src/test/go-evidence/tm7_due_timer_is_ready.go}.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM7_aDueTimerCaseIsReadyAndCompetesUniformly(Kind kind) throws Exception {
+        Runnable body = () -> {
+            try {
+                for (int i = 0; i < 1_000; i++) {
+                    String r = Select.<String>cases().receive(Timers.after(Duration.ZERO), v -> "timer")
+                            .orElse(() -> "default").select();
+                    assertThat(r).as("try %d", i).isEqualTo("timer");
+                }
+                Chan<Integer> ready = Chan.make(1);
+                int n = 4_000;
+                int timer = 0;
+                for (int i = 0; i < n; i++) {
+                    ready.trySend(1);
+                    String r = Select.<String>cases().receive(Timers.after(Duration.ZERO), v -> "timer")
+                            .receive(ready, v -> "value").select();
+                    if (r.equals("timer")) {
+                        timer++;
+                    }
+                }
+                // Chi-square with one degree of freedom, p = 1e-6: 23.9.
+                double half = n / 2.0;
+                double chi = 2 * (timer - half) * (timer - half) / half;
+                assertThat(chi).as("timer case taken %d of %d", timer, n).isLessThan(23.9);
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+        };
+        Thread th = kind == Kind.VIRTUAL ? Thread.ofVirtual().unstarted(body) : Thread.ofPlatform().unstarted(body);
+        java.util.concurrent.atomic.AtomicReference<Throwable> fail = new java.util.concurrent.atomic.AtomicReference<>();
+        th.setUncaughtExceptionHandler((x, e) -> fail.set(e));
+        th.start();
+        th.join();
+        assertThat(fail.get()).isNull();
+    }
 }

@@ -262,13 +262,80 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         ((TimerChannel) this).onTake = hook;
     }
 
+    /**
+     * The timer behind a timer's channel, as the channel sees it (rule TM7). Go 1.23 runs a timer whose
+     * time has come when its channel is looked at (a receive, a select), so a look never misses a value
+     * only because the timer thread has not delivered it yet: the channel asks its timer first.
+     */
+    public interface DueTimer {
+        /**
+         * A hint read without locks, for select's fast path: whether a value looks due and undelivered.
+         *
+         * @return true if the timer looks due
+         */
+        boolean looksDue();
+
+        /**
+         * Delivers into {@code channel} now the value that is due and not yet delivered, if there is one;
+         * a delivery the timer thread has under way for it is then void. The channel's lock is held.
+         *
+         * @param channel this timer's channel
+         */
+        void deliverIfDueLocked(ChannelCore channel);
+    }
+
+    /**
+     * Tells this timer's channel which timer feeds it, so that a receive or select that finds it empty
+     * runs the timer if its time has come (rule TM7). Called once, before the channel is shared.
+     *
+     * @param dueTimer the timer
+     * @throws IllegalStateException if this is not a timer's channel
+     */
+    public void attachTimer(DueTimer dueTimer) {
+        if (!timer) {
+            throw new IllegalStateException("not a timer's channel: " + this);
+        }
+        lock();
+        try {
+            ((TimerChannel) this).dueTimer = dueTimer;
+        } finally {
+            unlock();
+        }
+    }
+
+    /**
+     * Takes a timer's pending value, if one is there, without running a due timer (rule TM7 does not
+     * apply): what {@code stop} and {@code reset} do, which must never deliver the schedule they just
+     * set. Lock must be held.
+     *
+     * @return true if a value was taken
+     */
+    public boolean drainTimerLocked() {
+        return pollReceiveLocked(false) != NOT_READY;
+    }
+
     /** A timer's channel: the only subclass, so that the take hook costs other channels no field (B7). */
     private static final class TimerChannel extends ChannelCore {
         /** Guarded by the channel's lock. */
         private Runnable onTake;
+        /** The timer feeding this channel (rule TM7); written under the lock, read by looksReady as a hint. */
+        private DueTimer dueTimer;
 
         TimerChannel() {
             super(1, false, true);
+        }
+
+        /** Lets a due timer deliver before an empty channel is polled (TM7). Lock held. */
+        void lookLocked() {
+            DueTimer d = dueTimer;
+            if (d != null) {
+                d.deliverIfDueLocked(this);
+            }
+        }
+
+        boolean looksDue() {
+            DueTimer d = dueTimer;
+            return d != null && d.looksDue();
         }
 
         void taken() {
@@ -444,6 +511,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * {@link #CLOSED} if closed and drained, else {@link #NOT_READY}. Lock must be held.
      */
     public Object pollReceiveLocked() {
+        return pollReceiveLocked(true);
+    }
+
+    /** {@link #pollReceiveLocked()}; {@code look}: a timer's channel first runs its timer if due (TM7). */
+    private Object pollReceiveLocked(boolean look) {
         Ring ring = ring();
         if (ring != null) {
             settleLocked(); // values sent by fast sends go to receivers queued before us (FIFO)
@@ -453,6 +525,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 return v;
             }
             return closed ? CLOSED : NOT_READY; // empty by positions: nothing in flight either
+        }
+        if (timer && look && count == 0) {
+            // Go 1.23 runs a due timer when its channel is looked at: its value is ready now, not when the
+            // timer thread gets round to it (TM7). With a receiver queued, that receiver gets it (as in Go).
+            ((TimerChannel) this).lookLocked();
         }
         if (count > 0) {
             Object[] buffer = (Object[]) store;
@@ -548,7 +625,8 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             return overflowRule != null
                     || receiversHead != null || (int) Count.HANDLE.getOpaque(this) < capacity;
         }
-        return (int) Count.HANDLE.getOpaque(this) > 0 || sendersHead != null;
+        return (int) Count.HANDLE.getOpaque(this) > 0 || sendersHead != null
+                || timer && ((TimerChannel) this).looksDue(); // a due timer delivers when looked at (TM7)
     }
 
     /** Queues {@code node} (a send node on the senders' queue, else on the receivers'). Lock must be held. */
