@@ -338,6 +338,7 @@ final class TimerScheduler {
             return;
         }
         int generation;
+        long late;
         lock.lock();
         try {
             long now = now();
@@ -345,6 +346,9 @@ final class TimerScheduler {
             if (!dueInHeap && !e.firing) {
                 return; // not due, stopped, dozing (its tick is in the channel), or delivered
             }
+            // A round that took a ticker's tick has moved it to the next grid point already.
+            long due = dueInHeap || e.period == 0 ? e.when : e.when - e.period;
+            late = Math.max(0L, now - due);
             if (dueInHeap) {
                 if (e.period > 0) {
                     e.when = nextTick(e.when, e.period, now); // as a round re-arms it: next grid point ahead
@@ -358,7 +362,8 @@ final class TimerScheduler {
         } finally {
             lock.unlock();
         }
-        deliverHeldLocked(e, generation, channel, clock.instant());
+        // The time it was due, as Go 1.23 sends when a look runs a late timer (sendTime subtracts the delay).
+        deliverHeldLocked(e, generation, channel, clock.instant().minusNanos(late));
     }
 
     /** Takes ticker {@code e} out of the heap until its channel's pending value is taken. Channel lock held. */
