@@ -217,6 +217,37 @@ class TimerRulesTest {
         }
     }
 
+    /**
+     * Rule TM7 under races: threads look at a timer's channel (non-blocking receives) while the timer
+     * thread fires it; whoever delivers, the look or the round, the value is received exactly once.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM7_aDueTimerIsReceivedExactlyOnceByRacingLooks(Kind kind) throws Exception {
+        int rounds = 1_000;
+        int lookers = 3;
+        for (int round = 0; round < rounds; round++) {
+            Timer t = Timers.newTimer(Duration.ofNanos(java.util.concurrent.ThreadLocalRandom.current().nextLong(0, 50_000)));
+            AtomicInteger received = new AtomicInteger();
+            try (Threads threads = new Threads(kind)) {
+                for (int i = 0; i < lookers; i++) {
+                    threads.start(() -> {
+                        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                        while (received.get() == 0 && System.nanoTime() < deadline) {
+                            if (t.c().tryReceive().ok()) {
+                                received.incrementAndGet();
+                            }
+                        }
+                    });
+                }
+            }
+            assertThat(received.get()).as("round %d: received", round).isEqualTo(1);
+            // A delivery the round had under way must not come after the look's.
+            assertThat(t.c().receive(Duration.ofMillis(1)).notReady()).as("round %d: no second value", round).isTrue();
+            assertThat(t.stop()).as("round %d: stop after the one value was received", round).isFalse();
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void TM6_aTickerWhoseTickWaitsUnreceivedLeavesTheSchedulerUntilItIsTaken(Kind kind) throws Exception {
