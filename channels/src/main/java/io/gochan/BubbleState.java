@@ -429,6 +429,22 @@ final class BubbleState {
         }
     }
 
+    /**
+     * Runs {@code action} on the driver when the bubble's clock has moved {@code nanos} on (a timed wait
+     * that is not a channel's, such as {@link WaitGroup#await(java.time.Duration)}); the action runs
+     * with no lock of the bubble held. Undo with {@link #cancelTimeout}.
+     */
+    TimerEntry timeoutAfter(long nanos, Runnable action) {
+        TimerEntry e = scheduler.actionEntry(action);
+        scheduler.schedule(e, nanos, 0L);
+        return e;
+    }
+
+    /** Cancels a {@link #timeoutAfter} action that has not run (a no-op once it has). */
+    void cancelTimeout(TimerEntry e) {
+        scheduler.unschedule(e);
+    }
+
     /** Go's synctest.Wait for member {@code m}; see {@link Bubble#await()}. */
     void awaitOthersBlocked(Member m) throws InterruptedException {
         lock.lock();
