@@ -18,11 +18,13 @@ import java.util.Objects;
  * <ul>
  *   <li>Every goroutine started with {@link Go} by a member of the bubble is a member too.</li>
  *   <li>{@link Timers} (after, timers, tickers, afterFunc, {@link Timers#sleep}, {@link Timers#now}),
- *       context deadlines and timeouts, select timeouts and timed send/receive use the bubble's
+ *       context deadlines and timeouts, select timeouts, timed send/receive and the timed waits of
+ *       {@link WaitGroup}, {@link Goroutine#join(java.time.Duration)} and {@link GoFuture} use the bubble's
  *       virtual clock, which starts at 2000-01-01T00:00:00Z. {@code Instant.now()},
  *       {@code System.nanoTime()} and {@code Thread.sleep} are not virtual.</li>
  *   <li>When every member is <em>durably blocked</em> (on channels made in the bubble, a select of
- *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, {@link #await()}), the clock jumps to the
+ *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, a join of a
+ *       goroutine or future of the bubble, an {@link ErrGroup} made in the bubble, {@link #await()}), the clock jumps to the
  *       next timer at once. A goroutine blocked on anything else (I/O, a lock, a channel made outside,
  *       {@code Thread.sleep}) counts as running, and time waits for it.</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a

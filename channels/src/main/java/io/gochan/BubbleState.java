@@ -429,6 +429,87 @@ final class BubbleState {
         }
     }
 
+    /**
+     * Runs {@code action} on the driver when the bubble's clock has moved {@code nanos} on (a timed wait
+     * that is not a channel's, such as {@link WaitGroup#await(java.time.Duration)}); the action runs
+     * with no lock of the bubble held. Undo with {@link #cancelTimeout}.
+     */
+    TimerEntry timeoutAfter(long nanos, Runnable action) {
+        TimerEntry e = scheduler.actionEntry(action);
+        scheduler.schedule(e, nanos, 0L);
+        return e;
+    }
+
+    /** Cancels a {@link #timeoutAfter} action that has not run (a no-op once it has). */
+    void cancelTimeout(TimerEntry e) {
+        scheduler.unschedule(e);
+    }
+
+    /**
+     * Member {@code m} waits for goroutine {@code g} to leave this bubble ({@link Goroutine#join()}):
+     * durable while {@code g} is a member (BB2), for at most {@code nanos} on the bubble's clock
+     * ({@code Long.MAX_VALUE}: no limit). A goroutine leaves the bubble as the last step of its thread,
+     * so the caller then joins the thread itself, which has nothing left to wait for.
+     *
+     * @return whether {@code g} is not (or no longer) a member; false if the time ran out first
+     */
+    boolean awaitLeft(Member m, Goroutine g, long nanos) throws InterruptedException {
+        boolean[] expired = new boolean[1]; // guarded by lock
+        TimerEntry timeout = nanos == Long.MAX_VALUE ? null : timeoutAfter(nanos, () -> {
+            lock.lock();
+            try {
+                expired[0] = true;
+                bump();
+            } finally {
+                lock.unlock();
+            }
+        });
+        try {
+            lock.lock();
+            try {
+                Member target = null;
+                for (Member x : members) {
+                    if (x.goroutine == g) {
+                        target = x;
+                        break;
+                    }
+                }
+                if (target == null) {
+                    return true;
+                }
+                Member t = target;
+                // Read by the driver under this lock: no longer blocked once t has left or the time is up.
+                m.blockedOn = new Blocked(new Joining(t), () -> members.contains(t) && !expired[0]);
+                blocked++;
+                bump();
+                try {
+                    while (members.contains(t) && !expired[0]) {
+                        changed.await();
+                    }
+                    return !members.contains(t);
+                } finally {
+                    m.blockedOn = null;
+                    blocked--;
+                    bump();
+                }
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            if (timeout != null) {
+                cancelTimeout(timeout);
+            }
+        }
+    }
+
+    /** What a member waiting in {@link #awaitLeft} is blocked on, as a deadlock report names it. */
+    private record Joining(Member target) {
+        @Override
+        public String toString() {
+            return "join of " + target.name();
+        }
+    }
+
     /** Go's synctest.Wait for member {@code m}; see {@link Bubble#await()}. */
     void awaitOthersBlocked(Member m) throws InterruptedException {
         lock.lock();

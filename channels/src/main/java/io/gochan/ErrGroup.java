@@ -1,5 +1,6 @@
 package io.gochan;
 
+import io.gochan.spi.ParkHook;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -246,8 +247,38 @@ public final class ErrGroup implements AutoCloseable {
         private boolean closed;
         private boolean abandoned;
 
+        /**
+         * The bubble the group was made in, or null: its members' waits on the group are durable there
+         * (BB2), as a channel made in a bubble belongs to it.
+         */
+        private final BubbleState bubble;
+        /** Bumped with every signal of {@code changed}: a bubble's driver reads it without the lock. */
+        private volatile long changes;
+
         State(CancellableContext ctx) {
             this.ctx = ctx;
+            BubbleState.Member m = ParkHook.active() == null ? null : Bubbles.current(); // B8: no bubble classes
+            this.bubble = m == null ? null : m.bubble;
+        }
+
+        /** Lock held: wakes every waiter of the group. */
+        private void signalChanged() {
+            changes++; // under the lock: one writer at a time
+            changed.signalAll();
+        }
+
+        /**
+         * Lock held: waits for the next {@link #signalChanged()}; durable for a member of the group's
+         * bubble until then (BB2), ordinary otherwise.
+         */
+        private void awaitChange() throws InterruptedException {
+            BubbleState.Member m = bubble == null ? null : Bubbles.current();
+            if (m == null || m.bubble != bubble) {
+                changed.await();
+            } else {
+                long seen = changes;
+                m.bubble.awaitCondition(m, changed, this, () -> changes == seen);
+            }
         }
 
         void acquire(boolean wait) throws InterruptedException {
@@ -259,7 +290,7 @@ public final class ErrGroup implements AutoCloseable {
                         active++;
                         return;
                     }
-                    changed.await();
+                    awaitChange();
                 }
             } finally {
                 lock.unlock();
@@ -359,7 +390,7 @@ public final class ErrGroup implements AutoCloseable {
                     running.remove(me);
                 }
                 active--;
-                changed.signalAll();
+                signalChanged();
             } finally {
                 lock.unlock();
             }
@@ -372,7 +403,7 @@ public final class ErrGroup implements AutoCloseable {
                     throw new IllegalStateException("ErrGroup: cannot change the limit while " + active + " goroutines are running");
                 }
                 limit = n < 0 ? -1 : n;
-                changed.signalAll();
+                signalChanged();
             } finally {
                 lock.unlock();
             }
@@ -383,7 +414,7 @@ public final class ErrGroup implements AutoCloseable {
             lock.lockInterruptibly();
             try {
                 while (active > 0) {
-                    changed.await();
+                    awaitChange();
                 }
                 f = collect();
             } finally {
@@ -397,7 +428,7 @@ public final class ErrGroup implements AutoCloseable {
         private Throwable collect() {
             finished = true;
             observed = true;
-            changed.signalAll(); // go() calls waiting for a slot now fail
+            signalChanged(); // go() calls waiting for a slot now fail
             if (first != null) {
                 for (Throwable t : others) {
                     Failures.suppress(first, t);
@@ -421,7 +452,7 @@ public final class ErrGroup implements AutoCloseable {
                 stopping = stop;
                 toInterrupt = stop ? List.copyOf(running) : List.of();
                 recorded = first;
-                changed.signalAll();
+                signalChanged();
             } finally {
                 lock.unlock();
             }
@@ -437,14 +468,22 @@ public final class ErrGroup implements AutoCloseable {
                 t.interrupt();
             }
             Throwable f;
+            boolean interrupted = false;
             lock.lock();
             try {
                 while (active > 0) {
-                    changed.awaitUninterruptibly();
+                    try {
+                        awaitChange(); // the goroutines were interrupted: they end soon, or a bubble's clock moves
+                    } catch (InterruptedException e) {
+                        interrupted = true; // close() waits for every goroutine regardless (EG5)
+                    }
                 }
                 f = collect();
             } finally {
                 lock.unlock();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
             return f;
         }

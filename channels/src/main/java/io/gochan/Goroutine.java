@@ -1,8 +1,10 @@
 package io.gochan;
 
+import io.gochan.spi.ParkHook;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A handle to a goroutine started with {@link Go#go(Task)}: a task running on its own virtual thread.
@@ -81,23 +83,43 @@ public final class Goroutine {
     }
 
     /**
-     * Waits until the goroutine has ended.
+     * Waits until the goroutine has ended. Inside a virtual-time {@link Bubble}, joining a goroutine of
+     * the same bubble is durable blocking (rule BB2): the bubble's clock moves while it waits.
      *
      * @throws InterruptedException if the calling thread is interrupted while waiting
      */
     public void join() throws InterruptedException {
+        BubbleState.Member m = bubbleMember();
+        if (m != null) {
+            m.bubble.awaitLeft(m, this, Long.MAX_VALUE); // durable while this goroutine is in m's bubble (BB2)
+        }
         thread.join();
     }
 
     /**
-     * Waits at most {@code timeout}; true if the goroutine ended.
+     * Waits at most {@code timeout}; true if the goroutine ended. Inside a virtual-time {@link Bubble},
+     * joining a goroutine of the same bubble is durable and the timeout is on the bubble's clock (BB2, BB4).
      *
      * @param timeout how long to wait at most
      * @return true if the goroutine ended within {@code timeout}, false if the time ran out
      * @throws InterruptedException if the calling thread is interrupted while waiting
      */
     public boolean join(Duration timeout) throws InterruptedException {
-        return thread.join(timeout);
+        BubbleState.Member m = bubbleMember();
+        if (m == null) {
+            return thread.join(timeout);
+        }
+        long nanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates
+        if (!m.bubble.awaitLeft(m, this, Math.max(nanos, 0L))) {
+            return false; // on the bubble's clock (BB4)
+        }
+        thread.join();
+        return true;
+    }
+
+    /** The calling thread's bubble membership, or null without loading the bubble classes (B8). */
+    private static BubbleState.Member bubbleMember() {
+        return ParkHook.active() == null ? null : Bubbles.current();
     }
 
     /** Interrupts the goroutine's thread (Java's cancellation; Go has none). */

@@ -2,6 +2,7 @@ package io.gochan;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -87,7 +88,10 @@ public final class WaitGroup {
     }
 
     /**
-     * Blocks until the counter is zero. Inside a virtual-time {@link Bubble} the wait is durable
+     * Blocks until the counter is zero. A wait that found the counter above zero returns once it
+     * reaches zero, even if {@link #add(int)} raises it again before the waiting thread runs: every
+     * waiter present when the counter reaches zero is released (Go releases them all at that moment;
+     * it panics in such a waiter to report the reuse, this method returns). Inside a virtual-time {@link Bubble} the wait is durable
      * blocking only if the first {@link #add(int)} of this wait group was made in the same bubble
      * (Go 1.25's rule); otherwise a {@code done()} may come from outside, and time waits for it.
      *
@@ -97,12 +101,14 @@ public final class WaitGroup {
         lock.lockInterruptibly();
         try {
             BubbleState.Member m = Bubbles.current(); // null outside bubbles
-            while (count > 0) {
+            // Released by the counter reaching zero, not by seeing it at zero: an add() right after
+            // the last done() must not keep a waiter that was due to leave (G4).
+            long seen = zeros;
+            while (count > 0 && zeros == seen) {
                 if (m == null || m.bubble != bubble) {
                     zero.await(); // not the bubble's wait group: not durable, time waits (BB16)
                 } else {
-                    long seen = zeros; // durable until the counter reaches zero (BB2)
-                    m.bubble.awaitCondition(m, zero, this, () -> zeros == seen);
+                    m.bubble.awaitCondition(m, zero, this, () -> zeros == seen); // durable until zero (BB2)
                 }
             }
         } finally {
@@ -111,25 +117,71 @@ public final class WaitGroup {
     }
 
     /**
-     * Blocks at most {@code timeout}; true if the counter reached zero.
+     * Blocks at most {@code timeout}; true if the counter reached zero (as {@link #await()}: also if
+     * it was raised again before the waiting thread ran). Inside a virtual-time {@link Bubble} the
+     * timeout is measured on the bubble's clock, like every other timeout there (BB3), and the wait is
+     * durable as {@link #await()}'s is; outside, on {@link System#nanoTime()}.
      *
-     * @param timeout how long to wait at most
+     * @param timeout how long to wait at most; zero or negative: do not wait
      * @return true if the counter reached zero within {@code timeout}
      * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws NullPointerException if timeout is null
      */
     public boolean await(Duration timeout) throws InterruptedException {
         long nanos = TimeUnit.NANOSECONDS.convert(timeout);
         lock.lockInterruptibly();
         try {
-            while (count > 0) {
-                if (nanos <= 0) {
+            long seen = zeros; // as in await(): released by the counter reaching zero (G4)
+            if (count == 0 || nanos <= 0) {
+                return count == 0;
+            }
+            BubbleState.Member m = Bubbles.current(); // null outside bubbles
+            return m == null ? awaitNanos(seen, nanos) : awaitOnBubbleClock(m, seen, nanos);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lock held: the timed wait on the system's clock. */
+    private boolean awaitNanos(long seen, long nanos) throws InterruptedException {
+        while (count > 0 && zeros == seen) {
+            if (nanos <= 0) {
+                return false;
+            }
+            nanos = zero.awaitNanos(nanos);
+        }
+        return true;
+    }
+
+    /**
+     * Lock held: the timed wait of a bubble member. The timeout is an action on the bubble's clock that
+     * wakes this waiter; it runs on the bubble's driver, which holds no lock of the bubble then.
+     */
+    private boolean awaitOnBubbleClock(BubbleState.Member m, long seen, long nanos) throws InterruptedException {
+        AtomicBoolean expired = new AtomicBoolean();
+        TimerEntry timeout = m.bubble.timeoutAfter(nanos, () -> {
+            lock.lock();
+            try {
+                expired.set(true);
+                zero.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        });
+        try {
+            while (count > 0 && zeros == seen) {
+                if (expired.get()) {
                     return false;
                 }
-                nanos = zero.awaitNanos(nanos);
+                if (m.bubble != bubble) {
+                    zero.await(); // not the bubble's wait group: not durable, time waits (BB16)
+                } else {
+                    m.bubble.awaitCondition(m, zero, this, () -> zeros == seen && !expired.get());
+                }
             }
             return true;
         } finally {
-            lock.unlock();
+            m.bubble.cancelTimeout(timeout);
         }
     }
 
