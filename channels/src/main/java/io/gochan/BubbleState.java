@@ -243,6 +243,7 @@ final class BubbleState {
                         } catch (InterruptedException bubbleOwn) {
                             // The bubble has failed: this is its own interrupt of the root (a deadlock
                             // interrupts every member), not the caller's; waiting for the others goes on.
+                            bump(); // its interrupt is consumed: it counts as blocked again
                         }
                     } else {
                         try {
@@ -254,6 +255,7 @@ final class BubbleState {
                             callerInterrupted = true;
                             bodyFailed = true;
                             interruptOthers(root);
+                            bump(); // its interrupt is consumed: it counts as blocked again
                         }
                     }
                 }
@@ -397,12 +399,15 @@ final class BubbleState {
                 if (waiter.isCompleted()) {
                     return waiter.winner();
                 }
-                if (Thread.interrupted()) {
+                // The interrupt status is cleared only after the waiter is decided: the driver reads it
+                // (allStillBlocked), and a status cleared while the waiter is still undecided would
+                // look durably blocked for a moment (a false deadlock, a false jump of the clock).
+                if (Thread.currentThread().isInterrupted()) {
                     if (waiter.tryCancel(true)) {
+                        Thread.interrupted();
                         return null;
                     }
-                    Thread.currentThread().interrupt(); // claimed first: the operation happened
-                    return waiter.winner();
+                    return waiter.winner(); // claimed first: the operation happened, the interrupt stays set
                 }
                 LockSupport.park(blocker);
             }
@@ -498,11 +503,19 @@ final class BubbleState {
         }
     }
 
-    /** Lock held: every member's record still says blocked. */
+    /**
+     * Lock held: every member's record still says blocked. A member whose thread is interrupted is
+     * not (BB2): the interrupt ends its wait as soon as it runs, though its waiter is not claimed yet
+     * (an interrupt by another member, by the test's thread, or the bubble's own when it stops). Within
+     * a blocked section the interrupt status stays set until the member wakes and leaves the section
+     * (which changes the epoch), so the predicate stays monotonic; the root's wait for the end, which
+     * handles an interrupt without leaving its section, announces that with a new epoch (BB15).
+     */
     private boolean allStillBlocked() {
         for (Member m : members) {
             Blocked b = m.blockedOn;
-            if (b == null || !b.stillBlocked().getAsBoolean()) {
+            Thread t = m.thread;
+            if (b == null || t != null && t.isInterrupted() || !b.stillBlocked().getAsBoolean()) {
                 return false;
             }
         }
