@@ -50,7 +50,18 @@ final class BubbleState {
     private long epoch;
     private Member awaiting; // the member in Bubble.await(), if any
     private boolean released; // the driver told `awaiting` that all others are blocked
-    private RuntimeException failure;
+    private RuntimeException failure; // the deadlock (BB5)
+    /** The first uncaught failure of a member while the bubble was live: it fails the bubble (BB17). */
+    private Throwable goroutineFailure;
+    /** Members' uncaught failures after the bubble began to stop: reported with its outcome (BB17). */
+    private final List<Throwable> laterFailures = new ArrayList<>();
+    /**
+     * The bubble has begun to stop its members (a deadlock, a member's failure, a failing body, an
+     * interrupt of the root at the end): it is no longer live, and what the members throw from now on
+     * may be their answer to its interrupts (BB17).
+     */
+    private boolean stopping;
+    private boolean outcomeTaken; // run() has collected its outcome: later failures are the handler's
     private boolean closing;
     private boolean rootEnding; // the root waits for the others to end: a deadlock interrupts only them
     private Member root;
@@ -149,37 +160,109 @@ final class BubbleState {
             ended = true;
             Bubbles.ended();
         }
-        RuntimeException f = failureNow();
-        if (f != null && rootInterruptedNow()) {
+        RuntimeException f;
+        Throwable g;
+        List<Throwable> later;
+        boolean rootInterruptedByBubble;
+        lock.lock();
+        try {
+            outcomeTaken = true; // a member still running (it ignored the interrupts) reports to the handler
+            f = failure;
+            g = goroutineFailure;
+            later = List.copyOf(laterFailures);
+            rootInterruptedByBubble = rootInterrupted;
+        } finally {
+            lock.unlock();
+        }
+        if (rootInterruptedByBubble) {
             // The bubble's own interrupt of the root is not the caller's: a body that restored it (an
             // iterator's ChannelInterruptedException does) must not leave it set when run() reports (BB5).
             Thread.interrupted();
         }
-        if (endInterrupted != null) {
-            if (f != null) {
-                f.addSuppressed(endInterrupted);
-                throw f; // the bubble's own outcome says more than the interrupt
+        List<Throwable> suppressed = new ArrayList<>();
+        Throwable outcome = outcome(bodyFailure, endInterrupted, f, g, suppressed);
+        suppressed.addAll(later);
+        if (outcome == null && !suppressed.isEmpty()) {
+            outcome = suppressed.remove(0); // cannot happen: a later failure means the bubble was stopping
+        }
+        if (outcome == null) {
+            return;
+        }
+        for (Throwable s : suppressed) {
+            Failures.suppress(outcome, s);
+        }
+        throw Failures.rethrow(outcome);
+    }
+
+    /**
+     * What run() throws, or null; {@code suppressed} receives what is attached to it. The first failure
+     * the bubble saw wins: a member's failure while the bubble was live (BB17) came before anything
+     * that stopped the bubble; then a deadlock over the body's answer to the bubble's interrupt (BB5),
+     * the body's own failure over a deadlock found after it, a deadlock over the caller's interrupt (BB15).
+     */
+    private static Throwable outcome(Throwable bodyFailure, InterruptedException endInterrupted, RuntimeException deadlock,
+            Throwable goroutineFailure, List<Throwable> suppressed) {
+        if (goroutineFailure != null) {
+            // The body, a deadlock and an interrupt of the root all came after it (the bubble stopped at
+            // once): often they are its consequence, the body waiting for a result that never came.
+            for (Throwable t : new Throwable[] {bodyFailure, deadlock, endInterrupted}) {
+                if (t != null) {
+                    suppressed.add(t);
+                }
             }
-            throw endInterrupted;
+            return goroutineFailure;
+        }
+        if (endInterrupted != null) {
+            if (deadlock != null) {
+                suppressed.add(endInterrupted); // the bubble's own outcome says more than the interrupt
+                return deadlock;
+            }
+            return endInterrupted;
         }
         if (bodyFailure != null) {
-            if (f != null && causedByInterrupt(bodyFailure)) {
+            if (deadlock != null && causedByInterrupt(bodyFailure)) {
                 // The bubble's failure interrupted the body: report the failure, not the symptom, even
                 // when the body turned the interrupt into something else (an iterator's
                 // ChannelInterruptedException, a wrapped InterruptedException): BB5.
-                f.addSuppressed(bodyFailure);
-                throw f;
+                suppressed.add(bodyFailure);
+                return deadlock;
             }
-            if (f != null && f != bodyFailure) {
-                bodyFailure.addSuppressed(f);
+            if (deadlock != null) {
+                suppressed.add(deadlock);
             }
-            if (bodyFailure instanceof Exception e) {
-                throw e;
-            }
-            throw (Error) bodyFailure;
+            return bodyFailure;
         }
-        if (f != null) {
-            throw f;
+        return deadlock;
+    }
+
+    /**
+     * A member's task threw {@code t} (called on its thread, before it leaves the bubble): rule BB17.
+     * While the bubble is live, the first such failure fails the bubble at once, as a deadlock does:
+     * every other member is interrupted (the root too, unless it already waits for the end), and
+     * run() throws it once they have ended. After the bubble began to stop, a failure is attached to
+     * what run() throws. The answer to an interrupt is not a failure.
+     *
+     * @return true if run() reports {@code t}; false if the uncaught-exception handler must
+     */
+    boolean goroutineFailed(Member m, Throwable t) {
+        if (causedByInterrupt(t)) {
+            return false; // how a goroutine answers being stopped (the bubble's teardown, or the test's own)
+        }
+        lock.lock();
+        try {
+            if (outcomeTaken) {
+                return false; // a member that outlived run() (it ignored the interrupts): nobody else will see it
+            }
+            if (!stopping) {
+                goroutineFailure = t;
+                interruptOthers(rootEnding ? root : null, m);
+            } else {
+                laterFailures.add(t);
+            }
+            bump(); // the root may wait for the end: it now waits with the failed bubble's grace
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -193,24 +276,6 @@ final class BubbleState {
         return false;
     }
 
-    private boolean rootInterruptedNow() {
-        lock.lock();
-        try {
-            return rootInterrupted;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private RuntimeException failureNow() {
-        lock.lock();
-        try {
-            return failure;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * After the body: wait until every goroutine of the bubble has ended (Go's synctest.Test does),
      * counted as durably blocked, so time still moves and a deadlock is still found (BB7). If the body
@@ -221,7 +286,7 @@ final class BubbleState {
         lock.lock();
         try {
             if (bodyFailed) {
-                interruptOthers(root);
+                interruptOthers(root, null);
             }
             rootEnding = true;
             root.blockedOn = new Blocked("the end of the bubble's other goroutines", () -> members.size() > 1);
@@ -230,7 +295,7 @@ final class BubbleState {
             long graceDeadline = 0;
             try {
                 while (members.size() > 1) {
-                    if (failure != null || bodyFailed) {
+                    if (stopping) { // the bubble failed, the body threw, or the caller interrupted
                         if (graceDeadline == 0) {
                             graceDeadline = System.nanoTime() + FAILED_GRACE_NANOS;
                         }
@@ -253,8 +318,7 @@ final class BubbleState {
                             // Ignoring it would wait for ever on a goroutine blocked outside the bubble;
                             // leaving at once would orphan the goroutines: stop them as a failed body does.
                             callerInterrupted = true;
-                            bodyFailed = true;
-                            interruptOthers(root);
+                            interruptOthers(root, null);
                             bump(); // its interrupt is consumed: it counts as blocked again
                         }
                     }
@@ -549,21 +613,23 @@ final class BubbleState {
             dump(b);
             failure = new BubbleDeadlockException(b.toString());
         }
-        interruptOthers(rootEnding ? root : null);
+        interruptOthers(rootEnding ? root : null, null);
     }
 
     /**
-     * Lock held: interrupts every member but {@code spared}, each blocked section once: the driver may
+     * Lock held: the bubble stops: interrupts every member but {@code spared} and {@code alsoSpared},
+     * each blocked section once: the driver may
      * see the same sections again before the interrupted members ran (a deadlock found twice, or after
      * the body's failure interrupted them), and a second interrupt would then land after the first was
      * handled (a stray interrupt status, e.g. on the root's wait for the others). A member that blocks
      * again after handling it is in a new section and is interrupted again.
      */
-    private void interruptOthers(Member spared) {
+    private void interruptOthers(Member spared, Member alsoSpared) {
+        stopping = true;
         for (Member m : members) {
             Thread t = m.thread;
             Blocked section = m.blockedOn;
-            if (m != spared && t != null && (section == null || section != m.interruptedIn)) {
+            if (m != spared && m != alsoSpared && t != null && (section == null || section != m.interruptedIn)) {
                 m.interruptedIn = section;
                 rootInterrupted |= m == root;
                 t.interrupt();

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>An exception thrown by a task is never lost: it goes to the handler set with
  * {@link Goroutines#setUncaughtExceptionHandler}, by default logged through {@link System.Logger}
  * (logger {@code io.gochan.Go}) at ERROR with the goroutine's name, or at DEBUG for an
- * {@link InterruptedException} (interrupting is how Java code stops a goroutine). Every goroutine is
+ * {@link InterruptedException} (interrupting is how Java code stops a goroutine). Inside a
+ * virtual-time {@link Bubble} it fails the bubble instead: {@link Bubble#run} throws it (rule BB17). Every goroutine is
  * listed by {@link Goroutines#live()} while it runs; starting and ending cost one map insertion and one
  * removal, and nothing is added to channel operations.
  */
@@ -148,7 +149,11 @@ public final class Go {
             task.run();
         } catch (Throwable t) {
             failure = t;
-            Goroutines.report(g, t);
+            // Inside a virtual-time bubble the failure is Bubble.run's caller's to see (BB17), not the
+            // handler's; Bubbles is asked only while a bubble runs, so a fresh JVM never loads it (B8).
+            if (ParkHook.active() == null || !Bubbles.goroutineFailed(g, t)) {
+                Goroutines.report(g, t);
+            }
         } finally {
             JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
             Goroutines.unregister(g);
