@@ -40,7 +40,9 @@ public final class Bubble {
 
     /**
      * Runs {@code body} on the calling thread in a new bubble, then waits until every goroutine of the
-     * bubble has ended (time still moves while they run; a deadlock among them fails the bubble).
+     * bubble has ended (time still moves while they run; a deadlock among them fails the bubble). When it
+     * returns or throws, their threads have ended too: {@link Goroutines#live()} lists none of them and
+     * {@link Goroutine#isAlive()} is false (rule BB18).
      *
      * <p>A goroutine's uncaught failure (rule BB17). If the task of a goroutine of the bubble (started
      * with {@link Go#go}, {@link WaitGroup#go} or {@link Timers#afterFunc}) throws while the bubble is

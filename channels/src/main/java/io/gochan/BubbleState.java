@@ -46,6 +46,13 @@ final class BubbleState {
     private final Condition changed = lock.newCondition();
     // Guarded by lock.
     private final List<Member> members = new ArrayList<>();
+    /**
+     * Threads of members that have left, which may still be finishing their last steps: run() joins
+     * them, so that when it returns every goroutine of the bubble has ended, thread and all (BB7).
+     * Pruned of ended threads as it grows, so a bubble of many short goroutines does not hold them all.
+     */
+    private final List<Thread> leaving = new ArrayList<>();
+    private int pruneLeavingAt = 64;
     private int blocked;
     private long epoch;
     private Member awaiting; // the member in Bubble.await(), if any
@@ -157,6 +164,9 @@ final class BubbleState {
                 lock.unlock();
             }
             joinUninterruptibly(driver);
+            for (Thread t : leftThreads()) {
+                joinUninterruptibly(t); // it has left the bubble: only its thread's last steps remain
+            }
             ended = true;
             Bubbles.ended();
         }
@@ -353,6 +363,15 @@ final class BubbleState {
         }
     }
 
+    private List<Thread> leftThreads() {
+        lock.lock();
+        try {
+            return List.copyOf(leaving);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A goroutine of the bubble ended (or never started). */
     void leave(Member m) {
         lock.lock();
@@ -360,6 +379,13 @@ final class BubbleState {
             if (m.blockedOn != null) {
                 m.blockedOn = null;
                 blocked--;
+            }
+            if (m.thread != null) {
+                leaving.add(m.thread);
+                if (leaving.size() >= pruneLeavingAt) {
+                    leaving.removeIf(t -> !t.isAlive());
+                    pruneLeavingAt = Math.max(64, 2 * leaving.size());
+                }
             }
             members.remove(m);
             bump();
@@ -587,14 +613,15 @@ final class BubbleState {
     }
 
     /**
-     * The driver has ended or will end at once (closing is set): its join must not be cut short by a
-     * stray interrupt of the root, or run() would throw that instead of the bubble's own outcome.
+     * {@code t} (the driver once closing is set, or a member that has left) ends at once: its join must
+     * not be cut short by a stray interrupt of the root, or run() would throw that instead of the
+     * bubble's own outcome.
      */
-    private static void joinUninterruptibly(Thread driver) {
+    private static void joinUninterruptibly(Thread t) {
         boolean interrupted = false;
         while (true) {
             try {
-                driver.join();
+                t.join();
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;

@@ -183,7 +183,8 @@ public final class ErrGroup implements AutoCloseable {
     }
 
     /**
-     * Waits until every goroutine of the group has ended, cancels the context, then returns normally if
+     * Waits until every goroutine of the group has ended (left {@link Goroutines#live()}: EG7), cancels
+     * the context, then returns normally if
      * none failed or throws the first failure as itself, with every other failure attached as
      * suppressed (EG1, EG2). Calling it again gives the same outcome.
      *
@@ -286,17 +287,17 @@ public final class ErrGroup implements AutoCloseable {
             }
         }
 
-        /** Starts the goroutine for a slot already taken; gives the slot back if the start fails. */
+        /**
+         * Starts the goroutine for a slot already taken; gives the slot back if the start fails. The
+         * goroutine counts as ended (its slot free, await() and close() released: EG1, EG4, EG5) only
+         * once it has left the goroutine registry, so that a leak check right after await() or
+         * close(), or a goroutine of a limited group looking at the registry, never sees it.
+         */
         void launch(String name, Task task) {
             try {
-                Task body = () -> runTask(task);
-                if (name == null) {
-                    Go.go(body);
-                } else {
-                    Go.go(name, body);
-                }
+                Go.start(name, () -> runTask(task), null, this::ended);
             } catch (RuntimeException | Error e) {
-                ended(null);
+                ended();
                 throw e;
             }
         }
@@ -317,7 +318,12 @@ public final class ErrGroup implements AutoCloseable {
             } catch (Throwable t) {
                 failed(t);
             } finally {
-                ended(me);
+                lock.lock();
+                try {
+                    running.remove(me); // close() need not interrupt it any more; it still counts as active
+                } finally {
+                    lock.unlock();
+                }
             }
         }
 
@@ -352,12 +358,10 @@ public final class ErrGroup implements AutoCloseable {
                     || t instanceof CancellationException;
         }
 
-        private void ended(Thread me) {
+        /** A goroutine of the group has left the registry (or never started): its slot is free. */
+        private void ended() {
             lock.lock();
             try {
-                if (me != null) {
-                    running.remove(me);
-                }
                 active--;
                 changed.signalAll();
             } finally {

@@ -50,7 +50,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(Task task) {
-        return start(null, task, null);
+        return start(null, task, null, null);
     }
 
     /**
@@ -61,7 +61,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(String name, Task task) {
-        return start(Objects.requireNonNull(name, "name"), task, null);
+        return start(Objects.requireNonNull(name, "name"), task, null, null);
     }
 
     /**
@@ -92,8 +92,16 @@ public final class Go {
         return GoFuture.start(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
     }
 
-    /** Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null. */
-    static Goroutine start(String name, Task task, GoroutineOwner owner) {
+    /**
+     * Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null (one
+     * method, not overloads: it is the top frame of a captured start site). {@code ended}, if not null,
+     * runs on the goroutine's thread once it has left the registry (so {@link Goroutines#live()} no
+     * longer lists it), and, in a bubble, while it is still a member: what {@link ErrGroup} and
+     * {@link GoFuture} publish as "ended" is then complete (a leak check right after sees nothing, EG7,
+     * GF4), and a bubble does not count the goroutine gone before what it publishes can wake a member
+     * (that would look like a deadlock). It must not block or throw. If the start fails, it does not run.
+     */
+    static Goroutine start(String name, Task task, GoroutineOwner owner, Runnable ended) {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
@@ -103,7 +111,7 @@ public final class Go {
         // Inside a virtual-time bubble the goroutine joins it (ADR 0013); else its body is the plain run.
         // Bubbles is asked only while a bubble runs (a park hook is active), so that a fresh JVM's
         // first Go.go does not load it (cold start, B8).
-        Runnable body = new Body(g, task);
+        Runnable body = ended == null ? new Body(g, task) : new EndingBody(g, task, ended);
         if (ParkHook.active() != null) {
             body = Bubbles.inherit(g, body);
         }
@@ -136,6 +144,28 @@ public final class Go {
         @Override
         public void run() {
             Go.run(g, task);
+        }
+    }
+
+    /** A goroutine's thread body with an end hook (see {@link #start}). */
+    private static final class EndingBody implements Runnable {
+        private final Goroutine g;
+        private final Task task;
+        private final Runnable ended;
+
+        EndingBody(Goroutine g, Task task, Runnable ended) {
+            this.g = g;
+            this.task = task;
+            this.ended = ended;
+        }
+
+        @Override
+        public void run() {
+            try {
+                Go.run(g, task);
+            } finally {
+                ended.run(); // after Go.run's unregister; Bubbles' wrapper leaves the bubble after this
+            }
         }
     }
 

@@ -28,8 +28,9 @@ public final class GoFuture<T> {
 
     static <T> GoFuture<T> start(String name, Callable<? extends T> body) {
         Outcome<T> outcome = new Outcome<>();
-        Task task = () -> outcome.run(body);
-        Goroutine g = name == null ? Go.go(task) : Go.go(name, task);
+        // done closes once the goroutine has left the registry (GF4): a leak check right after a select
+        // on done() sees nothing.
+        Goroutine g = Go.start(name, () -> outcome.run(body), null, outcome::close);
         outcome.goroutine = g;
         GoFuture<T> f = new GoFuture<>(g, outcome);
         Failures.CLEANER.register(f, outcome::abandon);
@@ -75,7 +76,8 @@ public final class GoFuture<T> {
     }
 
     /**
-     * A channel closed when the callable has returned or thrown (rule GF3; Go's {@code Done()} idiom):
+     * A channel closed when the callable has returned or thrown and its goroutine has left
+     * {@link Goroutines#live()} (rules GF3, GF4; Go's {@code Done()} idiom):
      * nothing is ever sent on it, so it serves a {@code select} waiting for this future next to other
      * channels. Everything the callable did, and its value or failure, happens-before a receive that
      * observes the channel closed; {@link #join()} after that returns or throws without waiting for more
@@ -128,11 +130,15 @@ public final class GoFuture<T> {
             } catch (Throwable t) {
                 failure = t;
             }
-            done.close(); // after value/failure: the close publishes them to whoever sees it closed
             int before = state.getAndUpdate(s -> s | DONE);
             if ((before & ABANDONED) != 0) {
                 reportIfUnobserved();
             }
+        }
+
+        /** The goroutine has left the registry: publish value/failure to whoever sees done closed (GF3, GF4). */
+        void close() {
+            done.close();
         }
 
         T observe() throws Exception {
