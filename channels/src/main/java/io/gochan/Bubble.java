@@ -22,7 +22,8 @@ import java.util.Objects;
  *       virtual clock, which starts at 2000-01-01T00:00:00Z. {@code Instant.now()},
  *       {@code System.nanoTime()} and {@code Thread.sleep} are not virtual.</li>
  *   <li>When every member is <em>durably blocked</em> (on channels made in the bubble, a select of
- *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, {@link #await()}), the clock jumps to the
+ *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, a
+ *       {@link GoFuture#join()} or {@link ErrGroup#await()} of the bubble, {@link #await()}), the clock jumps to the
  *       next timer at once. A goroutine blocked on anything else (I/O, a lock, a channel made outside,
  *       {@code Thread.sleep}) counts as running, and time waits for it.</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a

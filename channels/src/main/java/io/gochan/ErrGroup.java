@@ -186,7 +186,9 @@ public final class ErrGroup implements AutoCloseable {
      * Waits until every goroutine of the group has ended (left {@link Goroutines#live()}: EG7), cancels
      * the context, then returns normally if
      * none failed or throws the first failure as itself, with every other failure attached as
-     * suppressed (EG1, EG2). Calling it again gives the same outcome.
+     * suppressed (EG1, EG2). Calling it again gives the same outcome. Inside a virtual-time
+     * {@link Bubble}, waiting for a group first started in the caller's bubble is durable blocking (rule
+     * BB19): the bubble's clock moves meanwhile.
      *
      * @throws Exception the first failure of a goroutine, as itself (checked or not; an {@link Error}
      *     as itself too)
@@ -246,6 +248,11 @@ public final class ErrGroup implements AutoCloseable {
         private boolean stopping;   // close() is stopping the goroutines
         private boolean closed;
         private boolean abandoned;
+        // Guarded by lock: whether a goroutine was started yet, and the bubble of the first start (BB19).
+        private boolean associated;
+        private BubbleState bubble;
+        /** Bumped with every signal of {@code changed}: how a bubble tells a woken waiter (BB19). */
+        private volatile long version;
 
         State(CancellableContext ctx) {
             this.ctx = ctx;
@@ -256,11 +263,12 @@ public final class ErrGroup implements AutoCloseable {
             try {
                 while (true) {
                     requireOpen();
+                    associate();
                     if (limit < 0 || active < limit) {
                         active++;
                         return;
                     }
-                    changed.await();
+                    awaitChange();
                 }
             } finally {
                 lock.unlock();
@@ -274,11 +282,45 @@ public final class ErrGroup implements AutoCloseable {
                 if (limit >= 0 && active >= limit) {
                     return false;
                 }
+                associate();
                 active++;
                 return true;
             } finally {
                 lock.unlock();
             }
+        }
+
+        /**
+         * Lock held: the first start binds the group to the caller's bubble, or to none (BB19, as Go 1.25
+         * binds a wait group at its first Add; one bubble lookup per group, not per start).
+         */
+        private void associate() {
+            if (!associated) {
+                associated = true;
+                BubbleState.Member m = Bubbles.current();
+                bubble = m == null ? null : m.bubble;
+            }
+        }
+
+        /** Lock held: wakes every waiter on {@code changed}. */
+        private void signal() {
+            version++; // under lock: one writer at a time
+            changed.signalAll();
+        }
+
+        /**
+         * Lock held: waits for a signal of {@code changed}. A member of the group's bubble waits durably
+         * (BB19): the goroutines it waits for are the bubble's, so the clock may move, and a group that can
+         * never end is a deadlock, not a hang. Anyone else waits as before (time waits for it).
+         */
+        private void awaitChange() throws InterruptedException {
+            BubbleState.Member m = Bubbles.current(); // null outside bubbles
+            if (m == null || m.bubble != bubble) {
+                changed.await();
+                return;
+            }
+            long seen = version;
+            m.bubble.awaitCondition(m, changed, this, () -> version == seen);
         }
 
         private void requireOpen() {
@@ -363,7 +405,7 @@ public final class ErrGroup implements AutoCloseable {
             lock.lock();
             try {
                 active--;
-                changed.signalAll();
+                signal();
             } finally {
                 lock.unlock();
             }
@@ -376,7 +418,7 @@ public final class ErrGroup implements AutoCloseable {
                     throw new IllegalStateException("ErrGroup: cannot change the limit while " + active + " goroutines are running");
                 }
                 limit = n < 0 ? -1 : n;
-                changed.signalAll();
+                signal();
             } finally {
                 lock.unlock();
             }
@@ -387,7 +429,7 @@ public final class ErrGroup implements AutoCloseable {
             lock.lockInterruptibly();
             try {
                 while (active > 0) {
-                    changed.await();
+                    awaitChange();
                 }
                 f = collect();
             } finally {
@@ -401,7 +443,7 @@ public final class ErrGroup implements AutoCloseable {
         private Throwable collect() {
             finished = true;
             observed = true;
-            changed.signalAll(); // go() calls waiting for a slot now fail
+            signal(); // go() calls waiting for a slot now fail
             if (first != null) {
                 for (Throwable t : others) {
                     Failures.suppress(first, t);
@@ -425,7 +467,7 @@ public final class ErrGroup implements AutoCloseable {
                 stopping = stop;
                 toInterrupt = stop ? List.copyOf(running) : List.of();
                 recorded = first;
-                changed.signalAll();
+                signal();
             } finally {
                 lock.unlock();
             }

@@ -38,7 +38,9 @@ public final class GoFuture<T> {
     }
 
     /**
-     * Waits until the goroutine has ended, then returns its value or throws its failure.
+     * Waits until the goroutine has ended, then returns its value or throws its failure. Inside a
+     * virtual-time {@link Bubble}, waiting for a future of the caller's bubble is durable blocking
+     * (rule BB19): the bubble's clock moves meanwhile.
      *
      * @return the callable's value (may be null)
      * @throws Exception the callable's failure, as itself (checked or not; an {@link Error} as itself
@@ -48,6 +50,12 @@ public final class GoFuture<T> {
      */
     public T join() throws Exception {
         try {
+            if (Bubble.inBubble()) {
+                // A receive on done is durable blocking for a member when the future is of its bubble
+                // (BB19): the clock moves while it waits, and a future that can never end is a deadlock.
+                // A thread's join is not: the clock would stand still, and the bubble would hang.
+                outcome.done.receiveOk();
+            }
             goroutine.join();
             return outcome.observe();
         } finally {
