@@ -574,7 +574,11 @@ final class BubbleState {
                 }
                 long next = scheduler.nextDue();
                 if (next < 0) {
-                    deadlock();
+                    if (failure == null && !describeDeadlock()) {
+                        checked = -1; // something moved while it was described: look again
+                        continue;
+                    }
+                    interruptOthers(rootEnding ? root : null, null); // fail the bubble (BB5), once per section
                     continue;
                 }
                 clock.advanceTo(next);
@@ -597,15 +601,19 @@ final class BubbleState {
      * Lock held: every member's record still says blocked. A member whose thread is interrupted is
      * not (BB2): the interrupt ends its wait as soon as it runs, though its waiter is not claimed yet
      * (an interrupt by another member, by the test's thread, or the bubble's own when it stops). Within
-     * a blocked section the interrupt status stays set until the member wakes and leaves the section
+     * a channel wait the interrupt status stays set until the member wakes and leaves the section
      * (which changes the epoch), so the predicate stays monotonic; the root's wait for the end, which
-     * handles an interrupt without leaving its section, announces that with a new epoch (BB15).
+     * handles an interrupt without leaving its section, announces that with a new epoch (BB15). A
+     * condition wait (a wait group's, an error group's, Bubble.await) has its status cleared by the
+     * JDK before it can leave its section: a section the bubble itself interrupted is remembered
+     * ({@code interruptedIn}) and never counts as blocked again; an interrupt from elsewhere leaves a
+     * short window there (ADR 0013).
      */
     private boolean allStillBlocked() {
         for (Member m : members) {
             Blocked b = m.blockedOn;
             Thread t = m.thread;
-            if (b == null || t != null && t.isInterrupted() || !b.stillBlocked().getAsBoolean()) {
+            if (b == null || b == m.interruptedIn || t != null && t.isInterrupted() || !b.stillBlocked().getAsBoolean()) {
                 return false;
             }
         }
@@ -632,24 +640,61 @@ final class BubbleState {
         }
     }
 
-    /** Lock held: all blocked, no timer: fail the bubble and interrupt its goroutines, once (BB5). */
-    private void deadlock() {
-        if (failure == null) {
-            StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
-                    + " - deadlock! (at " + clock.instant() + ", " + Duration.ofNanos(clock.nanoTime()) + " of virtual time)\n\n");
-            dump(b);
-            failure = new BubbleDeadlockException(b.toString());
+    /**
+     * Lock held, all blocked, no timer, no failure yet: records the deadlock (BB5) and returns true, or
+     * returns false if the bubble moved meanwhile. The message is written with the lock released: it
+     * calls the toString of what members wait on (a wait group's takes the wait group's lock, which a
+     * member leaving its wait holds while it waits for this lock) and reads their stacks; so it is
+     * written from a snapshot, and kept only if nothing changed while it was written (the epoch, and
+     * every record's monotonic predicate).
+     */
+    private boolean describeDeadlock() {
+        long seen = epoch;
+        List<Member> snapshot = List.copyOf(members);
+        List<Object> blockedOn = new ArrayList<>();
+        for (Member m : snapshot) {
+            blockedOn.add(m.blockedOn == null ? "?" : m.blockedOn.what());
         }
-        interruptOthers(rootEnding ? root : null, null);
+        Instant at = clock.instant();
+        long nanos = clock.nanoTime();
+        lock.unlock();
+        String message;
+        try {
+            StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
+                    + " - deadlock! (at " + at + ", " + Duration.ofNanos(nanos) + " of virtual time)\n\n");
+            for (int i = 0; i < snapshot.size(); i++) {
+                describe(snapshot.get(i), blockedOn.get(i), b);
+            }
+            message = b.toString();
+        } finally {
+            lock.lock();
+        }
+        if (closing || failure != null || epoch != seen || awaiting != null || !allStillBlocked() || scheduler.nextDue() >= 0) {
+            return failure != null;
+        }
+        failure = new BubbleDeadlockException(message);
+        return true;
+    }
+
+    /** One paragraph of the deadlock's dump (lock not held). */
+    private static void describe(Member m, Object blockedOn, StringBuilder b) {
+        Thread t = m.thread;
+        b.append(m.name()).append(" [durably blocked on ").append(blockedOn).append("]\n");
+        if (t != null) {
+            for (StackTraceElement e : t.getStackTrace()) {
+                b.append("    at ").append(e).append('\n');
+            }
+        }
+        b.append('\n');
     }
 
     /**
      * Lock held: the bubble stops: interrupts every member but {@code spared} and {@code alsoSpared},
-     * each blocked section once: the driver may
-     * see the same sections again before the interrupted members ran (a deadlock found twice, or after
-     * the body's failure interrupted them), and a second interrupt would then land after the first was
-     * handled (a stray interrupt status, e.g. on the root's wait for the others). A member that blocks
-     * again after handling it is in a new section and is interrupted again.
+     * each blocked section once: the driver may see the same sections again before the interrupted
+     * members ran (a deadlock found twice, or after the body's failure interrupted them), and a second
+     * interrupt would then land after the first was handled (a stray interrupt status, e.g. on the
+     * root's wait for the others). A member that blocks again after handling it is in a new section and
+     * is interrupted again. The section interrupted is remembered: it no longer counts as blocked.
      */
     private void interruptOthers(Member spared, Member alsoSpared) {
         stopping = true;
@@ -661,20 +706,6 @@ final class BubbleState {
                 rootInterrupted |= m == root;
                 t.interrupt();
             }
-        }
-    }
-
-    /** Lock held: one paragraph per member. */
-    private void dump(StringBuilder b) {
-        for (Member m : members) {
-            Thread t = m.thread;
-            b.append(m.name()).append(" [durably blocked on ").append(m.blockedOn == null ? "?" : m.blockedOn.what()).append("]\n");
-            if (t != null) {
-                for (StackTraceElement e : t.getStackTrace()) {
-                    b.append("    at ").append(e).append('\n');
-                }
-            }
-            b.append('\n');
         }
     }
 

@@ -218,6 +218,31 @@ class BubbleGoroutineFailureTest {
         assertThat(handled).isEmpty();
     }
 
+    /**
+     * The bubble's own interrupt ends a condition wait (a wait group's, an error group's) as surely as
+     * a channel wait: the stopped member is not taken for durably blocked while it handles it, so the
+     * goroutine's failure comes alone, with no false deadlock attached. Many rounds: the window is
+     * between the JDK clearing the interrupt status and the member leaving its wait.
+     */
+    @Test
+    void BB17_aMemberStoppedInAConditionWaitIsNotTakenForDeadlocked() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            IllegalStateException boom = new IllegalStateException("round " + i);
+            Throwable thrown = runInBubble(i % 2 == 0 ? Threads.Kind.VIRTUAL : Threads.Kind.PLATFORM, () -> {
+                WaitGroup wg = new WaitGroup();
+                wg.add(1); // never done: only the bubble's interrupt ends the wait
+                Go.go(() -> {
+                    Bubble.await(); // the root waits durably on the wait group
+                    throw boom;
+                });
+                wg.await();
+            });
+            assertThat(thrown).isSameAs(boom);
+            assertThat(boom.getSuppressed()).as("round %d", i).singleElement().isInstanceOf(InterruptedException.class);
+        }
+        assertThat(handled).isEmpty();
+    }
+
     /** A WaitGroup.go task and an afterFunc task are plain goroutines: their failures fail the bubble. */
     @Test
     void BB17_waitGroupAndAfterFuncTasksFailTheBubble() throws Exception {
