@@ -46,9 +46,9 @@ public final class Bubble {
      * {@link Goroutine#isAlive()} is false (rule BB18).
      *
      * <p>A goroutine's uncaught failure (rule BB17). If the task of a goroutine of the bubble (started
-     * with {@link Go#go}, {@link WaitGroup#go} or {@link Timers#afterFunc}) throws while the bubble is
-     * live, the bubble fails at once, as on a deadlock: its other goroutines are interrupted, and so is
-     * {@code body} if it is still running; once all have ended, this method throws that exception
+     * with {@link Go#go}, {@link WaitGroup#go}, {@link Timers#afterFunc} or {@link Context#afterFunc})
+     * throws while the bubble is live, the bubble fails at once, as on a deadlock: its other goroutines
+     * are interrupted, and so is {@code body} if it is still running; once all have ended, this method throws that exception
      * itself, with attached as suppressed what {@code body} threw, a deadlock found meanwhile, and what
      * other goroutines threw later. Such a failure does not reach the uncaught-exception handler: it is
      * the caller's. The bubble is live until it begins to stop: a deadlock, a first goroutine failure,
