@@ -509,6 +509,39 @@ class BubbleTest {
     }
 
     /**
+     * BB2, BB5: as above, for a member interrupted in a wait group's await() (a condition wait, whose
+     * interrupt status the JDK clears before the member can leave its record). On the code before the
+     * deadlock dump was taken out of the bubble's lock this failed with a false deadlock, or hung (the
+     * dump's WaitGroup.toString against the member leaving await()); the driver now keeps a deadlock
+     * only if nothing moved while it wrote the dump.
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB5_aMemberInterruptedInAWaitGroupWaitIsNotADeadlock(Threads.Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int i = 0; i < 500; i++) {
+                    Bubble.run(() -> {
+                        WaitGroup never = new WaitGroup();
+                        never.add(1);
+                        Chan<Integer> stopped = Chan.make();
+                        Goroutine waiter = Go.go("waiter", () -> {
+                            try {
+                                never.await();
+                            } catch (InterruptedException expected) {
+                                stopped.send(1);
+                            }
+                        });
+                        Bubble.await();
+                        waiter.interrupt();
+                        stopped.receive();
+                    });
+                }
+            });
+        }
+    }
+
+    /**
      * BB6: once its bubble has ended, a channel made in it is an ordinary channel, whether or not
      * another bubble runs meanwhile. Before the fix, blocking on it threw IllegalStateException only
      * while some unrelated bubble ran (a parallel test), and worked otherwise.
