@@ -24,13 +24,16 @@ import java.util.Objects;
  *       {@code System.nanoTime()} and {@code Thread.sleep} are not virtual.</li>
  *   <li>When every member is <em>durably blocked</em> (on channels made in the bubble, a select of
  *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, a join of a
- *       goroutine or future of the bubble, an {@link ErrGroup} made in the bubble, {@link #await()}), the clock jumps to the
+ *       goroutine or {@link GoFuture} of the bubble, an {@link ErrGroup} of the bubble, {@link #await()}), the clock jumps to the
  *       next timer at once. A goroutine blocked on anything else (I/O, a lock, a channel made outside,
  *       {@code Thread.sleep}) counts as running, and time waits for it.</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
  *       {@link BubbleDeadlockException} listing each goroutine and what it is blocked on.</li>
  *   <li>Channels made in the bubble belong to it: a thread outside it that blocks on one gets an
  *       {@link IllegalStateException}.</li>
+ *   <li>A goroutine of the bubble whose task throws fails the bubble, as a panic fails Go's
+ *       {@code synctest.Test}: {@link #run} throws that exception (rule BB17), so an assertion that
+ *       fails in a goroutine fails the test.</li>
  * </ul>
  * Bubbles do not nest. Several bubbles may run at once on different threads.
  */
@@ -39,7 +42,22 @@ public final class Bubble {
 
     /**
      * Runs {@code body} on the calling thread in a new bubble, then waits until every goroutine of the
-     * bubble has ended (time still moves while they run; a deadlock among them fails the bubble).
+     * bubble has ended (time still moves while they run; a deadlock among them fails the bubble). When it
+     * returns or throws, their threads have ended too: {@link Goroutines#live()} lists none of them and
+     * {@link Goroutine#isAlive()} is false (rule BB18).
+     *
+     * <p>A goroutine's uncaught failure (rule BB17). If the task of a goroutine of the bubble (started
+     * with {@link Go#go}, {@link WaitGroup#go}, {@link Timers#afterFunc} or {@link Context#afterFunc})
+     * throws while the bubble is live, the bubble fails at once, as on a deadlock: its other goroutines
+     * are interrupted, and so is {@code body} if it is still running; once all have ended, this method throws that exception
+     * itself, with attached as suppressed what {@code body} threw, a deadlock found meanwhile, and what
+     * other goroutines threw later. Such a failure does not reach the uncaught-exception handler: it is
+     * the caller's. The bubble is live until it begins to stop: a deadlock, a first goroutine failure,
+     * {@code body} throwing, or an interrupt of the caller at the end; a goroutine failure after that
+     * is attached to what this method throws instead. A failure caused by an interrupt (an
+     * {@link InterruptedException} anywhere in its causes) is a goroutine's answer to being stopped,
+     * never the bubble's failure: it goes to the handler, as outside bubbles. Failures of
+     * {@link Go#future} and {@link ErrGroup} goroutines belong to their handles and do not count.
      *
      * @param body the code to run in the bubble
      * @throws BubbleDeadlockException if every goroutine of the bubble was durably blocked with no
@@ -49,7 +67,8 @@ public final class Bubble {
      *     {@code body} returned, for the bubble's goroutines to end: they are interrupted, and waited
      *     for a bounded time, before this is thrown (so that JUnit's {@code @Timeout} bounds a goroutine
      *     blocked outside the bubble)
-     * @throws Exception whatever {@code body} threw (the bubble's goroutines are interrupted then)
+     * @throws Exception the first uncaught failure of a goroutine of the bubble, as itself (see above);
+     *     else whatever {@code body} threw (the bubble's goroutines are interrupted then)
      */
     public static void run(Task body) throws Exception {
         Objects.requireNonNull(body, "body");

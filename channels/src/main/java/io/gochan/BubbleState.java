@@ -46,11 +46,29 @@ final class BubbleState {
     private final Condition changed = lock.newCondition();
     // Guarded by lock.
     private final List<Member> members = new ArrayList<>();
+    /**
+     * Threads of members that have left, which may still be finishing their last steps: run() joins
+     * them, so that when it returns every goroutine of the bubble has ended, thread and all (BB7).
+     * Pruned of ended threads as it grows, so a bubble of many short goroutines does not hold them all.
+     */
+    private final List<Thread> leaving = new ArrayList<>();
+    private int pruneLeavingAt = 64;
     private int blocked;
     private long epoch;
     private Member awaiting; // the member in Bubble.await(), if any
     private boolean released; // the driver told `awaiting` that all others are blocked
-    private RuntimeException failure;
+    private RuntimeException failure; // the deadlock (BB5)
+    /** The first uncaught failure of a member while the bubble was live: it fails the bubble (BB17). */
+    private Throwable goroutineFailure;
+    /** Members' uncaught failures after the bubble began to stop: reported with its outcome (BB17). */
+    private final List<Throwable> laterFailures = new ArrayList<>();
+    /**
+     * The bubble has begun to stop its members (a deadlock, a member's failure, a failing body, an
+     * interrupt of the root at the end): it is no longer live, and what the members throw from now on
+     * may be their answer to its interrupts (BB17).
+     */
+    private boolean stopping;
+    private boolean outcomeTaken; // run() has collected its outcome: later failures are the handler's
     private boolean closing;
     private boolean rootEnding; // the root waits for the others to end: a deadlock interrupts only them
     private Member root;
@@ -146,40 +164,115 @@ final class BubbleState {
                 lock.unlock();
             }
             joinUninterruptibly(driver);
+            for (Thread t : leftThreads()) {
+                joinUninterruptibly(t); // it has left the bubble: only its thread's last steps remain
+            }
             ended = true;
             Bubbles.ended();
         }
-        RuntimeException f = failureNow();
-        if (f != null && rootInterruptedNow()) {
+        RuntimeException f;
+        Throwable g;
+        List<Throwable> later;
+        boolean rootInterruptedByBubble;
+        lock.lock();
+        try {
+            outcomeTaken = true; // a member still running (it ignored the interrupts) reports to the handler
+            f = failure;
+            g = goroutineFailure;
+            later = List.copyOf(laterFailures);
+            rootInterruptedByBubble = rootInterrupted;
+        } finally {
+            lock.unlock();
+        }
+        if (rootInterruptedByBubble) {
             // The bubble's own interrupt of the root is not the caller's: a body that restored it (an
             // iterator's ChannelInterruptedException does) must not leave it set when run() reports (BB5).
             Thread.interrupted();
         }
-        if (endInterrupted != null) {
-            if (f != null) {
-                f.addSuppressed(endInterrupted);
-                throw f; // the bubble's own outcome says more than the interrupt
+        List<Throwable> suppressed = new ArrayList<>();
+        Throwable outcome = outcome(bodyFailure, endInterrupted, f, g, suppressed);
+        suppressed.addAll(later);
+        if (outcome == null && !suppressed.isEmpty()) {
+            outcome = suppressed.remove(0); // cannot happen: a later failure means the bubble was stopping
+        }
+        if (outcome == null) {
+            return;
+        }
+        for (Throwable s : suppressed) {
+            Failures.suppress(outcome, s);
+        }
+        throw Failures.rethrow(outcome);
+    }
+
+    /**
+     * What run() throws, or null; {@code suppressed} receives what is attached to it. The first failure
+     * the bubble saw wins: a member's failure while the bubble was live (BB17) came before anything
+     * that stopped the bubble; then a deadlock over the body's answer to the bubble's interrupt (BB5),
+     * the body's own failure over a deadlock found after it, a deadlock over the caller's interrupt (BB15).
+     */
+    private static Throwable outcome(Throwable bodyFailure, InterruptedException endInterrupted, RuntimeException deadlock,
+            Throwable goroutineFailure, List<Throwable> suppressed) {
+        if (goroutineFailure != null) {
+            // The body, a deadlock and an interrupt of the root all came after it (the bubble stopped at
+            // once): often they are its consequence, the body waiting for a result that never came.
+            for (Throwable t : new Throwable[] {bodyFailure, deadlock, endInterrupted}) {
+                if (t != null) {
+                    suppressed.add(t);
+                }
             }
-            throw endInterrupted;
+            return goroutineFailure;
+        }
+        if (endInterrupted != null) {
+            if (deadlock != null) {
+                suppressed.add(endInterrupted); // the bubble's own outcome says more than the interrupt
+                return deadlock;
+            }
+            return endInterrupted;
         }
         if (bodyFailure != null) {
-            if (f != null && causedByInterrupt(bodyFailure)) {
+            if (deadlock != null && causedByInterrupt(bodyFailure)) {
                 // The bubble's failure interrupted the body: report the failure, not the symptom, even
                 // when the body turned the interrupt into something else (an iterator's
                 // ChannelInterruptedException, a wrapped InterruptedException): BB5.
-                f.addSuppressed(bodyFailure);
-                throw f;
+                suppressed.add(bodyFailure);
+                return deadlock;
             }
-            if (f != null && f != bodyFailure) {
-                bodyFailure.addSuppressed(f);
+            if (deadlock != null) {
+                suppressed.add(deadlock);
             }
-            if (bodyFailure instanceof Exception e) {
-                throw e;
-            }
-            throw (Error) bodyFailure;
+            return bodyFailure;
         }
-        if (f != null) {
-            throw f;
+        return deadlock;
+    }
+
+    /**
+     * A member's task threw {@code t} (called on its thread, before it leaves the bubble): rule BB17.
+     * While the bubble is live, the first such failure fails the bubble at once, as a deadlock does:
+     * every other member is interrupted (the root too, unless it already waits for the end), and
+     * run() throws it once they have ended. After the bubble began to stop, a failure is attached to
+     * what run() throws. The answer to an interrupt is not a failure.
+     *
+     * @return true if run() reports {@code t}; false if the uncaught-exception handler must
+     */
+    boolean goroutineFailed(Member m, Throwable t) {
+        if (causedByInterrupt(t)) {
+            return false; // how a goroutine answers being stopped (the bubble's teardown, or the test's own)
+        }
+        lock.lock();
+        try {
+            if (outcomeTaken) {
+                return false; // a member that outlived run() (it ignored the interrupts): nobody else will see it
+            }
+            if (!stopping) {
+                goroutineFailure = t;
+                interruptOthers(rootEnding ? root : null, m);
+            } else {
+                laterFailures.add(t);
+            }
+            bump(); // the root may wait for the end: it now waits with the failed bubble's grace
+            return true;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -193,24 +286,6 @@ final class BubbleState {
         return false;
     }
 
-    private boolean rootInterruptedNow() {
-        lock.lock();
-        try {
-            return rootInterrupted;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private RuntimeException failureNow() {
-        lock.lock();
-        try {
-            return failure;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /**
      * After the body: wait until every goroutine of the bubble has ended (Go's synctest.Test does),
      * counted as durably blocked, so time still moves and a deadlock is still found (BB7). If the body
@@ -221,7 +296,7 @@ final class BubbleState {
         lock.lock();
         try {
             if (bodyFailed) {
-                interruptOthers(root);
+                interruptOthers(root, null);
             }
             rootEnding = true;
             root.blockedOn = new Blocked("the end of the bubble's other goroutines", () -> members.size() > 1);
@@ -230,7 +305,7 @@ final class BubbleState {
             long graceDeadline = 0;
             try {
                 while (members.size() > 1) {
-                    if (failure != null || bodyFailed) {
+                    if (stopping) { // the bubble failed, the body threw, or the caller interrupted
                         if (graceDeadline == 0) {
                             graceDeadline = System.nanoTime() + FAILED_GRACE_NANOS;
                         }
@@ -243,6 +318,7 @@ final class BubbleState {
                         } catch (InterruptedException bubbleOwn) {
                             // The bubble has failed: this is its own interrupt of the root (a deadlock
                             // interrupts every member), not the caller's; waiting for the others goes on.
+                            bump(); // its interrupt is consumed: it counts as blocked again
                         }
                     } else {
                         try {
@@ -252,8 +328,8 @@ final class BubbleState {
                             // Ignoring it would wait for ever on a goroutine blocked outside the bubble;
                             // leaving at once would orphan the goroutines: stop them as a failed body does.
                             callerInterrupted = true;
-                            bodyFailed = true;
-                            interruptOthers(root);
+                            interruptOthers(root, null);
+                            bump(); // its interrupt is consumed: it counts as blocked again
                         }
                     }
                 }
@@ -287,6 +363,15 @@ final class BubbleState {
         }
     }
 
+    private List<Thread> leftThreads() {
+        lock.lock();
+        try {
+            return List.copyOf(leaving);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A goroutine of the bubble ended (or never started). */
     void leave(Member m) {
         lock.lock();
@@ -294,6 +379,13 @@ final class BubbleState {
             if (m.blockedOn != null) {
                 m.blockedOn = null;
                 blocked--;
+            }
+            if (m.thread != null) {
+                leaving.add(m.thread);
+                if (leaving.size() >= pruneLeavingAt) {
+                    leaving.removeIf(t -> !t.isAlive());
+                    pruneLeavingAt = Math.max(64, 2 * leaving.size());
+                }
             }
             members.remove(m);
             bump();
@@ -397,12 +489,15 @@ final class BubbleState {
                 if (waiter.isCompleted()) {
                     return waiter.winner();
                 }
-                if (Thread.interrupted()) {
+                // The interrupt status is cleared only after the waiter is decided: the driver reads it
+                // (allStillBlocked), and a status cleared while the waiter is still undecided would
+                // look durably blocked for a moment (a false deadlock, a false jump of the clock).
+                if (Thread.currentThread().isInterrupted()) {
                     if (waiter.tryCancel(true)) {
+                        Thread.interrupted();
                         return null;
                     }
-                    Thread.currentThread().interrupt(); // claimed first: the operation happened
-                    return waiter.winner();
+                    return waiter.winner(); // claimed first: the operation happened, the interrupt stays set
                 }
                 LockSupport.park(blocker);
             }
@@ -560,7 +655,11 @@ final class BubbleState {
                 }
                 long next = scheduler.nextDue();
                 if (next < 0) {
-                    deadlock();
+                    if (failure == null && !describeDeadlock()) {
+                        checked = -1; // something moved while it was described: look again
+                        continue;
+                    }
+                    interruptOthers(rootEnding ? root : null, null); // fail the bubble (BB5), once per section
                     continue;
                 }
                 clock.advanceTo(next);
@@ -579,11 +678,23 @@ final class BubbleState {
         }
     }
 
-    /** Lock held: every member's record still says blocked. */
+    /**
+     * Lock held: every member's record still says blocked. A member whose thread is interrupted is
+     * not (BB2): the interrupt ends its wait as soon as it runs, though its waiter is not claimed yet
+     * (an interrupt by another member, by the test's thread, or the bubble's own when it stops). Within
+     * a channel wait the interrupt status stays set until the member wakes and leaves the section
+     * (which changes the epoch), so the predicate stays monotonic; the root's wait for the end, which
+     * handles an interrupt without leaving its section, announces that with a new epoch (BB15). A
+     * condition wait (a wait group's, an error group's, Bubble.await) has its status cleared by the
+     * JDK before it can leave its section: a section the bubble itself interrupted is remembered
+     * ({@code interruptedIn}) and never counts as blocked again; an interrupt from elsewhere leaves a
+     * short window there (ADR 0013).
+     */
     private boolean allStillBlocked() {
         for (Member m : members) {
             Blocked b = m.blockedOn;
-            if (b == null || !b.stillBlocked().getAsBoolean()) {
+            Thread t = m.thread;
+            if (b == null || b == m.interruptedIn || t != null && t.isInterrupted() || !b.stillBlocked().getAsBoolean()) {
                 return false;
             }
         }
@@ -591,14 +702,15 @@ final class BubbleState {
     }
 
     /**
-     * The driver has ended or will end at once (closing is set): its join must not be cut short by a
-     * stray interrupt of the root, or run() would throw that instead of the bubble's own outcome.
+     * {@code t} (the driver once closing is set, or a member that has left) ends at once: its join must
+     * not be cut short by a stray interrupt of the root, or run() would throw that instead of the
+     * bubble's own outcome.
      */
-    private static void joinUninterruptibly(Thread driver) {
+    private static void joinUninterruptibly(Thread t) {
         boolean interrupted = false;
         while (true) {
             try {
-                driver.join();
+                t.join();
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
@@ -609,47 +721,72 @@ final class BubbleState {
         }
     }
 
-    /** Lock held: all blocked, no timer: fail the bubble and interrupt its goroutines, once (BB5). */
-    private void deadlock() {
-        if (failure == null) {
-            StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
-                    + " - deadlock! (at " + clock.instant() + ", " + Duration.ofNanos(clock.nanoTime()) + " of virtual time)\n\n");
-            dump(b);
-            failure = new BubbleDeadlockException(b.toString());
+    /**
+     * Lock held, all blocked, no timer, no failure yet: records the deadlock (BB5) and returns true, or
+     * returns false if the bubble moved meanwhile. The message is written with the lock released: it
+     * calls the toString of what members wait on (a wait group's takes the wait group's lock, which a
+     * member leaving its wait holds while it waits for this lock) and reads their stacks; so it is
+     * written from a snapshot, and kept only if nothing changed while it was written (the epoch, and
+     * every record's monotonic predicate).
+     */
+    private boolean describeDeadlock() {
+        long seen = epoch;
+        List<Member> snapshot = List.copyOf(members);
+        List<Object> blockedOn = new ArrayList<>();
+        for (Member m : snapshot) {
+            blockedOn.add(m.blockedOn == null ? "?" : m.blockedOn.what());
         }
-        interruptOthers(rootEnding ? root : null);
+        Instant at = clock.instant();
+        long nanos = clock.nanoTime();
+        lock.unlock();
+        String message;
+        try {
+            StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
+                    + " - deadlock! (at " + at + ", " + Duration.ofNanos(nanos) + " of virtual time)\n\n");
+            for (int i = 0; i < snapshot.size(); i++) {
+                describe(snapshot.get(i), blockedOn.get(i), b);
+            }
+            message = b.toString();
+        } finally {
+            lock.lock();
+        }
+        if (closing || failure != null || epoch != seen || awaiting != null || !allStillBlocked() || scheduler.nextDue() >= 0) {
+            return failure != null;
+        }
+        failure = new BubbleDeadlockException(message);
+        return true;
+    }
+
+    /** One paragraph of the deadlock's dump (lock not held). */
+    private static void describe(Member m, Object blockedOn, StringBuilder b) {
+        Thread t = m.thread;
+        b.append(m.name()).append(" [durably blocked on ").append(blockedOn).append("]\n");
+        if (t != null) {
+            for (StackTraceElement e : t.getStackTrace()) {
+                b.append("    at ").append(e).append('\n');
+            }
+        }
+        b.append('\n');
     }
 
     /**
-     * Lock held: interrupts every member but {@code spared}, each blocked section once: the driver may
-     * see the same sections again before the interrupted members ran (a deadlock found twice, or after
-     * the body's failure interrupted them), and a second interrupt would then land after the first was
-     * handled (a stray interrupt status, e.g. on the root's wait for the others). A member that blocks
-     * again after handling it is in a new section and is interrupted again.
+     * Lock held: the bubble stops: interrupts every member but {@code spared} and {@code alsoSpared},
+     * each blocked section once: the driver may see the same sections again before the interrupted
+     * members ran (a deadlock found twice, or after the body's failure interrupted them), and a second
+     * interrupt would then land after the first was handled (a stray interrupt status, e.g. on the
+     * root's wait for the others). A member that blocks again after handling it is in a new section and
+     * is interrupted again. The section interrupted is remembered: it no longer counts as blocked.
      */
-    private void interruptOthers(Member spared) {
+    private void interruptOthers(Member spared, Member alsoSpared) {
+        stopping = true;
         for (Member m : members) {
             Thread t = m.thread;
             Blocked section = m.blockedOn;
-            if (m != spared && t != null && (section == null || section != m.interruptedIn)) {
+            if (m != spared && m != alsoSpared && t != null && (section == null || section != m.interruptedIn)) {
                 m.interruptedIn = section;
                 rootInterrupted |= m == root;
                 t.interrupt();
             }
-        }
-    }
-
-    /** Lock held: one paragraph per member. */
-    private void dump(StringBuilder b) {
-        for (Member m : members) {
-            Thread t = m.thread;
-            b.append(m.name()).append(" [durably blocked on ").append(m.blockedOn == null ? "?" : m.blockedOn.what()).append("]\n");
-            if (t != null) {
-                for (StackTraceElement e : t.getStackTrace()) {
-                    b.append("    at ").append(e).append('\n');
-                }
-            }
-            b.append('\n');
         }
     }
 

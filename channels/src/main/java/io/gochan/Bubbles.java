@@ -94,6 +94,19 @@ final class Bubbles {
         }
     }
 
+    /**
+     * Called by {@link Go} on the thread of goroutine {@code g} whose task threw {@code t}, while any
+     * bubble runs: hands the failure to the goroutine's bubble (rule BB17).
+     *
+     * @return true if the bubble took it (its {@link Bubble#run} reports it: the handler must not),
+     *     false if it is the uncaught-exception handler's (no bubble, an answer to an interrupt, or a
+     *     bubble whose outcome was already reported)
+     */
+    static boolean goroutineFailed(Goroutine g, Throwable t) {
+        BubbleState.Member m = current();
+        return m != null && m.goroutine == g && m.bubble.goroutineFailed(m, t);
+    }
+
     /** A goroutine's body inside a bubble. */
     private record Joined(BubbleState.Member member, Runnable body) implements Runnable {
         @Override

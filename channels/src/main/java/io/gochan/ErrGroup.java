@@ -1,6 +1,5 @@
 package io.gochan;
 
-import io.gochan.spi.ParkHook;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -184,9 +183,12 @@ public final class ErrGroup implements AutoCloseable {
     }
 
     /**
-     * Waits until every goroutine of the group has ended, cancels the context, then returns normally if
+     * Waits until every goroutine of the group has ended (left {@link Goroutines#live()}: EG7), cancels
+     * the context, then returns normally if
      * none failed or throws the first failure as itself, with every other failure attached as
-     * suppressed (EG1, EG2). Calling it again gives the same outcome.
+     * suppressed (EG1, EG2). Calling it again gives the same outcome. Inside a virtual-time
+     * {@link Bubble}, waiting for a group first started in the caller's bubble is durable blocking (rule
+     * BB19): the bubble's clock moves meanwhile.
      *
      * @throws Exception the first failure of a goroutine, as itself (checked or not; an {@link Error}
      *     as itself too)
@@ -246,39 +248,14 @@ public final class ErrGroup implements AutoCloseable {
         private boolean stopping;   // close() is stopping the goroutines
         private boolean closed;
         private boolean abandoned;
-
-        /**
-         * The bubble the group was made in, or null: its members' waits on the group are durable there
-         * (BB2), as a channel made in a bubble belongs to it.
-         */
-        private final BubbleState bubble;
-        /** Bumped with every signal of {@code changed}: a bubble's driver reads it without the lock. */
-        private volatile long changes;
+        // Guarded by lock: whether a goroutine was started yet, and the bubble of the first start (BB19).
+        private boolean associated;
+        private BubbleState bubble;
+        /** Bumped with every signal of {@code changed}: how a bubble tells a woken waiter (BB19). */
+        private volatile long version;
 
         State(CancellableContext ctx) {
             this.ctx = ctx;
-            BubbleState.Member m = ParkHook.active() == null ? null : Bubbles.current(); // B8: no bubble classes
-            this.bubble = m == null ? null : m.bubble;
-        }
-
-        /** Lock held: wakes every waiter of the group. */
-        private void signalChanged() {
-            changes++; // under the lock: one writer at a time
-            changed.signalAll();
-        }
-
-        /**
-         * Lock held: waits for the next {@link #signalChanged()}; durable for a member of the group's
-         * bubble until then (BB2), ordinary otherwise.
-         */
-        private void awaitChange() throws InterruptedException {
-            BubbleState.Member m = bubble == null ? null : Bubbles.current();
-            if (m == null || m.bubble != bubble) {
-                changed.await();
-            } else {
-                long seen = changes;
-                m.bubble.awaitCondition(m, changed, this, () -> changes == seen);
-            }
         }
 
         void acquire(boolean wait) throws InterruptedException {
@@ -286,6 +263,7 @@ public final class ErrGroup implements AutoCloseable {
             try {
                 while (true) {
                     requireOpen();
+                    associate();
                     if (limit < 0 || active < limit) {
                         active++;
                         return;
@@ -304,11 +282,45 @@ public final class ErrGroup implements AutoCloseable {
                 if (limit >= 0 && active >= limit) {
                     return false;
                 }
+                associate();
                 active++;
                 return true;
             } finally {
                 lock.unlock();
             }
+        }
+
+        /**
+         * Lock held: the first start binds the group to the caller's bubble, or to none (BB19, as Go 1.25
+         * binds a wait group at its first Add; one bubble lookup per group, not per start).
+         */
+        private void associate() {
+            if (!associated) {
+                associated = true;
+                BubbleState.Member m = Bubbles.current();
+                bubble = m == null ? null : m.bubble;
+            }
+        }
+
+        /** Lock held: wakes every waiter on {@code changed}. */
+        private void signal() {
+            version++; // under lock: one writer at a time
+            changed.signalAll();
+        }
+
+        /**
+         * Lock held: waits for a signal of {@code changed}. A member of the group's bubble waits durably
+         * (BB19): the goroutines it waits for are the bubble's, so the clock may move, and a group that can
+         * never end is a deadlock, not a hang. Anyone else waits as before (time waits for it).
+         */
+        private void awaitChange() throws InterruptedException {
+            BubbleState.Member m = Bubbles.current(); // null outside bubbles
+            if (m == null || m.bubble != bubble) {
+                changed.await();
+                return;
+            }
+            long seen = version;
+            m.bubble.awaitCondition(m, changed, this, () -> version == seen);
         }
 
         private void requireOpen() {
@@ -317,17 +329,17 @@ public final class ErrGroup implements AutoCloseable {
             }
         }
 
-        /** Starts the goroutine for a slot already taken; gives the slot back if the start fails. */
+        /**
+         * Starts the goroutine for a slot already taken; gives the slot back if the start fails. The
+         * goroutine counts as ended (its slot free, await() and close() released: EG1, EG4, EG5) only
+         * once it has left the goroutine registry, so that a leak check right after await() or
+         * close(), or a goroutine of a limited group looking at the registry, never sees it.
+         */
         void launch(String name, Task task) {
             try {
-                Task body = () -> runTask(task);
-                if (name == null) {
-                    Go.go(body);
-                } else {
-                    Go.go(name, body);
-                }
+                Go.start(name, () -> runTask(task), null, this::ended);
             } catch (RuntimeException | Error e) {
-                ended(null);
+                ended();
                 throw e;
             }
         }
@@ -348,7 +360,12 @@ public final class ErrGroup implements AutoCloseable {
             } catch (Throwable t) {
                 failed(t);
             } finally {
-                ended(me);
+                lock.lock();
+                try {
+                    running.remove(me); // close() need not interrupt it any more; it still counts as active
+                } finally {
+                    lock.unlock();
+                }
             }
         }
 
@@ -383,14 +400,12 @@ public final class ErrGroup implements AutoCloseable {
                     || t instanceof CancellationException;
         }
 
-        private void ended(Thread me) {
+        /** A goroutine of the group has left the registry (or never started): its slot is free. */
+        private void ended() {
             lock.lock();
             try {
-                if (me != null) {
-                    running.remove(me);
-                }
                 active--;
-                signalChanged();
+                signal();
             } finally {
                 lock.unlock();
             }
@@ -403,7 +418,7 @@ public final class ErrGroup implements AutoCloseable {
                     throw new IllegalStateException("ErrGroup: cannot change the limit while " + active + " goroutines are running");
                 }
                 limit = n < 0 ? -1 : n;
-                signalChanged();
+                signal();
             } finally {
                 lock.unlock();
             }
@@ -428,7 +443,7 @@ public final class ErrGroup implements AutoCloseable {
         private Throwable collect() {
             finished = true;
             observed = true;
-            signalChanged(); // go() calls waiting for a slot now fail
+            signal(); // go() calls waiting for a slot now fail
             if (first != null) {
                 for (Throwable t : others) {
                     Failures.suppress(first, t);
@@ -452,7 +467,7 @@ public final class ErrGroup implements AutoCloseable {
                 stopping = stop;
                 toInterrupt = stop ? List.copyOf(running) : List.of();
                 recorded = first;
-                signalChanged();
+                signal();
             } finally {
                 lock.unlock();
             }

@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>An exception thrown by a task is never lost: it goes to the handler set with
  * {@link Goroutines#setUncaughtExceptionHandler}, by default logged through {@link System.Logger}
  * (logger {@code io.gochan.Go}) at ERROR with the goroutine's name, or at DEBUG for an
- * {@link InterruptedException} (interrupting is how Java code stops a goroutine). Every goroutine is
+ * {@link InterruptedException} (interrupting is how Java code stops a goroutine). Inside a
+ * virtual-time {@link Bubble} it fails the bubble instead: {@link Bubble#run} throws it (rule BB17). Every goroutine is
  * listed by {@link Goroutines#live()} while it runs; starting and ending cost one map insertion and one
  * removal, and nothing is added to channel operations.
  */
@@ -49,7 +50,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(Task task) {
-        return start(null, task, null);
+        return start(null, task, null, null);
     }
 
     /**
@@ -60,7 +61,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(String name, Task task) {
-        return start(Objects.requireNonNull(name, "name"), task, null);
+        return start(Objects.requireNonNull(name, "name"), task, null, null);
     }
 
     /**
@@ -91,8 +92,16 @@ public final class Go {
         return GoFuture.start(Objects.requireNonNull(name, "name"), Objects.requireNonNull(body, "body"));
     }
 
-    /** Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null. */
-    static Goroutine start(String name, Task task, GoroutineOwner owner) {
+    /**
+     * Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null (one
+     * method, not overloads: it is the top frame of a captured start site). {@code ended}, if not null,
+     * runs on the goroutine's thread once it has left the registry (so {@link Goroutines#live()} no
+     * longer lists it), and, in a bubble, while it is still a member: what {@link ErrGroup} and
+     * {@link GoFuture} publish as "ended" is then complete (a leak check right after sees nothing, EG7,
+     * GF4), and a bubble does not count the goroutine gone before what it publishes can wake a member
+     * (that would look like a deadlock). It must not block or throw. If the start fails, it does not run.
+     */
+    static Goroutine start(String name, Task task, GoroutineOwner owner, Runnable ended) {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
@@ -102,7 +111,7 @@ public final class Go {
         // Inside a virtual-time bubble the goroutine joins it (ADR 0013); else its body is the plain run.
         // Bubbles is asked only while a bubble runs (a park hook is active), so that a fresh JVM's
         // first Go.go does not load it (cold start, B8).
-        Runnable body = new Body(g, task);
+        Runnable body = ended == null ? new Body(g, task) : new EndingBody(g, task, ended);
         if (ParkHook.active() != null) {
             body = Bubbles.inherit(g, body);
         }
@@ -138,6 +147,28 @@ public final class Go {
         }
     }
 
+    /** A goroutine's thread body with an end hook (see {@link #start}). */
+    private static final class EndingBody implements Runnable {
+        private final Goroutine g;
+        private final Task task;
+        private final Runnable ended;
+
+        EndingBody(Goroutine g, Task task, Runnable ended) {
+            this.g = g;
+            this.task = task;
+            this.ended = ended;
+        }
+
+        @Override
+        public void run() {
+            try {
+                Go.run(g, task);
+            } finally {
+                ended.run(); // after Go.run's unregister; Bubbles' wrapper leaves the bubble after this
+            }
+        }
+    }
+
     private static void run(Goroutine g, Task task) {
         if (g.owner != null) {
             GoroutineOwner.bind(g.owner); // the goroutines it starts are its owner's too
@@ -148,7 +179,11 @@ public final class Go {
             task.run();
         } catch (Throwable t) {
             failure = t;
-            Goroutines.report(g, t);
+            // Inside a virtual-time bubble the failure is Bubble.run's caller's to see (BB17), not the
+            // handler's; Bubbles is asked only while a bubble runs, so a fresh JVM never loads it (B8).
+            if (ParkHook.active() == null || !Bubbles.goroutineFailed(g, t)) {
+                Goroutines.report(g, t);
+            }
         } finally {
             JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
             Goroutines.unregister(g);

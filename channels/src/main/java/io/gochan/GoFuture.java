@@ -28,8 +28,9 @@ public final class GoFuture<T> {
 
     static <T> GoFuture<T> start(String name, Callable<? extends T> body) {
         Outcome<T> outcome = new Outcome<>();
-        Task task = () -> outcome.run(body);
-        Goroutine g = name == null ? Go.go(task) : Go.go(name, task);
+        // done closes once the goroutine has left the registry (GF4): a leak check right after a select
+        // on done() sees nothing.
+        Goroutine g = Go.start(name, () -> outcome.run(body), null, outcome::close);
         outcome.goroutine = g;
         GoFuture<T> f = new GoFuture<>(g, outcome);
         Failures.CLEANER.register(f, outcome::abandon);
@@ -37,7 +38,9 @@ public final class GoFuture<T> {
     }
 
     /**
-     * Waits until the goroutine has ended, then returns its value or throws its failure.
+     * Waits until the goroutine has ended, then returns its value or throws its failure. Inside a
+     * virtual-time {@link Bubble}, waiting for a future of the caller's bubble is durable blocking
+     * (rule BB19): the bubble's clock moves meanwhile.
      *
      * @return the callable's value (may be null)
      * @throws Exception the callable's failure, as itself (checked or not; an {@link Error} as itself
@@ -47,6 +50,12 @@ public final class GoFuture<T> {
      */
     public T join() throws Exception {
         try {
+            if (Bubble.inBubble()) {
+                // A receive on done is durable blocking for a member when the future is of its bubble
+                // (BB19): the clock moves while it waits, and a future that can never end is a deadlock.
+                // A thread's join is not: the clock would stand still, and the bubble would hang.
+                outcome.done.receiveOk();
+            }
             goroutine.join();
             return outcome.observe();
         } finally {
@@ -75,7 +84,8 @@ public final class GoFuture<T> {
     }
 
     /**
-     * A channel closed when the callable has returned or thrown (rule GF3; Go's {@code Done()} idiom):
+     * A channel closed when the callable has returned or thrown and its goroutine has left
+     * {@link Goroutines#live()} (rules GF3, GF4; Go's {@code Done()} idiom):
      * nothing is ever sent on it, so it serves a {@code select} waiting for this future next to other
      * channels. Everything the callable did, and its value or failure, happens-before a receive that
      * observes the channel closed; {@link #join()} after that returns or throws without waiting for more
@@ -128,11 +138,15 @@ public final class GoFuture<T> {
             } catch (Throwable t) {
                 failure = t;
             }
-            done.close(); // after value/failure: the close publishes them to whoever sees it closed
             int before = state.getAndUpdate(s -> s | DONE);
             if ((before & ABANDONED) != 0) {
                 reportIfUnobserved();
             }
+        }
+
+        /** The goroutine has left the registry: publish value/failure to whoever sees done closed (GF3, GF4). */
+        void close() {
+            done.close();
         }
 
         T observe() throws Exception {

@@ -75,7 +75,7 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     public Goroutine go(String name, Task task) {
         Go.ownersInUse = true;
-        return Go.start(Objects.requireNonNull(name, "name"), task, this);
+        return Go.start(Objects.requireNonNull(name, "name"), task, this, null);
     }
 
     /**
@@ -86,7 +86,7 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     public Goroutine go(Task task) {
         Go.ownersInUse = true;
-        return Go.start(null, task, this);
+        return Go.start(null, task, this, null);
     }
 
     /**

@@ -148,7 +148,9 @@ public final class Goroutines {
 
     /**
      * Sets the process-wide handler for exceptions thrown by goroutine tasks. For a plain goroutine it
-     * runs on the failing goroutine's thread, before the goroutine leaves the registry. A failure that was
+     * runs on the failing goroutine's thread, before the goroutine leaves the registry. A failure of a
+     * goroutine of a virtual-time {@link Bubble} that {@link Bubble#run} reports does not reach it
+     * (rule BB17). A failure that was
      * handed to a {@link GoFuture} or an {@link ErrGroup} reaches the handler only once nobody can observe it
      * any more (rule GF2): then it runs on the thread that found that out, which is the JDK's cleaner thread
      * when the handle was garbage collected, or the goroutine that ended after its handle was dropped.

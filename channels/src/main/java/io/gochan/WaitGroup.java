@@ -58,7 +58,8 @@ public final class WaitGroup {
 
     /**
      * Go 1.25's {@code WaitGroup.Go}: {@code add(1)}, then starts {@code task} in a goroutine that calls
-     * {@link #done()} when the task ends, however it ends (rule G5). A failure of the task goes to the
+     * {@link #done()} when the task ends, however it ends (rule G5), once the goroutine has left
+     * {@link Goroutines#live()} and a failure of the task has been reported. A failure of the task goes to the
      * uncaught-exception handler, as for {@link Go#go(Task)}; use {@link ErrGroup} to collect failures.
      *
      * @param task the task
@@ -69,13 +70,9 @@ public final class WaitGroup {
         java.util.Objects.requireNonNull(task, "task");
         add(1);
         try {
-            return Go.go(() -> {
-                try {
-                    task.run();
-                } finally {
-                    done();
-                }
-            });
+            // done() once the goroutine has left the registry, its failure reported (as EG7, GF4): an
+            // await() that returns sees no goroutine of the group listed by Goroutines.live().
+            return Go.start(null, task, null, this::done);
         } catch (RuntimeException | Error e) {
             done(); // the goroutine never started
             throw e;

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Virtual-time bubbles (Go's testing/synctest): rules BB1–BB10, ADR 0013. */
+/** Virtual-time bubbles (Go's testing/synctest): rules BB1–BB10, BB15, BB16, ADR 0013. */
 class BubbleTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
@@ -477,6 +477,68 @@ class BubbleTest {
             }
         })).isInstanceOf(BubbleDeadlockException.class)
                 .satisfies(e -> assertThat(e.getSuppressed()).anySatisfy(s -> assertThat(s).hasMessage("wrapped")));
+    }
+
+    /**
+     * BB2, BB5: a member interrupted while durably blocked is about to run, though its waiter is not
+     * claimed yet: it is not durably blocked, so no deadlock is declared (and time does not jump) before
+     * it has handled the interrupt. Before the fix the driver could look in that moment and fail the
+     * bubble with a false deadlock (found by BB17's tests).
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB5_aMemberInterruptedWhileDurablyBlockedIsNotADeadlock(Threads.Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int i = 0; i < 300; i++) {
+                    Bubble.run(() -> {
+                        Chan<Integer> never = Chan.make();
+                        Goroutine receiver = Go.go("receiver", () -> {
+                            try {
+                                never.receive();
+                            } catch (InterruptedException expected) {
+                                // stopped by the body: ends normally
+                            }
+                        });
+                        Bubble.await();
+                        receiver.interrupt();
+                    });
+                }
+            });
+        }
+    }
+
+    /**
+     * BB2, BB5: as above, for a member interrupted in a wait group's await() (a condition wait, whose
+     * interrupt status the JDK clears before the member can leave its record). On the code before the
+     * deadlock dump was taken out of the bubble's lock this failed with a false deadlock, or hung (the
+     * dump's WaitGroup.toString against the member leaving await()); the driver now keeps a deadlock
+     * only if nothing moved while it wrote the dump.
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB5_aMemberInterruptedInAWaitGroupWaitIsNotADeadlock(Threads.Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int i = 0; i < 500; i++) {
+                    Bubble.run(() -> {
+                        WaitGroup never = new WaitGroup();
+                        never.add(1);
+                        Chan<Integer> stopped = Chan.make();
+                        Goroutine waiter = Go.go("waiter", () -> {
+                            try {
+                                never.await();
+                            } catch (InterruptedException expected) {
+                                stopped.send(1);
+                            }
+                        });
+                        Bubble.await();
+                        waiter.interrupt();
+                        stopped.receive();
+                    });
+                }
+            });
+        }
     }
 
     /**

@@ -24,28 +24,29 @@ class WaitGroupTest {
                 WaitGroup wg = new WaitGroup();
                 Chan<Integer> release = Chan.make();
                 int[] slots = new int[50];
+                java.util.List<Goroutine> started = new java.util.ArrayList<>();
                 for (int i = 0; i < slots.length; i++) {
                     int n = i;
-                    wg.go(() -> {
+                    started.add(wg.go(() -> {
                         release.receiveOk();
                         slots[n] = n + 1;
                         if (n == 7) {
                             throw new java.io.IOException("seven");
                         }
-                    });
+                    }));
                 }
                 assertThat(wg.count()).as("counted before go returns").isEqualTo(50);
                 release.close();
                 wg.await();
+                // done() comes once each goroutine has left the registry and its failure was reported.
+                assertThat(Goroutines.live()).as("none of the group's goroutines listed").doesNotContainAnyElementsOf(started);
+                assertThat(handled).as("the failure reported before await returned").hasSize(1);
                 for (int i = 0; i < slots.length; i++) {
                     assertThat(slots[i]).isEqualTo(i + 1);
                 }
                 assertThatThrownBy(() -> wg.go(null)).isInstanceOf(NullPointerException.class);
                 assertThat(wg.count()).isZero();
             });
-            // Before the handler is restored: the task's done() runs before its failure reaches the
-            // handler, so wg.await() may return first (restoring earlier lost the report now and then).
-            Threads.awaitTrue(() -> handled.size() == 1, "the failure reported");
         } finally {
             Goroutines.setUncaughtExceptionHandler(old);
         }

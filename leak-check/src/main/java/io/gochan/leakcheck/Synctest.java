@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  * }</pre>
  *
- * <p>What runs where (rules BB11-BB14 of the repository's {@code docs/spec/bubbles.md}):
+ * <p>What runs where (rules BB11-BB15 and BB17 of the repository's {@code docs/spec/bubbles.md}):
  * <ul>
  *   <li>On a class, every test method of it (and of its subclasses) runs in a bubble of its own; on
  *       a method, that method does. {@code @Test}, {@code @RepeatedTest}, {@code @ParameterizedTest}
@@ -60,6 +60,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       ever (a leak: the bubble waits for its goroutines to end). A goroutine that is still running
  *       (not durably blocked, for example in I/O or on a lock) is waited for in real time: bound
  *       such a test with JUnit's {@code @Timeout}, whose interrupt stops the bubble's goroutines.</li>
+ *   <li>A goroutine of the bubble whose task throws (an assertion that fails in a goroutine started
+ *       with {@link io.gochan.Go#go}) fails the test with that exception, even if the body returned
+ *       normally, as a panic in a goroutine fails Go's {@code synctest.Test}: the bubble stops its
+ *       other goroutines and the body at once, and what they threw in answer is attached to it as
+ *       suppressed. An exception caused by an interrupt is not such a failure, and the failures of
+ *       {@link io.gochan.Go#future} and {@link io.gochan.ErrGroup} goroutines are their handles'.</li>
  *   <li>With {@link NoGoroutineLeaks} on the same test, the leak check runs outside the bubble,
  *       after it: the bubble has already waited for its goroutines, so what the leak check can still
  *       find are threads that are not goroutines (for example {@code Thread.ofVirtual()}).</li>

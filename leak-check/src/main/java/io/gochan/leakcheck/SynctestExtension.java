@@ -27,10 +27,11 @@ public final class SynctestExtension implements InvocationInterceptor {
      * @param invocation the test method's invocation
      * @param invocationContext the method and its arguments
      * @param extensionContext the test's context
-     * @throws Throwable what the test method threw, or the bubble's
-     *     {@link io.gochan.BubbleDeadlockException} if its goroutines deadlocked or one was left
-     *     blocked when the method returned, or {@link IllegalStateException} if the test's thread is
-     *     already in a bubble
+     * @throws Throwable what {@link Bubble#run} threw: what a goroutine of the bubble threw first, if one
+     *     failed (rule BB17: an assertion failing in a goroutine fails the test); else what the test
+     *     method threw, or the bubble's {@link io.gochan.BubbleDeadlockException} if its goroutines
+     *     deadlocked or one was left blocked when the method returned; or
+     *     {@link IllegalStateException} if the test's thread is already in a bubble
      */
     @Override
     public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,

@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
-/** {@link Synctest} (rules BB11-BB14): fixtures run through the JUnit Platform launcher. */
+/** {@link Synctest} (rules BB11-BB15, BB17): fixtures run through the JUnit Platform launcher. */
 class SynctestTest {
-    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside");
+    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts");
 
     /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
     @AfterEach
@@ -101,6 +101,18 @@ class SynctestTest {
         Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "failsAnAssertionInVirtualTime")));
         assertThat(f).isInstanceOf(AssertionError.class);
         assertThat(f.getMessage()).contains("2000-01-01T00:00:05Z");
+    }
+
+    /**
+     * Rule BB17 (with BB12): an assertion that fails in a goroutine of the test's bubble fails the test
+     * with that AssertionError, although the test body returned normally. Before the rule the test
+     * passed, the failure only logged by the uncaught-exception handler.
+     */
+    @Test
+    void BB17_anAssertionFailingInAGoroutineFailsTheTest() {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "failsAnAssertionInAGoroutine")));
+        assertThat(f).isInstanceOf(AssertionError.class).hasMessageContaining("2000-01-01T00:01:00Z");
+        assertThat(f.getStackTrace()).anySatisfy(e -> assertThat(e.getMethodName()).contains("failsAnAssertionInAGoroutine"));
     }
 
     @Test
