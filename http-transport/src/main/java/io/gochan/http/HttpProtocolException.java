@@ -37,7 +37,11 @@ public class HttpProtocolException extends IOException {
         INVALID_CONTENT_LENGTH,
         /** A transfer coding other than a single {@code chunked}. */
         UNSUPPORTED_TRANSFER_ENCODING,
-        /** A chunk size that is not hexadecimal or too large, or chunk data not followed by CRLF. */
+        /**
+         * A chunk size that is not hexadecimal or too large, chunk data not followed by CRLF, a line of the
+         * chunked coding (chunk size, trailer) ended by a bare LF, or a chunk extension with a control
+         * character or an unterminated quoted string.
+         */
         BAD_CHUNK,
         /** A chunk-size line (size and extensions) over {@code maxChunkLineLength}. */
         CHUNK_EXTENSION_TOO_LONG,

@@ -72,7 +72,8 @@ final class ResponseReader {
             return false;
         }
         boolean alive = !cfg.disableKeepAlives() && keepAlive(head)
-                && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
+                && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200
+                && !BodyFraming.declaresAForbiddenBody(head); // its body may still come: P29
         if (rc.continueCh() != null) {
             if (!fh.continued()) {
                 // A final status before 100 Continue: the body is skipped (or was sent after the timeout,
