@@ -8,7 +8,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gochan.http.HttpProtocolException.Reason;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.zip.GZIPOutputStream;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -20,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Hostile framing beyond {@link HostileServerTest}: line ends inside a chunked body (P26), chunk
  * extensions (P27), the line limit whatever the line end (P28), a 204 that declares a body (P29), and
- * neighbours of the cases there (a body sent to HEAD anyway, a 1xx with a body, Content-Length lists).
+ * bad gzip in a body the transport decodes (P30), and neighbours of the cases there (a body sent to HEAD anyway, a 1xx with a body, Content-Length lists).
  * Each rejection names its {@link Reason} and what was wrong, and the connection is closed by the client
  * (the server sees EOF) and never pooled; nothing is left running. {@code docs/hostile-input.md} lists
  * every case with its test.
@@ -370,6 +375,122 @@ class HostileFramingTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(t.stats().dialed()).isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P30: bad gzip in a body the transport decodes
+
+    private static byte[] gzip(String text) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(b)) {
+            gz.write(text.getBytes(StandardCharsets.ISO_8859_1));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+        return b.toByteArray();
+    }
+
+    /** A response with {@code Content-Encoding: gzip} and {@code body} framed by its length. */
+    private static String gzipResponse(byte[] body) {
+        return "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + body.length + "\r\n\r\n"
+                + new String(body, StandardCharsets.ISO_8859_1);
+    }
+
+    private static byte[] with(byte[] b, int index, int xor) {
+        byte[] c = b.clone();
+        int i = index < 0 ? c.length + index : index;
+        c[i] ^= (byte) xor;
+        return c;
+    }
+
+    /** The first deflate block's type set to 3, which RFC 1951 reserves: an error for every inflater. */
+    private static byte[] reservedBlockType(byte[] gzip) {
+        byte[] c = gzip.clone();
+        c[10] |= 0x06; // the byte after the 10-byte header GZIPOutputStream writes: BFINAL, then BTYPE in bits 1-2
+        return c;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    static Stream<Arguments> badGzip() {
+        byte[] ok = gzip("hello, hostile world ".repeat(20));
+        return Stream.of(
+                bad("not gzip at all", gzipResponse("plain text".getBytes(StandardCharsets.ISO_8859_1)),
+                        Reason.BAD_CONTENT_ENCODING, "not gzip data"),
+                bad("corrupt deflate data", gzipResponse(reservedBlockType(ok)), Reason.BAD_CONTENT_ENCODING, "corrupt"),
+                bad("wrong CRC-32", gzipResponse(with(ok, -8, 0x01)), Reason.BAD_CONTENT_ENCODING, "checksum mismatch"),
+                bad("wrong length", gzipResponse(with(ok, -4, 0x01)), Reason.BAD_CONTENT_ENCODING, "length mismatch"),
+                bad("garbage after the member", gzipResponse(concat(ok, "GARBAGE".getBytes(StandardCharsets.ISO_8859_1))),
+                        Reason.BAD_CONTENT_ENCODING, "bytes after the last gzip member"),
+                bad("one byte after the member", gzipResponse(concat(ok, new byte[] {'\n'})),
+                        Reason.BAD_CONTENT_ENCODING, "bytes after the last gzip member"));
+    }
+
+    /**
+     * Bad gzip in a body the transport asked gzip for (it added {@code Accept-Encoding}) fails the read with
+     * {@code BAD_CONTENT_ENCODING} saying what was wrong, and closes the connection; trailing bytes after the
+     * gzip data are an error (as Go), not silently dropped as {@code GZIPInputStream} does.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badGzip")
+    void P30_badGzipIsRejectedNamingWhatWasWrong(String name, String response, Reason reason, String said) throws Exception {
+        assertBodyRejected(response, reason, said);
+    }
+
+    static Stream<Arguments> gzipCutShortWithItsFraming() {
+        byte[] ok = gzip("hello, hostile world ".repeat(20));
+        return Stream.of(
+                Arguments.of("gzip data cut short", Arrays.copyOf(ok, ok.length - 10)),
+                Arguments.of("a second member cut inside its header", concat(ok, Arrays.copyOf(ok, 5))));
+    }
+
+    /**
+     * Gzip that the body's framing ends too early: the read fails with {@code BAD_CONTENT_ENCODING} ("cut
+     * short"), but the framing was read to its end first, so the connection is in a known state and is
+     * reused, as Go's is (its gzip reader sees the body's EOF, which has already returned the connection).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gzipCutShortWithItsFraming")
+    void P30_gzipCutShortAtTheEndOfItsFramingFailsTheReadAndKeepsTheConnection(String name, byte[] body) throws Exception {
+        try (RawServer server = answering(gzipResponse(body), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThatThrownBy(() -> r.body().bytes())
+                        .isInstanceOfSatisfying(HttpProtocolException.class,
+                                e -> assertThat(e.reason()).isEqualTo(Reason.BAD_CONTENT_ENCODING))
+                        .hasMessageContaining("cut short");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().reused()).isEqualTo(1);
+        }
+    }
+
+    /** Several members are one body (as Go's multistream reader), also chunked; the connection is reused. */
+    @Test
+    void P30_concatenatedGzipMembersAreOneBody() throws Exception {
+        byte[] two = concat(gzip("first,"), gzip("second"));
+        StringBuilder chunked = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < two.length; i += 7) {
+            byte[] piece = Arrays.copyOfRange(two, i, Math.min(two.length, i + 7));
+            chunked.append(Integer.toHexString(piece.length)).append("\r\n")
+                    .append(new String(piece, StandardCharsets.ISO_8859_1)).append("\r\n");
+        }
+        chunked.append("0\r\n\r\n");
+        try (RawServer server = answering(gzipResponse(two), chunked.toString());
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).isEqualTo("first,second");
+                    assertThat(r.headers().contains("Content-Encoding")).isFalse();
+                }
+            }
+            assertThat(t.stats().reused()).isEqualTo(1);
         }
     }
 }
