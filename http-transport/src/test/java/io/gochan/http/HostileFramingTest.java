@@ -316,6 +316,31 @@ class HostileFramingTest {
         }
     }
 
+    /**
+     * A server that says keep-alive and closes after every response: each GET after the first races the
+     * close on the pooled connection (taken before or after the client saw the EOF), and never fails for
+     * it: a request that went out on the closed connection is retried once on a new one (T7, as Go). The
+     * pace is the client's own, so both sides of the race are hit over the iterations.
+     */
+    @Test
+    void T7_aServerThatClosesAfterEveryKeepAliveResponseNeverFailsAGet() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok");
+                 }
+                 // then the handler returns, which closes the connection
+             });
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < 200; i++) {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).as("request %d", i).isEqualTo("ok");
+                }
+            }
+            assertThat(t.stats().retries()).as("retries").isLessThanOrEqualTo(199);
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "every connection closed");
+        }
+    }
+
     static Stream<Arguments> badHeads() {
         return Stream.of(
                 // A 1xx never has a body (as Go): bytes after its head are read as the next status line.
