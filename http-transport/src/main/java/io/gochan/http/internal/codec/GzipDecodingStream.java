@@ -139,28 +139,35 @@ public final class GzipDecodingStream extends InputStream {
         return true;
     }
 
-    /** Inflates into {@code b}; at the member's end checks its trailer. Returns the bytes produced (maybe 0). */
+    /**
+     * Inflates into {@code b}; at the member's end checks its trailer. Returns the bytes produced (maybe 0).
+     * Input is given only when the inflater produced nothing and asks for it (as InflaterInputStream
+     * does): with all input taken in, it may still hold the member's last output and its end, so asking
+     * the source first could meet the body's end and call a complete member cut short.
+     */
     private int inflate(byte[] b, int off, int len) throws IOException {
-        if (inflater.needsInput()) {
-            if (pos == limit && !fill()) {
-                throw bad("gzip data cut short: the response body ended inside a gzip member");
-            }
-            inflater.setInput(buf, pos, limit - pos);
-            pos = limit; // handed to the inflater: what it leaves is given back below
-        }
         int n;
         try {
             n = inflater.inflate(b, off, len);
         } catch (DataFormatException e) {
             throw new HttpProtocolException(Reason.BAD_CONTENT_ENCODING,
-                    "gzip-encoded response body is corrupt: " + e.getMessage(), e);
+                    "gzip-encoded response body is corrupt: " + e.getMessage() + " (Content-Encoding: gzip)", e);
         }
         crc.update(b, off, n);
         if (inflater.finished()) {
             pos = limit - inflater.getRemaining();
             endMember();
-        } else if (n == 0 && inflater.needsDictionary()) {
-            throw bad("gzip data needs a preset dictionary");
+        } else if (n == 0) {
+            if (inflater.needsDictionary()) {
+                throw bad("gzip data needs a preset dictionary");
+            }
+            if (inflater.needsInput()) {
+                if (pos == limit && !fill()) {
+                    throw bad("gzip data cut short: the response body ended inside a gzip member");
+                }
+                inflater.setInput(buf, pos, limit - pos);
+                pos = limit; // handed to the inflater: what it leaves is given back when the member ends
+            }
         }
         return n;
     }
