@@ -341,6 +341,59 @@ class HostileFramingTest {
         }
     }
 
+    /**
+     * A redirect that declares a large body and stalls after a few bytes is closed unread (its connection
+     * closed), so the client follows it at once (as Go: only bodies of at most 2 KiB are read); before, the
+     * client read up to 64 KiB of it and waited for the rest, here until its timeout.
+     */
+    @Test
+    void P31_aRedirectDeclaringALargeBodyIsClosedUnreadNotDrained() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequest();
+                 if (head != null && head.startsWith("GET /start")) {
+                     c.write("HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 100000\r\n\r\n0123456789");
+                     awaitClientClose(c, clientClosed); // stalls: the other 99,990 bytes never come
+                 } else if (head != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     c.readRequest();
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/start").toString()))) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(clientClosed.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the redirect's connection closed").isTrue();
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
+    /** A short redirect body (here 5 bytes, or of unknown length and short) is read to its end and its connection reused. */
+    @Test
+    void P31_aShortRedirectBodyIsReadSoItsConnectionIsReused() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /start")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /chunked\r\nContent-Length: 5\r\n\r\nmoved");
+                     } else if (head.startsWith("GET /chunked")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /final\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nmoved\r\n0\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/start").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).isEqualTo(1);
+            assertThat(t.stats().reused()).isEqualTo(2);
+        }
+    }
+
     static Stream<Arguments> badHeads() {
         return Stream.of(
                 // A 1xx never has a body (as Go): bytes after its head are read as the next status line.
