@@ -304,16 +304,43 @@ public final class HttpClient {
      * only means the connection is not reused; an interrupt stays set (the transport keeps it), so the
      * next hop's round trip ends the send with {@link InterruptedException}.
      */
+    /** Go's {@code maxBodySlurpSize}: how much of a redirect's body is read to keep its connection. */
+    private static final int MAX_BODY_SLURP = 2 * 1024;
+
+    /**
+     * Closes a response that is not handed to the caller (a followed redirect), reading its body first only
+     * if it is short, so its connection can be reused: as Go, a body that declares more than 2 KiB is
+     * closed unread (its connection closed), and one of unknown length is read for at most about 2 KiB
+     * (P31). Reading a declared-large body (up to 64 KiB, before) let a redirect that declared a large body
+     * and then stalled hold the send until its deadline, or forever without one.
+     */
     private static void discard(HttpResponse resp) {
         try (resp) {
+            long declared = declaredLength(resp.headers());
+            if (declared > MAX_BODY_SLURP) {
+                return;
+            }
             InputStream in = resp.body().stream();
-            byte[] buf = new byte[4096];
+            byte[] buf = new byte[MAX_BODY_SLURP];
             int total = 0;
-            for (int n; total < 64 * 1024 && (n = in.read(buf)) > 0; ) {
-                total += n;
+            for (int n; total <= MAX_BODY_SLURP && (n = in.read(buf)) >= 0; ) {
+                total += n; // up to the body's EOF, which returns the connection to the pool (T5)
             }
         } catch (IOException e) {
             // The redirect's body does not matter; its connection is closed by the failed read.
+        }
+    }
+
+    /** The response's Content-Length (the framing has checked it: one value, maybe listed), or -1 if none. */
+    private static long declaredLength(Headers headers) {
+        String v = headers.get("Content-Length");
+        if (v == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(v.split(",", 2)[0].trim());
+        } catch (NumberFormatException e) {
+            return -1; // on a response without a body (HEAD, 304) it is not checked; nothing to read there
         }
     }
 

@@ -37,7 +37,11 @@ public class HttpProtocolException extends IOException {
         INVALID_CONTENT_LENGTH,
         /** A transfer coding other than a single {@code chunked}. */
         UNSUPPORTED_TRANSFER_ENCODING,
-        /** A chunk size that is not hexadecimal or too large, or chunk data not followed by CRLF. */
+        /**
+         * A chunk size that is not hexadecimal or too large, chunk data not followed by CRLF, a line of the
+         * chunked coding (chunk size, trailer) ended by a bare LF, or a chunk extension with a control
+         * character or an unterminated quoted string.
+         */
         BAD_CHUNK,
         /** A chunk-size line (size and extensions) over {@code maxChunkLineLength}. */
         CHUNK_EXTENSION_TOO_LONG,
@@ -47,6 +51,12 @@ public class HttpProtocolException extends IOException {
         PREMATURE_EOF,
         /** More 1xx responses than {@code maxInformational} before the final one. */
         TOO_MANY_INFORMATIONAL_RESPONSES,
+        /**
+         * A body the transport decodes itself ({@code Content-Encoding: gzip} it asked for) is not valid gzip:
+         * a bad header, corrupt data, a wrong checksum or length, data cut short, or bytes after the last
+         * member (P30).
+         */
+        BAD_CONTENT_ENCODING,
         /** Bytes after the end of a response, or on an idle connection: nothing asked for them. */
         UNSOLICITED_RESPONSE,
         /** The server closed the connection after the request was sent, before a byte of response. */

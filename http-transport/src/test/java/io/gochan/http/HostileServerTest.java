@@ -52,12 +52,12 @@ class HostileServerTest {
         return Arguments.of(name, bytes, reason);
     }
 
-    private static HttpRequest get(RawServer server) {
+    static HttpRequest get(RawServer server) {
         return HttpRequest.get(server.uri("/").toString());
     }
 
     /** Reads until the client closes (EOF or reset), then counts down. */
-    private static void awaitClientClose(RawServer.Conn c, CountDownLatch clientClosed) throws IOException {
+    static void awaitClientClose(RawServer.Conn c, CountDownLatch clientClosed) throws IOException {
         try {
             while (c.in.read() >= 0) {
                 // whatever the client still sends: nothing is expected
@@ -69,7 +69,7 @@ class HostileServerTest {
     }
 
     /** The client closed its side of the socket, and the transport holds no connection. */
-    private static void assertClosedNotPooled(Transport t, CountDownLatch clientClosed) throws InterruptedException {
+    static void assertClosedNotPooled(Transport t, CountDownLatch clientClosed) throws InterruptedException {
         assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
         Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
         assertThat(t.stats().idle()).as("nothing pooled").isZero();
@@ -79,7 +79,7 @@ class HostileServerTest {
      * A server that answers the request with exactly {@code response}, then stalls (or closes, if
      * {@code closeAfter}); the request must fail with {@code reason} and the connection be closed.
      */
-    private static void assertResponseRejected(String response, boolean closeAfter, Reason reason) throws Exception {
+    static void assertResponseRejected(String response, boolean closeAfter, Reason reason) throws Exception {
         CountDownLatch clientClosed = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  c.readRequest();
@@ -98,7 +98,7 @@ class HostileServerTest {
     }
 
     /** As {@link #assertResponseRejected}, for bad input inside the body: the head is fine, reading the body fails. */
-    private static void assertBodyRejected(String response, boolean closeAfter, Reason reason) throws Exception {
+    static void assertBodyRejected(String response, boolean closeAfter, Reason reason) throws Exception {
         CountDownLatch clientClosed = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  c.readRequest();
@@ -153,13 +153,16 @@ class HostileServerTest {
         assertResponseRejected("HTTP/1.1 200 O", true, Reason.PREMATURE_EOF);
     }
 
-    /** ADR 0006: bare LF line endings are tolerated in responses, as Go and browsers do. */
+    /**
+     * ADR 0006: bare LF line endings are tolerated in a response's head, as Go and browsers do; inside a
+     * chunked body every line ends in CRLF (P26, {@code HostileFramingTest}).
+     */
     @Test
     void bareLfLineEndingsAreToleratedAndTheConnectionIsReused() throws Exception {
         try (RawServer server = RawServer.start(c -> {
                  for (String head; (head = c.readRequest()) != null; ) {
                      if (head.startsWith("GET /chunked")) {
-                         c.write("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\nabc\n0\nX-T: 1\n\n");
+                         c.write("HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n3\r\nabc\r\n0\r\nX-T: 1\r\n\r\n");
                      } else {
                          c.write("HTTP/1.1 200 OK\nContent-Length: 2\nX-A: b\n\nok");
                      }

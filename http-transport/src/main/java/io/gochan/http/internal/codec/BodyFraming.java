@@ -87,6 +87,33 @@ public record BodyFraming(Kind kind, long length) {
         return new BodyFraming(Kind.UNTIL_CLOSE, -1);
     }
 
+    /**
+     * A 204 that declares a body all the same: a {@code Transfer-Encoding} (RFC 9112 §6.1: never sent with a
+     * 204) or a {@code Content-Length} other than 0 (RFC 9110 §8.6: likewise). It is read without a body, as
+     * every 204 (as Go), but such a server may well send the body it declared, and those bytes, if they
+     * arrive after the head, would be read as the next response on the connection: so its connection is not
+     * reused (P29; Go reuses it). A 304 or an answer to HEAD may carry both headers legitimately
+     * (they describe the representation) and is not affected.
+     */
+    public static boolean declaresAForbiddenBody(ResponseHead head) {
+        if (head.status() != 204) {
+            return false;
+        }
+        Headers headers = head.headers();
+        if (headers.contains("Transfer-Encoding")) {
+            return true;
+        }
+        for (String v : headers.all("Content-Length")) {
+            for (String part : v.split(",", -1)) {
+                String p = part.trim();
+                if (p.isEmpty() || !p.chars().allMatch(c -> c == '0')) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** Every Content-Length value (each field, each comma-separated part) is the same text once trimmed. */
     private static void requireOneContentLength(Headers headers) throws HttpProtocolException {
         String first = null;

@@ -69,19 +69,33 @@ final class ChunkedInputStream extends InputStream {
         return n;
     }
 
-    /** Chunk data must be followed by CRLF (a bare LF is tolerated, as for every line). */
+    /**
+     * Chunk data must be followed by CR LF, exactly (P26; Go has always required it): a bare LF here is a
+     * framing error, not a tolerated line end.
+     */
     private void expectLineEnd() throws IOException {
-        int c = in.read();
-        if (c == '\r') {
-            c = in.read();
-        }
-        if (c == '\n') {
+        int cr = in.read();
+        int lf = cr == '\r' ? in.read() : cr;
+        if (cr == '\r' && lf == '\n') {
             return;
         }
-        if (c < 0) {
+        if (lf < 0) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed after a chunk, before its CRLF");
         }
-        throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk data not followed by CRLF");
+        throw new HttpProtocolException(Reason.BAD_CHUNK, cr == '\n'
+                ? "chunk data followed by a bare LF instead of CRLF" : "chunk data not followed by CRLF");
+    }
+
+    /**
+     * A line of the chunked coding (chunk size, trailer, the empty line that ends the trailers) must end in
+     * CR LF (P26): RFC 9112 lets a recipient take a bare LF as a line end in the head, but not in chunked
+     * framing (erratum 7633), and Go rejects it there since CVE-2025-22871. A peer that reads a bare LF as
+     * part of a chunk extension would see other chunk boundaries than we do.
+     */
+    private void requireCrLf(String what) throws HttpProtocolException {
+        if (!in.lastLineEndedInCrLf()) {
+            throw new HttpProtocolException(Reason.BAD_CHUNK, what + " of the chunked response body ends in a bare LF, not CRLF");
+        }
     }
 
     private long readChunkSize() throws IOException {
@@ -89,9 +103,12 @@ final class ChunkedInputStream extends InputStream {
         if (line == null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
         }
+        requireCrLf("a chunk-size line");
         int end = line.indexOf(';');
         if (end < 0) {
             end = line.length();
+        } else {
+            checkExtensions(line, end);
         }
         // Only spaces and tabs before the extension or the line end (RFC 9112's BWS; Go trims the same): not
         // String.strip(), which also removed leading blanks and control characters such as \x0b or \x1f.
@@ -135,6 +152,37 @@ final class ChunkedInputStream extends InputStream {
         }
     }
 
+    /**
+     * Chunk extensions are ignored, as in Go, but two things in them are rejected (P27) because they
+     * leave the line's extent open to interpretation: a control character (other than a tab), and a
+     * quoted string that the line ends inside (RFC 9112 §7.1.1: a quoted string never holds CR or LF,
+     * so a peer that read one across the line end would take other bytes as the chunk data).
+     *
+     * @param from the index of the first ';'
+     */
+    private static void checkExtensions(String line, int from) throws HttpProtocolException {
+        boolean quoted = false;
+        boolean escaped = false;
+        for (int i = from; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                throw new HttpProtocolException(Reason.BAD_CHUNK,
+                        "control character 0x" + Integer.toHexString(c) + " in a chunk extension");
+            }
+            if (escaped) {
+                escaped = false; // quoted-pair: this character is taken as it is
+            } else if (quoted && c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                quoted = !quoted;
+            }
+        }
+        if (quoted) {
+            throw new HttpProtocolException(Reason.BAD_CHUNK,
+                    "chunk extension with a quoted string the line ends inside: '" + ResponseHeadReader.shorten(line) + "'");
+        }
+    }
+
     /** The value of an ASCII hex digit, else -1 (Character.digit would also accept non-ASCII digits). */
     private static int hexDigit(char c) {
         if (c >= '0' && c <= '9') {
@@ -160,6 +208,7 @@ final class ChunkedInputStream extends InputStream {
             if (in.bytesRead() - start > limits.maxTrailerBytes() + 2) {
                 throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + limits.maxTrailerBytes() + " bytes");
             }
+            requireCrLf(length == 0 ? "the empty line that ends the trailers" : "a trailer line");
             if (length == 0) {
                 break;
             }

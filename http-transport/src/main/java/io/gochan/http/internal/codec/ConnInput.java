@@ -20,6 +20,8 @@ public final class ConnInput {
     private byte[] scratch = new byte[256];
     private int pos;
     private int limit;
+    /** Whether the last line read ended in CR LF (see {@link #lastLineEndedInCrLf}). */
+    private boolean lastLineHadCr;
     private long bytesRead;
     /** Consulted when a read times out (SO_TIMEOUT); null: the timeout is thrown to the caller. */
     private volatile WaitGuard guard;
@@ -225,8 +227,14 @@ public final class ConnInput {
                     length += pos - start;
                     pos++;
                     bytesRead += pos - start;
-                    if (length > 0 && scratch[length - 1] == '\r') {
+                    lastLineHadCr = length > 0 && scratch[length - 1] == '\r';
+                    if (lastLineHadCr) {
                         length--;
+                    }
+                    if (length > maxLength) {
+                        // The check below allows one byte more for the CR: a line ended by a bare LF must not
+                        // use that byte for content (P28).
+                        throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
                     }
                     for (int i = 0; i < length; i++) {
                         if (scratch[i] == '\r') {
@@ -247,6 +255,14 @@ public final class ConnInput {
             length += pos - start;
             bytesRead += pos - start;
         }
+    }
+
+    /**
+     * Whether the line {@link #readLineBytes} read last ended in CR LF (false: a bare LF). Inside a chunked
+     * body every line must end in CR LF (P26); the head tolerates a bare LF.
+     */
+    public boolean lastLineEndedInCrLf() {
+        return lastLineHadCr;
     }
 
     /** The bytes of the line {@link #readLineBytes} read last. */

@@ -187,12 +187,15 @@ public final class ResponseHeadReader {
         }
     }
 
-    /** At most 80 characters of {@code s}, control characters escaped: for quoting peer bytes in messages. */
+    /**
+     * At most 80 characters of {@code s}, control characters escaped (C0, DEL and the C1 range 0x80–0x9f,
+     * whose NEL some readers take as a line end): for quoting peer bytes in messages and logs.
+     */
     public static String shorten(String s) {
         String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
         StringBuilder b = new StringBuilder();
         for (char c : t.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
+            b.append(c < 0x20 || (c >= 0x7f && c <= 0x9f) ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
         }
         return b.toString();
     }

@@ -169,6 +169,14 @@ final class BodyEofSignal extends InputStream {
         return false;
     }
 
+    /**
+     * The body is of no use any more for a reason found above it (its gzip data is bad): the exchange is
+     * aborted with {@code why} (the connection closed, nothing drained), once, as a failed read would.
+     */
+    void abort(IOException why) {
+        report(false, why);
+    }
+
     @Override
     public void close() {
         if (closed) {

@@ -11,6 +11,7 @@ import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.ConnInput;
 import io.gochan.http.internal.codec.FramedBody;
+import io.gochan.http.internal.codec.GzipDecodingStream;
 import io.gochan.http.internal.codec.ResponseHead;
 import io.gochan.http.internal.codec.ResponseHeadReader;
 import io.gochan.http.internal.conn.Messages.RequestAndChan;
@@ -19,7 +20,6 @@ import io.gochan.http.internal.conn.Messages.ResponseOrError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.zip.GZIPInputStream;
 
 /**
  * The read loop's work for one response, in the order it happens: read the final head, then serve the
@@ -72,7 +72,8 @@ final class ResponseReader {
             return false;
         }
         boolean alive = !cfg.disableKeepAlives() && keepAlive(head)
-                && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200;
+                && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200
+                && !BodyFraming.declaresAForbiddenBody(head); // its body may still come: P29
         if (rc.continueCh() != null) {
             if (!fh.continued()) {
                 // A final status before 100 Continue: the body is skipped (or was sent after the timeout,
@@ -320,13 +321,18 @@ final class ResponseReader {
         return !head.isHttp10() || h.hasToken("Connection", "keep-alive");
     }
 
-    /** Un-gzips a body; at the end of the gzip data it reads the framing to its EOF, so the EOF signal fires. */
+    /**
+     * Un-gzips a body (P25, P30). The gzip data ends exactly where the framing does (the decoder reads
+     * the framing to its EOF, so the EOF signal fires); bad gzip aborts the exchange at once (the
+     * connection is closed, not drained) and fails the read with {@code BAD_CONTENT_ENCODING}.
+     */
     private static final class GzipBody extends InputStream {
         private final BodyEofSignal signal;
-        private GZIPInputStream gz;
+        private final GzipDecodingStream gz;
 
         GzipBody(BodyEofSignal signal) {
             this.signal = signal;
+            this.gz = new GzipDecodingStream(signal);
         }
 
         @Override
@@ -338,29 +344,14 @@ final class ResponseReader {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            java.util.Objects.checkFromIndexSize(off, len, b.length);
-            if (len == 0) {
-                return 0;
-            }
-            if (gz == null) {
-                // An empty body is an empty body, as in Go (P25): GZIPInputStream would fail it with an
-                // EOFException without a message, since it reads a gzip header first.
-                java.io.PushbackInputStream first = new java.io.PushbackInputStream(signal, 1);
-                int c = first.read();
-                if (c < 0) {
-                    return -1;
+            try {
+                return gz.read(b, off, len);
+            } catch (HttpProtocolException e) {
+                if (e.reason() == HttpProtocolException.Reason.BAD_CONTENT_ENCODING) {
+                    signal.abort(e); // the rest of the body is of no use: the connection is closed, not drained
                 }
-                first.unread(c);
-                gz = new GZIPInputStream(first, 8192);
+                throw e;
             }
-            int n = gz.read(b, off, len);
-            if (n < 0) {
-                byte[] rest = new byte[512];
-                while (signal.read(rest, 0, rest.length) >= 0) {
-                    // trailing bytes after the gzip member: drained so the framing reaches its end
-                }
-            }
-            return n;
         }
 
         @Override
