@@ -456,6 +456,28 @@ class HostileFramingTest {
         }
     }
 
+    /**
+     * A chunk size of up to 16 hex digits is read, leading zeros included, as Go's parseHexUint reads it
+     * (17 digits, or a value beyond a long's range, are refused: {@code badBodies} in HostileServerTest);
+     * 15 digits were the limit before.
+     */
+    @Test
+    void P32_aChunkSizeOfSixteenDigitsWithLeadingZerosIsRead() throws Exception {
+        try (RawServer server = answering(
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n000000000000000a\r\n0123456789\r\n"
+                             + "0000000000000000\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("0123456789");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
+        }
+    }
+
     // ------------------------------------------------------------------ P30: bad gzip in a body the transport decodes
 
     private static byte[] gzip(String text) {

@@ -119,14 +119,19 @@ final class ChunkedInputStream extends InputStream {
         if (hex.isEmpty()) {
             throw new HttpProtocolException(Reason.BAD_CHUNK, "empty chunk size");
         }
-        if (hex.length() > 15) {
-            throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk size too large: '" + ResponseHeadReader.shorten(hex) + "'");
+        // Up to 16 digits, as Go's parseHexUint (so "000000000000000a" is ten); a value above a long's
+        // range is refused as too large (Go's uint64 would take it, and then wait for exabytes).
+        if (hex.length() > 16) {
+            throw chunkSizeTooLarge(hex);
         }
         long size = 0;
         for (int i = 0; i < hex.length(); i++) {
             int d = hexDigit(hex.charAt(i));
             if (d < 0) {
                 throw new HttpProtocolException(Reason.BAD_CHUNK, "chunk size is not hexadecimal: '" + ResponseHeadReader.shorten(hex) + "'");
+            }
+            if (size > (Long.MAX_VALUE - d) >>> 4) {
+                throw chunkSizeTooLarge(hex);
             }
             size = size * 16 + d;
         }
@@ -181,6 +186,10 @@ final class ChunkedInputStream extends InputStream {
             throw new HttpProtocolException(Reason.BAD_CHUNK,
                     "chunk extension with a quoted string the line ends inside: '" + ResponseHeadReader.shorten(line) + "'");
         }
+    }
+
+    private static HttpProtocolException chunkSizeTooLarge(String hex) {
+        return new HttpProtocolException(Reason.BAD_CHUNK, "chunk size too large: '" + ResponseHeadReader.shorten(hex) + "'");
     }
 
     /** The value of an ASCII hex digit, else -1 (Character.digit would also accept non-ASCII digits). */
