@@ -10,6 +10,7 @@ import io.gochan.http.RequestCancelledException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What bounds one request from {@code roundTrip} to the end of its body: its {@link Context} and its own
@@ -22,6 +23,11 @@ public final class RequestScope {
     private final HttpRequest request;
     private final Context context;
     private final long deadlineNanos;
+    /** Who reports the request's {@code done()}: nobody yet, someone already, or only a failure (E22). */
+    private final AtomicInteger done = new AtomicInteger(DONE_OPEN);
+    private static final int DONE_OPEN = 0;
+    private static final int DONE_REPORTED = 1;
+    private static final int DONE_ONLY_FAILURE = 2;
 
     /**
      * The scope of {@code request} under {@code context}; its timeout, if any, starts now.
@@ -125,6 +131,35 @@ public final class RequestScope {
      */
     public InterruptedException interrupted(String phase) {
         return new InterruptedException("interrupted while " + phase + " (" + request + ")");
+    }
+
+    /**
+     * Claims the one {@code done()} of a request that ends well or whose response body ends (E22): a
+     * response without a body when {@code roundTrip} returns it, a body at its end, close or failure. False if
+     * it was already reported, or if the request fails although a response arrived
+     * ({@link #responseLost()}): then only that failure is reported.
+     *
+     * @return true if the caller must report {@code done()} now
+     */
+    public boolean claimDone() {
+        return done.compareAndSet(DONE_OPEN, DONE_REPORTED);
+    }
+
+    /**
+     * The request fails although a response arrived (it lost to the request's own body failure): closing that
+     * response reports nothing; the failure {@code roundTrip} throws is the request's one {@code done()}.
+     */
+    public void responseLost() {
+        done.compareAndSet(DONE_OPEN, DONE_ONLY_FAILURE);
+    }
+
+    /**
+     * Claims the one {@code done()} of a request that {@code roundTrip} fails.
+     *
+     * @return true if the failure must be reported now; false if a {@code done()} was already reported
+     */
+    public boolean claimFailureDone() {
+        return done.compareAndSet(DONE_OPEN, DONE_REPORTED) || done.compareAndSet(DONE_ONLY_FAILURE, DONE_REPORTED);
     }
 
     /**

@@ -12,6 +12,7 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.RequestCancelledException;
 import io.gochan.http.RequestListener;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BodySourceException;
@@ -181,19 +182,27 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Records the cause, closes the sockets (unblocking both loops), releases the slot and closes
-     * closech. Idempotent, callable from any thread, never waits for the loops.
+     * closech. Idempotent, callable from any thread, never waits for the loops. A call that finds the
+     * connection already closing returns only once that close is complete (closech closed, so the slot is
+     * free): whoever closes a connection, then says so (an aborted request's exception, the transport's
+     * close returning), never finds it still counted open (E23).
      */
     @Override
     public void close(IOException cause) {
+        boolean first;
         closeLock.lock();
         try {
-            if (closed) {
-                return;
+            first = !closed;
+            if (first) {
+                closedCause = cause;
+                closed = true;
             }
-            closedCause = cause;
-            closed = true;
         } finally {
             closeLock.unlock();
+        }
+        if (!first) {
+            awaitClosech();
+            return;
         }
         closeSockets();
         // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
@@ -206,6 +215,21 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (lifetime != null) {
             HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
+        }
+    }
+
+    /** Waits, not interruptibly, for a close under way on another thread (it never blocks) to close closech. */
+    private void awaitClosech() {
+        boolean interrupted = false;
+        while (!closech.isClosed()) {
+            try {
+                closech.receiveOk();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -284,6 +308,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 if (closed) {
                     closeBody(stream);
                 }
+            }
+            if (ex.isCompleted() && scope.claimDone()) {
+                // A response without a body: its exchange completed (the connection pooled or closed) before it
+                // was handed over, so the request is over; said before the caller sees it (E22).
+                notify(l -> l.done(req, null));
             }
             return response;
         } finally {
@@ -465,11 +494,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 cause = ended;
             }
         }
+        if (cause == error && !isCallersBody(error) && closed && closedCause instanceof RequestCancelledException cancelled) {
+            // The transport closed the connection under the write: the request was cancelled, whichever the caller
+            // noticed first, the failed write or the closed connection; never a broken connection, never retried (E24).
+            cause = cancelled;
+        }
         if (ex.abort(cause)) {
             throw callerFacing(cause);
         }
         HttpResponse late = lostToCompletion(ex, resc);
         if (isCallersBody(error)) {
+            ex.scope().responseLost(); // the request's one done() is this failure (E22)
             late.close(); // a failed body is always the caller's error, even if the server answered
             throw callerFacing(error);
         }
@@ -485,6 +520,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Received<WriteResult> w = writeErrCh.tryReceive();
         if (w.ok() && w.value().error() != null && isCallersBody(w.value().error())) {
             ex.abort(w.value().error());
+            ex.scope().responseLost(); // the request's one done() is this failure, not the response's (E22)
             response.close();
             throw callerFacing(w.value().error());
         }

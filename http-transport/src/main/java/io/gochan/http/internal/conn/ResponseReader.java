@@ -112,9 +112,9 @@ final class ResponseReader {
         boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                 head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-        if (PersistConn.deliver(rc, new ResponseOrError(resp, null)) && completed) {
-            conn.notify(l -> l.done(rc.req(), null));
-        }
+        // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
+        // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
+        PersistConn.deliver(rc, new ResponseOrError(resp, null));
         return completed && reusable;
     }
 
@@ -137,9 +137,19 @@ final class ResponseReader {
             alive = false;
         }
         boolean keep = alive;
-        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::transportClosed);
+        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(), this::reportDone,
+                conn::transportClosed);
         return handOver(head, head.headers(), body, body) && alive;
+    }
+
+    /**
+     * The request's one {@code done()}, reported by its body when it ends (E22): unless it was reported
+     * already, or the request failed although this response arrived (then only that failure is reported).
+     */
+    private void reportDone(Throwable error) {
+        if (ex.scope().claimDone()) {
+            conn.notify(l -> l.done(rc.req(), error));
+        }
     }
 
     /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
@@ -194,8 +204,7 @@ final class ResponseReader {
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads,
-                conn::transportClosed);
+                this::reportDone, conn::closedCause, this::sliceReads, conn::transportClosed);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
