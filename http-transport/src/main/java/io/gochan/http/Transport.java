@@ -84,8 +84,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 d.tcp().close();
                 throw e;
             }
-            connectionEvent("opened", c);
-            return c;
+            return c; // its "opened" event was committed before its loops started (E25)
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout,
                 goroutines);
     }

@@ -160,6 +160,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     public static PersistConn start(ConnectKey key, SocketDialer.Dialed dialed, ConnConfig cfg, Slot slot,
             Consumer<PersistConn> reuse) throws IOException {
         PersistConn c = new PersistConn(key, dialed, cfg, slot, reuse);
+        if (c.lifetime != null) {
+            // Before the loops start: a read loop that finds the connection closed at once closes it, and its
+            // "closed" event must not come before "opened" (E25).
+            HttpEvents.connection("opened", c);
+        }
         Go.go("http-write-loop#" + c.id + " " + key, c::writeLoop);
         Go.go("http-read-loop#" + c.id + " " + key, c::readLoop);
         return c;
