@@ -353,6 +353,79 @@ class LifecycleOrderTest {
         assertThat(failures).as("counters when close() returned, %d of %d", failures.size(), iterations).isEmpty();
     }
 
+    /** How a request ends while its body is being read. */
+    enum BodyEnder { CONTEXT, DEADLINE }
+
+    /**
+     * E26: a request ends (its context is cancelled, its deadline passes) while its caller, on a virtual
+     * thread, is blocked reading the response body: the read fails as cancelled or timed out, and when it does
+     * the connection is closed and no longer counted open. Before the fix the read loop, which ends the
+     * exchange, closed the socket before freeing the slot, and the reader, woken by the closed socket, threw
+     * in between.
+     */
+    @ParameterizedTest
+    @EnumSource(BodyEnder.class)
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void E26_aBodyReadEndedByItsRequestsEndFailsWithTheConnectionClosed(BodyEnder ender) throws Exception {
+        List<String> failures = new ArrayList<>();
+        int iterations = 60;
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"); // and the rest never comes
+                     while (c.in.read() >= 0) {
+                         // until the client closes
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < iterations; i++) {
+                io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
+                HttpRequest.Builder rb = HttpRequest.newBuilder(server.uri("/" + i));
+                if (ender == BodyEnder.DEADLINE) {
+                    rb.timeout(Duration.ofMillis(200));
+                }
+                HttpRequest get = rb.build();
+                AtomicReference<TransportStats> atFailure = new AtomicReference<>();
+                Caller<String> reader = Caller.virtual("reader-" + i, () -> {
+                    try (HttpResponse r = t.roundTrip(get, ctx)) {
+                        InputStream s = r.body().stream();
+                        s.readNBytes(3);
+                        try {
+                            return new String(s.readAllBytes()); // blocks: the rest never comes
+                        } catch (IOException e) {
+                            atFailure.set(t.stats());
+                            throw e;
+                        }
+                    }
+                });
+                if (ender == BodyEnder.CONTEXT) {
+                    Lifecycle.await(() -> reader.thread.getState() == Thread.State.WAITING
+                            && isReadingTheBody(reader.thread), Duration.ofSeconds(20), "the reader blocked in the body");
+                    ctx.cancel();
+                }
+                assertThat(reader.join(Duration.ofSeconds(20))).as("the read ended").isTrue();
+                ctx.cancel();
+                Throwable e = reader.error();
+                boolean expected = ender == BodyEnder.CONTEXT ? e instanceof RequestCancelledException : e instanceof HttpTimeoutException;
+                TransportStats s = atFailure.get();
+                if (!expected || s == null || s.open() != 0) {
+                    failures.add(i + ": " + e + "; " + s);
+                }
+            }
+        }
+        assertThat(failures).as("%s: %d of %d body reads", ender, failures.size(), iterations).isEmpty();
+    }
+
+    /** True if {@code t} is parked in a read of a response body. */
+    private static boolean isReadingTheBody(Thread t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith("BodyEofSignal") && e.getMethodName().equals("read")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Makes {@code n} connections idle: {@code n} requests at once, each holding its response until all have one. */
     private static void fillWithIdleConnections(Transport t, URI uri, int n) throws Exception {
         CyclicBarrier allHaveOne = new CyclicBarrier(n);
