@@ -426,6 +426,101 @@ class LifecycleOrderTest {
         return false;
     }
 
+    /** How an upload that the server stopped reading ends for its caller. */
+    enum UploadEnd { CANCELLED, ANSWERED_AND_CLOSED }
+
+    /**
+     * E27: a request's {@code done()} is the last event its listener hears. An upload blocked in a socket
+     * write (the server stopped reading) ends for its caller (its context cancelled, or an early answer whose
+     * body the caller closes) while the write loop is still blocked: the write loop's report of the failed
+     * write ({@code wroteRequest} with an error), which comes later, is not reported after {@code done()}.
+     * Before the fix it was, every time: {@code [done, wroteRequest]}.
+     */
+    @ParameterizedTest
+    @EnumSource(UploadEnd.class)
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void E27_doneIsTheLastEventOfARequestWhoseUploadWasBlocked(UploadEnd end) throws Exception {
+        List<String> failures = new ArrayList<>();
+        int iterations = 8;
+        for (int i = 0; i < iterations; i++) {
+            CountDownLatch heads = new CountDownLatch(1);
+            Map<HttpRequest, List<String>> events = new ConcurrentHashMap<>();
+            RequestListener listener = new RequestListener() {
+                private void add(HttpRequest r, String e) {
+                    events.computeIfAbsent(r, k -> new CopyOnWriteArrayList<>()).add(e);
+                }
+
+                @Override
+                public void wroteHeaders(HttpRequest r) {
+                    add(r, "wroteHeaders");
+                }
+
+                @Override
+                public void wroteRequest(HttpRequest r, Throwable error) {
+                    add(r, "wroteRequest");
+                }
+
+                @Override
+                public void gotFirstResponseByte(HttpRequest r) {
+                    add(r, "gotFirstResponseByte");
+                }
+
+                @Override
+                public void done(HttpRequest r, Throwable error) {
+                    add(r, "done");
+                }
+            };
+            try (RawServer server = RawServer.start(c -> {
+                     if (c.readRequestHead() != null) {
+                         heads.countDown();
+                         if (end == UploadEnd.ANSWERED_AND_CLOSED) {
+                             c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"); // early, and no more
+                         }
+                         while (c.in.read() >= 0) {
+                             // until the client closes (the body is never read: the server's buffer fills)
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().listener(listener).build()) {
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(RequestBody.ofStream(() -> new InputStream() {
+                    @Override
+                    public int read() {
+                        return 0;
+                    }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) {
+                        return len; // zeros, as fast as the socket takes them
+                    }
+                }, 1L << 30, "application/octet-stream")).build();
+                io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
+                CountDownLatch writeBlocked = new CountDownLatch(1);
+                Caller<Integer> caller = Caller.virtual("upload", () -> {
+                    try (HttpResponse r = t.roundTrip(post, ctx)) {
+                        r.body().stream().readNBytes(4);
+                        writeBlocked.await(20, TimeUnit.SECONDS);
+                        return r.status();
+                    } // closed before its end: the connection closes under the blocked write
+                });
+                assertThat(heads.await(20, TimeUnit.SECONDS)).isTrue();
+                Lifecycle.await(Lifecycle::writeLoopBlockedInSocketWrite, Duration.ofSeconds(20), "the upload blocked in a socket write");
+                writeBlocked.countDown();
+                if (end == UploadEnd.CANCELLED) {
+                    ctx.cancel();
+                }
+                assertThat(caller.join(Lifecycle.BOUND)).as("the upload ended").isTrue();
+                ctx.cancel();
+                Leaks.awaitTrue(() -> Leaks.transportGoroutines().stream().noneMatch(g -> g.name().startsWith("http-write-loop")),
+                        "the write loop ended");
+                List<String> seen = events.getOrDefault(post, List.of());
+                if (seen.isEmpty() || !seen.get(seen.size() - 1).equals("done") || seen.stream().filter("done"::equals).count() != 1) {
+                    failures.add(i + ": " + seen);
+                }
+            }
+        }
+        assertThat(failures).as("%s: %d of %d uploads", end, failures.size(), iterations).isEmpty();
+    }
+
     /** Makes {@code n} connections idle: {@code n} requests at once, each holding its response until all have one. */
     private static void fillWithIdleConnections(Transport t, URI uri, int n) throws Exception {
         CyclicBarrier allHaveOne = new CyclicBarrier(n);

@@ -290,7 +290,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         boolean answered = false;
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(req, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
+            if (!writech.trySend(new WriteRequest(scope, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
@@ -624,7 +624,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             for (WriteRequest taken; (taken = next.select()) != null; ) {
                 WriteRequest w = taken;
                 IOException err = write(w);
-                notify(l -> l.wroteRequest(w.req(), err));
+                notify(w.scope(), l -> l.wroteRequest(w.req(), err));
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten()) {
@@ -651,7 +651,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             boolean sendBody = true;
             if (wr.continueCh() != null) {
                 out.flush();
-                notify(l -> l.wroteHeaders(wr.req()));
+                notify(wr.scope(), l -> l.wroteHeaders(wr.req()));
                 sendBody = awaitContinue(wr.continueCh());
             }
             if (sendBody && wr.body() != null) {
@@ -659,7 +659,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             out.flush();
             if (wr.continueCh() == null) {
-                notify(l -> l.wroteHeaders(wr.req()));
+                notify(wr.scope(), l -> l.wroteHeaders(wr.req()));
             }
             return null;
         } catch (ContentLengthMismatchException | BodySourceException e) {
@@ -782,7 +782,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             failExchange(rc, cause);
             return null;
         }
-        notify(l -> l.gotFirstResponseByte(forListener.req()));
+        notify(forListener.ex().scope(), l -> l.gotFirstResponseByte(forListener.req()));
         return rc;
     }
 
@@ -895,6 +895,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * A listener event of {@code scope}'s request from one of this connection's loops: not reported once the
+     * request's {@code done()} was, which is its last event (E27).
+     */
+    private void notify(RequestScope scope, Consumer<RequestListener> event) {
+        if (scope.enterEvent()) {
+            try {
+                notify(event);
+            } finally {
+                scope.exitEvent();
+            }
         }
     }
 
