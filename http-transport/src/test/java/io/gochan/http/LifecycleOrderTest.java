@@ -208,6 +208,46 @@ class LifecycleOrderTest {
     }
 
     /**
+     * E22: a response whose body the caller dropped without reading it to the end or closing it (held in
+     * memory, or still streaming) reports its request's {@code done()} once, with the "never closed" failure,
+     * when the collector reclaims its connection. Before the fix the connection was reclaimed and no
+     * {@code done()} ever came.
+     */
+    @ParameterizedTest(name = "body still streaming: {0}")
+    @ValueSource(booleans = {false, true})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E22_aBodyDroppedWithoutClosingReportsDoneWhenItsConnectionIsReclaimed(boolean streaming) throws Exception {
+        DoneRecorder l = new DoneRecorder();
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequest() != null) {
+                     c.write(streaming ? "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc" // and the rest never comes
+                             : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     while (c.in.read() >= 0) {
+                         // until the client closes
+                     }
+                 }
+             });
+             Transport t = Transport.builder().listener(l).build()) {
+            HttpRequest get = HttpRequest.get(server.uri("/dropped").toString());
+            dropResponse(t, get);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (t.stats().open() != 0 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.yield();
+            }
+            assertThat(t.stats().open()).as("the dropped body's connection reclaimed").isZero();
+            Leaks.awaitTrue(() -> l.dones(get) > 0, "done() of the request whose body was dropped");
+            assertThat(l.dones(get)).isEqualTo(1);
+            assertThat(l.errorAtDone.get(get)).isInstanceOf(HttpConnectionException.class).hasMessageContaining("never closed");
+        }
+    }
+
+    private static void dropResponse(Transport t, HttpRequest get) throws Exception {
+        HttpResponse r = t.roundTrip(get);
+        assertThat(r.status()).isEqualTo(200); // and then forget r without closing it: its frame ends here
+    }
+
+    /**
      * A server whose every connection reads one request head and then holds the connection, reading
      * nothing more, until the client closes it.
      */

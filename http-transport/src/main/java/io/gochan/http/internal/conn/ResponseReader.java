@@ -19,6 +19,7 @@ import io.gochan.http.internal.conn.Messages.ResponseOrError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -137,19 +138,23 @@ final class ResponseReader {
             alive = false;
         }
         boolean keep = alive;
-        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(), this::reportDone,
+        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(), doneReporter(conn, ex.scope()),
                 conn::transportClosed);
         return handOver(head, head.headers(), body, body) && alive;
     }
 
     /**
-     * The request's one {@code done()}, reported by its body when it ends (E22): unless it was reported
-     * already, or the request failed although this response arrived (then only that failure is reported).
+     * The request's one {@code done()}, reported by its body when it ends, or by the collector's watch of a
+     * body never closed (E22): unless it was reported already, or the request failed although this response
+     * arrived (then only that failure is reported). Static, holding only the connection and the request's
+     * scope: the watch's action must not reach the body it watches.
      */
-    private void reportDone(Throwable error) {
-        if (ex.scope().claimDone()) {
-            conn.notify(l -> l.done(rc.req(), error));
-        }
+    private static Consumer<Throwable> doneReporter(PersistConn conn, RequestScope scope) {
+        return error -> {
+            if (scope.claimDone()) {
+                conn.notify(l -> l.done(scope.request(), error));
+            }
+        };
     }
 
     /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
@@ -162,7 +167,7 @@ final class ResponseReader {
         }
         // Watched only once delivered: an undelivered body is nobody's leak. The stream the caller reads is
         // what is watched, so a caller that keeps only the stream keeps its connection.
-        UnclosedBodies.watch(watched, ex);
+        UnclosedBodies.watch(watched, ex, doneReporter(conn, ex.scope()));
         return true;
     }
 
@@ -204,7 +209,7 @@ final class ResponseReader {
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                this::reportDone, conn::closedCause, this::sliceReads, conn::transportClosed);
+                doneReporter(conn, ex.scope()), conn::closedCause, this::sliceReads, conn::transportClosed);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
@@ -227,7 +232,7 @@ final class ResponseReader {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
         }
-        UnclosedBodies.watch(stream, ex);
+        UnclosedBodies.watch(stream, ex, doneReporter(conn, ex.scope()));
         return true;
     }
 
