@@ -456,6 +456,100 @@ class LifecycleOrderTest {
         assertThat(failures).as("%s: %d of %d body reads", ender, failures.size(), iterations).isEmpty();
     }
 
+    /** Where a request is when it ends. */
+    enum Phase { AWAITING_HEADERS, UPLOADING, READING_BODY }
+
+    /** How it ends. */
+    enum Ender { CONTEXT, INTERRUPT, DEADLINE }
+
+    /**
+     * E26, at every phase: a request ended by its context, an interrupt of its thread or its deadline while it
+     * waits for the response head, while its upload is blocked, or while its body is read (callers on virtual
+     * and platform threads) fails with its connection already closed: not counted open, nobody waiting.
+     * Without E26's fix a body read failed this too (its deadline, a platform reader: 4 of 36 requests); the
+     * head and upload phases held before it (the caller ends the exchange itself there).
+     */
+    @ParameterizedTest
+    @EnumSource(Phase.class)
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
+    void E26_aRequestEndedAtAnyPhaseFailsWithItsConnectionClosed(Phase phase) throws Exception {
+        List<String> failures = new ArrayList<>();
+        int perCombination = 6;
+        for (Ender ender : Ender.values()) {
+            for (boolean virtual : new boolean[] {true, false}) {
+                for (int i = 0; i < perCombination; i++) {
+                    CountDownLatch atServer = new CountDownLatch(1);
+                    try (RawServer server = RawServer.start(c -> {
+                             if (c.readRequestHead() != null) {
+                                 if (phase == Phase.READING_BODY) {
+                                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"); // the rest never comes
+                                 }
+                                 atServer.countDown();
+                                 while (c.in.read() >= 0 && phase != Phase.UPLOADING) {
+                                     // until the client closes; an upload is never read
+                                 }
+                                 c.in.transferTo(java.io.OutputStream.nullOutputStream()); // (not reached while uploading)
+                             }
+                         });
+                         Transport t = Transport.builder().build()) {
+                        HttpRequest.Builder rb = HttpRequest.newBuilder(server.uri("/" + phase));
+                        if (phase == Phase.UPLOADING) {
+                            rb.POST(RequestBody.ofStream(() -> new InputStream() {
+                                @Override
+                                public int read() {
+                                    return 0;
+                                }
+
+                                @Override
+                                public int read(byte[] b, int off, int len) {
+                                    return len;
+                                }
+                            }, 1L << 30, "application/octet-stream"));
+                        }
+                        if (ender == Ender.DEADLINE) {
+                            rb.timeout(Duration.ofMillis(300));
+                        }
+                        HttpRequest req = rb.build();
+                        io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
+                        AtomicReference<TransportStats> atFailure = new AtomicReference<>();
+                        Caller<String> caller = Caller.start(virtual, "caller", () -> {
+                            try (HttpResponse r = t.roundTrip(req, ctx)) {
+                                InputStream s = r.body().stream();
+                                s.readNBytes(3);
+                                return new String(s.readAllBytes());
+                            } catch (IOException | InterruptedException e) {
+                                atFailure.set(t.stats());
+                                throw e;
+                            } finally {
+                                Thread.interrupted();
+                            }
+                        });
+                        assertThat(atServer.await(20, TimeUnit.SECONDS)).isTrue();
+                        if (ender != Ender.DEADLINE) {
+                            Lifecycle.await(() -> switch (phase) {
+                                case UPLOADING -> Lifecycle.writeLoopBlockedInSocketWrite();
+                                case READING_BODY -> isReadingTheBody(caller.thread);
+                                default -> caller.thread.getState() == Thread.State.WAITING;
+                            }, Duration.ofSeconds(20), "the caller in its phase");
+                            if (ender == Ender.CONTEXT) {
+                                ctx.cancel();
+                            } else {
+                                caller.thread.interrupt();
+                            }
+                        }
+                        assertThat(caller.join(Duration.ofSeconds(20))).as("the request ended").isTrue();
+                        ctx.cancel();
+                        TransportStats s = atFailure.get();
+                        if (s == null || s.open() != 0 || s.waiting() != 0) {
+                            failures.add(ender + (virtual ? " virtual " : " platform ") + i + ": " + caller.error() + "; " + s);
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(failures).as("%s: %d of %d requests", phase, failures.size(), perCombination * 6).isEmpty();
+    }
+
     /** True if {@code t} is parked in a read of a response body. */
     private static boolean isReadingTheBody(Thread t) {
         for (StackTraceElement e : t.getStackTrace()) {
