@@ -154,6 +154,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
             return response;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             failure = e;
+            if (RequestScope.isTransportClosed(e)) {
+                pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
+            }
             if (scope.claimFailureDone()) {
                 safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed (E22)
             }

@@ -264,9 +264,10 @@ class LifecycleOrderTest {
 
     /**
      * E23: {@code Transport.close()} with connections in use and a request waiting for one of them: the
-     * waiting request fails as cancelled (TRANSPORT_CLOSED), and when it does every connection of the
-     * transport is already closed, none counted open, nobody waiting. Before the fix the waiters were
-     * failed before the connections were closed.
+     * waiting request and the requests in flight fail as cancelled (TRANSPORT_CLOSED), and when each does
+     * every connection of the transport is already closed, none counted open, nobody waiting. Before the fix
+     * the waiters were failed before the connections were closed, and a request in flight failed as soon as
+     * its own connection was closed, while the others were still open.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -279,10 +280,14 @@ class LifecycleOrderTest {
             try (RawServer server = holdingEveryRequest(heads)) {
                 Transport t = Transport.builder().maxConnsPerHost(inUse).build();
                 List<Caller<Integer>> holders = new ArrayList<>();
+                List<TransportStats> holdersAtFailure = new CopyOnWriteArrayList<>();
                 for (int k = 0; k < inUse; k++) {
                     holders.add(Caller.virtual("holder-" + k, () -> {
                         try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/hold").toString()))) {
                             return r.status();
+                        } catch (IOException e) {
+                            holdersAtFailure.add(t.stats());
+                            throw e;
                         }
                     }));
                 }
@@ -306,11 +311,79 @@ class LifecycleOrderTest {
                 assertThat(((RequestCancelledException) waiter.error()).reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
                 TransportStats s = atFailure.get();
                 if (s.open() != 0 || s.waiting() != 0) {
-                    failures.add(i + ": " + s);
+                    failures.add(i + ": the waiter saw " + s);
+                }
+                assertThat(holdersAtFailure).hasSize(inUse);
+                for (TransportStats h : holdersAtFailure) {
+                    if (h.open() != 0 || h.waiting() != 0) {
+                        failures.add(i + ": a request in flight saw " + h);
+                    }
                 }
             }
         }
-        assertThat(failures).as("counters when the waiter failed, %d of %d", failures.size(), iterations).isEmpty();
+        assertThat(failures).as("counters when a request failed, %d failures in %d iterations", failures.size(), iterations).isEmpty();
+    }
+
+    /**
+     * E23: {@code Transport.close()} while 8 response bodies are being read (each blocked, the rest of its
+     * body still to come): each read fails as cancelled (TRANSPORT_CLOSED), and when it does every connection
+     * of the transport is closed. Before the fix a read failed as soon as its own connection was closed.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E23_bodiesBeingReadFailOnlyOnceTheClosedTransportsConnectionsAre() throws Exception {
+        int readers = 8;
+        List<String> failures = new ArrayList<>();
+        int iterations = 30;
+        for (int i = 0; i < iterations; i++) {
+            try (RawServer server = RawServer.start(c -> {
+                     if (c.readRequest() != null) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"); // the rest never comes
+                         while (c.in.read() >= 0) {
+                             // until the client closes
+                         }
+                     }
+                 })) {
+                Transport t = Transport.builder().build();
+                List<TransportStats> atFailure = new CopyOnWriteArrayList<>();
+                List<Caller<String>> callers = new ArrayList<>();
+                for (int k = 0; k < readers; k++) {
+                    callers.add(Caller.start(k % 2 == 0, "reader-" + k, () -> {
+                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                            InputStream s = r.body().stream();
+                            s.readNBytes(3);
+                            try {
+                                return new String(s.readAllBytes());
+                            } catch (IOException e) {
+                                atFailure.add(t.stats());
+                                throw e;
+                            }
+                        }
+                    }));
+                }
+                for (Caller<String> c : callers) {
+                    Lifecycle.await(() -> isReadingTheBody(c.thread), Duration.ofSeconds(20), "every reader in its body");
+                }
+                t.close();
+                for (Caller<String> c : callers) {
+                    assertThat(c.join(Lifecycle.BOUND)).as("the read ended").isTrue();
+                    assertThat(RequestScopeView.isTransportClosed(c.error())).as("%s", c.error()).isTrue();
+                }
+                for (TransportStats s : atFailure) {
+                    if (s.open() != 0) {
+                        failures.add(i + ": " + s);
+                    }
+                }
+            }
+        }
+        assertThat(failures).as("counters when a read failed, %d of %d", failures.size(), iterations * readers).isEmpty();
+    }
+
+    /** Whether a failure is the transport's close, as the caller sees it. */
+    private static final class RequestScopeView {
+        static boolean isTransportClosed(Throwable e) {
+            return e instanceof RequestCancelledException r && r.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED;
+        }
     }
 
     /**

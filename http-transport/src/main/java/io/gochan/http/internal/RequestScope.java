@@ -226,6 +226,16 @@ public final class RequestScope {
     }
 
     /**
+     * Whether {@code e} says the request was cancelled because its transport closed.
+     *
+     * @param e a failure, or null
+     * @return true for a {@link RequestCancelledException} with reason {@code TRANSPORT_CLOSED}
+     */
+    public static boolean isTransportClosed(Throwable e) {
+        return e instanceof RequestCancelledException r && r.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED;
+    }
+
+    /**
      * The cause every connection of a closed transport is closed with.
      *
      * @return a new exception

@@ -815,6 +815,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         return slot.poolClosed();
     }
 
+    /** If the transport is closing, waits until its close is done: before a failure says it closed (E23). */
+    void awaitTransportClosed() {
+        slot.awaitPoolClosed();
+    }
+
     /** @return true if this connection had served a response before the one being read */
     boolean countResponse() {
         return responses++ > 0;

@@ -151,6 +151,9 @@ final class ResponseReader {
      */
     private static Consumer<Throwable> doneReporter(PersistConn conn, RequestScope scope) {
         return error -> {
+            if (RequestScope.isTransportClosed(error)) {
+                conn.awaitTransportClosed(); // the body's read is about to say so: the close is complete first (E23)
+            }
             if (scope.claimDone()) {
                 conn.notify(l -> l.done(scope.request(), error));
             }

@@ -553,6 +553,17 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         }
     }
 
+    /**
+     * If {@link #close()} has begun, waits until it is done (every connection closed, every waiter failed);
+     * returns at once otherwise. For whoever is about to say that a request failed because the pool closed
+     * (E23). Not interruptible: the close never waits on a peer.
+     */
+    public void awaitClosedIfClosing() {
+        if (closed) {
+            awaitCloseDone();
+        }
+    }
+
     /** Waits, not interruptibly (it is short and never waits on a peer), until the first close() is done. */
     private void awaitCloseDone() {
         boolean interrupted = false;
