@@ -387,6 +387,126 @@ class LifecycleOrderTest {
     }
 
     /**
+     * E23: the transport is closed from inside each listener callback of a request (on the caller's thread,
+     * the write loop, the read loop): the request ends (answered, or cancelled as TRANSPORT_CLOSED), the
+     * close returns, nothing hangs (the waits of E23, E26 and E27 never wait on the thread that closes), and
+     * afterwards nothing is counted.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"getConn", "gotConn", "wroteHeaders", "wroteRequest", "gotFirstResponseByte", "done"})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E23_closingTheTransportFromAListenerCallbackEndsEverythingWithoutAHang(String callback) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             })) {
+            for (int i = 0; i < 10; i++) {
+                AtomicReference<Transport> self = new AtomicReference<>();
+                RequestListener closer = new RequestListener() {
+                    private void at(String name) {
+                        if (name.equals(callback)) {
+                            self.get().close();
+                        }
+                    }
+
+                    @Override public void getConn(HttpRequest r, String hostPort) { at("getConn"); }
+                    @Override public void gotConn(HttpRequest r, boolean reused) { at("gotConn"); }
+                    @Override public void wroteHeaders(HttpRequest r) { at("wroteHeaders"); }
+                    @Override public void wroteRequest(HttpRequest r, Throwable error) { at("wroteRequest"); }
+                    @Override public void gotFirstResponseByte(HttpRequest r) { at("gotFirstResponseByte"); }
+                    @Override public void done(HttpRequest r, Throwable error) { at("done"); }
+                };
+                Transport t = Transport.builder().listener(closer).build();
+                self.set(t);
+                Caller<String> caller = Caller.start(i % 2 == 0, "caller", () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).POST(RequestBody.of("x")).build())) {
+                        return r.body().string();
+                    }
+                });
+                assertThat(caller.join(Lifecycle.BOUND)).as("%s: the request ended", callback).isTrue();
+                Throwable e = caller.error();
+                assertThat(e == null ? "ok".equals(caller.value()) : e instanceof RequestCancelledException)
+                        .as("%s: %s", callback, e != null ? e : caller.value()).isTrue();
+                t.close();
+                TransportStats s = t.stats();
+                assertThat(s.open() + s.idle() + s.waiting()).as("%s: %s", callback, s).isZero();
+            }
+        }
+    }
+
+    /**
+     * E23 under load: 16 callers send requests in a loop (4 connections per host, so some wait, some dial,
+     * some read bodies) and 3 threads close the transport at once at a random moment. Every request ends,
+     * answered or cancelled as TRANSPORT_CLOSED, never another failure; {@code close()} returns on every
+     * thread with nothing counted open, idle or waiting; requests after the close are refused.
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void E23_closeFromSeveralThreadsUnderLoadEndsEveryRequestAsCancelled() throws Exception {
+        List<String> failures = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n");
+                     c.write("0\r\n\r\n");
+                 }
+             })) {
+            for (int i = 0; i < 30; i++) {
+                Transport t = Transport.builder().maxConnsPerHost(4).build();
+                java.util.concurrent.atomic.AtomicBoolean closedNow = new java.util.concurrent.atomic.AtomicBoolean();
+                List<Caller<Integer>> callers = new ArrayList<>();
+                for (int k = 0; k < 16; k++) {
+                    callers.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
+                        int n = 0;
+                        while (true) {
+                            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                                if (!r.body().string().equals("ok")) {
+                                    failures.add("a wrong body");
+                                }
+                                n++;
+                            } catch (RequestCancelledException e) {
+                                if (e.reason() != RequestCancelledException.Reason.TRANSPORT_CLOSED) {
+                                    failures.add(e.toString());
+                                }
+                                return n;
+                            } catch (IOException e) {
+                                failures.add((closedNow.get() ? "after" : "before") + " the close: " + e);
+                                return n;
+                            }
+                        }
+                    }));
+                }
+                Lifecycle.await(() -> t.stats().reused() > 50, Duration.ofSeconds(20), "requests under way");
+                CyclicBarrier together = new CyclicBarrier(3);
+                List<TransportStats> after = new CopyOnWriteArrayList<>();
+                List<Caller<Void>> closing = new ArrayList<>();
+                for (int k = 0; k < 3; k++) {
+                    closing.add(Caller.start(k % 2 == 0, "close-" + k, () -> {
+                        together.await(20, TimeUnit.SECONDS);
+                        closedNow.set(true);
+                        t.close();
+                        after.add(t.stats());
+                        return null;
+                    }));
+                }
+                for (Caller<Void> c : closing) {
+                    assertThat(c.join(Lifecycle.BOUND)).as("close() returned").isTrue();
+                }
+                for (Caller<Integer> c : callers) {
+                    assertThat(c.join(Lifecycle.BOUND)).as("a caller ended").isTrue();
+                    assertThat(c.error()).isNull();
+                }
+                for (TransportStats s : after) {
+                    if (s.open() != 0 || s.idle() != 0 || s.waiting() != 0) {
+                        failures.add(i + ": close() returned with " + s);
+                    }
+                }
+            }
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    /**
      * E23: several threads close a transport with idle connections at once: {@code close()} returns, on
      * every one of them, only when every connection is closed and none counts as open or idle. Before the
      * fix the threads that lost the race returned while the first was still closing.
