@@ -84,8 +84,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 d.tcp().close();
                 throw e;
             }
-            connectionEvent("opened", c);
-            return c;
+            return c; // its "opened" event was committed before its loops started (E25)
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout,
                 goroutines);
     }
@@ -155,7 +154,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
             return response;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             failure = e;
-            safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed
+            if (RequestScope.isTransportClosed(e)) {
+                pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
+            }
+            if (scope.claimFailureDone()) {
+                safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed (E22)
+            }
             throw e;
         } finally {
             if (event != null) {
@@ -317,7 +321,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * one, requests awaiting their response and bodies being read all fail with a
      * {@link RequestCancelledException} (reason {@code TRANSPORT_CLOSED}); every connection is closed,
      * and new requests are refused. Never waits on a blocked write (a TLS socket is closed under its
-     * writer). Idempotent.
+     * writer). Idempotent and thread-safe: it returns, on every thread that calls it, only once every
+     * connection is closed and no longer counted by {@link #stats()}, and a request fails for the close only
+     * then too (E23); dials under way are interrupted and end soon after.
      */
     @Override
     public void close() {

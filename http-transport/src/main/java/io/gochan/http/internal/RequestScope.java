@@ -10,6 +10,8 @@ import io.gochan.http.RequestCancelledException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * What bounds one request from {@code roundTrip} to the end of its body: its {@link Context} and its own
@@ -22,6 +24,15 @@ public final class RequestScope {
     private final HttpRequest request;
     private final Context context;
     private final long deadlineNanos;
+    /** Who reports the request's {@code done()}: nobody yet, someone already, or only a failure (E22). */
+    private final AtomicInteger done = new AtomicInteger(DONE_OPEN);
+    private static final int DONE_OPEN = 0;
+    private static final int DONE_REPORTED = 1;
+    private static final int DONE_ONLY_FAILURE = 2;
+    /** Listener events of this request running now on a connection's loops (E27). */
+    private final AtomicInteger eventsRunning = new AtomicInteger();
+    /** The thread that reports done() and waits for those events to end; null if none waits. */
+    private volatile Thread doneWaiter;
 
     /**
      * The scope of {@code request} under {@code context}; its timeout, if any, starts now.
@@ -125,6 +136,103 @@ public final class RequestScope {
      */
     public InterruptedException interrupted(String phase) {
         return new InterruptedException("interrupted while " + phase + " (" + request + ")");
+    }
+
+    /**
+     * Claims the one {@code done()} of a request that ends well or whose response body ends (E22): a
+     * response without a body when {@code roundTrip} returns it, a body at its end, close or failure. False if
+     * it was already reported, or if the request fails although a response arrived
+     * ({@link #responseLost()}): then only that failure is reported.
+     *
+     * @return true if the caller must report {@code done()} now
+     */
+    public boolean claimDone() {
+        if (done.compareAndSet(DONE_OPEN, DONE_REPORTED)) {
+            awaitEventsRunning();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The request fails although a response arrived (it lost to the request's own body failure): closing that
+     * response reports nothing; the failure {@code roundTrip} throws is the request's one {@code done()}.
+     */
+    public void responseLost() {
+        done.compareAndSet(DONE_OPEN, DONE_ONLY_FAILURE);
+    }
+
+    /**
+     * Claims the one {@code done()} of a request that {@code roundTrip} fails.
+     *
+     * @return true if the failure must be reported now; false if a {@code done()} was already reported
+     */
+    public boolean claimFailureDone() {
+        if (done.compareAndSet(DONE_OPEN, DONE_REPORTED) || done.compareAndSet(DONE_ONLY_FAILURE, DONE_REPORTED)) {
+            awaitEventsRunning();
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Enters a listener event of this request on a connection's loop ({@code wroteHeaders}, {@code wroteRequest},
+     * {@code gotFirstResponseByte}); call {@link #exitEvent()} after it. {@code done()} is the request's last
+     * event (E27): once it is claimed, later events are not reported, and its reporter waits for one already
+     * running (listener callbacks are quick, by contract).
+     *
+     * @return false if {@code done()} was already claimed: the event is not reported
+     */
+    public boolean enterEvent() {
+        if (done.get() == DONE_REPORTED) {
+            return false;
+        }
+        eventsRunning.incrementAndGet();
+        if (done.get() == DONE_REPORTED) { // claimed meanwhile: its reporter may not have seen this event
+            exitEvent();
+            return false;
+        }
+        return true;
+    }
+
+    /** Ends an event entered with {@link #enterEvent()}; wakes a {@code done()} reporter waiting for it. */
+    public void exitEvent() {
+        if (eventsRunning.decrementAndGet() == 0) {
+            Thread waiter = doneWaiter;
+            if (waiter != null) {
+                LockSupport.unpark(waiter);
+            }
+        }
+    }
+
+    /** Waits until no event of this request runs on a loop (done() was just claimed, so none starts). */
+    private void awaitEventsRunning() {
+        if (eventsRunning.get() == 0) {
+            return;
+        }
+        doneWaiter = Thread.currentThread();
+        boolean interrupted = Thread.interrupted(); // kept for the caller; a park must not return at once
+        try {
+            while (eventsRunning.get() != 0) {
+                LockSupport.park(this);
+                interrupted |= Thread.interrupted();
+            }
+        } finally {
+            doneWaiter = null;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /**
+     * Whether {@code e} says the request was cancelled because its transport closed.
+     *
+     * @param e a failure, or null
+     * @return true for a {@link RequestCancelledException} with reason {@code TRANSPORT_CLOSED}
+     */
+    public static boolean isTransportClosed(Throwable e) {
+        return e instanceof RequestCancelledException r && r.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED;
     }
 
     /**

@@ -92,7 +92,7 @@ final class BodyEofSignal extends InputStream {
             aborted = ex.abortCause();
         }
         if (aborted != null && !reported.get()) {
-            report(false, aborted);
+            report(aborted);
             throw aborted;
         }
         if (len == 0) {
@@ -109,7 +109,7 @@ final class BodyEofSignal extends InputStream {
                 throw new IOException("response body is closed", e);
             }
             IOException why = failure(e);
-            report(false, why);
+            report(why);
             throw why;
         }
         if (n < 0) {
@@ -148,25 +148,25 @@ final class BodyEofSignal extends InputStream {
     }
 
     private void eof() {
-        if (report(true, null)) {
+        if (reported.compareAndSet(false, true)) {
+            waitForBodyRead.trySend(true);
             try {
                 eofc.receiveOk(); // closed by the read loop once the exchange completed
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the EOF stands; we only stop waiting
             }
+            // Only now: done() describes a request whose connection is back in the pool or closed (E22).
+            onDone.accept(null);
         }
     }
 
-    private boolean report(boolean reachedEof, IOException error) {
+    /** The body ended before its EOF (closed early, or a read failed): the exchange is aborted, then reported. */
+    private void report(IOException error) {
         if (reported.compareAndSet(false, true)) {
-            waitForBodyRead.trySend(reachedEof);
-            if (!reachedEof) {
-                ex.abort(error != null ? error : new HttpConnectionException("response body closed before its end", null));
-            }
+            waitForBodyRead.trySend(false);
+            ex.abort(error != null ? error : new HttpConnectionException("response body closed before its end", null));
             onDone.accept(error);
-            return true;
         }
-        return false;
     }
 
     /**
@@ -183,6 +183,6 @@ final class BodyEofSignal extends InputStream {
             return;
         }
         closed = true;
-        report(false, null);
+        report(null);
     }
 }

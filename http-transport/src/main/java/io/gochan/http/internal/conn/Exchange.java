@@ -27,7 +27,8 @@ public final class Exchange {
     /** What an exchange does to its connection when it ends. */
     public interface Connection {
         /**
-         * Closes the connection (idempotent; never blocks on the connection's loops).
+         * Closes the connection (idempotent; never blocks on the connection's loops). A call that finds the
+         * connection being closed by another thread returns once that close is complete.
          *
          * @param cause why
          */
@@ -61,15 +62,21 @@ public final class Exchange {
     }
 
     /**
-     * Ends the exchange early unless it already ended: the connection is closed with {@code cause}.
+     * Ends the exchange early unless it already ended: the connection is closed with {@code cause}. If it had
+     * already been aborted, the connection is being closed by whoever won: this call returns only once that
+     * close is complete (the connection's slot free), so a party that lost and then reports the failure never
+     * finds the connection still counted open (E26). If it had completed, the connection is left alone.
      *
      * @param cause why the exchange ended; what its request reports
-     * @return true if this call ended the exchange; false if it had already ended (then nothing is done)
+     * @return true if this call ended the exchange; false if it had already ended
      */
     public boolean abort(IOException cause) {
         if (end.compareAndSet(null, cause)) {
             conn.close(cause);
             return true;
+        }
+        if (end.get() instanceof IOException winner) {
+            conn.close(winner); // idempotent: waits for the winner's close (or does it with the winner's cause)
         }
         return false;
     }

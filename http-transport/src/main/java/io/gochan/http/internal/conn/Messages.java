@@ -3,6 +3,7 @@ package io.gochan.http.internal.conn;
 import io.gochan.Chan;
 import io.gochan.ReceiveChan;
 import io.gochan.http.HttpRequest;
+import io.gochan.http.internal.RequestScope;
 import io.gochan.http.HttpResponse;
 
 import java.io.IOException;
@@ -21,8 +22,12 @@ final class Messages {
      * roundTrip to write loop, on {@code writech}. {@code body} is the stream the caller opened from the
      * request's body (null for none); the write loop closes it, written or not.
      */
-    record WriteRequest(HttpRequest req, InputStream body, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
-            boolean acceptGzip, boolean close) {}
+    record WriteRequest(RequestScope scope, InputStream body, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
+            boolean acceptGzip, boolean close) {
+        HttpRequest req() {
+            return scope.request();
+        }
+    }
 
     /** roundTrip to read loop, on {@code reqch}: the exchange, where to deliver, and how to know the caller left. */
     record RequestAndChan(Exchange ex, Chan<ResponseOrError> resc, ReceiveChan<Object> callerGone,

@@ -12,6 +12,7 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.RequestCancelledException;
 import io.gochan.http.RequestListener;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BodySourceException;
@@ -159,6 +160,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     public static PersistConn start(ConnectKey key, SocketDialer.Dialed dialed, ConnConfig cfg, Slot slot,
             Consumer<PersistConn> reuse) throws IOException {
         PersistConn c = new PersistConn(key, dialed, cfg, slot, reuse);
+        if (c.lifetime != null) {
+            // Before the loops start: a read loop that finds the connection closed at once closes it, and its
+            // "closed" event must not come before "opened" (E25).
+            HttpEvents.connection("opened", c);
+        }
         Go.go("http-write-loop#" + c.id + " " + key, c::writeLoop);
         Go.go("http-read-loop#" + c.id + " " + key, c::readLoop);
         return c;
@@ -181,19 +187,27 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Records the cause, closes the sockets (unblocking both loops), releases the slot and closes
-     * closech. Idempotent, callable from any thread, never waits for the loops.
+     * closech. Idempotent, callable from any thread, never waits for the loops. A call that finds the
+     * connection already closing returns only once that close is complete (closech closed, so the slot is
+     * free): whoever closes a connection, then says so (an aborted request's exception, the transport's
+     * close returning), never finds it still counted open (E23).
      */
     @Override
     public void close(IOException cause) {
+        boolean first;
         closeLock.lock();
         try {
-            if (closed) {
-                return;
+            first = !closed;
+            if (first) {
+                closedCause = cause;
+                closed = true;
             }
-            closedCause = cause;
-            closed = true;
         } finally {
             closeLock.unlock();
+        }
+        if (!first) {
+            awaitClosech();
+            return;
         }
         closeSockets();
         // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
@@ -206,6 +220,21 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (lifetime != null) {
             HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
+        }
+    }
+
+    /** Waits, not interruptibly, for a close under way on another thread (it never blocks) to close closech. */
+    private void awaitClosech() {
+        boolean interrupted = false;
+        while (!closech.isClosed()) {
+            try {
+                closech.receiveOk();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -261,7 +290,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         boolean answered = false;
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(req, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
+            if (!writech.trySend(new WriteRequest(scope, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
@@ -284,6 +313,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 if (closed) {
                     closeBody(stream);
                 }
+            }
+            if (ex.isCompleted() && scope.claimDone()) {
+                // A response without a body: its exchange completed (the connection pooled or closed) before it
+                // was handed over, so the request is over; said before the caller sees it (E22).
+                notify(l -> l.done(req, null));
             }
             return response;
         } finally {
@@ -465,11 +499,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 cause = ended;
             }
         }
+        if (cause == error && !isCallersBody(error) && closed && closedCause instanceof RequestCancelledException cancelled) {
+            // The transport closed the connection under the write: the request was cancelled, whichever the caller
+            // noticed first, the failed write or the closed connection; never a broken connection, never retried (E24).
+            cause = cancelled;
+        }
         if (ex.abort(cause)) {
             throw callerFacing(cause);
         }
         HttpResponse late = lostToCompletion(ex, resc);
         if (isCallersBody(error)) {
+            ex.scope().responseLost(); // the request's one done() is this failure (E22)
             late.close(); // a failed body is always the caller's error, even if the server answered
             throw callerFacing(error);
         }
@@ -485,6 +525,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Received<WriteResult> w = writeErrCh.tryReceive();
         if (w.ok() && w.value().error() != null && isCallersBody(w.value().error())) {
             ex.abort(w.value().error());
+            ex.scope().responseLost(); // the request's one done() is this failure, not the response's (E22)
             response.close();
             throw callerFacing(w.value().error());
         }
@@ -583,7 +624,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             for (WriteRequest taken; (taken = next.select()) != null; ) {
                 WriteRequest w = taken;
                 IOException err = write(w);
-                notify(l -> l.wroteRequest(w.req(), err));
+                notify(w.scope(), l -> l.wroteRequest(w.req(), err));
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten()) {
@@ -610,7 +651,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             boolean sendBody = true;
             if (wr.continueCh() != null) {
                 out.flush();
-                notify(l -> l.wroteHeaders(wr.req()));
+                notify(wr.scope(), l -> l.wroteHeaders(wr.req()));
                 sendBody = awaitContinue(wr.continueCh());
             }
             if (sendBody && wr.body() != null) {
@@ -618,7 +659,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             out.flush();
             if (wr.continueCh() == null) {
-                notify(l -> l.wroteHeaders(wr.req()));
+                notify(wr.scope(), l -> l.wroteHeaders(wr.req()));
             }
             return null;
         } catch (ContentLengthMismatchException | BodySourceException e) {
@@ -741,7 +782,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             failExchange(rc, cause);
             return null;
         }
-        notify(l -> l.gotFirstResponseByte(forListener.req()));
+        notify(forListener.ex().scope(), l -> l.gotFirstResponseByte(forListener.req()));
         return rc;
     }
 
@@ -772,6 +813,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     /** True once the transport is closed: its bodies still being read fail as cancelled (E3). */
     boolean transportClosed() {
         return slot.poolClosed();
+    }
+
+    /** If the transport is closing, waits until its close is done: before a failure says it closed (E23). */
+    void awaitTransportClosed() {
+        slot.awaitPoolClosed();
     }
 
     /** @return true if this connection had served a response before the one being read */
@@ -854,6 +900,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /**
+     * A listener event of {@code scope}'s request from one of this connection's loops: not reported once the
+     * request's {@code done()} was, which is its last event (E27).
+     */
+    private void notify(RequestScope scope, Consumer<RequestListener> event) {
+        if (scope.enterEvent()) {
+            try {
+                notify(event);
+            } finally {
+                scope.exitEvent();
+            }
         }
     }
 

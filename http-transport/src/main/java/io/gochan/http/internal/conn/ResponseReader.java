@@ -20,6 +20,7 @@ import io.gochan.http.internal.conn.Messages.ResponseOrError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.function.Consumer;
 
 /**
  * The read loop's work for one response, in the order it happens: read the final head, then serve the
@@ -113,9 +114,9 @@ final class ResponseReader {
         boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                 head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
-        if (PersistConn.deliver(rc, new ResponseOrError(resp, null)) && completed) {
-            conn.notify(l -> l.done(rc.req(), null));
-        }
+        // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
+        // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
+        PersistConn.deliver(rc, new ResponseOrError(resp, null));
         return completed && reusable;
     }
 
@@ -138,9 +139,26 @@ final class ResponseReader {
             alive = false;
         }
         boolean keep = alive;
-        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::transportClosed);
+        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(), doneReporter(conn, ex.scope()),
+                conn::transportClosed);
         return handOver(head, head.headers(), body, body) && alive;
+    }
+
+    /**
+     * The request's one {@code done()}, reported by its body when it ends, or by the collector's watch of a
+     * body never closed (E22): unless it was reported already, or the request failed although this response
+     * arrived (then only that failure is reported). Static, holding only the connection and the request's
+     * scope: the watch's action must not reach the body it watches.
+     */
+    private static Consumer<Throwable> doneReporter(PersistConn conn, RequestScope scope) {
+        return error -> {
+            if (RequestScope.isTransportClosed(error)) {
+                conn.awaitTransportClosed(); // the body's read is about to say so: the close is complete first (E23)
+            }
+            if (scope.claimDone()) {
+                conn.notify(l -> l.done(scope.request(), error));
+            }
+        };
     }
 
     /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
@@ -153,7 +171,7 @@ final class ResponseReader {
         }
         // Watched only once delivered: an undelivered body is nobody's leak. The stream the caller reads is
         // what is watched, so a caller that keeps only the stream keeps its connection.
-        UnclosedBodies.watch(watched, ex);
+        UnclosedBodies.watch(watched, ex, doneReporter(conn, ex.scope()));
         return true;
     }
 
@@ -195,8 +213,7 @@ final class ResponseReader {
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                error -> conn.notify(l -> l.done(rc.req(), error)), conn::closedCause, this::sliceReads,
-                conn::transportClosed);
+                doneReporter(conn, ex.scope()), conn::closedCause, this::sliceReads, conn::transportClosed);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
@@ -219,7 +236,7 @@ final class ResponseReader {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
         }
-        UnclosedBodies.watch(stream, ex);
+        UnclosedBodies.watch(stream, ex, doneReporter(conn, ex.scope()));
         return true;
     }
 

@@ -4,6 +4,7 @@ import io.gochan.http.HttpConnectionException;
 
 import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
+import java.util.function.Consumer;
 
 /**
  * Reports a response body that became garbage without being closed, and reclaims its connection (as
@@ -26,9 +27,10 @@ final class UnclosedBodies {
 
     /**
      * Watches {@code stream}, the object handed to the caller; when it becomes garbage while its
-     * exchange is still live, the exchange is aborted (its connection closed).
+     * exchange is still live, the exchange is aborted (its connection closed) and then {@code onDone} is told
+     * why: the request's one {@code done()} (E22). {@code onDone} must not reach the stream.
      */
-    static void watch(Object stream, Exchange ex) {
+    static void watch(Object stream, Exchange ex, Consumer<Throwable> onDone) {
         String what = ex.scope().request().toString();
         Throwable where = LOG.isLoggable(Level.DEBUG) ? new Throwable("response obtained here") : null;
         CLEANER.register(stream, () -> {
@@ -36,7 +38,10 @@ final class UnclosedBodies {
                 LOG.log(Level.WARNING, "the response body of " + what + " was never closed; closing its connection"
                         + (where == null ? " (enable DEBUG logging for " + UnclosedBodies.class.getName()
                                 + " to see where it was obtained)" : ""), where);
-                ex.abort(new HttpConnectionException("response body of " + what + " was never closed", null));
+                HttpConnectionException never = new HttpConnectionException("response body of " + what + " was never closed", null);
+                if (ex.abort(never)) {
+                    onDone.accept(never);
+                }
             }
         });
     }

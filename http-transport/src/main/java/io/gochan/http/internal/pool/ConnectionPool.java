@@ -102,6 +102,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private int dialing;
     /** Written under the lock; read without it by {@link #isClosed()}. */
     private volatile boolean closed;
+    /**
+     * Closed once the first {@link #close()} has closed every connection and failed every waiter: whoever
+     * learns that the pool is closed (another close(), a request refused or failed for it) waits for this
+     * before saying so, so it never sees the close half done (E23).
+     */
+    private final Chan<Object> closeDone = Chan.make();
 
     private final AtomicLong dialedCount = new AtomicLong();
     private final AtomicLong reusedCount = new AtomicLong();
@@ -187,33 +193,49 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         WantConn<C> want = new WantConn<>(key);
         List<C> stale = new ArrayList<>();
         Slot dial = null;
+        boolean refused = false;
         lock.lock();
         try {
             if (closed) {
-                throw RequestScope.transportClosed();
-            }
-            Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
-            for (C c; (c = h.idle.pollFirst()) != null; ) {
-                idleSince.remove(c);
-                if (c.isUsable()) {
-                    reusedCount.incrementAndGet();
-                    return new Acquired<>(c, true);
-                }
-                stale.add(c); // closed but its close has not released the slot yet: it will
-            }
-            if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
-                dial = newSlotLocked(h, key);
+                refused = true;
             } else {
-                h.waiters.addLast(want);
+                Acquired<C> idle = takeIdleLocked(key, stale);
+                if (idle != null) {
+                    return idle;
+                }
+                Host<C> h = hosts.get(key);
+                if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
+                    dial = newSlotLocked(h, key);
+                } else {
+                    h.waiters.addLast(want);
+                }
             }
         } finally {
             lock.unlock();
+        }
+        if (refused) {
+            awaitCloseDone(); // refused for a close: it is complete before the request says so (E23)
+            throw RequestScope.transportClosed();
         }
         stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
         if (dial != null) {
             startDial(dial, want);
         }
         return awaitOutcome(want, scope);
+    }
+
+    /** The most recently used usable idle connection for {@code key}, or null; unusable ones go to {@code stale}. */
+    private Acquired<C> takeIdleLocked(ConnectKey key, List<C> stale) {
+        Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
+        for (C c; (c = h.idle.pollFirst()) != null; ) {
+            idleSince.remove(c);
+            if (c.isUsable()) {
+                reusedCount.incrementAndGet();
+                return new Acquired<>(c, true);
+            }
+            stale.add(c); // closed but its close has not released the slot yet: it will
+        }
+        return null;
     }
 
     private Acquired<C> awaitOutcome(WantConn<C> want, RequestScope scope) throws IOException, InterruptedException {
@@ -231,6 +253,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             throw ended != null ? ended : scope.timedOut(phase);
         }
         if (o.error != null) {
+            if (closed) {
+                awaitCloseDone(); // failed by the close: it is complete before the request says so (E23)
+            }
             throw o.error;
         }
         return new Acquired<>(o.conn, o.reused);
@@ -335,8 +360,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 }
             }
             orphan = want.cancelled;
-            if (!orphan) {
-                want.ready.trySend(closeIt || conn == null ? new Outcome<>(null, error, false) : new Outcome<>(conn, null, false));
+            if (!orphan && !closeIt) {
+                want.ready.trySend(conn == null ? new Outcome<>(null, error, false) : new Outcome<>(conn, null, false));
             }
         } finally {
             lock.unlock();
@@ -345,7 +370,13 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             next.run();
         }
         if (closeIt) {
+            // Closed before the waiter hears why (E23): when its request fails, this connection is closed and its
+            // slot free. Sent outside the lock: this dial is the waiter's only server (close() fails only queued
+            // waiters), and a waiter that gave up meanwhile drops an error unread.
             conn.close(RequestScope.transportClosed());
+            if (!orphan) {
+                want.ready.trySend(new Outcome<>(null, error, false));
+            }
         } else if (orphan && conn != null) {
             put(conn); // nobody wants it any more: it may serve the next request
         }
@@ -465,39 +496,87 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     }
 
     /**
-     * Ends everything: refuses new acquisitions, fails every waiter, interrupts every dial (its request
-     * fails), and closes every connection, idle or in use, with a {@code TRANSPORT_CLOSED} cause.
-     * Returns without waiting for the connections' loops to end.
+     * Ends everything: refuses new acquisitions, interrupts every dial (its request fails), closes every
+     * connection, idle or in use, with a {@code TRANSPORT_CLOSED} cause, and then fails every waiter. Returns,
+     * on every thread that calls it, once that is done (every connection closed, its slot free, nobody
+     * waiting: E23); without waiting for the connections' loops or the interrupted dials to end.
      */
     @Override
     public void close() {
         List<WantConn<C>> waiters = new ArrayList<>();
         List<PooledConnection> live = new ArrayList<>();
         List<Thread> dials = new ArrayList<>();
+        boolean first;
         lock.lock();
         try {
-            closed = true;
-            for (Host<C> h : hosts.values()) {
-                waiters.addAll(h.waiters);
-                h.waiters.clear();
-                for (Slot s : h.slots) {
-                    if (s.conn != null) {
-                        live.add(s.conn);
-                    } else if (s.dialer != null) {
-                        dials.add(s.dialer);
-                    }
-                }
-            }
-            for (WantConn<C> w : waiters) {
-                w.ready.trySend(new Outcome<>(null, RequestScope.transportClosed(), false));
+            first = !closed;
+            if (first) {
+                closed = true;
+                collectLocked(waiters, live, dials);
             }
         } finally {
             lock.unlock();
         }
-        dials.forEach(Thread::interrupt); // a virtual thread's interrupt closes the socket it connects or handshakes on
-        live.forEach(c -> c.close(RequestScope.transportClosed()));
-        if (reaper != null) {
-            reaper.stop();
+        if (!first) {
+            awaitCloseDone(); // return only once the closing thread is done (E23)
+            return;
+        }
+        try {
+            dials.forEach(Thread::interrupt); // a virtual thread's interrupt closes the socket it connects or handshakes on
+            live.forEach(c -> c.close(RequestScope.transportClosed()));
+            // The waiters last, outside the lock (they left the queues under it, so nobody else serves them and
+            // one that gives up meanwhile drops this error unread): a request that fails for the close finds
+            // every connection closed (E23).
+            for (WantConn<C> w : waiters) {
+                w.ready.trySend(new Outcome<>(null, RequestScope.transportClosed(), false));
+            }
+            if (reaper != null) {
+                reaper.stop();
+            }
+        } finally {
+            closeDone.close();
+        }
+    }
+
+    /** What close() ends: the queued waiters (taken off their queues), the live connections, the dials under way. */
+    private void collectLocked(List<WantConn<C>> waiters, List<PooledConnection> live, List<Thread> dials) {
+        for (Host<C> h : hosts.values()) {
+            waiters.addAll(h.waiters);
+            h.waiters.clear();
+            for (Slot s : h.slots) {
+                if (s.conn != null) {
+                    live.add(s.conn);
+                } else if (s.dialer != null) {
+                    dials.add(s.dialer);
+                }
+            }
+        }
+    }
+
+    /**
+     * If {@link #close()} has begun, waits until it is done (every connection closed, every waiter failed);
+     * returns at once otherwise. For whoever is about to say that a request failed because the pool closed
+     * (E23). Not interruptible: the close never waits on a peer.
+     */
+    public void awaitClosedIfClosing() {
+        if (closed) {
+            awaitCloseDone();
+        }
+    }
+
+    /** Waits, not interruptibly (it is short and never waits on a peer), until the first close() is done. */
+    private void awaitCloseDone() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                closeDone.receiveOk();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -38,6 +38,13 @@ public final class Slot {
         return pool.isClosed();
     }
 
+    /**
+     * If the pool this slot belongs to is closing, waits until its close is done (E23). Never waits otherwise.
+     */
+    public void awaitPoolClosed() {
+        pool.awaitClosedIfClosing();
+    }
+
     @Override
     public String toString() {
         return "slot " + key;
