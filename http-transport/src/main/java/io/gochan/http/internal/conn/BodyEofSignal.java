@@ -174,7 +174,7 @@ final class BodyEofSignal extends InputStream {
      * aborted with {@code why} (the connection closed, nothing drained), once, as a failed read would.
      */
     void abort(IOException why) {
-        report(false, why);
+        report(why);
     }
 
     @Override
