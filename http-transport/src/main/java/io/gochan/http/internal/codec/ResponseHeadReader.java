@@ -188,7 +188,7 @@ public final class ResponseHeadReader {
     }
 
     /**
-     * At most 80 characters of {@code s}, control characters escaped (C0, DEL and the C1 range 0x80–0x9f,
+     * At most 80 characters of {@code s}, control characters escaped (0x00–0x1f, DEL and the range 0x80–0x9f,
      * whose NEL some readers take as a line end): for quoting peer bytes in messages and logs.
      */
     public static String shorten(String s) {
