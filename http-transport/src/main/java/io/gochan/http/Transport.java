@@ -177,6 +177,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
             if (ended != null) {
                 throw ended;
             }
+            if (pool.isClosed()) {
+                // Refused before anything of the request happens (E28): its body is not opened, no getConn.
+                throw RequestScope.transportClosed();
+            }
             // Opened before a connection is taken: a body source that fails to open fails its own request
             // and touches no connection.
             InputStream body = request.body().isEmpty() ? null : request.body().open();
