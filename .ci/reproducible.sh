@@ -10,7 +10,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for copy in a b; do
     mkdir -p "$work/$copy"
-    git ls-files -z | xargs -0 tar cf - | tar xf - -C "$work/$copy"
+    # tar reads the list itself: xargs splits a list over its argument limit (128 KiB) into several
+    # archives, and the extracting tar stops at the end of the first (the rest died of SIGPIPE).
+    git ls-files -z | tar --null -T - -cf - | tar xf - -C "$work/$copy"
     mvn -B -ntp -q "${extra[@]}" -f "$work/$copy/pom.xml" -pl channels -am package -DskipTests
 done
 status=0
