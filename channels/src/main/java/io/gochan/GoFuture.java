@@ -50,13 +50,7 @@ public final class GoFuture<T> {
      */
     public T join() throws Exception {
         try {
-            if (Bubble.inBubble()) {
-                // A receive on done is durable blocking for a member when the future is of its bubble
-                // (BB19): the clock moves while it waits, and a future that can never end is a deadlock.
-                // A thread's join is not: the clock would stand still, and the bubble would hang.
-                outcome.done.receiveOk();
-            }
-            goroutine.join();
+            goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19)
             return outcome.observe();
         } finally {
             Reference.reachabilityFence(this); // the cleaner must not see this handle as dropped mid-join
