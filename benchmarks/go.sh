@@ -28,19 +28,9 @@ case "$mode" in
 esac
 
 # nginx on loopback, set up exactly as http.sh does (same config template, same files).
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-dir=$(mktemp -d /tmp/gochan-nginx-gobench.XXXXXX); port=$(( 20000 + RANDOM % 20000 ))
-mkdir -p "$dir/www/plain" "$dir/www/gz" "$dir/tmp"
-printf 'hello from nginx\n' > "$dir/www/plain/small.txt"
-head -c 1048576 /dev/urandom > "$dir/www/plain/big.bin"
-sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" http-transport/interop/nginx.conf.template > "$dir/nginx.conf"
-"$NGINX" -c "$dir/nginx.conf" -p "$dir"
-trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -rf "$dir"' EXIT
-server="http://127.0.0.1:$port"
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+. http-transport/interop/nginx.sh  # start_nginx
+start_nginx nginx-gobench
+server="http://127.0.0.1:$NGINX_PORT"
 
 # (An if, not `$([ ... ] && echo)`: a false test inside an assignment would stop the script under set -e.)
 suffix=""; if [ "$filter" != . ]; then suffix=-subset; fi

@@ -8,18 +8,9 @@ cd "$(dirname "$0")/.."
 mode="${1:-quick}"
 regex="${2:-HttpClientBenchmark}"
 . benchmarks/lib.sh  # JAVA: a JDK 21+
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null)
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [ "${SKIP_BUILD:-}" = 1 ] || mvn -B -q -ntp -DskipTests package -pl benchmarks -am  # SKIP_BUILD=1: compare.sh built it
-dir=$(mktemp -d /tmp/gochan-nginx-bench.XXXXXX); port=$(( 20000 + RANDOM % 20000 ))
-mkdir -p "$dir/www/plain" "$dir/www/gz" "$dir/tmp"
-printf 'hello from nginx\n' > "$dir/www/plain/small.txt"
-head -c 1048576 /dev/urandom > "$dir/www/plain/big.bin"
-sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" http-transport/interop/nginx.conf.template > "$dir/nginx.conf"
-"$NGINX" -c "$dir/nginx.conf" -p "$dir"
-trap '"$NGINX" -c "$dir/nginx.conf" -p "$dir" -s stop 2>/dev/null || true; rm -rf "$dir"' EXIT
+. http-transport/interop/nginx.sh  # start_nginx
+start_nginx nginx-bench; port=$NGINX_PORT
 case "$mode" in
   smoke) opts=(-f 1 -wi 1 -w 200ms -i 1 -r 500ms) ;;
   quick) opts=(-f 1 -wi 5 -w 2s -i 3 -r 2s) ;;  # HTTP peers need ~10 s of warm-up before iterations settle
