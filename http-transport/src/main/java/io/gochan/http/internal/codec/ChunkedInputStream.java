@@ -5,7 +5,6 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpProtocolException.Reason;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,7 +14,7 @@ import java.util.List;
  * chunks, by the ratio of framing to data (see {@link #checkOverhead}), each chunk followed by
  * CRLF, then trailers bounded by the limits.
  */
-final class ChunkedInputStream extends InputStream {
+final class ChunkedInputStream extends BulkInputStream {
     private final ConnInput in;
     private final HttpLimits limits;
     /** Overhead allowed per chunk, beyond twice its data, before it counts as excess (Go's value). */
@@ -38,12 +37,6 @@ final class ChunkedInputStream extends InputStream {
         return trailers;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

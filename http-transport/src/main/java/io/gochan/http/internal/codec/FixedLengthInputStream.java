@@ -4,10 +4,9 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpProtocolException.Reason;
 
 import java.io.IOException;
-import java.io.InputStream;
 
 /** Exactly {@code length} bytes; EOF before that is an error, never a silently short body. */
-final class FixedLengthInputStream extends InputStream {
+final class FixedLengthInputStream extends BulkInputStream {
     private final ConnInput in;
     private long remaining;
 
@@ -16,12 +15,6 @@ final class FixedLengthInputStream extends InputStream {
         this.remaining = length;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

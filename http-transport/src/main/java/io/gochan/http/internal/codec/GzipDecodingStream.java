@@ -23,7 +23,7 @@ import java.util.zip.Inflater;
  * <p>Failures of {@code source} itself (the framing, the connection) pass through unchanged. Not thread-safe:
  * one reader at a time, as any response body.
  */
-public final class GzipDecodingStream extends InputStream {
+public final class GzipDecodingStream extends BulkInputStream {
     private static final int FHCRC = 2;
     private static final int FEXTRA = 4;
     private static final int FNAME = 8;
@@ -50,12 +50,6 @@ public final class GzipDecodingStream extends InputStream {
         this.source = source;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

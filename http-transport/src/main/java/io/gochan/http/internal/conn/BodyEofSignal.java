@@ -7,7 +7,7 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.RequestScope;
-
+import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
@@ -30,7 +30,7 @@ import java.util.function.Supplier;
  * ({@link RequestCancelledException}, {@link HttpTimeoutException}); other socket failures become an
  * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s.
  */
-final class BodyEofSignal extends InputStream {
+final class BodyEofSignal extends BulkInputStream {
     static final String PHASE = "reading the response body";
 
     private final InputStream body;
@@ -69,12 +69,6 @@ final class BodyEofSignal extends InputStream {
         this.transportClosed = transportClosed;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

@@ -2,9 +2,8 @@ package io.gochan.http.internal.conn;
 
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.internal.RequestScope;
-
+import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -19,7 +18,7 @@ import java.util.function.Consumer;
  * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
  * One reader at a time, as for any body.
  */
-final class BufferedBody extends InputStream {
+final class BufferedBody extends BulkInputStream {
     private static final String PHASE = "reading the response body";
 
     private final byte[] bytes;
@@ -45,12 +44,6 @@ final class BufferedBody extends InputStream {
         this.transportClosed = transportClosed;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {

@@ -16,7 +16,7 @@ import io.gochan.http.internal.codec.ResponseHead;
 import io.gochan.http.internal.codec.ResponseHeadReader;
 import io.gochan.http.internal.conn.Messages.RequestAndChan;
 import io.gochan.http.internal.conn.Messages.ResponseOrError;
-
+import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -343,7 +343,7 @@ final class ResponseReader {
      * the framing to its EOF, so the EOF signal fires); bad gzip aborts the exchange at once (the
      * connection is closed, not drained) and fails the read with {@code BAD_CONTENT_ENCODING}.
      */
-    private static final class GzipBody extends InputStream {
+    private static final class GzipBody extends BulkInputStream {
         private final BodyEofSignal signal;
         private final GzipDecodingStream gz;
 
@@ -352,12 +352,6 @@ final class ResponseReader {
             this.gz = new GzipDecodingStream(signal);
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

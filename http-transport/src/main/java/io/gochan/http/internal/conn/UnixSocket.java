@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -231,14 +232,7 @@ public final class UnixSocket extends Socket {
         }
     }
 
-    private final class In extends InputStream {
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
+    private final class In extends BulkInputStream {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             java.util.Objects.checkFromIndexSize(off, len, b.length);
