@@ -47,11 +47,11 @@ final class TlsRecordWatch extends Socket {
 
     /** True once the stream has ended (EOF from the socket) inside a TLS record or its header. */
     boolean endedInsideRecord() {
-        return in.endedInside;
+        return in.endedInside();
     }
 
-    /** The record parser over the socket's input; skips each record's body by arithmetic. */
-    private static final class Watched extends InputStream {
+    /** The record parser over the socket's input; skips each record's body by arithmetic. Package-private for its test. */
+    static final class Watched extends InputStream {
         private final InputStream raw;
         /** Header bytes of the current record seen so far (0 between records). */
         private int headerSeen;
@@ -62,6 +62,11 @@ final class TlsRecordWatch extends Socket {
 
         Watched(InputStream raw) {
             this.raw = raw;
+        }
+
+        /** True once {@code raw} has returned EOF inside a record or its header. */
+        boolean endedInside() {
+            return endedInside;
         }
 
         @Override
