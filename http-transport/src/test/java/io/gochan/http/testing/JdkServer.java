@@ -94,6 +94,21 @@ public final class JdkServer implements AutoCloseable {
         return clientTrusting("dns:" + dnsName);
     }
 
+    /**
+     * The server side of TLS over an accepted plain socket (a {@link RawServer} connection), with the test
+     * certificate that {@link #clientTls()} trusts, so a raw script can speak TLS and still cut the TCP stream
+     * wherever it wants. The TLS socket does not close {@code accepted} when it is closed.
+     */
+    public static javax.net.ssl.SSLSocket serverTls(java.net.Socket accepted) throws Exception {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keyStore(DEFAULT_SAN), PASSWORD);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), null, null);
+        javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) ctx.getSocketFactory().createSocket(accepted, null, false);
+        tls.setUseClientMode(false);
+        return tls;
+    }
+
     private static SSLContext clientTrusting(String san) throws Exception {
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(keyStore(san));

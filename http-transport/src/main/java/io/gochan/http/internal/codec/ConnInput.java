@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
  */
 public final class ConnInput {
     private final InputStream in;
+    /** Why the stream ended badly, or null (asked after an EOF: see {@link #requireCleanEnd}). */
+    private final java.util.function.Supplier<String> endedBadly;
     private final byte[] buf = new byte[16 * 1024];
     /** Holds the last line of {@link #readLineBytes}; grows up to the line limit, kept for the connection's life. */
     private byte[] scratch = new byte[256];
@@ -50,7 +52,33 @@ public final class ConnInput {
      * @param in the socket's input stream
      */
     public ConnInput(InputStream in) {
+        this(in, () -> null);
+    }
+
+    /**
+     * Wraps a connection's input stream whose end may be an unclean one that the stream itself reports
+     * as a plain EOF (TLS cut inside a record, P33).
+     *
+     * @param in the socket's input stream
+     * @param endedBadly asked after {@code in} returned EOF: why that end was not a proper one, or null
+     */
+    public ConnInput(InputStream in, java.util.function.Supplier<String> endedBadly) {
         this.in = in;
+        this.endedBadly = endedBadly;
+    }
+
+    /**
+     * After a read returned EOF where EOF ends the message (a body read to the connection's end): fails
+     * if the stream's end was not a proper one, so a body cut short is never taken for a complete one
+     * (P33). Elsewhere an EOF is an error already ({@code PREMATURE_EOF}).
+     *
+     * @throws HttpProtocolException with PREMATURE_EOF, naming how the stream ended
+     */
+    public void requireCleanEnd() throws HttpProtocolException {
+        String why = endedBadly.get();
+        if (why != null) {
+            throw new HttpProtocolException(Reason.PREMATURE_EOF, "response body cut short: " + why);
+        }
     }
 
     /**

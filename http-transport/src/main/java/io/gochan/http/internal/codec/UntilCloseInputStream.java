@@ -3,7 +3,10 @@ package io.gochan.http.internal.codec;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** A body delimited by the server closing the connection. */
+/**
+ * A body delimited by the server closing the connection: its EOF is the body's end only if the stream
+ * ended properly (P33: a TLS stream cut inside a record did not).
+ */
 final class UntilCloseInputStream extends InputStream {
     private final ConnInput in;
 
@@ -13,11 +16,18 @@ final class UntilCloseInputStream extends InputStream {
 
     @Override
     public int read() throws IOException {
-        return in.read();
+        return ended(in.read());
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-        return in.read(b, off, len);
+        return len == 0 ? 0 : ended(in.read(b, off, len));
+    }
+
+    private int ended(int n) throws IOException {
+        if (n < 0) {
+            in.requireCleanEnd();
+        }
+        return n;
     }
 }

@@ -139,7 +139,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.cfg = cfg;
         this.slot = slot;
         this.reuse = reuse;
-        this.in = new ConnInput(socket.getInputStream());
+        this.in = new ConnInput(socket.getInputStream(), dialed::endedBadly);
         this.rawOut = new CountingOutputStream(socket.getOutputStream());
         this.out = new BufferedOutputStream(rawOut, 8192);
         this.forwardsToProxy = key.forwardsToProxy();

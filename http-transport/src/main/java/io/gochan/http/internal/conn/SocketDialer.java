@@ -55,8 +55,24 @@ public final class SocketDialer {
      *
      * @param socket the socket to read and write
      * @param tcp the TCP socket under it
+     * @param endedInsideTlsRecord for TLS, whether the stream under {@code socket} ended inside a TLS
+     *     record ({@link TlsRecordWatch}, P33); null for plain TCP
      */
-    public record Dialed(Socket socket, Socket tcp) {}
+    public record Dialed(Socket socket, Socket tcp, java.util.function.BooleanSupplier endedInsideTlsRecord) {
+        /** A plain (not TLS) connection. */
+        Dialed(Socket socket, Socket tcp) {
+            this(socket, tcp, null);
+        }
+
+        /**
+         * Why the stream ended badly, or null: for TLS, an end inside a record (the server's last bytes lost;
+         * the JDK reports a plain end of stream for it). Asked once a read of {@code socket} returned EOF.
+         */
+        public String endedBadly() {
+            return endedInsideTlsRecord != null && endedInsideTlsRecord.getAsBoolean()
+                    ? "the TLS stream ended inside a TLS record (cut short, without close_notify)" : null;
+        }
+    }
 
     /**
      * Connects to {@code key}'s host and port, with TLS if the scheme is https.
@@ -73,7 +89,7 @@ public final class SocketDialer {
         if (proxy == null) {
             Socket socket = connect(key.host(), key.port(), key.toString());
             try {
-                return key.tls() ? new Dialed(handshake(socket, socket, key.host(), key.port(), key.toString()), socket)
+                return key.tls() ? handshake(socket, socket, key.host(), key.port(), key.toString())
                         : new Dialed(socket, socket);
             } catch (IOException | RuntimeException e) {
                 closeQuietly(socket, e);
@@ -87,19 +103,18 @@ public final class SocketDialer {
         Socket tcp = connect(proxy.getHost(), proxyPort, what);
         try {
             // TLS to an https:// proxy first; the origin's TLS, if any, then runs inside it.
-            Socket toProxy = proxy.getScheme().equalsIgnoreCase("https")
-                    ? handshake(tcp, tcp, proxy.getHost(), proxyPort, what) : tcp;
+            Dialed toProxy = proxy.getScheme().equalsIgnoreCase("https")
+                    ? handshake(tcp, tcp, proxy.getHost(), proxyPort, what) : new Dialed(tcp, tcp);
             if (key.forwardsToProxy()) {
-                return new Dialed(toProxy, tcp); // plain http: requests go to the proxy in absolute form
+                return toProxy; // plain http: requests go to the proxy in absolute form
             }
             if (httpProxy) {
-                ProxyHandshake.connect(toProxy, tcp, key, limits, connectTimeout);
+                ProxyHandshake.connect(toProxy.socket(), tcp, key, limits, connectTimeout);
             } else {
-                ProxyHandshake.socks5(toProxy, tcp, key, connectTimeout);
+                ProxyHandshake.socks5(toProxy.socket(), tcp, key, connectTimeout);
             }
             // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
-            return key.tls() ? new Dialed(handshake(toProxy, tcp, key.host(), key.port(), key.toString()), tcp)
-                    : new Dialed(toProxy, tcp);
+            return key.tls() ? handshake(toProxy.socket(), tcp, key.host(), key.port(), key.toString()) : toProxy;
         } catch (IOException | RuntimeException e) {
             closeQuietly(tcp, e);
             throw e;
@@ -128,16 +143,18 @@ public final class SocketDialer {
 
     /**
      * TLS over {@code plain}, the whole handshake bounded by the handshake timeout (R28, {@link DialGuard}:
-     * a peer trickling a TLS record a byte at a time never trips a timeout per read).
+     * a peer trickling a TLS record a byte at a time never trips a timeout per read). The TLS socket reads
+     * {@code plain} through a {@link TlsRecordWatch} (P33).
      */
-    private Socket handshake(Socket plain, Socket tcp, String host, int port, String what) throws IOException {
+    private Dialed handshake(Socket plain, Socket tcp, String host, int port, String what) throws IOException {
         SSLContext ctx;
         try {
             ctx = sslContext != null ? sslContext : SSLContext.getDefault();
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IOException("no default TLS context", e);
         }
-        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(plain, host, port, true);
+        TlsRecordWatch records = new TlsRecordWatch(plain);
+        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, host, port, true);
         try {
             SSLParameters params = ssl.getSSLParameters();
             if (verifyHostname) {
@@ -149,7 +166,7 @@ public final class SocketDialer {
             params.setApplicationProtocols(new String[] {"http/1.1"});
             ssl.setSSLParameters(params);
             DialGuard.bounded(handshakeTimeout, tcp, "the TLS handshake", ssl::startHandshake);
-            return ssl;
+            return new Dialed(ssl, tcp, records::endedInsideRecord);
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
             throw new HttpTimeoutException(HttpTimeoutException.Kind.TLS_HANDSHAKE,
