@@ -299,11 +299,6 @@ public final class HttpClient {
         return u.getPort() != -1 ? u.getPort() : u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
     }
 
-    /**
-     * Reads a little of a redirect's body so its connection can be reused, then closes it. A failed read
-     * only means the connection is not reused; an interrupt stays set (the transport keeps it), so the
-     * next hop's round trip ends the send with {@link InterruptedException}.
-     */
     /** Go's {@code maxBodySlurpSize}: how much of a redirect's body is read to keep its connection. */
     private static final int MAX_BODY_SLURP = 2 * 1024;
 
@@ -312,7 +307,9 @@ public final class HttpClient {
      * if it is short, so its connection can be reused: as Go, a body that declares more than 2 KiB is
      * closed unread (its connection closed), and one of unknown length is read for at most about 2 KiB
      * (P31). Reading a declared-large body (up to 64 KiB, before) let a redirect that declared a large body
-     * and then stalled hold the send until its deadline, or forever without one.
+     * and then stalled hold the send until its deadline, or forever without one. A failed read only means
+     * the connection is not reused; an interrupt stays set (the transport keeps it), so the next hop's
+     * round trip ends the send with {@link InterruptedException}.
      */
     private static void discard(HttpResponse resp) {
         try (resp) {

@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -51,7 +52,7 @@ final class TlsRecordWatch extends Socket {
     }
 
     /** The record parser over the socket's input; skips each record's body by arithmetic. Package-private for its test. */
-    static final class Watched extends InputStream {
+    static final class Watched extends BulkInputStream {
         private final InputStream raw;
         /** Header bytes of the current record seen so far (0 between records). */
         private int headerSeen;
@@ -67,13 +68,6 @@ final class TlsRecordWatch extends Socket {
         /** True once {@code raw} has returned EOF inside a record or its header. */
         boolean endedInside() {
             return endedInside;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
