@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -30,6 +31,15 @@ import java.util.function.BooleanSupplier;
  * nothing in the bubble can make progress. Every predicate is monotonic (once false, false for good),
  * and a member that failed it will take the lock to leave, which changes {@link #epoch} and wakes the
  * driver again; so no idle moment is missed and no false one is acted on.
+ *
+ * <p>No member waits on a {@link Condition} (rule BB20): a condition wait has its interrupt status
+ * cleared by the JDK when it wakes, and then re-acquires a lock before it can leave its record, so the
+ * driver would see an interrupted member as durably blocked. A member parks with {@link LockSupport}
+ * instead ({@link #parkWhile}); the interrupt status, set by {@link Thread#interrupt()} before it unparks
+ * the thread, stays set until the member has left its record, and whoever ends a wait (a wait group's
+ * zero, an error group's signal, a goroutine leaving, the driver releasing {@code Bubble.await()}, a
+ * timeout) makes the record's predicate false before it unparks the member. The member's leaving then
+ * changes the epoch, which is what makes the driver look again.
  */
 final class BubbleState {
     /** Go's synctest epoch: 2000-01-01 00:00:00 UTC. */
@@ -37,6 +47,10 @@ final class BubbleState {
     private static final AtomicLong IDS = new AtomicLong();
     /** How long a bubble that failed waits for its interrupted goroutines before giving up on them. */
     private static final long FAILED_GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** What a member in {@link Bubble#await()} waits on (its park blocker, and in a deadlock's dump). */
+    private static final String AWAIT = "Bubble.await()";
+    /** What the root waits on once its body has returned (BB7). */
+    private static final String END = "the end of the bubble's other goroutines";
 
     final long id = IDS.incrementAndGet();
     final FakeClock clock = new FakeClock();
@@ -56,7 +70,8 @@ final class BubbleState {
     private int blocked;
     private long epoch;
     private Member awaiting; // the member in Bubble.await(), if any
-    private boolean released; // the driver told `awaiting` that all others are blocked
+    /** The driver told {@code awaiting} that all others are blocked; read by it without the lock. */
+    private volatile boolean released;
     private RuntimeException failure; // the deadlock (BB5)
     /** The first uncaught failure of a member while the bubble was live: it fails the bubble (BB17). */
     private Throwable goroutineFailure;
@@ -71,6 +86,7 @@ final class BubbleState {
     private boolean outcomeTaken; // run() has collected its outcome: later failures are the handler's
     private boolean closing;
     private boolean rootEnding; // the root waits for the others to end: a deadlock interrupts only them
+    private boolean rootParks; // the root is in that wait: every bump() unparks it to look again
     private Member root;
     private boolean rootInterrupted; // the bubble's failure interrupted the root (BB5)
     private Thread driver;
@@ -85,6 +101,18 @@ final class BubbleState {
         Blocked interruptedIn;     // lock held: the blocked section already interrupted (BB5)
         // Guarded by bubble.lock.
         Blocked blockedOn;
+        /** Members' threads parked in a join of this member ({@link #awaitLeft}); null when none. */
+        List<Thread> joiners;
+        /** Set (under bubble.lock) when it has left the bubble; read by its joiners without the lock. */
+        volatile boolean left;
+        /**
+         * Set by the member, without the lock, when it has woken from a durable wait and goes to take the
+         * lock to leave its record; cleared under the lock. Taking a {@link ReentrantLock} that is held
+         * clears the interrupt status while the thread waits for it (the JDK restores it once the lock is
+         * taken), so an interrupted member contending with the driver for the lock would look durably
+         * blocked without this (BB20).
+         */
+        volatile boolean leaving;
 
         Member(BubbleState bubble, Goroutine goroutine, Thread thread) {
             this.bubble = bubble;
@@ -299,41 +327,55 @@ final class BubbleState {
                 interruptOthers(root, null);
             }
             rootEnding = true;
-            root.blockedOn = new Blocked("the end of the bubble's other goroutines", () -> members.size() > 1);
+            rootParks = true; // from now on bump() unparks the root
+            root.leaving = false;
+            root.blockedOn = new Blocked(END, () -> members.size() > 1);
             blocked++;
             bump();
             long graceDeadline = 0;
             try {
                 while (members.size() > 1) {
-                    if (stopping) { // the bubble failed, the body threw, or the caller interrupted
-                        if (graceDeadline == 0) {
-                            graceDeadline = System.nanoTime() + FAILED_GRACE_NANOS;
-                        }
-                        long left = graceDeadline - System.nanoTime();
-                        if (left <= 0) {
-                            break; // they ignore interrupts: the failure says who they are
-                        }
-                        try {
-                            changed.awaitNanos(left);
-                        } catch (InterruptedException bubbleOwn) {
-                            // The bubble has failed: this is its own interrupt of the root (a deadlock
-                            // interrupts every member), not the caller's; waiting for the others goes on.
-                            bump(); // its interrupt is consumed: it counts as blocked again
-                        }
-                    } else {
-                        try {
-                            changed.await();
-                        } catch (InterruptedException callers) {
+                    // The interrupt status is read and cleared under the lock, in the same section as the
+                    // bump that announces it: the driver sees the status set or the new epoch, never a
+                    // root whose interrupt was consumed but not yet handled (BB20).
+                    if (Thread.interrupted()) {
+                        if (!stopping) {
                             // Rule BB15: the caller (JUnit's @Timeout, a shutdown) gives up on the bubble.
                             // Ignoring it would wait for ever on a goroutine blocked outside the bubble;
                             // leaving at once would orphan the goroutines: stop them as a failed body does.
                             callerInterrupted = true;
                             interruptOthers(root, null);
-                            bump(); // its interrupt is consumed: it counts as blocked again
                         }
+                        // else the bubble has failed: this is its own interrupt of the root (a deadlock
+                        // interrupts every member), not the caller's; waiting for the others goes on.
+                        bump(); // its interrupt is handled: it counts as blocked again
+                        continue;
+                    }
+                    long left = 0;
+                    if (stopping) { // the bubble failed, the body threw, or the caller interrupted
+                        if (graceDeadline == 0) {
+                            graceDeadline = System.nanoTime() + FAILED_GRACE_NANOS;
+                        }
+                        left = graceDeadline - System.nanoTime();
+                        if (left <= 0) {
+                            break; // they ignore interrupts: the failure says who they are
+                        }
+                    }
+                    lock.unlock();
+                    try {
+                        if (left > 0) {
+                            LockSupport.parkNanos(END, left);
+                        } else {
+                            LockSupport.park(END);
+                        }
+                    } finally {
+                        root.leaving = true; // its interrupt status may be hidden while it waits for the lock
+                        lock.lock();
+                        root.leaving = false; // the driver cannot look until this section has run
                     }
                 }
             } finally {
+                rootParks = false;
                 root.blockedOn = null;
                 blocked--;
                 bump();
@@ -388,16 +430,26 @@ final class BubbleState {
                 }
             }
             members.remove(m);
+            m.left = true;
+            if (m.joiners != null) {
+                for (Thread j : m.joiners) {
+                    LockSupport.unpark(j); // after `left`: their predicate is false when they look (BB20)
+                }
+                m.joiners = null;
+            }
             bump();
         } finally {
             lock.unlock();
         }
     }
 
-    /** Lock held: something changed; wake the driver and the root. */
+    /** Lock held: something changed; wake the driver and the root if it waits for the end. */
     private void bump() {
         epoch++;
         changed.signalAll();
+        if (rootParks) {
+            LockSupport.unpark(root.thread);
+        }
     }
 
     // ---------------------------------------------------------------- blocking
@@ -406,6 +458,7 @@ final class BubbleState {
     void block(Member m, Object what, BooleanSupplier stillBlocked) {
         lock.lock();
         try {
+            m.leaving = false;
             m.blockedOn = new Blocked(what, stillBlocked);
             blocked++;
             bump();
@@ -414,8 +467,9 @@ final class BubbleState {
         }
     }
 
-    /** {@code m} runs again. */
+    /** {@code m} runs again: it counts as running from the first line on (see {@link Member#leaving}). */
     void unblock(Member m) {
+        m.leaving = true;
         lock.lock();
         try {
             if (m.blockedOn != null) {
@@ -512,16 +566,43 @@ final class BubbleState {
     }
 
     /**
-     * A member waits on a condition of a lock it holds ({@link WaitGroup}): durable while
-     * {@code stillBlocked} holds.
+     * Member {@code m} waits durably on {@code what} while {@code stillBlocked} holds (BB2), parked
+     * (see {@link #parkWhile}); whoever makes it false must unpark the thread afterwards. No lock may
+     * be held by the caller: {@link DurableWaiters#await} releases its owner's first.
+     *
+     * @throws InterruptedException if the thread was interrupted while {@code stillBlocked} held; its
+     *     status is cleared only after the record is gone (BB20)
      */
-    void awaitCondition(Member m, Condition c, Object what, BooleanSupplier stillBlocked) throws InterruptedException {
+    void parkDurably(Member m, Object what, BooleanSupplier stillBlocked) throws InterruptedException {
         block(m, what, stillBlocked);
+        boolean interrupted;
         try {
-            c.await();
+            interrupted = parkWhile(stillBlocked, what);
         } finally {
             unblock(m);
         }
+        if (interrupted) {
+            Thread.interrupted();
+            throw new InterruptedException();
+        }
+    }
+
+    /**
+     * Parks the calling member while {@code stillBlocked} holds and its thread is not interrupted;
+     * returns whether it stopped for an interrupt. The interrupt status is never cleared here: the
+     * driver reads it (allStillBlocked), so the member counts as running from the moment it was
+     * interrupted until its caller has left the record and only then clears it (BB20). A wake-up
+     * that finds the predicate still true (a spurious one, a permit left by an earlier wait) parks again.
+     */
+    private static boolean parkWhile(BooleanSupplier stillBlocked, Object blocker) {
+        Thread me = Thread.currentThread();
+        while (stillBlocked.getAsBoolean()) {
+            if (me.isInterrupted()) {
+                return true;
+            }
+            LockSupport.park(blocker);
+        }
+        return false;
     }
 
     /**
@@ -549,50 +630,49 @@ final class BubbleState {
      * @return whether {@code g} is not (or no longer) a member; false if the time ran out first
      */
     boolean awaitLeft(Member m, Goroutine g, long nanos) throws InterruptedException {
-        boolean[] expired = new boolean[1]; // guarded by lock
-        TimerEntry timeout = nanos == Long.MAX_VALUE ? null : timeoutAfter(nanos, () -> {
-            lock.lock();
-            try {
-                expired[0] = true;
-                bump();
-            } finally {
-                lock.unlock();
+        Thread me = Thread.currentThread();
+        Member target = null;
+        lock.lock();
+        try {
+            for (Member x : members) {
+                if (x.goroutine == g) {
+                    target = x;
+                    break;
+                }
             }
+            if (target == null) {
+                return true;
+            }
+            if (target.joiners == null) {
+                target.joiners = new ArrayList<>(2);
+            }
+            target.joiners.add(me); // leave(target) sets target.left, then unparks it
+        } finally {
+            lock.unlock();
+        }
+        Member t = target;
+        AtomicBoolean expired = new AtomicBoolean();
+        TimerEntry timeout = nanos == Long.MAX_VALUE ? null : timeoutAfter(nanos, () -> {
+            expired.set(true); // before the unpark: the joiner's predicate is false when the driver looks
+            LockSupport.unpark(me);
         });
         try {
-            lock.lock();
-            try {
-                Member target = null;
-                for (Member x : members) {
-                    if (x.goroutine == g) {
-                        target = x;
-                        break;
-                    }
-                }
-                if (target == null) {
-                    return true;
-                }
-                Member t = target;
-                // Read by the driver under this lock: no longer blocked once t has left or the time is up.
-                m.blockedOn = new Blocked(new Joining(t), () -> members.contains(t) && !expired[0]);
-                blocked++;
-                bump();
-                try {
-                    while (members.contains(t) && !expired[0]) {
-                        changed.await();
-                    }
-                    return !members.contains(t);
-                } finally {
-                    m.blockedOn = null;
-                    blocked--;
-                    bump();
-                }
-            } finally {
-                lock.unlock();
-            }
+            // Read by the driver under the lock, by this member without it: both fields are volatile.
+            parkDurably(m, new Joining(t), () -> !t.left && !expired.get());
+            return t.left;
         } finally {
             if (timeout != null) {
                 cancelTimeout(timeout);
+            }
+            if (!t.left) { // timed out or interrupted: no longer a joiner
+                lock.lock();
+                try {
+                    if (t.joiners != null) {
+                        t.joiners.remove(me);
+                    }
+                } finally {
+                    lock.unlock();
+                }
             }
         }
     }
@@ -607,6 +687,7 @@ final class BubbleState {
 
     /** Go's synctest.Wait for member {@code m}; see {@link Bubble#await()}. */
     void awaitOthersBlocked(Member m) throws InterruptedException {
+        BooleanSupplier notReleased = () -> !released;
         lock.lock();
         try {
             if (awaiting != null) {
@@ -614,21 +695,31 @@ final class BubbleState {
             }
             awaiting = m;
             released = false;
-            m.blockedOn = new Blocked("Bubble.await()", () -> !released);
+            m.leaving = false;
+            m.blockedOn = new Blocked(AWAIT, notReleased);
             blocked++;
             bump();
+        } finally {
+            lock.unlock();
+        }
+        boolean interrupted = true;
+        try {
+            interrupted = parkWhile(notReleased, AWAIT); // the driver sets released, then unparks (BB20)
+        } finally {
+            m.leaving = true; // running from here on (BB20)
+            lock.lock();
             try {
-                while (!released) {
-                    changed.await();
-                }
-            } finally {
                 awaiting = null;
                 m.blockedOn = null;
                 blocked--;
                 bump();
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
+        }
+        if (interrupted) {
+            Thread.interrupted(); // only now that the record is gone (BB20)
+            throw new InterruptedException();
         }
     }
 
@@ -650,7 +741,7 @@ final class BubbleState {
                 }
                 if (awaiting != null) {
                     released = true; // Bubble.await(): every other member is durably blocked
-                    changed.signalAll();
+                    LockSupport.unpark(awaiting.thread);
                     continue;
                 }
                 long next = scheduler.nextDue();
@@ -683,18 +774,20 @@ final class BubbleState {
      * not (BB2): the interrupt ends its wait as soon as it runs, though its waiter is not claimed yet
      * (an interrupt by another member, by the test's thread, or the bubble's own when it stops). Within
      * a channel wait the interrupt status stays set until the member wakes and leaves the section
-     * (which changes the epoch), so the predicate stays monotonic; the root's wait for the end, which
-     * handles an interrupt without leaving its section, announces that with a new epoch (BB15). A
-     * condition wait (a wait group's, an error group's, Bubble.await) has its status cleared by the
-     * JDK before it can leave its section: a section the bubble itself interrupted is remembered
-     * ({@code interruptedIn}) and never counts as blocked again; an interrupt from elsewhere leaves a
-     * short window there (ADR 0013).
+     * (which changes the epoch), so the predicate stays monotonic; every other durable wait parks the
+     * same way and clears the status only after it left its record (BB20). A member that has woken and
+     * waits for this lock to leave its record says so first ({@code leaving}): waiting for a lock hides
+     * its interrupt status for that moment. The root's wait for the
+     * end, which handles an interrupt without leaving its section, clears it under the lock and announces
+     * that with a new epoch in the same step (BB15). A section the bubble itself interrupted is also
+     * remembered ({@code interruptedIn}) and never counts as blocked again.
      */
     private boolean allStillBlocked() {
         for (Member m : members) {
             Blocked b = m.blockedOn;
             Thread t = m.thread;
-            if (b == null || b == m.interruptedIn || t != null && t.isInterrupted() || !b.stillBlocked().getAsBoolean()) {
+            if (b == null || b == m.interruptedIn || m.leaving || t != null && t.isInterrupted()
+                    || !b.stillBlocked().getAsBoolean()) {
                 return false;
             }
         }

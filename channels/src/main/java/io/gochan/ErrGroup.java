@@ -253,6 +253,8 @@ public final class ErrGroup implements AutoCloseable {
         private BubbleState bubble;
         /** Bumped with every signal of {@code changed}: how a bubble tells a woken waiter (BB19). */
         private volatile long version;
+        /** Guarded by lock: members of {@link #bubble} waiting durably (they park, not on {@code changed}: BB20). */
+        private DurableWaiters durable;
 
         State(CancellableContext ctx) {
             this.ctx = ctx;
@@ -304,14 +306,18 @@ public final class ErrGroup implements AutoCloseable {
 
         /** Lock held: wakes every waiter on {@code changed}. */
         private void signal() {
-            version++; // under lock: one writer at a time
+            version++; // under lock: one writer at a time; before the unparks, which look at it
             changed.signalAll();
+            if (durable != null) {
+                durable.unparkAll();
+            }
         }
 
         /**
          * Lock held: waits for a signal of {@code changed}. A member of the group's bubble waits durably
          * (BB19): the goroutines it waits for are the bubble's, so the clock may move, and a group that can
-         * never end is a deadlock, not a hang. Anyone else waits as before (time waits for it).
+         * never end is a deadlock, not a hang. It parks rather than waiting on the condition, so that an
+         * interrupt makes it count as running at once (BB20). Anyone else waits as before (time waits for it).
          */
         private void awaitChange() throws InterruptedException {
             BubbleState.Member m = Bubbles.current(); // null outside bubbles
@@ -320,7 +326,10 @@ public final class ErrGroup implements AutoCloseable {
                 return;
             }
             long seen = version;
-            m.bubble.awaitCondition(m, changed, this, () -> version == seen);
+            if (durable == null) {
+                durable = new DurableWaiters();
+            }
+            durable.await(m, lock, this, () -> version == seen);
         }
 
         private void requireOpen() {

@@ -24,6 +24,8 @@ public final class WaitGroup {
      */
     private boolean added;
     private BubbleState bubble;
+    /** Guarded by lock: members of {@link #bubble} waiting durably (they park, not on {@code zero}: BB20). */
+    private DurableWaiters durable;
 
     /** A wait group with the counter at zero. */
     public WaitGroup() {}
@@ -48,8 +50,11 @@ public final class WaitGroup {
             }
             count = next;
             if (next == 0) {
-                zeros++; // under lock: one writer at a time
+                zeros++; // under lock: one writer at a time; before the unparks, which look at it
                 zero.signalAll();
+                if (durable != null) {
+                    durable.unparkAll();
+                }
             }
         } finally {
             lock.unlock();
@@ -105,7 +110,7 @@ public final class WaitGroup {
                 if (m == null || m.bubble != bubble) {
                     zero.await(); // not the bubble's wait group: not durable, time waits (BB16)
                 } else {
-                    m.bubble.awaitCondition(m, zero, this, () -> zeros == seen); // durable until zero (BB2)
+                    durableWaiters().await(m, lock, this, () -> zeros == seen); // durable until zero (BB2)
                 }
             }
         } finally {
@@ -161,6 +166,9 @@ public final class WaitGroup {
             try {
                 expired.set(true);
                 zero.signalAll();
+                if (durable != null) {
+                    durable.unparkAll();
+                }
             } finally {
                 lock.unlock();
             }
@@ -173,13 +181,21 @@ public final class WaitGroup {
                 if (m.bubble != bubble) {
                     zero.await(); // not the bubble's wait group: not durable, time waits (BB16)
                 } else {
-                    m.bubble.awaitCondition(m, zero, this, () -> zeros == seen && !expired.get());
+                    durableWaiters().await(m, lock, this, () -> zeros == seen && !expired.get());
                 }
             }
             return true;
         } finally {
             m.bubble.cancelTimeout(timeout);
         }
+    }
+
+    /** Lock held: the durable waiters, made by the first bubble member that waits. */
+    private DurableWaiters durableWaiters() {
+        if (durable == null) {
+            durable = new DurableWaiters();
+        }
+        return durable;
     }
 
     @Override

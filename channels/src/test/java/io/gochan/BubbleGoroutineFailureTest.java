@@ -221,8 +221,9 @@ class BubbleGoroutineFailureTest {
     /**
      * The bubble's own interrupt ends a condition wait (a wait group's, an error group's) as surely as
      * a channel wait: the stopped member is not taken for durably blocked while it handles it, so the
-     * goroutine's failure comes alone, with no false deadlock attached. Many rounds: the window is
-     * between the JDK clearing the interrupt status and the member leaving its wait.
+     * goroutine's failure comes alone, with no false deadlock attached. Many rounds: the window was
+     * between the JDK clearing the interrupt status and the member leaving its wait (a condition wait
+     * then; these waits park since BB20, and the status stays set until the member has left).
      */
     @Test
     void BB17_aMemberStoppedInAConditionWaitIsNotTakenForDeadlocked() throws Exception {

@@ -509,8 +509,9 @@ class BubbleTest {
     }
 
     /**
-     * BB2, BB5: as above, for a member interrupted in a wait group's await() (a condition wait, whose
-     * interrupt status the JDK clears before the member can leave its record). On the code before the
+     * BB2, BB5: as above, for a member interrupted in a wait group's await() (then a condition wait, whose
+     * interrupt status the JDK cleared before the member could leave its record; it parks since BB20,
+     * whose certain form of this race is BubbleWakeRulesTest). On the code before the
      * deadlock dump was taken out of the bubble's lock this failed with a false deadlock, or hung (the
      * dump's WaitGroup.toString against the member leaving await()); the driver now keeps a deadlock
      * only if nothing moved while it wrote the dump.
