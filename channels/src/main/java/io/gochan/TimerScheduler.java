@@ -320,11 +320,17 @@ final class TimerScheduler {
 
     /**
      * Whether channel timer {@code e} looks due (a hint, no lock): its time has come and it is still in
-     * the heap, or a round took it and has not delivered yet. Only a scheduler with its own thread runs
-     * timers on a look (rule TM7): a bubble's or a hand-driven scheduler fires them when its driver says.
+     * the heap, or a round took it and has not delivered yet. The system scheduler and a bubble's run
+     * timers on a look (rules TM7, BB21: a bubble's clock stands still while its members run, so "due" is
+     * exactly the timers due at the instant it reached, which its driver is delivering one by one); a
+     * hand-driven scheduler (tests of the heap) fires them only when its driver says.
      */
     boolean looksDue(TimerEntry e) {
-        return ownThread && (e.firing || e.index >= 0 && e.when <= now());
+        return runsOnLook() && (e.firing || e.index >= 0 && e.when <= now());
+    }
+
+    private boolean runsOnLook() {
+        return ownThread || inline;
     }
 
     /**
@@ -334,7 +340,7 @@ final class TimerScheduler {
      * value comes once. The channel's lock is held (lock order: channel, then heap, as stop and reset).
      */
     void deliverIfDueLocked(TimerEntry e, ChannelCore channel) {
-        if (!ownThread) {
+        if (!runsOnLook()) {
             return;
         }
         int generation;

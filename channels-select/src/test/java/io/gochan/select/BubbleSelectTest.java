@@ -117,4 +117,24 @@ class BubbleSelectTest {
         });
         assertThat(outsider.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB6");
     }
+
+    /**
+     * BB21: a select with a default, run by a member woken at an instant many timers share, takes a due
+     * timer's case, not the default, however far the driver has got in delivering them (TM7, L2).
+     */
+    @Test
+    void BB21_aSelectWithADefaultTakesATimerDueAtTheClocksInstant() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            int r = round;
+            Bubble.run(() -> {
+                java.util.List<io.gochan.ReceiveChan<Instant>> timers = new java.util.ArrayList<>();
+                for (int i = 0; i < 64; i++) {
+                    timers.add(Timers.after(Duration.ofMinutes(10)));
+                }
+                timers.get(0).receive();
+                int chosen = Select.statement().receive(timers.get(63), v -> { }).orElse(() -> { }).run();
+                assertThat(chosen).as("round %d: the timer's case, not the default", r).isZero();
+            });
+        }
+    }
 }
