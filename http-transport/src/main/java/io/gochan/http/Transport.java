@@ -199,7 +199,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 HttpEvents.requestConnection(event, connectionNanos, a.reused(), attempt);
             }
             if (a.reused()) {
-                connectionEvent("reused", a.conn());
+                a.conn().reusedEvent(); // before "closed", if the server closes it now (E31)
             }
             try {
                 safe(() -> listener.gotConn(request, a.reused()));
@@ -217,6 +217,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 if (!a.reused() || !e.retryable(request)) {
                     throw forCaller(e, a.reused());
                 }
+                // The failed attempt's events end here: one running on its connection's loops is waited for, a
+                // later one (its write failing once its body's source was closed) is not reported (E33).
+                scope.endAttempt();
                 retries.incrementAndGet();
             }
         }
@@ -247,12 +250,6 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 : " (on a new connection: not retried)";
         return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why,
                 e.getCause());
-    }
-
-    private static void connectionEvent(String action, PersistConn conn) {
-        if (JfrGate.active()) {
-            HttpEvents.connection(action, conn);
-        }
     }
 
     private void safe(Runnable r) {

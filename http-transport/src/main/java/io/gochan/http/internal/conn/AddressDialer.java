@@ -4,6 +4,7 @@ import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.http.Dialer;
 import io.gochan.http.Resolver;
+import io.gochan.http.internal.pool.DialPhase;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -54,7 +55,9 @@ public final class AddressDialer implements Dialer {
     @Override
     public Socket dial(String host, int port, Duration timeout) throws IOException {
         long deadline = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : System.nanoTime() + timeout.toNanos();
-        List<InetAddress> addresses = resolver.resolve(host);
+        // Not interruptible (the JDK's resolver ignores interrupts): a closing transport does not wait for it, and
+        // the dial opens nothing once it returns (E29).
+        List<InetAddress> addresses = DialPhase.uninterruptible(() -> resolver.resolve(host));
         if (addresses == null || addresses.isEmpty()) {
             throw new UnknownHostException(host + ": the resolver returned no address");
         }
