@@ -324,7 +324,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * and new requests are refused. Never waits on a blocked write (a TLS socket is closed under its
      * writer). Idempotent and thread-safe: it returns, on every thread that calls it, only once every
      * connection is closed and no longer counted by {@link #stats()}, and a request fails for the close only
-     * then too (E23); dials under way are interrupted and end soon after.
+     * then too (E23). Dials under way are interrupted and waited for (a connection one of them makes anyway is
+     * closed), except a dial inside name resolution, which no interrupt ends: it is given up, no longer
+     * counted, its request failed, and it opens nothing when its resolver returns. So when this returns,
+     * {@link #stats()} reports nothing open, idle, in use, dialing or waiting (E29).
      */
     @Override
     public void close() {

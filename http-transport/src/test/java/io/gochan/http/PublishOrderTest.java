@@ -264,7 +264,7 @@ class PublishOrderTest {
                      return;
                  }
                  c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                 long until = System.nanoTime() + serverRnd.nextInt(80_000);
+                 long until = System.nanoTime() + serverRnd.nextInt(150_000);
                  while (System.nanoTime() < until) {
                      Thread.onSpinWait();
                  }

@@ -339,6 +339,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.lock();
             try {
                 refused = closed;
+                slot.dialThread = Thread.currentThread();
                 if (!refused) {
                     slot.dialer = Thread.currentThread(); // close() interrupts it, and waits for it, from now on
                 }
@@ -346,7 +347,11 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 lock.unlock();
             }
             if (refused) {
-                dialFinished(slot, want, null, RequestScope.transportClosed());
+                try {
+                    dialFinished(slot, want, null, RequestScope.transportClosed());
+                } finally {
+                    dialEnded(slot);
+                }
                 return;
             }
             try {
@@ -588,7 +593,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     public void close() {
         List<WantConn<C>> waiters = new ArrayList<>();
         List<PooledConnection> live = new ArrayList<>();
-        List<Thread> dials = new ArrayList<>();
+        List<Slot> dials = new ArrayList<>();
         boolean first;
         lock.lock();
         try {
@@ -605,7 +610,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             return;
         }
         try {
-            dials.forEach(Thread::interrupt); // a virtual thread's interrupt closes the socket it connects or handshakes on
+            for (Slot s : dials) {
+                Thread t = s.dialer; // read once: a dial that ends meanwhile clears it
+                if (t != null) {
+                    t.interrupt(); // a virtual thread's interrupt closes the socket it connects or handshakes on
+                }
+            }
             live.forEach(c -> c.close(RequestScope.transportClosed()));
             waiters.addAll(awaitDials(dials));
             // The waiters last, outside the lock (they left the queues under it, so nobody else serves them and
@@ -623,52 +633,47 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     }
 
     /**
-     * Waits until every dial goroutine has ended, except those inside name resolution and the calling thread's
-     * own (a dialer that closes its transport); then gives up the dials still counted: they stop counting, their
-     * slots are freed, and their requests are returned to be failed by the caller (E29).
+     * Waits until every dial goroutine of {@code dials} has ended (one not started yet starts, finds the pool
+     * closed and ends), except those inside name resolution and the calling thread's own (a dialer that
+     * closes its transport); then gives up the dials still counted: they stop counting, their slots are
+     * freed, and their requests are returned to be failed by the caller (E29). The dials that ended are
+     * joined, so none is still running when close() returns.
      */
-    private List<WantConn<C>> awaitDials(List<Thread> dials) {
+    private List<WantConn<C>> awaitDials(List<Slot> dials) {
         List<WantConn<C>> givenUp = new ArrayList<>();
-        List<Thread> ended = new ArrayList<>(dials);
+        List<Thread> ended = new ArrayList<>();
         Thread self = Thread.currentThread();
-        ended.remove(self);
         lock.lock();
         try {
             try {
-                while (dialUnderWayLocked(self)) {
+                while (dialUnderWayLocked(dials, self)) {
                     dialProgress.await(); // each interrupted dial ends soon: a connect or handshake fails at once
                 }
             } catch (InterruptedException e) {
                 self.interrupt(); // the closing thread's own interrupt: stop waiting, give the rest up
             }
-            List<Slot> abandoned = new ArrayList<>();
-            for (Host<C> h : hosts.values()) {
-                for (Slot s : h.slots) {
-                    if (s.dialing) {
-                        abandoned.add(s);
+            for (Slot s : dials) {
+                if (s.dialing) { // inside name resolution (or not waited for): given up
+                    endDialLocked(s);
+                    releaseLocked(s); // the pool is closed: starts nothing
+                    @SuppressWarnings("unchecked")
+                    WantConn<C> w = (WantConn<C>) s.want;
+                    if (w != null && !w.served && !w.cancelled) {
+                        w.served = true;
+                        givenUp.add(w);
                     }
-                }
-            }
-            for (Slot s : abandoned) {
-                ended.remove(s.dialer); // given up: not joined
-                endDialLocked(s);
-                releaseLocked(s); // the pool is closed: starts nothing
-                @SuppressWarnings("unchecked")
-                WantConn<C> w = (WantConn<C>) s.want;
-                if (w != null && !w.served && !w.cancelled) {
-                    w.served = true;
-                    givenUp.add(w);
+                } else if (s.dialer == null && s.dialThread != null && s.dialThread != self) {
+                    ended.add(s.dialThread);
                 }
             }
         } finally {
             lock.unlock();
         }
-        // They have done everything with their outcome; joined so that none is still running when close() returns.
         boolean interrupted = false;
         for (Thread t : ended) {
             while (true) {
                 try {
-                    t.join();
+                    t.join(); // it has signalled its end: only its last instructions are left
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true;
@@ -681,19 +686,17 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         return givenUp;
     }
 
-    private boolean dialUnderWayLocked(Thread self) {
-        for (Host<C> h : hosts.values()) {
-            for (Slot s : h.slots) {
-                if (s.dialer != null && s.dialer != self && !s.resolving) {
-                    return true;
-                }
+    private boolean dialUnderWayLocked(List<Slot> dials, Thread self) {
+        for (Slot s : dials) {
+            if ((s.dialing || s.dialer != null) && !s.resolving && (s.dialThread == null || s.dialThread != self)) {
+                return true;
             }
         }
         return false;
     }
 
     /** What close() ends: the queued waiters (taken off their queues), the live connections, the dials under way. */
-    private void collectLocked(List<WantConn<C>> waiters, List<PooledConnection> live, List<Thread> dials) {
+    private void collectLocked(List<WantConn<C>> waiters, List<PooledConnection> live, List<Slot> dials) {
         for (Host<C> h : hosts.values()) {
             waiters.addAll(h.waiters);
             h.waiters.clear();
@@ -701,8 +704,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 if (s.conn != null) {
                     live.add(s.conn);
                 }
-                if (s.dialer != null) {
-                    dials.add(s.dialer);
+                if (s.dialing || s.dialer != null) {
+                    dials.add(s);
                 }
             }
         }

@@ -20,6 +20,8 @@ public final class Slot {
      * closed included): close() interrupts it and waits for it to clear this (E29).
      */
     Thread dialer;
+    /** The dial goroutine, set when it starts and never cleared: close() joins it once it has ended. */
+    Thread dialThread;
     /** The dial is in a step its interrupt cannot end (name resolution): close() does not wait for it (E29). */
     boolean resolving;
     /** The request this slot's dial serves; failed by close() if it gives the dial up. */
