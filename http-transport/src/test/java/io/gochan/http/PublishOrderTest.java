@@ -180,6 +180,46 @@ class PublishOrderTest {
     }
 
     /**
+     * E29: the default dialer races the two address families of a dual-stack name, and both attempts hang
+     * (a full listen queue plays an unreachable address) when the transport closes: when {@code close()}
+     * returns, neither the dial nor its racing attempts are still running, and the request fails as cancelled.
+     * Before the fix {@code close()} returned while the dial ran; the dial itself now also joins its two
+     * interrupted racers before it ends.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E29_closeReturnsOnlyOnceBothFamiliesOfARacingDialHaveEnded() throws Exception {
+        InetAddress v6 = InetAddress.getByName("::1");
+        InetAddress v4Other = InetAddress.getByName("127.0.0.2");
+        int iterations = 5;
+        List<String> failures = new ArrayList<>();
+        try (RawServer server = answeringOk();
+             io.gochan.http.testing.StalledListener s6 = io.gochan.http.testing.StalledListener.on(new InetSocketAddress(v6, server.port()));
+             io.gochan.http.testing.StalledListener s4 = io.gochan.http.testing.StalledListener.on(new InetSocketAddress(v4Other, server.port()))) {
+            for (int i = 0; i < iterations; i++) {
+                Transport t = Transport.builder().fallbackDelay(Duration.ofMillis(1))
+                        .resolver(host -> List.of(v6, v4Other)).build();
+                Caller<Integer> get = Caller.virtual("get", () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get("http://dual.test:" + server.port() + "/"))) {
+                        return r.status();
+                    }
+                });
+                Lifecycle.await(() -> Leaks.transportGoroutines().stream().filter(g -> g.name().startsWith("http-dial-race")).count() == 2,
+                        Lifecycle.BOUND, "both families dialing");
+                t.close();
+                List<String> running = Leaks.transportGoroutines().stream().map(io.gochan.Goroutine::name)
+                        .filter(n -> n.startsWith("http-dial")).toList();
+                if (!running.isEmpty()) {
+                    failures.add(i + ": still running after close(): " + running);
+                }
+                assertThat(get.join(Lifecycle.BOUND)).isTrue();
+                assertThat(get.error()).matches(PublishOrderTest::cancelledByClose, "cancelled by the close: " + get.error());
+            }
+        }
+        assertThat(failures).as("%d of %d closes", failures.size(), iterations).isEmpty();
+    }
+
+    /**
      * E30: idle connections leave the pool to be closed ({@link Transport#closeIdleConnections()}, or the idle
      * reaper) while another thread reads the counters: no snapshot counts any of them in use (nothing is in
      * use in this test), and {@code open} is always {@code idle + inUse}. Before the fix a connection taken off

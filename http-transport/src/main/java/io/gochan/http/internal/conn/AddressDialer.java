@@ -137,6 +137,7 @@ public final class AddressDialer implements Dialer {
         long fallbackAt = System.nanoTime() + fallbackDelay.toNanos();
         IOException primaryError = null;
         IOException fallbackError = null;
+        boolean interrupted = false;
         try {
             while (true) {
                 Result r;
@@ -166,13 +167,35 @@ public final class AddressDialer implements Dialer {
                 }
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // kept: the pool's dial goroutine answers it
+            interrupted = true;
             throw interrupted(primaryError);
         } finally {
             decided.set(true);
             interrupt(primary);
             interrupt(fallback);
             closeAll(results);
+            if (interrupted) {
+                // The transport is closing and waits for this dial: its racers end first (their connects fail at
+                // once, interrupted), so nothing of the dial outlives close() (E29).
+                awaitEnd(primary);
+                awaitEnd(fallback);
+                Thread.currentThread().interrupt(); // kept: the pool's dial goroutine answers it
+            }
+        }
+    }
+
+    /** Joins a racer that was interrupted (it ends at once); the caller's own interrupt is restored by the caller. */
+    private static void awaitEnd(Goroutine g) {
+        if (g == null) {
+            return;
+        }
+        while (true) {
+            try {
+                g.join();
+                return;
+            } catch (InterruptedException e) {
+                // the caller restores its interrupt after both joins
+            }
         }
     }
 
