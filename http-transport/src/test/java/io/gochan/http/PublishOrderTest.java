@@ -450,6 +450,54 @@ class PublishOrderTest {
     }
 
     /**
+     * E32: the server answers an upload early, in full (streamed, chunked), and the caller reads that answer to
+     * its end while the upload is still blocked in its source: the connection cannot be reused (its write never
+     * ended), so it is closed; when the read that reports EOF returns, and when {@code done()} runs, the body's
+     * source is closed. This order held before the fix too (the reader's thread closes the connection); the
+     * test pins it.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E32_anEarlyAnsweredRequestReadToItsEndHasItsBodySourceClosedBeforeTheEofAndDone() throws Exception {
+        int iterations = 5;
+        List<String> failures = new ArrayList<>();
+        java.util.Map<HttpRequest, Boolean> closedAtDone = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.Map<HttpRequest, BlockingSource> sources = new java.util.concurrent.ConcurrentHashMap<>();
+        RequestListener l = new RequestListener() {
+            @Override
+            public void done(HttpRequest r, Throwable error) {
+                closedAtDone.put(r, sources.get(r).closed.get());
+            }
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+                     while (c.in.read() >= 0) {
+                         // what there is of the upload, until the client closes
+                     }
+                 }
+             });
+             Transport t = Transport.builder().listener(l).build()) {
+            for (int i = 0; i < iterations; i++) {
+                BlockingSource source = new BlockingSource(2_000_000);
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/up" + i))
+                        .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+                sources.put(post, source);
+                try (HttpResponse r = t.roundTrip(post)) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                    if (!source.closed.get()) {
+                        failures.add(i + ": EOF returned before the source was closed");
+                    }
+                }
+                if (!Boolean.TRUE.equals(closedAtDone.get(post))) {
+                    failures.add(i + ": done() before the source was closed: " + closedAtDone.get(post));
+                }
+            }
+        }
+        assertThat(failures).as("%d of %d uploads", failures.size(), iterations).isEmpty();
+    }
+
+    /**
      * E33: a request fails on a reused connection that the server closed after reading its head, while the
      * write loop is still blocked in the body's source, and is retried on a new connection: the listener
      * hears no event of the first attempt (here its {@code wroteRequest} with the failed write, once the
