@@ -206,10 +206,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Records the cause, closes the sockets (unblocking both loops), releases the slot, closes the body
-     * source of a request answered before it was all sent, and closes closech. Idempotent, callable from any thread, never waits for the loops. A call that finds the
-     * connection already closing returns only once that close is complete (closech closed, so the slot is
-     * free): whoever closes a connection, then says so (an aborted request's exception, the transport's
-     * close returning), never finds it still counted open (E23).
+     * source of a request answered before it was all sent, and closes closech. Idempotent, callable from any
+     * thread, never waits for the loops. A call that finds the connection already closing returns only once
+     * that close is complete (closech closed, so the slot is free and the body source closed): whoever closes
+     * a connection, then says so (an aborted request's exception, the transport's close returning), never
+     * finds it still counted open (E23) or its early-answered request's body source open (E32).
      */
     @Override
     public void close(IOException cause) {

@@ -653,6 +653,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 self.interrupt(); // the closing thread's own interrupt: stop waiting, give the rest up
             }
             for (Slot s : dials) {
+                if (s.dialThread == self) {
+                    continue; // a dialer closing its own transport: its dial ends (its connection closed) when it returns
+                }
                 if (s.dialing) { // inside name resolution (or not waited for): given up
                     endDialLocked(s);
                     releaseLocked(s); // the pool is closed: starts nothing
@@ -662,7 +665,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         w.served = true;
                         givenUp.add(w);
                     }
-                } else if (s.dialer == null && s.dialThread != null && s.dialThread != self) {
+                } else if (s.dialer == null && s.dialThread != null) {
                     ended.add(s.dialThread);
                 }
             }
@@ -688,7 +691,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     private boolean dialUnderWayLocked(List<Slot> dials, Thread self) {
         for (Slot s : dials) {
-            if ((s.dialing || s.dialer != null) && !s.resolving && (s.dialThread == null || s.dialThread != self)) {
+            if ((s.dialing || s.dialer != null) && !s.resolving && s.dialThread != self) {
                 return true;
             }
         }
