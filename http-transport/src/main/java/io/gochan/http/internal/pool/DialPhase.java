@@ -17,7 +17,11 @@ public final class DialPhase {
 
     private DialPhase() {}
 
-    /** A step that may block and fail. */
+    /**
+     * A step that may block and fail.
+     *
+     * @param <T> its result type
+     */
     @FunctionalInterface
     public interface Step<T> {
         /**
