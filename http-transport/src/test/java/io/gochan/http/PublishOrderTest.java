@@ -366,6 +366,8 @@ class PublishOrderTest {
     /** A request body source that gives a byte, then blocks until it is closed; its close may take a moment. */
     private static final class BlockingSource extends InputStream {
         private final CountDownLatch closing = new CountDownLatch(1);
+        /** Counted down when a read blocks: the write loop waits in this source. */
+        final CountDownLatch blocked = new CountDownLatch(1);
         private final long closeNanos;
         final AtomicBoolean closed = new AtomicBoolean();
         private boolean gaveBytes;
@@ -387,6 +389,7 @@ class PublishOrderTest {
                 b[off] = 'x';
                 return 1;
             }
+            blocked.countDown();
             try {
                 closing.await(20, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
@@ -493,6 +496,48 @@ class PublishOrderTest {
                 }
                 if (!Boolean.TRUE.equals(closedAtDone.get(post))) {
                     failures.add(i + ": done() before the source was closed: " + closedAtDone.get(post));
+                }
+            }
+        }
+        assertThat(failures).as("%d of %d uploads", failures.size(), iterations).isEmpty();
+    }
+
+    /**
+     * E32: the transport closes while a request's upload waits in its body source, before any answer: the
+     * request fails as cancelled, and its source is closed before it fails, by the request's own thread
+     * (E18), not by the close; so {@code close()} may return first. That order is deliberate: closing the
+     * source under the write loop before the request has decided its outcome would make the source's
+     * failure look like the caller's own (E5).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E32_anUnansweredUploadsBodySourceIsClosedBeforeItsRequestFails() throws Exception {
+        int iterations = 5;
+        List<String> failures = new ArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     while (c.in.read() >= 0) {
+                         // the upload, never answered, until the client closes
+                     }
+                 }
+             })) {
+            for (int i = 0; i < iterations; i++) {
+                Transport t = Transport.builder().build();
+                BlockingSource source = new BlockingSource(2_000_000);
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/up" + i))
+                        .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+                Caller<String> caller = Caller.virtual("upload", () -> {
+                    try (HttpResponse r = t.roundTrip(post)) {
+                        return "answered " + r.status();
+                    } catch (RequestCancelledException e) {
+                        return source.closed.get() ? "ok" : "failed before its source was closed: " + e;
+                    }
+                });
+                assertThat(source.blocked.await(20, TimeUnit.SECONDS)).as("the write loop waits in the source").isTrue();
+                t.close();
+                assertThat(caller.join(Lifecycle.BOUND)).as("the upload ended").isTrue();
+                if (!"ok".equals(caller.value())) {
+                    failures.add(i + ": " + (caller.error() != null ? caller.error() : caller.value()));
                 }
             }
         }
