@@ -17,7 +17,8 @@ import java.util.Objects;
  *
  * <p>Contract: blocks until connected or failed, at most about {@code timeout} (zero: no limit). The
  * dial goroutine is interrupted when the transport closes: an implementation must then give up and
- * throw (a virtual thread's interrupt closes the socket it connects on). The returned socket is the
+ * throw (a virtual thread's interrupt closes the socket it connects on); {@link Transport#close()} waits
+ * for it to do so, and closes a socket it returns anyway (rule E29). The returned socket is the
  * transport's: it closes it. Failures the transport passes on as they are: {@link java.net.ConnectException},
  * {@link java.net.UnknownHostException}; a {@link java.net.SocketTimeoutException} becomes an
  * {@link HttpTimeoutException} of kind {@code CONNECT}; other failures an {@link HttpConnectionException}.

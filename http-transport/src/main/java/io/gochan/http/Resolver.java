@@ -10,7 +10,9 @@ import java.util.List;
  * {@code net.Resolver} as a plug-in point (tests, service discovery, a fixed table).
  *
  * <p>Contract: may block; must be interruptible or bounded; must return at least one address or throw.
- * Called on the transport's dial goroutine, once per new connection.
+ * Called on the transport's dial goroutine, once per new connection. {@link Transport#close()} does not
+ * wait for a resolver that is running: it fails the request at once, and the dial, when the resolver
+ * returns, opens nothing (rule E29).
  */
 @FunctionalInterface
 public interface Resolver {

@@ -199,7 +199,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 HttpEvents.requestConnection(event, connectionNanos, a.reused(), attempt);
             }
             if (a.reused()) {
-                connectionEvent("reused", a.conn());
+                a.conn().reusedEvent(); // before "closed", if the server closes it now (E31)
             }
             try {
                 safe(() -> listener.gotConn(request, a.reused()));
@@ -217,6 +217,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 if (!a.reused() || !e.retryable(request)) {
                     throw forCaller(e, a.reused());
                 }
+                // The failed attempt's events end here: one running on its connection's loops is waited for, a
+                // later one (its write failing once its body's source was closed) is not reported (E33).
+                scope.endAttempt();
                 retries.incrementAndGet();
             }
         }
@@ -247,12 +250,6 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 : " (on a new connection: not retried)";
         return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why,
                 e.getCause());
-    }
-
-    private static void connectionEvent(String action, PersistConn conn) {
-        if (JfrGate.active()) {
-            HttpEvents.connection(action, conn);
-        }
     }
 
     private void safe(Runnable r) {
@@ -327,7 +324,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * and new requests are refused. Never waits on a blocked write (a TLS socket is closed under its
      * writer). Idempotent and thread-safe: it returns, on every thread that calls it, only once every
      * connection is closed and no longer counted by {@link #stats()}, and a request fails for the close only
-     * then too (E23); dials under way are interrupted and end soon after.
+     * then too (E23). Dials under way are interrupted and waited for (a connection one of them makes anyway is
+     * closed), except a dial inside name resolution, which no interrupt ends: it is given up, no longer
+     * counted, its request failed, and it opens nothing when its resolver returns. So when this returns,
+     * {@link #stats()} reports nothing open, idle, in use, dialing or waiting (E29).
      */
     @Override
     public void close() {

@@ -1,9 +1,13 @@
 package io.gochan.http;
 
 /**
- * A snapshot of a {@link Transport}'s connection counters.
+ * A snapshot of a {@link Transport}'s connection counters, consistent with each other ({@code open} is
+ * {@code idle + inUse}; rule E30). A connection that leaves the pool to be closed (idle timeout,
+ * {@link Transport#closeIdleConnections()}, an idle limit) is in none of them from that moment. After
+ * {@link Transport#close()} returns, {@code open}, {@code idle}, {@code inUse}, {@code dialing} and
+ * {@code waiting} are zero (E29).
  *
- * @param open connections established and not yet closed (idle plus in use)
+ * @param open connections established and not yet closed or being closed (idle plus in use)
  * @param idle connections in the idle pool
  * @param inUse connections serving a request
  * @param dialing connections being dialled

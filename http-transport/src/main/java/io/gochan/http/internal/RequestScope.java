@@ -33,6 +33,8 @@ public final class RequestScope {
     private final AtomicInteger eventsRunning = new AtomicInteger();
     /** The thread that reports done() and waits for those events to end; null if none waits. */
     private volatile Thread doneWaiter;
+    /** The request's current attempt (0 first; a retry increments it): a loop event of an earlier one is not reported (E33). */
+    private volatile int attempt;
 
     /**
      * The scope of {@code request} under {@code context}; its timeout, if any, starts now.
@@ -175,27 +177,43 @@ public final class RequestScope {
         return false;
     }
 
+    /** @return the request's current attempt: 0, then one more for each retry */
+    public int attempt() {
+        return attempt;
+    }
+
+    /**
+     * Ends the current attempt, which failed and is about to be retried (called by the request's own thread):
+     * an event of its connection's loops already running is waited for, and a later one is not reported, so a
+     * listener hears the failed attempt's events before any of the retry's (E33).
+     */
+    public void endAttempt() {
+        attempt++;
+        awaitEventsRunning();
+    }
+
     /**
      * Enters a listener event of this request on a connection's loop ({@code wroteHeaders}, {@code wroteRequest},
      * {@code gotFirstResponseByte}); call {@link #exitEvent()} after it. {@code done()} is the request's last
      * event (E27): once it is claimed, later events are not reported, and its reporter waits for one already
-     * running (listener callbacks are quick, by contract).
+     * running (listener callbacks are quick, by contract). Likewise an event of an attempt that has ended (E33).
      *
-     * @return false if {@code done()} was already claimed: the event is not reported
+     * @param ofAttempt the attempt the event belongs to ({@link #attempt()} when it began)
+     * @return false if {@code done()} was already claimed or the attempt ended: the event is not reported
      */
-    public boolean enterEvent() {
-        if (done.get() == DONE_REPORTED) {
+    public boolean enterEvent(int ofAttempt) {
+        if (done.get() == DONE_REPORTED || attempt != ofAttempt) {
             return false;
         }
         eventsRunning.incrementAndGet();
-        if (done.get() == DONE_REPORTED) { // claimed meanwhile: its reporter may not have seen this event
+        if (done.get() == DONE_REPORTED || attempt != ofAttempt) { // ended meanwhile: its waiter may not have seen this event
             exitEvent();
             return false;
         }
         return true;
     }
 
-    /** Ends an event entered with {@link #enterEvent()}; wakes a {@code done()} reporter waiting for it. */
+    /** Ends an event entered with {@link #enterEvent(int)}; wakes a {@code done()} reporter waiting for it. */
     public void exitEvent() {
         if (eventsRunning.decrementAndGet() == 0) {
             Thread waiter = doneWaiter;
@@ -205,7 +223,7 @@ public final class RequestScope {
         }
     }
 
-    /** Waits until no event of this request runs on a loop (done() was just claimed, so none starts). */
+    /** Waits until no event of this request runs on a loop (done() was just claimed or the attempt ended, so none starts). */
     private void awaitEventsRunning() {
         if (eventsRunning.get() == 0) {
             return;

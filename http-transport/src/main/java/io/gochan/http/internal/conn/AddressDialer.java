@@ -4,6 +4,7 @@ import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.http.Dialer;
 import io.gochan.http.Resolver;
+import io.gochan.http.internal.pool.DialPhase;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -54,7 +55,9 @@ public final class AddressDialer implements Dialer {
     @Override
     public Socket dial(String host, int port, Duration timeout) throws IOException {
         long deadline = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : System.nanoTime() + timeout.toNanos();
-        List<InetAddress> addresses = resolver.resolve(host);
+        // Not interruptible (the JDK's resolver ignores interrupts): a closing transport does not wait for it, and
+        // the dial opens nothing once it returns (E29).
+        List<InetAddress> addresses = DialPhase.uninterruptible(() -> resolver.resolve(host));
         if (addresses == null || addresses.isEmpty()) {
             throw new UnknownHostException(host + ": the resolver returned no address");
         }
@@ -134,6 +137,7 @@ public final class AddressDialer implements Dialer {
         long fallbackAt = System.nanoTime() + fallbackDelay.toNanos();
         IOException primaryError = null;
         IOException fallbackError = null;
+        boolean interrupted = false;
         try {
             while (true) {
                 Result r;
@@ -163,13 +167,35 @@ public final class AddressDialer implements Dialer {
                 }
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // kept: the pool's dial goroutine answers it
+            interrupted = true;
             throw interrupted(primaryError);
         } finally {
             decided.set(true);
             interrupt(primary);
             interrupt(fallback);
             closeAll(results);
+            if (interrupted) {
+                // The transport is closing and waits for this dial: its racers end first (their connects fail at
+                // once, interrupted), so nothing of the dial outlives close() (E29).
+                awaitEnd(primary);
+                awaitEnd(fallback);
+                Thread.currentThread().interrupt(); // kept: the pool's dial goroutine answers it
+            }
+        }
+    }
+
+    /** Joins a racer that was interrupted (it ends at once); the caller's own interrupt is restored by the caller. */
+    private static void awaitEnd(Goroutine g) {
+        if (g == null) {
+            return;
+        }
+        while (true) {
+            try {
+                g.join();
+                return;
+            } catch (InterruptedException e) {
+                // the caller restores its interrupt after both joins
+            }
         }
     }
 

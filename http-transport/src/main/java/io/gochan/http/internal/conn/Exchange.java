@@ -42,6 +42,8 @@ public final class Exchange {
 
     private final Connection conn;
     private final RequestScope scope;
+    /** The request's attempt this exchange is (E33). */
+    private final int attempt;
     /** null while live; {@link #COMPLETED}; or the IOException the exchange was aborted with. */
     private final AtomicReference<Object> end = new AtomicReference<>();
 
@@ -54,6 +56,12 @@ public final class Exchange {
     public Exchange(Connection conn, RequestScope scope) {
         this.conn = conn;
         this.scope = scope;
+        this.attempt = scope.attempt();
+    }
+
+    /** @return the attempt of its request this exchange is: its loop events are reported only while it is current (E33) */
+    public int attempt() {
+        return attempt;
     }
 
     /** @return the request's context and deadline */

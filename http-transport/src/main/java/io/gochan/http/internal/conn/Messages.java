@@ -20,9 +20,10 @@ final class Messages {
 
     /**
      * roundTrip to write loop, on {@code writech}. {@code body} is the stream the caller opened from the
-     * request's body (null for none); the write loop closes it, written or not.
+     * request's body (null for none); the write loop closes it, written or not. {@code attempt} is the
+     * request's attempt this write belongs to (its listener events are not reported once it ended: E33).
      */
-    record WriteRequest(RequestScope scope, InputStream body, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
+    record WriteRequest(RequestScope scope, int attempt, InputStream body, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
             boolean acceptGzip, boolean close) {
         HttpRequest req() {
             return scope.request();

@@ -186,11 +186,31 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Records the cause, closes the sockets (unblocking both loops), releases the slot and closes
-     * closech. Idempotent, callable from any thread, never waits for the loops. A call that finds the
-     * connection already closing returns only once that close is complete (closech closed, so the slot is
-     * free): whoever closes a connection, then says so (an aborted request's exception, the transport's
-     * close returning), never finds it still counted open (E23).
+     * Commits the flight recorder's "reused" event for this connection, which a request just took from the
+     * pool, unless the connection is already closing (the server closed it as it left the pool): under the
+     * close lock, so a "closed" event, committed by a close that comes later, follows it (E31).
+     */
+    public void reusedEvent() {
+        if (lifetime == null) {
+            return;
+        }
+        closeLock.lock();
+        try {
+            if (!closed) {
+                HttpEvents.connection("reused", this);
+            }
+        } finally {
+            closeLock.unlock();
+        }
+    }
+
+    /**
+     * Records the cause, closes the sockets (unblocking both loops), releases the slot, closes the body
+     * source of a request answered before it was all sent, and closes closech. Idempotent, callable from any
+     * thread, never waits for the loops. A call that finds the connection already closing returns only once
+     * that close is complete (closech closed, so the slot is free and the body source closed): whoever closes
+     * a connection, then says so (an aborted request's exception, the transport's close returning), never
+     * finds it still counted open (E23) or its early-answered request's body source open (E32).
      */
     @Override
     public void close(IOException cause) {
@@ -213,11 +233,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
         // counted open and its per-host slot free (E21).
         slot.release();
-        closech.close();
         RequestBodyStream writing = answeredWhileWriting;
         if (writing != null) {
-            closeBody(writing); // last: it is the caller's code; a no-op if the write loop is done with it
+            // Before closech too: whoever learns that the connection closed (a body read that lost the race to
+            // end the exchange, a second close) finds the early-answered request's body source closed (E32).
+            // A no-op if the write loop is done with it.
+            closeBody(writing);
         }
+        closech.close();
         if (lifetime != null) {
             HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
         }
@@ -290,7 +313,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         boolean answered = false;
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(scope, stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
+            if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
@@ -624,7 +647,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             for (WriteRequest taken; (taken = next.select()) != null; ) {
                 WriteRequest w = taken;
                 IOException err = write(w);
-                notify(w.scope(), l -> l.wroteRequest(w.req(), err));
+                notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), err));
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten()) {
@@ -651,7 +674,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             boolean sendBody = true;
             if (wr.continueCh() != null) {
                 out.flush();
-                notify(wr.scope(), l -> l.wroteHeaders(wr.req()));
+                notify(wr.scope(), wr.attempt(), l -> l.wroteHeaders(wr.req()));
                 sendBody = awaitContinue(wr.continueCh());
             }
             if (sendBody && wr.body() != null) {
@@ -659,7 +682,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             out.flush();
             if (wr.continueCh() == null) {
-                notify(wr.scope(), l -> l.wroteHeaders(wr.req()));
+                notify(wr.scope(), wr.attempt(), l -> l.wroteHeaders(wr.req()));
             }
             return null;
         } catch (ContentLengthMismatchException | BodySourceException e) {
@@ -782,7 +805,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             failExchange(rc, cause);
             return null;
         }
-        notify(forListener.ex().scope(), l -> l.gotFirstResponseByte(forListener.req()));
+        notify(forListener.ex().scope(), forListener.ex().attempt(), l -> l.gotFirstResponseByte(forListener.req()));
         return rc;
     }
 
@@ -905,10 +928,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * A listener event of {@code scope}'s request from one of this connection's loops: not reported once the
-     * request's {@code done()} was, which is its last event (E27).
+     * request's {@code done()} was, which is its last event (E27), nor once the attempt it belongs to ended (E33).
      */
-    private void notify(RequestScope scope, Consumer<RequestListener> event) {
-        if (scope.enterEvent()) {
+    private void notify(RequestScope scope, int attempt, Consumer<RequestListener> event) {
+        if (scope.enterEvent(attempt)) {
             try {
                 notify(event);
             } finally {

@@ -20,7 +20,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -54,6 +57,14 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * and the connection calls it when it closes. A dial that completes after its connection already
      * closed (the server closed it at once) finds its slot released and does not count it again: the
      * order of dial completion, the connection's close and put() cannot lose or double a slot.
+     *
+     * Counting (E30): open = slots - dialing - closing. A connection the pool takes off its idle list (or
+     * refuses) in order to close it is "closing" from that moment, under the lock, until its close releases
+     * its slot: it is neither idle nor in use, and it still holds its slot under maxConnsPerHost.
+     *
+     * Dials and close() (E29): close() interrupts every dial goroutine and waits, on dialProgress, until each
+     * has finished with its outcome (a late connection closed), except one inside a step an interrupt cannot
+     * end (DialPhase: name resolution), which it gives up: no longer counted, its request failed by close().
      */
 
     /** Dials a new connection for a slot; runs on a dial goroutine. */
@@ -85,6 +96,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     public record Stats(int open, int idle, int inUse, int dialing, int waiting, long dialed, long reused) {}
 
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a dial goroutine ends or enters a step close() does not wait for. */
+    private final Condition dialProgress = lock.newCondition();
     private final Dialer<C> dialer;
     private final int maxIdle;
     private final int maxIdlePerHost;
@@ -100,6 +113,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private final LinkedHashMap<C, Long> idleSince = new LinkedHashMap<>();
     private int slots;
     private int dialing;
+    /** Connections taken off the idle list (or refused) to be closed, until their close releases their slot. */
+    private final Set<C> closing = new HashSet<>();
     /** Written under the lock; read without it by {@link #isClosed()}. */
     private volatile boolean closed;
     /**
@@ -160,6 +175,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         /** Capacity 1: the single outcome is delivered without ever blocking the deliverer. */
         final Chan<Outcome<C>> ready = Chan.make(1);
         boolean cancelled; // guarded by the pool lock
+        /** Its one outcome is decided (sent, or about to be by whoever set this); guarded by the pool lock. */
+        boolean served;
 
         WantConn(ConnectKey key) {
             this.key = key;
@@ -206,6 +223,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 Host<C> h = hosts.get(key);
                 if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
                     dial = newSlotLocked(h, key);
+                    dial.want = want;
                 } else {
                     h.waiters.addLast(want);
                 }
@@ -234,6 +252,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 return new Acquired<>(c, true);
             }
             stale.add(c); // closed but its close has not released the slot yet: it will
+            closing.add(c); // not idle any more, and not in use (E30)
         }
         return null;
     }
@@ -297,7 +316,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         h.slots.add(s);
         slots++;
         dialing++;
+        s.dialing = true;
         return s;
+    }
+
+    /** The slot's dial is no longer counted (idempotent): its outcome is recorded, or close() gave it up. */
+    private void endDialLocked(Slot s) {
+        if (s.dialing) {
+            s.dialing = false;
+            dialing--;
+        }
     }
 
     /** Starts one of the pool's goroutines, under its owner if it has one. */
@@ -311,29 +339,78 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.lock();
             try {
                 refused = closed;
+                slot.dialThread = Thread.currentThread();
                 if (!refused) {
-                    slot.dialer = Thread.currentThread(); // close() interrupts it from now on
+                    slot.dialer = Thread.currentThread(); // close() interrupts it, and waits for it, from now on
                 }
             } finally {
                 lock.unlock();
             }
             if (refused) {
-                dialFinished(slot, want, null, RequestScope.transportClosed());
+                try {
+                    dialFinished(slot, want, null, RequestScope.transportClosed());
+                } finally {
+                    dialEnded(slot);
+                }
                 return;
             }
-            C conn = null;
-            IOException error = null;
             try {
-                conn = dialer.dial(slot.key, slot);
-                dialedCount.incrementAndGet();
-            } catch (IOException e) {
-                error = e;
-            } catch (RuntimeException e) {
-                error = new HttpConnectionException("dial to " + slot.key + " failed: " + e, e);
+                C conn = null;
+                IOException error = null;
+                DialPhase.CURRENT.set(slot);
+                try {
+                    conn = dialer.dial(slot.key, slot);
+                    dialedCount.incrementAndGet();
+                } catch (IOException e) {
+                    error = e;
+                } catch (RuntimeException e) {
+                    error = new HttpConnectionException("dial to " + slot.key + " failed: " + e, e);
+                } finally {
+                    DialPhase.CURRENT.remove();
+                }
+                Thread.interrupted(); // an interrupt from close() is answered by the dial's outcome, not kept
+                dialFinished(slot, want, conn, error);
+            } finally {
+                dialEnded(slot);
             }
-            Thread.interrupted(); // an interrupt from close() is answered by the dial's outcome, not kept
-            dialFinished(slot, want, conn, error);
         });
+    }
+
+    /** The dial goroutine has done everything with its outcome (a late connection is closed): close() may return. */
+    private void dialEnded(Slot slot) {
+        lock.lock();
+        try {
+            slot.dialer = null;
+            slot.resolving = false;
+            dialProgress.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A dial enters a step its interrupt cannot end; false if its pool is closed or it was interrupted: give up. */
+    boolean enterUninterruptible(Slot slot) {
+        lock.lock();
+        try {
+            if (closed || Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+            slot.resolving = true;
+            dialProgress.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The dial left that step: a closing pool waits for it again (it fails at once, interrupted). */
+    void leaveUninterruptible(Slot slot) {
+        lock.lock();
+        try {
+            slot.resolving = false;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Records a dial's outcome and hands it to its waiter, or passes an unwanted connection on. */
@@ -343,8 +420,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         Runnable next = null;
         lock.lock();
         try {
-            dialing--;
-            slot.dialer = null;
+            endDialLocked(slot);
             if (conn == null) {
                 next = releaseLocked(slot); // before the outcome: a caller that sees the failure sees the slot free
             } else if (closed) {
@@ -359,9 +435,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     error.initCause(why);
                 }
             }
-            orphan = want.cancelled;
-            if (!orphan && !closeIt) {
-                want.ready.trySend(conn == null ? new Outcome<>(null, error, false) : new Outcome<>(conn, null, false));
+            orphan = want.cancelled || want.served; // served: close() gave this dial up and failed its request
+            if (!orphan) {
+                want.served = true;
+                if (!closeIt) {
+                    want.ready.trySend(conn == null ? new Outcome<>(null, error, false) : new Outcome<>(conn, null, false));
+                }
             }
         } finally {
             lock.unlock();
@@ -410,6 +489,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             }
             if (closed || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
                 toClose.add(conn);
+                closing.add(conn); // refused: closed, not in use (E30)
                 why = closed ? "transport closed" : "idle limit per host reached";
             } else {
                 h.idle.addFirst(conn);
@@ -419,6 +499,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     C oldest = idleSince.keySet().iterator().next();
                     removeIdleLocked(oldest);
                     toClose.add(oldest);
+                    closing.add(oldest);
                     why = "idle limit reached";
                 }
             }
@@ -461,12 +542,14 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         C c = (C) slot.conn;
         if (c != null) {
             removeIdleLocked(c);
+            closing.remove(c);
             slot.conn = null;
         }
         if (h != null && !closed && (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost)) {
             WantConn<C> w = h.waiters.pollFirst();
             if (w != null) {
                 Slot s = newSlotLocked(h, slot.key);
+                s.want = w;
                 return () -> startDial(s, w);
             }
         }
@@ -480,6 +563,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         try {
             toClose = new ArrayList<>(idleSince.keySet());
             toClose.forEach(this::removeIdleLocked);
+            closing.addAll(toClose); // from now on neither idle nor in use (E30)
         } finally {
             lock.unlock();
         }
@@ -497,15 +581,19 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     /**
      * Ends everything: refuses new acquisitions, interrupts every dial (its request fails), closes every
-     * connection, idle or in use, with a {@code TRANSPORT_CLOSED} cause, and then fails every waiter. Returns,
-     * on every thread that calls it, once that is done (every connection closed, its slot free, nobody
-     * waiting: E23); without waiting for the connections' loops or the interrupted dials to end.
+     * connection, idle or in use, with a {@code TRANSPORT_CLOSED} cause, waits for the interrupted dials to
+     * end (a connection one of them made anyway is closed), and then fails every waiter. Returns, on every
+     * thread that calls it, once that is done: every connection closed, its slot free, no dial counted or
+     * under way, nobody waiting (E23, E29). A dial inside name resolution ({@link DialPhase}), which no
+     * interrupt ends, is not waited for: it is given up (its request fails now) and opens nothing when its
+     * resolver returns. Nor does it wait for the connections' loops. An interrupt of the closing thread ends
+     * its wait for the dials (they are given up as well) and stays set.
      */
     @Override
     public void close() {
         List<WantConn<C>> waiters = new ArrayList<>();
         List<PooledConnection> live = new ArrayList<>();
-        List<Thread> dials = new ArrayList<>();
+        List<Slot> dials = new ArrayList<>();
         boolean first;
         lock.lock();
         try {
@@ -522,8 +610,14 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             return;
         }
         try {
-            dials.forEach(Thread::interrupt); // a virtual thread's interrupt closes the socket it connects or handshakes on
+            for (Slot s : dials) {
+                Thread t = s.dialer; // read once: a dial that ends meanwhile clears it
+                if (t != null) {
+                    t.interrupt(); // a virtual thread's interrupt closes the socket it connects or handshakes on
+                }
+            }
             live.forEach(c -> c.close(RequestScope.transportClosed()));
+            waiters.addAll(awaitDials(dials));
             // The waiters last, outside the lock (they left the queues under it, so nobody else serves them and
             // one that gives up meanwhile drops this error unread): a request that fails for the close finds
             // every connection closed (E23).
@@ -538,16 +632,83 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         }
     }
 
+    /**
+     * Waits until every dial goroutine of {@code dials} has ended (one not started yet starts, finds the pool
+     * closed and ends), except those inside name resolution and the calling thread's own (a dialer that
+     * closes its transport); then gives up the dials still counted: they stop counting, their slots are
+     * freed, and their requests are returned to be failed by the caller (E29). The dials that ended are
+     * joined, so none is still running when close() returns.
+     */
+    private List<WantConn<C>> awaitDials(List<Slot> dials) {
+        List<WantConn<C>> givenUp = new ArrayList<>();
+        List<Thread> ended = new ArrayList<>();
+        Thread self = Thread.currentThread();
+        lock.lock();
+        try {
+            try {
+                while (dialUnderWayLocked(dials, self)) {
+                    dialProgress.await(); // each interrupted dial ends soon: a connect or handshake fails at once
+                }
+            } catch (InterruptedException e) {
+                self.interrupt(); // the closing thread's own interrupt: stop waiting, give the rest up
+            }
+            for (Slot s : dials) {
+                if (s.dialThread == self) {
+                    continue; // a dialer closing its own transport: its dial ends (its connection closed) when it returns
+                }
+                if (s.dialing) { // inside name resolution (or not waited for): given up
+                    endDialLocked(s);
+                    releaseLocked(s); // the pool is closed: starts nothing
+                    @SuppressWarnings("unchecked")
+                    WantConn<C> w = (WantConn<C>) s.want;
+                    if (w != null && !w.served && !w.cancelled) {
+                        w.served = true;
+                        givenUp.add(w);
+                    }
+                } else if (s.dialer == null && s.dialThread != null) {
+                    ended.add(s.dialThread);
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        boolean interrupted = false;
+        for (Thread t : ended) {
+            while (true) {
+                try {
+                    t.join(); // it has signalled its end: only its last instructions are left
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            self.interrupt();
+        }
+        return givenUp;
+    }
+
+    private boolean dialUnderWayLocked(List<Slot> dials, Thread self) {
+        for (Slot s : dials) {
+            if ((s.dialing || s.dialer != null) && !s.resolving && s.dialThread != self) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** What close() ends: the queued waiters (taken off their queues), the live connections, the dials under way. */
-    private void collectLocked(List<WantConn<C>> waiters, List<PooledConnection> live, List<Thread> dials) {
+    private void collectLocked(List<WantConn<C>> waiters, List<PooledConnection> live, List<Slot> dials) {
         for (Host<C> h : hosts.values()) {
             waiters.addAll(h.waiters);
             h.waiters.clear();
             for (Slot s : h.slots) {
                 if (s.conn != null) {
                     live.add(s.conn);
-                } else if (s.dialer != null) {
-                    dials.add(s.dialer);
+                }
+                if (s.dialing || s.dialer != null) {
+                    dials.add(s);
                 }
             }
         }
@@ -592,7 +753,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             for (Host<C> h : hosts.values()) {
                 waiting += h.waiters.size();
             }
-            int open = slots - dialing;
+            int open = slots - dialing - closing.size();
             return new Stats(open, idleSince.size(), open - idleSince.size(), dialing, waiting,
                     dialedCount.get(), reusedCount.get());
         } finally {
@@ -618,6 +779,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         h.idle.remove(e.getKey());
                     }
                     toClose.add(e.getKey());
+                    closing.add(e.getKey()); // from now on neither idle nor in use (E30)
                 } else {
                     long left = timeout - age;
                     next = next < 0 ? left : Math.min(next, left);

@@ -13,7 +13,19 @@ public final class Slot {
     // Guarded by the pool's lock.
     PooledConnection conn;
     boolean released;
+    /** Counted in the pool's {@code dialing} until its dial's outcome is recorded (or close() gives the dial up). */
+    boolean dialing;
+    /**
+     * The dial goroutine, from its start until it has done everything with its outcome (a late connection
+     * closed included): close() interrupts it and waits for it to clear this (E29).
+     */
     Thread dialer;
+    /** The dial goroutine, set when it starts and never cleared: close() joins it once it has ended. */
+    Thread dialThread;
+    /** The dial is in a step its interrupt cannot end (name resolution): close() does not wait for it (E29). */
+    boolean resolving;
+    /** The request this slot's dial serves; failed by close() if it gives the dial up. */
+    ConnectionPool.WantConn<?> want;
 
     Slot(ConnectionPool<?> pool, ConnectKey key) {
         this.pool = pool;
