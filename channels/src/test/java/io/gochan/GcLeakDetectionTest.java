@@ -70,4 +70,49 @@ class GcLeakDetectionTest {
             assertThat(g.join(Duration.ofSeconds(60))).isTrue();
         }
     }
+
+    /**
+     * A goroutine blocked on a timer's channel is not blocked forever: the timer will wake it (TM8, as
+     * Go keeps a timer in its heap while a goroutine waits on its channel). So it must survive any
+     * number of collections while it waits, and end when the timer fires; the leak detection must not
+     * report it. Kept: nothing but the timer itself, for a one-shot, a ticker, and a receive with a context.
+     */
+    @Test
+    void TM8_aGoroutineBlockedOnATimerIsNotCollectedAndWakesWhenItFires() throws Exception {
+        Chan<String> woke = Chan.make(3);
+        startTimerWaiters(woke);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        List<String> got = new java.util.ArrayList<>();
+        while (got.size() < 3 && System.nanoTime() < deadline) {
+            System.gc(); // while they wait: a collection must not take them
+            Received<String> r = woke.receive(Duration.ofMillis(50));
+            if (r.ok()) {
+                got.add(r.value());
+            }
+        }
+        assertThat(got).containsExactlyInAnyOrder("timer-waiter", "ticker-waiter", "ctx-timer-waiter");
+        assertThat(Goroutines.collectedWhileBlocked()).extracting(CollectedGoroutine::name)
+                .doesNotContain("timer-waiter", "ticker-waiter", "ctx-timer-waiter");
+        Threads.awaitTrue(() -> Goroutines.live().stream().noneMatch(g -> g.name().endsWith("-waiter")), "the waiters ended");
+    }
+
+    /** Starts goroutines that wait on timers nothing else references, and keeps nothing of them. */
+    private static void startTimerWaiters(Chan<String> woke) {
+        Duration d = Duration.ofSeconds(2);
+        Go.go("timer-waiter", () -> {
+            Timers.after(d).receive();
+            woke.send("timer-waiter");
+        });
+        Go.go("ticker-waiter", () -> {
+            Timers.newTicker(d).c().receive();
+            woke.send("ticker-waiter");
+        });
+        Go.go("ctx-timer-waiter", () -> {
+            Timers.after(d).receive(Context.withCancel(Context.background()));
+            woke.send("ctx-timer-waiter");
+        });
+        for (String n : List.of("timer-waiter", "ticker-waiter", "ctx-timer-waiter")) {
+            awaitBlocked(n);
+        }
+    }
 }
