@@ -71,6 +71,10 @@ class GcLeakDetectionTest {
         }
     }
 
+    /** The goroutines of the TM8 test, each waiting on a timer nothing else references. */
+    private static final List<String> WAITERS =
+            List.of("timer-waiter", "ticker-waiter", "ctx-timer-waiter", "deadline-waiter", "child-deadline-waiter");
+
     /**
      * A goroutine blocked on a timer's channel is not blocked forever: the timer will wake it (TM8, as
      * Go keeps a timer in its heap while a goroutine waits on its channel). So it must survive any
@@ -78,9 +82,6 @@ class GcLeakDetectionTest {
      * report it. Kept: nothing but the timer itself, for a one-shot, a ticker, and a receive with a context;
      * and, as neighbours, goroutines that a context deadline wakes (its timer holds the context strongly).
      */
-    private static final List<String> WAITERS =
-            List.of("timer-waiter", "ticker-waiter", "ctx-timer-waiter", "deadline-waiter", "child-deadline-waiter");
-
     @Test
     void TM8_aGoroutineBlockedOnATimerIsNotCollectedAndWakesWhenItFires() throws Exception {
         Chan<String> woke = Chan.make(WAITERS.size());
