@@ -335,4 +335,59 @@ class TimerContextPressureTest {
         ticker.stop();
         assertThat(ticker.c().receive(Duration.ofMillis(20)).notReady()).isTrue();
     }
+
+    /**
+     * Senders and receivers with contexts on a buffered channel (a plain buffer, the lock-free ring, a
+     * large growing buffer), while their contexts are cancelled at random moments: a value whose send
+     * returned is received exactly once or is still in the channel; a value whose send threw is never
+     * received; nothing is received twice.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 64, 5_000})
+    void CH4_sendsAndReceivesWithContextsOnBufferedChannelsRacingCancelLoseNothing(int capacity) throws Exception {
+        Chan<Integer> ch = Chan.make(capacity);
+        java.util.Set<Integer> sent = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.Set<Integer> refused = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        int perSender = 3_000;
+        try (Threads threads = new Threads(Kind.VIRTUAL)) {
+            for (int s = 0; s < 2; s++) {
+                int base = s * perSender;
+                threads.start(() -> {
+                    for (int i = 0; i < perSender; i++) {
+                        // A deadline too, so that no sender waits forever once the receivers are gone.
+                        CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(5));
+                        if (i % 4 == 0) {
+                            Go.go(ctx::cancel);
+                        }
+                        try {
+                            ch.send(base + i, ctx);
+                            sent.add(base + i);
+                        } catch (java.util.concurrent.CancellationException e) {
+                            refused.add(base + i);
+                        }
+                        ctx.cancel();
+                    }
+                });
+            }
+            for (int r = 0; r < 2; r++) {
+                threads.start(() -> {
+                    for (int i = 0; i < perSender; i++) {
+                        try (CancellableContext ctx = Context.withTimeout(Context.background(), jitter(200_000))) {
+                            received.add(ch.receive(ctx));
+                        } catch (DeadlineExceededException e) {
+                            // gave up this time
+                        }
+                    }
+                });
+            }
+        }
+        for (Received<Integer> r; (r = ch.tryReceive()).ok(); ) {
+            received.add(r.value());
+        }
+        assertThat(sent.size() + refused.size()).isEqualTo(2 * perSender);
+        assertThat(received).doesNotHaveDuplicates();
+        assertThat(new java.util.HashSet<>(received)).isEqualTo(sent);
+        assertThat(Threads.waiters(ch)).isZero();
+    }
 }
