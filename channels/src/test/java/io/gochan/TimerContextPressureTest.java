@@ -390,4 +390,38 @@ class TimerContextPressureTest {
         assertThat(new java.util.HashSet<>(received)).isEqualTo(sent);
         assertThat(Threads.waiters(ch)).isZero();
     }
+
+    /**
+     * Go 1.23: after {@code Reset} returns, no value of the old schedule is received, also when the new
+     * schedule is due at once and a look runs it (TM7): the value received after {@code reset(0)} is
+     * the new schedule's (its time is not before the reset), never the one the old schedule left
+     * waiting, and exactly one comes. Likewise with a ticker reset while a tick waits.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void G2_TM7_aResetToNowNeverHandsOutTheOldValue(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int round = 0; round < 200; round++) {
+                    boolean ticker = round % 2 == 1;
+                    Timer t = ticker ? Timers.newTicker(Duration.ofNanos(1_000)) : Timers.newTimer(Duration.ZERO);
+                    Threads.awaitTrue(t::hasPendingValue, "the first value waits");
+                    long gap = System.nanoTime() + 3_000_000; // a time gap (not an ordering): old and new values differ
+                    while (System.nanoTime() < gap) {
+                        Thread.onSpinWait();
+                    }
+                    java.time.Instant before = Timers.now().minusMillis(1); // clock resolution
+                    assertThat(ticker ? t.reset(Duration.ofHours(1)) : t.reset(Duration.ZERO)).as("round %d", round).isTrue();
+                    if (ticker) {
+                        assertThat(t.c().tryReceive().notReady()).as("round %d: no old tick", round).isTrue();
+                        t.stop();
+                        continue;
+                    }
+                    java.time.Instant v = t.c().receive(Duration.ofSeconds(30)).value();
+                    assertThat(v).as("round %d: the new schedule's value", round).isAfterOrEqualTo(before);
+                    assertThat(t.c().tryReceive().notReady()).as("round %d: one value", round).isTrue();
+                }
+            });
+        }
+    }
 }
