@@ -9,8 +9,10 @@ import java.lang.ref.WeakReference;
  * only <em>weakly</em> (this is the weak reference): the heap keeps the fire action, never the
  * channel's owner, so a timer nobody references is collected and its entry purged (rule TM2). A
  * receiver blocked on the channel keeps it reachable (its wait node refers to the channel), so a timer
- * someone waits for always fires. An action entry (afterFunc, a context deadline) has no referent and
- * holds its action strongly, as Go does: it runs unless stopped.
+ * someone waits for always fires; and while one waits, the entry holds the channel strongly too, so
+ * that the waiter is reachable from the heap even if nothing else reaches it (rule TM8). An action
+ * entry (afterFunc, a context deadline) has no referent and holds its action strongly, as Go does: it
+ * runs unless stopped.
  *
  * <p>Fields are guarded by the scheduler's lock; {@code generation} and {@code armed} of a channel
  * timer are written with both the channel's lock and the scheduler's lock held, so either lock is
@@ -44,6 +46,15 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      * and a hand-off delivery share no lock.
      */
     volatile boolean firing;
+    /**
+     * A channel timer's channel, held strongly while a receiver waits on it (rule TM8), else null. A
+     * waiting goroutine may be reachable only through the channel it waits on; the entry is reachable
+     * from the heap while scheduled, so the waiter is too, and a collection (with leak detection, LK10)
+     * never takes a goroutine that the timer will wake. Written under the channel's lock; only the
+     * garbage collector reads it.
+     */
+    @SuppressWarnings("unused")
+    private ChannelCore pinned;
 
     /** A channel timer's entry. */
     TimerEntry(TimerScheduler scheduler, ChannelCore channel, ReferenceQueue<ChannelCore> queue) {
@@ -67,5 +78,10 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     @Override
     public void deliverIfDueLocked(ChannelCore channel) {
         scheduler.deliverIfDueLocked(this, channel);
+    }
+
+    @Override
+    public void receiverWaitsLocked(ChannelCore channel, boolean waits) {
+        pinned = waits ? channel : null;
     }
 }

@@ -70,4 +70,68 @@ class GcLeakDetectionTest {
             assertThat(g.join(Duration.ofSeconds(60))).isTrue();
         }
     }
+
+    /** The goroutines of the TM8 test, each waiting on a timer nothing else references. */
+    private static final List<String> WAITERS =
+            List.of("timer-waiter", "ticker-waiter", "ctx-timer-waiter", "deadline-waiter", "child-deadline-waiter");
+
+    /**
+     * A goroutine blocked on a timer's channel is not blocked forever: the timer will wake it (TM8, as
+     * Go keeps a timer in its heap while a goroutine waits on its channel). So it must survive any
+     * number of collections while it waits, and end when the timer fires; the leak detection must not
+     * report it. Kept: nothing but the timer itself, for a one-shot, a ticker, and a receive with a context;
+     * and, as neighbours, goroutines that a context deadline wakes (its timer holds the context strongly).
+     */
+    @Test
+    void TM8_aGoroutineBlockedOnATimerIsNotCollectedAndWakesWhenItFires() throws Exception {
+        Chan<String> woke = Chan.make(WAITERS.size());
+        startTimerWaiters(woke);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        List<String> got = new java.util.ArrayList<>();
+        while (got.size() < WAITERS.size() && System.nanoTime() < deadline) {
+            System.gc(); // while they wait: a collection must not take them
+            Received<String> r = woke.receive(Duration.ofMillis(50));
+            if (r.ok()) {
+                got.add(r.value());
+            }
+        }
+        assertThat(got).containsExactlyInAnyOrderElementsOf(WAITERS);
+        assertThat(Goroutines.collectedWhileBlocked()).extracting(CollectedGoroutine::name)
+                .doesNotContainAnyElementsOf(WAITERS);
+        Threads.awaitTrue(() -> Goroutines.live().stream().noneMatch(g -> g.name().endsWith("-waiter")), "the waiters ended");
+    }
+
+    /** Starts goroutines that wait on timers nothing else references, and keeps nothing of them. */
+    private static void startTimerWaiters(Chan<String> woke) {
+        Duration d = Duration.ofSeconds(2);
+        Go.go("timer-waiter", () -> {
+            Timers.after(d).receive();
+            woke.send("timer-waiter");
+        });
+        Go.go("ticker-waiter", () -> {
+            Timers.newTicker(d).c().receive();
+            woke.send("ticker-waiter");
+        });
+        Go.go("ctx-timer-waiter", () -> {
+            Timers.after(d).receive(Context.withCancel(Context.background()));
+            woke.send("ctx-timer-waiter");
+        });
+        // Neighbours: a context's deadline is an action timer, held strongly; it wakes a plain receive
+        // with that context, and the done channel of a child that has no timer of its own.
+        Go.go("deadline-waiter", () -> {
+            try {
+                Chan.<Integer>make().receive(Context.withTimeout(Context.background(), d));
+            } catch (DeadlineExceededException expected) {
+                woke.send("deadline-waiter");
+            }
+        });
+        Go.go("child-deadline-waiter", () -> {
+            Context.withCancel(Context.withValue(Context.withTimeout(Context.background(), d), ContextKey.of("k"), 1))
+                    .done().receiveOk();
+            woke.send("child-deadline-waiter");
+        });
+        for (String n : WAITERS) {
+            awaitBlocked(n);
+        }
+    }
 }

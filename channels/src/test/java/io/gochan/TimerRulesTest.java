@@ -1,6 +1,7 @@
 package io.gochan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Threads.Kind;
 import io.gochan.spi.ChannelCore;
@@ -18,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Rules TM1–TM7 (docs/spec/context-timers.md): timers under pressure. */
+/** Rules TM1–TM8 (docs/spec/context-timers.md): timers under pressure. */
 class TimerRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
 
@@ -94,6 +95,44 @@ class TimerRulesTest {
             }
         }
         assertThat(received).isTrue();
+    }
+
+    /**
+     * TM8 holds a timer's channel strongly only while a receiver waits on it: once every receiver has
+     * stopped waiting (timed out, or its context was done), a timer nobody references is garbage again
+     * (TM2). Its converse, a waiting goroutine that nothing else reaches surviving collections, needs
+     * the leak detection's JVM flags: {@code GcLeakDetectionTest}.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM8_TM2_aTimerWhoseReceiversStoppedWaitingIsCollected(Kind kind) throws Exception {
+        int before = Timers.pendingTasks();
+        List<WeakReference<Object>> refs = new ArrayList<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> waitOnTimersThenDropThem(refs));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!(refs.stream().allMatch(r -> r.get() == null) && Timers.pendingTasks() <= before)) {
+            assertThat(System.nanoTime() - deadline).as("timers collected within 30 s; pending %d, was %d",
+                    Timers.pendingTasks(), before).isNegative();
+            System.gc();
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Waits on timers until the wait gives up, then keeps only weak references (a frame of its own). */
+    private static void waitOnTimersThenDropThem(List<WeakReference<Object>> refs) throws InterruptedException {
+        for (int i = 0; i < 20; i++) {
+            Timer t = i % 2 == 0 ? Timers.newTimer(Duration.ofHours(1)) : Timers.newTicker(Duration.ofHours(1));
+            assertThat(t.c().receive(Duration.ofMillis(1)).notReady()).isTrue();
+            refs.add(new WeakReference<>(ChannelCores.of(t.c()))); // the channel itself, not a view
+        }
+        for (int i = 0; i < 20; i++) {
+            ReceiveChan<Instant> c = Timers.after(Duration.ofHours(1));
+            CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(1));
+            assertThatThrownBy(() -> c.receive(ctx)).isInstanceOf(DeadlineExceededException.class);
+            refs.add(new WeakReference<>(ChannelCores.of(c)));
+        }
     }
 
     @ParameterizedTest

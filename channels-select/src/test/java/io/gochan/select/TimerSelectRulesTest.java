@@ -100,4 +100,51 @@ class TimerSelectRulesTest {
         th.join();
         assertThat(fail.get()).isNull();
     }
+
+    /**
+     * Rule TM8 through select: while a select waits on a timer's channel the timer holds it, and once the
+     * select has left (another case won) the hold ends, so timers that selects waited on and then
+     * dropped are collected (TM2). Go's {@code for { select { case <-time.After(1h): case v := <-ch: } }}.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM8_TM2_aTimerASelectWaitedOnAndLeftIsCollected(Kind kind) throws Exception {
+        java.util.List<java.lang.ref.WeakReference<Object>> refs = new java.util.ArrayList<>();
+        int before = Timers.pendingTasks();
+        Runnable body = () -> {
+            try {
+                Chan<Integer> other = Chan.make(1);
+                for (int i = 0; i < 20; i++) {
+                    io.gochan.ReceiveChan<java.time.Instant> c = Timers.after(Duration.ofHours(1));
+                    io.gochan.spi.ChannelCore timerCore = io.gochan.spi.ChannelCores.of(c);
+                    refs.add(new java.lang.ref.WeakReference<>(timerCore)); // the channel itself, not a view
+                    Thread sender = Thread.ofVirtual().start(() -> {
+                        while (timerCore.waitingReceivers() == 0) {
+                            Thread.onSpinWait(); // until the select waits on the timer's channel too
+                            Thread.yield();
+                        }
+                        other.trySend(1);
+                    });
+                    String won = Select.<String>cases().receive(c, v -> "timer").receive(other, v -> "other").select();
+                    assertThat(won).isEqualTo("other");
+                    sender.join();
+                }
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        };
+        Thread th = kind == Kind.VIRTUAL ? Thread.ofVirtual().unstarted(body) : Thread.ofPlatform().unstarted(body);
+        java.util.concurrent.atomic.AtomicReference<Throwable> fail = new java.util.concurrent.atomic.AtomicReference<>();
+        th.setUncaughtExceptionHandler((x, e) -> fail.set(e));
+        th.start();
+        th.join();
+        assertThat(fail.get()).isNull();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!(refs.stream().allMatch(r -> r.get() == null) && Timers.pendingTasks() <= before)) {
+            assertThat(System.nanoTime() - deadline).as("dropped timers collected within 30 s; pending %d, was %d",
+                    Timers.pendingTasks(), before).isNegative();
+            System.gc();
+            Thread.onSpinWait();
+        }
+    }
 }

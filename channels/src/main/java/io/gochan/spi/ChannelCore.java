@@ -282,6 +282,18 @@ public class ChannelCore { // not final only for TimerChannel below: every const
          * @param channel this timer's channel
          */
         void deliverIfDueLocked(ChannelCore channel);
+
+        /**
+         * Whether a receiver (a plain receive, a select, a receive with a context) waits on this timer's
+         * channel: while one does, the timer holds the channel strongly, so that the waiter is reachable
+         * from the timer heap as long as the timer is scheduled (rule TM8, Go's {@code blockTimerChan}).
+         * Called when the channel's receive queue becomes non-empty ({@code true}) and empty again
+         * ({@code false}). The channel's lock is held.
+         *
+         * @param channel this timer's channel
+         * @param waits whether a receiver now waits
+         */
+        void receiverWaitsLocked(ChannelCore channel, boolean waits);
     }
 
     /**
@@ -336,6 +348,14 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         boolean looksDue() {
             DueTimer d = dueTimer;
             return d != null && d.looksDue();
+        }
+
+        /** The receive queue became non-empty ({@code true}) or empty ({@code false}): rule TM8. Lock held. */
+        void receiverWaits(boolean waits) {
+            DueTimer d = dueTimer;
+            if (d != null) {
+                d.receiverWaitsLocked(this, waits);
+            }
         }
 
         void taken() {
@@ -1159,6 +1179,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         n.next = null;
         if (t == null) {
             setHead(n.isSend, n);
+            if (timer && !n.isSend) {
+                ((TimerChannel) this).receiverWaits(true); // the timer heap now holds the waiter (TM8)
+            }
             Ring ring = ring();
             if (ring != null) {
                 ring.gate(n.isSend, true); // the side has waiters: its fast path now takes the lock
@@ -1195,6 +1218,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         n.prev = null;
         n.next = null;
         n.queued = false;
+        if (timer && !n.isSend && receiversHead == null) {
+            ((TimerChannel) this).receiverWaits(false); // nobody waits: a dropped timer is garbage again (TM2)
+        }
     }
 
     private void setHead(boolean senders, WaitNode n) {
