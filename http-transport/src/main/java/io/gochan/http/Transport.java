@@ -61,6 +61,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
     private final GoroutineOwner goroutines = Goroutines.owner("http-transport");
     private final RequestListener listener;
     private final AtomicLong retries = new AtomicLong();
+    /** Requests handed to a pooled connection that was still open (E35); not the pool's own hand-out count. */
+    private final AtomicLong reuses = new AtomicLong();
     private final int maxRequestHeaderBytes;
     private final Function<HttpRequest, Optional<URI>> proxy;
     /** Retries after failures on reused connections: one per idle connection that may be stale, plus one. */
@@ -198,8 +200,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
             if (event != null) {
                 HttpEvents.requestConnection(event, connectionNanos, a.reused(), attempt);
             }
-            if (a.reused()) {
-                a.conn().reusedEvent(); // before "closed", if the server closes it now (E31)
+            if (a.reused() && a.conn().markReused()) {
+                // Counted with its "reused" event, before a "closed" one (E31), and only if the connection was
+                // still open: one that closed as it left the pool serves nothing and is not a reuse (E35).
+                reuses.incrementAndGet();
             }
             try {
                 safe(() -> listener.gotConn(request, a.reused()));
@@ -309,10 +313,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
      */
     public TransportStats stats() {
         ConnectionPool.Stats s = pool.stats();
-        return new TransportStats(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting(), s.dialed(), s.reused(), retries.get());
+        return new TransportStats(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting(), s.dialed(), reuses.get(), retries.get());
     }
 
-    /** Closes idle connections (Go's CloseIdleConnections); connections in use are not touched. */
+    /**
+     * Closes idle connections (Go's CloseIdleConnections); connections in use are not touched. Returns once
+     * every connection that was idle when it was called is closed (its socket closed) and no longer counted by
+     * {@link #stats()}, also one that the idle reaper (or an idle limit) had already taken off the idle list to
+     * close and was still closing (E34).
+     */
     public void closeIdleConnections() {
         pool.closeIdle();
     }

@@ -13,7 +13,9 @@ package io.gochan.http;
  * @param dialing connections being dialled
  * @param waiting requests waiting for a connection because a per-host limit is reached
  * @param dialed connections opened since the transport was created
- * @param reused requests served by a connection from the idle pool
+ * @param reused requests handed to a connection from the idle pool (or put back by another request) that was
+ *     still open at that moment, exactly those for which a flight-recorder "reused" event is committed when a
+ *     recording is on (E35); a pooled connection found closed serves nothing and is not counted
  * @param retries requests retried on a new connection after a reused one failed
  */
 public record TransportStats(int open, int idle, int inUse, int dialing, int waiting, long dialed, long reused,

@@ -186,31 +186,38 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Commits the flight recorder's "reused" event for this connection, which a request just took from the
-     * pool, unless the connection is already closing (the server closed it as it left the pool): under the
-     * close lock, so a "closed" event, committed by a close that comes later, follows it (E31).
+     * Marks this connection, which a request just took from the pool, as reused by that request, unless the
+     * connection is already closing (the server closed it as it left the pool): then the request is not sent
+     * on it (it fails as "nothing written" and is retried, E17) and nothing is recorded. Otherwise commits the
+     * flight recorder's "reused" event. Under the close lock, so a "closed" event, committed by a close that
+     * comes later, follows it (E31); and the transport counts a reuse exactly when this returns true, so its
+     * {@code reused} counter and the "reused" events agree (E35).
+     *
+     * @return true if the connection was open: the request is handed to it as a reused one
      */
-    public void reusedEvent() {
-        if (lifetime == null) {
-            return;
-        }
+    public boolean markReused() {
         closeLock.lock();
         try {
-            if (!closed) {
+            if (closed) {
+                return false;
+            }
+            if (lifetime != null) {
                 HttpEvents.connection("reused", this);
             }
+            return true;
         } finally {
             closeLock.unlock();
         }
     }
 
     /**
-     * Records the cause, closes the sockets (unblocking both loops), releases the slot, closes the body
-     * source of a request answered before it was all sent, and closes closech. Idempotent, callable from any
-     * thread, never waits for the loops. A call that finds the connection already closing returns only once
-     * that close is complete (closech closed, so the slot is free and the body source closed): whoever closes
-     * a connection, then says so (an aborted request's exception, the transport's close returning), never
-     * finds it still counted open (E23) or its early-answered request's body source open (E32).
+     * Records the cause, closes the sockets (unblocking both loops), commits the flight recorder's "closed"
+     * event, releases the slot, closes the body source of a request answered before it was all sent, and
+     * closes closech. Idempotent, callable from any thread, never waits for the loops. A call that finds the
+     * connection already closing returns only once that close is complete (closech closed, so the slot is
+     * free, the body source closed and the "closed" event committed): whoever closes a connection, then says
+     * so (an aborted request's exception, the transport's close returning), never finds it still counted open
+     * (E23), its early-answered request's body source open (E32) or its "closed" event missing (E36).
      */
     @Override
     public void close(IOException cause) {
@@ -230,6 +237,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             return;
         }
         closeSockets();
+        if (lifetime != null) {
+            // Before anyone can learn that the connection closed (its slot freed, closech closed): a second
+            // close, Transport.close() and a failed request return only once its "closed" event exists (E36).
+            HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
+        }
         // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
         // counted open and its per-host slot free (E21).
         slot.release();
@@ -241,9 +253,6 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             closeBody(writing);
         }
         closech.close();
-        if (lifetime != null) {
-            HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
-        }
     }
 
     /** Waits, not interruptibly, for a close under way on another thread (it never blocks) to close closech. */

@@ -91,7 +91,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * @param dialing dials in progress
      * @param waiting requests queued for a connection
      * @param dialed connections opened so far
-     * @param reused connections handed out again
+     * @param reused connections handed out again (the pool's count; the transport counts only those a request
+     *     then found open, E35)
      */
     public record Stats(int open, int idle, int inUse, int dialing, int waiting, long dialed, long reused) {}
 
@@ -556,14 +557,21 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         return null;
     }
 
-    /** Closes every idle connection (Go's CloseIdleConnections). */
+    /**
+     * Closes every idle connection (Go's CloseIdleConnections) and returns once each is closed and its slot
+     * free, also those that had already left the idle list to be closed by someone else (the idle reaper, an
+     * idle limit, a request that found one stale) and were still closing: a close of a connection already
+     * closing waits for that close (E34).
+     */
     public void closeIdle() {
         List<C> toClose;
         lock.lock();
         try {
-            toClose = new ArrayList<>(idleSince.keySet());
-            toClose.forEach(this::removeIdleLocked);
-            closing.addAll(toClose); // from now on neither idle nor in use (E30)
+            List<C> idle = new ArrayList<>(idleSince.keySet());
+            idle.forEach(this::removeIdleLocked);
+            toClose = new ArrayList<>(closing); // taken before: their closer may not have begun, or not finished
+            toClose.addAll(idle);
+            closing.addAll(idle); // from now on neither idle nor in use (E30)
         } finally {
             lock.unlock();
         }

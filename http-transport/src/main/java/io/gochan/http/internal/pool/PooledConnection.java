@@ -16,8 +16,9 @@ public interface PooledConnection {
     boolean isUsable();
 
     /**
-     * Closes the connection with this cause (idempotent) and releases its slot. Called outside the
-     * pool's lock.
+     * Closes the connection with this cause (idempotent) and releases its slot. A call that finds the
+     * connection already closing returns only once that close is complete (its sockets closed, its slot
+     * released): {@link ConnectionPool#closeIdle()} relies on it (E34). Called outside the pool's lock.
      *
      * @param cause why; what an exchange still on the connection reports
      */
