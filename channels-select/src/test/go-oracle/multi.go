@@ -1,9 +1,10 @@
 package main
 
 // Shape "multi": scripts with several goroutines whose outcome Go's runtime makes deterministic (rule GO2
-// in docs/spec/select.md). The main goroutine never blocks: it runs try-operations, close, len, cap and
-// selects with a default, and starts goroutines that run one blocking operation each (send, receive,
-// range, or a select without default). After every step the recorder waits until the program is
+// in docs/spec/select.md). The main goroutine never waits: it runs try-operations, close, len, cap,
+// selects with a default, blocking operations only when they can complete at once (a buffer, a close or
+// a parked partner), and starts goroutines that run one blocking operation each (send, receive, range, or
+// a select without default). After every step the recorder waits until the program is
 // quiescent: every goroutine it started has either finished or is parked in a channel operation (read
 // from the runtime's own goroutine dump, never from a sleep). So a goroutine that blocks is queued on its
 // channels before the next step runs, and the order of Go's wait queues (sudogs) is the order of the
@@ -223,6 +224,42 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 			continue
 		}
 		var line, out string
+		if r.Intn(100) < 15 {
+			// a blocking operation of the main goroutine, only when it can complete now (a buffer, a
+			// close or a parked partner): the blocking forms' own paths against parked partners
+			switch kind := r.Intn(4); {
+			case kind == 0 && m.readyNow(selCase{send: true, ch: i}):
+				v := val
+				val++
+				line = fmt.Sprintf("send %d %d", i, v)
+				out = guard(func() string { ch <- v; return "ok" })
+			case kind == 1 && m.readyNow(selCase{ch: i}):
+				line = fmt.Sprintf("recv %d", i)
+				out = guard(func() string { v, ok := <-ch; return recvResult(v, ok) })
+			case kind == 2 && ch != nil && m.closed[i]:
+				line = fmt.Sprintf("range %d", i)
+				out = guard(func() string {
+					var got []string
+					for v := range ch {
+						got = append(got, strconv.Itoa(v))
+					}
+					return "[" + strings.Join(got, " ") + "]"
+				})
+			case kind == 3:
+				cases, parts := m.randomCases(r, nch, &val)
+				if m.readyCount(cases) != 1 {
+					continue // it would block forever, or Go would choose at random
+				}
+				line = "select " + strings.Join(parts, " | ")
+				out = guard(func() string { return m.sel(cases, false) })
+			default:
+				continue
+			}
+			fmt.Printf("%s -> %s\n", line, out)
+			quiesce()
+			m.report(-1)
+			continue
+		}
 		switch op := r.Intn(100); {
 		case op < 28:
 			v := val

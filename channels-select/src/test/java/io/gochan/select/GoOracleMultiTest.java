@@ -28,8 +28,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Rule GO2 (docs/spec/select.md): gochan agrees with Go's runtime on a recorded corpus of scripts with
  * several goroutines whose outcome Go makes deterministic. {@code src/test/go-oracle/multi.go} generated
- * them: the main goroutine never blocks (try-operations, close, len, cap, selects with a default) and
- * starts goroutines that run one blocking operation each (send, receive, range, a select without
+ * them: the main goroutine never waits (try-operations, close, len, cap, selects with a default, and
+ * blocking operations only when they can complete at once) and starts goroutines that run one blocking operation each (send, receive, range, a select without
  * default); after every step Go's recorder waited until every goroutine had finished or was parked on a
  * channel, so the order of the steps is the order of Go's wait queues. This test replays each script with
  * one thread per goroutine (all virtual or all platform) and, after every step, waits the same way: a
