@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
@@ -93,6 +94,170 @@ class GoOracleMultiTest {
             }
         }, mismatches::toString);
         assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
+    }
+
+    /**
+     * Rule I2 (docs/spec/channels.md) on the same scripts: Go has no interrupt, so here the outcome is
+     * not Go's but conservation. Each script runs again with its main operations in their try forms
+     * (they may no longer have a partner) and, before a random third of the steps, an interrupt sent to
+     * a random parked thread, which races with the step's handoff to that thread. At the end every
+     * value is counted: each value whose send returned normally (a thread's send or send case that
+     * completed, interrupt status or not, or a successful try-send) was received exactly once, or is
+     * still in the closed channel's buffer; no value whose send threw or was interrupted was received.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void I2_interruptsRacingHandoffsInTheMultiGoroutineScriptsLoseAndDuplicateNoValue(Kind kind) throws Exception {
+        List<Script> scripts = load("/go-oracle/traces-multi.txt");
+        scripts.addAll(load("/go-oracle/traces-multi-ring.txt"));
+        List<String> failures = new ArrayList<>();
+        SplittableRandom random = new SplittableRandom(kind.ordinal() + 1);
+        BoundedScriptRun.run(kind == Kind.VIRTUAL, BOUND_SECONDS, () -> {
+            for (Script s : scripts) {
+                if (failures.size() >= MAX_MISMATCHES) {
+                    break;
+                }
+                conserve(s, kind, random.split(), failures);
+            }
+        }, failures::toString);
+        assertThat(failures).as("values lost or duplicated").isEmpty();
+    }
+
+    private static void conserve(Script s, Kind kind, SplittableRandom random, List<String> failures)
+            throws InterruptedException {
+        List<Chan<Integer>> chans = new ArrayList<>();
+        for (int c : s.capacities()) {
+            chans.add(c < 0 ? Chan.nil() : Chan.make(c));
+        }
+        Thread.Builder builder = kind == Kind.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+        List<Integer> sent = new ArrayList<>();
+        List<Integer> received = new ArrayList<>();
+        List<String[]> threads = new ArrayList<>(); // op, and outcome once joined
+        List<Thread> started = new ArrayList<>();
+        List<AtomicReference<String>> outcomes = new ArrayList<>();
+        List<List<Integer>> rangedBy = new ArrayList<>();
+        for (Step step : s.steps()) {
+            if (!started.isEmpty() && random.nextInt(3) == 0) {
+                Thread victim = started.get(random.nextInt(started.size()));
+                if (victim.isAlive()) {
+                    victim.interrupt(); // races with this step's handoff, if any
+                }
+            }
+            if (step.op().startsWith("go ")) {
+                String op = step.op().split(" ", 3)[2];
+                AtomicReference<String> outcome = new AtomicReference<>();
+                List<Integer> ranged = new java.util.concurrent.CopyOnWriteArrayList<>();
+                Thread t = builder.start(() -> {
+                    try {
+                        if (op.startsWith("range ")) { // an interrupted range keeps what it took
+                            chans.get(Integer.parseInt(op.split(" ")[1])).range(ranged::add);
+                            outcome.set("ranged");
+                        } else {
+                            outcome.set(GoOracleTest.run(op, chans));
+                        }
+                    } catch (InterruptedException e) {
+                        outcome.set("interrupted");
+                    }
+                });
+                rangedBy.add(ranged);
+                started.add(t);
+                outcomes.add(outcome);
+                threads.add(new String[] {op});
+                await(() -> parkedInChannel(t) || !t.isAlive());
+                continue;
+            }
+            if (step.op().startsWith("tryrecv* ")) { // the corpus's notation keeps only a hash: count here
+                Chan<Integer> ch = chans.get(Integer.parseInt(step.op().split(" ")[1]));
+                for (Received<Integer> r; (r = ch.tryReceive()).ok(); ) {
+                    received.add(r.value());
+                }
+                continue;
+            }
+            String op = tryForm(step.op());
+            String got = GoOracleTest.run(op, chans);
+            account(op, got, sent, received);
+        }
+        for (int i = 0; i < started.size(); i++) {
+            Thread t = started.get(i);
+            t.join(TimeUnit.SECONDS.toMillis(STEP_BOUND_SECONDS));
+            if (t.isAlive()) {
+                failures.add("script " + s.id() + ": thread " + i + " (" + threads.get(i)[0] + ") still parked after every channel closed");
+                t.interrupt();
+                t.join(TimeUnit.SECONDS.toMillis(STEP_BOUND_SECONDS));
+                continue;
+            }
+            account(threads.get(i)[0], outcomes.get(i).get(), sent, received);
+            received.addAll(rangedBy.get(i));
+        }
+        for (Chan<Integer> ch : chans) {
+            for (Received<Integer> r; (r = ch.tryReceive()).ok(); ) {
+                received.add(r.value()); // still buffered in a closed channel
+            }
+        }
+        List<Integer> a = new ArrayList<>(sent);
+        List<Integer> b = new ArrayList<>(received);
+        a.sort(null);
+        b.sort(null);
+        if (!a.equals(b)) {
+            failures.add("script " + s.id() + ": sent " + a + ", received " + b);
+        }
+    }
+
+    /** The operation in a form that cannot wait for a partner an interrupt may have removed. */
+    private static String tryForm(String op) {
+        if (op.startsWith("send ")) {
+            return "try" + op;
+        }
+        if (op.startsWith("recv ")) {
+            return "try" + op;
+        }
+        if (op.startsWith("select ") && !op.endsWith("| default")) {
+            return op + " | default";
+        }
+        return op; // try-operations, bursts, close, len, cap; range only on a closed channel
+    }
+
+    /** Adds what one operation with this outcome sent and received. */
+    private static void account(String op, String out, List<Integer> sent, List<Integer> received) {
+        String[] w = op.split(" ");
+        switch (w[0]) {
+            case "trysend", "send" -> {
+                if (out.equals("ok")) {
+                    sent.add(Integer.valueOf(w[2]));
+                }
+            }
+            case "tryrecv", "recv" -> {
+                if (out.endsWith(" true")) {
+                    received.add(Integer.valueOf(out.split(" ")[0]));
+                }
+            }
+            case "range" -> {
+                if (out.startsWith("[") && out.length() > 2) {
+                    for (String v : out.substring(1, out.length() - 1).split(" ")) {
+                        received.add(Integer.valueOf(v));
+                    }
+                }
+            }
+            case "select" -> {
+                if (out.startsWith("case ")) {
+                    String[] o = out.split(" ");
+                    String c = op.substring("select ".length()).split(" \\| ")[Integer.parseInt(o[1])];
+                    if (c.startsWith("send ")) {
+                        sent.add(Integer.valueOf(c.split(" ")[2]));
+                    } else if (o.length == 4 && o[3].equals("true")) {
+                        received.add(Integer.valueOf(o[2]));
+                    }
+                }
+            }
+            case "trysend*" -> {
+                int first = Integer.parseInt(w[2]);
+                int n = Integer.parseInt(out.split(" ")[1]);
+                for (int k = 0; k < n; k++) {
+                    sent.add(first + k);
+                }
+            }
+            default -> { }
+        }
     }
 
     /** One goroutine of a script: its thread and, once it ended, its outcome in the oracle's notation. */
