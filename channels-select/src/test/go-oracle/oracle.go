@@ -8,6 +8,9 @@
 // With shape "ring" the channels have capacities around the bounds of gochan's lock-free ring (64 and
 // 4096, ADR 0015) and bursts of try-sends and try-receives fill and drain them
 // (../resources/go-oracle/traces-ring.txt); the default shape draws capacities 0 to 3 as before.
+// With shape "multi" (multi.go, rule GO2) scripts start goroutines that block, and the recorder waits for
+// quiescence after every step (../resources/go-oracle/traces-multi.txt); shape "multiring" does the same
+// at the ring's capacities, with bursts (../resources/go-oracle/traces-multi-ring.txt).
 package main
 
 import (
@@ -102,6 +105,18 @@ func main() {
 	}
 	ring := len(os.Args) > 3 && os.Args[3] == "ring"
 	r := rand.New(rand.NewSource(seed))
+	if len(os.Args) > 3 && (os.Args[3] == "multi" || os.Args[3] == "multiring") {
+		mring := os.Args[3] == "multiring"
+		at := ""
+		if mring {
+			at = " at the ring's capacities"
+		}
+		fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts, several goroutines%s\n", runtime.Version(), seed, n, at)
+		for id := 0; id < n; id++ {
+			multiScript(r, id, mring)
+		}
+		return
+	}
 	shape := ""
 	if ring {
 		shape = ", ring shapes"
@@ -140,7 +155,7 @@ func script(r *rand.Rand, id int, ring bool) {
 		ch := s.chans[i]
 		var line, out string
 		if ring && r.Intn(100) < 15 {
-			val = burst(s, i, r.Intn(2) == 0, val)
+			val = burst(s, i, r.Intn(2) == 0, val, nil)
 			continue
 		}
 		switch op := r.Intn(100); {
@@ -241,8 +256,8 @@ func script(r *rand.Rand, id int, ring bool) {
 // one gets no value, and prints the whole burst as one line (a 4096-slot buffer would take 4097 lines):
 // "trysend* i v -> n K then OUT" (v, v+1, ... were tried, K succeeded, OUT is the last one's outcome) or
 // "tryrecv* i -> n K hash H then OUT" (K values received, H their polynomial hash h = 31*h + v modulo
-// 2^32 in order), followed by len. Returns the next unused value.
-func burst(s *state, i int, fill bool, val int) int {
+// 2^32 in order), followed by len; between runs between the two lines if not nil. Returns the next unused value.
+func burst(s *state, i int, fill bool, val int, between func()) int {
 	ch := s.chans[i]
 	first := val
 	k := 0
@@ -285,6 +300,9 @@ func burst(s *state, i int, fill bool, val int) int {
 		fmt.Printf("trysend* %d %d -> n %d then %s\n", i, first, k, out)
 	} else {
 		fmt.Printf("tryrecv* %d -> n %d hash %d then %s\n", i, k, hash, out)
+	}
+	if between != nil {
+		between()
 	}
 	fmt.Printf("len %d -> %d\n", i, len(ch))
 	return val

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -94,7 +95,7 @@ class GoOracleTest {
     }
 
     /** One operation, in the oracle's notation, with its outcome in the same notation. */
-    private static String run(String op, List<Chan<Integer>> chans) throws InterruptedException {
+    static String run(String op, List<Chan<Integer>> chans) throws InterruptedException {
         String[] w = op.split(" ");
         try {
             switch (w[0]) {
@@ -161,8 +162,11 @@ class GoOracleTest {
         }
     }
 
-    /** A select over the cases "recv i", "send i v" and "default", separated by " | ". */
-    private static String select(String cases, List<Chan<Integer>> chans) throws InterruptedException {
+    /**
+     * A select over the cases "recv i", "send i v", "default" and "timeout" (an hour: a timed select that
+     * never times out during a test), separated by " | ".
+     */
+    static String select(String cases, List<Chan<Integer>> chans) throws InterruptedException {
         SelectStatement st = Select.statement();
         AtomicReference<String> outcome = new AtomicReference<>();
         int index = 0;
@@ -173,6 +177,7 @@ class GoOracleTest {
                 case "recv" -> st.receiveOk(chans.get(Integer.parseInt(w[1])), r -> outcome.set("case " + k + " " + received(r)));
                 case "send" -> st.send(chans.get(Integer.parseInt(w[1])), Integer.valueOf(w[2]), () -> outcome.set("case " + k));
                 case "default" -> st.orElse(() -> outcome.set("default"));
+                case "timeout" -> st.timeout(Duration.ofHours(1), () -> outcome.set("timed out"));
                 default -> throw new IllegalArgumentException("unknown select case in the corpus: " + c);
             }
         }
