@@ -265,24 +265,10 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 			v := val
 			val++
 			line = fmt.Sprintf("trysend %d %d", i, v)
-			out = guard(func() string {
-				select {
-				case ch <- v:
-					return "ok"
-				default:
-					return "block"
-				}
-			})
+			out = trySend(ch, v)
 		case op < 56:
 			line = fmt.Sprintf("tryrecv %d", i)
-			out = guard(func() string {
-				select {
-				case v, ok := <-ch:
-					return recvResult(v, ok)
-				default:
-					return "block"
-				}
-			})
+			out = tryRecv(ch)
 		case op < 62:
 			line = fmt.Sprintf("close %d", i)
 			out = guard(func() string { close(ch); return "ok" })

@@ -44,6 +44,30 @@ func (s *state) ready(i int, send bool) bool {
 	return len(s.chans[i]) > 0
 }
 
+// trySend is a select with a default that sends v: "ok", "block", or the panic guard reports.
+func trySend(ch chan int, v int) string {
+	return guard(func() string {
+		select {
+		case ch <- v:
+			return "ok"
+		default:
+			return "block"
+		}
+	})
+}
+
+// tryRecv is a select with a default that receives: the value and ok flag, "block", or the panic.
+func tryRecv(ch chan int) string {
+	return guard(func() string {
+		select {
+		case v, ok := <-ch:
+			return recvResult(v, ok)
+		default:
+			return "block"
+		}
+	})
+}
+
 // guard runs f and turns a panic into "panic <message>".
 func guard(f func() string) (out string) {
 	defer func() {
@@ -163,24 +187,10 @@ func script(r *rand.Rand, id int, ring bool) {
 			v := val
 			val++
 			line = fmt.Sprintf("trysend %d %d", i, v)
-			out = guard(func() string {
-				select {
-				case ch <- v:
-					return "ok"
-				default:
-					return "block"
-				}
-			})
+			out = trySend(ch, v)
 		case op < 45:
 			line = fmt.Sprintf("tryrecv %d", i)
-			out = guard(func() string {
-				select {
-				case v, ok := <-ch:
-					return recvResult(v, ok)
-				default:
-					return "block"
-				}
-			})
+			out = tryRecv(ch)
 		case op < 52:
 			if !s.ready(i, true) {
 				continue // it would block forever
@@ -267,14 +277,7 @@ func burst(s *state, i int, fill bool, val int, between func()) int {
 		if fill {
 			v := val
 			val++
-			out = guard(func() string {
-				select {
-				case ch <- v:
-					return "ok"
-				default:
-					return "block"
-				}
-			})
+			out = trySend(ch, v)
 			if out != "ok" {
 				break
 			}
