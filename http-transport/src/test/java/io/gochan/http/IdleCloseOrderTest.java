@@ -38,14 +38,6 @@ class IdleCloseOrderTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    private static RawServer answeringOk() throws IOException {
-        return RawServer.start(c -> {
-            while (c.readRequest() != null) {
-                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        });
-    }
-
     /** Makes {@code n} connections idle: {@code n} requests at once, each holding its response until all have one. */
     private static void fillWithIdleConnections(Transport t, java.net.URI uri, int n) throws Exception {
         CyclicBarrier allHaveOne = new CyclicBarrier(n);
@@ -77,7 +69,7 @@ class IdleCloseOrderTest {
         int idle = 16;
         int iterations = 20;
         List<String> failures = new ArrayList<>();
-        try (RawServer server = answeringOk()) {
+        try (RawServer server = RawServer.answeringOk()) {
             for (int i = 0; i < iterations; i++) {
                 List<Socket> made = new CopyOnWriteArrayList<>();
                 Transport t = Transport.builder().maxIdleConnsPerHost(idle).idleConnTimeout(Duration.ofMillis(50))
@@ -112,7 +104,7 @@ class IdleCloseOrderTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E34_closeIdleConnectionsReturnsWithEveryIdleSocketClosed() throws Exception {
         List<Socket> made = new CopyOnWriteArrayList<>();
-        try (RawServer server = answeringOk();
+        try (RawServer server = RawServer.answeringOk();
              Transport t = Transport.builder().maxIdleConnsPerHost(8).dialer((host, port, timeout) -> {
                  Socket s = new Socket();
                  made.add(s);

@@ -35,14 +35,6 @@ class PoolRaceProbeTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    private static RawServer answeringOk() throws IOException {
-        return RawServer.start(c -> {
-            while (c.readRequest() != null) {
-                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        });
-    }
-
     /**
      * E2: with an idle timeout of a millisecond, the reaper closes connections while requests take them
      * from the pool, sequentially and from 8 callers at once: every request succeeds (a reaped connection is
@@ -51,7 +43,7 @@ class PoolRaceProbeTest {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void E2_theIdleReaperRacingTakesNeverFailsARequest() throws Exception {
-        try (RawServer server = answeringOk();
+        try (RawServer server = RawServer.answeringOk();
              Transport t = Transport.builder().idleConnTimeout(Duration.ofMillis(1)).maxIdleConnsPerHost(8).build()) {
             List<Caller<Integer>> callers = new ArrayList<>();
             for (int k = 0; k < 8; k++) {
@@ -141,7 +133,7 @@ class PoolRaceProbeTest {
     @Test
     @Timeout(value = 180, unit = TimeUnit.SECONDS)
     void T8_aWaiterGivingUpAsAConnectionIsHandedToItNeverCostsTheNextWaiter() throws Exception {
-        try (RawServer server = answeringOk();
+        try (RawServer server = RawServer.answeringOk();
              Transport t = Transport.builder().maxConnsPerHost(1).build()) {
             List<String> failures = new ArrayList<>();
             int iterations = 400;

@@ -49,14 +49,6 @@ class PublishOrderTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    private static RawServer answeringOk() throws IOException {
-        return RawServer.start(c -> {
-            while (c.readRequest() != null) {
-                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        });
-    }
-
     private static boolean cancelledByClose(Throwable e) {
         return e instanceof RequestCancelledException rc && rc.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED;
     }
@@ -78,7 +70,7 @@ class PublishOrderTest {
         int dials = 8;
         int iterations = 15;
         List<String> failures = new ArrayList<>();
-        try (RawServer server = answeringOk()) {
+        try (RawServer server = RawServer.answeringOk()) {
             for (int i = 0; i < iterations; i++) {
                 List<Socket> made = new CopyOnWriteArrayList<>();
                 AtomicInteger n = new AtomicInteger();
@@ -133,7 +125,7 @@ class PublishOrderTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E29_aDialInNameResolutionHoldsNeitherCloseNorItsRequestAndConnectsNothing() throws Exception {
-        try (RawServer server = answeringOk()) {
+        try (RawServer server = RawServer.answeringOk()) {
             CountDownLatch resolving = new CountDownLatch(1);
             CountDownLatch answer = new CountDownLatch(1);
             Resolver stubborn = host -> {
@@ -193,7 +185,7 @@ class PublishOrderTest {
         InetAddress v4Other = InetAddress.getByName("127.0.0.2");
         int iterations = 5;
         List<String> failures = new ArrayList<>();
-        try (RawServer server = answeringOk();
+        try (RawServer server = RawServer.answeringOk();
              io.gochan.http.testing.StalledListener s6 = io.gochan.http.testing.StalledListener.on(new InetSocketAddress(v6, server.port()));
              io.gochan.http.testing.StalledListener s4 = io.gochan.http.testing.StalledListener.on(new InetSocketAddress(v4Other, server.port()))) {
             for (int i = 0; i < iterations; i++) {
@@ -232,7 +224,7 @@ class PublishOrderTest {
         int idle = 16;
         int iterations = 12;
         List<String> failures = new CopyOnWriteArrayList<>();
-        try (RawServer server = answeringOk()) {
+        try (RawServer server = RawServer.answeringOk()) {
             for (int i = 0; i < iterations; i++) {
                 Transport t = Transport.builder().maxIdleConnsPerHost(idle)
                         .idleConnTimeout(reaper ? Duration.ofMillis(100) : Duration.ofSeconds(90)).build();

@@ -120,6 +120,18 @@ public final class RawServer implements AutoCloseable {
         this.acceptor = Thread.ofVirtual().name("raw-server-accept").start(this::acceptLoop);
     }
 
+    /**
+     * Starts a keep-alive server that answers every request on every connection with a 200 and the
+     * 2-byte body {@code ok}, until the client closes the connection.
+     */
+    public static RawServer answeringOk() throws IOException {
+        return start(c -> {
+            while (c.readRequest() != null) {
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }
+        });
+    }
+
     /** Starts a server on an ephemeral loopback port running {@code handler} for each connection. */
     public static RawServer start(Handler handler) throws IOException {
         return new RawServer(handler);
