@@ -371,7 +371,12 @@ final class BubbleState {
                     } finally {
                         root.leaving = true; // its interrupt status may be hidden while it waits for the lock
                         lock.lock();
-                        root.leaving = false; // the driver cannot look until this section has run
+                        root.leaving = false;
+                        // A driver that looked while it was leaving counted it as running and waits for the
+                        // next change; parking again is one (BB7): announce it, without unparking the root
+                        // (bump() would, and every wake-up would then wake it again).
+                        epoch++;
+                        changed.signalAll();
                     }
                 }
             } finally {
