@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A/B of two builds of the benchmarks jar on this machine: runs one JMH selection with jar A, then jar B,
-# for several rounds (alternating, so machine drift hits both alike), and prints each benchmark's scores
+# for several rounds (alternating, and A first in odd rounds, B first in even ones: the second run of a
+# pair measured ~8 % slower on HTTP whichever jar it was, results/2026-12-02-session11-ab), and prints each benchmark's scores
 # by round and the ratio of medians B/A. nginx is started on loopback when the selection needs a server
 # (the argument @SERVER@ is replaced by its address).
 # Usage: benchmarks/ab.sh A.jar B.jar ROUNDS 'JMH regex' [JMH options ...]
@@ -22,7 +23,8 @@ fi
 out="${OUT:-$(fresh_dir "benchmarks/results/$(date -u +%Y-%m-%d)-ab")}"; mkdir -p "$out"
 echo "A=$jar_a B=$jar_b rounds=$rounds: $regex ${args[*]}" > "$out/command.txt"
 for ((round = 1; round <= rounds; round++)); do
-  for side in A B; do
+  order="A B"; [ $((round % 2)) = 0 ] && order="B A"  # the second run of a pair is slower (nginx, caches): alternate
+  for side in $order; do
     jar=$jar_a; [ "$side" = B ] && jar=$jar_b
     "$JAVA" -Djmh.ignoreLock=true -jar "$jar" "$regex" "${args[@]}" -rf json -rff "$out/$side-$round.json" \
       > "$out/$side-$round.log" 2>&1
