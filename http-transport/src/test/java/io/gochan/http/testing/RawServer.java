@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -95,6 +96,24 @@ public final class RawServer implements AutoCloseable {
         public void write(byte[] b) throws IOException {
             out.write(b);
             out.flush();
+        }
+
+        /** Reads and discards everything the client sends, until it closes the connection. */
+        public void readUntilClosed() throws IOException {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+
+        /**
+         * Never reads again: whatever the client still sends fills the socket buffers until its writes block.
+         * Returns when the server closes (which interrupts every handler). A test that needs a client's write
+         * to stay blocked uses this, not a slow read loop, which lets the upload trickle on.
+         */
+        public void holdWithoutReading() {
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the server is closing: the handler ends
+            }
         }
 
         /** Closes with an RST instead of a FIN. */
