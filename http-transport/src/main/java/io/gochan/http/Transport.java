@@ -43,9 +43,10 @@ import javax.net.ssl.SSLContext;
  * the response body: reading it to the end returns the connection to the pool, closing it earlier
  * closes the connection. A request that fails on a reused connection before any byte was written,
  * or on one the server had closed while idle (if the request is replayable), is retried on another
- * connection, as Go does: again while the failures are on reused connections (each one is stale, and
- * discarded), never after a failure on a new connection; at most {@code maxIdleConnsPerHost + 1}
- * times, so a pool full of stale connections costs one attempt each and then one fresh dial.
+ * connection, as Go does: again as long as each failure is on a reused connection (each one is stale,
+ * and discarded), never after a failure on a new connection. There is no count of retries that stale
+ * connections other requests left idle could use up (E37): each retry consumes a distinct connection that
+ * was put back after an exchange, and a failure on a new connection is final.
  * {@code roundTrip} is cancellable at every stage by interrupt, by the given
  * context's {@code done()}, and by the request's timeout. Thread-safe.
  */
@@ -65,12 +66,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
     private final AtomicLong reuses = new AtomicLong();
     private final int maxRequestHeaderBytes;
     private final Function<HttpRequest, Optional<URI>> proxy;
-    /** Retries after failures on reused connections: one per idle connection that may be stale, plus one. */
-    private final int maxRetries;
 
     private Transport(Builder b) {
         this.listener = b.listener;
-        this.maxRetries = Math.max(1, b.maxIdleConnsPerHost) + 1;
         this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
         this.proxy = b.proxy;
         ConnConfig connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
@@ -170,11 +168,26 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
     }
 
+    /**
+     * Sends the request until an attempt answers or fails for good: Go's {@code roundTrip} loop with
+     * {@code shouldRetryRequest}. An attempt that failed on a reused connection is retried if nothing of the
+     * request was written and its body can be produced again, or if the server closed the connection before
+     * answering and the request is replayable ({@link ConnException#retryable}); any other failure, and any
+     * failure on a new connection, is final. There is no retry count (E37): a count is shared with other
+     * requests in effect, since under {@code maxConnsPerHost} or with many callers the connections a request
+     * is handed are the ones other requests put back, and a server that closes each connection after its
+     * answer (without saying so) makes every one of them stale; a count let those use up a request's retries
+     * and fail it for connections it never chose. The loop still ends: each retry follows the failure of a
+     * distinct connection, one that had been put back after an exchange (or a dial its waiter gave up) and that
+     * the failure closed (E21), so a request is retried only as often as connections became idle, which takes
+     * a completed exchange each; it never goes round on its own: its own failure on a new connection (a dial
+     * refused, the server closing as it accepts, or closing on this very request) ends it. Each round checks
+     * the request's context, deadline and interrupt, and the transport's close (E28), before anything else.
+     */
     private HttpResponse attempts(RequestScope scope, ConnectKey key, Object event)
             throws IOException, InterruptedException {
         HttpRequest request = scope.request();
-        ConnException last = null;
-        for (int attempt = 0; attempt <= maxRetries; attempt++) {
+        for (int attempt = 0; ; attempt++) {
             IOException ended = scope.ended("waiting for a connection to " + key);
             if (ended != null) {
                 throw ended;
@@ -217,17 +230,17 @@ public final class Transport implements RoundTripper, AutoCloseable {
             try {
                 return a.conn().roundTrip(scope, body);
             } catch (ConnException e) {
-                last = e;
                 if (!a.reused() || !e.retryable(request)) {
                     throw forCaller(e, a.reused());
                 }
+                // Retried however many stale connections came before (E37): this one is closed (E21), and the
+                // next attempt takes another connection or dials, where a failure is final.
                 // The failed attempt's events end here: one running on its connection's loops is waited for, a
                 // later one (its write failing once its body's source was closed) is not reported (E33).
                 scope.endAttempt();
                 retries.incrementAndGet();
             }
         }
-        throw forCaller(last, true);
     }
 
     private static void closeQuietly(InputStream body) {
@@ -250,7 +263,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         if (!e.serverClosedIdle()) {
             return new HttpConnectionException(e.getMessage(), e.getCause());
         }
-        String why = reused ? " (on a reused connection; not retried: the request is not idempotent or its body cannot be replayed, or retries ran out)"
+        String why = reused ? " (on a reused connection; not retried: the request is not idempotent or its body cannot be replayed)"
                 : " (on a new connection: not retried)";
         return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why,
                 e.getCause());
