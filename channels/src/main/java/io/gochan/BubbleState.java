@@ -375,8 +375,7 @@ final class BubbleState {
                         // A driver that looked while it was leaving counted it as running and waits for the
                         // next change; parking again is one (BB7): announce it, without unparking the root
                         // (bump() would, and every wake-up would then wake it again).
-                        epoch++;
-                        changed.signalAll();
+                        announce();
                     }
                 }
             } finally {
@@ -448,10 +447,15 @@ final class BubbleState {
         }
     }
 
-    /** Lock held: something changed; wake the driver and the root if it waits for the end. */
-    private void bump() {
+    /** Lock held: a new epoch, and the driver told to look again (the root is not woken). */
+    private void announce() {
         epoch++;
         changed.signalAll();
+    }
+
+    /** Lock held: something changed; wake the driver and the root if it waits for the end. */
+    private void bump() {
+        announce();
         if (rootParks) {
             LockSupport.unpark(root.thread);
         }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /**
  * A connection's buffered input: lines for heads and chunk sizes (bounded), raw bytes for bodies,
@@ -16,7 +17,7 @@ import java.nio.charset.StandardCharsets;
 public final class ConnInput {
     private final InputStream in;
     /** Why the stream ended badly, or null (asked after an EOF: see {@link #requireCleanEnd}). */
-    private final java.util.function.Supplier<String> endedBadly;
+    private final Supplier<String> endedBadly;
     private final byte[] buf = new byte[16 * 1024];
     /** Holds the last line of {@link #readLineBytes}; grows up to the line limit, kept for the connection's life. */
     private byte[] scratch = new byte[256];
@@ -62,7 +63,7 @@ public final class ConnInput {
      * @param in the socket's input stream
      * @param endedBadly asked after {@code in} returned EOF: why that end was not a proper one, or null
      */
-    public ConnInput(InputStream in, java.util.function.Supplier<String> endedBadly) {
+    public ConnInput(InputStream in, Supplier<String> endedBadly) {
         this.in = in;
         this.endedBadly = endedBadly;
     }
