@@ -7,12 +7,12 @@ import java.util.regex.Pattern;
 /** The settings of one check, read from {@link NoGoroutineLeaks}. */
 record Config(List<Pattern> allow, List<Pattern> ignoreTopFunction, List<Pattern> ignoreAnyFunction,
         List<Pattern> ignoreCreatedBy, List<Pattern> ignoreOwners, boolean ignoreCurrent, boolean virtualThreads,
-        Duration grace) {
+        boolean platformThreads, Duration grace) {
 
     static Config of(NoGoroutineLeaks a) {
         return new Config(patterns(a.allow()), patterns(a.ignoreTopFunction()), patterns(a.ignoreAnyFunction()),
                 patterns(a.ignoreCreatedBy()), patterns(a.ignoreOwners()), a.ignoreCurrent(), a.virtualThreads(),
-                Duration.ofMillis(a.graceMillis()));
+                a.platformThreads(), Duration.ofMillis(a.graceMillis()));
     }
 
     static List<Pattern> patterns(String[] regexes) {

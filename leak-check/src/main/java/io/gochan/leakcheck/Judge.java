@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Decides which live goroutines and virtual threads are a window's leaks (LK3-LK8), waiting up to the
+ * Decides which live goroutines, virtual threads and platform threads are a window's leaks (LK3-LK8, LK11),
+ * waiting up to the
  * grace period for them to end: goroutines are joined (so the wait ends as soon as they end), other
  * virtual threads, which cannot be joined by id, are looked for again with a growing pause (1 ms
  * doubling up to 100 ms) between thread dumps. With functions to ignore by stack, a goroutine also
@@ -22,9 +23,10 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class Judge {
     /** What a window leaves running. */
-    record Finding(List<Goroutine> goroutines, List<ThreadDump.VirtualThread> threads, Set<String> notes) {
+    record Finding(List<Goroutine> goroutines, List<ThreadDump.VirtualThread> threads,
+            List<PlatformThreads.Suspect> platform, Set<String> notes) {
         boolean isEmpty() {
-            return goroutines.isEmpty() && threads.isEmpty();
+            return goroutines.isEmpty() && threads.isEmpty() && platform.isEmpty();
         }
     }
 
@@ -38,6 +40,7 @@ final class Judge {
     private final long goroutineEndMark;
     private final long threadEndMark;
     private boolean dumpNeeded;
+    private final boolean checkPlatform;
     /** How many thread dumps this check took (for the cost tests). */
     int dumps;
 
@@ -53,12 +56,14 @@ final class Judge {
         // goroutine was created (this test's, or one running in parallel): only then is a dump worth
         // its cost. A platform thread that came and went while the test ran costs one needless dump.
         boolean check = window.kind == Window.Kind.TEST && config.virtualThreads();
+        this.checkPlatform = window.kind == Window.Kind.TEST && config.platformThreads();
         this.dumpNeeded = check && (!config.ignoreCurrent() || threadsCreated > goroutinesCreated
                 && threadsCreated - goroutinesCreated > window.platformThreadsCreatedBefore(threadEndMark));
     }
 
     /**
-     * Waits up to the grace period for the window's goroutines and virtual threads to end.
+     * Waits up to the grace period for the window's goroutines, virtual threads and (if checked) platform
+     * threads to end.
      *
      * @return those still running, and notes for the report
      * @throws InterruptedException if interrupted while waiting
@@ -83,10 +88,17 @@ final class Judge {
                 pause = Math.min(pause * 2, MAX_PAUSE);
                 continue;
             }
+            List<PlatformThreads.Suspect> platform = platformThreads(notes);
+            left = deadline - System.nanoTime();
+            if (!platform.isEmpty() && left > 0) {
+                platform.get(0).thread().join(java.time.Duration.ofNanos(Math.min(pause, left))); // LK11
+                pause = Math.min(pause * 2, MAX_PAUSE);
+                continue;
+            }
             List<ThreadDump.VirtualThread> threads = dumpNeeded ? virtualThreads(notes) : List.of();
             left = deadline - System.nanoTime();
             if (threads.isEmpty() || left <= 0) {
-                return new Finding(goroutines, threads, notes);
+                return new Finding(goroutines, threads, platform, notes);
             }
             LockSupport.parkNanos(Math.min(pause, left));
             if (Thread.interrupted()) {
@@ -119,6 +131,22 @@ final class Judge {
             if (v == Verdict.UNATTRIBUTED) {
                 overlapNote(notes, "goroutine " + g.id() + " was started outside any goroutine owner");
             }
+        }
+        return found;
+    }
+
+    /**
+     * LK11: the platform threads created while the test ran that are still alive, unless the runtime's own
+     * or excused; the stacks are taken only if the thread ids say such a thread is alive.
+     */
+    private List<PlatformThreads.Suspect> platformThreads(Set<String> notes) {
+        if (!checkPlatform || window.platformThreadsCreatedBefore(threadEndMark) == 0) {
+            return List.of();
+        }
+        List<PlatformThreads.Suspect> found = PlatformThreads.createdBetween(window.threadMark, threadEndMark,
+                (name, functions) -> Config.anyMatches(config.allow(), name) || ignoredByFunctions(functions));
+        if (!found.isEmpty()) {
+            overlapNote(notes, "platform threads carry no attribution the check can read");
         }
         return found;
     }

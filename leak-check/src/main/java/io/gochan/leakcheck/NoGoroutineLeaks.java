@@ -38,7 +38,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>a virtual thread that is not a goroutine ({@code Thread.ofVirtual()}, a virtual-thread-per-task
  *       executor) is found through the JDK's thread dump, taken only when a thread other than a
  *       goroutine was created while the test ran; it carries no attribution, so if tests ran in
- *       parallel the report names them.
+ *       parallel the report names them;
+ *   <li>platform threads are checked only if {@link #platformThreads()} is on.
  * </ul>
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
@@ -87,6 +88,20 @@ public @interface NoGoroutineLeaks {
      * thread dump, taken only when the test created a thread other than a goroutine)}
      */
     boolean virtualThreads() default true;
+
+    /**
+     * {@return whether platform threads are checked too (off by default): a platform thread created while
+     * the test ran and still running after the grace period fails it, with its stack (a pool that was never
+     * shut down, a thread never joined). Not the runtime's own: the virtual-thread scheduler's carriers, the
+     * common pool's workers, the JDK's system threads and those whose code is the JDK's ({@code sun.*},
+     * {@code jdk.*}, {@code com.sun.*}), JUnit's timeout thread; {@link #allow()},
+     * {@link #ignoreTopFunction()} and {@link #ignoreAnyFunction()} excuse them as they excuse virtual
+     * threads. Only threads created while the test ran are judged, whatever {@link #ignoreCurrent()} says:
+     * the JVM's and the test runner's threads are older. Listing them takes every platform thread's stack
+     * ({@link Thread#getAllStackTraces()}), done only when a platform thread created during the test is
+     * alive when it ends}
+     */
+    boolean platformThreads() default false;
 
     /** {@return how long to wait, in total, for goroutines that are still finishing} */
     long graceMillis() default 5_000;

@@ -6,7 +6,7 @@ import io.gochan.Goroutines;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The failure message of a check: one block per goroutine and per virtual thread, as in Go's dump. */
+/** The failure message of a check: one block per goroutine, virtual thread and platform thread, as in Go's dump. */
 final class Report {
     private Report() {}
 
@@ -17,6 +17,9 @@ final class Report {
         }
         if (!f.threads().isEmpty()) {
             counts.add(count(f.threads().size(), "virtual thread"));
+        }
+        if (!f.platform().isEmpty()) {
+            counts.add(count(f.platform().size(), "platform thread"));
         }
         StringBuilder b = new StringBuilder();
         b.append(String.join(" and ", counts)).append(" still running ").append(graceMillis)
@@ -29,6 +32,15 @@ final class Report {
                     .append(t.state().toLowerCase()).append("], not a goroutine (container ").append(t.container())
                     .append(")\n");
             for (String frame : t.stack()) {
+                b.append("    at ").append(frame).append('\n');
+            }
+            b.append('\n');
+        }
+        for (PlatformThreads.Suspect p : f.platform()) {
+            Thread t = p.thread();
+            b.append("platform thread #").append(t.threadId()).append(" \"").append(t.getName()).append("\" [")
+                    .append(t.getState().toString().toLowerCase()).append(t.isDaemon() ? ", daemon" : "").append("]\n");
+            for (String frame : p.stack()) {
                 b.append("    at ").append(frame).append('\n');
             }
             b.append('\n');

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.IgnoreFixture;
@@ -18,6 +19,7 @@ import io.gochan.leakcheck.fixtures.LateIgnoreFixture;
 import io.gochan.leakcheck.fixtures.OwnerFixture;
 import io.gochan.leakcheck.fixtures.OwnerLeakFixture;
 import io.gochan.leakcheck.fixtures.ParallelFixture;
+import io.gochan.leakcheck.fixtures.PlatformThreadFixture;
 import io.gochan.leakcheck.fixtures.RawVirtualThreadFixture;
 import org.junit.platform.launcher.listeners.TestExecutionSummary.Failure;
 import org.junit.jupiter.api.Test;
@@ -184,6 +186,34 @@ class LeakCheckTest {
             assertThat(s.getTestsSucceededCount()).isEqualTo(4);
         } finally {
             RawVirtualThreadFixture.release.countDown();
+        }
+    }
+
+    @Test
+    void LK11_platformThreadsCreatedByATestAreLeaksWhenChecked() throws Exception {
+        PlatformThreadFixture.release = new CountDownLatch(1);
+        try {
+            TestExecutionSummary s = run(selectClass(PlatformThreadFixture.class));
+            Map<String, String> failed = failures(s);
+            assertThat(failed).containsOnlyKeys("leaksAThread()", "leaksAFixedPool()");
+            assertThat(failed.get("leaksAThread()"))
+                    .startsWith("1 platform thread still running 200 ms after the test ended:")
+                    .contains("\"raw-platform\" [waiting, daemon]")
+                    .contains("RawVirtualThreadFixture.awaitQuietly(RawVirtualThreadFixture.java:")
+                    .contains("PlatformThreadFixture.lambda$leaksAThread$");
+            assertThat(failed.get("leaksAFixedPool()"))
+                    .startsWith("1 platform thread still running")
+                    .contains("\"fixed-pool-worker\" [waiting]")
+                    .contains("java.util.concurrent.ThreadPoolExecutor.getTask(");
+            // joinsItsThread, itsThreadEndsWithinTheGracePeriod, usesTheCommonPoolAndVirtualThreads, hasATimeout,
+            // allowedByName, notCheckedByDefault.
+            assertThat(s.getTestsSucceededCount()).isEqualTo(6);
+        } finally {
+            PlatformThreadFixture.release.countDown();
+            if (PlatformThreadFixture.leakedPool != null) {
+                PlatformThreadFixture.leakedPool.shutdownNow();
+                assertThat(PlatformThreadFixture.leakedPool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+            }
         }
     }
 

@@ -1,0 +1,88 @@
+package io.gochan.leakcheck;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.regex.Pattern;
+
+/**
+ * The live platform threads a window created that are not the JDK's or the test runner's own (LK11).
+ * Platform threads, unlike virtual ones, are listed with their stacks by {@link Thread#getAllStackTraces()}
+ * and can be joined, so no thread dump is needed.
+ */
+final class PlatformThreads {
+    /**
+     * Threads that a test's first use of something starts and that then serve the whole run, not the test:
+     * JUnit's timeout thread (a test with {@code @Timeout}) and the JDK's process reaper (the first
+     * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's.
+     */
+    private static final List<Pattern> SHARED = Config.patterns(new String[] {"junit-(jupiter-)?timeout-.*", "process reaper"});
+
+    private PlatformThreads() {}
+
+    /** A platform thread still running, with the stack it had when listed. */
+    record Suspect(Thread thread, List<String> stack) {}
+
+    /**
+     * {@return the live platform threads created after {@code startMark} and before {@code endMark}
+     * (thread ids, which are handed out in creation order), oldest first, except the JDK's own and those
+     * {@code ignored} excuses}
+     *
+     * @param ignored whether the configuration excuses a thread, given its name and stack functions
+     */
+    static List<Suspect> createdBetween(long startMark, long endMark, Ignore ignored) {
+        List<Suspect> found = new ArrayList<>();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            Thread t = e.getKey();
+            long id = t.threadId();
+            if (id <= startMark || id >= endMark || t == Thread.currentThread() || !t.isAlive() || isShared(t)) {
+                continue;
+            }
+            List<String> functions = Frames.functions(e.getValue());
+            if (isJdkCode(functions) || ignored.test(t.getName(), functions)) {
+                continue;
+            }
+            List<String> stack = new ArrayList<>();
+            for (StackTraceElement f : e.getValue()) {
+                stack.add(f.toString());
+            }
+            found.add(new Suspect(t, stack));
+        }
+        found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
+        return found;
+    }
+
+    /**
+     * True for threads that belong to the runtime, not to whoever's code made them start: the virtual-thread
+     * scheduler's carriers, the common pool's workers (they end by themselves once idle), the JDK's
+     * innocuous system threads, and {@link #SHARED}.
+     */
+    private static boolean isShared(Thread t) {
+        String cls = t.getClass().getName();
+        if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")) {
+            return true;
+        }
+        if (t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool()) {
+            return true;
+        }
+        return Config.anyMatches(SHARED, t.getName());
+    }
+
+    /**
+     * True if the thread runs the JDK's own code ({@link Frames#isJdkInternal}), judged without the frames
+     * where every thread waits ({@code jdk.internal.misc.Unsafe.park} and the like): an idle pool worker's
+     * stack is {@code java.*} down to that park, and it is the pool's owner's thread, not the JDK's.
+     */
+    private static boolean isJdkCode(List<String> functions) {
+        return Frames.isJdkInternal(functions.stream().filter(f -> !f.startsWith("jdk.internal.misc.")).toList());
+    }
+
+    /** Whether the check's configuration excuses a thread. */
+    @FunctionalInterface
+    interface Ignore {
+        boolean test(String name, List<String> functions);
+    }
+}
