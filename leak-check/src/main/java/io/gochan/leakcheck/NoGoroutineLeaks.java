@@ -94,7 +94,7 @@ public @interface NoGoroutineLeaks {
      * the test ran and still running after the grace period fails it, with its stack (a pool that was never
      * shut down, a thread never joined). Not the runtime's own: the virtual-thread scheduler's carriers, the
      * common pool's workers, the JDK's system threads and those whose code is the JDK's ({@code sun.*},
-     * {@code jdk.*}, {@code com.sun.*}), JUnit's timeout thread; {@link #allow()},
+     * {@code jdk.*}, {@code com.sun.*}), JUnit's timeout thread, gochan's own timer thread; {@link #allow()},
      * {@link #ignoreTopFunction()} and {@link #ignoreAnyFunction()} excuse them as they excuse virtual
      * threads. Only threads created while the test ran are judged, whatever {@link #ignoreCurrent()} says:
      * the JVM's and the test runner's threads are older. Listing them takes every platform thread's stack

@@ -16,10 +16,12 @@ import java.util.regex.Pattern;
 final class PlatformThreads {
     /**
      * Threads that a test's first use of something starts and that then serve the whole run, not the test:
-     * JUnit's timeout thread (a test with {@code @Timeout}) and the JDK's process reaper (the first
-     * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's.
+     * JUnit's timeout thread (a test with {@code @Timeout}), the JDK's process reaper (the first
+     * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's, and
+     * gochan's own timer thread (the first timer).
      */
-    private static final List<Pattern> SHARED = Config.patterns(new String[] {"junit-(jupiter-)?timeout-.*", "process reaper"});
+    private static final List<Pattern> SHARED = Config.patterns(
+            new String[] {"junit-(jupiter-)?timeout-.*", "process reaper", "gochan-timer"});
 
     private PlatformThreads() {}
 
@@ -42,7 +44,8 @@ final class PlatformThreads {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            if (isJdkCode(functions) || ignored.test(t.getName(), functions)) {
+            // No Java frame at all: the JVM's own thread (JFR's recorder, started by a test's recording).
+            if (functions.isEmpty() || isJdkCode(functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
             List<String> stack = new ArrayList<>();
@@ -57,12 +60,14 @@ final class PlatformThreads {
 
     /**
      * True for threads that belong to the runtime, not to whoever's code made them start: the virtual-thread
-     * scheduler's carriers, the common pool's workers (they end by themselves once idle), the JDK's
-     * innocuous system threads, and {@link #SHARED}.
+     * scheduler's carriers and its delay scheduler (JDK 25 starts it at the first timed wait of a virtual
+     * thread; a pool of the user's has one only beside its workers, which are reported), the common pool's
+     * workers (they end by themselves once idle), the JDK's innocuous system threads, and {@link #SHARED}.
      */
     private static boolean isShared(Thread t) {
         String cls = t.getClass().getName();
-        if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")) {
+        if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")
+                || cls.equals("java.util.concurrent.DelayScheduler")) {
             return true;
         }
         if (t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool()) {
