@@ -24,8 +24,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Hostile-server probes beyond {@link HostileServerTest} and {@link HostileFramingTest}: the spelling of
  * {@code chunked} (P34), 1xx responses nobody asked for (P21), a head or body trickled past the request's
- * own deadline (P35), and a body made of a great many tiny chunks (P36). Each ends with the response read
- * or a specific exception, the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
+ * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
+ * next request on a reused connection (P37). Each ends with the response read or a specific exception,
+ * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
 class HostileProbeTest {
@@ -225,5 +226,105 @@ class HostileProbeTest {
                     .isLessThan(Duration.ofSeconds(30));
             assertThat(t.stats().dialed()).isEqualTo(1);
         }
+    }
+
+    // ------------------------------------------------------------------ P37: extra bytes after a long body
+
+    /**
+     * A body longer than the connection's buffer, read with a large buffer (so its last bytes may come
+     * straight from the socket, leaving what follows them unread in it), followed at once by a whole forged
+     * response. The caller gets the body; the next request, sent as soon as the body's EOF is read, is
+     * never answered with the forged bytes and never fails for them: the connection is closed, not reused,
+     * and the request goes out on a new one. Over many rounds, so both sides of the race between the next
+     * request and the read loop's look at the idle connection are hit.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void P37_extraBytesAfterALongBodyNeverAnswerNorFailTheNextRequest() throws Exception {
+        int length = 64 * 1024;
+        String forged = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nforged!";
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequest();
+                 if (head != null && head.startsWith("GET /long")) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\n\r\n" + "x".repeat(length) + forged);
+                     c.readUntilClosed();
+                 } else if (head != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+                 }
+             })) {
+            for (int round = 0; round < 40; round++) {
+                try (Transport t = Transport.builder().build()) {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/long")).timeout(Duration.ofSeconds(10)).build())) {
+                        InputStream in = r.body().stream();
+                        byte[] buf = new byte[256 * 1024];
+                        int total = 0;
+                        for (int k; (k = in.read(buf)) >= 0; ) {
+                            total += k;
+                        }
+                        assertThat(total).isEqualTo(length);
+                    }
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(10)).build())) {
+                        assertThat(r.body().string()).as("round %d", round).isEqualTo("second");
+                    }
+                    assertThat(t.stats().dialed()).as("round %d", round).isEqualTo(2);
+                }
+            }
+        }
+    }
+
+    /**
+     * Bytes that arrive on an idle pooled connection (here a whole forged response) just before the next
+     * request takes it: that request is sent once the server's write of them has returned, so they reached
+     * the client before any byte of the request left it, and cannot answer it. The next request is never
+     * answered with them and never fails for them: the connection is closed, and the request goes out on a
+     * new one (retried, if it had taken the connection). Over many rounds, so that the client's read loop
+     * has or has not yet woken for the bytes when the request comes; the outcome must be the real answer,
+     * but for the rare round where loopback delivered the bytes after the request (see the end).
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void P37_bytesOnAnIdleConnectionJustBeforeTheNextRequestNeitherAnswerNorFailIt() throws Exception {
+        String forged = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nforged!";
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        for (int round = 0; round < 100; round++) {
+            CountDownLatch sendForged = new CountDownLatch(1);
+            CountDownLatch forgedSent = new CountDownLatch(1);
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequest()) != null; ) {
+                         if (head.startsWith("GET /first")) {
+                             c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                             sendForged.await();
+                             c.write(forged);
+                             forgedSent.countDown();
+                         } else {
+                             c.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/first")).timeout(Duration.ofSeconds(10)).build())) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                sendForged.countDown();
+                assertThat(forgedSent.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                String outcome;
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(10)).build())) {
+                    outcome = r.body().string();
+                } catch (IOException e) {
+                    outcome = e.getClass().getSimpleName() + (e instanceof HttpProtocolException p ? " " + p.reason() : "")
+                            + ": " + e.getMessage();
+                }
+                outcomes.merge(outcome, 1, Integer::sum);
+            }
+        }
+        // The server's write returning does not quite prove the bytes reached the client's socket: on a loaded
+        // machine loopback delivery can lag behind it, past the request's write, and bytes that arrive after the
+        // request are indistinguishable from its answer (to any client). So a few forged answers are tolerated;
+        // before P37 26 of 100 requests got the forged body and 35 failed, and Go 1.19 gives 95 of 100 the
+        // forged body (src/test/go-evidence/p37_forged_idle_bytes.go). No request may fail for them.
+        assertThat(outcomes.keySet()).as("outcomes of the request after the forged bytes: %s", outcomes)
+                .isSubsetOf("second", "forged!");
+        assertThat(outcomes.getOrDefault("forged!", 0)).as("forged answers (loopback lag only): %s", outcomes)
+                .isLessThanOrEqualTo(3);
     }
 }
