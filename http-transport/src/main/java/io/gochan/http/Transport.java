@@ -256,10 +256,18 @@ public final class Transport implements RoundTripper, AutoCloseable {
     /**
      * The exception a caller sees for a connection failure that is not retried: the server closing
      * the connection before a byte of response becomes an {@link HttpProtocolException} with reason
-     * {@code SERVER_CLOSED_BEFORE_RESPONSE}; any other an {@link HttpConnectionException}. The internal
-     * type never escapes.
+     * {@code SERVER_CLOSED_BEFORE_RESPONSE}; unsolicited bytes that closed it keep their reason
+     * {@code UNSOLICITED_RESPONSE}; any other an {@link HttpConnectionException}. The internal type never
+     * escapes.
      */
     private static IOException forCaller(ConnException e, boolean reused) {
+        if (e.getCause() instanceof HttpProtocolException p && p.reason() == HttpProtocolException.Reason.UNSOLICITED_RESPONSE) {
+            // Unsolicited bytes closed the connection this request took, and it may not be sent again (P37): the
+            // specific reason stays.
+            return new HttpProtocolException(p.reason(), e.getMessage() + (reused
+                    ? "; not retried: the request is not idempotent or its body cannot be replayed"
+                    : "; not retried: a new connection"), p);
+        }
         if (!e.serverClosedIdle()) {
             return new HttpConnectionException(e.getMessage(), e.getCause());
         }

@@ -154,6 +154,29 @@ public final class ConnInput {
         return limit - pos;
     }
 
+    /**
+     * Bytes that can be had without blocking: those buffered, or else those the socket already holds,
+     * which are then read into the buffer (a read that cannot block) so that they can be looked at
+     * ({@link #bufferedAscii}). Asked where a response has ended and nothing may follow it (P37): a body
+     * whose last bytes came straight from the socket (a large read bypasses the buffer) left whatever
+     * followed it there, unseen by {@link #buffered()}.
+     *
+     * @return the bytes now buffered; 0 if none are ready, or if the socket failed (its next read says so)
+     */
+    public int pendingWithoutBlocking() {
+        if (pos < limit) {
+            return limit - pos;
+        }
+        try {
+            if (in.available() > 0) {
+                fill();
+            }
+        } catch (IOException e) {
+            return 0;
+        }
+        return limit - pos;
+    }
+
     /** Total bytes consumed from the socket so far. */
     public long bytesRead() {
         return bytesRead;

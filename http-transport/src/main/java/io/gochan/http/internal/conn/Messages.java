@@ -30,9 +30,12 @@ final class Messages {
         }
     }
 
-    /** roundTrip to read loop, on {@code reqch}: the exchange, where to deliver, and how to know the caller left. */
+    /**
+     * roundTrip to read loop, on {@code reqch}: the exchange, where to deliver, and how to know the caller left;
+     * {@code startBytesWritten} is the connection's count of bytes handed to its socket before this request.
+     */
     record RequestAndChan(Exchange ex, Chan<ResponseOrError> resc, ReceiveChan<Object> callerGone,
-            Chan<Boolean> continueCh, boolean addedGzip) {
+            Chan<Boolean> continueCh, boolean addedGzip, long startBytesWritten) {
         HttpRequest req() {
             return ex.scope().request();
         }

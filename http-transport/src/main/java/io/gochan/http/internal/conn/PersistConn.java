@@ -123,6 +123,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private volatile RequestBodyStream answeredWhileWriting;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
     private int responses;
+    /** {@code responses > 0}, for roundTrip's look at an idle connection (P37). */
+    private volatile boolean servedResponse;
     /** Why the read loop ends (read loop only). */
     private IOException readLoopEnd;
     /**
@@ -320,10 +322,19 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         RequestBodyStream stream = body == null ? null : new RequestBodyStream(body);
         answeredWhileWriting = null; // the previous request's write ended (it was checked before reuse)
         boolean answered = false;
+        if (servedResponse && unreadWhileIdle()) {
+            // Bytes arrived on the idle connection before this request: they answer nothing it asks, yet once it
+            // is counted the read loop, not yet woken for them, would read them as its response (another's body,
+            // or a forged one: P37). Closed now, before a byte is written: the request fails as "nothing
+            // written" and is retried on a new connection, as when the server closes a connection as it leaves
+            // the pool (E17).
+            close(new ConnException("bytes nobody asked for were waiting on the idle connection " + this
+                    + " when a request took it", null, false, true));
+        }
         expectedResponses.incrementAndGet();
         try {
             if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
-                    || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip))) {
+                    || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip, startBytesWritten))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
             if (writeLoopDone.isClosed()) {
@@ -366,6 +377,22 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
+     * Whether bytes wait unread on this idle connection: in the socket (a read loop blocked on it has not
+     * taken them yet; over TLS only what is decrypted already shows), or in the input's buffer (read from
+     * this thread, a hint: the read loop that filled it is about to judge them itself).
+     */
+    private boolean unreadWhileIdle() {
+        if (in.buffered() > 0) {
+            return true;
+        }
+        try {
+            return socket.getInputStream().available() > 0;
+        } catch (IOException e) {
+            return false; // the socket failed: the request's write or the read loop says so
+        }
+    }
+
+    /**
      * The connection failure {@code failure} as the retry decision must see it: if the connection is closed
      * and not a byte of this request was handed to its socket, nothing of it can reach the server, so it
      * says "nothing written" (Go's {@code nothingWrittenError}: {@code nwrite == startBytesWritten}), and
@@ -377,7 +404,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * Anything else, and every failure that is not the connection's, is returned as it is.
      */
     private IOException nothingWrittenIfSo(IOException failure, long startBytesWritten) {
-        if (!(failure instanceof ConnException c) || c.nothingWritten()) {
+        // The read loop's "unsolicited bytes on an idle connection" is the connection's failure too, not this
+        // request's (a request that gets it took the connection from the pool as they were seen: after a
+        // response they close a connection that is never pooled). It fails as "nothing written" if nothing of
+        // it went out (Go's mapRoundTripError does the same for any error of a broken connection), and
+        // either way as the server breaking an idle connection, which a replayable request survives (P37).
+        boolean unsolicited = failure instanceof HttpProtocolException p
+                && p.reason() == HttpProtocolException.Reason.UNSOLICITED_RESPONSE;
+        if (!unsolicited && (!(failure instanceof ConnException c) || c.nothingWritten())) {
             return failure;
         }
         if (!closech.isClosed()) {
@@ -391,9 +425,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 return failure;
             }
         }
-        if (rawOut.count() != startBytesWritten) {
+        boolean nothing = rawOut.count() == startBytesWritten;
+        if (unsolicited) {
+            return new ConnException(failure.getMessage() + (nothing ? " (before any byte of the request was sent)"
+                    : " (as the request was being sent)"), failure, nothing, true);
+        }
+        if (!nothing) {
             return failure;
         }
+        ConnException c = (ConnException) failure;
         return new ConnException(c.getMessage() + " (before any byte of the request was sent)", c.getCause(), true,
                 c.serverClosedIdle());
     }
@@ -814,6 +854,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             failExchange(rc, cause);
             return null;
         }
+        if (responses > 0 && rawOut.count() == rc.startBytesWritten() && !is408(in)) {
+            // Bytes that were there before a byte of this request went out (the count is taken before each
+            // write) answer nothing it asked: left over from the previous response (its body longer than it
+            // said) or forged. Read as this request's response, they would hand it another's body (P37). The
+            // request fails as "nothing written" and is retried on a new connection (Go has this race: its
+            // read loop takes them as the response once the request is counted). An idle 408 keeps E8's path.
+            failExchange(rc, unsolicited("before the request was sent on a reused connection"));
+            return null;
+        }
         notify(forListener.ex().scope(), forListener.ex().attempt(), l -> l.gotFirstResponseByte(forListener.req()));
         return rc;
     }
@@ -854,6 +903,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /** @return true if this connection had served a response before the one being read */
     boolean countResponse() {
+        servedResponse = true;
         return responses++ > 0;
     }
 

@@ -106,7 +106,7 @@ final class ResponseReader {
      * and leaves the connection alone; then hands the response over.
      */
     private boolean serveWithoutBody(ResponseHead head, boolean alive) throws InterruptedException {
-        if (alive && in.buffered() > 0) {
+        if (alive && in.pendingWithoutBlocking() > 0) {
             conn.endReadLoop(conn.unsolicited("after a response without a body"));
             alive = false;
         }
@@ -133,7 +133,7 @@ final class ResponseReader {
             fail(e);
             return false;
         }
-        if (alive && in.buffered() > 0) {
+        if (alive && in.pendingWithoutBlocking() > 0) {
             // The loop ends and closes the connection once the response is delivered.
             conn.endReadLoop(conn.unsolicited("after a response body"));
             alive = false;
@@ -193,7 +193,7 @@ final class ResponseReader {
                 return false; // aborted: by the body's reader, the request's end, or the connection's close
             }
             in.guard(null);
-            if (alive && in.buffered() > 0) {
+            if (alive && in.pendingWithoutBlocking() > 0) {
                 // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
                 conn.endReadLoop(conn.unsolicited("after the end of a response body"));
                 alive = false;

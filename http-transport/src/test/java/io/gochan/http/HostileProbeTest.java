@@ -1,0 +1,330 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.Timer;
+import io.gochan.Timers;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Hostile-server probes beyond {@link HostileServerTest} and {@link HostileFramingTest}: the spelling of
+ * {@code chunked} (P34), 1xx responses nobody asked for (P21), a head or body trickled past the request's
+ * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
+ * next request on a reused connection (P37). Each ends with the response read or a specific exception,
+ * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
+ */
+@NoGoroutineLeaks
+class HostileProbeTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static HttpRequest bounded(RawServer server) {
+        return HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** Answers each request on a connection with the next of {@code responses} (the last one repeated). */
+    private static RawServer answering(String... responses) throws Exception {
+        return RawServer.start(c -> {
+            for (int i = 0; c.readRequest() != null; i++) {
+                c.write(responses[Math.min(i, responses.length - 1)]);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ P34: the spelling of chunked
+
+    static Stream<Arguments> chunkedSpellings() {
+        return Stream.of(
+                Arguments.of("Chunked"),
+                Arguments.of("CHUNKED"),
+                Arguments.of("cHuNkEd"),
+                Arguments.of(" \tchunked \t"));
+    }
+
+    /**
+     * A transfer coding is a case-insensitive token (RFC 9112 §7), and Go compares it with
+     * {@code ascii.EqualFold} after trimming: {@code Chunked} is chunked, the body is read as chunks and
+     * the connection is reused.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("chunkedSpellings")
+    void P34_chunkedIsRecognisedWhateverItsCase(String spelling) throws Exception {
+        try (RawServer server = answering(
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + spelling + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("abc");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P21: 1xx nobody asked for
+
+    /**
+     * A GET without {@code Expect} answered by a {@code 100 Continue}, then a {@code 103 Early Hints} with
+     * fields, then the final response: both 1xx are skipped (as Go), their fields are not in the final
+     * headers, and the connection is reused.
+     */
+    @Test
+    void P21_unaskedInformationalResponsesBeforeTheFinalOneAreSkipped() throws Exception {
+        try (RawServer server = answering(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                        + "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.status()).isEqualTo(200);
+                    assertThat(r.headers().contains("Link")).isFalse();
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+            }
+            assertThat(t.stats().dialed()).isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P35: trickles past the request's deadline
+
+    /**
+     * Writes {@code start}, then {@code unit} once per 20 ms tick until the client closes, counting the
+     * ticks; then counts down {@code clientClosed}.
+     */
+    private static RawServer trickling(String start, String unit, AtomicLong trickled, CountDownLatch clientClosed)
+            throws IOException {
+        return RawServer.start(c -> {
+            c.readRequest();
+            c.write(start);
+            Timer tick = Timers.newTicker(Duration.ofMillis(20)); // the peer's pace, not an ordering
+            try {
+                while (true) {
+                    tick.c().receive();
+                    c.write(unit);
+                    trickled.incrementAndGet();
+                }
+            } catch (IOException e) {
+                clientClosed.countDown(); // the client closed the connection under the trickle
+            } finally {
+                tick.stop();
+            }
+        });
+    }
+
+    /**
+     * A head trickled one byte per tick, with no response-header timeout configured: the request's own
+     * timeout ends it (kind {@code REQUEST}), although bytes keep coming, and closes the connection.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void P35_aTrickledHeadEndsAtTheRequestTimeout() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        AtomicLong trickled = new AtomicLong();
+        try (RawServer server = trickling("HTTP/1.1 200 OK\r\nX-Slow: ", "a", trickled, clientClosed);
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofMillis(300)).build();
+            assertThatThrownBy(() -> t.roundTrip(req))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
+            assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            assertThat(trickled.get()).as("bytes kept coming").isPositive();
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+        }
+    }
+
+    static Stream<Arguments> trickledBodies() {
+        return Stream.of(
+                Arguments.of("Content-Length body", "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n", "a"),
+                Arguments.of("chunked body", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\na\r\n"),
+                Arguments.of("body read to the close", "HTTP/1.1 200 OK\r\n\r\n", "a"));
+    }
+
+    /**
+     * A body trickled one byte (or one tiny chunk) per tick, each well inside any per-read timeout: the
+     * request's own timeout still ends the body's read (kind {@code REQUEST}), whichever way the body is
+     * framed, and closes the connection.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("trickledBodies")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void P35_aTrickledBodyEndsAtTheRequestTimeout(String name, String head, String unit) throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        AtomicLong trickled = new AtomicLong();
+        try (RawServer server = trickling(head, unit, trickled, clientClosed);
+             Transport t = Transport.builder().bodyReadTimeout(Duration.ofSeconds(5)).build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofMillis(400)).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                InputStream in = r.body().stream();
+                assertThatThrownBy(() -> {
+                    byte[] buf = new byte[64];
+                    while (in.read(buf) >= 0) {
+                        // the trickle never ends
+                    }
+                }).isInstanceOfSatisfying(HttpTimeoutException.class,
+                        e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
+            }
+            assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            assertThat(trickled.get()).as("bytes kept coming").isPositive();
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
+        }
+    }
+
+    // ------------------------------------------------------------------ P36: a great many tiny chunks
+
+    /**
+     * 400,000 one-byte chunks (2.4 MB of framing for 400 KB of data) are read in time linear in their
+     * number, without the excess-overhead rule (CVE-2023-39326) refusing them, whether read in bulk or a
+     * byte at a time; the trailers after them are read and the connection reused.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void P36_aGreatManyOneByteChunksAreReadInLinearTime() throws Exception {
+        int n = 400_000;
+        StringBuilder b = new StringBuilder(n * 6 + 100).append("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < n; i++) {
+            b.append("1\r\n").append((char) ('a' + i % 26)).append("\r\n");
+        }
+        String response = b.append("0\r\nX-Count: ").append(n).append("\r\n\r\n").toString();
+        try (RawServer server = answering(response); Transport t = Transport.builder().build()) {
+            long started = System.nanoTime();
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(60)).build())) {
+                byte[] body = r.body().bytes();
+                assertThat(body).hasSize(n);
+                assertThat(body[n - 1]).isEqualTo((byte) ('a' + (n - 1) % 26));
+                assertThat(r.trailers().get("X-Count")).isEqualTo(String.valueOf(n));
+            }
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(60)).build())) {
+                InputStream in = r.body().stream();
+                int count = 0;
+                while (in.read() >= 0) {
+                    count++;
+                }
+                assertThat(count).isEqualTo(n);
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("time for 2 x %d chunks", n)
+                    .isLessThan(Duration.ofSeconds(30));
+            assertThat(t.stats().dialed()).isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P37: extra bytes after a long body
+
+    /**
+     * A body longer than the connection's buffer, read with a large buffer (so its last bytes may come
+     * straight from the socket, leaving what follows them unread in it), followed at once by a whole forged
+     * response. The caller gets the body; the next request, sent as soon as the body's EOF is read, is
+     * never answered with the forged bytes and never fails for them: the connection is closed, not reused,
+     * and the request goes out on a new one. Over many rounds, so both sides of the race between the next
+     * request and the read loop's look at the idle connection are hit.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void P37_extraBytesAfterALongBodyNeverAnswerNorFailTheNextRequest() throws Exception {
+        int length = 64 * 1024;
+        String forged = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nforged!";
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequest();
+                 if (head != null && head.startsWith("GET /long")) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: " + length + "\r\n\r\n" + "x".repeat(length) + forged);
+                     c.readUntilClosed();
+                 } else if (head != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+                 }
+             })) {
+            for (int round = 0; round < 40; round++) {
+                try (Transport t = Transport.builder().build()) {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/long")).timeout(Duration.ofSeconds(10)).build())) {
+                        InputStream in = r.body().stream();
+                        byte[] buf = new byte[256 * 1024];
+                        int total = 0;
+                        for (int k; (k = in.read(buf)) >= 0; ) {
+                            total += k;
+                        }
+                        assertThat(total).isEqualTo(length);
+                    }
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(10)).build())) {
+                        assertThat(r.body().string()).as("round %d", round).isEqualTo("second");
+                    }
+                    assertThat(t.stats().dialed()).as("round %d", round).isEqualTo(2);
+                }
+            }
+        }
+    }
+
+    /**
+     * Bytes that arrive on an idle pooled connection (here a whole forged response) just before the next
+     * request takes it: that request is sent once the server's write of them has returned, so they reached
+     * the client before any byte of the request left it, and cannot answer it. The next request is never
+     * answered with them and never fails for them: the connection is closed, and the request goes out on a
+     * new one (retried, if it had taken the connection). Over many rounds, so that the client's read loop
+     * has or has not yet woken for the bytes when the request comes; the outcome must be the real answer,
+     * but for the rare round where loopback delivered the bytes after the request (see the end).
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void P37_bytesOnAnIdleConnectionJustBeforeTheNextRequestNeitherAnswerNorFailIt() throws Exception {
+        String forged = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nforged!";
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        for (int round = 0; round < 100; round++) {
+            CountDownLatch sendForged = new CountDownLatch(1);
+            CountDownLatch forgedSent = new CountDownLatch(1);
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequest()) != null; ) {
+                         if (head.startsWith("GET /first")) {
+                             c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                             sendForged.await();
+                             c.write(forged);
+                             forgedSent.countDown();
+                         } else {
+                             c.write("HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond");
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/first")).timeout(Duration.ofSeconds(10)).build())) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                sendForged.countDown();
+                assertThat(forgedSent.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                String outcome;
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(10)).build())) {
+                    outcome = r.body().string();
+                } catch (IOException e) {
+                    outcome = e.getClass().getSimpleName() + (e instanceof HttpProtocolException p ? " " + p.reason() : "")
+                            + ": " + e.getMessage();
+                }
+                outcomes.merge(outcome, 1, Integer::sum);
+            }
+        }
+        // The server's write returning does not quite prove the bytes reached the client's socket: on a loaded
+        // machine loopback delivery can lag behind it, past the request's write, and bytes that arrive after the
+        // request are indistinguishable from its answer (to any client). So a few forged answers are tolerated;
+        // before P37 26 of 100 requests got the forged body and 35 failed, and Go 1.19 gives 95 of 100 the
+        // forged body (src/test/go-evidence/p37_forged_idle_bytes.go). No request may fail for them.
+        assertThat(outcomes.keySet()).as("outcomes of the request after the forged bytes: %s", outcomes)
+                .isSubsetOf("second", "forged!");
+        assertThat(outcomes.getOrDefault("forged!", 0)).as("forged answers (loopback lag only): %s", outcomes)
+                .isLessThanOrEqualTo(3);
+    }
+}
