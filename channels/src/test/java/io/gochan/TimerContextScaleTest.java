@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gochan.Threads.Kind;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -163,5 +166,36 @@ class TimerContextScaleTest {
         }, "every ended child collected");
         assertThat(parent.err()).isNull();
         parent.cancel();
+    }
+
+    /**
+     * Go code polls {@code ctx.Err()} in CPU-bound loops, and Go preempts such goroutines, so a
+     * deadline's cancel always gets to run. Here as many goroutines as the virtual-thread scheduler has
+     * carrier threads poll, never blocking: one context's own deadline, and a child's inherited one,
+     * must still end them (the bound, 10 s for a 20 ms deadline, is generous; failing that, the test
+     * cancels by hand to free the carriers).
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void CX11_aDeadlineEndsGoroutinesThatPollTheContextOnEveryCarrier(boolean inherited) throws Exception {
+        String p = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+        int carriers = p != null ? Integer.parseInt(p) : Runtime.getRuntime().availableProcessors();
+        CancellableContext withDeadline = Context.withTimeout(Context.background(), Duration.ofMillis(20));
+        CancellableContext polled = inherited ? Context.withCancel(withDeadline) : withDeadline;
+        CountDownLatch ended = new CountDownLatch(carriers);
+        for (int i = 0; i < carriers; i++) {
+            Go.go("spinner-" + i, () -> {
+                while (inherited ? polled.err() == null : !polled.isDone()) {
+                    Thread.onSpinWait(); // never blocks, never yields: a CPU-bound Go loop
+                }
+                ended.countDown();
+            });
+        }
+        boolean byDeadline = ended.await(10, TimeUnit.SECONDS);
+        CancellationException err = polled.err();
+        withDeadline.cancel(); // frees the carriers if the deadline did not
+        assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(byDeadline).as("the deadline ended the pollers (err %s)", err).isTrue();
+        assertThat(err).isInstanceOf(DeadlineExceededException.class);
     }
 }
