@@ -11,9 +11,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -118,37 +115,6 @@ final class Contexts {
     static long nanosUntil(Instant deadline) {
         // Duration.between cannot overflow for any two Instants; convert saturates where toNanos throws.
         return TimeUnit.NANOSECONDS.convert(Duration.between(now(), deadline));
-    }
-
-    /**
-     * Where passed deadlines cancel their contexts (rule CX11): daemon platform threads, started when
-     * needed and ended after a second without work, so that a cancellation never waits for a carrier of
-     * the virtual-thread scheduler. Go preempts a goroutine that polls {@code ctx.Err()} in a loop, so
-     * its deadline's cancel always runs; a virtual thread is never preempted, and goroutines polling a
-     * context on every carrier would keep a virtual thread that cancels it from ever running. A
-     * cancellation never waits for a goroutine (CX4), only for locks held briefly by running threads,
-     * so a few threads serve every deadline. Initialised on the first deadline that passes.
-     */
-    static final class DeadlineThreads {
-        private static final System.Logger LOG = System.getLogger("io.gochan.context");
-        static final ThreadPoolExecutor POOL = pool();
-
-        private DeadlineThreads() {}
-
-        private static ThreadPoolExecutor pool() {
-            int n = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
-            ThreadFactory threads = Thread.ofPlatform().name("gochan-context-deadline-", 0).daemon().factory();
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads) {
-                @Override
-                protected void afterExecute(Runnable r, Throwable t) {
-                    if (t != null) {
-                        LOG.log(System.Logger.Level.ERROR, "a context deadline's cancel failed", t);
-                    }
-                }
-            };
-            pool.allowCoreThreadTimeOut(true);
-            return pool;
-        }
     }
 
     /**
@@ -333,8 +299,8 @@ final class Contexts {
 
         /**
          * On the timer thread, which must not wait: the cancel (of a whole tree, maybe) runs elsewhere,
-         * on a platform thread (rule CX11): a virtual thread could wait forever for a carrier that
-         * goroutines polling this very context never give up.
+         * on a hand-off platform thread (rule CX11): a virtual thread could wait forever for a carrier
+         * that goroutines polling this very context never give up.
          */
         private void deadlinePassed() {
             if (scheduler.runsInline()) {
@@ -342,7 +308,7 @@ final class Contexts {
                 deadlinePassedNow();
                 return;
             }
-            DeadlineThreads.POOL.execute(this::deadlinePassedNow);
+            TimerScheduler.HandOff.execute(this::deadlinePassedNow);
         }
 
         private void deadlinePassedNow() {

@@ -198,4 +198,60 @@ class TimerContextScaleTest {
         assertThat(byDeadline).as("the deadline ended the pollers (err %s)", err).isTrue();
         assertThat(err).isInstanceOf(DeadlineExceededException.class);
     }
+
+    /**
+     * A platform thread blocked on a timer's channel while goroutines that never block occupy every
+     * carrier of the virtual-thread scheduler: when the timer fires while its channel's lock is busy (a
+     * thread descheduled inside the critical section; here the test holds it), the delivery is handed
+     * off, and the hand-off must not need a carrier either, or the receiver sleeps until the goroutines
+     * stop. (A ticker whose hand-off waits delivers its next tick itself, so a one-shot timer shows it.)
+     */
+    @org.junit.jupiter.api.Test
+    void TM9_aTimerWakesAPlatformReceiverWhileEveryCarrierIsBusy() throws Exception {
+        String p = System.getProperty("jdk.virtualThreadScheduler.parallelism");
+        int carriers = p != null ? Integer.parseInt(p) : Runtime.getRuntime().availableProcessors();
+        Timer t = Timers.newTimer(Duration.ofHours(1));
+        io.gochan.spi.ChannelCore core = io.gochan.spi.ChannelCores.of(t.c());
+        java.util.concurrent.atomic.AtomicReference<Received<java.time.Instant>> got = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread receiver = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                got.set(t.c().receive(LONG));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Threads.awaitTrue(() -> core.waitingReceivers() == 1, "the receiver to wait");
+        java.util.concurrent.atomic.AtomicBoolean spin = new java.util.concurrent.atomic.AtomicBoolean(true);
+        CountDownLatch spinning = new CountDownLatch(carriers);
+        CountDownLatch ended = new CountDownLatch(carriers);
+        for (int i = 0; i < carriers; i++) {
+            Go.go("spinner-" + i, () -> {
+                spinning.countDown();
+                while (spin.get()) {
+                    Thread.onSpinWait(); // never blocks, never yields
+                }
+                ended.countDown();
+            });
+        }
+        boolean delivered;
+        try {
+            assertThat(spinning.await(60, TimeUnit.SECONDS)).isTrue();
+            core.lock(); // as a thread descheduled inside the channel's critical section would
+            try {
+                t.reset(Duration.ofMillis(1));
+                // A timer due later fired: the round that fired ours (and found its lock busy) is over.
+                assertThat(Timers.after(Duration.ofMillis(20)).receive(LONG).ok()).isTrue();
+            } finally {
+                core.unlock();
+            }
+            receiver.join(Duration.ofSeconds(10));
+            delivered = got.get() != null && got.get().ok();
+        } finally {
+            spin.set(false); // frees the carriers whatever happened
+        }
+        assertThat(ended.await(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(receiver.join(LONG)).isTrue();
+        t.stop();
+        assertThat(delivered).as("the receiver woke while every carrier was busy").isTrue();
+    }
 }
