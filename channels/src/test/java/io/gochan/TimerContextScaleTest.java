@@ -205,6 +205,7 @@ class TimerContextScaleTest {
      * thread descheduled inside the critical section; here the test holds it), the delivery is handed
      * off, and the hand-off must not need a carrier either, or the receiver sleeps until the goroutines
      * stop. (A ticker whose hand-off waits delivers its next tick itself, so a one-shot timer shows it.)
+     * Once idle, the hand-off threads end.
      */
     @org.junit.jupiter.api.Test
     void TM9_aTimerWakesAPlatformReceiverWhileEveryCarrierIsBusy() throws Exception {
@@ -253,5 +254,8 @@ class TimerContextScaleTest {
         assertThat(receiver.join(LONG)).isTrue();
         t.stop();
         assertThat(delivered).as("the receiver woke while every carrier was busy").isTrue();
+        // The hand-off threads end once idle (a second without work): none is left behind.
+        Threads.awaitTrue(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(th -> th.getName().startsWith("gochan-timer-handoff-")), "the idle hand-off threads to end");
     }
 }
