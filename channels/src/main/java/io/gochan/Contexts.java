@@ -297,14 +297,18 @@ final class Contexts {
             }
         }
 
-        /** On the timer thread, which must not wait: the cancel (of a whole tree, maybe) runs elsewhere. */
+        /**
+         * On the timer thread, which must not wait: the cancel (of a whole tree, maybe) runs elsewhere,
+         * on a hand-off platform thread (rule CX11): a virtual thread could wait forever for a carrier
+         * that goroutines polling this very context never give up.
+         */
         private void deadlinePassed() {
             if (scheduler.runsInline()) {
                 // A bubble's driver: a thread the bubble cannot see must not close its channels (BB4).
                 deadlinePassedNow();
                 return;
             }
-            Thread.ofVirtual().name("gochan-context-deadline").start(this::deadlinePassedNow);
+            TimerScheduler.HandOff.execute(this::deadlinePassedNow);
         }
 
         private void deadlinePassedNow() {

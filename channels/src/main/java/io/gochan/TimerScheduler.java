@@ -5,6 +5,9 @@ import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -22,7 +25,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *       any period (even 1 ns), cannot come round again before every other due entry has fired.</li>
  *   <li>The timer thread never waits for anyone: a channel timer delivers with a send into its
  *       channel's one slot under {@link ChannelCore#tryLock()}; if that lock is busy the delivery is
- *       handed to a fresh virtual thread. Action entries only start a thread.</li>
+ *       handed to a platform thread of {@link HandOff} (rule TM9). Action entries only start a
+ *       goroutine or hand work off.</li>
  * </ul>
  * Why a dropped timer leaves nothing (TM2): a channel timer's entry refers to its channel weakly;
  * once the channel is collected the entry is purged from the heap (on every schedule, every round,
@@ -61,7 +65,7 @@ final class TimerScheduler {
     /** Longest wait of an idle timer thread with timers pending, so collected entries get purged. */
     private static final long PURGE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int MIN_HEAP = 16;
-    /** Attempts at a busy channel lock before the delivery is handed to a virtual thread (~1 µs). */
+    /** Attempts at a busy channel lock before the delivery is handed off (~1 µs; {@link HandOff}). */
     private static final int LOCK_TRIES = 32;
 
     private final Clock clock;
@@ -276,20 +280,58 @@ final class TimerScheduler {
             Thread.onSpinWait();
         }
         // Someone holds the channel's lock (a descheduled thread, or a receiver hammering it): never make
-        // the other timers wait for it (TM4). A ticker keeps at most one such hand-off in flight and
-        // drops the ticks that come meanwhile, so a hyperactive ticker cannot flood the virtual-thread
-        // scheduler; a one-shot fires once per schedule, so its hand-offs are bounded anyway.
+        // the other timers wait for it (TM4); hand it to a platform thread, which needs no carrier (TM9).
+        // A ticker keeps at most one such hand-off in flight and drops the ticks that come meanwhile, so a
+        // hyperactive ticker cannot flood the hand-off threads; a one-shot fires once per schedule, so its
+        // hand-offs are bounded anyway.
         if (e.period > 0) {
             if (e.handoff) {
                 return;
             }
             e.handoff = true;
         }
-        Thread.ofVirtual().name("gochan-timer-delivery").start(() -> {
+        HandOff.execute(() -> {
             channel.lock();
             e.handoff = false;
             deliverLocked(e, generation, channel, at);
         });
+    }
+
+    /**
+     * Where the timer thread hands off work that may wait: a delivery whose channel's lock was busy, a
+     * passed context deadline's cancel (rules TM9, CX11). Daemon platform threads, started when needed
+     * and ended after a second without work, so that the work never waits for a carrier of the
+     * virtual-thread scheduler: a virtual thread is never preempted, and goroutines that never block
+     * (polling a context in a loop, as Go code polls {@code ctx.Err()}) on every carrier would keep a
+     * virtual thread doing it from ever running, where Go preempts them. The work waits only for locks
+     * held briefly by running threads, never for a goroutine, so a few threads serve every hand-off.
+     */
+    static final class HandOff {
+        private static final ThreadPoolExecutor POOL = pool();
+
+        private HandOff() {}
+
+        /** Runs {@code work} on a hand-off thread; never blocks the caller. */
+        static void execute(Runnable work) {
+            POOL.execute(work);
+        }
+
+        private static ThreadPoolExecutor pool() {
+            int n = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+            // No inherited thread-locals: a hand-off thread works for every owner and every test alike.
+            ThreadFactory threads = Thread.ofPlatform().name("gochan-timer-handoff-", 0).daemon()
+                    .inheritInheritableThreadLocals(false).factory();
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads) {
+                @Override
+                protected void afterExecute(Runnable r, Throwable t) {
+                    if (t != null) {
+                        LOG.log(System.Logger.Level.ERROR, "a timer hand-off failed", t);
+                    }
+                }
+            };
+            pool.allowCoreThreadTimeOut(true);
+            return pool;
+        }
     }
 
     /** Delivers if the schedule is still current; unlocks the channel. */

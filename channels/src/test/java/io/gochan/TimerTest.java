@@ -113,6 +113,34 @@ class TimerTest {
         });
     }
 
+    /**
+     * Go's {@code NewTicker} and {@code Ticker.Reset} panic for a period that is not positive; here both
+     * throw {@code IllegalArgumentException} naming it, and a refused reset leaves the ticker as it was
+     * (same period, same grid). A zero or negative delay is "at once" for the other timers (TM5): a
+     * timer's value is there without waiting, an afterFunc runs without the clock moving.
+     */
+    @Test
+    void G2_TM5_aNonPositivePeriodIsRefusedAndChangesNothingWhileOtherTimersFireAtOnce() throws Exception {
+        Bubble.run(() -> {
+            assertThatThrownBy(() -> Timers.newTicker(Duration.ofNanos(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-positive");
+            Timer ticker = Timers.newTicker(Duration.ofMillis(2));
+            for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-2), Duration.ofSeconds(Long.MIN_VALUE))) {
+                assertThatThrownBy(() -> ticker.reset(bad))
+                        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("non-positive");
+            }
+            assertThat(ticker.c().receive(LONG).value()).as("still on its first grid").isEqualTo(EPOCH.plusMillis(2));
+            assertThat(ticker.c().receive(LONG).value()).isEqualTo(EPOCH.plusMillis(4));
+            assertThat(ticker.stop()).isTrue();
+            Instant start = Timers.now();
+            assertThat(Timers.newTimer(Duration.ofSeconds(-1)).c().tryReceive().value()).isEqualTo(start);
+            Chan<Instant> ran = Chan.make(1);
+            Timer func = Timers.afterFunc(Duration.ofDays(-1), () -> ran.send(Timers.now()));
+            assertThat(ran.receive(LONG).value()).as("ran without the clock moving").isEqualTo(start);
+            assertThat(func.stop()).as("it ran: nothing to stop").isFalse();
+        });
+    }
+
     /** The same features on the system scheduler (real clock, its timer thread): it stays tested. */
     @Test
     void G2_onTheSystemClockAfterTickerAndAfterFuncFire() throws Exception {
