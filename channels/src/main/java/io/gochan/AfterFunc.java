@@ -13,12 +13,17 @@ public final class AfterFunc {
     private static final int STOPPED = 2;
 
     private final Runnable f;
+    /** The owner current where it was registered, or null. */
+    private final GoroutineOwner owner;
     private final AtomicInteger state = new AtomicInteger(PENDING);
     /** The cancellable context this registration lives in, or null if the context is never done. */
     Contexts.CancelContext registeredWith;
 
     AfterFunc(Runnable f) {
         this.f = f;
+        // Its goroutine belongs to the owner current where it was registered (LK1), not to the thread that
+        // cancels the context (another test's, a deadline's hand-off thread).
+        this.owner = Go.ownersInUse ? GoroutineOwner.current() : null;
     }
 
     /** Starts the function's goroutine unless it was stopped or started already. */
@@ -40,7 +45,7 @@ public final class AfterFunc {
 
     /** Starts the goroutine of a function this thread {@link #claim()}ed. */
     void start() {
-        Go.go("context-afterfunc", f::run);
+        Go.start("context-afterfunc", f::run, owner, null);
     }
 
     /**

@@ -47,7 +47,10 @@ public final class Timer {
         this.channel = null;
         this.core = null;
         this.view = Chan.<Instant>nil().receiveOnly();
-        this.entry = scheduler.actionEntry(() -> Go.go("gochan-afterfunc", func));
+        // The goroutine belongs to the owner current where afterFunc was called (LK1), not to whatever the
+        // thread that fires it (the timer thread, a hand-off thread) happens to carry.
+        GoroutineOwner owner = Go.ownersInUse ? GoroutineOwner.current() : null;
+        this.entry = scheduler.actionEntry(() -> Go.start("gochan-afterfunc", func, owner, null));
         this.ticker = false;
     }
 

@@ -166,7 +166,9 @@ final class TimerScheduler {
                 changed.signal(); // a new earliest entry: the thread may be waiting for a later one
             }
             if (thread == null && ownThread) {
-                thread = Thread.ofPlatform().name("gochan-timer").daemon().start(this::loop);
+                // No inherited thread-locals: the thread serves every owner (LK1), whoever's timer started it.
+                thread = Thread.ofPlatform().name("gochan-timer").daemon().inheritInheritableThreadLocals(false)
+                        .start(this::loop);
             }
             return was;
         } finally {

@@ -55,6 +55,42 @@ class GoroutineOwnerTest {
         }
     }
 
+    /**
+     * LK1: an afterFunc's goroutine (a timer's, a context's) belongs to the owner current where afterFunc was
+     * called, not to what the thread that fires it carries: the timer thread inherited the owner of whichever
+     * thread first armed a timer in the JVM, and a context's cancel runs on its canceller's thread. Before,
+     * both took the firing thread's owner (none here, or the other owner).
+     */
+    @Test
+    void LK1_anAfterFuncsGoroutineBelongsToTheOwnerItWasRegisteredIn() throws Exception {
+        Timers.after(Duration.ZERO).receive(); // the timer thread runs, started outside the owners below
+        GoroutineOwner registeredIn = Goroutines.owner("registered-in");
+        GoroutineOwner cancelledIn = Goroutines.owner("cancelled-in");
+        Chan<Goroutine> ran = Chan.make(2);
+        CancellableContext ctx = Context.withCancel(Context.background());
+        try (GoroutineOwner.Scope s = registeredIn.enter()) {
+            Timers.afterFunc(Duration.ZERO, () -> ran.send(Goroutines.live().stream()
+                    .filter(g -> g.thread() == Thread.currentThread()).findFirst().orElseThrow()));
+            Context.afterFunc(ctx, () -> {
+                try {
+                    ran.send(Goroutines.live().stream().filter(g -> g.thread() == Thread.currentThread()).findFirst().orElseThrow());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        try (GoroutineOwner.Scope s = cancelledIn.enter()) {
+            ctx.cancel();
+        }
+        for (int i = 0; i < 2; i++) {
+            Goroutine g = ran.receive();
+            assertThat(g.owner()).as("the owner of %s", g.name()).containsSame(registeredIn);
+            assertThat(g.join(Duration.ofSeconds(20))).isTrue();
+        }
+        registeredIn.close();
+        cancelledIn.close();
+    }
+
     @Test
     void LK1_aScopeIsClosedOnTheThreadThatEnteredIt() throws Exception {
         GoroutineOwner owner = Goroutines.owner("wrong-thread");

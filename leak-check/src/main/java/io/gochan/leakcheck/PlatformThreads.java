@@ -18,10 +18,11 @@ final class PlatformThreads {
      * Threads that a test's first use of something starts and that then serve the whole run, not the test:
      * JUnit's timeout thread (a test with {@code @Timeout}), the JDK's process reaper (the first
      * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's, and
-     * gochan's own timer thread (the first timer).
+     * gochan's own timer thread (the first timer) and its hand-off threads (a deadline, a busy timer
+     * delivery; they end after a second idle).
      */
     private static final List<Pattern> SHARED = Config.patterns(
-            new String[] {"junit-(jupiter-)?timeout-.*", "process reaper", "gochan-timer"});
+            new String[] {"junit-(jupiter-)?timeout-.*", "process reaper", "gochan-timer", "gochan-timer-handoff-\\d+"});
 
     private PlatformThreads() {}
 
