@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Timer;
 import io.gochan.Timers;
+import io.gochan.http.HttpProtocolException.Reason;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
@@ -79,6 +80,46 @@ class HostileProbeTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P38: framing of bodiless answers
+
+    static Stream<Arguments> badBodilessFraming() {
+        return Stream.of(
+                Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("GET", "HTTP/1.1 304 Not Modified\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("GET", "HTTP/1.1 204 No Content\r\nTransfer-Encoding: identity\r\n\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING));
+    }
+
+    /**
+     * P38: an answer without a body is still framed as Go frames it: an answer to HEAD whose Content-Length
+     * is not a length, and a final answer of any status declaring a transfer coding other than a lone
+     * {@code chunked}, fail with that reason (Go 1.19's {@code readTransfer}: the HEAD length is parsed for
+     * {@code ContentLength}, the coding is checked before the status), and their connection is not reused.
+     * Before, both were read as bodiless answers and the connection kept.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("badBodilessFraming")
+    void P38_aBodilessAnswerWithBadFramingIsRefused(String method, String response, Reason reason) throws Exception {
+        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
+                 while (c.readRequest() != null) {
+                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
         }
     }
 

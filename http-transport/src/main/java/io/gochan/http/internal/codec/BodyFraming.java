@@ -49,25 +49,30 @@ public record BodyFraming(Kind kind, long length) {
             throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
                     "HTTP/1.0 response with Transfer-Encoding (faulty framing, RFC 9112 §6.3)");
         }
+        if (hasTe && status >= 200) {
+            // A transfer coding the client cannot decode is refused whatever the status, as Go's
+            // parseTransferEncoding does before it looks at the status (P38): a 304 or an answer to HEAD
+            // declaring one is as wrong as a 200 doing so.
+            requireLoneChunked(headers);
+        }
         if (method.equals("HEAD") || status < 200 || status == 204 || status == 304) {
             if (hasCl) {
                 // No body follows, but differing lengths still mean a response that two parsers could read
-                // two ways: rejected whatever the status, as Go does (its length syntax is not checked here,
-                // as in Go, since no byte is read by it).
+                // two ways: rejected whatever the status, as Go does.
                 requireOneContentLength(headers);
+                if (method.equals("HEAD") && status >= 200) {
+                    // The length an answer to HEAD announces is the one a GET would get: Go parses it (for
+                    // its ContentLength) and refuses bad syntax (P38). After a 1xx, 204 or 304 it does not.
+                    for (String v : headers.all("Content-Length")) {
+                        for (String part : v.split(",", -1)) {
+                            parseLength(part.trim());
+                        }
+                    }
+                }
             }
             return NONE;
         }
         if (hasTe) {
-            for (String v : headers.all("Transfer-Encoding")) {
-                if (!v.trim().equalsIgnoreCase("chunked")) {
-                    throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING,
-                            "unsupported Transfer-Encoding '" + ResponseHeadReader.shorten(v) + "' (only a lone 'chunked' is accepted)");
-                }
-            }
-            if (headers.all("Transfer-Encoding").size() > 1) {
-                throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING, "Transfer-Encoding: chunked given more than once");
-            }
             return new BodyFraming(Kind.CHUNKED, -1);
         }
         if (hasCl) {
@@ -112,6 +117,19 @@ public record BodyFraming(Kind kind, long length) {
             }
         }
         return false;
+    }
+
+    /** A lone {@code chunked}, any case, blanks around it (P34); anything else is a coding we cannot read. */
+    private static void requireLoneChunked(Headers headers) throws HttpProtocolException {
+        for (String v : headers.all("Transfer-Encoding")) {
+            if (!v.trim().equalsIgnoreCase("chunked")) {
+                throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING,
+                        "unsupported Transfer-Encoding '" + ResponseHeadReader.shorten(v) + "' (only a lone 'chunked' is accepted)");
+            }
+        }
+        if (headers.all("Transfer-Encoding").size() > 1) {
+            throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING, "Transfer-Encoding: chunked given more than once");
+        }
     }
 
     /** Every Content-Length value (each field, each comma-separated part) is the same text once trimmed. */
