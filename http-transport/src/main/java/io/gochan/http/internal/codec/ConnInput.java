@@ -26,6 +26,8 @@ public final class ConnInput {
     /** Whether the last line read ended in CR LF (see {@link #lastLineEndedInCrLf}). */
     private boolean lastLineHadCr;
     private long bytesRead;
+    /** Whether the last read from the socket went straight to a caller's array, past the buffer (P37). */
+    private boolean lastReadBypassed;
     /** Consulted when a read times out (SO_TIMEOUT); null: the timeout is thrown to the caller. */
     private volatile WaitGuard guard;
 
@@ -167,6 +169,11 @@ public final class ConnInput {
         if (pos < limit) {
             return limit - pos;
         }
+        if (!lastReadBypassed) {
+            // The last fill took all the socket held then (up to a buffer): what followed the response in the
+            // same arrival is buffered; later bytes race any look, so none is worth a system call (~1.4 µs).
+            return 0;
+        }
         try {
             if (in.available() > 0) {
                 fill();
@@ -189,6 +196,7 @@ public final class ConnInput {
         }
         pos = 0;
         limit = n;
+        lastReadBypassed = false;
         return true;
     }
 
@@ -211,6 +219,7 @@ public final class ConnInput {
                 int n = rawRead(b, off, len); // large read: bypass the buffer
                 if (n > 0) {
                     bytesRead += n;
+                    lastReadBypassed = true;
                 }
                 return n;
             }
