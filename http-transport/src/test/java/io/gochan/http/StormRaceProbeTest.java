@@ -341,7 +341,8 @@ class StormRaceProbeTest {
      * dialling, awaiting the head, reading the body; in odd iterations the dials go through a dialer whose
      * connection comes around the moment of the close whatever its interrupt says (dial completion racing the
      * close). The callers (virtual and platform) and the two closers are lined up by a barrier, and the close is
-     * swept across the requests' first 1.5 ms. Every request ends
+     * swept across the requests' first 3 ms; in some iterations the second closer closes the transport too, and
+     * in some the first closer is interrupted while it closes. Every request ends
      * with its body whole or with a {@link RequestCancelledException} whose reason is {@code TRANSPORT_CLOSED};
      * {@code close()} returns with nothing open, idle, in use, dialing or waiting; afterwards no transport
      * goroutine is left. A failure means a request that failed as a broken connection, timed out or hung
@@ -360,11 +361,11 @@ class StormRaceProbeTest {
              })) {
             List<String> violations = new ArrayList<>();
             Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
-            int iterations = 300;
+            int iterations = 500;
             int callers = 5;
             java.util.concurrent.atomic.AtomicLong dialReturnAt = new java.util.concurrent.atomic.AtomicLong();
             for (int i = 0; i < iterations && violations.size() < 10; i++) {
-                long offset = (i * 7_919L) % 1_500_000;
+                long offset = (i * 17_389L) % 3_000_000;
                 // Odd iterations dial through a dialer whose connection comes around the close, whatever its
                 // interrupt says (E29: close() waits for it and closes that connection, never hands it out).
                 Transport.Builder b = Transport.builder().maxConnsPerHost(2).maxIdleConnsPerHost(2);
@@ -394,19 +395,35 @@ class StormRaceProbeTest {
                 }
                 dialReturnAt.set(System.nanoTime() + offset + (i * 31_337L) % 400_000 - 200_000);
                 AtomicReference<TransportStats> afterClose = new AtomicReference<>();
+                CountDownLatch closing = new CountDownLatch(1);
                 Caller<Void> closer = Caller.start(i % 2 == 1, "closer-" + i, () -> {
                     await(line);
                     spin(offset);
+                    closing.countDown();
                     t.close();
                     afterClose.set(t.stats());
                     return null;
                 });
+                // Every third iteration the second closer closes the transport too (concurrent close() calls);
+                // every fourth, the first closer is interrupted as it closes (its wait for the dials ends).
+                boolean secondClose = i % 3 == 2;
+                AtomicReference<TransportStats> afterSecondClose = new AtomicReference<>();
                 Caller<Void> idleCloser = Caller.start(true, "idle-closer-" + i, () -> {
                     await(line);
                     spin(offset / 2);
-                    t.closeIdleConnections();
+                    if (secondClose) {
+                        t.close();
+                        afterSecondClose.set(t.stats());
+                    } else {
+                        t.closeIdleConnections();
+                    }
                     return null;
                 });
+                if (i % 4 == 3) {
+                    closing.await();
+                    spin((i * 7_919L) % 300_000);
+                    closer.thread.interrupt();
+                }
                 boolean hung = false;
                 for (Caller<?> c : cs) {
                     hung |= !c.join(Lifecycle.BOUND);
@@ -432,9 +449,14 @@ class StormRaceProbeTest {
                         violations.add(i + ": a request failed as " + e + " (not cancelled by the close)");
                     }
                 }
-                TransportStats s = afterClose.get();
-                if (s.open() != 0 || s.idle() != 0 || s.inUse() != 0 || s.dialing() != 0 || s.waiting() != 0) {
-                    violations.add(i + ": close() returned with " + s);
+                if (closer.error() != null || idleCloser.error() != null) {
+                    violations.add(i + ": a closer failed: " + (closer.error() != null ? closer.error() : idleCloser.error()));
+                    continue;
+                }
+                for (TransportStats s : secondClose ? List.of(afterClose.get(), afterSecondClose.get()) : List.of(afterClose.get())) {
+                    if (s.open() != 0 || s.idle() != 0 || s.inUse() != 0 || s.dialing() != 0 || s.waiting() != 0) {
+                        violations.add(i + ": close() returned with " + s);
+                    }
                 }
                 if (!Lifecycle.within(() -> Leaks.transportGoroutines().isEmpty(), Lifecycle.BOUND)) {
                     violations.add(i + ": goroutines left after close(): " + Leaks.transportGoroutines());
@@ -518,6 +540,88 @@ class StormRaceProbeTest {
             t.closeIdleConnections();
             assertThat(t.stats().open()).as("%s", t.stats()).isZero();
             assertThat(s.dialed()).as("connections closed while idle and dialled again (the race was run)").isGreaterThan(max);
+        }
+    }
+
+    /**
+     * P17, E2, E30: the idle reaper, with an idle timeout of a millisecond, races requests that take connections
+     * from the pool (callers virtual and platform pausing around the timeout, more callers than connections, so
+     * connections go both to the idle list and straight to waiters). The reaper only ever closes a connection it
+     * took off the idle list under the pool's lock, so a connection handed to a request is never closed under
+     * it: no request ever meets a closed connection, so {@code retries} stays 0, every POST with a one-shot body
+     * (which could not be retried) succeeds and reaches the server once, and every counter snapshot is
+     * consistent. A failure means the reaper closed a connection after a request had taken it (a retry, or a
+     * one-shot POST failed), a request sent twice, or the counters counted a reaped connection as idle or open.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void P17_theIdleReaperNeverClosesAConnectionHandedToARequest() throws Exception {
+        Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     received.computeIfAbsent(head.split("\r\n", 2)[0], k -> new AtomicInteger()).incrementAndGet();
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             })) {
+            int max = 3;
+            Transport t = open(Transport.builder().idleConnTimeout(Duration.ofMillis(1)).maxConnsPerHost(max)
+                    .maxIdleConnsPerHost(max));
+            ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+            AtomicBoolean running = new AtomicBoolean(true);
+            Thread watcher = Thread.ofPlatform().daemon().name("stats-watcher").start(() -> {
+                while (running.get()) {
+                    TransportStats s = t.stats();
+                    if (s.idle() < 0 || s.inUse() < 0 || s.idle() > s.open() || s.open() + s.dialing() > max) {
+                        violations.add("inconsistent snapshot: " + s);
+                    }
+                    Thread.onSpinWait();
+                }
+            });
+            List<Caller<Integer>> cs = new ArrayList<>();
+            int perCaller = 300;
+            for (int k = 0; k < 6; k++) {
+                int kk = k;
+                cs.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
+                    Random rnd = new Random(kk);
+                    for (int i = 0; i < perCaller; i++) {
+                        String path = "/" + kk + "/" + i;
+                        HttpRequest req = i % 2 == 0 ? HttpRequest.get(server.uri(path).toString())
+                                : HttpRequest.newBuilder(server.uri(path)).POST(RequestBody.ofStreamOnce(
+                                        new java.io.ByteArrayInputStream("abc".getBytes(StandardCharsets.ISO_8859_1)), 3,
+                                        "text/plain")).build();
+                        try (HttpResponse r = t.roundTrip(req)) {
+                            String b = r.body().string();
+                            if (!"ok".equals(b)) {
+                                violations.add(req.method() + " " + path + ": body '" + b + "'");
+                            }
+                        } catch (IOException e) {
+                            violations.add(req.method() + " " + path + ": failed: " + e);
+                        }
+                        spin(rnd.nextInt(1_200_000)); // around the idle timeout
+                    }
+                    return perCaller;
+                }));
+            }
+            try {
+                for (Caller<Integer> c : cs) {
+                    assertThat(c.join(Duration.ofSeconds(40))).as("caller ended").isTrue();
+                    assertThat(c.error()).as("caller failed").isNull();
+                }
+            } finally {
+                running.set(false);
+                watcher.join();
+            }
+            received.forEach((line, n) -> {
+                if (n.get() != 1) {
+                    violations.add(line + " received " + n.get() + " times");
+                }
+            });
+            TransportStats s = t.stats();
+            assertThat(violations.stream().limit(10).toList()).as("%s", s).isEmpty();
+            assertThat(s.retries()).as("requests that met a closed connection: %s", s).isZero();
+            assertThat(s.dialed()).as("connections reaped and dialled again (the race was run): %s", s).isGreaterThan(max);
+            assertThat(s.reused()).as("connections reused (the race was run): %s", s).isPositive();
+            Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "every idle connection reaped: " + t.stats());
         }
     }
 
