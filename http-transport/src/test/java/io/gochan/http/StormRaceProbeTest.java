@@ -724,6 +724,75 @@ class StormRaceProbeTest {
         }
     }
 
+    /**
+     * E38, P15, E22: the read that reports a body's EOF waits until the read loop has decided the connection's
+     * fate (pooled or closed); an interrupt of the reading thread during that wait must not end it early. Made
+     * long here: the server answers a large POST at once (chunked) and never reads the upload, so at the body's
+     * EOF the read loop waits for the blocked write (up to its 50 ms) and then closes the connection. The reader,
+     * on a virtual or a platform thread, is interrupted while it is parked in that wait. When its read returns
+     * EOF the connection must already be closed (not counted open) and done() reported, with the interrupt still
+     * set. A failure means an EOF returned, and done() reported, while the connection was still in its read
+     * loop's hands: a next request would not find it pooled, or it was counted open after its request ended.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E38_anInterruptWhileTheEofReadAwaitsTheConnectionsFateDoesNotEndTheWait() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+                     c.holdWithoutReading();
+                 }
+             })) {
+            Events events = new Events();
+            Transport t = open(Transport.builder().listener(events));
+            List<String> violations = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                HttpRequest req = HttpRequest.newBuilder(server.uri("/upload" + i))
+                        .POST(RequestBody.of(new byte[8 << 20], "application/octet-stream")).build();
+                HttpResponse r = t.roundTrip(req); // answered while the upload is blocked
+                AtomicReference<TransportStats> atEof = new AtomicReference<>();
+                AtomicInteger doneAtEof = new AtomicInteger();
+                AtomicBoolean interruptedAtEof = new AtomicBoolean();
+                Caller<String> reader = Caller.start(i % 2 == 0, "reader-" + i, () -> {
+                    byte[] b = r.body().stream().readAllBytes();
+                    atEof.set(t.stats());
+                    doneAtEof.set(events.doneCount(req));
+                    interruptedAtEof.set(Thread.currentThread().isInterrupted());
+                    r.close();
+                    return new String(b, StandardCharsets.ISO_8859_1);
+                });
+                Lifecycle.await(() -> inEofWait(reader.thread) || !reader.thread.isAlive(), Lifecycle.BOUND, "reader at EOF");
+                reader.thread.interrupt();
+                assertThat(reader.join(Lifecycle.BOUND)).as("reader ended").isTrue();
+                if (reader.error() != null) {
+                    violations.add(i + ": the read failed: " + reader.error());
+                    continue;
+                }
+                if (atEof.get().open() != 0 || doneAtEof.get() != 1 || !interruptedAtEof.get()) {
+                    violations.add(i + " (" + (i % 2 == 0 ? "virtual" : "platform") + "): the EOF read returned with "
+                            + atEof.get() + ", done() reported " + doneAtEof.get() + " times, interrupt "
+                            + (interruptedAtEof.get() ? "kept" : "lost") + " (the connection is closed, done() once, interrupt kept)");
+                }
+                Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "connection closed");
+            }
+            assertThat(violations).isEmpty();
+        }
+    }
+
+    /** True if {@code t} is parked in a body's EOF read, waiting for the read loop to decide the connection's fate. */
+    private static boolean inEofWait(Thread t) {
+        Thread.State st = t.getState();
+        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith("BodyEofSignal") && e.getMethodName().equals("eof")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Live read loops of every transport. */
     private static long readLoops() {
         return Leaks.transportGoroutines().stream().filter(g -> g.name().startsWith("http-read-loop")).count();
