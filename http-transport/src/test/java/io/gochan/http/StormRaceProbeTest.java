@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Race probes against the transport that the other probes do not line up: a body's close racing the read
  * that reaches its end, a cancellation racing the arrival of a response head with a body, the transport's
- * close racing requests at every stage, {@code closeIdleConnections()} racing connections being put back and
- * taken, and a server that cuts responses at random byte offsets under keep-alive load. Each probe is a loop
+ * close racing requests at every stage, {@code closeIdleConnections()} and the idle reaper racing connections
+ * being put back and taken, a server that cuts responses at random byte offsets under keep-alive load, and an
+ * interrupt of a body's EOF read while it waits for its connection's fate (which found E38). Each probe is a loop
  * whose racing moments are lined up with barriers and swept with spin offsets (time is only the knob that
  * hits a window; every assertion holds for every interleaving), with callers on virtual and platform threads.
  * Every violation is collected with what happened, and the test fails listing them. Each javadoc says what a
