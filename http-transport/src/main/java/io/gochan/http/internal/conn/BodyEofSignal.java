@@ -144,13 +144,31 @@ final class BodyEofSignal extends BulkInputStream {
     private void eof() {
         if (reported.compareAndSet(false, true)) {
             waitForBodyRead.trySend(true);
-            try {
-                eofc.receiveOk(); // closed by the read loop once the exchange completed
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // the EOF stands; we only stop waiting
-            }
+            awaitExchangeCompleted();
             // Only now: done() describes a request whose connection is back in the pool or closed (E22).
             onDone.accept(null);
+        }
+    }
+
+    /**
+     * Waits, not interruptibly, until the read loop has decided the connection's fate ({@code eofc} closed: the
+     * connection pooled or closed), so the EOF read returns, and done() is reported, only after it (P15, E22).
+     * An interrupt does not end the wait (E38): the EOF stands and the interrupt stays set. The wait is short and
+     * never on a peer: the read loop, which closes {@code eofc} whatever happens, only checks the write's result
+     * (bounded, 50 ms at most) before it pools or closes the connection.
+     */
+    private void awaitExchangeCompleted() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                eofc.receiveOk(); // never sent on: returns once the read loop closed it, the exchange completed
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
