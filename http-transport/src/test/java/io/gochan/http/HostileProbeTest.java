@@ -123,6 +123,43 @@ class HostileProbeTest {
         }
     }
 
+    // ------------------------------------------------------------------ P39: the range of a length
+
+    /**
+     * P39: a {@code Content-Length} is read as Go's {@code strconv.ParseUint(v, 10, 63)} reads it: leading
+     * zeros of any number, up to 2^63-1 (19 digits); one more is too large. Before, 19 digits or more were
+     * refused whatever their value (so a length of 5 written with 20 digits failed).
+     */
+    @Test
+    void P39_aContentLengthIsAnyDecimalUpToTwoToTheSixtyThreeMinusOne() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 String head;
+                 while ((head = c.readRequestHead()) != null) {
+                     if (head.startsWith("GET /zeros")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 00000000000000000005\r\n\r\nhello");
+                     } else if (head.startsWith("GET /max")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775807\r\n\r\nabc");
+                         return; // a body that ends with the connection, far short of its length
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 9223372036854775808\r\n\r\n");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/zeros")).timeout(Duration.ofSeconds(10)).build())) {
+                assertThat(r.body().string()).isEqualTo("hello");
+            }
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/max")).timeout(Duration.ofSeconds(10)).build())) {
+                assertThat(r.body().stream().readNBytes(3)).isEqualTo("abc".getBytes());
+            }
+            assertThatThrownBy(() -> t.roundTrip(HttpRequest.newBuilder(server.uri("/over")).timeout(Duration.ofSeconds(10)).build()).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.INVALID_CONTENT_LENGTH);
+                        assertThat(e.getMessage()).contains("too large");
+                    });
+        }
+    }
+
     // ------------------------------------------------------------------ P21: 1xx nobody asked for
 
     /**

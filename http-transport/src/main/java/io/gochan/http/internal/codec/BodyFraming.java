@@ -148,10 +148,13 @@ public record BodyFraming(Kind kind, long length) {
         }
     }
 
+    /**
+     * ASCII digits only, leading zeros allowed, at most {@code Long.MAX_VALUE} (2^63-1): Go's
+     * {@code strconv.ParseUint(v, 10, 63)} (P39).
+     */
     private static long parseLength(String s) throws HttpProtocolException {
-        if (s.isEmpty() || s.length() > 18) {
-            throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH,
-                    "invalid Content-Length '" + ResponseHeadReader.shorten(s) + "'" + (s.length() > 18 ? " (too large)" : ""));
+        if (s.isEmpty()) {
+            throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH, "invalid Content-Length '' (empty)");
         }
         long n = 0;
         for (int i = 0; i < s.length(); i++) {
@@ -160,7 +163,12 @@ public record BodyFraming(Kind kind, long length) {
                 throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH,
                         "invalid Content-Length '" + ResponseHeadReader.shorten(s) + "'");
             }
-            n = n * 10 + (c - '0');
+            int d = c - '0';
+            if (n > (Long.MAX_VALUE - d) / 10) {
+                throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH,
+                        "invalid Content-Length '" + ResponseHeadReader.shorten(s) + "' (too large)");
+            }
+            n = n * 10 + d;
         }
         return n;
     }
