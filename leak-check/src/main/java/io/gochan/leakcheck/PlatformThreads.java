@@ -45,8 +45,7 @@ final class PlatformThreads {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            // No Java frame at all: the JVM's own thread (JFR's recorder, started by a test's recording).
-            if (functions.isEmpty() || isJdkCode(functions) || ignored.test(t.getName(), functions)) {
+            if (isJdkCode(functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
             List<String> stack = new ArrayList<>();
@@ -63,12 +62,20 @@ final class PlatformThreads {
      * True for threads that belong to the runtime, not to whoever's code made them start: the virtual-thread
      * scheduler's carriers and its delay scheduler (JDK 25 starts it at the first timed wait of a virtual
      * thread; a pool of the user's has one only beside its workers, which are reported), the common pool's
-     * workers (they end by themselves once idle), the JDK's innocuous system threads, and {@link #SHARED}.
+     * workers (they end by themselves once idle), the JDK's innocuous system threads, the JVM's own (its
+     * {@code system} thread group), and {@link #SHARED}.
      */
     private static boolean isShared(Thread t) {
         String cls = t.getClass().getName();
         if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")
                 || cls.equals("java.util.concurrent.DelayScheduler")) {
+            return true;
+        }
+        ThreadGroup group = t.getThreadGroup();
+        if (group != null && group.getParent() == null) {
+            // The JVM's own "system" group: threads it attaches itself, such as JFR's recorder (started by a
+            // test's recording), which has no Java frame at all. (A thread just started has none yet either:
+            // that is why a missing stack alone excuses nothing.)
             return true;
         }
         if (t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool()) {
