@@ -19,7 +19,10 @@ import java.util.concurrent.TimeUnit;
  * no timer, however slow its receiver or short its period, delays another (rules TM3, TM4). A stopped
  * timer leaves nothing scheduled, and so does one that nothing references any more, stopped or not
  * (TM2); {@link #pendingTasks()} shows the count. Every duration is accepted; sums saturate (TM5).
- * See ADR 0003.
+ * Work that must not wait for a carrier of the virtual-thread scheduler (a context's deadline, a
+ * delivery that found its channel busy) runs on a few daemon platform threads
+ * ({@code gochan-timer-handoff-N}, ended after a second idle: rules CX11, TM9), so goroutines that never
+ * block cannot keep a deadline from firing. See ADR 0003.
  */
 public final class Timers {
     private Timers() {}
