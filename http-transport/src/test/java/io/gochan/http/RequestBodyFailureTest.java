@@ -20,8 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * E5, E6 and E7 (docs/spec/transport-lifecycle.md): a request body's own failure is the request's
- * failure, not the connection's; and an upload that the server stopped reading can always be left.
+ * E5, E6, E7 and E39 (docs/spec/transport-lifecycle.md): a request body's own failure is the request's
+ * failure, not the connection's, also when an interrupt races it; and an upload that the server stopped
+ * reading can always be left.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class RequestBodyFailureTest {
@@ -446,5 +447,176 @@ class RequestBodyFailureTest {
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
             assertThat(received).as("complete requests the server received").isEmpty();
         }
+    }
+
+    /** Where an E39 caller is when its interrupt and its body's failure race in. */
+    enum E39Moment {
+        /** The server keeps reading; the caller waits for its response. */
+        AWAITING_RESPONSE,
+        /**
+         * The server closed the connection after the head: the caller, which saw the close while its body was
+         * still being written, waits for the write loop to say whether that body failed (E5).
+         */
+        CONNECTION_FAILED
+    }
+
+    /**
+     * E39, E5, E10: a caller (virtual and platform, alternately) whose chunked upload's source yields a few bytes,
+     * then blocks until the test lets it throw an {@code IOException} of the test's own, is interrupted at about the
+     * moment the source throws (the interrupt first, the failure first, or the failure and a swept spin later),
+     * while it waits for its response, or (the server having closed the connection after the head) while it waits
+     * for the write loop's word on its body. Whatever the interleaving, the caller sees exactly one of: its
+     * source's exception, the very instance, with its interrupt status still set (the interrupt was not the
+     * outcome, so it is kept; unless it came only after {@code roundTrip} returned, which the caller checks once
+     * the test has sent it); or an {@code InterruptedException} with a message and the status cleared (Java's
+     * convention for the thrown interrupt, E10). Never a connection failure that hides both, never the interrupt
+     * lost or doubled. Its connection is closed and its {@code done()} reported once. A failure means the wait
+     * for the body's word, interrupted, gave up on it and reported the server's close ("server closed the
+     * connection before sending a response", interrupt set) instead: every third round interrupts the caller
+     * while it is parked in that wait, before its source may fail, so the window is always hit.
+     */
+    @ParameterizedTest
+    @EnumSource(E39Moment.class)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E39_anInterruptRacingTheBodysFailureEndsTheRequestWithOneOfThemExactly(E39Moment moment) throws Exception {
+        int rounds = 120;
+        java.util.List<String> violations = new java.util.ArrayList<>();
+        java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        java.util.Map<HttpRequest, java.util.concurrent.atomic.AtomicInteger> done = new java.util.concurrent.ConcurrentHashMap<>();
+        RequestListener events = new RequestListener() {
+            @Override
+            public void done(HttpRequest request, Throwable error) {
+                done.computeIfAbsent(request, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+            }
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     if (moment == E39Moment.CONNECTION_FAILED) {
+                         c.readBody(4 + 16 + 2); // the first chunk: the source is being read again, and blocks
+                         c.socket.close(); // the request is being written when the client sees the close
+                     } else {
+                         c.readUntilClosed();
+                     }
+                 }
+             });
+             Transport t = Transport.builder().listener(events).build()) {
+            for (int i = 0; i < rounds; i++) {
+                boolean virtual = i % 2 == 0;
+                IOException boom = new IOException("the body's own failure, round " + i);
+                CountDownLatch blocked = new CountDownLatch(1);
+                CountDownLatch fail = new CountDownLatch(1);
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload/" + i))
+                        .POST(RequestBody.ofStream(() -> new InputStream() {
+                            private int good = 16;
+
+                            @Override
+                            public int read() throws IOException {
+                                byte[] one = new byte[1];
+                                return read(one, 0, 1) < 0 ? -1 : one[0];
+                            }
+
+                            @Override
+                            public int read(byte[] b, int off, int len) throws IOException {
+                                if (good > 0) {
+                                    int n = Math.min(len, good);
+                                    good -= n;
+                                    return n;
+                                }
+                                blocked.countDown();
+                                try {
+                                    fail.await(); // the write loop's thread: the test lets it fail
+                                } catch (InterruptedException e) {
+                                    Thread.currentThread().interrupt();
+                                }
+                                throw boom;
+                            }
+                        }, -1, "application/octet-stream")).build();
+                // The status as roundTrip left it, and, once the test has sent its one interrupt, whether it came
+                // only after roundTrip had returned (then the status right after it says nothing).
+                java.util.concurrent.atomic.AtomicBoolean interruptedAfter = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicBoolean interruptedLater = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicBoolean sent = new java.util.concurrent.atomic.AtomicBoolean();
+                Caller<Integer> caller = Caller.start(virtual, "e39-" + i, () -> {
+                    try (HttpResponse r = t.roundTrip(post)) {
+                        return r.status();
+                    } finally {
+                        interruptedAfter.set(Thread.interrupted());
+                        Lifecycle.await(sent::get, Lifecycle.BOUND, "the interrupt sent");
+                        interruptedLater.set(Thread.interrupted());
+                    }
+                });
+                assertThat(blocked.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("round %d: source read", i).isTrue();
+                String waitsIn = moment == E39Moment.CONNECTION_FAILED ? "callersBodyFailure" : "awaitResponse";
+                Lifecycle.await(() -> parkedIn(caller.thread, waitsIn) || !caller.thread.isAlive(), Lifecycle.BOUND,
+                        "round " + i + ": the caller waiting in " + waitsIn);
+                switch (i % 3) {
+                    case 0 -> {
+                        caller.thread.interrupt();
+                        sent.set(true);
+                        fail.countDown();
+                    }
+                    case 1 -> {
+                        fail.countDown();
+                        caller.thread.interrupt();
+                        sent.set(true);
+                    }
+                    default -> {
+                        fail.countDown();
+                        long until = System.nanoTime() + (i * 7_919L) % 200_000;
+                        while (System.nanoTime() < until) {
+                            Thread.onSpinWait();
+                        }
+                        caller.thread.interrupt();
+                        sent.set(true);
+                    }
+                }
+                boolean ended = caller.join(Lifecycle.BOUND);
+                caller.abandon(t::close);
+                assertThat(ended).as("round %d: request ended", i).isTrue();
+                Throwable e = caller.error();
+                boolean set = interruptedAfter.get();
+                boolean later = interruptedLater.get();
+                String kind = virtual ? "virtual" : "platform";
+                String outcome;
+                if (e == boom && set) {
+                    outcome = "the body's exception, interrupt kept";
+                } else if (e == boom && later) {
+                    outcome = "the body's exception, interrupt after roundTrip returned";
+                } else if (e instanceof InterruptedException && e.getMessage() != null && !set && !later) {
+                    outcome = "InterruptedException";
+                } else {
+                    outcome = null;
+                    violations.add(i + " (" + kind + ", " + moment + "): " + (e == null ? "a response " + caller.value() : e)
+                            + ", interrupt status " + (set ? "set" : "clear") + (later ? " (interrupted again later)" : ""));
+                }
+                if (outcome != null) {
+                    outcomes.merge(outcome, 1, Integer::sum);
+                }
+                Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "round " + i + ": connection closed");
+                java.util.concurrent.atomic.AtomicInteger n = done.get(post);
+                if (n == null || n.get() != 1) {
+                    violations.add(i + " (" + kind + ", " + moment + "): done() reported " + (n == null ? 0 : n.get()) + " times");
+                }
+            }
+            assertThat(t.stats().retries()).as("retries").isZero();
+        }
+        assertThat(violations).as("outcomes seen: %s", outcomes).isEmpty();
+        // Every third round interrupts the caller while it is parked in the wait, before its source may fail.
+        assertThat(outcomes.getOrDefault("InterruptedException", 0) + outcomes.getOrDefault("the body's exception, interrupt kept", 0))
+                .as("rounds whose interrupt landed inside roundTrip (%s)", outcomes).isGreaterThanOrEqualTo(rounds / 3);
+    }
+
+    /** True if {@code t} is parked inside {@code PersistConn.<method>}. */
+    private static boolean parkedIn(Thread t, String method) {
+        Thread.State st = t.getState();
+        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith("PersistConn") && e.getMethodName().equals(method)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -475,7 +475,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                         if (pendingWrite != null) {
                             // The connection failed while the request was still being written: if the caller's own
                             // body failed too, that is the request's outcome (E5), not the connection's failure.
-                            IOException own = callersBodyFailure(writeErrCh);
+                            IOException own;
+                            try {
+                                own = callersBodyFailure(writeErrCh);
+                            } catch (InterruptedException e) {
+                                return interrupted(ex, resc); // the body's word had not come: the interrupt ends it (E39)
+                            }
                             if (own != null) {
                                 ex.abort(own);
                                 throw callerFacing(own);
@@ -495,7 +500,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                         // still being written; if the caller's own body failed, that is the outcome. The
                         // select picks uniformly between a closed closech and resc's error, so both paths
                         // must ask (the storm found this one: 1 request in ~10,000).
-                        IOException own = callersBodyFailure(writeErrCh);
+                        IOException own;
+                        try {
+                            own = callersBodyFailure(writeErrCh);
+                        } catch (InterruptedException e) {
+                            return interrupted(ex, resc); // as above (E39)
+                        }
                         if (own != null) {
                             ex.abort(own);
                             throw callerFacing(own);
@@ -525,17 +535,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     /**
      * The caller's thread was interrupted while it waited for its response: the exchange is aborted as
      * a cancellation (the connection closed) and an {@link InterruptedException} saying where is
-     * thrown; unless the exchange had already ended, in which case its outcome is taken instead and the
-     * interrupt stays set.
+     * thrown (the interrupt status cleared, as for any thrown {@code InterruptedException}); unless the
+     * exchange had already ended, in which case its outcome is taken instead, a response or another party's
+     * abort, and the interrupt stays set either way (E39).
      */
     private static HttpResponse interrupted(Exchange ex, Chan<ResponseOrError> resc) throws IOException, InterruptedException {
         InterruptedException mine = ex.scope().interrupted(AWAITING);
         if (ex.abort(RequestScope.interruptedWhile(AWAITING, null))) {
             throw mine;
         }
-        HttpResponse r = lostToCompletion(ex, resc);
-        Thread.currentThread().interrupt(); // the response won the race; the interrupt stays set
-        return r;
+        try {
+            return lostToCompletion(ex, resc);
+        } finally {
+            Thread.currentThread().interrupt(); // the exchange's end won the race; the interrupt stays set
+        }
     }
 
     /**
@@ -609,8 +622,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * early-response grace, and it ends as soon as the write loop has ended, which it may do without
      * taking the request at all (its select also sees the closed connection): then no report will
      * ever come, and waiting the whole grace for it would only delay every such request.
+     *
+     * <p>An interrupt ends the wait (E39). If the write loop's report is there by then, it decides as it would
+     * have, and the interrupt stays set: a body failure it reports is still the request's outcome, never hidden
+     * behind the connection's failure. If not, the request ends as interrupted: the caller aborts the exchange
+     * and throws. Giving up on the report and returning "no body failure" made an interrupted caller whose
+     * body had failed see the connection's failure instead of either.
+     *
+     * @throws InterruptedException if interrupted before the write loop reported; the interrupt status is clear
      */
-    private IOException callersBodyFailure(Chan<WriteResult> writeErrCh) {
+    private IOException callersBodyFailure(Chan<WriteResult> writeErrCh) throws InterruptedException {
         Object r;
         try {
             r = Select.cases()
@@ -619,8 +640,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
                     .select();
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
+            Received<WriteResult> w = writeErrCh.tryReceive();
+            if (!w.ok()) {
+                throw e;
+            }
+            Thread.currentThread().interrupt(); // the report decides; the interrupt is kept for the caller
+            r = w.value();
         }
         if (r == CLOSED) {
             // The write loop sends its report before it ends: it is there now, or never comes.
