@@ -132,7 +132,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * @throws IllegalArgumentException if the request head is larger than {@code maxRequestHeaderBytes}
      *     (nothing is sent)
      * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
-     *     where; the request is abandoned and its connection closed
+     *     where; the request is abandoned and its connection closed. A thread interrupted when it calls is
+     *     refused before anything of the request happens: no dial, no connection taken (R29)
      */
     @Override
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
@@ -195,6 +196,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
             if (pool.isClosed()) {
                 // Refused before anything of the request happens (E28): its body is not opened, no getConn.
                 throw RequestScope.transportClosed();
+            }
+            if (Thread.interrupted()) {
+                // Called (or retried) on an interrupted thread: refused before anything of it happens, as a closed
+                // transport refuses (R29): no getConn, its body not opened, and no dial that the request would then
+                // leave at once, its connection opened for nobody (the interrupt kept from a redirect's drain, say).
+                throw scope.interrupted("starting the request; the thread was interrupted before anything was sent");
             }
             // Opened before a connection is taken: a body source that fails to open fails its own request
             // and touches no connection.
