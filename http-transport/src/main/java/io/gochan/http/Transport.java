@@ -145,12 +145,14 @@ public final class Transport implements RoundTripper, AutoCloseable {
                     + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
         }
         RequestScope scope = new RequestScope(request, ctx);
-        ConnectKey key = keyOf(request);
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
         HttpResponse response = null;
         Throwable failure = null;
         try {
+            // Inside: a failed proxy choice (the function's own failure, an unsupported scheme, the CGI refusal)
+            // is the request's failure and reports its one done() (R30), as every other failure does.
+            ConnectKey key = keyOf(request);
             response = attempts(scope, key, event);
             return response;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {

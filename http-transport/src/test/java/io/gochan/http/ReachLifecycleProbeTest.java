@@ -31,7 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The reach features (R1, R2, R4, R7–R10, R13, R16, R29) keep the lifecycle promises (E3, E10, E22, E29, E30): a hostile
+ * The reach features (R1, R2, R4, R7–R10, R13, R16, R29, R30) keep the lifecycle promises (E3, E10, E22, E29, E30): a hostile
  * or stalled proxy, a dual-stack race, a Unix socket and a redirect chain each end every request with exactly
  * one outcome when cancelled by its context, an interrupt, its deadline or {@link Transport#close()}, promptly,
  * and leave the counters consistent and nothing running. Every peer is a real loopback server; a stall is a
@@ -45,7 +45,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>a Unix socket server that closes mid-body; cancel and interrupt while waiting for the head on one;</li>
  *   <li>a redirect loop; a redirect whose body never ends, cancelled and interrupted; a send cancelled between
  *       hops;</li>
- *   <li>a round trip called on an interrupted thread (R29, found here: it dialled a connection for nobody).</li>
+ *   <li>under {@code maxConnsPerHost(1)}, a waiter behind a stalled CONNECT cancelled; a pooled SOCKS5 tunnel the
+ *       proxy closed while idle; an upload to a Unix socket server that never reads, cancelled four ways; a
+ *       redirect declaring a large body, closed unread;</li>
+ *   <li>a round trip called on an interrupted thread (R29, found here: it dialled a connection for nobody);</li>
+ *   <li>a request whose proxy choice fails (R30, found here: it reported no done()).</li>
  * </ul>
  */
 @NoGoroutineLeaks
@@ -550,6 +554,254 @@ class ReachLifecycleProbeTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(server.accepted()).as("only the uninterrupted request's connection").isEqualTo(1);
+        }
+    }
+
+    /**
+     * R8 with E2/E30: under {@code maxConnsPerHost(1)}, a request waiting behind a dial stalled in a proxy's
+     * CONNECT is counted as waiting, and its context's cancel ends it at once and uncounts it; the dial it
+     * waited behind is unaffected, and closing the transport ends that one as cancelled, every counter zero. A
+     * failure means the waiter hung, stayed counted, took the stalled dial's slot, or a count outlived close().
+     */
+    @Test
+    void R8_aWaiterBehindAStalledConnectLeavesAtOnceAndUncounted() throws Exception {
+        CountDownLatch reached = new CountDownLatch(1);
+        try (RawServer proxy = stalledProxy("http", reached)) {
+            Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(60)).maxConnsPerHost(1)
+                    .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port()))).build();
+            CancellableContext waiterCtx = Context.withCancel(Context.background());
+            Caller<Integer> first = Caller.virtual("first", () -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get("https://origin.test/a"))) {
+                    return r.status();
+                }
+            });
+            Caller<Integer> waiter = null;
+            try {
+                assertThat(reached.await(20, TimeUnit.SECONDS)).as("the proxy got the CONNECT").isTrue();
+                waiter = Caller.virtual("waiter", () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get("https://origin.test/b"), waiterCtx)) {
+                        return r.status();
+                    }
+                });
+                Leaks.awaitTrue(() -> t.stats().waiting() == 1, "the second request waiting");
+                assertThat(t.stats().dialing()).isEqualTo(1);
+                waiterCtx.cancel();
+                assertThat(waiter.join(PROMPT)).as("the waiter left").isTrue();
+                assertThat(waiter.error()).isInstanceOfSatisfying(RequestCancelledException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+                TransportStats s = t.stats();
+                assertThat(List.of(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting())).as("%s", s).containsExactly(0, 0, 0, 1, 0);
+                assertThat(proxy.accepted()).as("the waiter dialled nothing").isEqualTo(1);
+                t.close();
+                assertAllZero(t);
+                assertThat(first.join(PROMPT)).isTrue();
+                assertThat(first.error()).isInstanceOfSatisfying(RequestCancelledException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            } finally {
+                if (waiter != null) {
+                    waiter.abandon(t::close);
+                }
+                first.abandon(t::close);
+                t.close();
+            }
+        }
+    }
+
+    /**
+     * R9 with E37: a pooled SOCKS5 tunnel that the proxy closes while it idles (after one answer, without
+     * saying so) is not the next request's failure: that request is served, on a new tunnel if it took the
+     * stale one (retried: nothing of it reached anyone), and the counters stay consistent. A failure means the
+     * stale tunnel failed a request that never chose it, or a connection stayed counted.
+     */
+    @Test
+    void R9_aPooledTunnelTheProxyClosedIsNotTheNextRequestsFailure() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.readNBytes(3);
+            c.write(new byte[] {5, 0});
+            c.in.readNBytes(4 + 1 + "origin.test".length() + 2);
+            c.write(new byte[] {5, 0, 0, 1, 127, 0, 0, 1, 0, 80});
+            // The proxy plays the origin at the tunnel's end: one answer, then the tunnel closes.
+            c.readRequest();
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            c.socket.close();
+        });
+             Transport t = through(proxy, "socks5")) {
+            for (int i = 0; i < 3; i++) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(URI.create("http://origin.test/" + i))
+                        .timeout(Duration.ofSeconds(20)).build())) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                TransportStats s = t.stats();
+                assertThat(s.inUse()).as("%s", s).isZero();
+                assertThat(s.open()).as("%s", s).isEqualTo(s.idle());
+            }
+            assertThat(proxy.accepted()).as("a tunnel per request, at most one more per stale one").isBetween(3, 5);
+            t.close();
+            assertAllZero(t);
+        }
+    }
+
+    /**
+     * R4 with E7/E18: an upload to a Unix socket server that never reads (the write loop blocked waiting for the
+     * socket to take more) is left at once by each way of cancelling: the context, the request's timeout, an
+     * interrupt, closing the transport; the body's source is closed and nothing stays counted. A failure means
+     * the write stayed blocked (a selector wait nobody wakes), the request hung, or the connection stayed counted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"context", "timeout", "interrupt", "close"})
+    void R4_anUploadToAUnixServerThatNeverReadsIsLeftAtOnce(String how) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gochan-deaf");
+        java.nio.file.Path path = dir.resolve("s.sock");
+        CountDownLatch sourceClosed = new CountDownLatch(1);
+        AtomicInteger served = new AtomicInteger();
+        try (java.nio.channels.ServerSocketChannel deaf = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            deaf.bind(java.net.UnixDomainSocketAddress.of(path));
+            Transport t = Transport.builder().dialer(Dialer.unixSocket(path)).build();
+            long size = 64L << 20; // far more than the socket buffers hold
+            HttpRequest upload = HttpRequest.newBuilder(URI.create("http://local/upload"))
+                    .timeout(how.equals("timeout") ? Duration.ofMillis(500) : Duration.ofSeconds(60))
+                    .POST(RequestBody.ofStream(() -> new InputStream() {
+                        long left = size;
+
+                        @Override
+                        public int read() {
+                            return left-- > 0 ? 'x' : -1;
+                        }
+
+                        @Override
+                        public int read(byte[] b, int off, int len) {
+                            if (left <= 0) {
+                                return -1;
+                            }
+                            int n = (int) Math.min(len, left);
+                            java.util.Arrays.fill(b, off, off + n, (byte) 'x');
+                            left -= n;
+                            return n;
+                        }
+
+                        @Override
+                        public void close() {
+                            sourceClosed.countDown();
+                        }
+                    }, size, "application/octet-stream")).build();
+            CancellableContext ctx = Context.withCancel(Context.background());
+            Caller<Integer> caller = Caller.virtual("uploader", () -> {
+                try (HttpResponse r = t.roundTrip(upload, ctx)) {
+                    served.incrementAndGet();
+                    return r.status();
+                }
+            });
+            try (java.nio.channels.SocketChannel accepted = deaf.accept()) { // and never read
+                if (!how.equals("timeout")) {
+                    Leaks.awaitTrue(Lifecycle::writeLoopBlockedInUnixWrite, "the write loop blocked in the socket");
+                }
+                switch (how) {
+                    case "context" -> ctx.cancel();
+                    case "interrupt" -> caller.thread.interrupt();
+                    case "close" -> t.close();
+                    default -> { } // its timeout
+                }
+                assertThat(caller.join(PROMPT)).as("the request ended").isTrue();
+                assertThat(caller.error()).isInstanceOfAny(RequestCancelledException.class, HttpTimeoutException.class,
+                        InterruptedException.class);
+                assertThat(sourceClosed.await(5, TimeUnit.SECONDS)).as("the body's source closed").isTrue();
+                assertAllZero(t);
+            } finally {
+                caller.abandon(t::close);
+                t.close();
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(path);
+            java.nio.file.Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * R16 with E22/E30: a redirect that declares a large body (more than the 2 KiB the client reads of one) is
+     * closed unread, so its connection is closed, not drained; when the send returns the final response, that
+     * connection is already closed and uncounted, each hop reported done() once, and the final hop's connection
+     * goes back to the pool when its body is read. Over many sends, never a count off. A failure means the closed
+     * redirect's connection was still counted after the send returned, or was drained (the server's megabytes
+     * read), or a done() missing or doubled.
+     */
+    @Test
+    void R16_aLargeRedirectBodyIsClosedUnreadAndItsConnectionUncountedWhenTheSendReturns() throws Exception {
+        DoneCounter dones = new DoneCounter();
+        byte[] big = new byte[1 << 20];
+        java.util.Arrays.fill(big, (byte) 'r');
+        try (RawServer server = RawServer.start(c -> {
+            for (String head; (head = c.readRequest()) != null; ) {
+                if (head.startsWith("GET /start")) {
+                    c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Length: " + (64 << 20) + "\r\n\r\n");
+                    for (int i = 0; i < 64; i++) {
+                        c.write(big); // until the client closes the connection
+                    }
+                } else {
+                    c.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nend");
+                }
+            }
+        });
+             Transport t = Transport.builder().listener(dones).build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            for (int i = 0; i < 20; i++) {
+                try (HttpResponse r = client.send(HttpRequest.get("http://127.0.0.1:" + server.port() + "/start"))) {
+                    TransportStats s = t.stats();
+                    assertThat(List.of(s.open(), s.idle(), s.inUse())).as("send %d returned: %s", i, s).containsExactly(1, 0, 1);
+                    assertThat(r.body().string()).isEqualTo("end");
+                }
+                TransportStats s = t.stats();
+                assertThat(List.of(s.open(), s.idle(), s.inUse())).as("send %d read: %s", i, s).containsExactly(1, 1, 0);
+            }
+            dones.assertEachOnce(40);
+            t.close();
+            assertAllZero(t);
+        }
+    }
+
+    /**
+     * R30 with E22: a request that fails in choosing its proxy (an unsupported scheme, the CGI refusal of
+     * {@code HTTP_PROXY}, a proxy URI without a host, a proxy function that throws) reports its one
+     * {@code done()} with the exception {@code roundTrip} throws, and nothing else happens: no {@code getConn},
+     * no dial. Before, the failure was thrown before the request's reporting began: the listener never heard of
+     * the request (no done() at all), which is what a failure here means.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"unsupported scheme", "cgi", "no host", "function throws"})
+    void R30_aRequestWhoseProxyChoiceFailsReportsItsOneDone(String how) throws Exception {
+        java.util.function.Function<HttpRequest, Optional<URI>> choice = switch (how) {
+            case "unsupported scheme" -> r -> Optional.of(URI.create("ftp://127.0.0.1:21"));
+            case "cgi" -> Proxies.fromEnvironment(Map.of("REQUEST_METHOD", "GET", "HTTP_PROXY", "http://127.0.0.1:3128")::get);
+            case "no host" -> r -> Optional.of(URI.create("http:///nohost"));
+            default -> r -> {
+                throw new IllegalStateException("the proxy function failed");
+            };
+        };
+        AtomicInteger getConns = new AtomicInteger();
+        List<Throwable> doneWith = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger dones = new AtomicInteger();
+        try (Transport t = Transport.builder().proxy(choice).listener(new RequestListener() {
+            @Override
+            public void getConn(HttpRequest request, String hostPort) {
+                getConns.incrementAndGet();
+            }
+
+            @Override
+            public void done(HttpRequest request, Throwable error) {
+                dones.incrementAndGet();
+                doneWith.add(error);
+            }
+        }).build()) {
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> t.roundTrip(HttpRequest.get("http://origin.test/")).close());
+            assertThat(thrown).isNotNull();
+            if (!how.equals("function throws") && !how.equals("no host")) {
+                assertThat(thrown).isInstanceOf(ProxyException.class);
+            }
+            assertThat(dones.get()).as("one done()").isEqualTo(1);
+            assertThat(doneWith).containsExactly(thrown);
+            assertThat(getConns.get()).isZero();
+            assertAllZero(t);
+            assertThat(t.stats().dialed()).isZero();
         }
     }
 }
