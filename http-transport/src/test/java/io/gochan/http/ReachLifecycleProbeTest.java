@@ -422,7 +422,7 @@ class ReachLifecycleProbeTest {
      * a swallowed cancellation, a doubled done() or a connection left counted.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"context", "interrupt", "close"})
+    @ValueSource(strings = {"context", "interrupt", "close", "client timeout"})
     void R16_aRedirectWhoseBodyNeverEndsIsLeftAtOnceWhenTheSendIsCancelled(String how) throws Exception {
         CountDownLatch reached = new CountDownLatch(1);
         DoneCounter dones = new DoneCounter();
@@ -433,7 +433,7 @@ class ReachLifecycleProbeTest {
             c.holdWithoutReading(); // the rest of the body never comes
         })) {
             Transport t = Transport.builder().listener(dones).build();
-            HttpClient client = HttpClient.builder(t).build();
+            HttpClient client = HttpClient.builder(t).timeout(how.equals("client timeout") ? Duration.ofMillis(500) : null).build();
             CancellableContext ctx = Context.withCancel(Context.background());
             Caller<Integer> caller = Caller.start(how.equals("interrupt"), "sender", () -> {
                 try (HttpResponse r = client.send(HttpRequest.get("http://127.0.0.1:" + server.port() + "/start"), ctx)) {
@@ -445,7 +445,8 @@ class ReachLifecycleProbeTest {
                 switch (how) {
                     case "context" -> ctx.cancel();
                     case "interrupt" -> caller.thread.interrupt();
-                    default -> t.close();
+                    case "close" -> t.close();
+                    default -> { } // the client's timeout
                 }
                 assertThat(caller.join(PROMPT)).as("the send ended").isTrue();
                 Throwable e = caller.error();
@@ -453,8 +454,10 @@ class ReachLifecycleProbeTest {
                     case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
                             c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
                     case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
-                    default -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    case "close" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
                             c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+                    default -> assertThat(e).isInstanceOfSatisfying(HttpTimeoutException.class,
+                            c -> assertThat(c.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST)).hasMessageContaining("client timeout");
                 }
                 assertThat(server.accepted()).as("the redirect was not followed").isEqualTo(1);
                 dones.assertFirstHopOnceAndNextRefused("/start");
@@ -467,13 +470,15 @@ class ReachLifecycleProbeTest {
     }
 
     /**
-     * R13 with E22/E30: a send whose context is cancelled between hops (by the redirect check, as the next hop is
-     * about to go) fails as cancelled without sending the next hop; the redirect's connection is returned or
+     * R13 with E22/E30 and R29: a send cancelled between hops (by the redirect check, as the next hop is about to
+     * go: its context cancelled, its thread interrupted, the transport closed) fails with that cancellation
+     * without sending the next hop; the redirect's connection is returned or
      * closed, never left in use, and its done() reported once. A failure means the next hop was sent, the send
      * did not fail as cancelled, or the redirect's connection stayed in use.
      */
-    @Test
-    void R13_aSendCancelledBetweenHopsSendsNoFurtherHop() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"context", "interrupt", "close"})
+    void R13_aSendCancelledBetweenHopsSendsNoFurtherHop(String how) throws Exception {
         DoneCounter dones = new DoneCounter();
         List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (RawServer server = RawServer.start(c -> {
@@ -485,12 +490,23 @@ class ReachLifecycleProbeTest {
              Transport t = Transport.builder().listener(dones).build()) {
             CancellableContext ctx = Context.withCancel(Context.background());
             HttpClient client = HttpClient.builder(t).checkRedirect((next, via) -> {
-                ctx.cancel();
+                switch (how) {
+                    case "context" -> ctx.cancel();
+                    case "interrupt" -> Thread.currentThread().interrupt();
+                    default -> t.close();
+                }
                 return true;
             }).build();
-            assertThatThrownBy(() -> client.send(HttpRequest.get("http://127.0.0.1:" + server.port() + "/start"), ctx).close())
-                    .isInstanceOfSatisfying(RequestCancelledException.class,
-                            c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+            Throwable e = org.assertj.core.api.Assertions.catchThrowable(
+                    () -> client.send(HttpRequest.get("http://127.0.0.1:" + server.port() + "/start"), ctx).close());
+            switch (how) {
+                case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                        c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+                case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
+                default -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                        c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            }
+            assertThat(Thread.interrupted()).as("the interrupt was consumed by the InterruptedException").isFalse();
             dones.assertFirstHopOnceAndNextRefused("/start");
             assertThat(heads).as("no further hop sent").containsExactly("GET /start HTTP/1.1");
             TransportStats s = t.stats();
@@ -504,8 +520,9 @@ class ReachLifecycleProbeTest {
     /**
      * R29: a round trip called on an interrupted thread (as the next hop of a send whose redirect drain was
      * interrupted is) throws {@link InterruptedException} before anything of it happens: no {@code getConn}, its
-     * body source not opened, no dial, no connection opened to the server, the interrupt consumed. Before, the
-     * request started a dial and then left it at once: a connection was opened for nobody ({@code dialing} or
+     * body source not opened, no dial, no connection opened to the server, the interrupt consumed (the
+     * {@code interrupt} case of {@code R13_aSendCancelledBetweenHopsSendsNoFurtherHop} shows the other half: given
+     * an idle connection, the request was sent anyway). Before, the request started a dial and then left it at once: a connection was opened for nobody ({@code dialing} or
      * {@code open} 1 as the call returned, the server accepting it), which is what a failure here means.
      */
     @ParameterizedTest(name = "virtual thread: {0}")
