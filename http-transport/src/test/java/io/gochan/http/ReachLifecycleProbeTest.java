@@ -49,7 +49,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       proxy closed while idle; an upload to a Unix socket server that never reads, cancelled four ways; a
  *       redirect declaring a large body, closed unread;</li>
  *   <li>a round trip called on an interrupted thread (R29, found here: it dialled a connection for nobody);</li>
- *   <li>a request whose proxy choice fails (R30, found here: it reported no done()).</li>
+ *   <li>a request whose proxy choice fails (R30, found here: it reported no done()); a request refused at once,
+ *       which never asks the proxy function.</li>
  * </ul>
  */
 @NoGoroutineLeaks
@@ -819,6 +820,52 @@ class ReachLifecycleProbeTest {
             assertThat(getConns.get()).isZero();
             assertAllZero(t);
             assertThat(t.stats().dialed()).isZero();
+        }
+    }
+
+    /**
+     * R30 with E28 and R29: a request refused at once (the transport closed, its context done, its thread
+     * interrupted) never asks the proxy function, and one that goes ahead asks it once.
+     * A failure means the function ran for a request that was refused before anything of it happened.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"closed", "context", "interrupt"})
+    void R30_aRequestRefusedAtOnceNeverAsksTheProxyFunction(String how) throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        Transport t = Transport.builder().proxy(r -> {
+            asked.incrementAndGet();
+            return Optional.empty();
+        }).build();
+        try {
+            CancellableContext ctx = Context.withCancel(Context.background());
+            switch (how) {
+                case "closed" -> t.close();
+                case "context" -> ctx.cancel();
+                default -> { } // interrupted on the caller below
+            }
+            Caller<Integer> caller = Caller.virtual("refused", () -> {
+                if (how.equals("interrupt")) {
+                    Thread.currentThread().interrupt();
+                }
+                try (HttpResponse r = t.roundTrip(HttpRequest.get("http://origin.test/"), ctx)) {
+                    return r.status();
+                }
+            });
+            assertThat(caller.join(PROMPT)).isTrue();
+            assertThat(caller.error()).isInstanceOfAny(RequestCancelledException.class, InterruptedException.class);
+            assertThat(asked.get()).as("the proxy function was not asked").isZero();
+        } finally {
+            t.close();
+        }
+        try (RawServer server = RawServer.answeringOk();
+             Transport u = Transport.builder().proxy(r -> {
+                 asked.incrementAndGet();
+                 return Optional.empty();
+             }).build()) {
+            try (HttpResponse r = u.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(asked.get()).as("asked once for a request that went ahead").isEqualTo(1);
         }
     }
 }
