@@ -31,7 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The reach features (R1, R2, R4, R7–R10, R13, R16, R29, R30) keep the lifecycle promises (E3, E10, E22, E29, E30): a hostile
+ * The reach features (R1–R4, R7–R10, R13, R16, R29–R32) keep the lifecycle promises (E3, E10, E22, E29, E30): a hostile
  * or stalled proxy, a dual-stack race, a Unix socket and a redirect chain each end every request with exactly
  * one outcome when cancelled by its context, an interrupt, its deadline or {@link Transport#close()}, promptly,
  * and leave the counters consistent and nothing running. Every peer is a real loopback server; a stall is a
@@ -50,7 +50,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  *       redirect declaring a large body, closed unread;</li>
  *   <li>a round trip called on an interrupted thread (R29, found here: it dialled a connection for nobody);</li>
  *   <li>a request whose proxy choice fails (R30, found here: it reported no done()); a request refused at once,
- *       which never asks the proxy function.</li>
+ *       which never asks the proxy function;</li>
+ *   <li>a resolver answer holding a null address (R31, found here: the request went to the local machine);</li>
+ *   <li>a pooled Unix connection whose server shut its input (R32, found here: the refused write counted as
+ *       written, so a POST that reached nobody was not retried).</li>
  * </ul>
  */
 @NoGoroutineLeaks
@@ -60,6 +63,11 @@ class ReachLifecycleProbeTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
+    }
+
+    private static void assertAllZeroButIdle(Transport t) {
+        TransportStats s = t.stats();
+        assertThat(List.of(s.open(), s.idle(), s.inUse(), s.dialing(), s.waiting())).as("%s", s).containsExactly(1, 1, 0, 0, 0);
     }
 
     private static void assertAllZero(Transport t) {
@@ -866,6 +874,70 @@ class ReachLifecycleProbeTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(asked.get()).as("asked once for a request that went ahead").isEqualTo(1);
+        }
+    }
+
+    /**
+     * R31: a resolver answer holding a null address (a broken resolver or table) fails the request with an
+     * {@link UnknownHostException} naming the host, nothing dialled. Before, a null address became the wildcard
+     * address, and a connect to it reaches the local machine: the request went to whatever listened on its port
+     * here, which is what a failure here means (the local server answered).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"only null", "null first", "null among the fallbacks"})
+    void R31_aNullAddressFromTheResolverIsRefusedNeverTheLocalMachine(String how) throws Exception {
+        try (RawServer local = RawServer.answeringOk()) {
+            List<InetAddress> answer = switch (how) {
+                case "only null" -> java.util.Arrays.asList((InetAddress) null);
+                case "null first" -> java.util.Arrays.asList(null, V4_OTHER);
+                default -> java.util.Arrays.asList(V6, null);
+            };
+            try (Transport t = Transport.builder().resolver(h -> answer).build()) {
+                HttpRequest req = HttpRequest.newBuilder(URI.create("http://broken.test:" + local.port() + "/"))
+                        .timeout(Duration.ofSeconds(20)).build();
+                assertThatThrownBy(() -> t.roundTrip(req).close()).isInstanceOf(UnknownHostException.class)
+                        .hasMessageContaining("broken.test");
+                assertAllZero(t);
+                assertThat(t.stats().dialed()).isZero();
+            }
+            assertThat(local.accepted()).as("nothing reached the local machine").isZero();
+        }
+    }
+
+    /**
+     * R32 with E37: a pooled Unix socket connection that the server stopped reading while it idled (it shut its
+     * side for input: a write to it is refused, {@code EPIPE}, before a byte is taken) is not the next request's
+     * failure: not a byte of that request reached the socket, so it is retried on a new connection and served.
+     * Before, every byte handed to the socket's stream counted as written, so the refused write looked like one
+     * that might have sent part of the request: "write failed: Broken pipe", not retried, which is what a
+     * failure here means (for the POST always; a GET was sometimes saved by the read loop's "server closed"
+     * verdict, which a POST may not use). (The same race, the server closing an idle connection as a request takes it, failed
+     * {@code DialTest}'s R4 case now and then.)
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"GET", "POST"})
+    void R32_aUnixConnectionTheServerStoppedReadingIsRetriedNotTheNextRequestsFailure(String method) throws Exception {
+        AtomicInteger connection = new AtomicInteger();
+        try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {
+                 UnixHttpServer.ok(out, "served " + connection.get());
+             });
+             Transport t = Transport.builder().dialer(Dialer.unixSocket(server.path())).build()) {
+            HttpRequest first = HttpRequest.get("http://local/first");
+            try (HttpResponse r = t.roundTrip(first)) {
+                assertThat(r.body().string()).isEqualTo("served 0");
+            }
+            assertThat(t.stats().idle()).isEqualTo(1);
+            server.shutdownInputOfEveryConnection(); // the pooled connection: its writes are refused from now on
+            connection.incrementAndGet();
+            HttpRequest next = HttpRequest.newBuilder(URI.create("http://local/next")).timeout(Duration.ofSeconds(20))
+                    .method(method, method.equals("GET") ? RequestBody.none() : RequestBody.of("replayable")).build();
+            try (HttpResponse r = t.roundTrip(next)) {
+                assertThat(r.body().string()).isEqualTo("served 1");
+            }
+            // Retried once if it took the pooled connection (or, had the pool seen it was dead, dialled at once).
+            assertThat(t.stats().retries()).as("at most one retry").isLessThanOrEqualTo(1);
+            assertThat(server.connections()).isEqualTo(2);
+            assertAllZeroButIdle(t);
         }
     }
 }
