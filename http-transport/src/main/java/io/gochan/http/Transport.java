@@ -132,7 +132,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * @throws IllegalArgumentException if the request head is larger than {@code maxRequestHeaderBytes}
      *     (nothing is sent)
      * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
-     *     where; the request is abandoned and its connection closed
+     *     where; the request is abandoned and its connection closed. A thread interrupted when it calls is
+     *     refused before anything of the request happens: no dial, no connection taken (R29)
      */
     @Override
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
@@ -144,13 +145,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
                     + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
         }
         RequestScope scope = new RequestScope(request, ctx);
-        ConnectKey key = keyOf(request);
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
         HttpResponse response = null;
         Throwable failure = null;
         try {
-            response = attempts(scope, key, event);
+            response = attempts(scope, event);
             return response;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             failure = e;
@@ -184,11 +184,13 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * refused, the server closing as it accepts, or closing on this very request) ends it. Each round checks
      * the request's context, deadline and interrupt, and the transport's close (E28), before anything else.
      */
-    private HttpResponse attempts(RequestScope scope, ConnectKey key, Object event)
+    private HttpResponse attempts(RequestScope scope, Object event)
             throws IOException, InterruptedException {
         HttpRequest request = scope.request();
+        ConnectKey key = null;
         for (int attempt = 0; ; attempt++) {
-            IOException ended = scope.ended("waiting for a connection to " + key);
+            IOException ended = scope.ended("waiting for a connection to "
+                    + (key != null ? key : io.gochan.http.internal.RedactedUri.of(request.uri())));
             if (ended != null) {
                 throw ended;
             }
@@ -196,13 +198,26 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // Refused before anything of the request happens (E28): its body is not opened, no getConn.
                 throw RequestScope.transportClosed();
             }
+            if (Thread.interrupted()) {
+                // Called (or retried) on an interrupted thread: refused before anything of it happens, as a closed
+                // transport refuses (R29): no getConn, its body not opened, and no dial that the request would then
+                // leave at once, its connection opened for nobody (the interrupt kept from a redirect's drain, say).
+                throw scope.interrupted("starting the request; the thread was interrupted before anything was sent");
+            }
+            if (key == null) {
+                // Chosen once the request is known to go ahead (as Go asks Proxy after its context check): a request
+                // refused at once never calls the proxy function. A failed choice (the function's own failure, an
+                // unsupported scheme, the CGI refusal) is the request's failure and reports its one done() (R30).
+                key = keyOf(request);
+            }
             // Opened before a connection is taken: a body source that fails to open fails its own request
             // and touches no connection.
             InputStream body = request.body().isEmpty() ? null : request.body().open();
             ConnectionPool.Acquired<PersistConn> a;
             long connectionNanos;
             try {
-                safe(() -> listener.getConn(request, key.host() + ":" + key.port()));
+                String hostPort = key.host() + ":" + key.port();
+                safe(() -> listener.getConn(request, hostPort));
                 long t0 = System.nanoTime();
                 a = pool.acquire(key, scope);
                 connectionNanos = System.nanoTime() - t0;

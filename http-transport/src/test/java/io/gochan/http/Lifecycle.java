@@ -69,6 +69,25 @@ final class Lifecycle {
         return false;
     }
 
+    /** True if a connection's write loop waits inside a Unix socket's write (R4): the peer does not read. */
+    static boolean writeLoopBlockedInUnixWrite() {
+        for (Goroutine g : Goroutines.live()) {
+            if (!g.name().startsWith("http-write-loop")) {
+                continue;
+            }
+            for (StackTraceElement e : g.thread().getStackTrace()) {
+                if (e.getClassName().endsWith("UnixSocket$Out") && e.getMethodName().equals("write")) {
+                    for (StackTraceElement f : g.thread().getStackTrace()) {
+                        if (f.getMethodName().startsWith("select")) {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     /** The top of a failure escaping the transport: an exported type or a JDK one, never an internal class. */
     static void assertExportedType(Throwable e) {
         String pkg = e.getClass().getPackageName();

@@ -136,6 +136,20 @@ public final class UnixHttpServer implements AutoCloseable {
         return s.substring(0, s.length() - 4);
     }
 
+    /**
+     * Shuts every open connection for input on the server's side: the server reads nothing more, and a
+     * client's write to such a connection is refused ({@code EPIPE}) while its reads still wait.
+     *
+     * @throws IOException if a shutdown fails
+     */
+    public void shutdownInputOfEveryConnection() throws IOException {
+        for (SocketChannel c : clients) {
+            if (c.isOpen()) {
+                c.shutdownInput();
+            }
+        }
+    }
+
     /** Stops accepting, closes every connection, waits for the server's threads and deletes the socket file. */
     @Override
     public void close() throws IOException, InterruptedException {

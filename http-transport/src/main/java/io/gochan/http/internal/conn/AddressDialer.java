@@ -61,6 +61,11 @@ public final class AddressDialer implements Dialer {
         if (addresses == null || addresses.isEmpty()) {
             throw new UnknownHostException(host + ": the resolver returned no address");
         }
+        if (addresses.stream().anyMatch(java.util.Objects::isNull)) { // not contains(null): List.of refuses it
+            // A null InetAddress is the wildcard address to a socket, and a connect to it reaches this machine: a
+            // broken resolver must not send the request to whatever listens here on its port (R31).
+            throw new UnknownHostException(host + ": the resolver returned a null address among " + addresses.size());
+        }
         List<InetAddress> primaries = new ArrayList<>();
         List<InetAddress> fallbacks = new ArrayList<>();
         boolean firstIsV6 = addresses.get(0) instanceof Inet6Address;

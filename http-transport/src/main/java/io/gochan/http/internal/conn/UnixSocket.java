@@ -280,7 +280,10 @@ public final class UnixSocket extends Socket {
         }
     }
 
-    private final class Out extends OutputStream {
+    private final class Out extends OutputStream implements CountingOutputStream.ExactOnFailure {
+        /** Of the last write that threw, the bytes the channel took; written and read by the writing thread. */
+        private int takenOfFailedWrite;
+
         @Override
         public void write(int b) throws IOException {
             write(new byte[] {(byte) b}, 0, 1);
@@ -290,8 +293,8 @@ public final class UnixSocket extends Socket {
         public void write(byte[] b, int off, int len) throws IOException {
             java.util.Objects.checkFromIndexSize(off, len, b.length);
             writeLock.lock();
+            ByteBuffer buf = ByteBuffer.wrap(b, off, len);
             try {
-                ByteBuffer buf = ByteBuffer.wrap(b, off, len);
                 while (buf.hasRemaining()) {
                     ensureOpen();
                     int n;
@@ -304,9 +307,18 @@ public final class UnixSocket extends Socket {
                         await(writeSelector, 0);
                     }
                 }
+            } catch (IOException | RuntimeException e) {
+                // A channel write that throws took nothing: what it took before is exact (R32).
+                takenOfFailedWrite = buf.position() - off;
+                throw e;
             } finally {
                 writeLock.unlock();
             }
+        }
+
+        @Override
+        public int takenOfFailedWrite() {
+            return takenOfFailedWrite;
         }
 
         @Override
