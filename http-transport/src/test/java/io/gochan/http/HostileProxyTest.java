@@ -7,6 +7,7 @@ import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -245,5 +246,75 @@ class HostileProxyTest {
             assertThat(connectThrough(proxy, "socks5", Duration.ofSeconds(10)))
                     .isInstanceOf(ProxyException.class).hasMessageContaining("closed the connection in the middle of its answer");
         }
+    }
+    /**
+     * R33: a SOCKS5 proxy's answer to the username and password must carry RFC 1929's version, 1 (Go's socks
+     * client checks it too). One that answers {@code 5 0} (a SOCKS5 version byte and "success") is not
+     * answering our credentials: a ProxyException says so, and the tunnel is never asked for. Before, it
+     * was taken as success and the CONNECT sent.
+     */
+    @Test
+    void R33_aSocks5AuthenticationReplyWithAnotherVersionIsAProxyException() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean connectSent = new java.util.concurrent.atomic.AtomicBoolean();
+        try (RawServer proxy = RawServer.start(c -> {
+            c.in.readNBytes(4);                  // 5, 2 methods: none, username/password
+            c.write(new byte[] {5, 2});          // username/password
+            c.in.readNBytes(2 + 4 + 1 + 4);      // 1, len, "user", len, "pass"
+            c.write(new byte[] {5, 0});          // not RFC 1929's version 1
+            if (c.in.read() >= 0) {
+                connectSent.set(true);
+            }
+        })) {
+            Throwable e;
+            try (Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(10))
+                    .proxy(r -> Optional.of(URI.create("socks5://user:pass@127.0.0.1:" + proxy.port()))).build()) {
+                e = null;
+                try {
+                    t.roundTrip(HttpRequest.get("http://origin.test/")).close();
+                } catch (Throwable x) {
+                    e = x;
+                }
+                assertThat(t.stats().open()).isZero();
+            }
+            assertThat(e).isInstanceOf(ProxyException.class).hasMessageContaining("authentication reply version 5");
+            assertThat(connectSent).as("a CONNECT sent after the bad reply").isFalse();
+        }
+    }
+
+    /**
+     * R33: a host made of digits and dots is an IPv4 address in a SOCKS5 CONNECT only when it is four decimal
+     * octets as Go's {@code net.ParseIP} reads them; {@code 123} and {@code 010.0.0.1} are names for the proxy
+     * to resolve (address type 3), never the addresses the JDK's lenient parser makes of them (0.0.0.123,
+     * 10.0.0.1). Before, both went out as IPv4 addresses. ({@code 1.2.3} is no host to {@code java.net.URI}.)
+     */
+    @Test
+    void R33_onlyAFourOctetHostIsSentAsAnIpv4AddressThroughSocks5() throws Exception {
+        java.util.Map<String, String> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        for (String host : List.of("123", "010.0.0.1", "192.0.2.7")) {
+            try (RawServer proxy = RawServer.start(c -> {
+                c.in.readNBytes(3);              // 5, 1 method: none
+                c.write(new byte[] {5, 0});
+                byte[] head = c.in.readNBytes(4); // 5, CONNECT, 0, address type
+                String what;
+                if (head[3] == 3) {
+                    int len = c.in.read();
+                    what = "name " + new String(c.in.readNBytes(len), java.nio.charset.StandardCharsets.US_ASCII);
+                } else if (head[3] == 1) {
+                    byte[] a = c.in.readNBytes(4);
+                    what = "ipv4 " + (a[0] & 0xff) + "." + (a[1] & 0xff) + "." + (a[2] & 0xff) + "." + (a[3] & 0xff);
+                } else {
+                    what = "type " + head[3];
+                }
+                seen.put(host, what);
+                c.write(new byte[] {5, 4, 0, 1, 0, 0, 0, 0, 0, 0}); // host unreachable
+            });
+                 Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(10))
+                         .proxy(r -> Optional.of(URI.create("socks5://127.0.0.1:" + proxy.port()))).build()) {
+                assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://" + host + "/")).close())
+                        .isInstanceOf(ProxyException.class);
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(
+                "123", "name 123", "010.0.0.1", "name 010.0.0.1", "192.0.2.7", "ipv4 192.0.2.7"));
     }
 }

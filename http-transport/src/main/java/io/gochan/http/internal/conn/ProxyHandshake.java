@@ -190,9 +190,34 @@ final class ProxyHandshake {
         out.write(msg);
         out.flush();
         byte[] status = readN(in, 2, who, proxy);
+        if (status[0] != 1) {
+            // RFC 1929's reply starts with its version, 1 (Go's socks client checks it too): anything else is not
+            // an answer to our username and password, whatever its status byte says.
+            throw new ProxyException(proxy, -1, who + " answered the username and password with authentication reply version "
+                    + (status[0] & 0xff) + " (RFC 1929: 1)", null);
+        }
         if (status[1] != 0) {
             throw new ProxyException(proxy, status[1] & 0xff, who + " rejected the username and password (status " + (status[1] & 0xff) + ")", null);
         }
+    }
+
+    /**
+     * Four decimal octets, each 0 to 255 without a leading zero: an IPv4 literal as Go's {@code net.ParseIP}
+     * reads one. Anything else made of digits and dots ({@code 123}, {@code 1.2.3}, {@code 010.0.0.1}) is a
+     * name for the proxy to resolve, not an address the JDK's lenient parser would invent (0.0.0.123).
+     */
+    static boolean isDottedQuad(String host) {
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0') || !p.chars().allMatch(c -> c >= '0' && c <= '9')
+                    || Integer.parseInt(p) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static byte[] connectRequest(String host, int port, String who, URI proxy) throws IOException {
@@ -202,7 +227,7 @@ final class ProxyHandshake {
         if (bare.indexOf(':') >= 0) {
             addr = java.net.InetAddress.getByName(bare).getAddress(); // an IPv6 literal: parsed, never looked up
             type = 4;
-        } else if (bare.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
+        } else if (isDottedQuad(bare)) {
             addr = java.net.InetAddress.getByName(bare).getAddress();
             type = 1;
         } else {
