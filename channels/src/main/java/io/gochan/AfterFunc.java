@@ -23,7 +23,7 @@ public final class AfterFunc {
         this.f = f;
         // Its goroutine belongs to the owner current where it was registered (LK1), not to the thread that
         // cancels the context (another test's, a deadline's hand-off thread).
-        this.owner = Go.ownersInUse ? GoroutineOwner.current() : null;
+        this.owner = Go.currentOwner();
     }
 
     /** Starts the function's goroutine unless it was stopped or started already. */

@@ -93,6 +93,15 @@ public final class Go {
     }
 
     /**
+     * The calling thread's current owner, or null; {@code GoroutineOwner} is not loaded until an owner was
+     * used (cold start, B8). What a goroutine started now, or later on another thread for this caller (an
+     * afterFunc), belongs to (LK1).
+     */
+    static GoroutineOwner currentOwner() {
+        return ownersInUse ? GoroutineOwner.current() : null;
+    }
+
+    /**
      * Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null (one
      * method, not overloads: it is the top frame of a captured start site). {@code ended}, if not null,
      * runs on the goroutine's thread once it has left the registry (so {@link Goroutines#live()} no
@@ -119,7 +128,7 @@ public final class Go {
         g.thread = t;
         // GoroutineOwner is loaded only once an owner was used (cold start, B8); until then no
         // goroutine has one to inherit.
-        g.owner = owner != null ? owner : ownersInUse ? GoroutineOwner.current() : null;
+        g.owner = owner != null ? owner : currentOwner();
         Goroutines.register(g);
         try {
             t.start();

@@ -34,6 +34,11 @@ class RequestBodyFailureTest {
 
     /** A stream that yields {@code good} bytes, then fails as {@code then} says. */
     private static InputStream failingAfter(int good, Exception then) {
+        return failingAfter(good, () -> { }, then);
+    }
+
+    /** As {@link #failingAfter(int, Exception)}, running {@code beforeFailing} on the reading thread first. */
+    private static InputStream failingAfter(int good, Runnable beforeFailing, Exception then) {
         return new InputStream() {
             private int left = good;
 
@@ -50,6 +55,7 @@ class RequestBodyFailureTest {
                     left -= n;
                     return n;
                 }
+                beforeFailing.run();
                 if (then == null) {
                     return -1; // ends short of the declared length
                 }
@@ -506,31 +512,14 @@ class RequestBodyFailureTest {
                 CountDownLatch blocked = new CountDownLatch(1);
                 CountDownLatch fail = new CountDownLatch(1);
                 HttpRequest post = HttpRequest.newBuilder(server.uri("/upload/" + i))
-                        .POST(RequestBody.ofStream(() -> new InputStream() {
-                            private int good = 16;
-
-                            @Override
-                            public int read() throws IOException {
-                                byte[] one = new byte[1];
-                                return read(one, 0, 1) < 0 ? -1 : one[0];
+                        .POST(RequestBody.ofStream(() -> failingAfter(16, () -> {
+                            blocked.countDown();
+                            try {
+                                fail.await(); // the write loop's thread: the test lets it fail
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
                             }
-
-                            @Override
-                            public int read(byte[] b, int off, int len) throws IOException {
-                                if (good > 0) {
-                                    int n = Math.min(len, good);
-                                    good -= n;
-                                    return n;
-                                }
-                                blocked.countDown();
-                                try {
-                                    fail.await(); // the write loop's thread: the test lets it fail
-                                } catch (InterruptedException e) {
-                                    Thread.currentThread().interrupt();
-                                }
-                                throw boom;
-                            }
-                        }, -1, "application/octet-stream")).build();
+                        }, boom), -1, "application/octet-stream")).build();
                 // The status as roundTrip left it, and, once the test has sent its one interrupt, whether it came
                 // only after roundTrip had returned (then the status right after it says nothing).
                 java.util.concurrent.atomic.AtomicBoolean interruptedAfter = new java.util.concurrent.atomic.AtomicBoolean();
