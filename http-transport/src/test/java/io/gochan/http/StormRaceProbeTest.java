@@ -782,6 +782,55 @@ class StormRaceProbeTest {
         }
     }
 
+    /**
+     * E40 with P15: a server answers with a small body (it arrives with its head and is held in memory) and closes
+     * the connection at once, so the read loop, back at watching the socket, closes the connection just as the
+     * caller reads the body's end. The end is reached each of the two ways (the EOF read, and a close once every
+     * byte is read), after a swept spin, on virtual and platform callers. When the caller is done with the body
+     * nothing may be counted in use, and an open connection is an idle one. A failure means the EOF read returned
+     * while the read loop's close was still under way (the connection counted open and in use by nobody).
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E40_aBodyHeldInMemoryEndsOnlyOnceItsConnectionsCloseIsComplete() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             })) {
+            Transport t = open(Transport.builder());
+            List<String> seen = new ArrayList<>();
+            for (int i = 0; i < 240; i++) {
+                int round = i;
+                boolean virtual = i % 2 == 0;
+                boolean eofRead = i % 4 < 2;
+                Caller<TransportStats> caller = Caller.start(virtual, "reader-" + i, () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/" + round)).build())) {
+                        spin((round * 7919L) % 200_000);
+                        if (eofRead) {
+                            assertThat(r.body().string()).isEqualTo("ok");
+                        } else {
+                            assertThat(r.body().stream().readNBytes(2)).asString(StandardCharsets.ISO_8859_1).isEqualTo("ok");
+                        }
+                    }
+                    return t.stats();
+                });
+                assertThat(caller.join(Lifecycle.BOUND)).as("caller ended").isTrue();
+                if (caller.error() != null) {
+                    seen.add(i + ": the request failed: " + caller.error());
+                    continue;
+                }
+                TransportStats after = caller.value();
+                if (after.inUse() != 0 || after.open() != after.idle()) {
+                    seen.add(i + " (" + (virtual ? "virtual" : "platform") + ", " + (eofRead ? "EOF read" : "close at end")
+                            + "): the body ended with " + after + " (nothing in use, open only if idle)");
+                }
+                Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "connection closed");
+            }
+            assertThat(seen).isEmpty();
+        }
+    }
+
     /** True if {@code t} is parked in a body's EOF read, waiting for the read loop to decide the connection's fate. */
     private static boolean inEofWait(Thread t) {
         Thread.State st = t.getState();

@@ -34,7 +34,10 @@ public final class Exchange {
          */
         void close(IOException cause);
 
-        /** Puts the connection back for the next request (the pool's one verb). */
+        /**
+         * Puts the connection back for the next request (the pool's one verb). If the connection is being closed
+         * by another thread meanwhile, returns once that close is complete (E40).
+         */
         void reuse();
     }
 

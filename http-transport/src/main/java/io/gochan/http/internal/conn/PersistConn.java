@@ -182,9 +182,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         return !closed;
     }
 
+    /**
+     * Gives this connection back to the pool. If it is closing meanwhile on another thread (the read loop saw
+     * the server close it just as a body held in memory was read to its end), returns only once that close is
+     * complete, so whoever reports the body's end next never finds the connection still counted in use (E40).
+     */
     @Override
     public void reuse() {
         reuse.accept(this);
+        if (closed) {
+            awaitClosech();
+        }
     }
 
     /**
