@@ -102,6 +102,39 @@ class ReachLifecycleProbeTest {
     }
 
     /**
+     * Ends a request waiting on {@code caller} the way {@code how} names: {@code context} cancels {@code ctx},
+     * {@code interrupt} interrupts the caller's thread, {@code close} closes the transport; any other name (a
+     * timeout) leaves it to the request's own timeout.
+     */
+    private static void end(String how, CancellableContext ctx, Caller<?> caller, Transport t) {
+        switch (how) {
+            case "context" -> ctx.cancel();
+            case "interrupt" -> caller.thread.interrupt();
+            case "close" -> t.close();
+            default -> { } // its timeout
+        }
+    }
+
+    /**
+     * Asserts that {@code e} is what ending a request the way {@code how} names gives (E10, E11, E29): cancelled
+     * by its context, interrupted, cancelled by the transport's close, or (a name ending in "timeout") timed out.
+     */
+    private static void assertEndedBy(String how, Throwable e) {
+        switch (how) {
+            case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+            case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
+            case "close" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            default -> {
+                assertThat(how).endsWith("timeout");
+                assertThat(e).isInstanceOfSatisfying(HttpTimeoutException.class,
+                        c -> assertThat(c.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
+            }
+        }
+    }
+
+    /**
      * E29 with R8–R10: closing the transport while a proxy handshake stalls (an HTTP CONNECT answer cut short, a
      * SOCKS5 reply that never comes, an {@code https://} proxy's TLS handshake) ends the request at once as
      * cancelled ({@code TRANSPORT_CLOSED}), and when {@code close()} returns every counter is zero. A failure
@@ -156,20 +189,9 @@ class ReachLifecycleProbeTest {
             });
             try {
                 assertThat(reached.await(20, TimeUnit.SECONDS)).as("the proxy got the CONNECT").isTrue();
-                switch (how) {
-                    case "context" -> ctx.cancel();
-                    case "interrupt" -> caller.thread.interrupt();
-                    default -> { } // its timeout
-                }
+                end(how, ctx, caller, t);
                 assertThat(caller.join(PROMPT)).as("the request ended").isTrue();
-                Throwable e = caller.error();
-                switch (how) {
-                    case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                            c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
-                    case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
-                    default -> assertThat(e).isInstanceOfSatisfying(HttpTimeoutException.class,
-                            c -> assertThat(c.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
-                }
+                assertEndedBy(how, caller.error());
                 TransportStats s = t.stats();
                 assertThat(s.inUse()).as("nothing in use: %s", s).isZero();
                 assertThat(s.waiting()).as("nobody waiting: %s", s).isZero();
@@ -340,20 +362,9 @@ class ReachLifecycleProbeTest {
             });
             try {
                 assertThat(reached.await(20, TimeUnit.SECONDS)).as("the server got the request").isTrue();
-                switch (how) {
-                    case "context" -> ctx.cancel();
-                    case "interrupt" -> caller.thread.interrupt();
-                    default -> t.close();
-                }
+                end(how, ctx, caller, t);
                 assertThat(caller.join(PROMPT)).as("the request ended").isTrue();
-                Throwable e = caller.error();
-                switch (how) {
-                    case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                            c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
-                    case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
-                    default -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                            c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
-                }
+                assertEndedBy(how, caller.error());
                 assertAllZero(t);
             } finally {
                 release.countDown();
@@ -451,22 +462,11 @@ class ReachLifecycleProbeTest {
             });
             try {
                 assertThat(reached.await(20, TimeUnit.SECONDS)).as("the redirect was sent").isTrue();
-                switch (how) {
-                    case "context" -> ctx.cancel();
-                    case "interrupt" -> caller.thread.interrupt();
-                    case "close" -> t.close();
-                    default -> { } // the client's timeout
-                }
+                end(how, ctx, caller, t); // "client timeout": the client's own
                 assertThat(caller.join(PROMPT)).as("the send ended").isTrue();
-                Throwable e = caller.error();
-                switch (how) {
-                    case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                            c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
-                    case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
-                    case "close" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                            c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
-                    default -> assertThat(e).isInstanceOfSatisfying(HttpTimeoutException.class,
-                            c -> assertThat(c.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST)).hasMessageContaining("client timeout");
+                assertEndedBy(how, caller.error());
+                if (how.equals("client timeout")) {
+                    assertThat(caller.error()).hasMessageContaining("client timeout");
                 }
                 assertThat(server.accepted()).as("the redirect was not followed").isEqualTo(1);
                 dones.assertFirstHopOnceAndNextRefused("/start");
@@ -508,13 +508,7 @@ class ReachLifecycleProbeTest {
             }).build();
             Throwable e = org.assertj.core.api.Assertions.catchThrowable(
                     () -> client.send(HttpRequest.get("http://127.0.0.1:" + server.port() + "/start"), ctx).close());
-            switch (how) {
-                case "context" -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                        c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
-                case "interrupt" -> assertThat(e).isInstanceOf(InterruptedException.class);
-                default -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
-                        c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
-            }
+            assertEndedBy(how, e);
             assertThat(Thread.interrupted()).as("the interrupt was consumed by the InterruptedException").isFalse();
             dones.assertFirstHopOnceAndNextRefused("/start");
             assertThat(heads).as("no further hop sent").containsExactly("GET /start HTTP/1.1");
@@ -722,12 +716,7 @@ class ReachLifecycleProbeTest {
                 if (!how.equals("timeout")) {
                     Leaks.awaitTrue(Lifecycle::writeLoopBlockedInUnixWrite, "the write loop blocked in the socket");
                 }
-                switch (how) {
-                    case "context" -> ctx.cancel();
-                    case "interrupt" -> caller.thread.interrupt();
-                    case "close" -> t.close();
-                    default -> { } // its timeout
-                }
+                end(how, ctx, caller, t);
                 assertThat(caller.join(PROMPT)).as("the request ended").isTrue();
                 assertThat(caller.error()).isInstanceOfAny(RequestCancelledException.class, HttpTimeoutException.class,
                         InterruptedException.class);
