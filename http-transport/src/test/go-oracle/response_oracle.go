@@ -1,4 +1,4 @@
-// Oracle for the hostile-response rules (P40-P4x, docs/spec/transport.md): what Go's net/http client
+// Oracle for the hostile-response rules (P40-P42, docs/spec/transport.md): what Go's net/http client
 // makes of a raw HTTP/1.1 response. For each case it runs http.ReadResponse over a bufio.Reader (the
 // request's method given), reads the body with io.ReadAll, and prints one line:
 //
@@ -11,10 +11,12 @@
 //
 //	go run response_oracle.go                 # the built-in corpus below
 //	go run response_oracle.go -method HEAD f… # raw response files
+//	go run response_oracle.go -dump           # the corpus as name, method, base64 lines
 package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"io"
@@ -112,6 +114,13 @@ var corpus = []tc{
 	{"trailer bare LF end", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: v\n\n" + tail},
 	{"Trailer header, not chunked", "GET", "HTTP/1.1 200 OK\r\nTrailer: X-T\r\nContent-Length: 2\r\n\r\nhi" + tail},
 	{"Trailer: Content-Length", "GET", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" + tail},
+	{"Trailer: Trailer", "GET", "HTTP/1.1 200 OK\r\nTrailer: Trailer\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" + tail},
+	{"Trailer: X-T, content-length", "GET", "HTTP/1.1 200 OK\r\nTrailer: X-T, content-length\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" + tail},
+	{"Trailer: Content-Length, HEAD chunked", "HEAD", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\nTransfer-Encoding: chunked\r\n\r\n" + tail},
+	{"Trailer: Content-Length, 304 chunked", "GET", "HTTP/1.1 304 Not Modified\r\nTrailer: Content-Length\r\nTransfer-Encoding: chunked\r\n\r\n" + tail},
+	{"Trailer: Content-Length, CL body", "GET", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\nContent-Length: 2\r\n\r\nhi" + tail},
+	{"Trailer: Content-Length, 1.0 TE", "GET", "HTTP/1.0 200 OK\r\nTrailer: Content-Length\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nhi" + tail},
+	{"trailer field Content-Length", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nContent-Length: 5\r\n\r\n" + tail},
 	{"Trailer: Transfer-Encoding", "GET", "HTTP/1.1 200 OK\r\nTrailer: Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n" + tail},
 	// keep-alive
 	{"body longer than CL", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiEXTRA"},
@@ -143,7 +152,14 @@ func run(c tc) string {
 
 func main() {
 	method := flag.String("method", "GET", "request method for files")
+	dump := flag.Bool("dump", false, "print the corpus as name<TAB>method<TAB>base64(raw) lines, for a probe of another client")
 	flag.Parse()
+	if *dump {
+		for _, c := range corpus {
+			fmt.Printf("%s\t%s\t%s\n", c.name, c.method, base64.StdEncoding.EncodeToString([]byte(c.raw)))
+		}
+		return
+	}
 	fmt.Println("# Go", runtime.Version())
 	if flag.NArg() == 0 {
 		for _, c := range corpus {

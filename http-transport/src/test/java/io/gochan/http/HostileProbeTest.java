@@ -27,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code chunked} (P34), 1xx responses nobody asked for (P21), a head or body trickled past the request's
  * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
  * next request on a reused connection (P37), a {@code Content-Length} list (P40) and a
- * {@code Transfer-Encoding} in an HTTP/1.0 response (P41). Each ends with the response read or a specific exception,
+ * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42). Each ends with the response read or a specific exception,
  * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
@@ -270,6 +270,71 @@ class HostileProbeTest {
                 assertThat(r.body().string()).isEqualTo("next");
             }
             assertThat(t.stats().dialed()).as("the HTTP/1.0 connection was not reused").isEqualTo(2);
+        }
+    }
+
+    // ------------------------------------------------------------------ P42: framing fields announced as trailers
+
+    static Stream<Arguments> framingFieldsAsTrailers() {
+        String chunked = "Transfer-Encoding: chunked\r\n\r\n";
+        String body = "2\r\nok\r\n0\r\n\r\n";
+        return Stream.of(
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\n" + chunked + body),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: Transfer-Encoding\r\n" + chunked + body),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: Trailer\r\n" + chunked + body),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: X-T, content-length\r\n" + chunked + body),
+                Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\n" + chunked),
+                Arguments.of("GET", "HTTP/1.1 304 Not Modified\r\nTrailer: Content-Length\r\n" + chunked));
+    }
+
+    /**
+     * P42: a chunked response whose {@code Trailer} field announces {@code Content-Length},
+     * {@code Transfer-Encoding} or {@code Trailer} as a trailer (any case, anywhere in the list) fails with
+     * {@code MALFORMED_HEADER}, as Go 1.19's {@code fixTrailer} refuses it ("bad trailer key"), on an answer
+     * to HEAD and a 304 too; the connection is closed. Before, the response was read and its connection reused.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("framingFieldsAsTrailers")
+    void P42_aFramingFieldAnnouncedAsATrailerIsRefused(String method, String response) throws Exception {
+        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
+                 while (c.readRequest() != null) {
+                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.MALFORMED_HEADER);
+                        assertThat(e.getMessage()).contains("as a trailer");
+                    });
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
+        }
+    }
+
+    /**
+     * P42: the {@code Trailer} field is looked at only when the body is chunked, as Go: beside a
+     * {@code Content-Length} (or in HTTP/1.0, where the coding is ignored) it announces nothing, and the
+     * response is read; a trailer that arrives named {@code Content-Length} is a trailer like any other.
+     */
+    @Test
+    void P42_theTrailerFieldOfABodyThatIsNotChunkedIsNotLookedAt() throws Exception {
+        try (RawServer server = answering(
+                     "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\nContent-Length: 2\r\n\r\nok",
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nContent-Length: 5\r\n\r\n");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+                assertThat(r.trailers().get("Content-Length")).isEqualTo("5");
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
         }
     }
 

@@ -53,6 +53,7 @@ public record BodyFraming(Kind kind, long length) {
             // parseTransferEncoding does before it looks at the status (P38): a 304 or an answer to HEAD
             // declaring one is as wrong as a 200 doing so.
             requireLoneChunked(headers);
+            requireNoFramingTrailers(headers);
         }
         if (method.equals("HEAD") || status < 200 || status == 204 || status == 304) {
             if (hasCl) {
@@ -124,6 +125,23 @@ public record BodyFraming(Kind kind, long length) {
         }
         if (headers.all("Transfer-Encoding").size() > 1) {
             throw new HttpProtocolException(Reason.UNSUPPORTED_TRANSFER_ENCODING, "Transfer-Encoding: chunked given more than once");
+        }
+    }
+
+    /**
+     * A chunked response may not announce {@code Content-Length}, {@code Transfer-Encoding} or {@code Trailer}
+     * as a trailer (P42; RFC 9110 §6.5.1 forbids framing fields there; Go's {@code fixTrailer}: "bad trailer
+     * key"). Only for a chunked body, as Go: elsewhere the {@code Trailer} field announces nothing.
+     */
+    private static void requireNoFramingTrailers(Headers headers) throws HttpProtocolException {
+        for (String v : headers.all("Trailer")) {
+            for (String name : v.split(",")) {
+                String n = name.trim();
+                if (n.equalsIgnoreCase("Content-Length") || n.equalsIgnoreCase("Transfer-Encoding") || n.equalsIgnoreCase("Trailer")) {
+                    throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response announces '"
+                            + ResponseHeadReader.shorten(n) + "' as a trailer (a framing field cannot be one)");
+                }
+            }
         }
     }
 
