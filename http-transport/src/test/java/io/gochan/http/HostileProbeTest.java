@@ -26,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Hostile-server probes beyond {@link HostileServerTest} and {@link HostileFramingTest}: the spelling of
  * {@code chunked} (P34), 1xx responses nobody asked for (P21), a head or body trickled past the request's
  * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
- * next request on a reused connection (P37). Each ends with the response read or a specific exception,
+ * next request on a reused connection (P37), a {@code Content-Length} list (P40) and a
+ * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42). Each ends with the response read or a specific exception,
  * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
@@ -157,6 +158,183 @@ class HostileProbeTest {
                         assertThat(e.reason()).isEqualTo(Reason.INVALID_CONTENT_LENGTH);
                         assertThat(e.getMessage()).contains("too large");
                     });
+        }
+    }
+
+    // ------------------------------------------------------------------ P40: a list is not a length
+
+    static Stream<Arguments> contentLengthLists() {
+        return Stream.of(
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nContent-Length: 2,2\r\n\r\nok", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n\r\nok",
+                        Reason.CONFLICTING_CONTENT_LENGTH),
+                Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\n", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nContent-Length: 02\r\nContent-Length: 2\r\n\r\nok",
+                        Reason.CONFLICTING_CONTENT_LENGTH));
+    }
+
+    /**
+     * P40: a {@code Content-Length} field holds one length, not a list: {@code 2, 2} in one field is refused as
+     * Go 1.19 refuses it ({@code bad Content-Length}), on a GET and on the answer to HEAD, and two fields must
+     * be the same text once trimmed ({@code 02} and {@code 2} differ to Go's {@code fixLength}). Before, the
+     * list was read as the length 2 and its connection reused, and {@code 02} and {@code 2} were one length.
+     * Oracle: {@code src/test/go-oracle/response_oracle.go}.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("contentLengthLists")
+    void P40_aContentLengthListIsNotALength(String method, String response, Reason reason) throws Exception {
+        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
+                 while (c.readRequest() != null) {
+                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
+        }
+    }
+
+    /** P40: identical fields (blanks around them aside) are one length, as Go; the connection is reused. */
+    @Test
+    void P40_identicalContentLengthFieldsAreOneLength() throws Exception {
+        try (RawServer server = answering(
+                     "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length:  3 \r\n\r\nabc",
+                     "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("abc");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P41: Transfer-Encoding in HTTP/1.0
+
+    static Stream<Arguments> http10TransferEncodings() {
+        String ka = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n";
+        return Stream.of(
+                Arguments.of("chunked, no length: read to the close", "GET",
+                        "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", true,
+                        "3\r\nabc\r\n0\r\n\r\n"),
+                Arguments.of("chunked, keep-alive, no length: read to the close", "GET",
+                        ka + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", true, "3\r\nabc\r\n0\r\n\r\n"),
+                Arguments.of("chunked, keep-alive, a length", "GET",
+                        ka + "Transfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nok", false, "ok"),
+                Arguments.of("gzip, keep-alive, a length", "GET",
+                        ka + "Transfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nok", false, "ok"),
+                Arguments.of("chunked, keep-alive, answer to HEAD", "HEAD",
+                        ka + "Transfer-Encoding: chunked\r\n\r\n", false, ""));
+    }
+
+    /**
+     * P41: a {@code Transfer-Encoding} in an HTTP/1.0 response is ignored, as Go 1.19 ignores it (issue 12785):
+     * the body is framed by its {@code Content-Length} or read to the close, whatever the coding says. The
+     * connection is never reused (RFC 9112 §6.1: close after processing such a message), even with
+     * {@code Connection: keep-alive} and a length, where Go would reuse it: a peer that honoured the coding
+     * would see other message boundaries. Before, every such response failed with {@code CONFLICTING_FRAMING}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("http10TransferEncodings")
+    void P41_transferEncodingInAnHttp10ResponseIsIgnoredAndItsConnectionClosed(String name, String method, String response,
+            boolean closes, String body) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     if (c.index > 0) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+                     } else {
+                         c.write(response);
+                         if (closes) {
+                             return;
+                         }
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                assertThat(r.version()).isEqualTo("HTTP/1.0");
+                assertThat(r.body().string()).isEqualTo(body);
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("next");
+            }
+            assertThat(t.stats().dialed()).as("the HTTP/1.0 connection was not reused").isEqualTo(2);
+        }
+    }
+
+    // ------------------------------------------------------------------ P42: framing fields announced as trailers
+
+    static Stream<Arguments> framingFieldsAsTrailers() {
+        String chunked = "Transfer-Encoding: chunked\r\n\r\n";
+        String body = "2\r\nok\r\n0\r\n\r\n";
+        return Stream.of(
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\n" + chunked + body),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: Transfer-Encoding\r\n" + chunked + body),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: Trailer\r\n" + chunked + body),
+                Arguments.of("GET", "HTTP/1.1 200 OK\r\nTrailer: X-T, content-length\r\n" + chunked + body),
+                Arguments.of("HEAD", "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\n" + chunked),
+                Arguments.of("GET", "HTTP/1.1 304 Not Modified\r\nTrailer: Content-Length\r\n" + chunked));
+    }
+
+    /**
+     * P42: a chunked response whose {@code Trailer} field announces {@code Content-Length},
+     * {@code Transfer-Encoding} or {@code Trailer} as a trailer (any case, anywhere in the list) fails with
+     * {@code MALFORMED_HEADER}, as Go 1.19's {@code fixTrailer} refuses it ("bad trailer key"), on an answer
+     * to HEAD and a 304 too; the connection is closed. Before, the response was read and its connection reused.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("framingFieldsAsTrailers")
+    void P42_aFramingFieldAnnouncedAsATrailerIsRefused(String method, String response) throws Exception {
+        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
+                 while (c.readRequest() != null) {
+                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.MALFORMED_HEADER);
+                        assertThat(e.getMessage()).contains("as a trailer");
+                    });
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
+        }
+    }
+
+    /**
+     * P42: the {@code Trailer} field is looked at only when the body is chunked, as Go: beside a
+     * {@code Content-Length} (or in HTTP/1.0, where the coding is ignored) it announces nothing, and the
+     * response is read; a trailer that arrives named {@code Content-Length} is a trailer like any other.
+     */
+    @Test
+    void P42_theTrailerFieldOfABodyThatIsNotChunkedIsNotLookedAt() throws Exception {
+        try (RawServer server = answering(
+                     "HTTP/1.1 200 OK\r\nTrailer: Content-Length\r\nContent-Length: 2\r\n\r\nok",
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nContent-Length: 5\r\n\r\n");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+                assertThat(r.trailers().get("Content-Length")).isEqualTo("5");
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
         }
     }
 

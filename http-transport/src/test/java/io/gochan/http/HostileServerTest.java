@@ -228,7 +228,6 @@ class HostileServerTest {
                 bad("Transfer-Encoding then Content-Length", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
                         Reason.CONFLICTING_FRAMING),
                 bad("both, on a 204", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n", Reason.CONFLICTING_FRAMING),
-                bad("Transfer-Encoding in HTTP/1.0", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", Reason.CONFLICTING_FRAMING),
                 bad("differing values in one field", "HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabc", Reason.CONFLICTING_CONTENT_LENGTH),
                 // No body follows a 204 or 304 (or a HEAD's answer), but differing lengths are rejected all the same (as Go).
                 bad("differing values on a 304", "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n",
@@ -254,13 +253,14 @@ class HostileServerTest {
         assertResponseRejected(response, false, reason);
     }
 
+    /** Identical fields are one length (as Go); a list in one field, {@code 2, 2}, is not (P40, HostileProbeTest). */
     @Test
     void identicalDuplicateContentLengthsAreAccepted() throws Exception {
         try (RawServer server = RawServer.start(c -> {
                  c.readRequest();
                  c.write("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc");
                  c.readRequest();
-                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nok");
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok");
              });
              Transport t = Transport.builder().build()) {
             try (HttpResponse r = t.roundTrip(get(server))) {

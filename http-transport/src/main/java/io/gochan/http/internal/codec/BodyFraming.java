@@ -7,8 +7,9 @@ import io.gochan.http.HttpProtocolException.Reason;
 /**
  * How a response body is delimited (RFC 9112 §6.3), decided from the request method, the status and
  * the headers, with the response-smuggling defences: Content-Length together with
- * Transfer-Encoding, differing Content-Length values, and any transfer coding other than a lone
- * {@code chunked} are rejected.
+ * Transfer-Encoding, differing Content-Length values, a Content-Length that is a list, and any transfer
+ * coding other than a lone {@code chunked} are rejected; a Transfer-Encoding in an HTTP/1.0 response is
+ * ignored (as Go) and its connection never reused.
  *
  * @param kind the framing
  * @param length the Content-Length for {@link Kind#FIXED}, else -1
@@ -33,27 +34,26 @@ public record BodyFraming(Kind kind, long length) {
      *
      * <p>Stricter than Go, which lets Transfer-Encoding win and drops Content-Length: RFC 9112 §6.3
      * says such a message "ought to be handled as an error", and docs/spec/transport.md rejects it (ADR 0006).
-     * Transfer-Encoding in an HTTP/1.0 response is rejected too (RFC 9112 §6.3: "MUST treat the
-     * message as if the framing is faulty").
+     * Transfer-Encoding in an HTTP/1.0 response is ignored, as Go 1.19 ignores it: the body is framed by
+     * Content-Length or read to the close (P41); {@link #ignoresTransferEncoding} keeps its connection from
+     * being reused (RFC 9112 §6.1).
      */
     public static BodyFraming of(String method, ResponseHead head) throws HttpProtocolException {
         Headers headers = head.headers();
         int status = head.status();
-        boolean hasTe = headers.contains("Transfer-Encoding");
+        // HTTP/1.0 has no transfer codings: the field is ignored, whatever it says (P41, as Go).
+        boolean hasTe = !head.isHttp10() && headers.contains("Transfer-Encoding");
         boolean hasCl = headers.contains("Content-Length");
         if (hasTe && hasCl) {
             throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
                     "response has both Content-Length and Transfer-Encoding");
-        }
-        if (hasTe && head.isHttp10()) {
-            throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
-                    "HTTP/1.0 response with Transfer-Encoding (faulty framing, RFC 9112 §6.3)");
         }
         if (hasTe && status >= 200) {
             // A transfer coding the client cannot decode is refused whatever the status, as Go's
             // parseTransferEncoding does before it looks at the status (P38): a 304 or an answer to HEAD
             // declaring one is as wrong as a 200 doing so.
             requireLoneChunked(headers);
+            requireNoFramingTrailers(headers);
         }
         if (method.equals("HEAD") || status < 200 || status == 204 || status == 304) {
             if (hasCl) {
@@ -63,11 +63,7 @@ public record BodyFraming(Kind kind, long length) {
                 if (method.equals("HEAD") && status >= 200) {
                     // The length an answer to HEAD announces is the one a GET would get: Go parses it (for
                     // its ContentLength) and refuses bad syntax (P38). After a 1xx, 204 or 304 it does not.
-                    for (String v : headers.all("Content-Length")) {
-                        for (String part : v.split(",", -1)) {
-                            parseLength(part.trim());
-                        }
-                    }
+                    parseLength(headers.get("Content-Length").trim());
                 }
             }
             return NONE;
@@ -76,17 +72,8 @@ public record BodyFraming(Kind kind, long length) {
             return new BodyFraming(Kind.CHUNKED, -1);
         }
         if (hasCl) {
-            long length = -1;
-            for (String v : headers.all("Content-Length")) {
-                for (String part : v.split(",", -1)) {
-                    long n = parseLength(part.trim());
-                    if (length >= 0 && n != length) {
-                        throw new HttpProtocolException(Reason.CONFLICTING_CONTENT_LENGTH,
-                                "response has differing Content-Length values (" + length + " and " + n + ")");
-                    }
-                    length = n;
-                }
-            }
+            requireIdenticalFields(headers);
+            long length = parseLength(headers.get("Content-Length").trim());
             return length == 0 ? NONE : new BodyFraming(Kind.FIXED, length);
         }
         return new BodyFraming(Kind.UNTIL_CLOSE, -1);
@@ -119,6 +106,15 @@ public record BodyFraming(Kind kind, long length) {
         return false;
     }
 
+    /**
+     * An HTTP/1.0 response with a Transfer-Encoding, which {@link #of} ignores (P41): its connection is not
+     * reused, even with keep-alive and a Content-Length (RFC 9112 §6.1: "close the connection after processing
+     * the message"; Go reuses it), since a peer that honoured the coding would see other message boundaries.
+     */
+    public static boolean ignoresTransferEncoding(ResponseHead head) {
+        return head.isHttp10() && head.headers().contains("Transfer-Encoding");
+    }
+
     /** A lone {@code chunked}, any case, blanks around it (P34); anything else is a coding we cannot read. */
     private static void requireLoneChunked(Headers headers) throws HttpProtocolException {
         for (String v : headers.all("Transfer-Encoding")) {
@@ -132,8 +128,30 @@ public record BodyFraming(Kind kind, long length) {
         }
     }
 
-    /** Every Content-Length value (each field, each comma-separated part) is the same text once trimmed. */
+    /**
+     * A chunked response may not announce {@code Content-Length}, {@code Transfer-Encoding} or {@code Trailer}
+     * as a trailer (P42; RFC 9110 §6.5.1 forbids framing fields there; Go's {@code fixTrailer}: "bad trailer
+     * key"). Only for a chunked body, as Go: elsewhere the {@code Trailer} field announces nothing.
+     */
+    private static void requireNoFramingTrailers(Headers headers) throws HttpProtocolException {
+        for (String v : headers.all("Trailer")) {
+            for (String name : v.split(",")) {
+                String n = name.trim();
+                if (n.equalsIgnoreCase("Content-Length") || n.equalsIgnoreCase("Transfer-Encoding") || n.equalsIgnoreCase("Trailer")) {
+                    throw new HttpProtocolException(Reason.MALFORMED_HEADER, "response announces '"
+                            + ResponseHeadReader.shorten(n) + "' as a trailer (a framing field cannot be one)");
+                }
+            }
+        }
+    }
+
+    /**
+     * Every Content-Length field is the same text once trimmed (Go's {@code fixLength}: {@code 02} and
+     * {@code 2} differ), and so is every comma-separated part of each (stricter than Go, which does not look
+     * inside a field of a response without a body; a list is no length anyway, see {@link #parseLength}).
+     */
     private static void requireOneContentLength(Headers headers) throws HttpProtocolException {
+        requireIdenticalFields(headers);
         String first = null;
         for (String v : headers.all("Content-Length")) {
             for (String part : v.split(",", -1)) {
@@ -148,11 +166,45 @@ public record BodyFraming(Kind kind, long length) {
         }
     }
 
+    /** Every Content-Length field is the same text once trimmed, as Go's {@code fixLength} requires (P40). */
+    private static void requireIdenticalFields(Headers headers) throws HttpProtocolException {
+        String firstField = null;
+        for (String v : headers.all("Content-Length")) {
+            String f = v.trim();
+            if (firstField == null) {
+                firstField = f;
+            } else if (!firstField.equals(f)) {
+                throw new HttpProtocolException(Reason.CONFLICTING_CONTENT_LENGTH, "response has differing Content-Length fields ('"
+                        + ResponseHeadReader.shorten(firstField) + "' and '" + ResponseHeadReader.shorten(f) + "')");
+            }
+        }
+    }
+
     /**
      * ASCII digits only, leading zeros allowed, at most {@code Long.MAX_VALUE} (2^63-1): Go's
-     * {@code strconv.ParseUint(v, 10, 63)} (P39).
+     * {@code strconv.ParseUint(v, 10, 63)} (P39). A list is not a length (P40; Go: "bad Content-Length"):
+     * one of differing values is {@code CONFLICTING_CONTENT_LENGTH}, one of equal values ({@code 2, 2})
+     * {@code INVALID_CONTENT_LENGTH}, a bad part of either {@code INVALID_CONTENT_LENGTH}.
      */
     private static long parseLength(String s) throws HttpProtocolException {
+        if (s.indexOf(',') < 0) {
+            return parseNumber(s);
+        }
+        long first = -1;
+        for (String part : s.split(",", -1)) {
+            long n = parseNumber(part.trim());
+            if (first >= 0 && n != first) {
+                throw new HttpProtocolException(Reason.CONFLICTING_CONTENT_LENGTH,
+                        "response has differing Content-Length values (" + first + " and " + n + ")");
+            }
+            first = n;
+        }
+        throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH,
+                "invalid Content-Length '" + ResponseHeadReader.shorten(s) + "' (a list, not one length)");
+    }
+
+    /** One length: {@link #parseLength} without lists. */
+    private static long parseNumber(String s) throws HttpProtocolException {
         if (s.isEmpty()) {
             throw new HttpProtocolException(Reason.INVALID_CONTENT_LENGTH, "invalid Content-Length '' (empty)");
         }

@@ -74,7 +74,8 @@ final class ResponseReader {
         }
         boolean alive = !cfg.disableKeepAlives() && keepAlive(head)
                 && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200
-                && !BodyFraming.declaresAForbiddenBody(head); // its body may still come: P29
+                && !BodyFraming.declaresAForbiddenBody(head) // its body may still come: P29
+                && !BodyFraming.ignoresTransferEncoding(head); // HTTP/1.0 with a coding: P41
         if (rc.continueCh() != null) {
             if (!fh.continued()) {
                 // A final status before 100 Continue: the body is skipped (or was sent after the timeout,
