@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       executor) is found through the JDK's thread dump, taken only when a thread other than a
  *       goroutine was created while the test ran; it carries no attribution, so if tests ran in
  *       parallel the report names them;
- *   <li>platform threads are checked only if {@link #platformThreads()} is on.
+ *   <li>platform threads are checked too, unless {@link #platformThreads()} is turned off.
  * </ul>
  */
 @Target({ElementType.TYPE, ElementType.METHOD})
@@ -90,7 +90,7 @@ public @interface NoGoroutineLeaks {
     boolean virtualThreads() default true;
 
     /**
-     * {@return whether platform threads are checked too (off by default): a platform thread created while
+     * {@return whether platform threads are checked too (on by default): a platform thread created while
      * the test ran and still running after the grace period fails it, with its stack (a pool that was never
      * shut down, a thread never joined). Not the runtime's own: the virtual-thread scheduler's carriers, the
      * common pool's workers, the JDK's system threads and those whose code is the JDK's ({@code sun.*},
@@ -101,7 +101,7 @@ public @interface NoGoroutineLeaks {
      * ({@link Thread#getAllStackTraces()}), done only when a platform thread created during the test is
      * alive when it ends}
      */
-    boolean platformThreads() default false;
+    boolean platformThreads() default true;
 
     /** {@return how long to wait, in total, for goroutines that are still finishing} */
     long graceMillis() default 5_000;

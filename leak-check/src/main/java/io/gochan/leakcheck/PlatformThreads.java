@@ -59,8 +59,8 @@ final class PlatformThreads {
     }
 
     /**
-     * True for threads that belong to the runtime, not to whoever's code made them start: the virtual-thread
-     * scheduler's carriers and its delay scheduler (JDK 25 starts it at the first timed wait of a virtual
+     * True for threads that belong to the runtime, not to whoever's code made them start: the test runner's
+     * parallel workers, the virtual-thread scheduler's carriers and its delay scheduler (JDK 25 starts it at the first timed wait of a virtual
      * thread; a pool of the user's has one only beside its workers, which are reported), the common pool's
      * workers (they end by themselves once idle), the JDK's innocuous system threads, the JVM's own (its
      * {@code system} thread group), and {@link #SHARED}.
@@ -69,6 +69,11 @@ final class PlatformThreads {
         String cls = t.getClass().getName();
         if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")
                 || cls.equals("java.util.concurrent.DelayScheduler")) {
+            return true;
+        }
+        if (cls.startsWith("org.junit.")) {
+            // The test runner's own workers (parallel execution: JUnit's fork-join and worker-pool executors make
+            // their threads of their own classes), which may start while a test runs and then serve the others.
             return true;
         }
         ThreadGroup group = t.getThreadGroup();

@@ -19,6 +19,7 @@ import io.gochan.leakcheck.fixtures.LateIgnoreFixture;
 import io.gochan.leakcheck.fixtures.OwnerFixture;
 import io.gochan.leakcheck.fixtures.OwnerLeakFixture;
 import io.gochan.leakcheck.fixtures.ParallelFixture;
+import io.gochan.leakcheck.fixtures.ParallelPlatformFixture;
 import io.gochan.leakcheck.fixtures.PlatformThreadFixture;
 import io.gochan.leakcheck.fixtures.RawVirtualThreadFixture;
 import org.junit.platform.launcher.listeners.TestExecutionSummary.Failure;
@@ -190,7 +191,7 @@ class LeakCheckTest {
     }
 
     @Test
-    void LK11_platformThreadsCreatedByATestAreLeaksWhenChecked() throws Exception {
+    void LK11_platformThreadsCreatedByATestAreLeaksByDefault() throws Exception {
         PlatformThreadFixture.release = new CountDownLatch(1);
         try {
             TestExecutionSummary s = run(selectClass(PlatformThreadFixture.class));
@@ -206,7 +207,7 @@ class LeakCheckTest {
                     .contains("\"fixed-pool-worker\" [waiting]")
                     .contains("java.util.concurrent.ThreadPoolExecutor.getTask(");
             // joinsItsThread, itsThreadEndsWithinTheGracePeriod, usesTheCommonPoolAndVirtualThreads, hasATimeout,
-            // allowedByName, notCheckedByDefault.
+            // allowedByName, notCheckedWhenTurnedOff.
             assertThat(s.getTestsSucceededCount()).isEqualTo(6);
         } finally {
             PlatformThreadFixture.release.countDown();
@@ -248,6 +249,17 @@ class LeakCheckTest {
         } finally {
             endGoroutines("parallel-leak");
         }
+    }
+
+    @Test
+    void LK11_theTestRunnersParallelWorkersAreNotATestsLeak() {
+        ParallelPlatformFixture.arrived = new CountDownLatch(6);
+        TestExecutionSummary s = run(selectClass(ParallelPlatformFixture.class), Map.of(
+                "junit.jupiter.execution.parallel.enabled", "true",
+                "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                "junit.jupiter.execution.parallel.config.fixed.parallelism", "2"));
+        assertThat(failures(s)).isEmpty();
+        assertThat(s.getTestsSucceededCount()).isEqualTo(6);
     }
 
     @Test
