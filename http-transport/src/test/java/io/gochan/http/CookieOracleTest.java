@@ -1,0 +1,476 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The jar (R12), Set-Cookie parsing and the {@code Cookie} field against Go 1.19 as an oracle: each scenario
+ * is a row of {@code http-transport/src/test/go/cookies/cases.txt}, replayed there through Go's
+ * {@code readSetCookies}, {@code cookiejar.New(nil)} and {@code Request.AddCookie}; the Cookie field Go sent
+ * is written here as a literal (rows printed by {@code go run . -java}). Where we differ on purpose, the row
+ * holds Go's answer, ours, and the rule that says why (R12, R21, R25). The rows found R34 (blanks and bad
+ * characters in {@code Set-Cookie}), R35 ({@code Expires} zones) and R36 (quoted values). Pure jar and
+ * parser work, the client's {@code Cookie} field rendering included: no server, no threads.
+ */
+class CookieOracleTest {
+
+    /** One response ({@code get == false}) or one query of a scenario. */
+    record Step(boolean get, String url, List<String> setCookies, String go, String ours, String why) {
+        @Override
+        public String toString() {
+            return get ? "get " + url : "set " + url + " " + setCookies;
+        }
+    }
+
+    record Scenario(String name, List<Step> steps) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private static Scenario scenario(String name, Step... steps) {
+        return new Scenario(name, List.of(steps));
+    }
+
+    private static Step set(String url, String... setCookies) {
+        return new Step(false, url, List.of(setCookies), null, null, null);
+    }
+
+    /** A query where we send what Go sends. */
+    private static Step get(String url, String go) {
+        return new Step(true, url, List.of(), go, go, null);
+    }
+
+    /** A query where we send {@code ours}, not Go's {@code go}, on purpose: {@code why} names the rule. */
+    private static Step differs(String url, String go, String ours, String why) {
+        return new Step(true, url, List.of(), go, ours, why);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void R12_sendsWhatGoSendsOrDiffersOnPurpose(Scenario s) {
+        MemoryCookieJar jar = new MemoryCookieJar(new CookieJarTest.ManualClock());
+        List<String> wrong = new ArrayList<>();
+        for (Step step : s.steps()) {
+            URI uri = URI.create(step.url());
+            if (!step.get()) {
+                // As the client reads them: field bytes (UTF-8 here) seen as ISO-8859-1 characters.
+                List<Cookie> cookies = step.setCookies().stream()
+                        .map(f -> new String(f.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1))
+                        .map(Cookie::parse).flatMap(Optional::stream).toList();
+                jar.setCookies(uri, cookies);
+                continue;
+            }
+            String sent = HttpClient.cookieHeader(null, jar.cookies(uri));
+            if (!sent.equals(step.ours())) {
+                wrong.add(step + ": sent [" + sent + "], expected [" + step.ours() + "]"
+                        + (step.why() == null ? " (as Go)" : " (Go: [" + step.go() + "], " + step.why() + ")"));
+            }
+        }
+        assertThat(wrong).as(s.name()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scenarios")
+    void everyDeliberateDifferenceNamesItsRule(Scenario s) {
+        for (Step step : s.steps()) {
+            if (step.get() && !step.ours().equals(step.go())) {
+                assertThat(step.why()).as(s.name() + " " + step).matches("R[0-9]+: .+");
+            }
+        }
+    }
+
+    static Stream<Scenario> scenarios() {
+        return Arrays.stream(SCENARIOS);
+    }
+
+    /**
+     * Rows from {@code go run . -java} in {@code src/test/go/cookies}, Go 1.19, {@code TZ=UTC}; then each
+     * deliberate difference turned from {@code get} into {@code differs} by hand.
+     */
+    private static final Scenario[] SCENARIOS = {
+            scenario("host-only",
+                    set("http://example.com/",
+                            "SID=31d4d96e407aad42"),
+                    get("http://example.com/", "SID=31d4d96e407aad42"),
+                    get("http://www.example.com/", ""),
+                    get("http://EXAMPLE.com/x", "SID=31d4d96e407aad42"),
+                    get("http://example.com./", "SID=31d4d96e407aad42"),
+                    get("http://example.com:8080/", "SID=31d4d96e407aad42")),
+            scenario("domain-leading-dot",
+                    set("http://www.example.com/",
+                            "a=1; Domain=.example.com",
+                            "b=2; Domain=example.com",
+                            "c=3; Domain=..example.com"),
+                    get("http://example.com/", "a=1; b=2"),
+                    get("http://foo.example.com/", "a=1; b=2"),
+                    get("http://a.b.example.com/", "a=1; b=2"),
+                    get("http://notexample.com/", "")),
+            scenario("domain-not-a-suffix",
+                    set("http://foo.example.com/",
+                            "a=1; Domain=bar.example.com",
+                            "b=1; Domain=example.org",
+                            "c=1; Domain=oo.example.com",
+                            "d=1; Domain=a.foo.example.com",
+                            "e=1; Domain=example.com.",
+                            "f=1; Domain=.",
+                            "g=1; Domain="),
+                    get("http://foo.example.com/", "g=1"),
+                    get("http://bar.example.com/", ""),
+                    get("http://oo.example.com/", ""),
+                    get("http://a.foo.example.com/", ""),
+                    get("http://example.org/", "")),
+            scenario("domain-uppercase-and-spaces",
+                    set("http://WWW.Example.COM/",
+                            "a=1; Domain=EXAMPLE.com",
+                            "b=1; domain=Example.Com ; path=/",
+                            "c=1; DOMAIN= example.com"),
+                    differs("http://example.com/", "a=1; b=1", "a=1; b=1; c=1", "R12: name, value and attribute are trimmed of blanks (RFC 6265 5.2), Go trims only the field"),
+                    differs("http://sub.example.com/", "a=1; b=1", "a=1; b=1; c=1", "R12: name, value and attribute are trimmed of blanks (RFC 6265 5.2), Go trims only the field")),
+            scenario("domain-quoted-or-invalid-attribute",
+                    set("http://www.example.com/",
+                            "q=1; Domain=\"example.com\"",
+                            "n=1; Domain=ex\u00e4mple.com",
+                            "s=1; Domain=example.com\\"),
+                    get("http://www.example.com/", "q=1; n=1; s=1"),
+                    get("http://example.com/", "")),
+            scenario("control-in-attributes",
+                    set("http://www.example.com/a/b",
+                            "p=1; Path=/a\u0001",
+                            "d=1; Domain=example.com\u0001",
+                            "q=1; Path=\"/a\"; Domain=\"example.com\"",
+                            "v=1; Path=/a\u000b"),
+                    get("http://www.example.com/a", "p=1; d=1; q=1; v=1"),
+                    get("http://www.example.com/", ""),
+                    get("http://example.com/a", "")),
+            scenario("trailing-dot-host",
+                    set("http://www.example.com./",
+                            "a=1",
+                            "b=1; Domain=example.com"),
+                    get("http://www.example.com/", "a=1; b=1"),
+                    get("http://www.example.com./", "a=1; b=1"),
+                    get("http://x.example.com./", "b=1")),
+            scenario("ip-host",
+                    set("http://127.0.0.1/",
+                            "a=1; Domain=127.0.0.1",
+                            "b=1; Domain=0.0.1",
+                            "c=1; Domain=.127.0.0.1",
+                            "d=1"),
+                    get("http://127.0.0.1/", "a=1; d=1"),
+                    get("http://127.0.0.1:8080/", "a=1; d=1"),
+                    get("http://0.0.1/", "")),
+            scenario("ip-host-v6",
+                    set("http://[::1]:8080/",
+                            "a=1"),
+                    get("http://[::1]:8080/", "a=1"),
+                    get("http://[::1]:9090/", "a=1")),
+            scenario("single-label",
+                    set("http://foo.example.com/",
+                            "a=1; Domain=com"),
+                    set("http://localhost/",
+                            "b=1; Domain=localhost",
+                            "c=1"),
+                    differs("http://foo.example.com/", "a=1", "",
+                            "R12: no public suffix list, so a single-label Domain other than the host is refused (ADR 0010)"),
+                    get("http://bar.com/", ""),
+                    get("http://localhost/", "b=1; c=1"),
+                    get("http://localhost:8080/", "b=1; c=1"),
+                    get("http://x.localhost/", "")),
+            scenario("localhost-subdomain",
+                    set("http://app.localhost/",
+                            "a=1; Domain=localhost",
+                            "b=1; Domain=app.localhost"),
+                    differs("http://app.localhost/", "a=1; b=1", "b=1",
+                            "R12: no public suffix list, so a single-label Domain other than the host is refused (ADR 0010)"),
+                    get("http://api.localhost/", ""),
+                    get("http://localhost/", "")),
+            scenario("idn",
+                    set("http://xn--bcher-kva.example/",
+                            "a=1; Domain=xn--bcher-kva.example",
+                            "b=1"),
+                    get("http://xn--bcher-kva.example/", "a=1; b=1"),
+                    get("http://www.xn--bcher-kva.example/", "a=1")),
+            scenario("path-default-and-match",
+                    set("http://example.com/docs/index.html",
+                            "d=1"),
+                    set("http://example.com/x",
+                            "root=1",
+                            "p=1; Path=/docs",
+                            "bad=1; Path=relative",
+                            "empty=1; Path="),
+                    get("http://example.com/docs", "d=1; p=1; root=1; bad=1; empty=1"),
+                    get("http://example.com/docs/", "d=1; p=1; root=1; bad=1; empty=1"),
+                    get("http://example.com/docs/Web/HTTP", "d=1; p=1; root=1; bad=1; empty=1"),
+                    get("http://example.com/docsets", "root=1; bad=1; empty=1"),
+                    get("http://example.com/fr/docs", "root=1; bad=1; empty=1"),
+                    get("http://example.com", "root=1; bad=1; empty=1"),
+                    get("http://example.com/?q=1", "root=1; bad=1; empty=1")),
+            scenario("path-prefix-boundary",
+                    set("http://example.com/",
+                            "ab=1; Path=/a/b",
+                            "abs=1; Path=/a/b/"),
+                    get("http://example.com/a/b", "ab=1"),
+                    get("http://example.com/a/bc", ""),
+                    get("http://example.com/a/b/", "abs=1; ab=1"),
+                    get("http://example.com/a/b/c", "abs=1; ab=1"),
+                    get("http://example.com/a", "")),
+            scenario("path-default-no-slash",
+                    set("http://example.com",
+                            "a=1"),
+                    set("http://example.com/a/b/",
+                            "b=1"),
+                    set("http://example.com/one",
+                            "c=1"),
+                    get("http://example.com/", "a=1; c=1"),
+                    get("http://example.com/a/b", "b=1; a=1; c=1"),
+                    get("http://example.com/a/b/x", "b=1; a=1; c=1")),
+            scenario("path-attribute-odd",
+                    set("http://example.com/",
+                            "a=1; Path=/A",
+                            "b=1; Path=/a?x",
+                            "c=1; path = /a",
+                            "d=1; Path=\"/a\""),
+                    get("http://example.com/a", "c=1; d=1"),
+                    differs("http://example.com/A/x", "a=1; c=1; d=1", "a=1; d=1", "R12: name, value and attribute are trimmed of blanks (RFC 6265 5.2), Go trims only the field")),
+            scenario("path-percent-encoded",
+                    set("http://example.com/a%2Fb/c",
+                            "a=1"),
+                    set("http://example.com/",
+                            "b=1; Path=/admin"),
+                    get("http://example.com/a%2Fb/x", "a=1"),
+                    differs("http://example.com/a/b/x", "a=1", "", "R12: paths are matched as sent, percent-encoded (RFC 6265 5.1.4 uri-path), Go decodes them first"),
+                    differs("http://example.com/%61dmin/x", "b=1", "", "R12: paths are matched as sent, percent-encoded (RFC 6265 5.1.4 uri-path), Go decodes them first")),
+            scenario("max-age",
+                    set("http://example.com/",
+                            "zero=1; Max-Age=0",
+                            "neg=1; Max-Age=-1",
+                            "future=1; Max-Age=3600",
+                            "soon=1; Max-Age=soon",
+                            "plus=1; Max-Age=+60",
+                            "lead=1; Max-Age=060",
+                            "lead0=1; Max-Age=00",
+                            "negzero=1; Max-Age=-0",
+                            "space=1; Max-Age= 60",
+                            "frac=1; Max-Age=1.5",
+                            "empty=1; Max-Age="),
+                    get("http://example.com/", "future=1; soon=1; plus=1; lead=1; space=1; frac=1; empty=1")),
+            scenario("max-age-huge",
+                    set("http://example.com/",
+                            "y100=1; Max-Age=3153600000",
+                            "d11=1; Max-Age=99999999999",
+                            "d18=1; Max-Age=999999999999999999",
+                            "d19=1; Max-Age=9223372036854775807",
+                            "d20=1; Max-Age=99999999999999999999"),
+                    differs("http://example.com/", "y100=1; d11=1; d20=1", "y100=1; d11=1; d18=1; d19=1; d20=1",
+                            "R21: a Max-Age past what Go's time.Duration holds overflows there into a past expiry"
+                            + " and the cookie is gone; here it never expires")),
+            scenario("max-age-deletes",
+                    set("http://example.com/",
+                            "a=1",
+                            "b=1",
+                            "c=1",
+                            "d=1"),
+                    set("http://example.com/",
+                            "a=; Max-Age=0",
+                            "b=; Max-Age=-100",
+                            "c=; Max-Age=bogus",
+                            "d=x; Max-Age=0; Path=/other"),
+                    get("http://example.com/", "c=; d=1"),
+                    get("http://example.com/other", "c=; d=1")),
+            scenario("expires",
+                    set("http://example.com/",
+                            "past=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT",
+                            "future=1; Expires=Fri, 01 Jan 2100 00:00:00 GMT",
+                            "netscape=1; Expires=Fri, 01-Jan-2100 00:00:00 GMT",
+                            "garbage=1; Expires=garbage",
+                            "empty=1; Expires=",
+                            "twodigit=1; Expires=Fri, 01-Jan-00 00:00:00 GMT"),
+                    get("http://example.com/", "future=1; netscape=1; garbage=1; empty=1; twodigit=1")),
+            scenario("expires-deletes",
+                    set("http://example.com/",
+                            "gmt=1",
+                            "utc=1",
+                            "pst=1",
+                            "lower=1",
+                            "noday=1",
+                            "wrongday=1",
+                            "netscape=1",
+                            "unparsable=1",
+                            "numeric=1",
+                            "oneday=1"),
+                    set("http://example.com/",
+                            "gmt=; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                            "utc=; Expires=Thu, 01 Jan 1970 00:00:00 UTC",
+                            "pst=; Expires=Thu, 01 Jan 1970 00:00:00 PST",
+                            "lower=; Expires=thu, 01 jan 1970 00:00:00 gmt",
+                            "noday=; Expires=01 Jan 1970 00:00:00 GMT",
+                            "wrongday=; Expires=Mon, 01 Jan 1970 00:00:00 GMT",
+                            "netscape=; Expires=Thu, 01-Jan-1970 00:00:01 GMT",
+                            "unparsable=; Expires=yesterday",
+                            "numeric=; Expires=Thu, 01 Jan 1970 00:00:00 +0000",
+                            "oneday=; Expires=Thu, 1 Jan 1970 00:00:00 GMT"),
+                    differs("http://example.com/", "lower=; noday=; unparsable=; oneday=", "unparsable=",
+                            "R25: a date without its weekday, with a one-digit day or in lower case is read"
+                            + " (RFC 6265 5.1.1 reads them), Go's time.Parse refuses it and the deletion is lost")),
+            scenario("expires-future-zones",
+                    set("http://example.com/",
+                            "utc=1; Expires=Fri, 01 Jan 2100 00:00:00 UTC",
+                            "pst=1; Expires=Fri, 01 Jan 2100 00:00:00 PST",
+                            "cet=1; Expires=Fri, 01-Jan-2100 00:00:00 CET"),
+                    get("http://example.com/", "utc=1; pst=1; cet=1")),
+            scenario("max-age-wins-over-expires",
+                    set("http://example.com/",
+                            "a=1; Max-Age=3600; Expires=Sun, 06 Nov 1994 08:49:37 GMT",
+                            "b=1; Expires=Sun, 06 Nov 1994 08:49:37 GMT; Max-Age=3600",
+                            "c=1; Max-Age=0; Expires=Fri, 01 Jan 2100 00:00:00 GMT",
+                            "d=1; Max-Age=junk; Expires=Sun, 06 Nov 1994 08:49:37 GMT"),
+                    get("http://example.com/", "a=1; b=1")),
+            scenario("secure",
+                    set("https://example.com/",
+                            "s=1; Secure",
+                            "p=1",
+                            "s2=1; secure=false"),
+                    set("http://example.com/",
+                            "h=1; Secure"),
+                    get("https://example.com/", "s=1; p=1; s2=1; h=1"),
+                    get("http://example.com/", "p=1"),
+                    get("HTTPS://EXAMPLE.COM/", "s=1; p=1; s2=1; h=1")),
+            scenario("secure-over-http-replaces",
+                    set("https://example.com/",
+                            "a=secure; Secure"),
+                    set("http://example.com/",
+                            "a=plain"),
+                    get("https://example.com/", "a=plain"),
+                    get("http://example.com/", "a=plain")),
+            scenario("httponly-samesite",
+                    set("http://example.com/",
+                            "a=1; HttpOnly",
+                            "b=1; SameSite=Strict",
+                            "c=1; SameSite=None",
+                            "d=1; SameSite=bogus",
+                            "e=1; SameSite",
+                            "f=1; HttpOnly=no; SameSite=Lax"),
+                    get("http://example.com/", "a=1; b=1; c=1; d=1; e=1; f=1")),
+            scenario("names",
+                    set("http://example.com/",
+                            "=x",
+                            "novalue",
+                            "a b=1",
+                            "a\"b=1",
+                            "a,b=1",
+                            "a;b=1",
+                            "$Version=1",
+                            "a.b-c_d~e!f=1",
+                            "x:y=1",
+                            "n\u00e9=1",
+                            "tab\u0009name=1",
+                            "\u0001ctl=1",
+                            "\u000bvt=1",
+                            "trailctl=1\u0001",
+                            "nbsp=1\u00a0"),
+                    get("http://example.com/", "$Version=1; a.b-c_d~e!f=1")),
+            scenario("name-value-whitespace",
+                    set("http://example.com/",
+                            "lang = en",
+                            "trail =1",
+                            "lead= 1",
+                            "sp=a b",
+                            "both=  x  "),
+                    differs("http://example.com/", "lead=\" 1\"; sp=\"a b\"; both=\"  x\"", "lang=en; trail=1; lead=1; sp=\"a b\"; both=x",
+                            "R12: name, value and attribute are trimmed of blanks (RFC 6265 5.2), Go trims only the field")),
+            scenario("values",
+                    set("http://example.com/",
+                            "q=\"quoted\"",
+                            "qe=\"\"",
+                            "q1=\"",
+                            "qm=\"a\"b\"",
+                            "semi=a\\;b",
+                            "bs=a\\b",
+                            "comma=a,b",
+                            "space=a b",
+                            "eq=a=b=c",
+                            "empty=",
+                            "ctl=a\u0001b",
+                            "del=a\u007fb",
+                            "hi=a\u00e9b",
+                            "json={\"a\":1}",
+                            "tab=a\u0009b"),
+                    get("http://example.com/", "q=quoted; qe=; comma=\"a,b\"; space=\"a b\"; eq=a=b=c; empty=")),
+            scenario("duplicate-names-paths",
+                    set("http://example.com/",
+                            "n=root",
+                            "n=a; Path=/a",
+                            "n=ab; Path=/a/b",
+                            "m=1"),
+                    get("http://example.com/a/b/c", "n=ab; n=a; n=root; m=1"),
+                    get("http://example.com/a", "n=a; n=root; m=1"),
+                    get("http://example.com/", "n=root; m=1")),
+            scenario("order-and-replacement",
+                    set("http://example.com/",
+                            "b=1",
+                            "a=1"),
+                    set("http://example.com/",
+                            "deep=1; Path=/a/b",
+                            "mid=1; Path=/a"),
+                    set("http://example.com/",
+                            "b=2"),
+                    get("http://example.com/a/b/c", "deep=1; mid=1; b=2; a=1"),
+                    get("http://example.com/", "b=2; a=1")),
+            scenario("host-only-vs-domain-same-name",
+                    set("http://example.com/",
+                            "a=host"),
+                    set("http://example.com/",
+                            "a=domain; Domain=example.com"),
+                    get("http://example.com/", "a=domain"),
+                    get("http://www.example.com/", "a=domain")),
+            scenario("domain-then-host-only",
+                    set("http://www.example.com/",
+                            "a=domain; Domain=example.com"),
+                    set("http://example.com/",
+                            "a=host"),
+                    get("http://example.com/", "a=host"),
+                    get("http://www.example.com/", "")),
+            scenario("many-attributes",
+                    set("http://example.com/",
+                            "a=1; Path=/; Path=/x; Domain=example.com; Domain=; Secure; HttpOnly; SameSite=Lax; Max-Age=60; Max-Age=0; Foo=bar; ; ;; Expires=Fri, 01 Jan 2100 00:00:00 GMT",
+                            "b=1;;;;;Path=/;;;",
+                            "c=1; Max-Age=0; Max-Age=60"),
+                    get("http://example.com/", "b=1; c=1"),
+                    get("http://example.com/x", "b=1; c=1"),
+                    get("http://www.example.com/", "")),
+            scenario("last-attribute-wins",
+                    set("http://www.example.com/",
+                            "a=1; Domain=other.org; Domain=example.com",
+                            "b=1; Domain=example.com; Domain=other.org"),
+                    get("http://www.example.com/", "a=1"),
+                    get("http://example.com/", "a=1")),
+            scenario("scheme-other",
+                    set("ftp://example.com/",
+                            "a=1"),
+                    set("ws://example.com/",
+                            "b=1"),
+                    set("http://example.com/",
+                            "c=1"),
+                    get("ftp://example.com/", ""),
+                    get("ws://example.com/", ""),
+                    get("http://example.com/", "c=1")),
+            scenario("localhost",
+                    set("http://localhost:8080/",
+                            "a=1",
+                            "b=1; Domain=localhost",
+                            "c=1; Domain=.localhost"),
+                    get("http://localhost/", "a=1; b=1; c=1"),
+                    get("http://LOCALHOST:9/", "a=1; b=1; c=1"),
+                    get("http://127.0.0.1:8080/", "")),
+    };
+}
