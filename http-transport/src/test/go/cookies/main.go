@@ -1,4 +1,4 @@
-// Command cookies is the Go oracle for the http-transport cookie rules (R12, R21, R25, R34, R35, R36):
+// Command cookies is the Go oracle for the http-transport cookie rules (R12, R18, R21, R22, R25, R34-R36):
 // it replays the scenarios of cases.txt through Go's own Set-Cookie parsing (http.Response.Cookies,
 // that is readSetCookies), net/http/cookiejar with a nil public suffix list, and the Cookie header
 // rendering of Go's client (Request.AddCookie for each jar cookie, as Client.send does), and prints the
@@ -14,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -29,8 +30,17 @@ type scenario struct {
 	steps []step
 }
 
+// repeat is cases.txt's macro {{N*text}}: text N times, for fields too long to write out.
+var repeat = regexp.MustCompile(`\{\{([0-9]+)\*([^}]*)\}\}`)
+
 // unescape reads a cases.txt field with Go's string escapes (\t, \x01, \u00e9, \\); a bare " is literal.
+// The repeat macro is expanded first.
 func unescape(s string) string {
+	s = repeat.ReplaceAllStringFunc(s, func(m string) string {
+		p := repeat.FindStringSubmatch(m)
+		n, _ := strconv.Atoi(p[1])
+		return strings.Repeat(p[2], n)
+	})
 	u, err := strconv.Unquote(`"` + strings.ReplaceAll(s, `"`, `\"`) + `"`)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bad escape in %q: %v\n", s, err)
@@ -73,8 +83,42 @@ func readCases(path string) []scenario {
 	return out
 }
 
-// javaQuote writes s as a Java string literal (UTF-16 escapes for anything outside printable ASCII).
+// javaQuote writes s as a Java expression: a string literal (UTF-16 escapes for anything outside printable
+// ASCII), with a run of one unit of up to 32 characters longer than 64 written as "unit".repeat(n).
 func javaQuote(s string) string {
+	var parts []string
+	rs := []rune(s)
+	from := 0
+	for i := 0; i < len(rs); {
+		unit, count := 1, 1
+		for l := 1; l <= 32 && i+l <= len(rs); l++ {
+			k := 1
+			for i+(k+1)*l <= len(rs) && string(rs[i+k*l:i+(k+1)*l]) == string(rs[i:i+l]) {
+				k++
+			}
+			if k > 1 && k*l > count*unit {
+				unit, count = l, k
+			}
+		}
+		if unit*count <= 64 {
+			i++
+			continue
+		}
+		if from < i {
+			parts = append(parts, javaLiteral(string(rs[from:i])))
+		}
+		parts = append(parts, fmt.Sprintf("%s.repeat(%d)", javaLiteral(string(rs[i:i+unit])), count))
+		i += unit * count
+		from = i
+	}
+	if from < len(rs) || len(parts) == 0 {
+		parts = append(parts, javaLiteral(string(rs[from:])))
+	}
+	return strings.Join(parts, " + ")
+}
+
+// javaLiteral writes s as a Java string literal.
+func javaLiteral(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for _, r := range s {
