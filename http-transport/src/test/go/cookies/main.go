@@ -1,4 +1,4 @@
-// Command cookies is the Go oracle for the http-transport cookie rules (R12, R18, R21, R22, R25, R34-R36):
+// Command cookies is the Go oracle for the http-transport cookie rules (R12, R18, R21, R22, R25, R34 to R37):
 // it replays the scenarios of cases.txt through Go's own Set-Cookie parsing (http.Response.Cookies,
 // that is readSetCookies), net/http/cookiejar with a nil public suffix list, and the Cookie header
 // rendering of Go's client (Request.AddCookie for each jar cookie, as Client.send does), and prints the
@@ -17,10 +17,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type step struct {
 	get     bool
+	parse   bool // url holds a Set-Cookie field: what Go's readSetCookies makes of it
 	url     string
 	setLine []string
 }
@@ -72,6 +74,9 @@ func readCases(path string) []scenario {
 			s := &out[len(out)-1]
 			st := &s.steps[len(s.steps)-1]
 			st.setLine = append(st.setLine, unescape(line[2:]))
+		case strings.HasPrefix(line, "parse "):
+			s := &out[len(out)-1]
+			s.steps = append(s.steps, step{parse: true, url: unescape(line[6:])})
 		case strings.HasPrefix(line, "get "):
 			s := &out[len(out)-1]
 			s.steps = append(s.steps, step{get: true, url: unescape(strings.TrimSpace(line[4:]))})
@@ -144,6 +149,27 @@ func javaLiteral(s string) string {
 	return b.String()
 }
 
+// describe writes the one cookie readSetCookies found, or "dropped", as CookieOracleTest writes ours:
+// Max-Age "unset", "delete" (Go's -1, from 0 or less) or seconds; Expires in RFC 3339, UTC, or "unset".
+func describe(cs []*http.Cookie) string {
+	if len(cs) == 0 {
+		return "dropped"
+	}
+	c := cs[0]
+	maxAge := "unset"
+	if c.MaxAge < 0 {
+		maxAge = "delete"
+	} else if c.MaxAge > 0 {
+		maxAge = strconv.Itoa(c.MaxAge)
+	}
+	expires := "unset"
+	if !c.Expires.IsZero() {
+		expires = c.Expires.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s=%s domain=%s path=%s max-age=%s expires=%s secure=%t httponly=%t",
+		c.Name, c.Value, c.Domain, c.Path, maxAge, expires, c.Secure, c.HttpOnly)
+}
+
 func main() {
 	java := flag.Bool("java", false, "print rows for CookieOracleTest")
 	flag.Parse()
@@ -159,6 +185,15 @@ func main() {
 			fmt.Printf("case %s\n", s.name)
 		}
 		for _, st := range s.steps {
+			if st.parse {
+				got := describe((&http.Response{Header: http.Header{"Set-Cookie": {st.url}}}).Cookies())
+				if *java {
+					fmt.Printf(",\n                    parse(%s,\n                            %s)", javaQuote(st.url), javaQuote(got))
+				} else {
+					fmt.Printf("  parse %q => %s\n", st.url, got)
+				}
+				continue
+			}
 			u, err := url.Parse(st.url)
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "%s: bad url %q: %v\n", s.name, st.url, err)

@@ -28,8 +28,14 @@ public record Cookie(String name, String value, String domain, String path, Inst
     /** A zone named by letters at the end of a date, with Go's optional {@code GMT} hour offset. */
     private static final java.util.regex.Pattern ZONE_NAME =
             java.util.regex.Pattern.compile("\\s+[A-Za-z]{1,5}([+-][0-9]{1,2})?$");
-    private static final DateTimeFormatter NETSCAPE =
-            DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss zzz", Locale.ROOT);
+    /**
+     * The two {@code Expires} forms, strict: a date that does not exist (31 February, 24:00:00) is no date
+     * (R37), where the JDK's default resolver made it 28 February, or the next midnight.
+     */
+    private static final DateTimeFormatter[] EXPIRES = {
+            DateTimeFormatter.RFC_1123_DATE_TIME.withResolverStyle(java.time.format.ResolverStyle.STRICT),
+            DateTimeFormatter.ofPattern("dd-MMM-uuuu HH:mm:ss zzz", Locale.ROOT)
+                    .withResolverStyle(java.time.format.ResolverStyle.STRICT)};
 
     /**
      * Checks the name and value.
@@ -139,11 +145,12 @@ public record Cookie(String name, String value, String domain, String path, Inst
      * date, as Go's {@code time.Parse} does: a deletion cookie with a wrong weekday must still delete (R25).
      * A zone named by letters ({@code GMT}, {@code UTC}, {@code PST}, {@code GMT+1}) is read as UTC, as Go
      * reads any abbreviation its machine does not use and RFC 6265 5.1.1 reads every cookie date (R35): the
-     * JDK knows only {@code GMT} in RFC 1123 dates, and a deletion dated {@code UTC} was ignored.
+     * JDK knows only {@code GMT} in RFC 1123 dates, and a deletion dated {@code UTC} was ignored. A date
+     * that does not exist is ignored, as Go and RFC 6265 5.1.1 ignore it (R37).
      */
     private static Instant parseExpires(String v) {
         String date = ZONE_NAME.matcher(v.replaceFirst("^[A-Za-z]+,\\s*", "")).replaceFirst(" GMT");
-        for (DateTimeFormatter f : new DateTimeFormatter[] {DateTimeFormatter.RFC_1123_DATE_TIME, NETSCAPE}) {
+        for (DateTimeFormatter f : EXPIRES) {
             try {
                 return ZonedDateTime.parse(date, f).toInstant();
             } catch (DateTimeParseException ignored) {

@@ -268,6 +268,20 @@ class CookieJarTest {
         assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 01:00:00 +0100").orElseThrow().expires()).isEqualTo(Instant.EPOCH);
     }
 
+    @Test
+    void R37_anExpiresDateThatDoesNotExistIsIgnored() {
+        // The JDK's default (smart) resolver read 31 February as 28 February and 24:00:00 as the next midnight,
+        // so these cookies expired early; Go and RFC 6265 5.1.1 find no date there and the cookie is a session's.
+        set("http://example.com/", "feb=1; Expires=Sat, 31 Feb 2026 00:00:00 GMT",
+                "h24=1; Expires=Thu, 01-Jan-2026 24:00:00 GMT", "leap=1; Expires=Tue, 29 Feb 2028 00:00:00 GMT");
+        clock.advance(Duration.ofDays(60));
+        assertThat(sent("http://example.com/")).isEqualTo("feb=1; h24=1; leap=1");
+        assertThat(Cookie.parse("a=1; Expires=Thu, 31 Feb 1970 00:00:00 GMT").orElseThrow().expires()).isNull();
+        assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 24:00:00 GMT").orElseThrow().expires()).isNull();
+        assertThat(Cookie.parse("a=1; Expires=Tue, 29-Feb-2028 00:00:00 GMT").orElseThrow().expires())
+                .isEqualTo(Instant.parse("2028-02-29T00:00:00Z"));
+    }
+
     private static void put(CookieJar j, String uri, String setCookie) {
         j.setCookies(URI.create(uri), List.of(Cookie.parse(setCookie).orElseThrow()));
     }

@@ -17,17 +17,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  * is a row of {@code http-transport/src/test/go/cookies/cases.txt}, replayed there through Go's
  * {@code readSetCookies}, {@code cookiejar.New(nil)} and {@code Request.AddCookie}; the Cookie field Go sent
  * is written here as a literal (rows printed by {@code go run . -java}). Where we differ on purpose, the row
- * holds Go's answer, ours, and the rule that says why (R12, R18, R21, R22, R25). The rows found R34 (blanks
- * and bad characters in {@code Set-Cookie}), R35 ({@code Expires} zones) and R36 (quoted values). Pure jar
- * and parser work, the client's {@code Cookie} field rendering included: no server, no threads.
+ * holds Go's answer, ours, and the rule that says why (R12, R18, R21, R22, R25, R35). The rows found R34
+ * (blanks and bad characters in {@code Set-Cookie}), R35 ({@code Expires} zones), R36 (quoted values) and
+ * R37 (dates that do not exist). Pure jar and parser work, the client's {@code Cookie} field rendering
+ * included: no server, no threads.
  */
 class CookieOracleTest {
 
-    /** One response ({@code get == false}) or one query of a scenario. */
-    record Step(boolean get, String url, List<String> setCookies, String go, String ours, String why) {
+    /**
+     * One response ({@code "set"}), one query ({@code "get"}: the Cookie field sent to {@code url}) or one
+     * parse ({@code "parse"}: what the Set-Cookie field in {@code url} holds, as {@link #describe} writes it).
+     */
+    record Step(String kind, String url, List<String> setCookies, String go, String ours, String why) {
         @Override
         public String toString() {
-            return get ? "get " + url : "set " + url + " " + setCookies;
+            return kind + " " + url + (kind.equals("set") ? " " + setCookies : "");
         }
     }
 
@@ -43,17 +47,27 @@ class CookieOracleTest {
     }
 
     private static Step set(String url, String... setCookies) {
-        return new Step(false, url, List.of(setCookies), null, null, null);
+        return new Step("set", url, List.of(setCookies), null, null, null);
     }
 
     /** A query where we send what Go sends. */
     private static Step get(String url, String go) {
-        return new Step(true, url, List.of(), go, go, null);
+        return new Step("get", url, List.of(), go, go, null);
+    }
+
+    /** A Set-Cookie field we read as Go reads it. */
+    private static Step parse(String field, String go) {
+        return new Step("parse", field, List.of(), go, go, null);
+    }
+
+    /** A Set-Cookie field we read as {@code ours}, not as Go's {@code go}, on purpose: {@code why} names the rule. */
+    private static Step parseDiffers(String field, String go, String ours, String why) {
+        return new Step("parse", field, List.of(), go, ours, why);
     }
 
     /** A query where we send {@code ours}, not Go's {@code go}, on purpose: {@code why} names the rule. */
     private static Step differs(String url, String go, String ours, String why) {
-        return new Step(true, url, List.of(), go, ours, why);
+        return new Step("get", url, List.of(), go, ours, why);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -62,11 +76,17 @@ class CookieOracleTest {
         MemoryCookieJar jar = new MemoryCookieJar(new CookieJarTest.ManualClock());
         List<String> wrong = new ArrayList<>();
         for (Step step : s.steps()) {
+            if (step.kind().equals("parse")) {
+                String read = describe(Cookie.parse(asTheClientReadsIt(step.url())));
+                if (!read.equals(step.ours())) {
+                    wrong.add(step + ": read [" + read + "], expected [" + step.ours() + "]"
+                            + (step.why() == null ? " (as Go)" : " (Go: [" + step.go() + "], " + step.why() + ")"));
+                }
+                continue;
+            }
             URI uri = asTheClientSendsIt(step.url());
-            if (!step.get()) {
-                // As the client reads them: field bytes (UTF-8 here) seen as ISO-8859-1 characters.
-                List<Cookie> cookies = step.setCookies().stream()
-                        .map(f -> new String(f.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1))
+            if (step.kind().equals("set")) {
+                List<Cookie> cookies = step.setCookies().stream().map(CookieOracleTest::asTheClientReadsIt)
                         .map(Cookie::parse).flatMap(Optional::stream).toList();
                 jar.setCookies(uri, cookies);
                 continue;
@@ -78,6 +98,29 @@ class CookieOracleTest {
             }
         }
         assertThat(wrong).as(s.name()).isEmpty();
+    }
+
+    /** A field as the client reads it: its bytes (UTF-8 here) seen as ISO-8859-1 characters. */
+    private static String asTheClientReadsIt(String field) {
+        return new String(field.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    }
+
+    /**
+     * What the oracle's {@code describe} writes for Go's cookie: name=value, then Domain and Path as sent
+     * (empty if absent), Max-Age {@code unset}, {@code delete} or seconds, Expires in ISO form or
+     * {@code unset}; {@code dropped} if the field held no cookie.
+     */
+    static String describe(Optional<Cookie> parsed) {
+        if (parsed.isEmpty()) {
+            return "dropped";
+        }
+        Cookie c = parsed.get();
+        String maxAge = c.maxAge() == null ? "unset"
+                : c.maxAge().isZero() || c.maxAge().isNegative() ? "delete" : Long.toString(c.maxAge().getSeconds());
+        return c.name() + "=" + c.value() + " domain=" + (c.domain() == null ? "" : c.domain())
+                + " path=" + (c.path() == null ? "" : c.path()) + " max-age=" + maxAge
+                + " expires=" + (c.expires() == null ? "unset" : c.expires()) + " secure=" + c.secure()
+                + " httponly=" + c.httpOnly();
     }
 
     /**
@@ -97,7 +140,7 @@ class CookieOracleTest {
     @MethodSource("scenarios")
     void everyDeliberateDifferenceNamesItsRule(Scenario s) {
         for (Step step : s.steps()) {
-            if (step.get() && !step.ours().equals(step.go())) {
+            if (!step.kind().equals("set") && !step.ours().equals(step.go())) {
                 assertThat(step.why()).as(s.name() + " " + step).matches("R[0-9]+: .+");
             }
         }
@@ -521,5 +564,161 @@ class CookieOracleTest {
                     get("http://example.com/p", "a=1; d=1"),
                     get("https://example.com/", "c=1; d=1"),
                     get("http://example.com" + "/x".repeat(3000), "b=1; d=1")),
+            scenario("parse-max-age",
+                    parse("a=1; Max-Age=60",
+                            "a=1 domain= path= max-age=60 expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=0",
+                            "a=1 domain= path= max-age=delete expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=00",
+                            "a=1 domain= path= max-age=delete expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=-0",
+                            "a=1 domain= path= max-age=delete expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=-5",
+                            "a=1 domain= path= max-age=delete expires=unset secure=false httponly=false"),
+                    parseDiffers("a=1; Max-Age=+60",
+                            "a=1 domain= path= max-age=60 expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "R12: Max-Age is RFC 6265 5.2.2's, an optional minus then digits; Go reads a plus sign and ignores a leading zero"),
+                    parseDiffers("a=1; Max-Age=060",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=60 expires=unset secure=false httponly=false",
+                            "R12: Max-Age is RFC 6265 5.2.2's, an optional minus then digits; Go reads a plus sign and ignores a leading zero"),
+                    parseDiffers("a=1; Max-Age= 60 ",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=60 expires=unset secure=false httponly=false",
+                            "R12: name, value and attribute are trimmed of blanks (RFC 6265 5.2), Go trims only the field"),
+                    parse("a=1; Max-Age=1.5",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=0x10",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; max-age=99999999999",
+                            "a=1 domain= path= max-age=99999999999 expires=unset secure=false httponly=false"),
+                    parseDiffers("a=1; Max-Age=9223372036854775807",
+                            "a=1 domain= path= max-age=9223372036854775807 expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "R21: up to 18 digits are read; Go reads 19, then overflows adding them to now"),
+                    parse("a=1; Max-Age=99999999999999999999",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=-99999999999999999999",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=60; Max-Age=junk",
+                            "a=1 domain= path= max-age=60 expires=unset secure=false httponly=false"),
+                    parse("a=1; Max-Age=60; Max-Age=0",
+                            "a=1 domain= path= max-age=delete expires=unset secure=false httponly=false")),
+            scenario("parse-expires",
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 UTC",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 PST",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT+1",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 ChST",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parseDiffers("a=1; Expires=Thu, 01 Jan 1970 01:00:00 +0100",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R35: a numeric offset is the offset it says; Go reads only +0000"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 +0000",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parseDiffers("a=1; Expires=Thu, 01 Jan 1970 00:00:00 Z",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R35: a zone named by letters is UTC, Z included; Go refuses a one-letter zone"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Expires=Mon, 01 Jan 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parseDiffers("a=1; Expires=Xyz, 01 Jan 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R25: the weekday is skipped, whatever it is; Go checks it is a day's short name"),
+                    parseDiffers("a=1; Expires=Thursday, 01 Jan 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R25: the weekday is skipped, whatever it is; Go checks it is a day's short name"),
+                    parseDiffers("a=1; Expires=01 Jan 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R25: a date without its weekday, with a one-digit day or in lower case is read (RFC 6265 5.1.1); Go refuses it"),
+                    parseDiffers("a=1; Expires=Thu, 1 Jan 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R25: a date without its weekday, with a one-digit day or in lower case is read (RFC 6265 5.1.1); Go refuses it"),
+                    parseDiffers("a=1; Expires=thu, 01 jan 1970 00:00:00 gmt",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false",
+                            "R25: a date without its weekday, with a one-digit day or in lower case is read (RFC 6265 5.1.1); Go refuses it"),
+                    parse("a=1; Expires=Thu, 01-Jan-1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=1970-01-01T00:00:00Z secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 01-Jan-70 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT",
+                            "a=1 domain= path= max-age=unset expires=9999-12-31T23:59:59Z secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 01 Jan 1970 24:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Expires=Thu, 31 Feb 1970 00:00:00 GMT",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Expires=1970-01-01T00:00:00Z",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Expires=\"Thu, 01 Jan 1970 00:00:00 GMT\"",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false")),
+            scenario("parse-attributes",
+                    parse("a=1; Domain=.Example.COM; Path=/A/; SECURE; httponly",
+                            "a=1 domain=.Example.COM path=/A/ max-age=unset expires=unset secure=true httponly=true"),
+                    parse("a=1; Secure=no; HttpOnly=0",
+                            "a=1 domain= path= max-age=unset expires=unset secure=true httponly=true"),
+                    parse("a=1; Domain=\"example.com\"; Path=\"/p\"",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Domain=; Path=",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Path=/a; Path=/b; Domain=a.com; Domain=b.com",
+                            "a=1 domain=b.com path=/b max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Path=/a b, c",
+                            "a=1 domain= path=/a b, c max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Path=/\u00e9",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; Unknown; =x; ==; Foo=bar",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=1; \u00e9=1; Secure",
+                            "a=1 domain= path= max-age=unset expires=unset secure=true httponly=false"),
+                    parseDiffers(" a = 1 ; Path = /p ",
+                            "dropped",
+                            "a=1 domain= path=/p max-age=unset expires=unset secure=false httponly=false",
+                            "R12: name, value and attribute are trimmed of blanks (RFC 6265 5.2), Go trims only the field")),
+            scenario("parse-pairs",
+                    parse("a=\"b\"",
+                            "a=b domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=\"\"",
+                            "a= domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=\"",
+                            "dropped"),
+                    parse("a=\"b",
+                            "dropped"),
+                    parse("a=b\"",
+                            "dropped"),
+                    parse("a=\"\"b\"\"",
+                            "dropped"),
+                    parse("a=b c",
+                            "a=b c domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a=b=c",
+                            "a=b=c domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("a",
+                            "dropped"),
+                    parse("=",
+                            "dropped"),
+                    parse("=1",
+                            "dropped"),
+                    parse(";a=1",
+                            "dropped"),
+                    parse("a=1;",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false"),
+                    parse("\u0009a=1\u0009",
+                            "a=1 domain= path= max-age=unset expires=unset secure=false httponly=false")),
     };
 }
