@@ -25,8 +25,17 @@ import java.util.Optional;
 public record Cookie(String name, String value, String domain, String path, Instant expires,
                      Duration maxAge, boolean secure, boolean httpOnly) {
 
-    private static final DateTimeFormatter NETSCAPE =
-            DateTimeFormatter.ofPattern("dd-MMM-yyyy HH:mm:ss zzz", Locale.ROOT);
+    /** A zone named by letters at the end of a date, with Go's optional {@code GMT} hour offset. */
+    private static final java.util.regex.Pattern ZONE_NAME =
+            java.util.regex.Pattern.compile("\\s+[A-Za-z]{1,5}([+-][0-9]{1,2})?$");
+    /**
+     * The two {@code Expires} forms, strict: a date that does not exist (31 February, 24:00:00) is no date
+     * (R37), where the JDK's default resolver made it 28 February, or the next midnight.
+     */
+    private static final DateTimeFormatter[] EXPIRES = {
+            DateTimeFormatter.RFC_1123_DATE_TIME.withResolverStyle(java.time.format.ResolverStyle.STRICT),
+            DateTimeFormatter.ofPattern("dd-MMM-uuuu HH:mm:ss zzz", Locale.ROOT)
+                    .withResolverStyle(java.time.format.ResolverStyle.STRICT)};
 
     /**
      * Checks the name and value.
@@ -59,7 +68,9 @@ public record Cookie(String name, String value, String domain, String path, Inst
 
     /**
      * Parses one {@code Set-Cookie} field value, as Go's {@code readSetCookies}: a malformed
-     * name-value pair drops the cookie; an unknown or malformed attribute is ignored.
+     * name-value pair drops the cookie; an unknown or malformed attribute is ignored, an attribute
+     * whose value holds a character a cookie value may not hold (a control character, {@code "},
+     * backslash, non-ASCII) included. Only spaces and tabs are blanks around names and values (R34).
      *
      * @param setCookie the field value
      * @return the cookie, or empty if the field holds none
@@ -69,13 +80,13 @@ public record Cookie(String name, String value, String domain, String path, Inst
             return Optional.empty();
         }
         String[] parts = setCookie.split(";", -1);
-        String pair = parts[0].trim();
+        String pair = trimBlanks(parts[0]);
         int eq = pair.indexOf('=');
         if (eq <= 0) {
             return Optional.empty();
         }
-        String name = pair.substring(0, eq).trim();
-        String value = unquote(pair.substring(eq + 1).trim());
+        String name = trimBlanks(pair.substring(0, eq));
+        String value = unquote(trimBlanks(pair.substring(eq + 1)));
         if (name.isEmpty() || !name.chars().allMatch(Headers::isTokenChar)
                 || !value.chars().allMatch(Cookie::isValueChar)) {
             return Optional.empty();
@@ -87,13 +98,16 @@ public record Cookie(String name, String value, String domain, String path, Inst
         boolean secure = false;
         boolean httpOnly = false;
         for (int i = 1; i < parts.length; i++) {
-            String attr = parts[i].trim();
+            String attr = trimBlanks(parts[i]);
             if (attr.isEmpty()) {
                 continue;
             }
             int e = attr.indexOf('=');
-            String key = (e < 0 ? attr : attr.substring(0, e)).trim().toLowerCase(Locale.ROOT);
-            String val = e < 0 ? "" : attr.substring(e + 1).trim();
+            String key = trimBlanks(e < 0 ? attr : attr.substring(0, e)).toLowerCase(Locale.ROOT);
+            String val = e < 0 ? "" : trimBlanks(attr.substring(e + 1));
+            if (!val.chars().allMatch(Cookie::isValueChar)) {
+                continue; // as Go: a control, quote, backslash or non-ASCII character makes the attribute malformed (R34)
+            }
             switch (key) {
                 case "secure" -> secure = true;
                 case "httponly" -> httpOnly = true;
@@ -129,10 +143,14 @@ public record Cookie(String name, String value, String domain, String path, Inst
     /**
      * RFC 1123 or Netscape's {@code dd-MMM-yyyy}; the day of the week is skipped, not checked against the
      * date, as Go's {@code time.Parse} does: a deletion cookie with a wrong weekday must still delete (R25).
+     * A zone named by letters ({@code GMT}, {@code UTC}, {@code PST}, {@code GMT+1}) is read as UTC, as Go
+     * reads any abbreviation its machine does not use and RFC 6265 5.1.1 reads every cookie date (R35): the
+     * JDK knows only {@code GMT} in RFC 1123 dates, and a deletion dated {@code UTC} was ignored. A date
+     * that does not exist is ignored, as Go and RFC 6265 5.1.1 ignore it (R37).
      */
     private static Instant parseExpires(String v) {
-        String date = v.replaceFirst("^[A-Za-z]+,\\s*", "");
-        for (DateTimeFormatter f : new DateTimeFormatter[] {DateTimeFormatter.RFC_1123_DATE_TIME, NETSCAPE}) {
+        String date = ZONE_NAME.matcher(v.replaceFirst("^[A-Za-z]+,\\s*", "")).replaceFirst(" GMT");
+        for (DateTimeFormatter f : EXPIRES) {
             try {
                 return ZonedDateTime.parse(date, f).toInstant();
             } catch (DateTimeParseException ignored) {
@@ -140,6 +158,24 @@ public record Cookie(String name, String value, String domain, String path, Inst
             }
         }
         return null;
+    }
+
+    /**
+     * {@code s} without leading and trailing blanks: spaces and tabs, RFC 6265's WSP (R34). Not
+     * {@link String#trim()}, which also strips control characters: a field starting with U+0001 then
+     * {@code a=1} would be cookie {@code a}, where Go, whose {@code textproto.TrimString} strips only
+     * blanks, finds an invalid name.
+     */
+    static String trimBlanks(String s) {
+        int from = 0;
+        int to = s.length();
+        while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+            from++;
+        }
+        while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+            to--;
+        }
+        return s.substring(from, to);
     }
 
     private static String unquote(String v) {

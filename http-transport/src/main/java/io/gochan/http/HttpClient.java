@@ -195,8 +195,18 @@ public final class HttpClient {
         if (cookies.isEmpty()) {
             return req;
         }
+        return req.toBuilder().setHeader("Cookie", cookieHeader(req.headers().get("Cookie"), cookies)).build();
+    }
+
+    /**
+     * The {@code Cookie} field that carries {@code cookies} after the caller's own {@code existing} field
+     * (null or blank for none), each as {@code name=value}, separated by {@code "; "} (Go's {@code AddCookie}).
+     * A value with a space or comma goes in double quotes, as Go's {@code sanitizeCookieValue} sends it
+     * (R36): bare, a server that splits the field at commas (RFC 2109's separator) reads {@code a=x, b=y}
+     * as two cookies, so a value the server set becomes a cookie it never set.
+     */
+    static String cookieHeader(String existing, List<Cookie> cookies) {
         StringBuilder sb = new StringBuilder();
-        String existing = req.headers().get("Cookie");
         if (existing != null && !existing.isBlank()) {
             sb.append(existing);
         }
@@ -204,9 +214,11 @@ public final class HttpClient {
             if (!sb.isEmpty()) {
                 sb.append("; ");
             }
-            sb.append(c.name()).append('=').append(c.value());
+            String v = c.value();
+            boolean quote = v.indexOf(' ') >= 0 || v.indexOf(',') >= 0;
+            sb.append(c.name()).append('=').append(quote ? "\"" + v + "\"" : v);
         }
-        return req.toBuilder().setHeader("Cookie", sb.toString()).build();
+        return sb.toString();
     }
 
     private void storeCookies(HttpRequest req, HttpResponse resp) {

@@ -102,7 +102,7 @@ public final class MemoryCookieJar implements CookieJar {
         Map<String, Boolean> suffixes = new HashMap<>();
         if (publicSuffix != null) {
             for (Cookie c : cookies) {
-                String d = c.domain() == null ? "" : c.domain().trim().toLowerCase(Locale.ROOT);
+                String d = c.domain() == null ? "" : Cookie.trimBlanks(c.domain()).toLowerCase(Locale.ROOT);
                 d = d.startsWith(".") ? d.substring(1) : d;
                 if (d.indexOf('.') > 0) {
                     suffixes.computeIfAbsent(d, this::isPublicSuffix);
@@ -126,7 +126,7 @@ public final class MemoryCookieJar implements CookieJar {
         }
         String domain;
         boolean hostOnly;
-        String d = c.domain() == null ? "" : c.domain().trim();
+        String d = c.domain() == null ? "" : Cookie.trimBlanks(c.domain());
         if (d.isEmpty()) {
             domain = host;
             hostOnly = true;

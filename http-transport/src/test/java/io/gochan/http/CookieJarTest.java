@@ -232,6 +232,56 @@ class CookieJarTest {
         assertThat(sent("http://bank.co.uk/")).isEqualTo("toss=1");
     }
 
+    @Test
+    void R34_onlySpacesAndTabsAreBlanksAndAnAttributeWithABadCharacterIsIgnored() {
+        // String.trim() took control characters for blanks, so a name or value with one at its edge was kept,
+        // cut; Go (textproto.TrimString) and RFC 6265 (WSP) strip only spaces and tabs, and refuse the pair.
+        assertThat(Cookie.parse("\u0001ctl=1")).isEmpty();
+        assertThat(Cookie.parse("\u000bvt=1")).isEmpty();
+        assertThat(Cookie.parse("trailing=1\u0001")).isEmpty();
+        assertThat(Cookie.parse(" \tname\t= 1\t; Path=/p ").orElseThrow())
+                .returns("name", Cookie::name).returns("1", Cookie::value).returns("/p", Cookie::path);
+        // An attribute whose value holds a control character, a quote or a backslash is malformed and ignored,
+        // as Go ignores it: the path is the default one, the cookie host-only (a quoted Domain refused it).
+        set("http://www.example.com/a/b", "p=1; Path=/a\u0001", "d=1; Domain=\"example.com\"", "v=1; Path=/a\u000b",
+                "s=1; Domain=example.com\\");
+        assertThat(sent("http://www.example.com/a")).isEqualTo("p=1; d=1; v=1; s=1");
+        assertThat(sent("http://www.example.com/")).isEmpty();
+        assertThat(sent("http://example.com/a")).isEmpty();
+    }
+
+    @Test
+    void R35_anExpiresZoneNamedByLettersIsReadAsUtc() {
+        // The JDK's RFC 1123 reader knows only GMT: a logout's "Expires=... UTC" was ignored and the session
+        // cookie stayed. Netscape dates went through the JDK's zone names, so CET moved the expiry an hour.
+        set("http://example.com/", "utc=1", "pst=1", "cet=1");
+        set("http://example.com/", "utc=; Expires=Thu, 01 Jan 1970 00:00:00 UTC",
+                "pst=; Expires=Thu, 01 Jan 1970 00:00:00 PST", "cet=2; Expires=Thu, 01-Jan-2026 00:00:30 CET");
+        assertThat(sent("http://example.com/")).isEqualTo("cet=2");
+        clock.advance(Duration.ofSeconds(31));
+        assertThat(sent("http://example.com/")).isEmpty();
+        for (String zone : List.of("UTC", "PST", "GMT+1", "ChST", "GMT")) {
+            assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 00:00:00 " + zone).orElseThrow().expires())
+                    .as(zone).isEqualTo(Instant.EPOCH);
+        }
+        // A numeric offset is still the offset it says.
+        assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 01:00:00 +0100").orElseThrow().expires()).isEqualTo(Instant.EPOCH);
+    }
+
+    @Test
+    void R37_anExpiresDateThatDoesNotExistIsIgnored() {
+        // The JDK's default (smart) resolver read 31 February as 28 February and 24:00:00 as the next midnight,
+        // so these cookies expired early; Go and RFC 6265 5.1.1 find no date there and the cookie is a session's.
+        set("http://example.com/", "feb=1; Expires=Sat, 31 Feb 2026 00:00:00 GMT",
+                "h24=1; Expires=Thu, 01-Jan-2026 24:00:00 GMT", "leap=1; Expires=Tue, 29 Feb 2028 00:00:00 GMT");
+        clock.advance(Duration.ofDays(60));
+        assertThat(sent("http://example.com/")).isEqualTo("feb=1; h24=1; leap=1");
+        assertThat(Cookie.parse("a=1; Expires=Thu, 31 Feb 1970 00:00:00 GMT").orElseThrow().expires()).isNull();
+        assertThat(Cookie.parse("a=1; Expires=Thu, 01 Jan 1970 24:00:00 GMT").orElseThrow().expires()).isNull();
+        assertThat(Cookie.parse("a=1; Expires=Tue, 29-Feb-2028 00:00:00 GMT").orElseThrow().expires())
+                .isEqualTo(Instant.parse("2028-02-29T00:00:00Z"));
+    }
+
     private static void put(CookieJar j, String uri, String setCookie) {
         j.setCookies(URI.create(uri), List.of(Cookie.parse(setCookie).orElseThrow()));
     }

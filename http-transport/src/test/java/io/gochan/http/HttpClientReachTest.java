@@ -95,6 +95,32 @@ class HttpClientReachTest {
     }
 
     @Test
+    void R36_aCookieValueWithASpaceOrCommaIsSentQuoted() throws Exception {
+        // Sent bare, "pref=x, admin=1" is two cookies to a server that splits the field at commas (RFC 2109):
+        // a value the server set, maybe holding what a user typed, became a cookie it never set. Go quotes it.
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 seen.put(ex.getRequestURI().getPath(), header(ex, "Cookie"));
+                 if (ex.getRequestURI().getPath().equals("/set")) {
+                     ex.getResponseHeaders().add("Set-Cookie", "pref=x, admin=1");
+                     ex.getResponseHeaders().add("Set-Cookie", "name=Ada Lovelace");
+                     ex.getResponseHeaders().add("Set-Cookie", "plain=1");
+                 }
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).build();
+            for (String p : List.of("/set", "/get")) {
+                try (HttpResponse r = c.send(HttpRequest.newBuilder(server.uri(p)).header("Cookie", "own=a b").build())) {
+                    r.body().string();
+                }
+            }
+            // The caller's own field is sent as given; only the jar's values are quoted.
+            assertThat(seen.get("/get")).isEqualTo("own=a b; pref=\"x, admin=1\"; name=\"Ada Lovelace\"; plain=1");
+        }
+    }
+
+    @Test
     void R12_secureCookiesOnlyOverHttpsAndExpiryByTheJarsClock() throws Exception {
         Map<String, String> seen = new ConcurrentHashMap<>();
         CookieJarTest.ManualClock clock = new CookieJarTest.ManualClock();

@@ -1,0 +1,3 @@
+module gochan/cookieoracle
+
+go 1.19
