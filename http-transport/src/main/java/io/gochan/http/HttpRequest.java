@@ -60,7 +60,10 @@ public final class HttpRequest {
     }
 
     /**
-     * {@return the header fields set on the request (the transport adds Host and framing fields)}
+     * {@return the header fields set on the request} The transport adds {@code Host} and the framing
+     * fields, replacing or dropping the caller's {@code Host}, {@code Content-Length},
+     * {@code Transfer-Encoding} and {@code Trailer}; it sends one {@code User-Agent}: the first one set,
+     * none if that one is empty, {@code gochan-http/0.1} if none is set.
      */
     public Headers headers() {
         return headers;

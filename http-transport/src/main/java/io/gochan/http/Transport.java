@@ -631,7 +631,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
 
         /**
-         * Largest request head this transport sends, in bytes: the request line and the caller's headers
+         * Largest request head this transport sends, in bytes as sent: the request line (a non-ASCII
+         * character of the URI counted as its UTF-8 percent-escapes) and the caller's headers
          * (default 256 KiB, the size of the response-head limit). A larger request fails with
          * {@link IllegalArgumentException} before anything is sent: a server would refuse it anyway, and an
          * unbounded head is a way to exhaust memory on both sides.

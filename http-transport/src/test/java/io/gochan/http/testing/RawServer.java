@@ -86,6 +86,52 @@ public final class RawServer implements AutoCloseable {
             return head;
         }
 
+        /**
+         * Reads one request, head and body, and returns exactly the bytes received (ISO-8859-1): the body
+         * framed by the head's Content-Length or chunked coding (chunk lines and trailers included), none
+         * if it has neither. Null on EOF before any byte.
+         */
+        public String readRawRequest() throws IOException {
+            String head = readRequestHead();
+            if (head == null) {
+                return null;
+            }
+            StringBuilder raw = new StringBuilder(head);
+            String lower = head.toLowerCase(java.util.Locale.ROOT);
+            if (lower.contains("\r\ntransfer-encoding: chunked\r\n")) {
+                while (true) {
+                    String size = readLine();
+                    raw.append(size).append("\r\n");
+                    int n = Integer.parseInt(size.split(";")[0].trim(), 16);
+                    if (n == 0) {
+                        for (String t; !(t = readLine()).isEmpty(); ) {
+                            raw.append(t).append("\r\n");
+                        }
+                        return raw.append("\r\n").toString();
+                    }
+                    raw.append(new String(readBody(n + 2), StandardCharsets.ISO_8859_1));
+                }
+            }
+            for (String line : head.split("\r\n")) {
+                if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                    raw.append(new String(readBody(Integer.parseInt(line.substring(15).trim())), StandardCharsets.ISO_8859_1));
+                }
+            }
+            return raw.toString();
+        }
+
+        private String readLine() throws IOException {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            for (int c; (c = in.read()) != '\n'; ) {
+                if (c < 0) {
+                    throw new IOException("EOF inside a line: " + b);
+                }
+                b.write(c);
+            }
+            String s = b.toString(StandardCharsets.ISO_8859_1);
+            return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
+        }
+
         /** Writes ISO-8859-1 text and flushes. */
         public void write(String s) throws IOException {
             out.write(s.getBytes(StandardCharsets.ISO_8859_1));

@@ -14,8 +14,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Writes a request: the head (request line, Host, the caller's headers, framing) and then the body,
  * separately so that {@code Expect: 100-continue} can wait in between. Framing is the transport's:
- * a known length is sent as Content-Length, an unknown one chunked; the caller's own
- * Content-Length, Transfer-Encoding and Host headers are replaced.
+ * a known length is sent as Content-Length (a length of 0 only for POST, PUT and PATCH, P45), an
+ * unknown one chunked; the caller's own Content-Length, Transfer-Encoding, Trailer (P44) and Host
+ * headers are replaced or dropped, and User-Agent is sent once (P46).
  */
 public final class RequestWriter {
     private static final byte[] CRLF = {'\r', '\n'};
@@ -69,14 +70,17 @@ public final class RequestWriter {
         Headers h = req.headers();
         for (int i = 0; i < h.size(); i++) {
             String name = h.name(i);
+            // Framing is the transport's (P44: no Trailer, there are never trailers); User-Agent goes once (P46).
             if (name.equalsIgnoreCase("Host") || name.equalsIgnoreCase("Content-Length")
-                    || name.equalsIgnoreCase("Transfer-Encoding")) {
+                    || name.equalsIgnoreCase("Transfer-Encoding") || name.equalsIgnoreCase("Trailer")
+                    || name.equalsIgnoreCase("User-Agent")) {
                 continue;
             }
             b.append(name).append(": ").append(h.value(i)).append("\r\n");
         }
-        if (!h.contains("User-Agent")) {
-            b.append("User-Agent: ").append(USER_AGENT).append("\r\n");
+        String userAgent = h.get("User-Agent"); // the first; an empty one means none (Go's rule)
+        if (userAgent == null || !userAgent.isEmpty()) {
+            b.append("User-Agent: ").append(userAgent == null ? USER_AGENT : userAgent).append("\r\n");
         }
         if (proxyAuthorization != null && !h.contains("Proxy-Authorization")) {
             b.append("Proxy-Authorization: ").append(proxyAuthorization).append("\r\n");
@@ -92,9 +96,9 @@ public final class RequestWriter {
             if (body.contentType() != null && !h.contains("Content-Type")) {
                 b.append("Content-Type: ").append(body.contentType()).append("\r\n");
             }
-            if (body.length() >= 0) {
+            if (body.length() > 0 || (body.length() == 0 && methodExpectsBody(req.method()))) {
                 b.append("Content-Length: ").append(body.length()).append("\r\n");
-            } else {
+            } else if (body.length() < 0) {
                 b.append("Transfer-Encoding: chunked\r\n");
             }
         } else if (methodExpectsBody(req.method())) {
@@ -106,13 +110,14 @@ public final class RequestWriter {
 
     /**
      * The size of the request head the caller controls (request line and the caller's headers), in
-     * bytes, for the transport's request-head limit; the few headers the transport adds are not counted.
+     * bytes as sent (a non-ASCII character of the URI counted as its UTF-8 escapes, P43), for the
+     * transport's request-head limit; the few headers the transport adds are not counted.
      *
      * @param req the request
      * @return the size in bytes
      */
     public static long headSize(HttpRequest req) {
-        URI uri = req.uri();
+        URI uri = asciiOnly(req.uri()); // as sent: a non-ASCII character is up to 12 bytes of escapes (P43)
         long n = req.method().length() + 1 + (uri.getRawPath() == null ? 1 : uri.getRawPath().length())
                 + (uri.getRawQuery() == null ? 0 : 1 + uri.getRawQuery().length()) + 11;
         Headers h = req.headers();
