@@ -127,7 +127,7 @@ public final class HttpClient {
                     next = redirectFor(current, resp);
                     if (next != null) {
                         if (redirects + 1 > maxRedirects) {
-                            throw new IOException("stopped after " + maxRedirects + " redirects (last: " + RedactedUri.of(current.uri()) + ")");
+                            throw new IOException("stopped after " + maxRedirects + " redirects (last: " + RedactedUri.shortened(current.uri()) + ")");
                         }
                         via.add(current);
                         if (checkRedirect != null && !checkRedirect.follow(next, List.copyOf(via))) {
@@ -259,13 +259,13 @@ public final class HttpClient {
             target = RedirectLocation.resolve(req.uri(), location.strip());
         } catch (URISyntaxException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "failed to parse Location \"" + printable(location) + "\" of a " + s
-                    + " redirect from " + RedactedUri.of(req.uri()) + ": " + e.getMessage(), e);
+                    + " redirect from " + RedactedUri.shortened(req.uri()) + ": " + printable(e.getMessage()), e); // it quotes the input
         }
         HttpRequest.Builder b;
         try {
             b = req.toBuilder().uri(target);
         } catch (IllegalArgumentException e) {
-            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.of(req.uri()) + " to "
+            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.shortened(req.uri()) + " to "
                     + printable(location) + ": " + e.getMessage(), e);
         }
         if (!keepMethod) {

@@ -106,9 +106,13 @@ public final class HttpRequest {
         return idempotent && (body.isEmpty() || body.replayable());
     }
 
+    /**
+     * {@return the method and the URI, as messages name the request: the URI's password hidden (R17), and a URI
+     * longer than 200 characters cut there, with its length}
+     */
     @Override
     public String toString() {
-        return method + " " + io.gochan.http.internal.RedactedUri.of(uri);
+        return method + " " + io.gochan.http.internal.RedactedUri.shortened(uri);
     }
 
     /** Builds an {@link HttpRequest}; not thread-safe. */
@@ -135,13 +139,13 @@ public final class HttpRequest {
             Objects.requireNonNull(uri, "uri");
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
-                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + io.gochan.http.internal.RedactedUri.of(uri));
+                throw new IllegalArgumentException("unsupported URI scheme (need http or https): " + io.gochan.http.internal.RedactedUri.shortened(uri));
             }
             if (uri.getHost() == null && uri.getRawAuthority() != null) {
                 uri = withAsciiHost(uri);
             }
             if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new IllegalArgumentException("URI has no host: " + io.gochan.http.internal.RedactedUri.of(uri));
+                throw new IllegalArgumentException("URI has no host: " + io.gochan.http.internal.RedactedUri.shortened(uri));
             }
             if (uri.getRawFragment() != null) {
                 String s = uri.toString();
@@ -175,7 +179,7 @@ public final class HttpRequest {
             try {
                 ascii = java.net.IDN.toASCII(host, java.net.IDN.ALLOW_UNASSIGNED).toLowerCase(Locale.ROOT);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.of(uri), e);
+                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.shortened(uri), e);
             }
             StringBuilder sb = new StringBuilder(uri.getScheme()).append("://");
             if (userInfo != null) {
@@ -191,7 +195,7 @@ public final class HttpRequest {
             try {
                 return new URI(sb.toString());
             } catch (java.net.URISyntaxException e) {
-                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.of(uri), e);
+                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.shortened(uri), e);
             }
         }
 

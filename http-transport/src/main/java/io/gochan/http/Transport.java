@@ -190,7 +190,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         ConnectKey key = null;
         for (int attempt = 0; ; attempt++) {
             IOException ended = scope.ended("waiting for a connection to "
-                    + (key != null ? key : io.gochan.http.internal.RedactedUri.of(request.uri())));
+                    + (key != null ? key : io.gochan.http.internal.RedactedUri.shortened(request.uri())));
             if (ended != null) {
                 throw ended;
             }
@@ -333,10 +333,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
         URI p = chosen.get();
         String s = p.getScheme() == null ? "" : p.getScheme().toLowerCase(Locale.ROOT);
         if (p.getHost() == null) {
-            throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.of(request.uri()));
+            throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }
         if (!(s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h"))) {
-            throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.of(request.uri())
+            throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.shortened(request.uri())
                     + ": a proxy is http://, https://, socks5:// or socks5h://", null);
         }
         return p;

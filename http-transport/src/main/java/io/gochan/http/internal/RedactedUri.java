@@ -17,6 +17,26 @@ public final class RedactedUri {
      * @return its text without the password ({@code "null"} for null)
      */
     public static String of(URI uri) {
+        return redacted(uri);
+    }
+
+    /** How many characters of a URI a message shows at most (a URI may be hundreds of kilobytes). */
+    static final int MESSAGE_LENGTH = 200;
+
+    /**
+     * {@code uri} as {@link #of} gives it, cut to its first {@value #MESSAGE_LENGTH} characters for an exception
+     * message or a {@code toString}, the cut said with the whole length: a request with a huge URI (refused for its
+     * size, P43) must not repeat it in every message that names the request.
+     *
+     * @param uri a URI, or null
+     * @return its text without the password, at most {@value #MESSAGE_LENGTH} characters plus a note of the cut
+     */
+    public static String shortened(URI uri) {
+        String s = redacted(uri);
+        return s.length() <= MESSAGE_LENGTH ? s : s.substring(0, MESSAGE_LENGTH) + "... (" + s.length() + " characters)";
+    }
+
+    private static String redacted(URI uri) {
         if (uri == null) {
             return "null";
         }
