@@ -74,6 +74,62 @@ class StormRaceProbeTest {
         }
     }
 
+    /**
+     * Watches {@code t}'s counters on a platform thread while {@code running}, recording every snapshot that could
+     * not be true (a count below zero, more idle than open, more open or dialing than {@code max}).
+     */
+    private static Thread statsWatcher(Transport t, int max, AtomicBoolean running, java.util.Collection<String> violations) {
+        return Thread.ofPlatform().daemon().name("stats-watcher").start(() -> {
+            while (running.get()) {
+                TransportStats s = t.stats();
+                if (s.open() < 0 || s.idle() < 0 || s.inUse() < 0 || s.idle() > s.open() || s.open() + s.dialing() > max
+                        || s.waiting() < 0 || s.dialing() < 0) {
+                    violations.add("inconsistent snapshot: " + s);
+                }
+                Thread.onSpinWait();
+            }
+        });
+    }
+
+    /**
+     * Starts {@code callers} callers, virtual and platform in turn, each sending {@code perCaller} requests one after
+     * the other ({@code request} makes request {@code i} of caller {@code k}), each answered "ok", and spinning a
+     * random time below {@code maxSpinNanos} after each; anything but "ok" is recorded as a violation.
+     */
+    private static List<Caller<Integer>> okCallers(Transport t, int callers, int perCaller,
+            java.util.function.BiFunction<Integer, Integer, HttpRequest> request, int maxSpinNanos,
+            java.util.Collection<String> violations) {
+        List<Caller<Integer>> cs = new ArrayList<>();
+        for (int k = 0; k < callers; k++) {
+            int kk = k;
+            cs.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
+                Random rnd = new Random(kk);
+                for (int i = 0; i < perCaller; i++) {
+                    HttpRequest req = request.apply(kk, i);
+                    try (HttpResponse r = t.roundTrip(req)) {
+                        String b = r.body().string();
+                        if (!"ok".equals(b)) {
+                            violations.add(req + ": body '" + b + "'");
+                        }
+                    } catch (IOException e) {
+                        violations.add(req + ": failed: " + e);
+                    }
+                    spin(rnd.nextInt(maxSpinNanos));
+                }
+                return perCaller;
+            }));
+        }
+        return cs;
+    }
+
+    /** Waits for each caller (40 s at most each) and asserts that it ended without an error. */
+    private static void joinAll(List<Caller<Integer>> cs) throws InterruptedException {
+        for (Caller<Integer> c : cs) {
+            assertThat(c.join(Duration.ofSeconds(40))).as("caller ended").isTrue();
+            assertThat(c.error()).as("caller failed").isNull();
+        }
+    }
+
     /** Counts each request's done() events, and remembers whether each gotConn was a reuse. */
     static final class Events implements RequestListener {
         final Map<HttpRequest, AtomicInteger> done = new ConcurrentHashMap<>();
@@ -503,16 +559,7 @@ class StormRaceProbeTest {
             Transport t = open(Transport.builder().maxConnsPerHost(max).maxIdleConnsPerHost(max));
             ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
             AtomicBoolean running = new AtomicBoolean(true);
-            Thread watcher = Thread.ofPlatform().daemon().name("stats-watcher").start(() -> {
-                while (running.get()) {
-                    TransportStats s = t.stats();
-                    if (s.open() < 0 || s.idle() < 0 || s.inUse() < 0 || s.idle() > s.open() || s.open() + s.dialing() > max
-                            || s.waiting() < 0 || s.dialing() < 0) {
-                        violations.add("inconsistent snapshot: " + s);
-                    }
-                    Thread.onSpinWait();
-                }
-            });
+            Thread watcher = statsWatcher(t, max, running, violations);
             Thread hammer = Thread.ofVirtual().name("idle-closer").start(() -> {
                 Random rnd = new Random(3);
                 while (running.get()) {
@@ -520,32 +567,11 @@ class StormRaceProbeTest {
                     spin(rnd.nextInt(50_000));
                 }
             });
-            List<Caller<Integer>> cs = new ArrayList<>();
-            int perCaller = 300;
-            for (int k = 0; k < 4; k++) {
-                int kk = k;
-                cs.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
-                    Random rnd = new Random(kk);
-                    for (int i = 0; i < perCaller; i++) {
-                        String path = "/" + kk + "/" + i;
-                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri(path).toString()))) {
-                            String b = r.body().string();
-                            if (!"ok".equals(b)) {
-                                violations.add(path + ": body '" + b + "'");
-                            }
-                        } catch (IOException e) {
-                            violations.add(path + ": failed: " + e);
-                        }
-                        spin(rnd.nextInt(200_000)); // sometimes a waiter takes the connection put back, sometimes it idles
-                    }
-                    return perCaller;
-                }));
-            }
+            // Between requests, sometimes a waiter takes the connection put back, sometimes it idles.
+            List<Caller<Integer>> cs = okCallers(t, 4, 300, (k, i) -> HttpRequest.get(server.uri("/" + k + "/" + i).toString()),
+                    200_000, violations);
             try {
-                for (Caller<Integer> c : cs) {
-                    assertThat(c.join(Duration.ofSeconds(40))).as("caller ended").isTrue();
-                    assertThat(c.error()).as("caller failed").isNull();
-                }
+                joinAll(cs);
             } finally {
                 running.set(false);
                 watcher.join();
@@ -587,45 +613,15 @@ class StormRaceProbeTest {
                     .maxIdleConnsPerHost(max));
             ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
             AtomicBoolean running = new AtomicBoolean(true);
-            Thread watcher = Thread.ofPlatform().daemon().name("stats-watcher").start(() -> {
-                while (running.get()) {
-                    TransportStats s = t.stats();
-                    if (s.idle() < 0 || s.inUse() < 0 || s.idle() > s.open() || s.open() + s.dialing() > max) {
-                        violations.add("inconsistent snapshot: " + s);
-                    }
-                    Thread.onSpinWait();
-                }
-            });
-            List<Caller<Integer>> cs = new ArrayList<>();
-            int perCaller = 300;
-            for (int k = 0; k < 6; k++) {
-                int kk = k;
-                cs.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
-                    Random rnd = new Random(kk);
-                    for (int i = 0; i < perCaller; i++) {
-                        String path = "/" + kk + "/" + i;
-                        HttpRequest req = i % 2 == 0 ? HttpRequest.get(server.uri(path).toString())
-                                : HttpRequest.newBuilder(server.uri(path)).POST(RequestBody.ofStreamOnce(
-                                        new java.io.ByteArrayInputStream("abc".getBytes(StandardCharsets.ISO_8859_1)), 3,
-                                        "text/plain")).build();
-                        try (HttpResponse r = t.roundTrip(req)) {
-                            String b = r.body().string();
-                            if (!"ok".equals(b)) {
-                                violations.add(req.method() + " " + path + ": body '" + b + "'");
-                            }
-                        } catch (IOException e) {
-                            violations.add(req.method() + " " + path + ": failed: " + e);
-                        }
-                        spin(rnd.nextInt(1_200_000)); // around the idle timeout
-                    }
-                    return perCaller;
-                }));
-            }
+            Thread watcher = statsWatcher(t, max, running, violations);
+            // GETs and POSTs whose body can be sent once, paced around the idle timeout.
+            List<Caller<Integer>> cs = okCallers(t, 6, 300, (k, i) -> i % 2 == 0
+                    ? HttpRequest.get(server.uri("/" + k + "/" + i).toString())
+                    : HttpRequest.newBuilder(server.uri("/" + k + "/" + i)).POST(RequestBody.ofStreamOnce(
+                            new java.io.ByteArrayInputStream("abc".getBytes(StandardCharsets.ISO_8859_1)), 3, "text/plain")).build(),
+                    1_200_000, violations);
             try {
-                for (Caller<Integer> c : cs) {
-                    assertThat(c.join(Duration.ofSeconds(40))).as("caller ended").isTrue();
-                    assertThat(c.error()).as("caller failed").isNull();
-                }
+                joinAll(cs);
             } finally {
                 running.set(false);
                 watcher.join();
