@@ -84,6 +84,29 @@ class HostileProbeTest {
         }
     }
 
+    /**
+     * Sends {@code method} to a server whose first connection answers with {@code response} and every later one
+     * with "ok": the request fails with an {@link HttpProtocolException} that {@code refusal} accepts, and the next
+     * request is served on a new connection (the refused answer's was not reused).
+     */
+    private static void assertRefusedAndNotReused(String method, String response,
+            java.util.function.Consumer<HttpProtocolException> refusal) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close()).isInstanceOfSatisfying(HttpProtocolException.class, refusal);
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
+        }
+    }
+
     // ------------------------------------------------------------------ P38: framing of bodiless answers
 
     static Stream<Arguments> badBodilessFraming() {
@@ -107,21 +130,7 @@ class HostileProbeTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("badBodilessFraming")
     void P38_aBodilessAnswerWithBadFramingIsRefused(String method, String response, Reason reason) throws Exception {
-        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
-                 while (c.readRequest() != null) {
-                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                 }
-             });
-             Transport t = Transport.builder().build()) {
-            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
-                    .timeout(Duration.ofSeconds(10)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
-            try (HttpResponse r = t.roundTrip(bounded(server))) {
-                assertThat(r.body().string()).isEqualTo("ok");
-            }
-            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
-        }
+        assertRefusedAndNotReused(method, response, e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
     // ------------------------------------------------------------------ P39: the range of a length
@@ -184,21 +193,7 @@ class HostileProbeTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("contentLengthLists")
     void P40_aContentLengthListIsNotALength(String method, String response, Reason reason) throws Exception {
-        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
-                 while (c.readRequest() != null) {
-                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                 }
-             });
-             Transport t = Transport.builder().build()) {
-            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
-                    .timeout(Duration.ofSeconds(10)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
-            try (HttpResponse r = t.roundTrip(bounded(server))) {
-                assertThat(r.body().string()).isEqualTo("ok");
-            }
-            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
-        }
+        assertRefusedAndNotReused(method, response, e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
     /** P40: identical fields (blanks around them aside) are one length, as Go; the connection is reused. */
@@ -296,24 +291,10 @@ class HostileProbeTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("framingFieldsAsTrailers")
     void P42_aFramingFieldAnnouncedAsATrailerIsRefused(String method, String response) throws Exception {
-        try (RawServer server = RawServer.start(c -> { // the first connection answers badly, every later one well
-                 while (c.readRequest() != null) {
-                     c.write(c.index == 0 ? response : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                 }
-             });
-             Transport t = Transport.builder().build()) {
-            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
-                    .timeout(Duration.ofSeconds(10)).build();
-            assertThatThrownBy(() -> t.roundTrip(req).close())
-                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
-                        assertThat(e.reason()).isEqualTo(Reason.MALFORMED_HEADER);
-                        assertThat(e.getMessage()).contains("as a trailer");
-                    });
-            try (HttpResponse r = t.roundTrip(bounded(server))) {
-                assertThat(r.body().string()).isEqualTo("ok");
-            }
-            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
-        }
+        assertRefusedAndNotReused(method, response, e -> {
+            assertThat(e.reason()).isEqualTo(Reason.MALFORMED_HEADER);
+            assertThat(e.getMessage()).contains("as a trailer");
+        });
     }
 
     /**
