@@ -621,7 +621,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * under way, nobody waiting (E23, E29). A dial inside name resolution ({@link DialPhase}), which no
      * interrupt ends, is not waited for: it is given up (its request fails now) and opens nothing when its
      * resolver returns. Nor does it wait for the connections' loops. An interrupt of the closing thread ends
-     * its wait for the dials (they are given up as well) and stays set.
+     * its wait for the dials still under way (they are given up as well) and stays set; a dial that already has
+     * its connection and is closing it (it came after the close began) is still waited for: that close never
+     * waits on a peer, and until it is done the connection counts open (E42).
      */
     @Override
     public void close() {
@@ -670,8 +672,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * Waits until every dial goroutine of {@code dials} has ended (one not started yet starts, finds the pool
      * closed and ends), except those inside name resolution and the calling thread's own (a dialer that
      * closes its transport); then gives up the dials still counted: they stop counting, their slots are
-     * freed, and their requests are returned to be failed by the caller (E29). The dials that ended are
-     * joined, so none is still running when close() returns.
+     * freed, and their requests are returned to be failed by the caller (E29); a dial past its outcome, closing
+     * a late connection, is waited for even after an interrupt (E42). The dials that ended are joined, so none
+     * is still running when close() returns.
      */
     private List<WantConn<C>> awaitDials(List<Slot> dials) {
         List<WantConn<C>> givenUp = new ArrayList<>();
@@ -686,6 +689,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             } catch (InterruptedException e) {
                 self.interrupt(); // the closing thread's own interrupt: stop waiting, give the rest up
             }
+            Set<Slot> givenUpSlots = new HashSet<>();
             for (Slot s : dials) {
                 if (s.dialThread == self) {
                     continue; // a dialer closing its own transport: its dial ends (its connection closed) when it returns
@@ -693,13 +697,24 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 if (s.dialing) { // inside name resolution (or not waited for): given up
                     endDialLocked(s);
                     releaseLocked(s); // the pool is closed: starts nothing
+                    givenUpSlots.add(s);
                     @SuppressWarnings("unchecked")
                     WantConn<C> w = (WantConn<C>) s.want;
                     if (w != null && !w.served && !w.cancelled) {
                         w.served = true;
                         givenUp.add(w);
                     }
-                } else if (s.dialer == null && s.dialThread != null) {
+                }
+            }
+            // A dial past its outcome (its connection came after the close began, and it is closing it) is waited
+            // for even when an interrupt ended the wait above: it never waits on a peer (a connection's close does
+            // not), and until it is done that connection's slot still counts open and in use. Without this wait an
+            // interrupted close() returned with the connection still counted (E42).
+            while (finishingLocked(dials, givenUpSlots, self)) {
+                dialProgress.awaitUninterruptibly(); // keeps the closing thread's interrupt set
+            }
+            for (Slot s : dials) {
+                if (s.dialThread != self && s.dialer == null && s.dialThread != null) {
                     ended.add(s.dialThread);
                 }
             }
@@ -721,6 +736,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             self.interrupt();
         }
         return givenUp;
+    }
+
+    /** A dial of {@code dials}, not given up and not the caller's own, that has its outcome and is still finishing. */
+    private static boolean finishingLocked(List<Slot> dials, Set<Slot> givenUp, Thread self) {
+        for (Slot s : dials) {
+            if (!s.dialing && s.dialer != null && s.dialThread != self && !givenUp.contains(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean dialUnderWayLocked(List<Slot> dials, Thread self) {

@@ -446,6 +446,82 @@ class ConnectionPoolTest {
         }
     }
 
+    /**
+     * E42: a dial that ignores its interrupt returns its connection just after {@code close()} began, so the dial
+     * closes that connection itself; the closing thread is interrupted meanwhile, which ends its wait for the
+     * dials still under way. It still waits for that dial, which is past its outcome and only closing its
+     * connection (never waiting on a peer): when close() returns, nothing is open. Before, it returned while that
+     * close was under way, the connection's slot still counted open and in use.
+     */
+    @Test
+    void E42_anInterruptedCloseStillWaitsForADialClosingTheConnectionItMadeTooLate() throws Exception {
+        CountDownLatch dialGo = new CountDownLatch(1);
+        CountDownLatch inDial = new CountDownLatch(1);
+        AtomicReference<SlowCloseConn> made = new AtomicReference<>();
+        var p = new ConnectionPool<SlowCloseConn>((k, slot) -> {
+            inDial.countDown();
+            while (true) {
+                try {
+                    dialGo.await(); // deaf to close()'s interrupt: the connection comes whatever it says
+                    break;
+                } catch (InterruptedException e) {
+                    // keep dialing
+                }
+            }
+            SlowCloseConn c = new SlowCloseConn(k, slot);
+            made.set(c);
+            return c;
+        }, 100, 2, 1, Duration.ZERO);
+        Thread caller = Thread.ofVirtual().start(() -> {
+            try {
+                p.acquire(KEY, NO_DEADLINE);
+            } catch (Exception e) {
+                // failed by the close: expected
+            }
+        });
+        assertThat(inDial.await(10, TimeUnit.SECONDS)).as("the dial started").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        AtomicReference<ConnectionPool.Stats> afterClose = new AtomicReference<>();
+        Thread closer = Thread.ofPlatform().start(() -> {
+            p.close();
+            afterClose.set(p.stats());
+        });
+        while (!p.isClosed()) {
+            assertThat(System.nanoTime()).as("the close began").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        dialGo.countDown();
+        while (made.get() == null) {
+            assertThat(System.nanoTime()).as("the dial returned").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        SlowCloseConn late = made.get();
+        assertThat(late.closing.await(10, TimeUnit.SECONDS)).as("the dial closes its late connection").isTrue();
+        closer.interrupt();
+        // The closer ends (before the fix) or parks waiting for that dial (after it): either way, then the close
+        // under way is let through.
+        while (closer.isAlive() && !parkedInAwaitDials(closer)) {
+            assertThat(System.nanoTime()).as("the closer ended or waits for the dial").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        late.finish.countDown();
+        assertThat(closer.join(Duration.ofSeconds(10))).as("close() returned").isTrue();
+        assertThat(caller.join(Duration.ofSeconds(10))).isTrue();
+        assertThat(afterClose.get()).as("counters when the interrupted close() returned").isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 1, 0));
+    }
+
+    private static boolean parkedInAwaitDials(Thread t) {
+        if (t.getState() != Thread.State.WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getMethodName().equals("awaitDials")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static void awaitWaiting(ConnectionPool<?> p, int n) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (p.stats().waiting() != n) {
