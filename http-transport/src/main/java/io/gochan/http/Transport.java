@@ -372,7 +372,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * then too (E23). Dials under way are interrupted and waited for (a connection one of them makes anyway is
      * closed), except a dial inside name resolution, which no interrupt ends: it is given up, no longer
      * counted, its request failed, and it opens nothing when its resolver returns. So when this returns,
-     * {@link #stats()} reports nothing open, idle, in use, dialing or waiting (E29).
+     * {@link #stats()} reports nothing open, idle, in use, dialing or waiting (E29). An interrupt of the
+     * closing thread ends its wait for dials still under way (they are given up too) and stays set; a dial
+     * closing the connection it made anyway is still waited for (E42).
      */
     @Override
     public void close() {

@@ -47,7 +47,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * Implementation notes.
      *
      * One ReentrantLock guards all state. A request that finds no idle connection either takes a new
-     * Slot (under the limit) and starts a dial goroutine for itself, or queues a WantConn. Each WantConn
+     * Slot (under the limit) and starts a dial goroutine for itself, or queues a WantConn; unless the limit
+     * is held by connections closing (E30's "closing"): then it waits for their closes, unlocked, and looks
+     * again (E41). Each WantConn
      * has a one-slot channel on which exactly one outcome (a connection or an error) is ever sent, under
      * the lock, by whoever serves it: a dial that finishes, a connection put back, close(). A waiter
      * that gives up marks itself cancelled under the lock, then drains its channel once: a connection it
@@ -198,7 +200,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     /**
      * Gets a connection for {@code key}: an idle one (most recently used first), or a new one once the
      * per-host limit allows. Blocks while the limit is reached, in FIFO order with other waiters, until
-     * the request's context ends or its deadline passes.
+     * the request's context ends or its deadline passes. A limit held by connections that left the idle list
+     * to be closed is not queued for: their closes are waited for (they never wait on a peer), and a freed slot
+     * taken (E41).
      *
      * @param key what to connect to
      * @param scope the request's context and deadline
@@ -209,38 +213,60 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      */
     public Acquired<C> acquire(ConnectKey key, RequestScope scope) throws IOException, InterruptedException {
         WantConn<C> want = new WantConn<>(key);
-        List<C> stale = new ArrayList<>();
-        Slot dial = null;
-        boolean refused = false;
-        lock.lock();
-        try {
-            if (closed) {
-                refused = true;
-            } else {
-                Acquired<C> idle = takeIdleLocked(key, stale);
-                if (idle != null) {
-                    return idle;
-                }
-                Host<C> h = hosts.get(key);
-                if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
-                    dial = newSlotLocked(h, key);
-                    dial.want = want;
+        Set<C> awaited = new HashSet<>(); // closes this request waited for: each once, so the loop below ends
+        while (true) {
+            List<C> stale = new ArrayList<>();
+            Slot dial = null;
+            boolean refused = false;
+            boolean queued = false;
+            lock.lock();
+            try {
+                if (closed) {
+                    refused = true;
                 } else {
-                    h.waiters.addLast(want);
+                    Acquired<C> idle = takeIdleLocked(key, stale);
+                    if (idle != null) {
+                        return idle;
+                    }
+                    Host<C> h = hosts.get(key);
+                    if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
+                        dial = newSlotLocked(h, key);
+                        dial.want = want;
+                    } else {
+                        // The limit may be held by connections that are closing (found closed on the idle list just
+                        // now, or taken off it to be closed by the idle reaper, closeIdleConnections() or an idle
+                        // limit): the request is not queued behind them. It waits for their closes below (they never
+                        // wait on a peer) and looks again, so it takes the slot they free as a request that came a
+                        // moment later would, without being counted waiting meanwhile (E41). Each close is waited for
+                        // once: a request finding only ones it waited for already is queued.
+                        for (C c : closing) {
+                            if (c.key().equals(key) && !stale.contains(c) && !awaited.contains(c)) {
+                                stale.add(c);
+                            }
+                        }
+                        if (stale.isEmpty()) {
+                            h.waiters.addLast(want);
+                            queued = true;
+                        }
+                    }
                 }
+            } finally {
+                lock.unlock();
             }
-        } finally {
-            lock.unlock();
+            if (refused) {
+                awaitCloseDone(); // refused for a close: it is complete before the request says so (E23)
+                throw RequestScope.transportClosed();
+            }
+            // A close of a connection already closing returns once that close is complete: its slot is then free.
+            stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
+            if (dial != null) {
+                startDial(dial, want);
+            }
+            if (dial != null || queued) {
+                return awaitOutcome(want, scope);
+            }
+            awaited.addAll(stale);
         }
-        if (refused) {
-            awaitCloseDone(); // refused for a close: it is complete before the request says so (E23)
-            throw RequestScope.transportClosed();
-        }
-        stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
-        if (dial != null) {
-            startDial(dial, want);
-        }
-        return awaitOutcome(want, scope);
     }
 
     /** The most recently used usable idle connection for {@code key}, or null; unusable ones go to {@code stale}. */
@@ -595,7 +621,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * under way, nobody waiting (E23, E29). A dial inside name resolution ({@link DialPhase}), which no
      * interrupt ends, is not waited for: it is given up (its request fails now) and opens nothing when its
      * resolver returns. Nor does it wait for the connections' loops. An interrupt of the closing thread ends
-     * its wait for the dials (they are given up as well) and stays set.
+     * its wait for the dials still under way (they are given up as well) and stays set; a dial that already has
+     * its connection and is closing it (it came after the close began) is still waited for: that close never
+     * waits on a peer, and until it is done the connection counts open (E42).
      */
     @Override
     public void close() {
@@ -644,8 +672,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * Waits until every dial goroutine of {@code dials} has ended (one not started yet starts, finds the pool
      * closed and ends), except those inside name resolution and the calling thread's own (a dialer that
      * closes its transport); then gives up the dials still counted: they stop counting, their slots are
-     * freed, and their requests are returned to be failed by the caller (E29). The dials that ended are
-     * joined, so none is still running when close() returns.
+     * freed, and their requests are returned to be failed by the caller (E29); a dial past its outcome, closing
+     * a late connection, is waited for even after an interrupt (E42). The dials that ended are joined, so none
+     * is still running when close() returns.
      */
     private List<WantConn<C>> awaitDials(List<Slot> dials) {
         List<WantConn<C>> givenUp = new ArrayList<>();
@@ -660,6 +689,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             } catch (InterruptedException e) {
                 self.interrupt(); // the closing thread's own interrupt: stop waiting, give the rest up
             }
+            Set<Slot> givenUpSlots = new HashSet<>();
             for (Slot s : dials) {
                 if (s.dialThread == self) {
                     continue; // a dialer closing its own transport: its dial ends (its connection closed) when it returns
@@ -667,13 +697,24 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 if (s.dialing) { // inside name resolution (or not waited for): given up
                     endDialLocked(s);
                     releaseLocked(s); // the pool is closed: starts nothing
+                    givenUpSlots.add(s);
                     @SuppressWarnings("unchecked")
                     WantConn<C> w = (WantConn<C>) s.want;
                     if (w != null && !w.served && !w.cancelled) {
                         w.served = true;
                         givenUp.add(w);
                     }
-                } else if (s.dialer == null && s.dialThread != null) {
+                }
+            }
+            // A dial past its outcome (its connection came after the close began, and it is closing it) is waited
+            // for even when an interrupt ended the wait above: it never waits on a peer (a connection's close does
+            // not), and until it is done that connection's slot still counts open and in use. Without this wait an
+            // interrupted close() returned with the connection still counted (E42).
+            while (finishingLocked(dials, givenUpSlots, self)) {
+                dialProgress.awaitUninterruptibly(); // keeps the closing thread's interrupt set
+            }
+            for (Slot s : dials) {
+                if (s.dialThread != self && s.dialer == null && s.dialThread != null) {
                     ended.add(s.dialThread);
                 }
             }
@@ -695,6 +736,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             self.interrupt();
         }
         return givenUp;
+    }
+
+    /** A dial of {@code dials}, not given up and not the caller's own, that has its outcome and is still finishing. */
+    private static boolean finishingLocked(List<Slot> dials, Set<Slot> givenUp, Thread self) {
+        for (Slot s : dials) {
+            if (!s.dialing && s.dialer != null && s.dialThread != self && !givenUp.contains(s)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean dialUnderWayLocked(List<Slot> dials, Thread self) {

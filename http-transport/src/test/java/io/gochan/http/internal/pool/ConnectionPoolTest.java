@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -351,6 +352,174 @@ class ConnectionPoolTest {
         }
         assertThat(p.stats().dialing()).isZero();
         assertThat(p.stats().open()).isZero();
+    }
+
+    /** A connection whose first close stops, the connection marked closed, until {@link #finish} lets it release its slot. */
+    static final class SlowCloseConn implements PooledConnection {
+        final ConnectKey key;
+        final Slot slot;
+        final AtomicBoolean closed = new AtomicBoolean();
+        final CountDownLatch closing = new CountDownLatch(1);
+        final CountDownLatch finish = new CountDownLatch(1);
+        final CountDownLatch closeDone = new CountDownLatch(1);
+        final CountDownLatch secondClose = new CountDownLatch(1);
+
+        SlowCloseConn(ConnectKey key, Slot slot) {
+            this.key = key;
+            this.slot = slot;
+        }
+
+        @Override
+        public ConnectKey key() {
+            return key;
+        }
+
+        @Override
+        public boolean isUsable() {
+            return !closed.get();
+        }
+
+        @Override
+        public void close(IOException cause) {
+            try {
+                if (closed.compareAndSet(false, true)) {
+                    closing.countDown();
+                    finish.await();
+                    slot.release();
+                    closeDone.countDown();
+                } else {
+                    secondClose.countDown();
+                    closeDone.await(); // the contract: a close of a connection already closing waits for that close
+                }
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /**
+     * E41: an idle connection is being closed on another thread and still holds the host's one slot when a request
+     * comes: its read loop closes it (the server closed it; the request finds it closed on the idle list), or the
+     * pool took it off the idle list to close it ({@code closeIdleConnections()}, and so the idle reaper and the
+     * idle limits). The request does not queue behind it as a waiter: it waits for that close to complete, then
+     * takes the freed slot and dials its own connection. Before, it was counted waiting from the moment it found
+     * the host full until the close freed the slot and handed it over.
+     */
+    @Test
+    void E41_aRequestFindingTheHostsOnlyConnectionClosingWaitsForItsCloseNotInTheQueue() throws Exception {
+        for (boolean byPool : new boolean[] {false, true}) {
+            ConcurrentLinkedQueue<SlowCloseConn> made = new ConcurrentLinkedQueue<>();
+            try (var p = new ConnectionPool<SlowCloseConn>((k, slot) -> {
+                SlowCloseConn c = new SlowCloseConn(k, slot);
+                if (!made.isEmpty()) {
+                    c.finish.countDown(); // only the first connection's close is held
+                }
+                made.add(c);
+                return c;
+            }, 100, 2, 1, Duration.ZERO)) {
+                SlowCloseConn first = p.acquire(KEY, NO_DEADLINE).conn();
+                p.put(first);
+                Thread closer = Thread.ofVirtual().start(byPool ? p::closeIdle
+                        : () -> first.close(new IOException("server closed idle connection (test)")));
+                assertThat(first.closing.await(10, TimeUnit.SECONDS)).isTrue();
+                AtomicReference<ConnectionPool.Acquired<SlowCloseConn>> got = new AtomicReference<>();
+                Thread caller = Thread.ofVirtual().start(() -> {
+                    try {
+                        got.set(p.acquire(KEY, NO_DEADLINE));
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                });
+                // The request reaches the close under way (after it found the host full: queued, before the fix).
+                assertThat(first.secondClose.await(10, TimeUnit.SECONDS)).as("the request waits for the close under way").isTrue();
+                ConnectionPool.Stats meanwhile = p.stats();
+                first.finish.countDown();
+                assertThat(caller.join(Duration.ofSeconds(10))).as("the request got a connection").isTrue();
+                assertThat(closer.join(Duration.ofSeconds(10))).isTrue();
+                String closedBy = byPool ? "closeIdle" : "its read loop";
+                assertThat(meanwhile.waiting()).as("closed by %s: counted waiting while the closing connection held the slot: %s",
+                        closedBy, meanwhile).isZero();
+                assertThat(got.get().reused()).isFalse();
+                assertThat(got.get().conn()).isNotSameAs(first);
+                assertThat(p.stats()).as("closed by %s", closedBy).isEqualTo(new ConnectionPool.Stats(1, 0, 1, 0, 0, 2, 0));
+            }
+        }
+    }
+
+    /**
+     * E42: a dial that ignores its interrupt returns its connection just after {@code close()} began, so the dial
+     * closes that connection itself; the closing thread is interrupted meanwhile, which ends its wait for the
+     * dials still under way. It still waits for that dial, which is past its outcome and only closing its
+     * connection (never waiting on a peer): when close() returns, nothing is open. Before, it returned while that
+     * close was under way, the connection's slot still counted open and in use.
+     */
+    @Test
+    void E42_anInterruptedCloseStillWaitsForADialClosingTheConnectionItMadeTooLate() throws Exception {
+        CountDownLatch dialGo = new CountDownLatch(1);
+        CountDownLatch inDial = new CountDownLatch(1);
+        AtomicReference<SlowCloseConn> made = new AtomicReference<>();
+        var p = new ConnectionPool<SlowCloseConn>((k, slot) -> {
+            inDial.countDown();
+            while (true) {
+                try {
+                    dialGo.await(); // deaf to close()'s interrupt: the connection comes whatever it says
+                    break;
+                } catch (InterruptedException e) {
+                    // keep dialing
+                }
+            }
+            SlowCloseConn c = new SlowCloseConn(k, slot);
+            made.set(c);
+            return c;
+        }, 100, 2, 1, Duration.ZERO);
+        Thread caller = Thread.ofVirtual().start(() -> {
+            try {
+                p.acquire(KEY, NO_DEADLINE);
+            } catch (Exception e) {
+                // failed by the close: expected
+            }
+        });
+        assertThat(inDial.await(10, TimeUnit.SECONDS)).as("the dial started").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        AtomicReference<ConnectionPool.Stats> afterClose = new AtomicReference<>();
+        Thread closer = Thread.ofPlatform().start(() -> {
+            p.close();
+            afterClose.set(p.stats());
+        });
+        while (!p.isClosed()) {
+            assertThat(System.nanoTime()).as("the close began").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        dialGo.countDown();
+        while (made.get() == null) {
+            assertThat(System.nanoTime()).as("the dial returned").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        SlowCloseConn late = made.get();
+        assertThat(late.closing.await(10, TimeUnit.SECONDS)).as("the dial closes its late connection").isTrue();
+        closer.interrupt();
+        // The closer ends (before the fix) or parks waiting for that dial (after it): either way, then the close
+        // under way is let through.
+        while (closer.isAlive() && !parkedInAwaitDials(closer)) {
+            assertThat(System.nanoTime()).as("the closer ended or waits for the dial").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
+        late.finish.countDown();
+        assertThat(closer.join(Duration.ofSeconds(10))).as("close() returned").isTrue();
+        assertThat(caller.join(Duration.ofSeconds(10))).isTrue();
+        assertThat(afterClose.get()).as("counters when the interrupted close() returned").isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 1, 0));
+    }
+
+    private static boolean parkedInAwaitDials(Thread t) {
+        if (t.getState() != Thread.State.WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getMethodName().equals("awaitDials")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static void awaitWaiting(ConnectionPool<?> p, int n) {
