@@ -103,7 +103,7 @@ class ProxyEnvironmentTest {
         Map<String, String> env = Map.of("HTTPS_PROXY", "socks5h://user:pw@127.0.0.1:1080", "HTTP_PROXY", "SOCKS5H://10.0.0.1");
         Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
         assertThat(choose(f, "https://example.com/")).isEqualTo("socks5h://user:pw@127.0.0.1:1080");
-        assertThat(choose(f, "http://example.com/")).isEqualTo("SOCKS5H://10.0.0.1");
+        assertThat(choose(f, "http://example.com/")).isEqualTo("socks5h://10.0.0.1"); // scheme in lower case (R38)
     }
 
     @Test
@@ -118,6 +118,52 @@ class ProxyEnvironmentTest {
         // Without HTTP_PROXY nothing is refused.
         Function<HttpRequest, Optional<URI>> g = Proxies.fromEnvironment(Map.of("REQUEST_METHOD", "GET")::get);
         assertThat(choose(g, "http://example.com/")).isEqualTo("direct");
+    }
+
+    @ParameterizedTest(name = "HTTPS_PROXY={0}")
+    @CsvSource(quoteCharacter = '"', value = {
+        // Go 1.19 (src/test/go-oracle/proxy-go1.19.8.txt): a proxy named after the scheme ("ftp:80", "http:80")
+        "ftp://proxy:21", "socks4://user:s3cret@proxy:1080", "http://pro xy:3128", "\"http://proxy:3128 \"", "http://[::1",
+        "http://proxy:abc",
+        // Go: no host, so its transport dials the local machine (":80", ":3128", ":")
+        "http://", "https://:3128", ":3128", "://proxy:3128", "//proxy:3128", "http:proxy:3128", "proxy:abc", "\"proxy:3128 \"",
+        // Go: dials the port, which fails
+        "proxy:99999", "proxy:0",
+        // Go: url.Parse refuses it, so Go goes direct
+        "%zz", "\" proxy:3128\"", "[2001:db8::1",
+    })
+    void R38_aValueNamingNoUsableProxyFailsTheRequestsItWouldServe(String value) {
+        Map<String, String> env = Map.of("HTTPS_PROXY", value, "NO_PROXY", "internal.test");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThatThrownBy(() -> choose(f, "https://example.com/")).isInstanceOf(UncheckedIOException.class)
+                .cause().isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.proxy()).isEqualTo("HTTPS_PROXY"))
+                .hasMessageStartingWith("invalid proxy address in HTTPS_PROXY: ")
+                .hasMessageNotContaining("s3cret");
+        // Requests it would not serve are not affected.
+        assertThat(choose(f, "http://example.com/")).isEqualTo("direct");
+        assertThat(choose(f, "https://localhost/")).isEqualTo("direct");
+        assertThat(choose(f, "https://api.internal.test/")).isEqualTo("direct");
+        // The same through Proxies.of, named by its parameter.
+        assertThatThrownBy(() -> choose(Proxies.of(null, value, null), "https://example.com/"))
+                .cause().hasMessageStartingWith("invalid proxy address in httpsProxy: ");
+    }
+
+    @Test
+    void R38_aSchemeIsGivenInLowerCaseAsGoParsesIt() {
+        Map<String, String> env = Map.of("HTTP_PROXY", "HTTP://Proxy.Example:8080", "HTTPS_PROXY", "SOCKS5://socks:1080");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://Proxy.Example:8080");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("socks5://socks:1080");
+    }
+
+    @Test
+    void R38_inACgiEnvironmentAnUnusableHttpProxyIsRefusedToo() {
+        // Go goes direct when url.Parse refuses HTTP_PROXY, even in CGI, where a client sets it: ours fails.
+        Map<String, String> env = Map.of("HTTP_PROXY", "%zz", "REQUEST_METHOD", "GET");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThatThrownBy(() -> choose(f, "http://example.com/")).isInstanceOf(UncheckedIOException.class)
+                .cause().isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.proxy()).isEqualTo("HTTP_PROXY"))
+                .hasMessageContaining("CGI");
     }
 
     @Test
