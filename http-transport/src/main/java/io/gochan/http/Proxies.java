@@ -25,7 +25,8 @@ import java.util.function.Function;
  * {@code localhost} and to loopback IP addresses never use a proxy. {@code NO_PROXY} is a
  * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
  * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
- * {@code *.example.com} only subdomains), optionally with a port. In a CGI environment
+ * {@code *.example.com} only subdomains), optionally with a port (an empty one: every port), compared in
+ * its IDNA ASCII form, as the request host is (R39). In a CGI environment
  * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: every http
  * request fails, before {@code NO_PROXY} and loopback are looked at, as in Go (Go issue 16405, "httpoxy").
  */
@@ -270,7 +271,7 @@ public final class Proxies {
                 if (slash > 0) {
                     InetAddress net = ipLiteral(p.substring(0, slash));
                     Integer bits = parsePort(p.substring(slash + 1));
-                    if (net != null && bits != null && bits <= net.getAddress().length * 8) {
+                    if (net != null && bits != null && bits >= 0 && bits <= net.getAddress().length * 8) {
                         cidrs.add(new Cidr(net.getAddress(), bits));
                     }
                     continue; // a malformed CIDR entry is ignored
@@ -315,12 +316,16 @@ public final class Proxies {
                     matchHost = true;
                     host = "." + host;
                 }
-                domains.add(new Domain(ascii(host), port, matchHost));
+                domains.add(new Domain("." + ascii(host.substring(1)), port, matchHost)); // IDNA refuses the empty label (R39)
             }
         }
 
+        /** A port: -1 (every port) for an empty one, as Go's {@code SplitHostPort} gives "" (R39); null if not digits. */
         private static Integer parsePort(String s) {
-            if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            if (s.isEmpty()) {
+                return -1;
+            }
+            if (s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 return null;
             }
             return Integer.parseInt(s);

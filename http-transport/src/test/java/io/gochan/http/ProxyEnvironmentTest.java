@@ -47,6 +47,33 @@ class ProxyEnvironmentTest {
         assertThat(Proxies.useProxy(":1", "example.com", 80)).isTrue();
     }
 
+    @ParameterizedTest(name = "NO_PROXY={0}, {1}:{2} proxied: {3}")
+    @CsvSource({
+        // An empty port is every port, as Go's SplitHostPort gives "" for it. Before, the entry was ignored.
+        "example.com:, example.com, 80, false", "example.com:, www.example.com, 8080, false", "example.com:, example.org, 80, true",
+        "10.0.0.1:, 10.0.0.1, 8080, false", "'[2001:db8::1]:', [2001:db8::1], 443, false",
+        // An empty CIDR length is no CIDR block (Go: ParseCIDR refuses it), never one matching every address.
+        "10.0.0.0/, 10.0.0.1, 80, true", "10.0.0.0/, 11.0.0.1, 80, true",
+    })
+    void R39_anEntryWithAnEmptyPortMatchesEveryPort(String noProxy, String host, int port, boolean proxied) {
+        assertThat(Proxies.useProxy(noProxy, host, port)).isEqualTo(proxied);
+    }
+
+    @ParameterizedTest(name = "NO_PROXY={0}, {1} -> {2}")
+    @CsvSource({
+        // IDNA refused the entry with its leading dot (an empty label), so it was kept in Unicode and never
+        // matched a request host, which is in ASCII form (R18). Go converts it and matches.
+        "bücher.example, http://bücher.example/, direct", "bücher.example, http://www.BÜCHER.example/, direct",
+        "bücher.example, http://xn--bcher-kva.example/, direct", ".bücher.example, http://bücher.example/, http://proxy:3128",
+        ".bücher.example, http://a.bücher.example/, direct", "*.bücher.example, http://a.bücher.example:8080/, direct",
+        "bücher.example:8080, http://bücher.example:8080/, direct", "bücher.example:8080, http://bücher.example/, http://proxy:3128",
+        "xn--bcher-kva.example, http://bücher.example/, direct",
+    })
+    void R39_anInternationalizedEntryMatchesAsItsAsciiForm(String noProxy, String request, String want) {
+        Map<String, String> env = Map.of("HTTP_PROXY", "proxy:3128", "NO_PROXY", noProxy);
+        assertThat(choose(Proxies.fromEnvironment(env::get), request)).isEqualTo(want);
+    }
+
     private static String choose(Function<HttpRequest, Optional<URI>> f, String request) {
         return f.apply(HttpRequest.get(request)).map(URI::toString).orElse("direct");
     }
