@@ -170,6 +170,13 @@ public final class Proxies {
         if (u == null) {
             throw new IllegalArgumentException("not a URL");
         }
+        if (u.getHost() == null && u.getRawAuthority() != null) {
+            try {
+                u = HttpRequest.Builder.withAsciiHost(u); // an internationalized name: its IDNA ASCII form, as Go dials
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("a host name IDNA refuses");
+            }
+        }
         if (u.getHost() == null || u.getHost().isEmpty()) {
             throw new IllegalArgumentException("no host name or address"
                     + (u.getRawAuthority() != null && !u.getRawAuthority().isEmpty() && !u.getRawAuthority().startsWith(":")

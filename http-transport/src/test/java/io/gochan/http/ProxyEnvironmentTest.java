@@ -184,6 +184,18 @@ class ProxyEnvironmentTest {
     }
 
     @Test
+    void R38_anInternationalizedProxyNameIsDialledInItsAsciiFormAsGoDoes() {
+        // Go dials xn--prxy-hra.example:3128 (its URL keeps the name percent-encoded); java.net.URI found no host
+        // in it, so we went direct (R38 then made it fail).
+        Map<String, String> env = Map.of("HTTP_PROXY", "prøxy.example:3128", "HTTPS_PROXY", "http://u:pw@PRØXY.example:3128/");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://xn--prxy-hra.example:3128");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("http://u:pw@xn--prxy-hra.example:3128/");
+        assertThatThrownBy(() -> choose(Proxies.of("http://\u00ad\u00ad", null, null), "http://example.com/"))
+                .cause().isInstanceOf(ProxyException.class).hasMessageContaining("invalid proxy address in httpProxy");
+    }
+
+    @Test
     void R38_inACgiEnvironmentAnUnusableHttpProxyIsRefusedToo() {
         // Go goes direct when url.Parse refuses HTTP_PROXY, even in CGI, where a client sets it: ours fails.
         Map<String, String> env = Map.of("HTTP_PROXY", "%zz", "REQUEST_METHOD", "GET");
