@@ -178,9 +178,9 @@ public final class Proxies {
             }
         }
         if (u.getHost() == null || u.getHost().isEmpty()) {
-            throw new IllegalArgumentException("no host name or address"
-                    + (u.getRawAuthority() != null && !u.getRawAuthority().isEmpty() && !u.getRawAuthority().startsWith(":")
-                            ? " java.net.URI takes (letters, digits, '-' and '.', or an IP address)" : ""));
+            throw new IllegalArgumentException(u.getRawAuthority() != null && !u.getRawAuthority().isEmpty() && !u.getRawAuthority().startsWith(":")
+                    ? "no host[:port] java.net.URI takes (a name of letters, digits, '-' and '.', or an IP address; a port of digits)"
+                    : "no host name or address");
         }
         if (u.getPort() == 0 || u.getPort() > 65535) {
             throw new IllegalArgumentException("port " + u.getPort() + " out of range (1 to 65535)");
