@@ -155,7 +155,7 @@ public final class Proxies {
     static URI parse(String value) {
         int sep = value.indexOf("://");
         boolean hasScheme = sep > 0 && value.substring(0, sep).matches("[A-Za-z][A-Za-z0-9+.-]*");
-        String text = value;
+        String text;
         if (hasScheme) {
             String scheme = value.substring(0, sep).toLowerCase(Locale.ROOT);
             if (!(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h"))) {
