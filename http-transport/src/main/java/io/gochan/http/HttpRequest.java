@@ -160,7 +160,7 @@ public final class HttpRequest {
          * authority holds no such name ({@link URI} reads a non-ASCII host as a registry authority, with
          * no host).
          */
-        private static URI withAsciiHost(URI uri) {
+        static URI withAsciiHost(URI uri) {
             String authority = uri.getRawAuthority();
             int at = authority.lastIndexOf('@');
             String userInfo = at < 0 ? null : authority.substring(0, at);

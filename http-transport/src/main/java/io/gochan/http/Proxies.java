@@ -18,17 +18,19 @@ import java.util.function.Function;
  *
  * <p>Rules, as Go's: {@code HTTPS_PROXY} serves https requests, {@code HTTP_PROXY} http requests (the
  * upper-case name wins over the lower-case one when both are set and not empty). A value without a
- * scheme (or with one other than http, https, socks5 and socks5h) gets {@code http://} in front. Requests to
+ * scheme gets {@code http://} in front; a scheme is given in lower case. Unlike Go, a value that names no
+ * usable proxy (no host, a port out of range, another scheme than http, https, socks5 and socks5h, not a
+ * URL) is not sent direct nor to a host named after its scheme: each request it would serve fails with a
+ * {@link ProxyException} naming the variable (R38). Requests to
  * {@code localhost} and to loopback IP addresses never use a proxy. {@code NO_PROXY} is a
  * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
  * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
- * {@code *.example.com} only subdomains), optionally with a port. In a CGI environment
+ * {@code *.example.com} only subdomains), optionally with a port (an empty one: every port), compared in
+ * its IDNA ASCII form, as the request host is (R39). In a CGI environment
  * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: every http
  * request fails, before {@code NO_PROXY} and loopback are looked at, as in Go (Go issue 16405, "httpoxy").
  */
 public final class Proxies {
-    private static final System.Logger LOG = System.getLogger(Proxies.class.getName());
-
     private Proxies() {}
 
     /**
@@ -49,20 +51,22 @@ public final class Proxies {
     public static Function<HttpRequest, Optional<URI>> fromEnvironment(Function<String, String> getenv) {
         Objects.requireNonNull(getenv, "getenv");
         String cgi = getenv.apply("REQUEST_METHOD");
-        return of(any(getenv, "HTTP_PROXY", "http_proxy"), any(getenv, "HTTPS_PROXY", "https_proxy"),
-                any(getenv, "NO_PROXY", "no_proxy"), cgi != null && !cgi.isEmpty());
+        String[] noProxy = any(getenv, "NO_PROXY", "no_proxy");
+        return of(setting(any(getenv, "HTTP_PROXY", "http_proxy")), setting(any(getenv, "HTTPS_PROXY", "https_proxy")),
+                noProxy == null ? null : noProxy[1], cgi != null && !cgi.isEmpty());
     }
 
     /**
      * Go's {@code httpproxy.Config.ProxyFunc} for explicit settings.
      *
-     * @param httpProxy the proxy for http requests, or null or empty for none
+     * @param httpProxy the proxy for http requests, or null or empty for none (a value naming no usable proxy
+     *     makes each request it would serve fail, R38)
      * @param httpsProxy the proxy for https requests, or null or empty for none
      * @param noProxy the {@code NO_PROXY} list, or null
      * @return the proxy function
      */
     public static Function<HttpRequest, Optional<URI>> of(String httpProxy, String httpsProxy, String noProxy) {
-        return of(httpProxy, httpsProxy, noProxy, false);
+        return of(Setting.parse("httpProxy", httpProxy), Setting.parse("httpsProxy", httpsProxy), noProxy, false);
     }
 
     /**
@@ -76,55 +80,110 @@ public final class Proxies {
         return request -> isLoopback(request.uri().getHost()) ? Optional.empty() : Optional.of(proxy);
     }
 
-    private static Function<HttpRequest, Optional<URI>> of(String httpProxy, String httpsProxy, String noProxy, boolean cgi) {
-        URI http = parse(httpProxy);
-        URI https = parse(httpsProxy);
+    private static Function<HttpRequest, Optional<URI>> of(Setting http, Setting https, String noProxy, boolean cgi) {
         NoProxy exclusions = new NoProxy(noProxy == null ? "" : noProxy);
         return request -> {
             URI uri = request.uri();
             String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-            URI proxy = scheme.equals("https") ? https : scheme.equals("http") ? http : null;
+            Setting proxy = scheme.equals("https") ? https : scheme.equals("http") ? http : null;
             if (proxy == null) {
                 return Optional.empty();
             }
             if (cgi && scheme.equals("http")) {
-                throw new java.io.UncheckedIOException(new ProxyException(proxy, -1,
-                        "refusing to use HTTP_PROXY in a CGI environment (REQUEST_METHOD is set; a client could have set HTTP_PROXY)", null));
+                throw new java.io.UncheckedIOException(proxy.failure(
+                        "refusing to use HTTP_PROXY in a CGI environment (REQUEST_METHOD is set; a client could have set HTTP_PROXY)"));
             }
             int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-            return exclusions.useProxy(uri.getHost(), port) ? Optional.of(proxy) : Optional.empty();
+            if (!exclusions.useProxy(uri.getHost(), port)) {
+                return Optional.empty();
+            }
+            if (proxy.uri() == null) {
+                throw new java.io.UncheckedIOException(proxy.failure("invalid proxy address in " + proxy.name() + ": "
+                        + proxy.invalid() + " (a proxy is host[:port], or http://, https://, socks5:// or socks5h:// and"
+                        + " host[:port]; the value is not shown, it may hold a password)"));
+            }
+            return Optional.of(proxy.uri());
         };
     }
 
-    private static String any(Function<String, String> getenv, String... names) {
+    /** The first of {@code names} set and not empty, as {name, value}; null if none. */
+    private static String[] any(Function<String, String> getenv, String... names) {
         for (String n : names) {
             String v = getenv.apply(n);
             if (v != null && !v.isEmpty()) {
-                return v;
+                return new String[] {n, v};
             }
         }
         return null;
     }
 
+    private static Setting setting(String[] nameValue) {
+        return nameValue == null ? null : Setting.parse(nameValue[0], nameValue[1]);
+    }
+
     /**
-     * Go's parseProxy: a bare host[:port], or a URI of a scheme the transport does not take, gets http:// in
-     * front. Null if unusable. socks5h is taken as it is (R24): the transport carries it (R5, R9).
+     * A proxy setting that is set: its name ({@code HTTPS_PROXY}, or {@code httpsProxy} for {@link #of}) and
+     * the proxy it names, or, when it names none, why (R38).
      */
-    static URI parse(String value) {
-        if (value == null || value.isEmpty()) {
-            return null;
-        }
-        URI u = tryParse(value);
-        String scheme = u == null || u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-        if (u == null || !(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h")) || u.getHost() == null) {
-            URI prefixed = tryParse("http://" + value);
-            if (prefixed != null && prefixed.getHost() != null) {
-                return prefixed;
+    record Setting(String name, URI uri, String invalid) {
+        /** The setting for {@code value}, or null if it is null or empty (not set). */
+        static Setting parse(String name, String value) {
+            if (value == null || value.isEmpty()) {
+                return null;
+            }
+            try {
+                return new Setting(name, Proxies.parse(value), null);
+            } catch (IllegalArgumentException e) {
+                return new Setting(name, null, e.getMessage());
             }
         }
-        if (u == null || u.getHost() == null) {
-            LOG.log(System.Logger.Level.WARNING, "ignoring an unusable proxy setting (not a URI with a host)");
-            return null;
+
+        /** A failure naming the proxy, or the setting when it names none. */
+        ProxyException failure(String message) {
+            return uri == null ? new ProxyException(name, message) : new ProxyException(uri, -1, message, null);
+        }
+    }
+
+    /**
+     * Go's parseProxy, stricter (R38): a value with a scheme ({@code scheme://...}) keeps it, given in lower
+     * case as Go's {@code url.Parse} gives it, and it must be http, https, socks5 or socks5h (socks5h kept, R24:
+     * the transport carries it, R5, R9); any other value is a host[:port], with user info or not, and gets
+     * {@code http://} in front. Either way the result must have a host and a port, if any, from 1 to 65535.
+     *
+     * @throws IllegalArgumentException why the value names no usable proxy (never the value itself)
+     */
+    static URI parse(String value) {
+        int sep = value.indexOf("://");
+        boolean hasScheme = sep > 0 && value.substring(0, sep).matches("[A-Za-z][A-Za-z0-9+.-]*");
+        String text;
+        if (hasScheme) {
+            String scheme = value.substring(0, sep).toLowerCase(Locale.ROOT);
+            if (!(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h"))) {
+                throw new IllegalArgumentException("unsupported proxy scheme"
+                        + (scheme.length() <= 16 ? " " + scheme + "://" : ""));
+            }
+            text = scheme + value.substring(sep);
+        } else {
+            text = "http://" + value;
+        }
+        URI u = tryParse(text);
+        if (u == null) {
+            throw new IllegalArgumentException("not a URL");
+        }
+        if (u.getHost() == null && u.getRawAuthority() != null) {
+            try {
+                u = HttpRequest.Builder.withAsciiHost(u); // an internationalized name: its IDNA ASCII form, as Go dials
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("a host name IDNA refuses");
+            }
+        }
+        if (u.getHost() == null || u.getHost().isEmpty()) {
+            throw new IllegalArgumentException(u.getRawAuthority() != null && !u.getRawAuthority().isEmpty() && !u.getRawAuthority().startsWith(":")
+                    ? "no host[:port] java.net.URI takes (a name of letters, digits, '-' and '.', or an IP address; a port of digits)"
+                    : "no host name or address");
+        }
+        if (u.getPort() == 0 || u.getPort() > 65535) {
+            throw new IllegalArgumentException("port " + u.getPort() + " out of range (1 to 65535)");
         }
         return u;
     }
@@ -219,7 +278,7 @@ public final class Proxies {
                 if (slash > 0) {
                     InetAddress net = ipLiteral(p.substring(0, slash));
                     Integer bits = parsePort(p.substring(slash + 1));
-                    if (net != null && bits != null && bits <= net.getAddress().length * 8) {
+                    if (net != null && bits != null && bits >= 0 && bits <= net.getAddress().length * 8) {
                         cidrs.add(new Cidr(net.getAddress(), bits));
                     }
                     continue; // a malformed CIDR entry is ignored
@@ -264,12 +323,16 @@ public final class Proxies {
                     matchHost = true;
                     host = "." + host;
                 }
-                domains.add(new Domain(ascii(host), port, matchHost));
+                domains.add(new Domain("." + ascii(host.substring(1)), port, matchHost)); // IDNA refuses the empty label (R39)
             }
         }
 
+        /** A port: -1 (every port) for an empty one, as Go's {@code SplitHostPort} gives "" (R39); null if not digits. */
         private static Integer parsePort(String s) {
-            if (s.isEmpty() || s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            if (s.isEmpty()) {
+                return -1;
+            }
+            if (s.length() > 5 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
                 return null;
             }
             return Integer.parseInt(s);

@@ -37,9 +37,23 @@ public final class ProxyException extends IOException {
     }
 
     /**
+     * A proxy setting that names no usable proxy, or may not be used (R38, R5).
+     *
+     * @param setting the setting's name, such as {@code HTTPS_PROXY}
+     * @param message what is wrong with it (never its value, which may hold a password)
+     */
+    ProxyException(String setting, String message) {
+        super(message);
+        this.proxy = setting;
+        this.status = -1;
+    }
+
+    /**
      * The proxy that failed.
      *
-     * @return the proxy as {@code scheme://host[:port]}, without user info
+     * @return the proxy as {@code scheme://host[:port]}, without user info; or, for a proxy setting that
+     *     names no usable proxy ({@code Proxies.fromEnvironment()}, R38), the setting's name, such as
+     *     {@code HTTPS_PROXY}
      */
     public String proxy() {
         return proxy;

@@ -47,6 +47,33 @@ class ProxyEnvironmentTest {
         assertThat(Proxies.useProxy(":1", "example.com", 80)).isTrue();
     }
 
+    @ParameterizedTest(name = "NO_PROXY={0}, {1}:{2} proxied: {3}")
+    @CsvSource({
+        // An empty port is every port, as Go's SplitHostPort gives "" for it. Before, the entry was ignored.
+        "example.com:, example.com, 80, false", "example.com:, www.example.com, 8080, false", "example.com:, example.org, 80, true",
+        "10.0.0.1:, 10.0.0.1, 8080, false", "'[2001:db8::1]:', [2001:db8::1], 443, false",
+        // An empty CIDR length is no CIDR block (Go: ParseCIDR refuses it), never one matching every address.
+        "10.0.0.0/, 10.0.0.1, 80, true", "10.0.0.0/, 11.0.0.1, 80, true",
+    })
+    void R39_anEntryWithAnEmptyPortMatchesEveryPort(String noProxy, String host, int port, boolean proxied) {
+        assertThat(Proxies.useProxy(noProxy, host, port)).isEqualTo(proxied);
+    }
+
+    @ParameterizedTest(name = "NO_PROXY={0}, {1} -> {2}")
+    @CsvSource({
+        // IDNA refused the entry with its leading dot (an empty label), so it was kept in Unicode and never
+        // matched a request host, which is in ASCII form (R18). Go converts it and matches.
+        "bücher.example, http://bücher.example/, direct", "bücher.example, http://www.BÜCHER.example/, direct",
+        "bücher.example, http://xn--bcher-kva.example/, direct", ".bücher.example, http://bücher.example/, http://proxy:3128",
+        ".bücher.example, http://a.bücher.example/, direct", "*.bücher.example, http://a.bücher.example:8080/, direct",
+        "bücher.example:8080, http://bücher.example:8080/, direct", "bücher.example:8080, http://bücher.example/, http://proxy:3128",
+        "xn--bcher-kva.example, http://bücher.example/, direct",
+    })
+    void R39_anInternationalizedEntryMatchesAsItsAsciiForm(String noProxy, String request, String want) {
+        Map<String, String> env = Map.of("HTTP_PROXY", "proxy:3128", "NO_PROXY", noProxy);
+        assertThat(choose(Proxies.fromEnvironment(env::get), request)).isEqualTo(want);
+    }
+
     private static String choose(Function<HttpRequest, Optional<URI>> f, String request) {
         return f.apply(HttpRequest.get(request)).map(URI::toString).orElse("direct");
     }
@@ -103,7 +130,7 @@ class ProxyEnvironmentTest {
         Map<String, String> env = Map.of("HTTPS_PROXY", "socks5h://user:pw@127.0.0.1:1080", "HTTP_PROXY", "SOCKS5H://10.0.0.1");
         Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
         assertThat(choose(f, "https://example.com/")).isEqualTo("socks5h://user:pw@127.0.0.1:1080");
-        assertThat(choose(f, "http://example.com/")).isEqualTo("SOCKS5H://10.0.0.1");
+        assertThat(choose(f, "http://example.com/")).isEqualTo("socks5h://10.0.0.1"); // scheme in lower case (R38)
     }
 
     @Test
@@ -118,6 +145,64 @@ class ProxyEnvironmentTest {
         // Without HTTP_PROXY nothing is refused.
         Function<HttpRequest, Optional<URI>> g = Proxies.fromEnvironment(Map.of("REQUEST_METHOD", "GET")::get);
         assertThat(choose(g, "http://example.com/")).isEqualTo("direct");
+    }
+
+    @ParameterizedTest(name = "HTTPS_PROXY={0}")
+    @CsvSource(quoteCharacter = '"', value = {
+        // Go 1.19 (src/test/go-oracle/proxy-go1.19.8.txt): a proxy named after the scheme ("ftp:80", "http:80")
+        "ftp://proxy:21", "socks4://user:s3cret@proxy:1080", "http://pro xy:3128", "\"http://proxy:3128 \"", "http://[::1",
+        "http://proxy:abc",
+        // Go: no host, so its transport dials the local machine (":80", ":3128", ":")
+        "http://", "https://:3128", ":3128", "://proxy:3128", "//proxy:3128", "http:proxy:3128", "proxy:abc", "\"proxy:3128 \"",
+        // Go: dials the port, which fails
+        "proxy:99999", "proxy:0",
+        // Go: url.Parse refuses it, so Go goes direct
+        "%zz", "\" proxy:3128\"", "[2001:db8::1",
+    })
+    void R38_aValueNamingNoUsableProxyFailsTheRequestsItWouldServe(String value) {
+        Map<String, String> env = Map.of("HTTPS_PROXY", value, "NO_PROXY", "internal.test");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThatThrownBy(() -> choose(f, "https://example.com/")).isInstanceOf(UncheckedIOException.class)
+                .cause().isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.proxy()).isEqualTo("HTTPS_PROXY"))
+                .hasMessageStartingWith("invalid proxy address in HTTPS_PROXY: ")
+                .hasMessageNotContaining("s3cret");
+        // Requests it would not serve are not affected.
+        assertThat(choose(f, "http://example.com/")).isEqualTo("direct");
+        assertThat(choose(f, "https://localhost/")).isEqualTo("direct");
+        assertThat(choose(f, "https://api.internal.test/")).isEqualTo("direct");
+        // The same through Proxies.of, named by its parameter.
+        assertThatThrownBy(() -> choose(Proxies.of(null, value, null), "https://example.com/"))
+                .cause().hasMessageStartingWith("invalid proxy address in httpsProxy: ");
+    }
+
+    @Test
+    void R38_aSchemeIsGivenInLowerCaseAsGoParsesIt() {
+        Map<String, String> env = Map.of("HTTP_PROXY", "HTTP://Proxy.Example:8080", "HTTPS_PROXY", "SOCKS5://socks:1080");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://Proxy.Example:8080");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("socks5://socks:1080");
+    }
+
+    @Test
+    void R38_anInternationalizedProxyNameIsDialledInItsAsciiFormAsGoDoes() {
+        // Go dials xn--prxy-hra.example:3128 (its URL keeps the name percent-encoded); java.net.URI found no host
+        // in it, so we went direct (R38 then made it fail).
+        Map<String, String> env = Map.of("HTTP_PROXY", "prøxy.example:3128", "HTTPS_PROXY", "http://u:pw@PRØXY.example:3128/");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThat(choose(f, "http://example.com/")).isEqualTo("http://xn--prxy-hra.example:3128");
+        assertThat(choose(f, "https://example.com/")).isEqualTo("http://u:pw@xn--prxy-hra.example:3128/");
+        assertThatThrownBy(() -> choose(Proxies.of("http://\u00ad\u00ad", null, null), "http://example.com/"))
+                .cause().isInstanceOf(ProxyException.class).hasMessageContaining("invalid proxy address in httpProxy");
+    }
+
+    @Test
+    void R38_inACgiEnvironmentAnUnusableHttpProxyIsRefusedToo() {
+        // Go goes direct when url.Parse refuses HTTP_PROXY, even in CGI, where a client sets it: ours fails.
+        Map<String, String> env = Map.of("HTTP_PROXY", "%zz", "REQUEST_METHOD", "GET");
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(env::get);
+        assertThatThrownBy(() -> choose(f, "http://example.com/")).isInstanceOf(UncheckedIOException.class)
+                .cause().isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.proxy()).isEqualTo("HTTP_PROXY"))
+                .hasMessageContaining("CGI");
     }
 
     @Test

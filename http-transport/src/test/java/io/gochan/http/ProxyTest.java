@@ -10,6 +10,7 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import javax.net.ssl.SSLHandshakeException;
@@ -227,6 +228,19 @@ class ProxyTest {
              Transport t = Transport.builder().proxy(r -> Optional.empty()).build()) {
             assertThat(get(t, origin.uri("/d").toString())).startsWith("200 GET /d");
             assertThat(proxy.accepted()).isZero();
+        }
+    }
+
+    @Test
+    void R38_theTransportFailsTheRequestWithTheProxyExceptionBeforeDialling() throws Exception {
+        Map<String, String> env = Map.of("HTTP_PROXY", "socks4://proxy.test:1080");
+        try (Transport t = Transport.builder().proxy(Proxies.fromEnvironment(env::get)).build()) {
+            assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://origin.test/")))
+                    .isInstanceOf(ProxyException.class)
+                    .hasMessage("invalid proxy address in HTTP_PROXY: unsupported proxy scheme socks4:// (a proxy is"
+                            + " host[:port], or http://, https://, socks5:// or socks5h:// and host[:port]; the value is"
+                            + " not shown, it may hold a password)");
+            assertThat(t.stats().dialed()).isZero();
         }
     }
 
