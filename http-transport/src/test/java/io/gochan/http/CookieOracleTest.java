@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The jar (R12), Set-Cookie parsing and the {@code Cookie} field against Go 1.19 as an oracle: each scenario
- * is a row of {@code http-transport/src/test/go/cookies/cases.txt}, replayed there through Go's
+ * is a row of {@code http-transport/src/test/go-oracle/cookies/cases.txt}, replayed there through Go's
  * {@code readSetCookies}, {@code cookiejar.New(nil)} and {@code Request.AddCookie}; the Cookie field Go sent
  * is written here as a literal (rows printed by {@code go run . -java}). Where we differ on purpose, the row
  * holds Go's answer, ours, and the rule that says why (R12, R18, R21, R22, R25, R35). The rows found R34
@@ -151,7 +151,7 @@ class CookieOracleTest {
     }
 
     /**
-     * Rows from {@code go run . -java} in {@code src/test/go/cookies}, Go 1.19, {@code TZ=UTC}; then each
+     * Rows from {@code go run . -java} in {@code src/test/go-oracle/cookies}, Go 1.19, {@code TZ=UTC}; then each
      * deliberate difference turned from {@code get} into {@code differs} by hand.
      */
     private static final Scenario[] SCENARIOS = {
