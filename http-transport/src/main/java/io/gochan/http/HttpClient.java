@@ -175,7 +175,7 @@ public final class HttpClient {
             return req.toBuilder().basicAuth(user, password).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the user info of " + req.method() + " " + req.uri().getScheme() + "://"
-                    + req.uri().getHost() + " cannot be sent as basic auth: " + e.getMessage(), e);
+                    + io.gochan.http.internal.UriHost.host(req.uri()) + " cannot be sent as basic auth: " + e.getMessage(), e);
         }
     }
 
@@ -304,11 +304,11 @@ public final class HttpClient {
     }
 
     private static boolean sameOrigin(URI a, URI b) {
-        return !isDowngrade(a, b) && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+        return !isDowngrade(a, b) && io.gochan.http.internal.UriHost.host(a).equalsIgnoreCase(io.gochan.http.internal.UriHost.host(b)) && port(a) == port(b);
     }
 
     private static int port(URI u) {
-        return u.getPort() != -1 ? u.getPort() : u.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+        return io.gochan.http.internal.UriHost.portOrDefault(u);
     }
 
     /** Go's {@code maxBodySlurpSize}: how much of a redirect's body is read to keep its connection. */

@@ -144,8 +144,10 @@ public final class HttpRequest {
             if (uri.getHost() == null && uri.getRawAuthority() != null) {
                 uri = withAsciiHost(uri);
             }
-            if (uri.getHost() == null || uri.getHost().isEmpty()) {
-                throw new IllegalArgumentException("URI has no host: " + io.gochan.http.internal.RedactedUri.shortened(uri));
+            if (io.gochan.http.internal.UriHost.host(uri) == null || io.gochan.http.internal.UriHost.host(uri).isEmpty()) {
+                String why = io.gochan.http.internal.UriHost.whyNoHost(uri);
+                throw new IllegalArgumentException("URI has no host"
+                        + (why == null || why.equals("no host") ? "" : " (" + why + ")") + ": " + io.gochan.http.internal.RedactedUri.shortened(uri));
             }
             if (uri.getRawFragment() != null) {
                 String s = uri.toString();

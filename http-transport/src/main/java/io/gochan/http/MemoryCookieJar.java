@@ -92,10 +92,10 @@ public final class MemoryCookieJar implements CookieJar {
     public void setCookies(URI uri, List<Cookie> cookies) {
         Objects.requireNonNull(uri, "uri");
         Objects.requireNonNull(cookies, "cookies");
-        if (!isHttp(uri) || uri.getHost() == null) {
+        if (!isHttp(uri) || io.gochan.http.internal.UriHost.host(uri) == null) {
             return;
         }
-        String host = canonicalHost(uri.getHost());
+        String host = canonicalHost(io.gochan.http.internal.UriHost.host(uri));
         String defaultPath = defaultPath(uri.getRawPath());
         Instant now = clock.instant();
         // The list is the caller's code: asked before the lock is taken, never under it (R27).
@@ -259,10 +259,10 @@ public final class MemoryCookieJar implements CookieJar {
     @Override
     public List<Cookie> cookies(URI uri) {
         Objects.requireNonNull(uri, "uri");
-        if (!isHttp(uri) || uri.getHost() == null) {
+        if (!isHttp(uri) || io.gochan.http.internal.UriHost.host(uri) == null) {
             return List.of();
         }
-        String host = canonicalHost(uri.getHost());
+        String host = canonicalHost(io.gochan.http.internal.UriHost.host(uri));
         boolean https = uri.getScheme().equalsIgnoreCase("https");
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         Instant now = clock.instant();

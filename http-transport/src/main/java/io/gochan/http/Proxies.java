@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.UriHost;
 import java.net.IDN;
 import java.net.InetAddress;
 import java.net.URI;
@@ -77,7 +78,7 @@ public final class Proxies {
      */
     public static Function<HttpRequest, Optional<URI>> fixed(URI proxy) {
         Objects.requireNonNull(proxy, "proxy");
-        return request -> isLoopback(request.uri().getHost()) ? Optional.empty() : Optional.of(proxy);
+        return request -> isLoopback(UriHost.host(request.uri())) ? Optional.empty() : Optional.of(proxy);
     }
 
     private static Function<HttpRequest, Optional<URI>> of(Setting http, Setting https, String noProxy, boolean cgi) {
@@ -93,8 +94,7 @@ public final class Proxies {
                 throw new java.io.UncheckedIOException(proxy.failure(
                         "refusing to use HTTP_PROXY in a CGI environment (REQUEST_METHOD is set; a client could have set HTTP_PROXY)"));
             }
-            int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
-            if (!exclusions.useProxy(uri.getHost(), port)) {
+            if (!exclusions.useProxy(UriHost.host(uri), UriHost.portOrDefault(uri))) {
                 return Optional.empty();
             }
             if (proxy.uri() == null) {
@@ -177,10 +177,11 @@ public final class Proxies {
                 throw new IllegalArgumentException("a host name IDNA refuses");
             }
         }
-        if (u.getHost() == null || u.getHost().isEmpty()) {
-            throw new IllegalArgumentException(u.getRawAuthority() != null && !u.getRawAuthority().isEmpty() && !u.getRawAuthority().startsWith(":")
-                    ? "no host[:port] java.net.URI takes (a name of letters, digits, '-' and '.', or an IP address; a port of digits)"
-                    : "no host name or address");
+        if (UriHost.host(u) == null || UriHost.host(u).isEmpty()) {
+            String why = UriHost.whyNoHost(u);
+            throw new IllegalArgumentException(why == null || why.equals("no host") ? "no host name or address"
+                    : why.startsWith("port") ? why
+                    : "no host[:port] this client takes (a name of letters, digits, '-', '_' and '.', or an IP address; a port of digits)");
         }
         if (u.getPort() == 0 || u.getPort() > 65535) {
             throw new IllegalArgumentException("port " + u.getPort() + " out of range (1 to 65535)");

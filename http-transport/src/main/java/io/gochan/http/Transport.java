@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.UriHost;
 import io.gochan.Context;
 import io.gochan.GoroutineOwner;
 import io.gochan.Goroutines;
@@ -304,17 +305,17 @@ public final class Transport implements RoundTripper, AutoCloseable {
     private ConnectKey keyOf(HttpRequest request) throws IOException {
         URI uri = request.uri();
         String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
-        int port = uri.getPort() != -1 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
+        int port = UriHost.portOrDefault(uri);
         URI proxy = proxyFor(request);
         if (proxy == null) {
-            return new ConnectKey(scheme, uri.getHost(), port);
+            return new ConnectKey(scheme, UriHost.host(uri), port);
         }
         if (!scheme.equals("https") && ConnectKey.isHttpProxy(proxy)) {
             // Plain http through an HTTP proxy: every origin shares the connections to the proxy (Go's connectMethodKey).
-            int proxyPort = proxy.getPort() != -1 ? proxy.getPort() : proxy.getScheme().equalsIgnoreCase("https") ? 443 : 80;
-            return new ConnectKey(scheme, proxy.getHost(), proxyPort, proxy);
+            int proxyPort = UriHost.portOrDefault(proxy);
+            return new ConnectKey(scheme, UriHost.host(proxy), proxyPort, proxy);
         }
-        return new ConnectKey(scheme, uri.getHost(), port, proxy);
+        return new ConnectKey(scheme, UriHost.host(uri), port, proxy);
     }
 
     private URI proxyFor(HttpRequest request) throws IOException {
@@ -332,7 +333,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
         URI p = chosen.get();
         String s = p.getScheme() == null ? "" : p.getScheme().toLowerCase(Locale.ROOT);
-        if (p.getHost() == null) {
+        if (UriHost.host(p) == null) {
             throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }
         if (!(s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h"))) {

@@ -59,6 +59,21 @@ class CookieJarTest {
     }
 
     @Test
+    void R40_aHostWithAnUnderscoreKeepsItsCookies() {
+        // java.net.URI finds no host in these (a registry authority); the jar reads it as the transport does.
+        set("http://my_service:8080/", "sid=1");
+        assertThat(sent("http://my_service:8080/x")).isEqualTo("sid=1");
+        assertThat(sent("http://MY_SERVICE/")).isEqualTo("sid=1"); // host-only: any port, any case
+        assertThat(sent("http://other_service:8080/")).isEmpty();
+        set("http://a_b.example.com/", "d=2; Domain=example.com");
+        assertThat(sent("http://c_d.example.com/")).isEqualTo("d=2");
+        assertThat(sent("http://example.com/")).isEqualTo("d=2");
+        // Still no host, so no cookies, for an authority the transport refuses.
+        set("http://my_service:99999/", "bad=1");
+        assertThat(sent("http://my_service:99999/")).isEmpty();
+    }
+
+    @Test
     void R12_domainCookieGoesToTheDomainAndItsSubdomains() {
         // RFC 6265 section 3.1: Domain=example.com from www.example.com covers example.com and subdomains.
         set("http://www.example.com/", "SID=31d4d96e407aad42; Path=/; Domain=example.com");

@@ -326,4 +326,107 @@ class DialTest {
                     .hasMessageContaining(missing.toString());
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"my_service", "a_b.localhost", "_http._tcp.example"})
+    void R40_aHostNameWithAnUnderscoreIsResolvedDialledAndSentInTheHostField(String name) throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        List<String> raw = new CopyOnWriteArrayList<>();
+        try (io.gochan.http.testing.RawServer server = io.gochan.http.testing.RawServer.start(c -> {
+                 raw.add(c.readRawRequest());
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+             });
+             Transport t = Transport.builder().resolver(table(name, asked, InetAddress.getLoopbackAddress())).build()) {
+            URI uri = URI.create("http://" + name + ":" + server.port() + "/x");
+            assertThat(uri.getHost()).as("java.net.URI reads it as a registry authority").isNull();
+            assertThat(get(t, uri)).isEqualTo("ok");
+            assertThat(asked).containsExactly(name);
+            assertThat(raw).hasSize(1);
+            assertThat(raw.get(0)).startsWith("GET /x HTTP/1.1\r\n").contains("\r\nHost: " + name + ":" + server.port() + "\r\n");
+        }
+    }
+
+    @Test
+    void R40_aCustomDialerIsAskedForTheUnderscoreHost() throws Exception {
+        List<String> dialed = new CopyOnWriteArrayList<>();
+        try (JdkServer server = server();
+             Transport t = Transport.builder().disableKeepAlives(true).dialer((host, port, timeout) -> {
+                 dialed.add(host + ":" + port);
+                 return new java.net.Socket("127.0.0.1", server.port());
+             }).build()) {
+            get(t, URI.create("http://my_service/"));
+            get(t, URI.create("http://My_Service.internal:8080/"));
+            assertThat(dialed).containsExactly("my_service:80", "my_service.internal:8080"); // in lower case, as any name (the pool key)
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://my_service:99999/", "http://my_service:0/", "http://my_service:80a/", "http://my_service:/",
+            "http://user@my_service/", "http://user:pw@my_service:8080/", "http://my__service%41/", "http://a_b..example/",
+            "http://[my_service]/", "http://my_service:8080:80/"})
+    void R40_anUnderscoreHostWithABadAuthorityIsStillRefused(String uri) {
+        assertThatThrownBy(() -> HttpRequest.get(uri))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void R40_aBadPortOfAnUnderscoreHostIsNamedInTheMessage() {
+        assertThatThrownBy(() -> HttpRequest.get("http://my_service:99999/"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("URI has no host (port is not a number from 1 to 65535): http://my_service:99999/");
+        assertThatThrownBy(() -> HttpRequest.get("http://a b/")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> HttpRequest.get("http://user@my_service/"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("URI has no host");
+    }
+
+    @Test
+    void R40_anUnderscoreProxyFromTheEnvironmentIsTheHostDialled() throws Exception {
+        List<String> dialed = new CopyOnWriteArrayList<>();
+        List<String> raw = new CopyOnWriteArrayList<>();
+        try (io.gochan.http.testing.RawServer proxy = io.gochan.http.testing.RawServer.start(c -> {
+                 raw.add(c.readRawRequest());
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok");
+             });
+             Transport t = Transport.builder()
+                     .proxy(Proxies.fromEnvironment(java.util.Map.of("HTTP_PROXY", "http://my_proxy:3128", "NO_PROXY", "my_service")::get))
+                     .dialer((host, port, timeout) -> {
+                         dialed.add(host + ":" + port);
+                         return new java.net.Socket("127.0.0.1", proxy.port());
+                     }).build()) {
+            assertThat(get(t, URI.create("http://origin_1.example/a"))).isEqualTo("ok");
+            assertThat(get(t, URI.create("http://my_service:8080/b"))).isEqualTo("ok"); // NO_PROXY: direct
+            assertThat(dialed).containsExactly("my_proxy:3128", "my_service:8080");
+            assertThat(raw).hasSize(2);
+            assertThat(raw.get(0)).startsWith("GET http://origin_1.example/a HTTP/1.1\r\n").contains("\r\nHost: origin_1.example\r\n");
+            assertThat(raw.get(1)).startsWith("GET /b HTTP/1.1\r\n").contains("\r\nHost: my_service:8080\r\n");
+        }
+    }
+
+    @Test
+    void R40_httpsToAnUnderscoreHostChecksItsCertificateAsGoDoes() throws Exception {
+        List<String> asked = new CopyOnWriteArrayList<>();
+        // keytool (the JDK's DNSName) refuses '_' in a certificate name; a wildcard covers it, as in Go.
+        try (JdkServer server = JdkServer.httpsFor("*.localhost", ex -> JdkServer.respond(ex, 200, "ok"));
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("*.localhost"))
+                     .resolver(host -> {
+                         asked.add(host);
+                         return List.of(InetAddress.getLoopbackAddress());
+                     }).build()) {
+            assertThat(get(t, URI.create("https://a_b.localhost:" + server.port() + "/"))).isEqualTo("ok");
+            assertThat(get(t, URI.create("https://A_B.localhost.:" + server.port() + "/"))).isEqualTo("ok");
+            // One label only: x.a_b.localhost is not *.localhost, and a lone name matches no wildcard.
+            for (String host : List.of("x.a_b.localhost", "my_service")) {
+                assertThatThrownBy(() -> get(t, URI.create("https://" + host + ":" + server.port() + "/")))
+                        .isInstanceOf(javax.net.ssl.SSLHandshakeException.class).hasMessageContaining(host);
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 2, "only the two verified connections open");
+        }
+        try (JdkServer server = JdkServer.httpsFor("other.example", ex -> JdkServer.respond(ex, 200, "wrong host"));
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("other.example"))
+                     .resolver(host -> List.of(InetAddress.getLoopbackAddress())).build()) {
+            assertThatThrownBy(() -> get(t, URI.create("https://my_service.other.example:" + server.port() + "/")))
+                    .isInstanceOf(javax.net.ssl.SSLHandshakeException.class).hasMessageContaining("my_service.other.example");
+            assertThat(t.stats().open()).isZero();
+        }
+    }
 }

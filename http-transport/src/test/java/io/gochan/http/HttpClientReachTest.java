@@ -348,4 +348,50 @@ class HttpClientReachTest {
             return r;
         };
     }
+
+    /** A resolver that maps every name with an underscore to the loopback address, like a Compose network. */
+    private static Resolver composeNetwork(List<String> asked) {
+        return host -> {
+            asked.add(host);
+            return host.indexOf('_') >= 0 ? List.of(java.net.InetAddress.getByName("127.0.0.1")) : Resolver.system().resolve(host);
+        };
+    }
+
+    @Test
+    void R40_aRedirectToAnUnderscoreHostIsFollowedAndItsCookiesGoBackToIt() throws Exception {
+        Map<String, String> seen = new ConcurrentHashMap<>();
+        List<String> asked = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 String p = ex.getRequestURI().getPath();
+                 seen.put(p, header(ex, "Host") + " " + header(ex, "Cookie") + " " + header(ex, "Authorization"));
+                 switch (p) {
+                     case "/start" -> redirect(ex, 302, "http://my_service:" + ex.getLocalAddress().getPort() + "/login");
+                     case "/login" -> {
+                         ex.getResponseHeaders().add("Set-Cookie", "sid=abc; Path=/");
+                         redirect(ex, 302, "/app");
+                     }
+                     case "/away" -> redirect(ex, 302, "http://other_service:" + ex.getLocalAddress().getPort() + "/there");
+                     default -> JdkServer.respond(ex, 200, "ok");
+                 }
+             });
+             Transport t = Transport.builder().resolver(composeNetwork(asked)).build()) {
+            int port = server.port();
+            HttpClient c = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).build();
+            try (HttpResponse r = c.send(HttpRequest.get(server.uri("/start").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+                assertThat(r.request().uri().toString()).isEqualTo("http://my_service:" + port + "/app");
+            }
+            assertThat(seen.get("/login")).isEqualTo("my_service:" + port + " null null");
+            assertThat(seen.get("/app")).isEqualTo("my_service:" + port + " sid=abc null");
+            // Host-only cookie of my_service: sent back to it, not to another underscore host; credentials stay
+            // with their host across a redirect to another one (R14).
+            try (HttpResponse r = c.send(HttpRequest.newBuilder(URI.create("http://my_service:" + port + "/away"))
+                    .header("Authorization", "Bearer t").build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen.get("/away")).isEqualTo("my_service:" + port + " sid=abc Bearer t");
+            assertThat(seen.get("/there")).isEqualTo("other_service:" + port + " null null");
+            assertThat(asked).contains("my_service", "other_service");
+        }
+    }
 }

@@ -74,6 +74,35 @@ class ProxyEnvironmentTest {
         assertThat(choose(Proxies.fromEnvironment(env::get), request)).isEqualTo(want);
     }
 
+    @ParameterizedTest(name = "HTTP_PROXY={0} NO_PROXY={1}, {2} -> {3}")
+    @CsvSource({
+        // Before, java.net.URI found no host in a name with '_': the request could not be built, and such a
+        // proxy value named no usable proxy (R38). Go accepts both.
+        "my_proxy:3128, -, http://example.com/, http://my_proxy:3128",
+        "http://my_proxy:3128, -, http://my_service:8080/, http://my_proxy:3128",
+        "socks5h://socks_1.internal, -, http://example.com/, socks5h://socks_1.internal",
+        "proxy:3128, my_service, http://my_service:8080/, direct", "proxy:3128, my_service, http://other_service/, http://proxy:3128",
+        "proxy:3128, MY_SERVICE, http://my_service/, direct", "proxy:3128, .example, http://a_b.example/, direct",
+        "proxy:3128, my_service:8080, http://my_service/, http://proxy:3128", "proxy:3128, my_service:8080, http://my_service:8080/, direct",
+        "proxy:3128, a_b.example, http://c.a_b.example/, direct",
+    })
+    void R40_underscoreNamesAsProxiesAndInNoProxy(String httpProxy, String noProxy, String request, String want) {
+        Map<String, String> env = new java.util.HashMap<>(Map.of("HTTP_PROXY", httpProxy));
+        if (!noProxy.equals("-")) {
+            env.put("NO_PROXY", noProxy);
+        }
+        assertThat(choose(Proxies.fromEnvironment(env::get), request)).isEqualTo(want);
+    }
+
+    @ParameterizedTest(name = "HTTP_PROXY={0}")
+    @CsvSource({"my_proxy:99999", "my_proxy:0", "http://user@my_proxy:3128", "my_proxy:31a8", "'my proxy:3128'"})
+    void R40_anUnderscoreProxyWithABadAuthorityStillNamesNoUsableProxy(String value) {
+        Map<String, String> env = Map.of("HTTP_PROXY", value);
+        assertThatThrownBy(() -> choose(Proxies.fromEnvironment(env::get), "http://example.com/"))
+                .isInstanceOf(java.io.UncheckedIOException.class)
+                .hasCauseInstanceOf(ProxyException.class).cause().hasMessageContaining("invalid proxy address in HTTP_PROXY");
+    }
+
     private static String choose(Function<HttpRequest, Optional<URI>> f, String request) {
         return f.apply(HttpRequest.get(request)).map(URI::toString).orElse("direct");
     }

@@ -1,5 +1,6 @@
 package io.gochan.http.internal.codec;
 
+import io.gochan.http.internal.UriHost;
 import io.gochan.http.ContentLengthMismatchException;
 import io.gochan.http.Headers;
 import io.gochan.http.HttpRequest;
@@ -243,11 +244,11 @@ public final class RequestWriter {
     }
 
     private static String hostHeader(URI uri) {
-        String host = HostLiteral.forHostField(uri.getHost()); // never an IPv6 zone (R20)
+        String host = HostLiteral.forHostField(UriHost.host(uri)); // never an IPv6 zone (R20)
         if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
             host = "[" + host + "]";
         }
-        int port = uri.getPort();
+        int port = UriHost.port(uri);
         boolean defaultPort = port == -1 || (port == 80 && uri.getScheme().equalsIgnoreCase("http"))
                 || (port == 443 && uri.getScheme().equalsIgnoreCase("https"));
         return defaultPort ? host : host + ":" + port;

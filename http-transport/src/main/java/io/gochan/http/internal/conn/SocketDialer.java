@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.UriHost;
 import io.gochan.http.Dialer;
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpTimeoutException;
@@ -97,14 +98,14 @@ public final class SocketDialer {
             }
         }
         boolean httpProxy = ConnectKey.isHttpProxy(proxy);
-        int proxyPort = proxy.getPort() != -1 ? proxy.getPort()
+        int proxyPort = UriHost.port(proxy) != -1 ? UriHost.port(proxy)
                 : proxy.getScheme().equalsIgnoreCase("https") ? 443 : httpProxy ? 80 : 1080;
         String what = "proxy " + ConnectKey.redacted(proxy);
-        Socket tcp = connect(proxy.getHost(), proxyPort, what);
+        Socket tcp = connect(UriHost.host(proxy), proxyPort, what);
         try {
             // TLS to an https:// proxy first; the origin's TLS, if any, then runs inside it.
             Dialed toProxy = proxy.getScheme().equalsIgnoreCase("https")
-                    ? handshake(tcp, tcp, proxy.getHost(), proxyPort, what) : new Dialed(tcp, tcp);
+                    ? handshake(tcp, tcp, UriHost.host(proxy), proxyPort, what) : new Dialed(tcp, tcp);
             if (key.forwardsToProxy()) {
                 return toProxy; // plain http: requests go to the proxy in absolute form
             }
@@ -157,15 +158,21 @@ public final class SocketDialer {
         SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, host, port, true);
         try {
             SSLParameters params = ssl.getSSLParameters();
-            if (verifyHostname) {
+            // A name with '_' (R40) is one the JDK refuses both as SNI and in its host name check: it goes
+            // without SNI, and its certificate is checked here, after the handshake, as Go checks it.
+            boolean underscore = host.indexOf('_') >= 0;
+            if (verifyHostname && !underscore) {
                 params.setEndpointIdentificationAlgorithm("HTTPS");
             }
-            if (!isIpLiteral(host)) {
+            if (!isIpLiteral(host) && !underscore) {
                 params.setServerNames(List.of(new SNIHostName(host)));
             }
             params.setApplicationProtocols(new String[] {"http/1.1"});
             ssl.setSSLParameters(params);
             DialGuard.bounded(handshakeTimeout, tcp, "the TLS handshake", ssl::startHandshake);
+            if (verifyHostname && underscore) {
+                verifyUnderscoreName(ssl, host);
+            }
             return new Dialed(ssl, tcp, records::endedInsideRecord);
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
@@ -175,6 +182,57 @@ public final class SocketDialer {
             closeQuietly(ssl, e);
             throw e;
         }
+    }
+
+    /**
+     * Go's {@code VerifyHostname} for a DNS name (R40): a {@code dNSName} of the leaf certificate's subject
+     * alternative names equals {@code host}, case-insensitively, a trailing dot of either ignored, or is a
+     * pattern whose first label is {@code *} and whose other labels equal the host's (the same number of
+     * labels). The common name is not read, as Go no longer reads it.
+     */
+    private static void verifyUnderscoreName(SSLSocket ssl, String host) throws IOException {
+        java.security.cert.Certificate[] chain = ssl.getSession().getPeerCertificates();
+        if (chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate leaf) {
+            java.util.Collection<List<?>> names;
+            try {
+                names = leaf.getSubjectAlternativeNames();
+            } catch (java.security.cert.CertificateParsingException e) {
+                throw new SSLHandshakeException("the certificate's names cannot be read: " + e.getMessage());
+            }
+            if (names != null) {
+                for (List<?> name : names) {
+                    if (name.size() >= 2 && Integer.valueOf(2).equals(name.get(0)) && name.get(1) instanceof String dns
+                            && matchesHostName(dns, host)) {
+                        return;
+                    }
+                }
+            }
+        }
+        throw new SSLHandshakeException("no name of the certificate matches " + host);
+    }
+
+    /** Go's {@code matchHostnames}: a {@code *} first label matches one label of {@code host} (never a lone {@code *}). */
+    static boolean matchesHostName(String pattern, String host) {
+        String p = stripDot(pattern).toLowerCase(java.util.Locale.ROOT);
+        String h = stripDot(host).toLowerCase(java.util.Locale.ROOT);
+        if (p.isEmpty() || h.isEmpty()) {
+            return false;
+        }
+        String[] pl = p.split("\\.", -1);
+        String[] hl = h.split("\\.", -1);
+        if (pl.length != hl.length || (pl.length < 2 && pl[0].equals("*"))) {
+            return false; // a lone "*" names no host (stricter than Go, as the JDK is)
+        }
+        for (int i = 0; i < pl.length; i++) {
+            if (hl[i].isEmpty() || !(pl[i].equals(hl[i]) || (i == 0 && pl[i].equals("*")))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String stripDot(String s) {
+        return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
     }
 
     private static boolean isIpLiteral(String host) {

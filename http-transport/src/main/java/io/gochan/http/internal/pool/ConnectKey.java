@@ -1,5 +1,6 @@
 package io.gochan.http.internal.pool;
 
+import io.gochan.http.internal.UriHost;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Objects;
@@ -65,7 +66,7 @@ public record ConnectKey(String scheme, String host, int port, URI proxy) {
         if (proxy == null) {
             return "";
         }
-        return proxy.getScheme() + "://" + proxy.getHost() + (proxy.getPort() == -1 ? "" : ":" + proxy.getPort());
+        return proxy.getScheme() + "://" + UriHost.host(proxy) + (UriHost.port(proxy) == -1 ? "" : ":" + UriHost.port(proxy));
     }
 
     @Override

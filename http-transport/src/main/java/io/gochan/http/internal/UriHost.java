@@ -1,0 +1,120 @@
+package io.gochan.http.internal;
+
+import java.net.URI;
+
+/**
+ * The host and port of a request or proxy URI, as every part of the transport reads them (R40).
+ * {@link URI#getHost()} and {@link URI#getPort()} when {@link URI} parsed a server authority; otherwise,
+ * for a registry authority, a host name {@link URI} refuses only for its underscores (Docker and Compose
+ * service names such as {@code my_service}, {@code a_b.example}, SRV-style {@code _http._tcp.example}),
+ * which Go's {@code url.Parse} and resolver accept: letters, digits, {@code -}, {@code _} and dots between
+ * non-empty labels, at least one {@code _}, and an optional port of 1 to 5 digits, 1 to 65535. Any other
+ * registry authority (user info, brackets, spaces, escapes, a bad port) has no host here, as before.
+ */
+public final class UriHost {
+    private UriHost() {}
+
+    /**
+     * @param uri a URI
+     * @return its host ({@link URI#getHost()}'s form), or null if it has none this transport accepts
+     */
+    public static String host(URI uri) {
+        String host = uri.getHost();
+        if (host != null) {
+            return host;
+        }
+        String authority = uri.getRawAuthority();
+        if (authority == null) {
+            return null;
+        }
+        int colon = authority.indexOf(':');
+        String name = colon < 0 ? authority : authority.substring(0, colon);
+        return isUnderscoreName(name) && (colon < 0 || parsePort(authority.substring(colon + 1)) > 0) ? name : null;
+    }
+
+    /**
+     * @param uri a URI
+     * @return its port, or -1 if it has none (or no host {@link #host} accepts)
+     */
+    public static int port(URI uri) {
+        if (uri.getHost() != null) {
+            return uri.getPort();
+        }
+        if (host(uri) == null) {
+            return -1;
+        }
+        String authority = uri.getRawAuthority();
+        int colon = authority.indexOf(':');
+        return colon < 0 ? -1 : parsePort(authority.substring(colon + 1));
+    }
+
+    /**
+     * @param uri a URI
+     * @return its port, or the scheme's default (443 for https, 80 otherwise) if it has none
+     */
+    public static int portOrDefault(URI uri) {
+        int port = port(uri);
+        return port != -1 ? port : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+    }
+
+    /**
+     * Why {@link #host} gives no host for {@code uri}, for a message (null when it gives one).
+     *
+     * @param uri a URI
+     * @return the reason, or null
+     */
+    public static String whyNoHost(URI uri) {
+        if (host(uri) != null) {
+            return null;
+        }
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.isEmpty() || authority.startsWith(":")) {
+            return "no host";
+        }
+        int colon = authority.indexOf(':');
+        if (colon > 0 && isUnderscoreName(authority.substring(0, colon))) {
+            return "port is not a number from 1 to 65535";
+        }
+        return "host[:port] is not valid (a name of letters, digits, '-', '_' and '.', or an IP address; a port from 1 to 65535)";
+    }
+
+    /** Dot-separated non-empty labels of letters, digits, '-' and '_', with at least one '_' (else URI would have parsed it). */
+    private static boolean isUnderscoreName(String name) {
+        if (name.isEmpty() || name.length() > 253 || name.indexOf('_') < 0) {
+            return false;
+        }
+        int label = 0;
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '.') {
+                if (label == 0) {
+                    return false;
+                }
+                label = 0;
+            } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
+                if (++label > 63) {
+                    return false;
+                }
+            } else {
+                return false;
+            }
+        }
+        return true; // a trailing dot (a fully qualified name) is allowed, as URI allows it
+    }
+
+    /** {@code s} as a port from 1 to 65535, or -1. */
+    private static int parsePort(String s) {
+        if (s.isEmpty() || s.length() > 5) {
+            return -1;
+        }
+        int port = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port >= 1 && port <= 65535 ? port : -1;
+    }
+}
