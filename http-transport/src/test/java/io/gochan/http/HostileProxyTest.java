@@ -317,4 +317,36 @@ class HostileProxyTest {
         assertThat(seen).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(
                 "123", "name 123", "010.0.0.1", "name 010.0.0.1", "192.0.2.7", "ipv4 192.0.2.7"));
     }
+
+    /** R40: a SOCKS5 proxy named with '_' is the host dialled, and an origin named with '_' goes to it as a name. */
+    @Test
+    void R40_underscoreNamesReachASocks5ProxyAndGoThroughItAsNames() throws Exception {
+        List<String> dialed = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<String> sent = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (RawServer proxy = RawServer.start(c -> {
+                c.in.readNBytes(3);              // 5, 1 method: none
+                c.write(new byte[] {5, 0});
+                byte[] head = c.in.readNBytes(4); // 5, CONNECT, 0, address type
+                if (head[3] == 3) {
+                    int len = c.in.read();
+                    String name = new String(c.in.readNBytes(len), java.nio.charset.StandardCharsets.US_ASCII);
+                    byte[] port = c.in.readNBytes(2);
+                    sent.add("name " + name + ":" + (((port[0] & 0xff) << 8) | (port[1] & 0xff)));
+                } else {
+                    sent.add("type " + head[3]);
+                }
+                c.write(new byte[] {5, 4, 0, 1, 0, 0, 0, 0, 0, 0}); // host unreachable
+            });
+             Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(10))
+                     .proxy(Proxies.of("socks5h://socks_1.internal:1080", null, null))
+                     .dialer((host, port, timeout) -> {
+                         dialed.add(host + ":" + port);
+                         return new java.net.Socket("127.0.0.1", proxy.port());
+                     }).build()) {
+            assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://my_service:8080/")).close())
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("socks5h://socks_1.internal:1080");
+        }
+        assertThat(dialed).containsExactly("socks_1.internal:1080");
+        assertThat(sent).containsExactly("name my_service:8080");
+    }
 }
