@@ -131,6 +131,8 @@ public final class HttpRequest {
          * Sets the URI (absolute http/https with a host; a fragment is dropped). A host name with
          * non-ASCII characters is replaced by its IDNA ASCII form ({@code xn--} labels), which is what
          * the {@code Host} header, the resolver, the pool and the cookie jar then see, as Go does (R18).
+         * A host name with {@code _} ({@code http://my_service:8080/}, a Compose service name), which
+         * {@link URI} reads as a registry authority with no host, is accepted as Go accepts it (R40).
          *
          * @param uri the absolute http or https URI
          * @return this builder

@@ -15,6 +15,8 @@ public final class UriHost {
     private UriHost() {}
 
     /**
+     * The host of {@code uri}, as the transport reads it.
+     *
      * @param uri a URI
      * @return its host ({@link URI#getHost()}'s form), or null if it has none this transport accepts
      */
@@ -33,6 +35,8 @@ public final class UriHost {
     }
 
     /**
+     * The port of {@code uri}, as the transport reads it.
+     *
      * @param uri a URI
      * @return its port, or -1 if it has none (or no host {@link #host} accepts)
      */
@@ -49,6 +53,8 @@ public final class UriHost {
     }
 
     /**
+     * The port of {@code uri}, or its scheme's default.
+     *
      * @param uri a URI
      * @return its port, or the scheme's default (443 for https, 80 otherwise) if it has none
      */
