@@ -56,21 +56,6 @@ class EndStateRaceProbeTest {
         return t;
     }
 
-    private static void spin(long nanos) {
-        long until = System.nanoTime() + nanos;
-        while (System.nanoTime() < until) {
-            Thread.onSpinWait();
-        }
-    }
-
-    private static void await(CyclicBarrier b) {
-        try {
-            b.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            throw new AssertionError("barrier broken", e);
-        }
-    }
-
     private static final byte[] GZIPPED_OK = gzip("ok");
 
     private static byte[] gzip(String s) {
@@ -113,7 +98,7 @@ class EndStateRaceProbeTest {
                     default -> throw new IllegalStateException(path);
                 }
                 if (!keep) {
-                    spin(spin);
+                    Lifecycle.spin(spin);
                     return;
                 }
             }
@@ -183,7 +168,7 @@ class EndStateRaceProbeTest {
                 Caller<TransportStats> caller = Caller.start(virtual, "caller-" + i, () -> {
                     try (HttpResponse r = t.roundTrip(req)) {
                         if (kind.equals("small") || kind.equals("gzip") || kind.equals("chunked")) {
-                            spin(callerSpin);
+                            Lifecycle.spin(callerSpin);
                             if (eofRead) {
                                 assertThat(r.body().string()).isEqualTo("ok");
                             } else {
@@ -247,13 +232,13 @@ class EndStateRaceProbeTest {
                 Caller<TransportStats> closer = Caller.start(virtual, "closer-" + i, () -> {
                     InputStream in = r.body().stream();
                     assertThat(in.read()).isEqualTo('o');
-                    await(line);
-                    spin(racer == Racer.READ_LOOP ? ownSpin : offset);
+                    Lifecycle.await(line);
+                    Lifecycle.spin(racer == Racer.READ_LOOP ? ownSpin : offset);
                     r.close();
                     return t.stats();
                 });
                 Caller<TransportStats> other = racer == Racer.READ_LOOP ? null : Caller.start(!virtual, "racer-" + i, () -> {
-                    await(line);
+                    Lifecycle.await(line);
                     if (racer == Racer.TRANSPORT_CLOSE) {
                         t.close();
                     } else {
@@ -304,7 +289,7 @@ class EndStateRaceProbeTest {
                 HttpRequest req = HttpRequest.newBuilder(server.uri("/small/0/keep")).build();
                 Caller<TransportStats> caller = Caller.start(virtual, "reader-" + i, () -> {
                     try (HttpResponse r = t.roundTrip(req)) {
-                        spin(offset);
+                        Lifecycle.spin(offset);
                         assertThat(r.body().string()).isEqualTo("ok");
                     }
                     return t.stats();
@@ -377,7 +362,7 @@ class EndStateRaceProbeTest {
                                 mine.add(i + " " + path + ": the request ended with " + s);
                             }
                             if (!byServer) {
-                                spin(900_000 + (i * 7919L) % 300_000); // about the idle timeout: the reaper's close, swept
+                                Lifecycle.spin(900_000 + (i * 7919L) % 300_000); // about the idle timeout: the reaper's close, swept
                             }
                         }
                         return mine;

@@ -15,6 +15,23 @@ final class Lifecycle {
 
     private Lifecycle() {}
 
+    /** Spins for {@code nanos}: the knob that moves one side of a race across the other's moment, never an order. */
+    static void spin(long nanos) {
+        long until = System.nanoTime() + nanos;
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Waits at {@code b} (at most {@link #BOUND}); a broken or timed-out barrier fails the test. */
+    static void await(java.util.concurrent.CyclicBarrier b) {
+        try {
+            b.await(BOUND.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("barrier broken", e);
+        }
+    }
+
     /** Waits (bounded) for {@code c}, spinning; fails with {@code what} if the bound passes. */
     static void await(BooleanSupplier c, Duration bound, String what) {
         long deadline = System.nanoTime() + bound.toNanos();
