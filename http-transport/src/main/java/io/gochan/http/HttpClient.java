@@ -3,6 +3,7 @@ package io.gochan.http;
 import io.gochan.CancellableContext;
 import io.gochan.Context;
 import io.gochan.http.internal.RedactedUri;
+import io.gochan.http.internal.UriHost;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -175,7 +176,7 @@ public final class HttpClient {
             return req.toBuilder().basicAuth(user, password).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the user info of " + req.method() + " " + req.uri().getScheme() + "://"
-                    + io.gochan.http.internal.UriHost.host(req.uri()) + " cannot be sent as basic auth: " + e.getMessage(), e);
+                    + UriHost.host(req.uri()) + " cannot be sent as basic auth: " + e.getMessage(), e);
         }
     }
 
@@ -304,11 +305,11 @@ public final class HttpClient {
     }
 
     private static boolean sameOrigin(URI a, URI b) {
-        return !isDowngrade(a, b) && io.gochan.http.internal.UriHost.host(a).equalsIgnoreCase(io.gochan.http.internal.UriHost.host(b)) && port(a) == port(b);
+        return !isDowngrade(a, b) && UriHost.host(a).equalsIgnoreCase(UriHost.host(b)) && port(a) == port(b);
     }
 
     private static int port(URI u) {
-        return io.gochan.http.internal.UriHost.portOrDefault(u);
+        return UriHost.portOrDefault(u);
     }
 
     /** Go's {@code maxBodySlurpSize}: how much of a redirect's body is read to keep its connection. */

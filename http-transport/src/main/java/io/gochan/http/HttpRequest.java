@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.UriHost;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
@@ -146,8 +147,9 @@ public final class HttpRequest {
             if (uri.getHost() == null && uri.getRawAuthority() != null) {
                 uri = withAsciiHost(uri);
             }
-            if (io.gochan.http.internal.UriHost.host(uri) == null || io.gochan.http.internal.UriHost.host(uri).isEmpty()) {
-                String why = io.gochan.http.internal.UriHost.whyNoHost(uri);
+            String host = UriHost.host(uri);
+            if (host == null || host.isEmpty()) {
+                String why = UriHost.whyNoHost(uri);
                 throw new IllegalArgumentException("URI has no host"
                         + (why == null || why.equals("no host") ? "" : " (" + why + ")") + ": " + io.gochan.http.internal.RedactedUri.shortened(uri));
             }

@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.UriHost;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -92,10 +93,10 @@ public final class MemoryCookieJar implements CookieJar {
     public void setCookies(URI uri, List<Cookie> cookies) {
         Objects.requireNonNull(uri, "uri");
         Objects.requireNonNull(cookies, "cookies");
-        if (!isHttp(uri) || io.gochan.http.internal.UriHost.host(uri) == null) {
+        if (!isHttp(uri) || UriHost.host(uri) == null) {
             return;
         }
-        String host = canonicalHost(io.gochan.http.internal.UriHost.host(uri));
+        String host = canonicalHost(UriHost.host(uri));
         String defaultPath = defaultPath(uri.getRawPath());
         Instant now = clock.instant();
         // The list is the caller's code: asked before the lock is taken, never under it (R27).
@@ -259,10 +260,10 @@ public final class MemoryCookieJar implements CookieJar {
     @Override
     public List<Cookie> cookies(URI uri) {
         Objects.requireNonNull(uri, "uri");
-        if (!isHttp(uri) || io.gochan.http.internal.UriHost.host(uri) == null) {
+        if (!isHttp(uri) || UriHost.host(uri) == null) {
             return List.of();
         }
-        String host = canonicalHost(io.gochan.http.internal.UriHost.host(uri));
+        String host = canonicalHost(UriHost.host(uri));
         boolean https = uri.getScheme().equalsIgnoreCase("https");
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         Instant now = clock.instant();

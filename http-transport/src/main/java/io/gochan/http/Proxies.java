@@ -177,7 +177,8 @@ public final class Proxies {
                 throw new IllegalArgumentException("a host name IDNA refuses");
             }
         }
-        if (UriHost.host(u) == null || UriHost.host(u).isEmpty()) {
+        String host = UriHost.host(u);
+        if (host == null || host.isEmpty()) {
             String why = UriHost.whyNoHost(u);
             throw new IllegalArgumentException(why == null || why.equals("no host") ? "no host name or address"
                     : why.startsWith("port") ? why

@@ -32,8 +32,7 @@ public final class ProxyException extends IOException {
      */
     public ProxyException(URI proxy, int status, String message, Throwable cause) {
         super(message, cause);
-        this.proxy = proxy.getScheme() + "://" + io.gochan.http.internal.UriHost.host(proxy)
-                + (io.gochan.http.internal.UriHost.port(proxy) == -1 ? "" : ":" + io.gochan.http.internal.UriHost.port(proxy));
+        this.proxy = io.gochan.http.internal.pool.ConnectKey.redacted(proxy);
         this.status = status;
     }
 

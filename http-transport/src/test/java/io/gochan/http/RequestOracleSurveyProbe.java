@@ -1,11 +1,14 @@
 package io.gochan.http;
 
+import static io.gochan.http.RequestWireTest.body;
+import static io.gochan.http.RequestWireTest.chunks;
+import static io.gochan.http.RequestWireTest.get;
+import static io.gochan.http.RequestWireTest.req;
+
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.ByteArrayInputStream;
 import java.net.Socket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -45,25 +48,7 @@ class RequestOracleSurveyProbe {
         CASES.add(new Case(name, b, options, false));
     }
 
-    private static HttpRequest get(String uri, String... headers) {
-        return req("GET", uri, RequestBody.none(), headers);
-    }
-
-    private static HttpRequest req(String method, String uri, RequestBody body, String... headers) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).method(method, body);
-        for (int i = 0; i + 1 < headers.length; i += 2) {
-            b.header(headers[i], headers[i + 1]);
-        }
-        return b.build();
-    }
-
-    private static RequestBody body(String s) {
-        return RequestBody.of(s.getBytes(StandardCharsets.ISO_8859_1), null);
-    }
-
-    private static RequestBody chunks(String s) {
-        return RequestBody.ofStream(() -> new ByteArrayInputStream(s.getBytes(StandardCharsets.ISO_8859_1)), -1, null);
-    }
+    // The requests are built as RequestWireTest builds its own (get, req, body, chunks).
 
     static {
         c("plain GET", () -> get(U));

@@ -63,11 +63,11 @@ class RequestWireTest {
         }
     }
 
-    private static HttpRequest get(String uri, String... headers) {
+    static HttpRequest get(String uri, String... headers) {
         return req("GET", uri, RequestBody.none(), headers);
     }
 
-    private static HttpRequest req(String method, String uri, RequestBody body, String... headers) {
+    static HttpRequest req(String method, String uri, RequestBody body, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).method(method, body);
         for (int i = 0; i + 1 < headers.length; i += 2) {
             b.header(headers[i], headers[i + 1]);
@@ -75,11 +75,11 @@ class RequestWireTest {
         return b.build();
     }
 
-    private static RequestBody body(String s) {
+    static RequestBody body(String s) {
         return RequestBody.of(s.getBytes(StandardCharsets.ISO_8859_1), null);
     }
 
-    private static RequestBody chunks(String s) {
+    static RequestBody chunks(String s) {
         return RequestBody.ofStream(() -> new ByteArrayInputStream(s.getBytes(StandardCharsets.ISO_8859_1)), -1, null);
     }
 
