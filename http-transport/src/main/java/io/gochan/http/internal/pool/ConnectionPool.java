@@ -213,7 +213,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      */
     public Acquired<C> acquire(ConnectKey key, RequestScope scope) throws IOException, InterruptedException {
         WantConn<C> want = new WantConn<>(key);
-        Set<C> awaited = new HashSet<>(); // closes this request waited for: each once, so the loop below ends
+        Set<C> awaited = null; // closes this request waited for: each once, so the loop below ends (made when needed)
         while (true) {
             List<C> stale = new ArrayList<>();
             Slot dial = null;
@@ -240,7 +240,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         // moment later would, without being counted waiting meanwhile (E41). Each close is waited for
                         // once: a request finding only ones it waited for already is queued.
                         for (C c : closing) {
-                            if (c.key().equals(key) && !stale.contains(c) && !awaited.contains(c)) {
+                            if (c.key().equals(key) && !stale.contains(c) && (awaited == null || !awaited.contains(c))) {
                                 stale.add(c);
                             }
                         }
@@ -264,6 +264,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             }
             if (dial != null || queued) {
                 return awaitOutcome(want, scope);
+            }
+            if (awaited == null) {
+                awaited = new HashSet<>();
             }
             awaited.addAll(stale);
         }
