@@ -786,7 +786,11 @@ final class BubbleState {
      * (which changes the epoch), so the predicate stays monotonic; every other durable wait parks the
      * same way and clears the status only after it left its record (BB20). A member that has woken and
      * waits for this lock to leave its record says so first ({@code leaving}): waiting for a lock hides
-     * its interrupt status for that moment. The root's wait for the
+     * its interrupt status for that moment. So the status is read before the mark: a member sets the
+     * mark before its lock wait can clear the status, so a status read as clear means the mark, if the
+     * member is on its way out, is already visible. Read the other way round, a member interrupted
+     * during the look could be read unmarked (not yet woken) and then clear (queued for the lock), and
+     * count as blocked: the clock moved before it ran (seen once on a loaded CI machine). The root's wait for the
      * end, which handles an interrupt without leaving its section, clears it under the lock and announces
      * that with a new epoch in the same step (BB15). A section the bubble itself interrupted is also
      * remembered ({@code interruptedIn}) and never counts as blocked again.
@@ -795,7 +799,7 @@ final class BubbleState {
         for (Member m : members) {
             Blocked b = m.blockedOn;
             Thread t = m.thread;
-            if (b == null || b == m.interruptedIn || m.leaving || t != null && t.isInterrupted()
+            if (b == null || b == m.interruptedIn || t != null && t.isInterrupted() || m.leaving
                     || !b.stillBlocked().getAsBoolean()) {
                 return false;
             }

@@ -306,6 +306,87 @@ class BubbleWakeRulesTest {
     }
 
     /**
+     * The driver's look and a member's way out, interleaved as a loaded machine once interleaved them
+     * (a CI run of the join test above): the member is interrupted while the driver looks at it; it wakes,
+     * marks itself leaving and queues for the bubble's lock, which the driver holds, and the lock's wait
+     * clears its interrupt status until it has the lock. A driver that read the leaving mark before that
+     * (still unset) and the status after it (cleared) counted the member blocked and moved the clock. The
+     * root here is a thread whose {@code isInterrupted()} lets that whole way out happen inside the
+     * driver's read of the status, wherever in the look the driver reads it; the member must still count
+     * as running, and handle its interrupt before any time passes.
+     */
+    @Test
+    void BB20_anInterruptArrivingWhileTheDriverLooksIsNeverMissed() throws Exception {
+        int rounds = 20;
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            AtomicReference<Instant> handledAt = new AtomicReference<>();
+            InterruptedDuringLook root = new InterruptedDuringLook(() -> {
+                try {
+                    Bubble.run(() -> {
+                        Chan<Integer> release = Chan.make(1);
+                        Goroutine stuck = Go.go("stuck", release::receive);
+                        Goroutine sleeper = Go.go("sleeper", () -> Timers.sleep(Duration.ofHours(1)));
+                        InterruptedDuringLook.current().armed = true; // the driver looks once all three block
+                        try {
+                            stuck.join();
+                            handledAt.set(Instant.MIN);
+                        } catch (InterruptedException expected) {
+                            handledAt.set(Timers.now());
+                        }
+                        release.send(1);
+                        stuck.join();
+                        sleeper.join();
+                    });
+                } catch (Exception e) {
+                    handledAt.compareAndSet(null, Instant.MAX);
+                    throw new IllegalStateException(e);
+                }
+            });
+            root.start();
+            root.join(TimeUnit.SECONDS.toMillis(60));
+            assertThat(root.isAlive()).as("round %d: the root ended", i).isFalse();
+            assertThat(root.fired).as("round %d: the driver looked at the root while it joined", i).isTrue();
+            if (!EPOCH.equals(handledAt.get())) {
+                wrong.add("round " + i + ": handled at " + handledAt.get());
+            }
+        }
+        assertThat(wrong).as("rounds of %d in which time moved before the interrupted root ran", rounds).isEmpty();
+    }
+
+    /**
+     * A bubble's root whose interrupt status, read by another thread (the driver) while armed, is first
+     * set, and returned only once the root has woken for it and is queued for a lock with its status
+     * cleared by that lock's wait (the moment the race above needs). Fires once.
+     */
+    private static final class InterruptedDuringLook extends Thread {
+        volatile boolean armed;
+        volatile boolean fired;
+
+        InterruptedDuringLook(Runnable body) {
+            super(body, "bubble-root-interrupted-during-look");
+        }
+
+        static InterruptedDuringLook current() {
+            return (InterruptedDuringLook) Thread.currentThread();
+        }
+
+        @Override
+        public boolean isInterrupted() {
+            if (armed && Thread.currentThread() != this) {
+                armed = false;
+                fired = true;
+                interrupt();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!(parkedOnALock(this) && !super.isInterrupted()) && System.nanoTime() < deadline) {
+                    Thread.onSpinWait(); // a bound, not an order: the root gets there on its own
+                }
+            }
+            return super.isInterrupted();
+        }
+    }
+
+    /**
      * A member in a wait group's wait, released by a done() of one member and interrupted by another
      * at the same moment: whichever wins, it runs before any time passes, and nothing is left blocked.
      */

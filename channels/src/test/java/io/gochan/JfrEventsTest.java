@@ -28,7 +28,12 @@ class JfrEventsTest {
             assertThat(ch.receive()).isEqualTo(5);
             g.join();
             Chan<Integer> idle = Chan.make(1);
-            idle.receive(Duration.ofMillis(1)); // times out
+            // Times out. A receive whose deadline has passed before it would park returns without
+            // parking, so without an event: a loaded machine once took the whole millisecond before
+            // that (CI); three waits of 50 ms leave the event no way to be missing.
+            for (int i = 0; i < 3; i++) {
+                idle.receive(Duration.ofMillis(50));
+            }
             r.stop();
             r.dump(file);
         }
