@@ -366,9 +366,14 @@ final class ResponseReader {
             }
         }
 
+        /**
+         * Closes the decoder, and through it the framed body (the exchange aborted unless it ended): a read after
+         * it throws, and the inflater is freed (E43). It closed only the body below the decoder, which went on
+         * giving the bytes it had taken in, and then EOF, to reads after the close.
+         */
         @Override
-        public void close() {
-            signal.close();
+        public void close() throws IOException {
+            gz.close(); // closes the signal (which never throws), then frees the inflater
         }
     }
 }
