@@ -103,7 +103,10 @@ public final class HttpClient {
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
-        CancellableContext ctx = timeout == null ? Context.withCancel(parent) : Context.withTimeout(parent, timeout);
+        // As Go's Client: a context of the send's own only for the overall timeout, ended by the final body's EOF or
+        // close (E44); without a timeout the hops run under the caller's, so nothing is registered with it.
+        CancellableContext timed = timeout == null ? null : Context.withTimeout(parent, timeout);
+        Context ctx = timed == null ? parent : timed;
         boolean handedOver = false;
         try {
             HttpRequest current = request;
@@ -141,14 +144,14 @@ public final class HttpClient {
                 }
                 if (next == null) {
                     handedOver = true;
-                    return withContextClosedOnBodyClose(resp, ctx);
+                    return timed == null ? resp : withContextEndedAtBodyEnd(resp, timed);
                 }
                 discard(resp);
                 current = next;
             }
         } finally {
-            if (!handedOver) {
-                ctx.cancel();
+            if (!handedOver && timed != null) {
+                timed.cancel();
             }
         }
     }
@@ -354,9 +357,31 @@ public final class HttpClient {
         }
     }
 
-    /** The overall timeout also covers the body: the context lives until the body is closed. */
-    private static HttpResponse withContextClosedOnBodyClose(HttpResponse r, CancellableContext ctx) {
+    /**
+     * The overall timeout also covers the body: the context lives until the body's EOF is read or the body is
+     * closed, whichever comes first, as Go's {@code cancelTimerBody} (E44). Ended only by the close, a body read to
+     * its end and left open kept the timer until the timeout.
+     */
+    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx) {
         InputStream wrapped = new FilterInputStream(r.body().stream()) {
+            @Override
+            public int read() throws IOException {
+                int c = super.read();
+                if (c < 0) {
+                    ctx.cancel(); // the EOF read returns once the connection is back in the pool or closed (E38)
+                }
+                return c;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n < 0) {
+                    ctx.cancel();
+                }
+                return n;
+            }
+
             @Override
             public void close() throws IOException {
                 try {

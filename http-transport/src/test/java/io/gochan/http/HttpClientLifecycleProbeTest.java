@@ -274,6 +274,58 @@ class HttpClientLifecycleProbeTest {
         }
     }
 
+    /**
+     * E44: the context a send runs its hops under lives no longer than Go's: with an overall timeout it ends at the
+     * final body's EOF (as Go's {@code cancelTimerBody} stops its timer there), not only at its close; without a
+     * timeout the send makes no context of its own, its hops run under the caller's. Before, each send made a child
+     * of the caller's context that only the body's close ended: a body read to its end but not closed kept its
+     * timer until the timeout, and one never closed at all (reclaimed by the transport's watch, E4) left that child
+     * registered with a long-lived parent for good, one per send.
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void E44_theSendsContextEndsAtItsBodysEndAndWithoutATimeoutIsTheCallers() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.contains(" /start")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 5\r\n\r\nmoved");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+                     }
+                 }
+             })) {
+            Transport t = open(Transport.builder());
+            CancellableContext parent = Context.withCancel(Context.background());
+            List<String> violations = new ArrayList<>();
+            for (Duration timeout : new Duration[] {null, Duration.ofMinutes(1)}) {
+                List<Context> seen = new CopyOnWriteArrayList<>();
+                HttpClient client = HttpClient.builder((req, ctx) -> {
+                    seen.add(ctx);
+                    return t.roundTrip(req, ctx);
+                }).timeout(timeout).build();
+                HttpResponse r = client.send(HttpRequest.get(server.uri("/start").toString()), parent);
+                InputStream in = r.body().stream();
+                assertThat(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1)).isEqualTo("ok");
+                // Read to its end, not closed (yet).
+                assertThat(seen).hasSize(2);
+                for (Context ctx : seen.stream().distinct().toList()) {
+                    if (ctx != parent && !ctx.isDone()) {
+                        violations.add("timeout " + timeout + ": the send's own context outlives its body's EOF");
+                    }
+                    if (timeout == null && ctx != parent) {
+                        violations.add("no timeout: the hops ran under a context the send made, not the caller's");
+                    }
+                }
+                assertThat(parent.isDone()).isFalse();
+                in.close();
+                assertThat(seen.get(1).isDone() || seen.get(1) == parent).as("ended at the close").isTrue();
+            }
+            Lifecycle.await(() -> t.stats().inUse() == 0, Lifecycle.BOUND, "nothing in use");
+            assertThat(violations).isEmpty();
+            parent.cancel();
+        }
+    }
+
     /** Twice the longest of a few undisturbed sends of {@code uri} (a redirect chain), in nanoseconds. */
     private int calibrate(String uri) throws Exception {
         long longest = 0;
