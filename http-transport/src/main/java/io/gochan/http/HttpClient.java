@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
 
@@ -322,18 +323,20 @@ public final class HttpClient {
      * Closes a response that is not handed to the caller (a followed redirect), reading its body first only
      * if it is short, so its connection can be reused: as Go, a body that declares more than 2 KiB is
      * closed unread (its connection closed), and one of unknown length is read for at most about 2 KiB
-     * (P31). Reading a declared-large body (up to 64 KiB, before) let a redirect that declared a large body
-     * and then stalled hold the send until its deadline, or forever without one. A failed read only means
+     * (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
+     * declared-large body (up to 64 KiB, before) let a redirect that declared a large body and then stalled hold
+     * the send until its deadline, or forever without one. A failed read only means
      * the connection is not reused; an interrupt stays set (the transport keeps it), so the next hop's
      * round trip ends the send with {@link InterruptedException}.
      */
     private static void discard(HttpResponse resp) {
         try (resp) {
-            long declared = declaredLength(resp.headers());
+            InputStream in = resp.body().stream();
+            // A body the transport un-gzips has lost its Content-Length from the headers (P25), not its declaration (E45).
+            long declared = in instanceof DecodedBody d ? d.declaredEncodedLength() : declaredLength(resp.headers());
             if (declared > MAX_BODY_SLURP) {
                 return;
             }
-            InputStream in = resp.body().stream();
             byte[] buf = new byte[MAX_BODY_SLURP];
             int total = 0;
             for (int n; total <= MAX_BODY_SLURP && (n = in.read(buf)) >= 0; ) {
