@@ -374,6 +374,94 @@ class HttpClientLifecycleProbeTest {
         }
     }
 
+    /**
+     * E4, E14, E44, R12 under load: callers on virtual and platform threads share one client and one cookie jar,
+     * each send following a chain of redirects that set cookies, to a final body that is gzip-encoded or chunked,
+     * which the caller reads whole and closes, closes after a few bytes, or reads to its end and never closes.
+     * Every send gets its own body; the jar sends the cookie its chain's first redirect set to the later hops; once the callers are
+     * done nothing is in use, the counters agree, and each hop reported done() once.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E4_callersSharingAClientAndItsJarAcrossRedirectsLeaveNothingInUse() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     String path = head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+                     String[] parts = path.substring(1).split("-"); // hop-caller-i-kind
+                     int hop = Integer.parseInt(parts[0]);
+                     String who = parts[1];
+                     String cookie = head.lines().filter(l -> l.regionMatches(true, 0, "Cookie:", 0, 7)).findFirst().orElse("");
+                     java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\bk" + who + "=(\\d+)").matcher(cookie);
+                     String echo = m.find() ? m.group(1) : "none"; // this caller's cookie as the jar sent it
+                     if (hop > 0) {
+                         c.write("HTTP/1.1 302 Found\r\nSet-Cookie: k" + who + "=" + parts[2] + "\r\nLocation: /" + (hop - 1)
+                                 + "-" + who + "-" + parts[2] + "-" + parts[3] + "\r\nContent-Length: 5\r\n\r\nmoved");
+                     } else if (parts[3].equals("g")) {
+                         byte[] gz = gzip((who + ":" + parts[2] + ":" + echo + ":" + "z".repeat(3000)).getBytes(StandardCharsets.ISO_8859_1));
+                         c.write(("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + gz.length + "\r\n\r\n")
+                                 .getBytes(StandardCharsets.ISO_8859_1));
+                         c.write(gz);
+                     } else {
+                         String b = who + ":" + parts[2] + ":" + echo + ":" + "z".repeat(3000);
+                         c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + Integer.toHexString(b.length())
+                                 + "\r\n" + b + "\r\n0\r\n\r\n");
+                     }
+                 }
+             })) {
+            StormRaceProbeTest.Events events = new StormRaceProbeTest.Events();
+            Transport t = open(Transport.builder().maxIdleConnsPerHost(4).listener(events));
+            List<HttpRequest> hops = new CopyOnWriteArrayList<>();
+            HttpClient client = HttpClient.builder((req, ctx) -> {
+                hops.add(req);
+                return t.roundTrip(req, ctx);
+            }).cookieJar(CookieJar.inMemory()).timeout(Duration.ofSeconds(20)).build();
+            List<String> violations = new CopyOnWriteArrayList<>();
+            List<Caller<Integer>> callers = new ArrayList<>();
+            for (int k = 0; k < 6; k++) {
+                int kk = k;
+                callers.add(Caller.start(k % 2 == 0, "client-caller-" + k, () -> {
+                    Random rnd = new Random(kk);
+                    for (int i = 0; i < 40; i++) {
+                        String kind = rnd.nextBoolean() ? "g" : "c";
+                        int how = rnd.nextInt(3);
+                        String uri = "/" + (1 + rnd.nextInt(3)) + "-" + kk + "-" + i + "-" + kind;
+                        HttpResponse r = client.send(HttpRequest.get(server.uri(uri).toString()));
+                        InputStream in = r.body().stream();
+                        String expected = kk + ":" + i + ":" + i + ":"; // the cookie this send's first redirect set
+                        if (how == 1) {
+                            byte[] first = in.readNBytes(3);
+                            r.close();
+                            if (!expected.startsWith(new String(first, StandardCharsets.ISO_8859_1))) {
+                                violations.add(uri + ": began '" + new String(first, StandardCharsets.ISO_8859_1) + "'");
+                            }
+                            continue;
+                        }
+                        String b = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+                        if (!b.startsWith(expected) || b.length() != expected.length() + 3000) {
+                            violations.add(uri + ": body '" + b.substring(0, Math.min(40, b.length())) + "', wanted '" + expected + "'");
+                        }
+                        if (how == 0) {
+                            r.close();
+                        } // how == 2: read to its end, never closed
+                    }
+                    return 40;
+                }));
+            }
+            for (Caller<Integer> c : callers) {
+                assertThat(c.join(Duration.ofSeconds(40))).as("caller ended").isTrue();
+                assertThat(c.error()).as("caller failed").isNull();
+            }
+            assertThat(violations).isEmpty();
+            Lifecycle.await(() -> t.stats().inUse() == 0, Lifecycle.BOUND, "nothing in use: " + t.stats());
+            TransportStats s = t.stats();
+            assertThat(s.open()).as("%s", s).isEqualTo(s.idle());
+            for (HttpRequest hop : hops) {
+                Lifecycle.await(() -> events.doneCount(hop) >= 1, Lifecycle.BOUND, "done() of " + hop.uri());
+                assertThat(events.doneCount(hop)).as("done() of %s", hop.uri()).isEqualTo(1);
+            }
+        }
+    }
+
     /** Twice the longest of a few undisturbed sends of {@code uri} (a redirect chain), in nanoseconds. */
     private int calibrate(String uri) throws Exception {
         long longest = 0;
