@@ -453,7 +453,8 @@ public final class HttpClient {
         }
 
         /**
-         * Bounds each send, redirects and body included (default: none).
+         * Bounds each send, redirects and body included, until the final body's end is read or the body is
+         * closed (default: none).
          *
          * @param timeout the bound, or null for none
          * @return this builder

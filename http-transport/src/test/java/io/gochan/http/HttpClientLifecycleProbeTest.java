@@ -27,9 +27,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Adversarial probes of the {@link HttpClient} layer against real loopback servers: ends (interrupt, cancel,
- * the transport's close) swept across the hops of a redirect chain and the drain of each redirect's body (P31);
- * gzip bodies the transport decodes (P25) closed early, read after close, or read to their end; a replayable
- * request body whose second open fails on a 307. Each probe collects every violation with what happened.
+ * the transport's close, the client's timeout) swept across the hops of a redirect chain and the drain of each
+ * redirect's body (P31); gzip bodies the transport decodes (P25) read after close (E43) and as a redirect's body
+ * that declares a large length and stalls (E45); the lifetime of the context a send makes (E44); a replayable
+ * request body whose second open fails on a 307; callers sharing a client and its cookie jar. Each probe
+ * collects every violation with what happened.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class HttpClientLifecycleProbeTest {
@@ -135,7 +137,8 @@ class HttpClientLifecycleProbeTest {
     /**
      * E10, E18, E22, E38, E39 at the client layer: a send that follows a chain of three redirects (bodies that are
      * short with a length, chunked, of unknown length ended by the server's close, or declaring more than 2 KiB;
-     * P31) is ended (its thread interrupted, its context cancelled, its transport closed) swept across the hops,
+     * P31) is ended (its thread interrupted, its context cancelled, its transport closed, the client's timeout
+     * passing) swept across the hops,
      * the drain of each redirect's body and the final body's read; callers virtual and platform. Each send has
      * exactly one outcome: the final body whole, or an exception of the ender's kind, never a connection failure
      * that hides it; an interrupt is thrown as {@link InterruptedException} with the status cleared, or is still
