@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
 
@@ -103,7 +104,10 @@ public final class HttpClient {
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
-        CancellableContext ctx = timeout == null ? Context.withCancel(parent) : Context.withTimeout(parent, timeout);
+        // As Go's Client: a context of the send's own only for the overall timeout, ended by the final body's EOF or
+        // close (E44); without a timeout the hops run under the caller's, so nothing is registered with it.
+        CancellableContext timed = timeout == null ? null : Context.withTimeout(parent, timeout);
+        Context ctx = timed == null ? parent : timed;
         boolean handedOver = false;
         try {
             HttpRequest current = request;
@@ -141,14 +145,14 @@ public final class HttpClient {
                 }
                 if (next == null) {
                     handedOver = true;
-                    return withContextClosedOnBodyClose(resp, ctx);
+                    return timed == null ? resp : withContextEndedAtBodyEnd(resp, timed);
                 }
                 discard(resp);
                 current = next;
             }
         } finally {
-            if (!handedOver) {
-                ctx.cancel();
+            if (!handedOver && timed != null) {
+                timed.cancel();
             }
         }
     }
@@ -319,18 +323,20 @@ public final class HttpClient {
      * Closes a response that is not handed to the caller (a followed redirect), reading its body first only
      * if it is short, so its connection can be reused: as Go, a body that declares more than 2 KiB is
      * closed unread (its connection closed), and one of unknown length is read for at most about 2 KiB
-     * (P31). Reading a declared-large body (up to 64 KiB, before) let a redirect that declared a large body
-     * and then stalled hold the send until its deadline, or forever without one. A failed read only means
+     * (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
+     * declared-large body (up to 64 KiB, before) let a redirect that declared a large body and then stalled hold
+     * the send until its deadline, or forever without one. A failed read only means
      * the connection is not reused; an interrupt stays set (the transport keeps it), so the next hop's
      * round trip ends the send with {@link InterruptedException}.
      */
     private static void discard(HttpResponse resp) {
         try (resp) {
-            long declared = declaredLength(resp.headers());
+            InputStream in = resp.body().stream();
+            // A body the transport un-gzips has lost its Content-Length from the headers (P25), not its declaration (E45).
+            long declared = in instanceof DecodedBody d ? d.declaredEncodedLength() : declaredLength(resp.headers());
             if (declared > MAX_BODY_SLURP) {
                 return;
             }
-            InputStream in = resp.body().stream();
             byte[] buf = new byte[MAX_BODY_SLURP];
             int total = 0;
             for (int n; total <= MAX_BODY_SLURP && (n = in.read(buf)) >= 0; ) {
@@ -354,9 +360,31 @@ public final class HttpClient {
         }
     }
 
-    /** The overall timeout also covers the body: the context lives until the body is closed. */
-    private static HttpResponse withContextClosedOnBodyClose(HttpResponse r, CancellableContext ctx) {
+    /**
+     * The overall timeout also covers the body: the context lives until the body's EOF is read or the body is
+     * closed, whichever comes first, as Go's {@code cancelTimerBody} (E44). Ended only by the close, a body read to
+     * its end and left open kept the timer until the timeout.
+     */
+    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx) {
         InputStream wrapped = new FilterInputStream(r.body().stream()) {
+            @Override
+            public int read() throws IOException {
+                int c = super.read();
+                if (c < 0) {
+                    ctx.cancel(); // the EOF read returns once the connection is back in the pool or closed (E38)
+                }
+                return c;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n < 0) {
+                    ctx.cancel();
+                }
+                return n;
+            }
+
             @Override
             public void close() throws IOException {
                 try {
@@ -425,7 +453,8 @@ public final class HttpClient {
         }
 
         /**
-         * Bounds each send, redirects and body included (default: none).
+         * Bounds each send, redirects and body included, until the final body's end is read or the body is
+         * closed (default: none).
          *
          * @param timeout the bound, or null for none
          * @return this builder

@@ -6,6 +6,7 @@ import io.gochan.http.HttpProtocolException.Reason;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
@@ -21,7 +22,10 @@ import java.util.zip.Inflater;
  * the response body.
  *
  * <p>Failures of {@code source} itself (the framing, the connection) pass through unchanged. Not thread-safe:
- * one reader at a time, as any response body.
+ * one reader at a time, as any response body; but {@link #close()} may come from another thread while a read is
+ * under way (it closes {@code source}, which ends that read). A read after the close throws, whatever the
+ * decoder still holds (E43); the inflater's native memory is freed by the close, or, if a read is under way
+ * then, as that read leaves, never under it.
  */
 public final class GzipDecodingStream extends BulkInputStream {
     private static final int FHCRC = 2;
@@ -40,6 +44,9 @@ public final class GzipDecodingStream extends BulkInputStream {
     private int members;
     private boolean done;
     private HttpProtocolException failed;
+    private volatile boolean closed;
+    /** Held by a read: the inflater is ended by the close only when no read uses it, else by the read as it leaves. */
+    private final ReentrantLock reading = new ReentrantLock();
 
     /**
      * Decodes {@code source}.
@@ -53,7 +60,25 @@ public final class GzipDecodingStream extends BulkInputStream {
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new IOException("response body is closed");
+        }
         Objects.checkFromIndexSize(off, len, b.length);
+        reading.lock();
+        try {
+            return decode(b, off, len);
+        } finally {
+            reading.unlock();
+            if (closed) {
+                endInflaterIfIdle(); // closed during this read: the close left the inflater to it
+            }
+        }
+    }
+
+    private int decode(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new IOException("response body is closed");
+        }
         if (failed != null) {
             throw failed;
         }
@@ -226,9 +251,29 @@ public final class GzipDecodingStream extends BulkInputStream {
         return new HttpProtocolException(Reason.BAD_CONTENT_ENCODING, what + " (Content-Encoding: gzip)");
     }
 
+    /**
+     * Closes {@code source} (ending a read under way on another thread) and frees the inflater unless a read is
+     * using it (that read frees it as it leaves). Reads from then on throw, even where decoded bytes or the
+     * end could still be given from what the decoder holds (P15, E43).
+     */
     @Override
     public void close() throws IOException {
-        inflater.end();
-        source.close();
+        closed = true;
+        try {
+            source.close();
+        } finally {
+            endInflaterIfIdle();
+        }
+    }
+
+    /** Ends the inflater (again: {@link Inflater#end()} is idempotent) if no read holds it. */
+    private void endInflaterIfIdle() {
+        if (reading.tryLock()) {
+            try {
+                inflater.end();
+            } finally {
+                reading.unlock();
+            }
+        }
     }
 }

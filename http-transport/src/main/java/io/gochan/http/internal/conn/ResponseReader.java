@@ -7,6 +7,7 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.ResponseBody;
+import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.ConnInput;
@@ -218,7 +219,7 @@ final class ResponseReader {
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
-            stream = new GzipBody(signal);
+            stream = new GzipBody(signal, framing.kind() == BodyFraming.Kind.FIXED ? framing.length() : -1);
             headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
         }
         // Before the hand-over (which orders them before the body's first read): a stalled read wakes every
@@ -344,13 +345,21 @@ final class ResponseReader {
      * the framing to its EOF, so the EOF signal fires); bad gzip aborts the exchange at once (the
      * connection is closed, not drained) and fails the read with {@code BAD_CONTENT_ENCODING}.
      */
-    private static final class GzipBody extends BulkInputStream {
+    private static final class GzipBody extends BulkInputStream implements DecodedBody {
         private final BodyEofSignal signal;
         private final GzipDecodingStream gz;
+        /** The gzip data's Content-Length (removed from the headers the caller sees, P25), or -1. */
+        private final long declaredEncodedLength;
 
-        GzipBody(BodyEofSignal signal) {
+        GzipBody(BodyEofSignal signal, long declaredEncodedLength) {
             this.signal = signal;
             this.gz = new GzipDecodingStream(signal);
+            this.declaredEncodedLength = declaredEncodedLength;
+        }
+
+        @Override
+        public long declaredEncodedLength() {
+            return declaredEncodedLength;
         }
 
 
@@ -366,9 +375,14 @@ final class ResponseReader {
             }
         }
 
+        /**
+         * Closes the decoder, and through it the framed body (the exchange aborted unless it ended): a read after
+         * it throws, and the inflater is freed (E43). It closed only the body below the decoder, which went on
+         * giving the bytes it had taken in, and then EOF, to reads after the close.
+         */
         @Override
-        public void close() {
-            signal.close();
+        public void close() throws IOException {
+            gz.close(); // closes the signal (which never throws), then frees the inflater
         }
     }
 }
