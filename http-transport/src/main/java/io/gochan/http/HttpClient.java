@@ -425,13 +425,14 @@ public final class HttpClient {
         }
 
         /**
-         * Bounds each send, redirects and body included (default: none).
+         * Bounds each send, redirects and body included (default: none). Zero or negative is none too, as Go's
+         * {@code Client.Timeout} (P48).
          *
-         * @param timeout the bound, or null for none
+         * @param timeout the bound, or null, zero or negative for none
          * @return this builder
          */
         public Builder timeout(Duration timeout) {
-            this.timeout = timeout;
+            this.timeout = timeout == null || timeout.isPositive() ? timeout : null;
             return this;
         }
 

@@ -96,6 +96,24 @@ class TimeoutRaceProbeTest {
     }
 
     /**
+     * P48: an {@link HttpClient} timeout of zero, or a negative one, is no timeout, as Go's {@code Client.Timeout}
+     * ({@code Timeout > 0}): the send is answered, its body read. A failure (the send failing at once with "request
+     * timed out after PT0S (client timeout)") means the client made a context whose deadline had already passed.
+     */
+    @ParameterizedTest(name = "timeout {0} ms")
+    @ValueSource(longs = {0, -1000})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void P48_anHttpClientTimeoutOfZeroOrLessIsNone(long millis) throws Exception {
+        try (RawServer server = RawServer.answeringOk()) {
+            Transport t = open(Transport.builder());
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofMillis(millis)).build();
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(server.uri("/")).build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+        }
+    }
+
+    /**
      * E11, E22, E26, E38, P15: a request's deadline racing the last bytes of its body (a length, chunked), swept
      * from before the deadline to after it, one connection per host, callers on virtual and platform threads. Each
      * request ends with its whole body or with an {@link HttpTimeoutException} of kind {@code REQUEST} (from
@@ -135,7 +153,7 @@ class TimeoutRaceProbeTest {
             Duration deadline = Duration.ofMillis(20);
             List<String> violations = new ArrayList<>();
             Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
-            int rounds = 400;
+            int rounds = 250;
             for (int i = 0; i < rounds && violations.size() < 10; i++) {
                 int n = i;
                 boolean virtual = (i / 2) % 2 == 0;
@@ -236,19 +254,20 @@ class TimeoutRaceProbeTest {
                      // the client gave up on the handshake: expected
                  }
              })) {
-            // The server's side of a handshake takes some milliseconds of CPU (more on a loaded machine): its start is
-            // swept from 200 ms before the timeout to 20 ms after it, so that its end falls on both sides.
-            Duration handshake = Duration.ofMillis(250);
+            // The server's side of a handshake takes some milliseconds of CPU (more on a loaded machine): in even rounds
+            // it starts at once (a response, unless the machine is very slow), in odd ones its start is swept from 60 ms
+            // before the timeout to 20 ms after it, so that its end falls on both sides of the timeout.
+            Duration handshake = Duration.ofMillis(300);
             List<String> violations = new ArrayList<>();
             Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
             java.net.URI uri = java.net.URI.create("https://localhost:" + server.port() + "/");
-            int rounds = 30;
+            int rounds = 20;
             for (int i = 0; i < rounds && violations.size() < 10; i++) {
                 Transport t = Transport.builder().sslContext(io.gochan.http.testing.JdkServer.clientTls())
                         .tlsHandshakeTimeout(handshake).build();
                 try {
                     int index = server.accepted();
-                    answerAt.put(index, System.nanoTime() + handshake.toNanos() - 200_000_000 + (i * 7_333_333L) % 220_000_000);
+                    answerAt.put(index, System.nanoTime() + (i % 2 == 0 ? 0 : handshake.toNanos() - 60_000_000 + (i * 2_999_999L) % 80_000_000));
                     String kind;
                     try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
                         kind = "response";
@@ -305,6 +324,76 @@ class TimeoutRaceProbeTest {
             never.countDown();
             assertThat(violations).as("outcomes %s", outcomes).isEmpty();
             assertThat(outcomes).as("both outcomes met (the race was run): %s", outcomes).containsKeys("response", "timeout");
+        }
+    }
+
+    /**
+     * P21: the expect-continue timeout racing the server's {@code 100 Continue}, and racing a final status sent
+     * without one (swept across the timeout). With a 100 the body is sent once and answered, and the connection is
+     * reused; with a final status first the response is the caller's and the connection is never reused, whether
+     * the body was skipped or the timeout had sent it, so the next request never reads what was left on it. A
+     * failure means a body sent twice or lost, a response that is not the server's, or a next request answered
+     * from a connection out of step with the server.
+     */
+    @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void P21_theExpectContinueTimeoutRacingTheServersAnswerNeverDesynchronisesTheConnection() throws Exception {
+        Map<Integer, Long> answerAt = new ConcurrentHashMap<>();
+        String payload = "p".repeat(3000);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     if (head.startsWith("GET /next")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+                         continue;
+                     }
+                     int q = head.indexOf('?');
+                     int n = Integer.parseInt(head.substring(q + 1, head.indexOf(' ', q)));
+                     Lifecycle.spin(answerAt.get(n) - System.nanoTime());
+                     if (head.startsWith("POST /final")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
+                         c.readUntilClosed(); // the body may come (the timeout sent it) or not: never read as a request
+                         return;
+                     }
+                     c.write("HTTP/1.1 100 Continue\r\n\r\n");
+                     byte[] got = c.readBody(payload.length());
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: " + got.length + "\r\n\r\n");
+                     c.write(got);
+                 }
+             })) {
+            Duration expect = Duration.ofMillis(15);
+            Transport t = open(Transport.builder().expectContinueTimeout(expect));
+            List<String> violations = new ArrayList<>();
+            Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
+            for (int i = 0; i < 120 && violations.size() < 10; i++) {
+                boolean fin = i % 2 == 1;
+                answerAt.put(i, System.nanoTime() + expect.toNanos() - 2_000_000 + (i * 37_199L) % 4_000_000);
+                HttpRequest req = HttpRequest.newBuilder(server.uri((fin ? "/final?" : "/continue?") + i))
+                        .header("Expect", "100-continue").POST(RequestBody.of(payload)).build();
+                int before = server.accepted();
+                try (HttpResponse r = t.roundTrip(req)) {
+                    String b = r.body().string();
+                    String want = fin ? "final" : payload;
+                    if (!want.equals(b)) {
+                        violations.add(i + ": body of " + b.length() + " chars, not the " + want.length() + " expected");
+                    }
+                } catch (IOException e) {
+                    violations.add(i + (fin ? " final" : " continue") + ": failed: " + e);
+                }
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).build())) {
+                    String b = r.body().string();
+                    if (!"next".equals(b)) {
+                        violations.add(i + ": the next request got '" + b + "'");
+                    }
+                } catch (IOException e) {
+                    violations.add(i + ": the next request failed: " + e);
+                }
+                int dials = server.accepted() - before;
+                outcomes.computeIfAbsent((fin ? "final" : "continue") + " dials " + dials, k -> new AtomicInteger()).incrementAndGet();
+                if (fin && dials == 0 && i > 0) {
+                    violations.add(i + ": a final status without 100 Continue, yet its connection was reused");
+                }
+            }
+            assertThat(violations).as("outcomes %s", outcomes).isEmpty();
         }
     }
 }
