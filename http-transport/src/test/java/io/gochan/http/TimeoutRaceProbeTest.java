@@ -396,4 +396,47 @@ class TimeoutRaceProbeTest {
             assertThat(violations).as("outcomes %s", outcomes).isEmpty();
         }
     }
+
+    /**
+     * R28, E10: a proxy that takes the {@code CONNECT} and never answers it. Without a deadline the request fails
+     * with {@link HttpTimeoutException} of kind {@code CONNECT} when the dial timeout passes, and at that moment
+     * nothing is open or dialing; with a deadline shorter than the dial timeout it fails at its deadline, kind
+     * {@code REQUEST}, promptly, and the dial it leaves ends with the transport's close. A failure means a
+     * request held past its deadline by its dial, the wrong kind, or a tunnel counted after its dial failed.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E10_aProxyThatNeverAnswersTheConnectEndsAtTheDialTimeoutOrTheDeadline() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+                 c.readRequestHead();
+                 never.await();
+             })) {
+            java.net.URI target = java.net.URI.create("https://origin.example:443/");
+            java.util.function.Function<HttpRequest, java.util.Optional<java.net.URI>> via =
+                    r -> java.util.Optional.of(java.net.URI.create("http://127.0.0.1:" + proxy.port()));
+            Transport dialBound = open(Transport.builder().proxy(via).dialTimeout(Duration.ofMillis(200)));
+            try (HttpResponse r = dialBound.roundTrip(HttpRequest.newBuilder(target).build())) {
+                throw new AssertionError("a CONNECT never answered gave a response " + r.status());
+            } catch (HttpTimeoutException e) {
+                TransportStats s = dialBound.stats();
+                assertThat(e.kind()).as("%s", e).isEqualTo(HttpTimeoutException.Kind.CONNECT);
+                assertThat(e).hasMessageContaining("timed out");
+                assertThat(s.open() + s.dialing()).as("counters the moment the dial failed: %s", s).isZero();
+            }
+            Transport deadlineBound = open(Transport.builder().proxy(via).dialTimeout(Duration.ofSeconds(30)));
+            long t0 = System.nanoTime();
+            try (HttpResponse r = deadlineBound.roundTrip(HttpRequest.newBuilder(target).timeout(Duration.ofMillis(200)).build())) {
+                throw new AssertionError("a CONNECT never answered gave a response " + r.status());
+            } catch (HttpTimeoutException e) {
+                assertThat(e.kind()).as("%s", e).isEqualTo(HttpTimeoutException.Kind.REQUEST);
+                assertThat(e).hasMessageContaining("timed out");
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("ended at its deadline").isLessThan(Lifecycle.BOUND);
+            deadlineBound.close();
+            TransportStats s = deadlineBound.stats();
+            assertThat(s.open() + s.dialing() + s.waiting()).as("after close: %s", s).isZero();
+            never.countDown();
+        }
+    }
 }
