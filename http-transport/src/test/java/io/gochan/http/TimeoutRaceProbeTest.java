@@ -439,4 +439,50 @@ class TimeoutRaceProbeTest {
             never.countDown();
         }
     }
+
+    /**
+     * E46: a request's own timeout bounds the whole {@code HttpClient.send}, its redirects included: three hops
+     * of 250 ms each under a 600 ms timeout fail with {@link HttpTimeoutException} of kind {@code REQUEST} naming
+     * the 600 ms the caller set, and leave nothing in use; one hop under the same timeout is answered. A failure
+     * (the send answered after about 750 ms) means each redirect started the timeout again.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E46_aRequestsOwnTimeoutBoundsTheWholeSendItsRedirectsIncluded() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     Thread.sleep(250); // a slow server: each hop takes 250 ms (the load the timeout bounds, no order)
+                     if (head.startsWith("GET /a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n");
+                     } else if (head.startsWith("GET /b")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /c\r\nContent-Length: 0\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                 }
+             })) {
+            StormRaceProbeTest.Events events = new StormRaceProbeTest.Events();
+            Transport t = open(Transport.builder().listener(events));
+            HttpClient client = HttpClient.builder(t).build();
+            Duration timeout = Duration.ofMillis(600);
+            long t0 = System.nanoTime();
+            Throwable e = null;
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(server.uri("/a")).timeout(timeout).build())) {
+                r.body().string();
+            } catch (IOException ex) {
+                e = ex;
+            }
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            assertThat(e).as("a send of three 250 ms hops under a 600 ms timeout (took %s)", took)
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            h -> assertThat(h.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST))
+                    .hasMessageContaining("timed out after " + timeout);
+            assertThat(took).isLessThan(Lifecycle.BOUND);
+            TransportStats s = t.stats();
+            assertThat(s.inUse()).as("nothing in use once the send failed: %s", s).isZero();
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(server.uri("/c")).timeout(timeout).build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+        }
+    }
 }
