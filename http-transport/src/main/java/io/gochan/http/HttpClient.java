@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.internal.Deadlines;
 import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
@@ -22,7 +23,9 @@ import java.util.Set;
  * A thin client over a {@link RoundTripper} (normally a {@link Transport}), like Go's
  * {@code http.Client}: follows redirects (at most {@code maxRedirects}, default 10, and as a
  * {@link RedirectCheck} allows), never sends credentials to another host, keeps cookies in an optional
- * {@link CookieJar}, and bounds the whole exchange, body included, with an overall timeout.
+ * {@link CookieJar}, and bounds the whole exchange, body included, with an overall timeout. A request's own
+ * {@linkplain HttpRequest#timeout() timeout} bounds the whole send too, its redirects included: each hop gets
+ * what is left of it (E46).
  *
  * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no body; 307 and 308
  * keep the method and body if the body can be sent again, else the 3xx response is returned. A
@@ -108,18 +111,34 @@ public final class HttpClient {
         // close (E44); without a timeout the hops run under the caller's, so nothing is registered with it.
         CancellableContext timed = timeout == null ? null : Context.withTimeout(parent, timeout);
         Context ctx = timed == null ? parent : timed;
+        // The request's own timeout bounds the whole send, its redirects included (E46), as its context's deadline
+        // does: each hop after the first is sent with what is left of it, not with all of it again.
+        Duration own = request.timeout().orElse(null);
+        long ownDeadline = own == null ? Deadlines.NONE : Deadlines.after(own);
         boolean handedOver = false;
         try {
             HttpRequest current = request;
             List<HttpRequest> via = new ArrayList<>();
             for (int redirects = 0; ; redirects++) {
+                HttpRequest hop = onTheWire(current);
+                if (redirects > 0 && own != null) {
+                    long left = ownDeadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw ownTimeout(own, current, null);
+                    }
+                    hop = hop.toBuilder().timeout(Duration.ofNanos(left)).build();
+                }
                 HttpResponse resp;
                 try {
-                    resp = transport.roundTrip(onTheWire(current), ctx);
+                    resp = transport.roundTrip(hop, ctx);
                 } catch (HttpTimeoutException e) {
                     if (ctx.err() instanceof io.gochan.DeadlineExceededException && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
                         throw new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
                                 "request timed out after " + timeout + " (client timeout)", e);
+                    }
+                    if (redirects > 0 && own != null && e.kind() == HttpTimeoutException.Kind.REQUEST
+                            && System.nanoTime() - ownDeadline >= 0) {
+                        throw ownTimeout(own, current, e); // said with the timeout the caller set, not what was left of it
                     }
                     throw e;
                 }
@@ -155,6 +174,12 @@ public final class HttpClient {
                 timed.cancel();
             }
         }
+    }
+
+    /** The request's own timeout passed while its redirects were followed (E46). */
+    private static HttpTimeoutException ownTimeout(Duration own, HttpRequest hop, HttpTimeoutException cause) {
+        return new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST, "request timed out after " + own
+                + " (its timeout, redirects included) while following a redirect to " + RedactedUri.shortened(hop.uri()), cause);
     }
 
     /** {@code req} as this hop sends it: credentials from its URI's user info (R17), then the jar's cookies (R12). */
@@ -454,13 +479,13 @@ public final class HttpClient {
 
         /**
          * Bounds each send, redirects and body included, until the final body's end is read or the body is
-         * closed (default: none).
+         * closed (default: none). Zero or negative is none too, as Go's {@code Client.Timeout} (P48).
          *
-         * @param timeout the bound, or null for none
+         * @param timeout the bound, or null, zero or negative for none
          * @return this builder
          */
         public Builder timeout(Duration timeout) {
-            this.timeout = timeout;
+            this.timeout = timeout == null || timeout.isPositive() ? timeout : null;
             return this;
         }
 

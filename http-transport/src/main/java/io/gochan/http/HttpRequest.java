@@ -13,7 +13,9 @@ import java.util.Optional;
  *
  * <p>The URI must be absolute {@code http} or {@code https} with a host. A fragment is dropped (it
  * is never sent, as browsers and Go do). A per-request {@link #timeout()} bounds the whole exchange
- * up to the end of the response headers; reading the body is bounded by the caller.
+ * of one {@code roundTrip}, from its call to the end of the response body: waiting for a connection,
+ * dialing, writing, awaiting the head and reading the body (E11, P35); sent through {@link HttpClient},
+ * the whole send, its redirects included (E46).
  */
 public final class HttpRequest {
     private final String method;
@@ -334,7 +336,10 @@ public final class HttpRequest {
         }
 
         /**
-         * Bounds the exchange up to the response headers; null for none.
+         * Bounds the whole exchange of one {@code roundTrip}, from its call to the end of the response body, in
+         * every phase (E11); through {@link HttpClient}, the whole send, its redirects included (E46); null for
+         * none. When it passes the request, or the body's read, fails with {@link HttpTimeoutException} of kind
+         * {@code REQUEST}.
          *
          * @param timeout the bound, or null for none
          * @return this builder

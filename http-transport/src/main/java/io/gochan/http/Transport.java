@@ -535,9 +535,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
 
         /**
-         * Time allowed for the response headers after the request was written (default zero = none).
+         * Time allowed for the response headers after the request was written (default zero = none; a negative
+         * duration is none too, as Go's {@code ResponseHeaderTimeout}: P48). When it passes, the request fails
+         * with {@link HttpTimeoutException} of kind {@code RESPONSE_HEADERS} and its connection is closed.
          *
-         * @param d the duration; zero where the option says so
+         * @param d the duration; zero or negative for none
          * @return this builder
          */
         public Builder responseHeaderTimeout(Duration d) {
@@ -550,7 +552,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * none, as in Go: a slow stream such as server-sent events must not fail by default; the
          * caller bounds a body by closing it, or through {@link HttpClient}'s overall timeout). When
          * it passes, the body read fails with {@link java.net.SocketTimeoutException} and the
-         * connection is closed. Not a total: a body that keeps arriving is never cut. See ADR 0006.
+         * connection is closed. Not a total: a body that keeps arriving is never cut. Counted in whole
+         * milliseconds, as a socket counts it: a duration below one is one (P47). See ADR 0006.
          *
          * @param d the duration; zero where the option says so
          * @return this builder

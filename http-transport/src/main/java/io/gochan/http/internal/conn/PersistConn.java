@@ -471,7 +471,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 if (step instanceof WriteResult w) {
                     if (w.error() == null) {
                         pendingWrite = null; // written: stop watching this case
-                        if (!cfg.responseHeaderTimeout().isZero()) {
+                        if (cfg.responseHeaderTimeout().isPositive()) { // zero or negative: none, as Go (P48)
                             headerTimer = Timers.newTimer(cfg.responseHeaderTimeout());
                         }
                         continue;
@@ -966,18 +966,40 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Sets the socket's read timeout for the reads that follow; zero = none.
+     * Sets the socket's read timeout for the reads that follow; zero = none. A positive duration is rounded up to
+     * whole milliseconds, never down to zero, which a socket reads as "no timeout" (P47).
      *
      * @return true if it was set; false (and the connection closed) if the socket refused
      */
     boolean setReadTimeout(Duration d) {
         try {
-            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, d.toMillis()));
+            socket.setSoTimeout(soTimeoutMillis(d));
             return true;
         } catch (IOException | UncheckedIOException e) {
             close(new HttpConnectionException("cannot set the read timeout of " + this, e));
             return false;
         }
+    }
+
+    /**
+     * A socket timeout for {@code d}: 0 (none) for zero or less, else {@code d} in milliseconds rounded up, at least 1
+     * and at most {@link Integer#MAX_VALUE} (P47).
+     *
+     * @param d the duration
+     * @return the {@code SO_TIMEOUT} value
+     */
+    static int soTimeoutMillis(Duration d) {
+        if (!d.isPositive()) {
+            return 0;
+        }
+        long nanos;
+        try {
+            nanos = d.toNanos();
+        } catch (ArithmeticException tooLong) {
+            return Integer.MAX_VALUE;
+        }
+        long millis = nanos / 1_000_000L + (nanos % 1_000_000L == 0 ? 0 : 1);
+        return (int) Math.min(Integer.MAX_VALUE, millis);
     }
 
     /**

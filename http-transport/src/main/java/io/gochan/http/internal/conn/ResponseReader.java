@@ -256,11 +256,15 @@ final class ResponseReader {
         return conn.setReadTimeout(slice());
     }
 
-    /** The socket timeout of a sliced body read: the slice, or the shorter bodyReadTimeout. */
+    /**
+     * The socket timeout of a sliced body read: the slice, or the shorter bodyReadTimeout, in whole milliseconds
+     * (rounded up, at least one), as the socket counts it, so {@link #stillWaiting} counts the time really waited.
+     */
     private Duration slice() {
         Duration bodyTimeout = cfg.bodyReadTimeout();
-        return bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
+        Duration d = bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
                 ? PersistConn.BODY_READ_SLICE : bodyTimeout;
+        return Duration.ofMillis(PersistConn.soTimeoutMillis(d));
     }
 
     /** The body's end as the read loop sees it: EOF (true), closed or failed (false), or the request ended. */
