@@ -29,8 +29,10 @@ final class Contexts {
      */
     static CancelContext newChild(Context parent, Instant deadline, Throwable deadlineCause) {
         Optional<Instant> pd = parent.deadline();
-        // Only a deadline of our own needs a timer: an earlier parent deadline reaches us by propagation.
-        boolean own = deadline != null && (pd.isEmpty() || deadline.isBefore(pd.get()));
+        // Only a deadline of our own needs a timer: a strictly earlier parent deadline reaches us by propagation.
+        // An equal one is ours, as in Go's WithDeadline (CX12): made after that instant, the child is done at once
+        // with its own cause, even while the parent's timer has not yet cancelled the parent.
+        boolean own = deadline != null && (pd.isEmpty() || !deadline.isAfter(pd.get()));
         Instant effective = own || pd.isEmpty() ? deadline : pd.get();
         long delay = own ? nanosUntil(deadline) : 0L;
         CancelContext anchor = cancelAncestor(parent);

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Rules CX5–CX10 (docs/spec/context-timers.md): the rest of Go's context package, from both thread kinds. */
+/** Rules CX5–CX10 and CX12 (docs/spec/context-timers.md): the rest of Go's context package, from both thread kinds. */
 @ExtendWith(NoNewGoroutines.class)
 class ContextCauseRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
@@ -232,6 +232,43 @@ class ContextCauseRulesTest {
                 ctx.cancel();
                 assertThat(ctx.isDone()).isTrue();
                 assertThat(view.isDone()).isTrue();
+            });
+        }
+    }
+    /**
+     * Go's {@code WithDeadline} gives a child a timer of its own unless the parent's deadline is strictly
+     * earlier; a deadline equal to the parent's is the child's own, so a child made after that instant has
+     * passed is done at once with its own cause, even while the parent's timer has not yet cancelled the
+     * parent (the timer thread wakes a little after the instant, and hands the cancel off). Before, an
+     * equal deadline was left to the parent's timer: the child was made not done, with a deadline already
+     * past, and took the parent's cause.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void CX12_aDeadlineEqualToTheParentsIsTheChildsOwn(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+            int caught = 0;
+            for (int round = 0; round < 200 && caught < 20; round++) {
+                Instant d = Instant.now().plusMillis(2);
+                try (CancellableContext parent = Context.withDeadline(Context.background(), d)) {
+                    while (!Instant.now().isAfter(d)) {
+                        Thread.onSpinWait(); // a bound reached, not an order: the parent's timer may fire any time now
+                    }
+                    IOException own = new IOException("the child's own deadline");
+                    try (CancellableContext child = Context.withDeadline(parent, d, own)) {
+                        boolean parentDoneBefore = parent.isDone();
+                        assertThat(child.deadline()).contains(d);
+                        if (!parentDoneBefore) {
+                            caught++; // the moment that matters: past the deadline, the parent not yet cancelled
+                            assertThat(child.err()).as("round %d: a child whose deadline has passed is done at once", round)
+                                    .isInstanceOf(DeadlineExceededException.class);
+                            assertThat(child.cause()).isSameAs(own);
+                        }
+                    }
+                }
+            }
+            assertThat(caught).as("rounds that made the child before the parent's timer cancelled the parent").isPositive();
             });
         }
     }
