@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * deadlines across collections.
  */
 @ExtendWith(NoNewGoroutines.class)
-@org.junit.jupiter.api.Timeout(180)
+@org.junit.jupiter.api.Timeout(value = 180, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD) // a hang fails the class, never holds the build
 class TimerContextAdversarialTest {
     private static final Duration LONG = Duration.ofSeconds(30);
 
