@@ -536,7 +536,7 @@ class RequestBodyFailureTest {
                 });
                 assertThat(blocked.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("round %d: source read", i).isTrue();
                 String waitsIn = moment == E39Moment.CONNECTION_FAILED ? "callersBodyFailure" : "awaitResponse";
-                Lifecycle.await(() -> parkedIn(caller.thread, waitsIn) || !caller.thread.isAlive(), Lifecycle.BOUND,
+                Lifecycle.await(() -> Lifecycle.parkedIn(caller.thread, waitsIn) || !caller.thread.isAlive(), Lifecycle.BOUND,
                         "round " + i + ": the caller waiting in " + waitsIn);
                 switch (i % 3) {
                     case 0 -> {
@@ -593,19 +593,5 @@ class RequestBodyFailureTest {
         // Every third round interrupts the caller while it is parked in the wait, before its source may fail.
         assertThat(outcomes.getOrDefault("InterruptedException", 0) + outcomes.getOrDefault("the body's exception, interrupt kept", 0))
                 .as("rounds whose interrupt landed inside roundTrip (%s)", outcomes).isGreaterThanOrEqualTo(rounds / 3);
-    }
-
-    /** True if {@code t} is parked inside {@code PersistConn.<method>}. */
-    private static boolean parkedIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
-            return false;
-        }
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().endsWith("PersistConn") && e.getMethodName().equals(method)) {
-                return true;
-            }
-        }
-        return false;
     }
 }
