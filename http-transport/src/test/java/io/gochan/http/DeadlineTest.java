@@ -23,8 +23,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * E11 and E12 (docs/spec/transport-lifecycle.md): a request's deadline and its caller's interrupt
- * bound the whole exchange, body included; a request head over the limit is never sent.
+ * E11, E12 and E47 (docs/spec/transport-lifecycle.md): a request's deadline and its caller's interrupt
+ * bound the whole exchange, body included, and the grace after a failed write; a request head over the limit
+ * is never sent.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class DeadlineTest {
@@ -161,6 +162,116 @@ class DeadlineTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(lines).as("request lines the server read").containsExactly("GET /fits HTTP/1.1");
+        }
+    }
+
+    /** How an E47 request ends while it gives its failed write's connection the early-response grace. */
+    enum GraceEnd {
+        REQUEST_TIMEOUT, CONTEXT, INTERRUPT
+    }
+
+    /**
+     * E47, P13, T4: a write that fails after bytes went out while the connection stays open (here a listener's
+     * {@link Error} in {@code wroteHeaders}, once the head is flushed: E20) and a server that neither answers nor
+     * closes. The caller gives the read loop a grace (250 ms) to deliver a response the server may have sent
+     * before the failure (T4). That grace ends with the request: its own timeout (50 ms, shorter than the grace),
+     * its context cancelled or an interrupt (the caller parked in the grace). The server answers only after that:
+     * once the request's deadline has surely passed (the request's timeout began before its head reached the
+     * server), or once the caller was cancelled. The caller never gets that late answer: it fails with
+     * {@link HttpTimeoutException} ({@code REQUEST}), {@link RequestCancelledException} ({@code CONTEXT}) or an
+     * {@link InterruptedException}, and the connection is closed. Before, the grace watched the context and the
+     * interrupt but not the request's own timeout: it ran on past the deadline, and returned the 200 that came
+     * after it.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(GraceEnd.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E47_theGraceAfterAFailedWriteEndsWithTheRequest(GraceEnd how) throws Exception {
+        Duration timeout = Duration.ofMillis(50);
+        // How long after the deadline the server answers: room for a loaded machine to wake the caller at its
+        // deadline before the answer reaches it (150 ms: a bound, not a speed), and still inside the grace (250 ms
+        // from the failed write, which comes with the head) that the deadline must cut short.
+        long lateNanos = TimeUnit.MILLISECONDS.toNanos(150);
+        java.util.concurrent.atomic.AtomicLong headAt = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.CountDownLatch head = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
+        RequestListener failingWrite = new RequestListener() {
+            @Override
+            public void wroteHeaders(HttpRequest request) {
+                throw new AssertionError("listener says no (the write fails with the head sent)");
+            }
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.index == 0) { // the warm-up: answered at once, within the grace (T4)
+                     c.readRequestHead();
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     c.readUntilClosed();
+                 } else if (c.readRequestHead() != null) {
+                     headAt.set(System.nanoTime());
+                     head.countDown();
+                     if (answer.await(30, TimeUnit.SECONDS)) {
+                         try {
+                             c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                         } catch (IOException closedMeanwhile) {
+                             return; // the caller left and closed the connection: nothing to answer
+                         }
+                     }
+                     c.readUntilClosed();
+                 }
+             });
+             Transport t = Transport.builder().listener(failingWrite).build()) {
+            // The same path once, answered within the grace, so that the request below spends its time on the
+            // wire, not in code run for the first time (a failed write is logged with its stack trace).
+            try (HttpResponse warm = t.roundTrip(HttpRequest.newBuilder(server.uri("/warm-up")).build())) {
+                assertThat(warm.body().string()).as("an answer that came within the grace (T4)").isEqualTo("ok");
+            }
+            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri("/late"));
+            if (how == GraceEnd.REQUEST_TIMEOUT) {
+                b.timeout(timeout);
+            }
+            HttpRequest get = b.build();
+            CancellableContext ctx = Context.withCancel(Context.background());
+            try {
+                Caller<Integer> caller = Caller.virtual("caller", () -> {
+                    try (HttpResponse r = t.roundTrip(get, ctx)) {
+                        return r.status();
+                    }
+                });
+                assertThat(head.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("server has the head").isTrue();
+                switch (how) {
+                    case REQUEST_TIMEOUT -> // the deadline is at most `timeout` after the server had the head
+                            Lifecycle.await(() -> System.nanoTime() - headAt.get() > timeout.toNanos() + lateNanos,
+                                    Lifecycle.BOUND, "the request's deadline passed");
+                    case CONTEXT, INTERRUPT -> {
+                        Lifecycle.await(() -> Lifecycle.parkedIn(caller.thread, "writeFailed"), Lifecycle.BOUND,
+                                "the caller in the grace after its failed write");
+                        if (how == GraceEnd.CONTEXT) {
+                            ctx.cancel();
+                        } else {
+                            caller.thread.interrupt();
+                        }
+                    }
+                }
+                answer.countDown();
+                boolean ended = caller.join(Lifecycle.BOUND);
+                caller.abandon(t::close);
+                assertThat(ended).as("request ended").isTrue();
+                assertThat(caller.value()).as("the answer that came after the request ended").isNull();
+                Throwable e = caller.error();
+                switch (how) {
+                    case REQUEST_TIMEOUT -> assertThat(e).isInstanceOf(HttpTimeoutException.class)
+                            .hasMessageContaining("timed out")
+                            .satisfies(x -> assertThat(((HttpTimeoutException) x).kind())
+                                    .isEqualTo(HttpTimeoutException.Kind.REQUEST));
+                    case CONTEXT -> assertThat(e).isInstanceOf(RequestCancelledException.class)
+                            .satisfies(x -> assertThat(((RequestCancelledException) x).reason())
+                                    .isEqualTo(RequestCancelledException.Reason.CONTEXT));
+                    case INTERRUPT -> assertThat(e).isInstanceOf(InterruptedException.class).hasMessageContaining("interrupted");
+                }
+                Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "connection closed");
+            } finally {
+                ctx.cancel();
+            }
         }
     }
 }

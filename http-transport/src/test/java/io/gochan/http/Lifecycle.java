@@ -86,6 +86,20 @@ final class Lifecycle {
         return false;
     }
 
+    /** True if {@code t} is parked inside {@code PersistConn.<method>}: a test acts exactly while a request waits there. */
+    static boolean parkedIn(Thread t, String method) {
+        Thread.State st = t.getState();
+        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith("PersistConn") && e.getMethodName().equals(method)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True if a connection's write loop waits inside a Unix socket's write (R4): the peer does not read. */
     static boolean writeLoopBlockedInUnixWrite() {
         for (Goroutine g : Goroutines.live()) {

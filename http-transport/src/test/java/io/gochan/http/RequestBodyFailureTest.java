@@ -1,6 +1,7 @@
 package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
@@ -20,9 +21,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * E5, E6, E7 and E39 (docs/spec/transport-lifecycle.md): a request body's own failure is the request's
- * failure, not the connection's, also when an interrupt races it; and an upload that the server stopped
- * reading can always be left.
+ * E5, E6, E7, E39 and E47 (docs/spec/transport-lifecycle.md): a request body's own failure is the request's
+ * failure, not the connection's, also when an interrupt races it, and never outranks the request's own end; and
+ * an upload that the server stopped reading can always be left.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class RequestBodyFailureTest {
@@ -536,7 +537,7 @@ class RequestBodyFailureTest {
                 });
                 assertThat(blocked.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("round %d: source read", i).isTrue();
                 String waitsIn = moment == E39Moment.CONNECTION_FAILED ? "callersBodyFailure" : "awaitResponse";
-                Lifecycle.await(() -> parkedIn(caller.thread, waitsIn) || !caller.thread.isAlive(), Lifecycle.BOUND,
+                Lifecycle.await(() -> Lifecycle.parkedIn(caller.thread, waitsIn) || !caller.thread.isAlive(), Lifecycle.BOUND,
                         "round " + i + ": the caller waiting in " + waitsIn);
                 switch (i % 3) {
                     case 0 -> {
@@ -595,17 +596,125 @@ class RequestBodyFailureTest {
                 .as("rounds whose interrupt landed inside roundTrip (%s)", outcomes).isGreaterThanOrEqualTo(rounds / 3);
     }
 
-    /** True if {@code t} is parked inside {@code PersistConn.<method>}. */
-    private static boolean parkedIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
-            return false;
-        }
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().endsWith("PersistConn") && e.getMethodName().equals(method)) {
-                return true;
+    /** How an E47 request ends while it waits for the write loop's word on its body. */
+    enum End {
+        CONTEXT, REQUEST_TIMEOUT, INTERRUPT
+    }
+
+    /**
+     * A chunked body's source: 16 bytes, then a read that blocks until the stream is closed (a request that ends
+     * without a response closes it, E18), as a pipe whose writer stalls.
+     */
+    private static InputStream sixteenBytesThenBlocking(CountDownLatch blocked) {
+        CountDownLatch closed = new CountDownLatch(1);
+        return new InputStream() {
+            private int left = 16;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0];
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (left > 0) {
+                    int n = Math.min(len, left);
+                    left -= n;
+                    return n;
+                }
+                blocked.countDown();
+                try {
+                    if (!closed.await(60, TimeUnit.SECONDS)) {
+                        throw new IOException("the body's stream was never closed");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                }
+                throw new IOException("the body's stream is closed");
+            }
+
+            @Override
+            public void close() {
+                closed.countDown();
+            }
+        };
+    }
+
+    /**
+     * E47, P13, E10: the server closes the connection after the head and the first chunk of an upload whose
+     * source then blocks (the write loop is inside the source's read, not the socket), so the caller, which saw
+     * the connection fail while its body was still being written, waits for the write loop's word on whether
+     * that body failed (E5): a wait the early-response grace (250 ms) bounds, since no word comes. That wait ends
+     * with the request: its context cancelled (the caller parked in the wait), its own timeout (100 ms, shorter
+     * than the grace) passing, or an interrupt; the outcome is that end, as P13 orders it before any connection
+     * failure: {@link RequestCancelledException} ({@code CONTEXT}), {@link HttpTimeoutException} ({@code REQUEST}),
+     * an {@link InterruptedException} with a message. The connection is closed and the body's stream with it.
+     * Before, the wait watched only the interrupt: a cancelled or timed-out request ran out the grace and then
+     * failed as the server closing the connection ({@code SERVER_CLOSED_BEFORE_RESPONSE}), its cancellation lost.
+     */
+    @ParameterizedTest
+    @EnumSource(End.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E47_theWaitForTheBodysWordAfterTheConnectionFailedEndsWithTheRequest(End how) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     c.readBody(4 + 16 + 2); // the first chunk: the source is being read again, and blocks
+                     c.socket.close(); // the request is being written when the client sees the close
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            // The same path once, without an end of its own, so that the request below spends its time on the wire,
+            // not in code run for the first time: it waits out the grace and fails as the server's close.
+            HttpRequest warmUp = HttpRequest.newBuilder(server.uri("/warm-up"))
+                    .POST(RequestBody.ofStream(() -> sixteenBytesThenBlocking(new CountDownLatch(1)), -1, "application/octet-stream"))
+                    .build();
+            assertThatThrownBy(() -> t.roundTrip(warmUp).close()).isInstanceOf(HttpProtocolException.class);
+            CountDownLatch blocked = new CountDownLatch(1);
+            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri("/upload"))
+                    .POST(RequestBody.ofStream(() -> sixteenBytesThenBlocking(blocked), -1, "application/octet-stream"));
+            if (how == End.REQUEST_TIMEOUT) {
+                b.timeout(Duration.ofMillis(100)); // shorter than the grace: it passes while the caller waits
+            }
+            HttpRequest post = b.build();
+            CancellableContext ctx = Context.withCancel(Context.background());
+            try {
+                Caller<Integer> caller = Caller.virtual("uploader", () -> {
+                    try (HttpResponse r = t.roundTrip(post, ctx)) {
+                        return r.status();
+                    }
+                });
+                assertThat(blocked.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("source read again").isTrue();
+                if (how != End.REQUEST_TIMEOUT) {
+                    Lifecycle.await(() -> Lifecycle.parkedIn(caller.thread, "callersBodyFailure"), Lifecycle.BOUND,
+                            "the caller waiting for the write loop's word on its body");
+                }
+                switch (how) {
+                    case CONTEXT -> ctx.cancel();
+                    case INTERRUPT -> caller.thread.interrupt();
+                    case REQUEST_TIMEOUT -> { } // its own timer
+                }
+                boolean ended = caller.join(Lifecycle.BOUND);
+                caller.abandon(t::close);
+                assertThat(ended).as("request ended").isTrue();
+                Throwable e = caller.error();
+                switch (how) {
+                    case CONTEXT -> assertThat(e).isInstanceOf(RequestCancelledException.class)
+                            .hasMessageContaining("cancelled")
+                            .satisfies(x -> assertThat(((RequestCancelledException) x).reason())
+                                    .isEqualTo(RequestCancelledException.Reason.CONTEXT));
+                    case REQUEST_TIMEOUT -> assertThat(e).isInstanceOf(HttpTimeoutException.class)
+                            .hasMessageContaining("timed out")
+                            .satisfies(x -> assertThat(((HttpTimeoutException) x).kind())
+                                    .isEqualTo(HttpTimeoutException.Kind.REQUEST));
+                    case INTERRUPT -> assertThat(e).isInstanceOf(InterruptedException.class).hasMessageContaining("interrupted");
+                }
+                Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "connection closed");
+                assertThat(t.stats().retries()).as("retries").isZero();
+            } finally {
+                ctx.cancel();
             }
         }
-        return false;
     }
 }

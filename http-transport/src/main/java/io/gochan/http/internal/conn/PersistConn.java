@@ -83,6 +83,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private static final Object HEADER_TIMEOUT = new Object();
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
+    /** The early-response grace (or the wait for the write loop's word) ran out: nothing came. */
+    private static final Object GRACE_OVER = new Object();
     private static final String AWAITING = "awaiting the response";
     private static final Duration MAX_WRITE_WAIT_BEFORE_REUSE = Duration.ofMillis(50);
     private static final Duration EARLY_RESPONSE_GRACE = Duration.ofMillis(250);
@@ -481,17 +483,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 if (step instanceof ResponseOrError r) {
                     if (r.error() != null) {
                         if (pendingWrite != null) {
-                            // The connection failed while the request was still being written: if the caller's own
-                            // body failed too, that is the request's outcome (E5), not the connection's failure.
-                            IOException own;
-                            try {
-                                own = callersBodyFailure(writeErrCh);
-                            } catch (InterruptedException e) {
-                                return interrupted(ex, resc); // the body's word had not come: the interrupt ends it (E39)
-                            }
-                            if (own != null) {
-                                ex.abort(own);
-                                throw callerFacing(own);
+                            // The connection failed while the request was still being written: if the request ended
+                            // meanwhile (P13, E47), or the caller's own body failed too (E5), that is its outcome, not
+                            // the connection's failure.
+                            HttpResponse late = whileStillWriting(ex, writeErrCh, resc);
+                            if (late != null) {
+                                return late;
                             }
                         }
                         throw nothingWrittenIfSo(r.error(), startBytesWritten);
@@ -508,15 +505,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                         // still being written; if the caller's own body failed, that is the outcome. The
                         // select picks uniformly between a closed closech and resc's error, so both paths
                         // must ask (the storm found this one: 1 request in ~10,000).
-                        IOException own;
-                        try {
-                            own = callersBodyFailure(writeErrCh);
-                        } catch (InterruptedException e) {
-                            return interrupted(ex, resc); // as above (E39)
-                        }
-                        if (own != null) {
-                            ex.abort(own);
-                            throw callerFacing(own);
+                        HttpResponse late = whileStillWriting(ex, writeErrCh, resc);
+                        if (late != null) {
+                            return late;
                         }
                     }
                     cause = nothingWrittenIfSo(closedCause, startBytesWritten);
@@ -570,14 +561,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             throws IOException, InterruptedException {
         IOException cause = error;
         if (error instanceof ConnException c && !c.nothingWritten()) {
+            RequestScope scope = ex.scope();
             Object r;
             try {
-                r = Select.cases()
+                // The grace is the request's too: it ends with its context, its deadline or an interrupt, as every
+                // wait of roundTrip does (E47); a response that comes after the request ended is not returned.
+                Select<Object> s = Select.cases()
                         .receive(resc, x -> x)
                         .receiveOk(closech, x -> CLOSED)
-                        .receiveOk(ex.scope().cancel(), x -> CANCELLED)
-                        .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
-                        .select();
+                        .receiveOk(scope.cancel(), x -> CANCELLED)
+                        .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
+                if (scope.hasDeadline()) {
+                    s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
+                }
+                r = s.select();
             } catch (InterruptedException e) {
                 // As anywhere else in roundTrip (T2): the exchange ends as a cancellation, which closes the
                 // connection; leaving without it kept the connection open and its read loop waiting.
@@ -587,7 +584,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 return re.response();
             }
             // The request's own end (its context, its deadline) wins over the write failure (P13).
-            IOException ended = ex.scope().ended(AWAITING);
+            IOException ended = requestEnded(scope, r);
             if (ended != null) {
                 cause = ended;
             }
@@ -625,11 +622,45 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * The caller's own body failure, if the write loop reports one. Once the connection is closed the
-     * write loop reports at once, unless the body's source itself blocks: so the wait is bounded by the
-     * early-response grace, and it ends as soon as the write loop has ended, which it may do without
-     * taking the request at all (its select also sees the closed connection): then no report will
-     * ever come, and waiting the whole grace for it would only delay every such request.
+     * The connection failed while the request was still being written: what outranks that failure, if anything
+     * does (P13). The request's own end while the write loop's word on its body is awaited (its context, its
+     * deadline: E47) is thrown as any end of the request is (or, if the exchange had ended first, that end is
+     * taken); a failure of the caller's own body that the write loop reports is thrown (E5); an interrupt ends
+     * the request as interrupted unless the body's failure was reported by then (E39).
+     *
+     * @return null if the connection's failure stands; else the response of an exchange that completed first
+     */
+    private HttpResponse whileStillWriting(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc)
+            throws IOException, InterruptedException {
+        IOException own;
+        try {
+            own = callersBodyFailure(ex.scope(), writeErrCh);
+        } catch (InterruptedException e) {
+            return interrupted(ex, resc); // the body's word had not come: the interrupt ends it (E39)
+        }
+        if (own == null) {
+            return null;
+        }
+        if (isCallersBody(own)) {
+            ex.abort(own);
+            throw callerFacing(own);
+        }
+        if (ex.abort(own)) { // the request's end came while it waited (E47)
+            throw own;
+        }
+        return lostToCompletion(ex, resc);
+    }
+
+    /**
+     * What outranks the connection's failure for a request whose body was still being written (P13): the
+     * request's own end (its context cancelled, its deadline passed) while it waits, or else the caller's own
+     * body failure, if the write loop reports one. Once the connection is closed the write loop reports at once,
+     * unless the body's source itself blocks: so the wait is bounded by the early-response grace, and it ends as
+     * soon as the write loop has ended, which it may do without taking the request at all (its select also sees
+     * the closed connection): then no report will ever come, and waiting the whole grace for it would only delay
+     * every such request. It ends too, at once, with the request: its context, its deadline (E47), an interrupt.
+     * Before, it watched only the interrupt: a request cancelled or timed out meanwhile waited out the grace and
+     * then failed as the connection's failure, its cancellation lost.
      *
      * <p>An interrupt ends the wait (E39). If the write loop's report is there by then, it decides as it would
      * have, and the interrupt stays set: a body failure it reports is still the request's outcome, never hidden
@@ -637,16 +668,22 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * and throws. Giving up on the report and returning "no body failure" made an interrupted caller whose
      * body had failed see the connection's failure instead of either.
      *
+     * @return the request's end (a {@link RequestCancelledException} or {@link HttpTimeoutException}), the
+     *     caller's body failure, or null if neither: the connection's failure stands
      * @throws InterruptedException if interrupted before the write loop reported; the interrupt status is clear
      */
-    private IOException callersBodyFailure(Chan<WriteResult> writeErrCh) throws InterruptedException {
+    private IOException callersBodyFailure(RequestScope scope, Chan<WriteResult> writeErrCh) throws InterruptedException {
         Object r;
         try {
-            r = Select.cases()
+            Select<Object> s = Select.cases()
                     .receive(writeErrCh, x -> x)
                     .receiveOk(writeLoopDone, x -> CLOSED)
-                    .timeout(EARLY_RESPONSE_GRACE, () -> DEADLINE)
-                    .select();
+                    .receiveOk(scope.cancel(), x -> CANCELLED)
+                    .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
+            if (scope.hasDeadline()) {
+                s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
+            }
+            r = s.select();
         } catch (InterruptedException e) {
             Received<WriteResult> w = writeErrCh.tryReceive();
             if (!w.ok()) {
@@ -655,12 +692,25 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             Thread.currentThread().interrupt(); // the report decides; the interrupt is kept for the caller
             r = w.value();
         }
+        if (r == CANCELLED || r == DEADLINE) {
+            return requestEnded(scope, r);
+        }
         if (r == CLOSED) {
             // The write loop sends its report before it ends: it is there now, or never comes.
             Received<WriteResult> w = writeErrCh.tryReceive();
             r = w.ok() ? w.value() : null;
         }
         return r instanceof WriteResult w && w.error() != null && isCallersBody(w.error()) ? w.error() : null;
+    }
+
+    /**
+     * The request's own end, or null while it may go on: its context's end (cancelled, or the context's deadline
+     * passed) first, else its own deadline's; when {@code step} is the select's case for that deadline, the
+     * deadline's end even if the clock still reads a hair before it.
+     */
+    private static IOException requestEnded(RequestScope scope, Object step) {
+        IOException ended = scope.ended(AWAITING);
+        return ended == null && step == DEADLINE ? scope.timedOut(AWAITING) : ended;
     }
 
     private static boolean isCallersBody(IOException e) {
