@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,13 +15,20 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -209,6 +217,99 @@ class BodyEndTest {
                 t.close();
             }
             Leaks.awaitTrue(() -> t.stats().open() == 0, "no connection open");
+        }
+    }
+
+    /** Records each request's {@code done()} outcomes, in order (null: success). */
+    private static final class DoneRecorder implements RequestListener {
+        final Map<String, List<Optional<Throwable>>> done = new ConcurrentHashMap<>();
+
+        @Override
+        public void done(HttpRequest request, Throwable error) {
+            done.computeIfAbsent(request.uri().getPath(), k -> new CopyOnWriteArrayList<>()).add(Optional.ofNullable(error));
+        }
+
+        List<Optional<Throwable>> of(String path) {
+            return done.getOrDefault(path, List.of());
+        }
+    }
+
+    private static byte[] gzip(byte[] data) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(b)) {
+            gz.write(data);
+        }
+        return b.toByteArray();
+    }
+
+    /** How the body of E49's first response is framed and encoded. */
+    enum Framing { LENGTH_STREAMED, LENGTH_IN_MEMORY, CHUNKED, GZIP_LENGTH, GZIP_CHUNKED }
+
+    /**
+     * E49: a body read to exactly its end without a further read returning -1, then closed, puts its connection
+     * back in the pool: the read that completes the declared length (or that reads a chunk after which the last
+     * chunk is already buffered) does what the EOF read does, as Go's body returns {@code io.EOF} with the last
+     * bytes of a length-delimited body. Before, a streamed body so read and closed closed its connection (open=0,
+     * reused=0), and a body held in memory stayed in use until its close. For a body the transport decodes (P25)
+     * the framing's end is reached when the decoder takes in the last bytes of the gzip data. The second response
+     * comes on the same connection; done() is reported once, as a success.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Framing.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E49_aBodyReadToExactlyItsLengthAndClosedReusesItsConnection(Framing framing) throws Exception {
+        byte[] plain = "exactly this much, and not a byte more. ".repeat(40).getBytes(StandardCharsets.ISO_8859_1);
+        boolean gzip = framing == Framing.GZIP_LENGTH || framing == Framing.GZIP_CHUNKED;
+        byte[] wire = gzip ? gzip(plain) : plain;
+        boolean chunked = framing == Framing.CHUNKED || framing == Framing.GZIP_CHUNKED;
+        String head = "HTTP/1.1 200 OK\r\n" + (gzip ? "Content-Encoding: gzip\r\n" : "")
+                + (chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: " + wire.length + "\r\n\r\n");
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (chunked) {
+            body.write((Integer.toHexString(wire.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            body.write(wire);
+            body.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        } else {
+            body.write(wire);
+        }
+        CountDownLatch headDelivered = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 if (framing == Framing.LENGTH_IN_MEMORY) {
+                     c.write(head + body.toString(StandardCharsets.ISO_8859_1)); // arrives with its head: held in memory
+                 } else {
+                     c.write(head);
+                     headDelivered.await(); // the body comes after roundTrip returned: streamed
+                     c.write(body.toByteArray());
+                 }
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 c.readRequest();
+             })) {
+            DoneRecorder rec = new DoneRecorder();
+            try (Transport t = Transport.builder().listener(rec).build()) {
+                HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/1").toString()));
+                headDelivered.countDown();
+                InputStream in = r.body().stream();
+                assertThat(in.readNBytes(plain.length)).isEqualTo(plain); // no read beyond the length: no -1 seen
+                if (!gzip) {
+                    // The read that completed the length returned only once the connection was back, done() reported.
+                    assertThat(t.stats().idle()).as("after the read that completed the body: %s", t.stats()).isEqualTo(1);
+                    assertThat(t.stats().inUse()).isZero();
+                    assertThat(rec.of("/1")).containsExactly(Optional.empty());
+                }
+                r.close();
+                assertThat(t.stats().idle()).as("after the close: %s", t.stats()).isEqualTo(1);
+                assertThat(t.stats().inUse()).isZero();
+                assertThat(rec.of("/1")).containsExactly(Optional.empty());
+                assertThatThrownBy(in::read).isInstanceOf(IOException.class).hasMessageContaining("closed");
+                try (HttpResponse second = t.roundTrip(HttpRequest.get(server.uri("/2").toString()))) {
+                    assertThat(second.body().string()).isEqualTo("ok");
+                }
+                assertThat(t.stats().dialed()).isEqualTo(1);
+                assertThat(t.stats().reused()).isEqualTo(1);
+            }
+            assertThat(server.failures()).isEmpty();
         }
     }
 

@@ -8,6 +8,7 @@ import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BulkInputStream;
+import io.gochan.http.internal.codec.FramingEnd;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
@@ -24,6 +25,10 @@ import java.util.function.Supplier;
  * sends its next request right after reading the body finds this connection in the pool. An early close
  * or a failure aborts the exchange at once (the connection is closed, nothing is drained), which also
  * unblocks a read in progress on another thread.
+ *
+ * <p>The read that completes the body's framing (its declared length, or a chunk after which the last chunk was
+ * already buffered: {@link FramingEnd}) is its EOF read, although it returns bytes: the read loop is told, and the
+ * read returns only once the connection is pooled or closed, so a close after it reuses the connection (E49).
  *
  * <p>A failed read reports why the exchange ended, not what the socket said when it was closed under
  * it: the request's cancellation, timeout or interrupt, or the transport's close
@@ -106,7 +111,8 @@ final class BodyEofSignal extends BulkInputStream {
             report(why);
             throw why;
         }
-        if (n < 0) {
+        if (n < 0 || n > 0 && body instanceof FramingEnd f && f.framingEnded()) {
+            // The end (E49: also the read that completed the framing, with its bytes): nothing of it is left to read.
             atEof = true;
             eof();
         }
