@@ -545,7 +545,7 @@ class HostileFramingTest {
      * Bad gzip in a body the transport asked gzip for (it added {@code Accept-Encoding}) fails the read with
      * {@code BAD_CONTENT_ENCODING} saying what was wrong, and closes the connection at once, without waiting
      * for the rest of the body (which never comes: its framing has not ended; bad gzip that ends with its
-     * framing keeps the connection, E49); trailing bytes after the gzip data are an
+     * framing keeps the connection, E49, E50); trailing bytes after the gzip data are an
      * error (as Go), not silently dropped as {@code GZIPInputStream} does.
      */
     @ParameterizedTest(name = "{0}")

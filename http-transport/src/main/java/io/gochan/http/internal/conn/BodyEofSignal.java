@@ -44,6 +44,12 @@ final class BodyEofSignal extends BulkInputStream {
     private final Chan<Boolean> waitForBodyRead;
     private final ReceiveChan<Object> eofc;
     private final Consumer<Throwable> onDone;
+    /**
+     * Whether the body's EOF is the request's end, reported as {@code done(null)}; false when a decoder reads this
+     * body (P25): the decoded body's own end, or its failure, is the request's outcome then, reported by the decoder
+     * (E50). A failure or an early close of this body is reported here either way.
+     */
+    private final boolean doneAtEof;
     /** Why the connection was closed, or null while it is open. */
     private final Supplier<IOException> connectionClosedCause;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
@@ -62,13 +68,14 @@ final class BodyEofSignal extends BulkInputStream {
     private volatile boolean atEof;
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
-            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads,
-            BooleanSupplier transportClosed) {
+            Consumer<Throwable> onDone, boolean doneAtEof, Supplier<IOException> connectionClosedCause,
+            BooleanSupplier sliceReads, BooleanSupplier transportClosed) {
         this.body = body;
         this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
         this.eofc = eofc;
         this.onDone = onDone;
+        this.doneAtEof = doneAtEof;
         this.connectionClosedCause = connectionClosedCause;
         this.sliceReads = sliceReads;
         this.transportClosed = transportClosed;
@@ -152,7 +159,9 @@ final class BodyEofSignal extends BulkInputStream {
             waitForBodyRead.trySend(true);
             awaitExchangeCompleted();
             // Only now: done() describes a request whose connection is back in the pool or closed (E22).
-            onDone.accept(null);
+            if (doneAtEof) {
+                onDone.accept(null);
+            }
         }
     }
 
