@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,13 +15,24 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -210,6 +222,203 @@ class BodyEndTest {
             }
             Leaks.awaitTrue(() -> t.stats().open() == 0, "no connection open");
         }
+    }
+
+    /** Records each request's {@code done()} outcomes, in order (null: success). */
+    private static final class DoneRecorder implements RequestListener {
+        final Map<String, List<Optional<Throwable>>> done = new ConcurrentHashMap<>();
+
+        @Override
+        public void done(HttpRequest request, Throwable error) {
+            done.computeIfAbsent(request.uri().getPath(), k -> new CopyOnWriteArrayList<>()).add(Optional.ofNullable(error));
+        }
+
+        List<Optional<Throwable>> of(String path) {
+            return done.getOrDefault(path, List.of());
+        }
+    }
+
+    private static byte[] gzip(byte[] data) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream gz = new GZIPOutputStream(b)) {
+            gz.write(data);
+        }
+        return b.toByteArray();
+    }
+
+    /** How the body of E49's first response is framed and encoded. */
+    enum Framing { LENGTH_STREAMED, LENGTH_IN_MEMORY, CHUNKED, GZIP_LENGTH, GZIP_CHUNKED }
+
+    /**
+     * E49: a body read to exactly its end without a further read returning -1, then closed, puts its connection
+     * back in the pool: the read that completes the declared length (or that reads a chunk after which the last
+     * chunk is already buffered) does what the EOF read does, as Go's body returns {@code io.EOF} with the last
+     * bytes of a length-delimited body. Before, a streamed body so read and closed closed its connection (open=0,
+     * reused=0), and a body held in memory stayed in use until its close. For a body the transport decodes (P25)
+     * the framing's end is reached when the decoder takes in the last bytes of the gzip data. The second response
+     * comes on the same connection; done() is reported once, as a success.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Framing.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E49_aBodyReadToExactlyItsLengthAndClosedReusesItsConnection(Framing framing) throws Exception {
+        byte[] plain = "exactly this much, and not a byte more. ".repeat(40).getBytes(StandardCharsets.ISO_8859_1);
+        boolean gzip = framing == Framing.GZIP_LENGTH || framing == Framing.GZIP_CHUNKED;
+        byte[] wire = gzip ? gzip(plain) : plain;
+        boolean chunked = framing == Framing.CHUNKED || framing == Framing.GZIP_CHUNKED;
+        String head = "HTTP/1.1 200 OK\r\n" + (gzip ? "Content-Encoding: gzip\r\n" : "")
+                + (chunked ? "Transfer-Encoding: chunked\r\n\r\n" : "Content-Length: " + wire.length + "\r\n\r\n");
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (chunked) {
+            body.write((Integer.toHexString(wire.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            body.write(wire);
+            body.write("\r\n0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        } else {
+            body.write(wire);
+        }
+        CountDownLatch headDelivered = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 if (framing == Framing.LENGTH_IN_MEMORY) {
+                     c.write(head + body.toString(StandardCharsets.ISO_8859_1)); // arrives with its head: held in memory
+                 } else {
+                     c.write(head);
+                     headDelivered.await(); // the body comes after roundTrip returned: streamed
+                     c.write(body.toByteArray());
+                 }
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 c.readRequest();
+             })) {
+            DoneRecorder rec = new DoneRecorder();
+            try (Transport t = Transport.builder().listener(rec).build()) {
+                HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/1").toString()));
+                headDelivered.countDown();
+                InputStream in = r.body().stream();
+                assertThat(in.readNBytes(plain.length)).isEqualTo(plain); // no read beyond the length: no -1 seen
+                if (!gzip) {
+                    // The read that completed the length returned only once the connection was back, done() reported.
+                    assertThat(t.stats().idle()).as("after the read that completed the body: %s", t.stats()).isEqualTo(1);
+                    assertThat(t.stats().inUse()).isZero();
+                    assertThat(rec.of("/1")).containsExactly(Optional.empty());
+                }
+                r.close();
+                assertThat(t.stats().idle()).as("after the close: %s", t.stats()).isEqualTo(1);
+                assertThat(t.stats().inUse()).isZero();
+                assertThat(rec.of("/1")).containsExactly(Optional.empty());
+                assertThatThrownBy(in::read).isInstanceOf(IOException.class).hasMessageContaining("closed");
+                try (HttpResponse second = t.roundTrip(HttpRequest.get(server.uri("/2").toString()))) {
+                    assertThat(second.body().string()).isEqualTo("ok");
+                }
+                assertThat(t.stats().dialed()).isEqualTo(1);
+                assertThat(t.stats().reused()).isEqualTo(1);
+            }
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /** Gzip data that is bad, framed exactly (the body's framing ends cleanly where the bad gzip data ends). */
+    static Stream<Arguments> badGzipExactlyFramed() throws IOException {
+        byte[] ok = gzip("hello, hostile world ".repeat(20).getBytes(StandardCharsets.ISO_8859_1));
+        byte[] wrongCrc = ok.clone();
+        wrongCrc[wrongCrc.length - 8] ^= 0x01;
+        byte[] garbage = Arrays.copyOf(ok, ok.length + 7);
+        System.arraycopy("GARBAGE".getBytes(StandardCharsets.ISO_8859_1), 0, garbage, ok.length, 7);
+        return Stream.of(
+                Arguments.of("gzip data cut short", Arrays.copyOf(ok, ok.length - 10), "cut short"),
+                Arguments.of("wrong CRC-32", wrongCrc, "checksum mismatch"),
+                Arguments.of("garbage after the member", garbage, "bytes after the last gzip member"));
+    }
+
+    /**
+     * E50, P30: bad gzip data whose framing ends cleanly where the data ends fails the read with
+     * {@code BAD_CONTENT_ENCODING}, and the request's one {@code done()} reports that same failure; the
+     * connection, whose framing was read to its end, is reused (as Go's). Before, {@code done(null)} (success)
+     * was reported at the framing's EOF, and the read then threw: a listener saw success where the caller saw a
+     * failure; a checksum or trailing-bytes error found before the framing's EOF read closed the connection.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badGzipExactlyFramed")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E50_badGzipEndingWithItsFramingIsTheRequestsFailureForItsListenerTooAndKeepsTheConnection(
+            String name, byte[] bad, String said) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write(("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + bad.length + "\r\n\r\n")
+                         .getBytes(StandardCharsets.ISO_8859_1));
+                 c.write(bad);
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 c.readRequest();
+             })) {
+            DoneRecorder rec = new DoneRecorder();
+            try (Transport t = Transport.builder().listener(rec).build()) {
+                Throwable thrown;
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/1").toString()))) {
+                    thrown = org.assertj.core.api.Assertions.catchThrowable(() -> r.body().bytes());
+                    assertThat(thrown).isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(HttpProtocolException.Reason.BAD_CONTENT_ENCODING))
+                            .hasMessageContaining(said);
+                    assertThat(rec.of("/1")).as("done() when the read threw").containsExactly(Optional.of(thrown));
+                }
+                assertThat(rec.of("/1")).as("done() after the close").containsExactly(Optional.of(thrown));
+                try (HttpResponse second = t.roundTrip(HttpRequest.get(server.uri("/2").toString()))) {
+                    assertThat(second.body().string()).isEqualTo("ok");
+                }
+                assertThat(t.stats().dialed()).isEqualTo(1);
+                assertThat(t.stats().reused()).isEqualTo(1);
+            }
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * E50, E4: a decoded body dropped without a close after its framing ended (the decoder took in all its gzip
+     * data) but before its decoded end reports the request's {@code done()} as never closed when it is collected;
+     * its connection, back in the pool since the framing's end, is left alone and serves the next request.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E50_aDecodedBodyDroppedAfterItsFramingsEndReportsDoneWhenCollected() throws Exception {
+        byte[] plain = "a compressible body, decoded far larger than its gzip data. ".repeat(2000)
+                .getBytes(StandardCharsets.ISO_8859_1);
+        byte[] gz = gzip(plain);
+        assertThat(gz.length).isLessThan(4096);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write(("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + gz.length + "\r\n\r\n")
+                         .getBytes(StandardCharsets.ISO_8859_1));
+                 c.write(gz);
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 c.readRequest();
+             })) {
+            DoneRecorder rec = new DoneRecorder();
+            try (Transport t = Transport.builder().listener(rec).build()) {
+                readAFewBytesAndDrop(t, server.uri("/1"));
+                assertThat(t.stats().idle()).as("back at the framing's end: %s", t.stats()).isEqualTo(1);
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (rec.of("/1").isEmpty() && System.nanoTime() < deadline) {
+                    System.gc();
+                    Thread.yield();
+                }
+                assertThat(rec.of("/1")).hasSize(1);
+                assertThat(rec.of("/1").get(0)).hasValueSatisfying(e ->
+                        assertThat(e).isInstanceOf(HttpConnectionException.class).hasMessageContaining("never closed"));
+                try (HttpResponse second = t.roundTrip(HttpRequest.get(server.uri("/2").toString()))) {
+                    assertThat(second.body().string()).isEqualTo("ok");
+                }
+                assertThat(t.stats().dialed()).isEqualTo(1);
+                assertThat(t.stats().reused()).isEqualTo(1);
+            }
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /** Reads a few decoded bytes (the decoder takes in the whole gzip data) and drops the response unclosed. */
+    private static void readAFewBytesAndDrop(Transport t, java.net.URI uri) throws Exception {
+        HttpResponse r = t.roundTrip(HttpRequest.get(uri.toString()));
+        assertThat(r.body().stream().readNBytes(10)).hasSize(10); // and then forget r: its frame ends here
     }
 
     /** A socket whose writes fail (after the bytes were handed over) while its input stays open and silent. */

@@ -140,6 +140,11 @@ public final class RequestScope {
         return new InterruptedException("interrupted while " + phase + " (" + request + ")");
     }
 
+    /** @return true while nobody has claimed the request's {@code done()} (a cheap look: claiming is what decides) */
+    public boolean doneUnclaimed() {
+        return done.get() == DONE_OPEN;
+    }
+
     /**
      * Claims the one {@code done()} of a request that ends well or whose response body ends (E22): a
      * response without a body when {@code roundTrip} returns it, a body at its end, close or failure. False if

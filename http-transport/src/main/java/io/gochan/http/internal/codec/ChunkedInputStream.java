@@ -12,9 +12,11 @@ import java.util.List;
  * The chunked transfer coding: chunk sizes in ASCII hex (overflow and anything else rejected),
  * extensions ignored but bounded by {@link HttpLimits#maxChunkLineLength()} per line and, across
  * chunks, by the ratio of framing to data (see {@link #checkOverhead}), each chunk followed by
- * CRLF, then trailers bounded by the limits.
+ * CRLF, then trailers bounded by the limits. A read that completes a chunk also reads the last chunk when it is
+ * already buffered whole in its common shape, without trailers (E49: {@link #framingEnded()}); it never waits
+ * for it.
  */
-final class ChunkedInputStream extends BulkInputStream {
+final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     private final ConnInput in;
     private final HttpLimits limits;
     /** Overhead allowed per chunk, beyond twice its data, before it counts as excess (Go's value). */
@@ -58,8 +60,38 @@ final class ChunkedInputStream extends BulkInputStream {
         chunkRemaining -= n;
         if (chunkRemaining == 0) {
             expectLineEnd();
+            endIfLastChunkBuffered();
         }
         return n;
+    }
+
+    @Override
+    public boolean framingEnded() {
+        return done;
+    }
+
+    /**
+     * After a chunk's data and CRLF: if the last chunk ({@code 0}, 1 to 16 zeros, without an extension) and the
+     * empty line that ends an empty trailer section are already in the buffer, reads them now, so the read that
+     * returns the body's last bytes is its end (E49), as Go's chunked reader reads a chunk header it already has
+     * after the data. Only from the buffer, never waiting for the socket; any other shape (an extension,
+     * trailers, a line not all here) is left to the next read, which reads and checks it as always.
+     */
+    private void endIfLastChunkBuffered() throws IOException {
+        if (in.bufferedByte(0) != '0') {
+            return; // the common case: another chunk follows, or nothing is buffered yet
+        }
+        int zeros = 1;
+        while (zeros < 16 && in.bufferedByte(zeros) == '0') {
+            zeros++;
+        }
+        if (in.bufferedByte(zeros) != '\r' || in.bufferedByte(zeros + 1) != '\n'
+                || in.bufferedByte(zeros + 2) != '\r' || in.bufferedByte(zeros + 3) != '\n') {
+            return;
+        }
+        chunkRemaining = readChunkSize(); // 0: all from the buffer, checked as any chunk-size line
+        readTrailers(); // the empty line: from the buffer
+        done = true;
     }
 
     /**

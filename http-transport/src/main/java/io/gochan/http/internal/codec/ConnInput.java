@@ -151,6 +151,16 @@ public final class ConnInput {
         return ascii(pos, pos + Math.min(max, limit - pos));
     }
 
+    /**
+     * The buffered byte {@code i} places past the next one to be consumed, not consumed; never reads.
+     *
+     * @param i 0 for the next byte
+     * @return the byte (0 to 255), or -1 if fewer than {@code i + 1} bytes are buffered
+     */
+    public int bufferedByte(int i) {
+        return i < limit - pos ? buf[pos + i] & 0xff : -1;
+    }
+
     /** Bytes buffered and not yet consumed. */
     public int buffered() {
         return limit - pos;

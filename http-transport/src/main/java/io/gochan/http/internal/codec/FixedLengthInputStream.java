@@ -5,8 +5,11 @@ import io.gochan.http.HttpProtocolException.Reason;
 
 import java.io.IOException;
 
-/** Exactly {@code length} bytes; EOF before that is an error, never a silently short body. */
-final class FixedLengthInputStream extends BulkInputStream {
+/**
+ * Exactly {@code length} bytes; EOF before that is an error, never a silently short body. The read that completes
+ * the length is the body's end (E49): {@link #framingEnded()} says so without a further read.
+ */
+final class FixedLengthInputStream extends BulkInputStream implements FramingEnd {
     private final ConnInput in;
     private long remaining;
 
@@ -28,6 +31,11 @@ final class FixedLengthInputStream extends BulkInputStream {
         }
         remaining -= n;
         return n;
+    }
+
+    @Override
+    public boolean framingEnded() {
+        return remaining == 0;
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BulkInputStream;
+import io.gochan.http.internal.codec.FramingEnd;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
@@ -25,6 +26,10 @@ import java.util.function.Supplier;
  * or a failure aborts the exchange at once (the connection is closed, nothing is drained), which also
  * unblocks a read in progress on another thread.
  *
+ * <p>The read that completes the body's framing (its declared length, or a chunk after which the last chunk was
+ * already buffered: {@link FramingEnd}) is its EOF read, although it returns bytes: the read loop is told, and the
+ * read returns only once the connection is pooled or closed, so a close after it reuses the connection (E49).
+ *
  * <p>A failed read reports why the exchange ended, not what the socket said when it was closed under
  * it: the request's cancellation, timeout or interrupt, or the transport's close
  * ({@link RequestCancelledException}, {@link HttpTimeoutException}); other socket failures become an
@@ -39,6 +44,12 @@ final class BodyEofSignal extends BulkInputStream {
     private final Chan<Boolean> waitForBodyRead;
     private final ReceiveChan<Object> eofc;
     private final Consumer<Throwable> onDone;
+    /**
+     * Whether the body's EOF is the request's end, reported as {@code done(null)}; false when a decoder reads this
+     * body (P25): the decoded body's own end, or its failure, is the request's outcome then, reported by the decoder
+     * (E50). A failure or an early close of this body is reported here either way.
+     */
+    private final boolean doneAtEof;
     /** Why the connection was closed, or null while it is open. */
     private final Supplier<IOException> connectionClosedCause;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
@@ -57,13 +68,14 @@ final class BodyEofSignal extends BulkInputStream {
     private volatile boolean atEof;
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
-            Consumer<Throwable> onDone, Supplier<IOException> connectionClosedCause, BooleanSupplier sliceReads,
-            BooleanSupplier transportClosed) {
+            Consumer<Throwable> onDone, boolean doneAtEof, Supplier<IOException> connectionClosedCause,
+            BooleanSupplier sliceReads, BooleanSupplier transportClosed) {
         this.body = body;
         this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
         this.eofc = eofc;
         this.onDone = onDone;
+        this.doneAtEof = doneAtEof;
         this.connectionClosedCause = connectionClosedCause;
         this.sliceReads = sliceReads;
         this.transportClosed = transportClosed;
@@ -106,7 +118,8 @@ final class BodyEofSignal extends BulkInputStream {
             report(why);
             throw why;
         }
-        if (n < 0) {
+        if (n < 0 || n > 0 && body instanceof FramingEnd f && f.framingEnded()) {
+            // The end (E49: also the read that completed the framing, with its bytes): nothing of it is left to read.
             atEof = true;
             eof();
         }
@@ -146,7 +159,9 @@ final class BodyEofSignal extends BulkInputStream {
             waitForBodyRead.trySend(true);
             awaitExchangeCompleted();
             // Only now: done() describes a request whose connection is back in the pool or closed (E22).
-            onDone.accept(null);
+            if (doneAtEof) {
+                onDone.accept(null);
+            }
         }
     }
 

@@ -13,7 +13,8 @@ import java.util.function.Consumer;
  * A response body that arrived completely with its head and is held in memory. The connection is
  * already past it on the wire, yet its fate still follows the pool rule, through its exchange: reading
  * this body to EOF completes the exchange (the connection is reused, on the reader's thread, before the
- * EOF read returns, so a next request finds it pooled), closing it earlier aborts it. Exactly one of the
+ * EOF read returns, so a next request finds it pooled), as does the read that returns its last bytes (E49: a
+ * close after it reuses the connection, as for a streamed body), closing it earlier aborts it. Exactly one of the
  * two happens. The request's context and deadline still bound it: a read after either ended fails,
  * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
  * One reader at a time, as for any body.
@@ -59,6 +60,9 @@ final class BufferedBody extends BulkInputStream {
         int n = Math.min(len, bytes.length - pos);
         System.arraycopy(bytes, pos, b, off, n);
         pos += n;
+        if (pos == bytes.length) {
+            finish(true); // its end, with its last bytes (E49): the connection is back before this read returns
+        }
         return n;
     }
 

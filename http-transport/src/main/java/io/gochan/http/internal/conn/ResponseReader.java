@@ -214,12 +214,13 @@ final class ResponseReader {
     private boolean startBody(ResponseHead head, BodyFraming framing, boolean gunzip, Chan<Boolean> waitForBodyRead,
             Chan<Object> eofc) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
+        Consumer<Throwable> onDone = doneReporter(conn, ex.scope());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                doneReporter(conn, ex.scope()), conn::closedCause, this::sliceReads, conn::transportClosed);
+                onDone, !gunzip, conn::closedCause, this::sliceReads, conn::transportClosed);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
-            stream = new GzipBody(signal, framing.kind() == BodyFraming.Kind.FIXED ? framing.length() : -1);
+            stream = new GzipBody(signal, framing.kind() == BodyFraming.Kind.FIXED ? framing.length() : -1, onDone);
             headers = headers.toBuilder().remove("Content-Encoding").remove("Content-Length").build();
         }
         // Before the hand-over (which orders them before the body's first read): a stalled read wakes every
@@ -346,19 +347,26 @@ final class ResponseReader {
 
     /**
      * Un-gzips a body (P25, P30). The gzip data ends exactly where the framing does (the decoder reads
-     * the framing to its EOF, so the EOF signal fires); bad gzip aborts the exchange at once (the
-     * connection is closed, not drained) and fails the read with {@code BAD_CONTENT_ENCODING}.
+     * the framing to its end, so the EOF signal fires, and the connection's fate is decided there: E49); bad gzip
+     * found before that aborts the exchange at once (the connection is closed, not drained), found after it leaves
+     * the connection to the pool (its framing ended cleanly), and either way fails the read with
+     * {@code BAD_CONTENT_ENCODING}. The request's {@code done()} is the decoded body's outcome (E50): reported here
+     * at the decoded EOF (after the framing's end), with the failure that the read throws, or at the close; the
+     * framing's own EOF does not report it.
      */
     private static final class GzipBody extends BulkInputStream implements DecodedBody {
         private final BodyEofSignal signal;
         private final GzipDecodingStream gz;
         /** The gzip data's Content-Length (removed from the headers the caller sees, P25), or -1. */
         private final long declaredEncodedLength;
+        /** The request's one done() (claimed once: a second report does nothing). */
+        private final Consumer<Throwable> onDone;
 
-        GzipBody(BodyEofSignal signal, long declaredEncodedLength) {
+        GzipBody(BodyEofSignal signal, long declaredEncodedLength, Consumer<Throwable> onDone) {
             this.signal = signal;
             this.gz = new GzipDecodingStream(signal);
             this.declaredEncodedLength = declaredEncodedLength;
+            this.onDone = onDone;
         }
 
         @Override
@@ -369,14 +377,24 @@ final class ResponseReader {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            int n;
             try {
-                return gz.read(b, off, len);
+                n = gz.read(b, off, len);
             } catch (HttpProtocolException e) {
                 if (e.reason() == HttpProtocolException.Reason.BAD_CONTENT_ENCODING) {
-                    signal.abort(e); // the rest of the body is of no use: the connection is closed, not drained
+                    // The rest of the body is of no use: the connection is closed, not drained; unless the framing
+                    // had ended, and the exchange with it (the connection back in the pool, P30): then nothing.
+                    signal.abort(e);
+                    onDone.accept(e); // the request failed: its listener hears that, not success (E50)
                 }
                 throw e;
             }
+            if (n < 0) {
+                // The decoder returns -1 only once the framing's EOF read returned (it reads the framing to its
+                // end), so the connection is back in the pool or closed (E22).
+                onDone.accept(null);
+            }
+            return n;
         }
 
         /**
@@ -386,7 +404,11 @@ final class ResponseReader {
          */
         @Override
         public void close() throws IOException {
-            gz.close(); // closes the signal (which never throws), then frees the inflater
+            try {
+                gz.close(); // closes the signal (which never throws), then frees the inflater
+            } finally {
+                onDone.accept(null); // closed after the framing's end, before the decoded end (E50); else a no-op
+            }
         }
     }
 }

@@ -28,7 +28,9 @@ final class UnclosedBodies {
     /**
      * Watches {@code stream}, the object handed to the caller; when it becomes garbage while its
      * exchange is still live, the exchange is aborted (its connection closed) and then {@code onDone} is told
-     * why: the request's one {@code done()} (E22). {@code onDone} must not reach the stream.
+     * why: the request's one {@code done()} (E22); when its exchange is over but that {@code done()} was not reported
+     * (a decoded body dropped between its framing's end and its own, E50), {@code onDone} is told it was never
+     * closed. {@code onDone} must not reach the stream.
      */
     static void watch(Object stream, Exchange ex, Consumer<Throwable> onDone) {
         String what = ex.scope().request().toString();
@@ -42,6 +44,10 @@ final class UnclosedBodies {
                 if (ex.abort(never)) {
                     onDone.accept(never);
                 }
+            } else if (ex.scope().doneUnclaimed()) {
+                // A decoded body dropped after its framing's end, before the decoded end (E50): the connection is
+                // back already, but the request's done() waited for that end; it is reported now, as never closed.
+                onDone.accept(new HttpConnectionException("response body of " + what + " was never closed", null));
             }
         });
     }
