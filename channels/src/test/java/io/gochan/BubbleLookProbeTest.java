@@ -31,8 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  *       (BB10) before {@code x} has run.</li>
  *   <li>While a deadlock is described, with the lock released: a probe member waits on an object whose
  *       {@code toString()}, called by the driver as it writes the dump, ends {@code x}'s wait and returns
- *       once {@code x} has ended; {@code x}'s ending lets the root go on, so no deadlock may be declared
- *       (BB5).</li>
+ *       once {@code x} has ended (or starts a goroutine, or makes a timer); that lets the root go on, so
+ *       no deadlock may be declared (BB5).</li>
  * </ul>
  * The ways a wait ends that code can cause from the driver's thread mid-look: an interrupt (the driver is
  * no member: as a thread outside the bubble), a wait group's zero, a value handed over by a channel, a
@@ -315,5 +315,75 @@ class BubbleLookProbeTest {
             assertThat(described).as("round %d: the driver described the deadlock", round).isTrue();
         }
         assertThat(wrong).as("rounds of %d with a deadlock declared after x was woken (%s)", ROUNDS, how).isEmpty();
+    }
+
+    /** What a probe's {@code toString()} makes while the deadlock is described. */
+    enum Made {
+        GOROUTINE, TIMER
+    }
+
+    /**
+     * BB5: the root receives from a channel nobody sends on and a probe member waits: a deadlock, until the
+     * probe's {@code toString()}, called by the driver as it writes the dump (the lock released), starts a
+     * goroutine that closes the channel, or makes an afterFunc timer (a minute) that does. Then it is no
+     * deadlock: the new member, or the timer, lets the root go on.
+     */
+    @ParameterizedTest
+    @EnumSource(Made.class)
+    void BB5_aGoroutineOrTimerMadeWhileTheDeadlockIsDescribedIsNoDeadlock(Made made) throws Exception {
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < ROUNDS; i++) {
+            int round = i;
+            AtomicBoolean described = new AtomicBoolean();
+            try {
+                Bubble.run(() -> {
+                    BubbleState bubble = Bubbles.current().bubble;
+                    Chan<Integer> ch = Chan.make();
+                    AtomicBoolean armed = new AtomicBoolean(true);
+                    AtomicBoolean released = new AtomicBoolean();
+                    Object what = new Object() {
+                        @Override
+                        public String toString() {
+                            if (armed.compareAndSet(true, false)) { // on the driver, writing the dump
+                                described.set(true);
+                                switch (made) {
+                                    case GOROUTINE -> Go.go("closer", ch::close);
+                                    case TIMER -> Timers.afterFunc(Duration.ofMinutes(1), ch::close);
+                                }
+                            }
+                            return "a probe's toString";
+                        }
+                    };
+                    Goroutine probe = Go.go("probe", () -> {
+                        BubbleState.Member me = Bubbles.current();
+                        bubble.block(me, what, () -> !released.get());
+                        try {
+                            while (!released.get() && !Thread.currentThread().isInterrupted()) {
+                                LockSupport.park();
+                            }
+                        } finally {
+                            bubble.unblock(me);
+                        }
+                    });
+                    Received<Integer> got = ch.receiveOk(); // root and probe durably blocked, no timer
+                    assertThat(got.ok()).as("closed").isFalse();
+                    Instant expected = made == Made.TIMER ? EPOCH.plus(Duration.ofMinutes(1)) : EPOCH;
+                    if (!expected.equals(Timers.now())) {
+                        wrong.add("round " + round + ": the root went on at " + Timers.now());
+                    }
+                    released.set(true);
+                    for (BubbleState.Member m : bubble.membersSnapshot()) {
+                        if (m.goroutine == probe) {
+                            LockSupport.unpark(m.thread);
+                        }
+                    }
+                    probe.join();
+                });
+            } catch (BubbleDeadlockException e) {
+                wrong.add("round " + round + ": false deadlock: " + e.getMessage().lines().findFirst().orElse(""));
+            }
+            assertThat(described).as("round %d: the driver described the deadlock", round).isTrue();
+        }
+        assertThat(wrong).as("rounds of %d with a deadlock declared after a %s was made", ROUNDS, made).isEmpty();
     }
 }
