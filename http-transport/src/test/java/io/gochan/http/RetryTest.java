@@ -117,9 +117,10 @@ class RetryTest {
                     .as("%d of %d requests failed (%d succeeded; retries %d, most attempts by one request %d, dialed %d)",
                             failures.size(), callers * perCaller, succeeded.get(), s.retries(), mostAttempts, s.dialed())
                     .isEmpty();
-            if (maxConnsPerHost > 0) {
-                // A put-back connection goes straight to a waiter: stale ones are met every run. Without a
-                // limit, fresh dials mostly win and a run may meet none (these shapes failed a GET rarely).
+            if (maxConnsPerHost == 1) {
+                // One connection, put back straight to a waiter: stale ones are met every run. With more
+                // connections or none, a run may meet none (seen once with four on a loaded machine; without a
+                // limit fresh dials mostly win): those shapes failed a GET rarely before E37.
                 assertThat(s.retries()).as("requests met stale connections (the race was run)").isPositive();
             }
             Leaks.awaitTrue(() -> t.stats().open() == 0, "every connection closed: " + t.stats());
