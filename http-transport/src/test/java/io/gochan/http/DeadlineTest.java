@@ -171,9 +171,10 @@ class DeadlineTest {
     }
 
     /**
-     * E47, P13, T4: a write that fails after bytes went out while the connection stays open (here a listener's
-     * {@link Error} in {@code wroteHeaders}, once the head is flushed: E20) and a server that neither answers nor
-     * closes. The caller gives the read loop a grace (250 ms) to deliver a response the server may have sent
+     * E47, P13, T4: a write that fails after bytes went out while the connection stays open (here the write loop,
+     * its head flushed and waiting for {@code 100 Continue}, is interrupted: "write loop interrupted"; a listener's
+     * {@link Error} did this before, but that is now its request's own failure, E48) and a server that neither
+     * answers nor closes. The caller gives the read loop a grace (250 ms) to deliver a response the server may have sent
      * before the failure (T4). That grace ends with the request: its own timeout (50 ms, shorter than the grace),
      * its context cancelled or an interrupt (the caller parked in the grace). The server answers only after that:
      * once the request's deadline has surely passed (the request's timeout began before its head reached the
@@ -195,16 +196,13 @@ class DeadlineTest {
         java.util.concurrent.atomic.AtomicLong headAt = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.CountDownLatch head = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch answer = new java.util.concurrent.CountDownLatch(1);
-        RequestListener failingWrite = new RequestListener() {
-            @Override
-            public void wroteHeaders(HttpRequest request) {
-                throw new AssertionError("listener says no (the write fails with the head sent)");
-            }
-        };
+        java.util.concurrent.CountDownLatch warmFailed = new java.util.concurrent.CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
-                 if (c.index == 0) { // the warm-up: answered at once, within the grace (T4)
+                 if (c.index == 0) { // the warm-up: answered once its write failed, within the grace (T4)
                      c.readRequestHead();
-                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     if (warmFailed.await(30, TimeUnit.SECONDS)) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
                      c.readUntilClosed();
                  } else if (c.readRequestHead() != null) {
                      headAt.set(System.nanoTime());
@@ -219,13 +217,22 @@ class DeadlineTest {
                      c.readUntilClosed();
                  }
              });
-             Transport t = Transport.builder().listener(failingWrite).build()) {
+             // The write loop waits for 100 Continue after the head for far longer than the test.
+             Transport t = Transport.builder().expectContinueTimeout(Duration.ofSeconds(30)).build()) {
             // The same path once, answered within the grace, so that the request below spends its time on the
             // wire, not in code run for the first time (a failed write is logged with its stack trace).
-            try (HttpResponse warm = t.roundTrip(HttpRequest.newBuilder(server.uri("/warm-up")).build())) {
-                assertThat(warm.body().string()).as("an answer that came within the grace (T4)").isEqualTo("ok");
-            }
-            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri("/late"));
+            Caller<String> warmUp = Caller.virtual("warm-up", () -> {
+                try (HttpResponse warm = t.roundTrip(expectingContinue(server.uri("/warm-up")).build())) {
+                    return warm.body().string();
+                }
+            });
+            interruptWriteLoopAwaitingContinue();
+            warmFailed.countDown();
+            boolean warmEnded = warmUp.join(Lifecycle.BOUND);
+            warmUp.abandon(t::close);
+            assertThat(warmEnded).as("warm-up ended").isTrue();
+            assertThat(warmUp.value()).as("an answer that came within the grace (T4): %s", warmUp.error()).isEqualTo("ok");
+            HttpRequest.Builder b = expectingContinue(server.uri("/late"));
             if (how == GraceEnd.REQUEST_TIMEOUT) {
                 b.timeout(timeout);
             }
@@ -238,6 +245,7 @@ class DeadlineTest {
                     }
                 });
                 assertThat(head.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("server has the head").isTrue();
+                interruptWriteLoopAwaitingContinue(); // the write fails with the head sent
                 switch (how) {
                     case REQUEST_TIMEOUT -> // the deadline is at most `timeout` after the server had the head
                             Lifecycle.await(() -> System.nanoTime() - headAt.get() > timeout.toNanos() + lateNanos,
@@ -273,5 +281,28 @@ class DeadlineTest {
                 ctx.cancel();
             }
         }
+    }
+
+    /** A POST of one byte that asks for {@code 100 Continue}: its write loop waits after the head. */
+    private static HttpRequest.Builder expectingContinue(java.net.URI uri) {
+        return HttpRequest.newBuilder(uri).setHeader("Expect", "100-continue").POST(RequestBody.of("x"));
+    }
+
+    /**
+     * Interrupts the one write loop waiting for {@code 100 Continue} once it waits there (its head flushed): its
+     * write fails as "write loop interrupted" after bytes went out, and the connection stays open for an answer.
+     */
+    private static void interruptWriteLoopAwaitingContinue() {
+        java.util.concurrent.atomic.AtomicReference<io.gochan.Goroutine> loop = new java.util.concurrent.atomic.AtomicReference<>();
+        Lifecycle.await(() -> {
+            for (io.gochan.Goroutine g : io.gochan.Goroutines.live()) {
+                if (g.name().startsWith("http-write-loop") && Lifecycle.parkedIn(g.thread(), "awaitContinue")) {
+                    loop.set(g);
+                    return true;
+                }
+            }
+            return false;
+        }, Lifecycle.BOUND, "the write loop waiting for 100 Continue");
+        loop.get().interrupt();
     }
 }

@@ -14,9 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * E20: a {@link RequestListener} callback that throws never costs more than its own request. A
  * {@link RuntimeException} is logged and ignored; an {@link Error} (a test's failed assertion, most often)
- * is not swallowed: thrown on the caller's thread it reaches the caller, thrown on a connection's loop it
+ * is not swallowed: thrown on the caller's thread it reaches the caller, thrown on a connection's read loop it
  * ends that connection (reported as the loop's failure) and the request fails with it as the cause or has
- * already got what it needed. Either way nothing hangs, the body stream is closed, no loop or connection is
+ * already got what it needed, thrown on its write loop it is the request's own failure (E48). Either way nothing hangs, the body stream is closed, no loop or connection is
  * left, and the next request on the same transport works.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)

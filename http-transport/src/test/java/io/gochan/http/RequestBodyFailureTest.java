@@ -21,8 +21,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * E5, E6, E7, E39 and E47 (docs/spec/transport-lifecycle.md): a request body's own failure is the request's
- * failure, not the connection's, also when an interrupt races it, and never outranks the request's own end; and
+ * E5, E6, E7, E39, E47 and E48 (docs/spec/transport-lifecycle.md): a request body's own failure (an Error from
+ * user code on the write path included) is the request's failure, not the connection's, also when an interrupt
+ * races it, and never outranks the request's own end; and
  * an upload that the server stopped reading can always be left.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
@@ -716,5 +717,121 @@ class RequestBodyFailureTest {
                 ctx.cancel();
             }
         }
+    }
+
+    /** Where user code on a request's write path throws an {@link Error} (E48). */
+    enum ErrorAt {
+        SUPPLIER, READ, AVAILABLE, CLOSE, LISTENER_WROTE_HEADERS, LISTENER_WROTE_REQUEST
+    }
+
+    /**
+     * An {@link Error} thrown by user code on the write path (the body's supplier, its stream's {@code read},
+     * {@code available} or {@code close}, a listener's {@code wroteHeaders} or {@code wroteRequest} on the write
+     * loop) fails its request promptly with that very Error: never as the connection's failure (before, the
+     * write was taken for a connection failure after bytes went out, and the request waited the early-response
+     * grace and failed as an {@link HttpConnectionException}; an Error in {@code close} or {@code wroteRequest}
+     * ended the write loop's goroutine with no report, and the request waited for a response for good). The
+     * request is not retried, no connection loop dies of it, and the transport serves the next request.
+     */
+    @ParameterizedTest
+    @EnumSource(ErrorAt.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E48_anErrorFromUserCodeOnTheWritePathFailsTheRequestWithIt(ErrorAt where) throws Exception {
+        AssertionError bug = new AssertionError("user code says no in " + where);
+        java.util.Queue<String> loopDeaths = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.function.BiConsumer<io.gochan.Goroutine, Throwable> previous = io.gochan.Goroutines.setUncaughtExceptionHandler((g, e) -> {
+            if (g.name().startsWith("http-")) {
+                loopDeaths.add(g.name() + ": " + e);
+            }
+            io.gochan.Goroutines.defaultUncaughtExceptionHandler().accept(g, e);
+        });
+        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        RequestListener listener = new RequestListener() {
+            @Override
+            public void wroteHeaders(HttpRequest request) {
+                if (where == ErrorAt.LISTENER_WROTE_HEADERS && request.uri().getPath().equals("/upload")) {
+                    throw bug;
+                }
+            }
+
+            @Override
+            public void wroteRequest(HttpRequest request, Throwable err) {
+                if (where == ErrorAt.LISTENER_WROTE_REQUEST && request.uri().getPath().equals("/upload")) {
+                    throw bug;
+                }
+            }
+        };
+        // The server reads each request and answers only /next: the upload's outcome is the write path's alone.
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRawRequest()) != null; ) {
+                     if (head.startsWith("GET /next ")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().listener(listener).build()) {
+            long length = where == ErrorAt.AVAILABLE ? -1 : 10;
+            RequestBody body = RequestBody.ofStream(() -> {
+                opened.incrementAndGet();
+                if (where == ErrorAt.SUPPLIER) {
+                    throw bug;
+                }
+                return new InputStream() {
+                    private int left = 10;
+
+                    @Override
+                    public int read() throws IOException {
+                        byte[] one = new byte[1];
+                        return read(one, 0, 1) < 0 ? -1 : one[0];
+                    }
+
+                    @Override
+                    public int read(byte[] b, int off, int len) {
+                        if (where == ErrorAt.READ) {
+                            throw bug;
+                        }
+                        if (left == 0) {
+                            return -1;
+                        }
+                        int n = Math.min(len, left);
+                        left -= n;
+                        return n;
+                    }
+
+                    @Override
+                    public int available() {
+                        if (where == ErrorAt.AVAILABLE) {
+                            throw bug;
+                        }
+                        return left;
+                    }
+
+                    @Override
+                    public void close() {
+                        if (where == ErrorAt.CLOSE) {
+                            throw bug;
+                        }
+                    }
+                };
+            }, length, "application/octet-stream");
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(body).build();
+            Caller<Integer> caller = Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.status();
+                }
+            });
+            boolean ended = caller.join(Lifecycle.BOUND);
+            caller.abandon(t::close);
+            assertThat(ended).as("request ended within %s", Lifecycle.BOUND).isTrue();
+            assertThat(caller.error()).as("the request's failure").isSameAs(bug);
+            assertThat(opened.get()).as("body opened once: not retried").isEqualTo(1);
+            try (HttpResponse next = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).build())) {
+                assertThat(next.body().string()).isEqualTo("ok");
+            }
+        } finally {
+            Leaks.assertNoTransportGoroutines();
+            io.gochan.Goroutines.setUncaughtExceptionHandler(previous);
+        }
+        assertThat(loopDeaths).as("connection loops that died of the Error").isEmpty();
     }
 }

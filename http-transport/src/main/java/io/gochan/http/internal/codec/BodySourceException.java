@@ -3,8 +3,9 @@ package io.gochan.http.internal.codec;
 import java.io.IOException;
 
 /**
- * The request body's own source failed while the transport read it (an {@link IOException} or an
- * unchecked exception from the caller's stream): the caller's failure, not the connection's. The
+ * The request body's own source failed while the transport read or closed it (an {@link IOException}, an
+ * unchecked exception or an {@link Error} from the caller's stream: E6, E48): the caller's failure, not the
+ * connection's. The
  * transport never retries it and reports {@link #sourceFailure()} itself to the caller.
  */
 public final class BodySourceException extends IOException {

@@ -172,7 +172,7 @@ public final class RequestWriter {
         int ready;
         try {
             ready = source.available();
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
             throw new BodySourceException(e);
         }
         if (ready <= 0) {
@@ -182,7 +182,7 @@ public final class RequestWriter {
     }
 
     /**
-     * Reads the caller's body; whatever it throws becomes a {@link BodySourceException}. A read that
+     * Reads the caller's body; whatever it throws ({@link Error}s included, E48) becomes a {@link BodySourceException}. A read that
      * returns 0 bytes for a non-empty buffer breaks {@link InputStream#read(byte[], int, int)}'s contract
      * (it blocks until a byte is available), but is never taken for the end, which would cut a chunked
      * body short (a zero-size chunk ends it): the source is asked again, and after 100 such reads in a
@@ -193,7 +193,7 @@ public final class RequestWriter {
             int n;
             try {
                 n = source.read(buf, 0, len);
-            } catch (IOException | RuntimeException e) {
+            } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
                 throw new BodySourceException(e);
             }
             if (n != 0) {

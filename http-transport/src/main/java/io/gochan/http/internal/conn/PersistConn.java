@@ -261,8 +261,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (writing != null) {
             // Before closech too: whoever learns that the connection closed (a body read that lost the race to
             // end the exchange, a second close) finds the early-answered request's body source closed (E32).
-            // A no-op if the write loop is done with it.
-            closeBody(writing);
+            // A no-op if the write loop is done with it. An Error from it must not stop the close half way (closech
+            // never closed would hang every waiter): the request has its response, so it is logged (E48).
+            Throwable failed = closeBodyOnLoop(writing);
+            if (failed != null) {
+                LOG.log(Level.ERROR, "closing the body of a request answered before it was all sent failed", failed);
+            }
         }
         closech.close();
     }
@@ -713,25 +717,58 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         return ended == null && step == DEADLINE ? scope.timedOut(AWAITING) : ended;
     }
 
+    /**
+     * The write failed through the caller's own code, not the connection: its body (a source that threw, a length
+     * it broke) or a listener's {@link Error} on the write loop (E48).
+     */
     private static boolean isCallersBody(IOException e) {
-        return e instanceof BodySourceException || e instanceof ContentLengthMismatchException;
+        return e instanceof BodySourceException || e instanceof ContentLengthMismatchException
+                || e instanceof ListenerErrorException;
     }
 
-    /** What the caller sees for a write failure: the body source's own exception, thrown as it is. */
+    /**
+     * What the caller sees for a write failure: what the caller's own code threw (its body source, a listener on
+     * the write loop), thrown as it is whatever its type (E6, E48).
+     */
     private static IOException callerFacing(IOException e) {
-        if (e instanceof BodySourceException b) {
-            Throwable source = b.sourceFailure();
-            if (source instanceof IOException io) {
-                return io;
-            }
-            if (source instanceof RuntimeException re) {
-                throw re;
-            }
-            if (source instanceof Error err) {
-                throw err;
-            }
+        Throwable own = e instanceof BodySourceException b ? b.sourceFailure()
+                : e instanceof ListenerErrorException ? e.getCause() : null;
+        if (own == null) {
+            return e;
         }
-        return e;
+        if (own instanceof IOException io) {
+            return io;
+        }
+        throw PersistConn.<RuntimeException>rethrow(own);
+    }
+
+    /** Throws {@code t} as it is, checked or not (a source may throw a checked exception it does not declare). */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T rethrow(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
+     * {@code first}, the write's outcome, with {@code later}, what user code threw after it (the body's close, a
+     * listener on the write loop), where neither is lost: a failure of the caller's own code keeps its place and
+     * gets {@code later} as suppressed; otherwise (written, or the connection failed) {@code later} is the outcome,
+     * the request's own failure (E48, P13), with a connection failure as suppressed.
+     */
+    private static IOException withLater(IOException first, Throwable later, java.util.function.Function<Throwable, IOException> wrap) {
+        if (first == null) {
+            return wrap.apply(later);
+        }
+        if (isCallersBody(first)) {
+            Throwable own = first instanceof ContentLengthMismatchException ? first : first.getCause();
+            if (own != later) {
+                own.addSuppressed(later);
+            }
+            return first;
+        }
+        if (first.getCause() != later) {
+            later.addSuppressed(first);
+        }
+        return wrap.apply(later);
     }
 
     /**
@@ -778,8 +815,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             Select<WriteRequest> next = Select.<WriteRequest>cases().receive(writech, w -> w).receiveOk(closech, r -> null);
             for (WriteRequest taken; (taken = next.select()) != null; ) {
                 WriteRequest w = taken;
-                IOException err = write(w);
-                notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), err));
+                IOException written = write(w);
+                IOException err = written;
+                try {
+                    notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), written));
+                } catch (Error e) {
+                    // The listener's Error is its request's failure (E20, E48): reported, never the loop's death.
+                    err = withLater(written, e, x -> new ListenerErrorException((Error) x));
+                }
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten()) {
@@ -793,20 +836,33 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } finally {
             writeLoopDone.close();
             for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
-                closeBody(r.value());
+                Throwable failed = closeBodyOnLoop(r.value().body()); // its request fails as "nothing written" (E17)
+                if (failed != null) {
+                    LOG.log(Level.ERROR, "closing the body of a request its connection never sent failed", failed);
+                }
             }
         }
     }
 
-    /** Writes one request; null if it went out whole, else why not. Never throws: every failure is reported. */
+    /**
+     * Writes one request and closes its body; null if it went out whole, else why not. Never throws: every failure
+     * is reported. An {@link Error} from the body's close is the request's own failure (E48): the caller gets it.
+     */
     private IOException write(WriteRequest wr) {
+        IOException err = writeOnly(wr);
+        Throwable closeFailed = wr.body() == null ? null : closeBodyOnLoop(wr.body());
+        return closeFailed == null ? err : withLater(err, closeFailed, BodySourceException::new);
+    }
+
+    /** Writes one request, its body left open; null if it went out whole, else why not. Never throws. */
+    private IOException writeOnly(WriteRequest wr) {
         long before = rawOut.count();
         try {
             RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization);
             boolean sendBody = true;
             if (wr.continueCh() != null) {
                 out.flush();
-                notify(wr.scope(), wr.attempt(), l -> l.wroteHeaders(wr.req()));
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
                 sendBody = awaitContinue(wr.continueCh());
             }
             if (sendBody && wr.body() != null) {
@@ -814,11 +870,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             out.flush();
             if (wr.continueCh() == null) {
-                notify(wr.scope(), wr.attempt(), l -> l.wroteHeaders(wr.req()));
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
             }
             return null;
-        } catch (ContentLengthMismatchException | BodySourceException e) {
-            return e; // the caller's body is wrong, not the connection: passed on as it is, never retried
+        } catch (ContentLengthMismatchException | BodySourceException | ListenerErrorException e) {
+            return e; // the caller's own code failed, not the connection: passed on as it is, never retried (E5, E48)
         } catch (IOException e) {
             boolean nothing = rawOut.count() == before;
             IOException closedBy = closed ? closedCause : null;
@@ -834,8 +890,32 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } catch (RuntimeException | Error e) {
             LOG.log(Level.ERROR, "writing a request on " + this + " failed", e);
             return new ConnException("writing the request failed: " + e, e, false, false);
-        } finally {
-            closeBody(wr);
+        }
+    }
+
+    /** A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48). */
+    private void notifyFromWriteLoop(WriteRequest wr, Consumer<RequestListener> event) throws ListenerErrorException {
+        try {
+            notify(wr.scope(), wr.attempt(), event);
+        } catch (Error e) {
+            throw new ListenerErrorException(e);
+        }
+    }
+
+    /**
+     * Closes a request body on a connection's loop, which must never die of what user code throws: an
+     * {@link IOException} or unchecked exception from the source's close is logged and ignored, as
+     * {@link #closeBody(InputStream)} does; anything else (an {@link Error}) is returned, for the request to fail with.
+     */
+    private static Throwable closeBodyOnLoop(InputStream body) {
+        if (body == null) {
+            return null;
+        }
+        try {
+            closeBody(body);
+            return null;
+        } catch (Throwable e) {
+            return e;
         }
     }
 

@@ -1,0 +1,17 @@
+package io.gochan.http.internal.conn;
+
+import java.io.IOException;
+
+/**
+ * A {@link io.gochan.http.RequestListener} threw an {@link Error} on a connection's write loop
+ * ({@code wroteHeaders}, {@code wroteRequest}): the request's own failure, as a failed body source is, never the
+ * connection's; never retried, and its caller gets that Error itself (E20, E48). The write loop carries it in its
+ * report instead of dying of it.
+ */
+final class ListenerErrorException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ListenerErrorException(Error error) {
+        super("request listener failed on the write loop: " + error, error);
+    }
+}
