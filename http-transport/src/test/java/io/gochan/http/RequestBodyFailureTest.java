@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * E5, E6, E7, E39, E47 and E48 (docs/spec/transport-lifecycle.md): a request body's own failure (an Error from
+ * E5, E6, E7, E39, E47, E48 and E51 (docs/spec/transport-lifecycle.md): a request body's own failure (an Error from
  * user code on the write path included) is the request's failure, not the connection's, also when an interrupt
  * races it, and never outranks the request's own end; and
  * an upload that the server stopped reading can always be left.
@@ -716,6 +716,49 @@ class RequestBodyFailureTest {
             } finally {
                 ctx.cancel();
             }
+        }
+    }
+
+    /**
+     * E51, E24, E23: as in the E47 test, the server closes the connection after the head and the first chunk of an
+     * upload whose source then blocks, and the caller waits for the write loop's word on its body; closing the
+     * transport then ends that wait at once, with the outcome every other wait of a request gives when the transport
+     * closes: {@link RequestCancelledException} ({@code TRANSPORT_CLOSED}), not retried, and only once the close is
+     * complete. Before, nothing the close did reached that wait (the connection was already closed): the request ran
+     * out the early-response grace and then failed as the server's close ({@code SERVER_CLOSED_BEFORE_RESPONSE}).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E51_closingTheTransportEndsTheWaitForTheBodysWordAsCancelled() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     c.readBody(4 + 16 + 2); // the first chunk: the source is being read again, and blocks
+                     c.socket.close(); // the request is being written when the client sees the close
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            CountDownLatch blocked = new CountDownLatch(1);
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
+                    .POST(RequestBody.ofStream(() -> sixteenBytesThenBlocking(blocked), -1, "application/octet-stream"))
+                    .build();
+            Caller<Integer> caller = Caller.virtual("uploader", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.status();
+                }
+            });
+            assertThat(blocked.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)).as("source read again").isTrue();
+            Lifecycle.await(() -> Lifecycle.parkedIn(caller.thread, "callersBodyFailure"), Lifecycle.BOUND,
+                    "the caller waiting for the write loop's word on its body");
+            t.close();
+            boolean ended = caller.join(Lifecycle.BOUND);
+            caller.abandon(() -> { });
+            assertThat(ended).as("request ended").isTrue();
+            assertThat(caller.error()).isInstanceOf(RequestCancelledException.class)
+                    .hasMessageContaining("cancelled")
+                    .satisfies(x -> assertThat(((RequestCancelledException) x).reason())
+                            .isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            assertThat(t.stats().open()).as("open when the request failed").isZero();
+            assertThat(t.stats().retries()).as("retries").isZero();
         }
     }
 

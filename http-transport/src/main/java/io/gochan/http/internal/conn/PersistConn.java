@@ -83,6 +83,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private static final Object HEADER_TIMEOUT = new Object();
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
+    /** The transport's close is complete (E51). */
+    private static final Object TRANSPORT_CLOSED = new Object();
     /** The early-response grace (or the wait for the write loop's word) ran out: nothing came. */
     private static final Object GRACE_OVER = new Object();
     private static final String AWAITING = "awaiting the response";
@@ -662,7 +664,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * unless the body's source itself blocks: so the wait is bounded by the early-response grace, and it ends as
      * soon as the write loop has ended, which it may do without taking the request at all (its select also sees
      * the closed connection): then no report will ever come, and waiting the whole grace for it would only delay
-     * every such request. It ends too, at once, with the request: its context, its deadline (E47), an interrupt.
+     * every such request. It ends too, at once, with the request: its context, its deadline (E47), an interrupt;
+     * and with the transport's close, once complete (E51: a cancellation, {@code TRANSPORT_CLOSED}, as E24 says).
      * Before, it watched only the interrupt: a request cancelled or timed out meanwhile waited out the grace and
      * then failed as the connection's failure, its cancellation lost.
      *
@@ -672,7 +675,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * and throws. Giving up on the report and returning "no body failure" made an interrupted caller whose
      * body had failed see the connection's failure instead of either.
      *
-     * @return the request's end (a {@link RequestCancelledException} or {@link HttpTimeoutException}), the
+     * @return the request's end (a {@link RequestCancelledException}, its context's or the transport's close, or
+     *     an {@link HttpTimeoutException}), the
      *     caller's body failure, or null if neither: the connection's failure stands
      * @throws InterruptedException if interrupted before the write loop reported; the interrupt status is clear
      */
@@ -683,6 +687,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     .receive(writeErrCh, x -> x)
                     .receiveOk(writeLoopDone, x -> CLOSED)
                     .receiveOk(scope.cancel(), x -> CANCELLED)
+                    // The connection is closed already, so nothing else the transport's close does reaches this wait
+                    // (E51): it ends once that close is complete, as a request failed by the close must (E23).
+                    .receiveOk(slot.poolCloseDone(), x -> TRANSPORT_CLOSED)
                     .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
             if (scope.hasDeadline()) {
                 s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
@@ -698,6 +705,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (r == CANCELLED || r == DEADLINE) {
             return requestEnded(scope, r);
+        }
+        if (r == TRANSPORT_CLOSED) {
+            // Cancelled, as any request in flight when the transport closes (E24, E28): never retried.
+            return RequestScope.transportClosed();
         }
         if (r == CLOSED) {
             // The write loop sends its report before it ends: it is there now, or never comes.

@@ -776,6 +776,11 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         }
     }
 
+    /** Closed once the first {@link #close()} is done (E23); for {@link Slot#poolCloseDone()}. */
+    io.gochan.ReceiveChan<Object> closeDone() {
+        return closeDone.receiveOnly();
+    }
+
     /**
      * If {@link #close()} has begun, waits until it is done (every connection closed, every waiter failed);
      * returns at once otherwise. For whoever is about to say that a request failed because the pool closed

@@ -57,6 +57,17 @@ public final class Slot {
         pool.awaitClosedIfClosing();
     }
 
+    /**
+     * Closed once the pool (the transport) this slot belongs to is closed and its close is complete (every
+     * connection closed, no dial under way, nobody waiting: E23): a wait of a request whose connection is already
+     * closed, and which nothing else the close does would wake, ends on it (E51). Never closed otherwise.
+     *
+     * @return the channel, for a select's receive case
+     */
+    public io.gochan.ReceiveChan<Object> poolCloseDone() {
+        return pool.closeDone();
+    }
+
     @Override
     public String toString() {
         return "slot " + key;
