@@ -10,6 +10,7 @@ import io.gochan.http.internal.UriHost;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -159,7 +160,7 @@ public final class HttpClient {
                         }
                     }
                 } catch (Throwable e) {
-                    discard(resp);
+                    discardAfter(resp, e);
                     throw e;
                 }
                 if (next == null) {
@@ -367,8 +368,24 @@ public final class HttpClient {
             for (int n; total <= MAX_BODY_SLURP && (n = in.read(buf)) >= 0; ) {
                 total += n; // up to the body's EOF, which returns the connection to the pool (T5)
             }
-        } catch (IOException e) {
-            // The redirect's body does not matter; its connection is closed by the failed read.
+        } catch (IOException | UncheckedIOException e) {
+            // The redirect's body does not matter; its connection is closed by the failed read. (A body's close
+            // that fails with an IOException is thrown as an UncheckedIOException by HttpResponse.close.)
+        }
+    }
+
+    /**
+     * {@link #discard} for a send that is failing with {@code failure}: whatever the body throws (a
+     * {@link RoundTripper}'s body may throw any unchecked exception from its read or close) never replaces that
+     * failure, and is not lost either: it is added to it as suppressed (E52).
+     */
+    private static void discardAfter(HttpResponse resp, Throwable failure) {
+        try {
+            discard(resp);
+        } catch (Throwable t) {
+            if (t != failure) {
+                failure.addSuppressed(t);
+            }
         }
     }
 

@@ -317,4 +317,69 @@ class HttpClientRedirectTest {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("s3cret");
         }
     }
+
+    /**
+     * E52: when a send fails after a redirect's response arrived (its check refused by throwing, the redirect limit),
+     * the redirect's body is closed as a followed one is; a {@link RoundTripper}'s body that throws an unchecked
+     * exception there (its read, its close) never replaces the send's failure: the caller gets the original, with
+     * the body's exception added as suppressed, and the wrapped transport's connection is given back. Before, the
+     * client caught only an {@link java.io.IOException} there, so the body's exception was thrown instead and the
+     * send's own failure was lost.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"check", "limit"})
+    void E52_aRedirectBodyThatThrowsWhenDiscardedNeverHidesTheSendsFailure(String failure) throws Exception {
+        IllegalStateException checkBug = new IllegalStateException("redirect check bug");
+        IllegalStateException readBug = new IllegalStateException("wrapper body read bug");
+        IllegalStateException closeBug = new IllegalStateException("wrapper body close bug");
+        try (JdkServer server = JdkServer.http(ex -> {
+                 if (ex.getRequestURI().getPath().equals("/a")) {
+                     redirect(ex, 302, "/b");
+                 } else {
+                     byte[] b = "ok".getBytes(StandardCharsets.UTF_8);
+                     ex.sendResponseHeaders(200, b.length);
+                     ex.getResponseBody().write(b);
+                     ex.close();
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            RoundTripper wrapping = (req, ctx) -> {
+                HttpResponse inner = t.roundTrip(req, ctx);
+                java.io.InputStream bad = new java.io.InputStream() {
+                    @Override
+                    public int read() {
+                        throw readBug;
+                    }
+
+                    @Override
+                    public void close() {
+                        inner.close(); // the wrapped connection is given back first
+                        throw closeBug;
+                    }
+                };
+                return new HttpResponse(inner.request(), inner.version(), inner.status(), inner.reason(), inner.headers(),
+                        new ResponseBody(bad, null), Headers::empty);
+            };
+            HttpClient.Builder b = HttpClient.builder(wrapping);
+            if (failure.equals("check")) {
+                b.checkRedirect((next, via) -> {
+                    throw checkBug;
+                });
+            } else {
+                b.maxRedirects(0);
+            }
+            HttpClient c = b.build();
+            Throwable thrown = org.junit.jupiter.api.Assertions.assertThrows(Throwable.class,
+                    () -> c.send(HttpRequest.get(server.uri("/a").toString())).close());
+            if (failure.equals("check")) {
+                assertThat(thrown).as("the send's own failure").isSameAs(checkBug);
+            } else {
+                assertThat(thrown).as("the send's own failure").isInstanceOf(java.io.IOException.class)
+                        .hasMessageContaining("stopped after 0 redirects");
+            }
+            assertThat(thrown.getSuppressed()).as("the body's failure, kept").containsExactly(readBug);
+            assertThat(readBug.getSuppressed()).as("its close's failure, kept").containsExactly(closeBug);
+            Leaks.awaitTrue(() -> t.stats().inUse() == 0, "the wrapped connection given back");
+        }
+    }
 }
