@@ -832,6 +832,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), written));
                 } catch (Error e) {
                     // The listener's Error is its request's failure (E20, E48): reported, never the loop's death.
+                    // Logged too: a request answered before this report keeps its response, and never sees it.
+                    LOG.log(Level.WARNING, "request listener failed on the write loop of " + this
+                            + "; its request fails with it unless already answered", e);
                     err = withLater(written, e, x -> new ListenerErrorException((Error) x));
                 }
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
@@ -862,7 +865,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private IOException write(WriteRequest wr) {
         IOException err = writeOnly(wr);
         Throwable closeFailed = wr.body() == null ? null : closeBodyOnLoop(wr.body());
-        return closeFailed == null ? err : withLater(err, closeFailed, BodySourceException::new);
+        if (closeFailed == null) {
+            return err;
+        }
+        // Logged too: a request answered before this report keeps its response, and never sees it.
+        LOG.log(Level.WARNING, "closing a request body on " + this + " failed; its request fails with it unless already answered",
+                closeFailed);
+        return withLater(err, closeFailed, BodySourceException::new);
     }
 
     /** Writes one request, its body left open; null if it went out whole, else why not. Never throws. */
