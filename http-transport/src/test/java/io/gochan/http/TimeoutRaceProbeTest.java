@@ -256,7 +256,8 @@ class TimeoutRaceProbeTest {
              })) {
             // The server's side of a handshake takes some milliseconds of CPU (more on a loaded machine): in even rounds
             // it starts at once (a response, unless the machine is very slow), in odd ones its start is swept from 60 ms
-            // before the timeout to 20 ms after it, so that its end falls on both sides of the timeout.
+            // to about 3 ms before the timeout: the handshake's own tens of milliseconds put its end on both sides of the
+            // timeout (a sweep reaching past the timeout gave only timeouts).
             Duration handshake = Duration.ofMillis(300);
             List<String> violations = new ArrayList<>();
             Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
