@@ -165,6 +165,54 @@ class BodyEndTest {
     }
 
     /**
+     * P49: a chunk's data is returned as soon as it has arrived, before the CRLF that follows it (as Go's chunked
+     * reader returns its data when fewer than two bytes are buffered): a server that sends that CRLF with the next
+     * chunk, or only when it has more to say (a stream of events), is read as it sends. The CRLF is then checked by
+     * the next read, as strictly as before (P26: a bare LF there still fails it). The server sends the CRLF only once
+     * the test has read the chunk's data; before, that read waited for it.
+     */
+    @ParameterizedTest(name = "then: {0}")
+    @ValueSource(strings = {"\r\n0\r\n\r\n", "\n0\r\n\r\n"})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void P49_aChunksDataIsReturnedBeforeTheLineEndAfterItArrives(String then) throws Exception {
+        CountDownLatch read = new CountDownLatch(1);
+        boolean crlf = then.startsWith("\r");
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello");
+                 if (read.await(60, TimeUnit.SECONDS)) {
+                     c.write(then);
+                 }
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                InputStream in = r.body().stream();
+                Caller<String> first = Caller.virtual("first-read", () -> {
+                    byte[] b = new byte[16];
+                    int n = in.read(b);
+                    return new String(b, 0, Math.max(n, 0), StandardCharsets.ISO_8859_1);
+                });
+                boolean returned = first.join(WAIT);
+                read.countDown();
+                first.abandon(t::close);
+                assertThat(returned).as("the chunk's data returned before its CRLF arrived").isTrue();
+                assertThat(first.value()).isEqualTo("hello");
+                if (crlf) {
+                    assertThat(in.read()).as("the end").isEqualTo(-1);
+                } else {
+                    assertThatThrownBy(in::read).isInstanceOf(HttpProtocolException.class).hasMessageContaining("bare LF");
+                }
+            }
+            if (crlf) {
+                Leaks.awaitTrue(() -> t.stats().idle() == 1, "connection idle after the EOF: " + t.stats());
+            } else {
+                Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed after the framing error: " + t.stats());
+            }
+        }
+    }
+
+    /**
      * P25: a response to a request the transport asked to be compressed, with
      * {@code Content-Encoding: gzip} and an empty (chunked) body, is an empty body, as in Go; it was an
      * {@code EOFException} without a message, since the gzip reader wants a header first. The

@@ -12,7 +12,9 @@ import java.util.List;
  * The chunked transfer coding: chunk sizes in ASCII hex (overflow and anything else rejected),
  * extensions ignored but bounded by {@link HttpLimits#maxChunkLineLength()} per line and, across
  * chunks, by the ratio of framing to data (see {@link #checkOverhead}), each chunk followed by
- * CRLF, then trailers bounded by the limits. A read that completes a chunk also reads the last chunk when it is
+ * CRLF (checked by the read that returns the chunk's last bytes when it is already buffered, else by the next read:
+ * the data is never held back for it, P49), then trailers bounded by the limits. A read that completes a chunk also
+ * reads the last chunk when it is
  * already buffered whole in its common shape, without trailers (E49: {@link #framingEnded()}); it never waits
  * for it.
  */
@@ -27,6 +29,8 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     /** Chunk-size lines and CRLFs read beyond what the data so far pays for; never negative. */
     private long excess;
     private boolean done;
+    /** The CRLF after the last chunk's data is still to be read and checked (P49): the next read does it first. */
+    private boolean lineEndPending;
     private volatile Headers trailers = Headers.empty();
 
     ChunkedInputStream(ConnInput in, HttpLimits limits) {
@@ -45,6 +49,10 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
         if (done) {
             return -1;
         }
+        if (lineEndPending) {
+            expectLineEnd();
+            lineEndPending = false;
+        }
         if (chunkRemaining == 0) {
             chunkRemaining = readChunkSize();
             if (chunkRemaining == 0) {
@@ -59,6 +67,13 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
         }
         chunkRemaining -= n;
         if (chunkRemaining == 0) {
+            if (in.buffered() < 2) {
+                // The data is here, its CRLF not yet: return the data now and check the CRLF on the next read (P49),
+                // as Go's chunked reader does; waiting for it held a stream whose server sends the CRLF with its next
+                // chunk (or its next event) until then.
+                lineEndPending = true;
+                return n;
+            }
             expectLineEnd();
             endIfLastChunkBuffered();
         }
