@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -42,18 +42,11 @@ import org.junit.jupiter.api.Timeout;
 class EndStateRaceProbeTest {
 
     /** Closed after each test even when an assertion failed first. */
-    private final List<Transport> opened = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
-    }
+    @RegisterExtension
+    final OpenedTransports transports = new OpenedTransports();
 
     private Transport open(Transport.Builder b) {
-        Transport t = b.build();
-        opened.add(t);
-        return t;
+        return transports.open(b);
     }
 
     private static final byte[] GZIPPED_OK = gzip("ok");

@@ -21,8 +21,8 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -36,18 +36,11 @@ import org.junit.jupiter.api.Timeout;
 @NoGoroutineLeaks(graceMillis = 20_000)
 class HttpClientLifecycleProbeTest {
 
-    private final List<Transport> opened = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
-    }
+    @RegisterExtension
+    final OpenedTransports transports = new OpenedTransports();
 
     private Transport open(Transport.Builder b) {
-        Transport t = b.build();
-        opened.add(t);
-        return t;
+        return transports.open(b);
     }
 
     private static byte[] gzip(byte[] data) throws IOException {

@@ -15,8 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,18 +31,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TimeoutRaceProbeTest {
 
     /** Closed after each test even when an assertion failed first. */
-    private final List<Transport> opened = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
-    }
+    @RegisterExtension
+    final OpenedTransports transports = new OpenedTransports();
 
     private Transport open(Transport.Builder b) {
-        Transport t = b.build();
-        opened.add(t);
-        return t;
+        return transports.open(b);
     }
 
     /**
