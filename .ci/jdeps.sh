@@ -20,8 +20,10 @@ for m in channels channels-select http-transport leak-check; do
     mp="$mp:$jar"
 done
 cp_file=$(mktemp); out=$(mktemp); trap 'rm -f "$cp_file" "$out"' EXIT
-mvn -B -ntp -q "${extra[@]}" org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
-    -pl leak-check -DincludeScope=provided -DexcludeGroupIds=io.gochan -Dmdep.outputFile="$cp_file"
+# In the reactor, with a phase (-am compile, up to date after verify): alone, leak-check resolves
+# io.gochan:channels from ~/.m2, which on a fresh machine holds no gochan artifact (failed there).
+mvn -B -ntp -q "${extra[@]}" compile org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
+    -pl leak-check -am -DincludeScope=provided -DexcludeGroupIds=io.gochan -Dmdep.outputFile="$cp_file"
 mp="${mp#:}:$(cat "$cp_file")"
 
 "$JDEPS" --multi-release 21 --module-path "$mp" --check io.gochan,io.gochan.select,io.gochan.http,io.gochan.leakcheck > "$out"

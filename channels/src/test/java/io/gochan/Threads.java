@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -63,6 +64,24 @@ final class Threads implements AutoCloseable {
                 throw new AssertionError("timed out waiting for " + what);
             }
             Thread.onSpinWait();
+            letOthersRun();
+        }
+    }
+
+    /**
+     * From a spinning loop, leaves the CPU to other threads for a moment. A platform thread yields. A
+     * virtual thread parks for a microsecond instead: JDK 25's scheduler runs a carrier's own queue
+     * until it is empty, so two virtual threads that only yield on one carrier hand it to each other
+     * forever, and a virtual thread woken from outside (by a platform thread, a timer) never runs again:
+     * four yielding spinners on two carriers starved a woken thread for 10 s in 3 of 3 runs (parking
+     * ones: woken at once). This hung TimerContextAdversarialTest on CI, and with it every later test of
+     * its JVM. A park leaves the queue; the other spinner's yield then finds it empty and lets the
+     * carrier look elsewhere.
+     */
+    static void letOthersRun() {
+        if (Thread.currentThread().isVirtual()) {
+            LockSupport.parkNanos(1_000);
+        } else {
             Thread.yield();
         }
     }

@@ -42,7 +42,8 @@ class TimerContextAdversarialTest {
      * Takes and releases the channel's lock in a loop, so the timer thread finds it busy (hand-offs, TM9).
      * It leaves the lock free ten times as long as it holds it and yields now and then: the channel's lock
      * is not fair, and a thread that only re-took it would starve every other (a property of the lock, not
-     * of the timers).
+     * of the timers). Its pause is {@link Threads#letOthersRun}, never a bare yield: yielding
+     * spinners starve the virtual threads that the timer thread wakes.
      */
     private static void hammer(ChannelCore core, AtomicBoolean stop) {
         for (int k = 0; !stop.get(); k++) {
@@ -58,7 +59,7 @@ class TimerContextAdversarialTest {
                 Thread.onSpinWait();
             }
             if (k % 4 == 0) {
-                Thread.yield();
+                Threads.letOthersRun();
             }
         }
     }
@@ -118,14 +119,17 @@ class TimerContextAdversarialTest {
                                 received.incrementAndGet();
                             }
                             if (k % 64 == 0) {
-                                Thread.yield(); // a virtual spinner leaves the carrier to the others now and then
+                                Threads.letOthersRun(); // a spinner leaves the CPU to the others now and then
                             }
                         }
                     });
                 }
                 threads.start(() -> hammer(core, over));
-                assertThat(changed.await(60, TimeUnit.SECONDS)).isTrue();
-                over.set(true);
+                try {
+                    assertThat(changed.await(60, TimeUnit.SECONDS)).isTrue();
+                } finally {
+                    over.set(true); // a failure ends the spinners too: left running, they would hold the carriers
+                }
             }
             if (t.stop()) {
                 prevented.incrementAndGet();
@@ -167,7 +171,7 @@ class TimerContextAdversarialTest {
                     threads.start(() -> {
                         for (int k = 0; !over.get(); k++) {
                             if (k % 64 == 0) {
-                                Thread.yield(); // a virtual spinner leaves the carrier to the others now and then
+                                Threads.letOthersRun(); // a spinner leaves the CPU to the others now and then
                             }
                             boolean after = done.get(); // read before the receive starts
                             Received<Instant> v = which % 2 == 0 ? t.c().tryReceive() : t.c().receive(Duration.ofNanos(50_000));
@@ -186,29 +190,11 @@ class TimerContextAdversarialTest {
                         threads.start(() -> hammer(core, over));
                     }
                 }
-                for (int i = 0; i < n; i++) {
-                    AtomicInteger count = ticks.get(i);
-                    Threads.awaitTrue(() -> count.get() >= 3, "a few ticks");
+                try {
+                    stopOrResetEachAndLookAgain(round, tickers, ended, ticks, stale);
+                } finally {
+                    over.set(true); // a failure ends the spinners too: left running, they would hold the carriers
                 }
-                for (int i = 0; i < n; i++) {
-                    Timer t = tickers.get(i);
-                    if ((i + round) % 2 == 0) {
-                        assertThat(t.stop()).as("a running ticker is pending").isTrue();
-                    } else {
-                        assertThat(t.reset(Duration.ofHours(1))).isTrue();
-                    }
-                    ended.get(i).set(true);
-                }
-                // Receivers keep looking for a while after every stop and reset returned.
-                for (int i = 0; i < n; i++) {
-                    Timer t = tickers.get(i);
-                    for (int k = 0; k < 200; k++) {
-                        if (t.c().tryReceive().ok()) {
-                            stale.incrementAndGet();
-                        }
-                    }
-                }
-                over.set(true);
             }
             for (Timer t : tickers) {
                 t.stop();
@@ -217,6 +203,34 @@ class TimerContextAdversarialTest {
             assertThat(overfull.get()).as("round %d: a ticker's channel held more than one tick", round).isZero();
         }
         Threads.awaitTrue(() -> Timers.pendingTasks() <= before, "nothing left scheduled");
+    }
+
+    /** G2_TM3_TM9's main part: a few ticks each, then stop or reset each, then look for stale ticks. */
+    private static void stopOrResetEachAndLookAgain(int round, List<Timer> tickers, List<AtomicBoolean> ended,
+            List<AtomicInteger> ticks, AtomicInteger stale) {
+        int n = tickers.size();
+        for (int i = 0; i < n; i++) {
+            AtomicInteger count = ticks.get(i);
+            Threads.awaitTrue(() -> count.get() >= 3, "a few ticks");
+        }
+        for (int i = 0; i < n; i++) {
+            Timer t = tickers.get(i);
+            if ((i + round) % 2 == 0) {
+                assertThat(t.stop()).as("a running ticker is pending").isTrue();
+            } else {
+                assertThat(t.reset(Duration.ofHours(1))).isTrue();
+            }
+            ended.get(i).set(true);
+        }
+        // Receivers keep looking for a while after every stop and reset returned.
+        for (int i = 0; i < n; i++) {
+            Timer t = tickers.get(i);
+            for (int k = 0; k < 200; k++) {
+                if (t.c().tryReceive().ok()) {
+                    stale.incrementAndGet();
+                }
+            }
+        }
     }
 
     /**

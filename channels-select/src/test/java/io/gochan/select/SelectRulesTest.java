@@ -331,6 +331,21 @@ class SelectRulesTest {
                 throw new AssertionError("timed out waiting for " + what);
             }
             Thread.onSpinWait();
+            letOthersRun();
+        }
+    }
+
+    /**
+     * From a spinning loop, leaves the CPU to other threads for a moment: a platform thread yields, a
+     * virtual thread parks for a microsecond. Two virtual threads that only yield on one carrier hand
+     * it to each other forever (JDK 25 runs a carrier's own queue until it is empty), and a virtual
+     * thread woken from outside (a platform thread, a timer) then never runs: channels' Threads
+     * explains the measurement.
+     */
+    static void letOthersRun() {
+        if (Thread.currentThread().isVirtual()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+        } else {
             Thread.yield();
         }
     }

@@ -121,7 +121,7 @@ class TimerSelectRulesTest {
                     Thread sender = Thread.ofVirtual().start(() -> {
                         while (timerCore.waitingReceivers() == 0) {
                             Thread.onSpinWait(); // until the select waits on the timer's channel too
-                            Thread.yield();
+                            SelectRulesTest.letOthersRun();
                         }
                         other.trySend(1);
                     });

@@ -20,7 +20,7 @@ final class Leaks {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!transportGoroutines().isEmpty() && System.nanoTime() < deadline) {
             Thread.onSpinWait();
-            Thread.yield();
+            Lifecycle.letOthersRun();
         }
         assertThat(transportGoroutines()).as("transport goroutines still alive:\n%s", Goroutines.dump()).isEmpty();
         assertThat(Thread.getAllStackTraces().keySet())
@@ -34,7 +34,7 @@ final class Leaks {
                 throw new AssertionError("timed out waiting for " + what);
             }
             Thread.onSpinWait();
-            Thread.yield();
+            Lifecycle.letOthersRun();
         }
     }
 

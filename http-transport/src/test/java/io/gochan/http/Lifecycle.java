@@ -32,6 +32,21 @@ final class Lifecycle {
         }
     }
 
+    /**
+     * From a spinning loop, leaves the CPU to other threads for a moment: a platform thread yields, a
+     * virtual thread parks for a microsecond. Two virtual threads that only yield on one carrier hand
+     * it to each other forever (JDK 25 runs a carrier's own queue until it is empty), and a virtual
+     * thread woken from outside (a platform thread, a timer) then never runs: channels' Threads
+     * explains the measurement.
+     */
+    static void letOthersRun() {
+        if (Thread.currentThread().isVirtual()) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000);
+        } else {
+            Thread.yield();
+        }
+    }
+
     /** Waits (bounded) for {@code c}, spinning; fails with {@code what} if the bound passes. */
     static void await(BooleanSupplier c, Duration bound, String what) {
         long deadline = System.nanoTime() + bound.toNanos();
@@ -40,7 +55,7 @@ final class Lifecycle {
                 throw new AssertionError("timed out (" + bound + ") waiting for " + what);
             }
             Thread.onSpinWait();
-            Thread.yield();
+            letOthersRun();
         }
     }
 
@@ -52,7 +67,7 @@ final class Lifecycle {
                 return false;
             }
             Thread.onSpinWait();
-            Thread.yield();
+            letOthersRun();
         }
         return true;
     }

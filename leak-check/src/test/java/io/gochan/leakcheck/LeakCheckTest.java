@@ -80,8 +80,9 @@ class LeakCheckTest {
         // extension's check is then waiting on it (or about to), and must let it finish.
         Thread closer = Thread.ofVirtual().start(() -> {
             while (Goroutines.live().stream().noneMatch(g -> g.name().equals("finishing"))) {
-                Thread.onSpinWait();
-                Thread.yield();
+                // A virtual spinner parks, never only yields: with another on its carrier they would
+                // hand it to each other forever (JDK 25), and the fixture's goroutine might not run.
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000);
             }
             CleanFixture.FINISH.close();
         });
