@@ -393,16 +393,21 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Whether bytes wait unread on this idle connection: in the socket (a read loop blocked on it has not
-     * taken them yet; over TLS only what is decrypted already shows), or in the input's buffer (read from
-     * this thread, a hint: the read loop that filled it is about to judge them itself).
+     * Whether bytes wait unread on this idle connection: in the TCP socket (a read loop blocked on it has not
+     * taken them yet), or in the input's buffer (read from this thread, a hint: the read loop that filled it is
+     * about to judge them itself). Over TLS the TCP socket under it is asked, never the TLS socket: the JDK's
+     * TLS {@code available()} is not synchronized with a read, and asked while the read loop enters its read
+     * it reports the TLS layer's whole emptied buffer (4096 bytes on a connection that held none, about once in
+     * a thousand reuses of a new connection): a good connection was closed and its request retried, or failed
+     * if its body could not be sent again (E53). An unread TLS record is bytes the server sent after the
+     * response: data nobody asked for, or its close_notify, which ends the connection anyway.
      */
     private boolean unreadWhileIdle() {
         if (in.buffered() > 0) {
             return true;
         }
         try {
-            return socket.getInputStream().available() > 0;
+            return tcp.getInputStream().available() > 0;
         } catch (IOException e) {
             return false; // the socket failed: the request's write or the read loop says so
         }
