@@ -581,4 +581,58 @@ class TransportTest {
             assertThat(t.stats().open()).isLessThanOrEqualTo(8);
         }
     }
+
+    /**
+     * E54: request A is in flight on connection 0; request B, sent before A's body is read and closed, finds no idle
+     * connection and dials, and its dial hangs. When A's body is closed, B is answered on connection 0 (the pool
+     * hands the connection put back to the request dialing for itself, as Go's transport does); the hung dial's
+     * connection, when it comes, goes idle. Before, B waited for its own dial until its timeout.
+     */
+    @Test
+    void E54_aRequestWhoseDialHangsIsAnsweredOnAConnectionPutBackMeanwhile() throws Exception {
+        CountDownLatch secondDialStarted = new CountDownLatch(1);
+        CountDownLatch releaseDial = new CountDownLatch(1);
+        AtomicInteger dials = new AtomicInteger();
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n" + c.index);
+                 }
+             });
+             Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                 if (dials.incrementAndGet() > 1) {
+                     secondDialStarted.countDown();
+                     try {
+                         releaseDial.await(); // a dial that hangs (a slow handshake) until the test lets it through
+                     } catch (InterruptedException e) {
+                         throw new InterruptedIOException("dial interrupted (test)");
+                     }
+                 }
+                 return new java.net.Socket(host, port);
+             }).build()) {
+            java.util.concurrent.atomic.AtomicReference<Object> bOutcome = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread b;
+            try {
+                HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()));
+                b = Thread.ofVirtual().start(() -> {
+                    HttpRequest req = HttpRequest.newBuilder(server.uri("/b")).timeout(Duration.ofSeconds(5)).build();
+                    try (HttpResponse r = t.roundTrip(req)) {
+                        bOutcome.set(r.body().string());
+                    } catch (Throwable e) {
+                        bOutcome.set(e);
+                    }
+                });
+                assertThat(secondDialStarted.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("B dials").isTrue();
+                try (a) {
+                    assertThat(a.body().string()).isEqualTo("0");
+                }
+                assertThat(b.join(Duration.ofSeconds(15))).as("B ended").isTrue();
+                assertThat(bOutcome.get()).as("B's answer (connection index) or failure").isEqualTo("0");
+            } finally {
+                releaseDial.countDown();
+            }
+            Leaks.awaitTrue(() -> t.stats().dialing() == 0 && t.stats().idle() == 2, "the hung dial's connection went idle");
+            assertThat(t.stats().dialed()).isEqualTo(2);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
 }

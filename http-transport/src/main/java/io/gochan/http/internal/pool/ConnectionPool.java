@@ -35,7 +35,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * caller either {@linkplain #put puts it back} (its exchange ended and it may be reused: the one verb
  * that returns a connection) or closes it. A connection closes itself when it fails; its close
  * releases its slot. The number of connections per host (dialling, in use and idle) never exceeds
- * {@code maxConnsPerHost} (if positive). Waiters are served in arrival order; a waiter that gives up
+ * {@code maxConnsPerHost} (if positive). Waiters are served in arrival order; a request dialing for itself also
+ * takes a connection put back for its host meanwhile, when no request waits at the limit (E54); a waiter that gives up
  * (interrupt, cancellation, deadline) leaves the queue, and a connection delivered to it at the same
  * moment is passed on, never lost. No socket is closed and no dial is started while the pool's lock
  * is held (Go issue 79902). {@link #close()} ends every connection, dial and waiter.
@@ -63,6 +64,17 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * Counting (E30): open = slots - dialing - closing. A connection the pool takes off its idle list (or
      * refuses) in order to close it is "closing" from that moment, under the lock, until its close releases
      * its slot: it is neither idle nor in use, and it still holds its slot under maxConnsPerHost.
+     *
+     * Dialing requests (E54, as Go's idleConnWait): a request whose dial is under way (started by acquire()
+     * or, for a limit-queued waiter, by releaseLocked()) is also registered in its host's `dialing` queue, in
+     * arrival order, until it is served, gives up or close() begins. put() hands a connection to the first
+     * limit-queued waiter, else to the first dialing request, else to the idle list. Limit-queued waiters come
+     * first: nothing else is coming for them, while a dialing request has its own dial, so a connection only
+     * goes to a dialing request when it would otherwise have gone idle and no request waits longer than it
+     * did before. A dialing request served that way is `served`; its dial goes on, and when it completes its
+     * connection is an orphan that goes through put() (a failure is dropped, its slot released), as for a
+     * waiter that gave up. The dialing queue is separate from `waiters`: stats() counts only the latter as
+     * waiting, and releaseLocked() never starts a second dial for a request that has one.
      *
      * Dials and close() (E29): close() interrupts every dial goroutine and waits, on dialProgress, until each
      * has finished with its outcome (a late connection closed), except one inside a step an interrupt cannot
@@ -116,6 +128,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private final LinkedHashMap<C, Long> idleSince = new LinkedHashMap<>();
     private int slots;
     private int dialing;
+    /** The last {@link WantConn#arrival} given. */
+    private long arrivals;
     /** Connections taken off the idle list (or refused) to be closed, until their close releases their slot. */
     private final Set<C> closing = new HashSet<>();
     /** Written under the lock; read without it by {@link #isClosed()}. */
@@ -169,6 +183,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private static final class Host<C> {
         final ArrayDeque<C> idle = new ArrayDeque<>(); // most recently used first
         final ArrayDeque<WantConn<C>> waiters = new ArrayDeque<>();
+        /** Requests whose dial is under way, not yet served, in arrival order: a connection put back may serve one (E54). */
+        final ArrayList<WantConn<C>> dialing = new ArrayList<>();
         final LinkedHashSet<Slot> slots = new LinkedHashSet<>(); // dialling + in use + idle
     }
 
@@ -180,6 +196,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         boolean cancelled; // guarded by the pool lock
         /** Its one outcome is decided (sent, or about to be by whoever set this); guarded by the pool lock. */
         boolean served;
+        /** Its place in arrival order, from its first look for a connection (0: none yet); guarded by the pool lock. */
+        long arrival;
 
         WantConn(ConnectKey key) {
             this.key = key;
@@ -221,6 +239,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             boolean queued = false;
             lock.lock();
             try {
+                if (want.arrival == 0) {
+                    want.arrival = ++arrivals; // kept when it looks again after closes (E41)
+                }
                 if (closed) {
                     refused = true;
                 } else {
@@ -232,6 +253,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
                         dial = newSlotLocked(h, key);
                         dial.want = want;
+                        addDialingLocked(h, want);
                     } else {
                         // The limit may be held by connections that are closing (found closed on the idle list just
                         // now, or taken off it to be closed by the idle reaper, closeIdleConnections() or an idle
@@ -318,6 +340,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             Host<C> h = hosts.get(want.key);
             if (h != null) {
                 h.waiters.remove(want);
+                h.dialing.remove(want); // its dial goes on: its connection will be an orphan, put back
             }
         } finally {
             lock.unlock();
@@ -348,6 +371,18 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         dialing++;
         s.dialing = true;
         return s;
+    }
+
+    /**
+     * Registers a request whose dial is under way (E54), in arrival order: one that waited at the limit arrived
+     * before requests that dialed after it, and is placed before them.
+     */
+    private void addDialingLocked(Host<C> h, WantConn<C> w) {
+        int i = h.dialing.size();
+        while (i > 0 && h.dialing.get(i - 1).arrival > w.arrival) {
+            i--;
+        }
+        h.dialing.add(i, w);
     }
 
     /** The slot's dial is no longer counted (idempotent): its outcome is recorded, or close() gave it up. */
@@ -451,6 +486,10 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         lock.lock();
         try {
             endDialLocked(slot);
+            Host<C> h = hosts.get(slot.key);
+            if (h != null) {
+                h.dialing.remove(want); // served now by this outcome, or already (put(), close()), or gave up (E54)
+            }
             if (conn == null) {
                 next = releaseLocked(slot); // before the outcome: a caller that sees the failure sees the slot free
             } else if (closed) {
@@ -465,7 +504,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     error.initCause(why);
                 }
             }
-            orphan = want.cancelled || want.served; // served: close() gave this dial up and failed its request
+            // served: close() gave this dial up and failed its request, or put() served it a connection (E54)
+            orphan = want.cancelled || want.served;
             if (!orphan) {
                 want.served = true;
                 if (!closeIt) {
@@ -511,7 +551,13 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 return; // closed meanwhile: its slot's release (under this lock) may already have run
             }
             Host<C> h = hosts.computeIfAbsent(conn.key(), k -> new Host<>());
+            // Limit-queued waiters first (nothing else is coming for them), then a request dialing for itself, whose
+            // dial goes on and ends as an orphan (E54; see the implementation notes).
             WantConn<C> w = closed ? null : h.waiters.pollFirst();
+            if (w == null && !closed && !h.dialing.isEmpty()) {
+                w = h.dialing.remove(0);
+                w.served = true; // its dial's outcome is now an orphan's (dialFinished), and close() does not fail it
+            }
             if (w != null) {
                 w.ready.trySend(new Outcome<>(conn, null, true));
                 reusedCount.incrementAndGet();
@@ -580,6 +626,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             if (w != null) {
                 Slot s = newSlotLocked(h, slot.key);
                 s.want = w;
+                addDialingLocked(h, w); // from now on it dials: a connection put back may serve it (E54)
                 return () -> startDial(s, w);
             }
         }
@@ -765,6 +812,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         for (Host<C> h : hosts.values()) {
             waiters.addAll(h.waiters);
             h.waiters.clear();
+            // A dialing request is ended by its dial (interrupted: its outcome), or failed by awaitDials() when the
+            // dial is given up; nothing serves it from this queue once the pool is closed (E54).
+            h.dialing.clear();
             for (Slot s : h.slots) {
                 if (s.conn != null) {
                     live.add(s.conn);

@@ -512,6 +512,250 @@ class ConnectionPoolTest {
         assertThat(afterClose.get()).as("counters when the interrupted close() returned").isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 1, 0));
     }
 
+    /**
+     * A dialer whose first {@code immediate} dials connect at once and whose later dials wait for {@link #gate}
+     * (close()'s interrupt ends that wait with a failure), then connect, or fail if {@link #fail} is set.
+     */
+    final class GatedDialer implements ConnectionPool.Dialer<FakeConn> {
+        final int immediate;
+        final CountDownLatch gate = new CountDownLatch(1);
+        final java.util.concurrent.Semaphore blocked = new java.util.concurrent.Semaphore(0);
+        final AtomicInteger dials = new AtomicInteger();
+        volatile boolean fail;
+
+        GatedDialer(int immediate) {
+            this.immediate = immediate;
+        }
+
+        @Override
+        public FakeConn dial(ConnectKey k, Slot slot) throws IOException {
+            if (dials.incrementAndGet() > immediate) {
+                blocked.release();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    throw new InterruptedIOException("dial interrupted (test)");
+                }
+                if (fail) {
+                    throw new IOException("connection refused (test)");
+                }
+            }
+            FakeConn c = new FakeConn(k, slot);
+            dialed.add(c);
+            return c;
+        }
+
+        void awaitBlocked(int n) throws InterruptedException {
+            assertThat(blocked.tryAcquire(n, 10, TimeUnit.SECONDS)).as("%d dial(s) blocked", n).isTrue();
+        }
+    }
+
+    /** A request on a virtual thread; {@link #got} or {@link #failed} once it ends. */
+    static final class Caller {
+        final AtomicReference<ConnectionPool.Acquired<FakeConn>> got = new AtomicReference<>();
+        final AtomicReference<Throwable> failed = new AtomicReference<>();
+        final Thread thread;
+
+        Caller(ConnectionPool<FakeConn> p, RequestScope scope) {
+            thread = Thread.ofVirtual().start(() -> {
+                try {
+                    got.set(p.acquire(KEY, scope));
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            });
+        }
+
+        ConnectionPool.Acquired<FakeConn> awaitServed(String why) throws InterruptedException {
+            assertThat(thread.join(Duration.ofSeconds(10))).as(why).isTrue();
+            assertThat(failed.get()).as(why).isNull();
+            return got.get();
+        }
+    }
+
+    static void awaitStats(ConnectionPool<?> p, ConnectionPool.Stats expected) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!p.stats().equals(expected)) {
+            if (System.nanoTime() > deadline) {
+                assertThat(p.stats()).isEqualTo(expected);
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+        }
+    }
+
+    /**
+     * E54: a request that found no idle connection and dials for itself takes a connection put back for its host
+     * while its dial is blocked (Go's idleConnWait); the dial goes on, and its connection, an orphan, lands in the
+     * idle list. Before, the request waited for its own dial although a good connection was idle.
+     */
+    @Test
+    void E54_aRequestDialingForItselfTakesAConnectionPutBackMeanwhile() throws Exception {
+        GatedDialer d = new GatedDialer(1);
+        try (var p = new ConnectionPool<>(d, 100, 2, 0, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            Caller b;
+            try {
+                b = new Caller(p, NO_DEADLINE);
+                d.awaitBlocked(1);
+                assertThat(p.stats().waiting()).as("a request dialing for itself is not counted waiting").isZero();
+                p.put(a.conn());
+                var got = b.awaitServed("the request dialing for itself got the connection put back");
+                assertThat(got.conn()).isSameAs(a.conn());
+                assertThat(got.reused()).isTrue();
+            } finally {
+                d.gate.countDown();
+            }
+            // The blocked dial completes: its connection goes idle (open 2: one in use, one idle; nothing dialing).
+            awaitStats(p, new ConnectionPool.Stats(2, 1, 1, 0, 0, 2, 1));
+            var next = p.acquire(KEY, NO_DEADLINE);
+            assertThat(next.conn()).isNotSameAs(a.conn()).isSameAs(dialed.stream().skip(1).findFirst().orElseThrow());
+        }
+    }
+
+    /** E54: the orphaned dial's connection serves a request that queued at the limit meanwhile. */
+    @Test
+    void E54_theServedRequestsDialServesALaterRequestQueuedAtTheLimit() throws Exception {
+        GatedDialer d = new GatedDialer(1);
+        try (var p = new ConnectionPool<>(d, 100, 2, 2, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            Caller b;
+            Caller c;
+            try {
+                b = new Caller(p, NO_DEADLINE);
+                d.awaitBlocked(1);
+                p.put(a.conn());
+                assertThat(b.awaitServed("served by the connection put back").conn()).isSameAs(a.conn());
+                c = new Caller(p, NO_DEADLINE); // the host is at its limit: a.conn (b's) and the dial
+                awaitWaiting(p, 1);
+            } finally {
+                d.gate.countDown();
+            }
+            var got = c.awaitServed("the later request got the orphaned dial's connection");
+            assertThat(got.conn()).isNotSameAs(b.got.get().conn());
+            assertThat(d.dials).hasValue(2);
+            awaitStats(p, new ConnectionPool.Stats(2, 0, 2, 0, 0, 2, 2));
+        }
+    }
+
+    /** E54: the served request's dial then fails: the failure is dropped (the request is not failed), its slot freed. */
+    @Test
+    void E54_aDialThatFailsAfterItsRequestWasServedIsDropped() throws Exception {
+        GatedDialer d = new GatedDialer(1);
+        d.fail = true;
+        try (var p = new ConnectionPool<>(d, 100, 2, 2, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            Caller b;
+            try {
+                b = new Caller(p, NO_DEADLINE);
+                d.awaitBlocked(1);
+                p.put(a.conn());
+                assertThat(b.awaitServed("served, then not failed by its dial").conn()).isSameAs(a.conn());
+            } finally {
+                d.gate.countDown();
+            }
+            awaitStats(p, new ConnectionPool.Stats(1, 0, 1, 0, 0, 1, 1));
+            assertThat(a.conn().isUsable()).isTrue();
+            p.put(a.conn());
+            assertThat(p.stats()).isEqualTo(new ConnectionPool.Stats(1, 1, 0, 0, 0, 1, 1));
+        }
+    }
+
+    /**
+     * E54: put() serves a request queued at the limit before a request dialing for itself (the waiter has nothing
+     * else coming); the dialing one keeps its dial. A waiter whose dial the limit then started (releaseLocked) is a
+     * dialing request too.
+     */
+    @Test
+    void E54_aWaiterAtTheLimitComesBeforeADialingRequestAndOnceItDialsIsOneToo() throws Exception {
+        GatedDialer d = new GatedDialer(2);
+        try (var p = new ConnectionPool<>(d, 100, 2, 2, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            var a2 = p.acquire(KEY, NO_DEADLINE);
+            Caller w;
+            try {
+                w = new Caller(p, NO_DEADLINE);
+                awaitWaiting(p, 1);
+                a.conn().close(new IOException("server closed (test)")); // frees a slot: the waiter's dial starts
+                d.awaitBlocked(1);
+                assertThat(p.stats().waiting()).isZero();
+                p.put(a2.conn());
+                assertThat(w.awaitServed("the waiter whose dial the limit started").conn()).isSameAs(a2.conn());
+            } finally {
+                d.gate.countDown();
+            }
+            awaitStats(p, new ConnectionPool.Stats(2, 1, 1, 0, 0, 3, 1));
+        }
+        GatedDialer d2 = new GatedDialer(1);
+        try (var p = new ConnectionPool<>(d2, 100, 2, 2, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            Caller b;
+            Caller c;
+            try {
+                b = new Caller(p, NO_DEADLINE);
+                d2.awaitBlocked(1);
+                c = new Caller(p, NO_DEADLINE);
+                awaitWaiting(p, 1);
+                p.put(a.conn());
+                assertThat(c.awaitServed("the waiter at the limit comes first").conn()).isSameAs(a.conn());
+                assertThat(b.thread.isAlive()).as("the dialing request keeps waiting for its dial").isTrue();
+            } finally {
+                d2.gate.countDown();
+            }
+            assertThat(b.awaitServed("its own dial").reused()).isFalse();
+        }
+    }
+
+    /** E54: a request that gives up while dialing leaves the dialing queue: a connection put back then goes idle. */
+    @Test
+    void E54_aRequestThatGivesUpWhileDialingLeavesTheQueue() throws Exception {
+        GatedDialer d = new GatedDialer(1);
+        try (var p = new ConnectionPool<>(d, 100, 2, 0, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            io.gochan.CancellableContext cancel = io.gochan.Context.withCancel(io.gochan.Context.background());
+            try {
+                Caller b = new Caller(p, scope(cancel));
+                d.awaitBlocked(1);
+                cancel.cancel();
+                assertThat(b.thread.join(Duration.ofSeconds(10))).isTrue();
+                assertThat(b.failed.get()).isInstanceOf(RequestCancelledException.class);
+                p.put(a.conn());
+                assertThat(a.conn().isUsable()).isTrue();
+                assertThat(p.stats()).as("the connection put back went idle").isEqualTo(new ConnectionPool.Stats(1, 1, 0, 1, 0, 1, 0));
+            } finally {
+                d.gate.countDown();
+            }
+            awaitStats(p, new ConnectionPool.Stats(2, 2, 0, 0, 0, 2, 0));
+        }
+    }
+
+    /**
+     * E54 with close(): of two requests dialing, the first served by a connection put back is not failed by the close
+     * (its connection is closed); the other is failed once, as "transport closed"; nothing is left.
+     */
+    @Test
+    void E54_closeFailsADialingRequestOnceAndNotOneAlreadyServed() throws Exception {
+        GatedDialer d = new GatedDialer(1);
+        var p = new ConnectionPool<>(d, 100, 2, 0, Duration.ZERO);
+        try {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            Caller b = new Caller(p, NO_DEADLINE);
+            d.awaitBlocked(1);
+            Caller c = new Caller(p, NO_DEADLINE);
+            d.awaitBlocked(1);
+            p.put(a.conn());
+            assertThat(b.awaitServed("the first dialing request, in arrival order").conn()).isSameAs(a.conn());
+            assertThat(c.thread.isAlive()).isTrue();
+            p.close();
+            assertThat(c.thread.join(Duration.ofSeconds(10))).isTrue();
+            assertThat(c.failed.get()).isInstanceOf(RequestCancelledException.class).hasMessageContaining("transport closed");
+            assertThat(a.conn().closed).isTrue();
+            assertThat(p.stats()).isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 1, 1));
+        } finally {
+            d.gate.countDown();
+            p.close();
+        }
+    }
+
     private static boolean parkedInAwaitDials(Thread t) {
         if (t.getState() != Thread.State.WAITING) {
             return false;
