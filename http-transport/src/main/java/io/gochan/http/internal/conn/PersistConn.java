@@ -127,6 +127,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private volatile RequestBodyStream answeredWhileWriting;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
     private int responses;
+    /** The TCP stream under TLS, as seen by the TLS layer (P50, E55); null for plain TCP. */
+    private final SocketDialer.Dialed.TlsLayer tls;
     /** {@code responses > 0}, for roundTrip's look at an idle connection (P37). */
     private volatile boolean servedResponse;
     /** Why the read loop ends (read loop only). */
@@ -145,8 +147,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.cfg = cfg;
         this.slot = slot;
         this.reuse = reuse;
-        this.in = new ConnInput(socket.getInputStream(), dialed::endedBadly);
-        this.rawOut = new CountingOutputStream(socket.getOutputStream());
+        this.tls = dialed.tls();
+        this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly);
+        // Under TLS a write the TLS layer refused whole (its output closed by the server's close_notify) or whose
+        // record the TCP socket did not take whole counts as nothing written (P50).
+        this.rawOut = new CountingOutputStream(tls == null ? socket.getOutputStream() : tls.output(socket.getOutputStream()));
         this.out = new BufferedOutputStream(rawOut, 8192);
         this.forwardsToProxy = key.forwardsToProxy();
         this.proxyAuthorization = forwardsToProxy ? ProxyHandshake.basicAuthorization(key.proxy()) : null;
@@ -338,7 +343,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         RequestBodyStream stream = body == null ? null : new RequestBodyStream(body);
         answeredWhileWriting = null; // the previous request's write ended (it was checked before reuse)
         boolean answered = false;
-        if (servedResponse && unreadWhileIdle()) {
+        if (unreadWhileIdle()) {
             // Bytes arrived on the idle connection before this request: they answer nothing it asks, yet once it
             // is counted the read loop, not yet woken for them, would read them as its response (another's body,
             // or a forged one: P37). Closed now, before a byte is written: the request fails as "nothing
@@ -402,9 +407,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * if its body could not be sent again (E53). An unread TLS record is bytes the server sent after the
      * response: data nobody asked for, or its close_notify, which ends the connection anyway.
      */
-    private boolean unreadWhileIdle() {
+    @Override
+    public boolean unreadWhileIdle() {
+        if (!servedResponse) {
+            return false; // a new connection: a server that speaks first is the read loop's to judge
+        }
         if (in.buffered() > 0) {
             return true;
+        }
+        if (tls != null && tls.readButNotDelivered()) {
+            return true; // a record the TLS layer read while idle: the server's close_notify, most often (E55)
         }
         try {
             return tcp.getInputStream().available() > 0;

@@ -58,11 +58,46 @@ public final class SocketDialer {
      * @param tcp the TCP socket under it
      * @param endedInsideTlsRecord for TLS, whether the stream under {@code socket} ended inside a TLS
      *     record ({@link TlsRecordWatch}, P33); null for plain TCP
+     * @param tls for TLS, the watch on the TCP stream under it (P50, E55); null for plain TCP or when unknown
      */
-    public record Dialed(Socket socket, Socket tcp, java.util.function.BooleanSupplier endedInsideTlsRecord) {
+    public record Dialed(Socket socket, Socket tcp, java.util.function.BooleanSupplier endedInsideTlsRecord,
+            TlsLayer tls) {
+        /** What a connection learns from the TCP stream under its TLS socket. */
+        public interface TlsLayer {
+            /**
+             * The TLS socket's output as the request's byte count must see it: a write that handed the TCP socket no
+             * whole record counts as nothing written (P50).
+             *
+             * @param tlsOut the TLS socket's output stream
+             * @return the stream to count
+             */
+            java.io.OutputStream output(java.io.OutputStream tlsOut);
+
+            /**
+             * The TLS socket's input, marking what it delivered, for {@link #readButNotDelivered()}.
+             *
+             * @param tlsIn the TLS socket's input stream
+             * @return the stream to read
+             */
+            java.io.InputStream input(java.io.InputStream tlsIn);
+
+            /**
+             * Whether the TLS layer has read bytes from the TCP socket since its input last delivered data (E55): a
+             * record it is still processing (a close_notify it is about to report as the end), never data it read.
+             *
+             * @return true if bytes were read from the TCP socket and not (yet) delivered
+             */
+            boolean readButNotDelivered();
+        }
+
         /** A plain (not TLS) connection. */
         Dialed(Socket socket, Socket tcp) {
-            this(socket, tcp, null);
+            this(socket, tcp, null, null);
+        }
+
+        /** A connection whose TLS output is counted as it is (a failed write counts whole). */
+        public Dialed(Socket socket, Socket tcp, java.util.function.BooleanSupplier endedInsideTlsRecord) {
+            this(socket, tcp, endedInsideTlsRecord, null);
         }
 
         /**
@@ -173,7 +208,7 @@ public final class SocketDialer {
             if (verifyHostname && underscore) {
                 verifyUnderscoreName(ssl, host);
             }
-            return new Dialed(ssl, tcp, records::endedInsideRecord);
+            return new Dialed(ssl, tcp, records::endedInsideRecord, records);
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
             throw new HttpTimeoutException(HttpTimeoutException.Kind.TLS_HANDSHAKE,

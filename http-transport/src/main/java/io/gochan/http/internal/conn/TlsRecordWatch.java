@@ -29,11 +29,12 @@ import java.util.Set;
  * {@link #getInputStream()}, on one thread at a time (under its read lock); {@link #endedInsideRecord()}
  * is asked by the thread that has just seen the TLS stream end, after that read.
  */
-final class TlsRecordWatch extends Socket {
+final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLayer {
     private static final int HEADER = 5;
 
     private final Socket inner;
     private final Watched in;
+    private final Sent out;
 
     /**
      * Watches {@code inner}'s input.
@@ -44,6 +45,7 @@ final class TlsRecordWatch extends Socket {
         super((SocketImpl) null);
         this.inner = inner;
         this.in = new Watched(inner.getInputStream());
+        this.out = new Sent(inner.getOutputStream());
     }
 
     /** True once the stream has ended (EOF from the socket) inside a TLS record or its header. */
@@ -60,9 +62,16 @@ final class TlsRecordWatch extends Socket {
         /** Bytes of the current record's body still to come. */
         private int bodyLeft;
         private volatile boolean endedInside;
+        /** Bytes read from the socket so far: written by the one thread the TLS layer reads on. */
+        private volatile long received;
 
         Watched(InputStream raw) {
             this.raw = raw;
+        }
+
+        /** Bytes read from the socket so far. */
+        long received() {
+            return received;
         }
 
         /** True once {@code raw} has returned EOF inside a record or its header. */
@@ -76,6 +85,7 @@ final class TlsRecordWatch extends Socket {
             if (n < 0) {
                 endedInside = headerSeen != 0 || bodyLeft != 0;
             } else {
+                received += n; // one writer
                 advance(b, off, n);
             }
             return n;
@@ -113,6 +123,159 @@ final class TlsRecordWatch extends Socket {
         }
     }
 
+    /**
+     * The TLS socket's output {@code tlsOut} as the request's byte count must see it (P50): a write that throws
+     * before the TLS layer handed a byte of it to the TCP socket, on the writing thread, took none of its bytes.
+     * The TLS layer refuses a write at once when its output is closed (the server's close_notify, read by the read
+     * loop, closed the connection: "Connection or outbound has closed"), and a record the TCP socket refused (a
+     * reset, a broken pipe) never reached the server whole, and the server must authenticate a whole record
+     * before it uses a byte of it: Go's {@code tls.Conn} counts only the records it wrote whole too. Only the
+     * writing thread's bytes count: the read loop's TLS layer writes alerts of its own (its close_notify in reply)
+     * at the same moment. A write that handed any byte to the TCP socket counts whole, as before.
+     */
+    @Override
+    public OutputStream output(OutputStream tlsOut) {
+        return new ExactTlsOut(tlsOut, out);
+    }
+
+    /** The TCP bytes the TLS layer had read when its input last delivered data (set by the reading thread). */
+    private volatile long receivedWhenDelivered;
+
+    @Override
+    public InputStream input(InputStream tlsIn) {
+        return new BulkInputStream() {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = tlsIn.read(b, off, len);
+                if (n > 0) {
+                    // Only data: after an end (-1) the flag below must stay up until the connection is closed.
+                    receivedWhenDelivered = in.received();
+                }
+                return n;
+            }
+
+            @Override
+            public int available() throws IOException {
+                return tlsIn.available();
+            }
+
+            @Override
+            public void close() throws IOException {
+                tlsIn.close();
+            }
+        };
+    }
+
+    /**
+     * Whether the TLS layer read bytes from the TCP socket that it has not delivered as data (E55): on an idle
+     * connection, a record it is processing or has processed without data for us: the server's close_notify,
+     * which it reports as the end only after it has handled it (and, under TLS 1.3, sent its own), or a
+     * post-handshake message. The TCP socket then holds nothing for the request's look to see (E53), yet the
+     * connection is, or may be, over. Asked from any thread; both counts are volatile.
+     */
+    @Override
+    public boolean readButNotDelivered() {
+        return in.received() != receivedWhenDelivered;
+    }
+
+    private static final class ExactTlsOut extends OutputStream implements CountingOutputStream.ExactOnFailure {
+        private final OutputStream tls;
+        private final Sent tcp;
+        /** Of the last write that threw, the bytes taken: 0 or all; written and read by the writing thread. */
+        private int takenOfFailedWrite;
+
+        ExactTlsOut(OutputStream tls, Sent tcp) {
+            this.tls = tls;
+            this.tcp = tcp;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            tcp.watch();
+            try {
+                tls.write(b, off, len);
+            } catch (IOException | RuntimeException e) {
+                takenOfFailedWrite = tcp.watched() == 0 ? 0 : len;
+                throw e;
+            } finally {
+                tcp.unwatch();
+            }
+        }
+
+        @Override
+        public int takenOfFailedWrite() {
+            return takenOfFailedWrite;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            tls.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            tls.close();
+        }
+    }
+
+    /**
+     * The socket's output, counting what one watching thread hands it (the TLS layer writes the records of an
+     * application write on the writing thread, and may write an alert on another thread meanwhile).
+     */
+    private static final class Sent extends OutputStream {
+        private final OutputStream raw;
+        /** The thread whose bytes are counted, or null. */
+        private volatile Thread watching;
+        /** Bytes {@link #watching} handed over in writes that returned since it began: that thread's only. */
+        private long watched;
+
+        Sent(OutputStream raw) {
+            this.raw = raw;
+        }
+
+        void watch() {
+            watched = 0;
+            watching = Thread.currentThread();
+        }
+
+        void unwatch() {
+            watching = null;
+        }
+
+        long watched() {
+            return watched;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            raw.write(b, off, len);
+            // Once it returned: a record the socket did not take whole, the server cannot use (see exactOnFailure).
+            if (watching == Thread.currentThread()) {
+                watched += len;
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            raw.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            raw.close();
+        }
+    }
+
     // ------------------------------------------------------------------ everything else: the wrapped socket
 
     @Override
@@ -121,8 +284,8 @@ final class TlsRecordWatch extends Socket {
     }
 
     @Override
-    public OutputStream getOutputStream() throws IOException {
-        return inner.getOutputStream();
+    public OutputStream getOutputStream() {
+        return out;
     }
 
     @Override

@@ -299,11 +299,14 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
         for (C c; (c = h.idle.pollFirst()) != null; ) {
             idleSince.remove(c);
-            if (c.isUsable()) {
+            if (c.isUsable() && !c.unreadWhileIdle()) {
                 reusedCount.incrementAndGet();
                 return new Acquired<>(c, true);
             }
-            stale.add(c); // closed but its close has not released the slot yet: it will
+            // Closed but its close has not released the slot yet: it will. Or the server ended it while it was idle
+            // and the read loop has not yet seen it (E55): closed below, outside the lock, and never handed out, so
+            // the request, its body not yet used, goes on another connection without a retry.
+            stale.add(c);
             closing.add(c); // not idle any more, and not in use (E30)
         }
         return null;

@@ -16,6 +16,18 @@ public interface PooledConnection {
     boolean isUsable();
 
     /**
+     * Asked by the pool, under its lock, of an idle connection it is about to hand out: whether bytes the server
+     * sent after the last response wait unread on it (its close_notify, an idle 408, data nobody asked for), which
+     * mean the connection is over. Such a connection is closed instead of handed out, and the request takes
+     * another or dials, its body not yet used (E55). Must not block.
+     *
+     * @return true if bytes wait unread on the idle connection
+     */
+    default boolean unreadWhileIdle() {
+        return false;
+    }
+
+    /**
      * Closes the connection with this cause (idempotent) and releases its slot. A call that finds the
      * connection already closing returns only once that close is complete (its sockets closed, its slot
      * released): {@link ConnectionPool#closeIdle()} relies on it (E34). Called outside the pool's lock.
