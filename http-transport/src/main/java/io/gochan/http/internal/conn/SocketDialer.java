@@ -56,12 +56,9 @@ public final class SocketDialer {
      *
      * @param socket the socket to read and write
      * @param tcp the TCP socket under it
-     * @param endedInsideTlsRecord for TLS, whether the stream under {@code socket} ended inside a TLS
-     *     record ({@link TlsRecordWatch}, P33); null for plain TCP
-     * @param tls for TLS, the watch on the TCP stream under it (P50, E55); null for plain TCP or when unknown
+     * @param tls for TLS, the watch on the TCP stream under it (P33, P50, E55); null for plain TCP
      */
-    public record Dialed(Socket socket, Socket tcp, java.util.function.BooleanSupplier endedInsideTlsRecord,
-            TlsLayer tls) {
+    public record Dialed(Socket socket, Socket tcp, TlsLayer tls) {
         /** What a connection learns from the TCP stream under its TLS socket. */
         public interface TlsLayer {
             /**
@@ -88,16 +85,19 @@ public final class SocketDialer {
              * @return true if bytes were read from the TCP socket and not (yet) delivered
              */
             boolean readButNotDelivered();
+
+            /**
+             * Whether the TCP stream ended inside a TLS record or its header (P33). Asked once a read of the TLS
+             * socket returned EOF.
+             *
+             * @return true if the stream was cut short inside a record
+             */
+            boolean endedInsideRecord();
         }
 
         /** A plain (not TLS) connection. */
         Dialed(Socket socket, Socket tcp) {
-            this(socket, tcp, null, null);
-        }
-
-        /** A connection whose TLS output is counted as it is (a failed write counts whole). */
-        public Dialed(Socket socket, Socket tcp, java.util.function.BooleanSupplier endedInsideTlsRecord) {
-            this(socket, tcp, endedInsideTlsRecord, null);
+            this(socket, tcp, null);
         }
 
         /**
@@ -105,7 +105,7 @@ public final class SocketDialer {
          * the JDK reports a plain end of stream for it). Asked once a read of {@code socket} returned EOF.
          */
         public String endedBadly() {
-            return endedInsideTlsRecord != null && endedInsideTlsRecord.getAsBoolean()
+            return tls != null && tls.endedInsideRecord()
                     ? "the TLS stream ended inside a TLS record (cut short, without close_notify)" : null;
         }
     }
@@ -208,7 +208,7 @@ public final class SocketDialer {
             if (verifyHostname && underscore) {
                 verifyUnderscoreName(ssl, host);
             }
-            return new Dialed(ssl, tcp, records::endedInsideRecord, records);
+            return new Dialed(ssl, tcp, records);
         } catch (SocketTimeoutException e) {
             closeQuietly(ssl, e);
             throw new HttpTimeoutException(HttpTimeoutException.Kind.TLS_HANDSHAKE,

@@ -49,7 +49,8 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
     }
 
     /** True once the stream has ended (EOF from the socket) inside a TLS record or its header. */
-    boolean endedInsideRecord() {
+    @Override
+    public boolean endedInsideRecord() {
         return in.endedInside();
     }
 

@@ -81,7 +81,7 @@ class ClosedEventOrderTest {
             ConnectionPool<PersistConn> pool = new ConnectionPool<>((key, slot) -> {
                 Socket s = new Socket();
                 s.connect(new InetSocketAddress(key.host(), key.port()));
-                return PersistConn.start(key, new SocketDialer.Dialed(s, s, () -> false), cfg, slot, c -> poolRef.get().put(c));
+                return PersistConn.start(key, new SocketDialer.Dialed(s, s), cfg, slot, c -> poolRef.get().put(c));
             }, 10, 2, 0, Duration.ZERO);
             poolRef.set(pool);
             HeldCause cause = new HeldCause();
