@@ -357,7 +357,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * Closes idle connections (Go's CloseIdleConnections); connections in use are not touched. Returns once
      * every connection that was idle when it was called is closed (its socket closed) and no longer counted by
      * {@link #stats()}, also one that the idle reaper (or an idle limit) had already taken off the idle list to
-     * close and was still closing (E34).
+     * close and was still closing (E34). As Go's, it also closes connections that become idle after it (an exchange
+     * in use at that moment ends) until the next request looks for a connection; from then on they are pooled again
+     * (E56).
      */
     public void closeIdleConnections() {
         pool.closeIdle();

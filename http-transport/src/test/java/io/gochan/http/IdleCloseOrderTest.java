@@ -181,4 +181,110 @@ class IdleCloseOrderTest {
         assertThat(events).as("reuses (the race was run)").isPositive();
         assertThat(counted).as("TransportStats.reused against %d \"reused\" events", events).isEqualTo(events);
     }
+    /**
+     * The server of E56: {@code /slow} answers a 4-byte body in two halves, the second once {@code release} opens;
+     * {@code /later} answers {@code 204} once {@code release} opens; anything else {@code 200 ok}; every request head
+     * is counted down on {@code received}.
+     */
+    private static RawServer holdingServer(java.util.concurrent.CountDownLatch received,
+            java.util.concurrent.CountDownLatch release) throws IOException {
+        return RawServer.start(c -> {
+            for (String head; (head = c.readRequestHead()) != null; ) {
+                received.countDown();
+                if (head.startsWith("GET /slow ")) {
+                    c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab");
+                    release.await();
+                    c.write("cd");
+                } else if (head.startsWith("GET /later ")) {
+                    release.await();
+                    c.write("HTTP/1.1 204 No Content\r\n\r\n");
+                } else {
+                    c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                }
+            }
+        });
+    }
+
+    /**
+     * E56: a connection in use when {@code closeIdleConnections()} is called, that becomes idle afterwards (its
+     * streamed body read to its end, or its {@code 204} answered), is closed instead of pooled, as Go's
+     * {@code closeIdle} flag does ("close newly idle connections"), until the next request looks for a connection:
+     * that request dials a new one, which is pooled again. Before the fix the connection went to the idle pool
+     * ({@code open=1, idle=1}) and the next request was sent on it.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E56_aConnectionThatBecomesIdleAfterCloseIdleConnectionsIsClosedUntilTheNextRequest() throws Exception {
+        for (String path : List.of("/slow", "/later")) {
+            java.util.concurrent.CountDownLatch received = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            try (RawServer server = holdingServer(received, release); Transport t = Transport.builder().build()) {
+                Caller<String> inFlight = Caller.virtual("in-flight" + path, () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri(path).toString()))) {
+                        return r.status() + ":" + r.body().string();
+                    }
+                });
+                if (path.equals("/slow")) {
+                    Leaks.awaitTrue(() -> t.stats().inUse() == 1 && received.getCount() == 0, "the request is in flight");
+                } else {
+                    assertThat(received.await(20, TimeUnit.SECONDS)).isTrue();
+                }
+                t.closeIdleConnections(); // nothing idle yet: the in-flight connection is not touched
+                assertThat(t.stats().inUse()).as(path + ": in use after closeIdleConnections()").isEqualTo(1);
+                release.countDown();
+                assertThat(inFlight.join(Lifecycle.BOUND)).isTrue();
+                assertThat(inFlight.error()).isNull();
+                assertThat(inFlight.value()).isIn("200:abcd", "204:");
+                assertThat(t.stats()).as(path + ": the connection that became idle after the call").satisfies(s -> {
+                    assertThat(s.open()).as("open").isZero();
+                    assertThat(s.idle()).as("idle").isZero();
+                });
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                assertThat(server.accepted()).as(path + ": the next request's connection is new").isEqualTo(2);
+                assertThat(t.stats().idle()).as(path + ": and is pooled: the next request ended the closing").isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * E56, the race: a streamed body's last read (its connection put back) and {@code closeIdleConnections()} run at
+     * the same moment: once both have returned, nothing is open or idle, whichever came first (the call closed the
+     * pooled connection, or the connection that became idle after it was closed as it was put back). 300 rounds,
+     * a fresh transport each. Before the fix the rounds in which the put came second left the connection idle.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void E56_closeIdleConnectionsRacingABodysEndLeavesNothingIdle() throws Exception {
+        int rounds = 300;
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < rounds; i++) {
+            java.util.concurrent.CountDownLatch received = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            try (RawServer server = holdingServer(received, release); Transport t = Transport.builder().build()) {
+                HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/slow").toString()));
+                java.io.InputStream body = r.body().stream();
+                assertThat(body.readNBytes(2)).isEqualTo("ab".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                CyclicBarrier start = new CyclicBarrier(2);
+                Caller<Integer> closer = Caller.virtual("closer-" + i, () -> {
+                    start.await(20, TimeUnit.SECONDS);
+                    t.closeIdleConnections();
+                    return 0;
+                });
+                release.countDown();
+                start.await(20, TimeUnit.SECONDS);
+                assertThat(body.readAllBytes()).hasSize(2);
+                r.close();
+                assertThat(closer.join(Lifecycle.BOUND)).isTrue();
+                assertThat(closer.error()).isNull();
+                TransportStats s = t.stats();
+                if (s.open() != 0 || s.idle() != 0) {
+                    failures.add(i + ": " + s);
+                }
+            }
+        }
+        assertThat(failures.subList(0, Math.min(5, failures.size()))).as("%d of %d rounds (the first 5)", failures.size(), rounds)
+                .isEmpty();
+    }
 }

@@ -135,6 +135,13 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     /** Written under the lock; read without it by {@link #isClosed()}. */
     private volatile boolean closed;
     /**
+     * Set by {@link #closeIdle()}, cleared by the next request that looks for a connection: meanwhile a connection
+     * put back that no request waits for is closed, not pooled (E56; Go's {@code closeIdle}, "close newly idle
+     * connections"): a caller that closed the idle connections (a network change, a server moved) is not handed
+     * one that was in use at that moment, nor left with one idle once the call and the exchanges it raced end.
+     */
+    private boolean closeNewlyIdle;
+    /**
      * Closed once the first {@link #close()} has closed every connection and failed every waiter: whoever
      * learns that the pool is closed (another close(), a request refused or failed for it) waits for this
      * before saying so, so it never sees the close half done (E23).
@@ -245,6 +252,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 if (closed) {
                     refused = true;
                 } else {
+                    closeNewlyIdle = false; // a request wants a connection: connections put back are kept again (E56)
                     Acquired<C> idle = takeIdleLocked(key, stale);
                     if (idle != null) {
                         return idle;
@@ -566,10 +574,10 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 reusedCount.incrementAndGet();
                 return;
             }
-            if (closed || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
+            if (closed || closeNewlyIdle || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
                 toClose.add(conn);
                 closing.add(conn); // refused: closed, not in use (E30)
-                why = closed ? "transport closed" : "idle limit per host reached";
+                why = closed ? "transport closed" : closeNewlyIdle ? "idle connections closed (E56)" : "idle limit per host reached";
             } else {
                 h.idle.addFirst(conn);
                 idleSince.put(conn, System.nanoTime());
@@ -640,7 +648,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * Closes every idle connection (Go's CloseIdleConnections) and returns once each is closed and its slot
      * free, also those that had already left the idle list to be closed by someone else (the idle reaper, an
      * idle limit, a request that found one stale) and were still closing: a close of a connection already
-     * closing waits for that close (E34).
+     * closing waits for that close (E34). Until the next request looks for a connection, a connection put back that
+     * no request waits for is closed instead of pooled, as Go's {@code closeIdle} flag (E56).
      */
     public void closeIdle() {
         List<C> toClose;
@@ -651,6 +660,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             toClose = new ArrayList<>(closing); // taken before: their closer may not have begun, or not finished
             toClose.addAll(idle);
             closing.addAll(idle); // from now on neither idle nor in use (E30)
+            closeNewlyIdle = true; // and those in use that come back before the next request are closed too (E56)
         } finally {
             lock.unlock();
         }
