@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
+import java.util.List;
 import java.io.InputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -97,6 +98,41 @@ class SmallBodyTest {
             }
             Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed");
             assertThat(t.stats().idle()).isZero();
+        }
+    }
+
+    /**
+     * P22, the request's side (Go's {@code req.Close}): a request that says {@code Connection: close} itself never
+     * pools its connection, whatever the response says (here keep-alive, the server keeping the connection open),
+     * streamed or in memory, with a body or without one; the next request dials a new connection.
+     */
+    @Test
+    void P22_aRequestThatAsksToCloseNeverPoolsItsConnection() throws Exception {
+        for (String path : List.of("/small", "/streamed", "/none")) {
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequestHead()) != null; ) {
+                         if (head.startsWith("GET /streamed ")) {
+                             c.write("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nab");
+                             c.out.flush();
+                             c.write("cd");
+                         } else if (head.startsWith("GET /none ")) {
+                             c.write("HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n");
+                         } else {
+                             c.write("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Length: 4\r\n\r\nabcd");
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                for (int i = 0; i < 2; i++) {
+                    HttpRequest req = HttpRequest.newBuilder(server.uri(path)).header("Connection", "close").build();
+                    try (HttpResponse r = t.roundTrip(req)) {
+                        assertThat(r.body().string()).isIn("abcd", "");
+                    }
+                    assertThat(t.stats().open()).as(path + ": open after request " + i).isZero();
+                    assertThat(t.stats().idle()).as(path + ": idle after request " + i).isZero();
+                }
+                assertThat(server.accepted()).as(path + ": connections").isEqualTo(2);
+            }
         }
     }
 
