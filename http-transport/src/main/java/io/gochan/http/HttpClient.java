@@ -82,6 +82,17 @@ public final class HttpClient {
     }
 
     /**
+     * Closes the idle connections of the round tripper this client sends through, as Go's
+     * {@code Client.CloseIdleConnections} (R44): a {@link Transport}'s pool closes its idle connections
+     * ({@link Transport#closeIdleConnections()}, E34, E56); a wrapping {@link RoundTripper} is asked through
+     * {@link RoundTripper#closeIdleConnections()}, which does nothing unless the wrapper forwards it. Requests
+     * in progress are not touched. The transport stays open and shared.
+     */
+    public void closeIdleConnections() {
+        transport.closeIdleConnections();
+    }
+
+    /**
      * Sends the request, following redirects; the caller closes the response.
      *
      * @param request the request to send

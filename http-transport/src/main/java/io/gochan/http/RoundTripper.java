@@ -29,4 +29,17 @@ public interface RoundTripper {
      * @throws InterruptedException if the calling thread was interrupted while waiting
      */
     HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException;
+
+    /**
+     * Closes the idle connections of whatever carries the requests, as Go's {@code closeIdler} that
+     * {@code Client.CloseIdleConnections} looks for (R44). {@link Transport} closes its pool's idle
+     * connections ({@link Transport#closeIdleConnections()}); a wrapper that owns no connection forwards the
+     * call to the round tripper it wraps, or it reaches nothing. Never blocks on a request in progress.
+     *
+     * <p>The default does nothing: a round tripper without connections of its own, or a wrapper that does
+     * not forward, has none to close.
+     */
+    default void closeIdleConnections() {
+        // nothing of its own to close
+    }
 }

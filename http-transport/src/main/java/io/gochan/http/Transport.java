@@ -361,6 +361,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * in use at that moment ends) until the next request looks for a connection; from then on they are pooled again
      * (E56).
      */
+    @Override
     public void closeIdleConnections() {
         pool.closeIdle();
     }

@@ -335,6 +335,51 @@ class HttpClientReachTest {
         }
     }
 
+    @Test
+    void R44_closeIdleConnectionsReachesTheTransportDirectlyOrThroughAForwardingWrapperOnly() throws Exception {
+        try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "ok"));
+             Transport t = Transport.builder().build()) {
+            RoundTripper silent = (req, ctx) -> t.roundTrip(req, ctx); // as a Go wrapper without the method
+            RoundTripper forwarding = new RoundTripper() {
+                @Override
+                public HttpResponse roundTrip(HttpRequest req, io.gochan.Context ctx) throws IOException, InterruptedException {
+                    return t.roundTrip(req, ctx);
+                }
+
+                @Override
+                public void closeIdleConnections() {
+                    t.closeIdleConnections();
+                }
+            };
+            String uri = server.uri("/").toString();
+
+            HttpClient direct = HttpClient.builder(t).build();
+            okOnce(direct, uri);
+            assertThat(t.stats().idle()).as("pooled after the response: %s", t.stats()).isEqualTo(1);
+            direct.closeIdleConnections();
+            assertThat(t.stats().open()).as("closed through the client: %s", t.stats()).isZero();
+
+            HttpClient overSilent = HttpClient.builder(silent).build();
+            okOnce(overSilent, uri);
+            assertThat(t.stats().dialed()).as("the request after the close dialled: %s", t.stats()).isEqualTo(2);
+            overSilent.closeIdleConnections();
+            assertThat(t.stats().idle()).as("a wrapper that does not forward closes nothing: %s", t.stats()).isEqualTo(1);
+
+            HttpClient overForwarding = HttpClient.builder(forwarding).build();
+            overForwarding.closeIdleConnections();
+            assertThat(t.stats().open()).as("closed through the forwarding wrapper: %s", t.stats()).isZero();
+            okOnce(overForwarding, uri);
+            assertThat(t.stats().dialed()).as("and the next request dialled: %s", t.stats()).isEqualTo(3);
+            assertThat(t.stats().idle()).as("and its connection is pooled again: %s", t.stats()).isEqualTo(1);
+        }
+    }
+
+    private static void okOnce(HttpClient c, String uri) throws Exception {
+        try (HttpResponse r = c.send(HttpRequest.get(uri))) {
+            assertThat(r.body().string()).isEqualTo("ok");
+        }
+    }
+
     /** A RoundTripper that sets a header on every request and delegates. */
     private static RoundTripper addHeader(RoundTripper inner, String name, String value) {
         return (req, ctx) -> inner.roundTrip(req.toBuilder().setHeader(name, value).build(), ctx);
