@@ -15,13 +15,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Probes of the transport over Unix domain sockets (R4) against the promises it keeps over TCP: the look for
- * bytes that arrived on an idle connection (P37, E53, E55; R41, found here: it never saw them, and a request was
- * answered with a forged response), and an interrupt of a caller reading a stalled body (E11). Every peer is a real Unix socket server; timing
- * probes run many rounds, each with a fresh transport and server.
+ * Probes of the reach features against the promises the transport keeps on a direct TCP connection. Over Unix
+ * domain sockets (R4): the look for bytes that arrived on an idle connection (P37, E53, E55; R41, found here: it
+ * never saw them, and a request was answered with a forged response), and an interrupt of a caller reading a
+ * stalled body (E11). Through proxies: an IPv6 zone in a {@code CONNECT} or SOCKS5 target (R20; R42, found here:
+ * the zone was sent to the proxy, and through SOCKS5 a zone written {@code %25} failed the request). Every peer is
+ * a real loopback server; timing probes run many rounds, each with a fresh transport.
  */
 @NoGoroutineLeaks
-class UnixReachProbeTest {
+class ReachProbeTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     @AfterEach
@@ -132,6 +134,58 @@ class UnixReachProbeTest {
             } finally {
                 release.countDown();
             }
+        }
+    }
+
+    /**
+     * R42 (R20 with R8): an IPv6 zone names an interface of the client's machine and is never sent, the target of a
+     * {@code CONNECT} included: the request line and {@code Host} of the {@code CONNECT} carry {@code [::1]:port},
+     * as the {@code Host} field of a direct request does (the zone written either way).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "zone written as {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"%25lo", "%lo"})
+    void R42_anIpv6ZoneIsNeverSentInAConnect(String zone) throws Exception {
+        java.util.List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (io.gochan.http.testing.RawServer proxy = io.gochan.http.testing.RawServer.start(c -> {
+                 heads.add(c.readRequestHead());
+                 c.write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+             });
+             Transport t = Transport.builder()
+                     .proxy(r -> java.util.Optional.of(java.net.URI.create("http://127.0.0.1:" + proxy.port()))).build()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("https://[::1" + zone + "]:8443/z")))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.status()).isEqualTo(502));
+            assertThat(heads).hasSize(1);
+            assertThat(heads.get(0).split("\r\n")).containsExactly("CONNECT [::1]:8443 HTTP/1.1", "Host: [::1]:8443");
+        }
+    }
+
+    /**
+     * R42 (R20 with R9): through a SOCKS5 proxy an IPv6 literal with a zone goes as the address (type 4) without it,
+     * never failing the request for a zone the proxy's machine could not know.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "zone written as {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"%25lo", "%lo"})
+    void R42_anIpv6ZoneIsNeverSentToASocks5Proxy(String zone) throws Exception {
+        java.util.List<byte[]> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (io.gochan.http.testing.RawServer proxy = io.gochan.http.testing.RawServer.start(c -> {
+                 c.in.readNBytes(3);
+                 c.write(new byte[] {5, 0});
+                 requests.add(c.in.readNBytes(4 + 16 + 2));
+                 c.write(new byte[] {5, 5, 0, 1, 0, 0, 0, 0, 0, 0}); // connection refused
+             });
+             Transport t = Transport.builder()
+                     .proxy(r -> java.util.Optional.of(java.net.URI.create("socks5://127.0.0.1:" + proxy.port()))).build()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://[::1" + zone + "]:8080/z")))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.status()).isEqualTo(5));
+            assertThat(requests).hasSize(1);
+            byte[] want = new byte[4 + 16 + 2];
+            want[0] = 5;
+            want[1] = 1;
+            want[3] = 4;
+            want[19] = 1;
+            want[20] = (byte) (8080 >> 8);
+            want[21] = (byte) 8080;
+            assertThat(requests.get(0)).isEqualTo(want);
         }
     }
 }
