@@ -18,8 +18,9 @@ import org.junit.jupiter.api.Timeout;
  * Probes of the reach features against the promises the transport keeps on a direct TCP connection. Over Unix
  * domain sockets (R4): the look for bytes that arrived on an idle connection (P37, E53, E55; R41, found here: it
  * never saw them, and a request was answered with a forged response), and an interrupt of a caller reading a
- * stalled body (E11). Through proxies: an IPv6 zone in a {@code CONNECT} or SOCKS5 target (R20; R42, found here:
- * the zone was sent to the proxy, and through SOCKS5 a zone written {@code %25} failed the request). Every peer is
+ * stalled body (E11), a body ended by the server's half-close. Through proxies: an IPv6 zone in a {@code CONNECT} or
+ * SOCKS5 target (R20; R42, found here: the zone was sent to the proxy, and through SOCKS5 a zone written {@code %25}
+ * failed the request); two origins through one proxy, each on its own tunnel (R8). Every peer is
  * a real loopback server; timing probes run many rounds, each with a fresh transport.
  */
 @NoGoroutineLeaks
@@ -186,6 +187,87 @@ class ReachProbeTest {
             want[20] = (byte) (8080 >> 8);
             want[21] = (byte) 8080;
             assertThat(requests.get(0)).isEqualTo(want);
+        }
+    }
+
+    /**
+     * R8: a tunnel is a pooled connection to one origin through one proxy. Two origins (same name, other ports)
+     * through one proxy, asked in turn, never share a tunnel: two {@code CONNECT}s, each origin answering its own
+     * requests on its own reused tunnel, and the proxy's credentials on each {@code CONNECT} only (R23).
+     */
+    @Test
+    void R8_twoOriginsThroughOneProxyNeverShareATunnel() throws Exception {
+        try (io.gochan.http.testing.JdkServer a = io.gochan.http.testing.JdkServer.httpsFor("origin.test",
+                     ex -> io.gochan.http.testing.JdkServer.respond(ex, 200, "a " + ex.getRequestURI()
+                             + " pa=" + ex.getRequestHeaders().getFirst("Proxy-Authorization")));
+             io.gochan.http.testing.JdkServer b = io.gochan.http.testing.JdkServer.httpsFor("origin.test",
+                     ex -> io.gochan.http.testing.JdkServer.respond(ex, 200, "b " + ex.getRequestURI()
+                             + " pa=" + ex.getRequestHeaders().getFirst("Proxy-Authorization")));
+             io.gochan.http.testing.TestProxy proxy = io.gochan.http.testing.TestProxy.start();
+             Transport t = Transport.builder().sslContext(io.gochan.http.testing.JdkServer.clientTlsFor("origin.test"))
+                     .proxy(r -> java.util.Optional.of(java.net.URI.create("http://u:p@127.0.0.1:" + proxy.port()))).build()) {
+            for (int i = 0; i < 3; i++) {
+                for (io.gochan.http.testing.JdkServer o : java.util.List.of(a, b)) {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get("https://origin.test:" + o.port() + "/" + i))) {
+                        assertThat(r.body().string()).isEqualTo((o == a ? "a" : "b") + " /" + i + " pa=null");
+                    }
+                }
+            }
+            assertThat(proxy.requestLines).containsExactlyInAnyOrder(
+                    "CONNECT origin.test:" + a.port() + " HTTP/1.1", "CONNECT origin.test:" + b.port() + " HTTP/1.1");
+            assertThat(t.stats().dialed()).isEqualTo(2);
+            assertThat(t.stats().reused()).isEqualTo(4);
+        }
+    }
+
+    /**
+     * R4 with E21: a response delimited by the end of the stream over a Unix socket whose server half-closes (shuts
+     * its output, keeps reading) ends at that end: the body is whole, the connection is closed by the client (the
+     * server sees its end), never pooled, and every counter is zero.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void R4_aBodyEndedByAUnixHalfCloseIsWholeAndItsConnectionClosed() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gochan-unix-half");
+        java.nio.file.Path path = dir.resolve("s.sock");
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (java.nio.channels.ServerSocketChannel server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            server.bind(java.net.UnixDomainSocketAddress.of(path));
+            Thread serving = Thread.ofVirtual().start(() -> {
+                try (java.nio.channels.SocketChannel c = server.accept()) {
+                    java.io.InputStream in = java.nio.channels.Channels.newInputStream(c);
+                    java.io.ByteArrayOutputStream head = new java.io.ByteArrayOutputStream();
+                    while (!head.toString(java.nio.charset.StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                        int k = in.read();
+                        if (k < 0) {
+                            return;
+                        }
+                        head.write(k);
+                    }
+                    c.write(java.nio.ByteBuffer.wrap("HTTP/1.1 200 OK\r\n\r\nuntil the end".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                    c.shutdownOutput();
+                    if (in.read() < 0) {
+                        clientClosed.countDown();
+                    }
+                } catch (IOException e) {
+                    // the test's end
+                }
+            });
+            try (Transport t = Transport.builder().dialer(Dialer.unixSocket(path)).build()) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(java.net.URI.create("http://local/h"))
+                        .timeout(Duration.ofSeconds(20)).build())) {
+                    assertThat(r.body().string()).isEqualTo("until the end");
+                }
+                assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed its end").isTrue();
+                Lifecycle.await(() -> t.stats().open() == 0, WAIT, "connection closed");
+                assertAllZero(t);
+            } finally {
+                server.close();
+                serving.join();
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(path);
+            java.nio.file.Files.deleteIfExists(dir);
         }
     }
 }

@@ -66,4 +66,45 @@ class UnixSocketAvailableTest {
             Files.deleteIfExists(dir);
         }
     }
+
+    /**
+     * R41: asking {@code available()} on an interrupted thread (a request taking an idle connection as its caller is
+     * interrupted) tells the waiting bytes and leaves the socket open and the interrupt set: its read cannot block, and
+     * the JDK closes a channel for an interrupt only in a blocking operation; a good idle connection never ends for an
+     * interrupt that is not its own. (Holds as written; pinned so that a blocking look never creeps in.)
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void R41_availableOnAnInterruptedThreadLeavesTheSocketOpen() throws Exception {
+        Path dir = Files.createTempDirectory("gochan-unix-available");
+        Path path = dir.resolve("s.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(path));
+            try (UnixSocket client = UnixSocket.connect(UnixDomainSocketAddress.of(path));
+                 SocketChannel peer = server.accept()) {
+                InputStream in = client.getInputStream();
+                peer.write(ByteBuffer.wrap("abc".getBytes(StandardCharsets.US_ASCII)));
+                int n;
+                boolean stillInterrupted;
+                Thread.currentThread().interrupt();
+                try {
+                    n = in.available();
+                } finally {
+                    stillInterrupted = Thread.interrupted();
+                }
+                assertThat(stillInterrupted).as("the interrupt kept").isTrue();
+                assertThat(n).isEqualTo(3);
+                assertThat(client.isClosed()).isFalse();
+                byte[] b = new byte[16];
+                int k = in.read(b, 0, b.length);
+                assertThat(new String(b, 0, k, StandardCharsets.US_ASCII)).isEqualTo("abc");
+                client.getOutputStream().write('x'); // still a working connection both ways
+                ByteBuffer got = ByteBuffer.allocate(1);
+                assertThat(peer.read(got)).isEqualTo(1);
+            }
+        } finally {
+            Files.deleteIfExists(path);
+            Files.deleteIfExists(dir);
+        }
+    }
 }
