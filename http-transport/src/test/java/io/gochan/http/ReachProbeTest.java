@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Timeout;
  * Probes of the reach features against the promises the transport keeps on a direct TCP connection. Over Unix
  * domain sockets (R4): the look for bytes that arrived on an idle connection (P37, E53, E55; R41, found here: it
  * never saw them, and a request was answered with a forged response), and an interrupt of a caller reading a
- * stalled body (E11), a body ended by the server's half-close. Through proxies: an IPv6 zone in a {@code CONNECT} or
+ * stalled body (E11), a body ended by the server's half-close, https over a Unix socket (R3). Through proxies: an IPv6 zone in a {@code CONNECT} or
  * SOCKS5 target (R20; R42, found here: the zone was sent to the proxy, and through SOCKS5 a zone written {@code %25}
  * failed the request); two origins through one proxy, each on its own tunnel (R8). Every peer is
  * a real loopback server; timing probes run many rounds, each with a fresh transport.
@@ -268,6 +268,85 @@ class ReachProbeTest {
         } finally {
             java.nio.file.Files.deleteIfExists(path);
             java.nio.file.Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * R4 with R3: TLS is the transport's on top of whatever the dialer returned, a Unix socket included: https over a
+     * Unix socket (here relayed to a TLS origin) handshakes with the request's host, round-trips, reuses the
+     * connection, and leaves nothing open once the transport closes.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void R4_httpsOverAUnixSocket() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gochan-unix-tls");
+        java.nio.file.Path path = dir.resolve("s.sock");
+        java.util.List<Thread> pumps = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.List<java.io.Closeable> open = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (io.gochan.http.testing.JdkServer origin = io.gochan.http.testing.JdkServer.httpsFor("origin.test",
+                     ex -> io.gochan.http.testing.JdkServer.respond(ex, 200, "tls " + ex.getRequestURI()
+                             + " host=" + ex.getRequestHeaders().getFirst("Host")));
+             java.nio.channels.ServerSocketChannel relay = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            relay.bind(java.net.UnixDomainSocketAddress.of(path));
+            java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        java.nio.channels.SocketChannel c = relay.accept();
+                        accepted.incrementAndGet();
+                        java.net.Socket tcp = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), origin.port());
+                        open.add(c);
+                        open.add(tcp);
+                        pumps.add(Thread.ofVirtual().start(() -> pump(java.nio.channels.Channels.newInputStream(c), tcp)));
+                        pumps.add(Thread.ofVirtual().start(() -> {
+                            try {
+                                pump(tcp.getInputStream(), c);
+                            } catch (IOException e) {
+                                // closed
+                            }
+                        }));
+                    }
+                } catch (IOException e) {
+                    // the relay closed
+                }
+            });
+            try (Transport t = Transport.builder().dialer(Dialer.unixSocket(path))
+                    .sslContext(io.gochan.http.testing.JdkServer.clientTlsFor("origin.test")).build()) {
+                for (int i = 0; i < 3; i++) {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(java.net.URI.create("https://origin.test/" + i))
+                            .timeout(Duration.ofSeconds(30)).build())) {
+                        assertThat(r.body().string()).isEqualTo("tls /" + i + " host=origin.test");
+                    }
+                }
+                assertThat(accepted.get()).isEqualTo(1);
+                assertThat(t.stats().reused()).isEqualTo(2);
+            } finally {
+                relay.close();
+                acceptor.join();
+                for (java.io.Closeable c : open) {
+                    c.close();
+                }
+                for (Thread p : pumps) {
+                    p.join();
+                }
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(path);
+            java.nio.file.Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void pump(java.io.InputStream in, Object to) {
+        try {
+            java.io.OutputStream out = to instanceof java.net.Socket s ? s.getOutputStream()
+                    : java.nio.channels.Channels.newOutputStream((java.nio.channels.SocketChannel) to);
+            byte[] b = new byte[8192];
+            for (int n; (n = in.read(b)) >= 0; ) {
+                out.write(b, 0, n);
+                out.flush();
+            }
+        } catch (IOException e) {
+            // one side closed
         }
     }
 }
