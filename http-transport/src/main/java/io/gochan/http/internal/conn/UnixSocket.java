@@ -31,7 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>As a JDK socket on a virtual thread: an interrupt of a thread blocked in a read or write closes
  * the socket and the call throws {@link SocketException}; {@link #close()} from another thread ends
- * both at once. One reader and one writer may work at the same time.
+ * both at once. One reader and one writer may work at the same time. {@code available()} tells the bytes
+ * waiting, as a TCP socket's does (R41): the idle look of P37 and E55 asks it.
  */
 public final class UnixSocket extends Socket {
     private final SocketChannel channel;
