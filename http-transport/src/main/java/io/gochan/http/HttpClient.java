@@ -83,7 +83,7 @@ public final class HttpClient {
 
     /**
      * Closes the idle connections of the round tripper this client sends through, as Go's
-     * {@code Client.CloseIdleConnections} (R44): a {@link Transport}'s pool closes its idle connections
+     * {@code Client.CloseIdleConnections} (R43): a {@link Transport}'s pool closes its idle connections
      * ({@link Transport#closeIdleConnections()}, E34, E56); a wrapping {@link RoundTripper} is asked through
      * {@link RoundTripper#closeIdleConnections()}, which does nothing unless the wrapper forwards it. Requests
      * in progress are not touched. The transport stays open and shared.

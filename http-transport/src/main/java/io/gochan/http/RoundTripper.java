@@ -32,7 +32,7 @@ public interface RoundTripper {
 
     /**
      * Closes the idle connections of whatever carries the requests, as Go's {@code closeIdler} that
-     * {@code Client.CloseIdleConnections} looks for (R44). {@link Transport} closes its pool's idle
+     * {@code Client.CloseIdleConnections} looks for (R43). {@link Transport} closes its pool's idle
      * connections ({@link Transport#closeIdleConnections()}); a wrapper that owns no connection forwards the
      * call to the round tripper it wraps, or it reaches nothing. Never blocks on a request in progress.
      *

@@ -336,7 +336,7 @@ class HttpClientReachTest {
     }
 
     @Test
-    void R44_closeIdleConnectionsReachesTheTransportDirectlyOrThroughAForwardingWrapperOnly() throws Exception {
+    void R43_closeIdleConnectionsReachesTheTransportDirectlyOrThroughAForwardingWrapperOnly() throws Exception {
         try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "ok"));
              Transport t = Transport.builder().build()) {
             RoundTripper silent = (req, ctx) -> t.roundTrip(req, ctx); // as a Go wrapper without the method

@@ -4,6 +4,7 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.ProxyException;
 import io.gochan.http.internal.codec.ConnInput;
+import io.gochan.http.internal.codec.HostLiteral;
 import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.internal.codec.ResponseHead;
 import io.gochan.http.internal.codec.ResponseHeadReader;
@@ -109,7 +110,9 @@ final class ProxyHandshake {
     }
 
     private static String authority(String host, int port) {
-        return host + ":" + port; // an IPv6 host keeps the brackets URI.getHost() gives it
+        // An IPv6 host keeps the brackets URI.getHost() gives it, and loses its zone: the zone names an interface of
+        // this machine, meaningless to the proxy and not allowed in an authority (R20, R42).
+        return HostLiteral.forHostField(host) + ":" + port;
     }
 
     private static final String[] SOCKS_REPLIES = {
@@ -221,7 +224,10 @@ final class ProxyHandshake {
     }
 
     private static byte[] connectRequest(String host, int port, String who, URI proxy) throws IOException {
-        String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+        // Without the zone (R42): the proxy dials the address, and the zone is an interface name of this machine,
+        // which the JDK's parser would also look up here ("no such interface") and fail the request for.
+        String noZone = HostLiteral.forHostField(host);
+        String bare = noZone.startsWith("[") ? noZone.substring(1, noZone.length() - 1) : noZone;
         byte[] addr;
         byte type;
         if (bare.indexOf(':') >= 0) {

@@ -31,7 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>As a JDK socket on a virtual thread: an interrupt of a thread blocked in a read or write closes
  * the socket and the call throws {@link SocketException}; {@link #close()} from another thread ends
- * both at once. One reader and one writer may work at the same time.
+ * both at once. One reader and one writer may work at the same time. {@code available()} tells the bytes
+ * waiting, as a TCP socket's does (R41): the idle look of P37 and E55 asks it.
  */
 public final class UnixSocket extends Socket {
     private final SocketChannel channel;
@@ -41,6 +42,11 @@ public final class UnixSocket extends Socket {
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock closeLock = new ReentrantLock();
+    /** Guards {@link #stash} and each non-blocking channel read, so bytes reach readers in their order. */
+    private final ReentrantLock stashLock = new ReentrantLock();
+    /** Bytes {@code available()} took from the channel, for the next read (read mode); made on first use. */
+    private ByteBuffer stash;
+    private static final int STASH_BYTES = 8192;
     private volatile boolean closed;
     private volatile int soTimeout;
     private volatile boolean outputShut;
@@ -247,10 +253,18 @@ public final class UnixSocket extends Socket {
                 while (true) {
                     ensureOpen();
                     int n;
+                    stashLock.lock(); // the stash first, then the channel, as one step: available() never reorders bytes
                     try {
+                        if (stash != null && stash.hasRemaining()) {
+                            n = Math.min(len, stash.remaining());
+                            stash.get(b, off, n);
+                            return n;
+                        }
                         n = channel.read(buf);
                     } catch (ClosedChannelException e) {
                         throw new SocketException("Socket closed");
+                    } finally {
+                        stashLock.unlock();
                     }
                     if (n != 0) {
                         return n;
@@ -269,9 +283,41 @@ public final class UnixSocket extends Socket {
             }
         }
 
+        /**
+         * The bytes the socket holds that a read would return now (R41). A socket channel has no
+         * {@code available()}, and answering 0 hid bytes a server sent on an idle connection from the look
+         * that keeps them from answering the next request (P37, E55): they are read here without blocking, kept
+         * (in order, ahead of the channel) for the next read, and a reader waiting on its selector is woken for
+         * them, since the channel no longer has them to signal. 0 at the end of the stream, as a TCP socket.
+         */
         @Override
         public int available() throws IOException {
-            return 0;
+            ensureOpen();
+            stashLock.lock();
+            try {
+                if (stash == null) {
+                    stash = ByteBuffer.allocate(STASH_BYTES).flip();
+                }
+                if (stash.hasRemaining()) {
+                    return stash.remaining();
+                }
+                stash.clear();
+                int n;
+                try {
+                    n = channel.read(stash); // non-blocking: what is there now, or nothing
+                } catch (ClosedChannelException e) {
+                    throw new SocketException("Socket closed");
+                } finally {
+                    stash.flip();
+                }
+                if (n <= 0) {
+                    return 0; // none yet, or the end of the stream: the channel still signals that to a reader
+                }
+                readSelector.wakeup(); // a reader in await() would otherwise wait for bytes the stash now holds
+                return n;
+            } finally {
+                stashLock.unlock();
+            }
         }
 
         @Override
