@@ -39,7 +39,9 @@ import java.util.Set;
  * The client adds no {@code Referer}; the caller's is dropped on a redirect from https to http (R19).
  * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
  * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
- * included, go to the jar (R12).
+ * included, go to the jar (R12). A cookie of the caller's own {@code Cookie} field that a redirect sets again is
+ * dropped from it, so only the jar's new value is sent (R44). The overall timeout passing while the final body is
+ * read fails the read with an {@link HttpTimeoutException} that names it (R45).
  * Thread-safe; the transport is shared, not owned: closing the client does not close it.
  */
 public final class HttpClient {
@@ -161,6 +163,9 @@ public final class HttpClient {
                     // is, so its connection can be reused (cancelling the send's context would abort it).
                     storeCookies(current, resp);
                     next = redirectFor(current, resp);
+                    if (next != null && jar != null) {
+                        next = withoutCookiesSetBy(next, resp); // R44
+                    }
                     if (next != null) {
                         if (redirects + 1 > maxRedirects) {
                             throw new IOException("stopped after " + maxRedirects + " redirects (last: " + RedactedUri.shortened(current.uri()) + ")");
@@ -176,7 +181,7 @@ public final class HttpClient {
                 }
                 if (next == null) {
                     handedOver = true;
-                    return timed == null ? resp : withContextEndedAtBodyEnd(resp, timed);
+                    return timed == null ? resp : withContextEndedAtBodyEnd(resp, timed, parent, timeout);
                 }
                 discard(resp);
                 current = next;
@@ -261,6 +266,50 @@ public final class HttpClient {
             sb.append(c.name()).append('=').append(quote ? "\"" + v + "\"" : v);
         }
         return sb.toString();
+    }
+
+    /**
+     * {@code next} without the cookies of the caller's own {@code Cookie} field whose names {@code redirect}
+     * sets (R44), as Go's client does with a jar ({@code makeHeadersCopier}, issue 17494): the jar now holds the
+     * server's new value and sends it, so the caller's old one must not go beside it ({@code s=old; s=new}, and
+     * a server reads the first). The caller's other cookies stay, in their order; a field left empty is removed.
+     */
+    static HttpRequest withoutCookiesSetBy(HttpRequest next, HttpResponse redirect) {
+        List<String> fields = next.headers().all("Cookie");
+        if (fields.isEmpty()) {
+            return next;
+        }
+        Set<String> names = new java.util.HashSet<>();
+        for (String field : redirect.headers().all("Set-Cookie")) {
+            Cookie.parse(field).ifPresent(c -> names.add(c.name()));
+        }
+        if (names.isEmpty()) {
+            return next;
+        }
+        List<String> kept = new ArrayList<>();
+        boolean changed = false;
+        for (String field : fields) {
+            for (String pair : field.split(";")) {
+                String p = pair.strip();
+                if (p.isEmpty()) {
+                    continue;
+                }
+                int eq = p.indexOf('=');
+                if (names.contains((eq < 0 ? p : p.substring(0, eq)).strip())) {
+                    changed = true;
+                } else {
+                    kept.add(p);
+                }
+            }
+        }
+        if (!changed) {
+            return next;
+        }
+        HttpRequest.Builder b = next.toBuilder().removeHeader("Cookie");
+        if (!kept.isEmpty()) {
+            b.setHeader("Cookie", String.join("; ", kept));
+        }
+        return b.build();
     }
 
     private void storeCookies(HttpRequest req, HttpResponse resp) {
@@ -418,11 +467,16 @@ public final class HttpClient {
      * closed, whichever comes first, as Go's {@code cancelTimerBody} (E44). Ended only by the close, a body read to
      * its end and left open kept the timer until the timeout.
      */
-    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx) {
+    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx, Context parent, Duration timeout) {
         InputStream wrapped = new FilterInputStream(r.body().stream()) {
             @Override
             public int read() throws IOException {
-                int c = super.read();
+                int c;
+                try {
+                    c = super.read();
+                } catch (HttpTimeoutException e) {
+                    throw clientTimeout(e);
+                }
                 if (c < 0) {
                     ctx.cancel(); // the EOF read returns once the connection is back in the pool or closed (E38)
                 }
@@ -431,11 +485,30 @@ public final class HttpClient {
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                int n = super.read(b, off, len);
+                int n;
+                try {
+                    n = super.read(b, off, len);
+                } catch (HttpTimeoutException e) {
+                    throw clientTimeout(e);
+                }
                 if (n < 0) {
                     ctx.cancel();
                 }
                 return n;
+            }
+
+            /**
+             * The body's read failed because the client's overall timeout passed (not the caller's own deadline):
+             * said so, as the send says it for a hop and as Go's "(Client.Timeout or context cancellation while
+             * reading body)" (R45); the transport names only "its context's deadline", which the caller never set.
+             */
+            private HttpTimeoutException clientTimeout(HttpTimeoutException e) {
+                if (e.kind() == HttpTimeoutException.Kind.REQUEST && ctx.err() instanceof io.gochan.DeadlineExceededException
+                        && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
+                    return new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
+                            "request timed out after " + timeout + " (client timeout) while reading the response body", e);
+                }
+                return e;
             }
 
             @Override
