@@ -498,6 +498,28 @@ public final class HttpClient {
             }
 
             /**
+             * Through this stream's own read, not the body's skip ({@code FilterInputStream} would pass it on): a skip
+             * that reaches the end ends the context as a read of the EOF does (E44), and the client timeout ending it
+             * is named (R45).
+             */
+            @Override
+            public long skip(long n) throws IOException {
+                if (n <= 0) {
+                    return 0;
+                }
+                byte[] scratch = new byte[(int) Math.min(8192, n)];
+                long left = n;
+                while (left > 0) {
+                    int r = read(scratch, 0, (int) Math.min(scratch.length, left));
+                    if (r < 0) {
+                        break;
+                    }
+                    left -= r;
+                }
+                return n - left;
+            }
+
+            /**
              * The body's read failed because the client's overall timeout passed (not the caller's own deadline):
              * said so, as the send says it for a hop and as Go's "(Client.Timeout or context cancellation while
              * reading body)" (R45); the transport names only "its context's deadline", which the caller never set.

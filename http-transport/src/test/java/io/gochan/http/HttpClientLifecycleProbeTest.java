@@ -326,6 +326,38 @@ class HttpClientLifecycleProbeTest {
     }
 
     /**
+     * E44, R45: a final body skipped to its end ends the send's context as a read of its EOF does; the body's skip is
+     * this client's read, not the transport body's own skip, which knew nothing of the context. Before, a body
+     * skipped to its end and left open kept the timer until the timeout.
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void E44_aBodySkippedToItsEndEndsTheSendsContext() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + "x".repeat(5000));
+                 }
+             })) {
+            Transport t = open(Transport.builder());
+            List<Context> seen = new CopyOnWriteArrayList<>();
+            HttpClient client = HttpClient.builder((req, ctx) -> {
+                seen.add(ctx);
+                return t.roundTrip(req, ctx);
+            }).timeout(Duration.ofMinutes(1)).build();
+            HttpResponse r = client.send(HttpRequest.get(server.uri("/").toString()));
+            InputStream in = r.body().stream();
+            assertThat(in.skip(0)).isZero();
+            assertThat(in.skip(-5)).isZero();
+            assertThat(in.read()).isEqualTo('x');
+            assertThat(in.skip(Long.MAX_VALUE)).isEqualTo(4999);
+            assertThat(seen).hasSize(1);
+            assertThat(seen.get(0).isDone()).as("the send's context ended at the skipped EOF, not closed yet").isTrue();
+            Lifecycle.await(() -> t.stats().idle() == 1, Lifecycle.BOUND, "the connection pooled at the end");
+            in.close();
+        }
+    }
+
+    /**
      * E45, P31: a redirect whose body is gzip-encoded declares its length as any other (a {@code Content-Length}
      * over 2 KiB): it is closed unread and the send follows it at once, although the transport, decoding it (P25),
      * removed that field from the headers the client sees. Before, the client took the body for one of unknown
