@@ -249,13 +249,20 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     private void readTrailers() throws IOException {
         List<String> fields = new ArrayList<>();
         long start = in.bytesRead();
+        // A trailer section is a header section (RFC 9110 §6.5): held to the header limits as well as its own, so
+        // a caller who lowered those (responseLimits) is not sent more in trailers than in headers (P51).
+        int maxBytes = Math.min(limits.maxTrailerBytes(), limits.maxHeaderBytes());
         while (true) {
             int length = in.readLineBytes(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
             if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the trailers");
             }
-            if (in.bytesRead() - start > limits.maxTrailerBytes() + 2) {
-                throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + limits.maxTrailerBytes() + " bytes");
+            if (in.bytesRead() - start > maxBytes + 2) {
+                throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + maxBytes + " bytes");
+            }
+            if (length > 0 && fields.size() / 2 >= limits.maxHeaderCount()) {
+                throw new HttpProtocolException(Reason.TOO_MANY_HEADERS,
+                        "more than " + limits.maxHeaderCount() + " trailer fields");
             }
             requireCrLf(length == 0 ? "the empty line that ends the trailers" : "a trailer line");
             if (length == 0) {

@@ -351,6 +351,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // the pool (E17).
             close(new ConnException("bytes nobody asked for were waiting on the idle connection " + this
                     + " when a request took it", null, false, true));
+        } else if (!servedResponse && unreadOnNewConnection()) {
+            // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
+            // request, and its real answer, sent once it has read the request, would be read as the next
+            // request's if this one took the early bytes as its response and the connection were pooled.
+            close(unsolicited("before the request was sent on a new connection"));
         }
         expectedResponses.incrementAndGet();
         try {
@@ -417,6 +422,26 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (tls != null && tls.readButNotDelivered()) {
             return true; // a record the TLS layer read while idle: the server's close_notify, most often (E55)
+        }
+        try {
+            return tcp.getInputStream().available() > 0;
+        } catch (IOException e) {
+            return false; // the socket failed: the request's write or the read loop says so
+        }
+    }
+
+    /**
+     * Whether bytes wait on this new connection before its first request was counted (P52): in the input's
+     * buffer (the read loop took them), or, on plain TCP, in the socket. Over TLS only what the read loop
+     * decrypted counts: the TCP socket of a new TLS connection may hold the handshake's last records (TLS 1.3
+     * session tickets), which are no response.
+     */
+    private boolean unreadOnNewConnection() {
+        if (in.buffered() > 0) {
+            return true;
+        }
+        if (tls != null) {
+            return false;
         }
         try {
             return tcp.getInputStream().available() > 0;
@@ -1034,6 +1059,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             first = -1;
             peekErr = e;
         }
+        // What of the request had gone out when its first response byte was seen, taken at once: compared below
+        // with the count before the request, it says whether these bytes came before any byte of it (P37, P52).
+        long writtenAtFirstByte = rawOut.count();
         if (expectedResponses.get() == 0) {
             if (first >= 0 && !is408(in)) {
                 readLoopEnd = unsolicited("on an idle connection");
@@ -1054,13 +1082,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             failExchange(rc, cause);
             return null;
         }
-        if (responses > 0 && rawOut.count() == rc.startBytesWritten() && !is408(in)) {
+        if (writtenAtFirstByte == rc.startBytesWritten() && !is408(in)) {
             // Bytes that were there before a byte of this request went out (the count is taken before each
             // write) answer nothing it asked: left over from the previous response (its body longer than it
             // said) or forged. Read as this request's response, they would hand it another's body (P37). The
             // request fails as "nothing written" and is retried on a new connection (Go has this race: its
             // read loop takes them as the response once the request is counted). An idle 408 keeps E8's path.
-            failExchange(rc, unsolicited("before the request was sent on a reused connection"));
+            // On a new connection too (P52): a server that speaks before it was asked sends its real answer
+            // after reading the request, and that answer would be read as the next request's on this connection.
+            failExchange(rc, unsolicited(responses > 0 ? "before the request was sent on a reused connection"
+                    : "before the request was sent on a new connection"));
             return null;
         }
         notify(forListener.ex().scope(), forListener.ex().attempt(), l -> l.gotFirstResponseByte(forListener.req()));
