@@ -27,7 +27,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Round 2 of the behaviour-parity audit against Go 1.19's {@code net/http} transport, each case against a real
+ * Behaviour parity with Go 1.19's {@code net/http} transport, each case against a real
  * loopback server: the response-header timer's start (P20), a response before the request is read (T4) or
  * written (P52), a body read and closed from two threads (P15, E26), trailers (P51) and
  * closing the transport under a decoded body whose framing ended or not (E49, E50, E3). Defects found: P51, P52;
@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class GoParityRound2Test {
+class GoTransportParityTest {
     private static final Duration HEADER_TIMEOUT = Duration.ofMillis(300);
 
     @AfterEach
