@@ -27,7 +27,9 @@ import java.util.concurrent.CancellationException;
  * {@link CancellableContext#cancel(Throwable)} (Go's {@code WithCancelCause}) and the deadline forms
  * taking a cause (CX5, CX6); {@link #withoutCancel} (CX7); {@link #afterFunc} (CX8); values under
  * typed keys, {@link #withValue} and {@link #value} (CX9); {@link #isDone()}, a cheap check (CX10).
- * Values are an immutable chain of bindings, like Go's, not {@code ScopedValue} (ADR 0009).
+ * Values are an immutable chain of bindings, like Go's, not {@code ScopedValue} (ADR 0009). A chain of
+ * any depth answers without recursion (CX14), and {@code toString()} prints it as Go does,
+ * {@code context.Background.WithCancel.WithValue(ContextKey[user])} (CX13).
  */
 public sealed interface Context
         permits Contexts.NeverCancelled, CancellableContext, Contexts.ValueContext {

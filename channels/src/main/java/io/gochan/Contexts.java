@@ -99,6 +99,36 @@ final class Contexts {
         return a;
     }
 
+    /**
+     * Go's {@code contextName} chain (rule CX13): the root's name, then one segment per context down to
+     * {@code c} ({@code .WithCancel}, {@code .WithDeadline(...)}, {@code .WithValue(key)},
+     * {@code .WithoutCancel}), as Go's {@code String} methods print them. Built iteratively, so a chain of
+     * any depth prints without overflowing the stack (CX14, as lookups and cancellation: CX4, CX9).
+     */
+    static String name(Context c) {
+        ArrayDeque<String> segments = new ArrayDeque<>();
+        while (true) {
+            if (c instanceof ValueContext v) {
+                segments.push(v.segment());
+                c = v.parent;
+            } else if (c instanceof CancelContext cc) {
+                segments.push(cc.segment());
+                c = cc.parent;
+            } else if (c instanceof Detached d) {
+                segments.push(".WithoutCancel");
+                c = d.parent;
+            } else {
+                segments.push(c.toString()); // the background, the only root
+                break;
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String s : segments) {
+            sb.append(s);
+        }
+        return sb.toString();
+    }
+
     /** {@code now + timeout}, saturating at {@link Instant#MAX} / {@link Instant#MIN} (rule CX2). */
     static Instant plusSaturating(Instant now, Duration timeout) {
         try {
@@ -164,36 +194,43 @@ final class Contexts {
         final Context parent;
         final ContextKey<?> key;
         final Object value;
+        /**
+         * The nearest ancestor that is not a value context: done, err, cause and deadline are its, whatever
+         * the bindings between. Asked directly rather than through the parent, so a chain of any depth
+         * answers in one step, never by recursion (rule CX14).
+         */
+        private final Context base;
 
         ValueContext(Context parent, ContextKey<?> key, Object value) {
             this.parent = parent;
             this.key = key;
             this.value = value;
+            this.base = parent instanceof ValueContext v ? v.base : parent;
         }
 
         @Override
         public ReceiveChan<Object> done() {
-            return parent.done();
+            return base.done();
         }
 
         @Override
         public CancellationException err() {
-            return parent.err();
+            return base.err();
         }
 
         @Override
         public Throwable cause() {
-            return parent.cause();
+            return base.cause();
         }
 
         @Override
         public boolean isDone() {
-            return parent.isDone();
+            return base.isDone();
         }
 
         @Override
         public Optional<Instant> deadline() {
-            return parent.deadline();
+            return base.deadline();
         }
 
         @Override
@@ -203,7 +240,11 @@ final class Contexts {
 
         @Override
         public String toString() {
-            return parent + ".WithValue(" + key + ")";
+            return name(this);
+        }
+
+        String segment() {
+            return ".WithValue(" + key + ")";
         }
     }
 
@@ -217,7 +258,7 @@ final class Contexts {
 
         @Override
         public String toString() {
-            return parent + ".WithoutCancel";
+            return name(this);
         }
     }
 
@@ -474,10 +515,23 @@ final class Contexts {
             }
         }
 
+        /** Go's form: see {@link Contexts#name} (rules CX13, CX14). */
         @Override
         public String toString() {
-            CancellationException e = err();
-            return "Context[" + (e == null ? "live" : e.getMessage()) + (deadline != null ? ", deadline " + deadline : "") + "]";
+            return name(this);
+        }
+
+        /**
+         * {@code .WithCancel}, or for a deadline of its own {@code .WithDeadline(<deadline> [<time left>])}; a
+         * child whose deadline is its parent's earlier one is a {@code .WithCancel}, as Go's {@code WithDeadline}
+         * returns {@code WithCancel(parent)} then. Whether the context is done is not part of it (nor of Go's),
+         * so it never waits for a cancellation under way.
+         */
+        String segment() {
+            if (deadlineTimer == null) {
+                return ".WithCancel";
+            }
+            return ".WithDeadline(" + deadline + " [" + Duration.between(now(), deadline) + "])";
         }
     }
 }

@@ -192,8 +192,10 @@ public final class ErrGroup implements AutoCloseable {
      *
      * @throws Exception the first failure of a goroutine, as itself (checked or not; an {@link Error}
      *     as itself too)
-     * @throws InterruptedException if the calling thread is interrupted while waiting; the goroutines
-     *     keep running (close the group to stop them)
+     * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted
+     *     when it calls this and a goroutine is still running; the goroutines keep running (close the group
+     *     to stop them). With every goroutine ended there is nothing to wait for: the outcome is returned or
+     *     thrown, and the interrupt status is left set (EG8)
      */
     public void await() throws Exception {
         try {
@@ -237,6 +239,8 @@ public final class ErrGroup implements AutoCloseable {
         private int active;
         private int limit = -1;
         private Throwable first;
+        /** What await() and close() throw for {@code first}, made once so every call throws it (GF5). */
+        private Throwable thrown;
         private Goroutine firstGoroutine;
         // Every failure but the first, attached to it when the outcome is collected. Until a first exists
         // only answers to close()'s stop land here: attached to a real failure recorded after them, dropped
@@ -435,16 +439,24 @@ public final class ErrGroup implements AutoCloseable {
 
         Throwable await() throws InterruptedException {
             Throwable f;
-            lock.lockInterruptibly();
+            Throwable cause;
+            // Not lockInterruptibly (the lock is only ever held briefly): a group whose goroutines have all
+            // ended has nothing to wait for, so its outcome is returned whatever the interrupt flag says, and
+            // the flag is kept (EG8, as Thread.join and GoFuture.join do). Only a wait checks the flag.
+            lock.lock();
             try {
+                if (active > 0 && Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
                 while (active > 0) {
                     awaitChange();
                 }
                 f = collect();
+                cause = first; // the failure itself, not a wrapper of it (GF5)
             } finally {
                 lock.unlock();
             }
-            ctx.cancel(f);
+            ctx.cancel(cause);
             return f;
         }
 
@@ -459,7 +471,10 @@ public final class ErrGroup implements AutoCloseable {
                 }
             }
             others.clear(); // without a first: only answers to the stop, dropped
-            return first;
+            if (first != null && thrown == null) {
+                thrown = Failures.asThrown(first);
+            }
+            return thrown;
         }
 
         Throwable close() {

@@ -18,6 +18,15 @@ final class Failures {
     private Failures() {}
 
     /**
+     * What {@link #rethrow} throws for {@code t}: {@code t} itself if it is an {@link Exception} or an
+     * {@link Error}, else a new {@link ExecutionException} wrapping it. A holder that rethrows one failure
+     * on every call makes this once and keeps it, so every call throws the same object (rule GF5).
+     */
+    static Throwable asThrown(Throwable t) {
+        return t instanceof Exception || t instanceof Error ? t : new ExecutionException(t);
+    }
+
+    /**
      * Throws {@code t} as itself: an {@link Exception} (checked or not) or an {@link Error} unchanged;
      * only a {@code Throwable} that is neither is wrapped in {@link ExecutionException}.
      */

@@ -44,7 +44,8 @@ public final class GoFuture<T> {
      *
      * @return the callable's value (may be null)
      * @throws Exception the callable's failure, as itself (checked or not; an {@link Error} as itself
-     *     too), the same instance on every call
+     *     too; any other {@code Throwable} in an {@code ExecutionException} made once: GF5), the same
+     *     instance on every call
      * @throws InterruptedException if the calling thread is interrupted while waiting (the goroutine
      *     runs on)
      */
@@ -120,6 +121,7 @@ public final class GoFuture<T> {
         private final AtomicInteger state = new AtomicInteger();
         private T value;             // written before DONE is set, read after join
         private Throwable failure;   // ditto
+        private Throwable thrown;    // ditto: what join throws, made once (a wrapper too: GF5)
         private volatile boolean observed;
         volatile Goroutine goroutine;
         /** Closed (never sent on) once value or failure is written: GF3. */
@@ -131,6 +133,7 @@ public final class GoFuture<T> {
                 value = body.call();
             } catch (Throwable t) {
                 failure = t;
+                thrown = Failures.asThrown(t);
             }
             int before = state.getAndUpdate(s -> s | DONE);
             if ((before & ABANDONED) != 0) {
@@ -145,8 +148,8 @@ public final class GoFuture<T> {
 
         T observe() throws Exception {
             observed = true;
-            if (failure != null) {
-                throw Failures.rethrow(failure);
+            if (thrown != null) {
+                throw Failures.rethrow(thrown); // the same object on every call (GF1, GF5)
             }
             return value;
         }

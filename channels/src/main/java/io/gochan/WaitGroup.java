@@ -97,11 +97,18 @@ public final class WaitGroup {
      * blocking only if the first {@link #add(int)} of this wait group was made in the same bubble
      * (Go 1.25's rule); otherwise a {@code done()} may come from outside, and time waits for it.
      *
-     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted
+     *     when it calls this with the counter above zero; at zero it returns and leaves the interrupt status
+     *     set (EG8)
      */
     public void await() throws InterruptedException {
-        lock.lockInterruptibly();
+        // Not lockInterruptibly (the lock is only ever held briefly): at zero there is nothing to wait for,
+        // so the call returns whatever the interrupt flag says, and the flag is kept (EG8). Only a wait checks it.
+        lock.lock();
         try {
+            if (count > 0 && Thread.interrupted()) {
+                throw new InterruptedException();
+            }
             BubbleState.Member m = Bubbles.current(); // null outside bubbles
             // Released by the counter reaching zero, not by seeing it at zero: an add() right after
             // the last done() must not keep a waiter that was due to leave (G4).
@@ -126,16 +133,21 @@ public final class WaitGroup {
      *
      * @param timeout how long to wait at most; zero or negative: do not wait
      * @return true if the counter reached zero within {@code timeout}
-     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted
+     *     when it calls this with the counter above zero and a positive timeout (it does not wait otherwise,
+     *     and leaves the interrupt status set: EG8)
      * @throws NullPointerException if timeout is null
      */
     public boolean await(Duration timeout) throws InterruptedException {
         long nanos = TimeUnit.NANOSECONDS.convert(timeout);
-        lock.lockInterruptibly();
+        lock.lock(); // as in await(): the flag is checked only if the call waits (EG8)
         try {
             long seen = zeros; // as in await(): released by the counter reaching zero (G4)
             if (count == 0 || nanos <= 0) {
                 return count == 0;
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
             }
             BubbleState.Member m = Bubbles.current(); // null outside bubbles
             return m == null ? awaitNanos(seen, nanos) : awaitOnBubbleClock(m, seen, nanos);
