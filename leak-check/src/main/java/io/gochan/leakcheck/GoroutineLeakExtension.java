@@ -115,8 +115,23 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         return onMethod.orElseGet(() -> classConfig(context));
     }
 
+    /**
+     * LK12: the annotation on the test class, else on the class enclosing it as JUnit nests it ({@code @Nested}
+     * classes are inner classes, whose tests inherit the enclosing class's extensions, so its settings too).
+     */
     private static NoGoroutineLeaks classConfig(ExtensionContext context) {
-        return context.getTestClass().flatMap(GoroutineLeakExtension::find).orElse(Defaults.INSTANCE);
+        for (Class<?> c = context.getTestClass().orElse(null); c != null; c = nestedIn(c)) {
+            Optional<NoGoroutineLeaks> found = find(c);
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        return Defaults.INSTANCE;
+    }
+
+    /** {@return the class enclosing {@code c} if {@code c} is an inner (non-static member) class, as @Nested ones are} */
+    private static Class<?> nestedIn(Class<?> c) {
+        return c.isMemberClass() && !java.lang.reflect.Modifier.isStatic(c.getModifiers()) ? c.getEnclosingClass() : null;
     }
 
     private static Optional<NoGoroutineLeaks> find(AnnotatedElement e) {

@@ -27,7 +27,7 @@ final class PlatformThreads {
     private PlatformThreads() {}
 
     /** A platform thread still running, with the stack it had when listed. */
-    record Suspect(Thread thread, List<String> stack) {}
+    record Suspect(Thread thread, List<String> stack, boolean commonPoolTask) {}
 
     /**
      * {@return the live platform threads created after {@code startMark} and before {@code endMark}
@@ -52,10 +52,65 @@ final class PlatformThreads {
             for (StackTraceElement f : e.getValue()) {
                 stack.add(f.toString());
             }
-            found.add(new Suspect(t, stack));
+            found.add(new Suspect(t, stack, false));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
+    }
+
+    /**
+     * LK13: the common pool's workers running a task of user code now; none, and no stack taken, when the pool
+     * has no active thread (the usual case when a test begins or ends).
+     */
+    static java.util.Set<Thread> busyCommonPoolWorkers() {
+        if (ForkJoinPool.commonPool().getActiveThreadCount() == 0) {
+            return java.util.Set.of();
+        }
+        java.util.Set<Thread> busy = new java.util.HashSet<>();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            if (isCommonPoolWorker(e.getKey()) && runsUserCode(Frames.functions(e.getValue()))) {
+                busy.add(e.getKey());
+            }
+        }
+        return busy;
+    }
+
+    /**
+     * LK13: the common pool's workers running a task of user code ({@code CompletableFuture.runAsync}, a parallel
+     * stream) that were not running one when the window began ({@code before}), oldest first, except those
+     * {@code ignored} excuses. The workers themselves are the runtime's (LK11); the task still running is the leak.
+     */
+    static List<Suspect> commonPoolTasks(java.util.Set<Thread> before, Ignore ignored) {
+        if (ForkJoinPool.commonPool().getActiveThreadCount() == 0) {
+            return List.of();
+        }
+        List<Suspect> found = new ArrayList<>();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            Thread t = e.getKey();
+            if (!isCommonPoolWorker(t) || before.contains(t) || !t.isAlive()) {
+                continue;
+            }
+            List<String> functions = Frames.functions(e.getValue());
+            if (!runsUserCode(functions) || ignored.test(t.getName(), functions)) {
+                continue;
+            }
+            List<String> stack = new ArrayList<>();
+            for (StackTraceElement f : e.getValue()) {
+                stack.add(f.toString());
+            }
+            found.add(new Suspect(t, stack, true));
+        }
+        found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
+        return found;
+    }
+
+    private static boolean isCommonPoolWorker(Thread t) {
+        return t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool();
+    }
+
+    /** An idle worker's stack is the pool's code alone; one running a task has a frame outside the JDK and gochan. */
+    private static boolean runsUserCode(List<String> functions) {
+        return !Frames.top(functions).isEmpty();
     }
 
     /**

@@ -39,7 +39,8 @@ final class Report {
         for (PlatformThreads.Suspect p : f.platform()) {
             Thread t = p.thread();
             b.append("platform thread #").append(t.threadId()).append(" \"").append(t.getName()).append("\" [")
-                    .append(t.getState().toString().toLowerCase()).append(t.isDaemon() ? ", daemon" : "").append("]\n");
+                    .append(t.getState().toString().toLowerCase()).append(t.isDaemon() ? ", daemon" : "").append("]")
+                    .append(p.commonPoolTask() ? ", running a task of the common pool the test left running (LK13)" : "").append('\n');
             for (String frame : p.stack()) {
                 b.append("    at ").append(frame).append('\n');
             }

@@ -32,6 +32,8 @@ final class Window {
     final long startSeq;
     final long goroutineMark;
     final long threadMark;
+    /** LK13: the common pool's workers already running a task when the window began (not its tasks). */
+    final Set<Thread> busyCommonWorkers;
     private final Thread thread;
     private final GoroutineOwner.Scope scope;
     private final Set<String> overlapped = new TreeSet<>(); // guarded by LOCK
@@ -45,6 +47,7 @@ final class Window {
         this.goroutineMark = Goroutines.startedCount();
         this.threadMark = newThreadId();
         this.startSeq = SEQ.incrementAndGet();
+        this.busyCommonWorkers = kind == Kind.TEST ? PlatformThreads.busyCommonPoolWorkers() : Set.of();
         BY_OWNER.put(owner, this);
         this.scope = owner.enter();
     }
