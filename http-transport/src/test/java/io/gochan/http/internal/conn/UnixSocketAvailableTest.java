@@ -2,6 +2,7 @@ package io.gochan.http.internal.conn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Timeout;
  * R41: a Unix socket's {@code available()} tells the bytes that wait in it (the idle look of P37 and E55 asks it),
  * and the bytes it took are read next, in order, by a reader that was already waiting or one that comes later.
  */
+@NoGoroutineLeaks
 class UnixSocketAvailableTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
