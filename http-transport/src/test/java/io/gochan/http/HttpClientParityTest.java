@@ -31,14 +31,6 @@ class HttpClientParityTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    private static void redirect(com.sun.net.httpserver.HttpExchange ex, int status, String location) throws java.io.IOException {
-        ex.getResponseHeaders().add("Location", location);
-        byte[] b = "moved".getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(status, b.length);
-        ex.getResponseBody().write(b);
-        ex.close();
-    }
-
     /**
      * R44: with a jar, a cookie of the caller's own {@code Cookie} field that a redirect sets again is not sent
      * beside the jar's new value on the next hop, as Go's client (issue 17494); the caller's other cookies stay.
@@ -52,7 +44,7 @@ class HttpClientParityTest {
                  seen.add(ex.getRequestURI().getPath() + " " + ex.getRequestHeaders().get("Cookie"));
                  if (ex.getRequestURI().getPath().equals("/login")) {
                      ex.getResponseHeaders().add("Set-Cookie", "s=new; Path=/");
-                     redirect(ex, 302, "/home");
+                     JdkServer.redirect(ex, 302, "/home");
                  } else {
                      JdkServer.respond(ex, 200, "home");
                  }
@@ -109,7 +101,7 @@ class HttpClientParityTest {
         List<String> seen = new CopyOnWriteArrayList<>();
         try (JdkServer server = JdkServer.http(ex -> {
                  seen.add(ex.getRequestURI().toString());
-                 redirect(ex, 302, "#top");
+                 JdkServer.redirect(ex, 302, "#top");
              });
              Transport t = Transport.builder().build()) {
             HttpClient c = HttpClient.builder(t).maxRedirects(2).build();

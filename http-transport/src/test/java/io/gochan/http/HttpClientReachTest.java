@@ -33,14 +33,6 @@ class HttpClientReachTest {
         return String.valueOf(ex.getRequestHeaders().getFirst(name));
     }
 
-    private static void redirect(com.sun.net.httpserver.HttpExchange ex, int status, String location) throws IOException {
-        ex.getResponseHeaders().add("Location", location);
-        byte[] b = "moved".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(status, b.length);
-        ex.getResponseBody().write(b);
-        ex.close();
-    }
-
     @Test
     void R12_setCookieOfARedirectIsStoredAndSentToItsTarget() throws Exception {
         Map<String, String> seen = new ConcurrentHashMap<>();
@@ -51,9 +43,9 @@ class HttpClientReachTest {
                      case "/login" -> {
                          ex.getResponseHeaders().add("Set-Cookie", "sid=abc; Path=/");
                          ex.getResponseHeaders().add("Set-Cookie", "scoped=1; Path=/login");
-                         redirect(ex, 302, "/app");
+                         JdkServer.redirect(ex, 302, "/app");
                      }
-                     case "/again" -> redirect(ex, 302, "/app2");
+                     case "/again" -> JdkServer.redirect(ex, 302, "/app2");
                      case "/logout" -> {
                          ex.getResponseHeaders().add("Set-Cookie", "sid=gone; Max-Age=0; Path=/");
                          JdkServer.respond(ex, 200, "bye");
@@ -157,8 +149,8 @@ class HttpClientReachTest {
         List<String> asked = new CopyOnWriteArrayList<>();
         try (JdkServer server = JdkServer.http(ex -> {
                  switch (ex.getRequestURI().getPath()) {
-                     case "/a" -> redirect(ex, 302, "/b");
-                     case "/b" -> redirect(ex, 301, "/c");
+                     case "/a" -> JdkServer.redirect(ex, 302, "/b");
+                     case "/b" -> JdkServer.redirect(ex, 301, "/c");
                      default -> JdkServer.respond(ex, 200, "final");
                  }
              });
@@ -179,7 +171,7 @@ class HttpClientReachTest {
     @Test
     void R13_checkRedirectCanFailTheSend() throws Exception {
         try (JdkServer other = JdkServer.http(ex -> JdkServer.respond(ex, 200, "other"));
-             JdkServer server = JdkServer.http(ex -> redirect(ex, 302, other.localhostUri("/x").toString()));
+             JdkServer server = JdkServer.http(ex -> JdkServer.redirect(ex, 302, other.localhostUri("/x").toString()));
              Transport t = Transport.builder().build()) {
             HttpClient c = HttpClient.builder(t).checkRedirect((next, via) -> {
                 if (!next.uri().getHost().equals(via.get(0).uri().getHost())) {
@@ -196,7 +188,7 @@ class HttpClientReachTest {
     void R13_maxRedirectsIsCheckedBeforeTheHook() throws Exception {
         AtomicInteger calls = new AtomicInteger();
         List<Integer> viaSizes = new CopyOnWriteArrayList<>();
-        try (JdkServer server = JdkServer.http(ex -> redirect(ex, 302, "/loop"));
+        try (JdkServer server = JdkServer.http(ex -> JdkServer.redirect(ex, 302, "/loop"));
              Transport t = Transport.builder().build()) {
             HttpClient c = HttpClient.builder(t).maxRedirects(3).checkRedirect((next, via) -> {
                 calls.incrementAndGet();
@@ -250,7 +242,7 @@ class HttpClientReachTest {
              JdkServer origin = JdkServer.http(ex -> {
                  seen.put("origin auth", header(ex, "Authorization"));
                  ex.getResponseHeaders().add("Set-Cookie", "ours=1");
-                 redirect(ex, 302, other.localhostUri("/x").toString());
+                 JdkServer.redirect(ex, 302, other.localhostUri("/x").toString());
              });
              Transport t = Transport.builder().build()) {
             HttpClient c = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).build();
@@ -282,7 +274,7 @@ class HttpClientReachTest {
              });
              JdkServer origin = JdkServer.http(ex -> {
                  ex.getResponseHeaders().add("Set-Cookie", "jar=1");
-                 redirect(ex, 307, other.uri("/x").toString());
+                 JdkServer.redirect(ex, 307, other.uri("/x").toString());
              });
              Transport t = Transport.builder().build()) {
             assertThat(other.port()).isNotEqualTo(origin.port());
@@ -303,7 +295,7 @@ class HttpClientReachTest {
         try (JdkServer server = JdkServer.http(ex -> {
                  seen.add(ex.getRequestURI().getPath() + " " + header(ex, "X-Trace"));
                  if (ex.getRequestURI().getPath().equals("/a")) {
-                     redirect(ex, 302, "/b");
+                     JdkServer.redirect(ex, 302, "/b");
                  } else {
                      JdkServer.respond(ex, 200, "ok");
                  }
@@ -410,12 +402,12 @@ class HttpClientReachTest {
                  String p = ex.getRequestURI().getPath();
                  seen.put(p, header(ex, "Host") + " " + header(ex, "Cookie") + " " + header(ex, "Authorization"));
                  switch (p) {
-                     case "/start" -> redirect(ex, 302, "http://my_service:" + ex.getLocalAddress().getPort() + "/login");
+                     case "/start" -> JdkServer.redirect(ex, 302, "http://my_service:" + ex.getLocalAddress().getPort() + "/login");
                      case "/login" -> {
                          ex.getResponseHeaders().add("Set-Cookie", "sid=abc; Path=/");
-                         redirect(ex, 302, "/app");
+                         JdkServer.redirect(ex, 302, "/app");
                      }
-                     case "/away" -> redirect(ex, 302, "http://other_service:" + ex.getLocalAddress().getPort() + "/there");
+                     case "/away" -> JdkServer.redirect(ex, 302, "http://other_service:" + ex.getLocalAddress().getPort() + "/there");
                      default -> JdkServer.respond(ex, 200, "ok");
                  }
              });

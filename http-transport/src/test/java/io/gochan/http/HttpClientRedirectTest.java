@@ -30,14 +30,6 @@ class HttpClientRedirectTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    private static void redirect(com.sun.net.httpserver.HttpExchange ex, int status, String location) throws java.io.IOException {
-        ex.getResponseHeaders().add("Location", location);
-        byte[] b = "moved".getBytes(StandardCharsets.UTF_8);
-        ex.sendResponseHeaders(status, b.length);
-        ex.getResponseBody().write(b);
-        ex.close();
-    }
-
     /** A redirect whose body is not in memory when its head arrives: only closing it frees its connection. */
     private static void redirectWithLargeBody(com.sun.net.httpserver.HttpExchange ex, String location) throws java.io.IOException {
         ex.getResponseHeaders().add("Location", location);
@@ -66,7 +58,7 @@ class HttpClientRedirectTest {
                  String q = ex.getRequestURI().getRawQuery();
                  String location = "z=1".equals(q) && p.startsWith("/a/") ? locations.get(p.substring(2)) : null;
                  if (location != null) {
-                     redirect(ex, 302, location);
+                     JdkServer.redirect(ex, 302, location);
                  } else {
                      seen.add(ex.getRequestURI().toString());
                      JdkServer.respond(ex, 200, p + (q == null ? "" : "?" + q));
@@ -89,7 +81,7 @@ class HttpClientRedirectTest {
             assertThat(seen).noneMatch(s -> s.contains("#") || s.contains(".."));
             // Scheme-relative: another authority, the request's scheme.
             String hostRelative = "//localhost:" + server.port() + "/other";
-            try (JdkServer front = JdkServer.http(ex -> redirect(ex, 301, hostRelative))) {
+            try (JdkServer front = JdkServer.http(ex -> JdkServer.redirect(ex, 301, hostRelative))) {
                 try (HttpResponse r = c.send(HttpRequest.get(front.uri("/start").toString()))) {
                     assertThat(r.body().string()).isEqualTo("/other");
                 }
@@ -138,8 +130,8 @@ class HttpClientRedirectTest {
                  String p = ex.getRequestURI().getPath();
                  seen.put(p, String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
                  switch (p) {
-                     case "/here" -> redirect(ex, 302, "/there");
-                     case "/away" -> redirect(ex, 302, other.localhostUri("/x").toString());
+                     case "/here" -> JdkServer.redirect(ex, 302, "/there");
+                     case "/away" -> JdkServer.redirect(ex, 302, other.localhostUri("/x").toString());
                      default -> JdkServer.respond(ex, 200, "ok");
                  }
              });
@@ -175,11 +167,11 @@ class HttpClientRedirectTest {
                  for (String n : names) {
                      seen.put("other " + n, String.valueOf(ex.getRequestHeaders().getFirst(n)));
                  }
-                 redirect(ex, 307, back[0].toString());
+                 JdkServer.redirect(ex, 307, back[0].toString());
              });
              JdkServer origin = JdkServer.http(ex -> {
                  if (ex.getRequestURI().getPath().equals("/start")) {
-                     redirect(ex, 302, other.localhostUri("/x").toString());
+                     JdkServer.redirect(ex, 302, other.localhostUri("/x").toString());
                  } else {
                      for (String n : names) {
                          seen.put("back " + n, String.valueOf(ex.getRequestHeaders().getFirst(n)));
@@ -212,7 +204,7 @@ class HttpClientRedirectTest {
         try (JdkServer server = JdkServer.http(ex -> {
                  hosts.add(ex.getRequestHeaders().getFirst("Host"));
                  if (ex.getRequestURI().getPath().equals("/start")) {
-                     redirect(ex, 302, "http://münchen.example:" + ex.getLocalAddress().getPort() + "/end");
+                     JdkServer.redirect(ex, 302, "http://münchen.example:" + ex.getLocalAddress().getPort() + "/end");
                  } else {
                      JdkServer.respond(ex, 200, "ok");
                  }
@@ -244,8 +236,8 @@ class HttpClientRedirectTest {
                  String p = ex.getRequestURI().getPath();
                  seen.put(p, String.valueOf(ex.getRequestHeaders().getFirst("Referer")));
                  switch (p) {
-                     case "/down" -> redirect(ex, 302, plain.uri("/insecure").toString());
-                     case "/same" -> redirect(ex, 302, "/secure");
+                     case "/down" -> JdkServer.redirect(ex, 302, plain.uri("/insecure").toString());
+                     case "/same" -> JdkServer.redirect(ex, 302, "/secure");
                      default -> JdkServer.respond(ex, 200, "tls");
                  }
              });
@@ -276,7 +268,7 @@ class HttpClientRedirectTest {
                  seen.add(ex.getRequestMethod() + " " + p + " len=" + ex.getRequestHeaders().getFirst("Content-Length")
                          + " type=" + ex.getRequestHeaders().getFirst("Content-Type") + " body=" + new String(body, StandardCharsets.UTF_8));
                  if (p.startsWith("/s")) {
-                     redirect(ex, Integer.parseInt(p.substring(2)), "/end");
+                     JdkServer.redirect(ex, Integer.parseInt(p.substring(2)), "/end");
                  } else {
                      JdkServer.respond(ex, 200, "end");
                  }
@@ -305,7 +297,7 @@ class HttpClientRedirectTest {
 
     @Test
     void R17_thePasswordOfTheUserInfoNeverAppearsInMessages() throws Exception {
-        try (JdkServer server = JdkServer.http(ex -> redirect(ex, 302, "/loop"));
+        try (JdkServer server = JdkServer.http(ex -> JdkServer.redirect(ex, 302, "/loop"));
              Transport t = Transport.builder().build()) {
             HttpClient c = HttpClient.builder(t).maxRedirects(1).build();
             HttpRequest req = HttpRequest.get("http://user:s3cret@127.0.0.1:" + server.port() + "/loop");
@@ -334,7 +326,7 @@ class HttpClientRedirectTest {
         IllegalStateException closeBug = new IllegalStateException("wrapper body close bug");
         try (JdkServer server = JdkServer.http(ex -> {
                  if (ex.getRequestURI().getPath().equals("/a")) {
-                     redirect(ex, 302, "/b");
+                     JdkServer.redirect(ex, 302, "/b");
                  } else {
                      byte[] b = "ok".getBytes(StandardCharsets.UTF_8);
                      ex.sendResponseHeaders(200, b.length);

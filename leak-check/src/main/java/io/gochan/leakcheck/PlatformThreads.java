@@ -48,11 +48,7 @@ final class PlatformThreads {
             if (isJdkCode(functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            List<String> stack = new ArrayList<>();
-            for (StackTraceElement f : e.getValue()) {
-                stack.add(f.toString());
-            }
-            found.add(new Suspect(t, stack, false));
+            found.add(new Suspect(t, lines(e.getValue()), false));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
@@ -94,14 +90,18 @@ final class PlatformThreads {
             if (!runsUserCode(functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            List<String> stack = new ArrayList<>();
-            for (StackTraceElement f : e.getValue()) {
-                stack.add(f.toString());
-            }
-            found.add(new Suspect(t, stack, true));
+            found.add(new Suspect(t, lines(e.getValue()), true));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
+    }
+
+    private static List<String> lines(StackTraceElement[] frames) {
+        List<String> stack = new ArrayList<>(frames.length);
+        for (StackTraceElement f : frames) {
+            stack.add(f.toString());
+        }
+        return stack;
     }
 
     private static boolean isCommonPoolWorker(Thread t) {

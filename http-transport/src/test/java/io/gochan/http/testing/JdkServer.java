@@ -184,6 +184,12 @@ public final class JdkServer implements AutoCloseable {
         ex.close();
     }
 
+    /** Answers with a redirect of {@code status} to {@code location}, with a short fixed-length body ("moved"). */
+    public static void redirect(HttpExchange ex, int status, String location) throws IOException {
+        ex.getResponseHeaders().add("Location", location);
+        respond(ex, status, "moved");
+    }
+
     @Override
     public void close() {
         server.stop(0);
