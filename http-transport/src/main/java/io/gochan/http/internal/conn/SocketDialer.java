@@ -190,7 +190,10 @@ public final class SocketDialer {
             throw new IOException("no default TLS context", e);
         }
         TlsRecordWatch records = new TlsRecordWatch(plain);
-        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, host, port, true);
+        // A fully qualified name's trailing dot is no part of the name in SNI (RFC 6066 §3, which the JDK enforces
+        // with an IllegalArgumentException) nor in the certificate's names: Go drops it for both (R46).
+        String name = stripDot(host);
+        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, name, port, true);
         try {
             SSLParameters params = ssl.getSSLParameters();
             // A name with '_' (R40) is one the JDK refuses both as SNI and in its host name check: it goes
@@ -199,14 +202,27 @@ public final class SocketDialer {
             if (verifyHostname && !underscore) {
                 params.setEndpointIdentificationAlgorithm("HTTPS");
             }
-            if (!isIpLiteral(host) && !underscore) {
-                params.setServerNames(List.of(new SNIHostName(host)));
+            if (!isIpLiteral(name) && !underscore && !name.isEmpty()) {
+                params.setServerNames(List.of(new SNIHostName(name)));
             }
             params.setApplicationProtocols(new String[] {"http/1.1"});
             ssl.setSSLParameters(params);
-            DialGuard.bounded(handshakeTimeout, tcp, "the TLS handshake", ssl::startHandshake);
+            DialGuard.bounded(handshakeTimeout, tcp, "the TLS handshake", () -> {
+                try {
+                    ssl.startHandshake();
+                } catch (javax.net.ssl.SSLException e) {
+                    if (records.startedWithHttp()) { // Go's words (golang.org/issue/11111), P53
+                        throw (SSLHandshakeException) new SSLHandshakeException("server gave HTTP response to HTTPS client: "
+                                + what + " answered the TLS ClientHello in plain HTTP").initCause(e);
+                    }
+                    throw e;
+                }
+            });
             if (verifyHostname && underscore) {
                 verifyUnderscoreName(ssl, host);
+            }
+            if (!"TLSv1.3".equals(ssl.getSession().getProtocol())) {
+                records.refuseRenegotiation(); // R47
             }
             return new Dialed(ssl, tcp, records);
         } catch (SocketTimeoutException e) {

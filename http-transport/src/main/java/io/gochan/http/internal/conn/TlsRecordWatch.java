@@ -48,6 +48,20 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
         this.out = new Sent(inner.getOutputStream());
     }
 
+    /** True if the server's first bytes were {@code HTTP/}: a plain-HTTP server answered the ClientHello (P53). */
+    boolean startedWithHttp() {
+        return in.startedWithHttp();
+    }
+
+    /**
+     * Called once the handshake is done, for TLS 1.2: a later handshake record from the server (a HelloRequest,
+     * a renegotiation's ServerHello) fails the read (R47). Under TLS 1.3 every record after the handshake is
+     * application data on the wire, and there is no renegotiation.
+     */
+    void refuseRenegotiation() {
+        in.refuseHandshakeRecords();
+    }
+
     /** True once the stream has ended (EOF from the socket) inside a TLS record or its header. */
     @Override
     public boolean endedInsideRecord() {
@@ -80,6 +94,23 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
             return endedInside;
         }
 
+        /** The first bytes the server sent, up to a record header's length (P53); the reading thread's. */
+        private final byte[] first = new byte[HEADER];
+        private int firstSeen;
+        /** Set once a TLS 1.2 handshake is done: a handshake record after it asks to renegotiate (R47). */
+        private volatile boolean refuseHandshakeRecords;
+        private boolean renegotiationAsked;
+
+        /** True if the server's first bytes were {@code HTTP/}: a plain-HTTP server's answer (P53). */
+        boolean startedWithHttp() {
+            return firstSeen == HEADER && new String(first, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HTTP/");
+        }
+
+        /** From now on, a handshake record (content type 22) from the server fails the read (R47). */
+        void refuseHandshakeRecords() {
+            refuseHandshakeRecords = true;
+        }
+
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             int n = raw.read(b, off, len);
@@ -87,7 +118,16 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
                 endedInside = headerSeen != 0 || bodyLeft != 0;
             } else {
                 received += n; // one writer
+                for (int i = off; firstSeen < HEADER && i < off + n; i++) {
+                    first[firstSeen++] = b[i];
+                }
                 advance(b, off, n);
+                if (renegotiationAsked) {
+                    // Go's default (RenegotiateNever): the connection fails. The JDK would renegotiate, and a
+                    // renegotiation may change the certificate the connection was checked against, after the check.
+                    throw new javax.net.ssl.SSLProtocolException("the server asked to renegotiate TLS (a handshake record"
+                            + " after the handshake); refused, as Go's client refuses by default");
+                }
             }
             return n;
         }
@@ -103,6 +143,9 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
                     continue;
                 }
                 int v = b[i++] & 0xff;
+                if (headerSeen == 0 && v == 22 && refuseHandshakeRecords) {
+                    renegotiationAsked = true;
+                }
                 if (headerSeen == 3) {
                     lengthHigh = v;
                 }

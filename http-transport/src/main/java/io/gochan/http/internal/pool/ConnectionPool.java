@@ -351,7 +351,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             Host<C> h = hosts.get(want.key);
             if (h != null) {
                 h.waiters.remove(want);
-                h.dialing.remove(want); // its dial goes on: its connection will be an orphan, put back
+                h.dialing.remove(want);
+                for (Slot s : h.slots) {
+                    if (s.want == want && s.dialer != null && !s.dialReturned) {
+                        // Its own dial ends with it, as Go 1.19's dial runs under the request's context (E57): a
+                        // virtual thread's interrupt closes the socket it connects or handshakes on, the failure is
+                        // dropped and the host's slot freed. Not a dial that serves it by E54 alone.
+                        s.dialer.interrupt();
+                    }
+                }
             }
         } finally {
             lock.unlock();
@@ -414,7 +422,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             boolean refused;
             lock.lock();
             try {
-                refused = closed;
+                refused = closed || want.cancelled; // its request already gave up: nothing to dial for (E57)
                 slot.dialThread = Thread.currentThread();
                 if (!refused) {
                     slot.dialer = Thread.currentThread(); // close() interrupts it, and waits for it, from now on
@@ -443,8 +451,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     error = new HttpConnectionException("dial to " + slot.key + " failed: " + e, e);
                 } finally {
                     DialPhase.CURRENT.remove();
+                    lock.lock();
+                    try {
+                        slot.dialReturned = true; // no request's give-up interrupts it after this (E57)
+                    } finally {
+                        lock.unlock();
+                    }
                 }
-                Thread.interrupted(); // an interrupt from close() is answered by the dial's outcome, not kept
+                // An interrupt from close() or from its request giving up (E57) is answered by the dial's outcome.
+                Thread.interrupted();
                 dialFinished(slot, want, conn, error);
             } finally {
                 dialEnded(slot);

@@ -20,6 +20,8 @@ public final class Slot {
      * closed included): close() interrupts it and waits for it to clear this (E29).
      */
     Thread dialer;
+    /** Its dialer's call has returned: from then on an interrupt could only hit the outcome's delivery (E57). */
+    boolean dialReturned;
     /** The dial goroutine, set when it starts and never cleared: close() joins it once it has ended. */
     Thread dialThread;
     /** The dial is in a step its interrupt cannot end (name resolution): close() does not wait for it (E29). */
