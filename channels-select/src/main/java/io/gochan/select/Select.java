@@ -47,7 +47,9 @@ import java.util.random.RandomGenerator;
  * case happened.
  *
  * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
- * when it blocks); it is not thread-safe, so use one per thread.
+ * when it blocks); it is not thread-safe, so use one per thread. A run that overlaps another run of the
+ * same select (another thread's) throws {@link IllegalStateException} before touching any channel, and
+ * so does adding a case during a run (rule L12); a handler may run its own select again.
  *
  * @param <R> the handlers' result type
  */
@@ -298,6 +300,7 @@ public final class Select<R> {
      * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
      *     case without handler was chosen
      * @throws InterruptedException if interrupted while waiting; no case happened
+     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
      */
     public R select() throws InterruptedException {
         return Selection.<R, InterruptedException>dispatch(engine);

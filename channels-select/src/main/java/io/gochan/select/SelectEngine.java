@@ -8,13 +8,16 @@ import io.gochan.spi.ParkHook;
 import io.gochan.spi.WaitNode;
 import io.gochan.spi.Waiter;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
 /**
  * The select protocol, shared by {@link Select} and {@link SelectStatement}. Not thread-safe: one
- * engine belongs to one builder, used by one thread at a time (it may be run many times).
+ * engine belongs to one builder, used by one thread at a time (it may be run many times). A run that
+ * overlaps another, and adding a case during a run, are refused (rule L12): see {@link #enter()}.
  */
 final class SelectEngine implements ParkHook.Cases {
     /*
@@ -73,6 +76,44 @@ final class SelectEngine implements ParkHook.Cases {
     private int[] order = new int[4];
     private ChannelCore[] lockOrder = new ChannelCore[4];
 
+    /**
+     * The thread between {@link #enter()} and {@link #exit()}, else null (L12). The run's scratch arrays
+     * and its result fields (chosen, received) are shared by every run of this engine: a second thread
+     * running at the same time handled the other's value (one value twice, another never) and could
+     * unlock channels it had not locked.
+     */
+    @SuppressWarnings("unused") // through RUNNER
+    private volatile Thread runner;
+    private static final VarHandle RUNNER;
+
+    static {
+        try {
+            RUNNER = MethodHandles.lookup().findVarHandle(SelectEngine.class, "runner", Thread.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * Claims the engine for the calling thread before a run (L12): one CAS, on a path that already locks
+     * at least one channel. Refused with IllegalStateException, before any channel is touched, while
+     * another run holds it (another thread, or this thread from a callback inside its own run).
+     */
+    void enter() {
+        Thread me = Thread.currentThread();
+        Object other = RUNNER.compareAndExchange(this, (Thread) null, me);
+        if (other != null) {
+            throw new IllegalStateException((other == me ? "select re-entered from inside its own run"
+                    : "select already running on " + other) + ": a select is run by one thread at a time "
+                    + "(build one per thread; a handler may run it again, its run is over then): " + this);
+        }
+    }
+
+    /** Releases the engine after a run has read its result, before the chosen handler runs (L12). */
+    void exit() {
+        RUNNER.setRelease(this, (Thread) null);
+    }
+
     /** Result of the last run: chosen case index, or TIMEOUT / DEFAULT. */
     static final int TIMEOUT = -1;
     static final int DEFAULT = -2;
@@ -81,6 +122,7 @@ final class SelectEngine implements ParkHook.Cases {
     Object received;
 
     int add(int kind, Object channel, Object sendValue, Object handler) {
+        checkNotRunning();
         if (size == kinds.length) {
             int n = size * 2;
             kinds = Arrays.copyOf(kinds, n);
@@ -104,7 +146,16 @@ final class SelectEngine implements ParkHook.Cases {
         return size++;
     }
 
+    /** Building while a run is in progress is refused (L12): the run reads the case arrays without a lock. */
+    private void checkNotRunning() {
+        Object r = RUNNER.getAcquire(this);
+        if (r != null) {
+            throw new IllegalStateException("cannot add a case to a select while it runs (on " + r + ")");
+        }
+    }
+
     void timeout(long nanos, Object handler) {
+        checkNotRunning();
         if (timeoutNanos < 0 || nanos < timeoutNanos) {
             timeoutNanos = Math.max(0, nanos);
             timeoutHandler = handler;
@@ -112,6 +163,7 @@ final class SelectEngine implements ParkHook.Cases {
     }
 
     void orElse(Object handler) {
+        checkNotRunning();
         if (defaultHandler != null) {
             throw new IllegalStateException("a select has at most one default case");
         }
@@ -119,6 +171,7 @@ final class SelectEngine implements ParkHook.Cases {
     }
 
     void random(RandomGenerator r) {
+        checkNotRunning();
         this.random = r;
     }
 

@@ -15,7 +15,8 @@ import java.util.random.RandomGenerator;
 /**
  * Go's {@code select}, statement form: handlers return nothing; {@link #run()} returns the index of
  * the case that fired (in the order cases were added; {@link #TIMEOUT} or {@link #DEFAULT} for those).
- * Same semantics as {@link Select}, whose javadoc states them.
+ * Same semantics as {@link Select}, whose javadoc states them: built once, run many times, by one
+ * thread at a time (an overlapping run is refused, rule L12).
  *
  * <pre>{@code
  * SelectStatement loop = Select.statement()
@@ -170,12 +171,23 @@ public final class SelectStatement {
      * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
      *     case was chosen
      * @throws InterruptedException if interrupted while waiting; no case happened
+     * @throws IllegalStateException if another run of this statement is in progress, on another thread
+     *     (one thread at a time; rule L12); nothing happened. A handler may run its statement again.
      */
     @SuppressWarnings("unchecked")
     public int run() throws InterruptedException {
-        engine.run();
-        int i = engine.chosen;
-        Object h = engine.handler(i);
+        engine.enter(); // L12: one run at a time; released before the handler, which may run this statement again
+        int i;
+        Object h;
+        Object v;
+        try {
+            engine.run();
+            i = engine.chosen;
+            h = engine.handler(i);
+            v = engine.received;
+        } finally {
+            engine.exit();
+        }
         if (i >= 0 && engine.kind(i) == SelectEngine.DONE && h == SelectEngine.THROW_ERR) {
             throw ((Context) engine.sendValue(i)).err();
         }
@@ -185,7 +197,6 @@ public final class SelectStatement {
             }
             return i;
         }
-        Object v = engine.received;
         if (engine.kind(i) == SelectEngine.RECEIVE) {
             if (v == ChannelCore.CLOSED) {
                 throw new ChannelClosedException("receive from closed channel (select case " + i + ")");

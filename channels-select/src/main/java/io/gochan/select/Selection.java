@@ -187,6 +187,7 @@ public final class Selection<R, X extends Exception> {
      * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
      *     case without handler was chosen
      * @throws InterruptedException if interrupted while waiting; no case happened
+     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
      */
     public R select() throws InterruptedException, X {
         return dispatch(engine);
@@ -195,9 +196,18 @@ public final class Selection<R, X extends Exception> {
     /** Runs the engine once and the chosen case's handler; shared with {@link Select}. */
     @SuppressWarnings("unchecked")
     static <R, X extends Exception> R dispatch(SelectEngine engine) throws InterruptedException, X {
-        engine.run();
-        int i = engine.chosen;
-        Object h = engine.handler(i);
+        engine.enter(); // L12: one run at a time; released before the handler, which may run this select again
+        int i;
+        Object h;
+        Object v;
+        try {
+            engine.run();
+            i = engine.chosen;
+            h = engine.handler(i);
+            v = engine.received;
+        } finally {
+            engine.exit();
+        }
         if (i >= 0 && engine.kind(i) == SelectEngine.DONE) {
             if (h == SelectEngine.THROW_ERR) {
                 throw ((Context) engine.sendValue(i)).err();
@@ -207,7 +217,6 @@ public final class Selection<R, X extends Exception> {
         if (i < 0 || engine.kind(i) == SelectEngine.SEND) {
             return h == null ? null : ((OnEvent<R, X>) h).get();
         }
-        Object v = engine.received;
         if (engine.kind(i) == SelectEngine.RECEIVE) {
             if (v == ChannelCore.CLOSED) {
                 throw new ChannelClosedException("receive from closed channel (select case " + i + ")");

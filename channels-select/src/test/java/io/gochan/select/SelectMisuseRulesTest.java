@@ -1,0 +1,353 @@
+package io.gochan.select;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.Chan;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import io.gochan.spi.ChannelCores;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The select API under misuse and odd input, as a demanding user tries it: one select run by two
+ * threads at once (L12), a handler that runs its own select again or throws, many cases, the same
+ * channel in many cases, null and extreme arguments. Probes that found no defect stay as regression
+ * tests of the rule they exercise.
+ */
+@NoGoroutineLeaks
+class SelectMisuseRulesTest {
+    static final Duration LONG = Duration.ofSeconds(20);
+
+    // ------------------------------------------------------------------ L12: one run at a time
+
+    /** A second thread running a statement that is blocked in another thread's run is refused at once. */
+    @Test
+    void L12_aStatementRunningOnOneThreadIsRefusedOnAnother() throws Exception {
+        Chan<Integer> a = Chan.make();
+        Chan<Integer> b = Chan.make(1);
+        b.send(41);
+        List<Integer> got = new ArrayList<>();
+        SelectStatement s = Select.statement().receiveOk(a, r -> got.add(r.closed() ? -1 : r.value()));
+        Thread first = Thread.ofVirtual().start(() -> run(s));
+        awaitReceivers(a, 1);
+        AtomicReference<Throwable> second = new AtomicReference<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                s.run();
+                second.set(new AssertionError("the second run returned"));
+            } catch (Throwable e) {
+                second.set(e);
+            }
+        });
+        boolean ended = t.join(Duration.ofSeconds(5));
+        try {
+            assertThat(ended).as("the second run fails at once instead of blocking").isTrue();
+            assertThat(second.get()).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("one thread at a time");
+            assertThat(ChannelCores.of(a).waitingReceivers()).as("the refused run registered nothing").isEqualTo(1);
+            // Adding a case while a run is in progress is refused too: the run reads the case arrays.
+            assertThatThrownBy(() -> s.receive(b, v -> { })).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("while it runs");
+            assertThat(b.len()).as("the refused case was not added: nothing took b's value").isEqualTo(1);
+        } finally {
+            a.close(); // ends the first run (and, before the fix, the second one blocked beside it)
+            assertThat(first.join(LONG)).isTrue();
+            assertThat(t.join(LONG)).isTrue();
+        }
+        assertThat(got).containsExactly(-1);
+        assertThat(waiting(a)).isZero();
+    }
+
+    /** Same for the expression forms, Select and Selection. */
+    @Test
+    void L12_aSelectOrSelectionRunningOnOneThreadIsRefusedOnAnother() throws Exception {
+        Chan<Integer> a = Chan.make();
+        Select<Integer> sel = Select.<Integer>cases().receive(a, v -> v);
+        Selection<Integer, RuntimeException> selection = Select.onReceive(a, (Integer v) -> v);
+        for (Object which : List.of(sel, selection)) {
+            ConcurrentLinkedQueue<Object> results = new ConcurrentLinkedQueue<>();
+            Runnable body = () -> {
+                try {
+                    results.add(which == sel ? sel.select() : selection.select());
+                } catch (Throwable e) {
+                    results.add(e);
+                }
+            };
+            Thread first = Thread.ofVirtual().start(body);
+            awaitReceivers(a, 1);
+            Thread second = Thread.ofVirtual().start(body);
+            boolean refusedAtOnce = second.join(Duration.ofSeconds(5));
+            a.send(5);
+            if (!refusedAtOnce) {
+                a.send(6); // before the fix the second run waits beside the first
+            }
+            assertThat(first.join(LONG)).isTrue();
+            assertThat(second.join(LONG)).isTrue();
+            assertThat(refusedAtOnce).as("the second run fails at once instead of blocking").isTrue();
+            assertThat(results).hasSize(2).contains(5).anySatisfy(r -> assertThat(r)
+                    .isInstanceOf(IllegalStateException.class)
+                    .extracting(e -> ((Throwable) e).getMessage()).asString().contains("one thread at a time"));
+        }
+        assertThat(waiting(a)).isZero();
+    }
+
+    /**
+     * Two threads hammering one statement (misuse): each run either takes exactly one value for its own
+     * handler or is refused having taken nothing; no value is lost or handled twice. Before L12 the
+     * shared engine's result fields let one thread handle the other's value (a duplicate and a loss).
+     */
+    @Test
+    void L12_twoThreadsSharingOneStatementNeverDuplicateOrLoseAValue() throws Exception {
+        int n = 200_000;
+        Chan<Integer> ch = Chan.make(1024);
+        ConcurrentLinkedQueue<Integer> handled = new ConcurrentLinkedQueue<>();
+        AtomicInteger refused = new AtomicInteger();
+        AtomicInteger closedSeen = new AtomicInteger();
+        SelectStatement s = Select.statement().receiveOk(ch, r -> {
+            if (r.closed()) {
+                closedSeen.incrementAndGet();
+            } else {
+                handled.add(r.value());
+            }
+        });
+        List<Thread> workers = new ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            workers.add(Thread.ofPlatform().daemon().start(() -> {
+                int seen = closedSeen.get();
+                while (true) {
+                    try {
+                        s.run();
+                    } catch (IllegalStateException e) {
+                        refused.incrementAndGet();
+                        Thread.onSpinWait();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (closedSeen.get() > seen) {
+                        return;
+                    }
+                }
+            }));
+        }
+        for (int i = 0; i < n; i++) {
+            ch.send(i);
+        }
+        ch.close();
+        for (Thread w : workers) {
+            assertThat(w.join(LONG)).isTrue();
+        }
+        List<Integer> sorted = new ArrayList<>(handled);
+        sorted.sort(null);
+        List<Integer> expected = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            expected.add(i);
+        }
+        assertThat(sorted.size()).as("values handled (refused runs: %d)", refused.get()).isEqualTo(n);
+        assertThat(sorted).isEqualTo(expected);
+    }
+
+    /** A handler may run its own statement again: the run is over when its handler runs (L12). */
+    @Test
+    void L12_aHandlerMayRunItsOwnStatementAgain() throws Exception {
+        Chan<Integer> ch = Chan.make(8);
+        for (int i = 0; i < 5; i++) {
+            ch.send(i);
+        }
+        ch.close();
+        List<Integer> got = new ArrayList<>();
+        SelectStatement[] self = new SelectStatement[1];
+        self[0] = Select.statement().receiveOk(ch, r -> {
+            if (!r.closed()) {
+                got.add(r.value());
+                self[0].run(); // recursion: Go's "loop by calling yourself" shape
+            }
+        });
+        assertThat(self[0].run()).isZero();
+        assertThat(got).containsExactly(0, 1, 2, 3, 4);
+        // The same for the expression form.
+        Chan<Integer> ch2 = Chan.make(3);
+        ch2.send(1);
+        ch2.send(2);
+        ch2.close();
+        @SuppressWarnings("unchecked")
+        Select<Integer>[] sel = new Select[1];
+        sel[0] = Select.<Integer>cases().receiveOk(ch2, r -> r.closed() ? 0 : r.value() + sel[0].select());
+        assertThat(sel[0].select()).isEqualTo(3);
+    }
+
+    /** A Select built once runs any number of times, one run after the other (its javadoc; L1 each time). */
+    @Test
+    void L1_aSelectBuiltOnceRunsAgainAndAgain() throws Exception {
+        Chan<Integer> ch = Chan.make(2);
+        Select<Integer> sel = Select.<Integer>cases().receive(ch, v -> v * 10).orElse(() -> -1);
+        ch.send(1);
+        ch.send(2);
+        assertThat(sel.select()).isEqualTo(10);
+        assertThat(sel.select()).isEqualTo(20);
+        assertThat(sel.select()).isEqualTo(-1);
+    }
+
+    // ------------------------------------------------------------------ handlers that throw
+
+    /**
+     * A handler's exception propagates as itself (L11); the chosen value was taken exactly once and is
+     * not re-delivered; the select's other registrations are gone (L6); the select runs again normally.
+     */
+    @Test
+    void L6_aThrowingHandlerLeavesTheValueTakenOnceAndNothingRegistered() throws Exception {
+        Chan<Integer> a = Chan.make();
+        Chan<Integer> b = Chan.make(1);
+        Chan<Integer> c = Chan.make();
+        RuntimeException boom = new IllegalStateException("boom");
+        AtomicInteger calls = new AtomicInteger();
+        SelectStatement s = Select.statement()
+                .receive(a, v -> { calls.incrementAndGet(); throw boom; })
+                .receive(b, v -> { })
+                .send(c, 9, () -> { });
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                s.run();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        awaitReceivers(a, 1);
+        a.send(1);
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(thrown.get()).isSameAs(boom);
+        assertThat(calls).hasValue(1);
+        assertThat(waiting(a) + waiting(b) + waiting(c)).isZero();
+        assertThat(a.tryReceive().notReady()).isTrue();
+        b.send(2);
+        assertThat(s.run()).as("runs again after the failure").isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------ size and odd input
+
+    /** A thousand cases on a thousand channels: the one that gets a value fires; every other registration is removed (L6). */
+    @Test
+    void L6_aThousandCasesFireOnceAndLeaveNothingBehind() throws Exception {
+        List<Chan<Integer>> chans = new ArrayList<>();
+        SelectStatement s = Select.statement();
+        AtomicReference<Integer> got = new AtomicReference<>();
+        for (int i = 0; i < 1000; i++) {
+            Chan<Integer> ch = Chan.make(i % 3 == 0 ? 0 : 1);
+            chans.add(ch);
+            s.receive(ch, got::set);
+        }
+        AtomicInteger chosen = new AtomicInteger(-99);
+        Thread t = Thread.ofVirtual().start(() -> chosen.set(run(s)));
+        awaitReceivers(chans.get(999), 1);
+        chans.get(777).send(42);
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(chosen).hasValue(777);
+        assertThat(got).hasValue(42);
+        assertThat(chans.stream().mapToInt(SelectMisuseRulesTest::waiting).sum()).isZero();
+    }
+
+    /**
+     * One unbuffered channel in 500 send and 500 receive cases: no case meets another of the same select
+     * (L7), a partner completes exactly one, and all 1000 registrations are removed.
+     */
+    @Test
+    void L7_oneChannelInAThousandCasesNeverMeetsItself() throws Exception {
+        Chan<Integer> u = Chan.make();
+        SelectStatement s = Select.statement();
+        for (int i = 0; i < 500; i++) {
+            s.send(u, i, () -> { });
+            s.receive(u, v -> { });
+        }
+        assertThat(Select.statement().send(u, 1, null).receive(u, null).orElse(null).run()).isEqualTo(SelectStatement.DEFAULT);
+        AtomicInteger chosen = new AtomicInteger(-99);
+        Thread t = Thread.ofVirtual().start(() -> chosen.set(run(s)));
+        awaitReceivers(u, 500);
+        awaitSenders(u, 500);
+        int v = u.receive();
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(chosen.get()).isEqualTo(2 * v);
+        assertThat(waiting(u)).isZero();
+    }
+
+    /**
+     * Null where the API allows it: a null channel disables its case (N1), a null handler does nothing
+     * (the case still fires). Null where it does not: a send value, a timeout, a context, a random
+     * source each throw NullPointerException when the case is added, naming the argument, and the select
+     * is unchanged (C3).
+     */
+    @Test
+    void C3_nullArgumentsOfASelectAreRefusedWhenAddedAndChangeNothing() throws Exception {
+        Chan<Integer> ch = Chan.make(1);
+        SelectStatement s = Select.statement().receive(ch, null);
+        assertThatThrownBy(() -> s.send(ch, null, () -> { })).isInstanceOf(NullPointerException.class)
+                .hasMessageContaining("null is not a channel value");
+        assertThatThrownBy(() -> s.timeout(null, () -> { })).isInstanceOf(NullPointerException.class).hasMessage("timeout");
+        assertThatThrownBy(() -> s.done(null, () -> { })).isInstanceOf(NullPointerException.class).hasMessage("ctx");
+        assertThatThrownBy(() -> s.random(null)).isInstanceOf(NullPointerException.class).hasMessage("random");
+        assertThatThrownBy(() -> Select.<Integer>cases().send(ch, null, () -> 1)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> Select.onSend(ch, null, () -> 1)).isInstanceOf(NullPointerException.class);
+        assertThat(ch.len()).isZero();
+        ch.send(3);
+        assertThat(s.toString()).isEqualTo("select { receive from " + ChannelCores.of(ch).describe() + " }");
+        assertThat(s.receive(null, v -> { }).run()).as("the null-handler case fired, taking the value").isZero();
+        assertThat(ch.len()).isZero();
+    }
+
+    /**
+     * Timeouts at the edges (L8): zero and negative fire at once when nothing is ready (the select
+     * never blocks); a ready case still wins over them; the largest Duration means "practically never",
+     * not an overflow into the past.
+     */
+    @Test
+    void L8_zeroNegativeAndHugeTimeouts() throws Exception {
+        Chan<Integer> ch = Chan.make(1);
+        for (Duration d : List.of(Duration.ZERO, Duration.ofNanos(-1), Duration.ofSeconds(Long.MIN_VALUE))) {
+            assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(d, () -> "t").select()).isEqualTo("t");
+            ch.send(1);
+            assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(d, () -> "t").select()).isEqualTo("v");
+        }
+        Duration huge = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+        AtomicReference<String> r = new AtomicReference<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                r.set(Select.<String>cases().receive(ch, v -> "v" + v).timeout(huge, () -> "t").select());
+            } catch (InterruptedException e) {
+                r.set("interrupted");
+            }
+        });
+        awaitReceivers(ch, 1);
+        ch.send(2);
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(r.get()).isEqualTo("v2");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static int run(SelectStatement s) {
+        try {
+            return s.run();
+        } catch (InterruptedException e) {
+            throw new RuntimeException(e);
+        } catch (io.gochan.ChannelClosedException e) {
+            return -3;
+        }
+    }
+
+    static int waiting(Chan<?> ch) {
+        return SelectRulesTest.waiting(ch);
+    }
+
+    static void awaitReceivers(Chan<?> ch, int n) {
+        SelectRulesTest.awaitReceivers(ch, n);
+    }
+
+    static void awaitSenders(Chan<?> ch, int n) {
+        SelectRulesTest.awaitTrue(() -> ChannelCores.of(ch).waitingSenders() >= n, n + " senders on " + ch);
+    }
+}
