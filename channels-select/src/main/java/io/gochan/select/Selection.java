@@ -205,6 +205,7 @@ public final class Selection<R, X extends Exception> {
             i = engine.chosen;
             h = engine.handler(i);
             v = engine.received;
+            engine.received = null; // I4: a select kept for its next run keeps no value it handed over
         } finally {
             engine.exit();
         }

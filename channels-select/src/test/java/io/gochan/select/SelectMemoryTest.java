@@ -50,6 +50,38 @@ class SelectMemoryTest {
         assertThat(refs[1].get()).as("the select's channel").isNull();
     }
 
+    /**
+     * I4 for a select the program keeps to run again (a {@code SelectStatement}, or a built {@code Select}): once
+     * a run returned and its handler let go of the value, the select no longer holds it. Before, the value stayed
+     * in the select's result until its next run.
+     */
+    @Test
+    void I4_aSelectKeptForItsNextRunKeepsNoValueItHandedOver() throws Exception {
+        Chan<Object> ch = Chan.make(1);
+        SelectStatement statement = Select.statement();
+        statement.receive(ch, v -> { });
+        Select<Object> select = Select.cases().receive(ch, v -> "handled");
+        WeakReference<Object> viaStatement = receivedThrough(ch, () -> statement.run());
+        WeakReference<Object> viaSelect = receivedThrough(ch, () -> select.select());
+        for (int i = 0; i < 100 && (viaStatement.get() != null || viaSelect.get() != null); i++) {
+            System.gc();
+        }
+        assertThat(viaStatement.get()).as("the value a kept SelectStatement received").isNull();
+        assertThat(viaSelect.get()).as("the value a kept Select received").isNull();
+        java.lang.ref.Reference.reachabilityFence(statement);
+        java.lang.ref.Reference.reachabilityFence(select);
+    }
+
+    /** Buffers a fresh value in {@code ch}, runs {@code receive} once, and returns a weak reference to the value. */
+    private static WeakReference<Object> receivedThrough(Chan<Object> ch, java.util.concurrent.Callable<?> receive) throws Exception {
+        Object value = new byte[4096];
+        ch.send(value);
+        WeakReference<Object> ref = new WeakReference<>(value);
+        value = null;
+        receive.call();
+        return ref;
+    }
+
     /** This thread blocks in a select until another thread sends; returns weak references to the value and channel. */
     @SuppressWarnings("unchecked")
     private static WeakReference<Object>[] selectOnce() throws Exception {
