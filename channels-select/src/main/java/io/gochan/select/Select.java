@@ -49,7 +49,9 @@ import java.util.random.RandomGenerator;
  * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
  * when it blocks); it is not thread-safe, so use one per thread. A run that overlaps another run of the
  * same select (another thread's) throws {@link IllegalStateException} before touching any channel, and
- * so does adding a case during a run (rule L12); a handler may run its own select again.
+ * so does adding a case during a run (rule L12), on a best-effort basis as a collection's
+ * {@link java.util.ConcurrentModificationException}: two runs that start at the same instant may both
+ * proceed. A handler may run its own select again.
  *
  * @param <R> the handlers' result type
  */
