@@ -91,9 +91,20 @@ public final class Timer {
      * @return what {@link #stop()} would have returned
      * @throws IllegalArgumentException for a ticker with a non-positive period
      * @throws NullPointerException if d is null
+     * @throws IllegalStateException if the timer was made in a virtual-time bubble and the caller is
+     *     not a goroutine of that bubble (rule BB22: its clock moves only inside it, so the timer would
+     *     never fire; Go's runtime fails the same way)
      */
     public boolean reset(Duration d) {
-        return resetNanos(ticker ? Timers.positiveNanos(d) : Timers.nanos(d));
+        long nanos = ticker ? Timers.positiveNanos(d) : Timers.nanos(d);
+        TimerScheduler own = entry.scheduler;
+        // Rule BB22: a bubble's scheduler is driven only by its bubble while it runs; a reset from
+        // anywhere else (outside, another bubble, after the end) would arm a timer that never fires.
+        if (own.runsInline() && own != TimerScheduler.current()) {
+            throw new IllegalStateException("reset of a timer made in a virtual-time bubble, from outside that bubble"
+                    + " (or after it ended): it runs on the bubble's clock and would never fire (BB22)");
+        }
+        return resetNanos(nanos);
     }
 
     /** {@link #reset(Duration)} with the duration in nanoseconds, already checked. */
