@@ -296,4 +296,31 @@ class BubbleParityProbeTest {
         assertThat(timerReset.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB22");
         assertThat(tickerReset.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB22");
     }
+
+    /** BB22: a member of another bubble (its own clock) cannot reset this bubble's timer. */
+    @Test
+    void BB22_resettingATimerOfAnotherBubbleIsRefused() throws Exception {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Bubble.run(() -> {
+            Timer mine = Timers.newTimer(Duration.ofHours(1));
+            Thread other = Thread.ofPlatform().start(() -> {
+                try {
+                    Bubble.run(() -> {
+                        try {
+                            mine.reset(Duration.ofMinutes(1));
+                        } catch (IllegalStateException e) {
+                            thrown.set(e);
+                        }
+                    });
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            });
+            assertThat(other.join(Duration.ofSeconds(30))).isTrue(); // not durable: time waits
+            assertThat(mine.stop()).isTrue();
+        });
+        assertThat(failed.get()).isNull();
+        assertThat(thrown.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB22");
+    }
 }
