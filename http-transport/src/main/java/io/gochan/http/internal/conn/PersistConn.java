@@ -131,6 +131,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private final SocketDialer.Dialed.TlsLayer tls;
     /** {@code responses > 0}, for roundTrip's look at an idle connection (P37). */
     private volatile boolean servedResponse;
+    /**
+     * Bytes were waiting on this plain connection when it was wrapped, before its read loop started (P52): the
+     * server spoke before it was asked. Looked at once, here: once the read loop runs, bytes it is moving from
+     * the socket to its buffer are in neither for an instant, and the first request's look could miss them.
+     */
+    private boolean spokeBeforeAsked;
     /** Why the read loop ends (read loop only). */
     private IOException readLoopEnd;
     /**
@@ -171,6 +177,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     public static PersistConn start(ConnectKey key, SocketDialer.Dialed dialed, ConnConfig cfg, Slot slot,
             Consumer<PersistConn> reuse) throws IOException {
         PersistConn c = new PersistConn(key, dialed, cfg, slot, reuse);
+        c.spokeBeforeAsked = c.unreadOnNewConnection(); // before the loops start; the pool publishes it with c (P52)
         if (c.lifetime != null) {
             // Before the loops start: a read loop that finds the connection closed at once closes it, and its
             // "closed" event must not come before "opened" (E25).
@@ -351,7 +358,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // the pool (E17).
             close(new ConnException("bytes nobody asked for were waiting on the idle connection " + this
                     + " when a request took it", null, false, true));
-        } else if (!servedResponse && unreadOnNewConnection()) {
+        } else if (!servedResponse && (spokeBeforeAsked || unreadOnNewConnection())) {
             // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
             // request, and its real answer, sent once it has read the request, would be read as the next
             // request's if this one took the early bytes as its response and the connection were pooled.
