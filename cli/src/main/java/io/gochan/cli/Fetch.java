@@ -14,8 +14,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +26,8 @@ import java.util.List;
 /**
  * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
  * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
- * (or to FILE for a single URL), and a summary on stderr. Each fetch is bounded, body included, by the
+ * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
+ * leaves no file, R49), and a summary on stderr. Each fetch is bounded, body included, by the
  * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
  * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang. The proxy environment
  * ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is honoured with
@@ -34,7 +38,8 @@ final class Fetch {
 
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-    record Result(URI uri, String head, byte[] body, Exception error, long nanos) {}
+    /** One fetch: the body in memory, or only its length when it went to the {@code -o} file. */
+    record Result(URI uri, String head, byte[] body, long length, Throwable error, long nanos) {}
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
         return run(args, out, err, System::getenv);
@@ -97,6 +102,7 @@ final class Fetch {
         }
         boolean withHeaders = headers;
         Duration perFetch = timeout;
+        Path target = file;
         LoadSummary summary = new LoadSummary(uris.size());
         int status = 0;
         // As curl: --unix-socket connects every URL to that socket (no proxy); otherwise the proxy
@@ -117,7 +123,9 @@ final class Fetch {
                 wg.add(1);
                 Go.go("fetch-" + i, () -> {
                     try {
-                        results[index] = fetchOne(transport, uris.get(index), withHeaders, perFetch, summary);
+                        results[index] = fetchOne(transport, uris.get(index), withHeaders, perFetch, summary, target);
+                    } catch (Throwable e) { // an Error too: every URL gets a result to print, never a null
+                        results[index] = new Result(uris.get(index), "", new byte[0], 0, e, 0);
                     } finally {
                         done.send(index);
                         wg.done();
@@ -136,17 +144,11 @@ final class Fetch {
                     continue;
                 }
                 out.print(r.head());
-                try {
-                    if (file != null) {
-                        Files.write(file, r.body());
-                        err.println("wrote " + r.body().length + " bytes to " + file);
-                    } else {
-                        out.write(r.body());
-                        out.println();
-                    }
-                } catch (IOException e) {
-                    err.println("fetch: cannot write " + file + ": " + e.getMessage());
-                    status = 1;
+                if (file != null) {
+                    err.println("wrote " + r.length() + " bytes to " + file);
+                } else {
+                    out.write(r.body(), 0, r.body().length);
+                    out.println();
                 }
             }
             err.println(summary.render(transport.stats()));
@@ -180,7 +182,12 @@ final class Fetch {
         return d;
     }
 
-    private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary) {
+    /**
+     * Fetches {@code uri}; with a {@code file} the body is written to it as it arrives (R49): into a temporary
+     * file beside it, moved over it once the whole body was read, so memory stays bounded whatever the size and a
+     * fetch that fails leaves no file and an existing one untouched.
+     */
+    private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Path file) {
         long start = System.nanoTime();
         try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).timeout(timeout).build())) {
             StringBuilder head = new StringBuilder(r.version() + " " + r.status() + " " + r.reason() + "\n");
@@ -190,16 +197,52 @@ final class Fetch {
                 }
                 head.append('\n');
             }
-            byte[] body = r.body().bytes();
-            summary.record(System.nanoTime() - start, body.length);
-            return new Result(uri, head.toString(), body, null, System.nanoTime() - start);
+            byte[] body = new byte[0];
+            long length;
+            if (file == null) {
+                body = r.body().bytes();
+                length = body.length;
+            } else {
+                length = toFile(r.body().stream(), file);
+            }
+            summary.record(System.nanoTime() - start, length);
+            return new Result(uri, head.toString(), body, length, null, System.nanoTime() - start);
         } catch (IOException | RuntimeException e) {
             summary.failed();
-            return new Result(uri, "", new byte[0], e, System.nanoTime() - start);
+            return new Result(uri, "", new byte[0], 0, e, System.nanoTime() - start);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             summary.failed();
-            return new Result(uri, "", new byte[0], e, System.nanoTime() - start);
+            return new Result(uri, "", new byte[0], 0, e, System.nanoTime() - start);
+        }
+    }
+
+    /** Streams {@code in} into a temporary file beside {@code file}, then moves it over {@code file}; none is left on failure. */
+    private static long toFile(InputStream in, Path file) throws IOException {
+        Path abs = file.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            throw new IOException("cannot write " + file + ": it is a directory");
+        }
+        // A name of its own beside the file (same file system, so the move is a rename), created as the file would
+        // be, with the default permissions (a temporary file's are the owner's only).
+        Path part = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
+        boolean moved = false;
+        try {
+            long n;
+            try (OutputStream sink = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                n = drain(in, sink);
+            }
+            try {
+                Files.move(part, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(part, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            moved = true;
+            return n;
+        } finally {
+            if (!moved) {
+                Files.deleteIfExists(part);
+            }
         }
     }
 

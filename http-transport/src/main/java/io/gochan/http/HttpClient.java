@@ -29,7 +29,8 @@ import java.util.Set;
  * what is left of it (E46).
  *
  * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no body; 307 and 308
- * keep the method and body if the body can be sent again, else the 3xx response is returned. A
+ * keep the method and body if the body can be sent again (or is declared empty), else the 3xx response is
+ * returned (R48). A
  * {@code Location} is resolved by RFC 3986 as Go does (a redirect without one is the response); one
  * that cannot be followed fails the send with an {@link HttpProtocolException} of reason
  * {@code BAD_LOCATION}, the redirect closed (R16). The headers {@code Authorization},
@@ -338,8 +339,14 @@ public final class HttpClient {
             return null;
         }
         boolean keepMethod = s == 307 || s == 308;
-        if (keepMethod && !req.body().isEmpty() && !req.body().replayable()) {
-            return null; // cannot send the body again: the caller gets the redirect response
+        RequestBody again = req.body();
+        if (keepMethod && !again.isEmpty() && !again.replayable()) {
+            if (again.length() != 0) {
+                return null; // cannot send the body again: the caller gets the redirect response
+            }
+            // Declared empty: there is nothing to send again, so it is followed with an empty body without opening the
+            // one-shot stream a second time (Go follows whenever outgoingLength() is 0, R48).
+            again = RequestBody.of(new byte[0], again.contentType());
         }
         String location = resp.headers().get("Location");
         if (location == null || location.isBlank()) {
@@ -355,6 +362,9 @@ public final class HttpClient {
         HttpRequest.Builder b;
         try {
             b = req.toBuilder().uri(target);
+            if (again != req.body()) {
+                b.method(req.method(), again);
+            }
         } catch (IllegalArgumentException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.shortened(req.uri()) + " to "
                     + printable(location) + ": " + e.getMessage(), e);

@@ -1,0 +1,229 @@
+package io.gochan.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Goroutines;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** fetch against hostile servers: malformed answers, redirects, failures with -o, URLs without scheme or host. */
+@NoGoroutineLeaks
+class FetchHostileTest {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    int run(String... args) throws Exception {
+        out.reset();
+        err.reset();
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @AfterEach
+    void noGoroutineLeft() {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (Goroutines.count() > 0 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        assertThat(Goroutines.live()).as(Goroutines.dump()).isEmpty();
+    }
+
+    /** A server that answers every connection with {@code answer} (after reading the request head). */
+    static final class RawServer implements AutoCloseable {
+        final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        final List<Socket> accepted = new CopyOnWriteArrayList<>();
+        final Thread acceptor;
+
+        RawServer(Consumer<Socket> answer) throws IOException {
+            acceptor = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        Socket s = socket.accept();
+                        accepted.add(s);
+                        Thread.ofVirtual().start(() -> answer.accept(s));
+                    }
+                } catch (IOException closed) {
+                    // the test closed the listening socket
+                }
+            });
+        }
+
+        String url(String path) {
+            return "http://127.0.0.1:" + socket.getLocalPort() + path;
+        }
+
+        @Override
+        public void close() throws Exception {
+            socket.close();
+            for (Socket s : accepted) {
+                s.close();
+            }
+            assertThat(acceptor.join(java.time.Duration.ofSeconds(10))).isTrue();
+        }
+    }
+
+    static void readHead(Socket s) throws IOException {
+        InputStream in = s.getInputStream();
+        int state = 0;
+        for (int b; state < 4 && (b = in.read()) >= 0; ) {
+            state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+        }
+    }
+
+    static Consumer<Socket> answering(String raw) {
+        return s -> {
+            try {
+                readHead(s);
+                OutputStream o = s.getOutputStream();
+                o.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+                o.flush();
+                s.close();
+            } catch (IOException gone) {
+                // the client went away
+            }
+        };
+    }
+
+    static List<Path> partFiles(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".part")).toList();
+        }
+    }
+
+    /**
+     * R49: {@code -o FILE} writes the body as it arrives, into a file beside FILE that is moved over it at the
+     * end: half a body is on disk while the server holds the other half. Before, the whole body was held in memory
+     * and written at the end (a body larger than the heap failed the fetch with an OutOfMemoryError).
+     */
+    @Test
+    void R49_dashOWritesTheBodyAsItArrives(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("big.bin");
+        int half = 256 * 1024;
+        CountDownLatch released = new CountDownLatch(1);
+        try (RawServer server = new RawServer(s -> {
+                 try {
+                     readHead(s);
+                     OutputStream o = s.getOutputStream();
+                     o.write(("HTTP/1.1 200 OK\r\nContent-Length: " + 2 * half + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                     o.write(new byte[half]);
+                     o.flush();
+                     released.await(30, TimeUnit.SECONDS);
+                     o.write(new byte[half]);
+                     o.flush();
+                     s.close();
+                 } catch (IOException | InterruptedException gone) {
+                     // the client went away
+                 }
+             })) {
+            int[] rc = {-1};
+            Thread fetch = Thread.ofVirtual().start(() -> {
+                try {
+                    rc[0] = run("fetch", "--timeout", "60s", "-o", f.toString(), server.url("/big"));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            long written = 0;
+            while (written < half && System.nanoTime() < deadline) {
+                List<Path> parts = partFiles(tmp);
+                written = parts.isEmpty() ? 0 : Files.size(parts.get(0));
+                LockSupport.parkNanos(5_000_000);
+            }
+            boolean targetEarly = Files.exists(f);
+            released.countDown();
+            assertThat(fetch.join(java.time.Duration.ofSeconds(60))).isTrue();
+            assertThat(written).as("bytes on disk while the server held the rest").isGreaterThanOrEqualTo(half);
+            assertThat(targetEarly).as("FILE appears only whole").isFalse();
+            assertThat(rc[0]).isZero();
+            assertThat(Files.size(f)).isEqualTo(2L * half);
+            assertThat(partFiles(tmp)).isEmpty();
+            assertThat(err()).contains("wrote " + 2 * half + " bytes to " + f);
+        }
+    }
+
+    /**
+     * R49: a fetch with {@code -o} that fails midway (a body cut short) exits 1 with the reason and leaves no file:
+     * none where there was none, an existing one untouched (curl would leave the partial bytes), no part file.
+     */
+    @Test
+    void R49_aFailedFetchLeavesNoPartialFile(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("o.bin");
+        try (RawServer server = new RawServer(answering("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part"))) {
+            assertThat(run("fetch", "-o", f.toString(), server.url("/t"))).isEqualTo(1);
+            assertThat(err()).contains("fetch " + server.url("/t") + ": ").contains("91 bytes of the response body still to come");
+            assertThat(f).doesNotExist();
+            Files.writeString(f, "old");
+            assertThat(run("fetch", "-o", f.toString(), server.url("/t"))).isEqualTo(1);
+            assertThat(f).hasContent("old");
+            assertThat(partFiles(tmp)).isEmpty();
+            assertThat(out()).isEmpty();
+        }
+    }
+
+    /**
+     * R49: as curl without {@code -f} and {@code -L}: an error status is a response (exit 0, body written); a
+     * redirect is printed, not followed, so a redirect loop ends at its first answer.
+     */
+    @Test
+    void R49_anErrorStatusIsWrittenAndARedirectIsNotFollowed(@TempDir Path tmp) throws Exception {
+        Path f = tmp.resolve("o.bin");
+        try (RawServer server = new RawServer(answering("HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nfail"))) {
+            assertThat(run("fetch", "-o", f.toString(), server.url("/t"))).isZero();
+            assertThat(f).hasContent("fail");
+            assertThat(out()).isEqualTo("HTTP/1.1 500 Oops\n");
+        }
+        try (RawServer loop = new RawServer(answering("HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"))) {
+            assertThat(run("fetch", "-i", loop.url("/loop"))).isZero();
+            assertThat(out()).startsWith("HTTP/1.1 302 Found\n").contains("Location: /loop");
+            assertThat(err()).contains("1 requests (0 failed)");
+        }
+    }
+
+    /** R49: a malformed response exits 1 naming the fault on stderr, no stack trace, nothing on stdout. */
+    @Test
+    void R49_aMalformedResponseExits1WithAMessage() throws Exception {
+        try (RawServer server = new RawServer(answering("HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok"))) {
+            assertThat(run("fetch", server.url("/bad"))).isEqualTo(1);
+            assertThat(out()).isEmpty();
+            assertThat(err()).contains("fetch " + server.url("/bad") + ": ").contains("status code is not three digits")
+                    .doesNotContain("\tat ").contains("1 requests (1 failed)");
+        }
+    }
+
+    /** R49: a URL without scheme or host is a usage error (exit 2) that says so; nothing is fetched. */
+    @Test
+    void R49_aUrlWithoutSchemeOrHostIsAUsageError() throws Exception {
+        for (String u : new String[] {"example.com", "example.com/x", "//example.com/", "localhost:8080", "/path", "http://", "http:///x", "http:x", "http://a b/", "http://[::1/"}) {
+            assertThat(run("fetch", u)).as(u).isEqualTo(2);
+            assertThat(err()).as(u).startsWith("fetch: not an http(s) URL: " + u + " (");
+            assertThat(out()).as(u).isEmpty();
+        }
+    }
+}
