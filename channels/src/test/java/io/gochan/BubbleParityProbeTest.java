@@ -75,12 +75,8 @@ class BubbleParityProbeTest {
         AtomicReference<Thread> waiting = new AtomicReference<>();
         AtomicReference<Thread> root = new AtomicReference<>();
         try (Threads sender = new Threads(Threads.Kind.PLATFORM)) {
-            sender.start(() -> {
-                Threads.awaitTrue(() -> waiting.get() != null && waiting.get().getState() == Thread.State.WAITING
-                        && root.get() != null && root.get().getState() == Thread.State.WAITING,
-                        "the member waits on the outside channel, the root on the bubble's");
-                outside.send("from outside");
-            });
+            sendFromOutsideWhen(sender, outside, () -> parked(waiting, Thread.State.WAITING) && parked(root, Thread.State.WAITING),
+                    "the member waits on the outside channel, the root on the bubble's");
             Bubble.run(() -> {
                 root.set(Thread.currentThread());
                 Chan<String> got = Chan.make();
@@ -100,12 +96,7 @@ class BubbleParityProbeTest {
         Chan<String> outside = Chan.make();
         AtomicReference<Thread> root = new AtomicReference<>();
         try (Threads sender = new Threads(Threads.Kind.PLATFORM)) {
-            sender.start(() -> {
-                Threads.awaitTrue(() -> root.get() != null && root.get().getState() == Thread.State.TIMED_WAITING
-                        || root.get() != null && root.get().getState() == Thread.State.WAITING,
-                        "the root waits on the outside channel");
-                outside.send("from outside");
-            });
+            sendFromOutsideWhen(sender, outside, () -> parked(root, Thread.State.TIMED_WAITING, Thread.State.WAITING), "the root waits on the outside channel");
             Bubble.run(() -> {
                 root.set(Thread.currentThread());
                 Received<String> r = outside.receive(Duration.ofHours(1));
@@ -122,12 +113,8 @@ class BubbleParityProbeTest {
         AtomicReference<Thread> waiting = new AtomicReference<>();
         AtomicReference<Thread> root = new AtomicReference<>();
         try (Threads sender = new Threads(Threads.Kind.PLATFORM)) {
-            sender.start(() -> {
-                Threads.awaitTrue(() -> waiting.get() != null && waiting.get().getState() == Thread.State.WAITING
-                        && root.get() != null && root.get().getState() == Thread.State.WAITING,
-                        "the member waits outside, the root in await()");
-                outside.send("from outside");
-            });
+            sendFromOutsideWhen(sender, outside, () -> parked(waiting, Thread.State.WAITING) && parked(root, Thread.State.WAITING),
+                    "the member waits outside, the root in await()");
             Bubble.run(() -> {
                 AtomicReference<String> seen = new AtomicReference<>();
                 Chan<Integer> park = Chan.make();
@@ -322,5 +309,20 @@ class BubbleParityProbeTest {
         });
         assertThat(failed.get()).isNull();
         assertThat(thrown.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB22");
+    }
+
+    /** Starts {@code sender}: once {@code ready} holds, it sends "from outside" on {@code outside}. */
+    private static void sendFromOutsideWhen(Threads sender, Chan<String> outside, java.util.function.BooleanSupplier ready,
+            String what) {
+        sender.start(() -> {
+            Threads.awaitTrue(ready, what);
+            outside.send("from outside");
+        });
+    }
+
+    /** Whether the thread in {@code t} has started and is in one of {@code states}. */
+    private static boolean parked(AtomicReference<Thread> t, Thread.State... states) {
+        Thread thread = t.get();
+        return thread != null && java.util.Arrays.asList(states).contains(thread.getState());
     }
 }

@@ -118,6 +118,34 @@ final class SelectEngine implements ParkHook.Cases {
         RUNNER.setRelease(this, (Thread) null);
     }
 
+    /** What a caller does with a run's outcome, after the claim is released (a handler may run the select again). */
+    @FunctionalInterface
+    interface Dispatch<T, X extends Exception> {
+        T handle(SelectEngine engine, int chosen, Object handler, Object received) throws InterruptedException, X;
+    }
+
+    /**
+     * Runs once under the one-run claim (L12) and hands the outcome to {@code dispatch} once the claim is released:
+     * the chosen case, its handler and the value received, read while the claim is held and the value moved out, so a
+     * select kept for its next run keeps no value it handed over (I4).
+     */
+    <T, X extends Exception> T runOnce(Dispatch<T, X> dispatch) throws InterruptedException, X {
+        enter();
+        int i;
+        Object h;
+        Object v;
+        try {
+            run();
+            i = chosen;
+            h = handler(i);
+            v = received;
+            received = null;
+        } finally {
+            exit();
+        }
+        return dispatch.handle(this, i, h, v);
+    }
+
     /** Result of the last run: chosen case index, or TIMEOUT / DEFAULT. */
     static final int TIMEOUT = -1;
     static final int DEFAULT = -2;

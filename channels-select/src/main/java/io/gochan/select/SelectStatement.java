@@ -174,21 +174,13 @@ public final class SelectStatement {
      * @throws IllegalStateException if another run of this statement is in progress, on another thread
      *     (one thread at a time; rule L12); nothing happened. A handler may run its statement again.
      */
-    @SuppressWarnings("unchecked")
     public int run() throws InterruptedException {
-        engine.enter(); // L12: one run at a time; released before the handler, which may run this statement again
-        int i;
-        Object h;
-        Object v;
-        try {
-            engine.run();
-            i = engine.chosen;
-            h = engine.handler(i);
-            v = engine.received;
-            engine.received = null; // I4: a select kept for its next run keeps no value it handed over
-        } finally {
-            engine.exit();
-        }
+        return engine.<Integer, RuntimeException>runOnce(SelectStatement::dispatch); // L12, I4
+    }
+
+    /** Runs the chosen case's handler (or throws what it stands for) and returns its index. */
+    @SuppressWarnings("unchecked")
+    private static Integer dispatch(SelectEngine engine, int i, Object h, Object v) throws InterruptedException {
         if (i >= 0 && engine.kind(i) == SelectEngine.DONE && h == SelectEngine.THROW_ERR) {
             throw ((Context) engine.sendValue(i)).err();
         }

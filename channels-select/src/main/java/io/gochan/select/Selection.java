@@ -194,21 +194,13 @@ public final class Selection<R, X extends Exception> {
     }
 
     /** Runs the engine once and the chosen case's handler; shared with {@link Select}. */
-    @SuppressWarnings("unchecked")
     static <R, X extends Exception> R dispatch(SelectEngine engine) throws InterruptedException, X {
-        engine.enter(); // L12: one run at a time; released before the handler, which may run this select again
-        int i;
-        Object h;
-        Object v;
-        try {
-            engine.run();
-            i = engine.chosen;
-            h = engine.handler(i);
-            v = engine.received;
-            engine.received = null; // I4: a select kept for its next run keeps no value it handed over
-        } finally {
-            engine.exit();
-        }
+        return engine.<R, X>runOnce(Selection::outcome); // L12, I4
+    }
+
+    /** The chosen case's handler's result (or what the case stands for, thrown). */
+    @SuppressWarnings("unchecked")
+    private static <R, X extends Exception> R outcome(SelectEngine engine, int i, Object h, Object v) throws InterruptedException, X {
         if (i >= 0 && engine.kind(i) == SelectEngine.DONE) {
             if (h == SelectEngine.THROW_ERR) {
                 throw ((Context) engine.sendValue(i)).err();

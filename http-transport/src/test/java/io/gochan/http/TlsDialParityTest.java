@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.JdkServer;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -153,17 +154,16 @@ class TlsDialParityTest {
              Transport t = Transport.builder().sslContext(JdkServer.clientTls()).maxConnsPerHost(1).build()) {
             String uri = "https://127.0.0.1:" + server.port() + "/";
             CancellableContext ctx = Context.withCancel(Context.background());
-            CompletableFuture<Throwable> failed = CompletableFuture.supplyAsync(() -> {
+            Caller<Void> failed = Caller.virtual("stalled-handshake", () -> {
                 try (HttpResponse r = t.roundTrip(HttpRequest.get(uri), ctx)) {
                     return null;
-                } catch (Throwable e) {
-                    return e;
                 }
-            }, r -> Thread.ofVirtual().start(r));
+            });
             assertThat(stalled.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
             long start = System.nanoTime();
             ctx.cancel();
-            assertThat(failed.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IOException.class);
+            assertThat(failed.join(WAIT)).as("the request ended").isTrue();
+            assertThat(failed.error()).isInstanceOf(IOException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not the 10 s handshake timeout")
                     .isLessThan(Duration.ofSeconds(8));
             assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed").isTrue();
@@ -187,17 +187,16 @@ class TlsDialParityTest {
                  awaitClientClose(c, clientClosed);
              })) {
             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build();
-            CompletableFuture<Throwable> failed = CompletableFuture.supplyAsync(() -> {
+            Caller<Void> failed = Caller.virtual("stalled-handshake", () -> {
                 try (HttpResponse r = t.roundTrip(HttpRequest.get("https://127.0.0.1:" + server.port() + "/"))) {
                     return null;
-                } catch (Throwable e) {
-                    return e;
                 }
-            }, r -> Thread.ofVirtual().start(r));
+            });
             assertThat(stalled.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
             long start = System.nanoTime();
             t.close();
-            assertThat(failed.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isInstanceOf(IOException.class);
+            assertThat(failed.join(WAIT)).as("the request ended").isTrue();
+            assertThat(failed.error()).isInstanceOf(IOException.class);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
             assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed").isTrue();
         }
