@@ -1,6 +1,5 @@
 package io.gochan.cli;
 
-import io.gochan.Chan;
 import io.gochan.Go;
 import io.gochan.WaitGroup;
 import io.gochan.http.Dialer;
@@ -27,7 +26,9 @@ import java.util.List;
  * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
  * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
- * leaves no file, R49), and a summary on stderr. Each fetch is bounded, body included, by the
+ * leaves no file, R49), and a summary on stderr. Memory stays bounded whatever the bodies' size (R55): a single
+ * URL's body is streamed to stdout as it arrives; several URLs' bodies, printed in argument order, wait in a
+ * {@link Spool} each (a temporary file beyond 1 MiB). Each fetch is bounded, body included, by the
  * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
  * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang. The proxy environment
  * ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is honoured with
@@ -36,10 +37,31 @@ import java.util.List;
 final class Fetch {
     private Fetch() {}
 
+    private static final System.Logger LOG = System.getLogger(Fetch.class.getName());
+
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
-    /** One fetch: the body in memory, or only its length when it went to the {@code -o} file. */
-    record Result(URI uri, String head, byte[] body, long length, Throwable error, long nanos) {}
+    /**
+     * One fetch: its head and body still to print ({@code spool}), or null when they were already written (to the
+     * {@code -o} file or streamed to stdout); {@code length} counts the body's bytes either way.
+     */
+    record Result(URI uri, String head, Spool spool, long length, Throwable error, long nanos) {
+        static Result failed(URI uri, Throwable error, long nanos) {
+            return new Result(uri, "", null, 0, error, nanos);
+        }
+    }
+
+    /** Where a fetch's body goes. */
+    private sealed interface Sink {
+        /** The {@code -o} file (R49). */
+        record ToFile(Path file) implements Sink {}
+
+        /** Stdout, as it arrives: the only URL (R55). */
+        record ToStdout(PrintStream out) implements Sink {}
+
+        /** A spool each, printed in argument order once every fetch ended (R55). */
+        record ToSpool(int memoryLimit) implements Sink {}
+    }
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
         return run(args, out, err, System::getenv);
@@ -102,7 +124,9 @@ final class Fetch {
         }
         boolean withHeaders = headers;
         Duration perFetch = timeout;
-        Path target = file;
+        Sink sink = file != null ? new Sink.ToFile(file)
+                : uris.size() == 1 ? new Sink.ToStdout(out)
+                : new Sink.ToSpool(Spool.DEFAULT_MEMORY_LIMIT);
         LoadSummary summary = new LoadSummary(uris.size());
         int status = 0;
         // As curl: --unix-socket connects every URL to that socket (no proxy); otherwise the proxy
@@ -114,8 +138,7 @@ final class Fetch {
             builder.proxy(Proxies.fromEnvironment(getenv));
         }
         try (Transport transport = builder.build()) {
-            // Results come back on a channel in completion order; output is printed in argument order.
-            Chan<Integer> done = Chan.make(uris.size());
+            // One goroutine per URL; output is printed in argument order once all ended.
             Result[] results = new Result[uris.size()];
             WaitGroup wg = new WaitGroup();
             for (int i = 0; i < uris.size(); i++) {
@@ -123,32 +146,43 @@ final class Fetch {
                 wg.add(1);
                 Go.go("fetch-" + i, () -> {
                     try {
-                        results[index] = fetchOne(transport, uris.get(index), withHeaders, perFetch, summary, target);
+                        results[index] = fetchOne(transport, uris.get(index), withHeaders, perFetch, summary, sink);
                     } catch (Throwable e) { // an Error too: every URL gets a result to print, never a null
-                        results[index] = new Result(uris.get(index), "", new byte[0], 0, e, 0);
+                        results[index] = Result.failed(uris.get(index), e, 0);
                     } finally {
-                        done.send(index);
                         wg.done();
                     }
                 });
             }
             wg.await();
-            for (int i = 0; i < results.length; i++) {
-                Result r = results[i];
-                if (uris.size() > 1) {
-                    out.println("==> " + r.uri() + " <==");
+            try {
+                for (Result r : results) {
+                    if (uris.size() > 1) {
+                        out.println("==> " + r.uri() + " <==");
+                    }
+                    if (r.error() != null) {
+                        err.println("fetch " + r.uri() + ": " + r.error());
+                        status = 1;
+                        continue;
+                    }
+                    switch (sink) {
+                        case Sink.ToFile f -> {
+                            out.print(r.head());
+                            err.println("wrote " + r.length() + " bytes to " + f.file());
+                        }
+                        case Sink.ToStdout s -> out.println();
+                        case Sink.ToSpool s -> {
+                            out.print(r.head());
+                            if (!copy(r.spool(), out, r.uri(), err)) {
+                                status = 1;
+                            }
+                            out.println();
+                        }
+                    }
                 }
-                if (r.error() != null) {
-                    err.println("fetch " + r.uri() + ": " + r.error());
-                    status = 1;
-                    continue;
-                }
-                out.print(r.head());
-                if (file != null) {
-                    err.println("wrote " + r.length() + " bytes to " + file);
-                } else {
-                    out.write(r.body(), 0, r.body().length);
-                    out.println();
+            } finally {
+                for (Result r : results) {
+                    delete(r.spool(), err);
                 }
             }
             err.println(summary.render(transport.stats()));
@@ -183,12 +217,14 @@ final class Fetch {
     }
 
     /**
-     * Fetches {@code uri}; with a {@code file} the body is written to it as it arrives (R49): into a temporary
-     * file beside it, moved over it once the whole body was read, so memory stays bounded whatever the size and a
-     * fetch that fails leaves no file and an existing one untouched.
+     * Fetches {@code uri} into {@code sink}: with a file the body is written to it as it arrives (R49): into a
+     * temporary file beside it, moved over it once the whole body was read, so a fetch that fails leaves no file
+     * and an existing one untouched; to stdout the head and then the body as it arrives; to a spool, kept for the
+     * caller to print. Memory stays bounded whatever the body's size (R55).
      */
-    private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Path file) {
+    private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Sink sink) {
         long start = System.nanoTime();
+        Spool spool = null;
         try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).timeout(timeout).build())) {
             StringBuilder head = new StringBuilder(r.version() + " " + r.status() + " " + r.reason() + "\n");
             if (headers) {
@@ -197,23 +233,61 @@ final class Fetch {
                 }
                 head.append('\n');
             }
-            byte[] body = new byte[0];
             long length;
-            if (file == null) {
-                body = r.body().bytes();
-                length = body.length;
-            } else {
-                length = toFile(r.body().stream(), file);
+            switch (sink) {
+                case Sink.ToFile f -> length = toFile(r.body().stream(), f.file());
+                case Sink.ToStdout s -> {
+                    s.out().print(head);
+                    length = r.body().stream().transferTo(s.out());
+                }
+                case Sink.ToSpool s -> {
+                    spool = new Spool(s.memoryLimit());
+                    spool.fill(r.body().stream());
+                    length = spool.length();
+                }
             }
             summary.record(System.nanoTime() - start, length);
-            return new Result(uri, head.toString(), body, length, null, System.nanoTime() - start);
+            Result done = new Result(uri, head.toString(), spool, length, null, System.nanoTime() - start);
+            spool = null; // the caller's now
+            return done;
         } catch (IOException | RuntimeException e) {
             summary.failed();
-            return new Result(uri, "", new byte[0], 0, e, System.nanoTime() - start);
+            return Result.failed(uri, e, System.nanoTime() - start);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             summary.failed();
-            return new Result(uri, "", new byte[0], 0, e, System.nanoTime() - start);
+            return Result.failed(uri, e, System.nanoTime() - start);
+        } finally {
+            if (spool != null) { // the fetch failed: what was spooled is not printed
+                try {
+                    spool.close();
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, "fetch " + uri + ": could not delete " + spool.file(), e);
+                }
+            }
+        }
+    }
+
+    /** Prints a spooled body; a spool file that cannot be read again is reported (false), not hidden. */
+    private static boolean copy(Spool spool, PrintStream out, URI uri, PrintStream err) {
+        try {
+            spool.copyTo(out);
+            return true;
+        } catch (IOException e) {
+            err.println("fetch " + uri + ": could not read back the body spooled to " + spool.file() + ": " + e);
+            return false;
+        }
+    }
+
+    /** Deletes a spool's file; a file that cannot be deleted is reported. */
+    private static void delete(Spool spool, PrintStream err) {
+        if (spool == null) {
+            return;
+        }
+        try {
+            spool.close();
+        } catch (IOException e) {
+            err.println("fetch: could not delete " + spool.file() + ": " + e);
         }
     }
 

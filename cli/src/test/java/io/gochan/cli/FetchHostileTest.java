@@ -169,6 +169,89 @@ class FetchHostileTest {
     }
 
     /**
+     * R55: a single URL's body goes to stdout as it arrives, after its head: half a body is printed while the server
+     * holds the other half. Before, the whole body was held in memory and printed at the end.
+     */
+    @Test
+    void R55_aSingleUrlStreamsItsBodyToStdout() throws Exception {
+        int half = 256 * 1024;
+        CountDownLatch released = new CountDownLatch(1);
+        try (RawServer server = new RawServer(s -> {
+                 try {
+                     readHead(s);
+                     OutputStream o = s.getOutputStream();
+                     o.write(("HTTP/1.1 200 OK\r\nContent-Length: " + 2 * half + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                     o.write("a".repeat(half).getBytes(StandardCharsets.ISO_8859_1));
+                     o.flush();
+                     released.await(30, TimeUnit.SECONDS);
+                     o.write("b".repeat(half).getBytes(StandardCharsets.ISO_8859_1));
+                     o.flush();
+                     s.close();
+                 } catch (IOException | InterruptedException gone) {
+                     // the client went away
+                 }
+             })) {
+            int[] rc = {-1};
+            Thread fetch = Thread.ofVirtual().start(() -> {
+                try {
+                    rc[0] = run("fetch", "--timeout", "60s", server.url("/big"));
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (out.size() < half && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(5_000_000);
+            }
+            int printedEarly = out.size();
+            released.countDown();
+            assertThat(fetch.join(java.time.Duration.ofSeconds(60))).isTrue();
+            assertThat(printedEarly).as("bytes printed while the server held the rest").isGreaterThanOrEqualTo(half);
+            assertThat(rc[0]).isZero();
+            assertThat(out()).isEqualTo("HTTP/1.1 200 OK\n" + "a".repeat(half) + "b".repeat(half) + "\n");
+        }
+    }
+
+    /**
+     * R55: several URLs' bodies larger than what a spool keeps in memory (1 MiB) are printed whole, each after its
+     * own head, in argument order, and no spool file is left behind.
+     */
+    @Test
+    void R55_severalLargeBodiesArePrintedWholeInArgumentOrder() throws Exception {
+        int size = Spool.DEFAULT_MEMORY_LIMIT * 2 + 7;
+        try (RawServer server = new RawServer(s -> {
+                 try {
+                     InputStream in = s.getInputStream();
+                     StringBuilder line = new StringBuilder();
+                     for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
+                         line.append((char) b);
+                     }
+                     readHead(s);
+                     String fill = line.toString().contains("/x ") ? "x" : "y";
+                     OutputStream o = s.getOutputStream();
+                     o.write(("HTTP/1.1 200 OK\r\nContent-Length: " + size + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                     o.write(fill.repeat(size).getBytes(StandardCharsets.ISO_8859_1));
+                     o.flush();
+                     s.close();
+                 } catch (IOException gone) {
+                     // the client went away
+                 }
+             })) {
+            List<Path> spoolsBefore = spoolFiles();
+            assertThat(run("fetch", "--timeout", "60s", server.url("/x"), server.url("/y"))).isZero();
+            assertThat(out()).isEqualTo("==> " + server.url("/x") + " <==\nHTTP/1.1 200 OK\n" + "x".repeat(size) + "\n"
+                    + "==> " + server.url("/y") + " <==\nHTTP/1.1 200 OK\n" + "y".repeat(size) + "\n");
+            assertThat(spoolFiles()).isSubsetOf(spoolsBefore);
+        }
+    }
+
+    static List<Path> spoolFiles() throws IOException {
+        try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.filter(f -> f.getFileName().toString().startsWith("gochan-fetch-")).toList();
+        }
+    }
+
+    /**
      * R49: a fetch with {@code -o} that fails midway (a body cut short) exits 1 with the reason and leaves no file:
      * none where there was none, an existing one untouched (curl would leave the partial bytes), no part file.
      */
