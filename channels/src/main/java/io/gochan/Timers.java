@@ -103,7 +103,9 @@ public final class Timers {
     /**
      * Go's {@code time.Sleep}: blocks for {@code d}, on the calling goroutine's clock (inside a
      * {@link Bubble}, virtual time: the sleep is durable blocking and ends when the bubble's clock
-     * reaches it). Returns at once for zero or a negative duration.
+     * reaches it). Returns at once for zero or a negative duration. A sleep beyond about 292 years never
+     * returns on the system clock; in a bubble it returns once the clock jumps to its last instant (rule
+     * BB23). A sleep ended by an interrupt leaves no timer behind (TM10).
      *
      * @param d how long to sleep
      * @throws InterruptedException if the thread is interrupted while sleeping
@@ -120,7 +122,18 @@ public final class Timers {
         }
         Timer t = new Timer(TimerScheduler.current(), false);
         t.resetNanos(nanos);
-        t.c().receive();
+        boolean slept = false;
+        try {
+            t.c().receive();
+            slept = true;
+        } finally {
+            if (!slept) {
+                // Interrupted (or failed): the timer must not outlive the sleep (rule TM10). Left in the
+                // bubble's heap it would be a pending timer nobody waits for: the clock would jump to it
+                // instead of a deadlock being reported at once (BB3, BB5).
+                t.stop();
+            }
+        }
     }
 
     /**

@@ -1,0 +1,195 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Round 2 of the Go-parity audit of timers and contexts: an interrupted {@code Timers.sleep} (TM10) and
+ * "never" inside a virtual-time bubble (BB23).
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class TimerFarAndInterruptedRulesTest {
+    private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+    /** The last instant of a bubble's clock: its start plus the largest nanosecond count (BB23). */
+    private static final Instant BUBBLE_END = EPOCH.plusNanos(Long.MAX_VALUE);
+
+    /**
+     * TM10: a sleep in a bubble that ends by an interrupt (while it waits, or because the flag was already
+     * set) leaves no timer behind: nothing is pending, and a deadlock right after it is reported at once, at
+     * the instant the clock stood at. Before the fix the sleep's timer stayed in the bubble's heap, so the
+     * clock jumped to it (an hour on, or to the end of time) before the deadlock was seen.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void TM10_anInterruptedSleepInABubbleLeavesNoTimerBehind(boolean flagAlreadySet) {
+        for (Duration d : new Duration[] {Duration.ofHours(1), ChronoUnit.FOREVER.getDuration()}) {
+            assertThatThrownBy(() -> Bubble.run(() -> {
+                Chan<String> outcome = Chan.make(1);
+                Goroutine g = Go.go("sleeper", () -> {
+                    if (flagAlreadySet) {
+                        Thread.currentThread().interrupt();
+                    }
+                    try {
+                        Timers.sleep(d);
+                        outcome.send("slept");
+                    } catch (InterruptedException e) {
+                        outcome.send("interrupted");
+                    }
+                });
+                if (!flagAlreadySet) {
+                    Bubble.await(); // the sleeper sleeps
+                    g.interrupt();
+                }
+                assertThat(outcome.receive()).isEqualTo("interrupted");
+                g.join();
+                assertThat(TimerScheduler.current().pending()).as("timers left by the interrupted sleep").isZero();
+                Chan.<Integer>make().receive(); // nothing can wake this: a deadlock, now
+            })).as("sleep(%s)", d).isInstanceOf(BubbleDeadlockException.class)
+                    .hasMessageContaining("at 2000-01-01T00:00:00Z");
+        }
+    }
+
+    /**
+     * BB23: inside a bubble "never" is the clock's last instant. A sleep of any length returns once every
+     * member is durably blocked, the clock having jumped to the saturated deadline (Go's synctest does the
+     * same for {@code time.Sleep(math.MaxInt64)}: its timer's {@code when} saturates and the bubble's clock
+     * jumps to it); the clock then stands there, and a later sleep returns at once.
+     */
+    @Test
+    void BB23_aSleepOfAnyLengthInABubbleReturnsAtTheEndOfTheBubblesTime() throws Exception {
+        for (Duration d : new Duration[] {Duration.ofNanos(Long.MAX_VALUE), Duration.ofDays(1_000_000_000L),
+                ChronoUnit.FOREVER.getDuration()}) {
+            Bubble.run(() -> {
+                Timers.sleep(Duration.ofHours(1));
+                Timers.sleep(d);
+                assertThat(Timers.now()).as("after sleep(%s)", d).isEqualTo(BUBBLE_END);
+                Timers.sleep(Duration.ofHours(1)); // at the end: saturates to now, returns at once
+                assertThat(Timers.now()).isEqualTo(BUBBLE_END);
+                assertThat(Timers.after(Duration.ofNanos(1)).receive()).isEqualTo(BUBBLE_END);
+            });
+        }
+    }
+
+    /**
+     * BB23: a context deadline beyond the end of a bubble's time (up to {@link Instant#MAX}) fires when the
+     * clock jumps to its end, as Go's context timer (its delay saturates) fires in a synctest bubble; the
+     * deadline still reads as given. Outside a bubble such a deadline never fires (CX2).
+     */
+    @Test
+    void BB23_aDeadlineBeyondTheBubblesTimeFiresAtItsEnd() throws Exception {
+        for (Instant deadline : new Instant[] {Instant.MAX, BUBBLE_END.plusSeconds(1)}) {
+            Bubble.run(() -> {
+                Timers.sleep(Duration.ofHours(1)); // the clock off its origin: the delay's sum must saturate
+                CancellableContext ctx = Context.withDeadline(Context.background(), deadline);
+                assertThat(ctx.done().receiveOk().closed()).isTrue();
+                assertThat(Timers.now()).isEqualTo(BUBBLE_END);
+                assertThat(ctx.err()).isInstanceOf(DeadlineExceededException.class);
+                assertThat(ctx.deadline()).contains(deadline);
+            });
+        }
+    }
+
+    /**
+     * G1, G2: an {@code afterFunc} task (timer or context) that throws is never swallowed: the very instance
+     * reaches the uncaught-exception handler, and the timers go on firing. Fails if the task ran on the
+     * timer thread itself (the thread's catch would only log it).
+     */
+    @Test
+    void G1_G2_aThrowingAfterFuncTaskReachesTheHandlerAndTimersGoOn() throws Exception {
+        ConcurrentLinkedQueue<Throwable> handled = new ConcurrentLinkedQueue<>();
+        CountDownLatch reported = new CountDownLatch(2);
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> {
+            handled.add(t);
+            reported.countDown();
+        });
+        try {
+            IllegalStateException fromTimer = new IllegalStateException("timer task");
+            Error fromContext = new AssertionError("context task");
+            Timers.afterFunc(Duration.ZERO, () -> {
+                throw fromTimer;
+            });
+            CancellableContext ctx = Context.withCancel(Context.background());
+            Context.afterFunc(ctx, () -> {
+                throw fromContext;
+            });
+            ctx.cancel();
+            assertThat(reported.await(10, TimeUnit.SECONDS)).as("both failures reported").isTrue();
+            assertThat(handled).containsExactlyInAnyOrder(fromTimer, fromContext);
+            // The scheduler keeps working: a timer and an afterFunc made afterwards fire.
+            assertThat(Timers.after(Duration.ofMillis(1)).receive(Context.withTimeout(Context.background(),
+                    Duration.ofSeconds(10)))).isNotNull();
+            CountDownLatch ran = new CountDownLatch(1);
+            Timers.afterFunc(Duration.ofMillis(1), ran::countDown);
+            assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+
+    /**
+     * TM4: the timer heap itself. An action that throws on the scheduler's thread (it is logged through
+     * System.Logger, logger {@code io.gochan.timers}) neither escapes the round nor stops the other entries
+     * due in it, nor later rounds: one failing action would otherwise end the one timer thread of the JVM.
+     */
+    @Test
+    void TM4_aThrowingTimerActionStopsNoOtherTimer() {
+        TimerRulesTest.FakeClock clock = new TimerRulesTest.FakeClock();
+        TimerScheduler s = new TimerScheduler(clock, false);
+        List<String> ran = new ArrayList<>();
+        s.schedule(s.actionEntry(() -> ran.add("before")), 0L, 0L);
+        s.schedule(s.actionEntry(() -> {
+            throw new RuntimeException("boom");
+        }), 1L, 0L);
+        s.schedule(s.actionEntry(() -> {
+            throw new AssertionError("an Error too");
+        }), 2L, 0L);
+        s.schedule(s.actionEntry(() -> ran.add("after")), 3L, 0L);
+        clock.advance(10);
+        assertThat(s.runDue()).isEqualTo(4);
+        assertThat(ran).containsExactly("before", "after");
+        s.schedule(s.actionEntry(() -> ran.add("next round")), 5L, 0L);
+        clock.advance(10);
+        assertThat(s.runDue()).isEqualTo(1);
+        assertThat(ran).containsExactly("before", "after", "next round");
+    }
+
+    /**
+     * CX5, CX6, G3: a child made under an already cancelled parent is done at once with the parent's error
+     * and cause, even with a deadline of its own already past (Go's propagateCancel runs before the child's
+     * own deadline check), and a future deadline of its own leaves no timer behind.
+     */
+    @Test
+    void CX5_CX6_aChildOfACancelledParentTakesTheParentsOutcomeAndArmsNothing() {
+        CancellableContext parent = Context.withCancelCause(Context.background());
+        IllegalStateException why = new IllegalStateException("parent's cause");
+        parent.cancel(why);
+        int before = Timers.pendingTasks();
+        RuntimeException own = new RuntimeException("own cause");
+        for (CancellableContext child : new CancellableContext[] {
+            Context.withDeadline(parent, Instant.now().minusSeconds(1), own),
+            Context.withDeadline(parent, Instant.MIN, own),
+            Context.withTimeout(parent, Duration.ofHours(1), own),
+            Context.withTimeout(Context.withValue(parent, ContextKey.<String>of("k"), "v"), Duration.ofHours(1)),
+            Context.withCancel(parent),
+        }) {
+            assertThat(child.isDone()).as("%s", child).isTrue();
+            assertThat(child.err()).isInstanceOf(ContextCanceledException.class);
+            assertThat(child.cause()).isSameAs(why);
+        }
+        assertThat(Timers.pendingTasks()).as("no deadline timer armed").isLessThanOrEqualTo(before);
+    }
+}
