@@ -247,11 +247,20 @@ final class TimerScheduler {
         } finally {
             lock.unlock();
         }
-        Instant at = n > 0 ? clock.instant() : null;
+        Instant at = null;
         for (int i = 0; i < n; i++) {
             TimerEntry e = due[i];
             due[i] = null;
-            fire(e, dueGenerations[i], at);
+            // One failing firing (the clock, a delivery, a hand-off thread that cannot start: even an Error)
+            // costs that firing only, logged; the rest of the round and every later timer go on (TM11).
+            try {
+                if (at == null) {
+                    at = clock.instant();
+                }
+                fire(e, dueGenerations[i], at);
+            } catch (RuntimeException | Error t) {
+                LOG.log(System.Logger.Level.ERROR, "a timer's firing failed; the other timers go on", t);
+            }
         }
         return n;
     }
@@ -458,8 +467,14 @@ final class TimerScheduler {
 
     private void loop() {
         for (;;) {
-            awaitDue();
-            runDue();
+            // This thread serves every timer in the JVM and nobody would start another: whatever escapes a
+            // round is logged and the next round runs (TM11).
+            try {
+                awaitDue();
+                runDue();
+            } catch (RuntimeException | Error t) {
+                LOG.log(System.Logger.Level.ERROR, "the gochan timer thread's round failed; it goes on", t);
+            }
         }
     }
 

@@ -168,6 +168,46 @@ class TimerFarAndInterruptedRulesTest {
     }
 
     /**
+     * TM11: a firing that fails outside the action's own code (here the clock's read of the time a timer
+     * delivers, with an Error) costs that firing only: the same round's other timers deliver and later rounds run.
+     * Before, the Error escaped the round, the round's other due timers were lost (taken from the heap, never
+     * delivered), and on the system scheduler the one timer thread died, so no timer in the JVM fired again.
+     */
+    @Test
+    void TM11_aFailingFiringCostsThatFiringOnly() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicBoolean failOnce = new java.util.concurrent.atomic.AtomicBoolean(true);
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        TimerScheduler.Clock clock = new TimerScheduler.Clock() {
+            @Override
+            public long nanoTime() {
+                return fake.nanoTime();
+            }
+
+            @Override
+            public Instant instant() {
+                if (failOnce.getAndSet(false)) {
+                    throw new OutOfMemoryError("simulated: the clock's read failed");
+                }
+                return fake.instant();
+            }
+        };
+        TimerScheduler s = new TimerScheduler(clock, false);
+        Timer first = new Timer(s, false);
+        Timer second = new Timer(s, false);
+        first.resetNanos(1);
+        second.resetNanos(2);
+        fake.advance(10);
+        assertThat(s.runDue()).isEqualTo(2);
+        assertThat(first.c().tryReceive().ok()).as("the failed firing delivers nothing").isFalse();
+        assertThat(second.c().tryReceive().ok()).as("the round's other timer delivered").isTrue();
+        Timer later = new Timer(s, false);
+        later.resetNanos(1);
+        fake.advance(10);
+        assertThat(s.runDue()).isEqualTo(1);
+        assertThat(later.c().tryReceive().ok()).isTrue();
+    }
+
+    /**
      * CX5, CX6, G3: a child made under an already cancelled parent is done at once with the parent's error
      * and cause, even with a deadline of its own already past (Go's propagateCancel runs before the child's
      * own deadline check), and a future deadline of its own leaves no timer behind.
