@@ -162,4 +162,60 @@ class HandOverProbeTest {
             t.close();
         }
     }
+    /**
+     * The server closes the connection (EOF, no {@code Connection: close}) right after it was handed to b, while
+     * b holds it in gotConn: b's request, not a byte of it written, is retried on a new connection (the handed-over
+     * connection counts as reused, E9, E17), succeeds, and is answered once; each request reports done() once,
+     * and the counters end with the new connection idle.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E9_E17_aConnectionTheServerClosesAsItIsHandedToAWaiterIsRetriedOnANewOne() throws Exception {
+        Gate gate = new Gate();
+        CountDownLatch closeFirst = new CountDownLatch(1);
+        AtomicInteger answered = new AtomicInteger();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     answered.incrementAndGet();
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     if (c.index == 0) {
+                         closeFirst.await(); // then the handler returns: the socket closes
+                         return;
+                     }
+                 }
+             });
+             Transport t = Transport.builder().maxConnsPerHost(1).listener(gate).build()) {
+            Caller<String> b;
+            try (HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()))) {
+                b = Caller.virtual("b", () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/b").toString()))) {
+                        return r.status() + " " + r.body().string();
+                    }
+                });
+                Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "b queued at the limit: " + t.stats());
+                assertThat(a.body().string()).isEqualTo("ok");
+            }
+            try {
+                assertThat(gate.inGotConn.await(5, TimeUnit.SECONDS)).as("b got the connection").isTrue();
+                closeFirst.countDown();
+                // The read loop sees the EOF and closes the connection under b, which has not sent yet.
+                Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "the first connection closed: " + t.stats());
+            } finally {
+                gate.release.countDown();
+            }
+            assertThat(b.join(Duration.ofSeconds(10))).as("b ended").isTrue();
+            assertThat(b.error()).as("b's failure").isNull();
+            assertThat(b.value()).isEqualTo("200 ok");
+            TransportStats s = t.stats();
+            assertThat(s.retries()).as("b retried once: " + s).isEqualTo(1);
+            assertThat(s.dialed()).isEqualTo(2);
+            assertThat(answered.get()).as("b answered once, a once").isEqualTo(2);
+            assertThat(s).extracting(TransportStats::open, TransportStats::idle, TransportStats::inUse)
+                    .containsExactly(1, 1, 0);
+            assertThat(gate.done("/a")).isEqualTo(1);
+            assertThat(gate.done("/b")).isEqualTo(1);
+            assertThat(gate.doneError).isEmpty();
+            assertThat(server.failures()).isEmpty();
+        }
+    }
 }
