@@ -19,10 +19,12 @@ import org.junit.jupiter.api.Timeout;
  * Deterministic probes of a connection handed straight from one exchange to a request waiting at
  * {@code maxConnsPerHost} (never idle in between), held by that request at the moment it has the connection and
  * has not yet sent on it (blocked in its {@code gotConn} listener), while the transport closes its idle
- * connections, the idle reaper runs, or the transport closes. The connection must be the waiter's alone: never
- * closed under it by {@code closeIdleConnections()} or the reaper, the request never retried, the counters exact,
- * each request's {@code done()} reported once. No defect found; kept as regression tests (each catches a
- * deliberate mutation that lists a handed-over connection as idle: see the report of the h-conn review).
+ * connections and the idle reaper runs (the connection is the waiter's alone: never closed under it, the request
+ * never retried), the transport closes (the request fails once as cancelled), or the server closes the connection
+ * (the request is retried once on a new one); the counters exact, each request's {@code done()} reported once.
+ * No defect found; kept as regression tests, each shown to fail against a deliberate mutation of the pool: a
+ * handed-over connection also listed as idle (the first), {@code close()} closing only idle connections (the
+ * second), a handed-over connection reported as new, so that its request is not retried (the first and third).
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class HandOverProbeTest {
@@ -75,7 +77,7 @@ class HandOverProbeTest {
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E2_E56_aConnectionHandedToAWaiterIsItsAloneWhileIdleConnectionsAreClosedAndReaped() throws Exception {
+    void T8_P17_E56_aConnectionHandedToAWaiterIsItsAloneWhileIdleConnectionsAreClosedAndReaped() throws Exception {
         Gate gate = new Gate();
         try (RawServer server = RawServer.answeringOk();
              Transport t = Transport.builder().maxConnsPerHost(1).idleConnTimeout(Duration.ofMillis(1)).listener(gate).build()) {
@@ -165,12 +167,12 @@ class HandOverProbeTest {
     /**
      * The server closes the connection (EOF, no {@code Connection: close}) right after it was handed to b, while
      * b holds it in gotConn: b's request, not a byte of it written, is retried on a new connection (the handed-over
-     * connection counts as reused, E9, E17), succeeds, and is answered once; each request reports done() once,
+     * connection counts as reused, T7, E17), succeeds, and is answered once; each request reports done() once,
      * and the counters end with the new connection idle.
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E9_E17_aConnectionTheServerClosesAsItIsHandedToAWaiterIsRetriedOnANewOne() throws Exception {
+    void T7_E17_aConnectionTheServerClosesAsItIsHandedToAWaiterIsRetriedOnANewOne() throws Exception {
         Gate gate = new Gate();
         CountDownLatch closeFirst = new CountDownLatch(1);
         AtomicInteger answered = new AtomicInteger();
