@@ -110,7 +110,7 @@ class RingReviewStressTest {
                     closeReturned.set(true);
                 });
             }
-            assertThat(sorted(received)).as("round %d: received (sorted) against sent", round).isEqualTo(sorted(sent));
+            assertConserved(sent, received, "round " + round);
             assertThat(ch.len()).isZero();
             assertThat(Threads.waiters(ch)).isZero();
         }
@@ -170,10 +170,13 @@ class RingReviewStressTest {
                         Threads.letOthersRun();
                     }
                 });
-                for (Thread t : receivers) {
-                    assertThat(t.join(Duration.ofSeconds(60))).as("receiver %s ended (no lost wake-up)", t).isTrue();
+                try {
+                    for (Thread t : receivers) {
+                        assertThat(t.join(Duration.ofSeconds(60))).as("receiver %s ended (no lost wake-up)", t).isTrue();
+                    }
+                } finally {
+                    done.set(true); // the sampler ends even when a receiver hangs
                 }
-                done.set(true);
             }
             assertThat(count.get()).isEqualTo((long) pairs * perSender);
             assertThat(sum.get()).isEqualTo((long) pairs * perSender * (perSender + 1L) / 2);
@@ -258,13 +261,30 @@ class RingReviewStressTest {
         for (Received<Long> got; (got = ch.tryReceive()).ok(); ) {
             received.add(got.value());
         }
-        assertThat(sorted(received)).as("received (sorted) against sent").isEqualTo(sorted(sent));
+        assertConserved(sent, received, "whole run");
         assertThat(Threads.waiters(ch)).isZero();
     }
 
-    /** Sorted copy, so that a lost or duplicated value shows in a linear comparison (AssertJ's any-order one is quadratic). */
-    private static long[] sorted(ConcurrentLinkedQueue<Long> values) {
-        return values.stream().mapToLong(Long::longValue).sorted().toArray();
+    /**
+     * Every value sent was received exactly once and nothing else: names the lost, duplicated and
+     * never-sent values (a linear check; AssertJ's any-order comparison is quadratic on these sizes).
+     */
+    private static void assertConserved(ConcurrentLinkedQueue<Long> sent, ConcurrentLinkedQueue<Long> received, String what) {
+        java.util.Set<Long> expected = new java.util.HashSet<>(sent);
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        List<Long> duplicated = new ArrayList<>();
+        List<Long> neverSent = new ArrayList<>();
+        for (Long v : received) {
+            if (!seen.add(v)) {
+                duplicated.add(v);
+            } else if (!expected.contains(v)) {
+                neverSent.add(v);
+            }
+        }
+        expected.removeAll(seen);
+        assertThat(expected).as("%s: values sent but never received", what).isEmpty();
+        assertThat(duplicated).as("%s: values received twice", what).isEmpty();
+        assertThat(neverSent).as("%s: values received but whose send failed", what).isEmpty();
     }
 
     private static boolean sendBlocking(Chan<Long> ch, long v) throws InterruptedException {
