@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * TLS records that carry no data and end nothing, sent by the server after the handshake, on a connection that
  * is idle in the pool: a TLS 1.3 {@code KeyUpdate} or a late {@code NewSessionTicket}. Go's read loop, blocked in
  * {@code Peek} on the {@code tls.Conn}, consumes them inside {@code tls.Conn.Read} ({@code handlePostHandshakeMessage})
- * and keeps the connection; so must we (E60).
+ * and keeps the connection; so must we (E58).
  */
 @NoGoroutineLeaks
 class TlsPostHandshakeTest {
@@ -45,7 +45,7 @@ class TlsPostHandshakeTest {
     @ParameterizedTest
     @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E60_twentyRequestsToTheJdkHttpsServerTakeOneConnection(String version) throws Exception {
+    void E58_twentyRequestsToTheJdkHttpsServerTakeOneConnection(String version) throws Exception {
         try (JdkServer server = JdkServer.httpsOnly(ex -> JdkServer.respond(ex, 200, "ok"), version);
              Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build()) {
             for (int i = 0; i < 20; i++) {
@@ -117,12 +117,12 @@ class TlsPostHandshakeTest {
      * {@code startHandshake()} on an established TLS 1.3 connection). The test waits until the client's TLS layer
      * has read the record and is back reading the next one (its read of the TCP socket under way: the record is
      * handled, the client's own KeyUpdate sent), then sends the next request. Every
-     * request takes the one connection, as in Go. Before E60 each request after the first found bytes the TLS
+     * request takes the one connection, as in Go. Before E58 each request after the first found bytes the TLS
      * layer had read but not delivered, closed the connection as ended (E55) and dialed a new one.
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E60_aKeyUpdateOnAnIdleTls13ConnectionKeepsIt() throws Exception {
+    void E58_aKeyUpdateOnAnIdleTls13ConnectionKeepsIt() throws Exception {
         int requests = 10;
         CountDownLatch[] updateIt = new CountDownLatch[requests];
         for (int i = 0; i < requests; i++) {
@@ -206,7 +206,7 @@ class TlsPostHandshakeTest {
     @Test
     @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "gochan.interop.nginxTls", matches = "https://.+")
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E60_twentyRequestsToNginxOverTlsTakeOneConnection() throws Exception {
+    void E58_twentyRequestsToNginxOverTlsTakeOneConnection() throws Exception {
         java.security.cert.Certificate cert;
         try (InputStream pem = java.nio.file.Files.newInputStream(
                 java.nio.file.Path.of(System.getProperty("gochan.interop.nginxTlsCert")))) {
