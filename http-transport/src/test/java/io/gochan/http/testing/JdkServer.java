@@ -73,13 +73,27 @@ public final class JdkServer implements AutoCloseable {
         return https(handler, "dns:" + dnsName);
     }
 
-    private static JdkServer https(HttpHandler handler, String san) throws Exception {
+    /** An HTTPS server like {@link #https(HttpHandler)} that speaks only the TLS versions {@code protocols}. */
+    public static JdkServer httpsOnly(HttpHandler handler, String... protocols) throws Exception {
+        return https(handler, DEFAULT_SAN, protocols);
+    }
+
+    private static JdkServer https(HttpHandler handler, String san, String... protocols) throws Exception {
         HttpsServer s = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         SSLContext ctx = SSLContext.getInstance("TLS");
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keyStore(san), PASSWORD);
         ctx.init(kmf.getKeyManagers(), null, null);
-        s.setHttpsConfigurator(new HttpsConfigurator(ctx));
+        s.setHttpsConfigurator(new HttpsConfigurator(ctx) {
+            @Override
+            public void configure(com.sun.net.httpserver.HttpsParameters params) {
+                javax.net.ssl.SSLParameters p = ctx.getDefaultSSLParameters();
+                if (protocols.length > 0) {
+                    p.setProtocols(protocols);
+                }
+                params.setSSLParameters(p);
+            }
+        });
         s.createContext("/", handler);
         return new JdkServer(s, true);
     }
