@@ -26,7 +26,7 @@ import java.util.List;
  * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
  * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
- * leaves no file, R49), and a summary on stderr. Memory stays bounded whatever the bodies' size (R55): a single
+ * leaves no file, R49), and a summary on stderr. Memory stays bounded whatever the bodies' size (R53): a single
  * URL's body is streamed to stdout as it arrives; several URLs' bodies, printed in argument order, wait in a
  * {@link Spool} each (a temporary file beyond 1 MiB). Each fetch is bounded, body included, by the
  * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
@@ -56,10 +56,10 @@ final class Fetch {
         /** The {@code -o} file (R49). */
         record ToFile(Path file) implements Sink {}
 
-        /** Stdout, as it arrives: the only URL (R55). */
+        /** Stdout, as it arrives: the only URL (R53). */
         record ToStdout(PrintStream out) implements Sink {}
 
-        /** A spool each, printed in argument order once every fetch ended (R55). */
+        /** A spool each, printed in argument order once every fetch ended (R53). */
         record ToSpool(int memoryLimit) implements Sink {}
     }
 
@@ -220,7 +220,7 @@ final class Fetch {
      * Fetches {@code uri} into {@code sink}: with a file the body is written to it as it arrives (R49): into a
      * temporary file beside it, moved over it once the whole body was read, so a fetch that fails leaves no file
      * and an existing one untouched; to stdout the head and then the body as it arrives; to a spool, kept for the
-     * caller to print. Memory stays bounded whatever the body's size (R55).
+     * caller to print. Memory stays bounded whatever the body's size (R53).
      */
     private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Sink sink) {
         long start = System.nanoTime();

@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A body held until its turn to be printed (R55): in memory up to {@code memoryLimit} bytes, beyond that in a
+ * A body held until its turn to be printed (R53): in memory up to {@code memoryLimit} bytes, beyond that in a
  * temporary file of its own, so {@code fetch} of several large bodies at once keeps memory bounded whatever their
  * size. {@link #close()} deletes the file; one thread fills a spool, then one thread copies it out.
  */

@@ -169,11 +169,11 @@ class FetchHostileTest {
     }
 
     /**
-     * R55: a single URL's body goes to stdout as it arrives, after its head: half a body is printed while the server
+     * R53: a single URL's body goes to stdout as it arrives, after its head: half a body is printed while the server
      * holds the other half. Before, the whole body was held in memory and printed at the end.
      */
     @Test
-    void R55_aSingleUrlStreamsItsBodyToStdout() throws Exception {
+    void R53_aSingleUrlStreamsItsBodyToStdout() throws Exception {
         int half = 256 * 1024;
         CountDownLatch released = new CountDownLatch(1);
         try (RawServer server = new RawServer(s -> {
@@ -213,11 +213,11 @@ class FetchHostileTest {
     }
 
     /**
-     * R55: several URLs' bodies larger than what a spool keeps in memory (1 MiB) are printed whole, each after its
+     * R53: several URLs' bodies larger than what a spool keeps in memory (1 MiB) are printed whole, each after its
      * own head, in argument order, and no spool file is left behind.
      */
     @Test
-    void R55_severalLargeBodiesArePrintedWholeInArgumentOrder() throws Exception {
+    void R53_severalLargeBodiesArePrintedWholeInArgumentOrder() throws Exception {
         int size = Spool.DEFAULT_MEMORY_LIMIT * 2 + 7;
         try (RawServer server = new RawServer(s -> {
                  try {

@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
-/** R55: a spool keeps a body in memory up to its limit, in a file of its own beyond it, and deletes the file on close. */
+/** R53: a spool keeps a body in memory up to its limit, in a file of its own beyond it, and deletes the file on close. */
 class SpoolTest {
     static byte[] bytes(int n) {
         byte[] b = new byte[n];
@@ -22,7 +22,7 @@ class SpoolTest {
     }
 
     @Test
-    void R55_aBodyWithinTheLimitStaysInMemory() throws IOException {
+    void R53_aBodyWithinTheLimitStaysInMemory() throws IOException {
         try (Spool spool = new Spool(10)) {
             spool.fill(new ByteArrayInputStream(bytes(10)));
             assertThat(spool.file()).isNull();
@@ -34,7 +34,7 @@ class SpoolTest {
     }
 
     @Test
-    void R55_aBodyBeyondTheLimitMovesToAFileDeletedOnClose() throws IOException {
+    void R53_aBodyBeyondTheLimitMovesToAFileDeletedOnClose() throws IOException {
         Path file;
         try (Spool spool = new Spool(10)) {
             spool.fill(new ByteArrayInputStream(bytes(100_000)));
@@ -49,7 +49,7 @@ class SpoolTest {
     }
 
     @Test
-    void R55_aFailedFillKeepsWhatWasReadAndCloseStillDeletes() throws IOException {
+    void R53_aFailedFillKeepsWhatWasReadAndCloseStillDeletes() throws IOException {
         Spool spool = new Spool(4);
         InputStream failing = new InputStream() {
             int n;
