@@ -24,8 +24,9 @@ import java.util.function.Function;
  * URL) is not sent direct nor to a host named after its scheme: each request it would serve fails with a
  * {@link ProxyException} naming the variable (R38). Requests to
  * {@code localhost} and to loopback IP addresses never use a proxy. {@code NO_PROXY} is a
- * comma-separated list: {@code *} (no proxy at all), an IP address or CIDR block, optionally with a
- * port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
+ * comma-separated list, each entry without the leading and trailing white space Go's {@code TrimSpace}
+ * removes (R50): {@code *} (no proxy at all), an IP address or CIDR block (an IPv4-mapped block such as
+ * {@code ::ffff:10.0.0.0/104} holds the IPv4 addresses under it, R51), optionally with a port, or a domain ({@code example.com} matches it and its subdomains; {@code .example.com} and
  * {@code *.example.com} only subdomains), optionally with a port (an empty one: every port), compared in
  * its IDNA ASCII form, as the request host is (R39). In a CGI environment
  * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: every http
@@ -268,7 +269,7 @@ public final class Proxies {
 
         NoProxy(String list) {
             for (String raw : list.split(",")) {
-                String p = raw.trim().toLowerCase(Locale.ROOT);
+                String p = trimSpace(raw).toLowerCase(Locale.ROOT);
                 if (p.isEmpty()) {
                     continue;
                 }
@@ -278,10 +279,9 @@ public final class Proxies {
                 }
                 int slash = p.indexOf('/');
                 if (slash > 0) {
-                    InetAddress net = ipLiteral(p.substring(0, slash));
-                    Integer bits = parsePort(p.substring(slash + 1));
-                    if (net != null && bits != null && bits >= 0 && bits <= net.getAddress().length * 8) {
-                        cidrs.add(new Cidr(net.getAddress(), bits));
+                    Cidr block = cidr(p.substring(0, slash), parsePort(p.substring(slash + 1)));
+                    if (block != null) {
+                        cidrs.add(block);
                     }
                     continue; // a malformed CIDR entry is ignored
                 }
@@ -329,6 +329,57 @@ public final class Proxies {
             }
         }
 
+        /**
+         * The block {@code prefix/bits}, or null if it is none. A prefix written as an IPv6 address is a 128-bit
+         * block even when it is IPv4-mapped ({@code ::ffff:10.0.0.0/104}), which the JDK reads as an IPv4 address:
+         * with 96 bits or more it holds the IPv4 addresses under its last 32 bits (10.0.0.0/8 here), as Go's
+         * {@code IPNet.Contains} matches them; with fewer, IPv6 addresses only (R51). Before, such an entry was
+         * dropped (104 bits are more than an IPv4 address has) and its addresses went through the proxy.
+         */
+        private static Cidr cidr(String prefix, Integer bits) {
+            InetAddress net = ipLiteral(prefix);
+            if (net == null || bits == null || bits < 0) {
+                return null;
+            }
+            byte[] a = net.getAddress();
+            if (a.length == 4 && prefix.indexOf(':') >= 0) {
+                if (bits > 128) {
+                    return null;
+                }
+                if (bits >= 96) {
+                    return new Cidr(a, bits - 96);
+                }
+                byte[] mapped = new byte[16];
+                mapped[10] = (byte) 0xff;
+                mapped[11] = (byte) 0xff;
+                System.arraycopy(a, 0, mapped, 12, 4);
+                return new Cidr(mapped, bits);
+            }
+            return bits <= a.length * 8 ? new Cidr(a, bits) : null;
+        }
+
+        /**
+         * {@code s} without the leading and trailing white space of Go's {@code strings.TrimSpace}
+         * ({@code unicode.IsSpace}: tab, line feed, vertical tab, form feed, carriage return, space, U+0085, and the
+         * Unicode space separators such as U+00A0 and U+2003), no more (R50): {@link String#trim()} kept U+00A0
+         * and took control characters such as U+001F, which Go keeps, so the entry named another host than Go's.
+         */
+        static String trimSpace(String s) {
+            int from = 0;
+            int to = s.length();
+            while (from < to && isGoSpace(s.charAt(from))) {
+                from++;
+            }
+            while (to > from && isGoSpace(s.charAt(to - 1))) {
+                to--;
+            }
+            return s.substring(from, to);
+        }
+
+        private static boolean isGoSpace(char c) {
+            return (c >= '\t' && c <= '\r') || c == ' ' || c == '\u0085' || Character.isSpaceChar(c);
+        }
+
         /** A port: -1 (every port) for an empty one, as Go's {@code SplitHostPort} gives "" (R39); null if not digits. */
         private static Integer parsePort(String s) {
             if (s.isEmpty()) {
@@ -365,7 +416,7 @@ public final class Proxies {
             if (all) {
                 return false;
             }
-            String h = ascii(bare(host).toLowerCase(Locale.ROOT).trim());
+            String h = ascii(trimSpace(bare(host).toLowerCase(Locale.ROOT)));
             InetAddress ip = ipLiteral(h);
             if (ip != null) {
                 for (Cidr c : cidrs) {

@@ -137,7 +137,12 @@ public final class SocketDialer {
         int proxyPort = UriHost.port(proxy) != -1 ? UriHost.port(proxy)
                 : proxy.getScheme().equalsIgnoreCase("https") ? 443 : httpProxy ? 80 : 1080;
         String what = "proxy " + ConnectKey.redacted(proxy);
-        Socket tcp = connect(UriHost.host(proxy), proxyPort, what);
+        Socket tcp;
+        try {
+            tcp = connect(UriHost.host(proxy), proxyPort, what);
+        } catch (java.net.ConnectException | java.net.UnknownHostException e) {
+            throw namingTheProxy(e, what);
+        }
         try {
             // TLS to an https:// proxy first; the origin's TLS, if any, then runs inside it.
             Dialed toProxy = proxy.getScheme().equalsIgnoreCase("https")
@@ -156,6 +161,20 @@ public final class SocketDialer {
             closeQuietly(tcp, e);
             throw e;
         }
+    }
+
+    /**
+     * A refused or unresolvable connection to the proxy, of the same JDK type (a caller may catch it) but with a
+     * message that says it was the proxy, without its credentials (R52), as Go's "proxyconnect" error does: the
+     * JDK's own message ("Connection refused") named neither, so a proxy from {@code HTTPS_PROXY} that is down
+     * looked like the origin refusing.
+     */
+    private static IOException namingTheProxy(IOException e, String what) {
+        String message = "connect to " + what + " failed: " + e.getMessage();
+        IOException named = e instanceof java.net.UnknownHostException
+                ? new java.net.UnknownHostException(message) : new java.net.ConnectException(message);
+        named.initCause(e);
+        return named;
     }
 
     /** The dialer's connection to {@code host:port}, its failures worded for the caller. */
