@@ -861,8 +861,10 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
         WaitNode won = waiter.await(Long.MAX_VALUE, mine != null ? mine : onDone);
         if (event != null) {
-            JfrGate.channelBlockedEnd(event, isSend ? "send (or context done)" : "receive (or context done)", this, capacity,
-                    outcome(won, waiter));
+            // The operation is the channel's, as for a plain wait; the context's end is an outcome of its own, not
+            // "closed", which says the channel was closed (JF5).
+            JfrGate.channelBlockedEnd(event, isSend ? "send" : "receive", this, capacity,
+                    won != null && won == onDone ? "context done" : outcome(won, waiter));
         }
         try {
             if (mine != null && won != mine) {
