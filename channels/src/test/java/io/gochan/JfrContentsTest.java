@@ -116,4 +116,22 @@ class JfrContentsTest {
             assertThat(e.getString("failure")).isEqualTo("java.lang.IllegalStateException: boom 42");
         });
     }
+
+    /**
+     * JF7: a send or receive on the nil channel parks too, and records its event like any other channel: a
+     * goroutine stuck on a nil channel is what a recording looks for. Before the fix it recorded nothing.
+     */
+    @Test
+    void JF7_aWaitOnTheNilChannelIsRecorded(@TempDir Path dir) throws Exception {
+        Chan<Integer> nil = Chan.nil();
+        List<RecordedEvent> events = record(dir.resolve("nil.jfr"), "io.gochan.ChannelBlocked", () -> {
+            assertThat(nil.receive(Duration.ofMillis(30)).notReady()).isTrue();
+            Goroutine g = Go.go("nil-sender", () -> assertThatThrownBy(() -> nil.send(1)).isInstanceOf(InterruptedException.class));
+            Threads.awaitTrue(() -> g.blockedOn().isPresent(), "the sender parked on the nil channel");
+            g.interrupt();
+            g.join();
+        });
+        assertThat(events).extracting(e -> e.getString("operation") + "/" + e.getString("outcome") + " " + e.getString("channel")
+                + " " + e.getInt("capacity")).containsExactlyInAnyOrder("receive/timed out chan(nil) 0", "send/interrupted chan(nil) 0");
+    }
 }
