@@ -77,10 +77,35 @@ class JfrGateTest {
         });
     }
 
+    /**
+     * JF1: a recording created after gochan already ran with no flight recorder gets the events of what runs
+     * from then on (the gate asks the recorder each time; it does not keep the first answer), and nothing of
+     * what ran before.
+     */
+    @Test
+    void JF1_recordingStartedAfterTheLibraryRanGetsTheEvents(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("late.jfr");
+        // No recording at start-up: the probe creates its own once gochan has run (the property only marks the child).
+        String out = run(dir, "-Dgochan.probe=late", JfrLateProbe.class, file.toString());
+        assertThat(out).contains("before, recorder initialized: false").contains("late probe done");
+        List<RecordedEvent> events = RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().startsWith("io.gochan.")).toList();
+        assertThat(events).extracting(e -> e.getEventType().getName() + " "
+                        + (e.hasField("name") ? e.getString("name") : e.getString("outcome") + " cap=" + e.getInt("capacity")))
+                .contains("io.gochan.Goroutine after", "io.gochan.ChannelBlocked timed out cap=5")
+                .doesNotContain("io.gochan.Goroutine before", "io.gochan.ChannelBlocked timed out cap=6");
+    }
+
     /** Runs {@link JfrProbe} in a child JVM with {@code jvmArg}; returns its output after asserting exit 0. */
     private static String run(Path dir, String jvmArg) throws Exception {
+        return run(dir, jvmArg, JfrProbe.class);
+    }
+
+    /** Runs {@code main} in a child JVM with {@code jvmArg} and {@code args}; returns its output after asserting exit 0. */
+    private static String run(Path dir, String jvmArg, Class<?> main, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), jvmArg,
-                "-cp", System.getProperty("java.class.path"), JfrProbe.class.getName()));
+                "-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
         Path log = dir.resolve("child.log");
         // To a file, not a pipe: a hung child then fails the bounded wait instead of blocking a read.
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

@@ -277,7 +277,13 @@ final class SelectEngine implements ParkHook.Cases {
             }
         }
         WaitNode won = waiter.await(deadline, this);
-        JfrGate.selectBlockedEnd(event, size, won == null ? -1 : won.caseIndex(), this);
+        if (event != null) {
+            // Said apart (JF6): chosen is -1 both for the timeout and for an interrupt, which ends a select without
+            // a timeout too; a context's done case fires as "context done", not as a closed channel.
+            JfrGate.selectBlockedEnd(event, size, won == null ? -1 : won.caseIndex(), this,
+                    won == null ? (waiter.wasInterrupted() ? "interrupted" : "timed out")
+                            : kinds[won.caseIndex()] == DONE ? "context done" : won.closedOnWin() ? "closed" : "completed");
+        }
         try {
             for (int i = 0; i < size; i++) {
                 if (chans[i] != null) {

@@ -39,8 +39,11 @@ public final class ChannelBlockedEvent extends Event {
     @Label("Capacity")
     public int capacity;
 
-    /** How the wait ended: completed, closed, timed out or interrupted. */
+    /**
+     * How the wait ended: completed, closed (the channel), timed out, interrupted, or context done (an
+     * operation given a {@code Context} whose context ended the wait).
+     */
     @Label("Outcome")
-    @Description("completed, closed, timed out or interrupted")
+    @Description("completed, closed, timed out, interrupted or context done")
     public String outcome;
 }

@@ -57,16 +57,18 @@ public final class Emitter {
      *
      * @param event a {@link SelectBlockedEvent} from {@link #selectBlockedBegin()}
      * @param cases the number of cases
-     * @param chosen the case that fired, or -1 for the timeout
+     * @param chosen the case that fired, or -1 if none did
      * @param select the select, described only if committed
+     * @param outcome how the wait ended
      */
-    public static void selectBlockedEnd(Object event, int cases, int chosen, Object select) {
+    public static void selectBlockedEnd(Object event, int cases, int chosen, Object select, String outcome) {
         SelectBlockedEvent e = (SelectBlockedEvent) event;
         e.end();
         if (e.shouldCommit()) {
             e.cases = cases;
             e.chosen = chosen;
             e.select = String.valueOf(select);
+            e.outcome = outcome;
             e.commit();
         }
     }

@@ -25,10 +25,18 @@ public final class SelectBlockedEvent extends Event {
     @Label("Cases")
     public int cases;
 
-    /** The index of the case that fired, or -1 for the timeout. */
+    /** The index of the case that fired, or -1 if none did (the timeout fired, or an interrupt ended the wait). */
     @Label("Chosen Case")
-    @Description("Index of the case that fired, -1 for timeout")
+    @Description("Index of the case that fired, -1 if none did (timed out or interrupted: see Outcome)")
     public int chosen;
+
+    /**
+     * How the wait ended: completed (a case fired), closed (the chosen case's channel was closed), context done
+     * (a context's done case fired), timed out, or interrupted.
+     */
+    @Label("Outcome")
+    @Description("completed, closed, context done, timed out or interrupted")
+    public String outcome;
 
     /** The select's {@code toString()}: its cases and their channels. */
     @Label("Select")

@@ -694,7 +694,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public boolean send(Object value, long deadlineNanos) throws InterruptedException {
         if (nil) {
-            return blockForever(deadlineNanos);
+            return blockForever(deadlineNanos, "send");
         }
         if (sendFast(value)) {
             return true;
@@ -742,7 +742,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public Object receive(long deadlineNanos) throws InterruptedException {
         if (nil) {
-            blockForever(deadlineNanos);
+            blockForever(deadlineNanos, "receive");
             return NOT_READY;
         }
         Object fast = receiveFast();
@@ -861,8 +861,10 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
         WaitNode won = waiter.await(Long.MAX_VALUE, mine != null ? mine : onDone);
         if (event != null) {
-            JfrGate.channelBlockedEnd(event, isSend ? "send (or context done)" : "receive (or context done)", this, capacity,
-                    outcome(won, waiter));
+            // The operation is the channel's, as for a plain wait; the context's end is an outcome of its own, not
+            // "closed", which says the channel was closed (JF5).
+            JfrGate.channelBlockedEnd(event, isSend ? "send" : "receive", this, capacity,
+                    won != null && won == onDone ? "context done" : outcome(won, waiter));
         }
         try {
             if (mine != null && won != mine) {
@@ -1320,10 +1322,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return false;
     }
 
-    /** Nil channel: wait for the deadline (false) or an interrupt (throws). */
-    private static boolean blockForever(long deadlineNanos) throws InterruptedException {
+    /**
+     * Nil channel: wait for the deadline (false) or an interrupt (throws). Timed like any other channel wait
+     * (JF7): a goroutine parked on a nil channel, maybe for ever, is what a recording looks for.
+     */
+    private boolean blockForever(long deadlineNanos, String operation) throws InterruptedException {
         Waiter w = new Waiter();
+        Object event = JfrGate.channelBlockedBegin();
         w.await(deadlineNanos, "nil channel");
+        if (event != null) {
+            JfrGate.channelBlockedEnd(event, operation, this, capacity, w.wasInterrupted() ? "interrupted" : "timed out");
+        }
         if (w.wasInterrupted()) {
             throw new InterruptedException();
         }

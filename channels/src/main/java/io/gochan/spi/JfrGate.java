@@ -51,7 +51,7 @@ public final class JfrGate {
      * @param operation {@code "send"} or {@code "receive"}
      * @param channel the channel; its {@code toString()} is taken only if the event is committed
      * @param capacity the channel's capacity
-     * @param outcome completed, closed, timed out or interrupted
+     * @param outcome completed, closed, timed out, interrupted or context done
      */
     public static void channelBlockedEnd(Object event, String operation, Object channel, int capacity, String outcome) {
         if (event != null) {
@@ -73,12 +73,14 @@ public final class JfrGate {
      *
      * @param event what {@link #selectBlockedBegin()} returned (null: nothing happens)
      * @param cases the number of cases, disabled ones included
-     * @param chosen the index of the case that fired, or -1 for the timeout
+     * @param chosen the index of the case that fired, or -1 if none did (timed out or interrupted)
      * @param select the select; its {@code toString()} is taken only if the event is committed
+     * @param outcome completed, closed (the chosen case's channel), context done (a done case fired), timed out
+     *     or interrupted
      */
-    public static void selectBlockedEnd(Object event, int cases, int chosen, Object select) {
+    public static void selectBlockedEnd(Object event, int cases, int chosen, Object select, String outcome) {
         if (event != null) {
-            Emitter.selectBlockedEnd(event, cases, chosen, select);
+            Emitter.selectBlockedEnd(event, cases, chosen, select, outcome);
         }
     }
 

@@ -1,0 +1,137 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the channel and goroutine events hold in every way a wait can end, read back from a recording
+ * (JF5). {@link JfrEventsTest} covers a completed send, a timed-out receive and a goroutine that returned.
+ */
+@ExtendWith(NoNewGoroutines.class)
+class JfrContentsTest {
+
+    private static List<RecordedEvent> record(Path file, String event, ThrowingRunnable body) throws Exception {
+        try (Recording r = new Recording()) {
+            r.enable(event).withThreshold(Duration.ZERO);
+            r.start();
+            body.run();
+            r.stop();
+            r.dump(file);
+        }
+        return RecordingFile.readAllEvents(file).stream().filter(e -> e.getEventType().getName().equals(event)).toList();
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /**
+     * JF5: an operation with a context whose context ends the wait records "context done", and its operation
+     * as "send" or "receive". Before the fix it recorded "receive (or context done)" and "closed", as if the
+     * channel had been closed.
+     */
+    @Test
+    void JF5_aWaitEndedByItsContextIsRecordedAsContextDoneNotClosed(@TempDir Path dir) throws Exception {
+        Chan<Integer> ch = Chan.make();
+        List<RecordedEvent> events = record(dir.resolve("ctx.jfr"), "io.gochan.ChannelBlocked", () -> {
+            try (CancellableContext ctx = Context.withCancel(Context.background())) {
+                Goroutine g = Go.go("ctx-receiver", () -> {
+                    assertThatThrownBy(() -> ch.receive(ctx)).isInstanceOf(ContextCanceledException.class);
+                });
+                Threads.awaitReceivers(ch, 1);
+                ctx.cancel();
+                g.join();
+            }
+            try (CancellableContext ctx = Context.withCancel(Context.background())) {
+                Goroutine g = Go.go("ctx-sender", () -> {
+                    assertThatThrownBy(() -> ch.send(1, ctx)).isInstanceOf(ContextCanceledException.class);
+                });
+                Threads.awaitSenders(ch, 1);
+                ctx.cancel();
+                g.join();
+            }
+        });
+        assertThat(events).extracting(e -> e.getString("operation") + "/" + e.getString("outcome"))
+                .containsExactlyInAnyOrder("receive/context done", "send/context done");
+    }
+
+    /**
+     * JF5, a probe of what held before: a wait with a context that the channel ends records "closed" or
+     * "completed", one ended by an interrupt "interrupted", each as "send" or "receive"; a plain receive
+     * ended by a close records "closed"; every event names its channel.
+     */
+    @Test
+    void JF5_eachWayAWaitEndsIsRecordedWithItsOperation(@TempDir Path dir) throws Exception {
+        Chan<Integer> ctxClosed = Chan.make(2);
+        Chan<Integer> ctxHandoff = Chan.make();
+        Chan<Integer> plainClosed = Chan.make(3);
+        Chan<Integer> interrupted = Chan.make(4);
+        List<RecordedEvent> events = record(dir.resolve("ways.jfr"), "io.gochan.ChannelBlocked", () -> {
+            try (CancellableContext ctx = Context.withCancel(Context.background())) {
+                Goroutine g = Go.go(() -> assertThat(ctxClosed.receiveOk(ctx).ok()).isFalse());
+                Threads.awaitReceivers(ctxClosed, 1);
+                ctxClosed.close();
+                g.join();
+                g = Go.go(() -> assertThat(ctxHandoff.receive(ctx)).isEqualTo(7));
+                Threads.awaitReceivers(ctxHandoff, 1);
+                ctxHandoff.send(7);
+                g.join();
+            }
+            Goroutine g = Go.go(() -> assertThat(plainClosed.receiveOk().ok()).isFalse());
+            Threads.awaitReceivers(plainClosed, 1);
+            plainClosed.close();
+            g.join();
+            g = Go.go(() -> assertThatThrownBy(interrupted::receive).isInstanceOf(InterruptedException.class));
+            Threads.awaitReceivers(interrupted, 1);
+            g.interrupt();
+            g.join();
+        });
+        assertThat(events).extracting(e -> e.getInt("capacity") + " " + e.getString("operation") + "/" + e.getString("outcome"))
+                .contains("2 receive/closed", "0 receive/completed", "3 receive/closed",
+                        "4 receive/interrupted");
+        assertThat(events).allSatisfy(e -> assertThat(e.getString("channel")).contains("cap=" + e.getInt("capacity")));
+    }
+
+    /** JF5 probe: a goroutine ended by an exception records that exception, its type and message. */
+    @Test
+    void JF5_aFailedGoroutineRecordsItsException(@TempDir Path dir) throws Exception {
+        List<RecordedEvent> events = record(dir.resolve("g.jfr"), "io.gochan.Goroutine", () -> {
+            Goroutine g = Go.go("jfr-failing", () -> {
+                throw new IllegalStateException("boom 42");
+            });
+            g.join();
+        });
+        assertThat(events).anySatisfy(e -> {
+            assertThat(e.getString("name")).isEqualTo("jfr-failing");
+            assertThat(e.getString("failure")).isEqualTo("java.lang.IllegalStateException: boom 42");
+        });
+    }
+
+    /**
+     * JF7: a send or receive on the nil channel parks too, and records its event like any other channel: a
+     * goroutine stuck on a nil channel is what a recording looks for. Before the fix it recorded nothing.
+     */
+    @Test
+    void JF7_aWaitOnTheNilChannelIsRecorded(@TempDir Path dir) throws Exception {
+        Chan<Integer> nil = Chan.nil();
+        List<RecordedEvent> events = record(dir.resolve("nil.jfr"), "io.gochan.ChannelBlocked", () -> {
+            assertThat(nil.receive(Duration.ofMillis(30)).notReady()).isTrue();
+            Goroutine g = Go.go("nil-sender", () -> assertThatThrownBy(() -> nil.send(1)).isInstanceOf(InterruptedException.class));
+            Threads.awaitTrue(() -> g.blockedOn().isPresent(), "the sender parked on the nil channel");
+            g.interrupt();
+            g.join();
+        });
+        assertThat(events).extracting(e -> e.getString("operation") + "/" + e.getString("outcome") + " " + e.getString("channel")
+                + " " + e.getInt("capacity")).containsExactlyInAnyOrder("receive/timed out chan(nil) 0", "send/interrupted chan(nil) 0");
+    }
+}

@@ -1,0 +1,148 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the transport's events hold, field by field, in success and failure (JF1, JF7). {@link TransportJfrTest}
+ * covers the actions and that some request was reused.
+ */
+@NoGoroutineLeaks
+class TransportJfrContentsTest {
+
+    private static List<RecordedEvent> record(Path file, ThrowingRunnable body) throws Exception {
+        try (Recording rec = new Recording()) {
+            rec.enable("io.gochan.http.Connection");
+            rec.enable("io.gochan.http.Request");
+            rec.start();
+            body.run();
+            Leaks.awaitTrue(() -> Leaks.transportGoroutines().isEmpty(), "loops ended");
+            rec.stop();
+            rec.dump(file);
+        }
+        return RecordingFile.readAllEvents(file).stream()
+                .filter(e -> e.getEventType().getName().startsWith("io.gochan.http.")).toList();
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    private static List<RecordedEvent> requests(List<RecordedEvent> events) {
+        return events.stream().filter(e -> e.getEventType().getName().equals("io.gochan.http.Request")).toList();
+    }
+
+    /** Every field's text of every event, to look for secrets in. */
+    private static String allText(List<RecordedEvent> events) {
+        StringBuilder b = new StringBuilder();
+        for (RecordedEvent e : events) {
+            e.getFields().forEach(f -> b.append(f.getName()).append('=').append((Object) e.getValue(f.getName())).append('\n'));
+        }
+        return b.toString();
+    }
+
+    /**
+     * JF1 probe: on a keep-alive connection the first request records reused=false and the second reused=true,
+     * both status 200, no error, no retry; the request ends at its response head, not its body's end (the body
+     * is sent only after roundTrip returned); credentials in the URI's user info, Authorization and Cookie appear
+     * in no event.
+     */
+    @Test
+    void JF1_requestEventsOfAKeepAliveConnectionSayReusedAndEndAtTheHead(@TempDir Path dir) throws Exception {
+        CountDownLatch sendBody = new CountDownLatch(1);
+        Instant[] returned = new Instant[1];
+        try (RawServer server = RawServer.start(c -> {
+            c.readRequest();
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+            sendBody.await(30, TimeUnit.SECONDS);
+            c.write("ok");
+            c.readRequest();
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            c.readUntilClosed();
+        })) {
+            URI uri = URI.create("http://alice:pw-secret-1@127.0.0.1:" + server.port() + "/p?q=1");
+            List<RecordedEvent> events = record(dir.resolve("keep.jfr"), () -> {
+                try (Transport t = Transport.builder().build()) {
+                    for (int i = 0; i < 2; i++) {
+                        HttpRequest req = HttpRequest.newBuilder(uri).header("Authorization", "Bearer tok-secret-2")
+                                .header("Cookie", "sid=cookie-secret-3").build();
+                        try (HttpResponse r = t.roundTrip(req)) {
+                            if (i == 0) {
+                                returned[0] = Instant.now();
+                                sendBody.countDown();
+                            }
+                            assertThat(r.body().string()).isEqualTo("ok");
+                        }
+                    }
+                }
+            });
+            List<RecordedEvent> reqs = requests(events);
+            assertThat(reqs).extracting(e -> e.getBoolean("reused") + " " + e.getInt("status") + " " + e.getInt("retries")
+                    + " " + e.getString("error") + " " + e.getString("method")).containsExactly("false 200 0 null GET", "true 200 0 null GET");
+            assertThat(reqs.get(0).getEndTime()).isBeforeOrEqualTo(returned[0]);
+            assertThat(reqs.get(0).getString("url")).isEqualTo("http://alice:xxxxx@127.0.0.1:" + server.port() + "/p?q=1");
+            assertThat(reqs.get(1).getLong("connectionNanos")).isLessThanOrEqualTo(reqs.get(1).getDuration().toNanos());
+            assertThat(allText(events)).doesNotContain("secret");
+        }
+    }
+
+    /**
+     * JF1 probe: a failed request records status 0 and its exception's type and message; a request through a
+     * proxy whose URI holds a password records neither that password nor the origin's, in its request event,
+     * its error or its connection's events.
+     */
+    @Test
+    void JF1_failedAndProxiedRequestsRecordTheirErrorWithoutSecrets(@TempDir Path dir) throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequest();
+            c.write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+            c.readUntilClosed();
+        })) {
+            URI proxyUri = URI.create("http://pu:proxy-secret-4@127.0.0.1:" + proxy.port());
+            List<RecordedEvent> events = record(dir.resolve("fail.jfr"), () -> {
+                try (Transport t = Transport.builder().build()) {
+                    assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://u:pw-secret-5@127.0.0.1:" + closedPort + "/x")))
+                            .isInstanceOf(IOException.class);
+                }
+                try (Transport t = Transport.builder().proxy(r -> Optional.of(proxyUri)).build();
+                     HttpResponse r = t.roundTrip(HttpRequest.get("http://u:pw-secret-6@example.invalid/y"))) {
+                    assertThat(r.status()).isEqualTo(502);
+                    r.body().string();
+                }
+                try (Transport t = Transport.builder().proxy(r -> Optional.of(proxyUri)).build()) {
+                    assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("https://u:pw-secret-7@example.invalid/z")))
+                            .isInstanceOf(ProxyException.class);
+                }
+            });
+            List<RecordedEvent> reqs = requests(events);
+            assertThat(reqs).hasSize(3);
+            assertThat(reqs.get(0).getInt("status")).isZero();
+            assertThat(reqs.get(0).getString("error")).startsWith("java.net.ConnectException");
+            assertThat(reqs.get(1).getInt("status")).isEqualTo(502);
+            assertThat(reqs.get(2).getInt("status")).isZero();
+            assertThat(reqs.get(2).getString("error")).startsWith(ProxyException.class.getName());
+            assertThat(allText(events)).contains("via http://127.0.0.1:" + proxy.port()).doesNotContain("secret");
+        }
+    }
+}
