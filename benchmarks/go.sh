@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Go as a peer: runs benchmarks/go (B1–B6 channel workloads, H1–H4 with net/http against nginx on
-# loopback) at GOMAXPROCS=1 and GOMAXPROCS=2 — the JMH side's carrier parallelism 1 and default — and
+# loopback) at GOMAXPROCS=1 and GOMAXPROCS=$(nproc) — the JMH side's carrier parallelism 1 and default — and
 # writes benchmarks/results/<UTC date>-go-<mode>/: the raw `go test` output per GOMAXPROCS, a README
 # with the exact commands, machine, Go version and load, and table.md (peers.py). If JMH results of
 # the same day are there (run.sh, http.sh), peers.md and peers.svg put all peers side by side.
@@ -49,7 +49,9 @@ mkdir -p "$out"
   echo
 } > "$out/README.md"
 
-for procs in 1 2; do
+# 1 and the core count: the JMH side's parallelism-1 run and its default scheduler (one carrier per
+# core); a fixed 2 would pair GOMAXPROCS 2 with 4 carriers on a 4-core machine.
+for procs in $(printf '%s\n' 1 "$(nproc)" | sort -un); do
   # GOMAXPROCS in the environment and -cpu agree: the first sets the test binary's runtime, the second
   # names the rows (Go appends -2 to a benchmark's name when it runs at GOMAXPROCS 2).
   cmd=(go test -run '^$' -bench "$filter" -benchmem "${opts[@]}" -cpu "$procs" -timeout 60m . -args -server "$server")

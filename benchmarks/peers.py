@@ -10,7 +10,8 @@ client, Go, ...), its ns/op and its ratio peer / gochan (above 1: gochan faster)
 draws those ratios as grouped horizontal bars on a log scale.
 
 Carriers: JMH's `parallelism1` run and Go at GOMAXPROCS 1 are "1"; JMH's default scheduler (as many
-carriers as cores) and Go at GOMAXPROCS 2 are "2" (the machines here have 2 cores). Only virtual-thread
+carriers as cores: the README's "Machine: N cores") and Go at GOMAXPROCS N (go.sh runs 1 and nproc) are
+"N" (2 on the machines here). Only virtual-thread
 JMH rows enter the summary: Go has no platform-thread variant.
 
 Ratios are only meaningful between results of one session on one machine; the sources and their
@@ -131,8 +132,16 @@ def jmh_workload(r):
     return f"{cls}.{r['method']}"
 
 
-def jmh_carriers(run):
-    return '1' if 'parallelism1' in run else '2'
+def jmh_carriers(run, cores='2'):
+    """'1' for the parallelism1 run; otherwise the default scheduler's carrier count, which is the
+    machine's core count (from the results README; 2 if it names none) - the GOMAXPROCS go.sh matches."""
+    return '1' if 'parallelism1' in run else cores
+
+
+def cores_of(d):
+    """The core count in a results README's "Machine: N cores" line, or '2' where it has none."""
+    m = re.search(r'(\d+) cores', source_info(d)[1])
+    return m.group(1) if m else '2'
 
 
 def source_info(d):
@@ -192,7 +201,7 @@ def collect(dirs):
             if w is None:
                 continue
             peer = render.peer_of(r).split(':')[0]
-            cells[(w, jmh_carriers(r['run']))][peer] = dict(score=r['score'], lo=None, hi=None)
+            cells[(w, jmh_carriers(r['run'], cores_of(d)))][peer] = dict(score=r['score'], lo=None, hi=None)
         rows = go_rows(d)
         if rows:
             go_by_dir[d] = rows

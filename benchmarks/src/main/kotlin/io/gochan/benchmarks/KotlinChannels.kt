@@ -10,7 +10,7 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.selects.select
+import kotlinx.coroutines.selects.selectUnbiased
 
 /**
  * Kotlin coroutine channels driven in the shapes of B1 and B2, for the Java JMH benchmarks
@@ -24,12 +24,17 @@ import kotlinx.coroutines.selects.select
 object KotlinChannels {
     @OptIn(ExperimentalCoroutinesApi::class)
     @JvmStatic
-    fun dispatcher(): CoroutineDispatcher =
-        if (System.getProperty("jdk.virtualThreadScheduler.parallelism") == "1") {
-            Dispatchers.Default.limitedParallelism(1)
+    fun dispatcher(): CoroutineDispatcher {
+        // Same number of threads as the virtual-thread scheduler has carriers: Default has one worker
+        // per core (as the scheduler's default parallelism); any smaller carrier count given to the JVM
+        // (1 in run.sh's parallelism1 run, or another value by hand) limits the coroutines likewise.
+        val carriers = System.getProperty("jdk.virtualThreadScheduler.parallelism")?.toIntOrNull()
+        return if (carriers != null && carriers >= 1 && carriers < Runtime.getRuntime().availableProcessors()) {
+            Dispatchers.Default.limitedParallelism(carriers)
         } else {
             Dispatchers.Default
         }
+    }
 
     /** B2: one producer coroutine sends `values` into a channel of `capacity`, the caller receives them. */
     @JvmStatic
@@ -37,8 +42,11 @@ object KotlinChannels {
         runBlocking(dispatcher) {
             val ch = Channel<Long>(capacity) // 0 = Channel.RENDEZVOUS
             launch {
-                for (v in values) {
-                    ch.send(v)
+                // Indexed, not `for (v in values)`: that loop unboxes each element and boxes it again
+                // for send (a new Long per value above 127), which the Java peers, sending the
+                // pre-boxed values as they are, do not pay.
+                for (i in values.indices) {
+                    ch.send(values[i])
                 }
             }
             var sum = 0L
@@ -67,7 +75,9 @@ object KotlinChannels {
             }
             var sum = 0L
             repeat(items) {
-                sum += select<Long> {
+                // selectUnbiased: a uniform choice among ready clauses, as gochan's select and Go's do;
+                // plain `select` always prefers the first ready clause (cheaper, and a different shape).
+                sum += selectUnbiased<Long> {
                     for (c in chans) {
                         c.onReceive { it }
                     }
@@ -168,13 +178,17 @@ object KotlinChannels {
                 val out = Channel<Long>(Channel.RENDEZVOUS)
                 launch {
                     while (true) {
-                        val v = input.receive()
+                        // Kept as the received object (`Any`): a `Long` local is unboxed, and sending it
+                        // on boxes a new Long per value above 127, where the Java peers forward the
+                        // object they received.
+                        val v: Any = input.receive()
                         if (v == 0L) {
                             out.send(0L)
                             break
                         }
-                        if (v % prime != 0L) {
-                            out.send(v)
+                        if ((v as Long) % prime != 0L) {
+                            @Suppress("UNCHECKED_CAST")
+                            (out as Channel<Any>).send(v)
                         }
                     }
                 }
