@@ -110,6 +110,40 @@ class FetchHostileTest {
         };
     }
 
+    /** An answer of {@code 2 * half} bytes: {@code half} of 'a' at once, {@code half} of 'b' once {@code released} opens. */
+    static Consumer<Socket> inTwoHalves(int half, CountDownLatch released) {
+        return s -> {
+            try {
+                readHead(s);
+                OutputStream o = s.getOutputStream();
+                o.write(("HTTP/1.1 200 OK\r\nContent-Length: " + 2 * half + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                o.write("a".repeat(half).getBytes(StandardCharsets.ISO_8859_1));
+                o.flush();
+                released.await(30, TimeUnit.SECONDS);
+                o.write("b".repeat(half).getBytes(StandardCharsets.ISO_8859_1));
+                o.flush();
+                s.close();
+            } catch (IOException | InterruptedException gone) {
+                // the client went away
+            }
+        };
+    }
+
+    /** A fetch run on a virtual thread of its own; its exit code is in {@code rc} once the thread ended. */
+    record Background(Thread thread, java.util.concurrent.atomic.AtomicInteger rc) {}
+
+    Background startFetch(String... args) {
+        java.util.concurrent.atomic.AtomicInteger rc = new java.util.concurrent.atomic.AtomicInteger(-1);
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                rc.set(run(args));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        return new Background(t, rc);
+    }
+
     static List<Path> partFiles(Path dir) throws IOException {
         try (var files = Files.list(dir)) {
             return files.filter(f -> f.getFileName().toString().endsWith(".part")).toList();
@@ -126,29 +160,8 @@ class FetchHostileTest {
         Path f = tmp.resolve("big.bin");
         int half = 256 * 1024;
         CountDownLatch released = new CountDownLatch(1);
-        try (RawServer server = new RawServer(s -> {
-                 try {
-                     readHead(s);
-                     OutputStream o = s.getOutputStream();
-                     o.write(("HTTP/1.1 200 OK\r\nContent-Length: " + 2 * half + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                     o.write(new byte[half]);
-                     o.flush();
-                     released.await(30, TimeUnit.SECONDS);
-                     o.write(new byte[half]);
-                     o.flush();
-                     s.close();
-                 } catch (IOException | InterruptedException gone) {
-                     // the client went away
-                 }
-             })) {
-            int[] rc = {-1};
-            Thread fetch = Thread.ofVirtual().start(() -> {
-                try {
-                    rc[0] = run("fetch", "--timeout", "60s", "-o", f.toString(), server.url("/big"));
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
+        try (RawServer server = new RawServer(inTwoHalves(half, released))) {
+            Background fetch = startFetch("fetch", "--timeout", "60s", "-o", f.toString(), server.url("/big"));
             long deadline = System.nanoTime() + 10_000_000_000L;
             long written = 0;
             while (written < half && System.nanoTime() < deadline) {
@@ -158,10 +171,10 @@ class FetchHostileTest {
             }
             boolean targetEarly = Files.exists(f);
             released.countDown();
-            assertThat(fetch.join(java.time.Duration.ofSeconds(60))).isTrue();
+            assertThat(fetch.thread().join(java.time.Duration.ofSeconds(60))).isTrue();
             assertThat(written).as("bytes on disk while the server held the rest").isGreaterThanOrEqualTo(half);
             assertThat(targetEarly).as("FILE appears only whole").isFalse();
-            assertThat(rc[0]).isZero();
+            assertThat(fetch.rc().get()).isZero();
             assertThat(Files.size(f)).isEqualTo(2L * half);
             assertThat(partFiles(tmp)).isEmpty();
             assertThat(err()).contains("wrote " + 2 * half + " bytes to " + f);
@@ -176,38 +189,17 @@ class FetchHostileTest {
     void R53_aSingleUrlStreamsItsBodyToStdout() throws Exception {
         int half = 256 * 1024;
         CountDownLatch released = new CountDownLatch(1);
-        try (RawServer server = new RawServer(s -> {
-                 try {
-                     readHead(s);
-                     OutputStream o = s.getOutputStream();
-                     o.write(("HTTP/1.1 200 OK\r\nContent-Length: " + 2 * half + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
-                     o.write("a".repeat(half).getBytes(StandardCharsets.ISO_8859_1));
-                     o.flush();
-                     released.await(30, TimeUnit.SECONDS);
-                     o.write("b".repeat(half).getBytes(StandardCharsets.ISO_8859_1));
-                     o.flush();
-                     s.close();
-                 } catch (IOException | InterruptedException gone) {
-                     // the client went away
-                 }
-             })) {
-            int[] rc = {-1};
-            Thread fetch = Thread.ofVirtual().start(() -> {
-                try {
-                    rc[0] = run("fetch", "--timeout", "60s", server.url("/big"));
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            });
+        try (RawServer server = new RawServer(inTwoHalves(half, released))) {
+            Background fetch = startFetch("fetch", "--timeout", "60s", server.url("/big"));
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (out.size() < half && System.nanoTime() < deadline) {
                 LockSupport.parkNanos(5_000_000);
             }
             int printedEarly = out.size();
             released.countDown();
-            assertThat(fetch.join(java.time.Duration.ofSeconds(60))).isTrue();
+            assertThat(fetch.thread().join(java.time.Duration.ofSeconds(60))).isTrue();
             assertThat(printedEarly).as("bytes printed while the server held the rest").isGreaterThanOrEqualTo(half);
-            assertThat(rc[0]).isZero();
+            assertThat(fetch.rc().get()).isZero();
             assertThat(out()).isEqualTo("HTTP/1.1 200 OK\n" + "a".repeat(half) + "b".repeat(half) + "\n");
         }
     }
