@@ -69,6 +69,24 @@ class HandOverProbeTest {
     }
 
     /**
+     * Request a takes the host's only connection (the transport's limit is 1), b queues behind it, and a's body
+     * read to its end hands the connection to b, which the gate holds in gotConn before it sends.
+     */
+    private static Caller<String> handOverToB(Transport t, RawServer server) throws Exception {
+        Caller<String> b;
+        try (HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()))) {
+            b = Caller.virtual("b", () -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/b").toString()))) {
+                    return r.status() + " " + r.body().string();
+                }
+            });
+            Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "b queued at the limit: " + t.stats());
+            assertThat(a.body().string()).isEqualTo("ok"); // its end hands the connection to b
+        }
+        return b;
+    }
+
+    /**
      * Request a holds the host's only connection; b waits at the limit; a's body read to its end hands the
      * connection to b; with b holding it (in gotConn), closeIdleConnections() runs and the idle timeout (1 ms)
      * passes many times over: the connection is in use, not idle, so neither touches it. b then succeeds on it,
@@ -81,16 +99,8 @@ class HandOverProbeTest {
         Gate gate = new Gate();
         try (RawServer server = RawServer.answeringOk();
              Transport t = Transport.builder().maxConnsPerHost(1).idleConnTimeout(Duration.ofMillis(1)).listener(gate).build()) {
-            HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()));
-            Caller<String> b = Caller.virtual("b", () -> {
-                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/b").toString()))) {
-                    return r.status() + " " + r.body().string();
-                }
-            });
+            Caller<String> b = handOverToB(t, server);
             try {
-                Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "b queued at the limit: " + t.stats());
-                assertThat(a.body().string()).isEqualTo("ok"); // its EOF hands the connection to b
-                a.close();
                 assertThat(gate.inGotConn.await(5, TimeUnit.SECONDS)).as("b got the connection").isTrue();
                 assertThat(t.stats()).as("b holds the one connection")
                         .extracting(TransportStats::open, TransportStats::idle, TransportStats::inUse, TransportStats::waiting)
@@ -133,16 +143,7 @@ class HandOverProbeTest {
         Gate gate = new Gate();
         try (RawServer server = RawServer.answeringOk()) {
             Transport t = Transport.builder().maxConnsPerHost(1).listener(gate).build();
-            Caller<String> b;
-            try (HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()))) {
-                b = Caller.virtual("b", () -> {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/b").toString()))) {
-                        return r.status() + " " + r.body().string();
-                    }
-                });
-                Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "b queued at the limit: " + t.stats());
-                assertThat(a.body().string()).isEqualTo("ok");
-            }
+            Caller<String> b = handOverToB(t, server);
             try {
                 assertThat(gate.inGotConn.await(5, TimeUnit.SECONDS)).as("b got the connection").isTrue();
                 t.close();
@@ -187,16 +188,7 @@ class HandOverProbeTest {
                  }
              });
              Transport t = Transport.builder().maxConnsPerHost(1).listener(gate).build()) {
-            Caller<String> b;
-            try (HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()))) {
-                b = Caller.virtual("b", () -> {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/b").toString()))) {
-                        return r.status() + " " + r.body().string();
-                    }
-                });
-                Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "b queued at the limit: " + t.stats());
-                assertThat(a.body().string()).isEqualTo("ok");
-            }
+            Caller<String> b = handOverToB(t, server);
             try {
                 assertThat(gate.inGotConn.await(5, TimeUnit.SECONDS)).as("b got the connection").isTrue();
                 closeFirst.countDown();
