@@ -70,7 +70,8 @@ public final class RequestBody {
      * request ends without a response, which may be while the transport's writer is blocked in a read
      * of it on another thread (the close should then end that read, as a pipe's or a socket's does).
      *
-     * @param opener opens a fresh stream of the body on each call
+     * @param opener opens a fresh stream of the body on each call (a null fails the request with an
+     *     {@link IOException} before anything of it is sent)
      * @param length the exact length, or -1 if unknown (sent chunked)
      * @param contentType the Content-Type to send, or null for none
      * @return the body
@@ -132,16 +133,24 @@ public final class RequestBody {
      * Opens the body's bytes for writing.
      *
      * @return a fresh stream of the body; the caller closes it
-     * @throws IOException if the stream cannot be opened
+     * @throws IOException if the stream cannot be opened, or the opener returned null instead of a stream (E59)
      */
     public InputStream open() throws IOException {
         if (opener == null) {
             return InputStream.nullInputStream();
         }
+        InputStream stream;
         try {
-            return opener.get();
+            stream = opener.get();
         } catch (IllegalStateException e) {
             throw new IOException(e.getMessage(), e);
         }
+        if (stream == null) {
+            // Never "no body": the head declares one (its Content-Length, or chunked), so a request sent without
+            // it would leave the server waiting for the bytes (or, chunked, read the next request as them): E59.
+            throw new IOException("the request body's opener returned null instead of a stream (length "
+                    + (length < 0 ? "unknown" : length) + ")");
+        }
+        return stream;
     }
 }

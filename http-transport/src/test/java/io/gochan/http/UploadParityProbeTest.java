@@ -1,0 +1,260 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.http.Lifecycle.Caller;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The request-body side of the transport against Go 1.19's {@code persistConn.roundTrip} and
+ * {@code transferWriter}: an answer that comes while a large upload is still being written (T4, P12, E18, E32),
+ * {@code Expect: 100-continue} with other informational responses before the 100 (P21), and a one-shot body that
+ * a final status before 100 Continue skips (P21, E18); and a body opener that returns null (E59).
+ *
+ * <p>Only E59 found a defect. The others are kept because each fails under a deliberate regression: the early
+ * answer when the write's failure is aborted at once instead of awaiting it (T4); the blocked body when its
+ * stream's close is not once-only (E32); the 1xx probe when a 102 is taken for a final status (P21); the skipped
+ * one-shot body when a final status before 100 keeps the connection (P21).
+ */
+@NoGoroutineLeaks(graceMillis = 20_000)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class UploadParityProbeTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** An endless body (zeros) that counts the bytes read from it and its closes. */
+    private static final class EndlessBody extends InputStream {
+        final AtomicLong read = new AtomicLong();
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (closes.get() > 0) {
+                return -1;
+            }
+            read.addAndGet(len);
+            return len;
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+        }
+    }
+
+    /**
+     * T4, E18 (Go: the response is returned when it arrives; the write error that follows is not the caller's):
+     * a server that answers 413 with {@code Connection: close} on the head alone and then closes while a huge
+     * upload is being written. The caller gets the 413 and its body, whether the body's length is declared (sent
+     * as Content-Length) or not (chunked); the connection is closed, never pooled; the body's stream is closed
+     * exactly once; nothing is left running.
+     */
+    @ParameterizedTest(name = "declared length {0}")
+    @ValueSource(booleans = {true, false})
+    void T4_anEarlyAnswerThenCloseDuringAHugeUploadIsTheResponse(boolean declared) throws Exception {
+        EndlessBody source = new EndlessBody();
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
+                 c.socket.shutdownOutput();
+                 c.in.readNBytes(64 * 1024); // some of the body, then no more
+                 c.socket.close(); // with unread body bytes: the client's write fails (reset)
+             });
+             Transport t = Transport.builder().build()) {
+            long length = declared ? 1L << 40 : -1;
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
+                    .POST(RequestBody.ofStreamOnce(source, length, "application/octet-stream")).build();
+            try (HttpResponse r = t.roundTrip(post)) {
+                assertThat(r.status()).isEqualTo(413);
+                assertThat(r.body().string()).isEqualTo("nope");
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed, not pooled");
+            Leaks.awaitTrue(() -> source.closes.get() > 0, "body stream closed");
+            assertThat(t.stats().idle()).isZero();
+            assertThat(t.stats().retries()).isZero();
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+        assertThat(source.closes.get()).as("closes of the body's stream").isEqualTo(1);
+    }
+
+    /**
+     * E18, E32: a body whose stream blocks for good (until it is closed) after its first bytes, while the server
+     * has already answered: the caller gets the response and reads it; closing the response closes the
+     * connection (the write never ended, so it is never pooled) and with it the body's stream, exactly once,
+     * which ends the write loop.
+     */
+    @Test
+    void E32_aBodyBlockedForGoodWhileTheResponseArrivedIsClosedOnceWithItsConnection() throws Exception {
+        CountDownLatch released = new CountDownLatch(1);
+        AtomicInteger closes = new AtomicInteger();
+        AtomicInteger reads = new AtomicInteger();
+        InputStream blocking = new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (reads.getAndIncrement() == 0) {
+                    b[off] = 'x';
+                    return 1;
+                }
+                try {
+                    released.await(); // blocks until closed
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                return -1;
+            }
+
+            @Override
+            public void close() {
+                closes.incrementAndGet();
+                released.countDown();
+            }
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
+                    .POST(RequestBody.ofStreamOnce(blocking, -1, "application/octet-stream")).build();
+            try (HttpResponse r = t.roundTrip(post)) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().string()).isEqualTo("early");
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed, not pooled");
+            assertThat(t.stats().idle()).isZero();
+            assertThat(closes.get()).as("closes of the body's stream").isEqualTo(1);
+        }
+        assertThat(closes.get()).as("closes of the body's stream").isEqualTo(1);
+    }
+
+    private static int contentLength(String head) {
+        for (String line : head.split("\r\n")) {
+            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+                return Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * P21 (Go: only a 100 releases the body; another 1xx, such as 102 Processing or 103 Early Hints, neither
+     * releases nor skips it): a server that sends 102 and 103 and only then 100 gets the body after the 100,
+     * long before the expect-continue timeout, and the connection is reused.
+     */
+    @Test
+    void P21_otherInformationalResponsesBeforeThe100NeitherReleaseNorSkipTheBody() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     c.write("HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+                     // Nothing of the body may have come yet: the 100 is still to be sent.
+                     if (c.in.available() > 0) {
+                         throw new IOException("body bytes before the 100");
+                     }
+                     c.write("HTTP/1.1 100 Continue\r\n\r\n");
+                     String body = new String(c.readBody(contentLength(head)), StandardCharsets.ISO_8859_1);
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+                 }
+             });
+             Transport t = Transport.builder().expectContinueTimeout(Duration.ofMinutes(5)).build()) {
+            for (int i = 0; i < 2; i++) {
+                HttpRequest put = HttpRequest.newBuilder(server.uri("/x")).PUT(RequestBody.of("payload-" + i))
+                        .header("Expect", "100-continue").build();
+                try (HttpResponse r = t.roundTrip(put)) {
+                    assertThat(r.status()).isEqualTo(200);
+                    assertThat(r.body().string()).isEqualTo("payload-" + i);
+                }
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * P21, E18: a one-shot body that a final status before 100 Continue skips is never read, its stream is
+     * closed exactly once, nothing of it reaches the server, and the connection is not reused.
+     */
+    @Test
+    void P21_aOneShotBodySkippedByAFinalStatusIsNeverReadAndClosedOnce() throws Exception {
+        EndlessBody source = new EndlessBody();
+        AtomicLong afterHead = new AtomicLong(-1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n");
+                 afterHead.set(c.in.readAllBytes().length);
+             });
+             Transport t = Transport.builder().expectContinueTimeout(Duration.ofMinutes(5)).build()) {
+            HttpRequest put = HttpRequest.newBuilder(server.uri("/x"))
+                    .PUT(RequestBody.ofStreamOnce(source, 1 << 20, "application/octet-stream"))
+                    .header("Expect", "100-continue").build();
+            try (HttpResponse r = t.roundTrip(put)) {
+                assertThat(r.status()).isEqualTo(417);
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed after a skipped body");
+            Leaks.awaitTrue(() -> afterHead.get() >= 0, "server saw the close");
+            Leaks.awaitTrue(() -> source.closes.get() > 0, "body stream closed");
+            assertThat(afterHead.get()).as("bytes after the head").isZero();
+            assertThat(source.read.get()).as("bytes read from the body").isZero();
+        }
+        assertThat(source.closes.get()).as("closes of the body's stream").isEqualTo(1);
+    }
+
+    /**
+     * E59: a body whose opener returns null instead of a stream fails its request at once with an
+     * {@link IOException} that says so, before a connection is taken: nothing of it reaches the server. Before,
+     * the null was taken for "no body": the head that declared the body went out and the body never followed, so
+     * the request hung until its deadline (or for good) against a server waiting for the declared bytes.
+     */
+    @ParameterizedTest(name = "declared length {0}")
+    @ValueSource(longs = {10, -1})
+    void E59_aBodyOpenerThatReturnsNullFailsAtOnceAndSendsNothing(long length) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).timeout(Duration.ofSeconds(2))
+                    .POST(RequestBody.ofStream(() -> null, length, "application/octet-stream")).build();
+            Caller<Integer> caller = Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.status();
+                }
+            });
+            assertThat(caller.join(Lifecycle.BOUND)).as("request ended").isTrue();
+            assertThat(caller.error()).isInstanceOf(IOException.class).isNotInstanceOf(HttpTimeoutException.class)
+                    .hasMessageContaining("returned null");
+            assertThat(server.accepted()).as("connections the server accepted").isZero();
+            assertThat(t.stats().open()).isZero();
+        }
+    }
+}
