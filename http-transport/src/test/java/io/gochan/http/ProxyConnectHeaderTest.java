@@ -123,6 +123,17 @@ class ProxyConnectHeaderTest {
             assertThat(proxy.heads).isEmpty();
             assertThat(t.stats().open()).isZero();
         }
+        IllegalStateException bug = new IllegalStateException("a bug in the function");
+        try (TestProxy proxy = TestProxy.start();
+             Transport t = Transport.builder().proxy(r -> Optional.of(proxy.uri()))
+                     .proxyConnectHeaders((p, target) -> {
+                         throw bug;
+                     }).build()) {
+            assertThatThrownBy(() -> get(t, "https://origin.test:443/")).isInstanceOf(HttpConnectionException.class)
+                    .hasCause(bug);
+            assertThat(proxy.heads).isEmpty();
+            assertThat(t.stats().open()).isZero();
+        }
     }
 
     @Test
