@@ -5,9 +5,9 @@ import java.net.URI;
 
 /**
  * A proxy refused or failed to set up the way to the origin: an HTTP proxy answered {@code CONNECT}
- * with a status other than 2xx (for example 407 Proxy Authentication Required), answered with
- * something that is not a well-formed HTTP response head, or a SOCKS5 proxy reported an error or broke
- * its protocol. The message names the proxy (never its credentials), the origin and what the proxy
+ * with a status other than 2xx (for example 407 Proxy Authentication Required; any 2xx opens the tunnel,
+ * R55), answered with something that is not a well-formed HTTP response head, or a SOCKS5 proxy reported
+ * an error or broke its protocol. The message names the proxy (never its credentials), the origin and what the proxy
  * said. A malformed answer has the {@link HttpProtocolException} with its reason as cause, as a
  * hostile origin's would. Rules R8–R10 in {@code docs/spec/transport-reach.md}.
  *

@@ -75,7 +75,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
         ConnConfig connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
                 b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
         Dialer netDialer = b.dialer != null ? b.dialer : Dialer.tcp(b.resolver, b.fallbackDelay);
-        SocketDialer dialer = new SocketDialer(netDialer, b.limits, b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname);
+        SocketDialer dialer = new SocketDialer(netDialer, b.limits, b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname,
+                b.proxyConnectHeaders);
         this.pool = new ConnectionPool<>((key, slot) -> {
             SocketDialer.Dialed d = dialer.dial(key);
             PersistConn c;
@@ -408,8 +409,45 @@ public final class Transport implements RoundTripper, AutoCloseable {
         private Duration fallbackDelay = Duration.ofMillis(300);
         private Dialer dialer;
         private Function<HttpRequest, Optional<URI>> proxy;
+        private ProxyConnectHeaders proxyConnectHeaders;
 
         private Builder() {}
+
+        /**
+         * Header fields sent on every {@code CONNECT} request that opens a tunnel through an HTTP proxy (Go's
+         * {@code Transport.ProxyConnectHeader}; default none): for example a {@code Proxy-Authorization} other than
+         * Basic, or a {@code User-Agent} a proxy filters on. Only on {@code CONNECT}: never on plain http through the
+         * proxy (whose request carries its own fields), nor to SOCKS5, nor to the origin. The transport writes
+         * {@code Host} itself and never sends these {@code Host}, {@code Content-Length}, {@code Transfer-Encoding}
+         * or {@code Trailer}; a {@code Proxy-Authorization} among them is sent only when the proxy URI has no user
+         * info (with it, the Basic credentials made of the user info are the only one sent, as in Go). Without a
+         * {@code User-Agent} here, a {@code CONNECT} carries none (where Go sends {@code Go-http-client/1.1}). This
+         * and {@link #proxyConnectHeaders(ProxyConnectHeaders)} are one setting: the last call wins. Rule R54.
+         *
+         * @param headers the fields, validated when they were built (no CR, LF or other control character)
+         * @return this builder
+         */
+        public Builder proxyConnectHeaders(Headers headers) {
+            Objects.requireNonNull(headers, "headers");
+            this.proxyConnectHeaders = (proxy, target) -> headers;
+            return this;
+        }
+
+        /**
+         * Asks {@code f} for the header fields of each {@code CONNECT} request, given the proxy and the target (Go's
+         * {@code Transport.GetProxyConnectHeader}; default none): per-proxy or short-lived credentials. It is called
+         * once per tunnel opened, on the dial goroutine; an {@link IOException} it throws fails the request with that
+         * exception, nothing written to the proxy. The fields are sent as
+         * {@link #proxyConnectHeaders(Headers)} says. This and {@link #proxyConnectHeaders(Headers)} are one setting:
+         * the last call wins (Go, with two fields, prefers the function whenever it is set). Rule R54.
+         *
+         * @param f the function; see {@link ProxyConnectHeaders} for its contract
+         * @return this builder
+         */
+        public Builder proxyConnectHeaders(ProxyConnectHeaders f) {
+            this.proxyConnectHeaders = Objects.requireNonNull(f, "proxyConnectHeaders");
+            return this;
+        }
 
         /**
          * Chooses a proxy for each request (Go's {@code Transport.Proxy}; default: none, also for

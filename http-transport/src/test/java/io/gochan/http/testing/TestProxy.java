@@ -25,12 +25,31 @@ public final class TestProxy implements AutoCloseable {
     private final String credentials; // expected Proxy-Authorization value, or null
     /** Request lines as received ("GET http://a/ HTTP/1.1", "CONNECT a:1 HTTP/1.1"). */
     public final List<String> requestLines = new CopyOnWriteArrayList<>();
+    /** Request heads as received, request line and fields, each ending with the blank line. */
+    public final List<String> heads = new CopyOnWriteArrayList<>();
     /** Proxy-Authorization values received (one per request; "" when absent). */
     public final List<String> authorizations = new CopyOnWriteArrayList<>();
 
+    private final String connectAnswer; // the answer that opens a tunnel, blank line included
+
     private TestProxy(String credentials) throws IOException {
+        this(credentials, "HTTP/1.1 200 Connection established\r\n\r\n");
+    }
+
+    private TestProxy(String credentials, String connectAnswer) throws IOException {
         this.credentials = credentials;
+        this.connectAnswer = connectAnswer;
         this.server = RawServer.start(this::serve);
+    }
+
+    /**
+     * A proxy that opens its tunnels with {@code answer} instead of {@code 200 Connection established}.
+     *
+     * @param answer the status line and fields, ending with the blank line
+     * @return the proxy
+     */
+    public static TestProxy openingTunnelsWith(String answer) throws IOException {
+        return new TestProxy(null, answer);
     }
 
     /** @return a proxy that asks for no credentials */
@@ -81,6 +100,7 @@ public final class TestProxy implements AutoCloseable {
             }
             String requestLine = head.substring(0, head.indexOf("\r\n"));
             requestLines.add(requestLine);
+            heads.add(head);
             String auth = header(head, "Proxy-Authorization");
             authorizations.add(auth == null ? "" : auth);
             String length = header(head, "Content-Length");
@@ -114,7 +134,7 @@ public final class TestProxy implements AutoCloseable {
 
     private void tunnel(RawServer.Conn c, String authority) throws Exception {
         try (Socket origin = dialOrigin(port(authority))) {
-            c.write("HTTP/1.1 200 Connection established\r\n\r\n");
+            c.write(connectAnswer);
             Thread back = Thread.ofVirtual().name("test-proxy-pump").start(() -> pump(origin, c.socket));
             pump(c.socket, origin);
             back.join();

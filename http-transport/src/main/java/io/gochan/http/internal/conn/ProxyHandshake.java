@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.ProxyException;
@@ -59,14 +60,21 @@ final class ProxyHandshake {
      * exchange bounded by {@code timeout} (R28); returns once the tunnel is open.
      *
      * @param tcp the TCP socket under {@code socket} (the same for an http:// proxy), closed if time runs out
+     * @param extra asked for the request's extra fields (R54), or null for none
      */
-    static void connect(Socket socket, Socket tcp, ConnectKey key, HttpLimits limits, Duration timeout) throws IOException {
+    static void connect(Socket socket, Socket tcp, ConnectKey key, HttpLimits limits, Duration timeout,
+            io.gochan.http.ProxyConnectHeaders extra) throws IOException {
         URI proxy = key.proxy();
         String authority = authority(key.host(), key.port());
         StringBuilder head = new StringBuilder(128)
                 .append("CONNECT ").append(authority).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(authority).append("\r\n");
         String auth = basicAuthorization(proxy);
+        // Asked before anything is written: its failure is the request's, the proxy told nothing (R54).
+        Headers fields = extra == null ? null : extra.headers(proxy, authority);
+        if (fields != null) {
+            appendFields(head, fields, auth != null);
+        }
         if (auth != null) {
             head.append("Proxy-Authorization: ").append(auth).append("\r\n");
         }
@@ -88,6 +96,31 @@ final class ProxyHandshake {
             });
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
+        }
+    }
+
+    /**
+     * The caller's CONNECT fields (R54), validated when their {@link Headers} were built: never {@code Host} (ours,
+     * the target) nor framing ({@code Content-Length}, {@code Transfer-Encoding}, {@code Trailer}: a CONNECT has no
+     * body, and a proxy reading one would take the tunnel's first bytes for it), as a request's own fields; one
+     * {@code User-Agent}, the first, none if it is empty (Go's rule; without one, none: the transport has no default
+     * for a proxy); no {@code Proxy-Authorization} when the proxy URI has user info, whose Basic value is then the one
+     * sent, as Go's {@code hdr.Set} replaces the fields' own.
+     */
+    private static void appendFields(StringBuilder head, Headers fields, boolean uriCredentials) {
+        for (int i = 0; i < fields.size(); i++) {
+            String name = fields.name(i);
+            if (name.equalsIgnoreCase("Host") || name.equalsIgnoreCase("Content-Length")
+                    || name.equalsIgnoreCase("Transfer-Encoding") || name.equalsIgnoreCase("Trailer")
+                    || name.equalsIgnoreCase("User-Agent")
+                    || (uriCredentials && name.equalsIgnoreCase("Proxy-Authorization"))) {
+                continue;
+            }
+            head.append(name).append(": ").append(fields.value(i)).append("\r\n");
+        }
+        String userAgent = fields.get("User-Agent");
+        if (userAgent != null && !userAgent.isEmpty()) {
+            head.append("User-Agent: ").append(userAgent).append("\r\n");
         }
     }
 

@@ -31,6 +31,8 @@ public final class SocketDialer {
     private final Duration handshakeTimeout;
     private final SSLContext sslContext;
     private final boolean verifyHostname;
+    /** The fields of a CONNECT request (R54); null for none. */
+    private final io.gochan.http.ProxyConnectHeaders connectHeaders;
 
     /**
      * A dialer.
@@ -41,6 +43,20 @@ public final class SocketDialer {
      */
     public SocketDialer(Dialer dialer, HttpLimits limits, Duration connectTimeout, Duration handshakeTimeout,
             SSLContext sslContext, boolean verifyHostname) {
+        this(dialer, limits, connectTimeout, handshakeTimeout, sslContext, verifyHostname, null);
+    }
+
+    /**
+     * A dialer that adds header fields to the CONNECT requests it sends (R54).
+     *
+     * @param dialer opens the connection's stream (TCP by default; R3)
+     * @param limits response-head limits, applied to a proxy's CONNECT answer too
+     * @param sslContext used for https; null means {@link SSLContext#getDefault()} when first needed
+     * @param connectHeaders asked for each CONNECT request's extra fields; null for none
+     */
+    public SocketDialer(Dialer dialer, HttpLimits limits, Duration connectTimeout, Duration handshakeTimeout,
+            SSLContext sslContext, boolean verifyHostname, io.gochan.http.ProxyConnectHeaders connectHeaders) {
+        this.connectHeaders = connectHeaders;
         this.dialer = dialer;
         this.limits = limits;
         this.connectTimeout = connectTimeout;
@@ -151,7 +167,7 @@ public final class SocketDialer {
                 return toProxy; // plain http: requests go to the proxy in absolute form
             }
             if (httpProxy) {
-                ProxyHandshake.connect(toProxy.socket(), tcp, key, limits, connectTimeout);
+                ProxyHandshake.connect(toProxy.socket(), tcp, key, limits, connectTimeout, connectHeaders);
             } else {
                 ProxyHandshake.socks5(toProxy.socket(), tcp, key, connectTimeout);
             }
