@@ -33,7 +33,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void beforeAll(ExtensionContext context) {
         String name = "class " + context.getRequiredTestClass().getSimpleName();
-        begin(context, Window.open(name, Window.Kind.CLASS), classConfig(context));
+        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context)), classConfig(context));
     }
 
     @Override
@@ -44,7 +44,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void beforeEach(ExtensionContext context) {
         String name = "test " + context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "()";
-        begin(context, Window.open(name, Window.Kind.TEST), config(context));
+        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context)), config(context));
     }
 
     @Override
@@ -53,6 +53,17 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     private record Running(Window window, NoGoroutineLeaks config) {}
+
+    /** {@return the window of the nearest enclosing class being checked, or null} */
+    private static Window enclosing(ExtensionContext context) {
+        for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
+            Running r = context.getStore(NS).get(p.get().getUniqueId(), Running.class);
+            if (r != null && r.window().kind == Window.Kind.CLASS) {
+                return r.window();
+            }
+        }
+        return null;
+    }
 
     private static void begin(ExtensionContext context, Window window, NoGoroutineLeaks config) {
         if (config.captureStartSites()) {
