@@ -10,6 +10,8 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
+import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
@@ -21,8 +23,10 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * {@code @AfterAll} methods run inside an owner of the class, checked after the {@code @AfterAll}
  * methods. Safe with JUnit's parallel execution: each test is judged on its own goroutines.
  */
-public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
+public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
+        TestInstancePreConstructCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(GoroutineLeakExtension.class);
+    private static final String MARK = "thread mark before the test instance of ";
     private static final ReentrantLock CAPTURE_LOCK = new ReentrantLock();
     private static int capturing; // guarded by CAPTURE_LOCK: checks that turned start-site capture on
     private static boolean captureBefore; // guarded by CAPTURE_LOCK
@@ -33,7 +37,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void beforeAll(ExtensionContext context) {
         String name = "class " + context.getRequiredTestClass().getSimpleName();
-        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context)), classConfig(context));
+        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null), classConfig(context));
     }
 
     @Override
@@ -41,10 +45,28 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         end(context, "the test class's @AfterAll methods");
     }
 
+    /**
+     * LK14: the test's thread mark is taken before JUnit constructs its test instance (one per test, the default
+     * lifecycle), so a thread its constructor or field initializers create, and the test starts, is the test's.
+     */
+    @Override
+    public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
+        if (context.getTestMethod().isPresent()) {
+            context.getStore(NS).put(MARK + context.getUniqueId(), Window.newThreadId());
+        }
+    }
+
+    /** Asks JUnit for the test's own context in {@link #preConstructTestInstance}, not its class's. */
+    @Override
+    public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {
+        return ExtensionContextScope.TEST_METHOD;
+    }
+
     @Override
     public void beforeEach(ExtensionContext context) {
         String name = "test " + context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "()";
-        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context)), config(context));
+        Long mark = context.getStore(NS).remove(MARK + context.getUniqueId(), Long.class);
+        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), mark), config(context));
     }
 
     @Override

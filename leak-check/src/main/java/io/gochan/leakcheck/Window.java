@@ -53,14 +53,14 @@ final class Window {
     private final Set<String> overlapped = new TreeSet<>(); // guarded by LOCK
     private volatile long endSeq = Long.MAX_VALUE;
 
-    private Window(String name, Kind kind, Window parent) {
+    private Window(String name, Kind kind, Window parent, Long threadMark) {
         this.name = name;
         this.kind = kind;
         this.parent = parent;
         this.owner = Goroutines.owner(name);
         this.thread = Thread.currentThread();
         this.goroutineMark = Goroutines.startedCount();
-        this.threadMark = newThreadId();
+        this.threadMark = threadMark != null ? threadMark : newThreadId();
         this.startSeq = SEQ.incrementAndGet();
         this.busyCommonWorkers = kind == Kind.TEST ? PlatformThreads.busyCommonPoolWorkers() : Map.of();
         BY_OWNER.put(owner, this);
@@ -71,9 +71,10 @@ final class Window {
      * Opens a window on the calling thread: from now on, what this thread starts is attributed to it.
      *
      * @param parent the window of the enclosing class (LK14), or null
+     * @param threadMark the thread mark taken before the test's instance was constructed (LK14), or null for now
      */
-    static Window open(String name, Kind kind, Window parent) {
-        Window w = new Window(name, kind, parent);
+    static Window open(String name, Kind kind, Window parent, Long threadMark) {
+        Window w = new Window(name, kind, parent, threadMark);
         LOCK.lock();
         try {
             if (kind == Kind.TEST) {

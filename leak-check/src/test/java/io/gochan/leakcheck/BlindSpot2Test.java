@@ -6,6 +6,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 
 import io.gochan.leakcheck.fixtures.BusyCommonPoolFixture;
 import io.gochan.leakcheck.fixtures.ClassThreadFixture;
+import io.gochan.leakcheck.fixtures.UnstartedThreadFixture;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -99,6 +100,23 @@ class BlindSpot2Test {
             earlierRelease.countDown();
             BusyCommonPoolFixture.handedOver.countDown();
             assertThat(ForkJoinPool.commonPool().awaitQuiescence(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+    /**
+     * LK14: threads the test instance's field initializers made unstarted, and the test started, are the test's
+     * (its window begins before JUnit constructs its instance), not the class's, and never nobody's.
+     */
+    @Test
+    void LK14_threadsTheTestInstanceMadeAndTheTestStartedAreTheTests() {
+        UnstartedThreadFixture.release = new CountDownLatch(1);
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(UnstartedThreadFixture.class));
+            assertThat(outcome(o, "[method:startsTheThreadsItsInstanceMade()]"))
+                    .startsWith("FAILED: 1 virtual thread and 1 platform thread still running 200 ms after the test ended")
+                    .contains("\"field-virtual\"").contains("\"field-platform\"");
+            assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
+        } finally {
+            UnstartedThreadFixture.release.countDown();
         }
     }
 }
