@@ -43,8 +43,14 @@ final class Window {
     final Map<Thread, List<String>> busyCommonWorkers;
     /** The window of the class enclosing this one's class or test (LK14), or null. */
     final Window parent;
-    /** LK14: the windows that ended while this class window was open (its tests', its nested classes'). */
-    private final List<Window> endedInside = new ArrayList<>(); // guarded by LOCK
+    /**
+     * LK14: the marks of the windows that ended while this class window was open (its tests', its nested classes'),
+     * not the windows, which would keep their owners reachable until the class ends.
+     */
+    private final List<Marks> endedInside = new ArrayList<>(); // guarded by LOCK
+
+    /** A window's thread and goroutine marks, at its start and end. */
+    private record Marks(long threadMark, long threadEndMark, long goroutineMark, long goroutineEndMark) {}
     /** The thread and goroutine marks taken when the window ended. */
     volatile long threadEndMark = Long.MAX_VALUE;
     volatile long goroutineEndMark = Long.MAX_VALUE;
@@ -105,7 +111,7 @@ final class Window {
             RUNNING_TESTS.remove(this);
             OPEN_CLASSES.remove(this);
             for (Window c : OPEN_CLASSES) {
-                c.endedInside.add(this);
+                c.endedInside.add(new Marks(threadMark, threadEndMark, goroutineMark, goroutineEndMark));
             }
             if (kind == Kind.CLASS) {
                 // LK14: what is still running now and is not an enclosing class ran beside this class (parallel
@@ -145,8 +151,8 @@ final class Window {
         if (tid <= threadMark || tid >= threadEndMark) {
             return false;
         }
-        for (Window w : endedInside()) {
-            if (tid >= w.threadMark && tid <= w.threadEndMark) {
+        for (Marks w : endedInside()) {
+            if (tid >= w.threadMark() && tid <= w.threadEndMark()) {
                 return false;
             }
         }
@@ -159,14 +165,14 @@ final class Window {
      * (a goroutine is one thread): more than zero means one may be a virtual thread that only a dump lists.
      */
     long threadsOtherThanGoroutinesCreatedOutsideChildren() {
-        List<Window> inside = endedInside();
+        List<Marks> inside = endedInside();
         long threads = threadEndMark - threadMark - 1;
         long goroutines = goroutineEndMark - goroutineMark;
         List<long[]> ids = new ArrayList<>();
         List<long[]> gids = new ArrayList<>();
-        for (Window w : inside) {
-            ids.add(new long[] {Math.max(w.threadMark, threadMark + 1), Math.min(w.threadEndMark, threadEndMark - 1)});
-            gids.add(new long[] {Math.max(w.goroutineMark + 1, goroutineMark + 1), Math.min(w.goroutineEndMark, goroutineEndMark)});
+        for (Marks w : inside) {
+            ids.add(new long[] {Math.max(w.threadMark(), threadMark + 1), Math.min(w.threadEndMark(), threadEndMark - 1)});
+            gids.add(new long[] {Math.max(w.goroutineMark() + 1, goroutineMark + 1), Math.min(w.goroutineEndMark(), goroutineEndMark)});
         }
         return threads - covered(ids) - (goroutines - covered(gids));
     }
@@ -186,7 +192,7 @@ final class Window {
         return n;
     }
 
-    private List<Window> endedInside() {
+    private List<Marks> endedInside() {
         LOCK.lock();
         try {
             return List.copyOf(endedInside);

@@ -26,7 +26,10 @@ class BlindSpot2Test {
                 .findFirst().orElseThrow(() -> new AssertionError("no " + idPart + " in " + outcomes.keySet()));
     }
 
-    /** LK14: threads started in {@code @BeforeAll} and never stopped fail the class, once, and none of its tests. */
+    /**
+     * LK14: threads started in {@code @BeforeAll} and never stopped fail the class, once, and none of its tests; a
+     * nested class's fail the nested class, not the enclosing one.
+     */
     @Test
     void LK14_threadsTheClassLeavesFailTheClassOnce() throws Exception {
         ClassThreadFixture.release = new CountDownLatch(1);
@@ -34,7 +37,11 @@ class BlindSpot2Test {
             Map<String, String> o = BlindSpotTest.run(selectClass(ClassThreadFixture.class));
             assertThat(outcome(o, "[method:first()]")).isEqualTo("SUCCESSFUL");
             assertThat(outcome(o, "[method:second()]")).isEqualTo("SUCCESSFUL");
-            assertThat(o.get("")).as("the class").startsWith("FAILED: 1 virtual thread and 1 platform thread still running"
+            assertThat(outcome(o, "[method:third()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[nested-class:Inner]")).as("the nested class")
+                    .startsWith("FAILED: 1 platform thread still running 200 ms after the test class's @AfterAll methods ended")
+                    .contains("\"nested-class-leak\"").doesNotContain("class-platform-leak").doesNotContain("class-virtual-leak");
+            assertThat(o.get("")).as("the class").doesNotContain("nested-class-leak").startsWith("FAILED: 1 virtual thread and 1 platform thread still running"
                     + " 200 ms after the test class's @AfterAll methods ended")
                     .contains("\"class-virtual-leak\"").contains("\"class-platform-leak\"")
                     .contains("ClassThreadFixture.lambda$startsThreadsItNeverStops").doesNotContain("note:");
