@@ -52,7 +52,8 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
         if (context.getTestMethod().isPresent()) {
-            context.getStore(NS).put(MARK + context.getUniqueId(), Window.newThreadId());
+            // The first instance's: a @Nested test constructs its enclosing classes' instances first.
+            context.getStore(NS).computeIfAbsent(MARK + context.getUniqueId(), k -> Window.newThreadId(), Long.class);
         }
     }
 
