@@ -111,7 +111,8 @@ class BlindSpot2Test {
     }
     /**
      * LK14: threads the test instance's field initializers made unstarted, and the test started, are the test's
-     * (its window begins before JUnit constructs its instance), not the class's, and never nobody's.
+     * (its window begins before JUnit constructs its instance, and a nested test's before the enclosing instance),
+     * not the class's, and never nobody's.
      */
     @Test
     void LK14_threadsTheTestInstanceMadeAndTheTestStartedAreTheTests() {
@@ -121,6 +122,10 @@ class BlindSpot2Test {
             assertThat(outcome(o, "[method:startsTheThreadsItsInstanceMade()]"))
                     .startsWith("FAILED: 1 virtual thread and 1 platform thread still running 200 ms after the test ended")
                     .contains("\"field-virtual\"").contains("\"field-platform\"");
+            assertThat(outcome(o, "[method:startsTheThreadsTheEnclosingInstanceMade()]"))
+                    .startsWith("FAILED: 1 virtual thread and 1 platform thread still running 200 ms after the test ended")
+                    .contains("\"field-virtual\"").contains("\"field-platform\"");
+            assertThat(outcome(o, "[nested-class:Inner]")).as("the nested class").isEqualTo("SUCCESSFUL");
             assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
         } finally {
             UnstartedThreadFixture.release.countDown();
