@@ -10,6 +10,8 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
+import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
@@ -21,8 +23,10 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * {@code @AfterAll} methods run inside an owner of the class, checked after the {@code @AfterAll}
  * methods. Safe with JUnit's parallel execution: each test is judged on its own goroutines.
  */
-public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
+public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
+        TestInstancePreConstructCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(GoroutineLeakExtension.class);
+    private static final String MARK = "thread mark before the test instance of ";
     private static final ReentrantLock CAPTURE_LOCK = new ReentrantLock();
     private static int capturing; // guarded by CAPTURE_LOCK: checks that turned start-site capture on
     private static boolean captureBefore; // guarded by CAPTURE_LOCK
@@ -33,7 +37,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void beforeAll(ExtensionContext context) {
         String name = "class " + context.getRequiredTestClass().getSimpleName();
-        begin(context, Window.open(name, Window.Kind.CLASS), classConfig(context));
+        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null), classConfig(context));
     }
 
     @Override
@@ -41,10 +45,29 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         end(context, "the test class's @AfterAll methods");
     }
 
+    /**
+     * LK14: the test's thread mark is taken before JUnit constructs its test instance (one per test, the default
+     * lifecycle), so a thread its constructor or field initializers create, and the test starts, is the test's.
+     */
+    @Override
+    public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
+        if (context.getTestMethod().isPresent()) {
+            // The first instance's: a @Nested test constructs its enclosing classes' instances first.
+            context.getStore(NS).computeIfAbsent(MARK + context.getUniqueId(), k -> Window.newThreadId(), Long.class);
+        }
+    }
+
+    /** Asks JUnit for the test's own context in {@link #preConstructTestInstance}, not its class's. */
+    @Override
+    public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {
+        return ExtensionContextScope.TEST_METHOD;
+    }
+
     @Override
     public void beforeEach(ExtensionContext context) {
         String name = "test " + context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "()";
-        begin(context, Window.open(name, Window.Kind.TEST), config(context));
+        Long mark = context.getStore(NS).remove(MARK + context.getUniqueId(), Long.class);
+        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), mark), config(context));
     }
 
     @Override
@@ -53,6 +76,17 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     private record Running(Window window, NoGoroutineLeaks config) {}
+
+    /** {@return the window of the nearest enclosing class being checked, or null} */
+    private static Window enclosing(ExtensionContext context) {
+        for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
+            Running r = context.getStore(NS).get(p.get().getUniqueId(), Running.class);
+            if (r != null && r.window().kind == Window.Kind.CLASS) {
+                return r.window();
+            }
+        }
+        return null;
+    }
 
     private static void begin(ExtensionContext context, Window window, NoGoroutineLeaks config) {
         if (config.captureStartSites()) {

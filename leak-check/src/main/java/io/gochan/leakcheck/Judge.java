@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Decides which live goroutines, virtual threads and platform threads are a window's leaks (LK3-LK8, LK11),
+ * Decides which live goroutines, virtual threads and platform threads are a window's leaks (LK3-LK8, LK11-LK15),
  * waiting up to the
  * grace period for them to end: goroutines are joined (so the wait ends as soon as they end), other
  * virtual threads, which cannot be joined by id, are looked for again with a growing pause (1 ms
@@ -48,17 +48,20 @@ final class Judge {
         this.window = window;
         this.config = config;
         this.goroutineEndMark = Goroutines.startedCount();
-        this.threadEndMark = Window.newThreadId();
+        this.threadEndMark = window.threadEndMark == Long.MAX_VALUE ? Window.newThreadId() : window.threadEndMark;
         long threadsCreated = threadEndMark - window.threadMark - 1;
         long goroutinesCreated = goroutineEndMark - window.goroutineMark;
         // LK9: each goroutine is one thread, so more threads than goroutines and live platform threads
         // (a carrier, a pool's worker: listed without a dump) means a virtual thread that is not a
         // goroutine was created (this test's, or one running in parallel): only then is a dump worth
         // its cost. A platform thread that came and went while the test ran costs one needless dump.
-        boolean check = window.kind == Window.Kind.TEST && config.virtualThreads();
-        this.checkPlatform = window.kind == Window.Kind.TEST && config.platformThreads();
-        this.dumpNeeded = check && (!config.ignoreCurrent() || threadsCreated > goroutinesCreated
-                && threadsCreated - goroutinesCreated > window.platformThreadsCreatedBefore(threadEndMark));
+        // LK14: a class window counts only what its own callbacks created, outside its tests' windows.
+        boolean test = window.kind == Window.Kind.TEST;
+        boolean check = config.virtualThreads();
+        this.checkPlatform = config.platformThreads();
+        long others = test ? threadsCreated - goroutinesCreated : window.threadsOtherThanGoroutinesCreatedOutsideChildren();
+        this.dumpNeeded = check && (test && !config.ignoreCurrent()
+                || others > 0 && others > window.platformThreadsCreatedBefore(threadEndMark));
     }
 
     /**
@@ -144,10 +147,16 @@ final class Judge {
             return List.of();
         }
         PlatformThreads.Ignore excused = (name, functions) -> Config.anyMatches(config.allow(), name) || ignoredByFunctions(functions);
-        // LK13: a task still running on the common pool, whose workers are the runtime's and often older than the test.
-        List<PlatformThreads.Suspect> found = new ArrayList<>(PlatformThreads.commonPoolTasks(window.busyCommonWorkers, excused));
+        // LK13: a task still running on the common pool, whose workers are the runtime's and often older than the test
+        // (a class's callbacks are not checked for them: such a task carries nothing that tells it from a test's).
+        List<PlatformThreads.Suspect> found = window.kind == Window.Kind.TEST
+                ? new ArrayList<>(PlatformThreads.commonPoolTasks(window.busyCommonWorkers, excused)) : new ArrayList<>();
         if (window.platformThreadsCreatedBefore(threadEndMark) > 0) {
-            found.addAll(PlatformThreads.createdBetween(window.threadMark, threadEndMark, excused));
+            for (PlatformThreads.Suspect p : PlatformThreads.createdBetween(window.threadMark, threadEndMark, excused)) {
+                if (window.kind == Window.Kind.TEST || window.created(p.thread().threadId())) { // LK14: not its tests'
+                    found.add(p);
+                }
+            }
         }
         if (!found.isEmpty()) {
             overlapNote(notes, "platform threads carry no attribution the check can read");
@@ -169,7 +178,8 @@ final class Judge {
         goroutineThreads.addAll(goroutineThreadIds()); // a goroutine started during the dump is one too
         List<ThreadDump.VirtualThread> found = new ArrayList<>();
         for (ThreadDump.VirtualThread t : dumped) {
-            boolean duringWindow = (!config.ignoreCurrent() || t.tid() > window.threadMark) && t.tid() < threadEndMark;
+            boolean duringWindow = window.kind == Window.Kind.CLASS ? window.created(t.tid()) // LK14: not its tests'
+                    : (!config.ignoreCurrent() || t.tid() > window.threadMark) && t.tid() < threadEndMark;
             if (!duringWindow || goroutineThreads.contains(t.tid()) || ignored(t)) {
                 continue;
             }
@@ -182,7 +192,7 @@ final class Judge {
     private void overlapNote(Set<String> notes, String why) {
         Set<String> others = window.overlapped();
         if (!others.isEmpty()) {
-            notes.add("this test ran in parallel with " + String.join(", ", others) + " and " + why
+            notes.add("this " + what() + " ran in parallel with " + String.join(", ", others) + " and " + why
                     + ": it may be theirs (LK6)");
         }
     }

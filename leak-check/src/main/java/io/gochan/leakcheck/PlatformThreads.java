@@ -58,36 +58,53 @@ final class PlatformThreads {
      * LK13: the common pool's workers running a task of user code now; none, and no stack taken, when the pool
      * has no active thread (the usual case when a test begins or ends).
      */
-    static java.util.Set<Thread> busyCommonPoolWorkers() {
+    static Map<Thread, List<String>> busyCommonPoolWorkers() {
         if (ForkJoinPool.commonPool().getActiveThreadCount() == 0) {
-            return java.util.Set.of();
+            return Map.of();
         }
-        java.util.Set<Thread> busy = new java.util.HashSet<>();
+        Map<Thread, List<String>> busy = new java.util.HashMap<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
-            if (isCommonPoolWorker(e.getKey()) && runsUserCode(Frames.functions(e.getValue()))) {
-                busy.add(e.getKey());
+            List<String> functions = Frames.functions(e.getValue());
+            if (isCommonPoolWorker(e.getKey()) && runsUserCode(functions)) {
+                busy.put(e.getKey(), taskEntry(functions));
             }
         }
         return busy;
     }
 
     /**
-     * LK13: the common pool's workers running a task of user code ({@code CompletableFuture.runAsync}, a parallel
-     * stream) that were not running one when the window began ({@code before}), oldest first, except those
-     * {@code ignored} excuses. The workers themselves are the runtime's (LK11); the task still running is the leak.
+     * LK15: the frames that identify the task a worker runs, from the bottom of its stack up to the first frame of
+     * user code (the task's entry, a lambda, a {@code compute} method). They do not change while the task runs,
+     * whatever it calls (a join that runs another task on top of it included); a different task has a different
+     * entry, unless it runs the same code.
      */
-    static List<Suspect> commonPoolTasks(java.util.Set<Thread> before, Ignore ignored) {
+    private static List<String> taskEntry(List<String> functions) {
+        for (int i = functions.size() - 1; i >= 0; i--) {
+            if (!Frames.isMachinery(functions.get(i))) {
+                return List.copyOf(functions.subList(i, functions.size()));
+            }
+        }
+        return List.of();
+    }
+
+    /**
+     * LK13: the common pool's workers running a task of user code ({@code CompletableFuture.runAsync}, a parallel
+     * stream) other than the one they ran when the window began ({@code before}: a worker and its task's entry,
+     * LK15), oldest first, except those {@code ignored} excuses. The workers themselves are the runtime's (LK11);
+     * the task still running is the leak.
+     */
+    static List<Suspect> commonPoolTasks(Map<Thread, List<String>> before, Ignore ignored) {
         if (ForkJoinPool.commonPool().getActiveThreadCount() == 0) {
             return List.of();
         }
         List<Suspect> found = new ArrayList<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             Thread t = e.getKey();
-            if (!isCommonPoolWorker(t) || before.contains(t) || !t.isAlive()) {
+            if (!isCommonPoolWorker(t) || !t.isAlive()) {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            if (!runsUserCode(functions) || ignored.test(t.getName(), functions)) {
+            if (!runsUserCode(functions) || taskEntry(functions).equals(before.get(t)) || ignored.test(t.getName(), functions)) {
                 continue;
             }
             found.add(new Suspect(t, lines(e.getValue()), true));

@@ -3,7 +3,9 @@ package io.gochan.leakcheck;
 import io.gochan.GoroutineOwner;
 import io.gochan.Goroutines;
 
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +26,8 @@ final class Window {
     /** Every window's owner, while the owner is reachable: how a goroutine's owner is told to be a test. */
     private static final Map<GoroutineOwner, Window> BY_OWNER = Collections.synchronizedMap(new WeakHashMap<>());
     private static final Set<Window> RUNNING_TESTS = new HashSet<>(); // guarded by LOCK
+    /** LK14: the class windows open now; each learns of every window that ends while it is open. */
+    private static final Set<Window> OPEN_CLASSES = new HashSet<>(); // guarded by LOCK
     private static final Runnable NOTHING = () -> { };
 
     final String name;
@@ -32,40 +36,64 @@ final class Window {
     final long startSeq;
     final long goroutineMark;
     final long threadMark;
-    /** LK13: the common pool's workers already running a task when the window began (not its tasks). */
-    final Set<Thread> busyCommonWorkers;
+    /**
+     * LK13, LK15: the tasks the common pool's workers were already running when the window began, each known by its
+     * worker and its entry (the frames from the bottom of the stack up to the first of user code).
+     */
+    final Map<Thread, List<String>> busyCommonWorkers;
+    /** The window of the class enclosing this one's class or test (LK14), or null. */
+    final Window parent;
+    /**
+     * LK14: the marks of the windows that ended while this class window was open (its tests', its nested classes'),
+     * not the windows, which would keep their owners reachable until the class ends.
+     */
+    private final List<Marks> endedInside = new ArrayList<>(); // guarded by LOCK
+
+    /** A window's thread and goroutine marks, at its start and end. */
+    private record Marks(long threadMark, long threadEndMark, long goroutineMark, long goroutineEndMark) {}
+    /** The thread and goroutine marks taken when the window ended. */
+    volatile long threadEndMark = Long.MAX_VALUE;
+    volatile long goroutineEndMark = Long.MAX_VALUE;
     private final Thread thread;
     private final GoroutineOwner.Scope scope;
     private final Set<String> overlapped = new TreeSet<>(); // guarded by LOCK
     private volatile long endSeq = Long.MAX_VALUE;
 
-    private Window(String name, Kind kind) {
+    private Window(String name, Kind kind, Window parent, Long threadMark) {
         this.name = name;
         this.kind = kind;
+        this.parent = parent;
         this.owner = Goroutines.owner(name);
         this.thread = Thread.currentThread();
         this.goroutineMark = Goroutines.startedCount();
-        this.threadMark = newThreadId();
+        this.threadMark = threadMark != null ? threadMark : newThreadId();
         this.startSeq = SEQ.incrementAndGet();
-        this.busyCommonWorkers = kind == Kind.TEST ? PlatformThreads.busyCommonPoolWorkers() : Set.of();
+        this.busyCommonWorkers = kind == Kind.TEST ? PlatformThreads.busyCommonPoolWorkers() : Map.of();
         BY_OWNER.put(owner, this);
         this.scope = owner.enter();
     }
 
-    /** Opens a window on the calling thread: from now on, what this thread starts is attributed to it. */
-    static Window open(String name, Kind kind) {
-        Window w = new Window(name, kind);
-        if (kind == Kind.TEST) {
-            LOCK.lock();
-            try {
+    /**
+     * Opens a window on the calling thread: from now on, what this thread starts is attributed to it.
+     *
+     * @param parent the window of the enclosing class (LK14), or null
+     * @param threadMark the thread mark taken before the test's instance was constructed (LK14), or null for now
+     */
+    static Window open(String name, Kind kind, Window parent, Long threadMark) {
+        Window w = new Window(name, kind, parent, threadMark);
+        LOCK.lock();
+        try {
+            if (kind == Kind.TEST) {
                 for (Window other : RUNNING_TESTS) {
                     other.overlapped.add(name);
                     w.overlapped.add(other.name);
                 }
                 RUNNING_TESTS.add(w);
-            } finally {
-                LOCK.unlock();
+            } else {
+                OPEN_CLASSES.add(w);
             }
+        } finally {
+            LOCK.unlock();
         }
         return w;
     }
@@ -75,15 +103,101 @@ final class Window {
      * until {@link #close()} (after the check), so that reports show it as the test, not a closed owner.
      */
     void end() {
+        threadEndMark = newThreadId();
+        goroutineEndMark = Goroutines.startedCount();
         endSeq = SEQ.incrementAndGet();
         LOCK.lock();
         try {
             RUNNING_TESTS.remove(this);
+            OPEN_CLASSES.remove(this);
+            for (Window c : OPEN_CLASSES) {
+                c.endedInside.add(new Marks(threadMark, threadEndMark, goroutineMark, goroutineEndMark));
+            }
+            if (kind == Kind.CLASS) {
+                // LK14: what is still running now and is not an enclosing class ran beside this class (parallel
+                // execution): a thread it started while this class was open is in this class's id range too.
+                for (Window other : RUNNING_TESTS) {
+                    overlapped.add(other.name);
+                }
+                for (Window other : OPEN_CLASSES) {
+                    if (!encloses(other)) {
+                        overlapped.add(other.name);
+                    }
+                }
+            }
         } finally {
             LOCK.unlock();
         }
         if (Thread.currentThread() == thread) {
             scope.close();
+        }
+    }
+
+    private boolean encloses(Window other) {
+        for (Window p = parent; p != null; p = p.parent) {
+            if (p == other) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@return whether the thread with id {@code tid} was created while this window ran} For a class window
+     * (LK14), only while its own callbacks ran: not while a window that ended inside it ran (its tests, its
+     * nested classes, which are judged themselves).
+     */
+    boolean created(long tid) {
+        if (tid <= threadMark || tid >= threadEndMark) {
+            return false;
+        }
+        for (Marks w : endedInside()) {
+            if (tid >= w.threadMark() && tid <= w.threadEndMark()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * LK9, LK14: {@return about how many threads other than goroutines a class window's own callbacks created} The
+     * ids of the window's range outside the windows that ended inside it, less the goroutines started outside them
+     * (a goroutine is one thread): more than zero means one may be a virtual thread that only a dump lists.
+     */
+    long threadsOtherThanGoroutinesCreatedOutsideChildren() {
+        List<Marks> inside = endedInside();
+        long threads = threadEndMark - threadMark - 1;
+        long goroutines = goroutineEndMark - goroutineMark;
+        List<long[]> ids = new ArrayList<>();
+        List<long[]> gids = new ArrayList<>();
+        for (Marks w : inside) {
+            ids.add(new long[] {Math.max(w.threadMark(), threadMark + 1), Math.min(w.threadEndMark(), threadEndMark - 1)});
+            gids.add(new long[] {Math.max(w.goroutineMark() + 1, goroutineMark + 1), Math.min(w.goroutineEndMark(), goroutineEndMark)});
+        }
+        return threads - covered(ids) - (goroutines - covered(gids));
+    }
+
+    /** {@return how many integers the closed ranges cover together} */
+    private static long covered(List<long[]> ranges) {
+        ranges.sort(java.util.Comparator.comparingLong(r -> r[0]));
+        long n = 0;
+        long end = Long.MIN_VALUE;
+        for (long[] r : ranges) {
+            long from = Math.max(r[0], end + 1);
+            if (r[1] >= from) {
+                n += r[1] - from + 1;
+                end = r[1];
+            }
+        }
+        return n;
+    }
+
+    private List<Marks> endedInside() {
+        LOCK.lock();
+        try {
+            return List.copyOf(endedInside);
+        } finally {
+            LOCK.unlock();
         }
     }
 
@@ -99,7 +213,7 @@ final class Window {
     long platformThreadsCreatedBefore(long endMark) {
         long n = 0;
         for (long id : java.lang.management.ManagementFactory.getThreadMXBean().getAllThreadIds()) {
-            if (id > threadMark && id < endMark) {
+            if (id > threadMark && id < endMark && (kind == Kind.TEST || created(id))) {
                 n++;
             }
         }

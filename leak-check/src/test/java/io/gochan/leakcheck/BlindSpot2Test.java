@@ -1,0 +1,134 @@
+package io.gochan.leakcheck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import io.gochan.leakcheck.fixtures.BusyCommonPoolFixture;
+import io.gochan.leakcheck.fixtures.ClassThreadFixture;
+import io.gochan.leakcheck.fixtures.UnstartedThreadFixture;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Round 2 of the probes of what the check could miss (see {@link BlindSpotTest}): a thread a class's
+ * {@code @BeforeAll} leaves running (LK14), a task left on a common-pool worker that was busy when the test
+ * began (LK15).
+ */
+class BlindSpot2Test {
+    private static String outcome(Map<String, String> outcomes, String idPart) {
+        return outcomes.entrySet().stream().filter(e -> e.getKey().endsWith(idPart)).map(Map.Entry::getValue)
+                .findFirst().orElseThrow(() -> new AssertionError("no " + idPart + " in " + outcomes.keySet()));
+    }
+
+    /**
+     * LK14: threads started in {@code @BeforeAll} and never stopped fail the class, once, and none of its tests; a
+     * nested class's fail the nested class, not the enclosing one.
+     */
+    @Test
+    void LK14_threadsTheClassLeavesFailTheClassOnce() throws Exception {
+        ClassThreadFixture.release = new CountDownLatch(1);
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(ClassThreadFixture.class));
+            assertThat(outcome(o, "[method:first()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[method:second()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[method:third()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[nested-class:Inner]")).as("the nested class")
+                    .startsWith("FAILED: 1 platform thread still running 200 ms after the test class's @AfterAll methods ended")
+                    .contains("\"nested-class-leak\"").doesNotContain("class-platform-leak").doesNotContain("class-virtual-leak");
+            assertThat(o.get("")).as("the class").doesNotContain("nested-class-leak").startsWith("FAILED: 1 virtual thread and 1 platform thread still running"
+                    + " 200 ms after the test class's @AfterAll methods ended")
+                    .contains("\"class-virtual-leak\"").contains("\"class-platform-leak\"")
+                    .contains("ClassThreadFixture.lambda$startsThreadsItNeverStops").doesNotContain("note:");
+        } finally {
+            ClassThreadFixture.release.countDown();
+        }
+    }
+
+    /**
+     * LK15: a task the test left on a common-pool worker that was already running another task when the test
+     * began fails the test; the earlier task, still running when a later test ends, is not that test's leak.
+     */
+    @Test
+    void LK15_aTaskLeftOnAWorkerThatWasBusyWhenTheTestBeganFailsTheTest() throws Exception {
+        BusyCommonPoolFixture.handedOver = new CountDownLatch(1);
+        CountDownLatch earlierStarted = new CountDownLatch(1);
+        CountDownLatch earlierRelease = new CountDownLatch(1);
+        Thread[] earlierWorker = new Thread[1];
+        // Runs before the test and ends once it has forked the test's task onto its own worker's queue: the
+        // worker takes it next (LIFO), as soon as this task returns.
+        CompletableFuture<Void> handOver = CompletableFuture.runAsync(() -> {
+            earlierWorker[0] = Thread.currentThread();
+            earlierStarted.countDown();
+            try {
+                BusyCommonPoolFixture.handedOver.await();
+                ForkJoinTask.adapt(BusyCommonPoolFixture.handed).fork();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, ForkJoinPool.commonPool());
+        BusyCommonPoolFixture.release = new CountDownLatch(1);
+        try {
+            assertThat(earlierStarted.await(10, TimeUnit.SECONDS)).isTrue();
+            Map<String, String> o = BlindSpotTest.run(selectMethod(BusyCommonPoolFixture.class, "leavesATaskOnAWorkerBusyWhenItBegan"));
+            assertThat(handOver).succeedsWithin(java.time.Duration.ofSeconds(10));
+            assertThat(BusyCommonPoolFixture.taskWorker).as("the test's task ran on the worker busy when it began")
+                    .isSameAs(earlierWorker[0]);
+            assertThat(outcome(o, "[method:leavesATaskOnAWorkerBusyWhenItBegan()]")).startsWith("FAILED")
+                    .contains("1 platform thread still running 200 ms after the test ended")
+                    .contains("\"" + earlierWorker[0].getName() + "\"")
+                    .contains("BusyCommonPoolFixture.lambda$leavesATaskOnAWorkerBusyWhenItBegan")
+                    .contains("a task of the common pool");
+            BusyCommonPoolFixture.release.countDown();
+            assertThat(ForkJoinPool.commonPool().awaitQuiescence(10, TimeUnit.SECONDS)).isTrue();
+
+            // No false accusation: a task running before the test and after it is not its leak.
+            CountDownLatch running = new CountDownLatch(1);
+            CompletableFuture<Void> earlier = CompletableFuture.runAsync(() -> {
+                running.countDown();
+                try {
+                    earlierRelease.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, ForkJoinPool.commonPool());
+            assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+            o = BlindSpotTest.run(selectMethod(BusyCommonPoolFixture.class, "leavesNothing"));
+            assertThat(outcome(o, "[method:leavesNothing()]")).isEqualTo("SUCCESSFUL");
+            earlierRelease.countDown();
+            assertThat(earlier).succeedsWithin(java.time.Duration.ofSeconds(10));
+        } finally {
+            BusyCommonPoolFixture.release.countDown();
+            earlierRelease.countDown();
+            BusyCommonPoolFixture.handedOver.countDown();
+            assertThat(ForkJoinPool.commonPool().awaitQuiescence(10, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+    /**
+     * LK14: threads the test instance's field initializers made unstarted, and the test started, are the test's
+     * (its window begins before JUnit constructs its instance, and a nested test's before the enclosing instance),
+     * not the class's, and never nobody's.
+     */
+    @Test
+    void LK14_threadsTheTestInstanceMadeAndTheTestStartedAreTheTests() {
+        UnstartedThreadFixture.release = new CountDownLatch(1);
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(UnstartedThreadFixture.class));
+            assertThat(outcome(o, "[method:startsTheThreadsItsInstanceMade()]"))
+                    .startsWith("FAILED: 1 virtual thread and 1 platform thread still running 200 ms after the test ended")
+                    .contains("\"field-virtual\"").contains("\"field-platform\"");
+            assertThat(outcome(o, "[method:startsTheThreadsTheEnclosingInstanceMade()]"))
+                    .startsWith("FAILED: 1 virtual thread and 1 platform thread still running 200 ms after the test ended")
+                    .contains("\"field-virtual\"").contains("\"field-platform\"");
+            assertThat(outcome(o, "[nested-class:Inner]")).as("the nested class").isEqualTo("SUCCESSFUL");
+            assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
+        } finally {
+            UnstartedThreadFixture.release.countDown();
+        }
+    }
+}
