@@ -11,15 +11,18 @@ import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import okhttp3.ConnectionPool;
 import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
@@ -50,6 +53,12 @@ import org.openjdk.jmh.annotations.TearDown;
  * HttpClient 5 classic (pooling connection manager), each with keep-alive and at most 8 connections per
  * host, no transparent compression where it can be turned off. Score: ns per request, body read to the
  * end.
+ *
+ * <p>gochan, Apache and Go cap connections per host themselves and make a request wait for one of 8.
+ * The JDK client has no such cap, and OkHttp caps only asynchronous calls ({@code Dispatcher}) and idle
+ * connections ({@code ConnectionPool}), not synchronous {@code execute()}: both get a {@link Gate} of 8
+ * around each request instead, a FIFO wait that a cancel aborts, as the others' pool waits are
+ * ({@code benchmarks/conns.sh} counts the connections each peer opens).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,6 +66,8 @@ import org.openjdk.jmh.annotations.TearDown;
 public class HttpClientBenchmark {
     static final int CALLERS = 64;
     static final int PER_CALLER = 16;
+    /** Connections per host for every peer (H2, H4). */
+    static final int MAX_CONNS = 8;
 
     /** Base URL of the server, e.g. http://127.0.0.1:8080; the files are /plain/small.txt and /plain/big.bin. */
     @Param("http://127.0.0.1:8080")
@@ -91,7 +102,7 @@ public class HttpClientBenchmark {
     public void start() {
         client = switch (peer) {
             case "GOCHAN" -> new Client() {
-                final Transport t = Transport.builder().maxConnsPerHost(8).maxIdleConnsPerHost(8)
+                final Transport t = Transport.builder().maxConnsPerHost(MAX_CONNS).maxIdleConnsPerHost(MAX_CONNS)
                         .disableCompression(true).build();
 
                 public long get(URI uri) throws Exception {
@@ -139,43 +150,58 @@ public class HttpClientBenchmark {
             case "JDK" -> new Client() {
                 final ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor();
                 final HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(ex).build();
+                final Gate gate = new Gate(MAX_CONNS);
 
                 public long get(URI uri) throws Exception {
-                    java.net.http.HttpResponse<InputStream> r = c.send(java.net.http.HttpRequest.newBuilder(uri).build(),
-                            java.net.http.HttpResponse.BodyHandlers.ofInputStream());
-                    try (InputStream in = r.body()) {
-                        return drain(in);
+                    gate.enter().get();
+                    try {
+                        java.net.http.HttpResponse<InputStream> r = c.send(java.net.http.HttpRequest.newBuilder(uri).build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                        try (InputStream in = r.body()) {
+                            return drain(in);
+                        }
+                    } finally {
+                        gate.leave();
                     }
                 }
 
                 public Call newCall(URI uri) {
                     java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(uri).build();
                     return new Call() {
-                        volatile boolean cancelled;
+                        final GatedCall gated = new GatedCall(gate);
                         volatile CompletableFuture<java.net.http.HttpResponse<InputStream>> future;
 
                         public long execute() throws Exception {
-                            CompletableFuture<java.net.http.HttpResponse<InputStream>> f =
-                                    c.sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
-                            future = f;
-                            if (cancelled) { // cancel() ran before the future existed
-                                f.cancel(true);
-                            }
-                            try (InputStream in = f.get().body()) {
-                                return drain(in);
+                            gated.enter();
+                            try {
+                                CompletableFuture<java.net.http.HttpResponse<InputStream>> f =
+                                        c.sendAsync(req, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                                future = f;
+                                if (gated.cancelled) { // cancel() ran before the future existed
+                                    f.cancel(true);
+                                }
+                                try (InputStream in = f.get().body()) {
+                                    return drain(in);
+                                }
+                            } finally {
+                                gate.leave();
                             }
                         }
 
                         public void cancel() {
                             // cancel(true) on sendAsync's future aborts the exchange (JDK 16+); once the
                             // headers arrived it no longer reaches the body (small bodies come with them).
-                            cancelled = true;
+                            gated.cancel();
                             CompletableFuture<?> f = future;
                             if (f != null) {
                                 f.cancel(true);
                             }
                         }
                     };
+                }
+
+                public void assertNothingLeaked() throws InterruptedException {
+                    gate.assertIdle("JDK");
                 }
 
                 public void close() {
@@ -198,10 +224,14 @@ public class HttpClientBenchmark {
                         .connectionPool(new ConnectionPool(8, 5, TimeUnit.MINUTES))
                         .dispatcher(dispatcher())
                         .build();
+                final Gate gate = new Gate(MAX_CONNS);
 
                 public long get(URI uri) throws Exception {
+                    gate.enter().get();
                     try (Response r = c.newCall(new Request.Builder().url(uri.toURL()).build()).execute()) {
                         return drain(r.body().byteStream());
+                    } finally {
+                        gate.leave();
                     }
                 }
 
@@ -213,19 +243,26 @@ public class HttpClientBenchmark {
                         throw new IllegalArgumentException(e);
                     }
                     return new Call() {
+                        final GatedCall gated = new GatedCall(gate);
+
                         public long execute() throws Exception {
+                            gated.enter();
                             try (Response r = call.execute()) {
                                 return drain(r.body().byteStream());
+                            } finally {
+                                gate.leave();
                             }
                         }
 
                         public void cancel() {
-                            call.cancel();
+                            gated.cancel();
+                            call.cancel(); // before execute() too: execute() then fails at once
                         }
                     };
                 }
 
                 public void assertNothingLeaked() throws InterruptedException {
+                    gate.assertIdle("OkHttp");
                     long deadline = System.nanoTime() + 5_000_000_000L;
                     for (; ; Thread.sleep(10)) {
                         int running = c.dispatcher().runningCallsCount();
@@ -247,7 +284,7 @@ public class HttpClientBenchmark {
             };
             case "APACHE" -> new Client() {
                 final PoolingHttpClientConnectionManager cm = PoolingHttpClientConnectionManagerBuilder.create()
-                        .setMaxConnPerRoute(8).setMaxConnTotal(8).build();
+                        .setMaxConnPerRoute(MAX_CONNS).setMaxConnTotal(MAX_CONNS).build();
                 final CloseableHttpClient c = HttpClients.custom().setConnectionManager(cm)
                         .disableContentCompression().build();
 
@@ -296,8 +333,111 @@ public class HttpClientBenchmark {
 
     static Dispatcher dispatcher() {
         Dispatcher d = new Dispatcher();
-        d.setMaxRequestsPerHost(8);
+        d.setMaxRequestsPerHost(MAX_CONNS); // asynchronous calls only (none here); the Gate caps execute()
         return d;
+    }
+
+    /**
+     * The per-host connection cap for the peers that have none: at most {@code permits} requests at once,
+     * the others wait in FIFO order (as Go's and gochan's pool waiters do), and a waiter's cancel removes
+     * it from the queue, as cancelling a request aborts its pool wait in gochan, Apache and Go. With at
+     * most 8 requests in flight a keep-alive pool needs no 9th connection ({@code benchmarks/conns.sh}
+     * checks it does not open one).
+     */
+    static final class Gate {
+        private static final CompletableFuture<Void> ADMITTED = CompletableFuture.completedFuture(null);
+        private final ReentrantLock lock = new ReentrantLock();
+        private final ArrayDeque<CompletableFuture<Void>> waiters = new ArrayDeque<>();
+        private final int permits;
+        private int free;
+
+        Gate(int permits) {
+            this.permits = permits;
+            this.free = permits;
+        }
+
+        /**
+         * Asks for a permit: the future completes once it is granted (at once if one is free and nobody
+         * waits); cancelling the future gives up the wait. Whoever is granted one must {@link #leave()}.
+         */
+        CompletableFuture<Void> enter() {
+            lock.lock();
+            try {
+                if (free > 0 && waiters.isEmpty()) {
+                    free--;
+                    return ADMITTED;
+                }
+                CompletableFuture<Void> w = new CompletableFuture<>();
+                waiters.add(w);
+                return w;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Hands the permit to the oldest waiter still waiting, or frees it. */
+        void leave() {
+            lock.lock();
+            try {
+                for (CompletableFuture<Void> w; (w = waiters.poll()) != null; ) {
+                    if (w.complete(null)) { // false: cancelled, its caller gave up
+                        return;
+                    }
+                }
+                free++;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void assertIdle(String peer) {
+            lock.lock();
+            try {
+                waiters.removeIf(CompletableFuture::isDone); // cancelled waits not yet skipped by a leave()
+                if (free != permits || !waiters.isEmpty()) {
+                    throw new IllegalStateException(peer + " gate leaked after the storm: " + (permits - free)
+                            + " permits held, " + waiters.size() + " waiting");
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * A cancellable request's wait at the {@link Gate}: {@link #cancel()} aborts the wait whether it
+     * comes before or during it; once the permit is granted, cancelling is the client's own business.
+     */
+    static final class GatedCall {
+        private final Gate gate;
+        volatile boolean cancelled;
+        private volatile CompletableFuture<Void> ticket;
+
+        GatedCall(Gate gate) {
+            this.gate = gate;
+        }
+
+        /** Waits for a permit; throws {@link CancellationException} if cancelled first (then holds none). */
+        void enter() throws Exception {
+            CompletableFuture<Void> t = gate.enter();
+            ticket = t;
+            if (cancelled) { // cancel() may have read ticket before it was set: give up here
+                t.cancel(false); // no-op if already granted
+            }
+            try {
+                t.get();
+            } catch (CancellationException e) {
+                throw new CancellationException("cancelled while waiting for one of " + MAX_CONNS + " connections");
+            }
+        }
+
+        void cancel() {
+            cancelled = true;
+            CompletableFuture<Void> t = ticket;
+            if (t != null) {
+                t.cancel(false); // fails if the permit was already granted: then the request runs on
+            }
+        }
     }
 
     @TearDown(Level.Trial)
