@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.testing.Heads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.CancellableContext;
@@ -37,14 +38,6 @@ class ExchangeFeaturesTest {
                 .build();
     }
 
-    private static int contentLength(String head) {
-        for (String line : head.split("\r\n")) {
-            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
-                return Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return -1;
-    }
 
     @Test
     void expectContinue_bodyIsSentOnlyAfter100ContinueAndTheConnectionIsReused() throws Exception {
@@ -54,7 +47,7 @@ class ExchangeFeaturesTest {
                      assertThat(head).containsIgnoringCase("Expect: 100-continue");
                      assertThat(c.in.available()).as("no body byte before 100 Continue").isZero();
                      c.write("HTTP/1.1 100 Continue\r\n\r\n");
-                     bodies.add(new String(c.readBody(contentLength(head)), StandardCharsets.ISO_8859_1));
+                     bodies.add(new String(c.readBody(Heads.contentLength(head, -1)), StandardCharsets.ISO_8859_1));
                      c.write("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
                  }
              });
@@ -103,7 +96,7 @@ class ExchangeFeaturesTest {
                      return;
                  }
                  // A server that ignores Expect: it simply waits for the body.
-                 bodies.add(new String(c.readBody(contentLength(head)), StandardCharsets.ISO_8859_1));
+                 bodies.add(new String(c.readBody(Heads.contentLength(head, -1)), StandardCharsets.ISO_8859_1));
                  c.write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
              });
              Transport t = Transport.builder().expectContinueTimeout(Duration.ofMillis(20)).build()) {

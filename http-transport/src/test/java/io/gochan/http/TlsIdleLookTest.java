@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.testing.Heads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.testing.JdkServer;
@@ -67,7 +68,7 @@ class TlsIdleLookTest {
                     String h = head.toString();
                     head.setLength(0);
                     state = 0;
-                    int length = contentLength(h);
+                    int length = Heads.contentLength(h, 0);
                     in.readNBytes(length);
                     out.write(answer.to(h).getBytes(StandardCharsets.ISO_8859_1));
                     out.flush();
@@ -81,14 +82,6 @@ class TlsIdleLookTest {
         }
     }
 
-    private static int contentLength(String head) {
-        for (String line : head.split("\r\n")) {
-            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
-                return Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return 0;
-    }
 
     /**
      * E53: the JDK's TLS {@code available()} is not synchronized with a read, and asked just as the read loop

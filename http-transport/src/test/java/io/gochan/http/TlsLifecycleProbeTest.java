@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.testing.Heads;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -85,7 +86,7 @@ class TlsLifecycleProbeTest {
             }
             SSLSocket tls = JdkServer.serverTls(c.socket);
             tls.startHandshake();
-            String head = readHead(tls.getInputStream());
+            String head = Heads.readHead(tls.getInputStream());
             if (head == null) {
                 return;
             }
@@ -142,8 +143,8 @@ class TlsLifecycleProbeTest {
             tls.startHandshake();
             InputStream in = tls.getInputStream();
             OutputStream out = tls.getOutputStream();
-            for (String head; (head = readHead(in)) != null; ) {
-                String body = new String(in.readNBytes(contentLength(head)), StandardCharsets.ISO_8859_1);
+            for (String head; (head = Heads.readHead(in)) != null; ) {
+                String body = new String(in.readNBytes(Heads.contentLength(head, 0)), StandardCharsets.ISO_8859_1);
                 String answer = head.startsWith("POST") ? "got:" + body : "second";
                 out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + answer.length() + "\r\n\r\n" + answer)
                         .getBytes(StandardCharsets.ISO_8859_1));
@@ -154,27 +155,7 @@ class TlsLifecycleProbeTest {
         }
     }
 
-    /** One request head, or null at the end of the stream before one. */
-    private static String readHead(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        for (int state = 0, ch; state < 4; ) {
-            if ((ch = in.read()) < 0) {
-                return null;
-            }
-            head.append((char) ch);
-            state = (ch == '\r' && state % 2 == 0) || (ch == '\n' && state % 2 == 1) ? state + 1 : ch == '\r' ? 1 : 0;
-        }
-        return head.toString();
-    }
 
-    private static int contentLength(String head) {
-        for (String line : head.split("\r\n")) {
-            if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
-                return Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return 0;
-    }
 
     private static Transport transport() throws Exception {
         return Transport.builder().sslContext(JdkServer.clientTls()).tlsHandshakeTimeout(Duration.ofSeconds(10)).build();
@@ -307,7 +288,7 @@ class TlsLifecycleProbeTest {
         return RawServer.start(c -> {
             SSLSocket tls = JdkServer.serverTls(c.socket);
             tls.startHandshake();
-            readHead(tls.getInputStream());
+            Heads.readHead(tls.getInputStream());
             OutputStream out = tls.getOutputStream();
             out.write("HTTP/1.1 200 OK\r\n\r\nall of it".getBytes(StandardCharsets.ISO_8859_1));
             out.flush();

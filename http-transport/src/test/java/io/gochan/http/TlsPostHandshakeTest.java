@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.testing.Heads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.testing.JdkServer;
@@ -99,18 +100,6 @@ class TlsPostHandshakeTest {
         }
     }
 
-    /** One request head, or null at the end of the stream before one. */
-    private static String readHead(InputStream in) throws IOException {
-        StringBuilder head = new StringBuilder();
-        for (int state = 0, ch; state < 4; ) {
-            if ((ch = in.read()) < 0) {
-                return null;
-            }
-            head.append((char) ch);
-            state = (ch == '\r' && state % 2 == 0) || (ch == '\n' && state % 2 == 1) ? state + 1 : ch == '\r' ? 1 : 0;
-        }
-        return head.toString();
-    }
 
     /**
      * After each response the server sends a TLS 1.3 {@code KeyUpdate} asking for the client's (the JDK server's
@@ -134,7 +123,7 @@ class TlsPostHandshakeTest {
                      // Answered, so that a lost connection shows in the counts (the requests must not need it).
                      try (SSLSocket tls = JdkServer.serverTls(c.socket)) {
                          InputStream in = tls.getInputStream();
-                         while (readHead(in) != null) {
+                         while (Heads.readHead(in) != null) {
                              tls.getOutputStream().write(
                                      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
                          }
@@ -148,7 +137,7 @@ class TlsPostHandshakeTest {
                      tls.startHandshake();
                      InputStream in = tls.getInputStream();
                      OutputStream out = tls.getOutputStream();
-                     for (int i = 0; i < requests && readHead(in) != null; i++) {
+                     for (int i = 0; i < requests && Heads.readHead(in) != null; i++) {
                          out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
                          out.flush();
                          if (!updateIt[i].await(WAIT.toSeconds(), TimeUnit.SECONDS)) {

@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.testing.Heads;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.Lifecycle.Caller;
@@ -157,14 +158,6 @@ class UploadParityProbeTest {
         assertThat(closes.get()).as("closes of the body's stream").isEqualTo(1);
     }
 
-    private static int contentLength(String head) {
-        for (String line : head.split("\r\n")) {
-            if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
-                return Integer.parseInt(line.substring(15).trim());
-            }
-        }
-        return -1;
-    }
 
     /**
      * P21 (Go: only a 100 releases the body; another 1xx, such as 102 Processing or 103 Early Hints, neither
@@ -181,7 +174,7 @@ class UploadParityProbeTest {
                          throw new IOException("body bytes before the 100");
                      }
                      c.write("HTTP/1.1 100 Continue\r\n\r\n");
-                     String body = new String(c.readBody(contentLength(head)), StandardCharsets.ISO_8859_1);
+                     String body = new String(c.readBody(Heads.contentLength(head, -1)), StandardCharsets.ISO_8859_1);
                      c.write("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
                  }
              });
