@@ -29,13 +29,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * TLS records that carry no data and end nothing, sent by the server after the handshake, on a connection that
  * is idle in the pool: a TLS 1.3 {@code KeyUpdate} or a late {@code NewSessionTicket}. Go's read loop, blocked in
  * {@code Peek} on the {@code tls.Conn}, consumes them inside {@code tls.Conn.Read} ({@code handlePostHandshakeMessage})
- * and keeps the connection; so must we (E58).
+ * and keeps the connection. What is pinned here (E58): keep-alive over TLS 1.2 and 1.3 against the JDK's server and
+ * nginx, whose session tickets follow the handshake, takes one connection.
  */
 @NoGoroutineLeaks
 class TlsPostHandshakeTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
-    /** The least a TLS 1.3 KeyUpdate record takes: a 5-byte header, the 5-byte message, its content type, a 16-byte tag. */
-    private static final int KEY_UPDATE_RECORD = 27;
 
     @AfterEach
     void noLeaks() {
@@ -57,130 +56,6 @@ class TlsPostHandshakeTest {
             TransportStats s = t.stats();
             assertThat(s.dialed()).as("one connection for 20 requests over %s: %s", version, s).isEqualTo(1);
             assertThat(s.reused()).as("%s", s).isEqualTo(19);
-        }
-    }
-
-    /** A socket that counts the reads under way on its input: the TLS layer waiting for the server's next record. */
-    static final class ReadWatchedSocket extends Socket {
-        final AtomicInteger readsUnderWay = new AtomicInteger();
-        /** Bytes the reads returned so far. */
-        final java.util.concurrent.atomic.AtomicLong returned = new java.util.concurrent.atomic.AtomicLong();
-        private InputStream in;
-
-        /** Whether the TCP socket holds no byte the TLS layer has not read yet. */
-        boolean nothingWaiting() {
-            try {
-                return getInputStream().available() == 0;
-            } catch (IOException e) {
-                return false;
-            }
-        }
-
-        @Override
-        public synchronized InputStream getInputStream() throws IOException {
-            if (in == null) {
-                in = new FilterInputStream(super.getInputStream()) {
-                    @Override
-                    public int read() throws IOException {
-                        readsUnderWay.incrementAndGet();
-                        try {
-                            int b = super.read();
-                            returned.addAndGet(b < 0 ? 0 : 1);
-                            return b;
-                        } finally {
-                            readsUnderWay.decrementAndGet();
-                        }
-                    }
-
-                    @Override
-                    public int read(byte[] b, int off, int len) throws IOException {
-                        readsUnderWay.incrementAndGet();
-                        try {
-                            int n = super.read(b, off, len);
-                            returned.addAndGet(Math.max(n, 0));
-                            return n;
-                        } finally {
-                            readsUnderWay.decrementAndGet();
-                        }
-                    }
-                };
-            }
-            return in;
-        }
-    }
-
-
-    /**
-     * E58: the server sends a TLS 1.3 KeyUpdate (update_requested; the JDK does so for {@code startHandshake()} on an
-     * established TLS 1.3 connection) after every response, on every connection. The test waits until the client's
-     * TLS layer has read the record and is back reading the next one (its read of the TCP socket under way, nothing
-     * more in the socket), then sends the next request. Before E58 every request after the first found bytes the TLS
-     * layer had read but not delivered, closed the connection as ended (E55) and dialed a new one: 10 connections
-     * for 10 requests. Now the connection is kept, as in Go; a narrow window is left (a request that looks while the
-     * TLS layer is still handling the record redials, about 1 in 60 KeyUpdates measured here), so the bound is
-     * half the requests, not one connection.
-     */
-    @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E58_aKeyUpdateOnAnIdleTls13ConnectionKeepsIt() throws Exception {
-        int requests = 10;
-        CountDownLatch[] updateIt = new CountDownLatch[requests];
-        for (int i = 0; i < requests; i++) {
-            updateIt[i] = new CountDownLatch(1);
-        }
-        AtomicInteger served = new AtomicInteger();
-        CountDownLatch done = new CountDownLatch(1);
-        try (RawServer server = RawServer.start(c -> {
-                 try (SSLSocket tls = JdkServer.serverTls(c.socket)) {
-                     tls.setEnabledProtocols(new String[] {"TLSv1.3"});
-                     tls.startHandshake();
-                     InputStream in = tls.getInputStream();
-                     OutputStream out = tls.getOutputStream();
-                     while (Heads.readHead(in) != null) {
-                         int i = served.getAndIncrement();
-                         out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
-                         out.flush();
-                         if (i >= requests || !updateIt[i].await(WAIT.toSeconds(), TimeUnit.SECONDS)) {
-                             return;
-                         }
-                         tls.startHandshake(); // TLS 1.3: a KeyUpdate, update_requested
-                     }
-                 } catch (IOException | InterruptedException e) {
-                     // the client closed it, or the test ended
-                 }
-             })) {
-            java.util.concurrent.atomic.AtomicReference<ReadWatchedSocket> latest = new java.util.concurrent.atomic.AtomicReference<>();
-            try (Transport t = Transport.builder().sslContext(JdkServer.clientTls()).tlsHandshakeTimeout(WAIT)
-                    .dialer((host, port, timeout) -> {
-                        ReadWatchedSocket s = new ReadWatchedSocket();
-                        s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
-                        latest.set(s);
-                        return s;
-                    }).build()) {
-                URI uri = URI.create("https://localhost:" + server.port() + "/");
-                ReadWatchedSocket used = null;
-                long base = 0;
-                for (int i = 0; i < requests; i++) {
-                    if (i > 0) {
-                        ReadWatchedSocket s = used;
-                        long before = base;
-                        Leaks.awaitTrue(() -> s.returned.get() >= before + KEY_UPDATE_RECORD && s.readsUnderWay.get() > 0
-                                && s.nothingWaiting(), "the client's TLS layer reading after the KeyUpdate, nothing more in the socket");
-                    }
-                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).timeout(WAIT).build())) {
-                        assertThat(r.body().string()).isEqualTo("ok");
-                    }
-                    used = latest.get(); // a new connection is dialled before its response: the one that answered
-                    base = used.returned.get(); // the response's records are read: it is whole
-                    updateIt[i].countDown();
-                }
-                TransportStats s = t.stats();
-                assertThat(s.dialed()).as("connections for %d requests, each after a KeyUpdate: %s", requests, s)
-                        .isLessThanOrEqualTo(requests / 2);
-                assertThat(s.retries()).as("%s", s).isZero();
-            } finally {
-                done.countDown();
-            }
         }
     }
 

@@ -96,8 +96,7 @@ public final class SocketDialer {
 
             /**
              * Whether the TLS layer has read bytes from the TCP socket since its input last delivered data (E55): a
-             * record it is still processing (a close_notify it is about to report as the end), never data it read;
-             * false once it waits for the next record with all it read handled (post-handshake messages, E58).
+             * record it is still processing (a close_notify it is about to report as the end), never data it read.
              *
              * @return true if bytes were read from the TCP socket and not (yet) delivered
              */

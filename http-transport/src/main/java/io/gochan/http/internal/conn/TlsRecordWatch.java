@@ -111,35 +111,9 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
             refuseHandshakeRecords = true;
         }
 
-        /**
-         * While the TLS layer waits in a read that begins a record, {@link #received} as that read began; -1 at
-         * any other time (E58). Set and cleared by the reading thread.
-         */
-        private volatile long awaitingRecordAt = -1;
-
-        /**
-         * True if the TLS layer is waiting for the server's next record, having read nothing since it began to
-         * wait, and had read {@code receivedSoFar} bytes then: every record it read before is handled, none
-         * ended the stream (E58).
-         */
-        boolean awaitingRecordAfter(long receivedSoFar) {
-            return awaitingRecordAt == receivedSoFar;
-        }
-
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            // The TLS layer reads a record's header and body exactly, and handles a record before it reads on:
-            // a read that begins a record means the records before it are handled, and it reads on only for
-            // a record that carried no data and did not end the stream (a post-handshake message).
-            if (headerSeen == 0 && bodyLeft == 0) {
-                awaitingRecordAt = received;
-            }
-            int n;
-            try {
-                n = raw.read(b, off, len);
-            } finally {
-                awaitingRecordAt = -1; // before received moves: an asker sees the wait end first
-            }
+            int n = raw.read(b, off, len);
             if (n < 0) {
                 endedInside = headerSeen != 0 || bodyLeft != 0;
             } else {
@@ -237,22 +211,15 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
     }
 
     /**
-     * Whether the TLS layer read bytes from the TCP socket that it has not delivered as data and may not have
-     * handled yet (E55, E58): on an idle connection, a record it is processing: the server's close_notify,
+     * Whether the TLS layer read bytes from the TCP socket that it has not delivered as data (E55): on an idle
+     * connection, a record it is processing or has processed without data for us: the server's close_notify,
      * which it reports as the end only after it has handled it (and, under TLS 1.3, sent its own), or a
      * post-handshake message. The TCP socket then holds nothing for the request's look to see (E53), yet the
-     * connection is, or may be, over. False once the TLS layer waits for the next record having read nothing
-     * since: what it read was handled without data and without an end, a post-handshake message that leaves the
-     * connection as good as it was (E58). Asked from any thread; the counts are volatile.
+     * connection is, or may be, over. Asked from any thread; both counts are volatile.
      */
     @Override
     public boolean readButNotDelivered() {
-        long received = in.received();
-        // The TLS layer back at a record boundary, waiting, with all it read handled and nothing delivered: only
-        // post-handshake messages (a TLS 1.3 KeyUpdate or NewSessionTicket), which end nothing. Go's read loop
-        // consumes them inside tls.Conn.Read and keeps the connection (E58). A record still being handled (a
-        // close_notify, which the TLS layer then reports as the end and never reads on) is not at a boundary.
-        return received != receivedWhenDelivered && !in.awaitingRecordAfter(received);
+        return in.received() != receivedWhenDelivered;
     }
 
     private static final class ExactTlsOut extends OutputStream implements CountingOutputStream.ExactOnFailure {
