@@ -258,6 +258,11 @@ class DeadlineTest {
                         } else {
                             caller.thread.interrupt();
                         }
+                        // The answer comes once the caller has left the grace: a caller that ignored the cancel or
+                        // the interrupt stays parked there and fails this wait. Released at once, the answer could
+                        // reach a loaded machine's caller before it ran again to see its interrupt (failed once in CI on 7d0502b).
+                        Lifecycle.await(() -> !Lifecycle.parkedIn(caller.thread, "writeFailed"), Lifecycle.BOUND,
+                                "the caller left the grace for its " + how);
                     }
                 }
                 answer.countDown();
