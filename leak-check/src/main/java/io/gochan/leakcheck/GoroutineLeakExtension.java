@@ -53,7 +53,12 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
         if (context.getTestMethod().isPresent()) {
             // The first instance's: a @Nested test constructs its enclosing classes' instances first.
-            context.getStore(NS).computeIfAbsent(MARK + context.getUniqueId(), k -> Window.newThreadId(), Long.class);
+            // get and put, not computeIfAbsent: that is JUnit 6's only, and users run JUnit 5 too (examples/).
+            ExtensionContext.Store store = context.getStore(NS);
+            String key = MARK + context.getUniqueId();
+            if (store.get(key, Long.class) == null) {
+                store.put(key, Window.newThreadId());
+            }
         }
     }
 
