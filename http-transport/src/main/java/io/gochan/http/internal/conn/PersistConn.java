@@ -617,29 +617,35 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         IOException cause = error;
         if (error instanceof ConnException c && !c.nothingWritten()) {
             RequestScope scope = ex.scope();
-            Object r;
-            try {
-                // The grace is the request's too: it ends with its context, its deadline or an interrupt, as every
-                // wait of roundTrip does (E47); a response that comes after the request ended is not returned.
-                Select<Object> s = Select.cases()
-                        .receive(resc, x -> x)
-                        .receiveOk(closech, x -> CLOSED)
-                        .receiveOk(scope.cancel(), x -> CANCELLED)
-                        .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
-                if (scope.hasDeadline()) {
-                    s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
+            // A request that already ended (its deadline passed, its context done) before its grace began gives
+            // none: a response waiting by then would win the select below, since a timeout only fires if no case
+            // is ready, and a cancelled context only by a coin toss (E47).
+            IOException endedBefore = scope.ended(AWAITING);
+            Object r = endedBefore;
+            if (endedBefore == null) {
+                try {
+                    // The grace is the request's too: it ends with its context, its deadline or an interrupt, as every
+                    // wait of roundTrip does (E47); a response that comes after the request ended is not returned.
+                    Select<Object> s = Select.cases()
+                            .receive(resc, x -> x)
+                            .receiveOk(closech, x -> CLOSED)
+                            .receiveOk(scope.cancel(), x -> CANCELLED)
+                            .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
+                    if (scope.hasDeadline()) {
+                        s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
+                    }
+                    r = s.select();
+                } catch (InterruptedException e) {
+                    // As anywhere else in roundTrip (T2): the exchange ends as a cancellation, which closes the
+                    // connection; leaving without it kept the connection open and its read loop waiting.
+                    return interrupted(ex, resc);
                 }
-                r = s.select();
-            } catch (InterruptedException e) {
-                // As anywhere else in roundTrip (T2): the exchange ends as a cancellation, which closes the
-                // connection; leaving without it kept the connection open and its read loop waiting.
-                return interrupted(ex, resc);
             }
             if (r instanceof ResponseOrError re && re.response() != null) {
                 return re.response();
             }
             // The request's own end (its context, its deadline) wins over the write failure (P13).
-            IOException ended = requestEnded(scope, r);
+            IOException ended = endedBefore != null ? endedBefore : requestEnded(scope, r);
             if (ended != null) {
                 cause = ended;
             }
