@@ -162,6 +162,54 @@ public final class RawServer implements AutoCloseable {
             }
         }
 
+        /**
+         * Waits until the client's TCP stack has acknowledged every byte (and the FIN) this side sent: what was
+         * written has then reached the client's socket, whether or not the client has read it. A write that
+         * returned has only handed the bytes to this side's kernel; on a loaded machine their delivery over
+         * loopback can come after the test's next step, so a test whose point is "the client had received it"
+         * waits for this. Read from Linux's {@code /proc/net/tcp} and {@code tcp6} (this socket's {@code tx_queue}:
+         * bytes written and not yet acknowledged); where they do not exist or no longer list the socket, returns
+         * at once. Works after the socket was closed (its ports are kept).
+         *
+         * @throws AssertionError if the bytes are still unacknowledged after {@code bound}
+         */
+        public void awaitSentBytesAcknowledged(Duration bound) throws InterruptedException {
+            String local = String.format(":%04X ", socket.getLocalPort());
+            String remote = String.format(":%04X ", socket.getPort());
+            long end = System.nanoTime() + bound.toNanos();
+            while (unacknowledged(local, remote)) {
+                if (System.nanoTime() - end > 0) {
+                    throw new AssertionError("bytes sent to port " + socket.getPort() + " still unacknowledged after " + bound);
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000L);
+            }
+        }
+
+        private static boolean unacknowledged(String local, String remote) {
+            for (String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                List<String> lines;
+                try {
+                    lines = java.nio.file.Files.readAllLines(java.nio.file.Path.of(table));
+                } catch (IOException | UnsupportedOperationException e) {
+                    continue; // not Linux: nothing to wait for
+                }
+                for (String line : lines) {
+                    // "  sl  local_address rem_address   st tx_queue:rx_queue ..."; addresses are HEXIP:PORT
+                    String[] f = line.trim().split("\\s+");
+                    if (f.length > 4 && (f[1] + " ").endsWith(local) && (f[2] + " ").endsWith(remote)) {
+                        String tx = f[4].substring(0, f[4].indexOf(':'));
+                        if (Long.parseLong(tx, 16) != 0) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
+
         /** Closes with an RST instead of a FIN. */
         public void reset() throws IOException {
             socket.setSoLinger(true, 0);
