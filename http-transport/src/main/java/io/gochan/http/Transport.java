@@ -141,14 +141,18 @@ public final class Transport implements RoundTripper, AutoCloseable {
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(ctx, "ctx");
-        long head = RequestWriter.headSize(request);
-        if (head > maxRequestHeaderBytes) {
-            throw new IllegalArgumentException("request head of " + request + " is "
-                    + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
-        }
-        RequestScope scope = new RequestScope(request, ctx);
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
+        long head = RequestWriter.headSize(request);
+        if (head > maxRequestHeaderBytes) {
+            IllegalArgumentException refused = headTooLarge("request head of " + request, head);
+            if (event != null) {
+                // Refused before anything happened, yet a failed request all the same: its event says so (JF8).
+                HttpEvents.requestEnd(event, request.method(), io.gochan.http.internal.RedactedUri.of(request.uri()), 0, refused);
+            }
+            throw refused;
+        }
+        RequestScope scope = new RequestScope(request, ctx);
         HttpResponse response = null;
         Throwable failure = null;
         try {
@@ -258,6 +262,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 retries.incrementAndGet();
             }
         }
+    }
+
+    /** The refusal of a head over {@code maxRequestHeaderBytes} (E12), the same words for every head (E61). */
+    private IllegalArgumentException headTooLarge(String what, long size) {
+        return new IllegalArgumentException(what + " is " + size + " bytes, more than maxRequestHeaderBytes ("
+                + maxRequestHeaderBytes + "); nothing was sent");
     }
 
     private static void closeQuietly(InputStream body) {
