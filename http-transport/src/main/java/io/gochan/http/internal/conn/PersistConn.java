@@ -286,6 +286,21 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
+     * The size of the head a connection for {@code key} writes for {@code req}, as
+     * {@link RequestWriter#headSize(HttpRequest)} counts it: for plain http forwarded to an HTTP proxy, with the
+     * absolute-form target and the proxy URI's credentials (R56).
+     *
+     * @param req the request
+     * @param key its connection key
+     * @return the size in bytes
+     */
+    public static long headSize(HttpRequest req, ConnectKey key) {
+        return key.forwardsToProxy()
+                ? RequestWriter.headSize(req, true, ProxyHandshake.basicAuthorization(key.proxy()))
+                : RequestWriter.headSize(req);
+    }
+
+    /**
      * The "closed" event's reason, never null (JF8): the cause's message, or, for a cause without one (the JDK's
      * socket layer throws some), its type; a close without a cause says so.
      */
