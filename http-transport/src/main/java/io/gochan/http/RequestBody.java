@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -82,7 +83,10 @@ public final class RequestBody {
 
     /**
      * A body read once from {@code stream}: it cannot be replayed, so a request with it is never
-     * retried after a byte of it was read.
+     * retried after a byte of it was read. It is single-use: the stream is handed out once, to exactly one
+     * request, even when several requests with this body are sent at once on different threads (E60); every
+     * other attempt to send it (a second request, a retry, a redirect) fails with an {@link IOException}
+     * saying that the body is single-use, before anything of that request is sent.
      *
      * @param stream the stream to read the body from (closed after the write, or as soon as the request
      *     ends without a response, possibly during a read of it on another thread)
@@ -92,15 +96,21 @@ public final class RequestBody {
      */
     public static RequestBody ofStreamOnce(InputStream stream, long length, String contentType) {
         Objects.requireNonNull(stream, "stream");
-        boolean[] used = new boolean[1];
+        // Handed out by a compare-and-set (E60): two requests sending this body at once (a retry racing a
+        // redirect, a caller reusing the request on two threads) must not both get the stream; a plain flag let
+        // both read it, each sending a part of it.
+        AtomicBoolean opened = new AtomicBoolean();
         return new RequestBody(() -> {
-            if (used[0]) {
-                throw new IllegalStateException("cannot rewind a one-shot request body for a retry");
+            if (!opened.compareAndSet(false, true)) {
+                throw new IllegalStateException(SINGLE_USE);
             }
-            used[0] = true;
             return stream;
         }, checkLength(length), false, contentType);
     }
+
+    /** What a second opening of a single-use body is told (E60). */
+    static final String SINGLE_USE = "the request body is single-use (RequestBody.ofStreamOnce): its stream was"
+            + " already handed to a request, and cannot be sent again (by a retry, a redirect, or another request)";
 
     private static long checkLength(long length) {
         if (length < -1) {

@@ -10,6 +10,7 @@ import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.RequestWriter;
 import io.gochan.http.internal.conn.ConnConfig;
 import io.gochan.http.internal.conn.ConnException;
+import io.gochan.http.internal.conn.HeadTooLargeException;
 import io.gochan.http.internal.conn.PersistConn;
 import io.gochan.http.internal.conn.SocketDialer;
 import io.gochan.http.internal.pool.ConnectKey;
@@ -76,7 +77,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
         Dialer netDialer = b.dialer != null ? b.dialer : Dialer.tcp(b.resolver, b.fallbackDelay);
         SocketDialer dialer = new SocketDialer(netDialer, b.limits, b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname,
-                b.proxyConnectHeaders);
+                b.proxyConnectHeaders, b.maxRequestHeaderBytes);
         this.pool = new ConnectionPool<>((key, slot) -> {
             SocketDialer.Dialed d = dialer.dial(key);
             PersistConn c;
@@ -131,8 +132,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
      *     length ({@link ContentLengthMismatchException}), TLS failures ({@code javax.net.ssl}), or the
      *     request body source's own {@link IOException} as it was thrown (an unchecked exception from the
      *     source is rethrown as it is, too); never retried after the body source failed
-     * @throws IllegalArgumentException if the request head is larger than {@code maxRequestHeaderBytes}
-     *     (nothing is sent)
+     * @throws IllegalArgumentException if the request head, or a head written to a proxy for it (its
+     *     {@code CONNECT}, or the request as forwarded), is larger than {@code maxRequestHeaderBytes} (nothing
+     *     is sent: R56)
      * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
      *     where; the request is abandoned and its connection closed. A thread interrupted when it calls is
      *     refused before anything of the request happens: no dial, no connection taken (R29)
@@ -141,14 +143,18 @@ public final class Transport implements RoundTripper, AutoCloseable {
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(ctx, "ctx");
-        long head = RequestWriter.headSize(request);
-        if (head > maxRequestHeaderBytes) {
-            throw new IllegalArgumentException("request head of " + request + " is "
-                    + head + " bytes, more than maxRequestHeaderBytes (" + maxRequestHeaderBytes + "); nothing was sent");
-        }
-        RequestScope scope = new RequestScope(request, ctx);
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
+        long head = RequestWriter.headSize(request);
+        if (head > maxRequestHeaderBytes) {
+            IllegalArgumentException refused = headTooLarge("request head of " + request, head);
+            if (event != null) {
+                // Refused before anything happened, yet a failed request all the same: its event says so (JF8).
+                HttpEvents.requestEnd(event, request.method(), io.gochan.http.internal.RedactedUri.of(request.uri()), 0, refused);
+            }
+            throw refused;
+        }
+        RequestScope scope = new RequestScope(request, ctx);
         HttpResponse response = null;
         Throwable failure = null;
         try {
@@ -211,6 +217,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // refused at once never calls the proxy function. A failed choice (the function's own failure, an
                 // unsupported scheme, the CGI refusal) is the request's failure and reports its one done() (R30).
                 key = keyOf(request);
+                if (key.forwardsToProxy()) {
+                    // Forwarded to an HTTP proxy, the head carries the absolute-form target and the proxy URI's
+                    // credentials: the limit holds for the head as written (R56), before a connection is taken.
+                    long forwarded = PersistConn.headSize(request, key);
+                    if (forwarded > maxRequestHeaderBytes) {
+                        throw headTooLarge("request head of " + request + " through proxy " + ConnectKey.redacted(key.proxy()),
+                                forwarded);
+                    }
+                }
             }
             // Opened before a connection is taken: a body source that fails to open fails its own request
             // and touches no connection.
@@ -223,6 +238,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 long t0 = System.nanoTime();
                 a = pool.acquire(key, scope);
                 connectionNanos = System.nanoTime() - t0;
+            } catch (HeadTooLargeException e) {
+                closeQuietly(body);
+                throw e.forCaller(); // its CONNECT head was over the limit, nothing written (R56): E12's exception
             } catch (IOException | InterruptedException | RuntimeException | Error e) {
                 closeQuietly(body); // a listener's Error too: it reaches the caller, the stream does not leak (E20)
                 throw e;
@@ -258,6 +276,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 retries.incrementAndGet();
             }
         }
+    }
+
+    /** The refusal of a head over {@code maxRequestHeaderBytes} (E12), the same words for every head (R56). */
+    private IllegalArgumentException headTooLarge(String what, long size) {
+        return new IllegalArgumentException(what + " is " + size + " bytes, more than maxRequestHeaderBytes ("
+                + maxRequestHeaderBytes + "); nothing was sent");
     }
 
     private static void closeQuietly(InputStream body) {
@@ -682,7 +706,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * character of the URI counted as its UTF-8 percent-escapes) and the caller's headers
          * (default 256 KiB, the size of the response-head limit). A larger request fails with
          * {@link IllegalArgumentException} before anything is sent: a server would refuse it anyway, and an
-         * unbounded head is a way to exhaust memory on both sides.
+         * unbounded head is a way to exhaust memory on both sides. The limit holds for every head the transport
+         * writes (R56): the {@code CONNECT} head to an HTTP proxy (its fields from
+         * {@link #proxyConnectHeaders(Headers)}, the proxy URI's credentials) and, for plain http through an HTTP
+         * proxy, the head with its absolute-form target and those credentials; over it, the request fails with the
+         * same exception and nothing is written to the proxy.
          *
          * @param n the limit in bytes, positive
          * @return this builder

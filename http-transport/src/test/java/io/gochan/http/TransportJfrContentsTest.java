@@ -145,4 +145,37 @@ class TransportJfrContentsTest {
             assertThat(allText(events)).contains("via http://127.0.0.1:" + proxy.port()).doesNotContain("secret");
         }
     }
+
+    /**
+     * JF8: a request refused before anything of it happens because its head is larger than
+     * {@code maxRequestHeaderBytes} (E12) records its Request event as every other failed request does: status 0,
+     * the {@link IllegalArgumentException} as its error, no connection obtained, no retry; and no Connection event
+     * (nothing was dialed). The URI's password appears nowhere.
+     */
+    @Test
+    void JF8_aRequestRefusedForItsHeadSizeRecordsItsFailure(@TempDir Path dir) throws Exception {
+        try (ServerSocket never = new ServerSocket(0)) {
+            List<RecordedEvent> events = record(dir.resolve("refused.jfr"), () -> {
+                try (Transport t = Transport.builder().maxRequestHeaderBytes(1024).build()) {
+                    HttpRequest big = HttpRequest.newBuilder(URI.create("http://u:pw-secret-8@127.0.0.1:" + never.getLocalPort() + "/big"))
+                            .header("X-Big", "b".repeat(2048)).build();
+                    assertThatThrownBy(() -> t.roundTrip(big)).isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("more than maxRequestHeaderBytes (1024); nothing was sent");
+                }
+            });
+            List<RecordedEvent> reqs = requests(events);
+            assertThat(reqs).as("one Request event for the refused request").hasSize(1);
+            RecordedEvent e = reqs.get(0);
+            assertThat(e.getInt("status")).isZero();
+            assertThat(e.getString("method")).isEqualTo("GET");
+            assertThat(e.getString("url")).isEqualTo("http://u:xxxxx@127.0.0.1:" + never.getLocalPort() + "/big");
+            assertThat(e.getString("error")).startsWith(IllegalArgumentException.class.getName())
+                    .contains("more than maxRequestHeaderBytes (1024); nothing was sent");
+            assertThat(e.getBoolean("reused")).isFalse();
+            assertThat(e.getInt("retries")).isZero();
+            assertThat(e.getLong("connectionNanos")).isZero();
+            assertThat(events).as("nothing dialed: no Connection event").hasSize(1);
+            assertThat(allText(events)).doesNotContain("secret");
+        }
+    }
 }

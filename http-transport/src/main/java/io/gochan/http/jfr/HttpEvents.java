@@ -87,7 +87,7 @@ public final class HttpEvents {
      *
      * @param event a {@link ConnectionEvent} from {@link #connectionBegin()}
      * @param connection the connection, described only if committed
-     * @param reason why it closed, or null
+     * @param reason why it closed (never null: JF8)
      */
     public static void connectionClosed(Object event, Object connection, String reason) {
         ConnectionEvent e = (ConnectionEvent) event;

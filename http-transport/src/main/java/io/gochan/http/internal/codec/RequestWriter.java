@@ -129,6 +129,28 @@ public final class RequestWriter {
     }
 
     /**
+     * {@link #headSize(HttpRequest)} for a head sent to an HTTP proxy (plain http forwarded, R7, R56): with the
+     * absolute-form target's {@code scheme://authority} and the {@code Proxy-Authorization} the transport adds
+     * from the proxy URI's credentials, both the caller's as much as its URI and headers are.
+     *
+     * @param req the request
+     * @param absoluteForm whether the target is sent in absolute form
+     * @param proxyAuthorization the {@code Proxy-Authorization} value added unless the request sets one; or null
+     * @return the size in bytes
+     */
+    public static long headSize(HttpRequest req, boolean absoluteForm, String proxyAuthorization) {
+        long n = headSize(req);
+        if (absoluteForm) {
+            URI uri = asciiOnly(req.uri());
+            n += uri.getScheme().length() + 3 + hostHeader(uri).length();
+        }
+        if (proxyAuthorization != null && !req.headers().contains("Proxy-Authorization")) {
+            n += "Proxy-Authorization: ".length() + proxyAuthorization.length() + 2;
+        }
+        return n;
+    }
+
+    /**
      * Writes the body from {@code source}, the stream the transport opened from the request's
      * {@link RequestBody} (not flushed, not closed).
      *

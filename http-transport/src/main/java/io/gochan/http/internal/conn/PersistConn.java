@@ -266,7 +266,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (lifetime != null) {
             // Before anyone can learn that the connection closed (its slot freed, closech closed): a second
             // close, Transport.close() and a failed request return only once its "closed" event exists (E36).
-            HttpEvents.connectionClosed(lifetime, this, cause == null ? null : cause.getMessage());
+            HttpEvents.connectionClosed(lifetime, this, closeReason(cause));
         }
         // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
         // counted open and its per-host slot free (E21).
@@ -283,6 +283,33 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
         }
         closech.close();
+    }
+
+    /**
+     * The size of the head a connection for {@code key} writes for {@code req}, as
+     * {@link RequestWriter#headSize(HttpRequest)} counts it: for plain http forwarded to an HTTP proxy, with the
+     * absolute-form target and the proxy URI's credentials (R56).
+     *
+     * @param req the request
+     * @param key its connection key
+     * @return the size in bytes
+     */
+    public static long headSize(HttpRequest req, ConnectKey key) {
+        return key.forwardsToProxy()
+                ? RequestWriter.headSize(req, true, ProxyHandshake.basicAuthorization(key.proxy()))
+                : RequestWriter.headSize(req);
+    }
+
+    /**
+     * The "closed" event's reason, never null (JF8): the cause's message, or, for a cause without one (the JDK's
+     * socket layer throws some), its type; a close without a cause says so.
+     */
+    static String closeReason(IOException cause) {
+        if (cause == null) {
+            return "closed without a cause";
+        }
+        String message = cause.getMessage();
+        return message != null ? message : cause.getClass().getName();
     }
 
     /** Waits, not interruptibly, for a close under way on another thread (it never blocks) to close closech. */

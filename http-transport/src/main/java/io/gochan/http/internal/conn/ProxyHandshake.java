@@ -61,9 +61,11 @@ final class ProxyHandshake {
      *
      * @param tcp the TCP socket under {@code socket} (the same for an http:// proxy), closed if time runs out
      * @param extra asked for the request's extra fields (R54), or null for none
+     * @param maxHeadBytes {@code maxRequestHeaderBytes}: a larger CONNECT head is not written (R56)
+     * @throws HeadTooLargeException if the head is larger than {@code maxHeadBytes}; nothing was written
      */
     static void connect(Socket socket, Socket tcp, ConnectKey key, HttpLimits limits, Duration timeout,
-            io.gochan.http.ProxyConnectHeaders extra) throws IOException {
+            io.gochan.http.ProxyConnectHeaders extra, int maxHeadBytes) throws IOException {
         URI proxy = key.proxy();
         String authority = authority(key.host(), key.port());
         StringBuilder head = new StringBuilder(128)
@@ -80,6 +82,12 @@ final class ProxyHandshake {
         }
         head.append("\r\n");
         String who = "proxy " + ConnectKey.redacted(proxy) + " (CONNECT " + authority + ")";
+        // The caller's limit holds for every head the transport writes (R56): the CONNECT's fields and the proxy URI's
+        // credentials are the caller's too. One byte a char: the fields were validated, and ISO-8859-1 writes each
+        // char as one byte.
+        if (head.length() > maxHeadBytes) {
+            throw new HeadTooLargeException("CONNECT request head to " + who, head.length(), maxHeadBytes);
+        }
         try {
             DialGuard.bounded(timeout, tcp, who + "'s answer", () -> {
                 OutputStream out = socket.getOutputStream();

@@ -33,6 +33,8 @@ public final class SocketDialer {
     private final boolean verifyHostname;
     /** The fields of a CONNECT request (R54); null for none. */
     private final io.gochan.http.ProxyConnectHeaders connectHeaders;
+    /** {@code maxRequestHeaderBytes}, for the CONNECT head (R56). */
+    private final int maxHeadBytes;
 
     /**
      * A dialer.
@@ -56,6 +58,24 @@ public final class SocketDialer {
      */
     public SocketDialer(Dialer dialer, HttpLimits limits, Duration connectTimeout, Duration handshakeTimeout,
             SSLContext sslContext, boolean verifyHostname, io.gochan.http.ProxyConnectHeaders connectHeaders) {
+        this(dialer, limits, connectTimeout, handshakeTimeout, sslContext, verifyHostname, connectHeaders, Integer.MAX_VALUE);
+    }
+
+    /**
+     * A dialer that adds header fields to the CONNECT requests it sends (R54) and holds them to the transport's
+     * request-head limit (R56).
+     *
+     * @param dialer opens the connection's stream (TCP by default; R3)
+     * @param limits response-head limits, applied to a proxy's CONNECT answer too
+     * @param sslContext used for https; null means {@link SSLContext#getDefault()} when first needed
+     * @param connectHeaders asked for each CONNECT request's extra fields; null for none
+     * @param maxHeadBytes {@code maxRequestHeaderBytes}: a larger CONNECT head fails the dial with a
+     *     {@link HeadTooLargeException}, nothing written
+     */
+    public SocketDialer(Dialer dialer, HttpLimits limits, Duration connectTimeout, Duration handshakeTimeout,
+            SSLContext sslContext, boolean verifyHostname, io.gochan.http.ProxyConnectHeaders connectHeaders,
+            int maxHeadBytes) {
+        this.maxHeadBytes = maxHeadBytes;
         this.connectHeaders = connectHeaders;
         this.dialer = dialer;
         this.limits = limits;
@@ -166,7 +186,7 @@ public final class SocketDialer {
                 return toProxy; // plain http: requests go to the proxy in absolute form
             }
             if (httpProxy) {
-                ProxyHandshake.connect(toProxy.socket(), tcp, key, limits, connectTimeout, connectHeaders);
+                ProxyHandshake.connect(toProxy.socket(), tcp, key, limits, connectTimeout, connectHeaders, maxHeadBytes);
             } else {
                 ProxyHandshake.socks5(toProxy.socket(), tcp, key, connectTimeout);
             }
