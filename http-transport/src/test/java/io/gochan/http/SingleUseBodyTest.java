@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * open it at once; every other opener is told that the body is single-use.
  */
 class SingleUseBodyTest {
-    private static final int ROUNDS = 5_000;
+    private static final int ROUNDS = 1_000;
 
     /** What one of the two racers got in a round: the stream, or the failure. */
     private record Got(InputStream stream, IOException failure) {}
