@@ -12,14 +12,23 @@ start_nginx() {
   fi
   NGINX=$(command -v nginx || echo /usr/sbin/nginx)
   NGINX_DIR=$(mktemp -d "/tmp/gochan-$1.XXXXXX")
-  NGINX_PORT=$(( 20000 + RANDOM % 20000 ))
   mkdir -p "$NGINX_DIR/www/plain" "$NGINX_DIR/www/gz" "$NGINX_DIR/tmp"
   printf 'hello from nginx\n' > "$NGINX_DIR/www/plain/small.txt"
   head -c 1048576 /dev/urandom > "$NGINX_DIR/www/plain/big.bin"
   for i in $(seq 1 20000); do echo "line $i of a text nginx compresses on the fly"; done > "$NGINX_DIR/www/gz/text.txt"
-  sed -e "s#@DIR@#$NGINX_DIR#g" -e "s#@PORT@#$NGINX_PORT#g" \
-    "$(dirname "${BASH_SOURCE[0]}")/nginx.conf.template" > "$NGINX_DIR/nginx.conf"
-  "$NGINX" -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR"
+  # A port below Linux's ephemeral range (32768-60999), where no client socket of the tests takes it; and if
+  # something holds the one drawn all the same, another: a port in use failed a CI run once (nginx's bind).
+  local tries=0
+  while :; do
+    NGINX_PORT=$(( 20000 + RANDOM % 12000 ))
+    sed -e "s#@DIR@#$NGINX_DIR#g" -e "s#@PORT@#$NGINX_PORT#g" \
+      "$(dirname "${BASH_SOURCE[0]}")/nginx.conf.template" > "$NGINX_DIR/nginx.conf"
+    "$NGINX" -c "$NGINX_DIR/nginx.conf" -p "$NGINX_DIR" 2>"$NGINX_DIR/start.err" && break
+    tries=$(( tries + 1 ))
+    if [ "$tries" -ge 5 ] || ! grep -q "Address already in use" "$NGINX_DIR/start.err"; then
+      cat "$NGINX_DIR/start.err" >&2; return 1
+    fi
+  done
   trap stop_nginx EXIT
   # Started means listening: the master forks its workers after binding, so wait for a connect.
   for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$NGINX_PORT") 2>/dev/null && return 0; sleep 0.1; done
