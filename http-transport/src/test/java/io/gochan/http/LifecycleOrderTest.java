@@ -600,6 +600,7 @@ class LifecycleOrderTest {
     void E26_aBodyReadEndedByItsRequestsEndFailsWithTheConnectionClosed(BodyEnder ender) throws Exception {
         List<String> failures = new ArrayList<>();
         int iterations = 60;
+        int notReached = 0;
         try (RawServer server = RawServer.start(c -> {
                  if (c.readRequest() != null) {
                      c.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"); // and the rest never comes
@@ -617,8 +618,10 @@ class LifecycleOrderTest {
                 }
                 HttpRequest get = rb.build();
                 AtomicReference<TransportStats> atFailure = new AtomicReference<>();
+                java.util.concurrent.atomic.AtomicBoolean inBody = new java.util.concurrent.atomic.AtomicBoolean();
                 Caller<String> reader = Caller.virtual("reader-" + i, () -> {
                     try (HttpResponse r = t.roundTrip(get, ctx)) {
+                        inBody.set(true);
                         InputStream s = r.body().stream();
                         s.readNBytes(3);
                         try {
@@ -637,6 +640,12 @@ class LifecycleOrderTest {
                 assertThat(reader.join(Duration.ofSeconds(20))).as("the read ended").isTrue();
                 ctx.cancel();
                 Throwable e = reader.error();
+                if (ender == BodyEnder.DEADLINE && !inBody.get() && e instanceof HttpTimeoutException) {
+                    // The 200 ms passed before the response's head came back (a loaded machine): the request ended
+                    // inside roundTrip, not in a body read, so this iteration did not reach the rule (CI flake).
+                    notReached++;
+                    continue;
+                }
                 boolean expected = ender == BodyEnder.CONTEXT ? e instanceof RequestCancelledException : e instanceof HttpTimeoutException;
                 TransportStats s = atFailure.get();
                 if (!expected || s == null || s.open() != 0) {
@@ -645,6 +654,8 @@ class LifecycleOrderTest {
             }
         }
         assertThat(failures).as("%s: %d of %d body reads", ender, failures.size(), iterations).isEmpty();
+        assertThat(notReached).as("iterations whose deadline passed before the body was read (machine too loaded)")
+                .isLessThan(iterations / 2);
     }
 
     /** Where a request is when it ends. */
