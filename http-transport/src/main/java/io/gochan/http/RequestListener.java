@@ -54,11 +54,13 @@ public interface RequestListener {
 
     /**
      * The request is over: its body was read to the end or closed, or it failed ({@code error} non-null).
-     * Reported exactly once, after the request's connection is back in the pool or closed, and before the
+     * Reported exactly once for every request {@code roundTrip} is given, also one it refuses before anything of it
+     * happens (a head over {@code maxRequestHeaderBytes}, a closed transport: then with no other event before it),
+     * after the request's connection is back in the pool or closed, and before the
      * caller sees the end ({@code roundTrip} returning a response without a body, or throwing; the read that
      * reports the body's end returning). It is the request's last event: an event of its connection's loops
      * that would come later (a write still failing after the request was cancelled) is not reported
-     * (rules E22, E27).
+     * (rules E22, E27, E61).
      *
      * @param request the request
      * @param error the failure, or null if there was none

@@ -145,19 +145,16 @@ public final class Transport implements RoundTripper, AutoCloseable {
         Objects.requireNonNull(ctx, "ctx");
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
-        long head = RequestWriter.headSize(request);
-        if (head > maxRequestHeaderBytes) {
-            IllegalArgumentException refused = headTooLarge("request head of " + request, head);
-            if (event != null) {
-                // Refused before anything happened, yet a failed request all the same: its event says so (JF8).
-                HttpEvents.requestEnd(event, request.method(), io.gochan.http.internal.RedactedUri.of(request.uri()), 0, refused);
-            }
-            throw refused;
-        }
         RequestScope scope = new RequestScope(request, ctx);
         HttpResponse response = null;
         Throwable failure = null;
         try {
+            long head = RequestWriter.headSize(request);
+            if (head > maxRequestHeaderBytes) {
+                // Refused before anything happens (no getConn, its body not opened), yet a failed request all the
+                // same: its one done() and its flight-recorder event say so, as for every other refusal (E61, JF8).
+                throw headTooLarge("request head of " + request, head);
+            }
             response = attempts(scope, event);
             return response;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
