@@ -343,8 +343,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         return new Acquired<>(o.conn, o.reused);
     }
 
-    /** The waiter leaves; an outcome delivered meanwhile is passed on (a connection) or dropped (an error). */
+    /**
+     * The waiter leaves; an outcome delivered meanwhile is passed on (a connection) or dropped (an error). Returns
+     * only once its own dial, interrupted here, has ended (E63), unless that dial is inside name resolution.
+     */
     private void giveUp(WantConn<C> want) {
+        List<Slot> own = new ArrayList<>();
         lock.lock();
         try {
             want.cancelled = true;
@@ -353,10 +357,14 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 h.waiters.remove(want);
                 h.dialing.remove(want);
                 for (Slot s : h.slots) {
-                    if (s.want == want && s.dialer != null && !s.dialReturned) {
+                    if (s.want != want) {
+                        continue; // not a dial that serves it by E54 alone
+                    }
+                    own.add(s);
+                    if (s.dialer != null && !s.dialReturned) {
                         // Its own dial ends with it, as Go 1.19's dial runs under the request's context (E57): a
                         // virtual thread's interrupt closes the socket it connects or handshakes on, the failure is
-                        // dropped and the host's slot freed. Not a dial that serves it by E54 alone.
+                        // dropped and the host's slot freed.
                         s.dialer.interrupt();
                     }
                 }
@@ -367,6 +375,31 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         Received<Outcome<C>> late = want.ready.tryReceive();
         if (late.ok() && late.value().conn != null) {
             put(late.value().conn);
+        }
+        awaitOwnDials(own);
+    }
+
+    /**
+     * Waits, not interruptibly, until the dials of a request that gave up have ended: failed and their slots freed,
+     * or their connection (one that came anyway) passed on. An interrupted connect or handshake fails at once, and a
+     * {@link io.gochan.http.Dialer} must answer an interrupt promptly (as {@link #close()} relies on, E29), so this
+     * never waits on a peer; a dial inside name resolution, which no interrupt ends, is not waited for. So when the
+     * request fails, the dial it started no longer counts as {@code dialing} and its slot is free (E63), as a
+     * connection that failed is closed before its request fails (E21). Before, the request failed at once and its
+     * dial was still counted (and held its host's slot under {@code maxConnsPerHost}) until it ended.
+     */
+    private void awaitOwnDials(List<Slot> own) {
+        if (own.isEmpty()) {
+            return;
+        }
+        Thread self = Thread.currentThread();
+        lock.lock();
+        try {
+            while (dialUnderWayLocked(own, self)) {
+                dialProgress.awaitUninterruptibly(); // keeps a later interrupt of the caller set
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
