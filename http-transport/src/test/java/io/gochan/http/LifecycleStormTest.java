@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * never fails with a cancellation or a request timeout (those can only be another request's), and
  * never with anything when the server answered it correctly every time (only the transport's own
  * header or body-read timeouts, which load alone can cause, are tolerated there); a failed body source
- * fails its own request with exactly its exception, and is read by at most one attempt after it failed;
+ * fails its own request with exactly its exception, and is read by at most one attempt after it failed; every
+ * request reports exactly one {@code done()}, carrying the exception it failed with (E22);
  * the pool's counters return to idle (no slot leaked) and to zero once the transports close; no
  * goroutine and no server connection outlives the test. The mix is seeded ({@code -Dstorm.seed=N}).
  */
@@ -85,6 +86,9 @@ class LifecycleStormTest {
         boolean live = true; // guarded by interruptLock: no interrupt after the request ended
         final AtomicInteger sourceThrows = new AtomicInteger();
         volatile Throwable thrownBySource;
+        /** The request's done() events (E22: exactly one) and the error of the last. */
+        final AtomicInteger dones = new AtomicInteger();
+        volatile Throwable doneError;
 
         Plan(int id, Random rnd, Thread caller) {
             this.id = id;
@@ -144,6 +148,15 @@ class LifecycleStormTest {
         public void gotFirstResponseByte(HttpRequest request) {
             fire(request, Phase.FIRST_BYTE);
         }
+
+        @Override
+        public void done(HttpRequest request, Throwable error) {
+            Plan p = plans.get(request);
+            if (p != null) {
+                p.doneError = error;
+                p.dones.incrementAndGet();
+            }
+        }
     };
 
     void fire(HttpRequest request, Phase phase) {
@@ -196,7 +209,16 @@ class LifecycleStormTest {
                             if (exchange(t, server, plan)) {
                                 succeeded.incrementAndGet();
                             }
+                            if (plan.dones.get() != 1) {
+                                violations.add("request " + plan.id + " (" + plan.action + "): " + plan.dones
+                                        + " done() events for one request that ended (E22)");
+                            }
                         } catch (IOException | InterruptedException | RuntimeException e) {
+                            if (plan.dones.get() != 1 || plan.doneError != e) {
+                                violations.add("request " + plan.id + " (" + plan.action + "): " + plan.dones
+                                        + " done() events, the last with " + plan.doneError + ", for a request that failed"
+                                        + " with " + e + " (E22: exactly one, with that failure)");
+                            }
                             failureKinds.computeIfAbsent(plan.action + " " + e.getClass().getSimpleName(),
                                     k -> new AtomicInteger()).incrementAndGet();
                             sampleMessages.putIfAbsent(e.getClass().getSimpleName() + ": "
