@@ -227,6 +227,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
             // Opened before a connection is taken: a body source that fails to open fails its own request
             // and touches no connection.
             InputStream body = request.body().isEmpty() ? null : request.body().open();
+            if (attempt > 0) {
+                // Counted as the retry begins, with its getConn: one refused by the checks above (the transport closed,
+                // its context ended, an interrupt) or whose body failed to open again was never retried (P54).
+                retries.incrementAndGet();
+            }
             ConnectionPool.Acquired<PersistConn> a;
             long connectionNanos;
             try {
@@ -270,7 +275,6 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // The failed attempt's events end here: one running on its connection's loops is waited for, a
                 // later one (its write failing once its body's source was closed) is not reported (E33).
                 scope.endAttempt();
-                retries.incrementAndGet();
             }
         }
     }

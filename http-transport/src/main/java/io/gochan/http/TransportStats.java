@@ -16,7 +16,10 @@ package io.gochan.http;
  * @param reused requests handed to a connection from the idle pool (or put back by another request) that was
  *     still open at that moment, exactly those for which a flight-recorder "reused" event is committed when a
  *     recording is on (E35); a pooled connection found closed serves nothing and is not counted
- * @param retries requests retried on a new connection after a reused one failed
+ * @param retries retries of a request on a new connection after a reused one failed, each counted as it begins (with
+ *     its {@code getConn} event): a retry refused before it asks for a connection (the transport closed, the request's
+ *     context ended or its deadline passed, its thread interrupted, its body failing to open again) is not counted
+ *     (P54)
  */
 public record TransportStats(int open, int idle, int inUse, int dialing, int waiting, long dialed, long reused,
         long retries) {}
