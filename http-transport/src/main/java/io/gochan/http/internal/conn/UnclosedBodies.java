@@ -27,27 +27,30 @@ final class UnclosedBodies {
 
     /**
      * Watches {@code stream}, the object handed to the caller; when it becomes garbage while its
-     * exchange is still live, the exchange is aborted (its connection closed) and then {@code onDone} is told
-     * why: the request's one {@code done()} (E22); when its exchange is over but that {@code done()} was not reported
-     * (a decoded body dropped between its framing's end and its own, E50), {@code onDone} is told it was never
-     * closed. {@code onDone} must not reach the stream.
+     * exchange is still live, the exchange is aborted (its connection closed); and then, unless the request's one
+     * {@code done()} (E22) was already reported, {@code onDone} is told the body was never closed: also when its
+     * exchange is over without that report (the read loop aborted it for the request's end as it was collected; a
+     * decoded body dropped between its framing's end and its own, E50). {@code onDone} must not reach the stream.
      */
     static void watch(Object stream, Exchange ex, Consumer<Throwable> onDone) {
         String what = ex.scope().request().toString();
         Throwable where = LOG.isLoggable(Level.DEBUG) ? new Throwable("response obtained here") : null;
         CLEANER.register(stream, () -> {
-            if (!ex.isOver()) {
-                LOG.log(Level.WARNING, "the response body of " + what + " was never closed; closing its connection"
+            HttpConnectionException never = new HttpConnectionException("response body of " + what + " was never closed", null);
+            // Aborted first, and only then said: between a look at whether the exchange is over and the abort, the
+            // read loop may abort it for the request's end (its context, its deadline), and the loser must still
+            // report below. On an exchange already over, abort() leaves the connection alone (or waits for its close).
+            if (ex.abort(never)) {
+                LOG.log(Level.WARNING, "the response body of " + what + " was never closed; closed its connection"
                         + (where == null ? " (enable DEBUG logging for " + UnclosedBodies.class.getName()
                                 + " to see where it was obtained)" : ""), where);
-                HttpConnectionException never = new HttpConnectionException("response body of " + what + " was never closed", null);
-                if (ex.abort(never)) {
-                    onDone.accept(never);
-                }
-            } else if (ex.scope().doneUnclaimed()) {
-                // A decoded body dropped after its framing's end, before the decoded end (E50): the connection is
-                // back already, but the request's done() waited for that end; it is reported now, as never closed.
-                onDone.accept(new HttpConnectionException("response body of " + what + " was never closed", null));
+            }
+            if (ex.scope().doneUnclaimed()) {
+                // Nobody can read or close this body any more, so nobody else will report the request's one done()
+                // (E22): not the read loop, whose abort for the request's end leaves the report to the body's reader;
+                // not a decoded body dropped after its framing's end, before the decoded end (E50). Reported now, as
+                // never closed; the claim inside onDone keeps it to one.
+                onDone.accept(never);
             }
         });
     }
