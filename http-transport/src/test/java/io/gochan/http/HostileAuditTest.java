@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A fresh-eyes audit against hostile servers, beyond {@link HostileServerTest}, {@link HostileFramingTest} and
  * {@link HostileProbeTest}: a {@code Content-Encoding} given in more than one field (P57), a connection that ends
- * after a 1xx (P58). Each ends with the response as sent or a specific exception, a connection that cannot be
+ * after a 1xx (P58), a malformed early answer to an upload (P59). Each ends with the response as sent or a specific exception, a connection that cannot be
  * trusted closed, the next request served, and nothing left running. {@code docs/hostile-input.md} lists every
  * case with its test.
  */
@@ -159,6 +159,75 @@ class HostileAuditTest {
             assertThat(t.stats().dialed()).isEqualTo(2);
             assertThat(server.failures()).isEmpty();
         }
+    }
+
+    // ------------------------------------------------------------------ P59: a malformed answer to an upload
+
+    static Stream<Arguments> malformedAnswers() {
+        return Stream.of(
+                Arguments.of("a bad Content-Length", "HTTP/1.1 413 Too Large\r\nContent-Length: abc\r\n\r\n", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("HTTP/2.0", "HTTP/2.0 413 Too Large\r\nContent-Length: 0\r\n\r\n", Reason.UNSUPPORTED_VERSION),
+                Arguments.of("not HTTP", "ICY 413 Too Large\r\n\r\n", Reason.MALFORMED_STATUS_LINE));
+    }
+
+    /**
+     * A server that answers an upload early, malformed, and resets the connection: the request fails with the
+     * answer's {@link HttpProtocolException}, the specific cause, not with the write's "Connection reset" that the
+     * server's reset then causes (P59). The early-response grace already let a well-formed answer outrank the
+     * write's failure (T4); a malformed one was dropped there, so the outcome depended on which the transport
+     * noticed first: the reason, or "write failed: Connection reset by peer". Not retried (a POST; and the server
+     * answered); the next request works.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedAnswers")
+    void P59_aMalformedEarlyAnswerOutranksTheWriteFailureThatFollowsIt(String name, String answer, Reason reason) throws Exception {
+        long length = 256L * 1024 * 1024; // far more than the socket buffers take: the write is under way at the reset
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.index > 0) {
+                     while (c.readRequest() != null) {
+                         c.write(OK);
+                     }
+                     return;
+                 }
+                 c.readRequestHead();
+                 c.write(answer);
+                 c.reset(); // at once: the reset races the answer to the client's loops
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest upload = HttpRequest.newBuilder(server.uri("/upload"))
+                    .method("POST", RequestBody.ofStream(() -> zeros(length), length, "application/octet-stream"))
+                    .timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(upload).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).isEqualTo(2);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /** {@code length} zero bytes, made as they are read. */
+    private static java.io.InputStream zeros(long length) {
+        return new java.io.InputStream() {
+            private long left = length;
+
+            @Override
+            public int read() {
+                return left-- > 0 ? 0 : -1;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (left <= 0) {
+                    return -1;
+                }
+                int n = (int) Math.min(len, left);
+                java.util.Arrays.fill(b, off, off + n, (byte) 0);
+                left -= n;
+                return n;
+            }
+        };
     }
 
     static Stream<Boolean> booleans() {
