@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * A fresh-eyes audit against hostile servers, beyond {@link HostileServerTest}, {@link HostileFramingTest} and
  * {@link HostileProbeTest}: a {@code Content-Encoding} given in more than one field (P57), a connection that ends
- * after a 1xx (P58), a malformed early answer to an upload (P59). Each ends with the response as sent or a specific exception, a connection that cannot be
+ * after a 1xx (P58), a malformed early answer to an upload (P59), a NUL or bare CR in a
+ * chunk-size line (P60). Each ends with the response as sent or a specific exception, a connection that cannot be
  * trusted closed, the next request served, and nothing left running. {@code docs/hostile-input.md} lists every
  * case with its test.
  */
@@ -228,6 +229,44 @@ class HostileAuditTest {
                 return n;
             }
         };
+    }
+
+    // ------------------------------------------------------------------ P60: NUL and bare CR in the chunked coding
+
+    static Stream<Arguments> controlsInAChunkSizeLine() {
+        return Stream.of(
+                Arguments.of("NUL in a chunk extension", "2;a=\u0000b\r\n", "NUL"),
+                Arguments.of("NUL after the chunk size", "2\u0000\r\n", "NUL"),
+                Arguments.of("bare CR in a chunk extension", "2;a=\rb\r\n", "bare CR"),
+                Arguments.of("CR CR LF after the chunk size", "2\r\r\n", "bare CR"));
+    }
+
+    /**
+     * A NUL or a bare CR in a chunk-size line fails the body read with {@code BAD_CHUNK}, as every other control
+     * character there does (P27: 0x01, ESC, DEL), the message saying it was in a chunk-size line (P60). Before, the
+     * line reader's {@code INVALID_CHARACTER} ("NUL byte in a line of the response") came through, a head's reason
+     * for a fault in the body's framing. The connection is closed; the next request dials.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("controlsInAChunkSizeLine")
+    void P60_aNulOrBareCrInAChunkSizeLineIsABadChunk(String name, String sizeLine, String said) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (int i = 0; c.readRequest() != null; i++) {
+                     c.write(c.index == 0 ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + sizeLine + "ok\r\n0\r\n\r\n" : OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThatThrownBy(() -> r.body().bytes())
+                        .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(Reason.BAD_CHUNK))
+                        .hasMessageContaining(said)
+                        .hasMessageContaining("chunk-size line");
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the bad body's connection was closed").isEqualTo(2);
+        }
     }
 
     static Stream<Boolean> booleans() {
