@@ -27,7 +27,10 @@ public class HttpProtocolException extends IOException {
         MALFORMED_HEADER,
         /** A header line starting with whitespace (obs-fold, RFC 9112 §5.2): a smuggling vector. */
         OBSOLETE_LINE_FOLDING,
-        /** NUL, a bare CR or another control character in a line, or a non-token character in a header name. */
+        /**
+         * NUL, a bare CR or another control character in a head or trailer line, or a non-token character in a
+         * header name (in a chunk-size line: {@link #BAD_CHUNK}).
+         */
         INVALID_CHARACTER,
         /** Both Content-Length and Transfer-Encoding, or Transfer-Encoding in an HTTP/1.0 response. */
         CONFLICTING_FRAMING,
@@ -39,8 +42,8 @@ public class HttpProtocolException extends IOException {
         UNSUPPORTED_TRANSFER_ENCODING,
         /**
          * A chunk size that is not hexadecimal or too large, chunk data not followed by CRLF, a line of the
-         * chunked coding (chunk size, trailer) ended by a bare LF, or a chunk extension with a control
-         * character or an unterminated quoted string.
+         * chunked coding (chunk size, trailer) ended by a bare LF, a control character in a chunk-size line
+         * (a NUL or bare CR included), or a chunk extension with an unterminated quoted string.
          */
         BAD_CHUNK,
         /** A chunk-size line (size and extensions) over {@code maxChunkLineLength}. */

@@ -139,7 +139,17 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     }
 
     private long readChunkSize() throws IOException {
-        String line = in.readLine(limits.maxChunkLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
+        String line;
+        try {
+            line = in.readLine(limits.maxChunkLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
+        } catch (HttpProtocolException e) {
+            if (e.reason() != Reason.INVALID_CHARACTER) {
+                throw e;
+            }
+            // The line reader refuses a NUL or a bare CR before this method sees the line: in the chunked coding they
+            // are control characters in its framing like any other (P27), so the same reason (P60).
+            throw new HttpProtocolException(Reason.BAD_CHUNK, e.getMessage() + " (a chunk-size line of the chunked body)", e);
+        }
         if (line == null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
         }

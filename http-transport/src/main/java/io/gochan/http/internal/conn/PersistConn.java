@@ -671,6 +671,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             if (r instanceof ResponseOrError re && re.response() != null) {
                 return re.response();
             }
+            // A malformed answer outranks the write failure as a good one does (P59): the server answered, and the
+            // failed write is that answer's consequence (its reset, or our close of the connection on reading it).
+            // The read loop closes the connection with the answer's fault before it delivers it, so the grace may
+            // end on either.
+            IOException verdict = r instanceof ResponseOrError re ? re.error() : r == CLOSED ? closedCause : null;
+            if (verdict instanceof HttpProtocolException) {
+                cause = verdict;
+            }
             // The request's own end (its context, its deadline) wins over the write failure (P13).
             IOException ended = endedBefore != null ? endedBefore : requestEnded(scope, r);
             if (ended != null) {

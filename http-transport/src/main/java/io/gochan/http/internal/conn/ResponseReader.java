@@ -21,6 +21,7 @@ import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -90,11 +91,23 @@ final class ResponseReader {
         if (framing.kind() == BodyFraming.Kind.NONE) {
             return serveWithoutBody(head, alive);
         }
-        boolean gunzip = rc.addedGzip() && "gzip".equalsIgnoreCase(head.headers().get("Content-Encoding"));
+        boolean gunzip = rc.addedGzip() && isLoneGzip(head.headers());
         if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
             return serveInMemory(head, framing, alive);
         }
         return serveStreamed(head, framing, gunzip, alive);
+    }
+
+    /**
+     * Whether the body is ours to decode (P25): one {@code Content-Encoding} field, saying {@code gzip}. Codings in
+     * several fields are one list applied in order (RFC 9110 §5.3, §8.4), {@code gzip} and {@code gzip} being
+     * {@code gzip, gzip}, which is not decoded in one field either; Go looks at the first field alone, so it
+     * decodes one layer of two and removes both fields, and the caller reads gzip data said to have no coding
+     * (P57). Such a body reaches the caller as sent, its fields intact.
+     */
+    private static boolean isLoneGzip(Headers headers) {
+        List<String> codings = headers.all("Content-Encoding");
+        return codings.size() == 1 && "gzip".equalsIgnoreCase(codings.get(0));
     }
 
     /** The exchange failed before a response: the error goes to the caller, the connection ends. */
@@ -315,6 +328,13 @@ final class ResponseReader {
         boolean continued = false;
         while (true) {
             ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
+            if (head == null && informational > 0) {
+                // The server answered (a 1xx is a response to this request), so this is no idle connection the
+                // server had closed: a broken answer, never retried (P58; Go: "unexpected EOF", not retried).
+                throw new HttpProtocolException(HttpProtocolException.Reason.PREMATURE_EOF, "connection closed after "
+                        + informational + " informational (1xx) response" + (informational == 1 ? "" : "s")
+                        + ", before the final response");
+            }
             if (head == null) {
                 throw new ConnException("server closed the connection before sending a response", null, false, true);
             }
