@@ -5,6 +5,7 @@ import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -76,6 +77,8 @@ final class TimerScheduler {
      * a channel's lock is waited for instead of handed to another thread, which the bubble could not see.
      */
     private final boolean inline;
+    /** Where deliveries whose channel's lock is busy go: {@link HandOff}, or a test's executor. */
+    private final Executor handOff;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
@@ -92,10 +95,16 @@ final class TimerScheduler {
     }
 
     TimerScheduler(Clock clock, boolean ownThread, boolean inline) {
+        this(clock, ownThread, inline, HandOff::execute);
+    }
+
+    /** As above, with the deliveries that find their channel's lock busy handed to {@code handOff} (tests). */
+    TimerScheduler(Clock clock, boolean ownThread, boolean inline, Executor handOff) {
         this.clock = clock;
         this.origin = clock.nanoTime();
         this.ownThread = ownThread;
         this.inline = inline;
+        this.handOff = handOff;
     }
 
     /** The scheduler of the calling thread: its virtual-time bubble's, else {@link #SYSTEM}. */
@@ -301,11 +310,18 @@ final class TimerScheduler {
             }
             e.handoff = true;
         }
-        HandOff.execute(() -> {
-            channel.lock();
+        try {
+            handOff.execute(() -> {
+                channel.lock();
+                e.handoff = false;
+                deliverLocked(e, generation, channel, at);
+            });
+        } catch (RuntimeException | Error t) {
+            // No hand-off is in flight (no thread could start for it): a ticker whose flag stayed set would drop
+            // every later tick that finds its lock busy. The failure costs this firing only (TM11).
             e.handoff = false;
-            deliverLocked(e, generation, channel, at);
-        });
+            throw t;
+        }
     }
 
     /**

@@ -208,6 +208,58 @@ class TimerFarAndInterruptedRulesTest {
     }
 
     /**
+     * TM11: a ticker's delivery that finds its channel's lock busy is handed off; when no hand-off thread can
+     * start for it (an {@code OutOfMemoryError} from the thread's start), that tick is lost and nothing more:
+     * the next tick that finds the lock busy is handed off again and delivered. Before, the ticker's "hand-off
+     * in flight" mark stayed set after the failed start, so every later tick that found the lock busy was
+     * dropped for the ticker's whole life.
+     */
+    @Test
+    void TM11_aTickerWhoseHandOffCouldNotStartHandsOffItsNextTick() throws Exception {
+        List<Runnable> handedOff = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor handOff = work -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new OutOfMemoryError("simulated: unable to create native thread");
+            }
+            handedOff.add(work); // run below, once the lock is free
+        };
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        TimerScheduler s = new TimerScheduler(fake, false, false, handOff);
+        Timer ticker = new Timer(s, true);
+        ticker.resetNanos(10);
+        io.gochan.spi.ChannelCore core = io.gochan.spi.ChannelCores.of(ticker.c());
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Threads threads = new Threads(Threads.Kind.PLATFORM)) {
+            threads.start(() -> {
+                core.lock(); // as a receiver hammering the channel, or one descheduled inside its critical section
+                try {
+                    held.countDown();
+                    release.await();
+                } finally {
+                    core.unlock();
+                }
+            });
+            try {
+                held.await();
+                fake.advance(10);
+                assertThat(s.runDue()).isEqualTo(1); // the lock is busy: handed off, and the hand-off fails (logged)
+                assertThat(attempts).as("first tick handed off").hasValue(1);
+                fake.advance(10);
+                assertThat(s.runDue()).isEqualTo(1); // busy again: this tick must be handed off, not dropped
+                assertThat(attempts).as("the next busy tick handed off again").hasValue(2);
+            } finally {
+                release.countDown();
+            }
+        }
+        assertThat(handedOff).hasSize(1);
+        handedOff.get(0).run();
+        assertThat(ticker.c().tryReceive().ok()).as("the handed-off tick delivered").isTrue();
+        ticker.stop();
+    }
+
+    /**
      * CX5, CX6, G3: a child made under an already cancelled parent is done at once with the parent's error
      * and cause, even with a deadline of its own already past (Go's propagateCancel runs before the child's
      * own deadline check), and a future deadline of its own leaves no timer behind.
