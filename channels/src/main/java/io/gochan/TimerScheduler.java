@@ -66,6 +66,11 @@ final class TimerScheduler {
     /** Longest wait of an idle timer thread with timers pending, so collected entries get purged. */
     private static final long PURGE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int MIN_HEAP = 16;
+    /**
+     * How long a firing whose hand-off thread could not start waits before it is tried again (TM12): long
+     * enough that a JVM out of native threads is not flooded with attempts and their ERROR logs.
+     */
+    static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Attempts at a busy channel lock before the delivery is handed off (~1 µs; {@link HandOff}). */
     private static final int LOCK_TRIES = 32;
 
@@ -318,9 +323,42 @@ final class TimerScheduler {
             });
         } catch (RuntimeException | Error t) {
             // No hand-off is in flight (no thread could start for it): a ticker whose flag stayed set would drop
-            // every later tick that finds its lock busy. The failure costs this firing only (TM11).
+            // every later tick that finds its lock busy. The failure costs this firing only (TM11). A ticker's
+            // next tick comes anyway; a one-shot's firing is its only one, so it is tried again (TM12).
             e.handoff = false;
+            if (e.period == 0) {
+                retryLater(e, generation);
+            }
             throw t;
+        }
+    }
+
+    /**
+     * Hands {@code work} to a thread that needs no carrier of the virtual-thread scheduler ({@link HandOff},
+     * or a test's executor): a passed context deadline's cancel (CX11). Throws if no thread could start.
+     */
+    void handOff(Runnable work) {
+        handOff.execute(work);
+    }
+
+    /**
+     * Puts one-shot entry {@code e}, whose firing of schedule {@code generation} was taken from the heap but
+     * could not be handed off, back in the heap {@link #RETRY_NANOS} from now (TM12): unless a stop, a reset
+     * or a look (TM7) has voided that firing since. The round that takes it again fires the same schedule.
+     */
+    void retryLater(TimerEntry e, int generation) {
+        lock.lock();
+        try {
+            if (e.generation != generation || e.index >= 0 || !e.armed) {
+                return; // stopped, reset or delivered since: nothing to retry
+            }
+            e.when = later(now(), RETRY_NANOS);
+            add(e);
+            if (e.index == 0) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -431,6 +469,8 @@ final class TimerScheduler {
                 } else {
                     removeAt(e.index);
                 }
+            } else if (e.period == 0 && e.index >= 0) {
+                removeAt(e.index); // a firing waiting for its retry (TM12): this look delivers it instead
             }
             e.firing = false;
             generation = ++e.generation; // voids a delivery a round has under way: this one replaces it
