@@ -289,11 +289,17 @@ final class Contexts {
         private final TimerScheduler scheduler;
 
         CancelContext(Context parent, CancelContext anchor, Instant deadline, boolean ownDeadline, Throwable deadlineCause) {
+            this(parent, anchor, deadline, ownDeadline ? TimerScheduler.current() : null, deadlineCause);
+        }
+
+        /** As above, the deadline (if {@code scheduler} is not null) on {@code scheduler} (tests drive one by hand). */
+        CancelContext(Context parent, CancelContext anchor, Instant deadline, TimerScheduler scheduler, Throwable deadlineCause) {
+            boolean ownDeadline = scheduler != null;
             this.parent = parent;
             this.anchor = anchor;
             this.deadline = deadline;
             this.deadlineCause = deadlineCause;
-            this.scheduler = ownDeadline ? TimerScheduler.current() : null;
+            this.scheduler = scheduler;
             this.deadlineTimer = ownDeadline ? scheduler.actionEntry(this::deadlinePassed) : null;
         }
 
@@ -351,7 +357,17 @@ final class Contexts {
                 deadlinePassedNow();
                 return;
             }
-            TimerScheduler.HandOff.execute(this::deadlinePassedNow);
+            if (isDone()) {
+                return; // cancelled since a retry was armed (TM12): nothing left to do
+            }
+            try {
+                scheduler.handOff(this::deadlinePassedNow);
+            } catch (RuntimeException | Error t) {
+                // No thread could start for the cancel: try again later rather than never end this context (TM12).
+                // A cancel racing this may leave the retry armed; it then finds the context done and does nothing.
+                scheduler.schedule(deadlineTimer, TimerScheduler.RETRY_NANOS, 0L);
+                throw t; // logged by the round (TM11)
+            }
         }
 
         private void deadlinePassedNow() {

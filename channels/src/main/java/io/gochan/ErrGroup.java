@@ -87,8 +87,9 @@ public final class ErrGroup implements AutoCloseable {
      * (Go's {@code Group.Go}).
      *
      * @param task the task; a failure it throws is the group's (the first one cancels the context)
-     * @throws InterruptedException if interrupted while waiting for a slot (only with a limit); nothing
-     *     was started
+     * @throws InterruptedException if interrupted while waiting for a slot, or interrupted when it calls
+     *     this and no slot is free (only with a limit); nothing was started. With a free slot it starts the
+     *     task and leaves the interrupt status set (G6)
      * @throws IllegalStateException if the group was awaited or closed
      * @throws NullPointerException if task is null
      */
@@ -109,8 +110,9 @@ public final class ErrGroup implements AutoCloseable {
      *
      * @param name the goroutine's name
      * @param task the task; a failure it throws is the group's (the first one cancels the context)
-     * @throws InterruptedException if interrupted while waiting for a slot (only with a limit); nothing
-     *     was started
+     * @throws InterruptedException if interrupted while waiting for a slot, or interrupted when it calls
+     *     this and no slot is free (only with a limit); nothing was started. With a free slot it starts the
+     *     task and leaves the interrupt status set (G6)
      * @throws IllegalStateException if the group was awaited or closed
      * @throws NullPointerException if name or task is null
      */
@@ -265,7 +267,10 @@ public final class ErrGroup implements AutoCloseable {
         }
 
         void acquire(boolean wait) throws InterruptedException {
-            lock.lockInterruptibly();
+            // Not lockInterruptibly (the lock is only ever held briefly): a go() that finds a free slot need not
+            // wait, so it starts whatever the interrupt flag says and keeps the flag (G6, as EG8). Only a wait
+            // for a slot checks the flag, and then throws at once having started nothing (EG4).
+            lock.lock();
             try {
                 while (true) {
                     requireOpen();
@@ -273,6 +278,9 @@ public final class ErrGroup implements AutoCloseable {
                     if (limit < 0 || active < limit) {
                         active++;
                         return;
+                    }
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
                     }
                     awaitChange();
                 }

@@ -5,6 +5,7 @@ import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -65,6 +66,11 @@ final class TimerScheduler {
     /** Longest wait of an idle timer thread with timers pending, so collected entries get purged. */
     private static final long PURGE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final int MIN_HEAP = 16;
+    /**
+     * How long a firing whose hand-off thread could not start waits before it is tried again (TM12): long
+     * enough that a JVM out of native threads is not flooded with attempts and their ERROR logs.
+     */
+    static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Attempts at a busy channel lock before the delivery is handed off (~1 µs; {@link HandOff}). */
     private static final int LOCK_TRIES = 32;
 
@@ -76,6 +82,8 @@ final class TimerScheduler {
      * a channel's lock is waited for instead of handed to another thread, which the bubble could not see.
      */
     private final boolean inline;
+    /** Where deliveries whose channel's lock is busy go: {@link HandOff}, or a test's executor. */
+    private final Executor handOff;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
@@ -92,10 +100,16 @@ final class TimerScheduler {
     }
 
     TimerScheduler(Clock clock, boolean ownThread, boolean inline) {
+        this(clock, ownThread, inline, HandOff::execute);
+    }
+
+    /** As above, with the deliveries that find their channel's lock busy handed to {@code handOff} (tests). */
+    TimerScheduler(Clock clock, boolean ownThread, boolean inline, Executor handOff) {
         this.clock = clock;
         this.origin = clock.nanoTime();
         this.ownThread = ownThread;
         this.inline = inline;
+        this.handOff = handOff;
     }
 
     /** The scheduler of the calling thread: its virtual-time bubble's, else {@link #SYSTEM}. */
@@ -301,11 +315,51 @@ final class TimerScheduler {
             }
             e.handoff = true;
         }
-        HandOff.execute(() -> {
-            channel.lock();
+        try {
+            handOff.execute(() -> {
+                channel.lock();
+                e.handoff = false;
+                deliverLocked(e, generation, channel, at);
+            });
+        } catch (RuntimeException | Error t) {
+            // No hand-off is in flight (no thread could start for it): a ticker whose flag stayed set would drop
+            // every later tick that finds its lock busy. The failure costs this firing only (TM11). A ticker's
+            // next tick comes anyway; a one-shot's firing is its only one, so it is tried again (TM12).
             e.handoff = false;
-            deliverLocked(e, generation, channel, at);
-        });
+            if (e.period == 0) {
+                retryLater(e, generation);
+            }
+            throw t;
+        }
+    }
+
+    /**
+     * Hands {@code work} to a thread that needs no carrier of the virtual-thread scheduler ({@link HandOff},
+     * or a test's executor): a passed context deadline's cancel (CX11). Throws if no thread could start.
+     */
+    void handOff(Runnable work) {
+        handOff.execute(work);
+    }
+
+    /**
+     * Puts one-shot entry {@code e}, whose firing of schedule {@code generation} was taken from the heap but
+     * could not be handed off, back in the heap {@link #RETRY_NANOS} from now (TM12): unless a stop, a reset
+     * or a look (TM7) has voided that firing since. The round that takes it again fires the same schedule.
+     */
+    void retryLater(TimerEntry e, int generation) {
+        lock.lock();
+        try {
+            if (e.generation != generation || e.index >= 0 || !e.armed) {
+                return; // stopped, reset or delivered since: nothing to retry
+            }
+            e.when = later(now(), RETRY_NANOS);
+            add(e);
+            if (e.index == 0) {
+                changed.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -415,6 +469,8 @@ final class TimerScheduler {
                 } else {
                     removeAt(e.index);
                 }
+            } else if (e.period == 0 && e.index >= 0) {
+                removeAt(e.index); // a firing waiting for its retry (TM12): this look delivers it instead
             }
             e.firing = false;
             generation = ++e.generation; // voids a delivery a round has under way: this one replaces it

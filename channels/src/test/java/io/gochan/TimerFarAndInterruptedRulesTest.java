@@ -208,6 +208,145 @@ class TimerFarAndInterruptedRulesTest {
     }
 
     /**
+     * TM11: a ticker's delivery that finds its channel's lock busy is handed off; when no hand-off thread can
+     * start for it (an {@code OutOfMemoryError} from the thread's start), that tick is lost and nothing more:
+     * the next tick that finds the lock busy is handed off again and delivered. Before, the ticker's "hand-off
+     * in flight" mark stayed set after the failed start, so every later tick that found the lock busy was
+     * dropped for the ticker's whole life.
+     */
+    @Test
+    void TM11_aTickerWhoseHandOffCouldNotStartHandsOffItsNextTick() throws Exception {
+        List<Runnable> handedOff = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor handOff = work -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new OutOfMemoryError("simulated: unable to create native thread");
+            }
+            handedOff.add(work); // run below, once the lock is free
+        };
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        TimerScheduler s = new TimerScheduler(fake, false, false, handOff);
+        Timer ticker = new Timer(s, true);
+        ticker.resetNanos(10);
+        io.gochan.spi.ChannelCore core = io.gochan.spi.ChannelCores.of(ticker.c());
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Threads threads = new Threads(Threads.Kind.PLATFORM)) {
+            threads.start(() -> {
+                core.lock(); // as a receiver hammering the channel, or one descheduled inside its critical section
+                try {
+                    held.countDown();
+                    release.await();
+                } finally {
+                    core.unlock();
+                }
+            });
+            try {
+                held.await();
+                fake.advance(10);
+                assertThat(s.runDue()).isEqualTo(1); // the lock is busy: handed off, and the hand-off fails (logged)
+                assertThat(attempts).as("first tick handed off").hasValue(1);
+                fake.advance(10);
+                assertThat(s.runDue()).isEqualTo(1); // busy again: this tick must be handed off, not dropped
+                assertThat(attempts).as("the next busy tick handed off again").hasValue(2);
+            } finally {
+                release.countDown();
+            }
+        }
+        assertThat(handedOff).hasSize(1);
+        handedOff.get(0).run();
+        assertThat(ticker.c().tryReceive().ok()).as("the handed-off tick delivered").isTrue();
+        ticker.stop();
+    }
+
+    /**
+     * TM12: a one-shot timer's delivery handed off because its channel's lock was busy, whose hand-off thread
+     * could not start, is tried again {@code RETRY_NANOS} later (the timer stays scheduled meanwhile) and then
+     * delivers: a timer's only firing is never lost to a failed thread start. A stop after the failure still
+     * prevents it, leaving nothing scheduled. Before, the firing was gone: taken from the heap, never delivered,
+     * while {@code stop()} still reported the timer pending, so a receiver waiting on it waited for ever.
+     */
+    @Test
+    void TM12_aOneShotWhoseHandOffCouldNotStartIsRetriedNotLost() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor handOff = work -> {
+            attempts.incrementAndGet();
+            throw new OutOfMemoryError("simulated: unable to create native thread");
+        };
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        TimerScheduler s = new TimerScheduler(fake, false, false, handOff);
+        Timer retried = new Timer(s, false);
+        Timer stopped = new Timer(s, false);
+        io.gochan.spi.ChannelCore retriedCore = io.gochan.spi.ChannelCores.of(retried.c());
+        io.gochan.spi.ChannelCore stoppedCore = io.gochan.spi.ChannelCores.of(stopped.c());
+        retried.resetNanos(10);
+        stopped.resetNanos(20);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Threads threads = new Threads(Threads.Kind.PLATFORM)) {
+            threads.start(() -> {
+                retriedCore.lock(); // as a thread descheduled inside the channels' critical sections
+                stoppedCore.lock();
+                try {
+                    held.countDown();
+                    release.await();
+                } finally {
+                    stoppedCore.unlock();
+                    retriedCore.unlock();
+                }
+            });
+            try {
+                held.await();
+                fake.advance(20);
+                assertThat(s.runDue()).isEqualTo(2); // busy locks: handed off; no thread can start (logged)
+                assertThat(attempts).hasValue(2);
+                assertThat(s.pending()).as("the failed firings wait for their retry").isEqualTo(2);
+            } finally {
+                release.countDown();
+            }
+        }
+        assertThat(stopped.stop()).as("a stop after the failure prevents the firing").isTrue();
+        assertThat(s.pending()).as("the stopped timer's retry is gone").isEqualTo(1);
+        fake.advance(TimerScheduler.RETRY_NANOS);
+        assertThat(s.runDue()).as("the retry").isEqualTo(1);
+        assertThat(retried.c().tryReceive().ok()).as("the retried firing delivered").isTrue();
+        assertThat(retried.stop()).as("delivered and received: nothing left to prevent").isFalse();
+        fake.advance(10 * TimerScheduler.RETRY_NANOS);
+        assertThat(s.runDue()).isZero();
+        assertThat(stopped.c().tryReceive().notReady()).as("the stopped timer delivers nothing").isTrue();
+        assertThat(s.pending()).isZero();
+    }
+
+    /**
+     * TM12, CX11: a context's passed deadline whose cancel could not be handed off (no thread could start) is
+     * tried again {@code RETRY_NANOS} later, and the context is then cancelled with {@code
+     * DeadlineExceededException}; a context cancelled before the retry leaves it nothing to do. Before, the
+     * deadline was gone: the context stayed live for ever, past its deadline.
+     */
+    @Test
+    void TM12_aDeadlineWhoseCancelCouldNotBeHandedOffIsRetried() {
+        java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Executor handOff = work -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new OutOfMemoryError("simulated: unable to create native thread");
+            }
+            work.run();
+        };
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        TimerScheduler s = new TimerScheduler(fake, false, false, handOff);
+        Contexts.CancelContext ctx = new Contexts.CancelContext(Context.background(), null, Instant.MAX, s, null);
+        ctx.armDeadline(10);
+        fake.advance(10);
+        assertThat(s.runDue()).isEqualTo(1); // the hand-off of the cancel fails (logged)
+        assertThat(ctx.err()).as("not cancelled yet").isNull();
+        assertThat(s.pending()).as("the deadline waits for its retry").isEqualTo(1);
+        fake.advance(TimerScheduler.RETRY_NANOS);
+        assertThat(s.runDue()).isEqualTo(1);
+        assertThat(ctx.err()).as("cancelled by the retried deadline").isInstanceOf(DeadlineExceededException.class);
+        assertThat(s.pending()).isZero();
+    }
+
+    /**
      * CX5, CX6, G3: a child made under an already cancelled parent is done at once with the parent's error
      * and cause, even with a deadline of its own already past (Go's propagateCancel runs before the child's
      * own deadline check), and a future deadline of its own leaves no timer behind.

@@ -694,7 +694,8 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public boolean send(Object value, long deadlineNanos) throws InterruptedException {
         if (nil) {
-            return blockForever(deadlineNanos, "send");
+            // A call whose time is up need not wait, so the interrupt flag does not stop it (I5), as on any channel.
+            return !expired(deadlineNanos) && blockForever(deadlineNanos, "send");
         }
         if (sendFast(value)) {
             return true;
@@ -742,7 +743,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public Object receive(long deadlineNanos) throws InterruptedException {
         if (nil) {
-            blockForever(deadlineNanos, "receive");
+            if (!expired(deadlineNanos)) { // time up: no wait, so the interrupt flag does not stop it (I5)
+                blockForever(deadlineNanos, "receive");
+            }
             return NOT_READY;
         }
         Object fast = receiveFast();
