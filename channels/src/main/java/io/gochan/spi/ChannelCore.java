@@ -694,8 +694,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public boolean send(Object value, long deadlineNanos) throws InterruptedException {
         if (nil) {
-            // A call whose time is up need not wait, so the interrupt flag does not stop it (I5), as on any channel.
-            return !expired(deadlineNanos) && blockForever(deadlineNanos, "send");
+            return blockForever(deadlineNanos, "send");
         }
         if (sendFast(value)) {
             return true;
@@ -743,9 +742,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public Object receive(long deadlineNanos) throws InterruptedException {
         if (nil) {
-            if (!expired(deadlineNanos)) { // time up: no wait, so the interrupt flag does not stop it (I5)
-                blockForever(deadlineNanos, "receive");
-            }
+            blockForever(deadlineNanos, "receive");
             return NOT_READY;
         }
         Object fast = receiveFast();
@@ -1330,6 +1327,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * (JF7): a goroutine parked on a nil channel, maybe for ever, is what a recording looks for.
      */
     private boolean blockForever(long deadlineNanos, String operation) throws InterruptedException {
+        if (expired(deadlineNanos)) {
+            return false; // time up: no wait, so the interrupt flag does not stop it (I5), as on any channel
+        }
         Waiter w = new Waiter();
         Object event = JfrGate.channelBlockedBegin();
         w.await(deadlineNanos, "nil channel");

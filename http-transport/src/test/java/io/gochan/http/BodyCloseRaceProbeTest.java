@@ -11,8 +11,6 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -61,13 +59,8 @@ class BodyCloseRaceProbeTest {
     @ParameterizedTest(name = "{0}, virtual reader: {1}")
     @MethodSource("cases")
     void E64_aBodyClosedOnAnotherThreadEndsItsBlockedReadWithAFailure(Framing framing, boolean virtual) throws Exception {
-        Map<HttpRequest, List<Throwable>> done = new ConcurrentHashMap<>();
-        RequestListener listener = new RequestListener() {
-            @Override
-            public void done(HttpRequest request, Throwable error) {
-                done.computeIfAbsent(request, k -> new CopyOnWriteArrayList<>()).add(error == null ? new Throwable("ok") : error);
-            }
-        };
+        Dones listener = new Dones();
+        Map<HttpRequest, List<Throwable>> done = listener.done;
         CountDownLatch release = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  String head = c.readRequestHead();

@@ -89,13 +89,8 @@ class DroppedBodyProbeTest {
      */
     @org.junit.jupiter.api.Test
     void E22_aDroppedBodyReclaimedAsItsContextEndsReportsItsOneDone() throws Exception {
-        Map<HttpRequest, List<Throwable>> done = new ConcurrentHashMap<>();
-        RequestListener listener = new RequestListener() {
-            @Override
-            public void done(HttpRequest request, Throwable error) {
-                done.computeIfAbsent(request, k -> new CopyOnWriteArrayList<>()).add(error == null ? new Throwable("ok") : error);
-            }
-        };
+        Dones listener = new Dones();
+        Map<HttpRequest, List<Throwable>> done = listener.done;
         CountDownLatch release = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  if (c.readRequestHead() != null) {

@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -89,13 +87,8 @@ class EarlyAnswerProbeTest {
     @ParameterizedTest
     @EnumSource(Case.class)
     void E66_aBlockedOrFailingBodySourceRacingAnEarlyAnswerEndsOnceAndLeavesNothing(Case how) throws Exception {
-        Map<HttpRequest, List<Throwable>> done = new ConcurrentHashMap<>();
-        RequestListener listener = new RequestListener() {
-            @Override
-            public void done(HttpRequest request, Throwable error) {
-                done.computeIfAbsent(request, k -> new CopyOnWriteArrayList<>()).add(error == null ? new Throwable("ok") : error);
-            }
-        };
+        Dones listener = new Dones();
+        Map<HttpRequest, List<Throwable>> done = listener.done;
         CountDownLatch release = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  String head = c.readRequestHead();

@@ -8,8 +8,6 @@ import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -42,14 +40,8 @@ class ExpectContinueProbeTest {
     @ParameterizedTest
     @EnumSource(Server.class)
     void E65_anExpectContinueRequestWithoutA100EndsOnceOnANewAndAReusedConnection(Server how) throws Exception {
-        Map<HttpRequest, List<Throwable>> done = new ConcurrentHashMap<>();
-        RequestListener listener = new RequestListener() {
-            @Override
-            public void done(HttpRequest request, Throwable error) {
-                done.computeIfAbsent(request, k -> new CopyOnWriteArrayList<>())
-                        .add(error == null ? new Throwable("ok") : error);
-            }
-        };
+        Dones listener = new Dones();
+        Map<HttpRequest, List<Throwable>> done = listener.done;
         try (RawServer server = RawServer.start(c -> {
                  for (String head; (head = c.readRequestHead()) != null; ) {
                      if (!head.contains("Expect: 100-continue")) {

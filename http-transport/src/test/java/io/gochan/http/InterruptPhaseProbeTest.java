@@ -13,7 +13,6 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -55,16 +54,6 @@ class InterruptPhaseProbeTest {
             all.add(Arguments.of(p, false));
         }
         return all;
-    }
-
-    /** Every done() of every request, by request identity. */
-    private static final class Dones implements RequestListener {
-        final Map<HttpRequest, List<Throwable>> done = new ConcurrentHashMap<>();
-
-        @Override
-        public void done(HttpRequest request, Throwable error) {
-            done.computeIfAbsent(request, k -> new CopyOnWriteArrayList<>()).add(error == null ? new Throwable("ok") : error);
-        }
     }
 
     /** What the interrupted caller saw: its exception and its interrupt status right after. */

@@ -1,0 +1,19 @@
+package io.gochan.http;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A listener recording every {@code done()} of every request, by request identity (a success as a
+ * {@code Throwable("ok")}), for tests of "exactly one done() per request" (E22).
+ */
+final class Dones implements RequestListener {
+    final Map<HttpRequest, List<Throwable>> done = new ConcurrentHashMap<>();
+
+    @Override
+    public void done(HttpRequest request, Throwable error) {
+        done.computeIfAbsent(request, k -> new CopyOnWriteArrayList<>()).add(error == null ? new Throwable("ok") : error);
+    }
+}
