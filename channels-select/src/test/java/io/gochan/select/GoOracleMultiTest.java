@@ -81,7 +81,25 @@ class GoOracleMultiTest {
         replayCorpus(kind, "/go-oracle/traces-multi-ring.txt");
     }
 
+    /**
+     * Rule S7 against parked partners: both corpora again, each main-thread step that must not wait (a
+     * try-operation, a burst, a select with a default) in one of {@link GoOracleTest.Form}'s forms in turn, so a
+     * timed call with no time left, a select with a zero timeout, the typed builder and the views each meet a
+     * parked sender, a parked receiver and a parked select, and take or hand over a value exactly where Go's
+     * select with a default does.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void S7_everyNonBlockingFormMeetsParkedPartnersAsGosSelectWithDefault(Kind kind) throws Exception {
+        replayCorpus(kind, "/go-oracle/traces-multi.txt", true);
+        replayCorpus(kind, "/go-oracle/traces-multi-ring.txt", true);
+    }
+
     private static void replayCorpus(Kind kind, String corpus) throws Exception {
+        replayCorpus(kind, corpus, false);
+    }
+
+    private static void replayCorpus(Kind kind, String corpus, boolean everyForm) throws Exception {
         List<Script> scripts = load(corpus);
         assertThat(scripts).hasSizeGreaterThanOrEqualTo(100);
         List<String> mismatches = new ArrayList<>();
@@ -90,7 +108,7 @@ class GoOracleMultiTest {
                 if (mismatches.size() >= MAX_MISMATCHES) {
                     break;
                 }
-                new Replay(s, kind, mismatches).run();
+                new Replay(s, kind, mismatches, everyForm).run();
             }
         }, mismatches::toString);
         assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
@@ -270,9 +288,14 @@ class GoOracleMultiTest {
         private final List<String> mismatches;
         private final List<Chan<Integer>> chans = new ArrayList<>();
         private final Map<Integer, Goroutine> parked = new HashMap<>();
+        /** Whether main-thread steps rotate through every {@link GoOracleTest.Form} (S7), from where. */
+        private final boolean everyForm;
+        private int form;
 
-        Replay(Script script, Kind kind, List<String> mismatches) {
+        Replay(Script script, Kind kind, List<String> mismatches, boolean everyForm) {
             this.script = script;
+            this.everyForm = everyForm;
+            this.form = script.id();
             this.builder = kind == Kind.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
             this.mismatches = mismatches;
             for (int c : script.capacities()) {
@@ -321,9 +344,12 @@ class GoOracleMultiTest {
                     return mismatch(step.line(), step.op() + " -> Go: " + step.expected() + ", gochan: " + got);
                 }
             } else {
-                String got = GoOracleTest.run(step.op(), chans);
+                GoOracleTest.Form f = everyForm ? GoOracleTest.Form.values()[form++ % GoOracleTest.Form.values().length]
+                        : GoOracleTest.Form.TRY;
+                String got = GoOracleTest.run(step.op(), chans, f);
                 if (!same(step.expected(), got)) {
-                    return mismatch(step.line(), step.op() + " -> Go: " + step.expected() + ", gochan: " + got);
+                    return mismatch(step.line(), step.op() + (f == GoOracleTest.Form.TRY ? "" : " as " + f)
+                            + " -> Go: " + step.expected() + ", gochan: " + got);
                 }
             }
             for (Wake wake : step.wakes()) {

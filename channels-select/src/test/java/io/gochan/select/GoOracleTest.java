@@ -36,6 +36,17 @@ class GoOracleTest {
 
     enum Kind { VIRTUAL, PLATFORM }
 
+    /**
+     * The Java forms of Go's non-blocking operations (rule S7): each of Go's {@code select} with one case and a
+     * {@code default} has several spellings in gochan, and every one must have Go's outcome. {@code TRY} is the
+     * plain {@code trySend}/{@code tryReceive} (and the corpus's own select with {@code orElse}); the others are a
+     * timed call with no time left (zero, negative), a select with {@code orElse} or with a zero timeout
+     * ({@code Select.statement()} and the typed builder {@code Select.onSend}/{@code onReceiveOk}), the channel's
+     * one-direction views, and a timed call with no time left made with the interrupt flag set (I5: a call that
+     * does not wait does not look at the flag, and leaves it set).
+     */
+    enum Form { TRY, TIMED_ZERO, TIMED_NEGATIVE, SELECT_DEFAULT, SELECT_TIMEOUT_ZERO, BUILDER_DEFAULT, VIEWS, TIMED_ZERO_FLAG_SET }
+
     /** One operation of a script and what Go did. */
     record Step(int line, String op, String expected) {}
 
@@ -59,29 +70,47 @@ class GoOracleTest {
         replayCorpus(kind, "/go-oracle/traces-ring.txt");
     }
 
+    /**
+     * Both corpora again, each non-blocking step (try-send, try-receive, their bursts, a select with a default)
+     * in one of the {@link Form}s in turn, so every form meets every kind of step: an open channel with room or
+     * a value, a full or empty one, a closed one (a send form throws Go's panic), the nil channel.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void S7_everyNonBlockingFormHasGosOutcomesOnBothCorpora(Kind kind) throws Exception {
+        replayCorpus(kind, "/go-oracle/traces.txt", true);
+        replayCorpus(kind, "/go-oracle/traces-ring.txt", true);
+    }
+
     private static void replayCorpus(Kind kind, String corpus) throws Exception {
+        replayCorpus(kind, corpus, false);
+    }
+
+    private static void replayCorpus(Kind kind, String corpus, boolean everyForm) throws Exception {
         List<Script> scripts = load(corpus);
         assertThat(scripts).hasSizeGreaterThanOrEqualTo(100);
         List<String> mismatches = new ArrayList<>();
         BoundedScriptRun.run(kind == Kind.VIRTUAL, BOUND_SECONDS, () -> {
             for (Script s : scripts) {
-                replay(s, mismatches);
+                replay(s, mismatches, everyForm);
             }
         }, mismatches::toString);
         assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
     }
 
     /** Runs one script on fresh channels and records every step whose outcome differs from Go's. */
-    private static void replay(Script s, List<String> mismatches) throws InterruptedException {
+    private static void replay(Script s, List<String> mismatches, boolean everyForm) throws InterruptedException {
         List<Chan<Integer>> chans = new ArrayList<>();
         for (int c : s.capacities()) {
             chans.add(c < 0 ? Chan.nil() : Chan.make(c));
         }
+        int k = s.id(); // each script starts at another form, so each form meets each kind of first step
         for (Step step : s.steps()) {
-            String got = run(step.op(), chans);
+            Form form = everyForm ? Form.values()[k++ % Form.values().length] : Form.TRY;
+            String got = run(step.op(), chans, form);
             if (!matches(step.expected(), got)) {
-                mismatches.add("script " + s.id() + " line " + step.line() + ": " + step.op() + " -> Go: "
-                        + step.expected() + ", gochan: " + got);
+                mismatches.add("script " + s.id() + " line " + step.line() + ": " + step.op()
+                        + (form == Form.TRY ? "" : " as " + form) + " -> Go: " + step.expected() + ", gochan: " + got);
             }
         }
     }
@@ -96,13 +125,18 @@ class GoOracleTest {
 
     /** One operation, in the oracle's notation, with its outcome in the same notation. */
     static String run(String op, List<Chan<Integer>> chans) throws InterruptedException {
+        return run(op, chans, Form.TRY);
+    }
+
+    /** One operation, its non-blocking steps in the given {@link Form}. */
+    static String run(String op, List<Chan<Integer>> chans, Form form) throws InterruptedException {
         String[] w = op.split(" ");
         try {
             switch (w[0]) {
                 case "trysend":
-                    return chans.get(Integer.parseInt(w[1])).trySend(Integer.valueOf(w[2])) ? "ok" : "block";
+                    return trySend(chans.get(Integer.parseInt(w[1])), Integer.valueOf(w[2]), form) ? "ok" : "block";
                 case "tryrecv":
-                    return received(chans.get(Integer.parseInt(w[1])).tryReceive());
+                    return received(tryReceive(chans.get(Integer.parseInt(w[1])), form));
                 case "trysend*": {
                     // v, v+1, ... until one is not sent: "n K then OUT" (see oracle.go's burst)
                     Chan<Integer> ch = chans.get(Integer.parseInt(w[1]));
@@ -111,7 +145,7 @@ class GoOracleTest {
                     String out;
                     for (;;) {
                         try {
-                            if (!ch.trySend(v + k)) {
+                            if (!trySend(ch, v + k, form)) {
                                 out = "block";
                                 break;
                             }
@@ -128,12 +162,12 @@ class GoOracleTest {
                     Chan<Integer> ch = chans.get(Integer.parseInt(w[1]));
                     int k = 0;
                     int hash = 0;
-                    for (Received<Integer> r; (r = ch.tryReceive()).ok(); ) {
+                    for (Received<Integer> r; (r = tryReceive(ch, form)).ok(); ) {
                         hash = hash * 31 + r.value();
                         k++;
                     }
                     // the receive that ended the loop got nothing; ask again for what it was (Go's last outcome)
-                    return "n " + k + " hash " + Integer.toUnsignedString(hash) + " then " + received(ch.tryReceive());
+                    return "n " + k + " hash " + Integer.toUnsignedString(hash) + " then " + received(tryReceive(ch, form));
                 }
                 case "send":
                     chans.get(Integer.parseInt(w[1])).send(Integer.valueOf(w[2]));
@@ -153,7 +187,11 @@ class GoOracleTest {
                     return got.stream().map(String::valueOf).collect(Collectors.joining(" ", "[", "]"));
                 }
                 case "select":
-                    return select(op.substring("select ".length()), chans);
+                    String cases = op.substring("select ".length());
+                    if (form == Form.SELECT_TIMEOUT_ZERO || form == Form.TIMED_ZERO) {
+                        cases = cases.replace(" | default", " | timeout0"); // a select that may not wait
+                    }
+                    return select(cases, chans);
                 default:
                     throw new IllegalArgumentException("unknown operation in the corpus: " + op);
             }
@@ -178,11 +216,67 @@ class GoOracleTest {
                 case "send" -> st.send(chans.get(Integer.parseInt(w[1])), Integer.valueOf(w[2]), () -> outcome.set("case " + k));
                 case "default" -> st.orElse(() -> outcome.set("default"));
                 case "timeout" -> st.timeout(Duration.ofHours(1), () -> outcome.set("timed out"));
+                case "timeout0" -> st.timeout(Duration.ZERO, () -> outcome.set("default")); // Go's default
+
                 default -> throw new IllegalArgumentException("unknown select case in the corpus: " + c);
             }
         }
         st.run();
         return outcome.get();
+    }
+
+    /** A try-send in the given form: true if sent, false if it would have waited. */
+    static boolean trySend(Chan<Integer> ch, Integer v, Form form) throws InterruptedException {
+        return switch (form) {
+            case TRY -> ch.trySend(v);
+            case TIMED_ZERO -> ch.send(v, Duration.ZERO);
+            case TIMED_NEGATIVE -> ch.send(v, Duration.ofSeconds(-1));
+            case SELECT_DEFAULT -> Select.statement().send(ch, v, () -> { }).orElse(() -> { }).run() == 0;
+            case SELECT_TIMEOUT_ZERO -> Select.statement().send(ch, v, () -> { }).timeout(Duration.ZERO, () -> { }).run() == 0;
+            case BUILDER_DEFAULT -> Select.onSend(ch, v, () -> true).orElse(() -> false).select();
+            case VIEWS -> ch.sendOnly().trySend(v);
+            case TIMED_ZERO_FLAG_SET -> flagSet(() -> ch.send(v, Duration.ZERO));
+        };
+    }
+
+    /** A try-receive in the given form: a value, "closed", or "not ready" where it would have waited. */
+    static Received<Integer> tryReceive(Chan<Integer> ch, Form form) throws InterruptedException {
+        return switch (form) {
+            case TRY -> ch.tryReceive();
+            case TIMED_ZERO -> ch.receive(Duration.ZERO);
+            case TIMED_NEGATIVE -> ch.receive(Duration.ofSeconds(-1));
+            case SELECT_DEFAULT -> {
+                AtomicReference<Received<Integer>> got = new AtomicReference<>(Received.notReadyYet());
+                Select.statement().receiveOk(ch, got::set).orElse(() -> { }).run();
+                yield got.get();
+            }
+            case SELECT_TIMEOUT_ZERO -> {
+                AtomicReference<Received<Integer>> got = new AtomicReference<>(Received.notReadyYet());
+                Select.statement().receiveOk(ch, got::set).timeout(Duration.ZERO, () -> { }).run();
+                yield got.get();
+            }
+            case BUILDER_DEFAULT -> Select.onReceiveOk(ch, (Received<Integer> r) -> r).orElse(Received::notReadyYet).select();
+            case VIEWS -> ch.receiveOnly().tryReceive();
+            case TIMED_ZERO_FLAG_SET -> flagSet(() -> ch.receive(Duration.ZERO));
+        };
+    }
+
+    /** A call that must not wait, made with the interrupt flag set: it must neither throw for it nor clear it. */
+    private static <T> T flagSet(java.util.concurrent.Callable<T> call) throws InterruptedException {
+        Thread.currentThread().interrupt();
+        try {
+            return call.call();
+        } catch (InterruptedException e) {
+            throw new AssertionError("a call that does not wait threw for the interrupt flag (I5)", e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        } finally {
+            if (!Thread.interrupted()) {
+                throw new AssertionError("a call that does not wait cleared the interrupt flag (I5)");
+            }
+        }
     }
 
     private static String received(Received<Integer> r) {
