@@ -9,6 +9,17 @@ package io.gochan;
  * <p>This is Go's panic "send on closed channel" / "close of closed channel" as an unchecked exception:
  * it signals a programming error, except for {@code receive()}, where it is the plain receive's way of
  * saying "no more values" (use {@link ReceiveChan#receiveOk()} or iteration to see that as a value).
+ *
+ * <p>Where Go panics, the message starts with Go's words, and may add where it happened (rule GO1):
+ * <ul>
+ *   <li>"send on closed channel": every send form on a closed channel ({@code send}, timed, context-aware,
+ *       {@code trySend}, a select send case when chosen), also a send or select that was waiting when the
+ *       channel closed ("send on closed channel (closed while the sender waited)");
+ *   <li>"close of closed channel": a second {@code close()};
+ *   <li>"close of nil channel": {@code close()} on {@link Chan#nil()}.
+ * </ul>
+ * Where Go has no panic, the message says so: "receive from closed channel" for a plain {@code receive()}
+ * (and a plain select receive case, rule L10) on a closed, drained channel.
  */
 public final class ChannelClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;

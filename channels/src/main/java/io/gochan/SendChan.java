@@ -87,7 +87,8 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
      * {@link ChannelClosedException}. Close <em>happens-before</em> every receive that returns
      * because the channel is closed.
      *
-     * @throws ChannelClosedException if the channel is already closed
+     * @throws ChannelClosedException if the channel is already closed (message "close of closed channel"), or
+     *     is the nil channel {@link Chan#nil()} ("close of nil channel"), where Go panics with those words
      */
     void close();
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-/** Rules C1–C3: creation, len/cap, null. */
+/** Rules C1–C4: creation, len/cap, null, the description. */
 class CreationRulesTest {
     @Test
     void C1_capacityZeroIsUnbufferedPositiveIsBufferedNegativeIsRejected() {
@@ -64,5 +64,27 @@ class CreationRulesTest {
                 .contains("waiting senders=0").contains("waiting receivers=0");
         ch.close();
         assertThat(ch.toString()).contains("closed");
+    }
+
+    /**
+     * C4: the description reports the shape {@code cap()} and {@code len()} report. Before, an unlimited
+     * channel's said {@code cap=2147483639} (its internal bound) where {@code cap()} is {@code UNLIMITED}, and a
+     * timer's channel said {@code cap=1} (its hidden slot) where {@code cap()} and {@code len()} are 0 (TM1).
+     */
+    @Test
+    void C4_theDescriptionReportsTheCapAndLenTheQueriesReport() throws Exception {
+        Chan<Integer> unlimited = Chan.unlimited();
+        unlimited.send(1);
+        unlimited.send(2);
+        assertThat(unlimited.toString()).contains("cap=unlimited").contains("len=2").doesNotContain("2147483639");
+        assertThat(unlimited.sendOnly().toString()).contains("cap=unlimited");
+        ReceiveChan<java.time.Instant> timer = Timers.after(java.time.Duration.ZERO);
+        timer.receive(); // fired and taken: the slot is empty again
+        assertThat(timer.cap()).isZero();
+        assertThat(timer.toString()).contains("cap=" + timer.cap()).contains("len=" + timer.len());
+        Chan<Integer> dropping = Chan.make(2, OverflowPolicy.DROP_OLDEST);
+        dropping.send(1);
+        assertThat(dropping.toString()).contains("cap=2").contains("len=1");
+        assertThat(Chan.nil().toString()).contains("nil");
     }
 }

@@ -35,7 +35,7 @@ public final class ChannelBlockedEvent extends Event {
     @Description("The channel: capacity, length, state and waiters when the wait ended")
     public String channel;
 
-    /** The channel's capacity (0: unbuffered). */
+    /** The channel's capacity as {@code cap()} reports it (0: unbuffered or a timer's; {@code Integer.MAX_VALUE}: unlimited). */
     @Label("Capacity")
     public int capacity;
 

@@ -719,7 +719,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         Object event = JfrGate.channelBlockedBegin();
         WaitNode won = awaitHandoff(node, deadlineNanos);
         if (event != null) {
-            JfrGate.channelBlockedEnd(event, "send", this, capacity, outcome(won, node.waiter));
+            JfrGate.channelBlockedEnd(event, "send", this, reportedCapacity(), outcome(won, node.waiter));
         }
         try {
             if (won == null) {
@@ -767,7 +767,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         Object event = JfrGate.channelBlockedBegin();
         WaitNode won = awaitHandoff(node, deadlineNanos);
         if (event != null) {
-            JfrGate.channelBlockedEnd(event, "receive", this, capacity, outcome(won, node.waiter));
+            JfrGate.channelBlockedEnd(event, "receive", this, reportedCapacity(), outcome(won, node.waiter));
         }
         try {
             if (won == null) {
@@ -863,7 +863,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         if (event != null) {
             // The operation is the channel's, as for a plain wait; the context's end is an outcome of its own, not
             // "closed", which says the channel was closed (JF5).
-            JfrGate.channelBlockedEnd(event, isSend ? "send" : "receive", this, capacity,
+            JfrGate.channelBlockedEnd(event, isSend ? "send" : "receive", this, reportedCapacity(),
                     won != null && won == onDone ? "context done" : outcome(won, waiter));
         }
         try {
@@ -1025,15 +1025,22 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** A short description: capacity, length, state and waiters. */
+    /**
+     * A short description: capacity, length, state and waiters. Capacity and length are the ones the facade's
+     * {@code cap()} and {@code len()} report (rule C4): "unlimited" for an unlimited channel, whose
+     * {@code capacity} is only the bound of its growth, and 0 for a timer's channel (TM1), whose one slot is
+     * mentioned only while it holds a value.
+     */
     public String describe() {
         if (nil) {
             return "chan(nil)";
         }
         lock();
         try {
+            String shape = timer ? "cap=0, len=0" + (len() > 0 ? ", value waiting" : "")
+                    : "cap=" + (isUnlimited() ? "unlimited" : Integer.toString(capacity)) + ", len=" + len();
             return "chan(" + (timer ? "timer, " : "") + (isUnlimited() ? "unlimited, " : "")
-                    + (overflow() != OverflowPolicy.SUSPEND ? overflow() + ", " : "") + "cap=" + capacity + ", len=" + len() + (closed ? ", closed" : ", open")
+                    + (overflow() != OverflowPolicy.SUSPEND ? overflow() + ", " : "") + shape + (closed ? ", closed" : ", open")
                     + ", waiting senders=" + queued(sendersHead) + ", waiting receivers=" + queued(receiversHead) + ")";
         } finally {
             unlock();
@@ -1043,6 +1050,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     @Override
     public String toString() {
         return describe();
+    }
+
+    /** The capacity users see ({@code cap()}, rule C4), for JFR events: the growth bound of an unlimited channel and a timer's slot are not. */
+    private int reportedCapacity() {
+        return timer ? 0 : isUnlimited() ? Integer.MAX_VALUE : capacity;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -1334,7 +1346,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         Object event = JfrGate.channelBlockedBegin();
         w.await(deadlineNanos, "nil channel");
         if (event != null) {
-            JfrGate.channelBlockedEnd(event, operation, this, capacity, w.wasInterrupted() ? "interrupted" : "timed out");
+            JfrGate.channelBlockedEnd(event, operation, this, reportedCapacity(), w.wasInterrupted() ? "interrupted" : "timed out");
         }
         if (w.wasInterrupted()) {
             throw new InterruptedException();
