@@ -6,10 +6,12 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 
 import io.gochan.leakcheck.fixtures.BusyCommonPoolFixture;
 import io.gochan.leakcheck.fixtures.ClassThreadFixture;
+import io.gochan.leakcheck.fixtures.IdlePoolFixture;
 import io.gochan.leakcheck.fixtures.UnstartedThreadFixture;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.TimeUnit;
@@ -129,6 +131,31 @@ class BlindSpot2Test {
             assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
         } finally {
             UnstartedThreadFixture.release.countDown();
+        }
+    }
+
+    /**
+     * LK16: a fixed pool the test used and never shut down fails it, virtual workers as platform ones, each worker
+     * named with its stack, although an idle worker's stack is the JDK's queue code alone (no frame of user code:
+     * nothing there tells it from the JDK's own threads but where its code starts); a pool shut down passes.
+     */
+    @Test
+    void LK16_idleWorkersOfAPoolNeverShutDownFailTheTestThatMadeThem() {
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(IdlePoolFixture.class));
+            assertThat(outcome(o, "[method:leavesAnIdleFixedPoolOfVirtualThreads()]"))
+                    .startsWith("FAILED: 2 virtual threads still running 200 ms after the test ended")
+                    .contains("\"idle-virtual-worker-0\"").contains("\"idle-virtual-worker-1\"")
+                    .contains("java.util.concurrent.LinkedBlockingQueue.take").doesNotContain("idle-platform-worker");
+            assertThat(outcome(o, "[method:leavesAnIdleFixedPoolOfPlatformThreads()]"))
+                    .startsWith("FAILED: 2 platform threads still running 200 ms after the test ended")
+                    .contains("\"idle-platform-worker-0\"").contains("\"idle-platform-worker-1\"")
+                    .doesNotContain("idle-virtual-worker");
+            assertThat(outcome(o, "[method:shutsItsVirtualPoolDown()]")).isEqualTo("SUCCESSFUL");
+            assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
+        } finally {
+            IdlePoolFixture.LEFT.forEach(ExecutorService::shutdownNow);
+            IdlePoolFixture.LEFT.clear();
         }
     }
 }
