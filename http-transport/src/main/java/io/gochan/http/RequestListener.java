@@ -3,7 +3,9 @@ package io.gochan.http;
 /**
  * Per-request events, like Go's {@code httptrace.ClientTrace} and OkHttp's {@code EventListener}.
  * Every method has an empty default; override what you need. Callbacks run on transport threads
- * (the caller's thread, a connection's read or write loop); they must be quick and must not block.
+ * (the caller's thread, a connection's read or write loop); they must be quick and must not block. One that
+ * blocks on a loop anyway does not hang its request: the request's {@link #done} waits for it 2 seconds at most,
+ * then is left to be reported as that callback returns, still the request's last event (rule E67).
  * A {@link RuntimeException} thrown by one is logged and otherwise ignored (it never fails the request).
  * An {@link Error} (a failed assertion in a test's listener) is not swallowed: thrown on the caller's
  * thread it propagates to the caller, thrown on a loop it ends that connection and the request fails with

@@ -162,9 +162,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
             if (RequestScope.isTransportClosed(e)) {
                 pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
             }
-            if (scope.claimFailureDone()) {
-                safe(() -> listener.done(request, e)); // the one done() of a failed request, whatever failed (E22)
-            }
+            // The one done() of a failed request, whatever failed (E22).
+            scope.claimFailureDone(() -> safe(() -> listener.done(request, e)));
             throw e;
         } finally {
             if (event != null) {

@@ -10,7 +10,9 @@ import io.gochan.http.RequestCancelledException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -33,6 +35,17 @@ public final class RequestScope {
     private final AtomicInteger eventsRunning = new AtomicInteger();
     /** The thread that reports done() and waits for those events to end; null if none waits. */
     private volatile Thread doneWaiter;
+    /**
+     * The claimed {@code done()} report left to the last loop event still running when its reporter stopped
+     * waiting for it (a listener callback that blocked past {@link #EVENT_WAIT_NANOS}, E67); null otherwise.
+     */
+    private final AtomicReference<Runnable> doneLeftToEvent = new AtomicReference<>();
+    /**
+     * How long a {@code done()} reporter (the request's own thread) waits for a listener event running on a loop
+     * (E27): callbacks are quick by contract, so one still running after this has blocked, and the request no
+     * longer waits for it (E67).
+     */
+    static final long EVENT_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     /** The request's current attempt (0 first; a retry increments it): a loop event of an earlier one is not reported (E33). */
     private volatile int attempt;
 
@@ -151,14 +164,37 @@ public final class RequestScope {
      * it was already reported, or if the request fails although a response arrived
      * ({@link #responseLost()}): then only that failure is reported.
      *
-     * @return true if the caller must report {@code done()} now
+     * @param report reports the {@code done()}: run here once no loop event of the request runs, or by a loop
+     *     event that blocked past {@link #EVENT_WAIT_NANOS} as it ends (E67)
+     * @return true if this call claimed it
      */
-    public boolean claimDone() {
+    public boolean claimDone(Runnable report) {
         if (done.compareAndSet(DONE_OPEN, DONE_REPORTED)) {
-            awaitEventsRunning();
+            reportAfterEvents(report);
             return true;
         }
         return false;
+    }
+
+    /**
+     * Reports a claimed {@code done()} once no listener event of this request runs on a loop (E27): at once, or
+     * after waiting for such an event. An event still running after {@link #EVENT_WAIT_NANOS} is a callback that
+     * blocked: the request does not wait on for it (its caller would hang past its deadline, its interrupt and the
+     * transport's close), and that event reports the {@code done()} as it ends, still the request's last (E67).
+     */
+    private void reportAfterEvents(Runnable report) {
+        if (awaitEventsRunning()) {
+            report.run();
+            return;
+        }
+        doneLeftToEvent.set(report);
+        if (eventsRunning.get() == 0) {
+            // The event ended as it was being left the report: it may not have seen it, so whoever takes it runs it.
+            Runnable r = doneLeftToEvent.getAndSet(null);
+            if (r != null) {
+                r.run();
+            }
+        }
     }
 
     /**
@@ -172,11 +208,12 @@ public final class RequestScope {
     /**
      * Claims the one {@code done()} of a request that {@code roundTrip} fails.
      *
-     * @return true if the failure must be reported now; false if a {@code done()} was already reported
+     * @param report reports the failure: as {@link #claimDone(Runnable)} runs its report
+     * @return true if this call claimed it; false if a {@code done()} was already reported
      */
-    public boolean claimFailureDone() {
+    public boolean claimFailureDone(Runnable report) {
         if (done.compareAndSet(DONE_OPEN, DONE_REPORTED) || done.compareAndSet(DONE_ONLY_FAILURE, DONE_REPORTED)) {
-            awaitEventsRunning();
+            reportAfterEvents(report);
             return true;
         }
         return false;
@@ -225,21 +262,38 @@ public final class RequestScope {
             if (waiter != null) {
                 LockSupport.unpark(waiter);
             }
+            Runnable report = doneLeftToEvent.getAndSet(null);
+            if (report != null) {
+                report.run(); // its reporter stopped waiting for this blocked event (E67): done() still comes last
+            }
         }
     }
 
-    /** Waits until no event of this request runs on a loop (done() was just claimed or the attempt ended, so none starts). */
-    private void awaitEventsRunning() {
+    /**
+     * Waits until no event of this request runs on a loop (done() was just claimed or the attempt ended, so none
+     * starts), for {@link #EVENT_WAIT_NANOS} at most: false if one still runs then (a listener that blocked, E67).
+     */
+    private boolean awaitEventsRunning() {
         if (eventsRunning.get() == 0) {
-            return;
+            return true;
         }
         doneWaiter = Thread.currentThread();
         boolean interrupted = Thread.interrupted(); // kept for the caller; a park must not return at once
+        long deadline = System.nanoTime() + EVENT_WAIT_NANOS;
         try {
             while (eventsRunning.get() != 0) {
-                LockSupport.park(this);
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    System.getLogger(RequestScope.class.getName()).log(System.Logger.Level.WARNING,
+                            "a RequestListener callback of " + request + " has run for more than "
+                                    + Duration.ofNanos(EVENT_WAIT_NANOS) + " on a connection's loop; callbacks must not"
+                                    + " block: the request goes on without waiting for it");
+                    return false;
+                }
+                LockSupport.parkNanos(this, left);
                 interrupted |= Thread.interrupted();
             }
+            return true;
         } finally {
             doneWaiter = null;
             if (interrupted) {

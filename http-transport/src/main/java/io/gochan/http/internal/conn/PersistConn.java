@@ -417,10 +417,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     closeBody(stream);
                 }
             }
-            if (ex.isCompleted() && scope.claimDone()) {
+            if (ex.isCompleted()) {
                 // A response without a body: its exchange completed (the connection pooled or closed) before it
                 // was handed over, so the request is over; said before the caller sees it (E22).
-                notify(l -> l.done(req, null));
+                scope.claimDone(() -> notify(l -> l.done(req, null)));
             }
             return response;
         } finally {
