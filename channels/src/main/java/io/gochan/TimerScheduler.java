@@ -393,23 +393,26 @@ final class TimerScheduler {
      * its start is retried on an entry of its own, which nothing stops.
      */
     private void retryStartLater(TimerEntry e, int generation, Throwable failure) {
+        boolean rearmed = false;
         lock.lock();
         try {
             if (e.generation == generation && e.index < 0) {
-                LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms",
-                        failure);
                 e.armed = true;
                 e.when = later(now(), RETRY_NANOS);
                 add(e);
                 if (e.index == 0) {
                     changed.signal();
                 }
-                return;
+                rearmed = true;
             }
         } finally {
             lock.unlock();
         }
-        startLater(e.action, failure);
+        if (rearmed) {
+            LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
+        } else {
+            startLater(e.action, failure); // logs it
+        }
     }
 
     /**
