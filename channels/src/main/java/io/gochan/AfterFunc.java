@@ -43,9 +43,19 @@ public final class AfterFunc {
         return state.compareAndSet(PENDING, STARTED);
     }
 
-    /** Starts the goroutine of a function this thread {@link #claim()}ed. */
+    /**
+     * Starts the goroutine of a function this thread {@link #claim()}ed. Never throws: a start that fails (no
+     * thread could start) is logged and tried again later (rule CX15), since {@code stop()} already reports the
+     * function started; whoever is cancelling the context (a {@code cancel()}, a deadline, a parent's cancel)
+     * completes its cancellation regardless.
+     */
     void start() {
-        Go.start("context-afterfunc", f::run, owner, null);
+        Runnable start = () -> Go.start("context-afterfunc", f::run, owner, null);
+        try {
+            start.run();
+        } catch (RuntimeException | Error t) {
+            TimerScheduler.current().startLater(start, t);
+        }
     }
 
     /**

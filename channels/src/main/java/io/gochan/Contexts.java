@@ -267,6 +267,9 @@ final class Contexts {
         /** Why a context is done: the error err() reports and the cause cause() reports. */
         record Outcome(CancellationException err, Throwable cause) {}
 
+        /** Below this many registrations at once a set's table is small enough to keep (CX16). */
+        private static final int SHRINK_FROM = 64;
+
         private final ReentrantLock lock = new ReentrantLock();
         final Context parent;
         /** The cancellable ancestor this context is registered with, if any. */
@@ -283,6 +286,12 @@ final class Contexts {
         private volatile Outcome outcome;
         /** Child contexts and afterFunc registrations; guarded by lock; null once cancelled. */
         private Set<Object> children = new HashSet<>();
+        /**
+         * The most registrations {@link #children} has held since it was made; guarded by lock. A hash set never
+         * shrinks its table: once it holds a quarter of this, it is made anew, so a long-lived context gives back
+         * what a burst of children took (rule CX16), at a cost amortized over the removals that preceded it.
+         */
+        private int peak;
         /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
         private final TimerEntry deadlineTimer;
         /** Where the deadline timer runs: the system's, or the virtual-time bubble's it was made in. */
@@ -314,6 +323,7 @@ final class Contexts {
                     return outcome;
                 }
                 children.add(child);
+                peak = Math.max(peak, children.size());
                 return null;
             } finally {
                 lock.unlock();
@@ -324,7 +334,14 @@ final class Contexts {
         boolean orphan(Object child) {
             lock.lock();
             try {
-                return children != null && children.remove(child);
+                if (children == null || !children.remove(child)) {
+                    return false;
+                }
+                if (peak > SHRINK_FROM && children.size() < peak / 4) {
+                    children = new HashSet<>(children); // a table sized for what is left (CX16)
+                    peak = children.size();
+                }
+                return true;
             } finally {
                 lock.unlock();
             }

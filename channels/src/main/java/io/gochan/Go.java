@@ -35,6 +35,12 @@ public final class Go {
      * than in {@code GoroutineOwner} for that reason.
      */
     static volatile boolean ownersInUse;
+    /**
+     * Tests only: if not null, called with a goroutine's name just before its thread starts; what it throws is
+     * that start's failure, as an {@code OutOfMemoryError} ("unable to create native thread") or a
+     * {@code RejectedExecutionException} of the scheduler would be, which no test can provoke safely.
+     */
+    static volatile java.util.function.Consumer<String> startFault;
 
     private Go() {}
 
@@ -131,6 +137,10 @@ public final class Go {
         g.owner = owner != null ? owner : currentOwner();
         Goroutines.register(g);
         try {
+            java.util.function.Consumer<String> fault = startFault;
+            if (fault != null) {
+                fault.accept(g.name());
+            }
             t.start();
         } catch (RuntimeException | Error e) {
             Bubbles.startFailed(body);

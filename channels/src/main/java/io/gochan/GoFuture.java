@@ -93,9 +93,14 @@ public final class GoFuture<T> {
         return outcome.doneView;
     }
 
-    /** {@return true once the callable has returned or thrown and the goroutine has ended} */
+    /**
+     * {@return true once the callable has returned or thrown and the goroutine has left {@link Goroutines#live()}:
+     * exactly when {@link #done()} is closed (rule GF6), so a thread that saw that channel closed finds this true.
+     * The goroutine's thread may still be taking its last steps; {@link #join()} waits for them}
+     */
     public boolean isDone() {
-        return !goroutine.isAlive();
+        // Not the thread's liveness: it outlives the close of done by the goroutine's last steps (GF6).
+        return outcome.done.isClosed();
     }
 
     /** {@return the goroutine running the callable} */

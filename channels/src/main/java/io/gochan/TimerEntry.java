@@ -22,6 +22,11 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     final TimerScheduler scheduler;
     /** Null for a channel timer; else what runs (on the timer thread, so it must not block) when due. */
     final Runnable action;
+    /**
+     * The action starts a goroutine (an afterFunc's): if it throws, no goroutine started and the start is tried
+     * again later, not lost (rule TM13).
+     */
+    final boolean startsGoroutine;
     /** When it is due, in the scheduler's clock (nanoseconds since its origin). */
     long when;
     /** 0 for a one-shot timer; else the ticker's period in nanoseconds. */
@@ -61,13 +66,15 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
         super(channel, queue);
         this.scheduler = scheduler;
         this.action = null;
+        this.startsGoroutine = false;
     }
 
-    /** An action timer's entry. */
-    TimerEntry(TimerScheduler scheduler, Runnable action) {
+    /** An action timer's entry; {@code startsGoroutine} if the action is a goroutine's start. */
+    TimerEntry(TimerScheduler scheduler, Runnable action, boolean startsGoroutine) {
         super(null);
         this.scheduler = scheduler;
         this.action = action;
+        this.startsGoroutine = startsGoroutine;
     }
 
     @Override

@@ -151,7 +151,25 @@ final class TimerScheduler {
 
     /** An entry that runs {@code action} on the timer thread when due; it must not block. */
     TimerEntry actionEntry(Runnable action) {
-        return new TimerEntry(this, action);
+        return new TimerEntry(this, action, false);
+    }
+
+    /**
+     * An entry that starts a goroutine when due ({@code start} throws if it could not): an afterFunc timer's.
+     * A start that fails is tried again {@link #RETRY_NANOS} later (rule TM13).
+     */
+    TimerEntry startEntry(Runnable start) {
+        return new TimerEntry(this, start, true);
+    }
+
+    /**
+     * A goroutine's start ({@code start}, which threw {@code failure}) that must not be lost: an afterFunc's whose
+     * {@code stop()} can no longer prevent it (rules CX15, TM13). Logs the failure and tries {@code start} again
+     * {@link #RETRY_NANOS} from now, and again after every failure, until it starts. Never throws.
+     */
+    void startLater(Runnable start, Throwable failure) {
+        LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
+        schedule(startEntry(start), RETRY_NANOS, 0L);
     }
 
     /**
@@ -284,7 +302,11 @@ final class TimerScheduler {
             try {
                 e.action.run();
             } catch (RuntimeException | Error t) {
-                LOG.log(System.Logger.Level.ERROR, "timer action failed", t);
+                if (e.startsGoroutine) {
+                    retryStartLater(e, generation, t);
+                } else {
+                    LOG.log(System.Logger.Level.ERROR, "timer action failed", t);
+                }
             }
             return;
         }
@@ -359,6 +381,37 @@ final class TimerScheduler {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Goroutine-starting entry {@code e}, whose firing of schedule {@code generation} was taken from the heap but
+     * whose goroutine could not start ({@code failure}, logged), is started again {@link #RETRY_NANOS} later
+     * (rule TM13). Unless a stop or reset came since, the entry itself goes back in the heap, armed: the function
+     * never started, so a {@code stop()} now prevents it and returns true. A stop or reset that came since found
+     * the firing under way and returned false, which promises the function runs (Go: "f has been started"): then
+     * its start is retried on an entry of its own, which nothing stops.
+     */
+    private void retryStartLater(TimerEntry e, int generation, Throwable failure) {
+        boolean rearmed = false;
+        lock.lock();
+        try {
+            if (e.generation == generation && e.index < 0) {
+                e.armed = true;
+                e.when = later(now(), RETRY_NANOS);
+                add(e);
+                if (e.index == 0) {
+                    changed.signal();
+                }
+                rearmed = true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (rearmed) {
+            LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
+        } else {
+            startLater(e.action, failure); // logs it
         }
     }
 

@@ -54,4 +54,32 @@ class GoFutureDoneRulesTest {
         assertThatThrownBy(() -> f.done().receive()).as("closed, never sent on").isInstanceOf(ChannelClosedException.class);
         assertThat(f.done()).isNotInstanceOf(SendChan.class);
     }
+
+    /**
+     * GF6, GF3, GF4: {@code isDone()} agrees with {@code done()}: a thread that has seen the done channel closed
+     * finds {@code isDone()} true (the reverse holds too: done closes before the goroutine's thread ends). The
+     * observer polls the channel so that it looks at once, while the goroutine's thread may still be taking its
+     * last steps. Before, {@code isDone()} asked whether that thread was alive, which it may still be after
+     * the channel closed: a {@code select} woken by {@code done()} could find the future not done.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void GF6_isDoneAgreesWithTheDoneChannel(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                for (int i = 0; i < 20_000; i++) {
+                    GoFuture<Integer> f = Go.future(() -> 1);
+                    long give = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                    while (!f.done().tryReceive().closed()) {
+                        assertThat(System.nanoTime() - give).as("the future to end").isNegative();
+                        if (f.isDone()) {
+                            assertThat(f.done().tryReceive().closed()).as("round %d: done() after isDone()", i).isTrue();
+                        }
+                        Thread.onSpinWait();
+                    }
+                    assertThat(f.isDone()).as("round %d: isDone() after done() was seen closed", i).isTrue();
+                }
+            });
+        }
+    }
 }
