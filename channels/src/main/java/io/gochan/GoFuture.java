@@ -47,11 +47,16 @@ public final class GoFuture<T> {
      *     too; any other {@code Throwable} in an {@code ExecutionException} made once: GF5), the same
      *     instance on every call
      * @throws InterruptedException if the calling thread is interrupted while waiting (the goroutine
-     *     runs on)
+     *     runs on); never once {@link #done()} is closed: then the outcome is returned or thrown and an
+     *     interrupt is kept in the flag (rule GF7)
      */
     public T join() throws Exception {
         try {
-            goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19)
+            if (isDone()) {
+                goroutine.joinFinished(); // the outcome is known: no InterruptedException for its last steps (GF7)
+            } else {
+                goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19)
+            }
             return outcome.observe();
         } finally {
             Reference.reachabilityFence(this); // the cleaner must not see this handle as dropped mid-join
@@ -63,13 +68,17 @@ public final class GoFuture<T> {
      *
      * @param timeout how long to wait at most
      * @return the callable's value (may be null)
-     * @throws TimeoutException if the goroutine is still running when the time runs out
+     * @throws TimeoutException if the goroutine is still running when the time runs out; never once
+     *     {@link #done()} is closed, even for a zero timeout (rule GF7)
      * @throws Exception the callable's failure, as itself
-     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws InterruptedException if the calling thread is interrupted while waiting; never once
+     *     {@link #done()} is closed (the flag is kept, rule GF7)
      */
     public T join(Duration timeout) throws Exception {
         try {
-            if (!goroutine.join(timeout)) {
+            if (isDone()) {
+                goroutine.joinFinished(); // known outcome: neither a timeout nor an interrupt for its last steps (GF7)
+            } else if (!goroutine.join(timeout)) {
                 throw new TimeoutException("goroutine " + goroutine.name() + " still running after " + timeout);
             }
             return outcome.observe();

@@ -97,6 +97,26 @@ public final class Goroutine {
     }
 
     /**
+     * {@link #join()} for a goroutine whose work is known to be over (its future's done channel is closed,
+     * rule GF7): only its thread's last steps are left, so an interrupt does not end this wait; one that arrives
+     * before or during it is kept (the flag is set again on return) for the caller's next blocking call.
+     */
+    void joinFinished() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // the flag is clear now, so the next join waits instead of throwing at once
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * Waits at most {@code timeout}; true if the goroutine ended. Inside a virtual-time {@link Bubble},
      * joining a goroutine of the same bubble is durable and the timeout is on the bubble's clock (BB2, BB4).
      *
