@@ -200,6 +200,29 @@ class CookieJarTest {
     }
 
     @Test
+    void R57_theCookiesForOneRequestMakeAFieldOfAtMost64KiBTheFirstInSendingOrder() {
+        // 180 cookies of 4 KiB for the host and 180 for its parent domain: 1.4 MB of Cookie field, which the
+        // transport refused to send (more than maxRequestHeaderBytes), for the host and for every sibling.
+        set("http://www.example.com/", "session=1; Path=/app");
+        set("http://www.example.com/", "old=1");
+        String filler = "v".repeat(MemoryCookieJar.MAX_COOKIE_CHARS - 8);
+        for (int i = 0; i < MemoryCookieJar.PER_DOMAIN; i++) {
+            set("http://evil.example.com/", "h" + i + "=" + filler, "d" + i + "=" + filler + "; Domain=example.com");
+        }
+        List<Cookie> sent = jar.cookies(URI.create("http://www.example.com/app"));
+        String field = HttpClient.cookieHeader(null, sent);
+        assertThat(field.length()).isLessThanOrEqualTo(MemoryCookieJar.MAX_FIELD_CHARS)
+                .isGreaterThan(MemoryCookieJar.MAX_FIELD_CHARS - MemoryCookieJar.MAX_COOKIE_CHARS - 3);
+        // The longer path first, then the older: the site's own cookies go, the flood's newest do not.
+        assertThat(sent).extracting(Cookie::name).startsWith("session", "old", "d0", "d1")
+                .doesNotContain("d" + (MemoryCookieJar.PER_DOMAIN - 1));
+        assertThat(HttpClient.cookieHeader(null, jar.cookies(URI.create("http://evil.example.com/"))).length())
+                .isLessThanOrEqualTo(MemoryCookieJar.MAX_FIELD_CHARS);
+        // Those left out stay in the jar, and are not counted as sent: the next flood evicts them first (R22).
+        assertThat(jar.size()).isEqualTo(2 * MemoryCookieJar.PER_DOMAIN + 2);
+    }
+
+    @Test
     void R22_aCookieLongerThan4096BytesIsIgnored() {
         String big = "x".repeat(4096);
         set("http://example.com/", "big=" + big, "ok=" + "y".repeat(4093));
