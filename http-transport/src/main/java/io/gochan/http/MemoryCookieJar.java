@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * host (then the cookie is host-only), and on an IP address host the Domain attribute must be that
  * address (ADR 0010); {@link #MemoryCookieJar(Clock, UnaryOperator)} takes a public suffix list
  * (R27). Cookies are not persisted. Bounded against a hostile server (R22): a cookie whose
- * name and value exceed 4096 characters is ignored, a domain keeps at most 180 cookies and the jar 3000,
+ * name and value exceed 4096 characters is ignored and so is a {@code Path} attribute longer than 1024 (R59),
+ * a domain keeps at most 180 cookies and the jar 3000,
  * the least recently set or sent evicted first; the cookies given for one request make a {@code Cookie} field of
  * at most 64 KiB, those first in the sending order (R57); a {@code Max-Age} too large for {@link Instant} means no
  * expiry (R21).
@@ -41,6 +42,8 @@ public final class MemoryCookieJar implements CookieJar {
     static final int TOTAL = 3000;
     /** The longest name plus value kept (RFC 6265 6.1 asks at least 4096 bytes). */
     static final int MAX_COOKIE_CHARS = 4096;
+    /** The longest {@code Path} attribute kept; a longer one is ignored (R59), as RFC 6265bis 5.6 ignores it. */
+    static final int MAX_PATH_CHARS = 1024;
     /**
      * The longest {@code Cookie} field the cookies chosen for one request make (R57): a quarter of the
      * transport's default {@code maxRequestHeaderBytes}. The counts above let a domain hold 180 cookies of 4 KiB,
@@ -176,7 +179,9 @@ public final class MemoryCookieJar implements CookieJar {
                 hostOnly = false;
             }
         }
-        String path = c.path() != null && c.path().startsWith("/") ? c.path() : defaultPath;
+        // A Path longer than MAX_PATH_CHARS is ignored, as RFC 6265bis (5.6) ignores such an attribute (R59): the
+        // name and value are bounded, and a path held 256 KiB, 3000 times over.
+        String path = c.path() != null && c.path().startsWith("/") && c.path().length() <= MAX_PATH_CHARS ? c.path() : defaultPath;
         Instant expires = null;
         if (c.maxAge() != null) {
             if (c.maxAge().isZero() || c.maxAge().isNegative()) {

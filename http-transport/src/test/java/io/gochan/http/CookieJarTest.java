@@ -223,6 +223,17 @@ class CookieJarTest {
     }
 
     @Test
+    void R59_aPathLongerThan1024CharactersIsIgnored() {
+        // The name and value are bounded (R22), the Path was not: a response head holds a 250 KB Path, and the jar
+        // kept 3000 of them (750 MB). RFC 6265bis 5.6 ignores an attribute value over 1024 octets: the default path.
+        String keptPath = "/" + "p".repeat(MemoryCookieJar.MAX_PATH_CHARS - 1);
+        set("http://example.com/dir/x", "long=1; Path=" + keptPath + "p", "ok=1; Path=" + keptPath);
+        assertThat(sent("http://example.com/dir/y")).isEqualTo("long=1");
+        assertThat(sent("http://example.com" + keptPath + "/z")).isEqualTo("ok=1");
+        assertThat(sent("http://example.com/")).isEmpty();
+    }
+
+    @Test
     void R22_aCookieLongerThan4096BytesIsIgnored() {
         String big = "x".repeat(4096);
         set("http://example.com/", "big=" + big, "ok=" + "y".repeat(4093));
