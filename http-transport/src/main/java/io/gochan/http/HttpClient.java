@@ -119,7 +119,7 @@ public final class HttpClient {
      * @throws IOException including "stopped after N redirects", timeouts and an
      *     {@link HttpProtocolException} for a {@code Location} that cannot be followed (R16)
      * @throws InterruptedException if the calling thread is interrupted while waiting
-     * @throws IllegalArgumentException if a URI's user info cannot be sent as basic auth (a {@code :} in
+     * @throws IllegalArgumentException if the request URI's user info cannot be sent as basic auth (a {@code :} in
      *     the user name or a control character, R17)
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
@@ -399,7 +399,18 @@ public final class HttpClient {
             }
         } catch (IllegalArgumentException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.shortened(req.uri()) + " to "
-                    + printable(location) + ": " + e.getMessage(), e);
+                    + printable(redacted(location, target)) + ": " + e.getMessage(), e);
+        }
+        if (target.getRawUserInfo() != null) {
+            try {
+                // The Location's user info becomes the next hop's credentials (R17): one that cannot be sent as basic
+                // auth is the server's fault, a Location that cannot be followed, not the caller's bad argument (R61).
+                withUserInfoAuthorization(HttpRequest.newBuilder(target).build());
+            } catch (IllegalArgumentException e) {
+                throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from "
+                        + RedactedUri.shortened(req.uri()) + " to " + printable(RedactedUri.shortened(target))
+                        + ": its user info cannot be sent as basic auth", e);
+            }
         }
         if (!keepMethod) {
             if (!req.method().equals("HEAD")) {
@@ -420,6 +431,11 @@ public final class HttpClient {
             }
         }
         return b.build();
+    }
+
+    /** A {@code Location} for a message: its password hidden (R17) when it has user info. */
+    private static String redacted(String location, URI target) {
+        return target.getRawUserInfo() == null ? location : RedactedUri.shortened(target);
     }
 
     /** {@code s} with control characters escaped, for an error message. */
