@@ -158,10 +158,10 @@ final class Fetch {
             try {
                 for (Result r : results) {
                     if (uris.size() > 1) {
-                        out.println("==> " + r.uri() + " <==");
+                        out.println("==> " + shown(r.uri()) + " <==");
                     }
                     if (r.error() != null) {
-                        err.println("fetch " + r.uri() + ": " + r.error());
+                        err.println("fetch " + shown(r.uri()) + ": " + r.error());
                         status = 1;
                         continue;
                     }
@@ -262,10 +262,25 @@ final class Fetch {
                 try {
                     spool.close();
                 } catch (IOException e) {
-                    LOG.log(System.Logger.Level.WARNING, "fetch " + uri + ": could not delete " + spool.file(), e);
+                    LOG.log(System.Logger.Level.WARNING, "fetch " + shown(uri) + ": could not delete " + spool.file(), e);
                 }
             }
         }
+    }
+
+    /**
+     * {@code uri} as fetch prints it: the password of its user info replaced by {@code xxxxx}, as the transport's
+     * messages and Go's {@code URL.Redacted} show it (R62, R17); the user name stays, so the URL is still recognized.
+     */
+    static String shown(URI uri) {
+        String s = uri.toString();
+        String info = uri.getRawUserInfo();
+        int colon = info == null ? -1 : info.indexOf(':');
+        int at = s.indexOf("//" + info + "@");
+        if (colon < 0 || at < 0) {
+            return s;
+        }
+        return s.substring(0, at + 2) + info.substring(0, colon) + ":xxxxx" + s.substring(at + 2 + info.length());
     }
 
     /** Prints a spooled body; a spool file that cannot be read again is reported (false), not hidden. */
@@ -274,7 +289,7 @@ final class Fetch {
             spool.copyTo(out);
             return true;
         } catch (IOException e) {
-            err.println("fetch " + uri + ": could not read back the body spooled to " + spool.file() + ": " + e);
+            err.println("fetch " + shown(uri) + ": could not read back the body spooled to " + spool.file() + ": " + e);
             return false;
         }
     }

@@ -301,4 +301,21 @@ class FetchHostileTest {
             assertThat(out()).as(u).isEmpty();
         }
     }
+
+    /**
+     * R62: a URL's password never reaches fetch's output: a failure names the URL with {@code xxxxx} in its place, and
+     * so does the {@code ==>} line of several URLs, as the transport's messages (R17). Before, both printed it.
+     */
+    @Test
+    void R62_aUrlsPasswordIsNeverPrinted() throws Exception {
+        try (RawServer closing = new RawServer(answering(""))) {
+            String url = closing.url("/p").replace("http://", "http://alice:s3cret@");
+            assertThat(run("fetch", url)).isEqualTo(1);
+            assertThat(err()).contains("fetch " + url.replace(":s3cret@", ":xxxxx@") + ": ")
+                    .contains("server closed the connection").doesNotContain("s3cret");
+            assertThat(run("fetch", url, closing.url("/q"))).isEqualTo(1);
+            assertThat(out() + err()).contains("==> " + url.replace(":s3cret@", ":xxxxx@") + " <==")
+                    .contains("alice:xxxxx@").doesNotContain("s3cret");
+        }
+    }
 }

@@ -41,7 +41,9 @@ import java.util.Set;
  * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
  * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
  * included, go to the jar (R12). A cookie of the caller's own {@code Cookie} field that a redirect sets again is
- * dropped from it, so only the jar's new value is sent (R44). The overall timeout passing while the final body is
+ * dropped from it, so only the jar's new value is sent (R44). Over a {@link Transport}, the jar's cookies are added
+ * only while the request head stays within its {@code maxRequestHeaderBytes}, the first in the jar's order (R58).
+ * The overall timeout passing while the final body is
  * read fails the read with an {@link HttpTimeoutException} that names it (R45).
  * Thread-safe; the transport is shared, not owned: closing the client does not close it.
  */
@@ -117,7 +119,7 @@ public final class HttpClient {
      * @throws IOException including "stopped after N redirects", timeouts and an
      *     {@link HttpProtocolException} for a {@code Location} that cannot be followed (R16)
      * @throws InterruptedException if the calling thread is interrupted while waiting
-     * @throws IllegalArgumentException if a URI's user info cannot be sent as basic auth (a {@code :} in
+     * @throws IllegalArgumentException if the request URI's user info cannot be sent as basic auth (a {@code :} in
      *     the user name or a control character, R17)
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
@@ -240,10 +242,40 @@ public final class HttpClient {
             return req;
         }
         List<Cookie> cookies = jar.cookies(req.uri());
+        if (transport instanceof Transport t) {
+            cookies = fitting(req, cookies, t.maxRequestHeaderBytes());
+        }
         if (cookies.isEmpty()) {
             return req;
         }
         return req.toBuilder().setHeader("Cookie", cookieHeader(req.headers().get("Cookie"), cookies)).build();
+    }
+
+    /**
+     * The first of {@code cookies}, in the jar's order, that {@code req}'s head can carry within {@code limit}
+     * bytes (R58): the jar's cookies never make a request the transport refuses before sending it, whatever the
+     * jar holds (a custom jar, or a {@code maxRequestHeaderBytes} smaller than {@link MemoryCookieJar}'s bound).
+     * Counted as the head goes to the origin, plus its {@code scheme://authority}, which a plain http request
+     * through an HTTP proxy adds; a head the caller made too large is left for the transport to refuse.
+     */
+    static List<Cookie> fitting(HttpRequest req, List<Cookie> cookies, int limit) {
+        String existing = req.headers().get("Cookie");
+        boolean hasField = existing != null && !existing.isBlank();
+        long head = io.gochan.http.internal.codec.RequestWriter.headSize(req)
+                + req.uri().getScheme().length() + 3 + (req.uri().getRawAuthority() == null ? 0 : req.uri().getRawAuthority().length())
+                + (hasField ? 0 : "Cookie: \r\n".length() - 2); // without a field of its own, the first cookie opens one
+        if (existing != null && !hasField) {
+            head -= "Cookie: \r\n".length() + existing.length(); // a blank field of the caller's is replaced
+        }
+        for (int i = 0; i < cookies.size(); i++) {
+            Cookie c = cookies.get(i);
+            String v = c.value();
+            head += 2 + c.name().length() + 1 + v.length() + (v.indexOf(' ') >= 0 || v.indexOf(',') >= 0 ? 2 : 0);
+            if (head > limit) {
+                return cookies.subList(0, i);
+            }
+        }
+        return cookies;
     }
 
     /**
@@ -367,7 +399,18 @@ public final class HttpClient {
             }
         } catch (IllegalArgumentException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.shortened(req.uri()) + " to "
-                    + printable(location) + ": " + e.getMessage(), e);
+                    + printable(redacted(location, target)) + ": " + e.getMessage(), e);
+        }
+        if (target.getRawUserInfo() != null) {
+            try {
+                // The Location's user info becomes the next hop's credentials (R17): one that cannot be sent as basic
+                // auth is the server's fault, a Location that cannot be followed, not the caller's bad argument (R61).
+                withUserInfoAuthorization(HttpRequest.newBuilder(target).build());
+            } catch (IllegalArgumentException e) {
+                throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from "
+                        + RedactedUri.shortened(req.uri()) + " to " + printable(RedactedUri.shortened(target))
+                        + ": its user info cannot be sent as basic auth", e);
+            }
         }
         if (!keepMethod) {
             if (!req.method().equals("HEAD")) {
@@ -388,6 +431,11 @@ public final class HttpClient {
             }
         }
         return b.build();
+    }
+
+    /** A {@code Location} for a message: its password hidden (R17) when it has user info. */
+    private static String redacted(String location, URI target) {
+        return target.getRawUserInfo() == null ? location : RedactedUri.shortened(target);
     }
 
     /** {@code s} with control characters escaped, for an error message. */

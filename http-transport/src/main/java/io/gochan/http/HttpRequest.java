@@ -136,9 +136,12 @@ public final class HttpRequest {
          * the {@code Host} header, the resolver, the pool and the cookie jar then see, as Go does (R18).
          * A host name with {@code _} ({@code http://my_service:8080/}, a Compose service name), which
          * {@link URI} reads as a registry authority with no host, is accepted as Go accepts it (R40).
+         * A port must be from 1 to 65535 (R60).
          *
          * @param uri the absolute http or https URI
          * @return this builder
+         * @throws IllegalArgumentException if the scheme is not http or https, the URI has no host, its port is 0
+         *     or above 65535, or IDNA refuses its host name
          */
         public Builder uri(URI uri) {
             Objects.requireNonNull(uri, "uri");
@@ -154,6 +157,12 @@ public final class HttpRequest {
                 String why = UriHost.whyNoHost(uri);
                 throw new IllegalArgumentException("URI has no host"
                         + (why == null || why.equals("no host") ? "" : " (" + why + ")") + ": " + io.gochan.http.internal.RedactedUri.shortened(uri));
+            }
+            if (uri.getPort() == 0 || uri.getPort() > 65535) {
+                // java.net.URI takes any digits as a port: refused here, naming the URI, as R40 refuses them for a name
+                // with '_', not at the dial with a bare "port out of range" (R60).
+                throw new IllegalArgumentException("URI's port is not a number from 1 to 65535: "
+                        + io.gochan.http.internal.RedactedUri.shortened(uri));
             }
             if (uri.getRawFragment() != null) {
                 String s = uri.toString();

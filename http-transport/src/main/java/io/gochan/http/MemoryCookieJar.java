@@ -26,8 +26,10 @@ import java.util.regex.Pattern;
  * host (then the cookie is host-only), and on an IP address host the Domain attribute must be that
  * address (ADR 0010); {@link #MemoryCookieJar(Clock, UnaryOperator)} takes a public suffix list
  * (R27). Cookies are not persisted. Bounded against a hostile server (R22): a cookie whose
- * name and value exceed 4096 characters is ignored, a domain keeps at most 180 cookies and the jar 3000,
- * the least recently set or sent evicted first; a {@code Max-Age} too large for {@link Instant} means no
+ * name and value exceed 4096 characters is ignored and so is a {@code Path} attribute longer than 1024 (R59),
+ * a domain keeps at most 180 cookies and the jar 3000,
+ * the least recently set or sent evicted first; the cookies given for one request make a {@code Cookie} field of
+ * at most 64 KiB, those first in the sending order (R57); a {@code Max-Age} too large for {@link Instant} means no
  * expiry (R21).
  *
  * <p>Thread-safe; every method holds a lock only for map work, never across blocking calls.
@@ -40,6 +42,16 @@ public final class MemoryCookieJar implements CookieJar {
     static final int TOTAL = 3000;
     /** The longest name plus value kept (RFC 6265 6.1 asks at least 4096 bytes). */
     static final int MAX_COOKIE_CHARS = 4096;
+    /** The longest {@code Path} attribute kept; a longer one is ignored (R59), as RFC 6265bis 5.6 ignores it. */
+    static final int MAX_PATH_CHARS = 1024;
+    /**
+     * The longest {@code Cookie} field the cookies chosen for one request make (R57): a quarter of the
+     * transport's default {@code maxRequestHeaderBytes}. The counts above let a domain hold 180 cookies of 4 KiB,
+     * and a request matches the cookies of its host and of each parent domain: without this bound a hostile
+     * server set enough of them, for itself or with {@code Domain=} for its siblings, that every later request
+     * to them failed before it was sent.
+     */
+    static final int MAX_FIELD_CHARS = 64 * 1024;
 
     private final Clock clock;
     /** The public suffix of a domain (Go's {@code PublicSuffixList}), or null: single labels stand in for one. */
@@ -167,7 +179,9 @@ public final class MemoryCookieJar implements CookieJar {
                 hostOnly = false;
             }
         }
-        String path = c.path() != null && c.path().startsWith("/") ? c.path() : defaultPath;
+        // A Path longer than MAX_PATH_CHARS is ignored, as RFC 6265bis (5.6) ignores such an attribute (R59): the
+        // name and value are bounded, and a path held 256 KiB, 3000 times over.
+        String path = c.path() != null && c.path().startsWith("/") && c.path().length() <= MAX_PATH_CHARS ? c.path() : defaultPath;
         Instant expires = null;
         if (c.maxAge() != null) {
             if (c.maxAge().isZero() || c.maxAge().isNegative()) {
@@ -252,7 +266,8 @@ public final class MemoryCookieJar implements CookieJar {
 
     /**
      * The cookies to send to {@code uri} (RFC 6265 5.4): domain and path match, Secure ones only over
-     * https, expired ones dropped (and forgotten); longer paths first, then older ones first.
+     * https, expired ones dropped (and forgotten); longer paths first, then older ones first; in that order as
+     * many as make a {@code Cookie} field of at most 64 KiB (R57), the others kept but not sent this time.
      *
      * @param uri the request URI
      * @return name and value of each cookie to send, possibly empty
@@ -267,7 +282,8 @@ public final class MemoryCookieJar implements CookieJar {
         boolean https = uri.getScheme().equalsIgnoreCase("https");
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         Instant now = clock.instant();
-        List<Entry> chosen = new ArrayList<>();
+        List<Map.Entry<String, Entry>> chosen = new ArrayList<>();
+        List<Cookie> out = new ArrayList<>();
         lock.lock();
         try {
             for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
@@ -278,20 +294,34 @@ public final class MemoryCookieJar implements CookieJar {
                     continue;
                 }
                 if ((https || !e.secure()) && domainMatches(e, host) && pathMatches(path, e.path())) {
-                    chosen.add(e);
-                    m.setValue(e.touchedAt(nextSeq++)); // sent: the last to be evicted (R22)
+                    chosen.add(m);
                 }
+            }
+            chosen.sort(Comparator.comparingInt((Map.Entry<String, Entry> m) -> -m.getValue().path().length())
+                    .thenComparing(m -> m.getValue().created()).thenComparingLong(m -> m.getValue().seq()));
+            // The field stays within MAX_FIELD_CHARS (R57): the cookies that come first in the sending order are sent,
+            // those past the bound are kept but not sent (a flood, newest and with the shortest paths, comes last).
+            long field = 0;
+            for (Map.Entry<String, Entry> m : chosen) {
+                Entry e = m.getValue();
+                field += fieldChars(e);
+                if (field > MAX_FIELD_CHARS) {
+                    break;
+                }
+                out.add(Cookie.of(e.name(), e.value()));
+                m.setValue(e.touchedAt(nextSeq++)); // sent: the last to be evicted (R22); one left out is not
             }
         } finally {
             lock.unlock();
         }
-        chosen.sort(Comparator.comparingInt((Entry e) -> -e.path().length())
-                .thenComparing(Entry::created).thenComparingLong(Entry::seq));
-        List<Cookie> out = new ArrayList<>(chosen.size());
-        for (Entry e : chosen) {
-            out.add(Cookie.of(e.name(), e.value()));
-        }
         return out;
+    }
+
+    /** What {@code e} adds to a {@code Cookie} field: {@code "; "}, name, {@code =}, the value, quoted as R36 sends it. */
+    private static int fieldChars(Entry e) {
+        String v = e.value();
+        boolean quoted = v.indexOf(' ') >= 0 || v.indexOf(',') >= 0;
+        return 2 + e.name().length() + 1 + v.length() + (quoted ? 2 : 0);
     }
 
     private static boolean domainMatches(Entry e, String host) {

@@ -278,6 +278,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
     }
 
+    /** {@code maxRequestHeaderBytes}, for the client's room for jar cookies (R58). */
+    int maxRequestHeaderBytes() {
+        return maxRequestHeaderBytes;
+    }
+
     /** The refusal of a head over {@code maxRequestHeaderBytes} (E12), the same words for every head (R56). */
     private IllegalArgumentException headTooLarge(String what, long size) {
         return new IllegalArgumentException(what + " is " + size + " bytes, more than maxRequestHeaderBytes ("

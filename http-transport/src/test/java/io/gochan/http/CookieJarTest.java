@@ -200,6 +200,40 @@ class CookieJarTest {
     }
 
     @Test
+    void R57_theCookiesForOneRequestMakeAFieldOfAtMost64KiBTheFirstInSendingOrder() {
+        // 180 cookies of 4 KiB for the host and 180 for its parent domain: 1.4 MB of Cookie field, which the
+        // transport refused to send (more than maxRequestHeaderBytes), for the host and for every sibling.
+        set("http://www.example.com/", "session=1; Path=/app");
+        set("http://www.example.com/", "old=1");
+        String filler = "v".repeat(MemoryCookieJar.MAX_COOKIE_CHARS - 8);
+        for (int i = 0; i < MemoryCookieJar.PER_DOMAIN; i++) {
+            set("http://evil.example.com/", "h" + i + "=" + filler, "d" + i + "=" + filler + "; Domain=example.com");
+        }
+        List<Cookie> sent = jar.cookies(URI.create("http://www.example.com/app"));
+        String field = HttpClient.cookieHeader(null, sent);
+        assertThat(field.length()).isLessThanOrEqualTo(MemoryCookieJar.MAX_FIELD_CHARS)
+                .isGreaterThan(MemoryCookieJar.MAX_FIELD_CHARS - MemoryCookieJar.MAX_COOKIE_CHARS - 3);
+        // The longer path first, then the older: the site's own cookies go, the flood's newest do not.
+        assertThat(sent).extracting(Cookie::name).startsWith("session", "old", "d0", "d1")
+                .doesNotContain("d" + (MemoryCookieJar.PER_DOMAIN - 1));
+        assertThat(HttpClient.cookieHeader(null, jar.cookies(URI.create("http://evil.example.com/"))).length())
+                .isLessThanOrEqualTo(MemoryCookieJar.MAX_FIELD_CHARS);
+        // Those left out stay in the jar, and are not counted as sent: the next flood evicts them first (R22).
+        assertThat(jar.size()).isEqualTo(2 * MemoryCookieJar.PER_DOMAIN + 2);
+    }
+
+    @Test
+    void R59_aPathLongerThan1024CharactersIsIgnored() {
+        // The name and value are bounded (R22), the Path was not: a response head holds a 250 KB Path, and the jar
+        // kept 3000 of them (750 MB). RFC 6265bis 5.6 ignores an attribute value over 1024 octets: the default path.
+        String keptPath = "/" + "p".repeat(MemoryCookieJar.MAX_PATH_CHARS - 1);
+        set("http://example.com/dir/x", "long=1; Path=" + keptPath + "p", "ok=1; Path=" + keptPath);
+        assertThat(sent("http://example.com/dir/y")).isEqualTo("long=1");
+        assertThat(sent("http://example.com" + keptPath + "/z")).isEqualTo("ok=1");
+        assertThat(sent("http://example.com/")).isEmpty();
+    }
+
+    @Test
     void R22_aCookieLongerThan4096BytesIsIgnored() {
         String big = "x".repeat(4096);
         set("http://example.com/", "big=" + big, "ok=" + "y".repeat(4093));
