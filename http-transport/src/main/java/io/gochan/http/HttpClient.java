@@ -269,8 +269,7 @@ public final class HttpClient {
         }
         for (int i = 0; i < cookies.size(); i++) {
             Cookie c = cookies.get(i);
-            String v = c.value();
-            head += 2 + c.name().length() + 1 + v.length() + (v.indexOf(' ') >= 0 || v.indexOf(',') >= 0 ? 2 : 0);
+            head += fieldChars(c.name(), c.value());
             if (head > limit) {
                 return cookies.subList(0, i);
             }
@@ -295,10 +294,22 @@ public final class HttpClient {
                 sb.append("; ");
             }
             String v = c.value();
-            boolean quote = v.indexOf(' ') >= 0 || v.indexOf(',') >= 0;
-            sb.append(c.name()).append('=').append(quote ? "\"" + v + "\"" : v);
+            sb.append(c.name()).append('=').append(quoted(v) ? "\"" + v + "\"" : v);
         }
         return sb.toString();
+    }
+
+    /** Whether {@link #cookieHeader} sends {@code value} in double quotes: it has a space or a comma (R36). */
+    static boolean quoted(String value) {
+        return value.indexOf(' ') >= 0 || value.indexOf(',') >= 0;
+    }
+
+    /**
+     * What one cookie adds to a {@code Cookie} field as {@link #cookieHeader} writes it: {@code "; "}, the name,
+     * {@code =} and the value, quoted if {@link #quoted} (the jar's bound R57 and the head's room R58 count alike).
+     */
+    static int fieldChars(String name, String value) {
+        return 2 + name.length() + 1 + value.length() + (quoted(value) ? 2 : 0);
     }
 
     /**

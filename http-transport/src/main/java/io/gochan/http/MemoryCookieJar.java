@@ -304,7 +304,7 @@ public final class MemoryCookieJar implements CookieJar {
             long field = 0;
             for (Map.Entry<String, Entry> m : chosen) {
                 Entry e = m.getValue();
-                field += fieldChars(e);
+                field += HttpClient.fieldChars(e.name(), e.value());
                 if (field > MAX_FIELD_CHARS) {
                     break;
                 }
@@ -315,13 +315,6 @@ public final class MemoryCookieJar implements CookieJar {
             lock.unlock();
         }
         return out;
-    }
-
-    /** What {@code e} adds to a {@code Cookie} field: {@code "; "}, name, {@code =}, the value, quoted as R36 sends it. */
-    private static int fieldChars(Entry e) {
-        String v = e.value();
-        boolean quoted = v.indexOf(' ') >= 0 || v.indexOf(',') >= 0;
-        return 2 + e.name().length() + 1 + v.length() + (quoted ? 2 : 0);
     }
 
     private static boolean domainMatches(Entry e, String host) {
