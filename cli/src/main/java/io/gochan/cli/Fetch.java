@@ -23,12 +23,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
+ * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
  * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
  * leaves no file, R49), and a summary on stderr. Memory stays bounded whatever the bodies' size (R53): a single
  * URL's body is streamed to stdout as it arrives; several URLs' bodies, printed in argument order, wait in a
- * {@link Spool} each (a temporary file beyond 1 MiB). Each fetch is bounded, body included, by the
+ * {@link Spool} each (a temporary file beyond 1 MiB), of at most 256 MiB ({@code --max-spool}, R63): a larger
+ * body fails that URL's fetch, so an endless one cannot fill the disk. Each fetch is bounded, body included, by the
  * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
  * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang. The proxy environment
  * ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is honoured with
@@ -60,7 +61,7 @@ final class Fetch {
         record ToStdout(PrintStream out) implements Sink {}
 
         /** A spool each, printed in argument order once every fetch ended (R53). */
-        record ToSpool(int memoryLimit) implements Sink {}
+        record ToSpool(int memoryLimit, long diskLimit) implements Sink {}
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
@@ -77,6 +78,7 @@ final class Fetch {
         Path unixSocket = null;
         Path file = null;
         Duration timeout = DEFAULT_TIMEOUT;
+        long maxSpool = Spool.DEFAULT_DISK_LIMIT;
         List<URI> uris = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -95,6 +97,18 @@ final class Fetch {
                         return 2;
                     }
                     file = Path.of(args.get(++i));
+                }
+                case "--max-spool" -> {
+                    if (i + 1 >= args.size()) {
+                        err.println("fetch: --max-spool needs a size (bytes, or with K, M or G)");
+                        return 2;
+                    }
+                    try {
+                        maxSpool = parseSize(args.get(++i));
+                    } catch (IllegalArgumentException e) {
+                        err.println("fetch: " + e.getMessage());
+                        return 2;
+                    }
                 }
                 case "--timeout" -> {
                     if (i + 1 >= args.size()) {
@@ -119,14 +133,14 @@ final class Fetch {
             }
         }
         if (uris.isEmpty() || (file != null && uris.size() != 1)) {
-            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] [--unix-socket PATH] URL...   (-o needs exactly one URL)");
+            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--unix-socket PATH] URL...   (-o needs exactly one URL)");
             return 2;
         }
         boolean withHeaders = headers;
         Duration perFetch = timeout;
         Sink sink = file != null ? new Sink.ToFile(file)
                 : uris.size() == 1 ? new Sink.ToStdout(out)
-                : new Sink.ToSpool(Spool.DEFAULT_MEMORY_LIMIT);
+                : new Sink.ToSpool(Spool.DEFAULT_MEMORY_LIMIT, maxSpool);
         LoadSummary summary = new LoadSummary(uris.size());
         int status = 0;
         // As curl: --unix-socket connects every URL to that socket (no proxy); otherwise the proxy
@@ -191,6 +205,37 @@ final class Fetch {
     }
 
     /**
+     * A size in bytes: digits, optionally followed by {@code K}, {@code M} or {@code G} (powers of 1024); positive.
+     *
+     * @throws IllegalArgumentException naming what was wrong
+     */
+    static long parseSize(String s) {
+        int shift = 0;
+        String digits = s;
+        if (!s.isEmpty()) {
+            switch (Character.toUpperCase(s.charAt(s.length() - 1))) {
+                case 'K' -> shift = 10;
+                case 'M' -> shift = 20;
+                case 'G' -> shift = 30;
+                default -> { }
+            }
+        }
+        if (shift > 0) {
+            digits = s.substring(0, s.length() - 1);
+        }
+        long n;
+        try {
+            n = digits.chars().allMatch(c -> c >= '0' && c <= '9') ? Long.parseLong(digits) : -1;
+        } catch (NumberFormatException e) {
+            n = -1; // empty or too large
+        }
+        if (n <= 0 || n > Long.MAX_VALUE >> shift) {
+            throw new IllegalArgumentException("not a size (bytes, or with K, M or G, positive): " + s);
+        }
+        return n << shift;
+    }
+
+    /**
      * {@code 500ms}, {@code 10s}, {@code 2m}, or an ISO-8601 duration; positive.
      *
      * @throws IllegalArgumentException naming what was wrong
@@ -241,7 +286,7 @@ final class Fetch {
                     length = r.body().stream().transferTo(s.out());
                 }
                 case Sink.ToSpool s -> {
-                    spool = new Spool(s.memoryLimit());
+                    spool = new Spool(s.memoryLimit(), s.diskLimit());
                     spool.fill(r.body().stream());
                     length = spool.length();
                 }

@@ -9,8 +9,9 @@ import java.util.List;
  *
  * <pre>
  *   (no arguments)        demo: an embedded server on loopback and a keep-alive load against it
- *   fetch [-i] [-o F] [--timeout D] [--unix-socket P] URL...  fetch URLs concurrently through one Transport; -i prints headers;
- *                             each fetch bounded by D (default 30s), body included
+ *   fetch [-i] [-o F] [--timeout D] [--max-spool S] [--unix-socket P] URL...  fetch URLs concurrently through one Transport;
+ *                             -i prints headers; each fetch bounded by D (default 30s), body included; with several
+ *                             URLs a body waits for its turn in at most S bytes (default 256M), beyond that it fails
  *   demo [REQUESTS [CALLERS]] the demo with other sizes (default 2000 requests, 16 callers)
  *   sieve [N]             the first N primes by Go's concurrent prime sieve (default 100)
  * </pre>
@@ -20,7 +21,7 @@ public final class Main {
 
     static final String USAGE = """
             usage: (no arguments)              demo: embedded server + keep-alive load, with a summary
-                   fetch [-i] [-o FILE] [--timeout 30s] [--unix-socket PATH] URL... fetch URLs concurrently (proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY)
+                   fetch [-i] [-o FILE] [--timeout 30s] [--max-spool 256M] [--unix-socket PATH] URL... fetch URLs concurrently (proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY)
                    demo [REQUESTS [CALLERS]]   the demo with other sizes (default 2000 16)
                    sieve [N]                   first N primes by the concurrent prime sieve (default 100)""";
 

@@ -237,6 +237,56 @@ class FetchHostileTest {
         }
     }
 
+    /**
+     * R63: with several URLs, a body sent without end fails its own fetch once it passes {@code --max-spool}, long
+     * before the timeout, with a message naming the limit; the other URL is printed, and no spool file stays. Before,
+     * it was written to the temporary directory at loopback speed until the timeout (1 to 3.4 GB in 5 s).
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void R63_anEndlessBodyBesideOthersStopsAtTheSpoolLimit() throws Exception {
+        try (RawServer server = new RawServer(s -> {
+                 try {
+                     InputStream in = s.getInputStream();
+                     StringBuilder line = new StringBuilder();
+                     for (int b; (b = in.read()) >= 0 && b != '\n'; ) {
+                         line.append((char) b);
+                     }
+                     readHead(s);
+                     OutputStream o = s.getOutputStream();
+                     if (line.toString().contains("/small ")) {
+                         o.write("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nsmall".getBytes(StandardCharsets.ISO_8859_1));
+                     } else {
+                         o.write("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                         byte[] chunk = "e".repeat(64 * 1024).getBytes(StandardCharsets.ISO_8859_1);
+                         while (true) {
+                             o.write(chunk); // until the client goes away
+                         }
+                     }
+                     o.flush();
+                     s.close();
+                 } catch (IOException gone) {
+                     // the client went away
+                 }
+             })) {
+            List<Path> spoolsBefore = spoolFiles();
+            // A timeout far beyond the test's own bound: only the spool's limit can end the endless fetch in time.
+            assertThat(run("fetch", "--timeout", "10m", "--max-spool", "4M", server.url("/endless"), server.url("/small"))).isEqualTo(1);
+            assertThat(err()).contains("fetch " + server.url("/endless") + ": ")
+                    .contains("larger than the " + (4 << 20) + " bytes").contains("--max-spool");
+            assertThat(out()).contains("==> " + server.url("/small") + " <==\nHTTP/1.1 200 OK\nsmall\n");
+            assertThat(spoolFiles()).isSubsetOf(spoolsBefore);
+        }
+    }
+
+    @Test
+    void R63_aBadSpoolSizeIsAUsageError() throws Exception {
+        assertThat(run("fetch", "--max-spool", "lots", "http://127.0.0.1:1/")).isEqualTo(2);
+        assertThat(err()).contains("not a size");
+        assertThat(run("fetch", "http://127.0.0.1:1/", "--max-spool")).isEqualTo(2);
+        assertThat(err()).contains("--max-spool needs a size");
+    }
+
     static List<Path> spoolFiles() throws IOException {
         try (var files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return files.filter(f -> f.getFileName().toString().startsWith("gochan-fetch-")).toList();

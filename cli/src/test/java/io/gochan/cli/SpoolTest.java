@@ -23,7 +23,7 @@ class SpoolTest {
 
     @Test
     void R53_aBodyWithinTheLimitStaysInMemory() throws IOException {
-        try (Spool spool = new Spool(10)) {
+        try (Spool spool = new Spool(10, Spool.DEFAULT_DISK_LIMIT)) {
             spool.fill(new ByteArrayInputStream(bytes(10)));
             assertThat(spool.file()).isNull();
             assertThat(spool.length()).isEqualTo(10);
@@ -36,7 +36,7 @@ class SpoolTest {
     @Test
     void R53_aBodyBeyondTheLimitMovesToAFileDeletedOnClose() throws IOException {
         Path file;
-        try (Spool spool = new Spool(10)) {
+        try (Spool spool = new Spool(10, Spool.DEFAULT_DISK_LIMIT)) {
             spool.fill(new ByteArrayInputStream(bytes(100_000)));
             file = spool.file();
             assertThat(file).isNotNull().exists();
@@ -50,7 +50,7 @@ class SpoolTest {
 
     @Test
     void R53_aFailedFillKeepsWhatWasReadAndCloseStillDeletes() throws IOException {
-        Spool spool = new Spool(4);
+        Spool spool = new Spool(4, Spool.DEFAULT_DISK_LIMIT);
         InputStream failing = new InputStream() {
             int n;
 
@@ -68,5 +68,48 @@ class SpoolTest {
         assertThat(file).exists();
         spool.close();
         assertThat(Files.exists(file)).isFalse();
+    }
+
+    /**
+     * R63: a spool holds at most its disk limit, memory and file together: the write that would pass it fails with a
+     * {@link SpoolFullException} naming the limit and writes nothing more; close still deletes the file. Before,
+     * a spool took whatever came until the fetch's timeout.
+     */
+    @Test
+    void R63_aSpoolRefusesToGrowPastItsLimit() throws IOException {
+        Spool spool = new Spool(4, 100);
+        InputStream endless = new InputStream() { // ten bytes a read, as a socket gives what has arrived
+            @Override
+            public int read() {
+                return 'e';
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                int n = Math.min(len, 10);
+                java.util.Arrays.fill(b, off, off + n, (byte) 'e');
+                return n;
+            }
+        };
+        assertThatThrownBy(() -> spool.fill(endless)).isInstanceOf(SpoolFullException.class)
+                .hasMessageContaining("larger than the 100 bytes").hasMessageContaining("--max-spool");
+        assertThat(spool.length()).as("everything up to the limit, nothing past it").isEqualTo(100);
+        Path file = spool.file();
+        assertThat(file).exists();
+        assertThat(Files.size(file)).isEqualTo(spool.length());
+        spool.close();
+        assertThat(Files.exists(file)).isFalse();
+    }
+
+    @Test
+    void R63_sizesAreBytesOrBinaryMultiples() {
+        assertThat(Fetch.parseSize("1")).isEqualTo(1);
+        assertThat(Fetch.parseSize("4k")).isEqualTo(4096);
+        assertThat(Fetch.parseSize("256M")).isEqualTo(256L << 20);
+        assertThat(Fetch.parseSize("2G")).isEqualTo(2L << 30);
+        for (String bad : new String[] {"", "0", "-1", "M", "1.5M", "1T", "99999999999999999999", "8589934592G", " 1"}) {
+            assertThatThrownBy(() -> Fetch.parseSize(bad)).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("not a size");
+        }
     }
 }
