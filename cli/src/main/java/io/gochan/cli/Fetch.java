@@ -357,6 +357,11 @@ final class Fetch {
         if (Files.isDirectory(abs)) {
             throw new IOException("cannot write " + file + ": it is a directory");
         }
+        Path dir = abs.getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            // Named here: the part file's creation below would fail naming the hidden part file, not the user's (R49).
+            throw new IOException("cannot write " + file + ": no such directory " + dir);
+        }
         // A name of its own beside the file (same file system, so the move is a rename), created as the file would
         // be, with the default permissions (a temporary file's are the owner's only).
         Path part = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");

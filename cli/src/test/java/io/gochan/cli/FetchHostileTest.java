@@ -279,6 +279,22 @@ class FetchHostileTest {
         }
     }
 
+    /**
+     * R49: {@code -o} into a directory that does not exist exits 1 naming the file the user gave and the missing
+     * directory, never the hidden part file. Before, the message was a {@code NoSuchFileException} for
+     * {@code .out.<n>.part}.
+     */
+    @Test
+    void R49_dashOIntoAMissingDirectoryNamesTheUsersFile(@TempDir Path tmp) throws Exception {
+        try (RawServer server = new RawServer(answering("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))) {
+            Path target = tmp.resolve("missing").resolve("out.txt");
+            assertThat(run("fetch", "-o", target.toString(), server.url("/"))).isEqualTo(1);
+            assertThat(err()).contains("cannot write " + target).contains("no such directory " + target.getParent())
+                    .doesNotContain(".part");
+            assertThat(Files.exists(tmp.resolve("missing"))).isFalse();
+        }
+    }
+
     @Test
     void R63_aBadSpoolSizeIsAUsageError() throws Exception {
         assertThat(run("fetch", "--max-spool", "lots", "http://127.0.0.1:1/")).isEqualTo(2);
