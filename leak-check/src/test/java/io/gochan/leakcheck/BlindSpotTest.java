@@ -32,8 +32,13 @@ class BlindSpotTest {
     }
 
     static Map<String, String> run(DiscoverySelector selector) {
+        return run(selector, Map.of());
+    }
+
+    /** {@link #run(DiscoverySelector)} with JUnit configuration parameters (parallel execution, say). */
+    static Map<String, String> run(DiscoverySelector selector, Map<String, String> config) {
         Map<String, String> outcomes = new TreeMap<>();
-        var request = LauncherDiscoveryRequestBuilder.request().selectors(selector).build();
+        var request = LauncherDiscoveryRequestBuilder.request().selectors(selector).configurationParameters(config).build();
         LauncherFactory.create().execute(request, new TestExecutionListener() {
             @Override
             public void executionFinished(TestIdentifier id, TestExecutionResult r) {
