@@ -21,7 +21,7 @@ public final class Goroutine {
     private final StackTraceElement[] startSite;
     volatile Thread thread; // set once, before the goroutine becomes visible in the registry
     volatile GoroutineOwner owner; // set once, before the goroutine becomes visible in the registry; may be null
-    boolean ownerInherited; // set once, before owner (whose volatile write publishes it); LK17
+    long ownerInheritedRoot; // set once, before owner (whose volatile write publishes it); 0 if not inherited; LK17
 
     Goroutine(long id, String name, Instant started, StackTraceElement[] startSite) {
         this.id = id;
@@ -65,7 +65,19 @@ public final class Goroutine {
      * @return true if the owner is present and was inherited by the starting thread
      */
     public boolean ownerInherited() {
-        return ownerInherited;
+        return ownerInheritedRoot != 0;
+    }
+
+    /**
+     * The goroutine through which an {@linkplain #ownerInherited() inherited} owner came to this one: the first
+     * goroutine that a thread which only inherited the owner started, which is this goroutine itself if such a
+     * thread started it, or the ancestor it descends from (goroutines it started, and so on). What a leak checker
+     * judges by: when that goroutine started, not when this one did (rule LK17).
+     *
+     * @return that goroutine's {@linkplain #id() id}, or 0 if the owner was not inherited
+     */
+    public long ownerInheritedRoot() {
+        return ownerInheritedRoot;
     }
 
     /** {@return when the goroutine was started} */

@@ -55,7 +55,7 @@ public final class GoroutineOwner implements AutoCloseable {
     private final long id;
     private final String name;
     /** This owner as carried by threads created while it was current (one object per owner: no allocation per thread). */
-    final Inherited inherited = new Inherited(this);
+    final Inherited inherited = new Inherited(this, 0);
     private final GoroutineOwner createdIn;
     private volatile GoroutineOwner closedIn;
     private volatile boolean closed;
@@ -177,7 +177,8 @@ public final class GoroutineOwner implements AutoCloseable {
     /** Sets a new goroutine's owner from an attribution (not null), before the goroutine is registered. */
     static void attribute(Goroutine g, Object attribution) {
         if (attribution instanceof Inherited i) {
-            g.ownerInherited = true; // published by the volatile write of the owner below
+            // Published by the volatile write of the owner below. The first goroutine of the chain is its root.
+            g.ownerInheritedRoot = i.root != 0 ? i.root : g.id();
             g.owner = i.owner;
         } else {
             g.owner = (GoroutineOwner) attribution;
@@ -190,9 +191,15 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     static void bind(Goroutine g) {
         GoroutineOwner owner = g.owner;
-        Object attribution = g.ownerInherited ? owner.inherited : owner;
-        if (CURRENT.get() != attribution) {
-            CURRENT.set(attribution);
+        long root = g.ownerInheritedRoot;
+        Object current = CURRENT.get();
+        if (root == 0) {
+            if (current != owner) {
+                CURRENT.set(owner);
+            }
+        } else if (!(current instanceof Inherited i && i.owner == owner && i.root == root)) {
+            // The root of an inherited chain (its thread inherited the owner's plain form): what it starts names it.
+            CURRENT.set(new Inherited(owner, root));
         }
     }
 
@@ -202,9 +209,12 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     static final class Inherited {
         final GoroutineOwner owner;
+        /** The id of the first goroutine started under this inherited attribution, 0 on the thread that inherited it. */
+        final long root;
 
-        private Inherited(GoroutineOwner owner) {
+        private Inherited(GoroutineOwner owner, long root) {
             this.owner = owner;
+            this.root = root;
         }
     }
 

@@ -145,6 +145,9 @@ class GoroutineOwnerTest {
                 assertThat(g.owner()).as("the owner of %s", g).containsSame(owner);
                 assertThat(g.ownerInherited()).as("%s: its owner came from the worker's creation", g).isTrue();
             }
+            assertThat(fromWorker.ownerInheritedRoot()).as("started by the worker itself").isEqualTo(fromWorker.id());
+            assertThat(ofInherited.ownerInheritedRoot()).as("judged by its parent's start").isEqualTo(fromWorker.id());
+            assertThat(entered.ownerInheritedRoot()).isZero();
             assertThat(Go.go(() -> { }).ownerInherited()).as("no owner").isFalse();
         } finally {
             pool.shutdown();

@@ -31,8 +31,8 @@ final class Judge {
     }
 
     /**
-     * BY_START (LK17): the goroutine's owner is a window's only because the thread that started it was created under
-     * it: it is the leak of whichever window ran when it started.
+     * BY_START (LK17): the goroutine's owner is a window's only because the thread that started it (or its inherited
+     * root's) was created under it: it is the leak of whichever window ran when that root started.
      */
     private enum Verdict { MINE, NOT_MINE, UNATTRIBUTED, BY_START }
 
@@ -126,7 +126,7 @@ final class Judge {
             boolean mine = v == Verdict.MINE
                     || v == Verdict.UNATTRIBUTED && window.kind == Window.Kind.TEST && g.id() <= goroutineEndMark
                             && (!config.ignoreCurrent() || g.id() > window.goroutineMark)
-                    || v == Verdict.BY_START && window.started(g.id(), goroutineEndMark);
+                    || v == Verdict.BY_START && window.started(g.ownerInheritedRoot(), goroutineEndMark);
             if (!mine || ignored(g)) {
                 continue;
             }
@@ -135,7 +135,7 @@ final class Judge {
                 notes.add(inheritedNote(g));
             }
             GoroutineOwner o = g.owner().orElse(null);
-            if (o != null && o != window.owner && o.isOpen()) {
+            if (v == Verdict.MINE && o != null && o != window.owner && o.isOpen()) { // not an owner it only ran beside (LK17)
                 notes.add("owner \"" + o.name() + "\" was created by this " + what() + " and is still open: close it when done"
                         + " (an owner made in @BeforeAll and closed in @AfterAll is the class's, not a test's)");
             }
@@ -202,9 +202,11 @@ final class Judge {
      * not who handed it the task, and with tests in parallel the check cannot tell which of them did.
      */
     private String inheritedNote(Goroutine g) {
-        String b = "goroutine " + g.id() + " was started while this " + what() + " ran, by a thread that carries the owner \""
+        long root = g.ownerInheritedRoot();
+        String b = "goroutine " + g.id() + (root == g.id() ? " was" : " descends from goroutine " + root + ", which was")
+                + " started while this " + what() + " ran, by a thread that carries the owner \""
                 + g.owner().map(GoroutineOwner::name).orElse("") + "\" only because it was created under that owner"
-                + " (a pool's worker, say), so it is judged by when it started (LK17)";
+                + " (a pool's worker, say), so it is judged by when that goroutine started (LK17)";
         Set<String> others = window.overlapped();
         if (others.isEmpty()) {
             return b;

@@ -37,7 +37,8 @@ class BlindSpotTest {
 
     /** {@link #run(DiscoverySelector)} with JUnit configuration parameters (parallel execution, say). */
     static Map<String, String> run(DiscoverySelector selector, Map<String, String> config) {
-        Map<String, String> outcomes = new TreeMap<>();
+        // Synchronized: with parallel execution, JUnit reports from its worker threads (a TreeMap lost entries).
+        Map<String, String> outcomes = java.util.Collections.synchronizedMap(new TreeMap<>());
         var request = LauncherDiscoveryRequestBuilder.request().selectors(selector).configurationParameters(config).build();
         LauncherFactory.create().execute(request, new TestExecutionListener() {
             @Override
