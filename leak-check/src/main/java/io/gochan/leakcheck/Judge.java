@@ -237,10 +237,12 @@ final class Judge {
         if (o == null) {
             return Verdict.UNATTRIBUTED;
         }
-        if (g.ownerInherited() && Window.of(o) != null) {
+        Window carried = g.ownerInherited() ? Window.of(o) : null;
+        if (carried != null) {
             // LK17: its thread was merely created under a test's or class's owner (a pool made in @BeforeAll, or
             // by another test) and runs whatever it is handed: who handed it the task, the JDK does not record.
-            return Verdict.BY_START;
+            // With ignoreCurrent = false, an ended test's owner counts as none, as below (LK5).
+            return !config.ignoreCurrent() && carried.endedBefore(window) ? Verdict.UNATTRIBUTED : Verdict.BY_START;
         }
         for (int depth = 0; depth < 64; depth++) {
             Window w = Window.of(o);
