@@ -165,6 +165,7 @@ class BlindSpot2Test {
      * LK17: a goroutine started by a task a test submitted to a pool whose worker the class's {@code @BeforeAll}
      * created (so the worker carries the class's owner) is that test's leak, with what it starts and an afterFunc the
      * task registers; the class, and the tests before and after, pass. Before, the test passed and the class failed.
+     * A worker an earlier test made (and ended) was handled before, and still is.
      */
     @Test
     void LK17_aGoroutineStartedThroughAWorkerTheClassMadeIsTheLeakOfTheTestThatRan() throws Exception {
@@ -184,9 +185,14 @@ class BlindSpot2Test {
                     .contains("\"gochan-afterfunc\"").contains("(inherited by the thread that started it)")
                     .doesNotContain("pool-leak");
             assertThat(outcome(o, "[method:after()]")).isEqualTo("SUCCESSFUL");
+            // As before LK17: a worker an earlier, ended, test made.
+            assertThat(outcome(o, "[method:makesAPoolTheNextTestUses()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[method:leaksAGoroutineThroughAnEarlierTestsPool()]"))
+                    .startsWith("FAILED: 1 goroutine still running 200 ms after the test ended")
+                    .contains("\"earlier-pool-leak\"").doesNotContain("\"pool-leak\"");
             assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
         } finally {
-            LeakCheckTest.endGoroutines("pool-leak", "pool-leak-child", "gochan-afterfunc");
+            LeakCheckTest.endGoroutines("pool-leak", "pool-leak-child", "gochan-afterfunc", "earlier-pool-leak");
         }
     }
 
