@@ -13,8 +13,8 @@ public final class AfterFunc {
     private static final int STOPPED = 2;
 
     private final Runnable f;
-    /** The owner current where it was registered, or null. */
-    private final GoroutineOwner owner;
+    /** The attribution current where it was registered (an owner, maybe inherited by that thread), or null. */
+    private final Object owner;
     private final AtomicInteger state = new AtomicInteger(PENDING);
     /** The cancellable context this registration lives in, or null if the context is never done. */
     Contexts.CancelContext registeredWith;
@@ -23,7 +23,7 @@ public final class AfterFunc {
         this.f = f;
         // Its goroutine belongs to the owner current where it was registered (LK1), not to the thread that
         // cancels the context (another test's, a deadline's hand-off thread).
-        this.owner = Go.currentOwner();
+        this.owner = Go.currentAttribution();
     }
 
     /** Starts the function's goroutine unless it was stopped or started already. */

@@ -99,16 +99,17 @@ public final class Go {
     }
 
     /**
-     * The calling thread's current owner, or null; {@code GoroutineOwner} is not loaded until an owner was
-     * used (cold start, B8). What a goroutine started now, or later on another thread for this caller (an
-     * afterFunc), belongs to (LK1).
+     * The calling thread's attribution (its current owner, and whether the thread only inherited it), or null;
+     * {@code GoroutineOwner} is not loaded until an owner was used (cold start, B8). What a goroutine started
+     * now, or later on another thread for this caller (an afterFunc), belongs to (LK1, LK17).
      */
-    static GoroutineOwner currentOwner() {
-        return ownersInUse ? GoroutineOwner.current() : null;
+    static Object currentAttribution() {
+        return ownersInUse ? GoroutineOwner.attribution() : null;
     }
 
     /**
-     * Starts a goroutine owned by {@code owner}, or by the calling thread's current owner if null (one
+     * Starts a goroutine attributed to {@code attribution} (an owner, or what {@link #currentAttribution()}
+     * returned), or as the calling thread's current attribution says if null (one
      * method, not overloads: it is the top frame of a captured start site). {@code ended}, if not null,
      * runs on the goroutine's thread once it has left the registry (so {@link Goroutines#live()} no
      * longer lists it), and, in a bubble, while it is still a member: what {@link ErrGroup} and
@@ -116,7 +117,7 @@ public final class Go {
      * GF4), and a bubble does not count the goroutine gone before what it publishes can wake a member
      * (that would look like a deadlock). It must not block or throw. If the start fails, it does not run.
      */
-    static Goroutine start(String name, Task task, GoroutineOwner owner, Runnable ended) {
+    static Goroutine start(String name, Task task, Object attribution, Runnable ended) {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
@@ -133,8 +134,13 @@ public final class Go {
         Thread t = Thread.ofVirtual().name(g.name()).unstarted(body);
         g.thread = t;
         // GoroutineOwner is loaded only once an owner was used (cold start, B8); until then no
-        // goroutine has one to inherit.
-        g.owner = owner != null ? owner : currentOwner();
+        // goroutine has one to inherit, and nothing is written here.
+        if (attribution == null && ownersInUse) {
+            attribution = GoroutineOwner.attribution();
+        }
+        if (attribution != null) {
+            GoroutineOwner.attribute(g, attribution);
+        }
         Goroutines.register(g);
         try {
             java.util.function.Consumer<String> fault = startFault;
@@ -190,7 +196,7 @@ public final class Go {
 
     private static void run(Goroutine g, Task task) {
         if (g.owner != null) {
-            GoroutineOwner.bind(g.owner); // the goroutines it starts are its owner's too
+            GoroutineOwner.bind(g); // the goroutines it starts are its owner's too
         }
         Object event = JfrGate.goroutineBegin(); // null unless the flight recorder is initialized
         Throwable failure = null;

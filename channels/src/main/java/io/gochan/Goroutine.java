@@ -21,6 +21,7 @@ public final class Goroutine {
     private final StackTraceElement[] startSite;
     volatile Thread thread; // set once, before the goroutine becomes visible in the registry
     volatile GoroutineOwner owner; // set once, before the goroutine becomes visible in the registry; may be null
+    long ownerInheritedRoot; // set once, before owner (whose volatile write publishes it); 0 if not inherited; LK17
 
     Goroutine(long id, String name, Instant started, StackTraceElement[] startSite) {
         this.id = id;
@@ -51,6 +52,32 @@ public final class Goroutine {
      */
     public Optional<GoroutineOwner> owner() {
         return Optional.ofNullable(owner);
+    }
+
+    /**
+     * Whether the {@linkplain #owner() owner} came to this goroutine only through the thread that started it
+     * having been created while that owner was current (an inheritable attribution: a pool's worker made inside
+     * {@link GoroutineOwner#enter()}), rather than from {@link GoroutineOwner#go(String, Task)}, an owner
+     * entered on that thread, or a goroutine whose own owner was not inherited. Such a thread may run work
+     * that others hand it, so the owner says who made the thread, not who asked for this goroutine. Passed on:
+     * the goroutines this one starts are inherited too (rule LK17).
+     *
+     * @return true if the owner is present and was inherited by the starting thread
+     */
+    public boolean ownerInherited() {
+        return ownerInheritedRoot != 0;
+    }
+
+    /**
+     * The goroutine through which an {@linkplain #ownerInherited() inherited} owner came to this one: the first
+     * goroutine that a thread which only inherited the owner started, which is this goroutine itself if such a
+     * thread started it, or the ancestor it descends from (goroutines it started, and so on). What a leak checker
+     * judges by: when that goroutine started, not when this one did (rule LK17).
+     *
+     * @return that goroutine's {@linkplain #id() id}, or 0 if the owner was not inherited
+     */
+    public long ownerInheritedRoot() {
+        return ownerInheritedRoot;
     }
 
     /** {@return when the goroutine was started} */

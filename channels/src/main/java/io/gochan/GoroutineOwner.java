@@ -38,11 +38,24 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class GoroutineOwner implements AutoCloseable {
     private static final AtomicLong IDS = new AtomicLong();
-    /** The owner current on this thread; inherited by every thread this thread creates. */
-    private static final InheritableThreadLocal<GoroutineOwner> CURRENT = new InheritableThreadLocal<>();
+    /**
+     * The attribution of this thread: the owner entered (or bound, on a goroutine's thread) on it, or the
+     * {@link Inherited} form of the one current on the thread that created it; inherited by every thread
+     * this thread creates, always in the inherited form (LK1, LK17).
+     */
+    private static final InheritableThreadLocal<Object> CURRENT = new InheritableThreadLocal<>() {
+        @Override
+        protected Object childValue(Object parent) {
+            // A thread created under an owner carries it without having asked for it: a pool's worker made in
+            // @BeforeAll runs tasks that later tests submit. Marking it lets a leak check tell the two apart.
+            return parent instanceof GoroutineOwner o ? o.inherited : parent;
+        }
+    };
 
     private final long id;
     private final String name;
+    /** This owner as carried by threads created while it was current (one object per owner: no allocation per thread). */
+    final Inherited inherited = new Inherited(this, 0);
     private final GoroutineOwner createdIn;
     private volatile GoroutineOwner closedIn;
     private volatile boolean closed;
@@ -98,7 +111,7 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     public Scope enter() {
         Go.ownersInUse = true;
-        GoroutineOwner previous = CURRENT.get();
+        Object previous = CURRENT.get();
         CURRENT.set(this);
         return new Scope(Thread.currentThread(), previous);
     }
@@ -146,23 +159,72 @@ public final class GoroutineOwner implements AutoCloseable {
      * ({@link Go#ownersInUse}, kept in {@code Go} so that starting a goroutine need not load this class)}
      */
     static GoroutineOwner current() {
-        return Go.ownersInUse ? CURRENT.get() : null;
+        return Go.ownersInUse ? ownerOf(CURRENT.get()) : null;
     }
 
-    /** On a goroutine's own thread, before its task: its owner becomes current there (for its children). */
-    static void bind(GoroutineOwner owner) {
-        if (CURRENT.get() != owner) {
-            CURRENT.set(owner);
+    /**
+     * {@return the calling thread's attribution as stored: an owner entered or bound on it, the {@link Inherited}
+     * form of one it carries from the thread that created it, or null} What {@link Go#start} takes.
+     */
+    static Object attribution() {
+        return CURRENT.get();
+    }
+
+    private static GoroutineOwner ownerOf(Object attribution) {
+        return attribution instanceof Inherited i ? i.owner : (GoroutineOwner) attribution;
+    }
+
+    /** Sets a new goroutine's owner from an attribution (not null), before the goroutine is registered. */
+    static void attribute(Goroutine g, Object attribution) {
+        if (attribution instanceof Inherited i) {
+            // Published by the volatile write of the owner below. The first goroutine of the chain is its root.
+            g.ownerInheritedRoot = i.root != 0 ? i.root : g.id();
+            g.owner = i.owner;
+        } else {
+            g.owner = (GoroutineOwner) attribution;
+        }
+    }
+
+    /**
+     * On a goroutine's own thread, before its task: its owner becomes current there (for its children), in the
+     * form the goroutine got it: a goroutine whose owner was inherited passes that on to what it starts (LK17).
+     */
+    static void bind(Goroutine g) {
+        GoroutineOwner owner = g.owner;
+        long root = g.ownerInheritedRoot;
+        Object current = CURRENT.get();
+        if (root == 0) {
+            if (current != owner) {
+                CURRENT.set(owner);
+            }
+        } else if (!(current instanceof Inherited i && i.owner == owner && i.root == root)) {
+            // The root of an inherited chain (its thread inherited the owner's plain form): what it starts names it.
+            CURRENT.set(new Inherited(owner, root));
+        }
+    }
+
+    /**
+     * An owner as carried by a thread created while it was current, rather than entered on that thread (LK17):
+     * whoever hands that thread work (a pool's worker) need not be that owner's.
+     */
+    static final class Inherited {
+        final GoroutineOwner owner;
+        /** The id of the first goroutine started under this inherited attribution, 0 on the thread that inherited it. */
+        final long root;
+
+        private Inherited(GoroutineOwner owner, long root) {
+            this.owner = owner;
+            this.root = root;
         }
     }
 
     /** The calling thread's attribution to an owner; close it to restore the previous one. */
     public static final class Scope implements AutoCloseable {
         private final Thread thread;
-        private final GoroutineOwner previous;
+        private final Object previous;
         private boolean closed;
 
-        private Scope(Thread thread, GoroutineOwner previous) {
+        private Scope(Thread thread, Object previous) {
             this.thread = thread;
             this.previous = previous;
         }

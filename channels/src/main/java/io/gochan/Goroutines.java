@@ -114,7 +114,8 @@ public final class Goroutines {
         g.blockedOn().ifPresent(o -> b.append(", blocked on ").append(o));
         b.append("]");
         g.owner().ifPresent(o -> b.append(" owned by \"").append(o.name()).append('"')
-                .append(o.isOpen() ? "" : " (closed)"));
+                .append(o.isOpen() ? "" : " (closed)")
+                .append(g.ownerInherited() ? " (inherited by the thread that started it)" : ""));
         b.append('\n');
         for (StackTraceElement e : t.getStackTrace()) {
             b.append("    at ").append(e).append('\n');

@@ -49,7 +49,7 @@ public final class Timer {
         this.view = Chan.<Instant>nil().receiveOnly();
         // The goroutine belongs to the owner current where afterFunc was called (LK1), not to whatever the
         // thread that fires it (the timer thread, a hand-off thread) happens to carry.
-        GoroutineOwner owner = Go.currentOwner();
+        Object owner = Go.currentAttribution(); // inherited or not, as there (LK17)
         // A start that fails (no thread could start) is tried again later, not lost (TM13).
         this.entry = scheduler.startEntry(() -> Go.start("gochan-afterfunc", func, owner, null));
         this.ticker = false;

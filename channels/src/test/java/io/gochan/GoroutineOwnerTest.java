@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Rules LK1 and LK2: which owner a goroutine belongs to, and what closing an owner does. */
@@ -89,6 +91,78 @@ class GoroutineOwnerTest {
         }
         registeredIn.close();
         cancelledIn.close();
+    }
+
+    /**
+     * LK17: a goroutine says whether its owner came only from its starting thread's creation (a thread made inside
+     * {@code enter()}, a pool's worker): not for {@code owner.go}, an entered owner, or a goroutine of either; yes for
+     * what such a thread starts, what those goroutines start, and afterFuncs registered on such a thread; and not
+     * again once that thread enters an owner itself.
+     */
+    @Test
+    void LK17_aGoroutineSaysWhetherItsOwnerWasOnlyInheritedByItsThread() throws Exception {
+        GoroutineOwner owner = Goroutines.owner("inherited");
+        Chan<Goroutine> started = Chan.make(8);
+        ExecutorService pool;
+        Goroutine entered;
+        Goroutine ofEntered;
+        try (GoroutineOwner.Scope s = owner.enter()) {
+            entered = Go.go(() -> started.send(Go.go(() -> { })));
+            ofEntered = started.receive();
+            pool = Executors.newSingleThreadExecutor();
+            pool.submit(() -> { }).get(); // the worker is made here, inside enter()
+        }
+        try {
+            Goroutine viaOwnerGo = owner.go(() -> { });
+            Goroutine fromWorker = pool.submit(() -> Go.go(() -> started.send(Go.go(() -> { })))).get();
+            Goroutine ofInherited = started.receive();
+            pool.submit(() -> {
+                Timers.afterFunc(Duration.ZERO, () -> started.send(self()));
+                CancellableContext ctx = Context.withCancel(Context.background());
+                Context.afterFunc(ctx, () -> {
+                    try {
+                        started.send(self());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                ctx.cancel();
+            }).get();
+            Goroutine timerFunc = started.receive();
+            Goroutine contextFunc = started.receive();
+            Goroutine enteredOnWorker = pool.submit(() -> {
+                try (GoroutineOwner.Scope s = owner.enter()) {
+                    return Go.go(() -> { });
+                }
+            }).get();
+            Goroutine afterScope = pool.submit(() -> Go.go(() -> { })).get();
+
+            for (Goroutine g : List.of(entered, ofEntered, viaOwnerGo, enteredOnWorker)) {
+                assertThat(g.owner()).as("the owner of %s", g).containsSame(owner);
+                assertThat(g.ownerInherited()).as("%s: its owner was set, not inherited", g).isFalse();
+            }
+            for (Goroutine g : List.of(fromWorker, ofInherited, timerFunc, contextFunc, afterScope)) {
+                assertThat(g.owner()).as("the owner of %s", g).containsSame(owner);
+                assertThat(g.ownerInherited()).as("%s: its owner came from the worker's creation", g).isTrue();
+            }
+            assertThat(fromWorker.ownerInheritedRoot()).as("started by the worker itself").isEqualTo(fromWorker.id());
+            assertThat(ofInherited.ownerInheritedRoot()).as("judged by its parent's start").isEqualTo(fromWorker.id());
+            assertThat(entered.ownerInheritedRoot()).isZero();
+            assertThat(Go.go(() -> { }).ownerInherited()).as("no owner").isFalse();
+        } finally {
+            pool.shutdown();
+            assertThat(pool.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
+            owner.close();
+        }
+        for (Goroutine g : Goroutines.live()) {
+            if (g.owner().filter(o -> o == owner).isPresent()) {
+                assertThat(g.join(Duration.ofSeconds(20))).isTrue();
+            }
+        }
+    }
+
+    private static Goroutine self() {
+        return Goroutines.live().stream().filter(g -> g.thread() == Thread.currentThread()).findFirst().orElseThrow();
     }
 
     @Test

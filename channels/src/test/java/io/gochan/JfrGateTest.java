@@ -49,7 +49,7 @@ class JfrGateTest {
         // default handler of a failure that never happens, a holder for the JFR probe, the lock-free ring of
         // larger buffers (B8).
         List<String> unused = List.of("io.gochan.Bubbles", "io.gochan.Bubbles$Hook", "io.gochan.BubbleState",
-                "io.gochan.GoroutineOwner", "io.gochan.OverflowPolicy", "io.gochan.Chan$CoreAccess",
+                "io.gochan.GoroutineOwner", "io.gochan.GoroutineOwner$1", "io.gochan.GoroutineOwner$Inherited", "io.gochan.OverflowPolicy", "io.gochan.Chan$CoreAccess",
                 "io.gochan.spi.ChannelCores", "io.gochan.Goroutines$LogUncaught", "io.gochan.spi.JfrGate$Recorder",
                 "io.gochan.spi.Ring", "io.gochan.spi.RingPositions$HeadPad");
         List<String> loaded = out.lines().filter(l -> l.contains("[class,load] "))

@@ -30,7 +30,11 @@ final class Judge {
         }
     }
 
-    private enum Verdict { MINE, NOT_MINE, UNATTRIBUTED }
+    /**
+     * BY_START (LK17): the goroutine's owner is a window's only because the thread that started it (or its inherited
+     * root's) was created under it: it is the leak of whichever window ran when that root started.
+     */
+    private enum Verdict { MINE, NOT_MINE, UNATTRIBUTED, BY_START }
 
     private static final System.Logger LOG = System.getLogger(Judge.class.getName());
     private static final long MAX_PAUSE = TimeUnit.MILLISECONDS.toNanos(100);
@@ -121,13 +125,17 @@ final class Judge {
             // An unattributed goroutine is judged by when it started (LK5): during the test, not after it.
             boolean mine = v == Verdict.MINE
                     || v == Verdict.UNATTRIBUTED && window.kind == Window.Kind.TEST && g.id() <= goroutineEndMark
-                            && (!config.ignoreCurrent() || g.id() > window.goroutineMark);
+                            && (!config.ignoreCurrent() || g.id() > window.goroutineMark)
+                    || v == Verdict.BY_START && window.started(g.ownerInheritedRoot(), goroutineEndMark);
             if (!mine || ignored(g)) {
                 continue;
             }
             found.add(g);
+            if (v == Verdict.BY_START) {
+                notes.add(inheritedNote(g));
+            }
             GoroutineOwner o = g.owner().orElse(null);
-            if (o != null && o != window.owner && o.isOpen()) {
+            if (v == Verdict.MINE && o != null && o != window.owner && o.isOpen()) { // not an owner it only ran beside (LK17)
                 notes.add("owner \"" + o.name() + "\" was created by this " + what() + " and is still open: close it when done"
                         + " (an owner made in @BeforeAll and closed in @AfterAll is the class's, not a test's)");
             }
@@ -189,6 +197,24 @@ final class Judge {
         return found;
     }
 
+    /**
+     * LK17: what is known of a goroutine judged by when it started: the thread's owner says who made the thread,
+     * not who handed it the task, and with tests in parallel the check cannot tell which of them did.
+     */
+    private String inheritedNote(Goroutine g) {
+        long root = g.ownerInheritedRoot();
+        String b = "goroutine " + g.id() + (root == g.id() ? " was" : " descends from goroutine " + root + ", which was")
+                + " started while this " + what() + " ran, by a thread that carries the owner \""
+                + g.owner().map(GoroutineOwner::name).orElse("") + "\" only because it was created under that owner"
+                + " (a pool's worker, say), so it is judged by when that goroutine started (LK17)";
+        Set<String> others = window.overlapped();
+        if (others.isEmpty()) {
+            return b;
+        }
+        return b + "; this " + what() + " ran in parallel with " + String.join(", ", others) + ", and which of them handed"
+                + " that thread the task is not known: each that ran when it started reports it (LK18)";
+    }
+
     private void overlapNote(Set<String> notes, String why) {
         Set<String> others = window.overlapped();
         if (!others.isEmpty()) {
@@ -210,6 +236,13 @@ final class Judge {
         GoroutineOwner o = g.owner().orElse(null);
         if (o == null) {
             return Verdict.UNATTRIBUTED;
+        }
+        Window carried = g.ownerInherited() ? Window.of(o) : null;
+        if (carried != null) {
+            // LK17: its thread was merely created under a test's or class's owner (a pool made in @BeforeAll, or
+            // by another test) and runs whatever it is handed: who handed it the task, the JDK does not record.
+            // With ignoreCurrent = false, an ended test's owner counts as none, as below (LK5).
+            return !config.ignoreCurrent() && carried.endedBefore(window) ? Verdict.UNATTRIBUTED : Verdict.BY_START;
         }
         for (int depth = 0; depth < 64; depth++) {
             Window w = Window.of(o);

@@ -160,6 +160,24 @@ final class Window {
     }
 
     /**
+     * LK17: {@return whether the goroutine with id {@code gid} was started while this window ran} For a class
+     * window, only while its own callbacks ran, not while a window that ended inside it ran (as {@link #created}).
+     *
+     * @param endMark the goroutine mark at the window's end, or at the check if it has not ended
+     */
+    boolean started(long gid, long endMark) {
+        if (gid <= goroutineMark || gid > Math.min(endMark, goroutineEndMark)) {
+            return false;
+        }
+        for (Marks w : endedInside()) {
+            if (gid > w.goroutineMark() && gid <= w.goroutineEndMark()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * LK9, LK14: {@return about how many threads other than goroutines a class window's own callbacks created} The
      * ids of the window's range outside the windows that ended inside it, less the goroutines started outside them
      * (a goroutine is one thread): more than zero means one may be a virtual thread that only a dump lists.

@@ -7,6 +7,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 import io.gochan.leakcheck.fixtures.BusyCommonPoolFixture;
 import io.gochan.leakcheck.fixtures.ClassThreadFixture;
 import io.gochan.leakcheck.fixtures.IdlePoolFixture;
+import io.gochan.leakcheck.fixtures.InheritedParallelFixture;
+import io.gochan.leakcheck.fixtures.InheritedPoolFixture;
 import io.gochan.leakcheck.fixtures.UnstartedThreadFixture;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -156,6 +158,77 @@ class BlindSpot2Test {
         } finally {
             IdlePoolFixture.LEFT.forEach(ExecutorService::shutdownNow);
             IdlePoolFixture.LEFT.clear();
+        }
+    }
+
+    /**
+     * LK17: a goroutine started by a task a test submitted to a pool whose worker the class's {@code @BeforeAll}
+     * created (so the worker carries the class's owner) is that test's leak, with what it starts and an afterFunc the
+     * task registers; the class, and the tests before and after, pass. Before, the test passed and the class failed.
+     * A worker an earlier test made (and ended) was handled before, and still is.
+     */
+    @Test
+    void LK17_aGoroutineStartedThroughAWorkerTheClassMadeIsTheLeakOfTheTestThatRan() throws Exception {
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(InheritedPoolFixture.class));
+            assertThat(outcome(o, "[method:before()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[method:leaksAGoroutineThroughTheClassesPool()]"))
+                    .startsWith("FAILED: 2 goroutines still running 200 ms after the test ended")
+                    .contains("\"pool-leak\"").contains("\"pool-leak-child\"")
+                    .contains("owned by \"class InheritedPoolFixture\" (inherited by the thread that started it)")
+                    .contains("was started while this test ran, by a thread that carries the owner \"class InheritedPoolFixture\""
+                            + " only because it was created under that owner")
+                    .contains("descends from goroutine") // the child, judged by its parent's start
+                    .doesNotContain("in parallel").doesNotContain("was created by this test");
+            assertThat(outcome(o, "[method:leaksAnAfterFuncGoroutineThroughTheClassesPool()]"))
+                    .startsWith("FAILED: 1 goroutine still running 200 ms after the test ended")
+                    .contains("\"gochan-afterfunc\"").contains("(inherited by the thread that started it)")
+                    .doesNotContain("pool-leak");
+            assertThat(outcome(o, "[method:after()]")).isEqualTo("SUCCESSFUL");
+            // As before LK17: a worker an earlier, ended, test made.
+            assertThat(outcome(o, "[method:makesAPoolTheNextTestUses()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[method:leaksAGoroutineThroughAnEarlierTestsPool()]"))
+                    .startsWith("FAILED: 1 goroutine still running 200 ms after the test ended")
+                    .contains("\"earlier-pool-leak\"").doesNotContain("\"pool-leak\"");
+            assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
+        } finally {
+            LeakCheckTest.endGoroutines("pool-leak", "pool-leak-child", "gochan-afterfunc", "earlier-pool-leak");
+        }
+    }
+
+    /**
+     * LK18: with tests in parallel, a goroutine started through a worker that another, still running, test made is
+     * reported by the test that submitted the task; nothing tells the check that it was that test and not the other,
+     * which also ran when it started: both report it, each naming the other and saying the submitter is not known.
+     * Before, only the test that made the pool failed, and the one that submitted the task passed.
+     */
+    @Test
+    void LK18_inParallelEachTestRunningWhenAnInheritedGoroutineStartedReportsItAndSaysSo() throws Exception {
+        InheritedParallelFixture.poolMade = new CountDownLatch(1);
+        InheritedParallelFixture.submitted = new CountDownLatch(1);
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(InheritedParallelFixture.class), Map.of(
+                    "junit.jupiter.execution.parallel.enabled", "true",
+                    "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                    "junit.jupiter.execution.parallel.config.fixed.parallelism", "2"));
+            assertThat(InheritedParallelFixture.submitted.getCount()).as("the task was submitted").isZero();
+            assertThat(outcome(o, "[method:submitsATaskThatLeaksAGoroutine()]"))
+                    .startsWith("FAILED: 1 goroutine still running 200 ms after the test ended")
+                    .contains("\"shared-pool-leak\"")
+                    .contains("owned by \"test InheritedParallelFixture.makesAPoolAnotherTestUses()\"") // closed, or not yet
+                    .contains("(inherited by the thread that started it)")
+                    .contains("ran in parallel with test InheritedParallelFixture.makesAPoolAnotherTestUses()")
+                    .contains("which of them handed that thread the task is not known")
+                    .doesNotContain("was created by this test");
+            assertThat(outcome(o, "[method:makesAPoolAnotherTestUses()]"))
+                    .startsWith("FAILED: 1 goroutine still running 200 ms after the test ended")
+                    .contains("\"shared-pool-leak\"")
+                    .contains("ran in parallel with test InheritedParallelFixture.submitsATaskThatLeaksAGoroutine()")
+                    .contains("which of them handed that thread the task is not known")
+                    .doesNotContain("was created by this test");
+            assertThat(o.get("")).as("the class").isEqualTo("SUCCESSFUL");
+        } finally {
+            LeakCheckTest.endGoroutines("shared-pool-leak");
         }
     }
 }

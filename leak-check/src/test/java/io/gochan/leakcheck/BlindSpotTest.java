@@ -32,8 +32,14 @@ class BlindSpotTest {
     }
 
     static Map<String, String> run(DiscoverySelector selector) {
-        Map<String, String> outcomes = new TreeMap<>();
-        var request = LauncherDiscoveryRequestBuilder.request().selectors(selector).build();
+        return run(selector, Map.of());
+    }
+
+    /** {@link #run(DiscoverySelector)} with JUnit configuration parameters (parallel execution, say). */
+    static Map<String, String> run(DiscoverySelector selector, Map<String, String> config) {
+        // Synchronized: with parallel execution, JUnit reports from its worker threads (a TreeMap lost entries).
+        Map<String, String> outcomes = java.util.Collections.synchronizedMap(new TreeMap<>());
+        var request = LauncherDiscoveryRequestBuilder.request().selectors(selector).configurationParameters(config).build();
         LauncherFactory.create().execute(request, new TestExecutionListener() {
             @Override
             public void executionFinished(TestIdentifier id, TestExecutionResult r) {
