@@ -242,8 +242,12 @@ final class SelectEngine implements ParkHook.Cases {
         lockAll(locks);
         Waiter waiter;
         boolean rendezvous = false;
+        ChannelCore sentOn = null; // the channel of a send case completed under all locks: unlocked last (L13)
         try {
             if (pollReady()) {
+                if (kinds[chosen] == SEND) {
+                    sentOn = chans[chosen];
+                }
                 return;
             }
             if (defaultHandler != null) {
@@ -264,7 +268,7 @@ final class SelectEngine implements ParkHook.Cases {
                 }
             }
         } finally {
-            unlockAll(locks);
+            unlockAll(locks, sentOn);
         }
         Object event = JfrGate.selectBlockedBegin(); // null unless the flight recorder is initialized
         int spins = rendezvous ? spinBudget() : 0;
@@ -421,9 +425,20 @@ final class SelectEngine implements ParkHook.Cases {
         }
     }
 
-    private void unlockAll(int n) {
+    /**
+     * Releases every lock taken by {@link #lockAll}, {@code last} (if not null) after all the others. A send on a
+     * channel with a drop policy hands the values it dropped to the channel's callback when that channel's lock is
+     * released (OV3): released last, the callback runs with none of this select's channels locked (L13), so a
+     * callback that waits, or uses one of them, stalls no other thread.
+     */
+    private void unlockAll(int n, ChannelCore last) {
         for (int i = n - 1; i >= 0; i--) {
-            lockOrder[i].unlock();
+            if (lockOrder[i] != last) {
+                lockOrder[i].unlock();
+            }
+        }
+        if (last != null) {
+            last.unlock();
         }
     }
 

@@ -11,8 +11,13 @@ import io.gochan.OverflowPolicy;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import io.gochan.select.SelectContextRulesTest.Kind;
 import io.gochan.spi.ChannelCores;
+import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -22,6 +27,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @NoGoroutineLeaks
 class SelectOverflowRulesTest {
+    static final Duration LONG = SelectContextRulesTest.LONG;
 
     @ParameterizedTest
     @EnumSource(Kind.class)
@@ -86,5 +92,82 @@ class SelectOverflowRulesTest {
             assertThatThrownBy(() -> Select.<String>cases().receive(f.done(), v -> "x"))
                     .as("L10: a plain receive case on a done channel").isInstanceOf(IllegalArgumentException.class);
         });
+    }
+    /**
+     * L13: a select that drops a value on its send case after locking all its channels (its lock-free pick
+     * was stale) calls the drop callback with none of its channels locked. Before, the callback ran while
+     * the channels locked before the dropping one still were: a callback that waited stalled every thread
+     * touching them, uninterruptibly. The stale pick is made deterministic: a sender interrupted while the
+     * test holds the lock of {@code p} leaves a dead node queued there, which makes {@code p} look ready.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void L13_aDropCallbackOfASelectRunsWithNoChannelLocked(Kind kind) throws Exception {
+        Chan<Integer> p = Chan.make(); // made first: locked before d, unlocked after it
+        CountDownLatch inCallback = new CountDownLatch(1);
+        CountDownLatch checked = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
+        Chan<Integer> d = Chan.make(1, OverflowPolicy.DROP_LATEST, v -> {
+            dropped.add(v);
+            inCallback.countDown();
+            try {
+                checked.await(); // the test looks at p's lock meanwhile
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        d.send(0); // full: a send case on it drops
+        Thread.Builder builder = kind == Kind.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+        Thread sender = builder.start(() -> {
+            try {
+                p.send(1);
+            } catch (InterruptedException expected) {
+                // its node is dead, and unlinked once it gets p's lock
+            }
+        });
+        SelectRulesTest.awaitTrue(() -> ChannelCores.of(p).waitingSenders() == 1, "sender queued");
+        ChannelCores.of(p).lock();
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread selector;
+        try {
+            sender.interrupt();
+            SelectRulesTest.awaitTrue(() -> waitsForALock(sender), "cancelled sender waiting for p's lock");
+            selector = builder.start(() -> {
+                try {
+                    outcome.set(Select.<String>cases()
+                            .random(() -> 0L) // the lock-free pick takes the first case that looks ready: p
+                            .receive(p, v -> "received")
+                            .send(d, 2, () -> "sent")
+                            .select());
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            SelectRulesTest.awaitTrue(() -> waitsForALock(selector), "select waiting for p's lock");
+        } finally {
+            ChannelCores.of(p).unlock();
+        }
+        boolean pFree;
+        try {
+            assertThat(inCallback.await(LONG.toSeconds(), TimeUnit.SECONDS)).as("the value was dropped").isTrue();
+            assertThat(sender.join(Duration.ofSeconds(5))).as("the interrupted sender got p's lock and ended").isTrue();
+            pFree = ChannelCores.of(p).tryLock();
+            if (pFree) {
+                ChannelCores.of(p).unlock();
+            }
+        } finally {
+            checked.countDown();
+        }
+        assertThat(selector.join(LONG)).isTrue();
+        assertThat(pFree).as("p unlocked while the drop callback runs").isTrue();
+        assertThat(outcome.get()).isEqualTo("sent");
+        assertThat(dropped).containsExactly(2);
+        assertThat(ChannelCores.of(p).waitingSenders() + ChannelCores.of(p).waitingReceivers()).isZero();
+    }
+
+    /** True while {@code t} is parked acquiring a channel's lock (its park blocker is the lock). */
+    private static boolean waitsForALock(Thread t) {
+        Object blocker = LockSupport.getBlocker(t);
+        return blocker != null && blocker.getClass().getSimpleName().equals("ChannelLock");
     }
 }
