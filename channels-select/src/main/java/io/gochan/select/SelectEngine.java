@@ -254,7 +254,9 @@ final class SelectEngine implements ParkHook.Cases {
                 chosen = DEFAULT;
                 return;
             }
-            if (timeoutNanos == 0) {
+            if (timeoutNanos == 0 || timeoutNanos > 0 && ChannelCore.expired(deadline)) {
+                // No time left before it would wait: a timed call whose time is up reports the timeout without
+                // waiting, so an interrupt flag already set does not stop it (I5, L14), and nothing is queued.
                 chosen = TIMEOUT;
                 return;
             }

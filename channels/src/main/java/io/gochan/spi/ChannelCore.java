@@ -1287,7 +1287,15 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         head = 0;
     }
 
-    private static boolean expired(long deadlineNanos) {
+    /**
+     * Whether a deadline made by {@link #deadlineAfter(long)} has passed, on the calling thread's clock (a
+     * bubble's inside a bubble): a timed operation that finds it passed before it would wait reports the
+     * timeout instead of waiting, whatever the interrupt flag (rule I5; select rule L14).
+     *
+     * @param deadlineNanos a deadline, or {@code Long.MAX_VALUE} for none (never passed)
+     * @return true if the deadline has passed
+     */
+    public static boolean expired(long deadlineNanos) {
         return deadlineNanos != Long.MAX_VALUE && deadlineNanos - ParkHook.now() <= 0L;
     }
 
