@@ -108,7 +108,7 @@ class SelectRaceAuditTest {
     void L6_crossedSelectsOnBufferedChannelsWithTimeouts(Kind kind) throws Exception {
         Chan<Long> a = Chan.make(1);
         Chan<Long> b = Chan.make(1);
-        int rounds = 20_000;
+        int rounds = 10_000;
         ConcurrentLinkedQueue<Long> sent = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Long> got = new ConcurrentLinkedQueue<>();
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
@@ -256,7 +256,7 @@ class SelectRaceAuditTest {
     @EnumSource(Kind.class)
     void I2_L6_interruptAtAnyMomentOfAParkedMultiCaseSelect(Kind kind) throws Exception {
         for (boolean withTimeout : new boolean[] {false, true}) {
-            for (int i = 0; i < 1500; i++) {
+            for (int i = 0; i < 800; i++) {
                 Chan<Integer> a = Chan.make(1);
                 Chan<Integer> b = Chan.make();
                 Chan<Integer> c = Chan.make();
@@ -331,7 +331,7 @@ class SelectRaceAuditTest {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void I2_L6_interruptRacesAPartnerTakingTheSendCase(Kind kind) throws Exception {
-        for (int i = 0; i < 1500; i++) {
+        for (int i = 0; i < 800; i++) {
             Chan<Integer> a = Chan.make();
             Chan<Integer> c = Chan.make();
             AtomicReference<Object> outcome = new AtomicReference<>();
@@ -398,7 +398,7 @@ class SelectRaceAuditTest {
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         AtomicInteger producersLeft = new AtomicInteger(all.size());
         List<Thread> threads = new ArrayList<>();
-        int perProducer = 3000;
+        int perProducer = 1500;
         for (int p = 0; p < all.size(); p++) {
             Chan<Long> out = all.get(p);
             long base = (p + 1) * 1_000_000L;
@@ -555,7 +555,7 @@ class SelectRaceAuditTest {
     @ParameterizedTest
     @EnumSource(Kind.class)
     void I2_L4_closeOfASendCaseRacesAnInterrupt(Kind kind) throws Exception {
-        for (int i = 0; i < 1000; i++) {
+        for (int i = 0; i < 600; i++) {
             Chan<Integer> s = Chan.make();
             Chan<Integer> r = Chan.make(1);
             AtomicReference<Object> outcome = new AtomicReference<>();
