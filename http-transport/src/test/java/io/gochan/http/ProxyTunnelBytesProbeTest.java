@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * never the origin's answer. R10's check refuses those that arrive with the answer ({@code HostileProxyTest}); these
  * arrive later (after the ClientHello began, or in a TLS record of an {@code https://} proxy after the one holding
  * the answer, which the check cannot see without another read) and end the origin's TLS handshake instead, which
- * names the proxy. Either way the request fails once, on that one connection, with nothing left counted.
+ * names the proxy; over SOCKS5 to a plain http origin they are on the new connection before its request (P52).
+ * Either way the request fails once, on that one connection, with nothing left counted.
  */
 @NoGoroutineLeaks
 class ProxyTunnelBytesProbeTest {
@@ -36,7 +37,7 @@ class ProxyTunnelBytesProbeTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"http-late", "https-records", "https-late", "socks5", "socks5-late"})
+    @ValueSource(strings = {"http-late", "https-records", "https-late", "socks5", "socks5-late", "socks5-http"})
     void R10_bytesAProxySendsBeforeTheOriginCouldAnswerNeverBecomeTheResponse(String how) throws Exception {
         Dones dones = new Dones();
         boolean tlsProxy = how.startsWith("https");
@@ -54,12 +55,18 @@ class ProxyTunnelBytesProbeTest {
                 out.write(new byte[] {5, 0});
                 out.flush();
                 in.readNBytes(4 + 1 + "localhost".length() + 2);
-                out.write(new byte[] {5, 0, 0, 1, 127, 0, 0, 1, 1, (byte) 187});
+                byte[] reply = {5, 0, 0, 1, 127, 0, 0, 1, 0, 80};
+                byte[] forged = FORGED.getBytes(StandardCharsets.ISO_8859_1);
                 if (how.endsWith("late")) {
+                    out.write(reply);
                     out.flush();
                     in.read(); // the origin's ClientHello has begun: the reply was read
+                    out.write(forged);
+                } else {
+                    byte[] both = java.util.Arrays.copyOf(reply, reply.length + forged.length); // one arrival
+                    System.arraycopy(forged, 0, both, reply.length, forged.length);
+                    out.write(both);
                 }
-                out.write(FORGED.getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
                 c.readUntilClosed();
                 return;
@@ -83,7 +90,8 @@ class ProxyTunnelBytesProbeTest {
         });
              Transport t = Transport.builder().listener(dones).sslContext(JdkServer.clientTls())
                      .proxy(r -> Optional.of(URI.create(how.split("-")[0] + "://127.0.0.1:" + proxy.port()))).build()) {
-            HttpRequest req = HttpRequest.newBuilder(URI.create("https://localhost/")).timeout(Duration.ofSeconds(20)).build();
+            // Plain http through SOCKS5: the bytes are on the new connection before its request (P52).
+            HttpRequest req = HttpRequest.newBuilder(URI.create((how.endsWith("http") ? "http" : "https") + "://localhost/")).timeout(Duration.ofSeconds(20)).build();
             assertThatThrownBy(() -> {
                 try (HttpResponse r = t.roundTrip(req)) {
                     throw new AssertionError("the proxy's bytes were the answer: " + r.status() + " " + r.body().string());
