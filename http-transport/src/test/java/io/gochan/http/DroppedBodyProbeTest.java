@@ -42,8 +42,12 @@ class DroppedBodyProbeTest {
         RequestListener listener = new RequestListener() {
             @Override
             public void done(HttpRequest request, Throwable error) {
-                done.computeIfAbsent(request.uri().getPath(), k -> new CopyOnWriteArrayList<>())
-                        .add(error == null ? new Throwable("ok") : error);
+                Throwable seen = error == null ? new Throwable("ok") : error;
+                done.compute(request.uri().getPath(), (k, v) -> { // the key appears with its entry (see Dones)
+                    List<Throwable> list = v != null ? v : new CopyOnWriteArrayList<>();
+                    list.add(seen);
+                    return list;
+                });
             }
         };
         CountDownLatch release = new CountDownLatch(1);
