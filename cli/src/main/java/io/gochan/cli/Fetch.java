@@ -82,54 +82,36 @@ final class Fetch {
         List<URI> uris = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            switch (a) {
-                case "-i" -> headers = true;
-                case "--unix-socket" -> {
-                    if (i + 1 >= args.size()) {
-                        err.println("fetch: --unix-socket needs a path");
-                        return 2;
-                    }
-                    unixSocket = Path.of(args.get(++i));
-                }
-                case "-o" -> {
-                    if (i + 1 >= args.size()) {
-                        err.println("fetch: -o needs a file name");
-                        return 2;
-                    }
-                    file = Path.of(args.get(++i));
-                }
-                case "--max-spool" -> {
-                    if (i + 1 >= args.size()) {
-                        err.println("fetch: --max-spool needs a size (bytes, or with K, M or G)");
-                        return 2;
-                    }
-                    try {
-                        maxSpool = parseSize(args.get(++i));
-                    } catch (IllegalArgumentException e) {
-                        err.println("fetch: " + e.getMessage());
-                        return 2;
-                    }
-                }
-                case "--timeout" -> {
-                    if (i + 1 >= args.size()) {
-                        err.println("fetch: --timeout needs a duration (500ms, 10s, 2m, PT1M)");
-                        return 2;
-                    }
-                    try {
-                        timeout = parseDuration(args.get(++i));
-                    } catch (IllegalArgumentException e) {
-                        err.println("fetch: " + e.getMessage());
-                        return 2;
+            String needs = switch (a) { // what an option's value is, for the one "needs" message
+                case "--unix-socket" -> "a path";
+                case "-o" -> "a file name";
+                case "--max-spool" -> "a size (bytes, or with K, M or G)";
+                case "--timeout" -> "a duration (500ms, 10s, 2m, PT1M)";
+                default -> null;
+            };
+            if (needs != null && i + 1 >= args.size()) {
+                err.println("fetch: " + a + " needs " + needs);
+                return 2;
+            }
+            try {
+                switch (a) {
+                    case "-i" -> headers = true;
+                    case "--unix-socket" -> unixSocket = Path.of(args.get(++i));
+                    case "-o" -> file = Path.of(args.get(++i));
+                    case "--max-spool" -> maxSpool = parseSize(args.get(++i));
+                    case "--timeout" -> timeout = parseDuration(args.get(++i));
+                    default -> {
+                        try {
+                            uris.add(HttpRequest.newBuilder(URI.create(a)).build().uri());
+                        } catch (IllegalArgumentException e) {
+                            err.println("fetch: not an http(s) URL: " + a + " (" + e.getMessage() + ")");
+                            return 2;
+                        }
                     }
                 }
-                default -> {
-                    try {
-                        uris.add(HttpRequest.newBuilder(URI.create(a)).build().uri());
-                    } catch (IllegalArgumentException e) {
-                        err.println("fetch: not an http(s) URL: " + a + " (" + e.getMessage() + ")");
-                        return 2;
-                    }
-                }
+            } catch (IllegalArgumentException e) { // a value parseSize or parseDuration refused, naming it
+                err.println("fetch: " + e.getMessage());
+                return 2;
             }
         }
         if (uris.isEmpty() || (file != null && uris.size() != 1)) {

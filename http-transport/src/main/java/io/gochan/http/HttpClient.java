@@ -242,7 +242,7 @@ public final class HttpClient {
             return req;
         }
         List<Cookie> cookies = jar.cookies(req.uri());
-        if (transport instanceof Transport t) {
+        if (!cookies.isEmpty() && transport instanceof Transport t) { // no head to measure without cookies
             cookies = fitting(req, cookies, t.maxRequestHeaderBytes());
         }
         if (cookies.isEmpty()) {
