@@ -75,6 +75,65 @@ class InterruptRulesTest {
         assertThat(Threads.waiters(ch)).isZero();
     }
 
+    /** The blocking spellings a thread whose interrupt flag is already set may call, each on {@code ch}. */
+    enum Entry { SEND, RECEIVE, SEND_WITH_CONTEXT, RECEIVE_WITH_CONTEXT, TIMED_SEND, TIMED_RECEIVE }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void I1_aCallEnteredWithTheFlagSetIsNeverSeenByAPartner(Kind kind) throws Exception {
+        // A partner polling without blocking all the while must never see or meet the interrupted caller: it
+        // throws before the channel shows it waiting. (It used to queue first and look at the flag only when it came
+        // to park: a partner arriving in between, or during the rendezvous spin before the park, completed it.)
+        for (Entry entry : Entry.values()) {
+            for (int capacity : new int[] {0, 1}) {
+                for (int round = 0, rounds = kind == Kind.VIRTUAL ? 300 : 100; round < rounds; round++) {
+                    Chan<Integer> ch = Chan.make(capacity);
+                    boolean sends = entry.name().contains("SEND");
+                    if (sends && capacity == 1) {
+                        ch.send(-1); // full: the send would wait
+                    }
+                    AtomicReference<Throwable> thrown = new AtomicReference<>();
+                    AtomicInteger met = new AtomicInteger();
+                    java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+                    try (Threads threads = new Threads(kind)) {
+                        threads.start(() -> {
+                            while (!over.get()) {
+                                // Seen waiting at all is the failure; on the unbuffered channel a partner
+                                // also tries to complete it (on the buffered one that would end the wait).
+                                if (Threads.waiters(ch) > 0
+                                        || capacity == 0 && (sends ? ch.tryReceive().ok() : ch.trySend(7))) {
+                                    met.incrementAndGet();
+                                }
+                                Thread.onSpinWait();
+                            }
+                        });
+                        threads.start(() -> {
+                            Thread.currentThread().interrupt();
+                            try {
+                                switch (entry) {
+                                    case SEND -> ch.send(1);
+                                    case RECEIVE -> ch.receive();
+                                    case SEND_WITH_CONTEXT -> ch.send(1, Context.background());
+                                    case RECEIVE_WITH_CONTEXT -> ch.receive(Context.background());
+                                    case TIMED_SEND -> ch.send(1, Duration.ofMinutes(1));
+                                    case TIMED_RECEIVE -> ch.receive(Duration.ofMinutes(1));
+                                }
+                            } catch (InterruptedException e) {
+                                thrown.set(e);
+                            } finally {
+                                over.set(true);
+                            }
+                        });
+                    }
+                    String what = entry + " capacity " + capacity + " round " + round + " on " + kind;
+                    assertThat(thrown.get()).as(what).isInstanceOf(InterruptedException.class);
+                    assertThat(met.get()).as(what + ": the partner met the interrupted caller").isZero();
+                    assertThat(Threads.waiters(ch)).as(what).isZero();
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void I2_interruptRacingAHandoffNeverLosesOrDuplicates(Kind kind) throws Exception {

@@ -260,6 +260,7 @@ final class SelectEngine implements ParkHook.Cases {
                 chosen = TIMEOUT;
                 return;
             }
+            ChannelCore.throwIfInterrupted(); // before any case is queued: no partner may complete it (I1)
             waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
             for (int i = 0; i < size; i++) {
                 ChannelCore c = chans[i];

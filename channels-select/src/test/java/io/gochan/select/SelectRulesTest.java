@@ -228,6 +228,47 @@ class SelectRulesTest {
     }
 
     @Test
+    void L6_aSelectEnteredWithTheFlagSetThrowsBeforeAnyPartnerCanSeeIt() throws Exception {
+        // I1 for select: a select that would wait with the flag already set throws before queueing any case, so a
+        // partner polling all the while never sees it waiting nor completes a case. (It queued every case first and
+        // looked at the flag only when it came to park: a partner in between, or during its spin, completed it.)
+        for (boolean virtual : new boolean[] {true, false}) {
+            for (int round = 0, rounds = virtual ? 300 : 100; round < rounds; round++) {
+                Chan<Integer> in = Chan.make();
+                Chan<Integer> out = Chan.make();
+                java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicInteger met = new java.util.concurrent.atomic.AtomicInteger();
+                AtomicReference<Throwable> thrown = new AtomicReference<>();
+                Thread.Builder builder = virtual ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+                Thread partner = builder.start(() -> {
+                    while (!over.get()) {
+                        if (waiting(in) + waiting(out) > 0 || in.trySend(7) || out.tryReceive().ok()) {
+                            met.incrementAndGet();
+                        }
+                        Thread.onSpinWait();
+                    }
+                });
+                Thread caller = builder.start(() -> {
+                    Thread.currentThread().interrupt();
+                    try {
+                        Select.cases().receive(in, v -> v).send(out, 1, () -> null).select();
+                    } catch (Throwable e) {
+                        thrown.set(e);
+                    } finally {
+                        over.set(true);
+                    }
+                });
+                assertThat(caller.join(LONG)).isTrue();
+                assertThat(partner.join(LONG)).isTrue();
+                String what = (virtual ? "virtual" : "platform") + " round " + round;
+                assertThat(thrown.get()).as(what).isInstanceOf(InterruptedException.class);
+                assertThat(met.get()).as(what + ": the partner met the interrupted select").isZero();
+                assertThat(waiting(in) + waiting(out)).as(what).isZero();
+            }
+        }
+    }
+
+    @Test
     void L7_sameChannelInSeveralCases() throws Exception {
         Chan<Integer> ch = Chan.make(1);
         ch.send(1);

@@ -708,6 +708,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             if (expired(deadlineNanos)) {
                 return false;
             }
+            throwIfInterrupted();
             node = Waiter.acquire().soloNode(this, true, value); // allocates nothing once the thread has one
             addLast(node);
             if (ring() != null) {
@@ -756,6 +757,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             if (v != NOT_READY || expired(deadlineNanos)) {
                 return v;
             }
+            throwIfInterrupted();
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
             if (ring() != null) {
@@ -838,6 +840,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                     return r;
                 }
             }
+            throwIfInterrupted();
             waiter = Waiter.acquire();
             if (!nil) {
                 mine = waiter.soloNode(this, isSend, isSend ? value : null);
@@ -1297,6 +1300,21 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public static boolean expired(long deadlineNanos) {
         return deadlineNanos != Long.MAX_VALUE && deadlineNanos - ParkHook.now() <= 0L;
+    }
+
+    /**
+     * Throws if the calling thread's interrupt flag is set (and clears it), for an operation that found no
+     * partner and is about to queue and wait: rule I1's "immediately". Checked before the node is queued, not
+     * only when the waiter comes to park, because once queued a partner can complete the operation in between
+     * (or while it spins), and an operation entered with the flag set must leave the channel as if never
+     * called. Called with channel locks held; throwing releases nothing but the caller's finally blocks do.
+     *
+     * @throws InterruptedException if the flag was set
+     */
+    public static void throwIfInterrupted() throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
     }
 
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
