@@ -491,14 +491,19 @@ final class BubbleState {
         }
     }
 
-    /** The running bubble a park blocker waits on, if any of its channels belongs to one (BB6). */
-    static Object bubbleOf(Object blocker) {
+    /**
+     * A running bubble other than {@code mine} that one of the channels a park blocker waits on belongs to,
+     * or null (BB6, BB24): {@code mine} is the waiting thread's bubble, null for a thread of no bubble. A
+     * member of another bubble is as much outside a bubble as a thread of none: its wait could never be
+     * seen by that bubble's driver, which would move the clock or declare a deadlock while it waits.
+     */
+    static Object foreignBubbleOf(Object blocker, BubbleState mine) {
         if (blocker instanceof WaitNode n) {
-            return running(n.channel().bubble());
+            return foreign(n.channel().bubble(), mine);
         }
         if (blocker instanceof ParkHook.Cases cases) {
             for (ChannelCore c : cases.channels()) {
-                Object b = c == null ? null : running(c.bubble());
+                Object b = c == null ? null : foreign(c.bubble(), mine);
                 if (b != null) {
                     return b;
                 }
@@ -507,9 +512,12 @@ final class BubbleState {
         return null;
     }
 
-    /** {@code bubble} unless it is null or has ended: an ended bubble's channels are ordinary (BB6). */
-    private static Object running(Object bubble) {
-        return bubble instanceof BubbleState b && !b.ended ? b : null;
+    /**
+     * {@code bubble} unless it is null, {@code mine}, or has ended: an ended bubble's channels are ordinary
+     * (BB6).
+     */
+    private static Object foreign(Object bubble, BubbleState mine) {
+        return bubble instanceof BubbleState b && b != mine && !b.ended ? b : null;
     }
 
     /** Whether every channel {@code blocker} waits on belongs to this bubble (BB2); a nil channel's wait does. */
