@@ -393,6 +393,30 @@ final class BubbleState {
         }
     }
 
+    /**
+     * Rule BB25: refuses a start on a wait group or error group bound to {@code bound} (a running bubble) by a
+     * caller outside it: a thread of no bubble or a goroutine of another bubble. Its goroutine, or the
+     * count it adds, would be invisible to that bubble's driver, which would take a member waiting on the
+     * group for durably blocked while the work runs (a false deadlock, or the clock moving under it). Go's
+     * runtime fails an {@code Add} of a bubble's wait group from outside the bubble. Nothing to check for a
+     * group of no bubble or of one that has ended.
+     *
+     * @param bound the bubble the group is bound to, or null
+     * @param what the refused call, for the message
+     */
+    static void requireInside(BubbleState bound, String what) {
+        if (bound == null || bound.ended) {
+            return;
+        }
+        Member m = Bubbles.current();
+        if (m == null || m.bubble != bound) {
+            throw new IllegalStateException(what + " from outside the virtual-time bubble its group belongs to ("
+                    + (m == null ? "a thread of no bubble" : "a goroutine of another bubble")
+                    + "): its work would be invisible to that bubble, whose goroutines waiting on the group would"
+                    + " count as durably blocked (BB25)");
+        }
+    }
+
     /** A goroutine starts inside the bubble (called by its starter, before its thread starts). */
     Member join(Goroutine g) {
         Member m = new Member(this, g, null);

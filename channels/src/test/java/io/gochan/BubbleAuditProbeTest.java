@@ -370,6 +370,94 @@ class BubbleAuditProbeTest {
         return outcome.get();
     }
 
+    /** How a thread outside a bubble starts work on a group of the bubble. */
+    interface Start {
+        void on(Object group, Task task) throws Exception;
+    }
+
+    /**
+     * BB25: a thread outside a running bubble (of no bubble here, or of another bubble) that starts work on a
+     * wait group or error group of the bubble is refused, starting nothing: its goroutine would not be a
+     * member, so a member waiting on the group would count as durably blocked while it runs. Before, the
+     * start was let through and the bubble reported a deadlock (its root waiting in await()) while the
+     * outside goroutine still ran.
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB25_aGroupOfABubbleIsStartedOnlyInsideIt(Threads.Kind kind) throws Exception {
+        List<Start> starts = List.of(
+                (g, t) -> ((WaitGroup) g).go(t),
+                (g, t) -> ((WaitGroup) g).add(1),
+                (g, t) -> ((ErrGroup) g).go(t),
+                (g, t) -> assertThat(((ErrGroup) g).tryGo(t)).isTrue());
+        for (int i = 0; i < starts.size(); i++) {
+            boolean errGroup = i >= 2;
+            for (boolean fromOtherBubble : new boolean[] {false, true}) {
+                Start start = starts.get(i);
+                CountDownLatch release = new CountDownLatch(1);
+                AtomicReference<Throwable> outside = new AtomicReference<>();
+                AtomicReference<Throwable> bubble = new AtomicReference<>();
+                Thread root = (kind == Threads.Kind.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
+                    try {
+                        Bubble.run(() -> {
+                            Object group;
+                            if (errGroup) {
+                                ErrGroup eg = ErrGroup.create();
+                                eg.go(() -> { }); // binds it to this bubble (BB19)
+                                group = eg;
+                            } else {
+                                WaitGroup wg = new WaitGroup();
+                                wg.add(1); // binds it to this bubble (BB16)
+                                wg.done();
+                                group = wg;
+                            }
+                            Task work = release::await; // real time: no member of the bubble could end it
+                            Task starter = () -> {
+                                try {
+                                    start.on(group, work);
+                                } catch (Throwable t) {
+                                    outside.set(t);
+                                }
+                            };
+                            Thread t = fromOtherBubble
+                                    ? Thread.ofPlatform().start(() -> {
+                                        try {
+                                            Bubble.run(starter);
+                                        } catch (Exception e) {
+                                            outside.compareAndSet(null, e);
+                                        }
+                                    })
+                                    : Thread.ofPlatform().start(() -> {
+                                        try {
+                                            starter.run();
+                                        } catch (Exception e) {
+                                            outside.compareAndSet(null, e);
+                                        }
+                                    });
+                            t.join(); // not durable: the clock waits
+                            if (outside.get() == null) {
+                                release.countDown(); // the refusal is missing: let the outside work end
+                            }
+                            if (errGroup) {
+                                ((ErrGroup) group).await();
+                            } else {
+                                ((WaitGroup) group).await();
+                            }
+                        });
+                    } catch (Throwable t) {
+                        bubble.set(t);
+                    } finally {
+                        release.countDown();
+                    }
+                });
+                assertThat(root.join(Duration.ofSeconds(60))).isTrue();
+                assertThat(outside.get()).as("start %d, from another bubble: %s", i, fromOtherBubble)
+                        .isInstanceOf(IllegalStateException.class).hasMessageContaining("BB25");
+                assertThat(bubble.get()).as("start %d, from another bubble: %s", i, fromOtherBubble).isNull();
+            }
+        }
+    }
+
     private static BubbleState.Member memberOf(Goroutine g) {
         for (BubbleState.Member m : Bubbles.current().bubble.membersSnapshot()) {
             if (m.goroutine == g) {
