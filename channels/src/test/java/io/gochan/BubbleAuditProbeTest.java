@@ -27,7 +27,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Audit probes of bubbles under races and combinations (ADR 0013). */
+/**
+ * Audit probes of bubbles under races and combinations (ADR 0013, amendment of 2026-12-04): parallel bubbles,
+ * deadlines in order, timed joins at one instant, error groups, locks and I/O in bubbles, a failing body over
+ * every durable wait, interrupts from outside. BB24 and BB25 found defects; the others stay as regression tests.
+ */
 @ExtendWith(NoNewGoroutines.class)
 class BubbleAuditProbeTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
@@ -39,7 +43,7 @@ class BubbleAuditProbeTest {
 
     /** Many bubbles at once on their own threads: each clock is its own. */
     @Test
-    void parallelBubblesNeverShareAClock() throws Exception {
+    void BB8_parallelBubblesNeverShareAClock() throws Exception {
         int n = 8;
         CyclicBarrier barrier = new CyclicBarrier(n);
         ExecutorService pool = Executors.newFixedThreadPool(n);
@@ -78,7 +82,7 @@ class BubbleAuditProbeTest {
 
     /** Deadlines of contexts, timers and afterFuncs fire in their virtual order, each at its instant. */
     @Test
-    void deadlinesFireInOrder() throws Exception {
+    void BB4_contextDeadlinesTimersAndAfterFuncsFireInVirtualOrder() throws Exception {
         Bubble.run(() -> {
             Chan<String> log = Chan.make(16);
             CancellableContext a = Context.withTimeout(Context.background(), Duration.ofMinutes(30));
@@ -104,7 +108,7 @@ class BubbleAuditProbeTest {
 
     /** A timed future join and a timed wait-group wait due at the instant the work ends: one outcome, no loss. */
     @Test
-    void timedJoinsRacingTheirResultAtOneInstant() throws Exception {
+    void BB19_timedJoinsRacingTheirResultAtOneInstantLoseNothing() throws Exception {
         for (int round = 0; round < 100; round++) {
             Bubble.run(() -> {
                 GoFuture<String> f = Go.future(() -> {
@@ -128,7 +132,7 @@ class BubbleAuditProbeTest {
 
     /** ErrGroup with a context: a failure at a virtual instant cancels the others' waits there. */
     @Test
-    void errGroupFailureCancelsAtItsInstant() throws Exception {
+    void BB19_anErrGroupsFailureCancelsItsContextAtItsVirtualInstant() throws Exception {
         Bubble.run(() -> {
             ErrGroup g = ErrGroup.withContext(Context.background());
             Context ctx = g.context();
@@ -150,7 +154,7 @@ class BubbleAuditProbeTest {
 
     /** A member waiting for a lock held outside is not durable: a sleeper's timer does not fire meanwhile. */
     @Test
-    void aMemberOnALockIsRunning() throws Exception {
+    void BB2_aMemberWaitingForALockIsRunning() throws Exception {
         ReentrantLock lock = new ReentrantLock();
         CountDownLatch locked = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
@@ -196,7 +200,7 @@ class BubbleAuditProbeTest {
 
     /** A member in a blocking read is running: no deadlock is declared while it reads. */
     @Test
-    void aMemberInBlockingIoIsNotDeadlocked() throws Exception {
+    void BB2_aMemberInBlockingIoIsRunning() throws Exception {
         PipedOutputStream out = new PipedOutputStream();
         PipedInputStream in = new PipedInputStream(out);
         Thread[] writer = new Thread[1];
@@ -232,7 +236,7 @@ class BubbleAuditProbeTest {
 
     /** A body that throws while members are parked in every kind of durable wait: all end, nothing leaks. */
     @Test
-    void aThrowingRootStopsEveryKindOfWait() {
+    void BB7_BB18_aThrowingBodyStopsEveryKindOfDurableWait() {
         for (Threads.Kind kind : Threads.Kind.values()) {
             AtomicReference<Throwable> thrown = new AtomicReference<>();
             Thread t = (kind == Threads.Kind.VIRTUAL ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
@@ -269,7 +273,7 @@ class BubbleAuditProbeTest {
 
     /** A member interrupted by a thread outside while durably blocked in a sleep ends it at the same instant. */
     @Test
-    void anInterruptFromOutsideEndsASleepWithoutMovingTheClock() throws Exception {
+    void BB20_anInterruptFromOutsideEndsASleepWithoutMovingTheClock() throws Exception {
         for (int round = 0; round < 50; round++) {
             Bubble.run(() -> {
                 Chan<Instant> at = Chan.make(1);

@@ -26,7 +26,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Audit probes of select inside virtual-time bubbles (ADR 0013). */
+/**
+ * Audit probes of select inside virtual-time bubbles (ADR 0013, amendment of 2026-12-04): timeouts and timers
+ * at one instant, done cases, far timeouts, disabled cases, mixed channels, closes and interrupts from outside.
+ * Only BB24 found a defect; the others stay as regression tests.
+ */
 class BubbleSelectAuditProbeTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
@@ -38,7 +42,7 @@ class BubbleSelectAuditProbeTest {
 
     /** A timer case and the select's timeout due at one instant: exactly one fires there, and no tick is lost. */
     @Test
-    void timerCaseAndTimeoutAtTheSameInstant() throws Exception {
+    void BB21_aTimerCaseAndTheTimeoutDueAtOneInstantFireOnceLosingNoTick() throws Exception {
         int[] outcomes = new int[2];
         for (int round = 0; round < 300; round++) {
             Bubble.run(() -> {
@@ -58,7 +62,7 @@ class BubbleSelectAuditProbeTest {
 
     /** A done case of a context whose deadline is virtual fires at exactly its deadline, before a later timer. */
     @Test
-    void doneCaseOfAVirtualDeadline() throws Exception {
+    void BB4_aDoneCaseFiresAtItsContextsVirtualDeadline() throws Exception {
         Bubble.run(() -> {
             CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofHours(1));
             ReceiveChan<Instant> later = Timers.after(Duration.ofHours(2));
@@ -73,7 +77,7 @@ class BubbleSelectAuditProbeTest {
 
     /** A select timeout further than the bubble's last instant is due at that instant (BB23), not "never". */
     @Test
-    void aSelectTimeoutBeyondTheBubblesTimeFiresAtItsEnd() throws Exception {
+    void BB23_aSelectTimeoutBeyondTheBubblesTimeFiresAtItsEnd() throws Exception {
         for (Duration far : List.of(ChronoUnit.FOREVER.getDuration(), Duration.ofNanos(Long.MAX_VALUE))) {
             Bubble.run(() -> {
                 Timers.sleep(Duration.ofHours(1)); // a clock that is not at its origin
@@ -91,7 +95,7 @@ class BubbleSelectAuditProbeTest {
 
     /** A select of disabled cases only, with a timeout: durable, the clock jumps; without one, a deadlock. */
     @Test
-    void nilCasesOnly() throws Exception {
+    void BB5_aSelectOfDisabledCasesIsDurableWithATimeoutAndADeadlockWithout() throws Exception {
         Bubble.run(() -> {
             String r = Select.<String>cases().receive(Chan.<String>nil(), v -> v).timeout(Duration.ofDays(3), () -> "t").select();
             assertThat(r).isEqualTo("t");
@@ -103,7 +107,7 @@ class BubbleSelectAuditProbeTest {
 
     /** A send case whose receiver sleeps: durable, the clock moves to the receiver's wake-up. */
     @Test
-    void aSendCaseWaitsDurably() throws Exception {
+    void BB2_aSendCaseWaitsDurably() throws Exception {
         Bubble.run(() -> {
             Chan<Integer> ch = Chan.make();
             Go.go(() -> {
@@ -118,7 +122,7 @@ class BubbleSelectAuditProbeTest {
 
     /** Bubble and outside channels in one select: not durable until the outside one delivers, then timers go on. */
     @Test
-    void mixedSelectThenVirtualTime() throws Exception {
+    void BB2_aSelectWithAnOutsideChannelHoldsTheClockUntilItIsServed() throws Exception {
         Chan<String> outside = Chan.make(1);
         Bubble.run(() -> {
             Chan<String> inner = Chan.make();
@@ -144,7 +148,7 @@ class BubbleSelectAuditProbeTest {
 
     /** A channel closed from outside while bubble goroutines wait on it in selects: all see the close. */
     @Test
-    void closedFromOutsideWhileMembersSelect() throws Exception {
+    void BB20_aCloseFromOutsideWakesEverySelectAtTheSameInstant() throws Exception {
         AtomicReference<Chan<Integer>> shared = new AtomicReference<>();
         CountDownLatch made = new CountDownLatch(1);
         CountDownLatch closed = new CountDownLatch(1);
@@ -178,6 +182,34 @@ class BubbleSelectAuditProbeTest {
             assertThat(got).containsOnly("closed@" + EPOCH);
         });
         assertThat(closer.join(Duration.ofSeconds(30))).isTrue();
+    }
+
+    /** BB20: a member interrupted by a thread outside while in a timed select leaves it at the same instant. */
+    @Test
+    void BB20_anInterruptedSelectEndsWithoutMovingTheClock() throws Exception {
+        for (int round = 0; round < 50; round++) {
+            Bubble.run(() -> {
+                Chan<Integer> never = Chan.make();
+                Chan<Instant> at = Chan.make(1);
+                Thread[] thread = new Thread[1];
+                CountDownLatch running = new CountDownLatch(1);
+                Go.go(() -> {
+                    thread[0] = Thread.currentThread();
+                    running.countDown();
+                    try {
+                        Select.<String>cases().receive(never, v -> "v").timeout(Duration.ofHours(1), () -> "t").select();
+                        at.send(Instant.MAX);
+                    } catch (InterruptedException e) {
+                        at.send(Timers.now());
+                    }
+                });
+                running.await();
+                io.gochan.Bubble.await(); // the goroutine waits in its select
+                Thread outside = Thread.ofPlatform().start(() -> thread[0].interrupt());
+                outside.join();
+                assertThat(at.receive()).isEqualTo(EPOCH);
+            });
+        }
     }
 
     /**
