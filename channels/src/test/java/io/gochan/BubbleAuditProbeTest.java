@@ -462,6 +462,40 @@ class BubbleAuditProbeTest {
         }
     }
 
+    /**
+     * BB1, BB6: a goroutine that a pool thread made outside the bubble starts, for a task the body submitted, is
+     * no member: it reads the system clock, and blocking on a channel of the bubble is refused.
+     */
+    @Test
+    void BB1_aGoroutineStartedByAnOutsidePoolThreadIsNoMember() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            pool.submit(() -> { }).get(30, TimeUnit.SECONDS); // its thread exists before the bubble
+            Bubble.run(() -> {
+                Chan<Integer> inner = Chan.make();
+                Chan<Object> seen = Chan.make(3);
+                Future<Goroutine> started = pool.submit(() -> Go.go(() -> {
+                    seen.trySend(Bubble.inBubble());
+                    seen.trySend(Timers.now());
+                    try {
+                        inner.receive();
+                        seen.trySend("received");
+                    } catch (IllegalStateException e) {
+                        seen.trySend(e);
+                    }
+                }));
+                Goroutine g = started.get(30, TimeUnit.SECONDS);
+                g.join(); // not a member: a plain, non-durable join
+                assertThat(seen.receive()).isEqualTo(false);
+                assertThat((Instant) seen.receive()).isAfter(EPOCH.plus(Duration.ofDays(3650)));
+                assertThat(seen.receive()).isInstanceOf(IllegalStateException.class);
+            });
+        } finally {
+            pool.shutdownNow();
+            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
     private static BubbleState.Member memberOf(Goroutine g) {
         for (BubbleState.Member m : Bubbles.current().bubble.membersSnapshot()) {
             if (m.goroutine == g) {
