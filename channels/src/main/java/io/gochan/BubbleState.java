@@ -393,6 +393,30 @@ final class BubbleState {
         }
     }
 
+    /**
+     * Rule BB25: refuses a start on a wait group or error group bound to {@code bound} (a running bubble) by a
+     * caller outside it: a thread of no bubble or a goroutine of another bubble. Its goroutine, or the
+     * count it adds, would be invisible to that bubble's driver, which would take a member waiting on the
+     * group for durably blocked while the work runs (a false deadlock, or the clock moving under it). Go's
+     * runtime fails an {@code Add} of a bubble's wait group from outside the bubble. Nothing to check for a
+     * group of no bubble or of one that has ended.
+     *
+     * @param bound the bubble the group is bound to, or null
+     * @param what the refused call, for the message
+     */
+    static void requireInside(BubbleState bound, String what) {
+        if (bound == null || bound.ended) {
+            return;
+        }
+        Member m = Bubbles.current();
+        if (m == null || m.bubble != bound) {
+            throw new IllegalStateException(what + " from outside the virtual-time bubble its group belongs to ("
+                    + (m == null ? "a thread of no bubble" : "a goroutine of another bubble")
+                    + "): its work would be invisible to that bubble, whose goroutines waiting on the group would"
+                    + " count as durably blocked (BB25)");
+        }
+    }
+
     /** A goroutine starts inside the bubble (called by its starter, before its thread starts). */
     Member join(Goroutine g) {
         Member m = new Member(this, g, null);
@@ -491,14 +515,19 @@ final class BubbleState {
         }
     }
 
-    /** The running bubble a park blocker waits on, if any of its channels belongs to one (BB6). */
-    static Object bubbleOf(Object blocker) {
+    /**
+     * A running bubble other than {@code mine} that one of the channels a park blocker waits on belongs to,
+     * or null (BB6, BB24): {@code mine} is the waiting thread's bubble, null for a thread of no bubble. A
+     * member of another bubble is as much outside a bubble as a thread of none: its wait could never be
+     * seen by that bubble's driver, which would move the clock or declare a deadlock while it waits.
+     */
+    static Object foreignBubbleOf(Object blocker, BubbleState mine) {
         if (blocker instanceof WaitNode n) {
-            return running(n.channel().bubble());
+            return foreign(n.channel().bubble(), mine);
         }
         if (blocker instanceof ParkHook.Cases cases) {
             for (ChannelCore c : cases.channels()) {
-                Object b = c == null ? null : running(c.bubble());
+                Object b = c == null ? null : foreign(c.bubble(), mine);
                 if (b != null) {
                     return b;
                 }
@@ -507,9 +536,12 @@ final class BubbleState {
         return null;
     }
 
-    /** {@code bubble} unless it is null or has ended: an ended bubble's channels are ordinary (BB6). */
-    private static Object running(Object bubble) {
-        return bubble instanceof BubbleState b && !b.ended ? b : null;
+    /**
+     * {@code bubble} unless it is null, {@code mine}, or has ended: an ended bubble's channels are ordinary
+     * (BB6).
+     */
+    private static Object foreign(Object bubble, BubbleState mine) {
+        return bubble instanceof BubbleState b && b != mine && !b.ended ? b : null;
     }
 
     /** Whether every channel {@code blocker} waits on belongs to this bubble (BB2); a nil channel's wait does. */

@@ -139,21 +139,20 @@ final class Bubbles {
         @Override
         protected Object await(io.gochan.spi.Waiter waiter, long deadlineNanos, Object blocker) {
             BubbleState.Member m = CURRENT.get();
-            if (m == null) {
-                // An ended bubble's channels are ordinary (BB6): otherwise whether they worked would
-                // depend on whether some unrelated bubble (a parallel test) happened to run.
-                Object foreign = BubbleState.bubbleOf(blocker);
-                if (foreign != null) {
-                    // Rule BB6: a bubble's channel is not for threads outside it (Go panics).
-                    if (waiter.tryCancel(false)) {
-                        throw new IllegalStateException("a channel of a virtual-time bubble was used from outside the bubble ("
-                                + blocker + "); channels made inside a bubble belong to it (BB6)");
-                    }
-                    return waiter.winner();
+            // An ended bubble's channels are ordinary (BB6): otherwise whether they worked would depend on
+            // whether some unrelated bubble (a parallel test) happened to run.
+            Object foreign = BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble);
+            if (foreign != null) {
+                // Rules BB6, BB24: a bubble's channel is not for threads outside it, a thread of no bubble
+                // or a goroutine of another bubble (Go panics for both).
+                if (waiter.tryCancel(false)) {
+                    throw new IllegalStateException("a channel of a virtual-time bubble was used from outside the bubble ("
+                            + blocker + (m == null ? "" : ", by a goroutine of another bubble")
+                            + "); channels made inside a bubble belong to it (BB6, BB24)");
                 }
-                return PASS;
+                return waiter.winner();
             }
-            return m.bubble.await(m, waiter, deadlineNanos, blocker);
+            return m == null ? PASS : m.bubble.await(m, waiter, deadlineNanos, blocker);
         }
     }
 }

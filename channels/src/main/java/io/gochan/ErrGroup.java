@@ -90,7 +90,8 @@ public final class ErrGroup implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for a slot, or interrupted when it calls
      *     this and no slot is free (only with a limit); nothing was started. With a free slot it starts the
      *     task and leaves the interrupt status set (G6)
-     * @throws IllegalStateException if the group was awaited or closed
+     * @throws IllegalStateException if the group was awaited or closed, or if it belongs to a virtual-time
+     *     {@link Bubble} that runs and the caller is not in it (rule BB25); nothing was started
      * @throws NullPointerException if task is null
      */
     public void go(Task task) throws InterruptedException {
@@ -113,7 +114,8 @@ public final class ErrGroup implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for a slot, or interrupted when it calls
      *     this and no slot is free (only with a limit); nothing was started. With a free slot it starts the
      *     task and leaves the interrupt status set (G6)
-     * @throws IllegalStateException if the group was awaited or closed
+     * @throws IllegalStateException if the group was awaited or closed, or if it belongs to a virtual-time
+     *     {@link Bubble} that runs and the caller is not in it (rule BB25); nothing was started
      * @throws NullPointerException if name or task is null
      */
     public void go(String name, Task task) throws InterruptedException {
@@ -134,7 +136,8 @@ public final class ErrGroup implements AutoCloseable {
      * @param name the goroutine's name
      * @param task the task
      * @return true if it was started, false if the limit was reached
-     * @throws IllegalStateException if the group was awaited or closed
+     * @throws IllegalStateException if the group was awaited or closed, or if it belongs to a virtual-time
+     *     {@link Bubble} that runs and the caller is not in it (rule BB25); nothing was started
      * @throws NullPointerException if name or task is null
      */
     public boolean tryGo(String name, Task task) {
@@ -157,7 +160,8 @@ public final class ErrGroup implements AutoCloseable {
      *
      * @param task the task
      * @return true if it was started, false if the limit was reached
-     * @throws IllegalStateException if the group was awaited or closed
+     * @throws IllegalStateException if the group was awaited or closed, or if it belongs to a virtual-time
+     *     {@link Bubble} that runs and the caller is not in it (rule BB25); nothing was started
      * @throws NullPointerException if task is null
      */
     public boolean tryGo(Task task) {
@@ -313,6 +317,8 @@ public final class ErrGroup implements AutoCloseable {
                 associated = true;
                 BubbleState.Member m = Bubbles.current();
                 bubble = m == null ? null : m.bubble;
+            } else if (bubble != null) {
+                BubbleState.requireInside(bubble, "ErrGroup.go"); // before a slot is taken (BB25)
             }
         }
 

@@ -34,7 +34,9 @@ public final class WaitGroup {
      * Adds {@code delta} (may be negative) to the counter.
      *
      * @param delta the amount to add (may be negative)
-     * @throws IllegalStateException if the counter would become negative (it is left unchanged)
+     * @throws IllegalStateException if the counter would become negative, or if the first {@code add} was
+     *     made in a virtual-time {@link Bubble} that still runs and the caller is not in it (rule BB25, as Go
+     *     1.25 fails such an {@code Add}); the counter is left unchanged
      */
     public void add(int delta) {
         lock.lock();
@@ -47,6 +49,8 @@ public final class WaitGroup {
                 added = true;
                 BubbleState.Member m = Bubbles.current(); // null outside bubbles
                 bubble = m == null ? null : m.bubble;
+            } else if (bubble != null) {
+                BubbleState.requireInside(bubble, "WaitGroup.add"); // counter unchanged if refused (BB25)
             }
             count = next;
             if (next == 0) {
@@ -70,6 +74,7 @@ public final class WaitGroup {
      * @param task the task
      * @return the started goroutine
      * @throws NullPointerException if task is null (the counter is left unchanged)
+     * @throws IllegalStateException as {@link #add(int)} throws it (nothing was started)
      */
     public Goroutine go(Task task) {
         java.util.Objects.requireNonNull(task, "task");
@@ -84,7 +89,11 @@ public final class WaitGroup {
         }
     }
 
-    /** {@code add(-1)}. */
+    /**
+     * {@code add(-1)}.
+     *
+     * @throws IllegalStateException as {@link #add(int)} throws it
+     */
     public void done() {
         add(-1);
     }

@@ -12,6 +12,7 @@ import io.gochan.Goroutines;
 import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
 import io.gochan.leakcheck.fixtures.SynctestFixture;
 import io.gochan.leakcheck.fixtures.SynctestLeakFixture;
+import io.gochan.leakcheck.fixtures.SynctestThrowingBodyFixture;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -141,5 +142,17 @@ class SynctestTest {
         } finally {
             SynctestLeakFixture.release.countDown();
         }
+    }
+
+    /**
+     * BB7, BB18 with LK: a body that throws while its goroutines are parked in every kind of durable wait fails
+     * with its own exception, unchanged, and the leak check finds none of them: the bubble stopped them all.
+     */
+    @Test
+    void BB7_BB18_aBodyThrowingOverParkedGoroutinesLeavesNothingForTheLeakCheck() {
+        TestExecutionSummary s = run(selectClass(SynctestThrowingBodyFixture.class));
+        assertThat(failures(s)).containsExactly(java.util.Map.entry("throwsWhileGoroutinesAreParked()", "the body fails"));
+        assertThat(s.getFailures().get(0).getException()).isInstanceOf(IllegalArgumentException.class)
+                .hasNoSuppressedExceptions();
     }
 }
