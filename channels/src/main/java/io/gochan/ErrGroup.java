@@ -36,7 +36,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * interrupts the goroutines still running, waits for all of them (uninterruptibly, keeping the caller's
  * interrupt status), and throws what {@code await} would have thrown; failures that are only the
  * goroutines' answer to that stop ({@link InterruptedException}, {@link ChannelInterruptedException},
- * a {@link CancellationException}) are attached to the first real failure, or dropped if there is none.
+ * a {@link CancellationException}, or this group's {@link IllegalStateException} refusing a {@code go} or
+ * {@code tryGo} once the close began: EG9) are attached to the first real failure, or dropped if there is none.
  * Go has no such method; ADR 0009 explains the choice.
  *
  * <p>A failure nobody can observe any more, because the group was garbage collected without
@@ -90,8 +91,10 @@ public final class ErrGroup implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for a slot, or interrupted when it calls
      *     this and no slot is free (only with a limit); nothing was started. With a free slot it starts the
      *     task and leaves the interrupt status set (G6)
-     * @throws IllegalStateException if the group was awaited or closed, or if it belongs to a virtual-time
-     *     {@link Bubble} that runs and the caller is not in it (rule BB25); nothing was started
+     * @throws IllegalStateException if the group was awaited or closed (in a goroutine of the group that
+     *     close() is stopping, this is an answer to that stop, not a failure of the group: EG9), or if it
+     *     belongs to a virtual-time {@link Bubble} that runs and the caller is not in it (rule BB25); nothing
+     *     was started
      * @throws NullPointerException if task is null
      */
     public void go(Task task) throws InterruptedException {
@@ -179,10 +182,14 @@ public final class ErrGroup implements AutoCloseable {
 
     /**
      * Limits the number of goroutines of the group running at once to {@code n}; a negative value
-     * means no limit, 0 means none may start (Go's {@code Group.SetLimit}; EG4).
+     * means no limit, 0 means none may start (Go's {@code Group.SetLimit}; EG4). A negative value is
+     * accepted at any time, as Go accepts it: the running goroutines go on, and {@code go} calls waiting
+     * for a slot start at once (EG10).
      *
      * @param n the limit, or negative for none
-     * @throws IllegalStateException if goroutines of the group are running (as Go panics)
+     * @throws IllegalStateException if {@code n >= 0} and goroutines of the group are running (Go panics
+     *     when they were started under a limit; without one before, Go would miscount them); the limit is
+     *     left unchanged
      */
     public void setLimit(int n) {
         state.setLimit(n);
@@ -234,6 +241,21 @@ public final class ErrGroup implements AutoCloseable {
     @Override
     public String toString() {
         return "ErrGroup[" + state + "]";
+    }
+
+    /**
+     * What {@code go}/{@code tryGo} throw once {@link #close()} began: an {@link IllegalStateException} that
+     * knows its group, so that the group's own goroutines meeting it while close() stops them count it as an
+     * answer to that stop, not as a failure (EG9).
+     */
+    private static final class ClosedGroupException extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+        private final transient State group;
+
+        ClosedGroupException(State group) {
+            super("ErrGroup is closed");
+            this.group = group;
+        }
     }
 
     /** Everything the goroutines share; never refers to the handle, so the handle can be collected. */
@@ -351,8 +373,11 @@ public final class ErrGroup implements AutoCloseable {
         }
 
         private void requireOpen() {
-            if (closed || finished) {
-                throw new IllegalStateException(closed ? "ErrGroup is closed" : "ErrGroup was already awaited");
+            if (closed) {
+                throw new ClosedGroupException(this);
+            }
+            if (finished) {
+                throw new IllegalStateException("ErrGroup was already awaited");
             }
         }
 
@@ -422,9 +447,12 @@ public final class ErrGroup implements AutoCloseable {
             }
         }
 
-        private static boolean isStopSignal(Throwable t) {
+        private boolean isStopSignal(Throwable t) {
+            // This group's own refusal to start more once close() began is an answer to the stop as much as an
+            // interrupt is (EG9): a goroutine starting work in a loop meets it when close() stops it. Another
+            // group's refusal is a real failure of this one.
             return t instanceof InterruptedException || t instanceof ChannelInterruptedException
-                    || t instanceof CancellationException;
+                    || t instanceof CancellationException || (t instanceof ClosedGroupException c && c.group == this);
         }
 
         /** A goroutine of the group has left the registry (or never started): its slot is free. */
@@ -441,7 +469,11 @@ public final class ErrGroup implements AutoCloseable {
         void setLimit(int n) {
             lock.lock();
             try {
-                if (active > 0) {
+                // Lifting the limit is safe at any time, as in Go, whose SetLimit panics only for n >= 0 (EG10): the
+                // running goroutines go on, and go() calls waiting for a slot start at once. Setting a limit while
+                // goroutines run is refused, also where Go does not panic (no limit before): Go's count of them
+                // would then go wrong.
+                if (active > 0 && n >= 0) {
                     throw new IllegalStateException("ErrGroup: cannot change the limit while " + active + " goroutines are running");
                 }
                 limit = n < 0 ? -1 : n;
