@@ -144,6 +144,7 @@ class ChaosRaceProbeTest {
         final Phase phase;
         final String method;
         final boolean onceBody;
+        final boolean idempotencyKey;
         final int bodyLength;
         final long asyncDelayNanos;
         final int readChunk;
@@ -173,6 +174,7 @@ class ChaosRaceProbeTest {
             int m = rnd.nextInt(10);
             this.method = m < 5 ? "GET" : m < 7 ? "PUT" : "POST";
             this.onceBody = !method.equals("GET") && rnd.nextInt(3) == 0;
+            this.idempotencyKey = method.equals("POST") && rnd.nextInt(4) == 0;
             this.bodyLength = method.equals("GET") ? 0 : 1 + rnd.nextInt(3000);
             this.asyncDelayNanos = rnd.nextInt(3_000_000);
             this.readChunk = 1 + rnd.nextInt(rnd.nextBoolean() ? 64 : 4096);
@@ -180,8 +182,9 @@ class ChaosRaceProbeTest {
             this.caller = caller;
         }
 
+        /** Go's {@code isReplayable}: GET, or a POST with an {@code Idempotency-Key} (PUT is not), with a body it can open again. */
         boolean replayable() {
-            return !onceBody && !method.equals("POST");
+            return method.equals("GET") || idempotencyKey && !onceBody;
         }
 
         void fire(Phase now) {
@@ -223,7 +226,7 @@ class ChaosRaceProbeTest {
 
         @Override
         public String toString() {
-            return token + " " + method + (onceBody ? "(once)" : "") + " " + action
+            return token + " " + method + (onceBody ? "(once)" : "") + (idempotencyKey ? "(Idempotency-Key)" : "") + " " + action
                     + (action == Action.CANCEL_AT_PHASE || action == Action.INTERRUPT_AT_PHASE ? "@" + phase : "")
                     + " on transport " + transport + ", attempts(reused) " + reusedAttempts;
         }
@@ -446,6 +449,9 @@ class ChaosRaceProbeTest {
         if (p.action.endsItself && p.action != Action.CANCEL_AT_PHASE && p.action != Action.INTERRUPT_AT_PHASE) {
             b.header("X-May-Stall", "1"); // it ends itself whatever the server does
         }
+        if (p.idempotencyKey) {
+            b.header("Idempotency-Key", p.token);
+        }
         if (!p.method.equals("GET")) {
             byte[] content = new byte[p.bodyLength];
             Arrays.fill(content, (byte) 'b');
@@ -570,37 +576,66 @@ class ChaosRaceProbeTest {
                 return at + ": retried after an attempt on a new connection (Go retries only on a reused one)";
             }
         }
-        if (p.method.equals("POST") && heads.size() > 1) {
-            return at + ": the server read this POST's head " + heads.size() + " times (a POST that reached the server"
-                    + " is never sent again)";
+        if (!p.replayable() && heads.size() > 1) {
+            return at + ": the server read its head " + heads.size() + " times (a request that is not replayable is"
+                    + " never sent again once it reached the server)";
         }
         if (heads.size() > Math.max(1, p.getConns.get())) {
             return at + ": the server read its head " + heads.size() + " times in " + p.getConns + " attempts";
         }
-        if (!p.action.expectsAnswer() || f == null && p.readToEnd) {
-            return null;
+        if (f != null) {
+            String whose = whoseEnd(p, f, transportClosed);
+            if (whose != null) {
+                return at + ": " + whose + ": " + describe(f);
+            }
         }
-        // A request that did nothing to end itself failed, or was not read to its end.
+        if (p.action.endsItself || p.action == Action.CLOSE_RACING_READ && p.roundTripFailure == null) {
+            return null; // it ended itself, or its body was closed under its read: any outcome above is its own
+        }
+        // It acts on its body only once it has it: it must get its answer, and read what it reads of it.
         if (f == null) {
-            return at + ": neither read to its end nor failed";
+            return p.action.expectsAnswer() && !p.readToEnd ? at + ": neither read to its end nor failed" : null;
         }
-        if (transportClosed && f instanceof RequestCancelledException c
-                && c.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED) {
-            return null;
+        if (f instanceof RequestCancelledException c && c.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED) {
+            return null; // its transport was closed under it (whoseEnd checked that it was)
         }
         if (fs.stream().anyMatch(x -> !x.answers)) {
             return null; // the server misbehaved on it
         }
-        boolean someoneElses = f instanceof InterruptedException || f instanceof java.io.InterruptedIOException;
-        if (!someoneElses && !p.replayable() && heads.isEmpty()
+        if (p.roundTripFailure != null && !p.replayable() && heads.isEmpty()
                 && (f instanceof HttpConnectionException || f instanceof HttpProtocolException h
                         && h.reason() == HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE)) {
             // Written to a connection the server closed just after its previous answer (ANSWER_THEN_CLOSE), before
             // it read this request: a request that may not be sent again fails, as in Go.
             return null;
         }
-        return at + ": failed though it did nothing to end itself and the server answered it correctly every time it"
-                + " read it (" + heads.size() + " heads): " + describe(f);
+        return at + ": failed though it did nothing to end itself before its body and the server answered it"
+                + " correctly every time it read it (" + heads + "): " + describe(f);
+    }
+
+    /**
+     * Null if {@code f} is not a request's own ending (cancel, interrupt, its deadline, the transport's close) or is
+     * one this request brought on itself; else why it is someone else's.
+     */
+    private static String whoseEnd(Plan p, Throwable f, boolean transportClosed) {
+        boolean cancels = p.action == Action.CANCEL_AT_PHASE || p.action == Action.CANCEL_ASYNC;
+        boolean interrupts = p.action == Action.INTERRUPT_AT_PHASE || p.action == Action.INTERRUPT_ASYNC;
+        if (f instanceof RequestCancelledException c) {
+            return switch (c.reason()) {
+                case CONTEXT -> cancels ? null : "a context cancellation, never cancelled";
+                case INTERRUPT -> interrupts ? null : "an interrupt, never interrupted";
+                case TRANSPORT_CLOSED -> transportClosed ? null : "the transport's close, yet it was open";
+            };
+        }
+        if (f instanceof HttpTimeoutException h) {
+            return h.kind() == HttpTimeoutException.Kind.REQUEST && p.action != Action.TIMEOUT
+                    ? "a request timeout with only the hang limit as its deadline (hung)"
+                    : h.kind() != HttpTimeoutException.Kind.REQUEST ? "a timeout the transport does not have" : null;
+        }
+        if (f instanceof InterruptedException || f instanceof java.io.InterruptedIOException) {
+            return interrupts ? null : "an interruption, never interrupted";
+        }
+        return null;
     }
 
     private static String describe(Throwable e) {
