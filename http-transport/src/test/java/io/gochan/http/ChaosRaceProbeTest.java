@@ -32,7 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chaos race probe (E72): many concurrent requests (GET, PUT, POST with replayable and one-shot bodies) over
+ * The chaos race probe (E72): many concurrent requests from virtual and platform threads (GET, PUT, POST with replayable and one-shot bodies) over
  * two small pools, against a raw-socket server that misbehaves at random per request (a slow head, a slow body, a
  * chunked body, an answer before the request body is read, closing a kept-alive connection just after answering so
  * that the next request's write races the close, closing or resetting as a request arrives, closing or resetting
@@ -154,6 +154,8 @@ class ChaosRaceProbeTest {
         final CancellableContext ctx = Context.withCancel(Context.background());
         final ReentrantLock interruptLock = new ReentrantLock();
         boolean live = true; // guarded by interruptLock: no interrupt once the request ended
+        boolean interrupted; // guarded by interruptLock: its one interrupt was delivered
+        volatile boolean statusAtEnd; // the caller's interrupt status as the request ended
         final AtomicInteger getConns = new AtomicInteger();
         final List<Boolean> reusedAttempts = new CopyOnWriteArrayList<>();
         final AtomicInteger dones = new AtomicInteger();
@@ -201,7 +203,8 @@ class ChaosRaceProbeTest {
         void interrupt() {
             interruptLock.lock();
             try {
-                if (live) {
+                if (live && !interrupted) {
+                    interrupted = true;
                     caller.interrupt();
                 }
             } finally {
@@ -209,9 +212,13 @@ class ChaosRaceProbeTest {
             }
         }
 
+        /** On the caller's thread: the request is over (its status recorded the first time). */
         void end() {
             interruptLock.lock();
             try {
+                if (live) {
+                    statusAtEnd = caller.isInterrupted();
+                }
                 live = false;
             } finally {
                 interruptLock.unlock();
@@ -337,7 +344,8 @@ class ChaosRaceProbeTest {
         long planSeed = rnd.nextLong();
         List<Thread> callers = new ArrayList<>();
         for (int c = 0; c < CALLERS; c++) {
-            callers.add(Thread.ofVirtual().name("chaos-caller-" + c).start(() -> {
+            Thread.Builder builder = c % 2 == 0 ? Thread.ofVirtual() : Thread.ofPlatform().daemon();
+            callers.add(builder.name("chaos-caller-" + c).start(() -> {
                 for (int id; (id = next.getAndIncrement()) < REQUESTS_PER_ROUND; ) {
                     String token = "r" + round + "-" + id;
                     Random prnd = new Random(planSeed * 31 + id);
@@ -563,6 +571,22 @@ class ChaosRaceProbeTest {
         }
         if (p.roundTripFailure != null && p.doneError != p.roundTripFailure) {
             return at + ": done() reported " + p.doneError + ", not the exception roundTrip threw (E22)";
+        }
+        boolean delivered;
+        p.interruptLock.lock();
+        try {
+            delivered = p.interrupted;
+        } finally {
+            p.interruptLock.unlock();
+        }
+        if (!delivered && p.statusAtEnd) {
+            return at + ": the caller's thread was left interrupted, yet nothing interrupted it";
+        }
+        if (delivered && p.roundTripFailure instanceof InterruptedException && p.statusAtEnd) {
+            return at + ": roundTrip threw InterruptedException with the interrupt status still set (E62: cleared)";
+        }
+        if (delivered && !(p.roundTripFailure instanceof InterruptedException) && !p.statusAtEnd) {
+            return at + ": interrupted, yet the status was cleared without an InterruptedException (an interrupt lost)";
         }
         if (f != null && !(f instanceof IOException) && !(f instanceof InterruptedException)) {
             return at + ": not an IOException (" + describe(f) + ")";
