@@ -637,12 +637,21 @@ class ChaosRaceProbeTest {
         if (f instanceof RequestCancelledException c && c.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED) {
             return null; // its transport was closed under it (whoseEnd checked that it was)
         }
+        boolean connectionFailed = f instanceof HttpConnectionException || f instanceof HttpProtocolException h
+                && h.reason() == HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE;
+        if (p.roundTripFailure != null && connectionFailed && p.replayable() && !attempts.isEmpty()
+                && attempts.get(attempts.size() - 1) && heads.size() == attempts.size()
+                && (fs.get(fs.size() - 1) == Fault.CLOSE_ON_ARRIVAL || fs.get(fs.size() - 1) == Fault.RESET_ON_ARRIVAL)) {
+            // Its last attempt, on a reused connection, was written whole and read by the server, which then closed
+            // without a word: Go's read loop reports that as transportReadFromServerError, which a replayable request
+            // is retried on (shouldRetryRequest).
+            return at + ": a replayable request whose reused connection the server closed after reading it was not"
+                    + " retried: " + describe(f);
+        }
         if (fs.stream().anyMatch(x -> !x.answers)) {
             return null; // the server misbehaved on it
         }
-        if (p.roundTripFailure != null && !p.replayable() && heads.isEmpty()
-                && (f instanceof HttpConnectionException || f instanceof HttpProtocolException h
-                        && h.reason() == HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE)) {
+        if (p.roundTripFailure != null && !p.replayable() && heads.isEmpty() && connectionFailed) {
             // Written to a connection the server closed just after its previous answer (ANSWER_THEN_CLOSE), before
             // it read this request: a request that may not be sent again fails, as in Go.
             return null;
