@@ -33,15 +33,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The chaos race probe (E72): many concurrent requests from virtual and platform threads (GET, PUT, POST with
- * replayable and one-shot bodies, some with {@code Idempotency-Key} or {@code Expect: 100-continue}) over two small
- * pools, against a raw-socket server that misbehaves at random per request (a slow head, a slow body, a chunked
- * body, a gzip body whole or cut short, a 204, an answer before the request body is read (before or without {@code
- * 100 Continue} for a request that expects it), closing a kept-alive connection just after answering so that the
- * next request's write races the close, closing or resetting as a request arrives, closing or resetting mid-body,
- * stalling), while callers at random cancel their context (at a listener phase or from another thread), interrupt
- * their thread (likewise), time out, close the body early, close it from another thread while reading, close it
- * late, or abandon it (never close it, read to its end or not), and a controller calls {@code
- * closeIdleConnections()} throughout and, in some rounds, {@code close()} on one transport mid-round.
+ * replayable and one-shot bodies, some with {@code Idempotency-Key} or {@code Expect: 100-continue}) over three
+ * small pools (one with its own response-header and body-read timeouts racing every answer), against a raw-socket
+ * server that misbehaves at random per request (a slow head, a slow body, a chunked body, a gzip body whole or cut
+ * short, a 204, an answer before the request body is read (before or without {@code 100 Continue} for a request that
+ * expects it), closing a kept-alive connection just after answering so that the next request's write races the
+ * close, closing or resetting as a request arrives, closing or resetting mid-body, stalling), while callers at
+ * random cancel their context (at a listener phase or from another thread), interrupt their thread (likewise), time
+ * out, close the body early, close it from another thread while reading, close it late, or abandon it (never close
+ * it, read to its end or not), and a controller calls {@code closeIdleConnections()} throughout and, in some rounds,
+ * {@code close()} on one transport mid-round.
  *
  * <p>Every request carries a unique token that the server echoes in a header and in the body it derives from it.
  * Asserted, per request: it ends (no caller hangs); a response is its own (echoed token, and a body read to its end
@@ -180,7 +181,7 @@ class ChaosRaceProbeTest {
             Action a = Action.draw(rnd);
             // An abandoned body holds its connection until the cleaner reclaims it: only on the pool without a
             // per-host limit, where it makes no neighbour wait for a collection.
-            this.action = a == Action.ABANDON && transport == 0 ? Action.CLOSE_EARLY : a;
+            this.action = a == Action.ABANDON && transport != 1 ? Action.CLOSE_EARLY : a;
             this.phase = Phase.values()[rnd.nextInt(Phase.values().length)];
             int m = rnd.nextInt(10);
             this.method = m < 5 ? "GET" : m < 7 ? "PUT" : "POST";
@@ -344,6 +345,9 @@ class ChaosRaceProbeTest {
         Transport[] ts = {
             Transport.builder().maxConnsPerHost(3).maxIdleConnsPerHost(2).listener(listener).build(),
             Transport.builder().maxIdleConnsPerHost(1).listener(listener).build(),
+            // Its own timeouts race every answer: a response head or a body byte may come as they fire.
+            Transport.builder().maxConnsPerHost(2).maxIdleConnsPerHost(2).responseHeaderTimeout(Duration.ofMillis(30))
+                    .bodyReadTimeout(Duration.ofMillis(30)).listener(listener).build(),
         };
         opened.addAll(List.of(ts));
         boolean closeMidRound = round % 2 == 1;
@@ -360,7 +364,7 @@ class ChaosRaceProbeTest {
                 for (int id; (id = next.getAndIncrement()) < REQUESTS_PER_ROUND; ) {
                     String token = "r" + round + "-" + id;
                     Random prnd = new Random(planSeed * 31 + id);
-                    int which = prnd.nextInt(2);
+                    int which = prnd.nextInt(ts.length);
                     Plan p = new Plan(token, prnd, Thread.currentThread(), which);
                     plans.put(token, p);
                     roundPlans.add(p);
@@ -383,11 +387,11 @@ class ChaosRaceProbeTest {
         Thread controller = Thread.ofVirtual().name("chaos-controller").start(() -> {
             while (running.get()) {
                 LockSupport.parkNanos(200_000 + crnd.nextInt(3_000_000));
-                Transport t = ts[crnd.nextInt(2)];
+                Transport t = ts[crnd.nextInt(ts.length)];
                 t.closeIdleConnections();
                 TransportStats s = t.stats();
                 if (s.open() != s.idle() + s.inUse() || s.idle() < 0 || s.inUse() < 0 || s.dialing() < 0 || s.waiting() < 0
-                        || (t == ts[0] && s.open() + s.dialing() > 3)) {
+                        || (t == ts[0] && s.open() + s.dialing() > 3) || (t == ts[2] && s.open() + s.dialing() > 2)) {
                     violations.add("inconsistent snapshot: " + s);
                 }
                 if (closeMidRound && halfway.getCount() == 0 && closed1.compareAndSet(false, true)) {
@@ -432,7 +436,7 @@ class ChaosRaceProbeTest {
             System.gc();
             LockSupport.parkNanos(20_000_000);
         }
-        long[] attemptsBeyondFirst = new long[2];
+        long[] attemptsBeyondFirst = new long[ts.length];
         for (Plan p : roundPlans) {
             attemptsBeyondFirst[p.transport] += Math.max(0, p.getConns.get() - 1);
             String v = judge(p, faults, p.transport == 1 && closed1.get());
@@ -634,8 +638,9 @@ class ChaosRaceProbeTest {
         if (f == null) {
             return p.action.expectsAnswer() && !p.readToEnd ? at + ": neither read to its end nor failed" : null;
         }
-        if (f instanceof RequestCancelledException c && c.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED) {
-            return null; // its transport was closed under it (whoseEnd checked that it was)
+        if (f instanceof RequestCancelledException c && c.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED
+                || f instanceof HttpTimeoutException) {
+            return null; // its transport was closed under it, or its transport's own timeout fired (whoseEnd checked)
         }
         boolean connectionFailed = f instanceof HttpConnectionException || f instanceof HttpProtocolException h
                 && h.reason() == HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE;
@@ -675,9 +680,12 @@ class ChaosRaceProbeTest {
             };
         }
         if (f instanceof HttpTimeoutException h) {
-            return h.kind() == HttpTimeoutException.Kind.REQUEST && p.action != Action.TIMEOUT
-                    ? "a request timeout with only the hang limit as its deadline (hung)"
-                    : h.kind() != HttpTimeoutException.Kind.REQUEST ? "a timeout the transport does not have" : null;
+            if (h.kind() == HttpTimeoutException.Kind.REQUEST) {
+                return p.action != Action.TIMEOUT ? "a request timeout with only the hang limit as its deadline (hung)" : null;
+            }
+            boolean transportsOwn = p.transport == 2 && (h.kind() == HttpTimeoutException.Kind.RESPONSE_HEADERS
+                    || h.kind() == HttpTimeoutException.Kind.BODY_READ);
+            return transportsOwn ? null : "a timeout its transport does not have";
         }
         if (f instanceof InterruptedException || f instanceof java.io.InterruptedIOException) {
             return interrupts ? null : "an interruption, never interrupted";
