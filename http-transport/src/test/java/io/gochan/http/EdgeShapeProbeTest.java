@@ -456,7 +456,13 @@ class EdgeShapeProbeTest {
                 }
             });
             try {
-                assertThat(reached.await(20, TimeUnit.SECONDS)).as("the server sent its first part").isTrue();
+                if (how.equals("timeout")) {
+                    // Its own second may pass before the phase on a loaded machine (a TLS-in-TLS dial): it then times
+                    // out in an earlier one, which ends the same way.
+                    Lifecycle.await(() -> reached.getCount() == 0 || !caller.thread.isAlive(), Lifecycle.BOUND, "the phase or the timeout");
+                } else {
+                    assertThat(reached.await(20, TimeUnit.SECONDS)).as("the server sent its first part").isTrue();
+                }
                 switch (how) {
                     case "context" -> ctx.cancel();
                     case "interrupt" -> caller.thread.interrupt();
