@@ -32,7 +32,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The chaos race probe (E72): many concurrent requests from virtual and platform threads (GET, PUT, POST with
+ * The chaos race probe (E70): many concurrent requests from virtual and platform threads (GET, PUT, POST with
  * replayable and one-shot bodies, some with {@code Idempotency-Key} or {@code Expect: 100-continue}) over three
  * small pools (one with its own response-header and body-read timeouts racing every answer), against a raw-socket
  * server that misbehaves at random per request (a slow head, a slow body, a chunked body, a gzip body whole or cut

@@ -41,6 +41,12 @@ public record BodyFraming(Kind kind, long length) {
     public static BodyFraming of(String method, ResponseHead head) throws HttpProtocolException {
         Headers headers = head.headers();
         int status = head.status();
+        if (method.equals("CONNECT") && status / 100 == 2) {
+            // A tunnel (RFC 9110 §9.3.6, RFC 9112 §6.3 rule 2): what follows the head is the peer's, until it closes,
+            // and a client "MUST ignore any Content-Length or Transfer-Encoding header fields" in the answer (R65).
+            // Go 1.19 frames it as any response, and pools the connection after a Content-Length: 0.
+            return new BodyFraming(Kind.UNTIL_CLOSE, -1);
+        }
         // HTTP/1.0 has no transfer codings: the field is ignored, whatever it says (P41, as Go).
         boolean hasTe = !head.isHttp10() && headers.contains("Transfer-Encoding");
         boolean hasCl = headers.contains("Content-Length");

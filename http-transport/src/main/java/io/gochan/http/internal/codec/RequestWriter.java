@@ -59,12 +59,16 @@ public final class RequestWriter {
         StringBuilder b = new StringBuilder(256);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         b.append(req.method()).append(' ');
-        if (absoluteForm) {
-            b.append(uri.getScheme().toLowerCase(java.util.Locale.ROOT)).append("://").append(hostHeader(uri));
-        }
-        b.append(path);
-        if (uri.getRawQuery() != null) {
-            b.append('?').append(uri.getRawQuery());
+        if (isAuthorityForm(req.method(), uri)) {
+            b.append(authority(uri)); // also to a proxy: a CONNECT's target is never absolute-form (R65)
+        } else {
+            if (absoluteForm) {
+                b.append(uri.getScheme().toLowerCase(java.util.Locale.ROOT)).append("://").append(hostHeader(uri));
+            }
+            b.append(path);
+            if (uri.getRawQuery() != null) {
+                b.append('?').append(uri.getRawQuery());
+            }
         }
         b.append(" HTTP/1.1\r\n");
         b.append("Host: ").append(hostHeader(uri)).append("\r\n");
@@ -119,8 +123,10 @@ public final class RequestWriter {
      */
     public static long headSize(HttpRequest req) {
         URI uri = asciiOnly(req.uri()); // as sent: a non-ASCII character is up to 12 bytes of escapes (P43)
-        long n = req.method().length() + 1 + (uri.getRawPath() == null ? 1 : uri.getRawPath().length())
-                + (uri.getRawQuery() == null ? 0 : 1 + uri.getRawQuery().length()) + 11;
+        long target = isAuthorityForm(req.method(), uri) ? authority(uri).length()
+                : (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? 1 : uri.getRawPath().length())
+                        + (uri.getRawQuery() == null ? 0 : 1 + uri.getRawQuery().length());
+        long n = req.method().length() + 1 + target + 11;
         Headers h = req.headers();
         for (int i = 0; i < h.size(); i++) {
             n += h.name(i).length() + 2 + h.value(i).length() + 2;
@@ -140,7 +146,7 @@ public final class RequestWriter {
      */
     public static long headSize(HttpRequest req, boolean absoluteForm, String proxyAuthorization) {
         long n = headSize(req);
-        if (absoluteForm) {
+        if (absoluteForm && !isAuthorityForm(req.method(), asciiOnly(req.uri()))) {
             URI uri = asciiOnly(req.uri());
             n += uri.getScheme().length() + 3 + hostHeader(uri).length();
         }
@@ -263,6 +269,32 @@ public final class RequestWriter {
 
     private static boolean methodExpectsBody(String method) {
         return method.equals("POST") || method.equals("PUT") || method.equals("PATCH");
+    }
+
+    /**
+     * Whether the request-target is the authority-form {@code host:port} (RFC 9112 §3.2.3): a {@code CONNECT} whose
+     * URI has neither a path nor a query, as Go writes one whose URL has no path (R65). A CONNECT with a path sends
+     * it, as Go does (net/rpc's {@code CONNECT /_goRPC_}).
+     *
+     * @param method the request's method
+     * @param uri the request's URI
+     * @return true for authority-form
+     */
+    private static boolean isAuthorityForm(String method, URI uri) {
+        return method.equals("CONNECT") && (uri.getRawPath() == null || uri.getRawPath().isEmpty()) && uri.getRawQuery() == null;
+    }
+
+    /** {@code host:port}, the port always given (authority-form has no default port), an IPv6 host in brackets. */
+    private static String authority(URI uri) {
+        String host = HostLiteral.forHostField(UriHost.host(uri)); // never an IPv6 zone (R20)
+        if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        int port = UriHost.port(uri);
+        if (port == -1) {
+            port = uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+        }
+        return host + ":" + port;
     }
 
     private static String hostHeader(URI uri) {

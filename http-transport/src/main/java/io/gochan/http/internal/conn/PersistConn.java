@@ -367,7 +367,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     public HttpResponse roundTrip(RequestScope scope, InputStream body) throws IOException, InterruptedException {
         HttpRequest req = scope.request();
         boolean gzip = !cfg.disableCompression() && !req.headers().contains("Accept-Encoding")
-                && !req.headers().contains("Range") && !req.method().equals("HEAD");
+                && !req.headers().contains("Range") && !req.method().equals("HEAD")
+                && !req.method().equals("CONNECT"); // its 2xx opens a tunnel: no content to decode (R65)
         Exchange ex = new Exchange(this, scope);
         Chan<WriteResult> writeErrCh = Chan.make(1);
         Chan<ResponseOrError> resc = Chan.make();
