@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * capacities and timeouts at the extremes, iteration pushed past its end, one channel ranged by two
  * threads. These probes found no defect; each stays as a regression test of the rule it exercises.
  */
+@ExtendWith(NoNewGoroutines.class)
 class ChannelMisuseRulesTest {
     static final Duration LONG = Duration.ofSeconds(20);
 

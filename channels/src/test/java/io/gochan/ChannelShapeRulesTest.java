@@ -8,10 +8,12 @@ import io.gochan.spi.ChannelCore;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rules CH1–CH3 (docs/spec/context-timers.md): equality, capacity bound, interrupt flag on a ready operation. */
+@ExtendWith(NoNewGoroutines.class)
 class ChannelShapeRulesTest {
 
     @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rules C1–C4: creation, len/cap, null, the description. */
+@ExtendWith(NoNewGoroutines.class)
 class CreationRulesTest {
     @Test
     void C1_capacityZeroIsUnbufferedPositiveIsBufferedNegativeIsRejected() {

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -181,14 +182,21 @@ class ErrGroupRulesTest {
                 zero.setLimit(0);
                 assertThat(zero.tryGo(() -> { })).isFalse();
                 CountDownLatch waiting = new CountDownLatch(1);
+                // What go() threw is checked here: an assertion failing on the waiting thread would be lost.
+                AtomicReference<Throwable> thrown = new AtomicReference<>();
                 Thread t = Thread.ofVirtual().start(() -> {
                     waiting.countDown();
-                    assertThatThrownBy(() -> zero.go(() -> { })).isInstanceOf(InterruptedException.class);
+                    try {
+                        zero.go(() -> { });
+                    } catch (Throwable e) {
+                        thrown.set(e);
+                    }
                 });
                 waiting.await();
                 Threads.awaitTrue(() -> t.getState() == Thread.State.WAITING, "go() to wait for a slot");
                 t.interrupt();
                 assertThat(t.join(LONG)).isTrue();
+                assertThat(thrown.get()).as("the interrupted go() that waited for a slot").isInstanceOf(InterruptedException.class);
                 zero.await();
                 assertThatThrownBy(() -> zero.go(() -> { })).isInstanceOf(IllegalStateException.class)
                         .hasMessageContaining("already awaited");

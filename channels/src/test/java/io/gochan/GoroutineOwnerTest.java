@@ -10,8 +10,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rules LK1 and LK2: which owner a goroutine belongs to, and what closing an owner does. */
+@ExtendWith(NoNewGoroutines.class)
 class GoroutineOwnerTest {
 
     @Test

@@ -7,8 +7,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rule G1: goroutines, their registry, and uncaught exceptions. */
+@ExtendWith(NoNewGoroutines.class)
 class GoroutineTest {
 
     @Test

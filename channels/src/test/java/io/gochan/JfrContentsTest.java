@@ -45,17 +45,16 @@ class JfrContentsTest {
         Chan<Integer> ch = Chan.make();
         List<RecordedEvent> events = record(dir.resolve("ctx.jfr"), "io.gochan.ChannelBlocked", () -> {
             try (CancellableContext ctx = Context.withCancel(Context.background())) {
-                Goroutine g = Go.go("ctx-receiver", () -> {
-                    assertThatThrownBy(() -> ch.receive(ctx)).isInstanceOf(ContextCanceledException.class);
-                });
+                // Futures, not bare goroutines: join() rethrows an assertion that failed in the goroutine.
+                GoFuture<?> g = Go.future("ctx-receiver", () ->
+                        assertThatThrownBy(() -> ch.receive(ctx)).isInstanceOf(ContextCanceledException.class));
                 Threads.awaitReceivers(ch, 1);
                 ctx.cancel();
                 g.join();
             }
             try (CancellableContext ctx = Context.withCancel(Context.background())) {
-                Goroutine g = Go.go("ctx-sender", () -> {
-                    assertThatThrownBy(() -> ch.send(1, ctx)).isInstanceOf(ContextCanceledException.class);
-                });
+                GoFuture<?> g = Go.future("ctx-sender", () ->
+                        assertThatThrownBy(() -> ch.send(1, ctx)).isInstanceOf(ContextCanceledException.class));
                 Threads.awaitSenders(ch, 1);
                 ctx.cancel();
                 g.join();
@@ -78,20 +77,21 @@ class JfrContentsTest {
         Chan<Integer> interrupted = Chan.make(4);
         List<RecordedEvent> events = record(dir.resolve("ways.jfr"), "io.gochan.ChannelBlocked", () -> {
             try (CancellableContext ctx = Context.withCancel(Context.background())) {
-                Goroutine g = Go.go(() -> assertThat(ctxClosed.receiveOk(ctx).ok()).isFalse());
+                // Futures, not bare goroutines: join() rethrows an assertion that failed in the goroutine.
+                GoFuture<?> g = Go.future(() -> assertThat(ctxClosed.receiveOk(ctx).ok()).isFalse());
                 Threads.awaitReceivers(ctxClosed, 1);
                 ctxClosed.close();
                 g.join();
-                g = Go.go(() -> assertThat(ctxHandoff.receive(ctx)).isEqualTo(7));
+                g = Go.future(() -> assertThat(ctxHandoff.receive(ctx)).isEqualTo(7));
                 Threads.awaitReceivers(ctxHandoff, 1);
                 ctxHandoff.send(7);
                 g.join();
             }
-            Goroutine g = Go.go(() -> assertThat(plainClosed.receiveOk().ok()).isFalse());
+            GoFuture<?> g = Go.future(() -> assertThat(plainClosed.receiveOk().ok()).isFalse());
             Threads.awaitReceivers(plainClosed, 1);
             plainClosed.close();
             g.join();
-            g = Go.go(() -> assertThatThrownBy(interrupted::receive).isInstanceOf(InterruptedException.class));
+            g = Go.future(() -> assertThatThrownBy(interrupted::receive).isInstanceOf(InterruptedException.class));
             Threads.awaitReceivers(interrupted, 1);
             g.interrupt();
             g.join();
@@ -126,8 +126,8 @@ class JfrContentsTest {
         Chan<Integer> nil = Chan.nil();
         List<RecordedEvent> events = record(dir.resolve("nil.jfr"), "io.gochan.ChannelBlocked", () -> {
             assertThat(nil.receive(Duration.ofMillis(30)).notReady()).isTrue();
-            Goroutine g = Go.go("nil-sender", () -> assertThatThrownBy(() -> nil.send(1)).isInstanceOf(InterruptedException.class));
-            Threads.awaitTrue(() -> g.blockedOn().isPresent(), "the sender parked on the nil channel");
+            GoFuture<?> g = Go.future("nil-sender", () -> assertThatThrownBy(() -> nil.send(1)).isInstanceOf(InterruptedException.class));
+            Threads.awaitTrue(() -> g.goroutine().blockedOn().isPresent(), "the sender parked on the nil channel");
             g.interrupt();
             g.join();
         });

@@ -10,9 +10,11 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The JFR events are emitted when enabled and carry the right fields (read back from a recording). */
+@ExtendWith(NoNewGoroutines.class)
 class JfrEventsTest {
 
     @Test

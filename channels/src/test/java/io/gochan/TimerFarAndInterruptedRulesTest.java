@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,6 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Round 2 of the Go-parity audit of timers and contexts: an interrupted {@code Timers.sleep} (TM10) and
  * "never" inside a virtual-time bubble (BB23).
  */
+@ExtendWith(NoNewGoroutines.class)
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class TimerFarAndInterruptedRulesTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");

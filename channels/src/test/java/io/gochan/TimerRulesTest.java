@@ -16,10 +16,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /** Rules TM1–TM8 (docs/spec/context-timers.md): timers under pressure. */
+@ExtendWith(NoNewGoroutines.class)
 class TimerRulesTest {
     static final Duration LONG = Duration.ofSeconds(30);
 

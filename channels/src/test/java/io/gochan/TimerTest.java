@@ -9,12 +9,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Rule G2: timers, tickers, Go 1.23 semantics. In a virtual-time bubble (ADR 0013), so each timer
  * fires at an exact instant and no test waits in real time; {@link #G2_onTheSystemClockAfterTickerAndAfterFuncFire}
  * keeps the system scheduler (real clock, timer thread) tested.
  */
+@ExtendWith(NoNewGoroutines.class)
 class TimerTest {
     static final Duration LONG = Duration.ofSeconds(30);
     static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");

@@ -196,7 +196,7 @@ class DocumentedExamplesTest {
             // end
             assertThat(total).isEqualTo(6 * "page ".length() + 21);
             assertThat(page).isEqualTo("page userpage cart");
-            assertThat(events).isNotNull();
+            assertThat(events.tryReceive().closed()).as("the stream was read until it closed").isTrue();
             assertThat(reply).isEqualTo("pong");
         }
         assertThat(handledEvents).containsExactly("e1", "e2");

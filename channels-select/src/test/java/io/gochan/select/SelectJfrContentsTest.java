@@ -8,7 +8,7 @@ import io.gochan.CancellableContext;
 import io.gochan.Chan;
 import io.gochan.Context;
 import io.gochan.Go;
-import io.gochan.Goroutine;
+import io.gochan.GoFuture;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,25 +43,26 @@ class SelectJfrContentsTest {
         try (Recording r = new Recording()) {
             r.enable("io.gochan.SelectBlocked").withThreshold(Duration.ZERO);
             r.start();
-            Goroutine g = Go.go(() -> assertThatThrownBy(
+            // Futures, not bare goroutines: join() rethrows an assertion that failed in the goroutine.
+            GoFuture<?> g = Go.future(() -> assertThatThrownBy(
                     () -> Select.<String>cases().receive(interrupted, v -> v).select()).isInstanceOf(InterruptedException.class));
             awaitReceivers(interrupted, 1);
             g.interrupt();
             g.join();
             assertThat(Select.<String>cases().receive(timedOut, v -> v).timeout(Duration.ofMillis(20), () -> "t").select())
                     .isEqualTo("t");
-            g = Go.go(() -> assertThat(Select.<String>cases().receive(other, v -> v).receive(completed, v -> v).select())
+            g = Go.future(() -> assertThat(Select.<String>cases().receive(other, v -> v).receive(completed, v -> v).select())
                     .isEqualTo("v"));
             awaitReceivers(completed, 1);
             completed.send("v");
             g.join();
-            g = Go.go(() -> assertThat(Select.<String>cases().receive(other, v -> v).receiveOk(closed, v -> v.ok() ? "v" : "closed")
+            g = Go.future(() -> assertThat(Select.<String>cases().receive(other, v -> v).receiveOk(closed, v -> v.ok() ? "v" : "closed")
                     .select()).isEqualTo("closed"));
             awaitReceivers(closed, 1);
             closed.close();
             g.join();
             try (CancellableContext ctx = Context.withCancel(Context.background())) {
-                g = Go.go(() -> assertThat(Select.<String>cases().receive(other, v -> v).done(ctx, () -> "done").select())
+                g = Go.future(() -> assertThat(Select.<String>cases().receive(other, v -> v).done(ctx, () -> "done").select())
                         .isEqualTo("done"));
                 awaitReceivers(other, 1);
                 ctx.cancel();

@@ -48,15 +48,18 @@ class SelectRulesTest {
     @Test
     void L1_sendCaseCompletesWhenAReceiverTakesTheValue() throws Exception {
         Chan<String> ch = Chan.make();
+        // The handler's result is checked here: an assertion failing on the sender's thread would be lost.
+        AtomicReference<Integer> got = new AtomicReference<>();
         Thread t = Thread.ofVirtual().start(() -> {
             try {
-                assertThat(Select.<Integer>cases().send(ch, "x", () -> 1).select()).isEqualTo(1);
+                got.set(Select.<Integer>cases().send(ch, "x", () -> 1).select());
             } catch (InterruptedException e) {
                 throw new RuntimeException(e);
             }
         });
         assertThat(ch.receive()).isEqualTo("x");
         assertThat(t.join(LONG)).isTrue();
+        assertThat(got.get()).as("the send case's handler ran and its value was returned").isEqualTo(1);
     }
 
     @Test

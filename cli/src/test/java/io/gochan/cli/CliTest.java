@@ -123,7 +123,7 @@ class CliTest {
             PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8);
             PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
             assertThat(Fetch.run(java.util.List.of("http://origin.test/x?y=1"), o, e, env::get)).isZero();
-            t.join();
+            assertThat(t.join(java.time.Duration.ofSeconds(20))).as("the server thread ended").isTrue();
             assertThat(lines).first().isEqualTo("GET http://origin.test/x?y=1 HTTP/1.1");
             assertThat(lines).contains("Host: origin.test");
             assertThat(out.toString(StandardCharsets.UTF_8)).contains("proxied");
@@ -155,7 +155,7 @@ class CliTest {
                 }
             });
             assertThat(run("fetch", "--unix-socket", sock.toString(), "http://docker/v1.43/version")).isZero();
-            t.join();
+            assertThat(t.join(java.time.Duration.ofSeconds(20))).as("the server thread ended").isTrue();
             assertThat(out.toString(StandardCharsets.UTF_8)).contains("over unix: GET /v1.43/version HTTP/1.1");
             assertThat(run("fetch", "--unix-socket")).isEqualTo(2);
         }

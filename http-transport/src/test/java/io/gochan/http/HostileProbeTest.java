@@ -410,7 +410,8 @@ class HostileProbeTest {
         AtomicLong trickled = new AtomicLong();
         try (RawServer server = trickling(head, unit, trickled, clientClosed);
              Transport t = Transport.builder().bodyReadTimeout(Duration.ofSeconds(5)).build()) {
-            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofMillis(400)).build();
+            // A second, not less: the head must come back within it (the trickle is the body's), also on a loaded machine.
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(1)).build();
             try (HttpResponse r = t.roundTrip(req)) {
                 InputStream in = r.body().stream();
                 assertThatThrownBy(() -> {

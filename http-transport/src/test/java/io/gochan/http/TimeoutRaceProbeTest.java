@@ -435,20 +435,23 @@ class TimeoutRaceProbeTest {
     }
 
     /**
-     * E46: a request's own timeout bounds the whole {@code HttpClient.send}, its redirects included: three hops
-     * of 250 ms each under a 600 ms timeout fail with {@link HttpTimeoutException} of kind {@code REQUEST} naming
-     * the 600 ms the caller set, and leave nothing in use; one hop under the same timeout is answered. A failure
-     * (the send answered after about 750 ms) means each redirect started the timeout again.
+     * E46: a request's own timeout bounds the whole {@code HttpClient.send}, its redirects included: two redirecting
+     * hops of 1 s each under a 1.5 s timeout fail with {@link HttpTimeoutException} of kind {@code REQUEST} naming
+     * the 1.5 s the caller set, and leave nothing in use; the last hop, which answers at once, is answered under the
+     * same timeout. A failure (the send answered after about 2 s) means each redirect started the timeout again. Only
+     * the redirects are slow, so that the answered request has the whole timeout to spare on a loaded machine (with
+     * three 250 ms hops under 600 ms, the answered hop had to come within 350 ms of its server's delay).
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E46_aRequestsOwnTimeoutBoundsTheWholeSendItsRedirectsIncluded() throws Exception {
         try (RawServer server = RawServer.start(c -> {
                  for (String head; (head = c.readRequest()) != null; ) {
-                     Thread.sleep(250); // a slow server: each hop takes 250 ms (the load the timeout bounds, no order)
                      if (head.startsWith("GET /a")) {
+                         Thread.sleep(1_000); // a slow redirect: the load the timeout bounds, no order
                          c.write("HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n");
                      } else if (head.startsWith("GET /b")) {
+                         Thread.sleep(1_000);
                          c.write("HTTP/1.1 302 Found\r\nLocation: /c\r\nContent-Length: 0\r\n\r\n");
                      } else {
                          c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
@@ -458,7 +461,7 @@ class TimeoutRaceProbeTest {
             StormRaceProbeTest.Events events = new StormRaceProbeTest.Events();
             Transport t = open(Transport.builder().listener(events));
             HttpClient client = HttpClient.builder(t).build();
-            Duration timeout = Duration.ofMillis(600);
+            Duration timeout = Duration.ofMillis(1_500);
             long t0 = System.nanoTime();
             Throwable e = null;
             try (HttpResponse r = client.send(HttpRequest.newBuilder(server.uri("/a")).timeout(timeout).build())) {
@@ -467,7 +470,7 @@ class TimeoutRaceProbeTest {
                 e = ex;
             }
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
-            assertThat(e).as("a send of three 250 ms hops under a 600 ms timeout (took %s)", took)
+            assertThat(e).as("a send through two 1 s redirects under a 1.5 s timeout (took %s)", took)
                     .isInstanceOfSatisfying(HttpTimeoutException.class,
                             h -> assertThat(h.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST))
                     .hasMessageContaining("timed out after " + timeout);
