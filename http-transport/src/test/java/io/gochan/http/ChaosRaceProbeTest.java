@@ -317,7 +317,7 @@ class ChaosRaceProbeTest {
     }
 
     @Test
-    void E72_randomFaultsCancelsAndClosesNeverFailLeakHangOrRepeatForAnotherRequest() throws Exception {
+    void E70_randomFaultsCancelsAndClosesNeverFailLeakHangOrRepeatForAnotherRequest() throws Exception {
         long seed = Long.getLong("chaos.seed", System.nanoTime());
         String tag = "chaos.seed=" + seed;
         Server faults = new Server(seed);
