@@ -209,6 +209,10 @@ public final class ErrGroup implements AutoCloseable {
      *     when it calls this and a goroutine is still running; the goroutines keep running (close the group
      *     to stop them). With every goroutine ended there is nothing to wait for: the outcome is returned or
      *     thrown, and the interrupt status is left set (EG8)
+     * @throws IllegalStateException if called from one of the group's own goroutines (one started by its
+     *     {@code go} or {@code tryGo}), which would wait for itself for ever (Go's {@code Wait} deadlocks); nothing
+     *     was changed, the interrupt status neither. A goroutine that such a goroutine started is not the group's:
+     *     its wait is not refused (EG11)
      */
     public void await() throws Exception {
         try {
@@ -225,6 +229,9 @@ public final class ErrGroup implements AutoCloseable {
      * Ends the group's scope: see the class comment (EG5). Idempotent; only the first call can throw.
      *
      * @throws Exception the first failure, if {@link #await()} had not been called (it was not seen)
+     * @throws IllegalStateException if it is the first call and comes from one of the group's own goroutines,
+     *     which it would wait for, uninterruptibly, for ever; nothing was changed: the group is not closed and its
+     *     context not cancelled (EG11). A later call returns at once, also there
      */
     @Override
     public void close() throws Exception {
@@ -389,7 +396,7 @@ public final class ErrGroup implements AutoCloseable {
          */
         void launch(String name, Task task) {
             try {
-                Go.start(name, () -> runTask(task), null, this::ended);
+                Go.start(name, () -> runTask(task), null, this::ended, null);
             } catch (RuntimeException | Error e) {
                 ended();
                 throw e;
@@ -491,6 +498,7 @@ public final class ErrGroup implements AutoCloseable {
             // the flag is kept (EG8, as Thread.join and GoFuture.join do). Only a wait checks the flag.
             lock.lock();
             try {
+                refuseSelfWait("await()");
                 if (active > 0 && Thread.interrupted()) {
                     throw new InterruptedException();
                 }
@@ -504,6 +512,19 @@ public final class ErrGroup implements AutoCloseable {
             }
             ctx.cancel(cause);
             return f;
+        }
+
+        /**
+         * Lock held: refuses a wait for the group from one of its own goroutines, which would wait for itself for
+         * ever (EG11), before anything changed. Only goroutines in their task are listed in {@code running}: a
+         * goroutine they started with {@link Go#go} is not the group's, and waits as any thread does. One lookup,
+         * in a set empty once every goroutine of the group has ended.
+         */
+        private void refuseSelfWait(String call) {
+            if (!running.isEmpty() && running.contains(Thread.currentThread())) {
+                throw new IllegalStateException("ErrGroup." + call + " called from one of the group's own goroutines: it"
+                        + " would wait for that goroutine, itself, to end");
+            }
         }
 
         /** Marks the outcome collected and observed; attaches the others to the first. Lock held. */
@@ -532,6 +553,7 @@ public final class ErrGroup implements AutoCloseable {
                 if (closed) {
                     return null;
                 }
+                refuseSelfWait("close()");
                 closed = true;
                 stop = !finished;
                 stopping = stop;
