@@ -28,7 +28,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A group is used for one round: {@code go}/{@code tryGo} (also from inside its goroutines), then
  * {@code await}; after {@code await} has returned or thrown, or after {@code close}, starting more
  * throws {@link IllegalStateException}. {@link #setLimit(int)} bounds how many goroutines run at once
- * ({@code go} waits for a slot, {@code tryGo} does not; EG4).
+ * ({@code go} waits for a slot, {@code tryGo} does not; EG4). The group's own goroutines may start more, but not
+ * {@code await} or {@code close} it: they would wait for themselves, so they get {@link IllegalStateException}
+ * (EG11).
  *
  * <p>{@link #close()} makes try-with-resources structured (EG5): no goroutine of the group outlives
  * the block. If {@code await} already ran, it only releases the context. Otherwise (the block was left
