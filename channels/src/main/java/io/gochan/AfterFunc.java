@@ -50,7 +50,7 @@ public final class AfterFunc {
      * completes its cancellation regardless.
      */
     void start() {
-        Runnable start = () -> Go.start("context-afterfunc", f::run, owner, null);
+        Runnable start = () -> Go.start("context-afterfunc", f::run, owner, null, null);
         try {
             start.run();
         } catch (RuntimeException | Error t) {

@@ -28,7 +28,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A group is used for one round: {@code go}/{@code tryGo} (also from inside its goroutines), then
  * {@code await}; after {@code await} has returned or thrown, or after {@code close}, starting more
  * throws {@link IllegalStateException}. {@link #setLimit(int)} bounds how many goroutines run at once
- * ({@code go} waits for a slot, {@code tryGo} does not; EG4).
+ * ({@code go} waits for a slot, {@code tryGo} does not; EG4). The group's own goroutines may start more, but not
+ * {@code await} or {@code close} it: they would wait for themselves, so they get {@link IllegalStateException}
+ * (EG11).
  *
  * <p>{@link #close()} makes try-with-resources structured (EG5): no goroutine of the group outlives
  * the block. If {@code await} already ran, it only releases the context. Otherwise (the block was left
@@ -209,6 +211,10 @@ public final class ErrGroup implements AutoCloseable {
      *     when it calls this and a goroutine is still running; the goroutines keep running (close the group
      *     to stop them). With every goroutine ended there is nothing to wait for: the outcome is returned or
      *     thrown, and the interrupt status is left set (EG8)
+     * @throws IllegalStateException if called from one of the group's own goroutines (one started by its
+     *     {@code go} or {@code tryGo}), which would wait for itself for ever (Go's {@code Wait} deadlocks); nothing
+     *     was changed, the interrupt status neither. A goroutine that such a goroutine started is not the group's:
+     *     its wait is not refused (EG11)
      */
     public void await() throws Exception {
         try {
@@ -225,6 +231,9 @@ public final class ErrGroup implements AutoCloseable {
      * Ends the group's scope: see the class comment (EG5). Idempotent; only the first call can throw.
      *
      * @throws Exception the first failure, if {@link #await()} had not been called (it was not seen)
+     * @throws IllegalStateException if it is the first call and comes from one of the group's own goroutines,
+     *     which it would wait for, uninterruptibly, for ever; nothing was changed: the group is not closed and its
+     *     context not cancelled (EG11). A later call returns at once, also there
      */
     @Override
     public void close() throws Exception {
@@ -389,7 +398,7 @@ public final class ErrGroup implements AutoCloseable {
          */
         void launch(String name, Task task) {
             try {
-                Go.start(name, () -> runTask(task), null, this::ended);
+                Go.start(name, () -> runTask(task), null, this::ended, null);
             } catch (RuntimeException | Error e) {
                 ended();
                 throw e;
@@ -491,6 +500,7 @@ public final class ErrGroup implements AutoCloseable {
             // the flag is kept (EG8, as Thread.join and GoFuture.join do). Only a wait checks the flag.
             lock.lock();
             try {
+                refuseSelfWait("await()");
                 if (active > 0 && Thread.interrupted()) {
                     throw new InterruptedException();
                 }
@@ -504,6 +514,19 @@ public final class ErrGroup implements AutoCloseable {
             }
             ctx.cancel(cause);
             return f;
+        }
+
+        /**
+         * Lock held: refuses a wait for the group from one of its own goroutines, which would wait for itself for
+         * ever (EG11), before anything changed. Only goroutines in their task are listed in {@code running}: a
+         * goroutine they started with {@link Go#go} is not the group's, and waits as any thread does. One lookup,
+         * in a set empty once every goroutine of the group has ended.
+         */
+        private void refuseSelfWait(String call) {
+            if (!running.isEmpty() && running.contains(Thread.currentThread())) {
+                throw new IllegalStateException("ErrGroup." + call + " called from one of the group's own goroutines: it"
+                        + " would wait for that goroutine, itself, to end");
+            }
         }
 
         /** Marks the outcome collected and observed; attaches the others to the first. Lock held. */
@@ -532,6 +555,7 @@ public final class ErrGroup implements AutoCloseable {
                 if (closed) {
                     return null;
                 }
+                refuseSelfWait("close()");
                 closed = true;
                 stop = !finished;
                 stopping = stop;

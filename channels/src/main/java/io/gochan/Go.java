@@ -56,7 +56,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(Task task) {
-        return start(null, task, null, null);
+        return start(null, task, null, null, null);
     }
 
     /**
@@ -67,7 +67,7 @@ public final class Go {
      * @return the started goroutine
      */
     public static Goroutine go(String name, Task task) {
-        return start(Objects.requireNonNull(name, "name"), task, null, null);
+        return start(Objects.requireNonNull(name, "name"), task, null, null, null);
     }
 
     /**
@@ -116,8 +116,11 @@ public final class Go {
      * {@link GoFuture} publish as "ended" is then complete (a leak check right after sees nothing, EG7,
      * GF4), and a bubble does not count the goroutine gone before what it publishes can wake a member
      * (that would look like a deadlock). It must not block or throw. If the start fails, it does not run.
+     * {@code handler}, if not null, is the thread's uncaught-exception handler: only what escapes {@code ended}
+     * reaches it (the task's failures are reported as G1 says), and it lets the starter recognize its goroutines'
+     * threads with one field read ({@link WaitGroup}, rule G7) without anything allocated per start.
      */
-    static Goroutine start(String name, Task task, Object attribution, Runnable ended) {
+    static Goroutine start(String name, Task task, Object attribution, Runnable ended, Thread.UncaughtExceptionHandler handler) {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
         StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
@@ -131,7 +134,11 @@ public final class Go {
         if (ParkHook.active() != null) {
             body = Bubbles.inherit(g, body);
         }
-        Thread t = Thread.ofVirtual().name(g.name()).unstarted(body);
+        Thread.Builder builder = Thread.ofVirtual().name(g.name());
+        if (handler != null) {
+            builder.uncaughtExceptionHandler(handler);
+        }
+        Thread t = builder.unstarted(body);
         g.thread = t;
         // GoroutineOwner is loaded only once an owner was used (cold start, B8); until then no
         // goroutine has one to inherit, and nothing is written here.

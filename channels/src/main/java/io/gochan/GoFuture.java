@@ -30,7 +30,7 @@ public final class GoFuture<T> {
         Outcome<T> outcome = new Outcome<>();
         // done closes once the goroutine has left the registry (GF4): a leak check right after a select
         // on done() sees nothing.
-        Goroutine g = Go.start(name, () -> outcome.run(body), null, outcome::close);
+        Goroutine g = Go.start(name, () -> outcome.run(body), null, outcome::close, null);
         outcome.goroutine = g;
         GoFuture<T> f = new GoFuture<>(g, outcome);
         Failures.CLEANER.register(f, outcome::abandon);

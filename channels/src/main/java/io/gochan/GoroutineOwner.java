@@ -88,7 +88,7 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     public Goroutine go(String name, Task task) {
         Go.ownersInUse = true;
-        return Go.start(Objects.requireNonNull(name, "name"), task, this, null);
+        return Go.start(Objects.requireNonNull(name, "name"), task, this, null, null);
     }
 
     /**
@@ -99,7 +99,7 @@ public final class GoroutineOwner implements AutoCloseable {
      */
     public Goroutine go(Task task) {
         Go.ownersInUse = true;
-        return Go.start(null, task, this, null);
+        return Go.start(null, task, this, null, null);
     }
 
     /**

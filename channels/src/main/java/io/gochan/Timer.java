@@ -51,7 +51,7 @@ public final class Timer {
         // thread that fires it (the timer thread, a hand-off thread) happens to carry.
         Object owner = Go.currentAttribution(); // inherited or not, as there (LK17)
         // A start that fails (no thread could start) is tried again later, not lost (TM13).
-        this.entry = scheduler.startEntry(() -> Go.start("gochan-afterfunc", func, owner, null));
+        this.entry = scheduler.startEntry(() -> Go.start("gochan-afterfunc", func, owner, null, null));
         this.ticker = false;
     }
 

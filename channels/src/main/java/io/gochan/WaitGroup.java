@@ -10,11 +10,22 @@ import java.util.concurrent.locks.ReentrantLock;
  * Go's {@code sync.WaitGroup}: {@link #add(int)} before starting work, {@link #done()} when each piece
  * ends, {@link #await()} until the counter is zero. Every {@code done()} happens-before the
  * {@code await()} it releases returns. Waiting parks without pinning a carrier thread.
+ *
+ * <p>The goroutines that {@link #go(Task)} started are known to their wait group: one of them that waits for
+ * it, which would wait for itself for ever, is refused (rule G7), and a {@code done()} without its
+ * {@code add} cannot take the share of the counter they hold, so their own {@code done()} never fails (G8).
  */
 public final class WaitGroup {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition zero = lock.newCondition();
     private long count; // guarded by lock
+    /** Guarded by lock: the goroutines of go() counted and not done yet; count never falls below it (G8). */
+    private long goroutines;
+    /**
+     * The end hook of go()'s goroutines and the uncaught-exception handler of their threads, by which await()
+     * knows them (G7); one per wait group, so go() allocates nothing for it.
+     */
+    private final GoroutineEnd goroutineEnd = new GoroutineEnd();
     /** Times the counter reached zero; lets a virtual-time bubble tell a woken waiter (ADR 0013). */
     private volatile long zeros;
     /**
@@ -34,16 +45,31 @@ public final class WaitGroup {
      * Adds {@code delta} (may be negative) to the counter.
      *
      * @param delta the amount to add (may be negative)
-     * @throws IllegalStateException if the counter would become negative, or if the first {@code add} was
+     * @throws IllegalStateException if the counter would become negative, or would fall below the number of
+     *     goroutines started by {@link #go(Task)} that have not ended yet (each calls {@code done()} itself: this
+     *     is a {@code done()} without its {@code add}, rule G8), or if the first {@code add} was
      *     made in a virtual-time {@link Bubble} that still runs and the caller is not in it (rule BB25, as Go
      *     1.25 fails such an {@code Add}); the counter is left unchanged
      */
     public void add(int delta) {
+        change(delta, 0);
+    }
+
+    /** {@code add(delta)}, and {@code goDelta} to the goroutines of go() counted (G8). */
+    private void change(long delta, int goDelta) {
         lock.lock();
         try {
             long next = count + delta;
             if (next < 0) {
                 throw new IllegalStateException("negative WaitGroup counter (" + count + " + " + delta + ")");
+            }
+            long held = goroutines + goDelta;
+            if (next < held) {
+                // Go's counter has no owners: there this done() succeeds and the goroutine's own Done() panics later,
+                // or, with an add() meanwhile, takes the next round's count. Here the misuse fails where it is made.
+                throw new IllegalStateException("WaitGroup counter (" + count + " + " + delta + ") would fall below the "
+                        + goroutines + " goroutines of WaitGroup.go still counted, which call done() themselves: a done()"
+                        + " without its add()");
             }
             if (!added) {
                 added = true;
@@ -53,6 +79,7 @@ public final class WaitGroup {
                 BubbleState.requireInside(bubble, "WaitGroup.add"); // counter unchanged if refused (BB25)
             }
             count = next;
+            goroutines = held;
             if (next == 0) {
                 zeros++; // under lock: one writer at a time; before the unparks, which look at it
                 zero.signalAll();
@@ -71,6 +98,10 @@ public final class WaitGroup {
      * {@link Goroutines#live()} and a failure of the task has been reported. A failure of the task goes to the
      * uncaught-exception handler, as for {@link Go#go(Task)}; use {@link ErrGroup} to collect failures.
      *
+     * <p>The goroutine's share of the counter is its own: a {@code done()} or {@code add} by anyone else
+     * (the task included) that would take it is refused, so the goroutine's own {@code done()} never fails and
+     * never lowers another round's count (rule G8). The goroutine may not wait for this wait group (G7).
+     *
      * @param task the task
      * @return the started goroutine
      * @throws NullPointerException if task is null (the counter is left unchanged)
@@ -78,21 +109,52 @@ public final class WaitGroup {
      */
     public Goroutine go(Task task) {
         java.util.Objects.requireNonNull(task, "task");
-        add(1);
+        change(1, 1); // add(1), counted as a goroutine of go() (G8)
         try {
             // done() once the goroutine has left the registry, its failure reported (as EG7, GF4): an
             // await() that returns sees no goroutine of the group listed by Goroutines.live().
-            return Go.start(null, task, null, this::done);
+            return Go.start(null, task, null, goroutineEnd, goroutineEnd);
         } catch (RuntimeException | Error e) {
-            done(); // the goroutine never started
+            goroutineEnd.run(); // the goroutine never started
             throw e;
         }
     }
 
     /**
-     * {@code add(-1)}.
+     * Lock held: refuses a wait from a goroutine of go(), which counts itself and would wait for its own end
+     * for ever (G7). Its thread's uncaught-exception handler is this wait group's hook: one field read. Not
+     * detected: a thread that counts itself by add() by hand, a goroutine that one of go() started (it is not
+     * counted), and a wait in a cycle through other groups.
+     */
+    private void refuseSelfWait() {
+        if (goroutines > 0 && Thread.currentThread().getUncaughtExceptionHandler() == goroutineEnd) {
+            throw new IllegalStateException("WaitGroup.await called from a goroutine that this wait group's WaitGroup.go"
+                    + " started: it counts itself, and would wait for its own done()");
+        }
+    }
+
+    /**
+     * The end of go()'s goroutines: their done() (which cannot fail: G8), and their threads' uncaught-exception
+     * handler, which marks them (G7) and logs whatever escaped the end anyway, through System.Logger.
+     */
+    private final class GoroutineEnd implements Runnable, Thread.UncaughtExceptionHandler {
+        @Override
+        public void run() {
+            change(-1, -1);
+        }
+
+        @Override
+        public void uncaughtException(Thread t, Throwable e) {
+            System.getLogger(WaitGroup.class.getName()).log(System.Logger.Level.ERROR,
+                    "the end of WaitGroup.go's goroutine " + t.getName() + " failed", e);
+        }
+    }
+
+    /**
+     * {@code add(-1)}. A goroutine started by {@link #go(Task)} calls it itself: its task must not (G8).
      *
-     * @throws IllegalStateException as {@link #add(int)} throws it
+     * @throws IllegalStateException as {@link #add(int)} throws it: also if every count left is held by
+     *     goroutines of {@link #go(Task)} (rule G8)
      */
     public void done() {
         add(-1);
@@ -109,12 +171,16 @@ public final class WaitGroup {
      * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted
      *     when it calls this with the counter above zero; at zero it returns and leaves the interrupt status
      *     set (EG8)
+     * @throws IllegalStateException if called from a goroutine that {@link #go(Task)} of this wait group
+     *     started, which counts itself and would wait for ever (Go's {@code Wait} deadlocks); nothing was
+     *     changed, the interrupt status neither. Only such goroutines are recognized (rule G7)
      */
     public void await() throws InterruptedException {
         // Not lockInterruptibly (the lock is only ever held briefly): at zero there is nothing to wait for,
         // so the call returns whatever the interrupt flag says, and the flag is kept (EG8). Only a wait checks it.
         lock.lock();
         try {
+            refuseSelfWait();
             if (count > 0 && Thread.interrupted()) {
                 throw new InterruptedException();
             }
@@ -145,12 +211,15 @@ public final class WaitGroup {
      * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted
      *     when it calls this with the counter above zero and a positive timeout (it does not wait otherwise,
      *     and leaves the interrupt status set: EG8)
+     * @throws IllegalStateException as {@link #await()} throws it, for any timeout: such a goroutine's wait can
+     *     never end with true (rule G7)
      * @throws NullPointerException if timeout is null
      */
     public boolean await(Duration timeout) throws InterruptedException {
         long nanos = TimeUnit.NANOSECONDS.convert(timeout);
         lock.lock(); // as in await(): the flag is checked only if the call waits (EG8)
         try {
+            refuseSelfWait();
             long seen = zeros; // as in await(): released by the counter reaching zero (G4)
             if (count == 0 || nanos <= 0) {
                 return count == 0;
