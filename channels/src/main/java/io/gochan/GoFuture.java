@@ -49,13 +49,17 @@ public final class GoFuture<T> {
      * @throws InterruptedException if the calling thread is interrupted while waiting (the goroutine
      *     runs on); never once {@link #done()} is closed: then the outcome is returned or thrown and an
      *     interrupt is kept in the flag (rule GF7)
+     * @throws IllegalStateException if called from this future's own goroutine (in its callable), which would
+     *     wait for its own end for ever; nothing was changed, the interrupt status neither. Not caught, it is the
+     *     future's failure (rule GF8). A receive on {@link #done()} there, and a join cycle through other
+     *     goroutines, are not detected: they wait (GF9)
      */
     public T join() throws Exception {
         try {
             if (isDone()) {
                 goroutine.joinFinished(); // the outcome is known: no InterruptedException for its last steps (GF7)
             } else {
-                goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19)
+                goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19); refuses a self-join (GF8)
             }
             return outcome.observe();
         } finally {
@@ -73,6 +77,7 @@ public final class GoFuture<T> {
      * @throws Exception the callable's failure, as itself
      * @throws InterruptedException if the calling thread is interrupted while waiting; never once
      *     {@link #done()} is closed (the flag is kept, rule GF7)
+     * @throws IllegalStateException as {@link #join()} throws it, for any timeout, zero included (rule GF8)
      */
     public T join(Duration timeout) throws Exception {
         try {
@@ -94,7 +99,9 @@ public final class GoFuture<T> {
      * channels. Everything the callable did, and its value or failure, happens-before a receive that
      * observes the channel closed; {@link #join()} after that returns or throws without waiting for more
      * than the goroutine's last steps. As with a context's done channel, select it with a
-     * {@code receiveOk} case (a plain receive case on it is refused, rule L10).
+     * {@code receiveOk} case (a plain receive case on it is refused, rule L10). Received from the future's
+     * own goroutine it is an ordinary channel that nobody closes before that goroutine ends: not refused as
+     * {@link #join()} is, a receive there waits for ever (in a virtual-time bubble, a deadlock: GF9).
      *
      * @return the done channel; the same object on every call
      */

@@ -114,13 +114,30 @@ public final class Goroutine {
      * the same bubble is durable blocking (rule BB2): the bubble's clock moves while it waits.
      *
      * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws IllegalStateException if called from this goroutine's own thread (its task, or the failure
+     *     handler, which runs there), which would wait for its own end for ever; nothing was changed, the
+     *     interrupt status neither (rule G9). A join cycle through other goroutines is not detected
      */
     public void join() throws InterruptedException {
+        Thread t = thread;
+        if (t == Thread.currentThread()) {
+            throw selfJoin();
+        }
         BubbleState.Member m = bubbleMember();
         if (m != null) {
             m.bubble.awaitLeft(m, this, Long.MAX_VALUE); // durable while this goroutine is in m's bubble (BB2)
         }
-        thread.join();
+        t.join();
+    }
+
+    /**
+     * The refusal of a join from the goroutine's own thread (G9, GF8). Thread.join waits for ever there; a
+     * goroutine's handle refuses, as a group refuses its own goroutine's wait (EG11, G7): the wait cannot end
+     * (or, timed, can only run out), and the check is the thread field the join reads anyway.
+     */
+    private IllegalStateException selfJoin() {
+        return new IllegalStateException("goroutine " + name + " joins itself: a join from its own thread would"
+                + " wait for ever for its own end");
     }
 
     /**
@@ -150,17 +167,23 @@ public final class Goroutine {
      * @param timeout how long to wait at most
      * @return true if the goroutine ended within {@code timeout}, false if the time ran out
      * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws IllegalStateException as {@link #join()} throws it, for any timeout, zero included: from its own
+     *     thread the goroutine can never have ended (rule G9)
      */
     public boolean join(Duration timeout) throws InterruptedException {
+        Thread t = thread;
+        if (t == Thread.currentThread()) {
+            throw selfJoin();
+        }
         BubbleState.Member m = bubbleMember();
         if (m == null) {
-            return thread.join(timeout);
+            return t.join(timeout);
         }
         long nanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates
         if (!m.bubble.awaitLeft(m, this, Math.max(nanos, 0L))) {
             return false; // on the bubble's clock (BB4)
         }
-        thread.join();
+        t.join();
         return true;
     }
 
