@@ -99,12 +99,14 @@ class BubbleJoinRulesTest {
     }
 
     @Test
-    void BB5_aGoroutineJoiningItselfIsReportedAsADeadlock() {
+    void G9_BB17_aGoroutineJoiningItselfIsRefusedNotADeadlock() {
+        // Was reported as a deadlock (BB5); now refused at once (G9), and the refusal, not caught, is the goroutine's
+        // failure, which fails the bubble (BB17). A join cycle is still a deadlock: SelfJoinRulesTest, GF9.
         assertThatThrownBy(() -> Bubble.run(() -> {
             Chan<Goroutine> self = Chan.make(1);
             Goroutine g = Go.go("self-joiner", () -> self.receive().join());
             self.send(g);
-        })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("join of goroutine");
+        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("self-joiner joins itself");
     }
 
     @Test
