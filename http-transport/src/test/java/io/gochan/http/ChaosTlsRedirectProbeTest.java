@@ -54,13 +54,13 @@ import org.junit.jupiter.api.Test;
  * request's own (a 307 or 308 with a body that cannot be sent again is that answer).
  *
  * <p>Seeded as E70 ({@code -Dchaos.seed=N}); {@code -Dchaos.tls.rounds=N} and {@code -Dchaos.redirect.rounds=N}
- * run longer (defaults 2 and 3).
+ * run longer (defaults 2 and 2; {@code -Dchaos.redirect.requests=N} per redirect round, default 80).
  */
 @NoGoroutineLeaks(captureStartSites = false, graceMillis = 20_000)
 class ChaosTlsRedirectProbeTest {
     static final int TLS_ROUNDS = Integer.getInteger("chaos.tls.rounds", 2);
-    static final int REDIRECT_ROUNDS = Integer.getInteger("chaos.redirect.rounds", 3);
-    static final int REDIRECT_REQUESTS = Integer.getInteger("chaos.requests", 120);
+    static final int REDIRECT_ROUNDS = Integer.getInteger("chaos.redirect.rounds", 2);
+    static final int REDIRECT_REQUESTS = Integer.getInteger("chaos.redirect.requests", 80);
 
     /** E70's machinery: its plans, listener and transports, closed after each test. */
     final ChaosRaceProbeTest chaos = new ChaosRaceProbeTest();
