@@ -39,8 +39,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Over TLS, the server also faults the connection itself: it closes or resets it after reading part of the
  * {@code ClientHello}, or at a random moment while the handshake runs (and not after it completed), and it ends a
- * connection with or without a {@code close_notify}; heads and bodies go out as separate TLS records (a slow answer
- * as many), so a close or reset mid-body lands between records. A request may fail for a handshake fault only if it
+ * connection with or without a {@code close_notify} (after its last answer, or after a body it cut short: a cut
+ * must not pass for an end); heads and bodies go out as separate TLS records (a slow answer as many), so a close or
+ * reset mid-body lands between records. A request may fail for a handshake fault only if it
  * was under way when the server made one and the server never read its head.
  *
  * <p>Through {@link HttpClient}: each request follows a chain of 0 to 4 redirects (301, 302, 303, 307, 308, a body
