@@ -138,20 +138,20 @@ class ChaosTlsRedirectProbeTest {
                     }
                 });
             }
+            boolean shook;
             try {
                 tls.startHandshake();
+                shook = true;
             } catch (IOException e) {
-                if (racer == null) {
-                    // The client gave up on its dial (its request ended): nothing to serve.
-                    return;
-                }
-            } finally {
-                if (racer != null) {
-                    racer.join();
-                }
+                shook = false; // the racer cut it, or the client gave up on its dial (its request ended)
             }
-            if (!settled.compareAndSet(false, true)) {
-                return; // the racer ended it
+            // Settled here, before the racer is joined: once the handshake is over the racer does nothing.
+            boolean beforeRacer = settled.compareAndSet(false, true);
+            if (racer != null) {
+                racer.join();
+            }
+            if (!shook || !beforeRacer) {
+                return;
             }
             handedOn = true;
             try {
