@@ -37,12 +37,28 @@ public final class RawServer implements AutoCloseable {
         public final InputStream in;
         public final OutputStream out;
         public final int index;
+        /** The accepted TCP socket: {@link #socket} itself, or the one a layered socket (TLS) runs over. */
+        private final Socket raw;
 
         Conn(Socket socket, int index) throws IOException {
+            this(socket, socket, index);
+        }
+
+        private Conn(Socket socket, Socket raw, int index) throws IOException {
             this.socket = socket;
             this.in = socket.getInputStream();
             this.out = socket.getOutputStream();
             this.index = index;
+            this.raw = raw;
+        }
+
+        /**
+         * The same connection spoken through {@code layered}, a socket over this one's (a server-side TLS socket of
+         * {@link JdkServer#serverTls}), so that a script written for plain connections runs over TLS unchanged;
+         * its {@link #reset()} resets the TCP connection below.
+         */
+        public Conn over(Socket layered) throws IOException {
+            return new Conn(layered, raw, index);
         }
 
         /** Reads one request head (up to the blank line) and returns it; null on EOF before any byte. */
@@ -212,8 +228,8 @@ public final class RawServer implements AutoCloseable {
 
         /** Closes with an RST instead of a FIN. */
         public void reset() throws IOException {
-            socket.setSoLinger(true, 0);
-            socket.close();
+            raw.setSoLinger(true, 0);
+            raw.close();
         }
     }
 
