@@ -286,10 +286,7 @@ public final class RequestWriter {
 
     /** {@code host:port}, the port always given (authority-form has no default port), an IPv6 host in brackets. */
     private static String authority(URI uri) {
-        String host = HostLiteral.forHostField(UriHost.host(uri)); // never an IPv6 zone (R20)
-        if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-            host = "[" + host + "]";
-        }
+        String host = bracketedHost(uri);
         int port = UriHost.port(uri);
         if (port == -1) {
             port = uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
@@ -298,13 +295,16 @@ public final class RequestWriter {
     }
 
     private static String hostHeader(URI uri) {
-        String host = HostLiteral.forHostField(UriHost.host(uri)); // never an IPv6 zone (R20)
-        if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
-            host = "[" + host + "]";
-        }
+        String host = bracketedHost(uri);
         int port = UriHost.port(uri);
         boolean defaultPort = port == -1 || (port == 80 && uri.getScheme().equalsIgnoreCase("http"))
                 || (port == 443 && uri.getScheme().equalsIgnoreCase("https"));
         return defaultPort ? host : host + ":" + port;
+    }
+
+    /** The URI's host as a header or authority-form writes it: never an IPv6 zone (R20), an IPv6 literal in brackets. */
+    private static String bracketedHost(URI uri) {
+        String host = HostLiteral.forHostField(UriHost.host(uri));
+        return host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host;
     }
 }
