@@ -1,15 +1,16 @@
 package io.gochan;
 
+import static io.gochan.SelfWaits.BOUND_SECONDS;
+import static io.gochan.SelfWaits.outcome;
+import static io.gochan.SelfWaits.within;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Threads.Kind;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -25,41 +26,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @ExtendWith(NoNewGoroutines.class)
 class SelfWaitRulesTest {
-    private static final long BOUND_SECONDS = 10;
-
-    private final ConcurrentLinkedQueue<Throwable> handled = new ConcurrentLinkedQueue<>();
-    private BiConsumer<Goroutine, Throwable> oldHandler;
+    private SelfWaits.Reports reports;
+    private java.util.Collection<Throwable> handled; // what the goroutines reported
 
     @BeforeEach
     void catchReports() {
-        oldHandler = Goroutines.setUncaughtExceptionHandler((g, t) -> handled.add(t));
+        reports = new SelfWaits.Reports();
+        handled = reports.handled;
     }
 
     @AfterEach
     void restoreHandler() {
-        Goroutines.setUncaughtExceptionHandler(oldHandler);
-    }
-
-    /** Runs {@code call} and completes with what it threw (null if it returned). */
-    private interface Call {
-        void run() throws Exception;
-    }
-
-    private static Throwable outcome(Call call) {
-        try {
-            call.run();
-            return null;
-        } catch (Throwable t) {
-            return t;
-        }
-    }
-
-    private static Throwable within(CompletableFuture<Throwable> seen, String what) throws Exception {
-        try {
-            return seen.get(BOUND_SECONDS, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new AssertionError(what + " still waits for itself after " + BOUND_SECONDS + " s", e);
-        }
+        reports.close();
     }
 
     @Test

@@ -603,6 +603,37 @@ class ChaosRaceProbeTest {
         }
     }
 
+    /**
+     * Null if the caller's interrupt status and the failure's shape are as E62 and E10 say; else what is wrong:
+     * the status never left set unasked, cleared only with a thrown InterruptedException and otherwise kept; a
+     * failure is an IOException or an InterruptedException, with a message. {@code call} names what threw.
+     */
+    static String interruptAndShape(Plan p, Throwable f, String at, String call) {
+        boolean delivered;
+        p.interruptLock.lock();
+        try {
+            delivered = p.interrupted;
+        } finally {
+            p.interruptLock.unlock();
+        }
+        if (!delivered && p.statusAtEnd) {
+            return at + ": the caller's thread was left interrupted, yet nothing interrupted it";
+        }
+        if (delivered && p.roundTripFailure instanceof InterruptedException && p.statusAtEnd) {
+            return at + ": " + call + " threw InterruptedException with the interrupt status still set (E62: cleared)";
+        }
+        if (delivered && !(p.roundTripFailure instanceof InterruptedException) && !p.statusAtEnd) {
+            return at + ": interrupted, yet the status was cleared without an InterruptedException (an interrupt lost)";
+        }
+        if (f != null && !(f instanceof IOException) && !(f instanceof InterruptedException)) {
+            return at + ": not an IOException (" + describe(f) + ")";
+        }
+        if (f != null && (f.getMessage() == null || f.getMessage().isBlank())) {
+            return at + ": an exception without a message";
+        }
+        return null;
+    }
+
     /** Null if what happened to this request is allowed; else what is wrong with it. */
     private static String judge(Plan p, Server server, boolean transportClosed, BiPredicate<Plan, Throwable> excused) {
         List<Fault> fs = server.faultsOf(p.token);
@@ -618,27 +649,9 @@ class ChaosRaceProbeTest {
         if (p.roundTripFailure != null && p.doneError != p.roundTripFailure) {
             return at + ": done() reported " + p.doneError + ", not the exception roundTrip threw (E22)";
         }
-        boolean delivered;
-        p.interruptLock.lock();
-        try {
-            delivered = p.interrupted;
-        } finally {
-            p.interruptLock.unlock();
-        }
-        if (!delivered && p.statusAtEnd) {
-            return at + ": the caller's thread was left interrupted, yet nothing interrupted it";
-        }
-        if (delivered && p.roundTripFailure instanceof InterruptedException && p.statusAtEnd) {
-            return at + ": roundTrip threw InterruptedException with the interrupt status still set (E62: cleared)";
-        }
-        if (delivered && !(p.roundTripFailure instanceof InterruptedException) && !p.statusAtEnd) {
-            return at + ": interrupted, yet the status was cleared without an InterruptedException (an interrupt lost)";
-        }
-        if (f != null && !(f instanceof IOException) && !(f instanceof InterruptedException)) {
-            return at + ": not an IOException (" + describe(f) + ")";
-        }
-        if (f != null && (f.getMessage() == null || f.getMessage().isBlank())) {
-            return at + ": an exception without a message";
+        String shape = interruptAndShape(p, f, at, "roundTrip");
+        if (shape != null) {
+            return shape;
         }
         List<Boolean> attempts = p.reusedAttempts;
         for (int i = 0; i < attempts.size() - 1; i++) {

@@ -596,27 +596,9 @@ class ChaosTlsRedirectProbeTest {
                 return at + ": the server read hop " + i + "'s head " + h.heads.size() + " times in " + h.getConns + " attempts";
             }
         }
-        boolean delivered;
-        p.interruptLock.lock();
-        try {
-            delivered = p.interrupted;
-        } finally {
-            p.interruptLock.unlock();
-        }
-        if (!delivered && p.statusAtEnd) {
-            return at + ": the caller's thread was left interrupted, yet nothing interrupted it";
-        }
-        if (delivered && p.roundTripFailure instanceof InterruptedException && p.statusAtEnd) {
-            return at + ": send threw InterruptedException with the interrupt status still set (E62: cleared)";
-        }
-        if (delivered && !(p.roundTripFailure instanceof InterruptedException) && !p.statusAtEnd) {
-            return at + ": interrupted, yet the status was cleared without an InterruptedException (an interrupt lost)";
-        }
-        if (f != null && !(f instanceof IOException) && !(f instanceof InterruptedException)) {
-            return at + ": not an IOException (" + ChaosRaceProbeTest.describe(f) + ")";
-        }
-        if (f != null && (f.getMessage() == null || f.getMessage().isBlank())) {
-            return at + ": an exception without a message";
+        String shape = ChaosRaceProbeTest.interruptAndShape(p, f, at, "send");
+        if (shape != null) {
+            return shape;
         }
         if (f != null) {
             String whose = ChaosRaceProbeTest.whoseEnd(p, f, false);

@@ -146,7 +146,7 @@ public final class RequestWriter {
      */
     public static long headSize(HttpRequest req, boolean absoluteForm, String proxyAuthorization) {
         long n = headSize(req);
-        if (absoluteForm && !isAuthorityForm(req.method(), asciiOnly(req.uri()))) {
+        if (absoluteForm && !isAuthorityForm(req.method(), req.uri())) { // whether a path is there needs no ASCII form
             URI uri = asciiOnly(req.uri());
             n += uri.getScheme().length() + 3 + hostHeader(uri).length();
         }
