@@ -9,7 +9,9 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.DynamicTestInvocationContext;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
 import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 import org.junit.platform.commons.support.AnnotationSupport;
@@ -21,10 +23,12 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * it, and for the virtual threads created while it ran, to end within the grace period, and fails
  * the test with a report of those that did not. A test class's {@code @BeforeAll} and
  * {@code @AfterAll} methods run inside an owner of the class, checked after the {@code @AfterAll}
- * methods. Safe with JUnit's parallel execution: each test is judged on its own goroutines.
+ * methods. Safe with JUnit's parallel execution: each test is judged on its own goroutines. Each invocation of a
+ * {@code @RepeatedTest}, {@code @ParameterizedTest} or other test template is judged on its own and named in the
+ * report, and so is each dynamic test of a {@code @TestFactory}, on whichever thread JUnit runs it.
  */
 public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
-        TestInstancePreConstructCallback {
+        TestInstancePreConstructCallback, InvocationInterceptor {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(GoroutineLeakExtension.class);
     private static final String MARK = "thread mark before the test instance of ";
     private static final ReentrantLock CAPTURE_LOCK = new ReentrantLock();
@@ -37,7 +41,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void beforeAll(ExtensionContext context) {
         String name = "class " + context.getRequiredTestClass().getSimpleName();
-        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null), classConfig(context));
+        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), classConfig(context));
     }
 
     @Override
@@ -71,8 +75,13 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void beforeEach(ExtensionContext context) {
         String name = "test " + context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "()";
+        if (context.getParent().flatMap(ExtensionContext::getTestMethod).isPresent()) {
+            // LK19: an invocation of a test template (@RepeatedTest, @ParameterizedTest): its parent is the template, and
+            // its display name ("repetition 2 of 3", "[2] pear") is what tells it from its siblings.
+            name += " " + context.getDisplayName();
+        }
         Long mark = context.getStore(NS).remove(MARK + context.getUniqueId(), Long.class);
-        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), mark), config(context));
+        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), mark, null), config(context));
     }
 
     @Override
@@ -80,7 +89,76 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         end(context, "the test");
     }
 
-    private record Running(Window window, NoGoroutineLeaks config) {}
+    /**
+     * LK20: a dynamic test of a {@code @TestFactory} is judged on its own. JUnit calls no {@code beforeEach} or
+     * {@code afterEach} for it (they wrap the factory and all its dynamic tests), but it calls this on the thread that
+     * runs the dynamic test, which with parallel execution need not be the factory's: the dynamic test runs inside an
+     * owner of its own there, and fails for what it leaves running; the factory is not blamed for it.
+     */
+    @Override
+    public void interceptDynamicTest(Invocation<Void> invocation, DynamicTestInvocationContext invocationContext,
+            ExtensionContext context) throws Throwable {
+        Running factory = factory(context);
+        if (factory == null) {
+            invocation.proceed();
+            return;
+        }
+        Window w = Window.open(factory.window().name + " > " + dynamicPath(context), Window.Kind.TEST, factory.window().parent,
+                null, factory.window());
+        if (factory.config().captureStartSites()) {
+            captureOn();
+        }
+        Throwable failed = null;
+        try {
+            invocation.proceed();
+        } catch (Throwable t) {
+            failed = t;
+        }
+        AssertionError leaked = null;
+        try {
+            check(new Running(w, factory.config(), factory.parallel()), "the dynamic test");
+        } catch (AssertionError e) {
+            leaked = e;
+        }
+        if (failed != null) {
+            if (leaked != null) {
+                failed.addSuppressed(leaked);
+            }
+            throw failed;
+        }
+        if (leaked != null) {
+            throw leaked;
+        }
+    }
+
+    /** {@return the checked test (the factory) enclosing a dynamic test's context, or null} */
+    private static Running factory(ExtensionContext context) {
+        for (Optional<ExtensionContext> p = context.getParent(); p.isPresent(); p = p.get().getParent()) {
+            Running r = context.getStore(NS).get(p.get().getUniqueId(), Running.class);
+            if (r != null) {
+                return r.window().kind == Window.Kind.TEST ? r : null;
+            }
+        }
+        return null;
+    }
+
+    /** {@return the display names from a dynamic test up to its factory, outermost first, joined by " > "} */
+    private static String dynamicPath(ExtensionContext context) {
+        java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+        for (Optional<ExtensionContext> c = Optional.of(context); c.isPresent() && c.get().getUniqueId().endsWith("]")
+                && c.get().getUniqueId().substring(c.get().getUniqueId().lastIndexOf('[')).startsWith("[dynamic-");
+                c = c.get().getParent()) {
+            names.addFirst(c.get().getDisplayName());
+        }
+        return String.join(" > ", names);
+    }
+
+    /** @param parallel whether JUnit runs tests in parallel (LK21) */
+    private record Running(Window window, NoGoroutineLeaks config, boolean parallel) {}
+
+    private static boolean parallel(ExtensionContext context) {
+        return context.getConfigurationParameter("junit.jupiter.execution.parallel.enabled").map(Boolean::parseBoolean).orElse(false);
+    }
 
     /** {@return the window of the nearest enclosing class being checked, or null} */
     private static Window enclosing(ExtensionContext context) {
@@ -97,7 +175,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         if (config.captureStartSites()) {
             captureOn();
         }
-        context.getStore(NS).put(context.getUniqueId(), new Running(window, config));
+        context.getStore(NS).put(context.getUniqueId(), new Running(window, config, parallel(context)));
     }
 
     private static void end(ExtensionContext context, String ended) throws InterruptedException {
@@ -105,6 +183,10 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         if (r == null) {
             return;
         }
+        check(r, ended);
+    }
+
+    private static void check(Running r, String ended) throws InterruptedException {
         r.window().end();
         if (r.config().captureStartSites()) {
             captureOff();
@@ -113,7 +195,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         // reaches any more is collected here and reported as blocked forever, not as still running.
         String report = Collected.since(r.window().goroutineMark, Goroutines.startedCount());
         try {
-            Judge.Finding leaked = new Judge(r.window(), Config.of(r.config())).await();
+            Judge.Finding leaked = new Judge(r.window(), Config.of(r.config()), r.parallel()).await();
             if (!leaked.isEmpty()) {
                 String running = Report.of(leaked, r.config().graceMillis(), ended);
                 report = report == null ? running : report + running;

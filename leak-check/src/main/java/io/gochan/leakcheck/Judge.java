@@ -48,9 +48,24 @@ final class Judge {
     /** How many thread dumps this check took (for the cost tests). */
     int dumps;
 
-    Judge(Window window, Config config) {
+    /**
+     * LK21: what is reported when JUnit runs tests in parallel and the finding carries no owner of the window's own
+     * (tests without the check are not known: no window lists them as having run beside this one).
+     */
+    static final String PARALLEL_NOTE = "JUnit ran tests in parallel, and tests without @NoGoroutineLeaks are not known to"
+            + " the check: what is reported here without this %s's own owner (a goroutine started outside any owner or by a"
+            + " thread that only inherited one, a virtual or platform thread) is judged by when it started or was created,"
+            + " and may have been started by one of them (LK21)";
+
+    private final boolean parallel;
+
+    /**
+     * @param parallel whether JUnit runs tests in parallel ({@code junit.jupiter.execution.parallel.enabled}, LK21)
+     */
+    Judge(Window window, Config config, boolean parallel) {
         this.window = window;
         this.config = config;
+        this.parallel = parallel;
         this.goroutineEndMark = Goroutines.startedCount();
         this.threadEndMark = window.threadEndMark == Long.MAX_VALUE ? Window.newThreadId() : window.threadEndMark;
         long threadsCreated = threadEndMark - window.threadMark - 1;
@@ -125,7 +140,7 @@ final class Judge {
             // An unattributed goroutine is judged by when it started (LK5): during the test, not after it.
             boolean mine = v == Verdict.MINE
                     || v == Verdict.UNATTRIBUTED && window.kind == Window.Kind.TEST && g.id() <= goroutineEndMark
-                            && (!config.ignoreCurrent() || g.id() > window.goroutineMark)
+                            && (!config.ignoreCurrent() || g.id() > window.goroutineMark) && !window.startedInside(g.id())
                     || v == Verdict.BY_START && window.started(g.ownerInheritedRoot(), goroutineEndMark);
             if (!mine || ignored(g)) {
                 continue;
@@ -133,6 +148,7 @@ final class Judge {
             found.add(g);
             if (v == Verdict.BY_START) {
                 notes.add(inheritedNote(g));
+                parallelNote(notes);
             }
             GoroutineOwner o = g.owner().orElse(null);
             if (v == Verdict.MINE && o != null && o != window.owner && o.isOpen()) { // not an owner it only ran beside (LK17)
@@ -161,7 +177,7 @@ final class Judge {
                 ? new ArrayList<>(PlatformThreads.commonPoolTasks(window.busyCommonWorkers, excused)) : new ArrayList<>();
         if (window.platformThreadsCreatedBefore(threadEndMark) > 0) {
             for (PlatformThreads.Suspect p : PlatformThreads.createdBetween(window.threadMark, threadEndMark, excused)) {
-                if (window.kind == Window.Kind.TEST || window.created(p.thread().threadId())) { // LK14: not its tests'
+                if (window.created(p.thread().threadId())) { // LK14, LK20: not its tests', not its dynamic tests'
                     found.add(p);
                 }
             }
@@ -187,7 +203,8 @@ final class Judge {
         List<ThreadDump.VirtualThread> found = new ArrayList<>();
         for (ThreadDump.VirtualThread t : dumped) {
             boolean duringWindow = window.kind == Window.Kind.CLASS ? window.created(t.tid()) // LK14: not its tests'
-                    : (!config.ignoreCurrent() || t.tid() > window.threadMark) && t.tid() < threadEndMark;
+                    : (!config.ignoreCurrent() || t.tid() > window.threadMark) && t.tid() < threadEndMark
+                            && !window.createdInside(t.tid()); // LK20: not its dynamic tests'
             if (!duringWindow || goroutineThreads.contains(t.tid()) || ignored(t)) {
                 continue;
             }
@@ -220,6 +237,14 @@ final class Judge {
         if (!others.isEmpty()) {
             notes.add("this " + what() + " ran in parallel with " + String.join(", ", others) + " and " + why
                     + ": it may be theirs (LK6)");
+        }
+        parallelNote(notes);
+    }
+
+    /** LK21: the tests that ran beside this one are listed only if they were checked too; say so, once. */
+    private void parallelNote(Set<String> notes) {
+        if (parallel) {
+            notes.add(String.format(PARALLEL_NOTE, what()));
         }
     }
 

@@ -43,6 +43,8 @@ final class Window {
     final Map<Thread, List<String>> busyCommonWorkers;
     /** The window of the class enclosing this one's class or test (LK14), or null. */
     final Window parent;
+    /** LK20: the test (a {@code @TestFactory}) whose dynamic test this window is, or null. */
+    final Window container;
     /**
      * LK14: the marks of the windows that ended while this class window was open (its tests', its nested classes'),
      * not the windows, which would keep their owners reachable until the class ends.
@@ -59,10 +61,11 @@ final class Window {
     private final Set<String> overlapped = new TreeSet<>(); // guarded by LOCK
     private volatile long endSeq = Long.MAX_VALUE;
 
-    private Window(String name, Kind kind, Window parent, Long threadMark) {
+    private Window(String name, Kind kind, Window parent, Long threadMark, Window container) {
         this.name = name;
         this.kind = kind;
         this.parent = parent;
+        this.container = container;
         this.owner = Goroutines.owner(name);
         this.thread = Thread.currentThread();
         this.goroutineMark = Goroutines.startedCount();
@@ -78,13 +81,17 @@ final class Window {
      *
      * @param parent the window of the enclosing class (LK14), or null
      * @param threadMark the thread mark taken before the test's instance was constructed (LK14), or null for now
+     * @param container the test whose dynamic test this window is (LK20), or null
      */
-    static Window open(String name, Kind kind, Window parent, Long threadMark) {
-        Window w = new Window(name, kind, parent, threadMark);
+    static Window open(String name, Kind kind, Window parent, Long threadMark, Window container) {
+        Window w = new Window(name, kind, parent, threadMark, container);
         LOCK.lock();
         try {
             if (kind == Kind.TEST) {
                 for (Window other : RUNNING_TESTS) {
+                    if (other == container || other.container == w) {
+                        continue; // LK20: a factory does not run "in parallel" with its own dynamic tests
+                    }
                     other.overlapped.add(name);
                     w.overlapped.add(other.name);
                 }
@@ -110,8 +117,12 @@ final class Window {
         try {
             RUNNING_TESTS.remove(this);
             OPEN_CLASSES.remove(this);
+            Marks marks = new Marks(threadMark, threadEndMark, goroutineMark, goroutineEndMark);
             for (Window c : OPEN_CLASSES) {
-                c.endedInside.add(new Marks(threadMark, threadEndMark, goroutineMark, goroutineEndMark));
+                c.endedInside.add(marks);
+            }
+            if (container != null) {
+                container.endedInside.add(marks); // LK20: the dynamic test is judged itself, not its factory
             }
             if (kind == Kind.CLASS) {
                 // LK14: what is still running now and is not an enclosing class ran beside this class (parallel
@@ -157,6 +168,29 @@ final class Window {
             }
         }
         return true;
+    }
+
+    /**
+     * LK20: {@return whether the thread with id {@code tid} was created while a window that ended inside this one ran (a
+     * dynamic test of this factory), which judges it}
+     */
+    boolean createdInside(long tid) {
+        for (Marks w : endedInside()) {
+            if (tid >= w.threadMark() && tid <= w.threadEndMark()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** LK20: {@return whether the goroutine with id {@code gid} was started while a window that ended inside this one ran} */
+    boolean startedInside(long gid) {
+        for (Marks w : endedInside()) {
+            if (gid > w.goroutineMark() && gid <= w.goroutineEndMark()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -231,7 +265,7 @@ final class Window {
     long platformThreadsCreatedBefore(long endMark) {
         long n = 0;
         for (long id : java.lang.management.ManagementFactory.getThreadMXBean().getAllThreadIds()) {
-            if (id > threadMark && id < endMark && (kind == Kind.TEST || created(id))) {
+            if (id > threadMark && id < endMark && created(id)) {
                 n++;
             }
         }
