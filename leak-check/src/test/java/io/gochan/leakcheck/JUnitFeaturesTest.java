@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import io.gochan.leakcheck.fixtures.InvocationsFixture;
+import io.gochan.leakcheck.fixtures.LifecycleFormsFixture;
 import io.gochan.leakcheck.fixtures.ParallelFactoryFixture;
 import io.gochan.leakcheck.fixtures.TimeoutFixture;
 import io.gochan.leakcheck.fixtures.UncheckedLeakyFixture;
@@ -154,6 +155,30 @@ class JUnitFeaturesTest {
         } finally {
             UncheckedLeakyFixture.release.countDown();
             LeakCheckTest.endGoroutines("unchecked-leak");
+        }
+    }
+
+    /**
+     * LK19: a per-class instance's non-static {@code @BeforeAll} and an outer {@code @AfterAll} leak for the class, not
+     * its tests; an outer {@code @BeforeEach} leaks for the nested test it ran for; a test an assumption aborted after
+     * it started a goroutine fails for it.
+     */
+    @Test
+    void LK19_lifecycleFormsBlameTheWindowThatRan() {
+        LifecycleFormsFixture.release = new CountDownLatch(1);
+        try {
+            Map<String, String> o = run(Map.of(), selectClass(LifecycleFormsFixture.class));
+            assertThat(outcome(o, "[method:clean()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "[method:abortedAfterStartingAGoroutine()]")).startsWith("FAILED: 1 goroutine still running")
+                    .contains("\"aborted-leak\"");
+            assertThat(outcome(o, "[method:leaksThroughTheOuterBeforeEach()]")).startsWith("FAILED: 1 goroutine still running")
+                    .contains("\"outer-beforeeach-leak\"").doesNotContain("afterall").doesNotContain("per-class");
+            assertThat(outcome(o, "[nested-class:Inner]")).isEqualTo("SUCCESSFUL");
+            assertThat(o.get("")).as("the class").startsWith("FAILED: 2 goroutines still running 200 ms after the test class's @AfterAll")
+                    .contains("\"per-class-beforeall-leak\"").contains("\"outer-afterall-leak\"").doesNotContain("aborted-leak")
+                    .doesNotContain("outer-beforeeach-leak");
+        } finally {
+            LifecycleFormsFixture.release.countDown();
         }
     }
 }
