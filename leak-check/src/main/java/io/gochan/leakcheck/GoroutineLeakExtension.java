@@ -94,6 +94,12 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
      * {@code afterEach} for it (they wrap the factory and all its dynamic tests), but it calls this on the thread that
      * runs the dynamic test, which with parallel execution need not be the factory's: the dynamic test runs inside an
      * owner of its own there, and fails for what it leaves running; the factory is not blamed for it.
+     *
+     * @param invocation the dynamic test's body
+     * @param invocationContext the dynamic test's executable
+     * @param context the dynamic test's context
+     * @throws Throwable what the body threw (with the leak report as a suppressed exception, if it leaked too), or the
+     *         leak report
      */
     @Override
     public void interceptDynamicTest(Invocation<Void> invocation, DynamicTestInvocationContext invocationContext,
@@ -153,7 +159,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         return String.join(" > ", names);
     }
 
-    /** @param parallel whether JUnit runs tests in parallel (LK21) */
+    /** A checked window, its settings, and whether JUnit runs tests in parallel (LK21). */
     private record Running(Window window, NoGoroutineLeaks config, boolean parallel) {}
 
     private static boolean parallel(ExtensionContext context) {
