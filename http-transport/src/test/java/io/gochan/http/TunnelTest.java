@@ -3,6 +3,7 @@ package io.gochan.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gochan.http.testing.JdkServer;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayInputStream;
@@ -237,9 +238,11 @@ class TunnelTest {
      * the connection, the body reads from it; closing the output is the peer's end of stream while the body can still
      * be read (E74).
      */
-    @Test
-    void R67_anAskedSwitchGivesTheConnectionsOutput() throws Exception {
-        try (RawServer server = RawServer.start(c -> {
+    @ParameterizedTest(name = "tls {0}")
+    @ValueSource(booleans = {false, true})
+    void R67_anAskedSwitchGivesTheConnectionsOutput(boolean tls) throws Exception {
+        try (RawServer server = RawServer.start(raw -> {
+                 RawServer.Conn c = tls ? raw.over(startTls(raw)) : raw;
                  c.readRequestHead();
                  c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nhi");
                  byte[] ping = c.readBody(4);
@@ -247,8 +250,10 @@ class TunnelTest {
                  c.readUntilClosed(); // the client's end of stream
                  c.write("bye");
              });
-             Transport t = Transport.builder().build()) {
-            try (HttpResponse r = t.roundTrip(upgrade(server, "websocket"))) {
+             Transport t = (tls ? Transport.builder().sslContext(JdkServer.clientTls()) : Transport.builder()).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create((tls ? "https" : "http") + "://127.0.0.1:" + server.port() + "/chat"))
+                    .header("Connection", "Upgrade").header("Upgrade", "websocket").timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
                 assertThat(r.status()).isEqualTo(101);
                 OutputStream out = r.tunnelOutput().orElseThrow();
                 InputStream in = r.body().stream();
@@ -260,6 +265,39 @@ class TunnelTest {
             }
             assertThat(t.stats().dialed()).isEqualTo(1);
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the switched connection closed at the body's end");
+        }
+    }
+
+    private static javax.net.ssl.SSLSocket startTls(RawServer.Conn c) throws IOException {
+        try {
+            javax.net.ssl.SSLSocket tls = JdkServer.serverTls(c.socket);
+            tls.startHandshake();
+            return tls;
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    /**
+     * With keep-alives off, an upgrade request is not also told {@code Connection: close} (Go leaves it out for a
+     * protocol switch): a server may take the close for a refusal to switch. Before, both went out.
+     */
+    @Test
+    void R67_anUpgradeIsNotToldToCloseWhenKeepAlivesAreOff() throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 heads.add(c.readRequestHead());
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().disableKeepAlives(true).build()) {
+            try (HttpResponse r = t.roundTrip(upgrade(server, "websocket"))) {
+                assertThat(r.status()).isEqualTo(101);
+            }
+            assertThat(heads).singleElement().asString().contains("Connection: Upgrade\r\n")
+                    .doesNotContainIgnoringCase("Connection: close");
         }
     }
 

@@ -100,7 +100,14 @@ public record BodyFraming(Kind kind, long length) {
         return head.status() == 101 && asksToUpgrade(request) && asksToUpgrade(head.headers());
     }
 
-    private static boolean asksToUpgrade(Headers h) {
+    /**
+     * Whether header fields ask to switch protocols (Go's {@code isProtocolSwitchHeader}): an {@code Upgrade} field that
+     * names a protocol and {@code upgrade} among the {@code Connection} tokens.
+     *
+     * @param h a request's or a response's header fields
+     * @return true if they ask for an upgrade
+     */
+    public static boolean asksToUpgrade(Headers h) {
         String upgrade = h.get("Upgrade");
         return upgrade != null && !upgrade.isBlank() && h.hasToken("Connection", "upgrade");
     }

@@ -395,7 +395,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         expectedResponses.incrementAndGet();
         try {
             Chan<Object> written = Chan.make();
-            if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives(),
+            // No Connection: close beside an upgrade's Connection: Upgrade (R67): the connection is the new protocol's
+            // if the server agrees, and never pooled either way; Go leaves it out too.
+            boolean close = cfg.disableKeepAlives() && !io.gochan.http.internal.codec.BodyFraming.asksToUpgrade(req.headers());
+            if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, close,
                     written))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip, startBytesWritten,
                             written.receiveOnly()))) {
