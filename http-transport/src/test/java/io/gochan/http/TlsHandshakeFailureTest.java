@@ -9,12 +9,15 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,8 +30,20 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Nothing is left behind: the connection closed, no pool entry, no goroutine, no retry.
  */
 @NoGoroutineLeaks
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TlsHandshakeFailureTest {
+    /** Generous: on a loaded machine the JDK's trust store and the first handshake are slow; no fault here is a stall. */
+    private static final Duration HANDSHAKE_BOUND = Duration.ofSeconds(40);
+
+    /**
+     * The test certificate is made once, on first use: made here, not in the server's half of a handshake that the
+     * client's handshake timeout bounds.
+     */
+    @BeforeAll
+    static void makeTheTestCertificate() throws Exception {
+        JdkServer.clientTls();
+    }
+
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
@@ -48,18 +63,41 @@ class TlsHandshakeFailureTest {
     @ValueSource(strings = {"untrusted", "another name"})
     void R69_aCertificateFaultNamesTheHandshakeAndThePeer(String fault) throws Exception {
         boolean untrusted = fault.equals("untrusted");
-        try (JdkServer server = JdkServer.https(ex -> JdkServer.respond(ex, 200, "ok"));
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 try (SSLSocket tls = JdkServer.serverTls(c.socket)) {
+                     tls.startHandshake();
+                 } catch (IOException e) {
+                     // the client refused the certificate: its alert ends the handshake
+                 }
+                 awaitClientClose(c, clientClosed);
+             });
              Transport t = (untrusted ? Transport.builder()
                      : Transport.builder().sslContext(JdkServer.clientTls())
-                             .resolver(host -> List.of(InetAddress.getByName("127.0.0.1")))).build()) {
+                             .resolver(host -> List.of(InetAddress.getByName("127.0.0.1"))))
+                     .tlsHandshakeTimeout(HANDSHAKE_BOUND).build()) {
             String host = untrusted ? "127.0.0.1" : "wrong.test";
             assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("https://" + host + ":" + server.port() + "/")))
                     .isInstanceOf(SSLHandshakeException.class)
                     .hasMessageStartingWith("TLS handshake with https://" + host + ":" + server.port() + " failed: ")
                     .hasMessageContaining(untrusted ? "PKIX" : "wrong.test")
                     .cause().isInstanceOf(SSLHandshakeException.class);
+            assertThat(clientClosed.await(20, TimeUnit.SECONDS)).as("the client closed its socket").isTrue();
+            assertThat(server.accepted()).as("not retried").isEqualTo(1);
             assertNothingLeft(t);
         }
+    }
+
+    /** Reads the TCP stream under TLS until the client closes it (EOF or reset), then counts down. */
+    private static void awaitClientClose(RawServer.Conn c, CountDownLatch clientClosed) throws IOException {
+        try {
+            while (c.in.read() >= 0) {
+                // whatever the client still sends
+            }
+        } catch (SocketException e) {
+            // reset by the client: closed as well
+        }
+        clientClosed.countDown();
     }
 
     /**
