@@ -612,7 +612,7 @@ public final class HttpClient {
             }
         };
         return new HttpResponse(r.request(), r.version(), r.status(), r.reason(), r.headers(),
-                new ResponseBody(wrapped, r.headers().get("Content-Type")), r::trailers);
+                new ResponseBody(wrapped, r.headers().get("Content-Type")), r::trailers, r.tunnelOutput().orElse(null));
     }
 
     /** Configures an {@link HttpClient}. */

@@ -1,5 +1,7 @@
 package io.gochan.http;
 
+import java.io.OutputStream;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -15,6 +17,7 @@ public final class HttpResponse implements AutoCloseable {
     private final Headers headers;
     private final ResponseBody body;
     private final Supplier<Headers> trailers;
+    private final OutputStream tunnelOutput;
 
     /**
      * Created by the transport.
@@ -29,6 +32,24 @@ public final class HttpResponse implements AutoCloseable {
      */
     public HttpResponse(HttpRequest request, String version, int status, String reason, Headers headers,
             ResponseBody body, Supplier<Headers> trailers) {
+        this(request, version, status, reason, headers, body, trailers, null);
+    }
+
+    /**
+     * Created by the transport, for a response that turned its connection into a tunnel (R67).
+     *
+     * @param body the body
+     * @param request the request to send
+     * @param trailers the trailer fields
+     * @param version the HTTP version
+     * @param status the status code
+     * @param reason what was wrong
+     * @param headers the header fields
+     * @param tunnelOutput the write side of the tunnel, or null if the response is no tunnel
+     */
+    public HttpResponse(HttpRequest request, String version, int status, String reason, Headers headers,
+            ResponseBody body, Supplier<Headers> trailers, OutputStream tunnelOutput) {
+        this.tunnelOutput = tunnelOutput;
         this.request = request;
         this.version = version;
         this.status = status;
@@ -71,6 +92,24 @@ public final class HttpResponse implements AutoCloseable {
     /** {@return Trailer fields of a chunked body; empty until the body was read to its end} */
     public Headers trailers() {
         return trailers.get();
+    }
+
+    /**
+     * The write side of the connection this response turned into a tunnel, as Go's transport gives a writable body
+     * (R67): a {@code 101 Switching Protocols} to a request that asked for it (an {@code Upgrade} field and
+     * {@code Connection: upgrade}, as a WebSocket or {@code h2c} handshake does), whose own {@code Upgrade} and
+     * {@code Connection: upgrade} fields accept it, or a 2xx to a {@code CONNECT} (R65). The {@link #body()} of such a
+     * response is every byte the peer sends after the head until it closes; what is written here goes to the peer at
+     * once (each write flushed), after the request and its body. Closing the stream ends the output (the peer reads
+     * the end of the stream; the body can still be read); closing the response, or reading its body to the end, closes
+     * the connection, after which a write fails with {@link HttpConnectionException}. The connection is the caller's:
+     * never pooled, and a request's timeout (or {@link HttpClient}'s) ends it too, so a long-lived tunnel is sent
+     * without one (E74).
+     *
+     * @return the tunnel's output; empty for any other response (a 101 nobody asked for included, R64)
+     */
+    public Optional<OutputStream> tunnelOutput() {
+        return Optional.ofNullable(tunnelOutput);
     }
 
     /** Closes the body. */

@@ -637,9 +637,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
 
         /**
-         * How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s).
+         * How long a request with {@code Expect: 100-continue} waits before sending its body (default 1 s). Zero or
+         * negative: the body goes right after the head, without waiting for {@code 100 Continue}, as Go's zero
+         * {@code ExpectContinueTimeout} sends it (R68); the {@code Expect} field is still sent. A final status that
+         * came without a {@code 100 Continue} still keeps the connection from being reused, whatever the timeout.
          *
-         * @param d the duration; zero where the option says so
+         * @param d the duration; zero or negative for none
          * @return this builder
          */
         public Builder expectContinueTimeout(Duration d) {

@@ -86,6 +86,42 @@ public record BodyFraming(Kind kind, long length) {
     }
 
     /**
+     * Whether a response switches protocols (R67): a 101 whose {@code Upgrade} field names a protocol and whose
+     * {@code Connection} field holds {@code upgrade} (Go's {@code isProtocolSwitchResponse}), to a request that asked
+     * for one the same way (RFC 9110 §7.8: a server switches only when asked; Go looks at the response alone). What
+     * follows its head is the new protocol's, until the connection ends; any other 101 stays a response without a
+     * body that ends its connection (R64).
+     *
+     * @param request the request's header fields
+     * @param head the response's head
+     * @return true if the connection now carries the protocol the request asked for
+     */
+    public static boolean switchesProtocols(Headers request, ResponseHead head) {
+        return head.status() == 101 && asksToUpgrade(request) && asksToUpgrade(head.headers());
+    }
+
+    /**
+     * Whether header fields ask to switch protocols (Go's {@code isProtocolSwitchHeader}): an {@code Upgrade} field that
+     * names a protocol and {@code upgrade} among the {@code Connection} tokens.
+     *
+     * @param h a request's or a response's header fields
+     * @return true if they ask for an upgrade
+     */
+    public static boolean asksToUpgrade(Headers h) {
+        String upgrade = h.get("Upgrade");
+        return upgrade != null && !upgrade.isBlank() && h.hasToken("Connection", "upgrade");
+    }
+
+    /**
+     * A tunnel's framing: what follows the head is the peer's until it closes (R65, R67).
+     *
+     * @return {@link Kind#UNTIL_CLOSE}
+     */
+    public static BodyFraming tunnel() {
+        return new BodyFraming(Kind.UNTIL_CLOSE, -1);
+    }
+
+    /**
      * A 204 that declares a body all the same: a {@code Transfer-Encoding} (RFC 9112 §6.1: never sent with a
      * 204) or a {@code Content-Length} other than 0 (RFC 9110 §8.6: likewise). It is read without a body, as
      * every 204 (as Go), but such a server may well send the body it declared, and those bytes, if they

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  * Writes a request: the head (request line, Host, the caller's headers, framing) and then the body,
  * separately so that {@code Expect: 100-continue} can wait in between. Framing is the transport's:
  * a known length is sent as Content-Length (a length of 0 only for POST, PUT and PATCH, P45), an
- * unknown one chunked; the caller's own Content-Length, Transfer-Encoding, Trailer (P44) and Host
+ * unknown one chunked (a {@code CONNECT}'s unframed, R66); the caller's own Content-Length, Transfer-Encoding, Trailer (P44) and Host
  * headers are replaced or dropped, and User-Agent is sent once (P46).
  */
 public final class RequestWriter {
@@ -103,7 +103,8 @@ public final class RequestWriter {
             }
             if (body.length() > 0 || (body.length() == 0 && methodExpectsBody(req.method()))) {
                 b.append("Content-Length: ").append(body.length()).append("\r\n");
-            } else if (body.length() < 0) {
+            } else if (body.length() < 0 && !req.method().equals("CONNECT")) {
+                // A CONNECT's body of unknown length is the tunnel's first bytes, sent as they are (R66): no framing.
                 b.append("Transfer-Encoding: chunked\r\n");
             }
         } else if (methodExpectsBody(req.method())) {
@@ -177,6 +178,8 @@ public final class RequestWriter {
         byte[] buf = new byte[8192];
         if (body.length() >= 0) {
             writeKnownLength(out, source, body.length(), buf);
+        } else if (req.method().equals("CONNECT")) {
+            writeUnframed(out, source, buf);
         } else {
             for (int n; (n = readChunk(out, source, buf)) > 0; ) {
                 out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
@@ -185,6 +188,24 @@ public final class RequestWriter {
                 out.write(CRLF);
             }
             out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+        }
+    }
+
+    /**
+     * A {@code CONNECT}'s body of unknown length (R66): the bytes the caller sends into the tunnel it asks for, as Go
+     * sends them (no {@code Transfer-Encoding}, each read flushed: its {@code bufioFlushWriter}). A CONNECT has no
+     * content (RFC 9110 §9.3.6): what follows its head is the tunnel's, so chunk framing would reach the peer as
+     * data. What is buffered (the head, the bytes so far) goes out before each read, so a source that waits for the
+     * tunnel's answer before it produces anything never holds the head back.
+     */
+    private static void writeUnframed(OutputStream out, InputStream source, byte[] buf) throws IOException {
+        while (true) {
+            out.flush();
+            int n = read(source, buf, buf.length);
+            if (n < 0) {
+                return;
+            }
+            out.write(buf, 0, n);
         }
     }
 

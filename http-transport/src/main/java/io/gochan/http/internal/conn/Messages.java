@@ -22,9 +22,11 @@ final class Messages {
      * roundTrip to write loop, on {@code writech}. {@code body} is the stream the caller opened from the
      * request's body (null for none); the write loop closes it, written or not. {@code attempt} is the
      * request's attempt this write belongs to (its listener events are not reported once it ended: E33).
+     * {@code written} is closed by the write loop once it is done with the request (written, failed or never
+     * taken): a tunnel's output waits for it before its first byte (R67).
      */
     record WriteRequest(RequestScope scope, int attempt, InputStream body, Chan<WriteResult> writeErrCh, Chan<Boolean> continueCh,
-            boolean acceptGzip, boolean close) {
+            boolean acceptGzip, boolean close, Chan<Object> written) {
         HttpRequest req() {
             return scope.request();
         }
@@ -32,10 +34,11 @@ final class Messages {
 
     /**
      * roundTrip to read loop, on {@code reqch}: the exchange, where to deliver, and how to know the caller left;
-     * {@code startBytesWritten} is the connection's count of bytes handed to its socket before this request.
+     * {@code startBytesWritten} is the connection's count of bytes handed to its socket before this request;
+     * {@code written} is {@link WriteRequest#written}.
      */
     record RequestAndChan(Exchange ex, Chan<ResponseOrError> resc, ReceiveChan<Object> callerGone,
-            Chan<Boolean> continueCh, boolean addedGzip, long startBytesWritten) {
+            Chan<Boolean> continueCh, boolean addedGzip, long startBytesWritten, ReceiveChan<Object> written) {
         HttpRequest req() {
             return ex.scope().request();
         }

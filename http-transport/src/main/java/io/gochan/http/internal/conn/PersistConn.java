@@ -394,8 +394,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         expectedResponses.incrementAndGet();
         try {
-            if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, cfg.disableKeepAlives()))
-                    || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip, startBytesWritten))) {
+            Chan<Object> written = Chan.make();
+            // No Connection: close beside an upgrade's Connection: Upgrade (R67): the connection is the new protocol's
+            // if the server agrees, and never pooled either way; Go leaves it out too.
+            boolean close = cfg.disableKeepAlives() && !io.gochan.http.internal.codec.BodyFraming.asksToUpgrade(req.headers());
+            if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, close,
+                    written))
+                    || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip, startBytesWritten,
+                            written.receiveOnly()))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
             if (writeLoopDone.isClosed()) {
@@ -404,6 +410,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // body it would have closed is closed here. Whoever receives the request closes its body:
                 // the loop's drain or this one, never both, never neither (E17).
                 for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
+                    r.value().written().close();
                     closeBody(r.value());
                 }
             }
@@ -929,6 +936,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     err = withLater(written, e, x -> new ListenerErrorException((Error) x));
                 }
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
+                w.written().close(); // a tunnel's output may write now (R67)
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten()) {
                         // Keep the input open: the server may already have answered (T4). The connection is
@@ -941,6 +949,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } finally {
             writeLoopDone.close();
             for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
+                r.value().written().close();
                 Throwable failed = closeBodyOnLoop(r.value().body()); // its request fails as "nothing written" (E17)
                 if (failed != null) {
                     LOG.log(Level.ERROR, "closing the body of a request its connection never sent failed", failed);
@@ -1151,6 +1160,41 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private static boolean is408(ConnInput in) {
         String start = in.bufferedAscii(12);
         return start.length() == 12 && start.startsWith("HTTP/1.") && start.startsWith(" 408", 8);
+    }
+
+    // ------------------------------------------------------------------ a tunnel's output (R67, E74)
+
+    /**
+     * Writes the caller's bytes to a connection its response turned into a tunnel, and flushes them. Only once the
+     * write loop is done with the request ({@link TunnelOutput} waits for that), and the connection is never
+     * reused, so nothing else writes to it any more.
+     */
+    void writeTunnel(byte[] b, int off, int len) throws IOException {
+        IOException cause = closedCause();
+        if (cause != null) {
+            throw tunnelClosed(cause);
+        }
+        try {
+            out.write(b, off, len);
+            out.flush();
+        } catch (IOException e) {
+            IOException ours = closedCause(); // closed under the write: say why, not "Socket closed"
+            throw ours != null ? tunnelClosed(ours) : new HttpConnectionException("write to the tunnel of " + this
+                    + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Ends the tunnel's output: the peer reads the end of the stream, and can still answer (R67). */
+    void shutdownTunnelOutput() throws IOException {
+        if (closedCause() != null) {
+            return;
+        }
+        out.flush();
+        socket.shutdownOutput();
+    }
+
+    private HttpConnectionException tunnelClosed(IOException cause) {
+        return new HttpConnectionException("the tunnel's connection " + this + " is closed: " + closeReason(cause), cause);
     }
 
     // ------------------------------------------------------------------ what ResponseReader needs

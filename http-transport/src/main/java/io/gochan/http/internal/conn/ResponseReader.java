@@ -57,9 +57,12 @@ final class ResponseReader {
         boolean reused = conn.countResponse();
         FinalHead fh;
         BodyFraming framing;
+        boolean switched;
         try {
             fh = readFinalHead();
-            framing = BodyFraming.of(rc.req().method(), fh.head());
+            switched = BodyFraming.switchesProtocols(rc.req().headers(), fh.head());
+            // A switch of protocols is read as a tunnel is (R67): the peer's bytes until it closes.
+            framing = switched ? BodyFraming.tunnel() : BodyFraming.of(rc.req().method(), fh.head());
         } catch (IOException e) {
             IOException ours = conn.closedCause(); // our own close explains the failure best
             fail(ours != null ? ours : e instanceof HttpProtocolException || e instanceof ConnException ? e
@@ -77,7 +80,10 @@ final class ResponseReader {
         boolean alive = !cfg.disableKeepAlives() && keepAlive(head)
                 && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200
                 && !BodyFraming.declaresAForbiddenBody(head) // its body may still come: P29
-                && !BodyFraming.ignoresTransferEncoding(head); // HTTP/1.0 with a coding: P41
+                && !BodyFraming.ignoresTransferEncoding(head) // HTTP/1.0 with a coding: P41
+                // A CONNECT's body is the tunnel's first bytes (R66): a peer that refused the tunnel may read them as
+                // the next request, whatever Content-Length said (a CONNECT has no content, RFC 9110 §9.3.6).
+                && !(rc.req().method().equals("CONNECT") && !rc.req().body().isEmpty());
         if (rc.continueCh() != null) {
             if (!fh.continued()) {
                 // A final status before 100 Continue: the body is skipped (or was sent after the timeout,
@@ -91,11 +97,13 @@ final class ResponseReader {
         if (framing.kind() == BodyFraming.Kind.NONE) {
             return serveWithoutBody(head, alive);
         }
-        boolean gunzip = rc.addedGzip() && isLoneGzip(head.headers());
+        // A tunnel: a switch of protocols, or a CONNECT's 2xx (R65); its bytes are another protocol's, never decoded.
+        boolean tunnel = switched || (rc.req().method().equals("CONNECT") && head.status() / 100 == 2);
+        boolean gunzip = rc.addedGzip() && isLoneGzip(head.headers()) && !tunnel;
         if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
             return serveInMemory(head, framing, alive);
         }
-        return serveStreamed(head, framing, gunzip, alive);
+        return serveStreamed(head, framing, gunzip, alive, tunnel);
     }
 
     /**
@@ -188,12 +196,12 @@ final class ResponseReader {
         return true;
     }
 
-    private boolean serveStreamed(ResponseHead head, BodyFraming framing, boolean gunzip, boolean alive)
+    private boolean serveStreamed(ResponseHead head, BodyFraming framing, boolean gunzip, boolean alive, boolean tunnel)
             throws InterruptedException {
         Chan<Boolean> waitForBodyRead = Chan.make(2);
         Chan<Object> eofc = Chan.make();
         try {
-            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc)) {
+            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc, tunnel)) {
                 return false;
             }
             Object end = awaitBodyEnd(waitForBodyRead);
@@ -223,7 +231,7 @@ final class ResponseReader {
      * body reachable while the loop waits for it: the unclosed-body watcher must see it dropped.
      */
     private boolean startBody(ResponseHead head, BodyFraming framing, boolean gunzip, Chan<Boolean> waitForBodyRead,
-            Chan<Object> eofc) throws InterruptedException {
+            Chan<Object> eofc, boolean tunnel) throws InterruptedException {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         Consumer<Throwable> onDone = doneReporter(conn, ex.scope());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
@@ -245,7 +253,8 @@ final class ResponseReader {
             return false;
         }
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
-                new ResponseBody(stream, headers.get("Content-Type")), framed.trailers());
+                new ResponseBody(stream, headers.get("Content-Type")), framed.trailers(),
+                tunnel ? new TunnelOutput(conn, rc.written()) : null);
         if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;

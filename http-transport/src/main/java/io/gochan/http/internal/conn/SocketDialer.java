@@ -153,7 +153,7 @@ public final class SocketDialer {
      * @return the sockets
      * @throws HttpTimeoutException if connect or handshake took too long (kind CONNECT or TLS_HANDSHAKE)
      * @throws SSLHandshakeException if the TLS handshake failed (including a certificate that does not
-     *     match the host name)
+     *     match the host name, and a peer that closed or reset the connection during it), naming the peer (R69)
      * @throws IOException for any other connection failure
      */
     public Dialed dial(ConnectKey key) throws IOException {
@@ -284,10 +284,30 @@ public final class SocketDialer {
             closeQuietly(ssl, e);
             throw new HttpTimeoutException(HttpTimeoutException.Kind.TLS_HANDSHAKE,
                     "TLS handshake with " + what + " timed out after " + handshakeTimeout, e);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            closeQuietly(ssl, e);
+            throw handshakeFailed(e, what);
+        } catch (RuntimeException e) {
             closeQuietly(ssl, e);
             throw e;
         }
+    }
+
+    /**
+     * A failed TLS handshake as the caller sees it (R69): an {@link SSLHandshakeException} that names the handshake
+     * and the peer ({@code https://host:port}, or the proxy) and gives the JDK's words after them, its failure as the
+     * cause: a certificate nobody trusts, one for another name, a peer that closed or reset the connection during the
+     * handshake. The JDK's own exception named neither the peer nor, for a reset or a close, the handshake (a bare
+     * {@code SocketException: Connection reset}). An interrupt (the request or the transport ending the dial) stays
+     * what it is, and so does a failure that already names the peer (P53's plain-HTTP answer).
+     */
+    private static IOException handshakeFailed(IOException e, String what) {
+        if (e instanceof java.io.InterruptedIOException || e instanceof HttpTimeoutException
+                || (e instanceof SSLHandshakeException && e.getMessage() != null && e.getMessage().contains(what))) {
+            return e;
+        }
+        String words = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
+        return (IOException) new SSLHandshakeException("TLS handshake with " + what + " failed: " + words).initCause(e);
     }
 
     /**

@@ -48,7 +48,8 @@ public final class TransportProtocolStress {
         final Chan<ResponseOrError> resc = Chan.make();
         final Chan<Object> callerGone = Chan.make();
         final RequestAndChan rc = new RequestAndChan(new Exchange(new ExchangeStress.Conn(),
-                new io.gochan.http.internal.RequestScope(REQUEST, io.gochan.Context.background())), resc, callerGone.receiveOnly(), null, false, 0L);
+                new io.gochan.http.internal.RequestScope(REQUEST, io.gochan.Context.background())), resc, callerGone.receiveOnly(), null, false, 0L,
+                Chan.make().receiveOnly());
 
         @Actor
         public void roundTrip(III_Result r) {

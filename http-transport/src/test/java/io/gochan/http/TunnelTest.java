@@ -1,0 +1,409 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.JdkServer;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Neighbours of R65 (a {@code CONNECT} the caller sends): a CONNECT with a body (R66), a {@code 101 Switching
+ * Protocols} to a request that asked for it (R67), the tunnel's output and who owns its connection (E74), and an
+ * expect-continue timeout of zero or less (R68).
+ */
+@NoGoroutineLeaks
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class TunnelTest {
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static String ascii(byte[] b) {
+        return new String(b, StandardCharsets.ISO_8859_1);
+    }
+
+    /** A request body fed by the test: each {@link #feed} is one read; {@link #end} is EOF. */
+    private static final class FedBody extends InputStream {
+        private static final byte[] EOF = new byte[0];
+        private final LinkedBlockingQueue<byte[]> parts = new LinkedBlockingQueue<>();
+        private byte[] current;
+        private int pos;
+
+        void feed(String s) {
+            parts.add(ascii(s));
+        }
+
+        void end() {
+            parts.add(EOF);
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (current == null || pos == current.length) {
+                try {
+                    current = parts.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                }
+                pos = 0;
+                if (current == EOF) {
+                    parts.add(EOF);
+                    return -1;
+                }
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public void close() {
+            end(); // the transport closes it when the connection ends: a blocked read returns
+        }
+    }
+
+    // ------------------------------------------------------------------ R66: a CONNECT with a body
+
+    /**
+     * A CONNECT's body of unknown length goes out as it is, no chunk framing: a CONNECT has no content (RFC 9110
+     * §9.3.6), so what follows its head is the tunnel's, and chunk sizes would reach the peer as data. Go sends it so.
+     * Before, it was sent chunked ({@code 3\r\nabc\r\n0\r\n\r\n}).
+     */
+    @Test
+    void R66_aConnectBodyOfUnknownLengthIsSentUnframed() throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 heads.add(c.readRequestHead());
+                 byte[] data = c.readBody(3);
+                 c.write("HTTP/1.1 200 Connection established\r\n\r\n");
+                 c.write(data);
+                 c.socket.shutdownOutput();
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                    .method("CONNECT", RequestBody.ofStreamOnce(new ByteArrayInputStream(ascii("abc")), -1, null))
+                    .timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().string()).as("the peer's echo of what it read after the head").isEqualTo("abc");
+            }
+            assertThat(heads).singleElement().asString().doesNotContainIgnoringCase("Transfer-Encoding")
+                    .doesNotContainIgnoringCase("Content-Length");
+        }
+    }
+
+    /**
+     * A CONNECT's streamed body is the tunnel's upstream, as in Go: its head goes out before the source has a byte
+     * (the caller may wait for the 2xx before it writes), each part goes out as it is read, and the 2xx's body is the
+     * downstream. Before, the parts went out as chunks, and the peer echoed chunk sizes.
+     */
+    @Test
+    void R66_aConnectBodyStreamsIntoTheTunnelAsItIsProduced() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 200 Connection established\r\n\r\n");
+                 byte[] buf = new byte[64];
+                 for (int n; (n = c.in.read(buf)) > 0; ) { // echo until the client closes
+                     c.out.write(buf, 0, n);
+                     c.out.flush();
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            FedBody up = new FedBody();
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                    .method("CONNECT", RequestBody.ofStreamOnce(up, -1, null)).timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) { // answered while the body has not a byte yet
+                assertThat(r.status()).isEqualTo(200);
+                InputStream down = r.body().stream();
+                up.feed("ping");
+                assertThat(ascii(down.readNBytes(4))).isEqualTo("ping");
+                up.feed("pong!");
+                assertThat(ascii(down.readNBytes(5))).isEqualTo("pong!");
+                up.end();
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel's connection closed with its response");
+        }
+    }
+
+    /**
+     * A CONNECT that carried a body and was refused keeps no connection: a peer that takes the CONNECT as having no
+     * content (RFC 9110 §9.3.6) reads its body as the next request, whatever {@code Content-Length} said. Before, the
+     * connection went back to the pool after a keep-alive 407 (Go keeps it too).
+     */
+    @ParameterizedTest(name = "length {0}")
+    @ValueSource(longs = {3, -1})
+    void R66_aRefusedConnectWithABodyKeepsNoConnection(long length) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String h; (h = c.readRequestHead()) != null; ) {
+                     if (h.startsWith("CONNECT ")) {
+                         c.readBody(3);
+                         c.write("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                    .method("CONNECT", RequestBody.ofStreamOnce(new ByteArrayInputStream(ascii("abc")), length, null))
+                    .timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                assertThat(r.status()).isEqualTo(407);
+                assertThat(r.tunnelOutput()).isEmpty();
+            }
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(TIMEOUT).build())) {
+                assertThat(r.body().string()).isEqualTo("next");
+            }
+            assertThat(t.stats().dialed()).as("the refused CONNECT's connection was not reused").isEqualTo(2);
+        }
+    }
+
+    // ------------------------------------------------------------------ R67: 101 Switching Protocols
+
+    private static HttpRequest upgrade(RawServer server, String protocol) {
+        return HttpRequest.newBuilder(server.uri("/chat")).header("Connection", "Upgrade").header("Upgrade", protocol)
+                .timeout(TIMEOUT).build();
+    }
+
+    /**
+     * The bytes a server sends after a 101 to a request that asked to upgrade are the response's body, read until the
+     * server closes, and the connection is never pooled (Go: the body is the connection). Before, the body was empty:
+     * the bytes were lost with the connection.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"websocket", "h2c"})
+    void R67_theBytesAfterAnAskedSwitchAreTheBody(String protocol) throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 String h = c.readRequestHead();
+                 heads.add(h);
+                 if (h.startsWith("GET /chat ")) {
+                     c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + protocol
+                             + "\r\n\r\nhello from the new protocol");
+                     c.socket.shutdownOutput();
+                     c.readUntilClosed();
+                 } else {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext");
+                     c.readUntilClosed();
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(upgrade(server, protocol))) {
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(r.body().string()).isEqualTo("hello from the new protocol");
+            }
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(TIMEOUT).build())) {
+                assertThat(r.body().string()).isEqualTo("next");
+            }
+            assertThat(t.stats().dialed()).as("the switched connection was not pooled").isEqualTo(2);
+            assertThat(heads.get(0)).contains("Connection: Upgrade\r\n").contains("Upgrade: " + protocol + "\r\n");
+        }
+    }
+
+    /**
+     * After an asked switch the caller talks the new protocol both ways: {@link HttpResponse#tunnelOutput()} writes to
+     * the connection, the body reads from it; closing the output is the peer's end of stream while the body can still
+     * be read (E74).
+     */
+    @ParameterizedTest(name = "tls {0}")
+    @ValueSource(booleans = {false, true})
+    void R67_anAskedSwitchGivesTheConnectionsOutput(boolean tls) throws Exception {
+        try (RawServer server = RawServer.start(raw -> {
+                 RawServer.Conn c = tls ? raw.over(startTls(raw)) : raw;
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nhi");
+                 byte[] ping = c.readBody(4);
+                 c.write(ascii("re:" + ascii(ping)));
+                 c.readUntilClosed(); // the client's end of stream
+                 c.write("bye");
+             });
+             Transport t = (tls ? Transport.builder().sslContext(JdkServer.clientTls()) : Transport.builder()).build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create((tls ? "https" : "http") + "://127.0.0.1:" + server.port() + "/chat"))
+                    .header("Connection", "Upgrade").header("Upgrade", "websocket").timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                assertThat(r.status()).isEqualTo(101);
+                OutputStream out = r.tunnelOutput().orElseThrow();
+                InputStream in = r.body().stream();
+                assertThat(ascii(in.readNBytes(2))).isEqualTo("hi");
+                out.write(ascii("ping"));
+                assertThat(ascii(in.readNBytes(7))).isEqualTo("re:ping");
+                out.close();
+                assertThat(ascii(in.readAllBytes())).as("read after the output was closed").isEqualTo("bye");
+            }
+            assertThat(t.stats().dialed()).isEqualTo(1);
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the switched connection closed at the body's end");
+        }
+    }
+
+    private static javax.net.ssl.SSLSocket startTls(RawServer.Conn c) throws IOException {
+        try {
+            javax.net.ssl.SSLSocket tls = JdkServer.serverTls(c.socket);
+            tls.startHandshake();
+            return tls;
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    /**
+     * With keep-alives off, an upgrade request is not also told {@code Connection: close} (Go leaves it out for a
+     * protocol switch): a server may take the close for a refusal to switch. Before, both went out.
+     */
+    @Test
+    void R67_anUpgradeIsNotToldToCloseWhenKeepAlivesAreOff() throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 heads.add(c.readRequestHead());
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().disableKeepAlives(true).build()) {
+            try (HttpResponse r = t.roundTrip(upgrade(server, "websocket"))) {
+                assertThat(r.status()).isEqualTo(101);
+            }
+            assertThat(heads).singleElement().asString().contains("Connection: Upgrade\r\n")
+                    .doesNotContainIgnoringCase("Connection: close");
+        }
+    }
+
+    /**
+     * A 101 nobody asked for, or one that does not accept the asked protocol (no {@code Upgrade} field), switches
+     * nothing: as R64 says, it is the answer, without a body, and its connection ends. No output is given.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"unasked", "no Upgrade in the answer"})
+    void R67_aSwitchNotAskedOrNotAcceptedIsNoTunnel(String which) throws Exception {
+        boolean asked = which.startsWith("no");
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write(asked ? "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n\r\nstray"
+                         : "HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\nstray");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = asked ? upgrade(server, "websocket") : HttpRequest.newBuilder(server.uri("/")).timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(r.tunnelOutput()).isEmpty();
+                assertThat(r.body().string()).isEmpty();
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "its connection ended");
+        }
+    }
+
+    /** A 2xx to CONNECT is a tunnel both ways too (R65): its output reaches the peer, as through a 101. */
+    @Test
+    void R67_aConnectTunnelHasTheOutputToo() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 200 Connection established\r\n\r\n");
+                 c.write(ascii("re:" + ascii(c.readBody(4))));
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                    .method("CONNECT", RequestBody.none()).timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                r.tunnelOutput().orElseThrow().write(ascii("ping"));
+                assertThat(ascii(r.body().stream().readNBytes(7))).isEqualTo("re:ping");
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ E74: the tunnel is the caller's
+
+    /**
+     * The tunnel's connection is the caller's until its response is closed or its body read to the end: then it is
+     * closed (never pooled), a write to the output fails with {@link HttpConnectionException} naming the closed
+     * connection, and nothing of it is left (no goroutine, nothing open). Through {@link HttpClient} the output is the
+     * same.
+     */
+    @ParameterizedTest(name = "via client {0}")
+    @ValueSource(booleans = {false, true})
+    void E74_aClosedTunnelRefusesWritesAndLeavesNothing(boolean viaClient) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            OutputStream out;
+            try (HttpResponse r = viaClient ? client.send(upgrade(server, "websocket")) : t.roundTrip(upgrade(server, "websocket"))) {
+                out = r.tunnelOutput().orElseThrow();
+                out.write(ascii("x"));
+            }
+            assertThatThrownBy(() -> out.write(ascii("y"))).isInstanceOf(HttpConnectionException.class)
+                    .hasMessageContaining("closed");
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().idle()).isZero();
+        }
+    }
+
+    // ------------------------------------------------------------------ R68: expectContinueTimeout of zero or less
+
+    /**
+     * An expect-continue timeout of zero or less sends the body right after the head, as Go's zero does: a server that
+     * never sends 100 Continue gets the body and answers. The {@code Expect} field is still sent, and a final status
+     * that came without 100 keeps no connection (as for any timeout: the server may have answered before it read the
+     * body). A wait for 100 with no bound would hang here; a negative duration refused would fail the request.
+     */
+    @ParameterizedTest(name = "{0} ms")
+    @ValueSource(longs = {0, -1})
+    void R68_noExpectContinueTimeoutSendsTheBodyAtOnce(long millis) throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 heads.add(c.readRequestHead());
+                 String body = ascii(c.readBody(3)); // never a 100 Continue
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().expectContinueTimeout(Duration.ofMillis(millis))
+                     .build()) {
+            for (int i = 0; i < 2; i++) {
+                HttpRequest req = HttpRequest.newBuilder(server.uri("/")).header("Expect", "100-continue")
+                        .method("POST", RequestBody.of("abc")).timeout(TIMEOUT).build();
+                try (HttpResponse r = t.roundTrip(req)) {
+                    assertThat(r.body().string()).isEqualTo("abc");
+                }
+            }
+            assertThat(heads).hasSize(2).allSatisfy(h -> assertThat(h).contains("Expect: 100-continue\r\n"));
+            assertThat(t.stats().dialed()).isEqualTo(2);
+        }
+    }
+}
