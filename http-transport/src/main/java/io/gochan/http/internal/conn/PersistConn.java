@@ -394,14 +394,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         expectedResponses.incrementAndGet();
         try {
-            Chan<Object> written = Chan.make();
+            boolean asksToUpgrade = io.gochan.http.internal.codec.BodyFraming.asksToUpgrade(req.headers());
+            // Only a request whose response may become a tunnel (R65, R67) gets the channel its tunnel output waits
+            // on: every other request would pay a channel for nothing.
+            Chan<Object> written = asksToUpgrade || req.method().equals("CONNECT") ? Chan.make() : null;
             // No Connection: close beside an upgrade's Connection: Upgrade (R67): the connection is the new protocol's
             // if the server agrees, and never pooled either way; Go leaves it out too.
-            boolean close = cfg.disableKeepAlives() && !io.gochan.http.internal.codec.BodyFraming.asksToUpgrade(req.headers());
+            boolean close = cfg.disableKeepAlives() && !asksToUpgrade;
             if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, close,
                     written))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip, startBytesWritten,
-                            written.receiveOnly()))) {
+                            written == null ? null : written.receiveOnly()))) {
                 throw new IllegalStateException("connection " + this + " already has a request in flight");
             }
             if (writeLoopDone.isClosed()) {
@@ -410,7 +413,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // body it would have closed is closed here. Whoever receives the request closes its body:
                 // the loop's drain or this one, never both, never neither (E17).
                 for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
-                    r.value().written().close();
+                    r.value().markWritten();
                     closeBody(r.value());
                 }
             }
@@ -936,7 +939,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     err = withLater(written, e, x -> new ListenerErrorException((Error) x));
                 }
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
-                w.written().close(); // a tunnel's output may write now (R67)
+                w.markWritten(); // a tunnel's output may write now (R67)
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten()) {
                         // Keep the input open: the server may already have answered (T4). The connection is
@@ -949,7 +952,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } finally {
             writeLoopDone.close();
             for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
-                r.value().written().close();
+                r.value().markWritten();
                 Throwable failed = closeBodyOnLoop(r.value().body()); // its request fails as "nothing written" (E17)
                 if (failed != null) {
                     LOG.log(Level.ERROR, "closing the body of a request its connection never sent failed", failed);

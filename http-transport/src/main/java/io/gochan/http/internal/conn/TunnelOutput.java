@@ -26,7 +26,7 @@ final class TunnelOutput extends OutputStream {
 
     TunnelOutput(PersistConn conn, ReceiveChan<Object> requestWritten) {
         this.conn = conn;
-        this.requestWritten = requestWritten;
+        this.requestWritten = Objects.requireNonNull(requestWritten, "only a CONNECT or an upgrade request has a tunnel");
     }
 
     @Override

@@ -49,7 +49,7 @@ public final class TransportProtocolStress {
         final Chan<Object> callerGone = Chan.make();
         final RequestAndChan rc = new RequestAndChan(new Exchange(new ExchangeStress.Conn(),
                 new io.gochan.http.internal.RequestScope(REQUEST, io.gochan.Context.background())), resc, callerGone.receiveOnly(), null, false, 0L,
-                Chan.make().receiveOnly());
+                null); // a GET: no tunnel, so no written channel (R67)
 
         @Actor
         public void roundTrip(III_Result r) {
