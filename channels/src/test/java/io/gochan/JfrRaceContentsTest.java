@@ -49,9 +49,10 @@ class JfrRaceContentsTest {
     record Seen(String operation, String outcome) {}
 
     /**
-     * JF5: in rounds of sixteen callers on one channel (half send, half receive; plain, timed or with a context) racing
-     * a close, interrupts and the context's cancel, each event's thread is one of the callers, its operation and
-     * outcome what that caller saw, its channel the round's, and no caller has two events.
+     * JF5: in rounds of sixteen callers on one channel (more receive than send; plain, timed or with a context) racing
+     * a close, interrupts and the context's cancel (every other round once each caller ended or parked), each event's
+     * thread is one of the callers, its operation and outcome what that caller saw, its channel the round's, and no
+     * caller has two events.
      */
     @ParameterizedTest
     @EnumSource(Threads.Kind.class)
@@ -65,25 +66,35 @@ class JfrRaceContentsTest {
                 Chan<Integer> ch = Chan.make(capacity);
                 int callers = 16;
                 CyclicBarrier start = new CyclicBarrier(callers + 1);
+                AtomicLong finished = new AtomicLong();
                 List<Thread> threads = new ArrayList<>();
                 try (CancellableContext ctx = Context.withCancel(Context.background());
                         Threads t = new Threads(kind)) {
                     for (int i = 0; i < callers; i++) {
                         int mode = random.nextInt(3); // 0 plain, 1 timed, 2 with the context
-                        boolean send = i % 2 == 0;
+                        boolean send = random.nextInt(3) == 0; // more receivers than senders: some park for good
                         long timeoutMs = 1 + random.nextInt(5);
                         threads.add(t.start(() -> {
                             start.await();
                             long id = Thread.currentThread().threadId();
                             capacityOf.put(id, capacity);
                             seen.put(id, operate(ch, send, mode, timeoutMs, ctx));
+                            finished.incrementAndGet();
                         }));
                     }
                     start.await();
+                    if (round % 2 == 1) {
+                        // Every other round the race begins once each caller ended or parked, so the interrupts, the
+                        // cancel and the close also land on parked operations, not only on arriving ones.
+                        Threads.awaitTrue(() -> finished.get() + Threads.waiters(ch) == callers, "the callers ended or parked");
+                    }
                     // Race: interrupt some, cancel the context, close the channel, in a random order.
                     int interrupts = random.nextInt(4);
                     for (int k = 0; k < interrupts; k++) {
-                        threads.get(random.nextInt(callers)).interrupt();
+                        Thread victim = threads.get(random.nextInt(callers));
+                        if (victim.isAlive()) { // one still in its operation, parked or arriving
+                            victim.interrupt();
+                        }
                     }
                     if (random.nextBoolean()) {
                         ctx.cancel();
