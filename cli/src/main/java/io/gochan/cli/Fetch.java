@@ -353,6 +353,9 @@ final class Fetch {
         // be, with the default permissions (a temporary file's are the owner's only).
         Path part = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
         boolean moved = false;
+        // Ctrl-C (or a kill) ends the JVM without running the finally below: the shutdown deletes the part file then
+        // (a no-op once it was moved), or an interrupted fetch would leave it hidden beside FILE (R71).
+        part.toFile().deleteOnExit();
         try {
             long n;
             try (OutputStream sink = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {

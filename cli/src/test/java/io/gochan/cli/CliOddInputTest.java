@@ -6,18 +6,26 @@ import io.gochan.Goroutines;
 import io.gochan.cli.FetchHostileTest.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
-/** The commands with odd input: numbers beyond what they can do (R70), a stdout closed early (R71). */
+/** The commands with odd input: numbers beyond what they can do (R70), a stdout closed early or a kill (R71). */
 @NoGoroutineLeaks
 class CliOddInputTest {
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -103,6 +111,72 @@ class CliOddInputTest {
         err.reset();
         assertThat(runClosedAfter(10, "sieve", "20")).isEqualTo(1);
         assertThat(err()).contains("sieve: could not write to stdout (closed?)");
+    }
+
+    /**
+     * R71: a fetch killed midway (SIGTERM, which ends the JVM as Ctrl-C's SIGINT does: shutdown hooks, no finally
+     * blocks) leaves neither its {@code -o} part file nor the spool files of several URLs. Before, both stayed: the
+     * spools in the temporary directory, up to {@code --max-spool} bytes each.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void R71_aKilledFetchLeavesNoPartFileAndNoSpool(@TempDir Path tmp) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (RawServer server = new RawServer(s -> {
+                 try {
+                     FetchHostileTest.readHead(s);
+                     OutputStream o = s.getOutputStream();
+                     // More than a spool keeps in memory (1 MiB), then nothing: the fetch is midway when it is killed.
+                     o.write("HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                     o.write(new byte[2 << 20]);
+                     o.flush();
+                     release.await();
+                 } catch (IOException | InterruptedException gone) {
+                     // the client went away, or the test ended
+                 }
+             })) {
+            Path dir = Files.createDirectory(tmp.resolve("out"));
+            Path temp = Files.createDirectory(tmp.resolve("temp"));
+            killMidway(temp, dir, "fetch", "-o", dir.resolve("body").toString(), server.url("/one"));
+            killMidway(temp, temp, "fetch", server.url("/a"), server.url("/b"));
+            release.countDown();
+        }
+    }
+
+    /**
+     * Runs Main in a child JVM (its temporary directory {@code temp}) until a file appears in {@code watched}, kills it
+     * (SIGTERM), and asserts that nothing is left in either directory.
+     */
+    private static void killMidway(Path temp, Path watched, String... args) throws Exception {
+        String cp = System.getProperty("java.class.path");
+        String mp = System.getProperty("jdk.module.path"); // surefire may put the modules here
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-Djava.io.tmpdir=" + temp, "-cp", mp == null ? cp : cp + File.pathSeparator + mp, Main.class.getName()));
+        cmd.addAll(List.of(args));
+        Path log = temp.getParent().resolve("child.log");
+        // To a file, not a pipe: a hung child then fails the bounded wait instead of blocking a read.
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (list(watched).isEmpty()) {
+                assertThat(p.isAlive()).as("the child runs: %s", Files.readString(log)).isTrue();
+                assertThat(System.nanoTime()).as("a file appeared in %s", watched).isLessThan(deadline);
+                LockSupport.parkNanos(10_000_000);
+            }
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the killed child ended").isTrue();
+            assertThat(list(watched)).as("left in %s after %s", watched, String.join(" ", args)).isEmpty();
+            assertThat(list(temp)).as("left in the temporary directory").isEmpty();
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static List<Path> list(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.toList();
+        }
     }
 
     /** Sends a head and then a body without end, until the client goes away. */
