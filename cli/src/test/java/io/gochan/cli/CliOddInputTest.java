@@ -135,11 +135,14 @@ class CliOddInputTest {
                      // the client went away, or the test ended
                  }
              })) {
-            Path dir = Files.createDirectory(tmp.resolve("out"));
-            Path temp = Files.createDirectory(tmp.resolve("temp"));
-            killMidway(temp, dir, "fetch", "-o", dir.resolve("body").toString(), server.url("/one"));
-            killMidway(temp, temp, "fetch", server.url("/a"), server.url("/b"));
-            release.countDown();
+            try {
+                Path dir = Files.createDirectory(tmp.resolve("out"));
+                Path temp = Files.createDirectory(tmp.resolve("temp"));
+                killMidway(temp, dir, "fetch", "-o", dir.resolve("body").toString(), server.url("/one"));
+                killMidway(temp, temp, "fetch", server.url("/a"), server.url("/b"));
+            } finally {
+                release.countDown(); // the server's handlers end, also when an assertion failed
+            }
         }
     }
 
