@@ -1368,6 +1368,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         if (expired(deadlineNanos)) {
             return false; // time up: no wait, so the interrupt flag does not stop it (I5), as on any channel
         }
+        // Before the event begins: entered with the flag set, the operation never parks, so it records nothing, as on
+        // any other channel (I1, JF9); the waiter's own check came after the event had begun.
+        throwIfInterrupted();
         Waiter w = new Waiter();
         Object event = JfrGate.channelBlockedBegin();
         w.await(deadlineNanos, "nil channel");

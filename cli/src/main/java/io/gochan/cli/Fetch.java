@@ -175,6 +175,11 @@ final class Fetch {
                             out.println();
                         }
                     }
+                    if (out.checkError()) { // closed (| head -1): the rest would go nowhere (R71)
+                        err.println("fetch: could not write to stdout (closed?)");
+                        status = 1;
+                        break;
+                    }
                 }
             } finally {
                 for (Result r : results) {
@@ -265,7 +270,7 @@ final class Fetch {
                 case Sink.ToFile f -> length = toFile(r.body().stream(), f.file());
                 case Sink.ToStdout s -> {
                     s.out().print(head);
-                    length = r.body().stream().transferTo(s.out());
+                    length = r.body().stream().transferTo(checked(s.out()));
                 }
                 case Sink.ToSpool s -> {
                     spool = new Spool(s.memoryLimit(), s.diskLimit());
@@ -348,6 +353,9 @@ final class Fetch {
         // be, with the default permissions (a temporary file's are the owner's only).
         Path part = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
         boolean moved = false;
+        // Ctrl-C (or a kill) ends the JVM without running the finally below: the shutdown deletes the part file then
+        // (a no-op once it was moved), or an interrupted fetch would leave it hidden beside FILE (R71).
+        part.toFile().deleteOnExit();
         try {
             long n;
             try (OutputStream sink = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -365,6 +373,33 @@ final class Fetch {
                 Files.deleteIfExists(part);
             }
         }
+    }
+
+    /**
+     * {@code out} as a stream that throws once {@code out} failed (stdout closed: {@code fetch URL | head -1}). A
+     * {@link PrintStream} keeps its errors to itself, so the body went on being read, into nothing, until its end or
+     * the timeout, and the run exited 0; now the fetch fails at the first write that did not arrive (R71).
+     */
+    private static OutputStream checked(PrintStream out) {
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                out.write(b);
+                check();
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                out.write(b, off, len);
+                check();
+            }
+
+            private void check() throws IOException {
+                if (out.checkError()) { // flushes: a closed stdout shows at this write, not at the end
+                    throw new IOException("could not write to stdout (closed?)");
+                }
+            }
+        };
     }
 
     static long drain(InputStream in, OutputStream sink) throws IOException {

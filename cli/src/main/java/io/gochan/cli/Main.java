@@ -12,8 +12,8 @@ import java.util.List;
  *   fetch [-i] [-o F] [--timeout D] [--max-spool S] [--unix-socket P] URL...  fetch URLs concurrently through one Transport;
  *                             -i prints headers; each fetch bounded by D (default 30s), body included; with several
  *                             URLs a body waits for its turn in at most S bytes (default 256M), beyond that it fails
- *   demo [REQUESTS [CALLERS]] the demo with other sizes (default 2000 requests, 16 callers)
- *   sieve [N]             the first N primes by Go's concurrent prime sieve (default 100)
+ *   demo [REQUESTS [CALLERS]] the demo with other sizes (default 2000 requests, 16 callers; at most 10^6 and 10^5)
+ *   sieve [N]             the first N primes by Go's concurrent prime sieve (default 100, at most 10000)
  * </pre>
  */
 public final class Main {
@@ -22,12 +22,31 @@ public final class Main {
     static final String USAGE = """
             usage: (no arguments)              demo: embedded server + keep-alive load, with a summary
                    fetch [-i] [-o FILE] [--timeout 30s] [--max-spool 256M] [--unix-socket PATH] URL... fetch URLs concurrently (proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY)
-                   demo [REQUESTS [CALLERS]]   the demo with other sizes (default 2000 16)
-                   sieve [N]                   first N primes by the concurrent prime sieve (default 100)""";
+                   demo [REQUESTS [CALLERS]]   the demo with other sizes (default 2000 16; at most 1000000 100000)
+                   sieve [N]                   first N primes by the concurrent prime sieve (default 100, at most 10000)""";
 
-    /** Entry point; exit status 0 on success, 1 on a failed request, 2 on a usage error. */
+    /** The largest N of {@code sieve}: its work grows with N squared (10000 takes about a minute on two cores). */
+    static final int MAX_SIEVE = 10_000;
+    /** The largest REQUESTS of {@code demo}: the summary keeps one latency per request. */
+    static final int MAX_DEMO_REQUESTS = 1_000_000;
+    /** The largest CALLERS of {@code demo}: one goroutine each, and the work channel's capacity. */
+    static final int MAX_DEMO_CALLERS = 100_000;
+
+    /**
+     * Entry point; exit status 0 on success, 1 on a failed request (or stdout closed before all was written), 2 on
+     * a usage error.
+     */
     public static void main(String[] args) throws Exception {
-        System.exit(run(args, System.out, System.err));
+        int status;
+        try {
+            status = run(args, System.out, System.err);
+        } catch (Throwable t) {
+            // A bug, not a user error: its trace helps; but the JVM must still exit, whatever non-daemon
+            // thread (the demo's server) the failure left running (R70).
+            t.printStackTrace();
+            status = 1;
+        }
+        System.exit(status);
     }
 
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
@@ -35,10 +54,10 @@ public final class Main {
         List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
         try {
             return switch (command) {
-                case "demo" -> Demo.run(rest.size() > 0 ? positive(rest.get(0)) : 2000,
-                        rest.size() > 1 ? positive(rest.get(1)) : 16, out, err);
+                case "demo" -> wrote(command, Demo.run(rest.size() > 0 ? positive(rest.get(0), MAX_DEMO_REQUESTS) : 2000,
+                        rest.size() > 1 ? positive(rest.get(1), MAX_DEMO_CALLERS) : 16, out, err), out, err);
                 case "fetch" -> Fetch.run(rest, out, err);
-                case "sieve" -> sieve(rest.isEmpty() ? 100 : positive(rest.get(0)), out);
+                case "sieve" -> wrote(command, sieve(rest.isEmpty() ? 100 : positive(rest.get(0), MAX_SIEVE), out), out, err);
                 case "-h", "--help", "help" -> {
                     out.println(USAGE);
                     yield 0;
@@ -54,15 +73,34 @@ public final class Main {
         }
     }
 
-    private static int positive(String s) {
+    /**
+     * The status, or 1 if stdout failed (closed: {@code | head -1}): a {@link PrintStream} keeps such an error to
+     * itself, so without this the run would report success for output nobody got (R71).
+     */
+    private static int wrote(String command, int status, PrintStream out, PrintStream err) {
+        if (out.checkError()) {
+            err.println(command + ": could not write to stdout (closed?)");
+            return Math.max(status, 1);
+        }
+        return status;
+    }
+
+    /** A whole number from 1 to {@code max}; a larger one is a usage error, not an OutOfMemoryError or a hang (R70). */
+    private static int positive(String s, int max) {
         int n;
         try {
             n = Integer.parseInt(s);
         } catch (NumberFormatException e) {
+            if (s.matches("[0-9]+")) { // digits, only too many of them for an int
+                throw new NumberFormatException("expected a number <= " + max + ", got " + s);
+            }
             throw new NumberFormatException("expected a whole number, got '" + s + "'");
         }
         if (n < 1) {
             throw new NumberFormatException("expected a number >= 1, got " + n);
+        }
+        if (n > max) {
+            throw new NumberFormatException("expected a number <= " + max + ", got " + n);
         }
         return n;
     }

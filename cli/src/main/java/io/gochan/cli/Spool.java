@@ -52,6 +52,10 @@ final class Spool implements AutoCloseable {
         }
         if (fileStream == null && memory.size() + (long) n > memoryLimit) {
             file = Files.createTempFile("gochan-fetch-", ".body");
+            // Ctrl-C (or a kill) ends the JVM without running close(): the shutdown deletes it then, or an interrupted
+            // run would leave up to --max-spool bytes per URL in the temporary directory (R71). A CLI's run is short:
+            // the JDK's list of such paths does not grow for long.
+            file.toFile().deleteOnExit();
             fileStream = Files.newOutputStream(file);
             memory.writeTo(fileStream);
             memory.reset();
