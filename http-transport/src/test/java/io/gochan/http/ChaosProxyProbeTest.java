@@ -14,7 +14,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -46,7 +45,9 @@ import org.junit.jupiter.api.Test;
  * <p>The proxies relay bytes as they come (a close or reset of the origin becomes a close or reset of the client's
  * connection) and misbehave themselves: on a forwarded request (known by its token) they close as it arrives, close
  * inside their answer's head, answer garbage, or stall a request that ends itself; on a {@code CONNECT} they refuse
- * (502), close without an answer or inside it, answer garbage, or answer slowly; inside a tunnel the TLS origin faults
+ * (502), close without an answer or inside it, answer garbage, answer slowly, or stall a dial of the pool whose 200 ms
+ * dial timeout (which bounds the whole {@code CONNECT} exchange) races every dial, as E70's 30 ms timeouts of that pool
+ * race every answer; inside a tunnel the TLS origin faults
  * the handshake (E71). Checked besides E70's promises: the proxy reads the head of a request that is not replayable
  * at most once, and any request's head at most once per attempt (heads counted at the proxy and at the origin); every
  * head reaches the origin it was meant for, with its own {@code Host}, through the proxy its request chose (so no
@@ -60,6 +61,8 @@ import org.junit.jupiter.api.Test;
 @NoGoroutineLeaks(captureStartSites = false, graceMillis = 20_000)
 class ChaosProxyProbeTest {
     static final int ROUNDS = Integer.getInteger("chaos.proxy.rounds", 2);
+    /** Transport 2's dial timeout: it races every dial, as E70's 30 ms timeouts of that pool race every answer. */
+    static final java.time.Duration DIAL_TIMEOUT = java.time.Duration.ofMillis(200);
 
     /** E70's machinery: its plans, listener, round and judge; its transports closed after each test. */
     final ChaosRaceProbeTest chaos = new ChaosRaceProbeTest();
@@ -82,7 +85,8 @@ class ChaosProxyProbeTest {
 
     /** What a proxy does with a {@code CONNECT}. */
     enum ConnectFault {
-        OK(84), SLOW(4), REFUSE(3), CLOSE_NO_ANSWER(3), CLOSE_MID_HEAD(3), GARBAGE(3);
+        OK(78), SLOW(4), REFUSE(3), CLOSE_NO_ANSWER(3), CLOSE_MID_HEAD(3), GARBAGE(3),
+        STALL(6); // only a dial of transport 2, whose dial timeout ends it (its CONNECT carries X-Chaos-Stallable)
 
         final int weight;
 
@@ -111,14 +115,21 @@ class ChaosProxyProbeTest {
     final URI[] targets = new URI[4];
     final URI[] proxies = new URI[2];
     final Map<String, Route> routes = new ConcurrentHashMap<>();
-    /** The local port of each connection a proxy dialed to an origin: which proxy it is (the origin's check). */
-    final Map<Integer, Integer> viaByPort = new ConcurrentHashMap<>();
+    /**
+     * Which proxy dialed each origin connection, by its ports ({@link #ports}: the same local port may serve two
+     * connections at once, to two origins): the origin's check.
+     */
+    final Map<Long, Integer> viaByPorts = new ConcurrentHashMap<>();
+
+    static long ports(int originPort, int proxyPort) {
+        return (long) originPort << 16 | proxyPort;
+    }
     final ConcurrentLinkedQueue<String> routing = new ConcurrentLinkedQueue<>();
     /** When a proxy faulted a CONNECT: a request under way then may have been waiting for that tunnel. */
     final HandshakeFaults connectFaults = new HandshakeFaults(true);
 
     /** Called by an origin for each head it reads: it must be for this origin, through the proxy its request chose. */
-    void atOrigin(int origin, int peerPort, String head) {
+    void atOrigin(int origin, Socket accepted, String head) {
         String token = Server.field(head, "x-token");
         Route r = token == null ? null : routes.get(token);
         if (r == null) {
@@ -133,7 +144,7 @@ class ChaosProxyProbeTest {
         if (!targets[r.target()].getRawAuthority().equals(host)) {
             routing.add(token + " carried Host " + host + ", not " + targets[r.target()].getRawAuthority());
         }
-        Integer via = viaByPort.get(peerPort);
+        Integer via = viaByPorts.get(ports(accepted.getLocalPort(), accepted.getPort()));
         if (via == null || via != r.proxy()) {
             routing.add(token + " chose proxy " + proxies[r.proxy()] + " yet came through " + (via == null ? "none" : proxies[via])
                     + " (a connection pooled for another proxy)");
@@ -230,7 +241,7 @@ class ChaosProxyProbeTest {
         private Socket dialOrigin(int port) throws IOException {
             Socket s = new Socket();
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000);
-            viaByPort.put(s.getLocalPort(), id); // before a byte is written: the origin looks it up at a head
+            viaByPorts.put(ports(port, s.getLocalPort()), id); // before a byte is written: the origin looks it up at a head
             return s;
         }
 
@@ -251,7 +262,7 @@ class ChaosProxyProbeTest {
                             leg.close();
                             leg = null;
                         }
-                        connect(c, line[1], rnd);
+                        connect(c, line[1], head, rnd);
                         return;
                     }
                     URI target = URI.create(line[1]);
@@ -323,16 +334,23 @@ class ChaosProxyProbeTest {
             }
         }
 
-        private void connect(RawServer.Conn c, String authority, Random rnd) throws Exception {
+        private void connect(RawServer.Conn c, String authority, String head, Random rnd) throws Exception {
             if (!authority.equals(targets[2].getRawAuthority()) && !authority.equals(targets[3].getRawAuthority())) {
                 routing.add("proxy " + id + " got CONNECT " + authority + ", not a TLS target's");
             }
             ConnectFault f = draw(rnd, ConnectFault.values(), x -> x.weight);
+            if (f == ConnectFault.STALL && Server.field(head, "x-chaos-stallable") == null) {
+                f = ConnectFault.OK;
+            }
             connects.get(f).incrementAndGet();
-            if (f != ConnectFault.OK && f != ConnectFault.SLOW) {
+            if (f != ConnectFault.OK && f != ConnectFault.SLOW && f != ConnectFault.STALL) {
                 connectFaults.record();
             }
             switch (f) {
+                case STALL -> {
+                    c.readUntilClosed(); // until transport 2's dial timeout ends it
+                    return;
+                }
                 case REFUSE -> {
                     c.write("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
                     return;
@@ -441,20 +459,20 @@ class ChaosProxyProbeTest {
         ChaosProxy[] ps = {new ChaosProxy(0, false, seed), new ChaosProxy(1, true, seed)};
         List<RawServer> origins = new ArrayList<>();
         try (RawServer plainA = RawServer.start(c -> {
-                 int peer = c.socket.getPort();
+                 Socket peer = c.socket;
                  faults.serve(c, h -> atOrigin(0, peer, h));
              });
              RawServer plainB = RawServer.start(c -> {
-                 int peer = c.socket.getPort();
+                 Socket peer = c.socket;
                  faults.serve(c, h -> atOrigin(1, peer, h));
              });
              RawServer tlsA = RawServer.start(c -> {
-                 int peer = c.socket.getPort();
+                 Socket peer = c.socket;
                  ChaosTlsRedirectProbeTest.serveTls(c, seed, hs, c2 -> faults.serve(c2, h -> atOrigin(2, peer, h)),
                          faults.handlersEnded);
              });
              RawServer tlsB = RawServer.start(c -> {
-                 int peer = c.socket.getPort();
+                 Socket peer = c.socket;
                  ChaosTlsRedirectProbeTest.serveTls(c, seed, hs, c2 -> faults.serve(c2, h -> atOrigin(3, peer, h)),
                          faults.handlersEnded);
              });
@@ -479,7 +497,12 @@ class ChaosProxyProbeTest {
             };
             for (int round = 0; round < ROUNDS && violations.isEmpty(); round++) {
                 // Six pool keys: plain http per proxy (every origin shares it, as in Go), each TLS target per proxy.
-                chaos.round(target, 6, b -> b.sslContext(client).proxy(proxyOf), faults, new Random(seed * 7919 + round),
+                // round() builds its transports 0, 1, 2 in order; the third gets a dial timeout racing every dial (a
+                // timeout of that transport's own, as E70 judges its others) and marks its CONNECTs as stallable.
+                AtomicInteger built = new AtomicInteger();
+                chaos.round(target, 6, b -> built.getAndIncrement() % 3 != 2 ? b.sslContext(client).proxy(proxyOf)
+                        : b.sslContext(client).proxy(proxyOf).dialTimeout(DIAL_TIMEOUT)
+                                .proxyConnectHeaders(Headers.of("X-Chaos-Stallable", "1")), faults, new Random(seed * 7919 + round),
                         round, tag, violations, outcomes, (p, f) -> excused(p, f, ps, faults, hs), p -> atProxies(p, ps, faults));
             }
             violations.addAll(routing);
