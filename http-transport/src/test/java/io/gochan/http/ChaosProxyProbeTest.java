@@ -327,10 +327,13 @@ class ChaosProxyProbeTest {
             } catch (IOException e) {
                 // the client or the origin closed or reset under us (over TLS an SSLException)
             } finally {
-                if (leg != null) {
-                    leg.close();
+                try {
+                    if (leg != null) {
+                        leg.close();
+                    }
+                } finally {
+                    ended.incrementAndGet();
                 }
-                ended.incrementAndGet();
             }
         }
 
