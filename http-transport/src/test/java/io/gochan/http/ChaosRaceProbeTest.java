@@ -351,11 +351,23 @@ class ChaosRaceProbeTest {
     /**
      * One round of {@link #REQUESTS_PER_ROUND} requests to {@code base} over three pools, each built by
      * {@code configure} from its own settings; {@code excused} tells which failures a sibling probe's server caused
-     * outside any request's plan (a fault of a connection's TLS handshake, E71), judged as a server's misbehaviour.
+     * outside any request's plan (a fault of a connection's TLS handshake, E71; a proxy's fault, E72), judged as a server's misbehaviour.
      */
     void round(URI base, UnaryOperator<Transport.Builder> configure, Server faults, Random rnd, int round, String tag,
             ConcurrentLinkedQueue<String> violations, Map<String, AtomicInteger> outcomes,
             BiPredicate<Plan, Throwable> excused) throws Exception {
+        round(p -> base.resolve("/c/" + p.token), 1, configure, faults, rnd, round, tag, violations, outcomes, excused,
+                p -> null);
+    }
+
+    /**
+     * As {@link #round(URI, UnaryOperator, Server, Random, int, String, ConcurrentLinkedQueue, Map, BiPredicate)},
+     * each request sent to {@code target} (its own, drawn by a sibling probe: another origin, another proxy, E72) over
+     * at most {@code keys} pool keys (each with its own per-host limit), and {@code alsoJudge} adding that probe's own checks of each request (null if it has nothing against it).
+     */
+    void round(java.util.function.Function<Plan, URI> target, int keys, UnaryOperator<Transport.Builder> configure, Server faults,
+            Random rnd, int round, String tag, ConcurrentLinkedQueue<String> violations, Map<String, AtomicInteger> outcomes,
+            BiPredicate<Plan, Throwable> excused, java.util.function.Function<Plan, String> alsoJudge) throws Exception {
         Transport[] ts = {
             configure.apply(Transport.builder().maxConnsPerHost(3).maxIdleConnsPerHost(2).listener(listener)).build(),
             configure.apply(Transport.builder().maxIdleConnsPerHost(1).listener(listener)).build(),
@@ -383,7 +395,7 @@ class ChaosRaceProbeTest {
                     plans.put(token, p);
                     roundPlans.add(p);
                     try {
-                        exchange(ts[which], base, p);
+                        exchange(ts[which], target.apply(p), p, s -> s == 200 || s == 204);
                     } catch (Throwable e) {
                         violations.add(p + ": the probe itself failed: " + e);
                     } finally {
@@ -405,7 +417,7 @@ class ChaosRaceProbeTest {
                 t.closeIdleConnections();
                 TransportStats s = t.stats();
                 if (s.open() != s.idle() + s.inUse() || s.idle() < 0 || s.inUse() < 0 || s.dialing() < 0 || s.waiting() < 0
-                        || (t == ts[0] && s.open() + s.dialing() > 3) || (t == ts[2] && s.open() + s.dialing() > 2)) {
+                        || (t == ts[0] && s.open() + s.dialing() > 3 * keys) || (t == ts[2] && s.open() + s.dialing() > 2 * keys)) {
                     violations.add("inconsistent snapshot: " + s);
                 }
                 if (closeMidRound && halfway.getCount() == 0 && closed1.compareAndSet(false, true)) {
@@ -454,6 +466,9 @@ class ChaosRaceProbeTest {
         for (Plan p : roundPlans) {
             attemptsBeyondFirst[p.transport] += Math.max(0, p.getConns.get() - 1);
             String v = judge(p, faults, p.transport == 1 && closed1.get(), excused);
+            if (v == null) {
+                v = alsoJudge.apply(p);
+            }
             if (v != null) {
                 violations.add(tag + ": " + v);
             }
@@ -477,11 +492,6 @@ class ChaosRaceProbeTest {
 
     static boolean settled(TransportStats s) {
         return s.inUse() == 0 && s.dialing() == 0 && s.waiting() == 0 && s.open() == s.idle();
-    }
-
-    /** Runs one planned request, recording what happened in its plan. */
-    private static void exchange(Transport t, URI base, Plan p) throws InterruptedException {
-        exchange(t, base.resolve("/c/" + p.token), p, s -> s == 200 || s == 204);
     }
 
     /**
@@ -724,8 +734,9 @@ class ChaosRaceProbeTest {
             if (h.kind() == HttpTimeoutException.Kind.REQUEST) {
                 return p.action != Action.TIMEOUT ? "a request timeout with only the hang limit as its deadline (hung)" : null;
             }
+            // Transport 2's own timeouts race every answer; a sibling probe may give it a racing dial timeout (E72).
             boolean transportsOwn = p.transport == 2 && (h.kind() == HttpTimeoutException.Kind.RESPONSE_HEADERS
-                    || h.kind() == HttpTimeoutException.Kind.BODY_READ);
+                    || h.kind() == HttpTimeoutException.Kind.BODY_READ || h.kind() == HttpTimeoutException.Kind.CONNECT);
             return transportsOwn ? null : "a timeout its transport does not have";
         }
         if (f instanceof InterruptedException || f instanceof java.io.InterruptedIOException) {
@@ -764,9 +775,15 @@ class ChaosRaceProbeTest {
         }
 
         void serve(RawServer.Conn c) throws Exception {
+            serve(c, head -> { });
+        }
+
+        /** As {@link #serve(RawServer.Conn)}, showing {@code onHead} each request head as it is read (E72's routing checks). */
+        void serve(RawServer.Conn c, java.util.function.Consumer<String> onHead) throws Exception {
             Random rnd = new Random(seed * 1_000_003L + c.index);
             try {
                 for (String head; (head = c.readRequestHead()) != null; ) {
+                    onHead.accept(head);
                     String token = field(head, "x-token");
                     String length = field(head, "content-length");
                     int n = length == null ? 0 : Integer.parseInt(length);
