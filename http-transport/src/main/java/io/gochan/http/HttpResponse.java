@@ -104,7 +104,7 @@ public final class HttpResponse implements AutoCloseable {
      * the end of the stream; the body can still be read); closing the response, or reading its body to the end, closes
      * the connection, after which a write fails with {@link HttpConnectionException}. The connection is the caller's:
      * never pooled, and a request's timeout (or {@link HttpClient}'s) ends it too, so a long-lived tunnel is sent
-     * without one (E74).
+     * without one (E73).
      *
      * @return the tunnel's output; empty for any other response (a 101 nobody asked for included, R64)
      */

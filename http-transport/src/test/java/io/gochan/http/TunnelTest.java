@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Neighbours of R65 (a {@code CONNECT} the caller sends): a CONNECT with a body (R66), a {@code 101 Switching
- * Protocols} to a request that asked for it (R67), the tunnel's output and who owns its connection (E74), and an
+ * Protocols} to a request that asked for it (R67), the tunnel's output and who owns its connection (E73), and an
  * expect-continue timeout of zero or less (R68).
  */
 @NoGoroutineLeaks
@@ -236,7 +236,7 @@ class TunnelTest {
     /**
      * After an asked switch the caller talks the new protocol both ways: {@link HttpResponse#tunnelOutput()} writes to
      * the connection, the body reads from it; closing the output is the peer's end of stream while the body can still
-     * be read (E74).
+     * be read (E73).
      */
     @ParameterizedTest(name = "tls {0}")
     @ValueSource(booleans = {false, true})
@@ -345,7 +345,7 @@ class TunnelTest {
         }
     }
 
-    // ------------------------------------------------------------------ E74: the tunnel is the caller's
+    // ------------------------------------------------------------------ E73: the tunnel is the caller's
 
     /**
      * The tunnel's connection is the caller's until its response is closed or its body read to the end: then it is
@@ -355,7 +355,7 @@ class TunnelTest {
      */
     @ParameterizedTest(name = "via client {0}")
     @ValueSource(booleans = {false, true})
-    void E74_aClosedTunnelRefusesWritesAndLeavesNothing(boolean viaClient) throws Exception {
+    void E73_aClosedTunnelRefusesWritesAndLeavesNothing(boolean viaClient) throws Exception {
         try (RawServer server = RawServer.start(c -> {
                  c.readRequestHead();
                  c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");

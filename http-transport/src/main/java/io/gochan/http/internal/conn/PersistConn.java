@@ -1165,7 +1165,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         return start.length() == 12 && start.startsWith("HTTP/1.") && start.startsWith(" 408", 8);
     }
 
-    // ------------------------------------------------------------------ a tunnel's output (R67, E74)
+    // ------------------------------------------------------------------ a tunnel's output (R67, E73)
 
     /**
      * Writes the caller's bytes to a connection its response turned into a tunnel, and flushes them. Only once the

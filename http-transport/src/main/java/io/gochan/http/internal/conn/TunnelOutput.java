@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * one at a time (a lock, never {@code synchronized}: a write may block on the peer). Once the connection closes
  * (the response's body read to its end or closed, the request ended, the transport closed) a write fails with
  * {@link HttpConnectionException}; {@link #close()} ends the output (the peer reads the end) and leaves the reading
- * side open (E74).
+ * side open (E73).
  */
 final class TunnelOutput extends OutputStream {
     private final PersistConn conn;
