@@ -101,6 +101,10 @@ final class Fetch {
                     case "--max-spool" -> maxSpool = parseSize(args.get(++i));
                     case "--timeout" -> timeout = parseDuration(args.get(++i));
                     default -> {
+                        if (a.startsWith("-")) { // not a URL either: say what it is (R74)
+                            err.println("fetch: unknown option " + a + "\n" + Main.USAGE);
+                            return 2;
+                        }
                         try {
                             uris.add(HttpRequest.newBuilder(URI.create(a)).build().uri());
                         } catch (IllegalArgumentException e) {

@@ -52,6 +52,17 @@ public final class Main {
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         String command = args.length == 0 ? "demo" : args[0];
         List<String> rest = Arrays.asList(args).subList(Math.min(1, args.length), args.length);
+        int most = switch (command) { // how many arguments a command takes after its name (R74)
+            case "demo" -> 2;
+            case "sieve" -> 1;
+            case "-h", "--help", "help" -> 0;
+            default -> Integer.MAX_VALUE;
+        };
+        if (rest.size() > most) {
+            // An argument the command would ignore is a mistake the user should hear of (R74): "sieve 5 6" meant something.
+            err.println(command + ": unexpected argument '" + rest.get(most) + "'\n" + USAGE);
+            return 2;
+        }
         try {
             return switch (command) {
                 case "demo" -> wrote(command, Demo.run(rest.size() > 0 ? positive(rest.get(0), MAX_DEMO_REQUESTS) : 2000,

@@ -85,6 +85,25 @@ class CliOddInputTest {
     }
 
     /**
+     * R74: an argument a command does not take, or an option fetch does not know, is a usage error naming it. Before,
+     * {@code sieve 5 6} printed five primes and exited 0, and {@code fetch -x URL} said "-x" was not a URL.
+     */
+    @Test
+    void R74_whatACommandWouldIgnoreIsAUsageError() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String[] args : new String[][] {{"sieve", "5", "6"}, {"demo", "10", "5", "x"}, {"help", "me"}}) {
+            err.reset();
+            assertThat(run(out, args)).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err()).as(String.join(" ", args))
+                    .startsWith(args[0] + ": unexpected argument '" + args[args.length - 1] + "'").contains("usage:");
+        }
+        err.reset();
+        assertThat(run(out, "fetch", "-x", "http://127.0.0.1:9/")).isEqualTo(2);
+        assertThat(err()).startsWith("fetch: unknown option -x").contains("usage:");
+        assertThat(out.size()).as("nothing started, nothing printed").isZero();
+    }
+
+    /**
      * R71: fetch's stdout closed while the body streams ({@code fetch URL | head -1}) fails the fetch at once (exit 1,
      * said on stderr). Before, the body went on being read into nothing until its end or the timeout: an endless one
      * ran until "timed out".
