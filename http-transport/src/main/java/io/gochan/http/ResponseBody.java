@@ -57,7 +57,7 @@ public final class ResponseBody implements AutoCloseable {
      * Reads the whole body as text and closes it. The charset is the {@code charset} parameter of the
      * Content-Type (its name and value in any case, quoted or not); without one, or when the JDK does not know
      * the charset or its name is not legal, UTF-8 (as the JDK's {@code BodyHandlers.ofString()}). Bytes that are
-     * not valid in the charset become U+FFFD, as {@link String#String(byte[], Charset)} decodes them (P63).
+     * not valid in the charset become U+FFFD, as {@link String#String(byte[], Charset)} decodes them (P64).
      *
      * @return the whole body, decoded
      * @throws IOException if reading the body failed (the body is closed either way)

@@ -53,6 +53,8 @@ class BodyContractProbeTest {
         BROKEN_CHUNK_FRAMING,
         /** A chunk-size line that is not hexadecimal, then well-formed chunks and the last chunk (streamed body). */
         BROKEN_CHUNK_SIZE,
+        /** As BROKEN_CHUNK_FRAMING, the chunk holding a whole gzip member that the transport decodes (P25). */
+        BROKEN_CHUNK_FRAMING_UNDER_GZIP,
         /**
          * The request's context cancelled with a whole Content-Length body held in memory (its reads look at the
          * context themselves; a streamed body's read loop notices the cancellation on its own time).
@@ -76,6 +78,12 @@ class BodyContractProbeTest {
         String first = switch (failure) {
             case BROKEN_CHUNK_FRAMING -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX3\r\nabc\r\n0\r\n\r\n";
             case BROKEN_CHUNK_SIZE -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n3\r\nabc\r\n0\r\n\r\n";
+            case BROKEN_CHUNK_FRAMING_UNDER_GZIP -> {
+                byte[] gz = gzip("hello".getBytes(StandardCharsets.ISO_8859_1));
+                yield "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + Integer.toHexString(gz.length) + "\r\n" + new String(gz, StandardCharsets.ISO_8859_1)
+                        + "XX3\r\nabc\r\n0\r\n\r\n";
+            }
             case CANCELLED_IN_MEMORY, TRANSPORT_CLOSED_IN_MEMORY -> "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nhelloabc";
         };
         try (RawServer server = RawServer.start(c -> {
@@ -90,7 +98,7 @@ class BodyContractProbeTest {
                     InputStream in = r.body().stream();
                     byte[] b = new byte[2];
                     IOException thrown;
-                    if (failure == Failure.BROKEN_CHUNK_FRAMING || failure == Failure.BROKEN_CHUNK_SIZE) {
+                    if (failure.name().startsWith("BROKEN")) {
                         thrown = readUntilFailure(in);
                         assertThat(thrown).isInstanceOfSatisfying(HttpProtocolException.class,
                                 e -> assertThat(e.reason()).isEqualTo(HttpProtocolException.Reason.BAD_CHUNK));
