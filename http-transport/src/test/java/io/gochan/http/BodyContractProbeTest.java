@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
@@ -23,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A response body as a demanding {@link InputStream} user and a hostile server meet it (P61–P64): a failed body
@@ -132,6 +134,40 @@ class BodyContractProbeTest {
         }
     }
 
+    /**
+     * P61 through {@link HttpClient}: its overall timeout ending the final body's read is named as the client's (R45),
+     * and every later read throws that same exception. Before, each read after it made a new one.
+     */
+    @org.junit.jupiter.api.Test
+    void P61_aBodyFailedByTheClientTimeoutThrowsThatFailureAgain() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab");
+                 done.await(20, TimeUnit.SECONDS);
+             });
+             Transport t = Transport.builder().build()) {
+            // 2 s: the head must come back before the timeout passes on a loaded machine (as R45's test).
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofSeconds(2)).build();
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/").toString()))) {
+                InputStream in = r.body().stream();
+                IOException thrown = null;
+                try {
+                    in.readAllBytes();
+                } catch (IOException e) {
+                    thrown = e;
+                }
+                assertThat(thrown).isInstanceOf(HttpTimeoutException.class).hasMessageContaining("client timeout");
+                IOException first = thrown;
+                for (int i = 0; i < 3; i++) {
+                    assertThatThrownBy(() -> in.read(new byte[2])).as("read %d after the failure", i).isSameAs(first);
+                }
+            } finally {
+                done.countDown();
+            }
+        }
+    }
+
     /** Reads (two bytes at a time, the body being longer) until a read throws; that exception. */
     private static IOException readUntilFailure(InputStream in) {
         byte[] b = new byte[2];
@@ -225,6 +261,67 @@ class BodyContractProbeTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(t.stats().dialed()).as("the body's connection was reused").isEqualTo(1);
+        }
+    }
+
+    /**
+     * P62: a reader that waits for another's read (the server sent part of the body and stalls) is left by its
+     * interrupt, as any blocking read (E62): it throws a {@link RequestCancelledException} of reason
+     * {@code INTERRUPT} with its interrupt status kept; the request ends with it, so the other reader's read ends
+     * too, with an {@link IOException}, never an EOF; the connection is closed and the next request dials.
+     * Whichever of the two takes the first turn, the outcome is the same.
+     */
+    @ParameterizedTest(name = "interrupted reader virtual: {0}")
+    @ValueSource(booleans = {false, true})
+    void P62_aReaderWaitingForAnothersReadIsLeftByItsInterrupt(boolean virtual) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (int i = 0; c.readRequest() != null; i++) {
+                     if (c.index == 0 && i == 0) {
+                         c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n");
+                         c.readUntilClosed();
+                         return;
+                     }
+                     c.write(OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                InputStream in = r.body().stream();
+                assertThat(in.readNBytes(2)).asString(StandardCharsets.ISO_8859_1).isEqualTo("ab");
+                CountDownLatch started = new CountDownLatch(2);
+                java.util.concurrent.atomic.AtomicBoolean interruptKept = new java.util.concurrent.atomic.AtomicBoolean();
+                Lifecycle.Caller<Integer> first = Lifecycle.Caller.start(!virtual, "first-reader", () -> {
+                    started.countDown();
+                    return in.read(new byte[8]);
+                });
+                Lifecycle.Caller<Boolean> second = Lifecycle.Caller.start(virtual, "second-reader", () -> {
+                    started.countDown();
+                    try {
+                        in.read(new byte[8]);
+                        return null;
+                    } finally {
+                        interruptKept.set(Thread.currentThread().isInterrupted());
+                    }
+                });
+                started.await();
+                second.thread.interrupt();
+                boolean secondEnded = second.join(Duration.ofSeconds(20));
+                boolean firstEnded = first.join(Duration.ofSeconds(20));
+                if (!secondEnded || !firstEnded) {
+                    second.abandon(t::close);
+                    first.abandon(t::close);
+                }
+                assertThat(secondEnded).as("the interrupted reader ended").isTrue();
+                assertThat(firstEnded).as("the other reader ended").isTrue();
+                assertThat(second.error()).isInstanceOfSatisfying(RequestCancelledException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.INTERRUPT));
+                assertThat(interruptKept.get()).as("the interrupt status is kept").isTrue();
+                assertThat(first.error()).isInstanceOf(IOException.class);
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).isEqualTo(2);
         }
     }
 
