@@ -96,13 +96,21 @@ final class BodyEofSignal extends BulkInputStream {
         }
         // The caller's mistake, not the connection's: thrown as InputStream specifies, nothing is read (E14).
         Objects.checkFromIndexSize(off, len, b.length);
-        try {
-            // One read at a time (P62): the framing's state and the connection's buffer are one reader's. A second
-            // thread waits here while the first is in the socket; close() takes no lock, so it still ends that read.
-            reading.lockInterruptibly();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt(); // kept, as for a read the interrupt ends in the socket (E62)
-            throw fail(failure(e));
+        // One read at a time (P62): the framing's state and the connection's buffer are one reader's. A second
+        // thread waits here while the first is in the socket; close() takes no lock, so it still ends that read.
+        // Uncontended, the lock is taken whatever the interrupt status: an interrupted thread's read goes on as
+        // before (at the end it answers EOF, and the EOF read is not ended by an interrupt, E38).
+        if (!reading.tryLock()) {
+            try {
+                reading.lockInterruptibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // kept, as for a read the interrupt ends in the socket (E62)
+                if (atEof) {
+                    return len == 0 ? 0 : -1; // the other reader reached the end: it stands (E14)
+                }
+                IOException earlier = failed;
+                throw earlier != null ? earlier : fail(failure(e));
+            }
         }
         try {
             return readOne(b, off, len);
