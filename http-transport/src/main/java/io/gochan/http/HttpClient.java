@@ -594,13 +594,22 @@ public final class HttpClient {
              * reading body)" (R45); the transport names only "its context's deadline", which the caller never set.
              */
             private HttpTimeoutException clientTimeout(HttpTimeoutException e) {
+                HttpTimeoutException[] last = renaming;
+                if (last != null && last[0] == e) {
+                    return last[1]; // the body throws its failure again at each read (P61): so does this stream
+                }
                 if (e.kind() == HttpTimeoutException.Kind.REQUEST && ctx.err() instanceof io.gochan.DeadlineExceededException
                         && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
-                    return new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
+                    HttpTimeoutException named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
                             "request timed out after " + timeout + " (client timeout) while reading the response body", e);
+                    renaming = new HttpTimeoutException[] {e, named};
+                    return named;
                 }
                 return e;
             }
+
+            /** The body's failure last named a client timeout, and that name, as one pair (P61: one failure, one exception). */
+            private volatile HttpTimeoutException[] renaming;
 
             @Override
             public void close() throws IOException {

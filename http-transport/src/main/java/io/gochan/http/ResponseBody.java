@@ -11,7 +11,15 @@ import java.util.Locale;
  * A response body, read once as a stream. Close it when done: reading it to the end returns the
  * connection to the pool; closing it before the end closes the connection (cheap: nothing is
  * drained). Closing twice is harmless; reading after close throws {@link IOException}.
- * Not thread-safe: one reader.
+ *
+ * <p>The {@linkplain #stream() stream} keeps {@link InputStream}'s contract: a read with bounds outside its array
+ * throws {@link IndexOutOfBoundsException} and reads nothing, a read of zero bytes returns 0, mark and reset are not
+ * supported. A read that fails (the server broke the framing, the request was cancelled or timed out, the transport
+ * was closed) leaves the body failed: every later read throws that same exception, never more bytes or an end
+ * (P61). It may be read on any thread, one read after another; reads from several threads at once are taken in
+ * turn, each byte by exactly one read, in order, so nothing is lost, doubled or corrupted, but which thread gets
+ * which part is not defined (P62). {@link #close()} may be called from any thread, also while a read blocks: that
+ * read then ends with an {@link IOException} and the connection is closed.
  */
 public final class ResponseBody implements AutoCloseable {
     private final InputStream stream;
@@ -46,7 +54,10 @@ public final class ResponseBody implements AutoCloseable {
     }
 
     /**
-     * Reads the whole body as text (charset from Content-Type, default UTF-8) and closes it.
+     * Reads the whole body as text and closes it. The charset is the {@code charset} parameter of the
+     * Content-Type (its name and value in any case, quoted or not); without one, or when the JDK does not know
+     * the charset or its name is not legal, UTF-8 (as the JDK's {@code BodyHandlers.ofString()}). Bytes that are
+     * not valid in the charset become U+FFFD, as {@link String#String(byte[], Charset)} decodes them (P64).
      *
      * @return the whole body, decoded
      * @throws IOException if reading the body failed (the body is closed either way)

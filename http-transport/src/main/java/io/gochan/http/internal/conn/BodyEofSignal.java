@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -33,7 +34,9 @@ import java.util.function.Supplier;
  * <p>A failed read reports why the exchange ended, not what the socket said when it was closed under
  * it: the request's cancellation, timeout or interrupt, or the transport's close
  * ({@link RequestCancelledException}, {@link HttpTimeoutException}); other socket failures become an
- * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s.
+ * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. Every read after a failed
+ * one throws that failure again (P61). Reads are serialized (P62); {@link #close()} is not, so it ends a read
+ * blocked on another thread (E64).
  */
 final class BodyEofSignal extends BulkInputStream {
     static final String PHASE = "reading the response body";
@@ -60,6 +63,10 @@ final class BodyEofSignal extends BulkInputStream {
      */
     private final BooleanSupplier transportClosed;
     private final AtomicBoolean reported = new AtomicBoolean();
+    /** Held by the one read in progress (P62); never by close(), which must end a read blocked under it (E64). */
+    private final ReentrantLock reading = new ReentrantLock();
+    /** Why a read failed; every later read throws it (P61). */
+    private volatile IOException failed;
     private volatile boolean closed;
     /**
      * The body was read to its end. From then on the body answers EOF by itself and never touches the
@@ -89,17 +96,49 @@ final class BodyEofSignal extends BulkInputStream {
         }
         // The caller's mistake, not the connection's: thrown as InputStream specifies, nothing is read (E14).
         Objects.checkFromIndexSize(off, len, b.length);
+        // One read at a time (P62): the framing's state and the connection's buffer are one reader's. A second
+        // thread waits here while the first is in the socket; close() takes no lock, so it still ends that read.
+        // Uncontended, the lock is taken whatever the interrupt status: an interrupted thread's read goes on as
+        // before (at the end it answers EOF, and the EOF read is not ended by an interrupt, E38).
+        if (!reading.tryLock()) {
+            try {
+                reading.lockInterruptibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // kept, as for a read the interrupt ends in the socket (E62)
+                if (atEof) {
+                    return len == 0 ? 0 : -1; // the other reader reached the end: it stands (E14)
+                }
+                IOException earlier = failed;
+                throw earlier != null ? earlier : fail(failure(e));
+            }
+        }
+        try {
+            return readOne(b, off, len);
+        } finally {
+            reading.unlock();
+        }
+    }
+
+    private int readOne(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new IOException("response body is closed");
+        }
+        IOException earlier = failed;
+        if (earlier != null) {
+            // A failed body stays failed (P61), as Go's bodyEOFSignal keeps its rerr: the framing stopped mid-way, and
+            // reading on would take the connection's next bytes (framing, or whatever follows) for body bytes.
+            throw earlier;
+        }
         if (atEof) {
-            return -1;
+            return len == 0 ? 0 : -1; // InputStream: a zero-length read returns 0, at the end too (E15, P61)
         }
         IOException aborted = ex.abortCause();
         if (aborted == null && transportClosed.getAsBoolean()) {
             ex.abort(RequestScope.transportClosed()); // no-op if the exchange ended meanwhile
             aborted = ex.abortCause();
         }
-        if (aborted != null && !reported.get()) {
-            report(aborted);
-            throw aborted;
+        if (aborted != null) {
+            throw fail(aborted);
         }
         if (len == 0) {
             return 0; // InputStream: no bytes are read; a chunked body would otherwise read its next chunk-size line
@@ -114,9 +153,7 @@ final class BodyEofSignal extends BulkInputStream {
             if (closed) {
                 throw new IOException("response body is closed", e);
             }
-            IOException why = failure(e);
-            report(why);
-            throw why;
+            throw fail(failure(e));
         }
         if (n < 0 || n > 0 && body instanceof FramingEnd f && f.framingEnded()) {
             // The end (E49: also the read that completed the framing, with its bytes): nothing of it is left to read.
@@ -124,6 +161,13 @@ final class BodyEofSignal extends BulkInputStream {
             eof();
         }
         return n;
+    }
+
+    /** The body failed with {@code why}: every later read throws it (P61); the exchange is aborted and reported once. */
+    private IOException fail(IOException why) {
+        failed = why;
+        report(why);
+        return why;
     }
 
     /** What a failed read reports: why the exchange ended if it was ended under the read, else the read's own failure. */

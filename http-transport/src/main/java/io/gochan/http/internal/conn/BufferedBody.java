@@ -6,6 +6,7 @@ import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
@@ -17,7 +18,7 @@ import java.util.function.Consumer;
  * close after it reuses the connection, as for a streamed body), closing it earlier aborts it. Exactly one of the
  * two happens. The request's context and deadline still bound it: a read after either ended fails,
  * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
- * One reader at a time, as for any body.
+ * Reads are serialized (P62), as for any body; a failed read fails every read after it (P61).
  */
 final class BufferedBody extends BulkInputStream {
     private static final String PHASE = "reading the response body";
@@ -30,6 +31,10 @@ final class BufferedBody extends BulkInputStream {
     /** Whether the transport was closed: the body then fails like a streamed one (E3), bytes in memory or not. */
     private final BooleanSupplier transportClosed;
     private final AtomicBoolean reported = new AtomicBoolean();
+    /** Held by the one read in progress (P62). */
+    private final ReentrantLock reading = new ReentrantLock();
+    /** Why a read failed; every later read throws it (P61). */
+    private volatile IOException failed;
     private int pos;
     private volatile boolean closed;
 
@@ -49,6 +54,17 @@ final class BufferedBody extends BulkInputStream {
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
         Objects.checkFromIndexSize(off, len, b.length);
+        // One read at a time (P62): two threads never take the same bytes. Never held while blocking on a peer: the
+        // bytes are here, and the EOF read waits only for the pool.
+        reading.lock();
+        try {
+            return readOne(b, off, len);
+        } finally {
+            reading.unlock();
+        }
+    }
+
+    private int readOne(byte[] b, int off, int len) throws IOException {
         ensureLive();
         if (len == 0) {
             return 0;
@@ -96,6 +112,12 @@ final class BufferedBody extends BulkInputStream {
         if (closed) {
             throw new IOException("response body is closed");
         }
+        IOException earlier = failed;
+        if (earlier != null) {
+            // A failed body stays failed (P61): the bytes held here must not be read on after the request ended
+            // (its deadline, its context, the transport's close), as a streamed body's cannot be.
+            throw earlier;
+        }
         if (reported.get()) {
             return; // at EOF already: the exchange is over, reads keep answering EOF
         }
@@ -111,6 +133,7 @@ final class BufferedBody extends BulkInputStream {
             aborted = ended != null ? ended : ex.abortCause();
         }
         if (aborted != null) {
+            failed = aborted;
             if (reported.compareAndSet(false, true)) {
                 onDone.accept(aborted);
             }
