@@ -26,7 +26,7 @@ public record CollectedGoroutine(long id, String name, Instant startedAt, List<S
     public CollectedGoroutine {
         java.util.Objects.requireNonNull(name, "name");
         java.util.Objects.requireNonNull(startedAt, "startedAt");
-        startSite = List.copyOf(startSite);
+        startSite = List.copyOf(java.util.Objects.requireNonNull(startSite, "startSite"));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.gochan;
 
 import java.lang.ref.Reference;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -78,8 +79,10 @@ public final class GoFuture<T> {
      * @throws InterruptedException if the calling thread is interrupted while waiting; never once
      *     {@link #done()} is closed (the flag is kept, rule GF7)
      * @throws IllegalStateException as {@link #join()} throws it, for any timeout, zero included (rule GF8)
+     * @throws NullPointerException if timeout is null, also once the goroutine has ended
      */
     public T join(Duration timeout) throws Exception {
+        Objects.requireNonNull(timeout, "timeout");
         try {
             if (isDone()) {
                 goroutine.joinFinished(); // known outcome: neither a timeout nor an interrupt for its last steps (GF7)

@@ -3,6 +3,7 @@ package io.gochan;
 import io.gochan.spi.ParkHook;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -169,8 +170,10 @@ public final class Goroutine {
      * @throws InterruptedException if the calling thread is interrupted while waiting
      * @throws IllegalStateException as {@link #join()} throws it, for any timeout, zero included: from its own
      *     thread the goroutine can never have ended (rule G9)
+     * @throws NullPointerException if timeout is null
      */
     public boolean join(Duration timeout) throws InterruptedException {
+        Objects.requireNonNull(timeout, "timeout");
         Thread t = thread;
         if (t == Thread.currentThread()) {
             throw selfJoin();

@@ -3,6 +3,7 @@ package io.gochan;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
@@ -106,8 +107,11 @@ public final class Goroutines {
      *
      * @param g the goroutine to describe
      * @param b where the description is appended
+     * @throws NullPointerException if g or b is null
      */
     public static void describe(Goroutine g, StringBuilder b) {
+        Objects.requireNonNull(g, "g");
+        Objects.requireNonNull(b, "b");
         Thread t = g.thread();
         b.append("goroutine ").append(g.id()).append(" \"").append(g.name()).append("\" [")
                 .append(t.getState().toString().toLowerCase());

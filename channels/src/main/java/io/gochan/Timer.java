@@ -97,7 +97,7 @@ public final class Timer {
      *     never fire; Go's runtime fails the same way)
      */
     public boolean reset(Duration d) {
-        long nanos = ticker ? Timers.positiveNanos(d) : Timers.nanos(d);
+        long nanos = ticker ? Timers.positiveNanos(d, "d") : Timers.nanos(d, "d");
         TimerScheduler own = entry.scheduler;
         // Rule BB22: a bubble's scheduler is driven only by its bubble while it runs; a reset from
         // anywhere else (outside, another bubble, after the end) would arm a timer that never fires.

@@ -48,7 +48,7 @@ public final class Timers {
      * @throws NullPointerException if delay is null
      */
     public static Timer newTimer(Duration delay) {
-        long nanos = nanos(delay);
+        long nanos = nanos(delay, "delay");
         Timer t = new Timer(TimerScheduler.current(), false);
         t.resetNanos(nanos);
         return t;
@@ -65,7 +65,7 @@ public final class Timers {
      * @throws NullPointerException if period is null
      */
     public static Timer newTicker(Duration period) {
-        long nanos = positiveNanos(period);
+        long nanos = positiveNanos(period, "period");
         Timer t = new Timer(TimerScheduler.current(), true);
         t.resetNanos(nanos);
         return t;
@@ -83,7 +83,7 @@ public final class Timers {
      */
     public static Timer afterFunc(Duration delay, Task task) {
         Objects.requireNonNull(task, "task");
-        long nanos = nanos(delay);
+        long nanos = nanos(delay, "delay");
         Timer t = new Timer(TimerScheduler.current(), task);
         t.resetNanos(nanos);
         return t;
@@ -112,7 +112,7 @@ public final class Timers {
      * @throws NullPointerException if d is null
      */
     public static void sleep(Duration d) throws InterruptedException {
-        long nanos = nanos(d);
+        long nanos = nanos(d, "d");
         if (nanos <= 0) {
             return;
         }
@@ -146,15 +146,18 @@ public final class Timers {
         return TimerScheduler.SYSTEM.pending();
     }
 
-    /** Nanoseconds of {@code d}, saturating at the long range (any Duration is accepted). */
-    static long nanos(Duration d) {
-        return TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(d, "duration"));
+    /**
+     * Nanoseconds of {@code d}, saturating at the long range (any Duration is accepted); {@code name} is
+     * the caller's parameter, for the exception (rule C5: the NPE names the parameter the user passed).
+     */
+    static long nanos(Duration d, String name) {
+        return TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(d, name));
     }
 
-    static long positiveNanos(Duration d) {
-        long n = nanos(d);
+    static long positiveNanos(Duration d, String name) {
+        long n = nanos(d, name);
         if (n <= 0) {
-            throw new IllegalArgumentException("non-positive interval for ticker: " + d);
+            throw new IllegalArgumentException("non-positive " + name + " for a ticker: " + d);
         }
         return n;
     }

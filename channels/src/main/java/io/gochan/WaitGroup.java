@@ -1,6 +1,7 @@
 package io.gochan;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
@@ -216,7 +217,7 @@ public final class WaitGroup {
      * @throws NullPointerException if timeout is null
      */
     public boolean await(Duration timeout) throws InterruptedException {
-        long nanos = TimeUnit.NANOSECONDS.convert(timeout);
+        long nanos = TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout"));
         lock.lock(); // as in await(): the flag is checked only if the call waits (EG8)
         try {
             refuseSelfWait();

@@ -79,7 +79,7 @@ public final class Select<R> {
      * @param <R> the select's result type
      * @param <X> the checked exception the handlers may throw
      * @param channel the channel, or null to disable the case
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return a new select with this case
      * @throws IllegalArgumentException if channel is a context's done channel (L10)
      */
@@ -96,7 +96,7 @@ public final class Select<R> {
      * @param <R> the select's result type
      * @param <X> the checked exception the handlers may throw
      * @param channel the channel, or null to disable the case
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return a new select with this case
      */
     public static <T, R, X extends Exception> Selection<R, X> onReceiveOk(ReceiveChan<T> channel,
@@ -112,7 +112,7 @@ public final class Select<R> {
      * @param <X> the checked exception the handlers may throw
      * @param channel the channel, or null to disable the case
      * @param value the value to send (not null)
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return a new select with this case
      * @throws NullPointerException if value is null
      */
@@ -128,7 +128,7 @@ public final class Select<R> {
      * @param <R> the select's result type
      * @param <X> the checked exception the handlers may throw
      * @param ctx the context
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return a new select with this case
      * @throws NullPointerException if ctx is null
      */
@@ -189,7 +189,7 @@ public final class Select<R> {
      *
      * @param channel the channel, or null to disable the case
      * @param <T> the type of the channel's values
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
      * @throws IllegalArgumentException if channel is a context's done channel (L10)
      */
@@ -204,7 +204,7 @@ public final class Select<R> {
      *
      * @param channel the channel, or null to disable the case
      * @param <T> the type of the channel's values
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
      */
     public <T> Select<R> receiveOk(ReceiveChan<T> channel, OnReceive<? super Received<T>, ? extends R> handler) {
@@ -218,7 +218,7 @@ public final class Select<R> {
      * @param channel the channel, or null to disable the case
      * @param <T> the type of the channel's values
      * @param value the value to send (not null)
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
      * @throws NullPointerException if value is null (null is not a channel value)
      */
@@ -261,7 +261,7 @@ public final class Select<R> {
      * start of each {@link #select()}. With several, the shortest counts.
      *
      * @param timeout how long the select waits for another case, from the start of each run
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
      */
     public Select<R> timeout(Duration timeout, OnReady<? extends R> handler) {
@@ -272,7 +272,7 @@ public final class Select<R> {
     /**
      * The default case: fires at once if no other case is ready (Go's {@code default}).
      *
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
      * @throws IllegalStateException if a default was already given
      */

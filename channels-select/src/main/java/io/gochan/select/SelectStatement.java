@@ -68,7 +68,7 @@ public final class SelectStatement {
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
      * @throws IllegalArgumentException if channel is a context's done channel (L10)
      */
@@ -82,7 +82,7 @@ public final class SelectStatement {
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
      */
     public <T> SelectStatement receiveOk(ReceiveChan<T> channel, OnReceive<? super Received<T>> handler) {
@@ -96,7 +96,7 @@ public final class SelectStatement {
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
      * @param value the value to send (not null)
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
      */
     public <T> SelectStatement send(SendChan<T> channel, T value, OnReady handler) {
@@ -108,7 +108,7 @@ public final class SelectStatement {
      * A case that fires once {@code ctx} is done; see {@link Select#done(Context, Select.OnReady)} (L9).
      *
      * @param ctx the context
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
      * @throws NullPointerException if ctx is null
      */
@@ -133,7 +133,7 @@ public final class SelectStatement {
      * A timeout case; see {@link Select#timeout}.
      *
      * @param timeout how long the select waits for another case, from the start of each run
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
      */
     public SelectStatement timeout(Duration timeout, OnReady handler) {
@@ -144,7 +144,7 @@ public final class SelectStatement {
     /**
      * The default case; see {@link Select#orElse}.
      *
-     * @param handler runs when this case is chosen; may block
+     * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
      */
     public SelectStatement orElse(OnReady handler) {

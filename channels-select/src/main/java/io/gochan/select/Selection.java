@@ -80,7 +80,7 @@ public final class Selection<R, X extends Exception> {
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
      * @throws IllegalArgumentException if channel is a context's done channel (L10)
      */
@@ -94,7 +94,7 @@ public final class Selection<R, X extends Exception> {
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
      */
     public <T> Selection<R, X> receiveOk(ReceiveChan<T> channel, OnValue<? super Received<T>, ? extends R, ? extends X> handler) {
@@ -108,7 +108,7 @@ public final class Selection<R, X extends Exception> {
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
      * @param value the value to send (not null)
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
      * @throws NullPointerException if value is null
      */
@@ -121,7 +121,7 @@ public final class Selection<R, X extends Exception> {
      * A case that fires once {@code ctx} is done; see {@link Select#done(Context, Select.OnReady)} (L9).
      *
      * @param ctx the context
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
      * @throws NullPointerException if ctx is null
      */
@@ -146,7 +146,7 @@ public final class Selection<R, X extends Exception> {
      * A timeout case; see {@link Select#timeout}.
      *
      * @param timeout how long the select waits for another case, from the start of each run
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
      */
     public Selection<R, X> timeout(Duration timeout, OnEvent<? extends R, ? extends X> handler) {
@@ -157,7 +157,7 @@ public final class Selection<R, X extends Exception> {
     /**
      * The default case; see {@link Select#orElse}.
      *
-     * @param handler runs when this case is chosen
+     * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
      * @throws IllegalStateException if a default was already given
      */

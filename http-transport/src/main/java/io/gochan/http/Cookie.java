@@ -72,7 +72,7 @@ public record Cookie(String name, String value, String domain, String path, Inst
      * whose value holds a character a cookie value may not hold (a control character, {@code "},
      * backslash, non-ASCII) included. Only spaces and tabs are blanks around names and values (R34).
      *
-     * @param setCookie the field value
+     * @param setCookie the field value, or null (a missing field: empty)
      * @return the cookie, or empty if the field holds none
      */
     public static Optional<Cookie> parse(String setCookie) {

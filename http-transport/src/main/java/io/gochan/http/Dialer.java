@@ -48,9 +48,10 @@ public interface Dialer {
      * @param fallbackDelay how long the first family runs alone (Go's default 300 ms); zero or
      *     negative means 300 ms
      * @return the dialer
+     * @throws NullPointerException if an argument is null
      */
     static Dialer tcp(Resolver resolver, Duration fallbackDelay) {
-        return new AddressDialer(Objects.requireNonNull(resolver, "resolver"), fallbackDelay);
+        return new AddressDialer(Objects.requireNonNull(resolver, "resolver"), Objects.requireNonNull(fallbackDelay, "fallbackDelay"));
     }
 
     /**

@@ -39,7 +39,7 @@ public final class Headers {
      * @return the headers, in the given order
      */
     public static Headers of(String... namesAndValues) {
-        if (namesAndValues.length % 2 != 0) {
+        if (Objects.requireNonNull(namesAndValues, "namesAndValues").length % 2 != 0) {
             throw new IllegalArgumentException("names and values must alternate");
         }
         Builder b = builder();
@@ -75,6 +75,7 @@ public final class Headers {
      * @param name the field name (an RFC 9110 token; matched ignoring case)
      */
     public Optional<String> first(String name) {
+        Objects.requireNonNull(name, "name"); // a null name used to match nothing, silently (R72)
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
                 return Optional.of(fields[i + 1]);
@@ -89,6 +90,7 @@ public final class Headers {
      * @param name the field name (an RFC 9110 token; matched ignoring case)
      */
     public String get(String name) {
+        Objects.requireNonNull(name, "name");
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
                 return fields[i + 1];
@@ -103,6 +105,7 @@ public final class Headers {
      * @param name the field name (an RFC 9110 token; matched ignoring case)
      */
     public List<String> all(String name) {
+        Objects.requireNonNull(name, "name");
         List<String> out = new ArrayList<>(2);
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
@@ -164,6 +167,8 @@ public final class Headers {
      * @param token the token to look for, ignoring case
      */
     public boolean hasToken(String name, String token) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(token, "token");
         for (int i = 0; i < fields.length; i += 2) {
             if (fields[i].equalsIgnoreCase(name)) {
                 for (String part : fields[i + 1].split(",")) {
@@ -257,10 +262,17 @@ public final class Headers {
          * @param name the field name (an RFC 9110 token; matched ignoring case)
          * @param value the field value (no CR, LF or NUL)
          * @return this builder
+         * @throws NullPointerException if name or value is null; the builder is unchanged
+         * @throws IllegalArgumentException if name is no token or value has a control character; the builder is
+         *     unchanged
          */
         public Builder add(String name, String value) {
-            fields.add(checkName(name));
-            fields.add(checkValue(name, value));
+            // Both checked before either is stored: a refused value used to leave its name behind, and the
+            // odd list built Headers whose toString and wire form broke (R72).
+            String n = checkName(name);
+            String v = checkValue(name, value);
+            fields.add(n);
+            fields.add(v);
             return this;
         }
 
@@ -272,6 +284,7 @@ public final class Headers {
          * @return this builder
          */
         public Builder set(String name, String value) {
+            checkValue(checkName(name), value); // before the removal: a refused set changes nothing (R72)
             remove(name);
             return add(name, value);
         }
@@ -283,6 +296,7 @@ public final class Headers {
          * @return this builder
          */
         public Builder remove(String name) {
+            Objects.requireNonNull(name, "name");
             for (int i = fields.size() - 2; i >= 0; i -= 2) {
                 if (fields.get(i).equalsIgnoreCase(name)) {
                     fields.remove(i + 1);

@@ -83,7 +83,7 @@ public final class HttpClient {
      * @return a new builder with the defaults
      */
     public static Builder builder(RoundTripper roundTripper) {
-        return new Builder(roundTripper);
+        return new Builder(Objects.requireNonNull(roundTripper, "roundTripper"));
     }
 
     /**
@@ -124,6 +124,7 @@ public final class HttpClient {
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(parent, "parent");
         // As Go's Client: a context of the send's own only for the overall timeout, ended by the final body's EOF or
         // close (E44); without a timeout the hops run under the caller's, so nothing is registered with it.
         CancellableContext timed = timeout == null ? null : Context.withTimeout(parent, timeout);

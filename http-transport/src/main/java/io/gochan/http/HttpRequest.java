@@ -49,7 +49,7 @@ public final class HttpRequest {
      * @return the request
      */
     public static HttpRequest get(String uri) {
-        return newBuilder(URI.create(uri)).build();
+        return newBuilder(URI.create(Objects.requireNonNull(uri, "uri"))).build();
     }
 
     /** {@return the method, e.g. {@code GET}} */
@@ -228,8 +228,9 @@ public final class HttpRequest {
             if (method.isEmpty() || !method.chars().allMatch(Headers::isTokenChar)) {
                 throw new IllegalArgumentException("invalid HTTP method '" + method + "'");
             }
+            Objects.requireNonNull(body, "body"); // before the method is set: a refused call changes nothing (R72)
             this.method = method;
-            this.body = Objects.requireNonNull(body, "body");
+            this.body = body;
             return this;
         }
 

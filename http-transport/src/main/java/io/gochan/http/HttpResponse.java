@@ -1,6 +1,7 @@
 package io.gochan.http;
 
 import java.io.OutputStream;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -29,6 +30,7 @@ public final class HttpResponse implements AutoCloseable {
      * @param status the status code
      * @param reason what was wrong
      * @param headers the header fields
+     * @throws NullPointerException if an argument is null
      */
     public HttpResponse(HttpRequest request, String version, int status, String reason, Headers headers,
             ResponseBody body, Supplier<Headers> trailers) {
@@ -46,17 +48,19 @@ public final class HttpResponse implements AutoCloseable {
      * @param reason what was wrong
      * @param headers the header fields
      * @param tunnelOutput the write side of the tunnel, or null if the response is no tunnel
+     * @throws NullPointerException if an argument but tunnelOutput is null
      */
     public HttpResponse(HttpRequest request, String version, int status, String reason, Headers headers,
             ResponseBody body, Supplier<Headers> trailers, OutputStream tunnelOutput) {
+        // Checked here, not where a caller (a RoundTripper of the user's) first reads one on another thread (R72).
         this.tunnelOutput = tunnelOutput;
-        this.request = request;
-        this.version = version;
+        this.request = Objects.requireNonNull(request, "request");
+        this.version = Objects.requireNonNull(version, "version");
         this.status = status;
-        this.reason = reason;
-        this.headers = headers;
-        this.body = body;
-        this.trailers = trailers;
+        this.reason = Objects.requireNonNull(reason, "reason");
+        this.headers = Objects.requireNonNull(headers, "headers");
+        this.body = Objects.requireNonNull(body, "body");
+        this.trailers = Objects.requireNonNull(trailers, "trailers");
     }
 
     /** {@return the request this answers (after redirects: the last one)} */

@@ -458,13 +458,13 @@ public final class Proxies {
     /**
      * For tests and tools: Go's useProxy on a {@code NO_PROXY} list.
      *
-     * @param noProxy the list
+     * @param noProxy the list, or null for none
      * @param host a request host (IPv6 in brackets or not)
      * @param port its port
      * @return true if a request to {@code host:port} would use the proxy
      */
     public static boolean useProxy(String noProxy, String host, int port) {
-        return new NoProxy(noProxy == null ? "" : noProxy).useProxy(host, port);
+        return new NoProxy(noProxy == null ? "" : noProxy).useProxy(Objects.requireNonNull(host, "host"), port);
     }
 
 }

@@ -51,7 +51,7 @@ public final class RequestBody {
      * @return the body
      */
     public static RequestBody of(byte[] bytes, String contentType) {
-        byte[] copy = bytes.clone();
+        byte[] copy = Objects.requireNonNull(bytes, "bytes").clone();
         return new RequestBody(() -> new ByteArrayInputStream(copy), copy.length, true, contentType);
     }
 
@@ -62,7 +62,7 @@ public final class RequestBody {
      * @return the body
      */
     public static RequestBody of(String text) {
-        return of(text.getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8");
+        return of(Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8");
     }
 
     /**

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * A response body, read once as a stream. Close it when done: reading it to the end returns the
@@ -30,9 +31,10 @@ public final class ResponseBody implements AutoCloseable {
      *
      * @param stream the stream to read the body from (closed after the write)
      * @param contentType the Content-Type to send, or null for none
+     * @throws NullPointerException if stream is null
      */
     public ResponseBody(InputStream stream, String contentType) {
-        this.stream = stream;
+        this.stream = Objects.requireNonNull(stream, "stream");
         this.contentType = contentType;
     }
 

@@ -518,7 +518,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @return this builder
          */
         public Builder fallbackDelay(Duration d) {
-            if (d.isZero() || d.isNegative()) {
+            if (Objects.requireNonNull(d, "fallbackDelay").isZero() || d.isNegative()) {
                 throw new IllegalArgumentException("fallbackDelay must be positive: " + d);
             }
             this.fallbackDelay = d;
@@ -541,66 +541,72 @@ public final class Transport implements RoundTripper, AutoCloseable {
         /**
          * Idle connections kept in total (default 100; 0 = no limit).
          *
-         * @param n the limit
+         * @param n the limit, zero or more
          * @return this builder
+         * @throws IllegalArgumentException if n is negative (R73)
          */
         public Builder maxIdleConns(int n) {
-            this.maxIdleConns = n;
+            this.maxIdleConns = nonNegative(n, "maxIdleConns");
             return this;
         }
 
         /**
          * Idle connections kept per host (default 2; 0 keeps none).
          *
-         * @param n the limit
+         * @param n the limit, zero or more
          * @return this builder
+         * @throws IllegalArgumentException if n is negative (R73)
          */
         public Builder maxIdleConnsPerHost(int n) {
-            this.maxIdleConnsPerHost = n;
+            this.maxIdleConnsPerHost = nonNegative(n, "maxIdleConnsPerHost");
             return this;
         }
 
         /**
          * Connections per host, dialling + in use + idle (default 0 = no limit); more requests wait, FIFO.
          *
-         * @param n the limit
+         * @param n the limit, zero or more
          * @return this builder
+         * @throws IllegalArgumentException if n is negative (R73)
          */
         public Builder maxConnsPerHost(int n) {
-            this.maxConnsPerHost = n;
+            this.maxConnsPerHost = nonNegative(n, "maxConnsPerHost");
             return this;
         }
 
         /**
          * How long an idle connection is kept (default 90 s; zero = forever).
          *
-         * @param d the duration; zero where the option says so
+         * @param d the duration, not negative; zero where the option says so
          * @return this builder
+         * @throws IllegalArgumentException if d is negative (R73)
          */
         public Builder idleConnTimeout(Duration d) {
-            this.idleConnTimeout = Objects.requireNonNull(d);
+            this.idleConnTimeout = nonNegative(Objects.requireNonNull(d, "idleConnTimeout"), "idleConnTimeout");
             return this;
         }
 
         /**
          * TCP connect timeout (default 30 s).
          *
-         * @param d the duration; zero where the option says so
+         * @param d the duration, not negative; zero where the option says so
          * @return this builder
+         * @throws IllegalArgumentException if d is negative (R73)
          */
         public Builder dialTimeout(Duration d) {
-            this.dialTimeout = Objects.requireNonNull(d);
+            this.dialTimeout = nonNegative(Objects.requireNonNull(d, "dialTimeout"), "dialTimeout");
             return this;
         }
 
         /**
          * TLS handshake timeout (default 10 s).
          *
-         * @param d the duration; zero where the option says so
+         * @param d the duration, not negative; zero where the option says so
          * @return this builder
+         * @throws IllegalArgumentException if d is negative (R73)
          */
         public Builder tlsHandshakeTimeout(Duration d) {
-            this.tlsHandshakeTimeout = Objects.requireNonNull(d);
+            this.tlsHandshakeTimeout = nonNegative(Objects.requireNonNull(d, "tlsHandshakeTimeout"), "tlsHandshakeTimeout");
             return this;
         }
 
@@ -613,7 +619,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @return this builder
          */
         public Builder responseHeaderTimeout(Duration d) {
-            this.responseHeaderTimeout = Objects.requireNonNull(d);
+            this.responseHeaderTimeout = Objects.requireNonNull(d, "responseHeaderTimeout");
             return this;
         }
 
@@ -629,7 +635,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @return this builder
          */
         public Builder bodyReadTimeout(Duration d) {
-            if (d.isNegative()) {
+            if (Objects.requireNonNull(d, "bodyReadTimeout").isNegative()) {
                 throw new IllegalArgumentException("negative bodyReadTimeout: " + d);
             }
             this.bodyReadTimeout = d;
@@ -646,7 +652,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @return this builder
          */
         public Builder expectContinueTimeout(Duration d) {
-            this.expectContinueTimeout = Objects.requireNonNull(d);
+            this.expectContinueTimeout = Objects.requireNonNull(d, "expectContinueTimeout");
             return this;
         }
 
@@ -675,7 +681,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         /**
          * TLS context for https (default: the JDK's default).
          *
-         * @param ctx the context; the request is abandoned when it is done
+         * @param ctx the TLS context, or null for the JDK's default
          * @return this builder
          */
         public Builder sslContext(SSLContext ctx) {
@@ -738,8 +744,24 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @return this builder
          */
         public Builder listener(RequestListener l) {
-            this.listener = Objects.requireNonNull(l);
+            this.listener = Objects.requireNonNull(l, "listener");
             return this;
+        }
+
+        // A negative limit or timeout had no documented meaning and was kept, to act at run time as whatever the
+        // code happened to do with it (a negative dial timeout, a pool limit below zero): refused here (R73).
+        private static int nonNegative(int n, String setting) {
+            if (n < 0) {
+                throw new IllegalArgumentException(setting + " must be >= 0: " + n);
+            }
+            return n;
+        }
+
+        private static Duration nonNegative(Duration d, String setting) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(setting + " must not be negative: " + d);
+            }
+            return d;
         }
 
         /** {@return a new transport with these settings; close it when done} */

@@ -5,6 +5,7 @@ import io.gochan.Goroutines;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -25,10 +26,15 @@ public final class LeakFinder {
      * @param grace how long to wait at most, in total
      * @return the goroutines still running after {@code grace} (empty if none), oldest first
      * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws NullPointerException if an argument is null
      */
     public static List<Goroutine> awaitQuiet(Set<Long> baseline, List<Pattern> allow, Duration grace)
             throws InterruptedException {
-        long deadline = System.nanoTime() + grace.toNanos();
+        // Checked up front: with no suspect live, a null baseline or allow list was never read, and the call
+        // passed, to fail in a later test (LK22).
+        Objects.requireNonNull(baseline, "baseline");
+        Objects.requireNonNull(allow, "allow");
+        long deadline = System.nanoTime() + Objects.requireNonNull(grace, "grace").toNanos();
         while (true) {
             List<Goroutine> suspects = suspects(baseline, allow);
             long left = deadline - System.nanoTime();
@@ -54,8 +60,10 @@ public final class LeakFinder {
      *
      * @param leaked the goroutines still running
      * @param graceMillis how long was waited, in milliseconds
+     * @throws NullPointerException if leaked is null
      */
     public static String report(List<Goroutine> leaked, long graceMillis) {
+        Objects.requireNonNull(leaked, "leaked");
         StringBuilder b = new StringBuilder();
         b.append(leaked.size()).append(" goroutine").append(leaked.size() == 1 ? "" : "s")
                 .append(" still running ").append(graceMillis).append(" ms after the test ended:\n\n");
