@@ -101,6 +101,32 @@ public record BodyFraming(Kind kind, long length) {
     }
 
     /**
+     * Whether a response turns its connection into a tunnel: a 2xx to a {@code CONNECT} (R65) or a switch of
+     * protocols the request asked for (R67). The one place that decides it: its framing ({@link #tunnel()}), no
+     * decoding, the caller's output and a connection never pooled all follow from it.
+     *
+     * @param method the request's method
+     * @param request the request's header fields
+     * @param head the response's head
+     * @return true if what follows the head is the tunnel's
+     */
+    public static boolean opensTunnel(String method, Headers request, ResponseHead head) {
+        return method.equals("CONNECT") && head.status() / 100 == 2 || switchesProtocols(request, head);
+    }
+
+    /**
+     * Whether a request's response may turn its connection into a tunnel ({@link #opensTunnel}): a {@code CONNECT},
+     * or a request that asks to upgrade.
+     *
+     * @param method the request's method
+     * @param request the request's header fields
+     * @return true if the request may get a tunnel
+     */
+    public static boolean mayOpenTunnel(String method, Headers request) {
+        return method.equals("CONNECT") || asksToUpgrade(request);
+    }
+
+    /**
      * Whether header fields ask to switch protocols (Go's {@code isProtocolSwitchHeader}): an {@code Upgrade} field that
      * names a protocol and {@code upgrade} among the {@code Connection} tokens.
      *

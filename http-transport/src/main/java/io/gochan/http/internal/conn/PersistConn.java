@@ -15,6 +15,7 @@ import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.RequestListener;
 import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.BodySourceException;
 import io.gochan.http.internal.codec.ConnInput;
 import io.gochan.http.internal.codec.RequestWriter;
@@ -394,13 +395,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         expectedResponses.incrementAndGet();
         try {
-            boolean asksToUpgrade = io.gochan.http.internal.codec.BodyFraming.asksToUpgrade(req.headers());
             // Only a request whose response may become a tunnel (R65, R67) gets the channel its tunnel output waits
             // on: every other request would pay a channel for nothing.
-            Chan<Object> written = asksToUpgrade || req.method().equals("CONNECT") ? Chan.make() : null;
+            Chan<Object> written = BodyFraming.mayOpenTunnel(req.method(), req.headers()) ? Chan.make() : null;
             // No Connection: close beside an upgrade's Connection: Upgrade (R67): the connection is the new protocol's
             // if the server agrees, and never pooled either way; Go leaves it out too.
-            boolean close = cfg.disableKeepAlives() && !asksToUpgrade;
+            boolean close = cfg.disableKeepAlives() && !BodyFraming.asksToUpgrade(req.headers());
             if (!writech.trySend(new WriteRequest(scope, ex.attempt(), stream, writeErrCh, continueCh, gzip, close,
                     written))
                     || !reqch.trySend(new RequestAndChan(ex, resc, callerGone.receiveOnly(), continueCh, gzip, startBytesWritten,

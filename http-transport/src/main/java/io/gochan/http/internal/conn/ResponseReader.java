@@ -57,12 +57,13 @@ final class ResponseReader {
         boolean reused = conn.countResponse();
         FinalHead fh;
         BodyFraming framing;
-        boolean switched;
+        boolean tunnel;
         try {
             fh = readFinalHead();
-            switched = BodyFraming.switchesProtocols(rc.req().headers(), fh.head());
-            // A switch of protocols is read as a tunnel is (R67): the peer's bytes until it closes.
-            framing = switched ? BodyFraming.tunnel() : BodyFraming.of(rc.req().method(), fh.head());
+            // A tunnel (a CONNECT's 2xx, R65; an asked switch of protocols, R67): the peer's bytes until it closes,
+            // another protocol's, never decoded.
+            tunnel = BodyFraming.opensTunnel(rc.req().method(), rc.req().headers(), fh.head());
+            framing = tunnel ? BodyFraming.tunnel() : BodyFraming.of(rc.req().method(), fh.head());
         } catch (IOException e) {
             IOException ours = conn.closedCause(); // our own close explains the failure best
             fail(ours != null ? ours : e instanceof HttpProtocolException || e instanceof ConnException ? e
@@ -97,8 +98,6 @@ final class ResponseReader {
         if (framing.kind() == BodyFraming.Kind.NONE) {
             return serveWithoutBody(head, alive);
         }
-        // A tunnel: a switch of protocols, or a CONNECT's 2xx (R65); its bytes are another protocol's, never decoded.
-        boolean tunnel = switched || (rc.req().method().equals("CONNECT") && head.status() / 100 == 2);
         boolean gunzip = rc.addedGzip() && isLoneGzip(head.headers()) && !tunnel;
         if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
             return serveInMemory(head, framing, alive);
