@@ -2,6 +2,7 @@ package io.gochan;
 
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
+import io.gochan.spi.ClosedChannels;
 
 import java.time.Duration;
 import java.util.Iterator;
@@ -264,7 +265,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             throw ctx.err();
         }
         if (v == ChannelCore.CLOSED) {
-            throw new ChannelClosedException("receive from closed channel");
+            throw ClosedChannels.exception("receive from closed channel");
         }
         return cast(v);
     }
@@ -286,7 +287,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     public T receive() throws InterruptedException {
         Object v = core.receive(Long.MAX_VALUE);
         if (v == ChannelCore.CLOSED) {
-            throw new ChannelClosedException("receive from closed channel");
+            throw ClosedChannels.exception("receive from closed channel");
         }
         if (v == ChannelCore.NOT_READY) {
             // Only a nil channel's receive can end without a value; it ends only by interrupt.

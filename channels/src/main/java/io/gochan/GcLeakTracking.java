@@ -20,7 +20,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * by its thread container, so none is ever collected (a warning says so once). That flag also hides
  * raw virtual threads from the JDK's thread dump, which the leak checker's LK6 relies on, hence opt-in.
  * Off (the default) it costs one read of a static final field per goroutine start and end
- * ({@link Goroutines#GC_LEAKS}), and this class is never loaded.
+ * ({@link Go#GC_LEAKS}), and this class is never loaded.
  */
 final class GcLeakTracking {
     private static final ReferenceQueue<Goroutine> QUEUE = new ReferenceQueue<>();

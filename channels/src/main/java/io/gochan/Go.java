@@ -7,6 +7,7 @@ import java.lang.System.Logger.Level;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -28,6 +29,20 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Go {
     private static final AtomicLong IDS = new AtomicLong();
+    /**
+     * The live goroutines by id, unless {@link #GC_LEAKS} (the registry {@link Goroutines} answers from).
+     * Kept here, where every goroutine starts and ends, not in {@link Goroutines}: a fresh JVM's first
+     * {@code Go.go} then loads no class for queries it never asks (cold start, benchmark B8).
+     */
+    static final ConcurrentHashMap<Long, Goroutine> LIVE = new ConcurrentHashMap<>();
+    /**
+     * Whether the opt-in GC-based leak detection is on (LK10). Read here, not in {@link GcLeakTracking},
+     * so that a JVM without it never loads that class (its logger would cost a fresh JVM's first
+     * {@code Go.go} ~15 ms: benchmark B8).
+     */
+    static final boolean GC_LEAKS = Boolean.getBoolean("gochan.goroutine.gcLeaks");
+    /** Whether {@code go(...)} records where it was called ({@link Goroutines#setStartSiteCapture}). */
+    static volatile boolean startSites = Boolean.getBoolean("gochan.goroutine.startSites");
     /**
      * Set once any {@link GoroutineOwner} is entered or starts a goroutine. Until then a goroutine's
      * start reads no thread-local (reading an unset one would create a thread-local map on every thread
@@ -123,7 +138,7 @@ public final class Go {
     static Goroutine start(String name, Task task, Object attribution, Runnable ended, Thread.UncaughtExceptionHandler handler) {
         Objects.requireNonNull(task, "task");
         long id = IDS.incrementAndGet();
-        StackTraceElement[] site = Goroutines.captureStartSites() ? new Throwable().getStackTrace() : null;
+        StackTraceElement[] site = startSites ? new Throwable().getStackTrace() : null;
         // No string-concatenation or lambda bootstrap on this path: each spins a hidden class the first
         // time, which a fresh JVM's first Go.go would pay (benchmark B8).
         Goroutine g = new Goroutine(id, name != null ? name : "goroutine-".concat(Long.toString(id)), Instant.now(), site);
@@ -148,7 +163,7 @@ public final class Go {
         if (attribution != null) {
             GoroutineOwner.attribute(g, attribution);
         }
-        Goroutines.register(g);
+        register(g);
         try {
             java.util.function.Consumer<String> fault = startFault;
             if (fault != null) {
@@ -157,13 +172,31 @@ public final class Go {
             t.start();
         } catch (RuntimeException | Error e) {
             Bubbles.startFailed(body);
-            Goroutines.unregister(g);
+            unregister(g);
             throw e;
         }
         return g;
     }
 
     /** A goroutine's thread body (a plain class: a record's methods bootstrap through invokedynamic too). */
+    /** Lists {@code g} as live until {@link #unregister}. */
+    static void register(Goroutine g) {
+        if (GC_LEAKS) {
+            GcLeakTracking.register(g); // weakly: a goroutine nothing live reaches can be collected (LK10)
+        } else {
+            LIVE.put(g.id(), g);
+        }
+    }
+
+    /** Removes {@code g} from the live goroutines; its task has ended and its failure was reported. */
+    static void unregister(Goroutine g) {
+        if (GC_LEAKS) {
+            GcLeakTracking.unregister(g);
+        } else {
+            LIVE.remove(g.id());
+        }
+    }
+
     private static final class Body implements Runnable {
         private final Goroutine g;
         private final Task task;
@@ -218,7 +251,7 @@ public final class Go {
             }
         } finally {
             JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
-            Goroutines.unregister(g);
+            unregister(g);
         }
     }
 

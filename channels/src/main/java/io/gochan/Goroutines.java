@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
@@ -17,14 +16,6 @@ import java.util.function.BiConsumer;
  * {@code gochan.goroutine.startSites=true}.
  */
 public final class Goroutines {
-    private static final ConcurrentHashMap<Long, Goroutine> LIVE = new ConcurrentHashMap<>();
-    /**
-     * Whether the opt-in GC-based leak detection is on (LK10). Read here, not in {@link GcLeakTracking},
-     * so that a JVM without it never loads that class (its logger would cost a fresh JVM's first
-     * {@code Go.go} ~15 ms: benchmark B8).
-     */
-    static final boolean GC_LEAKS = Boolean.getBoolean("gochan.goroutine.gcLeaks");
-    private static volatile boolean startSites = Boolean.getBoolean("gochan.goroutine.startSites");
     /**
      * The handler set by {@link #setUncaughtExceptionHandler}, or null for the default
      * ({@link LogUncaught#INSTANCE}): so the default's class is loaded only when a goroutine first
@@ -36,8 +27,8 @@ public final class Goroutines {
 
     /** {@return the live goroutines, oldest first; an immutable snapshot} */
     public static List<Goroutine> live() {
-        List<Goroutine> list = new ArrayList<>(LIVE.values());
-        if (GC_LEAKS) {
+        List<Goroutine> list = new ArrayList<>(Go.LIVE.values());
+        if (Go.GC_LEAKS) {
             GcLeakTracking.addLive(list); // only those still reachable (LK10)
         }
         list.sort(Comparator.comparingLong(Goroutine::id));
@@ -66,7 +57,7 @@ public final class Goroutines {
 
     /** {@return number of live goroutines} */
     public static int count() {
-        return GC_LEAKS ? live().size() : LIVE.size();
+        return Go.GC_LEAKS ? live().size() : Go.LIVE.size();
     }
 
     /**
@@ -80,14 +71,14 @@ public final class Goroutines {
      * @return every goroutine found so far, oldest report first; empty when the detection is off
      */
     public static List<CollectedGoroutine> collectedWhileBlocked() {
-        return GC_LEAKS ? GcLeakTracking.collected() : List.of();
+        return Go.GC_LEAKS ? GcLeakTracking.collected() : List.of();
     }
 
     /**
      * {@return whether the garbage-collector-based leak detection is on ({@code -Dgochan.goroutine.gcLeaks=true})}
      */
     public static boolean gcLeakDetection() {
-        return GC_LEAKS;
+        return Go.GC_LEAKS;
     }
 
     /**
@@ -139,16 +130,12 @@ public final class Goroutines {
      * @param on true to capture start sites from now on
      */
     public static void setStartSiteCapture(boolean on) {
-        startSites = on;
+        Go.startSites = on;
     }
 
     /** {@return whether start sites are being captured now} */
     public static boolean startSiteCapture() {
-        return startSites;
-    }
-
-    static boolean captureStartSites() {
-        return startSites;
+        return Go.startSites;
     }
 
     /**
@@ -192,31 +179,15 @@ public final class Goroutines {
         }
     }
 
-    static void register(Goroutine g) {
-        if (GC_LEAKS) {
-            GcLeakTracking.register(g); // weakly: a goroutine nothing live reaches can be collected (LK10)
-        } else {
-            LIVE.put(g.id(), g);
-        }
-    }
-
     /** The goroutine running on the calling thread, or null; a scan, for rare paths (failures). */
     static Goroutine current() {
         Thread me = Thread.currentThread();
-        for (Goroutine g : GC_LEAKS ? live() : LIVE.values()) {
+        for (Goroutine g : Go.GC_LEAKS ? live() : Go.LIVE.values()) {
             if (g.thread == me) {
                 return g;
             }
         }
         return null;
-    }
-
-    static void unregister(Goroutine g) {
-        if (GC_LEAKS) {
-            GcLeakTracking.unregister(g);
-        } else {
-            LIVE.remove(g.id());
-        }
     }
 
     static void report(Goroutine g, Throwable t) {

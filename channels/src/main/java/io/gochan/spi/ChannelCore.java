@@ -90,12 +90,18 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * keeps no value and no channel reachable through it (rule I4, ADR 0015).
      */
 
+    /*
+     * The three outcomes below are compared by identity only (==), never by equals: each is a String
+     * made with `new String`, a fresh object that no channel value can be (a user's "CLOSED" is another
+     * object), and that shows its name in a debugger or a log. Not a class of their own: a marker class
+     * cost every fresh JVM one more class from gochan's jar on its first Chan.make (cold start, B8).
+     */
     /** Returned by receive primitives when nothing could be received (now, or before the deadline). */
-    public static final Object NOT_READY = new Marker("NOT_READY");
+    public static final Object NOT_READY = new String("NOT_READY");
     /** Returned by receive primitives when the channel is closed and drained. */
-    public static final Object CLOSED = new Marker("CLOSED");
+    public static final Object CLOSED = new String("CLOSED");
     /** Outcome of {@link #operateOrDone}: the context's done channel closed first. */
-    public static final Object DONE = new Marker("DONE");
+    public static final Object DONE = new String("DONE");
 
     private static final AtomicLong IDS = new AtomicLong();
 
@@ -243,7 +249,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * @return the channel
      */
     public static ChannelCore createTimer() {
-        return new TimerChannel();
+        // Not `new TimerChannel()` here: returning a subclass where ChannelCore is declared makes the
+        // verifier load the subclass with this class, on every fresh JVM's first Chan.make (B8).
+        return TimerChannel.create();
     }
 
     /**
@@ -335,6 +343,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
 
         TimerChannel() {
             super(1, false, true);
+        }
+
+        /** A new timer's channel, typed as its superclass here, where verifying it costs nothing more. */
+        static ChannelCore create() {
+            return new TimerChannel();
         }
 
         /** Lets a due timer deliver before an empty channel is polled (TM7). Lock held. */
@@ -582,7 +595,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public boolean pollSendLocked(Object value) {
         if (closed) {
-            throw new ChannelClosedException("send on closed channel");
+            throw ClosedChannels.exception("send on closed channel");
         }
         Ring ring = ring();
         if (ring != null) {
@@ -727,7 +740,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 return cancelled(node);
             }
             if (won.closed) {
-                throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+                throw ClosedChannels.exception("send on closed channel (closed while the sender waited)");
             }
             return true;
         } finally {
@@ -884,7 +897,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
             if (won.closed) {
                 if (isSend) {
-                    throw new ChannelClosedException("send on closed channel (closed while the sender waited)");
+                    throw ClosedChannels.exception("send on closed channel (closed while the sender waited)");
                 }
                 return CLOSED;
             }
@@ -943,13 +956,13 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public void close() {
         if (nil) {
-            throw new ChannelClosedException("close of nil channel");
+            throw ClosedChannels.exception("close of nil channel");
         }
         List<Waiter> wake = null;
         lock();
         try {
             if (closed) {
-                throw new ChannelClosedException("close of closed channel");
+                throw ClosedChannels.exception("close of closed channel");
             }
             Ring ring = ring();
             if (ring != null) {
@@ -1392,12 +1405,5 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         // only the value reserved for "no deadline" must be avoided.
         long d = ParkHook.now() + Math.max(0L, timeoutNanos); // a bubble's clock inside a bubble
         return d == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : d;
-    }
-
-    private record Marker(String name) {
-        @Override
-        public String toString() {
-            return name;
-        }
     }
 }
