@@ -180,7 +180,7 @@ final class Fetch {
                         }
                     }
                     if (out.checkError()) { // closed (| head -1): the rest would go nowhere (R71)
-                        err.println("fetch: could not write to stdout (closed?)");
+                        err.println("fetch: " + Main.STDOUT_FAILED);
                         status = 1;
                         break;
                     }
@@ -400,7 +400,7 @@ final class Fetch {
 
             private void check() throws IOException {
                 if (out.checkError()) { // flushes: a closed stdout shows at this write, not at the end
-                    throw new IOException("could not write to stdout (closed?)");
+                    throw new IOException(Main.STDOUT_FAILED);
                 }
             }
         };

@@ -27,6 +27,8 @@ public final class Main {
 
     /** The largest N of {@code sieve}: its work grows with N squared (10000 takes about a minute on two cores). */
     static final int MAX_SIEVE = 10_000;
+    /** What a command reports when its standard output failed (R71): one wording for every command. */
+    static final String STDOUT_FAILED = "could not write to stdout (closed?)";
     /** The largest REQUESTS of {@code demo}: the summary keeps one latency per request. */
     static final int MAX_DEMO_REQUESTS = 1_000_000;
     /** The largest CALLERS of {@code demo}: one goroutine each, and the work channel's capacity. */
@@ -90,7 +92,7 @@ public final class Main {
      */
     private static int wrote(String command, int status, PrintStream out, PrintStream err) {
         if (out.checkError()) {
-            err.println(command + ": could not write to stdout (closed?)");
+            err.println(command + ": " + STDOUT_FAILED);
             return Math.max(status, 1);
         }
         return status;
