@@ -567,8 +567,9 @@ class CookieOracleTest {
                             "d=1" + "; Max-Age=0; Max-Age=60".repeat(500)),
                     differs("http://example.com/p", "a=1; d=1", "a=1; b=1; d=1",
                             "R59: a Path over 1024 characters is ignored (the default path, /); Go keeps any"),
-                    differs("https://example.com/", "c=1; d=1", "b=1; c=1; d=1",
-                            "R59: a Path over 1024 characters is ignored (the default path, /); Go keeps any"),
+                    differs("https://example.com/", "c=1; d=1", "b=1; d=1",
+                            "R59: a Path over 1024 characters is ignored (the default path, /); Go keeps any; "
+                                    + "R75: c is Secure, set over http, and ignored"),
                     get("http://example.com" + "/x".repeat(3000), "b=1; d=1")),
             scenario("parse-max-age",
                     parse("a=1; Max-Age=60",
