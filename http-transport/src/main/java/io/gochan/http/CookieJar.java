@@ -7,7 +7,8 @@ import java.util.List;
  * Stores cookies from responses and chooses those to send with requests, as Go's
  * {@code http.CookieJar}. {@link HttpClient} calls {@link #setCookies} with every response's
  * {@code Set-Cookie} fields (redirects included) and {@link #cookies} before every request it sends.
- * {@link #inMemory()} is Go's {@code net/http/cookiejar} without a public suffix list (R12);
+ * {@link #inMemory()} is Go's {@code net/http/cookiejar} without a public suffix list (R12), stricter against a
+ * hostile server (R22, R57, R59; over plain http no {@code Secure} cookie is set or overwritten, R75);
  * {@link #inMemory(java.util.function.UnaryOperator)} takes one (R27).
  *
  * <p>Implementations must be safe for concurrent use and must not block for long: they are called on

@@ -6,6 +6,7 @@ import io.gochan.http.internal.Deadlines;
 import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
+import io.gochan.http.internal.UserInfo;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -219,19 +220,16 @@ public final class HttpClient {
         if (info == null || req.headers().contains("Authorization")) {
             return req;
         }
-        int colon = info.indexOf(':');
-        String user = percentDecode(colon < 0 ? info : info.substring(0, colon));
-        String password = colon < 0 ? "" : percentDecode(info.substring(colon + 1));
+        // The bytes each %XX names, as Go's url.User (R76); the checks of basicAuth (R14: no ':' in the user, no
+        // control character) run on them one character per byte, and the field is made of the bytes themselves.
+        String user = new String(UserInfo.user(info), java.nio.charset.StandardCharsets.ISO_8859_1);
+        String password = new String(UserInfo.password(info), java.nio.charset.StandardCharsets.ISO_8859_1);
         try {
-            return req.toBuilder().basicAuth(user, password).build();
+            return req.toBuilder().basicAuth(user, password).setHeader("Authorization", UserInfo.basic(info)).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the user info of " + req.method() + " " + req.uri().getScheme() + "://"
                     + UriHost.host(req.uri()) + " cannot be sent as basic auth: " + e.getMessage(), e);
         }
-    }
-
-    private static String percentDecode(String s) {
-        return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /**

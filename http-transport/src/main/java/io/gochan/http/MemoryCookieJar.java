@@ -30,7 +30,10 @@ import java.util.regex.Pattern;
  * a domain keeps at most 180 cookies and the jar 3000,
  * the least recently set or sent evicted first; the cookies given for one request make a {@code Cookie} field of
  * at most 64 KiB, those first in the sending order (R57); a {@code Max-Age} too large for {@link Instant} means no
- * expiry (R21).
+ * expiry (R21). As RFC 6265bis and browsers, unlike Go's jar, a response over plain http sets no {@code Secure}
+ * cookie, and sets no cookie that would replace, delete or stand beside a stored {@code Secure} cookie of its name
+ * (its domain matching that cookie's either way, its path under that cookie's): only https does (R75). Only the
+ * {@code https} scheme counts as secure, {@code http://localhost} included.
  *
  * <p>Thread-safe; every method holds a lock only for map work, never across blocking calls.
  */
@@ -110,6 +113,7 @@ public final class MemoryCookieJar implements CookieJar {
         }
         String host = canonicalHost(UriHost.host(uri));
         String defaultPath = defaultPath(uri.getRawPath());
+        boolean https = uri.getScheme().equalsIgnoreCase("https");
         Instant now = clock.instant();
         // The list is the caller's code: asked before the lock is taken, never under it (R27).
         Map<String, Boolean> suffixes = new HashMap<>();
@@ -124,8 +128,18 @@ public final class MemoryCookieJar implements CookieJar {
         }
         lock.lock();
         try {
+            // Over http, the live Secure cookies by name (R75), looked up per cookie: one pass, not one per cookie (a
+            // flood of thousands would be quadratic). Plain http cannot add or remove one, so it holds for the call.
+            Map<String, List<Entry>> secure = https ? Map.of() : new HashMap<>();
+            if (!https) {
+                for (Entry e : entries.values()) {
+                    if (e.secure() && (e.expires() == null || e.expires().isAfter(now))) {
+                        secure.computeIfAbsent(e.name(), n -> new ArrayList<>()).add(e);
+                    }
+                }
+            }
             for (Cookie c : cookies) {
-                store(c, host, defaultPath, now, suffixes);
+                store(c, host, defaultPath, https, secure, now, suffixes);
             }
             evict(now);
         } finally {
@@ -133,9 +147,13 @@ public final class MemoryCookieJar implements CookieJar {
         }
     }
 
-    private void store(Cookie c, String host, String defaultPath, Instant now, Map<String, Boolean> suffixes) {
+    private void store(Cookie c, String host, String defaultPath, boolean https, Map<String, List<Entry>> secure,
+            Instant now, Map<String, Boolean> suffixes) {
         if (c.name().length() + c.value().length() > MAX_COOKIE_CHARS) {
             return; // RFC 6265 6.1: a user agent may refuse what it cannot keep; a hostile server's megabyte cookie
+        }
+        if (c.secure() && !https) {
+            return; // RFC 6265bis 5.7 step 8 (R75): whoever answers plain http must not plant a cookie sent only over https
         }
         String domain;
         boolean hostOnly;
@@ -182,6 +200,9 @@ public final class MemoryCookieJar implements CookieJar {
         // A Path longer than MAX_PATH_CHARS is ignored, as RFC 6265bis (5.6) ignores such an attribute (R59): the
         // name and value are bounded, and a path held 256 KiB, 3000 times over.
         String path = c.path() != null && c.path().startsWith("/") && c.path().length() <= MAX_PATH_CHARS ? c.path() : defaultPath;
+        if (!https && shadowsSecure(secure.getOrDefault(c.name(), List.of()), domain, path)) {
+            return; // RFC 6265bis 5.7 step 16 (R75): plain http neither replaces, deletes nor shadows a Secure cookie
+        }
         Instant expires = null;
         if (c.maxAge() != null) {
             if (c.maxAge().isZero() || c.maxAge().isNegative()) {
@@ -202,6 +223,23 @@ public final class MemoryCookieJar implements CookieJar {
         Instant created = old != null ? old.created() : now;
         long seq = old != null ? old.seq() : nextSeq++;
         entries.put(key, new Entry(c.name(), c.value(), domain, path, hostOnly, c.secure(), expires, created, seq, nextSeq++));
+    }
+
+    /**
+     * True if one of {@code secure} (the jar's live Secure cookies of the new cookie's name) has a domain that
+     * domain-matches {@code domain} or the other way round, and a path {@code path} path-matches (RFC 6265bis 5.7
+     * step 16): a cookie from plain http that would replace it, delete it, or be sent beside it to the same requests
+     * (a domain cookie from a subdomain, one under its path) and so stand in for it with a server that reads the
+     * first of a name (R75).
+     */
+    private static boolean shadowsSecure(List<Entry> secure, String domain, String path) {
+        for (Entry e : secure) {
+            if ((e.domain().equals(domain) || e.domain().endsWith("." + domain) || domain.endsWith("." + e.domain()))
+                    && pathMatches(path, e.path())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -31,6 +31,13 @@ import java.util.function.Function;
  * its IDNA ASCII form, as the request host is (R39). In a CGI environment
  * ({@code REQUEST_METHOD} set) {@code HTTP_PROXY} is refused, as a client could have set it: every http
  * request fails, before {@code NO_PROXY} and loopback are looked at, as in Go (Go issue 16405, "httpoxy").
+ *
+ * <p>An IPv6 address is written in brackets ({@code [2001:db8::1]:3128}); one without them names no usable proxy
+ * (R78). A request to an IPv6 address with a zone ({@code http://[fe80::1%25eth0]/}) matches a {@code NO_PROXY}
+ * address or block without a zone, in every zone, and an entry with a zone ({@code fe80::1%eth0}, or in brackets
+ * {@code [fe80::1%25eth0]}) in that zone only (R77). Only the variables named here are read: {@code ALL_PROXY}
+ * (curl's) is not, as Go does not read it; a proxy meant for every request is set in both {@code HTTP_PROXY} and
+ * {@code HTTPS_PROXY}.
  */
 public final class Proxies {
     private Proxies() {}
@@ -167,6 +174,11 @@ public final class Proxies {
         } else {
             text = "http://" + value;
         }
+        if (unbracketedIpv6(text)) {
+            // "::1:3128" or "2001:db8::1": which colon starts a port is a guess (Go takes the last, and dials
+            // [2001:db8:]:1 for the second), so it is refused, saying how to write it (R78).
+            throw new IllegalArgumentException("an IPv6 address outside brackets (write it as [2001:db8::1]:3128)");
+        }
         URI u = tryParse(text);
         if (u == null) {
             throw new IllegalArgumentException("not a URL");
@@ -189,6 +201,24 @@ public final class Proxies {
             throw new IllegalArgumentException("port " + u.getPort() + " out of range (1 to 65535)");
         }
         return u;
+    }
+
+    /**
+     * True if the host[:port] of {@code scheme://authority...} is no bracketed literal and has {@code ::} or more than
+     * two colons: an IPv6 address (a name with two colons, {@code proxy:80:80}, is left to the other checks).
+     */
+    private static boolean unbracketedIpv6(String s) {
+        int from = s.indexOf("://") + 3;
+        int end = s.length();
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        String hostPort = s.substring(Math.max(from, s.lastIndexOf('@', end - 1) + 1), end);
+        return !hostPort.startsWith("[") && (hostPort.contains("::") || hostPort.chars().filter(c -> c == ':').count() > 2);
     }
 
     private static URI tryParse(String s) {
@@ -258,7 +288,8 @@ public final class Proxies {
     static final class NoProxy {
         private record Cidr(byte[] network, int bits) {}
 
-        private record Ip(InetAddress ip, int port) {}
+        /** An address, its port (-1: every port) and its IPv6 zone (null: every zone, R77). */
+        private record Ip(InetAddress ip, int port, String zone) {}
 
         private record Domain(String suffix, int port, boolean matchHost) {}
 
@@ -312,9 +343,10 @@ public final class Proxies {
                 if (host.isEmpty()) {
                     continue; // ":1" and the like: no host part, ignored as Go does
                 }
-                InetAddress ip = ipLiteral(host);
+                String[] addressZone = zoned(host, bracketed);
+                InetAddress ip = ipLiteral(addressZone[0]);
                 if (ip != null) {
-                    ips.add(new Ip(ip, port));
+                    ips.add(new Ip(ip, port, addressZone[1]));
                     continue;
                 }
                 if (host.startsWith("*.")) {
@@ -417,7 +449,11 @@ public final class Proxies {
                 return false;
             }
             String h = ascii(trimSpace(bare(host).toLowerCase(Locale.ROOT)));
-            InetAddress ip = ipLiteral(h);
+            // An IPv6 zone chooses the client's interface (R20): the address is compared without it, the zone only
+            // with an entry that names one (R77). Go compares the text, so "fe80::1%eth0" matched no address entry.
+            String[] addressZone = zoned(trimSpace(bare(host).toLowerCase(Locale.ROOT)), host.startsWith("["));
+            InetAddress ip = ipLiteral(addressZone[0]);
+            String zone = addressZone[1];
             if (ip != null) {
                 for (Cidr c : cidrs) {
                     if (contains(c, ip)) {
@@ -425,7 +461,7 @@ public final class Proxies {
                     }
                 }
                 for (Ip m : ips) {
-                    if (m.ip().equals(ip) && (m.port() == -1 || m.port() == port)) {
+                    if (m.ip().equals(ip) && (m.port() == -1 || m.port() == port) && (m.zone() == null || m.zone().equals(zone))) {
                         return false;
                     }
                 }
@@ -437,6 +473,23 @@ public final class Proxies {
                 }
             }
             return true;
+        }
+
+        /**
+         * {address, zone} of an IPv6 literal with a zone ({@code fe80::1%eth0}), else {text, null}. In brackets (a
+         * request host, or an entry written as a URL writes it) a zone starting {@code %25} is RFC 6874's escape of
+         * {@code %}, as {@link io.gochan.http.internal.codec.HostLiteral#forDial} reads a request's (R20).
+         */
+        private static String[] zoned(String text, boolean bracketed) {
+            int pct = text.indexOf('%');
+            if (pct <= 0 || text.indexOf(':') < 0 || text.indexOf(':') > pct) {
+                return new String[] {text, null};
+            }
+            String zone = text.substring(pct + 1);
+            if (bracketed && zone.startsWith("25") && zone.length() > 2) {
+                zone = zone.substring(2);
+            }
+            return new String[] {text.substring(0, pct), zone.isEmpty() ? null : zone};
         }
 
         private static boolean contains(Cidr c, InetAddress ip) {

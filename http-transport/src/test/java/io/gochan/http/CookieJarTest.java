@@ -143,6 +143,38 @@ class CookieJarTest {
     }
 
     @Test
+    void R75_aPlainHttpResponseSetsNoSecureCookie() {
+        // RFC 6265bis 5.7 step 8: Secure set over http is ignored; a network attacker on http could plant it for https.
+        set("http://example.com/", "planted=1; Secure", "plain=1");
+        assertThat(sent("https://example.com/")).isEqualTo("plain=1");
+        set("http://www.example.com/", "wide=1; Secure; Domain=example.com");
+        assertThat(sent("https://example.com/")).isEqualTo("plain=1");
+        set("https://example.com/", "s=1; Secure");
+        assertThat(sent("https://example.com/")).isEqualTo("plain=1; s=1");
+    }
+
+    @Test
+    void R75_aPlainHttpResponseNeitherReplacesNorDeletesNorShadowsASecureCookie() {
+        set("https://example.com/", "sid=good; Secure");
+        set("https://example.com/", "deep=good; Secure; Path=/app");
+        // Same name, domain and path: replacing or deleting it over http is ignored (RFC 6265bis 5.7 step 16).
+        set("http://example.com/", "sid=evil");
+        set("http://example.com/", "sid=gone; Max-Age=0");
+        set("http://example.com/", "sid=gone; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+        // A domain cookie from a subdomain, or one whose path lies under the secure one's, would be sent beside it.
+        set("http://www.example.com/", "sid=evil; Domain=example.com");
+        set("http://example.com/", "sid=evil; Path=/app");
+        assertThat(sent("https://example.com/app/x")).isEqualTo("deep=good; sid=good");
+        assertThat(sent("http://example.com/app/x")).isEmpty();
+        // A path the secure cookie does not cover, another name, and https itself are not held back.
+        set("http://example.com/", "deep=other");
+        set("http://example.com/", "other=1");
+        assertThat(sent("http://example.com/app/x")).isEqualTo("deep=other; other=1");
+        set("https://example.com/", "sid=new");
+        assertThat(sent("http://example.com/")).isEqualTo("sid=new; deep=other; other=1");
+    }
+
+    @Test
     void R12_expiryByMaxAgeWhichWinsOverExpires() {
         set("http://example.com/", "m=1; Max-Age=60; Expires=Wed, 09 Jun 2021 10:18:14 GMT",
                 "e=1; Expires=Thu, 01-Jan-2026 00:02:00 GMT", "s=1");

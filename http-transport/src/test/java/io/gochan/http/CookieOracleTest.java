@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * is a row of {@code http-transport/src/test/go-oracle/cookies/cases.txt}, replayed there through Go's
  * {@code readSetCookies}, {@code cookiejar.New(nil)} and {@code Request.AddCookie}; the Cookie field Go sent
  * is written here as a literal (rows printed by {@code go run . -java}). Where we differ on purpose, the row
- * holds Go's answer, ours, and the rule that says why (R12, R18, R21, R22, R25, R35, R59). The rows found R34
+ * holds Go's answer, ours, and the rule that says why (R12, R18, R21, R22, R25, R35, R59, R75). The rows found R34
  * (blanks and bad characters in {@code Set-Cookie}), R35 ({@code Expires} zones), R36 (quoted values) and
  * R37 (dates that do not exist). Pure jar and parser work, the client's {@code Cookie} field rendering
  * included: no server, no threads.
@@ -415,16 +415,20 @@ class CookieOracleTest {
                             "s2=1; secure=false"),
                     set("http://example.com/",
                             "h=1; Secure"),
-                    get("https://example.com/", "s=1; p=1; s2=1; h=1"),
+                    differs("https://example.com/", "s=1; p=1; s2=1; h=1", "s=1; p=1; s2=1",
+                            "R75: a Secure cookie set over http is ignored (RFC 6265bis); Go keeps it"),
                     get("http://example.com/", "p=1"),
-                    get("HTTPS://EXAMPLE.COM/", "s=1; p=1; s2=1; h=1")),
+                    differs("HTTPS://EXAMPLE.COM/", "s=1; p=1; s2=1; h=1", "s=1; p=1; s2=1",
+                            "R75: a Secure cookie set over http is ignored (RFC 6265bis); Go keeps it")),
             scenario("secure-over-http-replaces",
                     set("https://example.com/",
                             "a=secure; Secure"),
                     set("http://example.com/",
                             "a=plain"),
-                    get("https://example.com/", "a=plain"),
-                    get("http://example.com/", "a=plain")),
+                    differs("https://example.com/", "a=plain", "a=secure",
+                            "R75: http never replaces a Secure cookie (RFC 6265bis); Go replaces it"),
+                    differs("http://example.com/", "a=plain", "",
+                            "R75: http never replaces a Secure cookie (RFC 6265bis); Go replaces it")),
             scenario("httponly-samesite",
                     set("http://example.com/",
                             "a=1; HttpOnly",
@@ -563,8 +567,9 @@ class CookieOracleTest {
                             "d=1" + "; Max-Age=0; Max-Age=60".repeat(500)),
                     differs("http://example.com/p", "a=1; d=1", "a=1; b=1; d=1",
                             "R59: a Path over 1024 characters is ignored (the default path, /); Go keeps any"),
-                    differs("https://example.com/", "c=1; d=1", "b=1; c=1; d=1",
-                            "R59: a Path over 1024 characters is ignored (the default path, /); Go keeps any"),
+                    differs("https://example.com/", "c=1; d=1", "b=1; d=1",
+                            "R59: a Path over 1024 characters is ignored (the default path, /); Go keeps any; "
+                                    + "R75: c is Secure, set over http, and ignored"),
                     get("http://example.com" + "/x".repeat(3000), "b=1; d=1")),
             scenario("parse-max-age",
                     parse("a=1; Max-Age=60",

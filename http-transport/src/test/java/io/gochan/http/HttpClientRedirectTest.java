@@ -120,6 +120,28 @@ class HttpClientRedirectTest {
     }
 
     @Test
+    void R76_percentEscapedUserInfoIsSentAsTheBytesItNames() throws Exception {
+        // %E9 is one byte, as Go's url.User unescapes it and its client sends it; read as UTF-8 it became EF BF BD.
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (JdkServer server = JdkServer.http(ex -> {
+                 seen.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient c = HttpClient.builder(t).build();
+            try (HttpResponse r = c.send(HttpRequest.get("http://us%E9r:p%E9ss%FF@127.0.0.1:" + server.port() + "/"))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen).containsExactly("Basic " + Base64.getEncoder().encodeToString(
+                    "us\u00e9r:p\u00e9ss\u00ff".getBytes(StandardCharsets.ISO_8859_1)));
+            // The checks of R14 hold for the bytes: an escaped control character is still refused, naming no password.
+            assertThatThrownBy(() -> c.send(HttpRequest.get("http://u:p%0D%0Ax@127.0.0.1:" + server.port() + "/")))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("control character")
+                    .hasMessageNotContaining("p%0D");
+        }
+    }
+
+    @Test
     void R17_userInfoIsSentAsBasicAuthToItsOwnAuthorityOnly() throws Exception {
         Map<String, String> seen = new ConcurrentHashMap<>();
         try (JdkServer other = JdkServer.http(ex -> {

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -202,6 +203,21 @@ class ProxyEnvironmentTest {
         // The same through Proxies.of, named by its parameter.
         assertThatThrownBy(() -> choose(Proxies.of(null, value, null), "https://example.com/"))
                 .cause().hasMessageStartingWith("invalid proxy address in httpsProxy: ");
+    }
+
+    @ParameterizedTest(name = "HTTPS_PROXY={0}")
+    @ValueSource(strings = {"::1:3128", "2001:db8::1", "http://2001:db8::1:3128", "socks5://u:s3cret@fe80::1%eth0:1080",
+        "2001:db8:0:0:0:0:0:1", "u:s3cret@::1"})
+    void R78_anIpv6AddressOutsideBracketsIsRefusedSayingHowToWriteIt(String value) {
+        // Go guesses the port from the last colon: "::1:3128" is [::1]:3128 there, "2001:db8::1" is [2001:db8:]:1.
+        // Refused (R38), with a message saying what is wrong; it said "no host name or address" or "not a URL".
+        Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(Map.of("HTTPS_PROXY", value)::get);
+        assertThatThrownBy(() -> choose(f, "https://example.com/")).cause()
+                .hasMessageStartingWith("invalid proxy address in HTTPS_PROXY: an IPv6 address outside brackets")
+                .hasMessageNotContaining("s3cret");
+        String bracketed = Proxies.fromEnvironment(Map.of("HTTPS_PROXY", "[2001:db8::1]:3128")::get)
+                .apply(HttpRequest.get("https://example.com/")).orElseThrow().toString();
+        assertThat(bracketed).isEqualTo("http://[2001:db8::1]:3128");
     }
 
     @Test

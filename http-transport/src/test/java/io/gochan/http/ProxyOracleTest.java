@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * request URL is written here as a literal (rows printed by {@code ./proxy_oracle.sh -java}). An answer is the
  * proxy URL and the host and port a transport dials for it, {@code direct}, or {@code error: ...} (an error
  * is compared as "an error", not by its text). Where we differ on purpose the row holds Go's answer, ours,
- * and the rule that says why (R24, R38, R39, R18). The environment is a map given to
+ * and the rule that says why (R24, R38, R39, R18, R77). The environment is a map given to
  * {@code fromEnvironment}, never the process's. Pure work: no server, no threads.
  */
 class ProxyOracleTest {
@@ -478,5 +478,24 @@ class ProxyOracleTest {
                     go("http://a.test:080/", "direct"),
                     differs("https://[2001:db8::1]/", "http://proxy:3129 (dials \"proxy:3129\")", "direct",
                             "R50: a port with leading zeros is its number (443); Go compares the text \"0443\"")),
+            env("NO_PROXY IPv6 zone", "HTTP_PROXY=proxy:3128", "NO_PROXY=fe80::1%eth0,fe80::3,[fe80::4%eth1],[fe80::5%25eth0]:8080",
+                    go("http://[fe80::1%25eth0]/", "direct"),
+                    differs("http://[fe80::1%eth0]/", "bad request URL: parse \"http://[fe80::1%eth0]/\": invalid URL escape \"%et\"",
+                            "direct", "R77, R20: the bare zone is a zone here; Go refuses the URL"),
+                    go("http://[FE80::1%25eth0]/", "direct"),
+                    go("http://[fe80::1]/", "http://proxy:3128 (dials \"proxy:3128\")"),
+                    go("http://[fe80::1%25eth1]/", "http://proxy:3128 (dials \"proxy:3128\")"),
+                    differs("http://[fe80::3%25eth0]/", "http://proxy:3128 (dials \"proxy:3128\")", "direct",
+                            "R77: an address without a zone matches it in every zone; Go takes the zoned host for a name"),
+                    go("http://[fe80::3]/", "direct"),
+                    differs("http://[fe80::4%25eth1]/", "http://proxy:3128 (dials \"proxy:3128\")", "direct",
+                            "R77, R39: the bracketed address with its zone matches it; Go takes the entry for a name"),
+                    go("http://[fe80::4%25eth0]/", "http://proxy:3128 (dials \"proxy:3128\")"),
+                    differs("http://[fe80::5%25eth0]:8080/", "http://proxy:3128 (dials \"proxy:3128\")", "direct",
+                            "R77: in brackets %25 starts the zone, as in a URL (R20); Go compares the text \"%25eth0\"")),
+            env("NO_PROXY IPv6 zone and a block", "HTTP_PROXY=proxy:3128", "NO_PROXY=fe80::/10",
+                    differs("http://[fe80::9%25eth0]/", "http://proxy:3128 (dials \"proxy:3128\")", "direct",
+                            "R77: a block holds the address in every zone; Go takes the zoned host for a name"),
+                    go("http://[fe80::9]/", "direct")),
     };
 }

@@ -106,6 +106,36 @@ class ProxyTest {
         }
     }
 
+    /** Basic of raw bytes: {@code "us\u00e9r:p\u00e9ss\u00ff"} read as ISO-8859-1, one byte per character. */
+    private static String basicOfBytes(String latin1) {
+        return "Basic " + Base64.getEncoder().encodeToString(latin1.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    @Test
+    void R76_percentEscapedProxyCredentialsAreSentAsTheBytesTheyName() throws Exception {
+        // %E9 is one byte (an ISO-8859-1 e-acute), as Go's url.User unescapes it; decoding the bytes as UTF-8 sent
+        // EF BF BD (U+FFFD) in its place, and the proxy refused a password that was right.
+        String expected = basicOfBytes("us\u00e9r:p\u00e9ss\u00ff");
+        try (JdkServer origin = origin();
+             JdkServer tls = JdkServer.httpsFor("origin.test", ex -> JdkServer.respond(ex, 200, "tls"));
+             TestProxy proxy = TestProxy.requiring(expected);
+             Socks5Proxy socks = Socks5Proxy.requiringBytes("us\u00e9r".getBytes(StandardCharsets.ISO_8859_1),
+                     "p\u00e9ss\u00ff".getBytes(StandardCharsets.ISO_8859_1))) {
+            String creds = "us%E9r:p%E9ss%FF@127.0.0.1:";
+            try (Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                    .proxy(Proxies.fromEnvironment(Map.of("HTTP_PROXY", creds + proxy.port(),
+                            "HTTPS_PROXY", "http://" + creds + proxy.port())::get)).build()) {
+                assertThat(get(t, "http://a.test:" + origin.port() + "/")).startsWith("200 GET / ");
+                assertThat(get(t, "https://origin.test:" + tls.port() + "/")).isEqualTo("200 tls");
+                assertThat(proxy.authorizations).containsExactly(expected, expected);
+            }
+            try (Transport t = Transport.builder()
+                    .proxy(Proxies.fromEnvironment(Map.of("HTTP_PROXY", "socks5://" + creds + socks.port())::get)).build()) {
+                assertThat(get(t, "http://a.test:" + origin.port() + "/")).startsWith("200 GET / ");
+            }
+        }
+    }
+
     @Test
     void R8_theProxysCredentialsNeverReachTheOrigin() throws Exception {
         // Through a CONNECT tunnel and through SOCKS5 the origin sees the request as sent directly: no

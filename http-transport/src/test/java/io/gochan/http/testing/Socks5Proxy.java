@@ -16,13 +16,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class Socks5Proxy implements AutoCloseable {
     private final RawServer server;
-    private final String user;
-    private final String password;
+    private final byte[] user;
+    private final byte[] password;
     private final int refuseWith;
     /** Destinations asked for, as host:port (a name as sent, not resolved). */
     public final List<String> destinations = new CopyOnWriteArrayList<>();
 
-    private Socks5Proxy(String user, String password, int refuseWith) throws IOException {
+    private Socks5Proxy(byte[] user, byte[] password, int refuseWith) throws IOException {
         this.user = user;
         this.password = password;
         this.refuseWith = refuseWith;
@@ -42,7 +42,18 @@ public final class Socks5Proxy implements AutoCloseable {
      * @return the server
      */
     public static Socks5Proxy requiring(String user, String password) throws IOException {
-        return new Socks5Proxy(user, password, 0);
+        return new Socks5Proxy(user.getBytes(StandardCharsets.UTF_8), password.getBytes(StandardCharsets.UTF_8), 0);
+    }
+
+    /**
+     * A server that requires username/password authentication with exactly these bytes (RFC 1929 names no charset).
+     *
+     * @param user the username's bytes
+     * @param password the password's bytes
+     * @return the server
+     */
+    public static Socks5Proxy requiringBytes(byte[] user, byte[] password) throws IOException {
+        return new Socks5Proxy(user.clone(), password.clone(), 0);
     }
 
     /**
@@ -78,9 +89,9 @@ public final class Socks5Proxy implements AutoCloseable {
         c.write(new byte[] {5, (byte) wanted});
         if (wanted == 2) {
             in.readUnsignedByte();
-            String u = new String(in.readNBytes(in.readUnsignedByte()), StandardCharsets.UTF_8);
-            String p = new String(in.readNBytes(in.readUnsignedByte()), StandardCharsets.UTF_8);
-            boolean ok = u.equals(user) && p.equals(password);
+            byte[] u = in.readNBytes(in.readUnsignedByte());
+            byte[] p = in.readNBytes(in.readUnsignedByte());
+            boolean ok = java.util.Arrays.equals(u, user) && java.util.Arrays.equals(p, password);
             c.write(new byte[] {1, (byte) (ok ? 0 : 1)});
             if (!ok) {
                 return;

@@ -18,10 +18,8 @@ import java.net.IDN;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 
 /**
  * Sets up the way to the origin through a proxy on an open connection to it (R8, R9): an HTTP
@@ -44,15 +42,9 @@ final class ProxyHandshake {
         if (info == null || info.isEmpty()) {
             return null;
         }
-        // user ":" password, each percent-decoded as Go's url.User does; always with the colon (RFC 7617):
-        // "token@proxy" is user "token" with an empty password, base64("token:") as Go's proxyAuth sends (R23).
-        int colon = info.indexOf(':');
-        String plain = decode(colon < 0 ? info : info.substring(0, colon)) + ":" + (colon < 0 ? "" : decode(info.substring(colon + 1)));
-        return "Basic " + Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+        // user ":" password, each percent-decoded to the bytes it names as Go's url.User does (R76); always with the
+        // colon (RFC 7617): "token@proxy" is user "token" with an empty password, base64("token:") as Go's proxyAuth (R23).
+        return io.gochan.http.internal.UserInfo.basic(info);
     }
 
     /**
@@ -219,9 +211,8 @@ final class ProxyHandshake {
     }
 
     private static void authenticate(OutputStream out, InputStream in, String rawInfo, URI proxy, String who) throws IOException {
-        int colon = rawInfo.indexOf(':');
-        byte[] user = decode(colon < 0 ? rawInfo : rawInfo.substring(0, colon)).getBytes(StandardCharsets.UTF_8);
-        byte[] pass = decode(colon < 0 ? "" : rawInfo.substring(colon + 1)).getBytes(StandardCharsets.UTF_8);
+        byte[] user = io.gochan.http.internal.UserInfo.user(rawInfo); // the bytes each %XX names (R76)
+        byte[] pass = io.gochan.http.internal.UserInfo.password(rawInfo);
         if (user.length == 0 || user.length > 255 || pass.length > 255) {
             throw new ProxyException(proxy, -1, who + ": username must be 1 to 255 bytes and password at most 255 (RFC 1929)", null);
         }
