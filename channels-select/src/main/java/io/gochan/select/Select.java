@@ -52,7 +52,9 @@ import java.util.random.RandomGenerator;
  * its timeout when the time is up, else waits until interrupted (L5). A default makes a timeout case
  * idle: with nothing ready the default fires at once, so the timeout never does (as Go's {@code default}
  * beside a {@code time.After} case). Of several timeouts the shortest counts (the first given among
- * equal ones); a second default is refused.
+ * equal ones); a second default is refused. A run entered with the interrupt flag set that need not wait
+ * (a ready case, a default, a timeout whose time is up) completes and leaves the flag set; one that would
+ * wait throws {@link InterruptedException} at once and takes nothing.
  *
  * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
  * when it blocks); it is not thread-safe, so use one per thread. A run that overlaps another run of the

@@ -555,6 +555,42 @@ class SelectMisuseRulesTest {
         assertThat(once.select()).isEqualTo("first");
     }
 
+    /**
+     * A run entered with the interrupt flag set (L18, I1): one that need not wait (a ready receive or send case, a
+     * closed channel's receiveOk case, a default) completes and leaves the flag set, as Go has no interrupt to see;
+     * one that would wait throws InterruptedException at once, clears the flag and takes nothing.
+     */
+    @Test
+    void L18_aRunEnteredWithTheFlagSetWaitsForNothingAndKeepsIt() throws Exception {
+        Chan<Integer> buffered = Chan.make(1);
+        Chan<Integer> room = Chan.make(1);
+        Chan<Integer> closed = Chan.make();
+        closed.close();
+        Chan<Integer> empty = Chan.make();
+        List<String> got = new ArrayList<>();
+        try {
+            buffered.send(1);
+            Thread.currentThread().interrupt();
+            assertThat(Select.<String>cases().receive(buffered, v -> "v" + v).receive(empty, v -> "e").select()).isEqualTo("v1");
+            assertThat(Thread.currentThread().isInterrupted()).as("the flag stays set").isTrue();
+            assertThat(Select.<String>cases().send(room, 2, () -> "sent").receive(empty, v -> "e").select()).isEqualTo("sent");
+            assertThat(room.len()).isEqualTo(1);
+            assertThat(Select.statement().receiveOk(closed, r -> got.add("closed " + r.closed())).receive(empty, null).run()).isZero();
+            assertThat(got).containsExactly("closed true");
+            assertThat(Select.statement().receive(empty, null).orElse(null).run()).isEqualTo(SelectStatement.DEFAULT);
+            assertThat(Thread.currentThread().isInterrupted()).as("the flag stays set").isTrue();
+            // Would wait (room is full now, nothing on empty): throws at once, clears the flag, sends nothing.
+            assertThatThrownBy(() -> Select.statement().send(room, 3, null).receive(empty, null).timeout(LONG, null).run())
+                    .isInstanceOf(InterruptedException.class);
+            assertThat(Thread.currentThread().isInterrupted()).as("cleared by the InterruptedException").isFalse();
+            assertThat(room.receive()).isEqualTo(2);
+            assertThat(room.len()).isZero();
+            assertThat(waiting(room) + waiting(empty)).isZero();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
     // ------------------------------------------------------------------ L19: toString
 
     /**
