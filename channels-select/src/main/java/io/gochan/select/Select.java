@@ -42,9 +42,19 @@ import java.util.random.RandomGenerator;
  *   <li>{@link #timeout(Duration, OnReady)} fires if no other case became ready in time (L8); a timer channel
  *       ({@link io.gochan.Timers#after}) works as an ordinary receive case.</li>
  * </ul>
- * Handlers run on the selecting thread after every channel lock is released; a handler's exception
- * propagates from {@code select()}. Blocking is interruptible: {@link InterruptedException} means no
- * case happened.
+ * Handlers run on the selecting thread after every channel lock is released. A handler's exception
+ * propagates from {@code select()} as itself, and its case has happened by then (rule L17): the value a
+ * receive case took is the handler's alone (it is not put back, nor handed to anyone else), a send case's
+ * value was sent. Blocking is interruptible: an {@link InterruptedException} from the wait means no case
+ * happened; one a handler throws means its case did.
+ *
+ * <p>Odd shapes (rule L18): a select with no case, or only disabled ones, takes its default at once, else
+ * its timeout when the time is up, else waits until interrupted (L5). A default makes a timeout case
+ * idle: with nothing ready the default fires at once, so the timeout never does (as Go's {@code default}
+ * beside a {@code time.After} case). Of several timeouts the shortest counts (the first given among
+ * equal ones); a second default is refused. A run entered with the interrupt flag set that need not wait
+ * (a ready case, a default, a timeout whose time is up) completes and leaves the flag set; one that would
+ * wait throws {@link InterruptedException} at once and takes nothing.
  *
  * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
  * when it blocks); it is not thread-safe, so use one per thread. A run that overlaps another run of the
@@ -258,7 +268,9 @@ public final class Select<R> {
 
     /**
      * A timeout case: fires if no other case could proceed within {@code timeout}, measured from the
-     * start of each {@link #select()}. With several, the shortest counts.
+     * start of each {@link #select()}. With several, the shortest counts (the first given among equal
+     * ones). Zero or negative: fires at once if no other case is ready. Beside a default it never fires
+     * (L18).
      *
      * @param timeout how long the select waits for another case, from the start of each run
      * @param handler runs when this case is chosen; may block; null: the case yields null
@@ -270,7 +282,8 @@ public final class Select<R> {
     }
 
     /**
-     * The default case: fires at once if no other case is ready (Go's {@code default}).
+     * The default case: fires at once if no other case is ready (Go's {@code default}), so a timeout
+     * case of the same select never fires (L18).
      *
      * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
@@ -301,7 +314,8 @@ public final class Select<R> {
      *     receive on a closed and drained channel
      * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
      *     case without handler was chosen
-     * @throws InterruptedException if interrupted while waiting; no case happened
+     * @throws InterruptedException if interrupted while waiting: no case happened; or thrown by the chosen
+     *     case's handler, after its case happened (L17)
      * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
      */
     public R select() throws InterruptedException {

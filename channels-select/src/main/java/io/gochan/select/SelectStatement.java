@@ -45,7 +45,7 @@ public final class SelectStatement {
         /**
          * Handles the received value.
          *
-         * @param value the value to send (not null)
+         * @param value the received value
          * @throws InterruptedException if the handler was interrupted while blocking
          */
         void accept(T value) throws InterruptedException;
@@ -170,7 +170,9 @@ public final class SelectStatement {
      * @throws ChannelClosedException as {@link Select#select()}
      * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
      *     case was chosen
-     * @throws InterruptedException if interrupted while waiting; no case happened
+     * @throws InterruptedException if interrupted while waiting: no case happened; or thrown by the chosen
+     *     case's handler, after its case happened (L17: a handler's exception propagates as itself, the value
+     *     its receive case took is the handler's)
      * @throws IllegalStateException if another run of this statement is in progress, on another thread
      *     (one thread at a time; rule L12); nothing happened. A handler may run its statement again.
      */

@@ -181,12 +181,13 @@ public final class Selection<R, X extends Exception> {
      * Runs the select; see {@link Select#select()}.
      *
      * @return the value the chosen case's handler returned
-     * @throws X what the chosen handler threw, as itself
+     * @throws X what the chosen handler threw, as itself; its case has happened (L17)
      * @throws ChannelClosedException if the chosen case is a send on a closed channel, or a plain
      *     receive on a closed and drained channel
      * @throws java.util.concurrent.CancellationException {@code ctx.err()} if a {@link #done(Context)}
      *     case without handler was chosen
-     * @throws InterruptedException if interrupted while waiting; no case happened
+     * @throws InterruptedException if interrupted while waiting: no case happened; or thrown by the chosen
+     *     case's handler, after its case happened (L17)
      * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
      */
     public R select() throws InterruptedException, X {

@@ -327,6 +327,296 @@ class SelectMisuseRulesTest {
         assertThat(r.get()).isEqualTo("v2");
     }
 
+    // ------------------------------------------------------------------ L16: many cases
+
+    /**
+     * Many cases in any order (L16): the locks of a select are taken in the order of its channels' ids, and that order
+     * was found by an insertion sort, quadratic when the cases came in the reverse order of their channels' making
+     * (20,000 such cases: 0.7 s a run, where the order of making took 20 ms). 200,000 cases made in reverse, with a
+     * repeated channel among them, now run within a bound that the quadratic sort missed by two minutes (2 min 19 s; now under a second).
+     */
+    @Test
+    void L16_twoHundredThousandCasesInReverseOrderRunInBoundedTime() throws Exception {
+        int n = 200_000;
+        List<Chan<Integer>> chans = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            chans.add(Chan.make(1));
+        }
+        AtomicReference<Integer> got = new AtomicReference<>();
+        SelectStatement reversed = Select.statement();
+        for (int i = n - 1; i >= 0; i--) {
+            reversed.receive(chans.get(i), got::set);
+        }
+        reversed.receive(chans.get(n / 2), got::set).timeout(Duration.ZERO, null); // a repeated channel: locked once (L7)
+        long start = System.nanoTime();
+        // Nothing is ready: the run locks every channel (in id order), polls them all and takes the timeout (L14).
+        assertThat(reversed.run()).isEqualTo(SelectStatement.TIMEOUT);
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertThat(took).as("one run of %d cases made in reverse", n).isLessThan(LONG);
+        chans.get(n / 2).send(7);
+        assertThat(reversed.run()).isIn(n - 1 - n / 2, n);
+        assertThat(got).hasValue(7);
+        assertThat(chans.get(n / 2).len()).isZero();
+    }
+
+    /**
+     * The sort for many cases (L16) in a select that waits: cases in a random order, many of them on the same channels,
+     * disabled ones among them; each run is completed by the one partner that sends, on the case of its channel (L7),
+     * and leaves no registration behind (L6). A channel locked twice would deadlock the run (its lock is not reentrant).
+     */
+    @Test
+    void L16_aWaitingSelectOfManyCasesOnRepeatedChannelsLocksEachOnce() throws Exception {
+        List<Chan<Integer>> chans = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            chans.add(Chan.make(i % 2));
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(16);
+        List<Integer> caseChannel = new ArrayList<>();
+        SelectStatement s = Select.statement();
+        AtomicReference<Integer> got = new AtomicReference<>();
+        for (int i = 0; i < 300; i++) {
+            int c = random.nextInt(chans.size() + 1);
+            caseChannel.add(c);
+            s.receive(c == chans.size() ? null : chans.get(c), got::set);
+        }
+        for (int round = 0; round < 20; round++) {
+            int target = caseChannel.get(random.nextInt(caseChannel.size()));
+            if (target == chans.size()) {
+                continue;
+            }
+            AtomicInteger chosen = new AtomicInteger(-99);
+            Thread t = Thread.ofVirtual().start(() -> chosen.set(run(s)));
+            awaitReceivers(chans.get(target), 1);
+            chans.get(target).send(round);
+            assertThat(t.join(LONG)).isTrue();
+            assertThat(caseChannel.get(chosen.get())).isEqualTo(target);
+            assertThat(got).hasValue(round);
+            assertThat(chans.stream().mapToInt(SelectMisuseRulesTest::waiting).sum()).isZero();
+        }
+    }
+
+    // ------------------------------------------------------------------ L17: a run that fails
+
+    /**
+     * A handler's exception, InterruptedException included, is thrown as itself after its case happened (L17): the
+     * value its receive case took is gone from the channel and handed to nobody else, a send case's value was
+     * received exactly once. So an InterruptedException from a run does not always mean that no case happened.
+     */
+    @Test
+    void L17_aHandlerThatThrowsHadItsCaseAndItsValueIsNotPutBack() throws Exception {
+        InterruptedException mine = new InterruptedException("the handler's own");
+        Chan<Integer> ch = Chan.make(2);
+        ch.send(1);
+        List<Integer> seen = new ArrayList<>();
+        SelectStatement s = Select.statement().receive(ch, v -> {
+            seen.add(v);
+            throw mine;
+        }).orElse(null);
+        assertThatThrownBy(s::run).isSameAs(mine);
+        assertThat(seen).containsExactly(1);
+        assertThat(ch.len()).as("the value taken is the handler's: not put back").isZero();
+        assertThat(s.run()).as("and not handed to the next run").isEqualTo(SelectStatement.DEFAULT);
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        // A send case whose handler throws: the value was sent, once.
+        Chan<Integer> u = Chan.make();
+        ConcurrentLinkedQueue<Integer> received = new ConcurrentLinkedQueue<>();
+        Thread receiver = Thread.ofVirtual().start(() -> {
+            try {
+                received.add(u.receive());
+            } catch (InterruptedException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        awaitReceivers(u, 1);
+        Select<String> send = Select.<String>cases().send(u, 5, () -> {
+            throw mine;
+        });
+        assertThatThrownBy(send::select).isSameAs(mine);
+        assertThat(receiver.join(LONG)).isTrue();
+        assertThat(received).containsExactly(5);
+        // A checked exception of a Selection: the same.
+        java.io.IOException disk = new java.io.IOException("disk full");
+        ch.send(2);
+        Selection<String, java.io.IOException> io = Select.onReceive(ch, v -> {
+            throw disk;
+        });
+        assertThatThrownBy(io::select).isSameAs(disk);
+        assertThat(ch.len()).isZero();
+    }
+
+    /**
+     * A run ended by an exception leaves its select as it was (L17): after an interrupt while waiting, a send case on a
+     * channel closed while it waited, a plain receive case on a closed channel and a context's error, the same select
+     * runs again normally, nothing of the failed runs registered, and cases added after a run take part in the next.
+     */
+    @Test
+    void L17_aSelectRunsAgainAfterEveryKindOfFailedRun() throws Exception {
+        Chan<Integer> a = Chan.make();
+        Chan<Integer> out = Chan.make();
+        io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
+        Select<String> sel = Select.<String>cases().receive(a, v -> "a" + v).send(out, 1, () -> "sent");
+        // Interrupted while waiting.
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread t = Thread.ofVirtual().start(() -> outcome.set(attempt(sel)));
+        awaitReceivers(a, 1);
+        t.interrupt();
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+        assertThat(waiting(a) + waiting(out)).isZero();
+        // Runs again: a value on a.
+        t = Thread.ofVirtual().start(() -> outcome.set(attempt(sel)));
+        awaitReceivers(a, 1);
+        a.send(3);
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(outcome.get()).isEqualTo("a3");
+        // A send case whose channel closes while the select waits.
+        t = Thread.ofVirtual().start(() -> outcome.set(attempt(sel)));
+        awaitSenders(out, 1);
+        out.close();
+        assertThat(t.join(LONG)).isTrue();
+        assertThat(outcome.get()).isInstanceOf(io.gochan.ChannelClosedException.class);
+        assertThat(waiting(a)).isZero();
+        // A case added after the failed runs takes part: a plain receive on a closed channel, then a context's error.
+        Chan<Integer> closed = Chan.make();
+        closed.close();
+        Select<String> more = Select.<String>cases().receive(a, v -> "a" + v).receive(closed, v -> "closed?");
+        assertThat(attempt(more)).isInstanceOf(io.gochan.ChannelClosedException.class);
+        Select<String> withCtx = Select.<String>cases().receive(a, v -> "a" + v).done(ctx);
+        ctx.cancel();
+        assertThat(attempt(withCtx)).isInstanceOf(java.util.concurrent.CancellationException.class);
+        withCtx.orElse(() -> "default");
+        Chan<Integer> b = Chan.make(1);
+        b.send(4);
+        withCtx.receive(b, v -> "b" + v);
+        // The cancelled context stays ready: the added case competes with it (L2), each run one of the two.
+        java.util.Set<Object> outcomes = new java.util.HashSet<>();
+        for (int i = 0; i < 200 && outcomes.size() < 2; i++) {
+            Object o = attempt(withCtx);
+            outcomes.add(o instanceof java.util.concurrent.CancellationException ? "cancelled" : o);
+            if ("b4".equals(o)) {
+                b.send(4);
+            }
+        }
+        assertThat(outcomes).containsExactlyInAnyOrder("b4", "cancelled");
+        assertThat(waiting(a) + waiting(b)).isZero();
+    }
+
+    // ------------------------------------------------------------------ L18: odd shapes
+
+    /**
+     * Selects of odd shapes (L18): no case at all, or only disabled ones, with a default, a timeout, both or neither; a
+     * default beside a timeout; several timeouts; a second default.
+     */
+    @Test
+    void L18_oddShapesOfASelect() throws Exception {
+        for (boolean disabled : new boolean[] {false, true}) {
+            java.util.function.Supplier<SelectStatement> none = () -> disabled
+                    ? Select.statement().receive(null, null).send(Chan.<Integer>nil(), 1, null).receiveOk(Chan.nil(), null)
+                    : Select.statement();
+            assertThat(none.get().orElse(null).run()).isEqualTo(SelectStatement.DEFAULT);
+            assertThat(none.get().timeout(Duration.ZERO, null).run()).isEqualTo(SelectStatement.TIMEOUT);
+            assertThat(none.get().timeout(Duration.ofMillis(1), null).run()).isEqualTo(SelectStatement.TIMEOUT);
+            // Neither: Go's select {}, waits until interrupted (L5), also with a timeout of ~292 years.
+            for (Duration d : new Duration[] {null, Duration.ofSeconds(Long.MAX_VALUE)}) {
+                SelectStatement forever = none.get();
+                if (d != null) {
+                    forever.timeout(d, null);
+                }
+                AtomicReference<Object> outcome = new AtomicReference<>();
+                Thread t = Thread.ofVirtual().start(() -> {
+                    try {
+                        outcome.set(forever.run());
+                    } catch (Throwable e) {
+                        outcome.set(e);
+                    }
+                });
+                SelectRulesTest.awaitTrue(() -> t.getState() == Thread.State.WAITING
+                        || t.getState() == Thread.State.TIMED_WAITING, "the select waits");
+                t.interrupt();
+                assertThat(t.join(LONG)).isTrue();
+                assertThat(outcome.get()).isInstanceOf(InterruptedException.class);
+            }
+        }
+        // A default beside a timeout: the default fires, the timeout never, in either order, whatever the timeout.
+        Chan<Integer> ch = Chan.make(1);
+        for (Duration d : List.of(Duration.ZERO, Duration.ofNanos(-5), Duration.ofMillis(1), Duration.ofSeconds(Long.MAX_VALUE))) {
+            assertThat(Select.<String>cases().receive(ch, v -> "v").timeout(d, () -> "t").orElse(() -> "d").select()).isEqualTo("d");
+            assertThat(Select.<String>cases().orElse(() -> "d").timeout(d, () -> "t").receive(ch, v -> "v").select()).isEqualTo("d");
+        }
+        // Several timeouts: the shortest counts, the first given among equal ones.
+        assertThat(Select.<String>cases().timeout(Duration.ofMillis(2), () -> "first").timeout(Duration.ofMillis(2), () -> "second")
+                .select()).isEqualTo("first");
+        assertThat(Select.<String>cases().timeout(LONG, () -> "long").timeout(Duration.ZERO, () -> "short").select()).isEqualTo("short");
+        assertThat(Select.<String>cases().timeout(Duration.ZERO, () -> "short").timeout(LONG, () -> "long").select()).isEqualTo("short");
+        // A second default is refused, and the first stays.
+        Select<String> once = Select.<String>cases().orElse(() -> "first");
+        assertThatThrownBy(() -> once.orElse(() -> "second")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("at most one default");
+        assertThat(once.select()).isEqualTo("first");
+    }
+
+    /**
+     * A run entered with the interrupt flag set (L18, I1): one that need not wait (a ready receive or send case, a
+     * closed channel's receiveOk case, a default) completes and leaves the flag set, as Go has no interrupt to see;
+     * one that would wait throws InterruptedException at once, clears the flag and takes nothing.
+     */
+    @Test
+    void L18_aRunEnteredWithTheFlagSetWaitsForNothingAndKeepsIt() throws Exception {
+        Chan<Integer> buffered = Chan.make(1);
+        Chan<Integer> room = Chan.make(1);
+        Chan<Integer> closed = Chan.make();
+        closed.close();
+        Chan<Integer> empty = Chan.make();
+        List<String> got = new ArrayList<>();
+        try {
+            buffered.send(1);
+            Thread.currentThread().interrupt();
+            assertThat(Select.<String>cases().receive(buffered, v -> "v" + v).receive(empty, v -> "e").select()).isEqualTo("v1");
+            assertThat(Thread.currentThread().isInterrupted()).as("the flag stays set").isTrue();
+            assertThat(Select.<String>cases().send(room, 2, () -> "sent").receive(empty, v -> "e").select()).isEqualTo("sent");
+            assertThat(room.len()).isEqualTo(1);
+            assertThat(Select.statement().receiveOk(closed, r -> got.add("closed " + r.closed())).receive(empty, null).run()).isZero();
+            assertThat(got).containsExactly("closed true");
+            assertThat(Select.statement().receive(empty, null).orElse(null).run()).isEqualTo(SelectStatement.DEFAULT);
+            assertThat(Thread.currentThread().isInterrupted()).as("the flag stays set").isTrue();
+            // Would wait (room is full now, nothing on empty): throws at once, clears the flag, sends nothing.
+            assertThatThrownBy(() -> Select.statement().send(room, 3, null).receive(empty, null).timeout(LONG, null).run())
+                    .isInstanceOf(InterruptedException.class);
+            assertThat(Thread.currentThread().isInterrupted()).as("cleared by the InterruptedException").isFalse();
+            assertThat(room.receive()).isEqualTo(2);
+            assertThat(room.len()).isZero();
+            assertThat(waiting(room) + waiting(empty)).isZero();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    // ------------------------------------------------------------------ L19: toString
+
+    /**
+     * A select's description (L19), part of every L12 refusal: no stray separator when it has no case ("select {;
+     * timeout ...}" before), and a select of thousands of cases names its first 16 and counts the rest (a refusal's
+     * message of 20,000 cases was about a megabyte).
+     */
+    @Test
+    void L19_aSelectDescribesItselfBriefly() {
+        assertThat(Select.statement().toString()).isEqualTo("select { }");
+        assertThat(Select.statement().timeout(Duration.ZERO, null).orElse(null).toString())
+                .isEqualTo("select { timeout 0ns; default }");
+        assertThat(Select.<String>cases().orElse(null).toString()).isEqualTo("select { default }");
+        Chan<Integer> ch = Chan.make();
+        String one = "receive from " + ChannelCores.of(ch).describe();
+        assertThat(Select.statement().receive(ch, null).orElse(null).toString()).isEqualTo("select { " + one + "; default }");
+        SelectStatement many = Select.statement();
+        for (int i = 0; i < 20_000; i++) {
+            many.receive(ch, null);
+        }
+        String description = many.timeout(Duration.ofSeconds(1), null).toString();
+        assertThat(description).startsWith("select { " + one + "; " + one)
+                .endsWith("; and 19984 more cases; timeout 1000000000ns }")
+                .hasSizeLessThan(16 * (one.length() + 2) + 100);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static int run(SelectStatement s) {
@@ -336,6 +626,15 @@ class SelectMisuseRulesTest {
             throw new RuntimeException(e);
         } catch (io.gochan.ChannelClosedException e) {
             return -3;
+        }
+    }
+
+    /** One run of {@code sel}: its result, or what it threw. */
+    private static Object attempt(Select<String> sel) {
+        try {
+            return sel.select();
+        } catch (Throwable e) {
+            return e;
         }
     }
 
