@@ -622,7 +622,7 @@ public final class HttpClient {
             }
         };
         return new HttpResponse(r.request(), r.version(), r.status(), r.reason(), r.headers(),
-                new ResponseBody(wrapped, r.headers().get("Content-Type")), r::trailers, r.tunnelOutput().orElse(null));
+                r.body().wrapping(wrapped, r.request().uri()), r::trailers, r.tunnelOutput().orElse(null));
     }
 
     /** Configures an {@link HttpClient}. */

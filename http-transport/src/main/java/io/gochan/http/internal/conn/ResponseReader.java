@@ -117,6 +117,11 @@ final class ResponseReader {
         return codings.size() == 1 && "gzip".equalsIgnoreCase(codings.get(0));
     }
 
+    /** The caller's body: {@code bytes()} and {@code string()} read at most the transport's limit of it (P65). */
+    private ResponseBody body(InputStream stream, String contentType) {
+        return new ResponseBody(stream, contentType, cfg.maxBufferedBodyBytes(), rc.req().uri());
+    }
+
     /** The exchange failed before a response: the error goes to the caller, the connection ends. */
     private void fail(IOException e) throws InterruptedException {
         conn.failExchange(rc, e);
@@ -135,7 +140,7 @@ final class ResponseReader {
         boolean reusable = alive && conn.wroteRequest();
         boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
+                head.headers(), body(InputStream.nullInputStream(), null), Headers::empty);
         // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
         // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
         PersistConn.deliver(rc, new ResponseOrError(resp, null));
@@ -184,7 +189,7 @@ final class ResponseReader {
     /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
     private boolean handOver(ResponseHead head, Headers headers, InputStream stream, Object watched) throws InterruptedException {
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
-                new ResponseBody(stream, headers.get("Content-Type")), Headers::empty);
+                body(stream, headers.get("Content-Type")), Headers::empty);
         if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
@@ -252,7 +257,7 @@ final class ResponseReader {
             return false;
         }
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
-                new ResponseBody(stream, headers.get("Content-Type")), framed.trailers(),
+                body(stream, headers.get("Content-Type")), framed.trailers(),
                 tunnel ? new TunnelOutput(conn, rc.written()) : null);
         if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
