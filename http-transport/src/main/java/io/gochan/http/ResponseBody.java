@@ -101,8 +101,9 @@ public final class ResponseBody implements AutoCloseable {
     /**
      * Reads the whole body, if it has at most {@code maxBytes}, and closes it. A larger body fails with
      * {@link ResponseBodyTooLargeException}, naming the limit and the request's URI, as soon as the byte past the
-     * limit is read: the body is closed there (before its end, so its connection is closed and never pooled) and
-     * nothing more of it is read (P65). A limit above what a Java array holds is that size.
+     * limit is read: the body is closed there, before its end, so its connection is closed and never pooled, and
+     * nothing more of it is read (P65). (Should that byte be the body's last, the body was read whole, and its
+     * connection is reused as for any body read to its end.) A limit above what a Java array holds is that size.
      *
      * @param maxBytes the most bytes to read, positive
      * @return the whole body

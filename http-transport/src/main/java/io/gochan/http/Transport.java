@@ -743,7 +743,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * (default 64 MiB; {@link ResponseBody#bytes(long)} and {@link ResponseBody#string(long)} take another limit
          * for one call). A larger body fails them with {@link ResponseBodyTooLargeException}, which names the limit
          * and the request's URI, as soon as the byte past the limit is read: the body is closed there, before its
-         * end, so its connection is closed and never pooled, and nothing more of it is read. A bound as the
+         * end, so its connection is closed and never pooled, and nothing more of it is read (should that byte be the
+         * body's last, the body was read whole and its connection is reused as for any body read to its end). A bound as the
          * {@linkplain #responseLimits header limits} are: a server that sends gigabytes, by mistake or on purpose,
          * would otherwise exhaust the heap. {@link ResponseBody#stream()} is not limited: a body read as a stream
          * may be of any size. Rule P65.
