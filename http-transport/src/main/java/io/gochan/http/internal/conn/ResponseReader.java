@@ -35,6 +35,7 @@ import java.util.function.Consumer;
 final class ResponseReader {
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
+    private static final String TUNNEL_PHASE = "using the tunnel";
 
     private final PersistConn conn;
     private final RequestAndChan rc;
@@ -204,8 +205,11 @@ final class ResponseReader {
             throws InterruptedException {
         Chan<Boolean> waitForBodyRead = Chan.make(2);
         Chan<Object> eofc = Chan.make();
+        // A tunnel's caller is done with it once its output or its body is closed (E74): each sends here, never blocking.
+        Chan<Object> tunnelEnd = tunnel ? Chan.make(2) : null;
+        boolean eofcClosed = false;
         try {
-            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc, tunnel)) {
+            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc, tunnelEnd)) {
                 return false;
             }
             Object end = awaitBodyEnd(waitForBodyRead);
@@ -217,6 +221,14 @@ final class ResponseReader {
             if (end != Boolean.TRUE) {
                 return false; // aborted: by the body's reader, the request's end, or the connection's close
             }
+            if (tunnel) {
+                // The peer's end of stream is one half of the tunnel (E74): the EOF read returns now, and the caller may
+                // still write until it closes the output or the body.
+                eofc.close();
+                eofcClosed = true;
+                awaitTunnelEnd(tunnelEnd);
+                return false;
+            }
             in.guard(null);
             if (alive && in.pendingWithoutBlocking() > 0) {
                 // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
@@ -226,7 +238,33 @@ final class ResponseReader {
             boolean reusable = alive && conn.wroteRequest() && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
         } finally {
-            eofc.close(); // releases a reader waiting at EOF, whatever happened
+            if (!eofcClosed) {
+                eofc.close(); // releases a reader waiting at EOF, whatever happened
+            }
+        }
+    }
+
+    /**
+     * After a tunnel's body reached its end (the peer's end of stream), waits until the caller closed the output or
+     * the body (the connection then closed, never reused), the request ended (its context, its deadline), or the
+     * connection was closed (the transport's close): E74.
+     */
+    private void awaitTunnelEnd(Chan<Object> tunnelEnd) throws InterruptedException {
+        RequestScope scope = ex.scope();
+        var s = io.gochan.select.Select.<Object>cases()
+                .receive(tunnelEnd, v -> Boolean.TRUE)
+                .receiveOk(conn.closech(), r -> Boolean.FALSE)
+                .receiveOk(scope.cancel(), r -> CANCELLED);
+        if (scope.hasDeadline()) {
+            s.timeout(scope.remaining(), () -> DEADLINE);
+        }
+        Object end = s.select();
+        if (end == CANCELLED) {
+            ex.abort(scope.contextEnded(TUNNEL_PHASE));
+        } else if (end == DEADLINE) {
+            ex.abort(scope.timedOut(TUNNEL_PHASE));
+        } else if (end == Boolean.TRUE) {
+            ex.complete(false, "a tunnel's connection is never reused");
         }
     }
 
@@ -235,11 +273,13 @@ final class ResponseReader {
      * body reachable while the loop waits for it: the unclosed-body watcher must see it dropped.
      */
     private boolean startBody(ResponseHead head, BodyFraming framing, boolean gunzip, Chan<Boolean> waitForBodyRead,
-            Chan<Object> eofc, boolean tunnel) throws InterruptedException {
+            Chan<Object> eofc, Chan<Object> tunnelEnd) throws InterruptedException {
+        boolean tunnel = tunnelEnd != null;
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         Consumer<Throwable> onDone = doneReporter(conn, ex.scope());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                onDone, !gunzip, conn::closedCause, this::sliceReads, conn::transportClosed);
+                onDone, !gunzip, conn::closedCause, this::sliceReads, conn::transportClosed,
+                tunnel ? () -> tunnelEnd.trySend(Boolean.TRUE) : null);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
@@ -258,7 +298,7 @@ final class ResponseReader {
         }
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                 body(stream, headers.get("Content-Type")), framed.trailers(),
-                tunnel ? new TunnelOutput(conn, rc.written()) : null);
+                tunnel ? new TunnelOutput(conn, rc.written(), tunnelEnd, stream) : null);
         if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
