@@ -11,6 +11,7 @@ import io.gochan.http.internal.UserInfo;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -536,6 +537,45 @@ public final class HttpClient {
      * its end and left open kept the timer until the timeout.
      */
     private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx, Context parent, Duration timeout) {
+        // A tunnel's body ending is the peer's end of stream, not the tunnel's (E74): its context lives on until the
+        // output is closed too (or the body is). Each half counts down once.
+        OutputStream tunnel = r.tunnelOutput().orElse(null);
+        java.util.concurrent.atomic.AtomicInteger halvesOpen = new java.util.concurrent.atomic.AtomicInteger(tunnel != null ? 2 : 1);
+        java.util.concurrent.atomic.AtomicBoolean eofSeen = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable atEof = () -> {
+            if (eofSeen.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
+                ctx.cancel();
+            }
+        };
+        OutputStream output = tunnel == null ? null : new OutputStream() {
+            private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+            @Override
+            public void write(int b) throws IOException {
+                tunnel.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                tunnel.write(b, off, len);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                tunnel.flush();
+            }
+
+            @Override
+            public void close() throws IOException {
+                try {
+                    tunnel.close();
+                } finally {
+                    if (closed.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
+                        ctx.cancel();
+                    }
+                }
+            }
+        };
         InputStream wrapped = new FilterInputStream(r.body().stream()) {
             @Override
             public int read() throws IOException {
@@ -546,7 +586,7 @@ public final class HttpClient {
                     throw clientTimeout(e);
                 }
                 if (c < 0) {
-                    ctx.cancel(); // the EOF read returns once the connection is back in the pool or closed (E38)
+                    atEof.run(); // the EOF read returns once the connection is back in the pool or closed (E38)
                 }
                 return c;
             }
@@ -560,7 +600,7 @@ public final class HttpClient {
                     throw clientTimeout(e);
                 }
                 if (n < 0) {
-                    ctx.cancel();
+                    atEof.run();
                 }
                 return n;
             }
@@ -620,7 +660,7 @@ public final class HttpClient {
             }
         };
         return new HttpResponse(r.request(), r.version(), r.status(), r.reason(), r.headers(),
-                new ResponseBody(wrapped, r.headers().get("Content-Type")), r::trailers, r.tunnelOutput().orElse(null));
+                r.body().wrapping(wrapped, r.request().uri()), r::trailers, output);
     }
 
     /** Configures an {@link HttpClient}. */

@@ -60,6 +60,11 @@ public class HttpProtocolException extends IOException {
          * member (P30).
          */
         BAD_CONTENT_ENCODING,
+        /**
+         * A body larger than the limit of {@link ResponseBody#bytes()} or {@link ResponseBody#string()}
+         * ({@code maxBufferedBodyBytes}, or the limit given to the call): {@link ResponseBodyTooLargeException} (P65).
+         */
+        BODY_TOO_LARGE,
         /** Bytes after the end of a response, or on an idle connection: nothing asked for them. */
         UNSOLICITED_RESPONSE,
         /** The server closed the connection after the request was sent, before a byte of response. */

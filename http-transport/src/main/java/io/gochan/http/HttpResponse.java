@@ -104,11 +104,13 @@ public final class HttpResponse implements AutoCloseable {
      * {@code Connection: upgrade}, as a WebSocket or {@code h2c} handshake does), whose own {@code Upgrade} and
      * {@code Connection: upgrade} fields accept it, or a 2xx to a {@code CONNECT} (R65). The {@link #body()} of such a
      * response is every byte the peer sends after the head until it closes; what is written here goes to the peer at
-     * once (each write flushed), after the request and its body. Closing the stream ends the output (the peer reads
-     * the end of the stream; the body can still be read); closing the response, or reading its body to the end, closes
-     * the connection, after which a write fails with {@link HttpConnectionException}. The connection is the caller's:
-     * never pooled, and a request's timeout (or {@link HttpClient}'s) ends it too, so a long-lived tunnel is sent
-     * without one (E73).
+     * once (each write flushed), after the request and its body. The tunnel's two halves end apart (E74): reading the
+     * body to its end (the peer's end of stream) leaves this output writable; closing this output ends our half (the
+     * peer reads the end of the stream; the body can still be read). Once both ended, in either order, the connection
+     * is closed. Closing the response (its body) closes the connection at any time, after which a write fails with
+     * {@link HttpConnectionException} and closing the output does nothing more. The connection is the caller's: never
+     * pooled, and a request's timeout (or {@link HttpClient}'s) ends it too, so a long-lived tunnel is sent without one,
+     * as does the transport's close (E73).
      *
      * @return the tunnel's output; empty for any other response (a 101 nobody asked for included, R64)
      */

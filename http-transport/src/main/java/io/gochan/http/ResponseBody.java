@@ -1,11 +1,13 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.RedactedUri;
+import io.gochan.http.internal.codec.HeaderParameters;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -23,62 +25,145 @@ import java.util.Objects;
  * read then ends with an {@link IOException} and the connection is closed.
  */
 public final class ResponseBody implements AutoCloseable {
+    /**
+     * The default limit of {@link #bytes()} and {@link #string()}: 64 MiB (P65). Large enough for any document a
+     * caller means to hold in memory, small enough that a server sending without end fails the call long before the
+     * heap is gone; {@link Transport.Builder#maxBufferedBodyBytes(long)} sets another.
+     */
+    public static final long DEFAULT_MAX_BUFFERED_BYTES = 64L * 1024 * 1024;
+    /** The most a Java array holds (as {@code InputStream.readAllBytes} allocates). */
+    private static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final InputStream stream;
     private final String contentType;
+    private final long maxBufferedBytes;
+    private final URI uri;
 
     /**
-     * Wraps a stream (the transport passes one that reports EOF and early close to its connection).
+     * Wraps a stream (the transport passes one that reports EOF and early close to its connection), with the default
+     * limit of {@link #bytes()} and {@link #string()} ({@link #DEFAULT_MAX_BUFFERED_BYTES}) and no URI to name.
      *
      * @param stream the stream to read the body from (closed after the write)
      * @param contentType the Content-Type to send, or null for none
      * @throws NullPointerException if stream is null
      */
     public ResponseBody(InputStream stream, String contentType) {
-        this.stream = Objects.requireNonNull(stream, "stream");
-        this.contentType = contentType;
+        this(stream, contentType, DEFAULT_MAX_BUFFERED_BYTES, null);
     }
 
-    /** {@return the body's bytes as they arrive} */
+    /**
+     * Wraps a stream, with the limit of {@link #bytes()} and {@link #string()} and the URI their failure names (P65).
+     *
+     * @param stream the stream to read the body from
+     * @param contentType the response's Content-Type, or null for none
+     * @param maxBufferedBytes the most bytes {@link #bytes()} and {@link #string()} read, positive
+     * @param uri the URI of the request this body answers, named when the body is over the limit; or null
+     * @throws NullPointerException if stream is null
+     * @throws IllegalArgumentException if maxBufferedBytes is not positive
+     */
+    public ResponseBody(InputStream stream, String contentType, long maxBufferedBytes, URI uri) {
+        this.stream = Objects.requireNonNull(stream, "stream");
+        this.contentType = contentType;
+        this.maxBufferedBytes = positive(maxBufferedBytes);
+        this.uri = uri;
+    }
+
+    /** The same body read through {@code wrapped} (HttpClient's), with this body's limit. */
+    ResponseBody wrapping(InputStream wrapped, URI requestUri) {
+        return new ResponseBody(wrapped, contentType, maxBufferedBytes, requestUri);
+    }
+
+    private static long positive(long limit) {
+        if (limit <= 0) {
+            throw new IllegalArgumentException("the limit of a buffered body must be positive: " + limit);
+        }
+        return limit;
+    }
+
+    /** {@return the body's bytes as they arrive; not limited (P65)} */
     public InputStream stream() {
         return stream;
     }
 
     /**
-     * Reads the whole body and closes it.
+     * Reads the whole body and closes it. At most the transport's {@code maxBufferedBodyBytes} (default
+     * {@link #DEFAULT_MAX_BUFFERED_BYTES}) are read: a larger body fails with {@link ResponseBodyTooLargeException}
+     * (P65), see {@link #bytes(long)}.
      *
      * @return the whole body
+     * @throws ResponseBodyTooLargeException if the body is larger than the limit
      * @throws IOException if reading the body failed (the body is closed either way)
      */
     public byte[] bytes() throws IOException {
+        return bytes(maxBufferedBytes);
+    }
+
+    /**
+     * Reads the whole body, if it has at most {@code maxBytes}, and closes it. A larger body fails with
+     * {@link ResponseBodyTooLargeException}, naming the limit and the request's URI, as soon as the byte past the
+     * limit is read: the body is closed there, before its end, so its connection is closed and never pooled, and
+     * nothing more of it is read (P65). (Should that byte be the body's last, the body was read whole, and its
+     * connection is reused as for any body read to its end.) A limit above what a Java array holds is that size.
+     *
+     * @param maxBytes the most bytes to read, positive
+     * @return the whole body
+     * @throws ResponseBodyTooLargeException if the body is larger than {@code maxBytes}
+     * @throws IOException if reading the body failed (the body is closed either way)
+     * @throws IllegalArgumentException if maxBytes is not positive (the body is left as it is)
+     */
+    public byte[] bytes(long maxBytes) throws IOException {
+        int limit = (int) Math.min(positive(maxBytes), MAX_ARRAY);
         try (this) {
-            return stream.readAllBytes();
+            byte[] body = stream.readNBytes(limit);
+            // One byte more tells a body of exactly the limit (its end) from a larger one, which is closed unread.
+            if (body.length == limit && stream.read() >= 0) {
+                throw tooLarge(limit);
+            }
+            return body;
         }
+    }
+
+    private ResponseBodyTooLargeException tooLarge(long limit) {
+        String of = uri == null ? "" : " of " + RedactedUri.of(uri);
+        return new ResponseBodyTooLargeException("response body" + of + " is larger than the limit of a buffered body ("
+                + limit + " bytes, maxBufferedBodyBytes or the call's own); read it through stream() instead", limit, uri);
     }
 
     /**
      * Reads the whole body as text and closes it. The charset is the {@code charset} parameter of the
-     * Content-Type (its name and value in any case, quoted or not); without one, or when the JDK does not know
+     * Content-Type (its name and value in any case, quoted or not), its parameters read as RFC 9110 §5.6.6 writes
+     * them (a quoted value may hold {@code ;} and {@code =}; the first {@code charset} counts) (P66); without one, or when the JDK does not know
      * the charset or its name is not legal, UTF-8 (as the JDK's {@code BodyHandlers.ofString()}). Bytes that are
      * not valid in the charset become U+FFFD, as {@link String#String(byte[], Charset)} decodes them (P64).
      *
      * @return the whole body, decoded
+     * @throws ResponseBodyTooLargeException if the body is larger than the transport's {@code maxBufferedBodyBytes}
      * @throws IOException if reading the body failed (the body is closed either way)
      */
     public String string() throws IOException {
-        return new String(bytes(), charset());
+        return string(maxBufferedBytes);
+    }
+
+    /**
+     * {@link #string()} with the limit of {@link #bytes(long)}.
+     *
+     * @param maxBytes the most bytes to read, positive
+     * @return the whole body, decoded
+     * @throws ResponseBodyTooLargeException if the body is larger than {@code maxBytes} (P65)
+     * @throws IOException if reading the body failed (the body is closed either way)
+     * @throws IllegalArgumentException if maxBytes is not positive (the body is left as it is)
+     */
+    public String string(long maxBytes) throws IOException {
+        return new String(bytes(maxBytes), charset());
     }
 
     private Charset charset() {
-        if (contentType != null) {
-            for (String part : contentType.split(";")) {
-                String p = part.trim().toLowerCase(Locale.ROOT);
-                if (p.startsWith("charset=")) {
-                    try {
-                        return Charset.forName(p.substring(8).replace("\"", "").trim());
-                    } catch (RuntimeException e) {
-                        return StandardCharsets.UTF_8;
-                    }
-                }
+        String name = contentType == null ? null : HeaderParameters.parameter(contentType, "charset");
+        if (name != null) {
+            try {
+                return Charset.forName(name.trim());
+            } catch (RuntimeException e) {
+                return StandardCharsets.UTF_8; // unknown, not legal or empty: as the JDK's BodyHandlers.ofString()
             }
         }
         return StandardCharsets.UTF_8;

@@ -74,7 +74,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
         this.proxy = b.proxy;
         ConnConfig connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
-                b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener);
+                b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener, b.maxBufferedBodyBytes);
         Dialer netDialer = b.dialer != null ? b.dialer : Dialer.tcp(b.resolver, b.fallbackDelay);
         SocketDialer dialer = new SocketDialer(netDialer, b.limits, b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname,
                 b.proxyConnectHeaders, b.maxRequestHeaderBytes);
@@ -433,6 +433,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         private boolean verifyHostname = true;
         private HttpLimits limits = HttpLimits.DEFAULTS;
         private int maxRequestHeaderBytes = 256 * 1024;
+        private long maxBufferedBodyBytes = ResponseBody.DEFAULT_MAX_BUFFERED_BYTES;
         private RequestListener listener = RequestListener.NONE;
         private Resolver resolver = Resolver.system();
         private Duration fallbackDelay = Duration.ofMillis(300);
@@ -734,6 +735,29 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 throw new IllegalArgumentException("maxRequestHeaderBytes must be positive: " + n);
             }
             this.maxRequestHeaderBytes = n;
+            return this;
+        }
+
+        /**
+         * Largest response body that {@link ResponseBody#bytes()} and {@link ResponseBody#string()} read into memory
+         * (default 64 MiB; {@link ResponseBody#bytes(long)} and {@link ResponseBody#string(long)} take another limit
+         * for one call). A larger body fails them with {@link ResponseBodyTooLargeException}, which names the limit
+         * and the request's URI, as soon as the byte past the limit is read: the body is closed there, before its
+         * end, so its connection is closed and never pooled, and nothing more of it is read (should that byte be the
+         * body's last, the body was read whole and its connection is reused as for any body read to its end). A bound as the
+         * {@linkplain #responseLimits header limits} are: a server that sends gigabytes, by mistake or on purpose,
+         * would otherwise exhaust the heap. {@link ResponseBody#stream()} is not limited: a body read as a stream
+         * may be of any size. Rule P65.
+         *
+         * @param n the limit in bytes, positive
+         * @return this builder
+         * @throws IllegalArgumentException if n is not positive
+         */
+        public Builder maxBufferedBodyBytes(long n) {
+            if (n <= 0) {
+                throw new IllegalArgumentException("maxBufferedBodyBytes must be positive: " + n);
+            }
+            this.maxBufferedBodyBytes = n;
             return this;
         }
 

@@ -425,6 +425,42 @@ class BodyContractProbeTest {
     @MethodSource("contentTypes")
     void P64_stringDecodesWithTheCharsetOfTheContentTypeElseUtf8(String contentType, String text, java.nio.charset.Charset cs)
             throws Exception {
+        assertDecodedAndReused(contentType, text, cs);
+    }
+
+    // ------------------------------------------------------------------ P66: parameters as RFC 9110 writes them
+
+    static List<Arguments> parameterSyntax() {
+        return List.of(
+                // A quoted string holds ';' and '=': what is inside is no parameter (RFC 9110 §5.6.6).
+                Arguments.of("text/plain; foo=\"a;charset=iso-8859-1\"; charset=utf-16be", StandardCharsets.UTF_16BE),
+                Arguments.of("text/plain; foo=\"a\\\";charset=iso-8859-1\"", StandardCharsets.UTF_8),
+                Arguments.of("text/plain; foo=\"a;charset=iso-8859-1", StandardCharsets.UTF_8),
+                // Blanks around '=' (the JDK's parser skips them), a quoted-pair in the value.
+                Arguments.of("text/plain; charset = \"UTF-16LE\"", StandardCharsets.UTF_16LE),
+                Arguments.of("text/plain;\tcharset\t=\tutf-16be\t;format=flowed", StandardCharsets.UTF_16BE),
+                Arguments.of("text/plain; charset=\"utf\\-16be\"", StandardCharsets.UTF_16BE),
+                // Duplicates: the first counts (the JDK's HttpClient, WHATWG's MIME type parser).
+                Arguments.of("text/plain; CharSet=iso-8859-1; charset=utf-16be", StandardCharsets.ISO_8859_1),
+                // A name without a value is skipped; a name that only ends in "charset" is another parameter.
+                Arguments.of("text/plain; flowed; charset=iso-8859-1", StandardCharsets.ISO_8859_1),
+                Arguments.of("text/plain; xcharset=iso-8859-1", StandardCharsets.UTF_8));
+    }
+
+    /**
+     * P66: the {@code Content-Type}'s parameters are read as RFC 9110 §5.6.6 writes them: a quoted string may hold
+     * {@code ;}, {@code =} and an escaped {@code "}, and nothing inside it is a parameter; the name in any case, blanks
+     * around {@code =}, quoted-pairs unescaped, the first of duplicates. Before, the field was split on {@code ;} and
+     * each part tested for {@code charset=}: a {@code charset=} inside another parameter's quoted value won, one with
+     * blanks around {@code =} or a quoted-pair was not found or not legal, and the body was decoded as UTF-8.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("parameterSyntax")
+    void P66_contentTypeParametersAreReadWithTheirQuotedStrings(String contentType, java.nio.charset.Charset cs) throws Exception {
+        assertDecodedAndReused(contentType, "é", cs);
+    }
+
+    private static void assertDecodedAndReused(String contentType, String text, java.nio.charset.Charset cs) throws Exception {
         byte[] bytes = text.getBytes(cs);
         String head = "HTTP/1.1 200 OK\r\n" + (contentType == null ? "" : "Content-Type: " + contentType + "\r\n")
                 + "Content-Length: " + bytes.length + "\r\n\r\n";

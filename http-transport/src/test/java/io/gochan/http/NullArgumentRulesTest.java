@@ -78,6 +78,7 @@ class NullArgumentRulesTest {
                 .nullable("Builder.checkRedirect(check)", "HttpClient.Builder: null is no check (documented)")
                 .nullable("Builder.sslContext(ctx)", "Transport.Builder: null is the JDK's default (documented)")
                 .nullable("*(contentType)", "RequestBody, ResponseBody: null is no Content-Type (documented)")
+                .nullable("ResponseBody.<init>(uri)", "ResponseBody: null is no URI to name in its limit's failure (documented, P65)")
                 .nullable("*(tunnelOutput)", "HttpResponse: null for a response that is no tunnel (documented)")
                 .nullable("Cookie.<init>(domain)", "an attribute the Set-Cookie did not carry (documented)")
                 .nullable("Cookie.<init>(path)", "an attribute the Set-Cookie did not carry (documented)")

@@ -375,6 +375,86 @@ class TunnelTest {
         }
     }
 
+    /** Who ends a tunnel whose body was read to its end (E74). */
+    enum TunnelEnd {
+        /** The output closed: both halves are over, the connection closes; the body closed after that. */
+        OUTPUT_THEN_BODY,
+        /** The body (the response) closed: the connection closes, the output refuses writes; then the output closed. */
+        BODY_THEN_OUTPUT,
+        /** Neither: the transport closed. */
+        TRANSPORT_CLOSE
+    }
+
+    /**
+     * E74: the body's end is the peer's end of stream, one half of the tunnel: the output stays writable (Go's
+     * upgraded body is a ReadWriteCloser, a peer's half-close does not stop writes) until the caller closes the output,
+     * which then ends the tunnel, or the body, which closes the connection at any time; or the transport closes. In
+     * each order nothing is left. Through {@link HttpClient} (its timeout's context, which a body's end otherwise
+     * ends) the same. Before, reading the body to its end closed the connection, and the write after it failed with
+     * "the tunnel's connection ... is closed".
+     */
+    @ParameterizedTest(name = "{0} via client {1}")
+    @org.junit.jupiter.params.provider.MethodSource("tunnelEnds")
+    void E74_theBodysEndLeavesTheOutputWritableUntilItOrTheBodyIsClosed(TunnelEnd end, boolean viaClient) throws Exception {
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhi");
+                 c.socket.shutdownOutput(); // the peer's end of stream: the body's end
+                 received.add(ascii(c.in.readNBytes(5)));
+                 received.add(ascii(c.in.readAllBytes())); // until the client's end of stream
+             })) {
+            Transport t = Transport.builder().build();
+            try {
+                HttpClient client = HttpClient.builder(t).timeout(TIMEOUT).build();
+                HttpResponse r = viaClient ? client.send(upgrade(server, "websocket")) : t.roundTrip(upgrade(server, "websocket"));
+                OutputStream out = r.tunnelOutput().orElseThrow();
+                assertThat(ascii(r.body().stream().readAllBytes())).isEqualTo("hi");
+                out.write(ascii("after"));
+                // Once the peer has it, a round trip later, so that a tunnel that the body's end closed is closed by now.
+                assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo("after");
+                out.write(ascii(" the end"));
+                switch (end) {
+                    case OUTPUT_THEN_BODY -> {
+                        out.close();
+                        assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo(" the end");
+                        Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel closed once both halves ended");
+                        r.close();
+                    }
+                    case BODY_THEN_OUTPUT -> {
+                        r.close();
+                        assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo(" the end");
+                        Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel closed with its body");
+                        assertThatThrownBy(() -> out.write(ascii("x"))).isInstanceOf(HttpConnectionException.class)
+                                .hasMessageContaining("closed");
+                        out.close();
+                    }
+                    case TRANSPORT_CLOSE -> {
+                        t.close();
+                        assertThat(received.poll(20, TimeUnit.SECONDS)).isEqualTo(" the end");
+                        assertThatThrownBy(() -> out.write(ascii("x"))).isInstanceOf(HttpConnectionException.class);
+                        r.close();
+                        out.close();
+                    }
+                }
+                assertThat(t.stats().open()).isZero();
+                assertThat(t.stats().idle()).isZero();
+            } finally {
+                t.close();
+            }
+        }
+    }
+
+    static List<org.junit.jupiter.params.provider.Arguments> tunnelEnds() {
+        List<org.junit.jupiter.params.provider.Arguments> all = new java.util.ArrayList<>();
+        for (TunnelEnd e : TunnelEnd.values()) {
+            for (boolean viaClient : new boolean[] {false, true}) {
+                all.add(org.junit.jupiter.params.provider.Arguments.of(e, viaClient));
+            }
+        }
+        return all;
+    }
+
     // ------------------------------------------------------------------ R68: expectContinueTimeout of zero or less
 
     /**

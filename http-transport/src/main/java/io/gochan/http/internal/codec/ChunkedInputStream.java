@@ -216,25 +216,21 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
      * @param from the index of the first ';'
      */
     private static void checkExtensions(String line, int from) throws HttpProtocolException {
-        boolean quoted = false;
-        boolean escaped = false;
         for (int i = from; i < line.length(); i++) {
             char c = line.charAt(i);
             if ((c < 0x20 && c != '\t') || c == 0x7f) {
                 throw new HttpProtocolException(Reason.BAD_CHUNK,
                         "control character 0x" + Integer.toHexString(c) + " in a chunk extension");
             }
-            if (escaped) {
-                escaped = false; // quoted-pair: this character is taken as it is
-            } else if (quoted && c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                quoted = !quoted;
-            }
         }
-        if (quoted) {
-            throw new HttpProtocolException(Reason.BAD_CHUNK,
-                    "chunk extension with a quoted string the line ends inside: '" + ResponseHeadReader.shorten(line) + "'");
+        // Quoted strings read as a Content-Type's parameters are (P66): one reader of them.
+        for (int i = from; i < line.length(); ) {
+            if (line.charAt(i) != '"') {
+                i++;
+            } else if ((i = HeaderParameters.quotedStringEnd(line, i, null)) < 0) {
+                throw new HttpProtocolException(Reason.BAD_CHUNK,
+                        "chunk extension with a quoted string the line ends inside: '" + ResponseHeadReader.shorten(line) + "'");
+            }
         }
     }
 

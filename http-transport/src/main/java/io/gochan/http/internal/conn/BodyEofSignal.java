@@ -62,6 +62,11 @@ final class BodyEofSignal extends BulkInputStream {
      * in the connection's buffer already, and a read from the buffer never sees the closed socket (E3).
      */
     private final BooleanSupplier transportClosed;
+    /**
+     * Told of {@link #close()}, also after the end, or null: a tunnel's body, whose end leaves the connection open
+     * for the caller's writes until it closes the body or the output (E74).
+     */
+    private final Runnable onClose;
     private final AtomicBoolean reported = new AtomicBoolean();
     /** Held by the one read in progress (P62); never by close(), which must end a read blocked under it (E64). */
     private final ReentrantLock reading = new ReentrantLock();
@@ -76,7 +81,8 @@ final class BodyEofSignal extends BulkInputStream {
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
             Consumer<Throwable> onDone, boolean doneAtEof, Supplier<IOException> connectionClosedCause,
-            BooleanSupplier sliceReads, BooleanSupplier transportClosed) {
+            BooleanSupplier sliceReads, BooleanSupplier transportClosed, Runnable onClose) {
+        this.onClose = onClose;
         this.body = body;
         this.ex = ex;
         this.waitForBodyRead = waitForBodyRead;
@@ -255,5 +261,8 @@ final class BodyEofSignal extends BulkInputStream {
         }
         closed = true;
         report(null);
+        if (onClose != null) {
+            onClose.run();
+        }
     }
 }

@@ -35,6 +35,7 @@ import java.util.function.Consumer;
 final class ResponseReader {
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
+    private static final String TUNNEL_PHASE = "using the tunnel";
 
     private final PersistConn conn;
     private final RequestAndChan rc;
@@ -117,6 +118,11 @@ final class ResponseReader {
         return codings.size() == 1 && "gzip".equalsIgnoreCase(codings.get(0));
     }
 
+    /** The caller's body: {@code bytes()} and {@code string()} read at most the transport's limit of it (P65). */
+    private ResponseBody body(InputStream stream, String contentType) {
+        return new ResponseBody(stream, contentType, cfg.maxBufferedBodyBytes(), rc.req().uri());
+    }
+
     /** The exchange failed before a response: the error goes to the caller, the connection ends. */
     private void fail(IOException e) throws InterruptedException {
         conn.failExchange(rc, e);
@@ -135,7 +141,7 @@ final class ResponseReader {
         boolean reusable = alive && conn.wroteRequest();
         boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
-                head.headers(), new ResponseBody(InputStream.nullInputStream(), null), Headers::empty);
+                head.headers(), body(InputStream.nullInputStream(), null), Headers::empty);
         // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
         // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
         PersistConn.deliver(rc, new ResponseOrError(resp, null));
@@ -184,7 +190,7 @@ final class ResponseReader {
     /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
     private boolean handOver(ResponseHead head, Headers headers, InputStream stream, Object watched) throws InterruptedException {
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
-                new ResponseBody(stream, headers.get("Content-Type")), Headers::empty);
+                body(stream, headers.get("Content-Type")), Headers::empty);
         if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
@@ -199,8 +205,11 @@ final class ResponseReader {
             throws InterruptedException {
         Chan<Boolean> waitForBodyRead = Chan.make(2);
         Chan<Object> eofc = Chan.make();
+        // A tunnel's caller is done with it once its output or its body is closed (E74): each sends here, never blocking.
+        Chan<Object> tunnelEnd = tunnel ? Chan.make(2) : null;
+        boolean eofcClosed = false;
         try {
-            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc, tunnel)) {
+            if (!startBody(head, framing, gunzip, waitForBodyRead, eofc, tunnelEnd)) {
                 return false;
             }
             Object end = awaitBodyEnd(waitForBodyRead);
@@ -212,6 +221,14 @@ final class ResponseReader {
             if (end != Boolean.TRUE) {
                 return false; // aborted: by the body's reader, the request's end, or the connection's close
             }
+            if (tunnel) {
+                // The peer's end of stream is one half of the tunnel (E74): the EOF read returns now, and the caller may
+                // still write until it closes the output or the body.
+                eofc.close();
+                eofcClosed = true;
+                awaitTunnelEnd(tunnelEnd);
+                return false;
+            }
             in.guard(null);
             if (alive && in.pendingWithoutBlocking() > 0) {
                 // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
@@ -221,7 +238,33 @@ final class ResponseReader {
             boolean reusable = alive && conn.wroteRequest() && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
         } finally {
-            eofc.close(); // releases a reader waiting at EOF, whatever happened
+            if (!eofcClosed) {
+                eofc.close(); // releases a reader waiting at EOF, whatever happened
+            }
+        }
+    }
+
+    /**
+     * After a tunnel's body reached its end (the peer's end of stream), waits until the caller closed the output or
+     * the body (the connection then closed, never reused), the request ended (its context, its deadline), or the
+     * connection was closed (the transport's close): E74.
+     */
+    private void awaitTunnelEnd(Chan<Object> tunnelEnd) throws InterruptedException {
+        RequestScope scope = ex.scope();
+        var s = io.gochan.select.Select.<Object>cases()
+                .receive(tunnelEnd, v -> Boolean.TRUE)
+                .receiveOk(conn.closech(), r -> Boolean.FALSE)
+                .receiveOk(scope.cancel(), r -> CANCELLED);
+        if (scope.hasDeadline()) {
+            s.timeout(scope.remaining(), () -> DEADLINE);
+        }
+        Object end = s.select();
+        if (end == CANCELLED) {
+            ex.abort(scope.contextEnded(TUNNEL_PHASE));
+        } else if (end == DEADLINE) {
+            ex.abort(scope.timedOut(TUNNEL_PHASE));
+        } else if (end == Boolean.TRUE) {
+            ex.complete(false, "a tunnel's connection is never reused");
         }
     }
 
@@ -230,11 +273,13 @@ final class ResponseReader {
      * body reachable while the loop waits for it: the unclosed-body watcher must see it dropped.
      */
     private boolean startBody(ResponseHead head, BodyFraming framing, boolean gunzip, Chan<Boolean> waitForBodyRead,
-            Chan<Object> eofc, boolean tunnel) throws InterruptedException {
+            Chan<Object> eofc, Chan<Object> tunnelEnd) throws InterruptedException {
+        boolean tunnel = tunnelEnd != null;
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         Consumer<Throwable> onDone = doneReporter(conn, ex.scope());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                onDone, !gunzip, conn::closedCause, this::sliceReads, conn::transportClosed);
+                onDone, !gunzip, conn::closedCause, this::sliceReads, conn::transportClosed,
+                tunnel ? () -> tunnelEnd.trySend(Boolean.TRUE) : null);
         InputStream stream = signal;
         Headers headers = head.headers();
         if (gunzip) {
@@ -252,8 +297,8 @@ final class ResponseReader {
             return false;
         }
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
-                new ResponseBody(stream, headers.get("Content-Type")), framed.trailers(),
-                tunnel ? new TunnelOutput(conn, rc.written()) : null);
+                body(stream, headers.get("Content-Type")), framed.trailers(),
+                tunnel ? new TunnelOutput(conn, rc.written(), tunnelEnd, stream) : null);
         if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;

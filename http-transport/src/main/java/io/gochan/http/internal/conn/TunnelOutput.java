@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.Chan;
 import io.gochan.ReceiveChan;
 import io.gochan.http.HttpConnectionException;
 import io.gochan.select.Select;
@@ -14,18 +15,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * asked for it, or a 2xx to a {@code CONNECT}. Each write goes out at once (flushed), after the request: the first
  * waits until the connection's write loop is done with it, its body included. Writes by several threads are taken
  * one at a time (a lock, never {@code synchronized}: a write may block on the peer). Once the connection closes
- * (the response's body read to its end or closed, the request ended, the transport closed) a write fails with
- * {@link HttpConnectionException}; {@link #close()} ends the output (the peer reads the end) and leaves the reading
- * side open (E73).
+ * (the response's body closed, the request ended, the transport closed, or both the body read to its end and this
+ * output closed) a write fails with {@link HttpConnectionException}; {@link #close()} ends the output (the peer reads
+ * the end) and leaves the reading side open (E73); the body's end leaves this output open (E74).
  */
 final class TunnelOutput extends OutputStream {
     private final PersistConn conn;
     private final ReceiveChan<Object> requestWritten;
     private final ReentrantLock lock = new ReentrantLock();
     private boolean closed; // under lock
+    /** Told when the output is closed: after the body's end, the tunnel is then over (E74). */
+    private final Chan<Object> tunnelEnd;
+    /**
+     * The body's stream, kept reachable while the output is: a caller that read the body to its end and kept only the
+     * output still has its tunnel, which the unclosed-body watcher would otherwise close when the body is collected.
+     */
+    @SuppressWarnings("unused")
+    private final Object body;
 
-    TunnelOutput(PersistConn conn, ReceiveChan<Object> requestWritten) {
+    TunnelOutput(PersistConn conn, ReceiveChan<Object> requestWritten, Chan<Object> tunnelEnd, Object body) {
         this.conn = conn;
+        this.tunnelEnd = tunnelEnd;
+        this.body = body;
         this.requestWritten = Objects.requireNonNull(requestWritten, "only a CONNECT or an upgrade request has a tunnel");
     }
 
@@ -53,6 +64,10 @@ final class TunnelOutput extends OutputStream {
     @Override
     public void flush() {}
 
+    /**
+     * Ends the output: the peer reads the end of the stream. The body can still be read; once it is read to its end
+     * too, or if it already was, the tunnel is over and its connection closed (E74).
+     */
     @Override
     public void close() throws IOException {
         lockInterruptibly();
@@ -65,6 +80,7 @@ final class TunnelOutput extends OutputStream {
             conn.shutdownTunnelOutput();
         } finally {
             lock.unlock();
+            tunnelEnd.trySend(Boolean.TRUE); // also when the shutdown failed: the output is over either way
         }
     }
 
