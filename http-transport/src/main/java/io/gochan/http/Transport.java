@@ -112,6 +112,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * @return the response; the caller must close its body
      * @throws IOException as {@link #roundTrip(HttpRequest, Context)}
      * @throws InterruptedException if the calling thread was interrupted while waiting
+     * @throws NullPointerException if request is null
      */
     public HttpResponse roundTrip(HttpRequest request) throws IOException, InterruptedException {
         return roundTrip(request, Context.background());
@@ -138,6 +139,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
      *     where; the request is abandoned and its connection closed. A thread interrupted when it calls is
      *     refused before anything of the request happens: no dial, no connection taken (R29)
+     * @throws NullPointerException if request or ctx is null
      */
     @Override
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
@@ -455,6 +457,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param headers the fields, validated when they were built (no CR, LF or other control character)
          * @return this builder
+         * @throws NullPointerException if headers is null
          */
         public Builder proxyConnectHeaders(Headers headers) {
             Objects.requireNonNull(headers, "headers");
@@ -472,6 +475,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param f the function; see {@link ProxyConnectHeaders} for its contract
          * @return this builder
+         * @throws NullPointerException if f is null
          */
         public Builder proxyConnectHeaders(ProxyConnectHeaders f) {
             this.proxyConnectHeaders = Objects.requireNonNull(f, "proxyConnectHeaders");
@@ -491,6 +495,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param f the proxy function
          * @return this builder
+         * @throws NullPointerException if f is null
          */
         public Builder proxy(Function<HttpRequest, Optional<URI>> f) {
             this.proxy = Objects.requireNonNull(f, "proxy");
@@ -503,6 +508,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param r the resolver
          * @return this builder
+         * @throws NullPointerException if r is null
          */
         public Builder resolver(Resolver r) {
             this.resolver = Objects.requireNonNull(r, "resolver");
@@ -516,6 +522,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the delay, positive
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder fallbackDelay(Duration d) {
             if (Objects.requireNonNull(d, "fallbackDelay").isZero() || d.isNegative()) {
@@ -532,6 +539,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the dialer
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder dialer(Dialer d) {
             this.dialer = Objects.requireNonNull(d, "dialer");
@@ -580,6 +588,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
          * @throws IllegalArgumentException if d is negative (R73)
+         * @throws NullPointerException if d is null
          */
         public Builder idleConnTimeout(Duration d) {
             this.idleConnTimeout = nonNegative(Objects.requireNonNull(d, "idleConnTimeout"), "idleConnTimeout");
@@ -592,6 +601,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
          * @throws IllegalArgumentException if d is negative (R73)
+         * @throws NullPointerException if d is null
          */
         public Builder dialTimeout(Duration d) {
             this.dialTimeout = nonNegative(Objects.requireNonNull(d, "dialTimeout"), "dialTimeout");
@@ -604,6 +614,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
          * @throws IllegalArgumentException if d is negative (R73)
+         * @throws NullPointerException if d is null
          */
         public Builder tlsHandshakeTimeout(Duration d) {
             this.tlsHandshakeTimeout = nonNegative(Objects.requireNonNull(d, "tlsHandshakeTimeout"), "tlsHandshakeTimeout");
@@ -617,6 +628,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero or negative for none
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder responseHeaderTimeout(Duration d) {
             this.responseHeaderTimeout = Objects.requireNonNull(d, "responseHeaderTimeout");
@@ -633,6 +645,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero where the option says so
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder bodyReadTimeout(Duration d) {
             if (Objects.requireNonNull(d, "bodyReadTimeout").isNegative()) {
@@ -650,6 +663,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero or negative for none
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder expectContinueTimeout(Duration d) {
             this.expectContinueTimeout = Objects.requireNonNull(d, "expectContinueTimeout");
@@ -742,6 +756,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param l the listener; its callbacks run on transport threads and must not block
          * @return this builder
+         * @throws NullPointerException if l is null
          */
         public Builder listener(RequestListener l) {
             this.listener = Objects.requireNonNull(l, "listener");
