@@ -20,9 +20,12 @@ for m in channels channels-select http-transport leak-check; do
     mp="$mp:$jar"
 done
 cp_file=$(mktemp); out=$(mktemp); trap 'rm -f "$cp_file" "$out"' EXIT
-# In the reactor, with a phase (-am compile, up to date after verify): alone, leak-check resolves
+# In the reactor, with a phase (-am test-compile, up to date after verify): alone, leak-check resolves
 # io.gochan:channels from ~/.m2, which on a fresh machine holds no gochan artifact (failed there).
-mvn -B -ntp -q "${extra[@]}" compile org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
+# test-compile, not compile: build-classpath resolves the test scope too, and leak-check's tests use
+# channels' test-jar, which the reactor hands over (as channels' test classes) only once they are
+# compiled ("Could not find artifact io.gochan:channels:jar:tests" after compile).
+mvn -B -ntp -q "${extra[@]}" test-compile org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath \
     -pl leak-check -am -DincludeScope=provided -DexcludeGroupIds=io.gochan -Dmdep.outputFile="$cp_file"
 mp="${mp#:}:$(cat "$cp_file")"
 

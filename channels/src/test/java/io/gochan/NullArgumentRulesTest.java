@@ -3,6 +3,7 @@ package io.gochan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gochan.testing.nulls.NullTester;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

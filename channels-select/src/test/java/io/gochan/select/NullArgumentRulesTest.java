@@ -7,6 +7,7 @@ import io.gochan.Context;
 import io.gochan.ReceiveChan;
 import io.gochan.SendChan;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import io.gochan.testing.nulls.NullTester;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;

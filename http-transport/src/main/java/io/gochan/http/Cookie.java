@@ -42,6 +42,7 @@ public record Cookie(String name, String value, String domain, String path, Inst
      *
      * @throws IllegalArgumentException if the name is not a token or the value has a character a
      *     cookie value must not have (control characters, {@code "}, {@code ;}, backslash)
+     * @throws NullPointerException if name or value is null
      */
     public Cookie {
         Objects.requireNonNull(name, "name");
@@ -61,6 +62,7 @@ public record Cookie(String name, String value, String domain, String path, Inst
      * @param value the value
      * @return the cookie
      * @throws IllegalArgumentException as the canonical constructor
+     * @throws NullPointerException if name or value is null
      */
     public static Cookie of(String name, String value) {
         return new Cookie(name, value, null, null, null, null, false, false);

@@ -50,6 +50,7 @@ public interface CookieJar {
      *     {@code www.bank.co.uk}), null or empty for none known; called on the thread storing cookies,
      *     never under the jar's lock
      * @return the jar
+     * @throws NullPointerException if publicSuffix is null
      */
     static CookieJar inMemory(java.util.function.UnaryOperator<String> publicSuffix) {
         return new MemoryCookieJar(java.time.Clock.systemUTC(), publicSuffix);

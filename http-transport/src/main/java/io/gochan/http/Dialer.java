@@ -61,6 +61,7 @@ public interface Dialer {
      *
      * @param path the socket file
      * @return the dialer
+     * @throws NullPointerException if path is null
      */
     static Dialer unixSocket(Path path) {
         UnixDomainSocketAddress address = UnixDomainSocketAddress.of(Objects.requireNonNull(path, "path"));

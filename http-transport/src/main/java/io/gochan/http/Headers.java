@@ -37,6 +37,7 @@ public final class Headers {
      *
      * @param namesAndValues names and values, alternating
      * @return the headers, in the given order
+     * @throws NullPointerException if namesAndValues or one of its elements is null
      */
     public static Headers of(String... namesAndValues) {
         if (Objects.requireNonNull(namesAndValues, "namesAndValues").length % 2 != 0) {
@@ -73,6 +74,7 @@ public final class Headers {
      * {@return the first value of {@code name}, if any}
      *
      * @param name the field name (an RFC 9110 token; matched ignoring case)
+     * @throws NullPointerException if name is null
      */
     public Optional<String> first(String name) {
         Objects.requireNonNull(name, "name"); // a null name used to match nothing, silently (R72)
@@ -88,6 +90,7 @@ public final class Headers {
      * {@return the first value of {@code name}, or null}
      *
      * @param name the field name (an RFC 9110 token; matched ignoring case)
+     * @throws NullPointerException if name is null
      */
     public String get(String name) {
         Objects.requireNonNull(name, "name");
@@ -103,6 +106,7 @@ public final class Headers {
      * {@return every value of {@code name}, in order; empty if none}
      *
      * @param name the field name (an RFC 9110 token; matched ignoring case)
+     * @throws NullPointerException if name is null
      */
     public List<String> all(String name) {
         Objects.requireNonNull(name, "name");
@@ -119,6 +123,7 @@ public final class Headers {
      * {@return true if {@code name} is present}
      *
      * @param name the field name (an RFC 9110 token; matched ignoring case)
+     * @throws NullPointerException if name is null
      */
     public boolean contains(String name) {
         return get(name) != null;
@@ -165,6 +170,7 @@ public final class Headers {
      *
      * @param name the field name (an RFC 9110 token; matched ignoring case)
      * @param token the token to look for, ignoring case
+     * @throws NullPointerException if name or token is null
      */
     public boolean hasToken(String name, String token) {
         Objects.requireNonNull(name, "name");
@@ -282,6 +288,7 @@ public final class Headers {
          * @param name the field name (an RFC 9110 token; matched ignoring case)
          * @param value the field value (no CR, LF or NUL)
          * @return this builder
+         * @throws NullPointerException if name or value is null; the builder is unchanged
          */
         public Builder set(String name, String value) {
             checkValue(checkName(name), value); // before the removal: a refused set changes nothing (R72)
@@ -294,6 +301,7 @@ public final class Headers {
          *
          * @param name the field name (an RFC 9110 token; matched ignoring case)
          * @return this builder
+         * @throws NullPointerException if name is null
          */
         public Builder remove(String name) {
             Objects.requireNonNull(name, "name");

@@ -72,6 +72,7 @@ public final class HttpClient {
      *
      * @param transport the transport that carries the requests; the client does not close it
      * @return a new builder with the defaults
+     * @throws NullPointerException if transport is null
      */
     public static Builder builder(Transport transport) {
         return new Builder(transport);
@@ -83,6 +84,7 @@ public final class HttpClient {
      *
      * @param roundTripper what carries each request (each redirect is a separate call)
      * @return a new builder with the defaults
+     * @throws NullPointerException if roundTripper is null
      */
     public static Builder builder(RoundTripper roundTripper) {
         return new Builder(Objects.requireNonNull(roundTripper, "roundTripper"));
@@ -107,6 +109,7 @@ public final class HttpClient {
      * @throws IOException if the exchange failed (see {@link Transport#roundTrip(HttpRequest,
      *     Context)})
      * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws NullPointerException if request is null
      */
     public HttpResponse send(HttpRequest request) throws IOException, InterruptedException {
         return send(request, Context.background());
@@ -123,6 +126,7 @@ public final class HttpClient {
      * @throws InterruptedException if the calling thread is interrupted while waiting
      * @throws IllegalArgumentException if the request URI's user info cannot be sent as basic auth (a {@code :} in
      *     the user name or a control character, R17)
+     * @throws NullPointerException if request or parent is null
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");

@@ -37,6 +37,7 @@ public final class HttpRequest {
      *
      * @param uri the absolute http or https URI
      * @return a new builder for a GET of {@code uri}
+     * @throws NullPointerException if uri is null
      */
     public static Builder newBuilder(URI uri) {
         return new Builder(uri);
@@ -47,6 +48,7 @@ public final class HttpRequest {
      *
      * @param uri the absolute http or https URI
      * @return the request
+     * @throws NullPointerException if uri is null
      */
     public static HttpRequest get(String uri) {
         return newBuilder(URI.create(Objects.requireNonNull(uri, "uri"))).build();
@@ -142,6 +144,7 @@ public final class HttpRequest {
          * @return this builder
          * @throws IllegalArgumentException if the scheme is not http or https, the URI has no host, its port is 0
          *     or above 65535, or IDNA refuses its host name
+         * @throws NullPointerException if uri is null
          */
         public Builder uri(URI uri) {
             Objects.requireNonNull(uri, "uri");
@@ -222,6 +225,7 @@ public final class HttpRequest {
          * @param method the method token, e.g. GET or POST
          * @param body the body
          * @return this builder
+         * @throws NullPointerException if method or body is null
          */
         public Builder method(String method, RequestBody body) {
             Objects.requireNonNull(method, "method");
@@ -257,6 +261,7 @@ public final class HttpRequest {
          *
          * @param body the body to send
          * @return this builder
+         * @throws NullPointerException if body is null
          */
         public Builder POST(RequestBody body) {
             return method("POST", body);
@@ -267,6 +272,7 @@ public final class HttpRequest {
          *
          * @param body the body to send
          * @return this builder
+         * @throws NullPointerException if body is null
          */
         public Builder PUT(RequestBody body) {
             return method("PUT", body);
@@ -287,6 +293,7 @@ public final class HttpRequest {
          * @param name the field name (an RFC 9110 token; matched ignoring case)
          * @param value the field value (no CR, LF or NUL)
          * @return this builder
+         * @throws NullPointerException if name or value is null
          */
         public Builder header(String name, String value) {
             headers.add(name, value);
@@ -299,6 +306,7 @@ public final class HttpRequest {
          * @param name the field name (an RFC 9110 token; matched ignoring case)
          * @param value the field value (no CR, LF or NUL)
          * @return this builder
+         * @throws NullPointerException if name or value is null
          */
         public Builder setHeader(String name, String value) {
             headers.set(name, value);
@@ -314,6 +322,7 @@ public final class HttpRequest {
          * @param password the password; no control character
          * @return this builder
          * @throws IllegalArgumentException if {@code user} has a colon or either has a control character
+         * @throws NullPointerException if user or password is null
          */
         public Builder basicAuth(String user, String password) {
             Objects.requireNonNull(user, "user");
@@ -339,6 +348,7 @@ public final class HttpRequest {
          *
          * @param name the field name (an RFC 9110 token; matched ignoring case)
          * @return this builder
+         * @throws NullPointerException if name is null
          */
         public Builder removeHeader(String name) {
             headers.remove(name);

@@ -39,6 +39,7 @@ public final class HttpTimeoutException extends SocketTimeoutException {
      * @param kind which limit passed
      * @param message what timed out and after how long; should contain "timed out"
      * @param cause the lower-level failure or the context's error; may be null
+     * @throws NullPointerException if kind is null
      */
     public HttpTimeoutException(Kind kind, String message, Throwable cause) {
         super(message);

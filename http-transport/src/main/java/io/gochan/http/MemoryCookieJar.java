@@ -68,6 +68,7 @@ public final class MemoryCookieJar implements CookieJar {
      * An empty jar whose "now" is {@code clock}'s (a test moves time forward without sleeping).
      *
      * @param clock the clock expiry is judged by
+     * @throws NullPointerException if clock is null
      */
     public MemoryCookieJar(Clock clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -83,6 +84,7 @@ public final class MemoryCookieJar implements CookieJar {
      * @param publicSuffix the public suffix of a domain ({@code co.uk} for {@code www.bank.co.uk}), e.g.
      *     from the Mozilla list; null or empty for none known. It is called on the thread storing cookies,
      *     never under the jar's lock.
+     * @throws NullPointerException if clock or publicSuffix is null
      */
     public MemoryCookieJar(Clock clock, UnaryOperator<String> publicSuffix) {
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -103,6 +105,7 @@ public final class MemoryCookieJar implements CookieJar {
      *
      * @param uri the request URI the response answered
      * @param cookies the cookies parsed from its {@code Set-Cookie} fields
+     * @throws NullPointerException if uri or cookies is null
      */
     @Override
     public void setCookies(URI uri, List<Cookie> cookies) {
@@ -309,6 +312,7 @@ public final class MemoryCookieJar implements CookieJar {
      *
      * @param uri the request URI
      * @return name and value of each cookie to send, possibly empty
+     * @throws NullPointerException if uri is null
      */
     @Override
     public List<Cookie> cookies(URI uri) {

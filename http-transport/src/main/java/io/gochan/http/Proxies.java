@@ -56,6 +56,7 @@ public final class Proxies {
      *
      * @param getenv a variable's value by name, null when not set
      * @return the proxy function
+     * @throws NullPointerException if getenv is null
      */
     public static Function<HttpRequest, Optional<URI>> fromEnvironment(Function<String, String> getenv) {
         Objects.requireNonNull(getenv, "getenv");
@@ -83,6 +84,7 @@ public final class Proxies {
      *
      * @param proxy the proxy
      * @return the proxy function
+     * @throws NullPointerException if proxy is null
      */
     public static Function<HttpRequest, Optional<URI>> fixed(URI proxy) {
         Objects.requireNonNull(proxy, "proxy");
@@ -515,6 +517,7 @@ public final class Proxies {
      * @param host a request host (IPv6 in brackets or not)
      * @param port its port
      * @return true if a request to {@code host:port} would use the proxy
+     * @throws NullPointerException if host is null
      */
     public static boolean useProxy(String noProxy, String host, int port) {
         return new NoProxy(noProxy == null ? "" : noProxy).useProxy(Objects.requireNonNull(host, "host"), port);

@@ -49,6 +49,7 @@ public final class RequestBody {
      * @param bytes the bytes (copied)
      * @param contentType the Content-Type to send, or null for none
      * @return the body
+     * @throws NullPointerException if bytes is null
      */
     public static RequestBody of(byte[] bytes, String contentType) {
         byte[] copy = Objects.requireNonNull(bytes, "bytes").clone();
@@ -60,6 +61,7 @@ public final class RequestBody {
      *
      * @param text the text
      * @return the body
+     * @throws NullPointerException if text is null
      */
     public static RequestBody of(String text) {
         return of(Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8");
@@ -76,6 +78,7 @@ public final class RequestBody {
      * @param length the exact length, or -1 if unknown (sent chunked)
      * @param contentType the Content-Type to send, or null for none
      * @return the body
+     * @throws NullPointerException if opener is null
      */
     public static RequestBody ofStream(Supplier<InputStream> opener, long length, String contentType) {
         return new RequestBody(Objects.requireNonNull(opener, "opener"), checkLength(length), true, contentType);
@@ -93,6 +96,7 @@ public final class RequestBody {
      * @param length the exact length, or -1 if unknown (sent chunked)
      * @param contentType the Content-Type to send, or null for none
      * @return the body
+     * @throws NullPointerException if stream is null
      */
     public static RequestBody ofStreamOnce(InputStream stream, long length, String contentType) {
         Objects.requireNonNull(stream, "stream");

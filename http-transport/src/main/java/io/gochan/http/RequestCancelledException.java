@@ -35,6 +35,7 @@ public final class RequestCancelledException extends InterruptedIOException {
      * @param reason why the request was abandoned
      * @param message what was cancelled, and in which phase; should contain "cancelled" or "closed"
      * @param cause the context's error, or the lower-level failure the cancellation caused; may be null
+     * @throws NullPointerException if reason is null
      */
     public RequestCancelledException(Reason reason, String message, Throwable cause) {
         super(message);

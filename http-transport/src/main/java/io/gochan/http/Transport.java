@@ -112,6 +112,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * @return the response; the caller must close its body
      * @throws IOException as {@link #roundTrip(HttpRequest, Context)}
      * @throws InterruptedException if the calling thread was interrupted while waiting
+     * @throws NullPointerException if request is null
      */
     public HttpResponse roundTrip(HttpRequest request) throws IOException, InterruptedException {
         return roundTrip(request, Context.background());
@@ -138,6 +139,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * @throws InterruptedException if the calling thread was interrupted while waiting; its message says
      *     where; the request is abandoned and its connection closed. A thread interrupted when it calls is
      *     refused before anything of the request happens: no dial, no connection taken (R29)
+     * @throws NullPointerException if request or ctx is null
      */
     @Override
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
@@ -456,6 +458,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param headers the fields, validated when they were built (no CR, LF or other control character)
          * @return this builder
+         * @throws NullPointerException if headers is null
          */
         public Builder proxyConnectHeaders(Headers headers) {
             Objects.requireNonNull(headers, "headers");
@@ -473,6 +476,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param f the function; see {@link ProxyConnectHeaders} for its contract
          * @return this builder
+         * @throws NullPointerException if f is null
          */
         public Builder proxyConnectHeaders(ProxyConnectHeaders f) {
             this.proxyConnectHeaders = Objects.requireNonNull(f, "proxyConnectHeaders");
@@ -492,6 +496,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param f the proxy function
          * @return this builder
+         * @throws NullPointerException if f is null
          */
         public Builder proxy(Function<HttpRequest, Optional<URI>> f) {
             this.proxy = Objects.requireNonNull(f, "proxy");
@@ -504,6 +509,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param r the resolver
          * @return this builder
+         * @throws NullPointerException if r is null
          */
         public Builder resolver(Resolver r) {
             this.resolver = Objects.requireNonNull(r, "resolver");
@@ -517,6 +523,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the delay, positive
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder fallbackDelay(Duration d) {
             if (Objects.requireNonNull(d, "fallbackDelay").isZero() || d.isNegative()) {
@@ -533,6 +540,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the dialer
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder dialer(Dialer d) {
             this.dialer = Objects.requireNonNull(d, "dialer");
@@ -581,6 +589,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
          * @throws IllegalArgumentException if d is negative (R73)
+         * @throws NullPointerException if d is null
          */
         public Builder idleConnTimeout(Duration d) {
             this.idleConnTimeout = nonNegative(Objects.requireNonNull(d, "idleConnTimeout"), "idleConnTimeout");
@@ -593,6 +602,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
          * @throws IllegalArgumentException if d is negative (R73)
+         * @throws NullPointerException if d is null
          */
         public Builder dialTimeout(Duration d) {
             this.dialTimeout = nonNegative(Objects.requireNonNull(d, "dialTimeout"), "dialTimeout");
@@ -605,6 +615,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
          * @throws IllegalArgumentException if d is negative (R73)
+         * @throws NullPointerException if d is null
          */
         public Builder tlsHandshakeTimeout(Duration d) {
             this.tlsHandshakeTimeout = nonNegative(Objects.requireNonNull(d, "tlsHandshakeTimeout"), "tlsHandshakeTimeout");
@@ -618,6 +629,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero or negative for none
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder responseHeaderTimeout(Duration d) {
             this.responseHeaderTimeout = Objects.requireNonNull(d, "responseHeaderTimeout");
@@ -634,6 +646,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero where the option says so
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder bodyReadTimeout(Duration d) {
             if (Objects.requireNonNull(d, "bodyReadTimeout").isNegative()) {
@@ -651,6 +664,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero or negative for none
          * @return this builder
+         * @throws NullPointerException if d is null
          */
         public Builder expectContinueTimeout(Duration d) {
             this.expectContinueTimeout = Objects.requireNonNull(d, "expectContinueTimeout");
@@ -766,6 +780,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param l the listener; its callbacks run on transport threads and must not block
          * @return this builder
+         * @throws NullPointerException if l is null
          */
         public Builder listener(RequestListener l) {
             this.listener = Objects.requireNonNull(l, "listener");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Context;
 import io.gochan.Goroutines;
+import io.gochan.testing.nulls.NullTester;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,6 +3,7 @@ package io.gochan.leakcheck;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Goroutines;
+import io.gochan.testing.nulls.NullTester;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;

@@ -1,4 +1,4 @@
-package io.gochan.leakcheck;
+package io.gochan.testing.nulls;
 
 import java.io.IOException;
 import java.lang.reflect.Constructor;
@@ -33,9 +33,14 @@ import java.util.stream.Stream;
  * that documents null as a meaning is exempted by name with its reason. Every method with a reference
  * parameter of every public type must be reached (from a static, a constructor or a registered
  * instance) or exempted: a method added later without a null check, or without a way to reach it here,
- * fails the check. Identical copies live in each module's test tree (modules share no test code).
+ * fails the check.
+ *
+ * <p>One copy for all modules: channels publishes its package {@code io.gochan.testing.nulls} as a test-jar
+ * ({@code channels-<version>-tests.jar}, nothing else of channels' tests), which channels-select,
+ * http-transport and leak-check use in test scope. A package of its own, not {@code io.gochan}: on the
+ * module path a second {@code io.gochan} beside the channels module is a split package.
  */
-final class NullTester {
+public final class NullTester {
     private final String packageName;
     private final Class<?> anchor;
     private final Map<Class<?>, Supplier<?>> defaults = new HashMap<>();
@@ -50,12 +55,12 @@ final class NullTester {
     private record Instance<T>(Class<T> api, Supplier<? extends T> factory, Function<? super T, ?> state) { }
 
     /** Checks the public types of {@code anchor}'s package, found in the directory or jar it was loaded from. */
-    NullTester(Class<?> anchor) {
+    public NullTester(Class<?> anchor) {
         this.anchor = anchor;
         this.packageName = anchor.getPackageName();
     }
 
-    <T> NullTester value(Class<T> type, Supplier<? extends T> value) {
+    public <T> NullTester value(Class<T> type, Supplier<? extends T> value) {
         defaults.put(type, value);
         return this;
     }
@@ -65,31 +70,31 @@ final class NullTester {
      * parameter of that name in the package, or {@code Type.*} for a callback interface the user implements
      * and the library calls; the reason is what its javadoc documents.
      */
-    NullTester nullable(String key, String reason) {
+    public NullTester nullable(String key, String reason) {
         exempt.put(key, reason);
         return this;
     }
 
     /** The message the NPE for {@code key} carries instead of the parameter's name (the documented alternative). */
-    NullTester message(String key, String expected) {
+    public NullTester message(String key, String expected) {
         messages.put(key, expected);
         return this;
     }
 
     /** State outside any receiver that a refused call must leave as it was (goroutines started, timers, connections). */
-    NullTester globalState(Supplier<?> state) {
+    public NullTester globalState(Supplier<?> state) {
         this.globalState = state;
         return this;
     }
 
     /** Instance methods of {@code api} are called on fresh objects from {@code factory}; {@code state} must not change. */
-    <T> NullTester instance(Class<T> api, Supplier<? extends T> factory, Function<? super T, ?> state) {
+    public <T> NullTester instance(Class<T> api, Supplier<? extends T> factory, Function<? super T, ?> state) {
         instances.add(new Instance<>(api, factory, state));
         return this;
     }
 
     /** Runs every call; returns the failures, one line each (empty when every null was refused as it should be). */
-    List<String> run() throws Exception {
+    public List<String> run() throws Exception {
         List<Class<?>> types = publicTypes();
         for (Class<?> type : types) {
             if (Throwable.class.isAssignableFrom(type) || type.isEnum()) {
@@ -130,7 +135,7 @@ final class NullTester {
     }
 
     /** How many calls with a null argument were made (a check that made none checked nothing). */
-    int calls() {
+    public int calls() {
         return calls;
     }
 
