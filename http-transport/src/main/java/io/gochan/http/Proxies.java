@@ -211,16 +211,20 @@ public final class Proxies {
      */
     private static boolean unbracketedIpv6(String s) {
         int from = s.indexOf("://") + 3;
-        int end = s.length();
+        int end = authorityEnd(s, from);
+        String hostPort = s.substring(Math.max(from, s.lastIndexOf('@', end - 1) + 1), end);
+        return !hostPort.startsWith("[") && (hostPort.contains("::") || hostPort.chars().filter(c -> c == ':').count() > 2);
+    }
+
+    /** Where the authority starting at {@code from} ends: the first {@code /}, {@code ?} or {@code #}, or the end. */
+    private static int authorityEnd(String s, int from) {
         for (int i = from; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '/' || c == '?' || c == '#') {
-                end = i;
-                break;
+                return i;
             }
         }
-        String hostPort = s.substring(Math.max(from, s.lastIndexOf('@', end - 1) + 1), end);
-        return !hostPort.startsWith("[") && (hostPort.contains("::") || hostPort.chars().filter(c -> c == ':').count() > 2);
+        return s.length();
     }
 
     private static URI tryParse(String s) {
@@ -239,14 +243,7 @@ public final class Proxies {
     static String escapeUserInfoAts(String s) {
         int scheme = s.indexOf("://");
         int from = scheme >= 0 ? scheme + 3 : 0;
-        int end = s.length();
-        for (int i = from; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '/' || c == '?' || c == '#') {
-                end = i;
-                break;
-            }
-        }
+        int end = authorityEnd(s, from);
         int last = s.lastIndexOf('@', end - 1);
         if (last < from || s.indexOf('@', from) == last) {
             return s;
