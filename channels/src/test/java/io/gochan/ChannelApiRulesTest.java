@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CyclicBarrier;
 import java.util.function.Supplier;
@@ -171,12 +172,18 @@ class ChannelApiRulesTest {
     /**
      * S8: one iterator shared by two threads (a misuse: each consumer should range with its own) never
      * loses, duplicates or invents a value. A call made while the other thread is inside one throws
-     * ConcurrentModificationException having taken nothing; calls one after the other share the values.
+     * ConcurrentModificationException having taken nothing; calls one after the other share the values
+     * (hasNext() then next() is not one step across threads: the other thread may take that value first).
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
     void S8_anIteratorSharedByTwoThreadsNeverLosesOrDuplicatesAValue(Kind kind) throws Exception {
-        int n = 50_000;
+        for (int round = 0; round < 50; round++) {
+            sharedIteratorRound(kind, 20_000);
+        }
+    }
+
+    private static void sharedIteratorRound(Kind kind, int n) throws Exception {
         Chan<Integer> c = Chan.make(n);
         for (int i = 0; i < n; i++) {
             c.send(i);
@@ -197,6 +204,8 @@ class ChannelApiRulesTest {
                             got.add(shared.next());
                         } catch (ConcurrentModificationException busy) {
                             Thread.yield(); // the other thread is inside a call: try again
+                        } catch (NoSuchElementException end) {
+                            return; // the other thread took the last value this thread's hasNext() saw
                         }
                     }
                 });
