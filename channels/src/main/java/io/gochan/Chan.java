@@ -449,6 +449,8 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
      * overwrite or hand out twice the one value it holds. The guard is this iterator's own (it extends
      * {@link AtomicBoolean}, true while a call runs): one object per loop, nothing on the channel's send or
      * receive path.
+     *
+     * @param <T> the element type
      */
     @SuppressWarnings("serial") // never serialized: a private iterator
     private static final class ChanIterator<T> extends AtomicBoolean implements Iterator<T> {
