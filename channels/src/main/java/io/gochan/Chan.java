@@ -2,13 +2,14 @@ package io.gochan;
 
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
-import io.gochan.spi.ClosedChannels;
 
 import java.time.Duration;
+import java.util.ConcurrentModificationException;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -265,7 +266,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             throw ctx.err();
         }
         if (v == ChannelCore.CLOSED) {
-            throw ClosedChannels.exception("receive from closed channel");
+            throw core.refusal("receive from closed channel");
         }
         return cast(v);
     }
@@ -287,7 +288,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     public T receive() throws InterruptedException {
         Object v = core.receive(Long.MAX_VALUE);
         if (v == ChannelCore.CLOSED) {
-            throw ClosedChannels.exception("receive from closed channel");
+            throw core.refusal("receive from closed channel");
         }
         if (v == ChannelCore.NOT_READY) {
             // Only a nil channel's receive can end without a value; it ends only by interrupt.
@@ -441,10 +442,20 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         return core.receive(Long.MAX_VALUE);
     }
 
-    /** Iterator that ends when the channel is closed and drained; see {@link ReceiveChan#iterator()}. */
-    private static final class ChanIterator<T> implements Iterator<T> {
+    /**
+     * Iterator that ends when the channel is closed and drained; see {@link ReceiveChan#iterator()}. One
+     * thread at a time (rule S8): a call made while another thread is inside one throws
+     * {@link ConcurrentModificationException} having taken nothing, because two unsynchronized calls could
+     * overwrite or hand out twice the one value it holds. The guard is this iterator's own (it extends
+     * {@link AtomicBoolean}, true while a call runs): one object per loop, nothing on the channel's send or
+     * receive path.
+     *
+     * @param <T> the element type
+     */
+    @SuppressWarnings("serial") // never serialized: a private iterator
+    private static final class ChanIterator<T> extends AtomicBoolean implements Iterator<T> {
         private final Chan<T> chan;
-        /** A value already received but not yet returned by next(); null if none. */
+        /** A value already received but not yet returned by next(); null if none. Guarded by the flag. */
         private Object pending;
         private boolean drained;
 
@@ -454,6 +465,38 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
         @Override
         public boolean hasNext() {
+            enter();
+            try {
+                return advance();
+            } finally {
+                setRelease(false);
+            }
+        }
+
+        @Override
+        public T next() {
+            enter();
+            try {
+                if (!advance()) {
+                    throw new NoSuchElementException("channel closed and drained: " + chan);
+                }
+                Object v = pending;
+                pending = null;
+                return cast(v);
+            } finally {
+                setRelease(false);
+            }
+        }
+
+        private void enter() {
+            if (!compareAndSet(false, true)) {
+                throw new ConcurrentModificationException("a channel's iterator used by two threads at once: "
+                        + "nothing was taken; give each consumer its own iterator or range (" + chan + ")");
+            }
+        }
+
+        /** Takes the next value into {@code pending} unless one is there; false once drained. */
+        private boolean advance() {
             if (pending != null) {
                 return true;
             }
@@ -473,16 +516,6 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             }
             pending = v;
             return true;
-        }
-
-        @Override
-        public T next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException("channel closed and drained");
-            }
-            Object v = pending;
-            pending = null;
-            return cast(v);
         }
     }
 

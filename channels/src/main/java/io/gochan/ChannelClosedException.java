@@ -10,7 +10,9 @@ package io.gochan;
  * it signals a programming error, except for {@code receive()}, where it is the plain receive's way of
  * saying "no more values" (use {@link ReceiveChan#receiveOk()} or iteration to see that as a value).
  *
- * <p>Where Go panics, the message starts with Go's words, and may add where it happened (rule GO1):
+ * <p>Where Go panics, the message starts with Go's words, and may add where it happened (rule GO1); then,
+ * after {@code ": "}, it names the refusing channel by its description, as its {@code toString()} gives it
+ * (rule K6: {@code "send on closed channel: Chan(cap=1, len=1, closed, waiting senders=0, waiting receivers=0)"}):
  * <ul>
  *   <li>"send on closed channel": every send form on a closed channel ({@code send}, timed, context-aware,
  *       {@code trySend}, a select send case when chosen), also a send or select that was waiting when the

@@ -113,7 +113,11 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      * blocks; if the thread is interrupted while it waits, it throws {@link ChannelInterruptedException}
      * (unchecked, because {@link java.util.Iterator} cannot throw {@code InterruptedException}) with
      * the interrupt status set again, and no value is lost: a value already taken is kept for the next
-     * {@code next()}.
+     * {@code next()}, which returns it without waiting even if the thread is interrupted by then (rule S8).
+     * An iterator abandoned after {@code hasNext()} returned true keeps that one value from every other
+     * receiver. An iterator serves one thread at a time: a call made while another thread is inside one
+     * throws {@link java.util.ConcurrentModificationException} having taken nothing (never a lost, duplicated
+     * or {@code null} value); give each consumer its own iterator, as Go gives each {@code for range} loop.
      */
     @Override
     java.util.Iterator<T> iterator();

@@ -221,6 +221,11 @@ final class SelectEngine implements ParkHook.Cases {
         return i == TIMEOUT ? timeoutHandler : i == DEFAULT ? defaultHandler : handlers[i];
     }
 
+    /** The channel of case {@code i} (null for a nil case): named by a refusal of the case (K6). */
+    ChannelCore channel(int i) {
+        return chans[i];
+    }
+
     /** The channels of the cases (nil cases as null), for a virtual-time bubble deciding durability (BB2). */
     @Override
     public ChannelCore[] channels() {
@@ -311,7 +316,7 @@ final class SelectEngine implements ParkHook.Cases {
             chosen = won.caseIndex();
             if (kinds[chosen] == SEND) {
                 if (won.closedOnWin()) {
-                    throw new ChannelClosedException("send on closed channel (closed while the select waited)");
+                    throw chans[chosen].refusal("send on closed channel (closed while the select waited)");
                 }
             } else {
                 received = won.closedOnWin() ? ChannelCore.CLOSED : won.item();

@@ -194,7 +194,7 @@ public final class SelectStatement {
         }
         if (engine.kind(i) == SelectEngine.RECEIVE) {
             if (v == ChannelCore.CLOSED) {
-                throw new ChannelClosedException("receive from closed channel (select case " + i + ")");
+                throw engine.channel(i).refusal("receive from closed channel (select case " + i + ")");
             }
             if (h != null) {
                 ((OnReceive<Object>) h).accept(v);

@@ -213,7 +213,7 @@ public final class Selection<R, X extends Exception> {
         }
         if (engine.kind(i) == SelectEngine.RECEIVE) {
             if (v == ChannelCore.CLOSED) {
-                throw new ChannelClosedException("receive from closed channel (select case " + i + ")");
+                throw engine.channel(i).refusal("receive from closed channel (select case " + i + ")");
             }
             return h == null ? null : ((OnValue<Object, R, X>) h).apply(v);
         }

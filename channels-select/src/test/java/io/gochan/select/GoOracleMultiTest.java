@@ -420,7 +420,7 @@ class GoOracleMultiTest {
                         return GoOracleTest.run(op, chans);
                 }
             } catch (ChannelClosedException e) {
-                return "panic " + e.getMessage();
+                return "panic " + e.getMessage().replaceFirst(": Chan\\(.*", ""); // Go's words, without the channel K6 names
             }
         }
 
@@ -433,7 +433,7 @@ class GoOracleMultiTest {
                         ch.sendOnly().send(Integer.valueOf(w[2]));
                         return "ok";
                     } catch (ChannelClosedException e) {
-                        return "panic " + e.getMessage();
+                        return "panic " + e.getMessage().replaceFirst(": Chan\\(.*", ""); // Go's words, without the channel K6 names
                     }
                 case "recv":
                     try {

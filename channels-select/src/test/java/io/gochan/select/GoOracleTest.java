@@ -150,7 +150,7 @@ class GoOracleTest {
                                 break;
                             }
                         } catch (ChannelClosedException e) {
-                            out = "panic " + e.getMessage();
+                            out = "panic " + e.getMessage().replaceFirst(": Chan\\(.*", ""); // Go's words, without the channel K6 names
                             break;
                         }
                         k++;
@@ -196,7 +196,7 @@ class GoOracleTest {
                     throw new IllegalArgumentException("unknown operation in the corpus: " + op);
             }
         } catch (ChannelClosedException e) {
-            return "panic " + e.getMessage();
+            return "panic " + e.getMessage().replaceFirst(": Chan\\(.*", ""); // Go's words, without the channel K6 names
         }
     }
 

@@ -595,7 +595,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public boolean pollSendLocked(Object value) {
         if (closed) {
-            throw ClosedChannels.exception("send on closed channel");
+            throw refusal("send on closed channel");
         }
         Ring ring = ring();
         if (ring != null) {
@@ -740,7 +740,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 return cancelled(node);
             }
             if (won.closed) {
-                throw ClosedChannels.exception("send on closed channel (closed while the sender waited)");
+                throw refusal("send on closed channel (closed while the sender waited)");
             }
             return true;
         } finally {
@@ -897,7 +897,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
             if (won.closed) {
                 if (isSend) {
-                    throw ClosedChannels.exception("send on closed channel (closed while the sender waited)");
+                    throw refusal("send on closed channel (closed while the sender waited)");
                 }
                 return CLOSED;
             }
@@ -962,7 +962,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         lock();
         try {
             if (closed) {
-                throw ClosedChannels.exception("close of closed channel");
+                throw refusal("close of closed channel");
             }
             Ring ring = ring();
             if (ring != null) {
@@ -1066,6 +1066,18 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     @Override
     public String toString() {
         return describe();
+    }
+
+    /**
+     * The exception for an operation this closed channel refuses (rule K6): Go's words, then the channel's
+     * description as {@code Chan.toString()} gives it, so that a log names which channel and in what state.
+     * Built only on the refusing path; reentrant under this channel's lock.
+     *
+     * @param what what was done, in Go's words ({@code "send on closed channel"})
+     * @return a {@link io.gochan.ChannelClosedException} for the caller to throw
+     */
+    public IllegalStateException refusal(String what) {
+        return ClosedChannels.exception(what + ": C" + describe().substring(1));
     }
 
     /** The capacity users see ({@code cap()}, rule C4), for JFR events: the growth bound of an unlimited channel and a timer's slot are not. */
