@@ -483,6 +483,40 @@ class TunnelTest {
         }
     }
 
+    /**
+     * E76: through {@link HttpClient}, a write refused because the client's overall timeout passed while the tunnel was
+     * in use (its body read to its end, E74) names that timeout, as a body's read does (R45): "request timed out after
+     * ... (client timeout) while using the tunnel". Before, it said "its context's deadline passed", a deadline the
+     * caller never set. Still an {@link HttpConnectionException} saying the connection is closed (E73).
+     */
+    @Test
+    void E76_aWriteRefusedForTheClientsTimeoutNamesIt() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhi");
+                 c.socket.shutdownOutput();
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            Duration timeout = Duration.ofMillis(300);
+            HttpClient client = HttpClient.builder(t).timeout(timeout).build();
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/chat")).header("Connection", "Upgrade")
+                    .header("Upgrade", "websocket").build();
+            try (HttpResponse r = client.send(req)) {
+                OutputStream out = r.tunnelOutput().orElseThrow();
+                assertThat(ascii(r.body().stream().readAllBytes())).isEqualTo("hi");
+                out.write(ascii("before"));
+                Leaks.awaitTrue(() -> t.stats().open() == 0, "the client's timeout closed the tunnel");
+                assertThatThrownBy(() -> out.write(ascii("after"))).isInstanceOf(HttpConnectionException.class)
+                        .hasMessageContaining("closed")
+                        .hasMessageContaining("request timed out after " + timeout + " (client timeout) while using the tunnel")
+                        .hasMessageNotContaining("its context's deadline");
+                out.close();
+            }
+            assertThat(t.stats().idle()).isZero();
+        }
+    }
+
     static List<org.junit.jupiter.params.provider.Arguments> tunnelEnds() {
         List<org.junit.jupiter.params.provider.Arguments> all = new java.util.ArrayList<>();
         for (TunnelEnd e : TunnelEnd.values()) {
