@@ -11,8 +11,9 @@ public final class HeaderParameters {
 
     /**
      * The value of the parameter {@code name} in {@code fieldValue} ({@code type/subtype *( OWS ";" OWS parameter )}),
-     * or null if it has none. The name is matched with its ASCII letters in any case (P67); blanks (spaces, tabs) around {@code ;} and {@code =}
-     * are skipped (RFC 9110 allows none around {@code =}; the JDK's own parser skips them too); a quoted value is
+     * or null if it has none. The name is matched with its ASCII letters in any case, nothing else folded (P67); blanks
+     * (spaces, tabs) around {@code ;} and {@code =} are skipped (RFC 9110 allows none around {@code =}; the JDK's own
+     * parser skips them too); a quoted value is
      * returned unquoted, each quoted-pair as the character it escapes; a token value without the blanks after it.
      * When the name is given more than once, the first one counts, as in the JDK's {@code HttpClient} and the WHATWG
      * MIME type parser. Whatever sits between parameters that is not one (a name without {@code =}) is skipped; a
