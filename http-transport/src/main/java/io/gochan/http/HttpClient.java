@@ -556,12 +556,33 @@ public final class HttpClient {
 
             @Override
             public void write(int b) throws IOException {
-                tunnel.write(b);
+                try {
+                    tunnel.write(b);
+                } catch (HttpConnectionException e) {
+                    throw clientTimeout(e);
+                }
             }
 
             @Override
             public void write(byte[] b, int off, int len) throws IOException {
-                tunnel.write(b, off, len);
+                try {
+                    tunnel.write(b, off, len);
+                } catch (HttpConnectionException e) {
+                    throw clientTimeout(e);
+                }
+            }
+
+            /**
+             * A write refused because the client's overall timeout closed the tunnel names that timeout (E76), as the
+             * body's read does (R45): the transport names only "its context's deadline", which the caller never set.
+             */
+            private HttpConnectionException clientTimeout(HttpConnectionException e) {
+                if (ctx.err() instanceof io.gochan.DeadlineExceededException
+                        && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
+                    return new HttpConnectionException("the tunnel's connection is closed: request timed out after "
+                            + timeout + " (client timeout) while using the tunnel", e);
+                }
+                return e;
             }
 
             @Override

@@ -460,6 +460,23 @@ class BodyContractProbeTest {
         assertDecodedAndReused(contentType, "é", cs);
     }
 
+    /**
+     * P67: a parameter's name is a token, ASCII only, matched with its ASCII letters in any case. A name that Unicode
+     * case folding alone makes {@code charset} ({@code char\u017Fet}: LATIN SMALL LETTER LONG S, whose upper case is
+     * {@code S}) is another parameter, here none, so UTF-8. Before, the
+     * name was compared with {@code String.regionMatches(true, ...)}, which folds Unicode case: the long s was taken
+     * for {@code charset} and the body decoded as UTF-16BE. A field read from the wire is ISO-8859-1 and holds no
+     * such character; a {@code ResponseBody} made by the caller with its own Content-Type may.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"text/plain; char\u017Fet=utf-16be", "text/plain; CHAR\u017FET=utf-16be"})
+    void P67_aParameterNameMatchesOnlyInAsciiCase(String contentType) throws Exception {
+        byte[] utf8 = "ok".getBytes(StandardCharsets.UTF_8);
+        assertThat(new ResponseBody(new java.io.ByteArrayInputStream(utf8), contentType).string()).isEqualTo("ok");
+        assertThat(new ResponseBody(new java.io.ByteArrayInputStream("\u00e9".getBytes(StandardCharsets.UTF_16BE)),
+                "text/plain; ChArSeT=utf-16be").string()).as("ASCII letters in any case still match").isEqualTo("\u00e9");
+    }
+
     private static void assertDecodedAndReused(String contentType, String text, java.nio.charset.Charset cs) throws Exception {
         byte[] bytes = text.getBytes(cs);
         String head = "HTTP/1.1 200 OK\r\n" + (contentType == null ? "" : "Content-Type: " + contentType + "\r\n")

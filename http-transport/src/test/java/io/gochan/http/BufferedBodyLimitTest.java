@@ -159,4 +159,46 @@ class BufferedBodyLimitTest {
             assertClosedNotPooled(t);
         }
     }
+
+    /**
+     * P68: the limit counts the bytes {@code bytes()} returns, a gzip body's decoded bytes (the transport decodes it),
+     * not those on the wire: 100,000 zeros that travel as 132 bytes fail a limit of 1,010,
+     * and 1,000 random bytes that travel as more than 1,010 (gzip makes them larger) are read whole. So a small
+     * compressed body cannot fill the heap. The over-limit body here was on the wire whole (the decoder read all its
+     * 132 bytes), so its connection is reused, as for any body whose framing was read to its end.
+     */
+    @Test
+    void P68_aGzipBodysLimitCountsItsDecodedBytes() throws Exception {
+        byte[] random = new byte[1000];
+        new java.util.Random(1).nextBytes(random);
+        byte[] randomGz = gzip(random);
+        byte[] zerosGz = gzip(new byte[100_000]);
+        assertThat(randomGz.length).as("more on the wire than the limit").isGreaterThan(1010);
+        assertThat(zerosGz.length).as("less on the wire than the limit").isLessThan(1010);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String req; (req = c.readRequest()) != null; ) {
+                     byte[] b = req.contains("/zeros") ? zerosGz : randomGz;
+                     c.write("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + b.length + "\r\n\r\n");
+                     c.write(b);
+                 }
+             });
+             Transport t = Transport.builder().maxBufferedBodyBytes(1010).build()) {
+            try (HttpResponse r = t.roundTrip(get(server, "/random"))) {
+                assertThat(r.body().bytes()).isEqualTo(random);
+            }
+            HttpRequest zeros = get(server, "/zeros");
+            try (HttpResponse r = t.roundTrip(zeros)) {
+                assertThatThrownBy(() -> r.body().bytes()).satisfies(e -> assertTooLarge(e, 1010, zeros.uri()));
+            }
+            assertThat(t.stats().open()).isLessThanOrEqualTo(1);
+        }
+    }
+
+    private static byte[] gzip(byte[] b) throws IOException {
+        java.io.ByteArrayOutputStream bo = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream g = new java.util.zip.GZIPOutputStream(bo)) {
+            g.write(b);
+        }
+        return bo.toByteArray();
+    }
 }

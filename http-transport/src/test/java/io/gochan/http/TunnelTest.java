@@ -445,6 +445,77 @@ class TunnelTest {
         }
     }
 
+    /**
+     * E75: a close of the output on a thread whose interrupt is set, nobody else writing, still ends the output (the
+     * peer reads the end) and so, the body read to its end, the tunnel: as a socket's close does, and as a body's read
+     * takes its turn (E38). Only a wait for another thread's write in progress is interruptible. The interrupt is kept.
+     * Before, the close threw {@code InterruptedIOException} and ended nothing: a try-with-resources on an interrupted
+     * thread left the peer waiting and the connection open until the body was closed.
+     */
+    @ParameterizedTest(name = "via client {0}")
+    @ValueSource(booleans = {false, true})
+    void E75_anInterruptedThreadsCloseStillEndsTheOutput(boolean viaClient) throws Exception {
+        LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhi");
+                 c.socket.shutdownOutput();
+                 received.add(ascii(c.in.readAllBytes())); // until the client's end of stream
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).timeout(TIMEOUT).build();
+            HttpResponse r = viaClient ? client.send(upgrade(server, "websocket")) : t.roundTrip(upgrade(server, "websocket"));
+            OutputStream out = r.tunnelOutput().orElseThrow();
+            assertThat(ascii(r.body().stream().readAllBytes())).isEqualTo("hi");
+            out.write(ascii("bye"));
+            Thread.currentThread().interrupt();
+            try {
+                out.close();
+                assertThat(Thread.currentThread().isInterrupted()).as("the interrupt kept").isTrue();
+            } finally {
+                Thread.interrupted();
+            }
+            assertThat(received.poll(20, TimeUnit.SECONDS)).as("the peer read our end").isEqualTo("bye");
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel closed once both halves ended");
+            assertThatThrownBy(() -> out.write(ascii("x"))).isInstanceOf(IOException.class);
+            r.close();
+            assertThat(t.stats().idle()).isZero();
+        }
+    }
+
+    /**
+     * E76: through {@link HttpClient}, a write refused because the client's overall timeout passed while the tunnel was
+     * in use (its body read to its end, E74) names that timeout, as a body's read does (R45): "request timed out after
+     * ... (client timeout) while using the tunnel". Before, it said "its context's deadline passed", a deadline the
+     * caller never set. Still an {@link HttpConnectionException} saying the connection is closed (E73).
+     */
+    @Test
+    void E76_aWriteRefusedForTheClientsTimeoutNamesIt() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nhi");
+                 c.socket.shutdownOutput();
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            Duration timeout = Duration.ofSeconds(2); // long enough for the head and body under load
+            HttpClient client = HttpClient.builder(t).timeout(timeout).build();
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/chat")).header("Connection", "Upgrade")
+                    .header("Upgrade", "websocket").build();
+            try (HttpResponse r = client.send(req)) {
+                OutputStream out = r.tunnelOutput().orElseThrow();
+                assertThat(ascii(r.body().stream().readAllBytes())).isEqualTo("hi");
+                Leaks.awaitTrue(() -> t.stats().open() == 0, "the client's timeout closed the tunnel");
+                assertThatThrownBy(() -> out.write(ascii("after"))).isInstanceOf(HttpConnectionException.class)
+                        .hasMessageContaining("closed")
+                        .hasMessageContaining("request timed out after " + timeout + " (client timeout) while using the tunnel")
+                        .hasMessageNotContaining("its context's deadline");
+                out.close();
+            }
+            assertThat(t.stats().idle()).isZero();
+        }
+    }
+
     static List<org.junit.jupiter.params.provider.Arguments> tunnelEnds() {
         List<org.junit.jupiter.params.provider.Arguments> all = new java.util.ArrayList<>();
         for (TunnelEnd e : TunnelEnd.values()) {

@@ -11,8 +11,9 @@ public final class HeaderParameters {
 
     /**
      * The value of the parameter {@code name} in {@code fieldValue} ({@code type/subtype *( OWS ";" OWS parameter )}),
-     * or null if it has none. The name is matched in any case; blanks (spaces, tabs) around {@code ;} and {@code =}
-     * are skipped (RFC 9110 allows none around {@code =}; the JDK's own parser skips them too); a quoted value is
+     * or null if it has none. The name is matched with its ASCII letters in any case, nothing else folded (P67); blanks
+     * (spaces, tabs) around {@code ;} and {@code =} are skipped (RFC 9110 allows none around {@code =}; the JDK's own
+     * parser skips them too); a quoted value is
      * returned unquoted, each quoted-pair as the character it escapes; a token value without the blanks after it.
      * When the name is given more than once, the first one counts, as in the JDK's {@code HttpClient} and the WHATWG
      * MIME type parser. Whatever sits between parameters that is not one (a name without {@code =}) is skipped; a
@@ -38,7 +39,7 @@ public final class HeaderParameters {
             if (i == s.length() || s.charAt(i) == ';') {
                 continue; // a name without a value: not a parameter, skipped
             }
-            boolean match = s.regionMatches(true, nameStart, name, 0, name.length()) && nameEnd - nameStart == name.length();
+            boolean match = nameEnd - nameStart == name.length() && asciiEqualsIgnoreCase(s, nameStart, name);
             i = skipBlanks(s, i + 1); // past the '='
             String value;
             if (i < s.length() && s.charAt(i) == '"') {
@@ -89,6 +90,26 @@ public final class HeaderParameters {
             }
         }
         return -1;
+    }
+
+    /**
+     * Whether {@code s} holds {@code name} at {@code from}, ASCII letters in any case (P67). A parameter name is a token,
+     * ASCII only: {@link String#regionMatches(boolean, int, String, int, int)} folds Unicode case as well, so a hostile
+     * {@code char\u017Fet} (LATIN SMALL LETTER LONG S, upper case {@code S}) was taken for {@code charset}.
+     */
+    private static boolean asciiEqualsIgnoreCase(String s, int from, String name) {
+        for (int k = 0; k < name.length(); k++) {
+            char a = s.charAt(from + k);
+            char b = name.charAt(k);
+            if (a != b && !(isAsciiLetter(a) && (a | 0x20) == (b | 0x20))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     }
 
     private static int skipBlanks(String s, int i) {

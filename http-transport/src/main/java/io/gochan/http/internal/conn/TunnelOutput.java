@@ -70,7 +70,12 @@ final class TunnelOutput extends OutputStream {
      */
     @Override
     public void close() throws IOException {
-        lockInterruptibly();
+        // A close that nobody else's write holds up takes the lock without looking at the interrupt (E75): an
+        // interrupted thread's try-with-resources still ends the output, as a socket's close does; only a wait for a
+        // write in progress is interruptible.
+        if (!lock.tryLock()) {
+            lockInterruptibly();
+        }
         try {
             if (closed) {
                 return;
