@@ -322,7 +322,12 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
     @Override
     public Iterator<T> iterator() {
-        return new ChanIterator<>(this);
+        return new ChanIterator<>(this, false);
+    }
+
+    @Override
+    public java.util.stream.Stream<T> stream() {
+        return java.util.stream.StreamSupport.stream(new ChanSpliterator<>(new ChanIterator<>(this, true)), false);
     }
 
     @Override
@@ -455,19 +460,22 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     @SuppressWarnings("serial") // never serialized: a private iterator
     private static final class ChanIterator<T> extends AtomicBoolean implements Iterator<T> {
         private final Chan<T> chan;
+        /** Serves a {@link ReceiveChan#stream()}: named so in the interrupt's message (I6). */
+        private final boolean forStream;
         /** A value already received but not yet returned by next(); null if none. Guarded by the flag. */
         private Object pending;
         private boolean drained;
 
-        ChanIterator(Chan<T> chan) {
+        ChanIterator(Chan<T> chan, boolean forStream) {
             this.chan = chan;
+            this.forStream = forStream;
         }
 
         @Override
         public boolean hasNext() {
             enter();
             try {
-                return advance();
+                return advance("Iterator.hasNext()");
             } finally {
                 setRelease(false);
             }
@@ -477,7 +485,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         public T next() {
             enter();
             try {
-                if (!advance()) {
+                if (!advance("Iterator.next()")) {
                     throw new NoSuchElementException("channel closed and drained: " + chan);
                 }
                 Object v = pending;
@@ -495,8 +503,11 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             }
         }
 
-        /** Takes the next value into {@code pending} unless one is there; false once drained. */
-        private boolean advance() {
+        /**
+         * Takes the next value into {@code pending} unless one is there; false once drained. {@code operation}
+         * (a constant) names the caller in the interrupt's message, which is built only when thrown (I6).
+         */
+        private boolean advance(String operation) {
             if (pending != null) {
                 return true;
             }
@@ -508,7 +519,8 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
                 v = chan.receiveRaw();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new ChannelInterruptedException(e);
+                throw new ChannelInterruptedException("interrupted in " + (forStream ? "stream()" : operation)
+                        + " while waiting for the next value of " + chan, e);
             }
             if (v == ChannelCore.CLOSED) {
                 drained = true;
@@ -626,6 +638,11 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         @Override
         public Iterator<T> iterator() {
             return chan.iterator();
+        }
+
+        @Override
+        public java.util.stream.Stream<T> stream() {
+            return chan.stream();
         }
 
         @Override

@@ -1,9 +1,10 @@
 package io.gochan;
 
 /**
- * Thrown by a channel's {@link java.util.Iterator#hasNext()} when the waiting thread is interrupted:
- * the iterator interface cannot throw {@link InterruptedException}, so this unchecked exception
- * carries it as its cause. The thread's interrupt status is set again before it is thrown, and no
+ * Thrown by a channel's iterator ({@link java.util.Iterator#hasNext()}, {@link java.util.Iterator#next()})
+ * and stream when the waiting thread is interrupted: neither interface can throw
+ * {@link InterruptedException}, so this unchecked exception carries it as its cause, and its message names
+ * the operation and the channel (rule I6). The thread's interrupt status is set again before it is thrown, and no
  * value was taken from the channel by the interrupted wait.
  */
 public final class ChannelInterruptedException extends RuntimeException {
@@ -16,5 +17,13 @@ public final class ChannelInterruptedException extends RuntimeException {
      */
     public ChannelInterruptedException(InterruptedException cause) {
         super("interrupted while waiting for the next value", cause);
+    }
+
+    /**
+     * Wraps the interrupt that ended the wait, with a message naming the operation and the channel (rule
+     * I6); built only on the throwing path.
+     */
+    ChannelInterruptedException(String message, InterruptedException cause) {
+        super(message, cause);
     }
 }

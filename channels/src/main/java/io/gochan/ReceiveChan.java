@@ -128,14 +128,22 @@ public sealed interface ReceiveChan<T> extends Iterable<T> permits Chan, Chan.Re
      * stream's terminal operation asks for it; a short-circuiting operation ({@code findFirst},
      * {@code limit}) takes no more values than it consumes, except that the stream may hold one received
      * value it did not hand out if it is abandoned after asking for it. Blocking and interrupts are the
-     * iterator's: an interrupt throws {@link ChannelInterruptedException} with the interrupt status set.
-     * Close the channel (or bound the stream) for the terminal operation to end.
+     * iterator's: an interrupt throws {@link ChannelInterruptedException} with the interrupt status set and
+     * a message naming the stream and the channel (I6). Close the channel (or bound the stream) for the
+     * terminal operation to end.
+     *
+     * <p>The stream never splits (rule CH6): made {@link java.util.stream.Stream#parallel() parallel}, it
+     * still hands each value on as it arrives, in the thread that runs the terminal operation, with the
+     * guarantees above, but gains no parallelism. A splitting stream would gather values before handing them
+     * on, and so wait for ever on a producer that waits for the consumer (the JDK's iterator spliterator
+     * gathers batches of 1,024), or hold a gathered batch back from a busy fork-join pool while it waits for
+     * the next value. To consume a channel in parallel, do as Go does: start several goroutines, each
+     * receiving from the same channel ({@link #range}, or a stream each).
      *
      * @return the stream of received values
      */
     default java.util.stream.Stream<T> stream() {
-        return java.util.stream.StreamSupport.stream(java.util.Spliterators.spliteratorUnknownSize(iterator(),
-                java.util.Spliterator.ORDERED | java.util.Spliterator.NONNULL), false);
+        return java.util.stream.StreamSupport.stream(new ChanSpliterator<>(iterator()), false);
     }
 
     /**
