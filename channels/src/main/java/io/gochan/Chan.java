@@ -11,6 +11,8 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
 /**
  * A typed channel with Go's semantics: unbuffered (rendezvous) when created with capacity 0,
@@ -326,8 +328,8 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     }
 
     @Override
-    public java.util.stream.Stream<T> stream() {
-        return java.util.stream.StreamSupport.stream(new ChanSpliterator<>(new ChanIterator<>(this, true)), false);
+    public Stream<T> stream() {
+        return StreamSupport.stream(new ChanSpliterator<>(new ChanIterator<>(this, true)), false);
     }
 
     @Override
@@ -641,7 +643,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         }
 
         @Override
-        public java.util.stream.Stream<T> stream() {
+        public Stream<T> stream() {
             return chan.stream();
         }
 
