@@ -372,6 +372,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
             throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.shortened(request.uri())
                     + ": a proxy is http://, https://, socks5:// or socks5h://", null);
         }
+        String info = p.getRawUserInfo();
+        boolean basic = s.startsWith("http");
+        String refusal = info == null || info.isEmpty() ? null : io.gochan.http.internal.UserInfo.refusal(info, basic);
+        if (refusal != null) {
+            // R14's checks on the decoded bytes, as for the request's Authorization (R80): a percent-escaped CR LF or
+            // NUL was base64-encoded into Proxy-Authorization or sent as SOCKS5 credentials; Go sends them so.
+            throw new ProxyException(p, -1, "the user info of proxy " + ConnectKey.redacted(p) + " cannot be sent as "
+                    + (basic ? "basic auth" : "SOCKS5 credentials") + ": " + refusal, null);
+        }
         return p;
     }
 
