@@ -532,6 +532,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the delay, positive
          * @return this builder
+         * @throws IllegalArgumentException if d is zero or negative
          * @throws NullPointerException if d is null
          */
         public Builder fallbackDelay(Duration d) {
@@ -655,6 +656,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero where the option says so
          * @return this builder
+         * @throws IllegalArgumentException if d is negative
          * @throws NullPointerException if d is null
          */
         public Builder bodyReadTimeout(Duration d) {
@@ -731,6 +733,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param maxHeaderBytes most bytes in all header lines together
          * @param maxHeaderCount most header fields
          * @return this builder
+         * @throws IllegalArgumentException if the limits are implausible: a line limit below 64, a header-bytes limit
+         *     below the line limit, or a field count below 1
          */
         public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
@@ -752,6 +756,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param n the limit in bytes, positive
          * @return this builder
+         * @throws IllegalArgumentException if n is not positive
          */
         public Builder maxRequestHeaderBytes(int n) {
             if (n <= 0) {
