@@ -37,6 +37,8 @@ public final class Headers {
      *
      * @param namesAndValues names and values, alternating
      * @return the headers, in the given order
+     * @throws IllegalArgumentException if there is a name without its value, a name that is no token or a value
+     *     with a control character
      * @throws NullPointerException if namesAndValues or one of its elements is null
      */
     public static Headers of(String... namesAndValues) {

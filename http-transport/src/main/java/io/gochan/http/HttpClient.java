@@ -733,6 +733,7 @@ public final class HttpClient {
          *
          * @param n the most redirects followed
          * @return this builder
+         * @throws IllegalArgumentException if n is negative
          */
         public Builder maxRedirects(int n) {
             if (n < 0) {

@@ -225,6 +225,7 @@ public final class HttpRequest {
          * @param method the method token, e.g. GET or POST
          * @param body the body
          * @return this builder
+         * @throws IllegalArgumentException if method is empty or no token
          * @throws NullPointerException if method or body is null
          */
         public Builder method(String method, RequestBody body) {
@@ -363,6 +364,7 @@ public final class HttpRequest {
          *
          * @param timeout the bound, or null for none
          * @return this builder
+         * @throws IllegalArgumentException if timeout is zero or negative
          */
         public Builder timeout(Duration timeout) {
             if (timeout != null && (timeout.isZero() || timeout.isNegative())) {

@@ -181,9 +181,16 @@ public final class Proxies {
             // [2001:db8:]:1 for the second), so it is refused, saying how to write it (R78).
             throw new IllegalArgumentException("an IPv6 address outside brackets (write it as [2001:db8::1]:3128)");
         }
-        URI u = tryParse(text);
-        if (u == null) {
-            throw new IllegalArgumentException("not a URL");
+        String escaped = escapeUserInfoAts(text);
+        URI u;
+        try {
+            u = new URI(escaped);
+        } catch (URISyntaxException e) {
+            // A '%' without two hex digits after it (Go: invalid URL escape "%"): say in which part, never the escape
+            // itself, which may be in the password (R79).
+            String part = e.getReason().startsWith("Malformed escape pair") ? partAt(escaped, e.getIndex()) : null;
+            throw new IllegalArgumentException(part == null ? "not a URL"
+                    : "a malformed percent-escape in the " + part + " (a % not followed by two hex digits)");
         }
         if (u.getHost() == null && u.getRawAuthority() != null) {
             try {
@@ -227,12 +234,29 @@ public final class Proxies {
         return s.length();
     }
 
-    private static URI tryParse(String s) {
-        try {
-            return new URI(escapeUserInfoAts(s));
-        } catch (URISyntaxException e) {
+    /**
+     * The part of {@code scheme://authority...} that holds index {@code i}: "user info", "host", "port", "path",
+     * "query" or "fragment"; null if {@code i} is outside the string.
+     */
+    private static String partAt(String s, int i) {
+        int from = s.indexOf("://") + 3;
+        int end = authorityEnd(s, from);
+        if (i < from || i >= s.length()) {
             return null;
         }
+        if (i >= end) {
+            int query = s.indexOf('?', end);
+            int fragment = s.indexOf('#', end);
+            return fragment >= 0 && i > fragment ? "fragment" : query >= 0 && i > query && (fragment < 0 || query < fragment) ? "query" : "path";
+        }
+        int at = s.lastIndexOf('@', end - 1);
+        if (at >= from && i < at) {
+            return "user info";
+        }
+        int hostFrom = at >= from ? at + 1 : from;
+        int close = s.indexOf(']', hostFrom);
+        int colon = s.indexOf(':', close >= 0 && close < end ? close : hostFrom);
+        return colon >= 0 && colon < end && i > colon ? "port" : "host";
     }
 
     /**

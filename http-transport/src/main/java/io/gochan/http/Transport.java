@@ -372,6 +372,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
             throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.shortened(request.uri())
                     + ": a proxy is http://, https://, socks5:// or socks5h://", null);
         }
+        String info = p.getRawUserInfo();
+        boolean basic = s.startsWith("http");
+        String refusal = info == null || info.isEmpty() ? null : io.gochan.http.internal.UserInfo.refusal(info, basic);
+        if (refusal != null) {
+            // R14's checks on the decoded bytes, as for the request's Authorization (R80): a percent-escaped CR LF or
+            // NUL was base64-encoded into Proxy-Authorization or sent as SOCKS5 credentials; Go sends them so.
+            throw new ProxyException(p, -1, "the user info of proxy " + ConnectKey.redacted(p) + " cannot be sent as "
+                    + (basic ? "basic auth" : "SOCKS5 credentials") + ": " + refusal, null);
+        }
         return p;
     }
 
@@ -523,6 +532,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the delay, positive
          * @return this builder
+         * @throws IllegalArgumentException if d is zero or negative
          * @throws NullPointerException if d is null
          */
         public Builder fallbackDelay(Duration d) {
@@ -646,6 +656,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param d the duration; zero where the option says so
          * @return this builder
+         * @throws IllegalArgumentException if d is negative
          * @throws NullPointerException if d is null
          */
         public Builder bodyReadTimeout(Duration d) {
@@ -722,6 +733,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * @param maxHeaderBytes most bytes in all header lines together
          * @param maxHeaderCount most header fields
          * @return this builder
+         * @throws IllegalArgumentException if the limits are implausible: a line limit below 64, a header-bytes limit
+         *     below the line limit, or a field count below 1
          */
         public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
@@ -743,6 +756,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          *
          * @param n the limit in bytes, positive
          * @return this builder
+         * @throws IllegalArgumentException if n is not positive
          */
         public Builder maxRequestHeaderBytes(int n) {
             if (n <= 0) {

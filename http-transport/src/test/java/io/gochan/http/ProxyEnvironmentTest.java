@@ -220,6 +220,36 @@ class ProxyEnvironmentTest {
         assertThat(bracketed).isEqualTo("http://[2001:db8::1]:3128");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({
+        "u:s3cret%@proxy:3128, user info", "u:s3%G1cret@proxy:3128, user info", "http://u%0:s3cret@proxy:3128, user info",
+        "socks5://u:s3cret%zz@proxy:1080, user info", "me@corp:s3@cr%t@proxy.corp, user info",
+        "pro%xy:3128, host", "http://u:s3cret@proxy%G1:3128, host", "%zz, host", "http://proxy%0, host",
+        "proxy:31%G8, port", "http://proxy:3128/%, path", "proxy:3128/p?q=%0, query", "http://proxy:3128/#%, fragment",
+    })
+    void R79_aMalformedPercentEscapeIsNamedByItsPartNeverShown(String value, String part) {
+        // Go: invalid URL escape "%G1" (quoting the escape, which may be in the password). It said "not a URL".
+        for (String name : List.of("HTTP_PROXY", "HTTPS_PROXY")) {
+            Function<HttpRequest, Optional<URI>> f = Proxies.fromEnvironment(Map.of(name, value)::get);
+            assertThatThrownBy(() -> choose(f, name.equals("HTTP_PROXY") ? "http://example.com/" : "https://example.com/"))
+                    .isInstanceOf(UncheckedIOException.class).cause().isInstanceOf(ProxyException.class)
+                    .hasMessageStartingWith("invalid proxy address in " + name + ": a malformed percent-escape in the " + part
+                            + " (a % not followed by two hex digits) (")
+                    .hasMessageNotContaining("s3cret");
+        }
+        assertThatThrownBy(() -> choose(Proxies.of(value, null, null), "http://example.com/")).cause()
+                .isInstanceOf(ProxyException.class).hasMessageContaining("a malformed percent-escape in the " + part)
+                .hasMessageNotContaining("s3cret");
+    }
+
+    @Test
+    void R79_anIpv6ZoneInBracketsIsNoMalformedEscape() {
+        // A zone after '%' in brackets (R20, R42) is taken as before, written %25 or bare.
+        for (String v : List.of("http://[fe80::1%25eth0]:3128", "http://[fe80::1%eth0]:3128")) {
+            assertThat(choose(Proxies.fromEnvironment(Map.of("HTTP_PROXY", v)::get), "http://example.com/")).isEqualTo(v);
+        }
+    }
+
     @Test
     void R38_aSchemeIsGivenInLowerCaseAsGoParsesIt() {
         Map<String, String> env = Map.of("HTTP_PROXY", "HTTP://Proxy.Example:8080", "HTTPS_PROXY", "SOCKS5://socks:1080");

@@ -137,6 +137,65 @@ class ProxyTest {
     }
 
     @Test
+    void R80_percentEscapedControlCharactersInProxyCredentialsAreRefusedAsForAuthorization() throws Exception {
+        // A CR LF or NUL written %0D%0A or %00 is refused for the request's Authorization (R14, R76); for
+        // Proxy-Authorization and SOCKS5 it was base64-encoded or sent as is, and proxies that take it answered 200.
+        // Go sends them all. Each proxy here accepts exactly those bytes: the request fails before it is asked.
+        String crlf = "u:p\r\nX-Injected: 1";
+        try (JdkServer origin = origin();
+             JdkServer tls = JdkServer.httpsFor("origin.test", ex -> JdkServer.respond(ex, 200, "tls"));
+             TestProxy proxy = TestProxy.requiring(basicOfBytes(crlf));
+             Socks5Proxy socks = Socks5Proxy.requiringBytes("u\0".getBytes(StandardCharsets.ISO_8859_1),
+                     "s3cret\r\n".getBytes(StandardCharsets.ISO_8859_1))) {
+            URI http = URI.create("http://u:p%0D%0AX-Injected:%201@127.0.0.1:" + proxy.port());
+            URI socks5 = URI.create("socks5://u%00:s3cret%0D%0A@127.0.0.1:" + socks.port());
+            for (URI p : new URI[] {http, URI.create("https" + http.toString().substring(4)), socks5}) {
+                boolean basic = p.getScheme().startsWith("http");
+                try (Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                        .proxy(always(p)).build()) {
+                    for (String target : new String[] {"http://a.test:" + origin.port() + "/", "https://origin.test:" + tls.port() + "/"}) {
+                        assertThatThrownBy(() -> get(t, target)).isInstanceOfSatisfying(ProxyException.class,
+                                        e -> assertThat(e.proxy()).contains("127.0.0.1"))
+                                .hasMessageContaining("the user info of proxy ")
+                                .hasMessageContaining("cannot be sent as " + (basic ? "basic auth: basic auth user-id" : "SOCKS5 credentials: SOCKS5 username")
+                                        + " or password contains a control character")
+                                .hasMessageNotContaining("s3cret").hasMessageNotContaining("%0D").hasMessageNotContaining("Injected");
+                    }
+                    assertThat(t.stats().dialed()).isZero();
+                }
+            }
+            assertThat(proxy.accepted()).isZero();
+            assertThat(socks.destinations).isEmpty();
+            // The same through the environment, and a ':' in a Basic user (R14), which the proxy would read as the
+            // end of the user; SOCKS5 sends the user with its length, so a colon there goes as it is.
+            try (Transport t = Transport.builder().proxy(Proxies.fromEnvironment(Map.of(
+                    "HTTP_PROXY", "u%0A:pw@127.0.0.1:" + proxy.port(), "HTTPS_PROXY", "us%3Aer:pw@127.0.0.1:" + proxy.port())::get)).build()) {
+                assertThatThrownBy(() -> get(t, "http://a.test:" + origin.port() + "/")).isInstanceOf(ProxyException.class)
+                        .hasMessageContaining("control character");
+                assertThatThrownBy(() -> get(t, "https://origin.test:" + tls.port() + "/")).isInstanceOf(ProxyException.class)
+                        .hasMessageContaining("basic auth user-id must not contain ':'");
+            }
+            // The request's own Authorization, for comparison: the same refusal (R14, R76).
+            try (Transport t = Transport.builder().build()) {
+                HttpClient c = HttpClient.builder(t).build();
+                assertThatThrownBy(() -> c.send(HttpRequest.get("http://u:s3cret%00@127.0.0.1:" + origin.port() + "/")))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("cannot be sent as basic auth: basic auth user-id or password contains a control character")
+                        .hasMessageNotContaining("s3cret");
+            }
+        }
+    }
+
+    @Test
+    void R80_aColonInASocks5UserIsAByteLikeAnyOther() throws Exception {
+        try (JdkServer origin = origin();
+             Socks5Proxy socks = Socks5Proxy.requiring("us:er", "pw");
+             Transport t = Transport.builder().proxy(always(URI.create("socks5://us%3Aer:pw@127.0.0.1:" + socks.port()))).build()) {
+            assertThat(get(t, "http://a.test:" + origin.port() + "/")).startsWith("200 GET / ");
+        }
+    }
+
+    @Test
     void R8_theProxysCredentialsNeverReachTheOrigin() throws Exception {
         // Through a CONNECT tunnel and through SOCKS5 the origin sees the request as sent directly: no
         // Proxy-Authorization made of the proxy URI's user info, and the origin-form target.

@@ -53,6 +53,48 @@ public final class UserInfo {
     }
 
     /**
+     * Why the credentials of raw user info cannot be sent, or null if they can: R14's checks of
+     * {@code HttpRequest.Builder.basicAuth} on the decoded bytes (R80). A control character (a percent-escaped CR,
+     * LF or NUL, say) is refused for every use, as for the request's {@code Authorization}; for {@code Basic}
+     * ({@code Authorization}, an HTTP proxy's {@code Proxy-Authorization}) a {@code :} in the user too, which would
+     * make the receiver split user and password elsewhere. SOCKS5 (RFC 1929) sends each with its length, so a colon
+     * there is a byte like any other.
+     *
+     * @param rawUserInfo the raw user info, not null
+     * @param basic true for {@code Basic} credentials, false for SOCKS5's
+     * @return the reason, or null
+     */
+    public static String refusal(String rawUserInfo, boolean basic) {
+        byte[] user = user(rawUserInfo);
+        if (basic && indexOf(user, ':') >= 0) {
+            return "basic auth user-id must not contain ':' (RFC 7617)";
+        }
+        if (hasControl(user) || hasControl(password(rawUserInfo))) {
+            return (basic ? "basic auth user-id" : "SOCKS5 username") + " or password contains a control character";
+        }
+        return null;
+    }
+
+    private static int indexOf(byte[] b, int c) {
+        for (int i = 0; i < b.length; i++) {
+            if (b[i] == c) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** A byte below 0x20 or DEL, as {@code basicAuth} refuses (bytes from 0x80 are a charset's, not controls). */
+    private static boolean hasControl(byte[] b) {
+        for (byte x : b) {
+            if ((x >= 0 && x < 0x20) || x == 0x7f) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * {@code s} with each {@code %XX} made the byte it names; any other character is its UTF-8 bytes ({@code +} is
      * a plus, as in a URI's authority). A {@code %} not followed by two hex digits stays as it is ({@link java.net.URI}
      * refuses such user info before it gets here).
