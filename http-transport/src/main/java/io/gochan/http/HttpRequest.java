@@ -1,7 +1,9 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -49,9 +51,22 @@ public final class HttpRequest {
      * @param uri the absolute http or https URI
      * @return the request
      * @throws NullPointerException if uri is null
+     * @throws IllegalArgumentException if {@code uri} is no URI, or not an absolute http or https one; the message
+     *     names the reason and the text with its password written {@code xxxxx} (R81), and carries no cause that
+     *     would quote it whole
      */
     public static HttpRequest get(String uri) {
-        return newBuilder(URI.create(Objects.requireNonNull(uri, "uri"))).build();
+        Objects.requireNonNull(uri, "uri");
+        URI parsed;
+        try {
+            parsed = new URI(uri);
+        } catch (URISyntaxException e) {
+            // Not URI.create: its exception's message quotes the whole text, password included (R81). The reason
+            // and index are all the JDK's exception says beyond the text, so it is not kept as the cause.
+            throw new IllegalArgumentException("not a URI (" + e.getReason() + " at index " + e.getIndex() + "): "
+                    + RedactedUri.shortenedText(uri));
+        }
+        return newBuilder(parsed).build();
     }
 
     /** {@return the method, e.g. {@code GET}} */

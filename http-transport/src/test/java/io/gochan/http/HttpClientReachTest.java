@@ -227,6 +227,29 @@ class HttpClientReachTest {
         assertThatThrownBy(() -> b.basicAuth("a\n", "x")).isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** R81: text that is no URI is refused naming why and where, and never quoting its password. */
+    @Test
+    void R81_aMalformedUriTextIsRefusedWithoutItsPassword() {
+        for (String text : List.of("http://alice:s3cret%zz@example.com/", "http://alice:s3cret@exa mple.com/",
+                "http://alice:s3cret@example.com/a b")) {
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> HttpRequest.get(text));
+            assertThat(t).as(text).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a URI (")
+                    .hasMessageContaining(" at index ").hasMessageContaining("alice:xxxxx@");
+            for (Throwable c = t; c != null; c = c.getCause()) {
+                assertThat(c.getMessage()).as("%s: %s", text, c).doesNotContain("s3cret");
+            }
+        }
+        // A text java.net.URI takes, but only as an authority that names no server (no user info to redact by),
+        // and a valid URI of another scheme: each refused with its own message, still without the password.
+        for (String text : List.of("http://alice:s3cret@@example.com:8o/", "ftp://alice:s3cret@example.com/")) {
+            assertThatThrownBy(() -> HttpRequest.get(text)).as(text).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageNotContaining("s3cret").hasMessageContaining("alice:xxxxx@");
+        }
+        // Without user info the text is quoted whole.
+        assertThatThrownBy(() -> HttpRequest.get("http://exa mple.com/")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("http://exa mple.com/");
+    }
+
     @Test
     void R14_credentialsAndCookiesDoNotFollowARedirectToAnotherHost() throws Exception {
         Map<String, String> seen = new ConcurrentHashMap<>();

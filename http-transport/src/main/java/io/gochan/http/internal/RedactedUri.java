@@ -32,22 +32,50 @@ public final class RedactedUri {
      * @return its text without the password, at most {@value #MESSAGE_LENGTH} characters plus a note of the cut
      */
     public static String shortened(URI uri) {
-        String s = redacted(uri);
-        return s.length() <= MESSAGE_LENGTH ? s : s.substring(0, MESSAGE_LENGTH) + "... (" + s.length() + " characters)";
+        return shorten(redacted(uri));
+    }
+
+    /**
+     * {@code text}, which {@link URI} refused, shortened as {@link #shortened(URI)} and with the password of what
+     * looks like its user info (between {@code //} and the authority's last {@code @}) written {@code xxxxx}, as
+     * Go's {@code URL.Redacted}: the malformed part may be the password itself (R81).
+     *
+     * @param text what the caller gave as a URI
+     * @return the text without its password, at most {@value #MESSAGE_LENGTH} characters and a note of the length
+     */
+    public static String shortenedText(String text) {
+        return shorten(redactedText(text));
     }
 
     private static String redacted(URI uri) {
-        if (uri == null) {
-            return "null";
-        }
-        String s = uri.toString();
-        String info = uri.getRawUserInfo();
-        int colon = info == null ? -1 : info.indexOf(':');
+        return uri == null ? "null" : redactedText(uri.toString());
+    }
+
+    /**
+     * {@code s} with the password of its user info written {@code xxxxx}. By the text, not by
+     * {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has none
+     * there, yet its text holds the password all the same (R81).
+     */
+    private static String redactedText(String s) {
         int start = s.indexOf("//");
-        if (colon < 0 || start < 0 || !s.startsWith(info, start + 2)) {
+        if (start < 0) {
             return s;
         }
         start += 2;
-        return s.substring(0, start) + info.substring(0, colon) + ":xxxxx" + s.substring(start + info.length());
+        int end = s.length();
+        for (int i = start; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        int at = s.lastIndexOf('@', end - 1);
+        int colon = at < start ? -1 : s.indexOf(':', start);
+        return colon >= 0 && colon < at ? s.substring(0, colon) + ":xxxxx" + s.substring(at) : s;
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= MESSAGE_LENGTH ? s : s.substring(0, MESSAGE_LENGTH) + "... (" + s.length() + " characters)";
     }
 }
