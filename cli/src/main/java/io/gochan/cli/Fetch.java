@@ -106,9 +106,10 @@ final class Fetch {
                             return 2;
                         }
                         try {
-                            uris.add(HttpRequest.newBuilder(URI.create(a)).build().uri());
+                            // HttpRequest.get, not URI.create: the JDK's refusal quotes the text, password included (R81).
+                            uris.add(HttpRequest.get(a).uri());
                         } catch (IllegalArgumentException e) {
-                            err.println("fetch: not an http(s) URL: " + a + " (" + e.getMessage() + ")");
+                            err.println("fetch: not an http(s) URL: " + shown(a) + " (" + e.getMessage() + ")");
                             return 2;
                         }
                     }
@@ -309,14 +310,31 @@ final class Fetch {
      * messages and Go's {@code URL.Redacted} show it (R62, R17); the user name stays, so the URL is still recognized.
      */
     static String shown(URI uri) {
-        String s = uri.toString();
-        String info = uri.getRawUserInfo();
-        int colon = info == null ? -1 : info.indexOf(':');
-        int at = s.indexOf("//" + info + "@");
-        if (colon < 0 || at < 0) {
-            return s;
+        return shown(uri.toString());
+    }
+
+    /**
+     * {@code text} (a URL as given, perhaps no valid one) as fetch prints it: the password between the first {@code :}
+     * after {@code //} and the authority's last {@code @} replaced by {@code xxxxx}, by the text, since a refused URL
+     * has no parsed user info to go by (R62, R81).
+     */
+    static String shown(String text) {
+        int start = text.indexOf("//");
+        if (start < 0) {
+            return text;
         }
-        return s.substring(0, at + 2) + info.substring(0, colon) + ":xxxxx" + s.substring(at + 2 + info.length());
+        start += 2;
+        int end = text.length();
+        for (int i = start; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                end = i;
+                break;
+            }
+        }
+        int at = text.lastIndexOf('@', end - 1);
+        int colon = at < start ? -1 : text.indexOf(':', start);
+        return colon >= 0 && colon < at ? text.substring(0, colon) + ":xxxxx" + text.substring(at) : text;
     }
 
     /** Prints a spooled body; a spool file that cannot be read again is reported (false), not hidden. */

@@ -383,5 +383,11 @@ class FetchHostileTest {
             assertThat(out() + err()).contains("==> " + url.replace(":s3cret@", ":xxxxx@") + " <==")
                     .contains("alice:xxxxx@").doesNotContain("s3cret");
         }
+        // R81: nor a URL refused as no URL at all (the JDK's refusal quoted it whole), nor one with no host.
+        for (String bad : new String[] {"http://alice:s3cret@exa mple.com/", "http://alice:s3cret%zz@example.com/",
+                "http://alice:s3cret@@example.com:8o/"}) {
+            assertThat(run("fetch", bad)).as(bad).isEqualTo(2);
+            assertThat(err()).as(bad).startsWith("fetch: not an http(s) URL: http://alice:xxxxx@").doesNotContain("s3cret");
+        }
     }
 }
