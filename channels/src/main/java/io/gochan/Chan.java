@@ -397,7 +397,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     /** Capacity, length, open or closed, and the number of waiting senders and receivers. */
     @Override
     public String toString() {
-        return "Chan" + core.describe().substring("chan".length());
+        return core.describeAsChan();
     }
 
     // ---------------------------------------------------------------- helpers

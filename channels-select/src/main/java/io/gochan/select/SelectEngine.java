@@ -405,12 +405,14 @@ final class SelectEngine implements ParkHook.Cases {
 
     /** Fills lockOrder with the distinct enabled channels sorted by id; returns how many. */
     private int sortedDistinctChannels() {
-        int enabled = 0;
-        for (int i = 0; i < size && enabled <= INSERTION_SORT_MAX; i++) {
-            enabled += chans[i] == null ? 0 : 1;
-        }
-        if (enabled > INSERTION_SORT_MAX) {
-            return sortedDistinctChannelsLarge();
+        if (size > INSERTION_SORT_MAX) { // only then can more than that many be enabled: small selects count nothing
+            int enabled = 0;
+            for (int i = 0; i < size && enabled <= INSERTION_SORT_MAX; i++) {
+                enabled += chans[i] == null ? 0 : 1;
+            }
+            if (enabled > INSERTION_SORT_MAX) {
+                return sortedDistinctChannelsLarge();
+            }
         }
         int n = 0;
         for (int i = 0; i < size; i++) {

@@ -1077,7 +1077,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * @return a {@link io.gochan.ChannelClosedException} for the caller to throw
      */
     public IllegalStateException refusal(String what) {
-        return ClosedChannels.exception(what + ": C" + describe().substring(1));
+        return ClosedChannels.exception(what + ": " + describeAsChan());
+    }
+
+    /**
+     * {@link #describe()} as {@code Chan.toString()} shows it ({@code Chan(cap=0, ...)}): one form for the facade
+     * and for the refusals that name a channel (K6).
+     *
+     * @return the description, starting with {@code Chan}
+     */
+    public String describeAsChan() {
+        return "Chan" + describe().substring("chan".length());
     }
 
     /** The capacity users see ({@code cap()}, rule C4), for JFR events: the growth bound of an unlimited channel and a timer's slot are not. */

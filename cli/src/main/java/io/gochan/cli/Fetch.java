@@ -7,6 +7,7 @@ import io.gochan.http.HttpRequest;
 import io.gochan.http.Proxies;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.Transport;
+import io.gochan.http.internal.RedactedUri;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -310,31 +311,12 @@ final class Fetch {
      * messages and Go's {@code URL.Redacted} show it (R62, R17); the user name stays, so the URL is still recognized.
      */
     static String shown(URI uri) {
-        return shown(uri.toString());
+        return RedactedUri.of(uri);
     }
 
-    /**
-     * {@code text} (a URL as given, perhaps no valid one) as fetch prints it: the password between the first {@code :}
-     * after {@code //} and the authority's last {@code @} replaced by {@code xxxxx}, by the text, since a refused URL
-     * has no parsed user info to go by (R62, R81).
-     */
+    /** {@code text} (a URL as given, perhaps refused as no URL) as fetch prints it: as {@link #shown(URI)} (R81). */
     static String shown(String text) {
-        int start = text.indexOf("//");
-        if (start < 0) {
-            return text;
-        }
-        start += 2;
-        int end = text.length();
-        for (int i = start; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '/' || c == '?' || c == '#') {
-                end = i;
-                break;
-            }
-        }
-        int at = text.lastIndexOf('@', end - 1);
-        int colon = at < start ? -1 : text.indexOf(':', start);
-        return colon >= 0 && colon < at ? text.substring(0, colon) + ":xxxxx" + text.substring(at) : text;
+        return RedactedUri.ofText(text);
     }
 
     /** Prints a spooled body; a spool file that cannot be read again is reported (false), not hidden. */

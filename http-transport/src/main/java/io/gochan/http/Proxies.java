@@ -218,20 +218,9 @@ public final class Proxies {
      */
     private static boolean unbracketedIpv6(String s) {
         int from = s.indexOf("://") + 3;
-        int end = authorityEnd(s, from);
+        int end = UriHost.authorityEnd(s, from);
         String hostPort = s.substring(Math.max(from, s.lastIndexOf('@', end - 1) + 1), end);
         return !hostPort.startsWith("[") && (hostPort.contains("::") || hostPort.chars().filter(c -> c == ':').count() > 2);
-    }
-
-    /** Where the authority starting at {@code from} ends: the first {@code /}, {@code ?} or {@code #}, or the end. */
-    private static int authorityEnd(String s, int from) {
-        for (int i = from; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '/' || c == '?' || c == '#') {
-                return i;
-            }
-        }
-        return s.length();
     }
 
     /**
@@ -240,7 +229,7 @@ public final class Proxies {
      */
     private static String partAt(String s, int i) {
         int from = s.indexOf("://") + 3;
-        int end = authorityEnd(s, from);
+        int end = UriHost.authorityEnd(s, from);
         if (i < from || i >= s.length()) {
             return null;
         }
@@ -267,7 +256,7 @@ public final class Proxies {
     static String escapeUserInfoAts(String s) {
         int scheme = s.indexOf("://");
         int from = scheme >= 0 ? scheme + 3 : 0;
-        int end = authorityEnd(s, from);
+        int end = UriHost.authorityEnd(s, from);
         int last = s.lastIndexOf('@', end - 1);
         if (last < from || s.indexOf('@', from) == last) {
             return s;

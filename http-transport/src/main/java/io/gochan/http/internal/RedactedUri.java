@@ -44,33 +44,29 @@ public final class RedactedUri {
      * @return the text without its password, at most {@value #MESSAGE_LENGTH} characters and a note of the length
      */
     public static String shortenedText(String text) {
-        return shorten(redactedText(text));
+        return shorten(ofText(text));
     }
 
     private static String redacted(URI uri) {
-        return uri == null ? "null" : redactedText(uri.toString());
+        return uri == null ? "null" : ofText(uri.toString());
     }
 
     /**
-     * {@code s} with the password of its user info written {@code xxxxx}. By the text, not by
-     * {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has none
-     * there, yet its text holds the password all the same (R81).
+     * {@code text}, perhaps no valid URI, with the password of what looks like its user info (between the first
+     * {@code :} after {@code //} and the authority's last {@code @}) written {@code xxxxx}, not shortened. By the text,
+     * not by {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has none
+     * there, yet its text holds the password all the same (R62, R81).
+     *
+     * @param s a URI as given
+     * @return the text without its password
      */
-    private static String redactedText(String s) {
+    public static String ofText(String s) {
         int start = s.indexOf("//");
         if (start < 0) {
             return s;
         }
         start += 2;
-        int end = s.length();
-        for (int i = start; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '/' || c == '?' || c == '#') {
-                end = i;
-                break;
-            }
-        }
-        int at = s.lastIndexOf('@', end - 1);
+        int at = s.lastIndexOf('@', UriHost.authorityEnd(s, start) - 1);
         int colon = at < start ? -1 : s.indexOf(':', start);
         return colon >= 0 && colon < at ? s.substring(0, colon) + ":xxxxx" + s.substring(at) : s;
     }

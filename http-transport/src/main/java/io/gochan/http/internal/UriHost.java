@@ -123,4 +123,22 @@ public final class UriHost {
         }
         return port >= 1 && port <= 65535 ? port : -1;
     }
+
+    /**
+     * Where the authority of URI text that starts at {@code from} (just after {@code //}) ends: at its first
+     * {@code /}, {@code ?} or {@code #}, or at the end. By the text, for text {@link URI} may refuse.
+     *
+     * @param s the text
+     * @param from where the authority starts
+     * @return the index just past the authority
+     */
+    public static int authorityEnd(String s, int from) {
+        for (int i = from; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '/' || c == '?' || c == '#') {
+                return i;
+            }
+        }
+        return s.length();
+    }
 }
