@@ -12,6 +12,4 @@ module io.gochan.http {
     // Optional (ADR 0011): the events are loaded only through the transport's JFR gate.
     requires static jdk.jfr;
     exports io.gochan.http;
-    // For the CLI only: one redaction of passwords in printed URLs (R62, R81), not two that drift apart.
-    exports io.gochan.http.internal to io.gochan.cli;
 }
