@@ -57,6 +57,11 @@ final class Repository {
                 .toList();
     }
 
+    /** Every Markdown file of the repository outside build output and VCS data, benchmark results included. */
+    static List<Path> markdown(Path root) {
+        return walk(root, ".md").stream().sorted().toList();
+    }
+
     /** The catalogue's files, {@code docs/spec/*.md}. */
     static List<Path> catalogue(Path root) {
         return walk(root.resolve("docs/spec"), ".md");
