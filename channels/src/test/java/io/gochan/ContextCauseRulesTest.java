@@ -229,9 +229,16 @@ class ContextCauseRulesTest {
                 assertThat(ctx.isDone()).isFalse();
                 assertThat(view.isDone()).isFalse();
                 assertThat(Context.background().isDone()).isFalse();
+                // Exactly when err() is non-null, for each shape (CX10's words, not only "follows done").
+                for (Context c : List.of(ctx, view, Context.background())) {
+                    assertThat(c.isDone()).isEqualTo(c.err() != null);
+                }
                 ctx.cancel();
                 assertThat(ctx.isDone()).isTrue();
                 assertThat(view.isDone()).isTrue();
+                for (Context c : List.of(ctx, view, Context.background())) {
+                    assertThat(c.isDone()).isEqualTo(c.err() != null);
+                }
             });
         }
     }

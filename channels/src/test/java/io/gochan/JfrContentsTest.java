@@ -102,6 +102,37 @@ class JfrContentsTest {
         assertThat(events).allSatisfy(e -> assertThat(e.getString("channel")).contains("cap=" + e.getInt("capacity")));
     }
 
+    /**
+     * C4: a wait's event reports the capacity {@code cap()} reports (with {@code Integer.MAX_VALUE} for an
+     * unlimited channel, whose {@code cap()} is {@code Chan.UNLIMITED}) and 0 for a timer's channel, whose
+     * hidden slot is not its capacity (TM1), and its channel field says the same as the channel's
+     * {@code toString()}. CreationRulesTest checks the descriptions; this checks the events.
+     */
+    @Test
+    void C4_aWaitsEventReportsTheCapacityCapReportsForUnlimitedAndTimerChannels(@TempDir Path dir) throws Exception {
+        Chan<Integer> unlimited = Chan.unlimited();
+        Timer timer = Timers.newTimer(Duration.ofHours(1));
+        List<RecordedEvent> events = record(dir.resolve("cap.jfr"), "io.gochan.ChannelBlocked", () -> {
+            GoFuture<?> g = Go.future(() -> assertThat(unlimited.receive()).isEqualTo(5));
+            Threads.awaitTrue(() -> io.gochan.spi.ChannelCores.of(unlimited).waitingReceivers() == 1, "a receiver waits");
+            unlimited.send(5);
+            g.join();
+            g = Go.future(() -> assertThatThrownBy(() -> timer.c().receive()).isInstanceOf(InterruptedException.class));
+            Threads.awaitTrue(() -> io.gochan.spi.ChannelCores.of(timer.c()).waitingReceivers() == 1, "a receiver waits");
+            g.interrupt();
+            g.join();
+        });
+        timer.stop();
+        assertThat(unlimited.cap()).isEqualTo(Chan.UNLIMITED);
+        assertThat(timer.c().cap()).isZero();
+        assertThat(events).extracting(e -> e.getString("operation") + "/" + e.getString("outcome") + " " + e.getInt("capacity"))
+                .containsExactlyInAnyOrder("receive/completed " + Integer.MAX_VALUE, "receive/interrupted 0");
+        assertThat(events).extracting(e -> e.getString("channel"))
+                .anySatisfy(c -> assertThat(c).startsWith("chan(unlimited, ").contains("cap=unlimited"))
+                .anySatisfy(c -> assertThat(c).startsWith("chan(timer, ").contains("cap=0"))
+                .allSatisfy(c -> assertThat(c).doesNotContain("cap=1,").doesNotContain("2147483639"));
+    }
+
     /** JF5 probe: a goroutine ended by an exception records that exception, its type and message. */
     @Test
     void JF5_aFailedGoroutineRecordsItsException(@TempDir Path dir) throws Exception {
