@@ -1,6 +1,8 @@
 /**
- * gochan's ground floor: {@link io.gochan.Chan}, goroutines on virtual threads, timers, a
- * cancellation context and a wait group. Depends on nothing but {@code java.base}.
+ * gochan's ground floor: {@link io.gochan.Chan}, goroutines on virtual threads (with results,
+ * {@link io.gochan.GoFuture}, and error groups, {@link io.gochan.ErrGroup}), timers, a cancellation
+ * context, a wait group and virtual-time bubbles ({@link io.gochan.Bubble}). Depends on nothing but
+ * {@code java.base}.
  *
  * <p>JDK Flight Recorder events ({@code io.gochan.ChannelBlocked}, {@code io.gochan.SelectBlocked},
  * {@code io.gochan.Goroutine}, all disabled by default) are emitted when {@code jdk.jfr} is in the
