@@ -27,6 +27,8 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The TLS dial against hostile or misconfigured servers, next to Go 1.19's {@code dialConn}/{@code addTLS}
@@ -134,13 +136,17 @@ class TlsDialParityTest {
 
     // ------------------------------------------------------------------ 2: a server that never speaks TLS
 
+    /** The three ways a request gives up that E57 names. */
+    enum GiveUp { CANCEL, DEADLINE, INTERRUPT }
+
     /**
-     * E57: a handshake the server never answers is ended at once by the request's cancel (the default 10 s
-     * handshake timeout not waited for), the connection is closed, and the host's only slot is given back: the
-     * next request (a server that speaks TLS) goes through.
+     * E57: a handshake the server never answers is ended at once by the request's cancel, its deadline or its
+     * thread's interrupt (the default 10 s handshake timeout not waited for), the connection is closed, and the
+     * host's only slot is given back: the next request (a server that speaks TLS) goes through.
      */
-    @Test
-    void E57_aCancelEndsItsStalledHandshakeAndGivesTheHostsSlotBack() throws Exception {
+    @ParameterizedTest
+    @EnumSource(GiveUp.class)
+    void E57_aRequestThatGivesUpEndsItsStalledHandshakeAndGivesTheHostsSlotBack(GiveUp how) throws Exception {
         CountDownLatch stalled = new CountDownLatch(1);
         CountDownLatch clientClosed = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
@@ -153,7 +159,9 @@ class TlsDialParityTest {
              });
              Transport t = Transport.builder().sslContext(JdkServer.clientTls()).maxConnsPerHost(1).build()) {
             String uri = "https://127.0.0.1:" + server.port() + "/";
-            CancellableContext ctx = Context.withCancel(Context.background());
+            CancellableContext ctx = how == GiveUp.DEADLINE
+                    ? Context.withTimeout(Context.background(), Duration.ofMillis(300))
+                    : Context.withCancel(Context.background());
             Caller<Void> failed = Caller.virtual("stalled-handshake", () -> {
                 try (HttpResponse r = t.roundTrip(HttpRequest.get(uri), ctx)) {
                     return null;
@@ -161,9 +169,14 @@ class TlsDialParityTest {
             });
             assertThat(stalled.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
             long start = System.nanoTime();
-            ctx.cancel();
+            switch (how) {
+                case CANCEL -> ctx.cancel();
+                case INTERRUPT -> failed.thread.interrupt();
+                case DEADLINE -> { } // passes by itself
+            }
             assertThat(failed.join(WAIT)).as("the request ended").isTrue();
-            assertThat(failed.error()).isInstanceOf(IOException.class);
+            assertThat(failed.error()).isInstanceOfAny(IOException.class, InterruptedException.class);
+            ctx.cancel();
             assertThat(Duration.ofNanos(System.nanoTime() - start)).as("not the 10 s handshake timeout")
                     .isLessThan(Duration.ofSeconds(8));
             assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed").isTrue();
