@@ -23,7 +23,11 @@ public record HttpLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCou
     public HttpLimits {
         if (maxLineLength < 64 || maxHeaderBytes < maxLineLength || maxHeaderCount < 1 || maxTrailerBytes < 0
                 || maxInformational < 0 || maxChunkLineLength < 32) {
-            throw new IllegalArgumentException("implausible HTTP limits: " + this);
+            // Named from the parameters: in a compact constructor the fields (and so toString()) are not set yet (P70).
+            throw new IllegalArgumentException("implausible HTTP limits (a line limit of at least 64, header bytes at "
+                    + "least the line limit, at least 1 field): maxLineLength=" + maxLineLength + ", maxHeaderBytes="
+                    + maxHeaderBytes + ", maxHeaderCount=" + maxHeaderCount + ", maxTrailerBytes=" + maxTrailerBytes
+                    + ", maxInformational=" + maxInformational + ", maxChunkLineLength=" + maxChunkLineLength);
         }
     }
 }

@@ -125,7 +125,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     // Guarded by lock.
     private final Map<ConnectKey, Host<C>> hosts = new HashMap<>();
     /** Every idle connection and when it became idle, least recently used first. */
-    private final LinkedHashMap<C, Long> idleSince = new LinkedHashMap<>();
+    private final LinkedHashMap<C, IdleAt> idleSince = new LinkedHashMap<>();
     private int slots;
     private int dialing;
     /** The last {@link WantConn#arrival} given. */
@@ -147,6 +147,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * before saying so, so it never sees the close half done (E23).
      */
     private final Chan<Object> closeDone = Chan.make();
+
+    /**
+     * The wall clock, in milliseconds: {@link System#currentTimeMillis()}, replaced by tests that simulate a suspend
+     * (E79). Read under the lock.
+     */
+    private java.util.function.LongSupplier wallClock = System::currentTimeMillis;
 
     private final AtomicLong dialedCount = new AtomicLong();
     private final AtomicLong reusedCount = new AtomicLong();
@@ -306,14 +312,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private Acquired<C> takeIdleLocked(ConnectKey key, List<C> stale) {
         Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
         for (C c; (c = h.idle.pollFirst()) != null; ) {
-            idleSince.remove(c);
-            if (c.isUsable() && !c.unreadWhileIdle()) {
+            IdleAt at = idleSince.remove(c);
+            if (c.isUsable() && !c.unreadWhileIdle() && !tooOldLocked(at)) {
                 reusedCount.incrementAndGet();
                 return new Acquired<>(c, true);
             }
             // Closed but its close has not released the slot yet: it will. Or the server ended it while it was idle
-            // and the read loop has not yet seen it (E55): closed below, outside the lock, and never handed out, so
-            // the request, its body not yet used, goes on another connection without a retry.
+            // and the read loop has not yet seen it (E55), or it is past its idle timeout and the reaper has not
+            // closed it yet (E79): closed below, outside the lock, and never handed out, so the request, its body
+            // not yet used, goes on another connection without a retry.
             stale.add(c);
             closing.add(c); // not idle any more, and not in use (E30)
         }
@@ -628,7 +635,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 why = closed ? "transport closed" : closeNewlyIdle ? "idle connections closed (E56)" : "idle limit per host reached";
             } else {
                 h.idle.addFirst(conn);
-                idleSince.put(conn, System.nanoTime());
+                idleSince.put(conn, new IdleAt(System.nanoTime(), wallClock.getAsLong()));
                 becameIdle = true;
                 if (maxIdle > 0 && idleSince.size() > maxIdle) {
                     C oldest = idleSince.keySet().iterator().next();
@@ -939,6 +946,39 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         }
     }
 
+    /** When a connection became idle: on the monotonic clock (the reaper's) and on the wall clock (E79). */
+    private record IdleAt(long nanos, long wallMillis) {}
+
+    /**
+     * Whether an idle connection is past the idle timeout, judged as it is handed out (E79), as Go's
+     * {@code queueForIdleConn} judges it ({@code tooOld}): by the monotonic clock, for a reaper that is late, and by the
+     * wall clock, which, unlike the monotonic one ({@code System.nanoTime()}, CLOCK_MONOTONIC on Linux), goes on while
+     * the machine is suspended, so a laptop or VM that wakes up is not handed connections its servers closed long
+     * ago. The wall age is counted a millisecond short (its resolution), so it never ends a connection early; a wall
+     * clock set back leaves the monotonic age to decide.
+     */
+    private boolean tooOldLocked(IdleAt at) {
+        long timeout = idleTimeout.toNanos();
+        if (at == null || timeout <= 0) {
+            return false;
+        }
+        if (System.nanoTime() - at.nanos() >= timeout) {
+            return true;
+        }
+        long wallAge = wallClock.getAsLong() - at.wallMillis() - 1;
+        return wallAge > 0 && java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(wallAge) >= timeout;
+    }
+
+    /** Replaces the wall clock (tests of E79 simulate a suspend with it). */
+    void wallClock(java.util.function.LongSupplier clock) {
+        lock.lock();
+        try {
+            wallClock = Objects.requireNonNull(clock, "clock");
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Closes idle connections older than the idle timeout; returns nanos until the next expiry (or -1). */
     long reapExpired() {
         List<C> toClose = new ArrayList<>();
@@ -947,9 +987,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         long timeout = idleTimeout.toNanos();
         lock.lock();
         try {
-            for (Iterator<Map.Entry<C, Long>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
-                Map.Entry<C, Long> e = it.next();
-                long age = now - e.getValue();
+            for (Iterator<Map.Entry<C, IdleAt>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<C, IdleAt> e = it.next();
+                long age = now - e.getValue().nanos();
                 if (age >= timeout) {
                     it.remove();
                     Host<C> h = hosts.get(e.getKey().key());

@@ -18,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -91,6 +92,39 @@ class ConnectionPoolTest {
             assertThat(again.conn()).isSameAs(b.conn());
             assertThat(p.stats().dialed()).isEqualTo(2);
             assertThat(p.stats().reused()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * E79: an idle connection is judged at hand-out by the wall clock too, as Go's {@code queueForIdleConn} judges it
+     * ({@code tooOld}, "considering only the wall time ... in case this is a laptop or VM coming out of suspend"): the
+     * monotonic clock a reaper sleeps on stands still while the machine is suspended, so after two hours of suspend a
+     * connection idle since before it (its server closed it long ago) is closed, never handed out, and the request
+     * dials; a wall clock moved by less than the idle timeout costs nothing: the connection is reused. Fails if the
+     * hand-out looks only at the monotonic clock (or not at all, leaving it to the reaper).
+     */
+    @Test
+    void E79_aConnectionIdleLongerThanTheTimeoutByTheWallClockIsNotHandedOut() throws Exception {
+        AtomicLong wall = new AtomicLong(System.currentTimeMillis());
+        try (var p = pool(100, 2, 0, Duration.ofSeconds(90))) {
+            p.wallClock(wall::get);
+            var a = p.acquire(KEY, NO_DEADLINE);
+            p.put(a.conn());
+            wall.addAndGet(TimeUnit.SECONDS.toMillis(60)); // under the timeout: still good
+            var again = p.acquire(KEY, NO_DEADLINE);
+            assertThat(again.reused()).isTrue();
+            assertThat(again.conn()).isSameAs(a.conn());
+            p.put(again.conn());
+            wall.addAndGet(TimeUnit.HOURS.toMillis(2)); // suspended: the wall clock moved, the monotonic one did not
+            var fresh = p.acquire(KEY, NO_DEADLINE);
+            assertThat(fresh.reused()).as("an over-age connection is not handed out").isFalse();
+            assertThat(fresh.conn()).isNotSameAs(a.conn());
+            assertThat(a.conn().closed).as("the over-age connection is closed").isTrue();
+            assertThat(p.stats().dialed()).isEqualTo(2);
+            assertThat(p.stats().open()).isEqualTo(1);
+            assertThat(p.stats().idle()).isZero();
+            p.put(fresh.conn());
+            assertThat(p.stats().idle()).isEqualTo(1);
         }
     }
 
