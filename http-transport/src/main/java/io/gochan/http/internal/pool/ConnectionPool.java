@@ -944,7 +944,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         List<C> toClose = new ArrayList<>();
         long next = -1;
         long now = System.nanoTime();
-        long timeout = idleTimeout.toNanos();
+        long timeout = java.util.concurrent.TimeUnit.NANOSECONDS.convert(idleTimeout); // saturating: toNanos() threw for Long.MAX_VALUE s, ending the reaper (E78)
         lock.lock();
         try {
             for (Iterator<Map.Entry<C, Long>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
