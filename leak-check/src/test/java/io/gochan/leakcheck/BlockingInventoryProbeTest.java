@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,6 +30,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  * they wait, called with the interrupt flag set, and given the extreme grace periods, on a platform and on a
  * virtual thread.
  */
+@Timeout(60) // a generous bound: before the fix, a grace of Long.MIN_VALUE ns waited for ever (its deadline wrapped)
 class BlockingInventoryProbeTest {
 
     static Stream<Arguments> extremes() {
