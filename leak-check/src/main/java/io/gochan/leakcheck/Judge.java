@@ -91,13 +91,16 @@ final class Judge {
      * @throws InterruptedException if interrupted while waiting
      */
     Finding await() throws InterruptedException {
-        long deadline = System.nanoTime() + config.grace().toNanos();
+        // Saturating, time left counted from the start (I7): graceMillis = Long.MAX_VALUE threw
+        // ArithmeticException from Duration.toNanos(), even for a test that left nothing running.
+        long graceNanos = Math.max(0L, TimeUnit.NANOSECONDS.convert(config.grace())); // negative: no wait, and no wrap below
+        long start = System.nanoTime();
         long pause = TimeUnit.MILLISECONDS.toNanos(1);
         boolean byStack = !config.ignoreTopFunction().isEmpty() || !config.ignoreAnyFunction().isEmpty();
         while (true) {
             Set<String> notes = new LinkedHashSet<>();
             List<Goroutine> goroutines = goroutines(notes);
-            long left = deadline - System.nanoTime();
+            long left = graceNanos - (System.nanoTime() - start);
             if (!goroutines.isEmpty() && left > 0) {
                 if (!byStack) {
                     goroutines.get(0).join(java.time.Duration.ofNanos(left));
@@ -111,14 +114,14 @@ final class Judge {
                 continue;
             }
             List<PlatformThreads.Suspect> platform = platformThreads(notes);
-            left = deadline - System.nanoTime();
+            left = graceNanos - (System.nanoTime() - start);
             if (!platform.isEmpty() && left > 0) {
                 platform.get(0).thread().join(java.time.Duration.ofNanos(Math.min(pause, left))); // LK11
                 pause = Math.min(pause * 2, MAX_PAUSE);
                 continue;
             }
             List<ThreadDump.VirtualThread> threads = dumpNeeded ? virtualThreads(notes) : List.of();
-            left = deadline - System.nanoTime();
+            left = graceNanos - (System.nanoTime() - start);
             if (threads.isEmpty() || left <= 0) {
                 return new Finding(goroutines, threads, platform, notes);
             }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -34,10 +35,13 @@ public final class LeakFinder {
         // passed, to fail in a later test (LK22).
         Objects.requireNonNull(baseline, "baseline");
         Objects.requireNonNull(allow, "allow");
-        long deadline = System.nanoTime() + Objects.requireNonNull(grace, "grace").toNanos();
+        // Saturating, and time left counted from the start (I7): a deadline of now + Long.MAX_VALUE wraps
+        // and read as passed, so such a grace waited not at all; Duration.toNanos() threw for a longer one.
+        long graceNanos = Math.max(0L, TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(grace, "grace")));
+        long start = System.nanoTime();
         while (true) {
             List<Goroutine> suspects = suspects(baseline, allow);
-            long left = deadline - System.nanoTime();
+            long left = graceNanos - (System.nanoTime() - start);
             if (suspects.isEmpty() || left <= 0) {
                 return suspects;
             }

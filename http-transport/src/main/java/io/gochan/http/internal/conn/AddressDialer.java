@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.Deadlines;
 import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.http.Dialer;
@@ -54,7 +55,8 @@ public final class AddressDialer implements Dialer {
 
     @Override
     public Socket dial(String host, int port, Duration timeout) throws IOException {
-        long deadline = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : System.nanoTime() + timeout.toNanos();
+        // Saturating (E78): Duration.toNanos() threw ArithmeticException for a dial timeout of Long.MAX_VALUE seconds.
+        long deadline = timeout == null || timeout.isZero() || timeout.isNegative() ? 0 : Deadlines.after(timeout);
         // Not interruptible (the JDK's resolver ignores interrupts): a closing transport does not wait for it, and
         // the dial opens nothing once it returns (E29).
         List<InetAddress> addresses = DialPhase.uninterruptible(() -> resolver.resolve(host));
@@ -139,7 +141,7 @@ public final class AddressDialer implements Dialer {
         AtomicBoolean decided = new AtomicBoolean();
         Goroutine primary = race(host, true, primaries, port, deadline, results, decided);
         Goroutine fallback = null;
-        long fallbackAt = System.nanoTime() + fallbackDelay.toNanos();
+        long fallbackAt = Deadlines.after(fallbackDelay); // saturating, as the dial deadline (E78)
         IOException primaryError = null;
         IOException fallbackError = null;
         boolean interrupted = false;

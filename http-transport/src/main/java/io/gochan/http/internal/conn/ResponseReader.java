@@ -359,7 +359,7 @@ final class ResponseReader {
             stop = ex.scope().ended(BodyEofSignal.PHASE);
         }
         Duration limit = cfg.bodyReadTimeout();
-        if (stop == null && !limit.isZero() && waitedNanos >= limit.toNanos()) {
+        if (stop == null && !limit.isZero() && waitedNanos >= java.util.concurrent.TimeUnit.NANOSECONDS.convert(limit)) { // saturating (E78)
             stop = new HttpTimeoutException(HttpTimeoutException.Kind.BODY_READ, "timed out: no bytes of the response body for "
                     + limit + " (bodyReadTimeout); connection closed", timeout);
         }

@@ -958,7 +958,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * clock set back leaves the monotonic age to decide.
      */
     private boolean tooOldLocked(IdleAt at) {
-        long timeout = idleTimeout.toNanos();
+        long timeout = java.util.concurrent.TimeUnit.NANOSECONDS.convert(idleTimeout); // saturating, as the reaper (E78)
         if (at == null || timeout <= 0) {
             return false;
         }
@@ -984,7 +984,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         List<C> toClose = new ArrayList<>();
         long next = -1;
         long now = System.nanoTime();
-        long timeout = idleTimeout.toNanos();
+        long timeout = java.util.concurrent.TimeUnit.NANOSECONDS.convert(idleTimeout); // saturating: toNanos() threw for Long.MAX_VALUE s, ending the reaper (E78)
         lock.lock();
         try {
             for (Iterator<Map.Entry<C, IdleAt>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
