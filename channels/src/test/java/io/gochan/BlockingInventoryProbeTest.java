@@ -238,7 +238,16 @@ class BlockingInventoryProbeTest {
             rec.dump(file);
             List<String> pinned = new ArrayList<>();
             for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
-                pinned.add(e.getThread() + " " + e.getStackTrace());
+                // Not a wait of the inventory: a virtual thread that loads a class (here the JFR event classes
+                // the recording makes the goroutine start load, once per JVM) is pinned while it waits for
+                // another thread loading the same class (the JVM's class loading still pins, JEP 491). Seen
+                // when this test ran first in its JVM.
+                boolean classLoading = e.getStackTrace() != null && e.getStackTrace().getFrames().stream()
+                        .anyMatch(f -> f.getMethod().getType().getName().equals("java.lang.ClassLoader")
+                                && f.getMethod().getName().equals("loadClass"));
+                if (!classLoading) {
+                    pinned.add(e.getThread() + " " + e.getStackTrace());
+                }
             }
             assertThat(pinned).as("jdk.VirtualThreadPinned events").isEmpty();
         } finally {
