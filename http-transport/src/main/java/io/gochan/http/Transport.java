@@ -169,7 +169,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
             }
             // The one done() of a failed request, whatever failed (E22).
-            scope.claimFailureDone(() -> safe(() -> listener.done(request, e)));
+            try {
+                scope.claimFailureDone(() -> safe(() -> listener.done(request, e)));
+            } catch (Error listenerError) {
+                // The listener's Error reaches the caller (E20), the request's own failure with it, never lost (E77).
+                if (listenerError != e) {
+                    listenerError.addSuppressed(e);
+                }
+                throw listenerError;
+            }
             throw e;
         } finally {
             if (event != null) {

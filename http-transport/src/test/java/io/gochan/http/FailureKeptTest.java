@@ -13,11 +13,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What a {@link Dialer} throws, and what its socket's close throws, reaches the request that dialed: never lost,
- * never replaced by a failure of the cleanup after it.
+ * E77: what user code throws on a request's way (its {@link Dialer}, the close of the socket it returned, the
+ * listener's {@code done} of a failed request) reaches the caller, never lost, and never replaces the request's own
+ * failure: one that comes after it is added to it as suppressed, or, an {@link Error} the caller must see (E20),
+ * carries it as suppressed.
  */
 @NoGoroutineLeaks
-class DialerFailureTest {
+class FailureKeptTest {
 
     @AfterEach
     void noLeaks() {
@@ -46,7 +48,9 @@ class DialerFailureTest {
     private static Object outcome(Transport t, RawServer server) throws InterruptedException {
         AtomicReference<Object> out = new AtomicReference<>();
         Thread th = Thread.ofVirtual().start(() -> {
-            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+            // A timeout of its own: a request that never hears of its dial fails by it, not by hanging the test.
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(req)) {
                 out.set(r.status());
             } catch (Throwable e) {
                 out.set(e);
@@ -84,6 +88,25 @@ class DialerFailureTest {
             Throwable f = (Throwable) o;
             assertThat(f).hasMessageContaining("the input stream is gone");
             assertThat(f.getSuppressed()).extracting(Throwable::getMessage).contains("close failed too (test)");
+        }
+    }
+
+    @Test
+    void E77_aDoneListenersErrorCarriesTheRequestsOwnFailure() throws Exception {
+        AssertionError thrown = new AssertionError("the listener's own assertion in done (test)");
+        RequestListener listener = new RequestListener() {
+            @Override
+            public void done(HttpRequest request, Throwable err) {
+                throw thrown;
+            }
+        };
+        try (RawServer server = RawServer.answeringOk();
+             Transport t = Transport.builder().listener(listener).dialer((host, port, timeout) -> {
+                 throw new java.net.ConnectException("refused (test)");
+             }).build()) {
+            Object o = outcome(t, server);
+            assertThat(o).isSameAs(thrown);
+            assertThat(thrown.getSuppressed()).extracting(Throwable::getMessage).anyMatch(m -> m.contains("refused (test)"));
         }
     }
 }
