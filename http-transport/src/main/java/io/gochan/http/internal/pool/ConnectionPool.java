@@ -604,8 +604,10 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         } else if (orphan && conn != null) {
             put(conn); // nobody wants it any more: it may serve the next request
         }
-        if (orphan && error instanceof DialerError d) {
-            // No request is left to throw it to (it gave up, or was served meanwhile): logged, never lost (E77).
+        if (orphan && (error instanceof DialerError || error != null && error.getCause() instanceof DialerError)) {
+            // No request is left to throw it to (it gave up, or was served meanwhile): logged, never lost (E77). Under
+            // a close it is the cause of the close's failure.
+            DialerError d = error instanceof DialerError own ? own : (DialerError) error.getCause();
             System.getLogger(ConnectionPool.class.getName()).log(System.Logger.Level.WARNING,
                     "the dialer failed after its request had left: " + d.getMessage(), d.getCause());
         }
