@@ -84,7 +84,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
             try {
                 c = PersistConn.start(key, d, connConfig, slot, this::reuse);
             } catch (IOException | RuntimeException e) {
-                d.tcp().close();
+                try {
+                    d.tcp().close();
+                } catch (IOException closeFailure) {
+                    e.addSuppressed(closeFailure); // the connection's failure stays the one thrown (E77)
+                }
                 throw e;
             }
             return c; // its "opened" event was committed before its loops started (E25)
@@ -165,7 +169,15 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
             }
             // The one done() of a failed request, whatever failed (E22).
-            scope.claimFailureDone(() -> safe(() -> listener.done(request, e)));
+            try {
+                scope.claimFailureDone(() -> safe(() -> listener.done(request, e)));
+            } catch (Error listenerError) {
+                // The listener's Error reaches the caller (E20), the request's own failure with it, never lost (E77).
+                if (listenerError != e) {
+                    listenerError.addSuppressed(e);
+                }
+                throw listenerError;
+            }
             throw e;
         } finally {
             if (event != null) {

@@ -219,6 +219,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     private record Outcome<C>(C conn, IOException error, boolean reused) {}
 
+    /** Carries an {@link Error} the dialer threw to the request waiting for that dial (E77), which throws it as it is. */
+    private static final class DialerError extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        DialerError(Object key, Error e) {
+            super("dial to " + key + " failed: " + e, e);
+        }
+    }
+
     /**
      * The result of {@link #acquire}.
      *
@@ -344,6 +353,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         if (o.error != null) {
             if (closed) {
                 awaitCloseDone(); // failed by the close: it is complete before the request says so (E23)
+            }
+            if (o.error instanceof DialerError d) {
+                throw (Error) d.getCause(); // the dialer's Error, its type kept (E77)
             }
             throw o.error;
         }
@@ -489,6 +501,10 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     error = e;
                 } catch (RuntimeException e) {
                     error = new HttpConnectionException("dial to " + slot.key + " failed: " + e, e);
+                } catch (Error e) {
+                    // The dialer's own failure (a test's assertion, an OutOfMemoryError): its request's, thrown to it
+                    // as it is (E77). Let out of this goroutine it was only logged, and the request waited forever.
+                    error = new DialerError(slot.key, e);
                 } finally {
                     DialPhase.CURRENT.remove();
                     lock.lock();
@@ -594,6 +610,13 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             }
         } else if (orphan && conn != null) {
             put(conn); // nobody wants it any more: it may serve the next request
+        }
+        if (orphan && (error instanceof DialerError || error != null && error.getCause() instanceof DialerError)) {
+            // No request is left to throw it to (it gave up, or was served meanwhile): logged, never lost (E77). Under
+            // a close it is the cause of the close's failure.
+            DialerError d = error instanceof DialerError own ? own : (DialerError) error.getCause();
+            System.getLogger(ConnectionPool.class.getName()).log(System.Logger.Level.WARNING,
+                    "the dialer failed after its request had left: " + d.getMessage(), d.getCause());
         }
     }
 
