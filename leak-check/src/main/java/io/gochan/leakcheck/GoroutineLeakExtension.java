@@ -120,15 +120,20 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         } catch (Throwable t) {
             failed = t;
         }
-        AssertionError leaked = null;
+        Throwable leaked = null;
         try {
             check(new Running(w, factory.config(), factory.parallel()), "the dynamic test");
-        } catch (AssertionError e) {
+        } catch (AssertionError | InterruptedException e) {
             leaked = e;
         }
         if (failed != null) {
+            // The test's own failure stays the one reported, as JUnit keeps it ahead of a failing @AfterEach (LK20);
+            // an interrupt of the check rides along, the flag set again since its exception is not thrown.
             if (leaked != null) {
                 failed.addSuppressed(leaked);
+            }
+            if (leaked instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
             }
             throw failed;
         }

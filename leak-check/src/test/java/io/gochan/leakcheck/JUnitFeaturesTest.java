@@ -3,6 +3,7 @@ package io.gochan.leakcheck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import io.gochan.leakcheck.fixtures.InterruptedCheckFixture;
 import io.gochan.leakcheck.fixtures.InvocationsFixture;
 import io.gochan.leakcheck.fixtures.LifecycleFormsFixture;
 import io.gochan.leakcheck.fixtures.ParallelFactoryFixture;
@@ -68,6 +69,21 @@ class JUnitFeaturesTest {
                     .contains("\"parameterized-leak\"").contains("owned by \"test InvocationsFixture.parameterized() [2] \"pear\"\"");
         } finally {
             InvocationsFixture.release.countDown();
+        }
+    }
+
+    /**
+     * LK20: a dynamic test that failed keeps its own failure when its leak check is interrupted while it waits (the
+     * interrupt used to replace the test's failure); the interrupt is added to it as suppressed.
+     */
+    @Test
+    void LK20_aFailedDynamicTestKeepsItsFailureWhenItsCheckIsInterrupted() {
+        try {
+            Map<String, String> o = run(Map.of(), selectClass(InterruptedCheckFixture.class));
+            assertThat(outcome(o, "[dynamic-test:#1]"))
+                    .startsWith("FAILED: " + InterruptedCheckFixture.OWN_FAILURE).contains("\nsuppressed: ");
+        } finally {
+            Thread.interrupted(); // the fixture ran on this thread: its check's interrupt is not this test's
         }
     }
 

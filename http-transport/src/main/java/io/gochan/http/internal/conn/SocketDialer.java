@@ -323,7 +323,9 @@ public final class SocketDialer {
             try {
                 names = leaf.getSubjectAlternativeNames();
             } catch (java.security.cert.CertificateParsingException e) {
-                throw new SSLHandshakeException("the certificate's names cannot be read: " + e.getMessage());
+                SSLHandshakeException refused = new SSLHandshakeException("the certificate's names cannot be read: " + e.getMessage());
+                refused.initCause(e); // the parser's own exception, with its stack, stays reachable
+                throw refused;
             }
             if (names != null) {
                 for (List<?> name : names) {
