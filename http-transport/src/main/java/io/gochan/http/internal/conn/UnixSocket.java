@@ -86,15 +86,24 @@ public final class UnixSocket extends Socket {
         try {
             ch.connect(address);
         } catch (java.net.SocketException e) {
-            ch.close();
             java.net.ConnectException ce = new java.net.ConnectException("connect to unix:" + address.getPath() + " failed: " + e.getMessage());
             ce.initCause(e);
+            closeQuietlyInto(ch, ce);
             throw ce;
         } catch (IOException | RuntimeException e) {
-            ch.close();
+            closeQuietlyInto(ch, e);
             throw e;
         }
         return new UnixSocket(ch, address);
+    }
+
+    /** Closes {@code ch} after a failed connect; a failure of the close is added to {@code primary}, never thrown in its place. */
+    private static void closeQuietlyInto(SocketChannel ch, Throwable primary) {
+        try {
+            ch.close();
+        } catch (IOException closeFailure) {
+            primary.addSuppressed(closeFailure);
+        }
     }
 
     private static void closeAll(SocketChannel ch, Selector r, Selector w, Throwable primary) {
@@ -228,8 +237,13 @@ public final class UnixSocket extends Socket {
             int n = timeoutMillis == 0 ? selector.select() : selector.select(timeoutMillis);
             selector.selectedKeys().clear();
             if (Thread.currentThread().isInterrupted()) {
-                close(); // as a JDK socket on a virtual thread: the interrupt closes it; the flag stays set
-                throw new SocketException("Closed by interrupt");
+                SocketException interrupted = new SocketException("Closed by interrupt");
+                try {
+                    close(); // as a JDK socket on a virtual thread: the interrupt closes it; the flag stays set
+                } catch (IOException closeFailure) {
+                    interrupted.addSuppressed(closeFailure); // the interrupt stays what the caller sees
+                }
+                throw interrupted;
             }
             ensureOpen();
             return n > 0;
