@@ -375,7 +375,6 @@ final class Fetch {
         // A name of its own beside the file (same file system, so the move is a rename), created as the file would
         // be, with the default permissions (a temporary file's are the owner's only).
         Path part = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
-        boolean moved = false;
         // Ctrl-C (or a kill) ends the JVM without running the finally below: the shutdown deletes the part file then
         // (a no-op once it was moved), or an interrupted fetch would leave it hidden beside FILE (R71).
         part.toFile().deleteOnExit();
@@ -389,12 +388,16 @@ final class Fetch {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(part, abs, StandardCopyOption.REPLACE_EXISTING);
             }
-            moved = true;
             return n;
-        } finally {
-            if (!moved) {
+        } catch (Throwable failed) {
+            // A delete that fails too is added to the failure, never thrown in its place (the user sees why the
+            // fetch failed, not only that the partial file could not be removed).
+            try {
                 Files.deleteIfExists(part);
+            } catch (IOException deleteFailure) {
+                failed.addSuppressed(deleteFailure);
             }
+            throw failed;
         }
     }
 

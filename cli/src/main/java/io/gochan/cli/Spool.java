@@ -89,14 +89,28 @@ final class Spool implements AutoCloseable {
     /** Deletes the spool's file, if it made one. */
     @Override
     public void close() throws IOException {
+        IOException failed = null;
         try {
             if (fileStream != null) {
                 fileStream.close();
             }
-        } finally {
-            if (file != null) {
+        } catch (IOException e) {
+            failed = e;
+        }
+        if (file != null) {
+            try {
                 Files.deleteIfExists(file);
+            } catch (IOException e) {
+                // Both failed: the first is thrown, the delete's added to it, never in its place.
+                if (failed == null) {
+                    failed = e;
+                } else {
+                    failed.addSuppressed(e);
+                }
             }
+        }
+        if (failed != null) {
+            throw failed;
         }
     }
 }
