@@ -95,7 +95,7 @@ final class Demo {
         try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build())) {
             summary.record(System.nanoTime() - start, r.body().bytes().length);
         } catch (IOException e) {
-            summary.failed();
+            summary.failed(e);
         }
     }
 

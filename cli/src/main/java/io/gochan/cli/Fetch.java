@@ -288,11 +288,11 @@ final class Fetch {
             spool = null; // the caller's now
             return done;
         } catch (IOException | RuntimeException e) {
-            summary.failed();
+            summary.failed(e);
             return Result.failed(uri, e, System.nanoTime() - start);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            summary.failed();
+            summary.failed(e);
             return Result.failed(uri, e, System.nanoTime() - start);
         } finally {
             if (spool != null) { // the fetch failed: what was spooled is not printed

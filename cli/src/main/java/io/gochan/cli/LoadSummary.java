@@ -6,13 +6,18 @@ import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** Counts requests, bytes and latencies of a run, and renders the summary line. Thread-safe. */
+/**
+ * Counts requests, bytes and latencies of a run, and renders the summary line, which names the first failure (a count
+ * alone would swallow why requests failed). Thread-safe.
+ */
 final class LoadSummary {
     private final AtomicLongArray latencies;
     private final AtomicInteger count = new AtomicInteger();
     private final AtomicInteger failures = new AtomicInteger();
     private final AtomicLong bytes = new AtomicLong();
+    private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
     private final long started = System.nanoTime();
 
     LoadSummary(int capacity) {
@@ -27,7 +32,8 @@ final class LoadSummary {
         bytes.addAndGet(bodyBytes);
     }
 
-    void failed() {
+    void failed(Throwable why) {
+        firstFailure.compareAndSet(null, why);
         failures.incrementAndGet();
     }
 
@@ -46,7 +52,13 @@ final class LoadSummary {
         return String.format("%d requests (%d failed) in %.2f s, %.0f req/s; connections: %d opened, %d reuses; "
                         + "%d bytes of bodies; latency p50 %s, p99 %s",
                 count.get() + failures.get(), failures.get(), secs, count.get() / Math.max(secs, 1e-9),
-                stats.dialed(), stats.reused(), bytes.get(), micros(percentile(l, 50)), micros(percentile(l, 99)));
+                stats.dialed(), stats.reused(), bytes.get(), micros(percentile(l, 50)), micros(percentile(l, 99)))
+                + firstFailure();
+    }
+
+    private String firstFailure() {
+        Throwable t = firstFailure.get();
+        return t == null ? "" : "; first failure: " + t; // the exception's type and message (URIs in it are redacted, R62)
     }
 
     private static long percentile(long[] sorted, int p) {
