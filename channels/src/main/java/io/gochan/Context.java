@@ -44,7 +44,9 @@ public sealed interface Context
 
     /**
      * Null while {@link #done()} is open; once it is closed, a {@link ContextCanceledException} or a
-     * {@link DeadlineExceededException} (the same instance on every call). If the context was
+     * {@link DeadlineExceededException} (the same instance on every call; its message is Go's, {@code context
+     * canceled} or {@code context deadline exceeded}; test its type, not its identity as Go compares with
+     * {@code context.Canceled}: rule CX18). If the context was
      * cancelled with a cause ({@link #cause()}, CX5, CX6), the error's {@code getCause()} is that cause,
      * so an error thrown by a context-aware operation (CH4) carries it. Once this returns non-null,
      * every descendant's {@code err()} is non-null too (CX4); a cancellation still reaching the
@@ -205,7 +207,8 @@ public sealed interface Context
      * @param <T> the type of the values stored under {@code key}
      * @param parent the parent context
      * @param key the key (compared by identity)
-     * @param value the value (not null)
+     * @param value the value (not null: unlike Go's {@code WithValue(ctx, k, nil)}, a null value cannot mask a
+     *     parent's binding, rule CX19)
      * @return the child context
      * @throws NullPointerException if an argument is null
      */

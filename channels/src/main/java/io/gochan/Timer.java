@@ -8,7 +8,8 @@ import java.time.Instant;
 /**
  * A one-shot timer or a ticker made by {@link Timers}, with Go 1.23 semantics.
  *
- * <p>{@link #c()} receives the time when the timer fires (a ticker: every period; a receiver that
+ * <p>{@link #c()} receives the time the timer was due, however late it fired (Go 1.23; rule TM14) (a
+ * ticker: every period, the grid point it fired for; a receiver that
  * falls behind misses ticks, at most one is ever pending, and missed periods are never replayed: rule
  * TM3). The channel is never closed, and its {@code len()} and {@code cap()} are 0 as in Go 1.23 (TM1).
  * After {@link #stop()} or {@link #reset(Duration)} returns, no value from the earlier schedule can
@@ -84,8 +85,8 @@ public final class Timer {
     }
 
     /**
-     * Re-arms the timer to fire after {@code d} (a ticker: every {@code d}), discarding any pending
-     * value of the old schedule. Any duration is accepted: a negative one means "at once" for a timer,
+     * Re-arms the timer to fire after {@code d} (a ticker: every {@code d}, its grid starting now; a stopped
+     * ticker starts again: rule TM15), discarding any pending value of the old schedule. Any duration is accepted: a negative one means "at once" for a timer,
      * one beyond about 292 years means "never" (TM5).
      *
      * @param d the new delay (a ticker: the new period)

@@ -51,6 +51,13 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      * and a hand-off delivery share no lock.
      */
     volatile boolean firing;
+    /** When the firing a round took last was due: the time it delivers, also from a look or a retry (TM14). */
+    long firingDue;
+    /**
+     * Back in the heap only for the retry of a firing whose hand-off could not start (TM12): the round that takes
+     * it delivers {@link #firingDue}, not its own time. Cleared by that round, a look, stop and reset.
+     */
+    boolean retrying;
     /**
      * A channel timer's channel, held strongly while a receiver waits on it (rule TM8), else null. A
      * waiting goroutine may be reachable only through the channel it waits on; the entry is reachable

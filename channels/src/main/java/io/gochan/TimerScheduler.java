@@ -94,6 +94,8 @@ final class TimerScheduler {
     // Used only by the one thread running rounds.
     private final TimerEntry[] due = new TimerEntry[BATCH];
     private final int[] dueGenerations = new int[BATCH];
+    /** How long after its due time the round took each firing: its value is the round's instant less that (TM14). */
+    private final long[] dueLate = new long[BATCH];
 
     TimerScheduler(Clock clock, boolean ownThread) {
         this(clock, ownThread, false);
@@ -187,6 +189,7 @@ final class TimerScheduler {
             e.generation++;
             e.dozing = false;
             e.firing = false; // a firing under way belongs to the old schedule: void by the generation
+            e.retrying = false;
             if (e.index >= 0) {
                 removeAt(e.index);
             }
@@ -222,6 +225,7 @@ final class TimerScheduler {
             e.armed = false;
             e.dozing = false;
             e.firing = false;
+            e.retrying = false;
             if (e.index >= 0) {
                 removeAt(e.index);
             }
@@ -260,11 +264,17 @@ final class TimerScheduler {
                     removeAt(0); // its channel was collected: nobody can receive
                     continue;
                 }
+                // The value is the time the firing was due, however late the round (Go 1.23 sends
+                // now - (now - when)); a firing retried after a failed hand-off keeps its first due time (TM14).
+                long dueAt = e.retrying ? e.firingDue : e.when;
+                e.retrying = false;
                 due[n] = e;
                 dueGenerations[n] = e.generation;
+                dueLate[n] = now - dueAt;
                 n++;
                 if (e.action == null) {
                     e.firing = true; // until delivered, a look at the channel may deliver it instead (TM7)
+                    e.firingDue = dueAt;
                 }
                 if (e.period > 0) {
                     e.when = nextTick(e.when, e.period, now);
@@ -279,17 +289,17 @@ final class TimerScheduler {
         } finally {
             lock.unlock();
         }
-        Instant at = null;
+        Instant roundAt = null;
         for (int i = 0; i < n; i++) {
             TimerEntry e = due[i];
             due[i] = null;
             // One failing firing (the clock, a delivery, a hand-off thread that cannot start: even an Error)
             // costs that firing only, logged; the rest of the round and every later timer go on (TM11).
             try {
-                if (at == null) {
-                    at = clock.instant();
+                if (roundAt == null) {
+                    roundAt = clock.instant();
                 }
-                fire(e, dueGenerations[i], at);
+                fire(e, dueGenerations[i], roundAt.minusNanos(dueLate[i]));
             } catch (RuntimeException | Error t) {
                 LOG.log(System.Logger.Level.ERROR, "a timer's firing failed; the other timers go on", t);
             }
@@ -375,6 +385,7 @@ final class TimerScheduler {
                 return; // stopped, reset or delivered since: nothing to retry
             }
             e.when = later(now(), RETRY_NANOS);
+            e.retrying = true; // the retry delivers the time the firing was due, not its own (TM14)
             add(e);
             if (e.index == 0) {
                 changed.signal();
@@ -512,8 +523,8 @@ final class TimerScheduler {
             if (!dueInHeap && !e.firing) {
                 return; // not due, stopped, dozing (its tick is in the channel), or delivered
             }
-            // A round that took a ticker's tick has moved it to the next grid point already.
-            long due = dueInHeap || e.period == 0 ? e.when : e.when - e.period;
+            // A firing the round took (under way, or waiting for its retry, TM12) was due at firingDue (TM14).
+            long due = dueInHeap && !e.retrying ? e.when : e.firingDue;
             late = Math.max(0L, now - due);
             if (dueInHeap) {
                 if (e.period > 0) {
@@ -526,6 +537,7 @@ final class TimerScheduler {
                 removeAt(e.index); // a firing waiting for its retry (TM12): this look delivers it instead
             }
             e.firing = false;
+            e.retrying = false;
             generation = ++e.generation; // voids a delivery a round has under way: this one replaces it
         } finally {
             lock.unlock();

@@ -28,7 +28,8 @@ public final class Timers {
     private Timers() {}
 
     /**
-     * A channel that receives the current time once, after {@code delay} (Go's {@code time.After}). The
+     * A channel that receives the time once, after {@code delay} (Go's {@code time.After}): the instant the
+     * timer was due, however late it is received (rule TM14). The
      * timer cannot be stopped; use {@link #newTimer(Duration)} when it may need to be. If the channel is
      * dropped before it fires, the timer is collected with it (Go 1.23).
      *
