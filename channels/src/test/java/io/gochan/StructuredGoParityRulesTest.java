@@ -171,6 +171,71 @@ class StructuredGoParityRulesTest {
     }
 
     /**
+     * EG12 under pressure, closed from outside: limit 2, a producer starting 10,000 tasks, another thread calling
+     * close() once task 3,000 runs. The producer's go then throws "ErrGroup is closed" (EG9), the tasks' answers to
+     * the stop (ctx.err(), interrupts) are dropped, so close() returns normally (EG5), nothing starts or runs once
+     * close() returned, and no goroutine is left. Fails if a task ran after close() returned, the limit were
+     * exceeded, or an answer to the stop were taken for a failure.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void EG12_pressureLimitTwoClosedFromOutsideMidway(Kind kind) throws Exception {
+        int n = 10_000;
+        ErrGroup g = ErrGroup.create();
+        g.setLimit(2);
+        Context ctx = g.context();
+        Chan<Integer> atMidway = Chan.make(1);
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger maxRunning = new AtomicInteger();
+        AtomicInteger started = new AtomicInteger();
+        AtomicBoolean closedReturned = new AtomicBoolean();
+        AtomicBoolean lateRun = new AtomicBoolean();
+        AtomicReference<Throwable> producerEnd = new AtomicReference<>();
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                try {
+                    for (int i = 0; i < n; i++) {
+                        int k = i;
+                        g.go(() -> {
+                            if (closedReturned.get()) {
+                                lateRun.set(true);
+                            }
+                            started.incrementAndGet();
+                            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+                            try {
+                                if (k == 3_000) {
+                                    atMidway.send(k);
+                                    ctx.done().receiveOk(); // until close() cancels the context
+                                }
+                                if (ctx.isDone()) {
+                                    throw ctx.err();
+                                }
+                            } finally {
+                                running.decrementAndGet();
+                                if (closedReturned.get()) {
+                                    lateRun.set(true);
+                                }
+                            }
+                        });
+                    }
+                } catch (Throwable t) {
+                    producerEnd.set(t);
+                }
+            });
+            threads.start(() -> {
+                atMidway.receive();
+                g.close(); // answers to the stop only: returns normally
+                closedReturned.set(true);
+            });
+        }
+        assertThat(producerEnd.get()).isInstanceOf(IllegalStateException.class).hasMessage("ErrGroup is closed");
+        assertThat(started.get()).isBetween(3_001, n - 1);
+        assertThat(maxRunning.get()).isBetween(1, 2);
+        assertThat(running).hasValue(0);
+        assertThat(lateRun).as("nothing ran once close() returned").isFalse();
+    }
+
+    /**
      * EG13: several threads may await one group at once (Go's Wait may be called from several goroutines): every
      * one returns only once every goroutine ended, and every one throws the same instance, the first failure.
      * Fails if an awaiter returned early, or two got different outcomes.
