@@ -87,7 +87,9 @@ public final class ErrGroup implements AutoCloseable {
 
     /**
      * Starts {@code task} in a new goroutine of the group. With a limit, waits for a free slot first
-     * (Go's {@code Group.Go}).
+     * (Go's {@code Group.Go}). As in Go, it does not look at {@link #context()}: the task starts also after the
+     * first failure or the parent's cancel, and a wait for a slot goes on when the context is done (rule EG12);
+     * the task, or a producer calling this in a loop, checks the context itself.
      *
      * @param task the task; a failure it throws is the group's (the first one cancels the context)
      * @throws InterruptedException if interrupted while waiting for a slot, or interrupted when it calls
@@ -161,7 +163,7 @@ public final class ErrGroup implements AutoCloseable {
 
     /**
      * Starts {@code task} in a new goroutine only if that can be done without waiting for a slot (Go's
-     * {@code Group.TryGo}).
+     * {@code Group.TryGo}); as {@link #go(Task)}, whatever {@link #context()} says (rule EG12).
      *
      * @param task the task
      * @return true if it was started, false if the limit was reached
@@ -201,7 +203,9 @@ public final class ErrGroup implements AutoCloseable {
      * Waits until every goroutine of the group has ended (left {@link Goroutines#live()}: EG7), cancels
      * the context, then returns normally if
      * none failed or throws the first failure as itself, with every other failure attached as
-     * suppressed (EG1, EG2). Calling it again gives the same outcome. Inside a virtual-time
+     * suppressed (EG1, EG2). Calling it again, or from several threads at once, gives the same outcome (EG13);
+     * an unchecked exception or an {@link Error} of a task is a failure like any other, where Go's panic would
+     * end the program. Inside a virtual-time
      * {@link Bubble}, waiting for a group first started in the caller's bubble is durable blocking (rule
      * BB19): the bubble's clock moves meanwhile.
      *

@@ -49,7 +49,8 @@ public final class GoFuture<T> {
      *     instance on every call
      * @throws InterruptedException if the calling thread is interrupted while waiting (the goroutine
      *     runs on); never once {@link #done()} is closed: then the outcome is returned or thrown and an
-     *     interrupt is kept in the flag (rule GF7)
+     *     interrupt is kept in the flag (rule GF7). A callable that failed with an {@code InterruptedException}
+     *     (its answer to {@link #interrupt()}) is thrown as itself too: then the caller was not interrupted (GF10)
      * @throws IllegalStateException if called from this future's own goroutine (in its callable), which would
      *     wait for its own end for ever; nothing was changed, the interrupt status neither. Not caught, it is the
      *     future's failure (rule GF8). A receive on {@link #done()} there, and a join cycle through other
@@ -73,8 +74,9 @@ public final class GoFuture<T> {
      *
      * @param timeout how long to wait at most
      * @return the callable's value (may be null)
-     * @throws TimeoutException if the goroutine is still running when the time runs out; never once
-     *     {@link #done()} is closed, even for a zero timeout (rule GF7)
+     * @throws TimeoutException if the goroutine is still running when the time runs out; it runs on, and a
+     *     later join returns its outcome (rule GF10). Never once {@link #done()} is closed, even for a zero
+     *     timeout (rule GF7)
      * @throws Exception the callable's failure, as itself
      * @throws InterruptedException if the calling thread is interrupted while waiting; never once
      *     {@link #done()} is closed (the flag is kept, rule GF7)
@@ -127,7 +129,13 @@ public final class GoFuture<T> {
         return goroutine;
     }
 
-    /** Interrupts the goroutine (Java's cancellation; the callable decides what it means). */
+    /**
+     * Interrupts the goroutine (Java's cancellation; the callable decides what it means). This is not a
+     * {@code Future.cancel}: the future is done only once the callable has ended (rule GF10). A callable that
+     * answers by throwing {@link InterruptedException} makes {@link #join()} throw that very instance: it is the
+     * callable's failure, not an interrupt of the joining thread, whose interrupt status is left as it was. One
+     * that catches the interrupt and returns gives its value.
+     */
     public void interrupt() {
         goroutine.interrupt();
     }

@@ -10,7 +10,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Go's {@code sync.WaitGroup}: {@link #add(int)} before starting work, {@link #done()} when each piece
  * ends, {@link #await()} until the counter is zero. Every {@code done()} happens-before the
- * {@code await()} it releases returns. Waiting parks without pinning a carrier thread.
+ * {@code await()} it releases returns. Waiting parks without pinning a carrier thread. The counter is a
+ * {@code long}: Go's {@code int32} counter would overflow where this one counts on (rule G11).
  *
  * <p>The goroutines that {@link #go(Task)} started are known to their wait group: one of them that waits for
  * it, which would wait for itself for ever, is refused (rule G7), and a {@code done()} without its

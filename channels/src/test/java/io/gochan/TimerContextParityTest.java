@@ -25,7 +25,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Rules TM14, TM15, CX18, CX19 and G11 (docs/spec/context-timers.md): promises that Go's own tests of package
+ * Rules TM14, TM15, CX18, CX19 and G10 (docs/spec/context-timers.md): promises that Go's own tests of package
  * {@code time} (sleep_test.go, tick_test.go: TestAfterTimes, TestChan, TestAdjustTimers, TestTimerModifiedEarlier,
  * TestTickerConcurrentStress, TestAfterFunc) and {@code context} (x_test.go: TestAfterFuncCalledAsynchronously,
  * TestValues) make, checked here.
@@ -299,7 +299,7 @@ class TimerContextParityTest {
     }
 
     /**
-     * G11: 10,000 timers (one-shots and tickers) armed by 20 threads and, while they fire, reset and stopped from
+     * G10: 10,000 timers (one-shots and tickers) armed by 20 threads and, while they fire, reset and stopped from
      * 20 others: after any stop or reset returned, no value of an older schedule is received (each value is
      * stamped no earlier than the schedule it belongs to was due); every one-shot reset to fire does fire
      * (and only once: nothing is received after its stop); once all are stopped nothing is left scheduled. The
@@ -365,7 +365,7 @@ class TimerContextParityTest {
     }
 
     /**
-     * G11: a context 10,000 children wide, cancelled while 8 threads add children (of every kind) and cancel or
+     * G10: a context 10,000 children wide, cancelled while 8 threads add children (of every kind) and cancel or
      * stop some of them: every child ends cancelled with the parent's outcome or its own, no child is left
      * registered, every afterFunc registered meanwhile runs unless its stop returned true, and the children's
      * deadlines leave nothing scheduled.
