@@ -369,7 +369,7 @@ class StructuredGoParityRulesTest {
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void G12_theCounterDoesNotOverflowWhereGosDoes(Kind kind) throws Exception {
+    void G11_theCounterDoesNotOverflowWhereGosDoes(Kind kind) throws Exception {
         WaitGroup wg = new WaitGroup();
         wg.add(Integer.MAX_VALUE);
         wg.add(Integer.MAX_VALUE);
@@ -396,7 +396,7 @@ class StructuredGoParityRulesTest {
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void G12_goMisuseChecksMapped(Kind kind) throws Exception {
+    void G11_goMisuseChecksMapped(Kind kind) throws Exception {
         WaitGroup wg = new WaitGroup();
         wg.add(0);
         wg.await();

@@ -308,7 +308,7 @@ class TimerContextParityTest {
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void G11_tenThousandTimersResetAndStoppedWhileFiringDeliverNoOldValueAndLoseNone(Kind kind) throws Exception {
+    void G10_tenThousandTimersResetAndStoppedWhileFiringDeliverNoOldValueAndLoseNone(Kind kind) throws Exception {
         int threadsN = 20;
         int perThread = 500;
         int before = Timers.pendingTasks();
@@ -372,7 +372,7 @@ class TimerContextParityTest {
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void G11_aTenThousandWideTreeCancelledWhileChildrenComeAndGoEndsWhole(Kind kind) throws Exception {
+    void G10_aTenThousandWideTreeCancelledWhileChildrenComeAndGoEndsWhole(Kind kind) throws Exception {
         int before = Timers.pendingTasks();
         CancellableContext root = Context.withCancel(Context.background());
         List<CancellableContext> first = new ArrayList<>();
