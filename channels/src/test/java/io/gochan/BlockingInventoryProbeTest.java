@@ -289,4 +289,120 @@ class BlockingInventoryProbeTest {
         }
         return ops.stream();
     }
+
+    /** Runs {@code body} in a bubble on a new thread of {@code kind}; returns what {@code Bubble.run} threw and the flag. */
+    static Thread bubbleOn(Kind kind, Task body, AtomicReference<Outcome> out) {
+        Runnable r = () -> {
+            Throwable thrown = null;
+            try {
+                Bubble.run(body);
+            } catch (Throwable t) {
+                thrown = t;
+            }
+            out.set(new Outcome(thrown, Thread.interrupted()));
+        };
+        return kind == Kind.VIRTUAL ? Thread.ofVirtual().start(r) : Thread.ofPlatform().daemon().start(r);
+    }
+
+    static void awaitWaiting(Thread t, CountDownLatch reached) throws InterruptedException {
+        assertThat(reached.await(30, TimeUnit.SECONDS)).as("the bubble reached its wait").isTrue();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            assertThat(System.nanoTime() - deadline).as("%s waits", t).isNegative();
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
+    /**
+     * BB15 in the inventory (I8): {@code Bubble.run} waiting, after its body returned, for a goroutine blocked outside
+     * the bubble ends on an interrupt with {@link InterruptedException}, the flag cleared; the goroutine's wait was
+     * interrupted and took nothing.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(Kind.class)
+    void I8_bubbleRunWaitingForItsGoroutinesEndsOnAnInterrupt(Kind kind) throws Exception {
+        Chan<Integer> outside = Chan.make();
+        CountDownLatch bodyDone = new CountDownLatch(1);
+        AtomicReference<Throwable> memberSaw = new AtomicReference<>();
+        AtomicReference<Outcome> out = new AtomicReference<>();
+        Thread t = bubbleOn(kind, () -> {
+            Go.go("blocked-outside", () -> {
+                try {
+                    outside.receive(); // a channel of no bubble: the member counts as running, the bubble waits
+                } catch (Throwable e) {
+                    memberSaw.set(e);
+                }
+            });
+            bodyDone.countDown();
+        }, out);
+        awaitWaiting(t, bodyDone);
+        t.interrupt();
+        assertThat(t.join(Duration.ofSeconds(30))).as("Bubble.run returned promptly once interrupted").isTrue();
+        assertThat(out.get().thrown()).isInstanceOf(InterruptedException.class);
+        assertThat(out.get().flagAfter()).as("the flag, cleared with InterruptedException").isFalse();
+        assertThat(memberSaw.get()).as("the member's wait, interrupted").isInstanceOf(InterruptedException.class);
+        assertThat(Threads.waiters(outside)).isZero();
+        assertThat(outside.trySend(1)).as("nobody left receiving").isFalse();
+    }
+
+    /** BB10 in the inventory (I8): {@code Bubble.await()} waiting for a running member ends on an interrupt. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(Kind.class)
+    void I8_bubbleAwaitWaitingForARunningMemberEndsOnAnInterrupt(Kind kind) throws Exception {
+        Chan<Integer> outside = Chan.make();
+        CountDownLatch awaiting = new CountDownLatch(1);
+        AtomicReference<Outcome> inBody = new AtomicReference<>();
+        AtomicReference<Outcome> out = new AtomicReference<>();
+        Thread t = bubbleOn(kind, () -> {
+            Goroutine g = Go.go("running", () -> outside.receiveOk()); // outside any bubble: counts as running
+            awaiting.countDown();
+            Throwable thrown = null;
+            try {
+                Bubble.await();
+            } catch (Throwable e) {
+                thrown = e;
+            }
+            inBody.set(new Outcome(thrown, Thread.interrupted()));
+            outside.close();
+            g.join();
+        }, out);
+        awaitWaiting(t, awaiting);
+        t.interrupt();
+        assertThat(t.join(Duration.ofSeconds(30))).as("the bubble ended").isTrue();
+        assertThat(out.get().thrown()).isNull();
+        assertThat(inBody.get().thrown()).isInstanceOf(InterruptedException.class);
+        assertThat(inBody.get().flagAfter()).isFalse();
+    }
+
+    /**
+     * I7 in a bubble (BB23): the longest timeouts on the virtual clock do not wrap into "due now": a timed receive, a
+     * join and a wait group's wait with {@code Duration.ofSeconds(Long.MAX_VALUE)} or {@code Long.MAX_VALUE} ns get
+     * what comes an hour later; a sleep of the longest returns at the clock's last instant, after which the longest
+     * timed receive is due at once.
+     */
+    @org.junit.jupiter.api.Test
+    void I7_theLongestTimeoutsOnABubblesClockWaitForWhatComes() throws Exception {
+        Bubble.run(() -> {
+            java.time.Instant start = Timers.now();
+            Chan<Integer> c = Chan.make();
+            WaitGroup wg = new WaitGroup();
+            wg.add(1);
+            Goroutine g = Go.go(() -> {
+                Timers.sleep(Duration.ofHours(1));
+                c.send(1);
+                Timers.sleep(Duration.ofHours(1));
+                c.send(2);
+                wg.done();
+            });
+            assertThat(c.receive(MAX_SECONDS).value()).isEqualTo(1);
+            assertThat(c.receive(MAX_NANOS).value()).isEqualTo(2);
+            assertThat(wg.await(MAX_SECONDS)).isTrue();
+            assertThat(g.join(MAX_NANOS)).isTrue();
+            assertThat(Timers.now()).isEqualTo(start.plus(Duration.ofHours(2)));
+            Timers.sleep(MAX_SECONDS); // the clock's last instant (BB23)
+            assertThat(Timers.now()).isEqualTo(start.plusNanos(Long.MAX_VALUE));
+            assertThat(c.receive(MAX_SECONDS).notReady()).as("at the last instant every delay is due").isTrue();
+            assertThat(c.receive(MAX_NANOS).notReady()).isTrue();
+        });
+    }
 }

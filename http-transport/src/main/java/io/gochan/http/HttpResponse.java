@@ -110,7 +110,11 @@ public final class HttpResponse implements AutoCloseable {
      * is closed. Closing the response (its body) closes the connection at any time, after which a write fails with
      * {@link HttpConnectionException} and closing the output does nothing more. The connection is the caller's: never
      * pooled, and a request's timeout (or {@link HttpClient}'s) ends it too, so a long-lived tunnel is sent without one,
-     * as does the transport's close (E73).
+     * as does the transport's close (E73). A write that waits (for the request to be written, for another thread's
+     * write, or on a peer that reads nothing) ends when its thread is interrupted, on a platform or a virtual thread:
+     * it throws {@link java.io.InterruptedIOException} and leaves the interrupt flag set; a write cut that way closes
+     * the connection, as part of it may have reached the peer. A write entered with the flag set throws it at once,
+     * nothing written (E80).
      *
      * @return the tunnel's output; empty for any other response (a 101 nobody asked for included, R64)
      */

@@ -92,7 +92,7 @@ public final class ResponseBody implements AutoCloseable {
      *
      * @return the whole body
      * @throws ResponseBodyTooLargeException if the body is larger than the limit
-     * @throws IOException if reading the body failed (the body is closed either way)
+     * @throws IOException if reading the body failed (the body is closed either way); an interrupt as {@link #bytes(long)}
      */
     public byte[] bytes() throws IOException {
         return bytes(maxBufferedBytes);
@@ -108,7 +108,9 @@ public final class ResponseBody implements AutoCloseable {
      * @param maxBytes the most bytes to read, positive
      * @return the whole body
      * @throws ResponseBodyTooLargeException if the body is larger than {@code maxBytes}
-     * @throws IOException if reading the body failed (the body is closed either way)
+     * @throws IOException if reading the body failed (the body is closed either way); an
+     *     {@link java.io.InterruptedIOException} if the thread was interrupted while the read waited, its interrupt
+     *     flag left set and the connection closed (E62, E80)
      * @throws IllegalArgumentException if maxBytes is not positive (the body is left as it is)
      */
     public byte[] bytes(long maxBytes) throws IOException {
@@ -138,7 +140,7 @@ public final class ResponseBody implements AutoCloseable {
      *
      * @return the whole body, decoded
      * @throws ResponseBodyTooLargeException if the body is larger than the transport's {@code maxBufferedBodyBytes}
-     * @throws IOException if reading the body failed (the body is closed either way)
+     * @throws IOException if reading the body failed (the body is closed either way); an interrupt as {@link #bytes(long)}
      */
     public String string() throws IOException {
         return string(maxBufferedBytes);
@@ -150,7 +152,7 @@ public final class ResponseBody implements AutoCloseable {
      * @param maxBytes the most bytes to read, positive
      * @return the whole body, decoded
      * @throws ResponseBodyTooLargeException if the body is larger than {@code maxBytes} (P65)
-     * @throws IOException if reading the body failed (the body is closed either way)
+     * @throws IOException if reading the body failed (the body is closed either way); an interrupt as {@link #bytes(long)}
      * @throws IllegalArgumentException if maxBytes is not positive (the body is left as it is)
      */
     public String string(long maxBytes) throws IOException {

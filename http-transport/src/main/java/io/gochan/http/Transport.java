@@ -412,7 +412,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * {@link #stats()}, also one that the idle reaper (or an idle limit) had already taken off the idle list to
      * close and was still closing (E34). As Go's, it also closes connections that become idle after it (an exchange
      * in use at that moment ends) until the next request looks for a connection; from then on they are pooled again
-     * (E56).
+     * (E56). Called with the interrupt flag set it does the same and leaves the flag set (E80).
      */
     @Override
     public void closeIdleConnections() {

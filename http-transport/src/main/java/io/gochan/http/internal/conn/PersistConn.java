@@ -34,6 +34,7 @@ import io.gochan.http.internal.JfrGate;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.Socket;
@@ -1177,13 +1178,54 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (cause != null) {
             throw tunnelClosed(cause);
         }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new InterruptedIOException("interrupted before writing to the tunnel of " + this + "; nothing written");
+        }
+        // A socket write blocks while the peer reads nothing, and on a platform thread an interrupt does not end it (on
+        // a virtual thread the JDK closes the socket under the connection, which never learns why). So the write runs
+        // on a goroutine of its own and the caller waits for it interruptibly; an interrupt closes the connection,
+        // which ends the write, and the caller returns once the goroutine has ended (I8, E80).
+        Chan<Object> written = Chan.make(1);
+        Go.go("http-tunnel-write#" + id + " " + key, () -> {
+            Object outcome = Boolean.TRUE;
+            try {
+                out.write(b, off, len);
+                out.flush();
+            } catch (IOException | RuntimeException | Error e) {
+                outcome = e;
+            }
+            written.trySend(outcome);
+        });
+        Object outcome;
         try {
-            out.write(b, off, len);
-            out.flush();
-        } catch (IOException e) {
+            outcome = written.receive();
+        } catch (InterruptedException e) {
+            close(new HttpConnectionException("connection closed: a write to its tunnel was interrupted", null));
+            boolean ended = false;
+            while (!ended) { // the closed socket ends the write at once
+                try {
+                    written.receive();
+                    ended = true;
+                } catch (InterruptedException again) {
+                    // keep waiting: the caller must not return while the write still reads its array
+                }
+            }
+            Thread.currentThread().interrupt(); // as any blocking I/O: InterruptedIOException, the interrupt kept
+            InterruptedIOException io = new InterruptedIOException("interrupted while writing to the tunnel of " + this
+                    + "; the connection is closed, the peer may have read part of the write");
+            io.initCause(e);
+            throw io;
+        }
+        if (outcome instanceof IOException e) {
             IOException ours = closedCause(); // closed under the write: say why, not "Socket closed"
             throw ours != null ? tunnelClosed(ours) : new HttpConnectionException("write to the tunnel of " + this
                     + " failed: " + e.getMessage(), e);
+        }
+        if (outcome instanceof RuntimeException e) {
+            throw e;
+        }
+        if (outcome instanceof Error e) {
+            throw e;
         }
     }
 
