@@ -178,7 +178,6 @@ public final class Go {
         return g;
     }
 
-    /** A goroutine's thread body (a plain class: a record's methods bootstrap through invokedynamic too). */
     /** Lists {@code g} as live until {@link #unregister}. */
     static void register(Goroutine g) {
         if (GC_LEAKS) {

@@ -42,7 +42,9 @@ public interface Dialer {
      * {@code partialDeadline}); when the addresses include both IPv4 and IPv6, the family of the first
      * address is tried first and the other family starts after {@code fallbackDelay}, or at once when
      * the first family has failed, and the first connection made wins (Go's {@code dialParallel},
-     * RFC 6555 / RFC 8305). The loser is closed. Rules R1–R3 in {@code docs/spec/transport-reach.md}.
+     * RFC 6555 / RFC 8305). The loser is closed. A refused connection is a {@link java.net.ConnectException} that
+     * names the host, the address and the port tried, the JDK's exception as its cause (R82). Rules R1–R3 in
+     * {@code docs/spec/transport-reach.md}.
      *
      * @param resolver the name resolver
      * @param fallbackDelay how long the first family runs alone (Go's default 300 ms); zero or

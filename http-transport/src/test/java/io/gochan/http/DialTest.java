@@ -156,6 +156,35 @@ class DialTest {
     }
 
     @Test
+    void R82_aRefusedConnectionNamesTheAddressItTried() throws Exception {
+        int closedPort;
+        try (JdkServer server = server()) {
+            closedPort = server.port();
+        }
+        // An IP literal: the message names it, as Go's "dial tcp 127.0.0.1:port: connect: connection refused".
+        try (Transport t = Transport.builder().build()) {
+            assertThatThrownBy(() -> get(t, URI.create("http://127.0.0.1:" + closedPort + "/")))
+                    .isInstanceOf(ConnectException.class)
+                    .hasMessage("connect to 127.0.0.1:" + closedPort + " failed: Connection refused")
+                    .cause().isInstanceOf(ConnectException.class);
+        }
+        // A name with two addresses: the host and each address tried, the second in the suppressed failure.
+        try (Transport t = Transport.builder().resolver(table("two.test", new CopyOnWriteArrayList<>(), V4_OTHER, V4)).build()) {
+            assertThatThrownBy(() -> get(t, URI.create("http://two.test:" + closedPort + "/")))
+                    .isInstanceOf(ConnectException.class)
+                    .hasMessageStartingWith("connect to two.test (127.0.0.2):" + closedPort + " failed: ")
+                    .satisfies(e -> assertThat(e.getSuppressed()).singleElement().extracting(Throwable::getMessage)
+                            .asString().startsWith("connect to two.test (127.0.0.1):" + closedPort + " failed: "));
+        }
+        // Both families: each names its own address (IPv6 in brackets).
+        try (Transport t = Transport.builder().resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4)).build()) {
+            assertThatThrownBy(() -> get(t, URI.create("http://dual.test:" + closedPort + "/")))
+                    .isInstanceOf(ConnectException.class)
+                    .hasMessageStartingWith("connect to dual.test ([0:0:0:0:0:0:0:1]):" + closedPort + " failed: ");
+        }
+    }
+
+    @Test
     void R2_closingTheTransportEndsARaceInProgress() throws Exception {
         try (JdkServer server = server();
              StalledListener v6 = StalledListener.on(new InetSocketAddress(V6, server.port()));

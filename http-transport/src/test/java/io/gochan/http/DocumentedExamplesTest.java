@@ -8,13 +8,18 @@ import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -66,6 +71,71 @@ class DocumentedExamplesTest {
             });
         }
         assertThat(printed).isEqualTo("200 hello" + System.lineSeparator());
+    }
+
+    @Test
+    void readmeHttpClientWithCookiesProxyAndStreaming() throws Exception {
+        // 127.0.0.1:3128 plays the proxy the example names: a plain-http proxy gets each request in absolute form.
+        HttpServer proxy;
+        try {
+            proxy = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 3128), 0);
+        } catch (BindException e) {
+            Assumptions.abort("127.0.0.1:3128 is in use on this machine: " + e.getMessage());
+            throw e;
+        }
+        List<String> seen = new CopyOnWriteArrayList<>();
+        proxy.createContext("/", exchange -> {
+            seen.add(exchange.getRequestMethod() + " " + exchange.getRequestURI() + " cookie="
+                    + exchange.getRequestHeaders().getFirst("Cookie"));
+            byte[] answer;
+            if (exchange.getRequestURI().getPath().equals("/login")) {
+                answer = ("welcome " + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8))
+                        .getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().add("Set-Cookie", "session=s1; Path=/");
+            } else {
+                answer = "exported rows".getBytes(StandardCharsets.UTF_8);
+            }
+            exchange.sendResponseHeaders(200, answer.length);
+            try (OutputStream body = exchange.getResponseBody()) {
+                body.write(answer);
+            }
+        });
+        ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+        proxy.setExecutor(executor);
+        proxy.start();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        String printed;
+        try {
+            printed = capturingSystemOut(() -> {
+                // example: README, HTTP client with cookies, a proxy and a streamed body
+                try (Transport transport = Transport.builder()
+                        .proxy(Proxies.fixed(URI.create("http://127.0.0.1:3128")))   // or Proxies.fromEnvironment()
+                        .build()) {
+                    HttpClient client = HttpClient.builder(transport)
+                            .cookieJar(new MemoryCookieJar(Clock.systemUTC()))       // Set-Cookie kept, sent back by its rules
+                            .timeout(Duration.ofSeconds(30))                         // the whole send, redirects and body included
+                            .build();
+                    HttpRequest login = HttpRequest.newBuilder(URI.create("http://app.test/login"))
+                            .POST(RequestBody.of("user=gopher"))                     // text/plain; RequestBody.of(bytes, type) else
+                            .build();
+                    try (HttpResponse resp = client.send(login)) {
+                        System.out.println(resp.status() + " " + resp.body().string());   // string()/bytes(): at most 64 MiB
+                    }
+                    try (HttpResponse resp = client.send(HttpRequest.get("http://app.test/export"));
+                         InputStream in = resp.body().stream()) {                    // streamed: any size, never held whole
+                        in.transferTo(out);
+                    }
+                }
+                // end
+            });
+        } finally {
+            proxy.stop(0);
+            executor.close();
+        }
+        assertThat(printed).isEqualTo("200 welcome user=gopher" + System.lineSeparator());
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("exported rows");
+        assertThat(seen).containsExactly("POST http://app.test/login cookie=null",
+                "GET http://app.test/export cookie=session=s1");
     }
 
     /** The JDK's server on 127.0.0.1:8080 answering "hello"; the test is skipped if the port is taken. */

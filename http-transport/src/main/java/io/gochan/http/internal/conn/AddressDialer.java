@@ -9,6 +9,7 @@ import io.gochan.http.internal.pool.DialPhase;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.ConnectException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -75,13 +76,13 @@ public final class AddressDialer implements Dialer {
             ((a instanceof Inet6Address) == firstIsV6 ? primaries : fallbacks).add(a);
         }
         if (fallbacks.isEmpty()) {
-            return dialSerial(primaries, port, deadline);
+            return dialSerial(host, primaries, port, deadline);
         }
         return dialParallel(host, primaries, fallbacks, port, deadline);
     }
 
     /** One family's addresses in turn; the first error if all fail (Go returns the first). */
-    static Socket dialSerial(List<InetAddress> addresses, int port, long deadline) throws IOException {
+    static Socket dialSerial(String host, List<InetAddress> addresses, int port, long deadline) throws IOException {
         IOException first = null;
         for (int i = 0; i < addresses.size(); i++) {
             if (Thread.currentThread().isInterrupted()) {
@@ -112,6 +113,9 @@ public final class AddressDialer implements Dialer {
                 return s;
             } catch (IOException e) {
                 SocketDialer.closeQuietly(s, e);
+                if (e instanceof ConnectException) {
+                    e = namingTheAddress((ConnectException) e, host, addresses.get(i), port);
+                }
                 if (first == null) {
                     first = e;
                 } else {
@@ -123,6 +127,21 @@ public final class AddressDialer implements Dialer {
             throw interrupted(first);
         }
         throw first;
+    }
+
+    /**
+     * A refused connection, of the same JDK type (a caller may catch it), with a message that names what was dialled
+     * (R82), as Go's "dial tcp 127.0.0.1:8080: connect: connection refused": the JDK's own ("Connection refused")
+     * named nothing, so a user could not tell which service, or which of a host's addresses, was down.
+     */
+    private static ConnectException namingTheAddress(ConnectException e, String host, InetAddress address, int port) {
+        String ip = address.getHostAddress();
+        String literal = address instanceof Inet6Address ? "[" + ip + "]" : ip;
+        // An IP literal (an IPv6 one in any spelling, "::1") is named once; a name is named with the address tried.
+        String what = host.equals(ip) || host.indexOf(':') >= 0 ? literal : host + " (" + literal + ")";
+        ConnectException named = new ConnectException("connect to " + what + ":" + port + " failed: " + e.getMessage());
+        named.initCause(e);
+        return named;
     }
 
     private static InterruptedIOException interrupted(IOException cause) {
@@ -217,7 +236,7 @@ public final class AddressDialer implements Dialer {
         return Go.go("http-dial-race " + (primary ? "primary " : "fallback ") + host + ":" + port, () -> {
             Result r;
             try {
-                r = new Result(primary, dialSerial(addresses, port, deadline), null);
+                r = new Result(primary, dialSerial(host, addresses, port, deadline), null);
             } catch (IOException e) {
                 r = new Result(primary, null, e);
             }
