@@ -59,7 +59,7 @@ import java.util.random.RandomGenerator;
  * <p>A case's channel and value are evaluated once, in the order the cases are added, when the select is
  * built (Go evaluates them each time it enters the statement); a run evaluates nothing, so a select run again
  * sends the same values on the same channels, and a variable reassigned after building (Go's {@code ch = nil}
- * to disable a case in a loop) changes nothing: build the select in the loop for that (rule L21).
+ * to disable a case in a loop) changes nothing: build the select in the loop for that (rule L20).
  *
  * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
  * when it blocks); it is not thread-safe, so use one per thread. A run that overlaps another run of the

@@ -17,7 +17,7 @@ import java.util.random.RandomGenerator;
  * the case that fired (in the order cases were added; {@link #TIMEOUT} or {@link #DEFAULT} for those).
  * Same semantics as {@link Select}, whose javadoc states them: built once, run many times, by one
  * thread at a time (an overlapping run is refused, rule L12); its cases' channels and values are evaluated
- * when they are added, not at each run (rule L21).
+ * when they are added, not at each run (rule L20).
  *
  * <pre>{@code
  * SelectStatement loop = Select.statement()

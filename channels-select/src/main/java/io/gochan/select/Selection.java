@@ -29,7 +29,7 @@ import java.util.random.RandomGenerator;
  * exception, widen {@code X}: declare the target, {@code Selection<String, Exception> s =
  * Select.onReceive(...)}, or give the types, {@code Select.<Integer, String, Exception>onReceive(...)}
  * (the channel's element type, the result type, the exception type). Everything else is
- * {@link Select}'s contract (rules L1–L10; operands evaluated when a case is added, L21), which this class
+ * {@link Select}'s contract (rules L1–L10; operands evaluated when a case is added, L20), which this class
  * shares.
  *
  * @param <R> the handlers' result type

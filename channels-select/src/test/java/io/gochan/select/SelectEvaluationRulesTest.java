@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rule L21 (docs/spec/select.md): when a case's channel and send value are evaluated. Go evaluates every
+ * Rule L20 (docs/spec/select.md): when a case's channel and send value are evaluated. Go evaluates every
  * channel operand and send-value expression once, in source order, each time it enters the select statement
  * (runtime/select.go receives them already evaluated), chosen case or not; here Java evaluates them once, in
  * the order the cases are added, when the select is built, and a select run again reuses them.
@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 class SelectEvaluationRulesTest {
 
     /**
-     * L21: every case's channel and value are evaluated when the case is added, in the order of adding, whether
+     * L20: every case's channel and value are evaluated when the case is added, in the order of adding, whether
      * the case is chosen, disabled or not; no handler but the chosen one runs (L1). Fails if an operand were
      * evaluated lazily, at the run, or only for the chosen case.
      */
     @Test
-    void L21_operandsAreEvaluatedOnceWhenAddedInOrder() throws Exception {
+    void L20_operandsAreEvaluatedOnceWhenAddedInOrder() throws Exception {
         List<String> evaluated = new ArrayList<>();
         Chan<Integer> ready = Chan.make(1);
         ready.send(7);
@@ -40,12 +40,12 @@ class SelectEvaluationRulesTest {
     }
 
     /**
-     * L21: a select run again sends the same value object on the same channel every run, and reassigning the
+     * L20: a select run again sends the same value object on the same channel every run, and reassigning the
      * variable that named a channel (Go's `ch = nil` to disable a case in a loop) changes nothing in a built
      * select: that case stays enabled. Fails if a reused select re-read its operands.
      */
     @Test
-    void L21_aReusedSelectKeepsItsChannelsAndValues() throws Exception {
+    void L20_aReusedSelectKeepsItsChannelsAndValues() throws Exception {
         Chan<Object> out = Chan.make(2);
         Object value = new Object();
         Chan<Object> target = out;
