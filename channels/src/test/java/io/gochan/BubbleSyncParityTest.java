@@ -110,6 +110,35 @@ class BubbleSyncParityTest {
     }
 
     /**
+     * Go's TestHappensBefore: {@link Bubble#await()} right after an afterFunc due now returns only once the
+     * task ran and what it started blocked: the due task is run before the await is released.
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB28_awaitAfterAnAfterFuncDueNowSeesItsWork(Threads.Kind kind) throws Exception {
+        inBubble(kind, () -> {
+            for (int round = 0; round < 200; round++) {
+                AtomicBoolean ran = new AtomicBoolean();
+                AtomicBoolean started = new AtomicBoolean();
+                Chan<Integer> gate = Chan.make();
+                Timers.afterFunc(Duration.ZERO, () -> {
+                    ran.set(true);
+                    Go.go(() -> {
+                        started.set(true);
+                        gate.receiveOk();
+                    });
+                });
+                Bubble.await();
+                assertThat(ran).as("round %d: the task ran before await returned", round).isTrue();
+                assertThat(started).as("round %d: its goroutine ran until it blocked", round).isTrue();
+                gate.close();
+                Bubble.await();
+            }
+            assertThat(Timers.now()).isEqualTo(EPOCH);
+        });
+    }
+
+    /**
      * Go's TestTimerRunsImmediately and TestTimerRanInPast: a look that does not wait finds a zero timer's
      * value, and a value stamped with the due instant of a timer that fired while the root slept; a
      * sleep of zero or less returns at once.
