@@ -26,7 +26,11 @@ import java.util.Objects;
  *       them, a nil channel, a sleep, a {@link WaitGroup} first added to in the bubble, a join of a
  *       goroutine or {@link GoFuture} of the bubble, an {@link ErrGroup} of the bubble, {@link #await()}), the clock jumps to the
  *       next timer at once. A goroutine blocked on anything else (I/O, a lock, a channel made outside,
- *       {@code Thread.sleep}) counts as running, and time waits for it.</li>
+ *       {@code Thread.sleep}) counts as running, and time waits for it. So does one in
+ *       {@link java.util.concurrent.locks.Condition#await()}, unlike Go's {@code sync.Cond.Wait}, which is
+ *       durable: any thread may signal a JDK condition and no hook tells the bubble who waits on one (rule
+ *       BB29). Unlike Go's current {@code synctest}, time also keeps moving after {@code body} returned, while goroutines of
+ *       the bubble still run (BB7).</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
  *       {@link BubbleDeadlockException} listing each goroutine and what it is blocked on.</li>
  *   <li>Channels made in the bubble belong to it: a thread outside it that blocks on one gets an

@@ -58,6 +58,12 @@ final class BubbleState {
     final ReentrantLock lock = new ReentrantLock();
     /** Signalled on every change of {@link #epoch} and of the member list. */
     private final Condition changed = lock.newCondition();
+    /** Guarded by lock: an action was scheduled due at the clock's instant; the driver runs it at once (BB28). */
+    private boolean actionDueNow;
+
+    {
+        scheduler.onActionDueNow(this::actionDueNow);
+    }
     // Guarded by lock.
     private final List<Member> members = new ArrayList<>();
     /**
@@ -772,6 +778,14 @@ final class BubbleState {
         try {
             long checked = -1;
             while (!closing) {
+                if (actionDueNow) {
+                    // An afterFunc or timeout due at this instant runs now, while members run, as Go runs a
+                    // bubble's timer that is already due (BB28); the clock does not move for it.
+                    actionDueNow = false;
+                    runDueUnlocked();
+                    checked = -1;
+                    continue;
+                }
                 if (checked == epoch || members.isEmpty() || blocked < members.size()) {
                     changed.awaitUninterruptibly();
                     continue;
@@ -795,16 +809,32 @@ final class BubbleState {
                     continue;
                 }
                 clock.advanceTo(next);
-                lock.unlock(); // timers deliver into channels and start goroutines: never under our lock
-                try {
-                    while (scheduler.runDue() > 0) {
-                        // every entry due at this instant, however many rounds it takes
-                    }
-                } finally {
-                    lock.lock();
-                }
+                runDueUnlocked();
                 checked = -1; // a timer that woke nobody: look again (next timer, or a deadlock)
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Lock held on entry and on return: runs every entry due at the clock's instant, with the lock released. */
+    private void runDueUnlocked() {
+        lock.unlock(); // timers deliver into channels and start goroutines: never under our lock
+        try {
+            while (scheduler.runDue() > 0) {
+                // every entry due at this instant, however many rounds it takes
+            }
+        } finally {
+            lock.lock();
+        }
+    }
+
+    /** The scheduler's call when an action is scheduled already due (any thread, no scheduler lock held). */
+    private void actionDueNow() {
+        lock.lock();
+        try {
+            actionDueNow = true;
+            changed.signalAll();
         } finally {
             lock.unlock();
         }

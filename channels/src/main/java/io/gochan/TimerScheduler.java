@@ -84,6 +84,8 @@ final class TimerScheduler {
     private final boolean inline;
     /** Where deliveries whose channel's lock is busy go: {@link HandOff}, or a test's executor. */
     private final Executor handOff;
+    /** See {@link #onActionDueNow}; null but for a bubble's scheduler. */
+    private volatile Runnable dueNow;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
@@ -182,10 +184,12 @@ final class TimerScheduler {
      * @return whether {@code e} was armed before (what Go's Reset returns)
      */
     boolean schedule(TimerEntry e, long delayNanos, long periodNanos) {
+        boolean was;
+        boolean dueAlready;
         lock.lock();
         try {
             purgeLocked();
-            boolean was = e.armed;
+            was = e.armed;
             e.generation++;
             e.dozing = false;
             e.firing = false; // a firing under way belongs to the old schedule: void by the generation
@@ -193,7 +197,9 @@ final class TimerScheduler {
             if (e.index >= 0) {
                 removeAt(e.index);
             }
-            e.when = later(now(), delayNanos);
+            long now = now();
+            e.when = later(now, delayNanos);
+            dueAlready = e.when <= now;
             e.period = periodNanos;
             e.armed = true;
             add(e);
@@ -205,10 +211,26 @@ final class TimerScheduler {
                 thread = Thread.ofPlatform().name("gochan-timer").daemon().inheritInheritableThreadLocals(false)
                         .start(this::loop);
             }
-            return was;
         } finally {
             lock.unlock();
         }
+        Runnable hook = dueNow;
+        if (dueAlready && hook != null && e.action != null) {
+            // A bubble's action due at the instant its clock stands at (afterFunc(0), a reset to zero): its
+            // driver runs it now, not once the bubble is idle (BB28). Channel timers need no call: a look at
+            // the channel delivers them (TM7, BB21). Called with no lock of this scheduler held.
+            hook.run();
+        }
+        return was;
+    }
+
+    /**
+     * Called (with no lock of this scheduler held) when an action entry is scheduled already due: a
+     * bubble's driver, which otherwise runs due entries only when the bubble is idle (BB28). Set once,
+     * before the scheduler is used.
+     */
+    void onActionDueNow(Runnable hook) {
+        dueNow = hook;
     }
 
     /**

@@ -75,7 +75,10 @@ public final class Timers {
     /**
      * Runs {@code task} in its own goroutine after {@code delay} (Go's {@code time.AfterFunc}); the
      * returned timer's {@code stop()} prevents it if it has not started. Its channel is a nil channel.
-     * The timer holds the task until it runs or is stopped, referenced or not (as in Go).
+     * The timer holds the task until it runs or is stopped, referenced or not (as in Go). Inside a
+     * virtual-time {@link Bubble}, a task due at the clock's instant (zero or negative delay, or a
+     * {@code reset} to such) starts at once, without waiting for the bubble to be idle, and a task still
+     * pending when the bubble ends never runs (rule BB28).
      *
      * @param delay how long to wait; zero or negative: at once
      * @param task what to run

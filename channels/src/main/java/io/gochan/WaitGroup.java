@@ -31,9 +31,10 @@ public final class WaitGroup {
     /** Times the counter reached zero; lets a virtual-time bubble tell a woken waiter (ADR 0013). */
     private volatile long zeros;
     /**
-     * Guarded by lock: whether add was called yet, and the bubble the first call was made in (null:
-     * none). As in Go 1.25, only a wait group so associated with the waiter's bubble blocks it durably
-     * (rule BB16): a done() may come from outside otherwise.
+     * Guarded by lock: whether add was called yet, and the bubble the binding call was made in (null:
+     * none): the first add, or an add at zero while the group belongs to no running bubble (BB27). As in
+     * Go 1.25, only a wait group so associated with the waiter's bubble blocks it durably (rule BB16): a
+     * done() may come from outside otherwise.
      */
     private boolean added;
     private BubbleState bubble;
@@ -49,9 +50,10 @@ public final class WaitGroup {
      * @param delta the amount to add (may be negative)
      * @throws IllegalStateException if the counter would become negative, or would fall below the number of
      *     goroutines started by {@link #go(Task)} that have not ended yet (each calls {@code done()} itself: this
-     *     is a {@code done()} without its {@code add}, rule G8), or if the first {@code add} was
-     *     made in a virtual-time {@link Bubble} that still runs and the caller is not in it (rule BB25, as Go
-     *     1.25 fails such an {@code Add}); the counter is left unchanged
+     *     is a {@code done()} without its {@code add}, rule G8), or if the {@code add} that bound the group (its
+     *     first, or one at zero once its bubble had ended: BB27) was made in a virtual-time {@link Bubble} that
+     *     still runs and the caller is not in it (rule BB25, as Go 1.25 fails such an {@code Add}); the counter
+     *     is left unchanged
      */
     public void add(int delta) {
         change(delta, 0);
@@ -73,7 +75,11 @@ public final class WaitGroup {
                         + goroutines + " goroutines of WaitGroup.go still counted, which call done() themselves: a done()"
                         + " without its add()");
             }
-            if (!added) {
+            if (!added || count == 0 && (bubble == null || bubble.ended)) {
+                // The first add binds the group; so does an add at zero while it belongs to no running
+                // bubble, as Go 1.25 lets a wait group with a zero count be reused in a new bubble (BB27):
+                // bound for ever to the bubble of its first add, a group reused in the next bubble (a
+                // field, a test fixture) made its waits there non-durable and the bubble's clock stood still.
                 added = true;
                 BubbleState.Member m = Bubbles.current(); // null outside bubbles
                 bubble = m == null ? null : m.bubble;
@@ -168,7 +174,9 @@ public final class WaitGroup {
      * waiter present when the counter reaches zero is released (Go releases them all at that moment;
      * it panics in such a waiter to report the reuse, this method returns). Inside a virtual-time {@link Bubble} the wait is durable
      * blocking only if the first {@link #add(int)} of this wait group was made in the same bubble
-     * (Go 1.25's rule); otherwise a {@code done()} may come from outside, and time waits for it.
+     * (Go 1.25's rule), or, once the group's bubble has ended or if it had none, the first {@code add} made
+     * there while the counter was zero (rule BB27: a group may be reused in the next bubble); otherwise a
+     * {@code done()} may come from outside, and time waits for it.
      *
      * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted
      *     when it calls this with the counter above zero; at zero it returns and leaves the interrupt status
