@@ -29,7 +29,7 @@ import java.util.Objects;
  *       {@code Thread.sleep}) counts as running, and time waits for it. So does one in
  *       {@link java.util.concurrent.locks.Condition#await()}, unlike Go's {@code sync.Cond.Wait}, which is
  *       durable: any thread may signal a JDK condition and no hook tells the bubble who waits on one (rule
- *       BB29). Unlike Go's current {@code synctest}, time also keeps moving after {@code body} returned, while goroutines of
+ *       BB28). Unlike Go's current {@code synctest}, time also keeps moving after {@code body} returned, while goroutines of
  *       the bubble still run (BB7).</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
  *       {@link BubbleDeadlockException} listing each goroutine and what it is blocked on.</li>

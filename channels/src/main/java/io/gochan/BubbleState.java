@@ -58,7 +58,7 @@ final class BubbleState {
     final ReentrantLock lock = new ReentrantLock();
     /** Signalled on every change of {@link #epoch} and of the member list. */
     private final Condition changed = lock.newCondition();
-    /** Guarded by lock: an action was scheduled due at the clock's instant; the driver runs it at once (BB28). */
+    /** Guarded by lock: an action was scheduled due at the clock's instant; the driver runs it at once (BB27). */
     private boolean actionDueNow;
 
     {
@@ -780,7 +780,7 @@ final class BubbleState {
             while (!closing) {
                 if (actionDueNow) {
                     // An afterFunc or timeout due at this instant runs now, while members run, as Go runs a
-                    // bubble's timer that is already due (BB28); the clock does not move for it.
+                    // bubble's timer that is already due (BB27); the clock does not move for it.
                     actionDueNow = false;
                     runDueUnlocked();
                     checked = -1;

@@ -217,7 +217,7 @@ final class TimerScheduler {
         Runnable hook = dueNow;
         if (dueAlready && hook != null && e.action != null) {
             // A bubble's action due at the instant its clock stands at (afterFunc(0), a reset to zero): its
-            // driver runs it now, not once the bubble is idle (BB28). Channel timers need no call: a look at
+            // driver runs it now, not once the bubble is idle (BB27). Channel timers need no call: a look at
             // the channel delivers them (TM7, BB21). Called with no lock of this scheduler held.
             hook.run();
         }
@@ -226,7 +226,7 @@ final class TimerScheduler {
 
     /**
      * Called (with no lock of this scheduler held) when an action entry is scheduled already due: a
-     * bubble's driver, which otherwise runs due entries only when the bubble is idle (BB28). Set once,
+     * bubble's driver, which otherwise runs due entries only when the bubble is idle (BB27). Set once,
      * before the scheduler is used.
      */
     void onActionDueNow(Runnable hook) {

@@ -78,7 +78,7 @@ public final class Timers {
      * The timer holds the task until it runs or is stopped, referenced or not (as in Go). Inside a
      * virtual-time {@link Bubble}, a task due at the clock's instant (zero or negative delay, or a
      * {@code reset} to such) starts at once, without waiting for the bubble to be idle, and a task still
-     * pending when the bubble ends never runs (rule BB28).
+     * pending when the bubble ends never runs (rule BB27).
      *
      * @param delay how long to wait; zero or negative: at once
      * @param task what to run

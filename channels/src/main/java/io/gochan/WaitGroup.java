@@ -32,7 +32,7 @@ public final class WaitGroup {
     private volatile long zeros;
     /**
      * Guarded by lock: whether add was called yet, and the bubble the binding call was made in (null:
-     * none): the first add, or an add at zero while the group belongs to no running bubble (BB27). As in
+     * none): the first add, or an add at zero while the group belongs to no running bubble (BB26). As in
      * Go 1.25, only a wait group so associated with the waiter's bubble blocks it durably (rule BB16): a
      * done() may come from outside otherwise.
      */
@@ -51,7 +51,7 @@ public final class WaitGroup {
      * @throws IllegalStateException if the counter would become negative, or would fall below the number of
      *     goroutines started by {@link #go(Task)} that have not ended yet (each calls {@code done()} itself: this
      *     is a {@code done()} without its {@code add}, rule G8), or if the {@code add} that bound the group (its
-     *     first, or one at zero once its bubble had ended: BB27) was made in a virtual-time {@link Bubble} that
+     *     first, or one at zero once its bubble had ended: BB26) was made in a virtual-time {@link Bubble} that
      *     still runs and the caller is not in it (rule BB25, as Go 1.25 fails such an {@code Add}); the counter
      *     is left unchanged
      */
@@ -77,7 +77,7 @@ public final class WaitGroup {
             }
             if (!added || count == 0 && (bubble == null || bubble.ended)) {
                 // The first add binds the group; so does an add at zero while it belongs to no running
-                // bubble, as Go 1.25 lets a wait group with a zero count be reused in a new bubble (BB27):
+                // bubble, as Go 1.25 lets a wait group with a zero count be reused in a new bubble (BB26):
                 // bound for ever to the bubble of its first add, a group reused in the next bubble (a
                 // field, a test fixture) made its waits there non-durable and the bubble's clock stood still.
                 added = true;
@@ -175,7 +175,7 @@ public final class WaitGroup {
      * it panics in such a waiter to report the reuse, this method returns). Inside a virtual-time {@link Bubble} the wait is durable
      * blocking only if the first {@link #add(int)} of this wait group was made in the same bubble
      * (Go 1.25's rule), or, once the group's bubble has ended or if it had none, the first {@code add} made
-     * there while the counter was zero (rule BB27: a group may be reused in the next bubble); otherwise a
+     * there while the counter was zero (rule BB26: a group may be reused in the next bubble); otherwise a
      * {@code done()} may come from outside, and time waits for it.
      *
      * @throws InterruptedException if the calling thread is interrupted while waiting, or is interrupted

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A parity check of bubbles against what Go 1.24/1.25's {@code testing/synctest} promises (its package
  * doc and {@code internal/synctest}'s tests), for the promises no other Bubble test pinned: wait groups
- * reused across bubbles (BB27), timers already due and timers left at the end (BB28), what differs on
- * purpose (BB29), and a thousand sleepers, tickers and deadlines at once (BB3, BB4).
+ * reused across bubbles (BB26), timers already due and timers left at the end (BB27), what differs on
+ * purpose (BB28), and a thousand sleepers, tickers and deadlines at once (BB3, BB4).
  */
 @ExtendWith(NoNewGoroutines.class)
 class BubbleSyncParityTest {
@@ -49,7 +49,7 @@ class BubbleSyncParityTest {
      */
     @ParameterizedTest
     @EnumSource(Threads.Kind.class)
-    void BB27_aWaitGroupAtZeroIsReusedInTheNextBubble(Threads.Kind kind) throws Exception {
+    void BB26_aWaitGroupAtZeroIsReusedInTheNextBubble(Threads.Kind kind) throws Exception {
         WaitGroup wg = new WaitGroup();
         for (int round = 0; round < 3; round++) {
             inBubble(kind, () -> {
@@ -63,7 +63,7 @@ class BubbleSyncParityTest {
     /** A wait group first used outside any bubble, back at zero, is bound by its next add in a bubble. */
     @ParameterizedTest
     @EnumSource(Threads.Kind.class)
-    void BB27_aWaitGroupFirstUsedOutsideIsBoundByAnAddAtZeroInABubble(Threads.Kind kind) throws Exception {
+    void BB26_aWaitGroupFirstUsedOutsideIsBoundByAnAddAtZeroInABubble(Threads.Kind kind) throws Exception {
         WaitGroup wg = new WaitGroup();
         wg.add(2);
         wg.done();
@@ -86,7 +86,7 @@ class BubbleSyncParityTest {
      */
     @ParameterizedTest
     @EnumSource(Threads.Kind.class)
-    void BB28_anAfterFuncDueNowRunsWhileTheBubbleIsBusy(Threads.Kind kind) throws Exception {
+    void BB27_anAfterFuncDueNowRunsWhileTheBubbleIsBusy(Threads.Kind kind) throws Exception {
         inBubble(kind, () -> {
             Timers.sleep(Duration.ofHours(2));
             Instant at = EPOCH.plus(Duration.ofHours(2));
@@ -115,7 +115,7 @@ class BubbleSyncParityTest {
      */
     @ParameterizedTest
     @EnumSource(Threads.Kind.class)
-    void BB28_awaitAfterAnAfterFuncDueNowSeesItsWork(Threads.Kind kind) throws Exception {
+    void BB27_awaitAfterAnAfterFuncDueNowSeesItsWork(Threads.Kind kind) throws Exception {
         inBubble(kind, () -> {
             for (int round = 0; round < 200; round++) {
                 AtomicBoolean ran = new AtomicBoolean();
@@ -144,7 +144,7 @@ class BubbleSyncParityTest {
      * sleep of zero or less returns at once.
      */
     @Test
-    void BB28_aTimerDueNowOrInThePastIsReadyToALook() throws Exception {
+    void BB27_aTimerDueNowOrInThePastIsReadyToALook() throws Exception {
         Bubble.run(() -> {
             Received<Instant> now = Timers.newTimer(Duration.ZERO).c().tryReceive();
             assertThat(now.ok()).isTrue();
@@ -162,7 +162,7 @@ class BubbleSyncParityTest {
 
     /** Go's TestTimerAfterBubbleExit: a timer still pending when the bubble ends never fires. */
     @Test
-    void BB28_aTimerPendingWhenTheBubbleEndsNeverFires() throws Exception {
+    void BB27_aTimerPendingWhenTheBubbleEndsNeverFires() throws Exception {
         AtomicBoolean ran = new AtomicBoolean();
         AtomicReference<Timer> timer = new AtomicReference<>();
         Bubble.run(() -> timer.set(Timers.afterFunc(Duration.ofSeconds(1), () -> ran.set(true))));
@@ -171,12 +171,12 @@ class BubbleSyncParityTest {
     }
 
     /**
-     * Go's sync.Cond.Wait is durable; a JDK {@link Condition} is not (BB29): anyone may signal it, and
+     * Go's sync.Cond.Wait is durable; a JDK {@link Condition} is not (BB28): anyone may signal it, and
      * no hook tells a bubble who waits on it. A member in {@code await()} counts as running: the clock
      * stands still until a thread outside signals it.
      */
     @Test
-    void BB29_aConditionWaitIsNotDurable() throws Exception {
+    void BB28_aConditionWaitIsNotDurable() throws Exception {
         ReentrantLock lock = new ReentrantLock();
         Condition cond = lock.newCondition();
         AtomicReference<Instant> wokeAt = new AtomicReference<>();
