@@ -19,8 +19,10 @@ import java.util.Objects;
  * dial goroutine is interrupted when the transport closes: an implementation must then give up and
  * throw (a virtual thread's interrupt closes the socket it connects on); {@link Transport#close()} waits
  * for it to do so, and closes a socket it returns anyway (rule E29). The returned socket is the
- * transport's: it closes it. Failures the transport passes on as they are: {@link java.net.ConnectException},
- * {@link java.net.UnknownHostException}; a {@link java.net.SocketTimeoutException} becomes an
+ * transport's: it closes it. Failures the transport passes on of the same type: a
+ * {@link java.net.ConnectException} (as a new one whose message names the peer it was for,
+ * {@code connect to http://host:port failed: ...}, the dialer's as its cause, rule P71),
+ * {@link java.net.UnknownHostException} (as it is); a {@link java.net.SocketTimeoutException} becomes an
  * {@link HttpTimeoutException} of kind {@code CONNECT}; other failures an {@link HttpConnectionException}.
  */
 @FunctionalInterface

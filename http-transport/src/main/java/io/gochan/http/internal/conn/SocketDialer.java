@@ -175,8 +175,8 @@ public final class SocketDialer {
         Socket tcp;
         try {
             tcp = connect(UriHost.host(proxy), proxyPort, what);
-        } catch (java.net.ConnectException | java.net.UnknownHostException e) {
-            throw namingTheProxy(e, what);
+        } catch (java.net.UnknownHostException e) {
+            throw namingThePeer(e, what); // a refused connect is named by connect() itself
         }
         try {
             // TLS to an https:// proxy first; the origin's TLS, if any, then runs inside it.
@@ -199,16 +199,21 @@ public final class SocketDialer {
     }
 
     /**
-     * A refused or unresolvable connection to the proxy, of the same JDK type (a caller may catch it) but with a
-     * message that says it was the proxy, without its credentials (R52), as Go's "proxyconnect" error does: the
-     * JDK's own message ("Connection refused") named neither, so a proxy from {@code HTTPS_PROXY} that is down
-     * looked like the origin refusing.
+     * A refused connection (to the origin or the proxy), or an unresolvable proxy, of the same JDK type (a caller may
+     * catch it) but with a message that names the peer, a proxy without its credentials (R52), as Go's "dial tcp
+     * HOST:PORT" and "proxyconnect" errors do: the JDK's own message ("Connection refused") named neither, so a proxy
+     * from {@code HTTPS_PROXY} that is down looked like the origin refusing, and among many hosts nobody could tell
+     * which one refused (P71).
      */
-    private static IOException namingTheProxy(IOException e, String what) {
+    private static IOException namingThePeer(IOException e, String what) {
         String message = "connect to " + what + " failed: " + e.getMessage();
         IOException named = e instanceof java.net.UnknownHostException
                 ? new java.net.UnknownHostException(message) : new java.net.ConnectException(message);
         named.initCause(e);
+        // The failures of the other addresses tried (R1, R2) stay where a caller finds them.
+        for (Throwable other : e.getSuppressed()) {
+            named.addSuppressed(other);
+        }
         return named;
     }
 
@@ -221,7 +226,16 @@ public final class SocketDialer {
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT,
                     "connect to " + what + " timed out after " + connectTimeout, e);
-        } catch (java.net.ConnectException | java.net.UnknownHostException | java.io.InterruptedIOException e) {
+        } catch (java.net.ConnectException e) {
+            // P71: the type kept (a caller may catch it), the peer named as every other dial failure names it: the
+            // JDK's "Connection refused" named none, so among many hosts the caller could not tell which refused. The
+            // default dialer names the origin's address it tried itself (R82): its exception is passed on as it is,
+            // not named twice. A proxy's is still named as the proxy (R52), which the address alone does not say.
+            if (!what.startsWith("proxy ") && e.getMessage() != null && e.getMessage().startsWith("connect to ")) {
+                throw e;
+            }
+            throw namingThePeer(e, what);
+        } catch (java.net.UnknownHostException | java.io.InterruptedIOException e) {
             throw e; // specific JDK types a caller may catch: kept as they are
         } catch (java.net.SocketException e) {
             throw new HttpConnectionException("connect to " + what + " failed: " + e.getMessage(), e);
