@@ -80,4 +80,24 @@ class TimerCloseTest {
         assertThat(kept.hasPendingValue()).isFalse();
         assertThat(kept.toString()).isEqualTo("Ticker[not scheduled]");
     }
+
+    @Test
+    void TM16_aContextAfterFuncClosedInTryWithResourcesNeverStartsAndASecondCloseIsHarmless() {
+        AtomicInteger ran = new AtomicInteger();
+        AfterFunc kept;
+        try (CancellableContext ctx = Context.withCancel(Context.background())) {
+            try (AfterFunc cleanup = Context.afterFunc(ctx, ran::incrementAndGet)) {
+                kept = cleanup;
+                assertThat(cleanup.toString()).isEqualTo("AfterFunc[pending]");
+            }
+            assertThat(kept.toString()).isEqualTo("AfterFunc[stopped]");
+            ctx.cancel();
+            // The state machine only goes pending -> started or pending -> stopped: still "stopped" after the cancel
+            // means the cancel could not start it (no wait needed to see that it never runs).
+            assertThat(kept.toString()).isEqualTo("AfterFunc[stopped]");
+        }
+        kept.close();
+        assertThat(kept.stop()).isFalse();
+        assertThat(ran).hasValue(0);
+    }
 }
