@@ -5,9 +5,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A function registered with {@link Context#afterFunc(Context, Runnable)}: it runs in its own goroutine
  * once the context is done, unless {@link #stop()} came first (Go's {@code context.AfterFunc} and the
- * {@code stop} function it returns; rule CX8).
+ * {@code stop} function it returns; rule CX8). It is {@link AutoCloseable}: {@link #close()} is {@link #stop()}, so
+ * {@code try (AfterFunc cleanup = Context.afterFunc(ctx, f)) { ... }} registers {@code f} for the block only, as Go's
+ * {@code defer stop()} (rule TM16).
  */
-public final class AfterFunc {
+public final class AfterFunc implements AutoCloseable {
     private static final int PENDING = 0;
     private static final int STARTED = 1;
     private static final int STOPPED = 2;
@@ -74,6 +76,16 @@ public final class AfterFunc {
             c.orphan(this);
         }
         return true;
+    }
+
+    /**
+     * Stops the function, as {@link #stop()} does (rule TM16): once it returns, the function is not started unless it
+     * had been already. It never waits for a running function, never throws, and declares no checked exception; a
+     * second close, or a close after {@code stop()}, changes nothing.
+     */
+    @Override
+    public void close() {
+        stop();
     }
 
     @Override

@@ -225,7 +225,7 @@ public sealed interface Context
      *
      * @param ctx the context to watch
      * @param f the function; an exception it throws goes to the goroutine uncaught-exception handler
-     * @return the registration, whose {@code stop()} prevents the call
+     * @return the registration, whose {@code stop()} (or {@code close()}: try-with-resources, TM16) prevents the call
      * @throws NullPointerException if ctx or f is null
      */
     static AfterFunc afterFunc(Context ctx, Runnable f) {

@@ -17,8 +17,21 @@ import java.time.Instant;
  * this object, not its channel, no receiver blocked on it) is garbage, even if never stopped (TM2);
  * an {@link Timers#afterFunc afterFunc} timer is kept until it runs or is stopped. Thread-safe;
  * {@code stop} and {@code reset} never block on a receiver.
+ *
+ * <p>A timer is {@link AutoCloseable}: {@link #close()} is {@link #stop()}, so try-with-resources stops a ticker
+ * when its block ends, as Go's {@code defer ticker.Stop()} does (rule TM16):
+ *
+ * <pre>{@code
+ * try (Timer ticker = Timers.newTicker(Duration.ofMillis(100))) {   // stopped when the block ends
+ *     for (int i = 0; i < 3; i++) {
+ *         ticks.add(ticker.c().receive());
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Closing is never required: a timer nobody references is garbage, stopped or not (TM2).
  */
-public final class Timer {
+public final class Timer implements AutoCloseable {
     /*
      * Implementation notes. The channel has one slot so the timer thread delivers with a send that
      * never blocks. Each schedule of the entry has a generation number; a firing delivers only if its
@@ -82,6 +95,18 @@ public final class Timer {
         } finally {
             core.unlock();
         }
+    }
+
+    /**
+     * Stops the timer, as {@link #stop()} does (rule TM16): after it returns no value of the timer's schedule can be
+     * received, until a {@link #reset(Duration)} arms it again. It never blocks on a receiver, never throws, and
+     * declares no checked exception; a second close, or a close after {@code stop()}, changes nothing. An
+     * {@link Timers#afterFunc afterFunc} timer's function that has already started is neither waited for nor
+     * interrupted, as with {@code stop()} (Go's {@code Stop} does not wait either).
+     */
+    @Override
+    public void close() {
+        stop();
     }
 
     /**

@@ -83,6 +83,19 @@ class DocumentedExamplesTest {
     }
 
     @Test
+    void timerJavadoc() throws Exception {
+        java.util.List<Instant> ticks = new java.util.ArrayList<>();
+        // example: Timer
+        try (Timer ticker = Timers.newTicker(Duration.ofMillis(100))) {   // stopped when the block ends
+            for (int i = 0; i < 3; i++) {
+                ticks.add(ticker.c().receive());
+            }
+        }
+        // end
+        assertThat(ticks).hasSize(3).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
     void readmeChannels() throws Exception {
         Chan<Integer> out = Chan.make(16);
         // example: README, Channels

@@ -10,8 +10,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * An immutable HTTP request. Build with {@link #newBuilder(URI)}; everything is validated when
- * built, so an invalid method, URI or header never reaches the wire.
+ * An immutable HTTP request. Build with {@link #newBuilder(URI)} or {@link #newBuilder(String)}; everything is
+ * validated when built, so an invalid method, URI or header never reaches the wire.
  *
  * <p>The URI must be absolute {@code http} or {@code https} with a host. A fragment is dropped (it
  * is never sent, as browsers and Go do). A per-request {@link #timeout()} bounds the whole exchange
@@ -46,6 +46,22 @@ public final class HttpRequest {
     }
 
     /**
+     * A builder for a GET of {@code uri}, given as text: {@link #newBuilder(URI)} of it, parsed as {@link #get(String)}
+     * parses it (R84), so {@code HttpRequest.newBuilder("http://app.test/login").POST(body).build()} needs no
+     * {@code URI.create}, whose exception would quote the text whole, password included.
+     *
+     * @param uri the absolute http or https URI
+     * @return a new builder for a GET of {@code uri}
+     * @throws NullPointerException if uri is null
+     * @throws IllegalArgumentException if {@code uri} is no URI, or not an absolute http or https one; the message
+     *     names the reason and the text with its password written {@code xxxxx} (R81), and carries no cause that
+     *     would quote it whole
+     */
+    public static Builder newBuilder(String uri) {
+        return new Builder(parse(uri));
+    }
+
+    /**
      * A GET of {@code uri}.
      *
      * @param uri the absolute http or https URI
@@ -56,17 +72,20 @@ public final class HttpRequest {
      *     would quote it whole
      */
     public static HttpRequest get(String uri) {
+        return newBuilder(uri).build();
+    }
+
+    /** {@code uri} as a {@link URI}, refused as {@link #get(String)} says (R81). */
+    private static URI parse(String uri) {
         Objects.requireNonNull(uri, "uri");
-        URI parsed;
         try {
-            parsed = new URI(uri);
+            return new URI(uri);
         } catch (URISyntaxException e) {
             // Not URI.create: its exception's message quotes the whole text, password included (R81). The reason
             // and index are all the JDK's exception says beyond the text, so it is not kept as the cause.
             throw new IllegalArgumentException("not a URI (" + e.getReason() + " at index " + e.getIndex() + "): "
                     + RedactedUri.shortenedText(uri));
         }
-        return newBuilder(parsed).build();
     }
 
     /** {@return the method, e.g. {@code GET}} */
@@ -145,6 +164,20 @@ public final class HttpRequest {
 
         private Builder(URI uri) {
             uri(uri);
+        }
+
+        /**
+         * Sets the URI given as text, parsed and refused as {@link HttpRequest#get(String)} parses and refuses it
+         * (R84), then taken as {@link #uri(URI)} takes it.
+         *
+         * @param uri the absolute http or https URI
+         * @return this builder
+         * @throws NullPointerException if uri is null
+         * @throws IllegalArgumentException if {@code uri} is no URI, or {@link #uri(URI)} refuses it; the message
+         *     writes its password {@code xxxxx} (R81)
+         */
+        public Builder uri(String uri) {
+            return uri(parse(uri));
         }
 
         /**

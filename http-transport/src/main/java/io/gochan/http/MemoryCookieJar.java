@@ -65,6 +65,14 @@ public final class MemoryCookieJar implements CookieJar {
     private long nextSeq;
 
     /**
+     * An empty jar whose "now" is the system clock's ({@link Clock#systemUTC()}; the zone plays no part), as
+     * {@link CookieJar#inMemory()} makes it: {@code new MemoryCookieJar(Clock.systemUTC())}.
+     */
+    public MemoryCookieJar() {
+        this(Clock.systemUTC());
+    }
+
+    /**
      * An empty jar whose "now" is {@code clock}'s (a test moves time forward without sleeping).
      *
      * @param clock the clock expiry is judged by

@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
 import java.net.IDN;
 import java.net.InetAddress;
@@ -81,14 +82,71 @@ public final class Proxies {
 
     /**
      * The same proxy for every request (except to localhost and loopback addresses, which never use one).
+     * The proxy is checked now, not at the first request (R83): it must be {@code http://}, {@code https://},
+     * {@code socks5://} or {@code socks5h://} with a host and a port, if any, from 1 to 65535, such as
+     * {@code URI.create("http://localhost:3128")}. {@code URI.create("localhost:3128")} is refused: without
+     * {@code //}, {@link URI} reads {@code localhost} as the scheme and finds no host. A host name with non-ASCII
+     * characters is taken in its IDNA ASCII form, as the request's is (R18).
      *
      * @param proxy the proxy
      * @return the proxy function
      * @throws NullPointerException if proxy is null
+     * @throws IllegalArgumentException if {@code proxy} names no usable proxy: the message says why and how to write
+     *     it, with the proxy's password written {@code xxxxx} (R81), never as given
      */
     public static Function<HttpRequest, Optional<URI>> fixed(URI proxy) {
-        Objects.requireNonNull(proxy, "proxy");
-        return request -> isLoopback(UriHost.host(request.uri())) ? Optional.empty() : Optional.of(proxy);
+        URI checked = checkedProxy(Objects.requireNonNull(proxy, "proxy"));
+        return request -> isLoopback(UriHost.host(request.uri())) ? Optional.empty() : Optional.of(checked);
+    }
+
+    /**
+     * {@code proxy} if the transport can use it (its host in IDNA ASCII form), else why not (R83). Before, such a
+     * URI was taken and every request failed with "the proxy function chose a proxy URI without a host", which named
+     * neither the proxy nor the fix.
+     */
+    static URI checkedProxy(URI proxy) {
+        String how = " (write a proxy as scheme://host:port, e.g. http://localhost:3128; the scheme is http, https,"
+                + " socks5 or socks5h)";
+        if (proxy.isOpaque()) {
+            // "localhost:3128": java.net.URI takes what comes before the first ':' as the scheme. The text is shown as it
+            // would read with http:// in front, redacted as such: "alice:pw@proxy:3128" has its password after the first
+            // ':', which URI reads as part of an opaque URI, not as user info.
+            String scheme = proxy.getScheme();
+            String meant = isProxyScheme(scheme) ? scheme + "://" + proxy.getRawSchemeSpecificPart() : "http://" + proxy;
+            throw new IllegalArgumentException("proxy URI without a host: java.net.URI reads "
+                    + (scheme.length() <= 16 ? "\"" + scheme + "\"" : "the text before the first ':'")
+                    + " as its scheme, as there is no \"//\" after the ':'; did you mean "
+                    + RedactedUri.shortenedText(meant) + "?" + how);
+        }
+        if (proxy.getScheme() == null) {
+            throw new IllegalArgumentException("proxy URI without a scheme: " + RedactedUri.shortened(proxy) + how);
+        }
+        if (!isProxyScheme(proxy.getScheme())) {
+            throw new IllegalArgumentException("unsupported proxy scheme: " + RedactedUri.shortened(proxy) + how);
+        }
+        URI u = proxy;
+        if (u.getHost() == null && u.getRawAuthority() != null) {
+            try {
+                u = HttpRequest.Builder.withAsciiHost(u); // an internationalized name: its IDNA ASCII form, as Go dials
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("proxy URI with a host name IDNA refuses: " + RedactedUri.shortened(proxy));
+            }
+        }
+        String host = UriHost.host(u);
+        if (host == null || host.isEmpty()) {
+            String why = UriHost.whyNoHost(u);
+            throw new IllegalArgumentException("proxy URI without a host"
+                    + (why == null || why.equals("no host") ? "" : " (" + why + ")") + ": " + RedactedUri.shortened(proxy) + how);
+        }
+        if (u.getPort() == 0 || u.getPort() > 65535) {
+            throw new IllegalArgumentException("proxy URI's port is not a number from 1 to 65535: " + RedactedUri.shortened(proxy));
+        }
+        return u;
+    }
+
+    private static boolean isProxyScheme(String scheme) {
+        String s = scheme.toLowerCase(Locale.ROOT);
+        return s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h");
     }
 
     private static Function<HttpRequest, Optional<URI>> of(Setting http, Setting https, String noProxy, boolean cgi) {

@@ -16,7 +16,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -112,10 +111,10 @@ class DocumentedExamplesTest {
                         .proxy(Proxies.fixed(URI.create("http://127.0.0.1:3128")))   // or Proxies.fromEnvironment()
                         .build()) {
                     HttpClient client = HttpClient.builder(transport)
-                            .cookieJar(new MemoryCookieJar(Clock.systemUTC()))       // Set-Cookie kept, sent back by its rules
+                            .cookieJar(new MemoryCookieJar())                         // Set-Cookie kept, sent back by its rules
                             .timeout(Duration.ofSeconds(30))                         // the whole send, redirects and body included
                             .build();
-                    HttpRequest login = HttpRequest.newBuilder(URI.create("http://app.test/login"))
+                    HttpRequest login = HttpRequest.newBuilder("http://app.test/login")
                             .POST(RequestBody.of("user=gopher"))                     // text/plain; RequestBody.of(bytes, type) else
                             .build();
                     try (HttpResponse resp = client.send(login)) {
