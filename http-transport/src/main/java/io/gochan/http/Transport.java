@@ -170,7 +170,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
             }
             // The one done() of a failed request, whatever failed (E22).
             try {
-                scope.claimFailureDone(() -> safe(() -> listener.done(request, e)));
+                scope.claimFailureDone(() -> safe(request, () -> listener.done(request, e)));
             } catch (Error listenerError) {
                 // The listener's Error reaches the caller (E20), the request's own failure with it, never lost (E77).
                 if (listenerError != e) {
@@ -249,7 +249,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
             long connectionNanos;
             try {
                 String hostPort = key.host() + ":" + key.port();
-                safe(() -> listener.getConn(request, hostPort));
+                safe(request, () -> listener.getConn(request, hostPort));
                 long t0 = System.nanoTime();
                 a = pool.acquire(key, scope);
                 connectionNanos = System.nanoTime() - t0;
@@ -269,7 +269,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 reuses.incrementAndGet();
             }
             try {
-                safe(() -> listener.gotConn(request, a.reused()));
+                safe(request, () -> listener.gotConn(request, a.reused()));
             } catch (Error e) {
                 // A listener's Error (a test's failed assertion, most often) reaches the caller, but the
                 // request first gives back what it holds (E20): its unused connection, its body stream.
@@ -337,11 +337,12 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 e.getCause());
     }
 
-    private void safe(Runnable r) {
+    /** Runs a listener event of {@code request}: a {@link RuntimeException} it throws is logged, naming the request (E83). */
+    private void safe(HttpRequest request, Runnable r) {
         try {
             r.run();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "request listener failed", e);
+            LOG.log(System.Logger.Level.WARNING, "a RequestListener callback for " + request + " failed; ignored", e);
         }
     }
 

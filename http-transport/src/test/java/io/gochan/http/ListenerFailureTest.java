@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.gochan.http.testing.JdkServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -124,6 +130,53 @@ class ListenerFailureTest {
                 }
                 assertThat(body.closed).isTrue();
             });
+        }
+    }
+
+    /**
+     * E83: the log line of a listener's ignored {@link RuntimeException} names the request it was for (and, from a
+     * connection's loop, the connection), with the exception itself: a user with many requests in flight can tell
+     * which one. Captured through {@code java.util.logging}, System.Logger's default backend.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"getConn", "gotConn", "wroteHeaders", "wroteRequest", "gotFirstResponseByte", "done"})
+    void E83_aListenersIgnoredRuntimeExceptionIsLoggedOnceNamingItsRequest(String callback) throws Exception {
+        Logger gochanHttp = Logger.getLogger("io.gochan.http"); // held: JUL keeps its loggers weakly
+        List<LogRecord> records = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                records.add(r);
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        capture.setLevel(Level.ALL);
+        gochanHttp.addHandler(capture);
+        IllegalStateException bug = new IllegalStateException("listener bug");
+        try (JdkServer server = JdkServer.http(ex -> {
+                 JdkServer.body(ex);
+                 JdkServer.respond(ex, 200, "ok");
+             });
+             Transport t = Transport.builder().listener(throwingIn(callback, bug, null)).build()) {
+            assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/p"))
+                        .POST(RequestBody.of("abc")).build();
+                try (HttpResponse r = t.roundTrip(post)) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+            });
+            // Logged before the event returns, and done() is reported before the body's end returns (E22).
+            assertThat(records).filteredOn(r -> r.getThrown() == bug).singleElement().satisfies(r -> {
+                assertThat(r.getLevel()).isEqualTo(Level.WARNING);
+                assertThat(r.getMessage()).contains("POST " + server.uri("/p"));
+            });
+        } finally {
+            gochanHttp.removeHandler(capture);
         }
     }
 }

@@ -432,7 +432,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             if (ex.isCompleted()) {
                 // A response without a body: its exchange completed (the connection pooled or closed) before it
                 // was handed over, so the request is over; said before the caller sees it (E22).
-                scope.claimDone(() -> notify(l -> l.done(req, null)));
+                scope.claimDone(() -> notify(req, l -> l.done(req, null)));
             }
             return response;
         } finally {
@@ -1383,18 +1383,22 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private void notify(RequestScope scope, int attempt, Consumer<RequestListener> event) {
         if (scope.enterEvent(attempt)) {
             try {
-                notify(event);
+                notify(scope.request(), event);
             } finally {
                 scope.exitEvent();
             }
         }
     }
 
-    void notify(Consumer<RequestListener> event) {
+    /**
+     * A listener event of {@code req} from this connection: a {@link RuntimeException} the listener throws is logged
+     * (naming the request and this connection, E83) and ignored.
+     */
+    void notify(HttpRequest req, Consumer<RequestListener> event) {
         try {
             event.accept(cfg.listener());
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "request listener failed", e);
+            LOG.log(Level.WARNING, "a RequestListener callback for " + req + " on " + this + " failed; ignored", e);
         }
     }
 

@@ -183,7 +183,7 @@ final class ResponseReader {
             if (RequestScope.isTransportClosed(error)) {
                 conn.awaitTransportClosed(); // the body's read is about to say so: the close is complete first (E23)
             }
-            scope.claimDone(() -> conn.notify(l -> l.done(scope.request(), error)));
+            scope.claimDone(() -> conn.notify(scope.request(), l -> l.done(scope.request(), error)));
         };
     }
 

@@ -1,6 +1,7 @@
 package io.gochan.http.internal.conn;
 
 import io.gochan.http.HttpConnectionException;
+import io.gochan.http.HttpRequest;
 
 import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
@@ -33,7 +34,9 @@ final class UnclosedBodies {
      * decoded body dropped between its framing's end and its own, E50). {@code onDone} must not reach the stream.
      */
     static void watch(Object stream, Exchange ex, Consumer<Throwable> onDone) {
-        String what = ex.scope().request().toString();
+        // The request, not its text: the text is made only for the rare body never closed, never for each response
+        // (E83). The exchange, which the action holds anyway, holds the request.
+        HttpRequest request = ex.scope().request();
         Throwable where = LOG.isLoggable(Level.DEBUG) ? new Throwable("response obtained here") : null;
         CLEANER.register(stream, () -> {
             // Runs for every watched body once it is garbage, closed or not: the usual case, an exchange over and its
@@ -42,8 +45,8 @@ final class UnclosedBodies {
             // Aborted first, and only then said: between a look at whether the exchange is over and the abort, the
             // read loop may abort it for the request's end (its context, its deadline), and the loser must still
             // report below.
-            if (!ex.isOver() && ex.abort(never = neverClosed(what))) {
-                LOG.log(Level.WARNING, "the response body of " + what + " was never closed; closed its connection"
+            if (!ex.isOver() && ex.abort(never = neverClosed(request))) {
+                LOG.log(Level.WARNING, "the response body of " + request + " was never closed; closed its connection"
                         + (where == null ? " (enable DEBUG logging for " + UnclosedBodies.class.getName()
                                 + " to see where it was obtained)" : ""), where);
             }
@@ -52,12 +55,12 @@ final class UnclosedBodies {
                 // (E22): not the read loop, whose abort for the request's end leaves the report to the body's reader;
                 // not a decoded body dropped after its framing's end, before the decoded end (E50). Reported now, as
                 // never closed; the claim inside onDone keeps it to one.
-                onDone.accept(never != null ? never : neverClosed(what));
+                onDone.accept(never != null ? never : neverClosed(request));
             }
         });
     }
 
-    private static HttpConnectionException neverClosed(String what) {
+    private static HttpConnectionException neverClosed(HttpRequest what) {
         return new HttpConnectionException("response body of " + what + " was never closed", null);
     }
 }
