@@ -144,7 +144,8 @@ public final class Proxies {
         return u;
     }
 
-    private static boolean isProxyScheme(String scheme) {
+    /** Whether {@code scheme} (any case) is one the transport speaks to a proxy: http, https, socks5 or socks5h (R5, R24). */
+    static boolean isProxyScheme(String scheme) {
         String s = scheme.toLowerCase(Locale.ROOT);
         return s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h");
     }
@@ -226,7 +227,7 @@ public final class Proxies {
         String text;
         if (hasScheme) {
             String scheme = value.substring(0, sep).toLowerCase(Locale.ROOT);
-            if (!(scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h"))) {
+            if (!isProxyScheme(scheme)) {
                 throw new IllegalArgumentException("unsupported proxy scheme"
                         + (scheme.length() <= 16 ? " " + scheme + "://" : ""));
             }

@@ -381,7 +381,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         if (UriHost.host(p) == null) {
             throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }
-        if (!(s.equals("http") || s.equals("https") || s.equals("socks5") || s.equals("socks5h"))) {
+        if (!Proxies.isProxyScheme(s)) {
             throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.shortened(request.uri())
                     + ": a proxy is http://, https://, socks5:// or socks5h://", null);
         }

@@ -140,7 +140,7 @@ public final class AddressDialer implements Dialer {
         // An IP literal (an IPv6 one in any spelling, "::1") is named once; a name is named with the address tried.
         String what = host.equals(ip) || host.indexOf(':') >= 0 ? literal : host + " (" + literal + ")";
         ConnectException named = new ConnectException("connect to " + what + ":" + port + " failed: " + e.getMessage());
-        named.initCause(e);
+        named.initCause(e); // the JDK's refusal as the cause: what tells the transport this one is named (P71)
         return named;
     }
 

@@ -159,7 +159,7 @@ public final class SocketDialer {
     public Dialed dial(ConnectKey key) throws IOException {
         URI proxy = key.proxy();
         if (proxy == null) {
-            Socket socket = connect(key.host(), key.port(), key.toString());
+            Socket socket = connect(key.host(), key.port(), key.toString(), false);
             try {
                 return key.tls() ? handshake(socket, socket, key.host(), key.port(), key.toString())
                         : new Dialed(socket, socket);
@@ -174,7 +174,7 @@ public final class SocketDialer {
         String what = "proxy " + ConnectKey.redacted(proxy);
         Socket tcp;
         try {
-            tcp = connect(UriHost.host(proxy), proxyPort, what);
+            tcp = connect(UriHost.host(proxy), proxyPort, what, true);
         } catch (java.net.UnknownHostException e) {
             throw namingThePeer(e, what); // a refused connect is named by connect() itself
         }
@@ -217,8 +217,11 @@ public final class SocketDialer {
         return named;
     }
 
-    /** The dialer's connection to {@code host:port}, its failures worded for the caller. */
-    private Socket connect(String host, int port, String what) throws IOException {
+    /**
+     * The dialer's connection to {@code host:port} ({@code what}: the origin, or a proxy if {@code toProxy}), its
+     * failures worded for the caller.
+     */
+    private Socket connect(String host, int port, String what, boolean toProxy) throws IOException {
         String bare = io.gochan.http.internal.codec.HostLiteral.forDial(host); // an IPv6 zone picks the interface (R20)
         Socket socket;
         try {
@@ -228,10 +231,11 @@ public final class SocketDialer {
                     "connect to " + what + " timed out after " + connectTimeout, e);
         } catch (java.net.ConnectException e) {
             // P71: the type kept (a caller may catch it), the peer named as every other dial failure names it: the
-            // JDK's "Connection refused" named none, so among many hosts the caller could not tell which refused. The
-            // default dialer names the origin's address it tried itself (R82): its exception is passed on as it is,
-            // not named twice. A proxy's is still named as the proxy (R52), which the address alone does not say.
-            if (!what.startsWith("proxy ") && e.getMessage() != null && e.getMessage().startsWith("connect to ")) {
+            // JDK's "Connection refused" named none, so among many hosts the caller could not tell which refused. A
+            // refusal that wraps the refusal was named by its dialer already (the default one names the address it
+            // tried, R82): passed on as it is, not named twice. A proxy's is still named as the proxy (R52), which
+            // the address alone does not say.
+            if (e.getCause() instanceof java.net.ConnectException && !toProxy) {
                 throw e;
             }
             throw namingThePeer(e, what);

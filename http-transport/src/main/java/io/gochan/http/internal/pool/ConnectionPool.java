@@ -22,9 +22,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 /**
  * The keep-alive pool: idle connections per {@link ConnectKey}, the per-host connection limit with a
@@ -118,6 +120,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private final int maxIdlePerHost;
     private final int maxConnsPerHost;
     private final Duration idleTimeout;
+    /**
+     * {@link #idleTimeout} in nanoseconds, saturated (a {@code Duration} past ~292 years is {@code Long.MAX_VALUE}, where
+     * {@code toNanos()} threw and ended the reaper, E78); 0 or less: kept for ever. Read by the reaper and at hand-out
+     * (E79).
+     */
+    private final long idleTimeoutNanos;
     private final IdleReaper<C> reaper;
     /** Owns the dial and reaper goroutines (and, through the dials, the connections' loops); may be null. */
     private final GoroutineOwner owner;
@@ -152,7 +160,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * The wall clock, in milliseconds: {@link System#currentTimeMillis()}, replaced by tests that simulate a suspend
      * (E79). Read under the lock.
      */
-    private java.util.function.LongSupplier wallClock = System::currentTimeMillis;
+    private LongSupplier wallClock = System::currentTimeMillis;
 
     private final AtomicLong dialedCount = new AtomicLong();
     private final AtomicLong reusedCount = new AtomicLong();
@@ -190,6 +198,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         this.maxIdlePerHost = maxIdlePerHost;
         this.maxConnsPerHost = maxConnsPerHost;
         this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+        this.idleTimeoutNanos = TimeUnit.NANOSECONDS.convert(idleTimeout);
         this.reaper = idleTimeout.isZero() || idleTimeout.isNegative() ? null : new IdleReaper<>(this);
     }
 
@@ -981,7 +990,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * clock set back leaves the monotonic age to decide.
      */
     private boolean tooOldLocked(IdleAt at) {
-        long timeout = java.util.concurrent.TimeUnit.NANOSECONDS.convert(idleTimeout); // saturating, as the reaper (E78)
+        long timeout = idleTimeoutNanos;
         if (at == null || timeout <= 0) {
             return false;
         }
@@ -989,11 +998,11 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             return true;
         }
         long wallAge = wallClock.getAsLong() - at.wallMillis() - 1;
-        return wallAge > 0 && java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(wallAge) >= timeout;
+        return wallAge > 0 && TimeUnit.MILLISECONDS.toNanos(wallAge) >= timeout;
     }
 
     /** Replaces the wall clock (tests of E79 simulate a suspend with it). */
-    void wallClock(java.util.function.LongSupplier clock) {
+    void wallClock(LongSupplier clock) {
         lock.lock();
         try {
             wallClock = Objects.requireNonNull(clock, "clock");
@@ -1007,7 +1016,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         List<C> toClose = new ArrayList<>();
         long next = -1;
         long now = System.nanoTime();
-        long timeout = java.util.concurrent.TimeUnit.NANOSECONDS.convert(idleTimeout); // saturating: toNanos() threw for Long.MAX_VALUE s, ending the reaper (E78)
+        long timeout = idleTimeoutNanos;
         lock.lock();
         try {
             for (Iterator<Map.Entry<C, IdleAt>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
