@@ -552,6 +552,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         Ring ring = ring();
         if (ring != null) {
             settleLocked(); // values sent by fast sends go to receivers queued before us (FIFO)
+            if (receiversHead != null) {
+                // Still queued after settle: the ring was empty at its last look. A fast send may land now,
+                // but its value is owed to them (S3, Go's recvq), not to us: we found nothing, as Go would.
+                return NOT_READY;
+            }
             Object v = ring.takeLocked();
             if (v != null) {
                 settleLocked(); // a slot is free: the first blocked sender's value takes it (S3)

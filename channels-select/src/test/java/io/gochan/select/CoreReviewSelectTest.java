@@ -1,0 +1,74 @@
+package io.gochan.select;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.Bubble;
+import io.gochan.Chan;
+import io.gochan.Goroutines;
+import io.gochan.spi.ChannelCores;
+import io.gochan.spi.ParkHook;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Findings 2 and 3 of the session-25 desk review of the core, on select; each test failed before its fix. */
+class CoreReviewSelectTest {
+
+    @AfterEach
+    void nothingLeftBehind() {
+        assertThat(ParkHook.active()).isNull();
+        assertThat(Goroutines.live()).isEmpty();
+    }
+
+    /**
+     * L6, I3, BB6: a select refused because one of its channels belongs to a bubble its thread is outside of takes
+     * nothing and leaves nothing registered, on the bubble's channel or on its other channels. The refusal used to
+     * be thrown from {@code waiter.await} in {@code SelectEngine.run}, before the loop that unlinks the nodes: the
+     * receive node stayed on {@code outside} (a channel of no bubble) and the send node, holding 7, on the bubble's
+     * channel. Now it is refused before any case is queued.
+     */
+    @Test
+    void L6_aSelectRefusedOnABubbleChannelLeavesNoNodeOnAnyChannel() throws Exception {
+        Chan<Integer> outside = Chan.make(); // made outside every bubble
+        AtomicReference<Chan<Integer>> inner = new AtomicReference<>();
+        AtomicReference<Throwable> outsider = new AtomicReference<>();
+        AtomicReference<Thread> thread = new AtomicReference<>();
+        Bubble.run(() -> {
+            inner.set(Chan.make());
+            CountDownLatch done = new CountDownLatch(1);
+            thread.set(Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    Select.<String>cases().receive(outside, v -> "outside").send(inner.get(), 7, () -> "sent").select();
+                } catch (Throwable t) {
+                    outsider.set(t);
+                } finally {
+                    done.countDown();
+                }
+            }));
+            assertThat(done.await(30, TimeUnit.SECONDS)).isTrue(); // a latch: not durable, time waits
+        });
+        assertThat(thread.get().join(Duration.ofSeconds(30))).isTrue();
+        assertThat(outsider.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("BB6");
+        assertThat(ChannelCores.of(outside).waitingReceivers()).as("the refused select's receive case").isZero();
+        assertThat(ChannelCores.of(inner.get()).waitingSenders()).as("the refused select's send case (value 7)").isZero();
+    }
+
+    /**
+     * L18: of several timeouts the shortest counts, the first given among equal ones. All zero-or-negative timeouts are
+     * "no time left" (I7) and tie, so the first given counts. A later negative timeout used to replace an earlier
+     * zero-or-negative one ({@code SelectEngine.timeout} compared the raw value with the stored one, clamped to 0).
+     */
+    @Test
+    void L18_ofTwoNegativeTimeoutsTheFirstAndShorterCounts() throws Exception {
+        assertThat(Select.<String>cases().timeout(Duration.ofNanos(-10), () -> "first")
+                .timeout(Duration.ofNanos(-5), () -> "second").select()).isEqualTo("first");
+        // The statement shares the engine: the same rule, with whole seconds.
+        int[] fired = new int[1];
+        assertThat(Select.statement().timeout(Duration.ofSeconds(-10), () -> fired[0] = 1)
+                .timeout(Duration.ofSeconds(-5), () -> fired[0] = 2).run()).isEqualTo(SelectStatement.TIMEOUT);
+        assertThat(fired[0]).isEqualTo(1);
+    }
+}
