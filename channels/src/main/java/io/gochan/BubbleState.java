@@ -531,6 +531,9 @@ final class BubbleState {
         if (blocker instanceof WaitNode n) {
             return foreign(n.channel().bubble(), mine);
         }
+        if (blocker instanceof ChannelCore c) { // asked before a plain operation queues (ParkHook.checkWait)
+            return foreign(c.bubble(), mine);
+        }
         if (blocker instanceof ParkHook.Cases cases) {
             for (ChannelCore c : cases.channels()) {
                 Object b = c == null ? null : foreign(c.bubble(), mine);

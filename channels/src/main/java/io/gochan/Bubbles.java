@@ -143,16 +143,33 @@ final class Bubbles {
             // whether some unrelated bubble (a parallel test) happened to run.
             Object foreign = BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble);
             if (foreign != null) {
-                // Rules BB6, BB24: a bubble's channel is not for threads outside it, a thread of no bubble
-                // or a goroutine of another bubble (Go panics for both).
+                // Normally refused by checkWait before anything was queued; kept for a blocker it was not asked
+                // about. The caller unlinks its nodes on the way out (I3).
                 if (waiter.tryCancel(false)) {
-                    throw new IllegalStateException("a channel of a virtual-time bubble was used from outside the bubble ("
-                            + blocker + (m == null ? "" : ", by a goroutine of another bubble")
-                            + "); channels made inside a bubble belong to it (BB6, BB24)");
+                    throw refusal(blocker, null, m);
                 }
                 return waiter.winner();
             }
             return m == null ? PASS : m.bubble.await(m, waiter, deadlineNanos, blocker);
+        }
+
+        @Override
+        protected void checkWait(Object blocker, String operation) {
+            BubbleState.Member m = CURRENT.get();
+            if (BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble) != null) {
+                throw refusal(blocker, operation, m);
+            }
+        }
+
+        /**
+         * Rules BB6, BB24: a bubble's channel is not for threads outside it, a thread of no bubble or a goroutine
+         * of another bubble (Go panics for both).
+         */
+        private static IllegalStateException refusal(Object blocker, String operation, BubbleState.Member m) {
+            return new IllegalStateException("a channel of a virtual-time bubble was used from outside the bubble ("
+                    + (operation == null ? "" : operation + " ") + blocker
+                    + (m == null ? "" : ", by a goroutine of another bubble")
+                    + "); channels made inside a bubble belong to it (BB6, BB24)");
         }
     }
 }

@@ -274,7 +274,7 @@ public final class Select<R> {
     /**
      * A timeout case: fires if no other case could proceed within {@code timeout}, measured from the
      * start of each {@link #select()}. With several, the shortest counts (the first given among equal
-     * ones). Zero or negative: fires at once if no other case is ready. Beside a default it never fires
+     * ones; all zero or negative ones are equal). Zero or negative: fires at once if no other case is ready. Beside a default it never fires
      * (L18).
      *
      * @param timeout how long the select waits for another case, from the start of each run

@@ -189,8 +189,9 @@ final class SelectEngine implements ParkHook.Cases {
 
     void timeout(long nanos, Object handler) {
         checkNotRunning();
-        if (timeoutNanos < 0 || nanos < timeoutNanos) {
-            timeoutNanos = Math.max(0, nanos);
+        long n = Math.max(0, nanos); // clamped before comparing: every zero-or-negative timeout ties, the first counts (L18)
+        if (timeoutNanos < 0 || n < timeoutNanos) {
+            timeoutNanos = n;
             timeoutHandler = handler;
         }
     }
@@ -267,6 +268,7 @@ final class SelectEngine implements ParkHook.Cases {
                 return;
             }
             ChannelCore.throwIfInterrupted(); // before any case is queued: no partner may complete it (I1)
+            ParkHook.checkMayWait(this, "select on"); // a bubble refuses before any case is queued (BB6, BB24, I3)
             waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
             for (int i = 0; i < size; i++) {
                 ChannelCore c = chans[i];
@@ -289,7 +291,16 @@ final class SelectEngine implements ParkHook.Cases {
                 }
             }
         }
-        WaitNode won = waiter.await(deadline, this);
+        WaitNode won;
+        try {
+            won = waiter.await(deadline, this);
+        } catch (Throwable t) {
+            // A refusal the early check did not see, or an Error: no case may stay queued (I3) nor keep its value.
+            waiter.tryCancel(false);
+            unlinkAll(waiter, null);
+            waiter.release();
+            throw t;
+        }
         if (event != null) {
             // Said apart (JF6): chosen is -1 both for the timeout and for an interrupt, which ends a select without
             // a timeout too; a context's done case fires as "context done", not as a closed channel.
@@ -298,14 +309,7 @@ final class SelectEngine implements ParkHook.Cases {
                             : kinds[won.caseIndex()] == DONE ? "context done" : won.closedOnWin() ? "closed" : "completed");
         }
         try {
-            for (int i = 0; i < size; i++) {
-                if (chans[i] != null) {
-                    WaitNode n = waiter.boundCaseNode(i); // the waiter keeps them by case index
-                    if (n != won) {
-                        chans[i].remove(n);
-                    }
-                }
-            }
+            unlinkAll(waiter, won);
             if (won == null) {
                 if (waiter.wasInterrupted()) {
                     throw new InterruptedException();
@@ -324,6 +328,18 @@ final class SelectEngine implements ParkHook.Cases {
         } finally {
             // Every node is unlinked (or was claimed): the thread's waiter keeps nothing of this select (I4).
             waiter.release();
+        }
+    }
+
+    /** Unlinks every node of this run but {@code won} (I3); no lock held. */
+    private void unlinkAll(Waiter waiter, WaitNode won) {
+        for (int i = 0; i < size; i++) {
+            if (chans[i] != null) {
+                WaitNode n = waiter.boundCaseNode(i); // the waiter keeps them by case index
+                if (n != won) {
+                    chans[i].remove(n);
+                }
+            }
         }
     }
 

@@ -7,6 +7,10 @@ import io.gochan.Chan;
 import io.gochan.Goroutines;
 import io.gochan.spi.ChannelCores;
 import io.gochan.spi.ParkHook;
+import io.gochan.spi.Waiter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Findings 2 and 3 of the session-25 desk review of the core, on select; each test failed before its fix. */
+/** Findings 2, 3 and 4 of the session-25 desk review of the core, on select; each test failed before its fix. */
 class CoreReviewSelectTest {
 
     @AfterEach
@@ -70,5 +74,39 @@ class CoreReviewSelectTest {
         assertThat(Select.statement().timeout(Duration.ofSeconds(-10), () -> fired[0] = 1)
                 .timeout(Duration.ofSeconds(-5), () -> fired[0] = 2).run()).isEqualTo(SelectStatement.TIMEOUT);
         assertThat(fired[0]).isEqualTo(1);
+    }
+
+    /**
+     * I4: a thread that blocked once in a select of many cases (L16 makes 200,000 usable) does not keep that many
+     * nodes for the rest of its life: its waiter keeps at most 64 for reuse. It used to keep every node of the
+     * largest select it ever blocked in (here 100, in an array of 128).
+     */
+    @Test
+    void I4_aThreadDoesNotKeepTheNodesOfAHugeSelectForLife() throws Exception {
+        List<Chan<Integer>> chans = new ArrayList<>();
+        Select<Integer> select = Select.cases();
+        for (int i = 0; i < 100; i++) {
+            Chan<Integer> c = Chan.make();
+            chans.add(c);
+            select.receive(c, v -> v);
+        }
+        AtomicInteger got = new AtomicInteger();
+        AtomicInteger kept = new AtomicInteger(-1);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                got.set(select.select()); // blocks: one node per case
+                kept.set(Waiter.keptCaseNodes());
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+        Chan<Integer> last = chans.get(99);
+        SelectRulesTest.awaitTrue(() -> ChannelCores.of(last).waitingReceivers() == 1, "the select to block");
+        last.send(7);
+        assertThat(t.join(Duration.ofSeconds(30))).isTrue();
+        assertThat(failed.get()).isNull();
+        assertThat(got.get()).isEqualTo(7);
+        assertThat(kept.get()).as("select nodes the thread keeps after the select").isBetween(0, 64);
     }
 }

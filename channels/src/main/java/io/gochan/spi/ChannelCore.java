@@ -727,6 +727,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 return false;
             }
             throwIfInterrupted();
+            ParkHook.checkMayWait(this, "send on"); // a bubble refuses before anything is queued (BB6, I3)
             node = Waiter.acquire().soloNode(this, true, value); // allocates nothing once the thread has one
             addLast(node);
             if (ring() != null) {
@@ -776,6 +777,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 return v;
             }
             throwIfInterrupted();
+            ParkHook.checkMayWait(this, "receive from"); // a bubble refuses before anything is queued (BB6, I3)
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
             if (ring() != null) {
@@ -844,6 +846,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         Waiter waiter;
         WaitNode mine = null;
         WaitNode onDone;
+        Object blocker = null; // a ContextWait while a bubble runs, else the node shown in dumps
         first.lock();
         if (second != null) {
             second.lock();
@@ -859,6 +862,12 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 }
             }
             throwIfInterrupted();
+            if (ParkHook.active != null) {
+                // The wait is on both channels: a bubble refuses it before anything is queued if either is another
+                // bubble's (BB6, BB24), and counts it durable only if both are its own (BB2).
+                blocker = new ContextWait(nil ? null : this, isSend, done);
+                ParkHook.checkMayWait(blocker, null);
+            }
             waiter = Waiter.acquire();
             if (!nil) {
                 mine = waiter.soloNode(this, isSend, isSend ? value : null);
@@ -880,7 +889,13 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         if (spins > 0) {
             recordSpin(waiter.spin(spins));
         }
-        WaitNode won = waiter.await(Long.MAX_VALUE, mine != null ? mine : onDone);
+        WaitNode won;
+        try {
+            won = waiter.await(Long.MAX_VALUE, blocker != null ? blocker : mine != null ? mine : onDone);
+        } catch (Throwable t) {
+            abandon(waiter, mine, onDone);
+            throw t;
+        }
         if (event != null) {
             // The operation is the channel's, as for a plain wait; the context's end is an outcome of its own, not
             // "closed", which says the channel was closed (JF5).
@@ -1357,13 +1372,53 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
+    /**
+     * The park blocker of {@link #operateOrDone} while a bubble runs: the wait is on the channel and on the
+     * context's done channel, and a bubble must see both (BB2, BB6). Described as the channel's operation.
+     */
+    private record ContextWait(ChannelCore channel, boolean isSend, ChannelCore done) implements ParkHook.Cases {
+        @Override
+        public ChannelCore[] channels() {
+            return new ChannelCore[] {channel, done};
+        }
+
+        @Override
+        public String toString() {
+            return channel == null ? "receive from " + done.describe() + " (a context's end, on a nil channel)"
+                    : (isSend ? "send on " : "receive from ") + channel.describe() + ", or its context's end";
+        }
+    }
+
     /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
     private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
         int spins = spinBudget();
         if (spins > 0) {
             recordSpin(node.waiter.spin(spins));
         }
-        return node.waiter.await(deadlineNanos, node);
+        try {
+            return node.waiter.await(deadlineNanos, node);
+        } catch (Throwable t) {
+            abandon(node.waiter, node, null);
+            throw t;
+        }
+    }
+
+    /**
+     * For a throw out of {@link Waiter#await} (a bubble's refusal the early check did not see, an
+     * {@link Error}): no node may stay queued (I3) nor keep its value (I4). Cancels the waiter (a no-op if
+     * it is decided; the hook throws only after it cancelled), unlinks both nodes and releases the waiter.
+     *
+     * @param other a second node of the waiter on another channel, or null
+     */
+    static void abandon(Waiter waiter, WaitNode node, WaitNode other) {
+        waiter.tryCancel(false);
+        if (node != null) {
+            node.channel.remove(node);
+        }
+        if (other != null) {
+            other.channel.remove(other);
+        }
+        waiter.release();
     }
 
     /**

@@ -56,8 +56,37 @@ public abstract class ParkHook {
      * @param blocker the park blocker: a {@link WaitNode}, a {@link Cases}, or a description
      * @return the winning node, null if cancelled, or {@link #PASS} if the calling thread is in no
      *     bubble (the caller then waits as usual)
+     * @throws IllegalStateException if the wait is refused (see {@link #checkWait}); the waiter is cancelled
+     *     first, and the caller must unlink its nodes as for any other throw from {@link Waiter#await}
      */
     protected abstract Object await(Waiter waiter, long deadlineNanos, Object blocker);
+
+    /**
+     * Refuses, before anything is queued, a wait that {@link #await} would refuse for the calling thread
+     * (a bubble's channel used from outside the bubble: rules BB6, BB24), so that a refused operation leaves
+     * no node on any channel (rule I3). The default refuses nothing.
+     *
+     * @param blocker the channel about to be waited on (a {@link ChannelCore}), or a {@link Cases}
+     * @param operation what the caller was doing, for the message: "send on", "receive from", "select on"
+     * @throws IllegalStateException if the wait is refused
+     */
+    protected void checkWait(Object blocker, String operation) {}
+
+    /**
+     * Called by an operation that found nothing ready and is about to queue its node(s) and wait: throws
+     * the refusal the active hook's {@link #await} would throw, if any. One volatile read when no bubble
+     * runs (BB9).
+     *
+     * @param blocker the channel about to be waited on (a {@link ChannelCore}), or a {@link Cases}
+     * @param operation what the caller was doing, for the message
+     * @throws IllegalStateException if a bubble refuses the wait (BB6, BB24)
+     */
+    public static void checkMayWait(Object blocker, String operation) {
+        ParkHook h = active;
+        if (h != null) {
+            h.checkWait(blocker, operation);
+        }
+    }
 
     /** {@return the current time on the calling thread's clock, with the active hook if any} */
     static long now() {

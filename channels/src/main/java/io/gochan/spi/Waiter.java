@@ -77,6 +77,8 @@ public final class Waiter {
     /** How many of {@link #caseNodes} the current operation bound (release() unbinds them). */
     private int caseNodesBound;
     private static final WaitNode[] NO_NODES = new WaitNode[0];
+    /** The most select nodes a waiter keeps for reuse between operations (see {@link #release()}). */
+    static final int MAX_KEPT_CASE_NODES = 64;
     /** False once handed to a virtual-time bubble, which may keep a reference (a timer): never reuse then. */
     private boolean reusable = true;
     /** null while waiting; then the winning WaitNode, or CANCELLED. Changes once, by CAS. */
@@ -139,9 +141,23 @@ public final class Waiter {
             if (!unlinked) {
                 reusable = false;
             }
+            if (caseNodes.length > MAX_KEPT_CASE_NODES) {
+                // A thread that once blocked in a huge select (L16) would keep its nodes for life (I4): such a
+                // select allocates its nodes again next time, a cost small beside its own.
+                caseNodes = NO_NODES;
+            }
             caseNodesBound = 0;
             OUTCOME.set(this, RELEASED); // plain: only its own thread reads it as RELEASED (acquire)
         }
+    }
+
+    /**
+     * {@return how many select nodes the calling thread's waiter keeps for its next blocking operation, 0 if it
+     * has none} For tests and diagnostics (rule I4: at most 64 between operations).
+     */
+    public static int keptCaseNodes() {
+        Waiter w = CACHED.get();
+        return w == null ? 0 : w.caseNodes.length;
     }
 
     /**
@@ -288,8 +304,16 @@ public final class Waiter {
                 parking = true; // then re-check the outcome before parking (see the field)
                 ParkHook hook = ParkHook.active; // null outside virtual-time bubbles (ADR 0013)
                 if (hook != null) {
-                    reusable = false; // the bubble may keep this waiter for a timer that cancels it later
-                    Object r = hook.await(this, deadlineNanos, blocker);
+                    Object r = null;
+                    try {
+                        r = hook.await(this, deadlineNanos, blocker);
+                    } finally {
+                        // A thread of no bubble (PASS) keeps reusing its waiter while bubbles run elsewhere;
+                        // one a bubble handled, or that threw, may be kept by a timer that cancels it later.
+                        if (r != ParkHook.PASS) {
+                            reusable = false;
+                        }
+                    }
                     if (r != ParkHook.PASS) {
                         return (WaitNode) r;
                     }
