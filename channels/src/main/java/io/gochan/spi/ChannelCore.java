@@ -1410,7 +1410,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      *
      * @param other a second node of the waiter on another channel, or null
      */
-    static void abandon(Waiter waiter, WaitNode node, WaitNode other) {
+    private static void abandon(Waiter waiter, WaitNode node, WaitNode other) {
         waiter.tryCancel(false);
         if (node != null) {
             node.channel.remove(node);
