@@ -166,6 +166,8 @@ public final class Goroutine {
     /**
      * Waits at most {@code timeout}; true if the goroutine ended. Inside a virtual-time {@link Bubble},
      * joining a goroutine of the same bubble is durable and the timeout is on the bubble's clock (BB2, BB4).
+     * Joining one that is not the bubble's is not durable: the bubble's clock stands still while it waits,
+     * and with a zero or negative timeout it does not wait (BB4).
      *
      * @param timeout how long to wait at most
      * @return true if the goroutine ended within {@code timeout}, false if the time ran out
