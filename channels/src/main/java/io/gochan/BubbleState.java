@@ -60,6 +60,8 @@ final class BubbleState {
     private final Condition changed = lock.newCondition();
     /** Guarded by lock: an action was scheduled due at the clock's instant; the driver runs it at once (BB27). */
     private boolean actionDueNow;
+    /** Guarded by lock: the driver runs due entries with the lock released ({@link #runDueUnlocked}). */
+    private boolean firing;
 
     {
         scheduler.onActionDueNow(this::actionDueNow);
@@ -323,7 +325,9 @@ final class BubbleState {
     /**
      * After the body: wait until every goroutine of the bubble has ended (Go's synctest.Test does),
      * counted as durably blocked, so time still moves and a deadlock is still found (BB7). If the body
-     * failed, the goroutines are interrupted at once.
+     * failed, the goroutines are interrupted at once. An action due now that the driver has not run yet
+     * (or is running) is waited for as a member is: its goroutine joins the bubble (BB18, BB27). Sets
+     * {@link #closing} in the lock section that found nothing left.
      */
     private void awaitOthersEnded(Member root, boolean bodyFailed) throws InterruptedException {
         boolean callerInterrupted = false;
@@ -335,12 +339,12 @@ final class BubbleState {
             rootEnding = true;
             rootParks = true; // from now on bump() unparks the root
             root.leaving = false;
-            root.blockedOn = new Blocked(END, () -> members.size() > 1);
+            root.blockedOn = new Blocked(END, this::othersPending);
             blocked++;
             bump();
             long graceDeadline = 0;
             try {
-                while (members.size() > 1) {
+                while (othersPending()) {
                     // The interrupt status is read and cleared under the lock, in the same section as the
                     // bump that announces it: the driver sees the status set or the new epoch, never a
                     // root whose interrupt was consumed but not yet handled (BB20).
@@ -384,6 +388,9 @@ final class BubbleState {
                         announce();
                     }
                 }
+                // In the section that found nothing pending: no start can join between that look and
+                // the end (BB18); one that comes later is refused (the bubble has ended).
+                closing = true;
             } finally {
                 rootParks = false;
                 root.blockedOn = null;
@@ -397,6 +404,15 @@ final class BubbleState {
             throw new InterruptedException("interrupted while Bubble.run waited for the bubble's goroutines to end;"
                     + " they were interrupted (BB15)");
         }
+    }
+
+    /**
+     * Lock held: what the root's end-wait waits for: another member, or an action the driver has still to
+     * run or is running (an afterFunc due now, scheduled as the body's or a goroutine's last act, whose
+     * goroutine has not joined yet): BB18, BB27.
+     */
+    private boolean othersPending() {
+        return members.size() > 1 || actionDueNow || firing;
     }
 
     /**
@@ -465,6 +481,9 @@ final class BubbleState {
             }
             members.remove(m);
             m.left = true;
+            if (m.goroutine != null) {
+                m.goroutine.leftBubble = true; // before its joiners look: a later join knows it is at its last steps
+            }
             if (m.joiners != null) {
                 for (Thread j : m.joiners) {
                     LockSupport.unpark(j); // after `left`: their predicate is false when they look (BB20)
@@ -677,9 +696,11 @@ final class BubbleState {
      * ({@code Long.MAX_VALUE}: no limit). A goroutine leaves the bubble as the last step of its thread,
      * so the caller then joins the thread itself, which has nothing left to wait for.
      *
-     * @return whether {@code g} is not (or no longer) a member; false if the time ran out first
+     * @return {@link Left#LEFT} once {@code g} has left (at once if it left a bubble before); {@link Left#NOT_A_MEMBER}
+     *     at once if it is a goroutine of no bubble or of another bubble still running it (BB4);
+     *     {@link Left#TIMED_OUT} if the time ran out first
      */
-    boolean awaitLeft(Member m, Goroutine g, long nanos) throws InterruptedException {
+    Left awaitLeft(Member m, Goroutine g, long nanos) throws InterruptedException {
         Thread me = Thread.currentThread();
         Member target = null;
         lock.lock();
@@ -691,7 +712,8 @@ final class BubbleState {
                 }
             }
             if (target == null) {
-                return true;
+                // One that left a bubble (this one, or another) has only its thread's last steps left.
+                return g.leftBubble ? Left.LEFT : Left.NOT_A_MEMBER;
             }
             if (target.joiners == null) {
                 target.joiners = new ArrayList<>(2);
@@ -709,7 +731,7 @@ final class BubbleState {
         try {
             // Read by the driver under the lock, by this member without it: both fields are volatile.
             parkDurably(m, new Joining(t), () -> !t.left && !expired.get());
-            return t.left;
+            return t.left ? Left.LEFT : Left.TIMED_OUT;
         } finally {
             if (timeout != null) {
                 cancelTimeout(timeout);
@@ -725,6 +747,16 @@ final class BubbleState {
                 }
             }
         }
+    }
+
+    /** How {@link #awaitLeft} ended. */
+    enum Left {
+        /** The goroutine was a member and has left the bubble: only its thread's last steps remain. */
+        LEFT,
+        /** The goroutine is of no bubble, or of another still running it: nothing was waited for. */
+        NOT_A_MEMBER,
+        /** The time on the bubble's clock ran out first. */
+        TIMED_OUT
     }
 
     /** What a member waiting in {@link #awaitLeft} is blocked on, as a deadlock report names it. */
@@ -798,6 +830,16 @@ final class BubbleState {
                     continue; // someone was woken: its leaving the blocked state changes the epoch
                 }
                 if (awaiting != null) {
+                    long next = scheduler.nextDue();
+                    if (next >= 0 && next <= clock.nanoTime()) {
+                        // A timer due at this very instant (a channel timer reset to now while its receiver
+                        // waited: nothing looks at its channel again) runs before the await is released, as
+                        // Go wakes the root for a due timer before the Wait-er (BB10, BB21). A fired entry
+                        // leaves the heap or moves strictly later (a dozing ticker is out of it): no spin.
+                        runDueUnlocked();
+                        checked = -1;
+                        continue;
+                    }
                     released = true; // Bubble.await(): every other member is durably blocked
                     LockSupport.unpark(awaiting.thread);
                     continue;
@@ -822,6 +864,9 @@ final class BubbleState {
 
     /** Lock held on entry and on return: runs every entry due at the clock's instant, with the lock released. */
     private void runDueUnlocked() {
+        // Until the round is over, the root's end-wait must not take the bubble for finished: an afterFunc
+        // fired in it has not joined yet while a member it woke may already have left (BB18, BB27).
+        firing = true;
         lock.unlock(); // timers deliver into channels and start goroutines: never under our lock
         try {
             while (scheduler.runDue() > 0) {
@@ -829,6 +874,8 @@ final class BubbleState {
             }
         } finally {
             lock.lock();
+            firing = false;
+            bump(); // the root may wait for the end: the round's goroutines are members now, or none came
         }
     }
 

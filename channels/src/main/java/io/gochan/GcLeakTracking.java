@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The opt-in garbage-collector-based leak detection (rule LK10, ADR 0012 amendment), on when the JVM
@@ -27,6 +28,7 @@ final class GcLeakTracking {
     private static final ConcurrentHashMap<Long, Tracked> TRACKED = new ConcurrentHashMap<>();
     private static final ConcurrentLinkedQueue<CollectedGoroutine> COLLECTED = new ConcurrentLinkedQueue<>();
     private static final System.Logger LOG = System.getLogger(Goroutines.class.getName());
+    private static final AtomicLong SCANS = new AtomicLong();
     private static volatile boolean warned;
 
     private GcLeakTracking() {}
@@ -53,7 +55,9 @@ final class GcLeakTracking {
             LOG.log(System.Logger.Level.WARNING, "gochan.goroutine.gcLeaks is on, but without -Djdk.trackAllThreads=false "
                     + "the JDK holds every virtual thread, so no leaked goroutine can ever be collected and reported");
         }
-        drain();
+        // Only the queue: a scan of every registration per start would make n starts cost n^2 / 2 steps.
+        // The queue announces every collection in time; the readers below also scan, for a GC just run.
+        drainQueue();
         TRACKED.put(g.id(), new Tracked(g));
     }
 
@@ -84,14 +88,25 @@ final class GcLeakTracking {
      * GC sees its result at once.
      */
     private static void drain() {
-        for (Object r; (r = QUEUE.poll()) != null; ) {
-            report((Tracked) r);
-        }
+        drainQueue();
+        SCANS.incrementAndGet();
         for (Tracked t : TRACKED.values()) {
             if (t.refersTo(null)) {
                 report(t);
             }
         }
+    }
+
+    /** Reports the collected goroutines the queue has announced. */
+    private static void drainQueue() {
+        for (Object r; (r = QUEUE.poll()) != null; ) {
+            report((Tracked) r);
+        }
+    }
+
+    /** How many scans of every registration have run (for tests: a goroutine's start costs none, LK10). */
+    static long scans() {
+        return SCANS.get();
     }
 
     private static void report(Tracked t) {

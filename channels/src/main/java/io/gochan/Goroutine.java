@@ -22,6 +22,8 @@ public final class Goroutine {
     private final StackTraceElement[] startSite;
     volatile Thread thread; // set once, before the goroutine becomes visible in the registry
     volatile GoroutineOwner owner; // set once, before the goroutine becomes visible in the registry; may be null
+    /** Set when it left its virtual-time bubble, the last step of its thread: a join need not be timed (BB4). */
+    volatile boolean leftBubble;
     long ownerInheritedRoot; // set once, before owner (whose volatile write publishes it); 0 if not inherited; LK17
 
     Goroutine(long id, String name, Instant started, StackTraceElement[] startSite) {
@@ -164,6 +166,8 @@ public final class Goroutine {
     /**
      * Waits at most {@code timeout}; true if the goroutine ended. Inside a virtual-time {@link Bubble},
      * joining a goroutine of the same bubble is durable and the timeout is on the bubble's clock (BB2, BB4).
+     * Joining one that is not the bubble's is not durable: the bubble's clock stands still while it waits,
+     * and with a zero or negative timeout it does not wait (BB4).
      *
      * @param timeout how long to wait at most
      * @return true if the goroutine ended within {@code timeout}, false if the time ran out
@@ -183,9 +187,17 @@ public final class Goroutine {
             return t.join(timeout);
         }
         long nanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates
-        if (!m.bubble.awaitLeft(m, this, Math.max(nanos, 0L))) {
+        BubbleState.Left left = m.bubble.awaitLeft(m, this, Math.max(nanos, 0L));
+        if (left == BubbleState.Left.TIMED_OUT) {
             return false; // on the bubble's clock (BB4)
         }
+        if (left == BubbleState.Left.NOT_A_MEMBER && nanos <= 0) {
+            // Of no bubble, or of another: with no time left, a poll, as for a member and outside bubbles;
+            // never a wait for a thread this bubble cannot see end (BB4).
+            return t.join(Duration.ZERO);
+        }
+        // A member that left: only its thread's last steps remain. Any other goroutine with time left: the
+        // wait is not durable, so the bubble's clock stands still until it ends (BB2, BB4).
         t.join();
         return true;
     }

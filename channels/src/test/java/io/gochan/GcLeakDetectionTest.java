@@ -49,6 +49,27 @@ class GcLeakDetectionTest {
         Threads.awaitTrue(() -> Goroutines.count() == 0, "every other goroutine ended");
     }
 
+    /**
+     * LK10: a goroutine's start and end cost no scan of every registration (a scan per start made n starts,
+     * with many goroutines alive, cost n^2 / 2 steps); only the readers ({@code live()},
+     * {@code collectedWhileBlocked()}) scan.
+     */
+    @Test
+    void LK10_aGoroutinesStartScansNoRegistrations() throws Exception {
+        Chan<Integer> release = Chan.make();
+        long before = GcLeakTracking.scans();
+        Goroutine[] started = new Goroutine[200];
+        for (int i = 0; i < started.length; i++) {
+            started[i] = Go.go("scan-" + i, release::receiveOk); // released by the close
+        }
+        release.close();
+        for (Goroutine g : started) {
+            assertThat(g.join(Duration.ofSeconds(60))).isTrue();
+        }
+        assertThat(GcLeakTracking.scans() - before).as("scans while %d goroutines started and ended", started.length)
+                .isZero();
+    }
+
     /** Starts a goroutine blocked on a channel nothing else references, and keeps nothing of it. */
     private static void startOrphan() {
         Go.go("orphan-receiver", () -> Chan.<Integer>make().receive());
