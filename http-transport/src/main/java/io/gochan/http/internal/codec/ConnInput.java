@@ -318,7 +318,8 @@ public final class ConnInput {
                     throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in a line of the response");
                 }
                 pos++;
-                if (length + (pos - start) > maxLength + 1) { // +1 for the CR
+                // +1 for the CR; in long, as maxLength may be Integer.MAX_VALUE ("no limit", P74)
+                if ((long) length + (pos - start) > maxLength + 1L) {
                     throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
                 }
             }
