@@ -179,9 +179,10 @@ public final class ConnInput {
         if (pos < limit) {
             return limit - pos;
         }
-        if (!lastReadBypassed) {
-            // The last fill took all the socket held then (up to a buffer): what followed the response in the
-            // same arrival is buffered; later bytes race any look, so none is worth a system call (~1.4 µs).
+        if (!lastReadBypassed && limit < buf.length) {
+            // The last fill took all the socket held then: what followed the response in the same arrival is
+            // buffered; later bytes race any look, so none is worth a system call (~1.4 µs). A fill that filled the
+            // whole buffer may have left more in the socket: that is looked at as after a bypassing read (P37).
             return 0;
         }
         try {
