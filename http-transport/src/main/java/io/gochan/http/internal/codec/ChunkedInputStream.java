@@ -13,7 +13,8 @@ import java.util.List;
  * extensions ignored but bounded by {@link HttpLimits#maxChunkLineLength()} per line and, across
  * chunks, by the ratio of framing to data (see {@link #checkOverhead}), each chunk followed by
  * CRLF (checked by the read that returns the chunk's last bytes when it is already buffered, else by the next read:
- * the data is never held back for it, P49), then trailers bounded by the limits. A read that completes a chunk also
+ * the data is never held back for it, P49; a CRLF that read finds wrong fails the next read, the data returned first,
+ * P75), then trailers bounded by the limits. A read that completes a chunk also
  * reads the last chunk when it is
  * already buffered whole in its common shape, without trailers (E49: {@link #framingEnded()}); it never waits
  * for it.
