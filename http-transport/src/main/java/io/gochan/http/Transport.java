@@ -741,6 +741,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
 
         /**
          * Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100).
+         * {@code Integer.MAX_VALUE} is accepted for each and means no limit in practice (P74).
          *
          * @param maxLineLength longest status or header line, in bytes
          * @param maxHeaderBytes most bytes in all header lines together

@@ -183,6 +183,62 @@ class BodyContractProbeTest {
         throw new AssertionError("no read failed");
     }
 
+    /** How a body with bytes still readable in the client is failed (P76). */
+    enum FailedWithBytesLeft {
+        /** A whole Content-Length body held in memory (E40), its request's context cancelled. */
+        IN_MEMORY_CANCELLED,
+        /** A whole Content-Length body held in memory (E40), its transport closed (E3). */
+        IN_MEMORY_TRANSPORT_CLOSED,
+        /** A streamed Content-Length body with bytes in the connection's buffer, its transport closed (E3). */
+        STREAMED_TRANSPORT_CLOSED
+    }
+
+    /**
+     * P76: once a read of a body has failed (P61), {@code available()} says 0: no byte can be read without blocking,
+     * since every read throws. Before, a body held in memory answered the bytes it still held, and a streamed one the
+     * bytes of its connection's buffer, while every read threw.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(FailedWithBytesLeft.class)
+    void P76_availableIsZeroOnceTheBodyHasFailed(FailedWithBytesLeft how) throws Exception {
+        boolean streamed = how == FailedWithBytesLeft.STREAMED_TRANSPORT_CLOSED;
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 if (streamed) {
+                     // Declares more than it sends, then stalls: the body is streamed, never held in memory.
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + "x".repeat(1000));
+                 } else {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nhelloabc");
+                 }
+                 HostileServerTest.awaitClientClose(c, clientClosed);
+             })) {
+            Transport t = Transport.builder().build();
+            CancellableContext ctx = Context.withCancel(Context.background());
+            try (HttpResponse r = t.roundTrip(bounded(server), ctx)) {
+                InputStream in = r.body().stream();
+                // A read of one byte at a time until the client holds more of the body: what available() then says.
+                for (int i = 0; in.available() == 0; i++) {
+                    assertThat(i).as("some of the body is held in the client").isLessThan(1000);
+                    assertThat(in.read()).isNotNegative();
+                }
+                if (how == FailedWithBytesLeft.IN_MEMORY_CANCELLED) {
+                    ctx.cancel();
+                } else {
+                    t.close();
+                }
+                IOException thrown = readUntilFailure(in);
+                assertThat(thrown).isInstanceOf(RequestCancelledException.class);
+                assertThat(in.available()).as("available() once reads throw").isZero();
+                assertThatThrownBy(() -> in.read(new byte[2])).isSameAs(thrown);
+            } finally {
+                ctx.cancel();
+                t.close();
+            }
+            assertThat(clientClosed.await(20, TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+        }
+    }
+
     // ------------------------------------------------------------------ P62: reads from several threads, in turn
 
     enum Shape {

@@ -4,12 +4,14 @@ import static io.gochan.http.HostileServerTest.assertClosedNotPooled;
 import static io.gochan.http.HostileServerTest.awaitClientClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.gochan.http.HttpProtocolException.Reason;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -602,6 +604,123 @@ class HostileFramingTest {
                     assertThat(r.body().string()).isEqualTo("first,second");
                     assertThat(r.headers().contains("Content-Encoding")).isFalse();
                 }
+            }
+            assertThat(t.stats().reused()).isEqualTo(1);
+        }
+    }
+    // ------------------------------------------------------------------ P74: limits of Integer.MAX_VALUE
+
+    /**
+     * P74: {@code responseLimits(Integer.MAX_VALUE, ...)}, "no limit" as Java spells it, is accepted (P70) and works:
+     * heads and trailers are read and the connection reused. Before, the line reader's "+1 for the CR" overflowed
+     * to Integer.MIN_VALUE and every status line failed with LINE_TOO_LONG ("line longer than 2147483647 bytes").
+     */
+    @Test
+    void P74_limitsOfIntegerMaxValueStillReadHeadsAndTrailers() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /chunked ")) {
+                         c.write(CHUNKED + "2\r\nok\r\n0\r\nX-T: 1\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                 }
+             });
+             Transport t = Transport.builder()
+                     .responseLimits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE).build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/length")).timeout(Duration.ofSeconds(10)).build())) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/chunked")).timeout(Duration.ofSeconds(10)).build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+                assertThat(r.trailers().get("X-T")).isEqualTo("1");
+            }
+            assertThat(t.stats().reused()).as("one connection, reused").isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------ P75: data before a failure is returned
+
+    /** Reads once into a large array: the bytes that read returned (it must not throw). */
+    private static String readOnce(InputStream in) throws IOException {
+        byte[] b = new byte[64];
+        int n = in.read(b);
+        assertThat(n).as("the first read returns the good data").isPositive();
+        return new String(b, 0, n, StandardCharsets.ISO_8859_1);
+    }
+
+    /** The next read fails with {@code reason}; every read after it throws that same exception (P61). */
+    private static void assertNextReadsFail(InputStream in, Reason reason, String said) {
+        Throwable first = catchThrowable(() -> in.read(new byte[64]));
+        assertThat(first).isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason))
+                .hasMessageContaining(said);
+        assertThatThrownBy(() -> in.read(new byte[64])).as("P61: the failure stays").isSameAs(first);
+    }
+
+    static Stream<Arguments> brokenFramingAfterGoodChunkData() {
+        return Stream.of(
+                bad("chunk data not followed by CRLF", CHUNKED + "5\r\nhelloXX", Reason.BAD_CHUNK, "not followed by CRLF"),
+                bad("chunk data followed by a bare LF", CHUNKED + "5\r\nhello\n0\r\n\r\n", Reason.BAD_CHUNK, "bare LF"));
+    }
+
+    /**
+     * P75: a chunk's data that arrived whole is returned by the read that takes it, and the broken framing right after
+     * it (already buffered) fails the next read, as Go's chunked reader returns (n, err). Before, that read threw and
+     * the data was lost, while the same bytes split after the data gave the data first (P49): the outcome depended on
+     * how the bytes arrived. The connection is closed (T10).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("brokenFramingAfterGoodChunkData")
+    void P75_theDataOfAChunkIsReturnedBeforeTheBrokenFramingAfterItFailsTheNextRead(String name, String response,
+            Reason reason, String said) throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write(response);
+                 awaitClientClose(c, clientClosed);
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                InputStream in = r.body().stream();
+                assertThat(readOnce(in)).isEqualTo("hello");
+                assertNextReadsFail(in, reason, said);
+            }
+            assertClosedNotPooled(t, clientClosed);
+        }
+    }
+
+    static Stream<Arguments> badGzipTrailerAtTheEndOfItsFraming() {
+        byte[] ok = gzip("hello");
+        return Stream.of(
+                bad("gzip trailer missing", gzipResponse(Arrays.copyOf(ok, ok.length - 8)), Reason.BAD_CONTENT_ENCODING,
+                        "cut short"),
+                bad("gzip trailer cut short", gzipResponse(Arrays.copyOf(ok, ok.length - 3)), Reason.BAD_CONTENT_ENCODING,
+                        "cut short"),
+                bad("wrong CRC-32 in the trailer", gzipResponse(with(ok, -8, 0x01)), Reason.BAD_CONTENT_ENCODING,
+                        "checksum mismatch"));
+    }
+
+    /**
+     * P75, for a body the transport decodes: the read that decodes a member's last bytes returns them, and the
+     * member's trailer (missing, cut short or wrong where the body ends) fails the next read, as Go's gzip reader
+     * returns (n, err) and the JDK's GZIPInputStream reads the trailer on the next read. Before, that read went on to
+     * the trailer and threw, so the decoded bytes were lost. The framing ended cleanly, so the connection is reused
+     * (E50).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badGzipTrailerAtTheEndOfItsFraming")
+    void P75_gzipDataDecodedBeforeABadTrailerIsReturnedBeforeTheFailure(String name, String response, Reason reason,
+            String said) throws Exception {
+        try (RawServer server = answering(response, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                InputStream in = r.body().stream();
+                assertThat(readOnce(in)).isEqualTo("hello");
+                assertNextReadsFail(in, reason, said);
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(t.stats().reused()).isEqualTo(1);
         }

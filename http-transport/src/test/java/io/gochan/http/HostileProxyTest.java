@@ -54,6 +54,26 @@ class HostileProxyTest {
         }
     }
 
+    /**
+     * P73: a proxy's short answer that cannot begin a status line, then silence, fails the dial at once, not at the
+     * dial timeout (before, the head reader waited for five bytes). The dial timeout is only a bound.
+     */
+    @Test
+    void P73_aShortNonHttpAnswerToConnectFailsAtOnce() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer proxy = RawServer.start(c -> {
+            c.readRequestHead();
+            c.write("no\n"); // and stall until the client closes
+            HostileServerTest.awaitClientClose(c, clientClosed);
+        })) {
+            assertThat(connectThrough(proxy, "http", Duration.ofSeconds(20)))
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("malformed response")
+                    .cause().isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(HttpProtocolException.Reason.MALFORMED_STATUS_LINE));
+            assertThat(clientClosed.await(20, TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+        }
+    }
+
     @Test
     void R10_aProxyClosingMidAnswerIsAProxyException() throws Exception {
         try (RawServer proxy = RawServer.start(c -> {

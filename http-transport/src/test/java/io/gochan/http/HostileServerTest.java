@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * T10 and the rest of the bad-input list of docs/spec/transport.md: a hostile or broken server sends
@@ -146,6 +147,49 @@ class HostileServerTest {
     @MethodSource("badStatusLines")
     void statusLineIsRejected(String name, String response, Reason reason) throws Exception {
         assertResponseRejected(response, false, reason);
+    }
+
+    /**
+     * P73: an answer shorter than {@code HTTP/} that already cannot begin it, followed by silence, is refused as it
+     * arrives ("decided from the first bytes", docs/hostile-input.md), as Go's ReadResponse refuses "ERR" at its LF.
+     * Before, the head reader waited for five bytes: these hung until the request's timeout (forever without one). The
+     * request is bounded only so that the old code fails the test instead of hanging it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"ERR\n", "\r\n", "no\r\n", "X", "HTX"})
+    void P73_aShortAnswerThatCannotBeginAStatusLineIsRefusedWithoutWaitingForMoreBytes(String answer) throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write(answer); // and stall: the server neither closes nor sends more
+                 awaitClientClose(c, clientClosed);
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest bounded = HttpRequest.newBuilder(server.uri("/")).timeout(WAIT).build();
+            assertThatThrownBy(() -> t.roundTrip(bounded))
+                    .isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.MALFORMED_STATUS_LINE));
+            assertClosedNotPooled(t, clientClosed);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /** P73: a valid prefix that arrives in pieces, one byte at a time, is still read as a status line. */
+    @Test
+    void P73_aStatusLineArrivingOneByteAtATimeIsRead() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     for (char ch : "HTTP/1.1 200 OK\r\n".toCharArray()) {
+                         c.write(String.valueOf(ch)); // each its own write: the client sees the prefix grow
+                     }
+                     c.write("Content-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).timeout(WAIT).build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+        }
     }
 
     @Test

@@ -13,7 +13,8 @@ import java.util.List;
  * extensions ignored but bounded by {@link HttpLimits#maxChunkLineLength()} per line and, across
  * chunks, by the ratio of framing to data (see {@link #checkOverhead}), each chunk followed by
  * CRLF (checked by the read that returns the chunk's last bytes when it is already buffered, else by the next read:
- * the data is never held back for it, P49), then trailers bounded by the limits. A read that completes a chunk also
+ * the data is never held back for it, P49; a CRLF that read finds wrong fails the next read, the data returned first,
+ * P75), then trailers bounded by the limits. A read that completes a chunk also
  * reads the last chunk when it is
  * already buffered whole in its common shape, without trailers (E49: {@link #framingEnded()}); it never waits
  * for it.
@@ -32,6 +33,11 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     /** The CRLF after the last chunk's data is still to be read and checked (P49): the next read does it first. */
     private boolean lineEndPending;
     private volatile Headers trailers = Headers.empty();
+    /**
+     * A framing error found after a chunk's data by the read that returned that data: thrown by the next read (P75),
+     * so the data is not lost and the outcome does not depend on whether the bytes after it had arrived (P49).
+     */
+    private HttpProtocolException deferred;
 
     ChunkedInputStream(ConnInput in, HttpLimits limits) {
         this.in = in;
@@ -48,6 +54,9 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     public int read(byte[] b, int off, int len) throws IOException {
         if (done) {
             return -1;
+        }
+        if (deferred != null) {
+            throw deferred;
         }
         if (lineEndPending) {
             expectLineEnd();
@@ -74,8 +83,14 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
                 lineEndPending = true;
                 return n;
             }
-            expectLineEnd();
-            endIfLastChunkBuffered();
+            try {
+                expectLineEnd();
+                endIfLastChunkBuffered();
+            } catch (HttpProtocolException e) {
+                // The data is good and already in the caller's array: return it; the next read fails (P75), as
+                // Go's chunked reader returns (n, err). Not done: the framing has not ended (E49).
+                deferred = e;
+            }
         }
         return n;
     }
@@ -263,7 +278,7 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
             if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the trailers");
             }
-            if (in.bytesRead() - start > maxBytes + 2) {
+            if (in.bytesRead() - start > maxBytes + 2L) { // long: maxBytes may be Integer.MAX_VALUE (P74)
                 throw new HttpProtocolException(Reason.TRAILERS_TOO_LARGE, "trailers larger than " + maxBytes + " bytes");
             }
             if (length > 0 && fields.size() / 2 >= limits.maxHeaderCount()) {

@@ -179,9 +179,10 @@ public final class ConnInput {
         if (pos < limit) {
             return limit - pos;
         }
-        if (!lastReadBypassed) {
-            // The last fill took all the socket held then (up to a buffer): what followed the response in the
-            // same arrival is buffered; later bytes race any look, so none is worth a system call (~1.4 µs).
+        if (!lastReadBypassed && limit < buf.length) {
+            // The last fill took all the socket held then: what followed the response in the same arrival is
+            // buffered; later bytes race any look, so none is worth a system call (~1.4 µs). A fill that filled the
+            // whole buffer may have left more in the socket: that is looked at as after a bypassing read (P37).
             return 0;
         }
         try {
@@ -318,7 +319,8 @@ public final class ConnInput {
                     throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in a line of the response");
                 }
                 pos++;
-                if (length + (pos - start) > maxLength + 1) { // +1 for the CR
+                // +1 for the CR; in long, as maxLength may be Integer.MAX_VALUE ("no limit", P74)
+                if ((long) length + (pos - start) > maxLength + 1L) {
                     throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
                 }
             }

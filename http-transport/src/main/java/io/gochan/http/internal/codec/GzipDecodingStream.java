@@ -43,6 +43,11 @@ public final class GzipDecodingStream extends BulkInputStream {
     private boolean inMember;
     private int members;
     private boolean done;
+    /**
+     * The inflater finished a member in a read that produced bytes: its trailer is read and checked by the next read
+     * (P75), so a trailer that is missing, wrong or slow to come neither loses nor holds back the member's last bytes.
+     */
+    private boolean memberEndPending;
     private HttpProtocolException failed;
     private volatile boolean closed;
     /** Held by a read: the inflater is ended by the close only when no read uses it, else by the read as it leaves. */
@@ -86,6 +91,10 @@ public final class GzipDecodingStream extends BulkInputStream {
             return 0;
         }
         try {
+            if (memberEndPending) {
+                endMember();
+                memberEndPending = false;
+            }
             while (!done) {
                 if (!inMember) {
                     if (!startMember()) {
@@ -175,7 +184,11 @@ public final class GzipDecodingStream extends BulkInputStream {
         crc.update(b, off, n);
         if (inflater.finished()) {
             pos = limit - inflater.getRemaining();
-            endMember();
+            if (n > 0) {
+                memberEndPending = true; // return the bytes now; the next read checks the trailer (P75)
+            } else {
+                endMember();
+            }
         } else if (n == 0) {
             if (inflater.needsDictionary()) {
                 throw bad("gzip data needs a preset dictionary");

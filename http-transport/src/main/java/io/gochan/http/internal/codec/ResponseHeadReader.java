@@ -30,9 +30,18 @@ public final class ResponseHeadReader {
      */
     public static ResponseHead read(ConnInput in, HttpLimits limits) throws IOException {
         long start = in.bytesRead();
-        String prefix = in.peekAscii(STATUS_PREFIX.length());
+        String prefix = in.peekAscii(1);
         if (prefix.isEmpty()) {
             return null;
+        }
+        // One arrival at a time, and no further than the bytes can still begin "HTTP/": a short answer that cannot
+        // ("ERR\n", "\r\n") followed by silence is refused now, not when five bytes or the connection's end come (P73).
+        while (prefix.length() < STATUS_PREFIX.length() && STATUS_PREFIX.startsWith(prefix)) {
+            String more = in.peekAscii(prefix.length() + 1); // returns once one more byte is here, or at EOF
+            if (more.length() == prefix.length()) {
+                break; // EOF inside the prefix: readLine below says PREMATURE_EOF
+            }
+            prefix = in.bufferedAscii(STATUS_PREFIX.length());
         }
         if (!STATUS_PREFIX.startsWith(prefix)) {
             // Reject at once: an HTTP/0.9 body or another protocol may have no line end for a long time.

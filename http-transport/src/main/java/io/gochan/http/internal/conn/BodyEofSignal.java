@@ -201,7 +201,11 @@ final class BodyEofSignal extends BulkInputStream {
 
     @Override
     public int available() throws IOException {
-        return closed || atEof ? 0 : body.available();
+        // 0 where a read would throw (P76): a failed body (P61), an aborted exchange, a closed transport.
+        if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()) {
+            return 0;
+        }
+        return body.available();
     }
 
     private void eof() {

@@ -84,7 +84,14 @@ final class BufferedBody extends BulkInputStream {
 
     @Override
     public int available() {
-        return closed ? 0 : bytes.length - pos;
+        // 0 where a read would throw (P76): a failed body (P61), an aborted exchange, a request or transport ended.
+        if (closed || failed != null || pos == bytes.length) {
+            return 0;
+        }
+        if (ex.abortCause() != null || ex.scope().ended(PHASE) != null || transportClosed.getAsBoolean()) {
+            return 0;
+        }
+        return bytes.length - pos;
     }
 
     @Override
