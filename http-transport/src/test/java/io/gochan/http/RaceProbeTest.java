@@ -481,7 +481,8 @@ class RaceProbeTest {
             }
             assertThat(t.stats().idle()).isEqualTo(1);
             Goroutine writeLoop = Leaks.transportGoroutines().stream()
-                    .filter(g -> g.name().startsWith("http-write-loop")).findFirst().orElseThrow();
+                    .filter(g -> g.name().startsWith("http-write-loop") && g.name().endsWith(":" + server.port()))
+                    .findFirst().orElseThrow(); // this test's own connection's, never another transport's
             writeLoop.interrupt();
             assertThat(writeLoop.join(Duration.ofSeconds(10))).as("the interrupted write loop ended").isTrue();
             // Before: HttpTimeoutException after 5 s, the request sent on a connection nobody writes to.
