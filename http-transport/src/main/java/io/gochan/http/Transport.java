@@ -84,11 +84,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
             try {
                 c = PersistConn.start(key, d, connConfig, slot, this::reuse);
             } catch (IOException | RuntimeException e) {
-                try {
-                    d.tcp().close();
-                } catch (IOException closeFailure) {
-                    e.addSuppressed(closeFailure); // the connection's failure stays the one thrown (E77)
-                }
+                SocketDialer.closeQuietly(d.tcp(), e); // the connection's failure stays the one thrown (E77, E84)
                 throw e;
             }
             return c; // its "opened" event was committed before its loops started (E25)

@@ -6,8 +6,13 @@ import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +32,7 @@ class FailureKeptTest {
     }
 
     /** A real loopback connection whose streams cannot be had and whose close fails after closing it. */
-    private static final class BrokenSocket extends Socket {
+    private static class BrokenSocket extends Socket {
         BrokenSocket(int port) throws IOException {
             super("127.0.0.1", port);
         }
@@ -109,4 +114,165 @@ class FailureKeptTest {
             assertThat(thrown.getSuppressed()).extracting(Throwable::getMessage).anyMatch(m -> m.contains("refused (test)"));
         }
     }
+
+    /** As {@link BrokenSocket}, but its close fails unchecked, as a wrapper library's socket may. */
+    private static final class UncheckedBrokenSocket extends BrokenSocket {
+        UncheckedBrokenSocket(int port) throws IOException {
+            super(port);
+        }
+
+        @Override
+        public synchronized void close() {
+            try {
+                super.close();
+            } catch (IOException expected) {
+                // BrokenSocket's own failure: this one fails unchecked instead
+            }
+            throw new IllegalStateException("close failed unchecked (test)");
+        }
+    }
+
+    /**
+     * E84, E77: a dialed socket whose streams cannot be had is closed, and an unchecked failure of that close is added
+     * to the connection's failure as suppressed, as an {@code IOException} is. Before, it was thrown in its place.
+     */
+    @Test
+    void E84_aDialedSocketsUncheckedCloseFailureIsSuppressedNotInPlaceOfTheFailure() throws Exception {
+        try (RawServer server = RawServer.start(c -> c.readUntilClosed());
+             Transport t = Transport.builder().dialer((host, port, timeout) -> new UncheckedBrokenSocket(port)).build()) {
+            Object o = outcome(t, server);
+            assertThat(o).isInstanceOf(IOException.class);
+            Throwable f = (Throwable) o;
+            assertThat(f).hasMessageContaining("the input stream is gone");
+            assertThat(f.getSuppressed()).extracting(Throwable::getMessage).contains("close failed unchecked (test)");
+            assertThat(t.stats().open()).isZero();
+        }
+    }
+
+    /**
+     * E84, E2: a pooled connection whose socket fails unchecked when asked whether bytes wait on it (its input's
+     * {@code available()}, looked at as a request takes it from the pool) is neither lost nor fatal to the request: the
+     * look counts as "nothing waiting" (the request's write or the read loop then says whether the socket works), the
+     * request is served, and the connection is counted until it closes. Before, the exception left the pool's lock with
+     * the connection taken off the idle list and on no other: the request failed with it, and the connection kept its
+     * slot for good.
+     */
+    @Test
+    void E84_aPooledSocketWhoseLookFailsUncheckedIsNeitherLostNorFatal() throws Exception {
+        AtomicBoolean lookFails = new AtomicBoolean();
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                 Socket s = new Socket() {
+                     private InputStream in;
+
+                     @Override
+                     public synchronized InputStream getInputStream() throws IOException {
+                         if (in == null) {
+                             InputStream raw = super.getInputStream();
+                             in = new java.io.FilterInputStream(raw) {
+                                 @Override
+                                 public int available() throws IOException {
+                                     if (lookFails.get()) {
+                                         throw new IllegalStateException("available() failed unchecked (test)");
+                                     }
+                                     return super.available();
+                                 }
+                             };
+                         }
+                         return in;
+                     }
+                 };
+                 s.connect(new InetSocketAddress(host, port));
+                 return s;
+             }).build()) {
+            HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+            assertThat(bounded("first request", () -> {
+                try (HttpResponse r = t.roundTrip(get)) {
+                    return r.body().string();
+                }
+            })).isEqualTo("ok");
+            assertThat(t.stats().idle()).isEqualTo(1);
+            lookFails.set(true);
+            assertThat(bounded("request on the pooled connection", () -> {
+                try (HttpResponse r = t.roundTrip(get)) {
+                    return r.body().string();
+                }
+            })).isEqualTo("ok");
+            t.closeIdleConnections();
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection was closed and no longer counted");
+        }
+    }
+
+    /** Runs {@code task} on a virtual thread and returns its result or what it threw; fails (not hangs) after 10 s. */
+    private static Object bounded(String what, Callable<?> task) throws InterruptedException {
+        AtomicReference<Object> out = new AtomicReference<>();
+        Thread th = Thread.ofVirtual().name("review-" + what).start(() -> {
+            try {
+                out.set(task.call());
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        boolean ended = th.join(Duration.ofSeconds(10));
+        assertThat(ended).as(what + " ended (it hangs in: %s)", List.of(th.getStackTrace())).isTrue();
+        return out.get();
+    }
+
+    /**
+     * E84: a socket the user's {@link Dialer} returned whose {@code close()} closes it and then throws an unchecked
+     * exception (a wrapper library's {@code UncheckedIOException}, a test's assertion). {@code PersistConn.closeSockets()}
+     * caught only {@code IOException}, so the connection's first close stopped half-way: {@code closed} was set, but its
+     * slot was never released and {@code closech} never closed. Every later close of it waited for closech without end
+     * ({@code awaitClosech}, not interruptible): the read loop's final close (a goroutine left for good), a body read
+     * at its end (the caller's thread hangs in {@code body().string()}), and {@code Transport.close()}. With
+     * maxConnsPerHost(1) the host's one slot was never freed: every later request waited for good.
+     */
+    @Test
+    void E84_aDialedSocketWhoseCloseThrowsUncheckedStillEndsItsConnectionAndNothingHangs() throws Exception {
+        AtomicInteger throwsLeft = new AtomicInteger(1);
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             })) {
+            Transport t = Transport.builder()
+                    .maxConnsPerHost(1)
+                    .dialer((host, port, timeout) -> {
+                        Socket s = new Socket() {
+                            @Override
+                            public void close() throws IOException {
+                                super.close();
+                                if (throwsLeft.getAndDecrement() > 0) {
+                                    throw new IllegalStateException("the socket closed, then its close failed (test)");
+                                }
+                            }
+                        };
+                        s.connect(new InetSocketAddress(host, port));
+                        return s;
+                    })
+                    .build();
+            HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(5)).build();
+            // "ok", or the close's own failure if the caller's thread closed first: either, but it must end.
+            bounded("first request", () -> {
+                try (HttpResponse r = t.roundTrip(get)) {
+                    return r.body().string();
+                }
+            });
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the failed close still freed the connection's slot");
+            assertThat(bounded("second request", () -> {
+                try (HttpResponse r = t.roundTrip(get)) {
+                    return r.body().string();
+                }
+            })).isEqualTo("ok");
+            assertThat(bounded("Transport.close()", () -> {
+                t.close();
+                return "closed";
+            })).isEqualTo("closed");
+        }
+    }
+
 }

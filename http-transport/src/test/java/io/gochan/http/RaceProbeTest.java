@@ -4,16 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.gochan.Goroutine;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -326,6 +331,167 @@ class RaceProbeTest {
                     assertThat(stats.open()).as("connections open when body %d failed (%s): %s", i, failure, stats).isZero();
                 }
             }
+        }
+    }
+
+    /**
+     * A client socket whose first {@link #close()} (the connection's own close, from its read loop, once the server
+     * closed the idle connection) is held just after the socket is closed, until the POST's write loop has reported its
+     * write (the listener's {@code wroteRequest}): the window between {@code PersistConn.closeSockets()} and
+     * {@code closech.close()}.
+     */
+    private static final class HeldCloseSocket extends Socket {
+        final AtomicBoolean holdFirstClose;
+        final CountDownLatch closedUnderIt;
+        final CountDownLatch writeTriedOnClosed;
+
+        HeldCloseSocket(AtomicBoolean holdFirstClose, CountDownLatch closedUnderIt, CountDownLatch writeTriedOnClosed) {
+            this.holdFirstClose = holdFirstClose;
+            this.closedUnderIt = closedUnderIt;
+            this.writeTriedOnClosed = writeTriedOnClosed;
+        }
+
+        @Override
+        public void close() throws IOException {
+            super.close();
+            if (holdFirstClose.compareAndSet(true, false)) {
+                closedUnderIt.countDown();
+                try {
+                    writeTriedOnClosed.await(10, TimeUnit.SECONDS); // a bound only: the write comes at once
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * E17 / Go parity (nothingWrittenError): the server closes a pooled connection just as a POST with a replayable
+     * body took it. The connection's read loop sees the EOF and closes the connection; the POST's write loop takes the
+     * request after the socket was closed but before closech closed, and hands its bytes to the closed socket, which
+     * takes none of them ("Socket closed"). Not a byte reached the server, so the POST must be retried on a new
+     * connection and served once, as when its write loop never took it (E17) and as Go does (a write on a closed
+     * net.Conn returns n == 0, so nwrite == startBytesWritten). Before, the bytes counted as written (the counter counts
+     * them before the socket's write, and gives nothing back for a plain socket), so the POST fails with
+     * SERVER_CLOSED_BEFORE_RESPONSE and is never retried.
+     */
+    @Test
+    void E17_aPostHandedToASocketAlreadyClosedUnderItIsNothingWrittenAndRetried() throws Exception {
+        CountDownLatch closeIdle = new CountDownLatch(1);
+        List<String> later = new CopyOnWriteArrayList<>();
+        AtomicBoolean holdFirstClose = new AtomicBoolean(false);
+        CountDownLatch closedUnderIt = new CountDownLatch(1);
+        CountDownLatch writeTriedOnClosed = new CountDownLatch(1);
+        AtomicReference<Throwable> firstWrite = new AtomicReference<>();
+        AtomicReference<Socket> first = new AtomicReference<>();
+        RequestListener holdPost = new RequestListener() {
+            @Override
+            public void gotConn(HttpRequest request, boolean reused) {
+                if (request.method().equals("POST") && closeIdle.getCount() > 0) {
+                    assertThat(reused).isTrue();
+                    holdFirstClose.set(true);
+                    closeIdle.countDown(); // the server closes the connection the POST just took
+                    try {
+                        // The read loop saw the EOF and closed the socket; its close is held before closech closes.
+                        assertThat(closedUnderIt.await(10, TimeUnit.SECONDS)).as("the read loop closed the socket").isTrue();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }
+            }
+
+            @Override
+            public void wroteRequest(HttpRequest request, Throwable error) {
+                if (request.method().equals("POST") && writeTriedOnClosed.getCount() > 0) {
+                    firstWrite.set(error);
+                    writeTriedOnClosed.countDown(); // the read loop's close may now close closech
+                }
+            }
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.index == 0) {
+                     c.readRequest();
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     closeIdle.await(); // then close, with no request read: an idle close
+                     return;
+                 }
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     later.add(head.split("\r\n", 2)[0]);
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder()
+                     .listener(holdPost)
+                     .dialer((host, port, timeout) -> {
+                         HeldCloseSocket s = new HeldCloseSocket(first.get() == null ? holdFirstClose : new AtomicBoolean(),
+                                 closedUnderIt, writeTriedOnClosed);
+                         first.compareAndSet(null, s);
+                         s.connect(new InetSocketAddress(host, port), (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+                         return s;
+                     })
+                     .build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().idle()).isEqualTo(1);
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/p")).POST(RequestBody.of("abc")).build();
+            try (HttpResponse r = t.roundTrip(post)) { // before: HttpProtocolException SERVER_CLOSED_BEFORE_RESPONSE
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(firstWrite.get()).as("the first attempt's write failed on the closed socket").isNotNull();
+            assertThat(later).as("requests the server received").containsExactly("POST /p HTTP/1.1");
+            assertThat(t.stats().retries()).isEqualTo(1);
+        }
+    }
+
+    /** Runs {@code task} on a virtual thread and returns its result or what it threw; fails (not hangs) after 10 s. */
+    private static Object bounded(String what, Callable<?> task) throws InterruptedException {
+        AtomicReference<Object> out = new AtomicReference<>();
+        Thread th = Thread.ofVirtual().name("review-" + what).start(() -> {
+            try {
+                out.set(task.call());
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        boolean ended = th.join(Duration.ofSeconds(10));
+        assertThat(ended).as(what + " ended (it hangs in: %s)", List.of(th.getStackTrace())).isTrue();
+        return out.get();
+    }
+
+    /**
+     * E85: the write loop ends on an interrupt (its idle {@code select} throws {@code InterruptedException}) without closing
+     * its connection, unlike the read loop, which closes it on any end. The connection stays usable in the pool with no
+     * write loop: the next request that takes it is drained from {@code writech} (its body closed), then waits for a
+     * write result, a close or a response that never come, until its deadline (for ever without one). Interrupts reach
+     * a loop through the public {@code Goroutine.interrupt()} ({@code Goroutines.live()}), a bubble that stops
+     * (BB5 interrupts every member), or user code run on the loop (a listener, a body source) that leaves the flag set.
+     */
+    @Test
+    void E85_aWriteLoopEndedByAnInterruptTakesItsConnectionWithIt() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(5)).build();
+            try (HttpResponse r = t.roundTrip(get)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().idle()).isEqualTo(1);
+            Goroutine writeLoop = Leaks.transportGoroutines().stream()
+                    .filter(g -> g.name().startsWith("http-write-loop") && g.name().endsWith(":" + server.port()))
+                    .findFirst().orElseThrow(); // this test's own connection's, never another transport's
+            writeLoop.interrupt();
+            assertThat(writeLoop.join(Duration.ofSeconds(10))).as("the interrupted write loop ended").isTrue();
+            // Before: HttpTimeoutException after 5 s, the request sent on a connection nobody writes to.
+            assertThat(bounded("the request after the write loop ended", () -> {
+                try (HttpResponse r = t.roundTrip(get)) {
+                    return r.body().string();
+                }
+            })).isEqualTo("ok");
+            assertThat(server.accepted()).as("the interrupted loop's connection was closed, a new one served").isEqualTo(2);
         }
     }
 }

@@ -3,6 +3,8 @@ package io.gochan.http.internal.conn;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.SocketException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Counts the bytes handed to the socket, so a failed write can tell whether it wrote nothing. A
@@ -28,9 +30,16 @@ final class CountingOutputStream extends FilterOutputStream {
     }
 
     private volatile long count;
+    /** The socket was closed before a write began: none of its bytes can reach the peer. */
+    private final BooleanSupplier closedAlready;
 
-    CountingOutputStream(OutputStream out) {
+    /**
+     * @param out the socket's stream
+     * @param closedAlready whether the socket is closed (asked as each write begins)
+     */
+    CountingOutputStream(OutputStream out, BooleanSupplier closedAlready) {
         super(out);
+        this.closedAlready = closedAlready;
     }
 
     long count() {
@@ -39,6 +48,7 @@ final class CountingOutputStream extends FilterOutputStream {
 
     @Override
     public void write(int b) throws IOException {
+        refuseIfClosed();
         count++;
         try {
             out.write(b);
@@ -50,12 +60,25 @@ final class CountingOutputStream extends FilterOutputStream {
 
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
+        refuseIfClosed();
         count += len;
         try {
             out.write(b, off, len);
         } catch (IOException | RuntimeException e) {
             untaken(len);
             throw e;
+        }
+    }
+
+    /**
+     * A write to a socket already closed (by the read loop, which saw the server close the idle connection just as a
+     * request took it) hands nothing over, so none of its bytes count: the request is "nothing written" and a
+     * replayable one is retried, as Go's count of what {@code conn.Write} returned (0 on a closed connection) says
+     * (E17). A socket closed once the write began still counts it: part of it may have gone out.
+     */
+    private void refuseIfClosed() throws SocketException {
+        if (closedAlready.getAsBoolean()) {
+            throw new SocketException("Socket closed");
         }
     }
 

@@ -66,7 +66,7 @@ final class DialGuard {
     private static void closeOnTimeout(Socket tcp) {
         try {
             tcp.close();
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // a Dialer's socket may fail its close unchecked (E84)
             // The step blocked on this socket fails anyway once its timer is seen to have fired.
             LOG.log(System.Logger.Level.DEBUG, "closing a timed-out dial's socket failed", e);
         }

@@ -159,7 +159,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly);
         // Under TLS a write the TLS layer refused whole (its output closed by the server's close_notify) or whose
         // record the TCP socket did not take whole counts as nothing written (P50).
-        this.rawOut = new CountingOutputStream(tls == null ? socket.getOutputStream() : tls.output(socket.getOutputStream()));
+        this.rawOut = new CountingOutputStream(tls == null ? socket.getOutputStream() : tls.output(socket.getOutputStream()),
+                tcp::isClosed);
         this.out = new BufferedOutputStream(rawOut, 8192);
         this.forwardsToProxy = key.forwardsToProxy();
         this.proxyAuthorization = forwardsToProxy ? ProxyHandshake.basicAuthorization(key.proxy()) : null;
@@ -264,27 +265,32 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             awaitClosech();
             return;
         }
-        closeSockets();
-        if (lifetime != null) {
-            // Before anyone can learn that the connection closed (its slot freed, closech closed): a second
-            // close, Transport.close() and a failed request return only once its "closed" event exists (E36).
-            HttpEvents.connectionClosed(lifetime, this, closeReason(cause));
-        }
-        // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
-        // counted open and its per-host slot free (E21).
-        slot.release();
-        RequestBodyStream writing = answeredWhileWriting;
-        if (writing != null) {
-            // Before closech too: whoever learns that the connection closed (a body read that lost the race to
-            // end the exchange, a second close) finds the early-answered request's body source closed (E32).
-            // A no-op if the write loop is done with it. An Error from it must not stop the close half way (closech
-            // never closed would hang every waiter): the request has its response, so it is logged (E48).
-            Throwable failed = closeBodyOnLoop(writing);
-            if (failed != null) {
-                LOG.log(Level.ERROR, "closing the body of a request answered before it was all sent failed", failed);
+        // closech always closes, whatever throws below: every later close, the loops and Transport.close() wait
+        // for it, not interruptibly (E84).
+        try {
+            closeSockets();
+            if (lifetime != null) {
+                // Before anyone can learn that the connection closed (its slot freed, closech closed): a second
+                // close, Transport.close() and a failed request return only once its "closed" event exists (E36).
+                HttpEvents.connectionClosed(lifetime, this, closeReason(cause));
             }
+            // The slot before closech: whoever wakes on closech (roundTrip) finds the connection no longer
+            // counted open and its per-host slot free (E21).
+            slot.release();
+            RequestBodyStream writing = answeredWhileWriting;
+            if (writing != null) {
+                // Before closech too: whoever learns that the connection closed (a body read that lost the race to
+                // end the exchange, a second close) finds the early-answered request's body source closed (E32).
+                // A no-op if the write loop is done with it. An Error from it must not stop the close half way (closech
+                // never closed would hang every waiter): the request has its response, so it is logged (E48).
+                Throwable failed = closeBodyOnLoop(writing);
+                if (failed != null) {
+                    LOG.log(Level.ERROR, "closing the body of a request answered before it was all sent failed", failed);
+                }
+            }
+        } finally {
+            closech.close();
         }
-        closech.close();
     }
 
     /**
@@ -334,17 +340,23 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * peer that stopped reading holds forever; closing the TCP socket under it fails that write at once.
      */
     private void closeSockets() {
-        try {
-            tcp.close();
-        } catch (IOException e) {
-            LOG.log(Level.DEBUG, "closing TCP socket of " + this, e);
-        }
+        closeSocket(tcp, "TCP");
         if (socket != tcp) {
-            try {
-                socket.close();
-            } catch (IOException e) {
-                LOG.log(Level.DEBUG, "closing TLS socket of " + this, e);
-            }
+            closeSocket(socket, "TLS");
+        }
+    }
+
+    /**
+     * Closes one socket, which may be a {@link io.gochan.http.Dialer}'s own: whatever its close throws is logged, never
+     * thrown, so the connection's close goes on (its slot freed, closech closed) and no loop dies half way (E84).
+     */
+    private void closeSocket(Socket s, String which) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            LOG.log(Level.DEBUG, "closing " + which + " socket of " + this, e);
+        } catch (RuntimeException | Error e) {
+            LOG.log(Level.ERROR, "closing " + which + " socket of " + this + " failed; the connection is closed anyway", e);
         }
     }
 
@@ -471,8 +483,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         try {
             return tcp.getInputStream().available() > 0;
-        } catch (IOException e) {
-            return false; // the socket failed: the request's write or the read loop says so
+        } catch (IOException | RuntimeException e) {
+            // The socket failed (a Dialer's socket may fail unchecked: E84): the request's write or the read loop
+            // says so. Never thrown: this look runs under the pool's lock, the connection off every list (E2).
+            return false;
         }
     }
 
@@ -491,8 +505,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         try {
             return tcp.getInputStream().available() > 0;
-        } catch (IOException e) {
-            return false; // the socket failed: the request's write or the read loop says so
+        } catch (IOException | RuntimeException e) {
+            // The socket failed (a Dialer's socket may fail unchecked: E84): the request's write or the read loop
+            // says so. Never thrown: this look runs under the pool's lock, the connection off every list (E2).
+            return false;
         }
     }
 
@@ -923,7 +939,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     // ------------------------------------------------------------------ write loop
 
-    private void writeLoop() throws InterruptedException {
+    private void writeLoop() {
         try {
             Select<WriteRequest> next = Select.<WriteRequest>cases().receive(writech, w -> w).receiveOk(closech, r -> null);
             for (WriteRequest taken; (taken = next.select()) != null; ) {
@@ -950,6 +966,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     return; // roundTrip aborts the exchange, or the read loop refuses to reuse the connection
                 }
             }
+        } catch (InterruptedException | RuntimeException | Error e) {
+            // Any other end takes the connection with it, as the read loop's does: left open, it stayed usable in the
+            // pool with nobody to write its next request, which then waited for its deadline, or for ever (E85).
+            if (!(e instanceof InterruptedException)) {
+                LOG.log(Level.ERROR, "write loop of " + this + " failed", e);
+            }
+            // A connection failure: a request that took the connection meanwhile fails as "nothing written" if not a
+            // byte of it went out (the count decides, E17), and is retried.
+            close(new ConnException("write loop of " + this + (e instanceof InterruptedException ? " interrupted"
+                    : " failed: " + e), e, false, false));
         } finally {
             writeLoopDone.close();
             for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {

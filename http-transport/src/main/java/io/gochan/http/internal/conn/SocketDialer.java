@@ -385,11 +385,20 @@ public final class SocketDialer {
         return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
     }
 
-    static void closeQuietly(Socket s, Throwable primary) {
+    /**
+     * Closes a socket whose connection failed with {@code primary}: whatever its close throws (a {@code Dialer}'s socket
+     * may throw anything) is added to {@code primary} as suppressed, never thrown in its place (E77, E84).
+     *
+     * @param s the socket
+     * @param primary the failure that stands
+     */
+    public static void closeQuietly(Socket s, Throwable primary) {
         try {
             s.close();
-        } catch (IOException e) {
-            primary.addSuppressed(e);
+        } catch (IOException | RuntimeException | Error e) {
+            if (e != primary) {
+                primary.addSuppressed(e);
+            }
         }
     }
 }
