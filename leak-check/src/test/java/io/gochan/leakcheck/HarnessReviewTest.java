@@ -14,6 +14,7 @@ import io.gochan.leakcheck.fixtures.MethodOnlyConstructorGoroutineFixture;
 import io.gochan.leakcheck.fixtures.ParallelClassAFixture;
 import io.gochan.leakcheck.fixtures.ParallelClassBFixture;
 import io.gochan.leakcheck.fixtures.PerClassConstructorFixture;
+import io.gochan.leakcheck.fixtures.ThrowingConstructorFixture;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,7 +28,8 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * Desk-check findings of review "harness" (session 25): each test fails today. Fixtures (package fixtures, excluded
+ * Findings of review "harness" (session 25), each test failing before its fix (LK11's JDK fixture can fail only on
+ * JDK 21-24; its lookalike fails on any JDK). Fixtures (package fixtures, excluded
  * from surefire as their neighbours are) run through the launcher as in {@link JUnitFeaturesTest}.
  */
 class HarnessReviewTest {
@@ -73,7 +75,7 @@ class HarnessReviewTest {
             assertThat(outcome(o, classId(PerClassConstructorFixture.class))).as("the class")
                     .startsWith("FAILED")
                     .contains("\"per-class-field-goroutine\"")
-                    .contains("\"per-class-field-thread\""); // today: SUCCESSFUL, both left running unreported
+                    .contains("\"per-class-field-thread\""); // before: SUCCESSFUL, both left running unreported
         } finally {
             PerClassConstructorFixture.release.countDown();
         }
@@ -90,13 +92,13 @@ class HarnessReviewTest {
         try {
             Map<String, String> o = run(Map.of(), selectClass(ConstructorGoroutineFixture.class));
             assertThat(outcome(o, "[method:startsNothingItself()]")).as("the test whose instance started it")
-                    .startsWith("FAILED").contains("\"constructor-goroutine\""); // today: SUCCESSFUL
+                    .startsWith("FAILED").contains("\"constructor-goroutine\""); // before: SUCCESSFUL
             assertThat(outcome(o, classId(ConstructorGoroutineFixture.class))).as("the class")
-                    .doesNotContain("constructor-goroutine"); // today: FAILED, owned by "class ConstructorGoroutineFixture"
+                    .doesNotContain("constructor-goroutine"); // before: FAILED, owned by "class ConstructorGoroutineFixture"
 
             Map<String, String> m = run(Map.of(), selectClass(MethodOnlyConstructorGoroutineFixture.class));
             assertThat(outcome(m, "[method:startsNothingItself()]")).as("checked on the method only")
-                    .startsWith("FAILED").contains("\"method-only-constructor-goroutine\""); // today: SUCCESSFUL, no one reports it
+                    .startsWith("FAILED").contains("\"method-only-constructor-goroutine\""); // before: SUCCESSFUL, no one reports it
         } finally {
             ConstructorGoroutineFixture.release.countDown();
             MethodOnlyConstructorGoroutineFixture.release.countDown();
@@ -104,25 +106,40 @@ class HarnessReviewTest {
     }
 
     /**
-     * Finding 2: the extension registered twice (annotation and @RegisterExtension) must not leave a window's owner
-     * entered on the thread that ran the tests (the launcher runs them on this thread). Today the first instance's
-     * windows are overwritten in the store, never ended nor closed: this thread keeps the class's owner, every
-     * goroutine it starts afterwards is attributed to it, and the never-ended test window stays "running" beside
-     * every later test in the JVM. (Run it last or alone: today it leaves this thread polluted.)
+     * Finding 2 (LK23): the extension registered twice (annotation and @RegisterExtension) must not leave a window's
+     * owner entered on the thread that ran the tests (the launcher runs them on its calling thread). Before, the first
+     * instance's windows were overwritten in the store, never ended nor closed: the thread kept the class's owner,
+     * every goroutine it started afterwards was attributed to it, and the never-ended test window stayed "running"
+     * beside every later test in the JVM.
      */
     @Test
-    void aSecondRegistrationOfTheExtensionLeavesNoOwnerEnteredOnTheRunnersThread() throws Exception {
-        // On a thread of its own, which ends with the meta-test: an owner left entered on it (today's defect) cannot
-        // leak into later meta-tests through this runner's thread.
+    void LK23_aSecondRegistrationOfTheExtensionLeavesNoOwnerEnteredOnTheRunnersThread() throws Exception {
+        assertThat(runAlone(DoubleRegistrationFixture.class, "[method:clean()]")).isEqualTo("SUCCESSFUL");
+    }
+
+    /** LK23, LK14: the test's window opens before its instance's construction; when that throws, it still closes. */
+    @Test
+    void LK23_aTestInstanceWhoseConstructionThrowsLeavesNoOwnerEnteredOnTheRunnersThread() throws Exception {
+        assertThat(runAlone(ThrowingConstructorFixture.class, "[method:neverRuns()]"))
+                .startsWith("FAILED").contains("constructor fails");
+    }
+
+    /**
+     * Runs a fixture on a thread of its own, which ends with the meta-test (so an owner the run leaves entered cannot
+     * reach later meta-tests through this runner's thread), and checks that no owner is current there afterwards.
+     *
+     * @return the outcome of the fixture's test {@code idSuffix}
+     */
+    private static String runAlone(Class<?> fixture, String idSuffix) throws Exception {
         java.util.concurrent.atomic.AtomicReference<Object> probes = new java.util.concurrent.atomic.AtomicReference<>();
-        Thread runner = Thread.ofPlatform().name("double-registration-runner").start(() -> {
+        Thread runner = Thread.ofPlatform().name("isolated-fixture-runner").start(() -> {
             try {
-                Goroutine before = Go.go("double-registration-probe-before", () -> { });
+                Goroutine before = Go.go("isolated-probe-before", () -> { });
                 before.join();
-                Map<String, String> o = run(Map.of(), selectClass(DoubleRegistrationFixture.class));
-                Goroutine after = Go.go("double-registration-probe-after", () -> { });
+                Map<String, String> o = run(Map.of(), selectClass(fixture));
+                Goroutine after = Go.go("isolated-probe-after", () -> { });
                 after.join();
-                probes.set(java.util.List.of(before.owner(), outcome(o, "[method:clean()]"), after.owner()));
+                probes.set(java.util.List.of(before.owner(), outcome(o, idSuffix), after.owner()));
             } catch (Throwable t) {
                 probes.set(t);
             }
@@ -134,14 +151,14 @@ class HarnessReviewTest {
         }
         java.util.List<?> p = (java.util.List<?>) probes.get();
         assertThat(p.get(0)).as("precondition: no owner current on the runner's thread").isEqualTo(java.util.Optional.empty());
-        assertThat(p.get(1)).isEqualTo("SUCCESSFUL");
         assertThat(p.get(2)).as("an owner left entered by the run on the runner's thread").isEqualTo(java.util.Optional.empty());
+        return (String) p.get(1);
     }
 
     /**
      * Finding 3 (LK14, LK6): with classes in parallel, a thread class A's @BeforeAll leaves running while a test of
      * class B runs fails class A; if B's test is blamed too (its id range holds the thread), its report names class
-     * A. Today class A passes (B's test's id range is subtracted from A's, as if B's test were A's own) and B's test
+     * A. Before, class A passed (B's test's id range is subtracted from A's, as if B's test were A's own) and B's test
      * fails alone, naming no class.
      */
     @Test
@@ -155,11 +172,11 @@ class HarnessReviewTest {
                     selectClass(ParallelClassBFixture.class));
             assertThat(ParallelClassAFixture.overlapped).as("A's @BeforeAll ran while B's test ran").isTrue();
             assertThat(outcome(o, classId(ParallelClassAFixture.class))).as("class A")
-                    .startsWith("FAILED").contains("\"class-a-beforeall-thread\""); // today: SUCCESSFUL
-            String b = outcome(o, "[method:cleanWhileClassAStartsItsThread()]");
-            if (b.startsWith("FAILED")) {
-                assertThat(b).as("B's test, blamed by its id range").contains("class ParallelClassAFixture");
-            }
+                    .startsWith("FAILED").contains("\"class-a-beforeall-thread\""); // before: SUCCESSFUL
+            // The thread's id lies in B's test's range too, and ids alone cannot tell whose it is: B's test reports it
+            // as well, naming class A as having run beside it (LK18's "each that ran reports it, naming the others").
+            assertThat(outcome(o, "[method:cleanWhileClassAStartsItsThread()]")).as("B's test, blamed by its id range")
+                    .startsWith("FAILED").contains("\"class-a-beforeall-thread\"").contains("class ParallelClassAFixture");
         } finally {
             ParallelClassAFixture.release.countDown();
         }
@@ -201,11 +218,11 @@ class HarnessReviewTest {
     /**
      * Finding 6: a test that returns with its interrupt flag set (after checking that code under test restores it)
      * while a goroutine of its own is still finishing: the check waits for the goroutine as for any test and passes.
-     * Today the first join of the grace period throws at once on the stale flag: the test fails with a bare
+     * Before, the first join of the grace period threw at once on the stale flag: the test fails with a bare
      * InterruptedException from the leak check, and the goroutine is neither waited for nor reported.
      */
     @Test
-    void aStaleInterruptFlagOfTheTestDoesNotAbortTheGracePeriod() throws Exception {
+    void LK24_aStaleInterruptFlagOfTheTestDoesNotAbortTheGracePeriod() throws Exception {
         try {
             Map<String, String> o = run(Map.of(), selectClass(InterruptFlagFixture.class));
             assertThat(outcome(o, "[method:returnsWithItsInterruptFlagSet()]")).isEqualTo("SUCCESSFUL");
