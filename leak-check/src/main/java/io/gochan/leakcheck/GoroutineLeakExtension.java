@@ -5,6 +5,7 @@ import io.gochan.Goroutines;
 import java.lang.reflect.AnnotatedElement;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -30,7 +31,6 @@ import org.junit.platform.commons.support.AnnotationSupport;
 public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
         TestInstancePreConstructCallback, InvocationInterceptor {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(GoroutineLeakExtension.class);
-    private static final String MARK = "thread mark before the test instance of ";
     private static final ReentrantLock CAPTURE_LOCK = new ReentrantLock();
     private static int capturing; // guarded by CAPTURE_LOCK: checks that turned start-site capture on
     private static boolean captureBefore; // guarded by CAPTURE_LOCK
@@ -40,8 +40,23 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
 
     @Override
     public void beforeAll(ExtensionContext context) {
+        if (!begun(context)) { // LK14: a per-class instance's construction opened it already
+            beginClass(context);
+        }
+    }
+
+    private static void beginClass(ExtensionContext context) {
         String name = "class " + context.getRequiredTestClass().getSimpleName();
         begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), classConfig(context));
+    }
+
+    /**
+     * LK23: {@return whether this very context's window is open already} A second registration of the extension (an
+     * {@code @RegisterExtension} instance beside the annotation, which JUnit does not de-duplicate) then opens none:
+     * a second window under the same key would never be ended, and its owner would stay entered on the runner's thread.
+     */
+    private static boolean begun(ExtensionContext context) {
+        return context.getStore(NS).get(context.getUniqueId(), Running.class) != null;
     }
 
     @Override
@@ -50,19 +65,23 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     /**
-     * LK14: the test's thread mark is taken before JUnit constructs its test instance (one per test, the default
-     * lifecycle), so a thread its constructor or field initializers create, and the test starts, is the test's.
+     * LK14: the test's window opens before JUnit constructs its test instance (one per test, the default lifecycle),
+     * so a thread its constructor or field initializers create, or a goroutine they start, is the test's; with
+     * {@code @TestInstance(PER_CLASS)} JUnit constructs the one instance before the {@code @BeforeAll} callbacks, and
+     * the class's window opens here, so what the instance starts is the class's.
      */
     @Override
     public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
+        // Only the first call's: a @Nested test constructs its enclosing classes' instances first, and a second
+        // registration of the extension calls this again (LK23).
+        if (begun(context)) {
+            return;
+        }
         if (context.getTestMethod().isPresent()) {
-            // The first instance's: a @Nested test constructs its enclosing classes' instances first.
-            // get and put, not computeIfAbsent: that is JUnit 6's only, and users run JUnit 5 too (examples/).
-            ExtensionContext.Store store = context.getStore(NS);
-            String key = MARK + context.getUniqueId();
-            if (store.get(key, Long.class) == null) {
-                store.put(key, Window.newThreadId());
-            }
+            beginTest(context);
+        } else if (context.getTestInstanceLifecycle().orElse(null) == TestInstance.Lifecycle.PER_CLASS
+                && context.getTestClass().isPresent()) {
+            beginClass(context);
         }
     }
 
@@ -74,14 +93,19 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
 
     @Override
     public void beforeEach(ExtensionContext context) {
+        if (!begun(context)) { // LK14: the test instance's construction opened it already, unless JUnit constructed none
+            beginTest(context);
+        }
+    }
+
+    private static void beginTest(ExtensionContext context) {
         String name = "test " + context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName() + "()";
         if (context.getParent().flatMap(ExtensionContext::getTestMethod).isPresent()) {
             // LK19: an invocation of a test template (@RepeatedTest, @ParameterizedTest): its parent is the template, and
             // its display name ("repetition 2 of 3", "[2] pear") is what tells it from its siblings.
             name += " " + context.getDisplayName();
         }
-        Long mark = context.getStore(NS).remove(MARK + context.getUniqueId(), Long.class);
-        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), mark, null), config(context));
+        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), null, null), config(context));
     }
 
     @Override
@@ -164,8 +188,22 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         return String.join(" > ", names);
     }
 
-    /** A checked window, its settings, and whether JUnit runs tests in parallel (LK21). */
-    private record Running(Window window, NoGoroutineLeaks config, boolean parallel) {}
+    /**
+     * A checked window, its settings, and whether JUnit runs tests in parallel (LK21). JUnit closes it with its context
+     * only if it is still in the store then: a window opened before the test instance's construction, which threw, so
+     * that JUnit called neither the before nor the after callbacks. It ends unchecked then (the test failed already),
+     * and its owner leaves the runner's thread.
+     */
+    private record Running(Window window, NoGoroutineLeaks config, boolean parallel) implements AutoCloseable {
+        @Override
+        public void close() {
+            window.end();
+            if (config.captureStartSites()) {
+                captureOff();
+            }
+            window.close();
+        }
+    }
 
     private static boolean parallel(ExtensionContext context) {
         return context.getConfigurationParameter("junit.jupiter.execution.parallel.enabled").map(Boolean::parseBoolean).orElse(false);
@@ -205,6 +243,10 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         // First the GC (LK10, only when the JVM runs the opt-in detection): a goroutine that nothing
         // reaches any more is collected here and reported as blocked forever, not as still running.
         String report = Collected.since(r.window().goroutineMark, Goroutines.startedCount());
+        // LK24: a flag the test left set (it checked that code under test restores it) is the test's state, not a
+        // request to abort the check: cleared for the grace period, set again for JUnit to see. An interrupt that
+        // arrives while the check waits still aborts it.
+        boolean stale = Thread.interrupted();
         try {
             Judge.Finding leaked = new Judge(r.window(), Config.of(r.config()), r.parallel()).await();
             if (!leaked.isEmpty()) {
@@ -213,6 +255,9 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             }
         } finally {
             r.window().close();
+            if (stale) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (report != null) {
             throw new AssertionError(report);

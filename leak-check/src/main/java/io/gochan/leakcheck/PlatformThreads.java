@@ -45,7 +45,7 @@ final class PlatformThreads {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            if (isJdkCode(functions) || ignored.test(t.getName(), functions)) {
+            if (isJdkCode(functions) || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
             found.add(new Suspect(t, lines(e.getValue()), false));
@@ -159,6 +159,20 @@ final class PlatformThreads {
             return true;
         }
         return Config.anyMatches(SHARED, t.getName());
+    }
+
+    /**
+     * LK11: true for the JDK's own {@code CompletableFuture} delayer thread (JDK 8 to 24: {@code orTimeout},
+     * {@code completeOnTimeout} and {@code delayedExecutor} start it at their first use, and it serves the whole JVM;
+     * JDK 25 schedules on the common pool's delay scheduler instead). Its frames are all {@code java.*}, as an idle pool
+     * worker's are, so the name alone tells it, with the shape of the JDK's: a plain daemon {@code Thread} of a
+     * {@code ThreadPoolExecutor} running only {@code java.*} code. A thread of the user's that only takes the name (a
+     * subclass, not a daemon, or user code on its stack) is still reported.
+     */
+    private static boolean isJdkDelayer(Thread t, List<String> functions) {
+        return t.getName().equals("CompletableFutureDelayScheduler") && t.getClass() == Thread.class && t.isDaemon()
+                && functions.contains("java.util.concurrent.ThreadPoolExecutor$Worker.run")
+                && functions.stream().allMatch(f -> f.startsWith("java.") || f.startsWith("jdk.internal."));
     }
 
     /**

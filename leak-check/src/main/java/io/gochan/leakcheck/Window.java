@@ -26,7 +26,7 @@ final class Window {
     /** Every window's owner, while the owner is reachable: how a goroutine's owner is told to be a test. */
     private static final Map<GoroutineOwner, Window> BY_OWNER = Collections.synchronizedMap(new WeakHashMap<>());
     private static final Set<Window> RUNNING_TESTS = new HashSet<>(); // guarded by LOCK
-    /** LK14: the class windows open now; each learns of every window that ends while it is open. */
+    /** LK14: the class windows open now; each learns of every window inside it that ends while it is open. */
     private static final Set<Window> OPEN_CLASSES = new HashSet<>(); // guarded by LOCK
     private static final Runnable NOTHING = () -> { };
 
@@ -46,8 +46,8 @@ final class Window {
     /** LK20: the test (a {@code @TestFactory}) whose dynamic test this window is, or null. */
     final Window container;
     /**
-     * LK14: the marks of the windows that ended while this class window was open (its tests', its nested classes'),
-     * not the windows, which would keep their owners reachable until the class ends.
+     * LK14: the marks of the windows that ended inside this class window (its tests', its nested classes'; not another
+     * class's that ran in parallel), not the windows, which would keep their owners reachable until the class ends.
      */
     private final List<Marks> endedInside = new ArrayList<>(); // guarded by LOCK
 
@@ -97,6 +97,21 @@ final class Window {
                 }
                 RUNNING_TESTS.add(w);
             } else {
+                // LK14: a test cannot enclose a class, so every running test ran beside this class (parallel execution)
+                for (Window other : RUNNING_TESTS) {
+                    other.overlapped.add(name);
+                    w.overlapped.add(other.name);
+                }
+            }
+            // LK14: a class open now that does not enclose this window ran beside it: a thread it makes has an id in
+            // both ranges, and each that reports it names the other.
+            for (Window c : OPEN_CLASSES) {
+                if (!w.encloses(c)) {
+                    c.overlapped.add(name);
+                    w.overlapped.add(c.name);
+                }
+            }
+            if (kind == Kind.CLASS) {
                 OPEN_CLASSES.add(w);
             }
         } finally {
@@ -118,8 +133,12 @@ final class Window {
             RUNNING_TESTS.remove(this);
             OPEN_CLASSES.remove(this);
             Marks marks = new Marks(threadMark, threadEndMark, goroutineMark, goroutineEndMark);
-            for (Window c : OPEN_CLASSES) {
-                c.endedInside.add(marks);
+            // LK14: only the classes enclosing this window leave its range to it; another class running in parallel
+            // still judges what was created in its range while this window ran (both report it, naming each other).
+            for (Window c = parent; c != null; c = c.parent) {
+                if (OPEN_CLASSES.contains(c)) {
+                    c.endedInside.add(marks);
+                }
             }
             if (container != null) {
                 container.endedInside.add(marks); // LK20: the dynamic test is judged itself, not its factory
@@ -144,6 +163,7 @@ final class Window {
         }
     }
 
+    /** {@return whether {@code other} is a class window enclosing this one} */
     private boolean encloses(Window other) {
         for (Window p = parent; p != null; p = p.parent) {
             if (p == other) {
