@@ -131,7 +131,7 @@ final class RedirectLocation {
      * authority those bytes are read as the UTF-8 they are, so an IDN host reaches IDNA as its name. A control
      * character stays, so that URI refuses it.
      */
-    static String escapeLenient(String s) {
+    private static String escapeLenient(String s) {
         int authFrom = authorityStart(s);
         int authTo = authFrom < 0 ? 0 : firstOf(s, "/?#", authFrom);
         int pathTo = firstOf(s, "?#", Math.max(authTo, 0));
