@@ -44,7 +44,8 @@ import java.util.Set;
  * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
  * included, go to the jar (R12). A cookie of the caller's own {@code Cookie} field that a redirect sets again is
  * dropped from it, so only the jar's new value is sent (R44). Over a {@link Transport}, the jar's cookies are added
- * only while the request head stays within its {@code maxRequestHeaderBytes}, the first in the jar's order (R58).
+ * only while the request head stays within its {@code maxRequestHeaderBytes}, the first in the jar's order; an HTTP
+ * proxy's credentials (the transport's choice) are not counted (R58).
  * The overall timeout passing while the final body is
  * read fails the read with an {@link HttpTimeoutException} that names it (R45).
  * Thread-safe; the transport is shared, not owned: closing the client does not close it.
@@ -257,10 +258,12 @@ public final class HttpClient {
 
     /**
      * The first of {@code cookies}, in the jar's order, that {@code req}'s head can carry within {@code limit}
-     * bytes (R58): the jar's cookies never make a request the transport refuses before sending it, whatever the
-     * jar holds (a custom jar, or a {@code maxRequestHeaderBytes} smaller than {@link MemoryCookieJar}'s bound).
-     * Counted as the head goes to the origin, plus its {@code scheme://authority}, which a plain http request
-     * through an HTTP proxy adds; a head the caller made too large is left for the transport to refuse.
+     * bytes (R58): whatever the jar holds (a custom jar, or a {@code maxRequestHeaderBytes} smaller than
+     * {@link MemoryCookieJar}'s bound), its cookies do not make the transport refuse the request. Counted as the head
+     * goes to the origin, plus its {@code scheme://authority}, which a plain http request through an HTTP proxy adds;
+     * not the {@code Proxy-Authorization} such a proxy's user info adds (the proxy is chosen by the transport, and
+     * asking the proxy function here would call it twice per hop), so long proxy credentials can still make the
+     * transport refuse it (R56). A head the caller made too large is left for the transport to refuse.
      */
     static List<Cookie> fitting(HttpRequest req, List<Cookie> cookies, int limit) {
         String existing = req.headers().get("Cookie");

@@ -121,25 +121,93 @@ final class RedirectLocation {
     }
 
     /**
-     * Percent-escapes (UTF-8) the characters a URI may not hold but servers send, a space above all, as
-     * Go's {@code url.Parse} accepts them; a control character stays, so that {@link URI} refuses it.
+     * The {@code Location} as {@link URI} accepts what Go's {@code url.Parse} accepts (R16): percent-escaped are
+     * the characters a URI may not hold but servers send (a space above all, {@link #ESCAPED}), {@code [} and
+     * {@code ]} in the path (Go leaves them there; URI allows them only around an IPv6 literal and in a query or
+     * fragment), every {@code #} after the first (Go's fragment is all that follows the first) and every byte
+     * above 0x7f outside the authority, escaped as that byte ({@code %C3%A9}), as Go escapes it: the field was read
+     * as ISO-8859-1, one char a byte, so URI's own escaping (UTF-8 of each char) sent {@code %C3%83%C2%A9}, and a
+     * byte URI reads as a space or control character (0xA0 of {@code à}) made it refuse the location. In the
+     * authority those bytes are read as the UTF-8 they are, so an IDN host reaches IDNA as its name. A control
+     * character stays, so that URI refuses it.
      */
     private static String escapeLenient(String s) {
-        StringBuilder sb = null;
+        int authFrom = authorityStart(s);
+        int authTo = authFrom < 0 ? 0 : firstOf(s, "/?#", authFrom);
+        int pathTo = firstOf(s, "?#", Math.max(authTo, 0));
+        int hash = s.indexOf('#');
+        StringBuilder sb = new StringBuilder(s.length() + 16);
+        boolean changed = false;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (ESCAPED.indexOf(c) >= 0) {
-                if (sb == null) {
-                    sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+            if (authFrom >= 0 && i == authFrom && authTo > authFrom) {
+                String authority = utf8OrAsIs(s.substring(authFrom, authTo));
+                changed |= !authority.equals(s.substring(authFrom, authTo));
+                for (int j = 0; j < authority.length(); j++) {
+                    char a = authority.charAt(j);
+                    changed |= escapeOrAppend(sb, a, ESCAPED.indexOf(a) >= 0);
                 }
-                for (byte b : String.valueOf(c).getBytes(StandardCharsets.UTF_8)) {
-                    sb.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
-                            .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
-                }
-            } else if (sb != null) {
-                sb.append(c);
+                i = authTo - 1;
+                continue;
+            }
+            boolean escape = ESCAPED.indexOf(c) >= 0
+                    || ((c == '[' || c == ']') && i >= authTo && i < pathTo)
+                    || (c == '#' && i > hash)
+                    || (c > 0x7f && c <= 0xff);
+            changed |= escapeOrAppend(sb, c, escape);
+        }
+        return changed ? sb.toString() : s;
+    }
+
+    private static boolean escapeOrAppend(StringBuilder sb, char c, boolean escape) {
+        if (!escape) {
+            sb.append(c);
+            return false;
+        }
+        byte[] bytes = c <= 0xff ? new byte[] {(byte) c} : String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        for (byte b : bytes) {
+            sb.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
+                    .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));
+        }
+        return true;
+    }
+
+    /** Where the authority starts (after {@code scheme://} or a leading {@code //}), or -1 if there is none. */
+    private static int authorityStart(String s) {
+        if (s.startsWith("//")) {
+            return 2;
+        }
+        int colon = s.indexOf(':');
+        if (colon <= 0 || firstOf(s, "/?#", 0) < colon || !Character.isLetter(s.charAt(0))) {
+            return -1;
+        }
+        for (int i = 1; i < colon; i++) {
+            char c = s.charAt(i);
+            if (!(c < 0x80 && (Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.'))) {
+                return -1;
             }
         }
-        return sb == null ? s : sb.toString();
+        return s.startsWith("//", colon + 1) ? colon + 3 : -1;
+    }
+
+    private static int firstOf(String s, String chars, int from) {
+        for (int i = from; i < s.length(); i++) {
+            if (chars.indexOf(s.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return s.length();
+    }
+
+    /** {@code latin1}'s chars as bytes decoded as UTF-8, or {@code latin1} itself if they are ASCII or not UTF-8. */
+    private static String utf8OrAsIs(String latin1) {
+        if (latin1.chars().allMatch(c -> c < 0x80) || latin1.chars().anyMatch(c -> c > 0xff)) {
+            return latin1;
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(latin1.getBytes(StandardCharsets.ISO_8859_1))).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return latin1;
+        }
     }
 }

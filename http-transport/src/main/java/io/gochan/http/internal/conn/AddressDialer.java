@@ -69,6 +69,7 @@ public final class AddressDialer implements Dialer {
             // broken resolver must not send the request to whatever listens here on its port (R31).
             throw new UnknownHostException(host + ": the resolver returned a null address among " + addresses.size());
         }
+        addresses = addresses.stream().map(AddressDialer::unmapped).toList();
         List<InetAddress> primaries = new ArrayList<>();
         List<InetAddress> fallbacks = new ArrayList<>();
         boolean firstIsV6 = addresses.get(0) instanceof Inet6Address;
@@ -79,6 +80,29 @@ public final class AddressDialer implements Dialer {
             return dialSerial(host, primaries, port, deadline);
         }
         return dialParallel(host, primaries, fallbacks, port, deadline);
+    }
+
+    /**
+     * {@code a}, or the IPv4 address it holds if it is an IPv4-mapped IPv6 address ({@code ::ffff:a.b.c.d}), as Go's
+     * {@code To4()} makes it one (R9). The JDK's own parsing already gives an {@code Inet4Address} for one, but a
+     * resolver can build an {@code Inet6Address} that holds it ({@code Inet6Address.getByAddress}): it was raced as
+     * the IPv6 family against the host's IPv4 addresses, and named {@code [0:0:0:0:0:ffff:a00:1]} in errors.
+     */
+    static InetAddress unmapped(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (b.length != 16 || b[10] != (byte) 0xff || b[11] != (byte) 0xff) {
+            return a;
+        }
+        for (int i = 0; i < 10; i++) {
+            if (b[i] != 0) {
+                return a;
+            }
+        }
+        try {
+            return InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)); // no name: nothing is looked up
+        } catch (UnknownHostException e) {
+            throw new AssertionError("4 bytes are an IPv4 address", e);
+        }
     }
 
     /** One family's addresses in turn; the first error if all fail (Go returns the first). */

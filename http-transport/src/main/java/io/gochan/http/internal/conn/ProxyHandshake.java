@@ -264,7 +264,10 @@ final class ProxyHandshake {
         byte type;
         if (bare.indexOf(':') >= 0) {
             addr = java.net.InetAddress.getByName(bare).getAddress(); // an IPv6 literal: parsed, never looked up
-            type = 4;
+            // The type from the bytes, not the spelling (R42): ::ffff:a.b.c.d is the IPv4 address a.b.c.d (the JDK
+            // gives an Inet4Address, 4 bytes), sent as type 1 as Go's socks client does (ip.To4() != nil). Type 4
+            // with 4 bytes was a malformed request: a proxy read 12 bytes past it and the dial timed out.
+            type = (byte) (addr.length == 4 ? 1 : 4);
         } else if (isDottedQuad(bare)) {
             addr = java.net.InetAddress.getByName(bare).getAddress();
             type = 1;
