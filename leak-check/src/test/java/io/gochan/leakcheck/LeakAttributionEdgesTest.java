@@ -28,11 +28,13 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * Findings of review "harness" (session 25), each test failing before its fix (LK11's JDK fixture can fail only on
+ * Whose leak it is at the edges of JUnit's lifecycle: per-class and per-method test instances, a second
+ * registration of the extension, classes run in parallel, the JDK's delayer thread, a stale interrupt flag; each
+ * test failed before its fix (LK11's JDK fixture can fail only on
  * JDK 21-24; its lookalike fails on any JDK). Fixtures (package fixtures, excluded
  * from surefire as their neighbours are) run through the launcher as in {@link JUnitFeaturesTest}.
  */
-class HarnessReviewTest {
+class LeakAttributionEdgesTest {
     private static final Map<String, String> PARALLEL_CLASSES = Map.of(
             "junit.jupiter.execution.parallel.enabled", "true",
             "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",

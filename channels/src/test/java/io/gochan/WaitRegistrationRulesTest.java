@@ -22,11 +22,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Findings of the session-25 desk reviews of the channel core ("core" 1 and 2, "time" 2), each pinned by a
- * test that failed before its fix.
+ * What a waiting operation leaves queued, and who it may be passed by: a receiver queued on a ring channel is
+ * served before a newcomer's poll (S3), an operation a bubble refuses queues nothing (I3), and a context-aware
+ * wait is judged by a bubble on both its channels (BB2). Each test failed before its fix.
  */
 @ExtendWith(NoNewGoroutines.class)
-class CoreReviewRulesTest {
+class WaitRegistrationRulesTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     @AfterEach

@@ -17,14 +17,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Findings of the "time" review (session 25): ways a virtual-time bubble misjudged what its members wait
- * for. Each test failed before its fix without hanging (a regression of the join's is bounded by a 20 s
- * release valve, a generous bound, not an ordering). The review's BB2 finding (a receive with a context
- * made outside the bubble) is tested with its fix elsewhere.
+ * What is due now in a virtual-time bubble, and what its members wait for: a timer due at the clock's instant
+ * runs before await() returns, an afterFunc due as the body ends runs before run() returns, a join with no time left
+ * does not wait for a non-member. Each test failed before its fix without hanging (a regression of the join's is bounded by a 20 s
+ * release valve, a generous bound, not an ordering). A receive with a context made outside the bubble
+ * (BB2) is tested in WaitRegistrationRulesTest.
  */
 @ExtendWith(NoNewGoroutines.class)
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-class BubbleTimeReviewTest {
+class BubbleDueNowRulesTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     /**

@@ -23,12 +23,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Desk-check findings of reviewer "reach" (session 25) and their neighbours: an IPv4-mapped address through SOCKS5
+ * Address forms and redirect locations: IPv4-mapped address through SOCKS5
  * and from a resolver (R9), {@code Location}s Go follows that were refused or escaped twice (R16), and what R58's
  * room for jar cookies covers through an HTTP proxy. Every peer is a real loopback server.
  */
 @NoGoroutineLeaks
-class ReachReviewTest {
+class AddressAndRedirectReachTest {
 
     @AfterEach
     void noLeaks() {

@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Findings 2, 3 and 4 of the session-25 desk review of the core, on select; each test failed before its fix. */
-class CoreReviewSelectTest {
+/** A select a bubble refuses leaves no node queued (I3), non-positive timeouts tie (L18), a thread keeps few select nodes (I4); each test failed before its fix. */
+class SelectRegistrationRulesTest {
 
     @AfterEach
     void nothingLeftBehind() {
