@@ -192,7 +192,11 @@ public final class HttpClient {
                 }
                 if (next == null) {
                     handedOver = true;
-                    return timed == null ? resp : withContextEndedAtBodyEnd(resp, timed, parent, timeout);
+                    // After a redirect the last hop ran under what was left of the request's own timeout, which the
+                    // transport names when it passes in the body: the body names the caller's instead (E46).
+                    Duration ownNamed = redirects > 0 ? own : null;
+                    return timed == null && ownNamed == null ? resp
+                            : withContextEndedAtBodyEnd(resp, timed, parent, timeout, ownNamed, ownDeadline);
                 }
                 discard(resp);
                 current = next;
@@ -541,20 +545,26 @@ public final class HttpClient {
     /**
      * The overall timeout also covers the body: the context lives until the body's EOF is read or the body is
      * closed, whichever comes first, as Go's {@code cancelTimerBody} (E44). Ended only by the close, a body read to
-     * its end and left open kept the timer until the timeout.
+     * its end and left open kept the timer until the timeout. With {@code ownNamed}, the request's own timeout that
+     * redirects shortened for the last hop, a body read that it ends names it (E46).
+     *
+     * @param ctx the send's context of the overall timeout, or null if the client has none
+     * @param ownNamed the request's own timeout if the send followed a redirect, else null
+     * @param ownDeadline the deadline of {@code ownNamed} ({@link System#nanoTime()})
      */
-    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx, Context parent, Duration timeout) {
+    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx, Context parent,
+            Duration timeout, Duration ownNamed, long ownDeadline) {
         // A tunnel's body ending is the peer's end of stream, not the tunnel's (E74): its context lives on until the
         // output is closed too (or the body is). Each half counts down once.
         OutputStream tunnel = r.tunnelOutput().orElse(null);
         java.util.concurrent.atomic.AtomicInteger halvesOpen = new java.util.concurrent.atomic.AtomicInteger(tunnel != null ? 2 : 1);
         java.util.concurrent.atomic.AtomicBoolean eofSeen = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable atEof = () -> {
-            if (eofSeen.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
+            if (ctx != null && eofSeen.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
                 ctx.cancel();
             }
         };
-        OutputStream output = tunnel == null ? null : new OutputStream() {
+        OutputStream output = tunnel == null || ctx == null ? tunnel : new OutputStream() {
             private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
             @Override
@@ -659,20 +669,29 @@ public final class HttpClient {
              * The body's read failed because the client's overall timeout passed (not the caller's own deadline):
              * said so, as the send says it for a hop and as Go's "(Client.Timeout or context cancellation while
              * reading body)" (R45); the transport names only "its context's deadline", which the caller never set.
+             * Likewise the request's own timeout after a redirect (E46), which the transport names by what was left.
              */
             private HttpTimeoutException clientTimeout(HttpTimeoutException e) {
                 HttpTimeoutException[] last = renaming;
                 if (last != null && last[0] == e) {
                     return last[1]; // the body throws its failure again at each read (P61): so does this stream
                 }
-                if (e.kind() == HttpTimeoutException.Kind.REQUEST && ctx.err() instanceof io.gochan.DeadlineExceededException
+                HttpTimeoutException named = null;
+                if (e.kind() == HttpTimeoutException.Kind.REQUEST && ctx != null && ctx.err() instanceof io.gochan.DeadlineExceededException
                         && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
-                    HttpTimeoutException named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
+                    named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
                             "request timed out after " + timeout + " (client timeout) while reading the response body", e);
-                    renaming = new HttpTimeoutException[] {e, named};
-                    return named;
+                } else if (e.kind() == HttpTimeoutException.Kind.REQUEST && ownNamed != null
+                        && System.nanoTime() - ownDeadline >= 0) {
+                    // The transport named what was left of it for the last hop, a duration the caller never set (E46).
+                    named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST, "request timed out after "
+                            + ownNamed + " (its timeout, redirects included) while reading the response body", e);
                 }
-                return e;
+                if (named == null) {
+                    return e;
+                }
+                renaming = new HttpTimeoutException[] {e, named};
+                return named;
             }
 
             /** The body's failure last named a client timeout, and that name, as one pair (P61: one failure, one exception). */
@@ -683,7 +702,9 @@ public final class HttpClient {
                 try {
                     super.close();
                 } finally {
-                    ctx.cancel();
+                    if (ctx != null) {
+                        ctx.cancel();
+                    }
                 }
             }
         };
