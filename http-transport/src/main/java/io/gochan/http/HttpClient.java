@@ -488,8 +488,8 @@ public final class HttpClient {
     /**
      * Closes a response that is not handed to the caller (a followed redirect), reading its body first only
      * if it is short, so its connection can be reused: as Go, a body that declares more than 2 KiB is
-     * closed unread (its connection closed), and one of unknown length is read for at most about 2 KiB
-     * (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
+     * closed unread (its connection closed), and one of unknown length is read for at most 2 KiB, to its end if
+     * it ends there (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
      * declared-large body (up to 64 KiB, before) let a redirect that declared a large body and then stalled hold
      * the send until its deadline, or forever without one. A failed read only means
      * the connection is not reused; an interrupt stays set (the transport keeps it), so the next hop's
@@ -503,10 +503,12 @@ public final class HttpClient {
             if (declared > MAX_BODY_SLURP) {
                 return;
             }
+            // At most MAX_BODY_SLURP bytes, as Go's io.CopyN, never a read past them (P31): reading on while the total
+            // was no more than the budget waited, on a body that stalled once it had sent its 2 KiB, for bytes Go never
+            // asks for. Its EOF, if it comes within them, returns the connection to the pool (T5).
             byte[] buf = new byte[MAX_BODY_SLURP];
-            int total = 0;
-            for (int n; total <= MAX_BODY_SLURP && (n = in.read(buf)) >= 0; ) {
-                total += n; // up to the body's EOF, which returns the connection to the pool (T5)
+            for (int total = 0, n; total < MAX_BODY_SLURP && (n = in.read(buf, 0, MAX_BODY_SLURP - total)) >= 0; ) {
+                total += n;
             }
         } catch (IOException | UncheckedIOException e) {
             // The redirect's body does not matter; its connection is closed by the failed read. (A body's close
