@@ -48,7 +48,8 @@ import java.util.Set;
  * proxy's credentials (the transport's choice) are not counted (R58).
  * The overall timeout passing while the final body is
  * read fails the read with an {@link HttpTimeoutException} that names it (R45).
- * Thread-safe; the transport is shared, not owned: closing the client does not close it.
+ * Thread-safe. The client holds nothing to close; the transport is shared, not owned: close it yourself when every
+ * client over it is done ({@link #closeIdleConnections()} only closes its idle connections).
  */
 public final class HttpClient {
     private static final Set<String> SENSITIVE = Set.of(
@@ -127,6 +128,7 @@ public final class HttpClient {
      * @throws InterruptedException if the calling thread is interrupted while waiting
      * @throws IllegalArgumentException if the request URI's user info cannot be sent as basic auth (a {@code :} in
      *     the user name or a control character, R17)
+     * @throws IllegalStateException if the client's {@link RoundTripper} returned null instead of a response (R15)
      * @throws NullPointerException if request or parent is null
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
@@ -166,6 +168,12 @@ public final class HttpClient {
                         throw ownTimeout(own, current, e); // said with the timeout the caller set, not what was left of it
                     }
                     throw e;
+                }
+                if (resp == null) {
+                    // A broken RoundTripper (R15), said as Go's Client says it, not as a NullPointerException from
+                    // inside the redirect logic that names neither the round tripper nor the request.
+                    throw new IllegalStateException("the RoundTripper " + transport.getClass().getName()
+                            + " returned no response (null) and no exception for " + hop);
                 }
                 HttpRequest next;
                 try {
