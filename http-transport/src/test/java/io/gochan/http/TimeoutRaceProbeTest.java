@@ -486,8 +486,8 @@ class TimeoutRaceProbeTest {
     /**
      * E46: the final body of a send that followed a redirect is read under the request's own timeout too, and when it
      * passes there the read fails naming the timeout the caller set, as the hops do: the last hop was sent with what
-     * was left of it, which the transport names. A failure ("timed out after PT0.9...S") means the caller read of a
-     * timeout it never set.
+     * was left of it, which the transport names. A failure (a message naming 0.99 s, what was left for the last hop)
+     * means the caller read of a timeout it never set.
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
