@@ -48,7 +48,8 @@ import java.util.Set;
  * proxy's credentials (the transport's choice) are not counted (R58).
  * The overall timeout passing while the final body is
  * read fails the read with an {@link HttpTimeoutException} that names it (R45).
- * Thread-safe; the transport is shared, not owned: closing the client does not close it.
+ * Thread-safe. The client holds nothing to close; the transport is shared, not owned: close it yourself when every
+ * client over it is done ({@link #closeIdleConnections()} only closes its idle connections).
  */
 public final class HttpClient {
     private static final Set<String> SENSITIVE = Set.of(
@@ -127,6 +128,7 @@ public final class HttpClient {
      * @throws InterruptedException if the calling thread is interrupted while waiting
      * @throws IllegalArgumentException if the request URI's user info cannot be sent as basic auth (a {@code :} in
      *     the user name or a control character, R17)
+     * @throws IllegalStateException if the client's {@link RoundTripper} returned null instead of a response (R15)
      * @throws NullPointerException if request or parent is null
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
@@ -167,6 +169,12 @@ public final class HttpClient {
                     }
                     throw e;
                 }
+                if (resp == null) {
+                    // A broken RoundTripper (R15), said as Go's Client says it, not as a NullPointerException from
+                    // inside the redirect logic that names neither the round tripper nor the request.
+                    throw new IllegalStateException("the RoundTripper " + transport.getClass().getName()
+                            + " returned no response (null) and no exception for " + hop);
+                }
                 HttpRequest next;
                 try {
                     // Whatever fails from here on (the jar, a Location that cannot be followed, the limit,
@@ -192,7 +200,11 @@ public final class HttpClient {
                 }
                 if (next == null) {
                     handedOver = true;
-                    return timed == null ? resp : withContextEndedAtBodyEnd(resp, timed, parent, timeout);
+                    // After a redirect the last hop ran under what was left of the request's own timeout, which the
+                    // transport names when it passes in the body: the body names the caller's instead (E46).
+                    Duration ownNamed = redirects > 0 ? own : null;
+                    return timed == null && ownNamed == null ? resp
+                            : withContextEndedAtBodyEnd(resp, timed, parent, timeout, ownNamed, ownDeadline);
                 }
                 discard(resp);
                 current = next;
@@ -484,8 +496,8 @@ public final class HttpClient {
     /**
      * Closes a response that is not handed to the caller (a followed redirect), reading its body first only
      * if it is short, so its connection can be reused: as Go, a body that declares more than 2 KiB is
-     * closed unread (its connection closed), and one of unknown length is read for at most about 2 KiB
-     * (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
+     * closed unread (its connection closed), and one of unknown length is read for at most 2 KiB, to its end if
+     * it ends there (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
      * declared-large body (up to 64 KiB, before) let a redirect that declared a large body and then stalled hold
      * the send until its deadline, or forever without one. A failed read only means
      * the connection is not reused; an interrupt stays set (the transport keeps it), so the next hop's
@@ -499,10 +511,12 @@ public final class HttpClient {
             if (declared > MAX_BODY_SLURP) {
                 return;
             }
+            // At most MAX_BODY_SLURP bytes, as Go's io.CopyN, never a read past them (P31): reading on while the total
+            // was no more than the budget waited, on a body that stalled once it had sent its 2 KiB, for bytes Go never
+            // asks for. Its EOF, if it comes within them, returns the connection to the pool (T5).
             byte[] buf = new byte[MAX_BODY_SLURP];
-            int total = 0;
-            for (int n; total <= MAX_BODY_SLURP && (n = in.read(buf)) >= 0; ) {
-                total += n; // up to the body's EOF, which returns the connection to the pool (T5)
+            for (int total = 0, n; total < MAX_BODY_SLURP && (n = in.read(buf, 0, MAX_BODY_SLURP - total)) >= 0; ) {
+                total += n;
             }
         } catch (IOException | UncheckedIOException e) {
             // The redirect's body does not matter; its connection is closed by the failed read. (A body's close
@@ -541,20 +555,26 @@ public final class HttpClient {
     /**
      * The overall timeout also covers the body: the context lives until the body's EOF is read or the body is
      * closed, whichever comes first, as Go's {@code cancelTimerBody} (E44). Ended only by the close, a body read to
-     * its end and left open kept the timer until the timeout.
+     * its end and left open kept the timer until the timeout. With {@code ownNamed}, the request's own timeout that
+     * redirects shortened for the last hop, a body read that it ends names it (E46).
+     *
+     * @param ctx the send's context of the overall timeout, or null if the client has none
+     * @param ownNamed the request's own timeout if the send followed a redirect, else null
+     * @param ownDeadline the deadline of {@code ownNamed} ({@link System#nanoTime()})
      */
-    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx, Context parent, Duration timeout) {
+    private static HttpResponse withContextEndedAtBodyEnd(HttpResponse r, CancellableContext ctx, Context parent,
+            Duration timeout, Duration ownNamed, long ownDeadline) {
         // A tunnel's body ending is the peer's end of stream, not the tunnel's (E74): its context lives on until the
         // output is closed too (or the body is). Each half counts down once.
         OutputStream tunnel = r.tunnelOutput().orElse(null);
         java.util.concurrent.atomic.AtomicInteger halvesOpen = new java.util.concurrent.atomic.AtomicInteger(tunnel != null ? 2 : 1);
         java.util.concurrent.atomic.AtomicBoolean eofSeen = new java.util.concurrent.atomic.AtomicBoolean();
         Runnable atEof = () -> {
-            if (eofSeen.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
+            if (ctx != null && eofSeen.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
                 ctx.cancel();
             }
         };
-        OutputStream output = tunnel == null ? null : new OutputStream() {
+        OutputStream output = tunnel == null || ctx == null ? tunnel : new OutputStream() {
             private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
             @Override
@@ -659,20 +679,29 @@ public final class HttpClient {
              * The body's read failed because the client's overall timeout passed (not the caller's own deadline):
              * said so, as the send says it for a hop and as Go's "(Client.Timeout or context cancellation while
              * reading body)" (R45); the transport names only "its context's deadline", which the caller never set.
+             * Likewise the request's own timeout after a redirect (E46), which the transport names by what was left.
              */
             private HttpTimeoutException clientTimeout(HttpTimeoutException e) {
                 HttpTimeoutException[] last = renaming;
                 if (last != null && last[0] == e) {
                     return last[1]; // the body throws its failure again at each read (P61): so does this stream
                 }
-                if (e.kind() == HttpTimeoutException.Kind.REQUEST && ctx.err() instanceof io.gochan.DeadlineExceededException
+                HttpTimeoutException named = null;
+                if (e.kind() == HttpTimeoutException.Kind.REQUEST && ctx != null && ctx.err() instanceof io.gochan.DeadlineExceededException
                         && !(parent.err() instanceof io.gochan.DeadlineExceededException)) {
-                    HttpTimeoutException named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
+                    named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST,
                             "request timed out after " + timeout + " (client timeout) while reading the response body", e);
-                    renaming = new HttpTimeoutException[] {e, named};
-                    return named;
+                } else if (e.kind() == HttpTimeoutException.Kind.REQUEST && ownNamed != null
+                        && System.nanoTime() - ownDeadline >= 0) {
+                    // The transport named what was left of it for the last hop, a duration the caller never set (E46).
+                    named = new HttpTimeoutException(HttpTimeoutException.Kind.REQUEST, "request timed out after "
+                            + ownNamed + " (its timeout, redirects included) while reading the response body", e);
                 }
-                return e;
+                if (named == null) {
+                    return e;
+                }
+                renaming = new HttpTimeoutException[] {e, named};
+                return named;
             }
 
             /** The body's failure last named a client timeout, and that name, as one pair (P61: one failure, one exception). */
@@ -683,7 +712,9 @@ public final class HttpClient {
                 try {
                     super.close();
                 } finally {
-                    ctx.cancel();
+                    if (ctx != null) {
+                        ctx.cancel();
+                    }
                 }
             }
         };

@@ -23,12 +23,12 @@ public final class HttpResponse implements AutoCloseable {
     /**
      * Created by the transport.
      *
-     * @param body the body
-     * @param request the request to send
+     * @param body the body; closing the response closes it
+     * @param request the request this answers
      * @param trailers the trailer fields
      * @param version the HTTP version
      * @param status the status code
-     * @param reason what was wrong
+     * @param reason the reason phrase (may be empty)
      * @param headers the header fields
      * @throws NullPointerException if an argument is null
      */
@@ -40,12 +40,12 @@ public final class HttpResponse implements AutoCloseable {
     /**
      * Created by the transport, for a response that turned its connection into a tunnel (R67).
      *
-     * @param body the body
-     * @param request the request to send
+     * @param body the body; closing the response closes it
+     * @param request the request this answers
      * @param trailers the trailer fields
      * @param version the HTTP version
      * @param status the status code
-     * @param reason what was wrong
+     * @param reason the reason phrase (may be empty)
      * @param headers the header fields
      * @param tunnelOutput the write side of the tunnel, or null if the response is no tunnel
      * @throws NullPointerException if an argument but tunnelOutput is null
@@ -122,7 +122,12 @@ public final class HttpResponse implements AutoCloseable {
         return Optional.ofNullable(tunnelOutput);
     }
 
-    /** Closes the body. */
+    /**
+     * Closes the body.
+     *
+     * @throws java.io.UncheckedIOException if the body's stream failed to close (a transport's body never does), as
+     *     {@link ResponseBody#close()}
+     */
     @Override
     public void close() {
         body.close();

@@ -43,8 +43,8 @@ public final class ResponseBody implements AutoCloseable {
      * Wraps a stream (the transport passes one that reports EOF and early close to its connection), with the default
      * limit of {@link #bytes()} and {@link #string()} ({@link #DEFAULT_MAX_BUFFERED_BYTES}) and no URI to name.
      *
-     * @param stream the stream to read the body from (closed after the write)
-     * @param contentType the Content-Type to send, or null for none
+     * @param stream the stream to read the body from; closing the body closes it
+     * @param contentType the response's Content-Type, or null for none
      * @throws NullPointerException if stream is null
      */
     public ResponseBody(InputStream stream, String contentType) {
@@ -92,7 +92,8 @@ public final class ResponseBody implements AutoCloseable {
      *
      * @return the whole body
      * @throws ResponseBodyTooLargeException if the body is larger than the limit
-     * @throws IOException if reading the body failed (the body is closed either way); an interrupt as {@link #bytes(long)}
+     * @throws IOException if reading the body failed (the body is closed either way), or closing it did; an interrupt as
+     *     {@link #bytes(long)}
      */
     public byte[] bytes() throws IOException {
         return bytes(maxBufferedBytes);
@@ -108,14 +109,16 @@ public final class ResponseBody implements AutoCloseable {
      * @param maxBytes the most bytes to read, positive
      * @return the whole body
      * @throws ResponseBodyTooLargeException if the body is larger than {@code maxBytes}
-     * @throws IOException if reading the body failed (the body is closed either way); an
+     * @throws IOException if reading the body failed (the body is closed either way), or closing it did (P77); an
      *     {@link java.io.InterruptedIOException} if the thread was interrupted while the read waited, its interrupt
      *     flag left set and the connection closed (E62, E80)
      * @throws IllegalArgumentException if maxBytes is not positive (the body is left as it is)
      */
     public byte[] bytes(long maxBytes) throws IOException {
         int limit = (int) Math.min(positive(maxBytes), MAX_ARRAY);
-        try (this) {
+        // The stream closed itself, not through close(): a close that fails is the IOException this method declares,
+        // not close()'s UncheckedIOException past the caller's catch (P77).
+        try (InputStream stream = this.stream) {
             byte[] body = stream.readNBytes(limit);
             // One byte more tells a body of exactly the limit (its end) from a larger one, which is closed unread.
             if (body.length == limit && stream.read() >= 0) {
@@ -140,7 +143,8 @@ public final class ResponseBody implements AutoCloseable {
      *
      * @return the whole body, decoded
      * @throws ResponseBodyTooLargeException if the body is larger than the transport's {@code maxBufferedBodyBytes}
-     * @throws IOException if reading the body failed (the body is closed either way); an interrupt as {@link #bytes(long)}
+     * @throws IOException if reading the body failed (the body is closed either way), or closing it did; an interrupt as
+     *     {@link #bytes(long)}
      */
     public String string() throws IOException {
         return string(maxBufferedBytes);
@@ -152,7 +156,8 @@ public final class ResponseBody implements AutoCloseable {
      * @param maxBytes the most bytes to read, positive
      * @return the whole body, decoded
      * @throws ResponseBodyTooLargeException if the body is larger than {@code maxBytes} (P65)
-     * @throws IOException if reading the body failed (the body is closed either way); an interrupt as {@link #bytes(long)}
+     * @throws IOException if reading the body failed (the body is closed either way), or closing it did; an interrupt as
+     *     {@link #bytes(long)}
      * @throws IllegalArgumentException if maxBytes is not positive (the body is left as it is)
      */
     public String string(long maxBytes) throws IOException {
@@ -171,7 +176,11 @@ public final class ResponseBody implements AutoCloseable {
         return StandardCharsets.UTF_8;
     }
 
-    /** Closes the body; if it was not read to the end, the connection is closed. */
+    /**
+     * Closes the body; if it was not read to the end, the connection is closed.
+     *
+     * @throws UncheckedIOException if the stream's close failed (a transport's body never fails to close)
+     */
     @Override
     public void close() {
         try {

@@ -533,6 +533,33 @@ class BodyContractProbeTest {
                 "text/plain; ChArSeT=utf-16be").string()).as("ASCII letters in any case still match").isEqualTo("\u00e9");
     }
 
+    /**
+     * P77: {@code bytes()}, {@code string()} and their limited forms close the body, and a close that fails is the
+     * {@link IOException} they declare, not an {@link java.io.UncheckedIOException} ({@link ResponseBody#close()}'s
+     * wrapping, for {@code AutoCloseable}): a {@link RoundTripper}'s body whose stream's close fails after a whole
+     * read. Before, the helpers closed through {@code close()} and the wrapper escaped a method documented to throw
+     * {@link IOException}, past a caller's {@code catch (IOException e)}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"bytes", "bytes(limit)", "string", "string(limit)"})
+    void P77_aBufferedReadWhoseCloseFailsThrowsTheDeclaredIOException(String helper) {
+        IOException closeFailure = new IOException("close failed");
+        ResponseBody body = new ResponseBody(new java.io.ByteArrayInputStream("ok".getBytes(StandardCharsets.UTF_8)) {
+            @Override
+            public void close() throws IOException {
+                throw closeFailure;
+            }
+        }, "text/plain");
+        assertThatThrownBy(() -> {
+            switch (helper) {
+                case "bytes" -> body.bytes();
+                case "bytes(limit)" -> body.bytes(10);
+                case "string" -> body.string();
+                default -> body.string(10);
+            }
+        }).isSameAs(closeFailure);
+    }
+
     private static void assertDecodedAndReused(String contentType, String text, java.nio.charset.Charset cs) throws Exception {
         byte[] bytes = text.getBytes(cs);
         String head = "HTTP/1.1 200 OK\r\n" + (contentType == null ? "" : "Content-Type: " + contentType + "\r\n")

@@ -230,6 +230,28 @@ class DialTest {
         }
     }
 
+    /**
+     * R3: a dialer's failure of a type the {@link Dialer} contract does not keep (a plain {@link IOException}, a
+     * channel's {@link java.nio.channels.ClosedChannelException}) reaches the caller as the contract says, an
+     * {@link HttpConnectionException} naming the peer, the dialer's exception its cause. Before, only a
+     * {@link java.net.SocketException} was wrapped: any other {@link IOException} came through as it was, naming
+     * no peer, past a caller's {@code catch (HttpConnectionException e)}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"IOException", "ClosedChannelException"})
+    void R3_aDialersOtherFailureIsAnHttpConnectionExceptionNamingThePeer(String type) throws Exception {
+        java.io.IOException failure = type.equals("IOException") ? new java.io.IOException("no route to the database network (test)")
+                : new java.nio.channels.ClosedChannelException();
+        try (Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                 throw failure;
+             }).build()) {
+            assertThatThrownBy(() -> get(t, URI.create("http://db.test:5984/")))
+                    .isInstanceOf(HttpConnectionException.class)
+                    .hasMessageContaining("db.test:5984")
+                    .hasCause(failure);
+        }
+    }
+
     @ParameterizedTest(name = "zone written as {0}")
     @ValueSource(strings = {"%25lo", "%lo"})
     void R20_anIpv6ZoneChoosesTheInterfaceButIsNeverSentInTheHostField(String zone) throws Exception {

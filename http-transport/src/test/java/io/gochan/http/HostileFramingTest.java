@@ -372,6 +372,38 @@ class HostileFramingTest {
         }
     }
 
+    /**
+     * P31: a redirect body of unknown length is read for 2 KiB at most, as Go's {@code io.CopyN(io.Discard, body,
+     * maxBodySlurpSize)}, never a byte more: one that sends its 2 KiB and then stalls is closed there and followed at
+     * once. Before, the drain read on while it had read no more than 2 KiB, so a body whose 2,048th byte came with
+     * the last read before the stall made it wait for the next one, here until the client's timeout (10 s, the send
+     * failing), without one for ever.
+     */
+    @Test
+    void P31_aRedirectBodyOfUnknownLengthIsReadForTwoKibibytesAndNoMore() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequest();
+                 if (head != null && head.startsWith("GET /start")) {
+                     c.write("HTTP/1.1 302 Found\r\nLocation: /final\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
+                             + "x".repeat(2048) + "\r\n");
+                     awaitClientClose(c, clientClosed); // stalls: the next chunk never comes
+                 } else if (head != null) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     c.readRequest();
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/start").toString()))) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(clientClosed.await(20, java.util.concurrent.TimeUnit.SECONDS)).as("the redirect's connection closed").isTrue();
+            assertThat(server.accepted()).isEqualTo(2);
+        }
+    }
+
     /** A short redirect body (here 5 bytes, or of unknown length and short) is read to its end and its connection reused. */
     @Test
     void P31_aShortRedirectBodyIsReadSoItsConnectionIsReused() throws Exception {

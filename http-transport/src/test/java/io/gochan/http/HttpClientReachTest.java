@@ -336,6 +336,26 @@ class HttpClientReachTest {
         }
     }
 
+    /**
+     * R15: a round tripper that returns null, no response and no exception, breaks its contract: the send fails with
+     * an {@link IllegalStateException} that says so, naming the round tripper's class and the request, as Go's
+     * "RoundTripper implementation (T) returned a nil *Response with a nil error", with a cookie jar too. Before,
+     * a {@link NullPointerException} from inside the client ("Cannot invoke HttpResponse.status() because resp is
+     * null") named neither.
+     */
+    @Test
+    void R15_aRoundTripperThatReturnsNoResponseFailsTheSendSayingSo() {
+        RoundTripper broken = (req, ctx) -> null;
+        for (HttpClient c : List.of(HttpClient.builder(broken).build(),
+                HttpClient.builder(broken).cookieJar(CookieJar.inMemory()).build())) {
+            assertThatThrownBy(() -> c.send(HttpRequest.get("http://app.test/x")))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("returned no response")
+                    .hasMessageContaining(broken.getClass().getName())
+                    .hasMessageContaining("GET http://app.test/x");
+        }
+    }
+
     @Test
     void R15_theTransportIsARoundTripperAndAFailingWrapperFailsTheSend() throws Exception {
         try (Transport t = Transport.builder().build()) {

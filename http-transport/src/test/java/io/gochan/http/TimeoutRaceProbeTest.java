@@ -482,4 +482,40 @@ class TimeoutRaceProbeTest {
             }
         }
     }
+
+    /**
+     * E46: the final body of a send that followed a redirect is read under the request's own timeout too, and when it
+     * passes there the read fails naming the timeout the caller set, as the hops do: the last hop was sent with what
+     * was left of it, which the transport names. A failure (a message naming 0.99 s, what was left for the last hop)
+     * means the caller read of a timeout it never set.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E46_aBodyStalledAfterARedirectTimesOutNamingTheCallersTimeout() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /b\r\nContent-Length: 0\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab"); // then stalls: 8 bytes never come
+                     }
+                 }
+             })) {
+            Transport t = open(Transport.builder());
+            HttpClient client = HttpClient.builder(t).build();
+            Duration timeout = Duration.ofMillis(1_000);
+            Throwable e = null;
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(server.uri("/a")).timeout(timeout).build())) {
+                assertThat(r.status()).isEqualTo(200);
+                r.body().string();
+            } catch (IOException ex) {
+                e = ex;
+            }
+            assertThat(e).isInstanceOfSatisfying(HttpTimeoutException.class,
+                            h -> assertThat(h.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST))
+                    .hasMessageContaining("timed out after " + timeout + " ")
+                    .hasMessageContaining("reading the response body");
+            Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "the timed-out connection closed");
+        }
+    }
 }

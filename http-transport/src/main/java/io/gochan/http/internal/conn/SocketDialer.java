@@ -243,6 +243,14 @@ public final class SocketDialer {
             throw e; // specific JDK types a caller may catch: kept as they are
         } catch (java.net.SocketException e) {
             throw new HttpConnectionException("connect to " + what + " failed: " + e.getMessage(), e);
+        } catch (IOException e) {
+            if (e instanceof HttpConnectionException || e instanceof io.gochan.http.HttpProtocolException
+                    || e instanceof io.gochan.http.ProxyException || e instanceof io.gochan.http.RequestCancelledException) {
+                throw e; // the transport's own types, from a dialer that sends through another transport: as they are
+            }
+            // Dialer's contract: every other failure an HttpConnectionException (R3). Passed on as it was, a plain
+            // IOException or a channel's ClosedChannelException named no peer and escaped a catch of that type.
+            throw new HttpConnectionException("connect to " + what + " failed: " + e, e);
         }
         if (socket == null) {
             throw new HttpConnectionException("connect to " + what + " failed: the dialer returned no socket", null);
