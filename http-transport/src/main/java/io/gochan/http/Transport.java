@@ -83,7 +83,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
             PersistConn c;
             try {
                 c = PersistConn.start(key, d, connConfig, slot, this::reuse);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // An Error too (a Dialer's socket is user code): the socket is never left open (E87).
                 SocketDialer.closeQuietly(d.tcp(), e); // the connection's failure stays the one thrown (E77, E84)
                 throw e;
             }
@@ -376,6 +377,13 @@ public final class Transport implements RoundTripper, AutoCloseable {
         String s = p.getScheme() == null ? "" : p.getScheme().toLowerCase(Locale.ROOT);
         if (UriHost.host(p) == null) {
             throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
+        }
+        int port = UriHost.port(p);
+        if (port == 0 || port > 65535) {
+            // Refused as Proxies.fixed refuses it, and as a request's own port is (R60), before anything is dialed:
+            // dialed, it failed with the socket layer's bare "port out of range", or hung a dual-stack dial (R88, E86).
+            throw new IllegalArgumentException("the proxy function chose a proxy URI whose port is not a number from 1 to"
+                    + " 65535, " + ConnectKey.redacted(p) + ", for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }
         if (!Proxies.isProxyScheme(s)) {
             throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.shortened(request.uri())
