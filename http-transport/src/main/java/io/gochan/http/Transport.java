@@ -669,7 +669,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * caller bounds a body by closing it, or through {@link HttpClient}'s overall timeout). When
          * it passes, the body read fails with {@link java.net.SocketTimeoutException} and the
          * connection is closed. Not a total: a body that keeps arriving is never cut. Counted in whole
-         * milliseconds, as a socket counts it: a duration below one is one (P47). See ADR 0006.
+         * milliseconds, as a socket counts it: a duration below one is one (P47). See ADR 0006. A tunnel's body (a
+         * {@code 101 Switching Protocols} to a request that asked for it, a 2xx to {@code CONNECT}) has no read
+         * timeout: its silence is its protocol's business (an idle WebSocket), as in Go; the request's own timeout
+         * and context still end it (R67).
          *
          * @param d the duration; zero where the option says so
          * @return this builder

@@ -188,4 +188,27 @@ class DialAbnormalEndTest {
             assertThat(t.stats().dialing()).isZero();
         }
     }
+
+    /**
+     * An {@link Error} of a {@link Dialer}'s socket as its connection starts (its stream cannot be had) reaches the
+     * request (E77) and the socket is closed. Before, only an {@link IOException} or unchecked exception closed it.
+     */
+    @Test
+    void E87_anErrorOfADialersSocketAsItsConnectionStartsClosesIt() throws Exception {
+        AssertionError thrown = new AssertionError("the socket's own assertion (test)");
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer server = closeCountingProxy(closed);
+             Transport t = Transport.builder().dialer((host, port, timeout) -> new java.net.Socket("127.0.0.1", port) {
+                 @Override
+                 public java.io.InputStream getInputStream() {
+                     throw thrown;
+                 }
+             }).build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(server.uri("/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).isSameAs(thrown);
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+        }
+    }
 }

@@ -557,6 +557,7 @@ class TunnelTest {
             assertThat(t.stats().dialed()).isEqualTo(2);
         }
     }
+
     // ------------------------------------------------------------------ R67: a tunnel's silence; E88: a cut upstream
 
     /**
