@@ -516,7 +516,9 @@ class RaceProbeTest {
             // This transport's reaper: the one its connection's owner owns, never another transport's.
             java.util.function.Supplier<List<Goroutine>> reapers = () -> Leaks.transportGoroutines().stream()
                     .filter(g -> g.name().equals("http-idle-reaper") && g.owner().equals(readLoop.owner())).toList();
-            Goroutine reaper = reapers.get().stream().findFirst().orElseThrow();
+            // The reaper starts once the connection is idle, on the thread that put it back: waited for, not assumed.
+            Leaks.awaitTrue(() -> !reapers.get().isEmpty(), "the idle reaper started");
+            Goroutine reaper = reapers.get().get(0);
             reaper.interrupt();
             assertThat(reaper.join(Duration.ofSeconds(10))).as("the interrupted reaper ended").isTrue();
             Leaks.awaitTrue(() -> t.stats().idle() == 0 && t.stats().open() == 0, "the idle connection closed with its reaper");
@@ -524,7 +526,7 @@ class RaceProbeTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(server.accepted()).isEqualTo(2);
-            assertThat(reapers.get()).as("a new reaper watches the connection put back").hasSize(1);
+            Leaks.awaitTrue(() -> reapers.get().size() == 1, "a new reaper watches the connection put back");
         }
     }
 }
