@@ -83,7 +83,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
             PersistConn c;
             try {
                 c = PersistConn.start(key, d, connConfig, slot, this::reuse);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // An Error too (a Dialer's socket is user code): the socket is never left open (E87).
                 SocketDialer.closeQuietly(d.tcp(), e); // the connection's failure stays the one thrown (E77, E84)
                 throw e;
             }
@@ -377,6 +378,13 @@ public final class Transport implements RoundTripper, AutoCloseable {
         if (UriHost.host(p) == null) {
             throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }
+        int port = UriHost.port(p);
+        if (port == 0 || port > 65535) {
+            // Refused as Proxies.fixed refuses it, and as a request's own port is (R60), before anything is dialed:
+            // dialed, it failed with the socket layer's bare "port out of range", or hung a dual-stack dial (R88, E86).
+            throw new IllegalArgumentException("the proxy function chose a proxy URI whose port is not a number from 1 to"
+                    + " 65535, " + ConnectKey.redacted(p) + ", for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
+        }
         if (!Proxies.isProxyScheme(s)) {
             throw new ProxyException(p, -1, "unsupported proxy " + ConnectKey.redacted(p) + " for " + io.gochan.http.internal.RedactedUri.shortened(request.uri())
                     + ": a proxy is http://, https://, socks5:// or socks5h://", null);
@@ -661,7 +669,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * caller bounds a body by closing it, or through {@link HttpClient}'s overall timeout). When
          * it passes, the body read fails with {@link java.net.SocketTimeoutException} and the
          * connection is closed. Not a total: a body that keeps arriving is never cut. Counted in whole
-         * milliseconds, as a socket counts it: a duration below one is one (P47). See ADR 0006.
+         * milliseconds, as a socket counts it: a duration below one is one (P47). See ADR 0006. A tunnel's body (a
+         * {@code 101 Switching Protocols} to a request that asked for it, a 2xx to {@code CONNECT}) has no read
+         * timeout: its silence is its protocol's business (an idle WebSocket), as in Go; the request's own timeout
+         * and context still end it (R67).
          *
          * @param d the duration; zero where the option says so
          * @return this builder

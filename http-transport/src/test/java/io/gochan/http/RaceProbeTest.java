@@ -494,4 +494,39 @@ class RaceProbeTest {
             assertThat(server.accepted()).as("the interrupted loop's connection was closed, a new one served").isEqualTo(2);
         }
     }
+
+    /**
+     * E85 for the idle reaper: interrupted (a {@code Goroutine.interrupt()}, a stopping bubble), it ends and takes the
+     * idle connections it watched with it, and the next connection put back starts another reaper. Before, it ended
+     * alone: its idle connections stayed open past their idle timeout until a connection was put back, never in a
+     * transport no longer used.
+     */
+    @Test
+    void E85_anIdleReaperEndedByAnInterruptClosesTheIdleConnectionsItWatched() throws Exception {
+        try (RawServer server = RawServer.answeringOk();
+             Transport t = Transport.builder().idleConnTimeout(Duration.ofMinutes(10)).build()) {
+            HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(20)).build();
+            try (HttpResponse r = t.roundTrip(get)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().idle()).isEqualTo(1);
+            Goroutine readLoop = Leaks.transportGoroutines().stream()
+                    .filter(g -> g.name().startsWith("http-read-loop") && g.name().endsWith(":" + server.port()))
+                    .findFirst().orElseThrow();
+            // This transport's reaper: the one its connection's owner owns, never another transport's.
+            java.util.function.Supplier<List<Goroutine>> reapers = () -> Leaks.transportGoroutines().stream()
+                    .filter(g -> g.name().equals("http-idle-reaper") && g.owner().equals(readLoop.owner())).toList();
+            // The reaper starts once the connection is idle, on the thread that put it back: waited for, not assumed.
+            Leaks.awaitTrue(() -> !reapers.get().isEmpty(), "the idle reaper started");
+            Goroutine reaper = reapers.get().get(0);
+            reaper.interrupt();
+            assertThat(reaper.join(Duration.ofSeconds(10))).as("the interrupted reaper ended").isTrue();
+            Leaks.awaitTrue(() -> t.stats().idle() == 0 && t.stats().open() == 0, "the idle connection closed with its reaper");
+            try (HttpResponse r = t.roundTrip(get)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).isEqualTo(2);
+            Leaks.awaitTrue(() -> reapers.get().size() == 1, "a new reaper watches the connection put back");
+        }
+    }
 }

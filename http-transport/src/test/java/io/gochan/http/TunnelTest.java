@@ -557,4 +557,134 @@ class TunnelTest {
             assertThat(t.stats().dialed()).isEqualTo(2);
         }
     }
+
+    // ------------------------------------------------------------------ R67: a tunnel's silence; E88: a cut upstream
+
+    /**
+     * A tunnel's body has no read timeout: a quiet WebSocket or CONNECT tunnel lives on past {@code bodyReadTimeout},
+     * whose peer speaks when its protocol has something to say, as in Go, which has no such timeout at all. Before, the
+     * tunnel's read failed with {@link HttpTimeoutException} ({@code BODY_READ}) after that long and closed the tunnel.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"101", "CONNECT"})
+    void R67_aQuietTunnelOutlivesTheBodyReadTimeout(String kind) throws Exception {
+        java.util.concurrent.CountDownLatch speak = new java.util.concurrent.CountDownLatch(1);
+        Duration bodyReadTimeout = Duration.ofMillis(50);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write(kind.equals("101")
+                         ? "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+                         : "HTTP/1.1 200 Connection established\r\n\r\n");
+                 speak.await();
+                 c.write("hello");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().bodyReadTimeout(bodyReadTimeout).build()) {
+            HttpRequest req = kind.equals("101") ? upgrade(server, "websocket")
+                    : HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                            .method("CONNECT", RequestBody.none()).timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                java.util.concurrent.atomic.AtomicReference<Object> read = new java.util.concurrent.atomic.AtomicReference<>();
+                Thread reader = Thread.ofVirtual().start(() -> {
+                    try {
+                        read.set(ascii(r.body().stream().readNBytes(5)));
+                    } catch (Throwable e) {
+                        read.set(e);
+                    }
+                });
+                // Ten times the timeout of silence: the read is still waiting for the peer, not failed.
+                assertThat(reader.join(bodyReadTimeout.multipliedBy(10))).as("the read ended early: %s", read.get()).isFalse();
+                speak.countDown();
+                assertThat(reader.join(TIMEOUT)).isTrue();
+                assertThat(read.get()).isEqualTo("hello");
+            }
+        }
+    }
+
+    /** A request body that gives what it is fed, and throws when told to. */
+    private static final class FailingBody extends InputStream {
+        private final LinkedBlockingQueue<Object> parts = new LinkedBlockingQueue<>();
+        private byte[] current;
+        private int pos;
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (current == null || pos == current.length) {
+                Object next;
+                try {
+                    next = parts.take();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted");
+                }
+                if (next instanceof IOException e) {
+                    parts.add(e);
+                    throw e;
+                }
+                current = (byte[]) next;
+                pos = 0;
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+
+        @Override
+        public void close() {
+            parts.add(new IOException("closed"));
+        }
+    }
+
+    /**
+     * A CONNECT whose body fails after its 2xx opened the tunnel: the tunnel's upstream is cut short, so its output
+     * refuses every write, naming the body's failure, the failed body's bytes still in the transport's buffer never
+     * go out, and the peer reads the end of the upstream; the downstream stays readable. Go closes the connection on
+     * any failed write. Before, the first write sent the failed body's buffered bytes ahead of the caller's.
+     */
+    @ParameterizedTest(name = "length {0}")
+    @ValueSource(longs = {20_000, -1})
+    void E88_aTunnelWhoseRequestBodyFailedLateRefusesItsOutput(long length) throws Exception {
+        java.util.concurrent.CompletableFuture<String> upstream = new java.util.concurrent.CompletableFuture<>();
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 200 Connection established\r\n\r\n");
+                 java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+                 try {
+                     c.in.transferTo(got); // until the client ends the upstream
+                 } finally {
+                     upstream.complete(ascii(got.toByteArray()));
+                 }
+                 c.write("bye");
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            FailingBody body = new FailingBody();
+            // A full buffer first: it sends the head (a body of known length is sent as its buffer fills), so the peer
+            // answers while the body is still being written.
+            String first = "x".repeat(8192);
+            body.parts.add(ascii(first));
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                    .method("CONNECT", RequestBody.ofStreamOnce(body, length, null)).timeout(TIMEOUT).build();
+            try (HttpResponse r = t.roundTrip(req)) {
+                assertThat(r.status()).isEqualTo(200);
+                body.parts.add(ascii("abcd"));
+                body.parts.add(new IOException("the source failed (test)"));
+                OutputStream out = r.tunnelOutput().orElseThrow();
+                assertThatThrownBy(() -> out.write(ascii("ping"))).isInstanceOf(HttpConnectionException.class)
+                        .hasMessageContaining("the source failed (test)");
+                assertThat(upstream.get(20, TimeUnit.SECONDS)).as("what the peer read of the upstream")
+                        .doesNotContain("ping").isEqualTo(length == -1 ? first + "abcd" : first);
+                assertThat(ascii(r.body().stream().readNBytes(3))).as("the downstream").isEqualTo("bye");
+                out.close();
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel's connection closed with its response");
+        }
+    }
 }

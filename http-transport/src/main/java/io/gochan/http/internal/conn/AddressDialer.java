@@ -135,6 +135,9 @@ public final class AddressDialer implements Dialer {
                 s.setTcpNoDelay(true);
                 s.connect(new InetSocketAddress(addresses.get(i), port), share);
                 return s;
+            } catch (RuntimeException | Error e) {
+                SocketDialer.closeQuietly(s, e); // never left open, whatever ended the attempt (E86)
+                throw e;
             } catch (IOException e) {
                 SocketDialer.closeQuietly(s, e);
                 if (e instanceof ConnectException) {
@@ -176,7 +179,8 @@ public final class AddressDialer implements Dialer {
         return e;
     }
 
-    private record Result(boolean primary, Socket socket, IOException error) {}
+    /** One family's outcome: its socket, or what ended it: an {@link IOException}, or anything unchecked (E86). */
+    private record Result(boolean primary, Socket socket, Throwable error) {}
 
     private Socket dialParallel(String host, List<InetAddress> primaries, List<InetAddress> fallbacks, int port, long deadline)
             throws IOException {
@@ -185,8 +189,8 @@ public final class AddressDialer implements Dialer {
         Goroutine primary = race(host, true, primaries, port, deadline, results, decided);
         Goroutine fallback = null;
         long fallbackAt = Deadlines.after(fallbackDelay); // saturating, as the dial deadline (E78)
-        IOException primaryError = null;
-        IOException fallbackError = null;
+        Throwable primaryError = null;
+        Throwable fallbackError = null;
         boolean interrupted = false;
         try {
             while (true) {
@@ -212,13 +216,15 @@ public final class AddressDialer implements Dialer {
                     fallbackError = r.error();
                 }
                 if (primaryError != null && fallbackError != null) {
-                    primaryError.addSuppressed(fallbackError);
-                    throw primaryError;
+                    if (fallbackError != primaryError) {
+                        primaryError.addSuppressed(fallbackError);
+                    }
+                    throw rethrown(primaryError);
                 }
             }
         } catch (InterruptedException e) {
             interrupted = true;
-            throw interrupted(primaryError);
+            throw interrupted(primaryError instanceof IOException io ? io : null);
         } finally {
             decided.set(true);
             interrupt(primary);
@@ -232,6 +238,20 @@ public final class AddressDialer implements Dialer {
                 Thread.currentThread().interrupt(); // kept: the pool's dial goroutine answers it
             }
         }
+    }
+
+    /**
+     * A family's failure thrown as it is: an {@link IOException}, or an unchecked failure of the same type the one
+     * family of a single-stack host would have thrown (E86).
+     */
+    private static IOException rethrown(Throwable failure) {
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        return (IOException) failure;
     }
 
     /** Joins a racer that was interrupted (it ends at once); the caller's own interrupt is restored by the caller. */
@@ -261,7 +281,9 @@ public final class AddressDialer implements Dialer {
             Result r;
             try {
                 r = new Result(primary, dialSerial(host, addresses, port, deadline), null);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // Every end is reported: a racer that died of an unchecked failure without a word left the dial
+                // waiting for it for ever (no timeout bounds that wait), its request hung with its host's slot (E86).
                 r = new Result(primary, null, e);
             }
             results.add(r);

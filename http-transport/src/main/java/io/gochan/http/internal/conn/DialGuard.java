@@ -56,6 +56,11 @@ final class DialGuard {
                 throw (SocketTimeoutException) new SocketTimeoutException(what + " timed out after " + timeout).initCause(e);
             }
             throw e;
+        } catch (Error e) {
+            // User code's (a trust manager's assertion), thrown as it is (E77); the timer goes with the step, and the
+            // caller closes the socket (E87). Before, the timer stayed armed until it closed a socket long given up.
+            guard.stop();
+            throw e;
         }
         if (!guard.stop()) {
             // Done just as the timer fired: the socket is closed, or about to be; nothing more can use it.

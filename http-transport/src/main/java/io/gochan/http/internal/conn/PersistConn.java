@@ -127,6 +127,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * closes, so a write loop blocked in its source ends (E18). Written after the answer, read by close().
      */
     private volatile RequestBodyStream answeredWhileWriting;
+    /**
+     * Why the write of a request whose answer may open a tunnel failed (its body's source, its declared length, the
+     * connection), or null: set by the write loop before the tunnel's output may write; the output then refuses every
+     * write (E88).
+     */
+    private volatile IOException tunnelUpstreamFailed;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
     private int responses;
     /** The TCP stream under TLS, as seen by the TLS layer (P50, E55); null for plain TCP. */
@@ -955,12 +961,19 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                             + "; its request fails with it unless already answered", e);
                     err = withLater(written, e, x -> new ListenerErrorException((Error) x));
                 }
+                if (err != null && w.written() != null) {
+                    // Before the tunnel's output may write (markWritten publishes it): the request's write failed, its
+                    // body cut short, possibly after its answer opened the tunnel (E88). The output refuses to write,
+                    // so the failed body's bytes still in the buffer never go out ahead of the caller's first write.
+                    tunnelUpstreamFailed = err;
+                }
                 reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
                 w.markWritten(); // a tunnel's output may write now (R67)
                 if (err != null) {
-                    if (err instanceof ConnException c && !c.nothingWritten()) {
+                    if (err instanceof ConnException c && !c.nothingWritten() || w.written() != null) {
                         // Keep the input open: the server may already have answered (T4). The connection is
-                        // not reusable (its write result is an error); its exchange closes it.
+                        // not reusable (its write result is an error); its exchange closes it. A tunnel's peer
+                        // reads the end of its upstream, cut short, instead of waiting for the rest (E88).
                         shutdownOutput();
                     }
                     return; // roundTrip aborts the exchange, or the read loop refuses to reuse the connection
@@ -1204,6 +1217,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (cause != null) {
             throw tunnelClosed(cause);
         }
+        IOException upstream = tunnelUpstreamFailed;
+        if (upstream != null) {
+            throw upstreamFailed(upstream);
+        }
         if (Thread.currentThread().isInterrupted()) {
             throw new InterruptedIOException("interrupted before writing to the tunnel of " + this + "; nothing written");
         }
@@ -1257,11 +1274,23 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /** Ends the tunnel's output: the peer reads the end of the stream, and can still answer (R67). */
     void shutdownTunnelOutput() throws IOException {
-        if (closedCause() != null) {
-            return;
+        if (closedCause() != null || tunnelUpstreamFailed != null) {
+            return; // closed, or shut down by the write loop when the request's write failed (E88): nothing to flush
         }
         out.flush();
         socket.shutdownOutput();
+    }
+
+    /**
+     * A tunnel write refused because the request's own write failed (E88): what the peer has read of the upstream is
+     * the request cut short, and nothing the caller writes can follow it meaningfully.
+     */
+    private HttpConnectionException upstreamFailed(IOException failure) {
+        Throwable why = failure instanceof BodySourceException || failure instanceof ListenerErrorException
+                ? failure.getCause() : failure;
+        return new HttpConnectionException("the tunnel's output on " + this + " is over: its request's write failed, "
+                + "the upstream cut short (" + (why.getMessage() != null ? why.getMessage() : why.getClass().getName())
+                + ")", why);
     }
 
     private HttpConnectionException tunnelClosed(IOException cause) {

@@ -44,6 +44,12 @@ final class ResponseReader {
     private final ConnConfig cfg;
     /** Whether the socket's reads are sliced for this body (set by the read loop or the body's reader). */
     private volatile boolean sliced;
+    /**
+     * The longest silence of this body: the transport's {@code bodyReadTimeout}, or zero (none) for a tunnel's body
+     * (R67), whose peer speaks when its protocol has something to say (an idle WebSocket, a quiet CONNECT tunnel), as
+     * Go has no such timeout at all. Set before the body is handed over, which publishes it to the body's reader.
+     */
+    private Duration bodyReadTimeout;
 
     ResponseReader(PersistConn conn, RequestAndChan rc) {
         this.conn = conn;
@@ -51,6 +57,7 @@ final class ResponseReader {
         this.ex = rc.ex();
         this.in = conn.input();
         this.cfg = conn.config();
+        this.bodyReadTimeout = cfg.bodyReadTimeout();
     }
 
     /** Serves the response; true if the read loop may go on to the next one on this connection. */
@@ -275,6 +282,9 @@ final class ResponseReader {
     private boolean startBody(ResponseHead head, BodyFraming framing, boolean gunzip, Chan<Boolean> waitForBodyRead,
             Chan<Object> eofc, Chan<Object> tunnelEnd) throws InterruptedException {
         boolean tunnel = tunnelEnd != null;
+        if (tunnel) {
+            bodyReadTimeout = Duration.ZERO; // a tunnel's silence is its peer's protocol's business (R67)
+        }
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         Consumer<Throwable> onDone = doneReporter(conn, ex.scope());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
@@ -292,7 +302,7 @@ final class ResponseReader {
         // interrupt closes its socket, and the request's end is watched by this loop, so a virtual reader
         // blocks without a timer until the first platform-thread read asks for the slice.
         in.guard(this::stillWaiting);
-        if (!cfg.bodyReadTimeout().isZero() && !sliceReads()) {
+        if (!bodyReadTimeout.isZero() && !sliceReads()) {
             fail(conn.closedCause());
             return false;
         }
@@ -326,7 +336,7 @@ final class ResponseReader {
      * (rounded up, at least one), as the socket counts it, so {@link #stillWaiting} counts the time really waited.
      */
     private Duration slice() {
-        Duration bodyTimeout = cfg.bodyReadTimeout();
+        Duration bodyTimeout = bodyReadTimeout;
         Duration d = bodyTimeout.isZero() || bodyTimeout.compareTo(PersistConn.BODY_READ_SLICE) > 0
                 ? PersistConn.BODY_READ_SLICE : bodyTimeout;
         return Duration.ofMillis(PersistConn.soTimeoutMillis(d));
@@ -358,7 +368,7 @@ final class ResponseReader {
         } else {
             stop = ex.scope().ended(BodyEofSignal.PHASE);
         }
-        Duration limit = cfg.bodyReadTimeout();
+        Duration limit = bodyReadTimeout;
         if (stop == null && !limit.isZero() && waitedNanos >= java.util.concurrent.TimeUnit.NANOSECONDS.convert(limit)) { // saturating (E78)
             stop = new HttpTimeoutException(HttpTimeoutException.Kind.BODY_READ, "timed out: no bytes of the response body for "
                     + limit + " (bodyReadTimeout); connection closed", timeout);

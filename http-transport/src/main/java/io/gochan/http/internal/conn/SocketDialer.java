@@ -163,7 +163,9 @@ public final class SocketDialer {
             try {
                 return key.tls() ? handshake(socket, socket, key.host(), key.port(), key.toString())
                         : new Dialed(socket, socket);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // An Error too: user code runs in the dial (the TLS configuration's trust and key managers), and its
+                // Error, which reaches the request (E77), must not leave the socket open (E87).
                 closeQuietly(socket, e);
                 throw e;
             }
@@ -192,7 +194,8 @@ public final class SocketDialer {
             }
             // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
             return key.tls() ? handshake(toProxy.socket(), tcp, key.host(), key.port(), key.toString()) : toProxy;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // An Error too: the CONNECT fields' function and the TLS configuration are user code (E87).
             closeQuietly(tcp, e);
             throw e;
         }
@@ -313,8 +316,8 @@ public final class SocketDialer {
         } catch (IOException e) {
             closeQuietly(ssl, e);
             throw handshakeFailed(e, what);
-        } catch (RuntimeException e) {
-            closeQuietly(ssl, e);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(ssl, e); // a trust or key manager's Error as well (E87)
             throw e;
         }
     }

@@ -1013,10 +1013,18 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     /** Closes idle connections older than the idle timeout; returns nanos until the next expiry (or -1). */
     long reapExpired() {
+        return reap(idleTimeoutNanos, "idle connection closed after " + idleTimeout);
+    }
+
+    /** Closes every idle connection, for a reaper that ended abnormally (E85): none outlives its timeout unwatched. */
+    void reapAll() {
+        reap(0, "idle connection closed: the idle reaper ended");
+    }
+
+    private long reap(long timeout, String why) {
         List<C> toClose = new ArrayList<>();
         long next = -1;
         long now = System.nanoTime();
-        long timeout = idleTimeoutNanos;
         lock.lock();
         try {
             for (Iterator<Map.Entry<C, IdleAt>> it = idleSince.entrySet().iterator(); it.hasNext(); ) {
@@ -1038,7 +1046,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         } finally {
             lock.unlock();
         }
-        toClose.forEach(c -> c.close(new HttpConnectionException("idle connection closed after " + idleTimeout, null)));
+        toClose.forEach(c -> c.close(new HttpConnectionException(why, null)));
         return next;
     }
 

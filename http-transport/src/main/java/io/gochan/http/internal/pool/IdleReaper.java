@@ -79,6 +79,7 @@ final class IdleReaper<C extends PooledConnection> {
     }
 
     private void run() {
+        boolean ended = false; // ended as the pool asked: nothing idle, or stop()
         try {
             while (true) {
                 lock.lock();
@@ -94,6 +95,7 @@ final class IdleReaper<C extends PooledConnection> {
                         // Nothing idle: end, unless a connection became idle during the scan.
                         if (!dirty || stopped) {
                             thread = null;
+                            ended = true;
                             return;
                         }
                     } finally {
@@ -103,16 +105,35 @@ final class IdleReaper<C extends PooledConnection> {
                 }
                 Received<Boolean> r = stopSignal.receive(Duration.ofNanos(next));
                 if (r.closed()) {
+                    ended = true;
                     return;
                 }
             }
         } catch (InterruptedException e) {
-            lock.lock();
-            try {
-                thread = null;
-            } finally {
-                lock.unlock();
+            // Interrupted (a Goroutine.interrupt(), a stopping bubble): it ends, below.
+        } finally {
+            if (!ended) {
+                endAbnormally();
             }
         }
+    }
+
+    /**
+     * The reaper ended otherwise than the pool asked (an interrupt, or what a connection's close threw): the next
+     * connection that becomes idle starts another, and the idle connections it watched are closed now, as a connection
+     * loop that ends takes its connection with it (E85). Before, they stayed open past their idle timeout until a
+     * connection was put back (never, in a pool no longer used), and an unchecked end left the reaper counted as
+     * running, so none ever started again.
+     */
+    private void endAbnormally() {
+        lock.lock();
+        try {
+            if (thread == Thread.currentThread()) {
+                thread = null;
+            }
+        } finally {
+            lock.unlock();
+        }
+        pool.reapAll();
     }
 }

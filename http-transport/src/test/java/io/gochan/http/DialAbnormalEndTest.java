@@ -1,0 +1,214 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.http.testing.JdkServer;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.SocketException;
+import java.net.URI;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * A dial that ends abnormally, on what user code or a bad setting throws, ends with an outcome and leaves nothing
+ * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), and a
+ * proxy function's port (R88).
+ */
+@NoGoroutineLeaks
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class DialAbnormalEndTest {
+    /** Generous: each wait below ends at once when the code is right, and only a defect makes a test wait it out. */
+    private static final long BOUND_SECONDS = 20;
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** Runs {@code call} on its own thread; its outcome (a value or what it threw), or fails if it hangs. */
+    private static Object outcome(Callable<?> call) throws InterruptedException {
+        AtomicReference<Object> out = new AtomicReference<>();
+        Thread th = Thread.ofVirtual().start(() -> {
+            try {
+                out.set(call.call());
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        boolean ended = th.join(Duration.ofSeconds(BOUND_SECONDS));
+        if (!ended) {
+            th.interrupt(); // ends an interruptible hang, so the test's leak check sees what is left
+            th.join(Duration.ofSeconds(BOUND_SECONDS));
+        }
+        assertThat(ended).as("the call ended on its own; it hung: " + out.get()).isTrue();
+        return out.get();
+    }
+
+    private static Resolver dualStack() {
+        return host -> List.of(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("::1"));
+    }
+
+    /**
+     * A racer of a dual-stack dial that fails unchecked reports that failure: the dial ends with it, as the same
+     * failure ends a single-family dial. Before, the racer's goroutine died of it without a word to the dial, which
+     * waited for that word for ever (no dial timeout bounds it): its request hung and held its host's slot.
+     */
+    @Test
+    void E86_aRacerThatFailsUncheckedEndsItsDial() throws Exception {
+        Dialer d = Dialer.tcp(dualStack(), Duration.ofMillis(1));
+        Object o = outcome(() -> d.dial("dual.test", 70_000, Duration.ofSeconds(5))); // InetSocketAddress refuses it
+        assertThat(o).isInstanceOf(IllegalArgumentException.class);
+        assertThat(((Throwable) o).getMessage()).contains("port out of range");
+    }
+
+    /**
+     * A proxy function's choice whose port is no number from 1 to 65535 is refused before anything is dialed, as
+     * {@link Proxies#fixed} refuses it and as a request's own URI is (R60). Before, it was dialed: through a
+     * dual-stack name the request hung (E86), otherwise it failed with the socket layer's bare "port out of range".
+     */
+    @Test
+    void R88_aProxyFunctionsPortOutOfRangeIsRefusedBeforeAnyDial() throws Exception {
+        AtomicInteger dials = new AtomicInteger();
+        for (String port : List.of("70000", "0")) {
+            try (Transport t = Transport.builder().resolver(dualStack())
+                    .proxy(r -> Optional.of(URI.create("http://alice:s3cret@proxy.test:" + port)))
+                    .dialer((host, p, timeout) -> {
+                        dials.incrementAndGet();
+                        throw new IOException("no dial expected (test)");
+                    }).build()) {
+                Object o = outcome(() -> t.roundTrip(HttpRequest.get("http://origin.test/")));
+                assertThat(o).as(port).isInstanceOf(IllegalArgumentException.class);
+                assertThat(((Throwable) o).getMessage()).contains("port is not a number from 1 to 65535")
+                        .contains("proxy.test").doesNotContain("s3cret");
+                assertThat(t.stats().dialing()).isZero();
+            }
+        }
+        assertThat(dials).as("nothing dialed").hasValue(0);
+    }
+
+    /** A proxy that reads whatever comes until the client closes, and counts each close it sees. */
+    private static RawServer closeCountingProxy(CountDownLatch closed) throws IOException {
+        return RawServer.start(c -> {
+            try {
+                c.readUntilClosed();
+            } catch (SocketException e) {
+                // reset by the client: closed as well
+            }
+            closed.countDown();
+        });
+    }
+
+    /**
+     * An {@link Error} of the {@code CONNECT} fields' function reaches the request (E77) and the connection to the
+     * proxy is closed. Before, the socket was left open (the proxy kept a silent connection until the garbage
+     * collector found the socket).
+     */
+    @Test
+    void E87_anErrorOfTheConnectFieldsFunctionClosesTheConnectionToTheProxy() throws Exception {
+        AssertionError thrown = new AssertionError("the fields function's own assertion (test)");
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer proxy = closeCountingProxy(closed);
+             Transport t = Transport.builder().proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port())))
+                     .proxyConnectHeaders((p, target) -> {
+                         throw thrown;
+                     }).build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(URI.create("https://origin.test/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).isSameAs(thrown);
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the proxy saw its connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
+        }
+    }
+
+    /**
+     * An {@link Error} of the TLS configuration (its trust manager's assertion) during the handshake reaches the
+     * request and the TCP connection is closed at once, not when the handshake's timeout fires. Before, the socket was
+     * left open until the handshake timeout's timer closed it (never with none) or the collector found it.
+     */
+    @Test
+    void E87_anErrorOfTheTlsConfigurationClosesTheConnection() throws Exception {
+        AssertionError thrown = new AssertionError("the trust manager's own assertion (test)");
+        X509TrustManager tm = new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+                throw thrown;
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+                throw thrown;
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {tm}, null);
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 try (SSLSocket tls = JdkServer.serverTls(c.socket)) {
+                     tls.startHandshake();
+                     tls.getInputStream().read(); // until the client closes
+                 } catch (IOException e) {
+                     // the client went away during or after the handshake
+                 }
+                 try {
+                     c.readUntilClosed();
+                 } catch (IOException e) {
+                     // reset: closed as well
+                 }
+                 closed.countDown();
+             });
+             Transport t = Transport.builder().sslContext(ctx).tlsHandshakeTimeout(Duration.ofHours(1)).build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + server.port() + "/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).isSameAs(thrown);
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
+        }
+    }
+
+    /**
+     * An {@link Error} of a {@link Dialer}'s socket as its connection starts (its stream cannot be had) reaches the
+     * request (E77) and the socket is closed. Before, only an {@link IOException} or unchecked exception closed it.
+     */
+    @Test
+    void E87_anErrorOfADialersSocketAsItsConnectionStartsClosesIt() throws Exception {
+        AssertionError thrown = new AssertionError("the socket's own assertion (test)");
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer server = closeCountingProxy(closed);
+             Transport t = Transport.builder().dialer((host, port, timeout) -> new java.net.Socket("127.0.0.1", port) {
+                 @Override
+                 public java.io.InputStream getInputStream() {
+                     throw thrown;
+                 }
+             }).build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(server.uri("/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).isSameAs(thrown);
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+        }
+    }
+}
