@@ -381,7 +381,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         int port = UriHost.port(p);
         if (port == 0 || port > 65535) {
             // Refused as Proxies.fixed refuses it, and as a request's own port is (R60), before anything is dialed:
-            // dialed, it failed with the socket layer's bare "port out of range", or hung a dual-stack dial (R88, E86).
+            // dialed, it failed with the socket layer's bare "port out of range", or hung a dual-stack dial (R85, E86).
             throw new IllegalArgumentException("the proxy function chose a proxy URI whose port is not a number from 1 to"
                     + " 65535, " + ConnectKey.redacted(p) + ", for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }

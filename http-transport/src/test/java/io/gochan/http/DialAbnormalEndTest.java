@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A dial that ends abnormally, on what user code or a bad setting throws, ends with an outcome and leaves nothing
  * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), and a
- * proxy function's port (R88).
+ * proxy function's port (R85).
  */
 @NoGoroutineLeaks
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -84,7 +84,7 @@ class DialAbnormalEndTest {
      * dual-stack name the request hung (E86), otherwise it failed with the socket layer's bare "port out of range".
      */
     @Test
-    void R88_aProxyFunctionsPortOutOfRangeIsRefusedBeforeAnyDial() throws Exception {
+    void R85_aProxyFunctionsPortOutOfRangeIsRefusedBeforeAnyDial() throws Exception {
         AtomicInteger dials = new AtomicInteger();
         for (String port : List.of("70000", "0")) {
             try (Transport t = Transport.builder().resolver(dualStack())
