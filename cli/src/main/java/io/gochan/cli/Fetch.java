@@ -95,6 +95,10 @@ final class Fetch {
             }
             try {
                 switch (a) {
+                    case "-h", "--help" -> { // asked for, so on stdout and a success, as the bare --help (R87)
+                        out.println(Main.USAGE);
+                        return 0;
+                    }
                     case "-i" -> headers = true;
                     case "--unix-socket" -> unixSocket = Path.of(args.get(++i));
                     case "-o" -> file = Path.of(args.get(++i));
@@ -235,7 +239,11 @@ final class Fetch {
     static Duration parseDuration(String s) {
         Duration d;
         try {
-            if (s.endsWith("ms")) {
+            // An ISO-8601 duration, in either case (Duration.parse reads "pt1s"): tried first, or its last letter would be
+            // taken for the s or m unit below (R85).
+            if (s.matches("[+-]?[Pp].*")) {
+                d = Duration.parse(s);
+            } else if (s.endsWith("ms")) {
                 d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
             } else if (s.endsWith("s")) {
                 d = Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
@@ -246,6 +254,9 @@ final class Fetch {
             }
         } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
             throw new IllegalArgumentException("not a duration: " + s + " (use 500ms, 10s, 2m or PT1M)");
+        } catch (ArithmeticException e) {
+            // More minutes than a Duration holds (its seconds are a long): a usage error, not a trace out of main (R85).
+            throw new IllegalArgumentException("--timeout too large: " + s + " (at most " + Long.MAX_VALUE + "s)");
         }
         if (d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException("--timeout must be positive: " + s);
