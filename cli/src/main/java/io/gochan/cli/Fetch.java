@@ -375,6 +375,11 @@ final class Fetch {
     /** Streams {@code in} into a temporary file beside {@code file}, then moves it over {@code file}; none is left on failure. */
     private static long toFile(InputStream in, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
+        if (Files.exists(abs)) {
+            // An existing FILE is overwritten as curl overwrites it (R88): through a symbolic link, into the file it
+            // names (the part file beside that one, so the move stays a rename), and keeping its permissions below.
+            abs = abs.toRealPath();
+        }
         if (Files.isDirectory(abs)) {
             throw new IOException("cannot write " + file + ": it is a directory");
         }
@@ -392,6 +397,7 @@ final class Fetch {
         try {
             long n;
             try (OutputStream sink = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                keepPermissions(abs, part);
                 n = drain(in, sink);
             }
             try {
@@ -409,6 +415,19 @@ final class Fetch {
                 failed.addSuppressed(deleteFailure);
             }
             throw failed;
+        }
+    }
+
+    /**
+     * Gives {@code part}, before any byte is written to it, the POSIX permissions of {@code file} if it exists: the
+     * move replaces FILE by the part file, which was created with the default permissions, so a file only its owner
+     * could read became readable by every user (R88). Nothing to keep on a file system without POSIX permissions.
+     */
+    private static void keepPermissions(Path file, Path part) throws IOException {
+        try {
+            Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(file));
+        } catch (java.nio.file.NoSuchFileException | UnsupportedOperationException none) {
+            // no FILE yet (the default permissions are a new file's), or no POSIX permissions here
         }
     }
 
