@@ -95,7 +95,7 @@ final class Fetch {
             }
             try {
                 switch (a) {
-                    case "-h", "--help" -> { // asked for, so on stdout and a success, as the bare --help (R87)
+                    case "-h", "--help" -> { // asked for, so on stdout and a success, as the bare --help (R88)
                         out.println(Main.USAGE);
                         return 0;
                     }
@@ -240,7 +240,7 @@ final class Fetch {
         Duration d;
         try {
             // An ISO-8601 duration, in either case (Duration.parse reads "pt1s"): tried first, or its last letter would be
-            // taken for the s or m unit below (R85).
+            // taken for the s or m unit below (R86).
             if (s.matches("[+-]?[Pp].*")) {
                 d = Duration.parse(s);
             } else if (s.endsWith("ms")) {
@@ -255,7 +255,7 @@ final class Fetch {
         } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
             throw new IllegalArgumentException("not a duration: " + s + " (use 500ms, 10s, 2m or PT1M)");
         } catch (ArithmeticException e) {
-            // More minutes than a Duration holds (its seconds are a long): a usage error, not a trace out of main (R85).
+            // More minutes than a Duration holds (its seconds are a long): a usage error, not a trace out of main (R86).
             throw new IllegalArgumentException("--timeout too large: " + s + " (at most " + Long.MAX_VALUE + "s)");
         }
         if (d.isZero() || d.isNegative()) {
@@ -376,7 +376,7 @@ final class Fetch {
     private static long toFile(InputStream in, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
         if (Files.exists(abs)) {
-            // An existing FILE is overwritten as curl overwrites it (R88): through a symbolic link, into the file it
+            // An existing FILE is overwritten as curl overwrites it (R89): through a symbolic link, into the file it
             // names (the part file beside that one, so the move stays a rename), and keeping its permissions below.
             abs = abs.toRealPath();
         }
@@ -421,7 +421,7 @@ final class Fetch {
     /**
      * Gives {@code part}, before any byte is written to it, the POSIX permissions of {@code file} if it exists: the
      * move replaces FILE by the part file, which was created with the default permissions, so a file only its owner
-     * could read became readable by every user (R88). Nothing to keep on a file system without POSIX permissions.
+     * could read became readable by every user (R89). Nothing to keep on a file system without POSIX permissions.
      */
     private static void keepPermissions(Path file, Path part) throws IOException {
         try {

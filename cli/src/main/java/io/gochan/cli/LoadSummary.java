@@ -49,7 +49,7 @@ final class LoadSummary {
         }
         Arrays.sort(l);
         double secs = (System.nanoTime() - started) / 1e9;
-        // No request succeeded: no latency was measured, and 0 µs would be one nobody had (R86).
+        // No request succeeded: no latency was measured, and 0 µs would be one nobody had (R87).
         String latency = n == 0 ? "no latency measured (no request succeeded)"
                 : "latency p50 " + micros(percentile(l, 50)) + ", p99 " + micros(percentile(l, 99));
         return String.format("%d requests (%d failed) in %.2f s, %.0f req/s; connections: %d opened, %d reuses; "

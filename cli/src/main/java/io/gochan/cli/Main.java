@@ -61,7 +61,7 @@ public final class Main {
             default -> Integer.MAX_VALUE;
         };
         if ((command.equals("demo") || command.equals("sieve")) && (rest.contains("-h") || rest.contains("--help"))) {
-            // Asked for, so on stdout and a success, as the bare --help; fetch reads it among its options (R87).
+            // Asked for, so on stdout and a success, as the bare --help; fetch reads it among its options (R88).
             out.println(USAGE);
             return 0;
         }

@@ -104,13 +104,13 @@ class CliOddInputTest {
     }
 
     /**
-     * R85: every value of {@code --timeout} either bounds the fetch or is a usage error (exit 2, no stack trace).
+     * R86: every value of {@code --timeout} either bounds the fetch or is a usage error (exit 2, no stack trace).
      * Before, {@code 9223372036854775807m} threw an ArithmeticException out of {@code main} (exit 1, a trace), and an
      * ISO-8601 duration written in lower case ({@code pt1s}, which {@code Duration.parse} reads) was "not a duration"
      * because its last letter was taken for the {@code s} or {@code m} unit.
      */
     @Test
-    void R85_everyTimeoutIsADurationOrAUsageError() throws Exception {
+    void R86_everyTimeoutIsADurationOrAUsageError() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (String big : new String[] {"9223372036854775807m", "153722867280912931m", "PT9999999999999999H"}) {
             err.reset();
@@ -127,12 +127,12 @@ class CliOddInputTest {
     }
 
     /**
-     * R87: {@code -h} or {@code --help} after a command prints the usage on stdout and exits 0, as the bare {@code --help}
+     * R88: {@code -h} or {@code --help} after a command prints the usage on stdout and exits 0, as the bare {@code --help}
      * does. Before, {@code fetch --help} was "unknown option --help" and {@code sieve --help} "expected a whole number"
      * (exit 2, on stderr).
      */
     @Test
-    void R87_helpAfterACommandPrintsTheUsage() throws Exception {
+    void R88_helpAfterACommandPrintsTheUsage() throws Exception {
         for (String[] args : new String[][] {{"fetch", "--help"}, {"fetch", "-h"}, {"fetch", "-i", "--help"},
                 {"sieve", "--help"}, {"demo", "-h"}, {"--help"}}) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -296,13 +296,13 @@ class FetchHostileTest {
     }
 
     /**
-     * R88: {@code -o} over an existing file keeps what the file was: its permissions (a file only its owner may read
+     * R89: {@code -o} over an existing file keeps what the file was: its permissions (a file only its owner may read
      * stays so) and, for a symbolic link, the link, the body written to the file it points to, as curl writes through
      * it. Before, the body was moved over FILE as a new file with the default permissions ({@code rw-------} became
      * {@code rw-r--r--}, readable by every user) and a link was replaced by a plain file, its target left as it was.
      */
     @Test
-    void R88_dashOOverAnExistingFileKeepsItsPermissionsAndItsLink(@TempDir Path tmp) throws Exception {
+    void R89_dashOOverAnExistingFileKeepsItsPermissionsAndItsLink(@TempDir Path tmp) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
         java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly =
                 java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");

@@ -28,20 +28,20 @@ class LoadSummaryTest {
     }
 
     /**
-     * R86: a run in which no request succeeded measured no latency and says so. Before, it printed "latency p50 0 µs,
+     * R87: a run in which no request succeeded measured no latency and says so. Before, it printed "latency p50 0 µs,
      * p99 0 µs", a latency no request had.
      */
     @Test
-    void R86_aRunWithoutASuccessShowsNoLatency() {
+    void R87_aRunWithoutASuccessShowsNoLatency() {
         LoadSummary s = new LoadSummary(4);
         s.failed(new IOException("connection refused"));
         assertThat(s.render(STATS)).contains("1 requests (1 failed)").contains("no latency measured")
                 .doesNotContain("p50").doesNotContain("0 µs");
     }
 
-    /** R86: the percentiles are nearest-rank: one request is its own p50 and p99; of 1..100 µs, p50 is 50 and p99 99. */
+    /** R87: the percentiles are nearest-rank: one request is its own p50 and p99; of 1..100 µs, p50 is 50 and p99 99. */
     @Test
-    void R86_percentilesAreNearestRankForOneAndMany() {
+    void R87_percentilesAreNearestRankForOneAndMany() {
         LoadSummary one = new LoadSummary(1);
         one.record(7_000, 1);
         assertThat(one.render(STATS)).contains("latency p50 7 µs, p99 7 µs");
