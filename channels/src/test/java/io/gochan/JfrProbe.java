@@ -24,7 +24,9 @@ public final class JfrProbe {
             throw new AssertionError("echo");
         }
         g.join();
-        if (!Chan.<Integer>make().receive(Duration.ofMillis(1)).notReady()) {
+        // Long enough to be sure to park: a receive whose time is already up when it would queue records no event
+        // (JF9), and a fresh JVM under load (first use of the wait path) took more than 1 ms to get there.
+        if (!Chan.<Integer>make().receive(Duration.ofMillis(200)).notReady()) {
             throw new AssertionError("timed receive");
         }
         System.out.println("probe done, recorder initialized: " + jdk.jfr.FlightRecorder.isInitialized());

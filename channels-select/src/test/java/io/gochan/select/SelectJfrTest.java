@@ -34,7 +34,9 @@ class SelectJfrTest {
             });
             assertThat(Select.<String>cases().receive(a, v -> v).receive(b, v -> v).select()).isEqualTo("b");
             sender.join();
-            assertThat(Select.<String>cases().receive(a, v -> v).timeout(Duration.ofMillis(1), () -> "t").select())
+            // Long enough to be sure to park: a select whose timeout is already up when it would queue records no
+            // event (JF10), and 1 ms could pass before it got there on a loaded machine.
+            assertThat(Select.<String>cases().receive(a, v -> v).timeout(Duration.ofMillis(200), () -> "t").select())
                     .isEqualTo("t");
             r.stop();
             r.dump(file);

@@ -95,6 +95,10 @@ final class Fetch {
             }
             try {
                 switch (a) {
+                    case "-h", "--help" -> { // asked for, so on stdout and a success, as the bare --help (R88)
+                        out.println(Main.USAGE);
+                        return 0;
+                    }
                     case "-i" -> headers = true;
                     case "--unix-socket" -> unixSocket = Path.of(args.get(++i));
                     case "-o" -> file = Path.of(args.get(++i));
@@ -235,7 +239,11 @@ final class Fetch {
     static Duration parseDuration(String s) {
         Duration d;
         try {
-            if (s.endsWith("ms")) {
+            // An ISO-8601 duration, in either case (Duration.parse reads "pt1s"): tried first, or its last letter would be
+            // taken for the s or m unit below (R86).
+            if (s.matches("[+-]?[Pp].*")) {
+                d = Duration.parse(s);
+            } else if (s.endsWith("ms")) {
                 d = Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
             } else if (s.endsWith("s")) {
                 d = Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
@@ -246,6 +254,9 @@ final class Fetch {
             }
         } catch (NumberFormatException | java.time.format.DateTimeParseException e) {
             throw new IllegalArgumentException("not a duration: " + s + " (use 500ms, 10s, 2m or PT1M)");
+        } catch (ArithmeticException e) {
+            // More minutes than a Duration holds (its seconds are a long): a usage error, not a trace out of main (R86).
+            throw new IllegalArgumentException("--timeout too large: " + s + " (at most " + Long.MAX_VALUE + "s)");
         }
         if (d.isZero() || d.isNegative()) {
             throw new IllegalArgumentException("--timeout must be positive: " + s);
@@ -364,6 +375,11 @@ final class Fetch {
     /** Streams {@code in} into a temporary file beside {@code file}, then moves it over {@code file}; none is left on failure. */
     private static long toFile(InputStream in, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
+        if (Files.exists(abs)) {
+            // An existing FILE is overwritten as curl overwrites it (R89): through a symbolic link, into the file it
+            // names (the part file beside that one, so the move stays a rename), and keeping its permissions below.
+            abs = abs.toRealPath();
+        }
         if (Files.isDirectory(abs)) {
             throw new IOException("cannot write " + file + ": it is a directory");
         }
@@ -381,6 +397,7 @@ final class Fetch {
         try {
             long n;
             try (OutputStream sink = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                keepPermissions(abs, part);
                 n = drain(in, sink);
             }
             try {
@@ -398,6 +415,19 @@ final class Fetch {
                 failed.addSuppressed(deleteFailure);
             }
             throw failed;
+        }
+    }
+
+    /**
+     * Gives {@code part}, before any byte is written to it, the POSIX permissions of {@code file} if it exists: the
+     * move replaces FILE by the part file, which was created with the default permissions, so a file only its owner
+     * could read became readable by every user (R89). Nothing to keep on a file system without POSIX permissions.
+     */
+    private static void keepPermissions(Path file, Path part) throws IOException {
+        try {
+            Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(file));
+        } catch (java.nio.file.NoSuchFileException | UnsupportedOperationException none) {
+            // no FILE yet (the default permissions are a new file's), or no POSIX permissions here
         }
     }
 

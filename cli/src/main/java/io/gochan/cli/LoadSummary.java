@@ -49,10 +49,13 @@ final class LoadSummary {
         }
         Arrays.sort(l);
         double secs = (System.nanoTime() - started) / 1e9;
+        // No request succeeded: no latency was measured, and 0 µs would be one nobody had (R87).
+        String latency = n == 0 ? "no latency measured (no request succeeded)"
+                : "latency p50 " + micros(percentile(l, 50)) + ", p99 " + micros(percentile(l, 99));
         return String.format("%d requests (%d failed) in %.2f s, %.0f req/s; connections: %d opened, %d reuses; "
-                        + "%d bytes of bodies; latency p50 %s, p99 %s",
+                        + "%d bytes of bodies; %s",
                 count.get() + failures.get(), failures.get(), secs, count.get() / Math.max(secs, 1e-9),
-                stats.dialed(), stats.reused(), bytes.get(), micros(percentile(l, 50)), micros(percentile(l, 99)))
+                stats.dialed(), stats.reused(), bytes.get(), latency)
                 + firstFailure();
     }
 

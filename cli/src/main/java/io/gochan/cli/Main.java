@@ -60,6 +60,11 @@ public final class Main {
             case "-h", "--help", "help" -> 0;
             default -> Integer.MAX_VALUE;
         };
+        if ((command.equals("demo") || command.equals("sieve")) && (rest.contains("-h") || rest.contains("--help"))) {
+            // Asked for, so on stdout and a success, as the bare --help; fetch reads it among its options (R88).
+            out.println(USAGE);
+            return 0;
+        }
         if (rest.size() > most) {
             // An argument the command would ignore is a mistake the user should hear of (R74): "sieve 5 6" meant something.
             err.println(command + ": unexpected argument '" + rest.get(most) + "'\n" + USAGE);

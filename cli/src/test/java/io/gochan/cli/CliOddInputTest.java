@@ -104,6 +104,46 @@ class CliOddInputTest {
     }
 
     /**
+     * R86: every value of {@code --timeout} either bounds the fetch or is a usage error (exit 2, no stack trace).
+     * Before, {@code 9223372036854775807m} threw an ArithmeticException out of {@code main} (exit 1, a trace), and an
+     * ISO-8601 duration written in lower case ({@code pt1s}, which {@code Duration.parse} reads) was "not a duration"
+     * because its last letter was taken for the {@code s} or {@code m} unit.
+     */
+    @Test
+    void R86_everyTimeoutIsADurationOrAUsageError() throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (String big : new String[] {"9223372036854775807m", "153722867280912931m", "PT9999999999999999H"}) {
+            err.reset();
+            assertThat(run(out, "fetch", "--timeout", big, "http://127.0.0.1:9/")).as(big).isEqualTo(2);
+            assertThat(err()).as(big).startsWith("fetch: ").contains(big)
+                    .doesNotContain("Exception").doesNotContain("\tat ");
+        }
+        assertThat(out.size()).as("nothing started, nothing printed").isZero();
+        assertThat(Fetch.parseDuration("pt1s")).isEqualTo(java.time.Duration.ofSeconds(1));
+        assertThat(Fetch.parseDuration("pt2m")).isEqualTo(java.time.Duration.ofMinutes(2));
+        assertThat(Fetch.parseDuration("PT1M")).isEqualTo(java.time.Duration.ofMinutes(1));
+        assertThat(Fetch.parseDuration("500ms")).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(Fetch.parseDuration("9223372036854775807s")).isEqualTo(java.time.Duration.ofSeconds(Long.MAX_VALUE));
+    }
+
+    /**
+     * R88: {@code -h} or {@code --help} after a command prints the usage on stdout and exits 0, as the bare {@code --help}
+     * does. Before, {@code fetch --help} was "unknown option --help" and {@code sieve --help} "expected a whole number"
+     * (exit 2, on stderr).
+     */
+    @Test
+    void R88_helpAfterACommandPrintsTheUsage() throws Exception {
+        for (String[] args : new String[][] {{"fetch", "--help"}, {"fetch", "-h"}, {"fetch", "-i", "--help"},
+                {"sieve", "--help"}, {"demo", "-h"}, {"--help"}}) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            err.reset();
+            assertThat(run(out, args)).as(String.join(" ", args)).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).as(String.join(" ", args)).startsWith("usage:");
+            assertThat(err()).as(String.join(" ", args)).isEmpty();
+        }
+    }
+
+    /**
      * R71: fetch's stdout closed while the body streams ({@code fetch URL | head -1}) fails the fetch at once (exit 1,
      * said on stderr). Before, the body went on being read into nothing until its end or the timeout: an endless one
      * ran until "timed out".

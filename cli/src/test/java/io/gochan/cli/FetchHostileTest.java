@@ -295,6 +295,35 @@ class FetchHostileTest {
         }
     }
 
+    /**
+     * R89: {@code -o} over an existing file keeps what the file was: its permissions (a file only its owner may read
+     * stays so) and, for a symbolic link, the link, the body written to the file it points to, as curl writes through
+     * it. Before, the body was moved over FILE as a new file with the default permissions ({@code rw-------} became
+     * {@code rw-r--r--}, readable by every user) and a link was replaced by a plain file, its target left as it was.
+     */
+    @Test
+    void R89_dashOOverAnExistingFileKeepsItsPermissionsAndItsLink(@TempDir Path tmp) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> ownerOnly =
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------");
+        try (RawServer server = new RawServer(answering("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nnew"))) {
+            Path secret = Files.writeString(tmp.resolve("secret.txt"), "old");
+            Files.setPosixFilePermissions(secret, ownerOnly);
+            assertThat(run("fetch", "-o", secret.toString(), server.url("/s"))).isZero();
+            assertThat(secret).hasContent("new");
+            assertThat(Files.getPosixFilePermissions(secret)).isEqualTo(ownerOnly);
+
+            Path real = Files.createDirectory(tmp.resolve("data")).resolve("real.txt");
+            Files.writeString(real, "old");
+            Path link = Files.createSymbolicLink(tmp.resolve("link.txt"), Path.of("data", "real.txt"));
+            assertThat(run("fetch", "-o", link.toString(), server.url("/l"))).isZero();
+            assertThat(Files.isSymbolicLink(link)).as("still a link").isTrue();
+            assertThat(real).hasContent("new");
+            assertThat(partFiles(tmp)).isEmpty();
+            assertThat(partFiles(real.getParent())).isEmpty();
+        }
+    }
+
     @Test
     void R63_aBadSpoolSizeIsAUsageError() throws Exception {
         assertThat(run("fetch", "--max-spool", "lots", "http://127.0.0.1:1/")).isEqualTo(2);

@@ -244,17 +244,22 @@ public final class Transport implements RoundTripper, AutoCloseable {
             }
             ConnectionPool.Acquired<PersistConn> a;
             long connectionNanos;
+            long t0 = 0;
+            boolean acquiring = false;
             try {
                 String hostPort = key.host() + ":" + key.port();
                 safe(request, () -> listener.getConn(request, hostPort));
-                long t0 = System.nanoTime();
+                t0 = System.nanoTime();
+                acquiring = true;
                 a = pool.acquire(key, scope);
                 connectionNanos = System.nanoTime() - t0;
             } catch (HeadTooLargeException e) {
                 closeQuietly(body);
+                gotNoConnection(event, acquiring, t0, attempt);
                 throw e.forCaller(); // its CONNECT head was over the limit, nothing written (R56): E12's exception
             } catch (IOException | InterruptedException | RuntimeException | Error e) {
                 closeQuietly(body); // a listener's Error too: it reaches the caller, the stream does not leak (E20)
+                gotNoConnection(event, acquiring, t0, attempt);
                 throw e;
             }
             if (event != null) {
@@ -286,6 +291,17 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // later one (its write failing once its body's source was closed) is not reported (E33).
                 scope.endAttempt();
             }
+        }
+    }
+
+    /**
+     * Records, in the request's event, the time an attempt spent trying to get the connection it did not get (a dial
+     * refused or timed out, a wait for a per-host slot the deadline ended): that is where the request's time went, and
+     * its event said 0 (JF11). The attempt had no connection, so none was reused; it is the {@code attempt}-th retry.
+     */
+    private static void gotNoConnection(Object event, boolean acquiring, long t0, int attempt) {
+        if (event != null && acquiring) {
+            HttpEvents.requestConnection(event, System.nanoTime() - t0, false, attempt);
         }
     }
 

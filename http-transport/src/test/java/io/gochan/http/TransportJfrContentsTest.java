@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -176,6 +177,58 @@ class TransportJfrContentsTest {
             assertThat(e.getLong("connectionNanos")).isZero();
             assertThat(events).as("nothing dialed: no Connection event").hasSize(1);
             assertThat(allText(events)).doesNotContain("secret");
+        }
+    }
+
+    /**
+     * JF11: a request that failed while obtaining its connection records the time it spent there: one that waited for
+     * the per-host slot until its timeout has about that timeout as {@code connectionNanos}, one whose dial was refused
+     * more than none; neither was reused or retried. Before, the field was set only once a connection was obtained, so
+     * such a request said 0, a request whose whole life went into getting a connection.
+     */
+    @Test
+    void JF11_aRequestThatGotNoConnectionRecordsTheTimeItSpentGettingOne(@TempDir Path dir) throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        CountDownLatch release = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+            c.readRequest();
+            c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+            release.await(30, TimeUnit.SECONDS);
+            c.write("ok");
+            c.readUntilClosed();
+        })) {
+            Duration timeout = Duration.ofMillis(300);
+            List<RecordedEvent> events = record(dir.resolve("noconn.jfr"), () -> {
+                try (Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+                    try (HttpResponse first = t.roundTrip(HttpRequest.newBuilder(server.uri("/first")).build())) {
+                        // The only connection to the host is busy until its body is read: this request waits for it.
+                        HttpRequest waiting = HttpRequest.newBuilder(server.uri("/waiting")).timeout(timeout).build();
+                        assertThatThrownBy(() -> t.roundTrip(waiting)).isInstanceOf(IOException.class);
+                        release.countDown();
+                        assertThat(first.body().string()).isEqualTo("ok");
+                    }
+                    assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://127.0.0.1:" + closedPort + "/refused")))
+                            .isInstanceOf(IOException.class);
+                } finally {
+                    release.countDown();
+                }
+            });
+            List<RecordedEvent> reqs = requests(events);
+            RecordedEvent waited = reqs.stream().filter(e -> e.getString("url").endsWith("/waiting")).findFirst().orElseThrow();
+            RecordedEvent refused = reqs.stream().filter(e -> e.getString("url").endsWith("/refused")).findFirst().orElseThrow();
+            for (RecordedEvent e : List.of(waited, refused)) {
+                assertThat(e.getInt("status")).isZero();
+                assertThat(e.getString("error")).isNotNull();
+                assertThat(e.getBoolean("reused")).isFalse();
+                assertThat(e.getInt("retries")).isZero();
+                assertThat(e.getLong("connectionNanos")).as(e.getString("url")).isPositive()
+                        .isLessThanOrEqualTo(e.getDuration().toNanos());
+            }
+            // The wait ends at the request's deadline, not before: most of the timeout went into it.
+            assertThat(waited.getLong("connectionNanos")).isGreaterThanOrEqualTo(timeout.toNanos() / 2);
         }
     }
 }

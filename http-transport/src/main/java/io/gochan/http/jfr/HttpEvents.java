@@ -21,7 +21,7 @@ public final class HttpEvents {
     }
 
     /**
-     * Records one attempt's connection: time spent getting it, whether it was reused, which retry.
+     * Records one attempt's connection: time spent getting it (or trying to, JF11), whether it was reused, which retry.
      *
      * @param event a {@link RequestEvent} from {@link #requestBegin()}
      * @param connectionNanos nanoseconds this attempt spent obtaining its connection (added up)
