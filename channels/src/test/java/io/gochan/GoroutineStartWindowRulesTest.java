@@ -21,15 +21,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 @ExtendWith(NoNewGoroutines.class)
 class GoroutineStartWindowRulesTest {
+    /** The held start's release: counted down after each test too, so a failed assertion leaves no starter held. */
+    private CountDownLatch release = new CountDownLatch(0);
+
     @AfterEach
     void restore() {
         Go.startFault = null;
+        release.countDown();
     }
 
     /** Holds the start of the goroutine named {@code name} between its listing and its thread's start. */
-    private static CountDownLatch[] hold(String name, boolean thenFail) {
+    private CountDownLatch[] hold(String name, boolean thenFail) {
         CountDownLatch listed = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        this.release = release;
         Consumer<String> fault = n -> {
             if (n.equals(name)) {
                 listed.countDown();
