@@ -435,7 +435,19 @@ public final class ErrGroup implements AutoCloseable {
         }
 
         private void failed(Throwable t) {
-            Goroutine self = Goroutines.current();
+            // Which goroutine failed matters only for a failure that may reach the handler (the first, or any once
+            // the group was abandoned), and Goroutines.current() scans the registry: asked for every failure, a group
+            // of n goroutines that all fail (as they do once the first cancels the context, or close() interrupts
+            // them) cost n^2 (EG14). So a first look under the lock says whether to ask; first and abandoned only
+            // ever change once, so a failure that is the first below was a candidate here.
+            boolean mayReport;
+            lock.lock();
+            try {
+                mayReport = abandoned || first == null && !(stopping && isStopSignal(t));
+            } finally {
+                lock.unlock();
+            }
+            Goroutine self = mayReport ? Goroutines.current() : null;
             boolean cancel = false;
             boolean report = false;
             lock.lock();
@@ -456,7 +468,7 @@ public final class ErrGroup implements AutoCloseable {
                 ctx.cancel(t); // EG3: the first failure is the context's cause
             }
             if (report) {
-                Goroutines.report(self, t);
+                Goroutines.report(self != null ? self : Goroutines.current(), t);
             }
         }
 
@@ -539,9 +551,7 @@ public final class ErrGroup implements AutoCloseable {
             observed = true;
             signal(); // go() calls waiting for a slot now fail
             if (first != null) {
-                for (Throwable t : others) {
-                    Failures.suppress(first, t);
-                }
+                Failures.suppressAll(first, others); // linear (EG14)
             }
             others.clear(); // without a first: only answers to the stop, dropped
             if (first != null && thrown == null) {
@@ -611,9 +621,7 @@ public final class ErrGroup implements AutoCloseable {
                 if (observed || first == null) {
                     return;
                 }
-                for (Throwable t : others) {
-                    Failures.suppress(first, t);
-                }
+                Failures.suppressAll(first, others);
                 others.clear();
                 observed = true;
                 f = first;

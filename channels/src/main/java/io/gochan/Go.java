@@ -171,6 +171,7 @@ public final class Go {
             }
             t.start();
         } catch (RuntimeException | Error e) {
+            g.startFailed = true; // before it leaves the registry: a join waiting through the start returns (G12)
             Bubbles.startFailed(body);
             unregister(g);
             throw e;

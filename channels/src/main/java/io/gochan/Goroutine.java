@@ -24,6 +24,11 @@ public final class Goroutine {
     volatile GoroutineOwner owner; // set once, before the goroutine becomes visible in the registry; may be null
     /** Set when it left its virtual-time bubble, the last step of its thread: a join need not be timed (BB4). */
     volatile boolean leftBubble;
+    /**
+     * Set when its thread could not start (before it leaves the registry): it never runs. Until then a thread that
+     * is still new belongs to a goroutine being started, already listed by {@link Goroutines#live()} (G12).
+     */
+    volatile boolean startFailed;
     long ownerInheritedRoot; // set once, before owner (whose volatile write publishes it); 0 if not inherited; LK17
 
     Goroutine(long id, String name, Instant started, StackTraceElement[] startSite) {
@@ -96,9 +101,43 @@ public final class Goroutine {
         return Optional.ofNullable(startSite == null ? null : startSite.clone());
     }
 
-    /** {@return true until the task has returned and the goroutine has left the registry} */
+    /**
+     * {@return true until the task has returned and the goroutine has left the registry; also while it is being
+     * started (listed by {@link Goroutines#live()} before its thread starts: rule G12), false if that start failed}
+     */
     public boolean isAlive() {
-        return thread.isAlive();
+        Thread t = thread;
+        return t.isAlive() || starting(t);
+    }
+
+    /** Whether {@code t}, this goroutine's thread, is still to be started by the thread starting it (G12). */
+    private boolean starting(Thread t) {
+        return t.getState() == Thread.State.NEW && !startFailed;
+    }
+
+    /**
+     * Waits, at most {@code nanos} (saturated), while this goroutine is being started (G12): Go.start lists it
+     * before its thread starts, so that it is never running unlisted, and {@code Thread.join} does not wait for a
+     * thread that is not started yet (it returns at once, or throws {@code IllegalThreadStateException} when timed).
+     * The window is the starter's next few steps: polled, backing off to a millisecond.
+     *
+     * @return the nanoseconds left, or a negative number if the time ran out while it was still being started
+     */
+    private long awaitStarted(Thread t, long nanos) throws InterruptedException {
+        long pause = 1_000L;
+        long start = System.nanoTime();
+        while (starting(t)) {
+            if (Thread.interrupted()) {
+                throw new InterruptedException();
+            }
+            long left = nanos - (System.nanoTime() - start);
+            if (left <= 0) {
+                return -1L;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(this, Math.min(pause, left));
+            pause = Math.min(pause * 2, 1_000_000L);
+        }
+        return Math.max(0L, nanos - (System.nanoTime() - start));
     }
 
     /**
@@ -130,6 +169,7 @@ public final class Goroutine {
         if (m != null) {
             m.bubble.awaitLeft(m, this, Long.MAX_VALUE); // durable while this goroutine is in m's bubble (BB2)
         }
+        awaitStarted(t, Long.MAX_VALUE); // listed before its thread starts (G12)
         t.join();
     }
 
@@ -184,6 +224,10 @@ public final class Goroutine {
         }
         BubbleState.Member m = bubbleMember();
         if (m == null) {
+            if (t.getState() == Thread.State.NEW) { // listed before its thread starts (G12): Thread.join(Duration) throws
+                long left = awaitStarted(t, TimeUnit.NANOSECONDS.convert(timeout));
+                return left >= 0 && (startFailed || t.join(Duration.ofNanos(left)));
+            }
             return t.join(timeout);
         }
         long nanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates
@@ -194,10 +238,11 @@ public final class Goroutine {
         if (left == BubbleState.Left.NOT_A_MEMBER && nanos <= 0) {
             // Of no bubble, or of another: with no time left, a poll, as for a member and outside bubbles;
             // never a wait for a thread this bubble cannot see end (BB4).
-            return t.join(Duration.ZERO);
+            return !isAlive(); // t.join(Duration.ZERO), also for a goroutine being started (G12)
         }
         // A member that left: only its thread's last steps remain. Any other goroutine with time left: the
         // wait is not durable, so the bubble's clock stands still until it ends (BB2, BB4).
+        awaitStarted(t, Long.MAX_VALUE);
         t.join();
         return true;
     }
