@@ -9,8 +9,6 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -190,14 +188,14 @@ class FailureKeptTest {
                  return s;
              }).build()) {
             HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
-            assertThat(bounded("first request", () -> {
+            assertThat(Leaks.outcomeWithin10s("first request", () -> {
                 try (HttpResponse r = t.roundTrip(get)) {
                     return r.body().string();
                 }
             })).isEqualTo("ok");
             assertThat(t.stats().idle()).isEqualTo(1);
             lookFails.set(true);
-            assertThat(bounded("request on the pooled connection", () -> {
+            assertThat(Leaks.outcomeWithin10s("request on the pooled connection", () -> {
                 try (HttpResponse r = t.roundTrip(get)) {
                     return r.body().string();
                 }
@@ -205,21 +203,6 @@ class FailureKeptTest {
             t.closeIdleConnections();
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection was closed and no longer counted");
         }
-    }
-
-    /** Runs {@code task} on a virtual thread and returns its result or what it threw; fails (not hangs) after 10 s. */
-    private static Object bounded(String what, Callable<?> task) throws InterruptedException {
-        AtomicReference<Object> out = new AtomicReference<>();
-        Thread th = Thread.ofVirtual().name("review-" + what).start(() -> {
-            try {
-                out.set(task.call());
-            } catch (Throwable e) {
-                out.set(e);
-            }
-        });
-        boolean ended = th.join(Duration.ofSeconds(10));
-        assertThat(ended).as(what + " ended (it hangs in: %s)", List.of(th.getStackTrace())).isTrue();
-        return out.get();
     }
 
     /**
@@ -257,18 +240,18 @@ class FailureKeptTest {
                     .build();
             HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(5)).build();
             // "ok", or the close's own failure if the caller's thread closed first: either, but it must end.
-            bounded("first request", () -> {
+            Leaks.outcomeWithin10s("first request", () -> {
                 try (HttpResponse r = t.roundTrip(get)) {
                     return r.body().string();
                 }
             });
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the failed close still freed the connection's slot");
-            assertThat(bounded("second request", () -> {
+            assertThat(Leaks.outcomeWithin10s("second request", () -> {
                 try (HttpResponse r = t.roundTrip(get)) {
                     return r.body().string();
                 }
             })).isEqualTo("ok");
-            assertThat(bounded("Transport.close()", () -> {
+            assertThat(Leaks.outcomeWithin10s("Transport.close()", () -> {
                 t.close();
                 return "closed";
             })).isEqualTo("closed");

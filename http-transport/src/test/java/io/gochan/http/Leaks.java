@@ -56,4 +56,22 @@ final class Leaks {
         HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).build());
         assertThat(r.status()).isEqualTo(200); // and then forget r without closing it: its frame ends here
     }
+
+    /**
+     * Runs {@code task} on a virtual thread and returns its result or what it threw; fails (not hangs) after 10 s,
+     * naming where it hangs.
+     */
+    static Object outcomeWithin10s(String what, java.util.concurrent.Callable<?> task) throws InterruptedException {
+        java.util.concurrent.atomic.AtomicReference<Object> out = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread th = Thread.ofVirtual().name("bounded-" + what).start(() -> {
+            try {
+                out.set(task.call());
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        boolean ended = th.join(java.time.Duration.ofSeconds(10));
+        assertThat(ended).as(what + " ended (it hangs in: %s)", List.of(th.getStackTrace())).isTrue();
+        return out.get();
+    }
 }

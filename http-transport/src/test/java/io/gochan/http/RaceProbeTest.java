@@ -13,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -444,21 +443,6 @@ class RaceProbeTest {
         }
     }
 
-    /** Runs {@code task} on a virtual thread and returns its result or what it threw; fails (not hangs) after 10 s. */
-    private static Object bounded(String what, Callable<?> task) throws InterruptedException {
-        AtomicReference<Object> out = new AtomicReference<>();
-        Thread th = Thread.ofVirtual().name("review-" + what).start(() -> {
-            try {
-                out.set(task.call());
-            } catch (Throwable e) {
-                out.set(e);
-            }
-        });
-        boolean ended = th.join(Duration.ofSeconds(10));
-        assertThat(ended).as(what + " ended (it hangs in: %s)", List.of(th.getStackTrace())).isTrue();
-        return out.get();
-    }
-
     /**
      * E85: the write loop ends on an interrupt (its idle {@code select} throws {@code InterruptedException}) without closing
      * its connection, unlike the read loop, which closes it on any end. The connection stays usable in the pool with no
@@ -486,7 +470,7 @@ class RaceProbeTest {
             writeLoop.interrupt();
             assertThat(writeLoop.join(Duration.ofSeconds(10))).as("the interrupted write loop ended").isTrue();
             // Before: HttpTimeoutException after 5 s, the request sent on a connection nobody writes to.
-            assertThat(bounded("the request after the write loop ended", () -> {
+            assertThat(Leaks.outcomeWithin10s("the request after the write loop ended", () -> {
                 try (HttpResponse r = t.roundTrip(get)) {
                     return r.body().string();
                 }

@@ -248,8 +248,10 @@ public final class SocketDialer {
             throw new HttpConnectionException("connect to " + what + " failed: " + e.getMessage(), e);
         } catch (IOException e) {
             if (e instanceof HttpConnectionException || e instanceof io.gochan.http.HttpProtocolException
-                    || e instanceof io.gochan.http.ProxyException || e instanceof io.gochan.http.RequestCancelledException) {
-                throw e; // the transport's own types, from a dialer that sends through another transport: as they are
+                    || e instanceof io.gochan.http.ProxyException) {
+                // the transport's own types, from a dialer that sends through another transport: as they are (its
+                // RequestCancelledException and HttpTimeoutException were passed on by the catches above)
+                throw e;
             }
             // Dialer's contract: every other failure an HttpConnectionException (R3). Passed on as it was, a plain
             // IOException or a channel's ClosedChannelException named no peer and escaped a catch of that type.
