@@ -204,21 +204,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
         HttpRequest request = scope.request();
         ConnectKey key = null;
         for (int attempt = 0; ; attempt++) {
-            IOException ended = scope.ended("waiting for a connection to "
-                    + (key != null ? key : io.gochan.http.internal.RedactedUri.shortened(request.uri())));
-            if (ended != null) {
-                throw ended;
-            }
-            if (pool.isClosed()) {
-                // Refused before anything of the request happens (E28): its body is not opened, no getConn.
-                throw RequestScope.transportClosed();
-            }
-            if (Thread.interrupted()) {
-                // Called (or retried) on an interrupted thread: refused before anything of it happens, as a closed
-                // transport refuses (R29): no getConn, its body not opened, and no dial that the request would then
-                // leave at once, its connection opened for nobody (the interrupt kept from a redirect's drain, say).
-                throw scope.interrupted("starting the request; the thread was interrupted before anything was sent");
-            }
+            // Refused before anything of the request happens: its body is not opened, no getConn (E28, R29).
+            throwIfEnded(scope, key);
             if (key == null) {
                 // Chosen once the request is known to go ahead (as Go asks Proxy after its context check): a request
                 // refused at once never calls the proxy function. A failed choice (the function's own failure, an
@@ -280,6 +267,20 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 throw e;
             }
             try {
+                // The request may have ended as the pool handed it the connection (E90): its context or deadline, an
+                // interrupt, the transport's close. An idle connection is handed out without a look at the request,
+                // and a pool wait picks at random between a connection and the request's end when both are ready;
+                // the gotConn listener runs in between too. Nothing of the request has gone to the connection yet, so
+                // it ends as it would have a moment earlier, and the connection, unused, goes back to the pool (Go's
+                // getConn gives it back: wantConn.cancel, putOrCloseIdleConn). Before, the request was sent anyway, and
+                // its end then closed the healthy connection, the server maybe processing a request said cancelled.
+                throwIfEnded(scope, key);
+            } catch (IOException | InterruptedException e) {
+                pool.put(a.conn()); // its checks decide: idle, handed to a waiter, or closed (a closed pool, a limit)
+                closeQuietly(body);
+                throw e;
+            }
+            try {
                 return a.conn().roundTrip(scope, body);
             } catch (ConnException e) {
                 if (!a.reused() || !e.retryable(request)) {
@@ -291,6 +292,29 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // later one (its write failing once its body's source was closed) is not reported (E33).
                 scope.endAttempt();
             }
+        }
+    }
+
+    /**
+     * Throws if the request must not go on to its next step: its context ended or its own deadline passed, the
+     * transport closed (E28), or its thread is interrupted (R29; the interrupt status is cleared, as for any thrown
+     * {@link InterruptedException}), looked at in that order. At the top of each attempt and again when the pool
+     * has handed it a connection (E90), with the same exceptions and words.
+     */
+    private void throwIfEnded(RequestScope scope, ConnectKey key) throws IOException, InterruptedException {
+        IOException ended = scope.ended("waiting for a connection to "
+                + (key != null ? key : io.gochan.http.internal.RedactedUri.shortened(scope.request().uri())));
+        if (ended != null) {
+            throw ended;
+        }
+        if (pool.isClosed()) {
+            throw RequestScope.transportClosed();
+        }
+        if (Thread.interrupted()) {
+            // Called (or retried) on an interrupted thread: refused before anything of it happens, as a closed
+            // transport refuses (R29): no getConn, its body not opened, and no dial that the request would then
+            // leave at once, its connection opened for nobody (the interrupt kept from a redirect's drain, say).
+            throw scope.interrupted("starting the request; the thread was interrupted before anything was sent");
         }
     }
 

@@ -70,6 +70,8 @@ import java.util.function.Consumer;
  *   <li>{@code closech} (closed once, after the close cause is recorded): wakes every select.</li>
  *   <li>{@code writeLoopDone} (closed when the write loop ends, after its last report): a caller that
  *       waits for its write report once the connection has closed stops waiting then.</li>
+ *   <li>{@code readLoopDone} (closed when the read loop ends, after the connection's close): a caller that
+ *       waits for the response of a completed exchange stops waiting then (E89).</li>
  *   <li>{@code continueCh} (per request, cap 1), read loop → write loop: {@code true} = 100 Continue
  *       arrived, send the body; closed = a final status came first, skip the body.</li>
  *   <li>{@code waitForBodyRead} (per response, cap 2), body → read loop: {@code true} = EOF,
@@ -118,6 +120,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private final Chan<WriteResult> writeResults = Chan.make(1);
     private final Chan<Object> closech = Chan.make();
     private final Chan<Object> writeLoopDone = Chan.make();
+    /**
+     * Closed when the read loop ends, after its connection's close: a caller waiting for the response of an exchange
+     * that completed stops waiting then, since nobody is left to hand it over (E89).
+     */
+    private final Chan<Object> readLoopDone = Chan.make();
     private final AtomicInteger expectedResponses = new AtomicInteger();
     private final ReentrantLock closeLock = new ReentrantLock();
     private volatile IOException closedCause; // written before closech closes
@@ -654,7 +661,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * exchange had already ended, in which case its outcome is taken instead, a response or another party's
      * abort, and the interrupt stays set either way (E39).
      */
-    private static HttpResponse interrupted(Exchange ex, Chan<ResponseOrError> resc) throws IOException, InterruptedException {
+    private HttpResponse interrupted(Exchange ex, Chan<ResponseOrError> resc) throws IOException, InterruptedException {
         InterruptedException mine = ex.scope().interrupted(AWAITING);
         if (ex.abort(RequestScope.interruptedWhile(AWAITING, null))) {
             throw mine;
@@ -910,25 +917,38 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * An abort lost: the exchange ended first. If another party aborted it (the transport closed), that
      * cause is the request's. If it completed, the read loop completed it for a response without a body
      * and is handing that response over right now (it completes such an exchange just before it
-     * delivers): take it, waiting without being interruptible, since it is already on its way.
+     * delivers, and then delivers whatever interrupts it: E89): take it, waiting without being interruptible,
+     * since it is already on its way. Unless the read loop has ended: then nobody will hand it over, and the
+     * request fails with the connection's failure instead of waiting for ever (E89; a defence: the read loop
+     * always delivers a response whose exchange it completed, but a caller must never depend on that alone).
      */
-    private static HttpResponse lostToCompletion(Exchange ex, Chan<ResponseOrError> resc) throws IOException {
+    private HttpResponse lostToCompletion(Exchange ex, Chan<ResponseOrError> resc) throws IOException {
         IOException other = ex.abortCause();
         if (other != null) {
             throw other;
         }
+        Select<ResponseOrError> handedOver = Select.<ResponseOrError>cases()
+                .receive(resc, r -> r)
+                .receiveOk(readLoopDone, r -> null);
         boolean interrupted = false;
         try {
             while (true) {
+                ResponseOrError r;
                 try {
-                    ResponseOrError r = resc.receive();
-                    if (r.error() != null) {
-                        throw r.error();
-                    }
-                    return r.response();
+                    r = handedOver.select();
                 } catch (InterruptedException e) {
                     interrupted = true;
+                    continue;
                 }
+                if (r == null) {
+                    IOException cause = closedCause();
+                    throw new HttpConnectionException("connection " + this + " ended before it handed over the response"
+                            + " of a request it had answered" + (cause == null ? "" : ": " + closeReason(cause)), cause);
+                }
+                if (r.error() != null) {
+                    throw r.error();
+                }
+                return r.response();
             }
         } finally {
             if (interrupted) {
@@ -1136,12 +1156,19 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 }
             }
         } catch (InterruptedException e) {
-            readLoopEnd = new HttpConnectionException("read loop interrupted", e);
+            // A connection failure, as the write loop's abnormal end is (E85, E89): a request that took the connection
+            // meanwhile (put back by the exchange this loop completed just before) fails as "nothing written" if not a
+            // byte of it went out (the count decides, E17), and is retried. Before, it failed for good.
+            readLoopEnd = new ConnException("read loop of " + this + " interrupted", e, false, false);
         } catch (RuntimeException | Error e) {
             LOG.log(Level.ERROR, "read loop of " + this + " failed", e);
-            readLoopEnd = new HttpConnectionException("read loop failed: " + e, e);
+            readLoopEnd = new ConnException("read loop of " + this + " failed: " + e, e, false, false);
         } finally {
-            close(readLoopEnd != null ? readLoopEnd : new HttpConnectionException("connection closed (read loop ended)", null));
+            try {
+                close(readLoopEnd != null ? readLoopEnd : new HttpConnectionException("connection closed (read loop ended)", null));
+            } finally {
+                readLoopDone.close(); // after the close: a caller it wakes finds the connection closed and its cause (E89)
+            }
         }
     }
 
@@ -1410,6 +1437,31 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 .send(rc.resc(), value, () -> Boolean.TRUE)
                 .receiveOk(rc.callerGone(), r -> Boolean.FALSE)
                 .select();
+    }
+
+    /**
+     * Hands over the response of an exchange already completed (a response without a body: the connection is back
+     * in the pool or closed), whatever interrupts this thread meanwhile (E89). Its caller lost its abort to that
+     * completion, so it waits for this response alone, not interruptibly, past its deadline: left undelivered, it
+     * waited for ever. The wait ends: the caller receives it on every path, or throws its own body's failure and
+     * then closes {@code callerGone}. An interrupt that came before or during the hand-over then ends the read loop
+     * (the connection closed with it, as any end of a loop closes it: E85), once the response is the caller's.
+     *
+     * @throws InterruptedException after the hand-over, if this thread was interrupted before it or during it
+     */
+    static void deliverCompleted(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                deliver(rc, value);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // a run that would wait throws at once: the next one waits, the flag now clear
+            }
+        }
+        if (interrupted || Thread.interrupted()) {
+            throw new InterruptedException("read loop interrupted as it handed over a response");
+        }
     }
 
     /** True if the request was written without error (waiting briefly for a write still in progress). */

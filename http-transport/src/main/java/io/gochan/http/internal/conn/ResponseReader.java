@@ -138,7 +138,8 @@ final class ResponseReader {
     /**
      * Completes the exchange first (Go: {@code replaceReqCanceler}, then {@code tryPutIdleConn}), so a caller
      * that sends again at once gets this connection, and a cancel that comes later finds the exchange over
-     * and leaves the connection alone; then hands the response over.
+     * and leaves the connection alone; then hands the response over, whatever interrupts this loop meanwhile
+     * (E89): the caller, its abort lost to the completion, waits for it alone.
      */
     private boolean serveWithoutBody(ResponseHead head, boolean alive) throws InterruptedException {
         if (alive && in.pendingWithoutBlocking() > 0) {
@@ -146,12 +147,15 @@ final class ResponseReader {
             alive = false;
         }
         boolean reusable = alive && conn.wroteRequest();
-        boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
+        // Made before the completion: nothing between the completion and the hand-over may fail (E89).
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                 head.headers(), body(InputStream.nullInputStream(), null), Headers::empty);
+        boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
         // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
         // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
-        PersistConn.deliver(rc, new ResponseOrError(resp, null));
+        // Not interruptibly (E89): an interrupt here left the caller of the completed exchange waiting for ever; it
+        // ends the loop once the response is delivered (the connection, maybe put back already, closed with it).
+        PersistConn.deliverCompleted(rc, new ResponseOrError(resp, null));
         return completed && reusable;
     }
 
@@ -244,6 +248,13 @@ final class ResponseReader {
             }
             boolean reusable = alive && conn.wroteRequest() && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
+        } catch (InterruptedException | RuntimeException | Error e) {
+            // The read loop ends (E89): the exchange it serves ends with it, aborted before eofc closes, so no read of
+            // the body takes the loop's end for the body's end, and no collector later finds a live exchange whose
+            // body was read to its end and warns that it was never closed. A no-op if the exchange ended already.
+            ex.abort(new HttpConnectionException("connection closed: its read loop " + (e instanceof InterruptedException
+                    ? "was interrupted" : "failed: " + e) + " while the response body was read", e));
+            throw e;
         } finally {
             if (!eofcClosed) {
                 eofc.close(); // releases a reader waiting at EOF, whatever happened
