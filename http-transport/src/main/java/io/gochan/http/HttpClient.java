@@ -11,6 +11,7 @@ import io.gochan.http.internal.UserInfo;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -133,7 +134,10 @@ public final class HttpClient {
      */
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(parent, "parent");
+        if (parent == null) {
+            request.body().closeUnsent(); // refused before anything of it happened (E92)
+            throw new NullPointerException("parent");
+        }
         // As Go's Client: a context of the send's own only for the overall timeout, ended by the final body's EOF or
         // close (E44); without a timeout the hops run under the caller's, so nothing is registered with it.
         CancellableContext timed = timeout == null ? null : Context.withTimeout(parent, timeout);
@@ -147,7 +151,16 @@ public final class HttpClient {
             HttpRequest current = request;
             List<HttpRequest> via = new ArrayList<>();
             for (int redirects = 0; ; redirects++) {
-                HttpRequest hop = onTheWire(current);
+                HttpRequest hop;
+                try {
+                    hop = onTheWire(current);
+                } catch (RuntimeException | Error e) {
+                    // Refused before the transport saw it (user info that cannot be sent, R17; the jar failing): a
+                    // single-use body's stream, the caller's and open already, is closed as the transport closes it
+                    // for its own refusals (E92). A no-op after the first hop: that hop took the stream.
+                    current.body().closeUnsent();
+                    throw e;
+                }
                 if (redirects > 0 && own != null) {
                     long left = ownDeadline - System.nanoTime();
                     if (left <= 0) {
@@ -615,10 +628,17 @@ public final class HttpClient {
 
             @Override
             public void close() throws IOException {
+                boolean ended = true;
                 try {
                     tunnel.close();
+                } catch (InterruptedIOException e) {
+                    // Exactly the transport's interrupted wait (not a timeout, whose types extend it): that close
+                    // ended nothing, the output is still open and a later close ends it (E93), so the half is not
+                    // counted. Counted, a close that did nothing could cancel the send's context, and the tunnel with it.
+                    ended = e.getClass() != InterruptedIOException.class;
+                    throw e;
                 } finally {
-                    if (closed.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
+                    if (ended && closed.compareAndSet(false, true) && halvesOpen.decrementAndGet() == 0) {
                         ctx.cancel();
                     }
                 }

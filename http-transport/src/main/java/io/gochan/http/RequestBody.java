@@ -20,13 +20,25 @@ import java.util.function.Supplier;
  */
 public final class RequestBody {
     private static final RequestBody NONE = new RequestBody(null, 0, true, "");
+    private static final System.Logger LOG = System.getLogger(RequestBody.class.getName());
 
     private final Supplier<InputStream> opener;
     private final long length;
     private final boolean replayable;
     private final String contentType;
+    /** A single-use body's stream (the caller's, open already), or null: closed by {@link #closeUnsent()} (E92). */
+    private final InputStream once;
+    /** Whether a single-use body's stream was handed out (E60), or closed unsent (E92); null for any other body. */
+    private final AtomicBoolean opened;
 
     private RequestBody(Supplier<InputStream> opener, long length, boolean replayable, String contentType) {
+        this(opener, length, replayable, contentType, null, null);
+    }
+
+    private RequestBody(Supplier<InputStream> opener, long length, boolean replayable, String contentType,
+            InputStream once, AtomicBoolean opened) {
+        this.once = once;
+        this.opened = opened;
         this.opener = opener;
         this.length = length;
         this.replayable = replayable;
@@ -92,7 +104,8 @@ public final class RequestBody {
      * saying that the body is single-use, before anything of that request is sent.
      *
      * @param stream the stream to read the body from (closed after the write, or as soon as the request
-     *     ends without a response, possibly during a read of it on another thread)
+     *     ends without a response, possibly during a read of it on another thread; also when the request is refused
+     *     before anything of it is sent, E92)
      * @param length the exact length, or -1 if unknown (sent chunked)
      * @param contentType the Content-Type to send, or null for none
      * @return the body
@@ -109,7 +122,28 @@ public final class RequestBody {
                 throw new IllegalStateException(SINGLE_USE);
             }
             return stream;
-        }, checkLength(length), false, contentType);
+        }, checkLength(length), false, contentType, stream, opened);
+    }
+
+    /**
+     * Closes a single-use body's stream if no request took it (E92): its request was refused before the body was
+     * opened (an ended context or deadline, an interrupted caller, a closed transport, an oversized head, a failed
+     * proxy choice, user info that cannot be sent). The stream is the caller's, open already, and its
+     * {@link #ofStreamOnce} contract closes it as soon as the request ends without a response, as Go's
+     * {@code RoundTrip} closes the body on every error. By the same compare-and-set as the hand-out (E60), so the
+     * stream is closed exactly once: by this, or by the request that took it. The body is then used up, as after any
+     * failed send. A no-op for any other body (nothing of it was opened), and never throws: a failed close is
+     * logged at DEBUG, as for any unsent body's stream.
+     */
+    void closeUnsent() {
+        if (once == null || !opened.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            once.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "closing an unsent single-use request body failed", e);
+        }
     }
 
     /** What a second opening of a single-use body is told (E60). */

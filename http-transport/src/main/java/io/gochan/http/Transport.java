@@ -145,7 +145,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
     @Override
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(ctx, "ctx");
+        if (ctx == null) {
+            request.body().closeUnsent(); // refused before anything of it happened: the caller's stream closed (E92)
+            throw new NullPointerException("ctx");
+        }
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
         RequestScope scope = new RequestScope(request, ctx);
@@ -162,6 +165,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
             return response;
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             failure = e;
+            // A single-use body's stream is the caller's, open already: a request refused before its body was opened
+            // (E12, E28, R29, R30, R56, an ended context or deadline) closes it too, as Go's RoundTrip closes the body
+            // on every early error (E92). A no-op once the body was opened: whoever took the stream closed it (E18, E90).
+            // Before done(), which then describes a request that holds nothing.
+            request.body().closeUnsent();
             if (RequestScope.isTransportClosed(e)) {
                 pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
             }

@@ -69,6 +69,9 @@ public final class GzipDecodingStream extends BulkInputStream {
             throw new IOException("response body is closed");
         }
         Objects.checkFromIndexSize(off, len, b.length);
+        // Not a reader's turn: the transport's reader (ResponseReader.GzipBody) serializes reads with a turn of its
+        // own, taken interruptibly (P78), so this lock is met uncontended (but for the close's tryLock, never held
+        // across a wait) and its lock() never parks a reader that an interrupt should free.
         reading.lock();
         try {
             return decode(b, off, len);

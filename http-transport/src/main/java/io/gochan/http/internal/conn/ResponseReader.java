@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -453,6 +454,15 @@ final class ResponseReader {
         private final long declaredEncodedLength;
         /** The request's one done() (claimed once: a second report does nothing). */
         private final Consumer<Throwable> onDone;
+        /**
+         * The body's turn (P62): held by the one read in progress, taken interruptibly when another holds it (P78).
+         * The decoder's own lock is then never waited for by a reader: it is taken uncontended, under this turn.
+         */
+        private final ReentrantLock turn = new ReentrantLock();
+        /** The decoded body's end was returned: a reader cut off while waiting for its turn answers it too. */
+        private volatile boolean ended;
+        /** Why a reader waiting for its turn was interrupted; every later read throws it (P61). */
+        private volatile IOException failed;
 
         GzipBody(BodyEofSignal signal, long declaredEncodedLength, Consumer<Throwable> onDone) {
             this.signal = signal;
@@ -469,6 +479,53 @@ final class ResponseReader {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            // One read at a time (P62), as BodyEofSignal takes its turn: the holder may be blocked in the socket under
+            // the decoder for as long as the peer stalls, so a reader waiting for it must be left by its interrupt
+            // (P78, E62). The decoder's lock alone was the turn before, and ReentrantLock.lock() ignores interrupts:
+            // the waiting reader stayed parked, its flag set, until the other read ended (for ever, with no deadline).
+            // Uncontended, the turn is taken whatever the interrupt status, as for a streamed body.
+            if (!turn.tryLock()) {
+                try {
+                    turn.lockInterruptibly();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // kept, as for a read the interrupt ends in the socket (E62)
+                    return interruptedWaitingForTurn(b, off, len, e);
+                }
+            }
+            try {
+                IOException earlier = failed;
+                if (earlier != null) {
+                    throw earlier; // a reader's interrupt ended the body (P61)
+                }
+                return readDecoded(b, off, len);
+            } finally {
+                turn.unlock();
+            }
+        }
+
+        /**
+         * A reader waiting for the other's read was interrupted: the decoded end, if the other reached it, stands;
+         * else the request ends as a streamed body's does (RequestCancelledException, reason INTERRUPT): the
+         * exchange is aborted, which closes the connection and so ends the other read with the same cause (a read
+         * after the framing's end only completes its decoding), and the body stays failed (P61).
+         */
+        private int interruptedWaitingForTurn(byte[] b, int off, int len, InterruptedException e) throws IOException {
+            java.util.Objects.checkFromIndexSize(off, len, b.length);
+            if (ended) {
+                return len == 0 ? 0 : -1;
+            }
+            IOException earlier = failed;
+            if (earlier != null) {
+                throw earlier;
+            }
+            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, e);
+            failed = why;
+            signal.abort(why); // the exchange aborted and done(why) reported, once; a no-op after the framing's end
+            onDone.accept(why); // the request failed, also when its framing had ended (claimed once: E50)
+            throw why;
+        }
+
+        private int readDecoded(byte[] b, int off, int len) throws IOException {
             int n;
             try {
                 n = gz.read(b, off, len);
@@ -482,6 +539,7 @@ final class ResponseReader {
                 throw e;
             }
             if (n < 0) {
+                ended = true;
                 // The decoder returns -1 only once the framing's EOF read returned (it reads the framing to its
                 // end), so the connection is back in the pool or closed (E22).
                 onDone.accept(null);

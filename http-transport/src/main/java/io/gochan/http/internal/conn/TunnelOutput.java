@@ -66,7 +66,9 @@ final class TunnelOutput extends OutputStream {
 
     /**
      * Ends the output: the peer reads the end of the stream. The body can still be read; once it is read to its end
-     * too, or if it already was, the tunnel is over and its connection closed (E74).
+     * too, or if it already was, the tunnel is over and its connection closed (E74). A close that an interrupt cuts
+     * while it waits (for another thread's write, or for the request's own write to end) throws
+     * {@link InterruptedIOException} and leaves the output open, as it was: a later close ends it (E93).
      */
     @Override
     public void close() throws IOException {
@@ -76,16 +78,24 @@ final class TunnelOutput extends OutputStream {
         if (!lock.tryLock()) {
             lockInterruptibly();
         }
+        boolean ended = false;
         try {
             if (closed) {
                 return;
             }
-            closed = true;
+            // Marked closed, and the read loop told, only once the request's write is over (E93): a wait the interrupt
+            // cuts has ended nothing, so the output stays open and a later close ends it. Marked before the wait, the
+            // output was closed for good without its shutdown: every later close returned at once, the peer never
+            // read our end, and the read loop, told at once, took the tunnel for over as soon as the peer's half ended.
             awaitRequestWritten();
+            closed = true;
+            ended = true;
             conn.shutdownTunnelOutput();
         } finally {
             lock.unlock();
-            tunnelEnd.trySend(Boolean.TRUE); // also when the shutdown failed: the output is over either way
+            if (ended) {
+                tunnelEnd.trySend(Boolean.TRUE); // also when the shutdown failed: the output is over either way
+            }
         }
     }
 
