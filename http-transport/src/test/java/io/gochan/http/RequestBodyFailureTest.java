@@ -457,6 +457,72 @@ class RequestBodyFailureTest {
         }
     }
 
+    /**
+     * E16: a body source whose read breaks its count fails its request with an IOException that says so, and its
+     * bytes are never written: a read of a 6-byte body that returns 9 (three bytes past the Content-Length, which a
+     * server would read as the start of the next request), or a chunked body's read that returns -2 after "abc".
+     * Before, the 9 bytes were written and the request failed as a nonsense length mismatch ("ended -3 bytes short"),
+     * and the chunked body took -2 for its end: the server received a complete request, cut short to "abc".
+     */
+    @ParameterizedTest(name = "declared length: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(longs = {-1, 6})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E16_aBodySourceReturningABrokenCountFailsItsRequestAndNothingOfItIsTrusted(long length) throws Exception {
+        java.util.Queue<String> received = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        try (RawServer server = recordingBodies(received); Transport t = Transport.builder().build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/"))
+                    .POST(RequestBody.ofStreamOnce(brokenCount(length < 0 ? -2 : 9), length, "text/plain")).build();
+            Caller<HttpResponse> caller = Caller.virtual("caller", () -> t.roundTrip(post));
+            boolean ended = caller.join(Duration.ofSeconds(20));
+            caller.abandon(t::close);
+            assertThat(ended).as("the request ended").isTrue();
+            if (caller.value() != null) {
+                caller.value().close();
+            }
+            assertThat(caller.error()).isInstanceOf(IOException.class)
+                    .isNotInstanceOf(ContentLengthMismatchException.class)
+                    .hasMessageContaining("returned " + (length < 0 ? -2 : 9) + " from a read of at most");
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
+            assertThat(received).as("complete requests the server received").isEmpty();
+        }
+    }
+
+    /**
+     * A source whose first read gives "abc" and returns 3 (chunked, {@code count} -2), or writes {@code count} bytes
+     * ("abcdef" and more) for a read of 6 and returns {@code count}; then the end, or {@code count} again.
+     */
+    private static InputStream brokenCount(int count) {
+        return new InputStream() {
+            private int calls;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException("the transport reads arrays");
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                calls++;
+                if (count < 0) {
+                    if (calls > 1) {
+                        return count;
+                    }
+                    b[off] = 'a';
+                    b[off + 1] = 'b';
+                    b[off + 2] = 'c';
+                    return 3;
+                }
+                if (calls > 1) {
+                    return -1;
+                }
+                for (int i = 0; i < count; i++) {
+                    b[off + i] = (byte) ('a' + i);
+                }
+                return count;
+            }
+        };
+    }
+
     /** Where an E39 caller is when its interrupt and its body's failure race in. */
     enum E39Moment {
         /** The server keeps reading; the caller waits for its response. */

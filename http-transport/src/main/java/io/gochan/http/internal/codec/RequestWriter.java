@@ -245,6 +245,14 @@ public final class RequestWriter {
             } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
                 throw new BodySourceException(e);
             }
+            if (n < -1 || n > len) {
+                // Never trusted: bytes past those asked for would go out past the declared Content-Length (the
+                // server reading them as the start of another request), and a negative count other than -1 ended a
+                // chunked body with its last chunk, a complete request cut short (E16).
+                throw new BodySourceException(new IOException("the request body's stream (" + source.getClass().getName()
+                        + ") returned " + n + " from a read of at most " + len + " bytes (InputStream.read returns -1,"
+                        + " or the count of bytes it read)"));
+            }
             if (n != 0) {
                 return n;
             }
