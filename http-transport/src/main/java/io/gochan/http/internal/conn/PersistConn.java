@@ -1022,19 +1022,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         long before = rawOut.count();
         try {
             RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization);
-            boolean sendBody = true;
-            if (wr.continueCh() != null) {
-                out.flush();
-                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
-                sendBody = awaitContinue(wr.continueCh());
+            if (wr.continueCh() != null || RequestWriter.flushesHeadFirst(wr.req(), wr.body())) {
+                out.flush(); // before a body that may block, so a server answering on the head has it (E91)
             }
+            // As Go's WroteHeaders: once the head is written, before any body byte, not after the whole body (E91).
+            notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
+            boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
             if (sendBody && wr.body() != null) {
                 RequestWriter.writeBody(out, wr.req(), wr.body());
             }
             out.flush();
-            if (wr.continueCh() == null) {
-                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
-            }
             return null;
         } catch (ContentLengthMismatchException | BodySourceException | ListenerErrorException e) {
             return e; // the caller's own code failed, not the connection: passed on as it is, never retried (E5, E48)
