@@ -33,10 +33,10 @@ public interface RequestListener {
     default void gotConn(HttpRequest request, boolean reused) {}
 
     /**
-     * The request line and headers were written, before any byte of the body, as Go's {@code WroteHeaders} (E91):
-     * flushed to the connection when a body follows whose bytes are not all ready in memory (a stream, a chunked
-     * body) or an {@code Expect: 100-continue} waits; for no body, or one read from memory, they are in the
-     * connection's buffer and go out with the body in one write. A body that fails half way still had this call.
+     * The request line and headers were written and flushed (E91). Before a body whose bytes are not all ready in
+     * memory (a stream, a chunked body), or an {@code Expect: 100-continue} wait, the head is flushed on its own and
+     * this is called before any byte of the body is read, as Go's {@code WroteHeaders}: a body that fails half way
+     * still had this call. A body read from memory goes out with its head in one write, and this follows it.
      *
      * @param request the request
      */

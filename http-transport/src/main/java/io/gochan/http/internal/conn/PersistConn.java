@@ -1022,16 +1022,24 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         long before = rawOut.count();
         try {
             RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization);
-            if (wr.continueCh() != null || RequestWriter.flushesHeadFirst(wr.req(), wr.body())) {
-                out.flush(); // before a body that may block, so a server answering on the head has it (E91)
+            // The head goes out on its own before a body that may block, so a server answering on the head has it,
+            // and wroteHeaders is reported then, before the body, as Go's WroteHeaders (E91). Flushed first: a
+            // listener that blocks must not hold the head back (E67). A body read from memory goes out with its head
+            // in one write, reported once both are flushed.
+            boolean headAlone = wr.continueCh() != null || wr.body() == null
+                    || RequestWriter.flushesHeadFirst(wr.req(), wr.body());
+            if (headAlone) {
+                out.flush();
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
             }
-            // As Go's WroteHeaders: once the head is written, before any body byte, not after the whole body (E91).
-            notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
             boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
             if (sendBody && wr.body() != null) {
                 RequestWriter.writeBody(out, wr.req(), wr.body());
             }
             out.flush();
+            if (!headAlone) {
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
+            }
             return null;
         } catch (ContentLengthMismatchException | BodySourceException | ListenerErrorException e) {
             return e; // the caller's own code failed, not the connection: passed on as it is, never retried (E5, E48)
