@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The request-body side of the transport against Go 1.19's {@code persistConn.roundTrip} and
  * {@code transferWriter}: an answer that comes while a large upload is still being written (T4, P12, E18, E32),
  * {@code Expect: 100-continue} with other informational responses before the 100 (P21), and a one-shot body that
- * a final status before 100 Continue skips (P21, E18); and a body opener that returns null (E59).
+ * a final status before 100 Continue skips (P21, E18); a body opener that returns null (E59); and when the head of a
+ * streamed body goes out and is reported (E91).
  *
- * <p>Only E59 found a defect. The others are kept because each fails under a deliberate regression: the early
+ * <p>Only E59 and E91 found a defect. The others are kept because each fails under a deliberate regression: the early
  * answer when the write's failure is aborted at once instead of awaiting it (T4); the blocked body when its
  * stream's close is not once-only (E32); the 1xx probe when a 102 is taken for a final status (P21); the skipped
  * one-shot body when a final status before 100 keeps the connection (P21).
@@ -102,12 +103,6 @@ class UploadParityProbeTest {
     }
 
     /**
-     * E18, E32: a body whose stream blocks for good (until it is closed) after its first bytes, while the server
-     * has already answered: the caller gets the response and reads it; closing the response closes the
-     * connection (the write never ended, so it is never pooled) and with it the body's stream, exactly once,
-     * which ends the write loop.
-     */
-    /**
      * E91: a streamed body of known length (its bytes not ready in memory) gets its head flushed before its first read,
      * and wroteHeaders is reported then, as Go's WroteHeaders, not after the whole body. The body's first read waits
      * (bounded) until the server has read the head, then looks whether wroteHeaders came. Before: the head stayed in
@@ -175,6 +170,12 @@ class UploadParityProbeTest {
         }
     }
 
+    /**
+     * E18, E32: a body whose stream blocks for good (until it is closed) after its first bytes, while the server
+     * has already answered: the caller gets the response and reads it; closing the response closes the
+     * connection (the write never ended, so it is never pooled) and with it the body's stream, exactly once,
+     * which ends the write loop.
+     */
     @Test
     void E32_aBodyBlockedForGoodWhileTheResponseArrivedIsClosedOnceWithItsConnection() throws Exception {
         CountDownLatch released = new CountDownLatch(1);
