@@ -326,16 +326,27 @@ final class Fetch {
 
     /**
      * {@code text} (a URL as given, perhaps refused as no URL) as fetch prints it: the password between the first
-     * {@code :} after {@code //} and the authority's last {@code @} replaced by {@code xxxxx}, by the text (R62, R81).
+     * {@code :} of the authority and its last {@code @} replaced by {@code xxxxx}, by the text (R62, R81). The authority
+     * follows {@code //}, or, in a text without {@code //} before its {@code @} ({@code http:alice:pw@host/}), an
+     * http(s) or socks5(h) scheme's {@code :}, else the text's start (R93).
      * The transport's {@code RedactedUri.ofText} does the same; its package is not exported, and a qualified export to
      * this module fails {@code jdeps --check} (.ci/jdeps.sh analyses the library modules only).
      */
     static String shown(String text) {
-        int start = text.indexOf("//");
-        if (start < 0) {
-            return text;
+        int slashes = text.indexOf("//");
+        int start = 0;
+        if (slashes >= 0 && text.lastIndexOf('@', slashes) < 0) {
+            start = slashes + 2;
+        } else {
+            int schemeEnd = text.indexOf(':');
+            String scheme = schemeEnd < 0 ? "" : text.substring(0, schemeEnd).toLowerCase(java.util.Locale.ROOT);
+            if (scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h")) {
+                start = schemeEnd + 1; // "http:alice:pw@host/": no "//", yet the same user info (R93)
+            }
         }
-        start += 2;
+        while (start < text.length() && text.charAt(start) == '/') {
+            start++;
+        }
         int end = text.length();
         for (int i = start; i < text.length(); i++) {
             char c = text.charAt(i);

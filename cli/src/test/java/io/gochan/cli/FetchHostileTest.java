@@ -418,5 +418,10 @@ class FetchHostileTest {
             assertThat(run("fetch", bad)).as(bad).isEqualTo(2);
             assertThat(err()).as(bad).startsWith("fetch: not an http(s) URL: http://alice:xxxxx@").doesNotContain("s3cret");
         }
+        // R93: nor one written without "//" (an opaque URI to java.net.URI, refused for no host); before, both fetch's
+        // text and the transport's "URI has no host" quoted it whole.
+        assertThat(run("fetch", "http:alice:s3cret@example.com/")).isEqualTo(2);
+        assertThat(err()).startsWith("fetch: not an http(s) URL: http:alice:xxxxx@example.com/ (URI has no host")
+                .doesNotContain("s3cret");
     }
 }

@@ -16,6 +16,10 @@ import java.util.Set;
  * <p>Validation (the request-side smuggling defence): a name must be an RFC 9110 token, and a value
  * must not contain CR, LF or NUL or other control characters except horizontal tab; a violation
  * throws {@link IllegalArgumentException} naming the header, before anything is written anywhere.
+ *
+ * <p>{@link #toString()} hides the values of credential fields ({@code Authorization}, {@code Proxy-Authorization},
+ * {@code Cookie}, {@code Set-Cookie}), as a request's {@code toString} hides its URI's password (R17, R94); every
+ * accessor gives the real values.
  */
 public final class Headers {
     private static final Headers EMPTY = new Headers(new String[0]);
@@ -199,13 +203,30 @@ public final class Headers {
         return java.util.Arrays.hashCode(fields);
     }
 
+    /**
+     * The fields for a log or a message, {@code {name: value, ...}} in order, with the value of each credential field
+     * ({@code Authorization}, {@code Proxy-Authorization}, {@code Cookie}, {@code Set-Cookie}, any spelling) written
+     * {@code xxxxx}, as a request's {@code toString} hides its URI's password (R17, R94). Only here: {@link #get},
+     * {@link #value(int)}, {@link #equals} and what the transport writes keep the real values.
+     *
+     * @return the fields, credentials hidden
+     */
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("{");
         for (int i = 0; i < fields.length; i += 2) {
-            b.append(i == 0 ? "" : ", ").append(fields[i]).append(": ").append(fields[i + 1]);
+            b.append(i == 0 ? "" : ", ").append(fields[i]).append(": ").append(isCredential(fields[i]) ? "xxxxx" : fields[i + 1]);
         }
         return b.append('}').toString();
+    }
+
+    /**
+     * Whether {@code name} is a field whose value is a credential (OkHttp hides the same four in its toString):
+     * a wrapper that logs a request's or a response's headers must not log a password, a token or a session (R94).
+     */
+    private static boolean isCredential(String name) {
+        return name.equalsIgnoreCase("Authorization") || name.equalsIgnoreCase("Proxy-Authorization")
+                || name.equalsIgnoreCase("Cookie") || name.equalsIgnoreCase("Set-Cookie");
     }
 
     /** Checks a header name; returns it. */

@@ -431,8 +431,11 @@ public final class HttpClient {
         try {
             target = RedirectLocation.resolve(req.uri(), location.strip());
         } catch (URISyntaxException e) {
-            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "failed to parse Location \"" + printable(location) + "\" of a " + s
-                    + " redirect from " + RedactedUri.shortened(req.uri()) + ": " + printable(e.getMessage()), e); // it quotes the input
+            // Named by its text with the password hidden (R61, R81), and without the JDK's exception, neither as the
+            // cause nor quoted: its message repeats the Location whole. Its reason and index are all it adds.
+            throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "failed to parse Location \""
+                    + printable(RedactedUri.ofText(location)) + "\" of a " + s + " redirect from " + RedactedUri.shortened(req.uri())
+                    + " (" + e.getReason() + " at index " + e.getIndex() + ")");
         }
         HttpRequest.Builder b;
         try {
@@ -442,7 +445,7 @@ public final class HttpClient {
             }
         } catch (IllegalArgumentException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.shortened(req.uri()) + " to "
-                    + printable(redacted(location, target)) + ": " + e.getMessage(), e);
+                    + printable(redacted(location)) + ": " + e.getMessage(), e);
         }
         if (target.getRawUserInfo() != null) {
             try {
@@ -476,9 +479,12 @@ public final class HttpClient {
         return b.build();
     }
 
-    /** A {@code Location} for a message: its password hidden (R17) when it has user info. */
-    private static String redacted(String location, URI target) {
-        return target.getRawUserInfo() == null ? location : RedactedUri.shortened(target);
+    /**
+     * A {@code Location} for a message: its password hidden (R17, R61), by the text, not by {@code target}'s user
+     * info, which {@link URI} does not see in {@code http://u:pw@@host} or {@code http:u:pw@host} (R81, R93).
+     */
+    private static String redacted(String location) {
+        return RedactedUri.ofText(location);
     }
 
     /** {@code s} with control characters escaped, for an error message. */

@@ -263,7 +263,9 @@ public final class HttpRequest {
             try {
                 return new URI(sb.toString());
             } catch (java.net.URISyntaxException e) {
-                throw new IllegalArgumentException("URI host is not a valid internationalized name: " + io.gochan.http.internal.RedactedUri.shortened(uri), e);
+                // Not kept as the cause: its message quotes the rebuilt text whole, user info and password included (R81).
+                throw new IllegalArgumentException("URI host is not a valid internationalized name (" + e.getReason() + " at index "
+                        + e.getIndex() + "): " + io.gochan.http.internal.RedactedUri.shortened(uri));
             }
         }
 

@@ -33,7 +33,10 @@ public interface RequestListener {
     default void gotConn(HttpRequest request, boolean reused) {}
 
     /**
-     * The request line and headers were written and flushed.
+     * The request line and headers were written and flushed (E91). Before a body whose bytes are not all ready in
+     * memory (a stream, a chunked body), or an {@code Expect: 100-continue} wait, the head is flushed on its own and
+     * this is called before any byte of the body is read, as Go's {@code WroteHeaders}: a body that fails half way
+     * still had this call. A body read from memory goes out with its head in one write, and this follows it.
      *
      * @param request the request
      */

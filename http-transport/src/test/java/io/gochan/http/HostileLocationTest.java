@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -45,17 +46,24 @@ class HostileLocationTest {
         try (RawServer server = redirectingTo(location, paths);
              Transport t = Transport.builder().build()) {
             HttpClient client = HttpClient.builder(t).build();
-            assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/start").toString())))
-                    .as(location).isInstanceOf(HttpProtocolException.class)
+            Throwable thrown = catchThrowable(() -> client.send(HttpRequest.get(server.uri("/start").toString())));
+            assertThat(thrown).as(location).isInstanceOf(HttpProtocolException.class)
                     .satisfies(e -> assertThat(((HttpProtocolException) e).reason()).isEqualTo(HttpProtocolException.Reason.BAD_LOCATION))
-                    .hasMessageContainingAll(inMessage)
-                    .hasMessageNotContaining("secret");
+                    .hasMessageContainingAll(inMessage);
+            assertNoPassword(thrown, "secret");
             try (HttpResponse r = client.send(HttpRequest.get(server.uri("/next").toString()))) {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(paths).containsExactly("/start", "/next");
             assertThat(server.accepted()).isEqualTo(1); // the redirect was drained, its connection reused
             assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /** No message of {@code t} or of its causes shows {@code password}: a logged exception prints its causes too. */
+    private static void assertNoPassword(Throwable t, String password) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            assertThat(String.valueOf(c.getMessage())).as("%s", c).doesNotContain(password);
         }
     }
 
@@ -86,5 +94,18 @@ class HostileLocationTest {
     @Test
     void R61_aLocationThatCannotBeFollowedNeverShowsItsPassword() throws Exception {
         assertBadLocationThenReused("ftp://u:secret@127.0.0.1:PORT/x", "302", "u:xxxxx@");
+    }
+
+    /**
+     * R61, R81, R93: a Location the client cannot read is named by its text, password hidden. Before: "%zz" (which
+     * java.net.URI refuses) was quoted as sent, and the URISyntaxException, kept as the cause and quoted in the message,
+     * repeated it; "u:secret@@host" is an authority without user info to URI, so the text was quoted as sent; so was
+     * "http:u:secret@host", an opaque URI (no "//"), whose "URI has no host" refusal also quoted it (R93).
+     */
+    @Test
+    void R61_R93_aLocationJavaNetUriCannotReadNeverShowsItsPassword() throws Exception {
+        assertBadLocationThenReused("http://u:secret@127.0.0.1:PORT/%zz", "302", "u:xxxxx@", "Malformed escape pair");
+        assertBadLocationThenReused("http://u:secret@@127.0.0.1:PORT/x", "302", "u:xxxxx@");
+        assertBadLocationThenReused("http:u:secret@127.0.0.1:PORT/x", "302", "u:xxxxx@");
     }
 }

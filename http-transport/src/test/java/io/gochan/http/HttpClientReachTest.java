@@ -250,6 +250,30 @@ class HttpClientReachTest {
                 .hasMessageContaining("http://exa mple.com/");
     }
 
+    /**
+     * R93: an http(s) URI written without "//" ("http:alice:s3cret@host/", a curl-style slip) is an opaque URI to
+     * java.net.URI, refused for no host; the refusal hides its password as Proxies.fixed hides a proxy's written so.
+     * Before: RedactedUri redacted only after "//", so "URI has no host: http:alice:s3cret@example.com/".
+     */
+    @Test
+    void R93_anHttpUriWithoutSlashesIsRefusedWithoutItsPassword() {
+        for (String text : List.of("http:alice:s3cret@example.com/", "https:alice:s3cret@example.com:8443/x?q=1",
+                "HTTP:/alice:s3cret@example.com/", "http:alice:s3cret@example.com//x")) {
+            Throwable fromText = org.assertj.core.api.Assertions.catchThrowable(() -> HttpRequest.get(text));
+            Throwable fromUri = org.assertj.core.api.Assertions.catchThrowable(() -> HttpRequest.newBuilder(URI.create(text)));
+            for (Throwable t : List.of(fromText, fromUri)) {
+                assertThat(t).as(text).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("URI has no host")
+                        .hasMessageContaining("alice:xxxxx@example.com");
+                for (Throwable c = t; c != null; c = c.getCause()) {
+                    assertThat(c.getMessage()).as("%s: %s", text, c).doesNotContain("s3cret");
+                }
+            }
+        }
+        // Text with "//" is redacted as before; a text with no user info is quoted whole.
+        assertThatThrownBy(() -> HttpRequest.get("http:example.com/a:b")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("http:example.com/a:b");
+    }
+
     @Test
     void R14_credentialsAndCookiesDoNotFollowARedirectToAnotherHost() throws Exception {
         Map<String, String> seen = new ConcurrentHashMap<>();

@@ -333,6 +333,26 @@ class HttpClientRedirectTest {
     }
 
     /**
+     * R94: Headers.toString() hides the values of Authorization, Proxy-Authorization, Cookie and Set-Cookie (any
+     * spelling), as the request's toString hides its URI's password (R17); the accessors keep the real values. Before:
+     * every value was printed, so logging a request's or a response's headers logged basicAuth's base64 of
+     * user:password, a bearer token or a session cookie.
+     */
+    @Test
+    void R94_headersToStringHidesCredentialValuesAndTheAccessorsKeepThem() {
+        Headers h = Headers.of("Authorization", "Bearer s3cret-token", "proxy-authorization", "Basic czNjcmV0",
+                "Cookie", "session=s3cret", "SET-COOKIE", "sid=s3cret; Path=/", "Accept", "text/html");
+        assertThat(h.toString()).isEqualTo("{Authorization: xxxxx, proxy-authorization: xxxxx, Cookie: xxxxx,"
+                + " SET-COOKIE: xxxxx, Accept: text/html}");
+        assertThat(h.get("authorization")).isEqualTo("Bearer s3cret-token");
+        assertThat(h.value(1)).isEqualTo("Basic czNjcmV0");
+        assertThat(h.get("Set-Cookie")).isEqualTo("sid=s3cret; Path=/");
+        HttpRequest r = HttpRequest.newBuilder("http://example.com/").basicAuth("alice", "s3cret").build();
+        assertThat(r.headers().toString()).contains("Authorization: xxxxx").doesNotContain("YWxpY2U6czNjcmV0");
+        assertThat(r.headers().get("Authorization")).isEqualTo("Basic YWxpY2U6czNjcmV0"); // base64("alice:s3cret")
+    }
+
+    /**
      * E52: when a send fails after a redirect's response arrived (its check refused by throwing, the redirect limit),
      * the redirect's body is closed as a followed one is; a {@link RoundTripper}'s body that throws an unchecked
      * exception there (its read, its close) never replaces the send's failure: the caller gets the original, with

@@ -24,9 +24,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The request-body side of the transport against Go 1.19's {@code persistConn.roundTrip} and
  * {@code transferWriter}: an answer that comes while a large upload is still being written (T4, P12, E18, E32),
  * {@code Expect: 100-continue} with other informational responses before the 100 (P21), and a one-shot body that
- * a final status before 100 Continue skips (P21, E18); and a body opener that returns null (E59).
+ * a final status before 100 Continue skips (P21, E18); a body opener that returns null (E59); and when the head of a
+ * streamed body goes out and is reported (E91).
  *
- * <p>Only E59 found a defect. The others are kept because each fails under a deliberate regression: the early
+ * <p>Only E59 and E91 found a defect. The others are kept because each fails under a deliberate regression: the early
  * answer when the write's failure is aborted at once instead of awaiting it (T4); the blocked body when its
  * stream's close is not once-only (E32); the 1xx probe when a 102 is taken for a final status (P21); the skipped
  * one-shot body when a final status before 100 keeps the connection (P21).
@@ -99,6 +100,74 @@ class UploadParityProbeTest {
             assertThat(server.accepted()).isEqualTo(1);
         }
         assertThat(source.closes.get()).as("closes of the body's stream").isEqualTo(1);
+    }
+
+    /**
+     * E91: a streamed body of known length (its bytes not ready in memory) gets its head flushed before its first read,
+     * and wroteHeaders is reported then, as Go's WroteHeaders, not after the whole body. The body's first read waits
+     * (bounded) until the server has read the head, then looks whether wroteHeaders came. Before: the head stayed in
+     * the 8 KiB buffer until the first body bytes were read, so the server never had it while the source waited
+     * ("server read the head: false" after 10 s), and wroteHeaders came only after the last body byte ("false").
+     */
+    @Test
+    void E91_theHeadIsFlushedAndReportedBeforeAStreamedBodyIsRead() throws Exception {
+        int length = 32 * 1024;
+        CountDownLatch headRead = new CountDownLatch(1);
+        CountDownLatch headersReported = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<String> atFirstRead = new java.util.concurrent.atomic.AtomicReference<>();
+        RequestListener listener = new RequestListener() {
+            @Override
+            public void wroteHeaders(HttpRequest request) {
+                headersReported.countDown();
+            }
+        };
+        RequestBody body = RequestBody.ofStream(() -> new InputStream() {
+            private int produced;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                if (produced >= length) {
+                    return -1;
+                }
+                if (atFirstRead.get() == null) {
+                    try {
+                        boolean head = headRead.await(10, TimeUnit.SECONDS);
+                        boolean reported = headersReported.getCount() == 0;
+                        atFirstRead.set("server read the head: " + head + ", wroteHeaders reported: " + reported);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("interrupted before the body");
+                    }
+                }
+                int n = Math.min(len, length - produced);
+                java.util.Arrays.fill(b, off, off + n, (byte) 'a');
+                produced += n;
+                return n;
+            }
+        }, length, "application/octet-stream");
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     headRead.countDown();
+                     c.readBody(length);
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().listener(listener).build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/upload")).POST(body).build())) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(atFirstRead.get()).isEqualTo("server read the head: true, wroteHeaders reported: true");
+            assertThat(server.failures()).isEmpty();
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.gochan.http.internal;
 
 import java.net.URI;
+import java.util.Locale;
 
 /**
  * A request URI as messages, {@code toString} and JFR events show it: the password of its user info
@@ -37,8 +38,9 @@ public final class RedactedUri {
 
     /**
      * {@code text}, which {@link URI} refused, shortened as {@link #shortened(URI)} and with the password of what
-     * looks like its user info (between {@code //} and the authority's last {@code @}) written {@code xxxxx}, as
-     * Go's {@code URL.Redacted}: the malformed part may be the password itself (R81).
+     * looks like its user info (between {@code //}, or an http(s) scheme's {@code :} in a text without {@code //}, and
+     * the authority's last {@code @}) written {@code xxxxx}, as {@link #ofText} says: the malformed part may be the
+     * password itself (R81, R93).
      *
      * @param text what the caller gave as a URI
      * @return the text without its password, at most {@value #MESSAGE_LENGTH} characters and a note of the length
@@ -53,22 +55,47 @@ public final class RedactedUri {
 
     /**
      * {@code text}, perhaps no valid URI, with the password of what looks like its user info (between the first
-     * {@code :} after {@code //} and the authority's last {@code @}) written {@code xxxxx}, not shortened. By the text,
-     * not by {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has none
-     * there, yet its text holds the password all the same (R62, R81).
+     * {@code :} of the authority and its last {@code @}) written {@code xxxxx}, not shortened. By the text, not by
+     * {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has none there,
+     * yet its text holds the password all the same (R62, R81). The authority is what follows {@code //}; in a text
+     * without {@code //} before its {@code @} ({@code http:alice:pw@host/}, an opaque URI to {@link URI}, refused for
+     * no host), it is what follows an http, https, socks5 or socks5h scheme's {@code :} (and any {@code /}), else the
+     * text from its start ({@code alice:pw@proxy:3128}), as {@code Proxies.fixed} reads a proxy written so (R83, R93).
+     * That hides more than Go's {@code URL.Redacted}, which sees no user info in such a text: a refusal that printed
+     * the password the caller meant to send would be worse than one that hides a name.
      *
      * @param s a URI as given
      * @return the text without its password
      */
     public static String ofText(String s) {
-        int start = s.indexOf("//");
-        if (start < 0) {
-            return s;
+        int slashes = s.indexOf("//");
+        int start;
+        if (slashes >= 0 && s.lastIndexOf('@', slashes) < 0) {
+            start = slashes + 2; // scheme://user:password@host, or //user:password@host
+        } else {
+            start = afterKnownScheme(s); // no "//" before the user info (R93)
         }
-        start += 2;
+        while (start < s.length() && s.charAt(start) == '/') {
+            start++; // "http:///a:pw@host": more slashes than the form has, still in front of the user info
+        }
         int at = s.lastIndexOf('@', UriHost.authorityEnd(s, start) - 1);
         int colon = at < start ? -1 : s.indexOf(':', start);
         return colon >= 0 && colon < at ? s.substring(0, colon) + ":xxxxx" + s.substring(at) : s;
+    }
+
+    /**
+     * Where the authority of {@code s}, written without {@code //}, begins: after the {@code :} of a scheme the
+     * transport speaks ({@code http:alice:pw@host}); else at 0, as {@code Proxies.fixed} puts {@code http://} in front
+     * of any other text ({@code alice:pw@proxy:3128}, whose "scheme" is the user name).
+     */
+    private static int afterKnownScheme(String s) {
+        int colon = s.indexOf(':');
+        if (colon < 0) {
+            return 0;
+        }
+        String scheme = s.substring(0, colon).toLowerCase(Locale.ROOT);
+        boolean known = scheme.equals("http") || scheme.equals("https") || scheme.equals("socks5") || scheme.equals("socks5h");
+        return known ? colon + 1 : 0;
     }
 
     private static String shorten(String s) {

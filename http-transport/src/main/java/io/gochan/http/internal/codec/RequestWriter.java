@@ -158,6 +158,37 @@ public final class RequestWriter {
     }
 
     /**
+     * Whether the head must be flushed on its own before the body (E91): a body whose bytes are not all ready to read
+     * ({@code source.available()} below its length, or a length not known) may block its first read, and a server
+     * that answers on the head alone (an early 401, 413 or 417) must have it meanwhile. Go's transport flushes the
+     * head first for every body but a known in-memory reader ({@code FlushHeaders} unless {@code isKnownInMemoryReader}
+     * in transfer.go); a body read from memory goes out with its head in one write, no extra segment per request.
+     * Before, a known-length body kept its head in the buffer until 8 KiB of body or its end was read.
+     *
+     * @param req the request
+     * @param source the opened body, or null for none
+     * @return true if the head should be flushed before the first byte of the body is read
+     * @throws BodySourceException if asking {@code source} failed, with what it threw as the cause (the caller's
+     *     failure, never the connection's, E48)
+     */
+    public static boolean flushesHeadFirst(HttpRequest req, InputStream source) throws BodySourceException {
+        if (source == null || req.body().isEmpty()) {
+            return false;
+        }
+        long length = req.body().length();
+        if (length < 0) {
+            return true; // chunked, or a CONNECT's tunnel bytes: produced as they come
+        }
+        int ready;
+        try {
+            ready = source.available();
+        } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
+            throw new BodySourceException(e);
+        }
+        return ready < length;
+    }
+
+    /**
      * Writes the body from {@code source}, the stream the transport opened from the request's
      * {@link RequestBody} (not flushed, not closed).
      *

@@ -1042,17 +1042,22 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         long before = rawOut.count();
         try {
             RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization);
-            boolean sendBody = true;
-            if (wr.continueCh() != null) {
+            // The head goes out on its own before a body that may block, so a server answering on the head has it,
+            // and wroteHeaders is reported then, before the body, as Go's WroteHeaders (E91). Flushed first: a
+            // listener that blocks must not hold the head back (E67). A body read from memory goes out with its head
+            // in one write, reported once both are flushed.
+            boolean headAlone = wr.continueCh() != null || wr.body() == null
+                    || RequestWriter.flushesHeadFirst(wr.req(), wr.body());
+            if (headAlone) {
                 out.flush();
                 notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
-                sendBody = awaitContinue(wr.continueCh());
             }
+            boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
             if (sendBody && wr.body() != null) {
                 RequestWriter.writeBody(out, wr.req(), wr.body());
             }
             out.flush();
-            if (wr.continueCh() == null) {
+            if (!headAlone) {
                 notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
             }
             return null;
