@@ -37,11 +37,14 @@ import java.util.Set;
  * that cannot be followed fails the send with an {@link HttpProtocolException} of reason
  * {@code BAD_LOCATION}, the redirect closed (R16). The headers {@code Authorization},
  * {@code Proxy-Authorization}, {@code WWW-Authenticate}, {@code Cookie} and {@code Cookie2} are dropped
- * when a redirect leads to a different host (or from https to http), for the rest of the chain (R14).
+ * when a redirect leads to a different host (or from https to http), for the rest of the chain (R14);
+ * {@code Proxy-Authorization} also when it changes the scheme, http to https included: a proxy credential belongs
+ * to the route, and the two schemes take different ones (R92).
  * A URI's user info is sent as {@code Authorization: Basic} unless the request has that field (R17).
  * The client adds no {@code Referer}; the caller's is dropped on a redirect from https to http (R19).
  * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
- * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
+ * jar's rules, not the caller's headers, and go after the caller's own {@code Cookie} fields, which are merged
+ * with them into one field, in order (R91); {@code Set-Cookie} fields of every response, redirects
  * included, go to the jar (R12). A cookie of the caller's own {@code Cookie} field that a redirect sets again is
  * dropped from it, so only the jar's new value is sent (R44). Over a {@link Transport}, the jar's cookies are added
  * only while the request head stays within its {@code maxRequestHeaderBytes}, the first in the jar's order; an HTTP
