@@ -61,7 +61,10 @@ public interface Dialer {
     /**
      * A dialer that connects every request to the Unix domain socket {@code path}, whatever its host
      * and port (which still make the request's {@code Host} header and the pool's key), as curl's
-     * {@code --unix-socket} and Docker's API clients do. Rule R4.
+     * {@code --unix-socket} and Docker's API clients do. Rule R4. A dial "to a proxy" goes to the socket too, as
+     * Go's {@code DialContext} is given the proxy's address: with a {@link Transport.Builder#proxy} function that
+     * chooses an HTTP proxy, the program on the socket receives the forwarded request (absolute form, with the
+     * {@code Proxy-Authorization} meant for the proxy, R92). Choose no proxy for such a transport, as curl does.
      *
      * @param path the socket file
      * @return the dialer

@@ -38,11 +38,14 @@ import java.util.Set;
  * that cannot be followed fails the send with an {@link HttpProtocolException} of reason
  * {@code BAD_LOCATION}, the redirect closed (R16). The headers {@code Authorization},
  * {@code Proxy-Authorization}, {@code WWW-Authenticate}, {@code Cookie} and {@code Cookie2} are dropped
- * when a redirect leads to a different host (or from https to http), for the rest of the chain (R14).
+ * when a redirect leads to a different host (or from https to http), for the rest of the chain (R14);
+ * {@code Proxy-Authorization} also when it changes the scheme, http to https included: a proxy credential belongs
+ * to the route, and the two schemes take different ones (R92).
  * A URI's user info is sent as {@code Authorization: Basic} unless the request has that field (R17).
  * The client adds no {@code Referer}; the caller's is dropped on a redirect from https to http (R19).
  * Cookies from the jar are chosen for each request's own URI, redirects included, so they follow the
- * jar's rules, not the caller's headers; {@code Set-Cookie} fields of every response, redirects
+ * jar's rules, not the caller's headers, and go after the caller's own {@code Cookie} fields, which are merged
+ * with them into one field, in order (R91); {@code Set-Cookie} fields of every response, redirects
  * included, go to the jar (R12). A cookie of the caller's own {@code Cookie} field that a redirect sets again is
  * dropped from it, so only the jar's new value is sent (R44). Over a {@link Transport}, the jar's cookies are added
  * only while the request head stays within its {@code maxRequestHeaderBytes}, the first in the jar's order; an HTTP
@@ -278,7 +281,26 @@ public final class HttpClient {
         if (cookies.isEmpty()) {
             return req;
         }
-        return req.toBuilder().setHeader("Cookie", cookieHeader(req.headers().get("Cookie"), cookies)).build();
+        return req.toBuilder().setHeader("Cookie", cookieHeader(callersCookies(req), cookies)).build();
+    }
+
+    /**
+     * Every {@code Cookie} field of the caller's, in order, joined with {@code "; "} into the one field RFC 6265
+     * (section 5.4) sends, blank ones left out; {@code ""} for none. The jar's cookies go after it (R12, R91): the
+     * field replaces all of them, and reading only the first lost the others (a second {@code header("Cookie", ...)},
+     * a wrapper's field beside the application's), but only when the jar had a cookie for the URI.
+     */
+    static String callersCookies(HttpRequest req) {
+        StringBuilder sb = new StringBuilder();
+        for (String v : req.headers().all("Cookie")) {
+            if (!v.isBlank()) {
+                if (!sb.isEmpty()) {
+                    sb.append("; ");
+                }
+                sb.append(v);
+            }
+        }
+        return sb.toString();
     }
 
     /**
@@ -291,13 +313,14 @@ public final class HttpClient {
      * transport refuse it (R56). A head the caller made too large is left for the transport to refuse.
      */
     static List<Cookie> fitting(HttpRequest req, List<Cookie> cookies, int limit) {
-        String existing = req.headers().get("Cookie");
-        boolean hasField = existing != null && !existing.isBlank();
+        String existing = callersCookies(req);
+        boolean hasField = !existing.isEmpty();
         long head = io.gochan.http.internal.codec.RequestWriter.headSize(req)
                 + req.uri().getScheme().length() + 3 + (req.uri().getRawAuthority() == null ? 0 : req.uri().getRawAuthority().length())
-                + (hasField ? 0 : "Cookie: \r\n".length() - 2); // without a field of its own, the first cookie opens one
-        if (existing != null && !hasField) {
-            head -= "Cookie: \r\n".length() + existing.length(); // a blank field of the caller's is replaced
+                + (hasField ? "Cookie: \r\n".length() + existing.length() // the caller's fields, merged into one (R91)
+                        : "Cookie: \r\n".length() - 2); // without a field of its own, the first cookie opens one
+        for (String v : req.headers().all("Cookie")) {
+            head -= "Cookie: \r\n".length() + v.length(); // each field of the caller's, as headSize counted it, is replaced
         }
         for (int i = 0; i < cookies.size(); i++) {
             Cookie c = cookies.get(i);
@@ -475,6 +498,11 @@ public final class HttpClient {
                     b.removeHeader(name);
                 }
             }
+        } else if (!req.uri().getScheme().equalsIgnoreCase(target.getScheme())) {
+            // A proxy credential belongs to the route, and http and https take separate ones (HTTP_PROXY and
+            // HTTPS_PROXY; forwarded, or tunnelled to the origin): kept across http -> https on one host and port, it
+            // reached the origin that asked for the upgrade (R92). Go's client keeps it (golang/go#79792).
+            b.removeHeader("Proxy-Authorization");
         }
         return b.build();
     }

@@ -340,18 +340,55 @@ public final class Proxies {
         return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
     }
 
-    /** The address of an IP literal, never a name lookup; null for a name. */
+    /**
+     * The address of an IP literal, never a name lookup; null for a name. Four decimal parts each 0 to 255 are an IPv4
+     * address (leading zeros read as decimal, as the JDK reads them, R39), built here from their bytes: handed to
+     * {@link InetAddress#getByName} instead, text of digits and dots that is no literal ({@code 10.0.0.256},
+     * {@code 999.1.1.1}, {@code 1..2.3}) fell through to the name service, so building the {@code NO_PROXY} matcher did
+     * a blocking DNS lookup, and an address a wildcard record gave back became an entry nobody wrote (R39). Such
+     * text is a name here, a domain entry, as Go's {@code ParseIP} refuses it. Text with a {@code :} is given to the
+     * JDK only when it could be IPv6: the JDK refuses a malformed one without a lookup.
+     */
     static InetAddress ipLiteral(String s) {
-        boolean v4 = !s.isEmpty() && s.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))
-                && s.chars().filter(c -> c == '.').count() == 3;
+        if (!s.isEmpty() && s.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
+            return dottedQuad(s);
+        }
         boolean v6 = s.indexOf(':') >= 0 && s.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0);
-        if (!v4 && !v6) {
+        if (!v6) {
             return null;
         }
         try {
-            return InetAddress.getByName(s); // a literal: parsed, not looked up
+            return InetAddress.getByName(s); // an IPv6 literal: parsed, not looked up (refused if malformed)
         } catch (UnknownHostException e) {
             return null;
+        }
+    }
+
+    /** Four non-empty decimal parts of digits, each 0 to 255, as an address; null for any other text of digits and dots. */
+    private static InetAddress dottedQuad(String s) {
+        String[] parts = s.split("\\.", -1);
+        if (parts.length != 4) {
+            return null;
+        }
+        byte[] address = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            String p = parts[i];
+            if (p.isEmpty()) {
+                return null;
+            }
+            int value = 0;
+            for (int j = 0; j < p.length(); j++) {
+                value = value * 10 + (p.charAt(j) - '0');
+                if (value > 255) {
+                    return null; // checked each digit: leading zeros keep it small, a long part cannot overflow
+                }
+            }
+            address[i] = (byte) value;
+        }
+        try {
+            return InetAddress.getByAddress(address); // bytes only: no name, nothing looked up
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e); // only for an address of another length than 4 or 16
         }
     }
 

@@ -564,7 +564,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * {@code socks5://} or {@code socks5h://} (the proxy resolves the name in both), with optional
          * {@code user:password@} (Basic {@code Proxy-Authorization} for HTTP proxies, RFC 1929 for SOCKS5).
          * Plain http goes to an HTTP proxy in absolute form over connections pooled per proxy; https
-         * goes through a {@code CONNECT} tunnel with TLS to the origin inside it. The function runs on
+         * goes through a {@code CONNECT} tunnel with TLS to the origin inside it. A {@code Proxy-Authorization}
+         * the request carries is sent only on a request forwarded to an HTTP proxy (plain http), never to an
+         * origin, direct, tunnelled or through SOCKS5 (R92). The function runs on
          * the caller's thread for each request; an {@link java.io.UncheckedIOException} it throws fails
          * the request with its cause. Rules R5–R10.
          *

@@ -44,11 +44,13 @@ public final class RequestWriter {
 
     /**
      * Writes the request head (not flushed), for a proxy if asked: plain http through an HTTP proxy
-     * sends the absolute URI as request target and the proxy's credentials (R7).
+     * sends the absolute URI as request target and the proxy's credentials (R7). The caller's own
+     * {@code Proxy-Authorization} is written only then: a head that is not forwarded goes to the origin (R92).
      *
      * @param acceptGzip add {@code Accept-Encoding: gzip} (the transport then un-gzips the response)
      * @param close add {@code Connection: close}
-     * @param absoluteForm send {@code scheme://authority/path?query} as the request target
+     * @param absoluteForm send {@code scheme://authority/path?query} as the request target (the head is forwarded
+     *     to an HTTP proxy); when false, a {@code Proxy-Authorization} of the request's is not written
      * @param proxyAuthorization a {@code Proxy-Authorization} value to add unless the caller set one; or null
      */
     public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close, boolean absoluteForm,
@@ -79,6 +81,13 @@ public final class RequestWriter {
             if (name.equalsIgnoreCase("Host") || name.equalsIgnoreCase("Content-Length")
                     || name.equalsIgnoreCase("Transfer-Encoding") || name.equalsIgnoreCase("Trailer")
                     || name.equalsIgnoreCase("User-Agent")) {
+                continue;
+            }
+            // A caller's Proxy-Authorization is for an HTTP proxy, and only a forwarded head goes to one (R92). Sent
+            // direct, inside a CONNECT tunnel or through SOCKS5 the head goes to the origin, which would receive the
+            // proxy's credential: through a redirect that changed the route (http to https on one host and port), or
+            // on any https request sent with the field through a tunnel. Go writes it on every head.
+            if (!absoluteForm && name.equalsIgnoreCase("Proxy-Authorization")) {
                 continue;
             }
             b.append(name).append(": ").append(h.value(i)).append("\r\n");

@@ -7,7 +7,8 @@ import java.util.Objects;
 
 /**
  * What makes two connections interchangeable: scheme, host and port of the origin, and the proxy they
- * go through (Go's {@code connectMethodKey}). Host names are compared case-insensitively. For plain
+ * go through (Go's {@code connectMethodKey}). Host names are compared case-insensitively, an IPv6 zone
+ * case-sensitively (R90). For plain
  * http through an HTTP proxy, host and port are the proxy's, so that every origin shares the
  * connections to that proxy (Go leaves the target address out of that key). The proxy URI includes
  * its user info: different credentials never share a connection; {@link #toString()} never shows
@@ -19,10 +20,13 @@ import java.util.Objects;
  * @param proxy the proxy, or null for a direct connection
  */
 public record ConnectKey(String scheme, String host, int port, URI proxy) {
-    /** Normalises scheme and host to lower case. */
+    /**
+     * Normalises the scheme and the host to lower case, except an IPv6 literal's zone ({@code [fe80::1%25enP8p1s0]}),
+     * which is kept as written: it names a network interface, and is dialled as it is (R20, R90).
+     */
     public ConnectKey {
         scheme = Objects.requireNonNull(scheme, "scheme").toLowerCase(Locale.ROOT);
-        host = Objects.requireNonNull(host, "host").toLowerCase(Locale.ROOT);
+        host = lowerCaseButZone(Objects.requireNonNull(host, "host"));
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
@@ -37,6 +41,19 @@ public record ConnectKey(String scheme, String host, int port, URI proxy) {
      */
     public ConnectKey(String scheme, String host, int port) {
         this(scheme, host, port, null);
+    }
+
+    /**
+     * The host in lower case, but for the zone of an IPv6 literal, from its {@code %} on. Linux interface names are
+     * case-sensitive ({@code enP8p1s0}, systemd's name for a non-zero PCI domain, is not {@code enp8p1s0}), and
+     * {@link #host()} is what the dialer is given: lowering the zone dialled an interface that does not exist ("no
+     * such interface enp8p1s0"). It is also why two zones that differ only in case stay two keys: they may be two
+     * interfaces, and a connection on one must never serve the other (R90). Two spellings of one zone, {@code %25eth0}
+     * and {@code %eth0}, are two keys too: a pool each, never a wrong connection.
+     */
+    private static String lowerCaseButZone(String host) {
+        int zone = host.indexOf('%');
+        return zone < 0 ? host.toLowerCase(Locale.ROOT) : host.substring(0, zone).toLowerCase(Locale.ROOT) + host.substring(zone);
     }
 
     /** @return true for https */
