@@ -49,13 +49,17 @@ public final class AfterFunc implements AutoCloseable {
      * Starts the goroutine of a function this thread {@link #claim()}ed. Never throws: a start that fails (no
      * thread could start) is logged and tried again later (rule CX15), since {@code stop()} already reports the
      * function started; whoever is cancelling the context (a {@code cancel()}, a deadline, a parent's cancel)
-     * completes its cancellation regardless.
+     * completes its cancellation regardless. The goroutine is the canceller's (Go's {@code go f()} in {@code cancel}):
+     * when the canceller is a member of a virtual-time bubble (or its driver, firing a deadline), so is the retry
+     * (rule CX20): the bubble waits 100 ms of real time, counts the start as a running member meanwhile, and has
+     * its driver start it, so the goroutine joins the bubble and {@code Bubble.run} waits for it (BB29).
      */
     void start() {
         Runnable start = () -> Go.start("context-afterfunc", f::run, owner, null, null);
         try {
             start.run();
         } catch (RuntimeException | Error t) {
+            // The canceller's scheduler: the system's, or its bubble's, which hands the start to the bubble (CX20).
             TimerScheduler.current().startLater(start, t);
         }
     }

@@ -48,7 +48,9 @@ public final class Bubble {
      * Runs {@code body} on the calling thread in a new bubble, then waits until every goroutine of the
      * bubble has ended (time still moves while they run; a deadlock among them fails the bubble). When it
      * returns or throws, their threads have ended too: {@link Goroutines#live()} lists none of them and
-     * {@link Goroutine#isAlive()} is false (rule BB18).
+     * {@link Goroutine#isAlive()} is false (rule BB18). An afterFunc whose goroutine a member started but whose start
+     * failed (no thread could start) is owed: it counts as a running goroutine until a retry, 100 ms of real time
+     * later, has started it in the bubble, and this method waits for it too (rule BB29).
      *
      * <p>A goroutine's uncaught failure (rule BB17). If the task of a goroutine of the bubble (started
      * with {@link Go#go}, {@link WaitGroup#go}, {@link Timers#afterFunc} or {@link Context#afterFunc})

@@ -62,9 +62,18 @@ final class BubbleState {
     private boolean actionDueNow;
     /** Guarded by lock: the driver runs due entries with the lock released ({@link #runDueUnlocked}). */
     private boolean firing;
+    /**
+     * Guarded by lock: afterFunc starts that failed and are owed (their {@code stop()} returned false) and have not
+     * started yet: each counts as a running member until its goroutine has joined (BB29). Only the driver's start
+     * lowers it.
+     */
+    private int startsOwed;
+    /** Guarded by lock: owed starts whose real-time wait is over, for the driver to make ({@link #startDueUnlocked}). */
+    private final List<Runnable> startsDue = new ArrayList<>();
 
     {
         scheduler.onActionDueNow(this::actionDueNow);
+        scheduler.onStartOwed(this::owe);
     }
     // Guarded by lock.
     private final List<Member> members = new ArrayList<>();
@@ -200,6 +209,9 @@ final class BubbleState {
                 lock.unlock();
             }
             joinUninterruptibly(driver);
+            for (Runnable start : takeStartsDue()) {
+                startOutside(start); // owed, and the driver is gone: the root gave up on a stopping bubble (BB29)
+            }
             for (Thread t : leftThreads()) {
                 joinUninterruptibly(t); // it has left the bubble: only its thread's last steps remain
             }
@@ -407,10 +419,87 @@ final class BubbleState {
     /**
      * Lock held: what the root's end-wait waits for: another member, or an action the driver has still to
      * run or is running (an afterFunc due now, scheduled as the body's or a goroutine's last act, whose
-     * goroutine has not joined yet): BB18, BB27.
+     * goroutine has not joined yet): BB18, BB27; or an afterFunc's start that failed and is owed (BB29).
      */
     private boolean othersPending() {
-        return members.size() > 1 || actionDueNow || firing;
+        return members.size() > 1 || actionDueNow || firing || startsOwed > 0;
+    }
+
+    /**
+     * The scheduler's {@link TimerScheduler#startLater} (any thread, no lock held; see
+     * {@link TimerScheduler#onStartOwed}): an afterFunc's goroutine, started by a member or the driver, could not
+     * start, and its {@code stop()} already returned false. Go would have it running in the bubble now, so it counts
+     * as a running member (the end-wait waits, the clock stands, no deadlock, {@code Bubble.await()} is not
+     * released) until the driver has started it, after {@link TimerScheduler#RETRY_NANOS} of real time (BB29, CX20).
+     */
+    private void owe(Runnable start) {
+        boolean counted;
+        lock.lock();
+        try {
+            // Not closing: the caller is a member, or the driver in a round, so the end-wait cannot have found
+            // nothing pending before this count (closing is set in that same section).
+            counted = !closing;
+            if (counted) {
+                startsOwed++;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (counted) {
+            startAfterRetryWait(start);
+        } else {
+            // A member that outlived its bubble: nothing of the bubble will start it; the system's retry does, as
+            // for a start that failed outside bubbles (CX15).
+            TimerScheduler.SYSTEM.schedule(TimerScheduler.SYSTEM.startEntry(start), TimerScheduler.RETRY_NANOS, 0L);
+        }
+    }
+
+    /**
+     * Hands owed {@code start} to the driver {@link TimerScheduler#RETRY_NANOS} of real time from now: the wait is
+     * for a JVM out of threads to recover, which the bubble's clock, standing while members run, would not measure.
+     */
+    private void startAfterRetryWait(Runnable start) {
+        TimerScheduler.SYSTEM.schedule(TimerScheduler.SYSTEM.actionEntry(() -> startDue(start)), TimerScheduler.RETRY_NANOS,
+                0L);
+    }
+
+    /**
+     * On the system timer thread, once an owed start's wait is over: queues it for the driver (the lock is held
+     * briefly, never across a wait: the timer thread must not be held up, TM4). If the bubble is closing (its root
+     * gave up on a stopping bubble after its grace), the start is made outside it instead: owed all the same.
+     */
+    private void startDue(Runnable start) {
+        lock.lock();
+        try {
+            if (!closing) {
+                startsDue.add(start);
+                changed.signalAll(); // the driver takes it in its next turn (drive)
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        startOutside(start);
+    }
+
+    /**
+     * An owed start the bubble can no longer make: the system timer thread starts it, a thread of no bubble and of
+     * no owner (the start names its own), and retries it as outside bubbles if it fails again (TM13, CX15).
+     */
+    private static void startOutside(Runnable start) {
+        TimerScheduler.SYSTEM.schedule(TimerScheduler.SYSTEM.startEntry(start), 0L, 0L);
+    }
+
+    /** The owed starts queued for the driver, taken (run() calls it once the driver has ended). */
+    private List<Runnable> takeStartsDue() {
+        lock.lock();
+        try {
+            List<Runnable> starts = List.copyOf(startsDue);
+            startsDue.clear();
+            return starts;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -819,7 +908,14 @@ final class BubbleState {
                     checked = -1;
                     continue;
                 }
-                if (checked == epoch || members.isEmpty() || blocked < members.size()) {
+                if (!startsDue.isEmpty()) {
+                    startDueUnlocked(); // owed afterFunc starts whose real-time wait is over, whatever members do (BB29)
+                    checked = -1;
+                    continue;
+                }
+                // An owed start counts as a running member (BB29): Go's goroutine would be running, so neither
+                // the clock moves nor the await is released nor a deadlock found until it has started and joined.
+                if (checked == epoch || members.isEmpty() || blocked < members.size() || startsOwed > 0) {
                     changed.awaitUninterruptibly();
                     continue;
                 }
@@ -874,6 +970,34 @@ final class BubbleState {
             lock.lock();
             firing = false;
             bump(); // the root may wait for the end: the round's goroutines are members now, or none came
+        }
+    }
+
+    /**
+     * Lock held on entry and on return: makes the owed starts whose wait is over ({@link #owe}), with the lock
+     * released, on the driver, which is bound to the bubble: each goroutine joins it, as the start that failed would
+     * have made it join (BB1, BB29). The count falls only once the goroutine is a member, so the end-wait sees the
+     * one or the other at every moment. One that fails again waits again, still counted.
+     */
+    private void startDueUnlocked() {
+        List<Runnable> starts = List.copyOf(startsDue);
+        startsDue.clear();
+        int started = 0;
+        lock.unlock(); // a start joins the bubble (this lock): never under it
+        try {
+            for (Runnable start : starts) {
+                try {
+                    start.run();
+                    started++;
+                } catch (RuntimeException | Error t) {
+                    TimerScheduler.logStartRetry(t);
+                    startAfterRetryWait(start);
+                }
+            }
+        } finally {
+            lock.lock();
+            startsOwed -= started;
+            bump(); // the root may wait for the end: the goroutines are members now
         }
     }
 
@@ -966,7 +1090,8 @@ final class BubbleState {
         } finally {
             lock.lock();
         }
-        if (closing || failure != null || epoch != seen || awaiting != null || !allStillBlocked() || scheduler.nextDue() >= 0) {
+        if (closing || failure != null || epoch != seen || awaiting != null || startsOwed > 0 || !allStillBlocked()
+                || scheduler.nextDue() >= 0) {
             return failure != null;
         }
         failure = new BubbleDeadlockException(message);

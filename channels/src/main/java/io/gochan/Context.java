@@ -221,7 +221,12 @@ public sealed interface Context
      * Go's {@code AfterFunc}: runs {@code f} in its own goroutine once {@code ctx} is done (at once, in
      * a goroutine, if it already is), unless {@link AfterFunc#stop()} is called first (rule CX8). Each
      * call registers independently. For a context that is never done (the background, a
-     * {@link #withoutCancel} context) nothing is registered and {@code f} never runs.
+     * {@link #withoutCancel} context) nothing is registered and {@code f} never runs. The goroutine is started by
+     * whoever completes the cancellation, as Go's {@code go f()} in {@code cancel}: a goroutine of a virtual-time
+     * {@link Bubble} (or its clock's deadline) starts it in that bubble, a thread outside every bubble outside.
+     * If that start fails (no thread could start), it is tried again 100 ms later until it starts, so {@code f}
+     * runs exactly when {@code stop()} returned false (CX15); in a bubble, the bubble waits for it and its
+     * goroutine joins the bubble (CX20).
      *
      * @param ctx the context to watch
      * @param f the function; an exception it throws goes to the goroutine uncaught-exception handler

@@ -12,6 +12,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The clock and the timer heap behind {@link Timers}, {@link Timer} and context deadlines: the one
@@ -86,6 +87,8 @@ final class TimerScheduler {
     private final Executor handOff;
     /** See {@link #onActionDueNow}; null but for a bubble's scheduler. */
     private volatile Runnable dueNow;
+    /** See {@link #onStartOwed}; null but for a bubble's scheduler. */
+    private volatile Consumer<Runnable> startOwed;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
@@ -169,11 +172,25 @@ final class TimerScheduler {
     /**
      * A goroutine's start ({@code start}, which threw {@code failure}) that must not be lost: an afterFunc's whose
      * {@code stop()} can no longer prevent it (rules CX15, TM13). Logs the failure and tries {@code start} again
-     * {@link #RETRY_NANOS} from now, and again after every failure, until it starts. Never throws.
+     * {@link #RETRY_NANOS} from now, and again after every failure, until it starts. Never throws. On a bubble's
+     * scheduler the bubble takes it ({@link #onStartOwed}): the wait is real time and its driver starts it (CX20, BB29).
      */
     void startLater(Runnable start, Throwable failure) {
+        logStartRetry(failure);
+        Consumer<Runnable> bubble = startOwed;
+        if (bubble != null) {
+            // Not an entry of this heap: the 100 ms are for a JVM out of threads to recover, which takes real time,
+            // while a bubble's clock moves only when every member is durably blocked, and its end does not wait
+            // for a pending entry (BB27): the function, whose stop() already returned false, would be lost.
+            bubble.accept(start);
+        } else {
+            schedule(startEntry(start), RETRY_NANOS, 0L);
+        }
+    }
+
+    /** Logs a goroutine start that failed and is tried again {@link #RETRY_NANOS} later (CX15, TM13, BB29). */
+    static void logStartRetry(Throwable failure) {
         LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
-        schedule(startEntry(start), RETRY_NANOS, 0L);
     }
 
     /**
@@ -231,6 +248,15 @@ final class TimerScheduler {
      */
     void onActionDueNow(Runnable hook) {
         dueNow = hook;
+    }
+
+    /**
+     * Where {@link #startLater} hands an owed start instead of this heap: a bubble, which waits for it in real time,
+     * counts it as a running member meanwhile and has its driver start it (rules CX20, BB29). The hook is called with
+     * no lock of this scheduler held and must not block. Set once, before the scheduler is used.
+     */
+    void onStartOwed(Consumer<Runnable> hook) {
+        startOwed = hook;
     }
 
     /**
@@ -423,7 +449,7 @@ final class TimerScheduler {
      * (rule TM13). Unless a stop or reset came since, the entry itself goes back in the heap, armed: the function
      * never started, so a {@code stop()} now prevents it and returns true. A stop or reset that came since found
      * the firing under way and returned false, which promises the function runs (Go: "f has been started"): then
-     * its start is retried on an entry of its own, which nothing stops.
+     * its start is retried on an entry of its own, which nothing stops ({@link #startLater}: a bubble's owes it, BB29).
      */
     private void retryStartLater(TimerEntry e, int generation, Throwable failure) {
         boolean rearmed = false;
@@ -442,9 +468,11 @@ final class TimerScheduler {
             lock.unlock();
         }
         if (rearmed) {
-            LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
+            // Still this timer's entry, armed: a stop() prevents it, and in a bubble it stays on the bubble's clock
+            // and, pending at the end, never runs (BB27). Nothing is owed yet.
+            logStartRetry(failure);
         } else {
-            startLater(e.action, failure); // logs it
+            startLater(e.action, failure); // logs it; owed, so a bubble's takes it (BB29)
         }
     }
 
