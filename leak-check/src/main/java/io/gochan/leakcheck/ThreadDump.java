@@ -96,10 +96,11 @@ final class ThreadDump {
     /**
      * Reads the virtual threads out of a JSON thread dump (format of JDK 21 to 25, LK25). A thread is
      * virtual if it says {@code "virtual": true} (JDK 25, which writes the field for virtual threads only and
-     * a {@code "state"} for every thread); a thread with neither field (JDK 21-24) is virtual if the bottom frame of its stack is in {@code java.lang.VirtualThread}
-     * (every virtual thread's stack ends in {@code VirtualThread.run}; a carrier's ends in its
-     * {@code ForkJoinWorkerThread.run}, a platform thread's in {@code Thread.run} or a {@code main}), or,
-     * with no frame at all, if {@code platform} says its tid is no platform thread's.
+     * a {@code "state"} for every thread); a thread with neither field (JDK 21-24) is virtual if the bottom
+     * frame of its stack is in {@code java.lang.VirtualThread} (every virtual thread's stack ends in
+     * {@code VirtualThread.run}; a carrier's ends in its {@code ForkJoinWorkerThread.run}, a platform
+     * thread's in {@code Thread.run} or a {@code main}), or, with no frame at all, if {@code platform} says
+     * its tid is no platform thread's.
      *
      * @param platform whether a tid is a live platform thread's, asked only for a thread with no stack in a
      *     JDK 21-24 dump
