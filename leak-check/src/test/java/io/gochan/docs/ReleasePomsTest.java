@@ -81,13 +81,18 @@ class ReleasePomsTest {
     }
 
     /**
-     * A guard: the README's install snippets name the version this tree will be released as (docs/RELEASING.md's
-     * step 2 now updates them with the POMs; before, a 0.2.0 release would have kept saying 0.1.0).
+     * The README's install snippets name the version a user can get: on a release commit the version this tree
+     * releases (docs/RELEASING.md's step 2 sets them with the POMs; before, a 0.2.0 release would have kept saying
+     * 0.1.0); while a -SNAPSHOT is developed, the newest release of CHANGELOG.md, or before the first release the
+     * version being prepared.
      */
     @Test
     void theReadmeInstallsTheVersionThisTreeReleases() {
         Path root = Repository.root();
-        String version = section(topLevel(Repository.read(root.resolve("pom.xml"))), "version").replace("-SNAPSHOT", "");
+        String pomVersion = section(topLevel(Repository.read(root.resolve("pom.xml"))), "version");
+        Matcher released = Pattern.compile("(?m)^## \\[(\\d+\\.\\d+\\.\\d+)] - ").matcher(Repository.read(root.resolve("CHANGELOG.md")));
+        String version = !pomVersion.endsWith("-SNAPSHOT") ? pomVersion
+                : released.find() ? released.group(1) : pomVersion.replace("-SNAPSHOT", "");
         String readme = Repository.read(root.resolve("README.md"));
 
         Matcher maven = Pattern.compile("(?s)<artifactId>gochan-bom</artifactId>\\s*<version>([^<]+)</version>").matcher(readme);
