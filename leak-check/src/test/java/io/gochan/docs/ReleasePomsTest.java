@@ -104,6 +104,39 @@ class ReleasePomsTest {
         assertThat(gradle.group(1)).as("README's Gradle BOM version").isEqualTo(version);
     }
 
+    /**
+     * From the first release on, every public member of an exported package is API to keep. One documented as there
+     * "for tests" ({@code Timers.pendingTasks()}, "for tests and diagnostics"; {@code Proxies.useProxy}, "For tests
+     * and tools") is either a supported API, documented as one, or not public: its tests are in its package.
+     */
+    @Test
+    void noPublicMemberOfAnExportedPackageIsThereForTests() {
+        Path root = Repository.root();
+        List<Path> exported = List.of(root.resolve("channels/src/main/java/io/gochan"),
+                root.resolve("channels-select/src/main/java/io/gochan/select"),
+                root.resolve("http-transport/src/main/java/io/gochan/http"),
+                root.resolve("leak-check/src/main/java/io/gochan/leakcheck"));
+        Pattern documentedPublic = Pattern.compile("(?s)/\\*\\*((?:(?!\\*/).)*?)\\*/\\s*(?:@[\\w.]+(?:\\([^)]*\\))?\\s*)*(?:public|protected)\\s");
+        Pattern forTests = Pattern.compile("(?i)\\bfor tests?\\b|\\bfor testing\\b|\\btest[- ]only\\b");
+        List<String> found = new ArrayList<>();
+        for (Path file : Repository.javaSources(root)) {
+            if (!exported.contains(file.getParent())) {
+                continue;
+            }
+            String source = Repository.read(file);
+            Matcher m = documentedPublic.matcher(source);
+            while (m.find()) {
+                if (forTests.matcher(m.group(1)).find()) {
+                    int line = source.substring(0, m.end()).split("\n", -1).length;
+                    found.add(root.relativize(file) + ":" + line);
+                }
+            }
+        }
+        // Before: Timers.java (pendingTasks), Proxies.java (useProxy) and the three random(RandomGenerator) of
+        // channels-select, whose javadoc said "(for tests)"; those are kept as API and documented as such.
+        assertThat(found).as("public members of exported packages documented as there for tests").isEmpty();
+    }
+
     /** The modules of the root build that are deployed: not those with maven.deploy.skip (cli, stress-tests, benchmarks). */
     private static List<String> published(Path root, String parent) {
         List<String> modules = new ArrayList<>();
