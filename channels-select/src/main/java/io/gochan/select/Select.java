@@ -300,7 +300,8 @@ public final class Select<R> {
     }
 
     /**
-     * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} (for tests).
+     * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} for the choice among
+     * ready cases: with a seeded generator, a test of one's own select code sees the same choices on every run.
      *
      * @param random the source of the choice among ready cases
      * @return this select, to add more cases or run it

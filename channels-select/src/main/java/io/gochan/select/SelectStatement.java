@@ -154,7 +154,8 @@ public final class SelectStatement {
     }
 
     /**
-     * Uses {@code random} for the choice among ready cases (for tests).
+     * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} for the choice among
+     * ready cases: with a seeded generator, a test of one's own select code sees the same choices on every run.
      *
      * @param random the source of the choice among ready cases
      * @return this statement, to add more cases or run it

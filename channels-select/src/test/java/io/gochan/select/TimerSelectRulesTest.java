@@ -6,6 +6,7 @@ import io.gochan.Chan;
 import io.gochan.Timer;
 import io.gochan.Timers;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import io.gochan.testing.TimerDiagnostics;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -110,7 +111,7 @@ class TimerSelectRulesTest {
     @EnumSource(Kind.class)
     void TM8_TM2_aTimerASelectWaitedOnAndLeftIsCollected(Kind kind) throws Exception {
         java.util.List<java.lang.ref.WeakReference<Object>> refs = new java.util.ArrayList<>();
-        int before = Timers.pendingTasks();
+        int before = TimerDiagnostics.pendingTasks();
         Runnable body = () -> {
             try {
                 Chan<Integer> other = Chan.make(1);
@@ -140,9 +141,9 @@ class TimerSelectRulesTest {
         th.join();
         assertThat(fail.get()).isNull();
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
-        while (!(refs.stream().allMatch(r -> r.get() == null) && Timers.pendingTasks() <= before)) {
+        while (!(refs.stream().allMatch(r -> r.get() == null) && TimerDiagnostics.pendingTasks() <= before)) {
             assertThat(System.nanoTime() - deadline).as("dropped timers collected within 30 s; pending %d, was %d",
-                    Timers.pendingTasks(), before).isNegative();
+                    TimerDiagnostics.pendingTasks(), before).isNegative();
             System.gc();
             Thread.onSpinWait();
         }

@@ -19,9 +19,24 @@ class ExamplesTest {
 
     @Test
     void theTestsRunWhereSurefireWasAsked() {
-        // The module-path run must really be one: leak-check and @Synctest inside a named module.
+        // The module-path run must really be one: these tests, with leak-check's checks and @Synctest, inside the
+        // named module io.gochan.examples. Surefire builds the module path from the main module's requires only, so
+        // leak-check and JUnit themselves stay on the class path (unnamed): leak-check's descriptor is resolved by
+        // ModuleDescriptorsTest in http-transport instead.
         boolean named = ExamplesTest.class.getModule().isNamed();
         assertEquals(System.getProperty("expected.test.path"), named ? "module-path" : "class-path");
+    }
+
+    @Test
+    void gochansModulesAreNamedOnTheModulePath() {
+        // What the main module requires is resolved as modules in the module-path run: channels, select and http
+        // are read through their descriptors there (requires transitive io.gochan included), as a modular user's.
+        String run = System.getProperty("expected.test.path");
+        for (Class<?> c : List.of(io.gochan.Chan.class, io.gochan.select.Select.class, io.gochan.http.Transport.class)) {
+            // Each module is named after its one exported package; on the class path every class is in the unnamed one.
+            String expected = "module-path".equals(run) ? c.getPackageName() : null;
+            assertEquals(expected, c.getModule().getName(), c + "'s module in the " + run + " run");
+        }
     }
 
     @Test

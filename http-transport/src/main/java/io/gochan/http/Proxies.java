@@ -617,7 +617,9 @@ public final class Proxies {
     }
 
     /**
-     * For tests and tools: Go's useProxy on a {@code NO_PROXY} list.
+     * Go's useProxy on a {@code NO_PROXY} list, for this package's tests. Not public: a user asks
+     * {@link #fromEnvironment()} or {@link #of(String, String, String)} for the proxy of a request, and an
+     * exported static method "for tests" would be API to keep from the first release on.
      *
      * @param noProxy the list, or null for none
      * @param host a request host (IPv6 in brackets or not)
@@ -625,7 +627,7 @@ public final class Proxies {
      * @return true if a request to {@code host:port} would use the proxy
      * @throws NullPointerException if host is null
      */
-    public static boolean useProxy(String noProxy, String host, int port) {
+    static boolean useProxy(String noProxy, String host, int port) {
         return new NoProxy(noProxy == null ? "" : noProxy).useProxy(Objects.requireNonNull(host, "host"), port);
     }
 
