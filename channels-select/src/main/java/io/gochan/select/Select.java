@@ -96,7 +96,8 @@ public final class Select<R> {
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen, or null: the case yields null
      * @return a new select with this case
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3): use
+     *     {@link #onReceiveOk}, or {@link #onDone} for a context
      */
     public static <T, R, X extends Exception> Selection<R, X> onReceive(ReceiveChan<T> channel,
             Selection.OnValue<? super T, ? extends R, ? extends X> handler) {
@@ -199,14 +200,15 @@ public final class Select<R> {
     /**
      * A receive case. When chosen because the channel is closed and drained, {@link #select()}
      * throws {@link ChannelClosedException} (use {@link #receiveOk} to handle close as a value; rule
-     * L4). A context's {@code done()} channel is refused here (rule L10), since it is only ever closed:
-     * use {@link #done(Context, OnReady)}.
+     * L4). A context's {@code done()} channel and a future's ({@link io.gochan.GoFuture#done()}) are refused
+     * here (rules L10, GF3), since they are only ever closed: use {@link #done(Context, OnReady)} for a context,
+     * {@link #receiveOk} for either.
      *
      * @param channel the channel, or null to disable the case
      * @param <T> the type of the channel's values
      * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3)
      */
     public <T> Select<R> receive(ReceiveChan<T> channel, OnReceive<? super T, ? extends R> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);

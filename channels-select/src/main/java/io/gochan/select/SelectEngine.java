@@ -172,9 +172,11 @@ final class SelectEngine implements ParkHook.Cases {
         // A null channel is a disabled case (Go's nil channel); so is a nil Chan.
         ChannelCore core = channel == null ? null : ChannelCores.of(channel);
         if (kind == RECEIVE && core != null && core.isSignal()) {
-            // L10: it would throw ChannelClosedException exactly when the context is done.
-            throw new IllegalArgumentException("a plain receive case on a context's done() channel throws when the "
-                    + "context is done (the channel is closed, never sent on); use done(ctx, handler) or receiveOk");
+            // L10, GF3: it would throw ChannelClosedException exactly when the context or future is done. Both kinds
+            // of done channel are signals, and a future has no context to pass: the message names both ways out.
+            throw new IllegalArgumentException("a plain receive case on a done() channel (a context's or a future's: "
+                    + "only ever closed, never sent on) would throw ChannelClosedException exactly when it is done; "
+                    + "use receiveOk(channel, handler), or done(ctx, handler) for a context");
         }
         kinds[size] = kind;
         chans[size] = core != null && core.isNil() ? null : core;

@@ -65,13 +65,14 @@ public final class SelectStatement {
 
     /**
      * A receive case; see {@link Select#receive}. A null channel disables the case; a null handler does nothing.
-     * A context's {@code done()} channel is refused (L10): use {@link #done(Context, OnReady)}.
+     * A context's {@code done()} channel and a future's ({@link io.gochan.GoFuture#done()}) are refused (L10, GF3):
+     * use {@link #done(Context, OnReady)} for a context, {@link #receiveOk} for either.
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3)
      */
     public <T> SelectStatement receive(ReceiveChan<T> channel, OnReceive<? super T> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);

@@ -83,7 +83,8 @@ public final class Selection<R, X extends Exception> {
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3): use
+     *     {@link #receiveOk}, or {@link #done(Context, OnEvent)} for a context
      */
     public <T> Selection<R, X> receive(ReceiveChan<T> channel, OnValue<? super T, ? extends R, ? extends X> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
