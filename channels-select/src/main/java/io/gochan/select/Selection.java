@@ -25,8 +25,13 @@ import java.util.random.RandomGenerator;
  *         .select();   // throws InterruptedException, IOException
  * }</pre>
  *
- * <p>Later cases must return an {@code R} and throw at most an {@code X}; if they throw another checked
- * exception, widen {@code X}: declare the target, {@code Selection<String, Exception> s =
+ * <p>Every handler may also throw {@link InterruptedException}, as {@link #select()} does (rule L22): a handler
+ * that blocks on a channel and throws its own checked exception keeps {@code X} precise. Above, a handler that
+ * also forwarded each line ({@code out.send(line)}) would still give {@code X = IOException}, not
+ * {@code Exception}; one that throws nothing else gives {@code X = RuntimeException}.
+ *
+ * <p>Later cases must return an {@code R} and throw at most an {@code X} (and {@link InterruptedException}); if
+ * they throw another checked exception, widen {@code X}: declare the target, {@code Selection<String, Exception> s =
  * Select.onReceive(...)}, or give the types, {@code Select.<Integer, String, Exception>onReceive(...)}
  * (the channel's element type, the result type, the exception type). Everything else is
  * {@link Select}'s contract (rules L1–L10; operands evaluated when a case is added, L20), which this class
@@ -55,8 +60,10 @@ public final class Selection<R, X extends Exception> {
          * @param value the received value
          * @return the select's result when this case is chosen
          * @throws X the handler's failure, propagated by {@code select()} as itself
+         * @throws InterruptedException if the handler was interrupted while blocking (on a channel, say); also
+         *     propagated as itself, beside {@code X} without widening it (rule L22)
          */
-        R apply(T value) throws X;
+        R apply(T value) throws X, InterruptedException;
     }
 
     /**
@@ -72,8 +79,10 @@ public final class Selection<R, X extends Exception> {
          *
          * @return the select's result when this case is chosen
          * @throws X the handler's failure, propagated by {@code select()} as itself
+         * @throws InterruptedException if the handler was interrupted while blocking (on a channel, say); also
+         *     propagated as itself, beside {@code X} without widening it (rule L22)
          */
-        R get() throws X;
+        R get() throws X, InterruptedException;
     }
 
     /**
