@@ -159,6 +159,7 @@ public final class Selection<R, X extends Exception> {
      * @param timeout how long the select waits for another case, from the start of each run
      * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
+     * @throws NullPointerException if timeout is null
      */
     public Selection<R, X> timeout(Duration timeout, OnEvent<? extends R, ? extends X> handler) {
         engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
@@ -178,10 +179,14 @@ public final class Selection<R, X extends Exception> {
     }
 
     /**
-     * Uses {@code random} for the choice among ready cases (for tests).
+     * Uses {@code random} for the choice among ready cases (for tests). It is called on the thread that runs the select,
+     * with every channel of the select locked (and on the lock-free fast path with none): it must not block,
+     * nor use a channel; one generator shared by selects that run at the same time on several threads must be
+     * thread-safe ({@link java.util.Random} is, {@link java.util.SplittableRandom} is not).
      *
      * @param random the source of the choice among ready cases
      * @return this select
+     * @throws NullPointerException if random is null
      */
     public Selection<R, X> random(RandomGenerator random) {
         engine.random(Objects.requireNonNull(random, "random"));
@@ -199,7 +204,10 @@ public final class Selection<R, X extends Exception> {
      *     case without handler was chosen
      * @throws InterruptedException if interrupted while waiting: no case happened; or thrown by the chosen
      *     case's handler, after its case happened (L17)
-     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
+     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened.
+     *     {@link ChannelClosedException} is an {@code IllegalStateException} too, and so is a virtual-time
+     *     bubble's refusal of a channel used from outside it (BB6, BB24): a {@code catch} meant for the misuse
+     *     should catch {@code ChannelClosedException} first, or test the type
      */
     public R select() throws InterruptedException, X {
         return dispatch(engine);
