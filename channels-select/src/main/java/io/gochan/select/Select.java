@@ -67,10 +67,10 @@ import java.util.random.RandomGenerator;
  * <p>A {@code Select} can be built once and {@link #select()}ed many times. A run allocates no wait
  * records, also when it blocks (it reuses its thread's waiter and case nodes; the first blocking run on a
  * thread makes them, and a select of more than 64 cases makes its nodes again each time it blocks). What a
- * run does allocate: a {@link Received} for each value or close a {@link #receiveOk} case takes (blocked or
- * not), the sort of a select with more than 32 enabled cases that finds none ready (L16), and in
- * {@link SelectStatement#run()} the boxed index of a case above 127. A {@code Select} is not thread-safe,
- * so use one per thread. A run that overlaps another run of the
+ * run does allocate: a {@link Received} for each value a {@link #receiveOk} case takes (blocked or not; a
+ * close needs none), the sort of a select with more than 32 enabled cases each time it locks them all (L16),
+ * and in {@link SelectStatement#run()} the boxed index of a case above 127. A {@code Select} is not
+ * thread-safe, so use one per thread. A run that overlaps another run of the
  * same select (another thread's) throws {@link IllegalStateException} before touching any channel, and
  * so does adding a case during a run (rule L12), on a best-effort basis as a collection's
  * {@link java.util.ConcurrentModificationException}: two runs that start at the same instant may both
