@@ -158,10 +158,11 @@ public final class SelectStatement {
     }
 
     /**
-     * Uses {@code random} for the choice among ready cases (for tests). It is called on the thread that runs the select,
-     * with every channel of the select locked (and on the lock-free fast path with none): it must not block,
-     * nor use a channel; one generator shared by selects that run at the same time on several threads must be
-     * thread-safe ({@link java.util.Random} is, {@link java.util.SplittableRandom} is not).
+     * Uses {@code random} for the choice among ready cases (for tests).
+     * It is called on the thread that runs the select, with every channel of the select locked (and on the
+     * lock-free fast path with none): it must not block, nor use a channel. One generator shared by selects
+     * that run at the same time on several threads must be thread-safe ({@link java.util.Random} is,
+     * {@link java.util.SplittableRandom} is not).
      *
      * @param random the source of the choice among ready cases
      * @return this statement, to add more cases or run it
