@@ -26,6 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * virtual-time {@link Bubble} it fails the bubble instead: {@link Bubble#run} throws it (rule BB17). Every goroutine is
  * listed by {@link Goroutines#live()} while it runs; starting and ending cost one map insertion and one
  * removal, and nothing is added to channel operations.
+ *
+ * <p>Two departures from Go (rule G1). A failing task does not end the program: Go ends the whole program on a
+ * goroutine's unrecovered panic, here the failure is reported as above and the program carries on; install a
+ * handler that calls {@link System#exit} with {@link Goroutines#setUncaughtExceptionHandler} for Go's behaviour.
+ * And a program whose goroutines are all blocked is not stopped: Go's runtime fails it with "all goroutines are
+ * asleep - deadlock!", but a JVM also runs threads gochan does not know (platform threads, JDK pools, I/O), so
+ * outside a bubble such a program waits for ever; inside a {@link Bubble} it is a
+ * {@link BubbleDeadlockException} (rule BB5), and {@link Goroutines#live()} shows what each goroutine waits on.
  */
 public final class Go {
     private static final AtomicLong IDS = new AtomicLong();

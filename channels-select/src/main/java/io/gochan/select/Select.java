@@ -46,7 +46,10 @@ import java.util.random.RandomGenerator;
  * propagates from {@code select()} as itself, and its case has happened by then (rule L17): the value a
  * receive case took is the handler's alone (it is not put back, nor handed to anyone else), a send case's
  * value was sent. Blocking is interruptible: an {@link InterruptedException} from the wait means no case
- * happened; one a handler throws means its case did.
+ * happened; one a handler throws means its case did. If the interrupt comes as a case completes, the case
+ * wins: its handler runs with the interrupt flag set and {@code select()} returns normally, the flag still set
+ * (rule I2), so the handler's next blocking call throws at once; a run that returns normally has not
+ * necessarily consumed an interrupt.
  *
  * <p>Odd shapes (rule L18): a select with no case, or only disabled ones, takes its default at once, else
  * its timeout when the time is up, else waits until interrupted (L5). A default makes a timeout case
@@ -61,8 +64,13 @@ import java.util.random.RandomGenerator;
  * sends the same values on the same channels, and a variable reassigned after building (Go's {@code ch = nil}
  * to disable a case in a loop) changes nothing: build the select in the loop for that (rule L20).
  *
- * <p>A {@code Select} can be built once and {@link #select()}ed many times (it then allocates only
- * when it blocks); it is not thread-safe, so use one per thread. A run that overlaps another run of the
+ * <p>A {@code Select} can be built once and {@link #select()}ed many times. A run allocates no wait
+ * records, also when it blocks (it reuses its thread's waiter and case nodes; the first blocking run on a
+ * thread makes them, and a select of more than 64 cases makes its nodes again each time it blocks). What a
+ * run does allocate: a {@link Received} for each value a {@link #receiveOk} case takes (blocked or not; a
+ * close needs none), the sort of a select with more than 32 enabled cases each time it locks them all (L16),
+ * and in {@link SelectStatement#run()} the boxed index of a case above 127. A {@code Select} is not
+ * thread-safe, so use one per thread. A run that overlaps another run of the
  * same select (another thread's) throws {@link IllegalStateException} before touching any channel, and
  * so does adding a case during a run (rule L12), on a best-effort basis as a collection's
  * {@link java.util.ConcurrentModificationException}: two runs that start at the same instant may both
@@ -96,7 +104,8 @@ public final class Select<R> {
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen, or null: the case yields null
      * @return a new select with this case
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3): use
+     *     {@link #onReceiveOk}, or {@link #onDone} for a context
      */
     public static <T, R, X extends Exception> Selection<R, X> onReceive(ReceiveChan<T> channel,
             Selection.OnValue<? super T, ? extends R, ? extends X> handler) {
@@ -199,14 +208,15 @@ public final class Select<R> {
     /**
      * A receive case. When chosen because the channel is closed and drained, {@link #select()}
      * throws {@link ChannelClosedException} (use {@link #receiveOk} to handle close as a value; rule
-     * L4). A context's {@code done()} channel is refused here (rule L10), since it is only ever closed:
-     * use {@link #done(Context, OnReady)}.
+     * L4). A context's {@code done()} channel and a future's ({@link io.gochan.GoFuture#done()}) are refused
+     * here (rules L10, GF3), since they are only ever closed: use {@link #done(Context, OnReady)} for a context,
+     * {@link #receiveOk} for either.
      *
      * @param channel the channel, or null to disable the case
      * @param <T> the type of the channel's values
      * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3)
      */
     public <T> Select<R> receive(ReceiveChan<T> channel, OnReceive<? super T, ? extends R> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
@@ -280,6 +290,7 @@ public final class Select<R> {
      * @param timeout how long the select waits for another case, from the start of each run
      * @param handler runs when this case is chosen; may block; null: the case yields null
      * @return this select, to add more cases or run it
+     * @throws NullPointerException if timeout is null
      */
     public Select<R> timeout(Duration timeout, OnReady<? extends R> handler) {
         engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
@@ -302,9 +313,14 @@ public final class Select<R> {
     /**
      * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} for the choice among
      * ready cases: with a seeded generator, a test of one's own select code sees the same choices on every run.
+     * It is called on the thread that runs the select, with every channel of the select locked (and on the
+     * lock-free fast path with none): it must not block, nor use a channel. One generator shared by selects
+     * that run at the same time on several threads must be thread-safe ({@link java.util.Random} is,
+     * {@link java.util.SplittableRandom} is not).
      *
      * @param random the source of the choice among ready cases
      * @return this select, to add more cases or run it
+     * @throws NullPointerException if random is null
      */
     public Select<R> random(RandomGenerator random) {
         engine.random(Objects.requireNonNull(random, "random"));
@@ -322,7 +338,10 @@ public final class Select<R> {
      *     case without handler was chosen
      * @throws InterruptedException if interrupted while waiting: no case happened; or thrown by the chosen
      *     case's handler, after its case happened (L17)
-     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
+     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened.
+     *     {@link ChannelClosedException} is an {@code IllegalStateException} too, and so is a virtual-time
+     *     bubble's refusal of a channel used from outside it (BB6, BB24): a {@code catch} meant for the misuse
+     *     should catch {@code ChannelClosedException} first, or test the type
      */
     public R select() throws InterruptedException {
         return Selection.<R, InterruptedException>dispatch(engine);

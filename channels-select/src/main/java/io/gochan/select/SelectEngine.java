@@ -34,7 +34,9 @@ final class SelectEngine implements ParkHook.Cases {
      *    one with pollReceiveLocked/pollSendLocked. While we hold every lock and have registered
      *    nothing, no other party can complete "us", so a ready case needs no claim of our own.
      * 3. Nothing ready: take the default if any (L3). Else register one Waiter through one WaitNode per
-     *    enabled case, still under all locks, so registration is atomic with the poll, then unlock.
+     *    enabled case, still under all locks, so registration is atomic with the poll, then unlock. The
+     *    nodes are queued in step 2's random order (Go's lockorder, seeded from pollorder), so cases on
+     *    one channel in one direction are completed by a partner with equal probability (L21).
      * 4. Park until a channel claims the waiter (exactly one can: the Waiter's CAS, L6), the deadline
      *    passes or the thread is interrupted (then the cancel CAS decides; a claim that won the race
      *    still counts, I2).
@@ -75,6 +77,8 @@ final class SelectEngine implements ParkHook.Cases {
 
     // Scratch, reused across runs.
     private int[] order = new int[4];
+    /** How many enabled cases pollReady() put into order (all of them, shuffled, when none was ready). */
+    private int polled;
     private ChannelCore[] lockOrder = new ChannelCore[4];
 
     /**
@@ -168,9 +172,11 @@ final class SelectEngine implements ParkHook.Cases {
         // A null channel is a disabled case (Go's nil channel); so is a nil Chan.
         ChannelCore core = channel == null ? null : ChannelCores.of(channel);
         if (kind == RECEIVE && core != null && core.isSignal()) {
-            // L10: it would throw ChannelClosedException exactly when the context is done.
-            throw new IllegalArgumentException("a plain receive case on a context's done() channel throws when the "
-                    + "context is done (the channel is closed, never sent on); use done(ctx, handler) or receiveOk");
+            // L10, GF3: it would throw ChannelClosedException exactly when the context or future is done. Both kinds
+            // of done channel are signals, and a future has no context to pass: the message names both ways out.
+            throw new IllegalArgumentException("a plain receive case on a done() channel (a context's or a future's: "
+                    + "only ever closed, never sent on) would throw ChannelClosedException exactly when it is done; "
+                    + "use receiveOk(channel, handler), or done(ctx, handler) for a context");
         }
         kinds[size] = kind;
         chans[size] = core != null && core.isNil() ? null : core;
@@ -270,13 +276,19 @@ final class SelectEngine implements ParkHook.Cases {
             ChannelCore.throwIfInterrupted(); // before any case is queued: no partner may complete it (I1)
             ParkHook.checkMayWait(this, "select on"); // a bubble refuses before any case is queued (BB6, BB24, I3)
             waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
-            for (int i = 0; i < size; i++) {
+            // Queued in the poll's random order, not in case order (L21): every partner (a send, a receive, a close,
+            // a ring's settle) takes the head of a channel's queue, so two cases of this select waiting on one
+            // channel in one direction must sit there in random order, or the first-added one would always fire.
+            // Go does the same: selectgo queues in lockorder, which it builds from pollorder "to permute cases on the
+            // same channel". Nothing ready means pollReady() shuffled every enabled case into order[0..polled);
+            // cases on different channels sit in different queues, and the locks are already held (lockOrder),
+            // so only the relative order of one channel's cases changes.
+            for (int k = 0; k < polled; k++) {
+                int i = order[k];
                 ChannelCore c = chans[i];
-                if (c != null) {
-                    rendezvous |= c.capacity() == 0;
-                    // The thread's reusable node for this case (ADR 0015): a blocking select allocates nothing.
-                    c.enqueueLocked(waiter.caseNode(i, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null));
-                }
+                rendezvous |= c.capacity() == 0;
+                // The thread's reusable node for this case (ADR 0015): a blocking select allocates nothing.
+                c.enqueueLocked(waiter.caseNode(i, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null));
             }
         } finally {
             unlockAll(locks, sentOn);
@@ -343,7 +355,10 @@ final class SelectEngine implements ParkHook.Cases {
         }
     }
 
-    /** Polls enabled cases in random order; completes the first ready one. Locks held. */
+    /**
+     * Polls enabled cases in random order; completes the first ready one. Locks held. When none is ready,
+     * {@code order[0..polled)} holds every enabled case in a uniformly random order: run() queues them in it (L21).
+     */
     private boolean pollReady() {
         int n = 0;
         for (int i = 0; i < size; i++) {
@@ -351,6 +366,7 @@ final class SelectEngine implements ParkHook.Cases {
                 order[n++] = i;
             }
         }
+        polled = n;
         RandomGenerator r = random();
         for (int k = 0; k < n; k++) {
             // Incremental Fisher-Yates: order[k] becomes a uniform pick among the cases not yet polled.

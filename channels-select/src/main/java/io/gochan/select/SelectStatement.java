@@ -65,13 +65,14 @@ public final class SelectStatement {
 
     /**
      * A receive case; see {@link Select#receive}. A null channel disables the case; a null handler does nothing.
-     * A context's {@code done()} channel is refused (L10): use {@link #done(Context, OnReady)}.
+     * A context's {@code done()} channel and a future's ({@link io.gochan.GoFuture#done()}) are refused (L10, GF3):
+     * use {@link #done(Context, OnReady)} for a context, {@link #receiveOk} for either.
      *
      * @param <T> the type of the channel's values
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3)
      */
     public <T> SelectStatement receive(ReceiveChan<T> channel, OnReceive<? super T> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
@@ -99,6 +100,7 @@ public final class SelectStatement {
      * @param value the value to send (not null)
      * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
+     * @throws NullPointerException if value is null (null is not a channel value)
      */
     public <T> SelectStatement send(SendChan<T> channel, T value, OnReady handler) {
         engine.add(SelectEngine.SEND, channel, Objects.requireNonNull(value, "null is not a channel value"), handler);
@@ -136,6 +138,7 @@ public final class SelectStatement {
      * @param timeout how long the select waits for another case, from the start of each run
      * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
+     * @throws NullPointerException if timeout is null
      */
     public SelectStatement timeout(Duration timeout, OnReady handler) {
         engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
@@ -147,6 +150,7 @@ public final class SelectStatement {
      *
      * @param handler runs when this case is chosen; may block; null: the case does nothing
      * @return this statement, to add more cases or run it
+     * @throws IllegalStateException if a default was already given
      */
     public SelectStatement orElse(OnReady handler) {
         engine.orElse(handler == null ? (OnReady) () -> { } : handler);
@@ -156,9 +160,14 @@ public final class SelectStatement {
     /**
      * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} for the choice among
      * ready cases: with a seeded generator, a test of one's own select code sees the same choices on every run.
+     * It is called on the thread that runs the select, with every channel of the select locked (and on the
+     * lock-free fast path with none): it must not block, nor use a channel. One generator shared by selects
+     * that run at the same time on several threads must be thread-safe ({@link java.util.Random} is,
+     * {@link java.util.SplittableRandom} is not).
      *
      * @param random the source of the choice among ready cases
      * @return this statement, to add more cases or run it
+     * @throws NullPointerException if random is null
      */
     public SelectStatement random(RandomGenerator random) {
         engine.random(Objects.requireNonNull(random, "random"));
@@ -177,6 +186,9 @@ public final class SelectStatement {
      *     its receive case took is the handler's)
      * @throws IllegalStateException if another run of this statement is in progress, on another thread
      *     (one thread at a time; rule L12); nothing happened. A handler may run its statement again.
+     *     {@link ChannelClosedException} is an {@code IllegalStateException} too, and so is a virtual-time
+     *     bubble's refusal of a channel used from outside it (BB6, BB24): a {@code catch} meant for the misuse
+     *     should catch {@code ChannelClosedException} first, or test the type
      */
     public int run() throws InterruptedException {
         return engine.<Integer, RuntimeException>runOnce(SelectStatement::dispatch); // L12, I4

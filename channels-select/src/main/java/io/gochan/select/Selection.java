@@ -25,8 +25,13 @@ import java.util.random.RandomGenerator;
  *         .select();   // throws InterruptedException, IOException
  * }</pre>
  *
- * <p>Later cases must return an {@code R} and throw at most an {@code X}; if they throw another checked
- * exception, widen {@code X}: declare the target, {@code Selection<String, Exception> s =
+ * <p>Every handler may also throw {@link InterruptedException}, as {@link #select()} does (rule L22): a handler
+ * that blocks on a channel and throws its own checked exception keeps {@code X} precise. Above, a handler that
+ * also forwarded each line ({@code out.send(line)}) would still give {@code X = IOException}, not
+ * {@code Exception}; one that throws nothing else gives {@code X = RuntimeException}.
+ *
+ * <p>Later cases must return an {@code R} and throw at most an {@code X} (and {@link InterruptedException}); if
+ * they throw another checked exception, widen {@code X}: declare the target, {@code Selection<String, Exception> s =
  * Select.onReceive(...)}, or give the types, {@code Select.<Integer, String, Exception>onReceive(...)}
  * (the channel's element type, the result type, the exception type). Everything else is
  * {@link Select}'s contract (rules L1–L10; operands evaluated when a case is added, L20), which this class
@@ -55,8 +60,10 @@ public final class Selection<R, X extends Exception> {
          * @param value the received value
          * @return the select's result when this case is chosen
          * @throws X the handler's failure, propagated by {@code select()} as itself
+         * @throws InterruptedException if the handler was interrupted while blocking (on a channel, say); also
+         *     propagated as itself, beside {@code X} without widening it (rule L22)
          */
-        R apply(T value) throws X;
+        R apply(T value) throws X, InterruptedException;
     }
 
     /**
@@ -72,8 +79,10 @@ public final class Selection<R, X extends Exception> {
          *
          * @return the select's result when this case is chosen
          * @throws X the handler's failure, propagated by {@code select()} as itself
+         * @throws InterruptedException if the handler was interrupted while blocking (on a channel, say); also
+         *     propagated as itself, beside {@code X} without widening it (rule L22)
          */
-        R get() throws X;
+        R get() throws X, InterruptedException;
     }
 
     /**
@@ -83,7 +92,8 @@ public final class Selection<R, X extends Exception> {
      * @param channel the channel, or null to disable the case
      * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
-     * @throws IllegalArgumentException if channel is a context's done channel (L10)
+     * @throws IllegalArgumentException if channel is a context's or a future's done channel (L10, GF3): use
+     *     {@link #receiveOk}, or {@link #done(Context, OnEvent)} for a context
      */
     public <T> Selection<R, X> receive(ReceiveChan<T> channel, OnValue<? super T, ? extends R, ? extends X> handler) {
         engine.add(SelectEngine.RECEIVE, channel, null, handler);
@@ -149,6 +159,7 @@ public final class Selection<R, X extends Exception> {
      * @param timeout how long the select waits for another case, from the start of each run
      * @param handler runs when this case is chosen, or null: the case yields null
      * @return this select
+     * @throws NullPointerException if timeout is null
      */
     public Selection<R, X> timeout(Duration timeout, OnEvent<? extends R, ? extends X> handler) {
         engine.timeout(TimeUnit.NANOSECONDS.convert(Objects.requireNonNull(timeout, "timeout")), handler);
@@ -170,9 +181,14 @@ public final class Selection<R, X extends Exception> {
     /**
      * Uses {@code random} instead of {@link java.util.concurrent.ThreadLocalRandom} for the choice among
      * ready cases: with a seeded generator, a test of one's own select code sees the same choices on every run.
+     * It is called on the thread that runs the select, with every channel of the select locked (and on the
+     * lock-free fast path with none): it must not block, nor use a channel. One generator shared by selects
+     * that run at the same time on several threads must be thread-safe ({@link java.util.Random} is,
+     * {@link java.util.SplittableRandom} is not).
      *
      * @param random the source of the choice among ready cases
      * @return this select
+     * @throws NullPointerException if random is null
      */
     public Selection<R, X> random(RandomGenerator random) {
         engine.random(Objects.requireNonNull(random, "random"));
@@ -190,7 +206,10 @@ public final class Selection<R, X extends Exception> {
      *     case without handler was chosen
      * @throws InterruptedException if interrupted while waiting: no case happened; or thrown by the chosen
      *     case's handler, after its case happened (L17)
-     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened
+     * @throws IllegalStateException if another run of this select is in progress (L12); nothing happened.
+     *     {@link ChannelClosedException} is an {@code IllegalStateException} too, and so is a virtual-time
+     *     bubble's refusal of a channel used from outside it (BB6, BB24): a {@code catch} meant for the misuse
+     *     should catch {@code ChannelClosedException} first, or test the type
      */
     public R select() throws InterruptedException, X {
         return dispatch(engine);

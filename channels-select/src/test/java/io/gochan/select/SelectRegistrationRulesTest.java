@@ -109,4 +109,51 @@ class SelectRegistrationRulesTest {
         assertThat(got.get()).isEqualTo(7);
         assertThat(kept.get()).as("select nodes the thread keeps after the select").isBetween(0, 64);
     }
+
+    /**
+     * L21 with I4: a select queues its cases in its poll's random order, so its thread's waiter binds their nodes in
+     * that order, and the size of the waiter's node array must not depend on it. Sized "first index + 1, then
+     * doubled", a select of 50 cases whose poll starts with case 40 grew it to 41, then to 82 for case 41: past the
+     * 64 nodes a thread keeps (I4), so every blocking run of that select made its nodes again (0 kept here). Sized
+     * to a power of two, it is 64, as in index order. The generator makes that poll order certain: case 40 first
+     * (the first pick among 50), then the rest in order.
+     */
+    @Test
+    void L21_I4_aSelectQueuedInPollOrderKeepsItsNodesForItsNextRun() throws Exception {
+        List<Chan<Integer>> chans = new ArrayList<>();
+        Select<Integer> select = Select.<Integer>cases().random(new java.util.random.RandomGenerator() {
+            @Override
+            public long nextLong() {
+                return 0;
+            }
+
+            @Override
+            public int nextInt(int bound) {
+                return bound == 50 ? 40 : 0; // Fisher-Yates: order[0] = case 40, then every other case in turn
+            }
+        });
+        for (int i = 0; i < 50; i++) {
+            Chan<Integer> c = Chan.make();
+            chans.add(c);
+            select.receive(c, v -> v);
+        }
+        AtomicInteger got = new AtomicInteger();
+        AtomicInteger kept = new AtomicInteger(-1);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                got.set(select.select()); // blocks: one node per case, bound in the poll's order
+                kept.set(Waiter.keptCaseNodes());
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+        Chan<Integer> last = chans.get(49);
+        SelectRulesTest.awaitTrue(() -> ChannelCores.of(last).waitingReceivers() == 1, "the select to block");
+        last.send(7);
+        assertThat(t.join(Duration.ofSeconds(30))).isTrue();
+        assertThat(failed.get()).isNull();
+        assertThat(got.get()).isEqualTo(7);
+        assertThat(kept.get()).as("select nodes the thread keeps after a 50-case select").isEqualTo(64);
+    }
 }

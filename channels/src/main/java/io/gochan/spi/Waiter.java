@@ -173,7 +173,12 @@ public final class Waiter {
      */
     public WaitNode caseNode(int caseIndex, ChannelCore channel, boolean isSend, Object item) {
         if (caseIndex >= caseNodes.length) {
-            caseNodes = java.util.Arrays.copyOf(caseNodes, Math.max(4, Math.max(caseIndex + 1, caseNodes.length * 2)));
+            // The least power of two above caseIndex (at least 4), whatever order the indexes come in: a select binds
+            // its cases in its random poll order (L21), and a size that depended on that order (the first index + 1,
+            // then doubled) could pass MAX_KEPT_CASE_NODES for a select of 33 to 64 cases, whose nodes release()
+            // would then drop, to be made again on its next blocking run. Indexes bound 0, 1, 2, ... get the old sizes.
+            caseNodes = java.util.Arrays.copyOf(caseNodes,
+                    Math.max(caseIndex + 1, Math.max(4, Integer.highestOneBit(caseIndex) << 1)));
         }
         WaitNode n = caseNodes[caseIndex];
         if (n == null) {
