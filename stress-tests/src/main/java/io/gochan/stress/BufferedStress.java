@@ -30,7 +30,7 @@ public final class BufferedStress {
             + "by the sender, -1 the send did not complete within the bound; left in the buffer)")
     @Outcome(id = "1, 2", expect = Expect.ACCEPTABLE, desc = "the receive happened before the send completed; 2 buffered")
     @Outcome(expect = Expect.FORBIDDEN, desc = "the send completed without the receive's prior write being visible, "
-            + "never completed, or its value was lost when the receive moved it (mutant M5)")
+            + "never completed, or its value was lost when the receive moved it (mutant MUT5)")
     @State
     public static class KthReceiveHappensBeforeKPlusCthSend {
         final Chan<Integer> ch = Chan.make(1);
@@ -105,7 +105,7 @@ public final class BufferedStress {
             + "ring, read 64 times while another thread receives one value and sends one back, 32 times. "
             + "(least seen, most seen)")
     @Outcome(id = {"63, 63", "63, 64", "64, 64"}, expect = Expect.ACCEPTABLE, desc = "within [cap - 1, cap]")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "another value; above cap is mutant M7 (two racy position reads, "
+    @Outcome(expect = Expect.FORBIDDEN, desc = "another value; above cap is mutant MUT7 (two racy position reads, "
             + "no clamp)")
     @State
     public static class RingLenWithinBounds {

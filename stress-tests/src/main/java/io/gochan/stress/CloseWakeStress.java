@@ -18,14 +18,14 @@ import org.openjdk.jcstress.infra.results.II_Result;
 /**
  * K2, K3, K5 and S4's close clause where the other suites cannot see them.
  * {@code CloseStress.CloseWakesBlockedReceiver} meets a parked receiver only in the ~100 ns between its
- * failed try-send and its close, so "close does not wake a parked receiver" (mutant M3) is rarely reached
+ * failed try-send and its close, so "close does not wake a parked receiver" (mutant MUT3) is rarely reached
  * there; here the closer waits (bounded) until the partner is queued, so the parked path is the common
  * case, and the receive is bounded, so a missed wake-up is the FORBIDDEN -2, not a hung fork.
  * {@code WakeStress.CloseRacesFastSend} drains in the arbiter, after everything settled, so a fast send
- * that lands after the close (mutant M4) is reported "sent before the close, drained after it" and
+ * that lands after the close (mutant MUT4) is reported "sent before the close, drained after it" and
  * accepted; {@link NoValueLandsAfterClose} looks between the two. The mutants are in
- * {@code stress-tests/mutants} ({@code run.sh mutants}): M3 ({@link CloseWakesParkedReceiver},
- * {@link CloseWakesParkedRingReceiver}), M3b ({@link CloseWakesParkedSender}), M4.
+ * {@code stress-tests/mutants} ({@code run.sh mutants}): MUT3 ({@link CloseWakesParkedReceiver},
+ * {@link CloseWakesParkedRingReceiver}), MUT3b ({@link CloseWakesParkedSender}), MUT4.
  */
 public final class CloseWakeStress {
     /** Far longer than any correct wake-up; only a lost one reaches it. */
@@ -144,7 +144,7 @@ public final class CloseWakeStress {
             + "close; left in the buffer after it)")
     @Outcome(id = "-1, 1, 1", expect = Expect.ACCEPTABLE, desc = "parked, woken by the close, threw; only the first value buffered")
     @Outcome(id = "-1, 0, 1", expect = Expect.ACCEPTABLE_INTERESTING, desc = "not yet queued at the close: threw at once")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "the close did not wake the parked sender (-2, mutant M3b), or its value got in")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "the close did not wake the parked sender (-2, mutant MUT3b), or its value got in")
     @State
     public static class CloseWakesParkedSender {
         final Chan<Integer> ch = Chan.make(1);

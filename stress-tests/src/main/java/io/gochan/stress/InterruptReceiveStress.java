@@ -17,8 +17,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * I2, the receive side: {@code InterruptStress} interrupts only a sender, and every ring receiver in
  * {@code WakeStress} waits 10 s, so no suite before this one interrupted a parked receive while a partner
  * hands it a value, and none made a ring's settle meet a cancelled receiver. The mutants it must catch
- * ({@code stress-tests/mutants}, {@code run.sh mutants}): M2 (a receive that was handed its value throws
- * the interrupt anyway) by both suites; M1 (the ring's settle takes the value before the claim decides) by
+ * ({@code stress-tests/mutants}, {@code run.sh mutants}): MUT2 (a receive that was handed its value throws
+ * the interrupt anyway) by both suites; MUT1 (the ring's settle takes the value before the claim decides) by
  * {@link InterruptRacesRingReceive}.
  * Results: (what the receive returned: the value, 0 interrupted, -2 not woken; try-send reported delivered;
  * value left in the channel).

@@ -26,7 +26,7 @@ public final class InterruptStress {
     @Outcome(id = "1, 1, 0", expect = Expect.ACCEPTABLE, desc = "handed over")
     @Outcome(id = "0, 0, 0", expect = Expect.ACCEPTABLE, desc = "both timed out; nothing moved, nothing left queued")
     @Outcome(expect = Expect.FORBIDDEN, desc = "sent but not received, or received but not sent; or a timed-out "
-            + "operation's node left queued (I3, mutant M8)")
+            + "operation's node left queued (I3, mutant MUT8)")
     @State
     public static class TimeoutRacesHandoff {
         final Chan<Integer> ch = Chan.make();

@@ -218,7 +218,7 @@ public final class BrokenTwins {
 
     @JCStressTest
     @Description("BROKEN toy model, hand-written, not gochan's Waiter (SelectClaimStress.TwoChannelsClaimOneSelect with "
-            + "mutant M6 tests the real claim; SelectStress.TwoSelectsOneValue never parks): a waiter claimed by "
+            + "mutant MUT6 tests the real claim; SelectStress.TwoSelectsOneValue never parks): a waiter claimed by "
             + "check-then-set instead of CAS lets both selects win the one value: duplicated.")
     @Outcome(id = "1", expect = Expect.ACCEPTABLE, desc = "exactly one select won")
     @Outcome(expect = Expect.FORBIDDEN, desc = "both selects took the value (the bug this model has)")
