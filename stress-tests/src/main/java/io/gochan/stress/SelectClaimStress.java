@@ -17,8 +17,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * L6 where only the waiter decides: a select parked on two channels that two partners try to complete.
  * {@code SelectStress.TwoSelectsOneValue} never parks (both selects have a default), so no suite before
  * this one made a channel meet a select's node that another channel had already claimed. The mutants
- * ({@code stress-tests/mutants}, {@code run.sh mutants}) each must catch: MUT1 (the ring's settle takes the
- * value before the claim decides) by {@link RingLosingCaseKeepsItsValue}; MUT6 (the waiter claimed by
+ * these suites must catch ({@code stress-tests/mutants}, {@code run.sh mutants}): MUT1 (the ring's settle
+ * takes the value before the claim decides) by {@link RingLosingCaseKeepsItsValue}; MUT6 (the waiter claimed by
  * check-then-set) by {@link TwoChannelsClaimOneSelect}, whose window is a few nanoseconds, so a short run
  * may miss it (the ring suite is the one with reliable power). The waits are bounded (10 s) so a lost
  * wake-up shows as an outcome, not a hung run.
