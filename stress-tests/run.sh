@@ -6,7 +6,12 @@
 #                                compilation mode (-sc false: splitting modes per actor quadruples the
 #                                configurations, ~100 min here); ~25 min on 2 cores; HTML report in
 #                                stress-tests/target/jcstress-report. -m tough would take ~14 h.
-#   stress-tests/run.sh broken   the deliberately broken twins: succeeds only if jcstress catches them
+#   stress-tests/run.sh broken   the toy broken twins (jcstress self-tests, see README): succeeds only if
+#                                jcstress catches every one
+#   stress-tests/run.sh mutants  the mutants of the real core (stress-tests/mutants/*.patch): for each, a scratch
+#                                git worktree of HEAD with the patch applied, the stress jar built there, and the
+#                                suites named in mutants/SUITES run with short settings; succeeds only if every
+#                                mutant is caught. Commit first: it tests HEAD, not the working tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-fast}"
@@ -19,12 +24,108 @@ if [ -z "$JAVA" ]; then
 fi
 [ -n "$JAVA" ] || { echo "no JDK 21+ found (set JAVA_HOME)" >&2; exit 1; }
 
+cheap_jvm="-XX:+UseSerialGC --enable-native-access=ALL-UNNAMED"
+
+# jcstress's summary lines ("Failed tests: 2 matching test results", "Error tests: No matches."): the number,
+# or 0. Never fails (set -e): "No matches." has no digits.
+summary_count() { { grep -E "^\s*$1:" "$2" | grep -oE '[0-9]+' | head -1; } || true; }
+
+# Each mutant is a deliberate bug in the real core (ChannelCore, Ring, Waiter); its suites must report it.
+# The patches are applied in one scratch worktree of HEAD, reset between mutants, and removed at the end
+# whatever happens, so this tree and its target/ are never touched (only the results are written here).
+mutants_scratch=""
+mutants_cleanup() {
+  if [ -n "$mutants_scratch" ]; then
+    git worktree remove --force "$mutants_scratch/wt" >/dev/null 2>&1 || true
+    rm -rf "$mutants_scratch"
+    git worktree prune
+  fi
+}
+run_mutants() {
+  local repo dir results wt m regex out failed errors i
+  repo="$(pwd)"
+  dir="$repo/stress-tests/mutants"
+  results="$repo/stress-tests/target/jcstress-mutants"
+  rm -rf "$results"; mkdir -p "$results"
+  if [ -n "$(git status --porcelain -- channels channels-select stress-tests)" ]; then
+    echo "note: uncommitted changes are not tested; the mutants run against HEAD ($(git rev-parse --short HEAD))" >&2
+  fi
+  local -a names=() regexes=() caught=() caught_as_error=() survivors=() broken=()
+  # Read the table first: the builds and jcstress below must not read the loop's stdin.
+  while read -r m regex; do
+    case "$m" in ''|'#'*) continue ;; esac
+    names+=("$m"); regexes+=("$regex")
+    [ -f "$dir/$m.patch" ] || broken+=("$m (mutants/SUITES names it, no patch)")
+  done <"$dir/SUITES"
+  # A patch nobody checks is an error too.
+  for p in "$dir"/*.patch; do
+    m="$(basename "$p" .patch)"
+    grep -qE "^$m " "$dir/SUITES" || broken+=("$m (no line in mutants/SUITES)")
+  done
+
+  mutants_scratch="$(mktemp -d "${TMPDIR:-/tmp}/gochan-mutants.XXXXXX")"
+  trap mutants_cleanup EXIT
+  wt="$mutants_scratch/wt"
+  git worktree add -q --detach "$wt" HEAD
+
+  for i in "${!names[@]}"; do
+    m="${names[$i]}"; regex="${regexes[$i]}"; out="$results/$m.txt"
+    [ -f "$dir/$m.patch" ] || continue
+    echo "=== mutant $m: suites $regex"
+    git -C "$wt" reset -q --hard HEAD
+    if ! git -C "$wt" apply --check "$dir/$m.patch" >"$out" 2>&1; then
+      broken+=("$m (no longer applies to HEAD: update the patch)"); continue
+    fi
+    git -C "$wt" apply "$dir/$m.patch"
+    # Only the stress jar and what it needs; no javadoc or sources jar, and nothing installed, so the
+    # mutant never reaches ~/.m2 or another build.
+    if ! (cd "$wt" && mvn -B -q -ntp -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
+        clean package -pl stress-tests -am) </dev/null >>"$out" 2>&1; then
+      broken+=("$m (did not build: $out)"); continue
+    fi
+    mkdir -p "$mutants_scratch/run-$m"
+    (cd "$mutants_scratch/run-$m" && "$JAVA" --enable-native-access=ALL-UNNAMED -jar "$wt/stress-tests/target/jcstress.jar" \
+        -sc false -time 500 -iters 1 -jvmArgs "$cheap_jvm" -t "$regex" -r "$mutants_scratch/run-$m/report") \
+        </dev/null >>"$out" 2>&1 || true
+    if grep -q "No matching tests" "$out"; then
+      broken+=("$m (the filter matched no suite: fix mutants/SUITES)"); continue
+    fi
+    failed=$(summary_count "Failed tests" "$out")
+    errors=$(summary_count "Error tests" "$out")
+    if [ "${failed:-0}" -gt 0 ]; then
+      echo "caught: $m (FORBIDDEN in $failed test result(s))"; caught+=("$m")
+    elif [ "${errors:-0}" -gt 0 ]; then
+      echo "caught only as an error (a hang or crash, not a FORBIDDEN outcome): $m"; caught_as_error+=("$m")
+    else
+      echo "SURVIVED: $m"; survivors+=("$m")
+    fi
+  done
+
+  {
+    echo "mutants run at $(git rev-parse --short HEAD):"
+    echo "  caught (FORBIDDEN): ${caught[*]:-none}"
+    echo "  caught only as an error: ${caught_as_error[*]:-none}"
+    echo "  SURVIVED: ${survivors[*]:-none}"
+    echo "  not run: ${broken[*]:-none}"
+  } | tee "$results/summary.txt"
+  if [ ${#survivors[@]} -gt 0 ] || [ ${#broken[@]} -gt 0 ]; then
+    echo "jcstress mutants: not every mutant was caught by its suites (per-mutant output in $results)" >&2
+    return 1
+  fi
+  echo "every mutant was caught"
+}
+
+if [ "$mode" = mutants ]; then
+  run_mutants
+  exit
+fi
+
 mvn -B -q -ntp -DskipTests package -pl stress-tests -am
 jar="$(pwd)/stress-tests/target/jcstress.jar"
 work="$(pwd)/stress-tests/target/jcstress-$mode"
 rm -rf "$work"; mkdir -p "$work"; cd "$work"
 
-cheap=(-sc false -time 200 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-access=ALL-UNNAMED")
+cheap=(-sc false -time 200 -iters 1 -jvmArgs "$cheap_jvm")
 suites='io\.gochan\.(stress|http\.internal\.[a-z]+)\.[A-Z][A-Za-z]*Stress.*'
 case "$mode" in
   fast)   args=("${cheap[@]}" -t "$suites" -r "$work/report") ;;
@@ -32,8 +133,8 @@ case "$mode" in
   # default); ErrGroupStress's states each start a goroutine after construction, which that estimate
   # cannot see, and ran out of heap in the deep configurations (C1 only, stress flags).
   deep)   args=(-sc false -iters 1 -time 1000 -hs 1024 -t "$suites" -r "$(dirname "$work")/jcstress-report") ;;
-  broken) args=(-sc false -time 500 -iters 1 -jvmArgs "-XX:+UseSerialGC --enable-native-access=ALL-UNNAMED" -t 'io\.gochan\.stress\.broken\..*' -r "$work/report") ;;
-  *) echo "mode must be fast, deep or broken" >&2; exit 2 ;;
+  broken) args=(-sc false -time 500 -iters 1 -jvmArgs "$cheap_jvm" -t 'io\.gochan\.stress\.broken\..*' -r "$work/report") ;;
+  *) echo "mode must be fast, deep, broken or mutants" >&2; exit 2 ;;
 esac
 
 set +e
@@ -51,7 +152,7 @@ fi
 tests=$(grep -E '^\s*(Failed tests|Error tests|All remaining tests):' "$work/output.txt" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}')
 echo "jcstress $mode: exit $status, $tests test results"
 if [ "$mode" = broken ]; then
-  failed=$(grep -E '^\s*Failed tests:' "$work/output.txt" | grep -oE '[0-9]+' | head -1)
+  failed=$(summary_count "Failed tests" "$work/output.txt")
   if [ "$status" -ne 0 ] && [ "${failed:-0}" -eq "$tests" ] && [ "$tests" -gt 0 ]; then
     echo "all $tests broken twins were caught, as they must be"; exit 0
   fi

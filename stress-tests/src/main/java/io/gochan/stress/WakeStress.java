@@ -19,8 +19,9 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * The lock-free ring of buffered channels of capacity 64 to 4,096 (ADR 0015): no lost wake-up (S2, S3,
  * L6), a thread that blocks on an empty or full ring while its partner's fast operation makes it ready
  * is always woken (a fast operation and a thread going to sleep meet only through a Dekker handshake);
- * no send lands after a close (K5); order through the ring and the queue of blocked senders (S3). The
- * waits are bounded (10 s) so a lost wake-up shows as an outcome, not a hung run.
+ * a send racing a close delivers or throws (K5; that no send lands after the close is
+ * {@code CloseWakeStress.NoValueLandsAfterClose}); order through the ring and the queue of blocked
+ * senders (S3). The waits are bounded (10 s) so a lost wake-up shows as an outcome, not a hung run.
  */
 public final class WakeStress {
     /** Far longer than any correct wake-up; only a lost one reaches it. */
@@ -183,7 +184,8 @@ public final class WakeStress {
 
     @JCStressTest
     @Description("K5: a fast send racing with close either leaves its value in the ring (drained after the close) "
-            + "or throws; no value lands after the close.")
+            + "or throws, never both, never neither. The drain runs after both actors, so it cannot tell a value "
+            + "that landed after the close; CloseWakeStress.NoValueLandsAfterClose looks in between.")
     @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "sent before the close, drained after it")
     @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "closed first: the send threw, nothing buffered")
     @Outcome(expect = Expect.FORBIDDEN, desc = "a value reported sent was lost, or a failed send left its value")

@@ -18,15 +18,20 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
 
-/** Broken twins of ChannelContextStress and ErrGroupStress (run by {@code run.sh broken}; must be caught). */
+/**
+ * Broken toy models for ChannelContextStress and ErrGroupStress (run by {@code run.sh broken}; must be caught):
+ * hand-written algorithms on top of {@code Chan}, not {@code operateOrDone} or the error group, so they are
+ * jcstress self-tests, not evidence that those suites can fail (see {@code BrokenTwins}).
+ */
 public final class BrokenContextTwins {
     private BrokenContextTwins() {}
 
     @JCStressTest
-    @Description("BROKEN twin of ChannelContextStress.ReceiveRacesSendAndCancel: polls, then checks the context after taking a value, and drops it.")
+    @Description("BROKEN toy model for ChannelContextStress.ReceiveRacesSendAndCancel (hand-written, not gochan's core): "
+            + "polls, then checks the context after taking a value, and drops it.")
     @Outcome(id = "1, 0", expect = Expect.ACCEPTABLE, desc = "received the value")
     @Outcome(id = "3, 1", expect = Expect.ACCEPTABLE, desc = "cancelled first; the value stays buffered")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "value lost (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "value lost (the bug this model has)")
     @State
     public static class BrokenReceiveDropsOnCancel {
         final Chan<Integer> ch = Chan.make(1);
@@ -94,10 +99,11 @@ public final class BrokenContextTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of ErrGroupStress.GoRacesAwait: done() before the failure is recorded loses it.")
+    @Description("BROKEN toy model for ErrGroupStress.GoRacesAwait (hand-written, not gochan's core): "
+            + "done() before the failure is recorded loses it.")
     @Outcome(id = "1, 0", expect = Expect.ACCEPTABLE, desc = "await threw the failure")
     @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE, desc = "go refused")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "the failure was lost (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "the failure was lost (the bug this model has)")
     @State
     public static class BrokenGroupLosesFailure {
         final DoneBeforeRecordGroup g = new DoneBeforeRecordGroup();

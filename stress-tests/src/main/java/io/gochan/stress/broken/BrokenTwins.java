@@ -18,8 +18,12 @@ import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
- * Deliberately broken twins of the suites, run only on demand ({@code stress-tests/run.sh broken}),
- * to show the suites can fail: jcstress must report FORBIDDEN outcomes for each.
+ * Deliberately broken toy models, run only on demand ({@code stress-tests/run.sh broken}): jcstress must
+ * report FORBIDDEN outcomes for each. They are jcstress self-tests: each shows that jcstress, at these
+ * settings, sees the kind of race a suite guards against, in a hand-written model with its own actors and
+ * timing. Except {@link BufferedResponseChannelLeaks} (the delivery protocol on gochan's real channels with
+ * one deliberate change), none runs a suite's actors against gochan's core, so none shows that the suite it
+ * names can fail: the mutants of the real core do that ({@code stress-tests/mutants}, {@code run.sh mutants}).
  */
 public final class BrokenTwins {
     private BrokenTwins() {}
@@ -44,10 +48,11 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of CloseStress.CloseRacesSend: check-then-act close lets a reported send vanish.")
+    @Description("BROKEN toy model for CloseStress.CloseRacesSend (hand-written, not gochan's core): "
+            + "check-then-act close lets a reported send vanish.")
     @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "sent and kept")
     @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "refused")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "reported sent but lost (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "reported sent but lost (the bug this model has)")
     @State
     public static class BrokenCloseRacesSend {
         final CheckThenActChannel ch = new CheckThenActChannel();
@@ -109,11 +114,12 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of HandoffStress.TwoSendersTwoReceivers: a one-slot hand-off that checks the "
+    @Description("BROKEN toy model for HandoffStress.TwoSendersTwoReceivers (hand-written, not gochan's core): "
+            + "a one-slot hand-off that checks the "
             + "slot is free and then fills it (not atomically) lets two senders both report success for "
             + "one slot: a value vanishes.")
     @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "one sender got the slot, its value is there")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "two reported sends, one value (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "two reported sends, one value (the bug this model has)")
     @State
     public static class BrokenSlotLosesAValue {
         volatile Integer slot;
@@ -144,10 +150,11 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of BufferedStress (FIFO, len within [0, cap]): a ring buffer whose send reads "
+    @Description("BROKEN toy model, hand-written, not gochan's Ring (no suite races two senders on one ring): a ring "
+            + "buffer whose send reads "
             + "and writes its count without a lock; two senders into capacity 2 overwrite one slot.")
     @Outcome(id = "2", expect = Expect.ACCEPTABLE, desc = "both values buffered")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "a buffered value was overwritten (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a buffered value was overwritten (the bug this model has)")
     @State
     public static class BrokenRingBufferOverwrites {
         final Integer[] buffer = new Integer[2];
@@ -176,11 +183,12 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of InterruptStress.TimeoutRacesHandoff: a receive that times out and then "
+    @Description("BROKEN toy model for InterruptStress.TimeoutRacesHandoff (hand-written, not gochan's core): "
+            + "a receive that times out and then "
             + "'cleans up' the slot it found empty wipes a value sent in between: lost.")
     @Outcome(id = "1, 0", expect = Expect.ACCEPTABLE, desc = "received")
     @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE, desc = "timed out; the value is still in the channel")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "timed out and the value is gone (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "timed out and the value is gone (the bug this model has)")
     @State
     public static class BrokenTimeoutLosesAValue {
         final AtomicReference<Integer> slot = new AtomicReference<>();
@@ -209,10 +217,11 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of SelectStress (two selects competing for one value): a waiter claimed by "
+    @Description("BROKEN toy model, hand-written, not gochan's Waiter (SelectClaimStress.TwoChannelsClaimOneSelect with "
+            + "mutant MUT6 tests the real claim; SelectStress.TwoSelectsOneValue never parks): a waiter claimed by "
             + "check-then-set instead of CAS lets both selects win the one value: duplicated.")
     @Outcome(id = "1", expect = Expect.ACCEPTABLE, desc = "exactly one select won")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "both selects took the value (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "both selects took the value (the bug this model has)")
     @State
     public static class BrokenClaimDuplicates {
         volatile boolean claimed;
@@ -253,12 +262,13 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of ContextStress.ErrThenDone: err is published before done closes and err() "
+    @Description("BROKEN toy model for ContextStress.ErrThenDone (hand-written, not gochan's core): "
+            + "err is published before done closes and err() "
             + "reads it alone, so an observer sees err set while done is still open.")
     @Outcome(id = "0, 0", expect = Expect.ACCEPTABLE, desc = "not cancelled yet")
     @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE, desc = "cancelled between the two reads")
     @Outcome(id = "1, 1", expect = Expect.ACCEPTABLE, desc = "cancelled")
-    @Outcome(id = "1, 0", expect = Expect.FORBIDDEN, desc = "err set while done still open (the bug this twin has)")
+    @Outcome(id = "1, 0", expect = Expect.FORBIDDEN, desc = "err set while done still open (the bug this model has)")
     @State
     public static class BrokenErrBeforeDone {
         final ErrFirstContext ctx = new ErrFirstContext();
@@ -317,10 +327,11 @@ public final class BrokenTwins {
     }
 
     @JCStressTest
-    @Description("BROKEN twin of WakeStress.SendWakesReceiverOnEmptyBuffer: check, announce, park without a "
+    @Description("BROKEN toy model for WakeStress.SendWakesReceiverOnEmptyBuffer (hand-written, not gochan's core): "
+            + "check, announce, park without a "
             + "second check loses the wake-up of a send that lands in between.")
     @Outcome(id = "7, 1", expect = Expect.ACCEPTABLE, desc = "received the value sent")
-    @Outcome(expect = Expect.FORBIDDEN, desc = "the receiver was not woken (the bug this twin has)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "the receiver was not woken (the bug this model has)")
     @State
     public static class BrokenLostWakeup {
         final LostWakeupBuffer ch = new LostWakeupBuffer();
