@@ -196,8 +196,9 @@ public final class UnixSocket extends Socket {
         // `closed` before it parks (both fields are volatile).
         wake(readWaiter);
         wake(writeWaiter);
-        // A registered channel's descriptor is released when its cancelled key is deregistered, at the
-        // poller's next select: the peer sees the end of the stream at once, not at the next wait of anyone.
+        // A registered channel's descriptor is released only when its cancelled key is deregistered, at the
+        // poller's next select (the JDK shuts its output at once, so the peer sees the end of the stream): wake
+        // the poller, or an idle one kept the descriptor until some other socket's wait.
         UnixPoller.wakeupRunning();
         if (failure != null) {
             throw failure;
@@ -208,6 +209,11 @@ public final class UnixSocket extends Socket {
         if (w != null) {
             w.wake();
         }
+    }
+
+    /** Whether the channel is still registered with the poller's selector (a closed one leaves at its next select); for tests. */
+    boolean isRegisteredForTest() {
+        return channel.isRegistered();
     }
 
     @Override
