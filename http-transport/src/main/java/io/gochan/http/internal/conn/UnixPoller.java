@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Only the poller thread touches selection keys: a waiter hands itself over through a lock-free queue and
  * {@link Selector#wakeup()}, and the poller drains the queue before each select. A channel stays registered
  * (interest 0 while nobody waits) until it is closed; its close cancels the key, and the socket wakes the poller
- * ({@link #wakeup()}) so that the next select deregisters it, which is when the JDK releases a registered
+ * ({@link #wakeupRunning()}) so that the next select deregisters it, which is when the JDK releases a registered
  * channel's file descriptor. The poller starts at the first wait and then serves the whole JVM, as gochan's timer
  * thread does (leak-check's LK11 excuses it by name). Should it ever end by an unchecked throw, every waiter it
  * knows is failed with a {@link SocketException} (none stays parked for ever), and the next wait starts a new one.

@@ -15,7 +15,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -351,68 +350,6 @@ class UnixSocketCarrierTest {
         } finally {
             Files.deleteIfExists(path);
             Files.deleteIfExists(dir);
-        }
-    }
-
-    /** The child JVM's program for {@link #R96_unixReadsWaitingOnOneCarrierLeaveItFree}: exits 0 and prints "probe ok". */
-    public static final class OneCarrierUnixProbe {
-        private static final int READERS = 8;
-
-        private OneCarrierUnixProbe() {}
-
-        public static void main(String[] args) throws Exception {
-            Path path = Path.of(args[0], "probe.sock");
-            List<UnixSocket> clients = new ArrayList<>();
-            List<SocketChannel> peers = new ArrayList<>();
-            List<Thread> readers = new ArrayList<>();
-            List<AtomicReference<Object>> outcomes = new ArrayList<>();
-            try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-                server.bind(UnixDomainSocketAddress.of(path));
-                for (int i = 0; i < READERS; i++) {
-                    clients.add(UnixSocket.connect(UnixDomainSocketAddress.of(path)));
-                    peers.add(server.accept());
-                }
-                for (int i = 0; i < READERS; i++) {
-                    AtomicReference<Object> outcome = new AtomicReference<>();
-                    outcomes.add(outcome);
-                    readers.add(reader(clients.get(i).getInputStream(), outcome));
-                }
-                for (Thread r : readers) {
-                    Seen seen = awaitWaitingIn(r, READ);
-                    if (seen.state() == Thread.State.RUNNABLE || !seen.frames().contains(READ)) {
-                        fail("a reader is not parked in its read: " + seen.state() + System.lineSeparator() + seen.stack());
-                    }
-                }
-                // The readers wait; the one carrier must still run another virtual thread.
-                Thread other = Thread.ofVirtual().name("other").start(() -> { });
-                if (!other.join(java.time.Duration.ofSeconds(20))) {
-                    fail("with " + READERS + " Unix reads waiting, no carrier ran another virtual thread");
-                }
-                for (SocketChannel peer : peers) {
-                    peer.write(ByteBuffer.wrap(new byte[] {'x'}));
-                }
-                for (int i = 0; i < READERS; i++) {
-                    if (!readers.get(i).join(java.time.Duration.ofSeconds(20)) || !Integer.valueOf(1).equals(outcomes.get(i).get())) {
-                        fail("reader " + i + " did not read its byte: " + outcomes.get(i).get());
-                    }
-                }
-            } finally {
-                for (UnixSocket c : clients) {
-                    c.close();
-                }
-                for (SocketChannel p : peers) {
-                    p.close();
-                }
-                Files.deleteIfExists(path);
-            }
-            System.out.println("probe ok");
-            System.exit(0);
-        }
-
-        private static void fail(String why) {
-            System.out.println("probe failed: " + why);
-            System.out.flush();
-            Runtime.getRuntime().halt(1); // a reader may hold the only carrier: no orderly exit can be counted on
         }
     }
 }
