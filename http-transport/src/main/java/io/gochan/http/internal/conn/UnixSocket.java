@@ -26,7 +26,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * slices of ADR 0008) and closes by {@link #close()}, runs on it unchanged (R4). The JDK gives no
  * socket adaptor for Unix channels and a blocking channel has no read timeout, so the channel is
  * non-blocking, and a read or write that must wait parks its thread ({@link LockSupport}) until the one
- * poller thread that all Unix sockets share ({@link UnixPoller}, {@code gochan-unix-poller}) finds the
+ * poller thread that all Unix sockets share ({@code UnixPoller}, {@code gochan-unix-poller}) finds the
  * channel ready (R96, ADR 0017). So a virtual thread waiting here is unmounted on every JDK from 21: a
  * {@code Selector.select()} of its own would hold its carrier in native code on JDK 21 to 24.
  *
