@@ -163,6 +163,11 @@ class UnixSocketCarrierTest {
             });
             awaitWaitingIn(reader, READ);
             awaitWaitingIn(writer, WRITE);
+            // The poller registers the channel after the waiter has handed itself over and parked: a bounded poll.
+            long registered = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!client.isRegisteredForTest() && System.nanoTime() < registered) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
             assertThat(client.isRegisteredForTest()).as("a wait registered the channel with the poller").isTrue();
             client.close();
             assertThat(reader.join(java.time.Duration.ofSeconds(10))).as("the close ended the read").isTrue();
@@ -293,18 +298,26 @@ class UnixSocketCarrierTest {
     }
 
     /**
-     * Polls (bounded, 10 s) until {@code t} is inside {@code frame} and no longer runnable; returns the last state and
-     * stack seen, so that a thread that stays RUNNABLE in the frame (blocked in a native call) is reported with them.
+     * Polls (bounded, 10 s) until {@code t} is parked ({@link LockSupport}, WAITING or TIMED_WAITING) inside
+     * {@code frame}; returns the last state and stack seen, so that a thread that stays RUNNABLE in the frame (blocked
+     * in a native call) is reported with them. The state is read before and after the stack and must agree, and the
+     * stack must show the park: a stack taken a moment before the park (the thread still in its hand-off to the poller,
+     * {@code Selector.wakeup()}, whose monitor may also leave it BLOCKED for a moment) is not taken for the wait. A
+     * park inside {@code UnixPoller} (its start lock, when two waits start it at once) is not the wait either.
      */
     private static Seen awaitWaitingIn(Thread t, String frame) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         Seen last = new Seen(t.getState(), List.of());
         while (System.nanoTime() < deadline) {
+            Thread.State before = t.getState();
             StackTraceElement[] stack = t.getStackTrace();
             Thread.State state = t.getState();
             List<String> frames = Arrays.stream(stack).map(e -> e.getClassName() + "." + e.getMethodName()).toList();
             last = new Seen(state, frames);
-            if (frames.contains(frame) && state != Thread.State.RUNNABLE && state != Thread.State.NEW) {
+            boolean parked = (state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING) && state == before;
+            if (parked && frames.contains(frame)
+                    && frames.stream().anyMatch(f -> f.startsWith("java.util.concurrent.locks.LockSupport.park"))
+                    && frames.stream().noneMatch(f -> f.startsWith("io.gochan.http.internal.conn.UnixPoller."))) {
                 return last;
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // a bounded poll of what the JDK reports
