@@ -9,9 +9,11 @@ import io.gochan.http.HttpResponse;
 import io.gochan.http.Transport;
 import io.gochan.select.Select;
 
+import java.io.Console;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.reflect.Method;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -26,7 +28,42 @@ import java.util.concurrent.Executors;
  * progress on a terminal, and prints the summary. Everything it starts, it stops.
  */
 final class Demo {
+    /**
+     * {@code Console.isTerminal()} (JDK 22+), or null on JDK 21, where it does not exist (and {@code --release 21}
+     * cannot compile a call to it).
+     */
+    static final Method IS_TERMINAL = isTerminalMethod();
+
     private Demo() {}
+
+    private static Method isTerminalMethod() {
+        try {
+            return Console.class.getMethod("isTerminal");
+        } catch (NoSuchMethodException jdk21) {
+            return null;
+        }
+    }
+
+    /**
+     * Whether {@code console} ({@link System#console()}) stands for a terminal (R96). A non-null console means one only
+     * on JDK 21 and 25: on 22 to 24 the JLine console is the default and is there with the standard streams
+     * redirected, so where {@code isTerminal} exists ({@code isTerminal}, the method it names; null on JDK 21)
+     * it decides. A console that cannot be asked is taken for no terminal: a progress line in a log is worse than
+     * none on a screen.
+     */
+    static boolean isTerminal(Object console, Method isTerminal) {
+        if (console == null) {
+            return false;
+        }
+        if (isTerminal == null) {
+            return true; // JDK 21: System.console() is null unless stdin and stdout are a terminal
+        }
+        try {
+            return Boolean.TRUE.equals(isTerminal.invoke(console));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
+    }
 
     static int run(int requests, int callers, PrintStream out, PrintStream err) throws Exception {
         byte[] payload = "hello from the embedded server\n".getBytes(StandardCharsets.UTF_8);
@@ -99,10 +136,10 @@ final class Demo {
         }
     }
 
-    /** Redraws a progress line on a terminal every 100 ms until {@code finished} closes. */
+    /** Redraws a progress line on a terminal every 100 ms until {@code finished} closes; nothing without one (R96). */
     private static void progress(int total, LoadSummary summary, Chan<Object> finished, PrintStream err)
             throws InterruptedException {
-        if (System.console() == null) {
+        if (!isTerminal(System.console(), IS_TERMINAL)) {
             finished.receiveOk();
             return;
         }

@@ -45,6 +45,57 @@ class CliTest {
                 .contains("so they include the server's cost");
     }
 
+    /**
+     * R96: the demo draws its progress line only on a terminal: its stderr redirected to a file or a pipe (CI logs,
+     * {@code 2> log}) gets no carriage-return lines. Surefire's JVM has no terminal. On JDK 22 to 24, where
+     * {@code System.console()} is not null with the streams redirected, this failed before R96 ("\r0/20 requests").
+     */
+    @Test
+    void R96_demoDrawsNoProgressLineWithoutATerminal() throws Exception {
+        assertThat(run("demo", "20", "2")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("20 requests (0 failed)");
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .as("stderr of a demo without a terminal (System.console() = %s)", System.console())
+                .doesNotContain("\r")
+                .doesNotContain(" requests");
+    }
+
+    /**
+     * R96's decision, on every JDK: a console that says it is no terminal ({@code Console.isTerminal()}, JDK 22+,
+     * asked by reflection) draws nothing; without the method (JDK 21) a console is a terminal, and no console never is.
+     * The stand-in console lets JDK 25, whose {@code System.console()} is null here, run the JDK 22-24 path.
+     */
+    @Test
+    void R96_aConsoleIsATerminalOnlyWhenItSaysSo() throws Exception {
+        java.lang.reflect.Method isTerminal = StandInConsole.class.getMethod("isTerminal");
+        assertThat(Demo.isTerminal(new StandInConsole(false), isTerminal)).as("JDK 22-24, redirected").isFalse();
+        assertThat(Demo.isTerminal(new StandInConsole(true), isTerminal)).as("JDK 22+, on a terminal").isTrue();
+        assertThat(Demo.isTerminal(new StandInConsole(false), null)).as("JDK 21: a console is a terminal").isTrue();
+        assertThat(Demo.isTerminal(null, isTerminal)).as("no console").isFalse();
+        assertThat(Demo.isTerminal(null, null)).isFalse();
+        assertThat(Demo.isTerminal(new Object(), isTerminal)).as("a console that cannot be asked").isFalse();
+        if (Runtime.version().feature() >= 22) {
+            assertThat(Demo.IS_TERMINAL).as("Console.isTerminal() found where it exists").isNotNull();
+            assertThat(Demo.IS_TERMINAL.getDeclaringClass()).isEqualTo(java.io.Console.class);
+        } else {
+            assertThat(Demo.IS_TERMINAL).isNull();
+        }
+        assertThat(Demo.isTerminal(System.console(), Demo.IS_TERMINAL)).as("Surefire's JVM has no terminal").isFalse();
+    }
+
+    /** Answers {@code isTerminal()} as {@code java.io.Console} does from JDK 22. */
+    public static final class StandInConsole {
+        private final boolean terminal;
+
+        StandInConsole(boolean terminal) {
+            this.terminal = terminal;
+        }
+
+        public boolean isTerminal() {
+            return terminal;
+        }
+    }
+
     @Test
     void fetchPrintsStatusHeadersBodyAndSummary(@TempDir Path tmp) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);

@@ -119,20 +119,25 @@ final class Lifecycle {
         return false;
     }
 
-    /** True if a connection's write loop waits inside a Unix socket's write (R4): the peer does not read. */
+    /**
+     * True if a connection's write loop waits inside a Unix socket's write (R4): the peer does not read. The wait is a
+     * park in {@code UnixSocket.await} (R95: the shared poller selects, the writer parks), once a select of its own.
+     */
     static boolean writeLoopBlockedInUnixWrite() {
         for (Goroutine g : Goroutines.live()) {
             if (!g.name().startsWith("http-write-loop")) {
                 continue;
             }
+            boolean inWrite = false;
+            boolean waiting = false;
+            boolean parked = false;
             for (StackTraceElement e : g.thread().getStackTrace()) {
-                if (e.getClassName().endsWith("UnixSocket$Out") && e.getMethodName().equals("write")) {
-                    for (StackTraceElement f : g.thread().getStackTrace()) {
-                        if (f.getMethodName().startsWith("select")) {
-                            return true;
-                        }
-                    }
-                }
+                inWrite |= e.getClassName().endsWith("UnixSocket$Out") && e.getMethodName().equals("write");
+                waiting |= e.getClassName().endsWith("UnixSocket") && e.getMethodName().equals("await");
+                parked |= e.getClassName().equals("java.util.concurrent.locks.LockSupport") && e.getMethodName().startsWith("park");
+            }
+            if (inWrite && waiting && parked) {
+                return true;
             }
         }
         return false;

@@ -17,12 +17,14 @@ final class PlatformThreads {
     /**
      * Threads that a test's first use of something starts and that then serve the whole run, not the test:
      * JUnit's timeout thread (a test with {@code @Timeout}), the JDK's process reaper (the first
-     * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's, and
+     * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's,
      * gochan's own timer thread (the first timer) and its hand-off threads (a deadline, a busy timer
-     * delivery; they end after a second idle).
+     * delivery; they end after a second idle), and the transport's Unix socket poller (the first wait on a
+     * Unix socket, R95; it serves every Unix socket of the JVM, as the JDK's own {@code Read-Poller} serves
+     * its sockets).
      */
-    private static final List<Pattern> SHARED = Config.patterns(
-            new String[] {"junit-(jupiter-)?timeout-.*", "process reaper", "gochan-timer", "gochan-timer-handoff-\\d+"});
+    private static final List<Pattern> SHARED = Config.patterns(new String[] {
+            "junit-(jupiter-)?timeout-.*", "process reaper", "gochan-timer", "gochan-timer-handoff-\\d+", "gochan-unix-poller"});
 
     private PlatformThreads() {}
 

@@ -15,7 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.KeyManagerFactory;
@@ -28,6 +29,11 @@ import javax.net.ssl.TrustManagerFactory;
  * (subject alternative names {@code localhost} and {@code 127.0.0.1}); {@link #clientTls()} trusts it.
  */
 public final class JdkServer implements AutoCloseable {
+    /**
+     * At most this many exchanges run at once (more wait their turn): far above what a test keeps in flight, so
+     * none waits for a handler that only a queued exchange would release.
+     */
+    private static final int HANDLER_THREADS = 256;
     private static final char[] PASSWORD = "changeit".toCharArray();
     private static final String DEFAULT_SAN = "dns:localhost,ip:127.0.0.1";
     /** Key stores made for this test run, by subject alternative names. */
@@ -41,7 +47,15 @@ public final class JdkServer implements AutoCloseable {
     private JdkServer(HttpServer server, boolean https) {
         this.server = server;
         this.https = https;
-        this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        // Platform threads, not virtual ones: the JDK server's exchange streams read and write a blocking channel
+        // inside synchronized methods (Request.ReadStream, Request.WriteStream, LeftOverInputStream), which pins a
+        // virtual thread's carrier on JDK 21 to 23 for as long as a slow client takes; two such handlers would leave
+        // a 2-core machine no carrier for the client goroutines that must read those bodies. Daemon threads that end
+        // after a second idle and all end in close(), so a test that closes its server leaves none (LK11).
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(HANDLER_THREADS, HANDLER_THREADS, 1, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), Thread.ofPlatform().name("jdk-server-handler-", 0).daemon().factory());
+        pool.allowCoreThreadTimeOut(true);
+        this.executor = pool;
         server.setExecutor(executor);
         server.start();
     }

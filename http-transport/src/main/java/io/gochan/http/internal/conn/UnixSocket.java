@@ -14,11 +14,10 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -26,8 +25,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Socket}, so that the connection code, which reads through socket timeouts (the body read
  * slices of ADR 0008) and closes by {@link #close()}, runs on it unchanged (R4). The JDK gives no
  * socket adaptor for Unix channels and a blocking channel has no read timeout, so the channel is
- * non-blocking and each read or write waits on its own {@link Selector} (a virtual thread parks there,
- * not pinning its carrier).
+ * non-blocking, and a read or write that must wait parks its thread ({@link LockSupport}) until the one
+ * poller thread that all Unix sockets share ({@code UnixPoller}, {@code gochan-unix-poller}) finds the
+ * channel ready (R95, ADR 0017). So a virtual thread waiting here is unmounted on every JDK from 21: a
+ * {@code Selector.select()} of its own would hold its carrier in native code on JDK 21 to 24.
  *
  * <p>As a JDK socket on a virtual thread: an interrupt of a thread blocked in a read or write closes
  * the socket and the call throws {@link SocketException}; {@link #close()} from another thread ends
@@ -37,8 +38,10 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class UnixSocket extends Socket {
     private final SocketChannel channel;
     private final UnixDomainSocketAddress address;
-    private final Selector readSelector;
-    private final Selector writeSelector;
+    /** The reader's wait in progress, or null: {@link #close()} and {@code available()} wake it. */
+    private volatile UnixPoller.Waiter readWaiter;
+    /** The writer's wait in progress, or null: {@link #close()} wakes it. */
+    private volatile UnixPoller.Waiter writeWaiter;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     private final ReentrantLock closeLock = new ReentrantLock();
@@ -57,20 +60,12 @@ public final class UnixSocket extends Socket {
         super((SocketImpl) null);
         this.channel = channel;
         this.address = address;
-        Selector r = null;
-        Selector w = null;
         try {
             channel.configureBlocking(false);
-            r = Selector.open();
-            w = Selector.open();
-            channel.register(r, SelectionKey.OP_READ);
-            channel.register(w, SelectionKey.OP_WRITE);
         } catch (IOException | RuntimeException e) {
-            closeAll(channel, r, w, e);
+            closeQuietlyInto(channel, e);
             throw e;
         }
-        this.readSelector = r;
-        this.writeSelector = w;
     }
 
     /**
@@ -103,18 +98,6 @@ public final class UnixSocket extends Socket {
             ch.close();
         } catch (IOException closeFailure) {
             primary.addSuppressed(closeFailure);
-        }
-    }
-
-    private static void closeAll(SocketChannel ch, Selector r, Selector w, Throwable primary) {
-        for (java.io.Closeable c : new java.io.Closeable[] {ch, r, w}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (IOException e) {
-                    primary.addSuppressed(e);
-                }
-            }
         }
     }
 
@@ -204,20 +187,33 @@ public final class UnixSocket extends Socket {
             closeLock.unlock();
         }
         IOException failure = null;
-        for (java.io.Closeable c : new java.io.Closeable[] {channel, readSelector, writeSelector}) {
-            try {
-                c.close(); // a selector's close wakes its selecting thread first
-            } catch (IOException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+        try {
+            channel.close(); // cancels its key with the poller, if it was ever registered there
+        } catch (IOException e) {
+            failure = e;
         }
+        // A waiter that published itself before `closed` was set is woken here; one that publishes later sees
+        // `closed` before it parks (both fields are volatile).
+        wake(readWaiter);
+        wake(writeWaiter);
+        // A registered channel's descriptor is released only when its cancelled key is deregistered, at the
+        // poller's next select (the JDK shuts its output at once, so the peer sees the end of the stream): wake
+        // the poller, or an idle one kept the descriptor until some other socket's wait.
+        UnixPoller.wakeupRunning();
         if (failure != null) {
             throw failure;
         }
+    }
+
+    private static void wake(UnixPoller.Waiter w) {
+        if (w != null) {
+            w.wake();
+        }
+    }
+
+    /** Whether the channel is still registered with the poller's selector (a closed one leaves at its next select); for tests. */
+    boolean isRegisteredForTest() {
+        return channel.isRegistered();
     }
 
     @Override
@@ -231,24 +227,75 @@ public final class UnixSocket extends Socket {
         }
     }
 
-    /** Waits until {@code selector}'s one key is ready; false if {@code timeoutMillis} (non-zero) passed first. */
-    private boolean await(Selector selector, long timeoutMillis) throws IOException {
+    /**
+     * Waits, parked, until the channel may be ready for {@code op} ({@link SelectionKey#OP_READ} or
+     * {@code OP_WRITE}: the caller tries again and may wait again), the socket is closed, the thread is
+     * interrupted, or {@code deadline} ({@link System#nanoTime()}; 0 for none) passes; false if it passed.
+     * The thread parks in {@link LockSupport} whatever its kind (R95): a virtual thread unmounts on every JDK.
+     */
+    private boolean await(int op, long deadline) throws IOException {
+        UnixPoller.Waiter w = new UnixPoller.Waiter(channel, op);
+        boolean read = op == SelectionKey.OP_READ;
+        UnixPoller poller = null;
+        boolean timedOut = false;
+        if (read) {
+            readWaiter = w;
+        } else {
+            writeWaiter = w;
+        }
         try {
-            int n = timeoutMillis == 0 ? selector.select() : selector.select(timeoutMillis);
-            selector.selectedKeys().clear();
-            if (Thread.currentThread().isInterrupted()) {
-                SocketException interrupted = new SocketException("Closed by interrupt");
-                try {
-                    close(); // as a JDK socket on a virtual thread: the interrupt closes it; the flag stays set
-                } catch (IOException closeFailure) {
-                    interrupted.addSuppressed(closeFailure); // the interrupt stays what the caller sees
+            // available() may have taken the bytes after this reader's channel read found none and before the
+            // reader published itself above: then it woke nobody, and the channel will not signal them again.
+            if (!(read && stashed())) {
+                poller = UnixPoller.get();
+                poller.submit(w);
+                while (!w.woken && !closed && !Thread.currentThread().isInterrupted()) {
+                    if (deadline == 0) {
+                        LockSupport.park(this);
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            timedOut = true;
+                            break;
+                        }
+                        LockSupport.parkNanos(this, left);
+                    }
                 }
-                throw interrupted;
             }
-            ensureOpen();
-            return n > 0;
-        } catch (ClosedSelectorException e) {
-            throw new SocketException("Socket closed");
+        } finally {
+            if (read) {
+                readWaiter = null;
+            } else {
+                writeWaiter = null;
+            }
+            if (poller != null && !w.polled) {
+                poller.cancel(w); // the poller still holds the wait: a channel ready later must not wake this thread
+            }
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            SocketException interrupted = new SocketException("Closed by interrupt");
+            try {
+                close(); // as a JDK socket on a virtual thread: the interrupt closes it; the flag stays set
+            } catch (IOException closeFailure) {
+                interrupted.addSuppressed(closeFailure); // the interrupt stays what the caller sees
+            }
+            throw interrupted;
+        }
+        ensureOpen();
+        SocketException pollerFailed = w.failure;
+        if (pollerFailed != null) {
+            throw pollerFailed;
+        }
+        return !timedOut;
+    }
+
+    /** Whether {@code available()} holds bytes for the next read. */
+    private boolean stashed() {
+        stashLock.lock();
+        try {
+            return stash != null && stash.hasRemaining();
+        } finally {
+            stashLock.unlock();
         }
     }
 
@@ -283,14 +330,10 @@ public final class UnixSocket extends Socket {
                     if (n != 0) {
                         return n;
                     }
-                    long wait = 0;
-                    if (deadline != 0) {
-                        wait = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-                        if (wait <= 0) {
-                            throw new SocketTimeoutException("Read timed out");
-                        }
+                    if (deadline != 0 && deadline - System.nanoTime() <= 0) {
+                        throw new SocketTimeoutException("Read timed out");
                     }
-                    await(readSelector, wait);
+                    await(SelectionKey.OP_READ, deadline); // false past the deadline: the check above then throws
                 }
             } finally {
                 readLock.unlock();
@@ -301,7 +344,7 @@ public final class UnixSocket extends Socket {
          * The bytes the socket holds that a read would return now (R41). A socket channel has no
          * {@code available()}, and answering 0 hid bytes a server sent on an idle connection from the look
          * that keeps them from answering the next request (P37, E55): they are read here without blocking, kept
-         * (in order, ahead of the channel) for the next read, and a reader waiting on its selector is woken for
+         * (in order, ahead of the channel) for the next read, and a reader waiting for the channel is woken for
          * them, since the channel no longer has them to signal. 0 at the end of the stream, as a TCP socket.
          */
         @Override
@@ -327,7 +370,9 @@ public final class UnixSocket extends Socket {
                 if (n <= 0) {
                     return 0; // none yet, or the end of the stream: the channel still signals that to a reader
                 }
-                readSelector.wakeup(); // a reader in await() would otherwise wait for bytes the stash now holds
+                // A reader in await() would otherwise wait for bytes the stash now holds. Read after the stash was
+                // filled: a reader that publishes itself later finds the stash full before it parks (await).
+                wake(readWaiter);
                 return n;
             } finally {
                 stashLock.unlock();
@@ -364,7 +409,7 @@ public final class UnixSocket extends Socket {
                         throw new SocketException("Socket closed");
                     }
                     if (n == 0) {
-                        await(writeSelector, 0);
+                        await(SelectionKey.OP_WRITE, 0);
                     }
                 }
             } catch (IOException | RuntimeException e) {
