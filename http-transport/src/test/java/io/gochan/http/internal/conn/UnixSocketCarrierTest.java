@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -209,17 +208,14 @@ class UnixSocketCarrierTest {
         });
         connected((client, peer) -> {
             client.setSoTimeout(30_000);
-            CompletableFuture<String> read = CompletableFuture.supplyAsync(() -> {
-                try {
-                    byte[] b = new byte[16];
-                    int n = client.getInputStream().read(b, 0, b.length);
-                    return new String(b, 0, n, StandardCharsets.US_ASCII);
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }, Thread::startVirtualThread);
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread reader = reader(client.getInputStream(), outcome);
+            // Parked before the peer writes: a read that found the bytes already there would never wait, and so never
+            // start a poller.
+            awaitWaitingIn(reader, READ);
             peer.write(ByteBuffer.wrap("new".getBytes(StandardCharsets.US_ASCII)));
-            assertThat(read.get(20, TimeUnit.SECONDS)).isEqualTo("new");
+            assertThat(reader.join(java.time.Duration.ofSeconds(20))).as("the read ended").isTrue();
+            assertThat(outcome.get()).isEqualTo(3);
             Thread fresh = UnixPoller.running().thread();
             assertThat(fresh).isNotSameAs(dead.get());
             assertThat(fresh.getName()).isEqualTo(UnixPoller.THREAD_NAME);
