@@ -167,9 +167,12 @@ public final class RequestWriter {
     }
 
     /**
-     * Whether the head must be flushed on its own before the body (E91): a body whose bytes are not all ready to read
-     * ({@code source.available()} below its length, or a length not known) may block its first read, and a server
-     * that answers on the head alone (an early 401, 413 or 417) must have it meanwhile. Go's transport flushes the
+     * Whether the head must be flushed on its own before the body (E91): a body with nothing ready to read
+     * ({@code source.available()} is 0), or of a length not known, may block its first read, and a server that
+     * answers on the head alone (an early 401, 413 or 417) must have it meanwhile. A body with bytes ready is read
+     * from memory as far as anyone can tell: its head stays in the buffer with it, so a body that turns out shorter or
+     * longer than its declared length is refused before a byte is sent (as Go, which flushes no head before a known
+     * in-memory reader, and whose buffered head never leaves when the body breaks its length). Go's transport flushes the
      * head first for every body but a known in-memory reader ({@code FlushHeaders} unless {@code isKnownInMemoryReader}
      * in transfer.go); a body read from memory goes out with its head in one write, no extra segment per request.
      * Before, a known-length body kept its head in the buffer until 8 KiB of body or its end was read.
@@ -194,7 +197,7 @@ public final class RequestWriter {
         } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
             throw new BodySourceException(e);
         }
-        return ready < length;
+        return ready == 0;
     }
 
     /**
