@@ -38,6 +38,8 @@ final class UnixPoller {
     private static final System.Logger LOG = System.getLogger(UnixPoller.class.getName());
     private static final ReentrantLock START = new ReentrantLock();
     private static volatile UnixPoller current;
+    /** The two operations a key's slot holds a waiter for, in the order a ready key wakes them. */
+    private static final int[] OPS = {SelectionKey.OP_READ, SelectionKey.OP_WRITE};
 
     private final Selector selector;
     private final Thread thread;
@@ -205,7 +207,7 @@ final class UnixPoller {
         } catch (CancelledKeyException closed) {
             ready = SelectionKey.OP_READ | SelectionKey.OP_WRITE; // closed: whoever waits looks and sees it
         }
-        for (int op : new int[] {SelectionKey.OP_READ, SelectionKey.OP_WRITE}) {
+        for (int op : OPS) {
             if ((ready & op) != 0) {
                 Waiter w = slot.swap(op, null);
                 if (w != null) {
