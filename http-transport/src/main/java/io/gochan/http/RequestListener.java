@@ -25,7 +25,11 @@ public interface RequestListener {
     default void getConn(HttpRequest request, String hostPort) {}
 
     /**
-     * A connection was obtained; {@code reused} is true if it came from the idle pool.
+     * A connection was obtained; {@code reused} is true if it came from the idle pool. Called as the pool hands the
+     * connection over, before the request's context, deadline and interrupt are looked at again (as Go calls
+     * {@code GotConn} before it checks the request's cancellation): a request that ended meanwhile, in this call
+     * too, then gives the connection back unused and fails, sending nothing, and is not counted in
+     * {@link TransportStats#reused()} (E90).
      *
      * @param request the request
      * @param reused true if the connection was reused from the pool
@@ -33,10 +37,12 @@ public interface RequestListener {
     default void gotConn(HttpRequest request, boolean reused) {}
 
     /**
-     * The request line and headers were written and flushed (E91). Before a body whose bytes are not all ready in
-     * memory (a stream, a chunked body), or an {@code Expect: 100-continue} wait, the head is flushed on its own and
-     * this is called before any byte of the body is read, as Go's {@code WroteHeaders}: a body that fails half way
-     * still had this call. A body read from memory goes out with its head in one write, and this follows it.
+     * The request line and headers were written and flushed (E91). Before any body but one read from memory (one
+     * whose stream is a {@link java.io.ByteArrayInputStream}, as {@link RequestBody#of(byte[], String)} opens), and
+     * before an {@code Expect: 100-continue} wait, the head is flushed on its own and this is called before any byte
+     * of the body is read, as Go's {@code WroteHeaders}, whatever the body's stream says it holds: a body that fails
+     * half way, or stalls after its first bytes, still had this call. A body read from memory goes out with its head
+     * in one write, and this follows it.
      *
      * @param request the request
      */

@@ -257,19 +257,14 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 gotNoConnection(event, acquiring, t0, attempt);
                 throw e;
             }
-            if (event != null) {
-                HttpEvents.requestConnection(event, connectionNanos, a.reused(), attempt);
-            }
-            if (a.reused() && a.conn().markReused()) {
-                // Counted with its "reused" event, before a "closed" one (E31), and only if the connection was
-                // still open: one that closed as it left the pool serves nothing and is not a reuse (E35).
-                reuses.incrementAndGet();
-            }
             try {
+                // Told as Go's GotConn is, as the connection is handed over and before the request's end is looked at
+                // again: a request refused just below was told of the connection all the same (E90).
                 safe(request, () -> listener.gotConn(request, a.reused()));
             } catch (Error e) {
                 // A listener's Error (a test's failed assertion, most often) reaches the caller, but the
                 // request first gives back what it holds (E20): its unused connection, its body stream.
+                usedNoConnection(event, connectionNanos, attempt);
                 a.conn().close(new IOException("a request listener failed before the request was sent", e));
                 closeQuietly(body);
                 throw e;
@@ -284,9 +279,21 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // its end then closed the healthy connection, the server maybe processing a request said cancelled.
                 throwIfEnded(scope, key);
             } catch (IOException | InterruptedException e) {
+                usedNoConnection(event, connectionNanos, attempt);
                 pool.put(a.conn()); // its checks decide: idle, handed to a waiter, or closed (a closed pool, a limit)
                 closeQuietly(body);
                 throw e;
+            }
+            // Only a request that goes on to use the connection reports a reuse (E90): a request refused as it was
+            // handed one used nothing of it, and the connection it gave back is counted again by whoever sends on it.
+            if (event != null) {
+                HttpEvents.requestConnection(event, connectionNanos, a.reused(), attempt);
+            }
+            if (a.reused() && a.conn().markReused()) {
+                // Counted with its "reused" event, before a "closed" one (E31), and only if the connection was
+                // still open: one that closed as it left the pool (or while gotConn ran) serves nothing and is not a
+                // reuse (E35).
+                reuses.incrementAndGet();
             }
             try {
                 return a.conn().roundTrip(scope, body);
@@ -334,6 +341,17 @@ public final class Transport implements RoundTripper, AutoCloseable {
     private static void gotNoConnection(Object event, boolean acquiring, long t0, int attempt) {
         if (event != null && acquiring) {
             HttpEvents.requestConnection(event, System.nanoTime() - t0, false, attempt);
+        }
+    }
+
+    /**
+     * Records, in the request's event, an attempt refused as the pool handed it a connection (E90: its end, or its
+     * {@code gotConn} listener's {@link Error}): the time it spent getting the connection counts, but it sent nothing
+     * on it, so it reused none, as for an attempt that got no connection (JF11).
+     */
+    private static void usedNoConnection(Object event, long connectionNanos, int attempt) {
+        if (event != null) {
+            HttpEvents.requestConnection(event, connectionNanos, false, attempt);
         }
     }
 

@@ -15,7 +15,10 @@ package io.gochan.http;
  * @param dialed connections opened since the transport was created
  * @param reused requests handed to a connection from the idle pool (or put back by another request) that was
  *     still open at that moment, exactly those for which a flight-recorder "reused" event is committed when a
- *     recording is on (E35); a pooled connection found closed serves nothing and is not counted
+ *     recording is on (E35); a pooled connection found closed serves nothing and is not counted, nor is one handed
+ *     to a request that then ends (its context, deadline or interrupt, the transport's close) or whose
+ *     {@code gotConn} listener throws an {@link Error} before it sends anything: it gives the connection back unused
+ *     (E90)
  * @param retries retries of a request on a new connection after a reused one failed, each counted as it begins (with
  *     its {@code getConn} event): a retry refused before it asks for a connection (the transport closed, the request's
  *     context ended or its deadline passed, its thread interrupted, its body failing to open again) is not counted

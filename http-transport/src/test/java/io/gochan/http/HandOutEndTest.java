@@ -45,17 +45,21 @@ class HandOutEndTest {
      * {@code gotConn} listener cancels was written anyway, and its cancellation, seen by the first select of
      * {@code awaitResponse}, closed the healthy pooled connection. Before: "the idle connection given back" failed (0),
      * or, when the write's report and the 200 won the selects, the cancelled request returned "ok" and the server saw
-     * {@code GET /cancelled}. Go's {@code getConn} gives such a connection back ({@code wantConn.cancel}).
+     * {@code GET /cancelled}. Go's {@code getConn} gives such a connection back ({@code wantConn.cancel}). The refused
+     * request used nothing of the connection, so it counts no reuse: before, it was counted as it was handed over, and
+     * "reuses counted for the refused request" failed (1), "the one reuse" too (2).
      */
     @Test
     void E90_aRequestWhoseContextEndsAsItIsHandedAnIdleConnectionSendsNothingAndGivesItBack() throws Exception {
         List<String> lines = new CopyOnWriteArrayList<>();
+        List<Boolean> cancelledToldReused = new CopyOnWriteArrayList<>();
         CancellableContext ctx = Context.withCancel(Context.background());
         try (RawServer server = recording(lines);
              Transport t = Transport.builder().listener(new RequestListener() {
                  @Override
                  public void gotConn(HttpRequest request, boolean reused) {
                      if (request.uri().getPath().equals("/cancelled")) {
+                         cancelledToldReused.add(reused);
                          ctx.cancel(); // the request's context ends exactly as the pool hands it its connection
                      }
                  }
@@ -68,9 +72,14 @@ class HandOutEndTest {
                     .isInstanceOf(RequestCancelledException.class)
                     .hasMessageContaining("while waiting for a connection to");
             assertThat(t.stats().idle()).as("the idle connection given back").isEqualTo(1);
+            // Told of the idle connection as the pool handed it over, as Go's GotConn is (its Reused true), but the
+            // request sent nothing on it: no reuse is counted for it.
+            assertThat(cancelledToldReused).as("gotConn's reused for the refused request").containsExactly(true);
+            assertThat(t.stats().reused()).as("reuses counted for the refused request").isZero();
             try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/after")).build())) {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
+            assertThat(t.stats().reused()).as("the request sent on it is the one reuse").isEqualTo(1);
             assertThat(server.accepted()).as("one connection served both requests that were sent").isEqualTo(1);
             assertThat(lines).containsExactly("GET /first HTTP/1.1", "GET /after HTTP/1.1");
         }

@@ -6,6 +6,7 @@ import io.gochan.http.Headers;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.RequestBody;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -167,37 +168,27 @@ public final class RequestWriter {
     }
 
     /**
-     * Whether the head must be flushed on its own before the body (E91): a body with nothing ready to read
-     * ({@code source.available()} is 0), or of a length not known, may block its first read, and a server that
-     * answers on the head alone (an early 401, 413 or 417) must have it meanwhile. A body with bytes ready is read
-     * from memory as far as anyone can tell: its head stays in the buffer with it, so a body that turns out shorter or
-     * longer than its declared length is refused before a byte is sent (as Go, which flushes no head before a known
-     * in-memory reader, and whose buffered head never leaves when the body breaks its length). Go's transport flushes the
-     * head first for every body but a known in-memory reader ({@code FlushHeaders} unless {@code isKnownInMemoryReader}
-     * in transfer.go); a body read from memory goes out with its head in one write, no extra segment per request.
-     * Before, a known-length body kept its head in the buffer until 8 KiB of body or its end was read.
+     * Whether the head must be flushed on its own before the body (E91): decided by the body's kind, as Go decides it
+     * (transfer.go sets {@code FlushHeaders} for every body but a known in-memory reader, {@code isKnownInMemoryReader}).
+     * Only a {@link ByteArrayInputStream} (of that very class: a subclass may override {@code read} to block) is known
+     * never to block a read, so only its head stays in the buffer with it: head and body go out in one write, and a
+     * body shorter or longer than its declared length is refused before a byte is sent. Any other body (a stream, a
+     * pipe, a socket's input, a buffered wrapper over one, a chunked or tunnel body) may block any read, the first or
+     * a later one, so its head goes out first and a server that answers on the head alone (an early 401, 413 or 417)
+     * has it while the source blocks. What the source says it holds ({@code available()}) decides nothing: a stream
+     * with some bytes ready and then a stall (a {@link java.io.BufferedInputStream} over a pipe) kept its head in the
+     * 8 KiB buffer until its end or 8 KiB of body, and the server answering on the head never saw it.
      *
      * @param req the request
-     * @param source the opened body, or null for none
+     * @param source the stream opened from the request's body (what {@code RequestBody.open()} returned, never a
+     *     wrapper of the transport's), or null for none
      * @return true if the head should be flushed before the first byte of the body is read
-     * @throws BodySourceException if asking {@code source} failed, with what it threw as the cause (the caller's
-     *     failure, never the connection's, E48)
      */
-    public static boolean flushesHeadFirst(HttpRequest req, InputStream source) throws BodySourceException {
+    public static boolean flushesHeadFirst(HttpRequest req, InputStream source) {
         if (source == null || req.body().isEmpty()) {
             return false;
         }
-        long length = req.body().length();
-        if (length < 0) {
-            return true; // chunked, or a CONNECT's tunnel bytes: produced as they come
-        }
-        int ready;
-        try {
-            ready = source.available();
-        } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
-            throw new BodySourceException(e);
-        }
-        return ready == 0;
+        return source.getClass() != ByteArrayInputStream.class;
     }
 
     /**

@@ -1045,9 +1045,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // The head goes out on its own before a body that may block, so a server answering on the head has it,
             // and wroteHeaders is reported then, before the body, as Go's WroteHeaders (E91). Flushed first: a
             // listener that blocks must not hold the head back (E67). A body read from memory goes out with its head
-            // in one write, reported once both are flushed.
-            boolean headAlone = wr.continueCh() != null || wr.body() == null
-                    || RequestWriter.flushesHeadFirst(wr.req(), wr.body());
+            // in one write, reported once both are flushed. Decided by the kind of the stream the body opened, not by
+            // this connection's wrapper of it (whose class says nothing about the body).
+            InputStream opened = wr.body() instanceof RequestBodyStream s ? s.source() : wr.body();
+            boolean headAlone = wr.continueCh() != null || opened == null
+                    || RequestWriter.flushesHeadFirst(wr.req(), opened);
             if (headAlone) {
                 out.flush();
                 notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));

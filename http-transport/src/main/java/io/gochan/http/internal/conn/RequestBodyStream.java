@@ -27,6 +27,16 @@ final class RequestBodyStream extends FilterInputStream {
         return in.read(b, off, len); // FilterInputStream's own does the same; said here for the one hot path
     }
 
+    /**
+     * The stream the transport opened from the request's body, under this wrapper: its class says whether the body is
+     * read from memory, which decides whether its head goes out on its own first (E91).
+     *
+     * @return the wrapped stream
+     */
+    InputStream source() {
+        return in;
+    }
+
     /** @return true once closed, by either party */
     boolean isClosed() {
         return closed.get();
