@@ -581,7 +581,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * Plain http goes to an HTTP proxy in absolute form over connections pooled per proxy; https
          * goes through a {@code CONNECT} tunnel with TLS to the origin inside it. A {@code Proxy-Authorization}
          * the request carries is sent only on a request forwarded to an HTTP proxy (plain http), never to an
-         * origin, direct, tunnelled or through SOCKS5 (R92). The function runs on
+         * origin, direct, tunnelled or through SOCKS5; a request whose own method is {@code CONNECT} keeps it on every
+         * route, as it is addressed to the proxy its URI names (R92). The function runs on
          * the caller's thread for each request; an {@link java.io.UncheckedIOException} it throws fails
          * the request with its cause. Rules R5–R10.
          *
