@@ -138,8 +138,9 @@ public final class HttpClient {
     public HttpResponse send(HttpRequest request, Context parent) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
         if (parent == null) {
-            request.body().closeUnsent(); // refused before anything of it happened (E92)
-            throw new NullPointerException("parent");
+            NullPointerException refusal = new NullPointerException("parent");
+            request.body().closeUnsent(refusal); // refused before anything of it happened (E92)
+            throw refusal;
         }
         // As Go's Client: a context of the send's own only for the overall timeout, ended by the final body's EOF or
         // close (E44); without a timeout the hops run under the caller's, so nothing is registered with it.
@@ -161,7 +162,7 @@ public final class HttpClient {
                     // Refused before the transport saw it (user info that cannot be sent, R17; the jar failing): a
                     // single-use body's stream, the caller's and open already, is closed as the transport closes it
                     // for its own refusals (E92). A no-op after the first hop: that hop took the stream.
-                    current.body().closeUnsent();
+                    current.body().closeUnsent(e);
                     throw e;
                 }
                 if (redirects > 0 && own != null) {
@@ -307,16 +308,18 @@ public final class HttpClient {
      * The first of {@code cookies}, in the jar's order, that {@code req}'s head can carry within {@code limit}
      * bytes (R58): whatever the jar holds (a custom jar, or a {@code maxRequestHeaderBytes} smaller than
      * {@link MemoryCookieJar}'s bound), its cookies do not make the transport refuse the request. Counted as the head
-     * goes to the origin, plus its {@code scheme://authority}, which a plain http request through an HTTP proxy adds;
-     * not the {@code Proxy-Authorization} such a proxy's user info adds (the proxy is chosen by the transport, and
-     * asking the proxy function here would call it twice per hop), so long proxy credentials can still make the
-     * transport refuse it (R56). A head the caller made too large is left for the transport to refuse.
+     * is forwarded to an HTTP proxy, the larger of the two forms of the caller's part of it: with the
+     * {@code scheme://authority} a plain http request through such a proxy adds, and the caller's own
+     * {@code Proxy-Authorization}, which R92 writes there (elsewhere on a {@code CONNECT} only); the head sent direct,
+     * through a tunnel or SOCKS5 is never larger. Not the {@code Proxy-Authorization} such a proxy's user info adds
+     * (the proxy is chosen by the transport, and asking the proxy function here would call it twice per hop), so long
+     * proxy credentials can still make the transport refuse it (R56). A head the caller made too large is left for
+     * the transport to refuse.
      */
     static List<Cookie> fitting(HttpRequest req, List<Cookie> cookies, int limit) {
         String existing = callersCookies(req);
         boolean hasField = !existing.isEmpty();
-        long head = io.gochan.http.internal.codec.RequestWriter.headSize(req)
-                + req.uri().getScheme().length() + 3 + (req.uri().getRawAuthority() == null ? 0 : req.uri().getRawAuthority().length())
+        long head = io.gochan.http.internal.codec.RequestWriter.headSize(req, true, null)
                 + (hasField ? "Cookie: \r\n".length() + existing.length() // the caller's fields, merged into one (R91)
                         : "Cookie: \r\n".length() - 2); // without a field of its own, the first cookie opens one
         for (String v : req.headers().all("Cookie")) {

@@ -26,7 +26,7 @@ public final class RequestBody {
     private final long length;
     private final boolean replayable;
     private final String contentType;
-    /** A single-use body's stream (the caller's, open already), or null: closed by {@link #closeUnsent()} (E92). */
+    /** A single-use body's stream (the caller's, open already), or null: closed by {@link #closeUnsent(Throwable)} (E92). */
     private final InputStream once;
     /** Whether a single-use body's stream was handed out (E60), or closed unsent (E92); null for any other body. */
     private final AtomicBoolean opened;
@@ -133,9 +133,14 @@ public final class RequestBody {
      * {@code RoundTrip} closes the body on every error. By the same compare-and-set as the hand-out (E60), so the
      * stream is closed exactly once: by this, or by the request that took it. The body is then used up, as after any
      * failed send. A no-op for any other body (nothing of it was opened), and never throws: a failed close is
-     * logged at DEBUG, as for any unsent body's stream.
+     * logged at DEBUG, as for any unsent body's stream; an {@link Error} from it (the caller's stream: a failed
+     * assertion, a {@link StackOverflowError}) is added to {@code refusal} as suppressed, so the caller gets the
+     * refusal with it and the request's end is still reported (E92, E22). Before, the Error escaped: it replaced the
+     * refusal, and {@code done()} was never called.
+     *
+     * @param refusal the exception the request is refused with, which the caller gets
      */
-    void closeUnsent() {
+    void closeUnsent(Throwable refusal) {
         if (once == null || !opened.compareAndSet(false, true)) {
             return;
         }
@@ -143,6 +148,12 @@ public final class RequestBody {
             once.close();
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "closing an unsent single-use request body failed", e);
+        } catch (Throwable e) {
+            // Never lost, never in the refusal's place: the caller learns of both, as the write loop keeps a caller's
+            // own failure first and an Error from the body's close beside it (E48).
+            if (e != refusal) {
+                refusal.addSuppressed(e);
+            }
         }
     }
 

@@ -146,8 +146,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
     public HttpResponse roundTrip(HttpRequest request, Context ctx) throws IOException, InterruptedException {
         Objects.requireNonNull(request, "request");
         if (ctx == null) {
-            request.body().closeUnsent(); // refused before anything of it happened: the caller's stream closed (E92)
-            throw new NullPointerException("ctx");
+            NullPointerException refusal = new NullPointerException("ctx");
+            request.body().closeUnsent(refusal); // refused before anything of it happened: the caller's stream closed (E92)
+            throw refusal;
         }
         // The JFR event exists only once the flight recorder is initialized (ADR 0011): null otherwise.
         Object event = JfrGate.active() ? HttpEvents.requestBegin() : null;
@@ -155,6 +156,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
         HttpResponse response = null;
         Throwable failure = null;
         try {
+            // As the head goes when it is not forwarded: a caller's Proxy-Authorization counts only where R92 writes it,
+            // so one never sent never refuses the request; a head forwarded to an HTTP proxy is measured below (R56).
             long head = RequestWriter.headSize(request);
             if (head > maxRequestHeaderBytes) {
                 // Refused before anything happens (no getConn, its body not opened), yet a failed request all the
@@ -168,8 +171,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
             // A single-use body's stream is the caller's, open already: a request refused before its body was opened
             // (E12, E28, R29, R30, R56, an ended context or deadline) closes it too, as Go's RoundTrip closes the body
             // on every early error (E92). A no-op once the body was opened: whoever took the stream closed it (E18, E90).
-            // Before done(), which then describes a request that holds nothing.
-            request.body().closeUnsent();
+            // Before done(), which then describes a request that holds nothing. An Error from the stream's close goes
+            // with e, suppressed: done() is still reported, and e is still what the caller gets.
+            request.body().closeUnsent(e);
             if (RequestScope.isTransportClosed(e)) {
                 pool.awaitClosedIfClosing(); // a request says the transport closed only once its close is complete (E23)
             }
@@ -249,11 +253,13 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 a = pool.acquire(key, scope);
                 connectionNanos = System.nanoTime() - t0;
             } catch (HeadTooLargeException e) {
-                closeQuietly(body);
+                // Its CONNECT head was over the limit, nothing written (R56): E12's exception.
+                IllegalArgumentException refusal = e.forCaller();
+                closeQuietly(body, refusal);
                 gotNoConnection(event, acquiring, t0, attempt);
-                throw e.forCaller(); // its CONNECT head was over the limit, nothing written (R56): E12's exception
+                throw refusal;
             } catch (IOException | InterruptedException | RuntimeException | Error e) {
-                closeQuietly(body); // a listener's Error too: it reaches the caller, the stream does not leak (E20)
+                closeQuietly(body, e); // a listener's Error too: it reaches the caller, the stream does not leak (E20)
                 gotNoConnection(event, acquiring, t0, attempt);
                 throw e;
             }
@@ -266,7 +272,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // request first gives back what it holds (E20): its unused connection, its body stream.
                 usedNoConnection(event, connectionNanos, attempt);
                 a.conn().close(new IOException("a request listener failed before the request was sent", e));
-                closeQuietly(body);
+                closeQuietly(body, e);
                 throw e;
             }
             try {
@@ -281,7 +287,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
             } catch (IOException | InterruptedException e) {
                 usedNoConnection(event, connectionNanos, attempt);
                 pool.put(a.conn()); // its checks decide: idle, handed to a waiter, or closed (a closed pool, a limit)
-                closeQuietly(body);
+                closeQuietly(body, e);
                 throw e;
             }
             // Only a request that goes on to use the connection reports a reuse (E90): a request refused as it was
@@ -366,12 +372,21 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 + maxRequestHeaderBytes + "); nothing was sent");
     }
 
-    private static void closeQuietly(InputStream body) {
+    /**
+     * Closes the opened body of a request that fails before it was handed to a connection. A failed close is logged
+     * at DEBUG; an {@link Error} from it (the caller's stream) is added to {@code failure} as suppressed, as
+     * {@code RequestBody.closeUnsent} does (E92): it never takes the place of the request's own failure.
+     */
+    private static void closeQuietly(InputStream body, Throwable failure) {
         if (body != null) {
             try {
                 body.close();
             } catch (IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.DEBUG, "closing an unsent request body failed", e);
+            } catch (Throwable e) {
+                if (e != failure) {
+                    failure.addSuppressed(e);
+                }
             }
         }
     }
@@ -584,7 +599,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
          * Plain http goes to an HTTP proxy in absolute form over connections pooled per proxy; https
          * goes through a {@code CONNECT} tunnel with TLS to the origin inside it. A {@code Proxy-Authorization}
          * the request carries is sent only on a request forwarded to an HTTP proxy (plain http), never to an
-         * origin, direct, tunnelled or through SOCKS5 (R92). The function runs on
+         * origin, direct, tunnelled or through SOCKS5; a request whose own method is {@code CONNECT} keeps it on every
+         * route, as it is addressed to the proxy its URI names (R92). The function runs on
          * the caller's thread for each request; an {@link java.io.UncheckedIOException} it throws fails
          * the request with its cause. Rules R5–R10.
          *

@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
@@ -9,7 +10,11 @@ import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,7 +49,7 @@ class SingleUseBodyRefusalCloseTest {
         }
     }
 
-    private static HttpRequest postOnce(RawServer server, CountedStream stream) {
+    private static HttpRequest postOnce(RawServer server, InputStream stream) {
         return HttpRequest.newBuilder(server.uri("/")).POST(RequestBody.ofStreamOnce(stream, 3, null)).build();
     }
 
@@ -130,6 +135,105 @@ class SingleUseBodyRefusalCloseTest {
         }
     }
 
+    /** A body stream whose close throws an {@link Error}, as a caller's stream with a failed assertion in it does. */
+    private static final class ErrorOnClose extends ByteArrayInputStream {
+        final AssertionError thrown = new AssertionError("the caller's stream failed in close()");
+        final AtomicInteger closes = new AtomicInteger();
+
+        ErrorOnClose() {
+            super(new byte[] {1, 2, 3});
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+            throw thrown;
+        }
+    }
+
+    /**
+     * E92: an Error from the stream's close, when its request is refused, goes with the refusal as suppressed; the
+     * caller gets the refusal, and the request's one done() is reported with it (E22, E61). Before, closeUnsent caught
+     * only IOException and RuntimeException: the AssertionError escaped roundTrip's failure handling in place of the
+     * refusal, before done(), which was never called.
+     */
+    @Test
+    void E92_anErrorFromTheStreamsCloseGoesWithTheRefusalAndItsDoneIsReported() throws Exception {
+        List<Throwable> done = new CopyOnWriteArrayList<>();
+        RequestListener listener = new RequestListener() {
+            @Override
+            public void done(HttpRequest request, Throwable error) {
+                done.add(error);
+            }
+        };
+        try (RawServer server = RawServer.answeringOk()) {
+            // A context already ended.
+            try (Transport t = Transport.builder().listener(listener).build()) {
+                ErrorOnClose stream = new ErrorOnClose();
+                CancellableContext ctx = Context.withCancel(Context.background());
+                ctx.cancel();
+                Throwable thrown = catchThrowable(() -> t.roundTrip(postOnce(server, stream), ctx));
+                // Before: the AssertionError itself, and no done().
+                assertThat(thrown).isInstanceOf(RequestCancelledException.class);
+                assertThat(thrown.getSuppressed()).contains(stream.thrown);
+                assertThat(stream.closes.get()).as("closed once").isEqualTo(1);
+                assertThat(done).as("its one done(), with the refusal").containsExactly(thrown);
+            }
+
+            // A closed transport (E28).
+            done.clear();
+            Transport closed = Transport.builder().listener(listener).build();
+            closed.close();
+            ErrorOnClose afterClose = new ErrorOnClose();
+            Throwable refused = catchThrowable(() -> closed.roundTrip(postOnce(server, afterClose)));
+            assertThat(refused).isInstanceOf(RequestCancelledException.class);
+            assertThat(refused.getSuppressed()).contains(afterClose.thrown);
+            assertThat(done).containsExactly(refused);
+
+            // HttpClient refusing the URI's user info (R17) before the transport sees it: the same, without a done()
+            // (no request of the transport's began).
+            try (Transport t = Transport.builder().build()) {
+                ErrorOnClose userInfo = new ErrorOnClose();
+                HttpRequest req = HttpRequest.newBuilder(java.net.URI.create("http://u:pw%00@127.0.0.1:" + server.port() + "/"))
+                        .POST(RequestBody.ofStreamOnce(userInfo, 3, null)).build();
+                Throwable byClient = catchThrowable(() -> HttpClient.builder(t).build().send(req));
+                assertThat(byClient).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot be sent as basic auth");
+                assertThat(byClient.getSuppressed()).contains(userInfo.thrown);
+            }
+            assertThat(server.accepted()).as("nothing of any of them was sent").isZero();
+        }
+    }
+
+    /**
+     * E92: a body opened for an attempt that gets no connection (its dial refused) is closed by the transport; an
+     * Error from that close goes with the dial's failure as suppressed, which stays what the caller and done() get.
+     * Before, the AssertionError replaced the ConnectException.
+     */
+    @Test
+    void E92_anErrorFromClosingABodyOpenedForAnAttemptWithoutAConnectionGoesWithItsFailure() throws Exception {
+        List<Throwable> done = new CopyOnWriteArrayList<>();
+        try (Transport t = Transport.builder()
+                .dialer((host, port, timeout) -> {
+                    throw new ConnectException("refused by the test's dialer");
+                })
+                .listener(new RequestListener() {
+                    @Override
+                    public void done(HttpRequest request, Throwable error) {
+                        done.add(error);
+                    }
+                }).build()) {
+            ErrorOnClose stream = new ErrorOnClose();
+            HttpRequest req = HttpRequest.newBuilder(java.net.URI.create("http://origin.test:8080/"))
+                    .POST(RequestBody.ofStreamOnce(stream, 3, null)).build();
+            Throwable thrown = catchThrowable(() -> t.roundTrip(req));
+            // Before: the AssertionError itself.
+            assertThat(thrown).isInstanceOf(ConnectException.class);
+            assertThat(thrown.getSuppressed()).contains(stream.thrown);
+            assertThat(stream.closes.get()).as("closed once").isEqualTo(1);
+            assertThat(done).containsExactly(thrown);
+        }
+    }
+
     /** A request that is sent still closes its stream once, by the write, and closeUnsent is a no-op after it. */
     @Test
     void E92_aSentSingleUseBodysStreamIsClosedOnceByItsWrite() throws Exception {
@@ -139,7 +243,7 @@ class SingleUseBodyRefusalCloseTest {
             try (HttpResponse r = t.roundTrip(req)) {
                 r.body().string();
             }
-            req.body().closeUnsent();
+            req.body().closeUnsent(new IOException("a refusal that never came"));
             assertThat(stream.closes.get()).as("closed once, by the request that took it").isEqualTo(1);
         }
     }

@@ -46,12 +46,15 @@ public final class RequestWriter {
     /**
      * Writes the request head (not flushed), for a proxy if asked: plain http through an HTTP proxy
      * sends the absolute URI as request target and the proxy's credentials (R7). The caller's own
-     * {@code Proxy-Authorization} is written only then: a head that is not forwarded goes to the origin (R92).
+     * {@code Proxy-Authorization} is written only then, or on a {@code CONNECT} of the caller's: any other head that is
+     * not forwarded goes to the origin (R92). {@link #headSize(HttpRequest, boolean, String)} counts what this writes
+     * of the caller's, field for field.
      *
      * @param acceptGzip add {@code Accept-Encoding: gzip} (the transport then un-gzips the response)
      * @param close add {@code Connection: close}
      * @param absoluteForm send {@code scheme://authority/path?query} as the request target (the head is forwarded
-     *     to an HTTP proxy); when false, a {@code Proxy-Authorization} of the request's is not written
+     *     to an HTTP proxy); when false, a {@code Proxy-Authorization} of the request's is not written, unless the
+     *     request is a {@code CONNECT}
      * @param proxyAuthorization a {@code Proxy-Authorization} value to add unless the caller set one; or null
      */
     public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close, boolean absoluteForm,
@@ -78,26 +81,15 @@ public final class RequestWriter {
         Headers h = req.headers();
         for (int i = 0; i < h.size(); i++) {
             String name = h.name(i);
-            // Framing is the transport's (P44: no Trailer, there are never trailers); User-Agent goes once (P46).
-            if (name.equalsIgnoreCase("Host") || name.equalsIgnoreCase("Content-Length")
-                    || name.equalsIgnoreCase("Transfer-Encoding") || name.equalsIgnoreCase("Trailer")
-                    || name.equalsIgnoreCase("User-Agent")) {
-                continue;
+            if (writesInPlace(name, req.method(), absoluteForm)) {
+                b.append(name).append(": ").append(h.value(i)).append("\r\n");
             }
-            // A caller's Proxy-Authorization is for an HTTP proxy, and only a forwarded head goes to one (R92). Sent
-            // direct, inside a CONNECT tunnel or through SOCKS5 the head goes to the origin, which would receive the
-            // proxy's credential: through a redirect that changed the route (http to https on one host and port), or
-            // on any https request sent with the field through a tunnel. Go writes it on every head.
-            if (!absoluteForm && name.equalsIgnoreCase("Proxy-Authorization")) {
-                continue;
-            }
-            b.append(name).append(": ").append(h.value(i)).append("\r\n");
         }
         String userAgent = h.get("User-Agent"); // the first; an empty one means none (Go's rule)
         if (userAgent == null || !userAgent.isEmpty()) {
             b.append("User-Agent: ").append(userAgent == null ? USER_AGENT : userAgent).append("\r\n");
         }
-        if (proxyAuthorization != null && !h.contains("Proxy-Authorization")) {
+        if (addsProxyAuthorization(h, proxyAuthorization)) {
             b.append("Proxy-Authorization: ").append(proxyAuthorization).append("\r\n");
         }
         if (acceptGzip) {
@@ -127,12 +119,48 @@ public final class RequestWriter {
     /**
      * The size of the request head the caller controls (request line and the caller's headers), in
      * bytes as sent (a non-ASCII character of the URI counted as its UTF-8 escapes, P43), for the
-     * transport's request-head limit; the few headers the transport adds are not counted.
+     * transport's request-head limit, for a head that is not forwarded to an HTTP proxy (sent direct, through a tunnel
+     * or SOCKS5); the few headers the transport adds are not counted. The caller's fields are counted as
+     * {@link #writeHead} writes them, by the same test: one it leaves out or replaces (its {@code Host}, framing
+     * fields, a second {@code User-Agent}, a {@code Proxy-Authorization} R92 does not send) is not counted, so a field
+     * never sent never makes the request too large (E12).
      *
      * @param req the request
      * @return the size in bytes
      */
     public static long headSize(HttpRequest req) {
+        return callersHeadSize(req, false);
+    }
+
+    /**
+     * {@link #headSize(HttpRequest)} for a head written with these arguments of
+     * {@link #writeHead(OutputStream, HttpRequest, boolean, boolean, boolean, String)}: for a head sent to an HTTP
+     * proxy (plain http forwarded, R7, R56), with the absolute-form target's {@code scheme://authority}, the caller's
+     * own {@code Proxy-Authorization} (sent then, R92) and the one the transport adds from the proxy URI's
+     * credentials, all of them the caller's as much as its URI and headers are.
+     *
+     * @param req the request
+     * @param absoluteForm whether the target is sent in absolute form (the head is forwarded to an HTTP proxy)
+     * @param proxyAuthorization the {@code Proxy-Authorization} value added unless the request sets one; or null
+     * @return the size in bytes
+     */
+    public static long headSize(HttpRequest req, boolean absoluteForm, String proxyAuthorization) {
+        long n = callersHeadSize(req, absoluteForm);
+        if (absoluteForm && !isAuthorityForm(req.method(), req.uri())) { // whether a path is there needs no ASCII form
+            URI uri = asciiOnly(req.uri());
+            n += uri.getScheme().length() + 3 + hostHeader(uri).length();
+        }
+        if (addsProxyAuthorization(req.headers(), proxyAuthorization)) {
+            n += "Proxy-Authorization: ".length() + proxyAuthorization.length() + 2;
+        }
+        return n;
+    }
+
+    /**
+     * The request line without an absolute-form {@code scheme://authority}, the caller's fields as
+     * {@link #writeHead} writes them for {@code absoluteForm}, and the blank line.
+     */
+    private static long callersHeadSize(HttpRequest req, boolean absoluteForm) {
         URI uri = asciiOnly(req.uri()); // as sent: a non-ASCII character is up to 12 bytes of escapes (P43)
         long target = isAuthorityForm(req.method(), uri) ? authority(uri).length()
                 : (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? 1 : uri.getRawPath().length())
@@ -140,31 +168,50 @@ public final class RequestWriter {
         long n = req.method().length() + 1 + target + 11;
         Headers h = req.headers();
         for (int i = 0; i < h.size(); i++) {
-            n += h.name(i).length() + 2 + h.value(i).length() + 2;
+            String name = h.name(i);
+            if (writesInPlace(name, req.method(), absoluteForm)) {
+                n += name.length() + 2 + h.value(i).length() + 2;
+            }
+        }
+        String userAgent = h.get("User-Agent");
+        if (userAgent != null && !userAgent.isEmpty()) {
+            n += "User-Agent: ".length() + userAgent.length() + 2; // the caller's, written once (P46); the default is ours
         }
         return n + 2;
     }
 
     /**
-     * {@link #headSize(HttpRequest)} for a head sent to an HTTP proxy (plain http forwarded, R7, R56): with the
-     * absolute-form target's {@code scheme://authority} and the {@code Proxy-Authorization} the transport adds
-     * from the proxy URI's credentials, both the caller's as much as its URI and headers are.
-     *
-     * @param req the request
-     * @param absoluteForm whether the target is sent in absolute form
-     * @param proxyAuthorization the {@code Proxy-Authorization} value added unless the request sets one; or null
-     * @return the size in bytes
+     * Whether {@link #writeHead} writes the caller's field {@code name} where it stands among the caller's fields: the
+     * one test the writer and {@link #headSize} share, so the size held against the head limit counts exactly the
+     * caller's fields that go out (E12, R56, R92). Framing is the transport's (P44: no {@code Trailer}, there are never
+     * trailers), {@code Host} is the URI's, {@code User-Agent} goes once, after these (P46), and a
+     * {@code Proxy-Authorization} only where R92 sends it.
      */
-    public static long headSize(HttpRequest req, boolean absoluteForm, String proxyAuthorization) {
-        long n = headSize(req);
-        if (absoluteForm && !isAuthorityForm(req.method(), req.uri())) { // whether a path is there needs no ASCII form
-            URI uri = asciiOnly(req.uri());
-            n += uri.getScheme().length() + 3 + hostHeader(uri).length();
+    private static boolean writesInPlace(String name, String method, boolean absoluteForm) {
+        if (name.equalsIgnoreCase("Host") || name.equalsIgnoreCase("Content-Length")
+                || name.equalsIgnoreCase("Transfer-Encoding") || name.equalsIgnoreCase("Trailer")
+                || name.equalsIgnoreCase("User-Agent")) {
+            return false;
         }
-        if (proxyAuthorization != null && !req.headers().contains("Proxy-Authorization")) {
-            n += "Proxy-Authorization: ".length() + proxyAuthorization.length() + 2;
-        }
-        return n;
+        return !name.equalsIgnoreCase("Proxy-Authorization") || sendsCallersProxyAuthorization(method, absoluteForm);
+    }
+
+    /**
+     * Whether a caller's own {@code Proxy-Authorization} goes out (R92): only to a proxy. A head forwarded to an HTTP
+     * proxy (absolute form) is read by that proxy. A {@code CONNECT} the caller writes itself (R65) is addressed to a
+     * proxy, the server its URI names, and only that server reads its head on any route (a SOCKS5 proxy or a
+     * {@code CONNECT} tunnel of the transport's carries the head unread), so its credential goes with it, as Go sends
+     * it. Any other head that is not forwarded goes to the origin, which would receive the proxy's credential: through
+     * a redirect that changed the route (http to https on one host and port), or on any https request sent with the
+     * field through a tunnel. Go writes it on every head.
+     */
+    private static boolean sendsCallersProxyAuthorization(String method, boolean absoluteForm) {
+        return absoluteForm || method.equals("CONNECT");
+    }
+
+    /** Whether the head adds {@code proxyAuthorization}, the proxy URI's credential: only if the caller set none (R23). */
+    private static boolean addsProxyAuthorization(Headers h, String proxyAuthorization) {
+        return proxyAuthorization != null && !h.contains("Proxy-Authorization");
     }
 
     /**
