@@ -492,6 +492,15 @@ final class Fetch {
      */
     private static long toFile(InputStream in, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
+        if (Files.exists(abs) && !Files.isRegularFile(abs) && !Files.isDirectory(abs)) {
+            // A device, a FIFO, a terminal: written in place, as curl writes it (R99). A part file moved over it would
+            // replace /dev/null by a plain file (as root), or fail creating the part file in /dev; and a FIFO's reader
+            // would wait for bytes that went elsewhere. Nothing here to leave half written or to keep whole. Opened as
+            // named, before toRealPath: /dev/stdout names a pipe through /proc/self/fd/1, which has no real path.
+            try (OutputStream sink = Files.newOutputStream(abs, StandardOpenOption.WRITE)) {
+                return drain(in, sink);
+            }
+        }
         if (Files.exists(abs)) {
             // An existing FILE is overwritten as curl overwrites it (R89): through a symbolic link, into the file it
             // names (the part file beside that one, so the move stays a rename), and keeping its permissions below.
@@ -503,14 +512,6 @@ final class Fetch {
         }
         if (Files.isDirectory(abs)) {
             throw new IOException("cannot write " + file + ": it is a directory");
-        }
-        if (Files.exists(abs) && !Files.isRegularFile(abs)) {
-            // A device, a FIFO, a terminal: written in place, as curl writes it (R99). A part file moved over it would
-            // replace /dev/null by a plain file (as root), or fail creating the part file in /dev; and a FIFO's reader
-            // would wait for bytes that went elsewhere. Nothing here to leave half written or to keep whole.
-            try (OutputStream sink = Files.newOutputStream(abs, StandardOpenOption.WRITE)) {
-                return drain(in, sink);
-            }
         }
         if (Files.exists(abs) && !Files.isWritable(abs)) {
             // A rename ignores the file's own permissions: a read-only FILE would be replaced without a word, where curl
