@@ -13,7 +13,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,26 +23,50 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 
 /**
- * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--unix-socket PATH] URL...}: fetches every URL concurrently (one goroutine
- * each) through one {@link Transport}, prints each status line (and headers with -i), the body to stdout
+ * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL...}:
+ * fetches the URLs concurrently (one goroutine each, at most {@code N} at once, default 50, R102) through one
+ * {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
- * leaves no file, R49), and a summary on stderr. Memory stays bounded whatever the bodies' size (R53): a single
+ * leaves no file, R49; a FILE that is no regular file, such as {@code /dev/null} or a FIFO, is written in place, R99),
+ * and a summary on stderr. Memory stays bounded whatever the bodies' size (R53): a single
  * URL's body is streamed to stdout as it arrives; several URLs' bodies, printed in argument order, wait in a
  * {@link Spool} each (a temporary file beyond 1 MiB), of at most 256 MiB ({@code --max-spool}, R63): a larger
- * body fails that URL's fetch, so an endless one cannot fill the disk. Each fetch is bounded, body included, by the
- * timeout (default 30 s; {@code 500ms}, {@code 10s}, {@code 2m} or an ISO-8601 duration such as
- * {@code PT1M}), so a stalled server ends in "timed out" rather than a hang. The proxy environment
- * ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is honoured with
- * Go's rules; {@code --unix-socket PATH} sends every request over that Unix socket instead (R11).
+ * body fails that URL's fetch, so an endless one cannot fill the disk. {@code --timeout} ({@code 500ms}, {@code 10s},
+ * {@code 2m} or an ISO-8601 duration such as {@code PT1M}) bounds each fetch, body included, as curl's
+ * {@code --max-time}; without it, the wait for the response head and each silence of the body are bounded by 30 s
+ * (R101), so a stalled server ends in "timed out" rather than a hang and a long download that keeps arriving is not
+ * cut. The proxy environment ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is
+ * honoured with Go's rules; {@code --unix-socket PATH} sends every request over that Unix socket instead (R11).
  */
 final class Fetch {
     private Fetch() {}
 
     private static final System.Logger LOG = System.getLogger(Fetch.class.getName());
 
+    /**
+     * Without {@code --timeout}: the longest wait for a response's head, and for the next bytes of its body (R101). Not a
+     * bound of the whole fetch: a download over a slow link takes as long as it takes while its bytes keep arriving.
+     */
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+    /**
+     * How many URLs are fetched at once unless {@code --parallel-max} says otherwise (R102): curl's default for
+     * {@code --parallel-max}. Each fetch in flight holds a connection (a file descriptor) and a goroutine.
+     */
+    static final int DEFAULT_PARALLEL = 50;
+
+    /**
+     * The longest base name a part file takes from FILE, in UTF-8 bytes (R49): with the dot, the counter and
+     * {@code .part} around it (at most 23 bytes), a part file's name stays within the 255 bytes most file systems allow
+     * a name, whatever FILE's (a name of 233 to 255 bytes made a part name too long to create).
+     */
+    static final int MAX_PART_STEM_BYTES = 200;
+
+    /** How many symbolic links a dangling {@code -o} link is followed through, as Linux's {@code ELOOP} limit. */
+    private static final int MAX_LINKS = 40;
 
     /**
      * One fetch: its head and body still to print ({@code spool}), or null when they were already written (to the
@@ -74,11 +100,21 @@ final class Fetch {
      */
     static int run(List<String> args, PrintStream out, PrintStream err, java.util.function.Function<String, String> getenv)
             throws InterruptedException {
+        return run(args, out, err, getenv, DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * As {@link #run(List, PrintStream, PrintStream, java.util.function.Function)}, with {@code waitBound} in place of
+     * {@link #DEFAULT_TIMEOUT}: the bound of each wait of a fetch run without {@code --timeout} (R101), shorter in tests.
+     */
+    static int run(List<String> args, PrintStream out, PrintStream err, java.util.function.Function<String, String> getenv,
+            Duration waitBound) throws InterruptedException {
         boolean headers = false;
         Path unixSocket = null;
         Path file = null;
-        Duration timeout = DEFAULT_TIMEOUT;
+        Duration timeout = null; // none given: each wait is bounded by waitBound, not the whole fetch (R101)
         long maxSpool = Spool.DEFAULT_DISK_LIMIT;
+        int parallelMax = DEFAULT_PARALLEL;
         List<URI> uris = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -87,6 +123,7 @@ final class Fetch {
                 case "-o" -> "a file name";
                 case "--max-spool" -> "a size (bytes, or with K, M or G)";
                 case "--timeout" -> "a duration (500ms, 10s, 2m, PT1M)";
+                case "--parallel-max" -> "a number of fetches at once";
                 default -> null;
             };
             if (needs != null && i + 1 >= args.size()) {
@@ -104,6 +141,7 @@ final class Fetch {
                     case "-o" -> file = Path.of(args.get(++i));
                     case "--max-spool" -> maxSpool = parseSize(args.get(++i));
                     case "--timeout" -> timeout = parseDuration(args.get(++i));
+                    case "--parallel-max" -> parallelMax = parseParallel(args.get(++i));
                     default -> {
                         if (a.startsWith("-")) { // not a URL either: say what it is (R74)
                             err.println("fetch: unknown option " + a + "\n" + Main.USAGE);
@@ -118,13 +156,14 @@ final class Fetch {
                         }
                     }
                 }
-            } catch (IllegalArgumentException e) { // a value parseSize or parseDuration refused, naming it
+            } catch (IllegalArgumentException e) { // a value parseSize, parseDuration or parseParallel refused, naming it
                 err.println("fetch: " + e.getMessage());
                 return 2;
             }
         }
         if (uris.isEmpty() || (file != null && uris.size() != 1)) {
-            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--unix-socket PATH] URL...   (-o needs exactly one URL)");
+            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL..."
+                    + "   (-o needs exactly one URL)");
             return 2;
         }
         boolean withHeaders = headers;
@@ -137,17 +176,27 @@ final class Fetch {
         // As curl: --unix-socket connects every URL to that socket (no proxy); otherwise the proxy
         // environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, lower case too) applies with Go's rules.
         Transport.Builder builder = Transport.builder();
+        if (timeout == null) {
+            // No --timeout: as curl, no bound on the whole download, which may be large over a slow link; but a server
+            // that stops answering, before its head or in the middle of its body, still ends in "timed out" (R101).
+            builder.responseHeaderTimeout(waitBound).bodyReadTimeout(waitBound);
+        }
         if (unixSocket != null) {
             builder.dialer(Dialer.unixSocket(unixSocket));
         } else {
             builder.proxy(Proxies.fromEnvironment(getenv));
         }
         try (Transport transport = builder.build()) {
-            // One goroutine per URL; output is printed in argument order once all ended.
+            // One goroutine per URL, at most parallelMax at once (R102): each holds a connection, and the command line
+            // may name thousands of URLs. A URL's goroutine starts once a permit is free, in argument order, so its
+            // --timeout counts from its own start, not from the queue's. Output is printed in argument order once all
+            // ended.
             Result[] results = new Result[uris.size()];
             WaitGroup wg = new WaitGroup();
+            Semaphore permits = new Semaphore(parallelMax);
             for (int i = 0; i < uris.size(); i++) {
                 int index = i;
+                permits.acquire();
                 wg.add(1);
                 Go.go("fetch-" + i, () -> {
                     try {
@@ -155,6 +204,7 @@ final class Fetch {
                     } catch (Throwable e) { // an Error too: every URL gets a result to print, never a null
                         results[index] = Result.failed(uris.get(index), e, 0);
                     } finally {
+                        permits.release();
                         wg.done();
                     }
                 });
@@ -232,6 +282,24 @@ final class Fetch {
     }
 
     /**
+     * {@code --parallel-max}'s value: a whole number from 1 (R102).
+     *
+     * @throws IllegalArgumentException naming what was wrong
+     */
+    static int parseParallel(String s) {
+        int n;
+        try {
+            n = s.chars().allMatch(c -> c >= '0' && c <= '9') ? Integer.parseInt(s) : -1;
+        } catch (NumberFormatException e) {
+            n = -1; // empty or too large
+        }
+        if (n <= 0) {
+            throw new IllegalArgumentException("--parallel-max needs a whole number from 1 to " + Integer.MAX_VALUE + ": " + s);
+        }
+        return n;
+    }
+
+    /**
      * {@code 500ms}, {@code 10s}, {@code 2m}, or an ISO-8601 duration; positive.
      *
      * @throws IllegalArgumentException naming what was wrong
@@ -268,7 +336,8 @@ final class Fetch {
      * Fetches {@code uri} into {@code sink}: with a file the body is written to it as it arrives (R49): into a
      * temporary file beside it, moved over it once the whole body was read, so a fetch that fails leaves no file
      * and an existing one untouched; to stdout the head and then the body as it arrives; to a spool, kept for the
-     * caller to print. Memory stays bounded whatever the body's size (R53).
+     * caller to print. Memory stays bounded whatever the body's size (R53). {@code timeout} bounds the whole fetch, or
+     * is null for none (the transport then bounds each wait, R101).
      */
     private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Sink sink) {
         long start = System.nanoTime();
@@ -326,16 +395,20 @@ final class Fetch {
 
     /**
      * {@code text} (a URL as given, perhaps refused as no URL) as fetch prints it: the password between the first
-     * {@code :} of the authority and its last {@code @} replaced by {@code xxxxx}, by the text (R62, R81). The authority
-     * follows {@code //}, or, in a text without {@code //} before its {@code @} ({@code http:alice:pw@host/}), an
-     * http(s) or socks5(h) scheme's {@code :}, else the text's start (R93).
+     * {@code :} of the authority and the {@code @} that ends its user info replaced by {@code xxxxx}, by the text (R62,
+     * R81). The authority follows the {@code //} right after the scheme's {@code :} (or at the text's start), or, in a
+     * text without it ({@code http:alice:pw@host/}), an http(s) or socks5(h) scheme's {@code :}, else the text's start
+     * (R93). It ends at its first {@code /}, {@code ?} or {@code #}, and its last {@code @} ends the user info; an
+     * authority cut short by one of them before any {@code @}, and holding a {@code :} followed by no port
+     * ({@code http://alice:p#ss@host/}, {@code http://alice:a/b@host/}), is a password with that character unescaped:
+     * its user info ends at the text's last {@code @}, so no character of the password is printed (R93).
      * The transport's {@code RedactedUri.ofText} does the same; its package is not exported, and a qualified export to
      * this module fails {@code jdeps --check} (.ci/jdeps.sh analyses the library modules only).
      */
     static String shown(String text) {
         int slashes = text.indexOf("//");
         int start = 0;
-        if (slashes >= 0 && text.lastIndexOf('@', slashes) < 0) {
+        if (slashes >= 0 && (slashes == 0 || slashes == text.indexOf(':') + 1) && text.lastIndexOf('@', slashes) < 0) {
             start = slashes + 2;
         } else {
             int schemeEnd = text.indexOf(':');
@@ -356,8 +429,36 @@ final class Fetch {
             }
         }
         int at = text.lastIndexOf('@', end - 1);
+        if (at < start && cutShort(text, start, end)) {
+            at = text.lastIndexOf('@'); // the password ran on past a '/', '?' or '#' (R93)
+        }
         int colon = at < start ? -1 : text.indexOf(':', start);
         return colon >= 0 && colon < at ? text.substring(0, colon) + ":xxxxx" + text.substring(at) : text;
+    }
+
+    /**
+     * Whether the authority {@code text[start, end)}, which holds no {@code @}, is user info cut short by a {@code /},
+     * {@code ?} or {@code #} of its password (R93): a character follows it, it is no IPv6 literal, and it holds a
+     * {@code :} not followed by a port (digits to its end). {@code host:8080/a@b} is a server's and stays as it is.
+     */
+    private static boolean cutShort(String text, int start, int end) {
+        if (end >= text.length() || start >= end || text.charAt(start) == '[') {
+            return false;
+        }
+        int colon = text.indexOf(':', start);
+        if (colon < 0 || colon >= end) {
+            return false;
+        }
+        if (colon + 1 == end) {
+            return true; // "alice:" then the password's '/', '?' or '#': no port is empty
+        }
+        for (int i = colon + 1; i < end; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Prints a spooled body; a spool file that cannot be read again is reported (false), not hidden. */
@@ -383,16 +484,39 @@ final class Fetch {
         }
     }
 
-    /** Streams {@code in} into a temporary file beside {@code file}, then moves it over {@code file}; none is left on failure. */
+    /**
+     * Streams {@code in} into a temporary file beside {@code file}, then moves it over {@code file}; none is left on
+     * failure (R49). A FILE that exists but is no regular file ({@code /dev/null}, a FIFO, a terminal) is written in
+     * place instead (R99); one this user may not write is refused (R100); a symbolic link, dangling or not, is written
+     * through (R89).
+     */
     private static long toFile(InputStream in, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
+        if (Files.exists(abs) && !Files.isRegularFile(abs) && !Files.isDirectory(abs)) {
+            // A device, a FIFO, a terminal: written in place, as curl writes it (R99). A part file moved over it would
+            // replace /dev/null by a plain file (as root), or fail creating the part file in /dev; and a FIFO's reader
+            // would wait for bytes that went elsewhere. Nothing here to leave half written or to keep whole. Opened as
+            // named, before toRealPath: /dev/stdout names a pipe through /proc/self/fd/1, which has no real path.
+            try (OutputStream sink = Files.newOutputStream(abs, StandardOpenOption.WRITE)) {
+                return drain(in, sink);
+            }
+        }
         if (Files.exists(abs)) {
             // An existing FILE is overwritten as curl overwrites it (R89): through a symbolic link, into the file it
             // names (the part file beside that one, so the move stays a rename), and keeping its permissions below.
             abs = abs.toRealPath();
+        } else {
+            // A dangling link: curl opens FILE, which creates the file the link names, and the link stays (R89). The
+            // move below would replace the link itself by a plain file.
+            abs = linkTarget(abs, file);
         }
         if (Files.isDirectory(abs)) {
             throw new IOException("cannot write " + file + ": it is a directory");
+        }
+        if (Files.exists(abs) && !Files.isWritable(abs)) {
+            // A rename ignores the file's own permissions: a read-only FILE would be replaced without a word, where curl
+            // fails to open it (R100).
+            throw new IOException("cannot write " + file + ": permission denied (the file is read-only)");
         }
         Path dir = abs.getParent();
         if (dir != null && !Files.isDirectory(dir)) {
@@ -400,14 +524,17 @@ final class Fetch {
             throw new IOException("cannot write " + file + ": no such directory " + dir);
         }
         // A name of its own beside the file (same file system, so the move is a rename), created as the file would
-        // be, with the default permissions (a temporary file's are the owner's only).
-        Path part = abs.resolveSibling("." + abs.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".part");
+        // be, with the default permissions (a temporary file's are the owner's only); its base cut to fit a name's
+        // 255 bytes (R49).
+        Path part = abs.resolveSibling("." + partStem(abs.getFileName().toString()) + "." + Long.toHexString(System.nanoTime()) + ".part");
+        // Created before the try below: one that failed made no file of ours to delete (the name may be another's).
+        OutputStream created = createPart(part, file, dir);
         // Ctrl-C (or a kill) ends the JVM without running the finally below: the shutdown deletes the part file then
         // (a no-op once it was moved), or an interrupted fetch would leave it hidden beside FILE (R71).
         part.toFile().deleteOnExit();
         try {
             long n;
-            try (OutputStream sink = Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (OutputStream sink = created) {
                 keepPermissions(abs, part);
                 n = drain(in, sink);
             }
@@ -426,6 +553,67 @@ final class Fetch {
                 failed.addSuppressed(deleteFailure);
             }
             throw failed;
+        }
+    }
+
+    /**
+     * The path a dangling symbolic link {@code abs} names, through every link of a chain (R89); {@code abs} itself when
+     * it is no link (FILE does not exist yet). A relative target is relative to its link's directory.
+     */
+    private static Path linkTarget(Path abs, Path file) throws IOException {
+        Path p = abs;
+        for (int hops = 0; Files.isSymbolicLink(p); hops++) {
+            if (hops == MAX_LINKS) {
+                throw new IOException("cannot write " + file + ": too many levels of symbolic links");
+            }
+            p = p.resolveSibling(Files.readSymbolicLink(p));
+        }
+        return p;
+    }
+
+    /**
+     * The part of a part file's name taken from FILE's {@code name} (R49): the name itself, or, beyond
+     * {@link #MAX_PART_STEM_BYTES} UTF-8 bytes, its longest beginning of whole characters that leaves room for {@code ~}
+     * and the name's hash in 8 hex digits, so two long names with one beginning still make different part names. The
+     * counter after it keeps each fetch's part file its own.
+     */
+    static String partStem(String name) {
+        int length = 0;
+        for (int i = 0; i < name.length(); i += Character.charCount(name.codePointAt(i))) {
+            length += utf8Length(name.codePointAt(i));
+        }
+        if (length <= MAX_PART_STEM_BYTES) {
+            return name;
+        }
+        String hash = String.format("~%08x", name.hashCode());
+        int room = MAX_PART_STEM_BYTES - hash.length();
+        int end = 0;
+        for (int bytes = 0; end < name.length(); ) {
+            int cp = name.codePointAt(end);
+            if (bytes + utf8Length(cp) > room) {
+                break;
+            }
+            bytes += utf8Length(cp);
+            end += Character.charCount(cp);
+        }
+        return name.substring(0, end) + hash;
+    }
+
+    /** How many bytes UTF-8 takes for {@code cp} (a lone surrogate counted as the 3 bytes of U+FFFD, its stand-in). */
+    private static int utf8Length(int cp) {
+        return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    }
+
+    /**
+     * Creates the part file; a directory this user may not write in (or a read-only file system) is named with FILE,
+     * not as the hidden part file the user never named (R100).
+     */
+    private static OutputStream createPart(Path part, Path file, Path dir) throws IOException {
+        try {
+            return Files.newOutputStream(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileSystemException e) {
+            String why = e instanceof AccessDeniedException ? "permission denied" : e.getReason();
+            throw new IOException("cannot write " + file + ": cannot create a file in " + dir + (why == null ? "" : " (" + why + ")"), e);
         }
     }
 

@@ -49,6 +49,7 @@ class RuleCatalogueTest {
                 /** Rules ZA1–ZA3; see (ZB1, ZB2) and rule ZC1. */
                 class X {
                     // ZD1: a line comment, and ZD2/ZD3
+                    // three digits: ZJ99–ZJ101 and (ZK100); four are no ID: ZX1000
                     @Description("ZE1/ZE2: a jcstress description")
                     @Test void ZF1_aRuleTest() {
                         String notACitation = "ZG1 in the middle of a string, %E4%B8 in a URL";
@@ -59,7 +60,8 @@ class RuleCatalogueTest {
         List<String> ids = RuleIds.citationsInJava(java, "X.java").stream().map(Citation::id).toList();
 
         assertThat(ids).containsExactlyInAnyOrder(
-                "ZA1", "ZA2", "ZA3", "ZB1", "ZB2", "ZC1", "ZD1", "ZD2", "ZD3", "ZE1", "ZE2", "ZF1");
+                "ZA1", "ZA2", "ZA3", "ZB1", "ZB2", "ZC1", "ZD1", "ZD2", "ZD3", "ZE1", "ZE2", "ZF1",
+                "ZJ99", "ZJ100", "ZJ101", "ZK100");
     }
 
     @Test
@@ -70,6 +72,7 @@ class RuleCatalogueTest {
                 * **ZA2.** Another.
                   - **ZA3**: nested.
                 1. **ZA4** Numbered.
+                - **ZA100** Three digits.
                 - ZX1 is only mentioned here, (ZX2) too: not definitions.
                 ```
                 - **ZX3** inside a code block
@@ -77,7 +80,7 @@ class RuleCatalogueTest {
                 """;
         List<String> ids = RuleIds.definitions(md, "x.md").stream().map(Citation::id).toList();
 
-        assertThat(ids).containsExactlyInAnyOrder("ZH1", "ZA1", "ZA2", "ZA3", "ZA4");
+        assertThat(ids).containsExactlyInAnyOrder("ZH1", "ZA1", "ZA2", "ZA3", "ZA4", "ZA100");
     }
 
     @Test

@@ -55,32 +55,83 @@ public final class RedactedUri {
 
     /**
      * {@code text}, perhaps no valid URI, with the password of what looks like its user info (between the first
-     * {@code :} of the authority and its last {@code @}) written {@code xxxxx}, not shortened. By the text, not by
-     * {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has none there,
-     * yet its text holds the password all the same (R62, R81). The authority is what follows {@code //}; in a text
-     * without {@code //} before its {@code @} ({@code http:alice:pw@host/}, an opaque URI to {@link URI}, refused for
-     * no host), it is what follows an http, https, socks5 or socks5h scheme's {@code :} (and any {@code /}), else the
-     * text from its start ({@code alice:pw@proxy:3128}), as {@code Proxies.fixed} reads a proxy written so (R83, R93).
-     * That hides more than Go's {@code URL.Redacted}, which sees no user info in such a text: a refusal that printed
-     * the password the caller meant to send would be worse than one that hides a name.
+     * {@code :} of the authority and the {@code @} that ends the user info) written {@code xxxxx}, not shortened. By the
+     * text, not by {@link URI#getRawUserInfo()}: a URI whose authority is no server name ({@code http://a:b@@host}) has
+     * none there, yet its text holds the password all the same (R62, R81). The authority is what follows the {@code //}
+     * right after the scheme's {@code :} (or at the text's start); in a text without it ({@code http:alice:pw@host/},
+     * an opaque URI to {@link URI}, refused for no host), it is what follows an http, https, socks5 or socks5h
+     * scheme's {@code :} (and any {@code /}), else the text from its start ({@code alice:pw@proxy:3128}), as
+     * {@code Proxies.fixed} reads a proxy written so (R83, R93). That hides more than Go's {@code URL.Redacted}, which
+     * sees no user info in such a text: a refusal that printed the password the caller meant to send would be worse
+     * than one that hides a name.
+     *
+     * <p>The authority ends at its first {@code /}, {@code ?} or {@code #}, as every parser reads it; its last
+     * {@code @} ends the user info. A password holding one of those three unescaped ({@code http://alice:p#ss@host/},
+     * {@code http://alice:a/b@host/}) cuts that authority short, before any {@code @}: what is left reads as
+     * {@code alice:p}, a host with a port that is no number, so no server, and the rest of the password was printed.
+     * Such an authority (a {@code :} followed by anything but digits, not in brackets) with an {@code @} anywhere after
+     * it is taken for user info cut short, and ends at the text's last {@code @} (R93): no character of the password
+     * is printed, at the price of the host and path when the path or query holds an {@code @} too.
      *
      * @param s a URI as given
      * @return the text without its password
      */
     public static String ofText(String s) {
+        int start = authorityStart(s);
+        int end = UriHost.authorityEnd(s, start);
+        int at = s.lastIndexOf('@', end - 1);
+        if (at < start && cutShort(s, start, end)) {
+            at = s.lastIndexOf('@'); // the password ran on past a '/', '?' or '#' (R93)
+        }
+        int colon = at < start ? -1 : s.indexOf(':', start);
+        return colon >= 0 && colon < at ? s.substring(0, colon) + ":xxxxx" + s.substring(at) : s;
+    }
+
+    /**
+     * Where the authority of {@code s} begins: after a {@code //} that starts the text or follows its first {@code :}
+     * with no {@code @} before it ({@code scheme://user:password@host}, {@code //user:password@host}); without one, as
+     * {@link #afterKnownScheme} says (R93). A {@code //} further on belongs to a password or a path
+     * ({@code http:alice:p//w@host}), not to the form. Any {@code /} more is skipped: {@code http:///a:pw@host} has more
+     * slashes than the form, still in front of the user info.
+     */
+    private static int authorityStart(String s) {
         int slashes = s.indexOf("//");
         int start;
-        if (slashes >= 0 && s.lastIndexOf('@', slashes) < 0) {
-            start = slashes + 2; // scheme://user:password@host, or //user:password@host
+        if (slashes >= 0 && (slashes == 0 || slashes == s.indexOf(':') + 1) && s.lastIndexOf('@', slashes) < 0) {
+            start = slashes + 2;
         } else {
             start = afterKnownScheme(s); // no "//" before the user info (R93)
         }
         while (start < s.length() && s.charAt(start) == '/') {
-            start++; // "http:///a:pw@host": more slashes than the form has, still in front of the user info
+            start++;
         }
-        int at = s.lastIndexOf('@', UriHost.authorityEnd(s, start) - 1);
-        int colon = at < start ? -1 : s.indexOf(':', start);
-        return colon >= 0 && colon < at ? s.substring(0, colon) + ":xxxxx" + s.substring(at) : s;
+        return start;
+    }
+
+    /**
+     * Whether the authority {@code s[start, end)}, which holds no {@code @}, is user info cut short by a {@code /},
+     * {@code ?} or {@code #} of its password (R93): it was cut (a character follows), is no IPv6 literal, and holds a
+     * {@code :} not followed by a port (one or more digits to its end). {@code host:8080} followed by a path is a
+     * server's authority and stays as it is, whatever {@code @} its path or query holds.
+     */
+    private static boolean cutShort(String s, int start, int end) {
+        if (end >= s.length() || start >= end || s.charAt(start) == '[') {
+            return false;
+        }
+        int colon = s.indexOf(':', start);
+        if (colon < 0 || colon >= end) {
+            return false;
+        }
+        if (colon + 1 == end) {
+            return true; // "alice:" then the password's '/', '?' or '#': no port is empty
+        }
+        for (int i = colon + 1; i < end; i++) {
+            char c = s.charAt(i);
+            if (c < '0' || c > '9') {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
