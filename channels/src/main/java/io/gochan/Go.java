@@ -216,7 +216,33 @@ public final class Go {
 
         @Override
         public void run() {
-            Go.run(g, task);
+            Go.run(g, task, null);
+        }
+    }
+
+    /**
+     * A task that is handed the goroutine running it: {@link ErrGroup}'s, which records the goroutine of a failure
+     * without looking for it in the registry (EG14). Only a start with an end hook ({@link EndingBody}) looks for
+     * one, and only the group, {@link GoFuture} and {@link WaitGroup} start with one: a plain {@code Go.go} neither
+     * checks for it nor loads this class (cold start, B8).
+     */
+    abstract static class SelfTask implements Task {
+        /**
+         * Runs the body on {@code self}'s thread.
+         *
+         * @param self the goroutine running it
+         * @throws Exception any failure of the body, reported as {@link Task#run()}'s is
+         */
+        abstract void run(Goroutine self) throws Exception;
+
+        /**
+         * Refused: a goroutine's start calls {@link #run(Goroutine)}; only a start with an end hook runs this task.
+         *
+         * @throws UnsupportedOperationException always
+         */
+        @Override
+        public final void run() {
+            throw new UnsupportedOperationException("a SelfTask runs only as a goroutine started with an end hook");
         }
     }
 
@@ -235,21 +261,30 @@ public final class Go {
         @Override
         public void run() {
             try {
-                Go.run(g, task);
+                Go.run(g, task, task instanceof SelfTask self ? self : null);
             } finally {
                 ended.run(); // after Go.run's unregister; Bubbles' wrapper leaves the bubble after this
             }
         }
     }
 
-    private static void run(Goroutine g, Task task) {
+    /**
+     * Runs {@code task} as goroutine {@code g}: {@code selfTask} (the task itself, or null) is handed {@code g}.
+     * Its failure is reported, then its flight-recorder event ends, and whatever that event does, the goroutine
+     * leaves the registry (JF12).
+     */
+    private static void run(Goroutine g, Task task, SelfTask selfTask) {
         if (g.owner != null) {
             GoroutineOwner.bind(g); // the goroutines it starts are its owner's too
         }
         Object event = JfrGate.goroutineBegin(); // null unless the flight recorder is initialized
         Throwable failure = null;
         try {
-            task.run();
+            if (selfTask != null) {
+                selfTask.run(g);
+            } else {
+                task.run();
+            }
         } catch (Throwable t) {
             failure = t;
             // Inside a virtual-time bubble the failure is Bubble.run's caller's to see (BB17), not the
@@ -258,8 +293,13 @@ public final class Go {
                 Goroutines.report(g, t);
             }
         } finally {
-            JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
-            unregister(g);
+            try {
+                JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
+            } finally {
+                // Whatever the event's end throws: a goroutine that stayed registered would be a false leak for
+                // ever, and its join, group or future would say it ended while live() still listed it (JF12).
+                unregister(g);
+            }
         }
     }
 

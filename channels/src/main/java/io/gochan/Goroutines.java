@@ -179,17 +179,6 @@ public final class Goroutines {
         }
     }
 
-    /** The goroutine running on the calling thread, or null; a scan, for rare paths (failures). */
-    static Goroutine current() {
-        Thread me = Thread.currentThread();
-        for (Goroutine g : Go.GC_LEAKS ? live() : Go.LIVE.values()) {
-            if (g.thread == me) {
-                return g;
-            }
-        }
-        return null;
-    }
-
     static void report(Goroutine g, Throwable t) {
         BiConsumer<Goroutine, Throwable> h = handler;
         try {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -23,9 +26,11 @@ class ErrGroupFailureScaleRulesTest {
     /** A failure of its own per goroutine, cheap to make (no stack trace): the test measures the group, not it. */
     private static final class Answer extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        final int id;
 
         Answer(int id) {
             super("answer " + id, null, false, false);
+            this.id = id;
         }
     }
 
@@ -78,5 +83,73 @@ class ErrGroupFailureScaleRulesTest {
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         assertThat(first.getSuppressed()).hasSize(N).allMatch(t -> t instanceof InterruptedException);
         assertThat(took).as("close of %s goroutines", N).isLessThan(BOUND);
+    }
+
+    /**
+     * EG14, GF2: a group abandoned (its handle collected) with N goroutines that then all fail sends each failure to
+     * the handler with its own goroutine, in time linear in their number; the first failure, reported by the cleaner,
+     * names its goroutine too. The goroutine comes from its start (the group's task is handed it): before, each of
+     * these failures scanned the registry of the N live goroutines for its own, N^2/2 entries in all.
+     */
+    @Test
+    void EG14_failuresAfterTheGroupWasAbandonedReachTheHandlerWithTheirOwnGoroutineInLinearTime() throws Exception {
+        Chan<Integer> gate = Chan.make();
+        IllegalArgumentException first = new IllegalArgumentException("first");
+        CountDownLatch abandoned = new CountDownLatch(1);
+        CountDownLatch reported = new CountDownLatch(N);
+        ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> {
+            if (t == first) {
+                if (g == null || !g.name().equals("eg14-first")) {
+                    wrong.add("the first failure reported for " + (g == null ? "no goroutine" : g.name()));
+                }
+                abandoned.countDown();
+            } else if (t instanceof Answer a) {
+                if (g == null || !g.name().equals("eg14-" + a.id)) {
+                    wrong.add(a.getMessage() + " reported for " + (g == null ? "no goroutine" : g.name()));
+                }
+                reported.countDown();
+            } else {
+                wrong.add("an unexpected " + t.getClass().getName());
+            }
+        });
+        boolean gateClosed = false;
+        try {
+            startAndAbandon(gate, first);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!abandoned.await(10, TimeUnit.MILLISECONDS)) {
+                assertThat(System.nanoTime()).as("the abandoned group's cleaner reported its first failure").isLessThan(deadline);
+                System.gc();
+            }
+            long start = System.nanoTime();
+            gate.close(); // every goroutine fails now, its group abandoned: each failure goes to the handler (GF2)
+            gateClosed = true;
+            assertThat(reported.await(BOUND.toNanos(), TimeUnit.NANOSECONDS)).as("%s failures reported", N).isTrue();
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(wrong).as("failures reported with another goroutine than their own").isEmpty();
+            assertThat(took).as("%s failures of an abandoned group reported", N).isLessThan(BOUND);
+        } finally {
+            if (!gateClosed) {
+                gate.close(); // the goroutines end whatever failed above
+            }
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+
+    /** Starts N goroutines of a group that fail once {@code gate} closes, and one that fails at once; drops the group. */
+    private static void startAndAbandon(Chan<Integer> gate, IllegalArgumentException first) throws InterruptedException {
+        ErrGroup g = ErrGroup.create();
+        for (int i = 0; i < N; i++) {
+            int id = i;
+            g.go("eg14-" + id, () -> {
+                gate.receiveOk();
+                throw new Answer(id);
+            });
+        }
+        g.go("eg14-first", () -> {
+            throw first;
+        });
+        // The first failure is recorded before it cancels the context (EG3): the cleaner will find it.
+        g.context().done().receiveOk();
     }
 }

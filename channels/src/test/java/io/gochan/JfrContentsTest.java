@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -164,5 +166,53 @@ class JfrContentsTest {
         });
         assertThat(events).extracting(e -> e.getString("operation") + "/" + e.getString("outcome") + " " + e.getString("channel")
                 + " " + e.getInt("capacity")).containsExactlyInAnyOrder("receive/timed out chan(nil) 0", "send/interrupted chan(nil) 0");
+    }
+
+    /** A task's exception whose {@code toString()} and {@code getMessage()} throw: a caller's type with a broken text. */
+    private static final class BrokenText extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("getMessage() is broken");
+        }
+
+        @Override
+        public String toString() {
+            throw new IllegalStateException("toString() is broken");
+        }
+    }
+
+    /**
+     * JF12: a goroutine ended by an exception whose {@code toString()} and {@code getMessage()} throw leaves the
+     * registry when it ends, its failure reaches the handler as itself, and its event records the exception's type
+     * and what its {@code toString()} threw. Before, the event's {@code toString()} threw in the goroutine's
+     * {@code finally}, before the goroutine left the registry: {@code live()} listed it for ever after its thread had
+     * ended (a false leak), and the event was lost.
+     */
+    @Test
+    void JF12_aFailureWhoseToStringThrowsIsRecordedByItsTypeAndTheGoroutineLeavesTheRegistry(@TempDir Path dir)
+            throws Exception {
+        BrokenText broken = new BrokenText();
+        CompletableFuture<Throwable> handled = new CompletableFuture<>();
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> handled.complete(t));
+        Goroutine[] started = new Goroutine[1];
+        List<RecordedEvent> events;
+        try {
+            events = record(dir.resolve("broken.jfr"), "io.gochan.Goroutine", () -> {
+                started[0] = Go.go("jfr-broken-text", () -> {
+                    throw broken;
+                });
+                started[0].join(); // its thread has ended: whatever its end does is done
+            });
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+        assertThat(Goroutines.live()).as("the ended goroutine is no longer listed").doesNotContain(started[0]);
+        // By identity: a failed assertion must not format the broken exception.
+        assertThat(handled.getNow(null) == broken).as("the handler got the task's own exception").isTrue();
+        assertThat(events).filteredOn(e -> "jfr-broken-text".equals(e.getString("name")))
+                .extracting(e -> e.getString("failure"))
+                .containsExactly(BrokenText.class.getName() + " (toString() threw java.lang.IllegalStateException)");
     }
 }

@@ -34,7 +34,7 @@ public final class Emitter {
         e.end();
         if (e.shouldCommit()) {
             e.operation = operation;
-            e.channel = String.valueOf(channel);
+            e.channel = text(channel);
             e.capacity = capacity;
             e.outcome = outcome;
             e.commit();
@@ -67,7 +67,7 @@ public final class Emitter {
         if (e.shouldCommit()) {
             e.cases = cases;
             e.chosen = chosen;
-            e.select = String.valueOf(select);
+            e.select = text(select);
             e.outcome = outcome;
             e.commit();
         }
@@ -98,8 +98,27 @@ public final class Emitter {
         if (e.shouldCommit()) {
             e.id = id;
             e.name = name;
-            e.failure = failure == null ? null : failure.toString();
+            e.failure = failure == null ? null : text(failure);
             e.commit();
+        }
+    }
+
+    /**
+     * {@code String.valueOf(o)}, or, if its {@code toString()} throws, its type and what it threw (JF12). An event's
+     * text may call code that is not gochan's (what ended a goroutine is the task's exception, of any class), and it
+     * is taken where the caller is ending something (a goroutine leaving the registry): what a broken
+     * {@code toString()} throws must not reach that caller. Logged at DEBUG, as its text is in the event.
+     *
+     * @param o the object to describe, maybe null
+     * @return its text, never throwing
+     */
+    static String text(Object o) {
+        try {
+            return String.valueOf(o);
+        } catch (Throwable x) {
+            System.getLogger(Emitter.class.getName()).log(System.Logger.Level.DEBUG,
+                    "toString() of a " + o.getClass().getName() + " threw; its JFR event records its type", x);
+            return o.getClass().getName() + " (toString() threw " + x.getClass().getName() + ")";
         }
     }
 }

@@ -27,7 +27,10 @@ public final class GoroutineEvent extends Event {
     @Label("Name")
     public String name;
 
-    /** The exception that ended the goroutine, or null if it returned normally. */
+    /**
+     * The {@code toString()} of the exception that ended the goroutine, or null if it returned normally; if that
+     * {@code toString()} throws, the exception's type and what it threw (JF12).
+     */
     @Label("Failure")
     @Description("The exception that ended it, if any")
     public String failure;

@@ -231,4 +231,55 @@ class TransportJfrContentsTest {
             assertThat(waited.getLong("connectionNanos")).isGreaterThanOrEqualTo(timeout.toNanos() / 2);
         }
     }
+
+    /** An {@link Error} of the caller's code whose {@code toString()} and {@code getMessage()} throw. */
+    private static final class BrokenTextError extends Error {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("getMessage() is broken");
+        }
+
+        @Override
+        public String toString() {
+            throw new IllegalStateException("toString() is broken");
+        }
+    }
+
+    /**
+     * JF12: a request whose failure is an exception with a {@code toString()} and {@code getMessage()} that throw (here
+     * a listener's {@code Error}, which reaches the caller: E20) throws that exception as itself, and its event records
+     * the exception's type and what its {@code toString()} threw. Before, the event's {@code toString()} threw in
+     * {@code roundTrip}'s {@code finally}, and that {@link IllegalStateException} replaced the request's own failure
+     * (and the event was lost).
+     */
+    @Test
+    void JF12_aFailureWhoseToStringThrowsIsRecordedByItsTypeAndTheRequestThrowsItAsItself(@TempDir Path dir)
+            throws Exception {
+        BrokenTextError broken = new BrokenTextError();
+        RequestListener failing = new RequestListener() {
+            @Override
+            public void getConn(HttpRequest request, String hostPort) {
+                throw broken; // before any dial: the request fails with it, holding nothing (E20)
+            }
+        };
+        Throwable[] thrown = new Throwable[1];
+        try (ServerSocket never = new ServerSocket(0)) {
+            List<RecordedEvent> events = record(dir.resolve("broken.jfr"), () -> {
+                try (Transport t = Transport.builder().listener(failing).build()) {
+                    try {
+                        t.roundTrip(HttpRequest.get("http://127.0.0.1:" + never.getLocalPort() + "/broken"));
+                    } catch (Throwable x) {
+                        thrown[0] = x;
+                    }
+                }
+            });
+            // By identity, and naming only a type: a failed assertion must not format the broken exception.
+            assertThat(thrown[0] == broken).as("the request threw its own failure, unchanged; it threw %s",
+                    thrown[0] == null ? "nothing" : thrown[0].getClass().getName()).isTrue();
+            assertThat(requests(events)).extracting(e -> e.getInt("status") + " " + e.getString("error"))
+                    .containsExactly("0 " + BrokenTextError.class.getName() + " (toString() threw java.lang.IllegalStateException)");
+        }
+    }
 }

@@ -49,9 +49,9 @@ public final class HttpEvents {
         e.end();
         if (e.shouldCommit()) {
             e.method = method;
-            e.url = String.valueOf(url);
+            e.url = text(url);
             e.status = status;
-            e.error = failure == null ? null : failure.toString();
+            e.error = failure == null ? null : text(failure);
             e.commit();
         }
     }
@@ -66,7 +66,7 @@ public final class HttpEvents {
         ConnectionEvent e = new ConnectionEvent();
         if (e.shouldCommit()) {
             e.action = action;
-            e.connection = String.valueOf(connection);
+            e.connection = text(connection);
             e.commit();
         }
     }
@@ -94,9 +94,28 @@ public final class HttpEvents {
         e.end();
         if (e.shouldCommit()) {
             e.action = "closed";
-            e.connection = String.valueOf(connection);
+            e.connection = text(connection);
             e.reason = reason;
             e.commit();
+        }
+    }
+
+    /**
+     * {@code String.valueOf(o)}, or, if its {@code toString()} throws, its type and what it threw (JF12). A request's
+     * failure may be any exception of the caller's code (a listener's {@code Error}, a body source's exception), and
+     * its event ends in {@code roundTrip}'s {@code finally}: what a broken {@code toString()} throws there would
+     * replace the request's own exception. Logged at DEBUG, as its text is in the event.
+     *
+     * @param o the object to describe, maybe null
+     * @return its text, never throwing
+     */
+    static String text(Object o) {
+        try {
+            return String.valueOf(o);
+        } catch (Throwable x) {
+            System.getLogger(HttpEvents.class.getName()).log(System.Logger.Level.DEBUG,
+                    "toString() of a " + o.getClass().getName() + " threw; its JFR event records its type", x);
+            return o.getClass().getName() + " (toString() threw " + x.getClass().getName() + ")";
         }
     }
 }

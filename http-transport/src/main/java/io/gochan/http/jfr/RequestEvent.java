@@ -50,7 +50,10 @@ public final class RequestEvent extends Event {
     @Label("Retries")
     public int retries;
 
-    /** The failure, or null if response headers arrived. */
+    /**
+     * The failure's {@code toString()}, or null if response headers arrived; if that {@code toString()} throws, the
+     * failure's type and what it threw (JF12).
+     */
     @Label("Error")
     public String error;
 }

@@ -323,13 +323,21 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * The "closed" event's reason, never null (JF8): the cause's message, or, for a cause without one (the JDK's
-     * socket layer throws some), its type; a close without a cause says so.
+     * socket layer throws some), its type; a close without a cause says so. Never throws (JF12): the cause may be
+     * an exception of the caller's code (a dialer's socket, a body source), and a {@code getMessage()} that threw
+     * here stopped {@link #close} half way, its per-host slot never released.
      */
     static String closeReason(IOException cause) {
         if (cause == null) {
             return "closed without a cause";
         }
-        String message = cause.getMessage();
+        String message;
+        try {
+            message = cause.getMessage();
+        } catch (Throwable x) {
+            LOG.log(Level.DEBUG, "getMessage() of a " + cause.getClass().getName() + " threw; the close reason is its type", x);
+            return cause.getClass().getName() + " (getMessage() threw " + x.getClass().getName() + ")";
+        }
         return message != null ? message : cause.getClass().getName();
     }
 

@@ -12,6 +12,7 @@ import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.ConnectionPool;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -72,5 +73,26 @@ class ClosedReasonTest {
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         assertThat(Goroutines.live()).noneMatch(g -> g.name().startsWith("http-"));
+    }
+
+    /** A close cause of the caller's code (a dialer's socket, a body source) whose {@code getMessage()} throws. */
+    private static final class BrokenMessage extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public String getMessage() {
+            throw new IllegalStateException("getMessage() is broken");
+        }
+    }
+
+    /**
+     * JF12: a close cause whose {@code getMessage()} throws gives the "closed" event its type and what
+     * {@code getMessage()} threw as the reason. Before, the reason's {@code getMessage()} threw in the middle of
+     * {@code close}, after the sockets were closed and before the per-host slot was released.
+     */
+    @Test
+    void JF12_aCloseCauseWhoseGetMessageThrowsGivesItsTypeAsTheReason() {
+        assertThat(PersistConn.closeReason(new BrokenMessage()))
+                .isEqualTo(BrokenMessage.class.getName() + " (getMessage() threw java.lang.IllegalStateException)");
     }
 }
