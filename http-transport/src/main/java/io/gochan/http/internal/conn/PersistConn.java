@@ -1194,7 +1194,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (peekErr instanceof io.gochan.http.internal.codec.StreamContractException broken) {
             // The socket's stream broke InputStream.read's contract (P80): the server closed nothing, so neither its
-            // words nor its retry (T7), and a new connection from the same Dialer would fail alike. Not retried.
+            // words nor its retry (T7), and a new connection from the same Dialer would fail alike: not retried as a
+            // server's close (a request of which nothing went out on a reused connection still is, E17).
             ConnException failure = new ConnException(broken.getMessage(), broken, false, false);
             if (expectedResponses.get() == 0) {
                 readLoopEnd = failure;
