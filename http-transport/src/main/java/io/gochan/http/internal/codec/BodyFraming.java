@@ -30,7 +30,8 @@ public record BodyFraming(Kind kind, long length) {
     private static final BodyFraming NONE = new BodyFraming(Kind.NONE, 0);
 
     /**
-     * Decides the framing of a response to a request with {@code method}.
+     * Decides the framing of a response to a request with {@code method}. A 1xx is held to the same checks (P79): it
+     * never has a body, but framing fields that would make a final answer refused make it refused too.
      *
      * <p>Stricter than Go, which lets Transfer-Encoding win and drops Content-Length: RFC 9112 §6.3
      * says such a message "ought to be handled as an error", and docs/spec/transport.md rejects it (ADR 0006).
@@ -54,10 +55,10 @@ public record BodyFraming(Kind kind, long length) {
             throw new HttpProtocolException(Reason.CONFLICTING_FRAMING,
                     "response has both Content-Length and Transfer-Encoding");
         }
-        if (hasTe && status >= 200) {
+        if (hasTe) {
             // A transfer coding the client cannot decode is refused whatever the status, as Go's
             // parseTransferEncoding does before it looks at the status (P38): a 304 or an answer to HEAD
-            // declaring one is as wrong as a 200 doing so.
+            // declaring one is as wrong as a 200 doing so, and so is a 1xx, the 101 included (P79).
             requireLoneChunked(headers);
             requireNoFramingTrailers(headers);
         }

@@ -15,6 +15,9 @@ import java.util.function.Supplier;
  * then the body's reader; the hand-over is ordered by the response channel).
  */
 public final class ConnInput {
+    /** Go's bufio bound (maxConsecutiveEmptyReads): reads in a row that may return 0 bytes before the input fails (P80). */
+    static final int MAX_CONSECUTIVE_EMPTY_READS = 100;
+
     private final InputStream in;
     /** Why the stream ended badly, or null (asked after an EOF: see {@link #requireCleanEnd}). */
     private final Supplier<String> endedBadly;
@@ -95,20 +98,47 @@ public final class ConnInput {
         this.guard = guard;
     }
 
-    /** The one place that reads the socket: retries a timed-out read for as long as the guard allows. */
+    /**
+     * The one place that reads the socket: retries a timed-out read for as long as the guard allows, and a read that
+     * returned 0 bytes up to {@link #MAX_CONSECUTIVE_EMPTY_READS} times in a row (P80). Never returns 0 for a
+     * non-empty range: every caller takes a count below 1 for the stream's end.
+     */
     private int rawRead(byte[] b, int off, int len) throws IOException {
         // Nothing but the read itself while bytes arrive: no clock is read on this path (the guard counts
         // timeouts; it knows the socket's timeout).
-        for (int timeouts = 1; ; timeouts++) {
+        int timeouts = 0;
+        int empty = 0;
+        while (true) {
+            int n;
             try {
-                return in.read(b, off, len);
+                n = in.read(b, off, len);
             } catch (SocketTimeoutException e) {
                 WaitGuard g = guard;
                 if (g == null) {
                     throw e;
                 }
                 // A SocketTimeoutException leaves the socket usable and consumed nothing: reading again is safe.
-                g.stillWaiting(timeouts, e);
+                g.stillWaiting(++timeouts, e);
+                continue;
+            }
+            if ((n > 0 && n <= len) || n == -1 || (n == 0 && len == 0)) {
+                return n;
+            }
+            if (n != 0) {
+                // Never trusted: a count past the range would have the buffer hold bytes nobody wrote, and one below -1
+                // would be taken for the end, a body cut short taken for a whole one.
+                throw new StreamContractException("the connection's input stream (" + in.getClass().getName()
+                        + ") returned " + n + " from a read of at most " + len
+                        + " bytes (InputStream.read returns -1, or the count of bytes it read)");
+            }
+            // 0 bytes for a non-empty range breaks InputStream.read's contract (it blocks until a byte is available):
+            // a Dialer's socket may. Taken for the end, it cut the response short or made an answer look like the
+            // server's close; asked again, as Go's bufio asks a reader that returned nothing (io.ErrNoProgress after
+            // 100 such reads in a row).
+            if (++empty >= MAX_CONSECUTIVE_EMPTY_READS) {
+                throw new StreamContractException("the connection's input stream (" + in.getClass().getName()
+                        + ") made no progress: its read returned 0 bytes " + empty + " times in a row"
+                        + " (InputStream.read blocks until a byte is available); the connection is given up");
             }
         }
     }

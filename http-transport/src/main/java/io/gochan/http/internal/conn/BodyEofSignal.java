@@ -201,11 +201,34 @@ final class BodyEofSignal extends BulkInputStream {
 
     @Override
     public int available() throws IOException {
-        // 0 where a read would throw (P76): a failed body (P61), an aborted exchange, a closed transport.
-        if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()) {
+        // The framing's count and the connection's buffer belong to the holder of the read turn (E98): a read in
+        // progress on another thread moves them (a fill sets the buffer's start and its end one after the other,
+        // and nothing orders those writes for a thread outside the turn), so a look taken beside it could add a
+        // stale end to a new start, or the reverse: more bytes than are there, or fewer than none. A read in progress
+        // means nothing can be had without waiting for it: 0. The turn is only tried, never waited for, so this never
+        // blocks behind a read that waits on the peer.
+        if (!reading.tryLock()) {
             return 0;
         }
-        return body.available();
+        try {
+            // 0 where a read would throw (P76): a failed body (P61), an aborted exchange, a closed transport.
+            if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()) {
+                return 0;
+            }
+            return body.available();
+        } finally {
+            reading.unlock();
+        }
+    }
+
+    /**
+     * Why a read of this body failed, or null: every later read throws it (P61). For a decoder above this body, whose
+     * reader interrupted while waiting for its turn must not replace a failure already met (P81).
+     *
+     * @return the failure, or null
+     */
+    IOException failure() {
+        return failed;
     }
 
     private void eof() {

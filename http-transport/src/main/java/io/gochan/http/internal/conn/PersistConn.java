@@ -1202,6 +1202,18 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             first = -1;
             peekErr = e;
         }
+        if (peekErr instanceof io.gochan.http.internal.codec.StreamContractException broken) {
+            // The socket's stream broke InputStream.read's contract (P80): the server closed nothing, so neither its
+            // words nor its retry (T7), and a new connection from the same Dialer would fail alike: not retried as a
+            // server's close (a request of which nothing went out on a reused connection still is, E17).
+            ConnException failure = new ConnException(broken.getMessage(), broken, false, false);
+            if (expectedResponses.get() == 0) {
+                readLoopEnd = failure;
+            } else {
+                failExchange(reqch.receive(), closed ? closedCause : failure);
+            }
+            return null;
+        }
         // What of the request had gone out when its first response byte was seen, taken at once: compared below
         // with the count before the request, it says whether these bytes came before any byte of it (P37, P52).
         long writtenAtFirstByte = rawOut.count();

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
@@ -394,7 +395,9 @@ final class ResponseReader {
 
     /**
      * Reads heads until a final one; the first 100 Continue releases the body; at most
-     * {@code maxInformational} 1xx responses are tolerated (Go's bound of 5).
+     * {@code maxInformational} 1xx responses are tolerated (Go 1.19's bound of 5), each head within the head
+     * limits (P70), so a server that sends 1xx heads without end is refused after the sixth (P79); each 1xx's
+     * framing fields are checked as a final answer's (P79).
      */
     private FinalHead readFinalHead() throws IOException {
         int informational = 0;
@@ -415,6 +418,11 @@ final class ResponseReader {
             if (s >= 200 || s == 101) {
                 return new FinalHead(head, continued);
             }
+            // No body follows a 1xx, but a transfer coding it cannot have, differing lengths, or both framing fields
+            // at once are as wrong on it as on a 204 (RFC 9110 §8.6, RFC 9112 §6.1: never sent on a 1xx): refused
+            // as on a final answer (P79), as Go's ReadResponse refuses them on every status (parseTransferEncoding
+            // and fixLength's duplicate check come before its status checks). The connection is then closed.
+            BodyFraming.of(rc.req().method(), head);
             if (++informational > cfg.limits().maxInformational()) {
                 throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
                         "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
@@ -461,8 +469,14 @@ final class ResponseReader {
         private final ReentrantLock turn = new ReentrantLock();
         /** The decoded body's end was returned: a reader cut off while waiting for its turn answers it too. */
         private volatile boolean ended;
-        /** Why a reader waiting for its turn was interrupted; every later read throws it (P61). */
-        private volatile IOException failed;
+        /**
+         * The body's failure that stands, the first one set (P61, P81): the decoder's, recorded before the listener
+         * hears it, or why a reader waiting for its turn was interrupted. Every later read throws it. Set by a reader
+         * under the turn and by an interrupted one without it: the first wins.
+         */
+        private final AtomicReference<IOException> failed = new AtomicReference<>();
+        /** Closed: every later read says so, as a streamed body's does, whatever failed before (P81). */
+        private volatile boolean closed;
 
         GzipBody(BodyEofSignal signal, long declaredEncodedLength, Consumer<Throwable> onDone) {
             this.signal = signal;
@@ -479,6 +493,9 @@ final class ResponseReader {
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
+            if (closed) {
+                throw closedBody();
+            }
             // One read at a time (P62), as BodyEofSignal takes its turn: the holder may be blocked in the socket under
             // the decoder for as long as the peer stalls, so a reader waiting for it must be left by its interrupt
             // (P78, E62). The decoder's lock alone was the turn before, and ReentrantLock.lock() ignores interrupts:
@@ -493,14 +510,22 @@ final class ResponseReader {
                 }
             }
             try {
-                IOException earlier = failed;
+                if (closed) {
+                    throw closedBody(); // closed while this reader waited for its turn (P81)
+                }
+                IOException earlier = failed.get();
                 if (earlier != null) {
-                    throw earlier; // a reader's interrupt ended the body (P61)
+                    throw earlier; // the decoder's failure, or a reader's interrupt, ended the body (P61)
                 }
                 return readDecoded(b, off, len);
             } finally {
                 turn.unlock();
             }
+        }
+
+        /** What a read after {@link #close()} throws: the words of the streamed body and of the decoder. */
+        private static IOException closedBody() {
+            return new IOException("response body is closed");
         }
 
         /**
@@ -514,12 +539,20 @@ final class ResponseReader {
             if (ended) {
                 return len == 0 ? 0 : -1;
             }
-            IOException earlier = failed;
+            // A failure the holder of the turn met first stands (P81): the reader holding the turn may still be in it,
+            // telling the listener's done() of that failure, which may block. Before, this reader took the interrupt
+            // for the body's failure, and every later read threw it instead of the failure already reported.
+            IOException earlier = failed.get();
+            if (earlier == null) {
+                earlier = signal.failure(); // the framing's or the connection's failure, found under the decoder
+            }
             if (earlier != null) {
                 throw earlier;
             }
             IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, e);
-            failed = why;
+            if (!failed.compareAndSet(null, why)) {
+                throw failed.get(); // the decoder failed the body meanwhile: that failure came first
+            }
             signal.abort(why); // the exchange aborted and done(why) reported, once; a no-op after the framing's end
             onDone.accept(why); // the request failed, also when its framing had ended (claimed once: E50)
             throw why;
@@ -531,6 +564,9 @@ final class ResponseReader {
                 n = gz.read(b, off, len);
             } catch (HttpProtocolException e) {
                 if (e.reason() == HttpProtocolException.Reason.BAD_CONTENT_ENCODING) {
+                    // Recorded first, before the listener hears of it (P81): a reader interrupted while this one is
+                    // still in done() finds it. A reader's interrupt recorded just before stands instead.
+                    failed.compareAndSet(null, e);
                     // The rest of the body is of no use: the connection is closed, not drained; unless the framing
                     // had ended, and the exchange with it (the connection back in the pool, P30): then nothing.
                     signal.abort(e);
@@ -554,6 +590,7 @@ final class ResponseReader {
          */
         @Override
         public void close() throws IOException {
+            closed = true;
             try {
                 gz.close(); // closes the signal (which never throws), then frees the inflater
             } finally {

@@ -1,0 +1,72 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * E98: {@code available()} of a streamed body looks at the connection's buffer only from under the body's read turn,
+ * which it tries and never waits for. The race it removes (a look beside another thread's read, combining the buffer's
+ * new start with its stale end) cannot be made to happen on demand; this shows what the change must keep: the look
+ * never waits behind a read that waits on the peer, and counts the buffered bytes when no read is in progress.
+ */
+@NoGoroutineLeaks
+class BodyAvailableTurnTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** Whether {@code t} is parked inside {@code method} of a class whose name ends with {@code classSuffix}. */
+    private static boolean waitingIn(Thread t, String classSuffix, String method) {
+        Thread.State st = t.getState();
+        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
+                && Arrays.stream(t.getStackTrace())
+                        .anyMatch(e -> e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method));
+    }
+
+    /**
+     * E98: the server sends half a body and waits. While a reader on another thread waits in the socket for the rest
+     * (holding the body's turn), {@code available()} answers 0 at once; once the rest came and the reader took 2 of its
+     * 5 bytes, it answers the 3 still buffered. Passes before the change too (a guard: taking the turn with a waiting
+     * {@code lock()} would hang the first look for as long as the peer is silent).
+     */
+    @Test
+    void E98_availableNeverWaitsForAReadInProgressAndCountsTheBufferOtherwise() throws Exception {
+        CountDownLatch sendTheRest = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequest();
+                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+                 if (sendTheRest.await(20, TimeUnit.SECONDS)) {
+                     c.write("world");
+                 }
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build();
+             HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(20)).build())) {
+            InputStream in = r.body().stream();
+            assertThat(in.readNBytes(5)).asString().isEqualTo("hello");
+            Lifecycle.Caller<Integer> reader = Lifecycle.Caller.start(true, "reader", () -> in.read(new byte[2]));
+            try {
+                Leaks.awaitTrue(() -> waitingIn(reader.thread, "ConnInput", "rawRead"),
+                        "the reader waits in the socket for the rest of the body");
+                assertThat(Leaks.outcomeWithin10s("available() beside a read in progress", in::available)).isEqualTo(0);
+            } finally {
+                sendTheRest.countDown();
+            }
+            assertThat(reader.join(Duration.ofSeconds(20))).as("the reader ended").isTrue();
+            assertThat(reader.value()).isEqualTo(2);
+            assertThat(in.available()).as("the bytes of the rest still buffered").isEqualTo(3);
+            assertThat(in.readAllBytes()).asString().isEqualTo("rld");
+        }
+    }
+}
