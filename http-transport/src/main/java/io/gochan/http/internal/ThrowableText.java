@@ -88,6 +88,8 @@ public final class ThrowableText {
         String threw = failure.getClass().getName();
         LOG.log(System.Logger.Level.DEBUG, () -> "the " + method + " of a " + type + " threw a " + threw
                 + "; its class name stands for it in the transport's message");
-        return type + " (its " + method + " threw " + threw + ")";
+        // The form the flight recorder events are to record for such an object ("com.example.Broken (toString() threw
+        // java.lang.IllegalStateException)"), so that one helper can serve both.
+        return type + " (" + method + " threw " + threw + ")";
     }
 }

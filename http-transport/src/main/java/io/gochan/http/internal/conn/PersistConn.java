@@ -1079,7 +1079,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // the write failed, and it is retryable for a replayable request (Go: errServerClosedIdle).
                 return new ConnException(c.getMessage() + " (as the request was being written)", e, nothing, true);
             }
-            return new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
+            // Its text asked safely: the socket may be a Dialer's, its exception user code too (E48, E77).
+            return new ConnException((nothing ? "nothing written: " : "write failed: ") + ThrowableText.message(e), e,
+                    nothing, false);
         } catch (InterruptedException e) {
             return new ConnException("write loop interrupted", e, rawOut.count() == before, false);
         } catch (RuntimeException | Error e) {
