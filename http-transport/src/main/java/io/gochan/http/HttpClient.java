@@ -2,11 +2,13 @@ package io.gochan.http;
 
 import io.gochan.CancellableContext;
 import io.gochan.Context;
+import io.gochan.http.internal.BodyEnd;
 import io.gochan.http.internal.Deadlines;
 import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
 import io.gochan.http.internal.UserInfo;
+import io.gochan.http.internal.pool.ConnectKey;
 
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -532,8 +534,18 @@ public final class HttpClient {
         return from.getScheme().equalsIgnoreCase("https") && to.getScheme().equalsIgnoreCase("http");
     }
 
+    /**
+     * Whether a redirect from {@code a} to {@code b} stays with the origin its credentials belong to (R14): no downgrade,
+     * the same port, and the same host as the pool tells hosts apart (R90): a name or an address in any case, but an
+     * IPv6 zone exactly as written, since {@code %eth0} and {@code %ETH0} may be two interfaces, dialled as two hosts.
+     * Before, the zone was compared ignoring case, and a redirect to the other interface's peer kept
+     * {@code Authorization} and {@code Cookie}. (Go compares the two hosts exactly, and drops them here too.)
+     */
     private static boolean sameOrigin(URI a, URI b) {
-        return !isDowngrade(a, b) && UriHost.host(a).equalsIgnoreCase(UriHost.host(b)) && port(a) == port(b);
+        String hostA = UriHost.host(a);
+        String hostB = UriHost.host(b);
+        return !isDowngrade(a, b) && hostA != null && hostB != null
+                && ConnectKey.lowerCaseButZone(hostA).equals(ConnectKey.lowerCaseButZone(hostB)) && port(a) == port(b);
     }
 
     private static int port(URI u) {
@@ -605,8 +617,11 @@ public final class HttpClient {
     /**
      * The overall timeout also covers the body: the context lives until the body's EOF is read or the body is
      * closed, whichever comes first, as Go's {@code cancelTimerBody} (E44). Ended only by the close, a body read to
-     * its end and left open kept the timer until the timeout. With {@code ownNamed}, the request's own timeout that
-     * redirects shortened for the last hop, a body read that it ends names it (E46).
+     * its end and left open kept the timer until the timeout. The EOF is also the read that returned the body's last
+     * bytes when the transport's body says that read was its end (E49: a {@code Content-Length} body read to exactly
+     * its length, by {@code readNBytes(n)} or {@code readFully}, sees no -1): before, that read ended the exchange but
+     * not the context, which lived on until the close or the whole timeout. With {@code ownNamed}, the request's own
+     * timeout that redirects shortened for the last hop, a body read that it ends names it (E46).
      *
      * @param ctx the send's context of the overall timeout, or null if the client has none
      * @param ownNamed the request's own timeout if the send followed a redirect, else null
@@ -681,7 +696,8 @@ public final class HttpClient {
                 }
             }
         };
-        InputStream wrapped = new FilterInputStream(r.body().stream()) {
+        InputStream body = r.body().stream();
+        InputStream wrapped = new FilterInputStream(body) {
             @Override
             public int read() throws IOException {
                 int c;
@@ -690,7 +706,7 @@ public final class HttpClient {
                 } catch (HttpTimeoutException e) {
                     throw clientTimeout(e);
                 }
-                if (c < 0) {
+                if (c < 0 || endedAt(body)) {
                     atEof.run(); // the EOF read returns once the connection is back in the pool or closed (E38)
                 }
                 return c;
@@ -704,7 +720,7 @@ public final class HttpClient {
                 } catch (HttpTimeoutException e) {
                     throw clientTimeout(e);
                 }
-                if (n < 0) {
+                if (n < 0 || n > 0 && endedAt(body)) {
                     atEof.run();
                 }
                 return n;
@@ -779,6 +795,15 @@ public final class HttpClient {
                 r.body().wrapping(wrapped, r.request().uri()), r::trailers, output);
     }
 
+    /**
+     * Whether the read of {@code body} that just returned bytes was its end (E49): the transport's bodies say so
+     * ({@link BodyEnd}); a body of another round tripper's is ended by its -1 alone. A gzip body the transport decodes
+     * ends at its decoded -1 (E50), so it says nothing here.
+     */
+    private static boolean endedAt(InputStream body) {
+        return body instanceof BodyEnd e && e.bodyEnded();
+    }
+
     /** Configures an {@link HttpClient}. */
     public static final class Builder {
         private final RoundTripper transport;
@@ -817,9 +842,13 @@ public final class HttpClient {
         }
 
         /**
-         * Redirects followed at most (default 10). One more fails the send with an {@link IOException}
-         * ("stopped after n redirects"), the redirect response closed, as Go's default policy does; so 0
-         * makes every redirect an error. To get a redirect response itself instead, use a
+         * Redirects followed at most (default 10): a send makes at most {@code n + 1} requests, and a redirect that
+         * answers the last of them fails the send with an {@link IOException} ("stopped after n redirects"), the
+         * redirect response drained and closed; so 0 makes every redirect an error (R13). Go's default policy counts
+         * requests, not redirects: it stops at the redirect that answers its 10th request, having followed 9. With
+         * the default, this client follows one redirect more than a Go client (11 requests; a chain of exactly 10
+         * redirects succeeds here and fails in Go); {@code maxRedirects(9)} sends as many requests as Go's default
+         * before it stops. To get a redirect response itself instead, use a
          * {@link #checkRedirect(RedirectCheck)} that returns false (Go's {@code ErrUseLastResponse}).
          *
          * @param n the most redirects followed

@@ -117,7 +117,7 @@ public final class RequestScope {
                     "request timed out (its context's deadline passed) while " + phase, err);
         }
         return new RequestCancelledException(RequestCancelledException.Reason.CONTEXT,
-                "request cancelled while " + phase + (err == null ? "" : ": " + err.getMessage()), err);
+                "request cancelled while " + phase + (err == null ? "" : ": " + ThrowableText.message(err)), err);
     }
 
     /**

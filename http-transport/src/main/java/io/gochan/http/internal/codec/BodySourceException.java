@@ -1,5 +1,6 @@
 package io.gochan.http.internal.codec;
 
+import io.gochan.http.internal.ThrowableText;
 import java.io.IOException;
 
 /**
@@ -12,12 +13,14 @@ public final class BodySourceException extends IOException {
     private static final long serialVersionUID = 1L;
 
     /**
-     * Wraps what the source threw.
+     * Wraps what the source threw. Its text is the caller's code too, and may throw: made on the write loop, inside
+     * its handling of this very failure, the message names the exception's class instead (E48), never throwing in its
+     * place.
      *
      * @param failure the source's exception
      */
     public BodySourceException(Throwable failure) {
-        super("request body source failed: " + failure, failure);
+        super("request body source failed: " + ThrowableText.of(failure), failure);
     }
 
     /** @return what the source threw, to be thrown to the caller as it is */

@@ -235,23 +235,41 @@ public final class RequestWriter {
         if (source == null || req.body().isEmpty()) {
             return false;
         }
-        return source.getClass() != ByteArrayInputStream.class;
+        return !readFromMemory(source);
+    }
+
+    /**
+     * Whether the body's opened stream is known to be read from memory, so that no read of it ever blocks: a
+     * {@link ByteArrayInputStream} of that very class (a subclass may override {@code read} to block), what
+     * {@code RequestBody.of} opens. The body's kind decides both the head's flush before it (E91) and the flush
+     * after each chunk of a chunked body (E19), as Go's transport decides by the body's kind, never by what a
+     * stream says it holds.
+     *
+     * @param source the stream opened from the request's body (never a wrapper of the transport's), or null
+     * @return true for a {@code ByteArrayInputStream}
+     */
+    public static boolean readFromMemory(InputStream source) {
+        return source != null && source.getClass() == ByteArrayInputStream.class;
     }
 
     /**
      * Writes the body from {@code source}, the stream the transport opened from the request's
-     * {@link RequestBody} (not flushed, not closed).
+     * {@link RequestBody} (not flushed at its end, not closed). A chunked body not read from memory is flushed
+     * after each chunk (E19).
      *
      * @param out the connection's output
      * @param req the request
      * @param source the body's bytes
+     * @param fromMemory whether the stream the body opened is read from memory ({@link #readFromMemory}): its
+     *     chunks then go out in full buffers, with its head, instead of one flush per chunk
      * @throws BodySourceException if reading {@code source} failed, with what it threw as the cause
      *     (the caller's failure, never the connection's)
      * @throws ContentLengthMismatchException if the body yields more or fewer bytes than its declared
      *     length (then the connection must be closed)
      * @throws IOException if writing to the connection failed (then the connection must be closed)
      */
-    public static void writeBody(OutputStream out, HttpRequest req, InputStream source) throws IOException {
+    public static void writeBody(OutputStream out, HttpRequest req, InputStream source, boolean fromMemory)
+            throws IOException {
         RequestBody body = req.body();
         if (body.isEmpty()) {
             return;
@@ -262,11 +280,18 @@ public final class RequestWriter {
         } else if (req.method().equals("CONNECT")) {
             writeUnframed(out, source, buf);
         } else {
-            for (int n; (n = readChunk(out, source, buf)) > 0; ) {
+            for (int n; (n = read(source, buf, buf.length)) > 0; ) {
                 out.write(Integer.toHexString(n).getBytes(StandardCharsets.ISO_8859_1));
                 out.write(CRLF);
                 out.write(buf, 0, n);
                 out.write(CRLF);
+                if (!fromMemory) {
+                    // Each chunk goes out as it is read, before the source is read again (E19), as Go's transport
+                    // flushes after each chunk of a request body (its chunked writer over a FlushAfterChunkWriter):
+                    // a source may block on any read, whatever its available() said, and a server that answers on
+                    // what it has received must have it meanwhile. The head went out before the first read (E91).
+                    out.flush();
+                }
             }
             out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         }
@@ -288,27 +313,6 @@ public final class RequestWriter {
             }
             out.write(buf, 0, n);
         }
-    }
-
-    /**
-     * Reads the next chunk of a body of unknown length, first sending what is buffered (the head, the
-     * chunks so far) if the source has nothing ready: a body produced slowly, such as a stream being
-     * relayed or a pipe, reaches the server as it is produced, not 8 KiB at a time or only at its end
-     * (Go flushes each chunk of a request body: issue 6574), and a server that answers on the head
-     * alone gets it before the source blocks (E19). A source with bytes ready is read without a flush,
-     * so a fast body still goes out in full buffers.
-     */
-    private static int readChunk(OutputStream out, InputStream source, byte[] buf) throws IOException {
-        int ready;
-        try {
-            ready = source.available();
-        } catch (Throwable e) { // an Error too: the caller's own failure, never the connection's (E48)
-            throw new BodySourceException(e);
-        }
-        if (ready <= 0) {
-            out.flush();
-        }
-        return read(source, buf, buf.length);
     }
 
     /**

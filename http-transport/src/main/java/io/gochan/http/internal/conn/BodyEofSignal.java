@@ -6,6 +6,7 @@ import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
+import io.gochan.http.internal.BodyEnd;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BulkInputStream;
 import io.gochan.http.internal.codec.FramingEnd;
@@ -38,7 +39,7 @@ import java.util.function.Supplier;
  * one throws that failure again (P61). Reads are serialized (P62); {@link #close()} is not, so it ends a read
  * blocked on another thread (E64).
  */
-final class BodyEofSignal extends BulkInputStream {
+final class BodyEofSignal extends BulkInputStream implements BodyEnd {
     static final String PHASE = "reading the response body";
 
     private final InputStream body;
@@ -197,6 +198,16 @@ final class BodyEofSignal extends BulkInputStream {
         }
         ex.abort(why); // no-op if it was already aborted
         return why;
+    }
+
+    /**
+     * Whether a read took the body to its end: its EOF, or the read that completed its framing with its last bytes
+     * (E49). Set before that read returns, which it does once the connection is pooled or closed; what HttpClient asks
+     * to end its send's context at that read, not at a -1 that may never be read (E44).
+     */
+    @Override
+    public boolean bodyEnded() {
+        return atEof;
     }
 
     @Override

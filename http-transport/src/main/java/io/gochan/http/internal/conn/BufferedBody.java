@@ -1,6 +1,7 @@
 package io.gochan.http.internal.conn;
 
 import io.gochan.http.HttpConnectionException;
+import io.gochan.http.internal.BodyEnd;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
@@ -20,7 +21,7 @@ import java.util.function.Consumer;
  * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
  * Reads are serialized (P62), as for any body; a failed read fails every read after it (P61).
  */
-final class BufferedBody extends BulkInputStream {
+final class BufferedBody extends BulkInputStream implements BodyEnd {
     private static final String PHASE = "reading the response body";
 
     private final byte[] bytes;
@@ -37,6 +38,8 @@ final class BufferedBody extends BulkInputStream {
     private volatile IOException failed;
     private int pos;
     private volatile boolean closed;
+    /** A read returned the last bytes (or -1): the exchange completed then (E49); read by HttpClient (E44). */
+    private volatile boolean ended;
 
     BufferedBody(byte[] bytes, Exchange ex, BooleanSupplier reusable, Consumer<Throwable> onDone) {
         this(bytes, ex, reusable, onDone, () -> false);
@@ -71,6 +74,7 @@ final class BufferedBody extends BulkInputStream {
         }
         if (pos == bytes.length) {
             finish(true);
+            ended = true;
             return -1;
         }
         int n = Math.min(len, bytes.length - pos);
@@ -78,8 +82,18 @@ final class BufferedBody extends BulkInputStream {
         pos += n;
         if (pos == bytes.length) {
             finish(true); // its end, with its last bytes (E49): the connection is back before this read returns
+            ended = true;
         }
         return n;
+    }
+
+    /**
+     * Whether a read took the body to its end, with its last bytes or as -1 (E49): what HttpClient asks to end its
+     * send's context at that read (E44). Not a close, even after every byte was read: a close is no read.
+     */
+    @Override
+    public boolean bodyEnded() {
+        return ended;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.ThrowableText;
 import java.io.IOException;
 
 /**
@@ -11,7 +12,8 @@ import java.io.IOException;
 final class ListenerErrorException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The listener's Error, whose text (the listener's code too, E48) is asked safely: it may throw. */
     ListenerErrorException(Error error) {
-        super("request listener failed on the write loop: " + error, error);
+        super("request listener failed on the write loop: " + ThrowableText.of(error), error);
     }
 }

@@ -15,6 +15,7 @@ import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.RequestListener;
 import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.BodySourceException;
 import io.gochan.http.internal.codec.ConnInput;
@@ -298,7 +299,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // never closed would hang every waiter): the request has its response, so it is logged (E48).
                 Throwable failed = closeBodyOnLoop(writing);
                 if (failed != null) {
-                    LOG.log(Level.ERROR, "closing the body of a request answered before it was all sent failed", failed);
+                    ThrowableText.log(LOG, Level.ERROR, "closing the body of a request answered before it was all sent failed",
+                            failed);
                 }
             }
         } finally {
@@ -985,7 +987,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 } catch (Error e) {
                     // The listener's Error is its request's failure (E20, E48): reported, never the loop's death.
                     // Logged too: a request answered before this report keeps its response, and never sees it.
-                    LOG.log(Level.WARNING, "request listener failed on the write loop of " + this
+                    ThrowableText.log(LOG, Level.WARNING, "request listener failed on the write loop of " + this
                             + "; its request fails with it unless already answered", e);
                     err = withLater(written, e, x -> new ListenerErrorException((Error) x));
                 }
@@ -1011,19 +1013,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // Any other end takes the connection with it, as the read loop's does: left open, it stayed usable in the
             // pool with nobody to write its next request, which then waited for its deadline, or for ever (E85).
             if (!(e instanceof InterruptedException)) {
-                LOG.log(Level.ERROR, "write loop of " + this + " failed", e);
+                ThrowableText.log(LOG, Level.ERROR, "write loop of " + this + " failed", e);
             }
             // A connection failure: a request that took the connection meanwhile fails as "nothing written" if not a
-            // byte of it went out (the count decides, E17), and is retried.
+            // byte of it went out (the count decides, E17), and is retried. Its text asked safely: what failed may be
+            // user code's (a socket of a Dialer's), and a text that throws here would leave the connection open (E48).
             close(new ConnException("write loop of " + this + (e instanceof InterruptedException ? " interrupted"
-                    : " failed: " + e), e, false, false));
+                    : " failed: " + ThrowableText.of(e)), e, false, false));
         } finally {
             writeLoopDone.close();
             for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
                 r.value().markWritten();
                 Throwable failed = closeBodyOnLoop(r.value().body()); // its request fails as "nothing written" (E17)
                 if (failed != null) {
-                    LOG.log(Level.ERROR, "closing the body of a request its connection never sent failed", failed);
+                    ThrowableText.log(LOG, Level.ERROR, "closing the body of a request its connection never sent failed", failed);
                 }
             }
         }
@@ -1040,8 +1043,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             return err;
         }
         // Logged too: a request answered before this report keeps its response, and never sees it.
-        LOG.log(Level.WARNING, "closing a request body on " + this + " failed; its request fails with it unless already answered",
-                closeFailed);
+        ThrowableText.log(LOG, Level.WARNING, "closing a request body on " + this
+                + " failed; its request fails with it unless already answered", closeFailed);
         return withLater(err, closeFailed, BodySourceException::new);
     }
 
@@ -1064,7 +1067,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
             if (sendBody && wr.body() != null) {
-                RequestWriter.writeBody(out, wr.req(), wr.body());
+                // Read through the connection's wrapper (its close is the connection's to see); flushed per chunk
+                // unless the body it opened is read from memory (E19), by the same kind as the head's flush.
+                RequestWriter.writeBody(out, wr.req(), wr.body(), RequestWriter.readFromMemory(opened));
             }
             out.flush();
             if (!headAlone) {
@@ -1082,12 +1087,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // the write failed, and it is retryable for a replayable request (Go: errServerClosedIdle).
                 return new ConnException(c.getMessage() + " (as the request was being written)", e, nothing, true);
             }
-            return new ConnException((nothing ? "nothing written: " : "write failed: ") + e.getMessage(), e, nothing, false);
+            // Its text asked safely: the socket may be a Dialer's, its exception user code too (E48, E77).
+            return new ConnException((nothing ? "nothing written: " : "write failed: ") + ThrowableText.message(e), e,
+                    nothing, false);
         } catch (InterruptedException e) {
             return new ConnException("write loop interrupted", e, rawOut.count() == before, false);
         } catch (RuntimeException | Error e) {
-            LOG.log(Level.ERROR, "writing a request on " + this + " failed", e);
-            return new ConnException("writing the request failed: " + e, e, false, false);
+            ThrowableText.log(LOG, Level.ERROR, "writing a request on " + this + " failed", e);
+            return new ConnException("writing the request failed: " + ThrowableText.of(e), e, false, false);
         }
     }
 
@@ -1127,7 +1134,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         try {
             body.close();
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "closing a request body failed", e);
+            ThrowableText.log(LOG, Level.DEBUG, "closing a request body failed", e); // the body's own exception (E48)
         }
     }
 
@@ -1176,8 +1183,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // byte of it went out (the count decides, E17), and is retried. Before, it failed for good.
             readLoopEnd = new ConnException("read loop of " + this + " interrupted", e, false, false);
         } catch (RuntimeException | Error e) {
-            LOG.log(Level.ERROR, "read loop of " + this + " failed", e);
-            readLoopEnd = new ConnException("read loop of " + this + " failed: " + e, e, false, false);
+            ThrowableText.log(LOG, Level.ERROR, "read loop of " + this + " failed", e);
+            // A listener's Error (gotFirstResponseByte, E20) is the listener's code, its text too: asked safely, so
+            // the request fails with that Error as the cause, not with a bare close, and the loop ends as it should.
+            readLoopEnd = new ConnException("read loop of " + this + " failed: " + ThrowableText.of(e), e, false, false);
         } finally {
             try {
                 close(readLoopEnd != null ? readLoopEnd : new HttpConnectionException("connection closed (read loop ended)", null));
@@ -1343,8 +1352,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Throwable why = failure instanceof BodySourceException || failure instanceof ListenerErrorException
                 ? failure.getCause() : failure;
         return new HttpConnectionException("the tunnel's output on " + this + " is over: its request's write failed, "
-                + "the upstream cut short (" + (why.getMessage() != null ? why.getMessage() : why.getClass().getName())
-                + ")", why);
+                + "the upstream cut short (" + ThrowableText.messageOrType(why) + ")", why); // the body's, maybe: E48
     }
 
     private HttpConnectionException tunnelClosed(IOException cause) {
@@ -1532,7 +1540,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         try {
             event.accept(cfg.listener());
         } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "a RequestListener callback for " + req + " on " + this + " failed; ignored", e);
+            // The listener's exception, printed by the logger: its text is the listener's code too (E48).
+            ThrowableText.log(LOG, Level.WARNING, "a RequestListener callback for " + req + " on " + this + " failed; ignored", e);
         }
     }
 

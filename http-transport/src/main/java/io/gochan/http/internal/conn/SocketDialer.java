@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.UriHost;
 import io.gochan.http.Dialer;
 import io.gochan.http.HttpConnectionException;
@@ -209,7 +210,7 @@ public final class SocketDialer {
      * which one refused (P71).
      */
     private static IOException namingThePeer(IOException e, String what) {
-        String message = "connect to " + what + " failed: " + e.getMessage();
+        String message = "connect to " + what + " failed: " + ThrowableText.message(e); // a Dialer's own, maybe (E77)
         IOException named = e instanceof java.net.UnknownHostException
                 ? new java.net.UnknownHostException(message) : new java.net.ConnectException(message);
         named.initCause(e);
@@ -245,7 +246,7 @@ public final class SocketDialer {
         } catch (java.net.UnknownHostException | java.io.InterruptedIOException e) {
             throw e; // specific JDK types a caller may catch: kept as they are
         } catch (java.net.SocketException e) {
-            throw new HttpConnectionException("connect to " + what + " failed: " + e.getMessage(), e);
+            throw new HttpConnectionException("connect to " + what + " failed: " + ThrowableText.message(e), e);
         } catch (IOException e) {
             if (e instanceof HttpConnectionException || e instanceof io.gochan.http.HttpProtocolException
                     || e instanceof io.gochan.http.ProxyException) {
@@ -255,7 +256,7 @@ public final class SocketDialer {
             }
             // Dialer's contract: every other failure an HttpConnectionException (R3). Passed on as it was, a plain
             // IOException or a channel's ClosedChannelException named no peer and escaped a catch of that type.
-            throw new HttpConnectionException("connect to " + what + " failed: " + e, e);
+            throw new HttpConnectionException("connect to " + what + " failed: " + ThrowableText.of(e), e);
         }
         if (socket == null) {
             throw new HttpConnectionException("connect to " + what + " failed: the dialer returned no socket", null);
@@ -334,10 +335,11 @@ public final class SocketDialer {
      */
     private static IOException handshakeFailed(IOException e, String what) {
         if (e instanceof java.io.InterruptedIOException || e instanceof HttpTimeoutException
-                || (e instanceof SSLHandshakeException && e.getMessage() != null && e.getMessage().contains(what))) {
+                || (e instanceof SSLHandshakeException && ThrowableText.messageOrType(e).contains(what))) {
             return e;
         }
-        String words = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
+        // What a Dialer's socket threw through the handshake, maybe: its text asked safely (E77).
+        String words = ThrowableText.messageOrType(e);
         return (IOException) new SSLHandshakeException("TLS handshake with " + what + " failed: " + words).initCause(e);
     }
 

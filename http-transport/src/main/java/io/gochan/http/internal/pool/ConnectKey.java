@@ -49,9 +49,14 @@ public record ConnectKey(String scheme, String host, int port, URI proxy) {
      * {@link #host()} is what the dialer is given: lowering the zone dialled an interface that does not exist ("no
      * such interface enp8p1s0"). It is also why two zones that differ only in case stay two keys: they may be two
      * interfaces, and a connection on one must never serve the other (R90). Two spellings of one zone, {@code %25eth0}
-     * and {@code %eth0}, are two keys too: a pool each, never a wrong connection.
+     * and {@code %eth0}, are two keys too: a pool each, never a wrong connection. {@code HttpClient} compares the hosts
+     * of a redirect's two origins by it too (R14), so an origin is the same host for its credentials exactly when it is
+     * for the pool.
+     *
+     * @param host a host as {@code UriHost.host} reads it
+     * @return the host to compare: lower case but for a zone
      */
-    private static String lowerCaseButZone(String host) {
+    public static String lowerCaseButZone(String host) {
         int zone = host.indexOf('%');
         return zone < 0 ? host.toLowerCase(Locale.ROOT) : host.substring(0, zone).toLowerCase(Locale.ROOT) + host.substring(zone);
     }

@@ -8,6 +8,7 @@ import io.gochan.Received;
 import io.gochan.Task;
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.ThrowableText;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -233,7 +234,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         private static final long serialVersionUID = 1L;
 
         DialerError(Object key, Error e) {
-            super("dial to " + key + " failed: " + e, e);
+            super("dial to " + key + " failed: " + ThrowableText.of(e), e); // the dialer's text may throw too (E77)
         }
     }
 
@@ -509,7 +510,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 } catch (IOException e) {
                     error = e;
                 } catch (RuntimeException e) {
-                    error = new HttpConnectionException("dial to " + slot.key + " failed: " + e, e);
+                    // Its text asked safely: the Dialer's code too. Thrown from here, it ended this goroutine before
+                    // dialFinished, and the request waited for the dial's outcome until its deadline, or for ever (E77).
+                    error = new HttpConnectionException("dial to " + slot.key + " failed: " + ThrowableText.of(e), e);
                 } catch (Error e) {
                     // The dialer's own failure (a test's assertion, an OutOfMemoryError): its request's, thrown to it
                     // as it is (E77). Let out of this goroutine it was only logged, and the request waited forever.
@@ -624,7 +627,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             // No request is left to throw it to (it gave up, or was served meanwhile): logged, never lost (E77). Under
             // a close it is the cause of the close's failure.
             DialerError d = error instanceof DialerError own ? own : (DialerError) error.getCause();
-            System.getLogger(ConnectionPool.class.getName()).log(System.Logger.Level.WARNING,
+            ThrowableText.log(System.getLogger(ConnectionPool.class.getName()), System.Logger.Level.WARNING,
                     "the dialer failed after its request had left: " + d.getMessage(), d.getCause());
         }
     }
