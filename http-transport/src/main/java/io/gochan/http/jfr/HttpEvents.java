@@ -1,5 +1,7 @@
 package io.gochan.http.jfr;
 
+import io.gochan.http.internal.ThrowableText;
+
 /**
  * The code that creates and commits the transport's events: the only class outside the event
  * classes that names them. The transport calls it only when {@code io.gochan.http.internal.JfrGate.active()},
@@ -110,6 +112,9 @@ public final class HttpEvents {
      * @return its text, never throwing
      */
     static String text(Object o) {
+        if (o instanceof Throwable t) {
+            return ThrowableText.of(t); // one fallback text for the loops' messages and the events (JF12)
+        }
         try {
             return String.valueOf(o);
         } catch (Throwable x) {

@@ -333,14 +333,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (cause == null) {
             return "closed without a cause";
         }
-        String message;
-        try {
-            message = cause.getMessage();
-        } catch (Throwable x) {
-            LOG.log(Level.DEBUG, "getMessage() of a " + cause.getClass().getName() + " threw; the close reason is its type", x);
-            return cause.getClass().getName() + " (getMessage() threw " + x.getClass().getName() + ")";
-        }
-        return message != null ? message : cause.getClass().getName();
+        return ThrowableText.messageOrType(cause);
     }
 
     /** Waits, not interruptibly, for a close under way on another thread (it never blocks) to close closech. */
