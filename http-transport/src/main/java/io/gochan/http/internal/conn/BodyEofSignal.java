@@ -33,7 +33,9 @@ import java.util.function.Supplier;
  *
  * <p>A failed read reports why the exchange ended, not what the socket said when it was closed under
  * it: the request's cancellation, timeout or interrupt, or the transport's close
- * ({@link RequestCancelledException}, {@link HttpTimeoutException}); other socket failures become an
+ * ({@link RequestCancelledException}, {@link HttpTimeoutException}), or the request's upload cut short by its own
+ * body or listener, which closed the connection (an {@link HttpConnectionException} saying so, with what the caller's
+ * code threw as its cause: E94); other socket failures become an
  * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. Every read after a failed
  * one throws that failure again (P61). Reads are serialized (P62); {@link #close()} is not, so it ends a read
  * blocked on another thread (E64).
@@ -55,6 +57,11 @@ final class BodyEofSignal extends BulkInputStream {
     private final boolean doneAtEof;
     /** Why the connection was closed, or null while it is open. */
     private final Supplier<IOException> connectionClosedCause;
+    /**
+     * The failure of the request's upload that closed the connection (E94), or null: the request was cut short on the
+     * wire by its own body or listener, so what is left of this body is not read on, and every read fails with it.
+     */
+    private final Supplier<IOException> uploadFailure;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
     private final BooleanSupplier sliceReads;
     /**
@@ -81,7 +88,8 @@ final class BodyEofSignal extends BulkInputStream {
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
             Consumer<Throwable> onDone, boolean doneAtEof, Supplier<IOException> connectionClosedCause,
-            BooleanSupplier sliceReads, BooleanSupplier transportClosed, Runnable onClose) {
+            Supplier<IOException> uploadFailure, BooleanSupplier sliceReads, BooleanSupplier transportClosed,
+            Runnable onClose) {
         this.onClose = onClose;
         this.body = body;
         this.ex = ex;
@@ -90,6 +98,7 @@ final class BodyEofSignal extends BulkInputStream {
         this.onDone = onDone;
         this.doneAtEof = doneAtEof;
         this.connectionClosedCause = connectionClosedCause;
+        this.uploadFailure = uploadFailure;
         this.sliceReads = sliceReads;
         this.transportClosed = transportClosed;
     }
@@ -143,6 +152,16 @@ final class BodyEofSignal extends BulkInputStream {
             ex.abort(RequestScope.transportClosed()); // no-op if the exchange ended meanwhile
             aborted = ex.abortCause();
         }
+        if (aborted == null) {
+            IOException upload = uploadFailure.get();
+            if (upload != null) {
+                // The request's upload was cut short and its connection closed (E94): the rest of this body would end at
+                // the closed socket, or, read from the buffer, end cleanly although the server answered a request it
+                // never got whole. Every read from now on says the upload failed instead.
+                ex.abort(upload); // no-op if the exchange ended meanwhile
+                aborted = ex.abortCause();
+            }
+        }
         if (aborted != null) {
             throw fail(aborted);
         }
@@ -190,6 +209,9 @@ final class BodyEofSignal extends BulkInputStream {
             }
         }
         if (why == null) {
+            why = uploadFailure.get(); // the socket was closed under the read because the upload was cut short (E94)
+        }
+        if (why == null) {
             why = e instanceof HttpProtocolException || e instanceof HttpTimeoutException || e instanceof RequestCancelledException
                     || e instanceof HttpConnectionException
                     ? (IOException) e
@@ -202,7 +224,8 @@ final class BodyEofSignal extends BulkInputStream {
     @Override
     public int available() throws IOException {
         // 0 where a read would throw (P76): a failed body (P61), an aborted exchange, a closed transport.
-        if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()) {
+        if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()
+                || uploadFailure.get() != null) {
             return 0;
         }
         return body.available();

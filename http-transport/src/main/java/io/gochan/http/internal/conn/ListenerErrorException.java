@@ -11,7 +11,20 @@ import java.io.IOException;
 final class ListenerErrorException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The whole request had gone out when the listener threw: nothing of it was cut short on the wire (E94). */
+    private final boolean afterWholeRequest;
+
     ListenerErrorException(Error error) {
+        this(error, false);
+    }
+
+    ListenerErrorException(Error error, boolean afterWholeRequest) {
         super("request listener failed on the write loop: " + error, error);
+        this.afterWholeRequest = afterWholeRequest;
+    }
+
+    /** @return true if the listener threw once the whole request was written and flushed */
+    boolean afterWholeRequest() {
+        return afterWholeRequest;
     }
 }
