@@ -59,7 +59,8 @@ final class BodyEofSignal extends BulkInputStream {
     private final Supplier<IOException> connectionClosedCause;
     /**
      * The failure of the request's upload that closed the connection (E94), or null: the request was cut short on the
-     * wire by its own body or listener, so what is left of this body is not read on, and every read fails with it.
+     * wire by its own body or listener. Bytes of this body already received are still read (E66, as Go reads its
+     * buffer); a read the close cut, or one that needs the closed socket, fails with it.
      */
     private final Supplier<IOException> uploadFailure;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
@@ -152,16 +153,6 @@ final class BodyEofSignal extends BulkInputStream {
             ex.abort(RequestScope.transportClosed()); // no-op if the exchange ended meanwhile
             aborted = ex.abortCause();
         }
-        if (aborted == null) {
-            IOException upload = uploadFailure.get();
-            if (upload != null) {
-                // The request's upload was cut short and its connection closed (E94): the rest of this body would end at
-                // the closed socket, or, read from the buffer, end cleanly although the server answered a request it
-                // never got whole. Every read from now on says the upload failed instead.
-                ex.abort(upload); // no-op if the exchange ended meanwhile
-                aborted = ex.abortCause();
-            }
-        }
         if (aborted != null) {
             throw fail(aborted);
         }
@@ -209,7 +200,9 @@ final class BodyEofSignal extends BulkInputStream {
             }
         }
         if (why == null) {
-            why = uploadFailure.get(); // the socket was closed under the read because the upload was cut short (E94)
+            // The socket was closed under the read, or before it, because the upload was cut short (E94): that, not
+            // "Socket closed" or the framing's premature end, is why.
+            why = uploadFailure.get();
         }
         if (why == null) {
             why = e instanceof HttpProtocolException || e instanceof HttpTimeoutException || e instanceof RequestCancelledException
@@ -224,8 +217,7 @@ final class BodyEofSignal extends BulkInputStream {
     @Override
     public int available() throws IOException {
         // 0 where a read would throw (P76): a failed body (P61), an aborted exchange, a closed transport.
-        if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()
-                || uploadFailure.get() != null) {
+        if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()) {
             return 0;
         }
         return body.available();

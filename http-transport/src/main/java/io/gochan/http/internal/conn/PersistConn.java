@@ -142,8 +142,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private volatile IOException tunnelUpstreamFailed;
     /**
      * The failure of a request's upload that the caller's own code cut short (E94), with which the write loop closed
-     * this connection, or null: set by the write loop just before that close. A streamed response body still being
-     * read fails with it ({@link #uploadFailure()}), never with a bare "socket closed" or an end that looks whole.
+     * this connection, or null: set by the write loop just before that close. A read of a streamed response body that
+     * the close cuts, or that needs the closed socket, fails with it ({@link #uploadFailure()}), never with a bare
+     * "socket closed".
      */
     private volatile IOException uploadFailed;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
@@ -1058,7 +1059,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * the response was in the caller's hands: the caller read its body for ever (no deadline by default) and was never
      * told its upload had failed. Called after the write's report, so a request not yet answered finds that report
      * when the close wakes it and fails with its body's own failure, as before (E5, E48); a streamed body being read
-     * fails with this failure ({@link #uploadFailure()}); an answer held in memory is read to its end (E66).
+     * fails with this failure where it needs the closed socket ({@link #uploadFailure()}); what of the answer had
+     * arrived, held in memory or buffered, is read to its end (E66).
      *
      * @param failure the write's failure: a {@link BodySourceException}, a {@link ContentLengthMismatchException} or a
      *     {@link ListenerErrorException}
