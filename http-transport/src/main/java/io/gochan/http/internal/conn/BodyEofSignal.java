@@ -34,7 +34,9 @@ import java.util.function.Supplier;
  *
  * <p>A failed read reports why the exchange ended, not what the socket said when it was closed under
  * it: the request's cancellation, timeout or interrupt, or the transport's close
- * ({@link RequestCancelledException}, {@link HttpTimeoutException}); other socket failures become an
+ * ({@link RequestCancelledException}, {@link HttpTimeoutException}), or the request's upload cut short by its own
+ * body or listener, which closed the connection (an {@link HttpConnectionException} saying so, with what the caller's
+ * code threw as its cause: E94); other socket failures become an
  * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. Every read after a failed
  * one throws that failure again (P61). Reads are serialized (P62); {@link #close()} is not, so it ends a read
  * blocked on another thread (E64).
@@ -56,6 +58,12 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
     private final boolean doneAtEof;
     /** Why the connection was closed, or null while it is open. */
     private final Supplier<IOException> connectionClosedCause;
+    /**
+     * The failure of the request's upload that closed the connection (E94), or null: the request was cut short on the
+     * wire by its own body or listener. Bytes of this body already received are still read (E66, as Go reads its
+     * buffer); a read the close cut, or one that needs the closed socket, fails with it.
+     */
+    private final Supplier<IOException> uploadFailure;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */
     private final BooleanSupplier sliceReads;
     /**
@@ -82,7 +90,8 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
 
     BodyEofSignal(InputStream body, Exchange ex, Chan<Boolean> waitForBodyRead, ReceiveChan<Object> eofc,
             Consumer<Throwable> onDone, boolean doneAtEof, Supplier<IOException> connectionClosedCause,
-            BooleanSupplier sliceReads, BooleanSupplier transportClosed, Runnable onClose) {
+            Supplier<IOException> uploadFailure, BooleanSupplier sliceReads, BooleanSupplier transportClosed,
+            Runnable onClose) {
         this.onClose = onClose;
         this.body = body;
         this.ex = ex;
@@ -91,6 +100,7 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
         this.onDone = onDone;
         this.doneAtEof = doneAtEof;
         this.connectionClosedCause = connectionClosedCause;
+        this.uploadFailure = uploadFailure;
         this.sliceReads = sliceReads;
         this.transportClosed = transportClosed;
     }
@@ -189,6 +199,11 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
             if (closedCause instanceof RequestCancelledException || closedCause instanceof HttpTimeoutException) {
                 why = closedCause;
             }
+        }
+        if (why == null) {
+            // The socket was closed under the read, or before it, because the upload was cut short (E94): that, not
+            // "Socket closed" or the framing's premature end, is why.
+            why = uploadFailure.get();
         }
         if (why == null) {
             why = e instanceof HttpProtocolException || e instanceof HttpTimeoutException || e instanceof RequestCancelledException

@@ -12,8 +12,21 @@ import java.io.IOException;
 final class ListenerErrorException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The whole request had gone out when the listener threw: nothing of it was cut short on the wire (E94). */
+    private final boolean afterWholeRequest;
+
     /** The listener's Error, whose text (the listener's code too, E48) is asked safely: it may throw. */
     ListenerErrorException(Error error) {
+        this(error, false);
+    }
+
+    ListenerErrorException(Error error, boolean afterWholeRequest) {
         super("request listener failed on the write loop: " + ThrowableText.of(error), error);
+        this.afterWholeRequest = afterWholeRequest;
+    }
+
+    /** @return true if the listener threw once the whole request was written and flushed */
+    boolean afterWholeRequest() {
+        return afterWholeRequest;
     }
 }

@@ -141,6 +141,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * write (E88).
      */
     private volatile IOException tunnelUpstreamFailed;
+    /**
+     * The failure of a request's upload that the caller's own code cut short (E94), with which the write loop closed
+     * this connection, or null: set by the write loop just before that close. A read of a streamed response body that
+     * the close cuts, or that needs the closed socket, fails with it ({@link #uploadFailure()}), never with a bare
+     * "socket closed".
+     */
+    private volatile IOException uploadFailed;
     /** Responses read on this connection so far (read loop only): a connection with one is a reused one. */
     private int responses;
     /** The TCP stream under TLS, as seen by the TLS layer (P50, E55); null for plain TCP. */
@@ -200,8 +207,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // "closed" event must not come before "opened" (E25).
             HttpEvents.connection("opened", c);
         }
-        Go.go("http-write-loop#" + c.id + " " + key, c::writeLoop);
-        Go.go("http-read-loop#" + c.id + " " + key, c::readLoop);
+        try {
+            Go.go("http-write-loop#" + c.id + " " + key, c::writeLoop);
+            Go.go("http-read-loop#" + c.id + " " + key, c::readLoop);
+        } catch (RuntimeException | Error e) {
+            // A loop that cannot start (its thread refused: an OutOfMemoryError) leaves a connection nobody will ever
+            // close: its write loop, started already, would wait on it for ever, past Transport.close(), and a
+            // recording would have its "opened" without a "closed" (E96). Closed, then the failure goes on as it is
+            // (the dial fails with it, E77). Nothing of a request was written: no request has it yet.
+            c.close(new ConnException("connection " + c + " could not start its loops: " + e, e, true, false));
+            throw e;
+        }
         return c;
     }
 
@@ -973,7 +989,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             Select<WriteRequest> next = Select.<WriteRequest>cases().receive(writech, w -> w).receiveOk(closech, r -> null);
             for (WriteRequest taken; (taken = next.select()) != null; ) {
                 WriteRequest w = taken;
-                IOException written = write(w);
+                IOException sent = writeOnly(w); // null if the request went out whole
+                IOException written = closeWrittenBody(w, sent);
                 IOException err = written;
                 try {
                     notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), written));
@@ -998,6 +1015,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                         // not reusable (its write result is an error); its exchange closes it. A tunnel's peer
                         // reads the end of its upstream, cut short, instead of waiting for the rest (E88).
                         shutdownOutput();
+                    } else if (cutShortByCaller(sent)) {
+                        // The caller's own code cut the request short on the wire: closed, after the report, so a
+                        // response already in the caller's hands is not read on for ever (E94).
+                        uploadCutShort(sent);
                     }
                     return; // roundTrip aborts the exchange, or the read loop refuses to reuse the connection
                 }
@@ -1026,11 +1047,61 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Writes one request and closes its body; null if it went out whole, else why not. Never throws: every failure
-     * is reported. An {@link Error} from the body's close is the request's own failure (E48): the caller gets it.
+     * Whether {@code sent}, the outcome of a request's write, is the caller's own code cutting it short on the wire
+     * (E94): its body's failure, or a listener's {@link Error} thrown before the whole request was out.
      */
-    private IOException write(WriteRequest wr) {
-        IOException err = writeOnly(wr);
+    private static boolean cutShortByCaller(IOException sent) {
+        return sent != null && isCallersBody(sent)
+                && !(sent instanceof ListenerErrorException listenerError && listenerError.afterWholeRequest());
+    }
+
+    /**
+     * The caller's own code cut a request short on the wire (E94): its body's source failed, or broke its declared
+     * length, or a listener's {@link Error} stopped the write after the head (E48). The server, sent a head and part of
+     * a body, waits for the rest, and an echo, a relay or a duplex service keeps its answer open until then; so the
+     * connection is closed, as Go's write loop closes its connection on any failed write. Before, nobody closed it once
+     * the response was in the caller's hands: the caller read its body for ever (no deadline by default) and was never
+     * told its upload had failed. Called after the write's report, so a request not yet answered finds that report
+     * when the close wakes it and fails with its body's own failure, as before (E5, E48); a streamed body being read
+     * fails with this failure where it needs the closed socket ({@link #uploadFailure()}); what of the answer had
+     * arrived, held in memory or buffered, is read to its end (E66).
+     *
+     * @param failure the write's failure: a {@link BodySourceException}, a {@link ContentLengthMismatchException} or a
+     *     {@link ListenerErrorException}
+     */
+    private void uploadCutShort(IOException failure) {
+        if (closed) {
+            return; // closed first (the request ended, the transport closed): the source failed because it was closed
+        }
+        Throwable own = failure instanceof ContentLengthMismatchException || failure.getCause() == null
+                ? failure : failure.getCause();
+        String why = own.getMessage() != null ? own.getMessage() : own.getClass().getName();
+        HttpConnectionException cut = new HttpConnectionException("the request's upload failed (" + why + "): connection "
+                + this + " closed, its response is not read on", own);
+        uploadFailed = cut; // before the close: a body read woken by it finds why
+        LOG.log(Level.DEBUG, "the upload of a request on " + this + " was cut short by its body or listener; closing",
+                own);
+        close(cut);
+    }
+
+    /**
+     * The failure of the request's upload that closed this connection (E94), or null if the connection is open or was
+     * closed for another reason first (the request's end, the transport's close: then the source failed because the
+     * close closed it, and the close's own cause explains what follows).
+     *
+     * @return the upload's failure, an {@link HttpConnectionException} whose cause is what the caller's code threw
+     */
+    IOException uploadFailure() {
+        IOException failed = uploadFailed;
+        return failed != null && closedCause() == failed ? failed : null;
+    }
+
+    /**
+     * Closes the body of a request whose write ended with {@code err} (null: it went out whole) and returns the
+     * write's outcome: null if it went out whole, else why not. Never throws: every failure is reported. An
+     * {@link Error} from the body's close is the request's own failure (E48): the caller gets it.
+     */
+    private IOException closeWrittenBody(WriteRequest wr, IOException err) {
         Throwable closeFailed = wr.body() == null ? null : closeBodyOnLoop(wr.body());
         if (closeFailed == null) {
             return err;
@@ -1056,7 +1127,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     || RequestWriter.flushesHeadFirst(wr.req(), opened);
             if (headAlone) {
                 out.flush();
-                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
+                // Without a body nothing follows the head: a listener's Error here cuts nothing short (E94).
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()), wr.body() == null);
             }
             boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
             if (sendBody && wr.body() != null) {
@@ -1066,7 +1138,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             out.flush();
             if (!headAlone) {
-                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()));
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()), true); // the whole request is out (E94)
             }
             return null;
         } catch (ContentLengthMismatchException | BodySourceException | ListenerErrorException e) {
@@ -1091,12 +1163,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
     }
 
-    /** A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48). */
-    private void notifyFromWriteLoop(WriteRequest wr, Consumer<RequestListener> event) throws ListenerErrorException {
+    /**
+     * A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48).
+     * {@code afterWholeRequest} says whether the whole request was out by then (the Error then cut nothing short on
+     * the wire, E94).
+     */
+    private void notifyFromWriteLoop(WriteRequest wr, Consumer<RequestListener> event, boolean afterWholeRequest)
+            throws ListenerErrorException {
         try {
             notify(wr.scope(), wr.attempt(), event);
         } catch (Error e) {
-            throw new ListenerErrorException(e);
+            throw new ListenerErrorException(e, afterWholeRequest);
         }
     }
 

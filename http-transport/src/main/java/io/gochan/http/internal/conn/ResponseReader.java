@@ -148,7 +148,12 @@ final class ResponseReader {
             conn.endReadLoop(conn.unsolicited("after a response without a body"));
             alive = false;
         }
-        boolean reusable = alive && conn.wroteRequest();
+        // The wait for the write's word (bounded: 50 ms) is not left by an interrupt (E89): an interrupt there answers
+        // "not reusable" and stays set, and the answer already read is handed over below. Left interruptibly, it threw
+        // out of serve() with the answer, and a caller whose body was still being sent failed as the connection's
+        // failure. A loop interrupted before or during that wait ends once the answer is handed over, so it never puts
+        // the connection back first: closed by the completion, never taken by the next request (E95).
+        boolean reusable = alive && conn.wroteRequestQuietly() && !loopEnding();
         // Made before the completion: nothing between the completion and the hand-over may fail (E89).
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                 head.headers(), body(InputStream.nullInputStream(), null), Headers::empty);
@@ -156,9 +161,23 @@ final class ResponseReader {
         // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
         // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
         // Not interruptibly (E89): an interrupt here left the caller of the completed exchange waiting for ever; it
-        // ends the loop once the response is delivered (the connection, maybe put back already, closed with it).
+        // ends the loop once the response is delivered (the connection closed with it, put back already only if the
+        // interrupt came after the look above: E85, E95).
         PersistConn.deliverCompleted(rc, new ResponseOrError(resp, null));
         return completed && reusable;
+    }
+
+    /**
+     * Whether this read loop ends after the response it serves: its thread is interrupted (a
+     * {@code Goroutine.interrupt()}, a stopping bubble, or user code run on the loop, a listener's
+     * {@code gotFirstResponseByte} or a {@code Dialer}'s socket, that left the flag set). Such a loop never puts its
+     * connection back: its end closes the connection, and would close it under whichever request took it meanwhile,
+     * which did nothing to end itself and may not be retried (E95). The flag is left set, a listener's too: it cannot be
+     * told from a real interrupt that came while the listener ran, and a real one swallowed would leave the loop
+     * reading an idle connection for ever, and a stopping bubble waiting on it.
+     */
+    private static boolean loopEnding() {
+        return Thread.currentThread().isInterrupted();
     }
 
     /**
@@ -177,6 +196,14 @@ final class ResponseReader {
         if (alive && in.pendingWithoutBlocking() > 0) {
             // The loop ends and closes the connection once the response is delivered.
             conn.endReadLoop(conn.unsolicited("after a response body"));
+            alive = false;
+        }
+        if (alive && loopEnding()) {
+            // Interrupted: this loop will not read the next response (its next read of the socket would fail at once and
+            // close the connection), so the body's end must not put the connection back for another request first (E95).
+            // The loop ends once the body is handed over; the body, in memory, is read to its end all the same.
+            conn.endReadLoop(new HttpConnectionException("connection " + conn + " closed: its read loop was interrupted",
+                    null));
             alive = false;
         }
         boolean keep = alive;
@@ -248,7 +275,10 @@ final class ResponseReader {
                 conn.endReadLoop(conn.unsolicited("after the end of a response body"));
                 alive = false;
             }
-            boolean reusable = alive && conn.wroteRequest() && (!sliced || conn.setReadTimeout(Duration.ZERO));
+            // An interrupted loop ends here: it completes the exchange as not reusable, never pooling the connection for
+            // the next request first (E95), and its body, read to its end, stands.
+            boolean reusable = alive && !loopEnding() && conn.wroteRequest()
+                    && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
         } catch (InterruptedException | RuntimeException | Error e) {
             // The read loop ends (E89): the exchange it serves ends with it, aborted before eofc closes, so no read of
@@ -301,7 +331,7 @@ final class ResponseReader {
         FramedBody framed = FramedBody.open(in, framing, cfg.limits());
         Consumer<Throwable> onDone = doneReporter(conn, ex.scope());
         BodyEofSignal signal = new BodyEofSignal(framed.stream(), ex, waitForBodyRead, eofc.receiveOnly(),
-                onDone, !gunzip, conn::closedCause, this::sliceReads, conn::transportClosed,
+                onDone, !gunzip, conn::closedCause, conn::uploadFailure, this::sliceReads, conn::transportClosed,
                 tunnel ? () -> tunnelEnd.trySend(Boolean.TRUE) : null);
         InputStream stream = signal;
         Headers headers = head.headers();
