@@ -27,17 +27,17 @@ import java.util.concurrent.Semaphore;
 
 /**
  * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL...}:
- * fetches the URLs concurrently (one goroutine each, at most {@code N} at once, default 50, R102) through one
+ * fetches the URLs concurrently (one goroutine each, at most {@code N} at once, default 50, R100) through one
  * {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
- * leaves no file, R49; a FILE that is no regular file, such as {@code /dev/null} or a FIFO, is written in place, R99),
+ * leaves no file, R49; a FILE that is no regular file, such as {@code /dev/null} or a FIFO, is written in place, R97),
  * and a summary on stderr. Memory stays bounded whatever the bodies' size (R53): a single
  * URL's body is streamed to stdout as it arrives; several URLs' bodies, printed in argument order, wait in a
  * {@link Spool} each (a temporary file beyond 1 MiB), of at most 256 MiB ({@code --max-spool}, R63): a larger
  * body fails that URL's fetch, so an endless one cannot fill the disk. {@code --timeout} ({@code 500ms}, {@code 10s},
  * {@code 2m} or an ISO-8601 duration such as {@code PT1M}) bounds each fetch, body included, as curl's
  * {@code --max-time}; without it, the wait for the response head and each silence of the body are bounded by 30 s
- * (R101), so a stalled server ends in "timed out" rather than a hang and a long download that keeps arriving is not
+ * (R99), so a stalled server ends in "timed out" rather than a hang and a long download that keeps arriving is not
  * cut. The proxy environment ({@code HTTP_PROXY}, {@code HTTPS_PROXY}, {@code NO_PROXY}, or their lower-case forms) is
  * honoured with Go's rules; {@code --unix-socket PATH} sends every request over that Unix socket instead (R11).
  */
@@ -47,13 +47,13 @@ final class Fetch {
     private static final System.Logger LOG = System.getLogger(Fetch.class.getName());
 
     /**
-     * Without {@code --timeout}: the longest wait for a response's head, and for the next bytes of its body (R101). Not a
+     * Without {@code --timeout}: the longest wait for a response's head, and for the next bytes of its body (R99). Not a
      * bound of the whole fetch: a download over a slow link takes as long as it takes while its bytes keep arriving.
      */
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
 
     /**
-     * How many URLs are fetched at once unless {@code --parallel-max} says otherwise (R102): curl's default for
+     * How many URLs are fetched at once unless {@code --parallel-max} says otherwise (R100): curl's default for
      * {@code --parallel-max}. Each fetch in flight holds a connection (a file descriptor) and a goroutine.
      */
     static final int DEFAULT_PARALLEL = 50;
@@ -105,14 +105,14 @@ final class Fetch {
 
     /**
      * As {@link #run(List, PrintStream, PrintStream, java.util.function.Function)}, with {@code waitBound} in place of
-     * {@link #DEFAULT_TIMEOUT}: the bound of each wait of a fetch run without {@code --timeout} (R101), shorter in tests.
+     * {@link #DEFAULT_TIMEOUT}: the bound of each wait of a fetch run without {@code --timeout} (R99), shorter in tests.
      */
     static int run(List<String> args, PrintStream out, PrintStream err, java.util.function.Function<String, String> getenv,
             Duration waitBound) throws InterruptedException {
         boolean headers = false;
         Path unixSocket = null;
         Path file = null;
-        Duration timeout = null; // none given: each wait is bounded by waitBound, not the whole fetch (R101)
+        Duration timeout = null; // none given: each wait is bounded by waitBound, not the whole fetch (R99)
         long maxSpool = Spool.DEFAULT_DISK_LIMIT;
         int parallelMax = DEFAULT_PARALLEL;
         List<URI> uris = new ArrayList<>();
@@ -178,7 +178,7 @@ final class Fetch {
         Transport.Builder builder = Transport.builder();
         if (timeout == null) {
             // No --timeout: as curl, no bound on the whole download, which may be large over a slow link; but a server
-            // that stops answering, before its head or in the middle of its body, still ends in "timed out" (R101).
+            // that stops answering, before its head or in the middle of its body, still ends in "timed out" (R99).
             builder.responseHeaderTimeout(waitBound).bodyReadTimeout(waitBound);
         }
         if (unixSocket != null) {
@@ -187,7 +187,7 @@ final class Fetch {
             builder.proxy(Proxies.fromEnvironment(getenv));
         }
         try (Transport transport = builder.build()) {
-            // One goroutine per URL, at most parallelMax at once (R102): each holds a connection, and the command line
+            // One goroutine per URL, at most parallelMax at once (R100): each holds a connection, and the command line
             // may name thousands of URLs. A URL's goroutine starts once a permit is free, in argument order, so its
             // --timeout counts from its own start, not from the queue's. Output is printed in argument order once all
             // ended.
@@ -282,7 +282,7 @@ final class Fetch {
     }
 
     /**
-     * {@code --parallel-max}'s value: a whole number from 1 (R102).
+     * {@code --parallel-max}'s value: a whole number from 1 (R100).
      *
      * @throws IllegalArgumentException naming what was wrong
      */
@@ -337,7 +337,7 @@ final class Fetch {
      * temporary file beside it, moved over it once the whole body was read, so a fetch that fails leaves no file
      * and an existing one untouched; to stdout the head and then the body as it arrives; to a spool, kept for the
      * caller to print. Memory stays bounded whatever the body's size (R53). {@code timeout} bounds the whole fetch, or
-     * is null for none (the transport then bounds each wait, R101).
+     * is null for none (the transport then bounds each wait, R99).
      */
     private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Sink sink) {
         long start = System.nanoTime();
@@ -487,13 +487,13 @@ final class Fetch {
     /**
      * Streams {@code in} into a temporary file beside {@code file}, then moves it over {@code file}; none is left on
      * failure (R49). A FILE that exists but is no regular file ({@code /dev/null}, a FIFO, a terminal) is written in
-     * place instead (R99); one this user may not write is refused (R100); a symbolic link, dangling or not, is written
+     * place instead (R97); one this user may not write is refused (R98); a symbolic link, dangling or not, is written
      * through (R89).
      */
     private static long toFile(InputStream in, Path file) throws IOException {
         Path abs = file.toAbsolutePath();
         if (Files.exists(abs) && !Files.isRegularFile(abs) && !Files.isDirectory(abs)) {
-            // A device, a FIFO, a terminal: written in place, as curl writes it (R99). A part file moved over it would
+            // A device, a FIFO, a terminal: written in place, as curl writes it (R97). A part file moved over it would
             // replace /dev/null by a plain file (as root), or fail creating the part file in /dev; and a FIFO's reader
             // would wait for bytes that went elsewhere. Nothing here to leave half written or to keep whole. Opened as
             // named, before toRealPath: /dev/stdout names a pipe through /proc/self/fd/1, which has no real path.
@@ -515,7 +515,7 @@ final class Fetch {
         }
         if (Files.exists(abs) && !Files.isWritable(abs)) {
             // A rename ignores the file's own permissions: a read-only FILE would be replaced without a word, where curl
-            // fails to open it (R100).
+            // fails to open it (R98).
             throw new IOException("cannot write " + file + ": permission denied (the file is read-only)");
         }
         Path dir = abs.getParent();
@@ -606,7 +606,7 @@ final class Fetch {
 
     /**
      * Creates the part file; a directory this user may not write in (or a read-only file system) is named with FILE,
-     * not as the hidden part file the user never named (R100).
+     * not as the hidden part file the user never named (R98).
      */
     private static OutputStream createPart(Path part, Path file, Path dir) throws IOException {
         try {

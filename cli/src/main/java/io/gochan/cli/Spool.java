@@ -21,7 +21,7 @@ final class Spool implements AutoCloseable {
      * What a spool holds at most, memory and file together (R63), unless {@code --max-spool} says otherwise:
      * enough for any page or download printed beside others, while an endless body sent at loopback speed
      * (1 to 3.4 GB in 5 s, measured) stops within a second instead of writing tens of gigabytes before a 30 s
-     * {@code --timeout}, or without end without one (the default bounds only silences, R101).
+     * {@code --timeout}, or without end without one (the default bounds only silences, R99).
      */
     static final long DEFAULT_DISK_LIMIT = 256L << 20;
 

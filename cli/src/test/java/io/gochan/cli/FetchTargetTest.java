@@ -31,9 +31,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * fetch's {@code -o} target as curl treats it (a device or FIFO written in place, R99; a read-only file refused, R100;
+ * fetch's {@code -o} target as curl treats it (a device or FIFO written in place, R97; a read-only file refused, R98;
  * a dangling link written through, R89; a name near the file system's limit, R49), a password {@code java.net.URI}
- * reads as no user info (R93), the default timeout (R101) and how many URLs are fetched at once (R102).
+ * reads as no user info (R93), the default timeout (R99) and how many URLs are fetched at once (R100).
  */
 @NoGoroutineLeaks
 class FetchTargetTest {
@@ -46,7 +46,7 @@ class FetchTargetTest {
         return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
-    /** {@code fetch ARGS} with {@code waitBound} in place of the 30 s default of R101, no proxy environment. */
+    /** {@code fetch ARGS} with {@code waitBound} in place of the 30 s default of R99, no proxy environment. */
     int runBounded(Duration waitBound, String... args) throws Exception {
         out.reset();
         err.reset();
@@ -95,14 +95,14 @@ class FetchTargetTest {
     }
 
     /**
-     * R99: {@code -o /dev/null} writes the body into the device, as curl does, and /dev/null stays a device. Before, the
+     * R97: {@code -o /dev/null} writes the body into the device, as curl does, and /dev/null stays a device. Before, the
      * body went to a part file beside it, in /dev: created by root and moved over /dev/null, which became a plain file;
      * refused to anyone else, so the fetch failed naming the hidden part file ({@code /dev/.null.<n>.part}). Where this
      * user may create files in /dev (root), the test is skipped, so that a regression cannot replace the machine's
      * /dev/null; the FIFO test below covers that case.
      */
     @Test
-    void R99_dashOIntoDevNullWritesIntoTheDevice() throws Exception {
+    void R97_dashOIntoDevNullWritesIntoTheDevice() throws Exception {
         Path devNull = Path.of("/dev/null");
         Assumptions.assumeTrue(Files.exists(devNull) && !Files.isRegularFile(devNull), "no /dev/null device here");
         Assumptions.assumeFalse(Files.isWritable(devNull.getParent()), "this user may create files in /dev (root)");
@@ -116,14 +116,14 @@ class FetchTargetTest {
     }
 
     /**
-     * R99: {@code -o FIFO} writes the body into the FIFO, for the process reading it (curl's {@code -o >(...)} and
+     * R97: {@code -o FIFO} writes the body into the FIFO, for the process reading it (curl's {@code -o >(...)} and
      * named-pipe use), and the FIFO stays one. Before, the body went to a part file moved over the FIFO at the end: the
      * FIFO was replaced by a plain file and its reader waited for ever; here the bounded wait for the reader fails.
      * Skipped where {@code mkfifo} cannot make one (Java cannot).
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void R99_dashOIntoAFifoWritesIntoItForItsReader(@TempDir Path tmp) throws Exception {
+    void R97_dashOIntoAFifoWritesIntoItForItsReader(@TempDir Path tmp) throws Exception {
         Path fifo = tmp.resolve("pipe");
         Assumptions.assumeTrue(succeeds("mkfifo", fifo.toString()), "mkfifo cannot make a FIFO here");
         Path got = tmp.resolve("got.txt");
@@ -173,14 +173,14 @@ class FetchTargetTest {
     }
 
     /**
-     * R100: {@code -o} over a read-only file is refused, naming it, and the file is left as it was, as curl fails to
+     * R98: {@code -o} over a read-only file is refused, naming it, and the file is left as it was, as curl fails to
      * open it; so is a new file in a directory this user may not write in (named as the user's file, not as the hidden
      * part file). Before, the part file was moved over the read-only file (a rename ignores the file's permissions):
      * exit 0, the content replaced; and the directory's refusal named {@code .new.txt.<n>.part}. Skipped for a user
      * who may write read-only files (root), as curl would then write it too.
      */
     @Test
-    void R100_dashOOverAReadOnlyFileIsRefused(@TempDir Path tmp) throws Exception {
+    void R98_dashOOverAReadOnlyFileIsRefused(@TempDir Path tmp) throws Exception {
         Path ro = Files.writeString(tmp.resolve("ro.txt"), "old");
         Path roDir = Files.createDirectory(tmp.resolve("ro-dir"));
         try {
@@ -249,14 +249,14 @@ class FetchTargetTest {
     }
 
     /**
-     * R101: without {@code --timeout}, a download that keeps arriving is not cut, however long it takes: the default
+     * R99: without {@code --timeout}, a download that keeps arriving is not cut, however long it takes: the default
      * bounds the wait for the head and each silence of the body, not the whole. Here the bound is 2 s (30 s in use) and
      * the body takes 3 s, a byte every 250 ms. Before, the default bounded the whole fetch, body included: this fetch
      * failed "timed out after" the bound, and any download longer than 30 s failed so.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void R101_withoutTimeoutADownloadThatKeepsArrivingIsNotCut(@TempDir Path tmp) throws Exception {
+    void R99_withoutTimeoutADownloadThatKeepsArrivingIsNotCut(@TempDir Path tmp) throws Exception {
         Duration bound = Duration.ofSeconds(2);
         int pieces = 12;
         try (RawServer server = new RawServer(s -> {
@@ -284,13 +284,13 @@ class FetchTargetTest {
     }
 
     /**
-     * R101: without {@code --timeout}, a server that stops answering still ends in "timed out", before its head and in
+     * R99: without {@code --timeout}, a server that stops answering still ends in "timed out", before its head and in
      * the middle of its body (the bound here 500 ms, 30 s in use), never a hang. A guard: the old whole-fetch default
      * ended both too.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void R101_withoutTimeoutAStalledServerStillTimesOut() throws Exception {
+    void R99_withoutTimeoutAStalledServerStillTimesOut() throws Exception {
         CountDownLatch released = new CountDownLatch(1);
         try (RawServer server = new RawServer(s -> {
                  try {
@@ -325,14 +325,14 @@ class FetchTargetTest {
     }
 
     /**
-     * R102: {@code --parallel-max N} bounds how many URLs are fetched at once; without it, at most 50 (curl's default).
+     * R100: {@code --parallel-max N} bounds how many URLs are fetched at once; without it, at most 50 (curl's default).
      * The server holds each answer until three requests are in flight at once, or for 2 s: five URLs with
      * {@code --parallel-max 2} never have a third in flight, the same five without the option have. Before, every URL
      * was fetched at once whatever their number: a connection (a file descriptor) and a goroutine each.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void R102_parallelMaxBoundsTheFetchesInFlight() throws Exception {
+    void R100_parallelMaxBoundsTheFetchesInFlight() throws Exception {
         assertThat(mostInFlight("--parallel-max", "2")).as("in flight at once, --parallel-max 2").isEqualTo(2);
         assertThat(mostInFlight()).as("in flight at once, five URLs under the default 50").isGreaterThanOrEqualTo(3);
         for (String bad : List.of("0", "-1", "two", "99999999999")) {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * E98: {@code available()} of a streamed body looks at the connection's buffer only from under the body's read turn,
+ * E97: {@code available()} of a streamed body looks at the connection's buffer only from under the body's read turn,
  * which it tries and never waits for. The race it removes (a look beside another thread's read, combining the buffer's
  * new start with its stale end) cannot be made to happen on demand; this shows what the change must keep: the look
  * never waits behind a read that waits on the peer, and counts the buffered bytes when no read is in progress.
@@ -35,13 +35,13 @@ class BodyAvailableTurnTest {
     }
 
     /**
-     * E98: the server sends half a body and waits. While a reader on another thread waits in the socket for the rest
+     * E97: the server sends half a body and waits. While a reader on another thread waits in the socket for the rest
      * (holding the body's turn), {@code available()} answers 0 at once; once the rest came and the reader took 2 of its
      * 5 bytes, it answers the 3 still buffered. Passes before the change too (a guard: taking the turn with a waiting
      * {@code lock()} would hang the first look for as long as the peer is silent).
      */
     @Test
-    void E98_availableNeverWaitsForAReadInProgressAndCountsTheBufferOtherwise() throws Exception {
+    void E97_availableNeverWaitsForAReadInProgressAndCountsTheBufferOtherwise() throws Exception {
         CountDownLatch sendTheRest = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  c.readRequest();

@@ -11,12 +11,12 @@ import java.util.regex.Pattern;
  * sources and Markdown. The conventions are those of {@code docs/spec/README.md}.
  */
 final class RuleIds {
-    /** One or two capitals, a number of one to three digits, an optional lower-case part letter: S3, TM1, B5a, R102. */
+    /** One or two capitals, a number of one to three digits, an optional lower-case part letter: S3, TM1, B5a, R100. */
     static final String ID = "[A-Z]{1,2}[0-9]{1,3}[a-z]?";
 
     /** An ID standing alone: not glued to a word, and not a %-escape, an HTML entity or an anchor. */
     private static final Pattern TOKEN = Pattern.compile("(?<![\\w%&#])(" + ID + ")(?!\\w)");
-    /** {@code S1–S6}, {@code I1-I3}, {@code R99–R102}: the same prefix on both ends names every ID in between. */
+    /** {@code S1–S6}, {@code I1-I3}, {@code R97–R100}: the same prefix on both ends names every ID in between. */
     private static final Pattern RANGE = Pattern.compile(
             "(?<![\\w%&#])([A-Z]{1,2})([0-9]{1,3})\\s*[–-]\\s*\\1([0-9]{1,3})(?!\\w)");
     private static final Pattern TEST_NAME = Pattern.compile("\\bvoid\\s+(" + ID + ")_\\w*\\s*\\(");

@@ -227,7 +227,7 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
 
     @Override
     public int available() throws IOException {
-        // The framing's count and the connection's buffer belong to the holder of the read turn (E98): a read in
+        // The framing's count and the connection's buffer belong to the holder of the read turn (E97): a read in
         // progress on another thread moves them (a fill sets the buffer's start and its end one after the other,
         // and nothing orders those writes for a thread outside the turn), so a look taken beside it could add a
         // stale end to a new start, or the reverse: more bytes than are there, or fewer than none. A read in progress

@@ -1075,11 +1075,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         Throwable own = failure instanceof ContentLengthMismatchException || failure.getCause() == null
                 ? failure : failure.getCause();
-        String why = own.getMessage() != null ? own.getMessage() : own.getClass().getName();
+        String why = ThrowableText.messageOrType(own); // the caller's exception: its text may throw (JF12)
         HttpConnectionException cut = new HttpConnectionException("the request's upload failed (" + why + "): connection "
                 + this + " closed, its response is not read on", own);
         uploadFailed = cut; // before the close: a body read woken by it finds why
-        LOG.log(Level.DEBUG, "the upload of a request on " + this + " was cut short by its body or listener; closing",
+        ThrowableText.log(LOG, Level.DEBUG, "the upload of a request on " + this + " was cut short by its body or listener; closing",
                 own);
         close(cut);
     }
