@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -368,5 +373,101 @@ class HostileProxyTest {
         }
         assertThat(dialed).containsExactly("socks_1.internal:1080");
         assertThat(sent).containsExactly("name my_service:8080");
+    }
+
+    /**
+     * R33: RFC 1928's reply to CONNECT has a reserved byte that is 0; a reply that says "succeeded" with another value
+     * there is refused as Go's socks client refuses it ("non-zero reserved field"): a ProxyException names it, and the
+     * request never goes through the tunnel. Before, the reply was taken as success, the request sent through, and
+     * the proxy's 200 returned ("Expecting code to raise a throwable").
+     */
+    @Test
+    void R33_aSocks5ReplyWithANonZeroReservedByteIsAProxyException() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean tunnelled = new java.util.concurrent.atomic.AtomicBoolean();
+        try (RawServer proxy = RawServer.start(c -> {
+                 c.in.readNBytes(3);                          // 5, 1 method: none
+                 c.write(new byte[] {5, 0});
+                 c.in.readNBytes(4 + 1 + "origin.test".length() + 2); // 5, CONNECT, 0, type 3, the name, the port
+                 c.write(new byte[] {5, 0, 1, 1, 127, 0, 0, 1, 0, 80}); // succeeded, but a reserved byte of 1
+                 if (c.readRequestHead() != null) {
+                     tunnelled.set(true);
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     c.readUntilClosed();
+                 }
+             });
+             Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(10))
+                     .proxy(r -> Optional.of(URI.create("socks5://127.0.0.1:" + proxy.port()))).build()) {
+            assertThatThrownBy(() -> t.roundTrip(HttpRequest.get("http://origin.test/")).close())
+                    .isInstanceOf(ProxyException.class).hasMessageContaining("non-zero reserved byte 1");
+            assertThat(t.stats().open()).as("no connection kept").isZero();
+        }
+        assertThat(tunnelled).as("a request sent through the tunnel after the bad reply").isFalse();
+    }
+
+    /**
+     * A dialer whose sockets' reads return 0 bytes, never a byte, which {@code InputStream.read} must not do (it blocks
+     * until a byte is available); after a million such reads, the end of the stream, so that no reader spins for ever.
+     */
+    private static Dialer zeroByteReads() {
+        return (host, port, timeout) -> {
+            Socket s = new Socket() {
+                private final java.util.concurrent.atomic.AtomicInteger zeros = new java.util.concurrent.atomic.AtomicInteger();
+
+                @Override
+                public InputStream getInputStream() throws IOException {
+                    return new FilterInputStream(super.getInputStream()) {
+                        @Override
+                        public int read(byte[] b, int off, int len) {
+                            return zeros.incrementAndGet() <= 1_000_000 ? 0 : -1;
+                        }
+                    };
+                }
+            };
+            s.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
+            return s;
+        };
+    }
+
+    /** The outcome of a request for {@code url} through {@code proxyUri} over {@link #zeroByteReads()} sockets. */
+    private static Object throughZeroByteReads(String proxyUri, String url) throws Exception {
+        try (Transport t = Transport.builder().dialTimeout(Duration.ofSeconds(30)).dialer(zeroByteReads())
+                .proxy(r -> Optional.of(URI.create(proxyUri))).build()) {
+            Object outcome = Leaks.outcomeWithin10s("a dial through a proxy whose socket makes no progress", () -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(url))) {
+                    return r.status();
+                }
+            });
+            Leaks.awaitTrue(() -> t.stats().open() == 0 && t.stats().dialing() == 0, "nothing kept: " + t.stats());
+            return outcome;
+        }
+    }
+
+    /**
+     * R33 (P80's bound): the socket to a SOCKS5 proxy, a {@link Dialer}'s, whose reads return 0 bytes. The handshake
+     * asks again up to the connection input's bound, then fails at once with a ProxyException saying the stream made no
+     * progress, well before the dial timeout (30 s). Before, {@code readNBytes} asked again without end, spinning; here
+     * the socket answers -1 after a million such reads, so the old code ended with "closed the connection in the middle
+     * of its answer", and the message check failed.
+     */
+    @Test
+    void R33_aSocks5ProxySocketWhoseReadsMakeNoProgressFailsTheDialSayingSo() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> c.readUntilClosed())) {
+            assertThat(throughZeroByteReads("socks5://127.0.0.1:" + proxy.port(), "http://origin.test/"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e).hasMessageContaining("made no progress"));
+        }
+    }
+
+    /**
+     * R10 (P80): the same socket to an HTTP proxy, whose {@code CONNECT} answer is read through the connection's input:
+     * its bound fails the read, and the dial fails with a ProxyException (every failure of the setup is one, R10) whose
+     * message says the stream made no progress. Before, the input's own exception, of an internal package, reached the
+     * caller as it was (E10), and the type check failed.
+     */
+    @Test
+    void R10_anHttpProxySocketWhoseReadsMakeNoProgressIsAProxyException() throws Exception {
+        try (RawServer proxy = RawServer.start(c -> c.readUntilClosed())) {
+            assertThat(throughZeroByteReads("http://127.0.0.1:" + proxy.port(), "https://origin.test/"))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e).hasMessageContaining("made no progress"));
+        }
     }
 }

@@ -1,6 +1,7 @@
 package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.HttpProtocolException.Reason;
 import io.gochan.http.testing.RawServer;
@@ -21,8 +22,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * P79: 1xx responses from a hostile server. Sequences of informational heads that would keep the client reading, or
  * whose framing fields a final answer could not have, each end with a specific {@link HttpProtocolException} in
  * bounded time, the connection closed by the client (the server sees its end), nothing pooled, and the next request
- * served on a new connection; framing fields that Go tolerates on a 1xx are tolerated. {@code docs/hostile-input.md}
- * lists the cases.
+ * served on a new connection; framing fields that Go tolerates on a 1xx are tolerated. A {@code 101} the request asked
+ * for is held to the same checks before its tunnel opens. {@code docs/hostile-input.md} lists the cases.
  */
 @NoGoroutineLeaks
 class InformationalResponseTest {
@@ -122,6 +123,75 @@ class InformationalResponseTest {
     void P79_framingFieldsRefusedOnAFinalAnswerAreRefusedOnAnInformationalOne(String name, String response, Reason reason)
             throws Exception {
         HostileServerTest.assertResponseRejected(response, false, reason);
+    }
+
+    /** A request that asks to switch to WebSocket (R67). */
+    private static HttpRequest upgrade(RawServer server) {
+        return HttpRequest.newBuilder(server.uri("/chat")).header("Connection", "Upgrade").header("Upgrade", "websocket")
+                .timeout(Duration.ofSeconds(10)).build();
+    }
+
+    static Stream<Arguments> refusedOnAnAskedSwitch() {
+        return Stream.of(
+                Arguments.of("a transfer coding other than chunked", "Transfer-Encoding: gzip\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("chunked, then another coding", "Transfer-Encoding: chunked, gzip\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("chunked twice", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("differing Content-Length fields", "Content-Length: 5\r\nContent-Length: 7\r\n",
+                        Reason.CONFLICTING_CONTENT_LENGTH),
+                Arguments.of("both Content-Length and Transfer-Encoding", "Content-Length: 0\r\nTransfer-Encoding: chunked\r\n",
+                        Reason.CONFLICTING_FRAMING));
+    }
+
+    /**
+     * P79: a {@code 101 Switching Protocols} the request asked for (R67) is held to the framing checks of any 101 before
+     * its tunnel opens, as Go's {@code ReadResponse} refuses a transfer coding it cannot read, and differing lengths, on
+     * every status before its transport looks at the switch: the request fails with the reason, no tunnel is handed
+     * over, and the connection is closed. Before, an asked switch skipped the checks (only an unasked 101 had them): the
+     * caller got the 101 and its tunnel, and each case failed on "Expecting code to raise a throwable".
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("refusedOnAnAskedSwitch")
+    void P79_framingFieldsRefusedOnAnyOther101AreRefusedOnAnAskedSwitchToo(String name, String fields, Reason reason)
+            throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" + fields
+                         + "\r\nhello from the new protocol");
+                 HostileServerTest.awaitClientClose(c, clientClosed);
+             });
+             Transport t = Transport.builder().build()) {
+            assertThatThrownBy(() -> t.roundTrip(upgrade(server)).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+            HostileServerTest.assertClosedNotPooled(t, clientClosed);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * P79: a lone {@code chunked} on an asked switch is tolerated, as on any 1xx and as Go tolerates it (a 101 has no body
+     * to frame): the tunnel opens, and its bytes are the peer's as they come, never read as chunks (R67).
+     */
+    @Test
+    void P79_aLoneChunkedOnAnAskedSwitchStillOpensItsTunnel() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                         + "Transfer-Encoding: chunked\r\n\r\nhello from the new protocol");
+                 c.socket.shutdownOutput(); // the peer's end of stream: the tunnel's body ends there
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(upgrade(server))) {
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(r.body().string()).isEqualTo("hello from the new protocol");
+            }
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel's connection closed, never pooled");
+            assertThat(server.failures()).isEmpty();
+        }
     }
 
     /**

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * read loop after its first look at the answer). E89: the bodiless answer it has read is handed over all the same, also
  * when the flag cuts the loop's bounded wait for the write's word; E95: the loop, which ends after that hand-over, never
  * puts its connection back first, so no other request is handed a connection about to close. Found by reviewer
- * rv-races27 (its second and third findings).
+ * rv-races27 (its second and third findings). The write loop's twin (E95): a {@code wroteRequest} listener that leaves
+ * the write loop's flag set ends that loop, never the answer of the request it wrote.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class ReadLoopInterruptFlagTest {
@@ -159,6 +160,67 @@ class ReadLoopInterruptFlagTest {
             assertThat(b.get()).as("B, which did nothing to end itself, gets its own answer (E70)").isEqualTo("200 ok");
             assertThat(t.stats().retries()).as("B was served, not retried").isZero();
             Leaks.awaitTrue(() -> t.stats().inUse() == 0, "nothing in use: " + t.stats());
+        }
+    }
+
+    /**
+     * E95, the write loop's twin: a {@code wroteRequest} listener leaves the write loop's flag set once a POST with a
+     * single-use body went out whole; the server answers only once that loop has ended. The loop ends without closing
+     * the connection: the POST gets its answer, the connection is not reused (the next request dials), nothing is
+     * retried. Before, the loop's select for the next request threw and closed the connection under the answer on its
+     * way: the POST, whose bytes had gone out, failed with an {@code HttpConnectionException} ("write loop ...
+     * interrupted"), and "the POST gets its own answer" failed.
+     */
+    @Test
+    void E95_aWriteLoopLeftInterruptedByAListenerStillLetsItsRequestHaveItsAnswer() throws Exception {
+        CountDownLatch arrived = new CountDownLatch(1);
+        CountDownLatch answerNow = new CountDownLatch(1);
+        RequestListener flagger = new RequestListener() {
+            @Override
+            public void wroteRequest(HttpRequest request, Throwable error) {
+                boolean onWriteLoop = Thread.currentThread().getName().startsWith("http-write-loop");
+                if (onWriteLoop && request.uri().getPath().equals("/w")) {
+                    Thread.currentThread().interrupt(); // user code that leaves the write loop's flag set
+                }
+            }
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("POST /w ")) {
+                         arrived.countDown();
+                         answerNow.await(10, TimeUnit.SECONDS); // answered once the write loop has ended
+                     }
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().listener(flagger).build()) {
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/w"))
+                    .POST(RequestBody.ofStreamOnce(new ByteArrayInputStream("hello".getBytes(StandardCharsets.US_ASCII)),
+                            5, "text/plain")).build();
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread caller = Thread.ofVirtual().name("e95-w").start(() -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    outcome.set(r.status() + " " + r.body().string());
+                } catch (Throwable e) {
+                    outcome.set(e);
+                }
+            });
+            assertThat(arrived.await(10, TimeUnit.SECONDS)).as("the POST reached the server").isTrue();
+            String ofThisServer = ":" + server.port();
+            Leaks.awaitTrue(() -> Leaks.transportGoroutines().stream()
+                            .noneMatch(g -> g.name().startsWith("http-write-loop") && g.name().endsWith(ofThisServer)),
+                    "the write loop, its flag set by the listener, ended");
+            answerNow.countDown();
+            assertThat(caller.join(Duration.ofSeconds(10))).as("the POST ended").isTrue();
+            assertThat(outcome.get()).as("the POST gets its own answer").isEqualTo("200 ok");
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed with its exchange, never pooled: " + t.stats());
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/next").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the next request dialed a new connection").isEqualTo(2);
+            assertThat(t.stats().retries()).as("nothing retried").isZero();
+        } finally {
+            answerNow.countDown();
         }
     }
 }

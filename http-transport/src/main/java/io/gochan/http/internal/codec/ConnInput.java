@@ -1,7 +1,9 @@
 package io.gochan.http.internal.codec;
 
+import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpProtocolException.Reason;
+import io.gochan.http.internal.ThrowableText;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,12 +17,17 @@ import java.util.function.Supplier;
  * then the body's reader; the hand-over is ordered by the response channel).
  */
 public final class ConnInput {
-    /** Go's bufio bound (maxConsecutiveEmptyReads): reads in a row that may return 0 bytes before the input fails (P80). */
-    static final int MAX_CONSECUTIVE_EMPTY_READS = 100;
+    /**
+     * Go's bufio bound (maxConsecutiveEmptyReads): reads in a row that may return 0 bytes before the input fails (P80);
+     * a SOCKS5 handshake's reads keep the same bound (R33).
+     */
+    public static final int MAX_CONSECUTIVE_EMPTY_READS = 100;
 
     private final InputStream in;
     /** Why the stream ended badly, or null (asked after an EOF: see {@link #requireCleanEnd}). */
     private final Supplier<String> endedBadly;
+    /** Why this side closed the connection, or null while it is open (asked after an EOF: see {@link #requireCleanEnd}). */
+    private final Supplier<IOException> closedHere;
     private final byte[] buf = new byte[16 * 1024];
     /** Holds the last line of {@link #readLineBytes}; grows up to the line limit, kept for the connection's life. */
     private byte[] scratch = new byte[256];
@@ -58,7 +65,7 @@ public final class ConnInput {
      * @param in the socket's input stream
      */
     public ConnInput(InputStream in) {
-        this(in, () -> null);
+        this(in, () -> null, () -> null);
     }
 
     /**
@@ -69,18 +76,44 @@ public final class ConnInput {
      * @param endedBadly asked after {@code in} returned EOF: why that end was not a proper one, or null
      */
     public ConnInput(InputStream in, Supplier<String> endedBadly) {
+        this(in, endedBadly, () -> null);
+    }
+
+    /**
+     * Wraps a connection's input stream as {@link #ConnInput(InputStream, Supplier)} does, for a connection this side
+     * may close while a body delimited by its end is read: after our own close a read may find a plain end of stream
+     * (a closed {@code SSLSocket} answers one; so may a {@code Dialer}'s socket), which is no end the server gave (E98).
+     *
+     * @param in the socket's input stream
+     * @param endedBadly asked after {@code in} returned EOF: why that end was not a proper one, or null
+     * @param closedHere asked after {@code in} returned EOF: why this side closed the connection, or null while it is
+     *     open
+     */
+    public ConnInput(InputStream in, Supplier<String> endedBadly, Supplier<IOException> closedHere) {
         this.in = in;
         this.endedBadly = endedBadly;
+        this.closedHere = closedHere;
     }
 
     /**
      * After a read returned EOF where EOF ends the message (a body read to the connection's end): fails
-     * if the stream's end was not a proper one, so a body cut short is never taken for a complete one
-     * (P33). Elsewhere an EOF is an error already ({@code PREMATURE_EOF}).
+     * if the stream's end was not a proper one, so a body cut short is never taken for a complete one:
+     * the connection was closed by this side, whose own close is no end the server gave (E98; Go: a read after
+     * the transport closed the connection fails with the close's error, never {@code io.EOF}), or its TLS stream
+     * ended inside a record (P33). Elsewhere an EOF is an error already ({@code PREMATURE_EOF}).
      *
+     * @throws HttpConnectionException if this side closed the connection: its cause is why it was closed
      * @throws HttpProtocolException with PREMATURE_EOF, naming how the stream ended
      */
-    public void requireCleanEnd() throws HttpProtocolException {
+    public void requireCleanEnd() throws IOException {
+        IOException ours = closedHere.get();
+        if (ours != null) {
+            // Closed by this side by the time the read found the end (the request cancelled, its deadline, the transport
+            // closed, the upload failed, the body closed): the end is that close's, not the server's end of the body.
+            // An end the server gave just before our close raced it is lost with it, as any answer a close cuts is.
+            throw new HttpConnectionException("response body cut short: the connection was closed by this side ("
+                    + ThrowableText.messageOrType(ours) + "), not ended by the server", ours);
+        }
         String why = endedBadly.get();
         if (why != null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "response body cut short: " + why);

@@ -5,7 +5,8 @@ import java.io.InputStream;
 
 /**
  * A body delimited by the server closing the connection: its EOF is the body's end only if the stream
- * ended properly (P33: a TLS stream cut inside a record did not).
+ * ended properly (P33: a TLS stream cut inside a record did not), and only if this side had not closed the
+ * connection itself (E98: a read after our own close may find a plain end of stream).
  */
 final class UntilCloseInputStream extends InputStream {
     private final ConnInput in;

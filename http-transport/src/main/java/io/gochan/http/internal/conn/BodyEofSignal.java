@@ -37,9 +37,10 @@ import java.util.function.Supplier;
  * ({@link RequestCancelledException}, {@link HttpTimeoutException}), or the request's upload cut short by its own
  * body or listener, which closed the connection (an {@link HttpConnectionException} saying so, with what the caller's
  * code threw as its cause: E94); other socket failures become an
- * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. Every read after a failed
- * one throws that failure again (P61). Reads are serialized (P62); {@link #close()} is not, so it ends a read
- * blocked on another thread (E64).
+ * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. A body delimited by the
+ * connection's end whose read finds that end after this side closed the connection fails the same way, never ends as
+ * if whole (E98: the framing's input says so). Every read after a failed one throws that failure again (P61).
+ * Reads are serialized (P62); {@link #close()} is not, so it ends a read blocked on another thread (E64).
  */
 final class BodyEofSignal extends BulkInputStream implements BodyEnd {
     static final String PHASE = "reading the response body";

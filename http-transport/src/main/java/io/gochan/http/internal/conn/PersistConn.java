@@ -177,7 +177,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.slot = slot;
         this.reuse = reuse;
         this.tls = dialed.tls();
-        this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly);
+        // Its end of stream is a body's end only if neither this side's close (E98) nor a TLS record cut short (P33) made it.
+        this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly,
+                this::closedHere);
         // Under TLS a write the TLS layer refused whole (its output closed by the server's close_notify) or whose
         // record the TCP socket did not take whole counts as nothing written (P50).
         this.rawOut = new CountingOutputStream(tls == null ? socket.getOutputStream() : tls.output(socket.getOutputStream()),
@@ -1007,8 +1009,25 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     // so the failed body's bytes still in the buffer never go out ahead of the caller's first write.
                     tunnelUpstreamFailed = err;
                 }
-                reportWriteResult(writeResults, w.writeErrCh(), err == null ? WriteResult.OK : new WriteResult(err));
+                WriteResult result = err == null ? WriteResult.OK : new WriteResult(err);
+                // A write loop whose thread is interrupted once its request went out whole (a wroteHeaders or wroteRequest
+                // listener that left the flag set, or a real interrupt in between) writes no other request: it ends, as
+                // an interrupted loop does (E85), but leaves the connection to the exchange of the request it wrote, told
+                // that the connection may not be reused (the read loop's reuse decision reads this report). The answer on
+                // its way still reaches its caller, and the exchange's end closes the connection (E95). Before, the
+                // select for the next request threw and closed the connection under that answer: the request failed as
+                // a broken connection, for a flag its own listener had left.
+                boolean ending = err == null && Thread.currentThread().isInterrupted();
+                WriteResult toReadLoop = ending ? new WriteResult(new ConnException("write loop of " + this
+                        + " interrupted after its request went out: the connection is not reused", null, false, false))
+                        : result;
+                reportWriteResult(writeResults, w.writeErrCh(), toReadLoop, result);
                 w.markWritten(); // a tunnel's output may write now (R67)
+                if (ending) {
+                    LOG.log(Level.DEBUG, "write loop of " + this + " interrupted after its request went out; it ends, and the"
+                            + " connection closes when that request's exchange ends");
+                    return; // the flag stays set (E95): the loop ends, its connection with its exchange
+                }
                 if (err != null) {
                     if (err instanceof ConnException c && !c.nothingWritten() || w.written() != null) {
                         // Keep the input open: the server may already have answered (T4). The connection is
@@ -1214,8 +1233,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * request, so this never blocks, whether or not roundTrip is still there to receive (T3).
      */
     static void reportWriteResult(Chan<WriteResult> toReadLoop, Chan<WriteResult> writeErrCh, WriteResult result) {
-        boolean toReader = toReadLoop.trySend(result);
-        boolean toCaller = writeErrCh.trySend(result);
+        reportWriteResult(toReadLoop, writeErrCh, result, result);
+    }
+
+    /**
+     * {@link #reportWriteResult(Chan, Chan, WriteResult)} with a result of its own for the read loop: a request written
+     * whole by a write loop that then ends is OK to its caller and "not reusable" to the read loop (E95).
+     */
+    private static void reportWriteResult(Chan<WriteResult> toReadLoop, Chan<WriteResult> writeErrCh, WriteResult forReader,
+            WriteResult forCaller) {
+        boolean toReader = toReadLoop.trySend(forReader);
+        boolean toCaller = writeErrCh.trySend(forCaller);
         if (!toReader || !toCaller) { // cannot happen while there is one report per request; say so if it does
             LOG.log(Level.ERROR, "a write result slot was already full (read loop: " + !toReader + ", caller: " + !toCaller + ")");
         }
@@ -1441,6 +1469,19 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     IOException closedCause() {
         return closed ? closedCause : null;
+    }
+
+    /**
+     * Why this side closed the connection, or null while it is open: asked by the connection's input when a read of a body
+     * delimited by the connection's end found the end of the stream, which after our own close is no end the server gave
+     * (E98). Never null once closed, a close without a cause included.
+     */
+    private IOException closedHere() {
+        if (!closed) {
+            return null;
+        }
+        IOException cause = closedCause; // written before closed
+        return cause != null ? cause : new IOException("connection " + this + " closed without a cause");
     }
 
     ReceiveChan<Object> closech() {

@@ -9,6 +9,7 @@ import io.gochan.http.internal.codec.HostLiteral;
 import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.internal.codec.ResponseHead;
 import io.gochan.http.internal.codec.ResponseHeadReader;
+import io.gochan.http.internal.codec.StreamContractException;
 import io.gochan.http.internal.pool.ConnectKey;
 
 import java.io.IOException;
@@ -91,6 +92,10 @@ final class ProxyHandshake {
                     answer = ResponseHeadReader.read(in, limits);
                 } catch (HttpProtocolException e) {
                     throw new ProxyException(proxy, -1, who + " answered with a malformed response: " + e.getMessage(), e);
+                } catch (StreamContractException e) {
+                    // The socket to the proxy broke InputStream.read's contract (P80): a ProxyException as every failure
+                    // of the setup (R10), never the internal type, which no caller can name (E10).
+                    throw brokenStream(proxy, who, e);
                 }
                 checkAnswer(answer, in, proxy, who);
             });
@@ -201,6 +206,12 @@ final class ProxyHandshake {
             String what = rep < SOCKS_REPLIES.length ? SOCKS_REPLIES[rep] : "unknown reply code";
             throw new ProxyException(proxy, rep, who + " failed: " + what + " (reply " + rep + ")", null);
         }
+        if (reply[2] != 0) {
+            // RFC 1928's reply has a reserved byte that is 0, and Go's socks client refuses any other ("non-zero reserved
+            // field"), after the reply code as here: bytes that break the reply's layout are no word that the tunnel is up.
+            throw new ProxyException(proxy, -1, who + " answered CONNECT with a non-zero reserved byte " + (reply[2] & 0xff)
+                    + " (RFC 1928: 0)", null);
+        }
         int skip = switch (reply[3] & 0xff) {
             case 1 -> 4;
             case 4 -> 16;
@@ -294,11 +305,43 @@ final class ProxyHandshake {
         return msg;
     }
 
+    /**
+     * Reads exactly {@code n} bytes of the proxy's answer. A read that returns 0 bytes, which {@code InputStream.read}
+     * must not do for a non-empty range (a {@code Dialer}'s socket may), is asked again, and after
+     * {@link ConnInput#MAX_CONSECUTIVE_EMPTY_READS} in a row the handshake fails saying its stream made no progress, as
+     * the connection's own input does (P80, R33); a count past the range, or below -1, fails it at once. The JDK's
+     * {@code readNBytes} asked such a stream again without end: the dial spun until its timeout closed the socket, and
+     * for ever with a stream that never looked at its socket again.
+     */
     private static byte[] readN(InputStream in, int n, String who, URI proxy) throws IOException {
-        byte[] b = in.readNBytes(n);
-        if (b.length < n) {
-            throw new ProxyException(proxy, -1, who + " closed the connection in the middle of its answer", null);
+        byte[] b = new byte[n];
+        int empty = 0;
+        for (int off = 0; off < n; ) {
+            int r = in.read(b, off, n - off);
+            if (r == -1) {
+                throw new ProxyException(proxy, -1, who + " closed the connection in the middle of its answer", null);
+            }
+            if (r < 0 || r > n - off) {
+                throw brokenStream(proxy, who, new StreamContractException("the connection's input stream ("
+                        + in.getClass().getName() + ") returned " + r + " from a read of at most " + (n - off)
+                        + " bytes (InputStream.read returns -1, or the count of bytes it read)"));
+            }
+            if (r == 0) {
+                if (++empty >= ConnInput.MAX_CONSECUTIVE_EMPTY_READS) {
+                    throw brokenStream(proxy, who, new StreamContractException("the connection's input stream ("
+                            + in.getClass().getName() + ") made no progress: its read returned 0 bytes " + empty
+                            + " times in a row (InputStream.read blocks until a byte is available)"));
+                }
+                continue;
+            }
+            empty = 0;
+            off += r;
         }
         return b;
+    }
+
+    /** The setup failed because the socket to the proxy broke {@code InputStream.read}'s contract (P80, R33). */
+    private static ProxyException brokenStream(URI proxy, String who, StreamContractException broken) {
+        return new ProxyException(proxy, -1, who + " could not be read: " + broken.getMessage(), broken);
     }
 }

@@ -73,6 +73,12 @@ final class ResponseReader {
             // A tunnel (a CONNECT's 2xx, R65; an asked switch of protocols, R67): the peer's bytes until it closes,
             // another protocol's, never decoded.
             tunnel = BodyFraming.opensTunnel(rc.req().method(), rc.req().headers(), fh.head());
+            if (tunnel && fh.head().status() == 101) {
+                // An asked switch's framing fields are checked as any 101's (P79) before its tunnel opens: Go's
+                // ReadResponse refuses a transfer coding it cannot read, and differing lengths, before it looks at the
+                // status, so a 101 declaring one never becomes a connection; the tunnel's bytes are never framed.
+                BodyFraming.of(rc.req().method(), fh.head());
+            }
             framing = tunnel ? BodyFraming.tunnel() : BodyFraming.of(rc.req().method(), fh.head());
         } catch (IOException e) {
             IOException ours = conn.closedCause(); // our own close explains the failure best
