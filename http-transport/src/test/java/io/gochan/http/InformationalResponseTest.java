@@ -43,7 +43,9 @@ class InformationalResponseTest {
      * P79: a server that sends {@code 103 Early Hints} without end, never a final status. The request fails with
      * {@code TOO_MANY_INFORMATIONAL_RESPONSES} after the sixth (the bound of P21), well within its own timeout: the
      * client does not read on while the hints keep coming. The server's writes then fail (the client closed the
-     * connection), nothing is pooled, and the next request, on a new connection, gets its answer.
+     * connection), nothing is pooled, and the next request, on a new connection, gets its answer. A guard: the code
+     * before P79 passes it too (P21's bound already ended the hints); it pins that the framing checks added beside
+     * that bound do not lift it.
      */
     @Test
     void P79_anEndlessStreamOfEarlyHintsFailsTheRequestAndClosesItsConnection() throws Exception {
@@ -173,7 +175,8 @@ class InformationalResponseTest {
 
     /**
      * P79: a lone {@code chunked} on an asked switch is tolerated, as on any 1xx and as Go tolerates it (a 101 has no body
-     * to frame): the tunnel opens, and its bytes are the peer's as they come, never read as chunks (R67).
+     * to frame): the tunnel opens, and its bytes are the peer's as they come, never read as chunks (R67). A guard: the
+     * code before P79 passes it too; it pins that P79's checks refuse no more than Go does.
      */
     @Test
     void P79_aLoneChunkedOnAnAskedSwitchStillOpensItsTunnel() throws Exception {
@@ -197,7 +200,8 @@ class InformationalResponseTest {
     /**
      * P79: what Go tolerates on a 1xx is tolerated: a length that is no number, a list of equal lengths, a lone
      * {@code chunked} (no body follows a 1xx either way: the next bytes are the next head). Each 1xx is skipped, the
-     * final answer read, and the connection reused.
+     * final answer read, and the connection reused. A guard: the code before P79 passes it too (it checked nothing on
+     * a 1xx); it pins that P79's checks refuse no more than Go does.
      */
     @Test
     void P79_framingFieldsGoToleratesOnAnInformationalResponseAreSkippedWithIt() throws Exception {
