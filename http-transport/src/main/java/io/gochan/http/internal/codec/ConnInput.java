@@ -139,39 +139,52 @@ public final class ConnInput {
     private int rawRead(byte[] b, int off, int len) throws IOException {
         // Nothing but the read itself while bytes arrive: no clock is read on this path (the guard counts
         // timeouts; it knows the socket's timeout).
-        int timeouts = 0;
-        int empty = 0;
-        while (true) {
-            int n;
+        for (int timeouts = 1; ; timeouts++) {
             try {
-                n = in.read(b, off, len);
+                return readSome(in, b, off, len);
             } catch (SocketTimeoutException e) {
                 WaitGuard g = guard;
                 if (g == null) {
                     throw e;
                 }
                 // A SocketTimeoutException leaves the socket usable and consumed nothing: reading again is safe.
-                g.stillWaiting(++timeouts, e);
-                continue;
+                g.stillWaiting(timeouts, e);
             }
+        }
+    }
+
+    /**
+     * One read of {@code in} held to {@code InputStream.read}'s contract (P80), for every reader of a connection's raw
+     * stream (this input; a proxy handshake, R33): a read that returned 0 bytes for a non-empty range (a
+     * {@code Dialer}'s socket may) is asked again, as Go's bufio asks a reader that returned nothing
+     * (io.ErrNoProgress after 100 such reads in a row), never taken for the end, which would cut a response short
+     * or make an answer look like the server's close; a count past the range or below -1 is never trusted (the
+     * buffer would hold bytes nobody wrote, or the end be taken for one).
+     *
+     * @param in the stream
+     * @param b the buffer
+     * @param off where the bytes go
+     * @param len at most this many bytes
+     * @return the count read, at least 1 unless {@code len} is 0, or -1 at the stream's end
+     * @throws StreamContractException if the stream returned a count outside -1..len, or 0 bytes
+     *     {@link #MAX_CONSECUTIVE_EMPTY_READS} times in a row
+     * @throws IOException if the read failed
+     */
+    public static int readSome(InputStream in, byte[] b, int off, int len) throws IOException {
+        for (int empty = 0; ; ) {
+            int n = in.read(b, off, len);
             if ((n > 0 && n <= len) || n == -1 || (n == 0 && len == 0)) {
                 return n;
             }
             if (n != 0) {
-                // Never trusted: a count past the range would have the buffer hold bytes nobody wrote, and one below -1
-                // would be taken for the end, a body cut short taken for a whole one.
                 throw new StreamContractException("the connection's input stream (" + in.getClass().getName()
                         + ") returned " + n + " from a read of at most " + len
                         + " bytes (InputStream.read returns -1, or the count of bytes it read)");
             }
-            // 0 bytes for a non-empty range breaks InputStream.read's contract (it blocks until a byte is available):
-            // a Dialer's socket may. Taken for the end, it cut the response short or made an answer look like the
-            // server's close; asked again, as Go's bufio asks a reader that returned nothing (io.ErrNoProgress after
-            // 100 such reads in a row).
             if (++empty >= MAX_CONSECUTIVE_EMPTY_READS) {
                 throw new StreamContractException("the connection's input stream (" + in.getClass().getName()
                         + ") made no progress: its read returned 0 bytes " + empty + " times in a row"
-                        + " (InputStream.read blocks until a byte is available); the connection is given up");
+                        + " (InputStream.read blocks until a byte is available)");
             }
         }
     }

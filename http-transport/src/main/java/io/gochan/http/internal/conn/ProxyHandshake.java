@@ -315,26 +315,16 @@ final class ProxyHandshake {
      */
     private static byte[] readN(InputStream in, int n, String who, URI proxy) throws IOException {
         byte[] b = new byte[n];
-        int empty = 0;
         for (int off = 0; off < n; ) {
-            int r = in.read(b, off, n - off);
+            int r;
+            try {
+                r = ConnInput.readSome(in, b, off, n - off);
+            } catch (StreamContractException e) {
+                throw brokenStream(proxy, who, e);
+            }
             if (r == -1) {
                 throw new ProxyException(proxy, -1, who + " closed the connection in the middle of its answer", null);
             }
-            if (r < 0 || r > n - off) {
-                throw brokenStream(proxy, who, new StreamContractException("the connection's input stream ("
-                        + in.getClass().getName() + ") returned " + r + " from a read of at most " + (n - off)
-                        + " bytes (InputStream.read returns -1, or the count of bytes it read)"));
-            }
-            if (r == 0) {
-                if (++empty >= ConnInput.MAX_CONSECUTIVE_EMPTY_READS) {
-                    throw brokenStream(proxy, who, new StreamContractException("the connection's input stream ("
-                            + in.getClass().getName() + ") made no progress: its read returned 0 bytes " + empty
-                            + " times in a row (InputStream.read blocks until a byte is available)"));
-                }
-                continue;
-            }
-            empty = 0;
             off += r;
         }
         return b;
