@@ -50,7 +50,11 @@ public final class Bubble {
      * returns or throws, their threads have ended too: {@link Goroutines#live()} lists none of them and
      * {@link Goroutine#isAlive()} is false (rule BB18). An afterFunc whose goroutine a member started but whose start
      * failed (no thread could start) is owed: it counts as a running goroutine until a retry, 100 ms of real time
-     * later, has started it in the bubble, and this method waits for it too (rule BB29).
+     * later, has started it in the bubble, and this method waits for it too (rule BB29); if even that retry cannot be
+     * arranged, the bubble fails at once with that failure (rule BB31). A context made in the bubble under a context
+     * made outside it (a test fixture's, say) and still pending at the end leaves that context: nothing of the ended
+     * bubble stays registered there, and a later cancel of it no longer reaches the bubble's context (rules BB30,
+     * CX21).
      *
      * <p>A goroutine's uncaught failure (rule BB17). If the task of a goroutine of the bubble (started
      * with {@link Go#go}, {@link WaitGroup#go}, {@link Timers#afterFunc} or {@link Context#afterFunc})

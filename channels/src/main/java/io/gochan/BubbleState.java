@@ -15,6 +15,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 
 /**
  * One virtual-time bubble: its members, its fake clock and timer heap, and the driver thread that
@@ -51,6 +52,16 @@ final class BubbleState {
     private static final String AWAIT = "Bubble.await()";
     /** What the root waits on once its body has returned (BB7). */
     private static final String END = "the end of the bubble's other goroutines";
+    /** A step of the bubble's own machinery, as {@link #machineryFault} names it: the driver's thread starts (BB32). */
+    static final String DRIVER_START = "driver-start";
+    /** A step of the bubble's own machinery: an owed start's real-time wait is arranged on the system timer (BB31). */
+    static final String RETRY_WAIT = "retry-wait";
+    /**
+     * Tests only: if not null, called with the name of a step of the bubble's own machinery ({@link #DRIVER_START},
+     * {@link #RETRY_WAIT}) just before it; what it throws is that step's failure, as an {@code OutOfMemoryError}
+     * ("unable to create native thread") of the thread it starts would be, which no test can provoke safely.
+     */
+    static volatile Consumer<String> machineryFault;
 
     final long id = IDS.incrementAndGet();
     final FakeClock clock = new FakeClock();
@@ -75,6 +86,14 @@ final class BubbleState {
         scheduler.onActionDueNow(this::actionDueNow);
         scheduler.onStartOwed(this::owe);
     }
+    /**
+     * Guarded by lock: contexts made by members and registered with a context made outside the bubble (BB30); done
+     * ones are dropped as the list grows ({@link #adoptedOutside}). The end takes the others out of those contexts.
+     */
+    private final List<Contexts.CancelContext> outsideChildren = new ArrayList<>();
+    private int pruneOutsideAt = 64; // guarded by lock
+    /** Guarded by lock: the end has taken the bubble's contexts out of outside ones; later ones stay (BB30). */
+    private boolean contextsLeft;
     // Guarded by lock.
     private final List<Member> members = new ArrayList<>();
     /**
@@ -90,7 +109,10 @@ final class BubbleState {
     /** The driver told {@code awaiting} that all others are blocked; read by it without the lock. */
     private volatile boolean released;
     private RuntimeException failure; // the deadlock (BB5)
-    /** The first uncaught failure of a member while the bubble was live: it fails the bubble (BB17). */
+    /**
+     * The first uncaught failure of a member while the bubble was live, or of the bubble's own machinery (an owed
+     * start it could not arrange): it fails the bubble (BB17, BB31).
+     */
     private Throwable goroutineFailure;
     /** Members' uncaught failures after the bubble began to stop: reported with its outcome (BB17). */
     private final List<Throwable> laterFailures = new ArrayList<>();
@@ -182,10 +204,29 @@ final class BubbleState {
         Bubbles.started();
         // The driver acts for the bubble (timers, afterFunc goroutines) but is not a member of it.
         Member acting = new Member(this, null, null);
-        driver = Thread.ofVirtual().name("gochan-bubble-" + id).start(() -> {
-            Bubbles.bind(acting);
-            drive();
-        });
+        try {
+            Consumer<String> fault = machineryFault;
+            if (fault != null) {
+                fault.accept(DRIVER_START);
+            }
+            driver = Thread.ofVirtual().name("gochan-bubble-" + id).start(() -> {
+                Bubbles.bind(acting);
+                drive();
+            });
+        } catch (RuntimeException | Error e) {
+            // No driver, no bubble (BB32): the body has not run; undo what began it, or the park hook would stay
+            // installed for the JVM's life (BB9) and this bubble would count as running for ever.
+            lock.lock();
+            try {
+                members.remove(root);
+                closing = true;
+            } finally {
+                lock.unlock();
+            }
+            ended = true;
+            Bubbles.ended();
+            throw e;
+        }
         Bubbles.bind(root);
         Throwable bodyFailure = null;
         try {
@@ -208,15 +249,21 @@ final class BubbleState {
             } finally {
                 lock.unlock();
             }
-            joinUninterruptibly(driver);
-            for (Runnable start : takeStartsDue()) {
-                startOutside(start); // owed, and the driver is gone: the root gave up on a stopping bubble (BB29)
+            try {
+                joinUninterruptibly(driver);
+                for (Runnable start : takeStartsDue()) {
+                    startOutside(start); // owed, and the driver is gone: the root gave up on a stopping bubble (BB29)
+                }
+                for (Thread t : leftThreads()) {
+                    joinUninterruptibly(t); // it has left the bubble: only its thread's last steps remain
+                }
+                leaveOutsideContexts(); // every member has ended: nothing of the bubble stays registered outside (BB30)
+            } finally {
+                // Whatever the teardown met (an OutOfMemoryError), the bubble ends: a park hook left installed would
+                // cost every park of the JVM for its life (BB9, BB32).
+                ended = true;
+                Bubbles.ended();
             }
-            for (Thread t : leftThreads()) {
-                joinUninterruptibly(t); // it has left the bubble: only its thread's last steps remain
-            }
-            ended = true;
-            Bubbles.ended();
         }
         RuntimeException f;
         Throwable g;
@@ -431,8 +478,10 @@ final class BubbleState {
      * start, and its {@code stop()} already returned false. Go would have it running in the bubble now, so it counts
      * as a running member (the end-wait waits, the clock stands, no deadlock, {@code Bubble.await()} is not
      * released) until the driver has started it, after {@link TimerScheduler#RETRY_NANOS} of real time (BB29, CX20).
+     * {@code failure} is why it is owed. Never throws: a cancel that owes a start completes (CX15), also when the
+     * wait cannot be arranged, which fails the bubble instead (BB31).
      */
-    private void owe(Runnable start) {
+    private void owe(Runnable start, Throwable failure) {
         boolean counted;
         lock.lock();
         try {
@@ -446,7 +495,7 @@ final class BubbleState {
             lock.unlock();
         }
         if (counted) {
-            startAfterRetryWait(start);
+            waitToRetry(start, failure);
         } else {
             // A member that outlived its bubble: nothing of the bubble will start it; the system's retry does, as
             // for a start that failed outside bubbles (CX15).
@@ -457,10 +506,55 @@ final class BubbleState {
     /**
      * Hands owed {@code start} to the driver {@link TimerScheduler#RETRY_NANOS} of real time from now: the wait is
      * for a JVM out of threads to recover, which the bubble's clock, standing while members run, would not measure.
+     * {@code failure} is why it is owed (its last start's). Never throws: if the wait cannot be arranged (the system
+     * timer's thread cannot start: the JVM is out of threads), the bubble fails at once instead ({@link #cannotOwe}).
      */
-    private void startAfterRetryWait(Runnable start) {
-        TimerScheduler.SYSTEM.schedule(TimerScheduler.SYSTEM.actionEntry(() -> startDue(start)), TimerScheduler.RETRY_NANOS,
-                0L);
+    private void waitToRetry(Runnable start, Throwable failure) {
+        try {
+            Consumer<String> fault = machineryFault;
+            if (fault != null) {
+                fault.accept(RETRY_WAIT);
+            }
+            TimerScheduler.SYSTEM.schedule(TimerScheduler.SYSTEM.actionEntry(() -> startDue(start)),
+                    TimerScheduler.RETRY_NANOS, 0L);
+        } catch (RuntimeException | Error e) {
+            cannotOwe(e, failure);
+        }
+    }
+
+    /**
+     * Rule BB31: the real-time wait of an owed start could not be arranged ({@code failure}; {@code startFailure} is
+     * why the start was owed). Nothing would ever start the function, and the bubble, counting it as a running
+     * member, would wait for it until its caller gave up: so it stops counting, and the bubble fails with
+     * {@code failure}, the start's failure attached, as with a goroutine's failure (BB17): the first while the bubble
+     * is live stops it at once (every member interrupted, the root too unless its body has returned) and is what
+     * run() throws; a later one is attached to what run() throws. Lock not held on entry; never throws.
+     */
+    private void cannotOwe(Throwable failure, Throwable startFailure) {
+        if (startFailure != null && startFailure != failure) {
+            failure.addSuppressed(startFailure);
+        }
+        boolean taken;
+        lock.lock();
+        try {
+            startsOwed--;
+            taken = !outcomeTaken;
+            if (taken && !stopping) {
+                goroutineFailure = failure;
+                interruptOthers(rootEnding ? root : null, null);
+            } else if (taken) {
+                laterFailures.add(failure);
+            }
+            bump(); // the root may wait for the end: the start no longer counts, and the bubble may be stopping
+        } finally {
+            lock.unlock();
+        }
+        if (!taken) {
+            // run() has reported already (the caller outlived a stopping bubble's grace): as a late goroutine failure
+            // (BB17), it goes to the handler of the thread that met it.
+            Thread me = Thread.currentThread();
+            me.getUncaughtExceptionHandler().uncaughtException(me, failure);
+        }
     }
 
     /**
@@ -499,6 +593,50 @@ final class BubbleState {
             return starts;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Rule BB30: context {@code c}, made by a member, is about to be registered with a context made outside this
+     * bubble (in none, or in another): the end takes it out again ({@link #leaveOutsideContexts}). Called before the
+     * registration, since it may fail and the registration comes last (CX3). Done ones are dropped as the list grows,
+     * so a bubble that makes and cancels many such contexts keeps only those still pending.
+     */
+    void adoptedOutside(Contexts.CancelContext c) {
+        lock.lock();
+        try {
+            if (contextsLeft) {
+                return; // a member that outlived its bubble: its contexts are ordinary ones now
+            }
+            outsideChildren.add(c);
+            if (outsideChildren.size() >= pruneOutsideAt) {
+                outsideChildren.removeIf(Contexts.CancelContext::isDone); // a volatile read each: no lock taken here
+                pruneOutsideAt = Math.max(64, 2 * outsideChildren.size());
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Rule BB30, at the end, once every member has ended: each context made in the bubble and still pending leaves
+     * the context made outside it that it was registered with, so that nothing there refers to the ended bubble (its
+     * deadline timer, its heap, its channels). Such a context is frozen as the end left it (CX21). Not when members
+     * outlived a stopping bubble's grace (BB18): they run on, and may still wait for an outside cancel to reach them.
+     * Lock not held: a context's lock is never taken under the bubble's.
+     */
+    private void leaveOutsideContexts() {
+        List<Contexts.CancelContext> pending;
+        lock.lock();
+        try {
+            contextsLeft = true;
+            pending = members.isEmpty() ? List.copyOf(outsideChildren) : List.of();
+            outsideChildren.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Contexts.CancelContext c : pending) {
+            c.leaveOutsideParent();
         }
     }
 
@@ -991,7 +1129,7 @@ final class BubbleState {
                     started++;
                 } catch (RuntimeException | Error t) {
                     TimerScheduler.logStartRetry(t);
-                    startAfterRetryWait(start);
+                    waitToRetry(start, t); // never throws: a wait it cannot arrange fails the bubble (BB31)
                 }
             }
         } finally {
@@ -1136,6 +1274,16 @@ final class BubbleState {
         lock.lock();
         try {
             return m.blockedOn == null ? null : m.blockedOn.what();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many contexts made in the bubble under outside ones it keeps track of (for tests: BB30's pruning). */
+    int outsideContexts() {
+        lock.lock();
+        try {
+            return outsideChildren.size();
         } finally {
             lock.unlock();
         }

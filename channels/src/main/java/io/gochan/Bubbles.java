@@ -49,6 +49,16 @@ final class Bubbles {
         }
     }
 
+    /** How many bubbles run now (for tests: a bubble that could not start leaves none counted, BB32). */
+    static int running() {
+        ACTIVATION.lock();
+        try {
+            return running;
+        } finally {
+            ACTIVATION.unlock();
+        }
+    }
+
     /** A bubble ended: the last one uninstalls the hook, so code outside bubbles pays nothing (BB9). */
     static void ended() {
         ACTIVATION.lock();

@@ -1,5 +1,6 @@
 package io.gochan;
 
+import io.gochan.spi.ParkHook;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +39,11 @@ final class Contexts {
         CancelContext anchor = cancelAncestor(parent);
         CancelContext child = new CancelContext(parent, anchor, effective, own, deadlineCause);
         if (anchor != null) {
+            if (child.bubble != null && anchor.bubble != child.bubble) {
+                // Made in a bubble under a context made outside it: the bubble's end takes it out again (BB30).
+                // Before the registration, which must come last (CX3); a child found done at once is skipped then.
+                child.bubble.adoptedOutside(child);
+            }
             CancelContext.Outcome already = anchor.adopt(child);
             if (already != null) {
                 child.cancel(already.err, already.cause);
@@ -296,6 +302,11 @@ final class Contexts {
         private final TimerEntry deadlineTimer;
         /** Where the deadline timer runs: the system's, or the virtual-time bubble's it was made in. */
         private final TimerScheduler scheduler;
+        /**
+         * The virtual-time bubble this context was made in, or null: registered with a context made outside it, it
+         * leaves that one when the bubble ends (rules BB30, CX21).
+         */
+        final BubbleState bubble;
 
         CancelContext(Context parent, CancelContext anchor, Instant deadline, boolean ownDeadline, Throwable deadlineCause) {
             this(parent, anchor, deadline, ownDeadline ? TimerScheduler.current() : null, deadlineCause);
@@ -310,6 +321,9 @@ final class Contexts {
             this.deadlineCause = deadlineCause;
             this.scheduler = scheduler;
             this.deadlineTimer = ownDeadline ? scheduler.actionEntry(this::deadlinePassed) : null;
+            // Bubbles is asked only while a bubble runs, so that code outside bubbles does not load it (B8, BB9).
+            BubbleState.Member m = ParkHook.active() == null ? null : Bubbles.current();
+            this.bubble = m == null ? null : m.bubble;
         }
 
         /**
@@ -327,6 +341,18 @@ final class Contexts {
                 return null;
             } finally {
                 lock.unlock();
+            }
+        }
+
+        /**
+         * Rule BB30: the bubble this context was made in has ended with it pending: it leaves its anchor, made outside
+         * that bubble, which then refers to nothing of the ended bubble. It stays as it is: not done, its deadline
+         * never coming, reached by no later cancel of that anchor; its own cancel still works (CX21). A cancel of the
+         * anchor racing this either reaches it first or finds it gone; both are a cancellation seen whole (CX4).
+         */
+        void leaveOutsideParent() {
+            if (anchor != null && !isDone()) {
+                anchor.orphan(this);
             }
         }
 

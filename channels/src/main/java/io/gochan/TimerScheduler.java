@@ -12,7 +12,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * The clock and the timer heap behind {@link Timers}, {@link Timer} and context deadlines: the one
@@ -88,7 +88,7 @@ final class TimerScheduler {
     /** See {@link #onActionDueNow}; null but for a bubble's scheduler. */
     private volatile Runnable dueNow;
     /** See {@link #onStartOwed}; null but for a bubble's scheduler. */
-    private volatile Consumer<Runnable> startOwed;
+    private volatile BiConsumer<Runnable, Throwable> startOwed;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
@@ -177,12 +177,12 @@ final class TimerScheduler {
      */
     void startLater(Runnable start, Throwable failure) {
         logStartRetry(failure);
-        Consumer<Runnable> bubble = startOwed;
+        BiConsumer<Runnable, Throwable> bubble = startOwed;
         if (bubble != null) {
             // Not an entry of this heap: the 100 ms are for a JVM out of threads to recover, which takes real time,
             // while a bubble's clock moves only when every member is durably blocked, and its end does not wait
             // for a pending entry (BB27): the function, whose stop() already returned false, would be lost.
-            bubble.accept(start);
+            bubble.accept(start, failure); // the failure too: if the bubble cannot owe it, its run() reports both (BB31)
         } else {
             schedule(startEntry(start), RETRY_NANOS, 0L);
         }
@@ -253,9 +253,10 @@ final class TimerScheduler {
     /**
      * Where {@link #startLater} hands an owed start instead of this heap: a bubble, which waits for it in real time,
      * counts it as a running member meanwhile and has its driver start it (rules CX20, BB29). The hook is called with
-     * no lock of this scheduler held and must not block. Set once, before the scheduler is used.
+     * the start and the failure that made it owed, with no lock of this scheduler held, and must neither block nor
+     * throw (BB31). Set once, before the scheduler is used.
      */
-    void onStartOwed(Consumer<Runnable> hook) {
+    void onStartOwed(BiConsumer<Runnable, Throwable> hook) {
         startOwed = hook;
     }
 
