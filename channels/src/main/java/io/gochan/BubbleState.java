@@ -630,7 +630,7 @@ final class BubbleState {
         lock.lock();
         try {
             contextsLeft = true;
-            pending = members.isEmpty() ? List.copyOf(outsideChildren) : List.of();
+            pending = members.isEmpty() ? List.copyOf(outsideChildren) : List.<Contexts.CancelContext>of();
             outsideChildren.clear();
         } finally {
             lock.unlock();
