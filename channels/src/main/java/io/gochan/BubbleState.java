@@ -553,7 +553,11 @@ final class BubbleState {
             // run() has reported already (the caller outlived a stopping bubble's grace): as a late goroutine failure
             // (BB17), it goes to the handler of the thread that met it.
             Thread me = Thread.currentThread();
-            me.getUncaughtExceptionHandler().uncaughtException(me, failure);
+            try {
+                me.getUncaughtExceptionHandler().uncaughtException(me, failure);
+            } catch (RuntimeException | Error ignored) {
+                // a handler that throws must not make the cancel that owed the start throw (CX15)
+            }
         }
     }
 

@@ -134,7 +134,7 @@ class BubbleOutsideContextRulesTest {
         t.cancel(); // its own cancel, by a thread of no bubble
         assertThat(t.err()).isInstanceOf(ContextCanceledException.class);
         assertThat(under.get().err()).as("its own cancel reaches its subtree (CX4)").isInstanceOf(ContextCanceledException.class);
-        assertThat(ran.await(10, TimeUnit.SECONDS)).as("its afterFunc runs").isTrue();
+        assertThat(ran.await(30, TimeUnit.SECONDS)).as("its afterFunc runs").isTrue();
         assertThat(ranInABubble).as("outside the bubble, started by the canceller (CX20)").isFalse();
         assertThat(onTimed.get().stop()).as("started by that cancel").isFalse();
     }
@@ -155,7 +155,7 @@ class BubbleOutsideContextRulesTest {
         }));
         assertThat(childCount(outside)).as("still registered: only its stop() removes it").isEqualTo(1);
         outside.cancel();
-        assertThat(ran.await(10, TimeUnit.SECONDS)).as("it runs when the outside context is done").isTrue();
+        assertThat(ran.await(30, TimeUnit.SECONDS)).as("it runs when the outside context is done").isTrue();
         assertThat(ranInABubble).as("outside the ended bubble").isFalse();
     }
 }
