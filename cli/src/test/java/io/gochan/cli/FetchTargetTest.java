@@ -436,7 +436,8 @@ class FetchTargetTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void R102_dashOIntoItsOwnStdoutWritesThroughIt(@TempDir Path tmp) throws Exception {
-        Assumptions.assumeTrue(Files.isDirectory(Path.of("/dev/fd")), "no /dev/fd here");
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/dev/fd")) && Files.exists(Path.of("/dev/stdout"))
+                && Files.exists(Path.of("/dev/stderr")), "no /dev/fd, /dev/stdout or /dev/stderr here");
         byte[] old = "old\n".getBytes(StandardCharsets.ISO_8859_1);
         String body = new String(BODY, StandardCharsets.ISO_8859_1);
         try (RawServer server = new RawServer(answering(ANSWER))) {
@@ -474,8 +475,10 @@ class FetchTargetTest {
         // Absolute entries: the child works in dir, where a relative one would name nothing.
         String cp = Stream.of(path.split(File.pathSeparator)).filter(e -> !e.isEmpty())
                 .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(), "-cp", cp,
-                Main.class.getName()));
+        // The running JDK's java. Its unified-logging warnings (CDS, -Xshare:auto, ...) go to stdout by default, which the
+        // test compares byte for byte: -Xlog:disable drops that default, and warnings go to stderr instead.
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-Xlog:disable", "-Xlog:all=warning:stderr", "-cp", cp, Main.class.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()))
