@@ -26,11 +26,12 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 
 /**
- * {@code fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL...}:
+ * {@code fetch [-i] [-o FILE|-] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL...}:
  * fetches the URLs concurrently (one goroutine each, at most {@code N} at once, default 50, R100) through one
  * {@link Transport}, prints each status line (and headers with -i), the body to stdout
  * (or to FILE for a single URL: written as it arrives and moved over FILE only once whole, so a failed fetch
- * leaves no file, R49; a FILE that is no regular file, such as {@code /dev/null} or a FIFO, is written in place, R97),
+ * leaves no file, R49; a FILE that is no regular file, such as {@code /dev/null} or a FIFO, is written in place, R97;
+ * {@code -o -}, or a FILE that is fetch's own stdout or stderr, through that stream, R101, R102),
  * and a summary on stderr. Memory stays bounded whatever the bodies' size (R53): a single
  * URL's body is streamed to stdout as it arrives; several URLs' bodies, printed in argument order, wait in a
  * {@link Spool} each (a temporary file beyond 1 MiB), of at most 256 MiB ({@code --max-spool}, R63): a larger
@@ -69,6 +70,15 @@ final class Fetch {
     private static final int MAX_LINKS = 40;
 
     /**
+     * How many characters of a URL fetch's messages show at most (R103), as the transport's messages show a URI
+     * ({@code RedactedUri.shortened}): a URL may be a megabyte long, and each line naming it would repeat it.
+     */
+    static final int SHOWN_LENGTH = 200;
+
+    /** What a fetch whose body goes to stderr ({@code -o /dev/stderr}, R102) says when stderr failed. */
+    private static final String STDERR_FAILED = "could not write to stderr (closed?)";
+
+    /**
      * One fetch: its head and body still to print ({@code spool}), or null when they were already written (to the
      * {@code -o} file or streamed to stdout); {@code length} counts the body's bytes either way.
      */
@@ -85,6 +95,14 @@ final class Fetch {
 
         /** Stdout, as it arrives: the only URL (R53). */
         record ToStdout(PrintStream out) implements Sink {}
+
+        /**
+         * The body alone into {@code body}, one of the standard streams, as it arrives: {@code -o -} or a FILE that is
+         * that stream's file (R101, R102). The head goes to {@code heads}, the other stream, so that {@code body} gets
+         * the body's bytes as a FILE would; {@code name} is what the "wrote" line names, {@code failure} what a write
+         * that did not arrive says (R71).
+         */
+        record ToStream(PrintStream body, PrintStream heads, String name, String failure) implements Sink {}
 
         /** A spool each, printed in argument order once every fetch ended (R53). */
         record ToSpool(int memoryLimit, long diskLimit) implements Sink {}
@@ -112,6 +130,8 @@ final class Fetch {
         boolean headers = false;
         Path unixSocket = null;
         Path file = null;
+        boolean dashO = false; // -o -: the body to stdout (R101)
+        int outputs = 0; // how many -o were given: one at most (R101)
         Duration timeout = null; // none given: each wait is bounded by waitBound, not the whole fetch (R99)
         long maxSpool = Spool.DEFAULT_DISK_LIMIT;
         int parallelMax = DEFAULT_PARALLEL;
@@ -138,7 +158,16 @@ final class Fetch {
                     }
                     case "-i" -> headers = true;
                     case "--unix-socket" -> unixSocket = Path.of(args.get(++i));
-                    case "-o" -> file = Path.of(args.get(++i));
+                    case "-o" -> {
+                        if (outputs++ > 0) { // the second would silently replace the first (R101, R74)
+                            err.println("fetch: -o given twice (fetch writes one URL's body to one FILE)\n" + Main.USAGE);
+                            return 2;
+                        }
+                        String name = args.get(++i);
+                        // "-" is stdout, as curl reads it (R101); a file named "-" is written as "./-".
+                        dashO = name.equals("-");
+                        file = dashO ? null : Path.of(name);
+                    }
                     case "--max-spool" -> maxSpool = parseSize(args.get(++i));
                     case "--timeout" -> timeout = parseDuration(args.get(++i));
                     case "--parallel-max" -> parallelMax = parseParallel(args.get(++i));
@@ -161,14 +190,20 @@ final class Fetch {
                 return 2;
             }
         }
-        if (uris.isEmpty() || (file != null && uris.size() != 1)) {
-            err.println("usage: fetch [-i] [-o FILE] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL..."
-                    + "   (-o needs exactly one URL)");
+        if (uris.isEmpty() || (outputs > 0 && uris.size() != 1)) {
+            // Several URLs with -o, "-" included, are refused rather than interleaved or concatenated into one stream
+            // (R101): without -o they are printed to stdout one after the other, each after its "==>" line.
+            err.println("usage: fetch [-i] [-o FILE|-] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL..."
+                    + "   (-o needs exactly one URL" + (uris.size() > 1 ? ", got " + uris.size() + "; without -o several URLs are printed to stdout in turn" : "") + ")");
             return 2;
         }
         boolean withHeaders = headers;
         Duration perFetch = timeout;
-        Sink sink = file != null ? new Sink.ToFile(file)
+        PrintStream own = file == null ? null : standardStream(file, out, err);
+        Sink sink = dashO ? new Sink.ToStream(out, err, "stdout", Main.STDOUT_FAILED)
+                : own == out ? new Sink.ToStream(out, err, file.toString(), Main.STDOUT_FAILED)
+                : own == err ? new Sink.ToStream(err, out, file.toString(), STDERR_FAILED)
+                : file != null ? new Sink.ToFile(file)
                 : uris.size() == 1 ? new Sink.ToStdout(out)
                 : new Sink.ToSpool(Spool.DEFAULT_MEMORY_LIMIT, maxSpool);
         LoadSummary summary = new LoadSummary(uris.size());
@@ -226,6 +261,7 @@ final class Fetch {
                             err.println("wrote " + r.length() + " bytes to " + f.file());
                         }
                         case Sink.ToStdout s -> out.println();
+                        case Sink.ToStream s -> err.println("wrote " + r.length() + " bytes to " + s.name());
                         case Sink.ToSpool s -> {
                             out.print(r.head());
                             if (!copy(r.spool(), out, r.uri(), err)) {
@@ -335,7 +371,8 @@ final class Fetch {
     /**
      * Fetches {@code uri} into {@code sink}: with a file the body is written to it as it arrives (R49): into a
      * temporary file beside it, moved over it once the whole body was read, so a fetch that fails leaves no file
-     * and an existing one untouched; to stdout the head and then the body as it arrives; to a spool, kept for the
+     * and an existing one untouched; to stdout the head and then the body as it arrives; to a standard stream
+     * ({@code -o -}, R101, R102) the head to the other one and the body alone as it arrives; to a spool, kept for the
      * caller to print. Memory stays bounded whatever the body's size (R53). {@code timeout} bounds the whole fetch, or
      * is null for none (the transport then bounds each wait, R99).
      */
@@ -355,7 +392,13 @@ final class Fetch {
                 case Sink.ToFile f -> length = toFile(r.body().stream(), f.file());
                 case Sink.ToStdout s -> {
                     s.out().print(head);
-                    length = r.body().stream().transferTo(checked(s.out()));
+                    length = r.body().stream().transferTo(checked(s.out(), Main.STDOUT_FAILED));
+                }
+                case Sink.ToStream s -> {
+                    // The head on the other stream, first (a long download shows its status at once); the body's bytes
+                    // alone, as they arrive, each write flushed, nothing added (R101, R102).
+                    s.heads().print(head);
+                    length = r.body().stream().transferTo(checked(s.body(), s.failure()));
                 }
                 case Sink.ToSpool s -> {
                     spool = new Spool(s.memoryLimit(), s.diskLimit());
@@ -388,24 +431,39 @@ final class Fetch {
     /**
      * {@code uri} as fetch prints it: the password of its user info replaced by {@code xxxxx}, as the transport's
      * messages and Go's {@code URL.Redacted} show it (R62, R17); the user name stays, so the URL is still recognized.
+     * Cut as {@link #shown(String)} says (R103).
      */
     static String shown(URI uri) {
         return shown(uri.toString());
     }
 
     /**
-     * {@code text} (a URL as given, perhaps refused as no URL) as fetch prints it: the password between the first
+     * {@code text} (a URL as given, perhaps refused as no URL) as fetch prints it: its password hidden as
+     * {@link #redacted} says, then cut to its first {@value #SHOWN_LENGTH} characters with its whole length, as the
+     * transport's {@code RedactedUri.shortenedText} shows a text (R103): a URL of a megabyte printed whole in each
+     * failure line and {@code ==>} line flooded the terminal. The password is hidden before the cut, so a cut inside
+     * it cannot show its beginning as something else.
+     */
+    static String shown(String text) {
+        String s = redacted(text);
+        return s.length() <= SHOWN_LENGTH ? s : s.substring(0, SHOWN_LENGTH) + "... (" + s.length() + " characters)";
+    }
+
+    /**
+     * {@code text} with the password between the first
      * {@code :} of the authority and the {@code @} that ends its user info replaced by {@code xxxxx}, by the text (R62,
      * R81). The authority follows the {@code //} right after the scheme's {@code :} (or at the text's start), or, in a
      * text without it ({@code http:alice:pw@host/}), an http(s) or socks5(h) scheme's {@code :}, else the text's start
      * (R93). It ends at its first {@code /}, {@code ?} or {@code #}, and its last {@code @} ends the user info; an
      * authority cut short by one of them before any {@code @}, and holding a {@code :} followed by no port
      * ({@code http://alice:p#ss@host/}, {@code http://alice:a/b@host/}), is a password with that character unescaped:
-     * its user info ends at the text's last {@code @}, so no character of the password is printed (R93).
+     * its user info ends at the text's last {@code @}, so no character of the password is printed (R93); but when that
+     * {@code :} is followed by no port at all ({@code http://host:/p?m=a@b}, a server's authority to every parser), an
+     * {@code @} in the query is a server's, not the user info's end (R104).
      * The transport's {@code RedactedUri.ofText} does the same; its package is not exported, and a qualified export to
      * this module fails {@code jdeps --check} (.ci/jdeps.sh analyses the library modules only).
      */
-    static String shown(String text) {
+    static String redacted(String text) {
         int slashes = text.indexOf("//");
         int start = 0;
         if (slashes >= 0 && (slashes == 0 || slashes == text.indexOf(':') + 1) && text.lastIndexOf('@', slashes) < 0) {
@@ -430,10 +488,29 @@ final class Fetch {
         }
         int at = text.lastIndexOf('@', end - 1);
         if (at < start && cutShort(text, start, end)) {
-            at = text.lastIndexOf('@'); // the password ran on past a '/', '?' or '#' (R93)
+            // The password ran on past a '/', '?' or '#' (R93); after an empty port the text is a server's URL as it is,
+            // so its query's '@'s are left to it (R104).
+            at = text.indexOf(':', start) == end - 1 ? lastAtOutsideQuery(text, end) : text.lastIndexOf('@');
         }
         int colon = at < start ? -1 : text.indexOf(':', start);
         return colon >= 0 && colon < at ? text.substring(0, colon) + ":xxxxx" + text.substring(at) : text;
+    }
+
+    /**
+     * The last {@code @} of {@code text} that is not in its query as the text reads with its authority ending at
+     * {@code end} (R104): the query begins at the first {@code ?} from {@code end} unless a {@code #} comes first, and
+     * ends at the next {@code #}. {@code http://alice:/pw@host/p?m=a@b} ends its user info at {@code pw@};
+     * {@code http://host:/p?m=a@b} has none. -1 when there is no such {@code @}.
+     */
+    private static int lastAtOutsideQuery(String text, int end) {
+        int hash = text.indexOf('#', end);
+        int fragment = hash < 0 ? text.length() : hash;
+        int query = text.indexOf('?', end);
+        int at = text.lastIndexOf('@');
+        if (query >= 0 && query < fragment && at > query && at < fragment) {
+            at = text.lastIndexOf('@', query - 1); // the last '@' before the query, if any
+        }
+        return at;
     }
 
     /**
@@ -496,7 +573,8 @@ final class Fetch {
             // A device, a FIFO, a terminal: written in place, as curl writes it (R97). A part file moved over it would
             // replace /dev/null by a plain file (as root), or fail creating the part file in /dev; and a FIFO's reader
             // would wait for bytes that went elsewhere. Nothing here to leave half written or to keep whole. Opened as
-            // named, before toRealPath: /dev/stdout names a pipe through /proc/self/fd/1, which has no real path.
+            // named, before toRealPath: /dev/fd/63 (bash's >(...)) names a pipe through /proc/self/fd, which has no real
+            // path. (FILE that is our own stdout or stderr never comes here: it is written through that stream, R102.)
             try (OutputStream sink = Files.newOutputStream(abs, StandardOpenOption.WRITE)) {
                 return drain(in, sink);
             }
@@ -553,6 +631,39 @@ final class Fetch {
                 failed.addSuppressed(deleteFailure);
             }
             throw failed;
+        }
+    }
+
+    /**
+     * {@code out} if {@code file}, its links followed, is the file this process's standard output is (file descriptor
+     * 1: {@code /dev/stdout}, {@code /dev/fd/1}, or the file stdout was redirected to), {@code err} if it is standard
+     * error's (2), else null (R102). Such a FILE is written through that stream, into its open file description: opened
+     * by its name again it would be another description, at offset 0 of a regular file, so the body overwrote what
+     * stdout held ({@code >>}) and what stdout wrote next overwrote the body; and R49's part file, moved over it,
+     * replaced the file, leaving stdout writing into the unlinked one. {@code out} and {@code err} stand for this
+     * process's streams (as {@link Main#main} passes them). By the file's identity (device and inode, through
+     * {@code /dev/fd}, which Linux and the BSDs have); where there is no {@code /dev/fd}, or no FILE yet, none is.
+     */
+    private static PrintStream standardStream(Path file, PrintStream out, PrintStream err) {
+        Path abs = file.toAbsolutePath();
+        if (!Files.exists(abs)) {
+            return null;
+        }
+        if (isSameFile(abs, Path.of("/dev/fd/1"))) {
+            return out;
+        }
+        return isSameFile(abs, Path.of("/dev/fd/2")) ? err : null;
+    }
+
+    /** Whether {@code a} and {@code b} are one file; false when either cannot be looked at (no {@code /dev/fd} here). */
+    private static boolean isSameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException | SecurityException notOneFile) {
+            // No such descriptor (a stream closed by the caller) or no /dev/fd on this system: FILE is then written as
+            // any other file, as before R102; nothing was written yet, so nothing is lost by asking.
+            LOG.log(System.Logger.Level.DEBUG, "fetch: cannot compare " + a + " with " + b, notOneFile);
+            return false;
         }
     }
 
@@ -631,11 +742,12 @@ final class Fetch {
     }
 
     /**
-     * {@code out} as a stream that throws once {@code out} failed (stdout closed: {@code fetch URL | head -1}). A
-     * {@link PrintStream} keeps its errors to itself, so the body went on being read, into nothing, until its end or
-     * the timeout, and the run exited 0; now the fetch fails at the first write that did not arrive (R71).
+     * {@code out} as a stream that throws once {@code out} failed (stdout closed: {@code fetch URL | head -1}), with
+     * {@code failure} as the message. A {@link PrintStream} keeps its errors to itself, so the body went on being read,
+     * into nothing, until its end or the timeout, and the run exited 0; now the fetch fails at the first write that did
+     * not arrive (R71). Each write is flushed ({@code checkError} flushes), so the body leaves as it arrives (R101).
      */
-    private static OutputStream checked(PrintStream out) {
+    private static OutputStream checked(PrintStream out, String failure) {
         return new OutputStream() {
             @Override
             public void write(int b) throws IOException {
@@ -651,7 +763,7 @@ final class Fetch {
 
             private void check() throws IOException {
                 if (out.checkError()) { // flushes: a closed stdout shows at this write, not at the end
-                    throw new IOException(Main.STDOUT_FAILED);
+                    throw new IOException(failure);
                 }
             }
         };

@@ -9,8 +9,9 @@ import java.util.List;
  *
  * <pre>
  *   (no arguments)        demo: an embedded server on loopback and a keep-alive load against it
- *   fetch [-i] [-o F] [--timeout D] [--max-spool S] [--parallel-max N] [--unix-socket P] URL...  fetch URLs concurrently
- *                             through one Transport, at most N at once (default 50); -i prints headers; each fetch
+ *   fetch [-i] [-o F|-] [--timeout D] [--max-spool S] [--parallel-max N] [--unix-socket P] URL...  fetch URLs concurrently
+ *                             through one Transport, at most N at once (default 50); -i prints headers; -o - the body
+ *                             of the one URL alone to stdout, its head to stderr; each fetch
  *                             bounded by D, body included (without D: 30s for the head and for each silence of the
  *                             body, no bound on a download that keeps arriving); with several URLs a body waits for
  *                             its turn in at most S bytes (default 256M), beyond that it fails
@@ -23,8 +24,9 @@ public final class Main {
 
     static final String USAGE = """
             usage: (no arguments)              demo: embedded server + keep-alive load, with a summary
-                   fetch [-i] [-o FILE] [--timeout D] [--max-spool 256M] [--parallel-max 50] [--unix-socket PATH] URL... fetch URLs concurrently (proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY);
-                                               --timeout bounds each whole fetch; without it, 30s for the head and for each silence of the body
+                   fetch [-i] [-o FILE|-] [--timeout D] [--max-spool 256M] [--parallel-max 50] [--unix-socket PATH] URL... fetch URLs concurrently (proxy from HTTP_PROXY/HTTPS_PROXY/NO_PROXY);
+                                               --timeout bounds each whole fetch; without it, 30s for the head and for each silence of the body;
+                                               -o - writes the one URL's body alone to stdout, its status line to stderr
                    demo [REQUESTS [CALLERS]]   the demo with other sizes (default 2000 16; at most 1000000 100000)
                    sieve [N]                   first N primes by the concurrent prime sieve (default 100, at most 10000)""";
 

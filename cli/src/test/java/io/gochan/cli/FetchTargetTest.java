@@ -9,6 +9,7 @@ import io.gochan.Goroutines;
 import io.gochan.cli.FetchHostileTest.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -19,11 +20,15 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -32,11 +37,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * fetch's {@code -o} target as curl treats it (a device or FIFO written in place, R97; a read-only file refused, R98;
- * a dangling link written through, R89; a name near the file system's limit, R49), a password {@code java.net.URI}
- * reads as no user info (R93), the default timeout (R99) and how many URLs are fetched at once (R100).
+ * a dangling link written through, R89; a name near the file system's limit, R49; {@code -} and fetch's own stdout or
+ * stderr, R101, R102), a password {@code java.net.URI} reads as no user info (R93, R104), a long URL shown cut (R103),
+ * the default timeout (R99) and how many URLs are fetched at once (R100).
  */
 @NoGoroutineLeaks
 class FetchTargetTest {
+    /** A body of the bytes a text conversion would change or add to: NUL, 0xFF, 0x80, CR LF, and no final newline. */
+    static final byte[] BODY = {0, (byte) 0xFF, (byte) 0x80, 'a', '\r', '\n', 'b'};
+    /** An answer carrying {@link #BODY}. */
+    static final String ANSWER = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\n" + new String(BODY, StandardCharsets.ISO_8859_1);
+
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -377,5 +388,159 @@ class FetchTargetTest {
             assertThat(err()).contains("5 requests (0 failed)");
             return most.get();
         }
+    }
+
+    /**
+     * R101: {@code -o -} writes the body alone to stdout, byte for byte (NUL, 0xFF, CR LF, no newline added): the status
+     * line (with {@code -i} the headers too) and the "wrote" line go to stderr; no file named "-", no part file. Several
+     * URLs with {@code -o -} (whatever {@code --parallel-max}), and {@code -o} given twice, are usage errors (exit 2,
+     * nothing fetched), never bodies mixed on one stream. Before, {@code -o -} wrote a file named "-" in the working
+     * directory and printed the status line on stdout; a second {@code -o} silently replaced the first.
+     */
+    @Test
+    void R101_dashODashWritesTheBodyAloneToStdout() throws Exception {
+        Path dash = Path.of("-").toAbsolutePath();
+        boolean there = Files.exists(dash, LinkOption.NOFOLLOW_LINKS);
+        try (RawServer server = new RawServer(answering(ANSWER))) {
+            assertThat(run("fetch", "-o", "-", server.url("/b"))).as(err()).isZero();
+            assertThat(out.toByteArray()).isEqualTo(BODY);
+            assertThat(err()).startsWith("HTTP/1.1 200 OK\n").contains("wrote 7 bytes to stdout");
+            assertThat(run("fetch", "-i", "-o", "-", server.url("/i"))).as(err()).isZero();
+            assertThat(out.toByteArray()).isEqualTo(BODY);
+            assertThat(err()).startsWith("HTTP/1.1 200 OK\nContent-Length: 7\n\n");
+            assertThat(Files.exists(dash, LinkOption.NOFOLLOW_LINKS)).as("a file named - was made").isEqualTo(there);
+        } finally {
+            if (!there) {
+                Files.deleteIfExists(dash); // the old code's, not to be left in the module's directory
+            }
+        }
+        for (String[] args : new String[][] {{"fetch", "-o", "-", "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"},
+                {"fetch", "-o", "-", "--parallel-max", "1", "http://127.0.0.1:9/a", "http://127.0.0.1:9/b"}}) {
+            assertThat(run(args)).as(String.join(" ", args)).isEqualTo(2);
+            assertThat(err()).as(String.join(" ", args)).contains("-o needs exactly one URL, got 2");
+            assertThat(out.size()).as(String.join(" ", args)).isZero();
+        }
+        assertThat(run("fetch", "-o", "a.txt", "-o", "-", "http://127.0.0.1:9/")).isEqualTo(2);
+        assertThat(err()).startsWith("fetch: -o given twice");
+        assertThat(out.size()).isZero();
+    }
+
+    /**
+     * R102: {@code -o /dev/stdout} with stdout a regular file opened for appending ({@code >> out.txt}) writes the body
+     * through stdout itself, after what the file held, as {@code -o -} does (R101, also checked here); {@code -o
+     * /dev/stderr} likewise through stderr. Before, FILE was taken for a regular file: the body went to a part file moved
+     * over out.txt, which lost what it held, and what the stream got next (the status line, the summary) went into the
+     * replaced, unlinked file; and {@code -o -} made a file named "-". Run in a child JVM, whose stdout and stderr are
+     * files; skipped where there is no /dev/fd.
+     */
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void R102_dashOIntoItsOwnStdoutWritesThroughIt(@TempDir Path tmp) throws Exception {
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("/dev/fd")) && Files.exists(Path.of("/dev/stdout"))
+                && Files.exists(Path.of("/dev/stderr")), "no /dev/fd, /dev/stdout or /dev/stderr here");
+        byte[] old = "old\n".getBytes(StandardCharsets.ISO_8859_1);
+        String body = new String(BODY, StandardCharsets.ISO_8859_1);
+        try (RawServer server = new RawServer(answering(ANSWER))) {
+            for (String target : List.of("/dev/stdout", "-")) {
+                Path stdout = Files.write(tmp.resolve("stdout.txt"), old);
+                Path stderr = Files.write(tmp.resolve("stderr.txt"), old);
+                int rc = runChild(tmp, stdout, stderr, "fetch", "-o", target, server.url("/s"));
+                String errText = Files.readString(stderr, StandardCharsets.ISO_8859_1);
+                assertThat(rc).as(errText).isZero();
+                assertThat(Files.readAllBytes(stdout)).as(target).isEqualTo(concat(old, BODY));
+                assertThat(errText).as(target).startsWith("old\n").contains("HTTP/1.1 200 OK\n")
+                        .contains("wrote 7 bytes to " + (target.equals("-") ? "stdout" : target));
+                assertThat(tmp.resolve("-")).doesNotExist();
+                assertThat(partFiles(tmp)).isEmpty();
+            }
+            Path stdout = Files.write(tmp.resolve("stdout.txt"), old);
+            Path stderr = Files.write(tmp.resolve("stderr.txt"), old);
+            int rc = runChild(tmp, stdout, stderr, "fetch", "-o", "/dev/stderr", server.url("/e"));
+            String errText = Files.readString(stderr, StandardCharsets.ISO_8859_1);
+            assertThat(rc).as(errText).isZero();
+            // What stderr held, the body, then fetch's own lines after it: nothing overwritten.
+            assertThat(errText).startsWith("old\n").contains(body + "wrote 7 bytes to /dev/stderr");
+            assertThat(Files.readString(stdout, StandardCharsets.ISO_8859_1)).isEqualTo("old\nHTTP/1.1 200 OK\n");
+            assertThat(partFiles(tmp)).isEmpty();
+        }
+    }
+
+    /**
+     * Runs {@code Main ARGS} in a child JVM working in {@code dir}, its stdout and stderr appended to {@code stdout}
+     * and {@code stderr} (opened as a shell's {@code >>} opens them), and returns its exit code.
+     */
+    private static int runChild(Path dir, Path stdout, Path stderr, String... args) throws Exception {
+        String mp = System.getProperty("jdk.module.path"); // surefire may put the modules here
+        String path = System.getProperty("java.class.path") + (mp == null ? "" : File.pathSeparator + mp);
+        // Absolute entries: the child works in dir, where a relative one would name nothing.
+        String cp = Stream.of(path.split(File.pathSeparator)).filter(e -> !e.isEmpty())
+                .map(e -> Path.of(e).toAbsolutePath().toString()).collect(Collectors.joining(File.pathSeparator));
+        // The running JDK's java. Its unified-logging warnings (CDS, -Xshare:auto, ...) go to stdout by default, which the
+        // test compares byte for byte: -Xlog:disable drops that default, and warnings go to stderr instead.
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "-Xlog:disable", "-Xlog:all=warning:stderr", "-cp", cp, Main.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(stdout.toFile()))
+                .redirectError(ProcessBuilder.Redirect.appendTo(stderr.toFile()));
+        // The loopback server is reached directly, whatever proxy the environment names.
+        pb.environment().keySet().removeIf(k -> k.toLowerCase(Locale.ROOT).endsWith("_proxy"));
+        Process p = pb.start();
+        try {
+            assertThat(p.waitFor(90, TimeUnit.SECONDS)).as("the child ended").isTrue();
+            return p.exitValue();
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] c = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, c, a.length, b.length);
+        return c;
+    }
+
+    /**
+     * R103: a URL is shown cut to its first 200 characters, with its length, as the transport's messages show a URI: in
+     * the failure line, the {@code ==>} line of several URLs and the refusal of a text that is no URL; its password is
+     * hidden before the cut. Before, each of these lines printed the URL whole (a megabyte URL flooded the terminal).
+     */
+    @Test
+    void R103_aLongUrlIsShownCut() throws Exception {
+        try (RawServer closing = new RawServer(answering(""))) {
+            String url = closing.url("/" + "a".repeat(10_000));
+            String cut = url.substring(0, Fetch.SHOWN_LENGTH) + "... (" + url.length() + " characters)";
+            assertThat(run("fetch", url, closing.url("/b"))).isEqualTo(1);
+            assertThat(out()).contains("==> " + cut + " <==").doesNotContain(url);
+            assertThat(err()).contains("fetch " + cut + ": ");
+        }
+        String bad = "http://exa mple.com/" + "a".repeat(10_000);
+        assertThat(run("fetch", bad)).isEqualTo(2);
+        assertThat(err()).startsWith("fetch: not an http(s) URL: " + bad.substring(0, 200) + "... (" + bad.length() + " characters) (");
+        assertThat(err().length()).as(err()).isLessThan(1_000);
+        // Hidden, then cut: a password longer than the cut shows none of its characters.
+        assertThat(Fetch.shown("http://alice:" + "p".repeat(300) + "@example.com/")).isEqualTo("http://alice:xxxxx@example.com/");
+        String redacted = "http://alice:xxxxx@example.com/" + "x".repeat(300);
+        assertThat(Fetch.shown("http://alice:pw@example.com/" + "x".repeat(300)))
+                .isEqualTo(redacted.substring(0, 200) + "... (" + redacted.length() + " characters)");
+    }
+
+    /**
+     * R104: after a {@code :} followed by no port at all, the text is a server's URL to every parser, and an {@code @}
+     * in its query is the server's: {@code http://host:/p?m=a@b} is shown as it is. Before, R93's rule took the empty
+     * port for a password cut short and hid everything up to the query's last {@code @} ({@code http://host:xxxxx@b}).
+     * R93's cases stay hidden: a password that starts with {@code /} or {@code #} ends at the last {@code @} before the
+     * query (or in the fragment).
+     */
+    @Test
+    void R104_anAtInTheQueryAfterAnEmptyPortIsNoPassword() {
+        for (String kept : List.of("http://example.com:/p?m=a@b", "http://example.com:?mail=a@b.example",
+                "http:example.com:/p?m=a@b", "https://example.com:/x/y?next=u@h/p&z=1")) {
+            assertThat(Fetch.shown(kept)).as(kept).isEqualTo(kept);
+        }
+        assertThat(Fetch.shown("http://alice:/pw@example.com/p?m=a@b")).isEqualTo("http://alice:xxxxx@example.com/p?m=a@b");
+        assertThat(Fetch.shown("http://alice:/pw@example.com/")).isEqualTo("http://alice:xxxxx@example.com/");
+        assertThat(Fetch.shown("http://alice:#x/y?z@[::1]:8080/p")).isEqualTo("http://alice:xxxxx@[::1]:8080/p");
     }
 }

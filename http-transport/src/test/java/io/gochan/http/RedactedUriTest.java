@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * How a URI text is shown in messages (R17, R81, R93): by the text, its password written {@code xxxxx}. No thread, no
+ * How a URI text is shown in messages (R17, R81, R93, R104): by the text, its password written {@code xxxxx}. No thread, no
  * connection: the redaction alone, and the refusal of {@link HttpRequest#get(String)} that prints it.
  */
 class RedactedUriTest {
@@ -65,6 +65,32 @@ class RedactedUriTest {
             for (Throwable c = t; c != null; c = c.getCause()) {
                 assertThat(c.getMessage()).as("%s: %s", text, c).doesNotContain("s3cr").doesNotContain("t9");
             }
+        }
+    }
+
+    /**
+     * R104: after a {@code :} followed by no port at all, the text is a server's URL to every parser ({@code java.net.URI}
+     * too: host {@code example.com}, no port), and an {@code @} in its query is the server's: the text is shown as it is,
+     * in {@link HttpRequest#toString()} too. Before, R93's rule took the empty port for a password cut short and hid all
+     * up to the query's last {@code @} ({@code http://example.com:xxxxx@b}). A password that starts with {@code /} or
+     * {@code #} is still hidden, up to the last {@code @} before the query (or in the fragment).
+     */
+    @Test
+    void R104_anAtInTheQueryAfterAnEmptyPortIsNoPassword() {
+        for (String kept : List.of("http://example.com:/p?m=a@b", "http://example.com:?mail=a@b.example",
+                "http:example.com:/p?m=a@b", "https://example.com:/x/y?next=u@h/p&z=1", "HTTPS://example.com:/?to=a@b#top")) {
+            assertThat(RedactedUri.ofText(kept)).as(kept).isEqualTo(kept);
+        }
+        assertThat(HttpRequest.get("http://example.com:/p?m=a@b").toString()).isEqualTo("GET http://example.com:/p?m=a@b");
+        String[][] hidden = {
+                {"http://alice:/pw@example.com/p?m=a@b", "http://alice:xxxxx@example.com/p?m=a@b"},
+                {"http://alice:/pw@example.com/", "http://alice:xxxxx@example.com/"},
+                {"http://alice:#pw@example.com/", "http://alice:xxxxx@example.com/"},
+                {"http://alice:#x/y?z@[::1]:8080/p", "http://alice:xxxxx@[::1]:8080/p"},
+                {"http:alice:/pw@example.com/", "http:alice:xxxxx@example.com/"},
+        };
+        for (String[] c : hidden) {
+            assertThat(RedactedUri.ofText(c[0])).as(c[0]).isEqualTo(c[1]);
         }
     }
 }

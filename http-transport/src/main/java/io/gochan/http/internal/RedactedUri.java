@@ -71,7 +71,9 @@ public final class RedactedUri {
      * {@code alice:p}, a host with a port that is no number, so no server, and the rest of the password was printed.
      * Such an authority (a {@code :} followed by anything but digits, not in brackets) with an {@code @} anywhere after
      * it is taken for user info cut short, and ends at the text's last {@code @} (R93): no character of the password
-     * is printed, at the price of the host and path when the path or query holds an {@code @} too.
+     * is printed, at the price of the host and path when the path or query holds an {@code @} too. When the {@code :}
+     * is followed by no port at all ({@code http://host:/p?m=a@b}), the text as it is is a server's URL to every
+     * parser: an {@code @} in its query is the server's, not the user info's end (R104).
      *
      * @param s a URI as given
      * @return the text without its password
@@ -81,10 +83,29 @@ public final class RedactedUri {
         int end = UriHost.authorityEnd(s, start);
         int at = s.lastIndexOf('@', end - 1);
         if (at < start && cutShort(s, start, end)) {
-            at = s.lastIndexOf('@'); // the password ran on past a '/', '?' or '#' (R93)
+            // The password ran on past a '/', '?' or '#' (R93); after an empty port the text is a server's URL as it is,
+            // so its query's '@'s are left to it (R104).
+            at = s.indexOf(':', start) == end - 1 ? lastAtOutsideQuery(s, end) : s.lastIndexOf('@');
         }
         int colon = at < start ? -1 : s.indexOf(':', start);
         return colon >= 0 && colon < at ? s.substring(0, colon) + ":xxxxx" + s.substring(at) : s;
+    }
+
+    /**
+     * The last {@code @} of {@code s} that is not in its query as the text reads with its authority ending at
+     * {@code end} (R104): the query begins at the first {@code ?} from {@code end} unless a {@code #} comes first, and
+     * ends at the next {@code #}. {@code http://alice:/pw@host/p?m=a@b} ends its user info at {@code pw@};
+     * {@code http://host:/p?m=a@b} has none. -1 when there is no such {@code @}.
+     */
+    private static int lastAtOutsideQuery(String s, int end) {
+        int hash = s.indexOf('#', end);
+        int fragment = hash < 0 ? s.length() : hash;
+        int query = s.indexOf('?', end);
+        int at = s.lastIndexOf('@');
+        if (query >= 0 && query < fragment && at > query && at < fragment) {
+            at = s.lastIndexOf('@', query - 1); // the last '@' before the query, if any
+        }
+        return at;
     }
 
     /**
