@@ -11,9 +11,9 @@ package io.gochan.http;
  * thread it propagates to the caller, thrown on a loop it ends that connection and the request fails with
  * it as the cause unless it already has its response; either way the request first releases its
  * connection and closes its body stream (rule E20). A callback that leaves its thread's interrupt status set on a
- * connection's loop ends that loop, which never clears it: the connection is not reused and never handed to another
- * request; the request it serves may fail as an interrupted loop's, unless its whole request had gone out (on the write
- * loop) or its answer had been read (on the read loop) (rule E95).
+ * connection's loop ends that loop: the connection is not reused and never handed to another request (rule E95). On the
+ * read loop, the request it serves still gets its answer, its body read whole, before the loop ends (rule E99); on the
+ * write loop, that request may fail as an interrupted loop's unless its whole request had gone out (rule E95).
  */
 public interface RequestListener {
     /** A listener that does nothing. */

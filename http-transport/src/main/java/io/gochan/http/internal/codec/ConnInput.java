@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +34,12 @@ public final class ConnInput {
     private byte[] scratch = new byte[256];
     private int pos;
     private int limit;
+    /**
+     * The buffer's turn for a look from another thread (E101): held by a fill while it sets the bounds ({@link #pos},
+     * {@link #limit}) of the bytes it read, and by such a look, which only tries it, never waits for it. Never held over
+     * a read of the socket.
+     */
+    private final ReentrantLock bounds = new ReentrantLock();
     /** Whether the last line read ended in CR LF (see {@link #lastLineEndedInCrLf}). */
     private boolean lastLineHadCr;
     private long bytesRead;
@@ -243,6 +250,47 @@ public final class ConnInput {
     }
 
     /**
+     * Whether bytes are buffered and not consumed, asked by a thread that does not read this input: the look at an idle
+     * or new connection (P37, P52), made while its read loop waits for the next response and may be filling the empty
+     * buffer. A fill sets the buffer's start and then its end, and nothing orders those writes for another thread, so
+     * {@link #buffered()} there could add a stale end to a new start, or the reverse (E101). So the bounds are looked
+     * at under the buffer's turn, which a fill holds only while it sets them: a look that finds it held answers true
+     * at once (the fill has just read bytes, which are buffered by now), and never waits.
+     *
+     * @return true if bytes are buffered, or being buffered right now
+     */
+    public boolean hasBufferedSeenFromOutside() {
+        if (!bounds.tryLock()) {
+            return true; // a fill is setting the bounds of the bytes it just read
+        }
+        try {
+            return limit > pos;
+        } finally {
+            bounds.unlock();
+        }
+    }
+
+    /**
+     * {@link #bufferedAscii(int)} asked by a thread that does not read this input, as
+     * {@link #hasBufferedSeenFromOutside()} is (E101): the bounds and the bytes between them are those of one fill. Only
+     * while the reader's one possible change is a fill of the empty buffer (its read loop waits for a response): bytes
+     * buffered are then never overwritten under the look. Empty while a fill sets the bounds (never waits for it).
+     *
+     * @param max at most this many bytes
+     * @return up to {@code max} of the buffered bytes, not consumed; empty if none, or if a fill is setting the bounds
+     */
+    public String bufferedAsciiSeenFromOutside(int max) {
+        if (!bounds.tryLock()) {
+            return "";
+        }
+        try {
+            return bufferedAscii(max);
+        } finally {
+            bounds.unlock();
+        }
+    }
+
+    /**
      * Bytes that can be had without blocking: those buffered, or else those the socket already holds,
      * which are then read into the buffer (a read that cannot block) so that they can be looked at
      * ({@link #bufferedAscii}). Asked where a response has ended and nothing may follow it (P37): a body
@@ -281,8 +329,14 @@ public final class ConnInput {
         if (n <= 0) {
             return false;
         }
-        pos = 0;
-        limit = n;
+        // Under the buffer's turn: a look from another thread sees both bounds of this fill, or neither (E101).
+        bounds.lock();
+        try {
+            pos = 0;
+            limit = n;
+        } finally {
+            bounds.unlock();
+        }
         lastReadBypassed = false;
         return true;
     }

@@ -438,7 +438,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
             // request, and its real answer, sent once it has read the request, would be read as the next
             // request's if this one took the early bytes as its response and the connection were pooled.
-            close(unsolicited("before the request was sent on a new connection"));
+            // The bytes' start is looked at from this thread as the look above was: under the buffer's turn (E101).
+            close(unsolicited("before the request was sent on a new connection", in.bufferedAsciiSeenFromOutside(40)));
         }
         expectedResponses.incrementAndGet();
         try {
@@ -496,7 +497,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Whether bytes wait unread on this idle connection: in the TCP socket (a read loop blocked on it has not
-     * taken them yet), or in the input's buffer (read from this thread, a hint: the read loop that filled it is
+     * taken them yet), or in the input's buffer (read from this thread under the buffer's turn, never waited for, so
+     * that a fill under way on the read loop is never seen half made: E101; a hint: the read loop that filled it is
      * about to judge them itself). Over TLS the TCP socket under it is asked, never the TLS socket: the JDK's
      * TLS {@code available()} is not synchronized with a read, and asked while the read loop enters its read
      * it reports the TLS layer's whole emptied buffer (4096 bytes on a connection that held none, about once in
@@ -509,7 +511,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (!servedResponse) {
             return false; // a new connection: a server that speaks first is the read loop's to judge
         }
-        if (in.buffered() > 0) {
+        if (in.hasBufferedSeenFromOutside()) {
             return true;
         }
         if (tls != null && tls.readButNotDelivered()) {
@@ -526,12 +528,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Whether bytes wait on this new connection before its first request was counted (P52): in the input's
-     * buffer (the read loop took them), or, on plain TCP, in the socket. Over TLS only what the read loop
+     * buffer (the read loop took them; looked at from this thread under the buffer's turn, as a fill under way on the
+     * read loop may be setting its bounds: E101), or, on plain TCP, in the socket. Over TLS only what the read loop
      * decrypted counts: the TCP socket of a new TLS connection may hold the handshake's last records (TLS 1.3
      * session tickets), which are no response.
      */
     private boolean unreadOnNewConnection() {
-        if (in.buffered() > 0) {
+        if (in.hasBufferedSeenFromOutside()) {
             return true;
         }
         if (tls != null) {
@@ -1029,7 +1032,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     return; // the flag stays set (E95): the loop ends, its connection with its exchange
                 }
                 if (err != null) {
-                    if (err instanceof ConnException c && !c.nothingWritten() || w.written() != null) {
+                    // Whether bytes of a failed write went out is the write's own outcome (sent), never the outcome
+                    // combined with what user code threw after it (a wroteRequest listener's or the body's close's
+                    // Error), which names that Error: a socket write that failed half way and then such an Error left
+                    // the output open, and a server that ends its answer with the upload never ended it (E100).
+                    if (sent instanceof ConnException c && !c.nothingWritten() || w.written() != null) {
                         // Keep the input open: the server may already have answered (T4). The connection is
                         // not reusable (its write result is an error); its exchange closes it. A tunnel's peer
                         // reads the end of its upstream, cut short, instead of waiting for the rest (E88).
@@ -1360,10 +1367,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         return rc;
     }
 
-    /** Go's is408Message: the buffered bytes start an HTTP/1.x 408 response. */
+    /** Go's is408Message: the buffered bytes start an HTTP/1.x 408 response (read loop only). */
     private static boolean is408(ConnInput in) {
-        String start = in.bufferedAscii(12);
-        return start.length() == 12 && start.startsWith("HTTP/1.") && start.startsWith(" 408", 8);
+        return is408(in.bufferedAscii(12));
+    }
+
+    /** Go's is408Message for {@code start}, the first buffered bytes (12 at least for a yes). */
+    private static boolean is408(String start) {
+        return start.length() >= 12 && start.startsWith("HTTP/1.") && start.startsWith(" 408", 8);
     }
 
     // ------------------------------------------------------------------ a tunnel's output (R67, E73)
@@ -1517,12 +1528,19 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * connection is out of step with the server, so it is closed and never pooled.
      */
     IOException unsolicited(String where) {
-        if (is408(in)) {
+        return unsolicited(where, in.bufferedAscii(40));
+    }
+
+    /**
+     * {@link #unsolicited(String)} for bytes that begin with {@code start} (up to 40 of them, as buffered), taken by the
+     * caller: the read loop's own look, or another thread's under the buffer's turn (E101).
+     */
+    private IOException unsolicited(String where, String start) {
+        if (is408(start)) {
             // The server's idle timeout answered nothing we sent: Go's "server closed idle connection", not
             // a protocol error, and nothing to warn about.
             return new ConnException("server closed idle connection (408 Request Timeout " + where + ")", null, false, true);
         }
-        String start = in.bufferedAscii(40);
         HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
                 "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + ResponseHeadReader.shorten(start) + "'"));
         LOG.log(Level.WARNING, e.getMessage() + "; connection closed");
@@ -1586,27 +1604,31 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Hands over the response of an exchange already completed (a response without a body: the connection is back
-     * in the pool or closed), whatever interrupts this thread meanwhile (E89). Its caller lost its abort to that
-     * completion, so it waits for this response alone, not interruptibly, past its deadline: left undelivered, it
-     * waited for ever. The wait ends: the caller receives it on every path, or throws its own body's failure and
-     * then closes {@code callerGone}. An interrupt that came before or during the hand-over then ends the read loop
-     * (the connection closed with it, as any end of a loop closes it: E85), once the response is the caller's.
+     * Hands a response over whatever interrupts this thread meanwhile (E89, E99): the read loop's hand-over of an answer
+     * it has read, which must reach its caller, never be dropped. The wait is the caller's, never the peer's: the caller
+     * waits for this response (a caller whose abort lost to a bodiless answer's completion waits for it alone, not
+     * interruptibly, past its deadline: left undelivered, it waited for ever), or ends its wait on its own, and then
+     * closes {@code callerGone}. An interrupt that came before or during the hand-over is kept: the flag is set when
+     * this returns, and the read loop ends once the response is served (the connection closed with it: E85, E95).
      *
-     * @throws InterruptedException after the hand-over, if this thread was interrupted before it or during it
+     * @param rc where the response goes
+     * @param value the response
+     * @return true if the caller has it; false if the caller was gone
      */
-    static void deliverCompleted(RequestAndChan rc, ResponseOrError value) throws InterruptedException {
+    static boolean deliverWhateverInterrupts(RequestAndChan rc, ResponseOrError value) {
         boolean interrupted = false;
-        while (true) {
-            try {
-                deliver(rc, value);
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true; // a run that would wait throws at once: the next one waits, the flag now clear
+        try {
+            while (true) {
+                try {
+                    return deliver(rc, value);
+                } catch (InterruptedException e) {
+                    interrupted = true; // a run that would wait throws at once: the next one waits, the flag now clear
+                }
             }
-        }
-        if (interrupted || Thread.interrupted()) {
-            throw new InterruptedException("read loop interrupted as it handed over a response");
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt(); // kept for the read loop, which ends after this response (E99)
+            }
         }
     }
 

@@ -52,6 +52,13 @@ final class ResponseReader {
      * Go has no such timeout at all. Set before the body is handed over, which publishes it to the body's reader.
      */
     private Duration bodyReadTimeout;
+    /**
+     * The read loop's interrupt, taken while it serves this response (read loop only; E99): the flag it found set, left
+     * by user code run on the loop or sent by a {@code Goroutine.interrupt()} or a stopping bubble, cleared and kept
+     * here, so that the response's head is read, the response handed over and its body's end awaited as if it were
+     * clear; the connection is then not reused, and {@link #serve()} throws it once the response is served.
+     */
+    private boolean interruptTaken;
 
     ResponseReader(PersistConn conn, RequestAndChan rc) {
         this.conn = conn;
@@ -62,8 +69,30 @@ final class ResponseReader {
         this.bodyReadTimeout = cfg.bodyReadTimeout();
     }
 
-    /** Serves the response; true if the read loop may go on to the next one on this connection. */
+    /**
+     * Serves the response; true if the read loop may go on to the next one on this connection. An interrupt flag found
+     * set as the loop takes the response up (left by user code run on the loop: a {@code gotFirstResponseByte}
+     * listener, a {@code Dialer}'s socket; or a real interrupt) or set while it reads the head or hands the response
+     * over is taken: the response is served whole, its connection never reused, and the loop ends after it (E99).
+     *
+     * @return true if the read loop may go on to the next response on this connection
+     * @throws InterruptedException once the response is served, if the loop took an interrupt meanwhile; or at once,
+     *     for an interrupt that comes while the loop waits for a streamed body's end (E89)
+     */
     boolean serve() throws InterruptedException {
+        loopEnding(); // takes a flag found set now: the listener's, run just before (E99)
+        boolean next = serveResponse();
+        if (interruptTaken) {
+            // The interrupt ends the loop now that its response is served, as an interrupted wait would have ended it
+            // (E85): the loop's end closes the connection, which the response's end did not put back (E95). Never
+            // swallowed: taken only to be obeyed at the first moment that costs no caller its answer.
+            throw new InterruptedException("read loop of " + conn + " interrupted while it served a response; it ends"
+                    + " after it");
+        }
+        return next;
+    }
+
+    private boolean serveResponse() throws InterruptedException {
         boolean reused = conn.countResponse();
         FinalHead fh;
         BodyFraming framing;
@@ -87,6 +116,7 @@ final class ResponseReader {
             return false;
         }
         conn.responseRead();
+        loopEnding(); // takes a flag set as the head was read without a wait (a Dialer's socket, an interrupt): E99
         ResponseHead head = fh.head();
         if (head.status() == 408 && reused && rc.req().isReplayable()) {
             // The server's idle timeout raced our request (Go's is408Message): the 408 answers nothing we
@@ -149,17 +179,17 @@ final class ResponseReader {
      * and leaves the connection alone; then hands the response over, whatever interrupts this loop meanwhile
      * (E89): the caller, its abort lost to the completion, waits for it alone.
      */
-    private boolean serveWithoutBody(ResponseHead head, boolean alive) throws InterruptedException {
+    private boolean serveWithoutBody(ResponseHead head, boolean alive) {
         if (alive && in.pendingWithoutBlocking() > 0) {
             conn.endReadLoop(conn.unsolicited("after a response without a body"));
             alive = false;
         }
         // The wait for the write's word (bounded: 50 ms) is not left by an interrupt (E89): an interrupt there answers
-        // "not reusable" and stays set, and the answer already read is handed over below. Left interruptibly, it threw
+        // "not reusable" and is taken, and the answer already read is handed over below. Left interruptibly, it threw
         // out of serve() with the answer, and a caller whose body was still being sent failed as the connection's
         // failure. A loop interrupted before or during that wait ends once the answer is handed over, so it never puts
         // the connection back first: closed by the completion, never taken by the next request (E95).
-        boolean reusable = alive && conn.wroteRequestQuietly() && !loopEnding();
+        boolean reusable = reusable(alive);
         // Made before the completion: nothing between the completion and the hand-over may fail (E89).
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                 head.headers(), body(InputStream.nullInputStream(), null), Headers::empty);
@@ -169,21 +199,55 @@ final class ResponseReader {
         // Not interruptibly (E89): an interrupt here left the caller of the completed exchange waiting for ever; it
         // ends the loop once the response is delivered (the connection closed with it, put back already only if the
         // interrupt came after the look above: E85, E95).
-        PersistConn.deliverCompleted(rc, new ResponseOrError(resp, null));
+        handOverWhateverInterrupts(new ResponseOrError(resp, null));
         return completed && reusable;
     }
 
     /**
-     * Whether this read loop ends after the response it serves: its thread is interrupted (a
-     * {@code Goroutine.interrupt()}, a stopping bubble, or user code run on the loop, a listener's
-     * {@code gotFirstResponseByte} or a {@code Dialer}'s socket, that left the flag set). Such a loop never puts its
-     * connection back: its end closes the connection, and would close it under whichever request took it meanwhile,
-     * which did nothing to end itself and may not be retried (E95). The flag is left set, a listener's too: it cannot be
-     * told from a real interrupt that came while the listener ran, and a real one swallowed would leave the loop
-     * reading an idle connection for ever, and a stopping bubble waiting on it.
+     * Whether the connection may serve the next request once this response is done: {@code alive} (the response
+     * allows it), this loop not ending, and the request written whole, the write's word awaited 50 ms at most. An
+     * interrupt in that wait answers "no" and is taken (E89, E99); a loop that ends never puts its connection back
+     * first (E95).
      */
-    private static boolean loopEnding() {
-        return Thread.currentThread().isInterrupted();
+    private boolean reusable(boolean alive) {
+        return alive && !loopEnding() && conn.wroteRequestQuietly() && !loopEnding();
+    }
+
+    /**
+     * Hands {@code value} over to the caller whatever interrupts this loop meanwhile (E89, E99): the caller is waiting
+     * for it, or ends its wait on its own (its {@code callerGone} closes when {@code roundTrip} returns), so the wait is
+     * short and never on the peer. An interrupt that comes meanwhile is taken ({@link #loopEnding()}): the loop ends
+     * once the response is served. Before, a hand-over of a response with a body threw at once if the flag was set and
+     * the caller was not already parked on its channel, and the answer read was dropped: the caller failed as the
+     * connection's failure.
+     *
+     * @return true if the caller has it; false if the caller was gone
+     */
+    private boolean handOverWhateverInterrupts(ResponseOrError value) {
+        boolean delivered = PersistConn.deliverWhateverInterrupts(rc, value);
+        loopEnding();
+        return delivered;
+    }
+
+    /**
+     * Whether this read loop ends after the response it serves: it was interrupted (a {@code Goroutine.interrupt()}, a
+     * stopping bubble, or user code run on the loop, a listener's {@code gotFirstResponseByte} or a {@code Dialer}'s
+     * socket, that left the flag set). Such a loop never puts its connection back: its end closes the connection, and
+     * would close it under whichever request took it meanwhile, which did nothing to end itself and may not be retried
+     * (E95). A flag found set is taken (cleared, and kept in {@link #interruptTaken}): left set, it failed the waits
+     * that serve the response whole (a streamed body's end, a hand-over, a head that needs another read of the
+     * socket), and the caller lost an answer the server had sent (E99). Not swallowed: it cannot be told from a real
+     * interrupt that came while the listener ran, so it ends the loop once the response is served ({@link #serve()}
+     * throws it), and a real one swallowed would leave the loop reading an idle connection for ever, and a stopping
+     * bubble waiting on it. Each wait it spares is bounded by the request (its context, its deadline, its caller's
+     * interrupt, its body's close, the transport's close), and an interrupt that comes while the loop waits for a
+     * streamed body's end still ends it at once (E89).
+     */
+    private boolean loopEnding() {
+        if (Thread.interrupted()) {
+            interruptTaken = true;
+        }
+        return interruptTaken;
     }
 
     /**
@@ -205,9 +269,9 @@ final class ResponseReader {
             alive = false;
         }
         if (alive && loopEnding()) {
-            // Interrupted: this loop will not read the next response (its next read of the socket would fail at once and
-            // close the connection), so the body's end must not put the connection back for another request first (E95).
-            // The loop ends once the body is handed over; the body, in memory, is read to its end all the same.
+            // Interrupted: this loop will not read the next response (it ends once this one is handed over: E99), so the
+            // body's end must not put the connection back for another request first (E95). The body, in memory, is read
+            // to its end all the same.
             conn.endReadLoop(new HttpConnectionException("connection " + conn + " closed: its read loop was interrupted",
                     null));
             alive = false;
@@ -233,11 +297,14 @@ final class ResponseReader {
         };
     }
 
-    /** Hands a response with a body over; false (the exchange aborted) if the caller is gone. */
-    private boolean handOver(ResponseHead head, Headers headers, InputStream stream, Object watched) throws InterruptedException {
+    /**
+     * Hands a response with a body over, whatever interrupts this loop meanwhile (E99); false (the exchange aborted) if
+     * the caller is gone.
+     */
+    private boolean handOver(ResponseHead head, Headers headers, InputStream stream, Object watched) {
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                 body(stream, headers.get("Content-Type")), Headers::empty);
-        if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
+        if (!handOverWhateverInterrupts(new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
         }
@@ -282,9 +349,9 @@ final class ResponseReader {
                 alive = false;
             }
             // An interrupted loop ends here: it completes the exchange as not reusable, never pooling the connection for
-            // the next request first (E95), and its body, read to its end, stands.
-            boolean reusable = alive && !loopEnding() && conn.wroteRequest()
-                    && (!sliced || conn.setReadTimeout(Duration.ZERO));
+            // the next request first (E95), and its body, read to its end, stands (E99: an interrupt in the write's
+            // word's wait too, which threw and aborted the exchange of a body already read whole).
+            boolean reusable = reusable(alive) && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
         } catch (InterruptedException | RuntimeException | Error e) {
             // The read loop ends (E89): the exchange it serves ends with it, aborted before eofc closes, so no read of
@@ -358,7 +425,9 @@ final class ResponseReader {
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(), headers,
                 body(stream, headers.get("Content-Type")), framed.trailers(),
                 tunnel ? new TunnelOutput(conn, rc.written(), tunnelEnd, stream) : null);
-        if (!PersistConn.deliver(rc, new ResponseOrError(resp, null))) {
+        // Whatever interrupts this loop meanwhile (E99): an interrupt during the hand-over is taken, and the body, handed
+        // over, is read to its end before the loop ends.
+        if (!handOverWhateverInterrupts(new ResponseOrError(resp, null))) {
             ex.abort(new HttpConnectionException("response not delivered: its caller was gone", null));
             return false;
         }
