@@ -486,23 +486,42 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         return owner != null ? owner.go(name, task) : Go.go(name, task);
     }
 
-    private void startDial(Slot slot, WantConn<C> want) {
-        try {
-            goDial(slot, want);
-        } catch (RuntimeException | Error e) {
-            // Its goroutine could not start (its thread refused: an OutOfMemoryError): the dial's outcome all the same,
-            // so its request fails with it and its slot is freed (E110). Before, the slot stayed counted dialing for
-            // good: the host lost it under maxConnsPerHost, a connection put back could be handed to the request that
-            // was no longer there, and close() waited for that dial for ever; thrown from release(), the refusal also
-            // left the waiter it was for without an outcome.
-            IOException error = e instanceof Error ? new DialerError(slot.key, (Error) e)
-                    : new HttpConnectionException("dial to " + slot.key + " could not start: " + ThrowableText.of(e), e);
+    /**
+     * Starts the dial of {@code first} for {@code firstWant}. If its goroutine cannot start (E110), the dial its freed
+     * slot starts for the next waiter is started here too, and so on: one after the other in this loop, never nested
+     * (every start refused, with many waiters queued, did not grow the stack one level a waiter).
+     */
+    private void startDial(Slot first, WantConn<C> firstWant) {
+        Slot slot = first;
+        WantConn<C> want = firstWant;
+        while (slot != null) {
+            Slot next = null;
             try {
-                dialFinished(slot, want, null, error);
-            } finally {
-                dialEnded(slot); // a close() waiting for this slot's dial looks again
+                goDial(slot, want);
+            } catch (RuntimeException | Error e) {
+                // Its goroutine could not start (its thread refused: an OutOfMemoryError): the dial's outcome all the
+                // same, so its request fails with it and its slot is freed (E110). Before, the slot stayed counted
+                // dialing for good: the host lost it under maxConnsPerHost, a connection put back could be handed to
+                // the request that was no longer there, and close() waited for that dial for ever; thrown from
+                // release(), the refusal also left the waiter it was for without an outcome.
+                IOException error = e instanceof Error ? new DialerError(slot.key, (Error) e)
+                        : new HttpConnectionException(
+                                "dial to " + slot.key + " could not start: " + ThrowableText.of(e), e);
+                try {
+                    next = recordOutcome(slot, want, null, error); // its freed slot's next waiter: the next round
+                } finally {
+                    dialEnded(slot); // a close() waiting for this slot's dial looks again
+                }
             }
+            slot = next;
+            want = next == null ? null : wantOf(next);
         }
+    }
+
+    /** The request a slot made by {@link #releaseLocked} dials for. */
+    @SuppressWarnings("unchecked")
+    private WantConn<C> wantOf(Slot s) {
+        return (WantConn<C>) s.want;
     }
 
     private void goDial(Slot slot, WantConn<C> want) {
@@ -606,9 +625,20 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     /** Records a dial's outcome and hands it to its waiter, or passes an unwanted connection on. */
     void dialFinished(Slot slot, WantConn<C> want, C conn, IOException error) {
+        Slot next = recordOutcome(slot, want, conn, error);
+        if (next != null) {
+            startDial(next, wantOf(next));
+        }
+    }
+
+    /**
+     * What {@link #dialFinished} does, except that the dial of the next waiter, for which a failed dial freed its
+     * slot, is returned (null: none) for the caller to start.
+     */
+    private Slot recordOutcome(Slot slot, WantConn<C> want, C conn, IOException error) {
         boolean orphan;
         boolean closeIt = false;
-        Runnable next = null;
+        Slot next = null;
         lock.lock();
         try {
             endDialLocked(slot);
@@ -641,9 +671,6 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         } finally {
             lock.unlock();
         }
-        if (next != null) {
-            next.run();
-        }
         if (closeIt) {
             // Closed before the waiter hears why (E23): when its request fails, this connection is closed and its
             // slot free. Sent outside the lock: this dial is the waiter's only server (close() fails only queued
@@ -662,6 +689,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             ThrowableText.log(System.getLogger(ConnectionPool.class.getName()), System.Logger.Level.WARNING,
                     "the dialer failed after its request had left: " + d.getMessage(), d.getCause());
         }
+        return next; // only for a failed dial (conn null): nothing above ran for it but the log
     }
 
     /**
@@ -725,7 +753,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     /** Frees a slot (idempotent) and gives the host's freed capacity to its first waiter. */
     void release(Slot slot) {
-        Runnable next;
+        Slot next;
         lock.lock();
         try {
             next = releaseLocked(slot);
@@ -733,12 +761,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.unlock();
         }
         if (next != null) {
-            next.run();
+            startDial(next, wantOf(next));
         }
     }
 
-    /** Frees a slot under the lock; returns the dial to start for the first waiter once unlocked, or null. */
-    private Runnable releaseLocked(Slot slot) {
+    /**
+     * Frees a slot under the lock; returns the slot of the dial to start, once unlocked, for the first waiter (its
+     * {@code want}), or null.
+     */
+    private Slot releaseLocked(Slot slot) {
         if (slot.released) {
             return null;
         }
@@ -760,7 +791,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 Slot s = newSlotLocked(h, slot.key);
                 s.want = w;
                 addDialingLocked(h, w); // from now on it dials: a connection put back may serve it (E54)
-                return () -> startDial(s, w);
+                return s;
             }
         }
         return null;

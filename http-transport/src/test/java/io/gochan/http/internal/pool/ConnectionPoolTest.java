@@ -931,18 +931,22 @@ class ConnectionPoolTest {
             }
             assertThat(p.stats()).as("a request dialing for itself").isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 0, 0));
             var a = p.acquire(KEY, NO_DEADLINE);
-            Caller w = new Caller(p, NO_DEADLINE);
-            awaitWaiting(p, 1);
+            List<Caller> waiters = List.of(new Caller(p, NO_DEADLINE), new Caller(p, NO_DEADLINE));
+            awaitWaiting(p, 2);
             fault.set(null, refuseDials);
             try {
-                a.conn().close(new IOException("server closed (test)")); // frees the slot: the waiter's dial starts
+                // Frees the slot: the first waiter's dial starts, cannot, frees the slot again for the second's (the
+                // start loop's next round), which cannot either.
+                a.conn().close(new IOException("server closed (test)"));
             } finally {
                 fault.set(null, null);
             }
-            assertThat(w.thread.join(Duration.ofSeconds(10))).as("the waiter ended").isTrue();
-            assertThat(w.failed.get()).isInstanceOf(HttpConnectionException.class);
-            assertThat(w.failed.get().getCause()).isSameAs(refused);
-            assertThat(p.stats()).as("a waiter whose dial a freed slot starts")
+            for (Caller w : waiters) {
+                assertThat(w.thread.join(Duration.ofSeconds(10))).as("the waiter ended").isTrue();
+                assertThat(w.failed.get()).isInstanceOf(HttpConnectionException.class);
+                assertThat(w.failed.get().getCause()).isSameAs(refused);
+            }
+            assertThat(p.stats()).as("the waiters whose dials a freed slot starts")
                     .isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 1, 0));
             assertThat(p.acquire(KEY, NO_DEADLINE).reused()).isFalse();
         }
