@@ -83,10 +83,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
             PersistConn c;
             try {
                 c = PersistConn.start(key, d, connConfig, slot, this::reuse);
-            } catch (IOException | RuntimeException | Error e) {
-                // An Error too (a Dialer's socket is user code): the socket is never left open (E87).
+            } catch (Throwable e) {
+                // An Error too (a Dialer's socket is user code): the socket is never left open (E87); so too a checked
+                // exception the socket lets out undeclared (Kotlin, a sneaky throw), rethrown as it is (E109).
                 SocketDialer.closeQuietly(d.tcp(), e); // the connection's failure stays the one thrown (E77, E84)
-                throw e;
+                throw e; // precise rethrow: an IOException or unchecked, as the compiler sees the try block
             }
             return c; // its "opened" event was committed before its loops started (E25)
         }, b.maxIdleConns, b.disableKeepAlives ? 0 : b.maxIdleConnsPerHost, b.maxConnsPerHost, b.idleConnTimeout,

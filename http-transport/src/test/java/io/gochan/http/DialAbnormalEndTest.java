@@ -211,4 +211,58 @@ class DialAbnormalEndTest {
             assertThat(t.stats().open()).isZero();
         }
     }
+
+    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
+     * E87 for a checked exception the {@code CONNECT} fields' function lets out undeclared (Kotlin, a sneaky throw): the
+     * connection to the proxy is closed as for an {@code Error}, and the request fails with it as its cause (E109).
+     * Before, only an {@link IOException}, an unchecked exception or an {@code Error} closed it.
+     */
+    @Test
+    void E87_anUndeclaredCheckedExceptionOfTheConnectFieldsFunctionClosesTheConnectionToTheProxy() throws Exception {
+        Exception thrown = new Exception("the fields function's own checked exception, let out undeclared (test)");
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer proxy = closeCountingProxy(closed);
+             Transport t = Transport.builder().proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port())))
+                     .proxyConnectHeaders((p, target) -> {
+                         throw DialAbnormalEndTest.<RuntimeException>undeclared(thrown);
+                     }).build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(URI.create("https://origin.test/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(((Throwable) o).getCause()).isSameAs(thrown);
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the proxy saw its connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
+        }
+    }
+
+    /**
+     * E87 for a checked exception a {@link Dialer}'s socket lets out undeclared as its connection starts: the socket is
+     * closed as for an {@code Error}, and the request fails with it as its cause (E109). Before, it was left open.
+     */
+    @Test
+    void E87_anUndeclaredCheckedExceptionOfADialersSocketAsItsConnectionStartsClosesIt() throws Exception {
+        Exception thrown = new Exception("the socket's own checked exception, let out undeclared (test)");
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer server = closeCountingProxy(closed);
+             Transport t = Transport.builder().dialer((host, port, timeout) -> new java.net.Socket("127.0.0.1", port) {
+                 @Override
+                 public java.io.InputStream getInputStream() {
+                     throw DialAbnormalEndTest.<RuntimeException>undeclared(thrown);
+                 }
+             }).build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(server.uri("/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(((Throwable) o).getCause()).isSameAs(thrown);
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+        }
+    }
 }

@@ -389,7 +389,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             s.close();
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "closing " + which + " socket of " + this, e);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) { // also a checked exception the socket lets out undeclared: the slot is still released
             LOG.log(Level.ERROR, "closing " + which + " socket of " + this + " failed; the connection is closed anyway", e);
         }
     }

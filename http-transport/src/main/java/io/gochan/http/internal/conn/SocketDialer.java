@@ -164,11 +164,12 @@ public final class SocketDialer {
             try {
                 return key.tls() ? handshake(socket, socket, key.host(), key.port(), key.toString())
                         : new Dialed(socket, socket);
-            } catch (IOException | RuntimeException | Error e) {
+            } catch (Throwable e) {
                 // An Error too: user code runs in the dial (the TLS configuration's trust and key managers), and its
-                // Error, which reaches the request (E77), must not leave the socket open (E87).
+                // Error, which reaches the request (E77), must not leave the socket open (E87); so too a checked
+                // exception it lets out undeclared (Kotlin, a sneaky throw), rethrown as it is (E109).
                 closeQuietly(socket, e);
-                throw e;
+                throw e; // precise rethrow: an IOException or unchecked, as the compiler sees the try block
             }
         }
         boolean httpProxy = ConnectKey.isHttpProxy(proxy);
@@ -195,10 +196,11 @@ public final class SocketDialer {
             }
             // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
             return key.tls() ? handshake(toProxy.socket(), tcp, key.host(), key.port(), key.toString()) : toProxy;
-        } catch (IOException | RuntimeException | Error e) {
-            // An Error too: the CONNECT fields' function and the TLS configuration are user code (E87).
+        } catch (Throwable e) {
+            // An Error too: the CONNECT fields' function and the TLS configuration are user code (E87); so too a
+            // checked exception their code lets out undeclared (Kotlin, a sneaky throw), rethrown as it is (E109).
             closeQuietly(tcp, e);
-            throw e;
+            throw e; // precise rethrow: an IOException or unchecked, as the compiler sees the try block
         }
     }
 
@@ -319,9 +321,9 @@ public final class SocketDialer {
         } catch (IOException e) {
             closeQuietly(ssl, e);
             throw handshakeFailed(e, what);
-        } catch (RuntimeException | Error e) {
-            closeQuietly(ssl, e); // a trust or key manager's Error as well (E87)
-            throw e;
+        } catch (Throwable e) {
+            closeQuietly(ssl, e); // a trust or key manager's Error as well (E87), or what it let out undeclared
+            throw e; // precise rethrow: unchecked only, the IOExceptions were caught above
         }
     }
 
@@ -410,7 +412,7 @@ public final class SocketDialer {
     public static void closeQuietly(Socket s, Throwable primary) {
         try {
             s.close();
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (Throwable e) { // a checked exception a Dialer's socket lets out undeclared as well
             if (e != primary) {
                 primary.addSuppressed(e);
             }

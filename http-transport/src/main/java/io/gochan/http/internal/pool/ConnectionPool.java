@@ -62,7 +62,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * Slot accounting (ADR 0008): a Slot exists from dial start until release(); release() is idempotent,
      * and the connection calls it when it closes. A dial that completes after its connection already
      * closed (the server closed it at once) finds its slot released and does not count it again: the
-     * order of dial completion, the connection's close and put() cannot lose or double a slot.
+     * order of dial completion, the connection's close and put() cannot lose or double a slot. Every dial records
+     * an outcome, whatever its dialer throws (an undeclared checked exception included, E109) and also when its
+     * goroutine cannot start (E110): an unrecorded one kept its slot dialing, and its request and close() waiting.
      *
      * Counting (E30): open = slots - dialing - closing. A connection the pool takes off its idle list (or
      * refuses) in order to close it is "closing" from that moment, under the lock, until its close releases
@@ -266,6 +268,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         Set<C> awaited = null; // closes this request waited for: each once, so the loop below ends (made when needed)
         while (true) {
             List<C> stale = new ArrayList<>();
+            Acquired<C> idle = null;
             Slot dial = null;
             boolean refused = false;
             boolean queued = false;
@@ -278,12 +281,11 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     refused = true;
                 } else {
                     closeNewlyIdle = false; // a request wants a connection: connections put back are kept again (E56)
-                    Acquired<C> idle = takeIdleLocked(key, stale);
-                    if (idle != null) {
-                        return idle;
-                    }
+                    idle = takeIdleLocked(key, stale);
                     Host<C> h = hosts.get(key);
-                    if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
+                    if (idle != null) {
+                        // Returned below, once the stale connections it passed over are closed (E108).
+                    } else if (maxConnsPerHost <= 0 || h.slots.size() < maxConnsPerHost) {
                         dial = newSlotLocked(h, key);
                         dial.want = want;
                         addDialingLocked(h, want);
@@ -313,7 +315,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 throw RequestScope.transportClosed();
             }
             // A close of a connection already closing returns once that close is complete: its slot is then free.
+            // Also when an idle connection behind them was handed out: taken off the idle list and counted closing,
+            // nobody else would close them (E108).
             stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
+            if (idle != null) {
+                return idle;
+            }
             if (dial != null) {
                 startDial(dial, want);
             }
@@ -479,7 +486,45 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         return owner != null ? owner.go(name, task) : Go.go(name, task);
     }
 
-    private void startDial(Slot slot, WantConn<C> want) {
+    /**
+     * Starts the dial of {@code first} for {@code firstWant}. If its goroutine cannot start (E110), the dial its freed
+     * slot starts for the next waiter is started here too, and so on: one after the other in this loop, never nested
+     * (every start refused, with many waiters queued, did not grow the stack one level a waiter).
+     */
+    private void startDial(Slot first, WantConn<C> firstWant) {
+        Slot slot = first;
+        WantConn<C> want = firstWant;
+        while (slot != null) {
+            Slot next = null;
+            try {
+                goDial(slot, want);
+            } catch (RuntimeException | Error e) {
+                // Its goroutine could not start (its thread refused: an OutOfMemoryError): the dial's outcome all the
+                // same, so its request fails with it and its slot is freed (E110). Before, the slot stayed counted
+                // dialing for good: the host lost it under maxConnsPerHost, a connection put back could be handed to
+                // the request that was no longer there, and close() waited for that dial for ever; thrown from
+                // release(), the refusal also left the waiter it was for without an outcome.
+                IOException error = e instanceof Error ? new DialerError(slot.key, (Error) e)
+                        : new HttpConnectionException(
+                                "dial to " + slot.key + " could not start: " + ThrowableText.of(e), e);
+                try {
+                    next = recordOutcome(slot, want, null, error); // its freed slot's next waiter: the next round
+                } finally {
+                    dialEnded(slot); // a close() waiting for this slot's dial looks again
+                }
+            }
+            slot = next;
+            want = next == null ? null : wantOf(next);
+        }
+    }
+
+    /** The request a slot made by {@link #releaseLocked} dials for. */
+    @SuppressWarnings("unchecked")
+    private WantConn<C> wantOf(Slot s) {
+        return (WantConn<C>) s.want;
+    }
+
+    private void goDial(Slot slot, WantConn<C> want) {
         go("http-dial " + slot.key, () -> {
             boolean refused;
             lock.lock();
@@ -517,6 +562,12 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                     // The dialer's own failure (a test's assertion, an OutOfMemoryError): its request's, thrown to it
                     // as it is (E77). Let out of this goroutine it was only logged, and the request waited forever.
                     error = new DialerError(slot.key, e);
+                } catch (Throwable e) {
+                    // A checked exception the dialer's code let out undeclared (Kotlin, a sneaky throw): most often the
+                    // InterruptedException of a wait that close() or its request's give-up interrupted. Let out of this
+                    // goroutine it skipped dialFinished: the slot stayed dialing for good, the request waited for ever
+                    // (its give-up too, E63), and so did close() (E109).
+                    error = new HttpConnectionException("dial to " + slot.key + " failed: " + ThrowableText.of(e), e);
                 } finally {
                     DialPhase.CURRENT.remove();
                     lock.lock();
@@ -574,9 +625,20 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     /** Records a dial's outcome and hands it to its waiter, or passes an unwanted connection on. */
     void dialFinished(Slot slot, WantConn<C> want, C conn, IOException error) {
+        Slot next = recordOutcome(slot, want, conn, error);
+        if (next != null) {
+            startDial(next, wantOf(next));
+        }
+    }
+
+    /**
+     * What {@link #dialFinished} does, except that the dial of the next waiter, for which a failed dial freed its
+     * slot, is returned (null: none) for the caller to start.
+     */
+    private Slot recordOutcome(Slot slot, WantConn<C> want, C conn, IOException error) {
         boolean orphan;
         boolean closeIt = false;
-        Runnable next = null;
+        Slot next = null;
         lock.lock();
         try {
             endDialLocked(slot);
@@ -609,9 +671,6 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         } finally {
             lock.unlock();
         }
-        if (next != null) {
-            next.run();
-        }
         if (closeIt) {
             // Closed before the waiter hears why (E23): when its request fails, this connection is closed and its
             // slot free. Sent outside the lock: this dial is the waiter's only server (close() fails only queued
@@ -630,6 +689,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             ThrowableText.log(System.getLogger(ConnectionPool.class.getName()), System.Logger.Level.WARNING,
                     "the dialer failed after its request had left: " + d.getMessage(), d.getCause());
         }
+        return next; // only for a failed dial (conn null): nothing above ran for it but the log
     }
 
     /**
@@ -693,7 +753,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
 
     /** Frees a slot (idempotent) and gives the host's freed capacity to its first waiter. */
     void release(Slot slot) {
-        Runnable next;
+        Slot next;
         lock.lock();
         try {
             next = releaseLocked(slot);
@@ -701,12 +761,15 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.unlock();
         }
         if (next != null) {
-            next.run();
+            startDial(next, wantOf(next));
         }
     }
 
-    /** Frees a slot under the lock; returns the dial to start for the first waiter once unlocked, or null. */
-    private Runnable releaseLocked(Slot slot) {
+    /**
+     * Frees a slot under the lock; returns the slot of the dial to start, once unlocked, for the first waiter (its
+     * {@code want}), or null.
+     */
+    private Slot releaseLocked(Slot slot) {
         if (slot.released) {
             return null;
         }
@@ -728,7 +791,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 Slot s = newSlotLocked(h, slot.key);
                 s.want = w;
                 addDialingLocked(h, w); // from now on it dials: a connection put back may serve it (E54)
-                return () -> startDial(s, w);
+                return s;
             }
         }
         return null;

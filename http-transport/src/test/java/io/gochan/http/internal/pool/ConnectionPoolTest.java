@@ -4,12 +4,14 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpRequest;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.RequestScope;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The pool's policy (limits, FIFO waiters, cancellation, idle limits and timeout) with in-memory
@@ -46,6 +50,8 @@ class ConnectionPoolTest {
         final ConnectKey key;
         final Slot slot;
         final AtomicBoolean closed = new AtomicBoolean();
+        /** Bytes wait unread on it (E55): the server sent them while it was idle. */
+        volatile boolean unread;
 
         FakeConn(ConnectKey key, Slot slot) {
             this.key = key;
@@ -60,6 +66,11 @@ class ConnectionPoolTest {
         @Override
         public boolean isUsable() {
             return !closed.get();
+        }
+
+        @Override
+        public boolean unreadWhileIdle() {
+            return unread;
         }
 
         @Override
@@ -790,6 +801,154 @@ class ConnectionPoolTest {
         } finally {
             d.gate.countDown();
             p.close();
+        }
+    }
+
+    /**
+     * E108: the most recently used idle connection is stale as a request looks (bytes wait unread on it, E55; or it is
+     * past its idle timeout by the wall clock, E79: here the clock was set back two hours before it was put back, then
+     * a suspend of a minute), and an older one behind it is good. The request takes the good one, and the stale one it
+     * passed over is closed before the request goes on, as when no good one follows. Before, it was taken off the idle
+     * list, counted closing, and closed by nobody: its socket stayed open and its slot taken, out of the idle reaper's
+     * and the idle limits' sight, until the server closed it, the transport closed, or a request found its host full.
+     */
+    @Test
+    void E108_aStaleIdleConnectionPassedOverForAGoodOneIsClosed() throws Exception {
+        for (boolean byWallClock : new boolean[] {false, true}) {
+            String why = byWallClock ? "past its idle timeout by the wall clock" : "bytes unread on it";
+            AtomicLong wall = new AtomicLong(System.currentTimeMillis());
+            try (var p = pool(100, 2, 0, Duration.ofSeconds(90))) {
+                p.wallClock(wall::get);
+                var good = p.acquire(KEY, NO_DEADLINE);
+                var stale = p.acquire(KEY, NO_DEADLINE);
+                p.put(good.conn());
+                if (byWallClock) {
+                    wall.addAndGet(-TimeUnit.HOURS.toMillis(2));
+                    p.put(stale.conn()); // idle since two hours before the other, by the wall clock
+                    wall.addAndGet(TimeUnit.HOURS.toMillis(2) + TimeUnit.MINUTES.toMillis(1));
+                } else {
+                    p.put(stale.conn());
+                    stale.conn().unread = true; // its read loop has not seen them yet
+                }
+                var got = p.acquire(KEY, NO_DEADLINE);
+                assertThat(got.conn()).as(why).isSameAs(good.conn());
+                assertThat(got.reused()).as(why).isTrue();
+                assertThat(stale.conn().closed).as("%s: the stale connection passed over is closed", why).isTrue();
+                assertThat(p.stats()).as(why).isEqualTo(new ConnectionPool.Stats(1, 0, 1, 0, 0, 2, 1));
+            }
+        }
+    }
+
+    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
+    @SuppressWarnings("unchecked")
+    static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
+     * E109: a dialer that lets a checked exception out undeclared (a Kotlin dialer, a sneaky throw) fails its request
+     * with it, and its slot is freed: the host's one slot serves the next request. Before, the exception ended the dial
+     * goroutine before the dial's outcome was recorded: the request waited for ever (a deadline would not have helped:
+     * its give-up waits for its own dial, E63), the slot stayed counted dialing, and close() waited for that dial for
+     * ever (the test's timeout ends that wait).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E109_aDialerThatThrowsAnUndeclaredCheckedExceptionFailsItsRequestAndFreesTheSlot() throws Exception {
+        java.util.concurrent.TimeoutException thrown = new java.util.concurrent.TimeoutException("undeclared (test)");
+        AtomicBoolean fail = new AtomicBoolean(true);
+        try (var p = new ConnectionPool<FakeConn>((k, slot) -> {
+            if (fail.get()) {
+                throw ConnectionPoolTest.<RuntimeException>undeclared(thrown);
+            }
+            return new FakeConn(k, slot);
+        }, 100, 2, 1, Duration.ZERO)) {
+            Caller c = new Caller(p, NO_DEADLINE);
+            assertThat(c.thread.join(Duration.ofSeconds(10))).as("the request ended").isTrue();
+            assertThat(c.failed.get()).isInstanceOf(HttpConnectionException.class).hasMessageContaining("undeclared (test)");
+            assertThat(c.failed.get().getCause()).isSameAs(thrown);
+            assertThat(p.stats()).isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 0, 0));
+            fail.set(false);
+            assertThat(p.acquire(KEY, NO_DEADLINE).conn().isUsable()).isTrue();
+        }
+    }
+
+    /**
+     * E109 racing close(): close() interrupts a dial blocked in a wait whose InterruptedException the dialer lets out
+     * undeclared. close() returns, the request fails as "transport closed", nothing is left. Before, close() waited for
+     * that dial for ever: its outcome was never recorded, its slot counted dialing for good.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E109_closeEndsADialWhoseInterruptEscapesUndeclared() throws Exception {
+        CountDownLatch dialing = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        var p = new ConnectionPool<FakeConn>((k, slot) -> {
+            dialing.countDown();
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                throw ConnectionPoolTest.<RuntimeException>undeclared(e); // as a Kotlin dialer's wait lets it out
+            }
+            return new FakeConn(k, slot);
+        }, 100, 2, 1, Duration.ZERO);
+        Caller c = new Caller(p, NO_DEADLINE);
+        assertThat(dialing.await(10, TimeUnit.SECONDS)).as("the dial started").isTrue();
+        Thread closer = Thread.ofVirtual().start(p::close);
+        assertThat(closer.join(Duration.ofSeconds(10))).as("close() returned").isTrue();
+        assertThat(c.thread.join(Duration.ofSeconds(10))).as("the request ended").isTrue();
+        assertThat(c.failed.get()).isInstanceOf(RequestCancelledException.class).hasMessageContaining("transport closed");
+        assertThat(p.stats()).isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 0, 0));
+    }
+
+    /**
+     * E110: a dial whose goroutine cannot start (its thread refused: an OutOfMemoryError; made here with
+     * {@code io.gochan.Go.startFault}, reached by reflection as {@code LoopStartFailureTest} does: the tests run on the
+     * class path) is its request's failure, and its slot is freed: for a request dialing for itself, and for a waiter
+     * whose dial a freed slot starts. Before, the refusal was thrown out of acquire() (and out of the close that freed
+     * the slot, the waiter then left waiting for ever), and the slot stayed counted dialing: the host's one slot was gone
+     * for good, and close() waited for that dial for ever (the test's timeout ends that wait).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E110_aDialWhoseGoroutineCannotStartFailsItsRequestAndFreesTheSlot() throws Exception {
+        Field fault = Class.forName("io.gochan.Go").getDeclaredField("startFault");
+        fault.setAccessible(true);
+        IllegalStateException refused = new IllegalStateException("the dial's thread refused (test)");
+        String dialName = "http-dial " + KEY;
+        Consumer<String> refuseDials = name -> {
+            if (name.equals(dialName)) {
+                throw refused;
+            }
+        };
+        try (var p = pool(100, 2, 1, Duration.ZERO)) {
+            fault.set(null, refuseDials);
+            try {
+                assertThatThrownBy(() -> p.acquire(KEY, NO_DEADLINE)).isInstanceOf(HttpConnectionException.class)
+                        .satisfies(e -> assertThat(e.getCause()).isSameAs(refused));
+            } finally {
+                fault.set(null, null);
+            }
+            assertThat(p.stats()).as("a request dialing for itself").isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 0, 0));
+            var a = p.acquire(KEY, NO_DEADLINE);
+            List<Caller> waiters = List.of(new Caller(p, NO_DEADLINE), new Caller(p, NO_DEADLINE));
+            awaitWaiting(p, 2);
+            fault.set(null, refuseDials);
+            try {
+                // Frees the slot: the first waiter's dial starts, cannot, frees the slot again for the second's (the
+                // start loop's next round), which cannot either.
+                a.conn().close(new IOException("server closed (test)"));
+            } finally {
+                fault.set(null, null);
+            }
+            for (Caller w : waiters) {
+                assertThat(w.thread.join(Duration.ofSeconds(10))).as("the waiter ended").isTrue();
+                assertThat(w.failed.get()).isInstanceOf(HttpConnectionException.class);
+                assertThat(w.failed.get().getCause()).isSameAs(refused);
+            }
+            assertThat(p.stats()).as("the waiters whose dials a freed slot starts")
+                    .isEqualTo(new ConnectionPool.Stats(0, 0, 0, 0, 0, 1, 0));
+            assertThat(p.acquire(KEY, NO_DEADLINE).reused()).isFalse();
         }
     }
 
