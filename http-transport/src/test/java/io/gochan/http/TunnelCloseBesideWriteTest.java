@@ -77,14 +77,15 @@ class TunnelCloseBesideWriteTest {
         return parked && writing;
     }
 
-    /** A writer of far more than the sockets' buffers hold; its outcome is the exception that ended it, or null. */
-    private static Caller<Throwable> writer(String name, OutputStream out) {
+    /**
+     * A writer of one write of {@code size} bytes; its outcome is the exception that ended it, or null. One write, not
+     * a loop of smaller ones: a loop gives the turn up between its writes, while its bytes still flow into buffers not
+     * yet full, so a second writer could take the turn there, or the close come there and find no write in progress.
+     */
+    private static Caller<Throwable> writer(String name, OutputStream out, int size) {
         return Caller.virtual(name, () -> {
-            byte[] chunk = new byte[1 << 20];
             try {
-                for (int i = 0; i < 1024; i++) {
-                    out.write(chunk);
-                }
+                out.write(new byte[size]);
                 return null;
             } catch (IOException e) {
                 return e;
@@ -115,7 +116,9 @@ class TunnelCloseBesideWriteTest {
             HttpResponse r = t.roundTrip(req);
             assertThat(r.status()).isEqualTo(200);
             OutputStream out = r.tunnelOutput().orElseThrow();
-            Caller<Throwable> blocked = writer("tunnel-writer", out);
+            // Far more than the sockets' buffers hold (a few MiB on loopback while the peer reads nothing): it never ends
+            // on its own, so it has the turn until the close.
+            Caller<Throwable> blocked = writer("tunnel-writer", out, 32 << 20);
             Caller<Throwable> waiting = null;
             Caller<Object> closing = null;
             try {
@@ -125,7 +128,7 @@ class TunnelCloseBesideWriteTest {
                                 .anyMatch(g -> g.name().startsWith("http-tunnel-write") && inSocketWrite(g.thread())),
                         "the tunnel write blocked on the peer");
                 assertThat(blocked.thread.isAlive()).as("the first write still blocked").isTrue();
-                Caller<Throwable> second = writer("tunnel-writer-2", out);
+                Caller<Throwable> second = writer("tunnel-writer-2", out, 1);
                 waiting = second;
                 // Parked inside the output's write, but not in the connection: waiting for its turn (its lock, before).
                 Leaks.awaitTrue(() -> !second.thread.isAlive() || waitingIn(second.thread, "write")
