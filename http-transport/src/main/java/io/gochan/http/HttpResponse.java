@@ -114,8 +114,10 @@ public final class HttpResponse implements AutoCloseable {
      * write, or on a peer that reads nothing) ends when its thread is interrupted, on a platform or a virtual thread:
      * it throws {@link java.io.InterruptedIOException} and leaves the interrupt flag set; a write cut that way closes
      * the connection, as part of it may have reached the peer. A write entered with the flag set throws it at once,
-     * nothing written (E80). A close that waits (for another thread's write, or for the request's body to be written)
-     * ends on an interrupt the same way, having ended nothing: the output stays open, and a later close ends it (E93).
+     * nothing written (E80). A close that waits for the request's body to be written ends on an interrupt the same way,
+     * having ended nothing: the output stays open, and a later close ends it (E93). A close never waits for another
+     * thread's write: one that comes while a write is in progress (blocked on a peer that reads nothing, say) closes the
+     * connection, which ends that write with {@link HttpConnectionException}, and the tunnel with it (E107).
      *
      * @return the tunnel's output; empty for any other response (a 101 nobody asked for included, R64)
      */

@@ -1,6 +1,7 @@
 package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +25,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * R65: a {@code CONNECT} the caller sends itself. Its request-target is the authority-form {@code host:port}
  * (RFC 9112 §3.2.3) when its URI has no path, as Go writes it, the port always given, also through an HTTP proxy;
  * a 2xx answer to it opens a tunnel (RFC 9110 §9.3.6): its body is what the peer sends until it closes, whatever
- * {@code Content-Length} or {@code Transfer-Encoding} say, and its connection is never pooled.
+ * {@code Content-Length} or {@code Transfer-Encoding} say, and its connection is never pooled; but a transfer coding
+ * the client cannot read opens none (P82).
  */
 @NoGoroutineLeaks
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -75,7 +78,9 @@ class ConnectMethodTest {
                 Arguments.of("chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"),
                 Arguments.of("both", "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"),
                 Arguments.of("204", "HTTP/1.1 204 Tunnel\r\n\r\n"),
-                Arguments.of("HTTP/1.0", "HTTP/1.0 200 Connection established\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"));
+                Arguments.of("HTTP/1.0", "HTTP/1.0 200 Connection established\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n"),
+                // HTTP/1.0 has no transfer codings: the field is ignored there (P41), so P82 refuses nothing.
+                Arguments.of("HTTP/1.0 with a coding", "HTTP/1.0 200 Connection established\r\nTransfer-Encoding: gzip\r\n\r\n"));
     }
 
     /**
@@ -107,6 +112,45 @@ class ConnectMethodTest {
                 assertThat(r.body().string()).isEqualTo("next");
             }
             assertThat(t.stats().dialed()).as("the tunnel's connection was not pooled").isEqualTo(2);
+        }
+    }
+
+    static Stream<Arguments> unreadableCodings() {
+        return Stream.of(
+                Arguments.of("gzip", "Transfer-Encoding: gzip\r\n"),
+                Arguments.of("a coding before chunked", "Transfer-Encoding: gzip, chunked\r\n"),
+                Arguments.of("chunked not last", "Transfer-Encoding: chunked, gzip\r\n"),
+                Arguments.of("chunked twice", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n"),
+                Arguments.of("identity", "Transfer-Encoding: identity\r\n"),
+                Arguments.of("gzip beside a length", "Content-Length: 3\r\nTransfer-Encoding: gzip\r\n"));
+    }
+
+    /**
+     * P82: a 2xx to CONNECT that declares a transfer coding the client cannot read (anything but a lone {@code chunked})
+     * opens no tunnel: the request fails with {@code UNSUPPORTED_TRANSFER_ENCODING}, its message naming the field, and
+     * the connection is closed, never pooled, as on every other response (P38, P79) and as Go's {@code ReadResponse}
+     * refuses it before anything looks at the method. A lone {@code chunked}, a length, or both are still ignored (R65,
+     * {@link #R65_aSuccessfulAnswerToConnectIsATunnelReadToItsClose}). Before, such an answer opened the tunnel like any
+     * 2xx: each case failed on "Expecting code to raise a throwable".
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("unreadableCodings")
+    void P82_aConnectAnswerWithATransferCodingItCannotReadOpensNoTunnel(String name, String fields) throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write("HTTP/1.1 200 Connection established\r\n" + fields + "\r\ntunnel bytes");
+                 HostileServerTest.awaitClientClose(c, clientClosed);
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()))
+                    .method("CONNECT", RequestBody.none()).timeout(Duration.ofSeconds(10)).build();
+            assertThatThrownBy(() -> t.roundTrip(req).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> assertThat(e.reason())
+                            .isEqualTo(HttpProtocolException.Reason.UNSUPPORTED_TRANSFER_ENCODING))
+                    .hasMessageContaining("Transfer-Encoding");
+            HostileServerTest.assertClosedNotPooled(t, clientClosed);
+            assertThat(server.failures()).isEmpty();
         }
     }
 

@@ -110,20 +110,39 @@ class EarlyAnswerProbeTest {
             BlockingSource source = new BlockingSource();
             HttpRequest req = HttpRequest.newBuilder(server.uri("/upload"))
                     .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
-            String got;
+            String got = null; // stays null only for the failed read E94 allows, checked where it fails
             try (HttpResponse r = t.roundTrip(req)) {
                 assertThat(source.blocked.await(20, TimeUnit.SECONDS)).as("the write loop blocked in the source").isTrue();
+                // The answer is written in one write and almost always read in one (it is then held in memory, E40), but
+                // TCP may deliver it in two parts: the head alone, and the body later, streamed. Only a body already
+                // buffered whole (5 bytes available without a read: in memory, or in the connection's buffer) survives
+                // the close a throwing source causes (E94); a streamed one then needs the closed connection.
+                boolean whole = r.body().stream().available() == 5;
+                Throwable thrown = null;
                 if (how == Case.THROWS_AFTER_ANSWER) {
                     source.checked = new IOException("source broke after the answer (test)");
+                    thrown = source.checked;
                     source.closedOrThrow.countDown();
                 } else if (how == Case.THROWS_UNCHECKED_AFTER_ANSWER) {
                     source.unchecked = new IllegalStateException("source broke after the answer (test)");
+                    thrown = source.unchecked;
                     source.closedOrThrow.countDown();
                 }
-                got = r.status() + " " + r.body().string();
+                try {
+                    got = r.status() + " " + r.body().string();
+                } catch (HttpConnectionException e) {
+                    // The other legitimate outcome, only for an answer that arrived in two parts and a source that threw:
+                    // the streamed body's read lost the race to the close and fails saying the upload failed (E94).
+                    assertThat(thrown).as("a read that fails: only after the source threw (%s)", e).isNotNull();
+                    assertThat(whole).as("a read that fails: only for a body not buffered whole (%s)", e).isFalse();
+                    assertThat(e).hasMessageContaining("upload failed");
+                    assertThat(e.getCause()).as("what the source threw").isSameAs(thrown);
+                }
             }
             release.countDown();
-            assertThat(got).isEqualTo("200 early");
+            if (got != null) {
+                assertThat(got).isEqualTo("200 early");
+            }
             Leaks.awaitTrue(() -> source.closes.get() >= 1, "the body source closed");
             assertThat(source.closes).as("the source closed exactly once").hasValue(1);
             assertThat(done.get(req)).as("done() of the early-answered request").hasSize(1);

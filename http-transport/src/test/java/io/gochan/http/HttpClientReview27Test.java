@@ -42,7 +42,10 @@ class HttpClientReview27Test {
         IN_MEMORY,
         /** {@code Content-Length}, its bytes sent once the caller has the response: streamed. */
         STREAMED,
-        /** Chunked, its one chunk and the last chunk in one write once the caller has the response. */
+        /**
+         * Chunked, its one chunk and the last chunk in one write once the caller has the response, read once the client's
+         * TCP stack has all of it.
+         */
         CHUNKED
     }
 
@@ -59,6 +62,7 @@ class HttpClientReview27Test {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E44_theSendsContextEndsAtTheReadThatReturnsTheBodysLastBytes(Shape shape) throws Exception {
         CountDownLatch responseHeld = new CountDownLatch(1);
+        CountDownLatch chunksArrived = new CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
                  while (c.readRequest() != null) {
                      switch (shape) {
@@ -73,6 +77,11 @@ class HttpClientReview27Test {
                              c.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
                              if (responseHeld.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS)) {
                                  c.write("2\r\nok\r\n0\r\n\r\n"); // the last chunk buffered with the chunk (E49)
+                                 // E49 holds when the last chunk is buffered with the chunk: one write is one segment on
+                                 // loopback, but nothing promises it. Once the client's TCP stack has acknowledged every
+                                 // byte, the body's first read takes them all in one fill, however they were cut.
+                                 c.awaitSentBytesAcknowledged(Lifecycle.BOUND);
+                                 chunksArrived.countDown();
                              }
                          }
                      }
@@ -88,6 +97,10 @@ class HttpClientReview27Test {
                 }).timeout(Duration.ofMinutes(5)).build();
                 HttpResponse r = client.send(HttpRequest.get(server.uri("/").toString()), parent);
                 responseHeld.countDown(); // the streamed shapes' bytes come now: the caller has the response
+                if (shape == Shape.CHUNKED) {
+                    assertThat(chunksArrived.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("the chunks in the client's socket").isTrue();
+                }
                 InputStream in = r.body().stream();
                 assertThat(new String(in.readNBytes(2), StandardCharsets.ISO_8859_1)).isEqualTo("ok");
                 // The read that returned the last bytes was the body's end for the transport (E49).

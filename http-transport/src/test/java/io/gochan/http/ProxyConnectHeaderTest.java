@@ -184,6 +184,40 @@ class ProxyConnectHeaderTest {
         }
     }
 
+    /**
+     * P82: a 2xx from the proxy that declares a transfer coding the client cannot read (anything but a lone
+     * {@code chunked}: {@link #R55_anyTwoHundredAnswerOpensTheTunnelItsFramingFieldsIgnored} keeps that one) opens no
+     * tunnel: the dial fails with a {@link ProxyException} carrying the answer's status, its message naming the field,
+     * its cause the {@code UNSUPPORTED_TRANSFER_ENCODING} an origin's response would get, as Go's dial fails on its
+     * {@code ReadResponse}'s error; nothing stays open. An HTTP/1.0 answer's field is ignored, as everywhere (P41): that
+     * tunnel opens. Before, every such 2xx opened the tunnel: "Expecting code to raise a throwable" for each coding.
+     */
+    @Test
+    void P82_aTwoHundredWithATransferCodingItCannotReadIsAProxyException() throws Exception {
+        for (String fields : List.of("Transfer-Encoding: gzip\r\n", "Transfer-Encoding: chunked, gzip\r\n",
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n")) {
+            try (JdkServer origin = echoingOrigin();
+                 TestProxy proxy = TestProxy.openingTunnelsWith("HTTP/1.1 200 Connection established\r\n" + fields + "\r\n");
+                 Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                         .proxy(r -> Optional.of(proxy.uri())).build()) {
+                assertThatThrownBy(() -> get(t, "https://origin.test:" + origin.port() + "/")).as(fields)
+                        .isInstanceOfSatisfying(ProxyException.class, e -> {
+                            assertThat(e.status()).isEqualTo(200);
+                            assertThat(e.getCause()).isInstanceOfSatisfying(HttpProtocolException.class, cause -> assertThat(
+                                    cause.reason()).isEqualTo(HttpProtocolException.Reason.UNSUPPORTED_TRANSFER_ENCODING));
+                        })
+                        .hasMessageContaining("Transfer-Encoding");
+                assertThat(t.stats().open()).isZero();
+            }
+        }
+        try (JdkServer origin = echoingOrigin();
+             TestProxy proxy = TestProxy.openingTunnelsWith("HTTP/1.0 200 Connection established\r\nTransfer-Encoding: gzip\r\n\r\n");
+             Transport t = Transport.builder().sslContext(JdkServer.clientTlsFor("origin.test"))
+                     .proxy(r -> Optional.of(proxy.uri())).build()) {
+            assertThat(get(t, "https://origin.test:" + origin.port() + "/")).startsWith("200 tenant=null");
+        }
+    }
+
     @Test
     void R55_anyOtherAnswerIsAProxyExceptionWithItsStatus() throws Exception {
         for (int status : List.of(100, 101, 199, 300, 302, 407, 503)) {

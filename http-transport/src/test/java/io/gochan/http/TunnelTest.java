@@ -448,7 +448,8 @@ class TunnelTest {
     /**
      * E75: a close of the output on a thread whose interrupt is set, nobody else writing, still ends the output (the
      * peer reads the end) and so, the body read to its end, the tunnel: as a socket's close does, and as a body's read
-     * takes its turn (E38). Only a wait for another thread's write in progress is interruptible. The interrupt is kept.
+     * takes its turn (E38). Only a wait for the request's own write is interruptible (E93; a close never waits for another
+     * thread's write, E107). The interrupt is kept.
      * Before, the close threw {@code InterruptedIOException} and ended nothing: a try-with-resources on an interrupted
      * thread left the peer waiting and the connection open until the body was closed.
      */

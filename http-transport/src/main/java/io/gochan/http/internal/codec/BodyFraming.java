@@ -45,7 +45,10 @@ public record BodyFraming(Kind kind, long length) {
         if (method.equals("CONNECT") && status / 100 == 2) {
             // A tunnel (RFC 9110 §9.3.6, RFC 9112 §6.3 rule 2): what follows the head is the peer's, until it closes,
             // and a client "MUST ignore any Content-Length or Transfer-Encoding header fields" in the answer (R65).
-            // Go 1.19 frames it as any response, and pools the connection after a Content-Length: 0.
+            // Go 1.19 frames it as any response, and pools the connection after a Content-Length: 0. A transfer coding
+            // the client cannot read is refused all the same, as Go's parseTransferEncoding refuses it before anything
+            // looks at the method or the status (P82).
+            requireReadableTransferCoding(head);
             return new BodyFraming(Kind.UNTIL_CLOSE, -1);
         }
         // HTTP/1.0 has no transfer codings: the field is ignored, whatever it says (P41, as Go).
@@ -84,6 +87,22 @@ public record BodyFraming(Kind kind, long length) {
             return length == 0 ? NONE : new BodyFraming(Kind.FIXED, length);
         }
         return new BodyFraming(Kind.UNTIL_CLOSE, -1);
+    }
+
+    /**
+     * Refuses a transfer coding the client cannot read (anything but a lone {@code chunked}: another coding, a list,
+     * {@code chunked} twice) on a 2xx to {@code CONNECT}, whose framing fields are otherwise ignored (R55, R65), as on
+     * every other response (P38, P79): Go's {@code parseTransferEncoding} refuses it on every response before its
+     * transport looks at the method or the status (P82). A lone {@code chunked} is tolerated there and frames nothing;
+     * an HTTP/1.0 answer's field is ignored, as everywhere (P41).
+     *
+     * @param head the response's head
+     * @throws HttpProtocolException {@code UNSUPPORTED_TRANSFER_ENCODING}, naming the field and its value
+     */
+    public static void requireReadableTransferCoding(ResponseHead head) throws HttpProtocolException {
+        if (!head.isHttp10() && head.headers().contains("Transfer-Encoding")) {
+            requireLoneChunked(head.headers());
+        }
     }
 
     /**

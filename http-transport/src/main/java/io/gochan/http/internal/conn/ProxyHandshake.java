@@ -4,6 +4,7 @@ import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.ProxyException;
+import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.ConnInput;
 import io.gochan.http.internal.codec.HostLiteral;
 import io.gochan.http.internal.codec.HttpLimits;
@@ -137,6 +138,15 @@ final class ProxyHandshake {
         if (answer.status() / 100 != 2) {
             throw new ProxyException(proxy, answer.status(), who + " refused: " + answer.status()
                     + (answer.reason().isEmpty() ? "" : " " + ResponseHeadReader.shorten(answer.reason())), null);
+        }
+        try {
+            // Its Content-Length and a lone chunked are ignored (R55), but a transfer coding the client cannot read is
+            // refused, as Go's ReadResponse refuses it before its dial looks at the status (P82). A refusal above stays
+            // one, with its status, whatever its fields: no tunnel opens either way.
+            BodyFraming.requireReadableTransferCoding(answer);
+        } catch (HttpProtocolException e) {
+            throw new ProxyException(proxy, answer.status(), who + " answered " + answer.status()
+                    + " with a malformed response: " + e.getMessage(), e);
         }
         if (in.buffered() > 0) {
             // A tunnel carries the origin's bytes only after our TLS ClientHello: anything the proxy sent

@@ -102,10 +102,11 @@ final class ResponseReader {
             // A tunnel (a CONNECT's 2xx, R65; an asked switch of protocols, R67): the peer's bytes until it closes,
             // another protocol's, never decoded.
             tunnel = BodyFraming.opensTunnel(rc.req().method(), rc.req().headers(), fh.head());
-            if (tunnel && fh.head().status() == 101) {
-                // An asked switch's framing fields are checked as any 101's (P79) before its tunnel opens: Go's
-                // ReadResponse refuses a transfer coding it cannot read, and differing lengths, before it looks at the
-                // status, so a 101 declaring one never becomes a connection; the tunnel's bytes are never framed.
+            if (tunnel) {
+                // Checked before the tunnel opens, as Go's ReadResponse refuses a transfer coding it cannot read, and
+                // differing lengths, before it looks at the status: an asked switch's framing fields as any 101's (P79),
+                // a CONNECT's 2xx's transfer coding (P82). A head declaring one never becomes a tunnel; the tunnel's
+                // bytes are never framed.
                 BodyFraming.of(rc.req().method(), fh.head());
             }
             framing = tunnel ? BodyFraming.tunnel() : BodyFraming.of(rc.req().method(), fh.head());
