@@ -101,7 +101,17 @@ final class UnixPoller {
             p = current;
             if (p == null || p.death != null) {
                 p = new UnixPoller();
-                p.thread.start();
+                try {
+                    p.thread.start();
+                } catch (Throwable noThread) {
+                    // No thread (no native threads left): the selector just opened must not leak its descriptors.
+                    try {
+                        p.selector.close();
+                    } catch (IOException | RuntimeException e) {
+                        noThread.addSuppressed(e);
+                    }
+                    throw noThread;
+                }
                 current = p;
             }
             return p;
@@ -281,9 +291,9 @@ final class UnixPoller {
             if ((ready & op) != 0) {
                 Waiter w = slot.swap(op, null);
                 if (w != null) {
-                    waiting.remove(w);
                     w.polled = true; // its wait ended here: it need not cancel
                     w.wake();
+                    waiting.remove(w); // after the wake: should its unpark throw, the dying poller tries it again (R106)
                 }
             }
         }

@@ -173,6 +173,10 @@ class UnixPollerTest {
                         if (round == 100) {
                             fed.countDown();
                         }
+                        // A pause between rounds, not an ordering: a virtual thread is not time-sliced, and an
+                        // unbroken loop would hold a carrier from the readers, writers and closers (all of it on a
+                        // one-core runner) and spin one core once every client is closed.
+                        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
                     }
                 } catch (Throwable t) {
                     feedFailure.set(t);
@@ -239,6 +243,10 @@ class UnixPollerTest {
                 Thread heldReader = reader(held.getInputStream(), heldOutcome);
                 awaitWaitingIn(heldReader, READ);
                 assertThat(eventually(held::isRegisteredForTest)).as("the poller holds the first wait").isTrue();
+                // What the ending meets goes to the thread's uncaught-exception handler: this test's, not the JDK's
+                // default (which would print it to stderr).
+                AtomicReference<Throwable> uncaught = new AtomicReference<>();
+                poller.thread().setUncaughtExceptionHandler((t, e) -> uncaught.set(e));
                 // From now on every point where this poller may fail throws: the next wait it takes in hand, then the
                 // close of its selector and its report as it ends.
                 poller.injectFaultForTest(where -> {
@@ -255,6 +263,11 @@ class UnixPollerTest {
                             .isInstanceOf(InjectedFault.class).hasMessage("injected at add");
                 }
                 assertThat(poller.thread().join(Duration.ofSeconds(10))).as("the failed poller's thread ended").isTrue();
+                assertThat(uncaught.get()).as("what its ending met, thrown last to the thread's handler")
+                        .isInstanceOf(InjectedFault.class).hasMessage("injected at close");
+                Throwable[] alsoMet = uncaught.get().getSuppressed();
+                assertThat(alsoMet).as("the report's failure, added to the close's").hasSize(1);
+                assertThat(alsoMet[0]).isInstanceOf(InjectedFault.class).hasMessage("injected at report");
                 assertThat(UnixPoller.running()).as("the failed poller is no longer the running one").isNull();
 
                 inHand.setSoTimeout(30_000);

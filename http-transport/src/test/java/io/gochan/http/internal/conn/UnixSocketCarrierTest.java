@@ -93,7 +93,7 @@ class UnixSocketCarrierTest {
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void R4_R96_aReadTimeoutLeavesTheUnixSocketOpen() throws Exception {
+    void R4_R95_aReadTimeoutLeavesTheUnixSocketOpen() throws Exception {
         connected((client, peer) -> {
             client.setSoTimeout(100);
             InputStream in = client.getInputStream();
@@ -115,7 +115,7 @@ class UnixSocketCarrierTest {
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void R4_R96_anInterruptEndsAUnixReadClosingTheSocket() throws Exception {
+    void R4_R95_anInterruptEndsAUnixReadClosingTheSocket() throws Exception {
         connected((client, peer) -> {
             AtomicReference<Object> outcome = new AtomicReference<>();
             AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
