@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The one {@link Selector} that the waits of every {@link UnixSocket} share (R95, ADR 0017): a daemon platform
@@ -25,12 +26,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * always keeps a read pending, held a carrier thread.
  *
  * <p>Only the poller thread touches selection keys: a waiter hands itself over through a lock-free queue and
- * {@link Selector#wakeup()}, and the poller drains the queue before each select. A channel stays registered
- * (interest 0 while nobody waits) until it is closed; its close cancels the key, and the socket wakes the poller
+ * {@link Selector#wakeup()}, and the poller drains the queue before each select. A channel is registered only while
+ * a read or write of it waits (R105): the poller registers it at a wait and cancels its key once nobody waits on it,
+ * just before its next select, which deregisters it; so a socket its owner drops unclosed is held by nothing of the
+ * poller once its waits have ended. A close cancels the key of a waiting channel, and the socket wakes the poller
  * ({@link #wakeupRunning()}) so that the next select deregisters it, which is when the JDK releases a registered
  * channel's file descriptor. The poller starts at the first wait and then serves the whole JVM, as gochan's timer
- * thread does (leak-check's LK11 excuses it by name). Should it ever end by an unchecked throw, every waiter it
- * knows is failed with a {@link SocketException} (none stays parked for ever), and the next wait starts a new one.
+ * thread does (leak-check's LK11 excuses it by name); its thread takes nothing from the wait that starts it (R107).
+ * Should it ever end by an unchecked throw, every waiter it holds, has in hand or has queued is failed with that
+ * throw as the cause, whatever its own ending meets (R106): none stays parked for ever, and the next wait starts a
+ * new poller.
  */
 final class UnixPoller {
     /** The poller thread's name. */
@@ -40,6 +45,11 @@ final class UnixPoller {
     private static volatile UnixPoller current;
     /** The two operations a key's slot holds a waiter for, in the order a ready key wakes them. */
     private static final int[] OPS = {SelectionKey.OP_READ, SelectionKey.OP_WRITE};
+    /**
+     * The pollers' thread group, a child of the JVM's root group: not the group of whichever thread's wait starts a
+     * poller (a virtual thread's, an application's with its own uncaught-exception handling), R107.
+     */
+    private static final ThreadGroup GROUP = new ThreadGroup(rootGroup(), THREAD_NAME);
 
     private final Selector selector;
     private final Thread thread;
@@ -47,14 +57,33 @@ final class UnixPoller {
     private final ConcurrentLinkedQueue<Waiter> changes = new ConcurrentLinkedQueue<>();
     /** The waiters the poller holds in a key's slot; the poller thread's alone. */
     private final Set<Waiter> waiting = new HashSet<>();
-    /** Why the poller ended; null while it runs. */
-    private volatile SocketException death;
+    /** The waiter taken off the queue and not yet held or let go; the poller thread's alone (R106: die() fails it). */
+    private Waiter inHand;
+    /** Keys whose slot emptied since the last select; the poller thread's alone (R105: cancelled if still empty). */
+    private final List<SelectionKey> emptied = new ArrayList<>();
+    /** What ended the poller (its loop's throw); null while it runs. Set first when it dies. */
+    private volatile Throwable death;
+    /** A test's fault, called at the points named in {@link #injectFaultForTest}; null, as always outside tests. */
+    private volatile Consumer<String> faultForTest;
 
     private UnixPoller() throws IOException {
+        // Nothing of the wait that starts the poller, which then serves every Unix socket of the JVM (R107): no
+        // inherited thread-locals; the system class loader as context loader, not the caller's (an application's
+        // loader, which the thread would keep alive and lend to whatever it runs); the pollers' own group and the
+        // normal priority, not the caller's (a low-priority caller would slow every socket's wake-ups).
+        thread = Thread.ofPlatform().name(THREAD_NAME).group(GROUP).priority(Thread.NORM_PRIORITY).daemon()
+                .inheritInheritableThreadLocals(false).unstarted(this::loop);
+        thread.setContextClassLoader(ClassLoader.getSystemClassLoader());
         selector = Selector.open();
-        // No inherited thread-locals: the thread serves every socket of the JVM, whoever's wait started it.
-        thread = Thread.ofPlatform().name(THREAD_NAME).daemon().inheritInheritableThreadLocals(false)
-                .unstarted(this::loop);
+    }
+
+    /** {@return the JVM's root thread group, found from the calling thread's} */
+    private static ThreadGroup rootGroup() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        for (ThreadGroup parent; (parent = root.getParent()) != null; ) {
+            root = parent;
+        }
+        return root;
     }
 
     /**
@@ -72,7 +101,17 @@ final class UnixPoller {
             p = current;
             if (p == null || p.death != null) {
                 p = new UnixPoller();
-                p.thread.start();
+                try {
+                    p.thread.start();
+                } catch (Throwable noThread) {
+                    // No thread (no native threads left): the selector just opened must not leak its descriptors.
+                    try {
+                        p.selector.close();
+                    } catch (IOException | RuntimeException e) {
+                        noThread.addSuppressed(e);
+                    }
+                    throw noThread;
+                }
                 current = p;
             }
             return p;
@@ -102,10 +141,10 @@ final class UnixPoller {
      */
     void submit(Waiter w) throws SocketException {
         changes.add(w);
-        SocketException dead = death;
+        Throwable dead = death;
         if (dead != null) {
             // Added after the dying poller drained the queue, or before: either way it wakes no one now.
-            throw copy(dead);
+            throw failed(dead);
         }
         selector.wakeup();
     }
@@ -129,19 +168,48 @@ final class UnixPoller {
         selector.close();
     }
 
+    /**
+     * Makes this poller call {@code fault} with the name of each point where a real failure could strike it:
+     * {@code "add"} as it takes a wait in hand, {@code "close"} and {@code "report"} as it ends; {@code fault} may
+     * throw there; for tests (R106).
+     */
+    void injectFaultForTest(Consumer<String> fault) {
+        faultForTest = fault;
+    }
+
+    /** {@return a poller whose thread is made as {@link #get()} makes it, not started; for tests (R107): close its selector} */
+    static UnixPoller unstartedForTest() throws IOException {
+        return new UnixPoller();
+    }
+
+    /** {@return the keys of the poller's selector, cancelled ones not yet deregistered included; for tests (R105)} */
+    int keyCountForTest() {
+        return selector.keys().size();
+    }
+
+    private void fault(String where) {
+        Consumer<String> f = faultForTest;
+        if (f != null) {
+            f.accept(where);
+        }
+    }
+
     private void loop() {
         try {
             while (true) {
                 for (Waiter w; (w = changes.poll()) != null; ) {
+                    inHand = w; // until it is held or let go: a throw meanwhile fails it with the others (R106)
                     if (w.cancelled) {
                         drop(w);
                     } else {
                         add(w);
                     }
+                    inHand = null;
                 }
+                sweep();
                 // Nobody interrupts this thread; a stray interrupt would make every select return at once.
                 Thread.interrupted();
-                selector.select();
+                selector.select(); // deregisters the keys sweep() cancelled before it waits
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
@@ -154,9 +222,18 @@ final class UnixPoller {
         }
     }
 
-    private void add(Waiter w) {
+    private void add(Waiter w) throws IOException {
+        fault("add");
         SelectionKey key = w.channel.keyFor(selector);
         try {
+            if (key != null && !key.isValid() && w.channel.isOpen()) {
+                // A key this poller cancelled and no select has deregistered yet: register() would throw
+                // CancelledKeyException for the open channel. Not expected (sweep() cancels keys only just before a
+                // select, which deregisters them); if it happens, a select now deregisters it. What that select finds
+                // ready stays selected and is served after the next one, still ready then (level-triggered).
+                selector.selectNow();
+                key = w.channel.keyFor(selector);
+            }
             if (key == null) {
                 key = w.channel.register(selector, 0, new Slot());
             }
@@ -197,6 +274,9 @@ final class UnixPoller {
         } catch (CancelledKeyException closed) {
             // closed meanwhile: the key goes at the next select
         }
+        if (slot.isEmpty()) {
+            emptied.add(key);
+        }
     }
 
     private void ready(SelectionKey key) {
@@ -211,9 +291,9 @@ final class UnixPoller {
             if ((ready & op) != 0) {
                 Waiter w = slot.swap(op, null);
                 if (w != null) {
-                    waiting.remove(w);
                     w.polled = true; // its wait ended here: it need not cancel
                     w.wake();
+                    waiting.remove(w); // after the wake: should its unpark throw, the dying poller tries it again (R106)
                 }
             }
         }
@@ -223,33 +303,108 @@ final class UnixPoller {
         } catch (CancelledKeyException closed) {
             // closed meanwhile: the key goes at the next select
         }
+        if (slot.isEmpty()) {
+            // Cancelled at the sweep unless a new wait takes it first (a woken reader's next read often waits at once).
+            emptied.add(key);
+        }
     }
 
-    /** Ends the poller after {@code t}: no waiter it knows or will be given stays parked. */
-    private void die(Throwable t) {
-        SocketException dead = new SocketException("the Unix socket poller failed: " + t);
-        dead.initCause(t);
-        death = dead; // from here submit() fails instead of queuing a waiter nobody would wake
-        List<Waiter> failed = new ArrayList<>(waiting);
-        waiting.clear();
-        for (Waiter w; (w = changes.poll()) != null; ) {
-            failed.add(w);
+    /**
+     * Cancels the keys of channels nobody waits on any more (R105), just before the select that deregisters them: a
+     * channel is registered only while a read or write of it waits, so a socket its owner drops unclosed is held by
+     * no key once its waits have ended. A key whose channel a new wait took in the meantime stays.
+     */
+    private void sweep() {
+        for (int i = 0; i < emptied.size(); i++) {
+            SelectionKey key = emptied.get(i);
+            if (key.isValid() && ((Slot) key.attachment()).isEmpty()) {
+                key.cancel();
+            }
         }
-        for (Waiter w : failed) {
-            w.fail(copy(dead));
+        emptied.clear();
+    }
+
+    /**
+     * Ends the poller after {@code t} (R106): {@code t} is published first and every waiter the poller holds, has in
+     * hand or has queued is told it and unparked next, allocating no more than an iterator, before anything that may
+     * itself fail (the poller may have died for want of memory, and a message or a close may meet the same). A failure
+     * met later is thrown once the poller is down, to its thread's uncaught-exception handler: it strands no waiter.
+     */
+    private void die(Throwable t) {
+        death = t; // from here submit() fails instead of queuing a waiter nobody would wake
+        Throwable met = failAll(t);
+        try {
+            fault("close");
+            selector.close(); // deregisters every key: closed channels are released, open ones stay open
+        } catch (Throwable e) {
+            met = also(met, e);
         }
         try {
-            selector.close(); // deregisters every key: closed channels are released, open ones stay open
-        } catch (IOException | RuntimeException e) {
-            dead.addSuppressed(e);
+            fault("report");
+            LOG.log(System.Logger.Level.ERROR, "the Unix socket poller failed; its waiters were failed, the next wait starts a new poller", t);
+        } catch (Throwable e) {
+            met = also(met, e);
         }
-        LOG.log(System.Logger.Level.ERROR, "the Unix socket poller failed; its waiters were failed, the next wait starts a new poller", t);
+        if (met instanceof Error error) {
+            throw error;
+        }
+        if (met instanceof RuntimeException unchecked) {
+            throw unchecked;
+        }
+        if (met != null) {
+            throw new IllegalStateException("ending the failed Unix socket poller failed", met);
+        }
     }
 
-    /** One exception per waiter: each caller may add to what it throws. */
-    private static SocketException copy(SocketException dead) {
-        SocketException e = new SocketException(dead.getMessage());
-        e.initCause(dead.getCause());
+    /** {@return what failing a waiter threw, or null} Fails the waiter in hand, the queued ones and the held ones with {@code cause}. */
+    private Throwable failAll(Throwable cause) {
+        Throwable met = null;
+        Waiter w = inHand;
+        inHand = null;
+        if (w != null) {
+            met = failOne(w, cause, met);
+        }
+        while ((w = changes.poll()) != null) {
+            met = failOne(w, cause, met);
+        }
+        for (Waiter held : waiting) {
+            met = failOne(held, cause, met);
+        }
+        waiting.clear();
+        return met;
+    }
+
+    private static Throwable failOne(Waiter w, Throwable cause, Throwable met) {
+        if (w.cancelled) {
+            return met; // it waits no more
+        }
+        try {
+            w.fail(cause);
+            return met;
+        } catch (Throwable e) {
+            // Its unpark failed (a virtual thread's scheduler refused it): the other waiters are still told.
+            return also(met, e);
+        }
+    }
+
+    /** {@return {@code first} with {@code next} added to it, or {@code next} if there was no first} */
+    private static Throwable also(Throwable first, Throwable next) {
+        if (first == null) {
+            return next;
+        }
+        if (next != first) {
+            first.addSuppressed(next);
+        }
+        return first;
+    }
+
+    /**
+     * {@return the exception of a wait the poller could not serve, {@code cause} (what ended the poller) as its cause}
+     * Each waiter makes its own, on its own thread: the dying poller allocates none.
+     */
+    static SocketException failed(Throwable cause) {
+        SocketException e = new SocketException("the Unix socket poller failed: " + cause);
+        e.initCause(cause);
         return e;
     }
 
@@ -260,6 +415,10 @@ final class UnixPoller {
 
         Waiter get(int op) {
             return op == SelectionKey.OP_READ ? reader : writer;
+        }
+
+        boolean isEmpty() {
+            return reader == null && writer == null;
         }
 
         /** Sets the waiter for {@code op} and returns the one it replaces. */
@@ -287,8 +446,8 @@ final class UnixPoller {
         volatile boolean polled;
         /** Set by the waiter when it stopped waiting without the poller. */
         volatile boolean cancelled;
-        /** Why the poller could not serve the wait; null unless the poller died. */
-        volatile SocketException failure;
+        /** What ended the poller that could not serve the wait; null unless it died (R106). */
+        volatile Throwable failure;
 
         Waiter(SelectableChannel channel, int op) {
             this.channel = channel;
@@ -300,8 +459,8 @@ final class UnixPoller {
             LockSupport.unpark(thread);
         }
 
-        void fail(SocketException e) {
-            failure = e;
+        void fail(Throwable cause) {
+            failure = cause;
             wake();
         }
     }

@@ -188,7 +188,7 @@ public final class UnixSocket extends Socket {
         }
         IOException failure = null;
         try {
-            channel.close(); // cancels its key with the poller, if it was ever registered there
+            channel.close(); // cancels its key with the poller, if a wait of it is registered there (R105)
         } catch (IOException e) {
             failure = e;
         }
@@ -211,7 +211,10 @@ public final class UnixSocket extends Socket {
         }
     }
 
-    /** Whether the channel is still registered with the poller's selector (a closed one leaves at its next select); for tests. */
+    /**
+     * Whether the channel is still registered with the poller's selector: while a read or write of it waits, and until
+     * the poller's next select after the last wait ended or the socket closed (R105); for tests.
+     */
     boolean isRegisteredForTest() {
         return channel.isRegistered();
     }
@@ -282,9 +285,9 @@ public final class UnixSocket extends Socket {
             throw interrupted;
         }
         ensureOpen();
-        SocketException pollerFailed = w.failure;
+        Throwable pollerFailed = w.failure;
         if (pollerFailed != null) {
-            throw pollerFailed;
+            throw UnixPoller.failed(pollerFailed); // made here, on this thread: the dying poller makes none (R106)
         }
         return !timedOut;
     }

@@ -34,8 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @NoGoroutineLeaks
 class UnixSocketCarrierTest {
-    private static final String READ = "io.gochan.http.internal.conn.UnixSocket$In.read";
-    private static final String WRITE = "io.gochan.http.internal.conn.UnixSocket$Out.write";
+    static final String READ = "io.gochan.http.internal.conn.UnixSocket$In.read";
+    static final String WRITE = "io.gochan.http.internal.conn.UnixSocket$Out.write";
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -93,7 +93,7 @@ class UnixSocketCarrierTest {
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void R4_R96_aReadTimeoutLeavesTheUnixSocketOpen() throws Exception {
+    void R4_R95_aReadTimeoutLeavesTheUnixSocketOpen() throws Exception {
         connected((client, peer) -> {
             client.setSoTimeout(100);
             InputStream in = client.getInputStream();
@@ -115,7 +115,7 @@ class UnixSocketCarrierTest {
      */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void R4_R96_anInterruptEndsAUnixReadClosingTheSocket() throws Exception {
+    void R4_R95_anInterruptEndsAUnixReadClosingTheSocket() throws Exception {
         connected((client, peer) -> {
             AtomicReference<Object> outcome = new AtomicReference<>();
             AtomicReference<Boolean> stillInterrupted = new AtomicReference<>();
@@ -283,7 +283,7 @@ class UnixSocketCarrierTest {
         assertThat(end).as("the peer saw the end of the stream").isEqualTo(-1);
     }
 
-    private static Thread reader(InputStream in, AtomicReference<Object> outcome) {
+    static Thread reader(InputStream in, AtomicReference<Object> outcome) {
         return Thread.ofVirtual().name("unix-reader").start(() -> {
             try {
                 outcome.set(in.read(new byte[16], 0, 16));
@@ -301,7 +301,7 @@ class UnixSocketCarrierTest {
      * {@code Selector.wakeup()}, whose monitor may also leave it BLOCKED for a moment) is not taken for the wait. A
      * park inside {@code UnixPoller} (its start lock, when two waits start it at once) is not the wait either.
      */
-    private static Seen awaitWaitingIn(Thread t, String frame) {
+    static Seen awaitWaitingIn(Thread t, String frame) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         Seen last = new Seen(t.getState(), List.of());
         while (System.nanoTime() < deadline) {
@@ -322,7 +322,7 @@ class UnixSocketCarrierTest {
     }
 
     /** Bounded outcomes of calls that could hang. */
-    private static final class Bounded {
+    static final class Bounded {
         private Bounded() {}
 
         /** Runs {@code task} on a virtual thread; its result or what it threw; fails (not hangs) after 10 s. */
@@ -342,12 +342,12 @@ class UnixSocketCarrierTest {
 
     /** A connected pair: this transport's Unix socket and the server's end of it. */
     @FunctionalInterface
-    private interface Pair {
+    interface Pair {
         void run(UnixSocket client, SocketChannel peer) throws Exception;
     }
 
     /** Runs {@code test} on a fresh connected pair over a socket file of its own, removed afterwards. */
-    private static void connected(Pair test) throws Exception {
+    static void connected(Pair test) throws Exception {
         Path dir = Files.createTempDirectory("gochan-unix-carrier");
         Path path = dir.resolve("s.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
