@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
@@ -120,7 +119,10 @@ public final class ConnInput {
      * @param why why this side closed the connection
      */
     public void markClosedHere(IOException why) {
-        closedHere = Objects.requireNonNull(why, "why");
+        if (why == null) {
+            throw new NullPointerException("why");
+        }
+        closedHere = why;
     }
 
     /**

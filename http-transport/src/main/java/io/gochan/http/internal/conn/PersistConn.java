@@ -1484,10 +1484,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * {@code closed}: a close of ours that came after the end was taken (closed first, its sockets after) leaves it null.
      */
     private String socketClosedUnderRead() {
-        boolean socketClosed = tls == null && tcp.isClosed();
+        boolean socketClosed;
+        try {
+            socketClosed = tls == null && tcp.isClosed();
+        } catch (RuntimeException e) {
+            return null; // a Dialer's socket may fail unchecked (E84): its end is then taken as it is, as before E104
+        }
         return socketClosed && !closed
-                ? "the socket of " + this + " was closed on this side while the connection was open (an interrupt of the"
-                        + " thread reading a socket closes it)"
+                ? "the socket of " + this + " was closed on this side while the connection was open (an interrupt of a"
+                        + " thread blocked in a socket closes it)"
                 : null;
     }
 
