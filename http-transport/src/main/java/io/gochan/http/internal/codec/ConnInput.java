@@ -16,6 +16,11 @@ import java.util.function.Supplier;
  * A connection's buffered input: lines for heads and chunk sizes (bounded), raw bytes for bodies,
  * and a blocking {@link #peek()} for the read loop. Owned by one thread at a time (the read loop,
  * then the body's reader; the hand-over is ordered by the response channel).
+ *
+ * <p>What the socket answers is judged when this input takes it (E103): bytes and an end taken before this side closed
+ * the connection ({@link #markClosedHere}) are the server's and stay so, whatever the close does afterwards (bytes
+ * already buffered stay readable, E66); whatever a read takes after it (bytes that arrived while the close ran, the end
+ * or the failure a closed socket answers) is the close's, and the read fails with its cause (E98, E102).
  */
 public final class ConnInput {
     /**
@@ -27,8 +32,16 @@ public final class ConnInput {
     private final InputStream in;
     /** Why the stream ended badly, or null (asked after an EOF: see {@link #requireCleanEnd}). */
     private final Supplier<String> endedBadly;
-    /** Why this side closed the connection, or null while it is open (asked after an EOF: see {@link #requireCleanEnd}). */
-    private final Supplier<IOException> closedHere;
+    /**
+     * Asked after the socket answered its end while this side had not closed the connection: why its socket was closed
+     * on this side all the same, or null (E104).
+     */
+    private final Supplier<String> socketClosedHere;
+    /**
+     * Why this side closed the connection, or null until it did (E103): written by {@link #markClosedHere} on the
+     * closing thread before the sockets are closed, read by the reading thread each time the socket answered a read.
+     */
+    private volatile IOException closedHere;
     private final byte[] buf = new byte[16 * 1024];
     /** Holds the last line of {@link #readLineBytes}; grows up to the line limit, kept for the connection's life. */
     private byte[] scratch = new byte[256];
@@ -87,40 +100,48 @@ public final class ConnInput {
     }
 
     /**
-     * Wraps a connection's input stream as {@link #ConnInput(InputStream, Supplier)} does, for a connection this side
-     * may close while a body delimited by its end is read: after our own close a read may find a plain end of stream
-     * (a closed {@code SSLSocket} answers one; so may a {@code Dialer}'s socket), which is no end the server gave (E98).
+     * Wraps a connection's input stream as {@link #ConnInput(InputStream, Supplier)} does, for a connection whose socket
+     * may be closed on this side without {@link #markClosedHere}: a virtual thread's interrupt closes the socket it
+     * reads, and a {@code Dialer}'s socket so closed may answer a plain end of stream, which is no end the server gave
+     * (E104).
      *
      * @param in the socket's input stream
      * @param endedBadly asked after {@code in} returned EOF: why that end was not a proper one, or null
-     * @param closedHere asked after {@code in} returned EOF: why this side closed the connection, or null while it is
-     *     open
+     * @param socketClosedHere asked after {@code in} returned EOF while this side had not closed the connection: why
+     *     its socket was closed on this side all the same, or null
      */
-    public ConnInput(InputStream in, Supplier<String> endedBadly, Supplier<IOException> closedHere) {
+    public ConnInput(InputStream in, Supplier<String> endedBadly, Supplier<String> socketClosedHere) {
         this.in = in;
         this.endedBadly = endedBadly;
-        this.closedHere = closedHere;
+        this.socketClosedHere = socketClosedHere;
+    }
+
+    /**
+     * This side closes the connection (E103): from now on whatever the socket answers a read with (bytes, its end, a
+     * failure) was taken after the close, none of it the server's answer to the exchange the close ended, and the read
+     * fails with an {@link HttpConnectionException} whose cause is {@code why}. Bytes already buffered stay readable
+     * (E66). Called once, by the closing thread (any thread), before it closes the sockets: a read the close ends then
+     * always finds it.
+     *
+     * @param why why this side closed the connection
+     */
+    public void markClosedHere(IOException why) {
+        if (why == null) {
+            throw new NullPointerException("why");
+        }
+        closedHere = why;
     }
 
     /**
      * After a read returned EOF where EOF ends the message (a body read to the connection's end): fails
-     * if the stream's end was not a proper one, so a body cut short is never taken for a complete one:
-     * the connection was closed by this side, whose own close is no end the server gave (E98; Go: a read after
-     * the transport closed the connection fails with the close's error, never {@code io.EOF}), or its TLS stream
-     * ended inside a record (P33). Elsewhere an EOF is an error already ({@code PREMATURE_EOF}).
+     * if the stream's end was not a proper one, so a body cut short is never taken for a complete one: its TLS stream
+     * ended inside a record (P33). An end taken after this side closed the connection, or from a socket closed on this
+     * side, never gets here: that read failed already (E98, E103, E104); an end taken before our close stands, whatever
+     * the close does afterwards (E103). Elsewhere an EOF is an error already ({@code PREMATURE_EOF}).
      *
-     * @throws HttpConnectionException if this side closed the connection: its cause is why it was closed
      * @throws HttpProtocolException with PREMATURE_EOF, naming how the stream ended
      */
     public void requireCleanEnd() throws IOException {
-        IOException ours = closedHere.get();
-        if (ours != null) {
-            // Closed by this side by the time the read found the end (the request cancelled, its deadline, the transport
-            // closed, the upload failed, the body closed): the end is that close's, not the server's end of the body.
-            // An end the server gave just before our close raced it is lost with it, as any answer a close cuts is.
-            throw new HttpConnectionException("response body cut short: the connection was closed by this side ("
-                    + ThrowableText.messageOrType(ours) + "), not ended by the server", ours);
-        }
         String why = endedBadly.get();
         if (why != null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "response body cut short: " + why);
@@ -141,14 +162,16 @@ public final class ConnInput {
     /**
      * The one place that reads the socket: retries a timed-out read for as long as the guard allows, and a read that
      * returned 0 bytes up to {@link #MAX_CONSECUTIVE_EMPTY_READS} times in a row (P80). Never returns 0 for a
-     * non-empty range: every caller takes a count below 1 for the stream's end.
+     * non-empty range: every caller takes a count below 1 for the stream's end. What the socket answered is taken here,
+     * and judged against this side's close here (E103).
      */
     private int rawRead(byte[] b, int off, int len) throws IOException {
         // Nothing but the read itself while bytes arrive: no clock is read on this path (the guard counts
-        // timeouts; it knows the socket's timeout).
+        // timeouts; it knows the socket's timeout), one volatile read per answer.
         for (int timeouts = 1; ; timeouts++) {
+            int n;
             try {
-                return readSome(in, b, off, len);
+                n = readSome(in, b, off, len);
             } catch (SocketTimeoutException e) {
                 WaitGuard g = guard;
                 if (g == null) {
@@ -156,8 +179,53 @@ public final class ConnInput {
                 }
                 // A SocketTimeoutException leaves the socket usable and consumed nothing: reading again is safe.
                 g.stillWaiting(timeouts, e);
+                continue;
+            } catch (StreamContractException e) {
+                throw e; // the stream broke its contract (P80), whoever closed what: said as it is
+            } catch (IOException e) {
+                IOException ours = closedHere;
+                if (ours != null) {
+                    // Our close failed the read ("Socket closed", a closed SSLSocket's alert): its cause says why, never
+                    // the socket's words; what the socket said is kept.
+                    throw cutByOurClose(ours, e);
+                }
+                throw e;
+            }
+            return taken(n);
+        }
+    }
+
+    /**
+     * The socket answered {@code n} (bytes, or -1 for its end), taken now: judged against this side's close (E103) and,
+     * at the end, against a socket closed on this side without it (E104).
+     */
+    private int taken(int n) throws IOException {
+        IOException ours = closedHere;
+        if (ours != null) {
+            // Taken after this side closed the connection: bytes that arrived while the close ran (a read in flight when
+            // it came: a server that answers our close, or the upload's end, with the end of its answer), or the end a
+            // closed socket answers (a closed SSLSocket's, a Dialer's). None of it may complete an answer the close ended,
+            // nor pass a cut body off as whole: the read fails with the close's cause. Bytes taken before the close are
+            // in the buffer and stay readable (E66).
+            throw cutByOurClose(ours, null);
+        }
+        if (n < 0) {
+            String why = socketClosedHere.get();
+            if (why != null) {
+                throw new HttpConnectionException("response cut short: " + why + ", not ended by the server", null);
             }
         }
+        return n;
+    }
+
+    /** A read that took the socket's answer after this side closed the connection: it fails with the close's cause. */
+    private static HttpConnectionException cutByOurClose(IOException ours, IOException answered) {
+        HttpConnectionException cut = new HttpConnectionException("response cut short: the connection was closed by this side ("
+                + ThrowableText.messageOrType(ours) + "), not ended by the server", ours);
+        if (answered != null) {
+            cut.addSuppressed(answered);
+        }
+        return cut;
     }
 
     /**

@@ -37,9 +37,14 @@ import java.util.function.Supplier;
  * ({@link RequestCancelledException}, {@link HttpTimeoutException}), or the request's upload cut short by its own
  * body or listener, which closed the connection (an {@link HttpConnectionException} saying so, with what the caller's
  * code threw as its cause: E94); other socket failures become an
- * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. A body delimited by the
- * connection's end whose read finds that end after this side closed the connection fails the same way, never ends as
- * if whole (E98: the framing's input says so). Every read after a failed one throws that failure again (P61).
+ * {@link HttpConnectionException}; protocol errors stay {@link HttpProtocolException}s. Whatever a read takes from the
+ * socket after this side closed the connection fails it the same way, whatever the framing, TLS or not: the end a
+ * closed socket answers never ends the body as if whole (E98) nor passes for the server's premature end, a failed read
+ * says our close and its cause, not "Socket closed" (E102), and bytes that arrived while the close ran never complete
+ * the body, though bytes buffered before it are read (E103); a socket an interrupt closed under the read likewise
+ * (E104). The connection's input judges each answer of the socket as it takes it. A read that completed the body's
+ * framing before our close stands, whatever the close does afterwards. Every read after a failed one throws that
+ * failure again (P61).
  * Reads are serialized (P62); {@link #close()} is not, so it ends a read blocked on another thread (E64).
  */
 final class BodyEofSignal extends BulkInputStream implements BodyEnd {
@@ -62,7 +67,8 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
     /**
      * The failure of the request's upload that closed the connection (E94), or null: the request was cut short on the
      * wire by its own body or listener. Bytes of this body already received are still read (E66, as Go reads its
-     * buffer); a read the close cut, or one that needs the closed socket, fails with it.
+     * buffer); a read the close cut, or one that needs the closed socket, fails with it, also one that took bytes the
+     * server sent once it saw the upload stop, its answer's end among them (E103).
      */
     private final Supplier<IOException> uploadFailure;
     /** Asks for sliced socket reads (idempotent): a platform thread is woken by nothing else on an interrupt. */

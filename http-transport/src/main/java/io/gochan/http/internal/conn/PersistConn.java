@@ -177,9 +177,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.slot = slot;
         this.reuse = reuse;
         this.tls = dialed.tls();
-        // Its end of stream is a body's end only if neither this side's close (E98) nor a TLS record cut short (P33) made it.
+        // Its end of stream is a body's end only if neither this side's close (E98, E103: close() marks it), nor a socket
+        // closed on this side under the read (E104), nor a TLS record cut short (P33) made it.
         this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly,
-                this::closedHere);
+                this::socketClosedUnderRead);
         // Under TLS a write the TLS layer refused whole (its output closed by the server's close_notify) or whose
         // record the TCP socket did not take whole counts as nothing written (P50).
         this.rawOut = new CountingOutputStream(tls == null ? socket.getOutputStream() : tls.output(socket.getOutputStream()),
@@ -300,6 +301,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         // closech always closes, whatever throws below: every later close, the loops and Transport.close() wait
         // for it, not interruptibly (E84).
         try {
+            // Before the sockets close: whatever a read takes from them from now on (bytes that arrive while this close
+            // runs, the end or the failure a closed socket answers) is this close's, never the server's answer (E103).
+            in.markClosedHere(cause != null ? cause : new IOException("connection " + this + " closed without a cause"));
             closeSockets();
             if (lifetime != null) {
                 // Before anyone can learn that the connection closed (its slot freed, closech closed): a second
@@ -1483,16 +1487,24 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Why this side closed the connection, or null while it is open: asked by the connection's input when a read of a body
-     * delimited by the connection's end found the end of the stream, which after our own close is no end the server gave
-     * (E98). Never null once closed, a close without a cause included.
+     * Why this open connection's socket is closed all the same, or null: asked by the connection's input when the socket
+     * answered its end before this side closed the connection (E104). A virtual thread's interrupt closes the socket it
+     * reads, and a {@code Dialer}'s socket so closed may answer a plain end of stream instead of failing: no end the
+     * server gave. Only a plain connection's: under TLS the JDK's TLS layer closes its TCP socket itself when the server's
+     * {@code close_notify} ends a TLS 1.2 stream, so a closed TCP socket there is no sign. The socket is looked at before
+     * {@code closed}: a close of ours that came after the end was taken (closed first, its sockets after) leaves it null.
      */
-    private IOException closedHere() {
-        if (!closed) {
-            return null;
+    private String socketClosedUnderRead() {
+        boolean socketClosed;
+        try {
+            socketClosed = tls == null && tcp.isClosed();
+        } catch (RuntimeException e) {
+            return null; // a Dialer's socket may fail unchecked (E84): its end is then taken as it is, as before E104
         }
-        IOException cause = closedCause; // written before closed
-        return cause != null ? cause : new IOException("connection " + this + " closed without a cause");
+        return socketClosed && !closed
+                ? "the socket of " + this + " was closed on this side while the connection was open (an interrupt of a"
+                        + " thread blocked in a socket closes it)"
+                : null;
     }
 
     ReceiveChan<Object> closech() {
