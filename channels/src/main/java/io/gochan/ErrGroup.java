@@ -648,7 +648,7 @@ public final class ErrGroup implements AutoCloseable {
             lock.lock();
             try {
                 // The first failure is a goroutine's own, its toString() too: one that throws never makes the
-                // group's description throw (E106).
+                // group's description throw (CH7).
                 return active + " running" + (limit >= 0 ? ", limit " + limit : "")
                         + (first != null ? ", failed: " + SafeText.of(first) : "")
                         + (closed ? ", closed" : finished ? ", awaited" : "");

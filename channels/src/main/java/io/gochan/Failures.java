@@ -48,7 +48,7 @@ final class Failures {
     /**
      * {@code new ExecutionException(t)}, whose message is {@code t.toString()}, but asked safely: that constructor
      * calls {@code t.toString()}, the task's code, and what it threw replaced the failure. A future whose task threw
-     * such a throwable then looked as if it had succeeded, its join returning null (E106).
+     * such a throwable then looked as if it had succeeded, its join returning null (CH7).
      */
     private static ExecutionException wrapped(Throwable t) {
         return new ExecutionException(SafeText.of(t), t);

@@ -307,7 +307,7 @@ public final class Go {
     /**
      * The default report: log, never swallow. The failure is the task's, its text too: a logger whose printing of it
      * throws (a {@code toString()} that recurses, under the JDK's console handler) gets the line again without it
-     * (E106); before, the printing's exception left the goroutine in the failure's place, and the failure was never
+     * (CH7); before, the printing's exception left the goroutine in the failure's place, and the failure was never
      * logged.
      */
     static void logUncaught(Goroutine g, Throwable t) {

@@ -10,14 +10,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * E106: what a goroutine, a future's task, an error group's goroutine or a drop callback throws is the caller's code,
+ * CH7: what a goroutine, a future's task, an error group's goroutine or a drop callback throws is the caller's code,
  * and so is its text. A {@code toString()} or {@code getMessage()} that throws never takes the place of the failure it
  * belongs to, nor leaves a send or a goroutine's report half way. No assertion here formats such a throwable (AssertJ
  * would ask its text to describe a failure): they compare by identity and name classes.
  *
  * <p>Two tests print through the JDK's own logging, as a program that configures none does: {@code java.util.logging}'s
  * console handler catches an {@link Exception} thrown while it formats a record, but lets an {@link Error} out, which
- * is what a {@code toString()} that recurses throws ({@link RecursingException} throws it at once).
+ * is what a {@code toString()} that recurses throws ({@link RecursingException} throws it at once). Their failure on
+ * the old code rests on that default: this module's tests configure no logging (no {@code logging.properties}, no
+ * {@code System.LoggerFinder}; the module cannot read {@code java.logging} to install a handler of its own), so the
+ * test JVM has the JDK's root {@code ConsoleHandler} at INFO, and both log at ERROR. Under a configuration whose handler
+ * catches every {@code Throwable} they are guards only; they pass on the new code under any configuration.
  */
 @ExtendWith(NoNewGoroutines.class)
 class ThrowingTextRulesTest {
@@ -88,12 +92,12 @@ class ThrowingTextRulesTest {
     }
 
     /**
-     * E106: {@code ErrGroup.toString()} names a first failure whose {@code toString()} throws by its class. Before, the
+     * CH7: {@code ErrGroup.toString()} names a first failure whose {@code toString()} throws by its class. Before, the
      * group's description asked that failure's text and threw its {@link IllegalStateException}: "the description"
      * failed.
      */
     @Test
-    void E106_anErrGroupsDescriptionNeverThrows() throws Exception {
+    void CH7_anErrGroupsDescriptionNeverThrows() throws Exception {
         HostileException bug = new HostileException();
         try (ErrGroup g = ErrGroup.create()) {
             g.go(() -> {
@@ -109,7 +113,7 @@ class ThrowingTextRulesTest {
     }
 
     /**
-     * E106 (GF5, EG2): a task that throws a {@link Throwable} that is neither an Exception nor an Error, whose
+     * CH7 (GF5, EG2): a task that throws a {@link Throwable} that is neither an Exception nor an Error, whose
      * {@code toString()} throws, still fails its future and its group: join and await throw an
      * {@link ExecutionException} whose cause is that throwable, its message the throwable's class. Before, the
      * wrapper's constructor asked the throwable's {@code toString()}: the future's join returned null as if the task
@@ -117,7 +121,7 @@ class ThrowingTextRulesTest {
      * {@link IllegalStateException} of that {@code toString()}.
      */
     @Test
-    void E106_aTaskThrowingAThrowableWhoseTextThrowsStillFailsItsFutureAndGroup() throws Exception {
+    void CH7_aTaskThrowingAThrowableWhoseTextThrowsStillFailsItsFutureAndGroup() throws Exception {
         HostileThrowable odd = new HostileThrowable();
         GoFuture<String> f = Go.future(() -> {
             throw StructuredHabitsParityTest.sneaky(odd);
@@ -142,13 +146,13 @@ class ThrowingTextRulesTest {
     }
 
     /**
-     * E106 (OV3): a drop callback's exception whose {@code toString()} overflows the stack is logged (by its class,
+     * CH7 (OV3): a drop callback's exception whose {@code toString()} overflows the stack is logged (by its class,
      * once printing it failed), never thrown from the send whose value was handled. Before, the JDK's console handler
      * let the printing's {@link StackOverflowError} out of the log call, and so out of the send ("the send returned"
      * failed, a StackOverflowError); inside a select it would have skipped the select's other unlocks.
      */
     @Test
-    void E106_aDropCallbacksExceptionWhosePrintingOverflowsNeverLeavesTheSend() throws Exception {
+    void CH7_aDropCallbacksExceptionWhosePrintingOverflowsNeverLeavesTheSend() throws Exception {
         RecursingException bug = new RecursingException();
         List<Integer> dropped = new CopyOnWriteArrayList<>();
         Chan<Integer> ch = Chan.make(1, OverflowPolicy.DROP_LATEST, v -> {
@@ -163,14 +167,14 @@ class ThrowingTextRulesTest {
     }
 
     /**
-     * E106: the default report of a goroutine's failure whose {@code toString()} overflows the stack logs it (by its
+     * CH7: the default report of a goroutine's failure whose {@code toString()} overflows the stack logs it (by its
      * class) and returns; so does the report of a handler that failed, carrying that failure as suppressed. Before,
      * the JDK's console handler let the printing's {@link StackOverflowError} out of the report: the goroutine's
      * failure was never logged, and its thread ended with the printing's Error ("the report returned" failed).
      */
     @Test
-    void E106_aGoroutineFailureWhosePrintingOverflowsIsStillReported() throws Exception {
-        Goroutine g = Go.go("E106-reported", () -> { });
+    void CH7_aGoroutineFailureWhosePrintingOverflowsIsStillReported() throws Exception {
+        Goroutine g = Go.go("CH7-reported", () -> { });
         g.join();
         Throwable logged = thrownBy(() -> Go.logUncaught(g, new RecursingException()));
         assertThat(logged == null).as("the report returned (it threw a %s)", typeOf(logged)).isTrue();

@@ -110,7 +110,7 @@ public final class Emitter {
      * text may call code that is not gochan's (what ended a goroutine is the task's exception, of any class), and it
      * is taken where the caller is ending something (a goroutine leaving the registry): what a broken
      * {@code toString()} throws must not reach that caller. The one safe text of this module ({@link SafeText}, which
-     * the rest of gochan's code asks too, E106): the throw is logged at DEBUG by its type, never handed to the logger,
+     * the rest of gochan's code asks too, CH7): the throw is logged at DEBUG by its type, never handed to the logger,
      * whose printing would ask its text in turn.
      *
      * @param o the object to describe, maybe null

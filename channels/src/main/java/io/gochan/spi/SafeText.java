@@ -6,13 +6,15 @@ package io.gochan.spi;
  * {@code toString()} is the caller's code too, and may throw (anything: a {@link StackOverflowError} from a
  * {@code toString()} that recurses) or return null; asked where something is ending (a goroutine leaving the registry,
  * a send handing its dropped values over, a future recording its outcome), its exception took the place of what was
- * being reported, or left the caller half way (JF12, E106). Here a text that cannot be had falls back to the object's
+ * being reported, or left the caller half way (JF12, CH7). Here a text that cannot be had falls back to the object's
  * class name and what its {@code toString()} threw. The transport has its twin for its own module
- * ({@code io.gochan.http.internal.ThrowableText}), in the same fallback form. Exported only to gochan's own modules.
+ * ({@code io.gochan.http.internal.ThrowableText}), in the same fallback form.
+ *
+ * <p>Internal, not API: public only so that this module's other packages ({@code io.gochan}, {@code io.gochan.jfr})
+ * reach it; {@code io.gochan.spi} is exported to {@code io.gochan.select} alone, which does not use it. No static
+ * logger: a program that never meets such a text initialises no logging machinery (B8).
  */
 public final class SafeText {
-    private static final System.Logger LOG = System.getLogger(SafeText.class.getName());
-
     private SafeText() {}
 
     /**
@@ -33,8 +35,8 @@ public final class SafeText {
         } catch (Throwable x) {
             String type = o.getClass().getName(); // getClass is final: never the caller's code
             String threw = x.getClass().getName();
-            LOG.log(System.Logger.Level.DEBUG, () -> "the toString() of a " + type + " threw a " + threw
-                    + "; its class name stands for it");
+            System.getLogger(SafeText.class.getName()).log(System.Logger.Level.DEBUG, () -> "the toString() of a "
+                    + type + " threw a " + threw + "; its class name stands for it");
             return type + " (toString() threw " + threw + ")";
         }
     }

@@ -99,7 +99,7 @@ public final class SynctestExtension implements InvocationInterceptor {
 
         OtherThrowable(Throwable cause) {
             // Not super(cause), which asks cause.toString() for a message: the test's code, which may throw, and its
-            // exception then failed the test in place of the body's own (E106). Unwrapped: this message is never seen.
+            // exception then failed the test in place of the body's own (CH7). Unwrapped: this message is never seen.
             super("a Throwable of the test body, carried out of the bubble", cause);
         }
     }

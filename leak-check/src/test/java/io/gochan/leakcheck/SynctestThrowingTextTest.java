@@ -8,17 +8,17 @@ import io.gochan.leakcheck.fixtures.SynctestHostileThrowableFixture;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
-/** E106 for {@link Synctest}: a fixture run through the JUnit Platform launcher. */
+/** CH7 for {@link Synctest}: a fixture run through the JUnit Platform launcher. */
 class SynctestThrowingTextTest {
 
     /**
-     * E106: a {@code @Synctest} body that throws a {@link Throwable} (neither an Exception nor an Error) whose
+     * CH7: a {@code @Synctest} body that throws a {@link Throwable} (neither an Exception nor an Error) whose
      * {@code toString()} throws fails its test with that very Throwable. Before, the extension carried it out of the
      * bubble in {@code new Exception(cause)}, whose constructor asked its {@code toString()}: the test failed with that
      * {@code toString()}'s {@link IllegalStateException} instead ("the body's own Throwable" failed).
      */
     @Test
-    void E106_aBodysThrowableWhoseTextThrowsIsTheTestsFailure() {
+    void CH7_aBodysThrowableWhoseTextThrowsIsTheTestsFailure() {
         TestExecutionSummary s = run(selectClass(SynctestHostileThrowableFixture.class));
         assertThat(s.getTestsFailedCount()).isEqualTo(1);
         Throwable failure = s.getFailures().get(0).getException();
