@@ -1,5 +1,6 @@
 package io.gochan;
 
+import io.gochan.spi.SafeText;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -646,8 +647,11 @@ public final class ErrGroup implements AutoCloseable {
         public String toString() {
             lock.lock();
             try {
+                // The first failure is a goroutine's own, its toString() too: one that throws never makes the
+                // group's description throw (CH7).
                 return active + " running" + (limit >= 0 ? ", limit " + limit : "")
-                        + (first != null ? ", failed: " + first : "") + (closed ? ", closed" : finished ? ", awaited" : "");
+                        + (first != null ? ", failed: " + SafeText.of(first) : "")
+                        + (closed ? ", closed" : finished ? ", awaited" : "");
             } finally {
                 lock.unlock();
             }

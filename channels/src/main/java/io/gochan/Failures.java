@@ -1,5 +1,6 @@
 package io.gochan;
 
+import io.gochan.spi.SafeText;
 import java.lang.ref.Cleaner;
 import java.util.Collection;
 import java.util.Collections;
@@ -27,7 +28,7 @@ final class Failures {
      * on every call makes this once and keeps it, so every call throws the same object (rule GF5).
      */
     static Throwable asThrown(Throwable t) {
-        return t instanceof Exception || t instanceof Error ? t : new ExecutionException(t);
+        return t instanceof Exception || t instanceof Error ? t : wrapped(t);
     }
 
     /**
@@ -41,7 +42,16 @@ final class Failures {
         if (t instanceof Error e) {
             throw e;
         }
-        throw new ExecutionException(t);
+        throw wrapped(t);
+    }
+
+    /**
+     * {@code new ExecutionException(t)}, whose message is {@code t.toString()}, but asked safely: that constructor
+     * calls {@code t.toString()}, the task's code, and what it threw replaced the failure. A future whose task threw
+     * such a throwable then looked as if it had succeeded, its join returning null (CH7).
+     */
+    private static ExecutionException wrapped(Throwable t) {
+        return new ExecutionException(SafeText.of(t), t);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.gochan;
 
 import io.gochan.spi.JfrGate;
 import io.gochan.spi.ParkHook;
+import io.gochan.spi.SafeText;
 
 import java.lang.System.Logger.Level;
 import java.time.Instant;
@@ -303,13 +304,20 @@ public final class Go {
         }
     }
 
-    /** The default report: log, never swallow. */
+    /**
+     * The default report: log, never swallow. The failure is the task's, its text too: a logger whose printing of it
+     * throws (a {@code toString()} that recurses, under the JDK's console handler) gets the line again without it
+     * (CH7); before, the printing's exception left the goroutine in the failure's place, and the failure was never
+     * logged.
+     */
     static void logUncaught(Goroutine g, Throwable t) {
         System.Logger log = System.getLogger(Go.class.getName());
         if (t instanceof InterruptedException) {
-            log.log(Level.DEBUG, () -> "goroutine " + g.name() + " ended by interrupt", t);
+            if (log.isLoggable(Level.DEBUG)) {
+                SafeText.log(log, Level.DEBUG, "goroutine " + g.name() + " ended by interrupt", t);
+            }
         } else {
-            log.log(Level.ERROR, "goroutine " + g.name() + " (id " + g.id() + ") failed", t);
+            SafeText.log(log, Level.ERROR, "goroutine " + g.name() + " (id " + g.id() + ") failed", t);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.gochan.jfr;
 
+import io.gochan.spi.SafeText;
+
 /**
  * The code that creates, times and commits gochan's events: the only class outside the event
  * classes themselves that names them. Reached only through {@code io.gochan.spi.JfrGate} once the
@@ -107,18 +109,14 @@ public final class Emitter {
      * {@code String.valueOf(o)}, or, if its {@code toString()} throws, its type and what it threw (JF12). An event's
      * text may call code that is not gochan's (what ended a goroutine is the task's exception, of any class), and it
      * is taken where the caller is ending something (a goroutine leaving the registry): what a broken
-     * {@code toString()} throws must not reach that caller. Logged at DEBUG, as its text is in the event.
+     * {@code toString()} throws must not reach that caller. The one safe text of this module ({@link SafeText}, which
+     * the rest of gochan's code asks too, CH7): the throw is logged at DEBUG by its type, never handed to the logger,
+     * whose printing would ask its text in turn.
      *
      * @param o the object to describe, maybe null
      * @return its text, never throwing
      */
     static String text(Object o) {
-        try {
-            return String.valueOf(o);
-        } catch (Throwable x) {
-            System.getLogger(Emitter.class.getName()).log(System.Logger.Level.DEBUG,
-                    "toString() of a " + o.getClass().getName() + " threw; its JFR event records its type", x);
-            return o.getClass().getName() + " (toString() threw " + x.getClass().getName() + ")";
-        }
+        return SafeText.of(o);
     }
 }

@@ -513,8 +513,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             try {
                 o.onDrop.accept(v);
             } catch (Throwable t) {
-                // Thrown from here it would skip a select's other unlocks, and the send did complete: log it.
-                System.getLogger(ChannelCore.class.getName()).log(System.Logger.Level.ERROR,
+                // Thrown from here it would skip a select's other unlocks, and the send did complete: log it. Its
+                // printing may throw too (the callback's exception is its code): then logged without it (CH7).
+                SafeText.log(System.getLogger(ChannelCore.class.getName()), System.Logger.Level.ERROR,
                         "the drop callback of " + this + " failed for a dropped value", t);
             }
         }

@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.ThrowableText;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -147,7 +148,8 @@ public final class RequestBody {
         try {
             once.close();
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.DEBUG, "closing an unsent single-use request body failed", e);
+            // The caller's stream's exception: its printing may throw, never in the refusal's place (E105).
+            ThrowableText.log(LOG, System.Logger.Level.DEBUG, "closing an unsent single-use request body failed", e);
         } catch (Throwable e) {
             // Never lost, never in the refusal's place: the caller learns of both, as the write loop keeps a caller's
             // own failure first and an Error from the body's close beside it (E48).
@@ -202,7 +204,8 @@ public final class RequestBody {
         try {
             stream = opener.get();
         } catch (IllegalStateException e) {
-            throw new IOException(e.getMessage(), e);
+            // The opener's own (the caller's supplier), or the single-use refusal: its text asked safely (E105).
+            throw new IOException(ThrowableText.message(e), e);
         }
         if (stream == null) {
             // Never "no body": the head declares one (its Content-Length, or chunked), so a request sent without

@@ -1,6 +1,7 @@
 package io.gochan.http;
 
 import io.gochan.http.internal.RedactedUri;
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.HeaderParameters;
 import java.io.IOException;
 import java.io.InputStream;
@@ -186,7 +187,9 @@ public final class ResponseBody implements AutoCloseable {
         try {
             stream.close();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // As new UncheckedIOException(e), whose message is e.toString(), but asked safely: the stream may be the
+            // caller's (this constructor is public), its exception's text too; what that threw replaced it (E105).
+            throw new UncheckedIOException(ThrowableText.of(e), e);
         }
     }
 }

@@ -7,6 +7,7 @@ import io.gochan.Goroutines;
 import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.jfr.HttpEvents;
 import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.RequestWriter;
 import io.gochan.http.internal.conn.ConnConfig;
 import io.gochan.http.internal.conn.ConnException;
@@ -383,7 +384,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
             try {
                 body.close();
             } catch (IOException | RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, "closing an unsent request body failed", e);
+                // The stream's own exception: its printing may throw, never in the failure's place (E105).
+                ThrowableText.log(LOG, System.Logger.Level.DEBUG, "closing an unsent request body failed", e);
             } catch (Throwable e) {
                 if (e != failure) {
                     failure.addSuppressed(e);
@@ -421,7 +423,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
         try {
             r.run();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "a RequestListener callback for " + request + " failed; ignored", e);
+            // Ignored also when printing it throws (its text is the listener's code): never the request's failure (E105).
+            ThrowableText.log(LOG, System.Logger.Level.WARNING, "a RequestListener callback for " + request
+                    + " failed; ignored", e);
         }
     }
 

@@ -2,11 +2,12 @@ package io.gochan.http.internal;
 
 /**
  * The text of a throwable that came from the caller's code (a body source, a listener, a dialer, a socket or context of
- * its own), for a message the transport builds, most often on one of a connection's loops or the pool's dial
- * goroutine. That throwable's {@code toString()} and {@code getMessage()} are the caller's code too, and may throw;
- * thrown inside the transport's handling of that very failure, their exception replaced the caller's failure with
- * its own, or left the loop before it reported (a dial that never finished, its request waiting for ever). Here a text
- * that cannot be had falls back to the throwable's class name, so the failure itself still goes where it belongs.
+ * its own), for a message the transport builds, on one of a connection's loops or the pool's dial goroutine (E48) or
+ * on the caller's own thread (E105). That throwable's {@code toString()} and {@code getMessage()} are the caller's
+ * code too, and may throw; thrown inside the transport's handling of that very failure, their exception replaced the
+ * caller's failure with its own, or left the loop before it reported (a dial that never finished, its request waiting
+ * for ever). Here a text that cannot be had falls back to the throwable's class name, so the failure itself still goes
+ * where it belongs.
  */
 public final class ThrowableText {
     private static final System.Logger LOG = System.getLogger(ThrowableText.class.getName());
@@ -35,10 +36,13 @@ public final class ThrowableText {
      * {@code t.getMessage()}, or, if that throws (anything, an {@link Error} too), {@code t}'s class name and what its
      * {@code getMessage()} threw.
      *
-     * @param t a throwable
-     * @return its message, null if it has none
+     * @param t a throwable, or null
+     * @return its message; null if it has none, or if {@code t} is null (never a NullPointerException: E105)
      */
     public static String message(Throwable t) {
+        if (t == null) {
+            return null;
+        }
         try {
             return t.getMessage();
         } catch (Throwable e) {
@@ -49,10 +53,13 @@ public final class ThrowableText {
     /**
      * {@link #message(Throwable)}, or {@code t}'s class name if it has no message.
      *
-     * @param t a throwable
-     * @return its message or its class name, never null
+     * @param t a throwable, or null
+     * @return its message or its class name; {@code "null"} for null; never null
      */
     public static String messageOrType(Throwable t) {
+        if (t == null) {
+            return "null";
+        }
         String message = message(t);
         return message != null ? message : t.getClass().getName();
     }

@@ -8,6 +8,7 @@ import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.BodyEnd;
 import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.BulkInputStream;
 import io.gochan.http.internal.codec.FramingEnd;
 import java.io.IOException;
@@ -216,7 +217,7 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
             why = e instanceof HttpProtocolException || e instanceof HttpTimeoutException || e instanceof RequestCancelledException
                     || e instanceof HttpConnectionException
                     ? (IOException) e
-                    : new HttpConnectionException("connection failed while " + PHASE + ": " + e.getMessage(), e);
+                    : new HttpConnectionException("connection failed while " + PHASE + ": " + ThrowableText.message(e), e);
         }
         ex.abort(why); // no-op if it was already aborted
         return why;

@@ -2,6 +2,7 @@ package io.gochan.http.internal.conn;
 
 import io.gochan.Timer;
 import io.gochan.Timers;
+import io.gochan.http.internal.ThrowableText;
 
 import java.io.IOException;
 import java.net.Socket;
@@ -72,8 +73,9 @@ final class DialGuard {
         try {
             tcp.close();
         } catch (IOException | RuntimeException e) { // a Dialer's socket may fail its close unchecked (E84)
-            // The step blocked on this socket fails anyway once its timer is seen to have fired.
-            LOG.log(System.Logger.Level.DEBUG, "closing a timed-out dial's socket failed", e);
+            // The step blocked on this socket fails anyway once its timer is seen to have fired. Printing the Dialer's
+            // exception may throw too: never out of the timer's goroutine (E105).
+            ThrowableText.log(LOG, System.Logger.Level.DEBUG, "closing a timed-out dial's socket failed", e);
         }
     }
 }

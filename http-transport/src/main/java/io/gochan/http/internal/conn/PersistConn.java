@@ -386,15 +386,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Closes one socket, which may be a {@link io.gochan.http.Dialer}'s own: whatever its close throws is logged, never
-     * thrown, so the connection's close goes on (its slot freed, closech closed) and no loop dies half way (E84).
+     * thrown, so the connection's close goes on (its slot freed, closech closed) and no loop dies half way (E84), also
+     * when printing it throws: its text is the Dialer's code too (E105).
      */
     private void closeSocket(Socket s, String which) {
         try {
             s.close();
         } catch (IOException e) {
-            LOG.log(Level.DEBUG, "closing " + which + " socket of " + this, e);
+            ThrowableText.log(LOG, Level.DEBUG, "closing " + which + " socket of " + this, e);
         } catch (Throwable e) { // also a checked exception the socket lets out undeclared: the slot is still released
-            LOG.log(Level.ERROR, "closing " + which + " socket of " + this + " failed; the connection is closed anyway", e);
+            ThrowableText.log(LOG, Level.ERROR, "closing " + which + " socket of " + this + " failed; the connection is closed anyway", e);
         }
     }
 
@@ -1438,7 +1439,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (outcome instanceof IOException e) {
             IOException ours = closedCause(); // closed under the write: say why, not "Socket closed"
             throw ours != null ? tunnelClosed(ours) : new HttpConnectionException("write to the tunnel of " + this
-                    + " failed: " + e.getMessage(), e);
+                    + " failed: " + ThrowableText.message(e), e);
         }
         if (outcome instanceof RuntimeException e) {
             throw e;

@@ -9,6 +9,7 @@ import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.ResponseBody;
 import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RequestScope;
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.ConnInput;
 import io.gochan.http.internal.codec.FramedBody;
@@ -113,7 +114,7 @@ final class ResponseReader {
         } catch (IOException e) {
             IOException ours = conn.closedCause(); // our own close explains the failure best
             fail(ours != null ? ours : e instanceof HttpProtocolException || e instanceof ConnException ? e
-                    : new HttpConnectionException("connection failed while reading the response head: " + e.getMessage(), e));
+                    : new HttpConnectionException("connection failed while reading the response head: " + ThrowableText.message(e), e));
             return false;
         }
         conn.responseRead();
@@ -359,7 +360,7 @@ final class ResponseReader {
             // the body takes the loop's end for the body's end, and no collector later finds a live exchange whose
             // body was read to its end and warns that it was never closed. A no-op if the exchange ended already.
             ex.abort(new HttpConnectionException("connection closed: its read loop " + (e instanceof InterruptedException
-                    ? "was interrupted" : "failed: " + e) + " while the response body was read", e));
+                    ? "was interrupted" : "failed: " + ThrowableText.of(e)) + " while the response body was read", e));
             throw e;
         } finally {
             if (!eofcClosed) {
