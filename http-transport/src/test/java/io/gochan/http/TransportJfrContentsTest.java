@@ -294,7 +294,7 @@ class TransportJfrContentsTest {
     }
 
     /**
-     * JF14: a request's event describes its last attempt. A GET whose pooled connection the server closes as the request
+     * JF13: a request's event describes its last attempt. A GET whose pooled connection the server closes as the request
      * arrives is retried on a new connection (E37): answered there, its event says reused false (the answer came over
      * the new connection) and retries 1 (a guard: the old code said so too). A GET whose retry fails at once, its
      * {@code getConn} listener throwing an {@link Error}, says the same of that retry, as {@code TransportStats.retries}
@@ -302,7 +302,7 @@ class TransportJfrContentsTest {
      * retries 0, so "0 reused=true retries=0" was recorded and the assertion on the two events fails.
      */
     @Test
-    void JF14_aRequestsEventDescribesItsLastAttemptAlsoARetryThatFailedAtOnce(@TempDir Path dir) throws Exception {
+    void JF13_aRequestsEventDescribesItsLastAttemptAlsoARetryThatFailedAtOnce(@TempDir Path dir) throws Exception {
         RetryRefusedError refused = new RetryRefusedError();
         AtomicInteger staleGetConns = new AtomicInteger();
         RequestListener refusingTheRetry = new RequestListener() {
@@ -359,13 +359,13 @@ class TransportJfrContentsTest {
     }
 
     /**
-     * JF15: a request's URL is recorded as messages name it: its password hidden and, past 200 characters, cut there
+     * JF14: a request's URL is recorded as messages name it: its password hidden and, past 200 characters, cut there
      * with its whole length said. A request with a 5,000-character path (sent and answered) and one with a
      * 1,000,000-character path (refused for its head's size, E12, before anything is sent) each record at most that.
      * Before, the event held the URI whole, and the assertion on the URLs' lengths fails (5,000 and a million).
      */
     @Test
-    void JF15_aRequestsUrlIsCutAsMessagesCutIt(@TempDir Path dir) throws Exception {
+    void JF14_aRequestsUrlIsCutAsMessagesCutIt(@TempDir Path dir) throws Exception {
         String sentPath = "/" + "s".repeat(5_000);
         String refusedPath = "/" + "r".repeat(1_000_000);
         try (RawServer server = RawServer.answeringOk()) {

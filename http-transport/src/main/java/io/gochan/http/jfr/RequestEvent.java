@@ -29,7 +29,7 @@ public final class RequestEvent extends Event {
 
     /**
      * The request's URI as the transport's messages name it: the password of its user info written {@code xxxxx},
-     * and a URI longer than 200 characters cut there, its whole length said (JF15).
+     * and a URI longer than 200 characters cut there, its whole length said (JF14).
      */
     @Label("URL")
     @Description("The request's URI, its password hidden, cut to its first 200 characters")
@@ -42,7 +42,7 @@ public final class RequestEvent extends Event {
 
     /**
      * True if the request's last attempt, the one that answered or failed for good, went over a pooled (reused)
-     * connection (JF14): a request retried on a new connection after its reused one failed says false, and
+     * connection (JF13): a request retried on a new connection after its reused one failed says false, and
      * {@link #retries} says that it was retried.
      */
     @Label("Reused Connection")
@@ -56,7 +56,7 @@ public final class RequestEvent extends Event {
 
     /**
      * How often the request was retried on another connection after an attempt failed on a reused one (E37): the
-     * number of its last attempt, a retry that failed before it got a connection included (JF14).
+     * number of its last attempt, a retry that failed before it got a connection included (JF13).
      */
     @Label("Retries")
     public int retries;
