@@ -192,7 +192,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
             throw e;
         } finally {
             if (event != null) {
-                HttpEvents.requestEnd(event, request.method(), io.gochan.http.internal.RedactedUri.of(request.uri()), response == null ? 0 : response.status(), failure);
+                // The URI as messages name the request (JF14): its password hidden, and cut, so a long one (up to the
+                // head's limit when sent, any length when refused for it) is not copied whole into every event.
+                HttpEvents.requestEnd(event, request.method(), io.gochan.http.internal.RedactedUri.shortened(request.uri()),
+                        response == null ? 0 : response.status(), failure);
             }
         }
     }
@@ -345,10 +348,14 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * Records, in the request's event, the time an attempt spent trying to get the connection it did not get (a dial
      * refused or timed out, a wait for a per-host slot the deadline ended): that is where the request's time went, and
      * its event said 0 (JF11). The attempt had no connection, so none was reused; it is the {@code attempt}-th retry.
+     * Also for an attempt that failed before it began to try (its {@code getConn} listener's {@link Error}), with no
+     * time: it is still the request's last attempt, a retry that {@code TransportStats.retries} counted (P54), and
+     * the event describes the last attempt (JF13). Before, such a retry left the event as the failed attempt before
+     * it had set it: {@code reused} true and one retry fewer.
      */
     private static void gotNoConnection(Object event, boolean acquiring, long t0, int attempt) {
-        if (event != null && acquiring) {
-            HttpEvents.requestConnection(event, System.nanoTime() - t0, false, attempt);
+        if (event != null) {
+            HttpEvents.requestConnection(event, acquiring ? System.nanoTime() - t0 : 0, false, attempt);
         }
     }
 

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -281,5 +282,115 @@ class TransportJfrContentsTest {
             assertThat(requests(events)).extracting(e -> e.getInt("status") + " " + e.getString("error"))
                     .containsExactly("0 " + BrokenTextError.class.getName() + " (toString() threw java.lang.IllegalStateException)");
         }
+    }
+
+    /** An {@link Error} a {@code getConn} listener throws (a test's failed assertion, most often: E20). */
+    private static final class RetryRefusedError extends Error {
+        private static final long serialVersionUID = 1L;
+
+        RetryRefusedError() {
+            super("getConn refused the retry");
+        }
+    }
+
+    /**
+     * JF13: a request's event describes its last attempt. A GET whose pooled connection the server closes as the request
+     * arrives is retried on a new connection (E37): answered there, its event says reused false (the answer came over
+     * the new connection) and retries 1 (a guard: the old code said so too). A GET whose retry fails at once, its
+     * {@code getConn} listener throwing an {@link Error}, says the same of that retry, as {@code TransportStats.retries}
+     * counts it (P54). Before, such a retry left the event as the failed first attempt had set it: reused true,
+     * retries 0, so "0 reused=true retries=0" was recorded and the assertion on the two events fails.
+     */
+    @Test
+    void JF13_aRequestsEventDescribesItsLastAttemptAlsoARetryThatFailedAtOnce(@TempDir Path dir) throws Exception {
+        RetryRefusedError refused = new RetryRefusedError();
+        AtomicInteger staleGetConns = new AtomicInteger();
+        RequestListener refusingTheRetry = new RequestListener() {
+            @Override
+            public void getConn(HttpRequest request, String hostPort) {
+                if (request.uri().getPath().equals("/stale") && staleGetConns.incrementAndGet() == 2) {
+                    throw refused; // the retry's getConn: the request fails with it, holding nothing (E20)
+                }
+            }
+        };
+        long[] retries = new long[2];
+        Throwable[] thrown = new Throwable[1];
+        try (RawServer server = RawServer.start(c -> {
+            boolean answered = false;
+            for (String head; (head = c.readRequestHead()) != null; ) {
+                if (head.startsWith("GET /stale") && answered) {
+                    return; // a pooled connection: closed as the request arrives, unanswered (a GET is retried, E37)
+                }
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                answered = true;
+            }
+        })) {
+            List<RecordedEvent> events = record(dir.resolve("retried.jfr"), () -> {
+                for (int i = 0; i < 2; i++) {
+                    try (Transport t = Transport.builder().listener(i == 0 ? RequestListener.NONE : refusingTheRetry).build()) {
+                        try (HttpResponse warm = t.roundTrip(HttpRequest.get(server.uri("/warm").toString()))) {
+                            assertThat(warm.body().string()).isEqualTo("ok"); // its connection goes back to the pool
+                        }
+                        HttpRequest stale = HttpRequest.get(server.uri("/stale").toString());
+                        if (i == 0) {
+                            try (HttpResponse r = t.roundTrip(stale)) {
+                                assertThat(r.body().string()).isEqualTo("ok");
+                            }
+                        } else {
+                            try {
+                                t.roundTrip(stale).close();
+                            } catch (Throwable x) {
+                                thrown[0] = x;
+                            }
+                        }
+                        retries[i] = t.stats().retries();
+                    }
+                }
+            });
+            assertThat(thrown[0] == refused).as("the retry failed with the listener's Error; it threw %s",
+                    thrown[0] == null ? "nothing" : thrown[0].getClass().getName()).isTrue();
+            assertThat(retries).as("TransportStats.retries: each /stale was retried once").containsExactly(1L, 1L);
+            List<RecordedEvent> stale = requests(events).stream().filter(e -> e.getString("url").endsWith("/stale")).toList();
+            assertThat(stale).extracting(e -> e.getInt("status") + " reused=" + e.getBoolean("reused") + " retries="
+                    + e.getInt("retries")).containsExactlyInAnyOrder("200 reused=false retries=1", "0 reused=false retries=1");
+            assertThat(stale).filteredOn(e -> e.getInt("status") == 0).extracting(e -> e.getString("error"))
+                    .containsExactly(RetryRefusedError.class.getName() + ": getConn refused the retry");
+        }
+    }
+
+    /**
+     * JF14: a request's URL is recorded as messages name it: its password hidden and, past 200 characters, cut there
+     * with its whole length said. A request with a 5,000-character path (sent and answered) and one with a
+     * 1,000,000-character path (refused for its head's size, E12, before anything is sent) each record at most that.
+     * Before, the event held the URI whole, and the assertion on the URLs' lengths fails (5,000 and a million).
+     */
+    @Test
+    void JF14_aRequestsUrlIsCutAsMessagesCutIt(@TempDir Path dir) throws Exception {
+        String sentPath = "/" + "s".repeat(5_000);
+        String refusedPath = "/" + "r".repeat(1_000_000);
+        try (RawServer server = RawServer.answeringOk()) {
+            List<RecordedEvent> events = record(dir.resolve("long.jfr"), () -> {
+                try (Transport t = Transport.builder().build()) {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get("http://u:pw-secret-9@127.0.0.1:" + server.port() + sentPath))) {
+                        assertThat(r.body().string()).isEqualTo("ok");
+                    }
+                    HttpRequest big = HttpRequest.get("http://u:pw-secret-10@127.0.0.1:" + server.port() + refusedPath);
+                    assertThatThrownBy(() -> t.roundTrip(big)).isInstanceOf(IllegalArgumentException.class)
+                            .hasMessageContaining("more than maxRequestHeaderBytes");
+                }
+            });
+            List<String> urls = requests(events).stream().map(e -> e.getString("url")).toList();
+            // Lengths first: a failure must not print a megabyte.
+            assertThat(urls.stream().map(String::length).toList()).as("URL lengths").hasSize(2)
+                    .allMatch(n -> n <= 200 + "... (1000000 characters)".length());
+            String origin = "http://u:xxxxx@127.0.0.1:" + server.port();
+            assertThat(urls).containsExactlyInAnyOrder(cut(origin + sentPath), cut(origin + refusedPath));
+            assertThat(allText(events)).doesNotContain("secret");
+        }
+    }
+
+    /** {@code text} as the transport's messages cut a URI: its first 200 characters, then its whole length. */
+    private static String cut(String text) {
+        return text.substring(0, 200) + "... (" + text.length() + " characters)";
     }
 }

@@ -24,6 +24,9 @@ public final class HttpEvents {
 
     /**
      * Records one attempt's connection: time spent getting it (or trying to, JF11), whether it was reused, which retry.
+     * Each attempt's call replaces the flags of the one before: the event describes the request's last attempt, the
+     * one that answered or failed for good (JF13). An earlier attempt is retried only after it failed on a reused
+     * connection (E37), so {@code retries} says how many did; the time of every attempt is added up.
      *
      * @param event a {@link RequestEvent} from {@link #requestBegin()}
      * @param connectionNanos nanoseconds this attempt spent obtaining its connection (added up)
@@ -42,7 +45,7 @@ public final class HttpEvents {
      *
      * @param event a {@link RequestEvent} from {@link #requestBegin()}
      * @param method the request's method
-     * @param url the request's URI
+     * @param url the request's URI as messages name it: its password hidden, cut to its first 200 characters (JF14)
      * @param status the response status, or 0 if it failed
      * @param failure the failure, or null
      */

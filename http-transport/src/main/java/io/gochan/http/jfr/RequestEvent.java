@@ -27,8 +27,12 @@ public final class RequestEvent extends Event {
     @Label("Method")
     public String method;
 
-    /** The request's URI. */
+    /**
+     * The request's URI as the transport's messages name it: the password of its user info written {@code xxxxx},
+     * and a URI longer than 200 characters cut there, its whole length said (JF14).
+     */
     @Label("URL")
+    @Description("The request's URI, its password hidden, cut to its first 200 characters")
     public String url;
 
     /** The response status, or 0 if the request failed. */
@@ -36,7 +40,11 @@ public final class RequestEvent extends Event {
     @Description("The response status, or 0 if the request failed")
     public int status;
 
-    /** True if the request went over a pooled (reused) connection. */
+    /**
+     * True if the request's last attempt, the one that answered or failed for good, went over a pooled (reused)
+     * connection (JF13): a request retried on a new connection after its reused one failed says false, and
+     * {@link #retries} says that it was retried.
+     */
     @Label("Reused Connection")
     public boolean reused;
 
@@ -46,7 +54,10 @@ public final class RequestEvent extends Event {
     @Timespan(Timespan.NANOSECONDS)
     public long connectionNanos;
 
-    /** How often the request was retried on a fresh connection. */
+    /**
+     * How often the request was retried on another connection after an attempt failed on a reused one (E37): the
+     * number of its last attempt, a retry that failed before it got a connection included (JF13).
+     */
     @Label("Retries")
     public int retries;
 
