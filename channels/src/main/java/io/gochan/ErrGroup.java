@@ -487,8 +487,10 @@ public final class ErrGroup implements AutoCloseable {
                 } else if (abandoned) {
                     report = true;
                 } else {
-                    others.add(t);
+                    // The goroutine first: whatever an OutOfMemoryError cuts short, otherGoroutines is never the
+                    // shorter list, which attachOthers indexes by others' positions.
                     otherGoroutines.add(stopAnswer ? null : self);
+                    others.add(t);
                 }
             } finally {
                 lock.unlock();
@@ -607,10 +609,23 @@ public final class ErrGroup implements AutoCloseable {
         /** A failure the first could not keep, and its goroutine (GF11). */
         private record Unattached(Goroutine goroutine, Throwable failure) {}
 
-        /** Lock not held: hands each failure the first could not keep to the handler (GF11). */
+        /** Lock not held: hands each failure the first could not keep to the handler (GF11), every one of them. */
         private static void report(List<Unattached> orphans) {
             for (Unattached u : orphans) {
-                Goroutines.report(u.goroutine(), u.failure());
+                reportQuietly(u.goroutine(), u.failure());
+            }
+        }
+
+        /**
+         * {@link Goroutines#report}, which catches what the handler throws but not what logging that then throws (a
+         * failure whose toString throws, printed by a logger that catches nothing): such a throw must neither keep
+         * the failures after it from the handler nor take the place of what await() or close() return or throw.
+         */
+        private static void reportQuietly(Goroutine g, Throwable t) {
+            try {
+                Goroutines.report(g, t);
+            } catch (Throwable ignored) {
+                // the handler had it, failed, and that could not be logged either: nothing more to tell anyone
             }
         }
 
@@ -697,7 +712,7 @@ public final class ErrGroup implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            Goroutines.report(g, f);
+            reportQuietly(g, f); // never throws: the orphans still go (GF11)
             report(orphans);
         }
 
