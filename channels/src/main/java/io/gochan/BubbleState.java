@@ -1243,13 +1243,27 @@ final class BubbleState {
     /** One paragraph of the deadlock's dump (lock not held). */
     private static void describe(Member m, Object blockedOn, StringBuilder b) {
         Thread t = m.thread;
-        b.append(m.name()).append(" [durably blocked on ").append(blockedOn).append("]\n");
+        b.append(m.name()).append(" [durably blocked on ").append(textOf(blockedOn)).append("]\n");
         if (t != null) {
             for (StackTraceElement e : t.getStackTrace()) {
                 b.append("    at ").append(e).append('\n');
             }
         }
         b.append('\n');
+    }
+
+    /**
+     * What a member is blocked on, for the deadlock's dump: its {@code toString()}, or, if that throws (anything, a
+     * {@link StackOverflowError} too), its class name and what it threw. This runs on the driver: a throw escaping
+     * here would end the driver's thread, and with it the report, the clock and {@code Bubble.run} (EG15's case, for
+     * any blocker). (The same fallback as {@code io.gochan.spi.SafeText.of}, on another branch: it can take its place.)
+     */
+    private static String textOf(Object blockedOn) {
+        try {
+            return String.valueOf(blockedOn);
+        } catch (Throwable x) {
+            return blockedOn.getClass().getName() + " (toString() threw " + x.getClass().getName() + ")";
+        }
     }
 
     /**

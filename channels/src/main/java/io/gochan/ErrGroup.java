@@ -1,9 +1,10 @@
 package io.gochan;
 
-import io.gochan.spi.SafeText;
 import java.lang.ref.Reference;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -44,7 +45,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Go has no such method; ADR 0009 explains the choice.
  *
  * <p>A failure nobody can observe any more, because the group was garbage collected without
- * {@code await} or {@code close}, goes to the uncaught-exception handler (rule GF2).
+ * {@code await} or {@code close}, goes to the uncaught-exception handler (rule GF2); the first failure still cancels
+ * the context then (EG16). The failures after the first go there too when the first was made with suppression
+ * disabled: it keeps nothing attached to it (rule GF11).
  */
 public final class ErrGroup implements AutoCloseable {
     private final State state;
@@ -254,7 +257,12 @@ public final class ErrGroup implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "ErrGroup[" + state + "]";
+        return state.toString();
+    }
+
+    /** The state the goroutines share, which never refers to this handle: what a test watches once the handle is gone. */
+    State state() {
+        return state;
     }
 
     /**
@@ -288,6 +296,11 @@ public final class ErrGroup implements AutoCloseable {
         // only answers to close()'s stop land here: attached to a real failure recorded after them, dropped
         // if none comes, so the outcome does not depend on which was recorded first (EG5).
         private final List<Throwable> others = new ArrayList<>();
+        /**
+         * The goroutine of each failure in {@code others}, at the same index, or null for an answer to close()'s stop:
+         * reported if the first failure cannot keep it, dropped then (GF11).
+         */
+        private final List<Goroutine> otherGoroutines = new ArrayList<>();
         private final Set<Thread> running = new HashSet<>();
         private boolean finished;   // await() or close() has collected the outcome: no more goroutines
         private boolean observed;   // the outcome was returned to a caller
@@ -454,22 +467,29 @@ public final class ErrGroup implements AutoCloseable {
 
         /**
          * Records {@code t}, a failure of goroutine {@code self}, in one lock section: the first cancels the context
-         * (EG3), any once the group was abandoned goes to the handler with its goroutine (GF2), the others are kept
-         * for the first (EG2). Constant time: the goroutine comes from its start, never from a scan of the registry,
-         * which made a group of n goroutines that all fail cost n^2 (EG14).
+         * (EG3), also once the group was abandoned (EG16); any once the group was abandoned goes to the handler with
+         * its goroutine (GF2); the others are kept for the first (EG2). Constant time: the goroutine comes from its
+         * start, never from a scan of the registry, which made a group of n goroutines that all fail cost n^2 (EG14).
          */
         private void failed(Goroutine self, Throwable t) {
             boolean cancel = false;
             boolean report = false;
             lock.lock();
             try {
-                if (abandoned) {
-                    report = true;
-                } else if (first == null && !(stopping && isStopSignal(t))) {
+                boolean stopAnswer = stopping && isStopSignal(t);
+                if (first == null && !stopAnswer) {
                     first = t;
                     firstGoroutine = self;
                     cancel = true;
+                    // Abandoned (the handle collected), the group still cancels its context with its first failure,
+                    // as Go's does whether or not anyone waits: its goroutines hold the context, not the handle (EG16).
+                    report = abandoned;
+                } else if (abandoned) {
+                    report = true;
                 } else {
+                    // The goroutine first: whatever an OutOfMemoryError cuts short, otherGoroutines is never the
+                    // shorter list, which attachOthers indexes by others' positions.
+                    otherGoroutines.add(stopAnswer ? null : self);
                     others.add(t);
                 }
             } finally {
@@ -522,6 +542,7 @@ public final class ErrGroup implements AutoCloseable {
         Throwable await() throws InterruptedException {
             Throwable f;
             Throwable cause;
+            List<Unattached> orphans;
             // Not lockInterruptibly (the lock is only ever held briefly): a group whose goroutines have all
             // ended has nothing to wait for, so its outcome is returned whatever the interrupt flag says, and
             // the flag is kept (EG8, as Thread.join and GoFuture.join do). Only a wait checks the flag.
@@ -534,12 +555,14 @@ public final class ErrGroup implements AutoCloseable {
                 while (active > 0) {
                     awaitChange();
                 }
+                orphans = attachOthers();
                 f = collect();
                 cause = first; // the failure itself, not a wrapper of it (GF5)
             } finally {
                 lock.unlock();
             }
             ctx.cancel(cause);
+            report(orphans);
             return f;
         }
 
@@ -556,15 +579,61 @@ public final class ErrGroup implements AutoCloseable {
             }
         }
 
-        /** Marks the outcome collected and observed; attaches the others to the first. Lock held. */
+        /**
+         * Lock held: attaches the others to the first (EG2), in linear time (EG14), and forgets them (without a first
+         * they are only answers to the stop: dropped). Returns those a first failure made with suppression disabled
+         * could not keep (made by Throwable's four-argument constructor with {@code enableSuppression} false, as
+         * lightweight exceptions are: its {@code addSuppressed} does nothing), each with its goroutine, for the
+         * handler once the lock is released: nobody can observe them otherwise (GF11); answers to close()'s stop
+         * among them are no news and stay dropped (EG5). Usually empty.
+         */
+        private List<Unattached> attachOthers() {
+            List<Unattached> orphans = List.of();
+            if (first != null && !Failures.suppressAll(first, others)) {
+                Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+                seen.add(first);
+                orphans = new ArrayList<>();
+                for (int i = 0; i < others.size(); i++) {
+                    Goroutine g = otherGoroutines.get(i);
+                    Throwable t = others.get(i);
+                    if (g != null && seen.add(t)) { // each instance once, as it would have been attached (EG2)
+                        orphans.add(new Unattached(g, t));
+                    }
+                }
+            }
+            others.clear();
+            otherGoroutines.clear();
+            return orphans;
+        }
+
+        /** A failure the first could not keep, and its goroutine (GF11). */
+        private record Unattached(Goroutine goroutine, Throwable failure) {}
+
+        /** Lock not held: hands each failure the first could not keep to the handler (GF11), every one of them. */
+        private static void report(List<Unattached> orphans) {
+            for (Unattached u : orphans) {
+                reportQuietly(u.goroutine(), u.failure());
+            }
+        }
+
+        /**
+         * {@link Goroutines#report}, which catches what the handler throws but not what logging that then throws (a
+         * failure whose toString throws, printed by a logger that catches nothing): such a throw must neither keep
+         * the failures after it from the handler nor take the place of what await() or close() return or throw.
+         */
+        private static void reportQuietly(Goroutine g, Throwable t) {
+            try {
+                Goroutines.report(g, t);
+            } catch (Throwable ignored) {
+                // the handler had it, failed, and that could not be logged either: nothing more to tell anyone
+            }
+        }
+
+        /** Marks the outcome collected and observed, the others attached or taken ({@link #attachOthers}). Lock held. */
         private Throwable collect() {
             finished = true;
             observed = true;
             signal(); // go() calls waiting for a slot now fail
-            if (first != null) {
-                Failures.suppressAll(first, others); // linear (EG14)
-            }
-            others.clear(); // without a first: only answers to the stop, dropped
             if (first != null && thrown == null) {
                 thrown = Failures.asThrown(first);
             }
@@ -602,6 +671,7 @@ public final class ErrGroup implements AutoCloseable {
                 t.interrupt();
             }
             Throwable f;
+            List<Unattached> orphans;
             boolean interrupted = false;
             lock.lock();
             try {
@@ -612,10 +682,12 @@ public final class ErrGroup implements AutoCloseable {
                         interrupted = true; // close() waits for every goroutine regardless (EG5)
                     }
                 }
+                orphans = attachOthers();
                 f = collect();
             } finally {
                 lock.unlock();
             }
+            report(orphans);
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -626,32 +698,48 @@ public final class ErrGroup implements AutoCloseable {
         void abandon() {
             Throwable f;
             Goroutine g;
+            List<Unattached> orphans;
             lock.lock();
             try {
                 abandoned = true;
                 if (observed || first == null) {
                     return;
                 }
-                Failures.suppressAll(first, others);
-                others.clear();
+                orphans = attachOthers();
                 observed = true;
                 f = first;
                 g = firstGoroutine;
             } finally {
                 lock.unlock();
             }
-            Goroutines.report(g, f);
+            reportQuietly(g, f); // never throws: the orphans still go (GF11)
+            report(orphans);
         }
 
+        /** {@return whether the cleaner found the handle collected ({@link #abandon}); for tests} */
+        boolean isAbandoned() {
+            lock.lock();
+            try {
+                return abandoned;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * The group as {@link ErrGroup#toString()} shows it, and as a bubble's deadlock report and
+         * {@link Goroutines#dump()} name what a member waiting on it is blocked on. The first failure by its class,
+         * never its own {@code toString}: that is the task's code (a message made from a null field, a cyclic
+         * graph), which may throw or block, and this runs under the group's lock, also on a bubble's driver
+         * while it writes a deadlock report (EG15).
+         */
         @Override
         public String toString() {
             lock.lock();
             try {
-                // The first failure is a goroutine's own, its toString() too: one that throws never makes the
-                // group's description throw (CH7).
-                return active + " running" + (limit >= 0 ? ", limit " + limit : "")
-                        + (first != null ? ", failed: " + SafeText.of(first) : "")
-                        + (closed ? ", closed" : finished ? ", awaited" : "");
+                return "ErrGroup[" + active + " running" + (limit >= 0 ? ", limit " + limit : "")
+                        + (first != null ? ", failed: " + first.getClass().getName() : "")
+                        + (closed ? ", closed" : finished ? ", awaited" : "") + "]";
             } finally {
                 lock.unlock();
             }

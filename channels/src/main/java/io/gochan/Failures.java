@@ -59,18 +59,29 @@ final class Failures {
      * (the same instance: a context's {@code err()} thrown by many goroutines) or is {@code first}. Linear in the
      * number of failures: {@code getSuppressed()} copies its array, so looking there once per failure made a group
      * of n failing goroutines cost n^2 (rule EG14).
+     *
+     * @return false if {@code first} kept none of those it was given: it was made with suppression disabled
+     *     ({@code Throwable}'s four-argument constructor with {@code enableSuppression} false, as lightweight
+     *     exceptions are), so its {@code addSuppressed} does nothing and the caller must hand them on otherwise
+     *     (rule GF11); true otherwise, also when there was nothing to add
      */
-    static void suppressAll(Throwable first, Collection<? extends Throwable> others) {
+    static boolean suppressAll(Throwable first, Collection<? extends Throwable> others) {
         if (others.isEmpty()) {
-            return;
+            return true;
         }
+        Throwable[] before = first.getSuppressed();
         Set<Throwable> attached = Collections.newSetFromMap(new IdentityHashMap<>());
         attached.add(first);
-        Collections.addAll(attached, first.getSuppressed());
+        Collections.addAll(attached, before);
+        int added = 0;
         for (Throwable other : others) {
             if (attached.add(other)) {
                 first.addSuppressed(other);
+                added++;
             }
         }
+        // Only ever grows where suppression is enabled; stays empty where it is disabled. One more copy, not one
+        // per failure (EG14).
+        return added == 0 || first.getSuppressed().length > before.length;
     }
 }
