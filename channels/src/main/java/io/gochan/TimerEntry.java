@@ -47,8 +47,8 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     /**
      * A ticker's delivery handed off (its channel's lock was busy: TimerScheduler#fire, rule TM9) that has not run yet:
      * {@link #IN_FLIGHT} with the generation of its schedule in the low 32 bits; 0 when none is. Set by the round's
-     * thread, cleared by the hand-off once it has delivered (or by the round if it could not hand off). While it is
-     * set, the schedule's later ticks are dropped, not delivered around it (rule TM19).
+     * thread, cleared by the hand-off once it has run (delivered, found void, or failed; or by the round if it could
+     * not hand off). While it is set, the schedule's later ticks are dropped, not delivered around it (rule TM19).
      */
     @SuppressWarnings("unused") // through HANDOFF
     private volatile long handoff;

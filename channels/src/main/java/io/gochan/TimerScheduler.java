@@ -403,13 +403,18 @@ final class TimerScheduler {
         }
         try {
             handOff.execute(() -> {
-                channel.lock();
+                boolean locked = false;
                 try {
+                    channel.lock();
+                    locked = true;
                     deliverHeldLocked(e, generation, channel, at);
                 } finally {
                     // Under the lock: a later tick that finds no hand-off in flight comes after this delivery (TM19).
+                    // Also if the lock could not be taken (an Error): a mark left set would drop every later tick.
                     e.handoffEnded(generation);
-                    channel.unlock();
+                    if (locked) {
+                        channel.unlock();
+                    }
                 }
             });
         } catch (RuntimeException | Error t) {
