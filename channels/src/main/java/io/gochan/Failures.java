@@ -7,18 +7,20 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * What {@link GoFuture} and {@link ErrGroup} share about failures: rethrowing one as itself, and the
  * cleaner that reports a failure nobody can observe any more (rule GF2).
  */
 final class Failures {
+    /**
+     * Makes the cleaner's thread, on whichever thread first needs the cleaner: it takes nothing from that thread
+     * (rule TM17), as it reports the failures of every owner of the JVM.
+     */
+    static final ThreadFactory CLEANER_THREADS = task -> ServiceThreads.unstarted("gochan-unobserved-failures", task);
     /** One daemon thread for the whole library; its actions only hand a failure to the handler. */
-    static final Cleaner CLEANER = Cleaner.create(r -> {
-        Thread t = new Thread(r, "gochan-unobserved-failures");
-        t.setDaemon(true);
-        return t;
-    });
+    static final Cleaner CLEANER = Cleaner.create(CLEANER_THREADS);
 
     private Failures() {}
 

@@ -1,6 +1,8 @@
 package io.gochan;
 
 import io.gochan.spi.ChannelCore;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 
@@ -42,8 +44,14 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      * grid when that value is taken. Guarded by the scheduler's lock.
      */
     boolean dozing;
-    /** A ticker's delivery waits for its channel's lock on a virtual thread (TimerScheduler#fire). */
-    volatile boolean handoff;
+    /**
+     * A ticker's delivery handed off (its channel's lock was busy: TimerScheduler#fire, rule TM9) that has not run yet:
+     * {@link #IN_FLIGHT} with the generation of its schedule in the low 32 bits; 0 when none is. Set by the round's
+     * thread, cleared by the hand-off once it has run (delivered, found void, or failed; or by the round if it could
+     * not hand off). While it is set, the schedule's later ticks are dropped, not delivered around it (rule TM19).
+     */
+    @SuppressWarnings("unused") // through HANDOFF
+    private volatile long handoff;
     /**
      * A round took a due firing of the current schedule and has not delivered it yet (rule TM7: a look at
      * the channel then delivers it itself). Set by the round under the scheduler's lock, cleared under the
@@ -68,6 +76,17 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     @SuppressWarnings("unused")
     private ChannelCore pinned;
 
+    private static final long IN_FLIGHT = 1L << 32;
+    private static final VarHandle HANDOFF;
+
+    static {
+        try {
+            HANDOFF = MethodHandles.lookup().findVarHandle(TimerEntry.class, "handoff", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** A channel timer's entry. */
     TimerEntry(TimerScheduler scheduler, ChannelCore channel, ReferenceQueue<ChannelCore> queue) {
         super(channel, queue);
@@ -82,6 +101,28 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
         this.scheduler = scheduler;
         this.action = action;
         this.startsGoroutine = startsGoroutine;
+    }
+
+    /** Whether a delivery of schedule {@code generation} is handed off and has not run yet (rule TM19). */
+    boolean handoffInFlight(int generation) {
+        return (long) HANDOFF.getVolatile(this) == mark(generation);
+    }
+
+    /** Notes that a delivery of schedule {@code generation} is handed off (rule TM19). The round's thread only. */
+    void handoffStarted(int generation) {
+        HANDOFF.setVolatile(this, mark(generation));
+    }
+
+    /**
+     * Notes that the hand-off of schedule {@code generation} has ended (delivered, void, or never started). A hand-off
+     * of a newer schedule, noted since, stays noted: only this schedule's mark is cleared.
+     */
+    void handoffEnded(int generation) {
+        HANDOFF.compareAndSet(this, mark(generation), 0L);
+    }
+
+    private static long mark(int generation) {
+        return IN_FLIGHT | (generation & 0xFFFF_FFFFL);
     }
 
     @Override

@@ -190,7 +190,8 @@ final class TimerScheduler {
 
     /** Logs a goroutine start that failed and is tried again {@link #RETRY_NANOS} later (CX15, TM13, BB29). */
     static void logStartRetry(Throwable failure) {
-        LOG.log(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
+        // Never throws (TM18): a throw here would lose the start it announces (startLater logs first).
+        report(System.Logger.Level.ERROR, "an afterFunc's goroutine could not start; it is tried again in 100 ms", failure);
     }
 
     /**
@@ -224,9 +225,11 @@ final class TimerScheduler {
                 changed.signal(); // a new earliest entry: the thread may be waiting for a later one
             }
             if (thread == null && ownThread) {
-                // No inherited thread-locals: the thread serves every owner (LK1), whoever's timer started it.
-                thread = Thread.ofPlatform().name("gochan-timer").daemon().inheritInheritableThreadLocals(false)
-                        .start(this::loop);
+                // The thread serves every timer and owner (LK1) of the JVM, whoever's timer starts it: it takes
+                // nothing from this caller (TM17). Kept only once started: a start that fails is tried again.
+                Thread t = timerThread(this::loop);
+                t.start();
+                thread = t;
             }
         } finally {
             lock.unlock();
@@ -350,7 +353,7 @@ final class TimerScheduler {
                 }
                 fire(e, dueGenerations[i], roundAt.minusNanos(dueLate[i]));
             } catch (RuntimeException | Error t) {
-                LOG.log(System.Logger.Level.ERROR, "a timer's firing failed; the other timers go on", t);
+                report(System.Logger.Level.ERROR, "a timer's firing failed; the other timers go on", t);
             }
         }
         return n;
@@ -364,7 +367,7 @@ final class TimerScheduler {
                 if (e.startsGoroutine) {
                     retryStartLater(e, generation, t);
                 } else {
-                    LOG.log(System.Logger.Level.ERROR, "timer action failed", t);
+                    report(System.Logger.Level.ERROR, "timer action failed", t);
                 }
             }
             return;
@@ -378,6 +381,12 @@ final class TimerScheduler {
             deliverLocked(e, generation, channel, at);
             return;
         }
+        if (e.period > 0 && e.handoffInFlight(generation)) {
+            // An earlier tick of this schedule is handed off and not yet delivered: this one is dropped, as a tick
+            // that finds the receiver behind is (TM3). Delivered around it (the lock may be free by now), it would be
+            // received first and the earlier one after it: time going back for the receiver (TM19).
+            return;
+        }
         for (int i = 0; i < LOCK_TRIES; i++) {
             if (channel.tryLock()) {
                 deliverLocked(e, generation, channel, at);
@@ -387,26 +396,33 @@ final class TimerScheduler {
         }
         // Someone holds the channel's lock (a descheduled thread, or a receiver hammering it): never make
         // the other timers wait for it (TM4); hand it to a platform thread, which needs no carrier (TM9).
-        // A ticker keeps at most one such hand-off in flight and drops the ticks that come meanwhile, so a
-        // hyperactive ticker cannot flood the hand-off threads; a one-shot fires once per schedule, so its
-        // hand-offs are bounded anyway.
+        // A ticker keeps at most one such hand-off of a schedule in flight and drops the ticks that come
+        // meanwhile (above), so a hyperactive ticker cannot flood the hand-off threads, nor be received out of
+        // order (TM19); a one-shot fires once per schedule, so its hand-offs are bounded anyway.
         if (e.period > 0) {
-            if (e.handoff) {
-                return;
-            }
-            e.handoff = true;
+            e.handoffStarted(generation);
         }
         try {
             handOff.execute(() -> {
-                channel.lock();
-                e.handoff = false;
-                deliverLocked(e, generation, channel, at);
+                boolean locked = false;
+                try {
+                    channel.lock();
+                    locked = true;
+                    deliverHeldLocked(e, generation, channel, at);
+                } finally {
+                    // Under the lock: a later tick that finds no hand-off in flight comes after this delivery (TM19).
+                    // Also if the lock could not be taken (an Error): a mark left set would drop every later tick.
+                    e.handoffEnded(generation);
+                    if (locked) {
+                        channel.unlock();
+                    }
+                }
             });
         } catch (RuntimeException | Error t) {
-            // No hand-off is in flight (no thread could start for it): a ticker whose flag stayed set would drop
-            // every later tick that finds its lock busy. The failure costs this firing only (TM11). A ticker's
+            // No hand-off is in flight (no thread could start for it): a ticker whose mark stayed set would drop
+            // every later tick of its schedule. The failure costs this firing only (TM11). A ticker's
             // next tick comes anyway; a one-shot's firing is its only one, so it is tried again (TM12).
-            e.handoff = false;
+            e.handoffEnded(generation);
             if (e.period == 0) {
                 retryLater(e, generation);
             }
@@ -487,6 +503,11 @@ final class TimerScheduler {
      * held briefly by running threads, never for a goroutine, so a few threads serve every hand-off.
      */
     static final class HandOff {
+        /**
+         * Makes the hand-off threads, which the pool makes on whichever thread hands it work: they take nothing from
+         * it (rule TM17), as they work for every owner and every test alike.
+         */
+        static final ThreadFactory THREADS = ServiceThreads.factory("gochan-timer-handoff-");
         private static final ThreadPoolExecutor POOL = pool();
 
         private HandOff() {}
@@ -498,14 +519,11 @@ final class TimerScheduler {
 
         private static ThreadPoolExecutor pool() {
             int n = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
-            // No inherited thread-locals: a hand-off thread works for every owner and every test alike.
-            ThreadFactory threads = Thread.ofPlatform().name("gochan-timer-handoff-", 0).daemon()
-                    .inheritInheritableThreadLocals(false).factory();
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), threads) {
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), THREADS) {
                 @Override
                 protected void afterExecute(Runnable r, Throwable t) {
                     if (t != null) {
-                        LOG.log(System.Logger.Level.ERROR, "a timer hand-off failed", t);
+                        report(System.Logger.Level.ERROR, "a timer hand-off failed", t);
                     }
                 }
             };
@@ -637,15 +655,53 @@ final class TimerScheduler {
         }
     }
 
+    /** The timer thread of a scheduler with its own, not started: it takes nothing from the calling thread (TM17). */
+    static Thread timerThread(Runnable loop) {
+        return ServiceThreads.unstarted("gochan-timer", loop);
+    }
+
     private void loop() {
         for (;;) {
-            // This thread serves every timer in the JVM and nobody would start another: whatever escapes a
-            // round is logged and the next round runs (TM11).
+            turn();
+        }
+    }
+
+    /**
+     * One turn of the timer thread: waits for the earliest entry, then runs a round. Never throws: this thread
+     * serves every timer in the JVM and nobody would start another, so whatever escapes a round is logged and the
+     * next round runs (TM11), even when that log fails too (TM18).
+     */
+    void turn() {
+        try {
+            awaitDue();
+            runDue();
+        } catch (RuntimeException | Error t) {
+            report(System.Logger.Level.ERROR, "the gochan timer thread's round failed; it goes on", t);
+        }
+    }
+
+    /**
+     * Logs {@code failure} through {@link #LOG}, and never throws (rule TM18). The log itself can fail: a logger
+     * that throws, or no memory left for its record under the very pressure that made {@code failure} (an
+     * {@code OutOfMemoryError}). Thrown, that would end the timer thread, which serves every timer in the JVM and
+     * which nobody restarts, or cut short a round whose other firings are already out of the heap. So a log that
+     * fails hands {@code failure}, the log's failure suppressed in it, to the calling thread's uncaught-exception
+     * handler, where the failure of a dying thread goes; and the caller goes on. What that handler throws in turn
+     * is dropped, as the JVM drops it for a dying thread ({@link Thread.UncaughtExceptionHandler}): nothing is left
+     * to report it to.
+     */
+    private static void report(System.Logger.Level level, String message, Throwable failure) {
+        try {
+            LOG.log(level, message, failure);
+        } catch (RuntimeException | Error logFailure) {
             try {
-                awaitDue();
-                runDue();
-            } catch (RuntimeException | Error t) {
-                LOG.log(System.Logger.Level.ERROR, "the gochan timer thread's round failed; it goes on", t);
+                if (logFailure != failure) { // the JVM may throw one preallocated OutOfMemoryError again
+                    failure.addSuppressed(logFailure);
+                }
+                Thread self = Thread.currentThread();
+                self.getUncaughtExceptionHandler().uncaughtException(self, failure);
+            } catch (RuntimeException | Error handlerFailure) {
+                // Dropped as the JVM drops it (see above): the thread must go on, and no report is left to try.
             }
         }
     }

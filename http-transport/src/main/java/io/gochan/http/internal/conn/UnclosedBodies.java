@@ -5,6 +5,7 @@ import io.gochan.http.HttpRequest;
 
 import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
+import java.util.concurrent.ThreadFactory;
 import java.util.function.Consumer;
 
 /**
@@ -18,11 +19,19 @@ import java.util.function.Consumer;
  */
 final class UnclosedBodies {
     private static final System.Logger LOG = System.getLogger(UnclosedBodies.class.getName());
-    private static final Cleaner CLEANER = Cleaner.create(r -> {
-        Thread t = new Thread(r, "gochan-body-cleaner");
-        t.setDaemon(true);
+    /**
+     * Makes the cleaner's thread, on the thread of the first response whose body is watched; it then serves every
+     * body of the JVM, so it takes nothing from that thread (rule TM17, as channels' own threads): a group of its own
+     * under the JVM's root group, the normal priority, the system class loader, no inherited thread-locals.
+     */
+    static final ThreadFactory CLEANER_THREADS = r -> {
+        ThreadGroup group = new ThreadGroup(rootGroup(), "gochan-body-cleaner");
+        Thread t = Thread.ofPlatform().name("gochan-body-cleaner").group(group).priority(Thread.NORM_PRIORITY).daemon()
+                .inheritInheritableThreadLocals(false).unstarted(r);
+        t.setContextClassLoader(ClassLoader.getSystemClassLoader());
         return t;
-    });
+    };
+    private static final Cleaner CLEANER = Cleaner.create(CLEANER_THREADS);
 
     private UnclosedBodies() {}
 
@@ -58,6 +67,15 @@ final class UnclosedBodies {
                 onDone.accept(never != null ? never : neverClosed(request));
             }
         });
+    }
+
+    /** The JVM's root thread group, found from the calling thread's. */
+    private static ThreadGroup rootGroup() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        for (ThreadGroup parent; (parent = root.getParent()) != null; ) {
+            root = parent;
+        }
+        return root;
     }
 
     private static HttpConnectionException neverClosed(HttpRequest what) {
