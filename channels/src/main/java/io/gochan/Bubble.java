@@ -67,7 +67,10 @@ public final class Bubble {
      * is attached to what this method throws instead. A failure caused by an interrupt (an
      * {@link InterruptedException} anywhere in its causes) is a goroutine's answer to being stopped,
      * never the bubble's failure: it goes to the handler, as outside bubbles. Failures of
-     * {@link Go#future} and {@link ErrGroup} goroutines belong to their handles and do not count.
+     * {@link Go#future} and {@link ErrGroup} goroutines belong to their handles and do not count. An
+     * exception made with suppression disabled (a lightweight one) keeps nothing attached: if this method
+     * throws one, each failure it would have attached goes to the uncaught-exception handler with its
+     * goroutine, or, if no goroutine threw it (what {@code body} threw, a deadlock), is logged (rule BB33).
      *
      * @param body the code to run in the bubble
      * @throws BubbleDeadlockException if every goroutine of the bubble was durably blocked with no

@@ -2,12 +2,17 @@ package io.gochan;
 
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ParkHook;
+import io.gochan.spi.SafeText;
 import io.gochan.spi.WaitNode;
 import io.gochan.spi.Waiter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -115,7 +120,14 @@ final class BubbleState {
      */
     private Throwable goroutineFailure;
     /** Members' uncaught failures after the bubble began to stop: reported with its outcome (BB17). */
-    private final List<Throwable> laterFailures = new ArrayList<>();
+    private final List<Failed> laterFailures = new ArrayList<>();
+
+    /**
+     * A failure that came after the bubble began to stop, and the goroutine that threw it: null for the bubble's own
+     * machinery (BB31). Kept for the handler in case the outcome cannot keep the failure attached (BB33).
+     */
+    private record Failed(Goroutine goroutine, Throwable failure) {}
+
     /**
      * The bubble has begun to stop its members (a deadlock, a member's failure, a failing body, an
      * interrupt of the root at the end): it is no longer live, and what the members throw from now on
@@ -267,7 +279,7 @@ final class BubbleState {
         }
         RuntimeException f;
         Throwable g;
-        List<Throwable> later;
+        List<Failed> later;
         boolean rootInterruptedByBubble;
         lock.lock();
         try {
@@ -286,15 +298,60 @@ final class BubbleState {
         }
         List<Throwable> suppressed = new ArrayList<>();
         Throwable outcome = outcome(bodyFailure, endInterrupted, f, g, suppressed);
-        suppressed.addAll(later);
+        for (Failed l : later) {
+            suppressed.add(l.failure());
+        }
         if (outcome == null && !suppressed.isEmpty()) {
             outcome = suppressed.remove(0); // cannot happen: a later failure means the bubble was stopping
         }
         if (outcome == null) {
             return;
         }
-        Failures.suppressAll(outcome, suppressed); // linear in the failures (EG14)
+        if (!Failures.suppressAll(outcome, suppressed)) { // linear in the failures (EG14)
+            reportUnattached(outcome, suppressed, later); // an outcome made with suppression disabled kept none (BB33)
+        }
         throw Failures.rethrow(outcome);
+    }
+
+    /**
+     * Rule BB33: {@code outcome}, what run() throws, was made with suppression disabled ({@code Throwable}'s
+     * four-argument constructor with {@code enableSuppression} false, as lightweight exceptions are) and kept none of
+     * {@code failures}: nobody could observe them otherwise (GF2, as GF11 for an error group). Each instance once, as
+     * it would have been attached: a goroutine's failure goes to the uncaught-exception handler with its goroutine;
+     * one no goroutine threw (what the body threw, the deadlock, BB15's interrupt, a failure of the bubble's own
+     * machinery) has no goroutine to hand the handler, and is logged: at ERROR, at DEBUG if an interrupt caused it
+     * (the body's answer to the bubble's stop, the caller's own interrupt), as Go logs a goroutine's answer to one.
+     * Never throws: a report that fails must neither keep the others from being reported nor take the place of
+     * {@code outcome}.
+     */
+    private static void reportUnattached(Throwable outcome, List<Throwable> failures, List<Failed> later) {
+        Map<Throwable, Goroutine> threwIn = new IdentityHashMap<>();
+        for (Failed l : later) {
+            if (l.goroutine() != null) {
+                threwIn.putIfAbsent(l.failure(), l.goroutine());
+            }
+        }
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        seen.add(outcome);
+        for (Throwable t : failures) {
+            if (!seen.add(t)) {
+                continue; // the outcome itself, or an instance already reported (Failures.suppressAll skips them too)
+            }
+            Goroutine goroutine = threwIn.get(t);
+            try {
+                if (goroutine != null) {
+                    Goroutines.report(goroutine, t);
+                } else {
+                    SafeText.log(System.getLogger(Bubble.class.getName()),
+                            causedByInterrupt(t) ? System.Logger.Level.DEBUG : System.Logger.Level.ERROR,
+                            "Bubble.run throws a " + outcome.getClass().getName() + " made with suppression disabled,"
+                                    + " which cannot keep this failure of the bubble attached", t);
+                }
+            } catch (Throwable ignored) {
+                // The handler failed and logging that failed too (Goroutines.report), or the logger itself failed
+                // twice (SafeText.log): there is nobody left to tell; the other failures and the outcome still go.
+            }
+        }
     }
 
     /**
@@ -360,7 +417,7 @@ final class BubbleState {
                 goroutineFailure = t;
                 interruptOthers(rootEnding ? root : null, m);
             } else {
-                laterFailures.add(t);
+                laterFailures.add(new Failed(m.goroutine, t));
             }
             bump(); // the root may wait for the end: it now waits with the failed bubble's grace
             return true;
@@ -543,7 +600,7 @@ final class BubbleState {
                 goroutineFailure = failure;
                 interruptOthers(rootEnding ? root : null, null);
             } else if (taken) {
-                laterFailures.add(failure);
+                laterFailures.add(new Failed(null, failure)); // no goroutine threw it: the bubble's machinery (BB31)
             }
             bump(); // the root may wait for the end: the start no longer counts, and the bubble may be stopping
         } finally {
@@ -1256,14 +1313,10 @@ final class BubbleState {
      * What a member is blocked on, for the deadlock's dump: its {@code toString()}, or, if that throws (anything, a
      * {@link StackOverflowError} too), its class name and what it threw. This runs on the driver: a throw escaping
      * here would end the driver's thread, and with it the report, the clock and {@code Bubble.run} (EG15's case, for
-     * any blocker). (The same fallback as {@code io.gochan.spi.SafeText.of}, on another branch: it can take its place.)
+     * any blocker). {@link SafeText#of} is that fallback, in that form (it also logs the throw at DEBUG).
      */
     private static String textOf(Object blockedOn) {
-        try {
-            return String.valueOf(blockedOn);
-        } catch (Throwable x) {
-            return blockedOn.getClass().getName() + " (toString() threw " + x.getClass().getName() + ")";
-        }
+        return SafeText.of(blockedOn);
     }
 
     /**

@@ -11,6 +11,8 @@ import java.util.concurrent.ThreadFactory;
  * group of their own under the JVM's root group. Not its priority (a low-priority caller would slow every timer of
  * the JVM), but the normal one. Not its context class loader (an application's loader, which the thread would keep
  * alive for ever and lend to whatever it runs), but the system class loader. Not its inheritable thread-locals.
+ * The HTTP transport has its twin for its own threads ({@code io.gochan.http.internal.conn.ServiceThreads}): this
+ * class is package-private and this module exports nothing of the kind, so the module boundary keeps them apart.
  */
 final class ServiceThreads {
     /** The group of gochan's own threads: a child of the JVM's root group, not of any caller's group. */

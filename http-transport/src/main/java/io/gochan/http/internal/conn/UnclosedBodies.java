@@ -22,15 +22,11 @@ final class UnclosedBodies {
     /**
      * Makes the cleaner's thread, on the thread of the first response whose body is watched; it then serves every
      * body of the JVM, so it takes nothing from that thread (rule TM17, as channels' own threads): a group of its own
-     * under the JVM's root group, the normal priority, the system class loader, no inherited thread-locals.
+     * under the JVM's root group, the normal priority, the system class loader, no inherited thread-locals
+     * ({@link ServiceThreads}, which the Unix poller's thread shares).
      */
-    static final ThreadFactory CLEANER_THREADS = r -> {
-        ThreadGroup group = new ThreadGroup(rootGroup(), "gochan-body-cleaner");
-        Thread t = Thread.ofPlatform().name("gochan-body-cleaner").group(group).priority(Thread.NORM_PRIORITY).daemon()
-                .inheritInheritableThreadLocals(false).unstarted(r);
-        t.setContextClassLoader(ClassLoader.getSystemClassLoader());
-        return t;
-    };
+    static final ThreadFactory CLEANER_THREADS = r -> ServiceThreads.unstarted("gochan-body-cleaner",
+            new ThreadGroup(ServiceThreads.rootGroup(), "gochan-body-cleaner"), r);
     private static final Cleaner CLEANER = Cleaner.create(CLEANER_THREADS);
 
     private UnclosedBodies() {}
@@ -67,15 +63,6 @@ final class UnclosedBodies {
                 onDone.accept(never != null ? never : neverClosed(request));
             }
         });
-    }
-
-    /** The JVM's root thread group, found from the calling thread's. */
-    private static ThreadGroup rootGroup() {
-        ThreadGroup root = Thread.currentThread().getThreadGroup();
-        for (ThreadGroup parent; (parent = root.getParent()) != null; ) {
-            root = parent;
-        }
-        return root;
     }
 
     private static HttpConnectionException neverClosed(HttpRequest what) {

@@ -49,7 +49,7 @@ final class UnixPoller {
      * The pollers' thread group, a child of the JVM's root group: not the group of whichever thread's wait starts a
      * poller (a virtual thread's, an application's with its own uncaught-exception handling), R107.
      */
-    private static final ThreadGroup GROUP = new ThreadGroup(rootGroup(), THREAD_NAME);
+    private static final ThreadGroup GROUP = new ThreadGroup(ServiceThreads.rootGroup(), THREAD_NAME);
 
     private final Selector selector;
     private final Thread thread;
@@ -71,19 +71,8 @@ final class UnixPoller {
         // inherited thread-locals; the system class loader as context loader, not the caller's (an application's
         // loader, which the thread would keep alive and lend to whatever it runs); the pollers' own group and the
         // normal priority, not the caller's (a low-priority caller would slow every socket's wake-ups).
-        thread = Thread.ofPlatform().name(THREAD_NAME).group(GROUP).priority(Thread.NORM_PRIORITY).daemon()
-                .inheritInheritableThreadLocals(false).unstarted(this::loop);
-        thread.setContextClassLoader(ClassLoader.getSystemClassLoader());
+        thread = ServiceThreads.unstarted(THREAD_NAME, GROUP, this::loop);
         selector = Selector.open();
-    }
-
-    /** {@return the JVM's root thread group, found from the calling thread's} */
-    private static ThreadGroup rootGroup() {
-        ThreadGroup root = Thread.currentThread().getThreadGroup();
-        for (ThreadGroup parent; (parent = root.getParent()) != null; ) {
-            root = parent;
-        }
-        return root;
     }
 
     /**
