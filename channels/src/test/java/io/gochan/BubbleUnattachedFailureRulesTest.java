@@ -126,6 +126,10 @@ class BubbleUnattachedFailureRulesTest {
             @Override
             public void close() {}
         };
+        Level oldLevel = bubbleLog.getLevel();
+        boolean oldUseParents = bubbleLog.getUseParentHandlers();
+        bubbleLog.setLevel(Level.ALL); // whatever a configuration says: a record at any level reaches the handler
+        bubbleLog.setUseParentHandlers(false); // the expected record is not printed on the console
         bubbleLog.addHandler(recording);
         try {
             Throwable thrown = catchThrowable(() -> Bubble.run(() -> {
@@ -146,6 +150,8 @@ class BubbleUnattachedFailureRulesTest {
                     .satisfies(r -> assertThat(r.getLevel()).isEqualTo(Level.SEVERE));
         } finally {
             bubbleLog.removeHandler(recording);
+            bubbleLog.setUseParentHandlers(oldUseParents);
+            bubbleLog.setLevel(oldLevel);
         }
     }
 
