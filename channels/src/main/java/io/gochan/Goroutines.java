@@ -179,6 +179,11 @@ public final class Goroutines {
         }
     }
 
+    /**
+     * Hands goroutine {@code g}'s failure {@code t} to the handler; if the handler throws, logs what it threw with
+     * {@code t} attached, or, if that cannot keep {@code t} (made with suppression disabled), {@code t} on its own
+     * first (rule G13).
+     */
     static void report(Goroutine g, Throwable t) {
         BiConsumer<Goroutine, Throwable> h = handler;
         try {
@@ -186,6 +191,11 @@ public final class Goroutines {
         } catch (Throwable handlerFailure) {
             if (handlerFailure != t) { // a handler that rethrows, or the JVM's preallocated OutOfMemoryError
                 handlerFailure.addSuppressed(t);
+                if (handlerFailure.getSuppressed().length == 0) {
+                    // Made with suppression disabled (a lightweight exception, an OutOfMemoryError the JVM had
+                    // ready): it kept nothing, and the goroutine's failure would be lost with it (G13).
+                    Go.logUncaught(g, t);
+                }
             }
             Go.logUncaught(g, handlerFailure);
         }
