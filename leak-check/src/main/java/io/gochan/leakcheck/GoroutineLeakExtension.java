@@ -32,6 +32,8 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         TestInstancePreConstructCallback, InvocationInterceptor {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(GoroutineLeakExtension.class);
     private static final ReentrantLock CAPTURE_LOCK = new ReentrantLock();
+    /** The key of the report entry that carries a leak report a dynamic test's failure cannot keep (LK26). */
+    static final String UNKEPT_KEY = "goroutine-leak-check";
     private static int capturing; // guarded by CAPTURE_LOCK: checks that turned start-site capture on
     private static boolean captureBefore; // guarded by CAPTURE_LOCK
 
@@ -155,6 +157,9 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             // an interrupt of the check rides along, the flag set again since its exception is not thrown.
             if (leaked != null) {
                 failed.addSuppressed(leaked);
+                if (failed.getSuppressed().length == 0) {
+                    reportUnkept(context, failed, leaked); // made with suppression disabled: it kept nothing (LK26)
+                }
             }
             if (leaked instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -163,6 +168,30 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         }
         if (leaked != null) {
             throw leaked;
+        }
+    }
+
+    /**
+     * LK26: the dynamic test's own failure was made with suppression disabled ({@code Throwable}'s four-argument
+     * constructor with {@code enableSuppression} false, as lightweight exceptions are) and kept nothing of what its
+     * check found ({@code leaked}, the leak report or the interrupt of the check's wait). It is logged (at ERROR, at
+     * WARNING for the interrupt) and published as a report entry of the dynamic test (key {@code goroutine-leak-check},
+     * what {@code leaked.toString()} says). Never throws: the test's failure is still the one reported (LK20).
+     */
+    private static void reportUnkept(ExtensionContext context, Throwable failed, Throwable leaked) {
+        try {
+            System.getLogger(GoroutineLeakExtension.class.getName()).log(
+                    leaked instanceof InterruptedException ? System.Logger.Level.WARNING : System.Logger.Level.ERROR,
+                    context.getDisplayName() + ": the dynamic test's failure, a " + failed.getClass().getName()
+                            + " made with suppression disabled, cannot keep what its goroutine leak check found",
+                    leaked);
+        } catch (Throwable ignored) {
+            // The logger failed: the report entry below still tells.
+        }
+        try {
+            context.publishReportEntry(UNKEPT_KEY, leaked.toString());
+        } catch (Throwable ignored) {
+            // A listener failed: the log above told.
         }
     }
 

@@ -6,16 +6,20 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.gochan.leakcheck.fixtures.InterruptedCheckFixture;
 import io.gochan.leakcheck.fixtures.InvocationsFixture;
 import io.gochan.leakcheck.fixtures.LifecycleFormsFixture;
+import io.gochan.leakcheck.fixtures.LightweightFailureFixture;
 import io.gochan.leakcheck.fixtures.ParallelFactoryFixture;
 import io.gochan.leakcheck.fixtures.TimeoutFixture;
 import io.gochan.leakcheck.fixtures.UncheckedLeakyFixture;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
@@ -84,6 +88,43 @@ class JUnitFeaturesTest {
                     .startsWith("FAILED: " + InterruptedCheckFixture.OWN_FAILURE).contains("\nsuppressed: ");
         } finally {
             Thread.interrupted(); // the fixture ran on this thread: its check's interrupt is not this test's
+        }
+    }
+
+    /**
+     * LK26: a dynamic test that leaks and fails with an exception made with suppression disabled still fails with that
+     * exception (LK20), which keeps nothing attached; the leak report is published as the dynamic test's report entry
+     * (and logged). Before, it was attached to nothing and lost: no entry was published.
+     */
+    @Test
+    void LK26_aLeakReportTheDynamicTestsLightweightFailureCannotKeepIsPublished() throws Exception {
+        LightweightFailureFixture.release = new CountDownLatch(1);
+        Map<String, String> outcomes = java.util.Collections.synchronizedMap(new TreeMap<>());
+        List<String> published = new CopyOnWriteArrayList<>();
+        try {
+            var request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(LightweightFailureFixture.class))
+                    .build();
+            LauncherFactory.create().execute(request, new TestExecutionListener() {
+                @Override
+                public void executionFinished(TestIdentifier id, TestExecutionResult r) {
+                    outcomes.put(id.getUniqueId(), r.getStatus() + r.getThrowable().map(t -> ": " + t.getMessage()
+                            + " (suppressed: " + t.getSuppressed().length + ")").orElse(""));
+                }
+
+                @Override
+                public void reportingEntryPublished(TestIdentifier id, ReportEntry entry) {
+                    entry.getKeyValuePairs().forEach((k, v) -> published.add(id.getUniqueId() + " " + k + "=" + v));
+                }
+            });
+            assertThat(outcome(outcomes, "[dynamic-test:#1]"))
+                    .isEqualTo("FAILED: " + LightweightFailureFixture.OWN_FAILURE + " (suppressed: 0)");
+            assertThat(published).as("the leak report, published for the dynamic test").singleElement().asString()
+                    .contains("[dynamic-test:#1] goroutine-leak-check=java.lang.AssertionError: 1 goroutine still running"
+                            + " 200 ms after the dynamic test ended")
+                    .contains("\"lightweight-leak\"");
+        } finally {
+            LightweightFailureFixture.release.countDown();
+            LeakCheckTest.endGoroutines("lightweight-leak");
         }
     }
 
