@@ -19,10 +19,10 @@ runs="${1:-31}"
 JAVAC="$(dirname "$JAVA")/javac"
 jar="${GOCHAN_JAR:-}"
 if [ -z "$jar" ]; then
-  jar=$(ls channels/target/channels-*.jar 2>/dev/null | grep -v -e sources -e javadoc | head -1 || true)
+  jar=$(ls channels/target/channels-*.jar 2>/dev/null | grep -v -e sources -e javadoc -e tests | head -1 || true)
   if [ -z "$jar" ]; then
     mvn -B -q -ntp -DskipTests package -pl channels
-    jar=$(ls channels/target/channels-*.jar | grep -v -e sources -e javadoc | head -1)
+    jar=$(ls channels/target/channels-*.jar | grep -v -e sources -e javadoc -e tests | head -1)
   fi
 fi
 tmp=$(mktemp -d /tmp/gochan-coldstart.XXXXXX); trap 'rm -rf "$tmp"' EXIT
