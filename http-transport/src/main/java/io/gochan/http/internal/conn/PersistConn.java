@@ -163,6 +163,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     /** Why the read loop ends (read loop only). */
     private IOException readLoopEnd;
     /**
+     * An interrupt the read loop took as it handed a response over after that response's end had put this connection
+     * back (read loop only, E111): kept for the next response on the connection, which is served whole, not reused, and
+     * then ends the loop (E99). Ended at once, the loop closed the connection under whichever request had taken it.
+     */
+    private boolean interruptCarried;
+    /**
      * Spans the connection's life (a JFR ConnectionEvent, committed at close if a recording enabled
      * it); null unless the flight recorder was initialized when the connection opened (ADR 0011).
      */
@@ -1534,6 +1540,18 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     void endReadLoop(IOException cause) {
         readLoopEnd = cause;
+    }
+
+    /** Keeps an interrupt the read loop took after its connection was put back, for the next response (E111). */
+    void carryInterrupt() {
+        interruptCarried = true;
+    }
+
+    /** @return whether the read loop carries an interrupt to the response it takes up now (E111); cleared */
+    boolean takeCarriedInterrupt() {
+        boolean carried = interruptCarried;
+        interruptCarried = false;
+        return carried;
     }
 
     /**

@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -39,6 +40,12 @@ final class ResponseReader {
     private static final Object CANCELLED = new Object();
     private static final Object DEADLINE = new Object();
     private static final String TUNNEL_PHASE = "using the tunnel";
+    /** A body held in memory: neither its end nor the read loop has decided the connection's fate yet (E111). */
+    private static final int UNDECIDED = 0;
+    /** A body held in memory: its end put the connection back; the read loop keeps serving it (E111). */
+    private static final int REUSED = 1;
+    /** A body held in memory: the read loop ends after it; the body's end closes the connection (E111). */
+    private static final int ENDING = 2;
 
     private final PersistConn conn;
     private final RequestAndChan rc;
@@ -81,6 +88,9 @@ final class ResponseReader {
      *     for an interrupt that comes while the loop waits for a streamed body's end (E89)
      */
     boolean serve() throws InterruptedException {
+        // An interrupt taken as the previous response was handed over, once its end had put the connection back, is
+        // obeyed with this one (E111), as a flag found set now is.
+        interruptTaken = conn.takeCarriedInterrupt();
         loopEnding(); // takes a flag found set now: the listener's, run just before (E99)
         boolean next = serveResponse();
         if (interruptTaken) {
@@ -199,9 +209,12 @@ final class ResponseReader {
         // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
         // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
         // Not interruptibly (E89): an interrupt here left the caller of the completed exchange waiting for ever; it
-        // ends the loop once the response is delivered (the connection closed with it, put back already only if the
-        // interrupt came after the look above: E85, E95).
+        // ends the loop once the response is delivered (the connection closed with it: E85, E95), unless the
+        // completion put the connection back: then it is carried to the next response (E111).
         handOverWhateverInterrupts(new ResponseOrError(resp, null));
+        if (completed && reusable) {
+            carryTakenInterrupt(); // reusable: no interrupt was taken up to the look above, so this one came after it
+        }
         return completed && reusable;
     }
 
@@ -253,6 +266,23 @@ final class ResponseReader {
     }
 
     /**
+     * The connection was put back for the next request before this loop took its interrupt (E111): the loop must not
+     * end now, since its end closes the connection, which a request may already have taken (handed straight to one
+     * waiting at {@code maxConnsPerHost}, or taken from the idle list) and even written to: that request, which did
+     * nothing to end itself, failed for good (its bytes out, never retried) against E70. The interrupt is carried, never
+     * swallowed: the next response on the connection takes it up (its own is served whole and the connection not
+     * reused, E99), and the loop ends after it. A loop idle meanwhile still ends with its connection: the server's or
+     * the idle reaper's close, {@code Transport.close()}, or another interrupt (a stopping bubble interrupts its waiting
+     * members again, BB5), which cuts its wait on the socket.
+     */
+    private void carryTakenInterrupt() {
+        if (interruptTaken) {
+            interruptTaken = false;
+            conn.carryInterrupt();
+        }
+    }
+
+    /**
      * The whole body already arrived with the head: take it now, and let the body's reader complete (EOF)
      * or abort (early close) the exchange itself, on its own thread. The caller then needs no
      * waitForBodyRead/eofc round trip with this loop, while this loop goes back to watching the socket.
@@ -279,9 +309,22 @@ final class ResponseReader {
             alive = false;
         }
         boolean keep = alive;
-        BufferedBody body = new BufferedBody(bytes, ex, () -> keep && conn.wroteRequestQuietly(), doneReporter(conn, ex.scope()),
-                conn::transportClosed);
-        return handOver(head, head.headers(), body, body) && alive;
+        // The body's end (on its reader's thread, at any time) puts the connection back; this loop may take an interrupt
+        // during the hand-over, after the look above, and would then end, closing the connection. Decided once, whoever
+        // comes first (E111): the body's end claims the reuse, so the loop carries its interrupt and keeps serving the
+        // connection; or the loop claims its end, so the body's end closes the connection instead of putting it back.
+        // Before, both happened: the body's end put the connection back, a request took it, and the loop's end closed it
+        // under that request.
+        AtomicInteger fate = new AtomicInteger(UNDECIDED);
+        BufferedBody body = new BufferedBody(bytes, ex,
+                () -> keep && conn.wroteRequestQuietly() && fate.compareAndSet(UNDECIDED, REUSED),
+                doneReporter(conn, ex.scope()), conn::transportClosed);
+        boolean handed = handOver(head, head.headers(), body, body);
+        // keep: no interrupt was taken up to the look above, so one taken now came during the hand-over.
+        if (handed && keep && interruptTaken && !fate.compareAndSet(UNDECIDED, ENDING)) {
+            carryTakenInterrupt(); // the body's end put the connection back first
+        }
+        return handed && alive;
     }
 
     /**
