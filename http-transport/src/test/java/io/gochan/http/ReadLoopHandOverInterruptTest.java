@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Test;
  * without the connection being put back, or, put back first, keeps serving it and ends after B's answer), or after it
  * (E85's race at the idle socket: B retried, as the server's close of an idle connection). Each round must end with A
  * and B answered; before, B failed in the rounds whose interrupt met the hand-over after the connection was put back
- * (on a 2-core machine each of three runs failed one or both tests, at round 43 to 71 of 150; with E111, 1,800 rounds passed).
+ * (on a 2-core machine each of three runs failed one or both tests, at round 43 to 71 of 150; with E111, 1,800
+ * rounds passed).
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class ReadLoopHandOverInterruptTest {
