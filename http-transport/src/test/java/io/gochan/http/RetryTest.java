@@ -15,7 +15,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -91,47 +90,69 @@ class RetryTest {
                  // and the handler returns, which closes the connection: it said nothing of closing it
              });
              Transport t = b.build()) {
-            Queue<String> failures = new ConcurrentLinkedQueue<>();
-            AtomicInteger succeeded = new AtomicInteger();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Caller<Integer>> running = new ArrayList<>();
-            for (int k = 0; k < callers; k++) {
-                int caller = k;
-                running.add(Caller.start(virtual, "caller-" + k, () -> {
-                    go.await();
-                    for (int i = 0; i < perCaller; i++) {
-                        HttpRequest req = HttpRequest.newBuilder(server.uri("/" + caller + "/" + i))
-                                .timeout(Duration.ofSeconds(60)).build();
-                        try (HttpResponse r = t.roundTrip(req)) {
-                            assertThat(r.body().string()).isEqualTo("ok");
-                            succeeded.incrementAndGet();
-                        } catch (java.io.IOException e) {
-                            failures.add("caller " + caller + " request " + i + " failed after "
-                                    + attempts.get(req) + " attempts: " + e);
-                        }
-                    }
-                    return perCaller;
-                }));
-            }
-            go.countDown();
-            for (Caller<Integer> c : running) {
-                assertThat(c.join(Duration.ofSeconds(120))).as("caller ended").isTrue();
-                assertThat(c.error()).as("a caller broke").isNull();
-            }
-            int mostAttempts = attempts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
-            TransportStats s = t.stats();
-            assertThat(failures)
-                    .as("%d of %d requests failed (%d succeeded; retries %d, most attempts by one request %d, dialed %d)",
-                            failures.size(), callers * perCaller, succeeded.get(), s.retries(), mostAttempts, s.dialed())
-                    .isEmpty();
+            // With one connection put back straight to a waiter, stale ones are met in almost every batch, but
+            // not in every one: a batch whose every put-back came after its close was seen (the pool skips
+            // those) met none, seen once in CI on a loaded machine. The race is what this test is about, so
+            // such a shape runs batches until one met it; the other shapes may meet none (seen with four
+            // connections on a loaded machine; without a limit fresh dials mostly win): they failed a GET
+            // rarely before E37 and are run once.
+            int batches = maxConnsPerHost == 1 ? MOST_BATCHES : 1;
+            int ran = 0;
+            do {
+                Queue<String> failures = runBatch(t, server, attempts, virtual, callers, perCaller);
+                ran++;
+                int mostAttempts = attempts.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+                TransportStats s = t.stats();
+                assertThat(failures)
+                        .as("batch %d: %d of %d requests failed (retries %d, most attempts by one request %d, dialed %d)",
+                                ran, failures.size(), callers * perCaller, s.retries(), mostAttempts, s.dialed())
+                        .isEmpty();
+            } while (ran < batches && t.stats().retries() == 0);
             if (maxConnsPerHost == 1) {
-                // One connection, put back straight to a waiter: stale ones are met every run. With more
-                // connections or none, a run may meet none (seen once with four on a loaded machine; without a
-                // limit fresh dials mostly win): those shapes failed a GET rarely before E37.
-                assertThat(s.retries()).as("requests met stale connections (the race was run)").isPositive();
+                assertThat(t.stats().retries())
+                        .as("requests met stale connections (the race was run) in %d batches", ran)
+                        .isPositive();
             }
             Leaks.awaitTrue(() -> t.stats().open() == 0, "every connection closed: " + t.stats());
             assertThat(server.failures()).isEmpty();
         }
+    }
+
+    /** Batches of 800 GETs a one-connection shape runs at most until one met a stale connection. */
+    private static final int MOST_BATCHES = 10;
+
+    /**
+     * Runs one batch: {@code callers} callers at once, each sending {@code perCaller} GETs on {@code t}.
+     *
+     * @return the failures, one line per failed request
+     */
+    private static Queue<String> runBatch(Transport t, RawServer server, Map<HttpRequest, Integer> attempts,
+            boolean virtual, int callers, int perCaller) throws Exception {
+        Queue<String> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Caller<Integer>> running = new ArrayList<>();
+        for (int k = 0; k < callers; k++) {
+            int caller = k;
+            running.add(Caller.start(virtual, "caller-" + k, () -> {
+                go.await();
+                for (int i = 0; i < perCaller; i++) {
+                    HttpRequest req = HttpRequest.newBuilder(server.uri("/" + caller + "/" + i))
+                            .timeout(Duration.ofSeconds(60)).build();
+                    try (HttpResponse r = t.roundTrip(req)) {
+                        assertThat(r.body().string()).isEqualTo("ok");
+                    } catch (java.io.IOException e) {
+                        failures.add("caller " + caller + " request " + i + " failed after "
+                                + attempts.get(req) + " attempts: " + e);
+                    }
+                }
+                return perCaller;
+            }));
+        }
+        go.countDown();
+        for (Caller<Integer> c : running) {
+            assertThat(c.join(Duration.ofSeconds(120))).as("caller ended").isTrue();
+            assertThat(c.error()).as("a caller broke").isNull();
+        }
+        return failures;
     }
 }
