@@ -9,7 +9,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.StampedLock;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -48,11 +49,16 @@ public final class ConnInput {
     private int pos;
     private int limit;
     /**
-     * The buffer's turn for a look from another thread (E101): held by a fill while it sets the bounds ({@link #pos},
-     * {@link #limit}) of the bytes it read, and by such a look, which only tries it, never waits for it. Never held over
-     * a read of the socket.
+     * Orders a fill's bounds ({@link #pos}, {@link #limit}) for a look from another thread (E101): a fill takes its write
+     * lock while it sets them, never held over a read of the socket; a look reads them optimistically and validates, so
+     * it never waits for a fill and a fill never waits for it (E112: a fill that parked behind a look's lock let the
+     * request that took the connection meanwhile count as written before the fill's bytes were judged).
      */
-    private final ReentrantLock bounds = new ReentrantLock();
+    private final StampedLock bounds = new StampedLock();
+    /** The request bytes written so far on this connection, asked as the socket answers bytes (E112); 0 without one. */
+    private final LongSupplier writtenSoFar;
+    /** {@link #writtenSoFar} when the last read took bytes from the socket (E112): the reading thread's only. */
+    private long writtenWhenLastTaken;
     /** Whether the last line read ended in CR LF (see {@link #lastLineEndedInCrLf}). */
     private boolean lastLineHadCr;
     private long bytesRead;
@@ -111,9 +117,40 @@ public final class ConnInput {
      *     its socket was closed on this side all the same, or null
      */
     public ConnInput(InputStream in, Supplier<String> endedBadly, Supplier<String> socketClosedHere) {
+        this(in, endedBadly, socketClosedHere, () -> 0);
+    }
+
+    /**
+     * Wraps a connection's input stream as {@link #ConnInput(InputStream, Supplier, Supplier)} does, and notes, each
+     * time a read takes bytes from the socket, how many request bytes had been written on the connection then
+     * ({@link #writtenWhenLastTaken()}, E112).
+     *
+     * @param in the socket's input stream
+     * @param endedBadly asked after {@code in} returned EOF: why that end was not a proper one, or null
+     * @param socketClosedHere asked after {@code in} returned EOF while this side had not closed the connection: why
+     *     its socket was closed on this side all the same, or null
+     * @param writtenSoFar the request bytes written on the connection so far (any thread's writes; asked by the reading
+     *     thread right after a read returned bytes)
+     */
+    public ConnInput(InputStream in, Supplier<String> endedBadly, Supplier<String> socketClosedHere,
+            LongSupplier writtenSoFar) {
         this.in = in;
         this.endedBadly = endedBadly;
         this.socketClosedHere = socketClosedHere;
+        this.writtenSoFar = writtenSoFar;
+    }
+
+    /**
+     * How many request bytes had been written on the connection when the last read took bytes from the socket
+     * (E112): taken right after the read returned, before the bytes are buffered or judged, so that nothing this side
+     * does afterwards (a fill's bookkeeping, the reading thread parked or descheduled) can make bytes that arrived
+     * before a request look as if they came after it. A request whose count before it is at least this value had not
+     * handed a byte to the socket when these bytes were taken: they cannot answer it. For the reading thread.
+     *
+     * @return the count of the constructor's {@code writtenSoFar} then; 0 before any read took bytes
+     */
+    public long writtenWhenLastTaken() {
+        return writtenWhenLastTaken;
     }
 
     /**
@@ -200,6 +237,9 @@ public final class ConnInput {
      * at the end, against a socket closed on this side without it (E104).
      */
     private int taken(int n) throws IOException {
+        if (n > 0) {
+            writtenWhenLastTaken = writtenSoFar.getAsLong(); // first: the nearest this side gets to the bytes' arrival
+        }
         IOException ours = closedHere;
         if (ours != null) {
             // Taken after this side closed the connection: bytes that arrived while the close ran (a read in flight when
@@ -321,41 +361,43 @@ public final class ConnInput {
      * Whether bytes are buffered and not consumed, asked by a thread that does not read this input: the look at an idle
      * or new connection (P37, P52), made while its read loop waits for the next response and may be filling the empty
      * buffer. A fill sets the buffer's start and then its end, and nothing orders those writes for another thread, so
-     * {@link #buffered()} there could add a stale end to a new start, or the reverse (E101). So the bounds are looked
-     * at under the buffer's turn, which a fill holds only while it sets them: a look that finds it held answers true
-     * at once (the fill has just read bytes, which are buffered by now), and never waits.
+     * {@link #buffered()} there could add a stale end to a new start, or the reverse (E101). So the bounds are read
+     * optimistically and validated: a look that overlaps a fill answers true at once (the fill has just read bytes,
+     * which are buffered by now); it never waits, and never makes a fill wait (E112).
      *
      * @return true if bytes are buffered, or being buffered right now
      */
     public boolean hasBufferedSeenFromOutside() {
-        if (!bounds.tryLock()) {
+        long stamp = bounds.tryOptimisticRead();
+        if (stamp == 0) {
             return true; // a fill is setting the bounds of the bytes it just read
         }
-        try {
-            return limit > pos;
-        } finally {
-            bounds.unlock();
-        }
+        boolean has = limit > pos;
+        return has || !bounds.validate(stamp); // not valid: a fill of bytes ran under the look
     }
 
     /**
      * {@link #bufferedAscii(int)} asked by a thread that does not read this input, as
      * {@link #hasBufferedSeenFromOutside()} is (E101): the bounds and the bytes between them are those of one fill. Only
      * while the reader's one possible change is a fill of the empty buffer (its read loop waits for a response): bytes
-     * buffered are then never overwritten under the look. Empty while a fill sets the bounds (never waits for it).
+     * buffered are then never overwritten under the look, and a fill under the look makes it answer empty (it never
+     * waits for a fill, nor makes one wait).
      *
      * @param max at most this many bytes
      * @return up to {@code max} of the buffered bytes, not consumed; empty if none, or if a fill is setting the bounds
      */
     public String bufferedAsciiSeenFromOutside(int max) {
-        if (!bounds.tryLock()) {
+        long stamp = bounds.tryOptimisticRead();
+        if (stamp == 0) {
             return "";
         }
-        try {
-            return bufferedAscii(max);
-        } finally {
-            bounds.unlock();
+        int start = pos;
+        int end = limit;
+        if (!bounds.validate(stamp) || end <= start) {
+            return ""; // bounds of no one fill, or none buffered
         }
+        String text = ascii(start, start + Math.min(max, end - start));
+        return bounds.validate(stamp) ? text : ""; // a fill under the copy may have overwritten the bytes
     }
 
     /**
@@ -397,13 +439,14 @@ public final class ConnInput {
         if (n <= 0) {
             return false;
         }
-        // Under the buffer's turn: a look from another thread sees both bounds of this fill, or neither (E101).
-        bounds.lock();
+        // Under the write lock: a look from another thread sees both bounds of this fill, or knows it overlapped one
+        // (E101). Looks never take it, so this never waits (E112).
+        long stamp = bounds.writeLock();
         try {
             pos = 0;
             limit = n;
         } finally {
-            bounds.unlock();
+            bounds.unlockWrite(stamp);
         }
         lastReadBypassed = false;
         return true;

@@ -183,14 +183,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         this.slot = slot;
         this.reuse = reuse;
         this.tls = dialed.tls();
-        // Its end of stream is a body's end only if neither this side's close (E98, E103: close() marks it), nor a socket
-        // closed on this side under the read (E104), nor a TLS record cut short (P33) made it.
-        this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly,
-                this::socketClosedUnderRead);
         // Under TLS a write the TLS layer refused whole (its output closed by the server's close_notify) or whose
         // record the TCP socket did not take whole counts as nothing written (P50).
         this.rawOut = new CountingOutputStream(tls == null ? socket.getOutputStream() : tls.output(socket.getOutputStream()),
                 tcp::isClosed);
+        // Its end of stream is a body's end only if neither this side's close (E98, E103: close() marks it), nor a socket
+        // closed on this side under the read (E104), nor a TLS record cut short (P33) made it. Each read that takes bytes
+        // notes what of the requests had gone out then (E112: whether they can answer the request that is waiting).
+        this.in = new ConnInput(tls == null ? socket.getInputStream() : tls.input(socket.getInputStream()), dialed::endedBadly,
+                this::socketClosedUnderRead, rawOut::count);
         this.out = new BufferedOutputStream(rawOut, 8192);
         this.forwardsToProxy = key.forwardsToProxy();
         this.proxyAuthorization = forwardsToProxy ? ProxyHandshake.basicAuthorization(key.proxy()) : null;
@@ -449,7 +450,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
             // request, and its real answer, sent once it has read the request, would be read as the next
             // request's if this one took the early bytes as its response and the connection were pooled.
-            // The bytes' start is looked at from this thread as the look above was: under the buffer's turn (E101).
+            // The bytes' start is looked at from this thread as the look above was: as one fill's (E101, E112).
             close(unsolicited("before the request was sent on a new connection", in.bufferedAsciiSeenFromOutside(40)));
         }
         expectedResponses.incrementAndGet();
@@ -508,7 +509,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Whether bytes wait unread on this idle connection: in the TCP socket (a read loop blocked on it has not
-     * taken them yet), or in the input's buffer (read from this thread under the buffer's turn, never waited for, so
+     * taken them yet), or in the input's buffer (read from this thread as one fill's bounds, never waited for, so
      * that a fill under way on the read loop is never seen half made: E101; a hint: the read loop that filled it is
      * about to judge them itself). Over TLS the TCP socket under it is asked, never the TLS socket: the JDK's
      * TLS {@code available()} is not synchronized with a read, and asked while the read loop enters its read
@@ -539,7 +540,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * Whether bytes wait on this new connection before its first request was counted (P52): in the input's
-     * buffer (the read loop took them; looked at from this thread under the buffer's turn, as a fill under way on the
+     * buffer (the read loop took them; looked at from this thread as one fill's bounds, as a fill under way on the
      * read loop may be setting its bounds: E101), or, on plain TCP, in the socket. Over TLS only what the read loop
      * decrypted counts: the TCP socket of a new TLS connection may hold the handshake's last records (TLS 1.3
      * session tickets), which are no response.
@@ -1339,9 +1340,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             return null;
         }
-        // What of the request had gone out when its first response byte was seen, taken at once: compared below
-        // with the count before the request, it says whether these bytes came before any byte of it (P37, P52).
-        long writtenAtFirstByte = rawOut.count();
+        // What of the request had gone out when the read that took its first response byte returned (E112: noted by
+        // that read, so the read loop's delays since cannot move it later): compared below with the count before the
+        // request, it says whether these bytes came before any byte of it (P37, P52).
+        long writtenAtFirstByte = in.writtenWhenLastTaken();
         if (expectedResponses.get() == 0) {
             if (first >= 0 && !is408(in)) {
                 readLoopEnd = unsolicited("on an idle connection");
@@ -1362,7 +1364,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             failExchange(rc, cause);
             return null;
         }
-        if (writtenAtFirstByte == rc.startBytesWritten() && !is408(in)) {
+        if (writtenAtFirstByte <= rc.startBytesWritten() && !is408(in)) {
             // Bytes that were there before a byte of this request went out (the count is taken before each
             // write) answer nothing it asked: left over from the previous response (its body longer than it
             // said) or forged. Read as this request's response, they would hand it another's body (P37). The
@@ -1564,7 +1566,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
 
     /**
      * {@link #unsolicited(String)} for bytes that begin with {@code start} (up to 40 of them, as buffered), taken by the
-     * caller: the read loop's own look, or another thread's under the buffer's turn (E101).
+     * caller: the read loop's own look, or another thread's as one fill's (E101, E112).
      */
     private IOException unsolicited(String where, String start) {
         if (is408(start)) {
