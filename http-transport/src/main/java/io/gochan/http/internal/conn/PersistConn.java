@@ -438,20 +438,24 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         RequestBodyStream stream = body == null ? null : new RequestBodyStream(body);
         answeredWhileWriting = null; // the previous request's write ended (it was checked before reuse)
         boolean answered = false;
-        if (unreadWhileIdle()) {
-            // Bytes arrived on the idle connection before this request: they answer nothing it asks, yet once it
-            // is counted the read loop, not yet woken for them, would read them as its response (another's body,
-            // or a forged one: P37). Closed now, before a byte is written: the request fails as "nothing
-            // written" and is retried on a new connection, as when the server closes a connection as it leaves
-            // the pool (E17).
-            close(new ConnException("bytes nobody asked for were waiting on the idle connection " + this
-                    + " when a request took it", null, false, true));
-        } else if (!servedResponse && (spokeBeforeAsked || unreadOnNewConnection())) {
-            // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
-            // request, and its real answer, sent once it has read the request, would be read as the next
-            // request's if this one took the early bytes as its response and the connection were pooled.
-            // The bytes' start is looked at from this thread as the look above was: as one fill's (E101, E112).
-            close(unsolicited("before the request was sent on a new connection", in.bufferedAsciiSeenFromOutside(40)));
+        boolean looked = false; // the looks below returned: false while what a look threw goes on (E114)
+        try {
+            lookBeforeSending();
+            looked = true;
+        } finally {
+            if (!looked) {
+                // A look at the socket threw (an Error of a Dialer's socket's available(), E114): the request fails
+                // with it as it is, once the connection, taken by this request, is closed (left, it stayed counted in
+                // use, its slot held for good) and the body opened for it too, as for any request that ends without a
+                // response (E18). Not a byte was written: the request is not counted yet.
+                close(new HttpConnectionException("connection " + this + " closed: the look for bytes waiting on its"
+                        + " socket failed before a request was sent", null));
+                Throwable failed = closeBodyOnLoop(stream);
+                if (failed != null) {
+                    ThrowableText.log(LOG, Level.ERROR, "closing the body of a request its connection never sent failed",
+                            failed);
+                }
+            }
         }
         expectedResponses.incrementAndGet();
         try {
@@ -531,9 +535,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         try {
             return tcp.getInputStream().available() > 0;
-        } catch (IOException | RuntimeException e) {
-            // The socket failed (a Dialer's socket may fail unchecked: E84): the request's write or the read loop
-            // says so. Never thrown: this look runs under the pool's lock, the connection off every list (E2).
+        } catch (Exception e) {
+            // The socket failed (a Dialer's socket may fail unchecked, E84, or let a checked exception out undeclared,
+            // E114): the request's write or the read loop says so. An Error goes on: its request fails with it, once
+            // the pool, which asks this under its lock, has closed the connection (E114).
             return false;
         }
     }
@@ -554,10 +559,34 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         try {
             return tcp.getInputStream().available() > 0;
-        } catch (IOException | RuntimeException e) {
-            // The socket failed (a Dialer's socket may fail unchecked: E84): the request's write or the read loop
-            // says so. Never thrown: this look runs under the pool's lock, the connection off every list (E2).
+        } catch (Exception e) {
+            // The socket failed (a Dialer's socket may fail unchecked, E84, or let a checked exception out undeclared,
+            // E114): the request's write or the read loop says so. An Error goes on: its request fails with it, once
+            // the pool, which asks this under its lock, has closed the connection (E114).
             return false;
+        }
+    }
+
+    /**
+     * Looks, before a request is sent on this connection, for bytes that answer nothing it asks (P37, P52), and closes
+     * the connection if some wait: the request then fails as "nothing written". May throw what the socket's
+     * {@code available()} throws that is no {@link Exception} (an {@link Error} of a Dialer's socket, E114).
+     */
+    private void lookBeforeSending() {
+        if (unreadWhileIdle()) {
+            // Bytes arrived on the idle connection before this request: they answer nothing it asks, yet once it
+            // is counted the read loop, not yet woken for them, would read them as its response (another's body,
+            // or a forged one: P37). Closed now, before a byte is written: the request fails as "nothing
+            // written" and is retried on a new connection, as when the server closes a connection as it leaves
+            // the pool (E17).
+            close(new ConnException("bytes nobody asked for were waiting on the idle connection " + this
+                    + " when a request took it", null, false, true));
+        } else if (!servedResponse && (spokeBeforeAsked || unreadOnNewConnection())) {
+            // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
+            // request, and its real answer, sent once it has read the request, would be read as the next
+            // request's if this one took the early bytes as its response and the connection were pooled.
+            // The bytes' start is looked at from this thread as the look above was: as one fill's (E101, E112).
+            close(unsolicited("before the request was sent on a new connection", in.bufferedAsciiSeenFromOutside(40)));
         }
     }
 

@@ -272,6 +272,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             Slot dial = null;
             boolean refused = false;
             boolean queued = false;
+            boolean looked = false; // the look below returned: false while what a connection's look threw goes on (E114)
             lock.lock();
             try {
                 if (want.arrival == 0) {
@@ -307,8 +308,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         }
                     }
                 }
+                looked = true;
             } finally {
                 lock.unlock();
+                if (!looked) {
+                    // An idle connection's look threw (an Error of a Dialer's socket's available(), E114): it goes to
+                    // this request as it is, but only once the connection it came from, and those passed over before
+                    // it, are closed: taken off the idle list and counted closing, nobody else would close them, and
+                    // each kept its per-host slot for good (E108).
+                    closeStale(stale);
+                }
             }
             if (refused) {
                 awaitCloseDone(); // refused for a close: it is complete before the request says so (E23)
@@ -317,7 +326,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             // A close of a connection already closing returns once that close is complete: its slot is then free.
             // Also when an idle connection behind them was handed out: taken off the idle list and counted closing,
             // nobody else would close them (E108).
-            stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
+            closeStale(stale);
             if (idle != null) {
                 return idle;
             }
@@ -334,21 +343,41 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         }
     }
 
-    /** The most recently used usable idle connection for {@code key}, or null; unusable ones go to {@code stale}. */
+    /**
+     * Closes the idle connections a request passed over (or whose look threw, E114), outside the lock. A close of a
+     * connection already closing returns once that close is complete: its slot is then free.
+     */
+    private static <C extends PooledConnection> void closeStale(List<C> stale) {
+        stale.forEach(c -> c.close(new HttpConnectionException("stale idle connection", null)));
+    }
+
+    /**
+     * The most recently used usable idle connection for {@code key}, or null; unusable ones go to {@code stale}, and
+     * so does one whose look throws (E114), before what it threw goes on.
+     */
     private Acquired<C> takeIdleLocked(ConnectKey key, List<C> stale) {
         Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
         for (C c; (c = h.idle.pollFirst()) != null; ) {
             IdleAt at = idleSince.remove(c);
-            if (c.isUsable() && !c.unreadWhileIdle() && !tooOldLocked(at)) {
-                reusedCount.incrementAndGet();
-                return new Acquired<>(c, true);
+            boolean handedOut = false;
+            try {
+                if (c.isUsable() && !c.unreadWhileIdle() && !tooOldLocked(at)) {
+                    reusedCount.incrementAndGet();
+                    handedOut = true;
+                    return new Acquired<>(c, true);
+                }
+            } finally {
+                if (!handedOut) {
+                    // Closed but its close has not released the slot yet: it will. Or the server ended it while it was
+                    // idle and the read loop has not yet seen it (E55), or it is past its idle timeout and the reaper
+                    // has not closed it yet (E79): closed outside the lock, and never handed out, so the request, its
+                    // body not yet used, goes on another connection without a retry. Also when its look threw (an
+                    // Error of a Dialer's socket, E114): off the idle list already, it was on no list, its slot held
+                    // for good; now it is closed too, and what it threw goes to the request.
+                    stale.add(c);
+                    closing.add(c); // not idle any more, and not in use (E30)
+                }
             }
-            // Closed but its close has not released the slot yet: it will. Or the server ended it while it was idle
-            // and the read loop has not yet seen it (E55), or it is past its idle timeout and the reaper has not
-            // closed it yet (E79): closed below, outside the lock, and never handed out, so the request, its body
-            // not yet used, goes on another connection without a retry.
-            stale.add(c);
-            closing.add(c); // not idle any more, and not in use (E30)
         }
         return null;
     }
