@@ -174,11 +174,20 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
                 throw new HttpConnectionException("cannot set the connection's read timeout", null);
             }
             n = body.read(b, off, len);
-        } catch (IOException | RuntimeException e) {
+        } catch (Exception e) { // also a checked exception a Dialer's socket lets out undeclared (E114)
             if (closed) {
                 throw new IOException("response body is closed", e);
             }
             throw fail(failure(e));
+        } catch (Error e) {
+            // A Dialer's socket's Error (or the read timeout's setting, E114) is the reader's, thrown to it as it is
+            // (E77); the body fails first, as for any failed read: its exchange aborted (the connection closed), every
+            // later read failing with the same cause (P61). Before, the body stayed readable mid-framing and the
+            // connection open until the body's close, or for ever without one.
+            if (!closed) {
+                fail(failure(e));
+            }
+            throw e;
         }
         if (n < 0 || n > 0 && body instanceof FramingEnd f && f.framingEnded()) {
             // The end (E49: also the read that completed the framing, with its bytes): nothing of it is left to read.

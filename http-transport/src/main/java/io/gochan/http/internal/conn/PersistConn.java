@@ -1090,9 +1090,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     return; // roundTrip aborts the exchange, or the read loop refuses to reuse the connection
                 }
             }
-        } catch (InterruptedException | RuntimeException | Error e) {
+        } catch (Throwable e) {
             // Any other end takes the connection with it, as the read loop's does: left open, it stayed usable in the
-            // pool with nobody to write its next request, which then waited for its deadline, or for ever (E85).
+            // pool with nobody to write its next request, which then waited for its deadline, or for ever (E85). Also a
+            // checked exception a Dialer's socket lets out undeclared (its shutdownOutput(), E114): it skipped this.
             if (!(e instanceof InterruptedException)) {
                 ThrowableText.log(LOG, Level.ERROR, "write loop of " + this + " failed", e);
             }
@@ -1224,7 +1225,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                     nothing, false);
         } catch (InterruptedException e) {
             return new ConnException("write loop interrupted", e, rawOut.count() == before, false);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Also a checked exception a Dialer's socket lets out undeclared (E114): let out, it ended the write loop
+            // without the request's report, and the request waited for an answer to a head cut short.
             ThrowableText.log(LOG, Level.ERROR, "writing a request on " + this + " failed", e);
             return new ConnException("writing the request failed: " + ThrowableText.of(e), e, false, false);
         }
@@ -1328,7 +1331,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // meanwhile (put back by the exchange this loop completed just before) fails as "nothing written" if not a
             // byte of it went out (the count decides, E17), and is retried. Before, it failed for good.
             readLoopEnd = new ConnException("read loop of " + this + " interrupted", e, false, false);
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Also a checked exception a Dialer's socket lets out undeclared (E114): let out, the connection closed
+            // without it as its cause, and the request met a bare "read loop ended".
             ThrowableText.log(LOG, Level.ERROR, "read loop of " + this + " failed", e);
             // A listener's Error (gotFirstResponseByte, E20) is the listener's code, its text too: asked safely, so
             // the request fails with that Error as the cause, not with a bare close, and the loop ends as it should.
@@ -1536,8 +1541,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         boolean socketClosed;
         try {
             socketClosed = tls == null && tcp.isClosed();
-        } catch (RuntimeException e) {
-            return null; // a Dialer's socket may fail unchecked (E84): its end is then taken as it is, as before E104
+        } catch (Exception e) {
+            // A Dialer's socket may fail unchecked (E84), or let a checked exception out undeclared (E114): its end is
+            // then taken as it is, as before E104. An Error goes on to the reader, whose failure it is.
+            return null;
         }
         return socketClosed && !closed
                 ? "the socket of " + this + " was closed on this side while the connection was open (an interrupt of a"

@@ -398,7 +398,7 @@ final class ResponseReader {
             // word's wait too, which threw and aborted the exchange of a body already read whole).
             boolean reusable = reusable(alive) && (!sliced || conn.setReadTimeout(Duration.ZERO));
             return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
-        } catch (InterruptedException | RuntimeException | Error e) {
+        } catch (Throwable e) { // also a checked exception a Dialer's socket lets out undeclared (E114)
             // The read loop ends (E89): the exchange it serves ends with it, aborted before eofc closes, so no read of
             // the body takes the loop's end for the body's end, and no collector later finds a live exchange whose
             // body was read to its end and warns that it was never closed. A no-op if the exchange ended already.
