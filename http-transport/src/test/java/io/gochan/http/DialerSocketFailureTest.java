@@ -1,0 +1,316 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * E114, E115, E116: what a {@link Dialer}'s socket throws where the transport holds state (the pool's lock, a slot
+ * counted, a connection's loops, a body being read) never leaks the connection, its slot or a loop, never hangs a
+ * request or {@code Transport.close()}, and reaches the request that met it (or the log). Each test runs against a
+ * real loopback server with {@code maxConnsPerHost(1)}: a slot lost for good would make the next request wait for
+ * ever, which {@link Leaks#outcomeWithin10s} turns into a failure.
+ */
+@NoGoroutineLeaks
+@Timeout(120)
+class DialerSocketFailureTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
+     * One failure to throw, once: by the thread {@code who} accepts, and only while the transport's method {@code frame}
+     * ("SimpleClassName.method") is on its stack (null: anywhere), so the test says which of the transport's calls
+     * meets it. A test whose fault is never thrown fails on its count.
+     */
+    private record Fault(Throwable thrown, Predicate<Thread> who, String frame) {
+        boolean applies() {
+            return who.test(Thread.currentThread()) && (frame == null || StackWalker.getInstance()
+                    .walk(s -> s.anyMatch(f -> f.getClassName().startsWith("io.gochan.http.internal")
+                            && (f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "."
+                                    + f.getMethodName()).equals(frame))));
+        }
+    }
+
+    /** The faults the sockets of {@link #dialer} throw from their streams, each once; and how many were thrown. */
+    private static final class Faults {
+        final AtomicReference<Fault> look = new AtomicReference<>();
+        final AtomicReference<Fault> read = new AtomicReference<>();
+        final AtomicReference<Fault> write = new AtomicReference<>();
+        final AtomicInteger thrown = new AtomicInteger();
+
+        void maybeThrow(AtomicReference<Fault> which) {
+            Fault f = which.get();
+            if (f != null && f.applies() && which.compareAndSet(f, null)) {
+                thrown.incrementAndGet();
+                throw DialerSocketFailureTest.<RuntimeException>undeclared(f.thrown());
+            }
+        }
+    }
+
+    /** A dialer whose plain loopback sockets throw {@code faults} from {@code available()}, {@code read} and {@code write}. */
+    private static Dialer dialer(Faults faults) {
+        return (host, port, timeout) -> {
+            Socket s = new Socket() {
+                private InputStream in;
+                private OutputStream out;
+
+                @Override
+                public synchronized InputStream getInputStream() throws IOException {
+                    if (in == null) {
+                        in = new FilterInputStream(super.getInputStream()) {
+                            @Override
+                            public int available() throws IOException {
+                                faults.maybeThrow(faults.look);
+                                return super.available();
+                            }
+
+                            @Override
+                            public int read(byte[] b, int off, int len) throws IOException {
+                                faults.maybeThrow(faults.read);
+                                return super.read(b, off, len);
+                            }
+                        };
+                    }
+                    return in;
+                }
+
+                @Override
+                public synchronized OutputStream getOutputStream() throws IOException {
+                    if (out == null) {
+                        OutputStream raw = super.getOutputStream();
+                        out = new FilterOutputStream(raw) {
+                            @Override
+                            public void write(byte[] b, int off, int len) throws IOException {
+                                faults.maybeThrow(faults.write);
+                                raw.write(b, off, len);
+                            }
+                        };
+                    }
+                    return out;
+                }
+            };
+            s.connect(new InetSocketAddress(host, port));
+            return s;
+        };
+    }
+
+    private static Transport transport(Faults faults) {
+        return Transport.builder().maxConnsPerHost(1).dialer(dialer(faults)).build();
+    }
+
+    private static Object get(Transport t, RawServer server, String what) throws InterruptedException {
+        HttpRequest req = HttpRequest.newBuilder(server.uri("/")).build();
+        return Leaks.outcomeWithin10s(what, () -> {
+            try (HttpResponse r = t.roundTrip(req)) {
+                return r.body().string();
+            }
+        });
+    }
+
+    private static List<Throwable> chain(Object o) {
+        List<Throwable> out = new ArrayList<>();
+        for (Throwable e = o instanceof Throwable t ? t : null; e != null && !out.contains(e); e = e.getCause()) {
+            out.add(e);
+        }
+        return out;
+    }
+
+    /** The next request to the host is served (its one slot is free), and the transport ends with nothing open. */
+    private static void hostStillServedAndNothingLeft(Transport t, RawServer server) throws InterruptedException {
+        assertThat(get(t, server, "the next request")).as("the host's one slot is free").isEqualTo("ok");
+        t.closeIdleConnections();
+        Leaks.awaitTrue(() -> t.stats().open() == 0, "no connection counted open");
+        assertThat(t.stats().dialing()).isZero();
+        assertThat(Leaks.outcomeWithin10s("Transport.close()", () -> {
+            t.close();
+            return "closed";
+        })).isEqualTo("closed");
+    }
+
+    /**
+     * E114: an {@link Error} from the {@code available()} of an idle connection's socket, asked under the pool's lock as
+     * a request takes the connection, fails that request with it as it is; the connection is closed and its slot freed.
+     * Before, the Error left the pool's lock with the connection off the idle list and on no other: counted open for
+     * good, and with {@code maxConnsPerHost(1)} the host's next request waited for ever.
+     */
+    @Test
+    void E114_anErrorFromAnIdleConnectionsLookUnderThePoolsLockFailsItsRequestAndFreesTheSlot() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            assertThat(get(t, server, "the first request")).isEqualTo("ok");
+            assertThat(t.stats().idle()).isEqualTo(1);
+            AssertionError thrown = new AssertionError("the socket's own assertion in available() (test)");
+            faults.look.set(new Fault(thrown, th -> true, "ConnectionPool.takeIdleLocked"));
+            assertThat(get(t, server, "the request that takes the idle connection")).isSameAs(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E114: an {@link Error} from the {@code available()} of a reused connection's socket, asked on the caller's thread
+     * just before the request is sent (P37), fails the request with it as it is, and the connection it took is closed.
+     * Before, it was left counted in use for good: its slot never freed.
+     */
+    @Test
+    void E114_anErrorFromTheLookBeforeSendingOnAReusedConnectionFailsItsRequestAndFreesTheSlot() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            assertThat(get(t, server, "the first request")).isEqualTo("ok");
+            StackOverflowError thrown = new StackOverflowError("the socket's available() recursed (test)");
+            faults.look.set(new Fault(thrown, th -> true, "PersistConn.roundTrip"));
+            assertThat(get(t, server, "the request on the reused connection")).isSameAs(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /** E114 as above, on a new connection: its look for bytes its server sent before it was asked (P52). */
+    @Test
+    void E114_anErrorFromTheLookBeforeSendingOnANewConnectionFailsItsRequestAndFreesTheSlot() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            AssertionError thrown = new AssertionError("the socket's own assertion in available() (test)");
+            faults.look.set(new Fault(thrown, th -> true, "PersistConn.roundTrip"));
+            assertThat(get(t, server, "the request on a new connection")).isSameAs(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E114: a checked exception the {@code available()} of an idle connection's socket lets out undeclared counts as
+     * "nothing waiting", as an unchecked one does (E84): the request is served. Before, it left the pool's lock as it
+     * was, past every catch of the transport: the request failed with it, its body's stream unclosed and no
+     * {@code done()} reported, and the connection kept its slot for good.
+     */
+    @Test
+    void E114_anUndeclaredCheckedExceptionFromAnIdleConnectionsLookCountsAsNothingWaiting() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            assertThat(get(t, server, "the first request")).isEqualTo("ok");
+            faults.look.set(new Fault(new Exception("the socket's checked exception, let out undeclared (test)"),
+                    th -> true, "ConnectionPool.takeIdleLocked"));
+            assertThat(get(t, server, "the request that takes the idle connection")).isEqualTo("ok");
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E115: a checked exception a socket's {@code write} lets out undeclared on the write loop fails the request being
+     * written, with it as the cause, and the connection closes. Before, it ended the write loop past its catches,
+     * without the request's report and without closing the connection: the request waited for an answer to a head that
+     * never went out, for ever without a deadline, holding the host's slot.
+     */
+    @Test
+    void E115_anUndeclaredCheckedExceptionFromASocketWriteOnTheWriteLoopFailsItsRequestWithIt() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in write, let out undeclared (test)");
+            faults.write.set(new Fault(thrown, th -> th.getName().startsWith("http-write-loop"), null));
+            Object o = get(t, server, "the request whose write fails");
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).contains(thrown);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E115: a checked exception a socket's {@code read} lets out undeclared on the read loop (the response head) fails
+     * the request with it as the cause. Before, the read loop ended past its catches and closed the connection with a
+     * bare "read loop ended": the request's failure did not carry what the socket threw.
+     */
+    @Test
+    void E115_anUndeclaredCheckedExceptionFromASocketReadOnTheReadLoopFailsItsRequestWithIt() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in read, let out undeclared (test)");
+            faults.read.set(new Fault(thrown, th -> th.getName().startsWith("http-read-loop"), null));
+            Object o = get(t, server, "the request whose response head read fails");
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).contains(thrown);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E116: an {@link Error} from a socket's {@code read} as the caller reads a streamed body reaches the caller as it
+     * is, and the body fails first: its exchange is aborted and its connection closed at once, and a later read fails
+     * with the Error as its cause. Before, the body stayed readable mid-framing and the connection open and counted,
+     * its slot held, until the body was closed (for ever if it never was).
+     */
+    @Test
+    void E116_anErrorFromABodyReadFailsTheBodyAndClosesItsConnection() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /partial ")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"); // the rest never comes
+                         c.readUntilClosed();
+                         return;
+                     }
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = transport(faults)) {
+            AssertionError thrown = new AssertionError("the socket's own assertion in read (test)");
+            Object o = Leaks.outcomeWithin10s("the body read that fails", () -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/partial")).build())) {
+                    Thread reader = Thread.currentThread();
+                    faults.read.set(new Fault(thrown, th -> th == reader, null));
+                    InputStream body = r.body().stream();
+                    byte[] b = new byte[10];
+                    Throwable failed = null;
+                    try {
+                        while (body.read(b) >= 0) {
+                            // the bytes that came with the head, then the socket's read
+                        }
+                    } catch (Throwable e) {
+                        failed = e;
+                    }
+                    assertThat(failed).isSameAs(thrown);
+                    // The connection is closed by the failed read, not by the body's close below.
+                    Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed by the failed read");
+                    Throwable again = null;
+                    try {
+                        body.read(b);
+                    } catch (IOException e) {
+                        again = e;
+                    }
+                    assertThat(chain(again)).as("a later read fails with the Error as its cause").contains(thrown);
+                    return "checked";
+                }
+            });
+            assertThat(o).isEqualTo("checked");
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+}
