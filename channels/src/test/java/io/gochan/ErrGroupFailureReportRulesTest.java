@@ -1,5 +1,6 @@
 package io.gochan;
 
+import static io.gochan.HostileExceptions.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -24,16 +25,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoNewGoroutines.class)
 class ErrGroupFailureReportRulesTest {
 
-    /** A failure whose message cannot be made (one computed from a field that is null): its toString() throws. */
-    static final class Hostile extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("EG15: a failure's own code ran in the group's description");
-        }
-    }
-
     /** A lightweight exception: made with suppression disabled, it keeps nothing attached (Throwable's contract). */
     static final class Lightweight extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -45,20 +36,20 @@ class ErrGroupFailureReportRulesTest {
 
     /**
      * EG15: a group's description names its first failure by its class. Before, it called the failure's toString()
-     * under the group's lock, and threw what that threw (here the IllegalStateException of Hostile.getMessage).
+     * under the group's lock, and threw what that threw (here the IllegalStateException of the failure's getMessage).
      */
     @Test
     void EG15_aGroupsDescriptionNamesItsFailureByItsClassWithoutRunningItsCode() throws Exception {
-        Hostile hostile = new Hostile();
+        RuntimeException hostile = HostileExceptions.runtimeWhoseMessageThrows();
         ErrGroup g = ErrGroup.create();
         g.go(() -> {
             throw hostile;
         });
         g.context().done().receiveOk(); // the failure is recorded: it cancelled the context (EG3)
         String described = g.toString();
-        assertThat(described).startsWith("ErrGroup[").contains("failed: " + Hostile.class.getName()).endsWith("]");
+        assertThat(described).startsWith("ErrGroup[").contains("failed: " + typeOf(hostile)).endsWith("]");
         assertThat(catchThrowable(g::await)).isSameAs(hostile);
-        assertThat(g.toString()).isEqualTo("ErrGroup[0 running, failed: " + Hostile.class.getName() + ", awaited]");
+        assertThat(g.toString()).isEqualTo("ErrGroup[0 running, failed: " + typeOf(hostile) + ", awaited]");
     }
 
     /**
@@ -70,7 +61,7 @@ class ErrGroupFailureReportRulesTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void EG15_aBubbleReportsTheDeadlockOfAGroupWhoseFailureCannotDescribeItself() throws Exception {
-        Hostile hostile = new Hostile();
+        RuntimeException hostile = HostileExceptions.runtimeWhoseMessageThrows();
         AtomicReference<ErrGroup> group = new AtomicReference<>();
         Throwable thrown = catchThrowable(() -> Bubble.run(() -> {
             ErrGroup g = ErrGroup.create();
@@ -94,9 +85,8 @@ class ErrGroupFailureReportRulesTest {
                 }
             }
         }
-        assertThat(deadlock != null).as("Bubble.run reported the deadlock (threw %s)",
-                thrown == null ? "nothing" : thrown.getClass().getName()).isTrue();
-        assertThat(deadlock.getMessage()).contains("\"eg15-stuck\"").contains("failed: " + Hostile.class.getName());
+        assertThat(deadlock != null).as("Bubble.run reported the deadlock (threw %s)", typeOf(thrown)).isTrue();
+        assertThat(deadlock.getMessage()).contains("\"eg15-stuck\"").contains("failed: " + typeOf(hostile));
         // Observed here, so that its failure never reaches a later test's handler (GF2).
         assertThat(catchThrowable(group.get()::await)).isSameAs(hostile);
     }

@@ -168,21 +168,6 @@ class JfrContentsTest {
                 + " " + e.getInt("capacity")).containsExactlyInAnyOrder("receive/timed out chan(nil) 0", "send/interrupted chan(nil) 0");
     }
 
-    /** A task's exception whose {@code toString()} and {@code getMessage()} throw: a caller's type with a broken text. */
-    private static final class BrokenText extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() is broken");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() is broken");
-        }
-    }
-
     /**
      * JF12: a goroutine ended by an exception whose {@code toString()} and {@code getMessage()} throw leaves the
      * registry when it ends, its failure reaches the handler as itself, and its event records the exception's type
@@ -193,7 +178,7 @@ class JfrContentsTest {
     @Test
     void JF12_aFailureWhoseToStringThrowsIsRecordedByItsTypeAndTheGoroutineLeavesTheRegistry(@TempDir Path dir)
             throws Exception {
-        BrokenText broken = new BrokenText();
+        RuntimeException broken = HostileExceptions.runtime(); // a task's exception: a caller's type with a broken text
         CompletableFuture<Throwable> handled = new CompletableFuture<>();
         BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> handled.complete(t));
         Goroutine[] started = new Goroutine[1];
@@ -213,6 +198,6 @@ class JfrContentsTest {
         assertThat(handled.getNow(null) == broken).as("the handler got the task's own exception").isTrue();
         assertThat(events).filteredOn(e -> "jfr-broken-text".equals(e.getString("name")))
                 .extracting(e -> e.getString("failure"))
-                .containsExactly(BrokenText.class.getName() + " (toString() threw java.lang.IllegalStateException)");
+                .containsExactly(broken.getClass().getName() + " (toString() threw java.lang.IllegalStateException)");
     }
 }

@@ -1,5 +1,6 @@
 package io.gochan;
 
+import static io.gochan.HostileExceptions.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
@@ -12,69 +13,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * CH7: what a goroutine, a future's task, an error group's goroutine or a drop callback throws is the caller's code,
  * and so is its text. A {@code toString()} or {@code getMessage()} that throws never takes the place of the failure it
- * belongs to, nor leaves a send or a goroutine's report half way. No assertion here formats such a throwable (AssertJ
- * would ask its text to describe a failure): they compare by identity and name classes.
+ * belongs to, nor leaves a send or a goroutine's report half way. The throwables come from {@link HostileExceptions}.
+ * No assertion here formats such a throwable (AssertJ would ask its text to describe a failure): they compare by
+ * identity and name classes.
  *
  * <p>Two tests print through the JDK's own logging, as a program that configures none does: {@code java.util.logging}'s
  * console handler catches an {@link Exception} thrown while it formats a record, but lets an {@link Error} out, which
- * is what a {@code toString()} that recurses throws ({@link RecursingException} throws it at once). Their failure on
- * the old code rests on that default: this module's tests configure no logging (no {@code logging.properties}, no
+ * is what a {@code toString()} that recurses throws ({@link HostileExceptions#overflowing()} throws it at once). Their
+ * failure on the old code rests on that default: this module's tests configure no logging (no {@code logging.properties}, no
  * {@code System.LoggerFinder}; the module cannot read {@code java.logging} to install a handler of its own), so the
  * test JVM has the JDK's root {@code ConsoleHandler} at INFO, and both log at ERROR. Under a configuration whose handler
  * catches every {@code Throwable} they are guards only; they pass on the new code under any configuration.
  */
 @ExtendWith(NoNewGoroutines.class)
 class ThrowingTextRulesTest {
-
-    /** A RuntimeException whose text cannot be had: its {@code toString()} and {@code getMessage()} throw. */
-    static final class HostileException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** A Throwable that is neither an Exception nor an Error (sneaky code throws one), whose text throws. */
-    static final class HostileThrowable extends Throwable {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** A RuntimeException whose text overflows the stack, as a {@code toString()} that calls itself does. */
-    static final class RecursingException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new StackOverflowError("getMessage() recursed (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new StackOverflowError("toString() recursed (test)");
-        }
-    }
-
-    /** Its class, never its text. */
-    private static String typeOf(Object o) {
-        return o == null ? "nothing" : o.getClass().getName();
-    }
 
     /** Something that may throw anything. */
     interface Action {
@@ -98,7 +50,7 @@ class ThrowingTextRulesTest {
      */
     @Test
     void CH7_anErrGroupsDescriptionNeverThrows() throws Exception {
-        HostileException bug = new HostileException();
+        RuntimeException bug = HostileExceptions.runtime();
         try (ErrGroup g = ErrGroup.create()) {
             g.go(() -> {
                 throw bug;
@@ -108,7 +60,7 @@ class ThrowingTextRulesTest {
             Throwable described = thrownBy(g::toString);
             assertThat(described == null).as("the description (toString threw a %s)", typeOf(described)).isTrue();
             // EG15: the description names the failure by its class only, never by its text
-            assertThat(g.toString()).contains("failed: " + HostileException.class.getName());
+            assertThat(g.toString()).contains("failed: " + typeOf(bug));
         }
     }
 
@@ -122,7 +74,7 @@ class ThrowingTextRulesTest {
      */
     @Test
     void CH7_aTaskThrowingAThrowableWhoseTextThrowsStillFailsItsFutureAndGroup() throws Exception {
-        HostileThrowable odd = new HostileThrowable();
+        Throwable odd = HostileExceptions.throwable();
         GoFuture<String> f = Go.future(() -> {
             throw StructuredHabitsParityTest.sneaky(odd);
         });
@@ -130,10 +82,10 @@ class ThrowingTextRulesTest {
         assertThat(joined instanceof ExecutionException && joined.getCause() == odd)
                 .as("join threw an ExecutionException caused by the task's throwable (got a %s)", typeOf(joined)).isTrue();
         assertThat(joined.getMessage())
-                .isEqualTo(HostileThrowable.class.getName() + " (toString() threw java.lang.IllegalStateException)");
+                .isEqualTo(typeOf(odd) + " (toString() threw java.lang.IllegalStateException)");
         assertThat(thrownBy(f::join)).as("every join: the same instance (GF5)").isSameAs(joined);
 
-        HostileThrowable odd2 = new HostileThrowable();
+        Throwable odd2 = HostileExceptions.throwable();
         try (ErrGroup g = ErrGroup.create()) {
             g.go(() -> {
                 throw StructuredHabitsParityTest.sneaky(odd2);
@@ -153,7 +105,7 @@ class ThrowingTextRulesTest {
      */
     @Test
     void CH7_aDropCallbacksExceptionWhosePrintingOverflowsNeverLeavesTheSend() throws Exception {
-        RecursingException bug = new RecursingException();
+        RuntimeException bug = HostileExceptions.overflowing();
         List<Integer> dropped = new CopyOnWriteArrayList<>();
         Chan<Integer> ch = Chan.make(1, OverflowPolicy.DROP_LATEST, v -> {
             dropped.add(v);
@@ -176,14 +128,14 @@ class ThrowingTextRulesTest {
     void CH7_aGoroutineFailureWhosePrintingOverflowsIsStillReported() throws Exception {
         Goroutine g = Go.go("CH7-reported", () -> { });
         g.join();
-        Throwable logged = thrownBy(() -> Go.logUncaught(g, new RecursingException()));
+        Throwable logged = thrownBy(() -> Go.logUncaught(g, HostileExceptions.overflowing()));
         assertThat(logged == null).as("the report returned (it threw a %s)", typeOf(logged)).isTrue();
 
         BiConsumer<Goroutine, Throwable> previous = Goroutines.setUncaughtExceptionHandler((who, t) -> {
             throw new IllegalStateException("the handler fails (test)");
         });
         try {
-            Throwable reported = thrownBy(() -> Goroutines.report(g, new RecursingException()));
+            Throwable reported = thrownBy(() -> Goroutines.report(g, HostileExceptions.overflowing()));
             assertThat(reported == null).as("the report of a failed handler returned (it threw a %s)", typeOf(reported))
                     .isTrue();
         } finally {

@@ -1,10 +1,13 @@
 package io.gochan.http;
 
+import static io.gochan.http.testing.HostileExceptions.isOrCausedBy;
+import static io.gochan.http.testing.HostileExceptions.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Context;
 import io.gochan.Goroutine;
 import io.gochan.Goroutines;
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.FilterInputStream;
@@ -35,19 +38,20 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * E105: a throwable of the caller's code whose own text throws ({@code toString()} and {@code getMessage()}) changes
  * nothing on the caller's thread either, nor where the transport logs it: the caller gets its request's own outcome,
  * and the throwable goes where it belongs, as it is. The transport's logging is printed here as a console logger
  * prints (the JDK's simple one, used when {@code java.util.logging} is not in the runtime): the throwable's trace,
- * which asks its {@code toString()}, and whatever that throws goes out of the log call. No assertion formats such a
- * throwable (AssertJ would ask its text to describe a failure): they compare by identity and name classes.
+ * which asks its {@code toString()}, and whatever that throws goes out of the log call. The throwables come from
+ * {@link HostileExceptions}. No assertion formats such a throwable (AssertJ would ask its text to describe a
+ * failure): they compare by identity and name classes.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class CallerTextTest {
-    private static final String HOSTILE_IO = HostileIOException.class.getName();
-
     private final Logger gochanHttp = Logger.getLogger("io.gochan.http"); // held: JUL keeps its loggers weakly
     /** The records the printing handler printed in full (one whose printing threw is not among them). */
     private final List<LogRecord> printed = new CopyOnWriteArrayList<>();
@@ -82,52 +86,6 @@ class CallerTextTest {
         gochanHttp.removeHandler(printing);
         gochanHttp.setLevel(levelBefore);
         Leaks.assertNoTransportGoroutines();
-    }
-
-    /** An {@link IOException} (a socket's, a stream's) whose text cannot be had: {@code toString()} and {@code getMessage()} throw. */
-    static final class HostileIOException extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** An {@link IllegalStateException} (a body opener's) whose text cannot be had. */
-    static final class HostileIllegalStateException extends IllegalStateException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** Its class, never its text. */
-    private static String typeOf(Object o) {
-        return o == null ? "nothing" : o.getClass().getName();
-    }
-
-    /** Whether {@code bug} is {@code failure} or one of its causes, by identity. */
-    private static boolean isOrCausedBy(Object failure, Throwable bug) {
-        Throwable t = failure instanceof Throwable f ? f : null;
-        for (int depth = 0; t != null && depth < 20; depth++, t = t.getCause()) {
-            if (t == bug) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Something that may throw anything. */
@@ -261,6 +219,22 @@ class CallerTextTest {
         };
     }
 
+    /** An empty stream (a caller's) whose close marks {@code closed} and then throws {@code failure}. */
+    private static InputStream emptyClosingWith(IOException failure, AtomicBoolean closed) {
+        return new InputStream() {
+            @Override
+            public int read() {
+                return -1;
+            }
+
+            @Override
+            public void close() throws IOException {
+                closed.set(true);
+                throw failure;
+            }
+        };
+    }
+
     private static HttpRequest get(RawServer server) {
         return HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofMinutes(1)).build();
     }
@@ -273,22 +247,12 @@ class CallerTextTest {
      */
     @Test
     void E105_aResponseBodysFailedCloseThrowsUncheckedWithTheStreamsException() {
-        HostileIOException bug = new HostileIOException();
-        ResponseBody body = new ResponseBody(new InputStream() {
-            @Override
-            public int read() {
-                return -1;
-            }
-
-            @Override
-            public void close() throws IOException {
-                throw bug;
-            }
-        }, null);
+        IOException bug = HostileExceptions.io();
+        ResponseBody body = new ResponseBody(emptyClosingWith(bug, new AtomicBoolean()), null);
         Throwable got = thrownBy(body::close);
         assertThat(got instanceof UncheckedIOException && got.getCause() == bug)
                 .as("an UncheckedIOException caused by the stream's own exception (got a %s)", typeOf(got)).isTrue();
-        assertThat(got.getMessage()).isEqualTo(HOSTILE_IO + " (toString() threw java.lang.IllegalStateException)");
+        assertThat(got.getMessage()).isEqualTo(typeOf(bug) + " (toString() threw java.lang.IllegalStateException)");
     }
 
     /**
@@ -299,7 +263,7 @@ class CallerTextTest {
      */
     @Test
     void E105_aBodyOpenersExceptionWhoseMessageThrowsIsTheCauseOfTheOpenFailure() {
-        HostileIllegalStateException bug = new HostileIllegalStateException();
+        IllegalStateException bug = HostileExceptions.illegalState();
         RequestBody body = RequestBody.ofStream(() -> {
             throw bug;
         }, 3, "text/plain");
@@ -317,7 +281,7 @@ class CallerTextTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E105_aListenersIgnoredExceptionWhosePrintingThrowsIsStillIgnored() throws Exception {
-        RuntimeException bug = new ThrowingTextTest.HostileRuntimeException();
+        RuntimeException bug = HostileExceptions.runtime();
         AtomicBoolean thrown = new AtomicBoolean();
         RequestListener listener = new RequestListener() {
             @Override
@@ -334,8 +298,8 @@ class CallerTextTest {
                 }
             });
             assertThat("ok".equals(outcome)).as("the request was answered (got a %s)", typeOf(outcome)).isTrue();
-            assertThat(loggedWithout("a RequestListener callback for", "failed; ignored",
-                    ThrowingTextTest.HostileRuntimeException.class.getName())).as("the ignored exception's line").isTrue();
+            assertThat(loggedWithout("a RequestListener callback for", "failed; ignored", typeOf(bug)))
+                    .as("the ignored exception's line").isTrue();
             assertThat(server.failures()).isEmpty();
         }
     }
@@ -351,7 +315,7 @@ class CallerTextTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E105_aFailedCloseOfAnUnsentBodyLeavesTheRequestsOwnFailure() throws Exception {
         AssertionError bug = new AssertionError("getConn fails (test)");
-        HostileIOException closeFailure = new HostileIOException();
+        IOException closeFailure = HostileExceptions.io();
         AtomicBoolean closed = new AtomicBoolean();
         RequestListener listener = new RequestListener() {
             @Override
@@ -359,18 +323,7 @@ class CallerTextTest {
                 throw bug;
             }
         };
-        RequestBody body = RequestBody.ofStream(() -> new InputStream() {
-            @Override
-            public int read() {
-                return -1;
-            }
-
-            @Override
-            public void close() throws IOException {
-                closed.set(true);
-                throw closeFailure;
-            }
-        }, 3, "text/plain");
+        RequestBody body = RequestBody.ofStream(() -> emptyClosingWith(closeFailure, closed), 3, "text/plain");
         try (Transport t = Transport.builder().listener(listener).build()) {
             HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:9/never-dialed")).POST(body).build();
             Object outcome = Leaks.outcomeWithin10s("a request whose getConn listener failed", () -> {
@@ -380,7 +333,8 @@ class CallerTextTest {
             });
             assertThat(outcome == bug).as("the caller got the listener's own Error (got a %s)", typeOf(outcome)).isTrue();
             assertThat(closed.get()).as("the body's stream was closed").isTrue();
-            assertThat(loggedWithout("closing an unsent request body failed", HOSTILE_IO)).as("the close's line").isTrue();
+            assertThat(loggedWithout("closing an unsent request body failed", typeOf(closeFailure)))
+                    .as("the close's line").isTrue();
         }
     }
 
@@ -393,20 +347,9 @@ class CallerTextTest {
      */
     @Test
     void E105_aFailedCloseOfARefusedSingleUseBodyLeavesTheRefusal() throws Exception {
-        HostileIOException closeFailure = new HostileIOException();
+        IOException closeFailure = HostileExceptions.io();
         AtomicBoolean closed = new AtomicBoolean();
-        InputStream stream = new InputStream() {
-            @Override
-            public int read() {
-                return -1;
-            }
-
-            @Override
-            public void close() throws IOException {
-                closed.set(true);
-                throw closeFailure;
-            }
-        };
+        InputStream stream = emptyClosingWith(closeFailure, closed);
         try (Transport t = Transport.builder().build()) {
             HttpRequest post = HttpRequest.newBuilder(URI.create("http://127.0.0.1:9/never-sent"))
                     .POST(RequestBody.ofStreamOnce(stream, 3, "text/plain")).build();
@@ -414,72 +357,72 @@ class CallerTextTest {
             assertThat(got instanceof NullPointerException && "ctx".equals(got.getMessage()))
                     .as("the refusal, a NullPointerException naming ctx (got a %s)", typeOf(got)).isTrue();
             assertThat(closed.get()).as("the caller's stream was closed").isTrue();
-            assertThat(loggedWithout("closing an unsent single-use request body failed", HOSTILE_IO))
+            assertThat(loggedWithout("closing an unsent single-use request body failed", typeOf(closeFailure)))
                     .as("the close's line").isTrue();
         }
     }
 
-    /**
-     * E105 (E48 on the read loop): the socket (a Dialer's) fails a read in the middle of the response head with an
-     * exception whose {@code getMessage()} throws: the request fails with an IOException caused by that exception, and
-     * the connection is closed. Before, the read loop asked the message for its failure's words, and the request
-     * failed with the read loop's end, its cause the {@code getMessage()}'s {@link IllegalStateException}: the
-     * socket's exception was nowhere in it ("caused by the socket's own exception" failed).
-     */
-    @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E105_aSocketReadFailingInTheHeadWhoseMessageThrowsIsTheRequestsCause() throws Exception {
-        HostileIOException bug = new HostileIOException();
-        Rig rig = new Rig();
-        rig.readFailure = bug;
-        try (Deaths deaths = new Deaths()) {
-            try (RawServer server = RawServer.start(c -> {
-                     c.readRequestHead();
-                     c.write("HTTP/1.1 200 OK\r\n"); // half a head: the rest is read from the socket, whose read then fails
-                     c.readUntilClosed();
-                 });
-                 Transport t = Transport.builder().dialer(rigged(rig)).build()) {
-                Object outcome = Leaks.outcomeWithin10s("a request whose socket fails in its response head", () -> {
-                    try (HttpResponse r = t.roundTrip(get(server))) {
-                        return r.status();
-                    }
-                });
-                assertThat(outcome instanceof IOException && isOrCausedBy(outcome, bug))
-                        .as("an IOException caused by the socket's own exception (got a %s)", typeOf(outcome)).isTrue();
-                Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
-            }
-            assertThat(deaths.deaths).as("goroutines that died").isEmpty();
+    /** Where the socket's read fails, and what has to fail of it there. */
+    enum ReadFailure {
+        /**
+         * In the middle of the response head, on the read loop (E48): the request fails with an IOException caused by
+         * it. Before, the read loop asked the message for its failure's words, and the request failed with the read
+         * loop's end, its cause the {@code getMessage()}'s {@link IllegalStateException}: the socket's exception was
+         * nowhere in it ("caused by the socket's own exception" failed).
+         */
+        IN_THE_HEAD("a request whose socket fails in its response head", IOException.class,
+                "HTTP/1.1 200 OK\r\n"), // half a head: the rest is read from the socket, whose read then fails
+        /**
+         * In the response body, on the caller's thread (P61): that read throws an {@link HttpConnectionException}
+         * caused by it. Before, the body's read asked the message for its failure's words and threw the
+         * {@code getMessage()}'s {@link IllegalStateException} (not an IOException), its exchange not even aborted
+         * ("an HttpConnectionException" failed).
+         */
+        IN_THE_BODY("a body read whose socket fails", HttpConnectionException.class,
+                // In one write, read at once: the head and half the body; the rest is read when the caller asks.
+                "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+
+        final String what;
+        final Class<? extends IOException> fails;
+        final String answer;
+
+        ReadFailure(String what, Class<? extends IOException> fails, String answer) {
+            this.what = what;
+            this.fails = fails;
+            this.answer = answer;
         }
     }
 
     /**
-     * E105 (P61): the socket (a Dialer's) fails a read of the response body, on the caller's thread, with an exception
-     * whose {@code getMessage()} throws: that read throws an {@link HttpConnectionException} caused by it, and the
-     * connection is closed. Before, the body's read asked the message for its failure's words and threw the
-     * {@code getMessage()}'s {@link IllegalStateException} (not an IOException), its exchange not even aborted ("an
-     * HttpConnectionException" failed).
+     * E105 (E48, P61): the socket (a Dialer's) fails a read with an exception whose {@code getMessage()} throws: what
+     * read fails with an exception of the {@link ReadFailure}'s type caused by that exception, the connection is
+     * closed, and no goroutine dies. Each {@link ReadFailure} says what failed there before.
      */
-    @Test
+    @ParameterizedTest(name = "E105: a socket read failing {0} whose message throws is the cause")
+    @EnumSource(ReadFailure.class)
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void E105_aSocketReadFailingInTheBodyWhoseMessageThrowsIsTheReadsCause() throws Exception {
-        HostileIOException bug = new HostileIOException();
+    void E105_aSocketReadFailureWhoseMessageThrowsIsTheCauseOfWhatReadIt(ReadFailure where) throws Exception {
+        IOException bug = HostileExceptions.io();
         Rig rig = new Rig();
         rig.readFailure = bug;
         try (Deaths deaths = new Deaths()) {
             try (RawServer server = RawServer.start(c -> {
                      c.readRequestHead();
-                     // In one write, read at once: the head and half the body; the rest is read when the caller asks.
-                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+                     c.write(where.answer);
                      c.readUntilClosed();
                  });
                  Transport t = Transport.builder().dialer(rigged(rig)).build()) {
-                Object outcome = Leaks.outcomeWithin10s("a body read whose socket fails", () -> {
+                Object outcome = Leaks.outcomeWithin10s(where.what, () -> {
                     try (HttpResponse r = t.roundTrip(get(server))) {
+                        if (where == ReadFailure.IN_THE_HEAD) {
+                            return r.status();
+                        }
                         return r.body().stream().readNBytes(10);
                     }
                 });
-                assertThat(outcome instanceof HttpConnectionException && isOrCausedBy(outcome, bug))
-                        .as("an HttpConnectionException caused by the socket's own exception (got a %s)", typeOf(outcome))
+                assertThat(where.fails.isInstance(outcome) && isOrCausedBy(outcome, bug))
+                        .as("an %s caused by the socket's own exception (got a %s)", where.fails.getSimpleName(),
+                                typeOf(outcome))
                         .isTrue();
                 Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
             }
@@ -496,7 +439,7 @@ class CallerTextTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E105_aTunnelWriteFailureWhoseMessageThrowsIsTheWritesCause() throws Exception {
-        HostileIOException bug = new HostileIOException();
+        IOException bug = HostileExceptions.io();
         Rig rig = new Rig();
         try (RawServer server = RawServer.start(c -> {
                  c.readRequestHead();
@@ -531,7 +474,7 @@ class CallerTextTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E105_aSocketWhoseFailedCloseCannotBePrintedStillClosesItsConnection() throws Exception {
-        HostileIOException bug = new HostileIOException();
+        IOException bug = HostileExceptions.io();
         Rig rig = new Rig();
         rig.closeFailure = bug;
         try (Deaths deaths = new Deaths()) {
@@ -548,7 +491,7 @@ class CallerTextTest {
                 });
                 assertThat("ok".equals(outcome)).as("the response read (got a %s)", typeOf(outcome)).isTrue();
                 Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
-                assertThat(loggedWithout("socket of", HOSTILE_IO)).as("the close's line").isTrue();
+                assertThat(loggedWithout("socket of", typeOf(bug))).as("the close's line").isTrue();
             }
             assertThat(deaths.deaths).as("goroutines that died").isEmpty();
         }
@@ -563,7 +506,7 @@ class CallerTextTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E105_aTimedOutHandshakesSocketWhoseFailedCloseCannotBePrintedEndsNoGoroutine() throws Exception {
-        HostileIOException bug = new HostileIOException();
+        IOException bug = HostileExceptions.io();
         Rig rig = new Rig();
         rig.closeFailure = bug;
         try (Deaths deaths = new Deaths()) {

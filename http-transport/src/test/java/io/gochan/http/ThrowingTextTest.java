@@ -1,10 +1,13 @@
 package io.gochan.http;
 
+import static io.gochan.http.testing.HostileExceptions.isOrCausedBy;
+import static io.gochan.http.testing.HostileExceptions.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Goroutine;
 import io.gochan.Goroutines;
 import io.gochan.http.Lifecycle.Caller;
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.InputStream;
@@ -26,8 +29,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * E48, E20, E77: a throwable of the caller's code whose own text is code that throws ({@code toString()} and
  * {@code getMessage()} fail) reaches the request it belongs to as it is, and no loop of the transport dies of it. The
  * transport put that text into its messages inside the handling of the very failure, and its exception took the
- * failure's place. No assertion here formats such a throwable (AssertJ would call its {@code toString()} to describe
- * a failure): they compare by identity and name classes.
+ * failure's place. The throwables come from {@link HostileExceptions}. No assertion here formats such a throwable
+ * (AssertJ would call its {@code toString()} to describe a failure): they compare by identity and name classes.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 class ThrowingTextTest {
@@ -35,52 +38,6 @@ class ThrowingTextTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
-    }
-
-    /** A {@link RuntimeException} whose text cannot be had: its {@code toString()} and {@code getMessage()} throw. */
-    static final class HostileRuntimeException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** An {@link Error} (a test's assertion, say) whose text cannot be had: its {@code toString()} and {@code getMessage()} throw. */
-    static final class HostileError extends AssertionError {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** Its class, never its text. */
-    private static String typeOf(Object o) {
-        return o == null ? "nothing" : o.getClass().getName();
-    }
-
-    /** Whether {@code bug} is {@code failure} or one of its causes, by identity. */
-    private static boolean isOrCausedBy(Throwable failure, Throwable bug) {
-        Throwable t = failure;
-        for (int depth = 0; t != null && depth < 20; depth++, t = t.getCause()) {
-            if (t == bug) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /**
@@ -138,7 +95,7 @@ class ThrowingTextTest {
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E48_aBodySourceExceptionWhoseTextThrowsReachesTheCallerAsItIs() throws Exception {
-        HostileRuntimeException bug = new HostileRuntimeException();
+        RuntimeException bug = HostileExceptions.runtime();
         AtomicInteger opened = new AtomicInteger();
         AtomicBoolean closed = new AtomicBoolean();
         try (LoopDeaths loops = new LoopDeaths()) {
@@ -182,7 +139,7 @@ class ThrowingTextTest {
         }
     }
 
-    /** Where the listener throws its {@link HostileError}. */
+    /** Where the listener throws its {@link HostileExceptions#error() hostile Error}. */
     enum Callback {
         /** On the write loop, once the head is flushed (E91). */
         WROTE_HEADERS,
@@ -207,7 +164,7 @@ class ThrowingTextTest {
     @EnumSource(Callback.class)
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E20_aListenersErrorWhoseTextThrowsReachesItsRequestAndNoLoopDies(Callback where) throws Exception {
-        HostileError bug = new HostileError();
+        AssertionError bug = HostileExceptions.error();
         String path = where == Callback.GOT_FIRST_RESPONSE_BYTE ? "/upload" : "/silent";
         RequestListener listener = new RequestListener() {
             @Override
@@ -261,9 +218,9 @@ class ThrowingTextTest {
 
     /** What the {@link Dialer} throws. */
     enum Thrown {
-        /** A {@link HostileRuntimeException}: the request fails with it as the cause. */
+        /** A {@link HostileExceptions#runtime() hostile RuntimeException}: the request fails with it as the cause. */
         RUNTIME_EXCEPTION,
-        /** A {@link HostileError}: the request fails with it, as it is (E77). */
+        /** A {@link HostileExceptions#error() hostile Error}: the request fails with it, as it is (E77). */
         ERROR
     }
 
@@ -278,7 +235,7 @@ class ThrowingTextTest {
     @EnumSource(Thrown.class)
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void E77_whatADialerThrowsReachesItsRequestAlsoWhenItsTextThrows(Thrown kind) throws Exception {
-        Throwable bug = kind == Thrown.ERROR ? new HostileError() : new HostileRuntimeException();
+        Throwable bug = kind == Thrown.ERROR ? HostileExceptions.error() : HostileExceptions.runtime();
         try (LoopDeaths loops = new LoopDeaths()) {
             try (RawServer server = RawServer.answeringOk();
                  Transport t = Transport.builder().dialer((host, port, timeout) -> {

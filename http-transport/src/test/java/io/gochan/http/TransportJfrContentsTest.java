@@ -3,6 +3,7 @@ package io.gochan.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
@@ -233,21 +234,6 @@ class TransportJfrContentsTest {
         }
     }
 
-    /** An {@link Error} of the caller's code whose {@code toString()} and {@code getMessage()} throw. */
-    private static final class BrokenTextError extends Error {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() is broken");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() is broken");
-        }
-    }
-
     /**
      * JF12: a request whose failure is an exception with a {@code toString()} and {@code getMessage()} that throw (here
      * a listener's {@code Error}, which reaches the caller: E20) throws that exception as itself, and its event records
@@ -258,7 +244,7 @@ class TransportJfrContentsTest {
     @Test
     void JF12_aFailureWhoseToStringThrowsIsRecordedByItsTypeAndTheRequestThrowsItAsItself(@TempDir Path dir)
             throws Exception {
-        BrokenTextError broken = new BrokenTextError();
+        AssertionError broken = HostileExceptions.error(); // an Error of the caller's code
         RequestListener failing = new RequestListener() {
             @Override
             public void getConn(HttpRequest request, String hostPort) {
@@ -280,7 +266,7 @@ class TransportJfrContentsTest {
             assertThat(thrown[0] == broken).as("the request threw its own failure, unchanged; it threw %s",
                     thrown[0] == null ? "nothing" : thrown[0].getClass().getName()).isTrue();
             assertThat(requests(events)).extracting(e -> e.getInt("status") + " " + e.getString("error"))
-                    .containsExactly("0 " + BrokenTextError.class.getName() + " (toString() threw java.lang.IllegalStateException)");
+                    .containsExactly("0 " + broken.getClass().getName() + " (toString() threw java.lang.IllegalStateException)");
         }
     }
 

@@ -1,7 +1,9 @@
 package io.gochan.http.internal;
 
+import static io.gochan.http.testing.HostileExceptions.typeOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.http.testing.HostileExceptions;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -12,55 +14,10 @@ import org.junit.jupiter.api.Test;
 /**
  * E105 (E48, JF12): the transport's one way to ask a caller's throwable for its text never throws, whatever that text
  * does: throws a {@link RuntimeException}, overflows the stack (a {@code toString()} that recurses), returns null, or
- * the throwable is null. No assertion here formats a hostile throwable (AssertJ would ask its text to describe a
- * failure): results are compared as strings.
+ * the throwable is null ({@link HostileExceptions} makes those throwables). No assertion here formats a hostile
+ * throwable (AssertJ would ask its text to describe a failure): results are compared as strings.
  */
 class ThrowableTextTest {
-
-    /** Text that throws an {@link IllegalStateException}. */
-    static final class Throwing extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() says no (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new IllegalStateException("toString() says no (test)");
-        }
-    }
-
-    /** Text that overflows the stack, as a {@code toString()} that calls itself does (thrown here, not recursed). */
-    static final class Recursing extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new StackOverflowError("getMessage() recursed (test)");
-        }
-
-        @Override
-        public String toString() {
-            throw new StackOverflowError("toString() recursed (test)");
-        }
-    }
-
-    /** Text that is null. */
-    static final class NullText extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            return null;
-        }
-
-        @Override
-        public String toString() {
-            return null;
-        }
-    }
 
     /**
      * E105: {@code message(null)} and {@code messageOrType(null)} answer as {@code of(null)} does, never throwing. Before,
@@ -76,23 +33,24 @@ class ThrowableTextTest {
     /** E105 (guard): a text that throws, anything, is the class name and what it threw; a null text stays harmless. */
     @Test
     void E105_aTextThatThrowsOrIsNullNeverThrows() {
-        String throwing = Throwing.class.getName();
-        assertThat(ThrowableText.of(new Throwing()))
-                .isEqualTo(throwing + " (toString() threw java.lang.IllegalStateException)");
-        assertThat(ThrowableText.message(new Throwing()))
-                .isEqualTo(throwing + " (getMessage() threw java.lang.IllegalStateException)");
-        assertThat(ThrowableText.messageOrType(new Throwing()))
-                .isEqualTo(throwing + " (getMessage() threw java.lang.IllegalStateException)");
+        RuntimeException throwing = HostileExceptions.runtime();
+        assertThat(ThrowableText.of(throwing))
+                .isEqualTo(typeOf(throwing) + " (toString() threw java.lang.IllegalStateException)");
+        assertThat(ThrowableText.message(throwing))
+                .isEqualTo(typeOf(throwing) + " (getMessage() threw java.lang.IllegalStateException)");
+        assertThat(ThrowableText.messageOrType(throwing))
+                .isEqualTo(typeOf(throwing) + " (getMessage() threw java.lang.IllegalStateException)");
 
-        String recursing = Recursing.class.getName();
-        assertThat(ThrowableText.of(new Recursing()))
-                .isEqualTo(recursing + " (toString() threw java.lang.StackOverflowError)");
-        assertThat(ThrowableText.messageOrType(new Recursing()))
-                .isEqualTo(recursing + " (getMessage() threw java.lang.StackOverflowError)");
+        RuntimeException recursing = HostileExceptions.overflowing();
+        assertThat(ThrowableText.of(recursing))
+                .isEqualTo(typeOf(recursing) + " (toString() threw java.lang.StackOverflowError)");
+        assertThat(ThrowableText.messageOrType(recursing))
+                .isEqualTo(typeOf(recursing) + " (getMessage() threw java.lang.StackOverflowError)");
 
-        assertThat(ThrowableText.of(new NullText())).isEqualTo("null");
-        assertThat(ThrowableText.message(new NullText())).isNull();
-        assertThat(ThrowableText.messageOrType(new NullText())).isEqualTo(NullText.class.getName());
+        RuntimeException nullText = HostileExceptions.nullText();
+        assertThat(ThrowableText.of(nullText)).isEqualTo("null");
+        assertThat(ThrowableText.message(nullText)).isNull();
+        assertThat(ThrowableText.messageOrType(nullText)).isEqualTo(typeOf(nullText));
     }
 
     /**
@@ -102,8 +60,9 @@ class ThrowableTextTest {
     @Test
     void E105_aLoggerWhosePrintingThrowsGetsTheLineWithoutTheThrowable() {
         PrintingLogger logger = new PrintingLogger();
-        ThrowableText.log(logger, System.Logger.Level.WARNING, "something failed", new Recursing());
-        assertThat(logger.lines).containsExactly("WARNING something failed: " + Recursing.class.getName()
+        RuntimeException recursing = HostileExceptions.overflowing();
+        ThrowableText.log(logger, System.Logger.Level.WARNING, "something failed", recursing);
+        assertThat(logger.lines).containsExactly("WARNING something failed: " + typeOf(recursing)
                 + " (toString() threw java.lang.StackOverflowError) (not printed: printing it threw"
                 + " java.lang.StackOverflowError)");
         ThrowableText.log(logger, System.Logger.Level.ERROR, "plain", new IllegalStateException("words"));

@@ -10,6 +10,7 @@ import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.HttpLimits;
 import io.gochan.http.internal.pool.ConnectKey;
 import io.gochan.http.internal.pool.ConnectionPool;
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
@@ -75,16 +76,6 @@ class ClosedReasonTest {
         assertThat(Goroutines.live()).noneMatch(g -> g.name().startsWith("http-"));
     }
 
-    /** A close cause of the caller's code (a dialer's socket, a body source) whose {@code getMessage()} throws. */
-    private static final class BrokenMessage extends IOException {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public String getMessage() {
-            throw new IllegalStateException("getMessage() is broken");
-        }
-    }
-
     /**
      * JF12: a close cause whose {@code getMessage()} throws gives the "closed" event its type and what
      * {@code getMessage()} threw as the reason. Before, the reason's {@code getMessage()} threw in the middle of
@@ -92,7 +83,8 @@ class ClosedReasonTest {
      */
     @Test
     void JF12_aCloseCauseWhoseGetMessageThrowsGivesItsTypeAsTheReason() {
-        assertThat(PersistConn.closeReason(new BrokenMessage()))
-                .isEqualTo(BrokenMessage.class.getName() + " (getMessage() threw java.lang.IllegalStateException)");
+        IOException cause = HostileExceptions.ioWhoseMessageThrows(); // a dialer's socket's, a body source's
+        assertThat(PersistConn.closeReason(cause))
+                .isEqualTo(cause.getClass().getName() + " (getMessage() threw java.lang.IllegalStateException)");
     }
 }
