@@ -101,6 +101,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * read wakes this often to check both (it costs nothing while bytes arrive).
      */
     static final Duration BODY_READ_SLICE = Duration.ofMillis(100);
+    /**
+     * How long a TLS tunnel's half-close may take to send its {@code close_notify} (E113): Go's {@code tls.Conn} gives
+     * its {@code closeNotify} a 5-second write deadline, so that a peer that reads nothing never holds a close for ever.
+     */
+    static final Duration CLOSE_NOTIFY_TIMEOUT = Duration.ofSeconds(5);
 
     private final long id = IDS.incrementAndGet();
     private final ConnectKey key;
@@ -1491,13 +1496,95 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
     }
 
-    /** Ends the tunnel's output: the peer reads the end of the stream, and can still answer (R67). */
+    /**
+     * Ends the tunnel's output: the peer reads the end of the stream, and can still answer (R67). Under TLS the end is a
+     * {@code close_notify} record, a write that a full send buffer blocks for as long as the peer reads nothing: it gets
+     * {@link #CLOSE_NOTIFY_TIMEOUT}, as Go's {@code closeNotify} gets its 5-second write deadline, and past it the
+     * connection is closed, which ends that write, and this throws (E113). The wait is not cut by an interrupt: a close
+     * on an interrupted thread ends the output as on any thread, the interrupt kept (E75).
+     *
+     * @throws IOException if the output could not be shut down, or {@link HttpConnectionException} if its
+     *     {@code close_notify} could not be sent in time (the connection is then closed)
+     */
     void shutdownTunnelOutput() throws IOException {
         if (closedCause() != null || tunnelUpstreamFailed != null) {
             return; // closed, or shut down by the write loop when the request's write failed (E88): nothing to flush
         }
-        out.flush();
-        socket.shutdownOutput();
+        if (tls == null) {
+            // A TCP half-close queues its FIN in the kernel, never waiting for room in the send buffer.
+            out.flush(); // empty: every tunnel write is flushed
+            socket.shutdownOutput();
+            return;
+        }
+        // On a goroutine of its own, as a tunnel write (E80): the caller waits for it with a bound, and a closed TCP
+        // socket ends its write at once (closeSockets closes it before the TLS one, never waiting on the TLS layer).
+        Chan<Object> shut = Chan.make(1);
+        Go.go("http-tunnel-shutdown#" + id + " " + key, () -> {
+            Object outcome = Boolean.TRUE;
+            try {
+                out.flush(); // empty: every tunnel write is flushed
+                socket.shutdownOutput(); // the TLS layer writes its close_notify, then shuts the TCP output down
+            } catch (IOException | RuntimeException | Error e) {
+                outcome = e;
+            }
+            shut.trySend(outcome);
+        });
+        Object outcome = receiveUninterruptibly(shut, CLOSE_NOTIFY_TIMEOUT);
+        if (outcome == null) {
+            String why = "its tunnel's close_notify could not be sent within " + CLOSE_NOTIFY_TIMEOUT.toSeconds()
+                    + " s: the peer reads nothing";
+            LOG.log(Level.DEBUG, "closing " + this + ": " + why);
+            close(new HttpConnectionException("connection closed: " + why, null));
+            // The closed TCP socket ends the close_notify's write at once; return only once nothing of it runs.
+            outcome = receiveUninterruptibly(shut, null);
+            if (outcome instanceof Throwable e && !(e instanceof IOException)) {
+                // An unchecked failure is no part of the closed socket's answer: not dropped (the caller gets ours).
+                ThrowableText.log(LOG, Level.WARNING, "shutting down the tunnel's output of " + this + " failed", e);
+            }
+            throw new HttpConnectionException("the tunnel's connection " + this + " is closed: " + why, null);
+        }
+        if (outcome instanceof IOException e) {
+            throw e;
+        }
+        if (outcome instanceof RuntimeException e) {
+            throw e;
+        }
+        if (outcome instanceof Error e) {
+            throw e;
+        }
+    }
+
+    /**
+     * Receives from {@code ch}, waiting at most {@code bound} (null: as long as it takes), not cut by an interrupt: one
+     * that comes meanwhile, or was set before, is kept set for the caller.
+     *
+     * @return what was received, or null if the bound passed first
+     */
+    private static Object receiveUninterruptibly(Chan<Object> ch, Duration bound) {
+        long deadline = bound == null ? 0 : System.nanoTime() + bound.toNanos();
+        boolean interrupted = Thread.interrupted(); // a set flag would end every wait below at once
+        try {
+            while (true) {
+                try {
+                    if (bound == null) {
+                        return ch.receive();
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        Received<Object> r = ch.tryReceive();
+                        return r.ok() ? r.value() : null;
+                    }
+                    return Select.<Object>cases().receiveOk(ch, Received::value).timeout(Duration.ofNanos(left), () -> null)
+                            .select();
+                } catch (InterruptedException e) {
+                    interrupted = true; // kept for the caller; the wait goes on
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**

@@ -77,7 +77,8 @@ final class TunnelOutput extends OutputStream {
      * open, as it was: a later close ends it (E93). A close never waits for another thread's write: one that comes while
      * a write is in the connection (blocked on a peer that reads nothing, for as long as the peer likes) closes the
      * connection, which ends that write with {@link HttpConnectionException}, and the tunnel with it, both halves
-     * (E107).
+     * (E107). Under TLS the end is a {@code close_notify}, a write that a full send buffer blocks: one not sent within
+     * 5 s (Go's bound) closes the connection, and this throws {@link HttpConnectionException} saying so (E113).
      */
     @Override
     public void close() throws IOException {
