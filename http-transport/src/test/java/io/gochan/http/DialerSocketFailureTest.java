@@ -313,4 +313,46 @@ class DialerSocketFailureTest {
             hostStillServedAndNothingLeft(t, server);
         }
     }
+
+    /**
+     * E115: a checked exception a socket's {@code write} lets out undeclared under a tunnel's write (its goroutine, E80)
+     * fails that write with it as the cause. Before, it ended the write's goroutine past its catches, and the caller,
+     * waiting for that goroutine's outcome, waited for ever.
+     */
+    @Test
+    void E115_anUndeclaredCheckedExceptionFromATunnelWriteFailsThatWriteWithIt() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /chat ")) {
+                         c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: test\r\n\r\n");
+                         c.readUntilClosed();
+                         return;
+                     }
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in a tunnel write, let out undeclared (test)");
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/chat")).header("Connection", "Upgrade")
+                    .header("Upgrade", "test").build();
+            Object o = Leaks.outcomeWithin10s("the tunnel write that fails", () -> {
+                try (HttpResponse r = t.roundTrip(req)) {
+                    assertThat(r.status()).isEqualTo(101);
+                    OutputStream out = r.tunnelOutput().orElseThrow();
+                    faults.write.set(new Fault(thrown, th -> th.getName().startsWith("http-tunnel-write"), null));
+                    try {
+                        out.write(new byte[] {'p', 'i', 'n', 'g'});
+                        return "written";
+                    } catch (IOException e) {
+                        return e;
+                    }
+                }
+            });
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).contains(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
 }

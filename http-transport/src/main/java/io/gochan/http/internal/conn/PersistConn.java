@@ -1458,7 +1458,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             try {
                 out.write(b, off, len);
                 out.flush();
-            } catch (IOException | RuntimeException | Error e) {
+            } catch (Throwable e) { // also a checked exception a Dialer's socket lets out undeclared (E115): never lost
                 outcome = e;
             }
             written.trySend(outcome);
@@ -1494,6 +1494,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (outcome instanceof Error e) {
             throw e;
         }
+        if (outcome instanceof Throwable e) { // an undeclared checked one (E115): the caller gets it as the cause
+            throw new HttpConnectionException("the tunnel of " + this + " failed: " + ThrowableText.of(e), e);
+        }
     }
 
     /**
@@ -1524,7 +1527,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             try {
                 out.flush(); // empty: every tunnel write is flushed
                 socket.shutdownOutput(); // the TLS layer writes its close_notify, then shuts the TCP output down
-            } catch (IOException | RuntimeException | Error e) {
+            } catch (Throwable e) { // also a checked exception a Dialer's socket lets out undeclared (E115): never lost
                 outcome = e;
             }
             shut.trySend(outcome);
@@ -1551,6 +1554,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (outcome instanceof Error e) {
             throw e;
+        }
+        if (outcome instanceof Throwable e) { // an undeclared checked one (E115): the caller gets it as the cause
+            throw new HttpConnectionException("the tunnel of " + this + " failed: " + ThrowableText.of(e), e);
         }
     }
 
