@@ -1485,8 +1485,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
         if (outcome instanceof IOException e) {
             IOException ours = closedCause(); // closed under the write: say why, not "Socket closed"
-            throw ours != null ? tunnelClosed(ours) : new HttpConnectionException("write to the tunnel of " + this
-                    + " failed: " + ThrowableText.message(e), e);
+            if (ours != null) {
+                throw tunnelClosed(ours);
+            }
+            if (tls != null && tls.outputShutDown()) {
+                // Our half-close refuses later writes before they get here: the TLS layer ended our output as it read
+                // the peer's end under TLS 1.2 (E117), not "Broken pipe" nor "Connection or outbound has closed".
+                throw new HttpConnectionException("write to the tunnel of " + this + " failed: the peer ended its side of"
+                        + " the TLS connection (its close_notify, or its end of stream), which under TLS 1.2 ends ours too;"
+                        + " what was not sent is discarded (" + ThrowableText.message(e) + ")", e);
+            }
+            throw new HttpConnectionException("write to the tunnel of " + this + " failed: " + ThrowableText.message(e), e);
         }
         if (outcome instanceof RuntimeException e) {
             throw e;

@@ -130,6 +130,15 @@ public final class SocketDialer {
              * @return true if the stream was cut short inside a record
              */
             boolean endedInsideRecord();
+
+            /**
+             * Whether the TLS layer has shut the TCP output down: after our own half-close's {@code close_notify}, or,
+             * under TLS 1.2, as it answered (or gave up answering, E117) the peer's {@code close_notify} from inside a
+             * read, which ends our output too (RFC 5246 §7.2.1).
+             *
+             * @return true once the TLS layer shut the TCP output down
+             */
+            boolean outputShutDown();
         }
 
         /** A plain (not TLS) connection. */

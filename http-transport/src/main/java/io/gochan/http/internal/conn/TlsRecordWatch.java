@@ -31,6 +31,15 @@ import java.util.Set;
  */
 final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLayer {
     private static final int HEADER = 5;
+    /**
+     * How long, in seconds, the TLS layer waits for its record lock to send a {@code close_notify} when the socket has no
+     * {@code SO_LINGER} of its own (E117): the JDK bounds that wait by {@link #getSoLinger()}, and without one waits for
+     * ever. Under TLS 1.2 it answers the peer's {@code close_notify} from inside the read, and a tunnel write blocked on a
+     * peer that reads nothing holds the lock for as long as the peer likes: past the bound the TLS layer shuts the TCP
+     * output down instead (which ends that write) and the read returns the end of stream, as Go's returns {@code io.EOF}
+     * (Go never answers a {@code close_notify}).
+     */
+    static final int CLOSE_NOTIFY_LOCK_WAIT_SECONDS = 1;
 
     private final Socket inner;
     private final Watched in;
@@ -357,9 +366,18 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
         inner.shutdownInput();
     }
 
+    /** Set once the TLS layer shut the TCP output down ({@link #outputShutDown()}). */
+    private volatile boolean outputShutDown;
+
     @Override
     public void shutdownOutput() throws IOException {
+        outputShutDown = true; // the TLS layer's only way to end our output: see outputShutDown()
         inner.shutdownOutput();
+    }
+
+    @Override
+    public boolean outputShutDown() {
+        return outputShutDown;
     }
 
     @Override
@@ -433,9 +451,16 @@ final class TlsRecordWatch extends Socket implements SocketDialer.Dialed.TlsLaye
         inner.setSoLinger(on, linger);
     }
 
+    /**
+     * The wrapped socket's {@code SO_LINGER}, or, when it has none, {@link #CLOSE_NOTIFY_LOCK_WAIT_SECONDS}: only the TLS
+     * layer asks, to bound its wait for the record lock before a {@code close_notify} (E117); the TCP socket's own
+     * setting, which its close obeys, is left as it is. A closed socket throws here as before, so the TLS layer's close
+     * after the connection closed its TCP socket sends nothing.
+     */
     @Override
     public int getSoLinger() throws SocketException {
-        return inner.getSoLinger();
+        int linger = inner.getSoLinger();
+        return linger >= 0 ? linger : CLOSE_NOTIFY_LOCK_WAIT_SECONDS;
     }
 
     @Override
