@@ -1497,15 +1497,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             throw new HttpConnectionException("write to the tunnel of " + this + " failed: " + ThrowableText.message(e), e);
         }
-        if (outcome instanceof RuntimeException e) {
-            throw e;
-        }
-        if (outcome instanceof Error e) {
-            throw e;
-        }
-        if (outcome instanceof Throwable e) { // an undeclared checked one (E115): the caller gets it as the cause
-            throw new HttpConnectionException("the tunnel of " + this + " failed: " + ThrowableText.of(e), e);
-        }
+        throwIfFailed(outcome);
     }
 
     /**
@@ -1558,13 +1550,22 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (outcome instanceof IOException e) {
             throw e;
         }
+        throwIfFailed(outcome);
+    }
+
+    /**
+     * Throws what a tunnel goroutine's {@code outcome} says failed, other than an {@link IOException} (each caller words
+     * that itself): unchecked ones as they are, an undeclared checked one (E115) as the cause of an
+     * {@link HttpConnectionException}, never lost. Returns for a success.
+     */
+    private void throwIfFailed(Object outcome) throws HttpConnectionException {
         if (outcome instanceof RuntimeException e) {
             throw e;
         }
         if (outcome instanceof Error e) {
             throw e;
         }
-        if (outcome instanceof Throwable e) { // an undeclared checked one (E115): the caller gets it as the cause
+        if (outcome instanceof Throwable e && !(e instanceof IOException)) {
             throw new HttpConnectionException("the tunnel of " + this + " failed: " + ThrowableText.of(e), e);
         }
     }
