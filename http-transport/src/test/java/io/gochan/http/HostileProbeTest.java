@@ -3,8 +3,6 @@ package io.gochan.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.gochan.Timer;
-import io.gochan.Timers;
 import io.gochan.http.HttpProtocolException.Reason;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -346,26 +344,33 @@ class HostileProbeTest {
     // ------------------------------------------------------------------ P35: trickles past the request's deadline
 
     /**
-     * Writes {@code start}, then {@code unit} once per 20 ms tick until the client closes, counting the
-     * ticks; then counts down {@code clientClosed}.
+     * Writes {@code start}, then {@code unit} every 20 ms or so until the client closes, counting the
+     * units; then counts down {@code clientClosed}. Paced by the socket's read timeout, not by a gochan ticker: the
+     * same wait sees the client's close (its FIN: the read's end), and a timer that a loaded machine delays can
+     * neither slow the trickle nor hide the close (CI once saw no close in 20 s with a ticker: P35).
      */
     private static RawServer trickling(String start, String unit, AtomicLong trickled, CountDownLatch clientClosed)
             throws IOException {
         return RawServer.start(c -> {
             c.readRequest();
             c.write(start);
-            Timer tick = Timers.newTicker(Duration.ofMillis(20)); // the peer's pace, not an ordering
+            c.socket.setSoTimeout(20); // the peer's pace, not an ordering
+            InputStream fromClient = c.socket.getInputStream();
             try {
                 while (true) {
-                    tick.c().receive();
-                    c.write(unit);
-                    trickled.incrementAndGet();
+                    try {
+                        if (fromClient.read() < 0) {
+                            break; // the client closed the connection: its end of stream
+                        }
+                    } catch (java.net.SocketTimeoutException pace) {
+                        c.write(unit);
+                        trickled.incrementAndGet();
+                    }
                 }
             } catch (IOException e) {
-                clientClosed.countDown(); // the client closed the connection under the trickle
-            } finally {
-                tick.stop();
+                // the client closed the connection under the trickle (a write or the read failed)
             }
+            clientClosed.countDown();
         });
     }
 
