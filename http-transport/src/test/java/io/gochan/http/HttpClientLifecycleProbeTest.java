@@ -136,10 +136,13 @@ class HttpClientLifecycleProbeTest {
      * exactly one outcome: the final body whole, or an exception of the ender's kind, never a connection failure
      * that hides it; an interrupt is thrown as {@link InterruptedException} with the status cleared, or is still
      * set after any other outcome (never lost, never doubled); each hop's round trip reports {@code done()} once;
-     * once the send ended nothing is in use and the counters agree; no transport thread is left.
+     * once the send ended nothing is in use and the counters agree; no transport thread is left. Both outcomes must
+     * be met (the race was run): the sweep's range is calibrated once, and a loaded machine can slow or speed every
+     * later send past it, so the iterations go on until both were met (at most ten times as many, within 60 s;
+     * timeout 120 s, was 60), every one checked; a race never met still fails.
      */
     @Test
-    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void E18_aSendEndedBetweenOrInsideItsRedirectHopsEndsOnceAndLeavesNothingInUse() throws Exception {
         String filler = "x".repeat(3000);
         try (RawServer server = RawServer.start(c -> {
@@ -172,7 +175,9 @@ class HttpClientLifecycleProbeTest {
             int[] outcomes = new int[2];
             // The sweep's range: about one send's time on this machine, measured (platform, cold starts excluded).
             int[] maxOffset = {calibrate(server.uri("/s3-calibrate").toString())};
-            for (int i = 0; i < iterations && violations.size() < 10; i++) {
+            long extraUntil = Lifecycle.nanosFromNow(Duration.ofSeconds(60));
+            for (int i = 0; Lifecycle.goOn(i, iterations, outcomes[0] > 0 && outcomes[1] > 0, extraUntil)
+                    && violations.size() < 10; i++) {
                 Ender ender = Ender.values()[i % 4];
                 String kind = "sclu".substring((i / 4) % 4, (i / 4) % 4 + 1);
                 boolean virtual = (i / 16) % 2 == 0;

@@ -124,7 +124,10 @@ class IdleCloseOrderTest {
      * (sequential, or waiting for the one connection a host may have) takes it from the pool: {@code reused}
      * equals the number of flight-recorder "reused" events, each of which describes a request handed to an
      * open connection. Before the fix a connection taken from the pool that had closed before the request was
-     * handed to it was counted as reused (its "reused" event was skipped) and the request went to a new one.
+     * handed to it was counted as reused (its "reused" event was skipped) and the request went to a new one. Some
+     * request must have been handed a pooled connection (the race was run): on a loaded machine the server's close
+     * can come before every next request, so the callers go on until one was (at most ten times as many requests,
+     * within 50 s), every one counted; a race never met still fails.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -148,11 +151,12 @@ class IdleCloseOrderTest {
             rec.enable("io.gochan.http.Connection");
             rec.start();
             try (Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+                long extraUntil = Lifecycle.nanosFromNow(Duration.ofSeconds(50));
                 List<Caller<Integer>> callers = new ArrayList<>();
                 for (int k = 0; k < 2; k++) {
                     int who = k;
                     callers.add(Caller.virtual("gets-" + k, () -> {
-                        for (int i = 0; i < requests / 2; i++) {
+                        for (int i = 0; Lifecycle.goOn(i, requests / 2, t.stats().reused() > 0, extraUntil); i++) {
                             try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/" + who + "/" + i).toString()))) {
                                 r.body().string();
                             } catch (HttpProtocolException | HttpConnectionException e) {

@@ -27,6 +27,25 @@ final class Lifecycle {
         }
     }
 
+    /** How many times its rounds a probe runs at most while the race it needs was not met (see {@link #goOn}). */
+    static final int MOST_ROUNDS_FACTOR = 10;
+
+    /**
+     * Whether a probe that sweeps a race runs round {@code i}: every one of its {@code rounds}, then more only while
+     * the race it needs was not {@code met} (a loaded machine can keep one side off a core through every round, the
+     * race then not run), at most {@link #MOST_ROUNDS_FACTOR} times the rounds and only until {@code extraUntil}
+     * ({@link System#nanoTime()}; the test's own timeout must not end it first). The rule is still checked in every
+     * round; a race never met fails at the probe's own assertion, which says so.
+     */
+    static boolean goOn(int i, int rounds, boolean met, long extraUntil) {
+        return i < rounds || (!met && i < MOST_ROUNDS_FACTOR * rounds && System.nanoTime() < extraUntil);
+    }
+
+    /** {@link System#nanoTime()} after {@code d} from now: the end of a probe's extra rounds (see {@link #goOn}). */
+    static long nanosFromNow(Duration d) {
+        return System.nanoTime() + d.toNanos();
+    }
+
     /** Waits at {@code b} (at most {@link #BOUND}); a broken or timed-out barrier fails the test. */
     static void await(java.util.concurrent.CyclicBarrier b) {
         try {

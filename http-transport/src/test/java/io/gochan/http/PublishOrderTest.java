@@ -285,7 +285,10 @@ class PublishOrderTest {
      * takes it from the pool: each connection's flight-recorder events come as opened, reused (any number),
      * closed; a "reused" event never follows its connection's "closed" event, nor describes a closed
      * connection. Before the fix the request committed "reused" after taking the connection, by which time
-     * the read loop might have closed it and committed "closed".
+     * the read loop might have closed it and committed "closed". Some request must have reused a connection (the
+     * race was run): on a loaded machine the server's close can come before every next request, so the requests go
+     * on until one was handed a pooled connection (at most ten times as many, within 60 s), every event checked; a
+     * race never met still fails.
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -308,7 +311,8 @@ class PublishOrderTest {
             rec.enable("io.gochan.http.Connection");
             rec.start();
             try (Transport t = Transport.builder().build()) {
-                for (int i = 0; i < requests; i++) {
+                long extraUntil = Lifecycle.nanosFromNow(Duration.ofSeconds(60));
+                for (int i = 0; Lifecycle.goOn(i, requests, t.stats().reused() > 0, extraUntil); i++) {
                     try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/" + i).toString()))) {
                         r.body().string();
                     }
