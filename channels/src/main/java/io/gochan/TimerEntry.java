@@ -45,13 +45,14 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      */
     boolean dozing;
     /**
-     * A ticker's delivery handed off (its channel's lock was busy: TimerScheduler#fire, rule TM9) that has not run yet:
-     * {@link #IN_FLIGHT} with the generation of its schedule in the low 32 bits; 0 when none is. Set by the round's
-     * thread, cleared by the hand-off once it has run (delivered, found void, or failed; or by the round if it could
-     * not hand off). While it is set, the schedule's later ticks are dropped, not delivered around it (rule TM19).
+     * A ticker's delivery handed off (its channel's lock was busy: TimerScheduler#fire, rule TM9) that has not run yet,
+     * live or voided by a later tick delivered around it (rule TM20); null when none is. Set by the round's thread,
+     * cleared by the hand-off once it has run (delivered, found void, or failed; or by the round if it could not hand
+     * off). While it is set, a later tick of its schedule that finds the lock busy is dropped, not handed off too: a
+     * ticker keeps at most one hand-off queued (rules TM19, TM20).
      */
     @SuppressWarnings("unused") // through HANDOFF
-    private volatile long handoff;
+    private volatile TimerScheduler.TickHandOff handoff;
     /**
      * A round took a due firing of the current schedule and has not delivered it yet (rule TM7: a look at
      * the channel then delivers it itself). Set by the round under the scheduler's lock, cleared under the
@@ -76,12 +77,12 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     @SuppressWarnings("unused")
     private ChannelCore pinned;
 
-    private static final long IN_FLIGHT = 1L << 32;
     private static final VarHandle HANDOFF;
 
     static {
         try {
-            HANDOFF = MethodHandles.lookup().findVarHandle(TimerEntry.class, "handoff", long.class);
+            HANDOFF = MethodHandles.lookup()
+                    .findVarHandle(TimerEntry.class, "handoff", TimerScheduler.TickHandOff.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -103,26 +104,22 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
         this.startsGoroutine = startsGoroutine;
     }
 
-    /** Whether a delivery of schedule {@code generation} is handed off and has not run yet (rule TM19). */
-    boolean handoffInFlight(int generation) {
-        return (long) HANDOFF.getVolatile(this) == mark(generation);
+    /** This ticker's hand-off that has not run yet (of any schedule), or null (rules TM19, TM20). */
+    TimerScheduler.TickHandOff handoff() {
+        return (TimerScheduler.TickHandOff) HANDOFF.getVolatile(this);
     }
 
-    /** Notes that a delivery of schedule {@code generation} is handed off (rule TM19). The round's thread only. */
-    void handoffStarted(int generation) {
-        HANDOFF.setVolatile(this, mark(generation));
+    /** Notes that {@code h} is handed off and has not run yet (rules TM19, TM20). The round's thread only. */
+    void handoffStarted(TimerScheduler.TickHandOff h) {
+        HANDOFF.setVolatile(this, h);
     }
 
     /**
-     * Notes that the hand-off of schedule {@code generation} has ended (delivered, void, or never started). A hand-off
-     * of a newer schedule, noted since, stays noted: only this schedule's mark is cleared.
+     * Notes that hand-off {@code h} has ended (delivered, void, or never started). A hand-off noted since (of a newer
+     * schedule) stays noted: only {@code h} is cleared.
      */
-    void handoffEnded(int generation) {
-        HANDOFF.compareAndSet(this, mark(generation), 0L);
-    }
-
-    private static long mark(int generation) {
-        return IN_FLIGHT | (generation & 0xFFFF_FFFFL);
+    void handoffEnded(TimerScheduler.TickHandOff h) {
+        HANDOFF.compareAndSet(this, h, null);
     }
 
     @Override

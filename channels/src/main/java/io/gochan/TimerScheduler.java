@@ -381,52 +381,107 @@ final class TimerScheduler {
             deliverLocked(e, generation, channel, at);
             return;
         }
-        if (e.period > 0 && e.handoffInFlight(generation)) {
-            // An earlier tick of this schedule is handed off and not yet delivered: this one is dropped, as a tick
-            // that finds the receiver behind is (TM3). Delivered around it (the lock may be free by now), it would be
-            // received first and the earlier one after it: time going back for the receiver (TM19).
-            return;
+        // A ticker's earlier tick of this schedule handed off and not run yet (its thread may wait behind other
+        // channels' locks, held for long): read here, as only this thread hands ticks off.
+        TickHandOff queued = e.period > 0 ? e.handoff() : null;
+        if (queued != null && queued.generation != generation) {
+            queued = null; // an old schedule's, void (TM15): it holds up none of the new schedule's ticks (TM19)
         }
         for (int i = 0; i < LOCK_TRIES; i++) {
             if (channel.tryLock()) {
+                if (queued != null) {
+                    // This tick is later than the queued one: delivered now, the queued one must never be delivered
+                    // after it (TM19), so it is void, dropped as a tick a slow receiver missed (TM3). Voided under
+                    // the lock that hand-off delivers under. Dropping this tick instead would silence the ticker
+                    // for as long as that hand-off waits for a thread (TM20).
+                    queued.voided = true;
+                }
                 deliverLocked(e, generation, channel, at);
                 return;
             }
             Thread.onSpinWait();
         }
+        if (queued != null) {
+            // Its lock busy again and a hand-off of this schedule still queued (live, or void): this tick is dropped,
+            // as a tick that finds the receiver behind is (TM3), so a ticker keeps at most one hand-off queued and a
+            // hyperactive one cannot flood the hand-off threads. The next tick that finds the lock free is
+            // delivered (TM20).
+            return;
+        }
         // Someone holds the channel's lock (a descheduled thread, or a receiver hammering it): never make
         // the other timers wait for it (TM4); hand it to a platform thread, which needs no carrier (TM9).
-        // A ticker keeps at most one such hand-off of a schedule in flight and drops the ticks that come
-        // meanwhile (above), so a hyperactive ticker cannot flood the hand-off threads, nor be received out of
-        // order (TM19); a one-shot fires once per schedule, so its hand-offs are bounded anyway.
+        // A one-shot fires once per schedule, so its hand-offs are bounded.
+        TickHandOff tick = null;
+        Runnable work;
         if (e.period > 0) {
-            e.handoffStarted(generation);
+            tick = new TickHandOff(e, generation, channel, at);
+            e.handoffStarted(tick);
+            work = tick;
+        } else {
+            work = () -> {
+                channel.lock();
+                deliverLocked(e, generation, channel, at);
+            };
         }
         try {
-            handOff.execute(() -> {
-                boolean locked = false;
-                try {
-                    channel.lock();
-                    locked = true;
-                    deliverHeldLocked(e, generation, channel, at);
-                } finally {
-                    // Under the lock: a later tick that finds no hand-off in flight comes after this delivery (TM19).
-                    // Also if the lock could not be taken (an Error): a mark left set would drop every later tick.
-                    e.handoffEnded(generation);
-                    if (locked) {
-                        channel.unlock();
-                    }
-                }
-            });
+            handOff.execute(work);
         } catch (RuntimeException | Error t) {
-            // No hand-off is in flight (no thread could start for it): a ticker whose mark stayed set would drop
-            // every later tick of its schedule. The failure costs this firing only (TM11). A ticker's
+            // No hand-off is in flight (no thread could start for it): a ticker whose hand-off stayed noted would
+            // drop every later tick that finds its lock busy. The failure costs this firing only (TM11). A ticker's
             // next tick comes anyway; a one-shot's firing is its only one, so it is tried again (TM12).
-            e.handoffEnded(generation);
-            if (e.period == 0) {
+            if (tick != null) {
+                e.handoffEnded(tick);
+            } else {
                 retryLater(e, generation);
             }
             throw t;
+        }
+    }
+
+    /**
+     * A ticker's tick handed off (rules TM9, TM19, TM20): delivered by a hand-off thread once it has the channel's
+     * lock, unless a later tick was delivered meanwhile ({@link #voided}) or the schedule changed (its generation).
+     */
+    static final class TickHandOff implements Runnable {
+        private final TimerEntry entry;
+        /** The schedule whose tick this is. */
+        final int generation;
+        private final ChannelCore channel;
+        private final Instant at;
+        /**
+         * A later tick of the schedule was delivered around this one: delivering this one now would put time back for
+         * the receiver (TM19). Written under the channel's lock, read under it to decide; volatile so that a void
+         * hand-off ends without waiting for a lock it no longer needs.
+         */
+        volatile boolean voided;
+
+        TickHandOff(TimerEntry entry, int generation, ChannelCore channel, Instant at) {
+            this.entry = entry;
+            this.generation = generation;
+            this.channel = channel;
+            this.at = at;
+        }
+
+        @Override
+        public void run() {
+            boolean locked = false;
+            try {
+                if (!voided) {
+                    channel.lock();
+                    locked = true;
+                    if (!voided) {
+                        deliverHeldLocked(entry, generation, channel, at);
+                    }
+                }
+            } finally {
+                // Ended also if the lock could not be taken (an Error): a hand-off left noted would make every later
+                // tick that finds the lock busy be dropped. Under the lock when taken, so that a tick that finds no
+                // hand-off queued comes after this delivery.
+                entry.handoffEnded(this);
+                if (locked) {
+                    channel.unlock();
+                }
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Handler;
@@ -23,7 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The threads behind the timers: what gochan's own threads take from the thread that starts them (TM17), a timer
- * thread whose failure cannot even be logged (TM18), and a ticker's tick handed off to another thread (TM19).
+ * thread whose failure cannot even be logged (TM18), a ticker's tick handed off to another thread (TM19), and a
+ * ticker whose hand-off waits behind other channels' held locks (TM20).
  */
 @ExtendWith(NoNewGoroutines.class)
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -167,10 +169,11 @@ class TimerThreadRulesTest {
 
     /**
      * TM19: a ticker's tick is handed off (its channel's lock is busy, TM9) and the hand-off runs late, after the
-     * next tick, which finds the lock free. The receiver gets its ticks in time order: the handed-off one, then the
-     * next one after it; the tick that came while the hand-off was in flight is dropped, as for a slow receiver
-     * (TM3). A reset starts a schedule whose ticks that hand-off does not hold up (a guard). Before, the next tick
-     * was delivered around the hand-off, received first, and the handed-off one, earlier, was received after it.
+     * next tick, which finds the lock free. The receiver gets its ticks in time order: the next tick is delivered and
+     * the handed-off one, earlier, is void when it runs, dropped as for a slow receiver (TM3, TM20); then the tick
+     * after. A reset starts a schedule whose ticks that hand-off does not hold up (a guard). Before TM19, the
+     * handed-off tick was delivered after the later one and received after it; before TM20, the later tick was
+     * dropped and the handed-off one delivered instead.
      */
     @Test
     void TM19_aTickerNeverDeliversATickAroundOneHandedOff() throws Exception {
@@ -188,12 +191,12 @@ class TimerThreadRulesTest {
         fake.advance(10);
         assertThat(s.runDue()).isEqualTo(1); // the second tick: the lock is free, the first tick's hand-off not yet run
         receiveIfThere(ticker, received);
-        handedOff.get(0).run(); // the hand-off, late
+        handedOff.get(0).run(); // the hand-off, late: void
         receiveIfThere(ticker, received);
         fake.advance(10);
         assertThat(s.runDue()).isEqualTo(1); // the third tick
         receiveIfThere(ticker, received);
-        assertThat(received).as("the ticks received, in order").containsExactly(tick(10), tick(30));
+        assertThat(received).as("the ticks received, in order").containsExactly(tick(20), tick(30));
 
         // A guard: a reset's schedule is not held up by a hand-off of the old schedule still in flight.
         holdLockWhile(ChannelCores.of(ticker.c()), () -> {
@@ -210,6 +213,189 @@ class TimerThreadRulesTest {
         receiveIfThere(ticker, received);
         assertThat(received).as("the reset ticker's first tick, and nothing of the old schedule").containsExactly(tick(50));
         ticker.stop();
+    }
+
+    /**
+     * More held channel locks than the hand-off pool has threads ({@code min(4, cores)}): enough to take every one of
+     * them, each waiting for one of these locks.
+     */
+    private static final int HELD_LOCKS = 4;
+
+    /**
+     * TM20: a ticker's tick is handed off (its channel's lock was busy once) while every hand-off thread of the JVM
+     * waits for another channel's lock, held for long (a virtual thread holding it and waiting for a carrier, say),
+     * so the hand-off stays queued. The ticker's channel is free again: its later ticks are delivered, in time order,
+     * while those other locks are still held; the queued hand-off, once it runs, delivers nothing older. A Go ticker
+     * keeps ticking whatever other channels do. Before, every later tick was dropped while the hand-off was queued
+     * (TM19): locks held elsewhere silenced the ticker until they were released. On a hand-driven clock, with the
+     * JVM's hand-off threads.
+     */
+    @Test
+    void TM20_aTickerKeepsTickingWhileItsHandOffWaitsBehindOtherChannelsHeldLocks() throws Exception {
+        AtomicInteger handOffsRun = new AtomicInteger();
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        TimerScheduler s = new TimerScheduler(fake, false, false, work -> TimerScheduler.HandOff.execute(() -> {
+            try {
+                work.run();
+            } finally {
+                handOffsRun.incrementAndGet();
+            }
+        }));
+        List<Timer> others = new ArrayList<>();
+        for (int i = 0; i < HELD_LOCKS; i++) {
+            Timer other = new Timer(s, false);
+            other.resetNanos(10);
+            others.add(other);
+        }
+        Timer ticker = new Timer(s, true);
+        List<Instant> received = new ArrayList<>();
+        holdLocksWhile(others, () -> {
+            fake.advance(10);
+            assertThat(s.runDue()).as("the other timers fire, their locks busy: every hand-off thread waits")
+                    .isEqualTo(HELD_LOCKS);
+            ticker.resetNanos(10);
+            holdLockWhile(ChannelCores.of(ticker.c()), () -> {
+                fake.advance(10);
+                assertThat(s.runDue()).isEqualTo(1); // the ticker's first tick finds its lock busy: queued behind them
+            });
+            for (int k = 1; k <= 5; k++) {
+                fake.advance(10);
+                assertThat(s.runDue()).isEqualTo(1); // the ticker's lock is free
+                receiveIfThere(ticker, received);
+            }
+            assertThat(received).as("the ticks received while the other locks are held")
+                    .containsExactly(tick(30), tick(40), tick(50), tick(60), tick(70));
+            assertThat(handOffsRun).as("no hand-off has run yet").hasValue(0);
+        });
+        Threads.awaitTrue(() -> handOffsRun.get() == HELD_LOCKS + 1, "the queued hand-offs to run");
+        receiveIfThere(ticker, received); // what the ticker's late hand-off left, if anything
+        fake.advance(10);
+        assertThat(s.runDue()).isEqualTo(1);
+        receiveIfThere(ticker, received);
+        assertThat(received).as("every tick, in time order, none twice")
+                .containsExactly(tick(30), tick(40), tick(50), tick(60), tick(70), tick(80));
+        for (Timer other : others) {
+            assertThat(other.c().tryReceive().ok()).as("a handed-off one-shot delivered once its lock was free")
+                    .isTrue();
+        }
+        ticker.stop();
+    }
+
+    /**
+     * TM20 on the system clock, as the HTTP server that paced itself with a ticker: a thread waits on a 20 ms ticker
+     * while every hand-off thread of the JVM waits for another channel's lock, held; the ticker meets its own lock busy
+     * once. Released, the ticker goes on waking its receiver with ticks in time order, while the other locks are still
+     * held. Before, the receiver was never woken again until those other locks were released (a CI run saw 20 s).
+     */
+    @Test
+    void TM20_aSystemTickerKeepsWakingItsReceiverWhileOtherChannelsLocksAreHeld() throws Exception {
+        Duration period = Duration.ofMillis(20);
+        Duration bound = Duration.ofSeconds(10);
+        List<Timer> others = new ArrayList<>();
+        for (int i = 0; i < HELD_LOCKS; i++) {
+            others.add(Timers.newTimer(Duration.ofHours(1)));
+        }
+        int wanted = 5;
+        CountDownLatch afterRelease = new CountDownLatch(wanted);
+        AtomicBoolean released = new AtomicBoolean();
+        AtomicBoolean done = new AtomicBoolean();
+        List<Instant> received = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (Timer ticker = Timers.newTicker(period); Threads receiver = new Threads(Threads.Kind.VIRTUAL)) {
+            ChannelCore core = ChannelCores.of(ticker.c());
+            receiver.start(() -> {
+                while (!done.get()) {
+                    // Longer than the bound below: a receive that times out and tries again looks at the ticker (TM7).
+                    Received<Instant> r = ticker.c().receive(bound.multipliedBy(6));
+                    if (r.ok()) {
+                        received.add(r.value());
+                        if (released.get()) {
+                            afterRelease.countDown();
+                        }
+                    }
+                }
+            });
+            try {
+                // Their timers fire while their locks are held: every hand-off thread takes one and waits for its lock.
+                holdLocksWhile(others, () -> others.forEach(other -> other.reset(Duration.ZERO)), () -> {
+                    assertThat(Timers.after(period).receive(bound).ok()).as("a later timer fired").isTrue();
+                    // The ticker's lock, taken while its receiver waits (registered, so it looks no more: TM7):
+                    // a tick meets it.
+                    for (;;) {
+                        core.lock();
+                        if (core.waitingReceivers() == 1) {
+                            break;
+                        }
+                        core.unlock();
+                        Thread.onSpinWait();
+                    }
+                    try {
+                        assertThat(Timers.after(period.multipliedBy(3)).receive(bound).ok())
+                                .as("a timer due after the ticker's next tick fired").isTrue();
+                        released.set(true);
+                    } finally {
+                        core.unlock();
+                    }
+                    assertThat(afterRelease.await(bound.toMillis(), TimeUnit.MILLISECONDS))
+                            .as("%d ticks received within %s while the other locks are held (got %s)",
+                                    wanted, bound, received)
+                            .isTrue();
+                });
+            } finally {
+                done.set(true); // the receiver ends at its next tick (it is closed before the ticker)
+            }
+        }
+        List<Instant> ticks = List.copyOf(received);
+        for (int i = 1; i < ticks.size(); i++) {
+            assertThat(ticks.get(i)).as("tick %d after tick %d", i, i - 1).isAfter(ticks.get(i - 1));
+        }
+        for (Timer other : others) {
+            assertThat(other.c().receive(bound).ok()).as("a handed-off timer delivered once its lock was free")
+                    .isTrue();
+        }
+    }
+
+    /**
+     * Runs {@code during} while one other thread holds the locks of every timer channel in {@code timers}, as threads
+     * holding them for long would (a virtual thread waiting for a carrier inside the critical section).
+     */
+    private static void holdLocksWhile(List<Timer> timers, ThrowingRunnable during) throws Exception {
+        holdLocksWhile(timers, () -> {}, during);
+    }
+
+    /** As above, {@code whenHeld} run by the holding thread once it holds them (a reset of those timers, say). */
+    private static void holdLocksWhile(List<Timer> timers, ThrowingRunnable whenHeld, ThrowingRunnable during)
+            throws Exception {
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (Threads threads = new Threads(Threads.Kind.PLATFORM)) {
+            threads.start(() -> {
+                List<ChannelCore> locked = new ArrayList<>();
+                try {
+                    for (Timer t : timers) {
+                        ChannelCore core = ChannelCores.of(t.c());
+                        core.lock();
+                        locked.add(core);
+                    }
+                    whenHeld.run();
+                    held.countDown();
+                    release.await();
+                } finally {
+                    locked.forEach(ChannelCore::unlock);
+                }
+            });
+            try {
+                held.await();
+                during.run();
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    /** A test body that may throw. */
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
     }
 
     private static final String LOG_FAILED = "TM18: the log failed";
