@@ -6,7 +6,7 @@ import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -554,8 +554,12 @@ final class TimerScheduler {
      * and ended after a second without work, so that the work never waits for a carrier of the
      * virtual-thread scheduler: a virtual thread is never preempted, and goroutines that never block
      * (polling a context in a loop, as Go code polls {@code ctx.Err()}) on every carrier would keep a
-     * virtual thread doing it from ever running, where Go preempts them. The work waits only for locks
-     * held briefly by running threads, never for a goroutine, so a few threads serve every hand-off.
+     * virtual thread doing it from ever running, where Go preempts them. A hand-off waits for one channel's
+     * lock, which its holder may keep for long (a virtual thread inside a select's registration, waiting for a
+     * carrier those goroutines keep): so the pool grows, one thread per hand-off that finds every thread busy,
+     * up to {@link #MOST_THREADS}, and one held lock delays only the deliveries to its own channel (rule TM21).
+     * Before, a fixed {@code min(4, cores)} threads with a queue: as many held locks stopped every hand-off of
+     * the JVM behind them, every context's deadline among them.
      */
     static final class HandOff {
         /**
@@ -563,18 +567,32 @@ final class TimerScheduler {
          * it (rule TM17), as they work for every owner and every test alike.
          */
         static final ThreadFactory THREADS = ServiceThreads.factory("gochan-timer-handoff-");
+        /**
+         * The most hand-off threads at once (rule TM21): each waits for one held channel lock, so this many locks held
+         * at once for long are needed before a hand-off is refused; a refused one is handled as one whose thread could
+         * not start (TM11, TM12: a one-shot's firing and a deadline's cancel are tried again a little later).
+         */
+        static final int MOST_THREADS = 64;
         private static final ThreadPoolExecutor POOL = pool();
 
         private HandOff() {}
 
-        /** Runs {@code work} on a hand-off thread; never blocks the caller. */
+        /**
+         * Runs {@code work} on a hand-off thread, a new one if every thread is busy; never blocks the caller.
+         *
+         * @throws java.util.concurrent.RejectedExecutionException if {@link #MOST_THREADS} are busy, or no thread
+         *     could start (the caller's failure handling: TM11, TM12)
+         */
         static void execute(Runnable work) {
             POOL.execute(work);
         }
 
         private static ThreadPoolExecutor pool() {
             int n = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
-            ThreadPoolExecutor pool = new ThreadPoolExecutor(n, n, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), THREADS) {
+            // No queue: a hand-off that finds every thread busy (each may wait for a lock held for long) gets a thread
+            // of its own, never a place behind them (TM21).
+            ThreadPoolExecutor pool = new ThreadPoolExecutor(n, MOST_THREADS, 1, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                    THREADS) {
                 @Override
                 protected void afterExecute(Runnable r, Throwable t) {
                     if (t != null) {

@@ -222,62 +222,42 @@ class TimerThreadRulesTest {
     private static final int HELD_LOCKS = 4;
 
     /**
-     * TM20: a ticker's tick is handed off (its channel's lock was busy once) while every hand-off thread of the JVM
-     * waits for another channel's lock, held for long (a virtual thread holding it and waiting for a carrier, say),
-     * so the hand-off stays queued. The ticker's channel is free again: its later ticks are delivered, in time order,
-     * while those other locks are still held; the queued hand-off, once it runs, delivers nothing older. A Go ticker
-     * keeps ticking whatever other channels do. Before, every later tick was dropped while the hand-off was queued
-     * (TM19): locks held elsewhere silenced the ticker until they were released. On a hand-driven clock, with the
-     * JVM's hand-off threads.
+     * TM20: a ticker's tick is handed off (its channel's lock was busy once) and the hand-off has not run yet (its thread
+     * waits for another channel's lock held for long, or, before TM21, its place in the pool's queue behind such
+     * waits): here a hand-off executor that keeps the work until the test runs it. The ticker's channel is free again:
+     * its later ticks are delivered, in time order, meanwhile; the hand-off, once it runs, delivers nothing older. A Go
+     * ticker keeps ticking whatever other channels do. Before, every later tick was dropped while the hand-off had not
+     * run (TM19): locks held elsewhere silenced the ticker until they were released. On a hand-driven clock.
      */
     @Test
     void TM20_aTickerKeepsTickingWhileItsHandOffWaitsBehindOtherChannelsHeldLocks() throws Exception {
-        AtomicInteger handOffsRun = new AtomicInteger();
+        List<Runnable> notRunYet = new ArrayList<>();
         TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
-        TimerScheduler s = new TimerScheduler(fake, false, false, work -> TimerScheduler.HandOff.execute(() -> {
-            try {
-                work.run();
-            } finally {
-                handOffsRun.incrementAndGet();
-            }
-        }));
-        List<Timer> others = new ArrayList<>();
-        for (int i = 0; i < HELD_LOCKS; i++) {
-            Timer other = new Timer(s, false);
-            other.resetNanos(10);
-            others.add(other);
-        }
+        TimerScheduler s = new TimerScheduler(fake, false, false, notRunYet::add);
         Timer ticker = new Timer(s, true);
         List<Instant> received = new ArrayList<>();
-        holdLocksWhile(others, () -> {
+        fake.advance(10);
+        ticker.resetNanos(10);
+        holdLockWhile(ChannelCores.of(ticker.c()), () -> {
             fake.advance(10);
-            assertThat(s.runDue()).as("the other timers fire, their locks busy: every hand-off thread waits")
-                    .isEqualTo(HELD_LOCKS);
-            ticker.resetNanos(10);
-            holdLockWhile(ChannelCores.of(ticker.c()), () -> {
-                fake.advance(10);
-                assertThat(s.runDue()).isEqualTo(1); // the ticker's first tick finds its lock busy: queued behind them
-            });
-            for (int k = 1; k <= 5; k++) {
-                fake.advance(10);
-                assertThat(s.runDue()).isEqualTo(1); // the ticker's lock is free
-                receiveIfThere(ticker, received);
-            }
-            assertThat(received).as("the ticks received while the other locks are held")
-                    .containsExactly(tick(30), tick(40), tick(50), tick(60), tick(70));
-            assertThat(handOffsRun).as("no hand-off has run yet").hasValue(0);
+            assertThat(s.runDue()).isEqualTo(1); // the ticker's first tick finds its lock busy: handed off
         });
-        Threads.awaitTrue(() -> handOffsRun.get() == HELD_LOCKS + 1, "the queued hand-offs to run");
-        receiveIfThere(ticker, received); // what the ticker's late hand-off left, if anything
+        assertThat(notRunYet).as("the tick's hand-off, not run yet").hasSize(1);
+        for (int k = 1; k <= 5; k++) {
+            fake.advance(10);
+            assertThat(s.runDue()).isEqualTo(1); // the ticker's lock is free
+            receiveIfThere(ticker, received);
+        }
+        assertThat(received).as("the ticks received while the hand-off has not run")
+                .containsExactly(tick(30), tick(40), tick(50), tick(60), tick(70));
+        notRunYet.remove(0).run(); // the late hand-off: void, it delivers nothing older
+        receiveIfThere(ticker, received);
         fake.advance(10);
         assertThat(s.runDue()).isEqualTo(1);
         receiveIfThere(ticker, received);
         assertThat(received).as("every tick, in time order, none twice")
                 .containsExactly(tick(30), tick(40), tick(50), tick(60), tick(70), tick(80));
-        for (Timer other : others) {
-            assertThat(other.c().tryReceive().ok()).as("a handed-off one-shot delivered once its lock was free")
-                    .isTrue();
-        }
+        assertThat(notRunYet).as("no other hand-off").isEmpty();
         ticker.stop();
     }
 
@@ -351,6 +331,89 @@ class TimerThreadRulesTest {
         for (Timer other : others) {
             assertThat(other.c().receive(bound).ok()).as("a handed-off timer delivered once its lock was free")
                     .isTrue();
+        }
+    }
+
+    /**
+     * TM21: a one-shot timer whose delivery is handed off (its channel's lock was busy as it fired) while as many other
+     * channels' locks are held, for long, as the hand-off pool once had threads, each with a handed-off delivery
+     * waiting for it, still wakes its waiting receiver once its own lock is free. Before, the pool had
+     * {@code min(4, cores)} threads and a queue: the timer's hand-off waited behind the others until their locks were
+     * released. A Go timer fires whatever other channels do.
+     */
+    @Test
+    void TM21_aOneShotTimerHandedOffBehindOtherChannelsHeldLocksStillFires() throws Exception {
+        Duration bound = Duration.ofSeconds(10);
+        List<Timer> others = new ArrayList<>();
+        for (int i = 0; i < HELD_LOCKS; i++) {
+            others.add(Timers.newTimer(Duration.ofHours(1)));
+        }
+        Duration due = Duration.ofMillis(50);
+        try (Timer timer = Timers.newTimer(Duration.ofHours(1)); Threads receiver = new Threads(Threads.Kind.PLATFORM)) {
+            ChannelCore core = ChannelCores.of(timer.c());
+            AtomicBoolean got = new AtomicBoolean();
+            CountDownLatch received = new CountDownLatch(1);
+            receiver.start(() -> {
+                got.set(timer.c().receive(bound.multipliedBy(6)).ok());
+                received.countDown();
+            });
+            holdLocksWhile(others, () -> others.forEach(other -> other.reset(Duration.ZERO)), () -> {
+                assertThat(Timers.after(due).receive(bound).ok()).as("a later timer fired").isTrue();
+                lockOnceItsReceiverWaits(core);
+                try {
+                    timer.reset(due);
+                    assertThat(Timers.after(due.multipliedBy(3)).receive(bound).ok())
+                            .as("a timer due after the one-shot fired").isTrue();
+                } finally {
+                    core.unlock();
+                }
+                assertThat(received.await(bound.toMillis(), TimeUnit.MILLISECONDS))
+                        .as("the one-shot's receiver woken while the other locks are held").isTrue();
+                assertThat(got).isTrue();
+            });
+        }
+        for (Timer other : others) {
+            assertThat(other.c().receive(bound).ok()).as("a handed-off timer delivered once its lock was free").isTrue();
+        }
+    }
+
+    /**
+     * TM21 for a context's deadline, whose cancel always runs on a hand-off thread (CX11): it passes, and its
+     * {@code done()} closes, while as many other channels' locks are held as the hand-off pool once had threads, each
+     * with a handed-off delivery waiting for it. Before, the cancel waited in the pool's queue behind them: every
+     * deadline of the JVM (an HTTP request's timeout among them) passed only once those locks were released.
+     */
+    @Test
+    void TM21_aContextDeadlinePassesWhileOtherChannelsHeldLocksKeepHandOffsWaiting() throws Exception {
+        Duration bound = Duration.ofSeconds(10);
+        List<Timer> others = new ArrayList<>();
+        for (int i = 0; i < HELD_LOCKS; i++) {
+            others.add(Timers.newTimer(Duration.ofHours(1)));
+        }
+        holdLocksWhile(others, () -> others.forEach(other -> other.reset(Duration.ZERO)), () -> {
+            assertThat(Timers.after(Duration.ofMillis(50)).receive(bound).ok()).as("a later timer fired").isTrue();
+            CancellableContext ctx = Context.withTimeout(Context.background(), Duration.ofMillis(20));
+            try {
+                assertThat(ctx.done().receive(bound).closed()).as("done() closed within the bound").isTrue();
+                assertThat(ctx.err()).isInstanceOf(DeadlineExceededException.class);
+            } finally {
+                ctx.cancel();
+            }
+        });
+        for (Timer other : others) {
+            assertThat(other.c().receive(bound).ok()).as("a handed-off timer delivered once its lock was free").isTrue();
+        }
+    }
+
+    /** Takes {@code core}'s lock once one receiver waits on it (registered: it looks at the channel no more, TM7). */
+    private static void lockOnceItsReceiverWaits(ChannelCore core) {
+        for (;;) {
+            core.lock();
+            if (core.waitingReceivers() == 1) {
+                return;
+            }
+            core.unlock();
+            Thread.onSpinWait();
         }
     }
 
