@@ -1340,6 +1340,24 @@ final class BubbleState {
         }
     }
 
+    /**
+     * Called by member {@code m}'s own thread as it starts running, once {@link Member#thread} is set: if the bubble
+     * began stopping before (its {@link #interruptOthers} found no thread to interrupt for {@code m}, and skipped it),
+     * the thread interrupts itself, so that a goroutine started just before the stop obeys it as the others do
+     * (BB5, BB34). Under the lock: a stop that comes after sees the thread and interrupts it itself.
+     */
+    void interruptIfStopping(Member m) {
+        lock.lock();
+        try {
+            if (stopping) {
+                m.interruptedIn = m.blockedOn; // as interruptOthers notes it (null: not blocked yet)
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** What {@code m} is durably blocked on right now, or null if it counts as running (for tests). */
     Object durablyBlockedOn(Member m) {
         lock.lock();

@@ -122,6 +122,9 @@ final class Bubbles {
         @Override
         public void run() {
             member.thread = Thread.currentThread();
+            // A bubble that began stopping before this thread ran could not interrupt it (no thread yet): it is
+            // interrupted now, as the others were (BB34).
+            member.bubble.interruptIfStopping(member);
             bind(member);
             try {
                 body.run();

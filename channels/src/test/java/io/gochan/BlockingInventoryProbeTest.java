@@ -226,10 +226,19 @@ class BlockingInventoryProbeTest {
     @Test
     void I8_noWaitOfTheInventoryPinsItsCarrier() throws Exception {
         Path file = Files.createTempFile("pinned", ".jfr");
+        List<Arguments> all = inventory().filter(a -> a.get()[2] == Kind.VIRTUAL).toList();
+        try (Recording warm = new Recording()) {
+            // The JFR event classes a recording makes a goroutine's start initialise, once per JVM, before the pinning
+            // is recorded: a virtual thread that waits for another thread's initialisation of a class is pinned (the
+            // JVM's class initialisation still pins, JEP 491), and its stack shows no class loading to filter on (seen
+            // when this test ran first in its JVM, one run in two).
+            warm.start();
+            Probe p = ((Setup) all.get(0).get()[1]).make();
+            assertInterrupted(runProbe(p, Kind.VIRTUAL, false), p);
+        }
         try (Recording rec = new Recording()) {
             rec.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
             rec.start();
-            List<Arguments> all = inventory().filter(a -> a.get()[2] == Kind.VIRTUAL).toList();
             for (Arguments a : all) {
                 Probe p = ((Setup) a.get()[1]).make();
                 assertInterrupted(runProbe(p, Kind.VIRTUAL, false), p);
