@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -251,16 +252,19 @@ class UploadParityProbeTest {
              Transport t = Transport.builder().listener(listener).build()) {
             HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
                     .POST(RequestBody.ofStreamOnce(source, StallingSource.LENGTH, "application/octet-stream")).build();
+            AtomicBoolean reportedWhileOpen = new AtomicBoolean();
             Caller<String> caller = Caller.virtual("E91-stalling-post", () -> {
                 try (HttpResponse r = t.roundTrip(post)) {
-                    return r.status() + " " + r.body().string();
+                    String answer = r.status() + " " + r.body().string();
+                    // wroteHeaders runs on the write loop, right after the head's flush, and may still be under way as
+                    // the answer arrives: waited for (bounded) with the response still open. Once it is closed the
+                    // request is done, and no event comes after done() (a CI run closed it first and saw none).
+                    reportedWhileOpen.set(headersReported.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS));
+                    return answer;
                 }
             });
-            boolean answered = caller.join(Lifecycle.BOUND);
-            // wroteHeaders runs on the write loop, right after the head's flush, and may still be under way as the
-            // answer arrives: waited for (bounded) before the test releases the source. On a hang there is no need.
-            boolean reportedBeforeRelease = answered
-                    && headersReported.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            boolean answered = caller.join(Lifecycle.BOUND.multipliedBy(2));
+            boolean reportedBeforeRelease = answered && reportedWhileOpen.get();
             source.release.countDown(); // whatever happened: a source still stalled goes on now
             caller.abandon(t::close);
             assertThat(answered).as("the 413 reached the caller while the body's source stalled (wroteHeaders so far: %s)",
