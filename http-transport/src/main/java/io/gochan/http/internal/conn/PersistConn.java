@@ -1468,15 +1468,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             outcome = written.receive();
         } catch (InterruptedException e) {
             close(new HttpConnectionException("connection closed: a write to its tunnel was interrupted", null));
-            boolean ended = false;
-            while (!ended) { // the closed socket ends the write at once
-                try {
-                    written.receive();
-                    ended = true;
-                } catch (InterruptedException again) {
-                    // keep waiting: the caller must not return while the write still reads its array
-                }
-            }
+            // The closed socket ends the write at once; the caller must not return while the write still reads its array.
+            receiveUninterruptibly(written, null);
             Thread.currentThread().interrupt(); // as any blocking I/O: InterruptedIOException, the interrupt kept
             InterruptedIOException io = new InterruptedIOException("interrupted while writing to the tunnel of " + this
                     + "; the connection is closed, the peer may have read part of the write");
