@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -181,7 +180,7 @@ class GoOracleMultiTest {
                 started.add(t);
                 outcomes.add(outcome);
                 threads.add(new String[] {op});
-                await(() -> parkedInChannel(t) || !t.isAlive());
+                settles(t);
                 continue;
             }
             if (step.op().startsWith("tryrecv* ")) { // the corpus's notation keeps only a hash: count here
@@ -331,10 +330,10 @@ class GoOracleMultiTest {
                 AtomicReference<String> outcome = new AtomicReference<>();
                 Thread t = builder.start(() -> outcome.set(goroutine(op, id)));
                 Goroutine g = new Goroutine(t, outcome);
-                await(() -> parkedInChannel(t) || !t.isAlive());
-                if (t.isAlive() && !parkedInChannel(t)) {
+                if (!settles(t) && t.isAlive()) {
                     parked.put(id, g);
-                    return mismatch(step.line(), step.op() + " -> Go: " + step.expected() + ", gochan: still running");
+                    return mismatch(step.line(), step.op() + " -> Go: " + step.expected() + ", gochan: still running "
+                            + describe(t));
                 }
                 String got = t.isAlive() ? "blocked" : outcome.get();
                 if (t.isAlive()) {
@@ -371,10 +370,10 @@ class GoOracleMultiTest {
             // Quiescence: every thread Go left parked is parked in gochan too, none finished on its own.
             for (Map.Entry<Integer, Goroutine> e : parked.entrySet()) {
                 Thread t = e.getValue().thread();
-                await(() -> parkedInChannel(t) || !t.isAlive());
-                if (!parkedInChannel(t)) {
+                if (!settles(t)) {
                     return mismatch(step.line(), "after " + step.op() + ": goroutine " + e.getKey()
-                            + " -> Go: still parked, gochan: " + (t.isAlive() ? "running" : e.getValue().outcome().get()));
+                            + " -> Go: still parked, gochan: "
+                            + (t.isAlive() ? "running " + describe(t) : e.getValue().outcome().get()));
                 }
             }
             return true;
@@ -491,17 +490,31 @@ class GoOracleMultiTest {
         return blocker != null && !(blocker instanceof AbstractQueuedSynchronizer);
     }
 
-    private static String describe(Thread t) {
-        return t.getState() + " on " + LockSupport.getBlocker(t);
-    }
-
-    /** Waits until c holds, at most {@link #STEP_BOUND_SECONDS}; the caller checks c again. */
-    private static void await(BooleanSupplier c) {
+    /**
+     * Waits, at most {@link #STEP_BOUND_SECONDS}, until t is parked in a channel operation (true) or has
+     * ended (false); false too if neither happens in time. The first look that sees it parked decides:
+     * a range re-parks with its thread's reusable waiter (the same wait node, reset), so a look can read
+     * "waiting" from the park a value just ended and then the node already reset and enqueued for the
+     * next park, an instant before the thread parks; a second look then read "running" (a CI run failed
+     * so). Such a thread is as good as parked for the next step: its node is in the channel's queue,
+     * where a partner completes it.
+     */
+    private static boolean settles(Thread t) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_BOUND_SECONDS);
-        while (!c.getAsBoolean() && System.nanoTime() < deadline) {
+        while (true) {
+            if (parkedInChannel(t)) {
+                return true;
+            }
+            if (!t.isAlive() || System.nanoTime() >= deadline) {
+                return false;
+            }
             Thread.onSpinWait();
             SelectRulesTest.letOthersRun();
         }
+    }
+
+    private static String describe(Thread t) {
+        return t.getState() + " on " + LockSupport.getBlocker(t);
     }
 
     /** Parses a corpus in multi.go's notation. */
