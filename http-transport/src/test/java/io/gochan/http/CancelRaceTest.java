@@ -117,7 +117,12 @@ class CancelRaceTest {
             int aEndedEarly = 0;
             int raced = 0;
             int bOwnHeaderTimeouts = 0;
-            for (int i = 0; i < ender.iterations; i++) {
+            // Until A has reached the server in ender.iterations iterations: one whose A a loaded machine kept from the
+            // server within its timer (4 ms for REQUEST_TIMEOUT, a dial included) races nothing and is run again, up to
+            // three times as many in all, and past 80 s only while no more than half have raced (the test's bound is 120 s).
+            long softEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(80);
+            for (int i = 0; raced < ender.iterations && i < 3 * ender.iterations
+                    && (raced <= ender.iterations / 2 || System.nanoTime() < softEnd); i++) {
                 int kind = i % BODYLESS.length;
                 answerA.set(BODYLESS[kind]);
                 aArrived.put(i, new CountDownLatch(1));
@@ -194,7 +199,8 @@ class CancelRaceTest {
             }
             assertThat(failures).as("%s: %d of %d B requests failed (A ended without its response %d times)",
                     ender, failures.size(), raced, aEndedEarly).isEmpty();
-            assertThat(raced).as("iterations in which A reached the server").isGreaterThan(ender.iterations / 2);
+            assertThat(raced).as("iterations in which A reached the server (of up to %d)", 3 * ender.iterations)
+                    .isGreaterThan(ender.iterations / 2);
             assertThat(bOwnHeaderTimeouts).as("B timed out on its own (machine too loaded for this test)")
                     .isLessThan(ender.iterations / 10);
             assertThat(server.failures()).isEmpty();
