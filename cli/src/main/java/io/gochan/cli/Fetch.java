@@ -606,10 +606,10 @@ final class Fetch {
         // 255 bytes (R49).
         Path part = abs.resolveSibling("." + partStem(abs.getFileName().toString()) + "." + Long.toHexString(System.nanoTime()) + ".part");
         // Created before the try below: one that failed made no file of ours to delete (the name may be another's).
-        OutputStream created = createPart(part, file, dir);
-        // Ctrl-C (or a kill) ends the JVM without running the finally below: the shutdown deletes the part file then
-        // (a no-op once it was moved), or an interrupted fetch would leave it hidden beside FILE (R71).
-        part.toFile().deleteOnExit();
+        // Ctrl-C (or a kill) ends the JVM without running the catch below: the shutdown deletes the part file then,
+        // or an interrupted fetch would leave it hidden beside FILE (R71).
+        ExitCleanup cleanup = ExitCleanup.run();
+        OutputStream created = cleanup.create(() -> createPart(part, file, dir), made -> part);
         try {
             long n;
             try (OutputStream sink = created) {
@@ -621,12 +621,14 @@ final class Fetch {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(part, abs, StandardCopyOption.REPLACE_EXISTING);
             }
+            cleanup.forget(part); // FILE now: never the shutdown's to delete
             return n;
         } catch (Throwable failed) {
             // A delete that fails too is added to the failure, never thrown in its place (the user sees why the
             // fetch failed, not only that the partial file could not be removed).
             try {
                 Files.deleteIfExists(part);
+                cleanup.forget(part);
             } catch (IOException deleteFailure) {
                 failed.addSuppressed(deleteFailure);
             }

@@ -51,11 +51,9 @@ final class Spool implements AutoCloseable {
                     + " for its turn to be printed (--max-spool; or fetch this URL alone, which streams it)");
         }
         if (fileStream == null && memory.size() + (long) n > memoryLimit) {
-            file = Files.createTempFile("gochan-fetch-", ".body");
-            // Ctrl-C (or a kill) ends the JVM without running close(): the shutdown deletes it then, or an interrupted
-            // run would leave up to --max-spool bytes per URL in the temporary directory (R71). A CLI's run is short:
-            // the JDK's list of such paths does not grow for long.
-            file.toFile().deleteOnExit();
+            // Ctrl-C (or a kill) ends the JVM without running close(): the shutdown deletes the file then, or an
+            // interrupted run would leave up to --max-spool bytes per URL in the temporary directory (R71).
+            file = ExitCleanup.run().create(() -> Files.createTempFile("gochan-fetch-", ".body"), p -> p);
             fileStream = Files.newOutputStream(file);
             memory.writeTo(fileStream);
             memory.reset();
@@ -100,6 +98,7 @@ final class Spool implements AutoCloseable {
         if (file != null) {
             try {
                 Files.deleteIfExists(file);
+                ExitCleanup.run().forget(file); // kept if the delete failed: the shutdown tries again
             } catch (IOException e) {
                 // Both failed: the first is thrown, the delete's added to it, never in its place.
                 if (failed == null) {
