@@ -1045,12 +1045,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 IOException err = written;
                 try {
                     notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), written));
-                } catch (Error e) {
-                    // The listener's Error is its request's failure (E20, E48): reported, never the loop's death.
+                } catch (Throwable e) {
+                    // The listener's Error is its request's failure (E20, E48): reported, never the loop's death; so is a
+                    // checked exception it lets out undeclared (E118; its RuntimeException was logged and ignored above).
+                    // Before, that one ended the loop before its report: the connection closed under the request.
                     // Logged too: a request answered before this report keeps its response, and never sees it.
                     ThrowableText.log(LOG, Level.WARNING, "request listener failed on the write loop of " + this
                             + "; its request fails with it unless already answered", e);
-                    err = withLater(written, e, x -> new ListenerErrorException((Error) x));
+                    err = withLater(written, e, ListenerErrorException::new);
                 }
                 if (err != null && w.written() != null) {
                     // Before the tunnel's output may write (markWritten publishes it): the request's write failed, its
@@ -1239,15 +1241,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48).
-     * {@code afterWholeRequest} says whether the whole request was out by then (the Error then cut nothing short on
-     * the wire, E94).
+     * A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48), as does a
+     * checked exception it lets out undeclared (E118; a {@link RuntimeException} is logged and ignored by
+     * {@link #notify}). {@code afterWholeRequest} says whether the whole request was out by then (the Error then cut
+     * nothing short on the wire, E94).
      */
     private void notifyFromWriteLoop(WriteRequest wr, Consumer<RequestListener> event, boolean afterWholeRequest)
             throws ListenerErrorException {
         try {
             notify(wr.scope(), wr.attempt(), event);
-        } catch (Error e) {
+        } catch (Throwable e) {
             throw new ListenerErrorException(e, afterWholeRequest);
         }
     }
