@@ -483,7 +483,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // the loop's drain or this one, never both, never neither (E17).
                 for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
                     r.value().markWritten();
-                    closeBody(r.value());
+                    // Logged, never thrown, as the loop's drain does (E48, E119): the request, of which nothing went
+                    // out, fails as "nothing written" and is retried (E17), never with its body's close.
+                    closeBodyLogged(r.value().body(), "closing the body of a request its connection never sent failed");
                 }
             }
             HttpResponse response = awaitResponse(ex, writeErrCh, resc, startBytesWritten);
@@ -494,7 +496,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // check: close() reads the field after it sets closed, so one of the two sees the other.
                 answeredWhileWriting = stream;
                 if (closed) {
-                    closeBody(stream);
+                    // As close() does for it (E32): the request has its response, which its body's close must not
+                    // cost it (E48, E119).
+                    closeBodyLogged(stream, "closing the body of a request answered before it was all sent failed");
                 }
             }
             if (ex.isCompleted()) {
@@ -511,7 +515,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // The sockets first (a no-op if closed): a source that answers EOF once closed must never let
                 // the write loop end a chunked body early on a connection that still reaches the server.
                 close(new HttpConnectionException("connection closed: its request ended without a response", null));
-                closeBody(stream);
+                // Logged, never thrown (E119): the request's own outcome, thrown already, stands (a failure of which
+                // nothing went out is retried, E17); the write loop, not done with the stream, never reported it.
+                closeBodyLogged(stream, "closing the body of a request that ended without a response failed");
             }
         }
     }
@@ -1272,9 +1278,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
     }
 
-    private static void closeBody(WriteRequest wr) {
-        if (wr.body() != null) {
-            closeBody(wr.body());
+    /**
+     * Closes a request body on the caller's thread, where the request's outcome is decided elsewhere: whatever the
+     * close throws is logged ({@code ERROR} for an {@link Error} or an undeclared checked exception, as the loops log
+     * theirs: E48), never thrown in that outcome's place (E119).
+     */
+    private static void closeBodyLogged(InputStream body, String what) {
+        Throwable failed = closeBodyOnLoop(body);
+        if (failed != null) {
+            ThrowableText.log(LOG, Level.ERROR, what, failed);
         }
     }
 
