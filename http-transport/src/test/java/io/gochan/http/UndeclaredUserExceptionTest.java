@@ -47,7 +47,7 @@ class UndeclaredUserExceptionTest {
 
     /** Where user code, run for the probed request, lets the checked exception out. */
     enum Where {
-        GET_CONN, GOT_CONN, WROTE_HEADERS, WROTE_REQUEST, BODY_OPENER, PROXY_FUNCTION
+        GET_CONN, GOT_CONN, WROTE_HEADERS, WROTE_REQUEST, BODY_OPENER, PROXY_FUNCTION, BODY_READ, BODY_CLOSE
     }
 
     private static RequestListener throwingIn(Where where, Exception thrown, List<Throwable> dones) {
@@ -108,7 +108,9 @@ class UndeclaredUserExceptionTest {
      * on the write loop ({@code wroteHeaders}, {@code wroteRequest}), of the body's opener or of the proxy function
      * fails its request with that very exception; its body's stream is closed, its one {@code done()} reports it, the
      * connection it took is given back (under {@code maxConnsPerHost(1)} the next request gets one at once), and no
-     * loop dies of it. Before: from {@code gotConn} it went past the catch of {@code Error} with the connection taken,
+     * loop dies of it. So too from the body's stream, its {@code read} or its {@code close} on the write loop (E48:
+     * the request's own failure, thrown as it is), whose {@code done()} was never reported before. Before: from
+     * {@code gotConn} it went past the catch of {@code Error} with the connection taken,
      * which stayed counted in use for good, and the host's next request waited for it for ever; from {@code getConn},
      * the opener or the proxy function it went past every catch of {@code roundTrip}: no {@code done()}, and (getConn)
      * the opened body's stream left open; from {@code wroteRequest} it ended the write loop before its report, the
@@ -150,6 +152,25 @@ class UndeclaredUserExceptionTest {
                 opened.set(true);
                 if (where == Where.BODY_OPENER) {
                     throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                }
+                if (where == Where.BODY_READ || where == Where.BODY_CLOSE) {
+                    return new java.io.FilterInputStream(stream) {
+                        @Override
+                        public int read(byte[] b, int off, int len) throws java.io.IOException {
+                            if (where == Where.BODY_READ) {
+                                throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                            }
+                            return super.read(b, off, len);
+                        }
+
+                        @Override
+                        public void close() throws java.io.IOException {
+                            super.close();
+                            if (where == Where.BODY_CLOSE) {
+                                throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                            }
+                        }
+                    };
                 }
                 return stream;
             }, 3, "text/plain");
