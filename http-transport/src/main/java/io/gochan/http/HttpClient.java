@@ -160,10 +160,11 @@ public final class HttpClient {
                 HttpRequest hop;
                 try {
                     hop = onTheWire(current);
-                } catch (RuntimeException | Error e) {
-                    // Refused before the transport saw it (user info that cannot be sent, R17; the jar failing): a
-                    // single-use body's stream, the caller's and open already, is closed as the transport closes it
-                    // for its own refusals (E92). A no-op after the first hop: that hop took the stream.
+                } catch (Throwable e) {
+                    // Refused before the transport saw it (user info that cannot be sent, R17; the jar failing, also with
+                    // a checked exception it lets out undeclared, E118): a single-use body's stream, the caller's and open
+                    // already, is closed as the transport closes it for its own refusals (E92). A no-op after the first
+                    // hop: that hop took the stream.
                     current.body().closeUnsent(e);
                     throw e;
                 }

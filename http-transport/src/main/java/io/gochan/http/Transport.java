@@ -168,7 +168,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
             }
             response = attempts(scope, event);
             return response;
-        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Whatever failed, a checked exception user code let out undeclared included (the proxy function, the body's
+            // opener, a listener on this thread: Kotlin, a sneaky throw), thrown on as it is (E118). Caught by its types
+            // alone, such an exception went past this: done() never reported, a single-use body's stream left open.
             failure = e;
             // A single-use body's stream is the caller's, open already: a request refused before its body was opened
             // (E12, E28, R29, R30, R56, an ended context or deadline) closes it too, as Go's RoundTrip closes the body
@@ -182,8 +185,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
             // The one done() of a failed request, whatever failed (E22).
             try {
                 scope.claimFailureDone(() -> safe(request, () -> listener.done(request, e)));
-            } catch (Error listenerError) {
-                // The listener's Error reaches the caller (E20), the request's own failure with it, never lost (E77).
+            } catch (Throwable listenerError) {
+                // The listener's Error reaches the caller (E20), the request's own failure with it, never lost (E77); so
+                // does a checked exception it lets out undeclared (E118).
                 if (listenerError != e) {
                     listenerError.addSuppressed(e);
                 }
@@ -263,8 +267,10 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 closeQuietly(body, refusal);
                 gotNoConnection(event, acquiring, t0, attempt);
                 throw refusal;
-            } catch (IOException | InterruptedException | RuntimeException | Error e) {
-                closeQuietly(body, e); // a listener's Error too: it reaches the caller, the stream does not leak (E20)
+            } catch (Throwable e) {
+                // A listener's Error too, or a checked exception it lets out undeclared (E118): it reaches the caller, the
+                // stream does not leak (E20).
+                closeQuietly(body, e);
                 gotNoConnection(event, acquiring, t0, attempt);
                 throw e;
             }
@@ -272,9 +278,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 // Told as Go's GotConn is, as the connection is handed over and before the request's end is looked at
                 // again: a request refused just below was told of the connection all the same (E90).
                 safe(request, () -> listener.gotConn(request, a.reused()));
-            } catch (Error e) {
-                // A listener's Error (a test's failed assertion, most often) reaches the caller, but the
-                // request first gives back what it holds (E20): its unused connection, its body stream.
+            } catch (Throwable e) {
+                // A listener's Error (a test's failed assertion, most often), or a checked exception it lets out undeclared
+                // (E118), reaches the caller, but the request first gives back what it holds (E20): its unused
+                // connection, its body stream. Before, the undeclared one went past a catch of Error alone: the connection
+                // stayed counted in use for good, its per-host slot with it, and the body's stream open.
                 usedNoConnection(event, connectionNanos, attempt);
                 a.conn().close(new IOException("a request listener failed before the request was sent", e));
                 closeQuietly(body, e);

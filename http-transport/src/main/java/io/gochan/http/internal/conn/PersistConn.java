@@ -483,7 +483,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // the loop's drain or this one, never both, never neither (E17).
                 for (Received<WriteRequest> r; (r = writech.tryReceive()).ok(); ) {
                     r.value().markWritten();
-                    closeBody(r.value());
+                    // Logged, never thrown, as the loop's drain does (E48, E119): the request, of which nothing went
+                    // out, fails as "nothing written" and is retried (E17), never with its body's close.
+                    closeBodyLogged(r.value().body(), "closing the body of a request its connection never sent failed");
                 }
             }
             HttpResponse response = awaitResponse(ex, writeErrCh, resc, startBytesWritten);
@@ -494,7 +496,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // check: close() reads the field after it sets closed, so one of the two sees the other.
                 answeredWhileWriting = stream;
                 if (closed) {
-                    closeBody(stream);
+                    // As close() does for it (E32): the request has its response, which its body's close must not
+                    // cost it (E48, E119).
+                    closeBodyLogged(stream, "closing the body of a request answered before it was all sent failed");
                 }
             }
             if (ex.isCompleted()) {
@@ -511,7 +515,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // The sockets first (a no-op if closed): a source that answers EOF once closed must never let
                 // the write loop end a chunked body early on a connection that still reaches the server.
                 close(new HttpConnectionException("connection closed: its request ended without a response", null));
-                closeBody(stream);
+                // Logged, never thrown (E119): the request's own outcome, thrown already, stands (a failure of which
+                // nothing went out is retried, E17); the write loop, not done with the stream, never reported it.
+                closeBodyLogged(stream, "closing the body of a request that ended without a response failed");
             }
         }
     }
@@ -1045,12 +1051,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 IOException err = written;
                 try {
                     notify(w.scope(), w.attempt(), l -> l.wroteRequest(w.req(), written));
-                } catch (Error e) {
-                    // The listener's Error is its request's failure (E20, E48): reported, never the loop's death.
+                } catch (Throwable e) {
+                    // The listener's Error is its request's failure (E20, E48): reported, never the loop's death; so is a
+                    // checked exception it lets out undeclared (E118; its RuntimeException was logged and ignored above).
+                    // Before, that one ended the loop before its report: the connection closed under the request.
                     // Logged too: a request answered before this report keeps its response, and never sees it.
                     ThrowableText.log(LOG, Level.WARNING, "request listener failed on the write loop of " + this
                             + "; its request fails with it unless already answered", e);
-                    err = withLater(written, e, x -> new ListenerErrorException((Error) x));
+                    err = withLater(written, e, ListenerErrorException::new);
                 }
                 if (err != null && w.written() != null) {
                     // Before the tunnel's output may write (markWritten publishes it): the request's write failed, its
@@ -1239,15 +1247,16 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48).
-     * {@code afterWholeRequest} says whether the whole request was out by then (the Error then cut nothing short on
-     * the wire, E94).
+     * A listener event on the write loop: an {@link Error} it throws becomes the request's failure (E48), as does a
+     * checked exception it lets out undeclared (E118; a {@link RuntimeException} is logged and ignored by
+     * {@link #notify}). {@code afterWholeRequest} says whether the whole request was out by then (the Error then cut
+     * nothing short on the wire, E94).
      */
     private void notifyFromWriteLoop(WriteRequest wr, Consumer<RequestListener> event, boolean afterWholeRequest)
             throws ListenerErrorException {
         try {
             notify(wr.scope(), wr.attempt(), event);
-        } catch (Error e) {
+        } catch (Throwable e) {
             throw new ListenerErrorException(e, afterWholeRequest);
         }
     }
@@ -1269,9 +1278,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         }
     }
 
-    private static void closeBody(WriteRequest wr) {
-        if (wr.body() != null) {
-            closeBody(wr.body());
+    /**
+     * Closes a request body on the caller's thread, where the request's outcome is decided elsewhere: whatever the
+     * close throws is logged ({@code ERROR} for an {@link Error} or an undeclared checked exception, as the loops log
+     * theirs: E48), never thrown in that outcome's place (E119).
+     */
+    private static void closeBodyLogged(InputStream body, String what) {
+        Throwable failed = closeBodyOnLoop(body);
+        if (failed != null) {
+            ThrowableText.log(LOG, Level.ERROR, what, failed);
         }
     }
 
