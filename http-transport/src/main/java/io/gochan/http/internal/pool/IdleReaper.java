@@ -2,6 +2,7 @@ package io.gochan.http.internal.pool;
 
 import io.gochan.Chan;
 import io.gochan.Received;
+import io.gochan.http.internal.ThrowableText;
 
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,6 +20,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * taken, which was most of the allocation of a sequential request (measured with JFR, H1).
  */
 final class IdleReaper<C extends PooledConnection> {
+    private static final System.Logger LOG = System.getLogger(IdleReaper.class.getName());
     private final ConnectionPool<C> pool;
     private final ReentrantLock lock = new ReentrantLock();
     /** Never sent on: the reaper sleeps on it with a timeout, and stop() closes it to end the sleep. */
@@ -31,20 +33,38 @@ final class IdleReaper<C extends PooledConnection> {
         this.pool = pool;
     }
 
-    /** A connection became idle: make sure a reaper runs (its deadline can only be earlier than this one's). */
+    /**
+     * A connection became idle: make sure a reaper runs (its deadline can only be earlier than this one's). Never throws:
+     * a reaper whose goroutine cannot start (its thread refused: an {@code OutOfMemoryError}) is the pool's failure, not
+     * that of whoever put the connection back (a body's reader, a read loop serving the connection), so it is logged and
+     * the idle connections it would have watched are closed now, as {@link #endAbnormally()} closes them; the next
+     * connection that becomes idle tries again (E120).
+     */
     void wake() {
+        Throwable refused = null;
         lock.lock();
         try {
             if (stopped) {
                 return;
             }
             if (thread == null) {
-                thread = pool.go("http-idle-reaper", this::run).thread(); // a goroutine of the pool's owner
+                try {
+                    thread = pool.go("http-idle-reaper", this::run).thread(); // a goroutine of the pool's owner
+                } catch (Throwable e) {
+                    refused = e; // thread stays null: the next wake starts one
+                }
             } else {
                 dirty = true;
             }
         } finally {
             lock.unlock();
+        }
+        if (refused != null) {
+            // Before, it was thrown out of put(): a body's read threw it in the body's place, its request's done() never
+            // reported; a read loop died of it and closed the connection under the request that had just taken it (E120).
+            ThrowableText.log(LOG, System.Logger.Level.ERROR, "the idle reaper could not start: idle connections are"
+                    + " closed now instead of at their idle timeout", refused);
+            pool.reapAll();
         }
     }
 
