@@ -1,7 +1,9 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.Go;
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.HttpRequest;
+import io.gochan.http.internal.ThrowableText;
 
 import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
@@ -46,6 +48,29 @@ final class UnclosedBodies {
         CLEANER.register(stream, () -> {
             // Runs for every watched body once it is garbage, closed or not: the usual case, an exchange over and its
             // done() reported, must allocate nothing (an exception per request was ~800 B on H2's every request).
+            if (ex.isOver() && !ex.scope().doneUnclaimed()) {
+                return;
+            }
+            // The rest runs user code (the request's done() listener; the close of a Dialer's socket), never on this
+            // thread, the JVM's one cleaner of every transport's bodies: a done() that blocked there held up every
+            // other reclaim for good, each dropped body's connection open with its per-host slot (E121).
+            Runnable reclaim = () -> reclaim(ex, request, where, onDone);
+            try {
+                Go.go("http-unclosed-body", reclaim::run);
+            } catch (Throwable e) { // its thread refused (an OutOfMemoryError): reclaimed here all the same
+                ThrowableText.log(LOG, Level.ERROR, "the reclaim of an unclosed response body could not start on a thread"
+                        + " of its own; reclaimed on the cleaner's", e);
+                reclaim.run();
+            }
+        });
+    }
+
+    /**
+     * Reclaims a body that became garbage: aborts its exchange if still live (its connection closed), then reports the
+     * request's {@code done()} unless it was reported already. What that {@code done()} throws is logged, never lost.
+     */
+    private static void reclaim(Exchange ex, HttpRequest request, Throwable where, Consumer<Throwable> onDone) {
+        try {
             HttpConnectionException never = null;
             // Aborted first, and only then said: between a look at whether the exchange is over and the abort, the
             // read loop may abort it for the request's end (its context, its deadline), and the loser must still
@@ -62,7 +87,9 @@ final class UnclosedBodies {
                 // never closed; the claim inside onDone keeps it to one.
                 onDone.accept(never != null ? never : neverClosed(request));
             }
-        });
+        } catch (Throwable e) { // a done() listener's Error, or a checked exception it let out undeclared (E118)
+            ThrowableText.log(LOG, Level.ERROR, "reclaiming the unclosed response body of " + request + " failed", e);
+        }
     }
 
     private static HttpConnectionException neverClosed(HttpRequest what) {
