@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.JdkServer;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -212,12 +213,6 @@ class DialAbnormalEndTest {
         }
     }
 
-    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
-    @SuppressWarnings("unchecked")
-    private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
-        throw (T) t;
-    }
-
     /**
      * E87 for a checked exception the {@code CONNECT} fields' function lets out undeclared (Kotlin, a sneaky throw): the
      * connection to the proxy is closed as for an {@code Error}, and the request fails with it as its cause (E109).
@@ -230,7 +225,7 @@ class DialAbnormalEndTest {
         try (RawServer proxy = closeCountingProxy(closed);
              Transport t = Transport.builder().proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + proxy.port())))
                      .proxyConnectHeaders((p, target) -> {
-                         throw DialAbnormalEndTest.<RuntimeException>undeclared(thrown);
+                         throw HostileExceptions.<RuntimeException>undeclared(thrown);
                      }).build()) {
             Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(URI.create("https://origin.test/"))
                     .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
@@ -254,7 +249,7 @@ class DialAbnormalEndTest {
              Transport t = Transport.builder().dialer((host, port, timeout) -> new java.net.Socket("127.0.0.1", port) {
                  @Override
                  public java.io.InputStream getInputStream() {
-                     throw DialAbnormalEndTest.<RuntimeException>undeclared(thrown);
+                     throw HostileExceptions.<RuntimeException>undeclared(thrown);
                  }
              }).build()) {
             Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(server.uri("/"))

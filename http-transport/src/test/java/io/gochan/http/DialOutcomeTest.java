@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.time.Duration;
@@ -26,12 +27,6 @@ class DialOutcomeTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
-    @SuppressWarnings("unchecked")
-    private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
-        throw (T) t;
-    }
-
     /**
      * The request's dial blocks until interrupted; {@code Transport.close()} interrupts it and the dialer lets the
      * {@code InterruptedException} out undeclared. close() returns, the request fails as cancelled by the transport's
@@ -49,7 +44,7 @@ class DialOutcomeTest {
             try {
                 never.await();
             } catch (InterruptedException e) {
-                throw DialOutcomeTest.<RuntimeException>undeclared(e); // as a Kotlin dialer's wait lets it out
+                throw HostileExceptions.<RuntimeException>undeclared(e); // as a Kotlin dialer's wait lets it out
             }
             throw new IOException("the dial was let through (test)");
         }).build();

@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.FilterInputStream;
@@ -37,12 +38,6 @@ class DialerSocketFailureTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
-    @SuppressWarnings("unchecked")
-    private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
-        throw (T) t;
-    }
-
     /**
      * One failure to throw, once: by the thread {@code who} accepts, and only while the transport's method {@code frame}
      * ("SimpleClassName.method") is on its stack (null: anywhere), so the test says which of the transport's calls
@@ -68,7 +63,7 @@ class DialerSocketFailureTest {
             Fault f = which.get();
             if (f != null && f.applies() && which.compareAndSet(f, null)) {
                 thrown.incrementAndGet();
-                throw DialerSocketFailureTest.<RuntimeException>undeclared(f.thrown());
+                throw HostileExceptions.<RuntimeException>undeclared(f.thrown());
             }
         }
     }

@@ -2,6 +2,7 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -31,11 +32,6 @@ class UndeclaredUserExceptionTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    @SuppressWarnings("unchecked")
-    private static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
-        throw (T) t;
-    }
-
     /** A checked exception no signature of the transport declares. */
     static final class UserChecked extends Exception {
         private static final long serialVersionUID = 1L;
@@ -55,7 +51,7 @@ class UndeclaredUserExceptionTest {
         return new RequestListener() {
             private void maybeThrow(Where at, HttpRequest request) {
                 if (at == where && probed(request) && once.compareAndSet(false, true)) {
-                    throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                    throw HostileExceptions.<RuntimeException>undeclared(thrown);
                 }
             }
 
@@ -137,7 +133,7 @@ class UndeclaredUserExceptionTest {
                      .listener(throwingIn(where, thrown, dones))
                      .proxy(r -> {
                          if (where == Where.PROXY_FUNCTION && probed(r) && proxyThrown.compareAndSet(false, true)) {
-                             throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                             throw HostileExceptions.<RuntimeException>undeclared(thrown);
                          }
                          return Optional.<URI>empty();
                      })
@@ -151,14 +147,14 @@ class UndeclaredUserExceptionTest {
             RequestBody body = RequestBody.ofStream(() -> {
                 opened.set(true);
                 if (where == Where.BODY_OPENER) {
-                    throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                    throw HostileExceptions.<RuntimeException>undeclared(thrown);
                 }
                 if (where == Where.BODY_READ || where == Where.BODY_CLOSE) {
                     return new java.io.FilterInputStream(stream) {
                         @Override
                         public int read(byte[] b, int off, int len) throws java.io.IOException {
                             if (where == Where.BODY_READ) {
-                                throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                                throw HostileExceptions.<RuntimeException>undeclared(thrown);
                             }
                             return super.read(b, off, len);
                         }
@@ -167,7 +163,7 @@ class UndeclaredUserExceptionTest {
                         public void close() throws java.io.IOException {
                             super.close();
                             if (where == Where.BODY_CLOSE) {
-                                throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                                throw HostileExceptions.<RuntimeException>undeclared(thrown);
                             }
                         }
                     };
@@ -222,7 +218,7 @@ class UndeclaredUserExceptionTest {
 
             @Override
             public List<Cookie> cookies(URI uri) {
-                throw UndeclaredUserExceptionTest.<RuntimeException>undeclared(thrown);
+                throw HostileExceptions.<RuntimeException>undeclared(thrown);
             }
         };
         try (RawServer server = server(); Transport t = Transport.builder().build()) {

@@ -16,6 +16,16 @@ import java.io.IOException;
 public final class HostileExceptions {
     private HostileExceptions() {}
 
+    /**
+     * Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin, a
+     * sneaky throw): a checked exception out of a method that declares none (E114, E118). Never returns; declared to
+     * return an exception so a caller can write {@code throw undeclared(e)}.
+     */
+    @SuppressWarnings("unchecked")
+    public static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
+        throw (T) t;
+    }
+
     /** A {@link RuntimeException} (a listener's, a body source's) whose {@code getMessage()} and {@code toString()} throw. */
     public static RuntimeException runtime() {
         return new TextThrowsRuntimeException();

@@ -1,5 +1,7 @@
 package io.gochan.http.internal.pool;
 
+
+import io.gochan.http.testing.HostileExceptions;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -839,12 +841,6 @@ class ConnectionPoolTest {
         }
     }
 
-    /** Throws {@code t} whatever its type, as code whose checked exceptions the compiler does not see can (Kotlin). */
-    @SuppressWarnings("unchecked")
-    static <T extends Throwable> RuntimeException undeclared(Throwable t) throws T {
-        throw (T) t;
-    }
-
     /**
      * E109: a dialer that lets a checked exception out undeclared (a Kotlin dialer, a sneaky throw) fails its request
      * with it, and its slot is freed: the host's one slot serves the next request. Before, the exception ended the dial
@@ -859,7 +855,7 @@ class ConnectionPoolTest {
         AtomicBoolean fail = new AtomicBoolean(true);
         try (var p = new ConnectionPool<FakeConn>((k, slot) -> {
             if (fail.get()) {
-                throw ConnectionPoolTest.<RuntimeException>undeclared(thrown);
+                throw HostileExceptions.<RuntimeException>undeclared(thrown);
             }
             return new FakeConn(k, slot);
         }, 100, 2, 1, Duration.ZERO)) {
@@ -888,7 +884,7 @@ class ConnectionPoolTest {
             try {
                 never.await();
             } catch (InterruptedException e) {
-                throw ConnectionPoolTest.<RuntimeException>undeclared(e); // as a Kotlin dialer's wait lets it out
+                throw HostileExceptions.<RuntimeException>undeclared(e); // as a Kotlin dialer's wait lets it out
             }
             return new FakeConn(k, slot);
         }, 100, 2, 1, Duration.ZERO);
