@@ -8,7 +8,10 @@ import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -517,19 +520,23 @@ class HostileProbeTest {
 
     /**
      * Bytes that arrive on an idle pooled connection (here a whole forged response) just before the next
-     * request takes it: that request is sent once the server's write of them has returned, so they reached
-     * the client before any byte of the request left it, and cannot answer it. The next request is never
+     * request takes it: that request is sent only once they are at the client (unread in its TCP socket, or
+     * taken by the read loop, which then closes the connection), so they reached it before any byte of the
+     * request left it, and cannot answer it. The server's write returning does not prove that: on a loaded
+     * machine loopback delivery lags behind it, and bytes that arrive after the request was written are its
+     * answer for any client, which counted as forged answers against the cap. The next request is never
      * answered with them and never fails for them: the connection is closed, and the request goes out on a
      * new one (retried, if it had taken the connection). Over many rounds, so that the client's read loop
-     * has or has not yet woken for the bytes when the request comes; the outcome must be the real answer,
-     * but for the rare round where loopback delivered the bytes after the request (see the end).
+     * has or has not yet woken for the bytes when the request comes (see the end for the few tolerated).
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void P37_bytesOnAnIdleConnectionJustBeforeTheNextRequestNeitherAnswerNorFailIt() throws Exception {
         String forged = "HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nforged!";
         java.util.Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        Dialer tcp = Dialer.tcp(Resolver.system(), Duration.ofMillis(300));
         for (int round = 0; round < 100; round++) {
+            List<Socket> dialed = new CopyOnWriteArrayList<>();
             CountDownLatch sendForged = new CountDownLatch(1);
             CountDownLatch forgedSent = new CountDownLatch(1);
             try (RawServer server = RawServer.start(c -> {
@@ -544,12 +551,18 @@ class HostileProbeTest {
                          }
                      }
                  });
-                 Transport t = Transport.builder().build()) {
+                 Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                     Socket s = tcp.dial(host, port, timeout);
+                     dialed.add(s);
+                     return s;
+                 }).build()) {
                 try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/first")).timeout(Duration.ofSeconds(10)).build())) {
                     assertThat(r.body().string()).isEqualTo("ok");
                 }
                 sendForged.countDown();
                 assertThat(forgedSent.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                Socket first = dialed.get(0);
+                Lifecycle.await(() -> first.isClosed() || unread(first), WAIT, "the forged bytes at the client");
                 String outcome;
                 try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(10)).build())) {
                     outcome = r.body().string();
@@ -560,14 +573,24 @@ class HostileProbeTest {
                 outcomes.merge(outcome, 1, Integer::sum);
             }
         }
-        // The server's write returning does not quite prove the bytes reached the client's socket: on a loaded
-        // machine loopback delivery can lag behind it, past the request's write, and bytes that arrive after the
-        // request are indistinguishable from its answer (to any client). So a few forged answers are tolerated;
-        // before P37 26 of 100 requests got the forged body and 35 failed, and Go 1.19 gives 95 of 100 the
-        // forged body (src/test/go-evidence/p37_forged_idle_bytes.go). No request may fail for them.
+        // Every request went out after the bytes were at the client, so a forged answer is the client's fault
+        // but for the read loop's thread descheduled between the read that took the bytes and its note of what
+        // of the request had been written (E112): a few are tolerated for that. Before P37 26 of 100 requests got
+        // the forged body and 35 failed, a look at the buffer only (not the socket) still gives 19 of 100, and Go
+        // 1.19 gives 95 of 100 the forged body (src/test/go-evidence/p37_forged_idle_bytes.go). No request may
+        // fail for them.
         assertThat(outcomes.keySet()).as("outcomes of the request after the forged bytes: %s", outcomes)
                 .isSubsetOf("second", "forged!");
-        assertThat(outcomes.getOrDefault("forged!", 0)).as("forged answers (loopback lag only): %s", outcomes)
+        assertThat(outcomes.getOrDefault("forged!", 0)).as("forged answers (the read loop descheduled only): %s", outcomes)
                 .isLessThanOrEqualTo(3);
+    }
+
+    /** Whether bytes wait unread in the TCP socket {@code s}; a failed look says yes (closed). */
+    private static boolean unread(Socket s) {
+        try {
+            return s.getInputStream().available() > 0;
+        } catch (IOException e) {
+            return true;
+        }
     }
 }
