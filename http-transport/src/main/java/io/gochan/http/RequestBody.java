@@ -84,7 +84,9 @@ public final class RequestBody {
      * A body read from streams the supplier opens; replayable, since a retry opens a fresh stream.
      * Every stream opened is closed once by the transport: after it was sent, or as soon as its
      * request ends without a response, which may be while the transport's writer is blocked in a read
-     * of it on another thread (the close should then end that read, as a pipe's or a socket's does).
+     * of it on another thread (the close should then end that read, as a pipe's or a socket's does). A request
+     * answered before its body was all sent has the stream closed when its connection closes, by whoever closes it
+     * ({@link Transport#close()} included), which waits for that close (E32): it must not block.
      *
      * @param opener opens a fresh stream of the body on each call (a null fails the request with an
      *     {@link IOException} before anything of it is sent)
@@ -106,7 +108,8 @@ public final class RequestBody {
      *
      * @param stream the stream to read the body from (closed after the write, or as soon as the request
      *     ends without a response, possibly during a read of it on another thread; also when the request is refused
-     *     before anything of it is sent, E92)
+     *     before anything of it is sent, E92; by whoever closes the connection of a request answered before its body
+     *     was all sent, {@link Transport#close()} included, which waits for it, E32: its close must not block)
      * @param length the exact length, or -1 if unknown (sent chunked)
      * @param contentType the Content-Type to send, or null for none
      * @return the body

@@ -149,8 +149,9 @@ class DialerSocketFailureTest {
     }
 
     /**
-     * E114: an {@link Error} from the {@code available()} of an idle connection's socket, asked under the pool's lock as
-     * a request takes the connection, fails that request with it as it is; the connection is closed and its slot freed.
+     * E114: an {@link Error} from the {@code available()} of an idle connection's socket, asked as a request takes the
+     * connection (under the pool's lock until E122), fails that request with it as it is; the connection is closed and
+     * its slot freed.
      * Before, the Error left the pool's lock with the connection off the idle list and on no other: counted open for
      * good, and with {@code maxConnsPerHost(1)} the host's next request waited for ever.
      */
@@ -161,7 +162,7 @@ class DialerSocketFailureTest {
             assertThat(get(t, server, "the first request")).isEqualTo("ok");
             assertThat(t.stats().idle()).isEqualTo(1);
             AssertionError thrown = new AssertionError("the socket's own assertion in available() (test)");
-            faults.look.set(new Fault(thrown, th -> true, "ConnectionPool.takeIdleLocked"));
+            faults.look.set(new Fault(thrown, th -> true, "ConnectionPool.unreadWhileIdle"));
             assertThat(get(t, server, "the request that takes the idle connection")).isSameAs(thrown);
             assertThat(faults.thrown).hasValue(1);
             hostStillServedAndNothingLeft(t, server);
@@ -211,7 +212,7 @@ class DialerSocketFailureTest {
         try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
             assertThat(get(t, server, "the first request")).isEqualTo("ok");
             faults.look.set(new Fault(new Exception("the socket's checked exception, let out undeclared (test)"),
-                    th -> true, "ConnectionPool.takeIdleLocked"));
+                    th -> true, "ConnectionPool.unreadWhileIdle"));
             assertThat(get(t, server, "the request that takes the idle connection")).isEqualTo("ok");
             assertThat(faults.thrown).hasValue(1);
             hostStillServedAndNothingLeft(t, server);

@@ -549,7 +549,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } catch (Exception e) {
             // The socket failed (a Dialer's socket may fail unchecked, E84, or let a checked exception out undeclared,
             // E114): the request's write or the read loop says so. An Error goes on: its request fails with it, once
-            // the pool, which asks this under its lock, has closed the connection (E114).
+            // the pool, which asks this outside its lock as the request takes the connection (E122), or this
+            // connection's roundTrip has closed the connection (E114).
             return false;
         }
     }
@@ -573,7 +574,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         } catch (Exception e) {
             // The socket failed (a Dialer's socket may fail unchecked, E84, or let a checked exception out undeclared,
             // E114): the request's write or the read loop says so. An Error goes on: its request fails with it, once
-            // the pool, which asks this under its lock, has closed the connection (E114).
+            // roundTrip has closed the connection (E114).
             return false;
         }
     }

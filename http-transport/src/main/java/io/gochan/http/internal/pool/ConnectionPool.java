@@ -272,7 +272,6 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             Slot dial = null;
             boolean refused = false;
             boolean queued = false;
-            boolean looked = false; // the look below returned: false while what a connection's look threw goes on (E114)
             lock.lock();
             try {
                 if (want.arrival == 0) {
@@ -308,16 +307,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         }
                     }
                 }
-                looked = true;
             } finally {
-                lock.unlock();
-                if (!looked) {
-                    // An idle connection's look threw (an Error of a Dialer's socket's available(), E114): it goes to
-                    // this request as it is, but only once the connection it came from, and those passed over before
-                    // it, are closed: taken off the idle list and counted closing, nobody else would close them, and
-                    // each kept its per-host slot for good (E108).
-                    closeStale(stale);
-                }
+                lock.unlock(); // no user code runs under it: an idle connection's socket is looked at below (E122)
             }
             if (refused) {
                 awaitCloseDone(); // refused for a close: it is complete before the request says so (E23)
@@ -328,7 +319,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             // nobody else would close them (E108).
             closeStale(stale);
             if (idle != null) {
-                return idle;
+                if (!unreadWhileIdle(idle.conn())) { // what it throws goes to the request, its connection closed (E114)
+                    reusedCount.incrementAndGet();
+                    return idle;
+                }
+                // Bytes wait on it (the server's close_notify, an idle 408): it is over. Closed, never handed out, and
+                // the request, its body not yet used, looks again: another idle connection, or the slot this close
+                // freed (E55).
+                idle.conn().close(new HttpConnectionException("stale idle connection: bytes nobody asked for were"
+                        + " waiting on it", null));
+                continue;
             }
             if (dial != null) {
                 startDial(dial, want);
@@ -352,34 +352,46 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     }
 
     /**
-     * The most recently used usable idle connection for {@code key}, or null; unusable ones go to {@code stale}, and
-     * so does one whose look throws (E114), before what it threw goes on.
+     * The most recently used usable idle connection for {@code key}, or null; unusable ones go to {@code stale}. The one
+     * returned is off the idle list, in use: whether bytes wait on its socket is asked by the caller once the lock is
+     * left (E122).
      */
     private Acquired<C> takeIdleLocked(ConnectKey key, List<C> stale) {
         Host<C> h = hosts.computeIfAbsent(key, k -> new Host<>());
         for (C c; (c = h.idle.pollFirst()) != null; ) {
             IdleAt at = idleSince.remove(c);
-            boolean handedOut = false;
-            try {
-                if (c.isUsable() && !c.unreadWhileIdle() && !tooOldLocked(at)) {
-                    reusedCount.incrementAndGet();
-                    handedOut = true;
-                    return new Acquired<>(c, true);
-                }
-            } finally {
-                if (!handedOut) {
-                    // Closed but its close has not released the slot yet: it will. Or the server ended it while it was
-                    // idle and the read loop has not yet seen it (E55), or it is past its idle timeout and the reaper
-                    // has not closed it yet (E79): closed outside the lock, and never handed out, so the request, its
-                    // body not yet used, goes on another connection without a retry. Also when its look threw (an
-                    // Error of a Dialer's socket, E114): off the idle list already, it was on no list, its slot held
-                    // for good; now it is closed too, and what it threw goes to the request.
-                    stale.add(c);
-                    closing.add(c); // not idle any more, and not in use (E30)
-                }
+            if (c.isUsable() && !tooOldLocked(at)) {
+                return new Acquired<>(c, true);
             }
+            // Closed but its close has not released the slot yet: it will. Or it is past its idle timeout and the
+            // reaper has not closed it yet (E79): closed outside the lock, and never handed out, so the request, its
+            // body not yet used, goes on another connection without a retry.
+            stale.add(c);
+            closing.add(c); // not idle any more, and not in use (E30)
         }
         return null;
+    }
+
+    /**
+     * Whether bytes wait unread on the idle connection a request took (E55), asked outside the lock: for a socket a
+     * {@link io.gochan.http.Dialer} returned it is that socket's {@code available()}, user code, which may block (a
+     * {@code BufferedInputStream} that the connection's read loop, blocked in a read of it, holds) and then holds up
+     * only this request, never every request, put(), the reaper and close() behind the pool's lock (E122). What it
+     * throws (an {@link Error} of such a socket, E114) goes to the request once the connection is closed: off the idle
+     * list, it is on no other, and nobody else would close it (its slot held for good).
+     */
+    private static <C extends PooledConnection> boolean unreadWhileIdle(C conn) {
+        boolean looked = false;
+        try {
+            boolean unread = conn.unreadWhileIdle();
+            looked = true;
+            return unread;
+        } finally {
+            if (!looked) {
+                conn.close(new HttpConnectionException("connection closed: the look for bytes waiting on its idle socket"
+                        + " failed", null));
+            }
+        }
     }
 
     private Acquired<C> awaitOutcome(WantConn<C> want, RequestScope scope) throws IOException, InterruptedException {

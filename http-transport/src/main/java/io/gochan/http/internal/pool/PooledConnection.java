@@ -16,11 +16,12 @@ public interface PooledConnection {
     boolean isUsable();
 
     /**
-     * Asked by the pool, under its lock, of an idle connection it is about to hand out: whether bytes the server
-     * sent after the last response wait unread on it (its close_notify, an idle 408, data nobody asked for), which
-     * mean the connection is over. Such a connection is closed instead of handed out, and the request takes
-     * another or dials, its body not yet used (E55). Must not block. What it throws (an {@link Error} of a socket a
-     * {@code Dialer} returned) goes to the request that took the connection, once the pool has closed it (E114).
+     * Asked by the pool, outside its lock, of an idle connection a request took off the idle list: whether bytes the
+     * server sent after the last response wait unread on it (its close_notify, an idle 408, data nobody asked for),
+     * which mean the connection is over. Such a connection is closed instead of handed out, and the request takes
+     * another or dials, its body not yet used (E55). Should not block; the {@code available()} of a socket a
+     * {@code Dialer} returned may, and then holds up only that request (E122). What it throws (an {@link Error} of
+     * such a socket) goes to the request that took the connection, once the pool has closed it (E114).
      *
      * @return true if bytes wait unread on the idle connection
      */
