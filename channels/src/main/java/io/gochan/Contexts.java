@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /** The implementations behind {@link Context}. */
@@ -275,6 +276,11 @@ final class Contexts {
 
         /** Below this many registrations at once a set's table is small enough to keep (CX16). */
         private static final int SHRINK_FROM = 64;
+        /**
+         * How long a wait for a busy lock that a cancellation under way may hold parks between looks at whether one
+         * is (rule CX22): a lock held briefly (an adopt, an orphan) is taken at the next look.
+         */
+        private static final long LOOK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
         private final ReentrantLock lock = new ReentrantLock();
         final Context parent;
@@ -290,8 +296,11 @@ final class Contexts {
          * lock).
          */
         private volatile Outcome outcome;
-        /** Child contexts and afterFunc registrations; guarded by lock; null once cancelled. */
-        private Set<Object> children = new HashSet<>();
+        /**
+         * Child contexts and afterFunc registrations; guarded by lock; null once cancelled. Volatile so that a deadline's
+         * cancel and a context leaving its parent see, without the lock, that a cancellation is under way (rule CX22).
+         */
+        private volatile Set<Object> children = new HashSet<>();
         /**
          * The most registrations {@link #children} has held since it was made; guarded by lock. A hash set never
          * shrinks its table: once it holds a quarter of this, it is made anew, so a long-lived context gives back
@@ -360,17 +369,23 @@ final class Contexts {
         boolean orphan(Object child) {
             lock.lock();
             try {
-                if (children == null || !children.remove(child)) {
-                    return false;
-                }
-                if (peak > SHRINK_FROM && children.size() < peak / 4) {
-                    children = new HashSet<>(children); // a table sized for what is left (CX16)
-                    peak = children.size();
-                }
-                return true;
+                return removeLocked(child);
             } finally {
                 lock.unlock();
             }
+        }
+
+        /** {@link #orphan}, the lock held. */
+        private boolean removeLocked(Object child) {
+            Set<Object> kids = children;
+            if (kids == null || !kids.remove(child)) {
+                return false;
+            }
+            if (peak > SHRINK_FROM && kids.size() < peak / 4) {
+                children = new HashSet<>(kids); // a table sized for what is left (CX16)
+                peak = kids.size();
+            }
+            return true;
         }
 
         /** Arms the deadline timer (cannot fail: the delay was computed before registration). */
@@ -400,11 +415,11 @@ final class Contexts {
                 deadlinePassedNow();
                 return;
             }
-            if (isDone()) {
-                return; // cancelled since a retry was armed (TM12): nothing left to do
+            if (children == null) {
+                return; // cancelled, or its cancellation under way, since a retry was armed (TM12): nothing to do
             }
             try {
-                scheduler.handOff(this::deadlinePassedNow);
+                scheduler.handOff(this::deadlinePassedOnHandOff);
             } catch (RuntimeException | Error t) {
                 // No thread could start for the cancel: try again later rather than never end this context (TM12).
                 // A cancel racing this may leave the retry armed; it then finds the context done and does nothing.
@@ -414,11 +429,27 @@ final class Contexts {
         }
 
         private void deadlinePassedNow() {
+            cancelForDeadline(false);
+        }
+
+        /**
+         * The deadline's cancel on a hand-off thread (rule CX22): it never waits behind a cancellation already under
+         * way, of this context, of a descendant or of the parent it leaves, which may itself wait, for as long as it
+         * likes, for one channel's lock held by a goroutine (TM21). That cancellation does what this one would have
+         * done; waiting for it would only take a hand-off thread of the JVM's few, and a deadline for each of a
+         * cancelled parent's children would take them all: every timer delivery and deadline of the JVM refused.
+         */
+        private void deadlinePassedOnHandOff() {
+            cancelForDeadline(true);
+        }
+
+        /** Cancels with the deadline's error and cause; {@code passBy} as {@link #cancel(CancellationException, Throwable, boolean)}. */
+        private void cancelForDeadline(boolean passBy) {
             DeadlineExceededException e = new DeadlineExceededException();
             if (deadlineCause != null) {
                 e.initCause(deadlineCause); // so a thrown err() carries the cause in its trace
             }
-            cancel(e, deadlineCause != null ? deadlineCause : e);
+            cancel(e, deadlineCause != null ? deadlineCause : e, passBy);
         }
 
         @Override
@@ -448,8 +479,23 @@ final class Contexts {
          * parent before child only, and released before the parent is left: no cycle.
          */
         void cancel(CancellationException err, Throwable cause) {
+            cancel(err, cause, false);
+        }
+
+        /**
+         * As {@link #cancel(CancellationException, Throwable)}; {@code passBy}: a deadline's cancel on a hand-off
+         * thread (rule CX22), which does not wait for a context whose cancellation is under way: this one, a
+         * descendant (that cancellation marks the descendant's subtree), which it skips, or the parent it leaves.
+         */
+        private void cancel(CancellationException err, Throwable cause, boolean passBy) {
             Outcome why = new Outcome(err, cause);
-            lock.lock();
+            if (passBy) {
+                if (!lockUnlessCancelling()) {
+                    return; // a cancellation under way will mark this context and its subtree
+                }
+            } else {
+                lock.lock();
+            }
             Set<Object> kids = markCancelledLocked(why);
             if (kids == null) {
                 lock.unlock();
@@ -462,7 +508,13 @@ final class Contexts {
                 ArrayDeque<Object> work = new ArrayDeque<>(kids);
                 for (Object o; (o = work.poll()) != null; ) {
                     if (o instanceof CancelContext c) {
-                        c.lock.lock();
+                        if (passBy) {
+                            if (!c.lockUnlessCancelling()) {
+                                continue; // its own cancellation, under way, marks it and its subtree (CX22)
+                            }
+                        } else {
+                            c.lock.lock();
+                        }
                         held.push(c);
                         Set<Object> grandchildren = c.markCancelledLocked(why);
                         if (grandchildren != null) {
@@ -489,7 +541,42 @@ final class Contexts {
                 }
             }
             if (anchor != null) {
-                anchor.orphan(this);
+                anchor.leave(this);
+            }
+        }
+
+        /**
+         * Takes this context's lock, unless a cancellation of it is under way (its set of children is gone): a
+         * cancellation holds the lock until its whole walk is over, which may wait for as long as a goroutine holds
+         * one channel's lock (TM21). Then returns false at once, without the lock. A lock held otherwise (an adopt, an
+         * orphan) is waited for, looking again every {@link #LOOK_NANOS}. Rule CX22.
+         */
+        private boolean lockUnlessCancelling() {
+            while (!lock.tryLock()) {
+                if (children == null) {
+                    return false;
+                }
+                LockSupport.parkNanos(this, LOOK_NANOS);
+            }
+            if (children == null) {
+                lock.unlock();
+                return false;
+            }
+            return true;
+        }
+
+        /**
+         * A cancelled child {@code child} leaves this context: unless this context's own cancellation is under way,
+         * which drops every registration and holds the lock until its walk ends, however long (rule CX22).
+         */
+        private void leave(CancelContext child) {
+            if (!lockUnlessCancelling()) {
+                return;
+            }
+            try {
+                removeLocked(child);
+            } finally {
+                lock.unlock();
             }
         }
 
