@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /** The implementations behind {@link Context}. */
@@ -277,8 +276,8 @@ final class Contexts {
         /** Below this many registrations at once a set's table is small enough to keep (CX16). */
         private static final int SHRINK_FROM = 64;
         /**
-         * How long a wait for a busy lock that a cancellation under way may hold parks between looks at whether one
-         * is (rule CX22): a lock held briefly (an adopt, an orphan) is taken at the next look.
+         * How long a wait for a busy lock that a cancellation under way may hold waits between looks at whether one
+         * is (rule CX22); a lock held briefly (an adopt, an orphan) is taken as soon as it is released.
          */
         private static final long LOOK_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
@@ -549,14 +548,29 @@ final class Contexts {
          * Takes this context's lock, unless a cancellation of it is under way (its set of children is gone): a
          * cancellation holds the lock until its whole walk is over, which may wait for as long as a goroutine holds
          * one channel's lock (TM21). Then returns false at once, without the lock. A lock held otherwise (an adopt, an
-         * orphan) is waited for, looking again every {@link #LOOK_NANOS}. Rule CX22.
+         * orphan) is waited for, looking again every {@link #LOOK_NANOS}. An interrupt never ends the wait: it is kept
+         * for the caller. Rule CX22.
          */
         private boolean lockUnlessCancelling() {
-            while (!lock.tryLock()) {
-                if (children == null) {
-                    return false;
+            boolean interrupted = false;
+            try {
+                // A timed wait in the lock's own queue, not a nap: a lock held briefly is taken as it is released.
+                while (true) {
+                    try {
+                        if (lock.tryLock(LOOK_NANOS, TimeUnit.NANOSECONDS)) {
+                            break;
+                        }
+                    } catch (InterruptedException e) {
+                        interrupted = true; // a cancel never fails for it: kept for the caller, below
+                    }
+                    if (children == null) {
+                        return false;
+                    }
                 }
-                LockSupport.parkNanos(this, LOOK_NANOS);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
             }
             if (children == null) {
                 lock.unlock();
