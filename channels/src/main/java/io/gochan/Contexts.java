@@ -390,7 +390,7 @@ final class Contexts {
         /** Arms the deadline timer (cannot fail: the delay was computed before registration). */
         void armDeadline(long delayNanos) {
             if (delayNanos <= 0) {
-                deadlinePassedNow();
+                cancelForDeadline(false);
                 return;
             }
             lock.lock();
@@ -411,14 +411,14 @@ final class Contexts {
         private void deadlinePassed() {
             if (scheduler.runsInline()) {
                 // A bubble's driver: a thread the bubble cannot see must not close its channels (BB4).
-                deadlinePassedNow();
+                cancelForDeadline(false);
                 return;
             }
             if (children == null) {
                 return; // cancelled, or its cancellation under way, since a retry was armed (TM12): nothing to do
             }
             try {
-                scheduler.handOff(this::deadlinePassedOnHandOff);
+                scheduler.handOff(() -> cancelForDeadline(true));
             } catch (RuntimeException | Error t) {
                 // No thread could start for the cancel: try again later rather than never end this context (TM12).
                 // A cancel racing this may leave the retry armed; it then finds the context done and does nothing.
@@ -427,22 +427,14 @@ final class Contexts {
             }
         }
 
-        private void deadlinePassedNow() {
-            cancelForDeadline(false);
-        }
-
         /**
-         * The deadline's cancel on a hand-off thread (rule CX22): it never waits behind a cancellation already under
-         * way, of this context, of a descendant or of the parent it leaves, which may itself wait, for as long as it
-         * likes, for one channel's lock held by a goroutine (TM21). That cancellation does what this one would have
-         * done; waiting for it would only take a hand-off thread of the JVM's few, and a deadline for each of a
-         * cancelled parent's children would take them all: every timer delivery and deadline of the JVM refused.
+         * Cancels with the deadline's error and cause. {@code passBy} on a hand-off thread (rule CX22): it never waits
+         * behind a cancellation already under way, of this context, of a descendant or of the parent it leaves, which
+         * may itself wait, for as long as it likes, for one channel's lock held by a goroutine (TM21). That
+         * cancellation does what this one would have done; waiting for it would only take a hand-off thread of the
+         * JVM's few, and a deadline for each of a cancelled parent's children would take them all: every timer
+         * delivery and deadline of the JVM refused.
          */
-        private void deadlinePassedOnHandOff() {
-            cancelForDeadline(true);
-        }
-
-        /** Cancels with the deadline's error and cause; {@code passBy} as {@link #cancel(CancellationException, Throwable, boolean)}. */
         private void cancelForDeadline(boolean passBy) {
             DeadlineExceededException e = new DeadlineExceededException();
             if (deadlineCause != null) {
@@ -488,12 +480,8 @@ final class Contexts {
          */
         private void cancel(CancellationException err, Throwable cause, boolean passBy) {
             Outcome why = new Outcome(err, cause);
-            if (passBy) {
-                if (!lockUnlessCancelling()) {
-                    return; // a cancellation under way will mark this context and its subtree
-                }
-            } else {
-                lock.lock();
+            if (!lockToCancel(passBy)) {
+                return; // a cancellation under way will mark this context and its subtree
             }
             Set<Object> kids = markCancelledLocked(why);
             if (kids == null) {
@@ -507,12 +495,8 @@ final class Contexts {
                 ArrayDeque<Object> work = new ArrayDeque<>(kids);
                 for (Object o; (o = work.poll()) != null; ) {
                     if (o instanceof CancelContext c) {
-                        if (passBy) {
-                            if (!c.lockUnlessCancelling()) {
-                                continue; // its own cancellation, under way, marks it and its subtree (CX22)
-                            }
-                        } else {
-                            c.lock.lock();
+                        if (!c.lockToCancel(passBy)) {
+                            continue; // its own cancellation, under way, marks it and its subtree (CX22)
                         }
                         held.push(c);
                         Set<Object> grandchildren = c.markCancelledLocked(why);
@@ -542,6 +526,15 @@ final class Contexts {
             if (anchor != null) {
                 anchor.leave(this);
             }
+        }
+
+        /** Takes this context's lock to cancel it; with {@code passBy}, as {@link #lockUnlessCancelling()} (CX22). */
+        private boolean lockToCancel(boolean passBy) {
+            if (passBy) {
+                return lockUnlessCancelling();
+            }
+            lock.lock();
+            return true;
         }
 
         /**
