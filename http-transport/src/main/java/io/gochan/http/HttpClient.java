@@ -33,7 +33,9 @@ import java.util.Set;
  * {@linkplain HttpRequest#timeout() timeout} bounds the whole send too, its redirects included: each hop gets
  * what is left of it (E46).
  *
- * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD) and no body; 307 and 308
+ * <p>Redirects: 301, 302 and 303 are followed with GET (HEAD stays HEAD), no body and none of the fields that
+ * describe one ({@code Content-Type}, {@code Content-Encoding}, {@code Content-Language}, {@code Content-Location},
+ * {@code Expect: 100-continue}; R108); 307 and 308
  * keep the method and body if the body can be sent again (or is declared empty), else the 3xx response is
  * returned (R48). A
  * {@code Location} is resolved by RFC 3986 as Go does (a redirect without one is the response); one
@@ -60,6 +62,12 @@ import java.util.Set;
 public final class HttpClient {
     private static final Set<String> SENSITIVE = Set.of(
             "authorization", "proxy-authorization", "www-authenticate", "cookie", "cookie2");
+    /**
+     * The fields that describe a request's body, dropped with it by a 301, 302 or 303 (R108): the Fetch standard's
+     * request-body-header names (the framing fields are the transport's, never the caller's, P44).
+     */
+    private static final List<String> BODY_FIELDS = List.of(
+            "Content-Type", "Content-Encoding", "Content-Language", "Content-Location");
 
     private final RoundTripper transport;
     private final int maxRedirects;
@@ -493,7 +501,15 @@ public final class HttpClient {
             } else {
                 b.method("HEAD", RequestBody.none());
             }
-            b.removeHeader("Content-Type");
+            // The body is dropped, and with it every field that describes it (R108): the Fetch standard's request-body
+            // headers, which browsers drop here, and the 100-continue expectation RFC 9110 (10.1.1) forbids on a request
+            // without content. Kept, the GET announced a gzip or JSON body it did not have. (Go copies them all.)
+            for (String name : BODY_FIELDS) {
+                b.removeHeader(name);
+            }
+            if (req.headers().hasToken("Expect", "100-continue")) {
+                b.removeHeader("Expect");
+            }
         }
         if (isDowngrade(req.uri(), target)) {
             b.removeHeader("Referer"); // RFC 9110 10.1.3: no Referer from a secure page on an insecure request (R19)
@@ -563,8 +579,9 @@ public final class HttpClient {
      * it ends there (P31), a gzip body the transport decodes by the length declared for its gzip data (E45). Reading a
      * declared-large body (up to 64 KiB, before) let a redirect that declared a large body and then stalled hold
      * the send until its deadline, or forever without one. A failed read only means
-     * the connection is not reused; an interrupt stays set (the transport keeps it), so the next hop's
-     * round trip ends the send with {@link InterruptedException}.
+     * the connection is not reused; an interrupt stays set (the transport keeps it, and a
+     * {@link RoundTripper}'s body that cleared it has it set again, R109), so the next hop's round trip ends the send
+     * with {@link InterruptedException}.
      */
     private static void discard(HttpResponse resp) {
         try (resp) {
@@ -583,8 +600,26 @@ public final class HttpClient {
             }
         } catch (IOException | UncheckedIOException e) {
             // The redirect's body does not matter; its connection is closed by the failed read. (A body's close
-            // that fails with an IOException is thrown as an UncheckedIOException by HttpResponse.close.)
+            // that fails with an IOException is thrown as an UncheckedIOException by HttpResponse.close.) An interrupt
+            // does (R109): it must end the send at the next hop, as the transport's bodies, which leave the flag set,
+            // make it do. A RoundTripper's body may clear it (a PipedInputStream's InterruptedIOException does), and
+            // dropped with its exception the interrupt was lost: the next hop was sent, the send succeeded.
+            if (endedByInterrupt(e instanceof UncheckedIOException u ? u.getCause() : e)) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    /**
+     * Whether {@code e} says its read was ended by an interrupt of the reading thread (R109): an
+     * {@link InterruptedIOException} of exactly that class (its subclasses say other things: a timeout, a
+     * cancellation of a context or a transport), a {@link RequestCancelledException} of reason {@code INTERRUPT}, or a
+     * {@link java.nio.channels.ClosedByInterruptException}.
+     */
+    private static boolean endedByInterrupt(Throwable e) {
+        return e != null && (e.getClass() == InterruptedIOException.class
+                || e instanceof RequestCancelledException rc && rc.reason() == RequestCancelledException.Reason.INTERRUPT
+                || e instanceof java.nio.channels.ClosedByInterruptException);
     }
 
     /**
