@@ -730,8 +730,12 @@ public final class ErrGroup implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            reportQuietly(g, f); // never throws: the orphans still go (GF11)
-            report(orphans);
+            // On a goroutine of its own: the handler is the caller's code, and this is the cleaner's thread, which every
+            // future and group of the JVM is registered with (TM22).
+            Failures.reportOffCleaner(() -> {
+                reportQuietly(g, f); // never throws: the orphans still go (GF11)
+                report(orphans);
+            });
         }
 
         /** {@return whether the cleaner found the handle collected ({@link #abandon}); for tests} */
