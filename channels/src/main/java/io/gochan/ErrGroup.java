@@ -497,6 +497,21 @@ public final class ErrGroup implements AutoCloseable {
             }
             if (cancel) {
                 ctx.cancel(t); // EG3: the first failure is the context's cause
+                if (!(t instanceof Exception || t instanceof Error)) {
+                    // What await() and close() throw for it, a wrapper made once (GF5) whose message is t.toString():
+                    // the task's code, which may block. Made here, on the failing goroutine and outside the lock, after
+                    // the cancel, as a future makes it on its own goroutine; collect() finds it, since it runs only once
+                    // this goroutine has ended. Made there, under the lock, it held up the group's description
+                    // (Goroutines.dump(), a bubble's report) and every other call on the group for as long as it ran
+                    // (EG15).
+                    Throwable wrapper = Failures.asThrown(t);
+                    lock.lock();
+                    try {
+                        thrown = wrapper;
+                    } finally {
+                        lock.unlock();
+                    }
+                }
             }
             if (report) {
                 Goroutines.report(self, t);
@@ -635,6 +650,9 @@ public final class ErrGroup implements AutoCloseable {
             observed = true;
             signal(); // go() calls waiting for a slot now fail
             if (first != null && thrown == null) {
+                // An Exception or an Error is thrown as itself: nothing of its code runs here. A failure of another kind
+                // was wrapped by failed() outside the lock (EG15); only if that could not finish (an OutOfMemoryError
+                // cut it short) is it wrapped here.
                 thrown = Failures.asThrown(first);
             }
             return thrown;
@@ -712,8 +730,12 @@ public final class ErrGroup implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            reportQuietly(g, f); // never throws: the orphans still go (GF11)
-            report(orphans);
+            // On a goroutine of its own: the handler is the caller's code, and this is the cleaner's thread, which every
+            // future and group of the JVM is registered with (TM22).
+            Failures.reportOffCleaner(() -> {
+                reportQuietly(g, f); // never throws: the orphans still go (GF11)
+                report(orphans);
+            });
         }
 
         /** {@return whether the cleaner found the handle collected ({@link #abandon}); for tests} */

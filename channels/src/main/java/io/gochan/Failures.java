@@ -19,10 +19,36 @@ final class Failures {
      * (rule TM17), as it reports the failures of every owner of the JVM.
      */
     static final ThreadFactory CLEANER_THREADS = task -> ServiceThreads.unstarted("gochan-unobserved-failures", task);
-    /** One daemon thread for the whole library; its actions only hand a failure to the handler. */
+    /**
+     * One daemon thread for the whole library. Its actions only look at whether a failure was observed; the report of
+     * one that was not, which runs the caller's code, goes to a goroutine of its own ({@link #reportOffCleaner}).
+     */
     static final Cleaner CLEANER = Cleaner.create(CLEANER_THREADS);
 
     private Failures() {}
+
+    /**
+     * Runs {@code report}, the report of failures a cleaner action found that nobody can observe any more (GF2), on a
+     * goroutine of its own, never on the cleaner's thread (rule TM22). The report runs the caller's code (the
+     * uncaught-exception handler; the default one prints the failure, whose {@code toString()} is the task's), which
+     * may block (a handler that sends on a full channel, waits for a lock, a slow log): on the cleaner's thread, the one
+     * of the JVM that every future and error group is registered with, that held up every later report for as long, and
+     * every later cleanup with it, so each dropped future's or group's outcome (its value, its failure) stayed reachable
+     * in the cleaner's queue. If no goroutine can start (an {@link OutOfMemoryError}), that is logged and the report runs
+     * here all the same: never lost.
+     *
+     * @param report the report; must not throw
+     */
+    static void reportOffCleaner(Runnable report) {
+        try {
+            Go.go("gochan-unobserved-failure", report::run);
+        } catch (Throwable e) {
+            SafeText.log(System.getLogger(Failures.class.getName()), System.Logger.Level.ERROR,
+                    "the report of an unobserved failure could not start on a goroutine of its own; reported on the"
+                            + " cleaner's thread", e);
+            report.run();
+        }
+    }
 
     /**
      * What {@link #rethrow} throws for {@code t}: {@code t} itself if it is an {@link Exception} or an

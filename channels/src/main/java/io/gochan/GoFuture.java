@@ -186,11 +186,15 @@ public final class GoFuture<T> {
             return value;
         }
 
-        /** The cleaner's action: the handle is gone, nobody can join any more. */
+        /**
+         * The cleaner's action: the handle is gone, nobody can join any more. A failure nobody observed is reported on a
+         * goroutine of its own, never on the cleaner's thread (TM22); the usual case, a value or an observed failure,
+         * starts nothing.
+         */
         void abandon() {
             int before = state.getAndUpdate(s -> s | ABANDONED);
-            if ((before & DONE) != 0) {
-                reportIfUnobserved();
+            if ((before & DONE) != 0 && failure != null && !observed) {
+                Failures.reportOffCleaner(this::reportIfUnobserved);
             }
         }
 

@@ -144,8 +144,10 @@ public final class Goroutines {
      * goroutine of a virtual-time {@link Bubble} that {@link Bubble#run} reports does not reach it
      * (rule BB17). A failure that was
      * handed to a {@link GoFuture} or an {@link ErrGroup} reaches the handler only once nobody can observe it
-     * any more (rule GF2): then it runs on the thread that found that out, which is the JDK's cleaner thread
-     * when the handle was garbage collected, or the goroutine that ended after its handle was dropped.
+     * any more (rule GF2): then it runs on the goroutine that ended after its handle was dropped, or, when the
+     * handle was found garbage collected, on a goroutine of its own ({@code gochan-unobserved-failure}), never on the
+     * cleaner's thread that watches every handle of the JVM, so a handler that blocks holds up only that report
+     * (rule TM22).
      *
      * @param h the handler; null restores the default (which logs the failure through {@link System.Logger})
      * @return the previous handler

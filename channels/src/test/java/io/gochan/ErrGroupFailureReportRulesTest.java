@@ -92,6 +92,76 @@ class ErrGroupFailureReportRulesTest {
     }
 
     /**
+     * EG15: no failure's code runs under the group's lock. A failure that is neither an Exception nor an Error is
+     * thrown wrapped (GF5), and the wrapper's message is the failure's toString(), the task's code, which here blocks
+     * until the test releases it: it is made on the failing goroutine, before the group's lock, as a future makes it on
+     * its own goroutine, so while it blocks the group's description is written at once (as for Goroutines.dump() and a
+     * bubble's report). Before, await() made it under the group's lock: the description, every other await() and
+     * close() waited for that toString() (for ever, if it never returned).
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void EG15_aFailureWhoseTextBlocksNeverHoldsUpTheGroupsDescription() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        BlockingText odd = new BlockingText(entered, release);
+        ErrGroup g = ErrGroup.create();
+        g.go("eg15-blocking-text", () -> {
+            throw sneaky(odd);
+        });
+        GoFuture<Throwable> awaited = Go.future(() -> catchThrowable(g::await));
+        try {
+            assertThat(entered.await(10, TimeUnit.SECONDS)).as("the failure's toString() was asked").isTrue();
+            GoFuture<String> described = Go.future(g::toString);
+            String text = null;
+            try {
+                text = described.join(Duration.ofSeconds(10));
+            } catch (java.util.concurrent.TimeoutException e) {
+                // Left as it is: released below, it then ends.
+            }
+            assertThat(text).as("the group's description while its failure's toString() blocks")
+                    .isNotNull().startsWith("ErrGroup[").contains(typeOf(odd));
+        } finally {
+            release.countDown();
+        }
+        Throwable thrown = awaited.join(Duration.ofSeconds(10));
+        assertThat(thrown).isInstanceOf(java.util.concurrent.ExecutionException.class);
+        assertThat(thrown.getCause()).isSameAs(odd);
+        assertThat(catchThrowable(g::await)).as("the same wrapper on every call (GF5)").isSameAs(thrown);
+    }
+
+    /** Neither an Exception nor an Error (sneaky code throws one), whose toString() blocks until released, once. */
+    private static final class BlockingText extends Throwable {
+        private static final long serialVersionUID = 1L;
+        private final transient CountDownLatch entered;
+        private final transient CountDownLatch release;
+
+        BlockingText(CountDownLatch entered, CountDownLatch release) {
+            super("eg15-blocking-text");
+            this.entered = entered;
+            this.release = release;
+        }
+
+        @Override
+        public String toString() {
+            entered.countDown();
+            try {
+                if (!release.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the test never released toString() (test)");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "BlockingText (test)";
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> RuntimeException sneaky(Throwable t) throws T {
+        throw (T) t;
+    }
+
+    /**
      * EG16: a group nobody holds any more (its goroutines hold its context, not the group) still cancels its context
      * with its first failure, so that the others stop, as Go's group does whether or not anyone waits; the failure
      * goes to the handler (GF2). Before, once the cleaner had found the handle collected, a failure went only to the
