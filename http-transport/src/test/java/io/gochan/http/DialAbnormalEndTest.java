@@ -26,11 +26,13 @@ import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A dial that ends abnormally, on what user code or a bad setting throws, ends with an outcome and leaves nothing
- * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), and a
- * proxy function's port (R85).
+ * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), a
+ * proxy function's port (R85), and a bounded step ended by its timeout whatever the closed socket throws (E124).
  */
 @NoGoroutineLeaks
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -258,6 +260,65 @@ class DialAbnormalEndTest {
             assertThat(((Throwable) o).getCause()).isSameAs(thrown);
             assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
             assertThat(t.stats().open()).isZero();
+        }
+    }
+
+    /**
+     * E124: a step of a dial that its timeout bounds (R28), the proxy's answer to {@code CONNECT} or a TLS handshake,
+     * ends as that timeout when the time is up, also when the {@link Dialer}'s socket, closed under the step by the
+     * timer, lets a checked exception out undeclared (a Kotlin socket's "closed", a sneaky throw): the request fails
+     * with {@link HttpTimeoutException} of its kind ({@code CONNECT}, {@code TLS_HANDSHAKE}), that exception its
+     * cause, as for the {@link SocketException} of a JDK socket. Before, the exception went past the timer's catches
+     * as it was, and the request failed with an {@link HttpConnectionException} around it, no word of the timeout;
+     * thrown before the time was up it left the timer armed, to close the socket again when it fired.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"proxy CONNECT answer", "TLS handshake"})
+    void E124_aBoundedDialStepEndsAsItsTimeoutWhateverTheClosedSocketThrows(String step) throws Exception {
+        Exception thrown = new Exception("the socket's own checked exception once closed, let out undeclared (test)");
+        AtomicInteger thrownCount = new AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        boolean connect = step.startsWith("proxy");
+        Dialer dialer = (host, port, timeout) -> new java.net.Socket(host, port) {
+            private java.io.InputStream in;
+
+            @Override
+            public synchronized java.io.InputStream getInputStream() throws IOException {
+                if (in == null) {
+                    in = new java.io.FilterInputStream(super.getInputStream()) {
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            try {
+                                return super.read(b, off, len);
+                            } catch (IOException e) {
+                                if (isClosed()) { // closed under the read: its own word for it
+                                    thrownCount.incrementAndGet();
+                                    throw HostileExceptions.<RuntimeException>undeclared(thrown);
+                                }
+                                throw e;
+                            }
+                        }
+                    };
+                }
+                return in;
+            }
+        };
+        try (RawServer silent = closeCountingProxy(closed);
+             Transport t = Transport.builder().dialer(dialer)
+                     .dialTimeout(Duration.ofMillis(connect ? 300 : 20_000))
+                     .tlsHandshakeTimeout(Duration.ofMillis(connect ? 20_000 : 300))
+                     .proxy(r -> connect ? Optional.of(URI.create("http://127.0.0.1:" + silent.port())) : Optional.empty())
+                     .build()) {
+            URI uri = connect ? URI.create("https://origin.test/") : URI.create("https://127.0.0.1:" + silent.port() + "/");
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(thrownCount).as("the socket let its exception out").hasValue(1);
+            assertThat(o).as("the request's failure: %s", HostileExceptions.typeOf(o))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class, e -> assertThat(e.kind())
+                            .isEqualTo(connect ? HttpTimeoutException.Kind.CONNECT : HttpTimeoutException.Kind.TLS_HANDSHAKE));
+            assertThat(HostileExceptions.isOrCausedBy(o, thrown)).as("the socket's exception is its cause").isTrue();
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the peer saw the connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
         }
     }
 }
