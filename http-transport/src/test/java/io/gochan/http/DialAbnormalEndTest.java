@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A dial that ends abnormally, on what user code or a bad setting throws, ends with an outcome and leaves nothing
  * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), a
- * proxy function's port (R85), and a bounded step ended by its timeout whatever the closed socket throws (E124).
+ * proxy function's port (R85), and a bounded step ended by its timeout whatever the closed socket throws (E124, E125).
  */
 @NoGoroutineLeaks
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -320,5 +320,60 @@ class DialAbnormalEndTest {
             assertThat(t.stats().open()).isZero();
             assertThat(t.stats().dialing()).isZero();
         }
+    }
+
+    /**
+     * E125: the close with which a dial step's timer ends that step (R28) keeps what a {@link Dialer}'s socket throws
+     * from its {@code close()}, as every other close of such a socket does (E84): an {@link Error} or a checked
+     * exception let out undeclared is logged, the timer's goroutine ends normally, and the step still fails as its
+     * timeout. Before, only an {@link IOException} or an unchecked exception was caught: the rest ended the timer's
+     * goroutine with it, reported to the goroutines' uncaught-exception handler, which ends the program where it is
+     * set to exit as Go's runtime does on a panic (G1), and fails a virtual-time bubble (BB17).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"Error", "undeclared checked exception"})
+    void E125_theDialTimersCloseKeepsWhatTheSocketsCloseThrows(String kind) throws Exception {
+        Throwable thrown = kind.equals("Error") ? new AssertionError("the socket's close failed (test)")
+                : new Exception("the socket's close failed, let out undeclared (test)");
+        java.util.Queue<String> uncaught = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.function.BiConsumer<io.gochan.Goroutine, Throwable> previous = io.gochan.Goroutines.setUncaughtExceptionHandler((g, e) -> {
+            if (HostileExceptions.isOrCausedBy(e, thrown)) {
+                uncaught.add(g.name() + ": " + HostileExceptions.typeOf(e));
+            } else {
+                io.gochan.Goroutines.defaultUncaughtExceptionHandler().accept(g, e);
+            }
+        });
+        AtomicInteger closes = new AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer silent = closeCountingProxy(closed);
+             Transport t = Transport.builder()
+                     .dialer((host, port, timeout) -> new java.net.Socket(host, port) {
+                         @Override
+                         public synchronized void close() throws IOException {
+                             super.close();
+                             closes.incrementAndGet();
+                             throw HostileExceptions.<RuntimeException>undeclared(thrown);
+                         }
+                     })
+                     .dialTimeout(Duration.ofMillis(300))
+                     .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + silent.port())))
+                     .build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(URI.create("https://origin.test/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).as("the request's failure: %s", HostileExceptions.typeOf(o))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT));
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the proxy saw the connection closed").isTrue();
+            assertThat(closes.get()).as("the socket was closed").isPositive();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
+            // The timer's goroutine has ended, its failure (if any) reported: a goroutine leaves the registry only
+            // after that report (G1).
+            Leaks.awaitTrue(() -> io.gochan.Goroutines.live().stream().noneMatch(g -> g.name().equals("gochan-afterfunc")),
+                    "the dial timer's goroutine ended");
+        } finally {
+            io.gochan.Goroutines.setUncaughtExceptionHandler(previous);
+        }
+        assertThat(uncaught).as("goroutines that died of the socket's close").isEmpty();
     }
 }

@@ -91,6 +91,11 @@ final class DialGuard {
             // The step blocked on this socket fails anyway once its timer is seen to have fired. Printing the Dialer's
             // exception may throw too: never out of the timer's goroutine (E105).
             ThrowableText.log(LOG, System.Logger.Level.DEBUG, "closing a timed-out dial's socket failed", e);
+        } catch (Throwable e) {
+            // An Error, or a checked exception let out undeclared, is logged as every close of a Dialer's socket logs it
+            // (E84, E125), never the death of the timer's goroutine: its uncaught-exception handler may end the program
+            // (G1) or fail a bubble (BB17). The step still fails as its timeout.
+            ThrowableText.log(LOG, System.Logger.Level.ERROR, "closing a timed-out dial's socket failed", e);
         }
     }
 }
