@@ -26,11 +26,13 @@ import javax.net.ssl.X509TrustManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A dial that ends abnormally, on what user code or a bad setting throws, ends with an outcome and leaves nothing
- * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), and a
- * proxy function's port (R85).
+ * open: the happy-eyeballs racers (E86), the sockets of a dial that an {@link Error} of user code ends (E87), a
+ * proxy function's port (R85), and a bounded step ended by its timeout whatever the closed socket throws (E124, E125).
  */
 @NoGoroutineLeaks
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -259,5 +261,119 @@ class DialAbnormalEndTest {
             assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the server saw the connection closed").isTrue();
             assertThat(t.stats().open()).isZero();
         }
+    }
+
+    /**
+     * E124: a step of a dial that its timeout bounds (R28), the proxy's answer to {@code CONNECT} or a TLS handshake,
+     * ends as that timeout when the time is up, also when the {@link Dialer}'s socket, closed under the step by the
+     * timer, lets a checked exception out undeclared (a Kotlin socket's "closed", a sneaky throw): the request fails
+     * with {@link HttpTimeoutException} of its kind ({@code CONNECT}, {@code TLS_HANDSHAKE}), that exception its
+     * cause, as for the {@link SocketException} of a JDK socket. Before, the exception went past the timer's catches
+     * as it was, and the request failed with an {@link HttpConnectionException} around it, no word of the timeout;
+     * thrown before the time was up it left the timer armed, to close the socket again when it fired.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"proxy CONNECT answer", "TLS handshake"})
+    void E124_aBoundedDialStepEndsAsItsTimeoutWhateverTheClosedSocketThrows(String step) throws Exception {
+        Exception thrown = new Exception("the socket's own checked exception once closed, let out undeclared (test)");
+        AtomicInteger thrownCount = new AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        boolean connect = step.startsWith("proxy");
+        Dialer dialer = (host, port, timeout) -> new java.net.Socket(host, port) {
+            private java.io.InputStream in;
+
+            @Override
+            public synchronized java.io.InputStream getInputStream() throws IOException {
+                if (in == null) {
+                    in = new java.io.FilterInputStream(super.getInputStream()) {
+                        @Override
+                        public int read(byte[] b, int off, int len) throws IOException {
+                            try {
+                                return super.read(b, off, len);
+                            } catch (IOException e) {
+                                if (isClosed()) { // closed under the read: its own word for it
+                                    thrownCount.incrementAndGet();
+                                    throw HostileExceptions.<RuntimeException>undeclared(thrown);
+                                }
+                                throw e;
+                            }
+                        }
+                    };
+                }
+                return in;
+            }
+        };
+        try (RawServer silent = closeCountingProxy(closed);
+             Transport t = Transport.builder().dialer(dialer)
+                     .dialTimeout(Duration.ofMillis(connect ? 300 : 20_000))
+                     .tlsHandshakeTimeout(Duration.ofMillis(connect ? 20_000 : 300))
+                     .proxy(r -> connect ? Optional.of(URI.create("http://127.0.0.1:" + silent.port())) : Optional.empty())
+                     .build()) {
+            URI uri = connect ? URI.create("https://origin.test/") : URI.create("https://127.0.0.1:" + silent.port() + "/");
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(thrownCount).as("the socket let its exception out").hasValue(1);
+            assertThat(o).as("the request's failure: %s", HostileExceptions.typeOf(o))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class, e -> assertThat(e.kind())
+                            .isEqualTo(connect ? HttpTimeoutException.Kind.CONNECT : HttpTimeoutException.Kind.TLS_HANDSHAKE));
+            assertThat(HostileExceptions.isOrCausedBy(o, thrown)).as("the socket's exception is its cause").isTrue();
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the peer saw the connection closed").isTrue();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
+        }
+    }
+
+    /**
+     * E125: the close with which a dial step's timer ends that step (R28) keeps what a {@link Dialer}'s socket throws
+     * from its {@code close()}, as every other close of such a socket does (E84): an {@link Error} or a checked
+     * exception let out undeclared is logged, the timer's goroutine ends normally, and the step still fails as its
+     * timeout. Before, only an {@link IOException} or an unchecked exception was caught: the rest ended the timer's
+     * goroutine with it, reported to the goroutines' uncaught-exception handler, which ends the program where it is
+     * set to exit as Go's runtime does on a panic (G1), and fails a virtual-time bubble (BB17).
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"Error", "undeclared checked exception"})
+    void E125_theDialTimersCloseKeepsWhatTheSocketsCloseThrows(String kind) throws Exception {
+        Throwable thrown = kind.equals("Error") ? new AssertionError("the socket's close failed (test)")
+                : new Exception("the socket's close failed, let out undeclared (test)");
+        java.util.Queue<String> uncaught = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.function.BiConsumer<io.gochan.Goroutine, Throwable> previous = io.gochan.Goroutines.setUncaughtExceptionHandler((g, e) -> {
+            if (HostileExceptions.isOrCausedBy(e, thrown)) {
+                uncaught.add(g.name() + ": " + HostileExceptions.typeOf(e));
+            } else {
+                io.gochan.Goroutines.defaultUncaughtExceptionHandler().accept(g, e);
+            }
+        });
+        AtomicInteger closes = new AtomicInteger();
+        CountDownLatch closed = new CountDownLatch(1);
+        try (RawServer silent = closeCountingProxy(closed);
+             Transport t = Transport.builder()
+                     .dialer((host, port, timeout) -> new java.net.Socket(host, port) {
+                         @Override
+                         public synchronized void close() throws IOException {
+                             super.close();
+                             closes.incrementAndGet();
+                             throw HostileExceptions.<RuntimeException>undeclared(thrown);
+                         }
+                     })
+                     .dialTimeout(Duration.ofMillis(300))
+                     .proxy(r -> Optional.of(URI.create("http://127.0.0.1:" + silent.port())))
+                     .build()) {
+            Object o = outcome(() -> t.roundTrip(HttpRequest.newBuilder(URI.create("https://origin.test/"))
+                    .timeout(Duration.ofSeconds(BOUND_SECONDS)).build()));
+            assertThat(o).as("the request's failure: %s", HostileExceptions.typeOf(o))
+                    .isInstanceOfSatisfying(HttpTimeoutException.class,
+                            e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.CONNECT));
+            assertThat(closed.await(BOUND_SECONDS, TimeUnit.SECONDS)).as("the proxy saw the connection closed").isTrue();
+            assertThat(closes.get()).as("the socket was closed").isPositive();
+            assertThat(t.stats().open()).isZero();
+            assertThat(t.stats().dialing()).isZero();
+            // The timer's goroutine has ended, its failure (if any) reported: a goroutine leaves the registry only
+            // after that report (G1).
+            Leaks.awaitTrue(() -> io.gochan.Goroutines.live().stream().noneMatch(g -> g.name().equals("gochan-afterfunc")),
+                    "the dial timer's goroutine ended");
+        } finally {
+            io.gochan.Goroutines.setUncaughtExceptionHandler(previous);
+        }
+        assertThat(uncaught).as("goroutines that died of the socket's close").isEmpty();
     }
 }

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * E114, E115, E116: what a {@link Dialer}'s socket throws where the transport holds state (the pool's lock, a slot
+ * E114, E115, E116, E123: what a {@link Dialer}'s socket throws where the transport holds state (the pool's lock, a slot
  * counted, a connection's loops, a body being read) never leaks the connection, its slot or a loop, never hangs a
  * request or {@code Transport.close()}, and reaches the request that met it (or the log). Each test runs against a
  * real loopback server with {@code maxConnsPerHost(1)}: a slot lost for good would make the next request wait for
@@ -57,6 +57,7 @@ class DialerSocketFailureTest {
         final AtomicReference<Fault> look = new AtomicReference<>();
         final AtomicReference<Fault> read = new AtomicReference<>();
         final AtomicReference<Fault> write = new AtomicReference<>();
+        final AtomicReference<Fault> shutdownOutput = new AtomicReference<>();
         final AtomicInteger thrown = new AtomicInteger();
 
         void maybeThrow(AtomicReference<Fault> which) {
@@ -68,7 +69,10 @@ class DialerSocketFailureTest {
         }
     }
 
-    /** A dialer whose plain loopback sockets throw {@code faults} from {@code available()}, {@code read} and {@code write}. */
+    /**
+     * A dialer whose plain loopback sockets throw {@code faults} from {@code available()}, {@code read}, {@code write}
+     * and {@code shutdownOutput()}.
+     */
     private static Dialer dialer(Faults faults) {
         return (host, port, timeout) -> {
             Socket s = new Socket() {
@@ -108,6 +112,12 @@ class DialerSocketFailureTest {
                         };
                     }
                     return out;
+                }
+
+                @Override
+                public void shutdownOutput() throws IOException {
+                    faults.maybeThrow(faults.shutdownOutput);
+                    super.shutdownOutput();
                 }
             };
             s.connect(new InetSocketAddress(host, port));
@@ -348,6 +358,64 @@ class DialerSocketFailureTest {
             assertThat(o).isInstanceOf(HttpConnectionException.class);
             assertThat(chain(o)).contains(thrown);
             assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E123: a checked exception a socket's {@code shutdownOutput()} lets out undeclared as a plain tunnel's output is
+     * closed (our half-close, E74, run on the caller's thread) fails that close with an {@link HttpConnectionException}
+     * whose cause it is, as the TLS half-close (its goroutine, E113, E115) and a tunnel's write (E115) fail; the
+     * output is over all the same, and closing the response closes the connection. Before, the exception went out of
+     * {@code OutputStream.close()} as it was, a checked exception that method does not declare, past the caller's
+     * catch of {@code IOException} (here, out of the caller's code as its outcome).
+     */
+    @Test
+    void E123_anUndeclaredCheckedExceptionFromAPlainTunnelsHalfCloseFailsThatCloseWithIt() throws Exception {
+        Faults faults = new Faults();
+        java.util.concurrent.CountDownLatch peerEnded = new java.util.concurrent.CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /chat ")) {
+                         c.write("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: test\r\n\r\n");
+                         c.readUntilClosed();
+                         peerEnded.countDown();
+                         return;
+                     }
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in a tunnel's half-close, let out undeclared (test)");
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/chat")).header("Connection", "Upgrade")
+                    .header("Upgrade", "test").build();
+            Object o = Leaks.outcomeWithin10s("the tunnel's half-close that fails", () -> {
+                try (HttpResponse r = t.roundTrip(req)) {
+                    assertThat(r.status()).isEqualTo(101);
+                    OutputStream out = r.tunnelOutput().orElseThrow();
+                    out.write(new byte[] {'p', 'i', 'n', 'g'});
+                    faults.shutdownOutput.set(new Fault(thrown, th -> true, "PersistConn.shutdownTunnelOutput"));
+                    IOException failed;
+                    try {
+                        out.close();
+                        return "closed";
+                    } catch (IOException e) {
+                        failed = e;
+                    }
+                    try {
+                        out.write('x');
+                        return "written after the failed close";
+                    } catch (IOException e) {
+                        return failed; // the output is over all the same
+                    }
+                }
+            });
+            assertThat(o).as("what the output's close threw: %s", HostileExceptions.typeOf(o))
+                    .isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).contains(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            assertThat(peerEnded.await(10, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("the response's close closed the connection").isTrue();
             hostStillServedAndNothingLeft(t, server);
         }
     }

@@ -62,11 +62,26 @@ final class DialGuard {
             // caller closes the socket (E87). Before, the timer stayed armed until it closed a socket long given up.
             guard.stop();
             throw e;
+        } catch (Throwable e) {
+            // A checked exception a Dialer's socket lets out undeclared (E109; Kotlin, a sneaky throw), maybe its own
+            // word for the close of the timer above: judged as an IOException is (E124). Before, it went past both
+            // catches: a step the time had ended failed as that exception, never as its timeout, and one that failed
+            // before left the timer armed.
+            if (!guard.stop()) {
+                throw (SocketTimeoutException) new SocketTimeoutException(what + " timed out after " + timeout).initCause(e);
+            }
+            throw DialGuard.<RuntimeException>rethrow(e);
         }
         if (!guard.stop()) {
             // Done just as the timer fired: the socket is closed, or about to be; nothing more can use it.
             throw new SocketTimeoutException(what + " timed out after " + timeout);
         }
+    }
+
+    /** Throws {@code t} as it is, checked or not: a step's undeclared checked exception goes on unchanged (E109). */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T rethrow(Throwable t) throws T {
+        throw (T) t;
     }
 
     private static void closeOnTimeout(Socket tcp) {
@@ -76,6 +91,11 @@ final class DialGuard {
             // The step blocked on this socket fails anyway once its timer is seen to have fired. Printing the Dialer's
             // exception may throw too: never out of the timer's goroutine (E105).
             ThrowableText.log(LOG, System.Logger.Level.DEBUG, "closing a timed-out dial's socket failed", e);
+        } catch (Throwable e) {
+            // An Error, or a checked exception let out undeclared, is logged as every close of a Dialer's socket logs it
+            // (E84, E125), never the death of the timer's goroutine: its uncaught-exception handler may end the program
+            // (G1) or fail a bubble (BB17). The step still fails as its timeout.
+            ThrowableText.log(LOG, System.Logger.Level.ERROR, "closing a timed-out dial's socket failed", e);
         }
     }
 }

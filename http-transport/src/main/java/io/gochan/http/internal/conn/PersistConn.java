@@ -1524,9 +1524,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             return; // closed, or shut down by the write loop when the request's write failed (E88): nothing to flush
         }
         if (tls == null) {
-            // A TCP half-close queues its FIN in the kernel, never waiting for room in the send buffer.
-            out.flush(); // empty: every tunnel write is flushed
-            socket.shutdownOutput();
+            // A TCP half-close queues its FIN in the kernel, never waiting for room in the send buffer. Run on the
+            // caller's thread, but what a Dialer's socket throws is kept as the TLS half-close's goroutine keeps it
+            // (E123): an undeclared checked exception (E115) becomes the cause of an HttpConnectionException, never
+            // thrown as it is out of an OutputStream.close() that declares none.
+            Object outcome = Boolean.TRUE;
+            try {
+                out.flush(); // empty: every tunnel write is flushed
+                socket.shutdownOutput();
+            } catch (IOException e) {
+                throw e;
+            } catch (Throwable e) {
+                outcome = e;
+            }
+            throwIfFailed(outcome);
             return;
         }
         // On a goroutine of its own, as a tunnel write (E80): the caller waits for it with a bound, and a closed TCP
@@ -1563,8 +1574,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Throws what a tunnel goroutine's {@code outcome} says failed, other than an {@link IOException} (each caller words
-     * that itself): unchecked ones as they are, an undeclared checked one (E115) as the cause of an
+     * Throws what a tunnel goroutine's {@code outcome} (or a plain half-close's, E123) says failed, other than an
+     * {@link IOException} (each caller words that itself): unchecked ones as they are, an undeclared checked one (E115) as the cause of an
      * {@link HttpConnectionException}, never lost. Returns for a success.
      */
     private void throwIfFailed(Object outcome) throws HttpConnectionException {
