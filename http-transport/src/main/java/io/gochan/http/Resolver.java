@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.codec.HostLiteral;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -28,11 +29,26 @@ public interface Resolver {
 
     /**
      * The JDK's system resolver, {@link InetAddress#getAllByName(String)} (which honours the JDK's
-     * address-family preferences, {@code java.net.preferIPv6Addresses}).
+     * address-family preferences, {@code java.net.preferIPv6Addresses}), for the hosts Go's resolver resolves
+     * (R110): a host of digits and dots only is an IPv4 address when it is four decimal numbers from 0 to 255
+     * without leading zeros ({@code 10.0.0.1}, as Go's {@code net.ParseIP} reads one), and any other such text
+     * ({@code 2130706433}, {@code 0177.0.0.1}, {@code 127.000.000.001}, {@code 4294967296}), or an IPv6 literal
+     * whose dotted end is no such address ({@code ::ffff:0177.0.0.1}), is refused with an
+     * {@link UnknownHostException}, never read by the JDK's wider grammar nor looked up, as Go's resolver finds
+     * no such host.
      *
      * @return the system resolver
      */
     static Resolver system() {
-        return host -> List.of(InetAddress.getAllByName(host));
+        return host -> {
+            if (HostLiteral.isNumericNonAddress(host)) {
+                // The JDK reads 2130706433 as 127.0.0.1 and 0177.0.0.1 as 177.0.0.1 (decimal, where inet_aton, curl
+                // and browsers read octal 0177 as 127), and looks up 4294967296 in DNS. Go's ParseIP refuses each,
+                // and its resolver takes none for a host name (one has a letter or a hyphen): "no such host", no
+                // lookup. A URL that names another machine to every other client must not reach one here (R110).
+                throw new UnknownHostException(HostLiteral.numericNonAddressMessage(host));
+            }
+            return List.of(InetAddress.getAllByName(host));
+        };
     }
 }

@@ -29,6 +29,61 @@ public final class HostLiteral {
     }
 
     /**
+     * Whether {@code host} is an IPv4 address as Go's {@code net.ParseIP} reads one: four decimal numbers from 0 to
+     * 255, each without a leading zero, between dots. The JDK's own grammar is wider ({@code 2130706433},
+     * {@code 127.000.000.001}, {@code 0177.0.0.1} as 177.0.0.1), and other readers read some of that text otherwise
+     * (BSD's {@code inet_aton}, curl and browsers read {@code 0177} as octal: 127.0.0.1).
+     *
+     * @param host a host, without brackets
+     * @return true for a dotted quad such as {@code 10.0.0.1}
+     */
+    public static boolean isDottedQuad(String host) {
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String p : parts) {
+            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0')
+                    || !p.chars().allMatch(c -> c >= '0' && c <= '9') || Integer.parseInt(p) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether {@code host} is text the JDK's {@link java.net.InetAddress} reads as an IPv4 address (or looks up) where
+     * Go's {@code net.ParseIP} finds no address and Go's resolver no host (R110): text of digits and dots only that is
+     * no dotted quad ({@link #isDottedQuad}: {@code 2130706433}, {@code 0177.0.0.1}, {@code 127.000.000.001},
+     * {@code 4294967296}, {@code 127.0.0.1.}; {@code isDomainName} wants a letter or a hyphen, so Go looks up
+     * nothing), or an IPv6 literal whose dotted end is no dotted quad ({@code ::ffff:0177.0.0.1}, which the JDK
+     * reads as 177.0.0.1).
+     *
+     * @param host a host without brackets, an IPv6 zone allowed ({@code fe80::1%eth0})
+     * @return true for text that names no address nor host to Go
+     */
+    public static boolean isNumericNonAddress(String host) {
+        if (host.indexOf(':') >= 0) {
+            int zone = host.indexOf('%');
+            String address = zone >= 0 ? host.substring(0, zone) : host;
+            return address.indexOf('.') >= 0 && !isDottedQuad(address.substring(address.lastIndexOf(':') + 1));
+        }
+        return !host.isEmpty() && host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')) && !isDottedQuad(host);
+    }
+
+    /**
+     * Why {@link #isNumericNonAddress} refuses a host, for a message.
+     *
+     * @param host the host refused
+     * @return "{@code host}: no such host (...)"
+     */
+    public static String numericNonAddressMessage(String host) {
+        return host + ": no such host (an IPv4 address, alone or at the end of an IPv6 address, is four decimal numbers"
+                + " from 0 to 255 without leading zeros, as Go's net.ParseIP reads one; other text of digits and dots is"
+                + " no host name either, and is not looked up)";
+    }
+
+    /**
      * The host for the {@code Host} field and the absolute request target: bracketed, without a zone.
      *
      * @param uriHost {@link java.net.URI#getHost()}'s form

@@ -257,25 +257,6 @@ final class ProxyHandshake {
         }
     }
 
-    /**
-     * Four decimal octets, each 0 to 255 without a leading zero: an IPv4 literal as Go's {@code net.ParseIP}
-     * reads one. Anything else made of digits and dots ({@code 123}, {@code 1.2.3}, {@code 010.0.0.1}) is a
-     * name for the proxy to resolve, not an address the JDK's lenient parser would invent (0.0.0.123).
-     */
-    static boolean isDottedQuad(String host) {
-        String[] parts = host.split("\\.", -1);
-        if (parts.length != 4) {
-            return false;
-        }
-        for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || (p.length() > 1 && p.charAt(0) == '0') || !p.chars().allMatch(c -> c >= '0' && c <= '9')
-                    || Integer.parseInt(p) > 255) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     private static byte[] connectRequest(String host, int port, String who, URI proxy) throws IOException {
         // Without the zone (R42): the proxy dials the address, and the zone is an interface name of this machine,
         // which the JDK's parser would also look up here ("no such interface") and fail the request for.
@@ -284,12 +265,19 @@ final class ProxyHandshake {
         byte[] addr;
         byte type;
         if (bare.indexOf(':') >= 0) {
+            if (HostLiteral.isNumericNonAddress(bare)) {
+                // ::ffff:0177.0.0.1: the JDK reads its end as 177.0.0.1, Go's ParseIP finds no address in it (R110).
+                throw new java.net.UnknownHostException(HostLiteral.numericNonAddressMessage(bare));
+            }
             addr = java.net.InetAddress.getByName(bare).getAddress(); // an IPv6 literal: parsed, never looked up
             // The type from the bytes, not the spelling (R42): ::ffff:a.b.c.d is the IPv4 address a.b.c.d (the JDK
             // gives an Inet4Address, 4 bytes), sent as type 1 as Go's socks client does (ip.To4() != nil). Type 4
             // with 4 bytes was a malformed request: a proxy read 12 bytes past it and the dial timed out.
             type = (byte) (addr.length == 4 ? 1 : 4);
-        } else if (isDottedQuad(bare)) {
+        } else if (HostLiteral.isDottedQuad(bare)) {
+            // Four decimal octets without leading zeros, as Go's net.ParseIP reads an IPv4 address; anything else of
+            // digits and dots (123, 010.0.0.1) is a name for the proxy to resolve, not an address the JDK's lenient
+            // parser would invent (0.0.0.123) (R33).
             addr = java.net.InetAddress.getByName(bare).getAddress();
             type = 1;
         } else {
