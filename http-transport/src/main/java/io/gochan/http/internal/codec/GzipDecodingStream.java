@@ -32,6 +32,8 @@ public final class GzipDecodingStream extends BulkInputStream {
     private static final int FEXTRA = 4;
     private static final int FNAME = 8;
     private static final int FCOMMENT = 16;
+    /** The longest file name or comment of a member header, its NUL included: Go's {@code compress/gzip} buffer (P83). */
+    private static final int MAX_HEADER_STRING = 512;
 
     private final InputStream source;
     private final byte[] buf = new byte[8192];
@@ -147,14 +149,10 @@ public final class GzipDecodingStream extends BulkInputStream {
             }
         }
         if ((flags & FNAME) != 0) {
-            while (headerByte() != 0) {
-                // the original file name, zero-terminated
-            }
+            skipHeaderString("file name");
         }
         if ((flags & FCOMMENT) != 0) {
-            while (headerByte() != 0) {
-                // a comment, zero-terminated
-            }
+            skipHeaderString("comment");
         }
         if ((flags & FHCRC) != 0) {
             int expected = (int) (crc.getValue() & 0xffff);
@@ -227,6 +225,21 @@ public final class GzipDecodingStream extends BulkInputStream {
             v |= (long) nextByteOrFail() << (8 * i);
         }
         return v;
+    }
+
+    /**
+     * Skips a member header's zero-terminated file name or comment, of at most {@link #MAX_HEADER_STRING} bytes with
+     * its NUL, as Go's reader holds one (P83): a longer one is a bad header. Unbounded, a header whose name never ended
+     * kept one read consuming the body for as long as it came (for ever, chunked or read to the close), returning
+     * nothing and failing nothing, where Go fails at the 512th byte.
+     */
+    private void skipHeaderString(String what) throws IOException {
+        for (int length = 0; headerByte() != 0; ) {
+            if (++length >= MAX_HEADER_STRING) {
+                throw bad("gzip header " + what + " longer than " + (MAX_HEADER_STRING - 1) + " bytes (no NUL within "
+                        + MAX_HEADER_STRING + " bytes)");
+            }
+        }
     }
 
     private int headerByte() throws IOException {
