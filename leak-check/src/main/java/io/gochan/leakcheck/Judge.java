@@ -103,13 +103,13 @@ final class Judge {
             long left = graceNanos - (System.nanoTime() - start);
             if (!goroutines.isEmpty() && left > 0) {
                 if (!byStack) {
-                    goroutines.get(0).join(java.time.Duration.ofNanos(left));
+                    LeakFinder.joinInRealTime(goroutines.get(0), left); // real time, never a bubble's clock (LK28)
                     continue;
                 }
                 // A goroutine can stop counting without ending, once it parks in an ignored function: a
                 // join until the grace period ends would notice that only then (a check begun before the
                 // goroutine got there lasted the whole grace period), so join in growing slices.
-                goroutines.get(0).join(java.time.Duration.ofNanos(Math.min(pause, left)));
+                LeakFinder.joinInRealTime(goroutines.get(0), Math.min(pause, left));
                 pause = Math.min(pause * 2, MAX_PAUSE);
                 continue;
             }
