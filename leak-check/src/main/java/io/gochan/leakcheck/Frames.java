@@ -10,6 +10,8 @@ import java.util.List;
  */
 final class Frames {
     private static final List<String> JDK = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
+    /** The class the thread that drives a virtual-time bubble starts in (LK27). */
+    private static final String BUBBLE_STATE = "io.gochan.BubbleState.";
     private static final List<String> MACHINERY_PACKAGES = List.of("io.gochan", "io.gochan.spi", "io.gochan.select");
 
     private Frames() {}
@@ -54,6 +56,22 @@ final class Frames {
             String f = functions.get(i);
             if (!f.startsWith("java.")) {
                 return f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.");
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@return whether a thread drives a virtual-time bubble (rule LK27)} The first frame from the bottom of its stack
+     * outside {@code java.*} is in {@code io.gochan.BubbleState}, gochan's own bubble class, which the driver's thread
+     * starts in and user code cannot: a goroutine of a bubble starts in {@code io.gochan.Bubbles}, and is judged as a
+     * goroutine anyway.
+     */
+    static boolean isBubbleDriver(List<String> functions) {
+        for (int i = functions.size() - 1; i >= 0; i--) {
+            String f = functions.get(i);
+            if (!f.startsWith("java.")) {
+                return f.startsWith(BUBBLE_STATE);
             }
         }
         return false;

@@ -103,13 +103,13 @@ final class Judge {
             long left = graceNanos - (System.nanoTime() - start);
             if (!goroutines.isEmpty() && left > 0) {
                 if (!byStack) {
-                    goroutines.get(0).join(java.time.Duration.ofNanos(left));
+                    LeakFinder.joinInRealTime(goroutines.get(0), left); // real time, never a bubble's clock (LK28)
                     continue;
                 }
                 // A goroutine can stop counting without ending, once it parks in an ignored function: a
                 // join until the grace period ends would notice that only then (a check begun before the
                 // goroutine got there lasted the whole grace period), so join in growing slices.
-                goroutines.get(0).join(java.time.Duration.ofNanos(Math.min(pause, left)));
+                LeakFinder.joinInRealTime(goroutines.get(0), Math.min(pause, left));
                 pause = Math.min(pause * 2, MAX_PAUSE);
                 continue;
             }
@@ -312,7 +312,10 @@ final class Judge {
 
     private boolean ignored(ThreadDump.VirtualThread t) {
         List<String> functions = Frames.functions(t.stack());
-        return Frames.isJdkInternal(functions) || Config.anyMatches(config.allow(), t.name()) || ignoredByFunctions(functions);
+        // LK27: a bubble's driver ends before its Bubble.run returns; while it runs, that run's caller and the bubble's
+        // goroutines, which the check judges, are what keeps it: it is never a leak of its own.
+        return Frames.isJdkInternal(functions) || Frames.isBubbleDriver(functions) || Config.anyMatches(config.allow(), t.name())
+                || ignoredByFunctions(functions);
     }
 
     private boolean ignoredByFunctions(List<String> functions) {

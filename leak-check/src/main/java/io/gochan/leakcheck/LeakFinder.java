@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Pattern;
 
 /**
@@ -15,12 +16,18 @@ import java.util.regex.Pattern;
  * {@code LeakFinder.awaitQuiet(Set.of(), List.of(), Duration.ofSeconds(5))} after a block of code.
  */
 public final class LeakFinder {
+    /** How long a wait for a goroutine still being started pauses before it looks again. */
+    private static final long STARTING_PAUSE = TimeUnit.MILLISECONDS.toNanos(1);
+
     private LeakFinder() {}
 
     /**
      * Waits up to {@code grace} for every live goroutine not in {@code baseline} and not matching
      * {@code allow} to end, and returns those still alive. Waiting joins the goroutines' threads, so it
-     * returns as soon as they have ended.
+     * returns as soon as they have ended. The grace is real time, also when a goroutine of a virtual-time
+     * {@link io.gochan.Bubble} calls this: its wait is not durable, so the bubble's clock stands still while it waits
+     * (let the clock move first, with {@link io.gochan.Bubble#await()} or {@link io.gochan.Timers#sleep}, for goroutines
+     * that end only once it has): rule LK28.
      *
      * @param baseline ids of the goroutines that were running before the test
      * @param allow name patterns of goroutines never reported
@@ -47,8 +54,29 @@ public final class LeakFinder {
             }
             // Join the oldest suspect until it ends or time runs out, then look again (a goroutine may
             // have started another on its way out).
-            suspects.get(0).join(Duration.ofNanos(left));
+            joinInRealTime(suspects.get(0), left);
         }
+    }
+
+    /**
+     * Waits at most {@code nanos} of real time for goroutine {@code g} to end (rule LK28). Not
+     * {@link Goroutine#join(Duration)}: called by a member of a virtual-time bubble, its timeout is on the bubble's
+     * clock (BB4), which stands still while a goroutine waits on anything but the bubble's own (a grace that never ran
+     * out), and which the wait moves when every goroutine is durably blocked (a check that made the bubble's time jump).
+     * The grace is real time wherever the check runs: the thread is joined, a wait no bubble counts as durable.
+     */
+    static void joinInRealTime(Goroutine g, long nanos) throws InterruptedException {
+        Thread t = g.thread();
+        if (t.getState() == Thread.State.NEW) {
+            // Listed before its thread starts (G12), for its starter's next few steps: Thread.join would not wait (or
+            // throw, timed); look again shortly.
+            LockSupport.parkNanos(Math.min(nanos, STARTING_PAUSE));
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted while waiting for a goroutine to end");
+            }
+            return;
+        }
+        t.join(Duration.ofNanos(nanos));
     }
 
     static List<Goroutine> suspects(Set<Long> baseline, List<Pattern> allow) {

@@ -14,9 +14,12 @@ import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
  * {@link Bubble#run(io.gochan.Task)} on the thread JUnit invoked it on. Lifecycle methods are not
  * intercepted: they run outside the bubble. A {@code @TestFactory} method is refused with an
  * {@link ExtensionConfigurationException}. Safe with JUnit's parallel execution: bubbles on
- * different threads are independent.
+ * different threads are independent. Registered twice for one test (the annotation and a
+ * {@code @RegisterExtension} instance, which JUnit does not de-duplicate), it still runs each invocation in one
+ * bubble (rule BB35).
  */
 public final class SynctestExtension implements InvocationInterceptor {
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(SynctestExtension.class);
 
     /** Created by JUnit Jupiter when a test class or method carries {@link Synctest}. */
     public SynctestExtension() {}
@@ -36,7 +39,7 @@ public final class SynctestExtension implements InvocationInterceptor {
     @Override
     public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
             ExtensionContext extensionContext) throws Throwable {
-        inBubble(invocation);
+        inBubble(invocation, extensionContext);
     }
 
     /**
@@ -50,7 +53,7 @@ public final class SynctestExtension implements InvocationInterceptor {
     @Override
     public void interceptTestTemplateMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
             ExtensionContext extensionContext) throws Throwable {
-        inBubble(invocation);
+        inBubble(invocation, extensionContext);
     }
 
     /**
@@ -73,11 +76,25 @@ public final class SynctestExtension implements InvocationInterceptor {
                 + "use @Test or @ParameterizedTest, or call Bubble.run in each dynamic test");
     }
 
-    /** Runs {@code invocation} as the body of a new bubble, rethrowing what it threw unchanged. */
-    private static void inBubble(Invocation<Void> invocation) throws Throwable {
+    /**
+     * Runs {@code invocation} as the body of a new bubble, rethrowing what it threw unchanged; {@code context} is the
+     * invocation's own. If this extension already runs that very invocation in a bubble (a second registration, rule
+     * BB35), it proceeds there.
+     */
+    private static void inBubble(Invocation<Void> invocation, ExtensionContext context) throws Throwable {
+        ExtensionContext.Store store = context.getStore(NS);
+        String key = context.getUniqueId();
+        if (Bubble.inBubble() && store.get(key) != null) {
+            // BB35: registered twice for this test (the annotation and a @RegisterExtension instance, which JUnit does
+            // not de-duplicate), the interceptors nest; the outer one's bubble is this invocation's: one body, one
+            // bubble. Refusing it as a nested Bubble.run failed every test of the class.
+            invocation.proceed();
+            return;
+        }
         if (Bubble.inBubble()) {
             throw new IllegalStateException("@Synctest test invoked inside a virtual-time bubble: bubbles do not nest (BB8)");
         }
+        store.put(key, Boolean.TRUE);
         try {
             Bubble.run(() -> {
                 try {
@@ -90,6 +107,8 @@ public final class SynctestExtension implements InvocationInterceptor {
             });
         } catch (OtherThrowable o) {
             throw o.getCause();
+        } finally {
+            store.remove(key);
         }
     }
 

@@ -5,6 +5,9 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import io.gochan.Go;
 import io.gochan.Goroutine;
+import io.gochan.Goroutines;
+import io.gochan.leakcheck.fixtures.BubbleDriverParallelFixture;
+import io.gochan.leakcheck.fixtures.BubbleLeftRunningFixture;
 import io.gochan.leakcheck.fixtures.ConstructorGoroutineFixture;
 import io.gochan.leakcheck.fixtures.DelaySchedulerLookalikeFixture;
 import io.gochan.leakcheck.fixtures.DoubleRegistrationFixture;
@@ -18,6 +21,7 @@ import io.gochan.leakcheck.fixtures.ThrowingConstructorFixture;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.DiscoverySelector;
@@ -35,6 +39,10 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * from surefire as their neighbours are) run through the launcher as in {@link JUnitFeaturesTest}.
  */
 class LeakAttributionEdgesTest {
+    private static final Map<String, String> PARALLEL_METHODS = Map.of(
+            "junit.jupiter.execution.parallel.enabled", "true",
+            "junit.jupiter.execution.parallel.config.strategy", "fixed",
+            "junit.jupiter.execution.parallel.config.fixed.parallelism", "2");
     private static final Map<String, String> PARALLEL_CLASSES = Map.of(
             "junit.jupiter.execution.parallel.enabled", "true",
             "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
@@ -231,6 +239,34 @@ class LeakAttributionEdgesTest {
         } finally {
             Thread.interrupted(); // the fixture ran on this thread
             LeakCheckTest.endGoroutines("interrupt-flag-finishing");
+        }
+    }
+    /**
+     * Rule LK27: the thread that drives a virtual-time bubble is not a leak. A test that ran beside another test's
+     * bubble (JUnit's parallel execution) failed with that bubble's driver, made while it ran, as a virtual thread it
+     * left running; a test that left a goroutine running a bubble had the driver reported beside that goroutine.
+     */
+    @Test
+    void LK27_aBubblesDriverIsNeitherTheLeakOfATestBesideItNorReportedBesideTheGoroutineKeepingIt() throws Exception {
+        BubbleDriverParallelFixture.reset();
+        Map<String, String> parallel = run(PARALLEL_METHODS, selectClass(BubbleDriverParallelFixture.class));
+        assertThat(BubbleDriverParallelFixture.bubbleRuns.getCount()).as("the bubble ran while quick() ran").isZero();
+        assertThat(outcome(parallel, "quick()]")).isEqualTo("SUCCESSFUL");
+        assertThat(outcome(parallel, "longBubble()]")).isEqualTo("SUCCESSFUL");
+
+        try {
+            Map<String, String> left = run(Map.of(), selectClass(BubbleLeftRunningFixture.class));
+            assertThat(outcome(left, "leavesABubbleRunning()]"))
+                    .startsWith("FAILED: java.lang.AssertionError: 1 goroutine still running 200 ms after the test ended")
+                    .contains("\"bubble-root\"")
+                    .doesNotContain("virtual thread").doesNotContain("gochan-bubble-");
+        } finally {
+            BubbleLeftRunningFixture.RELEASE.send(1); // its bubble ends, and with it the goroutine
+            for (Goroutine g : Goroutines.live()) {
+                if (g.name().equals("bubble-root")) {
+                    assertThat(g.join(Duration.ofSeconds(20))).as("%s ended", g).isTrue();
+                }
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 import io.gochan.BubbleDeadlockException;
 import io.gochan.Goroutine;
 import io.gochan.Goroutines;
+import io.gochan.leakcheck.fixtures.SynctestDoubleRegistrationFixture;
 import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
 import io.gochan.leakcheck.fixtures.SynctestFixture;
 import io.gochan.leakcheck.fixtures.SynctestLeakFixture;
@@ -114,6 +115,22 @@ class SynctestTest {
         Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "failsAnAssertionInAGoroutine")));
         assertThat(f).isInstanceOf(AssertionError.class).hasMessageContaining("2000-01-01T00:01:00Z");
         assertThat(f.getStackTrace()).anySatisfy(e -> assertThat(e.getMethodName()).contains("failsAnAssertionInAGoroutine"));
+    }
+
+    /**
+     * Rule BB35: {@code @Synctest} and a {@code @RegisterExtension} instance of {@link SynctestExtension} on one class
+     * run each invocation (a test, a repetition, a {@code @Nested} test) once, in one bubble. Before, the second
+     * interceptor found itself in the first one's bubble and refused it as a nested one: every test failed with
+     * "bubbles do not nest".
+     */
+    @Test
+    void BB35_registeredTwiceEachInvocationRunsOnceInOneBubble() {
+        SynctestDoubleRegistrationFixture.RUNS.clear();
+        TestExecutionSummary s = run(selectClass(SynctestDoubleRegistrationFixture.class));
+        assertThat(failures(s)).isEmpty();
+        assertThat(s.getTestsSucceededCount()).isEqualTo(4);
+        assertThat(SynctestDoubleRegistrationFixture.RUNS)
+                .containsExactlyInAnyOrder("test", "repetition", "repetition", "nested");
     }
 
     @Test
