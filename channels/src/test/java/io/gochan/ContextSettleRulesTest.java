@@ -7,6 +7,8 @@ import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -135,5 +137,34 @@ class ContextSettleRulesTest {
         assertThat(afterErr.get()).as("d.err() after root.err() was seen").isInstanceOf(ContextCanceledException.class);
         assertThat(p.err()).isInstanceOf(DeadlineExceededException.class);
         assertThat(root.childCount()).isZero();
+    }
+
+    /**
+     * CX23, CX4 on the system clock, nothing held: a chain of contexts, each with the same deadline (each its own,
+     * CX12), so that every deadline's cancel runs at once on the hand-off threads and each passes by the cancellations
+     * of the deeper ones under way (CX22). Whoever sees the root's {@code err()} non-null finds every context of the
+     * chain done, whichever cancels did the work. A probe under real timing: it passes on the code before CX23 too (the
+     * walks here are over before a deadline's cancel gives up waiting for them), which the two tests above do not.
+     */
+    @Test
+    void CX23_CX4_aChainWhoseDeadlinesAllPassAtOnceIsSeenWhole() throws Exception {
+        int depth = 400;
+        for (int round = 0; round < 10; round++) {
+            Instant at = Instant.now().plusMillis(30);
+            CancellableContext root = Context.withDeadline(Context.background(), at);
+            List<CancellableContext> chain = new ArrayList<>(depth);
+            Context parent = root;
+            for (int i = 0; i < depth; i++) {
+                CancellableContext c = Context.withDeadline(parent, at);
+                chain.add(c);
+                parent = c;
+            }
+            assertThat(root.done().receive(BOUND).closed()).isTrue();
+            assertThat(root.err()).isInstanceOf(DeadlineExceededException.class);
+            for (int i = 0; i < depth; i++) {
+                assertThat(chain.get(i).isDone()).as("round %d: context %d of the chain, once the root's err() was seen",
+                        round, i).isTrue();
+            }
+        }
     }
 }
