@@ -29,6 +29,11 @@ final class Contexts {
      * before the child is registered with its parent (rule CX3).
      */
     static CancelContext newChild(Context parent, Instant deadline, Throwable deadlineCause) {
+        return newChild(parent, deadline, deadlineCause, TimerScheduler.current());
+    }
+
+    /** As above, a deadline of its own on {@code scheduler} (tests: one whose thread cannot start, TM23). */
+    static CancelContext newChild(Context parent, Instant deadline, Throwable deadlineCause, TimerScheduler scheduler) {
         Optional<Instant> pd = parent.deadline();
         // Only a deadline of our own needs a timer: a strictly earlier parent deadline reaches us by propagation.
         // An equal one is ours, as in Go's WithDeadline (CX12): made after that instant, the child is done at once
@@ -36,8 +41,13 @@ final class Contexts {
         boolean own = deadline != null && (pd.isEmpty() || !deadline.isAfter(pd.get()));
         Instant effective = own || pd.isEmpty() ? deadline : pd.get();
         long delay = own ? nanosUntil(deadline) : 0L;
+        if (delay > 0) {
+            // The deadline's timer needs the timer thread: started here, before the registration, so that a thread that
+            // cannot start fails this call with the parent unchanged (rules CX3, TM23), not after it.
+            scheduler.ensureThread();
+        }
         CancelContext anchor = cancelAncestor(parent);
-        CancelContext child = new CancelContext(parent, anchor, effective, own, deadlineCause);
+        CancelContext child = new CancelContext(parent, anchor, effective, own ? scheduler : null, deadlineCause);
         if (anchor != null) {
             if (child.bubble != null && anchor.bubble != child.bubble) {
                 // Made in a bubble under a context made outside it: the bubble's end takes it out again (BB30).
@@ -348,11 +358,10 @@ final class Contexts {
          */
         final BubbleState bubble;
 
-        CancelContext(Context parent, CancelContext anchor, Instant deadline, boolean ownDeadline, Throwable deadlineCause) {
-            this(parent, anchor, deadline, ownDeadline ? TimerScheduler.current() : null, deadlineCause);
-        }
-
-        /** As above, the deadline (if {@code scheduler} is not null) on {@code scheduler} (tests drive one by hand). */
+        /**
+         * A context under {@code parent}, which the caller registers with {@code anchor}; its own deadline (if
+         * {@code scheduler} is not null) on {@code scheduler}.
+         */
         CancelContext(Context parent, CancelContext anchor, Instant deadline, TimerScheduler scheduler, Throwable deadlineCause) {
             boolean ownDeadline = scheduler != null;
             this.parent = parent;
