@@ -189,7 +189,39 @@ final class TimerScheduler {
             // for a pending entry (BB27): the function, whose stop() already returned false, would be lost.
             bubble.accept(start, failure); // the failure too: if the bubble cannot owe it, its run() reports both (BB31)
         } else {
-            schedule(startEntry(start), RETRY_NANOS, 0L);
+            scheduleOwed(startEntry(start), RETRY_NANOS);
+        }
+    }
+
+    /**
+     * Arms {@code e}, a start that is owed (its {@code stop()} already returned false), even if the timer thread cannot
+     * start now: then the failure is logged, never thrown (rules CX15, TM13), and the entry waits in the heap for the
+     * next call that arms a timer to start the thread. Failing whole (TM23) is for a caller who can be told.
+     */
+    private void scheduleOwed(TimerEntry e, long delayNanos) {
+        Throwable noThread = null;
+        lock.lock();
+        try {
+            purgeLocked();
+            e.generation++;
+            e.when = later(now(), delayNanos);
+            e.period = 0L;
+            e.armed = true;
+            add(e);
+            if (e.index == 0) {
+                changed.signal();
+            }
+            try {
+                startThreadLocked();
+            } catch (RuntimeException | Error t) {
+                noThread = t;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (noThread != null) {
+            report(System.Logger.Level.ERROR, "the gochan timer thread could not start; an owed afterFunc start waits"
+                    + " for the next timer to start it", noThread);
         }
     }
 

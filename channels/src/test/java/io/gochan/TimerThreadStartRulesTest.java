@@ -76,4 +76,26 @@ class TimerThreadStartRulesTest {
         root.cancel();
         assertThat(plain.err()).isInstanceOf(ContextCanceledException.class);
     }
+
+    /**
+     * TM23 with CX15, TM13: a start that is owed (an afterFunc's goroutine that could not start after its
+     * {@code stop()} already returned false) is armed for its retry even while the timer thread cannot start: the call
+     * never throws (a context's cancel completes), the failure is logged, and the start runs at a later round. Failing
+     * whole is only for a caller who can be told.
+     */
+    @Test
+    void TM23_CX15_anOwedStartIsArmedEvenWhileTheTimerThreadCannotStart() {
+        TimerRulesTest.FakeClock fake = new TimerRulesTest.FakeClock();
+        Timers.newTimer(java.time.Duration.ofHours(1)).stop();
+        TimerScheduler.threadStartFault = () -> {
+            throw new OutOfMemoryError("simulated: unable to create native thread");
+        };
+        TimerScheduler s = new TimerScheduler(fake, true);
+        AtomicInteger started = new AtomicInteger();
+        s.startLater(started::incrementAndGet, new OutOfMemoryError("simulated: the goroutine could not start"));
+        assertThat(s.pending()).as("the owed start, armed").isEqualTo(1);
+        fake.advance(TimerScheduler.RETRY_NANOS);
+        assertThat(s.runDue()).isEqualTo(1);
+        assertThat(started).hasValue(1);
+    }
 }
