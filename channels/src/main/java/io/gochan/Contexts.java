@@ -290,8 +290,8 @@ final class Contexts {
             /**
              * Descendants whose cancellation this walk did not do itself and did not wait for: met under way or done by
              * another (rule CX23), or cancelled children that left a context unsettled. Its contexts are seen done only
-             * once these are settled too ({@link #awaitSettled}). Null while there is none (the usual case). Written by
-             * the walking thread while it holds every context it marks, read once their locks are free.
+             * once these are settled too ({@link CancelContext#awaitSettled}). Null while there is none (the usual
+             * case). Written by the walking thread while it holds every context it marks, read once their locks are free.
              */
             List<CancelContext> awaited;
 
