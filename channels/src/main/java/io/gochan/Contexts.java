@@ -29,6 +29,11 @@ final class Contexts {
      * before the child is registered with its parent (rule CX3).
      */
     static CancelContext newChild(Context parent, Instant deadline, Throwable deadlineCause) {
+        return newChild(parent, deadline, deadlineCause, TimerScheduler.current());
+    }
+
+    /** As above, a deadline of its own on {@code scheduler} (tests: one whose thread cannot start, TM23). */
+    static CancelContext newChild(Context parent, Instant deadline, Throwable deadlineCause, TimerScheduler scheduler) {
         Optional<Instant> pd = parent.deadline();
         // Only a deadline of our own needs a timer: a strictly earlier parent deadline reaches us by propagation.
         // An equal one is ours, as in Go's WithDeadline (CX12): made after that instant, the child is done at once
@@ -36,8 +41,13 @@ final class Contexts {
         boolean own = deadline != null && (pd.isEmpty() || !deadline.isAfter(pd.get()));
         Instant effective = own || pd.isEmpty() ? deadline : pd.get();
         long delay = own ? nanosUntil(deadline) : 0L;
+        if (delay > 0) {
+            // The deadline's timer needs the timer thread: started here, before the registration, so that a thread that
+            // cannot start fails this call with the parent unchanged (rules CX3, TM23), not after it.
+            scheduler.ensureThread();
+        }
         CancelContext anchor = cancelAncestor(parent);
-        CancelContext child = new CancelContext(parent, anchor, effective, own, deadlineCause);
+        CancelContext child = new CancelContext(parent, anchor, effective, own ? scheduler : null, deadlineCause);
         if (anchor != null) {
             if (child.bubble != null && anchor.bubble != child.bubble) {
                 // Made in a bubble under a context made outside it: the bubble's end takes it out again (BB30).
@@ -270,8 +280,33 @@ final class Contexts {
 
     /** A cancellable context; see {@link CancellableContext}. */
     static final class CancelContext implements CancellableContext {
-        /** Why a context is done: the error err() reports and the cause cause() reports. */
-        record Outcome(CancellationException err, Throwable cause) {}
+        /**
+         * Why a context is done: the error err() reports and the cause cause() reports; one per cancellation, shared by
+         * every context its walk marks.
+         */
+        static final class Outcome {
+            final CancellationException err;
+            final Throwable cause;
+            /**
+             * Descendants whose cancellation this walk did not do itself and did not wait for: met under way or done by
+             * another (rule CX23), or cancelled children that left a context unsettled. Its contexts are seen done only
+             * once these are settled too ({@link CancelContext#awaitSettled}). Null while there is none (the usual
+             * case). Written by the walking thread while it holds every context it marks, read once their locks are free.
+             */
+            List<CancelContext> awaited;
+
+            Outcome(CancellationException err, Throwable cause) {
+                this.err = err;
+                this.cause = cause;
+            }
+
+            void await(CancelContext c) {
+                if (awaited == null) {
+                    awaited = new ArrayList<>(2);
+                }
+                awaited.add(c);
+            }
+        }
 
         /** Below this many registrations at once a set's table is small enough to keep (CX16). */
         private static final int SHRINK_FROM = 64;
@@ -306,6 +341,13 @@ final class Contexts {
          * what a burst of children took (rule CX16), at a cost amortized over the removals that preceded it.
          */
         private int peak;
+        /**
+         * Cancelled children that left this context before their cancellation was settled: a deadline's cancel that
+         * passed by a descendant's cancellation under way (CX22) leaves at once. This context's own cancellation waits
+         * for them as for its children (rule CX23). Guarded by lock; null while empty; settled ones are dropped at every
+         * leave, so it holds only what may still be under way.
+         */
+        private List<CancelContext> unsettled;
         /** The deadline timer, if this context has a deadline of its own; guarded by lock. */
         private final TimerEntry deadlineTimer;
         /** Where the deadline timer runs: the system's, or the virtual-time bubble's it was made in. */
@@ -316,11 +358,10 @@ final class Contexts {
          */
         final BubbleState bubble;
 
-        CancelContext(Context parent, CancelContext anchor, Instant deadline, boolean ownDeadline, Throwable deadlineCause) {
-            this(parent, anchor, deadline, ownDeadline ? TimerScheduler.current() : null, deadlineCause);
-        }
-
-        /** As above, the deadline (if {@code scheduler} is not null) on {@code scheduler} (tests drive one by hand). */
+        /**
+         * A context under {@code parent}, which the caller registers with {@code anchor}; its own deadline (if
+         * {@code scheduler} is not null) on {@code scheduler}.
+         */
         CancelContext(Context parent, CancelContext anchor, Instant deadline, TimerScheduler scheduler, Throwable deadlineCause) {
             boolean ownDeadline = scheduler != null;
             this.parent = parent;
@@ -486,7 +527,10 @@ final class Contexts {
             Set<Object> kids = markCancelledLocked(why);
             if (kids == null) {
                 lock.unlock();
-                return; // already cancelled, and (the lock taken) its subtree with it
+                if (!passBy) {
+                    awaitSettled(); // already cancelled; a deadline's walk may have passed a descendant by (CX23)
+                }
+                return;
             }
             ArrayDeque<CancelContext> held = new ArrayDeque<>();
             held.push(this);
@@ -496,12 +540,17 @@ final class Contexts {
                 for (Object o; (o = work.poll()) != null; ) {
                     if (o instanceof CancelContext c) {
                         if (!c.lockToCancel(passBy)) {
-                            continue; // its own cancellation, under way, marks it and its subtree (CX22)
+                            // Its own cancellation, under way, marks it and its subtree (CX22): not waited for here, but
+                            // by whoever sees this cancellation (CX23).
+                            why.await(c);
+                            continue;
                         }
                         held.push(c);
                         Set<Object> grandchildren = c.markCancelledLocked(why);
                         if (grandchildren != null) {
                             work.addAll(grandchildren);
+                        } else {
+                            why.await(c); // cancelled by another, not yet gone: what it passed by, if anything (CX23)
                         }
                     } else if (((AfterFunc) o).claim()) { // stop() fails from here on, as in Go
                         if (toFire == null) {
@@ -522,6 +571,12 @@ final class Contexts {
                 for (AfterFunc a : toFire) {
                     a.start();
                 }
+            }
+            if (why.awaited != null && !passBy) {
+                // A descendant's cancellation under way was met: as in Go, cancel returns, and leaves the parent, only
+                // once it is over (CX4, CX23). A deadline's walk (passBy) waits for nothing: it leaves unsettled, and
+                // the parent keeps it in mind.
+                awaitSettled();
             }
             if (anchor != null) {
                 anchor.leave(this);
@@ -581,9 +636,31 @@ final class Contexts {
                 return;
             }
             try {
-                removeLocked(child);
+                if (removeLocked(child)) {
+                    keepInMindLocked(child);
+                }
             } finally {
                 lock.unlock();
+            }
+        }
+
+        /**
+         * Rule CX23: {@code child}, cancelled and just removed, may leave before its cancellation is settled (a deadline's
+         * passed a descendant's under way by, CX22); then this context's own cancellation must still wait for it, as it
+         * would have had the child stayed. Drops those settled since. Lock held.
+         */
+        private void keepInMindLocked(CancelContext child) {
+            if (unsettled != null) {
+                unsettled.removeIf(CancelContext::settledNow);
+                if (unsettled.isEmpty()) {
+                    unsettled = null;
+                }
+            }
+            if (!child.settledNow()) {
+                if (unsettled == null) {
+                    unsettled = new ArrayList<>(2);
+                }
+                unsettled.add(child);
             }
         }
 
@@ -597,6 +674,12 @@ final class Contexts {
                 return null;
             }
             children = null;
+            if (unsettled != null) {
+                for (CancelContext c : unsettled) {
+                    why.await(c); // children that left unsettled are waited for as children are (CX23)
+                }
+                unsettled = null;
+            }
             outcome = why; // before done closes: see the field
             done.close();
             if (deadlineTimer != null) {
@@ -609,13 +692,50 @@ final class Contexts {
          * Once done is closed, waits for the cancellation under way to have reached every descendant:
          * Go's {@code Err} takes the same mutex (CX4). The canceller holds this lock from closing done to
          * the end of its walk, so a free lock (one volatile read) means the walk is over; a lock held
-         * briefly by adopt/orphan instead only costs a short wait.
+         * briefly by adopt/orphan instead only costs a short wait. A walk that did not do a descendant's
+         * cancellation itself (a deadline's, which passes a cancellation under way by, CX22; or one that met a
+         * descendant cancelled by another) recorded it in its outcome: that one is waited for the same way, and
+         * what its own walk recorded, so the cancellation is seen whole all the same (rule CX23).
          */
         private void awaitSettled() {
-            if (lock.isLocked()) {
-                lock.lock();
-                lock.unlock();
+            // Iterative, as the walk (CX4): a chain of cancellations each passed by another needs no stack.
+            ArrayDeque<CancelContext> todo = null;
+            for (CancelContext c = this; c != null; c = todo == null ? null : todo.poll()) {
+                if (c.lock.isLocked()) {
+                    c.lock.lock();
+                    c.lock.unlock();
+                }
+                // Also what its cancellation passed by (CX23): cancellations under way of descendants, each holding
+                // its own lock until its walk is over. Visible here: written before the lock just found free.
+                Outcome o = c.outcome;
+                if (o != null && o.awaited != null) {
+                    if (todo == null) {
+                        todo = new ArrayDeque<>();
+                    }
+                    todo.addAll(o.awaited);
+                }
             }
+        }
+
+        /**
+         * Whether this context's cancellation is settled now, as {@link #awaitSettled} would find it, without waiting:
+         * a lock held for any reason counts as not settled (rule CX23).
+         */
+        boolean settledNow() {
+            ArrayDeque<CancelContext> todo = null;
+            for (CancelContext c = this; c != null; c = todo == null ? null : todo.poll()) {
+                if (c.lock.isLocked()) {
+                    return false;
+                }
+                Outcome o = c.outcome;
+                if (o != null && o.awaited != null) {
+                    if (todo == null) {
+                        todo = new ArrayDeque<>();
+                    }
+                    todo.addAll(o.awaited);
+                }
+            }
+            return true;
         }
 
         @Override

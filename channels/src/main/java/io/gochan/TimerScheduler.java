@@ -85,6 +85,11 @@ final class TimerScheduler {
     private final boolean inline;
     /** Where deliveries whose channel's lock is busy go: {@link HandOff}, or a test's executor. */
     private final Executor handOff;
+    /**
+     * Tests only: run just before this scheduler's thread is started, to make that start fail as a JVM out of native
+     * threads does (rule TM23). Null in production.
+     */
+    static volatile Runnable threadStartFault;
     /** See {@link #onActionDueNow}; null but for a bubble's scheduler. */
     private volatile Runnable dueNow;
     /** See {@link #onStartOwed}; null but for a bubble's scheduler. */
@@ -184,7 +189,39 @@ final class TimerScheduler {
             // for a pending entry (BB27): the function, whose stop() already returned false, would be lost.
             bubble.accept(start, failure); // the failure too: if the bubble cannot owe it, its run() reports both (BB31)
         } else {
-            schedule(startEntry(start), RETRY_NANOS, 0L);
+            scheduleOwed(startEntry(start), RETRY_NANOS);
+        }
+    }
+
+    /**
+     * Arms {@code e}, a start that is owed (its {@code stop()} already returned false), even if the timer thread cannot
+     * start now: then the failure is logged, never thrown (rules CX15, TM13), and the entry waits in the heap for the
+     * next call that arms a timer to start the thread. Failing whole (TM23) is for a caller who can be told.
+     */
+    private void scheduleOwed(TimerEntry e, long delayNanos) {
+        Throwable noThread = null;
+        lock.lock();
+        try {
+            purgeLocked();
+            e.generation++;
+            e.when = later(now(), delayNanos);
+            e.period = 0L;
+            e.armed = true;
+            add(e);
+            if (e.index == 0) {
+                changed.signal();
+            }
+            try {
+                startThreadLocked();
+            } catch (RuntimeException | Error t) {
+                noThread = t;
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (noThread != null) {
+            report(System.Logger.Level.ERROR, "the gochan timer thread could not start; an owed afterFunc start waits"
+                    + " for the next timer to start it", noThread);
         }
     }
 
@@ -207,6 +244,8 @@ final class TimerScheduler {
         lock.lock();
         try {
             purgeLocked();
+            // First, before anything of e changes: a thread that cannot start fails the call whole (rule TM23).
+            startThreadLocked();
             was = e.armed;
             e.generation++;
             e.dozing = false;
@@ -224,13 +263,6 @@ final class TimerScheduler {
             if (e.index == 0) {
                 changed.signal(); // a new earliest entry: the thread may be waiting for a later one
             }
-            if (thread == null && ownThread) {
-                // The thread serves every timer and owner (LK1) of the JVM, whoever's timer starts it: it takes
-                // nothing from this caller (TM17). Kept only once started: a start that fails is tried again.
-                Thread t = timerThread(this::loop);
-                t.start();
-                thread = t;
-            }
         } finally {
             lock.unlock();
         }
@@ -242,6 +274,38 @@ final class TimerScheduler {
             hook.run();
         }
         return was;
+    }
+
+    /**
+     * Starts this scheduler's own thread if it has one and it is not running yet; throws what the start threw, having
+     * changed nothing. Whoever arms a timer calls it first (rule TM23): a context's deadline before the context is
+     * registered with its parent (CX3).
+     */
+    void ensureThread() {
+        if (!ownThread) {
+            return;
+        }
+        lock.lock();
+        try {
+            startThreadLocked();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** {@link #ensureThread()}, the lock held. */
+    private void startThreadLocked() {
+        if (thread == null && ownThread) {
+            // The thread serves every timer and owner (LK1) of the JVM, whoever's timer starts it: it takes nothing
+            // from this caller (TM17). Kept only once started: a start that fails is tried again by the next call.
+            Runnable fault = threadStartFault;
+            if (fault != null) {
+                fault.run();
+            }
+            Thread t = timerThread(this::loop);
+            t.start();
+            thread = t;
+        }
     }
 
     /**
