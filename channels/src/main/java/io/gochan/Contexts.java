@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -699,8 +701,8 @@ final class Contexts {
          */
         private void awaitSettled() {
             // Iterative, as the walk (CX4): a chain of cancellations each passed by another needs no stack.
-            ArrayDeque<CancelContext> todo = null;
-            for (CancelContext c = this; c != null; c = todo == null ? null : todo.poll()) {
+            Pending todo = null;
+            for (CancelContext c = this; c != null; c = todo == null ? null : todo.next()) {
                 if (c.lock.isLocked()) {
                     c.lock.lock();
                     c.lock.unlock();
@@ -710,9 +712,9 @@ final class Contexts {
                 Outcome o = c.outcome;
                 if (o != null && o.awaited != null) {
                     if (todo == null) {
-                        todo = new ArrayDeque<>();
+                        todo = new Pending();
                     }
-                    todo.addAll(o.awaited);
+                    todo.add(o);
                 }
             }
         }
@@ -722,20 +724,45 @@ final class Contexts {
          * a lock held for any reason counts as not settled (rule CX23).
          */
         boolean settledNow() {
-            ArrayDeque<CancelContext> todo = null;
-            for (CancelContext c = this; c != null; c = todo == null ? null : todo.poll()) {
+            Pending todo = null;
+            for (CancelContext c = this; c != null; c = todo == null ? null : todo.next()) {
                 if (c.lock.isLocked()) {
                     return false;
                 }
                 Outcome o = c.outcome;
                 if (o != null && o.awaited != null) {
                     if (todo == null) {
-                        todo = new ArrayDeque<>();
+                        todo = new Pending();
                     }
-                    todo.addAll(o.awaited);
+                    todo.add(o);
                 }
             }
             return true;
+        }
+
+        /**
+         * The cancellations still to look at in {@link #awaitSettled} and {@link #settledNow}: each outcome's list is
+         * taken once and each context queued once, however many of the contexts looked at share an outcome (every
+         * context a walk marks does) or name the same one; otherwise contexts passed by a walk that many others met
+         * would be looked at again for each of them, a cost that multiplies down a chain.
+         */
+        private static final class Pending {
+            private final ArrayDeque<CancelContext> queue = new ArrayDeque<>();
+            private final Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+
+            void add(Outcome o) {
+                if (seen.add(o)) {
+                    for (CancelContext c : o.awaited) {
+                        if (seen.add(c)) {
+                            queue.add(c);
+                        }
+                    }
+                }
+            }
+
+            CancelContext next() {
+                return queue.poll();
+            }
         }
 
         @Override
