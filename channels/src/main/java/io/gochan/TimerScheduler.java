@@ -100,7 +100,11 @@ final class TimerScheduler {
     // Guarded by lock.
     private TimerEntry[] heap = new TimerEntry[MIN_HEAP];
     private int size;
-    private Thread thread;
+    /**
+     * The scheduler's own thread once started; written under lock, once, and volatile so that {@link #ensureThread}
+     * (every deadline a context arms) needs no lock once it runs.
+     */
+    private volatile Thread thread;
     // Used only by the one thread running rounds.
     private final TimerEntry[] due = new TimerEntry[BATCH];
     private final int[] dueGenerations = new int[BATCH];
@@ -282,8 +286,8 @@ final class TimerScheduler {
      * registered with its parent (CX3).
      */
     void ensureThread() {
-        if (!ownThread) {
-            return;
+        if (!ownThread || thread != null) {
+            return; // the usual case: started long ago, never stopped
         }
         lock.lock();
         try {
