@@ -700,23 +700,7 @@ final class Contexts {
          * what its own walk recorded, so the cancellation is seen whole all the same (rule CX23).
          */
         private void awaitSettled() {
-            // Iterative, as the walk (CX4): a chain of cancellations each passed by another needs no stack.
-            Pending todo = null;
-            for (CancelContext c = this; c != null; c = todo == null ? null : todo.next()) {
-                if (c.lock.isLocked()) {
-                    c.lock.lock();
-                    c.lock.unlock();
-                }
-                // Also what its cancellation passed by (CX23): cancellations under way of descendants, each holding
-                // its own lock until its walk is over. Visible here: written before the lock just found free.
-                Outcome o = c.outcome;
-                if (o != null && o.awaited != null) {
-                    if (todo == null) {
-                        todo = new Pending();
-                    }
-                    todo.add(o);
-                }
-            }
+            settle(true);
         }
 
         /**
@@ -724,11 +708,26 @@ final class Contexts {
          * a lock held for any reason counts as not settled (rule CX23).
          */
         boolean settledNow() {
+            return settle(false);
+        }
+
+        /**
+         * Looks at this context and at every cancellation its own passed by (CX23), iteratively as the walk (CX4): a
+         * chain of cancellations each passed by another needs no stack. {@code wait}: waits for each lock found held
+         * (a walk under way holds it to its end) and returns true; else returns false at the first one.
+         */
+        private boolean settle(boolean wait) {
             Pending todo = null;
             for (CancelContext c = this; c != null; c = todo == null ? null : todo.next()) {
                 if (c.lock.isLocked()) {
-                    return false;
+                    if (!wait) {
+                        return false;
+                    }
+                    c.lock.lock();
+                    c.lock.unlock();
                 }
+                // What its cancellation passed by: cancellations under way of descendants, each holding its own lock
+                // until its walk is over. Visible here: written before the lock just found free.
                 Outcome o = c.outcome;
                 if (o != null && o.awaited != null) {
                     if (todo == null) {

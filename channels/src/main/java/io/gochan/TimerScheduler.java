@@ -207,14 +207,7 @@ final class TimerScheduler {
         lock.lock();
         try {
             purgeLocked();
-            e.generation++;
-            e.when = later(now(), delayNanos);
-            e.period = 0L;
-            e.armed = true;
-            add(e);
-            if (e.index == 0) {
-                changed.signal();
-            }
+            armLocked(e, delayNanos, 0L); // armed first: owed whether or not the thread starts now
             try {
                 startThreadLocked();
             } catch (RuntimeException | Error t) {
@@ -251,22 +244,7 @@ final class TimerScheduler {
             // First, before anything of e changes: a thread that cannot start fails the call whole (rule TM23).
             startThreadLocked();
             was = e.armed;
-            e.generation++;
-            e.dozing = false;
-            e.firing = false; // a firing under way belongs to the old schedule: void by the generation
-            e.retrying = false;
-            if (e.index >= 0) {
-                removeAt(e.index);
-            }
-            long now = now();
-            e.when = later(now, delayNanos);
-            dueAlready = e.when <= now;
-            e.period = periodNanos;
-            e.armed = true;
-            add(e);
-            if (e.index == 0) {
-                changed.signal(); // a new earliest entry: the thread may be waiting for a later one
-            }
+            dueAlready = armLocked(e, delayNanos, periodNanos);
         } finally {
             lock.unlock();
         }
@@ -278,6 +256,29 @@ final class TimerScheduler {
             hook.run();
         }
         return was;
+    }
+
+    /**
+     * Arms {@code e} anew, lock held: any earlier schedule (a firing under way included) is void by the generation, due
+     * after {@code delayNanos}, then every {@code periodNanos} if positive. Returns whether it is due already.
+     */
+    private boolean armLocked(TimerEntry e, long delayNanos, long periodNanos) {
+        e.generation++;
+        e.dozing = false;
+        e.firing = false; // a firing under way belongs to the old schedule: void by the generation
+        e.retrying = false;
+        if (e.index >= 0) {
+            removeAt(e.index);
+        }
+        long now = now();
+        e.when = later(now, delayNanos);
+        e.period = periodNanos;
+        e.armed = true;
+        add(e);
+        if (e.index == 0) {
+            changed.signal(); // a new earliest entry: the thread may be waiting for a later one
+        }
+        return e.when <= now;
     }
 
     /**

@@ -41,13 +41,11 @@ public interface Resolver {
      */
     static Resolver system() {
         return host -> {
-            if (HostLiteral.isNumericNonAddress(host)) {
-                // The JDK reads 2130706433 as 127.0.0.1 and 0177.0.0.1 as 177.0.0.1 (decimal, where inet_aton, curl
-                // and browsers read octal 0177 as 127), and looks up 4294967296 in DNS. Go's ParseIP refuses each,
-                // and its resolver takes none for a host name (one has a letter or a hyphen): "no such host", no
-                // lookup. A URL that names another machine to every other client must not reach one here (R110).
-                throw new UnknownHostException(HostLiteral.numericNonAddressMessage(host));
-            }
+            // The JDK reads 2130706433 as 127.0.0.1 and 0177.0.0.1 as 177.0.0.1 (decimal, where inet_aton, curl and
+            // browsers read octal 0177 as 127), and looks up 4294967296 in DNS. Go's ParseIP refuses each, and its
+            // resolver takes none for a host name (one has a letter or a hyphen): "no such host", no lookup. A URL
+            // that names another machine to every other client must not reach one here (R110).
+            HostLiteral.refuseNumericNonAddress(host);
             return List.of(InetAddress.getAllByName(host));
         };
     }

@@ -72,15 +72,17 @@ public final class HostLiteral {
     }
 
     /**
-     * Why {@link #isNumericNonAddress} refuses a host, for a message.
+     * Refuses {@code host} if {@link #isNumericNonAddress} (R110), as Go's resolver finds no such host.
      *
-     * @param host the host refused
-     * @return "{@code host}: no such host (...)"
+     * @param host a host without brackets, an IPv6 zone allowed
+     * @throws java.net.UnknownHostException "{@code host}: no such host (...)" if it is such text
      */
-    public static String numericNonAddressMessage(String host) {
-        return host + ": no such host (an IPv4 address, alone or at the end of an IPv6 address, is four decimal numbers"
-                + " from 0 to 255 without leading zeros, as Go's net.ParseIP reads one; other text of digits and dots is"
-                + " no host name either, and is not looked up)";
+    public static void refuseNumericNonAddress(String host) throws java.net.UnknownHostException {
+        if (isNumericNonAddress(host)) {
+            throw new java.net.UnknownHostException(host + ": no such host (an IPv4 address, alone or at the end of an IPv6"
+                    + " address, is four decimal numbers from 0 to 255 without leading zeros, as Go's net.ParseIP reads"
+                    + " one; other text of digits and dots is no host name either, and is not looked up)");
+        }
     }
 
     /**

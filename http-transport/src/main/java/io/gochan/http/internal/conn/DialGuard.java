@@ -52,36 +52,29 @@ final class DialGuard {
         Timer guard = Timers.afterFunc(timeout, () -> closeOnTimeout(tcp));
         try {
             step.run();
-        } catch (IOException | RuntimeException e) {
-            if (!guard.stop()) { // the timer fired: the failure is the socket it closed
-                throw (SocketTimeoutException) new SocketTimeoutException(what + " timed out after " + timeout).initCause(e);
-            }
-            throw e;
         } catch (Error e) {
             // User code's (a trust manager's assertion), thrown as it is (E77); the timer goes with the step, and the
             // caller closes the socket (E87). Before, the timer stayed armed until it closed a socket long given up.
             guard.stop();
             throw e;
         } catch (Throwable e) {
-            // A checked exception a Dialer's socket lets out undeclared (E109; Kotlin, a sneaky throw), maybe its own
-            // word for the close of the timer above: judged as an IOException is (E124). Before, it went past both
-            // catches: a step the time had ended failed as that exception, never as its timeout, and one that failed
-            // before left the timer armed.
-            if (!guard.stop()) {
-                throw (SocketTimeoutException) new SocketTimeoutException(what + " timed out after " + timeout).initCause(e);
+            // An IOException, an unchecked exception, or a checked exception a Dialer's socket lets out undeclared (E109;
+            // Kotlin, a sneaky throw), maybe its word for the close of the timer above: all judged alike (E124). Before,
+            // the last went past the catches: a step the time had ended failed as that exception, never as its
+            // timeout, and one that failed before left the timer armed.
+            if (!guard.stop()) { // the timer fired: the failure is the socket it closed
+                throw (SocketTimeoutException) timedOut(what, timeout).initCause(e);
             }
-            throw DialGuard.<RuntimeException>rethrow(e);
+            throw e; // precise rethrow: the IOException, or what was let out unchecked or undeclared, as it is
         }
         if (!guard.stop()) {
             // Done just as the timer fired: the socket is closed, or about to be; nothing more can use it.
-            throw new SocketTimeoutException(what + " timed out after " + timeout);
+            throw timedOut(what, timeout);
         }
     }
 
-    /** Throws {@code t} as it is, checked or not: a step's undeclared checked exception goes on unchanged (E109). */
-    @SuppressWarnings("unchecked")
-    private static <T extends Throwable> T rethrow(Throwable t) throws T {
-        throw (T) t;
+    private static SocketTimeoutException timedOut(String what, Duration timeout) {
+        return new SocketTimeoutException(what + " timed out after " + timeout);
     }
 
     private static void closeOnTimeout(Socket tcp) {

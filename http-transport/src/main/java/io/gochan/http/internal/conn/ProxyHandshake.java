@@ -265,10 +265,8 @@ final class ProxyHandshake {
         byte[] addr;
         byte type;
         if (bare.indexOf(':') >= 0) {
-            if (HostLiteral.isNumericNonAddress(bare)) {
-                // ::ffff:0177.0.0.1: the JDK reads its end as 177.0.0.1, Go's ParseIP finds no address in it (R110).
-                throw new java.net.UnknownHostException(HostLiteral.numericNonAddressMessage(bare));
-            }
+            // ::ffff:0177.0.0.1: the JDK reads its end as 177.0.0.1, Go's ParseIP finds no address in it (R110).
+            HostLiteral.refuseNumericNonAddress(bare);
             addr = java.net.InetAddress.getByName(bare).getAddress(); // an IPv6 literal: parsed, never looked up
             // The type from the bytes, not the spelling (R42): ::ffff:a.b.c.d is the IPv4 address a.b.c.d (the JDK
             // gives an Inet4Address, 4 bytes), sent as type 1 as Go's socks client does (ip.To4() != nil). Type 4
