@@ -1161,8 +1161,8 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /**
      * After a fast operation on {@code ring}: if the other end has waiters ({@link Ring#RECEIVERS} after a
      * send, {@link Ring#SENDERS} after a receive), settle under the lock: hand them what the ring holds,
-     * or move their values into the freed slots. The read of the mirror after the fast operation's slot
-     * write is one half of the Dekker pair (see Ring).
+     * or move their values into the freed slots. The read of the mirror after the fast operation's position
+     * CAS is one half of the Dekker pair (see Ring).
      */
     private void settleIfWaiting(Ring ring, int otherEnd) {
         if ((ring.waiters & otherEnd) != 0) {
