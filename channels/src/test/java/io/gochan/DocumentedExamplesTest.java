@@ -69,7 +69,9 @@ class DocumentedExamplesTest {
             done.receive();
         }
         // end
-        assertThat(Goroutines.startedCount()).isEqualTo(before + 1);
+        // At least the worker: the count is the JVM's, and the library may start one of its own meanwhile (the report
+        // of a dropped future's failure the collector just found, TM22); done.receive() proved the worker ran.
+        assertThat(Goroutines.startedCount()).isGreaterThan(before);
     }
 
     @Test
