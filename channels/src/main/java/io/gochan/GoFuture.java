@@ -48,8 +48,8 @@ public final class GoFuture<T> {
      *     too; any other {@code Throwable} in an {@code ExecutionException} made once: GF5), the same
      *     instance on every call
      * @throws InterruptedException if the calling thread is interrupted while waiting (the goroutine
-     *     runs on); never once {@link #done()} is closed: then the outcome is returned or thrown and an
-     *     interrupt is kept in the flag (rule GF7). A callable that failed with an {@code InterruptedException}
+     *     runs on); never once {@link #done()} is closed, also for a join already waiting then: the outcome is
+     *     returned or thrown and an interrupt is kept in the flag (rules GF7, I9). A callable that failed with an {@code InterruptedException}
      *     (its answer to {@link #interrupt()}) is thrown as itself too: then the caller was not interrupted (GF10)
      * @throws IllegalStateException if called from this future's own goroutine (in its callable), which would
      *     wait for its own end for ever; nothing was changed, the interrupt status neither. Not caught, it is the
@@ -61,7 +61,11 @@ public final class GoFuture<T> {
             if (isDone()) {
                 goroutine.joinFinished(); // the outcome is known: no InterruptedException for its last steps (GF7)
             } else {
-                goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19); refuses a self-join (GF8)
+                try {
+                    goroutine.join(); // durable in the caller's bubble for a goroutine of it (BB2, BB19); refuses a self-join (GF8)
+                } catch (InterruptedException e) {
+                    finishDecided(e);
+                }
             }
             return outcome.observe();
         } finally {
@@ -79,7 +83,7 @@ public final class GoFuture<T> {
      *     timeout (rule GF7)
      * @throws Exception the callable's failure, as itself
      * @throws InterruptedException if the calling thread is interrupted while waiting; never once
-     *     {@link #done()} is closed (the flag is kept, rule GF7)
+     *     {@link #done()} is closed, also for a join already waiting then (the flag is kept, rules GF7, I9)
      * @throws IllegalStateException as {@link #join()} throws it, for any timeout, zero included (rule GF8)
      * @throws NullPointerException if timeout is null, also once the goroutine has ended
      */
@@ -88,13 +92,41 @@ public final class GoFuture<T> {
         try {
             if (isDone()) {
                 goroutine.joinFinished(); // known outcome: neither a timeout nor an interrupt for its last steps (GF7)
-            } else if (!goroutine.join(timeout)) {
-                throw new TimeoutException("goroutine " + goroutine.name() + " still running after " + timeout);
+            } else {
+                boolean ended;
+                try {
+                    ended = goroutine.join(timeout);
+                } catch (InterruptedException e) {
+                    finishDecided(e);
+                    ended = true;
+                }
+                if (!ended) {
+                    if (!isDone()) {
+                        throw new TimeoutException("goroutine " + goroutine.name() + " still running after " + timeout);
+                    }
+                    // The time ran out during the goroutine's last steps, after done() closed: decided (GF7, I9).
+                    goroutine.joinFinished();
+                }
             }
             return outcome.observe();
         } finally {
             Reference.reachabilityFence(this);
         }
+    }
+
+    /**
+     * After a join that waited was interrupted: rethrows {@code e} unless {@link #done()} closed meanwhile. Once it
+     * has, the outcome is decided and an interrupt that came after (or at the same moment) does not replace it
+     * (rules GF7, I9): the join waits out the goroutine's last steps and the interrupt flag is set again for the
+     * caller. {@code Thread.join} has no such notion: interrupted while the thread took its last steps, or after it
+     * ended but before the joiner ran again, it throws, and the outcome was lost to an {@code InterruptedException}.
+     */
+    private void finishDecided(InterruptedException e) throws InterruptedException {
+        if (!isDone()) {
+            throw e; // nothing decided yet: the interrupt is the answer (I1), the flag cleared
+        }
+        goroutine.joinFinished();
+        Thread.currentThread().interrupt();
     }
 
     /**

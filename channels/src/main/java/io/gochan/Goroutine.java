@@ -155,7 +155,8 @@ public final class Goroutine {
      * Waits until the goroutine has ended. Inside a virtual-time {@link Bubble}, joining a goroutine of
      * the same bubble is durable blocking (rule BB2): the bubble's clock moves while it waits.
      *
-     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws InterruptedException if the calling thread is interrupted while waiting; not for an interrupt
+     *     that comes once the goroutine has ended: then the join returns and the flag is set (rule I9)
      * @throws IllegalStateException if called from this goroutine's own thread (its task, or the failure
      *     handler, which runs there), which would wait for its own end for ever; nothing was changed, the
      *     interrupt status neither (rule G9). A join cycle through other goroutines is not detected
@@ -170,7 +171,24 @@ public final class Goroutine {
             m.bubble.awaitLeft(m, this, Long.MAX_VALUE); // durable while this goroutine is in m's bubble (BB2)
         }
         awaitStarted(t, Long.MAX_VALUE); // listed before its thread starts (G12)
-        t.join();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            keepIfEnded(t, e);
+        }
+    }
+
+    /**
+     * After {@code Thread.join} threw for an interrupt: rethrows {@code e} unless the thread has ended meanwhile.
+     * {@code Thread.join} throws for an interrupt that comes before the joiner has run again, also once the thread
+     * has ended; the end was then decided first, so the join returns and the flag is set again (rule I9), as a
+     * channel operation completes when an interrupt races its handoff (I2).
+     */
+    private static void keepIfEnded(Thread t, InterruptedException e) throws InterruptedException {
+        if (t.getState() != Thread.State.TERMINATED) {
+            throw e; // running, or still being started (NEW, G12): the interrupt is the answer, the flag cleared (I1)
+        }
+        Thread.currentThread().interrupt();
     }
 
     /**
@@ -211,7 +229,8 @@ public final class Goroutine {
      *
      * @param timeout how long to wait at most
      * @return true if the goroutine ended within {@code timeout}, false if the time ran out
-     * @throws InterruptedException if the calling thread is interrupted while waiting
+     * @throws InterruptedException if the calling thread is interrupted while waiting; not for an interrupt
+     *     that comes once the goroutine has ended: then the join returns true and the flag is set (rule I9)
      * @throws IllegalStateException as {@link #join()} throws it, for any timeout, zero included: from its own
      *     thread the goroutine can never have ended (rule G9)
      * @throws NullPointerException if timeout is null
@@ -224,11 +243,16 @@ public final class Goroutine {
         }
         BubbleState.Member m = bubbleMember();
         if (m == null) {
-            if (t.getState() == Thread.State.NEW) { // listed before its thread starts (G12): Thread.join(Duration) throws
-                long left = awaitStarted(t, TimeUnit.NANOSECONDS.convert(timeout));
-                return left >= 0 && (startFailed || t.join(Duration.ofNanos(left)));
+            try {
+                if (t.getState() == Thread.State.NEW) { // listed before its thread starts (G12): Thread.join(Duration) throws
+                    long left = awaitStarted(t, TimeUnit.NANOSECONDS.convert(timeout));
+                    return left >= 0 && (startFailed || t.join(Duration.ofNanos(left)));
+                }
+                return t.join(timeout);
+            } catch (InterruptedException e) {
+                keepIfEnded(t, e); // only a thread that has ended returns here
+                return true;
             }
-            return t.join(timeout);
         }
         long nanos = TimeUnit.NANOSECONDS.convert(timeout); // saturates
         BubbleState.Left left = m.bubble.awaitLeft(m, this, Math.max(nanos, 0L));
@@ -243,7 +267,11 @@ public final class Goroutine {
         // A member that left: only its thread's last steps remain. Any other goroutine with time left: the
         // wait is not durable, so the bubble's clock stands still until it ends (BB2, BB4).
         awaitStarted(t, Long.MAX_VALUE);
-        t.join();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            keepIfEnded(t, e);
+        }
         return true;
     }
 
