@@ -134,6 +134,61 @@ class HostileProbeTest {
         assertRefusedAndNotReused(method, response, e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
+    static Stream<Arguments> badInformationalLengthToHead() {
+        String answer = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        return Stream.of(
+                Arguments.of("103 with a length that is no number", "HTTP/1.1 103 Early Hints\r\nContent-Length: abc\r\n\r\n" + answer),
+                Arguments.of("100 with a negative length", "HTTP/1.1 100 Continue\r\nContent-Length: -1\r\n\r\n" + answer),
+                Arguments.of("102 with a list of equal lengths", "HTTP/1.1 102 Processing\r\nContent-Length: 2, 2\r\n\r\n" + answer),
+                Arguments.of("a fine 103, then a 103 with a length that is no number", "HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\n"
+                        + "HTTP/1.1 103 Early Hints\r\nContent-Length: 5x\r\n\r\n" + answer),
+                Arguments.of("an unasked 101 with a length that is no number", "HTTP/1.1 101 Switching Protocols\r\nContent-Length: abc\r\n\r\n"));
+    }
+
+    /**
+     * P87: an answer to HEAD has its {@code Content-Length} parsed whatever its status, a 1xx and the 101 included, as Go
+     * 1.19's {@code readTransfer} parses it for every response to HEAD (and its transport reads each 1xx with
+     * {@code ReadResponse}): a length that is no number, negative or a list fails the request with
+     * {@code INVALID_CONTENT_LENGTH} and the connection is not reused. Before, only a final status of 200 or more had it
+     * parsed (P38), so each 1xx here was skipped and the request got the 200 (the 101 was returned as the answer), and
+     * each case failed on "Expecting code to raise a throwable".
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInformationalLengthToHead")
+    void P87_aHeadAnswersLengthIsParsedOnAnInformationalResponseToo(String name, String response) throws Exception {
+        assertRefusedAndNotReused("HEAD", response, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_CONTENT_LENGTH));
+    }
+
+    /**
+     * P87: a guard beside the refusals above: a 1xx to HEAD whose length is a length is skipped, the final answer read
+     * and the connection reused; the same 1xx with a length that is no number, to a GET, is still skipped (P79, as Go:
+     * only an answer to HEAD has its length parsed on every status).
+     */
+    @Test
+    void P87_anInformationalResponseWithALengthToHeadIsSkippedAndAnyLengthToGet() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 String head;
+                 while ((head = c.readRequestHead()) != null) {
+                     c.write(head.startsWith("HEAD")
+                             ? "HTTP/1.1 103 Early Hints\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+                             : "HTTP/1.1 103 Early Hints\r\nContent-Length: abc\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest head = HttpRequest.newBuilder(server.uri("/")).method("HEAD", RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(head)) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.headers().get("Content-Length")).isEqualTo("5");
+                assertThat(r.body().string()).isEmpty();
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the connection is reused after each").isEqualTo(1);
+        }
+    }
+
     // ------------------------------------------------------------------ P39: the range of a length
 
     /**

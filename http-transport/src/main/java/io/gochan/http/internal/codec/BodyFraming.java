@@ -70,9 +70,11 @@ public record BodyFraming(Kind kind, long length) {
                 // No body follows, but differing lengths still mean a response that two parsers could read
                 // two ways: rejected whatever the status, as Go does.
                 requireOneContentLength(headers);
-                if (method.equals("HEAD") && status >= 200) {
+                if (method.equals("HEAD")) {
                     // The length an answer to HEAD announces is the one a GET would get: Go parses it (for
-                    // its ContentLength) and refuses bad syntax (P38). After a 1xx, 204 or 304 it does not.
+                    // its ContentLength) and refuses bad syntax (P38), whatever the status, a 1xx included: Go 1.19's
+                    // readTransfer parses it for every response to HEAD, and its transport reads each 1xx with
+                    // ReadResponse (P87). To any other method, a 1xx's, 204's or 304's length is not parsed (Go neither).
                     parseLength(headers.get("Content-Length").trim());
                 }
             }
