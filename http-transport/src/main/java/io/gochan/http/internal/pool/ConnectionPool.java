@@ -134,6 +134,13 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private final GoroutineOwner owner;
 
     // Guarded by lock.
+    /**
+     * The hosts that hold something: a connection (dialing, in use, idle or closing), a waiter or a dialing request.
+     * A host that holds nothing any more is forgotten (E126), as Go deletes its per-key entries ({@code idleConn},
+     * {@code idleConnWait}, {@code connsPerHost}, {@code connsPerHostWait}) once they are empty: kept, every host a
+     * long-lived transport ever reached (a crawler's millions) held an entry for the transport's life, and
+     * {@link #stats()} and {@link #close()} walked them all under the lock.
+     */
     private final Map<ConnectKey, Host<C>> hosts = new HashMap<>();
     /** Every idle connection and when it became idle, least recently used first. */
     private final LinkedHashMap<C, IdleAt> idleSince = new LinkedHashMap<>();
@@ -211,6 +218,32 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         /** Requests whose dial is under way, not yet served, in arrival order: a connection put back may serve one (E54). */
         final ArrayList<WantConn<C>> dialing = new ArrayList<>();
         final LinkedHashSet<Slot> slots = new LinkedHashSet<>(); // dialling + in use + idle
+
+        /** Holds nothing: no slot (so no connection, idle or not, and no dial), no waiter, no dialing request. */
+        boolean holdsNothing() {
+            return slots.isEmpty() && idle.isEmpty() && waiters.isEmpty() && dialing.isEmpty();
+        }
+    }
+
+    /**
+     * Forgets {@code key}'s host if it holds nothing any more (E126). Called where a host can become empty: a slot freed
+     * (its connection closed, its dial failed or given up) and a waiter that gave up. Every other party that finds the
+     * host gone makes a new one ({@code computeIfAbsent}) or has nothing to do there ({@code get} null-checked).
+     */
+    private void forgetIfEmptyLocked(ConnectKey key, Host<C> h) {
+        if (h != null && h.holdsNothing()) {
+            hosts.remove(key, h);
+        }
+    }
+
+    /** How many hosts the pool keeps an entry for (E126); for tests. */
+    int hostsKept() {
+        lock.lock();
+        try {
+            return hosts.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** One request's wish for a connection; see the implementation notes. */
@@ -445,6 +478,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         s.dialer.interrupt();
                     }
                 }
+                forgetIfEmptyLocked(want.key, h); // its last waiter, whose host's connections all closed meanwhile (E126)
             }
         } finally {
             lock.unlock();
@@ -835,6 +869,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 return s;
             }
         }
+        forgetIfEmptyLocked(slot.key, h); // its last connection or dial: the host is forgotten (E126)
         return null;
     }
 

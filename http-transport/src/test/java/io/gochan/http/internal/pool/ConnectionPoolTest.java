@@ -948,6 +948,92 @@ class ConnectionPoolTest {
         }
     }
 
+    /**
+     * E126: the pool forgets a host once it holds nothing for it, as Go deletes its per-key entries once they are empty.
+     * A thousand hosts, each reached once and left every way a host can be left: its idle connection closed by
+     * {@code closeIdle()} or found ended by the server as it is taken, its connection closed in use, its dial failed, its waiter at
+     * {@code maxConnsPerHost} given up before the connection it waited behind closed, and a dialing request given up:
+     * once each is left, the pool keeps no entry for any of them, and the counters are zero. Before, every host ever
+     * reached kept its entry (its queues and slot set) for the pool's life: 1000 entries here.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E126_aHostThatHoldsNothingAnyMoreIsForgotten() throws Exception {
+        AtomicBoolean failDial = new AtomicBoolean();
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicBoolean stallDial = new AtomicBoolean();
+        try (var p = new ConnectionPool<FakeConn>((k, slot) -> {
+            if (failDial.get()) {
+                throw new IOException("connection refused (test)");
+            }
+            if (stallDial.get()) {
+                try {
+                    never.await(); // ended by the interrupt of its request's give-up (E57)
+                } catch (InterruptedException e) {
+                    throw new InterruptedIOException("dial interrupted (test)");
+                }
+            }
+            return new FakeConn(k, slot);
+        }, 100, 1, 1, Duration.ZERO)) {
+            int hosts = 1000;
+            for (int i = 0; i < hosts; i++) {
+                ConnectKey key = new ConnectKey("http", "h" + i + ".example.test", 80);
+                switch (i % 6) {
+                    case 0 -> { // idle, then closed by closeIdle()
+                        p.put(p.acquire(key, NO_DEADLINE).conn());
+                        p.closeIdle();
+                    }
+                    case 1 -> { // closed in use (the server ended it, a body closed early)
+                        p.acquire(key, NO_DEADLINE).conn().close(new IOException("closed in use (test)"));
+                    }
+                    case 2 -> { // its dial failed
+                        failDial.set(true);
+                        try {
+                            assertThatThrownBy(() -> p.acquire(key, NO_DEADLINE)).isInstanceOf(IOException.class);
+                        } finally {
+                            failDial.set(false);
+                        }
+                    }
+                    case 3 -> { // a waiter at the limit gives up, then the connection it waited behind closes
+                        var held = p.acquire(key, NO_DEADLINE);
+                        assertThatThrownBy(() -> p.acquire(key, timeout(Duration.ofMillis(5))))
+                                .isInstanceOf(HttpTimeoutException.class);
+                        held.conn().close(new IOException("closed (test)"));
+                    }
+                    case 4 -> { // a dialing request gives up: its dial is ended with it (E57)
+                        stallDial.set(true);
+                        try {
+                            assertThatThrownBy(() -> p.acquire(key, timeout(Duration.ofMillis(5))))
+                                    .isInstanceOf(HttpTimeoutException.class);
+                        } finally {
+                            stallDial.set(false);
+                        }
+                    }
+                    default -> { // its idle connection found ended by the server as it is taken (E55), then a new one
+                        var a = p.acquire(key, NO_DEADLINE);
+                        p.put(a.conn());
+                        a.conn().unread = true;
+                        var b = p.acquire(key, NO_DEADLINE);
+                        assertThat(b.conn()).isNotSameAs(a.conn());
+                        assertThat(a.conn().closed).isTrue();
+                        b.conn().close(new IOException("closed in use (test)"));
+                    }
+                }
+            }
+            assertThat(p.stats()).as("nothing left open, idle, dialing or waiting")
+                    .extracting(ConnectionPool.Stats::open, ConnectionPool.Stats::idle, ConnectionPool.Stats::dialing,
+                            ConnectionPool.Stats::waiting)
+                    .containsExactly(0, 0, 0, 0);
+            assertThat(p.hostsKept()).as("hosts the pool still keeps an entry for, of %d reached", hosts).isZero();
+            // A forgotten host is served as a new one, and kept while it holds something.
+            var again = p.acquire(new ConnectKey("http", "h0.example.test", 80), NO_DEADLINE);
+            assertThat(again.reused()).isFalse();
+            p.put(again.conn());
+            assertThat(p.hostsKept()).isEqualTo(1);
+            assertThat(p.stats().idle()).isEqualTo(1);
+        }
+    }
+
     private static boolean parkedInAwaitDials(Thread t) {
         if (t.getState() != Thread.State.WAITING) {
             return false;
