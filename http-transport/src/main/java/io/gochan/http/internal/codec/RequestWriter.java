@@ -254,14 +254,14 @@ public final class RequestWriter {
 
     /**
      * Writes the body from {@code source}, the stream the transport opened from the request's
-     * {@link RequestBody} (not flushed at its end, not closed). A chunked body not read from memory is flushed
-     * after each chunk (E19).
+     * {@link RequestBody} (not flushed at its end, not closed). A body not read from memory is flushed after each
+     * chunk when chunked (E19), after each read when of a known length (E132).
      *
      * @param out the connection's output
      * @param req the request
      * @param source the body's bytes
      * @param fromMemory whether the stream the body opened is read from memory ({@link #readFromMemory}): its
-     *     chunks then go out in full buffers, with its head, instead of one flush per chunk
+     *     bytes then go out in full buffers, with its head, instead of one flush per chunk or read
      * @throws BodySourceException if reading {@code source} failed, with what it threw as the cause
      *     (the caller's failure, never the connection's)
      * @throws ContentLengthMismatchException if the body yields more or fewer bytes than its declared
@@ -276,7 +276,7 @@ public final class RequestWriter {
         }
         byte[] buf = new byte[8192];
         if (body.length() >= 0) {
-            writeKnownLength(out, source, body.length(), buf);
+            writeKnownLength(out, source, body.length(), buf, fromMemory);
         } else if (req.method().equals("CONNECT")) {
             writeUnframed(out, source, buf);
         } else {
@@ -349,9 +349,15 @@ public final class RequestWriter {
 
     /**
      * Copies exactly {@code length} bytes. One byte too many is looked for before the last bytes are
-     * written, so a server never receives a complete request whose body lied about its length.
+     * written, so a server never receives a complete request whose body lied about its length. A body not read from
+     * memory has each read's bytes flushed as they are written, before the source is read again (E132), as E19 does
+     * for a chunked body's chunks: its source may block on any read, and a server that answers on what it has
+     * received (or that bounds the silence between two reads of a body) must have what was produced meanwhile. Go
+     * writes such a body's reads straight to the connection once its head is flushed (its buffered writer hands the
+     * copy to the connection's {@code ReadFrom}).
      */
-    private static void writeKnownLength(OutputStream out, InputStream in, long length, byte[] buf) throws IOException {
+    private static void writeKnownLength(OutputStream out, InputStream in, long length, byte[] buf, boolean fromMemory)
+            throws IOException {
         long left = length;
         while (true) {
             int n = left == 0 ? 0 : read(in, buf, (int) Math.min(buf.length, left));
@@ -365,7 +371,10 @@ public final class RequestWriter {
             }
             out.write(buf, 0, n);
             if (left == 0) {
-                return;
+                return; // the caller flushes the whole request
+            }
+            if (!fromMemory) {
+                out.flush();
             }
         }
     }

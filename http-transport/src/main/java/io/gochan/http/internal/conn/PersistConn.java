@@ -1214,8 +1214,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             }
             boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
             if (sendBody && wr.body() != null) {
-                // Read through the connection's wrapper (its close is the connection's to see); flushed per chunk
-                // unless the body it opened is read from memory (E19), by the same kind as the head's flush.
+                // Read through the connection's wrapper (its close is the connection's to see); flushed per chunk or
+                // read unless the body it opened is read from memory (E19, E132), by the same kind as the head's flush.
                 RequestWriter.writeBody(out, wr.req(), wr.body(), RequestWriter.readFromMemory(opened));
             }
             out.flush();
