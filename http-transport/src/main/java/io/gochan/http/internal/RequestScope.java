@@ -71,6 +71,17 @@ public final class RequestScope {
         return context.done();
     }
 
+    /**
+     * Runs {@code f} in a goroutine of its own once the request's context ends (Go's {@code context.AfterFunc}), for a
+     * wait that no loop watches: a body held in memory (P93). Nothing is registered for a context that never ends.
+     *
+     * @param f what to run
+     * @return the registration; its {@code stop()} prevents the call
+     */
+    public io.gochan.AfterFunc afterContextEnd(Runnable f) {
+        return Context.afterFunc(context, f);
+    }
+
     /** @return the request's own deadline ({@link System#nanoTime()}), or {@code Long.MAX_VALUE} for none */
     public long deadlineNanos() {
         return deadlineNanos;

@@ -320,6 +320,9 @@ final class ResponseReader {
                 () -> keep && conn.wroteRequestQuietly() && fate.compareAndSet(UNDECIDED, REUSED),
                 doneReporter(conn, ex.scope()), conn::transportClosed);
         boolean handed = handOver(head, head.headers(), body, body);
+        if (handed) {
+            body.watchRequestEnd(); // this loop goes back to the socket: the request's end is watched for it (P93)
+        }
         // keep: no interrupt was taken up to the look above, so one taken now came during the hand-over.
         if (handed && keep && interruptTaken && !fate.compareAndSet(UNDECIDED, ENDING)) {
             carryTakenInterrupt(); // the body's end put the connection back first
