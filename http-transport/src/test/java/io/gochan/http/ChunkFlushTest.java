@@ -34,18 +34,12 @@ class ChunkFlushTest {
      * says more are ready, and whose next read blocks until {@link #release} opens (a close opens it too, and the
      * read then fails).
      */
-    private static final class OneChunkThenStall extends InputStream {
+    private static final class OneChunkThenStall extends ReadByBulk {
         private static final byte[] FIRST = "hello".getBytes(StandardCharsets.ISO_8859_1);
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger closes = new AtomicInteger();
         final AtomicInteger availableAsked = new AtomicInteger();
         private int sent;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

@@ -37,19 +37,13 @@ class EarlyAnswerProbeTest {
     }
 
     /** A body source with 100 bytes ready, then nothing until it is closed (a read then fails) or told to throw. */
-    static final class BlockingSource extends InputStream {
+    static final class BlockingSource extends ReadByBulk {
         final CountDownLatch closedOrThrow = new CountDownLatch(1);
         final AtomicInteger closes = new AtomicInteger();
         final CountDownLatch blocked = new CountDownLatch(1);
         volatile RuntimeException unchecked;
         volatile IOException checked;
         int sent;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

@@ -34,7 +34,7 @@ class KnownLengthFlushTest {
      * A body whose reads give one piece each: piece {@code i} only once {@link #produce} allows it (the test's
      * producer), then the end; a read waiting for its piece ends with a failure when the stream is closed.
      */
-    private static final class Pieces extends InputStream {
+    private static final class Pieces extends ReadByBulk {
         private final byte[][] pieces;
         final java.util.concurrent.Semaphore produce = new java.util.concurrent.Semaphore(0);
         final AtomicInteger closes = new AtomicInteger();
@@ -53,12 +53,6 @@ class KnownLengthFlushTest {
                 n += p.length;
             }
             return n;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

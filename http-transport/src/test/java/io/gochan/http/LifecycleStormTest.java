@@ -340,7 +340,7 @@ class LifecycleStormTest {
     }
 
     /** A request body that throws part-way: IOException or (for odd ids) an unchecked exception. */
-    static final class FailingSource extends InputStream {
+    static final class FailingSource extends ReadByBulk {
         final Plan plan;
         final int failAt;
         int pos;
@@ -348,12 +348,6 @@ class LifecycleStormTest {
         FailingSource(Plan plan, int failAt) {
             this.plan = plan;
             this.failAt = failAt;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

@@ -58,13 +58,7 @@ class ReadLoopInterruptFlagTest {
         CountDownLatch released = new CountDownLatch(1);
         AtomicInteger reads = new AtomicInteger();
         AtomicInteger closes = new AtomicInteger();
-        InputStream blocking = new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        InputStream blocking = new ReadByBulk() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (reads.getAndIncrement() == 0) {

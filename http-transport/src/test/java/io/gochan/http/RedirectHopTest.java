@@ -144,13 +144,7 @@ class RedirectHopTest {
                     }
                     PipedInputStream pipe = new PipedInputStream();
                     PipedOutputStream writer = new PipedOutputStream(pipe); // never written: a read waits
-                    InputStream body = new InputStream() {
-                        @Override
-                        public int read() throws IOException {
-                            byte[] one = new byte[1];
-                            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                        }
-
+                    InputStream body = new ReadByBulk() {
                         @Override
                         public int read(byte[] b, int off, int len) throws IOException {
                             draining.countDown();

@@ -53,19 +53,13 @@ class RequestWriteProbeTest {
     }
 
     /** {@link #PRODUCED} bytes of {@code x} in reads of at most 1000, then the end or {@code failure}. */
-    static final class Source extends InputStream {
+    static final class Source extends ReadByBulk {
         final AtomicInteger closes = new AtomicInteger();
         private final Throwable failure;
         private int sent;
 
         Source(Throwable failure) {
             this.failure = failure;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

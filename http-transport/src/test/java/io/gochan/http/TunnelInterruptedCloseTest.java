@@ -46,7 +46,7 @@ class TunnelInterruptedCloseTest {
     }
 
     /** A request body fed by the test (as TunnelTest's): each {@link #feed} is one read; {@link #end} is EOF. */
-    private static final class FedBody extends InputStream {
+    private static final class FedBody extends ReadByBulk {
         private static final byte[] EOF = new byte[0];
         private final LinkedBlockingQueue<byte[]> parts = new LinkedBlockingQueue<>();
         private byte[] current;
@@ -58,12 +58,6 @@ class TunnelInterruptedCloseTest {
 
         void end() {
             parts.add(EOF);
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

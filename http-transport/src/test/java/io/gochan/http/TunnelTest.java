@@ -47,7 +47,7 @@ class TunnelTest {
     }
 
     /** A request body fed by the test: each {@link #feed} is one read; {@link #end} is EOF. */
-    private static final class FedBody extends InputStream {
+    private static final class FedBody extends ReadByBulk {
         private static final byte[] EOF = new byte[0];
         private final LinkedBlockingQueue<byte[]> parts = new LinkedBlockingQueue<>();
         private byte[] current;
@@ -59,12 +59,6 @@ class TunnelTest {
 
         void end() {
             parts.add(EOF);
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -603,16 +597,10 @@ class TunnelTest {
     }
 
     /** A request body that gives what it is fed, and throws when told to. */
-    private static final class FailingBody extends InputStream {
+    private static final class FailingBody extends ReadByBulk {
         private final LinkedBlockingQueue<Object> parts = new LinkedBlockingQueue<>();
         private byte[] current;
         private int pos;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {

@@ -43,7 +43,7 @@ class UploadCutShortTest {
      * A body source with 10 bytes ready, then nothing until {@link #breakNow} (or its close, which ends a read as a
      * pipe's close does: E18): then it throws {@link #thrown}, or ends.
      */
-    static final class BreakingSource extends InputStream {
+    static final class BreakingSource extends ReadByBulk {
         final CountDownLatch breakNow = new CountDownLatch(1);
         final IOException thrown = new IOException("the upload's file could not be read (test)");
         final AtomicInteger closes = new AtomicInteger();
@@ -52,12 +52,6 @@ class UploadCutShortTest {
 
         BreakingSource(boolean throwsAtBreak) {
             this.throwsAtBreak = throwsAtBreak;
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override

@@ -122,14 +122,8 @@ class UploadParityProbeTest {
                 headersReported.countDown();
             }
         };
-        RequestBody body = RequestBody.ofStream(() -> new InputStream() {
+        RequestBody body = RequestBody.ofStream(() -> new ReadByBulk() {
             private int produced;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
@@ -172,17 +166,11 @@ class UploadParityProbeTest {
     }
 
     /** A source of 200 bytes whose first 100 are ready at once ({@code available()} says so), then a stall until released. */
-    private static final class StallingSource extends InputStream {
+    private static final class StallingSource extends ReadByBulk {
         static final int LENGTH = 200;
         final CountDownLatch release = new CountDownLatch(1);
         final AtomicInteger closes = new AtomicInteger();
         private int sent;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
@@ -293,13 +281,7 @@ class UploadParityProbeTest {
         CountDownLatch released = new CountDownLatch(1);
         AtomicInteger closes = new AtomicInteger();
         AtomicInteger reads = new AtomicInteger();
-        InputStream blocking = new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        InputStream blocking = new ReadByBulk() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 if (reads.getAndIncrement() == 0) {
