@@ -10,7 +10,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 
@@ -95,7 +95,14 @@ final class TimerScheduler {
     /** See {@link #onStartOwed}; null but for a bubble's scheduler. */
     private volatile BiConsumer<Runnable, Throwable> startOwed;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
+    /**
+     * Held by whoever runs a round (the timer thread) while it waits for {@link #lock}; every other caller waits here
+     * first while it is held, so that a storm of stops, resets and new timers, whose callers would otherwise take the
+     * (barging) lock again and again ahead of the waiting round, never holds up the due timers: the round comes after
+     * those already in the lock's queue only (rule TM24). Never taken while {@link #lock} is held, except again by its
+     * holder.
+     */
+    private final ReentrantLock roundGate = new ReentrantLock();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
     // Guarded by lock.
     private TimerEntry[] heap = new TimerEntry[MIN_HEAP];
@@ -146,7 +153,7 @@ final class TimerScheduler {
 
     /** When the earliest entry is due (scheduler time), or -1 if none is scheduled. */
     long nextDue() {
-        lock.lock();
+        lockYieldingToRound();
         try {
             purgeLocked();
             return size == 0 ? -1L : heap[0].when;
@@ -204,7 +211,7 @@ final class TimerScheduler {
      */
     private void scheduleOwed(TimerEntry e, long delayNanos) {
         Throwable noThread = null;
-        lock.lock();
+        lockYieldingToRound();
         try {
             purgeLocked();
             armLocked(e, delayNanos, 0L); // armed first: owed whether or not the thread starts now
@@ -238,7 +245,7 @@ final class TimerScheduler {
     boolean schedule(TimerEntry e, long delayNanos, long periodNanos) {
         boolean was;
         boolean dueAlready;
-        lock.lock();
+        lockYieldingToRound();
         try {
             purgeLocked();
             // First, before anything of e changes: a thread that cannot start fails the call whole (rule TM23).
@@ -276,7 +283,7 @@ final class TimerScheduler {
         e.armed = true;
         add(e);
         if (e.index == 0) {
-            changed.signal(); // a new earliest entry: the thread may be waiting for a later one
+            wakeThread(); // a new earliest entry: the thread may be waiting for a later one
         }
         return e.when <= now;
     }
@@ -290,7 +297,7 @@ final class TimerScheduler {
         if (!ownThread || thread != null) {
             return; // the usual case: started long ago, never stopped
         }
-        lock.lock();
+        lockYieldingToRound();
         try {
             startThreadLocked();
         } finally {
@@ -339,7 +346,7 @@ final class TimerScheduler {
      * @return whether {@code e} was armed (what Go's Stop returns, before draining the channel)
      */
     boolean unschedule(TimerEntry e) {
-        lock.lock();
+        lockYieldingToRound();
         try {
             boolean was = e.armed;
             e.generation++;
@@ -358,7 +365,7 @@ final class TimerScheduler {
 
     /** Entries in the heap, after purging those whose channel was collected. */
     int pending() {
-        lock.lock();
+        lockYieldingToRound();
         try {
             purgeLocked();
             return size;
@@ -375,7 +382,7 @@ final class TimerScheduler {
      */
     int runDue() {
         int n = 0;
-        lock.lock();
+        lockForRound();
         try {
             purgeLocked();
             long now = now();
@@ -568,7 +575,7 @@ final class TimerScheduler {
      * or a look (TM7) has voided that firing since. The round that takes it again fires the same schedule.
      */
     void retryLater(TimerEntry e, int generation) {
-        lock.lock();
+        lockYieldingToRound();
         try {
             if (e.generation != generation || e.index >= 0 || !e.armed) {
                 return; // stopped, reset or delivered since: nothing to retry
@@ -577,7 +584,7 @@ final class TimerScheduler {
             e.retrying = true; // the retry delivers the time the firing was due, not its own (TM14)
             add(e);
             if (e.index == 0) {
-                changed.signal();
+                wakeThread();
             }
         } finally {
             lock.unlock();
@@ -594,14 +601,14 @@ final class TimerScheduler {
      */
     private void retryStartLater(TimerEntry e, int generation, Throwable failure) {
         boolean rearmed = false;
-        lock.lock();
+        lockYieldingToRound();
         try {
             if (e.generation == generation && e.index < 0) {
                 e.armed = true;
                 e.when = later(now(), RETRY_NANOS);
                 add(e);
                 if (e.index == 0) {
-                    changed.signal();
+                    wakeThread();
                 }
                 rearmed = true;
             }
@@ -727,7 +734,7 @@ final class TimerScheduler {
         }
         int generation;
         long late;
-        lock.lock();
+        lockYieldingToRound();
         try {
             long now = now();
             boolean dueInHeap = e.index >= 0 && e.when <= now;
@@ -759,7 +766,7 @@ final class TimerScheduler {
 
     /** Takes ticker {@code e} out of the heap until its channel's pending value is taken. Channel lock held. */
     private void doze(TimerEntry e, int generation, ChannelCore channel) {
-        lock.lock();
+        lockYieldingToRound();
         try {
             if (e.generation != generation || e.index < 0) {
                 return; // stopped or reset since (its new schedule stands), or dozing already
@@ -778,7 +785,7 @@ final class TimerScheduler {
      * as if the ticks meanwhile had been dropped one by one. Channel lock held (the value was just taken).
      */
     private void wake(TimerEntry e, int generation) {
-        lock.lock();
+        lockYieldingToRound();
         try {
             if (e.generation != generation || !e.dozing) {
                 return; // stopped or reset while dozing (their drain ran this hook): nothing to resume
@@ -790,7 +797,7 @@ final class TimerScheduler {
             }
             add(e);
             if (e.index == 0) {
-                changed.signal();
+                wakeThread();
             }
         } finally {
             lock.unlock();
@@ -849,28 +856,65 @@ final class TimerScheduler {
     }
 
     private void awaitDue() {
-        lock.lock();
-        try {
-            for (;;) {
+        for (;;) {
+            boolean empty;
+            long wait;
+            lockForRound();
+            try {
                 purgeLocked();
-                try {
-                    if (size == 0) {
-                        changed.await();
-                        continue;
-                    }
-                    long wait = heap[0].when - now();
-                    if (wait <= 0) {
-                        return;
-                    }
-                    changed.awaitNanos(Math.min(wait, PURGE_NANOS));
-                } catch (InterruptedException e) {
-                    // Nobody owns this thread but the scheduler: an interrupt carries no request, and
-                    // stopping would stop every timer in the JVM. Keep the flag clear and go on.
-                    LOG.log(System.Logger.Level.WARNING, "the gochan timer thread was interrupted; ignored");
+                empty = size == 0;
+                wait = empty ? 0L : heap[0].when - now();
+                if (!empty && wait <= 0) {
+                    return;
                 }
+            } finally {
+                lock.unlock();
             }
+            // Parked with no lock held, so that coming back goes through the gate (TM24), as a condition's wait would
+            // not: it takes the lock again in the lock's own queue, where a storm of callers can overtake it without
+            // end. A wakeThread() between the unlock and the park leaves a permit: the park returns at once.
+            if (empty) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, Math.min(wait, PURGE_NANOS));
+            }
+            if (Thread.interrupted()) {
+                // Nobody owns this thread but the scheduler: an interrupt carries no request, and
+                // stopping would stop every timer in the JVM. Keep the flag clear and go on.
+                LOG.log(System.Logger.Level.WARNING, "the gochan timer thread was interrupted; ignored");
+            }
+        }
+    }
+
+    /**
+     * Takes {@link #lock} to run a round, ahead of every caller not yet queued for it (TM24).
+     */
+    private void lockForRound() {
+        roundGate.lock();
+        try {
+            lock.lock();
         } finally {
-            lock.unlock();
+            roundGate.unlock();
+        }
+    }
+
+    /**
+     * Takes {@link #lock} for anything but a round: after a round that waits for it (TM24). Its holder (a call made with
+     * the lock held) never waits for the gate, whose holder waits for that lock.
+     */
+    private void lockYieldingToRound() {
+        if (roundGate.isLocked() && !lock.isHeldByCurrentThread()) {
+            roundGate.lock(); // the round goes first: queued for the lock before this caller
+            roundGate.unlock();
+        }
+        lock.lock();
+    }
+
+    /** A new earliest entry: the timer thread may be parked until a later one (or with nothing due). */
+    private void wakeThread() {
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
         }
     }
 
