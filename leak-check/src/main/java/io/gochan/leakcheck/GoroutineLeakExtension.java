@@ -279,8 +279,10 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         try {
             Judge.Finding leaked = new Judge(r.window(), Config.of(r.config()), r.parallel()).await();
             if (!leaked.isEmpty()) {
-                String running = Report.of(leaked, r.config().graceMillis(), ended);
-                report = report == null ? running : report + running;
+                String running = Report.of(leaked, r.config().graceMillis(), ended); // null: all ended meanwhile (LK30)
+                if (running != null) {
+                    report = report == null ? running : report + running;
+                }
             }
         } finally {
             r.window().close();

@@ -45,6 +45,8 @@ final class Judge {
     private final long threadEndMark;
     private boolean dumpNeeded;
     private final boolean checkPlatform;
+    /** Whether a goroutine or thread can be excused by the functions on its stack (LK7). */
+    private final boolean byStack;
     /** How many thread dumps this check took (for the cost tests). */
     int dumps;
 
@@ -78,6 +80,7 @@ final class Judge {
         boolean test = window.kind == Window.Kind.TEST;
         boolean check = config.virtualThreads();
         this.checkPlatform = config.platformThreads();
+        this.byStack = !config.ignoreTopFunction().isEmpty() || !config.ignoreAnyFunction().isEmpty();
         long others = test ? threadsCreated - goroutinesCreated : window.threadsOtherThanGoroutinesCreatedOutsideChildren();
         this.dumpNeeded = check && (test && !config.ignoreCurrent()
                 || others > 0 && others > window.platformThreadsCreatedBefore(threadEndMark));
@@ -96,7 +99,6 @@ final class Judge {
         long graceNanos = Math.max(0L, TimeUnit.NANOSECONDS.convert(config.grace())); // negative: no wait, and no wrap below
         long start = System.nanoTime();
         long pause = TimeUnit.MILLISECONDS.toNanos(1);
-        boolean byStack = !config.ignoreTopFunction().isEmpty() || !config.ignoreAnyFunction().isEmpty();
         while (true) {
             Set<String> notes = new LinkedHashSet<>();
             List<Goroutine> goroutines = goroutines(notes);
@@ -307,7 +309,9 @@ final class Judge {
                 return true;
             }
         }
-        return ignoredByFunctions(Frames.functions(g.thread().getStackTrace()));
+        // LK30: a stack only when a function could excuse it: taken for each of the window's goroutines at each look,
+        // it made a look at ten thousand goroutines last seconds, and what ended meanwhile was reported as running.
+        return byStack && ignoredByFunctions(Frames.functions(g.thread().getStackTrace()));
     }
 
     private boolean ignored(ThreadDump.VirtualThread t) {

@@ -88,7 +88,8 @@ public final class LeakFinder {
     }
 
     /**
-     * {@return the failure message: one block per leaked goroutine, as in Go's goroutine dump}
+     * {@return the failure message: one block per leaked goroutine, as in Go's goroutine dump, for the first 50 of them;
+     * the rest are counted on one line with the range of their ids (rule LK29)}
      *
      * @param leaked the goroutines still running
      * @param graceMillis how long was waited, in milliseconds
@@ -99,8 +100,12 @@ public final class LeakFinder {
         StringBuilder b = new StringBuilder();
         b.append(leaked.size()).append(" goroutine").append(leaked.size() == 1 ? "" : "s")
                 .append(" still running ").append(graceMillis).append(" ms after the test ended:\n\n");
-        for (Goroutine g : leaked) {
+        for (Goroutine g : leaked.subList(0, Math.min(leaked.size(), Report.SHOWN))) {
             Goroutines.describe(g, b);
+        }
+        if (leaked.size() > Report.SHOWN) {
+            Report.notShown(b, leaked.subList(Report.SHOWN, leaked.size()).stream().map(Goroutine::id).toList(), "goroutine",
+                    "goroutine ");
         }
         return b.toString();
     }

@@ -1,0 +1,103 @@
+package io.gochan.leakcheck;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import io.gochan.leakcheck.fixtures.EndingAtGraceFixture;
+import io.gochan.leakcheck.fixtures.ManyLeaksFixture;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Leak checks that see everything, at scale (session 32's probes: every kind of thread and executor, JUnit's lifecycle,
+ * ten thousand threads alive). Fixtures (package fixtures, excluded from surefire) run through the launcher as in
+ * {@link BlindSpotTest}.
+ */
+class SeeEverythingTest {
+    private static int count(Pattern p, String s) {
+        return (int) p.matcher(s).results().count();
+    }
+
+    @Test
+    @DisplayName("LK29: a report of hundreds of leaks shows the first 50 of each kind in full and counts the rest")
+    void LK29_aReportOfManyLeaksShowsTheFirstInFullAndCountsTheRest() throws Exception {
+        ManyLeaksFixture.release = new CountDownLatch(1);
+        ManyLeaksFixture.THREADS.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(ManyLeaksFixture.class));
+            String r = o.entrySet().stream().filter(e -> e.getKey().endsWith("[method:leavesHundredsRunning()]"))
+                    .map(Map.Entry::getValue).findFirst().orElseThrow();
+            assertThat(r).startsWith("FAILED: 300 goroutines and 60 virtual threads and 60 platform threads still running 100 ms");
+            assertThat(count(Pattern.compile("(?m)^goroutine \\d+ \""), r)).as("goroutines in full").isEqualTo(50);
+            assertThat(count(Pattern.compile("(?m)^virtual thread #\\d+ \"many-virtual-"), r)).as("virtual threads in full")
+                    .isEqualTo(50);
+            assertThat(count(Pattern.compile("(?m)^platform thread #\\d+ \"many-platform-"), r)).as("platform threads in full")
+                    .isEqualTo(50);
+            assertThat(r).contains("... and 250 more goroutines not shown (goroutine ")
+                    .contains("... and 10 more virtual threads not shown (#").contains("... and 10 more platform threads not shown (#")
+                    .contains("the first 50 are shown in full (LK29)");
+        } finally {
+            ManyLeaksFixture.release.countDown();
+            for (Thread t : ManyLeaksFixture.THREADS) {
+                t.join(10_000);
+                assertThat(t.isAlive()).as("%s ended", t).isFalse();
+            }
+        }
+    }
+
+    /** LK29: {@code LeakFinder.report}, the public form of the report, shows the first 50 goroutines in full too. */
+    @Test
+    @DisplayName("LK29: LeakFinder.report shows the first 50 goroutines in full and counts the rest")
+    void LK29_leakFinderReportShowsTheFirstInFull() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        java.util.List<io.gochan.Goroutine> started = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 70; i++) {
+                started.add(io.gochan.Go.go(() -> {
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }));
+            }
+            String r = LeakFinder.report(started, 100);
+            assertThat(r).startsWith("70 goroutines still running 100 ms after the test ended");
+            assertThat(count(Pattern.compile("(?m)^goroutine \\d+ \""), r)).isEqualTo(50);
+            assertThat(r).contains("... and 20 more goroutines not shown (goroutine " + started.get(50).id() + " to goroutine "
+                    + started.get(69).id() + ")");
+        } finally {
+            release.countDown();
+            for (io.gochan.Goroutine g : started) {
+                g.thread().join(10_000);
+                assertThat(g.isAlive()).as("%s ended", g).isFalse();
+            }
+        }
+    }
+
+    /**
+     * LK30: thousands of goroutines that end as the grace period ends. Before, the check's look took every goroutine's
+     * stack (seconds for thousands), and those that ended meanwhile were reported as still running, state
+     * "terminated"; the report only ever names what was still running when it was written.
+     */
+    @Test
+    @DisplayName("LK30: a goroutine that ended before the report is written is not reported as still running")
+    void LK30_aGoroutineThatEndedIsNeverReportedAsRunning() throws Exception {
+        EndingAtGraceFixture.THREADS.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(EndingAtGraceFixture.class));
+            String r = o.entrySet().stream().filter(e -> e.getKey().endsWith("[method:goroutinesEndAsTheGraceEnds()]"))
+                    .map(Map.Entry::getValue).findFirst().orElseThrow();
+            // SUCCESSFUL, or FAILED for those still running when the report was written (the release may come late).
+            assertThat(r).doesNotContain("[terminated");
+        } finally {
+            for (Thread t : EndingAtGraceFixture.THREADS) {
+                t.join(10_000);
+                assertThat(t.isAlive()).as("%s ended", t).isFalse();
+            }
+        }
+    }
+}
