@@ -92,8 +92,21 @@ public final class JdkServer implements AutoCloseable {
         return https(handler, DEFAULT_SAN, protocols);
     }
 
+    /**
+     * An HTTPS server on {@code address} (e.g. ::1) whose self-signed certificate has the subject alternative names
+     * {@code san} (keytool's form, {@code "ip:::1"}); {@link #clientTrustingSan(String)} trusts it.
+     */
+    public static JdkServer httpsOn(InetAddress address, String san, HttpHandler handler) throws Exception {
+        return https(address, handler, san);
+    }
+
     private static JdkServer https(HttpHandler handler, String san, String... protocols) throws Exception {
-        HttpsServer s = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        return https(InetAddress.getLoopbackAddress(), handler, san, protocols);
+    }
+
+    private static JdkServer https(InetAddress address, HttpHandler handler, String san, String... protocols)
+            throws Exception {
+        HttpsServer s = HttpsServer.create(new InetSocketAddress(address, 0), 0);
         SSLContext ctx = SSLContext.getInstance("TLS");
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keyStore(san), PASSWORD);
@@ -115,6 +128,11 @@ public final class JdkServer implements AutoCloseable {
     /** A client TLS context that trusts the test certificate. */
     public static SSLContext clientTls() throws Exception {
         return clientTrusting(DEFAULT_SAN);
+    }
+
+    /** A client TLS context that trusts the certificate of {@link #httpsOn(InetAddress, String, HttpHandler)}. */
+    public static SSLContext clientTrustingSan(String san) throws Exception {
+        return clientTrusting(san);
     }
 
     /** A client TLS context that trusts the certificate of {@link #httpsFor(String, HttpHandler)}. */

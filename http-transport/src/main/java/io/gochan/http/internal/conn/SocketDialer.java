@@ -1,5 +1,6 @@
 package io.gochan.http.internal.conn;
 
+import io.gochan.http.internal.codec.HostLiteral;
 import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.UriHost;
 import io.gochan.http.Dialer;
@@ -297,7 +298,12 @@ public final class SocketDialer {
             // A name with '_' (R40) is one the JDK refuses both as SNI and in its host name check: it goes
             // without SNI, and its certificate is checked here, after the handshake, as Go checks it.
             boolean underscore = host.indexOf('_') >= 0;
-            if (verifyHostname && !underscore) {
+            // Text of digits and dots that is no dotted quad (2130706433, 127.000.000.001, an IPv6 literal's dotted end
+            // likewise) the JDK's check reads as an IP address and matches against the certificate's IP names; Go's
+            // net.ParseIP finds no address in it, so Go matches it as a DNS name (R117): checked here as a name too.
+            boolean checkedAsName = underscore
+                    || HostLiteral.isNumericNonAddress(HostLiteral.forDial(name));
+            if (verifyHostname && !checkedAsName) {
                 params.setEndpointIdentificationAlgorithm("HTTPS");
             }
             if (!isIpLiteral(name) && !underscore && !name.isEmpty()) {
@@ -316,7 +322,7 @@ public final class SocketDialer {
                     throw e;
                 }
             });
-            if (verifyHostname && underscore) {
+            if (verifyHostname && checkedAsName) {
                 verifyUnderscoreName(ssl, host);
             }
             if (!"TLSv1.3".equals(ssl.getSession().getProtocol())) {
@@ -355,7 +361,7 @@ public final class SocketDialer {
     }
 
     /**
-     * Go's {@code VerifyHostname} for a DNS name (R40): a {@code dNSName} of the leaf certificate's subject
+     * Go's {@code VerifyHostname} for a DNS name (R40; also for numeric text that is no address to Go, R117): a {@code dNSName} of the leaf certificate's subject
      * alternative names equals {@code host}, case-insensitively, a trailing dot of either ignored, or is a
      * pattern whose first label is {@code *} and whose other labels equal the host's (the same number of
      * labels). The common name is not read, as Go no longer reads it.
