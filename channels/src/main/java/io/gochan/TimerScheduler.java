@@ -108,6 +108,8 @@ final class TimerScheduler {
     private final ReentrantLock roundGate = new ReentrantLock();
     private final ReferenceQueue<ChannelCore> collected = new ReferenceQueue<>();
     // Guarded by lock.
+    /** A new earliest entry was armed: the timer thread is woken when the lock is let go (see {@link #wakeThread()}). */
+    private boolean wakePending;
     private TimerEntry[] heap = new TimerEntry[MIN_HEAP];
     private int size;
     /**
@@ -161,7 +163,7 @@ final class TimerScheduler {
             purgeLocked();
             return size == 0 ? -1L : heap[0].when;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -224,7 +226,7 @@ final class TimerScheduler {
                 noThread = t;
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
         if (noThread != null) {
             report(System.Logger.Level.ERROR, "the gochan timer thread could not start; an owed afterFunc start waits"
@@ -256,7 +258,7 @@ final class TimerScheduler {
             was = e.armed;
             dueAlready = armLocked(e, delayNanos, periodNanos);
         } finally {
-            lock.unlock();
+            unlock();
         }
         Runnable hook = dueNow;
         if (dueAlready && hook != null && e.action != null) {
@@ -304,7 +306,7 @@ final class TimerScheduler {
         try {
             startThreadLocked();
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -362,7 +364,7 @@ final class TimerScheduler {
             }
             return was;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -373,7 +375,7 @@ final class TimerScheduler {
             purgeLocked();
             return size;
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -418,7 +420,7 @@ final class TimerScheduler {
                 }
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
         Instant roundAt = null;
         for (int i = 0; i < n; i++) {
@@ -590,7 +592,7 @@ final class TimerScheduler {
                 wakeThread();
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -616,7 +618,7 @@ final class TimerScheduler {
                 rearmed = true;
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
         if (rearmed) {
             // Still this timer's entry, armed: a stop() prevents it, and in a bubble it stays on the bubble's clock
@@ -761,7 +763,7 @@ final class TimerScheduler {
             e.retrying = false;
             generation = ++e.generation; // voids a delivery a round has under way: this one replaces it
         } finally {
-            lock.unlock();
+            unlock();
         }
         // The time it was due, as Go 1.23 sends when a look runs a late timer (sendTime subtracts the delay).
         deliverHeldLocked(e, generation, channel, clock.instant().minusNanos(late));
@@ -777,7 +779,7 @@ final class TimerScheduler {
             removeAt(e.index);
             e.dozing = true;
         } finally {
-            lock.unlock();
+            unlock();
         }
         // Nobody can take the value before the hook is set: the channel's lock is held.
         channel.onTimerValueTakenLocked(() -> wake(e, generation));
@@ -803,7 +805,7 @@ final class TimerScheduler {
                 wakeThread();
             }
         } finally {
-            lock.unlock();
+            unlock();
         }
     }
 
@@ -871,7 +873,7 @@ final class TimerScheduler {
                     return;
                 }
             } finally {
-                lock.unlock();
+                unlock();
             }
             // Parked with no lock held, so that coming back goes through the gate (TM24), as a condition's wait would
             // not: it takes the lock again in the lock's own queue, where a storm of callers can overtake it without
@@ -926,11 +928,27 @@ final class TimerScheduler {
         lock.lock();
     }
 
-    /** A new earliest entry: the timer thread may be parked until a later one (or with nothing due). */
+    /**
+     * A new earliest entry, lock held: the timer thread may be parked until a later one (or with nothing due). Woken
+     * once the lock is let go ({@link #unlock()}), as a condition's signal wakes its waiter: woken now, it would find
+     * the lock held, park in the lock's queue and be woken a second time by the unlock (B9).
+     */
     private void wakeThread() {
-        Thread t = thread;
-        if (t != null) {
-            LockSupport.unpark(t);
+        wakePending = true;
+    }
+
+    /** Releases {@link #lock}; the last release wakes the timer thread if a new earliest entry was armed meanwhile. */
+    private void unlock() {
+        boolean wake = wakePending && lock.getHoldCount() == 1;
+        if (wake) {
+            wakePending = false;
+        }
+        lock.unlock();
+        if (wake) {
+            Thread t = thread;
+            if (t != null && t != Thread.currentThread()) { // the thread itself looks at the heap before it parks
+                LockSupport.unpark(t);
+            }
         }
     }
 
