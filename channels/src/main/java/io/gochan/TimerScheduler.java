@@ -110,6 +110,8 @@ final class TimerScheduler {
     // Guarded by lock.
     /** A new earliest entry was armed: the timer thread is woken when the lock is let go (see {@link #wakeThread()}). */
     private boolean wakePending;
+    /** The timer thread has looked at the heap and parks (or is about to) until its earliest entry is due. */
+    private boolean parked;
     private TimerEntry[] heap = new TimerEntry[MIN_HEAP];
     private int size;
     /**
@@ -866,12 +868,14 @@ final class TimerScheduler {
             long wait;
             lockForRound();
             try {
+                parked = false;
                 purgeLocked();
                 empty = size == 0;
                 wait = empty ? 0L : heap[0].when - now();
                 if (!empty && wait <= 0) {
                     return;
                 }
+                parked = true; // from now on a new earliest entry wakes it (wakeThread), as a condition's signal would
             } finally {
                 unlock();
             }
@@ -934,7 +938,10 @@ final class TimerScheduler {
      * the lock held, park in the lock's queue and be woken a second time by the unlock (B9).
      */
     private void wakeThread() {
-        wakePending = true;
+        if (parked) { // a thread that is not parked looks at the heap before it parks: an unpark then is a wasted turn
+            parked = false;
+            wakePending = true;
+        }
     }
 
     /** Releases {@link #lock}; the last release wakes the timer thread if a new earliest entry was armed meanwhile. */
