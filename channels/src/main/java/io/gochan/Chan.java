@@ -406,10 +406,8 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         ChannelCore other;
         if (o instanceof Chan<?> c) {
             other = c.core;
-        } else if (o instanceof SendOnly<?> s) {
-            other = s.chan.core;
-        } else if (o instanceof ReceiveOnly<?> r) {
-            other = r.chan.core;
+        } else if (o instanceof View<?> v) {
+            other = v.chan.core;
         } else {
             return false;
         }
@@ -533,12 +531,46 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
         }
     }
 
-    /** Send-only view. */
-    static final class SendOnly<T> implements SendChan<T> {
-        private final Chan<T> chan;
+    /**
+     * What both direction views share: they delegate to one channel, and are equal to it and to every other
+     * view of it (Go's channel equality).
+     */
+    abstract static class View<T> {
+        final Chan<T> chan;
 
-        SendOnly(Chan<T> chan) {
+        View(Chan<T> chan) {
             this.chan = chan;
+        }
+
+        public int len() {
+            return chan.len();
+        }
+
+        public int cap() {
+            return chan.cap();
+        }
+
+        /** Go's channel equality, as {@link Chan#equals(Object)}. */
+        @Override
+        public boolean equals(Object o) {
+            return sameChannel(chan.core, o);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash(chan.core);
+        }
+
+        @Override
+        public String toString() {
+            return getClass().getSimpleName() + chan;
+        }
+    }
+
+    /** Send-only view. */
+    static final class SendOnly<T> extends View<T> implements SendChan<T> {
+        SendOnly(Chan<T> chan) {
+            super(chan);
         }
 
         @Override
@@ -566,39 +598,12 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             chan.close();
         }
 
-        @Override
-        public int len() {
-            return chan.len();
-        }
-
-        @Override
-        public int cap() {
-            return chan.cap();
-        }
-
-        /** Go's channel equality, as {@link Chan#equals(Object)}. */
-        @Override
-        public boolean equals(Object o) {
-            return sameChannel(chan.core, o);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash(chan.core);
-        }
-
-        @Override
-        public String toString() {
-            return "SendOnly" + chan;
-        }
     }
 
     /** Receive-only view. */
-    static final class ReceiveOnly<T> implements ReceiveChan<T> {
-        private final Chan<T> chan;
-
+    static final class ReceiveOnly<T> extends View<T> implements ReceiveChan<T> {
         ReceiveOnly(Chan<T> chan) {
-            this.chan = chan;
+            super(chan);
         }
 
         @Override
@@ -647,30 +652,5 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
             return chan.stream();
         }
 
-        @Override
-        public int len() {
-            return chan.len();
-        }
-
-        @Override
-        public int cap() {
-            return chan.cap();
-        }
-
-        /** Go's channel equality, as {@link Chan#equals(Object)}. */
-        @Override
-        public boolean equals(Object o) {
-            return sameChannel(chan.core, o);
-        }
-
-        @Override
-        public int hashCode() {
-            return hash(chan.core);
-        }
-
-        @Override
-        public String toString() {
-            return "ReceiveOnly" + chan;
-        }
     }
 }
