@@ -98,20 +98,7 @@ class TimerStormRulesTest {
             for (int k = 0; k < threads; k++) {
                 th.start(() -> {
                     start.await();
-                    ThreadLocalRandom r = ThreadLocalRandom.current();
-                    for (int i = 0; i < rounds; i++) {
-                        Timer t = ts.get(r.nextInt(timers));
-                        if (r.nextBoolean()) {
-                            if (t.stop()) {
-                                trues.incrementAndGet();
-                            }
-                        } else {
-                            armings.incrementAndGet();
-                            if (t.reset(Duration.ofNanos(r.nextInt(50_000)))) {
-                                trues.incrementAndGet();
-                            }
-                        }
-                    }
+                    stopOrReset(ts, rounds, armings, trues);
                 });
             }
         }
@@ -157,21 +144,8 @@ class TimerStormRulesTest {
             for (int k = 0; k < threads; k++) {
                 th.start(() -> {
                     start.await();
-                    ThreadLocalRandom r = ThreadLocalRandom.current();
                     try {
-                        for (int i = 0; i < rounds; i++) {
-                            Timer t = ts.get(r.nextInt(timers));
-                            if (r.nextBoolean()) {
-                                if (t.stop()) {
-                                    trues.incrementAndGet();
-                                }
-                            } else {
-                                armings.incrementAndGet();
-                                if (t.reset(Duration.ofNanos(r.nextInt(50_000)))) {
-                                    trues.incrementAndGet();
-                                }
-                            }
-                        }
+                        stopOrReset(ts, rounds, armings, trues);
                     } finally {
                         done.countDown();
                     }
@@ -306,4 +280,24 @@ class TimerStormRulesTest {
         }
     }
 
+    /**
+     * {@code rounds} random stops and resets (to under 50 µs) of random timers of {@code ts}, counting each arming (a
+     * reset) and each call that returned true (an arming prevented from firing).
+     */
+    private static void stopOrReset(List<Timer> ts, int rounds, AtomicLong armings, AtomicLong trues) {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        for (int i = 0; i < rounds; i++) {
+            Timer t = ts.get(r.nextInt(ts.size()));
+            if (r.nextBoolean()) {
+                if (t.stop()) {
+                    trues.incrementAndGet();
+                }
+            } else {
+                armings.incrementAndGet();
+                if (t.reset(Duration.ofNanos(r.nextInt(50_000)))) {
+                    trues.incrementAndGet();
+                }
+            }
+        }
+    }
 }

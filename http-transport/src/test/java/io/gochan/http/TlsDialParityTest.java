@@ -72,7 +72,7 @@ class TlsDialParityTest {
             tls.startHandshake();
             InputStream in = tls.getInputStream();
             OutputStream out = tls.getOutputStream();
-            while (readHead(in)) {
+            while (RawServer.skipRequestHead(in)) {
                 out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
                 out.flush();
             }
@@ -81,16 +81,6 @@ class TlsDialParityTest {
         }
     }
 
-    /** Reads one request head; false at EOF. */
-    private static boolean readHead(InputStream in) throws IOException {
-        for (int state = 0, ch; (ch = in.read()) >= 0; ) {
-            state = (ch == '\r' || ch == '\n') ? state + 1 : 0;
-            if (state == 4) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     // ------------------------------------------------------------------ 1: a plain-HTTP server
 
@@ -359,7 +349,7 @@ class TlsDialParityTest {
                      tls.startHandshake();
                      InputStream in = tls.getInputStream();
                      OutputStream out = tls.getOutputStream();
-                     readHead(in);
+                     RawServer.skipRequestHead(in);
                      renegotiating.countDown();
                      tls.startHandshake(); // sends a HelloRequest
                      out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));

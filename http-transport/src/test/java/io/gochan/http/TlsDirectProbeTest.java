@@ -42,15 +42,6 @@ class TlsDirectProbeTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    private static boolean readHead(InputStream in) throws IOException {
-        for (int state = 0, ch; (ch = in.read()) >= 0; ) {
-            state = (ch == '\r' || ch == '\n') ? state + 1 : 0;
-            if (state == 4) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static void drain(RawServer.Conn c) {
         try {
@@ -73,7 +64,7 @@ class TlsDirectProbeTest {
                  tls.startHandshake();
                  InputStream in = tls.getInputStream();
                  OutputStream out = tls.getOutputStream();
-                 readHead(in);
+                 RawServer.skipRequestHead(in);
                  String head = chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
                          : "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello";
                  out.write(head.getBytes(StandardCharsets.ISO_8859_1));
@@ -292,7 +283,7 @@ class TlsDirectProbeTest {
                  } else {
                      SSLSocket tls = JdkServer.serverTls(c.socket);
                      tls.startHandshake();
-                     readHead(tls.getInputStream());
+                     RawServer.skipRequestHead(tls.getInputStream());
                      tls.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.ISO_8859_1));
                      tls.getOutputStream().flush();
                      drain(c);
@@ -323,7 +314,7 @@ class TlsDirectProbeTest {
         try (RawServer server = RawServer.start(c -> {
                  SSLSocket tls = JdkServer.serverTls(c.socket);
                  tls.startHandshake();
-                 readHead(tls.getInputStream());
+                 RawServer.skipRequestHead(tls.getInputStream());
                  tls.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello".getBytes(StandardCharsets.ISO_8859_1));
                  tls.getOutputStream().flush();
                  sent.countDown();
@@ -371,7 +362,7 @@ class TlsDirectProbeTest {
                  c.socket.setTcpNoDelay(true);
                  SSLSocket tls = JdkServer.serverTls(c.socket);
                  tls.startHandshake();
-                 readHead(tls.getInputStream());
+                 RawServer.skipRequestHead(tls.getInputStream());
                  String head = switch (framing) {
                      case "length" -> "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhello";
                      case "chunked" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";

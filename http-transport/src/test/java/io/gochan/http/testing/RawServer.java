@@ -25,6 +25,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * handler failures, and on {@link #close()} closes every socket and joins every handler thread.
  */
 public final class RawServer implements AutoCloseable {
+    /**
+     * Reads past one request head on {@code in} (up to the first run of four CR/LF bytes), for scripts that read
+     * from a stream of their own (a TLS socket); false at EOF.
+     */
+    public static boolean skipRequestHead(java.io.InputStream in) throws IOException {
+        for (int state = 0, ch; (ch = in.read()) >= 0; ) {
+            state = (ch == '\r' || ch == '\n') ? state + 1 : 0;
+            if (state == 4) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** One connection's script. */
     @FunctionalInterface
     public interface Handler {
