@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * Decides which live goroutines, virtual threads and platform threads are a window's leaks (LK3-LK8, LK11-LK15),
@@ -60,6 +61,13 @@ final class Judge {
             + " and may have been started by one of them (LK21)";
 
     private final boolean parallel;
+
+    /**
+     * Tests only (LK30): run, when not null, with what a check found, after its last look and before the report is
+     * written, so that a test can end goroutines and threads exactly there rather than at a time it guesses. Package
+     * private, and Judge is not public: no user can set it.
+     */
+    static volatile Consumer<Finding> afterLastLook;
 
     /**
      * @param parallel whether JUnit runs tests in parallel ({@code junit.jupiter.execution.parallel.enabled}, LK21)
@@ -125,7 +133,12 @@ final class Judge {
             List<ThreadDump.VirtualThread> threads = dumpNeeded ? virtualThreads(notes) : List.of();
             left = graceNanos - (System.nanoTime() - start);
             if (threads.isEmpty() || left <= 0) {
-                return new Finding(goroutines, threads, platform, notes);
+                Finding found = new Finding(goroutines, threads, platform, notes);
+                Consumer<Finding> hook = afterLastLook;
+                if (hook != null) {
+                    hook.accept(found);
+                }
+                return found;
             }
             LockSupport.parkNanos(Math.min(pause, left));
             if (Thread.interrupted()) {

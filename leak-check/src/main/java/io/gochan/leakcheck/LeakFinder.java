@@ -88,8 +88,11 @@ public final class LeakFinder {
     }
 
     /**
-     * {@return the failure message: one block per leaked goroutine, as in Go's goroutine dump, for the first 50 of them;
-     * the rest are counted on one line with the range of their ids (rule LK29)}
+     * {@return the failure message: one block per leaked goroutine still running, as in Go's goroutine dump, for the
+     * first 50 of them; the rest are counted on one line with the range of their ids (rule LK29)} A goroutine of
+     * {@code leaked} that has ended by the time it is described (after {@link #awaitQuiet} found it) is left out, and
+     * out of the count at the head of the message ({@code 0 goroutines} if all have), as in the extension's report
+     * (rule LK31).
      *
      * @param leaked the goroutines still running
      * @param graceMillis how long was waited, in milliseconds
@@ -97,16 +100,12 @@ public final class LeakFinder {
      */
     public static String report(List<Goroutine> leaked, long graceMillis) {
         Objects.requireNonNull(leaked, "leaked");
+        // LK31: written by the code that writes the check's report (LK29), which leaves out what ended (LK30).
+        StringBuilder goroutines = new StringBuilder();
+        int running = Report.goroutines(goroutines, leaked);
         StringBuilder b = new StringBuilder();
-        b.append(leaked.size()).append(" goroutine").append(leaked.size() == 1 ? "" : "s")
+        b.append(running).append(" goroutine").append(running == 1 ? "" : "s")
                 .append(" still running ").append(graceMillis).append(" ms after the test ended:\n\n");
-        for (Goroutine g : leaked.subList(0, Math.min(leaked.size(), Report.SHOWN))) {
-            Goroutines.describe(g, b);
-        }
-        if (leaked.size() > Report.SHOWN) {
-            Report.notShown(b, leaked.subList(Report.SHOWN, leaked.size()).stream().map(Goroutine::id).toList(), "goroutine",
-                    "goroutine ");
-        }
-        return b.toString();
+        return b.append(goroutines).toString();
     }
 }
