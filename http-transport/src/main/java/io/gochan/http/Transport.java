@@ -75,7 +75,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
         this.maxRequestHeaderBytes = b.maxRequestHeaderBytes;
         this.proxy = b.proxy;
         ConnConfig connConfig = new ConnConfig(b.limits, b.responseHeaderTimeout, b.expectContinueTimeout,
-                b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener, b.maxBufferedBodyBytes);
+                b.bodyReadTimeout, b.disableKeepAlives, b.disableCompression, b.listener, b.maxBufferedBodyBytes,
+                b.bodyProbeWait);
         Dialer netDialer = b.dialer != null ? b.dialer : Dialer.tcp(b.resolver, b.fallbackDelay);
         SocketDialer dialer = new SocketDialer(netDialer, b.limits, b.dialTimeout, b.tlsHandshakeTimeout, b.sslContext, b.verifyHostname,
                 b.proxyConnectHeaders, b.maxRequestHeaderBytes);
@@ -556,6 +557,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         private Duration responseHeaderTimeout = Duration.ZERO;
         private Duration expectContinueTimeout = Duration.ofSeconds(1);
         private Duration bodyReadTimeout = Duration.ZERO;
+        private Duration bodyProbeWait = ConnConfig.GO_BODY_PROBE_WAIT;
         private boolean disableKeepAlives;
         private boolean disableCompression;
         private SSLContext sslContext;
@@ -803,6 +805,24 @@ public final class Transport implements RoundTripper, AutoCloseable {
          */
         public Builder expectContinueTimeout(Duration d) {
             this.expectContinueTimeout = Objects.requireNonNull(d, "expectContinueTimeout");
+            return this;
+        }
+
+        /**
+         * How long the look at the first byte of a body of unknown length sent with a method that usually has none
+         * ({@code GET}, {@code HEAD}, {@code DELETE}, {@code OPTIONS}, {@code PROPFIND}, {@code SEARCH}) may hold the
+         * request's head back (E133); default 200 ms, Go's fixed bound. Zero or negative: only the looks that never
+         * block are made (a body read from memory, a stream whose {@code available()} is positive), and any other such
+         * body goes chunked at once, with no goroutine and no timer. Not public, for tests only: Go offers no such
+         * setting (a caller avoids the wait by giving the body's length), and a test must be able to let the look
+         * answer before its bound whatever the machine's load, or run its bound out at once, instead of racing 200 ms.
+         *
+         * @param d the longest wait; zero or negative for none
+         * @return this builder
+         * @throws NullPointerException if d is null
+         */
+        Builder bodyProbeWait(Duration d) {
+            this.bodyProbeWait = Objects.requireNonNull(d, "bodyProbeWait");
             return this;
         }
 

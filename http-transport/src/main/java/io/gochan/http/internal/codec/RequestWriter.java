@@ -17,7 +17,7 @@ import java.nio.charset.StandardCharsets;
  * Writes a request: the head (request line, Host, the caller's headers, framing) and then the body,
  * separately so that {@code Expect: 100-continue} can wait in between. Framing is the transport's:
  * a known length is sent as Content-Length (a length of 0 only for POST, PUT and PATCH, P45), an
- * unknown one chunked (a {@code CONNECT}'s unframed, R66); the caller's own Content-Length, Transfer-Encoding, Trailer (P44) and Host
+ * unknown one chunked (a {@code CONNECT}'s unframed, R66; none at all for a body a look found empty, E133); the caller's own Content-Length, Transfer-Encoding, Trailer (P44) and Host
  * headers are replaced or dropped, and User-Agent is sent once (P46).
  */
 public final class RequestWriter {
@@ -59,6 +59,17 @@ public final class RequestWriter {
      */
     public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close, boolean absoluteForm,
             String proxyAuthorization) throws IOException {
+        writeHead(out, req, acceptGzip, close, absoluteForm, proxyAuthorization, false);
+    }
+
+    /**
+     * {@link #writeHead(OutputStream, HttpRequest, boolean, boolean, boolean, String)}, for a body a look found empty
+     * if {@code bodyFoundEmpty} (E133): the head then says nothing of a body, as for a request without one.
+     *
+     * @param bodyFoundEmpty the request's body of unknown length was found empty before the head ({@link #probesBody})
+     */
+    public static void writeHead(OutputStream out, HttpRequest req, boolean acceptGzip, boolean close, boolean absoluteForm,
+            String proxyAuthorization, boolean bodyFoundEmpty) throws IOException {
         // java.net.URI allows non-ASCII characters unescaped; on the wire they are UTF-8 percent-escapes
         // (as Go's URL.RequestURI does), never raw bytes or '?' from an ISO-8859-1 encoder.
         URI uri = asciiOnly(req.uri());
@@ -98,7 +109,7 @@ public final class RequestWriter {
         if (close && !h.hasToken("Connection", "close")) {
             b.append("Connection: close\r\n");
         }
-        RequestBody body = req.body();
+        RequestBody body = bodyFoundEmpty ? RequestBody.none() : req.body();
         if (!body.isEmpty()) {
             if (body.contentType() != null && !h.contains("Content-Type")) {
                 b.append("Content-Type: ").append(body.contentType()).append("\r\n");
@@ -212,6 +223,40 @@ public final class RequestWriter {
     /** Whether the head adds {@code proxyAuthorization}, the proxy URI's credential: only if the caller set none (R23). */
     private static boolean addsProxyAuthorization(Headers h, String proxyAuthorization) {
         return proxyAuthorization != null && !h.contains("Proxy-Authorization");
+    }
+
+    /**
+     * Whether the body's first byte is looked at before the head is written (E133), as Go's transport looks
+     * ({@code probeRequestBody}): a body of unknown length sent with a method that usually has none ({@code GET},
+     * {@code HEAD}, {@code DELETE}, {@code OPTIONS}, {@code PROPFIND}, {@code SEARCH}, compared exactly, as Go's
+     * {@code requestMethodUsuallyLacksBody}), never a {@code CONNECT}'s. Such a body found empty is sent as none: a
+     * {@code GET} with {@code Transfer-Encoding: chunked} is refused by some servers (411, 501), and a proxy or a
+     * generic caller forwarding a request often hands over an empty stream of unknown length.
+     *
+     * @param req the request
+     * @return true if the body's first byte is to be looked at
+     */
+    public static boolean probesBody(HttpRequest req) {
+        if (req.body().isEmpty() || req.body().length() >= 0) {
+            return false;
+        }
+        return switch (req.method()) {
+            case "GET", "HEAD", "DELETE", "OPTIONS", "PROPFIND", "SEARCH" -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Reads the first byte of a body, as the writer reads any of its bytes (E16, E48): what the source throws, or a
+     * broken count, becomes a {@link BodySourceException}.
+     *
+     * @param source the body's stream
+     * @return the byte (0 to 255), or -1 at the end
+     * @throws BodySourceException if the source failed
+     */
+    public static int readFirstByte(InputStream source) throws BodySourceException {
+        byte[] one = new byte[1];
+        return read(source, one, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     /**

@@ -1198,25 +1198,37 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private IOException writeOnly(WriteRequest wr) {
         long before = rawOut.count();
         try {
-            RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization);
+            InputStream opened = wr.body() instanceof RequestBodyStream s ? s.source() : wr.body();
+            // A body of unknown length with a method that usually has none: its first byte is looked at first, for
+            // 200 ms at most (Go's bound), and a body found empty goes as none, without framing (E133, Go's
+            // probeRequestBody). A goroutine and a timer only when that look may block (BodyProbe); for any other
+            // request, a test of the body and nothing more.
+            BodyProbe probe = wr.body() != null && RequestWriter.probesBody(wr.req())
+                    ? BodyProbe.look(wr.body(), RequestWriter.readFromMemory(opened), cfg.bodyProbeWait(), closech,
+                            "http-body-probe#" + id + " " + key)
+                    : null;
+            boolean noBody = wr.body() == null || (probe != null && probe.isEmpty());
+            RequestWriter.writeHead(out, wr.req(), wr.acceptGzip(), wr.close(), forwardsToProxy, proxyAuthorization,
+                    probe != null && probe.isEmpty());
             // The head goes out on its own before a body that may block, so a server answering on the head has it,
             // and wroteHeaders is reported then, before the body, as Go's WroteHeaders (E91). Flushed first: a
             // listener that blocks must not hold the head back (E67). A body read from memory goes out with its head
             // in one write, reported once both are flushed. Decided by the kind of the stream the body opened, not by
             // this connection's wrapper of it (whose class says nothing about the body).
-            InputStream opened = wr.body() instanceof RequestBodyStream s ? s.source() : wr.body();
-            boolean headAlone = wr.continueCh() != null || opened == null
-                    || RequestWriter.flushesHeadFirst(wr.req(), opened);
+            boolean headAlone = wr.continueCh() != null || noBody || RequestWriter.flushesHeadFirst(wr.req(), opened);
             if (headAlone) {
                 out.flush();
                 // Without a body nothing follows the head: a listener's Error here cuts nothing short (E94).
-                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()), wr.body() == null);
+                notifyFromWriteLoop(wr, l -> l.wroteHeaders(wr.req()), noBody);
             }
-            boolean sendBody = wr.continueCh() == null || awaitContinue(wr.continueCh());
-            if (sendBody && wr.body() != null) {
-                // Read through the connection's wrapper (its close is the connection's to see); flushed per chunk or
-                // read unless the body it opened is read from memory (E19, E132), by the same kind as the head's flush.
-                RequestWriter.writeBody(out, wr.req(), wr.body(), RequestWriter.readFromMemory(opened));
+            // A body found empty has nothing to wait for a 100 Continue for (E133).
+            boolean sendBody = !noBody && (wr.continueCh() == null || awaitContinue(wr.continueCh()));
+            if (sendBody) {
+                // Read through the connection's wrapper (its close is the connection's to see), after the byte a look
+                // took from it (E133); flushed per chunk or read unless the body it opened is read from memory (E19,
+                // E132), by the same kind as the head's flush.
+                RequestWriter.writeBody(out, wr.req(), probe != null ? probe.body() : wr.body(),
+                        RequestWriter.readFromMemory(opened));
             }
             out.flush();
             if (!headAlone) {
