@@ -500,4 +500,77 @@ class GoHistoryProbeTest {
             assertThat(server.accepted()).isEqualTo(28);
         }
     }
+
+    /**
+     * T8, E54 (Go's {@code TestTransportSocketLateBinding}): A's answer is in, its body not yet; B's own dial is held
+     * back. A's body then ends, and B is served on A's connection at once, without waiting for its dial; that dial
+     * then fails, after B was served: the failure reaches nobody, and nothing is left dialing or in use.
+     */
+    @Test
+    void T8_aRequestServedByAConnectionPutBackNeverWaitsForItsOwnDialNorHearsItsFailure() throws Exception {
+        CountDownLatch aRest = new CountDownLatch(1);
+        CountDownLatch dialHeld = new CountDownLatch(1);
+        CountDownLatch releaseDial = new CountDownLatch(1);
+        AtomicInteger dials = new AtomicInteger();
+        Dialer held = (host, port, timeout) -> {
+            if (dials.incrementAndGet() == 2) {
+                dialHeld.countDown();
+                try {
+                    if (!releaseDial.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("the test never released the dial");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("dial interrupted");
+                }
+                throw new IOException("manually closed"); // after its request was served
+            }
+            Socket s = new Socket();
+            try {
+                s.connect(new InetSocketAddress(host, port));
+            } catch (IOException e) {
+                s.close();
+                throw e;
+            }
+            return s;
+        };
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /foo")) {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfo");
+                         if (!aRest.await(30, TimeUnit.SECONDS)) {
+                             return;
+                         }
+                         c.write("oo");
+                     } else {
+                         c.write(OK);
+                     }
+                 }
+             });
+             Transport t = Transport.builder().dialer(held).build()) {
+            HttpResponse foo = t.roundTrip(HttpRequest.get(server.uri("/foo").toString()));
+            Caller<String> bar = Caller.virtual("bar", () -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/bar").toString()))) {
+                    return r.body().string();
+                }
+            });
+            try {
+                assertThat(dialHeld.await(20, TimeUnit.SECONDS)).as("bar dials").isTrue();
+                aRest.countDown();
+                try (foo) {
+                    assertThat(foo.body().string()).isEqualTo("fooo");
+                }
+                assertThat(bar.join(Lifecycle.BOUND)).as("bar served while its dial is still held").isTrue();
+                assertThat(bar.error()).isNull();
+                assertThat(bar.value()).isEqualTo("ok");
+            } finally {
+                releaseDial.countDown();
+                bar.abandon(() -> { });
+            }
+            Lifecycle.await(() -> t.stats().dialing() == 0 && t.stats().inUse() == 0, Lifecycle.BOUND,
+                    "nothing dialing or in use: " + t.stats());
+            assertThat(server.accepted()).as("one connection served both").isEqualTo(1);
+            assertThat(t.stats().idle()).isEqualTo(1);
+        }
+    }
 }
