@@ -25,9 +25,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * next request on it (Go's {@code replaceReqCanceler} before {@code tryPutIdleConn}). Lock-free: one
  * compare-and-set.
  *
- * <p>The exchange also owns the one watch of its request's end while the response body is in the caller's hands
- * ({@link #watchRequestEnd(String)}, P93, P94), whatever the body's shape: armed once, and removed by whichever end
- * the exchange meets, so nothing of it outlives the exchange on a context or in the timers.
+ * <p>The exchange also owns the one watch of its request's end while a response body held in memory is in the
+ * caller's hands ({@link #watchRequestEnd(String)}, P93, P94): armed once, and removed by whichever end the exchange
+ * meets, so nothing of it outlives the exchange on a context or in the timers. (A streamed body's read loop waits on the
+ * request's end itself, in the select of its wait for the body, as Go's readLoop does.)
  */
 public final class Exchange {
     /** What an exchange does to its connection when it ends. */
@@ -147,11 +148,11 @@ public final class Exchange {
     /**
      * Watches the request's end while its response body is in the caller's hands (P93): its context's end, and its own
      * deadline when that comes before the context's, abort this exchange (its connection closed at once) with the
-     * cause its scope words for {@code phase}, as Go's read loop does for every body. The one watch of the exchange,
-     * whatever the body's shape (P94): a streamed body's read loop waits only for the body and the connection, which
-     * this abort closes; a body held in memory has no loop waiting for it at all. Armed by the first call, on a context
-     * that can end one registration (none for a context that never ends) and one timer only for an own deadline
-     * earlier than the context's; a later call only renames the phase (a tunnel's, once its response body ended). Both
+     * cause its scope words for {@code phase}, as Go's read loop does for every body. For a body held in memory, which no
+     * loop waits for (ADR 0005); a streamed body's read loop selects on the request's end while it waits for the body,
+     * as Go's readLoop, and needs no watch (P94). Armed by the first call, on a context that can end one registration
+     * (none for a context that never ends) and one timer only for an own deadline earlier than the context's; a later
+     * call only renames the phase. Both
      * are removed when the exchange ends, whoever ends it; nothing is armed on an exchange already over. The
      * registrations hold this exchange, never a body, so a dropped body is still reclaimed by the collector (E22).
      *

@@ -34,9 +34,12 @@ import java.util.function.Consumer;
  * arrived whole with the head (hand it over in memory; its reader completes the exchange), or a
  * streamed body (hand it over, then wait until it is read to the end, closed, or the request ends, and
  * complete or abort the exchange accordingly). Every decision about the connection goes through the
- * request's {@link Exchange}, whose one watch of the request's end serves both body shapes (P94).
+ * request's {@link Exchange}: for a body held in memory, whose end no loop waits for, the exchange also watches the
+ * request's end (P94).
  */
 final class ResponseReader {
+    private static final Object CANCELLED = new Object();
+    private static final Object DEADLINE = new Object();
     private static final String TUNNEL_PHASE = "using the tunnel";
     /** A body held in memory: neither its end nor the read loop has decided the connection's fate yet (E111). */
     private static final int UNDECIDED = 0;
@@ -319,7 +322,8 @@ final class ResponseReader {
                 doneReporter(conn, ex.scope()), conn::transportClosed);
         boolean handed = handOver(head, head.headers(), body, body);
         if (handed) {
-            // This loop goes back to the socket: the exchange watches the request's end, as for a streamed body (P94).
+            // This loop goes back to the socket: the exchange watches the request's end for the body it holds (P93,
+            // P94). A streamed body's is watched by this loop's own wait for the body, as Go's readLoop waits.
             ex.watchRequestEnd(BodyEofSignal.PHASE);
         }
         // keep: no interrupt was taken up to the look above, so one taken now came during the hand-over.
@@ -372,17 +376,18 @@ final class ResponseReader {
             if (!startBody(head, framing, gunzip, waitForBodyRead, eofc, tunnelEnd)) {
                 return false;
             }
-            // The request's end (its context, its deadline) aborts the exchange, which closes the connection and so
-            // ends the wait below: the exchange's one watch, as for a body held in memory (P93, P94).
-            ex.watchRequestEnd(BodyEofSignal.PHASE);
-            if (!awaitBodyEnd(waitForBodyRead)) {
+            Object end = awaitBodyEnd(waitForBodyRead);
+            if (end == CANCELLED) {
+                ex.abort(ex.scope().contextEnded(BodyEofSignal.PHASE));
+            } else if (end == DEADLINE) {
+                ex.abort(ex.scope().timedOut(BodyEofSignal.PHASE));
+            }
+            if (end != Boolean.TRUE) {
                 return false; // aborted: by the body's reader, the request's end, or the connection's close
             }
             if (tunnel) {
                 // The peer's end of stream is one half of the tunnel (E74): the EOF read returns now, and the caller may
-                // still write until it closes the output or the body. The request's end is said as the tunnel's from
-                // now on: named before the EOF read returns.
-                ex.watchRequestEnd(TUNNEL_PHASE);
+                // still write until it closes the output or the body.
                 eofc.close();
                 eofcClosed = true;
                 awaitTunnelEnd(tunnelEnd);
@@ -415,15 +420,24 @@ final class ResponseReader {
 
     /**
      * After a tunnel's body reached its end (the peer's end of stream), waits until the caller closed the output or
-     * the body (the connection then closed, never reused), or the connection was closed: by the request's end (its
-     * context, its deadline: the exchange's watch, now naming the tunnel) or the transport's close (E74).
+     * the body (the connection then closed, never reused), the request ended (its context, its deadline), or the
+     * connection was closed (the transport's close): E74.
      */
     private void awaitTunnelEnd(Chan<Object> tunnelEnd) throws InterruptedException {
-        boolean closedByCaller = io.gochan.select.Select.<Boolean>cases()
+        RequestScope scope = ex.scope();
+        var s = io.gochan.select.Select.<Object>cases()
                 .receive(tunnelEnd, v -> Boolean.TRUE)
                 .receiveOk(conn.closech(), r -> Boolean.FALSE)
-                .select();
-        if (closedByCaller) {
+                .receiveOk(scope.cancel(), r -> CANCELLED);
+        if (scope.hasDeadline()) {
+            s.timeout(scope.remaining(), () -> DEADLINE);
+        }
+        Object end = s.select();
+        if (end == CANCELLED) {
+            ex.abort(scope.contextEnded(TUNNEL_PHASE));
+        } else if (end == DEADLINE) {
+            ex.abort(scope.timedOut(TUNNEL_PHASE));
+        } else if (end == Boolean.TRUE) {
             ex.complete(false, "a tunnel's connection is never reused");
         }
     }
@@ -452,7 +466,7 @@ final class ResponseReader {
         // Before the hand-over (which orders them before the body's first read): a stalled read wakes every
         // slice to check its exchange (interrupt, deadline, bodyReadTimeout). Without a bodyReadTimeout only a
         // platform thread needs the slice (nothing else wakes it on an interrupt); a virtual thread's
-        // interrupt closes its socket, and the request's end is watched by its exchange, so a virtual reader
+        // interrupt closes its socket, and the request's end is watched by this loop, so a virtual reader
         // blocks without a timer until the first platform-thread read asks for the slice.
         in.guard(this::stillWaiting);
         if (!bodyReadTimeout.isZero() && !sliceReads()) {
@@ -497,15 +511,17 @@ final class ResponseReader {
         return Duration.ofMillis(PersistConn.soTimeoutMillis(d));
     }
 
-    /**
-     * The body's end as the read loop sees it: EOF (true), or closed, failed or its connection closed (false). The
-     * request's end is one of the last: the exchange's watch aborts it, closing the connection (P94).
-     */
-    private boolean awaitBodyEnd(Chan<Boolean> waitForBodyRead) throws InterruptedException {
-        return io.gochan.select.Select.<Boolean>cases()
+    /** The body's end as the read loop sees it: EOF (true), closed or failed (false), or the request ended. */
+    private Object awaitBodyEnd(Chan<Boolean> waitForBodyRead) throws InterruptedException {
+        RequestScope scope = ex.scope();
+        var s = io.gochan.select.Select.<Object>cases()
                 .receive(waitForBodyRead, v -> v)
                 .receiveOk(conn.closech(), r -> Boolean.FALSE)
-                .select();
+                .receiveOk(scope.cancel(), r -> CANCELLED);
+        if (scope.hasDeadline()) {
+            s.timeout(scope.remaining(), () -> DEADLINE);
+        }
+        return s.select();
     }
 
     /** The connection input's guard while the body is read: see {@link ConnInput.WaitGuard}. */
