@@ -72,8 +72,9 @@ public final class RequestScope {
     }
 
     /**
-     * Runs {@code f} in a goroutine of its own once the request's context ends (Go's {@code context.AfterFunc}), for a
-     * wait that no loop watches: a body held in memory (P93). Nothing is registered for a context that never ends.
+     * Runs {@code f} in a goroutine of its own once the request's context ends (Go's {@code context.AfterFunc}): the
+     * exchange's watch of its request's end while the response body is in the caller's hands (P93, P94). Nothing is
+     * registered for a context that never ends.
      *
      * @param f what to run
      * @return the registration; its {@code stop()} prevents the call
@@ -90,6 +91,22 @@ public final class RequestScope {
     /** @return true if the request has a timeout of its own */
     public boolean hasDeadline() {
         return deadlineNanos != Deadlines.NONE;
+    }
+
+    /**
+     * Whether the request's own deadline can end it before its context's deadline does: it has one, and the context has
+     * none or a later one. When false, whatever watches the context's end also sees the request's deadline in time, and
+     * needs no timer of its own for it (P94).
+     *
+     * @return true if a watch of the request's end needs a timer for its own deadline
+     */
+    public boolean deadlineBeforeContexts() {
+        if (!hasDeadline()) {
+            return false;
+        }
+        java.util.Optional<java.time.Instant> contexts = context.deadline();
+        // Timers.now(): the clock a context's deadline is set on (a bubble's virtual clock, inside one).
+        return contexts.isEmpty() || io.gochan.Timers.now().plus(remaining()).isBefore(contexts.get());
     }
 
     /** @return time left until the request's own deadline, never negative; only meaningful if {@link #hasDeadline()} */

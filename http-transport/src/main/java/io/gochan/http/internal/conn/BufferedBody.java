@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * EOF read returns, so a next request finds it pooled), as does the read that returns its last bytes (E49: a
  * close after it reuses the connection, as for a streamed body), closing it earlier aborts it. Exactly one of the
  * two happens. The request's context and deadline still bound it: either ending before the body did closes the
- * connection at once (P93), and a read after either ended fails,
+ * connection at once, by its exchange's watch of the request's end, the one a streamed body's has too (P93, P94),
+ * and a read after either ended fails,
  * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
  * Reads are serialized (P62), as for any body; a failed read fails every read after it (P61).
  */
@@ -39,8 +40,6 @@ final class BufferedBody extends BulkInputStream implements BodyEnd {
     private volatile IOException failed;
     private int pos;
     private volatile boolean closed;
-    /** Stops the watch of the request's end (P93); null until the body is handed over. */
-    private volatile Runnable stopWatch;
     /** A read returned the last bytes (or -1): the exchange completed then (E49); read by HttpClient (E44). */
     private volatile boolean ended;
 
@@ -121,50 +120,7 @@ final class BufferedBody extends BulkInputStream implements BodyEnd {
         finish(pos == bytes.length);
     }
 
-    /**
-     * Ends the exchange when the request ends first (P93): its context is cancelled or its deadline passes (an
-     * {@code HttpClient}'s timeout is its context's) while the body lies unread. A streamed body's read loop waits on
-     * both and closes the connection then, as Go's read loop does for every body; this body's loop has gone back to
-     * the socket, so nothing looked until the body's next read, and a body never read again kept its connection open
-     * and in use. Called once the body is handed over; the watch is stopped at the body's end.
-     */
-    void watchRequestEnd() {
-        // Locals, never this body's fields (a lambda reading a field holds the body): a registration on a long-lived
-        // context must not keep a dropped body reachable, or the collector's watch could never reclaim its connection (E22).
-        Exchange exchange = ex;
-        AtomicBoolean bodyEnded = reported;
-        RequestScope scope = exchange.scope();
-        io.gochan.AfterFunc onContextEnd = scope.afterContextEnd(
-                () -> expire(exchange, bodyEnded, scope.contextEnded(PHASE)));
-        io.gochan.Timer onDeadline = scope.hasDeadline() ? io.gochan.Timers.afterFunc(scope.remaining(),
-                () -> expire(exchange, bodyEnded, scope.timedOut(PHASE))) : null;
-        stopWatch = () -> {
-            onContextEnd.stop();
-            if (onDeadline != null) {
-                onDeadline.stop();
-            }
-        };
-        if (reported.get()) {
-            stopWatch.run(); // the body ended before the watch was set: nothing to watch
-        }
-    }
-
-    /**
-     * The request ended before the body did (P93): the exchange is aborted, which closes the connection; the body's
-     * next read throws that cause (and reports {@code done()} then, as a read after the request's end did before). A
-     * no-op once the body ended: the exchange completed then.
-     */
-    private static void expire(Exchange ex, AtomicBoolean bodyEnded, IOException cause) {
-        if (!bodyEnded.get()) {
-            ex.abort(cause);
-        }
-    }
-
     private void finish(boolean atEof) {
-        Runnable stop = stopWatch;
-        if (stop != null) {
-            stop.run();
-        }
         if (reported.compareAndSet(false, true)) {
             if (atEof) {
                 ex.complete(reusable.getAsBoolean(), "the connection cannot be reused after this response");

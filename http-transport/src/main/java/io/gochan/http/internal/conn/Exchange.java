@@ -3,6 +3,8 @@ package io.gochan.http.internal.conn;
 import io.gochan.http.internal.RequestScope;
 
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -22,6 +24,11 @@ import java.util.concurrent.atomic.AtomicReference;
  * completed exchange has put its connection back, a late cancel of that request cannot touch the
  * next request on it (Go's {@code replaceReqCanceler} before {@code tryPutIdleConn}). Lock-free: one
  * compare-and-set.
+ *
+ * <p>The exchange also owns the one watch of its request's end while a response body held in memory is in the
+ * caller's hands ({@link #watchRequestEnd(String)}, P93, P94): armed once, and removed by whichever end the exchange
+ * meets, so nothing of it outlives the exchange on a context or in the timers. (A streamed body's read loop waits on the
+ * request's end itself, in the select of its wait for the body, as Go's readLoop does.)
  */
 public final class Exchange {
     /** What an exchange does to its connection when it ends. */
@@ -42,6 +49,17 @@ public final class Exchange {
     }
 
     private static final Object COMPLETED = new Object();
+    /** The watch's stop once the exchange ended: nothing more to stop, and nothing may be armed (P94). */
+    private static final Runnable WATCH_OVER = () -> { };
+    private static final VarHandle WATCH_STOP;
+
+    static {
+        try {
+            WATCH_STOP = MethodHandles.lookup().findVarHandle(Exchange.class, "watchStop", Runnable.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Connection conn;
     private final RequestScope scope;
@@ -49,6 +67,14 @@ public final class Exchange {
     private final int attempt;
     /** null while live; {@link #COMPLETED}; or the IOException the exchange was aborted with. */
     private final AtomicReference<Object> end = new AtomicReference<>();
+    /**
+     * Stops the watch of the request's end (P94): null until it is armed, {@link #WATCH_OVER} once the exchange ended.
+     * Taken by the exchange's end, whichever it is, so a body that ends in a way nobody reports to the watch (a read
+     * that fails after the transport's close, the collector's reclaim) leaves no registration behind.
+     */
+    private volatile Runnable watchStop; // with a VarHandle, not an AtomicReference: no object more per exchange
+    /** What the request does while its end is watched, for the cause's message: set before the watch is armed. */
+    private volatile String watchPhase;
 
     /**
      * A live exchange of {@code scope}'s request on {@code conn}.
@@ -83,6 +109,9 @@ public final class Exchange {
      */
     public boolean abort(IOException cause) {
         if (end.compareAndSet(null, cause)) {
+            if (watchStop != null) { // none for most: a response without a body, a request that never got one
+                stopWatch();
+            }
             conn.close(cause);
             return true;
         }
@@ -105,12 +134,68 @@ public final class Exchange {
         if (!end.compareAndSet(null, COMPLETED)) {
             return false;
         }
+        if (watchStop != null) {
+            stopWatch();
+        }
         if (reusable) {
             conn.reuse();
         } else {
             conn.close(new IOException("connection not reused: " + whyNot));
         }
         return true;
+    }
+
+    /**
+     * Watches the request's end while its response body is in the caller's hands (P93): its context's end, and its own
+     * deadline when that comes before the context's, abort this exchange (its connection closed at once) with the
+     * cause its scope words for {@code phase}, as Go's read loop does for every body. For a body held in memory, which no
+     * loop waits for (ADR 0005); a streamed body's read loop selects on the request's end while it waits for the body,
+     * as Go's readLoop, and needs no watch (P94). Armed by the first call, on a context that can end one registration
+     * (none for a context that never ends) and one timer only for an own deadline earlier than the context's; a later
+     * call only renames the phase. Both
+     * are removed when the exchange ends, whoever ends it; nothing is armed on an exchange already over. The
+     * registrations hold this exchange, never a body, so a dropped body is still reclaimed by the collector (E22).
+     *
+     * @param phase what the request is doing, for the cause ("reading the response body")
+     */
+    public void watchRequestEnd(String phase) {
+        watchPhase = phase;
+        if (watchStop != null || isOver()) {
+            return; // armed already (one watch per exchange), or over: nothing to watch
+        }
+        RequestScope s = scope;
+        // The context's deadline, if no later, ends the request first: the context's registration below covers it.
+        // The timer first, so that once that registration is seen the whole watch is (as RequestEndWatchTest counts).
+        io.gochan.Timer onDeadline = s.deadlineBeforeContexts()
+                ? io.gochan.Timers.afterFunc(s.remaining(), () -> abort(s.timedOut(watchPhase))) : null;
+        io.gochan.AfterFunc onContextEnd;
+        try {
+            onContextEnd = s.afterContextEnd(() -> abort(s.contextEnded(watchPhase)));
+        } catch (RuntimeException | Error e) { // its registration failed: the timer must not stay scheduled either
+            if (onDeadline != null) {
+                onDeadline.stop();
+            }
+            throw e;
+        }
+        Runnable stop = onDeadline == null ? onContextEnd::stop : () -> {
+            onContextEnd.stop();
+            onDeadline.stop();
+        };
+        // The end sets its state and then looks here; this sets the watch and then looks at the end: one of the two
+        // sees the other, so an end that came meanwhile stops the watch, here or there (once: stopWatch takes it).
+        if (!WATCH_STOP.compareAndSet(this, (Runnable) null, stop)) {
+            stop.run(); // the exchange ended first: its end took nothing of this watch
+        } else if (isOver()) {
+            stopWatch(); // it ended meanwhile, maybe without seeing the watch: taken once, here or by the end
+        }
+    }
+
+    /** Removes the watch of the request's end, if armed, and keeps any from being armed later: the exchange ended. */
+    private void stopWatch() {
+        Runnable stop = (Runnable) WATCH_STOP.getAndSet(this, WATCH_OVER);
+        if (stop != null && stop != WATCH_OVER) {
+            stop.run();
+        }
     }
 
     /** @return the cause the exchange was aborted with, or null if it is live or completed */

@@ -34,7 +34,8 @@ import java.util.function.Consumer;
  * arrived whole with the head (hand it over in memory; its reader completes the exchange), or a
  * streamed body (hand it over, then wait until it is read to the end, closed, or the request ends, and
  * complete or abort the exchange accordingly). Every decision about the connection goes through the
- * request's {@link Exchange}.
+ * request's {@link Exchange}: for a body held in memory, whose end no loop waits for, the exchange also watches the
+ * request's end (P94).
  */
 final class ResponseReader {
     private static final Object CANCELLED = new Object();
@@ -321,7 +322,9 @@ final class ResponseReader {
                 doneReporter(conn, ex.scope()), conn::transportClosed);
         boolean handed = handOver(head, head.headers(), body, body);
         if (handed) {
-            body.watchRequestEnd(); // this loop goes back to the socket: the request's end is watched for it (P93)
+            // This loop goes back to the socket: the exchange watches the request's end for the body it holds (P93,
+            // P94). A streamed body's is watched by this loop's own wait for the body, as Go's readLoop waits.
+            ex.watchRequestEnd(BodyEofSignal.PHASE);
         }
         // keep: no interrupt was taken up to the look above, so one taken now came during the hand-over.
         if (handed && keep && interruptTaken && !fate.compareAndSet(UNDECIDED, ENDING)) {

@@ -37,8 +37,9 @@ final class UnclosedBodies {
      * Watches {@code stream}, the object handed to the caller; when it becomes garbage while its
      * exchange is still live, the exchange is aborted (its connection closed); and then, unless the request's one
      * {@code done()} (E22) was already reported, {@code onDone} is told the body was never closed: also when its
-     * exchange is over without that report (the read loop aborted it for the request's end as it was collected; a
-     * decoded body dropped between its framing's end and its own, E50). {@code onDone} must not reach the stream.
+     * exchange is over without that report (its read loop or its watch aborted it for the request's end as it was
+     * collected, P94; a decoded body dropped between its framing's end and its own, E50). {@code onDone} must not reach
+     * the stream.
      */
     static void watch(Object stream, Exchange ex, Consumer<Throwable> onDone) {
         // The request, not its text: the text is made only for the rare body never closed, never for each response
@@ -73,8 +74,8 @@ final class UnclosedBodies {
         try {
             HttpConnectionException never = null;
             // Aborted first, and only then said: between a look at whether the exchange is over and the abort, the
-            // read loop may abort it for the request's end (its context, its deadline), and the loser must still
-            // report below.
+            // read loop or the exchange's watch may abort it for the request's end (its context, its deadline), and the
+            // loser must still report below.
             if (!ex.isOver() && ex.abort(never = neverClosed(request))) {
                 LOG.log(Level.WARNING, "the response body of " + request + " was never closed; closed its connection"
                         + (where == null ? " (enable DEBUG logging for " + UnclosedBodies.class.getName()
@@ -82,9 +83,9 @@ final class UnclosedBodies {
             }
             if (ex.scope().doneUnclaimed()) {
                 // Nobody can read or close this body any more, so nobody else will report the request's one done()
-                // (E22): not the read loop, whose abort for the request's end leaves the report to the body's reader;
-                // not a decoded body dropped after its framing's end, before the decoded end (E50). Reported now, as
-                // never closed; the claim inside onDone keeps it to one.
+                // (E22): not the read loop or the exchange's watch, whose abort for the request's end leaves the report
+                // to the body's reader; not a decoded body dropped after its framing's end, before the decoded end
+                // (E50). Reported now, as never closed; the claim inside onDone keeps it to one.
                 onDone.accept(never != null ? never : neverClosed(request));
             }
         } catch (Throwable e) { // a done() listener's Error, or a checked exception it let out undeclared (E118)
