@@ -293,9 +293,19 @@ final class Contexts {
              * Descendants whose cancellation this walk did not do itself and did not wait for: met under way or done by
              * another (rule CX23), or cancelled children that left a context unsettled. Its contexts are seen done only
              * once these are settled too ({@link CancelContext#awaitSettled}). Null while there is none (the usual
-             * case). Written by the walking thread while it holds every context it marks, read once their locks are free.
+             * case), and again once {@link #settled}: then nobody needs them, and a cancelled context keeps no
+             * descendant reachable, as Go's drops its children (rule CX24). Written by the walking thread while it holds
+             * every context it marks, read once their locks are free.
              */
-            List<CancelContext> awaited;
+            volatile List<CancelContext> awaited;
+            /**
+             * Set once this walk is over and so is every cancellation it passed by ({@link #awaited}, and what theirs
+             * passed by): the cancellation is seen whole, for good. Whoever finds it set needs to look at nothing else,
+             * so an {@code err()}, {@code cause()} or losing {@code cancel()} of any context this walk marked costs one
+             * volatile read from then on, however many cancellations the walk met (rule CX24). Written after the wait
+             * that found it so: a reader that sees it sees everything that wait saw.
+             */
+            volatile boolean settled;
 
             Outcome(CancellationException err, Throwable cause) {
                 this.err = err;
@@ -303,10 +313,21 @@ final class Contexts {
             }
 
             void await(CancelContext c) {
-                if (awaited == null) {
-                    awaited = new ArrayList<>(2);
+                List<CancelContext> a = awaited;
+                if (a == null) {
+                    a = new ArrayList<>(2);
+                    awaited = a;
                 }
-                awaited.add(c);
+                a.add(c);
+            }
+
+            /**
+             * Says this cancellation is seen whole for good, then lets go of what it passed by (rule CX24). Only once it
+             * is: the order makes a reader that finds the list gone also find the flag, and what the settler saw.
+             */
+            void settle() {
+                settled = true;
+                awaited = null;
             }
         }
 
@@ -717,8 +738,16 @@ final class Contexts {
          * (a walk under way holds it to its end) and returns true; else returns false at the first one.
          */
         private boolean settle(boolean wait) {
+            Outcome mine = outcome;
+            if (mine != null && mine.settled) {
+                return true; // found so before: the walk's and what it passed by are over for good (CX24)
+            }
             Pending todo = null;
             for (CancelContext c = this; c != null; c = todo == null ? null : todo.next()) {
+                Outcome known = c.outcome;
+                if (known != null && known.settled) {
+                    continue; // its walk and what that passed by are over: nothing to look at (CX24)
+                }
                 if (c.lock.isLocked()) {
                     if (!wait) {
                         return false;
@@ -729,12 +758,23 @@ final class Contexts {
                 // What its cancellation passed by: cancellations under way of descendants, each holding its own lock
                 // until its walk is over. Visible here: written before the lock just found free.
                 Outcome o = c.outcome;
-                if (o != null && o.awaited != null) {
+                List<CancelContext> passed = o == null ? null : o.awaited;
+                if (passed != null) {
                     if (todo == null) {
                         todo = new Pending();
                     }
-                    todo.add(o);
+                    todo.add(o, passed);
                 }
+            }
+            // Every context looked at was marked before it was looked at (this one is done; the others were found
+            // cancelled by the walks that passed them by), so a lock found free meant its walk was over, and every
+            // outcome read is that of a walk over whose passed-by cancellations were all looked at since. Settled for
+            // good: said once, so that no later look repeats this one (rule CX24), and what they passed by let go.
+            if (todo != null) {
+                todo.settleAll();
+            }
+            if (mine != null) {
+                mine.settle();
             }
             return true;
         }
@@ -748,14 +788,24 @@ final class Contexts {
         private static final class Pending {
             private final ArrayDeque<CancelContext> queue = new ArrayDeque<>();
             private final Set<Object> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+            private final List<Outcome> outcomes = new ArrayList<>();
 
-            void add(Outcome o) {
+            /** Queues what {@code o} passed by, {@code passed} (its list, read once: it is dropped when settled). */
+            void add(Outcome o, List<CancelContext> passed) {
                 if (seen.add(o)) {
-                    for (CancelContext c : o.awaited) {
+                    outcomes.add(o);
+                    for (CancelContext c : passed) {
                         if (seen.add(c)) {
                             queue.add(c);
                         }
                     }
+                }
+            }
+
+            /** Every outcome whose list was queued is settled: each of its contexts has been looked at (CX24). */
+            void settleAll() {
+                for (Outcome o : outcomes) {
+                    o.settle();
                 }
             }
 
