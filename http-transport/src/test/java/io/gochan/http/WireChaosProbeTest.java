@@ -61,7 +61,7 @@ import org.junit.jupiter.api.Test;
  * <p>Seeded: each request's plan and the server's answer to each of its attempts derive from the run's seed and its
  * token, so a seed replays the same mix (thread interleavings are not reproducible); the seed is in every failure
  * message. {@code -Dwirechaos.seed=N} is the first seed, {@code -Dwirechaos.seeds=N} the number of runs (4 by default)
- * and {@code -Dwirechaos.requests=N} the requests per run; pass them to the test JVM with
+ * {@code -Dwirechaos.requests=N} the requests per run and {@code -Dwirechaos.callers=N} the callers (8); pass them to the test JVM with
  * {@code -Dsurefire.argLine="-Xmx2g -XX:+EnableDynamicAgentLoading -Dwirechaos.seeds=200"}.
  */
 @NoGoroutineLeaks(captureStartSites = false, graceMillis = 20_000)
@@ -69,7 +69,7 @@ class WireChaosProbeTest {
     static final long FIRST_SEED = Long.getLong("wirechaos.seed", 3_300_001L);
     static final int SEEDS = Integer.getInteger("wirechaos.seeds", 4);
     static final int REQUESTS = Integer.getInteger("wirechaos.requests", 120);
-    static final int CALLERS = 8;
+    static final int CALLERS = Integer.getInteger("wirechaos.callers", 8);
     /** Per run: no new request is started after this (a bound on the test's time, not a schedule). */
     static final Duration BUDGET = Duration.ofSeconds(4);
     /** Not a schedule: only how long a request may take before we call it hung (its backstop deadline). */
