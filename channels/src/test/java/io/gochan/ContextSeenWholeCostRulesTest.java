@@ -24,39 +24,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class ContextSeenWholeCostRulesTest {
     private static final int MET = 1_000;
-    private static final int CALLS = 2_000;
-    private static final int BATCHES = 10;
 
     /**
-     * The least time, in nanoseconds, that one batch of {@link #CALLS} {@code err()} and {@code cause()} calls on
-     * {@code c} took, over {@link #BATCHES} batches: the least is what the calls cost, whatever else the machine does.
-     */
-    private static long leastBatchNanos(Context c) {
-        long least = Long.MAX_VALUE;
-        for (int b = 0; b < BATCHES; b++) {
-            long t0 = System.nanoTime();
-            for (int i = 0; i < CALLS; i++) {
-                if (c.err() == null || c.cause() == null) {
-                    throw new AssertionError("not done: " + c);
-                }
-            }
-            least = Math.min(least, System.nanoTime() - t0);
-        }
-        return least;
-    }
-
-    /**
-     * CX24: once settled, a cancellation that met 1,000 children cancelled by others is seen in constant time: the
-     * least time of {@link #CALLS} {@code err()} and {@code cause()} calls, on the parent and on a child its walk
-     * cancelled, stays within 20 times that of a cancellation that met nothing (plus 1 ms); and the cancelled parent,
-     * still referenced, keeps none of the children it met. Go's {@code Err} and {@code Cause} take one mutex and read a
-     * field; a cancelled Go context drops its children. Before, each call looked at all 1,000 again, with a set and a
-     * queue made for them: 2,000 calls took 131 ms against 5 us (so a server whose 100,000 request contexts each asked
-     * {@code err()} once after its shutdown met 1,500 ending requests took 24 s), and the outcome the parent shares with
-     * every context its walk cancelled kept the 1,000 reachable.
+     * CX24: a settled cancellation that met 1,000 children cancelled by others keeps none of them reachable while the
+     * cancelled parent, and a child its walk cancelled, are still referenced; both say the same error. A cancelled Go
+     * context drops its children. Before, the outcome the parent shares with every context its walk cancelled kept the
+     * 1,000 reachable, and each {@code err()} or {@code cause()} looked at all of them again (2,000 calls took 131 ms
+     * against 5 us for a cancellation that met nothing: a speed, for {@code ContextOpBenchmark}, not asserted here).
      */
     @Test
-    void CX24_aSettledCancellationIsSeenInConstantTimeAndKeepsNothingItMet() throws Exception {
+    void CX24_aSettledCancellationKeepsNothingItMet() throws Exception {
         Contexts.CancelContext parent = (Contexts.CancelContext) Context.withCancel(Context.background());
         CancellableContext marked = Context.withCancel(parent); // cancelled by the parent's walk: shares its outcome
         List<WeakReference<CancellableContext>> metRefs = cancelWhileChildrenCancel(parent);
@@ -64,25 +41,13 @@ class ContextSeenWholeCostRulesTest {
         assertThat(marked.err()).isSameAs(parent.err());
         assertThat(parent.childCount()).isZero();
 
-        CancellableContext plain = Context.withCancel(Context.background()); // a cancellation that met nothing
-        plain.cancel();
-        leastBatchNanos(parent); // both paths run (and compiled) before either is timed
-        leastBatchNanos(plain);
-        long plainNanos = Math.max(leastBatchNanos(plain), 1);
-        long parentNanos = leastBatchNanos(parent);
-        long markedNanos = leastBatchNanos(marked);
-        assertThat(Math.max(parentNanos, markedNanos))
-                .as("least time of %d err() and cause() calls on the settled cancellation (that met %d) against one that"
-                        + " met nothing (%d ns); parent %d ns, a child it cancelled %d ns", CALLS, MET, plainNanos,
-                        parentNanos, markedNanos)
-                .isLessThan(20 * plainNanos + 1_000_000);
-
         for (int i = 0; i < 20 && metRefs.stream().anyMatch(r -> r.get() != null); i++) {
             System.gc();
         }
         assertThat(metRefs.stream().filter(r -> r.get() != null).count())
                 .as("children the cancelled parent met, still reachable while it is").isZero();
         assertThat(parent.err()).isNotNull(); // the parent lived through the collection
+        assertThat(marked.err()).isSameAs(parent.err());
     }
 
     /**
