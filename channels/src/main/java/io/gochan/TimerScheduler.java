@@ -76,6 +76,8 @@ final class TimerScheduler {
     static final long RETRY_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Attempts at a busy channel lock before the delivery is handed off (~1 µs; {@link HandOff}). */
     private static final int LOCK_TRIES = 32;
+    /** Beyond the powers of two, the least time between two log lines about interrupts of the timer thread (TM25). */
+    private static final long INTERRUPT_LOG_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private final Clock clock;
     private final long origin;
@@ -124,6 +126,12 @@ final class TimerScheduler {
     private final int[] dueGenerations = new int[BATCH];
     /** How long after its due time the round took each firing: its value is the round's instant less that (TM14). */
     private final long[] dueLate = new long[BATCH];
+    /** Interrupts seen by the thread running rounds (TM25); written by that thread only. */
+    private volatile long interrupts;
+    /** When that thread saw its first interrupt (TM25); that thread's only. */
+    private Instant firstInterrupt;
+    /** {@link System#nanoTime()} of the last line logged for those interrupts (TM25); that thread's only. */
+    private long lastInterruptLogNanos;
 
     TimerScheduler(Clock clock, boolean ownThread) {
         this(clock, ownThread, false);
@@ -890,9 +898,45 @@ final class TimerScheduler {
             if (Thread.interrupted()) {
                 // Nobody owns this thread but the scheduler: an interrupt carries no request, and
                 // stopping would stop every timer in the JVM. Keep the flag clear and go on.
-                LOG.log(System.Logger.Level.WARNING, "the gochan timer thread was interrupted; ignored");
+                noteInterrupt();
             }
         }
+    }
+
+    /**
+     * Counts an interrupt of the thread running rounds, and logs it without flooding the log (rule TM25): whoever
+     * interrupts it can do so again and again (a probe did, 4,466 times), and one WARNING each would bury every other
+     * record. The first is logged at WARNING, saying it is ignored and how the later ones are logged; then a WARNING
+     * with the count so far and the instant of the first at the 2nd, 4th, 8th, ... interrupt (powers of two), and
+     * also at any interrupt that comes {@link #INTERRUPT_LOG_NANOS} or more after the previous line: at most
+     * 1 + log2(n) lines for n interrupts in a burst, and one a minute beyond that. None is dropped from the count,
+     * which {@link #interruptsSeen()} reads at any time.
+     */
+    private void noteInterrupt() {
+        long n = interrupts + 1;
+        interrupts = n; // written by this thread only: volatile for readers elsewhere
+        long nowNanos = System.nanoTime(); // real time whatever this scheduler's clock: it paces a log that people read
+        if (n == 1) {
+            firstInterrupt = Instant.now();
+            lastInterruptLogNanos = nowNanos;
+            LOG.log(System.Logger.Level.WARNING, "the gochan timer thread was interrupted; ignored, it goes on (an"
+                    + " interrupt asks nothing of it). Later interrupts are counted, and logged at the 2nd, 4th, 8th, ..."
+                    + " and at most once a minute besides");
+        } else if ((n & (n - 1)) == 0 || nowNanos - lastInterruptLogNanos >= INTERRUPT_LOG_NANOS) {
+            lastInterruptLogNanos = nowNanos;
+            LOG.log(System.Logger.Level.WARNING, "the gochan timer thread was interrupted " + n + " times since "
+                    + firstInterrupt + "; each ignored, it goes on");
+        }
+    }
+
+    /** How many interrupts the thread running this scheduler's rounds has seen (and ignored) so far (TM25). */
+    long interruptsSeen() {
+        return interrupts;
+    }
+
+    /** This scheduler's own thread, or null while it has none (tests). */
+    Thread threadOrNull() {
+        return thread;
     }
 
     /**
