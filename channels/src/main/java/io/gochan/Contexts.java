@@ -500,6 +500,9 @@ final class Contexts {
          * delivery and deadline of the JVM refused.
          */
         private void cancelForDeadline(boolean passBy) {
+            if (passBy ? outcome != null : cancelledAlready()) {
+                return; // lost to a cancel that came first (its timer taken from the heap already): nothing built (CX26)
+            }
             DeadlineExceededException e = new DeadlineExceededException();
             if (deadlineCause != null) {
                 e.initCause(deadlineCause); // so a thrown err() carries the cause in its trace
@@ -509,17 +512,43 @@ final class Contexts {
 
         @Override
         public void cancel() {
+            if (cancelledAlready()) {
+                return;
+            }
             ContextCanceledException e = new ContextCanceledException();
             cancel(e, e);
         }
 
         @Override
         public void cancel(Throwable cause) {
+            if (cancelledAlready()) {
+                return;
+            }
             ContextCanceledException e = new ContextCanceledException();
             if (cause != null) {
                 e.initCause(cause); // so a thrown err() carries the cause in its trace
             }
             cancel(e, cause != null ? cause : e);
+        }
+
+        /**
+         * A cancel that finds this context cancelled already (by a cancel, its parent's or its deadline) loses before it
+         * builds anything (rule CX26): an exception's stack trace is a walk of the caller's stack, paid by every losing
+         * call (a server cancelling one context from several paths), for an outcome the first cancel already fixed. It
+         * returns as the losing path of {@link #cancel(CancellationException, Throwable, boolean)} does, once that
+         * cancellation is seen whole (CX4, CX23): {@link #awaitSettled()} waits for the lock the walk holds to its end,
+         * as that path's lock does, and for whatever it passed by; once settled, a volatile read (CX24). The outcome is
+         * written, under the lock, before {@code done} closes: a cancel that reads null here takes the full path, where
+         * a race with another cancel is settled under the lock (CX1, first cancel wins).
+         *
+         * @return true if this context was cancelled already, the cancellation now seen whole
+         */
+        private boolean cancelledAlready() {
+            if (outcome == null) {
+                return false;
+            }
+            awaitSettled();
+            return true;
         }
 
         /**
