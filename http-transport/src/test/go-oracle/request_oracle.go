@@ -175,6 +175,8 @@ var corpus = []tc{
 	{"Accept-Encoding set", req("GET", u, nil, "Accept-Encoding", "br"), nil},
 	{"Accept-Encoding empty", req("GET", u, nil, "Accept-Encoding", ""), nil},
 	{"Range set", req("GET", u, nil, "Range", "bytes=0-1"), nil},
+	{"Range empty", req("GET", u, nil, "Range", ""), nil},
+	{"Range empty, then set", req("GET", u, nil, "Range", "", "Range", "bytes=0-1"), nil},
 	{"HEAD", req("HEAD", u, nil), nil},
 	{"compression off", req("GET", u, nil), func(t *http.Transport) { t.DisableCompression = true }},
 	{"value of 300000 bytes", req("GET", u, nil, "X-Big", strings.Repeat("a", 300000)), nil},

@@ -26,7 +26,8 @@ import java.util.concurrent.CancellationException;
  * <p>The rest of Go's package: {@link #cause()} (Go's {@code context.Cause}) with
  * {@link CancellableContext#cancel(Throwable)} (Go's {@code WithCancelCause}) and the deadline forms
  * taking a cause (CX5, CX6); {@link #withoutCancel} (CX7); {@link #afterFunc} (CX8); values under
- * typed keys, {@link #withValue} and {@link #value} (CX9); {@link #isDone()}, a cheap check (CX10).
+ * typed keys, {@link #withValue} and {@link #value} (CX9); {@link #isDone()}, a cheap check (CX10);
+ * {@link #todo()}, Go's {@code context.TODO()} (CX25).
  * Values are an immutable chain of bindings, like Go's, not {@code ScopedValue} (ADR 0009). A chain of
  * any depth answers without recursion (CX14), and {@code toString()} prints it as Go does,
  * {@code context.Background.WithCancel.WithValue(ContextKey[user])} (CX13).
@@ -102,6 +103,19 @@ public sealed interface Context
      */
     static Context background() {
         return Contexts.BACKGROUND;
+    }
+
+    /**
+     * A root context for code that has none to pass yet (Go's {@code context.TODO()}): like {@link #background()}
+     * never cancelled, with no deadline and no values, its {@link #done()} a nil channel, but another instance, so
+     * that a place still to be given its caller's context can be found (by identity, or by its {@code toString()},
+     * {@code "context.TODO"}, as Go's {@code String} prints it, also at the root of a derived context's chain, CX13).
+     * Every call returns the same instance (CX25).
+     *
+     * @return the TODO context, never null
+     */
+    static Context todo() {
+        return Contexts.TODO;
     }
 
     /**

@@ -20,6 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
 /** The implementations behind {@link Context}. */
 final class Contexts {
     static final Background BACKGROUND = new Background();
+    /** {@link Context#todo()}: a root of its own, so that it prints as Go's does and is told apart from the background. */
+    static final Background TODO = new Background("context.TODO");
     /** The done channel of every context that is never cancelled: a nil channel. */
     static final ReceiveChan<Object> NEVER = Chan.nil().receiveOnly();
 
@@ -79,7 +81,7 @@ final class Contexts {
             } else if (c instanceof ValueContext v) {
                 c = v.parent;
             } else {
-                return null; // Background, Detached: never cancelled
+                return null; // a root (background, TODO), Detached: never cancelled
             }
         }
     }
@@ -136,7 +138,7 @@ final class Contexts {
                 segments.push(".WithoutCancel");
                 c = d.parent;
             } else {
-                segments.push(c.toString()); // the background, the only root
+                segments.push(c.toString()); // a root: the background or TODO
                 break;
             }
         }
@@ -198,12 +200,21 @@ final class Contexts {
         }
     }
 
-    /** The root: never cancelled, no values. */
+    /** A root: never cancelled, no values; the background, or TODO under its own name (CX25). */
     static final class Background extends NeverCancelled {
+        private final String name;
+
+        Background() {
+            this("context.Background");
+        }
+
+        Background(String name) {
+            this.name = name;
+        }
 
         @Override
         public String toString() {
-            return "context.Background";
+            return name;
         }
     }
 

@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A behaviour-parity audit of Go's structured habits (errgroup, sync.WaitGroup, context, futures)
- * against gochan. CX13, EG8 and GF5 pin defects found by the audit (each failed before its fix); the
+ * against gochan. CX13, EG8 and GF5 pin defects found by the audit (each failed before its fix), CX25 a missing
+ * {@code context.TODO()}; the
  * other tests are probes that found no defect, kept as regression tests of the rules they cite.
  */
 @ExtendWith(NoNewGoroutines.class)
@@ -53,6 +54,37 @@ class StructuredHabitsParityTest {
             assertThat(g.context()).hasToString("context.Background.WithCancel"); // errgroup: WithCancelCause
             g.await();
         }
+    }
+
+    /**
+     * CX25: Go's {@code context.TODO()}: a root that is never cancelled, has no deadline and no values, like the
+     * background but another context, printed {@code context.TODO} (Go 1.19 prints {@code context.TODO} and
+     * {@code context.TODO.WithCancel}). Before, there was none.
+     */
+    @Test
+    void CX25_todoIsANeverCancelledRootOtherThanTheBackground() throws Exception {
+        Context todo = Context.todo();
+        assertThat(todo).isNotNull().isSameAs(Context.todo()).isNotSameAs(Context.background())
+                .isNotEqualTo(Context.background()).hasToString("context.TODO");
+        assertThat(Context.background()).hasToString("context.Background");
+        assertThat(todo.err()).isNull();
+        assertThat(todo.cause()).isNull();
+        assertThat(todo.isDone()).isFalse();
+        assertThat(todo.deadline()).isEmpty();
+        assertThat(todo.value(USER)).isEmpty();
+        assertThat(todo.done().tryReceive().notReady()).isTrue();
+        Bubble.run(() -> assertThat(Context.todo().done().receive(Duration.ofDays(365)).notReady()).isTrue());
+        AtomicInteger ran = new AtomicInteger();
+        AfterFunc never = Context.afterFunc(todo, ran::incrementAndGet);
+        assertThat(never.stop()).as("never done: f never runs, stop succeeds").isTrue();
+        CancellableContext c = Context.withCancel(todo);
+        assertThat(c).hasToString("context.TODO.WithCancel");
+        assertThat(Context.withValue(todo, USER, "ann")).hasToString("context.TODO.WithValue(ContextKey[user])");
+        assertThat(Context.withoutCancel(c)).hasToString("context.TODO.WithCancel.WithoutCancel");
+        c.cancel();
+        assertThat(c.err()).isInstanceOf(ContextCanceledException.class);
+        assertThat(todo.err()).as("a child's cancel never reaches the root").isNull();
+        assertThat(ran).hasValue(0);
     }
 
     /**

@@ -137,6 +137,8 @@ class RequestOracleSurveyProbe {
         c("Accept-Encoding set", () -> get(U, "Accept-Encoding", "br"));
         c("Accept-Encoding empty", () -> get(U, "Accept-Encoding", ""));
         c("Range set", () -> get(U, "Range", "bytes=0-1"));
+        c("Range empty", () -> get(U, "Range", "")); // P88
+        c("Range empty, then set", () -> get(U, "Range", "", "Range", "bytes=0-1")); // P88's deliberate difference
         c("HEAD", () -> req("HEAD", U, RequestBody.none()));
         c("compression off", () -> get(U), t -> t.disableCompression(true));
         c("value of 300000 bytes", () -> get(U, "X-Big", "a".repeat(300000)));

@@ -200,6 +200,10 @@ class RequestWireTest {
                         "GET / HTTP/1.1\r\nHost: example.com\r\nAccept-Encoding: \r\n" + UA + "\r\n"),
                 c("Range: no gzip added", () -> get(U, "Range", "bytes=0-1"),
                         "GET / HTTP/1.1\r\nHost: example.com\r\nRange: bytes=0-1\r\n" + UA + "\r\n"),
+                c("P88 empty Range: gzip added, as Go", () -> get(U, "Range", ""),
+                        "GET / HTTP/1.1\r\nHost: example.com\r\nRange: \r\n" + UA + "Accept-Encoding: gzip\r\n\r\n"),
+                c("P88 empty Range, then one with a value: no gzip added", () -> get(U, "Range", "", "Range", "bytes=0-1"),
+                        "GET / HTTP/1.1\r\nHost: example.com\r\nRange: \r\nRange: bytes=0-1\r\n" + UA + "\r\n"),
                 c("HEAD: no gzip added", () -> req("HEAD", U, RequestBody.none()), "HEAD / HTTP/1.1\r\nHost: example.com\r\n" + UA + "\r\n"),
                 c("compression off: no gzip added", () -> get(U), t -> t.disableCompression(true),
                         "GET / HTTP/1.1\r\nHost: example.com\r\n" + UA + "\r\n"));

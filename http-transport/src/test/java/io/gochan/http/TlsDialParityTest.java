@@ -29,12 +29,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The TLS dial against hostile or misconfigured servers, next to Go 1.19's {@code dialConn}/{@code addTLS}
  * and {@code crypto/tls} client defaults: a plain-HTTP server (P53), a server that never speaks TLS (R28, E10, E57),
  * a certificate for another name (never retried on another address), the ClientHello's ALPN, SNI and versions
- * (R46), and a TLS 1.2 server that asks to renegotiate (R47).
+ * (R46; R119, numeric text that is no address to Go in SNI), and a TLS 1.2 server that asks to renegotiate (R47).
  */
 @NoGoroutineLeaks
 class TlsDialParityTest {
@@ -330,6 +331,17 @@ class TlsDialParityTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
         }
+    }
+
+    /**
+     * R119: a host of digits and dots that is no address to Go's {@code net.ParseIP} (R110, reached here through a
+     * resolver of the caller's) goes in SNI as written, as Go's {@code hostnameInSNI} sends
+     * every host {@code ParseIP} refuses. The JDK reads such text as an address by its wider grammar and sent no SNI.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"2130706433", "127.000.000.001", "127.0.0.01"})
+    void R119_numericTextThatIsNoAddressToGoIsSentInSni(String host) throws Exception {
+        assertThat(helloFor(host, InetAddress.getByName("127.0.0.1")).sni()).isEqualTo(host);
     }
 
     // ------------------------------------------------------------------ 5: renegotiation

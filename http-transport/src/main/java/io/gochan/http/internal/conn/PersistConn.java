@@ -414,6 +414,24 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     // ------------------------------------------------------------------ roundTrip (caller's thread)
 
     /**
+     * Whether {@code req} asks for a range (P88): a {@code Range} field with a value. An empty {@code Range} asks for
+     * none, and Go (whose test is {@code Header.Get("Range") == ""}) adds {@code Accept-Encoding: gzip} beside it; a
+     * later field with a value still asks for one here, where Go reads only the first.
+     */
+    private static boolean asksForARange(HttpRequest req) {
+        String first = req.headers().get("Range");
+        if (first == null || !first.isEmpty()) {
+            return first != null; // the common cases, without the list all() makes
+        }
+        for (String range : req.headers().all("Range")) {
+            if (!range.isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Sends the request on this connection and waits for the response head, the connection closing,
      * the header timeout, or the end of the request (its context, its deadline, an interrupt). Every
      * early end is an {@link Exchange#abort abort} of this request's exchange; an abort that loses to a
@@ -432,7 +450,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     public HttpResponse roundTrip(RequestScope scope, InputStream body) throws IOException, InterruptedException {
         HttpRequest req = scope.request();
         boolean gzip = !cfg.disableCompression() && !req.headers().contains("Accept-Encoding")
-                && !req.headers().contains("Range") && !req.method().equals("HEAD")
+                && !asksForARange(req) && !req.method().equals("HEAD")
                 && !req.method().equals("CONNECT"); // its 2xx opens a tunnel: no content to decode (R65)
         Exchange ex = new Exchange(this, scope);
         Chan<WriteResult> writeErrCh = Chan.make(1);

@@ -301,12 +301,17 @@ public final class SocketDialer {
             // Text of digits and dots that is no dotted quad (2130706433, 127.000.000.001, an IPv6 literal's dotted end
             // likewise) the JDK's check reads as an IP address and matches against the certificate's IP names; Go's
             // net.ParseIP finds no address in it, so Go matches it as a DNS name (R117): checked here as a name too.
-            boolean checkedAsName = underscore
-                    || HostLiteral.isNumericNonAddress(HostLiteral.forDial(name));
+            String dialHost = HostLiteral.forDial(name);
+            boolean checkedAsName = underscore || HostLiteral.isNumericNonAddress(dialHost);
             if (verifyHostname && !checkedAsName) {
                 params.setEndpointIdentificationAlgorithm("HTTPS");
             }
-            if (!isIpLiteral(name) && !underscore && !name.isEmpty()) {
+            // SNI for every host but an IP literal as Go reads one (its hostnameInSNI asks net.ParseIP), so numeric
+            // text that is no address to Go goes in SNI as well (R119); the JDK would leave it out, reading it as an
+            // address by its wider grammar. An IPv6 literal whose dotted end Go refuses goes without: SNIHostName
+            // refuses a ':' (and RFC 6066 any IP literal).
+            boolean ipLiteral = dialHost.indexOf(':') >= 0 || HostLiteral.isDottedQuad(dialHost);
+            if (!ipLiteral && !underscore && !name.isEmpty()) {
                 params.setServerNames(List.of(new SNIHostName(name)));
             }
             params.setApplicationProtocols(new String[] {"http/1.1"});
@@ -411,10 +416,6 @@ public final class SocketDialer {
 
     private static String stripDot(String s) {
         return s.endsWith(".") ? s.substring(0, s.length() - 1) : s;
-    }
-
-    private static boolean isIpLiteral(String host) {
-        return host.indexOf(':') >= 0 || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'));
     }
 
     /**
