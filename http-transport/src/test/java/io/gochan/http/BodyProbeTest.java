@@ -62,7 +62,7 @@ class BodyProbeTest {
     }
 
     /** A source of unknown length that is not read from memory: it yields {@code text}, all it can in each read. */
-    private static final class Source extends InputStream {
+    private static final class Source extends ReadByBulk {
         private final byte[] text;
         private final Announces announces;
         private final IOException failure;
@@ -89,12 +89,6 @@ class BodyProbeTest {
                 case WHAT_IS_LEFT -> text.length - at;
                 case FAILS -> throw new IOException("available() not supported (test)");
             };
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
         }
 
         @Override
@@ -232,14 +226,8 @@ class BodyProbeTest {
         AtomicInteger closes = new AtomicInteger();
         AtomicReference<String> firstReader = new AtomicReference<>();
         BlockingQueue<String> bodies = new LinkedBlockingQueue<>();
-        InputStream source = new InputStream() {
+        InputStream source = new ReadByBulk() {
             private int sent;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
@@ -361,13 +349,7 @@ class BodyProbeTest {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger closes = new AtomicInteger();
         AtomicReference<String> reader = new AtomicReference<>();
-        InputStream source = new InputStream() {
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
+        InputStream source = new ReadByBulk() {
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
                 reader.compareAndSet(null, Thread.currentThread().getName());
