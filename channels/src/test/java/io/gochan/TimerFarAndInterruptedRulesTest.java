@@ -131,9 +131,11 @@ class TimerFarAndInterruptedRulesTest {
             ctx.cancel();
             assertThat(reported.await(10, TimeUnit.SECONDS)).as("both failures reported").isTrue();
             assertThat(handled).containsExactlyInAnyOrder(fromTimer, fromContext);
-            // The scheduler keeps working: a timer and an afterFunc made afterwards fire.
-            assertThat(Timers.after(Duration.ofMillis(1)).receive(Context.withTimeout(Context.background(),
-                    Duration.ofSeconds(10)))).isNotNull();
+            // The scheduler keeps working: a timer and an afterFunc made afterwards fire. The receive's backstop
+            // deadline is cancelled at once, so no 10 s timer is left for later tests that count pending timers.
+            try (CancellableContext backstop = Context.withTimeout(Context.background(), Duration.ofSeconds(10))) {
+                assertThat(Timers.after(Duration.ofMillis(1)).receive(backstop)).isNotNull();
+            }
             CountDownLatch ran = new CountDownLatch(1);
             Timers.afterFunc(Duration.ofMillis(1), ran::countDown);
             assertThat(ran.await(10, TimeUnit.SECONDS)).isTrue();
