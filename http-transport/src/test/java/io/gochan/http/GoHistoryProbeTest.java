@@ -101,14 +101,7 @@ class GoHistoryProbeTest {
             if (dials.getAndIncrement() == 0) {
                 current[0].cancel(); // cancelled as the dial runs; the dial still succeeds
             }
-            Socket s = new Socket();
-            try {
-                s.connect(new InetSocketAddress(host, port));
-            } catch (IOException e) {
-                s.close();
-                throw e;
-            }
-            return s;
+            return dial(host, port);
         };
         try (RawServer server = RawServer.answeringOk();
              Transport t = Transport.builder().dialer(cancelling).build()) {
@@ -384,41 +377,8 @@ class GoHistoryProbeTest {
         CountDownLatch aRest = new CountDownLatch(1);
         CountDownLatch dialHeld = new CountDownLatch(1);
         CountDownLatch releaseDial = new CountDownLatch(1);
-        AtomicInteger dials = new AtomicInteger();
-        Dialer held = (host, port, timeout) -> {
-            if (dials.incrementAndGet() == 2) {
-                dialHeld.countDown();
-                try {
-                    if (!releaseDial.await(30, TimeUnit.SECONDS)) {
-                        throw new IOException("the test never released the dial");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException("dial interrupted");
-                }
-            }
-            Socket s = new Socket();
-            try {
-                s.connect(new InetSocketAddress(host, port));
-            } catch (IOException e) {
-                s.close();
-                throw e;
-            }
-            return s;
-        };
-        try (RawServer server = RawServer.start(c -> {
-                 for (String head; (head = c.readRequest()) != null; ) {
-                     if (head.startsWith("GET /a")) {
-                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01234");
-                         if (!aRest.await(30, TimeUnit.SECONDS)) {
-                             return;
-                         }
-                         c.write("56789");
-                     } else {
-                         c.write(OK);
-                     }
-                 }
-             });
+        Dialer held = holdingTheSecondDial(dialHeld, releaseDial, false);
+        try (RawServer server = answeringInTwoParts("GET /a", "01234", "56789", aRest);
              Transport t = Transport.builder().dialer(held).maxConnsPerHost(2).build()) {
             HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()));
             Caller<String> b = Caller.start(virtual, "B", () -> {
@@ -511,42 +471,8 @@ class GoHistoryProbeTest {
         CountDownLatch aRest = new CountDownLatch(1);
         CountDownLatch dialHeld = new CountDownLatch(1);
         CountDownLatch releaseDial = new CountDownLatch(1);
-        AtomicInteger dials = new AtomicInteger();
-        Dialer held = (host, port, timeout) -> {
-            if (dials.incrementAndGet() == 2) {
-                dialHeld.countDown();
-                try {
-                    if (!releaseDial.await(30, TimeUnit.SECONDS)) {
-                        throw new IOException("the test never released the dial");
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException("dial interrupted");
-                }
-                throw new IOException("manually closed"); // after its request was served
-            }
-            Socket s = new Socket();
-            try {
-                s.connect(new InetSocketAddress(host, port));
-            } catch (IOException e) {
-                s.close();
-                throw e;
-            }
-            return s;
-        };
-        try (RawServer server = RawServer.start(c -> {
-                 for (String head; (head = c.readRequest()) != null; ) {
-                     if (head.startsWith("GET /foo")) {
-                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfo");
-                         if (!aRest.await(30, TimeUnit.SECONDS)) {
-                             return;
-                         }
-                         c.write("oo");
-                     } else {
-                         c.write(OK);
-                     }
-                 }
-             });
+        Dialer held = holdingTheSecondDial(dialHeld, releaseDial, true); // fails after its request was served
+        try (RawServer server = answeringInTwoParts("GET /foo", "fo", "oo", aRest);
              Transport t = Transport.builder().dialer(held).build()) {
             HttpResponse foo = t.roundTrip(HttpRequest.get(server.uri("/foo").toString()));
             Caller<String> bar = Caller.virtual("bar", () -> {
@@ -572,5 +498,63 @@ class GoHistoryProbeTest {
             assertThat(server.accepted()).as("one connection served both").isEqualTo(1);
             assertThat(t.stats().idle()).isEqualTo(1);
         }
+    }
+
+    /** A plain loopback dial, the socket closed if the connect fails. */
+    private static Socket dial(String host, int port) throws IOException {
+        Socket s = new Socket();
+        try {
+            s.connect(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /**
+     * A dialer whose second dial tells {@code held}, then waits for {@code release}; then it fails if {@code
+     * failsOnRelease}, else it dials. Every other dial dials at once.
+     */
+    private static Dialer holdingTheSecondDial(CountDownLatch held, CountDownLatch release, boolean failsOnRelease) {
+        AtomicInteger dials = new AtomicInteger();
+        return (host, port, timeout) -> {
+            if (dials.incrementAndGet() == 2) {
+                held.countDown();
+                try {
+                    if (!release.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("the test never released the dial");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("dial interrupted");
+                }
+                if (failsOnRelease) {
+                    throw new IOException("manually closed");
+                }
+            }
+            return dial(host, port);
+        };
+    }
+
+    /**
+     * A server that answers a request whose head starts with {@code headStart} with the body {@code first + rest}, its
+     * {@code rest} held back until {@code restGate} is released; every other request with {@link #OK}.
+     */
+    private static RawServer answeringInTwoParts(String headStart, String first, String rest, CountDownLatch restGate)
+            throws IOException {
+        return RawServer.start(c -> {
+            for (String head; (head = c.readRequest()) != null; ) {
+                if (head.startsWith(headStart)) {
+                    c.write("HTTP/1.1 200 OK\r\nContent-Length: " + (first.length() + rest.length()) + "\r\n\r\n" + first);
+                    if (!restGate.await(30, TimeUnit.SECONDS)) {
+                        return;
+                    }
+                    c.write(rest);
+                } else {
+                    c.write(OK);
+                }
+            }
+        });
     }
 }
