@@ -95,16 +95,6 @@ class ChaosProxyProbeTest {
         }
     }
 
-    static <E extends Enum<E>> E draw(Random rnd, E[] values, java.util.function.ToIntFunction<E> weight) {
-        int x = rnd.nextInt(100);
-        for (E e : values) {
-            if ((x -= weight.applyAsInt(e)) < 0) {
-                return e;
-            }
-        }
-        throw new AssertionError("weights must add up to 100");
-    }
-
     /** Where a request goes: one of {@link #targets}, through one of {@link #proxies}. */
     record Route(int target, int proxy) {
         boolean tunnel() {
@@ -130,7 +120,7 @@ class ChaosProxyProbeTest {
 
     /** Called by an origin for each head it reads: it must be for this origin, through the proxy its request chose. */
     void atOrigin(int origin, Socket accepted, String head) {
-        String token = Server.field(head, "x-token");
+        String token = ChaosProbe.field(head, "x-token");
         Route r = token == null ? null : routes.get(token);
         if (r == null) {
             routing.add("origin " + origin + " read a head without a known token: " + head);
@@ -140,7 +130,7 @@ class ChaosProxyProbeTest {
             routing.add(token + " for " + targets[r.target()] + " reached origin " + targets[origin]
                     + " (a connection pooled for another target)");
         }
-        String host = Server.field(head, "host");
+        String host = ChaosProbe.field(head, "host");
         if (!targets[r.target()].getRawAuthority().equals(host)) {
             routing.add(token + " carried Host " + host + ", not " + targets[r.target()].getRawAuthority());
         }
@@ -266,7 +256,7 @@ class ChaosProxyProbeTest {
                         return;
                     }
                     URI target = URI.create(line[1]);
-                    String token = Server.field(head, "x-token");
+                    String token = ChaosProbe.field(head, "x-token");
                     Route r = token == null ? null : routes.get(token);
                     if (r == null || r.proxy() != id || r.tunnel() || !target.getRawAuthority().equals(
                             targets[r.target()].getRawAuthority())) {
@@ -274,8 +264,8 @@ class ChaosProxyProbeTest {
                     }
                     headsByToken.computeIfAbsent(token, k -> new ConcurrentLinkedQueue<>())
                             .add(line[0] + " on proxy connection " + c0.index);
-                    ForwardFault f = draw(rnd, ForwardFault.values(), x -> x.weight);
-                    if (f == ForwardFault.STALL && Server.field(head, "x-may-stall") == null) {
+                    ForwardFault f = Weights.draw(ForwardFault.values(), x -> x.weight, rnd);
+                    if (f == ForwardFault.STALL && ChaosProbe.field(head, "x-may-stall") == null) {
                         f = ForwardFault.OK;
                     }
                     forwarded.get(f).incrementAndGet();
@@ -311,7 +301,7 @@ class ChaosProxyProbeTest {
                     o.write((line[0] + " " + path + " " + line[2] + head.substring(head.indexOf("\r\n")))
                             .getBytes(StandardCharsets.ISO_8859_1));
                     o.flush();
-                    String length = Server.field(head, "content-length");
+                    String length = ChaosProbe.field(head, "content-length");
                     long n = length == null ? 0 : Long.parseLong(length);
                     byte[] buf = new byte[4096];
                     while (n > 0) {
@@ -341,8 +331,8 @@ class ChaosProxyProbeTest {
             if (!authority.equals(targets[2].getRawAuthority()) && !authority.equals(targets[3].getRawAuthority())) {
                 routing.add("proxy " + id + " got CONNECT " + authority + ", not a TLS target's");
             }
-            ConnectFault f = draw(rnd, ConnectFault.values(), x -> x.weight);
-            if (f == ConnectFault.STALL && Server.field(head, "x-chaos-stallable") == null) {
+            ConnectFault f = Weights.draw(ConnectFault.values(), x -> x.weight, rnd);
+            if (f == ConnectFault.STALL && ChaosProbe.field(head, "x-chaos-stallable") == null) {
                 f = ConnectFault.OK;
             }
             connects.get(f).incrementAndGet();

@@ -2,14 +2,11 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gochan.CancellableContext;
-import io.gochan.Context;
 import io.gochan.Goroutines;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -17,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -28,10 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiPredicate;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,12 +59,10 @@ import org.junit.jupiter.api.Test;
  * to the test JVM: {@code -Dsurefire.argLine="-Xmx2g -XX:+EnableDynamicAgentLoading -Dchaos.rounds=100"}).
  */
 @NoGoroutineLeaks(captureStartSites = false, graceMillis = 20_000)
-class ChaosRaceProbeTest {
+class ChaosRaceProbeTest extends ChaosProbe<ChaosRaceProbeTest.Plan> {
     static final int ROUNDS = Integer.getInteger("chaos.rounds", 4);
     static final int REQUESTS_PER_ROUND = Integer.getInteger("chaos.requests", 150);
     static final int CALLERS = 12;
-    /** Not a schedule: only how long a request may take before we call it hung (its backstop deadline). */
-    static final Duration HANG_LIMIT = Duration.ofSeconds(20);
 
     /** What the server does with one request. */
     enum Fault {
@@ -96,20 +88,10 @@ class ChaosRaceProbeTest {
             this.weight = weight;
             this.answers = answers;
         }
-
-        static Fault draw(Random rnd) {
-            int x = rnd.nextInt(100);
-            for (Fault f : values()) {
-                if ((x -= f.weight) < 0) {
-                    return f;
-                }
-            }
-            throw new AssertionError("weights must add up to 100");
-        }
     }
 
     /** What the caller does with its request. */
-    enum Action {
+    enum Action implements ChaosCall.CallerAction {
         NONE(36, false),
         CANCEL_AT_PHASE(7, true),
         CANCEL_ASYNC(7, true),
@@ -131,74 +113,41 @@ class ChaosRaceProbeTest {
             this.endsItself = endsItself;
         }
 
-        static Action draw(Random rnd) {
-            int x = rnd.nextInt(100);
-            for (Action a : values()) {
-                if ((x -= a.weight) < 0) {
-                    return a;
-                }
-            }
-            throw new AssertionError("weights must add up to 100");
-        }
-
         /** Expected to succeed when the server answered it: it acts on its body only once that is read. */
         boolean expectsAnswer() {
             return this == NONE || this == CLOSE_LATE || this == ABANDON_AT_EOF;
         }
     }
 
-    enum Phase { BEFORE, GOT_CONN, WROTE_HEADERS, FIRST_BYTE, MID_BODY }
+    /** The phases E70's callers strike at. */
+    static final Phase[] PHASES = {Phase.BEFORE, Phase.GOT_CONN, Phase.WROTE_HEADERS, Phase.FIRST_BYTE, Phase.MID_BODY};
 
     /** One request's plan and everything that happened to it. */
-    static final class Plan {
-        final String token;
-        final Action action;
-        final Phase phase;
+    static final class Plan extends ChaosCall<Action> {
         final String method;
         final boolean onceBody;
-        final boolean idempotencyKey;
-        final boolean expectContinue;
         final int bodyLength;
-        final long asyncDelayNanos;
-        final int readChunk;
-        final int closeAfter;
         final int transport;
-        final Thread caller;
-        /** When it began and ended (System.nanoTime()), for faults of a connection rather than a request (E71). */
-        final long startNanos = System.nanoTime();
-        volatile long endNanos;
-        final CancellableContext ctx = Context.withCancel(Context.background());
-        final ReentrantLock interruptLock = new ReentrantLock();
-        boolean live = true; // guarded by interruptLock: no interrupt once the request ended
-        boolean interrupted; // guarded by interruptLock: its one interrupt was delivered
-        volatile boolean statusAtEnd; // the caller's interrupt status as the request ended
-        final AtomicInteger getConns = new AtomicInteger();
-        final List<Boolean> reusedAttempts = new CopyOnWriteArrayList<>();
-        final AtomicInteger dones = new AtomicInteger();
-        volatile Throwable doneError;
-        volatile Throwable roundTripFailure;
-        volatile Throwable bodyFailure;
-        volatile boolean readToEnd;
-        volatile String wrong;
 
         Plan(String token, Random rnd, Thread caller, int transport) {
-            this.token = token;
+            super(token, caller, action(Weights.draw(Action.values(), x -> x.weight, rnd), transport),
+                    PHASES[rnd.nextInt(PHASES.length)]);
             this.transport = transport;
-            Action a = Action.draw(rnd);
-            // An abandoned body holds its connection until the cleaner reclaims it: only on the pool without a
-            // per-host limit, where it makes no neighbour wait for a collection.
-            this.action = a == Action.ABANDON && transport != 1 ? Action.CLOSE_EARLY : a;
-            this.phase = Phase.values()[rnd.nextInt(Phase.values().length)];
             int m = rnd.nextInt(10);
             this.method = m < 5 ? "GET" : m < 7 ? "PUT" : "POST";
             this.onceBody = !method.equals("GET") && rnd.nextInt(3) == 0;
             this.idempotencyKey = method.equals("POST") && rnd.nextInt(4) == 0;
             this.expectContinue = !method.equals("GET") && rnd.nextInt(4) == 0;
             this.bodyLength = method.equals("GET") ? 0 : 1 + rnd.nextInt(3000);
-            this.asyncDelayNanos = rnd.nextInt(3_000_000);
-            this.readChunk = 1 + rnd.nextInt(rnd.nextBoolean() ? 64 : 4096);
-            this.closeAfter = rnd.nextInt(2 * expected(token).length());
-            this.caller = caller;
+            drawReading(rnd, 3_000_000, 4096, 2 * expected(token).length());
+        }
+
+        /**
+         * An abandoned body holds its connection until the cleaner reclaims it: only on the pool without a per-host
+         * limit, where it makes no neighbour wait for a collection.
+         */
+        private static Action action(Action a, int transport) {
+            return a == Action.ABANDON && transport != 1 ? Action.CLOSE_EARLY : a;
         }
 
         /** Go's {@code isReplayable}: GET, or a POST with an {@code Idempotency-Key} (PUT is not), with a body it can open again. */
@@ -206,54 +155,15 @@ class ChaosRaceProbeTest {
             return method.equals("GET") || idempotencyKey && !onceBody;
         }
 
-        void fire(Phase now) {
-            if (now != phase) {
-                return;
-            }
-            if (action == Action.CANCEL_AT_PHASE) {
-                ctx.cancel();
-            } else if (action == Action.INTERRUPT_AT_PHASE) {
-                interrupt();
-            }
-        }
-
-        void interrupt() {
-            interruptLock.lock();
-            try {
-                if (live && !interrupted) {
-                    interrupted = true;
-                    caller.interrupt();
-                }
-            } finally {
-                interruptLock.unlock();
-            }
-        }
-
-        /** On the caller's thread: the request is over (its status recorded the first time). */
-        void end() {
-            interruptLock.lock();
-            try {
-                if (live) {
-                    statusAtEnd = caller.isInterrupted();
-                    endNanos = System.nanoTime();
-                }
-                live = false;
-            } finally {
-                interruptLock.unlock();
-            }
-            Thread.interrupted(); // an interrupt meant for this request stays with it
-            ctx.cancel();
-        }
-
-        Throwable failure() {
-            return roundTripFailure != null ? roundTripFailure : bodyFailure;
+        @Override
+        String expectedBody() {
+            return expected(token);
         }
 
         @Override
         public String toString() {
             return token + " " + method + (onceBody ? "(once)" : "") + (idempotencyKey ? "(Idempotency-Key)" : "")
-                    + (expectContinue ? "(100-continue)" : "") + " " + action
-                    + (action == Action.CANCEL_AT_PHASE || action == Action.INTERRUPT_AT_PHASE ? "@" + phase : "")
+                    + (expectContinue ? "(100-continue)" : "") + " " + actionText()
                     + " on transport " + transport + ", attempts(reused) " + reusedAttempts;
         }
     }
@@ -261,66 +171,6 @@ class ChaosRaceProbeTest {
     /** The body the server sends for {@code token}: a few hundred bytes to a few KiB, every byte telling whose. */
     static String expected(String token) {
         return ("<" + token + ">").repeat(1 + Math.floorMod(token.hashCode() * 37, 400));
-    }
-
-    final Map<String, Plan> plans = new ConcurrentHashMap<>();
-
-    final RequestListener listener = new RequestListener() {
-        @Override
-        public void getConn(HttpRequest request, String hostPort) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.getConns.incrementAndGet();
-            }
-        }
-
-        @Override
-        public void gotConn(HttpRequest request, boolean reused) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.reusedAttempts.add(reused);
-                p.fire(Phase.GOT_CONN);
-            }
-        }
-
-        @Override
-        public void wroteHeaders(HttpRequest request) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.fire(Phase.WROTE_HEADERS);
-            }
-        }
-
-        @Override
-        public void gotFirstResponseByte(HttpRequest request) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.fire(Phase.FIRST_BYTE);
-            }
-        }
-
-        @Override
-        public void done(HttpRequest request, Throwable error) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.doneError = error;
-                p.dones.incrementAndGet();
-            }
-        }
-    };
-
-    private Plan plan(HttpRequest request) {
-        String token = request.headers().get("X-Token");
-        return token == null ? null : plans.get(token);
-    }
-
-    /** Closed after each test even when an assertion failed first, so a failure never leaks into the next test. */
-    final List<Transport> opened = new CopyOnWriteArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
     }
 
     @Test
@@ -416,15 +266,13 @@ class ChaosRaceProbeTest {
                 Transport t = ts[crnd.nextInt(ts.length)];
                 t.closeIdleConnections();
                 TransportStats s = t.stats();
-                if (s.open() != s.idle() + s.inUse() || s.idle() < 0 || s.inUse() < 0 || s.dialing() < 0 || s.waiting() < 0
-                        || (t == ts[0] && s.open() + s.dialing() > 3 * keys) || (t == ts[2] && s.open() + s.dialing() > 2 * keys)) {
+                if (!consistent(s) || (t == ts[0] && s.open() + s.dialing() > 3 * keys) || (t == ts[2] && s.open() + s.dialing() > 2 * keys)) {
                     violations.add("inconsistent snapshot: " + s);
                 }
                 if (closeMidRound && halfway.getCount() == 0 && closed1.compareAndSet(false, true)) {
                     ts[1].close();
                     TransportStats after = ts[1].stats();
-                    if (after.open() != 0 || after.idle() != 0 || after.inUse() != 0 || after.dialing() != 0
-                            || after.waiting() != 0) {
+                    if (!empty(after)) {
                         violations.add("transport 1 closed mid-round, yet counts " + after + " (E29)");
                     }
                 }
@@ -472,9 +320,7 @@ class ChaosRaceProbeTest {
             if (v != null) {
                 violations.add(tag + ": " + v);
             }
-            Throwable f = p.failure();
-            outcomes.computeIfAbsent(p.action + " " + (f == null ? "ok" : f.getClass().getSimpleName()),
-                    k -> new AtomicInteger()).incrementAndGet();
+            outcomes.computeIfAbsent(p.outcome(), k -> new AtomicInteger()).incrementAndGet();
             plans.remove(p.token);
         }
         for (int i = 0; i < ts.length; i++) {
@@ -484,14 +330,10 @@ class ChaosRaceProbeTest {
             }
             ts[i].close();
             TransportStats s = ts[i].stats();
-            if (s.open() != 0 || s.idle() != 0 || s.inUse() != 0 || s.dialing() != 0 || s.waiting() != 0) {
+            if (!empty(s)) {
                 violations.add(tag + ": transport " + i + " closed, yet counts " + s);
             }
         }
-    }
-
-    static boolean settled(TransportStats s) {
-        return s.inUse() == 0 && s.dialing() == 0 && s.waiting() == 0 && s.open() == s.idle();
     }
 
     /**
@@ -500,16 +342,9 @@ class ChaosRaceProbeTest {
      */
     static void exchange(RoundTripper sender, URI target, Plan p, java.util.function.IntPredicate isFinal)
             throws InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(target).header("X-Token", p.token)
-                .timeout(p.action == Action.TIMEOUT ? Duration.ofMillis(1 + p.asyncDelayNanos / 100_000) : HANG_LIMIT);
-        if (p.action.endsItself && p.action != Action.CANCEL_AT_PHASE && p.action != Action.INTERRUPT_AT_PHASE) {
+        HttpRequest.Builder b = p.request(target);
+        if (p.action.endsItself && !p.action.atPhase()) {
             b.header("X-May-Stall", "1"); // it ends itself whatever the server does
-        }
-        if (p.idempotencyKey) {
-            b.header("Idempotency-Key", p.token);
-        }
-        if (p.expectContinue) {
-            b.header("Expect", "100-continue");
         }
         if (!p.method.equals("GET")) {
             byte[] content = new byte[p.bodyLength];
@@ -519,98 +354,16 @@ class ChaosRaceProbeTest {
                     : RequestBody.of(content, "application/octet-stream");
             b.method(p.method, body);
         }
-        HttpRequest req = b.build();
-        Thread helper = null;
-        if (p.action == Action.CANCEL_ASYNC || p.action == Action.INTERRUPT_ASYNC) {
-            helper = Thread.ofVirtual().name("chaos-async-" + p.token).start(() -> {
-                LockSupport.parkNanos(p.asyncDelayNanos);
-                if (p.action == Action.CANCEL_ASYNC) {
-                    p.ctx.cancel();
-                } else {
-                    p.interrupt();
-                }
-            });
-        }
-        try {
-            p.fire(Phase.BEFORE);
-            HttpResponse r;
-            try {
-                r = sender.roundTrip(req, p.ctx);
-            } catch (Throwable e) {
-                p.roundTripFailure = e;
-                return;
-            }
-            read(r, p, isFinal);
-        } finally {
-            if (helper != null) {
-                p.end(); // no interrupt after this; then the helper may finish
-                helper.join();
-            }
-        }
+        p.send(sender, b.build(), "chaos", r -> read(r, p, isFinal));
     }
 
-    /** Reads (or not) the response as the plan says; checks that what was read is the request's own. */
-    private static void read(HttpResponse r, Plan p) {
-        read(r, p, s -> s == 200 || s == 204);
-    }
-
-    /** As {@link #read(HttpResponse, Plan)}, where {@code isFinal} tells the statuses a request's answer may have. */
+    /**
+     * Reads (or not) the response as the plan says, where {@code isFinal} tells the statuses a request's answer may
+     * have; checks that what was read is the request's own.
+     */
     static void read(HttpResponse r, Plan p, java.util.function.IntPredicate isFinal) {
-        String want = r.status() == 204 ? "" : expected(p.token);
-        if (!isFinal.test(r.status()) || !p.token.equals(r.headers().get("X-Echo"))) {
-            p.wrong = "got status " + r.status() + " echoing " + r.headers().get("X-Echo");
-            r.close();
-            return;
-        }
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        Thread racer = null;
-        if (p.action == Action.CLOSE_RACING_READ) {
-            racer = Thread.ofVirtual().start(() -> {
-                LockSupport.parkNanos(p.asyncDelayNanos / 4);
-                r.close();
-            });
-        }
-        boolean close = p.action != Action.ABANDON && p.action != Action.ABANDON_AT_EOF;
-        try {
-            InputStream in = r.body().stream();
-            byte[] buf = new byte[p.readChunk];
-            boolean first = true;
-            while (true) {
-                if (p.action == Action.CLOSE_EARLY || p.action == Action.ABANDON) {
-                    if (got.size() >= p.closeAfter) {
-                        break; // closed early (or dropped) here
-                    }
-                }
-                int n = in.read(buf);
-                if (first) {
-                    first = false;
-                    p.fire(Phase.MID_BODY);
-                }
-                if (n < 0) {
-                    p.readToEnd = true;
-                    break;
-                }
-                got.write(buf, 0, n);
-            }
-        } catch (Throwable e) {
-            p.bodyFailure = e;
-        } finally {
-            if (close) {
-                r.close();
-            }
-            if (racer != null) {
-                try {
-                    racer.join();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-        String s = got.toString(StandardCharsets.ISO_8859_1);
-        if (p.readToEnd ? !s.equals(want) : !want.startsWith(s)) {
-            p.wrong = (p.readToEnd ? "read to its end " : "read in part ") + got.size() + " bytes that are not "
-                    + (p.readToEnd ? "its body" : "a prefix of its body") + " (" + want.length() + " bytes)";
-        }
+        p.read(r, isFinal, p.action == Action.CLOSE_EARLY || p.action == Action.ABANDON,
+                p.action == Action.ABANDON || p.action == Action.ABANDON_AT_EOF, p.action == Action.CLOSE_RACING_READ);
     }
 
     /**
@@ -619,21 +372,9 @@ class ChaosRaceProbeTest {
      * failure is an IOException or an InterruptedException, with a message. {@code call} names what threw.
      */
     static String interruptAndShape(Plan p, Throwable f, String at, String call) {
-        boolean delivered;
-        p.interruptLock.lock();
-        try {
-            delivered = p.interrupted;
-        } finally {
-            p.interruptLock.unlock();
-        }
-        if (!delivered && p.statusAtEnd) {
-            return at + ": the caller's thread was left interrupted, yet nothing interrupted it";
-        }
-        if (delivered && p.roundTripFailure instanceof InterruptedException && p.statusAtEnd) {
-            return at + ": " + call + " threw InterruptedException with the interrupt status still set (E62: cleared)";
-        }
-        if (delivered && !(p.roundTripFailure instanceof InterruptedException) && !p.statusAtEnd) {
-            return at + ": interrupted, yet the status was cleared without an InterruptedException (an interrupt lost)";
+        String status = p.interruptStatus(at, call);
+        if (status != null) {
+            return status;
         }
         if (f != null && !(f instanceof IOException) && !(f instanceof InterruptedException)) {
             return at + ": not an IOException (" + describe(f) + ")";
@@ -653,22 +394,11 @@ class ChaosRaceProbeTest {
         if (p.wrong != null) {
             return p + ": " + p.wrong + " (served " + fs + ")";
         }
-        if (p.dones.get() != 1) {
-            return at + ": " + p.dones + " done() events, not one (E22)";
-        }
-        if (p.roundTripFailure != null && p.doneError != p.roundTripFailure) {
-            return at + ": done() reported " + p.doneError + ", not the exception roundTrip threw (E22)";
-        }
-        String shape = interruptAndShape(p, f, at, "roundTrip");
-        if (shape != null) {
-            return shape;
+        String early = firstNonNull(p.doneOnce(at), interruptAndShape(p, f, at, "roundTrip"), p.retriedOnlyAfterReused(at));
+        if (early != null) {
+            return early;
         }
         List<Boolean> attempts = p.reusedAttempts;
-        for (int i = 0; i < attempts.size() - 1; i++) {
-            if (!attempts.get(i)) {
-                return at + ": retried after an attempt on a new connection (Go retries only on a reused one)";
-            }
-        }
         if (!p.replayable() && heads.size() > 1) {
             return at + ": the server read its head " + heads.size() + " times (a request that is not replayable is"
                     + " never sent again once it reached the server)";
@@ -745,12 +475,6 @@ class ChaosRaceProbeTest {
         return null;
     }
 
-    static String describe(Throwable e) {
-        java.io.StringWriter w = new java.io.StringWriter();
-        e.printStackTrace(new java.io.PrintWriter(w));
-        return w.toString();
-    }
-
     /** The server: faults drawn per request from a seeded random per connection. */
     static final class Server {
         private final long seed;
@@ -789,7 +513,7 @@ class ChaosRaceProbeTest {
                     int n = length == null ? 0 : Integer.parseInt(length);
                     headsByToken.computeIfAbsent(token, k -> new ConcurrentLinkedQueue<>())
                             .add(head.substring(0, head.indexOf(' ')) + " on connection " + c.index);
-                    Fault f = Fault.draw(rnd);
+                    Fault f = Weights.draw(Fault.values(), x -> x.weight, rnd);
                     if (f == Fault.STALL && field(head, "x-may-stall") == null) {
                         f = Fault.OK;
                     }
@@ -814,15 +538,6 @@ class ChaosRaceProbeTest {
             } finally {
                 handlersEnded.incrementAndGet();
             }
-        }
-
-        static String field(String head, String name) {
-            for (String line : head.split("\r\n")) {
-                if (line.toLowerCase(Locale.ROOT).startsWith(name + ":")) {
-                    return line.substring(name.length() + 1).trim();
-                }
-            }
-            return null;
         }
 
         /** Answers one request; false if the connection is to end. */

@@ -3,9 +3,9 @@ package io.gochan.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Goroutines;
+import io.gochan.http.ChaosProbe.Phase;
 import io.gochan.http.ChaosRaceProbeTest.Action;
 import io.gochan.http.ChaosRaceProbeTest.Fault;
-import io.gochan.http.ChaosRaceProbeTest.Phase;
 import io.gochan.http.ChaosRaceProbeTest.Plan;
 import io.gochan.http.ChaosRaceProbeTest.Server;
 import io.gochan.http.testing.JdkServer;
@@ -339,16 +339,16 @@ class ChaosTlsRedirectProbeTest {
             Random rnd = new Random(seed * 1_000_033L + c.index * 2L + origin);
             try {
                 for (String head; (head = c.readRequestHead()) != null; ) {
-                    String token = Server.field(head, "x-token");
+                    String token = ChaosProbe.field(head, "x-token");
                     String target = head.substring(head.indexOf(' ') + 1, head.indexOf(" HTTP/"));
                     int i = Integer.parseInt(target.substring(target.lastIndexOf('/') + 1));
                     Chain chain = chains.get(token);
-                    String length = Server.field(head, "content-length");
+                    String length = ChaosProbe.field(head, "content-length");
                     int n = length == null ? 0 : Integer.parseInt(length);
                     String method = head.substring(0, head.indexOf(' '));
                     hop(token, i).heads.add(method + " on connection " + origin + "/" + c.index);
                     faults.headsByToken.computeIfAbsent(token, k -> new ConcurrentLinkedQueue<>()).add(method + " hop " + i);
-                    String cookie = Server.field(head, "cookie");
+                    String cookie = ChaosProbe.field(head, "cookie");
                     String want = i == 0 ? null : "chain=" + token;
                     if (!java.util.Objects.equals(cookie, want)) {
                         violations.add(token + " hop " + i + " (" + Arrays.toString(chain.statuses()) + ") sent Cookie "
@@ -357,11 +357,11 @@ class ChaosTlsRedirectProbeTest {
                     if (!method.equals(chain.method(plans.get(token), i))) {
                         violations.add(token + " hop " + i + " sent as " + method + ", not " + chain.method(plans.get(token), i));
                     }
-                    Fault f = Fault.draw(rnd);
-                    if (f == Fault.STALL && Server.field(head, "x-may-stall") == null || f == Fault.EARLY_ANSWER && n == 0) {
+                    Fault f = Weights.draw(Fault.values(), x -> x.weight, rnd);
+                    if (f == Fault.STALL && ChaosProbe.field(head, "x-may-stall") == null || f == Fault.EARLY_ANSWER && n == 0) {
                         f = Fault.OK;
                     }
-                    boolean expect = "100-continue".equalsIgnoreCase(Server.field(head, "expect"));
+                    boolean expect = "100-continue".equalsIgnoreCase(ChaosProbe.field(head, "expect"));
                     if (i < chain.statuses().length) {
                         f = switch (f) {
                             case CLOSE_ON_ARRIVAL, RESET_ON_ARRIVAL, STALL, ANSWER_THEN_CLOSE, CLOSE_MID_BODY, SLOW_HEAD -> f;
@@ -376,7 +376,7 @@ class ChaosTlsRedirectProbeTest {
                     }
                     faults.served.get(f).incrementAndGet();
                     faults.faultsByToken.computeIfAbsent(token, k -> new ConcurrentLinkedQueue<>()).add(f);
-                    if ((f == Fault.GZIP || f == Fault.GZIP_CUT) && !String.valueOf(Server.field(head, "accept-encoding")).contains("gzip")) {
+                    if ((f == Fault.GZIP || f == Fault.GZIP_CUT) && !String.valueOf(ChaosProbe.field(head, "accept-encoding")).contains("gzip")) {
                         f = Fault.OK;
                     }
                     if (!Server.answer(c, token, n, expect, f, rnd)) {

@@ -22,8 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Fault-injection storm (T1, T11, T12 under hostile peers; docs/fuzzing-and-faults.md): 10,000
@@ -74,26 +74,11 @@ class FaultStormTest {
             this.weight = weight;
             this.answers = answers;
         }
-
-        static Fault draw(Random rnd) {
-            int x = rnd.nextInt(100);
-            for (Fault f : values()) {
-                if ((x -= f.weight) < 0) {
-                    return f;
-                }
-            }
-            throw new AssertionError("weights must add up to 100");
-        }
     }
 
     /** Closed after each test even when an assertion failed first, so a failure never leaks into the next test. */
-    final List<Transport> opened = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
-    }
+    @RegisterExtension
+    final OpenedTransports opened = new OpenedTransports();
 
     @Test
     void T12_tenThousandRequestsAgainstAFaultInjectingServerAllEndAndLeakNothing() throws Exception {
@@ -103,12 +88,11 @@ class FaultStormTest {
         try (RawServer server = RawServer.start(faults::serve)) {
             Transport[] transports = {
                 // a pool as large as the cap, and one that must close connections it cannot keep idle
-                Transport.builder().maxConnsPerHost(MAX_CONNS_PER_HOST).maxIdleConnsPerHost(MAX_CONNS_PER_HOST)
-                        .responseHeaderTimeout(HEADER_TIMEOUT).build(),
-                Transport.builder().maxConnsPerHost(MAX_CONNS_PER_HOST).maxIdleConnsPerHost(2)
-                        .responseHeaderTimeout(HEADER_TIMEOUT).build(),
+                opened.open(Transport.builder().maxConnsPerHost(MAX_CONNS_PER_HOST).maxIdleConnsPerHost(MAX_CONNS_PER_HOST)
+                        .responseHeaderTimeout(HEADER_TIMEOUT)),
+                opened.open(Transport.builder().maxConnsPerHost(MAX_CONNS_PER_HOST).maxIdleConnsPerHost(2)
+                        .responseHeaderTimeout(HEADER_TIMEOUT)),
             };
-            opened.addAll(List.of(transports));
             AtomicInteger next = new AtomicInteger();
             AtomicInteger ended = new AtomicInteger();
             AtomicInteger succeeded = new AtomicInteger();
@@ -288,7 +272,7 @@ class FaultStormTest {
             try {
                 for (String head; (head = c.readRequest()) != null; ) {
                     int id = Integer.parseInt(head.substring(head.indexOf("/r/") + 3, head.indexOf(' ', head.indexOf("/r/"))));
-                    Fault f = Fault.draw(rnd);
+                    Fault f = Weights.draw(Fault.values(), x -> x.weight, rnd);
                     served.get(f).incrementAndGet();
                     faultsById.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>()).add(f);
                     if (!answer(c, id, f, rnd)) {

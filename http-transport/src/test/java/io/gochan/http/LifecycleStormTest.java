@@ -21,8 +21,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The lifecycle storm (E13, docs/spec/transport-lifecycle.md): 10,000 requests from 64 virtual-thread
@@ -62,16 +62,6 @@ class LifecycleStormTest {
         Fault(int weight, boolean answers) {
             this.weight = weight;
             this.answers = answers;
-        }
-
-        static Fault draw(Random rnd) {
-            int x = rnd.nextInt(100);
-            for (Fault f : values()) {
-                if ((x -= f.weight) < 0) {
-                    return f;
-                }
-            }
-            throw new AssertionError("weights must add up to 100");
         }
     }
 
@@ -167,13 +157,8 @@ class LifecycleStormTest {
     }
 
     /** Closed after each test even when an assertion failed first, so a failure never leaks into the next test. */
-    final List<Transport> opened = new ArrayList<>();
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
-    }
+    @RegisterExtension
+    final OpenedTransports opened = new OpenedTransports();
 
     @Test
     void E13_cancelsTimersAndFailingBodiesNeverFailAnotherRequestLeakOrHang() throws Exception {
@@ -182,12 +167,11 @@ class LifecycleStormTest {
         Server faults = new Server(seed);
         try (RawServer server = RawServer.start(faults::serve)) {
             Transport[] transports = {
-                Transport.builder().maxConnsPerHost(8).maxIdleConnsPerHost(8).listener(listener)
-                        .responseHeaderTimeout(Duration.ofMillis(400)).bodyReadTimeout(Duration.ofMillis(400)).build(),
-                Transport.builder().maxConnsPerHost(2).maxIdleConnsPerHost(2).listener(listener)
-                        .responseHeaderTimeout(Duration.ofMillis(400)).bodyReadTimeout(Duration.ofMillis(400)).build(),
+                opened.open(Transport.builder().maxConnsPerHost(8).maxIdleConnsPerHost(8).listener(listener)
+                        .responseHeaderTimeout(Duration.ofMillis(400)).bodyReadTimeout(Duration.ofMillis(400))),
+                opened.open(Transport.builder().maxConnsPerHost(2).maxIdleConnsPerHost(2).listener(listener)
+                        .responseHeaderTimeout(Duration.ofMillis(400)).bodyReadTimeout(Duration.ofMillis(400))),
             };
-            opened.addAll(List.of(transports));
             AtomicInteger next = new AtomicInteger();
             AtomicInteger ended = new AtomicInteger();
             AtomicInteger succeeded = new AtomicInteger();
@@ -405,7 +389,7 @@ class LifecycleStormTest {
                 for (String head; (head = c.readRequest()) != null; ) {
                     int at = head.indexOf("/r/");
                     int id = Integer.parseInt(head.substring(at + 3, head.indexOf(' ', at)));
-                    Fault f = Fault.draw(rnd);
+                    Fault f = Weights.draw(Fault.values(), x -> x.weight, rnd);
                     served.get(f).incrementAndGet();
                     faultsById.computeIfAbsent(id, k -> new ConcurrentLinkedQueue<>()).add(f);
                     if (!answer(c, id, f, rnd)) {

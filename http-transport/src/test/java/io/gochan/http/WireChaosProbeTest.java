@@ -2,8 +2,6 @@ package io.gochan.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gochan.CancellableContext;
-import io.gochan.Context;
 import io.gochan.Goroutines;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
@@ -15,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -27,8 +24,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,15 +60,13 @@ import org.junit.jupiter.api.Test;
  * {@code -Dsurefire.argLine="-Xmx2g -XX:+EnableDynamicAgentLoading -Dwirechaos.seeds=200"}.
  */
 @NoGoroutineLeaks(captureStartSites = false, graceMillis = 20_000)
-class WireChaosProbeTest {
+class WireChaosProbeTest extends ChaosProbe<WireChaosProbeTest.Plan> {
     static final long FIRST_SEED = Long.getLong("wirechaos.seed", 3_300_001L);
     static final int SEEDS = Integer.getInteger("wirechaos.seeds", 4);
     static final int REQUESTS = Integer.getInteger("wirechaos.requests", 120);
     static final int CALLERS = Integer.getInteger("wirechaos.callers", 8);
     /** Per run: no new request is started after this (a bound on the test's time, not a schedule). */
     static final Duration BUDGET = Duration.ofSeconds(4);
-    /** Not a schedule: only how long a request may take before we call it hung (its backstop deadline). */
-    static final Duration HANG_LIMIT = Duration.ofSeconds(20);
 
     /** What the server does with one attempt of a request. */
     enum Fault {
@@ -100,20 +93,10 @@ class WireChaosProbeTest {
             this.weight = weight;
             this.proper = proper;
         }
-
-        static Fault draw(Random rnd) {
-            int x = rnd.nextInt(100);
-            for (Fault f : values()) {
-                if ((x -= f.weight) < 0) {
-                    return f;
-                }
-            }
-            throw new AssertionError("weights must add up to 100");
-        }
     }
 
     /** What the caller does to its own request. */
-    enum Action {
+    enum Action implements ChaosCall.CallerAction {
         NONE(36),
         CANCEL_BEFORE(5),
         CANCEL_AT_PHASE(10),
@@ -128,17 +111,6 @@ class WireChaosProbeTest {
         Action(int weight) {
             this.weight = weight;
         }
-
-        static Action draw(Random rnd) {
-            int x = rnd.nextInt(100);
-            for (Action a : values()) {
-                if ((x -= a.weight) < 0) {
-                    return a;
-                }
-            }
-            throw new AssertionError("weights must add up to 100");
-        }
-
         boolean cancels() {
             return this == CANCEL_BEFORE || this == CANCEL_AT_PHASE || this == CANCEL_ASYNC;
         }
@@ -148,7 +120,8 @@ class WireChaosProbeTest {
         }
     }
 
-    enum Phase { GET_CONN, GOT_CONN, WROTE_HEADERS, FIRST_BYTE, MID_BODY }
+    /** The phases E142's callers strike at. */
+    static final Phase[] PHASES = {Phase.GET_CONN, Phase.GOT_CONN, Phase.WROTE_HEADERS, Phase.FIRST_BYTE, Phase.MID_BODY};
 
     /** How the request body is given. */
     enum BodyKind {
@@ -164,39 +137,14 @@ class WireChaosProbeTest {
     }
 
     /** One request's plan and what happened to it. */
-    static final class Plan {
-        final String token;
-        final Action action;
-        final Phase phase;
+    static final class Plan extends ChaosCall<Action> {
         final String method;
         final BodyKind bodyKind; // null for a GET
         final boolean slowBody;
-        final boolean idempotencyKey;
-        final boolean expectContinue;
         final int bodyLength;
-        final long asyncDelayNanos;
-        final int readChunk;
-        final int closeAfter;
-        final Thread caller;
-        final CancellableContext ctx = Context.withCancel(Context.background());
-        final ReentrantLock interruptLock = new ReentrantLock();
-        boolean live = true; // guarded by interruptLock: no interrupt once the request ended
-        boolean interrupted; // guarded by interruptLock: its one interrupt was delivered
-        volatile boolean statusAtEnd;
-        final AtomicInteger getConns = new AtomicInteger();
-        final List<Boolean> reusedAttempts = new CopyOnWriteArrayList<>();
-        final AtomicInteger dones = new AtomicInteger();
-        volatile Throwable doneError;
-        volatile Throwable roundTripFailure;
-        volatile Throwable bodyFailure;
-        volatile boolean readToEnd;
-        volatile String wrong;
 
         Plan(String token, Random rnd, Thread caller) {
-            this.token = token;
-            this.caller = caller;
-            this.action = Action.draw(rnd);
-            this.phase = Phase.values()[rnd.nextInt(Phase.values().length)];
+            super(token, caller, Weights.draw(Action.values(), x -> x.weight, rnd), PHASES[rnd.nextInt(PHASES.length)]);
             int m = rnd.nextInt(20);
             this.method = m < 8 ? "GET" : m < 17 ? "POST" : "PUT";
             this.bodyKind = method.equals("GET") ? null : BodyKind.values()[rnd.nextInt(BodyKind.values().length)];
@@ -207,9 +155,7 @@ class WireChaosProbeTest {
             // Now and then larger than the sockets' buffers, so that the write blocks until the server reads.
             this.bodyLength = bodyKind == null ? 0 : size < 10 ? 1 + rnd.nextInt(200) : size < 29 ? 1 + rnd.nextInt(40_000)
                     : 1_000_000 + rnd.nextInt(3_000_000);
-            this.asyncDelayNanos = rnd.nextInt(4_000_000);
-            this.readChunk = 1 + rnd.nextInt(rnd.nextBoolean() ? 64 : 8192);
-            this.closeAfter = rnd.nextInt(expected(token).length());
+            drawReading(rnd, 4_000_000, 8192, expected(token).length());
         }
 
         /** Go's {@code isReplayable}: no body or one that can be produced again, and GET or an {@code Idempotency-Key}. */
@@ -217,54 +163,16 @@ class WireChaosProbeTest {
             return bodyKind == null || bodyKind.rewindable && idempotencyKey;
         }
 
-        void fire(Phase now) {
-            if (now != phase) {
-                return;
-            }
-            if (action == Action.CANCEL_AT_PHASE) {
-                ctx.cancel();
-            } else if (action == Action.INTERRUPT_AT_PHASE) {
-                interrupt();
-            }
-        }
-
-        void interrupt() {
-            interruptLock.lock();
-            try {
-                if (live && !interrupted) {
-                    interrupted = true;
-                    caller.interrupt();
-                }
-            } finally {
-                interruptLock.unlock();
-            }
-        }
-
-        /** On the caller's thread: the request is over; its interrupt status is recorded, then cleared. */
-        void end() {
-            interruptLock.lock();
-            try {
-                if (live) {
-                    statusAtEnd = caller.isInterrupted();
-                }
-                live = false;
-            } finally {
-                interruptLock.unlock();
-            }
-            Thread.interrupted(); // an interrupt meant for this request stays with it
-            ctx.cancel();
-        }
-
-        Throwable failure() {
-            return roundTripFailure != null ? roundTripFailure : bodyFailure;
+        @Override
+        String expectedBody() {
+            return expected(token);
         }
 
         @Override
         public String toString() {
             return token + " " + method + (bodyKind == null ? "" : "(" + bodyKind + (slowBody ? ",slow" : "") + ","
                     + bodyLength + ")") + (idempotencyKey ? "(Idempotency-Key)" : "") + (expectContinue ? "(100-continue)" : "")
-                    + " " + action + (action == Action.CANCEL_AT_PHASE || action == Action.INTERRUPT_AT_PHASE ? "@" + phase : "")
-                    + ", attempts(reused) " + reusedAttempts;
+                    + " " + actionText() + ", attempts(reused) " + reusedAttempts;
         }
     }
 
@@ -281,65 +189,6 @@ class WireChaosProbeTest {
             b[i] = unit[i % unit.length];
         }
         return b;
-    }
-
-    final Map<String, Plan> plans = new ConcurrentHashMap<>();
-    final List<Transport> opened = new CopyOnWriteArrayList<>();
-
-    final RequestListener listener = new RequestListener() {
-        @Override
-        public void getConn(HttpRequest request, String hostPort) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.getConns.incrementAndGet();
-                p.fire(Phase.GET_CONN);
-            }
-        }
-
-        @Override
-        public void gotConn(HttpRequest request, boolean reused) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.reusedAttempts.add(reused);
-                p.fire(Phase.GOT_CONN);
-            }
-        }
-
-        @Override
-        public void wroteHeaders(HttpRequest request) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.fire(Phase.WROTE_HEADERS);
-            }
-        }
-
-        @Override
-        public void gotFirstResponseByte(HttpRequest request) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.fire(Phase.FIRST_BYTE);
-            }
-        }
-
-        @Override
-        public void done(HttpRequest request, Throwable error) {
-            Plan p = plan(request);
-            if (p != null) {
-                p.doneError = error;
-                p.dones.incrementAndGet();
-            }
-        }
-    };
-
-    private Plan plan(HttpRequest request) {
-        String token = request.headers().get("X-Token");
-        return token == null ? null : plans.get(token);
-    }
-
-    @AfterEach
-    void noLeaks() {
-        opened.forEach(Transport::close);
-        Leaks.assertNoTransportGoroutines();
     }
 
     @Test
@@ -408,8 +257,7 @@ class WireChaosProbeTest {
                         t.closeIdleConnections();
                     }
                     TransportStats s = t.stats();
-                    if (s.open() != s.idle() + s.inUse() || s.idle() < 0 || s.inUse() < 0 || s.dialing() < 0
-                            || s.waiting() < 0 || s.open() + s.dialing() > maxConns || s.idle() > maxIdle) {
+                    if (!consistent(s) || s.open() + s.dialing() > maxConns || s.idle() > maxIdle) {
                         violations.add("inconsistent counters: " + s + " (" + config + ")");
                     }
                 }
@@ -442,9 +290,7 @@ class WireChaosProbeTest {
                 if (v != null) {
                     violations.add(v);
                 }
-                Throwable f = p.failure();
-                outcomes.computeIfAbsent(p.action + " " + (f == null ? "ok" : f.getClass().getSimpleName()),
-                        k -> new AtomicInteger()).incrementAndGet();
+                outcomes.computeIfAbsent(p.outcome(), k -> new AtomicInteger()).incrementAndGet();
                 plans.remove(p.token);
             }
             if (t.stats().retries() != beyondFirst) {
@@ -458,7 +304,7 @@ class WireChaosProbeTest {
             }
             t.close();
             TransportStats s = t.stats();
-            if (s.open() != 0 || s.idle() != 0 || s.inUse() != 0 || s.dialing() != 0 || s.waiting() != 0) {
+            if (!empty(s)) {
                 violations.add("closed, yet counts " + s);
             }
             long endHandlers = System.nanoTime() + HANG_LIMIT.toNanos();
@@ -478,20 +324,9 @@ class WireChaosProbeTest {
         }
     }
 
-    static boolean settled(TransportStats s) {
-        return s.inUse() == 0 && s.dialing() == 0 && s.waiting() == 0 && s.open() == s.idle();
-    }
-
     /** Sends one planned request and reads (or not) its answer, recording what happened in its plan. */
     static void exchange(Transport t, URI target, Plan p) throws InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(target).header("X-Token", p.token)
-                .timeout(p.action == Action.TIMEOUT ? Duration.ofMillis(1 + p.asyncDelayNanos / 100_000) : HANG_LIMIT);
-        if (p.idempotencyKey) {
-            b.header("Idempotency-Key", p.token);
-        }
-        if (p.expectContinue) {
-            b.header("Expect", "100-continue");
-        }
+        HttpRequest.Builder b = p.request(target);
         if (p.bodyKind != null) {
             byte[] content = requestBody(p.token, p.bodyLength);
             long length = p.bodyKind.knownLength ? content.length : -1;
@@ -503,36 +338,10 @@ class WireChaosProbeTest {
             };
             b.method(p.method, body);
         }
-        HttpRequest req = b.build();
-        Thread helper = null;
-        if (p.action == Action.CANCEL_ASYNC || p.action == Action.INTERRUPT_ASYNC) {
-            helper = Thread.ofVirtual().name("wirechaos-async-" + p.token).start(() -> {
-                LockSupport.parkNanos(p.asyncDelayNanos);
-                if (p.action == Action.CANCEL_ASYNC) {
-                    p.ctx.cancel();
-                } else {
-                    p.interrupt();
-                }
-            });
+        if (p.action == Action.CANCEL_BEFORE) {
+            p.ctx.cancel(); // before the send: no helper thread races it (only an async action has one)
         }
-        try {
-            if (p.action == Action.CANCEL_BEFORE) {
-                p.ctx.cancel();
-            }
-            HttpResponse r;
-            try {
-                r = t.roundTrip(req, p.ctx);
-            } catch (Throwable e) {
-                p.roundTripFailure = e;
-                return;
-            }
-            read(r, p);
-        } finally {
-            if (helper != null) {
-                p.end(); // no interrupt after this; then the helper may finish
-                helper.join();
-            }
-        }
+        p.send(t, b.build(), "wirechaos", r -> p.read(r, s -> s == 200, p.action == Action.CLOSE_HALF, false, false));
     }
 
     /** A request body's stream: all at once, or a few bytes per read with a pause (a slow producer). */
@@ -563,48 +372,6 @@ class WireChaosProbeTest {
         };
     }
 
-    /** Reads the response as the plan says; checks that what was read is the request's own. */
-    static void read(HttpResponse r, Plan p) {
-        String want = expected(p.token);
-        if (r.status() != 200 || !p.token.equals(r.headers().get("X-Echo"))) {
-            p.wrong = "got status " + r.status() + " echoing " + r.headers().get("X-Echo");
-            r.close();
-            return;
-        }
-        ByteArrayOutputStream got = new ByteArrayOutputStream();
-        try {
-            InputStream in = r.body().stream();
-            byte[] buf = new byte[p.readChunk];
-            boolean first = true;
-            while (p.action != Action.CLOSE_HALF || got.size() < p.closeAfter) {
-                int n = in.read(buf);
-                if (first) {
-                    first = false;
-                    p.fire(Phase.MID_BODY);
-                }
-                if (n < 0) {
-                    p.readToEnd = true;
-                    break;
-                }
-                got.write(buf, 0, n);
-            }
-        } catch (Throwable e) {
-            p.bodyFailure = e;
-        } finally {
-            try {
-                r.close();
-            } catch (Throwable e) {
-                p.wrong = "closing the body threw " + describe(e);
-            }
-        }
-        String s = got.toString(StandardCharsets.ISO_8859_1);
-        if (p.readToEnd ? !s.equals(want) : !want.startsWith(s)) {
-            p.wrong = (p.readToEnd ? "read to its end " : "read in part ") + got.size() + " bytes that are not "
-                    + (p.readToEnd ? "its body" : "a prefix of its body") + " (" + want.length() + " bytes): "
-                    + s.substring(0, Math.min(200, s.length()));
-        }
-    }
-
     /** Null if what happened to this request is allowed; else what is wrong with it. */
     static String judge(Plan p, Server server) {
         List<Fault> fs = server.faultsOf(p.token);
@@ -615,27 +382,9 @@ class WireChaosProbeTest {
         if (p.wrong != null) {
             return at + ": " + p.wrong;
         }
-        if (p.dones.get() != 1) {
-            return at + ": " + p.dones + " done() events, not one (E22)";
-        }
-        if (p.roundTripFailure != null && p.doneError != p.roundTripFailure) {
-            return at + ": done() reported " + p.doneError + ", not the exception roundTrip threw (E22)";
-        }
-        boolean delivered;
-        p.interruptLock.lock();
-        try {
-            delivered = p.interrupted;
-        } finally {
-            p.interruptLock.unlock();
-        }
-        if (!delivered && p.statusAtEnd) {
-            return at + ": the caller's thread was left interrupted, yet nothing interrupted it";
-        }
-        if (delivered && p.roundTripFailure instanceof InterruptedException && p.statusAtEnd) {
-            return at + ": roundTrip threw InterruptedException with the interrupt status still set (E62)";
-        }
-        if (delivered && !(p.roundTripFailure instanceof InterruptedException) && !p.statusAtEnd) {
-            return at + ": interrupted, yet the status was cleared without an InterruptedException (E62)";
+        String early = firstNonNull(p.doneOnce(at), p.interruptStatus(at, "roundTrip"));
+        if (early != null) {
+            return early;
         }
         if (f != null) {
             if (!(f instanceof IOException) && !(f instanceof InterruptedException)
@@ -650,11 +399,9 @@ class WireChaosProbeTest {
                 return at + ": " + whose + ": " + describe(f);
             }
         }
-        List<Boolean> attempts = p.reusedAttempts;
-        for (int i = 0; i < attempts.size() - 1; i++) {
-            if (!attempts.get(i)) {
-                return at + ": retried after an attempt on a new connection (P14: only a reused one)";
-            }
+        String retried = p.retriedOnlyAfterReused(at);
+        if (retried != null) {
+            return retried;
         }
         if (!p.replayable() && heads > 1) {
             return at + ": the server read the head of a request that is not replayable " + heads + " times (E9, P14)";
@@ -701,12 +448,6 @@ class WireChaosProbeTest {
             return p.action.interrupts() ? null : "an interruption, never interrupted";
         }
         return null;
-    }
-
-    static String describe(Throwable e) {
-        java.io.StringWriter w = new java.io.StringWriter();
-        e.printStackTrace(new java.io.PrintWriter(w));
-        return w.toString();
     }
 
     /** The server: each attempt's answer drawn from the run's seed, the token and the attempt's number. */
@@ -759,15 +500,6 @@ class WireChaosProbeTest {
             }
         }
 
-        static String field(String head, String name) {
-            for (String line : head.split("\r\n")) {
-                if (line.toLowerCase(Locale.ROOT).startsWith(name + ":")) {
-                    return line.substring(name.length() + 1).trim();
-                }
-            }
-            return null;
-        }
-
         /** Answers one request; false if the connection is to end. */
         boolean answer(RawServer.Conn c, String head) throws IOException, InterruptedException {
             String token = field(head, "x-token");
@@ -777,7 +509,7 @@ class WireChaosProbeTest {
             }
             int attempt = heads.computeIfAbsent(token, k -> new AtomicInteger()).getAndIncrement();
             Random rnd = new Random(seed * 1_000_003L + token.hashCode() * 8191L + attempt);
-            Fault f = Fault.draw(rnd);
+            Fault f = Weights.draw(Fault.values(), x -> x.weight, rnd);
             String cl = field(head, "content-length");
             boolean chunked = "chunked".equalsIgnoreCase(field(head, "transfer-encoding"));
             boolean hasBody = chunked || cl != null && Integer.parseInt(cl) > 0;
