@@ -43,15 +43,9 @@ class UploadParityProbeTest {
     }
 
     /** An endless body (zeros) that counts the bytes read from it and its closes. */
-    private static final class EndlessBody extends InputStream {
+    private static final class EndlessBody extends ReadByBulk {
         final AtomicLong read = new AtomicLong();
         final AtomicInteger closes = new AtomicInteger();
-
-        @Override
-        public int read() {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] b, int off, int len) {

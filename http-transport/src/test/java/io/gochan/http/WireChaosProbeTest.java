@@ -349,14 +349,8 @@ class WireChaosProbeTest extends ChaosProbe<WireChaosProbeTest.Plan> {
         if (!slow) {
             return new java.io.ByteArrayInputStream(content);
         }
-        return new InputStream() {
+        return new ReadByBulk() {
             int at;
-
-            @Override
-            public int read() {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
 
             @Override
             public int read(byte[] b, int off, int len) {

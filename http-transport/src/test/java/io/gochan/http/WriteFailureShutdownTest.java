@@ -98,14 +98,8 @@ class WriteFailureShutdownTest {
                 }
             }
         };
-        InputStream source = new InputStream() {
+        InputStream source = new ReadByBulk() {
             private boolean given;
-
-            @Override
-            public int read() {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
 
             @Override
             public int read(byte[] b, int off, int len) {
