@@ -507,7 +507,7 @@ class ChaosTlsRedirectProbeTest {
                 }
             }
         });
-        long deadline = System.nanoTime() + ChaosRaceProbeTest.HANG_LIMIT.toNanos() * 3;
+        long deadline = System.nanoTime() + ChaosProbe.HANG_LIMIT.toNanos() * 3;
         for (Thread c : callers) {
             if (!c.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
                 violations.add(tag + ": caller " + c.getName() + " hung after " + ended + " of " + REDIRECT_REQUESTS
@@ -518,9 +518,9 @@ class ChaosTlsRedirectProbeTest {
         }
         running.set(false);
         controller.join();
-        long end = System.nanoTime() + ChaosRaceProbeTest.HANG_LIMIT.toNanos();
+        long end = System.nanoTime() + ChaosProbe.HANG_LIMIT.toNanos();
         // done() of an abandoned body comes with its reclaim: every hop sent must have reported one.
-        while (!ChaosRaceProbeTest.settled(t.stats()) || hops.values().stream().anyMatch(h -> h.dones.get() == 0)) {
+        while (!ChaosProbe.settled(t.stats()) || hops.values().stream().anyMatch(h -> h.dones.get() == 0)) {
             if (System.nanoTime() > end) {
                 violations.add("timed out waiting for the pool to come back to idle in round " + round + " (" + tag + "): "
                         + t.stats());
@@ -540,9 +540,7 @@ class ChaosTlsRedirectProbeTest {
             if (v != null) {
                 violations.add(tag + ": " + v);
             }
-            Throwable f = p.failure();
-            outcomes.computeIfAbsent(p.action + " " + (f == null ? "ok" : f.getClass().getSimpleName()),
-                    k -> new AtomicInteger()).incrementAndGet();
+            outcomes.computeIfAbsent(p.outcome(), k -> new AtomicInteger()).incrementAndGet();
         }
         if (t.stats().retries() != attemptsBeyondFirst) {
             violations.add(tag + ": counted " + t.stats().retries() + " retries, the hops made " + attemptsBeyondFirst
@@ -550,7 +548,7 @@ class ChaosTlsRedirectProbeTest {
         }
         t.close();
         TransportStats s = t.stats();
-        if (s.open() != 0 || s.idle() != 0 || s.inUse() != 0 || s.dialing() != 0 || s.waiting() != 0) {
+        if (!ChaosProbe.empty(s)) {
             violations.add(tag + ": transport closed, yet counts " + s);
         }
     }
@@ -603,7 +601,7 @@ class ChaosTlsRedirectProbeTest {
         if (f != null) {
             String whose = ChaosRaceProbeTest.whoseEnd(p, f, false);
             if (whose != null) {
-                return at + ": " + whose + ": " + ChaosRaceProbeTest.describe(f);
+                return at + ": " + whose + ": " + ChaosProbe.describe(f);
             }
         }
         if (p.action.endsItself || p.action == Action.CLOSE_RACING_READ && p.roundTripFailure == null) {
@@ -626,6 +624,6 @@ class ChaosTlsRedirectProbeTest {
             return null; // written to a connection the server closed just after its previous answer, as in Go
         }
         return at + ": failed though it did nothing to end itself before its body and the server answered every"
-                + " hop it read: " + ChaosRaceProbeTest.describe(f);
+                + " hop it read: " + ChaosProbe.describe(f);
     }
 }
