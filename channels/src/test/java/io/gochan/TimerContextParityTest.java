@@ -244,6 +244,46 @@ class TimerContextParityTest {
     }
 
     /**
+     * TM15 in a virtual-time bubble: an {@code afterFunc} timer re-armed from its own function (Go's {@code Reset} on a
+     * func timer whose function started: it returns false and "schedules f to run again") runs once per reset, each run
+     * exactly one delay after the one before on the bubble's clock, whether the delay is zero (due at once: BB27) or
+     * not; once the chain ends, {@code stop()} finds nothing to prevent. A guard from session 34's pressure probes (no
+     * defect found): the system-clock form is {@code TimerContextPressureTest}.
+     */
+    @Test
+    void TM15_BB27_anAfterFuncResetFromItsOwnFunctionInABubbleRunsOncePerResetOnTheClock() throws Exception {
+        for (Duration d : List.of(Duration.ZERO, Duration.ofMillis(1))) {
+            Bubble.run(() -> {
+                int chain = 100;
+                Instant start = Timers.now();
+                ConcurrentLinkedQueue<Boolean> resets = new ConcurrentLinkedQueue<>();
+                ConcurrentLinkedQueue<Instant> ranAt = new ConcurrentLinkedQueue<>();
+                Timer[] self = new Timer[1];
+                CountDownLatch armed = new CountDownLatch(1);
+                Chan<Integer> finished = Chan.make(1);
+                self[0] = Timers.afterFunc(d, () -> {
+                    armed.await(); // a zero delay may run the function before afterFunc returned
+                    ranAt.add(Timers.now());
+                    if (ranAt.size() < chain) {
+                        resets.add(self[0].reset(d));
+                    } else {
+                        finished.send(ranAt.size());
+                    }
+                });
+                armed.countDown();
+                assertThat(finished.receive()).isEqualTo(chain);
+                assertThat(self[0].stop()).as("the last run re-armed nothing").isFalse();
+                assertThat(resets).hasSize(chain - 1).containsOnly(false);
+                List<Instant> expected = new ArrayList<>();
+                for (int i = 1; i <= chain; i++) {
+                    expected.add(start.plus(d.multipliedBy(i)));
+                }
+                assertThat(ranAt).containsExactlyElementsOf(expected);
+            });
+        }
+    }
+
+    /**
      * CX18: the errors read as Go's ({@code context canceled}, {@code context deadline exceeded}); a cancel does
      * not wait for an afterFunc's function (TestAfterFuncCalledAsynchronously: the function blocks until the
      * canceller, after its cancel returned, receives); registrations are independent (stopping one leaves the
