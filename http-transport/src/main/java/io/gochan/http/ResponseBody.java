@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.BodyLength;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.HeaderParameters;
@@ -39,6 +40,8 @@ public final class ResponseBody implements AutoCloseable {
     private final String contentType;
     private final long maxBufferedBytes;
     private final URI uri;
+    /** The transport's own stream, below HttpClient's wrapper, which reads through it: its length (P95). */
+    private final InputStream lengthSource;
 
     /**
      * Wraps a stream (the transport passes one that reports EOF and early close to its connection), with the default
@@ -63,15 +66,20 @@ public final class ResponseBody implements AutoCloseable {
      * @throws IllegalArgumentException if maxBufferedBytes is not positive
      */
     public ResponseBody(InputStream stream, String contentType, long maxBufferedBytes, URI uri) {
+        this(stream, contentType, maxBufferedBytes, uri, stream);
+    }
+
+    private ResponseBody(InputStream stream, String contentType, long maxBufferedBytes, URI uri, InputStream lengthSource) {
         this.stream = Objects.requireNonNull(stream, "stream");
         this.contentType = contentType;
         this.maxBufferedBytes = positive(maxBufferedBytes);
         this.uri = uri;
+        this.lengthSource = lengthSource;
     }
 
-    /** The same body read through {@code wrapped} (HttpClient's), with this body's limit. */
+    /** The same body read through {@code wrapped} (HttpClient's), with this body's limit and length. */
     ResponseBody wrapping(InputStream wrapped, URI requestUri) {
-        return new ResponseBody(wrapped, contentType, maxBufferedBytes, requestUri);
+        return new ResponseBody(wrapped, contentType, maxBufferedBytes, requestUri, lengthSource);
     }
 
     private static long positive(long limit) {
@@ -105,7 +113,9 @@ public final class ResponseBody implements AutoCloseable {
      * {@link ResponseBodyTooLargeException}, naming the limit and the request's URI, as soon as the byte past the
      * limit is read: the body is closed there, before its end, so its connection is closed and never pooled, and
      * nothing more of it is read (P65). (Should that byte be the body's last, the body was read whole, and its
-     * connection is reused as for any body read to its end.) A limit above what a Java array holds is that size.
+     * connection is reused as for any body read to its end.) A body of the transport whose {@code Content-Length}
+     * leaves more than {@code maxBytes} to read (not decoded by the transport) fails so at once, before anything is
+     * read, and its connection is closed (P95). A limit above what a Java array holds is that size.
      *
      * @param maxBytes the most bytes to read, positive
      * @return the whole body
@@ -120,6 +130,12 @@ public final class ResponseBody implements AutoCloseable {
         // The stream closed itself, not through close(): a close that fails is the IOException this method declares,
         // not close()'s UncheckedIOException past the caller's catch (P77).
         try (InputStream stream = this.stream) {
+            // A Content-Length the limit cannot hold is refused before a byte is read (P95): the outcome is already
+            // this failure, and reading first only waited on the server (for ever, if it sent no more) and buffered up
+            // to the limit for nothing. The close below closes the connection, as at the byte past the limit.
+            if (lengthSource instanceof BodyLength known && known.remainingLength() > limit) {
+                throw tooLarge(limit);
+            }
             byte[] body = stream.readNBytes(limit);
             // One byte more tells a body of exactly the limit (its end) from a larger one, which is closed unread.
             if (body.length == limit && stream.read() >= 0) {
