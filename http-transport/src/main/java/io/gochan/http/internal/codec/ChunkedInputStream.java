@@ -175,8 +175,10 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
         } else {
             checkExtensions(line, end);
         }
-        // Only spaces and tabs before the extension or the line end (RFC 9112's BWS; Go trims the same): not
-        // String.strip(), which also removed leading blanks and control characters such as \x0b or \x1f.
+        // Only spaces and tabs before the extension or the line end (RFC 9112's BWS): not String.strip(), which also
+        // removed leading blanks and control characters such as \x0b or \x1f. Go trims them at the line end but
+        // refuses them before a ';' ("invalid byte in chunk length"); the RFC allows them there, and a reader that
+        // takes them reads the same size, so they are taken.
         while (end > 0 && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
             end--;
         }
