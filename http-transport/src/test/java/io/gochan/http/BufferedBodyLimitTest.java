@@ -161,19 +161,22 @@ class BufferedBodyLimitTest {
     }
 
     /**
-     * P95: a body whose {@code Content-Length} leaves more than the limit to read fails {@code string()} and
-     * {@code bytes()} at once, before a byte is read, and its connection is closed (the server sees its end), directly
-     * and through {@code HttpClient}; so a server that declares 2^40 bytes, sends two and then nothing does not hold
-     * the call until a timeout (for ever without one). Before, the call read and waited for the bytes it would refuse
-     * anyway: here, until the request's timeout, as an {@link HttpTimeoutException}.
+     * P95: a body whose framing declares more than the limit left to read (its {@code Content-Length}, or the size of a
+     * chunk) fails {@code string()} and {@code bytes()} as soon as that is known, before those bytes are read, and its
+     * connection is closed (the server sees its end), directly and through {@code HttpClient}; so a server that
+     * declares 2^40 bytes (or a chunk of 2^63-1), sends two and then nothing does not hold the call until a timeout (for
+     * ever without one). Before, the call read and waited for the bytes it would refuse anyway: here, until the
+     * request's timeout, as an {@link HttpTimeoutException}.
      */
-    @ParameterizedTest(name = "through HttpClient {0}")
-    @ValueSource(booleans = {false, true})
-    void P95_aContentLengthOverTheLimitFailsAtOnceUnread(boolean client) throws Exception {
+    @ParameterizedTest(name = "through HttpClient {0}, chunked {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void P95_aDeclaredLengthOverTheLimitFailsAtOnceUnread(boolean client, boolean chunked) throws Exception {
         java.util.concurrent.CountDownLatch clientClosed = new java.util.concurrent.CountDownLatch(1);
+        String answer = chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nhi"
+                : "HTTP/1.1 200 OK\r\nContent-Length: " + (1L << 40) + "\r\n\r\nhi";
         try (RawServer server = RawServer.start(c -> {
                  if (c.readRequest() != null) {
-                     c.write("HTTP/1.1 200 OK\r\nContent-Length: " + (1L << 40) + "\r\n\r\nhi");
+                     c.write(answer);
                      c.readUntilClosed(); // and sends nothing more
                      clientClosed.countDown();
                  }
@@ -213,6 +216,15 @@ class BufferedBodyLimitTest {
             }
             assertClosedNotPooled(t);
             assertThat(t.stats().dialed()).isEqualTo(1);
+            // Chunks of 64 KiB, 200,000 bytes in all: each chunk's size fits the limit as long as the body does.
+            try (HttpResponse r = t.roundTrip(get(server, "/chunked/200000"))) {
+                assertThat(r.body().bytes(200_000)).hasSize(200_000);
+            }
+            HttpRequest chunkOver = get(server, "/chunked/200000");
+            try (HttpResponse r = t.roundTrip(chunkOver)) {
+                assertThatThrownBy(() -> r.body().bytes(150_000)).satisfies(e -> assertTooLarge(e, 150_000, chunkOver.uri()));
+            }
+            assertClosedNotPooled(t);
         }
     }
 

@@ -3,6 +3,7 @@ package io.gochan.http.internal.codec;
 import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpProtocolException.Reason;
+import io.gochan.http.internal.BodyLength;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ import java.util.List;
  * already buffered whole in its common shape, without trailers (E49: {@link #framingEnded()}); it never waits
  * for it.
  */
-final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
+final class ChunkedInputStream extends BulkInputStream implements FramingEnd, BodyLength {
     private final ConnInput in;
     private final HttpLimits limits;
     /** Overhead allowed per chunk, beyond twice its data, before it counts as excess (Go's value). */
@@ -98,6 +99,15 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     @Override
     public boolean framingEnded() {
         return done;
+    }
+
+    /**
+     * The rest of the chunk under way, as its size line declared it: at least that much is still to come (P95); -1
+     * between chunks. Asked by the thread that reads, between its reads.
+     */
+    @Override
+    public long remainingLength() {
+        return chunkRemaining > 0 ? chunkRemaining : -1;
     }
 
     /**
