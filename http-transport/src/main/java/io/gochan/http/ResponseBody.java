@@ -1,5 +1,6 @@
 package io.gochan.http;
 
+import io.gochan.http.internal.BodyLength;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.HeaderParameters;
@@ -9,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -39,6 +41,8 @@ public final class ResponseBody implements AutoCloseable {
     private final String contentType;
     private final long maxBufferedBytes;
     private final URI uri;
+    /** The transport's own stream, below HttpClient's wrapper, which reads through it: its length (P95). */
+    private final InputStream lengthSource;
 
     /**
      * Wraps a stream (the transport passes one that reports EOF and early close to its connection), with the default
@@ -63,15 +67,20 @@ public final class ResponseBody implements AutoCloseable {
      * @throws IllegalArgumentException if maxBufferedBytes is not positive
      */
     public ResponseBody(InputStream stream, String contentType, long maxBufferedBytes, URI uri) {
+        this(stream, contentType, maxBufferedBytes, uri, stream);
+    }
+
+    private ResponseBody(InputStream stream, String contentType, long maxBufferedBytes, URI uri, InputStream lengthSource) {
         this.stream = Objects.requireNonNull(stream, "stream");
         this.contentType = contentType;
         this.maxBufferedBytes = positive(maxBufferedBytes);
         this.uri = uri;
+        this.lengthSource = lengthSource;
     }
 
-    /** The same body read through {@code wrapped} (HttpClient's), with this body's limit. */
+    /** The same body read through {@code wrapped} (HttpClient's), with this body's limit and length. */
     ResponseBody wrapping(InputStream wrapped, URI requestUri) {
-        return new ResponseBody(wrapped, contentType, maxBufferedBytes, requestUri);
+        return new ResponseBody(wrapped, contentType, maxBufferedBytes, requestUri, lengthSource);
     }
 
     private static long positive(long limit) {
@@ -105,7 +114,10 @@ public final class ResponseBody implements AutoCloseable {
      * {@link ResponseBodyTooLargeException}, naming the limit and the request's URI, as soon as the byte past the
      * limit is read: the body is closed there, before its end, so its connection is closed and never pooled, and
      * nothing more of it is read (P65). (Should that byte be the body's last, the body was read whole, and its
-     * connection is reused as for any body read to its end.) A limit above what a Java array holds is that size.
+     * connection is reused as for any body read to its end.) A body of the transport whose framing declares more
+     * than {@code maxBytes} left to read (its {@code Content-Length}, or the size of the chunk under way; not decoded
+     * by the transport) fails so as soon as that is known, before those bytes are read, and its connection is closed
+     * (P95). A limit above what a Java array holds is that size.
      *
      * @param maxBytes the most bytes to read, positive
      * @return the whole body
@@ -120,12 +132,40 @@ public final class ResponseBody implements AutoCloseable {
         // The stream closed itself, not through close(): a close that fails is the IOException this method declares,
         // not close()'s UncheckedIOException past the caller's catch (P77).
         try (InputStream stream = this.stream) {
-            byte[] body = stream.readNBytes(limit);
+            byte[] body = readAtMost(stream, limit);
             // One byte more tells a body of exactly the limit (its end) from a larger one, which is closed unread.
             if (body.length == limit && stream.read() >= 0) {
                 throw tooLarge(limit);
             }
             return body;
+        }
+    }
+
+    /**
+     * Reads up to {@code limit} bytes, to the end of {@code stream} if it comes first. A body of the transport whose
+     * framing declares, before or between reads, more than the bytes the limit has left (the rest of its
+     * {@code Content-Length}, or of the chunk under way) is refused then (P95): the outcome is already this failure,
+     * and reading on only waited on the server (for ever, if it sent no more) and buffered up to the limit for nothing.
+     * The caller's close then closes the connection, as at the byte past the limit.
+     */
+    private byte[] readAtMost(InputStream stream, int limit) throws IOException {
+        byte[] buf = new byte[Math.min(limit, 8192)];
+        int n = 0;
+        while (true) {
+            if (lengthSource instanceof BodyLength known && known.remainingLength() > limit - n) {
+                throw tooLarge(limit);
+            }
+            if (n == buf.length) {
+                if (n == limit) {
+                    return buf;
+                }
+                buf = Arrays.copyOf(buf, (int) Math.min(limit, 2L * n));
+            }
+            int read = stream.read(buf, n, buf.length - n);
+            if (read < 0) {
+                return n == buf.length ? buf : Arrays.copyOf(buf, n);
+            }
+            n += read;
         }
     }
 

@@ -161,6 +161,74 @@ class BufferedBodyLimitTest {
     }
 
     /**
+     * P95: a body whose framing declares more than the limit left to read (its {@code Content-Length}, or the size of a
+     * chunk) fails {@code string()} and {@code bytes()} as soon as that is known, before those bytes are read, and its
+     * connection is closed (the server sees its end), directly and through {@code HttpClient}; so a server that
+     * declares 2^40 bytes (or a chunk of 2^63-1), sends two and then nothing does not hold the call until a timeout (for
+     * ever without one). Before, the call read and waited for the bytes it would refuse anyway: here, until the
+     * request's timeout, as an {@link HttpTimeoutException}.
+     */
+    @ParameterizedTest(name = "through HttpClient {0}, chunked {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void P95_aDeclaredLengthOverTheLimitFailsAtOnceUnread(boolean client, boolean chunked) throws Exception {
+        java.util.concurrent.CountDownLatch clientClosed = new java.util.concurrent.CountDownLatch(1);
+        String answer = chunked ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffffffffffff\r\nhi"
+                : "HTTP/1.1 200 OK\r\nContent-Length: " + (1L << 40) + "\r\n\r\nhi";
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequest() != null) {
+                     c.write(answer);
+                     c.readUntilClosed(); // and sends nothing more
+                     clientClosed.countDown();
+                 }
+             });
+             Transport t = Transport.builder().maxBufferedBodyBytes(1024).build()) {
+            // The request's own timeout bounds the old behaviour's wait; the call must end long before it.
+            HttpRequest huge = HttpRequest.newBuilder(server.uri("/huge")).timeout(Duration.ofSeconds(60)).build();
+            Object outcome = Leaks.outcomeWithin10s("string() of a body declared over the limit", () -> {
+                try (HttpResponse r = client ? HttpClient.builder(t).build().send(huge) : t.roundTrip(huge)) {
+                    return r.body().string();
+                }
+            });
+            assertThat(outcome).isInstanceOf(Throwable.class);
+            assertTooLarge((Throwable) outcome, 1024, huge.uri());
+            assertClosedNotPooled(t);
+            assertThat(clientClosed.await(20, TimeUnit.SECONDS)).as("the server saw the connection end").isTrue();
+        }
+    }
+
+    /**
+     * P95: the refusal counts what is left of the declared length, not the whole: a body read in part through
+     * {@code stream()} whose rest fits the call's limit is read whole by {@code bytes(limit)}, its connection reused;
+     * one byte more left than the limit, even a body already in memory, fails at once and closes its connection (where
+     * before the read of its last byte, the one past the limit, ended the body and pooled the connection).
+     */
+    @Test
+    void P95_whatIsLeftOfTheLengthCountsAndOneByteOverClosesTheConnection() throws Exception {
+        try (RawServer server = server(); Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(get(server, "/1100"))) {
+                assertThat(r.body().stream().readNBytes(100)).hasSize(100);
+                assertThat(r.body().bytes(1000)).hasSize(1000);
+            }
+            assertThat(t.stats().idle()).as("read whole: pooled").isEqualTo(1);
+            HttpRequest over = get(server, "/1001");
+            try (HttpResponse r = t.roundTrip(over)) {
+                assertThatThrownBy(() -> r.body().bytes(1000)).satisfies(e -> assertTooLarge(e, 1000, over.uri()));
+            }
+            assertClosedNotPooled(t);
+            assertThat(t.stats().dialed()).isEqualTo(1);
+            // Chunks of 64 KiB, 200,000 bytes in all: each chunk's size fits the limit as long as the body does.
+            try (HttpResponse r = t.roundTrip(get(server, "/chunked/200000"))) {
+                assertThat(r.body().bytes(200_000)).hasSize(200_000);
+            }
+            HttpRequest chunkOver = get(server, "/chunked/200000");
+            try (HttpResponse r = t.roundTrip(chunkOver)) {
+                assertThatThrownBy(() -> r.body().bytes(150_000)).satisfies(e -> assertTooLarge(e, 150_000, chunkOver.uri()));
+            }
+            assertClosedNotPooled(t);
+        }
+    }
+
+    /**
      * P68: the limit counts the bytes {@code bytes()} returns, a gzip body's decoded bytes (the transport decodes it),
      * not those on the wire: 100,000 zeros that travel as 132 bytes fail a limit of 1,010,
      * and 1,000 random bytes that travel as more than 1,010 (gzip makes them larger) are read whole. So a small

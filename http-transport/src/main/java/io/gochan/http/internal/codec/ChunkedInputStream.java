@@ -3,6 +3,7 @@ package io.gochan.http.internal.codec;
 import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpProtocolException.Reason;
+import io.gochan.http.internal.BodyLength;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ import java.util.List;
  * already buffered whole in its common shape, without trailers (E49: {@link #framingEnded()}); it never waits
  * for it.
  */
-final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
+final class ChunkedInputStream extends BulkInputStream implements FramingEnd, BodyLength {
     private final ConnInput in;
     private final HttpLimits limits;
     /** Overhead allowed per chunk, beyond twice its data, before it counts as excess (Go's value). */
@@ -101,6 +102,15 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
     }
 
     /**
+     * The rest of the chunk under way, as its size line declared it: at least that much is still to come (P95); -1
+     * between chunks. Asked by the thread that reads, between its reads.
+     */
+    @Override
+    public long remainingLength() {
+        return chunkRemaining > 0 ? chunkRemaining : -1;
+    }
+
+    /**
      * After a chunk's data and CRLF: if the last chunk ({@code 0}, 1 to 16 zeros, without an extension) and the
      * empty line that ends an empty trailer section are already in the buffer, reads them now, so the read that
      * returns the body's last bytes is its end (E49), as Go's chunked reader reads a chunk header it already has
@@ -175,8 +185,10 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd {
         } else {
             checkExtensions(line, end);
         }
-        // Only spaces and tabs before the extension or the line end (RFC 9112's BWS; Go trims the same): not
-        // String.strip(), which also removed leading blanks and control characters such as \x0b or \x1f.
+        // Only spaces and tabs before the extension or the line end (RFC 9112's BWS): not String.strip(), which also
+        // removed leading blanks and control characters such as \x0b or \x1f. Go trims them at the line end but
+        // refuses them before a ';' ("invalid byte in chunk length"); the RFC allows them there, and a reader that
+        // takes them reads the same size, so they are taken.
         while (end > 0 && (line.charAt(end - 1) == ' ' || line.charAt(end - 1) == '\t')) {
             end--;
         }

@@ -2,6 +2,7 @@ package io.gochan.http.internal.codec;
 
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpProtocolException.Reason;
+import io.gochan.http.internal.BodyLength;
 
 import java.io.IOException;
 
@@ -9,7 +10,7 @@ import java.io.IOException;
  * Exactly {@code length} bytes; EOF before that is an error, never a silently short body. The read that completes
  * the length is the body's end (E49): {@link #framingEnded()} says so without a further read.
  */
-final class FixedLengthInputStream extends BulkInputStream implements FramingEnd {
+final class FixedLengthInputStream extends BulkInputStream implements FramingEnd, BodyLength {
     private final ConnInput in;
     private long remaining;
 
@@ -36,6 +37,12 @@ final class FixedLengthInputStream extends BulkInputStream implements FramingEnd
     @Override
     public boolean framingEnded() {
         return remaining == 0;
+    }
+
+    /** The bytes of the declared length not read yet (P95): asked by the thread that reads, between its reads. */
+    @Override
+    public long remainingLength() {
+        return remaining;
     }
 
     @Override

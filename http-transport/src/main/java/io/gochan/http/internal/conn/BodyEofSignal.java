@@ -7,6 +7,7 @@ import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.BodyEnd;
+import io.gochan.http.internal.BodyLength;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.BulkInputStream;
@@ -48,7 +49,7 @@ import java.util.function.Supplier;
  * failure again (P61).
  * Reads are serialized (P62); {@link #close()} is not, so it ends a read blocked on another thread (E64).
  */
-final class BodyEofSignal extends BulkInputStream implements BodyEnd {
+final class BodyEofSignal extends BulkInputStream implements BodyEnd, BodyLength {
     static final String PHASE = "reading the response body";
 
     private final InputStream body;
@@ -240,6 +241,27 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd {
     @Override
     public boolean bodyEnded() {
         return atEof;
+    }
+
+    /**
+     * The framing's count of the bytes still to come (P95), or -1: not known (not a {@code Content-Length} body), or
+     * not what a read would give (the body ended, failed or was closed, the request or the transport ended). Only
+     * tried with the read turn, as {@link #available()} (E97): -1 beside a read in progress, never a wait.
+     */
+    @Override
+    public long remainingLength() {
+        if (!reading.tryLock()) {
+            return -1;
+        }
+        try {
+            if (closed || atEof || failed != null || ex.abortCause() != null || transportClosed.getAsBoolean()
+                    || !(body instanceof BodyLength length)) {
+                return -1;
+            }
+            return length.remainingLength();
+        } finally {
+            reading.unlock();
+        }
     }
 
     @Override

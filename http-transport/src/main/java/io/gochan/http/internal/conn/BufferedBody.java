@@ -2,6 +2,7 @@ package io.gochan.http.internal.conn;
 
 import io.gochan.http.HttpConnectionException;
 import io.gochan.http.internal.BodyEnd;
+import io.gochan.http.internal.BodyLength;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.codec.BulkInputStream;
 import java.io.IOException;
@@ -23,7 +24,7 @@ import java.util.function.Consumer;
  * as does a read after the transport closed. Reads after {@link #close()} fail, as on a streamed body.
  * Reads are serialized (P62), as for any body; a failed read fails every read after it (P61).
  */
-final class BufferedBody extends BulkInputStream implements BodyEnd {
+final class BufferedBody extends BulkInputStream implements BodyEnd, BodyLength {
     private static final String PHASE = "reading the response body";
 
     private final byte[] bytes;
@@ -96,6 +97,22 @@ final class BufferedBody extends BulkInputStream implements BodyEnd {
     @Override
     public boolean bodyEnded() {
         return ended;
+    }
+
+    /**
+     * The bytes held and not read yet (P95), as a {@code Content-Length} body that is still on the wire counts them, or
+     * -1 where a read would not give them (as {@link #available()} answers 0), or beside a read in progress.
+     */
+    @Override
+    public long remainingLength() {
+        if (!reading.tryLock()) {
+            return -1;
+        }
+        try {
+            return available() > 0 ? bytes.length - pos : -1;
+        } finally {
+            reading.unlock();
+        }
     }
 
     @Override
