@@ -630,14 +630,15 @@ class HostileProbeTest {
         }
         // Every request went out after the bytes were at the client, so a forged answer is the client's fault
         // but for the read loop's thread descheduled between the read that took the bytes and its note of what
-        // of the request had been written (E112): a few are tolerated for that. Before P37 26 of 100 requests got
-        // the forged body and 35 failed, a look at the buffer only (not the socket) still gives 19 of 100, and Go
-        // 1.19 gives 95 of 100 the forged body (src/test/go-evidence/p37_forged_idle_bytes.go). No request may
-        // fail for them.
+        // of the request had been written (E112): a few are tolerated for that, more on a loaded machine (5 of 100
+        // were seen with a load of 13 on 2 cores), so the bound sits below what any weaker check gives. Before P37
+        // 26 of 100 requests got the forged body and 35 failed, a look at the buffer only (not the socket) still
+        // gives 19 of 100, and Go 1.19 gives 95 of 100 the forged body (src/test/go-evidence/p37_forged_idle_bytes.go).
+        // No request may fail for them.
         assertThat(outcomes.keySet()).as("outcomes of the request after the forged bytes: %s", outcomes)
                 .isSubsetOf("second", "forged!");
         assertThat(outcomes.getOrDefault("forged!", 0)).as("forged answers (the read loop descheduled only): %s", outcomes)
-                .isLessThanOrEqualTo(3);
+                .isLessThanOrEqualTo(10);
     }
 
     /** Whether bytes wait unread in the TCP socket {@code s}; a failed look says yes (closed). */
