@@ -128,6 +128,17 @@ class WaiterRaceProbeTest {
         });
     }
 
+    /** A dialer that refuses every fourth dial (while {@code count} is non-negative), as a host that drops some SYNs. */
+    private static Dialer refusingEveryFourth(java.util.concurrent.atomic.AtomicInteger count) {
+        return (host, port, timeout) -> {
+            int n = count.getAndIncrement();
+            if (n >= 0 && n % 4 == 0) {
+                throw new java.net.ConnectException("refused by the test: dial " + n);
+            }
+            return new java.net.Socket(host, port);
+        };
+    }
+
     /** Waits until {@code waiter} is queued for its host's only slot (or has ended). */
     private static void awaitQueued(Transport t, Caller<?> waiter) {
         Lifecycle.await(() -> t.stats().waiting() == 1 || !waiter.thread.isAlive(), Lifecycle.BOUND,
@@ -544,16 +555,18 @@ class WaiterRaceProbeTest {
     }
 
     /**
-     * After many failures of every kind on one host (refused by its server's reset, cancelled while dialing the
-     * head, closed bodies), the host still takes {@code maxConnsPerHost} connections at once: no slot leaked.
+     * After many concurrent failures of every kind on one host, most of them queued at its limit (dials refused,
+     * connections reset before the answer, bodies cut short, bodies closed unread, requests cancelled while queued),
+     * the host still takes {@code maxConnsPerHost} connections at once: no slot leaked.
      */
     @Test
     void E2_failuresOfEveryKindLeakNoSlot() throws Exception {
         int max = 3;
+        java.util.concurrent.atomic.AtomicInteger dials = new java.util.concurrent.atomic.AtomicInteger();
         CountDownLatch all = new CountDownLatch(max);
         try (RawServer server = RawServer.start(c -> {
                  for (String head; (head = c.readRequestHead()) != null; ) {
-                 if (head.startsWith("GET /reset")) {
+                 if (head.startsWith("GET /reset") || head.startsWith("GET /cancel")) {
                      c.reset();
                      return;
                  }
@@ -568,16 +581,22 @@ class WaiterRaceProbeTest {
                  c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
                  }
              });
-             Transport t = Transport.builder().maxConnsPerHost(max).build()) {
+             Transport t = Transport.builder().maxConnsPerHost(max).dialer(refusingEveryFourth(dials)).build()) {
             List<Caller<Object>> failing = new ArrayList<>();
-            for (int i = 0; i < 60; i++) {
-                String p = switch (i % 3) {
+            List<CancellableContext> cancels = new ArrayList<>();
+            for (int i = 0; i < 80; i++) {
+                String p = switch (i % 4) {
                     case 0 -> "/reset";
                     case 1 -> "/cut";
+                    case 2 -> "/cancel";
                     default -> "/early";
                 };
+                CancellableContext ctx = Context.withCancel(Context.background());
+                if (p.equals("/cancel")) {
+                    cancels.add(ctx);
+                }
                 failing.add(Caller.virtual("f" + i, () -> {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri(p).toString()))) {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri(p).toString()), ctx)) {
                         if (p.equals("/early")) {
                             return null; // closed unread
                         }
@@ -587,10 +606,12 @@ class WaiterRaceProbeTest {
                     }
                 }));
             }
+            cancels.forEach(CancellableContext::cancel); // queued, dialing or sent by now
             for (Caller<Object> c : failing) {
                 assertThat(c.join(Lifecycle.BOUND)).isTrue();
                 assertThat(c.error()).isNull();
             }
+            dials.set(Integer.MIN_VALUE / 2); // from now on no dial is refused
             List<Caller<String>> held = new ArrayList<>();
             for (int i = 0; i < max; i++) {
                 held.add(Caller.virtual("h" + i, () -> {
