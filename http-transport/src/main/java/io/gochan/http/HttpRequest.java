@@ -79,8 +79,16 @@ public final class HttpRequest {
     private static URI parse(String uri) {
         Objects.requireNonNull(uri, "uri");
         try {
-            return new URI(uri);
-        } catch (URISyntaxException e) {
+            // User info ends at the authority's last '@', as Go's url.Parse reads it (R111): "http://u:p@ss@host/" is
+            // the password "p@ss" at "host", where URI finds no host.
+            return new URI(io.gochan.http.internal.UriHost.escapeUserInfoAts(uri));
+        } catch (URISyntaxException escaped) {
+            URISyntaxException e = escaped;
+            try {
+                new URI(uri); // the failure as the caller's text has it: its index counts the caller's characters
+            } catch (URISyntaxException asWritten) {
+                e = asWritten;
+            }
             // Not URI.create: its exception's message quotes the whole text, password included (R81). The reason
             // and index are all the JDK's exception says beyond the text, so it is not kept as the cause.
             throw new IllegalArgumentException("not a URI (" + e.getReason() + " at index " + e.getIndex() + "): "

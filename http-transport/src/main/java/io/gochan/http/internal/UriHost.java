@@ -141,4 +141,28 @@ public final class UriHost {
         }
         return s.length();
     }
+
+    /**
+     * URI text with each {@code @} of its authority's user info but the last percent-escaped ({@code %40}), so that
+     * user info ends at the authority's last {@code @}, as Go's {@code url.Parse} and the WHATWG URL parser split it:
+     * {@code http://u:p@ss@host/} is user {@code u}, password {@code p@ss} at {@code host}, where {@link URI} finds no
+     * host (R26, R111). Text without {@code scheme://} at its start, or with one {@code @} or none in its authority,
+     * is returned as it is; an {@code @} after the authority (path, query, fragment) is never touched.
+     *
+     * @param s URI text
+     * @return the text with the user info's inner {@code @}s escaped
+     */
+    public static String escapeUserInfoAts(String s) {
+        int sep = s.indexOf("://");
+        if (sep <= 0 || !s.substring(0, sep).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+            return s;
+        }
+        int from = sep + 3;
+        int end = authorityEnd(s, from);
+        int last = s.lastIndexOf('@', end - 1);
+        if (last < from || s.indexOf('@', from) == last) {
+            return s;
+        }
+        return s.substring(0, from) + s.substring(from, last).replace("@", "%40") + s.substring(last);
+    }
 }
