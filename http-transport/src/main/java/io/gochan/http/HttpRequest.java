@@ -234,7 +234,7 @@ public final class HttpRequest {
         /**
          * {@code uri} with an internationalized host name in its IDNA ASCII form; {@code uri} itself if its
          * authority holds no such name ({@link URI} reads a non-ASCII host as a registry authority, with
-         * no host).
+         * no host). A name written as percent-escaped UTF-8 is that name (R112).
          */
         static URI withAsciiHost(URI uri) {
             String authority = uri.getRawAuthority();
@@ -247,6 +247,20 @@ public final class HttpRequest {
             if (colon >= 0 && hostPort.indexOf(']') < 0) {
                 host = hostPort.substring(0, colon);
                 port = hostPort.substring(colon);
+            }
+            if (host.indexOf('%') >= 0 && !host.startsWith("[")) {
+                // Percent-escaped UTF-8 of a name (b%C3%BCcher.example): its bytes, as Go's url.Parse and the WHATWG
+                // parser decode a host, then IDNA below (R112). An escape of an ASCII byte (%65) Go refuses: left as
+                // it is, a host URI does not read, refused for no host as before.
+                String decoded = io.gochan.http.internal.UriHost.decodedHostEscapes(host);
+                if (decoded == null) {
+                    return uri;
+                }
+                if (decoded.isEmpty()) {
+                    throw new IllegalArgumentException("URI host is not a valid internationalized name (its escapes are no UTF-8): "
+                            + io.gochan.http.internal.RedactedUri.shortened(uri));
+                }
+                host = decoded;
             }
             if (host.chars().allMatch(c -> c < 0x80)) {
                 return uri;

@@ -165,4 +165,40 @@ public final class UriHost {
         }
         return s.substring(0, from) + s.substring(from, last).replace("@", "%40") + s.substring(last);
     }
+
+    /**
+     * A host written with percent-escapes ({@code b%C3%BCcher.example}) as the name they spell, as Go's
+     * {@code url.Parse} decodes a host: an escape may stand only for a byte of 0x80 or more (the UTF-8 of a
+     * non-ASCII character, RFC 3986 section 3.2.2), and the bytes must be UTF-8 (R112).
+     *
+     * @param host a host name that holds a {@code %}
+     * @return the name decoded; null if an escape is malformed or stands for an ASCII byte (Go refuses it); empty if
+     *     the bytes are no UTF-8
+     */
+    public static String decodedHostEscapes(String host) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(host.length());
+        for (int i = 0; i < host.length(); i++) {
+            int c = host.codePointAt(i);
+            if (c != '%') {
+                bytes.writeBytes(Character.toString(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                i += Character.charCount(c) - 1;
+                continue;
+            }
+            int hi = i + 2 < host.length() ? Character.digit(host.charAt(i + 1), 16) : -1;
+            int lo = i + 2 < host.length() ? Character.digit(host.charAt(i + 2), 16) : -1;
+            if (hi < 8 || lo < 0) {
+                return null;
+            }
+            bytes.write(hi * 16 + lo);
+            i += 2;
+        }
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return "";
+        }
+    }
 }

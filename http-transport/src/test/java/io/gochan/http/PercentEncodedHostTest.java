@@ -1,0 +1,74 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.UnixHttpServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * R112: a host name written as percent-escaped UTF-8 ({@code b%C3%BCcher.example}) is the name it spells, as Go's
+ * {@code url.Parse} (and the WHATWG parser) decode a host, then taken in its IDNA ASCII form (R18): in a request's
+ * URI, a redirect's {@code Location} and a proxy's URI. Over a real Unix socket server, so that any host name reaches
+ * it without a name service; no transport goroutine is left.
+ */
+@NoGoroutineLeaks
+class PercentEncodedHostTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** Before: "URI has no host" for each; Go sends them to xn--bcher-kva.example. */
+    @Test
+    void R112_aHostOfPercentEscapedUtf8IsTheNameItSpells() {
+        for (String text : List.of("http://b%C3%BCcher.example/a", "http://b%c3%bccher.example:8080/a", "http://u:p@b%C3%BCcher.example/a",
+                "http://B%C3%9CCHER.example/a")) {
+            URI uri = HttpRequest.get(text).uri();
+            assertThat(uri.getHost()).as(text).isEqualTo("xn--bcher-kva.example");
+            assertThat(uri.getRawPath()).as(text).isEqualTo("/a");
+        }
+        assertThat(HttpRequest.get("http://u:p@b%C3%BCcher.example:8080/a").uri().getRawUserInfo()).isEqualTo("u:p");
+        assertThat(HttpRequest.get("http://b%c3%bccher.example:8080/a").uri().getPort()).isEqualTo(8080);
+        assertThat(Proxies.fixed(URI.create("http://pr%C3%B6xy.example:3128")).apply(HttpRequest.get("http://a.example/")))
+                .contains(URI.create("http://" + java.net.IDN.toASCII("pr\u00f6xy.example") + ":3128"));
+        // An escape of an ASCII byte Go refuses ("invalid URL escape"), and bytes that are no UTF-8 (ISO-8859-1's ü),
+        // are refused, naming the URI.
+        assertThatThrownBy(() -> HttpRequest.get("http://%65xample.com/")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("URI has no host");
+        assertThatThrownBy(() -> HttpRequest.get("http://b%FCcher.example/")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a valid internationalized name").hasMessageContaining("b%FCcher.example");
+    }
+
+    /** Before: the request was refused, and the redirect failed the send as BAD_LOCATION. */
+    @Test
+    void R112_aRequestAndALocationToAPercentEscapedHostGoToItsAsciiName() throws Exception {
+        List<String> hosts = new CopyOnWriteArrayList<>();
+        try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {
+                 String host = head.lines().filter(l -> l.startsWith("Host:")).findFirst().orElse("none");
+                 hosts.add(head.lines().findFirst().orElseThrow() + " | " + host);
+                 if (head.startsWith("GET /start ")) {
+                     out.write(("HTTP/1.1 302 Found\r\nLocation: http://stra%C3%9Fe.example/next\r\nContent-Length: 0\r\n\r\n").getBytes());
+                     out.flush();
+                 } else {
+                     UnixHttpServer.ok(out, "ok");
+                 }
+             });
+             Transport t = Transport.builder().dialer(Dialer.unixSocket(server.path())).proxy(r -> Optional.empty()).build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            try (HttpResponse r = client.send(HttpRequest.get("http://b%C3%BCcher.example/start"))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+                assertThat(r.request().uri().getHost()).isEqualTo("strasse.example"); // IDNA 2003 maps ß to ss (R18)
+            }
+            assertThat(hosts).containsExactly("GET /start HTTP/1.1 | Host: xn--bcher-kva.example",
+                    "GET /next HTTP/1.1 | Host: strasse.example");
+        }
+    }
+}
