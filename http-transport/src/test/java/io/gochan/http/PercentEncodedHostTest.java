@@ -13,10 +13,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * R112: a host name written as percent-escaped UTF-8 ({@code b%C3%BCcher.example}) is the name it spells, as Go's
+ * R112, R113: a host name written as percent-escaped UTF-8 ({@code b%C3%BCcher.example}) is the name it spells, as Go's
  * {@code url.Parse} (and the WHATWG parser) decode a host, then taken in its IDNA ASCII form (R18): in a request's
- * URI, a redirect's {@code Location} and a proxy's URI. Over a real Unix socket server, so that any host name reaches
- * it without a name service; no transport goroutine is left.
+ * URI, a redirect's {@code Location} and a proxy's URI; and a redirect to the request's host so spelled, or in Unicode,
+ * stays with the origin (R113). Over a real Unix socket server, so that any host name reaches it without a name
+ * service; no transport goroutine is left.
  */
 @NoGoroutineLeaks
 class PercentEncodedHostTest {
@@ -69,6 +70,49 @@ class PercentEncodedHostTest {
             }
             assertThat(hosts).containsExactly("GET /start HTTP/1.1 | Host: xn--bcher-kva.example",
                     "GET /next HTTP/1.1 | Host: strasse.example");
+        }
+    }
+
+    /**
+     * R113: a redirect to the host the request went to, its {@code Location} spelling the name in Unicode or in
+     * escapes, keeps the caller's {@code Authorization} and {@code Cookie}, as Go's client compares the hosts' IDNA
+     * ASCII forms; one to another host still drops them (R14). Before, the {@code Location}'s text was compared before
+     * its host was made ASCII: it had no host to {@link URI}, so every such redirect dropped them, the same host too.
+     */
+    @Test
+    void R113_aRedirectToTheSameHostSpelledInUnicodeKeepsTheCredentials() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {
+                 String line = head.lines().findFirst().orElseThrow();
+                 String auth = head.lines().filter(l -> l.startsWith("Authorization:") || l.startsWith("Cookie:"))
+                         .map(l -> l.substring(0, l.indexOf(':'))).sorted().reduce((a, b) -> a + "+" + b).orElse("none");
+                 seen.add(line.substring(0, line.lastIndexOf(' ')) + " " + auth);
+                 int at = line.indexOf("/to/");
+                 if (at >= 0) {
+                     String location = java.net.URLDecoder.decode(line.substring(at + 4, line.lastIndexOf(' ')),
+                             java.nio.charset.StandardCharsets.UTF_8);
+                     byte[] head302 = ("HTTP/1.1 302 Found\r\nLocation: http://" + location + "/next\r\nContent-Length: 0\r\n\r\n")
+                             .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                     out.write(head302);
+                     out.flush();
+                 } else {
+                     UnixHttpServer.ok(out, "ok");
+                 }
+             });
+             Transport t = Transport.builder().dialer(Dialer.unixSocket(server.path())).proxy(r -> Optional.empty()).build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            // The Location's host as the server writes it: in UTF-8 as it is, escaped, and another host for contrast.
+            for (String to : List.of("b%C3%BCcher.example", "b%25C3%25BCcher.example", "other.example")) {
+                HttpRequest request = HttpRequest.newBuilder("http://b\u00fccher.example/to/" + to)
+                        .header("Authorization", "Bearer T").header("Cookie", "s=1").build();
+                try (HttpResponse r = client.send(request)) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+            }
+            assertThat(seen).containsExactly(
+                    "GET /to/b%C3%BCcher.example Authorization+Cookie", "GET /next Authorization+Cookie",
+                    "GET /to/b%25C3%25BCcher.example Authorization+Cookie", "GET /next Authorization+Cookie",
+                    "GET /to/other.example Authorization+Cookie", "GET /next none");
         }
     }
 }
