@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -22,10 +20,6 @@ class UserInfoAtSignTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
-    }
-
-    private static String basic(String userColonPassword) {
-        return "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8));
     }
 
     /** Answers {@code /start} with a 302 to {@code location} ({@code PORT} its own port), anything else with 200. */
@@ -69,7 +63,8 @@ class UserInfoAtSignTest {
                     assertThat(resp.body().string()).isEqualTo("ok");
                 }
             }
-            assertThat(seen).containsExactly("/a " + basic("alice:p@ss"), "/b " + basic("a@b:c@d"), "/c?to=m@n@o " + basic("x@:"));
+            assertThat(seen).containsExactly("/a " + ProxyTest.basic("alice:p@ss"), "/b " + ProxyTest.basic("a@b:c@d"),
+                    "/c?to=m@n@o " + ProxyTest.basic("x@:"));
             assertThat(server.accepted()).isEqualTo(1);
         }
     }
@@ -89,7 +84,7 @@ class UserInfoAtSignTest {
                     assertThat(r.body().string()).as(location).isEqualTo("ok");
                     assertThat(r.request().uri().getRawUserInfo()).as(location).isEqualTo("bob:s%40cret");
                 }
-                assertThat(seen).as(location).containsExactly("/start -", "/next " + basic("bob:s@cret"));
+                assertThat(seen).as(location).containsExactly("/start -", "/next " + ProxyTest.basic("bob:s@cret"));
                 assertThat(server.accepted()).as(location).isEqualTo(1); // the redirect was drained, its connection reused
             }
         }
