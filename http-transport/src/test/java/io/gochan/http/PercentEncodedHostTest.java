@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * R112, R113: a host name written as percent-escaped UTF-8 ({@code b%C3%BCcher.example}) is the name it spells, as Go's
+ * R112, R113, R114: a host name written as percent-escaped UTF-8 ({@code b%C3%BCcher.example}) is the name it spells, as Go's
  * {@code url.Parse} (and the WHATWG parser) decode a host, then taken in its IDNA ASCII form (R18): in a request's
  * URI, a redirect's {@code Location} and a proxy's URI; and a redirect to the request's host so spelled, or in Unicode,
  * stays with the origin (R113). Over a real Unix socket server, so that any host name reaches it without a name
@@ -114,5 +114,34 @@ class PercentEncodedHostTest {
                     "GET /to/b%25C3%25BCcher.example Authorization+Cookie", "GET /next Authorization+Cookie",
                     "GET /to/other.example Authorization+Cookie", "GET /next none");
         }
+    }
+
+    /**
+     * R114: a proxy function's proxy with an internationalized host name, in Unicode or escaped, is dialled by its IDNA
+     * ASCII form, as Go dials a proxy ({@code canonicalAddr}) and as {@link Proxies#fixed} takes one (R83). Before, the
+     * request failed with "the proxy function chose a proxy URI without a host".
+     */
+    @Test
+    void R114_aProxyFunctionsInternationalizedProxyIsDialledByItsAsciiName() throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        List<String> dialled = new CopyOnWriteArrayList<>();
+        try (UnixHttpServer server = UnixHttpServer.start((head, out) -> {
+                 heads.add(head.lines().findFirst().orElseThrow());
+                 UnixHttpServer.ok(out, "ok");
+             })) {
+            Dialer socket = Dialer.unixSocket(server.path());
+            for (String proxy : List.of("http://u:pw@pr\u00f6xy.example:3128", "http://u:pw@pr%C3%B6xy.example:3128")) {
+                try (Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                         dialled.add(host + ":" + port);
+                         return socket.dial(host, port, timeout);
+                     }).proxy(r -> Optional.of(URI.create(proxy))).build();
+                     HttpResponse r = t.roundTrip(HttpRequest.get("http://origin.example/x"))) {
+                    assertThat(r.body().string()).as(proxy).isEqualTo("ok");
+                }
+            }
+        }
+        String ascii = java.net.IDN.toASCII("pr\u00f6xy.example");
+        assertThat(dialled).containsExactly(ascii + ":3128", ascii + ":3128");
+        assertThat(heads).containsExactly("GET http://origin.example/x HTTP/1.1", "GET http://origin.example/x HTTP/1.1");
     }
 }
