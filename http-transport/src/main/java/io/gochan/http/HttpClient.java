@@ -514,7 +514,10 @@ public final class HttpClient {
         if (isDowngrade(req.uri(), target)) {
             b.removeHeader("Referer"); // RFC 9110 10.1.3: no Referer from a secure page on an insecure request (R19)
         }
-        if (!sameOrigin(req.uri(), target)) {
+        // The next hop's URI as the builder made it (an internationalized or escaped host in its IDNA ASCII form, R18,
+        // R112), compared as the request's was made (R113): the Location's own text has no host to URI when it spells
+        // the name in Unicode, and a redirect to the very host the request went to dropped the credentials.
+        if (!sameOrigin(req.uri(), b.build().uri())) {
             for (String name : req.headers().names()) {
                 if (SENSITIVE.contains(name.toLowerCase(Locale.ROOT))) {
                     b.removeHeader(name);

@@ -79,8 +79,16 @@ public final class HttpRequest {
     private static URI parse(String uri) {
         Objects.requireNonNull(uri, "uri");
         try {
-            return new URI(uri);
-        } catch (URISyntaxException e) {
+            // User info ends at the authority's last '@', as Go's url.Parse reads it (R111): "http://u:p@ss@host/" is
+            // the password "p@ss" at "host", where URI finds no host.
+            return new URI(io.gochan.http.internal.UriHost.escapeUserInfoAts(uri));
+        } catch (URISyntaxException escaped) {
+            URISyntaxException e = escaped;
+            try {
+                new URI(uri); // the failure as the caller's text has it: its index counts the caller's characters
+            } catch (URISyntaxException asWritten) {
+                e = asWritten;
+            }
             // Not URI.create: its exception's message quotes the whole text, password included (R81). The reason
             // and index are all the JDK's exception says beyond the text, so it is not kept as the cause.
             throw new IllegalArgumentException("not a URI (" + e.getReason() + " at index " + e.getIndex() + "): "
@@ -226,7 +234,7 @@ public final class HttpRequest {
         /**
          * {@code uri} with an internationalized host name in its IDNA ASCII form; {@code uri} itself if its
          * authority holds no such name ({@link URI} reads a non-ASCII host as a registry authority, with
-         * no host).
+         * no host). A name written as percent-escaped UTF-8 is that name (R112).
          */
         static URI withAsciiHost(URI uri) {
             String authority = uri.getRawAuthority();
@@ -239,6 +247,20 @@ public final class HttpRequest {
             if (colon >= 0 && hostPort.indexOf(']') < 0) {
                 host = hostPort.substring(0, colon);
                 port = hostPort.substring(colon);
+            }
+            if (host.indexOf('%') >= 0 && !host.startsWith("[")) {
+                // Percent-escaped UTF-8 of a name (b%C3%BCcher.example): its bytes, as Go's url.Parse and the WHATWG
+                // parser decode a host, then IDNA below (R112). An escape of an ASCII byte (%65) Go refuses: left as
+                // it is, a host URI does not read, refused for no host as before.
+                String decoded = io.gochan.http.internal.UriHost.decodedHostEscapes(host);
+                if (decoded == null) {
+                    return uri;
+                }
+                if (decoded.isEmpty()) {
+                    throw new IllegalArgumentException("URI host is not a valid internationalized name (its escapes are no UTF-8): "
+                            + io.gochan.http.internal.RedactedUri.shortened(uri));
+                }
+                host = decoded;
             }
             if (host.chars().allMatch(c -> c < 0x80)) {
                 return uri;

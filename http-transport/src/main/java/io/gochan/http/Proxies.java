@@ -240,7 +240,7 @@ public final class Proxies {
             // [2001:db8:]:1 for the second), so it is refused, saying how to write it (R78).
             throw new IllegalArgumentException("an IPv6 address outside brackets (write it as [2001:db8::1]:3128)");
         }
-        String escaped = escapeUserInfoAts(text);
+        String escaped = UriHost.escapeUserInfoAts(text); // user info ends at the last @ (R26)
         URI u;
         try {
             u = new URI(escaped);
@@ -305,22 +305,6 @@ public final class Proxies {
         int close = s.indexOf(']', hostFrom);
         int colon = s.indexOf(':', close >= 0 && close < end ? close : hostFrom);
         return colon >= 0 && colon < end && i > colon ? "port" : "host";
-    }
-
-    /**
-     * {@code s} with each {@code @} of the authority's user info but the last percent-escaped: Go's
-     * {@code url.Parse} splits user info from host at the last {@code @} of the authority, so a proxy
-     * password with an {@code @} written as it is works (R26); {@link URI} finds no host in it.
-     */
-    static String escapeUserInfoAts(String s) {
-        int scheme = s.indexOf("://");
-        int from = scheme >= 0 ? scheme + 3 : 0;
-        int end = UriHost.authorityEnd(s, from);
-        int last = s.lastIndexOf('@', end - 1);
-        if (last < from || s.indexOf('@', from) == last) {
-            return s;
-        }
-        return s.substring(0, from) + s.substring(from, last).replace("@", "%40") + s.substring(last);
     }
 
     /** {@code localhost}, or an IP literal in 127.0.0.0/8 or ::1: never proxied. */

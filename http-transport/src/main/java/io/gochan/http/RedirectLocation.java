@@ -128,8 +128,9 @@ final class RedirectLocation {
      * above 0x7f outside the authority, escaped as that byte ({@code %C3%A9}), as Go escapes it: the field was read
      * as ISO-8859-1, one char a byte, so URI's own escaping (UTF-8 of each char) sent {@code %C3%83%C2%A9}, and a
      * byte URI reads as a space or control character (0xA0 of {@code à}) made it refuse the location. In the
-     * authority those bytes are read as the UTF-8 they are, so an IDN host reaches IDNA as its name. A control
-     * character stays, so that URI refuses it.
+     * authority those bytes are read as the UTF-8 they are, so an IDN host reaches IDNA as its name, and each
+     * {@code @} before the authority's last is escaped, the user info ending at the last as Go's {@code url.Parse}
+     * ends it (R111). A control character stays, so that URI refuses it.
      */
     private static String escapeLenient(String s) {
         int authFrom = authorityStart(s);
@@ -143,9 +144,10 @@ final class RedirectLocation {
             if (authFrom >= 0 && i == authFrom && authTo > authFrom) {
                 String authority = utf8OrAsIs(s.substring(authFrom, authTo));
                 changed |= !authority.equals(s.substring(authFrom, authTo));
+                int lastAt = authority.lastIndexOf('@'); // user info ends at the last '@', as Go's url.Parse reads it (R111)
                 for (int j = 0; j < authority.length(); j++) {
                     char a = authority.charAt(j);
-                    changed |= escapeOrAppend(sb, a, ESCAPED.indexOf(a) >= 0);
+                    changed |= escapeOrAppend(sb, a, ESCAPED.indexOf(a) >= 0 || (a == '@' && j < lastAt));
                 }
                 i = authTo - 1;
                 continue;

@@ -477,6 +477,16 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
         URI p = chosen.get();
         String s = p.getScheme() == null ? "" : p.getScheme().toLowerCase(Locale.ROOT);
+        if (UriHost.host(p) == null && p.getRawAuthority() != null) {
+            // An internationalized name (pröxy.example, or its UTF-8 escaped) is dialled in its IDNA ASCII form, as Go's
+            // canonicalAddr dials a proxy and as Proxies.fixed takes one (R114, R83, R112): before, "without a host".
+            try {
+                p = HttpRequest.Builder.withAsciiHost(p);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the proxy function chose a proxy URI with a host name IDNA refuses, "
+                        + io.gochan.http.internal.RedactedUri.shortened(p) + ", for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
+            }
+        }
         if (UriHost.host(p) == null) {
             throw new IllegalArgumentException("the proxy function chose a proxy URI without a host for " + io.gochan.http.internal.RedactedUri.shortened(request.uri()));
         }

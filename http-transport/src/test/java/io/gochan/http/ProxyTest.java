@@ -46,7 +46,8 @@ class ProxyTest {
         }
     }
 
-    private static String basic(String userColonPassword) {
+    /** The {@code Basic} credentials field value of {@code user:password} in UTF-8 (RFC 7617); other tests use it too. */
+    static String basic(String userColonPassword) {
         return "Basic " + Base64.getEncoder().encodeToString(userColonPassword.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -141,4 +141,64 @@ public final class UriHost {
         }
         return s.length();
     }
+
+    /**
+     * URI text with each {@code @} of its authority's user info but the last percent-escaped ({@code %40}), so that
+     * user info ends at the authority's last {@code @}, as Go's {@code url.Parse} and the WHATWG URL parser split it:
+     * {@code http://u:p@ss@host/} is user {@code u}, password {@code p@ss} at {@code host}, where {@link URI} finds no
+     * host (R26, R111). Text without {@code scheme://} at its start, or with one {@code @} or none in its authority,
+     * is returned as it is; an {@code @} after the authority (path, query, fragment) is never touched.
+     *
+     * @param s URI text
+     * @return the text with the user info's inner {@code @}s escaped
+     */
+    public static String escapeUserInfoAts(String s) {
+        int sep = s.indexOf("://");
+        if (sep <= 0 || !s.substring(0, sep).matches("[A-Za-z][A-Za-z0-9+.-]*")) {
+            return s;
+        }
+        int from = sep + 3;
+        int end = authorityEnd(s, from);
+        int last = s.lastIndexOf('@', end - 1);
+        if (last < from || s.indexOf('@', from) == last) {
+            return s;
+        }
+        return s.substring(0, from) + s.substring(from, last).replace("@", "%40") + s.substring(last);
+    }
+
+    /**
+     * A host written with percent-escapes ({@code b%C3%BCcher.example}) as the name they spell, as Go's
+     * {@code url.Parse} decodes a host: an escape may stand only for a byte of 0x80 or more (the UTF-8 of a
+     * non-ASCII character, RFC 3986 section 3.2.2), and the bytes must be UTF-8 (R112).
+     *
+     * @param host a host name that holds a {@code %}
+     * @return the name decoded; null if an escape is malformed or stands for an ASCII byte (Go refuses it); empty if
+     *     the bytes are no UTF-8
+     */
+    public static String decodedHostEscapes(String host) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(host.length());
+        for (int i = 0; i < host.length(); i++) {
+            int c = host.codePointAt(i);
+            if (c != '%') {
+                bytes.writeBytes(Character.toString(c).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                i += Character.charCount(c) - 1;
+                continue;
+            }
+            int hi = i + 2 < host.length() ? Character.digit(host.charAt(i + 1), 16) : -1;
+            int lo = i + 2 < host.length() ? Character.digit(host.charAt(i + 2), 16) : -1;
+            if (hi < 8 || lo < 0) {
+                return null;
+            }
+            bytes.write(hi * 16 + lo);
+            i += 2;
+        }
+        try {
+            return java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+                    .decode(java.nio.ByteBuffer.wrap(bytes.toByteArray())).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            return "";
+        }
+    }
 }
