@@ -3,7 +3,8 @@
 # (CI runs it right after jdeps.sh; seconds, offline, no Maven call). Fails if:
 # - the BOM does not pin exactly the modules that are deployed (jar modules without maven.deploy.skip);
 # - a pinned module lacks its jar, -sources.jar or -javadoc.jar;
-# - a jar or -sources.jar lacks META-INF/LICENSE and META-INF/NOTICE (Apache-2.0, section 4);
+# - a jar, -sources.jar or -javadoc.jar lacks META-INF/LICENSE and META-INF/NOTICE (Apache-2.0, section 4:
+#   the javadoc is made of the sources' comments, a derivative work redistributed like the others);
 # - a jar has no module descriptor, or no Implementation-Version equal to the project's version;
 # - a -sources.jar lacks module-info.java;
 # - a -javadoc.jar is not its module's (javadoc in module mode: element-list "module:<name>"; class-path
@@ -70,7 +71,7 @@ for module, artifact, mp in deployed:
         fail(f"{artifact}: {e.filename} missing (run mvn verify first)")
         continue
     names = {kind: set(zf.namelist()) for kind, zf in z.items()}
-    for kind in ("jar", "sources"):
+    for kind in ("jar", "sources", "javadoc"):
         for legal in ("META-INF/LICENSE", "META-INF/NOTICE"):
             if legal not in names[kind]:
                 fail(f"{artifact}: {jars[kind]} has no {legal}")

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
@@ -78,6 +80,29 @@ class JfrGateTest {
             assertThat(e.getEventType().getName()).isEqualTo("io.gochan.ChannelBlocked");
             assertThat(e.getString("outcome")).isEqualTo("timed out");
         });
+    }
+
+    /**
+     * JF1 as README's "JFR events" section tells a user to enable an event: its setting, taken from the README as
+     * written, added to a recording with the {@code profile} settings, must record the event. gochan's events are
+     * in no {@code .jfc} file, so a setting without JFR's {@code +} prefix ("add a new event setting") is ignored
+     * without a word and the recording has none of them.
+     */
+    @Test
+    void JF1_readmesEventSettingRecordsTheEvent(@TempDir Path dir) throws Exception {
+        String readme = Files.readString(Path.of("").toAbsolutePath().getParent().resolve("README.md"));
+        String section = readme.substring(readme.indexOf("## JFR events"));
+        Matcher setting = Pattern
+                .compile("`(\\+?io\\.gochan\\.ChannelBlocked#enabled=true)`").matcher(section);
+        assertThat(setting.find()).as("README's JFR section names the setting that enables ChannelBlocked").isTrue();
+        Path file = dir.resolve("readme.jfr");
+        String out = run(dir, "-XX:StartFlightRecording:filename=" + file + ",settings=profile," + setting.group(1));
+        assertThat(out).contains("probe done, recorder initialized: true");
+        // The probe's 200 ms timed receive is past the event's 10 ms threshold.
+        assertThat(RecordingFile.readAllEvents(file).stream().map(e -> e.getEventType().getName())
+                .filter(name -> name.startsWith("io.gochan.")).distinct())
+                .as("gochan's events recorded with README's setting %s", setting.group(1))
+                .contains("io.gochan.ChannelBlocked");
     }
 
     /**
