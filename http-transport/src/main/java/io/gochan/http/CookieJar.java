@@ -28,7 +28,8 @@ public interface CookieJar {
      * {@code Cookie} field.
      *
      * @param uri the request URI
-     * @return the cookies (name and value matter), possibly empty
+     * @return the cookies (name and value matter), possibly empty; null is taken as empty, as Go's nil slice,
+     *     and a null cookie in the list fails the send with an {@link IllegalStateException} (E147)
      */
     List<Cookie> cookies(URI uri);
 

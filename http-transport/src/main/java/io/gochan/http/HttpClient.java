@@ -287,6 +287,14 @@ public final class HttpClient {
             return req;
         }
         List<Cookie> cookies = jar.cookies(req.uri());
+        if (cookies == null) {
+            cookies = List.of(); // as Go's nil slice: no cookies, not a NullPointerException naming nothing (E147)
+        } else if (cookies.stream().anyMatch(java.util.Objects::isNull)) { // not contains(null): List.of refuses it
+            // Go's AddCookie panics on a nil cookie; said here naming the jar and the request, not as a bare
+            // NullPointerException from inside the Cookie field's making (E147).
+            throw new IllegalStateException("the CookieJar " + jar.getClass().getName() + " returned a null cookie among "
+                    + cookies.size() + " for " + RedactedUri.shortened(req.uri()));
+        }
         if (!cookies.isEmpty() && transport instanceof Transport t) { // no head to measure without cookies
             cookies = fitting(req, cookies, t.maxRequestHeaderBytes());
         }

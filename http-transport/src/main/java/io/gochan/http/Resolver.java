@@ -18,7 +18,8 @@ import java.util.List;
 @FunctionalInterface
 public interface Resolver {
     /**
-     * The addresses of {@code host}, preferred first.
+     * The addresses of {@code host}, preferred first. It runs on the transport's dial thread, whose interrupt is the
+     * transport's to set: an interrupt a resolver leaves set on it is cleared, and the dial goes on (E148).
      *
      * @param host a host name or an IP literal, as in the request's URI (brackets removed)
      * @return the addresses, at least one

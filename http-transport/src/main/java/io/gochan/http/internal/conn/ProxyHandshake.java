@@ -67,7 +67,7 @@ final class ProxyHandshake {
                 .append("Host: ").append(authority).append("\r\n");
         String auth = basicAuthorization(proxy);
         // Asked before anything is written: its failure is the request's, the proxy told nothing (R54).
-        Headers fields = extra == null ? null : extra.headers(proxy, authority);
+        Headers fields = extra == null ? null : io.gochan.http.internal.pool.DialPhase.userStep(() -> extra.headers(proxy, authority));
         if (fields != null) {
             appendFields(head, fields, auth != null);
         }

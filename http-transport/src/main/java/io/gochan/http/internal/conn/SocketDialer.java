@@ -241,7 +241,7 @@ public final class SocketDialer {
         String bare = io.gochan.http.internal.codec.HostLiteral.forDial(host); // an IPv6 zone picks the interface (R20)
         Socket socket;
         try {
-            socket = dialer.dial(bare, port, connectTimeout);
+            socket = io.gochan.http.internal.pool.DialPhase.userStep(() -> dialer.dial(bare, port, connectTimeout)); // E148
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT,
                     "connect to " + what + " timed out after " + connectTimeout, e);

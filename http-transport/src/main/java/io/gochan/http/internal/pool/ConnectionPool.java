@@ -475,6 +475,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                         // Its own dial ends with it, as Go 1.19's dial runs under the request's context (E57): a
                         // virtual thread's interrupt closes the socket it connects or handshakes on, the failure is
                         // dropped and the host's slot freed.
+                        s.dialGivenUp = true;
                         s.dialer.interrupt();
                     }
                 }
@@ -693,6 +694,20 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         lock.lock();
         try {
             slot.resolving = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * What of the pool's interrupts the dial on {@code slot}: its close, or its request giving up (E57).
+     *
+     * @return why, or null if neither has: an interrupt of its thread is then user code's (E148)
+     */
+    String interruptReason(Slot slot) {
+        lock.lock();
+        try {
+            return closed ? "the transport closed" : slot.dialGivenUp ? "its request gave up" : null;
         } finally {
             lock.unlock();
         }

@@ -40,8 +40,8 @@ public final class DialPhase {
      * @param step the step (name resolution)
      * @param <T> its result type
      * @return its result
-     * @throws InterruptedIOException if the dial was interrupted (its pool closed) before or during the step:
-     *     nothing after the step must happen
+     * @throws InterruptedIOException if the dial was interrupted (its pool closed, or its request gave up) before or
+     *     during the step: nothing after the step must happen
      * @throws IOException the step's own failure
      */
     public static <T> T uninterruptible(Step<T> step) throws IOException {
@@ -59,9 +59,44 @@ public final class DialPhase {
         } finally {
             pool.leaveUninterruptible(slot);
         }
-        if (Thread.currentThread().isInterrupted() || pool.isClosed()) {
-            throw new InterruptedIOException("dial interrupted: the transport closed during name resolution");
+        String ended = clearUsersInterrupt(slot);
+        if (ended != null) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("dial interrupted: " + ended + " during name resolution");
         }
         return result;
+    }
+
+    /**
+     * Runs {@code step}, user code (a {@code Dialer}, the {@code CONNECT} fields' function), as part of the current
+     * dial: an interrupt it leaves on the dial's thread is cleared as it returns (E148). That thread is the
+     * transport's, and its interrupt is how the pool ends a dial (its close, its request giving up): left set, it cut
+     * the next step (a TLS handshake, the {@code CONNECT}'s write) as "Closed by interrupt" though nobody ended the
+     * dial. An interrupt of the pool's stays. Outside a pool's dial goroutine the step just runs.
+     *
+     * @param step the user code
+     * @param <T> its result type
+     * @return its result
+     * @throws IOException the step's own failure
+     */
+    public static <T> T userStep(Step<T> step) throws IOException {
+        T result = step.run();
+        Slot slot = CURRENT.get();
+        if (slot != null && clearUsersInterrupt(slot) != null) {
+            Thread.currentThread().interrupt(); // the pool's: the dial's next wait ends on it, as before
+        }
+        return result;
+    }
+
+    /**
+     * Clears this thread's interrupt, then asks the pool whether it ended the dial. In that order: an interrupt of the
+     * pool's that comes in between is seen (it closes or gives up under its lock before it interrupts), and one that
+     * comes after sets the flag again.
+     *
+     * @return what of the pool's ended the dial, or null: a flag set was user code's, and is gone
+     */
+    private static String clearUsersInterrupt(Slot slot) {
+        Thread.interrupted();
+        return slot.pool.interruptReason(slot);
     }
 }

@@ -26,6 +26,8 @@ public final class Slot {
     Thread dialThread;
     /** The dial is in a step its interrupt cannot end (name resolution): close() does not wait for it (E29). */
     boolean resolving;
+    /** Its request gave it up and interrupted its dial (E57): an interrupt then is the pool's, not user code's (E148). */
+    boolean dialGivenUp;
     /** The request this slot's dial serves; failed by close() if it gives the dial up. */
     ConnectionPool.WantConn<?> want;
 
