@@ -122,17 +122,7 @@ class BufferShapeRulesTest {
                     threads.start(() -> got.add(ch.receive()));
                     Threads.awaitReceivers(ch, b + 1);
                 }
-                CountDownLatch reading = new CountDownLatch(1);
-                threads.start(() -> {
-                    reading.countDown();
-                    while (!stop.get()) {
-                        int n = ch.len();
-                        if (n != 0) {
-                            offLen.compareAndSet(-1, n);
-                        }
-                    }
-                });
-                reading.await();
+                readLenUntil(threads, ch, 0, stop, offLen);
                 for (int i = 0; i < blocked; i++) { // each finds a blocked receiver; the plain, try and timed forms
                     switch ((i + round) % 3) {
                         case 0 -> ch.send(i);
@@ -149,6 +139,34 @@ class BufferShapeRulesTest {
         }
     }
 
+    /** Starts senders of 1_000_000, 1_000_001, ... one at a time, each blocked before the next starts. */
+    private static void blockSenders(Threads threads, Chan<Integer> ch, int blocked) {
+        for (int b = 0; b < blocked; b++) {
+            int v = 1_000_000 + b;
+            threads.start(() -> ch.send(v));
+            Threads.awaitSenders(ch, b + 1);
+        }
+    }
+
+    /**
+     * Starts a thread that reads {@code ch.len()} until {@code stop} and keeps the first read other than
+     * {@code expected} in {@code offLen} (which starts at -1); returns once it reads.
+     */
+    private static void readLenUntil(Threads threads, Chan<Integer> ch, int expected, AtomicBoolean stop,
+            AtomicInteger offLen) throws InterruptedException {
+        CountDownLatch reading = new CountDownLatch(1);
+        threads.start(() -> {
+            reading.countDown();
+            while (!stop.get()) {
+                int n = ch.len();
+                if (n != expected) {
+                    offLen.compareAndSet(-1, n);
+                }
+            }
+        });
+        reading.await();
+    }
+
     private static void lenRound(int capacity, Kind kind, int round) throws Exception {
         int blocked = 80;
         Chan<Integer> ch = Chan.make(capacity);
@@ -157,22 +175,8 @@ class BufferShapeRulesTest {
         AtomicInteger offLen = new AtomicInteger(-1);
         AtomicBoolean stop = new AtomicBoolean();
         try (Threads threads = new Threads(kind)) {
-            for (int b = 0; b < blocked; b++) {
-                int v = 1_000_000 + b;
-                threads.start(() -> ch.send(v));
-                Threads.awaitSenders(ch, b + 1);
-            }
-            CountDownLatch reading = new CountDownLatch(1);
-            threads.start(() -> {
-                reading.countDown();
-                while (!stop.get()) {
-                    int n = ch.len();
-                    if (n != capacity) {
-                        offLen.compareAndSet(-1, n);
-                    }
-                }
-            });
-            reading.await();
+            blockSenders(threads, ch, blocked);
+            readLenUntil(threads, ch, capacity, stop, offLen);
             for (int i = 0; i < blocked; i++) { // each finds a blocked sender; the plain, try and timed forms
                 got.add(switch ((i + round) % 3) {
                     case 0 -> ch.receive();
@@ -197,11 +201,7 @@ class BufferShapeRulesTest {
         int blocked = 3;
         List<Integer> got = new ArrayList<>();
         try (Threads threads = new Threads(kind)) {
-            for (int b = 0; b < blocked; b++) {
-                int v = 1_000_000 + b;
-                threads.start(() -> ch.send(v));
-                Threads.awaitSenders(ch, b + 1);
-            }
+            blockSenders(threads, ch, blocked);
             CountDownLatch newcomerReady = new CountDownLatch(1);
             threads.start(() -> {
                 newcomerReady.countDown();
