@@ -92,17 +92,116 @@ class BufferShapeRulesTest {
         }
     }
 
+    @ParameterizedTest(name = "capacity {0} on {1} threads")
+    @MethodSource("shapes")
+    void C7_lenStaysAtTheCapacityWhileReceivesMoveBlockedSendersIn(int capacity, Kind kind) throws Exception {
+        // Go's receive from a full buffer with a parked sender moves that sender's value into the freed slot
+        // in the same locked step and never changes the count, so a goroutine reading len meanwhile reads cap
+        // every time (Go 1.19: 0 of about 10^9 reads in this shape). Before C7, len() dipped to cap - 1 for a
+        // moment in each such receive (in 1 to 15 of 20 rounds at every capacity, both thread kinds).
+        for (int round = 0; round < 6; round++) {
+            lenRound(capacity, kind, round);
+        }
+    }
+
+    @ParameterizedTest(name = "capacity {0} on {1} threads")
+    @MethodSource("shapes")
+    void C7_lenStaysZeroWhileSendsHandTheirValuesToBlockedReceivers(int capacity, Kind kind) throws Exception {
+        // Go's send to a channel with a parked receiver hands the value over directly, never through the
+        // buffer, so len reads 0 throughout (Go 1.19: 0 of about 10^9 reads in this shape). Before C7, the
+        // lock-free ring's fast send put the value in and the settle under the lock handed it on: len() read 1
+        // for a moment (in 1 to 4 of 10 rounds at capacities 64 and 4096).
+        for (int round = 0; round < 6; round++) {
+            int blocked = 80;
+            Chan<Integer> ch = Chan.make(capacity);
+            List<Integer> got = new java.util.concurrent.CopyOnWriteArrayList<>();
+            AtomicInteger offLen = new AtomicInteger(-1);
+            AtomicBoolean stop = new AtomicBoolean();
+            try (Threads threads = new Threads(kind)) {
+                for (int b = 0; b < blocked; b++) {
+                    threads.start(() -> got.add(ch.receive()));
+                    Threads.awaitReceivers(ch, b + 1);
+                }
+                readLenUntil(threads, ch, 0, stop, offLen);
+                for (int i = 0; i < blocked; i++) { // each finds a blocked receiver; the plain, try and timed forms
+                    switch ((i + round) % 3) {
+                        case 0 -> ch.send(i);
+                        case 1 -> assertThat(ch.trySend(i)).as("a trySend to a blocked receiver").isTrue();
+                        default -> assertThat(ch.send(i, Duration.ofSeconds(30))).isTrue();
+                    }
+                }
+                Threads.awaitTrue(() -> got.size() == blocked, "every receiver got its value");
+                stop.set(true);
+            }
+            assertThat(offLen.get()).as("a len() read while every send found a blocked receiver").isEqualTo(-1);
+            assertThat(got).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.range(0, blocked).boxed().toList());
+            assertThat(ch.len()).isZero();
+        }
+    }
+
+    /** Starts senders of 1_000_000, 1_000_001, ... one at a time, each blocked before the next starts. */
+    private static void blockSenders(Threads threads, Chan<Integer> ch, int blocked) {
+        for (int b = 0; b < blocked; b++) {
+            int v = 1_000_000 + b;
+            threads.start(() -> ch.send(v));
+            Threads.awaitSenders(ch, b + 1);
+        }
+    }
+
+    /**
+     * Starts a thread that reads {@code ch.len()} until {@code stop} and keeps the first read other than
+     * {@code expected} in {@code offLen} (which starts at -1); returns once it reads.
+     */
+    private static void readLenUntil(Threads threads, Chan<Integer> ch, int expected, AtomicBoolean stop,
+            AtomicInteger offLen) throws InterruptedException {
+        CountDownLatch reading = new CountDownLatch(1);
+        threads.start(() -> {
+            reading.countDown();
+            while (!stop.get()) {
+                int n = ch.len();
+                if (n != expected) {
+                    offLen.compareAndSet(-1, n);
+                }
+            }
+        });
+        reading.await();
+    }
+
+    private static void lenRound(int capacity, Kind kind, int round) throws Exception {
+        int blocked = 80;
+        Chan<Integer> ch = Chan.make(capacity);
+        fill(ch);
+        List<Integer> got = new ArrayList<>();
+        AtomicInteger offLen = new AtomicInteger(-1);
+        AtomicBoolean stop = new AtomicBoolean();
+        try (Threads threads = new Threads(kind)) {
+            blockSenders(threads, ch, blocked);
+            readLenUntil(threads, ch, capacity, stop, offLen);
+            for (int i = 0; i < blocked; i++) { // each finds a blocked sender; the plain, try and timed forms
+                got.add(switch ((i + round) % 3) {
+                    case 0 -> ch.receive();
+                    case 1 -> ch.tryReceive().value();
+                    default -> ch.receive(Duration.ofSeconds(30)).value();
+                });
+            }
+            stop.set(true);
+        }
+        assertThat(offLen.get()).as("a len() read while every receive found a blocked sender").isEqualTo(-1);
+        for (Received<Integer> r; (r = ch.tryReceive()).ok(); ) {
+            got.add(r.value());
+        }
+        List<Integer> expected = new ArrayList<>(java.util.stream.IntStream.range(0, capacity).boxed().toList());
+        java.util.stream.IntStream.range(0, blocked).forEach(b -> expected.add(1_000_000 + b));
+        assertThat(got).as("S3: the buffer, then the blocked senders in the order they blocked").isEqualTo(expected);
+    }
+
     private static void newcomerRound(int capacity, Kind kind) throws Exception {
         Chan<Integer> ch = Chan.make(capacity);
         fill(ch);
         int blocked = 3;
         List<Integer> got = new ArrayList<>();
         try (Threads threads = new Threads(kind)) {
-            for (int b = 0; b < blocked; b++) {
-                int v = 1_000_000 + b;
-                threads.start(() -> ch.send(v));
-                Threads.awaitSenders(ch, b + 1);
-            }
+            blockSenders(threads, ch, blocked);
             CountDownLatch newcomerReady = new CountDownLatch(1);
             threads.start(() -> {
                 newcomerReady.countDown();

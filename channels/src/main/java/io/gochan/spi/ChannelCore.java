@@ -558,6 +558,12 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 // but its value is owed to them (S3, Go's recvq), not to us: we found nothing, as Go would.
                 return NOT_READY;
             }
+            if (sendersHead != null && !closed) {
+                // Still queued after settle: the ring is full. The first live sender's value enters first,
+                // one past the bound (size() clamps it), and only then is the head taken, so a racy len()
+                // never reads cap - 1 while a sender waits (C7; Go moves it in under the lock, qcount untouched).
+                moveFirstSenderPastBound(ring);
+            }
             Object v = ring.takeLocked();
             if (v != null) {
                 settleLocked(); // a slot is free: the first blocked sender's value takes it (S3)
@@ -575,11 +581,15 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             Object v = buffer[head];
             buffer[head] = null;
             head = head + 1 == buffer.length ? 0 : head + 1;
-            Count.HANDLE.setOpaque(this, count - 1);
             Object s = takeFromSender();
             if (s != NOT_READY) {
-                // The buffer was full and a sender waits: its value takes the freed slot (FIFO).
-                bufferPut(s);
+                // The buffer was full and a sender waits: its value goes to the tail (FIFO, S3), in the slot
+                // just freed, and count never changes, so a racy len() reads cap throughout, as Go's qcount
+                // stays put in this receive (C7). Before, count dipped to cap - 1 until bufferPut.
+                int tail = head + count - 1;
+                buffer[tail >= buffer.length ? tail - buffer.length : tail] = s;
+            } else {
+                Count.HANDLE.setOpaque(this, count - 1);
             }
             if (timer) {
                 ((TimerChannel) this).taken(); // a dozing ticker goes back on its grid (rule TM6)
@@ -1214,6 +1224,22 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 }
             }
         } while (moved && receiversHead != null && ring.size() > 0);
+    }
+
+    /**
+     * Claims the first live sender of a full ring and writes its value one position past the capacity
+     * ({@link Ring#putPastBoundLocked}), before the receive that frees its slot takes the head (C7). Lock
+     * held; the senders' gate is set (they are queued), so no fast send competes for the position.
+     */
+    private void moveFirstSenderPastBound(Ring ring) {
+        for (WaitNode n; (n = pollFirst(true)) != null; ) {
+            Object v = n.item; // read before the claim: the node is its owner's again after it
+            if (n.waiter.tryClaim(n)) {
+                ring.putPastBoundLocked(v);
+                n.waiter.unpark();
+                return;
+            }
+        }
     }
 
     /** First live receiver, claimed with {@code value} written into its node; null if none. */

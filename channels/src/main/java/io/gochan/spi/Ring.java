@@ -24,7 +24,10 @@ import java.lang.invoke.VarHandle;
  * sends filled one slot (a value lost) or two receives took one value.
  *
  * <p>Gates. A fast send ({@link #offerFast}) CASes {@code sendPos} only while CLOSED and GATE are clear,
- * a fast receive ({@link #pollFast}) {@code recvPos} only while its GATE is clear. The channel sets a
+ * a fast receive ({@link #pollFast}) {@code recvPos} only while its GATE is clear; and neither while the
+ * other end has waiters (rule C7): the locked send hands its value to a waiting receiver directly and the
+ * locked receive moves a waiting sender's value in before it takes the head, so {@code len()} never counts
+ * a value passing through on its way to a waiter, nor a slot freed for one. The channel sets a
  * gate (under its lock) when the first node enters that side's wait queue and clears it when the queue
  * empties; while a gate is set only lock holders move that end of the ring, so the lock holder may
  * peek the head value, claim a waiter with it and only then advance ({@link #advanceLocked}): nothing is
@@ -106,13 +109,15 @@ final class Ring extends RingPositions.RecvPadded {
 
     /**
      * A send without the lock: true if {@code value} is in the ring. False if the ring is full, closed,
-     * or senders are queued (the caller then takes the lock). After true the caller reads
+     * or senders or receivers are queued (the caller then takes the lock). After true the caller reads
      * {@link #waiters} and settles if receivers wait.
      */
     boolean offerFast(Object value) {
         for (;;) {
             long s = sendPos;
-            if ((s & (CLOSED | GATE)) != 0) {
+            if ((s & (CLOSED | GATE)) != 0 || (waiters & RECEIVERS) != 0) {
+                // Closed, senders queued (S3), or receivers queued: the locked send hands its value to the
+                // first of them directly, as Go does, so len() stays 0 instead of counting it for a moment (C7).
                 return false;
             }
             long p = s & POS;
@@ -131,14 +136,16 @@ final class Ring extends RingPositions.RecvPadded {
     }
 
     /**
-     * A receive without the lock: the oldest value, or null if the ring looks empty or receivers are
-     * queued (the caller then takes the lock, which also answers "closed"). After a value the caller
+     * A receive without the lock: the oldest value, or null if the ring looks empty or receivers or
+     * senders are queued (the caller then takes the lock, which also answers "closed"). After a value the caller
      * reads {@link #waiters} and settles if senders wait.
      */
     Object pollFast() {
         for (;;) {
             long r = recvPos;
-            if ((r & GATE) != 0) {
+            if ((r & GATE) != 0 || (waiters & SENDERS) != 0) {
+                // Receivers queued (their values first, S3), or senders queued: the locked receive moves
+                // the first one's value in before it takes the head, so len() stays at the capacity (C7).
                 return null;
             }
             if (r >= recvLimit) {
@@ -165,6 +172,23 @@ final class Ring extends RingPositions.RecvPadded {
             if (SEND_POS.compareAndSet(this, s, s + 1)) {
                 write(p, value);
                 return true;
+            }
+        }
+    }
+
+    /**
+     * A send under the lock into a full ring, one position past its capacity, just before the caller takes
+     * the head ({@link #takeLocked}): a receive that moves a queued sender's value into the slot it frees
+     * (rule C7). The slack ({@link #SLACK} slots beyond the capacity) has the slot; {@link #size()} clamps
+     * the one extra value, so {@code len()} reads the capacity throughout, never one less. Only while the
+     * senders' gate is set (no fast send claims a position) and the channel is open.
+     */
+    void putPastBoundLocked(Object value) {
+        for (;;) {
+            long s = sendPos;
+            if (SEND_POS.compareAndSet(this, s, s + 1)) {
+                write(s & POS, value);
+                return;
             }
         }
     }
