@@ -86,6 +86,20 @@ class SynctestTest {
     }
 
     /**
+     * Rule BB36 (with BB14): a goroutine a {@code @Synctest @NoGoroutineLeaks} test leaves blocked is reported by the
+     * bubble's dump, which now says where it was started, as the leak check's own report of it outside a bubble does
+     * (and Go's "created by"). Before, the start site the leak check had captured was dropped.
+     */
+    @Test
+    void BB36_aLeakReportedByTheBubbleUnderTheLeakCheckSaysWhereItWasStarted() {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "leavesAGoroutineBlockedUnderTheLeakCheck")));
+        assertThat(f).isInstanceOf(BubbleDeadlockException.class);
+        assertThat(f.getMessage()).containsPattern("goroutine \\d+ \"forgotten-receiver\" \\[durably blocked on receive[^\n]*\n"
+                + "(    at .*\n)+  started at:\n(    at .*\n)*    at io\\.gochan\\.leakcheck\\.fixtures\\.SynctestFailureFixture"
+                + "\\.leavesAGoroutineBlockedUnderTheLeakCheck\\(SynctestFailureFixture\\.java:");
+    }
+
+    /**
      * Rule BB15 (with BB12): JUnit's {@code @Timeout} interrupts the test's thread while the bubble
      * waits for a goroutine blocked on a channel made outside it; the goroutine is interrupted and the
      * test fails with JUnit's timeout. Before the fix the interrupt was ignored and the test never ended.
