@@ -1306,6 +1306,11 @@ final class BubbleState {
                 b.append("    at ").append(e).append('\n');
             }
         }
+        if (m.goroutine != null) {
+            // BB36: where it was started, as Go's report says "created by" and as the leak check's report of the same
+            // goroutine outside a bubble does; a @Synctest test's leak is reported by this dump, not by the leak check.
+            Goroutines.appendStartSite(m.goroutine, b);
+        }
         b.append('\n');
     }
 

@@ -115,13 +115,18 @@ public final class Goroutines {
         for (StackTraceElement e : t.getStackTrace()) {
             b.append("    at ").append(e).append('\n');
         }
+        appendStartSite(g, b);
+        b.append('\n');
+    }
+
+    /** Appends {@code g}'s start site, if captured, as {@link #describe} shows it (also in a bubble's deadlock dump, BB36). */
+    static void appendStartSite(Goroutine g, StringBuilder b) {
         g.startSite().ifPresent(site -> {
             b.append("  started at:\n");
-            for (int i = 0; i < site.length; i++) {
-                b.append("    at ").append(site[i]).append('\n');
+            for (StackTraceElement e : site) {
+                b.append("    at ").append(e).append('\n');
             }
         });
-        b.append('\n');
     }
 
     /**

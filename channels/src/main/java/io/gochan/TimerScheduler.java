@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.concurrent.Executor;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -432,6 +433,9 @@ final class TimerScheduler {
         } finally {
             unlock();
         }
+        if (inline && n > 1) {
+            shuffleDue(n);
+        }
         Instant roundAt = null;
         for (int i = 0; i < n; i++) {
             TimerEntry e = due[i];
@@ -448,6 +452,28 @@ final class TimerScheduler {
             }
         }
         return n;
+    }
+
+    /**
+     * A bubble's round (BB37): the entries due at the instant its clock reached fire in a random order, as Go's
+     * synctest fires a bubble's timers of one instant, so that a test cannot come to rely on an order that real time
+     * never promises (the heap, ordered by due time only, would give the same order every run). Only the driver of a
+     * bubble's scheduler calls this, on its own round's arrays.
+     */
+    private void shuffleDue(int n) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        for (int i = n - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            TimerEntry e = due[i];
+            due[i] = due[j];
+            due[j] = e;
+            int g = dueGenerations[i];
+            dueGenerations[i] = dueGenerations[j];
+            dueGenerations[j] = g;
+            long late = dueLate[i];
+            dueLate[i] = dueLate[j];
+            dueLate[j] = late;
+        }
     }
 
     private void fire(TimerEntry e, int generation, Instant at) {

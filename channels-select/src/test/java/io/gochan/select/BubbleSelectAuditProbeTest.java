@@ -20,6 +20,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,7 +31,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Audit probes of select inside virtual-time bubbles (ADR 0013, amendment of 2026-12-04): timeouts and timers
  * at one instant, done cases, far timeouts, disabled cases, mixed channels, closes and interrupts from outside.
- * Only BB24 found a defect; the others stay as regression tests.
+ * BB24 and (session 34) BB37 found defects; the others stay as regression tests.
  */
 class BubbleSelectAuditProbeTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
@@ -269,5 +271,29 @@ class BubbleSelectAuditProbeTest {
         assertThat(other.join(Duration.ofSeconds(60))).isTrue();
         assertThat(failed.get()).isNull();
         assertThat(outcome.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("another bubble");
+    }
+
+    /**
+     * Rule BB37: a bubble fires the timers due at one instant in a random order, as Go's synctest does (its
+     * {@code TestTimerNondeterminism}), so a select waiting on two of them takes either. Before, the bubble's heap gave
+     * the same order every time: the first timer made won all 1,000 rounds.
+     */
+    @Test
+    void BB37_aSelectOnTwoTimersOfOneInstantTakesEitherAcrossRounds() throws Exception {
+        Map<String, Integer> won = new TreeMap<>();
+        Bubble.run(() -> {
+            // Go's test: up to 1,000 rounds, until each has won once (neither losing all 1,000 fair rounds: 2^-999).
+            for (int round = 1; round <= 1000 && won.size() < 2; round++) {
+                Timer first = Timers.newTimer(Duration.ofNanos(1));
+                Timer second = Timers.newTimer(Duration.ofNanos(1));
+                String w = Select.<String>cases().receive(first.c(), v -> "first").receive(second.c(), v -> "second").select();
+                won.merge(w, 1, Integer::sum);
+                assertThat(Timers.now()).isEqualTo(EPOCH.plusNanos(round));
+                first.stop();
+                second.stop();
+                Bubble.await();
+            }
+        });
+        assertThat(won).containsOnlyKeys("first", "second");
     }
 }

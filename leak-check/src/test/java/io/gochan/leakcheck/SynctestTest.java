@@ -12,6 +12,7 @@ import io.gochan.Goroutines;
 import io.gochan.leakcheck.fixtures.SynctestDoubleRegistrationFixture;
 import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
 import io.gochan.leakcheck.fixtures.SynctestFixture;
+import io.gochan.leakcheck.fixtures.SynctestJUnitShapesFixture;
 import io.gochan.leakcheck.fixtures.SynctestLeakFixture;
 import io.gochan.leakcheck.fixtures.SynctestThrowingBodyFixture;
 import java.time.Duration;
@@ -24,7 +25,8 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /** {@link Synctest} (rules BB11-BB15, BB17): fixtures run through the JUnit Platform launcher. */
 class SynctestTest {
-    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts");
+    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts",
+            "waits-outside-separately", "sleeper");
 
     /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
     @AfterEach
@@ -86,6 +88,20 @@ class SynctestTest {
     }
 
     /**
+     * Rule BB36 (with BB14): a goroutine a {@code @Synctest @NoGoroutineLeaks} test leaves blocked is reported by the
+     * bubble's dump, which now says where it was started, as the leak check's own report of it outside a bubble does
+     * (and Go's "created by"). Before, the start site the leak check had captured was dropped.
+     */
+    @Test
+    void BB36_aLeakReportedByTheBubbleUnderTheLeakCheckSaysWhereItWasStarted() {
+        Throwable f = failure(run(selectMethod(SynctestFailureFixture.class, "leavesAGoroutineBlockedUnderTheLeakCheck")));
+        assertThat(f).isInstanceOf(BubbleDeadlockException.class);
+        assertThat(f.getMessage()).containsPattern("goroutine \\d+ \"forgotten-receiver\" \\[durably blocked on receive[^\n]*\n"
+                + "(    at .*\n)+  started at:\n(    at .*\n)*    at io\\.gochan\\.leakcheck\\.fixtures\\.SynctestFailureFixture"
+                + "\\.leavesAGoroutineBlockedUnderTheLeakCheck\\(SynctestFailureFixture\\.java:");
+    }
+
+    /**
      * Rule BB15 (with BB12): JUnit's {@code @Timeout} interrupts the test's thread while the bubble
      * waits for a goroutine blocked on a channel made outside it; the goroutine is interrupted and the
      * test fails with JUnit's timeout. Before the fix the interrupt was ignored and the test never ended.
@@ -96,6 +112,22 @@ class SynctestTest {
         assertThat(f).isInstanceOf(java.util.concurrent.TimeoutException.class).hasMessageContaining("timed out after 1 second");
         assertThat(f.getSuppressed()).anySatisfy(s -> assertThat(s).isInstanceOf(InterruptedException.class)
                 .hasMessageContaining("BB15"));
+    }
+
+    /**
+     * Rules BB11, BB15 with BB14, a guard (session 34, no defect found): {@code @Synctest} declared on a test interface,
+     * bubbles of a parallel run at once each on its own clock, and JUnit's {@code @Timeout} in its separate-thread mode,
+     * whose interrupt of that thread stops the bubble made there: the test fails with JUnit's timeout and the leak check
+     * finds nothing left.
+     */
+    @Test
+    void BB11_BB15_anInterfacesSynctestParallelBubblesAndASeparateThreadTimeout() {
+        TestExecutionSummary s = run(selectClass(SynctestJUnitShapesFixture.class),
+                java.util.Map.of("junit.jupiter.execution.parallel.enabled", "true"));
+        assertThat(failures(s)).containsOnlyKeys("timesOutOnASeparateThread()");
+        assertThat(s.getFailures().get(0).getException()).isInstanceOf(java.util.concurrent.TimeoutException.class)
+                .hasMessageContaining("timed out after 1 second");
+        assertThat(s.getTestsSucceededCount()).as("4 argument sets").isEqualTo(4);
     }
 
     @Test
