@@ -12,7 +12,6 @@ import io.gochan.Goroutines;
 import io.gochan.leakcheck.fixtures.SynctestDoubleRegistrationFixture;
 import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
 import io.gochan.leakcheck.fixtures.SynctestFixture;
-import io.gochan.leakcheck.fixtures.SynctestJUnitShapesFixture;
 import io.gochan.leakcheck.fixtures.SynctestLeakFixture;
 import io.gochan.leakcheck.fixtures.SynctestThrowingBodyFixture;
 import java.time.Duration;
@@ -25,8 +24,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /** {@link Synctest} (rules BB11-BB15, BB17): fixtures run through the JUnit Platform launcher. */
 class SynctestTest {
-    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts",
-            "waits-outside-separately", "sleeper");
+    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts");
 
     /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
     @AfterEach
@@ -112,22 +110,6 @@ class SynctestTest {
         assertThat(f).isInstanceOf(java.util.concurrent.TimeoutException.class).hasMessageContaining("timed out after 1 second");
         assertThat(f.getSuppressed()).anySatisfy(s -> assertThat(s).isInstanceOf(InterruptedException.class)
                 .hasMessageContaining("BB15"));
-    }
-
-    /**
-     * Rules BB11, BB15 with BB14, a guard (session 34, no defect found): {@code @Synctest} declared on a test interface,
-     * bubbles of a parallel run at once each on its own clock, and JUnit's {@code @Timeout} in its separate-thread mode,
-     * whose interrupt of that thread stops the bubble made there: the test fails with JUnit's timeout and the leak check
-     * finds nothing left.
-     */
-    @Test
-    void BB11_BB15_anInterfacesSynctestParallelBubblesAndASeparateThreadTimeout() {
-        TestExecutionSummary s = run(selectClass(SynctestJUnitShapesFixture.class),
-                java.util.Map.of("junit.jupiter.execution.parallel.enabled", "true"));
-        assertThat(failures(s)).containsOnlyKeys("timesOutOnASeparateThread()");
-        assertThat(s.getFailures().get(0).getException()).isInstanceOf(java.util.concurrent.TimeoutException.class)
-                .hasMessageContaining("timed out after 1 second");
-        assertThat(s.getTestsSucceededCount()).as("4 argument sets").isEqualTo(4);
     }
 
     @Test
