@@ -2,6 +2,7 @@ package io.gochan.stress;
 
 import io.gochan.Chan;
 import io.gochan.Received;
+import io.gochan.spi.ChannelCores;
 import java.time.Duration;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -10,11 +11,13 @@ import org.openjdk.jcstress.annotations.Expect;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 
 /**
  * Buffered channels: S3 (FIFO; a blocked sender's value takes the freed slot), S4 (counting semaphore), C2
- * (len within [0, cap], on the ring, the only buffer whose {@code len()} races). Waits that a bug could
+ * (len within [0, cap], on the ring, the only buffer whose {@code len()} races), C7 (len steady while a receive
+ * moves a blocked sender's value in). Waits that a bug could
  * make endless are bounded (10 s), so a lost value is an outcome, not a hung run.
  */
 public final class BufferedStress {
@@ -130,6 +133,112 @@ public final class BufferedStress {
             }
             r.r1 = min;
             r.r2 = max;
+        }
+    }
+
+    /**
+     * C7's blocked sender, a virtual thread the state starts (jcstress has two CPUs here, so two actors): it sends
+     * onto the full channel, bounded; {@link #joined} tells whether that send completed.
+     */
+    static Thread sendOntoFull(Chan<Integer> ch, int[] completed) {
+        return Thread.ofVirtual().start(() -> {
+            try {
+                completed[0] = ch.send(0, BOUND) ? 1 : 0;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException("unexpected interrupt", e);
+            }
+        });
+    }
+
+    /** 1 if the sender's send completed (joined within the bound), else 0. */
+    static int joined(Thread sender, int[] completed) {
+        try {
+            return sender.join(BOUND) ? completed[0] : 0;
+        } catch (InterruptedException e) {
+            throw new IllegalStateException("unexpected interrupt", e);
+        }
+    }
+
+    /** C7's receiver: waits (bounded) until the sender is queued, then takes one value; 1 if it was queued. */
+    static int receiveOnceSenderQueued(Chan<Integer> ch) {
+        int queued = 0;
+        for (int i = 0; i < 200_000 && queued == 0; i++) {
+            if (ChannelCores.of(ch).waitingSenders() == 1) {
+                queued = 1;
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+        ch.tryReceive();
+        return queued;
+    }
+
+    /** C7's observer: the least of 64 reads of len(), minus the capacity (0: never below it). */
+    static int leastLenBelowCapacity(Chan<Integer> ch) {
+        int min = Integer.MAX_VALUE;
+        for (int i = 0; i < 64; i++) {
+            min = Math.min(min, ch.len());
+        }
+        return min - ch.cap();
+    }
+
+    @JCStressTest
+    @Description("C7 on the ring (capacity 64): while a sender is blocked on a full ring, a receive that moves its "
+            + "value in never lets len() read below the capacity, as Go's qcount stays put. (sender queued at the "
+            + "receive, least len() minus cap, send completed)")
+    @Outcome(id = "1, 0, 1", expect = Expect.ACCEPTABLE, desc = "len() stayed at the capacity throughout")
+    @Outcome(id = {"0, 0, 1", "0, -1, 1"}, expect = Expect.ACCEPTABLE_INTERESTING,
+            desc = "the sender was not queued yet at the receive: a fast receive and a fast send, len() may dip")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "len() read cap - 1 while the sender waited, or the send never completed")
+    @State
+    public static class RingLenSteadyWhileReceiveMovesSenderIn {
+        final Chan<Integer> ch = WakeStress.full(64);
+        final int[] completed = new int[1];
+        final Thread sender = sendOntoFull(ch, completed);
+
+        @Actor
+        public void receiver(III_Result r) {
+            r.r1 = receiveOnceSenderQueued(ch);
+        }
+
+        @Actor
+        public void observer(III_Result r) {
+            r.r2 = leastLenBelowCapacity(ch);
+        }
+
+        @Arbiter
+        public void sent(III_Result r) {
+            r.r3 = joined(sender, completed);
+        }
+    }
+
+    @JCStressTest
+    @Description("C7 on the locked buffer (capacity 16): as RingLenSteadyWhileReceiveMovesSenderIn; the receive "
+            + "writes the blocked sender's value into the slot it frees and never lowers the count. (sender queued "
+            + "at the receive, least len() minus cap, send completed)")
+    @Outcome(id = "1, 0, 1", expect = Expect.ACCEPTABLE, desc = "len() stayed at the capacity throughout")
+    @Outcome(id = {"0, 0, 1", "0, -1, 1"}, expect = Expect.ACCEPTABLE_INTERESTING,
+            desc = "the sender was not queued yet at the receive: len() may dip until it sends")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "len() read cap - 1 while the sender waited, or the send never completed")
+    @State
+    public static class LockedLenSteadyWhileReceiveMovesSenderIn {
+        final Chan<Integer> ch = WakeStress.full(16);
+        final int[] completed = new int[1];
+        final Thread sender = sendOntoFull(ch, completed);
+
+        @Actor
+        public void receiver(III_Result r) {
+            r.r1 = receiveOnceSenderQueued(ch);
+        }
+
+        @Actor
+        public void observer(III_Result r) {
+            r.r2 = leastLenBelowCapacity(ch);
+        }
+
+        @Arbiter
+        public void sent(III_Result r) {
+            r.r3 = joined(sender, completed);
         }
     }
 }
