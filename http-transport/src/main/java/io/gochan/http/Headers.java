@@ -269,7 +269,8 @@ public final class Headers {
         return c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
-    private static String printable(String s) {
+    /** {@code s} with its control characters written {@code \xN}, for a message. */
+    static String printable(String s) {
         StringBuilder b = new StringBuilder();
         for (char c : s.toCharArray()) {
             b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));

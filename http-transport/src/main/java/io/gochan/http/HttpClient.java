@@ -488,6 +488,11 @@ public final class HttpClient {
             if (again != req.body()) {
                 b.method(req.method(), again);
             }
+            if (!isPathReference(location.strip())) {
+                // A Host override names the server the request went to; a Location with a scheme or an authority names
+                // its own (R120). Go keeps it for any Location without a scheme (issue 22233), "//other/" included.
+                b.host(null);
+            }
         } catch (IllegalArgumentException e) {
             throw new HttpProtocolException(HttpProtocolException.Reason.BAD_LOCATION, "cannot follow the " + s + " redirect from " + RedactedUri.shortened(req.uri()) + " to "
                     + printable(redacted(location)) + ": " + e.getMessage(), e);
@@ -538,6 +543,29 @@ public final class HttpClient {
             b.removeHeader("Proxy-Authorization");
         }
         return b.build();
+    }
+
+    /**
+     * Whether a {@code Location} is a path reference: no scheme (RFC 3986's {@code ALPHA *( ALPHA / DIGIT / "+" / "-" /
+     * "." ) ":"} before any {@code /}, {@code ?} or {@code #}) and no authority ({@code //}), so that it stays on the
+     * server the request went to (R120).
+     */
+    private static boolean isPathReference(String location) {
+        if (location.startsWith("//")) {
+            return false;
+        }
+        for (int i = 0; i < location.length(); i++) {
+            char c = location.charAt(i);
+            if (c == ':') {
+                return i == 0; // a scheme needs a letter first; ":x" is a path
+            }
+            boolean schemeChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                    || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+            if (!schemeChar) {
+                return true;
+            }
+        }
+        return true;
     }
 
     /**

@@ -22,6 +22,7 @@ import java.util.Optional;
 public final class HttpRequest {
     private final String method;
     private final URI uri;
+    private final String host;
     private final Headers headers;
     private final RequestBody body;
     private final Duration timeout;
@@ -29,6 +30,7 @@ public final class HttpRequest {
     private HttpRequest(Builder b) {
         this.method = b.method;
         this.uri = b.uri;
+        this.host = b.host;
         this.headers = b.headers.build();
         this.body = b.body;
         this.timeout = b.timeout;
@@ -83,6 +85,13 @@ public final class HttpRequest {
             // the password "p@ss" at "host", where URI finds no host.
             return new URI(io.gochan.http.internal.UriHost.escapeUserInfoAts(uri));
         } catch (URISyntaxException escaped) {
+            try {
+                // A blank or another character Go's url.Parse takes and sends escaped ("/a b" as "/a%20b"), which URI
+                // refuses: escaped here (R115). Control characters stay, refused below: they could split the head.
+                return new URI(RedirectLocation.escapeRequestText(uri));
+            } catch (URISyntaxException stillRefused) {
+                // refused as the caller's text has it
+            }
             URISyntaxException e = escaped;
             try {
                 new URI(uri); // the failure as the caller's text has it: its index counts the caller's characters
@@ -104,6 +113,14 @@ public final class HttpRequest {
     /** {@return the absolute http or https URI} */
     public URI uri() {
         return uri;
+    }
+
+    /**
+     * {@return the {@code Host} field this request sends instead of its URI's authority, if one was set} Go's
+     * {@code Request.Host}: the value as {@link Builder#host(String)} normalised it (R116).
+     */
+    public Optional<String> host() {
+        return Optional.ofNullable(host);
     }
 
     /**
@@ -133,6 +150,7 @@ public final class HttpRequest {
      */
     public Builder toBuilder() {
         Builder b = new Builder(uri);
+        b.host = host;
         b.method = method;
         b.headers = headers.toBuilder();
         b.body = body;
@@ -155,17 +173,18 @@ public final class HttpRequest {
 
     /**
      * {@return the method and the URI, as messages name the request: the URI's password hidden (R17), and a URI
-     * longer than 200 characters cut there, with its length}
+     * longer than 200 characters cut there, with its length; then {@code (Host: value)} if {@link #host()} is set}
      */
     @Override
     public String toString() {
-        return method + " " + io.gochan.http.internal.RedactedUri.shortened(uri);
+        return method + " " + io.gochan.http.internal.RedactedUri.shortened(uri) + (host == null ? "" : " (Host: " + host + ")");
     }
 
     /** Builds an {@link HttpRequest}; not thread-safe. */
     public static final class Builder {
         private String method = "GET";
         private URI uri;
+        private String host;
         private Headers.Builder headers = Headers.builder();
         private RequestBody body = RequestBody.none();
         private Duration timeout;
@@ -289,6 +308,28 @@ public final class HttpRequest {
                 throw new IllegalArgumentException("URI host is not a valid internationalized name (" + e.getReason() + " at index "
                         + e.getIndex() + "): " + io.gochan.http.internal.RedactedUri.shortened(uri));
             }
+        }
+
+        /**
+         * Sets the {@code Host} field to send instead of the URI's authority, or, with null, goes back to the URI's (Go's
+         * {@code Request.Host}, R116). The connection still goes where the URI says: its host is dialled, resolved,
+         * pooled, chosen a proxy for and, over TLS, named in SNI and checked against the certificate; only the field
+         * (and, through an HTTP proxy that the request is forwarded to, the request target's authority, R121) carries
+         * this value. {@code host[:port]}: a name of letters, digits, {@code -} and {@code _} between dots, an IPv4
+         * address, or an IPv6 literal in brackets (its zone left out, R20); a name with non-ASCII characters is sent in
+         * its IDNA ASCII form (as Go's {@code cleanHost}), a port of 1 to 65535 as written, an empty port dropped.
+         * {@link HttpClient} keeps it on a redirect whose {@code Location} is a path (no scheme, no authority) and drops
+         * it on any other (R120).
+         *
+         * @param host the {@code host[:port]} to send, or null for the URI's
+         * @return this builder
+         * @throws IllegalArgumentException if {@code host} is empty, holds a control character (CR, LF, NUL included),
+         *     a blank, {@code /}, {@code @}, {@code ?} or {@code #}, or is no {@code host[:port]} as above; the message
+         *     names the value, its control characters written {@code \xN}
+         */
+        public Builder host(String host) {
+            this.host = host == null ? null : HostOverride.checked(host);
+            return this;
         }
 
         /**

@@ -27,7 +27,7 @@ final class RedirectLocation {
      *     malformed escape or authority)
      */
     static URI resolve(URI base, String location) throws URISyntaxException {
-        URI ref = new URI(escapeLenient(location));
+        URI ref = new URI(escapeLenient(location, true));
         String scheme;
         String authority;
         String path;
@@ -131,8 +131,13 @@ final class RedirectLocation {
      * authority those bytes are read as the UTF-8 they are, so an IDN host reaches IDNA as its name, and each
      * {@code @} before the authority's last is escaped, the user info ending at the last as Go's {@code url.Parse}
      * ends it (R111). A control character stays, so that URI refuses it.
+     *
+     * <p>For a request URI the caller wrote ({@code fieldBytes} false, R115) the text is characters, not a field's
+     * bytes: a non-ASCII character is escaped only where {@link URI} refuses it (a space or control character beyond
+     * ASCII, {@code U+00A0}), as the UTF-8 of that character, and the authority is left as written, so that a blank
+     * or another such character in a host is refused with URI's reason, as Go's {@code url.Parse} refuses it.
      */
-    private static String escapeLenient(String s) {
+    private static String escapeLenient(String s, boolean fieldBytes) {
         int authFrom = authorityStart(s);
         int authTo = authFrom < 0 ? 0 : firstOf(s, "/?#", authFrom);
         int pathTo = firstOf(s, "?#", Math.max(authTo, 0));
@@ -142,12 +147,12 @@ final class RedirectLocation {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (authFrom >= 0 && i == authFrom && authTo > authFrom) {
-                String authority = utf8OrAsIs(s.substring(authFrom, authTo));
+                String authority = fieldBytes ? utf8OrAsIs(s.substring(authFrom, authTo)) : s.substring(authFrom, authTo);
                 changed |= !authority.equals(s.substring(authFrom, authTo));
                 int lastAt = authority.lastIndexOf('@'); // user info ends at the last '@', as Go's url.Parse reads it (R111)
                 for (int j = 0; j < authority.length(); j++) {
                     char a = authority.charAt(j);
-                    changed |= escapeOrAppend(sb, a, ESCAPED.indexOf(a) >= 0 || (a == '@' && j < lastAt));
+                    changed |= escapeOrAppend(sb, a, (fieldBytes && ESCAPED.indexOf(a) >= 0) || (a == '@' && j < lastAt), fieldBytes);
                 }
                 i = authTo - 1;
                 continue;
@@ -155,18 +160,33 @@ final class RedirectLocation {
             boolean escape = ESCAPED.indexOf(c) >= 0
                     || ((c == '[' || c == ']') && i >= authTo && i < pathTo)
                     || (c == '#' && i > hash)
-                    || (c > 0x7f && c <= 0xff);
-            changed |= escapeOrAppend(sb, c, escape);
+                    || (fieldBytes ? c > 0x7f && c <= 0xff : c > 0x7f && (Character.isSpaceChar(c) || Character.isISOControl(c)));
+            changed |= escapeOrAppend(sb, c, escape, fieldBytes);
         }
         return changed ? sb.toString() : s;
     }
 
-    private static boolean escapeOrAppend(StringBuilder sb, char c, boolean escape) {
+    /**
+     * A request URI the caller wrote, as {@link URI} takes what Go's {@code url.Parse} takes (R115): the characters Go
+     * sends escaped in a path, and a URI may not hold, percent-escaped as {@link #escapeLenient} escapes a
+     * {@code Location}'s, in the path, query and fragment; the authority and every control character left as written,
+     * for {@link URI} to refuse. Text that does not start with {@code http://} or {@code https://} is returned as it is.
+     *
+     * @param s the caller's text
+     * @return the text to parse
+     */
+    static String escapeRequestText(String s) {
+        String lower = s.length() < 8 ? s : s.substring(0, 8).toLowerCase(java.util.Locale.ROOT);
+        return lower.startsWith("http://") || lower.startsWith("https://") ? escapeLenient(s, false) : s;
+    }
+
+    /** Appends {@code c}, escaped if asked: as one byte when the text is a field's bytes, else as its UTF-8. */
+    private static boolean escapeOrAppend(StringBuilder sb, char c, boolean escape, boolean fieldBytes) {
         if (!escape) {
             sb.append(c);
             return false;
         }
-        byte[] bytes = c <= 0xff ? new byte[] {(byte) c} : String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = c <= 0xff && fieldBytes ? new byte[] {(byte) c} : String.valueOf(c).getBytes(StandardCharsets.UTF_8);
         for (byte b : bytes) {
             sb.append('%').append(Character.toUpperCase(Character.forDigit((b >> 4) & 0xf, 16)))
                     .append(Character.toUpperCase(Character.forDigit(b & 0xf, 16)));

@@ -87,7 +87,7 @@ class ConvenienceTest {
     @Test
     void R84_aRequestUriGivenAsTextIsRefusedAsGetRefusesItWithoutItsPassword() {
         for (String text : List.of("http://alice:s3cret%zz@example.com/", "http://alice:s3cret@exa mple.com/",
-                "http://alice:s3cret@example.com/a b", "http://alice:s3cret@@example.com:8o/",
+                "http://alice:s3cret@example.com/a\tb", "http://alice:s3cret@@example.com:8o/",
                 "ftp://alice:s3cret@example.com/", "http://alice:s3cret@example.com:70000/")) {
             String expected = catchThrowable(() -> HttpRequest.get(text)).getMessage();
             Throwable viaBuilder = catchThrowable(() -> HttpRequest.newBuilder(text));

@@ -231,7 +231,7 @@ class HttpClientReachTest {
     @Test
     void R81_aMalformedUriTextIsRefusedWithoutItsPassword() {
         for (String text : List.of("http://alice:s3cret%zz@example.com/", "http://alice:s3cret@exa mple.com/",
-                "http://alice:s3cret@example.com/a b")) {
+                "http://alice:s3cret@example.com/a\tb")) {
             Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> HttpRequest.get(text));
             assertThat(t).as(text).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("not a URI (")
                     .hasMessageContaining(" at index ").hasMessageContaining("alice:xxxxx@");

@@ -75,6 +75,7 @@ class NullArgumentRulesTest {
                 .value(Cookie.class, () -> Cookie.of("n", "v"))
                 .value(InetAddress.class, InetAddress::getLoopbackAddress)
                 .nullable("Builder.timeout(timeout)", "HttpRequest.Builder: null is no timeout (documented)")
+                .nullable("Builder.host(host)", "HttpRequest.Builder: null is the URI's host (documented, R116)")
                 .nullable("Builder.cookieJar(jar)", "HttpClient.Builder: null is no jar (documented)")
                 .nullable("Builder.checkRedirect(check)", "HttpClient.Builder: null is no check (documented)")
                 .nullable("Builder.sslContext(ctx)", "Transport.Builder: null is the JDK's default (documented)")

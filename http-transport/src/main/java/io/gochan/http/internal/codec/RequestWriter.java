@@ -76,11 +76,14 @@ public final class RequestWriter {
         StringBuilder b = new StringBuilder(256);
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         b.append(req.method()).append(' ');
+        String host = hostField(req, uri);
         if (isAuthorityForm(req.method(), uri)) {
-            b.append(authority(uri)); // also to a proxy: a CONNECT's target is never absolute-form (R65)
+            b.append(authority(req, uri)); // also to a proxy: a CONNECT's target is never absolute-form (R65)
         } else {
             if (absoluteForm) {
-                b.append(uri.getScheme().toLowerCase(java.util.Locale.ROOT)).append("://").append(hostHeader(uri));
+                // The Host field's authority, as Go writes it (R121): a proxy takes the target's over the field (RFC 9112
+                // section 3.2.2), so the URI's here would drop a Host override before it reached the origin.
+                b.append(uri.getScheme().toLowerCase(java.util.Locale.ROOT)).append("://").append(host);
             }
             b.append(path);
             if (uri.getRawQuery() != null) {
@@ -88,7 +91,7 @@ public final class RequestWriter {
             }
         }
         b.append(" HTTP/1.1\r\n");
-        b.append("Host: ").append(hostHeader(uri)).append("\r\n");
+        b.append("Host: ").append(host).append("\r\n");
         Headers h = req.headers();
         for (int i = 0; i < h.size(); i++) {
             String name = h.name(i);
@@ -159,7 +162,7 @@ public final class RequestWriter {
         long n = callersHeadSize(req, absoluteForm);
         if (absoluteForm && !isAuthorityForm(req.method(), req.uri())) { // whether a path is there needs no ASCII form
             URI uri = asciiOnly(req.uri());
-            n += uri.getScheme().length() + 3 + hostHeader(uri).length();
+            n += uri.getScheme().length() + 3 + hostField(req, uri).length();
         }
         if (addsProxyAuthorization(req.headers(), proxyAuthorization)) {
             n += "Proxy-Authorization: ".length() + proxyAuthorization.length() + 2;
@@ -173,7 +176,7 @@ public final class RequestWriter {
      */
     private static long callersHeadSize(HttpRequest req, boolean absoluteForm) {
         URI uri = asciiOnly(req.uri()); // as sent: a non-ASCII character is up to 12 bytes of escapes (P43)
-        long target = isAuthorityForm(req.method(), uri) ? authority(uri).length()
+        long target = isAuthorityForm(req.method(), uri) ? authority(req, uri).length()
                 : (uri.getRawPath() == null || uri.getRawPath().isEmpty() ? 1 : uri.getRawPath().length())
                         + (uri.getRawQuery() == null ? 0 : 1 + uri.getRawQuery().length());
         long n = req.method().length() + 1 + target + 11;
@@ -452,22 +455,44 @@ public final class RequestWriter {
         return method.equals("CONNECT") && (uri.getRawPath() == null || uri.getRawPath().isEmpty()) && uri.getRawQuery() == null;
     }
 
-    /** {@code host:port}, the port always given (authority-form has no default port), an IPv6 host in brackets. */
-    private static String authority(URI uri) {
-        String host = bracketedHost(uri);
-        int port = UriHost.port(uri);
-        if (port == -1) {
-            port = uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+    /**
+     * {@code host:port}, the port always given (authority-form has no default port), an IPv6 host in brackets: the
+     * request's {@code Host} override if it has one, as Go writes a CONNECT's target from {@code Request.Host} (R121),
+     * the URI's default port added when the override names none; else the URI's authority.
+     */
+    private static String authority(HttpRequest req, URI uri) {
+        String defaultPort = uri.getScheme().equalsIgnoreCase("https") ? "443" : "80";
+        if (req.host().isPresent()) {
+            String host = req.host().get();
+            boolean hasPort = host.lastIndexOf(':') > host.lastIndexOf(']');
+            return hasPort ? host : host + ":" + defaultPort;
         }
-        return host + ":" + port;
+        String port = portAsWritten(uri);
+        return bracketedHost(uri) + ":" + (port == null ? defaultPort : port);
     }
 
-    private static String hostHeader(URI uri) {
-        String host = bracketedHost(uri);
+    /**
+     * The {@code Host} field's value: the request's override (R116), else the URI's host (never an IPv6 zone, R20)
+     * with its port as the URI writes it, {@code :80} and {@code :443} included, as Go writes {@code URL.Host} (R122);
+     * an empty port ({@code http://h:/}) is none, as Go's {@code removeEmptyPort} drops it.
+     */
+    private static String hostField(HttpRequest req, URI uri) {
+        if (req.host().isPresent()) {
+            return req.host().get();
+        }
+        String port = portAsWritten(uri);
+        return port == null ? bracketedHost(uri) : bracketedHost(uri) + ":" + port;
+    }
+
+    /** The URI's port as its authority writes it ({@code 080} stays {@code 080}, as Go sends it), or null for none. */
+    private static String portAsWritten(URI uri) {
         int port = UriHost.port(uri);
-        boolean defaultPort = port == -1 || (port == 80 && uri.getScheme().equalsIgnoreCase("http"))
-                || (port == 443 && uri.getScheme().equalsIgnoreCase("https"));
-        return defaultPort ? host : host + ":" + port;
+        if (port == -1) {
+            return null;
+        }
+        String hostPort = uri.getRawAuthority().substring(uri.getRawAuthority().lastIndexOf('@') + 1);
+        String digits = hostPort.substring(hostPort.lastIndexOf(':') + 1);
+        return !digits.isEmpty() && digits.chars().allMatch(c -> c >= '0' && c <= '9') ? digits : Integer.toString(port);
     }
 
     /** The URI's host as a header or authority-form writes it: never an IPv6 zone (R20), an IPv6 literal in brackets. */
