@@ -529,8 +529,9 @@ public final class HttpClient {
         }
         // The next hop's URI as the builder made it (an internationalized or escaped host in its IDNA ASCII form, R18,
         // R112), compared as the request's was made (R113): the Location's own text has no host to URI when it spells
-        // the name in Unicode, and a redirect to the very host the request went to dropped the credentials.
-        if (!sameOrigin(req.uri(), b.build().uri())) {
+        // the name in Unicode, and a redirect to the very host the request went to dropped the credentials. Read from
+        // the builder, so that the next request is built once, with what it keeps.
+        if (!sameOrigin(req.uri(), b.normalisedUri())) {
             for (String name : req.headers().names()) {
                 if (SENSITIVE.contains(name.toLowerCase(Locale.ROOT))) {
                     b.removeHeader(name);

@@ -487,6 +487,14 @@ public final class HttpRequest {
             return this;
         }
 
+        /**
+         * The URI as {@link #build()} will hold it: normalised when it was set (IDNA host, no fragment), so a caller in
+         * this package can judge the next request before building it (HttpClient's redirect step, R113).
+         */
+        URI normalisedUri() {
+            return uri;
+        }
+
         /** {@return the request} */
         public HttpRequest build() {
             return new HttpRequest(this);
