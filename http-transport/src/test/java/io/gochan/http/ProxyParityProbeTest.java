@@ -66,7 +66,7 @@ class ProxyParityProbeTest {
         assertThat(heads).extracting(h -> h.lines().findFirst().orElseThrow()).containsExactly(
                 "GET http://origin.test/a%20b?q=1&r=%2F HTTP/1.1",
                 "GET http://[2001:db8::1]:8080/x? HTTP/1.1",
-                "GET http://origin.test/ HTTP/1.1",
+                "GET http://origin.test:80/ HTTP/1.1", // the port as written, as Go writes URL.Host (R122)
                 "GET http://Origin.TEST:8080/?q HTTP/1.1"); // the host as written, as Go writes URL.Host
         assertThat(heads.get(0)).contains("\r\nHost: origin.test\r\n").doesNotContain("pw@")
                 .doesNotContain("Authorization"); // user info is the client's (R17), as in Go's Client.send, not the transport's
