@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.testing.RawServer;
+import io.gochan.http.testing.Socks5Proxy;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.net.Socket;
 import java.net.URI;
@@ -258,5 +259,33 @@ class RequestCompositionTest {
             assertThat(hostField(connect.first())).isEqualTo(c[2]);
             assertThat(connect.dialled()).containsExactly("proxy.test:3128");
         }
+    }
+
+    /**
+     * R121: through SOCKS5 the tunnel goes to the URI's host and port (the name sent to the proxy to resolve, R9) and
+     * the head inside it carries the override as its Host field, in origin-form, as direct.
+     */
+    @Test
+    void R121_throughSocks5TheTunnelGoesToTheUrisHostAndTheHeadNamesTheOverride() throws Exception {
+        List<String> heads = new CopyOnWriteArrayList<>();
+        try (RawServer origin = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     heads.add(head);
+                     c.write("HTTP/1.1 204 No Content\r\n\r\n");
+                 }
+             });
+             Socks5Proxy socks = Socks5Proxy.start()) {
+            try (Transport t = Transport.builder().proxy(r -> Optional.of(URI.create("socks5://127.0.0.1:" + socks.port()))).build();
+                 HttpResponse r = t.roundTrip(HttpRequest.newBuilder("http://origin.test:" + origin.port() + "/p")
+                         .host("other.example").timeout(Duration.ofSeconds(10)).build())) {
+                assertThat(r.status()).isEqualTo(204);
+            }
+            assertThat(socks.destinations).containsExactly("origin.test:" + origin.port());
+            origin.close(); // joins the handler
+            assertThat(origin.failures()).isEmpty();
+        }
+        assertThat(heads).hasSize(1);
+        assertThat(requestLine(heads.get(0))).isEqualTo("GET /p HTTP/1.1");
+        assertThat(hostField(heads.get(0))).isEqualTo("other.example");
     }
 }
