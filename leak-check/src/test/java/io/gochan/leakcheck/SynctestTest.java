@@ -115,14 +115,15 @@ class SynctestTest {
     }
 
     /**
-     * Rules BB8, BB12 with BB14 and LK3, a guard (no defect found): two {@code @Synctest} tests of one class run at once
-     * (JUnit's parallel execution, two workers), their order fixed by latches. The bubble whose root waits on a latch
-     * (not durable) keeps its clock at the epoch while the other bubble moves its own by five hours and deadlocks; the
-     * deadlock fails that test alone, with a dump of its own goroutines; the first bubble's sleeper is not disturbed and
-     * wakes at its own instant; the leak check reports the goroutine the deadlocking test's {@code @BeforeEach} left in
-     * that test only, never the other bubble's goroutine that is alive during its check. Replaces session 34's guard of
-     * parallel bubbles, which failed in CI: a goroutine started on JUnit's separate timeout thread only inherited its
-     * test's owner, so the tests running beside it also reported it (LK18); here no goroutine inherits its owner.
+     * Rules BB8, BB12 with BB14, LK3 and LK36: two {@code @Synctest} tests of one class run at once (JUnit's parallel
+     * execution, two workers; one of them on JUnit's separate timeout thread), their order fixed by latches. The bubble
+     * whose root waits on a latch (not durable) keeps its clock at the epoch while the other bubble moves its own by
+     * five hours and deadlocks; the deadlock fails that test alone, with a dump of its own goroutines; the first
+     * bubble's sleeper is not disturbed and wakes at its own instant; the leak check reports the goroutine the
+     * deadlocking test's {@code @BeforeEach} left in that test only, never the other bubble's goroutine that is alive
+     * during its check. Replaces session 34's guard of parallel bubbles, which failed in CI: a goroutine started on
+     * JUnit's separate timeout thread only inherited its test's owner, so the tests running beside it also reported it
+     * (LK18); since LK36 the owner is entered there.
      */
     @Test
     void BB8_BB12_parallelBubblesKeepTheirClocksDeadlocksAndGoroutinesApart() {
