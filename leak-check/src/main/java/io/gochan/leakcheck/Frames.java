@@ -49,13 +49,16 @@ final class Frames {
      * {@return whether a thread is one of the JDK's own: the first frame from the bottom of its stack
      * outside {@code java.*} is in {@code sun.*}, {@code jdk.*} or {@code com.sun.*} (JDK 25 runs NIO's
      * sub-pollers, {@code sun.nio.ch.Poller}, on virtual threads it starts on first use; user code can
-     * not start a thread there)}
+     * not start a thread there), and no frame of it is outside the JDK and gochan's channel machinery}
+     * A thread the JDK started that runs code of the user's (a handler of the JDK's {@code HttpServer}, on its
+     * dispatcher thread or on the executor it was given) is the user's (rule LK35), as a common-pool worker
+     * running a task of the user's is (LK13).
      */
     static boolean isJdkInternal(List<String> functions) {
         for (int i = functions.size() - 1; i >= 0; i--) {
             String f = functions.get(i);
             if (!f.startsWith("java.")) {
-                return f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.");
+                return (f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.")) && top(functions).isEmpty();
             }
         }
         return false;

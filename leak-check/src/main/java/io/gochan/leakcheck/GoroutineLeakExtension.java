@@ -2,7 +2,9 @@ package io.gochan.leakcheck;
 
 import io.gochan.Goroutines;
 
+import io.gochan.GoroutineOwner;
 import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Method;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.TestInstance;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.DynamicTestInvocationContext;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
 import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 import org.junit.platform.commons.support.AnnotationSupport;
@@ -113,6 +116,109 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
         end(context, "the test");
+    }
+
+    /**
+     * Runs the test method inside the test's owner, entered on the thread the method runs on (rule LK36): JUnit's
+     * {@code @Timeout(threadMode = SEPARATE_THREAD)} runs it on a thread of its own, which carried the test's owner only
+     * by inheritance (LK17), so with tests in parallel each test running beside it failed for its goroutines too (LK18).
+     *
+     * @param invocation the test method's invocation
+     * @param invocationContext the method and its arguments
+     * @param context the test's context
+     * @throws Throwable what the method threw
+     */
+    @Override
+    public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext context) throws Throwable {
+        inOwner(invocation, context);
+    }
+
+    /**
+     * Runs one invocation of a test template (a repetition, an argument set) as {@link #interceptTestMethod} runs a
+     * test method (rule LK36).
+     *
+     * @param invocation the invocation of the template method
+     * @param invocationContext the method and its arguments
+     * @param context the invocation's context
+     * @throws Throwable what the method threw
+     */
+    @Override
+    public void interceptTestTemplateMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext context) throws Throwable {
+        inOwner(invocation, context);
+    }
+
+    /**
+     * Runs a {@code @BeforeEach} method inside the test's owner, entered on the thread it runs on (rule LK36).
+     *
+     * @param invocation the method's invocation
+     * @param invocationContext the method and its arguments
+     * @param context the test's context
+     * @throws Throwable what the method threw
+     */
+    @Override
+    public void interceptBeforeEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext context) throws Throwable {
+        inOwner(invocation, context);
+    }
+
+    /**
+     * Runs an {@code @AfterEach} method inside the test's owner, entered on the thread it runs on (rule LK36).
+     *
+     * @param invocation the method's invocation
+     * @param invocationContext the method and its arguments
+     * @param context the test's context
+     * @throws Throwable what the method threw
+     */
+    @Override
+    public void interceptAfterEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext context) throws Throwable {
+        inOwner(invocation, context);
+    }
+
+    /**
+     * Runs a {@code @BeforeAll} method inside the class's owner, entered on the thread it runs on (rule LK36).
+     *
+     * @param invocation the method's invocation
+     * @param invocationContext the method and its arguments
+     * @param context the class's context
+     * @throws Throwable what the method threw
+     */
+    @Override
+    public void interceptBeforeAllMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext context) throws Throwable {
+        inOwner(invocation, context);
+    }
+
+    /**
+     * Runs an {@code @AfterAll} method inside the class's owner, entered on the thread it runs on (rule LK36).
+     *
+     * @param invocation the method's invocation
+     * @param invocationContext the method and its arguments
+     * @param context the class's context
+     * @throws Throwable what the method threw
+     */
+    @Override
+    public void interceptAfterAllMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+            ExtensionContext context) throws Throwable {
+        inOwner(invocation, context);
+    }
+
+    /**
+     * LK36: proceeds with the window of {@code context} (if it is checked) entered as the owner of the calling thread.
+     * On the thread that opened the window this changes nothing; on a thread JUnit made for the invocation (its
+     * separate timeout thread), which only inherited the owner, what the invocation starts is the window's own.
+     */
+    private static void inOwner(Invocation<Void> invocation, ExtensionContext context) throws Throwable {
+        Running r = context.getStore(NS).get(context.getUniqueId(), Running.class);
+        if (r == null) {
+            invocation.proceed();
+            return;
+        }
+        try (GoroutineOwner.Scope entered = r.window().owner.enter()) {
+            invocation.proceed();
+        }
     }
 
     /**

@@ -85,7 +85,8 @@ public @interface NoGoroutineLeaks {
 
     /**
      * {@return whether virtual threads that are not goroutines are checked too (through the JDK's
-     * thread dump, taken only when the test created a thread other than a goroutine)}
+     * thread dump, taken only when the test created a thread other than a goroutine); the JDK's own (its NIO
+     * pollers) are not, unless they run code of the user's, such as a JDK {@code HttpServer}'s handler (rule LK35)}
      */
     boolean virtualThreads() default true;
 
@@ -94,7 +95,9 @@ public @interface NoGoroutineLeaks {
      * the test ran and still running after the grace period fails it, with its stack (a pool that was never
      * shut down, a thread never joined). Not the runtime's own: the virtual-thread scheduler's carriers, the
      * common pool's workers, the JDK's system threads and those whose code is the JDK's ({@code sun.*},
-     * {@code jdk.*}, {@code com.sun.*}), JUnit's timeout thread, gochan's own timer thread; {@link #allow()},
+     * {@code jdk.*}, {@code com.sun.*}) while they run none of the user's (a JDK {@code HttpServer}'s dispatcher
+     * stuck in a handler of the test's is reported, rule LK35), JUnit's timeout thread, gochan's own timer thread;
+     * {@link #allow()},
      * {@link #ignoreTopFunction()} and {@link #ignoreAnyFunction()} excuse them as they excuse virtual
      * threads. Only threads created while the test ran are judged, whatever {@link #ignoreCurrent()} says:
      * the JVM's and the test runner's threads are older. Listing them takes every platform thread's stack

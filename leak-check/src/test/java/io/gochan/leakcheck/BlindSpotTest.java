@@ -50,7 +50,7 @@ class BlindSpotTest {
         return outcomes;
     }
 
-    private static String outcome(Map<String, String> outcomes, String idPart) {
+    static String outcome(Map<String, String> outcomes, String idPart) {
         return outcomes.entrySet().stream().filter(e -> e.getKey().endsWith(idPart)).map(Map.Entry::getValue)
                 .findFirst().orElseThrow(() -> new AssertionError("no " + idPart + " in " + outcomes.keySet()));
     }

@@ -7,6 +7,7 @@ import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.Goroutines;
 import io.gochan.leakcheck.fixtures.BubbleDriverParallelFixture;
+import io.gochan.leakcheck.fixtures.SeparateThreadTimeoutFixture;
 import io.gochan.leakcheck.fixtures.BubbleLeftRunningFixture;
 import io.gochan.leakcheck.fixtures.ConstructorGoroutineFixture;
 import io.gochan.leakcheck.fixtures.DelaySchedulerLookalikeFixture;
@@ -267,6 +268,29 @@ class LeakAttributionEdgesTest {
                     assertThat(g.join(Duration.ofSeconds(20))).as("%s ended", g).isTrue();
                 }
             }
+        }
+    }
+
+    /**
+     * Rule LK36: a goroutine started by a test that JUnit's {@code @Timeout(threadMode = SEPARATE_THREAD)} runs on a
+     * thread of its own is that test's leak alone, with tests in parallel. Before, that thread, made under the test's
+     * owner, only inherited it (LK17): the goroutine was judged by when it started, and the test running beside it
+     * failed for it too (LK18), with a note that which of them handed that thread the task was not known.
+     */
+    @Test
+    void LK36_aGoroutineStartedOnJUnitsSeparateTimeoutThreadIsThatTestsAlone() throws Exception {
+        SeparateThreadTimeoutFixture.reset();
+        try {
+            Map<String, String> o = run(PARALLEL_METHODS, selectClass(SeparateThreadTimeoutFixture.class));
+            assertThat(outcome(o, "runsBesideIt()]")).isEqualTo("SUCCESSFUL");
+            assertThat(outcome(o, "leavesAGoroutineFromTheTimeoutThread()]"))
+                    .startsWith("FAILED: java.lang.AssertionError: 1 goroutine still running")
+                    .contains("\"left-from-the-timeout-thread\"")
+                    .contains("owned by \"test SeparateThreadTimeoutFixture.leavesAGoroutineFromTheTimeoutThread()\"")
+                    .doesNotContain("inherited");
+        } finally {
+            SeparateThreadTimeoutFixture.release.countDown();
+            LeakCheckTest.endGoroutines("left-from-the-timeout-thread");
         }
     }
 }

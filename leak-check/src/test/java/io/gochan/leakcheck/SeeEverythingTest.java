@@ -6,6 +6,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.EndingAfterLastLookFixture;
+import io.gochan.leakcheck.fixtures.JdkServerHandlerFixture;
 import io.gochan.leakcheck.fixtures.ManyLeaksFixture;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,36 @@ import org.junit.jupiter.api.Test;
 class SeeEverythingTest {
     private static int count(Pattern p, String s) {
         return (int) p.matcher(s).results().count();
+    }
+
+    /**
+     * Rule LK35: a thread that starts in the JDK's code but is stuck in the test's own code is the test's leak: a handler
+     * of the JDK's {@code HttpServer} left waiting, on a virtual-thread executor or on the server's dispatcher thread.
+     * Before, both were left out as the JDK's own threads (their first frame outside {@code java.*} is in
+     * {@code sun.net.httpserver}): the first test passed, and the second failed only for the server's idle timer
+     * thread, the stuck handler not named. Servers stopped with their handlers done still pass.
+     */
+    @Test
+    @DisplayName("LK35: a JDK thread stuck in the test's code, an HttpServer's handler, is the test's leak")
+    void LK35_aJdkThreadStuckInTheTestsCodeIsItsLeak() throws Exception {
+        JdkServerHandlerFixture.release = new CountDownLatch(1);
+        JdkServerHandlerFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkServerHandlerFixture.class));
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesAHandlerStuckOnAVirtualThread()]")).startsWith("FAILED: 1 virtual thread still running")
+                    .contains("sun.net.httpserver.ServerImpl$Exchange.run")
+                    .contains("JdkServerHandlerFixture.lambda$serve$");
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesAHandlerStuckOnTheDispatcher()]")).as("the server left running, and its dispatcher stuck in the handler")
+                    .startsWith("FAILED: 2 platform threads still running").contains("\"idle-timeout-task\"")
+                    .contains("\"HTTP-Dispatcher\"").contains("JdkServerHandlerFixture.lambda$serve$");
+            assertThat(BlindSpotTest.outcome(o, "[method:stopsItsServerOnAVirtualThreadExecutor()]")).isEqualTo("SUCCESSFUL");
+            assertThat(BlindSpotTest.outcome(o, "[method:stopsItsServerOnTheDispatcher()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            JdkServerHandlerFixture.release.countDown();
+            for (com.sun.net.httpserver.HttpServer s : JdkServerHandlerFixture.LEFT) {
+                s.stop(0);
+            }
+        }
     }
 
     @Test

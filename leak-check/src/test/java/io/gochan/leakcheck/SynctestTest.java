@@ -13,6 +13,7 @@ import io.gochan.leakcheck.fixtures.SynctestDoubleRegistrationFixture;
 import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
 import io.gochan.leakcheck.fixtures.SynctestFixture;
 import io.gochan.leakcheck.fixtures.SynctestLeakFixture;
+import io.gochan.leakcheck.fixtures.SynctestParallelBubblesFixture;
 import io.gochan.leakcheck.fixtures.SynctestThrowingBodyFixture;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +25,8 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 /** {@link Synctest} (rules BB11-BB15, BB17): fixtures run through the JUnit Platform launcher. */
 class SynctestTest {
-    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts");
+    private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts",
+            "sleeper-beside", "stuck-beside", "left-by-the-deadlocking-test");
 
     /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
     @AfterEach
@@ -110,6 +112,40 @@ class SynctestTest {
         assertThat(f).isInstanceOf(java.util.concurrent.TimeoutException.class).hasMessageContaining("timed out after 1 second");
         assertThat(f.getSuppressed()).anySatisfy(s -> assertThat(s).isInstanceOf(InterruptedException.class)
                 .hasMessageContaining("BB15"));
+    }
+
+    /**
+     * Rules BB8, BB12 with BB14, LK3 and LK36: two {@code @Synctest} tests of one class run at once (JUnit's parallel
+     * execution, two workers; one of them on JUnit's separate timeout thread), their order fixed by latches. The bubble
+     * whose root waits on a latch (not durable) keeps its clock at the epoch while the other bubble moves its own by
+     * five hours and deadlocks; the deadlock fails that test alone, with a dump of its own goroutines; the first
+     * bubble's sleeper is not disturbed and wakes at its own instant; the leak check reports the goroutine the
+     * deadlocking test's {@code @BeforeEach} left in that test only, never the other bubble's goroutine that is alive
+     * during its check. Replaces session 34's guard of parallel bubbles, which failed in CI: a goroutine started on
+     * JUnit's separate timeout thread only inherited its test's owner, so the tests running beside it also reported it
+     * (LK18); since LK36 the owner is entered there.
+     */
+    @Test
+    void BB8_BB12_parallelBubblesKeepTheirClocksDeadlocksAndGoroutinesApart() {
+        SynctestParallelBubblesFixture.reset();
+        TestExecutionSummary s = run(selectClass(SynctestParallelBubblesFixture.class), java.util.Map.of(
+                "junit.jupiter.execution.parallel.enabled", "true",
+                "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                "junit.jupiter.execution.parallel.config.fixed.parallelism", "2"));
+        assertThat(failures(s)).containsOnlyKeys("deadlocksBesideTheOther()");
+        assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+        Throwable f = s.getFailures().get(0).getException();
+        assertThat(f).isInstanceOf(BubbleDeadlockException.class);
+        assertThat(f.getMessage()).contains("deadlock!").contains("at 2000-01-01T05:00:00Z")
+                .contains("\"stuck-beside\" [durably blocked on receive").doesNotContain("sleeper-beside");
+        // Beside the body's InterruptedException (BB5), the leak check's report of the test's own goroutine.
+        assertThat(f.getSuppressed()).filteredOn(AssertionError.class::isInstance).as("leak reports")
+                .singleElement().satisfies(leak -> assertThat(leak.getMessage())
+                        .startsWith("1 goroutine still running").contains("\"left-by-the-deadlocking-test\"")
+                        .doesNotContain("sleeper-beside").doesNotContain("stuck-beside"));
+        assertThat(SynctestParallelBubblesFixture.readAtRelease).as("the waiting bubble's clock while the other ran")
+                .isEqualTo(java.time.Instant.parse("2000-01-01T00:00:00Z"));
+        assertThat(SynctestParallelBubblesFixture.sleeperWokeAt).isEqualTo(java.time.Instant.parse("2000-01-01T01:00:00Z"));
     }
 
     @Test
