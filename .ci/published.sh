@@ -12,6 +12,10 @@
 #   module"), or documents other packages than its module exports to everyone (an unexported
 #   package in the javadoc invites code that does not compile on the module path; an exported one
 #   missing leaves users without its contract);
+# - a -javadoc.jar links to another gochan module's page that module's -javadoc.jar lacks (the links are
+#   relative, ../../<artifactId>/<version>/..., for javadoc jars unpacked side by side as javadoc.io does),
+#   or has no link into the javadoc of a gochan module it requires transitively (its API names that
+#   module's types, which javadoc prints as plain text when it was given no -linkoffline for them);
 # - a published POM declares a compile/runtime dependency outside io.gochan (a user's dependency tree
 #   gets only gochan's own modules), or uses a ${property} that neither it nor the parent defines;
 # - the parent POM (every module's published parent) lacks url, licenses, scm or developers.
@@ -47,6 +51,7 @@ for what in ("m:url", "m:licenses/m:license/m:name", "m:scm/m:url", "m:developer
         fail(f"parent POM: no {what.replace('m:', '')}")
 
 deployed = []
+javadocs = {}  # artifactId -> (module name, modules it requires transitively, its -javadoc.jar)
 for module in [m.text for m in root.findall("m:modules/m:module", NS)]:
     mp = pom(f"{module}/pom.xml")
     if (text(mp, "m:packaging") or "jar") != "jar":
@@ -96,6 +101,10 @@ for module, artifact, mp in deployed:
     if documented != exports:
         fail(f"{artifact}: javadoc documents {sorted(documented)}, the module exports {sorted(exports)}")
 
+    transitive = {line.split()[1] for line in described.splitlines()
+                  if line.startswith("requires ") and "transitive" in line.split()[2:]}
+    javadocs[artifact] = (module_name, transitive, z["javadoc"])
+
     own = mp.find("m:properties", NS)
     props = root_props | ({p.tag.split("}")[1] for p in own} if own is not None else set())
     raw = open(f"{module}/pom.xml").read()
@@ -109,6 +118,30 @@ for module, artifact, mp in deployed:
     if len(failures) == failed_before:
         print(f"published: {artifact} {version}: jar, sources, javadoc ({', '.join(sorted(exports))}), "
               "LICENSE/NOTICE, POM dependencies")
+
+# Cross-module javadoc links: each must find its page in the linked module's -javadoc.jar, unpacked
+# beside this one as <artifactId>/<version>/ (a link that reaches for a module not published, or for a
+# page not there, is dead on javadoc.io).
+by_module = {name: artifact for artifact, (name, _, _) in javadocs.items()}
+href = re.compile(r'href="((?:\.\./)+)([^/"#]+)/([^/"#]+)/([^"#]*)')
+for artifact, (module_name, transitive, jd) in javadocs.items():
+    failed_before = len(failures)
+    linked = set()
+    for page in (n for n in jd.namelist() if n.endswith(".html")):
+        depth = page.count("/")
+        for ups, target, target_version, path in href.findall(jd.read(page).decode()):
+            if ups.count("../") != depth + 2 or target not in javadocs:
+                continue  # a link inside this module's pages (or to the JDK's, absolute)
+            if target_version != version or path not in javadocs[target][2].namelist():
+                fail(f"{artifact}: javadoc {page} links to {target}/{target_version}/{path}, "
+                     f"not a page of {target} {version}'s -javadoc.jar")
+            linked.add(target)
+    for required in sorted(transitive):
+        if required in by_module and by_module[required] not in linked:
+            fail(f"{artifact}: javadoc has no link into the javadoc of {by_module[required]}, whose module {required} "
+                 "it requires transitively (its types are plain text: no -linkoffline for it in the pom?)")
+    if linked and len(failures) == failed_before:
+        print(f"published: {artifact} javadoc links into {', '.join(sorted(linked))}: every page found")
 
 sys.exit(1 if failures else 0)
 PY
