@@ -7,9 +7,12 @@
  * <p>JDK Flight Recorder events ({@code io.gochan.ChannelBlocked}, {@code io.gochan.SelectBlocked},
  * {@code io.gochan.Goroutine}, all disabled by default) are emitted when {@code jdk.jfr} is in the
  * runtime and a recording enables them. {@code jdk.jfr} is optional: a runtime image without it runs
- * gochan unchanged. A module-path application that records with {@code jcmd JFR.start} needs
- * {@code jdk.jfr} resolved ({@code --add-modules jdk.jfr}); {@code -XX:StartFlightRecording} and the
- * class path resolve it already.
+ * gochan unchanged. On a full JDK {@code jdk.jfr} is resolved for a class-path and a module-path
+ * application alike (on the module path through service binding: {@code java.management} binds
+ * {@code jdk.management.jfr}, which requires it), so {@code jcmd JFR.start} records gochan's events with
+ * no flag. A module-path application in a runtime image that holds {@code jdk.jfr} without
+ * {@code jdk.management.jfr} needs {@code --add-modules jdk.jfr} for them (or a recording started with
+ * {@code -XX:StartFlightRecording}, which resolves {@code jdk.jfr} itself).
  *
  * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on and the gate to
  * the JFR events; it is exported only to {@code io.gochan.select}.
