@@ -434,6 +434,75 @@ class OwnEndWaiterProbeTest {
         }
     }
 
+    /**
+     * Under {@code maxConnsPerHost(2)}, two connections held and three waiters: the first two give up (their contexts
+     * cancelled) exactly as one held request ends and frees its slot: the third gets it, once, and its answer.
+     */
+    @ParameterizedTest(name = "connection closed: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void E2_T8_twoWaitersGivingUpAsASlotFreesLeaveItToTheThird(boolean closeConn) throws Exception {
+        Map<String, CountDownLatch> arrived = new ConcurrentHashMap<>();
+        Map<String, CountDownLatch> go = new ConcurrentHashMap<>();
+        try (RawServer server = server(arrived, go)) {
+            for (int round = 0; round < ROUNDS * 5; round++) {
+                Dones dones = new Dones();
+                Transport t = Transport.builder().listener(dones).maxConnsPerHost(2).build();
+                try {
+                    String h1 = "/hold" + (closeConn ? "close" : "") + round + "a";
+                    String h2 = "/hold" + round + "b";
+                    for (String h : List.of(h1, h2)) {
+                        arrived.put(h, new CountDownLatch(1));
+                        go.put(h, new CountDownLatch(1));
+                        send(h, t, HttpRequest.get(server.uri(h).toString()), Context.background());
+                        assertThat(arrived.get(h).await(20, TimeUnit.SECONDS)).isTrue();
+                    }
+                    List<CancellableContext> ctxs = new ArrayList<>();
+                    List<Caller<String>> waiters = new ArrayList<>();
+                    for (int i = 0; i < 3; i++) {
+                        CancellableContext ctx = Context.withCancel(Context.background());
+                        ctxs.add(ctx);
+                        waiters.add(send("w" + i, t, HttpRequest.get(server.uri("/next" + round + "w" + i).toString()),
+                                i < 2 ? ctx : Context.background()));
+                        awaitWaiting(t, i + 1, waiters.toArray(Caller[]::new));
+                    }
+                    CyclicBarrier all = new CyclicBarrier(3);
+                    long offset = (round * 7_919L) % 100_000;
+                    Thread freer = Thread.ofVirtual().start(() -> {
+                        Lifecycle.await(all);
+                        go.get(h1).countDown();
+                    });
+                    Thread second = Thread.ofVirtual().start(() -> {
+                        Lifecycle.await(all);
+                        Lifecycle.spin(offset / 2);
+                        ctxs.get(1).cancel();
+                    });
+                    Lifecycle.await(all);
+                    Lifecycle.spin(offset);
+                    ctxs.get(0).cancel();
+                    freer.join();
+                    second.join();
+                    Caller<String> third = waiters.get(2);
+                    boolean thirdEnded = third.join(Lifecycle.BOUND);
+                    go.get(h2).countDown();
+                    third.abandon(t::close);
+                    assertThat(thirdEnded).as("the third waiter answered: %s", t.stats()).isTrue();
+                    assertThat(third.error()).as("round %d", round).isNull();
+                    assertThat(third.value()).isEqualTo("b");
+                    for (Caller<String> w : waiters) {
+                        assertThat(w.join(Lifecycle.BOUND)).isTrue();
+                    }
+                    Leaks.awaitTrue(() -> dones.done.size() == 5, "every done()");
+                    assertThat(dones.done.values()).allSatisfy(d -> assertThat(d).hasSize(1));
+                    assertSettled(t, 2);
+                } finally {
+                    t.close();
+                }
+                assertNothingCountedAfterClose(t);
+            }
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
     enum Late {
         /** Nobody waits: the connection goes idle. */
         IDLE,
