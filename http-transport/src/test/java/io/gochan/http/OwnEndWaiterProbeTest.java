@@ -599,22 +599,36 @@ class OwnEndWaiterProbeTest {
         }
     }
 
-    /** A TLS context whose socket factory throws for its first {@code failures} dials, then is {@code real}'s. */
+    /** How {@link ThrowingTls} fails. */
+    enum Broken {
+        /** {@code getSocketFactory()} (and {@code createSSLEngine}) throw an {@link IllegalStateException}. */
+        UNCHECKED,
+        /** The socket factory's {@code createSocket} over the TCP socket throws an {@link IOException}. */
+        CREATE_SOCKET_IO
+    }
+
+    /** A TLS context that fails (as {@code broken} says) for its first {@code failures} dials, then is {@code real}'s. */
     static final class ThrowingTls extends javax.net.ssl.SSLContextSpi {
         final AtomicInteger failures;
         private final SSLContext real;
+        private final Broken broken;
 
-        ThrowingTls(SSLContext real, int failures) {
+        ThrowingTls(SSLContext real, Broken broken, int failures) {
             this.real = real;
+            this.broken = broken;
             this.failures = new AtomicInteger(failures);
         }
 
-        static SSLContext context(SSLContext real, int failures) {
-            return new SSLContext(new ThrowingTls(real, failures), real.getProvider(), "TLS") { };
+        static SSLContext context(SSLContext real, Broken broken, int failures) {
+            return new SSLContext(new ThrowingTls(real, broken, failures), real.getProvider(), "TLS") { };
+        }
+
+        private boolean fails() {
+            return failures.getAndDecrement() > 0;
         }
 
         private void maybeThrow() {
-            if (failures.getAndDecrement() > 0) {
+            if (broken == Broken.UNCHECKED && fails()) {
                 throw new IllegalStateException("the test's TLS context is broken");
             }
         }
@@ -623,7 +637,29 @@ class OwnEndWaiterProbeTest {
                 java.security.SecureRandom sr) { }
         @Override protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
             maybeThrow();
-            return real.getSocketFactory();
+            javax.net.ssl.SSLSocketFactory f = real.getSocketFactory();
+            if (broken != Broken.CREATE_SOCKET_IO) {
+                return f;
+            }
+            return new javax.net.ssl.SSLSocketFactory() {
+                @Override public String[] getDefaultCipherSuites() { return f.getDefaultCipherSuites(); }
+                @Override public String[] getSupportedCipherSuites() { return f.getSupportedCipherSuites(); }
+                @Override public java.net.Socket createSocket(java.net.Socket s, String h, int p, boolean a) throws IOException {
+                    if (fails()) {
+                        throw new IOException("the test's socket factory failed");
+                    }
+                    return f.createSocket(s, h, p, a);
+                }
+                @Override public java.net.Socket createSocket(String h, int p) throws IOException { return f.createSocket(h, p); }
+                @Override public java.net.Socket createSocket(java.net.InetAddress h, int p) throws IOException { return f.createSocket(h, p); }
+                @Override public java.net.Socket createSocket(String h, int p, java.net.InetAddress l, int lp) throws IOException {
+                    return f.createSocket(h, p, l, lp);
+                }
+                @Override public java.net.Socket createSocket(java.net.InetAddress h, int p, java.net.InetAddress l, int lp)
+                        throws IOException {
+                    return f.createSocket(h, p, l, lp);
+                }
+            };
         }
         @Override protected javax.net.ssl.SSLServerSocketFactory engineGetServerSocketFactory() { return real.getServerSocketFactory(); }
         @Override protected javax.net.ssl.SSLEngine engineCreateSSLEngine() {
@@ -638,20 +674,32 @@ class OwnEndWaiterProbeTest {
         @Override protected javax.net.ssl.SSLSessionContext engineGetClientSessionContext() { return real.getClientSessionContext(); }
     }
 
+    static List<Arguments> brokenTls() {
+        List<Arguments> all = new ArrayList<>();
+        for (Broken b : Broken.values()) {
+            all.add(Arguments.of(b, false));
+            all.add(Arguments.of(b, true));
+        }
+        return all;
+    }
+
     /**
-     * A TLS context whose socket factory throws an unchecked exception while another request waits for the host's
-     * only slot: the request fails with an {@link HttpConnectionException} that names the dial and carries the
-     * exception, its slot goes to the waiter, whose own dial works, nothing is left open; so too with the transport's
-     * close racing the failing dial.
+     * A TLS context that fails to make its socket while another request waits for the host's only slot: an unchecked
+     * exception of {@code getSocketFactory()} fails the request as an {@link HttpConnectionException} that names the
+     * dial and carries it (E77); an {@link IOException} of the factory's {@code createSocket} as the handshake's failure,
+     * worded as R69 words every other one (E149). Either way its slot goes to the waiter, whose own dial works, and
+     * nothing is left open; so too with the transport's close racing the failing dial. Before E149, the
+     * {@code IOException} reached the caller as it was, naming neither the peer nor TLS.
      */
-    @ParameterizedTest(name = "close racing: {0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void E77_aTlsContextThatThrowsFailsItsRequestAndFreesTheSlot(boolean closeRacing) throws Exception {
+    @ParameterizedTest(name = "{0} close racing: {1}")
+    @MethodSource("brokenTls")
+    void E77_E149_aTlsContextThatFailsToMakeItsSocketFailsItsRequestClearlyAndFreesTheSlot(Broken broken,
+            boolean closeRacing) throws Exception {
         try (JdkServer server = JdkServer.https(ex -> JdkServer.respond(ex, 200, "tls"))) {
             for (int round = 0; round < ROUNDS; round++) {
                 Dones dones = new Dones();
                 HeldDialer dialer = new HeldDialer(0, false);
-                SSLContext tls = ThrowingTls.context(JdkServer.clientTls(), 1);
+                SSLContext tls = ThrowingTls.context(JdkServer.clientTls(), broken, 1);
                 Transport t = Transport.builder().listener(dones).maxConnsPerHost(1).dialer(dialer).sslContext(tls)
                         .build();
                 try {
@@ -680,9 +728,18 @@ class OwnEndWaiterProbeTest {
                     callerB.abandon(t::close);
                     assertThat(aEnded && bEnded).as("both ended: %s", t.stats()).isTrue();
                     if (!closeRacing) {
-                        assertThat(callerA.error()).as("a, round %d", round).isInstanceOf(HttpConnectionException.class)
-                                .hasMessageContaining("the test's TLS context is broken")
-                                .hasRootCauseInstanceOf(IllegalStateException.class);
+                        if (broken == Broken.UNCHECKED) {
+                            assertThat(callerA.error()).as("a, round %d", round).isInstanceOf(HttpConnectionException.class)
+                                    .hasMessageContaining("the test's TLS context is broken")
+                                    .hasRootCauseInstanceOf(IllegalStateException.class);
+                        } else {
+                            assertThat(callerA.error()).as("a, round %d", round)
+                                    .isInstanceOf(javax.net.ssl.SSLHandshakeException.class)
+                                    .hasMessageStartingWith("TLS handshake with https://" + server.uri("/").getAuthority()
+                                            + " failed: ")
+                                    .hasMessageContaining("the test's socket factory failed")
+                                    .hasCauseInstanceOf(IOException.class);
+                        }
                         assertThat(callerB.error()).as("b, round %d", round).isNull();
                         assertThat(callerB.value()).isEqualTo("tls");
                         Lifecycle.await(() -> t.stats().inUse() == 0 && t.stats().open() == 1, Lifecycle.BOUND,
@@ -691,7 +748,8 @@ class OwnEndWaiterProbeTest {
                             assertThat(r.body().string()).isEqualTo("tls");
                         }
                     } else {
-                        if (callerA.error() != null && !(callerA.error() instanceof HttpConnectionException)) {
+                        if (callerA.error() != null && !(callerA.error() instanceof HttpConnectionException)
+                                && !(callerA.error() instanceof javax.net.ssl.SSLHandshakeException)) {
                             assertClosedCancel(callerA.error());
                         }
                         if (callerB.error() != null) {
