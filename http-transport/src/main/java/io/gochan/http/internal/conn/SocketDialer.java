@@ -163,8 +163,9 @@ public final class SocketDialer {
      * @param key what to connect to
      * @return the sockets
      * @throws HttpTimeoutException if connect or handshake took too long (kind CONNECT or TLS_HANDSHAKE)
-     * @throws SSLHandshakeException if the TLS handshake failed (including a certificate that does not
-     *     match the host name, and a peer that closed or reset the connection during it), naming the peer (R69)
+     * @throws SSLHandshakeException if the TLS handshake failed (including a certificate that does not match the host
+     *     name, a peer that closed or reset the connection during it, and a TLS context whose factory could not make
+     *     the TLS socket, E149), naming the peer (R69)
      * @throws IOException for any other connection failure
      */
     public Dialed dial(ConnectKey key) throws IOException {
@@ -292,7 +293,14 @@ public final class SocketDialer {
         // A fully qualified name's trailing dot is no part of the name in SNI (RFC 6066 §3, which the JDK enforces
         // with an IllegalArgumentException) nor in the certificate's names: Go drops it for both (R46).
         String name = stripDot(host);
-        SSLSocket ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, name, port, true);
+        SSLSocket ssl;
+        try {
+            ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, name, port, true);
+        } catch (IOException e) {
+            // A caller's TLS context failed to make its socket (E149): the handshake's failure, worded as R69 words every
+            // other one. Thrown as it was, it named neither the peer nor TLS. The TCP socket is closed by dial().
+            throw handshakeFailed(e, what);
+        }
         try {
             SSLParameters params = ssl.getSSLParameters();
             // A name with '_' (R40) is one the JDK refuses both as SNI and in its host name check: it goes
