@@ -28,8 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code chunked} (P34), 1xx responses nobody asked for (P21), a head or body trickled past the request's
  * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
  * next request on a reused connection (P37), a {@code Content-Length} list (P40) and a
- * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42), the parts of a status line (P84) and blanks before a chunk
- * extension (P85). Each ends with the response read or a specific exception,
+ * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42), the parts of a status line (P84), blanks before a chunk
+ * extension (P85) and the naming of a refused line (P86). Each ends with the response read or a specific exception,
  * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
@@ -181,6 +181,64 @@ class HostileProbeTest {
             assertThat(e.reason()).isEqualTo(reason);
             assertThat(e.getMessage()).contains(message);
         });
+    }
+
+    // ------------------------------------------------------------------ P86: a refused line is named
+
+    static Stream<Arguments> refusedLines() {
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        return Stream.of(
+                Arguments.of("HTTP/1.1 200 O", true, Reason.PREMATURE_EOF, "connection closed in the middle of the status line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nContent-Len", true, Reason.PREMATURE_EOF,
+                        "connection closed in the middle of a response header line"),
+                Arguments.of("HTTP/1.1 200 OK\rX: y\r\n\r\n", false, Reason.INVALID_CHARACTER, "bare CR in the status line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nX: a\u0000b\r\n\r\n", false, Reason.INVALID_CHARACTER, "NUL byte in a response header line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nX: " + "a".repeat(9000) + "\r\n\r\n", false, Reason.LINE_TOO_LONG,
+                        "a response header line longer than 8192 bytes"),
+                Arguments.of(chunked + "2\r\nhi\r\n1", true, Reason.PREMATURE_EOF,
+                        "connection closed in the middle of a chunk-size line of the chunked body"),
+                Arguments.of(chunked + "2\r\nhi\r\n0\r\nX-T: v", true, Reason.PREMATURE_EOF,
+                        "connection closed in the middle of a trailer line"),
+                Arguments.of(chunked + "2\r\nhi\r\n0\r\nX-T: " + "t".repeat(9000) + "\r\n\r\n", false, Reason.TRAILERS_TOO_LARGE,
+                        "a trailer line longer than 8192 bytes"));
+    }
+
+    /**
+     * P86: every refusal of a line of the response names the line: the status line, a header line, a chunk-size line
+     * or a trailer line, whether the connection ended inside it, it was too long or it held a bare CR or a NUL. Before,
+     * "connection closed in the middle of a line", "line longer than 8192 bytes", "bare CR in a line of the response":
+     * the same words for a cut status line and a cut trailer. The head's refusal fails the round trip, the body's its
+     * read; the connection is not reused either way.
+     */
+    @ParameterizedTest(name = "{2}: {3}")
+    @MethodSource("refusedLines")
+    void P86_aRefusedLineOfTheResponseIsNamed(String response, boolean closeAfter, Reason reason, String message) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (int i = 0; c.readRequest() != null; i++) {
+                     if (c.index == 0 && i == 0) {
+                         c.write(response);
+                         if (closeAfter) {
+                             c.socket.shutdownOutput();
+                         }
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            assertThatThrownBy(() -> {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    r.body().bytes();
+                }
+            }).isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                assertThat(e.reason()).isEqualTo(reason);
+                assertThat(e.getMessage()).contains(message);
+            });
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
+        }
     }
 
     // ------------------------------------------------------------------ P85: blanks before a chunk extension

@@ -51,11 +51,11 @@ public final class ResponseHeadReader {
                     "response does not start with an HTTP/1.x status line (HTTP/0.9 or another protocol?): '"
                             + shorten(in.bufferedAscii(40)) + "'");
         }
-        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG, "the status line");
         ResponseHead partial = parseStatusLine(statusLine);
         List<String> fields = new ArrayList<>(16);
         while (true) {
-            int length = in.readLineBytes(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+            int length = in.readLineBytes(limits.maxLineLength(), Reason.LINE_TOO_LONG, "a response header line");
             if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the response headers");
             }
