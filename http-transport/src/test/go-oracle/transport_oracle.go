@@ -186,13 +186,16 @@ func main() {
 		t.CloseIdleConnections()
 		ln.Close()
 	}
-	// HTTP/1.0 keep-alive answers without a body, an HTTP/1.1 HEAD answer without a length, a request's own
+	// HTTP/1.0 keep-alive answers without a body, an HTTP/1.1 HEAD answer without a length, versions other than 1.0
+	// and 1.1 (P84), a request's own
 	// Connection: close (a header, not Request.Close).
 	for _, k := range [][3]string{
 		{"HTTP/1.0 keep-alive answer to HEAD", "HEAD", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n\r\n"},
 		{"HTTP/1.0 keep-alive 204", "GET", "HTTP/1.0 204 No Content\r\nConnection: keep-alive\r\n\r\n"},
 		{"HTTP/1.0 keep-alive 304", "GET", "HTTP/1.0 304 Not Modified\r\nConnection: keep-alive\r\n\r\n"},
 		{"HTTP/1.1 answer to HEAD without a length", "HEAD", "HTTP/1.1 200 OK\r\n\r\n"},
+		{"HTTP/2.0 status line, a length (P84)", "GET", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+		{"HTTP/1.2 status line, a length (P84)", "GET", "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nok"},
 	} {
 		url, n, ln := serve(answer(k[2]))
 		t := &http.Transport{}

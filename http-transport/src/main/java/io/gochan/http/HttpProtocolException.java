@@ -15,7 +15,10 @@ public class HttpProtocolException extends IOException {
         MALFORMED_STATUS_LINE,
         /** The status code is missing, not three digits, or below 100. */
         BAD_STATUS_CODE,
-        /** An HTTP version other than HTTP/1.0 and HTTP/1.1 (for example HTTP/2.0 over HTTP/1 framing). */
+        /**
+         * A version that is not {@code HTTP/DIGIT.DIGIT}, or whose major version is not 1 (for example HTTP/2.0 over
+         * HTTP/1 framing). An HTTP/1.x version with a minor above 1 is read as HTTP/1.1.
+         */
         UNSUPPORTED_VERSION,
         /** A status or header line over {@code maxLineLength}. */
         LINE_TOO_LONG,

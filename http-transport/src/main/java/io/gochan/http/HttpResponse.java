@@ -68,7 +68,7 @@ public final class HttpResponse implements AutoCloseable {
         return request;
     }
 
-    /** {@return "HTTP/1.1" or "HTTP/1.0"} */
+    /** {@return "HTTP/1.1" or "HTTP/1.0" (an answer of a later HTTP/1.x minor version is read, and named, as HTTP/1.1)} */
     public String version() {
         return version;
     }

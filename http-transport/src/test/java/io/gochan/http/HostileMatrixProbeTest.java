@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * the response as expected or an {@link HttpProtocolException} of the expected reason, thrown by the round trip or
  * by the body's read; the request reports exactly one {@code done()}, carrying that very failure; a connection that
  * cannot be trusted is closed by the client (the server sees its end) and a trusted one reused; and the next request,
- * which needs the one slot back, is served. T10, T11, P29, P37, P40, P41, P79 (probe).
+ * which needs the one slot back, is served. T10, T11, P29, P37, P40, P41, P79, P84 (probe).
  */
 @NoGoroutineLeaks
 class HostileMatrixProbeTest {
@@ -75,7 +75,10 @@ class HostileMatrixProbeTest {
                         Expect.reads("hi", false)),
                 get("HTTP/2.0", "HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.UNSUPPORTED_VERSION)),
                 get("HTTP/0.9 version", "HTTP/0.9 200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.UNSUPPORTED_VERSION)),
-                get("tab after the version", "HTTP/1.1\t200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.UNSUPPORTED_VERSION)),
+                get("tab after the version", "HTTP/1.1\t200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.BAD_STATUS_CODE)),
+                get("HTTP/1.2, read as HTTP/1.1", "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.reads("hi", true)),
+                get("HTTP/3.0", "HTTP/3.0 200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.UNSUPPORTED_VERSION)),
+                get("code 0200", "HTTP/1.1 0200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.BAD_STATUS_CODE)),
                 get("tab after the code", "HTTP/1.1 200\tOK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.BAD_STATUS_CODE)),
                 get("code 099", "HTTP/1.1 099 X\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.BAD_STATUS_CODE)),
                 get("code 000", "HTTP/1.1 000 X\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.BAD_STATUS_CODE)),
@@ -89,6 +92,14 @@ class HostileMatrixProbeTest {
                 get("no reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nhi", Expect.reads("hi", true)),
                 get("HTTP/1.10", "HTTP/1.10 200 OK\r\nContent-Length: 2\r\n\r\nhi", Expect.fails(Reason.UNSUPPORTED_VERSION)),
                 get("Connection keep-alive, close", "HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nhi",
+                        Expect.reads("hi", false)),
+                get("Connection keep-alive then close in a second field",
+                        "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi", Expect.reads("hi", false)),
+                get("Connection close between tabs", "HTTP/1.1 200 OK\r\nConnection:\tclose\t\r\nContent-Length: 2\r\n\r\nhi",
+                        Expect.reads("hi", false)),
+                get("HTTP/1.0 Keep-Alive in mixed case", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\nhi",
+                        Expect.reads("hi", true)),
+                get("HTTP/1.0 keep-alive, close", "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\nhi",
                         Expect.reads("hi", false)),
                 get("length 0 and Connection: close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
                         Expect.reads("", false)),
@@ -137,6 +148,8 @@ class HostileMatrixProbeTest {
                         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                         Expect.fails(Reason.UNSUPPORTED_TRANSFER_ENCODING)),
                 get("Transfer-Encoding chunked then a trailing comma", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked,\r\n\r\n0\r\n\r\n",
+                        Expect.fails(Reason.UNSUPPORTED_TRANSFER_ENCODING)),
+                get("Transfer-Encoding chunked with a parameter", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n",
                         Expect.fails(Reason.UNSUPPORTED_TRANSFER_ENCODING)),
                 get("Transfer-Encoding empty", "HTTP/1.1 200 OK\r\nTransfer-Encoding: \r\n\r\nhi",
                         Expect.fails(Reason.UNSUPPORTED_TRANSFER_ENCODING)),

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code chunked} (P34), 1xx responses nobody asked for (P21), a head or body trickled past the request's
  * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
  * next request on a reused connection (P37), a {@code Content-Length} list (P40) and a
- * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42). Each ends with the response read or a specific exception,
+ * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42), the parts of a status line (P84), blanks before a chunk
+ * extension (P85) and the naming of a refused line (P86). Each ends with the response read or a specific exception,
  * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
@@ -106,6 +107,159 @@ class HostileProbeTest {
             }
             assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
         }
+    }
+
+    // ------------------------------------------------------------------ P84: the status line's parts
+
+    static Stream<Arguments> laterHttp1Versions() {
+        return Stream.of(
+                Arguments.of("HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+                Arguments.of("HTTP/1.9 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n"));
+    }
+
+    /**
+     * P84: an HTTP/1.x answer whose minor version is above 1 is read as HTTP/1.1 (RFC 9112 §2.3; Go 1.19 reads it
+     * and reuses the connection): its body is framed as 1.1 frames it, {@code version()} says HTTP/1.1, and the
+     * connection is kept alive. Before, {@code UNSUPPORTED_VERSION}.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("laterHttp1Versions")
+    void P84_aLaterHttp1MinorVersionIsReadAsHttp11(String response) throws Exception {
+        assertReadAndReused(response, r -> {
+            assertThat(r.version()).isEqualTo("HTTP/1.1");
+            assertThat(r.body().string()).isEqualTo("hi");
+        });
+    }
+
+    /** What a test checks of a response it reads. */
+    private interface ResponseCheck {
+        void check(HttpResponse r) throws IOException;
+    }
+
+    /**
+     * Answers the first request with {@code response} and {@code check}s it, then a second request with "ok" on the
+     * same connection: the first answer's connection was reused.
+     */
+    private static void assertReadAndReused(String response, ResponseCheck check) throws Exception {
+        try (RawServer server = answering(response, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                check.check(r);
+            }
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the connection was reused").isEqualTo(1);
+        }
+    }
+
+    static Stream<Arguments> badStatusLineParts() {
+        return Stream.of(
+                Arguments.of("HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.UNSUPPORTED_VERSION,
+                        "'HTTP/2.0': an HTTP/1.1 connection carries HTTP/1.x answers only"),
+                Arguments.of("HTTP/1.01 200 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.UNSUPPORTED_VERSION,
+                        "malformed protocol version 'HTTP/1.01' (HTTP/DIGIT.DIGIT expected)"),
+                Arguments.of("HTTP/1.1\t200 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.BAD_STATUS_CODE,
+                        "the version is followed by 0x9, not one space"),
+                Arguments.of("HTTP/1.1 0200 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.BAD_STATUS_CODE,
+                        "not three digits followed by a space or the line's end: '0200'"),
+                Arguments.of("HTTP/1.1 099 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.BAD_STATUS_CODE,
+                        "status code '099' out of range 100-999"));
+    }
+
+    /**
+     * P84: a status line is split into its version, code and reason before any is judged, so the refusal names the
+     * part that is wrong, quoted as sent: a tab after a valid version is not an unsupported version, a four-digit
+     * code is not "out of range: 20". Before, {@code HTTP/1.1<TAB>200} was "unsupported protocol version
+     * 'HTTP/1.1\x9200'", {@code 0200} "status code out of range 100-999: 20" and {@code HTTP/2.0} named no reason.
+     * The connection is not reused.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badStatusLineParts")
+    void P84_aBadStatusLineNamesThePartThatIsWrong(String response, Reason reason, String message) throws Exception {
+        assertRefusedAndNotReused("GET", response, e -> {
+            assertThat(e.reason()).isEqualTo(reason);
+            assertThat(e.getMessage()).contains(message);
+        });
+    }
+
+    // ------------------------------------------------------------------ P86: a refused line is named
+
+    static Stream<Arguments> refusedLines() {
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        return Stream.of(
+                Arguments.of("HTTP/1.1 200 O", true, Reason.PREMATURE_EOF, "connection closed in the middle of the status line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nContent-Len", true, Reason.PREMATURE_EOF,
+                        "connection closed in the middle of a response header line"),
+                Arguments.of("HTTP/1.1 200 OK\rX: y\r\n\r\n", false, Reason.INVALID_CHARACTER, "bare CR in the status line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nX: a\u0000b\r\n\r\n", false, Reason.INVALID_CHARACTER, "NUL byte in a response header line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nX: " + "a".repeat(9000) + "\r\n\r\n", false, Reason.LINE_TOO_LONG,
+                        "a response header line longer than 8192 bytes"),
+                Arguments.of(chunked + "2\r\nhi\r\n1", true, Reason.PREMATURE_EOF,
+                        "connection closed in the middle of a chunk-size line of the chunked body"),
+                Arguments.of(chunked + "2\r\nhi\r\n0\r\nX-T: v", true, Reason.PREMATURE_EOF,
+                        "connection closed in the middle of a trailer line"),
+                Arguments.of(chunked + "2\r\nhi\r\n0\r\nX-T: " + "t".repeat(9000) + "\r\n\r\n", false, Reason.TRAILERS_TOO_LARGE,
+                        "a trailer line longer than 8192 bytes"));
+    }
+
+    /**
+     * P86: every refusal of a line of the response names the line: the status line, a header line, a chunk-size line
+     * or a trailer line, whether the connection ended inside it, it was too long or it held a bare CR or a NUL. Before,
+     * "connection closed in the middle of a line", "line longer than 8192 bytes", "bare CR in a line of the response":
+     * the same words for a cut status line and a cut trailer. The head's refusal fails the round trip, the body's its
+     * read; the connection is not reused either way.
+     */
+    @ParameterizedTest(name = "{2}: {3}")
+    @MethodSource("refusedLines")
+    void P86_aRefusedLineOfTheResponseIsNamed(String response, boolean closeAfter, Reason reason, String message) throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (int i = 0; c.readRequest() != null; i++) {
+                     if (c.index == 0 && i == 0) {
+                         c.write(response);
+                         if (closeAfter) {
+                             c.socket.shutdownOutput();
+                         }
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            assertThatThrownBy(() -> {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    r.body().bytes();
+                }
+            }).isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                assertThat(e.reason()).isEqualTo(reason);
+                assertThat(e.getMessage()).contains(message);
+            });
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
+        }
+    }
+
+    // ------------------------------------------------------------------ P85: blanks before a chunk extension
+
+    static Stream<Arguments> badWhitespaceAroundChunkExtensions() {
+        return Stream.of(
+                Arguments.of("a tab before the ';'", "2\t;a\r\nhi\r\n0\r\n\r\n"),
+                Arguments.of("blanks around ';' and '='", "2 \t; a = \"b\"\r\nhi\r\n0\r\n\r\n"),
+                Arguments.of("a blank before the last chunk's extension", "2\r\nhi\r\n0 ;x\r\n\r\n"));
+    }
+
+    /**
+     * P85: spaces and tabs between a chunk size and its extension, and around the extension's {@code ;} and {@code =},
+     * are BWS (RFC 9112 §7.1.1), parsed and dropped: the body is read and the connection reused. Go 1.19 refuses a
+     * blank before the {@code ;} ("invalid byte in chunk length"); this pins the RFC's reading we chose.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badWhitespaceAroundChunkExtensions")
+    void P85_blanksAroundAChunkExtensionAreBadWhitespaceAndTheBodyIsRead(String name, String body) throws Exception {
+        assertReadAndReused("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body,
+                r -> assertThat(r.body().string()).isEqualTo("hi"));
     }
 
     // ------------------------------------------------------------------ P38: framing of bodiless answers

@@ -131,7 +131,7 @@ class HostileServerTest {
                 bad("two spaces before the code", "HTTP/1.1  200 OK\r\n\r\n", Reason.BAD_STATUS_CODE),
                 bad("ICY (SHOUTcast)", "ICY 200 OK\r\n\r\n", Reason.MALFORMED_STATUS_LINE),
                 bad("lower-case http", "http/1.1 200 OK\r\n\r\n", Reason.MALFORMED_STATUS_LINE),
-                bad("HTTP/1.2", "HTTP/1.2 200 OK\r\n\r\n", Reason.UNSUPPORTED_VERSION),
+                bad("HTTP/1.01", "HTTP/1.01 200 OK\r\n\r\n", Reason.UNSUPPORTED_VERSION),
                 bad("HTTP/2 without minor", "HTTP/2 200 OK\r\n\r\n", Reason.UNSUPPORTED_VERSION),
                 bad("HTTP/0.9 body, no status line, no line end, then stall", "<html><body>hello", Reason.MALFORMED_STATUS_LINE),
                 bad("HTTP/0.9 body with line ends", "hello\r\nworld\r\n\r\n", Reason.MALFORMED_STATUS_LINE),

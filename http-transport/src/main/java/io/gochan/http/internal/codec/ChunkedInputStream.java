@@ -25,6 +25,8 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd, Bo
     private final HttpLimits limits;
     /** Overhead allowed per chunk, beyond twice its data, before it counts as excess (Go's value). */
     private static final int OVERHEAD_PER_CHUNK = 16;
+    /** What a chunk-size line is called in messages (P60, P86). */
+    private static final String CHUNK_SIZE_LINE = "a chunk-size line of the chunked body";
     /** Excess overhead tolerated in total (Go's value, CVE-2023-39326). */
     private static final int MAX_EXCESS = 16 * 1024;
     private long chunkRemaining;
@@ -166,14 +168,14 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd, Bo
     private long readChunkSize() throws IOException {
         String line;
         try {
-            line = in.readLine(limits.maxChunkLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG);
+            line = in.readLine(limits.maxChunkLineLength(), Reason.CHUNK_EXTENSION_TOO_LONG, CHUNK_SIZE_LINE);
         } catch (HttpProtocolException e) {
             if (e.reason() != Reason.INVALID_CHARACTER) {
                 throw e;
             }
             // The line reader refuses a NUL or a bare CR before this method sees the line: in the chunked coding they
             // are control characters in its framing like any other (P27), so the same reason (P60).
-            throw new HttpProtocolException(Reason.BAD_CHUNK, e.getMessage() + " (a chunk-size line of the chunked body)", e);
+            throw new HttpProtocolException(Reason.BAD_CHUNK, e.getMessage(), e); // the message names the line (P86)
         }
         if (line == null) {
             throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed before the next chunk");
@@ -286,7 +288,7 @@ final class ChunkedInputStream extends BulkInputStream implements FramingEnd, Bo
         // a caller who lowered those (responseLimits) is not sent more in trailers than in headers (P51).
         int maxBytes = Math.min(limits.maxTrailerBytes(), limits.maxHeaderBytes());
         while (true) {
-            int length = in.readLineBytes(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE);
+            int length = in.readLineBytes(limits.maxLineLength(), Reason.TRAILERS_TOO_LARGE, "a trailer line");
             if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the trailers");
             }

@@ -508,11 +508,13 @@ public final class ConnInput {
      *
      * @param maxLength longest line accepted
      * @param tooLong the reason reported when the line is longer
+     * @param what the line's kind, for the messages ("the status line", "a trailer line"): every refusal of a line
+     *     names the line (P86)
      * @throws HttpProtocolException on a too-long line, a CR not followed by LF, or a NUL byte
      * @throws HttpProtocolException with PREMATURE_EOF on EOF inside the line
      */
-    public String readLine(int maxLength, Reason tooLong) throws IOException {
-        int length = readLineBytes(maxLength, tooLong);
+    public String readLine(int maxLength, Reason tooLong, String what) throws IOException {
+        int length = readLineBytes(maxLength, tooLong, what);
         return length < 0 ? null : new String(scratch, 0, length, StandardCharsets.ISO_8859_1);
     }
 
@@ -523,14 +525,14 @@ public final class ConnInput {
      *
      * @throws HttpProtocolException as {@link #readLine} does
      */
-    public int readLineBytes(int maxLength, Reason tooLong) throws IOException {
+    public int readLineBytes(int maxLength, Reason tooLong, String what) throws IOException {
         int length = 0;
         while (true) {
             if (pos == limit && !fill()) {
                 if (length == 0) {
                     return -1;
                 }
-                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed in the middle of a line");
+                throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed in the middle of " + what);
             }
             int start = pos;
             while (pos < limit) {
@@ -547,22 +549,22 @@ public final class ConnInput {
                     if (length > maxLength) {
                         // The check below allows one byte more for the CR: a line ended by a bare LF must not
                         // use that byte for content (P28).
-                        throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
+                        throw new HttpProtocolException(tooLong, what + " longer than " + maxLength + " bytes");
                     }
                     for (int i = 0; i < length; i++) {
                         if (scratch[i] == '\r') {
-                            throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in a line of the response");
+                            throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in " + what);
                         }
                     }
                     return length;
                 }
                 if (c == 0) {
-                    throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in a line of the response");
+                    throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in " + what);
                 }
                 pos++;
                 // +1 for the CR; in long, as maxLength may be Integer.MAX_VALUE ("no limit", P74)
                 if ((long) length + (pos - start) > maxLength + 1L) {
-                    throw new HttpProtocolException(tooLong, "line longer than " + maxLength + " bytes");
+                    throw new HttpProtocolException(tooLong, what + " longer than " + maxLength + " bytes");
                 }
             }
             appendToScratch(length, start, pos);

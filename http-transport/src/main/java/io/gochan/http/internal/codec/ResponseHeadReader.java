@@ -19,6 +19,8 @@ import java.util.List;
  */
 public final class ResponseHeadReader {
     private static final String STATUS_PREFIX = "HTTP/";
+    /** {@code HTTP/DIGIT.DIGIT}: the length of a version. */
+    private static final int VERSION_LENGTH = 8;
 
     private ResponseHeadReader() {}
 
@@ -49,11 +51,11 @@ public final class ResponseHeadReader {
                     "response does not start with an HTTP/1.x status line (HTTP/0.9 or another protocol?): '"
                             + shorten(in.bufferedAscii(40)) + "'");
         }
-        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+        String statusLine = in.readLine(limits.maxLineLength(), Reason.LINE_TOO_LONG, "the status line");
         ResponseHead partial = parseStatusLine(statusLine);
         List<String> fields = new ArrayList<>(16);
         while (true) {
-            int length = in.readLineBytes(limits.maxLineLength(), Reason.LINE_TOO_LONG);
+            int length = in.readLineBytes(limits.maxLineLength(), Reason.LINE_TOO_LONG, "a response header line");
             if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the response headers");
             }
@@ -83,43 +85,85 @@ public final class ResponseHeadReader {
     }
 
     /**
-     * Parses {@code HTTP-version SP 3DIGIT [SP reason-phrase]} (RFC 9112 §4). Only HTTP/1.0 and
-     * HTTP/1.1 are accepted; the code must be three digits from 100 to 999; the reason phrase may be
-     * empty or absent but must not hold control characters.
+     * Parses {@code HTTP-version SP 3DIGIT [SP reason-phrase]} (RFC 9112 §4), each part told apart before it is
+     * judged, so a message names the part that was wrong (P84). The version is {@code HTTP/DIGIT.DIGIT}; an
+     * HTTP/1.x version whose minor is above 1 is read (and reported) as HTTP/1.1, as RFC 9112 §2.3 asks and Go
+     * does; any other major version is refused, its text being no HTTP/1 message (RFC 9110 §2.5). The code is
+     * exactly three digits from 100 to 999, after exactly one space and followed by a space or the line's end;
+     * the reason phrase may be empty or absent but must not hold control characters.
      */
     static ResponseHead parseStatusLine(String line) throws HttpProtocolException {
         if (!line.startsWith(STATUS_PREFIX)) {
             throw new HttpProtocolException(Reason.MALFORMED_STATUS_LINE,
                     "response does not start with an HTTP/1.x status line: '" + shorten(line) + "'");
         }
-        int sp = line.indexOf(' ');
-        String version = sp < 0 ? line : line.substring(0, sp);
-        if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
-            throw new HttpProtocolException(Reason.UNSUPPORTED_VERSION, "unsupported protocol version '" + shorten(version) + "'");
+        String version = version(line);
+        int sp = VERSION_LENGTH;
+        if (line.length() == sp) {
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status line has no status code: '" + shorten(line) + "'");
         }
-        if (sp < 0 || line.length() < sp + 4) {
-            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status line has no three-digit status code: '" + shorten(line) + "'");
+        if (line.charAt(sp) != ' ') {
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status line: the version is followed by 0x"
+                    + Integer.toHexString(line.charAt(sp)) + ", not one space: '" + shorten(line) + "'");
+        }
+        int codeEnd = line.indexOf(' ', sp + 1);
+        String code = line.substring(sp + 1, codeEnd < 0 ? line.length() : codeEnd);
+        if (code.length() != 3) {
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits followed by a space or the line's end: '"
+                    + shorten(code) + "' in '" + shorten(line) + "'");
         }
         int status = 0;
-        for (int i = sp + 1; i < sp + 4; i++) {
-            char c = line.charAt(i);
+        for (int i = 0; i < 3; i++) {
+            char c = code.charAt(i);
             if (c < '0' || c > '9') {
-                throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(line) + "'");
+                throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(code) + "' in '"
+                        + shorten(line) + "'");
             }
             status = status * 10 + (c - '0');
         }
         if (status < 100) {
-            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code out of range 100-999: " + status);
+            throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code '" + code + "' out of range 100-999");
         }
         String reason = "";
-        if (line.length() > sp + 4) {
-            if (line.charAt(sp + 4) != ' ') {
-                throw new HttpProtocolException(Reason.BAD_STATUS_CODE, "status code is not three digits: '" + shorten(line) + "'");
-            }
-            reason = line.substring(sp + 5);
+        if (codeEnd >= 0) {
+            reason = line.substring(codeEnd + 1);
             checkText(reason, "reason phrase");
         }
         return new ResponseHead(version, status, reason, null);
+    }
+
+    /**
+     * The version of a status line starting with {@code HTTP/}, as this client reads it: "HTTP/1.0" or "HTTP/1.1".
+     * Whatever stands before the first space or tab is quoted when refused, so a separator that is not a space is
+     * not mistaken for part of the version.
+     */
+    private static String version(String line) throws HttpProtocolException {
+        int end = VERSION_LENGTH;
+        while (end < line.length() && line.charAt(end) != ' ' && line.charAt(end) != '\t') {
+            end++;
+        }
+        boolean shaped = line.length() >= VERSION_LENGTH && isDigit(line.charAt(5)) && line.charAt(6) == '.'
+                && isDigit(line.charAt(7)) && end == VERSION_LENGTH;
+        if (!shaped) {
+            int first = 0;
+            while (first < line.length() && line.charAt(first) != ' ' && line.charAt(first) != '\t') {
+                first++;
+            }
+            String token = line.substring(0, first);
+            throw new HttpProtocolException(Reason.UNSUPPORTED_VERSION,
+                    "malformed protocol version '" + shorten(token) + "' (HTTP/DIGIT.DIGIT expected)");
+        }
+        char major = line.charAt(5);
+        if (major != '1') {
+            throw new HttpProtocolException(Reason.UNSUPPORTED_VERSION, "unsupported protocol version '" + line.substring(0, VERSION_LENGTH)
+                    + "': an HTTP/1.1 connection carries HTTP/1.x answers only (major version " + major + " is another message syntax)");
+        }
+        // RFC 9112 §2.3: a higher minor version of a major we implement is processed as our highest minor.
+        return line.charAt(7) == '0' ? "HTTP/1.0" : "HTTP/1.1";
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     /**
