@@ -50,11 +50,12 @@ run_mutants() {
   if [ -n "$(git status --porcelain -- channels channels-select stress-tests)" ]; then
     echo "note: uncommitted changes are not tested; the mutants run against HEAD ($(git rev-parse --short HEAD))" >&2
   fi
-  local -a names=() regexes=() caught=() caught_as_error=() survivors=() broken=()
+  local -a names=() regexes=() configs=() caught=() caught_as_error=() survivors=() broken=()
   # Read the table first: the builds and jcstress below must not read the loop's stdin.
-  while read -r m regex; do
+  while read -r m regex config; do
     case "$m" in ''|'#'*) continue ;; esac
-    names+=("$m"); regexes+=("$regex")
+    case "${config:-}" in ''|all-configs) ;; *) broken+=("$m (mutants/SUITES: unknown third column '$config')") ;; esac
+    names+=("$m"); regexes+=("$regex"); configs+=("${config:-}")
     [ -f "$dir/$m.patch" ] || broken+=("$m (mutants/SUITES names it, no patch)")
   done <"$dir/SUITES"
   # A patch nobody checks is an error too.
@@ -70,6 +71,10 @@ run_mutants() {
 
   for i in "${!names[@]}"; do
     m="${names[$i]}"; regex="${regexes[$i]}"; out="$results/$m.txt"
+    # The mode's one cheap JVM configuration, or, for a mutant whose race that configuration's compiled code
+    # never opens (MUT9), jcstress's own set of configurations (SUITES' third column "all-configs").
+    local -a jvm=(-jvmArgs "$cheap_jvm")
+    [ "${configs[$i]}" = all-configs ] && jvm=()
     [ -f "$dir/$m.patch" ] || continue
     echo "=== mutant $m: suites $regex"
     git -C "$wt" reset -q --hard HEAD
@@ -85,7 +90,7 @@ run_mutants() {
     fi
     mkdir -p "$mutants_scratch/run-$m"
     (cd "$mutants_scratch/run-$m" && "$JAVA" --enable-native-access=ALL-UNNAMED -jar "$wt/stress-tests/target/jcstress.jar" \
-        -sc false -time 500 -iters 1 -jvmArgs "$cheap_jvm" -t "$regex" -r "$mutants_scratch/run-$m/report") \
+        -sc false -time 500 -iters 1 "${jvm[@]}" -t "$regex" -r "$mutants_scratch/run-$m/report") \
         </dev/null >>"$out" 2>&1 || true
     if grep -q "No matching tests" "$out"; then
       broken+=("$m (the filter matched no suite: fix mutants/SUITES)"); continue
