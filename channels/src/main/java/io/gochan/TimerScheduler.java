@@ -4,7 +4,10 @@ import io.gochan.spi.ChannelCore;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -377,6 +380,32 @@ final class TimerScheduler {
         } finally {
             unlock();
         }
+    }
+
+    /**
+     * The afterFunc timers and context deadlines made under {@code owner} (directly or inherited) that are scheduled
+     * now, soonest first (rule LK32). A scan of the heap: for a leak check, once per test.
+     */
+    List<GoroutineOwner.ScheduledTimer> scheduledBy(GoroutineOwner owner) {
+        List<GoroutineOwner.ScheduledTimer> found = new ArrayList<>();
+        lockYieldingToRound();
+        try {
+            purgeLocked();
+            long now = now();
+            Instant at = clock.instant();
+            for (int i = 0; i < size; i++) {
+                TimerEntry e = heap[i];
+                TimerEntry.Origin o = e.origin;
+                if (o != null && GoroutineOwner.ownerOf(o.attribution()) == owner) {
+                    Instant due = e.when == Long.MAX_VALUE ? Instant.MAX : at.plusNanos(e.when - now);
+                    found.add(new GoroutineOwner.ScheduledTimer(o.kind(), due, o.site() == null ? List.of() : List.of(o.site())));
+                }
+            }
+        } finally {
+            unlock();
+        }
+        found.sort(Comparator.comparing(GoroutineOwner.ScheduledTimer::due));
+        return found;
     }
 
     /** Entries in the heap, after purging those whose channel was collected. */
