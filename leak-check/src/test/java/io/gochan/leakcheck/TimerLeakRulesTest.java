@@ -9,6 +9,7 @@ import io.gochan.GoroutineOwner;
 import io.gochan.Timer;
 import io.gochan.Timers;
 import io.gochan.Context;
+import io.gochan.leakcheck.fixtures.TimerLeakClassFixture;
 import io.gochan.leakcheck.fixtures.TimerLeakFixture;
 import io.gochan.leakcheck.fixtures.TimerLeakOffFixture;
 import java.time.Duration;
@@ -50,6 +51,19 @@ class TimerLeakRulesTest {
         }
         assertThat(TimerLeakFixture.LEFT_TIMERS).hasSize(1);
         assertThat(TimerLeakFixture.LEFT_CONTEXTS).hasSize(1);
+    }
+
+    @Test
+    void LK32_aTimerTheClassesBeforeAllLeavesFailsTheClassNotItsTests() {
+        TestExecutionSummary s = LeakCheckTest.run(selectClass(TimerLeakClassFixture.class));
+        try {
+            assertThat(s.getTestsSucceededCount()).isEqualTo(1);
+            assertThat(s.getFailures()).singleElement().satisfies(f -> assertThat(f.getException().getMessage())
+                    .contains("class TimerLeakClassFixture left 1 timer scheduled")
+                    .contains("at io.gochan.leakcheck.fixtures.TimerLeakClassFixture.arm(TimerLeakClassFixture.java:"));
+        } finally {
+            assertThat(TimerLeakClassFixture.left.stop()).as("it was still scheduled").isTrue();
+        }
     }
 
     @Test
