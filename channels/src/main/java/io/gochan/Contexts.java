@@ -404,6 +404,10 @@ final class Contexts {
             this.deadlineCause = deadlineCause;
             this.scheduler = scheduler;
             this.deadlineTimer = ownDeadline ? scheduler.actionEntry(this::deadlinePassed) : null;
+            if (ownDeadline) {
+                // Listed as the owner's until it fires or the context is cancelled (LK32).
+                deadlineTimer.traceOrigin("context deadline", Go.currentAttribution());
+            }
             // Bubbles is asked only while a bubble runs, so that code outside bubbles does not load it (B8, BB9).
             BubbleState.Member m = ParkHook.active() == null ? null : Bubbles.current();
             this.bubble = m == null ? null : m.bubble;

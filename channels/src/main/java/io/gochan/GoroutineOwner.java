@@ -121,6 +121,48 @@ public final class GoroutineOwner implements AutoCloseable {
         return Goroutines.live().stream().filter(g -> g.owner == this).toList();
     }
 
+    /**
+     * The timers this owner's code left scheduled (rule LK32 of the repository's {@code docs/spec/leak-check.md}): each
+     * {@link Timers#afterFunc afterFunc} timer and each context's own deadline ({@link Context#withDeadline},
+     * {@link Context#withTimeout}) made on a thread attributed to this owner (as a goroutine it starts would be) that is
+     * still scheduled on the system clock. Such a timer stays scheduled, referenced or not, until it fires or is stopped
+     * (its timer stopped, its context cancelled): an afterFunc's function then runs, a context is cancelled, whatever
+     * runs by then. Not listed: channel timers and tickers (nobody referencing them, they are garbage, TM2), timers of
+     * virtual-time bubbles (they never fire after their bubble, BB27), a context's deadline taken from its parent (it
+     * has no timer of its own), and timers made while no owner was current. A snapshot, soonest first; one that fires
+     * or is stopped after it was taken is still in it.
+     *
+     * @return the scheduled timers, soonest first; where each was made only while goroutine start sites were captured
+     *     ({@link Goroutines#setStartSiteCapture(boolean)}) when it was made
+     */
+    public List<ScheduledTimer> scheduledTimers() {
+        return TimerScheduler.SYSTEM.scheduledBy(this);
+    }
+
+    /**
+     * A timer an owner's code left scheduled ({@link #scheduledTimers()}).
+     *
+     * @param kind {@code "afterFunc"} or {@code "context deadline"}
+     * @param due when it fires on the system clock ({@link java.time.Instant#MAX} for never)
+     * @param createdAt the stack where it was made, innermost frame first (gochan's own frames included), or empty if
+     *     start sites were not captured then
+     */
+    public record ScheduledTimer(String kind, java.time.Instant due, List<StackTraceElement> createdAt) {
+        /**
+         * The fields as given.
+         *
+         * @param kind {@code "afterFunc"} or {@code "context deadline"}
+         * @param due when it fires
+         * @param createdAt where it was made, or empty
+         * @throws NullPointerException if any is null
+         */
+        public ScheduledTimer {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(due, "due");
+            createdAt = List.copyOf(createdAt);
+        }
+    }
+
     /** {@return true until {@link #close()} is called} */
     public boolean isOpen() {
         return !closed;
@@ -170,7 +212,7 @@ public final class GoroutineOwner implements AutoCloseable {
         return CURRENT.get();
     }
 
-    private static GoroutineOwner ownerOf(Object attribution) {
+    static GoroutineOwner ownerOf(Object attribution) {
         return attribution instanceof Inherited i ? i.owner : (GoroutineOwner) attribution;
     }
 

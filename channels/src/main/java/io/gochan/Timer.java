@@ -66,6 +66,7 @@ public final class Timer implements AutoCloseable {
         Object owner = Go.currentAttribution(); // inherited or not, as there (LK17)
         // A start that fails (no thread could start) is tried again later, not lost (TM13).
         this.entry = scheduler.startEntry(() -> Go.start("gochan-afterfunc", func, owner, null, null));
+        entry.traceOrigin("afterFunc", owner); // listed as the owner's until it runs or is stopped (LK32)
         this.ticker = false;
     }
 

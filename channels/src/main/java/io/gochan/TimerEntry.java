@@ -76,6 +76,18 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      */
     @SuppressWarnings("unused")
     private ChannelCore pinned;
+    /**
+     * Who made an afterFunc timer's or a context deadline's entry, and where ({@link #traceOrigin}), for a leak check's
+     * list of what an owner left scheduled (rule LK32); null for every other entry, and while no goroutine owner is in
+     * use. Written before the entry is first scheduled, read under the scheduler's lock.
+     */
+    Origin origin;
+
+    /**
+     * What an entry is ({@code "afterFunc"}, {@code "context deadline"}), the owner attribution current where it was
+     * made ({@link Go#currentAttribution()}), and the stack there while start sites are captured, else null (LK32).
+     */
+    record Origin(String kind, Object attribution, StackTraceElement[] site) {}
 
     private static final VarHandle HANDOFF;
 
@@ -102,6 +114,17 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
         this.scheduler = scheduler;
         this.action = action;
         this.startsGoroutine = startsGoroutine;
+    }
+
+    /**
+     * Notes who made this action entry and where (rule LK32): an afterFunc timer or a context's own deadline, which
+     * the heap keeps until it fires or is stopped, whoever references it (TM2). Costs nothing while no goroutine
+     * owner is in use; the stack only while start sites are captured. Before the entry is first scheduled.
+     */
+    void traceOrigin(String what, Object owner) {
+        if (owner != null) {
+            origin = new Origin(what, owner, Go.startSites ? new Throwable().getStackTrace() : null);
+        }
     }
 
     /** This ticker's hand-off that has not run yet (of any schedule), or null (rules TM19, TM20). */

@@ -4,7 +4,10 @@ import io.gochan.spi.ChannelCore;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadLocalRandom;
@@ -125,8 +128,11 @@ final class TimerScheduler {
     // Used only by the one thread running rounds.
     private final TimerEntry[] due = new TimerEntry[BATCH];
     private final int[] dueGenerations = new int[BATCH];
-    /** How long after its due time the round took each firing: its value is the round's instant less that (TM14). */
-    private final long[] dueLate = new long[BATCH];
+    /**
+     * When each firing the round took was due (scheduler time): its value is that instant on the wall clock, read
+     * with the monotonic clock as one pair when the round delivers (TM14, TM26).
+     */
+    private final long[] dueWhen = new long[BATCH];
     /** Interrupts seen by the thread running rounds (TM25); written by that thread only. */
     private volatile long interrupts;
     /** When that thread saw its first interrupt (TM25); that thread's only. */
@@ -379,6 +385,32 @@ final class TimerScheduler {
         }
     }
 
+    /**
+     * The afterFunc timers and context deadlines made under {@code owner} (directly or inherited) that are scheduled
+     * now, soonest first (rule LK32). A scan of the heap: for a leak check, once per test.
+     */
+    List<GoroutineOwner.ScheduledTimer> scheduledBy(GoroutineOwner owner) {
+        List<GoroutineOwner.ScheduledTimer> found = new ArrayList<>();
+        lockYieldingToRound();
+        try {
+            purgeLocked();
+            long now = now();
+            Instant at = clock.instant();
+            for (int i = 0; i < size; i++) {
+                TimerEntry e = heap[i];
+                TimerEntry.Origin o = e.origin;
+                if (o != null && GoroutineOwner.ownerOf(o.attribution()) == owner) {
+                    Instant due = e.when == Long.MAX_VALUE ? Instant.MAX : at.plusNanos(e.when - now);
+                    found.add(new GoroutineOwner.ScheduledTimer(o.kind(), due, o.site() == null ? List.of() : List.of(o.site())));
+                }
+            }
+        } finally {
+            unlock();
+        }
+        found.sort(Comparator.comparing(GoroutineOwner.ScheduledTimer::due));
+        return found;
+    }
+
     /** Entries in the heap, after purging those whose channel was collected. */
     int pending() {
         lockYieldingToRound();
@@ -414,7 +446,7 @@ final class TimerScheduler {
                 e.retrying = false;
                 due[n] = e;
                 dueGenerations[n] = e.generation;
-                dueLate[n] = now - dueAt;
+                dueWhen[n] = dueAt;
                 n++;
                 if (e.action == null) {
                     e.firing = true; // until delivered, a look at the channel may deliver it instead (TM7)
@@ -437,6 +469,7 @@ final class TimerScheduler {
             shuffleDue(n);
         }
         Instant roundAt = null;
+        long roundNow = 0L;
         for (int i = 0; i < n; i++) {
             TimerEntry e = due[i];
             due[i] = null;
@@ -444,9 +477,15 @@ final class TimerScheduler {
             // costs that firing only, logged; the rest of the round and every later timer go on (TM11).
             try {
                 if (roundAt == null) {
+                    // Both clocks read here, side by side (TM26): the wall clock's instant less how long ago, on the
+                    // monotonic clock, the firing was due. With the monotonic time the round read under the lock
+                    // instead, whatever held this thread up since (a descheduled timer thread, the lock's release,
+                    // the deliveries before this one) was added to the stamp: values stamped late, a ticker's going
+                    // back in time against a tick a look stamped exactly.
                     roundAt = clock.instant();
+                    roundNow = now();
                 }
-                fire(e, dueGenerations[i], roundAt.minusNanos(dueLate[i]));
+                fire(e, dueGenerations[i], roundAt.minusNanos(roundNow - dueWhen[i]));
             } catch (RuntimeException | Error t) {
                 report(System.Logger.Level.ERROR, "a timer's firing failed; the other timers go on", t);
             }
@@ -470,9 +509,9 @@ final class TimerScheduler {
             int g = dueGenerations[i];
             dueGenerations[i] = dueGenerations[j];
             dueGenerations[j] = g;
-            long late = dueLate[i];
-            dueLate[i] = dueLate[j];
-            dueLate[j] = late;
+            long when = dueWhen[i];
+            dueWhen[i] = dueWhen[j];
+            dueWhen[j] = when;
         }
     }
 
@@ -774,7 +813,7 @@ final class TimerScheduler {
             return;
         }
         int generation;
-        long late;
+        long due;
         lockYieldingToRound();
         try {
             long now = now();
@@ -783,8 +822,7 @@ final class TimerScheduler {
                 return; // not due, stopped, dozing (its tick is in the channel), or delivered
             }
             // A firing the round took (under way, or waiting for its retry, TM12) was due at firingDue (TM14).
-            long due = dueInHeap && !e.retrying ? e.when : e.firingDue;
-            late = Math.max(0L, now - due);
+            due = dueInHeap && !e.retrying ? e.when : e.firingDue;
             if (dueInHeap) {
                 if (e.period > 0) {
                     e.when = nextTick(e.when, e.period, now); // as a round re-arms it: next grid point ahead
@@ -801,8 +839,11 @@ final class TimerScheduler {
         } finally {
             unlock();
         }
-        // The time it was due, as Go 1.23 sends when a look runs a late timer (sendTime subtracts the delay).
-        deliverHeldLocked(e, generation, channel, clock.instant().minusNanos(late));
+        // The time it was due, as Go 1.23 sends when a look runs a late timer (sendTime subtracts the delay): both
+        // clocks read side by side (TM26), not the wall clock now against the monotonic time read under the lock.
+        Instant at = clock.instant();
+        long late = Math.max(0L, now() - due);
+        deliverHeldLocked(e, generation, channel, at.minusNanos(late));
     }
 
     /** Takes ticker {@code e} out of the heap until its channel's pending value is taken. Channel lock held. */

@@ -390,6 +390,13 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
                     report = report == null ? running : report + running;
                 }
             }
+            if (r.config().timers()) {
+                // After the goroutines' wait, so that a timer a goroutine stops as it ends is not reported (LK32).
+                String timers = TimerLeaks.report(r.window().owner, r.window().name, r.config().graceMillis());
+                if (timers != null) {
+                    report = report == null ? timers : report + timers;
+                }
+            }
         } finally {
             r.window().close();
             if (stale) {

@@ -106,6 +106,20 @@ public @interface NoGoroutineLeaks {
      */
     boolean platformThreads() default true;
 
+    /**
+     * {@return whether timers the test left scheduled fail it too (off by default; rule LK32 of the repository's
+     * {@code docs/spec/leak-check.md})} An {@link io.gochan.Timers#afterFunc afterFunc} timer never stopped, or a
+     * context's own deadline ({@code Context.withDeadline}, {@code withTimeout}) whose context was never cancelled,
+     * stays scheduled whoever references it, and fires later, in another test: the function runs there, the context
+     * is cancelled there. With this on, each such timer made while the test ran (on a thread attributed to it, as its
+     * goroutines are: {@link io.gochan.GoroutineOwner#scheduledTimers()}) and still scheduled when the check has waited
+     * for the test's goroutines fails the test, named by its kind, when it is due and where it was made (with
+     * {@link #captureStartSites()}), unless it is due within {@link #graceMillis()} of that look: it fires on its own
+     * then. A timer the test stopped, or a context it (or an ancestor's cancel) cancelled, is never reported, nor a
+     * channel timer or ticker (garbage once nobody references it), nor a virtual-time bubble's timer}
+     */
+    boolean timers() default false;
+
     /** {@return how long to wait, in total, for goroutines that are still finishing} */
     long graceMillis() default 5_000;
 
