@@ -482,8 +482,10 @@ final class TimerScheduler {
                     // instead, whatever held this thread up since (a descheduled timer thread, the lock's release,
                     // the deliveries before this one) was added to the stamp: values stamped late, a ticker's going
                     // back in time against a tick a look stamped exactly.
-                    roundAt = clock.instant();
+                    // Monotonic first: a hold-up between the two reads can only make the value later, never earlier
+                    // than the firing was due (an earlier one would pass for an older schedule's value, TM14, G10).
                     roundNow = now();
+                    roundAt = clock.instant();
                 }
                 fire(e, dueGenerations[i], roundAt.minusNanos(roundNow - dueWhen[i]));
             } catch (RuntimeException | Error t) {
@@ -841,8 +843,8 @@ final class TimerScheduler {
         }
         // The time it was due, as Go 1.23 sends when a look runs a late timer (sendTime subtracts the delay): both
         // clocks read side by side (TM26), not the wall clock now against the monotonic time read under the lock.
+        long late = Math.max(0L, now() - due); // monotonic first, as a round reads them (TM26)
         Instant at = clock.instant();
-        long late = Math.max(0L, now() - due);
         deliverHeldLocked(e, generation, channel, at.minusNanos(late));
     }
 
