@@ -159,7 +159,7 @@ public final class GoroutineOwner implements AutoCloseable {
         public ScheduledTimer {
             Objects.requireNonNull(kind, "kind");
             Objects.requireNonNull(due, "due");
-            createdAt = List.copyOf(Objects.requireNonNull(createdAt, "createdAt"));
+            createdAt = List.copyOf(Objects.requireNonNull(createdAt, "createdAt")); // named, as C5 asks
         }
     }
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.DynamicTestInvocationContext;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
@@ -40,6 +41,18 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     private static int capturing; // guarded by CAPTURE_LOCK: checks that turned start-site capture on
     private static boolean captureBefore; // guarded by CAPTURE_LOCK
 
+    /**
+     * The JUnit configuration parameter that turns the timer check ({@link NoGoroutineLeaks#timers()}, rule LK32) on for
+     * every checked class and test whose annotation states no {@code timers} value (rule LK33): {@code true} or
+     * {@code false} (any case), set in {@code junit-platform.properties}, as a JVM system property
+     * ({@code -Dgochan.leakcheck.timers=true}) or by the launcher, as JUnit reads any configuration parameter. It does
+     * not register the extension: classes without {@link NoGoroutineLeaks} (or the extension) are not checked at all.
+     * Any other value fails each checked class with an
+     * {@link org.junit.jupiter.api.extension.ExtensionConfigurationException} naming it, rather than leave the check
+     * off unseen.
+     */
+    public static final String TIMERS_PARAMETER = "gochan.leakcheck.timers";
+
     /** Created by JUnit Jupiter when a test class carries {@link NoGoroutineLeaks}. */
     public GoroutineLeakExtension() {}
 
@@ -52,7 +65,9 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
 
     private static void beginClass(ExtensionContext context) {
         String name = "class " + context.getRequiredTestClass().getSimpleName();
-        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), classConfig(context));
+        NoGoroutineLeaks config = classConfig(context);
+        boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
+        begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), config, timers);
     }
 
     /**
@@ -110,7 +125,9 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             // its display name ("repetition 2 of 3", "[2] pear") is what tells it from its siblings.
             name += " " + context.getDisplayName();
         }
-        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), null, null), config(context));
+        NoGoroutineLeaks config = config(context);
+        boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
+        begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), null, null), config, timers);
     }
 
     @Override
@@ -254,7 +271,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         }
         Throwable leaked = null;
         try {
-            check(new Running(w, factory.config(), factory.parallel()), "the dynamic test");
+            check(new Running(w, factory.config(), factory.timers(), factory.parallel()), "the dynamic test");
         } catch (AssertionError | InterruptedException e) {
             leaked = e;
         }
@@ -324,12 +341,13 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     /**
-     * A checked window, its settings, and whether JUnit runs tests in parallel (LK21). JUnit closes it with its context
+     * A checked window, its settings, whether its timers are checked (LK32, LK33), and whether JUnit runs tests in
+     * parallel (LK21). JUnit closes it with its context
      * only if it is still in the store then: a window opened before the test instance's construction, which threw, so
      * that JUnit called neither the before nor the after callbacks. It ends unchecked then (the test failed already),
      * and its owner leaves the runner's thread.
      */
-    private record Running(Window window, NoGoroutineLeaks config, boolean parallel) implements AutoCloseable {
+    private record Running(Window window, NoGoroutineLeaks config, boolean timers, boolean parallel) implements AutoCloseable {
         @Override
         public void close() {
             window.end();
@@ -355,11 +373,42 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         return null;
     }
 
-    private static void begin(ExtensionContext context, Window window, NoGoroutineLeaks config) {
+    private static void begin(ExtensionContext context, Window window, NoGoroutineLeaks config, boolean timers) {
         if (config.captureStartSites()) {
             captureOn();
         }
-        context.getStore(NS).put(context.getUniqueId(), new Running(window, config, parallel(context)));
+        context.getStore(NS).put(context.getUniqueId(), new Running(window, config, timers, parallel(context)));
+    }
+
+    /**
+     * LK33: {@return whether the window's timers are checked} The annotation's own {@code timers} value if it states
+     * one, else the configuration parameter {@link #TIMERS_PARAMETER}, else off.
+     *
+     * @throws ExtensionConfigurationException for more than one {@code timers} value, or a parameter neither
+     *     {@code true} nor {@code false}: a misspelt switch would leave the check off unseen
+     */
+    private static boolean timers(ExtensionContext context, NoGoroutineLeaks config) {
+        boolean[] stated = config.timers();
+        if (stated.length > 1) {
+            throw new ExtensionConfigurationException("@NoGoroutineLeaks(timers = ...) takes one value, true or false, not "
+                    + stated.length + " (LK33)");
+        }
+        if (stated.length == 1) {
+            return stated[0];
+        }
+        Optional<String> parameter = context.getConfigurationParameter(TIMERS_PARAMETER);
+        if (parameter.isEmpty()) {
+            return false;
+        }
+        String value = parameter.get().strip();
+        if (value.equalsIgnoreCase("true")) {
+            return true;
+        }
+        if (value.equalsIgnoreCase("false")) {
+            return false;
+        }
+        throw new ExtensionConfigurationException("the configuration parameter " + TIMERS_PARAMETER
+                + " must be true or false, not \"" + parameter.get() + "\" (LK33)");
     }
 
     private static void end(ExtensionContext context, String ended) throws InterruptedException {
@@ -390,7 +439,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
                     report = report == null ? running : report + running;
                 }
             }
-            if (r.config().timers()) {
+            if (r.timers()) {
                 // After the goroutines' wait, so that a timer a goroutine stops as it ends is not reported (LK32).
                 String timers = TimerLeaks.report(r.window().owner, r.window().name, r.config().graceMillis());
                 if (timers != null) {

@@ -1,6 +1,7 @@
 package io.gochan.leakcheck;
 
 import io.gochan.Goroutine;
+import io.gochan.GoroutineOwner;
 import io.gochan.Goroutines;
 
 import java.time.Duration;
@@ -13,7 +14,9 @@ import java.util.regex.Pattern;
 
 /**
  * Finds goroutines that outlived a baseline, waiting for those still finishing. Usable without JUnit:
- * {@code LeakFinder.awaitQuiet(Set.of(), List.of(), Duration.ofSeconds(5))} after a block of code.
+ * {@code LeakFinder.awaitQuiet(Set.of(), List.of(), Duration.ofSeconds(5))} after a block of code. Timers a block left
+ * scheduled are found through the owner it ran in ({@link #timersLeft}, rule LK34), as
+ * {@code @NoGoroutineLeaks(timers = true)} finds a test's.
  */
 public final class LeakFinder {
     /** How long a wait for a goroutine still being started pauses before it looks again. */
@@ -107,5 +110,42 @@ public final class LeakFinder {
         b.append(running).append(" goroutine").append(running == 1 ? "" : "s")
                 .append(" still running ").append(graceMillis).append(" ms after the test ended:\n\n");
         return b.append(goroutines).toString();
+    }
+
+    /**
+     * {@return the timers {@code owner}'s code left scheduled and due more than {@code grace} from now, soonest first
+     * (empty if none)} What {@code @NoGoroutineLeaks(timers = true)} fails a test for (rules LK32, LK34): an
+     * {@link io.gochan.Timers#afterFunc afterFunc} timer never stopped and a context's own deadline never cancelled,
+     * made on a thread attributed to {@code owner} ({@link GoroutineOwner#scheduledTimers()}: inside
+     * {@link GoroutineOwner#enter()}, or in a goroutine of the owner's); one due within {@code grace} fires on its own
+     * and is left out, so that what is found depends on due times only, never on how late the timer thread runs. Call
+     * it once the block's goroutines have ended ({@link #awaitQuiet}), as the extension does: a timer a goroutine stops
+     * as it ends is then not found. Where each was made is known only if start sites were captured when it was made
+     * ({@link Goroutines#setStartSiteCapture(boolean)}). A grace beyond the clock's range leaves out every timer but
+     * those due never; a negative one counts as zero.
+     *
+     * @param owner the owner the checked code ran in
+     * @param grace how far ahead a due timer is excused
+     * @throws NullPointerException if an argument is null
+     */
+    public static List<GoroutineOwner.ScheduledTimer> timersLeft(GoroutineOwner owner, Duration grace) {
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(grace, "grace");
+        return TimerLeaks.left(owner, grace);
+    }
+
+    /**
+     * {@return the failure message for timers {@link #timersLeft} found, as the extension writes it (rules LK32, LK34):
+     * a head naming {@code who} and the count, then each timer's kind, due instant, time left as Go writes a duration
+     * ({@code 59m59.996s}, rule LK37) and the frames where it was made, for the first 50 of them}
+     *
+     * @param left the timers left scheduled
+     * @param who what left them, for the head of the message (for example {@code "the import job"})
+     * @throws NullPointerException if an argument is null
+     */
+    public static String timerReport(List<GoroutineOwner.ScheduledTimer> left, String who) {
+        Objects.requireNonNull(left, "left");
+        Objects.requireNonNull(who, "who");
+        return TimerLeaks.report(left, who);
     }
 }

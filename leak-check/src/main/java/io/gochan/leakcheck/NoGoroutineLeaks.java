@@ -107,18 +107,26 @@ public @interface NoGoroutineLeaks {
     boolean platformThreads() default true;
 
     /**
-     * {@return whether timers the test left scheduled fail it too (off by default; rule LK32 of the repository's
-     * {@code docs/spec/leak-check.md})} An {@link io.gochan.Timers#afterFunc afterFunc} timer never stopped, or a
-     * context's own deadline ({@code Context.withDeadline}, {@code withTimeout}) whose context was never cancelled,
-     * stays scheduled whoever references it, and fires later, in another test: the function runs there, the context
-     * is cancelled there. With this on, each such timer made while the test ran (on a thread attributed to it, as its
-     * goroutines are: {@link io.gochan.GoroutineOwner#scheduledTimers()}) and still scheduled when the check has waited
-     * for the test's goroutines fails the test, named by its kind, when it is due and where it was made (with
+     * {@return whether timers the test left scheduled fail it too (rule LK32 of the repository's
+     * {@code docs/spec/leak-check.md}): {@code timers = true} turns the check on, {@code timers = false} off, and the
+     * default, no value ({@code {}}), leaves it to the suite-wide configuration parameter
+     * {@value GoroutineLeakExtension#TIMERS_PARAMETER} (rule LK33), off when that is not set} An
+     * {@link io.gochan.Timers#afterFunc afterFunc} timer never stopped, or a context's own deadline
+     * ({@code Context.withDeadline}, {@code withTimeout}) whose context was never cancelled, stays scheduled whoever
+     * references it, and fires later, in another test: the function runs there, the context is cancelled there. With
+     * the check on, each such timer made while the test ran (on a thread attributed to it, as its goroutines are:
+     * {@link io.gochan.GoroutineOwner#scheduledTimers()}) and still scheduled when the check has waited for the test's
+     * goroutines fails the test, named by its kind, when it is due and where it was made (with
      * {@link #captureStartSites()}), unless it is due within {@link #graceMillis()} of that look: it fires on its own
      * then. A timer the test stopped, or a context it (or an ancestor's cancel) cancelled, is never reported, nor a
-     * channel timer or ticker (garbage once nobody references it), nor a virtual-time bubble's timer}
+     * channel timer or ticker (garbage once nobody references it), nor a virtual-time bubble's timer.
+     *
+     * <p>An array so that an annotation can leave it unsaid: {@code timers = true} is the one-element array
+     * {@code {true}}. A value stated here wins over the configuration parameter, for the class (and its {@code @Nested}
+     * classes) or the method it annotates; more than one element fails the class or test with an
+     * {@link org.junit.jupiter.api.extension.ExtensionConfigurationException}.
      */
-    boolean timers() default false;
+    boolean[] timers() default {};
 
     /** {@return how long to wait, in total, for goroutines that are still finishing} */
     long graceMillis() default 5_000;

@@ -23,16 +23,39 @@ final class TimerLeaks {
      * fate never depends on how late the timer thread runs under load, only on its due time.
      */
     static String report(GoroutineOwner owner, String who, long graceMillis) {
-        Instant horizon = Instant.now().plusMillis(graceMillis);
+        List<GoroutineOwner.ScheduledTimer> left = left(owner, Duration.ofMillis(graceMillis));
+        return left.isEmpty() ? null : report(left, who);
+    }
+
+    /**
+     * {@return the timers {@code owner} lists as scheduled ({@link GoroutineOwner#scheduledTimers()}) and due more than
+     * {@code grace} from now, soonest first} The horizon saturates at {@link Instant#MAX}: a grace beyond the clock's
+     * range excuses every timer but one due never.
+     */
+    static List<GoroutineOwner.ScheduledTimer> left(GoroutineOwner owner, Duration grace) {
+        Instant horizon = horizon(Instant.now(), grace);
         List<GoroutineOwner.ScheduledTimer> left = new ArrayList<>();
         for (GoroutineOwner.ScheduledTimer t : owner.scheduledTimers()) {
             if (t.due().isAfter(horizon)) {
                 left.add(t);
             }
         }
-        if (left.isEmpty()) {
-            return null;
+        return left;
+    }
+
+    private static Instant horizon(Instant now, Duration grace) {
+        if (grace.isNegative()) {
+            return now;
         }
+        try {
+            return now.plus(grace);
+        } catch (java.time.DateTimeException | ArithmeticException beyond) {
+            return Instant.MAX;
+        }
+    }
+
+    /** {@return the report of the timers {@code left}, made by {@code who} (LK32), their time left as Go writes it (LK37)} */
+    static String report(List<GoroutineOwner.ScheduledTimer> left, String who) {
         Instant now = Instant.now();
         StringBuilder b = new StringBuilder();
         b.append('\n').append(who).append(" left ").append(left.size()).append(left.size() == 1 ? " timer" : " timers")
@@ -48,7 +71,9 @@ final class TimerLeaks {
             if (t.due().equals(Instant.MAX)) {
                 b.append("never (beyond the clock's range)");
             } else {
-                b.append(t.due()).append(" (in ").append(Duration.between(now, t.due()).truncatedTo(ChronoUnit.MILLIS)).append(')');
+                // LK37: Go's form (59m59.996s, 1h0m0s), not ISO's PT59M59.996S; to the millisecond, as it was.
+                b.append(t.due()).append(" (in ")
+                        .append(GoDurations.format(Duration.between(now, t.due()).truncatedTo(ChronoUnit.MILLIS))).append(')');
             }
             b.append(site(t.createdAt())).append('\n');
         }

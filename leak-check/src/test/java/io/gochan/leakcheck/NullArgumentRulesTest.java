@@ -2,6 +2,7 @@ package io.gochan.leakcheck;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.GoroutineOwner;
 import io.gochan.Goroutines;
 import io.gochan.testing.nulls.NullTester;
 import java.time.Duration;
@@ -22,6 +23,8 @@ class NullArgumentRulesTest {
                 .value(Set.class, Set::of)
                 .value(List.class, List::of)
                 .value(Duration.class, () -> Duration.ofMillis(1))
+                .value(String.class, () -> "who")
+                .value(GoroutineOwner.class, () -> Goroutines.owner("null-argument-check")) // owns nothing (LK34)
                 .nullable("GoroutineLeakExtension.*", "JUnit's callbacks: called by the engine, never with null")
                 .nullable("SynctestExtension.*", "JUnit's callbacks: called by the engine, never with null")
                 .globalState(Goroutines::startedCount);
