@@ -65,6 +65,8 @@ class DialerSocketFailureTest {
         final AtomicReference<Runnable> beforeWrite = new AtomicReference<>();
         final AtomicReference<Runnable> afterClose = new AtomicReference<>();
         final AtomicReference<Runnable> beforeShutdownOutput = new AtomicReference<>();
+        /** Run once by the write loop's first {@code isClosed()}: the look at the socket as each write begins. */
+        final AtomicReference<Runnable> writeLoopLooksAtClosed = new AtomicReference<>();
 
         static void runOnce(AtomicReference<Runnable> step) {
             Runnable r = step.getAndSet(null);
@@ -140,6 +142,14 @@ class DialerSocketFailureTest {
                 public void close() throws IOException {
                     super.close();
                     Faults.runOnce(faults.afterClose);
+                }
+
+                @Override
+                public boolean isClosed() {
+                    if (Thread.currentThread().getName().startsWith("http-write-loop")) {
+                        Faults.runOnce(faults.writeLoopLooksAtClosed);
+                    }
+                    return super.isClosed();
                 }
             };
             s.connect(new InetSocketAddress(host, port));
@@ -329,6 +339,53 @@ class DialerSocketFailureTest {
                 reported.countDown();
             });
             Object o = Leaks.outcomeWithin10s("the request whose write the read loop's close cuts", () -> {
+                caller.set(Thread.currentThread());
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).build())) {
+                    return r.body().string();
+                }
+            });
+            assertThat(missed).as("the order the test forces").isEmpty();
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).as("the request's failure: %s", chain(o)).contains(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E150 as above, the order the E115 test met under load (4 of 301 runs, each "nothing written: Socket closed"): the
+     * write loop has taken the request, and its first write finds the socket the read loop's close has closed already,
+     * so not a byte is handed over; the caller takes the write's report before the close is complete. The request fails
+     * with the read loop's cause (as "nothing written", a new connection's request, not retried). Before, it failed with
+     * "nothing written: Socket closed".
+     */
+    @Test
+    void E150_aWriteThatFindsTheSocketTheReadLoopClosedFailsItsRequestWithTheReadLoopsCause() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in read, let out undeclared (test)");
+            AtomicReference<Thread> caller = new AtomicReference<>();
+            CountDownLatch taken = new CountDownLatch(1);
+            CountDownLatch socketClosed = new CountDownLatch(1);
+            List<String> missed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            // The write loop has the request, the caller waits for its answer: the read loop may fail now; the write
+            // goes on once the read loop's close has closed the socket.
+            faults.writeLoopLooksAtClosed.set(() -> {
+                step(() -> caller.get() != null && Lifecycle.parkedIn(caller.get(), "awaitResponse"),
+                        "the caller waiting for its answer", missed);
+                taken.countDown();
+                step(socketClosed, "the read loop's close of the socket", missed);
+            });
+            faults.beforeRead.set(() -> step(taken, "the request taken by the write loop", missed));
+            faults.read.set(new Fault(thrown, th -> th.getName().startsWith("http-read-loop"), null));
+            // The read loop's close holds, the socket closed, until the caller, which took the write's report, waits for
+            // that close to complete as its request's abort closes the connection too.
+            faults.afterClose.set(() -> {
+                socketClosed.countDown();
+                step(() -> Lifecycle.parkedIn(caller.get(), "awaitClosech"), "the caller closing after the write's report",
+                        missed);
+            });
+            Object o = Leaks.outcomeWithin10s("the request whose write finds the socket closed", () -> {
                 caller.set(Thread.currentThread());
                 try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).build())) {
                     return r.body().string();
