@@ -15,6 +15,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -59,6 +60,20 @@ class DialerSocketFailureTest {
         final AtomicReference<Fault> write = new AtomicReference<>();
         final AtomicReference<Fault> shutdownOutput = new AtomicReference<>();
         final AtomicInteger thrown = new AtomicInteger();
+        /** Steps run once, each by the first socket call of its kind: how a test orders the loops (E150). */
+        final AtomicReference<Runnable> beforeRead = new AtomicReference<>();
+        final AtomicReference<Runnable> beforeWrite = new AtomicReference<>();
+        final AtomicReference<Runnable> afterClose = new AtomicReference<>();
+        final AtomicReference<Runnable> beforeShutdownOutput = new AtomicReference<>();
+        /** Run once by the write loop's first {@code isClosed()}: the look at the socket as each write begins. */
+        final AtomicReference<Runnable> writeLoopLooksAtClosed = new AtomicReference<>();
+
+        static void runOnce(AtomicReference<Runnable> step) {
+            Runnable r = step.getAndSet(null);
+            if (r != null) {
+                r.run();
+            }
+        }
 
         void maybeThrow(AtomicReference<Fault> which) {
             Fault f = which.get();
@@ -91,6 +106,7 @@ class DialerSocketFailureTest {
 
                             @Override
                             public int read(byte[] b, int off, int len) throws IOException {
+                                Faults.runOnce(faults.beforeRead);
                                 faults.maybeThrow(faults.read);
                                 return super.read(b, off, len);
                             }
@@ -106,6 +122,7 @@ class DialerSocketFailureTest {
                         out = new FilterOutputStream(raw) {
                             @Override
                             public void write(byte[] b, int off, int len) throws IOException {
+                                Faults.runOnce(faults.beforeWrite);
                                 faults.maybeThrow(faults.write);
                                 raw.write(b, off, len);
                             }
@@ -116,8 +133,23 @@ class DialerSocketFailureTest {
 
                 @Override
                 public void shutdownOutput() throws IOException {
+                    Faults.runOnce(faults.beforeShutdownOutput);
                     faults.maybeThrow(faults.shutdownOutput);
                     super.shutdownOutput();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    Faults.runOnce(faults.afterClose);
+                }
+
+                @Override
+                public boolean isClosed() {
+                    if (Thread.currentThread().getName().startsWith("http-write-loop")) {
+                        Faults.runOnce(faults.writeLoopLooksAtClosed);
+                    }
+                    return super.isClosed();
                 }
             };
             s.connect(new InetSocketAddress(host, port));
@@ -263,6 +295,126 @@ class DialerSocketFailureTest {
             assertThat(o).isInstanceOf(HttpConnectionException.class);
             assertThat(chain(o)).contains(thrown);
             hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E150: a write that fails because the read loop closed the connection (here for what its socket's read threw, as
+     * in the E115 test above) fails its request with the read loop's cause, not with the "Socket closed" the close left
+     * the write. The order is forced, the one a loaded machine once gave the E115 test: the caller waits for its
+     * answer, the write loop is inside its write, the read loop's read fails and closes the socket, the write fails,
+     * and its report reaches the caller (parked in the grace a failed write gives the answer) before the close is
+     * complete. Before, the request failed with "write failed: Socket closed", the socket's exception nowhere in it.
+     */
+    @Test
+    void E150_aWriteCutByTheReadLoopsCloseFailsItsRequestWithTheReadLoopsCause() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in read, let out undeclared (test)");
+            AtomicReference<Thread> caller = new AtomicReference<>();
+            CountDownLatch writing = new CountDownLatch(1);
+            CountDownLatch socketClosed = new CountDownLatch(1);
+            CountDownLatch reported = new CountDownLatch(1);
+            List<String> missed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            // The write loop's write, once the caller waits for its answer: lets the read loop fail, then goes on to the
+            // socket once the read loop's close has closed it.
+            faults.beforeWrite.set(() -> {
+                step(() -> caller.get() != null && Lifecycle.parkedIn(caller.get(), "awaitResponse"),
+                        "the caller waiting for its answer", missed);
+                writing.countDown();
+                step(socketClosed, "the read loop's close of the socket", missed);
+            });
+            // The read loop's first read fails only once the write is under way.
+            faults.beforeRead.set(() -> step(writing, "the write under way", missed));
+            faults.read.set(new Fault(thrown, th -> th.getName().startsWith("http-read-loop"), null));
+            // The read loop's close holds, the socket closed, until the write's report is in the caller's hands: the
+            // write loop shuts its output after the report, once the caller is parked in the failed write's grace.
+            faults.afterClose.set(() -> {
+                socketClosed.countDown();
+                step(reported, "the write's report in the caller's hands", missed);
+            });
+            faults.beforeShutdownOutput.set(() -> {
+                step(() -> Lifecycle.parkedIn(caller.get(), "writeFailed"), "the caller in the failed write's grace",
+                        missed);
+                reported.countDown();
+            });
+            Object o = Leaks.outcomeWithin10s("the request whose write the read loop's close cuts", () -> {
+                caller.set(Thread.currentThread());
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).build())) {
+                    return r.body().string();
+                }
+            });
+            assertThat(missed).as("the order the test forces").isEmpty();
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).as("the request's failure: %s", chain(o)).contains(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /**
+     * E150 as above, the order the E115 test met under load (4 of 301 runs, each "nothing written: Socket closed"): the
+     * write loop has taken the request, and its first write finds the socket the read loop's close has closed already,
+     * so not a byte is handed over; the caller takes the write's report before the close is complete. The request fails
+     * with the read loop's cause (as "nothing written", a new connection's request, not retried). Before, it failed with
+     * "nothing written: Socket closed".
+     */
+    @Test
+    void E150_aWriteThatFindsTheSocketTheReadLoopClosedFailsItsRequestWithTheReadLoopsCause() throws Exception {
+        Faults faults = new Faults();
+        try (RawServer server = RawServer.answeringOk(); Transport t = transport(faults)) {
+            Exception thrown = new Exception("the socket's checked exception in read, let out undeclared (test)");
+            AtomicReference<Thread> caller = new AtomicReference<>();
+            CountDownLatch taken = new CountDownLatch(1);
+            CountDownLatch socketClosed = new CountDownLatch(1);
+            List<String> missed = new java.util.concurrent.CopyOnWriteArrayList<>();
+            // The write loop has the request, the caller waits for its answer: the read loop may fail now; the write
+            // goes on once the read loop's close has closed the socket.
+            faults.writeLoopLooksAtClosed.set(() -> {
+                step(() -> caller.get() != null && Lifecycle.parkedIn(caller.get(), "awaitResponse"),
+                        "the caller waiting for its answer", missed);
+                taken.countDown();
+                step(socketClosed, "the read loop's close of the socket", missed);
+            });
+            faults.beforeRead.set(() -> step(taken, "the request taken by the write loop", missed));
+            faults.read.set(new Fault(thrown, th -> th.getName().startsWith("http-read-loop"), null));
+            // The read loop's close holds, the socket closed, until the caller, which took the write's report, waits for
+            // that close to complete as its request's abort closes the connection too.
+            faults.afterClose.set(() -> {
+                socketClosed.countDown();
+                step(() -> Lifecycle.parkedIn(caller.get(), "awaitClosech"), "the caller closing after the write's report",
+                        missed);
+            });
+            Object o = Leaks.outcomeWithin10s("the request whose write finds the socket closed", () -> {
+                caller.set(Thread.currentThread());
+                try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).build())) {
+                    return r.body().string();
+                }
+            });
+            assertThat(missed).as("the order the test forces").isEmpty();
+            assertThat(o).isInstanceOf(HttpConnectionException.class);
+            assertThat(chain(o)).as("the request's failure: %s", chain(o)).contains(thrown);
+            assertThat(faults.thrown).hasValue(1);
+            hostStillServedAndNothingLeft(t, server);
+        }
+    }
+
+    /** One forced step of a test's order: waits (bounded) for {@code latch}, noting {@code what} in {@code missed} if not. */
+    private static void step(CountDownLatch latch, String what, List<String> missed) {
+        try {
+            if (!latch.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                missed.add(what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            missed.add(what + " (interrupted)");
+        }
+    }
+
+    /** One forced step of a test's order: waits (bounded) for {@code c}, noting {@code what} in {@code missed} if not. */
+    private static void step(java.util.function.BooleanSupplier c, String what, List<String> missed) {
+        if (!Lifecycle.within(c, Duration.ofSeconds(10))) {
+            missed.add(what);
         }
     }
 

@@ -604,12 +604,16 @@ class OwnEndWaiterProbeTest {
         /** {@code getSocketFactory()} (and {@code createSSLEngine}) throw an {@link IllegalStateException}. */
         UNCHECKED,
         /** The socket factory's {@code createSocket} over the TCP socket throws an {@link IOException}. */
-        CREATE_SOCKET_IO
+        CREATE_SOCKET_IO,
+        /** The socket factory's {@code createSocket} over the TCP socket returns a plain socket, no SSLSocket (E152). */
+        NOT_AN_SSL_SOCKET
     }
 
     /** A TLS context that fails (as {@code broken} says) for its first {@code failures} dials, then is {@code real}'s. */
     static final class ThrowingTls extends javax.net.ssl.SSLContextSpi {
         final AtomicInteger failures;
+        /** The plain sockets {@link Broken#NOT_AN_SSL_SOCKET} made. */
+        final List<java.net.Socket> plainMade = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final SSLContext real;
         private final Broken broken;
 
@@ -620,7 +624,11 @@ class OwnEndWaiterProbeTest {
         }
 
         static SSLContext context(SSLContext real, Broken broken, int failures) {
-            return new SSLContext(new ThrowingTls(real, broken, failures), real.getProvider(), "TLS") { };
+            return context(new ThrowingTls(real, broken, failures));
+        }
+
+        static SSLContext context(ThrowingTls spi) {
+            return new SSLContext(spi, spi.real.getProvider(), "TLS") { };
         }
 
         private boolean fails() {
@@ -638,7 +646,7 @@ class OwnEndWaiterProbeTest {
         @Override protected javax.net.ssl.SSLSocketFactory engineGetSocketFactory() {
             maybeThrow();
             javax.net.ssl.SSLSocketFactory f = real.getSocketFactory();
-            if (broken != Broken.CREATE_SOCKET_IO) {
+            if (broken == Broken.UNCHECKED) {
                 return f;
             }
             return new javax.net.ssl.SSLSocketFactory() {
@@ -646,6 +654,11 @@ class OwnEndWaiterProbeTest {
                 @Override public String[] getSupportedCipherSuites() { return f.getSupportedCipherSuites(); }
                 @Override public java.net.Socket createSocket(java.net.Socket s, String h, int p, boolean a) throws IOException {
                     if (fails()) {
+                        if (broken == Broken.NOT_AN_SSL_SOCKET) {
+                            java.net.Socket plain = new java.net.Socket();
+                            plainMade.add(plain);
+                            return plain;
+                        }
                         throw new IOException("the test's socket factory failed");
                     }
                     return f.createSocket(s, h, p, a);
@@ -676,7 +689,7 @@ class OwnEndWaiterProbeTest {
 
     static List<Arguments> brokenTls() {
         List<Arguments> all = new ArrayList<>();
-        for (Broken b : Broken.values()) {
+        for (Broken b : List.of(Broken.UNCHECKED, Broken.CREATE_SOCKET_IO)) {
             all.add(Arguments.of(b, false));
             all.add(Arguments.of(b, true));
         }

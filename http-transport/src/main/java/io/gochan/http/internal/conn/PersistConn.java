@@ -1264,6 +1264,19 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // the write failed, and it is retryable for a replayable request (Go: errServerClosedIdle).
                 return new ConnException(c.getMessage() + " (as the request was being written)", e, nothing, true);
             }
+            if (closedBy != null) {
+                // Closed under the write, for a cause of its own (the read loop's failure, the write loop's, the
+                // transport's close): that cause, not the "Socket closed" it left the write, is why the request failed
+                // (E150). Go's read loop hands its error to roundTrip before it closes the connection, so the write
+                // error that close causes never reaches the caller; here the close comes first, and roundTrip may find
+                // the write's report before the close. The cause is the close's; the socket's own words are kept as
+                // suppressed. Its text asked safely: it may carry a Dialer socket's exception's (E48).
+                ConnException consequent = new ConnException((nothing ? "nothing written: " : "write failed: ")
+                        + "connection " + this + " closed under the write: " + closeReason(closedBy), closedBy, nothing,
+                        false);
+                consequent.addSuppressed(e);
+                return consequent;
+            }
             // Its text asked safely: the socket may be a Dialer's, its exception user code too (E48, E77).
             return new ConnException((nothing ? "nothing written: " : "write failed: ") + ThrowableText.message(e), e,
                     nothing, false);

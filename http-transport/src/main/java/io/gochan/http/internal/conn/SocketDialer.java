@@ -165,8 +165,10 @@ public final class SocketDialer {
      * @throws HttpTimeoutException if connect or handshake took too long (kind CONNECT or TLS_HANDSHAKE)
      * @throws SSLHandshakeException if the TLS handshake failed (including a certificate that does not match the host
      *     name, a peer that closed or reset the connection during it, and a TLS context whose factory could not make
-     *     the TLS socket, E149), naming the peer (R69)
-     * @throws IOException for any other connection failure
+     *     the TLS socket, E149, and a JVM without a default TLS context when the transport has none, E151), naming the
+     *     peer (R69)
+     * @throws IOException for any other connection failure (an {@link HttpConnectionException} naming the factory and
+     *     the peer for a TLS socket factory that made no {@code SSLSocket}, E152)
      */
     public Dialed dial(ConnectKey key) throws IOException {
         URI proxy = key.proxy();
@@ -283,23 +285,22 @@ public final class SocketDialer {
      * {@code plain} through a {@link TlsRecordWatch} (P33).
      */
     private Dialed handshake(Socket plain, Socket tcp, String host, int port, String what) throws IOException {
-        SSLContext ctx;
-        try {
-            ctx = sslContext != null ? sslContext : SSLContext.getDefault();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IOException("no default TLS context", e);
-        }
+        SSLContext ctx = contextFor(sslContext, SSLContext::getDefault, what);
         TlsRecordWatch records = new TlsRecordWatch(plain);
         // A fully qualified name's trailing dot is no part of the name in SNI (RFC 6066 §3, which the JDK enforces
         // with an IllegalArgumentException) nor in the certificate's names: Go drops it for both (R46).
         String name = stripDot(host);
-        SSLSocket ssl;
+        javax.net.ssl.SSLSocketFactory factory = ctx.getSocketFactory();
+        Socket made;
         try {
-            ssl = (SSLSocket) ctx.getSocketFactory().createSocket(records, name, port, true);
+            made = factory.createSocket(records, name, port, true);
         } catch (IOException e) {
             // A caller's TLS context failed to make its socket (E149): the handshake's failure, worded as R69 words every
             // other one. Thrown as it was, it named neither the peer nor TLS. The TCP socket is closed by dial().
             throw handshakeFailed(e, what);
+        }
+        if (!(made instanceof SSLSocket ssl)) {
+            throw notAnSslSocket(factory, made, what);
         }
         try {
             SSLParameters params = ssl.getSSLParameters();
@@ -353,6 +354,58 @@ public final class SocketDialer {
             closeQuietly(ssl, e); // a trust or key manager's Error as well (E87), or what it let out undeclared
             throw e; // precise rethrow: unchecked only, the IOExceptions were caught above
         }
+    }
+
+    /** Where a dial without a TLS context of its own gets the JVM's default one ({@link SSLContext#getDefault()}). */
+    @FunctionalInterface
+    interface DefaultTls {
+        /**
+         * The JVM's default TLS context.
+         *
+         * @return the context
+         * @throws java.security.NoSuchAlgorithmException if the JVM has none (its providers cannot make one)
+         */
+        SSLContext get() throws java.security.NoSuchAlgorithmException;
+    }
+
+    /**
+     * The TLS context a dial to {@code what} uses: {@code given} (the transport's), or else the JVM's default. A JVM
+     * that cannot make its default (a broken {@code java.security} configuration, a keystore it cannot read) fails the
+     * dial as R69 words a failed handshake, an {@link SSLHandshakeException} that names TLS and the peer, the JDK's
+     * failure as its cause (E151). Before, it was a bare {@link IOException} "no default TLS context" that named no
+     * peer. Package-private, with the default as a parameter, so a test can make it fail without breaking the
+     * JVM-wide default.
+     */
+    static SSLContext contextFor(SSLContext given, DefaultTls jvmDefault, String what) throws SSLHandshakeException {
+        if (given != null) {
+            return given;
+        }
+        try {
+            return jvmDefault.get();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            // The JDK's text (which names what its providers could not make), asked safely as every other one is.
+            SSLHandshakeException failed = new SSLHandshakeException("TLS handshake with " + what
+                    + " failed: no default TLS context (" + ThrowableText.messageOrType(e) + ")");
+            failed.initCause(e);
+            throw failed;
+        }
+    }
+
+    /**
+     * A TLS context's socket factory gave a socket that is no {@link SSLSocket} (or none) for the dial to {@code what}
+     * (E152): that socket is closed (it may hold the TCP socket it was given, which {@code dial()} closes too) and the
+     * dial fails with an {@link HttpConnectionException} that names the factory's class and the peer. Before, a bare
+     * {@link ClassCastException} reached the caller, wrapped by the pool (E77), and the socket the factory made was
+     * never closed.
+     */
+    private static HttpConnectionException notAnSslSocket(javax.net.ssl.SSLSocketFactory factory, Socket made, String what) {
+        HttpConnectionException e = new HttpConnectionException("TLS to " + what + " failed: the TLS context's socket factory "
+                + factory.getClass().getName() + " made " + (made == null ? "no socket" : "a " + made.getClass().getName()
+                + ", not an SSLSocket"), null);
+        if (made != null) {
+            closeQuietly(made, e);
+        }
+        return e;
     }
 
     /**
