@@ -1,6 +1,8 @@
 import json,glob,collections,statistics,sys
 d=collections.defaultdict(lambda: collections.defaultdict(list))
-for f in sorted(glob.glob('benchmarks/results/2026-12-06-s34-c7-ab/*.json')):
+# The results directory: this one by default, or another A/B of the same two jars (pre-c7-N.json, c7-N.json).
+results=sys.argv[1] if len(sys.argv)>1 else 'benchmarks/results/2026-12-06-s34-c7-ab'
+for f in sorted(glob.glob(results+'/*.json')):
     v,r=f.split('/')[-1][:-5].rsplit('-',1)
     for b in json.load(open(f)):
         name=b['benchmark'].split('.')[-2]+' cap'+b['params']['capacity']
