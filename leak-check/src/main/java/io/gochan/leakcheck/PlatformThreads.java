@@ -28,8 +28,13 @@ final class PlatformThreads {
 
     private PlatformThreads() {}
 
-    /** A platform thread still running, with the stack it had when listed. */
-    record Suspect(Thread thread, List<String> stack, boolean commonPoolTask) {}
+    /**
+     * A platform thread still running, with the stack it had when listed.
+     *
+     * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
+     *             thread), written after its head line; empty if not
+     */
+    record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
 
     /**
      * {@return the live platform threads created after {@code startMark} and before {@code endMark}
@@ -47,10 +52,12 @@ final class PlatformThreads {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            if (isJdkCode(functions) || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
+            // LK39: a JDK HttpServer's dispatcher runs the JDK's code only, but the test started it: not the JDK's own.
+            boolean jdkOwn = isJdkCode(functions) && !JdkServers.isDispatcher(functions);
+            if (jdkOwn || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            found.add(new Suspect(t, lines(e.getValue()), false));
+            found.add(new Suspect(t, lines(e.getValue()), false, JdkServers.role(t, functions)));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
@@ -109,7 +116,7 @@ final class PlatformThreads {
             if (!runsUserCode(functions) || taskEntry(functions).equals(before.get(t)) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            found.add(new Suspect(t, lines(e.getValue()), true));
+            found.add(new Suspect(t, lines(e.getValue()), true, ""));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;

@@ -60,6 +60,9 @@ final class Report {
         b.append("platform thread #").append(t.threadId()).append(" \"").append(t.getName()).append("\" [")
                 .append(state.toString().toLowerCase()).append(t.isDaemon() ? ", daemon" : "").append("]")
                 .append(p.commonPoolTask() ? ", running a task of the common pool the test left running (LK13)" : "").append('\n');
+        if (!p.role().isEmpty()) {
+            b.append("    (").append(p.role()).append(")\n"); // LK39: what it is and how to end it, above its stack
+        }
         for (String frame : p.stack()) {
             b.append("    at ").append(frame).append('\n');
         }

@@ -7,6 +7,7 @@ import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.EndingAfterLastLookFixture;
 import io.gochan.leakcheck.fixtures.JdkServerHandlerFixture;
+import io.gochan.leakcheck.fixtures.JdkServerLeftRunningFixture;
 import io.gochan.leakcheck.fixtures.ManyLeaksFixture;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,13 +47,50 @@ class SeeEverythingTest {
                     .contains("JdkServerHandlerFixture.lambda$serve$");
             assertThat(BlindSpotTest.outcome(o, "[method:leavesAHandlerStuckOnTheDispatcher()]")).as("the server left running, and its dispatcher stuck in the handler")
                     .startsWith("FAILED: 2 platform threads still running").contains("\"idle-timeout-task\"")
-                    .contains("\"HTTP-Dispatcher\"").contains("JdkServerHandlerFixture.lambda$serve$");
+                    .contains("\"HTTP-Dispatcher\"").contains("JdkServerHandlerFixture.lambda$serve$")
+                    .contains("stuck in a handler (with no executor set, handlers run on this thread)"); // LK39
             assertThat(BlindSpotTest.outcome(o, "[method:stopsItsServerOnAVirtualThreadExecutor()]")).isEqualTo("SUCCESSFUL");
             assertThat(BlindSpotTest.outcome(o, "[method:stopsItsServerOnTheDispatcher()]")).isEqualTo("SUCCESSFUL");
         } finally {
             JdkServerHandlerFixture.release.countDown();
             for (com.sun.net.httpserver.HttpServer s : JdkServerHandlerFixture.LEFT) {
                 s.stop(0);
+            }
+        }
+    }
+
+    /**
+     * Rule LK39: a JDK {@code HttpServer} the test started and left running, idle, is the test's leak, named as a server
+     * with the call that ends it, in a {@code @Synctest} bubble too (BB14); one only created leaves its timer, named so.
+     * Before, the idle dispatcher was left out as the JDK's own thread (all its code is {@code sun.*} and {@code java.*}):
+     * the first two failed for the timer thread alone ("1 platform thread", {@code "idle-timeout-task"}), nothing said
+     * a server was left. Servers stopped with {@code stop(0)}, their timer thread still ending, pass.
+     */
+    @Test
+    @DisplayName("LK39: a JDK HttpServer the test left running, idle, is its leak, named with server.stop(0)")
+    void LK39_aJdkHttpServerLeftRunningIsTheTestsLeak() throws Exception {
+        JdkServerLeftRunningFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkServerLeftRunningFixture.class));
+            for (String left : List.of("[method:leavesItsServerRunning()]", "[method:leavesItsServerRunningInABubble()]")) {
+                assertThat(BlindSpotTest.outcome(o, left)).as(left).startsWith("FAILED: 2 platform threads still running")
+                        .contains("\"HTTP-Dispatcher\"").contains("sun.net.httpserver.ServerImpl$Dispatcher.run")
+                        .contains("(the dispatcher of a JDK HttpServer (com.sun.net.httpserver) started while the test ran"
+                                + " and never stopped: stop it with server.stop(0) (LK39))")
+                        .contains("\"idle-timeout-task\"").contains("(a timer of a JDK HttpServer");
+            }
+            assertThat(BlindSpotTest.outcome(o, "[method:createsAServerItNeverStartsNorStops()]"))
+                    .startsWith("FAILED: 1 platform thread still running").contains("\"idle-timeout-task\"")
+                    .contains("HttpServer.create starts it, started or not) and never stopped: stop it with server.stop(0)")
+                    .doesNotContain("HTTP-Dispatcher");
+            assertThat(BlindSpotTest.outcome(o, "[method:stopsItsServer()]")).isEqualTo("SUCCESSFUL");
+            assertThat(BlindSpotTest.outcome(o, "[method:stopsItsServerWithAClientConnectionStillOpen()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            for (com.sun.net.httpserver.HttpServer s : JdkServerLeftRunningFixture.LEFT) {
+                s.stop(0);
+            }
+            for (java.net.Socket c : JdkServerLeftRunningFixture.OPEN) {
+                c.close();
             }
         }
     }
