@@ -105,6 +105,22 @@ public final class Timers {
     }
 
     /**
+     * Go's {@code time.Now} as a {@link java.time.Clock} in UTC, for code that takes a clock (or an
+     * {@link java.time.InstantSource}): each read returns {@link #now()} of the thread that reads it, the system's
+     * clock outside bubbles and, for a member of a virtual-time {@link Bubble}, the bubble's fake clock (rule BB38). The
+     * clock holds no bubble, so one made anywhere (a static, a constructor's default) serves every bubble: code given it
+     * reads 2000-01-01T00:00:00Z at a bubble's start, and after a {@link #sleep sleep} of an hour an hour later, as its
+     * timers see it. A thread that is no member of the bubble (a plain {@code Thread}, an executor's) reads the system's
+     * clock, as a goroutine outside a bubble reads Go's real time. {@link java.time.Clock#withZone} keeps that; clocks
+     * of one zone are equal.
+     *
+     * @return the clock, in UTC
+     */
+    public static java.time.Clock clock() {
+        return GoClock.UTC;
+    }
+
+    /**
      * Go's {@code time.Sleep}: blocks for {@code d}, on the calling goroutine's clock (inside a
      * {@link Bubble}, virtual time: the sleep is durable blocking and ends when the bubble's clock
      * reaches it). Returns at once for zero or a negative duration. A sleep beyond about 292 years never
