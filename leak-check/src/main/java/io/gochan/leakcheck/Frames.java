@@ -55,13 +55,8 @@ final class Frames {
      * running a task of the user's is (LK13).
      */
     static boolean isJdkInternal(List<String> functions) {
-        for (int i = functions.size() - 1; i >= 0; i--) {
-            String f = functions.get(i);
-            if (!f.startsWith("java.")) {
-                return (f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.")) && top(functions).isEmpty();
-            }
-        }
-        return false;
+        String f = entry(functions);
+        return (f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.")) && top(functions).isEmpty();
     }
 
     /**
@@ -71,13 +66,21 @@ final class Frames {
      * goroutine anyway.
      */
     static boolean isBubbleDriver(List<String> functions) {
+        return entry(functions).startsWith(BUBBLE_STATE);
+    }
+
+    /**
+     * {@return the thread's entry: the first function from the bottom of its stack outside {@code java.*} (where the
+     * code that started the thread begins: {@code Thread.run} and a pool's loop are the JDK's), or "" if none}
+     */
+    static String entry(List<String> functions) {
         for (int i = functions.size() - 1; i >= 0; i--) {
             String f = functions.get(i);
             if (!f.startsWith("java.")) {
-                return f.startsWith(BUBBLE_STATE);
+                return f;
             }
         }
-        return false;
+        return "";
     }
 
     static boolean isMachinery(String function) {

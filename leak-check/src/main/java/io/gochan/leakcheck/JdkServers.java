@@ -19,13 +19,7 @@ final class JdkServers {
 
     /** {@return whether a thread with these functions (innermost first) is an {@code HttpServer}'s dispatcher} */
     static boolean isDispatcher(List<String> functions) {
-        for (int i = functions.size() - 1; i >= 0; i--) {
-            String f = functions.get(i);
-            if (!f.startsWith("java.")) {
-                return f.equals(DISPATCHER);
-            }
-        }
-        return false;
+        return Frames.entry(functions).equals(DISPATCHER);
     }
 
     /**
