@@ -15,7 +15,8 @@
  * {@code -XX:StartFlightRecording}, which resolves {@code jdk.jfr} itself).
  *
  * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on and the gate to
- * the JFR events; it is exported only to {@code io.gochan.select}.
+ * the JFR events; it is exported only to {@code io.gochan.select} (and to {@code io.gochan.leakcheck}, for the
+ * Go-style duration text a context's description and a leak report share).
  */
 module io.gochan {
     // Optional (ADR 0011): no gochan API names a jdk.jfr type, and the events are loaded only when
@@ -24,6 +25,7 @@ module io.gochan {
     exports io.gochan;
     // Only select is built on the waiter machinery (and emits its JFR events through its gate); the
     // stress tests and benchmarks use it from the class path, where qualified exports do not apply.
-    // The HTTP transport has its own JFR gate and needs nothing from here.
-    exports io.gochan.spi to io.gochan.select;
+    // The HTTP transport has its own JFR gate and needs nothing from here. Leak-check writes durations as a
+    // context's description does (GoDurations, rules LK37, CX27): one formatter, not a copy in each module.
+    exports io.gochan.spi to io.gochan.select, io.gochan.leakcheck;
 }

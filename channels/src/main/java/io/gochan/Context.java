@@ -30,7 +30,8 @@ import java.util.concurrent.CancellationException;
  * {@link #todo()}, Go's {@code context.TODO()} (CX25).
  * Values are an immutable chain of bindings, like Go's, not {@code ScopedValue} (ADR 0009). A chain of
  * any depth answers without recursion (CX14), and {@code toString()} prints it as Go does,
- * {@code context.Background.WithCancel.WithValue(ContextKey[user])} (CX13).
+ * {@code context.Background.WithCancel.WithValue(ContextKey[user])} (CX13), a deadline as Go's
+ * {@code .WithDeadline(2000-01-01 01:00:00 +0000 UTC [1h0m0s])} (CX27).
  */
 public sealed interface Context
         permits Contexts.NeverCancelled, CancellableContext, Contexts.ValueContext {

@@ -1,15 +1,22 @@
 package io.gochan;
 
+import io.gochan.spi.GoDurations;
 import io.gochan.spi.ParkHook;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.SignStyle;
+import java.time.temporal.ChronoField;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -147,6 +154,24 @@ final class Contexts {
             sb.append(s);
         }
         return sb.toString();
+    }
+
+    /**
+     * Go's {@code time.Time.String} layout ({@code 2006-01-02 15:04:05.999999999 -0700 MST}) in UTC, the only zone an
+     * {@link Instant} has: the fraction's trailing zeros dropped, none written for a whole second (rule CX27). Go's
+     * monotonic suffix ({@code m=+3600.000194030}) has no counterpart in an Instant and is not written.
+     */
+    private static final DateTimeFormatter GO_TIME = new DateTimeFormatterBuilder()
+            .appendValue(ChronoField.YEAR, 4, 10, SignStyle.NORMAL)
+            .appendPattern("-MM-dd HH:mm:ss")
+            .appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true)
+            .appendLiteral(" +0000 UTC")
+            .toFormatter(Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
+
+    /** {@return {@code t} as Go's {@code time.Time.String} writes a UTC time; see {@link #GO_TIME}} */
+    static String goTime(Instant t) {
+        return GO_TIME.format(t);
     }
 
     /** {@code now + timeout}, saturating at {@link Instant#MAX} / {@link Instant#MIN} (rule CX2). */
@@ -924,7 +949,8 @@ final class Contexts {
             if (deadlineTimer == null) {
                 return ".WithCancel";
             }
-            return ".WithDeadline(" + deadline + " [" + Duration.between(now(), deadline) + "])";
+            // Go's timerCtx.String: the deadline as time.Time.String, the time left as time.Duration.String (CX27).
+            return ".WithDeadline(" + goTime(deadline) + " [" + GoDurations.format(Duration.between(now(), deadline)) + "])";
         }
     }
 }

@@ -39,8 +39,9 @@ class StructuredHabitsParityTest {
         Instant far = Instant.now().plus(1, ChronoUnit.HOURS);
         try (CancellableContext d = Context.withDeadline(v, far)) {
             assertThat(d.toString())
-                    .startsWith("context.Background.WithCancel.WithValue(ContextKey[user]).WithDeadline(" + far + " [")
-                    .endsWith("])");
+                    .startsWith("context.Background.WithCancel.WithValue(ContextKey[user]).WithDeadline("
+                            + Contexts.goTime(far) + " [")
+                    .endsWith("s])"); // the exact text: CX27
             // A later deadline than the parent's is no deadline of the child's own: Go's WithDeadline
             // returns WithCancel(parent) then.
             try (CancellableContext later = Context.withTimeout(d, Duration.ofHours(2))) {
@@ -54,6 +55,35 @@ class StructuredHabitsParityTest {
             assertThat(g.context()).hasToString("context.Background.WithCancel"); // errgroup: WithCancelCause
             g.await();
         }
+    }
+
+    /**
+     * CX27: the deadline segment is Go's {@code timerCtx} text, {@code .WithDeadline(<time.Time> [<time.Duration>])}, for
+     * {@code withDeadline} and {@code withTimeout} alike: in a bubble (whose clock starts at Go's synctest epoch) the
+     * whole string is exact. Go prints {@code context.Background.WithDeadline(2000-01-01 01:00:00 +0000 UTC [1h0m0s])}
+     * (plus a monotonic reading no Instant has). Before, it was {@code .WithDeadline(2000-01-01T01:00:00Z [PT1H])}.
+     */
+    @Test
+    void CX27_theDeadlineSegmentIsGoTimeAndDurationText() throws Exception {
+        Bubble.run(() -> {
+            Instant epoch = Timers.now();
+            try (CancellableContext t = Context.withTimeout(Context.background(), Duration.ofHours(1));
+                    CancellableContext d = Context.withDeadline(Context.todo(), epoch.plusSeconds(3_600).plusNanos(370_669_074));
+                    CancellableContext soon = Context.withDeadline(Context.withValue(t, USER, "ann"), epoch.plusMillis(1_500))) {
+                assertThat(t).hasToString("context.Background.WithDeadline(2000-01-01 01:00:00 +0000 UTC [1h0m0s])");
+                assertThat(d).hasToString("context.TODO.WithDeadline(2000-01-01 01:00:00.370669074 +0000 UTC [1h0m0.370669074s])");
+                assertThat(soon).hasToString("context.Background.WithDeadline(2000-01-01 01:00:00 +0000 UTC [1h0m0s])"
+                        + ".WithValue(ContextKey[user]).WithDeadline(2000-01-01 00:00:01.5 +0000 UTC [1.5s])");
+                Timers.sleep(Duration.ofMillis(2_000));
+                assertThat(soon.isDone()).isTrue();
+                // Done or not, the text is the same form (Go's time.Until goes negative past the deadline).
+                assertThat(soon).hasToString("context.Background.WithDeadline(2000-01-01 01:00:00 +0000 UTC [59m58s])"
+                        + ".WithValue(ContextKey[user]).WithDeadline(2000-01-01 00:00:01.5 +0000 UTC [-500ms])");
+                assertThat(Context.withCancel(soon)).hasToString(soon + ".WithCancel");
+            }
+        });
+        assertThat(Contexts.goTime(Instant.parse("2026-12-03T18:29:54.370669074Z"))).isEqualTo("2026-12-03 18:29:54.370669074 +0000 UTC");
+        assertThat(Contexts.goTime(Instant.parse("+10000-01-01T00:00:00.100Z"))).isEqualTo("10000-01-01 00:00:00.1 +0000 UTC");
     }
 
     /**

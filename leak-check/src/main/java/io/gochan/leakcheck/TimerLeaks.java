@@ -1,6 +1,7 @@
 package io.gochan.leakcheck;
 
 import io.gochan.GoroutineOwner;
+import io.gochan.spi.GoDurations;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -60,7 +61,9 @@ final class TimerLeaks {
         StringBuilder b = new StringBuilder();
         b.append('\n').append(who).append(" left ").append(left.size()).append(left.size() == 1 ? " timer" : " timers")
                 .append(" scheduled (an afterFunc never stopped, a context never cancelled; LK32): each fires later, in")
-                .append(" whatever runs then. Stop it, or cancel its context, before the test ends\n\n");
+                // LK38: the end is who's, a test's or the LeakFinder caller's code's, not always a test's.
+                .append(" whatever runs then. Stop ").append(left.size() == 1 ? "it" : "each")
+                .append(", or cancel its context, before ").append(who).append(" ends\n\n");
         int shown = 0;
         for (GoroutineOwner.ScheduledTimer t : left) {
             if (shown++ == Report.SHOWN) {

@@ -44,6 +44,7 @@ class TimerLeakRulesTest {
             assertThat(s.getTestsSucceededCount()).as("the tests that left nothing beyond the grace").isEqualTo(2);
             assertThat(failed.get("leavesAnAfterFunc()"))
                     .contains("test TimerLeakFixture.leavesAnAfterFunc() left 1 timer scheduled")
+                    .contains("Stop it, or cancel its context, before test TimerLeakFixture.leavesAnAfterFunc() ends") // LK38
                     .contains("afterFunc due ")
                     .contains("at io.gochan.leakcheck.fixtures.TimerLeakFixture.leavesAnAfterFunc(TimerLeakFixture.java:")
                     .doesNotContain("goroutine still running");
@@ -197,6 +198,7 @@ class TimerLeakRulesTest {
             assertThat(left).extracting(GoroutineOwner.ScheduledTimer::kind).containsExactly("afterFunc", "context deadline");
             assertThat(LeakFinder.timerReport(left, "the import job"))
                     .contains("the import job left 2 timers scheduled")
+                    .contains("Stop each, or cancel its context, before the import job ends") // LK38
                     .containsPattern("afterFunc due \\S+ \\(in 59m5\\d(\\.\\d+)?s\\), made here:")
                     .containsPattern("context deadline due \\S+ \\(in 1h59m5\\d(\\.\\d+)?s\\), made here:")
                     .contains("at io.gochan.leakcheck.TimerLeakRulesTest.LK34_leakFinderFindsAndReportsTheTimersAnOwnersCodeLeftBeyondTheGrace(");
@@ -214,6 +216,25 @@ class TimerLeakRulesTest {
             elsewhere.stop();
             Goroutines.setStartSiteCapture(capture);
         }
+    }
+
+    /**
+     * LK38: the report's head says whose end the timers should be stopped before, {@code who}'s, for the extension (a
+     * test, a class) and for {@code LeakFinder.timerReport}'s caller alike. Before, it always said "before the test
+     * ends", also to code checked without JUnit.
+     */
+    @Test
+    void LK38_theReportHeadNamesWhoseEndTheTimersOutlive() {
+        Instant due = Instant.now().plus(Duration.ofHours(1));
+        GoroutineOwner.ScheduledTimer one = new GoroutineOwner.ScheduledTimer("afterFunc", due, List.of());
+        assertThat(LeakFinder.timerReport(List.of(one), "the import job"))
+                .startsWith("\nthe import job left 1 timer scheduled (an afterFunc never stopped, a context never cancelled;"
+                        + " LK32): each fires later, in whatever runs then. Stop it, or cancel its context, before the"
+                        + " import job ends\n\n")
+                .doesNotContain("the test");
+        assertThat(LeakFinder.timerReport(List.of(one, one), "class AFixture"))
+                .contains("class AFixture left 2 timers scheduled")
+                .contains("Stop each, or cancel its context, before class AFixture ends\n\n");
     }
 
     /**

@@ -1,22 +1,32 @@
-package io.gochan.leakcheck;
+package io.gochan.spi;
 
 import java.time.Duration;
 
 /**
- * Durations written as Go writes a {@code time.Duration} (rule LK37): hours, minutes and seconds with the fraction's
- * trailing zeros dropped ({@code 1h0m0s}, {@code 59m59.996s}, {@code 4m5s}, {@code 3.3s}), below a second in the
+ * Durations written as Go writes a {@code time.Duration} (rules LK37, CX27): hours, minutes and seconds with the
+ * fraction's trailing zeros dropped ({@code 1h0m0s}, {@code 59m59.996s}, {@code 4m5s}, {@code 3.3s}), below a second in the
  * largest unit that keeps the number at least one ({@code 2.2ms}, {@code 1.1µs}, {@code 1ns}), zero as {@code 0s}, a
  * negative one with a leading {@code -}. Java's {@link Duration#toString()} ({@code PT59M59.996S}) is ISO 8601, which
- * a reader of a leak report has to decode; Go's form is the one its users know from {@code go test} and goleak.
+ * a reader of a leak report or of a context's description has to decode; Go's form is the one its users know from
+ * {@code go test}, goleak and Go's own {@code context.WithDeadline(...)} text.
+ *
+ * <p>Internal, not API: public only so that {@code io.gochan} (a context's {@code toString()}) and
+ * {@code io.gochan.leakcheck} (a timer leak report) share one formatter; {@code io.gochan.spi} is exported to
+ * {@code io.gochan.select} and {@code io.gochan.leakcheck} alone.
  */
-final class GoDurations {
+public final class GoDurations {
     private static final int NANOS_PER_MICRO = 1_000;
     private static final int NANOS_PER_MILLI = 1_000_000;
 
     private GoDurations() {}
 
-    /** {@return {@code d} as Go's {@code Duration.String} writes it; beyond Go's range (about 292 years) too} */
-    static String format(Duration d) {
+    /**
+     * {@return {@code d} as Go's {@code Duration.String} writes it; beyond Go's range (about 292 years) too}
+     *
+     * @param d the duration, negative or zero too
+     * @throws NullPointerException if {@code d} is null
+     */
+    public static String format(Duration d) {
         long seconds = d.getSeconds();
         int nanos = d.getNano(); // 0 to 999,999,999, added to seconds (which may be negative)
         StringBuilder b = new StringBuilder();

@@ -1,21 +1,23 @@
-package io.gochan.leakcheck;
+package io.gochan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gochan.spi.GoDurations;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * Rule LK37: a leak report writes a duration as Go's {@code time.Duration.String} does. The first rows are the cases of
+ * Rules LK37, CX27: a leak report and a context's description write a duration as Go's {@code time.Duration.String}
+ * does, through the one formatter in {@code io.gochan.spi}. The first rows are the cases of
  * Go's own {@code durationTests} (src/time/time_test.go), its extremes included; the rest are Java's: a whole hour,
  * negatives with and without a fraction, and a duration beyond Go's range of about 292 years.
  */
 class GoDurationsTest {
 
     @Test
-    void LK37_durationsAreWrittenAsGoWritesThem() {
+    void LK37_CX27_durationsAreWrittenAsGoWritesThem() {
         Map<Duration, String> cases = new LinkedHashMap<>();
         cases.put(Duration.ZERO, "0s");
         cases.put(Duration.ofNanos(1), "1ns");
