@@ -636,7 +636,7 @@ final class ResponseReader {
 
         GzipBody(BodyEofSignal signal, long declaredEncodedLength, Consumer<Throwable> onDone) {
             this.signal = signal;
-            this.gz = new GzipDecodingStream(signal);
+            this.gz = new GzipDecodingStream(signal, this::beforeRefill);
             this.declaredEncodedLength = declaredEncodedLength;
             this.onDone = onDone;
         }
@@ -677,6 +677,28 @@ final class ResponseReader {
             } finally {
                 turn.unlock();
             }
+        }
+
+        /**
+         * Asked by the decoder before a read takes more of the body when it has decoded nothing of what that read took
+         * (P89): a thread interrupted meanwhile ends the read as a read of a stalled body does (E62), the request
+         * cancelled (reason {@code INTERRUPT}), its exchange aborted (the connection closed), the body failed for every
+         * later read (P61), its interrupt kept. A read whose bytes keep coming never waits one read slice, which is where
+         * a blocked read looks at its interrupt: a stream of what decodes to nothing (empty stored blocks, empty
+         * members) kept one read taking the server's bytes in, never returning, whatever interrupted it. Nothing is
+         * asked once the framing has ended: no byte of the connection is taken any more, and the end stands (E38).
+         */
+        private void beforeRefill() throws IOException {
+            if (!Thread.currentThread().isInterrupted() || signal.bodyEnded()) {
+                return;
+            }
+            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, null);
+            if (!failed.compareAndSet(null, why)) {
+                throw failed.get(); // a failure recorded first stands (P81)
+            }
+            signal.abort(why); // the exchange aborted and done(why) reported, once
+            onDone.accept(why); // claimed once (E50): a no-op after the abort's report
+            throw why;
         }
 
         /** What a read after {@link #close()} throws: the words of the streamed body and of the decoder. */
