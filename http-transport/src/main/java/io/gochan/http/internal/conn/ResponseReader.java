@@ -105,7 +105,9 @@ final class ResponseReader {
     }
 
     private boolean serveResponse() throws InterruptedException {
-        boolean reused = conn.countResponse();
+        // Reused as the transport's retry rule counts it (Go's isReused): the connection had served a response, or the
+        // pool handed it out again after it waited there unused (a dial whose request had ended, E127).
+        boolean reused = conn.countResponse() | conn.handedOutAgain();
         FinalHead fh;
         BodyFraming framing;
         boolean tunnel;
