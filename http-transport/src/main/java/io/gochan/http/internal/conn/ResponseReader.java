@@ -694,13 +694,7 @@ final class ResponseReader {
             if (!Thread.currentThread().isInterrupted() || signal.bodyEnded()) {
                 return;
             }
-            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, null);
-            if (!failed.compareAndSet(null, why)) {
-                throw failed.get(); // a failure recorded first stands (P81)
-            }
-            signal.abort(why); // the exchange aborted and done(why) reported, once
-            onDone.accept(why); // claimed once (E50): a no-op after the abort's report
-            throw why;
+            throw endInterrupted(null);
         }
 
         /** What a read after {@link #close()} throws: the words of the streamed body and of the decoder. */
@@ -729,13 +723,26 @@ final class ResponseReader {
             if (earlier != null) {
                 throw earlier;
             }
-            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, e);
+            throw endInterrupted(e);
+        }
+
+        /**
+         * Ends the body for its reader's interrupt, unless a failure was recorded first (P81, then thrown): the request
+         * cancelled ({@code INTERRUPT}), its exchange aborted, its one {@code done()} that failure, every later read the
+         * same (P61).
+         *
+         * @param cause the interrupt's exception, or null
+         * @return the failure to throw
+         * @throws IOException the failure recorded first
+         */
+        private IOException endInterrupted(InterruptedException cause) throws IOException {
+            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, cause);
             if (!failed.compareAndSet(null, why)) {
                 throw failed.get(); // the decoder failed the body meanwhile: that failure came first
             }
             signal.abort(why); // the exchange aborted and done(why) reported, once; a no-op after the framing's end
             onDone.accept(why); // the request failed, also when its framing had ended (claimed once: E50)
-            throw why;
+            return why;
         }
 
         private int readDecoded(byte[] b, int off, int len) throws IOException {
