@@ -58,7 +58,8 @@ class GzipRefillInterruptTest {
         for (int i = 0; i < chunk.length; i += unit.length) {
             System.arraycopy(unit, 0, chunk, i, unit.length);
         }
-        String chunkText = Integer.toHexString(chunk.length) + "\r\n" + new String(chunk, StandardCharsets.ISO_8859_1) + "\r\n";
+        byte[] chunkBytes = (Integer.toHexString(chunk.length) + "\r\n" + new String(chunk, StandardCharsets.ISO_8859_1) + "\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         CountDownLatch reading = new CountDownLatch(1);
         AtomicInteger chunksSent = new AtomicInteger();
         CountDownLatch writesFailed = new CountDownLatch(1);
@@ -75,7 +76,7 @@ class GzipRefillInterruptTest {
                                  return;
                              }
                              while (true) { // never a pause the body's read slice could see; ends when the client closes
-                                 c.write(chunkText);
+                                 c.write(chunkBytes);
                                  chunksSent.incrementAndGet();
                              }
                          } catch (SocketException e) {
