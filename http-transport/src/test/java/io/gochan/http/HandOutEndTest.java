@@ -145,4 +145,47 @@ class HandOutEndTest {
             assertThat(lines).as("what the server received").containsExactly("GET /after HTTP/1.1");
         }
     }
+
+    /**
+     * E127 (E8): a connection that waited in the pool without ever serving a request (dialed for a request that ended
+     * as it was handed it, E90) is a reused one to the next request that takes it: when the server's idle timeout
+     * answers that request with its {@code 408} and closes (its timer fired as the request arrived), a replayable
+     * request is retried on a new connection and succeeds, as on a connection that had served one. Before, the read
+     * loop counted as reused only a connection that had served a response, while the transport counted the one taken
+     * from the pool: the 408 was the GET's answer, for a connection another request had left.
+     */
+    @Test
+    void E127_a408OnAnIdleConnectionThatNeverServedARequestRetriesAReplayableRequest() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        CancellableContext ctx = Context.withCancel(Context.background());
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     lines.add(c.index + " " + head.split("\r\n", 2)[0]);
+                     if (c.index == 0) {
+                         // The idle connection's timer fired as the request came: the 408 answers nothing sent.
+                         c.write("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+                         return;
+                     }
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().listener(new RequestListener() {
+                 @Override
+                 public void gotConn(HttpRequest request, boolean reused) {
+                     if (request.uri().getPath().equals("/ended")) {
+                         ctx.cancel(); // E90: the new connection goes to the pool, never used
+                     }
+                 }
+             }).build()) {
+            assertThatThrownBy(() -> t.roundTrip(HttpRequest.newBuilder(server.uri("/ended")).build(), ctx))
+                    .isInstanceOf(RequestCancelledException.class);
+            assertThat(t.stats().idle()).as("the unused connection pooled").isEqualTo(1);
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/get")).build())) {
+                assertThat(r.status()).as("the GET's answer").isEqualTo(200);
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(t.stats().retries()).as("retried once").isEqualTo(1);
+            assertThat(lines).containsExactly("0 GET /get HTTP/1.1", "1 GET /get HTTP/1.1");
+        }
+    }
 }

@@ -160,6 +160,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     /** {@code responses > 0}, for roundTrip's look at an idle connection (P37). */
     private volatile boolean servedResponse;
     /**
+     * The pool handed this connection out again ({@link #markReused()}): a reused connection to the retry rule and to
+     * the read loop's 408 rule alike (E8, E127), whether or not it had served a response (one dialed for a request that
+     * ended as it was handed it waited in the pool unused, E90).
+     */
+    private volatile boolean handedOutAgain;
+    /**
      * Bytes were waiting on this plain connection when it was wrapped, before its read loop started (P52): the
      * server spoke before it was asked. Looked at once, here: once the read loop runs, bytes it is moving from
      * the socket to its buffer are in neither for an instant, and the first request's look could miss them.
@@ -278,6 +284,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             if (lifetime != null) {
                 HttpEvents.connection("reused", this);
             }
+            handedOutAgain = true; // before the request is handed to the loops, which its channels publish it with
             return true;
         } finally {
             closeLock.unlock();
@@ -1730,6 +1737,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     /** If the transport is closing, waits until its close is done: before a failure says it closed (E23). */
     void awaitTransportClosed() {
         slot.awaitPoolClosed();
+    }
+
+    /** @return true once the pool has handed this connection out again (E127), whether or not it had served a response */
+    boolean handedOutAgain() {
+        return handedOutAgain;
     }
 
     /** @return true if this connection had served a response before the one being read */

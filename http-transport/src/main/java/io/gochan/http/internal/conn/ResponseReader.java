@@ -105,7 +105,9 @@ final class ResponseReader {
     }
 
     private boolean serveResponse() throws InterruptedException {
-        boolean reused = conn.countResponse();
+        // Reused as the transport's retry rule counts it (Go's isReused): the connection had served a response, or the
+        // pool handed it out again after it waited there unused (a dial whose request had ended, E127).
+        boolean reused = conn.countResponse() | conn.handedOutAgain();
         FinalHead fh;
         BodyFraming framing;
         boolean tunnel;
@@ -636,7 +638,7 @@ final class ResponseReader {
 
         GzipBody(BodyEofSignal signal, long declaredEncodedLength, Consumer<Throwable> onDone) {
             this.signal = signal;
-            this.gz = new GzipDecodingStream(signal);
+            this.gz = new GzipDecodingStream(signal, this::beforeRefill);
             this.declaredEncodedLength = declaredEncodedLength;
             this.onDone = onDone;
         }
@@ -679,6 +681,22 @@ final class ResponseReader {
             }
         }
 
+        /**
+         * Asked by the decoder before a read takes more of the body when it has decoded nothing of what that read took
+         * (P89): a thread interrupted meanwhile ends the read as a read of a stalled body does (E62), the request
+         * cancelled (reason {@code INTERRUPT}), its exchange aborted (the connection closed), the body failed for every
+         * later read (P61), its interrupt kept. A read whose bytes keep coming never waits one read slice, which is where
+         * a blocked read looks at its interrupt: a stream of what decodes to nothing (empty stored blocks, empty
+         * members) kept one read taking the server's bytes in, never returning, whatever interrupted it. Nothing is
+         * asked once the framing has ended: no byte of the connection is taken any more, and the end stands (E38).
+         */
+        private void beforeRefill() throws IOException {
+            if (!Thread.currentThread().isInterrupted() || signal.bodyEnded()) {
+                return;
+            }
+            throw endInterrupted(null);
+        }
+
         /** What a read after {@link #close()} throws: the words of the streamed body and of the decoder. */
         private static IOException closedBody() {
             return new IOException("response body is closed");
@@ -705,13 +723,26 @@ final class ResponseReader {
             if (earlier != null) {
                 throw earlier;
             }
-            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, e);
+            throw endInterrupted(e);
+        }
+
+        /**
+         * Ends the body for its reader's interrupt, unless a failure was recorded first (P81, then thrown): the request
+         * cancelled ({@code INTERRUPT}), its exchange aborted, its one {@code done()} that failure, every later read the
+         * same (P61).
+         *
+         * @param cause the interrupt's exception, or null
+         * @return the failure to throw
+         * @throws IOException the failure recorded first
+         */
+        private IOException endInterrupted(InterruptedException cause) throws IOException {
+            IOException why = RequestScope.interruptedWhile(BodyEofSignal.PHASE, cause);
             if (!failed.compareAndSet(null, why)) {
                 throw failed.get(); // the decoder failed the body meanwhile: that failure came first
             }
             signal.abort(why); // the exchange aborted and done(why) reported, once; a no-op after the framing's end
             onDone.accept(why); // the request failed, also when its framing had ended (claimed once: E50)
-            throw why;
+            return why;
         }
 
         private int readDecoded(byte[] b, int off, int len) throws IOException {
