@@ -219,13 +219,14 @@ class CancelOverTeardownTest {
             });
             if (end == End.CONTEXT || end == End.INTERRUPT || end == End.TRANSPORT_CLOSE) {
                 Lifecycle.await(() -> !caller.thread.isAlive() || switch (phase) {
-                    case DIAL -> t.stats().dialing() == 1 && !accepted.isEmpty() && waiting(caller.thread);
+                    case DIAL -> t.stats().dialing() == 1 && !accepted.isEmpty()
+                            && InterruptPhaseProbeTest.waiting(caller.thread);
                     case HEAD_WRITE -> wire.headBlocked.getCount() == 0 && Lifecycle.parkedIn(caller.thread, "awaitResponse");
                     case BODY_WRITE -> Lifecycle.writeLoopBlockedInSocketWrite()
                             && Lifecycle.parkedIn(caller.thread, "awaitResponse");
                     case HEAD_WAIT -> Lifecycle.parkedIn(caller.thread, "awaitResponse");
                     case HEAD_READ -> wire.bytesRead.getCount() == 0 && Lifecycle.parkedIn(caller.thread, "awaitResponse");
-                    case BODY_READ -> inRead(caller.thread);
+                    case BODY_READ -> InterruptPhaseProbeTest.inRead(caller.thread);
                 }, Duration.ofSeconds(20), "the caller waiting in phase " + phase);
                 switch (end) {
                     case CONTEXT -> ctx.cancel();
@@ -335,19 +336,5 @@ class CancelOverTeardownTest {
                 assertThat(text).as("%s in the chain of %s", x, e).doesNotContain(word);
             }
         }
-    }
-
-    private static boolean waiting(Thread t) {
-        Thread.State s = t.getState();
-        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
-    }
-
-    private static boolean inRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
-                return true;
-            }
-        }
-        return false;
     }
 }
