@@ -245,12 +245,14 @@ class InterruptPhaseProbeTest {
         }
     }
 
-    private static boolean waiting(Thread t) {
+    /** True if {@code t} waits (parked, timed or not); shared with {@code CancelOverTeardownTest}. */
+    static boolean waiting(Thread t) {
         Thread.State s = t.getState();
         return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
     }
 
-    private static boolean inRead(Thread t) {
+    /** True if {@code t} is inside a socket read; shared with {@code CancelOverTeardownTest}. */
+    static boolean inRead(Thread t) {
         for (StackTraceElement e : t.getStackTrace()) {
             if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
                 return true;

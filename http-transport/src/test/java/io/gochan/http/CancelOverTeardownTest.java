@@ -1,0 +1,340 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gochan.CancellableContext;
+import io.gochan.Context;
+import io.gochan.http.Lifecycle.Caller;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.FilterInputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * E153 (docs/spec/transport-lifecycle.md): a request its caller ends (its context cancelled, its own deadline, an
+ * {@link HttpClient}'s timeout, an interrupt, the transport's close) fails with that end in every phase (dialing, writing its head, writing its
+ * body, awaiting the head, reading the head, reading the body), never with the network error the end itself caused
+ * when it tore the connection down ("Socket closed", a reset, "server closed the connection", "nothing written").
+ */
+@NoGoroutineLeaks(graceMillis = 20_000)
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CancelOverTeardownTest {
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    enum Phase {
+        DIAL, HEAD_WRITE, BODY_WRITE, HEAD_WAIT, HEAD_READ, BODY_READ
+    }
+
+    enum End {
+        CONTEXT, DEADLINE, CLIENT_TIMEOUT, INTERRUPT, TRANSPORT_CLOSE
+    }
+
+    static List<Arguments> cases() {
+        List<Arguments> all = new ArrayList<>();
+        for (Phase p : Phase.values()) {
+            for (End e : End.values()) {
+                all.add(Arguments.of(p, e));
+            }
+        }
+        return all;
+    }
+
+    /** Words of a teardown's own failure, which must never be what the caller is told. */
+    private static final List<String> TEARDOWN = List.of("socket closed", "connection reset", "server closed",
+            "nothing written", "write failed", "broken pipe", "end of stream");
+
+    /** The plain loopback sockets a test's dialer made; the first write of the head blocks while {@code blockHead}. */
+    private static final class Wire {
+        final AtomicBoolean blockHead = new AtomicBoolean();
+        final CountDownLatch headBlocked = new CountDownLatch(1);
+        final CountDownLatch bytesRead = new CountDownLatch(1);
+        /** Run once by the first close of a socket, after it closed: what a test makes happen right then. */
+        final AtomicReference<Runnable> afterClose = new AtomicReference<>();
+
+        Dialer dialer() {
+            return (host, port, timeout) -> {
+                CountDownLatch closed = new CountDownLatch(1);
+                Socket s = new Socket() {
+                    private InputStream in;
+                    private OutputStream out;
+
+                    @Override
+                    public synchronized InputStream getInputStream() throws IOException {
+                        if (in == null) {
+                            in = new FilterInputStream(super.getInputStream()) {
+                                @Override
+                                public int read(byte[] b, int off, int len) throws IOException {
+                                    int n = super.read(b, off, len);
+                                    if (n > 0) {
+                                        bytesRead.countDown();
+                                    }
+                                    return n;
+                                }
+                            };
+                        }
+                        return in;
+                    }
+
+                    @Override
+                    public synchronized OutputStream getOutputStream() throws IOException {
+                        if (out == null) {
+                            OutputStream raw = super.getOutputStream();
+                            out = new FilterOutputStream(raw) {
+                                @Override
+                                public void write(byte[] b, int off, int len) throws IOException {
+                                    if (blockHead.getAndSet(false)) {
+                                        // A head write stuck until the connection's teardown, which fails it as a
+                                        // closed socket does: the teardown's own error.
+                                        headBlocked.countDown();
+                                        boolean interrupted = false;
+                                        while (true) {
+                                            try {
+                                                closed.await();
+                                                break;
+                                            } catch (InterruptedException e) {
+                                                interrupted = true;
+                                            }
+                                        }
+                                        if (interrupted) {
+                                            Thread.currentThread().interrupt();
+                                        }
+                                        throw new SocketException("Socket closed");
+                                    }
+                                    raw.write(b, off, len);
+                                }
+                            };
+                        }
+                        return out;
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        super.close();
+                        closed.countDown();
+                        Runnable r = afterClose.getAndSet(null);
+                        if (r != null) {
+                            r.run();
+                        }
+                    }
+                };
+                s.connect(new InetSocketAddress(host, port));
+                return s;
+            };
+        }
+    }
+
+    @ParameterizedTest(name = "{0}, {1}")
+    @MethodSource("cases")
+    void E153_aRequestItsCallerEndsFailsWithThatEndNeverWithTheTeardownsError(Phase phase, End end) throws Exception {
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        wire.blockHead.set(phase == Phase.HEAD_WRITE);
+        CountDownLatch release = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequestHead();
+                 if (head == null) {
+                     return;
+                 }
+                 if (head.startsWith("GET /next")) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     return;
+                 }
+                 if (head.startsWith("GET /stall-body")) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab");
+                 } else if (head.startsWith("GET /stall-in-head")) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Le");
+                 }
+                 release.await(30, TimeUnit.SECONDS); // POST /upload: not read; GET /stall-head: never answered
+                 c.readUntilClosed();
+             });
+             ServerSocket silentTls = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             Transport t = Transport.builder().listener(dones).dialer(wire.dialer())
+                     .tlsHandshakeTimeout(Duration.ofSeconds(30)).build()) {
+            List<Socket> accepted = new CopyOnWriteArrayList<>();
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                try {
+                    while (true) {
+                        accepted.add(silentTls.accept()); // accepts and never answers the ClientHello
+                    }
+                } catch (IOException closed) {
+                    // the test closed it
+                }
+            });
+            String uri = switch (phase) {
+                case DIAL -> "https://127.0.0.1:" + silentTls.getLocalPort() + "/";
+                case HEAD_WRITE, HEAD_WAIT -> server.uri("/stall-head").toString();
+                case BODY_WRITE -> server.uri("/upload").toString();
+                case HEAD_READ -> server.uri("/stall-in-head").toString();
+                case BODY_READ -> server.uri("/stall-body").toString();
+            };
+            HttpRequest.Builder b = HttpRequest.newBuilder(java.net.URI.create(uri));
+            if (phase == Phase.BODY_WRITE) {
+                b.POST(RequestBody.ofStream(() -> new java.io.ByteArrayInputStream(new byte[64 << 20]), 64 << 20,
+                        "application/octet-stream"));
+            }
+            if (end == End.DEADLINE) {
+                b.timeout(Duration.ofMillis(700));
+            }
+            HttpRequest req = b.build();
+            CancellableContext ctx = Context.withCancel(Context.background());
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofMillis(700)).build();
+            Caller<Throwable> caller = Caller.virtual("ended-caller", () -> {
+                try {
+                    HttpResponse r = end == End.CLIENT_TIMEOUT ? client.send(req) : t.roundTrip(req, ctx);
+                    try (r) {
+                        InputStream in = r.body().stream();
+                        in.readNBytes(2);
+                        in.read(); // stalls: the server sent 2 of 10 bytes
+                        return null;
+                    }
+                } catch (Throwable e) {
+                    return e;
+                }
+            });
+            if (end == End.CONTEXT || end == End.INTERRUPT || end == End.TRANSPORT_CLOSE) {
+                Lifecycle.await(() -> !caller.thread.isAlive() || switch (phase) {
+                    case DIAL -> t.stats().dialing() == 1 && !accepted.isEmpty()
+                            && InterruptPhaseProbeTest.waiting(caller.thread);
+                    case HEAD_WRITE -> wire.headBlocked.getCount() == 0 && Lifecycle.parkedIn(caller.thread, "awaitResponse");
+                    case BODY_WRITE -> Lifecycle.writeLoopBlockedInSocketWrite()
+                            && Lifecycle.parkedIn(caller.thread, "awaitResponse");
+                    case HEAD_WAIT -> Lifecycle.parkedIn(caller.thread, "awaitResponse");
+                    case HEAD_READ -> wire.bytesRead.getCount() == 0 && Lifecycle.parkedIn(caller.thread, "awaitResponse");
+                    case BODY_READ -> InterruptPhaseProbeTest.inRead(caller.thread);
+                }, Duration.ofSeconds(20), "the caller waiting in phase " + phase);
+                switch (end) {
+                    case CONTEXT -> ctx.cancel();
+                    case INTERRUPT -> caller.thread.interrupt();
+                    default -> t.close();
+                }
+            }
+            boolean ended = caller.join(Duration.ofSeconds(20));
+            caller.abandon(t::close);
+            release.countDown();
+            assertThat(ended).as("the ended request returned").isTrue();
+            Throwable e = caller.value();
+            assertThat(e).as("the request failed").isNotNull();
+            switch (end) {
+                case CONTEXT -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                        c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+                case TRANSPORT_CLOSE -> assertThat(e).isInstanceOfSatisfying(RequestCancelledException.class,
+                        c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+                case DEADLINE, CLIENT_TIMEOUT -> assertThat(e).isInstanceOf(HttpTimeoutException.class);
+                case INTERRUPT -> assertThat(e).isInstanceOfAny(InterruptedException.class, InterruptedIOException.class);
+            }
+            assertNoTeardownIn(e);
+            Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+            assertThat(dones.done.get(req)).hasSize(1);
+            silentTls.close();
+            acceptor.join();
+            for (Socket s : accepted) {
+                s.close();
+            }
+        }
+    }
+
+    enum LateEnd {
+        CONTEXT, INTERRUPT
+    }
+
+    /**
+     * E154: a genuine network failure first (the server resets the connection while the request awaits its head), then
+     * the request's end before {@code roundTrip} has mapped that failure (the context cancelled, or the caller
+     * interrupted, from inside the connection's close, before its {@code closech} closes): the request fails with its
+     * end, as Go's {@code mapRoundTripError} prefers {@code pc.canceled()} over the error it received. Before, the
+     * caller's select, finding the closed connection, its failure on {@code resc} and the cancelled context ready at
+     * once, picked one at random: the context's cancellation or the reset. Repeated, so the old coin toss shows.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(LateEnd.class)
+    void E154_anEndThatComesAfterANetworkFailureButBeforeItIsMappedWins(LateEnd how) throws Exception {
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.readRequestHead() != null) {
+                     c.reset(); // the genuine failure: a reset while the request awaits its head
+                 }
+             });
+             Transport t = Transport.builder().listener(dones).dialer(wire.dialer()).build()) {
+            for (int i = 0; i < 20; i++) {
+                HttpRequest req = HttpRequest.get(server.uri("/reset-" + i).toString());
+                CancellableContext ctx = Context.withCancel(Context.background());
+                AtomicReference<Thread> callerThread = new AtomicReference<>();
+                CountDownLatch started = new CountDownLatch(1);
+                wire.afterClose.set(() -> {
+                    // The first close is the read loop's, for the reset; the request's end comes before closech closes.
+                    if (how == LateEnd.CONTEXT) {
+                        ctx.cancel();
+                    } else {
+                        callerThread.get().interrupt();
+                    }
+                });
+                Caller<Throwable> caller = Caller.virtual("late-end", () -> {
+                    callerThread.set(Thread.currentThread());
+                    started.countDown();
+                    try {
+                        t.roundTrip(req, ctx).close();
+                        return null;
+                    } catch (Throwable e) {
+                        return e;
+                    }
+                });
+                started.await();
+                boolean ended = caller.join(Duration.ofSeconds(20));
+                caller.abandon(t::close);
+                assertThat(ended).isTrue();
+                Throwable e = caller.value();
+                assertThat(e).as("round %d", i).isNotNull();
+                if (how == LateEnd.CONTEXT) {
+                    assertThat(e).as("round %d: %s", i, e).isInstanceOf(RequestCancelledException.class);
+                    assertThat(((RequestCancelledException) e).reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT);
+                } else {
+                    assertThat(e).as("round %d: %s", i, e).isInstanceOf(InterruptedException.class);
+                }
+                assertNoTeardownIn(e);
+                Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+                assertThat(dones.done.get(req)).hasSize(1);
+            }
+        }
+    }
+
+    /**
+     * The thrown exception and its causes name nothing of the teardown. (An interrupt of a virtual thread blocked in a
+     * socket read closes that socket, and the JDK's "Closed by interrupt" is then the cause of the cancellation: that is
+     * the interrupt itself, not a failure of the connection, and says so.)
+     */
+    private static void assertNoTeardownIn(Throwable e) {
+        for (Throwable x = e; x != null; x = x.getCause()) {
+            String text = String.valueOf(x.getMessage()).toLowerCase(Locale.ROOT);
+            for (String word : TEARDOWN) {
+                assertThat(text).as("%s in the chain of %s", x, e).doesNotContain(word);
+            }
+        }
+    }
+}
