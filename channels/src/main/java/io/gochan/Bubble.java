@@ -29,8 +29,7 @@ import java.util.Objects;
  *       {@code Thread.sleep}) counts as running, and time waits for it. So does one in
  *       {@link java.util.concurrent.locks.Condition#await()}, unlike Go's {@code sync.Cond.Wait}, which is
  *       durable: any thread may signal a JDK condition and no hook tells the bubble who waits on one (rule
- *       BB28). Unlike Go's current {@code synctest}, time also keeps moving after {@code body} returned, while goroutines of
- *       the bubble still run (BB7).</li>
+ *       BB28). As in Go's {@code synctest}, the clock stops when {@code body} returns (rule BB39).</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
  *       {@link BubbleDeadlockException} listing each goroutine and what it is blocked on.</li>
  *   <li>Channels made in the bubble belong to it: a thread outside it that blocks on one gets an
@@ -46,7 +45,11 @@ public final class Bubble {
 
     /**
      * Runs {@code body} on the calling thread in a new bubble, then waits until every goroutine of the
-     * bubble has ended (time still moves while they run; a deadlock among them fails the bubble). When it
+     * bubble has ended. The clock stops when {@code body} returns, as Go's {@code synctest} stops it when the bubble's
+     * root goroutine exits (rule BB39): goroutines still running are waited for, and once every one left is durably
+     * blocked, a sleep or a ticker's next tick included, that is a deadlock, thrown as a
+     * {@link BubbleDeadlockException} whose message, when a timer is still pending, says the clock stopped because
+     * {@code body} returned and names the timer that will never fire. When it
      * returns or throws, their threads have ended too: {@link Goroutines#live()} lists none of them and
      * {@link Goroutine#isAlive()} is false (rule BB18). An afterFunc whose goroutine a member started but whose start
      * failed (no thread could start) is owed: it counts as a running goroutine until a retry, 100 ms of real time
@@ -74,7 +77,8 @@ public final class Bubble {
      *
      * @param body the code to run in the bubble
      * @throws BubbleDeadlockException if every goroutine of the bubble was durably blocked with no
-     *     timer pending (the goroutines are interrupted so that they end)
+     *     timer pending, or, once {@code body} returned, with no timer due at the stopped clock's instant (the
+     *     goroutines are interrupted so that they end)
      * @throws IllegalStateException if the calling thread is already in a bubble (bubbles do not nest)
      * @throws InterruptedException if the calling thread is interrupted while it waits, after
      *     {@code body} returned, for the bubble's goroutines to end: they are interrupted, and waited

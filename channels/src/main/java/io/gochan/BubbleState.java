@@ -438,7 +438,8 @@ final class BubbleState {
 
     /**
      * After the body: wait until every goroutine of the bubble has ended (Go's synctest.Test does),
-     * counted as durably blocked, so time still moves and a deadlock is still found (BB7). If the body
+     * counted as durably blocked, so a deadlock is still found (BB7); the clock has stopped, so members left
+     * durably blocked, sleeping ones too, are that deadlock, while running ones are waited for (BB39). If the body
      * failed, the goroutines are interrupted at once. An action due now that the driver has not run yet
      * (or is running) is waited for as a member is: its goroutine joins the bubble (BB18, BB27). Sets
      * {@link #closing} in the lock section that found nothing left.
@@ -1137,7 +1138,7 @@ final class BubbleState {
                     LockSupport.unpark(awaiting.thread);
                     continue;
                 }
-                long next = scheduler.nextDue();
+                long next = usableTimer();
                 if (next < 0) {
                     if (failure == null && !describeDeadlock()) {
                         checked = -1; // something moved while it was described: look again
@@ -1277,11 +1278,17 @@ final class BubbleState {
         }
         Instant at = clock.instant();
         long nanos = clock.nanoTime();
+        long pending = scheduler.nextDue();
+        // Only a stopped clock with a timer left explains why members that merely sleep count as stuck (BB39); with no
+        // timer pending the deadlock is BB5's plain one, whether the body has returned or not.
+        boolean clockStopped = rootEnding && pending >= 0;
         lock.unlock();
         String message;
         try {
-            StringBuilder b = new StringBuilder("all goroutines in the virtual-time bubble are durably blocked and no timer is pending"
-                    + " - deadlock! (at " + at + ", " + Duration.ofNanos(nanos) + " of virtual time)\n\n");
+            StringBuilder b = new StringBuilder(clockStopped ? stoppedClockHeadline(pending) : "all goroutines in the"
+                    + " virtual-time bubble are durably blocked and no timer is pending");
+            b.append(" - deadlock! (at ").append(at).append(", ").append(Duration.ofNanos(nanos))
+                    .append(" of virtual time)\n\n");
             for (int i = 0; i < snapshot.size(); i++) {
                 describe(snapshot.get(i), blockedOn.get(i), b);
             }
@@ -1290,11 +1297,32 @@ final class BubbleState {
             lock.lock();
         }
         if (closing || failure != null || epoch != seen || awaiting != null || startsOwed > 0 || !allStillBlocked()
-                || scheduler.nextDue() >= 0) {
+                || usableTimer() >= 0) {
             return failure != null;
         }
         failure = new BubbleDeadlockException(message);
         return true;
+    }
+
+    /**
+     * Lock held: the due time of the earliest timer that can still fire, or -1. Once the root waits for the end
+     * (the body returned or threw), the clock has stopped (BB39, as Go 1.25's runtime does: "time stops advancing when
+     * the root goroutine of the bubble exits"): only a timer due at the clock's instant can fire; a later one never
+     * will, so members waiting for it are as stuck as members waiting on a channel nobody will send on.
+     */
+    private long usableTimer() {
+        long next = scheduler.nextDue();
+        return rootEnding && next > clock.nanoTime() ? -1 : next;
+    }
+
+    /**
+     * The deadlock's first line when the clock has stopped (BB39): it says why a member that merely sleeps, or loops
+     * on a ticker, counts as blocked for ever, which a user of the clock that kept moving (BB7 before) would not guess.
+     */
+    private static String stoppedClockHeadline(long pendingTimer) {
+        return "the body of Bubble.run has returned, so the bubble's clock has stopped (BB39, as Go's synctest stops"
+                + " time when the bubble's root goroutine exits; a timer due at " + EPOCH.plusNanos(pendingTimer)
+                + " will never fire), and every goroutine left in the bubble is durably blocked";
     }
 
     /** One paragraph of the deadlock's dump (lock not held). */

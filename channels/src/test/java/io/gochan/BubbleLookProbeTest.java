@@ -205,12 +205,13 @@ class BubbleLookProbeTest {
     }
 
     /**
-     * BB7, BB20: the same, while the root waits for the end of the bubble's other goroutines (its body
-     * has returned) and a third member sleeps an hour: the hour passes only after x has run.
+     * BB7, BB20, BB39: the same, while the root waits for the end of the bubble's other goroutines (its body
+     * has returned, so the clock has stopped): no deadlock is declared while x runs; x ends and so does the bubble.
+     * (Before BB39 a third member slept an hour here, and a missed x showed as that hour passing first.)
      */
     @ParameterizedTest
     @EnumSource(Wake.class)
-    void BB20_aWaitEndedWhileTheDriverLooksAtTheRootsEndWaitStopsTheClock(Wake how) throws Exception {
+    void BB20_BB39_aWaitEndedWhileTheDriverLooksAtTheRootsEndWaitIsNoDeadlock(Wake how) throws Exception {
         List<String> wrong = new ArrayList<>();
         for (int i = 0; i < ROUNDS; i++) {
             int round = i;
@@ -219,8 +220,7 @@ class BubbleLookProbeTest {
                 BubbleState bubble = Bubbles.current().bubble;
                 Waiter x = new Waiter(how);
                 waiter.set(x);
-                Go.go("sleeper", () -> Timers.sleep(Duration.ofHours(1)));
-                Bubble.await(); // x and the sleeper are durably blocked
+                Bubble.await(); // x is durably blocked
                 // The root is looked at again only once it waits for the end: the body returns now.
                 LookHook.current().arm(x::wake, () -> x.queuedForTheBubblesLock(bubble));
             });
@@ -229,7 +229,7 @@ class BubbleLookProbeTest {
                 wrong.add("round " + round + ": x ran at " + ran);
             }
         }
-        assertThat(wrong).as("rounds of %d in which time moved before x ran (%s)", ROUNDS, how).isEmpty();
+        assertThat(wrong).as("rounds of %d with a false deadlock or x run late (%s)", ROUNDS, how).isEmpty();
     }
 
     /**

@@ -234,15 +234,8 @@ class BubbleTest {
                 .hasMessageContaining("2000-01-01T00:00:02Z");
     }
 
-    @Test
-    void BB7_runWaitsForItsGoroutinesWhileTimeMoves() throws Exception {
-        AtomicReference<Instant> endedAt = new AtomicReference<>();
-        Bubble.run(() -> Go.go("late", () -> {
-            Timers.sleep(Duration.ofDays(365));
-            endedAt.set(Timers.now());
-        }));
-        assertThat(endedAt.get()).isEqualTo(EPOCH.plus(Duration.ofDays(365)));
-    }
+    // BB7's "time moves while run waits for its goroutines" is gone: the clock stops when the body returns (BB39,
+    // BubbleStoppedClockRulesTest).
 
     @Test
     void BB7_aGoroutineBlockedForeverWhenTheBodyReturnsFailsTheBubble() {

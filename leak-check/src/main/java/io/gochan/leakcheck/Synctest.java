@@ -57,7 +57,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>The test fails with a {@link io.gochan.BubbleDeadlockException}, whose message dumps every
  *       goroutine of the bubble with what it is blocked on and its stack, when the goroutines of the
  *       bubble deadlock, and also when the body returns while a goroutine it started is blocked for
- *       ever (a leak: the bubble waits for its goroutines to end). A goroutine that is still running
+ *       ever (a leak: the bubble waits for its goroutines to end). The clock stops when the body
+ *       returns, as Go's does, so a goroutine left sleeping or looping on a ticker is such a leak
+ *       (rule BB39). A goroutine that is still running
  *       (not durably blocked, for example in I/O or on a lock) is waited for in real time: bound
  *       such a test with JUnit's {@code @Timeout}, whose interrupt stops the bubble's goroutines.</li>
  *   <li>A goroutine of the bubble whose task throws (an assertion that fails in a goroutine started
