@@ -497,7 +497,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      */
     public void unlock() {
         Ring r = ring();
-        if (r != null && r.waiters != 0) {
+        if (r != null && r.gates != 0) {
             reopenGates(r);
         }
         Overflow o = overflowRule;
@@ -1134,7 +1134,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * unlinks the last node keeps its end of the ring to itself until it lets go of the lock.
      */
     private void reopenGates(Ring r) {
-        int w = r.waiters;
+        int w = r.gates;
         if ((w & Ring.RECEIVERS) != 0 && receiversHead == null) {
             r.gate(false, false);
         }
@@ -1151,38 +1151,16 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /** A send through the lock-free ring, if this channel has one and it takes the value now. */
     private boolean sendFast(Object value) {
         Ring ring = ring();
-        if (ring != null && ring.offerFast(value)) {
-            settleIfWaiting(ring, Ring.RECEIVERS);
-            return true;
-        }
-        return false;
+        // No look for waiting receivers afterwards: the claim's CAS saw none, and any that queue later settle
+        // after they see the claimed position (the Dekker pair on sendPos, see Ring).
+        return ring != null && ring.offerFast(value);
     }
 
     /** A receive through the lock-free ring: the value, or null if there is no ring or it gives none now. */
     private Object receiveFast() {
         Ring ring = ring();
-        Object v = ring == null ? null : ring.pollFast();
-        if (v != null) {
-            settleIfWaiting(ring, Ring.SENDERS);
-        }
-        return v;
-    }
-
-    /**
-     * After a fast operation on {@code ring}: if the other end has waiters ({@link Ring#RECEIVERS} after a
-     * send, {@link Ring#SENDERS} after a receive), settle under the lock: hand them what the ring holds,
-     * or move their values into the freed slots. The read of the mirror after the fast operation's position
-     * CAS is one half of the Dekker pair (see Ring).
-     */
-    private void settleIfWaiting(Ring ring, int otherEnd) {
-        if ((ring.waiters & otherEnd) != 0) {
-            lock();
-            try {
-                settleLocked();
-            } finally {
-                unlock();
-            }
-        }
+        // No look for waiting senders afterwards: the claim's CAS saw none (recvPos's PEER, see Ring).
+        return ring == null ? null : ring.pollFast();
     }
 
     /**

@@ -10,9 +10,10 @@ import java.lang.invoke.VarHandle;
  * as Go's algorithm does.
  *
  * <p>State. Two monotonic positions, each in its own word with flag bits: {@code sendPos} (the next
- * position a send claims, with {@link #CLOSED} and {@link #GATE} = "senders are queued") and
- * {@code recvPos} (the next position a receive claims, with {@link #GATE} = "receivers are queued").
- * A position is claimed by a CAS on its word; the claimer then writes (send) or empties (receive) the
+ * position a send claims, with {@link #CLOSED}, {@link #GATE} = "senders are queued" and {@link #PEER} =
+ * "receivers are queued") and {@code recvPos} (the next position a receive claims, with {@link #GATE} =
+ * "receivers are queued" and {@link #PEER} = "senders are queued"); the position is the word masked with
+ * {@link #POS}. A position is claimed by a CAS on its word; the claimer then writes (send) or empties (receive) the
  * slot {@code position & mask}, waiting briefly for the thread that holds the slot's previous lap
  * or is still writing it. There are {@code n} slots, the capacity plus {@link #SLACK} rounded up to a
  * power of two: the slack keeps a sender and a receiver of a full ring off each other's slots, and the
@@ -23,28 +24,42 @@ import java.lang.invoke.VarHandle;
  * it, a thread held up between its CAS and its slot let another one lap ahead onto the same slot: two
  * sends filled one slot (a value lost) or two receives took one value.
  *
- * <p>Gates. A fast send ({@link #offerFast}) CASes {@code sendPos} only while CLOSED and GATE are clear,
- * a fast receive ({@link #pollFast}) {@code recvPos} only while its GATE is clear; and neither while the
- * other end has waiters (rule C7): the locked send hands its value to a waiting receiver directly and the
- * locked receive moves a waiting sender's value in before it takes the head, so {@code len()} never counts
- * a value passing through on its way to a waiter, nor a slot freed for one. The channel sets a
- * gate (under its lock) when the first node enters that side's wait queue and clears it when the queue
- * empties; while a gate is set only lock holders move that end of the ring, so the lock holder may
- * peek the head value, claim a waiter with it and only then advance ({@link #advanceLocked}): nothing is
- * taken that is not handed over, and no newcomer passes a blocked sender (rule S3). Setting CLOSED by
- * CAS means no send lands after a close (rule K5).
+ * <p>Gates. A fast send ({@link #offerFast}) CASes {@code sendPos} only while CLOSED, GATE and PEER are
+ * clear in the word it read, a fast receive ({@link #pollFast}) {@code recvPos} only while GATE and PEER are
+ * clear: neither while its own end has waiters (their turn first, rule S3) nor while the other end has
+ * waiters (rule C7): the locked send hands its value to a waiting receiver directly and the locked receive
+ * moves a waiting sender's value in before it takes the head, so {@code len()} never counts a value passing
+ * through on its way to a waiter, nor a slot freed for one. The channel sets a side's gate ({@link #gate},
+ * under its lock) when the first node enters that side's wait queue: GATE in that side's word and PEER in
+ * the other; it clears both when the queue empties. While a gate is set only lock holders move that end of
+ * the ring, so the lock holder may peek the head value, claim a waiter with it and only then advance
+ * ({@link #advanceLocked}): nothing is taken that is not handed over, and no newcomer passes a blocked
+ * sender (rule S3). Setting CLOSED by CAS means no send lands after a close (rule K5). Every write of a
+ * word keeps the bits it does not mean to change: the CASes add one to the position or set or clear one
+ * flag of the value they read, and {@link #advanceLocked}'s plain write adds one to the word it read, which
+ * no one else can change meanwhile (receivers' gate set: no fast receive; lock held: no gate change).
  *
- * <p>The Dekker pair that loses no wake-up. A fast operation claims its position with a CAS and then,
- * after its slot, reads {@link #waiters} (the gates' mirror, written only when a queue changes between
- * empty and non-empty); if the other side has waiters it settles under the lock. A queueing thread
- * publishes the gate and the mirror and then settles before it parks, reading both positions. The CAS
- * and the mirror's write and read are volatile, so totally ordered: either the fast operation sees the
- * mirror, or the settling thread sees the claimed position, and then waits for the slot's lap (the
- * claimer is mounted and between its CAS and its lap write nothing blocks, see {@link #pause}). So the
- * lap writes need only release order (they publish the slot to the next claimer of that slot): a
- * volatile lap write put a second full fence into every fast operation, whose store-buffer drain
- * waited for the slot's cache line; with release order B3 capacity 64 and B2 capacity 64 and 1,024
- * took 15–30 % less time (ADR 0015, session 32).
+ * <p>The Dekker pair that loses no wake-up is one word's CASes. A fast send claims with a CAS on
+ * {@code sendPos} from a value without PEER; a receiver that queues CASes PEER into {@code sendPos}
+ * ({@link #gate}) and then, before it parks and still under the lock, settles: it reads both positions and
+ * hands the ring's values to the queue. The CASes on one word are totally ordered and each reads the value
+ * the one before it wrote. If the send's CAS comes first, the gate's CAS read the claimed position and the
+ * settle's later read of {@code sendPos} sees it (or a later one): it waits for the slot's lap (the claimer
+ * is mounted and between its CAS and its lap write nothing blocks, see {@link #pause}) and hands the value
+ * over. If the gate's CAS comes first, the send's CAS fails (the word is no longer the one it read), and its
+ * retry sees PEER and takes the lock, which hands its value to the receiver directly. So a successful fast
+ * operation never has to look for waiters afterwards: at its CAS the word said nobody waited on the other
+ * end, and anyone who queued later settled after seeing its position. The same holds for a fast receive and
+ * a queueing sender on {@code recvPos} (the settle then sees the freed slot and moves the sender's value in).
+ * A side's gate is two CASes, GATE in its own word and PEER in the other; their order does not matter,
+ * because the settle comes after both: GATE alone keeps newcomers of the same end out until the settle (a
+ * fast operation of that end before it is simply earlier), PEER alone is the pair above. Clearing happens
+ * only with the queue empty (nobody to wake), and the gate of a side whose queue empties and refills under
+ * one lock hold is never cleared in between. So the lap writes need only release order (they publish the
+ * slot to the next claimer of that slot): a volatile lap write put a second full fence into every fast
+ * operation, whose store-buffer drain waited for the slot's cache line; with release order B3 capacity 64
+ * and B2 capacity 64 and 1,024 took 15–30 % less time (ADR 0015, session 32). Until session 36 the other
+ * end's waiting bit lived in a separate volatile mirror read before the CAS and again after it (ADR 0015).
  */
 final class Ring extends RingPositions.RecvPadded {
     /** Smaller buffers fill or empty every few values and park there; the lock costs nothing visible. */
@@ -65,10 +80,15 @@ final class Ring extends RingPositions.RecvPadded {
      */
     static final int SLACK = 32;
 
+    /** In {@code sendPos}: the channel is closed (rule K5). */
     static final long CLOSED = 1L << 62;
+    /** In a side's own word: that side's wait queue is not empty (set and cleared by {@link #gate}). */
     static final long GATE = 1L << 61;
-    static final long POS = GATE - 1;
-    /** {@link #waiters} bits. */
+    /** In a side's word: the other side's wait queue is not empty (set and cleared by {@link #gate}). */
+    static final long PEER = 1L << 60;
+    /** The position bits of a word (2^60 positions: centuries at a billion operations a second). */
+    static final long POS = PEER - 1;
+    /** {@link #gates} bits. */
     static final int RECEIVERS = 1;
     static final int SENDERS = 2;
 
@@ -92,8 +112,12 @@ final class Ring extends RingPositions.RecvPadded {
     private final int capacity;
     /** The number of slots minus one: the slot count is the capacity rounded up to a power of two. */
     private final int mask;
-    /** The gates' mirror ({@link #RECEIVERS}, {@link #SENDERS}); written under the channel's lock only. */
-    volatile int waiters;
+    /**
+     * Which gates are set ({@link #RECEIVERS}, {@link #SENDERS}): a plain copy the lock holder reads when it
+     * lets go of the lock (which gates to clear). Read and written under the channel's lock only; no fast
+     * operation reads it (they read the flags in the position words, see the class comment).
+     */
+    int gates;
 
     Ring(int capacity) {
         this.capacity = capacity;
@@ -109,15 +133,16 @@ final class Ring extends RingPositions.RecvPadded {
 
     /**
      * A send without the lock: true if {@code value} is in the ring. False if the ring is full, closed,
-     * or senders or receivers are queued (the caller then takes the lock). After true the caller reads
-     * {@link #waiters} and settles if receivers wait.
+     * or senders or receivers are queued (the caller then takes the lock). After true nobody waits to be
+     * handed the value: receivers that queue after the claim see it when they settle (class comment).
      */
     boolean offerFast(Object value) {
         for (;;) {
             long s = sendPos;
-            if ((s & (CLOSED | GATE)) != 0 || (waiters & RECEIVERS) != 0) {
+            if ((s & (CLOSED | GATE | PEER)) != 0) {
                 // Closed, senders queued (S3), or receivers queued: the locked send hands its value to the
                 // first of them directly, as Go does, so len() stays 0 instead of counting it for a moment (C7).
+                // Read in the word the CAS below expects: a gate set since fails it (the Dekker pair).
                 return false;
             }
             long p = s & POS;
@@ -137,15 +162,16 @@ final class Ring extends RingPositions.RecvPadded {
 
     /**
      * A receive without the lock: the oldest value, or null if the ring looks empty or receivers or
-     * senders are queued (the caller then takes the lock, which also answers "closed"). After a value the caller
-     * reads {@link #waiters} and settles if senders wait.
+     * senders are queued (the caller then takes the lock, which also answers "closed"). After a value nobody
+     * waits for the slot it freed: senders that queue after the claim see it when they settle (class comment).
      */
     Object pollFast() {
         for (;;) {
             long r = recvPos;
-            if ((r & GATE) != 0 || (waiters & SENDERS) != 0) {
+            if ((r & (GATE | PEER)) != 0) {
                 // Receivers queued (their values first, S3), or senders queued: the locked receive moves
                 // the first one's value in before it takes the head, so len() stays at the capacity (C7).
+                // Past this check r is the bare position, and the CAS below fails if a gate was set since.
                 return null;
             }
             if (r >= recvLimit) {
@@ -230,7 +256,9 @@ final class Ring extends RingPositions.RecvPadded {
         int i = index(c);
         slots[i] = null;
         LAPS.setRelease(laps, i, (int) (c + mask + 1)); // frees the slot for the next lap's send (see write)
-        recvPos = r + 1; // gate set: no fast receive can CAS meanwhile
+        // Keeps the flags of r: the receivers' gate is set (no fast receive CASes) and the lock is held (no gate
+        // changes), so nobody else writes recvPos between the read above and this write.
+        recvPos = r + 1;
     }
 
     /** Whether a send would find room now (lock held; a snapshot). */
@@ -256,18 +284,26 @@ final class Ring extends RingPositions.RecvPadded {
         }
     }
 
-    /** Sets or clears a side's gate and its mirror bit (lock held). */
+    /**
+     * Sets or clears a side's gate (lock held): GATE in its own word, PEER in the other's. The caller
+     * settles after setting (the class comment's Dekker pair) and clears only with the side's queue empty.
+     */
     void gate(boolean senders, boolean set) {
-        VarHandle h = senders ? SEND_POS : RECV_POS;
+        flag(senders ? SEND_POS : RECV_POS, GATE, set);
+        flag(senders ? RECV_POS : SEND_POS, PEER, set);
+        int bit = senders ? SENDERS : RECEIVERS;
+        gates = set ? gates | bit : gates & ~bit;
+    }
+
+    /** Sets or clears {@code bit} in a position word by CAS: fast operations CAS the same word meanwhile. */
+    private void flag(VarHandle h, long bit, boolean set) {
         for (;;) {
             long w = (long) h.getVolatile(this);
-            long next = set ? w | GATE : w & ~GATE;
+            long next = set ? w | bit : w & ~bit;
             if (w == next || h.compareAndSet(this, w, next)) {
-                break;
+                return;
             }
         }
-        int bit = senders ? SENDERS : RECEIVERS;
-        waiters = set ? waiters | bit : waiters & ~bit; // one writer: the lock holder
     }
 
     private void write(long p, Object value) {
