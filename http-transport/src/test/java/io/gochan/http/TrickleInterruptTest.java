@@ -112,36 +112,16 @@ class TrickleInterruptTest {
                     }
                 });
                 int before = trickled.get();
-                Leaks.awaitTrue(() -> trickled.get() > before + 5 && inside(reader.thread, "ConnInput"),
+                Leaks.awaitTrue(() -> trickled.get() > before + 5 && Leaks.inside(reader.thread, "ConnInput"),
                         "the reader takes the trickled bytes from the connection");
                 reader.thread.interrupt();
-                boolean ended = reader.join(BOUND);
-                if (!ended) {
-                    reader.abandon(() -> {
-                        try {
-                            in.close();
-                        } catch (IOException e) {
-                            throw new AssertionError(e);
-                        }
-                    });
-                }
-                assertThat(ended).as("the interrupted read ended within %s", BOUND).isTrue();
-                assertThat(reader.error()).isInstanceOfSatisfying(RequestCancelledException.class, e -> {
-                    assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.INTERRUPT);
-                    // A read that fails on an interrupted thread is said to be cancelled whatever failed it: the line's
-                    // limit, reached while the read went on, is a cause the interrupt's own end never has.
-                    assertThat(e.getCause() instanceof HttpProtocolException)
-                            .as("ended by the interrupt, not by the line's limit (cause: %s)", e.getCause()).isFalse();
-                });
-                assertThat(interruptKept.get()).as("the interrupt status is kept").isTrue();
-                assertThat(writesFailed.await(20, TimeUnit.SECONDS)).as("the body's connection was closed").isTrue();
-                assertThat(dones.done.get(req)).as("the request's one done()").singleElement()
-                        .isSameAs(reader.error());
+                assertEndedByItsInterrupt(reader, in, interruptKept, writesFailed, dones, req);
+                // A read that fails on an interrupted thread is said to be cancelled whatever failed it: the line's
+                // limit, reached while the read went on, is a cause the interrupt's own end never has.
+                assertThat(reader.error().getCause() instanceof HttpProtocolException)
+                        .as("ended by the interrupt, not by the line's limit (%s)", reader.error().getCause()).isFalse();
             }
-            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                assertThat(r.body().string()).isEqualTo("ok");
-            }
-            assertThat(t.stats().dialed()).as("the interrupted body's connection was not reused").isEqualTo(2);
+            assertNextServedOnANewConnection(t, server);
         }
     }
 
@@ -194,10 +174,7 @@ class TrickleInterruptTest {
             assertThat(writesFailed.await(20, TimeUnit.SECONDS)).as("the connection was closed").isTrue();
             assertThat(dones.done.get(req)).as("the request's one done()").singleElement()
                     .isSameAs(caller.error());
-            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                assertThat(r.body().string()).isEqualTo("ok");
-            }
-            assertThat(t.stats().dialed()).isEqualTo(2);
+            assertNextServedOnANewConnection(t, server);
         }
     }
 
@@ -258,31 +235,46 @@ class TrickleInterruptTest {
                         interruptKept.set(Thread.currentThread().isInterrupted());
                     }
                 });
-                boolean ended = reader.join(BOUND);
-                if (!ended) {
-                    reader.abandon(() -> {
-                        try {
-                            in.close();
-                        } catch (IOException e) {
-                            throw new AssertionError(e);
-                        }
-                    });
-                }
-                assertThat(ended).as("the reader ended within %s", BOUND).isTrue();
+                assertEndedByItsInterrupt(reader, in, interruptKept, closed, dones, req);
                 assertThat(buffered.get()).as("the buffered bytes, returned to the interrupted reader").isEqualTo("ello");
-                assertThat(reader.error()).as("the read that needed the socket (value: %s)", reader.value())
-                        .isInstanceOfSatisfying(RequestCancelledException.class,
-                                e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.INTERRUPT));
-                assertThat(interruptKept.get()).as("the interrupt status is kept").isTrue();
-                assertThat(closed.await(20, TimeUnit.SECONDS)).as("the body's connection was closed").isTrue();
-                assertThat(dones.done.get(req)).as("the request's one done()").singleElement()
-                        .isSameAs(reader.error());
             }
-            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                assertThat(r.body().string()).isEqualTo("ok");
-            }
-            assertThat(t.stats().dialed()).as("the interrupted body's connection was not reused").isEqualTo(2);
+            assertNextServedOnANewConnection(t, server);
         }
+    }
+
+    /**
+     * The reader ended within the bound (else it is ended, its body closed, and the test fails) with a
+     * {@link RequestCancelledException} of reason {@code INTERRUPT}, its interrupt kept, its connection closed (the
+     * server saw it), and that failure the request's one {@code done()}.
+     */
+    private static void assertEndedByItsInterrupt(Lifecycle.Caller<Integer> reader, InputStream in,
+            AtomicBoolean interruptKept, CountDownLatch connectionClosed, Dones dones, HttpRequest req)
+            throws InterruptedException {
+        boolean ended = reader.join(BOUND);
+        if (!ended) {
+            reader.abandon(() -> {
+                try {
+                    in.close();
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+        }
+        assertThat(ended).as("the interrupted read ended within %s", BOUND).isTrue();
+        assertThat(reader.error()).as("the read's end (its value: %s)", reader.value())
+                .isInstanceOfSatisfying(RequestCancelledException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.INTERRUPT));
+        assertThat(interruptKept.get()).as("the interrupt status is kept").isTrue();
+        assertThat(connectionClosed.await(20, TimeUnit.SECONDS)).as("the body's connection was closed").isTrue();
+        assertThat(dones.done.get(req)).as("the request's one done()").singleElement().isSameAs(reader.error());
+    }
+
+    /** The next request is answered, on a second connection: the interrupted body's was never pooled. */
+    private static void assertNextServedOnANewConnection(Transport t, RawServer server) throws Exception {
+        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+            assertThat(r.body().string()).isEqualTo("ok");
+        }
+        assertThat(t.stats().dialed()).as("the interrupted body's connection was not reused").isEqualTo(2);
     }
 
     /**
@@ -320,10 +312,5 @@ class TrickleInterruptTest {
             Thread.currentThread().interrupt();
             return false;
         }
-    }
-
-    /** Whether {@code t}'s stack is inside a class named {@code suffix}. */
-    private static boolean inside(Thread t, String suffix) {
-        return Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getClassName().endsWith(suffix));
     }
 }
