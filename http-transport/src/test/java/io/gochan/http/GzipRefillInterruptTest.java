@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -101,7 +100,7 @@ class GzipRefillInterruptTest {
                     }
                 });
                 int sentBefore = chunksSent.get();
-                Leaks.awaitTrue(() -> chunksSent.get() > sentBefore + 4 && inside(reader.thread, "GzipDecodingStream"),
+                Leaks.awaitTrue(() -> chunksSent.get() > sentBefore + 4 && Leaks.inside(reader.thread, "GzipDecodingStream"),
                         "the reader takes the server's bytes inside the decoder");
                 reader.thread.interrupt();
                 boolean ended = reader.join(Duration.ofSeconds(20));
@@ -127,10 +126,5 @@ class GzipRefillInterruptTest {
             }
             assertThat(t.stats().dialed()).as("the interrupted body's connection was not reused").isEqualTo(2);
         }
-    }
-
-    /** Whether {@code t}'s stack, whatever its state (it is busy, not parked), is inside a class named {@code suffix}. */
-    private static boolean inside(Thread t, String suffix) {
-        return Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getClassName().endsWith(suffix));
     }
 }

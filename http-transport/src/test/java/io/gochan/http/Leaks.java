@@ -38,6 +38,11 @@ final class Leaks {
         }
     }
 
+    /** Whether {@code t}'s stack, whatever its state (busy or parked), is inside a class named {@code suffix}. */
+    static boolean inside(Thread t, String suffix) {
+        return java.util.Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getClassName().endsWith(suffix));
+    }
+
     /**
      * Gets a response from {@code uri} and drops it without closing its body, then collects garbage
      * until the transport's cleaner has reclaimed the connection (20 s at most), and asserts it did.

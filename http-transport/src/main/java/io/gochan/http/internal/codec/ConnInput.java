@@ -83,6 +83,17 @@ public final class ConnInput {
          * @throws IOException to end the read with this failure
          */
         void stillWaiting(int timeouts, SocketTimeoutException timeout) throws IOException;
+
+        /**
+         * Asked before each read of the socket (P90), whether or not bytes are already on their way: throws to take no
+         * more of the connection (its thread's interrupt). A read whose bytes keep coming never waits one socket
+         * timeout, so {@link #stillWaiting} alone never sees an interrupt while a server trickles a line, a frame or a
+         * body a byte at a time. Bytes already buffered are never asked about: they are returned as they are.
+         *
+         * @throws IOException to end the read with this failure, before it reads
+         */
+        default void beforeRead() throws IOException {
+        }
     }
 
     /**
@@ -205,6 +216,12 @@ public final class ConnInput {
     private int rawRead(byte[] b, int off, int len) throws IOException {
         // Nothing but the read itself while bytes arrive: no clock is read on this path (the guard counts
         // timeouts; it knows the socket's timeout), one volatile read per answer.
+        WaitGuard first = guard;
+        if (first != null) {
+            // Every read of the socket, not only one that timed out (P90): a line or a body that trickles in a byte at a
+            // time never lets the socket time out, and each of its reads is one of these.
+            first.beforeRead();
+        }
         for (int timeouts = 1; ; timeouts++) {
             int n;
             try {

@@ -54,25 +54,6 @@ public final class GzipDecodingStream extends BulkInputStream {
     private volatile boolean closed;
     /** Held by a read: the inflater is ended by the close only when no read uses it, else by the read as it leaves. */
     private final ReentrantLock reading = new ReentrantLock();
-    /** Asked before each refill of a read after its first (P89); never null. */
-    private final Refill beforeRefill;
-    /** The refills of the read in progress (under {@link #reading}). */
-    private int refills;
-
-    /**
-     * What a read asks before it takes more of the source, having decoded nothing of what it took so far in that read
-     * (P89): a source that keeps sending what decodes to nothing (empty stored blocks, empty members) would otherwise
-     * keep one read taking it in, never returning, for as long as it comes.
-     */
-    @FunctionalInterface
-    public interface Refill {
-        /**
-         * Throws if the read must stop taking the source in.
-         *
-         * @throws IOException why the read stops; the read throws it as it is, and the decoder is left as it was
-         */
-        void check() throws IOException;
-    }
 
     /**
      * Decodes {@code source}.
@@ -80,18 +61,7 @@ public final class GzipDecodingStream extends BulkInputStream {
      * @param source the body as framed on the connection (it ends where the body ends)
      */
     public GzipDecodingStream(InputStream source) {
-        this(source, () -> { });
-    }
-
-    /**
-     * Decodes {@code source}, asking {@code beforeRefill} before each refill of a read after its first (P89).
-     *
-     * @param source the body as framed on the connection (it ends where the body ends)
-     * @param beforeRefill asked before a read takes the source in a second time, and each time after
-     */
-    public GzipDecodingStream(InputStream source, Refill beforeRefill) {
         this.source = source;
-        this.beforeRefill = Objects.requireNonNull(beforeRefill, "beforeRefill");
     }
 
 
@@ -125,7 +95,6 @@ public final class GzipDecodingStream extends BulkInputStream {
         if (len == 0) {
             return 0;
         }
-        refills = 0;
         try {
             if (memberEndPending) {
                 endMember();
@@ -295,11 +264,6 @@ public final class GzipDecodingStream extends BulkInputStream {
     }
 
     private boolean fill() throws IOException {
-        if (refills++ > 0) {
-            // This read took bytes in already and decoded nothing of them to return: whoever reads may want it to stop
-            // (its thread's interrupt) before it takes more; a stream of what decodes to nothing never lets it return.
-            beforeRefill.check();
-        }
         int n;
         do {
             n = source.read(buf, 0, buf.length);

@@ -470,7 +470,7 @@ final class ResponseReader {
         // platform thread needs the slice (nothing else wakes it on an interrupt); a virtual thread's
         // interrupt closes its socket, and the request's end is watched by this loop, so a virtual reader
         // blocks without a timer until the first platform-thread read asks for the slice.
-        in.guard(this::stillWaiting);
+        in.guard(bodyGuard);
         if (!bodyReadTimeout.isZero() && !sliceReads()) {
             fail(conn.closedCause());
             return false;
@@ -526,6 +526,43 @@ final class ResponseReader {
         return s.select();
     }
 
+    /**
+     * The connection input's guard while the body is read (see {@link ConnInput.WaitGuard}): a read that waits is looked
+     * at every slice ({@link #stillWaiting}), and each read of the socket before it reads ({@link #beforeBodyRead}).
+     */
+    private final ConnInput.WaitGuard bodyGuard = new ConnInput.WaitGuard() {
+        @Override
+        public void stillWaiting(int timeouts, java.net.SocketTimeoutException timeout) throws IOException {
+            ResponseReader.this.stillWaiting(timeouts, timeout);
+        }
+
+        @Override
+        public void beforeRead() throws IOException {
+            beforeBodyRead();
+        }
+    };
+
+    /**
+     * Before the body's reader takes more of the connection (P90): a thread interrupted meanwhile ends the read as a
+     * read of a stalled body does (E62), the request cancelled (reason {@code INTERRUPT}), its exchange aborted (the
+     * connection closed), the body failed for every later read (P61), its interrupt kept; nothing more is read. Bytes
+     * already buffered never get here: they are the caller's, whatever its interrupt. A read whose bytes keep coming,
+     * a byte at a time (a chunk-size line, trailers, a body), never waits one slice, where {@link #stillWaiting} looks.
+     */
+    private void beforeBodyRead() throws IOException {
+        if (Thread.currentThread().isInterrupted()) {
+            IOException aborted = ex.abortCause();
+            throw aborted != null ? aborted : abortWith(RequestScope.interruptedWhile(BodyEofSignal.PHASE, null));
+        }
+    }
+
+    /** Aborts the exchange with {@code stop}: what ends the read is the abort that won (the first one). */
+    private IOException abortWith(IOException stop) {
+        ex.abort(stop);
+        IOException won = ex.abortCause();
+        return won != null ? won : stop;
+    }
+
     /** The connection input's guard while the body is read: see {@link ConnInput.WaitGuard}. */
     private void stillWaiting(int timeouts, java.net.SocketTimeoutException timeout) throws IOException {
         long waitedNanos = timeouts * slice().toNanos();
@@ -545,9 +582,7 @@ final class ResponseReader {
                     + limit + " (bodyReadTimeout); connection closed", timeout);
         }
         if (stop != null) {
-            ex.abort(stop);
-            IOException won = ex.abortCause();
-            throw won != null ? won : stop;
+            throw abortWith(stop);
         }
     }
 
@@ -638,7 +673,7 @@ final class ResponseReader {
 
         GzipBody(BodyEofSignal signal, long declaredEncodedLength, Consumer<Throwable> onDone) {
             this.signal = signal;
-            this.gz = new GzipDecodingStream(signal, this::beforeRefill);
+            this.gz = new GzipDecodingStream(signal);
             this.declaredEncodedLength = declaredEncodedLength;
             this.onDone = onDone;
         }
@@ -679,22 +714,6 @@ final class ResponseReader {
             } finally {
                 turn.unlock();
             }
-        }
-
-        /**
-         * Asked by the decoder before a read takes more of the body when it has decoded nothing of what that read took
-         * (P89): a thread interrupted meanwhile ends the read as a read of a stalled body does (E62), the request
-         * cancelled (reason {@code INTERRUPT}), its exchange aborted (the connection closed), the body failed for every
-         * later read (P61), its interrupt kept. A read whose bytes keep coming never waits one read slice, which is where
-         * a blocked read looks at its interrupt: a stream of what decodes to nothing (empty stored blocks, empty
-         * members) kept one read taking the server's bytes in, never returning, whatever interrupted it. Nothing is
-         * asked once the framing has ended: no byte of the connection is taken any more, and the end stands (E38).
-         */
-        private void beforeRefill() throws IOException {
-            if (!Thread.currentThread().isInterrupted() || signal.bodyEnded()) {
-                return;
-            }
-            throw endInterrupted(null);
         }
 
         /** What a read after {@link #close()} throws: the words of the streamed body and of the decoder. */
