@@ -70,7 +70,7 @@ public class HttpProtocolException extends IOException {
         BODY_TOO_LARGE,
         /** Bytes after the end of a response, or on an idle connection: nothing asked for them. */
         UNSOLICITED_RESPONSE,
-        /** The server closed the connection after the request was sent, before a byte of response. */
+        /** The server closed or reset the connection after the request was sent, before a byte of response (E128). */
         SERVER_CLOSED_BEFORE_RESPONSE,
         /**
          * A redirect's {@code Location} that {@link HttpClient} cannot follow: not a URI reference, no

@@ -24,8 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * A fresh-eyes audit against hostile servers, beyond {@link HostileServerTest}, {@link HostileFramingTest} and
  * {@link HostileProbeTest}: a {@code Content-Encoding} given in more than one field (P57), a connection that ends
  * after a 1xx (P58), a malformed early answer to an upload (P59), a NUL or bare CR in a
- * chunk-size line (P60). Each ends with the response as sent or a specific exception, a connection that cannot be
- * trusted closed, the next request served, and nothing left running. {@code docs/hostile-input.md} lists every
+ * chunk-size line (P60), a reset before the response (E128). Each ends with the response as sent or a specific
+ * exception, a connection that cannot be trusted closed, the next request served, and nothing left running. {@code docs/hostile-input.md} lists every
  * case with its test.
  */
 @NoGoroutineLeaks
@@ -266,6 +266,68 @@ class HostileAuditTest {
                 assertThat(r.body().string()).isEqualTo("ok");
             }
             assertThat(t.stats().dialed()).as("the bad body's connection was closed").isEqualTo(2);
+        }
+    }
+
+    // ------------------------------------------------------------------ E128: a reset before the response
+
+    /**
+     * A server that resets the connection (an RST: {@code SO_LINGER} 0) after reading the whole request, before a
+     * byte of the response: the failure names the reset, "server reset the connection before sending a response",
+     * the JDK's "Connection reset" its cause (E128). Before, it said "server closed the connection", the words of a
+     * FIN. The retry rules are those of a close, as Go's ({@code transportReadFromServerError} for both): on a new
+     * connection never retried; on a reused one a POST is not, a GET is, on a new connection.
+     */
+    @ParameterizedTest(name = "reused connection: {0}")
+    @MethodSource("booleans")
+    void E128_aResetBeforeTheResponseIsNamedAResetAndRetriedAsACloseIs(boolean reused) throws Exception {
+        AtomicInteger requests = new AtomicInteger();
+        int resetAt = reused ? 1 : 0; // the request of each connection that the server answers with a reset
+        try (RawServer server = RawServer.start(c -> {
+                 for (int i = 0; c.readRequest() != null; i++) {
+                     requests.incrementAndGet();
+                     if (i == resetAt && (reused || c.index == 0)) {
+                         c.reset();
+                         return;
+                     }
+                     c.write(OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest failing = bounded(server);
+            if (reused) {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                failing = HttpRequest.newBuilder(server.uri("/post")).POST(RequestBody.of("abc"))
+                        .timeout(Duration.ofSeconds(10)).build();
+            }
+            HttpRequest request = failing;
+            assertThatThrownBy(() -> t.roundTrip(request).close())
+                    .isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.SERVER_CLOSED_BEFORE_RESPONSE))
+                    .hasMessageContaining("server reset the connection before sending a response")
+                    .hasRootCauseInstanceOf(java.net.SocketException.class)
+                    .hasRootCauseMessage("Connection reset");
+            assertThat(requests.get()).as("requests the server received: not retried").isEqualTo(reused ? 2 : 1);
+            assertThat(t.stats().retries()).isZero();
+            if (reused) {
+                // A GET on a reused connection that the server resets is sent again on a new one, as after a close.
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                assertThat(t.stats().retries()).as("the reset GET was retried").isEqualTo(1);
+                assertThat(t.stats().dialed()).isEqualTo(3);
+            } else {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                assertThat(t.stats().dialed()).isEqualTo(2);
+            }
+            assertThat(server.failures()).isEmpty();
         }
     }
 

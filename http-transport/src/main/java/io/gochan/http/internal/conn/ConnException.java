@@ -20,6 +20,32 @@ public final class ConnException extends IOException {
         this.serverClosedIdle = serverClosedIdle;
     }
 
+    /**
+     * The server ended the connection after the request went out and before a byte of the response (E128): closed
+     * it, or reset it ({@code readFailure} a "Connection reset" {@link java.net.SocketException}, or one in its causes).
+     * Either way Go's {@code transportReadFromServerError}, retried alike (a replayable request on a reused
+     * connection); only the words differ, so a caller who sees them knows which the server did.
+     *
+     * @param readFailure what the read of the response's first byte threw (kept as the cause), or null at EOF
+     * @return the failure, retryable as a server's close
+     */
+    public static ConnException endedBeforeResponse(java.io.IOException readFailure) {
+        return new ConnException("server " + (isReset(readFailure) ? "reset" : "closed")
+                + " the connection before sending a response", readFailure, false, true);
+    }
+
+    /** {@code t}, or one of its first causes, is the JDK's "Connection reset" (by peer): the peer sent a TCP RST. */
+    static boolean isReset(Throwable t) {
+        for (int depth = 0; t != null && depth < 4; depth++, t = t.getCause()) {
+            // The message asked safely: a Dialer's socket may throw its own exception types (E77).
+            String message = io.gochan.http.internal.ThrowableText.message(t);
+            if (t instanceof java.net.SocketException && message != null && message.startsWith("Connection reset")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Not a byte of the request reached the socket. */
     public boolean nothingWritten() {
         return nothingWritten;

@@ -1506,7 +1506,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // If we closed the socket ourselves (an aborted exchange), report that cause, not a server
             // close that would look retryable.
             IOException cause = closed ? closedCause
-                    : new ConnException("server closed the connection before sending a response", peekErr, false, true);
+                    : ConnException.endedBeforeResponse(peekErr); // a close, or a reset: named (E128)
             failExchange(rc, cause);
             return null;
         }

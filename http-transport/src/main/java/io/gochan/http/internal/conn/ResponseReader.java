@@ -605,7 +605,7 @@ final class ResponseReader {
                         + ", before the final response");
             }
             if (head == null) {
-                throw new ConnException("server closed the connection before sending a response", null, false, true);
+                throw ConnException.endedBeforeResponse(null);
             }
             int s = head.status();
             if (s >= 200 || s == 101) {
