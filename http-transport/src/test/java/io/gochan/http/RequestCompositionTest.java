@@ -232,6 +232,44 @@ class RequestCompositionTest {
     }
 
     /**
+     * R123: a Host override counts against {@code maxRequestHeaderBytes} as a caller's field of the same length does
+     * ("Xost: " for "Host: "): it is the field that goes out. At that size the request is sent, its Host field the
+     * override; a byte less refuses it, nothing sent. Before, the override was not counted (the URI's authority in
+     * the field is the transport's): a head over the limit by the whole field went out.
+     */
+    @Test
+    void R123_aHostOverrideCountsAgainstTheRequestHeadLimit() throws Exception {
+        String override = "other.example:8080";
+        HttpRequest overridden = HttpRequest.newBuilder("http://127.0.0.1:1/p").host(override).build();
+        HttpRequest sameLength = HttpRequest.newBuilder("http://127.0.0.1:1/p").header("Xost", override).build();
+        long size = refusedSize(sameLength);
+        assertThat(refusedSize(overridden)).as("the override's head size").isEqualTo(size);
+
+        Sent sent = send(overridden, t -> t.maxRequestHeaderBytes((int) size), head -> "HTTP/1.1 204 No Content\r\n\r\n");
+        assertThat(hostField(sent.first())).isEqualTo(override);
+        try (RawServer server = RawServer.start(c -> c.readUntilClosed());
+             Transport t = Transport.builder().maxRequestHeaderBytes((int) size - 1)
+                     .dialer((host, port, timeout) -> new Socket("127.0.0.1", server.port())).build()) {
+            assertThatThrownBy(() -> t.roundTrip(overridden.toBuilder().timeout(Duration.ofSeconds(10)).build()))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(size + " bytes, more than maxRequestHeaderBytes (" + (size - 1) + ")");
+            assertThat(server.accepted()).isZero();
+        }
+    }
+
+    /** The head size the transport holds {@code req}'s head to, as its refusal at a limit of 1 byte states it. */
+    private static long refusedSize(HttpRequest req) throws Exception {
+        try (Transport t = Transport.builder().maxRequestHeaderBytes(1).build()) {
+            IllegalArgumentException refusal = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> t.roundTrip(req).close());
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile(" is (\\d+) bytes, more than maxRequestHeaderBytes")
+                    .matcher(refusal.getMessage());
+            assertThat(m.find()).as(refusal.getMessage()).isTrue();
+            return Long.parseLong(m.group(1));
+        }
+    }
+
+    /**
      * R121: forwarded to an HTTP proxy, the absolute-form target names the override as the Host field does, as Go
      * writes it (a proxy takes the target's authority over the field, RFC 9112 section 3.2.2); the proxy is chosen for
      * the URI, and dialled. A CONNECT of the caller's asks for the override (Go's idiom: dial a proxy by the URL, name

@@ -134,8 +134,9 @@ public final class RequestWriter {
      * The size of the request head the caller controls (request line and the caller's headers), in
      * bytes as sent (a non-ASCII character of the URI counted as its UTF-8 escapes, P43), for the
      * transport's request-head limit, for a head that is not forwarded to an HTTP proxy (sent direct, through a tunnel
-     * or SOCKS5); the few headers the transport adds are not counted. The caller's fields are counted as
-     * {@link #writeHead} writes them, by the same test: one it leaves out or replaces (its {@code Host}, framing
+     * or SOCKS5); the few headers the transport adds are not counted, nor is the {@code Host} field unless a Host
+     * override of the caller's ({@link HttpRequest#host()}, R116) is its value: then it is (R123). The caller's fields
+     * are counted as {@link #writeHead} writes them, by the same test: one it leaves out or replaces (its {@code Host}, framing
      * fields, a second {@code User-Agent}, a {@code Proxy-Authorization} R92 does not send) is not counted, so a field
      * never sent never makes the request too large (E12).
      *
@@ -172,7 +173,7 @@ public final class RequestWriter {
 
     /**
      * The request line without an absolute-form {@code scheme://authority}, the caller's fields as
-     * {@link #writeHead} writes them for {@code absoluteForm}, and the blank line.
+     * {@link #writeHead} writes them for {@code absoluteForm}, a Host override's field (R123), and the blank line.
      */
     private static long callersHeadSize(HttpRequest req, boolean absoluteForm) {
         URI uri = asciiOnly(req.uri()); // as sent: a non-ASCII character is up to 12 bytes of escapes (P43)
@@ -190,6 +191,11 @@ public final class RequestWriter {
         String userAgent = h.get("User-Agent");
         if (userAgent != null && !userAgent.isEmpty()) {
             n += "User-Agent: ".length() + userAgent.length() + 2; // the caller's, written once (P46); the default is ours
+        }
+        if (req.host().isPresent()) {
+            // A Host override (R116) is the caller's field as much as its headers are, and it is what goes out (R123);
+            // the URI's own authority in the field is the transport's, as the fields it adds are.
+            n += "Host: ".length() + req.host().get().length() + 2;
         }
         return n + 2;
     }
