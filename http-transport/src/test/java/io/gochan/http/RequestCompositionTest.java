@@ -205,7 +205,7 @@ class RequestCompositionTest {
     /**
      * R120: the client keeps a Host override on a redirect whose Location is a path, as Go does (issue 22233), and
      * drops it on one with a scheme (Go too) or an authority ("//host/...", where Go keeps it: the Location names its
-     * own server). Before: there was no override.
+     * own server), the request's own authority too. Before: there was no override.
      */
     @ParameterizedTest(name = "{0}")
     @CsvSource({
@@ -214,6 +214,9 @@ class RequestCompositionTest {
             "?page=2,                    other.example",
             "http://127.0.0.1:PORT/next, 127.0.0.1:PORT",
             "//127.0.0.1:PORT/next,      127.0.0.1:PORT",
+            // the request's own authority named again: dropped all the same (Go keeps it for "//", R120)
+            "http://127.0.0.1:1/next,    127.0.0.1:1",
+            "//127.0.0.1:1/next,         127.0.0.1:1",
     })
     void R120_aRedirectToAPathKeepsTheHostOverrideAndAnyOtherDropsIt(String location, String nextHost) throws Exception {
         Sent sent = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:1/r")).host("other.example").build(), t -> {},
