@@ -38,6 +38,9 @@ import java.util.Objects;
  *       {@code synctest.Test}: {@link #run} throws that exception (rule BB17), so an assertion that
  *       fails in a goroutine fails the test.</li>
  * </ul>
+ * Go's {@code t.Context()} and {@code t.Cleanup} of {@code synctest.Test} are {@link #context()} and
+ * {@link #cleanup}: cancelled, then run, in the bubble when {@code body} returns, before the clock stops (rules
+ * BB40, BB41).
  * Bubbles do not nest. Several bubbles may run at once on different threads.
  */
 public final class Bubble {
@@ -58,6 +61,14 @@ public final class Bubble {
      * made outside it (a test fixture's, say) and still pending at the end leaves that context: nothing of the ended
      * bubble stays registered there, and a later cancel of it no longer reaches the bubble's context (rules BB30,
      * CX21).
+     *
+     * <p>The end of {@code body}, as Go's {@code synctest.Test} ends its function (rules BB40, BB41). When
+     * {@code body} returns or throws, still in the bubble and on the calling thread: the bubble's {@link #context()} is
+     * cancelled; then the functions registered with {@link #cleanup} run, the last registered first; then the clock
+     * stops and the bubble waits for its goroutines as above. So goroutines that stop when that context is done, or
+     * that a cleanup stops, end before the deadlock judgement, and a cleanup may still sleep or wait in virtual time.
+     * Each cleanup runs even if {@code body} or an earlier cleanup threw; the first of their failures counts as
+     * {@code body}'s own, the others are attached to what this method throws as suppressed.
      *
      * <p>A goroutine's uncaught failure (rule BB17). If the task of a goroutine of the bubble (started
      * with {@link Go#go}, {@link WaitGroup#go}, {@link Timers#afterFunc} or {@link Context#afterFunc})
@@ -110,6 +121,51 @@ public final class Bubble {
             throw new IllegalStateException("Bubble.await() outside a virtual-time bubble");
         }
         m.bubble.awaitOthersBlocked(m);
+    }
+
+    /**
+     * Go's {@code t.Context()} of {@code synctest.Test}: the calling goroutine's bubble's context, made in the bubble
+     * before {@code body} ran (so a wait on its {@link Context#done()} is durable, rule BB2) and cancelled when
+     * {@code body} returns or throws, before the {@linkplain #cleanup cleanups} run (rule BB40). A goroutine that
+     * runs until this context is done (a ticker loop, a server) thus ends by itself when the test ends, instead of
+     * being left durably blocked on a stopped clock, which is a deadlock (rule BB39). It has no deadline and no
+     * values; its {@link Context#err()} is then a {@link ContextCanceledException}. Every member of the bubble gets
+     * the same context. Derive the code under test's contexts from it.
+     *
+     * @return the bubble's context, not yet done while {@code body} runs
+     * @throws IllegalStateException if the caller is not in a bubble
+     */
+    public static Context context() {
+        BubbleState.Member m = Bubbles.current();
+        if (m == null) {
+            throw new IllegalStateException("Bubble.context() outside a virtual-time bubble (BB40)");
+        }
+        return m.bubble.context();
+    }
+
+    /**
+     * Go's {@code t.Cleanup} of {@code synctest.Test}: registers {@code cleanup} to run in the calling goroutine's
+     * bubble once {@code body} has returned or thrown and the bubble's {@link #context()} is cancelled, before the
+     * bubble waits for its goroutines and its clock stops (rule BB41). Cleanups run on the thread of
+     * {@link #run}, as the bubble's root, the last registered first, whoever registered them: they may stop
+     * goroutines, wait for them, sleep and {@link #await()} in virtual time, as {@code body} may. One registered while
+     * the cleanups run (by a cleanup or a goroutine) runs next. Each runs even if an earlier one threw; what one
+     * throws fails {@link #run} as a failure of {@code body} does (the first of them is thrown, the others are
+     * attached to it as suppressed), and the bubble's other goroutines are then interrupted at the end.
+     * A JUnit {@code @AfterEach} method cannot do this: it runs outside the bubble, after its end.
+     *
+     * @param cleanup what to run at the end of {@code body}
+     * @throws NullPointerException if {@code cleanup} is null
+     * @throws IllegalStateException if the caller is not in a bubble, or the bubble's cleanups have already run (its
+     *     goroutines are being waited for): nothing would run it
+     */
+    public static void cleanup(Task cleanup) {
+        Objects.requireNonNull(cleanup, "cleanup");
+        BubbleState.Member m = Bubbles.current();
+        if (m == null) {
+            throw new IllegalStateException("Bubble.cleanup outside a virtual-time bubble (BB41)");
+        }
+        m.bubble.addCleanup(cleanup);
     }
 
     /**

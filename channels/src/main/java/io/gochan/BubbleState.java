@@ -143,6 +143,21 @@ final class BubbleState {
     private Thread driver;
     /** Set once run() is over: the bubble's channels are ordinary channels from then on (BB6). */
     volatile boolean ended;
+    /**
+     * Go's {@code t.Context()} of {@code synctest.Test} (BB40): made by the root in the bubble before the body, so its
+     * {@code done()} channel is the bubble's; cancelled by the root when the body returns, before the cleanups.
+     */
+    private volatile CancellableContext context;
+    /** Guarded by lock: Go's {@code t.Cleanup} functions (BB41), run last first by the root after the body. */
+    private final List<Task> cleanups = new ArrayList<>();
+    /** Guarded by lock: the root found no cleanup left: one registered later would never run, so it is refused. */
+    private boolean cleanupsRun;
+    /**
+     * Guarded by lock: the body or a cleanup threw while the bubble was live. A goroutine's failure after it is a later
+     * one (attached to what run() throws), as it was when a body's throw stopped the bubble at once, before cleanups
+     * ran between the two (BB17, BB41): the first failure the bubble saw still wins.
+     */
+    private boolean rootFailed;
 
     /** A member of the bubble: its root thread or one of its goroutines. */
     static final class Member {
@@ -242,10 +257,16 @@ final class BubbleState {
         Bubbles.bind(root);
         Throwable bodyFailure = null;
         try {
+            context = Context.withCancel(Context.background()); // by the root, bound: its done() is the bubble's (BB40)
             body.run();
         } catch (Throwable t) {
             bodyFailure = t;
+            rootFailed();
         }
+        // Go's order (testing's runCleanup): the context is cancelled, then the cleanups run, last first, in the bubble
+        // while its clock still moves, and only then does the end-wait judge what is left (BB40, BB41, BB39).
+        List<Throwable> cleanupFailures = new ArrayList<>();
+        bodyFailure = endBody(bodyFailure, cleanupFailures);
         InterruptedException endInterrupted = null;
         try {
             awaitOthersEnded(root, bodyFailure != null);
@@ -298,6 +319,7 @@ final class BubbleState {
         }
         List<Throwable> suppressed = new ArrayList<>();
         Throwable outcome = outcome(bodyFailure, endInterrupted, f, g, suppressed);
+        suppressed.addAll(cleanupFailures); // after the first of the body's and cleanups' failures, as Go runs on (BB41)
         for (Failed l : later) {
             suppressed.add(l.failure());
         }
@@ -311,6 +333,86 @@ final class BubbleState {
             reportUnattached(outcome, suppressed, later); // an outcome made with suppression disabled kept none (BB33)
         }
         throw Failures.rethrow(outcome);
+    }
+
+    /**
+     * The root, bound, once the body has returned or thrown {@code failure} (null if it returned): cancels the bubble's
+     * context (BB40), then runs the cleanups, the last registered first, one registered meanwhile (by a cleanup or a
+     * goroutine) included, until none is left (BB41), as Go's {@code runCleanup} does. Each runs even if one before it
+     * threw. Returns the root's failure: {@code failure}, else the first thing that threw here; the others go to
+     * {@code later}, to be attached to what run() throws.
+     */
+    private Throwable endBody(Throwable failure, List<Throwable> later) {
+        Throwable first = failure;
+        try {
+            CancellableContext c = context;
+            if (c != null) { // null only if making it failed, which is then the body's failure
+                c.cancel();
+            }
+        } catch (Throwable t) {
+            first = rootThrew(first, t, later);
+        }
+        while (true) {
+            Task next;
+            lock.lock();
+            try {
+                if (cleanups.isEmpty()) {
+                    cleanupsRun = true; // in the section that found none: a later one is refused, never lost
+                    return first;
+                }
+                next = cleanups.remove(cleanups.size() - 1);
+            } finally {
+                lock.unlock();
+            }
+            try {
+                next.run();
+            } catch (Throwable t) {
+                first = rootThrew(first, t, later);
+            }
+        }
+    }
+
+    /** {@code t} was thrown by the root's cancel or a cleanup: the root's failure if it had none, else a later one. */
+    private Throwable rootThrew(Throwable first, Throwable t, List<Throwable> later) {
+        if (first == null) {
+            rootFailed();
+            return t;
+        }
+        later.add(t);
+        return first;
+    }
+
+    /** The body or a cleanup threw: a goroutine's failure from now on is attached, not the outcome (BB17, BB41). */
+    private void rootFailed() {
+        lock.lock();
+        try {
+            rootFailed = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The bubble's context, for {@link Bubble#context()} (BB40). */
+    Context context() {
+        return context;
+    }
+
+    /**
+     * Registers {@code cleanup} for {@link Bubble#cleanup} (BB41).
+     *
+     * @throws IllegalStateException if the root has already run the cleanups (the end-wait has begun)
+     */
+    void addCleanup(Task cleanup) {
+        lock.lock();
+        try {
+            if (cleanupsRun) {
+                throw new IllegalStateException("Bubble.cleanup after the bubble's cleanups have run: the body and its"
+                        + " cleanups have returned, nothing would run it (BB41)");
+            }
+            cleanups.add(cleanup);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -397,7 +499,8 @@ final class BubbleState {
 
     /**
      * A member's task threw {@code t} (called on its thread, before it leaves the bubble): rule BB17.
-     * While the bubble is live, the first such failure fails the bubble at once, as a deadlock does:
+     * While the bubble is live and neither the body nor a cleanup has thrown (BB41), the first such failure fails the
+     * bubble at once, as a deadlock does:
      * every other member is interrupted (the root too, unless it already waits for the end), and
      * run() throws it once they have ended. After the bubble began to stop, a failure is attached to
      * what run() throws. The answer to an interrupt is not a failure.
@@ -413,7 +516,7 @@ final class BubbleState {
             if (outcomeTaken) {
                 return false; // a member that outlived run() (it ignored the interrupts): nobody else will see it
             }
-            if (!stopping) {
+            if (!stopping && !rootFailed) {
                 goroutineFailure = t;
                 interruptOthers(rootEnding ? root : null, m);
             } else {

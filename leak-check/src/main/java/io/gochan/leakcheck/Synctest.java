@@ -54,6 +54,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *   <li>The body may call {@link io.gochan.Bubble#await()}, {@link io.gochan.Timers#now()} and
  *       {@link io.gochan.Timers#sleep}; it must not call {@code Bubble.run} itself (bubbles do not
  *       nest: that call throws {@link IllegalStateException} and fails the test).</li>
+ *   <li>Go's {@code t.Context()} and {@code t.Cleanup} are {@link io.gochan.Bubble#context()} and
+ *       {@link io.gochan.Bubble#cleanup}, called in the body or its goroutines (rules BB40, BB41): the context is
+ *       cancelled when the body returns, then the cleanups run in the bubble, the last registered first, with the
+ *       clock still moving, and only then does the bubble wait for its goroutines. Stop background goroutines
+ *       there: one bound to {@code Bubble.context()}, or stopped by a cleanup, ends before the deadlock judgement.
+ *       {@code @AfterEach} cannot do this: it runs outside the bubble, after its end. The context is not a test
+ *       method parameter, since JUnit resolves parameters before the bubble exists.</li>
  *   <li>The test fails with a {@link io.gochan.BubbleDeadlockException}, whose message dumps every
  *       goroutine of the bubble with what it is blocked on and its stack, when the goroutines of the
  *       bubble deadlock, and also when the body returns while a goroutine it started is blocked for

@@ -9,6 +9,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMetho
 import io.gochan.BubbleDeadlockException;
 import io.gochan.Goroutine;
 import io.gochan.Goroutines;
+import io.gochan.leakcheck.fixtures.SynctestCleanupFixture;
 import io.gochan.leakcheck.fixtures.SynctestDoubleRegistrationFixture;
 import io.gochan.leakcheck.fixtures.SynctestFailureFixture;
 import io.gochan.leakcheck.fixtures.SynctestFixture;
@@ -26,7 +27,7 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 /** {@link Synctest} (rules BB11-BB15, BB17): fixtures run through the JUnit Platform launcher. */
 class SynctestTest {
     private static final List<String> FIXTURE_GOROUTINES = List.of("waits-for-b", "forgotten-receiver", "worker", "waits-outside", "asserts",
-            "sleeper-beside", "stuck-beside", "left-by-the-deadlocking-test");
+            "sleeper-beside", "stuck-beside", "left-by-the-deadlocking-test", "ctx-worker", "cleanup-worker");
 
     /** The bubbles interrupt what they leave blocked: none of the fixtures' goroutines outlives them. */
     @AfterEach
@@ -58,6 +59,24 @@ class SynctestTest {
             assertThat(SynctestFixture.SEEN.subList(i, i + 3))
                     .containsExactly("beforeEach inBubble=false", "test inBubble=true", "afterEach inBubble=false");
         }
+    }
+
+    /**
+     * BB40, BB41: a {@code @Synctest} body's workers, bound to {@code Bubble.context()} or stopped by a
+     * {@code Bubble.cleanup}, end inside the bubble before its end-wait, so the tests pass; {@code @AfterEach} runs
+     * after, outside the bubble. Before, a worker left for {@code @AfterEach} was a deadlock on the stopped clock.
+     */
+    @Test
+    void BB40_BB41_workersStoppedByTheContextOrACleanupEndInTheBubble() {
+        SynctestCleanupFixture.SEEN.clear();
+        TestExecutionSummary s = run(selectClass(SynctestCleanupFixture.class));
+        assertThat(failures(s)).isEmpty();
+        assertThat(s.getTestsSucceededCount()).isEqualTo(2);
+        assertThat(SynctestCleanupFixture.SEEN).containsExactlyInAnyOrder(
+                "ctx-worker stopped at 2000-01-01T01:30:00Z", "afterEach inBubble=false",
+                "cleanup inBubble=true stopped the worker at 2000-01-01T00:01:00Z", "afterEach inBubble=false");
+        assertThat(SynctestCleanupFixture.SEEN.indexOf("afterEach inBubble=false")).as("after the worker or cleanup")
+                .isEqualTo(1);
     }
 
     @Test
