@@ -829,6 +829,35 @@ final class BubbleState {
         }
     }
 
+    /**
+     * Rule BB42: refuses an add, from a member of another bubble, to a wait group still bound to {@code bound},
+     * a bubble that has ended, with its counter above zero (at zero it is bound again instead, BB26). Go's
+     * runtime fails such an {@code Add} ("called from multiple synctest bubbles"): the count left over from the
+     * ended bubble would be taken into the caller's, whose waits on the group would then not be durable (BB16)
+     * while its members believe they own it. Called only for a group bound to a bubble (BB9: nothing while none
+     * is involved); a caller of no bubble is not refused (nothing of a bubble's is at stake then).
+     *
+     * @param bound the ended bubble the group is bound to
+     * @param count the group's counter (above zero)
+     * @param what the refused call, for the message
+     */
+    static void requireSameBubble(BubbleState bound, long count, String what) {
+        Member m = Bubbles.current();
+        if (m != null && m.bubble != bound) {
+            throw new IllegalStateException(what + " called from multiple virtual-time bubbles: the wait group belongs"
+                    + " to " + bound.label() + ", which has ended with the counter at " + count + ", and the caller"
+                    + " is in " + m.bubble.label() + " (BB42, as Go's synctest fails such an Add); a wait group moves"
+                    + " to another bubble only with its counter at zero (BB26)");
+        }
+    }
+
+    /** {@return this bubble, for a message: its number and the thread of its root} */
+    String label() {
+        Member r = root; // set when run() begins, before any member can bind a group to the bubble
+        String thread = r == null || r.thread == null ? "?" : r.thread.getName();
+        return "bubble #" + id + " (root thread \"" + thread + "\")";
+    }
+
     /** A goroutine starts inside the bubble (called by its starter, before its thread starts). */
     Member join(Goroutine g) {
         Member m = new Member(this, g, null);

@@ -52,8 +52,9 @@ public final class WaitGroup {
      *     goroutines started by {@link #go(Task)} that have not ended yet (each calls {@code done()} itself: this
      *     is a {@code done()} without its {@code add}, rule G8), or if the {@code add} that bound the group (its
      *     first, or one at zero once its bubble had ended: BB26) was made in a virtual-time {@link Bubble} that
-     *     still runs and the caller is not in it (rule BB25, as Go 1.25 fails such an {@code Add}); the counter
-     *     is left unchanged
+     *     still runs and the caller is not in it (rule BB25, as Go 1.25 fails such an {@code Add}), or if that
+     *     bubble has ended with the counter above zero and the caller is in another bubble (rule BB42, as Go
+     *     fails an {@code Add} from a second bubble); the counter is left unchanged
      */
     public void add(int delta) {
         change(delta, 0);
@@ -83,8 +84,13 @@ public final class WaitGroup {
                 added = true;
                 BubbleState.Member m = Bubbles.current(); // null outside bubbles
                 bubble = m == null ? null : m.bubble;
-            } else if (bubble != null) {
-                BubbleState.requireInside(bubble, "WaitGroup.add"); // counter unchanged if refused (BB25)
+            } else if (bubble != null) { // a bubble is involved: only here are callers checked (BB9)
+                if (bubble.ended) {
+                    // count > 0 (at zero it was bound again above): not moved into another bubble (BB42)
+                    BubbleState.requireSameBubble(bubble, count, "WaitGroup.add");
+                } else {
+                    BubbleState.requireInside(bubble, "WaitGroup.add"); // counter unchanged if refused (BB25)
+                }
             }
             count = next;
             goroutines = held;

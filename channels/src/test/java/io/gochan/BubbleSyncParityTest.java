@@ -1,6 +1,8 @@
 package io.gochan;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.gochan.spi.ParkHook;
 import java.time.Duration;
@@ -15,6 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,7 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A parity check of bubbles against what Go 1.24/1.25's {@code testing/synctest} promises (its package
  * doc and {@code internal/synctest}'s tests), for the promises no other Bubble test pinned: wait groups
- * reused across bubbles (BB26), timers already due and timers left at the end (BB27), what differs on
+ * reused across bubbles (BB26) and refused by a second bubble while above zero (BB42), timers already due and timers left at the end (BB27), what differs on
  * purpose (BB28), and a thousand sleepers, tickers and deadlines at once (BB3, BB4).
  */
 @ExtendWith(NoNewGoroutines.class)
@@ -76,6 +80,39 @@ class BubbleSyncParityTest {
             });
             wg.await();
             assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofMinutes(5)));
+        });
+    }
+
+    /**
+     * Go's TestWaitGroupMovedBetweenBubblesWithNonZeroCount: a wait group left above zero by a bubble that has
+     * ended is not taken into the next bubble: its add (and go) fails naming both bubbles, the count unchanged
+     * and nothing started; once done from outside, back at zero, the next bubble binds it again (BB26).
+     */
+    @ParameterizedTest
+    @EnumSource(Threads.Kind.class)
+    void BB42_aWaitGroupLeftAboveZeroByAnEndedBubbleIsRefusedByAnother(Threads.Kind kind) throws Exception {
+        WaitGroup wg = new WaitGroup();
+        inBubble(kind, () -> wg.add(1)); // the bubble ends with the counter at 1
+        AtomicReference<Throwable> refused = new AtomicReference<>();
+        AtomicBoolean started = new AtomicBoolean();
+        inBubble(kind, () -> {
+            refused.set(catchThrowable(() -> wg.add(1)));
+            assertThatThrownBy(() -> wg.go(() -> started.set(true))).isInstanceOf(IllegalStateException.class);
+            assertThat(wg.count()).as("nothing lost or added").isEqualTo(1);
+        });
+        assertThat(refused.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("WaitGroup.add called from multiple virtual-time bubbles")
+                .hasMessageContaining("(BB42");
+        Matcher names = Pattern.compile("belongs to bubble #(\\d+) .*the caller is in bubble #(\\d+) ")
+                .matcher(refused.get().getMessage());
+        assertThat(names.find()).as("both bubbles named: %s", refused.get().getMessage()).isTrue();
+        assertThat(names.group(1)).isNotEqualTo(names.group(2));
+        assertThat(started).isFalse();
+        wg.done(); // a caller of no bubble is not refused
+        inBubble(kind, () -> {
+            wg.go(() -> Timers.sleep(Duration.ofMinutes(1)));
+            wg.await(); // bound again at zero: durable, the clock moves (BB26)
+            assertThat(Timers.now()).isEqualTo(EPOCH.plus(Duration.ofMinutes(1)));
         });
     }
 
