@@ -1452,8 +1452,8 @@ final class BubbleState {
      * on a ticker, counts as blocked for ever, which a user of the clock that kept moving (BB7 before) would not guess.
      */
     private static String stoppedClockHeadline(long pendingTimer) {
-        return "the body of Bubble.run has returned, so the bubble's clock has stopped (BB39, as Go's synctest stops"
-                + " time when the bubble's root goroutine exits; a timer due at " + EPOCH.plusNanos(pendingTimer)
+        return "the body of Bubble.run and its cleanups have returned, so the bubble's clock has stopped (BB39, as Go's"
+                + " synctest stops time when the bubble's root goroutine exits; a timer due at " + EPOCH.plusNanos(pendingTimer)
                 + " will never fire), and every goroutine left in the bubble is durably blocked";
     }
 

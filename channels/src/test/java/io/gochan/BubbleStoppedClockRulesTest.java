@@ -48,7 +48,8 @@ class BubbleStoppedClockRulesTest {
             Timers.sleep(Duration.ofSeconds(90)); // the loop has ticked once; the body returns between ticks
         }))
                 .isInstanceOf(BubbleDeadlockException.class)
-                .hasMessageStartingWith("the body of Bubble.run has returned, so the bubble's clock has stopped")
+                .hasMessageStartingWith("the body of Bubble.run and its cleanups have returned, so the bubble's clock"
+                        + " has stopped")
                 .hasMessageContaining("a timer due at 2000-01-01T00:02:00Z will never fire")
                 .hasMessageContaining("(at 2000-01-01T00:01:30Z")
                 .hasMessageContaining("\"ticking\"");
@@ -64,7 +65,8 @@ class BubbleStoppedClockRulesTest {
             woke.set(Timers.now());
         })))
                 .isInstanceOf(BubbleDeadlockException.class)
-                .hasMessageStartingWith("the body of Bubble.run has returned, so the bubble's clock has stopped")
+                .hasMessageStartingWith("the body of Bubble.run and its cleanups have returned, so the bubble's clock"
+                        + " has stopped")
                 .hasMessageContaining("a timer due at 2000-01-01T01:00:00Z will never fire")
                 .hasMessageContaining("\"sleeper\"")
                 .hasMessageContaining(END); // the root's own paragraph: it waits for the end
