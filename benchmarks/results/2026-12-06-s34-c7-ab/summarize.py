@@ -1,7 +1,7 @@
 import json,glob,collections,statistics,sys
 d=collections.defaultdict(lambda: collections.defaultdict(list))
 # The results directory (this one by default) and the two jars' names, before and after (pre-c7 and c7 by default):
-# its files are <name>-<round>.json. Session 36's fold A/B: summarize.py <its directory> pre-fold fold.
+# its files are <name>-<round>.json (benchmarks/ab.sh writes A-N and B-N: pass A B). Session 36: <its directory> pre-fold fold.
 results=sys.argv[1] if len(sys.argv)>1 else 'benchmarks/results/2026-12-06-s34-c7-ab'
 before,after=(sys.argv[2],sys.argv[3]) if len(sys.argv)>3 else ('pre-c7','c7')
 for f in sorted(glob.glob(results+'/*.json')):
