@@ -32,8 +32,10 @@ import java.util.Objects;
  *       BB28). As in Go's {@code synctest}, the clock stops when {@code body} returns (rule BB39).</li>
  *   <li>When every member is durably blocked and no timer is pending, the bubble fails with a
  *       {@link BubbleDeadlockException} listing each goroutine and what it is blocked on.</li>
- *   <li>Channels made in the bubble belong to it: a thread outside it that blocks on one gets an
- *       {@link IllegalStateException}.</li>
+ *   <li>Channels and timers made in the bubble belong to it: while it runs, a thread outside it that blocks on
+ *       one of its channels or closes it, or stops or resets one of its timers, gets an
+ *       {@link IllegalStateException} (rules BB6, BB43, BB44, BB22); use that does not block is not checked
+ *       (BB45).</li>
  *   <li>A goroutine of the bubble whose task throws fails the bubble, as a panic fails Go's
  *       {@code synctest.Test}: {@link #run} throws that exception (rule BB17), so an assertion that
  *       fails in a goroutine fails the test.</li>

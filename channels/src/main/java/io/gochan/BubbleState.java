@@ -251,6 +251,7 @@ final class BubbleState {
                 lock.unlock();
             }
             ended = true;
+            scheduler.retire(); // its timers may be stopped from anywhere now (BB44)
             Bubbles.ended();
             throw e;
         }
@@ -295,6 +296,7 @@ final class BubbleState {
                 // Whatever the teardown met (an OutOfMemoryError), the bubble ends: a park hook left installed would
                 // cost every park of the JVM for its life (BB9, BB32).
                 ended = true;
+                scheduler.retire(); // its timers may be stopped from anywhere now (BB44)
                 Bubbles.ended();
             }
         }

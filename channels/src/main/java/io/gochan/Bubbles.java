@@ -179,6 +179,13 @@ final class Bubbles {
          * of another bubble (Go panics for both).
          */
         private static IllegalStateException refusal(Object blocker, String operation, BubbleState.Member m) {
+            if (CLOSE.equals(operation)) {
+                // Rule BB43: a close wakes every member waiting on the channel, unseen by the bubble's driver.
+                return new IllegalStateException("close of a channel made in a virtual-time bubble, from outside that"
+                        + " bubble while it runs (" + blocker + (m == null ? "" : ", by a goroutine of another bubble")
+                        + "): it would wake the bubble's goroutines behind its clock's back; close it from a goroutine"
+                        + " of the bubble, or make the channel outside the bubble (BB43)");
+            }
             return new IllegalStateException("a channel of a virtual-time bubble was used from outside the bubble ("
                     + (operation == null ? "" : operation + " ") + blocker
                     + (m == null ? "" : ", by a goroutine of another bubble")

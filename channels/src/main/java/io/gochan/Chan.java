@@ -2,6 +2,7 @@ package io.gochan;
 
 import io.gochan.spi.ChannelCore;
 import io.gochan.spi.ChannelCores;
+import io.gochan.spi.ParkHook;
 
 import java.time.Duration;
 import java.util.ConcurrentModificationException;
@@ -334,6 +335,15 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
 
     @Override
     public void close() {
+        ParkHook.checkMayClose(core); // a running bubble's channel is closed only from inside it (BB43)
+        core.close();
+    }
+
+    /**
+     * {@link #close()} without BB43's check: a context's cancellation, which reaches a bubble's child context from an
+     * outside ancestor or from the bubble's driver (a deadline), both outside the bubble (BB28).
+     */
+    void closeFromCancel() {
         core.close();
     }
 

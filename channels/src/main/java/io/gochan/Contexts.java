@@ -773,7 +773,7 @@ final class Contexts {
                 unsettled = null;
             }
             outcome = why; // before done closes: see the field
-            done.close();
+            done.closeFromCancel(); // from outside the bubble too: an outside ancestor, a deadline (BB28, BB43)
             if (deadlineTimer != null) {
                 scheduler.unschedule(deadlineTimer);
             }

@@ -89,6 +89,9 @@ public sealed interface SendChan<T> permits Chan, Chan.SendOnly {
      *
      * @throws ChannelClosedException if the channel is already closed (message "close of closed channel"), or
      *     is the nil channel {@link Chan#nil()} ("close of nil channel"), where Go panics with those words
+     * @throws IllegalStateException if the channel was made in a virtual-time bubble ({@code Bubble}) that still
+     *     runs and the caller is not a goroutine of that bubble (rule BB43: Go's runtime fails a close of a bubble's
+     *     channel from outside it); the channel is left open
      */
     void close();
 

@@ -82,10 +82,27 @@ public final class Timer implements AutoCloseable {
     /**
      * Stops the timer. Never blocks on a receiver.
      *
+     * <p>A timer made in a virtual-time bubble is stopped only by a goroutine of that bubble while the bubble
+     * runs; once {@code Bubble.run} has returned anyone may stop it (rule BB44).
+     *
      * @return true if this call prevented a delivery (the timer was scheduled, or its value was not
      *     yet received); false if it had already fired and been received, or was stopped
+     * @throws IllegalStateException if the timer was made in a virtual-time bubble that still runs and the caller
+     *     is not a goroutine of that bubble (a thread of no bubble, a goroutine of another bubble: rule BB44, as
+     *     Go's runtime fails a stop of a bubble's timer from outside it); the timer is left as it was
      */
     public boolean stop() {
+        // Rule BB44: a stop from outside a running bubble would race its clock (fire first or not, by real-time
+        // luck) and leave a member waiting on the channel for ever; after the end it is harmless cleanup.
+        if (entry.scheduler.foreignWhileRunning()) {
+            throw new IllegalStateException("stop of a timer made in a virtual-time bubble, from outside that bubble"
+                    + " while it runs: only its goroutines may stop it until Bubble.run has returned (BB44)");
+        }
+        return stopUnchecked();
+    }
+
+    /** {@link #stop()} without BB44's check: the owner's own clean-up of a timer it made (a sleep's). */
+    boolean stopUnchecked() {
         if (core == null) {
             return entry.scheduler.unschedule(entry);
         }
@@ -100,10 +117,13 @@ public final class Timer implements AutoCloseable {
 
     /**
      * Stops the timer, as {@link #stop()} does (rule TM16): after it returns no value of the timer's schedule can be
-     * received, until a {@link #reset(Duration)} arms it again. It never blocks on a receiver, never throws, and
-     * declares no checked exception; a second close, or a close after {@code stop()}, changes nothing. An
+     * received, until a {@link #reset(Duration)} arms it again. It never blocks on a receiver, throws nothing but
+     * {@code stop()}'s refusal from outside a running bubble (BB44), and declares no checked exception; a second
+     * close, or a close after {@code stop()}, changes nothing. An
      * {@link Timers#afterFunc afterFunc} timer's function that has already started is neither waited for nor
      * interrupted, as with {@code stop()} (Go's {@code Stop} does not wait either).
+     *
+     * @throws IllegalStateException as {@link #stop()} does, from outside the running bubble the timer was made in
      */
     @Override
     public void close() {

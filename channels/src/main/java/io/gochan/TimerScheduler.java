@@ -91,6 +91,11 @@ final class TimerScheduler {
      * a channel's lock is waited for instead of handed to another thread, which the bubble could not see.
      */
     private final boolean inline;
+    /**
+     * Set once the bubble whose clock this scheduler runs has ended (a bubble's scheduler only): from then on its
+     * timers may be stopped from anywhere (rule BB44).
+     */
+    private volatile boolean retired;
     /** Where deliveries whose channel's lock is busy go: {@link HandOff}, or a test's executor. */
     private final Executor handOff;
     /**
@@ -166,6 +171,19 @@ final class TimerScheduler {
     /** Whether actions run on the thread calling {@link #runDue()} (a bubble's scheduler). */
     boolean runsInline() {
         return inline;
+    }
+
+    /** Marks a bubble's scheduler as that of a bubble that has ended (rule BB44). */
+    void retire() {
+        retired = true;
+    }
+
+    /**
+     * Whether a timer of this scheduler is refused to the calling thread while its bubble runs (rule BB44): the
+     * scheduler is a running bubble's and the caller is not a goroutine of that bubble.
+     */
+    boolean foreignWhileRunning() {
+        return inline && !retired && this != current();
     }
 
     /** The instant this scheduler's clock reads now. */

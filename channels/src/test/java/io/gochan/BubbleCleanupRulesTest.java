@@ -89,6 +89,30 @@ class BubbleCleanupRulesTest {
         assertThat(cleanupDone.get()).isEqualTo(workerEnded.get());
     }
 
+    /**
+     * Go runs {@code t.Cleanup} functions in the bubble, so a goroutine a cleanup starts is one of the bubble's: it
+     * sleeps in virtual time while the cleanup waits for it, and one left sleeping when the cleanups have returned is
+     * BB39's stopped-clock deadlock, named in the dump, as a goroutine the body left would be.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void BB41_aGoroutineStartedByACleanupIsTheBubblesOwn() throws Exception {
+        AtomicReference<Instant> joined = new AtomicReference<>();
+        Bubble.run(() -> Bubble.cleanup(() -> {
+            GoFuture<Instant> late = Go.future(() -> {
+                Timers.sleep(Duration.ofMinutes(5));
+                return Timers.now();
+            });
+            joined.set(late.join()); // durable: the future is the bubble's (BB19)
+        }));
+        assertThat(joined.get()).isEqualTo(EPOCH.plus(Duration.ofMinutes(5)));
+        assertThatThrownBy(() -> Bubble.run(() -> Bubble.cleanup(
+                () -> Go.go("left-by-a-cleanup", () -> Timers.sleep(Duration.ofMinutes(5))))))
+                .isInstanceOf(BubbleDeadlockException.class)
+                .hasMessageStartingWith("the body of Bubble.run and its cleanups have returned, so the bubble's clock has stopped")
+                .hasMessageContaining("\"left-by-a-cleanup\" [durably blocked on");
+    }
+
     /** Go's runCleanup: the context is cancelled first, then the cleanups run, the last registered first. */
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)

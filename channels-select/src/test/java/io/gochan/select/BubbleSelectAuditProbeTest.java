@@ -148,27 +148,41 @@ class BubbleSelectAuditProbeTest {
         });
     }
 
-    /** A channel closed from outside while bubble goroutines wait on it in selects: all see the close. */
+    /**
+     * BB20, BB43: bubble goroutines wait in selects on a channel of the bubble and on the done channel of a context made
+     * in the bubble under one made outside. A close of the bubble's channel from outside is refused (BB43: until
+     * 2026-12-06 this test closed it from outside to wake them); the cancel of the outside parent, which closes the
+     * child's done channel from outside (BB28), wakes every select at the same instant.
+     */
     @Test
-    void BB20_aCloseFromOutsideWakesEverySelectAtTheSameInstant() throws Exception {
+    void BB20_BB43_aCancelFromOutsideWakesEverySelectAtTheSameInstantAndACloseFromOutsideIsRefused() throws Exception {
         AtomicReference<Chan<Integer>> shared = new AtomicReference<>();
+        AtomicReference<Throwable> refused = new AtomicReference<>();
+        CancellableContext parent = Context.withCancel(Context.background());
         CountDownLatch made = new CountDownLatch(1);
-        CountDownLatch closed = new CountDownLatch(1);
-        Thread closer = Thread.ofPlatform().start(() -> {
+        CountDownLatch cancelled = new CountDownLatch(1);
+        Thread canceller = Thread.ofPlatform().start(() -> {
             try {
                 made.await();
-                shared.get().close();
-                closed.countDown();
+                try {
+                    shared.get().close();
+                } catch (IllegalStateException e) {
+                    refused.set(e);
+                }
+                parent.cancel();
+                cancelled.countDown();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         });
         Bubble.run(() -> {
             Chan<Integer> ch = Chan.make();
+            Context child = Context.withCancel(parent);
             Chan<String> results = Chan.make(8);
             for (int i = 0; i < 8; i++) {
                 Go.go(() -> {
                     String r = Select.<String>cases().receiveOk(ch, v -> v.ok() ? "value" : "closed")
+                            .receiveOk(child.done(), v -> "cancelled")
                             .timeout(Duration.ofHours(1), () -> "timeout").select();
                     results.send(r + "@" + Timers.now());
                 });
@@ -176,14 +190,15 @@ class BubbleSelectAuditProbeTest {
             Bubble.await(); // all eight wait in their selects
             shared.set(ch);
             made.countDown();
-            assertThat(closed.await(30, TimeUnit.SECONDS)).isTrue(); // not durable: the clock waits
+            assertThat(cancelled.await(30, TimeUnit.SECONDS)).isTrue(); // not durable: the clock waits
             List<String> got = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 got.add(results.receive());
             }
-            assertThat(got).containsOnly("closed@" + EPOCH);
+            assertThat(got).containsOnly("cancelled@" + EPOCH);
         });
-        assertThat(closer.join(Duration.ofSeconds(30))).isTrue();
+        assertThat(canceller.join(Duration.ofSeconds(30))).isTrue();
+        assertThat(refused.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("(BB43)");
     }
 
     /** BB20: a member interrupted by a thread outside while in a timed select leaves it at the same instant. */

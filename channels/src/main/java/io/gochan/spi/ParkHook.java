@@ -88,6 +88,23 @@ public abstract class ParkHook {
         }
     }
 
+    /**
+     * Called by a {@code close} of a channel by user code: throws if the channel belongs to a running bubble the
+     * calling thread is not a goroutine of (rule BB43). One volatile read when no bubble runs (BB9).
+     *
+     * @param channel the channel about to be closed
+     * @throws IllegalStateException if a bubble refuses the close (BB43)
+     */
+    public static void checkMayClose(ChannelCore channel) {
+        ParkHook h = active;
+        if (h != null && channel.bubble() != null) {
+            h.checkWait(channel, CLOSE);
+        }
+    }
+
+    /** The operation {@link #checkMayClose} passes to {@link #checkWait}. */
+    protected static final String CLOSE = "close of";
+
     /** {@return the current time on the calling thread's clock, with the active hook if any} */
     static long now() {
         ParkHook h = active;
