@@ -82,7 +82,7 @@ class BodyCloseRaceProbeTest {
             InputStream in = r.body().stream();
             assertThat(in.readNBytes(2)).hasSize(2);
             Caller<Integer> reader = Caller.start(virtual, "blocked-reader", in::read);
-            Lifecycle.await(() -> !reader.thread.isAlive() || inSocketRead(reader.thread), Duration.ofSeconds(20),
+            Lifecycle.await(() -> !reader.thread.isAlive() || Lifecycle.inSocketRead(reader.thread), Duration.ofSeconds(20),
                     "the reader blocked in the body's read");
             Caller<Void> closer = Caller.virtual("closer", () -> {
                 r.close();
@@ -110,14 +110,5 @@ class BodyCloseRaceProbeTest {
             assertThat(t.stats().dialed()).as("the next request on a new connection").isEqualTo(2);
             assertThat(done.values()).allSatisfy(l -> assertThat(l).hasSize(1));
         }
-    }
-
-    private static boolean inSocketRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
-                return true;
-            }
-        }
-        return false;
     }
 }

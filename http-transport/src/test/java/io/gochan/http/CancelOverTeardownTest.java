@@ -7,22 +7,15 @@ import io.gochan.Context;
 import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -78,74 +71,48 @@ class CancelOverTeardownTest {
         final AtomicReference<Runnable> afterClose = new AtomicReference<>();
 
         Dialer dialer() {
-            return (host, port, timeout) -> {
-                CountDownLatch closed = new CountDownLatch(1);
-                Socket s = new Socket() {
-                    private InputStream in;
-                    private OutputStream out;
+            return HookedSocket.dialer(() -> new HookedSocket() {
+                private final CountDownLatch closed = new CountDownLatch(1);
 
-                    @Override
-                    public synchronized InputStream getInputStream() throws IOException {
-                        if (in == null) {
-                            in = new FilterInputStream(super.getInputStream()) {
-                                @Override
-                                public int read(byte[] b, int off, int len) throws IOException {
-                                    int n = super.read(b, off, len);
-                                    if (n > 0) {
-                                        bytesRead.countDown();
-                                    }
-                                    return n;
-                                }
-                            };
-                        }
-                        return in;
+                @Override
+                protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
+                    int n = raw.read(b, off, len);
+                    if (n > 0) {
+                        bytesRead.countDown();
                     }
+                    return n;
+                }
 
-                    @Override
-                    public synchronized OutputStream getOutputStream() throws IOException {
-                        if (out == null) {
-                            OutputStream raw = super.getOutputStream();
-                            out = new FilterOutputStream(raw) {
-                                @Override
-                                public void write(byte[] b, int off, int len) throws IOException {
-                                    if (blockHead.getAndSet(false)) {
-                                        // A head write stuck until the connection's teardown, which fails it as a
-                                        // closed socket does: the teardown's own error.
-                                        headBlocked.countDown();
-                                        boolean interrupted = false;
-                                        while (true) {
-                                            try {
-                                                closed.await();
-                                                break;
-                                            } catch (InterruptedException e) {
-                                                interrupted = true;
-                                            }
-                                        }
-                                        if (interrupted) {
-                                            Thread.currentThread().interrupt();
-                                        }
-                                        throw new SocketException("Socket closed");
-                                    }
-                                    raw.write(b, off, len);
-                                }
-                            };
+                @Override
+                protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
+                    if (blockHead.getAndSet(false)) {
+                        // A head write stuck until the connection's teardown, which fails it as a closed socket
+                        // does: the teardown's own error.
+                        headBlocked.countDown();
+                        boolean interrupted = false;
+                        while (true) {
+                            try {
+                                closed.await();
+                                break;
+                            } catch (InterruptedException e) {
+                                interrupted = true;
+                            }
                         }
-                        return out;
+                        if (interrupted) {
+                            Thread.currentThread().interrupt();
+                        }
+                        throw new SocketException("Socket closed");
                     }
+                    raw.write(b, off, len);
+                }
 
-                    @Override
-                    public void close() throws IOException {
-                        super.close();
-                        closed.countDown();
-                        Runnable r = afterClose.getAndSet(null);
-                        if (r != null) {
-                            r.run();
-                        }
-                    }
-                };
-                s.connect(new InetSocketAddress(host, port));
-                return s;
-            };
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    closed.countDown();
+                    runOnce(afterClose);
+                }
+            });
         }
     }
 
@@ -173,21 +140,11 @@ class CancelOverTeardownTest {
                  release.await(30, TimeUnit.SECONDS); // POST /upload: not read; GET /stall-head: never answered
                  c.readUntilClosed();
              });
-             ServerSocket silentTls = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             SilentTlsServer silentTls = new SilentTlsServer();
              Transport t = Transport.builder().listener(dones).dialer(wire.dialer())
                      .tlsHandshakeTimeout(Duration.ofSeconds(30)).build()) {
-            List<Socket> accepted = new CopyOnWriteArrayList<>();
-            Thread acceptor = Thread.ofVirtual().start(() -> {
-                try {
-                    while (true) {
-                        accepted.add(silentTls.accept()); // accepts and never answers the ClientHello
-                    }
-                } catch (IOException closed) {
-                    // the test closed it
-                }
-            });
             String uri = switch (phase) {
-                case DIAL -> "https://127.0.0.1:" + silentTls.getLocalPort() + "/";
+                case DIAL -> silentTls.uri();
                 case HEAD_WRITE, HEAD_WAIT -> server.uri("/stall-head").toString();
                 case BODY_WRITE -> server.uri("/upload").toString();
                 case HEAD_READ -> server.uri("/stall-in-head").toString();
@@ -219,14 +176,14 @@ class CancelOverTeardownTest {
             });
             if (end == End.CONTEXT || end == End.INTERRUPT || end == End.TRANSPORT_CLOSE) {
                 Lifecycle.await(() -> !caller.thread.isAlive() || switch (phase) {
-                    case DIAL -> t.stats().dialing() == 1 && !accepted.isEmpty()
-                            && InterruptPhaseProbeTest.waiting(caller.thread);
+                    case DIAL -> t.stats().dialing() == 1 && silentTls.acceptedAny()
+                            && Lifecycle.waiting(caller.thread);
                     case HEAD_WRITE -> wire.headBlocked.getCount() == 0 && Lifecycle.parkedIn(caller.thread, "awaitResponse");
                     case BODY_WRITE -> Lifecycle.writeLoopBlockedInSocketWrite()
                             && Lifecycle.parkedIn(caller.thread, "awaitResponse");
                     case HEAD_WAIT -> Lifecycle.parkedIn(caller.thread, "awaitResponse");
                     case HEAD_READ -> wire.bytesRead.getCount() == 0 && Lifecycle.parkedIn(caller.thread, "awaitResponse");
-                    case BODY_READ -> InterruptPhaseProbeTest.inRead(caller.thread);
+                    case BODY_READ -> Lifecycle.inSocketRead(caller.thread);
                 }, Duration.ofSeconds(20), "the caller waiting in phase " + phase);
                 switch (end) {
                     case CONTEXT -> ctx.cancel();
@@ -252,10 +209,6 @@ class CancelOverTeardownTest {
             Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
             assertThat(dones.done.get(req)).hasSize(1);
             silentTls.close();
-            acceptor.join();
-            for (Socket s : accepted) {
-                s.close();
-            }
         }
     }
 

@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,13 +64,6 @@ class DialerSocketFailureTest {
         /** Run once by the write loop's first {@code isClosed()}: the look at the socket as each write begins. */
         final AtomicReference<Runnable> writeLoopLooksAtClosed = new AtomicReference<>();
 
-        static void runOnce(AtomicReference<Runnable> step) {
-            Runnable r = step.getAndSet(null);
-            if (r != null) {
-                r.run();
-            }
-        }
-
         void maybeThrow(AtomicReference<Fault> which) {
             Fault f = which.get();
             if (f != null && f.applies() && which.compareAndSet(f, null)) {
@@ -89,72 +78,48 @@ class DialerSocketFailureTest {
      * and {@code shutdownOutput()}.
      */
     private static Dialer dialer(Faults faults) {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private InputStream in;
-                private OutputStream out;
+        return HookedSocket.dialer(() -> new HookedSocket() {
+            @Override
+            protected int availableIn(InputStream raw) throws IOException {
+                faults.maybeThrow(faults.look);
+                return raw.available();
+            }
 
-                @Override
-                public synchronized InputStream getInputStream() throws IOException {
-                    if (in == null) {
-                        in = new FilterInputStream(super.getInputStream()) {
-                            @Override
-                            public int available() throws IOException {
-                                faults.maybeThrow(faults.look);
-                                return super.available();
-                            }
+            @Override
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
+                runOnce(faults.beforeRead);
+                faults.maybeThrow(faults.read);
+                return raw.read(b, off, len);
+            }
 
-                            @Override
-                            public int read(byte[] b, int off, int len) throws IOException {
-                                Faults.runOnce(faults.beforeRead);
-                                faults.maybeThrow(faults.read);
-                                return super.read(b, off, len);
-                            }
-                        };
-                    }
-                    return in;
+            @Override
+            protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
+                runOnce(faults.beforeWrite);
+                faults.maybeThrow(faults.write);
+                raw.write(b, off, len);
+            }
+
+            @Override
+            public void shutdownOutput() throws IOException {
+                runOnce(faults.beforeShutdownOutput);
+                faults.maybeThrow(faults.shutdownOutput);
+                super.shutdownOutput();
+            }
+
+            @Override
+            public void close() throws IOException {
+                super.close();
+                runOnce(faults.afterClose);
+            }
+
+            @Override
+            public boolean isClosed() {
+                if (Thread.currentThread().getName().startsWith("http-write-loop")) {
+                    runOnce(faults.writeLoopLooksAtClosed);
                 }
-
-                @Override
-                public synchronized OutputStream getOutputStream() throws IOException {
-                    if (out == null) {
-                        OutputStream raw = super.getOutputStream();
-                        out = new FilterOutputStream(raw) {
-                            @Override
-                            public void write(byte[] b, int off, int len) throws IOException {
-                                Faults.runOnce(faults.beforeWrite);
-                                faults.maybeThrow(faults.write);
-                                raw.write(b, off, len);
-                            }
-                        };
-                    }
-                    return out;
-                }
-
-                @Override
-                public void shutdownOutput() throws IOException {
-                    Faults.runOnce(faults.beforeShutdownOutput);
-                    faults.maybeThrow(faults.shutdownOutput);
-                    super.shutdownOutput();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    super.close();
-                    Faults.runOnce(faults.afterClose);
-                }
-
-                @Override
-                public boolean isClosed() {
-                    if (Thread.currentThread().getName().startsWith("http-write-loop")) {
-                        Faults.runOnce(faults.writeLoopLooksAtClosed);
-                    }
-                    return super.isClosed();
-                }
-            };
-            s.connect(new InetSocketAddress(host, port));
-            return s;
-        };
+                return super.isClosed();
+            }
+        });
     }
 
     private static Transport transport(Faults faults) {

@@ -5,15 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -83,26 +78,16 @@ class InterruptPhaseProbeTest {
                  release.await(30, TimeUnit.SECONDS); // POST /upload: not read; GET /stall-head: never answered
                  c.readUntilClosed();
              });
-             ServerSocket silentTls = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             SilentTlsServer silentTls = new SilentTlsServer();
              Transport t = Transport.builder().listener(dones).maxConnsPerHost(phase == Phase.POOL_SLOT ? 1 : 0)
                      .tlsHandshakeTimeout(Duration.ofSeconds(30)).build()) {
-            List<Socket> accepted = new CopyOnWriteArrayList<>();
-            Thread acceptor = Thread.ofVirtual().start(() -> {
-                try {
-                    while (true) {
-                        accepted.add(silentTls.accept()); // accepts and never answers the ClientHello
-                    }
-                } catch (IOException closed) {
-                    // the test closed it
-                }
-            });
             HttpResponse held = null;
             if (phase == Phase.POOL_SLOT) {
                 held = t.roundTrip(HttpRequest.get(server.uri("/hold").toString())); // holds the one slot, body unread
             }
             HttpRequest req = switch (phase) {
                 case POOL_SLOT -> HttpRequest.get(server.uri("/next").toString());
-                case DIAL -> HttpRequest.get("https://127.0.0.1:" + silentTls.getLocalPort() + "/");
+                case DIAL -> HttpRequest.get(silentTls.uri());
                 case BODY_WRITE -> HttpRequest.newBuilder(server.uri("/upload")).POST(RequestBody.ofStream(() ->
                         new java.io.ByteArrayInputStream(new byte[64 << 20]) {
                             @Override
@@ -128,10 +113,10 @@ class InterruptPhaseProbeTest {
             });
             Lifecycle.await(() -> !caller.thread.isAlive() || switch (phase) {
                 case POOL_SLOT -> t.stats().waiting() == 1;
-                case DIAL -> t.stats().dialing() == 1 && !accepted.isEmpty() && waiting(caller.thread);
+                case DIAL -> t.stats().dialing() == 1 && silentTls.acceptedAny() && Lifecycle.waiting(caller.thread);
                 case BODY_WRITE -> Lifecycle.writeLoopBlockedInSocketWrite() && Lifecycle.parkedIn(caller.thread, "awaitResponse");
                 case HEAD -> Lifecycle.parkedIn(caller.thread, "awaitResponse");
-                case BODY_READ -> inRead(caller.thread);
+                case BODY_READ -> Lifecycle.inSocketRead(caller.thread);
             }, Duration.ofSeconds(20), "the caller waiting in phase " + phase);
             caller.thread.interrupt();
             boolean ended = caller.join(Lifecycle.BOUND);
@@ -174,10 +159,6 @@ class InterruptPhaseProbeTest {
             }
             assertThat(Thread.currentThread().isInterrupted()).isFalse();
             silentTls.close();
-            acceptor.join();
-            for (Socket s2 : accepted) {
-                s2.close();
-            }
         }
     }
 
@@ -196,20 +177,10 @@ class InterruptPhaseProbeTest {
     @org.junit.jupiter.params.provider.EnumSource(GiveUp.class)
     void E63_aRequestThatGivesUpWhileDialingFailsOnceItsDialEnded(GiveUp how) throws Exception {
         Dones dones = new Dones();
-        try (ServerSocket silentTls = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        try (SilentTlsServer silentTls = new SilentTlsServer();
              Transport t = Transport.builder().listener(dones).maxConnsPerHost(1)
                      .tlsHandshakeTimeout(Duration.ofSeconds(30)).build()) {
-            List<Socket> accepted = new CopyOnWriteArrayList<>();
-            Thread acceptor = Thread.ofVirtual().start(() -> {
-                try {
-                    while (true) {
-                        accepted.add(silentTls.accept()); // accepts and never answers the ClientHello
-                    }
-                } catch (IOException closed) {
-                    // the test closed it
-                }
-            });
-            String uri = "https://127.0.0.1:" + silentTls.getLocalPort() + "/";
+            String uri = silentTls.uri();
             io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
             HttpRequest req = how == GiveUp.DEADLINE
                     ? HttpRequest.newBuilder(java.net.URI.create(uri)).timeout(Duration.ofMillis(300)).build()
@@ -222,8 +193,8 @@ class InterruptPhaseProbeTest {
                     return t.stats(); // taken the moment the request failed
                 }
             });
-            Lifecycle.await(() -> !caller.thread.isAlive() || t.stats().dialing() == 1 && !accepted.isEmpty()
-                    && waiting(caller.thread), Duration.ofSeconds(20), "the request waiting for its dial");
+            Lifecycle.await(() -> !caller.thread.isAlive() || t.stats().dialing() == 1 && silentTls.acceptedAny()
+                    && Lifecycle.waiting(caller.thread), Duration.ofSeconds(20), "the request waiting for its dial");
             if (how == GiveUp.INTERRUPT) {
                 caller.thread.interrupt();
             } else if (how == GiveUp.CONTEXT) {
@@ -238,26 +209,6 @@ class InterruptPhaseProbeTest {
             assertThat(atFailure.open()).as("open when the request failed: %s", atFailure).isZero();
             assertThat(dones.done.get(req)).hasSize(1);
             silentTls.close();
-            acceptor.join();
-            for (Socket s : accepted) {
-                s.close();
-            }
         }
-    }
-
-    /** True if {@code t} waits (parked, timed or not); shared with {@code CancelOverTeardownTest}. */
-    static boolean waiting(Thread t) {
-        Thread.State s = t.getState();
-        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
-    }
-
-    /** True if {@code t} is inside a socket read; shared with {@code CancelOverTeardownTest}. */
-    static boolean inRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -124,10 +124,25 @@ final class Lifecycle {
         return false;
     }
 
+    /** True if {@code t} waits (parked, timed or not). */
+    static boolean waiting(Thread t) {
+        Thread.State s = t.getState();
+        return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+    }
+
+    /** True if {@code t} is inside a socket read (the JDK's {@code NioSocketImpl}), blocked or about to be. */
+    static boolean inSocketRead(Thread t) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** True if {@code t} is parked inside {@code PersistConn.<method>}: a test acts exactly while a request waits there. */
     static boolean parkedIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+        if (!waiting(t)) {
             return false;
         }
         for (StackTraceElement e : t.getStackTrace()) {

@@ -7,6 +7,7 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.EnumSource.Mode;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -25,8 +27,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * read slice (the socket timeout at which a blocked read looks at its interrupt), is left by its thread's interrupt: a
  * chunk-size line (up to 4 KiB), a trailer line, a body read a byte at a time by its caller. Before, the read went on
  * taking the server's bytes whatever interrupted its thread: until the line's limit (seconds here, half an hour for
- * trailers paced just under the slice), or the body's end. Also (E62) the response head trickled to the read loop while
- * a platform caller waits: its interrupt is seen by the wait, as for a stalled head.
+ * trailers paced just under the slice), or the body's end. P89: the same for a read of a body the transport un-gzips
+ * (P25) that takes bytes from the connection without decoding any (a deflate stream of empty stored blocks, or gzip
+ * members that hold nothing, without end); before, such a read never returned. Also (E62) the response head trickled to
+ * the read loop while a platform caller waits: its interrupt is seen by the wait, as for a stalled head.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -34,30 +38,66 @@ class TrickleInterruptTest {
     private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     /** The generous bound within which an interrupted read must end. */
     private static final Duration BOUND = Duration.ofSeconds(20);
+    /** A gzip member's header: magic, deflate, no flags, no time, no extra flags, Unix. */
+    private static final byte[] GZIP_HEADER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+    /** A deflate stored block that is not the last and holds nothing (RFC 1951 §3.2.4): LEN 0, NLEN 0xffff. */
+    private static final byte[] EMPTY_STORED_BLOCK = {0, 0, 0, (byte) 0xff, (byte) 0xff};
+    /** A whole gzip member that decodes to nothing: its header, a last empty fixed block, CRC-32 0 and length 0. */
+    private static final byte[] EMPTY_MEMBER = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    private static final String GZIP_CHUNKED = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
 
     /**
      * Where the server trickles, after what it sends at once, and how. A line is trickled a byte every millisecond, far
      * under the 100 ms read slice: before, the read took it in until the line's limit (its protocol error, seconds
      * later, instead of the interrupt). A body whose caller reads a byte at a time is sent without a pause, faster than
-     * the caller takes it: before, the read never ended (the length is a petabyte).
+     * the caller takes it: before, the read never ended (the length is a petabyte). The {@code GZIP_} rows (P89) send,
+     * without a pause, chunks of a gzip body that decode to nothing: before, the read never returned. {@code frame}:
+     * the class the reader is seen inside once it takes the server's bytes.
      */
     enum Trickle {
         /** A chunk-size line's extension: the line never ends before its 4 KiB limit. */
-        CHUNK_SIZE_LINE("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=", 1, 1),
+        CHUNK_SIZE_LINE("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=", aBytes(1), 1, "ConnInput"),
         /** One trailer line, after the body's last chunk: it never ends before the 8 KiB line limit. */
-        TRAILER("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: ", 1, 1),
+        TRAILER("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Trailer: ", aBytes(1), 1, "ConnInput"),
         /** The body of a length its caller reads a byte at a time: each read returns one byte. */
-        CONTENT_LENGTH("HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", 16 * 1024, 0);
+        CONTENT_LENGTH("HTTP/1.1 200 OK\r\nContent-Length: 1000000000000000\r\n\r\n", aBytes(16 * 1024), 0, "ConnInput"),
+        /** P89: one gzip member's header, then empty stored blocks inside it. */
+        GZIP_EMPTY_STORED_BLOCKS(GZIP_CHUNKED + "a\r\n" + new String(GZIP_HEADER, StandardCharsets.ISO_8859_1) + "\r\n",
+                chunkOf(EMPTY_STORED_BLOCK), 0, "GzipDecodingStream"),
+        /** P89: empty gzip members, one after the other. */
+        GZIP_EMPTY_MEMBERS(GZIP_CHUNKED, chunkOf(EMPTY_MEMBER), 0, "GzipDecodingStream");
 
         final String start;
-        final int block;
+        final byte[] block;
         final long paceMillis;
+        final String frame;
 
-        Trickle(String start, int block, long paceMillis) {
+        Trickle(String start, byte[] block, long paceMillis, String frame) {
             this.start = start;
             this.block = block;
             this.paceMillis = paceMillis;
+            this.frame = frame;
         }
+    }
+
+    /** {@return {@code n} bytes of {@code 'a'}} */
+    private static byte[] aBytes(int n) {
+        byte[] bytes = new byte[n];
+        Arrays.fill(bytes, (byte) 'a');
+        return bytes;
+    }
+
+    /**
+     * {@return one chunk of a chunked body (its size line, its data, its CRLF) whose data is {@code unit} repeated, 16 KiB
+     * at most}
+     */
+    private static byte[] chunkOf(byte[] unit) {
+        byte[] chunk = new byte[(16 * 1024 / unit.length) * unit.length];
+        for (int i = 0; i < chunk.length; i += unit.length) {
+            System.arraycopy(unit, 0, chunk, i, unit.length);
+        }
+        return (Integer.toHexString(chunk.length) + "\r\n" + new String(chunk, StandardCharsets.ISO_8859_1) + "\r\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
     }
 
     @AfterEach
@@ -73,8 +113,23 @@ class TrickleInterruptTest {
      * connection. No request timeout: nothing but the interrupt may end the read.
      */
     @ParameterizedTest(name = "{0}")
-    @EnumSource(Trickle.class)
+    @EnumSource(value = Trickle.class, mode = Mode.MATCH_NONE, names = "GZIP_.*")
     void P90_aPlatformReadOfATrickledBodyIsLeftByItsInterrupt(Trickle trickle) throws Exception {
+        assertTrickledReadLeftByItsInterrupt(trickle);
+    }
+
+    /**
+     * P89, as P90 above: the server answers with a chunked gzip body and, once the caller's read has begun, sends
+     * without a pause what decodes to nothing (the {@code GZIP_} rows of {@link Trickle}); the reader's thread, seen
+     * inside the decoder, is interrupted, and its read ends as P90's does.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Trickle.class, mode = Mode.MATCH_ALL, names = "GZIP_.*")
+    void P89_aGzipReadThatDecodesNothingWhileBytesFlowIsLeftByItsInterrupt(Trickle trickle) throws Exception {
+        assertTrickledReadLeftByItsInterrupt(trickle);
+    }
+
+    private static void assertTrickledReadLeftByItsInterrupt(Trickle trickle) throws Exception {
         CountDownLatch reading = new CountDownLatch(1);
         AtomicInteger trickled = new AtomicInteger();
         CountDownLatch writesFailed = new CountDownLatch(1);
@@ -112,8 +167,8 @@ class TrickleInterruptTest {
                     }
                 });
                 int before = trickled.get();
-                Leaks.awaitTrue(() -> trickled.get() > before + 5 && Leaks.inside(reader.thread, "ConnInput"),
-                        "the reader takes the trickled bytes from the connection");
+                Leaks.awaitTrue(() -> trickled.get() > before + 5 && Leaks.inside(reader.thread, trickle.frame),
+                        "the reader takes the trickled bytes inside " + trickle.frame);
                 reader.thread.interrupt();
                 assertEndedByItsInterrupt(reader, in, interruptKept, writesFailed, dones, req);
                 // A read that fails on an interrupted thread is said to be cancelled whatever failed it: the line's
@@ -142,7 +197,7 @@ class TrickleInterruptTest {
                      if (c.index == 0 && i == 0) {
                          c.write("HTTP/1.1 200 OK\r\nX-Slow: ");
                          trickling.countDown();
-                         if (trickleUntilClosed(c, 1, 10, trickled)) {
+                         if (trickleUntilClosed(c, aBytes(1), 10, trickled)) {
                              writesFailed.countDown();
                          }
                          return;
@@ -278,15 +333,13 @@ class TrickleInterruptTest {
     }
 
     /**
-     * Writes {@code block} bytes of {@code 'a'} at a time, {@code paceMillis} apart (0: without a pause), until a write
-     * fails or two minutes passed.
+     * Writes {@code bytes} again and again, {@code paceMillis} apart (0: without a pause), until a write fails or two
+     * minutes passed.
      *
      * @return true if a write failed (the client closed the connection)
      */
-    private static boolean trickleUntilClosed(RawServer.Conn c, int block, long paceMillis, AtomicInteger trickled)
+    private static boolean trickleUntilClosed(RawServer.Conn c, byte[] bytes, long paceMillis, AtomicInteger trickled)
             throws IOException {
-        byte[] bytes = new byte[block];
-        Arrays.fill(bytes, (byte) 'a');
         try {
             for (long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2); System.nanoTime() < deadline; ) {
                 c.write(bytes);

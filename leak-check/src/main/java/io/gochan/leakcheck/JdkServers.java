@@ -14,6 +14,9 @@ final class JdkServers {
     private static final String DISPATCHER = "sun.net.httpserver.ServerImpl$Dispatcher.run";
     /** The names of the server's {@code java.util.Timer} threads (JDK 21 to 25). */
     private static final List<String> TIMERS = List.of("idle-timeout-task", "req-rsp-timeout-task");
+    /** What a dispatcher is, the report's words for it either way it was left. */
+    private static final String DISPATCHER_ROLE =
+            "the dispatcher of a JDK HttpServer (com.sun.net.httpserver) started while the test ran and never stopped";
 
     private JdkServers() {}
 
@@ -29,12 +32,10 @@ final class JdkServers {
      */
     static String role(Thread t, List<String> functions) {
         if (isDispatcher(functions)) {
-            return Frames.top(functions).isEmpty()
-                    ? "the dispatcher of a JDK HttpServer (com.sun.net.httpserver) started while the test ran and never"
-                            + " stopped: stop it with server.stop(0) (LK39)"
-                    : "the dispatcher of a JDK HttpServer (com.sun.net.httpserver) started while the test ran and never"
-                            + " stopped, stuck in a handler (with no executor set, handlers run on this thread): let the"
-                            + " handler return, then stop the server with server.stop(0), which waits for this thread (LK39)";
+            return DISPATCHER_ROLE + (Frames.top(functions).isEmpty()
+                    ? ": stop it with server.stop(0) (LK39)"
+                    : ", stuck in a handler (with no executor set, handlers run on this thread): let the handler return,"
+                            + " then stop the server with server.stop(0), which waits for this thread (LK39)");
         }
         if (TIMERS.contains(t.getName()) && t.getClass().getName().equals("java.util.TimerThread")) {
             return "a timer of a JDK HttpServer (com.sun.net.httpserver) created while the test ran (HttpServer.create"
