@@ -95,7 +95,7 @@ class GoOracleAnyReadyTest {
             Step step = steps.get(i);
             if (!step.expected().startsWith("any [")) {
                 int form = s.id() + i; // each script starts at another form, so each form meets each kind of step
-                String got = runInForm(step.op(), chans, form);
+                String got = runInForm(step.op(), chans, form, seeded);
                 if (!matches(step.expected(), got)) {
                     mismatches.add(where(s, step) + " in form " + form % BLOCKING_FORMS + " -> Go: " + step.expected()
                             + ", gochan: " + got);
@@ -141,9 +141,11 @@ class GoOracleAnyReadyTest {
      * {@link ChannelClosedException} "receive from closed channel" where Go gives the zero value and {@code false},
      * the Java mapping of K4: read here as Go's {@code 0 false}), the context-aware {@code receive} (the same mapping)
      * and {@code receiveOk}, and a receive with an hour to wait. A range: {@code range}, a for-each loop (K4),
-     * {@code stream()}, the receive-only view's {@code range}, and its for-each loop.
+     * {@code stream()}, the receive-only view's {@code range}, and its for-each loop. A select (with one ready case
+     * at most, or a default that runs) in each {@link Form}.
      */
-    static String runInForm(String op, List<Chan<Integer>> chans, int form) throws InterruptedException {
+    static String runInForm(String op, List<Chan<Integer>> chans, int form, RandomGenerator seeded)
+            throws InterruptedException {
         String[] w = op.split(" ");
         int f = form % BLOCKING_FORMS;
         try {
@@ -189,6 +191,8 @@ class GoOracleAnyReadyTest {
                     }
                     return got.stream().map(String::valueOf).collect(Collectors.joining(" ", "[", "]"));
                 }
+                case "select":
+                    return select(op.substring("select ".length()), chans, Form.values()[form % Form.values().length], seeded);
                 default:
                     return GoOracleTest.run(op, chans);
             }
