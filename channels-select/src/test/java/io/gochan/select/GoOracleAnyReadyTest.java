@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The selects run in turn as each Java spelling of Go's statement ({@link Form}), and the sends, receives and
  * ranges, which Go decides alone, in each Java form of Go's blocking operation ({@link #runInForm}). {@link CapacityOracleTest}
  * checks against a model that such a select fires one of its ready cases; this test asks Go which outcomes
- * there are and checks that gochan reaches each of them.
+ * there are and checks that gochan reaches each of them. GO1's corpora run here once more in the same forms.
  */
 @NoGoroutineLeaks
 class GoOracleAnyReadyTest {
@@ -71,6 +71,38 @@ class GoOracleAnyReadyTest {
         }, mismatches::toString);
         assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
         assertThat(anyReady[0]).as("selects with several ready cases in the corpus").isGreaterThanOrEqualTo(1000);
+    }
+
+    /**
+     * GO1's corpora ({@code traces.txt}, {@code traces-ring.txt} at the lock-free ring's capacities) once more, each
+     * send, receive, range and select in the Java forms of {@link #runInForm}: twenty passes, each starting every
+     * script at another form, so every step meets every form.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void GO1_theSingleGoroutineCorporaHaveGosOutcomesInEveryBlockingFormAndSelectSpelling(Kind kind) throws Exception {
+        List<String> mismatches = new ArrayList<>();
+        SplittableRandom seeded = new SplittableRandom(37);
+        for (String corpus : List.of("/go-oracle/traces.txt", "/go-oracle/traces-ring.txt")) {
+            List<Script> scripts = GoOracleTest.load(corpus);
+            assertThat(scripts).hasSizeGreaterThanOrEqualTo(100);
+            BoundedScriptRun.run(kind == Kind.VIRTUAL, BOUND_SECONDS, () -> {
+                for (int pass = 0; pass < BLOCKING_FORMS * Form.values().length; pass++) {
+                    for (Script s : scripts) {
+                        List<Chan<Integer>> chans = fresh(s);
+                        int form = pass + s.id();
+                        for (Step step : s.steps()) {
+                            String got = runInForm(step.op(), chans, form++, seeded);
+                            if (!matches(step.expected(), got)) {
+                                mismatches.add(corpus + " " + where(s, step) + " in form " + (form - 1) + " -> Go: "
+                                        + step.expected() + ", gochan: " + got);
+                            }
+                        }
+                    }
+                }
+            }, mismatches::toString);
+        }
+        assertThat(mismatches).as("outcomes that differ from Go's").isEmpty();
     }
 
     /** What Go recorded for a select with several ready cases: every outcome, and the one the script took. */
