@@ -10,7 +10,9 @@
 // (../resources/go-oracle/traces-ring.txt); the default shape draws capacities 0 to 3 as before.
 // With shape "multi" (multi.go, rule GO2) scripts start goroutines that block, and the recorder waits for
 // quiescence after every step (../resources/go-oracle/traces-multi.txt); shape "multiring" does the same
-// at the ring's capacities, with bursts (../resources/go-oracle/traces-multi-ring.txt).
+// at the ring's capacities, with bursts (../resources/go-oracle/traces-multi-ring.txt). With shape "anyready"
+// (anyready.go, rule GO3) selects may have several ready cases, and Go's whole set of outcomes is recorded
+// (../resources/go-oracle/traces-anyready.txt).
 package main
 
 import (
@@ -138,6 +140,13 @@ func main() {
 		fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts, several goroutines%s\n", runtime.Version(), seed, n, at)
 		for id := 0; id < n; id++ {
 			multiScript(r, id, mring)
+		}
+		return
+	}
+	if len(os.Args) > 3 && os.Args[3] == "anyready" {
+		fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts, selects with several ready cases\n", runtime.Version(), seed, n)
+		for id := 0; id < n; id++ {
+			anyScript(r, id)
 		}
 		return
 	}

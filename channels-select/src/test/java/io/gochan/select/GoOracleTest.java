@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.random.RandomGenerator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -205,7 +206,12 @@ class GoOracleTest {
      * never times out during a test), separated by " | ".
      */
     static String select(String cases, List<Chan<Integer>> chans) throws InterruptedException {
-        SelectStatement st = Select.statement();
+        return select(cases, chans, null);
+    }
+
+    /** {@link #select(String, List)} drawing its choice from {@code random} ({@code SelectStatement.random}), or as by default if null. */
+    static String select(String cases, List<Chan<Integer>> chans, RandomGenerator random) throws InterruptedException {
+        SelectStatement st = random == null ? Select.statement() : Select.statement().random(random);
         AtomicReference<String> outcome = new AtomicReference<>();
         int index = 0;
         for (String c : cases.split(" \\| ")) {
@@ -279,7 +285,7 @@ class GoOracleTest {
         }
     }
 
-    private static String received(Received<Integer> r) {
+    static String received(Received<Integer> r) {
         if (r.ok()) {
             return r.value() + " true";
         }
