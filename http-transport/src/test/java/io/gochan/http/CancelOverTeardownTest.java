@@ -265,6 +265,24 @@ class CancelOverTeardownTest {
         CONTEXT, INTERRUPT
     }
 
+    static List<Arguments> lateEndsAndEncodings() {
+        List<Arguments> all = new ArrayList<>();
+        for (LateEnd how : LateEnd.values()) {
+            all.add(Arguments.of(how, false));
+            all.add(Arguments.of(how, true)); // the transport's gzip decoder above the body (P25)
+        }
+        return all;
+    }
+
+    /** {@code text} as the start of a gzip stream, flushed so that it decodes whole, the stream never finished. */
+    private static byte[] gzipFlushed(String text) throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(b, true);
+        gz.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        gz.flush();
+        return b.toByteArray();
+    }
+
     /**
      * E154: a genuine network failure first (the server resets the connection while the request awaits its head), then
      * the request's end before {@code roundTrip} has mapped that failure (the context cancelled, or the caller
@@ -331,12 +349,14 @@ class CancelOverTeardownTest {
      * connection; the caller's next read meets the reset, and the request ends (its context cancelled, or the caller
      * interrupted) from inside the connection's close that read's failure causes, before the read has returned: the read
      * fails with the end (the reset suppressed under it), the one {@code done()} says the same, the connection is closed
-     * and never pooled, and the next request is served on a new one. Before, the read threw "connection failed while
-     * reading the response body: Connection reset" whatever end came before it returned.
+     * and never pooled, and the next request is served on a new one; also through the transport's gzip decoder. Before,
+     * the read threw "connection failed while reading the response body: Connection reset" whatever end came before it
+     * returned.
      */
-    @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.EnumSource(LateEnd.class)
-    void E129_anEndThatComesAfterABodyReadsFailureButBeforeTheReadReturnsWins(LateEnd how) throws Exception {
+    @ParameterizedTest(name = "{0}, gzip: {1}")
+    @MethodSource("lateEndsAndEncodings")
+    void E129_anEndThatComesAfterABodyReadsFailureButBeforeTheReadReturnsWins(LateEnd how, boolean gzip) throws Exception {
+        byte[] part = gzip ? gzipFlushed("0123456789") : "0123456789".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
         Dones dones = new Dones();
         Wire wire = new Wire();
         java.util.concurrent.BlockingQueue<Object> resetNow = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -350,7 +370,8 @@ class CancelOverTeardownTest {
                      c.readUntilClosed();
                      return;
                  }
-                 c.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+                 c.write("HTTP/1.1 200 OK\r\n" + (gzip ? "Content-Encoding: gzip\r\n" : "") + "Content-Length: 1000\r\n\r\n");
+                 c.write(part); // the decoded body's first 10 bytes, and no more
                  if (resetNow.poll(30, TimeUnit.SECONDS) != null) {
                      c.reset(); // the genuine failure: a reset mid-body, the caller reading
                  }
