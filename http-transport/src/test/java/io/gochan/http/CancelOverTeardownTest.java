@@ -31,6 +31,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@link HttpClient}'s timeout, an interrupt, the transport's close) fails with that end in every phase (dialing, writing its head, writing its
  * body, awaiting the head, reading the head, reading the body), never with the network error the end itself caused
  * when it tore the connection down ("Socket closed", a reset, "server closed the connection", "nothing written").
+ * An end that comes after a genuine failure but before it is reported wins: awaiting the head (E154), reading the body
+ * (E129).
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -216,6 +218,24 @@ class CancelOverTeardownTest {
         CONTEXT, INTERRUPT
     }
 
+    static List<Arguments> lateEndsAndEncodings() {
+        List<Arguments> all = new ArrayList<>();
+        for (LateEnd how : LateEnd.values()) {
+            all.add(Arguments.of(how, false));
+            all.add(Arguments.of(how, true)); // the transport's gzip decoder above the body (P25)
+        }
+        return all;
+    }
+
+    /** {@code text} as the start of a gzip stream, flushed so that it decodes whole, the stream never finished. */
+    private static byte[] gzipFlushed(String text) throws IOException {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        java.util.zip.GZIPOutputStream gz = new java.util.zip.GZIPOutputStream(b, true);
+        gz.write(text.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        gz.flush();
+        return b.toByteArray();
+    }
+
     /**
      * E154: a genuine network failure first (the server resets the connection while the request awaits its head), then
      * the request's end before {@code roundTrip} has mapped that failure (the context cancelled, or the caller
@@ -273,6 +293,90 @@ class CancelOverTeardownTest {
                 assertNoTeardownIn(e);
                 Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
                 assertThat(dones.done.get(req)).hasSize(1);
+            }
+        }
+    }
+
+    /**
+     * E129: E154 while the caller reads the body. The server sends the head and part of the body, then resets the
+     * connection; the caller's next read meets the reset, and the request ends (its context cancelled, or the caller
+     * interrupted) from inside the connection's close that read's failure causes, before the read has returned: the read
+     * fails with the end (the reset suppressed under it), the one {@code done()} says the same, the connection is closed
+     * and never pooled, and the next request is served on a new one; also through the transport's gzip decoder. Before,
+     * the read threw "connection failed while reading the response body: Connection reset" whatever end came before it
+     * returned.
+     */
+    @ParameterizedTest(name = "{0}, gzip: {1}")
+    @MethodSource("lateEndsAndEncodings")
+    void E129_anEndThatComesAfterABodyReadsFailureButBeforeTheReadReturnsWins(LateEnd how, boolean gzip) throws Exception {
+        byte[] part = gzip ? gzipFlushed("0123456789") : "0123456789".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        java.util.concurrent.BlockingQueue<Object> resetNow = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequestHead();
+                 if (head == null) {
+                     return;
+                 }
+                 if (head.startsWith("GET /next")) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                     c.readUntilClosed();
+                     return;
+                 }
+                 c.write("HTTP/1.1 200 OK\r\n" + (gzip ? "Content-Encoding: gzip\r\n" : "") + "Content-Length: 1000\r\n\r\n");
+                 c.write(part); // the decoded body's first 10 bytes, and no more
+                 if (resetNow.poll(30, TimeUnit.SECONDS) != null) {
+                     c.reset(); // the genuine failure: a reset mid-body, the caller reading
+                 }
+             });
+             Transport t = Transport.builder().listener(dones).dialer(wire.dialer()).build()) {
+            for (int i = 0; i < 5; i++) {
+                HttpRequest req = HttpRequest.get(server.uri("/reset-body-" + i).toString());
+                CancellableContext ctx = Context.withCancel(Context.background());
+                CountDownLatch partRead = new CountDownLatch(1);
+                AtomicReference<Thread> callerThread = new AtomicReference<>();
+                Caller<Throwable> caller = Caller.virtual("late-body-end", () -> {
+                    callerThread.set(Thread.currentThread());
+                    try (HttpResponse r = t.roundTrip(req, ctx)) {
+                        InputStream in = r.body().stream();
+                        in.readNBytes(10);
+                        partRead.countDown();
+                        in.read(new byte[100]); // meets the reset
+                        return null;
+                    } catch (Throwable e) {
+                        return e;
+                    } finally {
+                        partRead.countDown();
+                    }
+                });
+                assertThat(partRead.await(20, TimeUnit.SECONDS)).isTrue();
+                // The first close of this connection's socket is the one the failed read causes; the end comes then.
+                wire.afterClose.set(() -> {
+                    if (how == LateEnd.CONTEXT) {
+                        ctx.cancel();
+                    } else {
+                        callerThread.get().interrupt();
+                    }
+                });
+                resetNow.add(Boolean.TRUE);
+                boolean ended = caller.join(Duration.ofSeconds(20));
+                caller.abandon(t::close);
+                assertThat(ended).isTrue();
+                Throwable e = caller.value();
+                assertThat(e).as("round %d", i).isInstanceOfSatisfying(RequestCancelledException.class,
+                        c -> assertThat(c.reason()).isEqualTo(how == LateEnd.CONTEXT
+                                ? RequestCancelledException.Reason.CONTEXT : RequestCancelledException.Reason.INTERRUPT));
+                assertNoTeardownIn(e);
+                assertThat(e.getSuppressed()).as("the reset kept under the end").isNotEmpty();
+                Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+                assertThat(dones.done.get(req)).hasSize(1);
+                assertThat(dones.done.get(req).get(0)).isSameAs(e);
+                Leaks.awaitTrue(() -> t.stats().open() == 0, "the reset connection closed");
+                assertThat(t.stats().idle()).isZero();
+                try (HttpResponse next = t.roundTrip(HttpRequest.get(server.uri("/next").toString()), Context.background())) {
+                    assertThat(next.body().string()).isEqualTo("ok");
+                }
+                t.closeIdleConnections();
             }
         }
     }

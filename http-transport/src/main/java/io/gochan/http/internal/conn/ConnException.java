@@ -34,6 +34,23 @@ public final class ConnException extends IOException {
                 + " the connection before sending a response", readFailure, false, true);
     }
 
+    /**
+     * The server ended a connection that waited in the pool, before a request was counted on it (E130): closed it,
+     * reset it ({@code readFailure} a "Connection reset", as {@link #endedBeforeResponse} tells), or answered nothing
+     * with its idle timeout's {@code 408}. Go's {@code errServerClosedIdle}, retried alike whichever it was; only the
+     * words differ, so a caller who sees them knows which the server did.
+     *
+     * @param readFailure what the read loop's look for the next response threw (kept as the cause), or null
+     * @param used whether the connection had served a response (else it ended before it was used)
+     * @param timeout408 whether the server sent its idle timeout's {@code 408} before it closed
+     * @return the failure, retryable as a server's close of an idle connection
+     */
+    public static ConnException endedWhileIdle(java.io.IOException readFailure, boolean used, boolean timeout408) {
+        String did = !timeout408 && isReset(readFailure) ? "reset" : "closed";
+        String what = used ? "server " + did + " idle connection" : "server " + did + " the connection before it was used";
+        return new ConnException(what + (timeout408 ? " (408 Request Timeout)" : ""), readFailure, false, true);
+    }
+
     /** {@code t}, or one of its first causes, is the JDK's "Connection reset" (by peer): the peer sent a TCP RST. */
     static boolean isReset(Throwable t) {
         for (int depth = 0; t != null && depth < 4; depth++, t = t.getCause()) {

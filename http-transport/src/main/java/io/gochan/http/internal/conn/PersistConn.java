@@ -1493,10 +1493,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         if (expectedResponses.get() == 0) {
             if (first >= 0 && !is408(in)) {
                 readLoopEnd = unsolicited("on an idle connection");
-            } else { // EOF, or Go's is408Message
-                String what = responses == 0 ? "server closed the connection before it was used"
-                        : "server closed idle connection";
-                readLoopEnd = new ConnException(what + (first >= 0 ? " (408 Request Timeout)" : ""), peekErr, false, true);
+            } else { // EOF or a reset (named, E130), or Go's is408Message
+                readLoopEnd = ConnException.endedWhileIdle(peekErr, responses > 0, first >= 0);
             }
             return null;
         }
