@@ -314,7 +314,12 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 
 // randomCases draws 1 to 3 select cases (a channel may appear twice).
 func (m *multi) randomCases(r *rand.Rand, nch int, val *int) ([]selCase, []string) {
-	n := 1 + r.Intn(3)
+	return drawCases(r, 1+r.Intn(3), nch, val)
+}
+
+// drawCases draws n select cases over nch channels (a channel may appear twice), each send with the next value,
+// and their notation.
+func drawCases(r *rand.Rand, n, nch int, val *int) ([]selCase, []string) {
 	cases := make([]selCase, n)
 	var parts []string
 	for c := range cases {

@@ -12,7 +12,9 @@
 // quiescence after every step (../resources/go-oracle/traces-multi.txt); shape "multiring" does the same
 // at the ring's capacities, with bursts (../resources/go-oracle/traces-multi-ring.txt). With shape "anyready"
 // (anyready.go, rule GO3) selects may have several ready cases, and Go's whole set of outcomes is recorded
-// (../resources/go-oracle/traces-anyready.txt).
+// (../resources/go-oracle/traces-anyready.txt). With shape "parked" (parked.go, rule GO4) goroutines park and
+// then one select finds several cases ready, and Go's whole set of outcomes of each scenario is recorded
+// (../resources/go-oracle/traces-parked.txt).
 package main
 
 import (
@@ -141,6 +143,11 @@ func main() {
 		for id := 0; id < n; id++ {
 			multiScript(r, id, mring)
 		}
+		return
+	}
+	if len(os.Args) > 3 && os.Args[3] == "parked" {
+		fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scenarios, selects with several ready cases against parked goroutines\n", runtime.Version(), seed, n)
+		parkedScenarios(r, n)
 		return
 	}
 	if len(os.Args) > 3 && os.Args[3] == "anyready" {

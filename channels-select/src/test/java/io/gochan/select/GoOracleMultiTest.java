@@ -499,7 +499,7 @@ class GoOracleMultiTest {
      * so). Such a thread is as good as parked for the next step: its node is in the channel's queue,
      * where a partner completes it.
      */
-    private static boolean settles(Thread t) {
+    static boolean settles(Thread t) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STEP_BOUND_SECONDS);
         while (true) {
             if (parkedInChannel(t)) {
