@@ -7,6 +7,8 @@ import io.gochan.GoroutineOwner;
 import io.gochan.Received;
 import io.gochan.Task;
 import io.gochan.http.HttpConnectionException;
+import io.gochan.http.HttpTimeoutException;
+import io.gochan.http.RequestCancelledException;
 import io.gochan.http.internal.RequestScope;
 import io.gochan.http.internal.ThrowableText;
 
@@ -433,13 +435,17 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         try {
             o = PoolWait.await(want.ready, scope.cancel(), scope.deadlineNanos());
         } catch (InterruptedException e) {
-            giveUp(want);
-            throw scope.interrupted(phase);
+            Throwable dialFailure = giveUp(want);
+            InterruptedException mine = scope.interrupted(phase);
+            keep(mine, dialFailure);
+            throw mine;
         }
         if (o == null) {
-            giveUp(want);
+            Throwable dialFailure = giveUp(want);
             IOException ended = scope.ended(phase);
-            throw ended != null ? ended : scope.timedOut(phase);
+            ended = ended != null ? ended : scope.timedOut(phase);
+            keep(ended, dialFailure);
+            throw ended;
         }
         if (o.error != null) {
             if (closed) {
@@ -448,16 +454,62 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             if (o.error instanceof DialerError d) {
                 throw (Error) d.getCause(); // the dialer's Error, its type kept (E77)
             }
-            throw o.error;
+            throw endedOverDialFailure(o.error, scope, phase);
         }
         return new Acquired<>(o.conn, o.reused);
     }
 
     /**
-     * The waiter leaves; an outcome delivered meanwhile is passed on (a connection) or dropped (an error). Returns
-     * only once its own dial, interrupted here, has ended (E63), unless that dial is inside name resolution.
+     * What a request whose dial failed with {@code failure} fails with (E131): its own end if it has ended by now (its
+     * thread interrupted, its context done, its deadline passed, its transport closed), {@code failure} kept suppressed
+     * under it; otherwise {@code failure}. Go's {@code getConn}, handed a dial's error, returns the context's cause if the
+     * request's context is done by then ("if the request has been canceled, that's probably what caused r.err"), and its
+     * {@code mapRoundTripError} prefers the cancellation over a network failure. Here the look is at the request itself,
+     * so the outcome no longer depends on which ready case the wait's select picked: a dial that failed (a refused or
+     * reset connect, a failed handshake, a proxy's refusal, a dialer's exception) after the request's end, with the
+     * caller not yet waiting, left both ready, and the select took one at random (an interrupt lost to it always), as
+     * E154 found for a connection's failure while awaiting the head. A failure that is itself an end stands: the
+     * transport's close ({@link #recordOutcome} words a dial failing under it so) and the request's own timeout. An
+     * interrupt is reported as the wait's {@link InterruptedException}, its status cleared, as for any thrown one.
      */
-    private void giveUp(WantConn<C> want) {
+    private IOException endedOverDialFailure(IOException failure, RequestScope scope, String phase)
+            throws InterruptedException {
+        if (failure instanceof RequestCancelledException
+                || failure instanceof HttpTimeoutException t && t.kind() == HttpTimeoutException.Kind.REQUEST) {
+            return failure;
+        }
+        if (Thread.interrupted()) {
+            InterruptedException mine = scope.interrupted(phase);
+            mine.addSuppressed(failure);
+            throw mine;
+        }
+        IOException ended = scope.ended(phase);
+        if (ended == null && closed) {
+            awaitCloseDone(); // E23, as above
+            ended = RequestScope.transportClosed();
+        }
+        if (ended == null) {
+            return failure;
+        }
+        ended.addSuppressed(failure);
+        return ended;
+    }
+
+    /** Keeps {@code dialFailure} (null: none), the outcome a request that ended found ready too, under its end (E131). */
+    private static void keep(Throwable end, Throwable dialFailure) {
+        if (dialFailure != null && dialFailure != end) {
+            end.addSuppressed(dialFailure);
+        }
+    }
+
+    /**
+     * The waiter leaves; an outcome delivered meanwhile is passed on (a connection) or returned (a failure, for the
+     * request's end to keep, E131). Returns only once its own dial, interrupted here, has ended (E63), unless that dial
+     * is inside name resolution.
+     *
+     * @return the failure that was delivered, or null
+     */
+    private Throwable giveUp(WantConn<C> want) {
         List<Slot> own = new ArrayList<>();
         lock.lock();
         try {
@@ -485,10 +537,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.unlock();
         }
         Received<Outcome<C>> late = want.ready.tryReceive();
+        Throwable failure = null;
         if (late.ok() && late.value().conn != null) {
             put(late.value().conn);
+        } else if (late.ok()) {
+            // A dial failure that was ready as the request ended: kept under the end (E131). A dialer's Error as it is,
+            // never lost (E77): dropped here, nobody logged it.
+            failure = late.value().error instanceof DialerError d ? d.getCause() : late.value().error;
         }
         awaitOwnDials(own);
+        return failure;
     }
 
     /**
