@@ -34,7 +34,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * A failure of the test's own keeps the leak report as a suppressed exception, or, if it cannot keep one, the report
  * is logged and published as a report entry (rule LK40). Safe with JUnit's parallel execution: each test is judged on its own goroutines. Each invocation of a
  * {@code @RepeatedTest}, {@code @ParameterizedTest} or other test template is judged on its own and named in the
- * report, and so is each dynamic test of a {@code @TestFactory}, on whichever thread JUnit runs it.
+ * report (a test of a {@code @ParameterizedClass} by the class's invocation too), and so is each dynamic test of a
+ * {@code @TestFactory}, on whichever thread JUnit runs it.
  */
 public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
         TestInstancePreConstructCallback, InvocationInterceptor {
@@ -68,10 +69,26 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     private static void beginClass(ExtensionContext context) {
-        String name = "class " + context.getRequiredTestClass().getSimpleName();
+        String name = "class " + context.getRequiredTestClass().getSimpleName() + classInvocations(context);
         NoGoroutineLeaks config = classConfig(context);
         boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
         begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), config, timers);
+    }
+
+    /**
+     * LK19: {@return the display names of the invocations of class templates ({@code @ParameterizedClass}) that are or
+     * enclose {@code context}, outermost first, as {@code " of [2] fruit=pear"}; empty if none} JUnit runs the class's
+     * tests once an invocation, so the method's name alone does not tell one invocation's test from another's.
+     */
+    private static String classInvocations(ExtensionContext context) {
+        java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+        for (Optional<ExtensionContext> c = Optional.of(context); c.isPresent(); c = c.get().getParent()) {
+            String id = c.get().getUniqueId();
+            if (id.substring(id.lastIndexOf("/[") + 1).startsWith("[class-template-invocation:")) {
+                names.addFirst(c.get().getDisplayName());
+            }
+        }
+        return names.isEmpty() ? "" : " of " + String.join(" > ", names);
     }
 
     /**
@@ -129,6 +146,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             // its display name ("repetition 2 of 3", "[2] pear") is what tells it from its siblings.
             name += " " + context.getDisplayName();
         }
+        name += classInvocations(context);
         NoGoroutineLeaks config = config(context);
         boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
         begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), null, null), config, timers);

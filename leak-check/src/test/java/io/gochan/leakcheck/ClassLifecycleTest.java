@@ -6,6 +6,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.gochan.leakcheck.fixtures.AutoCloseFixture;
 import io.gochan.leakcheck.fixtures.ClassLifecycleFixture;
 import io.gochan.leakcheck.fixtures.FailingLeakFixture;
+import io.gochan.leakcheck.fixtures.ParameterizedClassFixture;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -121,5 +122,24 @@ class ClassLifecycleTest {
     void LK43_whatJUnitEndsAfterTheChecksCallbacksIsNoLeak() {
         Map<String, String> o = run(AutoCloseFixture.class, new CopyOnWriteArrayList<>());
         assertThat(o).hasSize(3).allSatisfy((id, outcome) -> assertThat(outcome).as(id).isEqualTo("SUCCESSFUL"));
+    }
+
+    /**
+     * LK19: a test of a {@code @ParameterizedClass} that leaks in one invocation of the class fails there alone, and its
+     * report names that invocation. Before, both invocations' tests were named {@code test C.leaksForPear()}.
+     */
+    @Test
+    void LK19_aParameterizedClassesInvocationIsNamed() {
+        ParameterizedClassFixture.release = new CountDownLatch(1);
+        try {
+            Map<String, String> o = run(ParameterizedClassFixture.class, new CopyOnWriteArrayList<>());
+            assertThat(BlindSpotTest.outcome(o, "[class-template-invocation:#1]/[method:leaksForPear()]")).isEqualTo("SUCCESSFUL");
+            assertThat(BlindSpotTest.outcome(o, "[class-template-invocation:#2]/[method:leaksForPear()]")).startsWith("FAILED: 1 goroutine")
+                    .contains("\"pear-leak\"", "owned by \"test ParameterizedClassFixture.leaksForPear() of [2] fruit = \"pear\"\"");
+            assertThat(BlindSpotTest.outcome(o, "[class-template:" + ParameterizedClassFixture.class.getName() + "]"))
+                    .as("the class template").isEqualTo("SUCCESSFUL");
+        } finally {
+            ParameterizedClassFixture.release.countDown();
+        }
     }
 }
