@@ -32,10 +32,10 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * methods. Each check runs as JUnit closes the test's (or class's) context, after JUnit's own cleanup: the after
  * callbacks of extensions registered before this one, {@code @AutoClose} fields, stored values JUnit closes (rule LK43).
  * A failure of the test's own keeps the leak report as a suppressed exception, or, if it cannot keep one, the report
- * is logged and published as a report entry (rule LK40). Safe with JUnit's parallel execution: each test is judged on its own goroutines. Each invocation of a
- * {@code @RepeatedTest}, {@code @ParameterizedTest} or other test template is judged on its own and named in the
- * report (a test of a {@code @ParameterizedClass} by the class's invocation too), and so is each dynamic test of a
- * {@code @TestFactory}, on whichever thread JUnit runs it.
+ * is logged and published as a report entry (rule LK40). Safe with JUnit's parallel execution: each test is judged
+ * on its own goroutines. Each invocation of a {@code @RepeatedTest}, {@code @ParameterizedTest} or other test template
+ * is judged on its own and named in the report (a test of a {@code @ParameterizedClass} by the class's invocation
+ * too), and so is each dynamic test of a {@code @TestFactory}, on whichever thread JUnit runs it.
  */
 public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
         TestInstancePreConstructCallback, InvocationInterceptor {
