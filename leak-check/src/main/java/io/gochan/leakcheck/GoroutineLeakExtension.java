@@ -6,6 +6,7 @@ import io.gochan.GoroutineOwner;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Method;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -28,9 +29,13 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * it, and for the virtual threads created while it ran, to end within the grace period, and fails
  * the test with a report of those that did not. A test class's {@code @BeforeAll} and
  * {@code @AfterAll} methods run inside an owner of the class, checked after the {@code @AfterAll}
- * methods. Safe with JUnit's parallel execution: each test is judged on its own goroutines. Each invocation of a
- * {@code @RepeatedTest}, {@code @ParameterizedTest} or other test template is judged on its own and named in the
- * report, and so is each dynamic test of a {@code @TestFactory}, on whichever thread JUnit runs it.
+ * methods. Each check runs as JUnit closes the test's (or class's) context, after JUnit's own cleanup: the after
+ * callbacks of extensions registered before this one, {@code @AutoClose} fields, stored values JUnit closes (rule LK43).
+ * A failure of the test's own keeps the leak report as a suppressed exception, or, if it cannot keep one, the report
+ * is logged and published as a report entry (rule LK40). Safe with JUnit's parallel execution: each test is judged
+ * on its own goroutines. Each invocation of a {@code @RepeatedTest}, {@code @ParameterizedTest} or other test template
+ * is judged on its own and named in the report (a test of a {@code @ParameterizedClass} by the class's invocation
+ * too), and so is each dynamic test of a {@code @TestFactory}, on whichever thread JUnit runs it.
  */
 public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback,
         TestInstancePreConstructCallback, InvocationInterceptor {
@@ -64,10 +69,26 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     private static void beginClass(ExtensionContext context) {
-        String name = "class " + context.getRequiredTestClass().getSimpleName();
+        String name = "class " + context.getRequiredTestClass().getSimpleName() + classInvocations(context);
         NoGoroutineLeaks config = classConfig(context);
         boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
         begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), config, timers);
+    }
+
+    /**
+     * LK19: {@return the display names of the invocations of class templates ({@code @ParameterizedClass}) that are or
+     * enclose {@code context}, outermost first, as {@code " of [2] fruit=pear"}; empty if none} JUnit runs the class's
+     * tests once an invocation, so the method's name alone does not tell one invocation's test from another's.
+     */
+    private static String classInvocations(ExtensionContext context) {
+        java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+        for (Optional<ExtensionContext> c = Optional.of(context); c.isPresent(); c = c.get().getParent()) {
+            String id = c.get().getUniqueId();
+            if (id.substring(id.lastIndexOf("/[") + 1).startsWith("[class-template-invocation:")) {
+                names.addFirst(c.get().getDisplayName());
+            }
+        }
+        return names.isEmpty() ? "" : " of " + String.join(" > ", names);
     }
 
     /**
@@ -80,7 +101,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     @Override
-    public void afterAll(ExtensionContext context) throws Exception {
+    public void afterAll(ExtensionContext context) {
         end(context, "the test class's @AfterAll methods");
     }
 
@@ -125,13 +146,14 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             // its display name ("repetition 2 of 3", "[2] pear") is what tells it from its siblings.
             name += " " + context.getDisplayName();
         }
+        name += classInvocations(context);
         NoGoroutineLeaks config = config(context);
         boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
         begin(context, Window.open(name, Window.Kind.TEST, enclosing(context), null, null), config, timers);
     }
 
     @Override
-    public void afterEach(ExtensionContext context) throws Exception {
+    public void afterEach(ExtensionContext context) {
         end(context, "the test");
     }
 
@@ -271,7 +293,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         }
         Throwable leaked = null;
         try {
-            check(new Running(w, factory.config(), factory.timers(), factory.parallel()), "the dynamic test");
+            check(new Running(w, factory.config(), factory.timers(), factory.parallel(), context), "the dynamic test");
         } catch (AssertionError | InterruptedException e) {
             leaked = e;
         }
@@ -281,7 +303,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             if (leaked != null) {
                 failed.addSuppressed(leaked);
                 if (failed.getSuppressed().length == 0) {
-                    reportUnkept(context, failed, leaked); // made with suppression disabled: it kept nothing (LK26)
+                    reportUnkept(context, "the dynamic test's", failed, leaked); // made with suppression disabled: it kept nothing (LK26)
                 }
             }
             if (leaked instanceof InterruptedException) {
@@ -295,17 +317,18 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     /**
-     * LK26: the dynamic test's own failure was made with suppression disabled ({@code Throwable}'s four-argument
+     * LK26, LK40: the own failure of a dynamic test (or of a test, a lifecycle method: {@code whose} says which) was made
+     * with suppression disabled ({@code Throwable}'s four-argument
      * constructor with {@code enableSuppression} false, as lightweight exceptions are) and kept nothing of what its
      * check found ({@code leaked}, the leak report or the interrupt of the check's wait). It is logged (at ERROR, at
-     * WARNING for the interrupt) and published as a report entry of the dynamic test (key {@code goroutine-leak-check},
+     * WARNING for the interrupt) and published as a report entry of the test (key {@code goroutine-leak-check},
      * what {@code leaked.toString()} says). Never throws: the test's failure is still the one reported (LK20).
      */
-    private static void reportUnkept(ExtensionContext context, Throwable failed, Throwable leaked) {
+    private static void reportUnkept(ExtensionContext context, String whose, Throwable failed, Throwable leaked) {
         try {
             System.getLogger(GoroutineLeakExtension.class.getName()).log(
                     leaked instanceof InterruptedException ? System.Logger.Level.WARNING : System.Logger.Level.ERROR,
-                    context.getDisplayName() + ": the dynamic test's failure, a " + failed.getClass().getName()
+                    context.getDisplayName() + ": " + whose + " failure, a " + failed.getClass().getName()
                             + " made with suppression disabled, cannot keep what its goroutine leak check found",
                     leaked);
         } catch (Throwable ignored) {
@@ -342,14 +365,28 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
 
     /**
      * A checked window, its settings, whether its timers are checked (LK32, LK33), and whether JUnit runs tests in
-     * parallel (LK21). JUnit closes it with its context
-     * only if it is still in the store then: a window opened before the test instance's construction, which threw, so
-     * that JUnit called neither the before nor the after callbacks. It ends unchecked then (the test failed already),
-     * and its owner leaves the runner's thread.
+     * parallel (LK21). JUnit closes it with its context, after every callback of the test (or class) and JUnit's own
+     * cleanup ({@code @AutoClose} fields, other extensions' after callbacks, the values they stored): the check runs
+     * then (LK43), once the after callback has said what ended ({@code due}). A window whose after callback never ran (one
+     * opened before the test instance's construction, which threw, so that JUnit called neither the before nor the after
+     * callbacks) ends unchecked (the test failed already), and its owner leaves the runner's thread. A
+     * {@code CloseableResource} too: JUnit closes that one with its context even when the configuration turns off the
+     * closing of stored {@code AutoCloseable} values, which would skip the check.
      */
-    private record Running(Window window, NoGoroutineLeaks config, boolean timers, boolean parallel) implements AutoCloseable {
+    @SuppressWarnings("deprecation") // CloseableResource: see above
+    private record Running(Window window, NoGoroutineLeaks config, boolean timers, boolean parallel, ExtensionContext context,
+            AtomicReference<String> due) implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+        Running(Window window, NoGoroutineLeaks config, boolean timers, boolean parallel, ExtensionContext context) {
+            this(window, config, timers, parallel, context, new AtomicReference<>());
+        }
+
         @Override
-        public void close() {
+        public void close() throws InterruptedException {
+            String ended = due.getAndSet(null);
+            if (ended != null) {
+                end(this, ended);
+                return;
+            }
             window.end();
             if (config.captureStartSites()) {
                 captureOff();
@@ -377,7 +414,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         if (config.captureStartSites()) {
             captureOn();
         }
-        context.getStore(NS).put(context.getUniqueId(), new Running(window, config, timers, parallel(context)));
+        context.getStore(NS).put(context.getUniqueId(), new Running(window, config, timers, parallel(context), context));
     }
 
     /**
@@ -411,12 +448,37 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
                 + " must be true or false, not \"" + parameter.get() + "\" (LK33)");
     }
 
-    private static void end(ExtensionContext context, String ended) throws InterruptedException {
-        Running r = context.getStore(NS).remove(context.getUniqueId(), Running.class);
-        if (r == null) {
-            return;
+    /**
+     * LK43: marks the window of {@code context} as due for its check, which runs when JUnit closes the context (the
+     * store closes {@link Running}), after what still ends the test or class: the after callbacks of extensions
+     * registered before this one (JUnit calls them after this one's), {@code @AutoClose} fields, values stored to be
+     * closed. The window stays open meanwhile: what they start is still the test's (or class's).
+     */
+    private static void end(ExtensionContext context, String ended) {
+        Running r = context.getStore(NS).get(context.getUniqueId(), Running.class);
+        if (r != null) {
+            r.due().set(ended);
         }
-        check(r, ended);
+    }
+
+    /** Checks the window of {@code r} (its after callback said what {@code ended}); throws what the test must fail with. */
+    private static void end(Running r, String ended) throws InterruptedException {
+        ExtensionContext context = r.context();
+        try {
+            check(r, ended);
+        } catch (AssertionError leaked) {
+            Throwable failed = context.getExecutionException().orElse(null);
+            if (failed == null || failed == leaked || failed instanceof org.opentest4j.TestAbortedException) {
+                throw leaked; // JUnit reports it (in place of an abort, which it then carries: LK19)
+            }
+            // LK40: the test (or a lifecycle method) failed already. JUnit would add the report to that failure as
+            // suppressed, and lose it without a word if the failure was made with suppression disabled: added here
+            // instead, where whether it was kept can be seen. Not thrown as well: it would be added twice.
+            failed.addSuppressed(leaked);
+            if (!java.util.Arrays.asList(failed.getSuppressed()).contains(leaked)) {
+                reportUnkept(context, r.window().kind == Window.Kind.CLASS ? "the test class's" : "the test's", failed, leaked);
+            }
+        }
     }
 
     private static void check(Running r, String ended) throws InterruptedException {

@@ -14,9 +14,6 @@ final class JdkServers {
     private static final String DISPATCHER = "sun.net.httpserver.ServerImpl$Dispatcher.run";
     /** The names of the server's {@code java.util.Timer} threads (JDK 21 to 25). */
     private static final List<String> TIMERS = List.of("idle-timeout-task", "req-rsp-timeout-task");
-    /** What a dispatcher is, the report's words for it either way it was left. */
-    private static final String DISPATCHER_ROLE =
-            "the dispatcher of a JDK HttpServer (com.sun.net.httpserver) started while the test ran and never stopped";
 
     private JdkServers() {}
 
@@ -29,16 +26,21 @@ final class JdkServers {
      * {@return what a thread of a JDK {@code HttpServer} is, and how to end it, for the report; empty for any other
      * thread} A timer is told by its name and the JDK's timer class (a {@code java.util.Timer} of the user's named so is
      * described as a server's too: the name is the JDK's, and the advice names what starts it).
+     *
+     * @param ran while what the thread was made, {@code "the test ran"} or, for a class's window (LK41), its own
+     *            callbacks: the report names who started the server
      */
-    static String role(Thread t, List<String> functions) {
+    static String role(Thread t, List<String> functions, String ran) {
         if (isDispatcher(functions)) {
-            return DISPATCHER_ROLE + (Frames.top(functions).isEmpty()
+            String role = "the dispatcher of a JDK HttpServer (com.sun.net.httpserver) started while " + ran
+                    + " and never stopped";
+            return role + (Frames.top(functions).isEmpty()
                     ? ": stop it with server.stop(0) (LK39)"
                     : ", stuck in a handler (with no executor set, handlers run on this thread): let the handler return,"
                             + " then stop the server with server.stop(0), which waits for this thread (LK39)");
         }
         if (TIMERS.contains(t.getName()) && t.getClass().getName().equals("java.util.TimerThread")) {
-            return "a timer of a JDK HttpServer (com.sun.net.httpserver) created while the test ran (HttpServer.create"
+            return "a timer of a JDK HttpServer (com.sun.net.httpserver) created while " + ran + " (HttpServer.create"
                     + " starts it, started or not) and never stopped: stop it with server.stop(0) (LK39)";
         }
         return "";

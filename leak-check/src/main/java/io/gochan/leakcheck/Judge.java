@@ -194,7 +194,9 @@ final class Judge {
         List<PlatformThreads.Suspect> found = window.kind == Window.Kind.TEST
                 ? new ArrayList<>(PlatformThreads.commonPoolTasks(window.busyCommonWorkers, excused)) : new ArrayList<>();
         if (window.platformThreadsCreatedBefore(threadEndMark) > 0) {
-            for (PlatformThreads.Suspect p : PlatformThreads.createdBetween(window.threadMark, threadEndMark, excused)) {
+            for (PlatformThreads.Suspect p : PlatformThreads.createdBetween(window.threadMark, threadEndMark, excused,
+                // LK41: a class's server was started by its own callbacks, not by a test, and the report says so.
+                window.kind == Window.Kind.TEST ? "the test ran" : "the test class's @BeforeAll or @AfterAll methods ran")) {
                 if (window.created(p.thread().threadId())) { // LK14, LK20: not its tests', not its dynamic tests'
                     found.add(p);
                 }

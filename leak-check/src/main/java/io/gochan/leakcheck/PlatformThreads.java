@@ -42,8 +42,9 @@ final class PlatformThreads {
      * {@code ignored} excuses}
      *
      * @param ignored whether the configuration excuses a thread, given its name and stack functions
+     * @param ran while what they were made, for the role of a JDK server's thread ({@link JdkServers#role}, LK41)
      */
-    static List<Suspect> createdBetween(long startMark, long endMark, Ignore ignored) {
+    static List<Suspect> createdBetween(long startMark, long endMark, Ignore ignored, String ran) {
         List<Suspect> found = new ArrayList<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             Thread t = e.getKey();
@@ -57,7 +58,7 @@ final class PlatformThreads {
             if (jdkOwn || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            found.add(new Suspect(t, lines(e.getValue()), false, JdkServers.role(t, functions)));
+            found.add(new Suspect(t, lines(e.getValue()), false, JdkServers.role(t, functions, ran)));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;

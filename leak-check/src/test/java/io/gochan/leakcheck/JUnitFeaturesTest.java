@@ -37,17 +37,33 @@ class JUnitFeaturesTest {
 
     /** Outcomes by unique id (less the engine and class), each with its message and its suppressed exceptions' messages. */
     private static Map<String, String> run(Map<String, String> config, DiscoverySelector... selectors) {
+        return run(config, new CopyOnWriteArrayList<>(), selectors);
+    }
+
+    /**
+     * {@link #run(Map, DiscoverySelector...)}, adding to {@code published} each report entry published, as
+     * {@code id|key=value} (the id as the outcomes' keys write it).
+     */
+    static Map<String, String> run(Map<String, String> config, List<String> published, DiscoverySelector... selectors) {
         Map<String, String> outcomes = java.util.Collections.synchronizedMap(new TreeMap<>());
         var request = LauncherDiscoveryRequestBuilder.request().selectors(selectors).configurationParameters(config).build();
         LauncherFactory.create().execute(request, new TestExecutionListener() {
             @Override
             public void executionFinished(TestIdentifier id, TestExecutionResult r) {
-                String key = id.getUniqueId().replaceAll("^.*?\\[class:[^\\]]*\\]/?", "");
-                outcomes.put(key, r.getStatus() + r.getThrowable().map(t -> ": " + t.getMessage() + Arrays.stream(t.getSuppressed())
+                outcomes.put(key(id), r.getStatus() + r.getThrowable().map(t -> ": " + t.getMessage() + Arrays.stream(t.getSuppressed())
                         .map(s -> "\nsuppressed: " + s.getMessage()).reduce("", String::concat)).orElse(""));
+            }
+
+            @Override
+            public void reportingEntryPublished(TestIdentifier id, ReportEntry entry) {
+                entry.getKeyValuePairs().forEach((k, v) -> published.add(key(id) + "|" + k + "=" + v));
             }
         });
         return outcomes;
+    }
+
+    private static String key(TestIdentifier id) {
+        return id.getUniqueId().replaceAll("^.*?\\[class:[^\\]]*\\]/?", "");
     }
 
     private static String outcome(Map<String, String> outcomes, String idPart) {
