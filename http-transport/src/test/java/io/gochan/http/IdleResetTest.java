@@ -9,11 +9,8 @@ import io.gochan.http.HttpProtocolException.Reason;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.ByteArrayInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -60,41 +57,27 @@ class IdleResetTest {
         }
 
         Dialer dialer() {
-            return (host, port, timeout) -> {
-                Socket s = new Socket() {
-                    private InputStream in;
-
-                    @Override
-                    public synchronized InputStream getInputStream() throws IOException {
-                        if (in == null) {
-                            in = new FilterInputStream(super.getInputStream()) {
-                                @Override
-                                public int read(byte[] b, int off, int len) throws IOException {
-                                    boolean readLoop = Thread.currentThread().getName().startsWith("http-read-loop");
-                                    if (readLoop && taken.get() >= gateAfter && armed.getAndSet(false)) {
-                                        held.countDown();
-                                        awaitQuietly(release);
-                                    }
-                                    int n = super.read(b, off, len);
-                                    if (n > 0) {
-                                        taken.addAndGet(n);
-                                    }
-                                    return n;
-                                }
-                            };
-                        }
-                        return in;
+            return HookedSocket.dialer(() -> new HookedSocket() {
+                @Override
+                protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
+                    boolean readLoop = Thread.currentThread().getName().startsWith("http-read-loop");
+                    if (readLoop && taken.get() >= gateAfter && armed.getAndSet(false)) {
+                        held.countDown();
+                        awaitQuietly(release);
                     }
-
-                    @Override
-                    public void close() throws IOException {
-                        super.close();
-                        firstClosed.countDown();
+                    int n = raw.read(b, off, len);
+                    if (n > 0) {
+                        taken.addAndGet(n);
                     }
-                };
-                s.connect(new InetSocketAddress(host, port));
-                return s;
-            };
+                    return n;
+                }
+
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    firstClosed.countDown();
+                }
+            });
         }
     }
 
