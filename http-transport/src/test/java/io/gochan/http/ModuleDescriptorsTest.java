@@ -125,7 +125,8 @@ class ModuleDescriptorsTest {
         assertThat(requires(descriptor("io.gochan.http")))
                 .containsExactlyInAnyOrder("transitive io.gochan", "io.gochan.select", "static jdk.jfr");
         assertThat(requires(descriptor("io.gochan.leakcheck"))).containsExactlyInAnyOrder("transitive io.gochan",
-                "transitive org.junit.jupiter.api", "org.junit.platform.commons", "java.management", "jdk.management");
+                "transitive org.junit.jupiter.api", "org.junit.platform.commons", "org.opentest4j", "java.management",
+                "jdk.management");
     }
 
     /**
