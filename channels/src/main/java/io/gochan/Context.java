@@ -32,6 +32,10 @@ import java.util.concurrent.CancellationException;
  * any depth answers without recursion (CX14), and {@code toString()} prints it as Go does,
  * {@code context.Background.WithCancel.WithValue(ContextKey[user])} (CX13), a deadline as Go's
  * {@code .WithDeadline(2000-01-01 01:00:00 +0000 UTC [1h0m0s])} (CX27).
+ *
+ * <p>The interface is sealed: every context is one of this package's (CX28). A Go type implementing
+ * {@code context.Context} ports as {@link #withValue} bindings for its values, a {@link #withCancel} child cancelled
+ * (with a cause) by whoever sees the outside signal, or {@link #withoutCancel} for a wrapper hiding cancellation.
  */
 public sealed interface Context
         permits Contexts.NeverCancelled, CancellableContext, Contexts.ValueContext {

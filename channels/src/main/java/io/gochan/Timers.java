@@ -58,7 +58,9 @@ public final class Timers {
     /**
      * A started ticker (Go's {@code time.NewTicker}): its channel receives the time every
      * {@code period}; a receiver that falls behind misses ticks instead of queuing them, and periods
-     * missed while nobody received are dropped, not replayed in a burst (TM3).
+     * missed while nobody received are dropped, not replayed in a burst (TM3). Go's {@code time.Tick(d)} is
+     * {@code newTicker(d).c()}, collected once unreferenced as Go 1.23's (TM2); Go's nil channel for a non-positive
+     * {@code d} is refused here instead (TM27).
      *
      * @param period the time between ticks
      * @return the ticker
