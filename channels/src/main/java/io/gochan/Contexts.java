@@ -5,10 +5,10 @@ import io.gochan.spi.ParkHook;
 import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
-import java.time.format.SignStyle;
 import java.time.temporal.ChronoField;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -158,20 +158,60 @@ final class Contexts {
 
     /**
      * Go's {@code time.Time.String} layout ({@code 2006-01-02 15:04:05.999999999 -0700 MST}) in UTC, the only zone an
-     * {@link Instant} has: the fraction's trailing zeros dropped, none written for a whole second (rule CX27). Go's
-     * monotonic suffix ({@code m=+3600.000194030}) has no counterpart in an Instant and is not written.
+     * {@link Instant} has, after the year: the fraction's trailing zeros dropped, none written for a whole second (rule
+     * CX27). Go's monotonic suffix ({@code m=+3600.000194030}) has no counterpart in an Instant and is not written.
      */
-    private static final DateTimeFormatter GO_TIME = new DateTimeFormatterBuilder()
-            .appendValue(ChronoField.YEAR, 4, 10, SignStyle.NORMAL)
+    private static final DateTimeFormatter GO_TIME_AFTER_YEAR = new DateTimeFormatterBuilder()
             .appendPattern("-MM-dd HH:mm:ss")
             .appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true)
             .appendLiteral(" +0000 UTC")
-            .toFormatter(Locale.ROOT)
-            .withZone(ZoneOffset.UTC);
+            .toFormatter(Locale.ROOT);
 
-    /** {@return {@code t} as Go's {@code time.Time.String} writes a UTC time; see {@link #GO_TIME}} */
+    /** Seconds in 400 Gregorian years (146,097 days): the calendar repeats after them, to the second. */
+    private static final long SECONDS_PER_400_YEARS = 146_097L * 86_400L;
+    /** The range of instants Java's calendar types hold; an Instant reaches a year further either way (CX29). */
+    private static final long LAST_CALENDAR_SECOND = LocalDateTime.MAX.toEpochSecond(ZoneOffset.UTC);
+    private static final long FIRST_CALENDAR_SECOND = LocalDateTime.MIN.toEpochSecond(ZoneOffset.UTC);
+
+    /**
+     * {@return {@code t} as Go's {@code time.Time.String} writes a UTC time: the year as Go's {@code appendInt(year, 4)}
+     * writes it (at least four digits, a minus sign before a negative one, a year past 9999 whole), then
+     * {@link #GO_TIME_AFTER_YEAR}} Any instant: one in the first or last year of the Instant range, which
+     * {@link LocalDateTime} cannot hold, is formatted 400 years inward and its year moved back (rule CX29).
+     */
     static String goTime(Instant t) {
-        return GO_TIME.format(t);
+        long shiftYears = 0;
+        Instant inside = t;
+        if (t.getEpochSecond() > LAST_CALENDAR_SECOND) {
+            inside = t.minusSeconds(SECONDS_PER_400_YEARS);
+            shiftYears = 400;
+        } else if (t.getEpochSecond() < FIRST_CALENDAR_SECOND) {
+            inside = t.plusSeconds(SECONDS_PER_400_YEARS);
+            shiftYears = -400;
+        }
+        LocalDateTime d = LocalDateTime.ofEpochSecond(inside.getEpochSecond(), inside.getNano(), ZoneOffset.UTC);
+        long year = d.getYear() + shiftYears;
+        StringBuilder b = new StringBuilder(40);
+        if (year < 0) {
+            b.append('-');
+        }
+        String digits = Long.toString(Math.abs(year));
+        b.append("0".repeat(Math.max(0, 4 - digits.length()))).append(digits);
+        GO_TIME_AFTER_YEAR.formatTo(d, b);
+        return b.toString();
+    }
+
+    /** Go's {@code Duration} range, at which its {@code time.Until} saturates (CX29). */
+    private static final Duration GO_MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
+    private static final Duration GO_MIN_DURATION = Duration.ofNanos(Long.MIN_VALUE);
+
+    /** {@return the time from now until {@code deadline}, saturated at Go's Duration range as Go's {@code time.Until}} */
+    static Duration goUntil(Instant deadline) {
+        Duration left = Duration.between(now(), deadline);
+        if (left.compareTo(GO_MAX_DURATION) > 0) {
+            return GO_MAX_DURATION;
+        }
+        return left.compareTo(GO_MIN_DURATION) < 0 ? GO_MIN_DURATION : left;
     }
 
     /** {@code now + timeout}, saturating at {@link Instant#MAX} / {@link Instant#MIN} (rule CX2). */
@@ -950,7 +990,7 @@ final class Contexts {
                 return ".WithCancel";
             }
             // Go's timerCtx.String: the deadline as time.Time.String, the time left as time.Duration.String (CX27).
-            return ".WithDeadline(" + goTime(deadline) + " [" + GoDurations.format(Duration.between(now(), deadline)) + "])";
+            return ".WithDeadline(" + goTime(deadline) + " [" + GoDurations.format(goUntil(deadline)) + "])";
         }
     }
 }

@@ -7,6 +7,7 @@ import io.gochan.Threads.Kind;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -19,7 +20,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * What a Go user porting code with package {@code context} (Go 1.21+) and {@code time} (Go 1.23) relies on that no
  * other test pins: Go's documented behaviours on both kinds of thread (CX5, CX7, CX8, CX13, no defect found) and the
- * two deliberate mappings, custom contexts (CX28) and {@code time.Tick} (TM27). Virtual time (a bubble) where a
+ * two deliberate mappings, custom contexts (CX28) and {@code time.Tick} (TM27); and a deadline at either end of time
+ * printed as Go prints it (CX29, a defect: {@code toString()} threw). Virtual time (a bubble) where a
  * deadline or a tick must pass, so nothing depends on the machine's speed.
  */
 @ExtendWith(NoNewGoroutines.class)
@@ -125,6 +127,41 @@ class GoPortingParityTest {
                     cc.cancel();
                     assertThat(detached.isDone()).isFalse();
                     assertThat(timed.isDone()).isFalse();
+                }
+            }));
+        }
+    }
+
+    /**
+     * CX29: a deadline at either end of the time line prints as Go prints it: the year in full ({@code Instant.MAX},
+     * the deadline of {@code withTimeout(FOREVER)} (CX2), is in year 1,000,000,000, which Java's calendar types cannot
+     * hold), and the time left saturated at Go's {@code Duration} range, as Go's {@code time.Until} saturates. Before,
+     * {@code toString()} threw {@code DateTimeException} for {@code Instant.MAX} and {@code Instant.MIN}, and printed a
+     * time left beyond Go's range ({@code [8765812874743h...]}) for a deadline past it.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void CX29_aDeadlineAtEitherEndOfTimePrintsAsGos(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> Bubble.run(() -> {
+                String max = "context.Background.WithDeadline(1000000000-12-31 23:59:59.999999999 +0000 UTC"
+                        + " [2562047h47m16.854775807s])";
+                try (CancellableContext end = Context.withDeadline(Context.background(), Instant.MAX);
+                        CancellableContext forever = Context.withTimeout(Context.background(), ChronoUnit.FOREVER.getDuration());
+                        CancellableContext far = Context.withDeadline(Context.background(), Instant.parse("+999999999-06-30T12:00:00Z"));
+                        CancellableContext start = Context.withDeadline(Context.background(), Instant.MIN);
+                        CancellableContext bc = Context.withDeadline(Context.background(), Instant.parse("-0001-06-01T00:00:00.5Z"))) {
+                    assertThat(end).hasToString(max);
+                    assertThat(forever).hasToString(max);
+                    assertThat(far).hasToString("context.Background.WithDeadline(999999999-06-30 12:00:00 +0000 UTC"
+                            + " [2562047h47m16.854775807s])");
+                    assertThat(start.isDone()).isTrue();
+                    assertThat(start).hasToString("context.Background.WithDeadline(-1000000000-01-01 00:00:00 +0000 UTC"
+                            + " [-2562047h47m16.854775808s])");
+                    assertThat(bc).hasToString("context.Background.WithDeadline(-0001-06-01 00:00:00.5 +0000 UTC"
+                            + " [-2562047h47m16.854775808s])");
+                    assertThat(Context.withCancel(Context.withValue(end, USER, "ann")))
+                            .hasToString(max + ".WithValue(ContextKey[user]).WithCancel");
                 }
             }));
         }
