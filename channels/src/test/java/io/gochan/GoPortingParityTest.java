@@ -160,6 +160,15 @@ class GoPortingParityTest {
                             + " [-2562047h47m16.854775808s])");
                     assertThat(bc).hasToString("context.Background.WithDeadline(-0001-06-01 00:00:00.5 +0000 UTC"
                             + " [-2562047h47m16.854775808s])");
+                    // Either side of the calendar types' edge, where the formatting moves 400 years inward and back.
+                    assertThat(Contexts.goTime(Instant.parse("+999999999-12-31T23:59:59.999999999Z")))
+                            .isEqualTo("999999999-12-31 23:59:59.999999999 +0000 UTC");
+                    assertThat(Contexts.goTime(Instant.parse("+1000000000-01-01T00:00:00Z")))
+                            .isEqualTo("1000000000-01-01 00:00:00 +0000 UTC");
+                    assertThat(Contexts.goTime(Instant.parse("-999999999-01-01T00:00:00Z")))
+                            .isEqualTo("-999999999-01-01 00:00:00 +0000 UTC");
+                    assertThat(Contexts.goTime(Instant.parse("-1000000000-12-31T23:59:59.5Z")))
+                            .isEqualTo("-1000000000-12-31 23:59:59.5 +0000 UTC");
                     assertThat(Context.withCancel(Context.withValue(end, USER, "ann")))
                             .hasToString(max + ".WithValue(ContextKey[user]).WithCancel");
                 }
