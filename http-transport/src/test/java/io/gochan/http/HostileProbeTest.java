@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
  * next request on a reused connection (P37), a {@code Content-Length} list (P40) and a
  * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42), the parts of a status line (P84), blanks before a chunk
- * extension (P85) and the naming of a refused line (P86). Each ends with the response read or a specific exception,
+ * extension (P85), the naming of a refused line (P86) and of a blank inside a field name (P96). Each ends with the response read or a specific exception,
  * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
@@ -239,6 +239,29 @@ class HostileProbeTest {
             }
             assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
         }
+    }
+
+    // ------------------------------------------------------------------ P96: a blank inside a field name
+
+    static Stream<Arguments> blanksInsideFieldNames() {
+        String head = "HTTP/1.1 200 OK\r\n";
+        String chunked = head + "Transfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n";
+        return Stream.of(
+                Arguments.of(head + "A B: c\r\nContent-Length: 2\r\n\r\nok", "in response header 'A B: c'"),
+                Arguments.of(head + "A\tB: c\r\nContent-Length: 2\r\n\r\nok", "in response header 'A\\x9B: c'"),
+                Arguments.of(head + "Content Length : 2\r\n\r\nok", "in response header 'Content Length : 2'"),
+                Arguments.of(chunked + "X T: v\r\n\r\n", "in response trailer 'X T: v'"));
+    }
+
+    /**
+     * P96: a space or tab that splits a header or trailer name ({@code A B: c}) is refused as a blank before the colon
+     * is ({@code MALFORMED_HEADER}, connection closed), and the message says the name was split ("whitespace inside
+     * the name"), not that a blank came before the colon. Before, every blank in a name was called "before the colon".
+     */
+    @ParameterizedTest(name = "{1}")
+    @MethodSource("blanksInsideFieldNames")
+    void P96_aBlankInsideAFieldNameIsNamedAsSuch(String response, String line) throws Exception {
+        P86_aRefusedLineOfTheResponseIsNamed(response, false, Reason.MALFORMED_HEADER, "whitespace inside the name " + line);
     }
 
     // ------------------------------------------------------------------ P85: blanks before a chunk extension

@@ -198,8 +198,11 @@ public final class ResponseHeadReader {
         for (int i = 0; i < colon; i++) {
             char c = (char) (line[i] & 0xff);
             if (c == ' ' || c == '\t') {
+                // Say which: a blank that only precedes the colon (RFC 9112 §5.1) or one that splits the name, so the
+                // message names the fault a reader of the line sees (P96).
+                String where = onlyBlanksUntil(line, i, colon) ? "whitespace before the colon" : "whitespace inside the name";
                 throw new HttpProtocolException(Reason.MALFORMED_HEADER,
-                        "whitespace before the colon in response " + what + " '" + shorten(latin1(line, 0, length)) + "'");
+                        where + " in response " + what + " '" + shorten(latin1(line, 0, length)) + "'");
             }
             if (!Headers.isTokenChar(c)) {
                 throw new HttpProtocolException(Reason.INVALID_CHARACTER,
@@ -224,6 +227,16 @@ public final class ResponseHeadReader {
         String name = KnownHeaderNames.lookup(line, colon);
         fields.add(name != null ? name : latin1(line, 0, colon));
         fields.add(from == to ? "" : latin1(line, from, to - from));
+    }
+
+    /** Whether {@code line[from..to)} holds only spaces and tabs. */
+    private static boolean onlyBlanksUntil(byte[] line, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (line[i] != ' ' && line[i] != '\t') {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String latin1(byte[] b, int from, int length) {
