@@ -102,7 +102,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
 
     @Override
     public void afterAll(ExtensionContext context) {
-        end(context, "the test class's @AfterAll methods");
+        markDue(context, "the test class's @AfterAll methods");
     }
 
     /**
@@ -154,7 +154,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
 
     @Override
     public void afterEach(ExtensionContext context) {
-        end(context, "the test");
+        markDue(context, "the test");
     }
 
     /**
@@ -301,10 +301,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             // The test's own failure stays the one reported, as JUnit keeps it ahead of a failing @AfterEach (LK20);
             // an interrupt of the check rides along, the flag set again since its exception is not thrown.
             if (leaked != null) {
-                failed.addSuppressed(leaked);
-                if (failed.getSuppressed().length == 0) {
-                    reportUnkept(context, "the dynamic test's", failed, leaked); // made with suppression disabled: it kept nothing (LK26)
-                }
+                keepOrReport(context, "the dynamic test's", failed, leaked); // LK26
             }
             if (leaked instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
@@ -313,6 +310,17 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         }
         if (leaked != null) {
             throw leaked;
+        }
+    }
+
+    /**
+     * Keeps {@code leaked} as suppressed in the failure the test (or class) is reported with, and if that failure was
+     * made with suppression disabled and so kept nothing, logs and publishes it instead ({@link #reportUnkept}).
+     */
+    private static void keepOrReport(ExtensionContext context, String whose, Throwable failed, Throwable leaked) {
+        failed.addSuppressed(leaked);
+        if (!java.util.Arrays.asList(failed.getSuppressed()).contains(leaked)) {
+            reportUnkept(context, whose, failed, leaked);
         }
     }
 
@@ -454,7 +462,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
      * registered before this one (JUnit calls them after this one's), {@code @AutoClose} fields, values stored to be
      * closed. The window stays open meanwhile: what they start is still the test's (or class's).
      */
-    private static void end(ExtensionContext context, String ended) {
+    private static void markDue(ExtensionContext context, String ended) {
         Running r = context.getStore(NS).get(context.getUniqueId(), Running.class);
         if (r != null) {
             r.due().set(ended);
@@ -474,10 +482,7 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             // LK40: the test (or a lifecycle method) failed already. JUnit would add the report to that failure as
             // suppressed, and lose it without a word if the failure was made with suppression disabled: added here
             // instead, where whether it was kept can be seen. Not thrown as well: it would be added twice.
-            failed.addSuppressed(leaked);
-            if (!java.util.Arrays.asList(failed.getSuppressed()).contains(leaked)) {
-                reportUnkept(context, r.window().kind == Window.Kind.CLASS ? "the test class's" : "the test's", failed, leaked);
-            }
+            keepOrReport(context, r.window().kind == Window.Kind.CLASS ? "the test class's" : "the test's", failed, leaked);
         }
     }
 

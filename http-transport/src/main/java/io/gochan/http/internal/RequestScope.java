@@ -331,6 +331,18 @@ public final class RequestScope {
     }
 
     /**
+     * Whether {@code e} is an end of a request (a cancellation, its interrupt, the transport's close, a timeout) rather
+     * than a connection's failure: what the rules that let a request's end win over a failure (E129, E154) leave as it
+     * is.
+     *
+     * @param e a failure, or null
+     * @return true for a {@link RequestCancelledException} or an {@link HttpTimeoutException}
+     */
+    public static boolean isEnd(Throwable e) {
+        return e instanceof RequestCancelledException || e instanceof HttpTimeoutException;
+    }
+
+    /**
      * Whether {@code e} says the request was cancelled because its transport closed.
      *
      * @param e a failure, or null

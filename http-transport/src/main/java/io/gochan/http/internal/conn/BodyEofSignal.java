@@ -214,7 +214,7 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd, BodyLength
         }
         if (why == null) {
             IOException closedCause = connectionClosedCause.get();
-            if (closedCause instanceof RequestCancelledException || closedCause instanceof HttpTimeoutException) {
+            if (RequestScope.isEnd(closedCause)) {
                 why = closedCause;
             }
         }
@@ -245,7 +245,7 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd, BodyLength
      */
     private IOException endedMeanwhile(IOException failure) {
         IOException won = ex.abortCause();
-        IOException end = won instanceof RequestCancelledException || won instanceof HttpTimeoutException ? won : null;
+        IOException end = RequestScope.isEnd(won) ? won : null;
         if (end == null && Thread.currentThread().isInterrupted()) {
             end = RequestScope.interruptedWhile(PHASE, null); // kept set (E62)
         }

@@ -773,7 +773,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * (P13). A failure that is itself an end (the transport's close, a timeout) stands.
      */
     private static boolean endsFirst(RequestScope scope, IOException failure) {
-        if (failure instanceof RequestCancelledException || failure instanceof HttpTimeoutException) {
+        if (RequestScope.isEnd(failure)) {
             return false;
         }
         return Thread.currentThread().isInterrupted() || scope.ended(AWAITING) != null;

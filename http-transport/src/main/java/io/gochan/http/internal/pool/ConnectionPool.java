@@ -474,6 +474,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      */
     private IOException endedOverDialFailure(IOException failure, RequestScope scope, String phase)
             throws InterruptedException {
+        // Narrower than RequestScope.isEnd on purpose: a connect or TLS handshake timeout is the dial's failure here.
         if (failure instanceof RequestCancelledException
                 || failure instanceof HttpTimeoutException t && t.kind() == HttpTimeoutException.Kind.REQUEST) {
             return failure;
