@@ -158,7 +158,7 @@ class BlockingInventoryProbeTest {
                 }
             });
             try {
-                Leaks.awaitTrue(() -> !caller.thread.isAlive() || inSocketRead(caller.thread), "the body read waiting");
+                Leaks.awaitTrue(() -> !caller.thread.isAlive() || Lifecycle.inSocketRead(caller.thread), "the body read waiting");
                 caller.thread.interrupt();
                 assertThat(caller.join(Lifecycle.BOUND)).as("the interrupted read ended").isTrue();
             } finally {
@@ -179,15 +179,6 @@ class BlockingInventoryProbeTest {
     static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> bodyCalls() {
         return java.util.stream.Stream.of(BodyCall.values()).flatMap(c -> java.util.stream.Stream.of(true, false)
                 .map(v -> org.junit.jupiter.params.provider.Arguments.of(c, v)));
-    }
-
-    private static boolean inSocketRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @ParameterizedTest(name = "virtual: {0}")
@@ -253,9 +244,8 @@ class BlockingInventoryProbeTest {
             try {
                 // The caller blocked in the socket's write itself, or waiting for the goroutine that is (either way the write waits
                 // on the peer).
-                Leaks.awaitTrue(() -> !caller.thread.isAlive() || inSocketWrite(caller.thread)
-                        || waitingIn(caller.thread, "writeTunnel") && io.gochan.Goroutines.live().stream()
-                                .anyMatch(g -> g.name().startsWith("http-tunnel-write") && inSocketWrite(g.thread())),
+                Leaks.awaitTrue(() -> !caller.thread.isAlive() || Lifecycle.inSocketWrite(caller.thread)
+                        || Lifecycle.tunnelWriteBlocked(caller.thread),
                         "the tunnel write blocked");
                 caller.thread.interrupt();
                 assertThat(caller.join(Lifecycle.BOUND)).as("the interrupted write ended").isTrue();
@@ -270,20 +260,4 @@ class BlockingInventoryProbeTest {
         }
     }
 
-    private static boolean waitingIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && java.util.Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getMethodName().equals(method));
-    }
-
-    /** Whether {@code t} waits in a socket write: parked by the socket for room in its buffer. */
-    private static boolean inSocketWrite(Thread t) {
-        boolean parked = false;
-        boolean writing = false;
-        for (StackTraceElement e : t.getStackTrace()) {
-            parked |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().equals("park");
-            writing |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("Write");
-        }
-        return parked && writing;
-    }
 }

@@ -6,7 +6,6 @@ import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.InputStream;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -24,14 +23,6 @@ class BodyAvailableTurnTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
-    }
-
-    /** Whether {@code t} is parked inside {@code method} of a class whose name ends with {@code classSuffix}. */
-    private static boolean waitingIn(Thread t, String classSuffix, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(t.getStackTrace())
-                        .anyMatch(e -> e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method));
     }
 
     /**
@@ -68,7 +59,7 @@ class BodyAvailableTurnTest {
             assertThat(in.readNBytes(5)).asString().isEqualTo("hello");
             Lifecycle.Caller<Integer> reader = Lifecycle.Caller.start(true, "reader", () -> in.read(new byte[2]));
             try {
-                Leaks.awaitTrue(() -> waitingIn(reader.thread, "ConnInput", "rawRead"),
+                Leaks.awaitTrue(() -> Lifecycle.waitingIn(reader.thread, "ConnInput", "rawRead"),
                         "the reader waits in the socket for the rest of the body");
                 assertThat(Leaks.outcomeWithin10s("available() beside a read in progress", in::available)).isEqualTo(0);
             } finally {

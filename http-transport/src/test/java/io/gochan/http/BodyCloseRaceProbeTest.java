@@ -67,8 +67,7 @@ class BodyCloseRaceProbeTest {
                  if (head == null) {
                      return;
                  }
-                 if (head.startsWith("GET /next")) {
-                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 if (c.answerGet(head, "/next")) {
                      c.readUntilClosed();
                      return;
                  }

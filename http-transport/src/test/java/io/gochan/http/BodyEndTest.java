@@ -488,12 +488,7 @@ class BodyEndTest {
     }
 
     private static boolean inEarlyResponseGrace(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getMethodName().equals("writeFailed")) {
-                return true;
-            }
-        }
-        return false;
+        return Lifecycle.inMethod(t, "", "writeFailed");
     }
 
     /**

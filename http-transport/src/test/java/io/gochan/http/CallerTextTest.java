@@ -10,15 +10,12 @@ import io.gochan.Goroutines;
 import io.gochan.http.testing.HostileExceptions;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -28,7 +25,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -137,69 +133,24 @@ class CallerTextTest {
 
     /** A {@link Dialer} whose sockets connect to the origin and fail as {@code rig} says: a Dialer's socket is the caller's code. */
     private static Dialer rigged(Rig rig) {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private final AtomicReference<InputStream> in = new AtomicReference<>();
-                private final AtomicReference<OutputStream> out = new AtomicReference<>();
-
-                @Override
-                public InputStream getInputStream() throws IOException {
-                    if (in.get() == null) {
-                        in.compareAndSet(null, riggedInput(super.getInputStream(), rig));
-                    }
-                    return in.get();
-                }
-
-                @Override
-                public OutputStream getOutputStream() throws IOException {
-                    if (out.get() == null) {
-                        out.compareAndSet(null, riggedOutput(super.getOutputStream(), rig));
-                    }
-                    return out.get();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    super.close();
-                    IOException failure = rig.closeFailure;
-                    if (failure != null) {
-                        throw failure;
-                    }
-                }
-            };
-            s.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-            return s;
-        };
-    }
-
-    private static InputStream riggedInput(InputStream raw, Rig rig) {
-        return new FilterInputStream(raw) {
+        return HookedSocket.dialer(() -> new HookedSocket() {
             private volatile boolean gaveBytes;
 
             @Override
-            public int read(byte[] b, int off, int len) throws IOException {
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
                 IOException failure = rig.readFailure;
                 if (failure != null && gaveBytes) {
                     throw failure;
                 }
-                int n = super.read(b, off, len);
+                int n = raw.read(b, off, len);
                 if (n > 0) {
                     gaveBytes = true;
                 }
                 return n;
             }
-        };
-    }
-
-    private static OutputStream riggedOutput(OutputStream raw, Rig rig) {
-        return new OutputStream() {
-            @Override
-            public void write(int b) throws IOException {
-                write(new byte[] {(byte) b}, 0, 1);
-            }
 
             @Override
-            public void write(byte[] b, int off, int len) throws IOException {
+            protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
                 IOException failure = rig.writeFailure;
                 if (failure != null) {
                     throw failure;
@@ -208,15 +159,14 @@ class CallerTextTest {
             }
 
             @Override
-            public void flush() throws IOException {
-                raw.flush();
-            }
-
-            @Override
             public void close() throws IOException {
-                raw.close();
+                super.close();
+                IOException failure = rig.closeFailure;
+                if (failure != null) {
+                    throw failure;
+                }
             }
-        };
+        });
     }
 
     /** An empty stream (a caller's) whose close marks {@code closed} and then throws {@code failure}. */

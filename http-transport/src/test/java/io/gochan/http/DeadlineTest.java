@@ -107,23 +107,13 @@ class DeadlineTest {
             InputStream body = r.body().stream();
             assertThat(body.readNBytes(10)).hasSize(10);
             Caller<byte[]> reader = readOn(virtual, body);
-            Lifecycle.await(() -> !reader.thread.isAlive() || blockedInRead(reader.thread), Duration.ofSeconds(20), "reader blocked");
+            Lifecycle.await(() -> !reader.thread.isAlive() || Lifecycle.inSocketRead(reader.thread), Duration.ofSeconds(20), "reader blocked");
             reader.thread.interrupt();
             boolean ended = reader.join(Lifecycle.BOUND);
             reader.abandon(t::close);
             assertThat(ended).as("body read ended within %s of the interrupt", Lifecycle.BOUND).isTrue();
             assertThat(reader.error()).isInstanceOf(InterruptedIOException.class);
         }
-    }
-
-    /** True if {@code t} is inside a socket read. */
-    private static boolean blockedInRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** A GET whose head is about {@code kib} KiB: many 1 KiB headers. */

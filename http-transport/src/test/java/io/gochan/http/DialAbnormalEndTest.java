@@ -279,30 +279,20 @@ class DialAbnormalEndTest {
         AtomicInteger thrownCount = new AtomicInteger();
         CountDownLatch closed = new CountDownLatch(1);
         boolean connect = step.startsWith("proxy");
-        Dialer dialer = (host, port, timeout) -> new java.net.Socket(host, port) {
-            private java.io.InputStream in;
-
+        Dialer dialer = HookedSocket.dialer(() -> new HookedSocket() {
             @Override
-            public synchronized java.io.InputStream getInputStream() throws IOException {
-                if (in == null) {
-                    in = new java.io.FilterInputStream(super.getInputStream()) {
-                        @Override
-                        public int read(byte[] b, int off, int len) throws IOException {
-                            try {
-                                return super.read(b, off, len);
-                            } catch (IOException e) {
-                                if (isClosed()) { // closed under the read: its own word for it
-                                    thrownCount.incrementAndGet();
-                                    throw HostileExceptions.<RuntimeException>undeclared(thrown);
-                                }
-                                throw e;
-                            }
-                        }
-                    };
+            protected int readFrom(java.io.InputStream raw, byte[] b, int off, int len) throws IOException {
+                try {
+                    return raw.read(b, off, len);
+                } catch (IOException e) {
+                    if (isClosed()) { // closed under the read: its own word for it
+                        thrownCount.incrementAndGet();
+                        throw HostileExceptions.<RuntimeException>undeclared(thrown);
+                    }
+                    throw e;
                 }
-                return in;
             }
-        };
+        });
         try (RawServer silent = closeCountingProxy(closed);
              Transport t = Transport.builder().dialer(dialer)
                      .dialTimeout(Duration.ofMillis(connect ? 300 : 20_000))

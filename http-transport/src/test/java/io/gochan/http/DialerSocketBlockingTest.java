@@ -4,11 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,37 +34,23 @@ class DialerSocketBlockingTest {
      * a read of it (both take the stream's lock): until the server sends a byte or ends the connection.
      */
     private static Dialer dialer(AtomicBoolean armed, CountDownLatch entered, CountDownLatch release) {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private InputStream in;
-
-                @Override
-                public synchronized InputStream getInputStream() throws IOException {
-                    if (in == null) {
-                        in = new FilterInputStream(super.getInputStream()) {
-                            @Override
-                            public int available() throws IOException {
-                                if (armed.compareAndSet(true, false)) {
-                                    entered.countDown();
-                                    try {
-                                        if (!release.await(60, TimeUnit.SECONDS)) {
-                                            throw new IOException("the test never released available()");
-                                        }
-                                    } catch (InterruptedException e) {
-                                        Thread.currentThread().interrupt();
-                                        throw new IOException("interrupted", e);
-                                    }
-                                }
-                                return super.available();
-                            }
-                        };
+        return HookedSocket.dialer(() -> new HookedSocket() {
+            @Override
+            protected int availableIn(InputStream raw) throws IOException {
+                if (armed.compareAndSet(true, false)) {
+                    entered.countDown();
+                    try {
+                        if (!release.await(60, TimeUnit.SECONDS)) {
+                            throw new IOException("the test never released available()");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted", e);
                     }
-                    return in;
                 }
-            };
-            s.connect(new InetSocketAddress(host, port));
-            return s;
-        };
+                return raw.available();
+            }
+        });
     }
 
     private static String get(Transport t, RawServer server) throws IOException, InterruptedException {

@@ -163,30 +163,15 @@ class FailureKeptTest {
                      c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
                  }
              });
-             Transport t = Transport.builder().dialer((host, port, timeout) -> {
-                 Socket s = new Socket() {
-                     private InputStream in;
-
-                     @Override
-                     public synchronized InputStream getInputStream() throws IOException {
-                         if (in == null) {
-                             InputStream raw = super.getInputStream();
-                             in = new java.io.FilterInputStream(raw) {
-                                 @Override
-                                 public int available() throws IOException {
-                                     if (lookFails.get()) {
-                                         throw new IllegalStateException("available() failed unchecked (test)");
-                                     }
-                                     return super.available();
-                                 }
-                             };
-                         }
-                         return in;
+             Transport t = Transport.builder().dialer(HookedSocket.dialer(() -> new HookedSocket() {
+                 @Override
+                 protected int availableIn(InputStream raw) throws IOException {
+                     if (lookFails.get()) {
+                         throw new IllegalStateException("available() failed unchecked (test)");
                      }
-                 };
-                 s.connect(new InetSocketAddress(host, port));
-                 return s;
-             }).build()) {
+                     return raw.available();
+                 }
+             })).build()) {
             HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
             assertThat(Leaks.outcomeWithin10s("first request", () -> {
                 try (HttpResponse r = t.roundTrip(get)) {

@@ -239,16 +239,6 @@ class GoTransportParityTest {
 
     // ------------------------------------------------------------------ a body read and closed at once
 
-    private static boolean blockedInSocketRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().startsWith("read")
-                    || e.getClassName().contains("SocketInputStream")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * P15, E26: a body read blocked in the socket (virtual and platform reader) while another thread closes the
      * body: the close returns promptly, the read ends promptly with an {@link IOException} (the body is closed under
@@ -269,7 +259,7 @@ class GoTransportParityTest {
             InputStream in = r.body().stream();
             assertThat(in.readNBytes(10)).hasSize(10);
             Caller<Integer> reader = Caller.start(virtual, "reader", () -> in.read(new byte[100]));
-            Leaks.awaitTrue(() -> blockedInSocketRead(reader.thread), "the reader blocked in the socket");
+            Leaks.awaitTrue(() -> Lifecycle.inSocketRead(reader.thread), "the reader blocked in the socket");
             Caller<Void> closer = Caller.start(!virtual, "closer", () -> {
                 r.close();
                 return null;
@@ -492,7 +482,7 @@ class GoTransportParityTest {
                     }
                 });
                 assertThat(firstRead.await(20, TimeUnit.SECONDS)).isTrue();
-                Leaks.awaitTrue(() -> blockedInSocketRead(reader.thread), "the reader blocked in the socket");
+                Leaks.awaitTrue(() -> Lifecycle.inSocketRead(reader.thread), "the reader blocked in the socket");
                 t.close();
                 assertThat(reader.join(Lifecycle.BOUND)).isTrue();
                 assertThat(reader.error()).as("value %s", reader.value())

@@ -66,7 +66,7 @@ class GzipBodyTurnInterruptTest {
                 assertThat(r.headers().get("Content-Encoding")).as("the transport decodes it (P25)").isNull();
                 InputStream in = r.body().stream();
                 Lifecycle.Caller<Integer> first = Lifecycle.Caller.start(true, "first-reader", () -> in.read(new byte[8]));
-                Leaks.awaitTrue(() -> waitingIn(first.thread, "GzipDecodingStream", "fill"),
+                Leaks.awaitTrue(() -> Lifecycle.waitingIn(first.thread, "GzipDecodingStream", "fill"),
                         "the first reader blocked in the socket under the decoder");
                 AtomicBoolean interruptKept = new AtomicBoolean();
                 Lifecycle.Caller<Integer> second = Lifecycle.Caller.start(virtual, "second-reader", () -> {
@@ -121,7 +121,7 @@ class GzipBodyTurnInterruptTest {
              HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
             InputStream in = r.body().stream();
             Lifecycle.Caller<Integer> first = Lifecycle.Caller.start(true, "first-reader", () -> in.read(new byte[8]));
-            Leaks.awaitTrue(() -> waitingIn(first.thread, "GzipDecodingStream", "fill"),
+            Leaks.awaitTrue(() -> Lifecycle.waitingIn(first.thread, "GzipDecodingStream", "fill"),
                     "the first reader blocked in the socket under the decoder");
             Lifecycle.Caller<Integer> second = Lifecycle.Caller.start(virtual, "second-reader", () -> in.read(new byte[8]));
             Leaks.awaitTrue(() -> waitingOnALock(second.thread), "the second reader waits for its turn");
@@ -221,20 +221,11 @@ class GzipBodyTurnInterruptTest {
         }
     }
 
-    /** Whether {@code t} is parked (a virtual thread in a socket read, or any thread on a lock) inside {@code method}. */
-    private static boolean waitingIn(Thread t, String classSuffix, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(t.getStackTrace())
-                        .anyMatch(e -> e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method));
-    }
-
     /** Whether {@code t} is parked taking a {@code ReentrantLock} (lock or lockInterruptibly) under a gzip body's read. */
     private static boolean waitingOnALock(Thread t) {
-        Thread.State st = t.getState();
+        boolean waiting = Lifecycle.waiting(t);
         StackTraceElement[] stack = t.getStackTrace();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(stack).anyMatch(e -> e.getClassName().endsWith("ReentrantLock")
+        return waiting && Arrays.stream(stack).anyMatch(e -> e.getClassName().endsWith("ReentrantLock")
                         && e.getMethodName().startsWith("lock"))
                 && Arrays.stream(stack).anyMatch(e -> (e.getClassName().endsWith("GzipBody")
                         || e.getClassName().endsWith("GzipDecodingStream")) && e.getMethodName().equals("read"));

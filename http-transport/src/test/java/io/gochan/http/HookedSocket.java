@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -46,6 +47,26 @@ class HookedSocket extends Socket {
     /** The input's bulk {@code read}: by default the socket's own. */
     protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
         return raw.read(b, off, len);
+    }
+
+    /**
+     * A bulk read of {@code raw} that answers the end of the stream once this socket is closed, whether the read began
+     * before the close (it was blocked in the socket, and the close's {@link SocketException} ends it) or after it, as
+     * the JDK's {@code SSLSocket} answers once closed (its input shut or depleted): for a {@link #readFrom} that plays
+     * such a socket over plain TCP.
+     */
+    protected final int readEndingAtClose(InputStream raw, byte[] b, int off, int len) throws IOException {
+        if (isClosed()) {
+            return -1;
+        }
+        try {
+            return raw.read(b, off, len);
+        } catch (SocketException e) {
+            if (isClosed()) {
+                return -1; // closed under the read: an end of stream, as a closed SSLSocket's
+            }
+            throw e;
+        }
     }
 
     /** The output's bulk {@code write}: by default the socket's own, in one call. */

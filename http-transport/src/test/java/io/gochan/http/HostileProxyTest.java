@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
-import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
@@ -409,23 +406,14 @@ class HostileProxyTest {
      * until a byte is available); after a million such reads, the end of the stream, so that no reader spins for ever.
      */
     private static Dialer zeroByteReads() {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private final java.util.concurrent.atomic.AtomicInteger zeros = new java.util.concurrent.atomic.AtomicInteger();
+        return HookedSocket.dialer(() -> new HookedSocket() {
+            private final java.util.concurrent.atomic.AtomicInteger zeros = new java.util.concurrent.atomic.AtomicInteger();
 
-                @Override
-                public InputStream getInputStream() throws IOException {
-                    return new FilterInputStream(super.getInputStream()) {
-                        @Override
-                        public int read(byte[] b, int off, int len) {
-                            return zeros.incrementAndGet() <= 1_000_000 ? 0 : -1;
-                        }
-                    };
-                }
-            };
-            s.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-            return s;
-        };
+            @Override
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) {
+                return zeros.incrementAndGet() <= 1_000_000 ? 0 : -1;
+            }
+        });
     }
 
     /** The outcome of a request for {@code url} through {@code proxyUri} over {@link #zeroByteReads()} sockets. */

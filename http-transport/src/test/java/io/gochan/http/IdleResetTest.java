@@ -63,7 +63,7 @@ class IdleResetTest {
                     boolean readLoop = Thread.currentThread().getName().startsWith("http-read-loop");
                     if (readLoop && taken.get() >= gateAfter && armed.getAndSet(false)) {
                         held.countDown();
-                        awaitQuietly(release);
+                        Lifecycle.awaitUninterruptibly(release);
                     }
                     int n = raw.read(b, off, len);
                     if (n > 0) {
@@ -78,23 +78,6 @@ class IdleResetTest {
                     firstClosed.countDown();
                 }
             });
-        }
-    }
-
-    private static void awaitQuietly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                if (!latch.await(30, TimeUnit.SECONDS)) {
-                    throw new AssertionError("never released");
-                }
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -139,7 +122,7 @@ class IdleResetTest {
                                  // The server's reset has come; the read loop meets it now, the connection this
                                  // request holds closed for it before a byte of the request is written.
                                  wire.release.countDown();
-                                 awaitQuietly(wire.firstClosed);
+                                 Lifecycle.awaitUninterruptibly(wire.firstClosed);
                              }
                          }
                      }).build()) {

@@ -65,10 +65,9 @@ class InterruptPhaseProbeTest {
                  if (head == null) {
                      return;
                  }
-                 if (head.startsWith("GET /next") || head.startsWith("GET /hold")) {
-                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 if (c.answerGet(head, "/next") || c.answerGet(head, "/hold")) {
                      for (String h; (h = c.readRequestHead()) != null; ) { // the next request reuses it
-                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                         c.write(RawServer.OK);
                      }
                      return;
                  }

@@ -140,17 +140,72 @@ final class Lifecycle {
         return false;
     }
 
-    /** True if {@code t} is parked inside {@code PersistConn.<method>}: a test acts exactly while a request waits there. */
-    static boolean parkedIn(Thread t, String method) {
-        if (!waiting(t)) {
-            return false;
-        }
+    /**
+     * True if {@code t} waits in a socket write: parked by the JDK's socket ({@code NioSocketImpl}) for room in its send
+     * buffer, the peer reading nothing.
+     */
+    static boolean inSocketWrite(Thread t) {
+        boolean parked = false;
+        boolean writing = false;
         for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().endsWith("PersistConn") && e.getMethodName().equals(method)) {
+            parked |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().equals("park");
+            writing |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("Write");
+        }
+        return parked && writing;
+    }
+
+    /**
+     * True if {@code t}'s stack has a frame of {@code method} in a class whose name ends with {@code classSuffix}
+     * ({@code ""}: any class), whether it waits there or runs.
+     */
+    static boolean inMethod(Thread t, String classSuffix, String method) {
+        for (StackTraceElement e : t.getStackTrace()) {
+            if (e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** True if {@code t} waits (parked, timed or not) inside {@code method} of a class ending with {@code classSuffix}. */
+    static boolean waitingIn(Thread t, String classSuffix, String method) {
+        return waiting(t) && inMethod(t, classSuffix, method);
+    }
+
+    /** True if {@code t} is parked inside {@code PersistConn.<method>}: a test acts exactly while a request waits there. */
+    static boolean parkedIn(Thread t, String method) {
+        return waitingIn(t, "PersistConn", method);
+    }
+
+    /**
+     * True if {@code caller} waits in a tunnel's {@code writeTunnel} for a tunnel-write goroutine that is itself blocked
+     * in a socket write: the tunnel's write waits on a peer that reads nothing.
+     */
+    static boolean tunnelWriteBlocked(Thread caller) {
+        return waitingIn(caller, "", "writeTunnel") && Goroutines.live().stream()
+                .anyMatch(g -> g.name().startsWith("http-tunnel-write") && inSocketWrite(g.thread()));
+    }
+
+    /**
+     * Waits (at most 30 s, then fails) for {@code latch} on a thread whose interrupt must not end the wait: a socket's
+     * or listener's hook that holds a transport thread at a moment. An interrupt that comes meanwhile is kept: the
+     * flag is set again for the code after the hook, as an interrupt arriving just then would find it.
+     */
+    static void awaitUninterruptibly(java.util.concurrent.CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                if (!latch.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    throw new AssertionError("never released");
+                }
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

@@ -223,7 +223,7 @@ class LifecycleApiTest {
                         InputStream in = r.body().stream();
                         in.readNBytes(10);
                         Caller<Object> c = Caller.start(cc == CancelCase.INTERRUPT_READING_THE_BODY_VIRTUAL, "reader", in::readAllBytes);
-                        Lifecycle.await(() -> inSocketRead(c.thread), Duration.ofSeconds(20), "reader blocked");
+                        Lifecycle.await(() -> Lifecycle.inSocketRead(c.thread), Duration.ofSeconds(20), "reader blocked");
                         c.thread.interrupt();
                         e = endedWith(c, t);
                     }
@@ -247,15 +247,6 @@ class LifecycleApiTest {
         assertThat(ended).as("ended within %s", Lifecycle.BOUND).isTrue();
         assertThat(c.error()).isNotNull();
         return c.error();
-    }
-
-    private static boolean inSocketRead(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("ead")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** An interrupt while {@code roundTrip} waits is an {@link InterruptedException} that says what it interrupted. */

@@ -759,12 +759,7 @@ class LifecycleOrderTest {
 
     /** True if {@code t} is parked in a read of a response body. */
     private static boolean isReadingTheBody(Thread t) {
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().endsWith("BodyEofSignal") && e.getMethodName().equals("read")) {
-                return true;
-            }
-        }
-        return false;
+        return Lifecycle.inMethod(t, "BodyEofSignal", "read");
     }
 
     /** How an upload that the server stopped reading ends for its caller. */

@@ -6,13 +6,9 @@ import io.gochan.Goroutine;
 import io.gochan.http.testing.JdkServer;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -73,70 +69,43 @@ class OwnCloseBlameTest {
 
     /** A dialer whose sockets follow {@code script}. */
     static Dialer scripted(Script script) {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private final AtomicReference<InputStream> in = new AtomicReference<>();
-
-                @Override
-                public void close() throws IOException {
-                    try {
-                        super.close();
-                    } finally {
-                        script.closed.countDown();
-                    }
+        return HookedSocket.dialer(() -> new HookedSocket() {
+            @Override
+            public void close() throws IOException {
+                try {
+                    super.close();
+                } finally {
+                    script.closed.countDown();
                 }
+            }
 
-                @Override
-                public InputStream getInputStream() throws IOException {
-                    InputStream mine = in.get();
-                    if (mine == null) {
-                        Socket self = this;
-                        in.compareAndSet(null, new FilterInputStream(super.getInputStream()) {
-                            @Override
-                            public int read(byte[] b, int off, int len) throws IOException {
-                                if (script.armed.compareAndSet(true, false)) {
-                                    script.entered.countDown();
-                                    byte[] late = script.afterClose;
-                                    if (late != null) {
-                                        awaitClose(script);
-                                        int n = Math.min(len, late.length);
-                                        System.arraycopy(late, 0, b, off, n);
-                                        return n;
-                                    }
-                                    int want = Math.min(len, script.gather);
-                                    if (want > 0) {
-                                        int got = 0;
-                                        while (got < want) {
-                                            int r = super.read(b, off + got, want - got);
-                                            if (r < 0) {
-                                                break;
-                                            }
-                                            got += r;
-                                        }
-                                        return got > 0 ? got : -1;
-                                    }
-                                }
-                                if (self.isClosed()) {
-                                    return -1;
-                                }
-                                try {
-                                    return super.read(b, off, len);
-                                } catch (SocketException e) {
-                                    if (self.isClosed()) {
-                                        return -1; // closed under the read: a plain end, as a closed SSLSocket's
-                                    }
-                                    throw e;
-                                }
+            @Override
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
+                if (script.armed.compareAndSet(true, false)) {
+                    script.entered.countDown();
+                    byte[] late = script.afterClose;
+                    if (late != null) {
+                        awaitClose(script);
+                        int n = Math.min(len, late.length);
+                        System.arraycopy(late, 0, b, off, n);
+                        return n;
+                    }
+                    int want = Math.min(len, script.gather);
+                    if (want > 0) {
+                        int got = 0;
+                        while (got < want) {
+                            int r = raw.read(b, off + got, want - got);
+                            if (r < 0) {
+                                break;
                             }
-                        });
-                        mine = in.get();
+                            got += r;
+                        }
+                        return got > 0 ? got : -1;
                     }
-                    return mine;
                 }
-            };
-            s.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-            return s;
-        };
+                return readEndingAtClose(raw, b, off, len);
+            }
+        });
     }
 
     private static void awaitClose(Script script) throws IOException {
@@ -176,8 +145,7 @@ class OwnCloseBlameTest {
         if (t == null) {
             return false;
         }
-        Thread.State st = t.getState();
-        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+        if (!Lifecycle.waiting(t)) {
             return false;
         }
         for (StackTraceElement e : t.getStackTrace()) {

@@ -7,18 +7,13 @@ import io.gochan.Context;
 import io.gochan.http.testing.JdkServer;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.SocketException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,42 +50,15 @@ class OwnCloseEndTest {
      * first: then only the body's reader reads the socket (the read loop waits for the body's end).
      */
     private static Dialer endOfStreamOnceClosed(AtomicBoolean armed, CountDownLatch entered) {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private final AtomicReference<InputStream> in = new AtomicReference<>();
-
-                @Override
-                public InputStream getInputStream() throws IOException {
-                    InputStream mine = in.get();
-                    if (mine == null) {
-                        Socket self = this;
-                        in.compareAndSet(null, new FilterInputStream(super.getInputStream()) {
-                            @Override
-                            public int read(byte[] b, int off, int len) throws IOException {
-                                if (armed.get()) {
-                                    entered.countDown();
-                                }
-                                if (self.isClosed()) {
-                                    return -1;
-                                }
-                                try {
-                                    return super.read(b, off, len);
-                                } catch (SocketException e) {
-                                    if (self.isClosed()) {
-                                        return -1; // closed under the read: an end of stream, as a closed SSLSocket's
-                                    }
-                                    throw e;
-                                }
-                            }
-                        });
-                        mine = in.get();
-                    }
-                    return mine;
+        return HookedSocket.dialer(() -> new HookedSocket() {
+            @Override
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
+                if (armed.get()) {
+                    entered.countDown();
                 }
-            };
-            s.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-            return s;
-        };
+                return readEndingAtClose(raw, b, off, len);
+            }
+        });
     }
 
     /** A server that answers each connection's request head with {@link #UNTIL_CLOSE} and "first", then only reads. */

@@ -130,18 +130,7 @@ class PublishOrderTest {
             CountDownLatch answer = new CountDownLatch(1);
             Resolver stubborn = host -> {
                 resolving.countDown();
-                boolean interrupted = false;
-                while (true) {
-                    try {
-                        answer.await();
-                        break;
-                    } catch (InterruptedException e) {
-                        interrupted = true; // ignored, as InetAddress.getAllByName does
-                    }
-                }
-                if (interrupted) {
-                    Thread.currentThread().interrupt();
-                }
+                Lifecycle.awaitUninterruptibly(answer); // an interrupt ignored (and kept), as InetAddress.getAllByName does
                 return List.of(InetAddress.getLoopbackAddress());
             };
             Transport t = Transport.builder().resolver(stubborn).build();

@@ -95,18 +95,7 @@ class ReadLoopEndTest {
                              // arriving at this very moment would.
                              closer.set(Thread.currentThread());
                              inClose.countDown();
-                             boolean interrupted = false;
-                             while (true) {
-                                 try {
-                                     interruptSent.await();
-                                     break;
-                                 } catch (InterruptedException e) {
-                                     interrupted = true;
-                                 }
-                             }
-                             if (interrupted) {
-                                 Thread.currentThread().interrupt();
-                             }
+                             Lifecycle.awaitUninterruptibly(interruptSent);
                          }
                      }
                  };

@@ -6,7 +6,6 @@ import io.gochan.Goroutine;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -52,14 +51,6 @@ class ReadLoopTakenInterruptTest {
         return Leaks.transportGoroutines().stream()
                 .filter(g -> g.name().startsWith("http-read-loop") && g.name().endsWith(ofThisServer))
                 .toList();
-    }
-
-    /** Whether {@code t} is parked inside {@code method} of a class whose name ends with {@code classSuffix}. */
-    private static boolean waitingIn(Thread t, String classSuffix, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(t.getStackTrace())
-                        .anyMatch(e -> e.getClassName().endsWith(classSuffix) && e.getMethodName().equals(method));
     }
 
     /**
@@ -131,7 +122,7 @@ class ReadLoopTakenInterruptTest {
                 assertThat(seen.await(10, TimeUnit.SECONDS)).as("the listener set the read loop's flag").isTrue();
                 // Before E99 the loop never parks there: its read, the flag set, fails at once and the loop ends.
                 Leaks.awaitTrue(() -> readLoopsOf(server).stream()
-                                .allMatch(g -> waitingIn(g.thread(), "ConnInput", "rawRead")),
+                                .allMatch(g -> Lifecycle.waitingIn(g.thread(), "ConnInput", "rawRead")),
                         "the read loop waits in the socket for the rest of the head, or has ended");
             } finally {
                 restNow.countDown();

@@ -876,9 +876,7 @@ class RequestBodyFailureTest {
         // The server reads each request and answers only /next: the upload's outcome is the write path's alone.
         try (RawServer server = RawServer.start(c -> {
                  for (String head; (head = c.readRawRequest()) != null; ) {
-                     if (head.startsWith("GET /next ")) {
-                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                     }
+                     c.answerGet(head, "/next ");
                  }
              });
              Transport t = Transport.builder().listener(listener).build()) {

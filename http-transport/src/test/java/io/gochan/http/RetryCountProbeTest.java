@@ -111,14 +111,6 @@ class RetryCountProbeTest {
     }
 
     private static boolean inAwaitEvents(Thread t) {
-        if (t == null) {
-            return false;
-        }
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().endsWith("RequestScope") && e.getMethodName().equals("awaitEventsRunning")) {
-                return true;
-            }
-        }
-        return false;
+        return t != null && Lifecycle.inMethod(t, "RequestScope", "awaitEventsRunning");
     }
 }

@@ -860,16 +860,7 @@ class StormRaceProbeTest {
 
     /** True if {@code t} is parked in a body's EOF read, waiting for the read loop to decide the connection's fate. */
     private static boolean inEofWait(Thread t) {
-        Thread.State st = t.getState();
-        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
-            return false;
-        }
-        for (StackTraceElement e : t.getStackTrace()) {
-            if (e.getClassName().endsWith("BodyEofSignal") && e.getMethodName().equals("eof")) {
-                return true;
-            }
-        }
-        return false;
+        return Lifecycle.waitingIn(t, "BodyEofSignal", "eof");
     }
 
     /** Live read loops of every transport. */

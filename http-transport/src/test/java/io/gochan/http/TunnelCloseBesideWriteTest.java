@@ -8,7 +8,6 @@ import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
@@ -59,24 +58,6 @@ class TunnelCloseBesideWriteTest {
         abstract void close(OutputStream out, HttpResponse r, Transport t) throws IOException;
     }
 
-    /** Whether {@code t} is parked in a method named {@code method}. */
-    private static boolean waitingIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getMethodName().equals(method));
-    }
-
-    /** Whether {@code t} waits in a socket write: parked by the socket for room in its buffer (as in E80's test). */
-    private static boolean inSocketWrite(Thread t) {
-        boolean parked = false;
-        boolean writing = false;
-        for (StackTraceElement e : t.getStackTrace()) {
-            parked |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().equals("park");
-            writing |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("Write");
-        }
-        return parked && writing;
-    }
-
     /**
      * A writer of one write of {@code size} bytes; its outcome is the exception that ended it, or null. One write, not
      * a loop of smaller ones: a loop gives the turn up between its writes, while its bytes still flow into buffers not
@@ -123,16 +104,14 @@ class TunnelCloseBesideWriteTest {
             Caller<Object> closing = null;
             try {
                 // The caller waits for the goroutine that is parked in the socket's write: the write waits on the peer.
-                Leaks.awaitTrue(() -> !blocked.thread.isAlive() || waitingIn(blocked.thread, "writeTunnel")
-                        && io.gochan.Goroutines.live().stream()
-                                .anyMatch(g -> g.name().startsWith("http-tunnel-write") && inSocketWrite(g.thread())),
+                Leaks.awaitTrue(() -> !blocked.thread.isAlive() || Lifecycle.tunnelWriteBlocked(blocked.thread),
                         "the tunnel write blocked on the peer");
                 assertThat(blocked.thread.isAlive()).as("the first write still blocked").isTrue();
                 Caller<Throwable> second = writer("tunnel-writer-2", out, 1);
                 waiting = second;
                 // Parked inside the output's write, but not in the connection: waiting for its turn (its lock, before).
-                Leaks.awaitTrue(() -> !second.thread.isAlive() || waitingIn(second.thread, "write")
-                        && !waitingIn(second.thread, "writeTunnel"), "the second write waiting for its turn");
+                Leaks.awaitTrue(() -> !second.thread.isAlive() || Lifecycle.waitingIn(second.thread, "", "write")
+                        && !Lifecycle.waitingIn(second.thread, "", "writeTunnel"), "the second write waiting for its turn");
                 closing = Caller.virtual("tunnel-closer", () -> {
                     closer.close(out, r, t);
                     return null;

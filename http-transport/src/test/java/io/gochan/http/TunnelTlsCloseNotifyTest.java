@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -83,42 +82,21 @@ class TunnelTlsCloseNotifyTest {
      * only when the socket is closed (as any write blocked on a peer that reads nothing). So the write the TLS layer
      * makes next (the {@code close_notify}) meets a full send buffer, on the thread that makes it.
      */
-    static final class FillingSocket extends Socket {
+    static final class FillingSocket extends HookedSocket {
         volatile boolean armed;
         /** Counted down when an armed write starts filling: the TLS layer's next record is being written. */
         final CountDownLatch filling = new CountDownLatch(1);
 
         @Override
-        public OutputStream getOutputStream() throws IOException {
-            OutputStream real = super.getOutputStream();
-            return new OutputStream() {
-                @Override
-                public void write(int b) throws IOException {
-                    write(new byte[] {(byte) b}, 0, 1);
+        protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
+            if (armed) {
+                filling.countDown();
+                byte[] filler = new byte[64 << 10];
+                while (true) { // blocks once the buffers are full; a closed socket ends it with an exception
+                    raw.write(filler);
                 }
-
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    if (armed) {
-                        filling.countDown();
-                        byte[] filler = new byte[64 << 10];
-                        while (true) { // blocks once the buffers are full; a closed socket ends it with an exception
-                            real.write(filler);
-                        }
-                    }
-                    real.write(b, off, len);
-                }
-
-                @Override
-                public void flush() throws IOException {
-                    real.flush();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    real.close();
-                }
-            };
+            }
+            raw.write(b, off, len);
         }
     }
 
@@ -207,24 +185,6 @@ class TunnelTlsCloseNotifyTest {
         }
     }
 
-    /** Whether {@code t} is parked in a method named {@code method}. */
-    private static boolean waitingIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getMethodName().equals(method));
-    }
-
-    /** Whether {@code t} waits in a socket write: parked by the socket for room in its buffer. */
-    private static boolean inSocketWrite(Thread t) {
-        boolean parked = false;
-        boolean writing = false;
-        for (StackTraceElement e : t.getStackTrace()) {
-            parked |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().equals("park");
-            writing |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("Write");
-        }
-        return parked && writing;
-    }
-
     /**
      * E113, guard (E107 over TLS): a large tunnel write blocks on a peer that reads nothing (its goroutine parked in the
      * TCP socket's write, holding its TLS layer's record lock); then {@code closer} ends the tunnel. The close returns
@@ -254,9 +214,7 @@ class TunnelTlsCloseNotifyTest {
             });
             Caller<Object> closing = null;
             try {
-                Leaks.awaitTrue(() -> !blocked.thread.isAlive() || waitingIn(blocked.thread, "writeTunnel")
-                        && io.gochan.Goroutines.live().stream()
-                                .anyMatch(g -> g.name().startsWith("http-tunnel-write") && inSocketWrite(g.thread())),
+                Leaks.awaitTrue(() -> !blocked.thread.isAlive() || Lifecycle.tunnelWriteBlocked(blocked.thread),
                         "the tunnel write blocked on the peer");
                 assertThat(blocked.thread.isAlive()).as("the write still blocked").isTrue();
                 closing = Caller.virtual("tunnel-closer", () -> {

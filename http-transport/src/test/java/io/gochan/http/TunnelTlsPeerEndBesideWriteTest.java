@@ -85,24 +85,6 @@ class TunnelTlsPeerEndBesideWriteTest {
                 .header("Connection", "Upgrade").header("Upgrade", "websocket").build();
     }
 
-    /** Whether {@code t} is parked in a method named {@code method}. */
-    private static boolean waitingIn(Thread t, String method) {
-        Thread.State st = t.getState();
-        return (st == Thread.State.WAITING || st == Thread.State.TIMED_WAITING)
-                && Arrays.stream(t.getStackTrace()).anyMatch(e -> e.getMethodName().equals(method));
-    }
-
-    /** Whether {@code t} waits in a socket write: parked by the socket for room in its buffer. */
-    private static boolean inSocketWrite(Thread t) {
-        boolean parked = false;
-        boolean writing = false;
-        for (StackTraceElement e : t.getStackTrace()) {
-            parked |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().equals("park");
-            writing |= e.getClassName().contains("NioSocketImpl") && e.getMethodName().contains("Write");
-        }
-        return parked && writing;
-    }
-
     /** Reads {@code body} to its end: what it read, or what the read threw. */
     private static Object readToEnd(InputStream body) {
         ByteArrayOutputStream got = new ByteArrayOutputStream();
@@ -128,9 +110,7 @@ class TunnelTlsPeerEndBesideWriteTest {
                 return e;
             }
         });
-        Leaks.awaitTrue(() -> !blocked.thread.isAlive() || waitingIn(blocked.thread, "writeTunnel")
-                && io.gochan.Goroutines.live().stream()
-                        .anyMatch(g -> g.name().startsWith("http-tunnel-write") && inSocketWrite(g.thread())),
+        Leaks.awaitTrue(() -> !blocked.thread.isAlive() || Lifecycle.tunnelWriteBlocked(blocked.thread),
                 "the tunnel write blocked on the peer");
         assertThat(blocked.thread.isAlive()).as("the write still blocked").isTrue();
         return blocked;

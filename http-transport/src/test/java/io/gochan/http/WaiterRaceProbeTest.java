@@ -322,17 +322,8 @@ class WaiterRaceProbeTest {
                     try (HttpResponse resp = t.roundTrip(HttpRequest.get(server.uri("/first").toString()), ctx)) {
                         String got = new String(resp.body().stream().readAllBytes());
                         aRead.countDown();
-                        boolean interrupted = false;
-                        while (aGo.getCount() > 0) {
-                            try {
-                                aGo.await();
-                            } catch (InterruptedException e) {
-                                interrupted = true;
-                            }
-                        }
-                        if (interrupted) {
-                            Thread.currentThread().interrupt(); // the response is closed on an interrupted thread
-                        }
+                        // An interrupt is kept: the response is then closed on an interrupted thread.
+                        Lifecycle.awaitUninterruptibly(aGo);
                         return got;
                     }
                 });

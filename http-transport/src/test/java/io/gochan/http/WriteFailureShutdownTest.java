@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -46,7 +43,7 @@ class WriteFailureShutdownTest {
      * next write (the body's first chunk) waits for {@code failNow} and then fails, as a socket write may after its peer
      * reset the connection, while the socket's input stays open.
      */
-    private static final class SecondWriteFails extends Socket {
+    private static final class SecondWriteFails extends HookedSocket {
         private final CountDownLatch failNow;
         private final AtomicInteger writes = new AtomicInteger();
 
@@ -55,23 +52,18 @@ class WriteFailureShutdownTest {
         }
 
         @Override
-        public OutputStream getOutputStream() throws IOException {
-            return new FilterOutputStream(super.getOutputStream()) {
-                @Override
-                public void write(byte[] b, int off, int len) throws IOException {
-                    if (writes.incrementAndGet() == 1) {
-                        out.write(b, off, len); // the head
-                        return;
-                    }
-                    try {
-                        failNow.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new InterruptedIOException("interrupted (test)");
-                    }
-                    throw new IOException("simulated write failure after the head went out (test)");
-                }
-            };
+        protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
+            if (writes.incrementAndGet() == 1) {
+                raw.write(b, off, len); // the head
+                return;
+            }
+            try {
+                failNow.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted (test)");
+            }
+            throw new IOException("simulated write failure after the head went out (test)");
         }
     }
 
@@ -128,11 +120,9 @@ class WriteFailureShutdownTest {
                  c.write("0\r\n\r\n"); // the answer ends with the upload
                  c.readUntilClosed();
              });
-             Transport t = Transport.builder().listener(listener).dialer((host, port, timeout) -> {
-                 Socket s = new SecondWriteFails(failNow);
-                 s.connect(new InetSocketAddress(host, port));
-                 return s;
-             }).build()) { // the defaults otherwise: no deadline of any kind
+             // The defaults otherwise: no deadline of any kind.
+             Transport t = Transport.builder().listener(listener)
+                     .dialer(HookedSocket.dialer(() -> new SecondWriteFails(failNow))).build()) {
             try {
                 HttpRequest post = HttpRequest.newBuilder(server.uri("/up"))
                         .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();

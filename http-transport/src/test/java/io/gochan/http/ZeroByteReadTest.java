@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,27 +26,6 @@ class ZeroByteReadTest {
     @AfterEach
     void noLeaks() {
         Leaks.assertNoTransportGoroutines();
-    }
-
-    /** A dialer whose sockets connect to the origin and read through {@code wrap} of the socket's own stream. */
-    private static Dialer wrappingInput(UnaryOperator<InputStream> wrap) {
-        return (host, port, timeout) -> {
-            Socket s = new Socket() {
-                private final AtomicReference<InputStream> in = new AtomicReference<>();
-
-                @Override
-                public InputStream getInputStream() throws IOException {
-                    InputStream mine = in.get();
-                    if (mine == null) {
-                        in.compareAndSet(null, wrap.apply(super.getInputStream()));
-                        mine = in.get();
-                    }
-                    return mine;
-                }
-            };
-            s.connect(new InetSocketAddress(host, port), (int) Math.min(timeout.toMillis(), Integer.MAX_VALUE));
-            return s;
-        };
     }
 
     private static HttpRequest bounded(RawServer server) {
@@ -76,26 +51,26 @@ class ZeroByteReadTest {
     @Test
     void P80_aSocketWhoseReadsReturnZeroBytesAtTimesStillDeliversWholeResponses() throws Exception {
         AtomicInteger zerosGiven = new AtomicInteger();
-        UnaryOperator<InputStream> zeros = raw -> new FilterInputStream(raw) {
+        Dialer zeros = HookedSocket.dialer(() -> new HookedSocket() {
             private final AtomicInteger sinceBytes = new AtomicInteger();
 
             @Override
-            public int read(byte[] b, int off, int len) throws IOException {
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
                 if (len > 0 && sinceBytes.get() < 3) {
                     sinceBytes.incrementAndGet();
                     zerosGiven.incrementAndGet();
                     return 0;
                 }
                 sinceBytes.set(0);
-                return super.read(b, off, len);
+                return raw.read(b, off, len);
             }
-        };
+        });
         try (RawServer server = RawServer.start(c -> {
                  while (c.readRequest() != null) {
                      c.write(HELLO);
                  }
              });
-             Transport t = Transport.builder().dialer(wrappingInput(zeros)).build()) {
+             Transport t = Transport.builder().dialer(zeros).build()) {
             for (int i = 0; i < 2; i++) {
                 Object body = Leaks.outcomeWithin10s("request " + i, () -> {
                     try (HttpResponse r = t.roundTrip(bounded(server))) {
@@ -118,25 +93,25 @@ class ZeroByteReadTest {
      */
     @Test
     void P80_aSocketWhoseReadsMakeNoProgressFailsTheRequestSayingSo() throws Exception {
-        UnaryOperator<InputStream> stalls = raw -> new FilterInputStream(raw) {
+        Dialer stalls = HookedSocket.dialer(() -> new HookedSocket() {
             private volatile boolean gaveBytes;
 
             @Override
-            public int read(byte[] b, int off, int len) throws IOException {
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
                 if (gaveBytes) {
                     return 0;
                 }
-                int n = super.read(b, off, len);
+                int n = raw.read(b, off, len);
                 gaveBytes = n > 0;
                 return n;
             }
-        };
+        });
         try (RawServer server = RawServer.start(c -> {
                  c.readRequest();
                  c.write(HELLO.substring(0, HELLO.length() - 6)); // the head and "hello"
                  c.readUntilClosed();
              });
-             Transport t = Transport.builder().dialer(wrappingInput(stalls)).build()) {
+             Transport t = Transport.builder().dialer(stalls).build()) {
             Object outcome = Leaks.outcomeWithin10s("a request whose socket makes no progress", () -> {
                 try (HttpResponse r = t.roundTrip(bounded(server))) {
                     return r.body().bytes();
@@ -159,14 +134,14 @@ class ZeroByteReadTest {
      */
     @Test
     void P80_aSocketThatNeverGivesAByteIsNoServerClose() throws Exception {
-        UnaryOperator<InputStream> never = raw -> new FilterInputStream(raw) {
+        Dialer never = HookedSocket.dialer(() -> new HookedSocket() {
             @Override
-            public int read(byte[] b, int off, int len) {
+            protected int readFrom(InputStream raw, byte[] b, int off, int len) {
                 return 0;
             }
-        };
+        });
         try (RawServer server = RawServer.start(c -> c.readUntilClosed());
-             Transport t = Transport.builder().dialer(wrappingInput(never)).build()) {
+             Transport t = Transport.builder().dialer(never).build()) {
             Object outcome = Leaks.outcomeWithin10s("a request whose socket never gives a byte", () -> {
                 try (HttpResponse r = t.roundTrip(bounded(server))) {
                     return r.status();

@@ -174,6 +174,20 @@ public final class RawServer implements AutoCloseable {
             out.flush();
         }
 
+        /**
+         * If {@code head} is a {@code GET} of {@code path} (or of a path that starts with it), answers it with
+         * {@link #OK} and returns true; otherwise writes nothing and returns false. The scripts whose other requests
+         * stall, fail or go unanswered serve with it the follow-up request (by convention {@code GET /next}) by which a
+         * test shows that the transport still works.
+         */
+        public boolean answerGet(String head, String path) throws IOException {
+            if (!head.startsWith("GET " + path)) {
+                return false;
+            }
+            write(OK);
+            return true;
+        }
+
         /** Reads and discards everything the client sends, until it closes the connection. */
         public void readUntilClosed() throws IOException {
             in.transferTo(OutputStream.nullOutputStream());
@@ -247,6 +261,9 @@ public final class RawServer implements AutoCloseable {
         }
     }
 
+    /** A keep-alive 200 with the 2-byte body {@code ok}: the answer of {@link #answeringOk()} and {@link Conn#answerGet}. */
+    public static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
     private final ServerSocket server;
     private final Handler handler;
     private final Thread acceptor;
@@ -270,7 +287,7 @@ public final class RawServer implements AutoCloseable {
     public static RawServer answeringOk() throws IOException {
         return start(c -> {
             while (c.readRequest() != null) {
-                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                c.write(OK);
             }
         });
     }
