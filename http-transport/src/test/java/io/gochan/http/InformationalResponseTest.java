@@ -300,6 +300,40 @@ class InformationalResponseTest {
     }
 
     /**
+     * P92: an asked {@code 101 Switching Protocols} is the final head, and shares the budget of the 1xx heads before it
+     * as Go's does (its {@code readLimit} runs on until the 101): three small hints and the 101 within a 256-byte
+     * {@code maxHeaderBytes} open the tunnel; five and the 101 over it fail the request with {@code HEADERS_TOO_LARGE},
+     * no tunnel handed over, the connection closed. Fails on the code before P92, which opened the second tunnel too.
+     */
+    @Test
+    void P92_anAskedSwitchSharesTheBudgetOfTheInformationalHeadsBeforeIt() throws Exception {
+        String hint = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
+        String switched = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        assertThat(3 * hint.length() + switched.length()).isLessThanOrEqualTo(256);
+        assertThat(5 * hint.length() + switched.length()).isGreaterThan(256);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write(hint.repeat(c.index == 0 ? 3 : 5) + switched + "hello");
+                 c.socket.shutdownOutput();
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().responseLimits(128, 256, 100).build()) {
+            try (HttpResponse r = t.roundTrip(upgrade(server))) {
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(r.body().string()).isEqualTo("hello");
+            }
+            assertThatThrownBy(() -> t.roundTrip(upgrade(server)))
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE);
+                        assertThat(e.getMessage()).contains("the 5 informational (1xx) heads");
+                    });
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "both connections closed, never pooled");
+            assertThat(server.accepted()).isEqualTo(2);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
      * P79: what Go tolerates on a 1xx is tolerated: a length that is no number, a list of equal lengths, a lone
      * {@code chunked} (no body follows a 1xx either way: the next bytes are the next head). Each 1xx is skipped, the
      * final answer read, and the connection reused. A guard: the code before P79 passes it too (it checked nothing on
