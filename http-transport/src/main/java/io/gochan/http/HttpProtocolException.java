@@ -22,7 +22,7 @@ public class HttpProtocolException extends IOException {
         UNSUPPORTED_VERSION,
         /** A status or header line over {@code maxLineLength}. */
         LINE_TOO_LONG,
-        /** The header block over {@code maxHeaderBytes}. */
+        /** The heads of one response over {@code maxHeaderBytes}: its 1xx heads and its final head together (P92). */
         HEADERS_TOO_LARGE,
         /** More header fields than {@code maxHeaderCount}. */
         TOO_MANY_HEADERS,
@@ -55,7 +55,10 @@ public class HttpProtocolException extends IOException {
         TRAILERS_TOO_LARGE,
         /** The connection ended inside a head or before the end of a body. */
         PREMATURE_EOF,
-        /** More 1xx responses than {@code maxInformational} before the final one. */
+        /**
+         * No longer thrown: a response's 1xx heads were once counted (at most 5, P79); since P92 they count against the
+         * header bytes instead, and too many are {@link #HEADERS_TOO_LARGE}. Kept so that code naming it compiles.
+         */
         TOO_MANY_INFORMATIONAL_RESPONSES,
         /**
          * A body the transport decodes itself ({@code Content-Encoding: gzip} it asked for) is not valid gzip:

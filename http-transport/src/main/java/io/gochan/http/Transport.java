@@ -882,10 +882,14 @@ public final class Transport implements RoundTripper, AutoCloseable {
 
         /**
          * Limits on response heads: line length, header bytes and count (defaults 8 KiB, 256 KiB, 100).
-         * {@code Integer.MAX_VALUE} is accepted for each and means no limit in practice (P74).
+         * {@code Integer.MAX_VALUE} is accepted for each and means no limit in practice (P74). The header bytes are a
+         * budget of the whole response: its informational (1xx) heads and its final head count together, as Go 1.24
+         * counts them, so many small 1xx heads are refused ({@code HEADERS_TOO_LARGE}) once they and the final head add
+         * up to more (P92).
          *
          * @param maxLineLength longest status or header line, in bytes
-         * @param maxHeaderBytes most bytes in all header lines together
+         * @param maxHeaderBytes most bytes in all the heads of one response together, status lines and blank lines
+         *     included
          * @param maxHeaderCount most header fields
          * @return this builder
          * @throws IllegalArgumentException if the limits are implausible: a line limit below 64, a header-bytes limit
@@ -893,8 +897,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
          */
         public Builder responseLimits(int maxLineLength, int maxHeaderBytes, int maxHeaderCount) {
             this.limits = new HttpLimits(maxLineLength, maxHeaderBytes, maxHeaderCount,
-                    HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxInformational(),
-                    HttpLimits.DEFAULTS.maxChunkLineLength());
+                    HttpLimits.DEFAULTS.maxTrailerBytes(), HttpLimits.DEFAULTS.maxChunkLineLength());
             return this;
         }
 

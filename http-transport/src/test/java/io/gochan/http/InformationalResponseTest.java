@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * P79: 1xx responses from a hostile server. Sequences of informational heads that would keep the client reading, or
+ * P79, P92: 1xx responses from a hostile server. Sequences of informational heads that would keep the client reading, or
  * whose framing fields a final answer could not have, each end with a specific {@link HttpProtocolException} in
  * bounded time, the connection closed by the client (the server sees its end), nothing pooled, and the next request
  * served on a new connection; framing fields that Go tolerates on a 1xx are tolerated. A {@code 101} the request asked
@@ -35,29 +35,36 @@ class InformationalResponseTest {
         Leaks.assertNoTransportGoroutines();
     }
 
+    /** A server whose first connection runs {@code first}, and whose later ones answer every request with {@link #OK}. */
+    private static RawServer firstConnectionThenOk(RawServer.Handler first) throws IOException {
+        return RawServer.start(c -> {
+            if (c.index > 0) {
+                while (c.readRequest() != null) {
+                    c.write(OK);
+                }
+                return;
+            }
+            first.handle(c);
+        });
+    }
+
     private static HttpRequest bounded(RawServer server) {
         return HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
     }
 
     /**
-     * P79: a server that sends {@code 103 Early Hints} without end, never a final status. The request fails with
-     * {@code TOO_MANY_INFORMATIONAL_RESPONSES} after the sixth (the bound of P21), well within its own timeout: the
-     * client does not read on while the hints keep coming. The server's writes then fail (the client closed the
-     * connection), nothing is pooled, and the next request, on a new connection, gets its answer. A guard: the code
-     * before P79 passes it too (P21's bound already ended the hints); it pins that the framing checks added beside
-     * that bound do not lift it.
+     * P79, P92: a server that sends {@code 103 Early Hints} without end, never a final status. The request fails with
+     * {@code HEADERS_TOO_LARGE} once the hints add up to more than {@code maxHeaderBytes} (P92: they share the
+     * response's budget; before P92, {@code TOO_MANY_INFORMATIONAL_RESPONSES} after the sixth), well within its own
+     * timeout: the client does not read on while the hints keep coming. The server's writes then fail (the client
+     * closed the connection), nothing is pooled, and the next request, on a new connection, gets its answer. A guard
+     * that the budget, now the only bound on the hints, ends them.
      */
     @Test
     void P79_anEndlessStreamOfEarlyHintsFailsTheRequestAndClosesItsConnection() throws Exception {
         CountDownLatch clientClosed = new CountDownLatch(1);
         AtomicLong hintsSent = new AtomicLong();
-        try (RawServer server = RawServer.start(c -> {
-                 if (c.index > 0) {
-                     while (c.readRequest() != null) {
-                         c.write(OK);
-                     }
-                     return;
-                 }
+        try (RawServer server = firstConnectionThenOk(c -> {
                  c.readRequest();
                  try {
                      while (true) {
@@ -74,8 +81,10 @@ class InformationalResponseTest {
                     return r.status();
                 }
             });
-            assertThat(outcome).isInstanceOfSatisfying(HttpProtocolException.class,
-                    e -> assertThat(e.reason()).isEqualTo(Reason.TOO_MANY_INFORMATIONAL_RESPONSES));
+            assertThat(outcome).isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE);
+                assertThat(e.getMessage()).contains("informational (1xx) heads read before this head");
+            });
             assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .as("the client closed the connection (the server's hints stopped going out)").isTrue();
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
@@ -86,6 +95,99 @@ class InformationalResponseTest {
             assertThat(t.stats().dialed()).as("the next request dialed").isEqualTo(2);
             assertThat(hintsSent.get()).as("hints the server could send before the client closed").isPositive();
             assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * P92: six {@code 103 Early Hints} heads of about 730 bytes, each far under a 4096-byte {@code maxHeaderBytes} and
+     * together over it, fail the request with {@code HEADERS_TOO_LARGE}, saying that the informational heads counted;
+     * the client closes the connection (the server sees its end), nothing is pooled, and the next request dials. Fails
+     * on the code before P92, which refused them as {@code TOO_MANY_INFORMATIONAL_RESPONSES} (a count of six).
+     */
+    @Test
+    void P92_informationalHeadsEachUnderTheLimitAndTogetherOverItAreRefused() throws Exception {
+        String hint = "HTTP/1.1 103 Early Hints\r\nLink: </" + "a".repeat(700) + ">\r\n\r\n";
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        try (RawServer server = firstConnectionThenOk(c -> {
+                 c.readRequest();
+                 c.write(hint.repeat(6) + OK);
+                 c.readUntilClosed();
+                 clientClosed.countDown();
+             });
+             Transport t = Transport.builder().responseLimits(1024, 4096, 100).build()) {
+            assertThatThrownBy(() -> t.roundTrip(bounded(server)))
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE);
+                        assertThat(e.getMessage()).contains("4096 bytes")
+                                .contains("the 5 informational (1xx) heads read before this head");
+                    });
+            assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed the connection")
+                    .isTrue();
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
+            assertThat(t.stats().idle()).as("nothing pooled").isZero();
+            try (HttpResponse r = t.roundTrip(bounded(server))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).as("the next request dialed").isEqualTo(2);
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * P92: thirty small {@code 102 Processing} heads and a final head, together under {@code maxHeaderBytes}, are read
+     * (their number has no bound of its own, as in Go 1.24), twice on one connection, reused. Fails on the code before
+     * P92, which refused the sixth 1xx ({@code TOO_MANY_INFORMATIONAL_RESPONSES}).
+     */
+    @Test
+    void P92_manySmallInformationalHeadsWithinTheLimitAreRead() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write("HTTP/1.1 102 Processing\r\n\r\n".repeat(30) + OK);
+                 }
+             });
+             Transport t = Transport.builder().responseLimits(1024, 4096, 100).build()) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpResponse r = t.roundTrip(bounded(server))) {
+                    assertThat(r.status()).isEqualTo(200);
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+            }
+            assertThat(t.stats().reused()).isEqualTo(1);
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * P92: the shared budget is exact, a {@code 100 Continue} (which this transport hands to no caller, as Go's
+     * {@code Got100Continue} hook does not reset its limit) counted as any 1xx: five 1xx heads and a final head of 223
+     * bytes together are read under a limit of 223, and the connection reused; under 222 the request fails with
+     * {@code HEADERS_TOO_LARGE} and the connection is closed. Fails on the code before P92, which read them under 222
+     * (each head alone is far under it).
+     */
+    @Test
+    void P92_theSharedLimitIsExact() throws Exception {
+        String heads = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n".repeat(4) + "HTTP/1.1 100 Continue\r\n\r\n";
+        String finalHead = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+        int total = heads.length() + finalHead.length();
+        assertThat(total).isEqualTo(223);
+        try (RawServer server = RawServer.start(c -> {
+                 while (c.readRequest() != null) {
+                     c.write(heads + finalHead + "ok");
+                 }
+             });
+             Transport exact = Transport.builder().responseLimits(64, total, 100).build();
+             Transport under = Transport.builder().responseLimits(64, total - 1, 100).build()) {
+            for (int i = 0; i < 2; i++) {
+                try (HttpResponse r = exact.roundTrip(bounded(server))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+            }
+            assertThat(exact.stats().reused()).as("read whole at the limit: reused").isEqualTo(1);
+            assertThatThrownBy(() -> under.roundTrip(bounded(server)))
+                    .isInstanceOfSatisfying(HttpProtocolException.class,
+                            e -> assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE));
+            Leaks.awaitTrue(() -> under.stats().open() == 0, "the connection closed");
+            assertThat(under.stats().idle()).isZero();
         }
     }
 
@@ -193,6 +295,40 @@ class InformationalResponseTest {
                 assertThat(r.body().string()).isEqualTo("hello from the new protocol");
             }
             Leaks.awaitTrue(() -> t.stats().open() == 0, "the tunnel's connection closed, never pooled");
+            assertThat(server.failures()).isEmpty();
+        }
+    }
+
+    /**
+     * P92: an asked {@code 101 Switching Protocols} is the final head, and shares the budget of the 1xx heads before it
+     * as Go's does (its {@code readLimit} runs on until the 101): three small hints and the 101 within a 256-byte
+     * {@code maxHeaderBytes} open the tunnel; five and the 101 over it fail the request with {@code HEADERS_TOO_LARGE},
+     * no tunnel handed over, the connection closed. Fails on the code before P92, which opened the second tunnel too.
+     */
+    @Test
+    void P92_anAskedSwitchSharesTheBudgetOfTheInformationalHeadsBeforeIt() throws Exception {
+        String hint = "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n";
+        String switched = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+        assertThat(3 * hint.length() + switched.length()).isLessThanOrEqualTo(256);
+        assertThat(5 * hint.length() + switched.length()).isGreaterThan(256);
+        try (RawServer server = RawServer.start(c -> {
+                 c.readRequestHead();
+                 c.write(hint.repeat(c.index == 0 ? 3 : 5) + switched + "hello");
+                 c.socket.shutdownOutput();
+                 c.readUntilClosed();
+             });
+             Transport t = Transport.builder().responseLimits(128, 256, 100).build()) {
+            try (HttpResponse r = t.roundTrip(upgrade(server))) {
+                assertThat(r.status()).isEqualTo(101);
+                assertThat(r.body().string()).isEqualTo("hello");
+            }
+            assertThatThrownBy(() -> t.roundTrip(upgrade(server)))
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE);
+                        assertThat(e.getMessage()).contains("the 5 informational (1xx) heads");
+                    });
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "both connections closed, never pooled");
+            assertThat(server.accepted()).isEqualTo(2);
             assertThat(server.failures()).isEmpty();
         }
     }

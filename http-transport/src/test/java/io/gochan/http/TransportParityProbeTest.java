@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A fresh-eyes parity check of the transport against Go 1.19's (2026-12-05), each case beside the answer Go's client
  * gave against the same scripted loopback server: the fields Go moves out of a response's header (P69) and the
- * response-head limits over 1xx heads (P70). The other behaviours checked are pinned elsewhere; the idle
+ * response-head limits over 1xx heads (P92, which replaced P70's head-by-head measure). The other behaviours checked are pinned elsewhere; the idle
  * connection's age at hand-out (E79) is in {@code ConnectionPoolTest}.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
@@ -86,19 +86,24 @@ class TransportParityProbeTest {
     }
 
     /**
-     * P70: each response head is measured alone against {@code maxHeaderBytes}, a 1xx head as the final one, as Go
-     * 1.19 resets its {@code readLimit} for each 1xx: five 1xx heads of 3 KiB and a final one of 3 KiB under a 4 KiB
-     * limit (18 KiB together) are read, and the connection reused; a single 1xx head over the limit fails the request
-     * ({@code HEADERS_TOO_LARGE}). Fails if the heads are counted together.
+     * P92 (replacing P70's head-by-head measure): the 1xx heads of a response and its final head share one
+     * {@code maxHeaderBytes}, as Go 1.24 counts them when no {@code Got1xxResponse} hook took the 1xx (Go 1.19 reset
+     * its {@code readLimit} for each 1xx). One 1xx head of 3 KiB and a final one of about 100 bytes under a 4 KiB limit
+     * are read, and the connection reused; five 1xx heads of 3 KiB and a final one, each under the limit and together
+     * over it, fail the request with {@code HEADERS_TOO_LARGE} naming the 1xx head that counted, and the connection is
+     * closed; a single 1xx head over the limit fails it too. Fails on the code before P92, which measured each head
+     * alone and read the five.
      */
     @Test
-    void P70_eachInformationalHeadIsMeasuredAloneAgainstTheLimits() throws Exception {
+    void P92_informationalHeadsAndTheFinalHeadShareTheLimit() throws Exception {
         String hint = "HTTP/1.1 103 Early Hints\r\nLink: " + "a".repeat(3000) + "\r\n\r\n";
         try (RawServer server = RawServer.start(c -> {
                  for (String head; (head = c.readRequest()) != null; ) {
                      if (head.startsWith("GET /big ")) {
                          c.write("HTTP/1.1 103 Early Hints\r\nLink: " + "a".repeat(3000) + "\r\nX: " + "b".repeat(3000)
                                  + "\r\n\r\n" + OK);
+                     } else if (head.startsWith("GET /one ")) {
+                         c.write(hint + OK);
                      } else {
                          c.write(hint.repeat(5) + "HTTP/1.1 200 OK\r\nX: " + "b".repeat(3000)
                                  + "\r\nContent-Length: 2\r\n\r\nok");
@@ -107,17 +112,27 @@ class TransportParityProbeTest {
              });
              Transport t = Transport.builder().responseLimits(4000, 4096, 100).build()) {
             for (int i = 0; i < 2; i++) {
-                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/hints").toString()))) {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/one").toString()))) {
                     assertThat(r.status()).isEqualTo(200);
                     assertThat(r.headers().get("Link")).as("a 1xx head's fields are not the answer's").isNull();
                     assertThat(r.body().string()).isEqualTo("ok");
                 }
             }
             assertThat(t.stats().reused()).isEqualTo(1);
+            assertThatThrownBy(() -> t.roundTrip(HttpRequest.get(server.uri("/hints").toString())))
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE);
+                        assertThat(e.getMessage()).contains("larger than 4096 bytes")
+                                .contains("the 1 informational (1xx) head read before this head");
+                    });
+            assertThat(t.stats().open()).as("closed after the heads over the limit").isZero();
             assertThatThrownBy(() -> t.roundTrip(HttpRequest.get(server.uri("/big").toString())))
-                    .isInstanceOfSatisfying(HttpProtocolException.class,
-                            e -> assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE));
+                    .isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.HEADERS_TOO_LARGE);
+                        assertThat(e.getMessage()).as("the first head: no 1xx counted").doesNotContain("informational");
+                    });
             assertThat(t.stats().open()).as("closed after the bad head").isZero();
+            assertThat(server.accepted()).as("/one twice and /hints on one connection, /big on another").isEqualTo(2);
         }
     }
 

@@ -31,7 +31,21 @@ public final class ResponseHeadReader {
      * @throws HttpProtocolException if the head is malformed or over a limit
      */
     public static ResponseHead read(ConnInput in, HttpLimits limits) throws IOException {
-        long start = in.bytesRead();
+        return read(in, limits, in.bytesRead(), 0);
+    }
+
+    /**
+     * Reads one head of a response whose earlier heads, the {@code informationalBefore} 1xx heads read since
+     * {@code budgetStart}, share its {@code maxHeaderBytes} (P92): all the heads read for one request count together,
+     * as Go 1.24 counts them when no 1xx is handed to the caller.
+     *
+     * @param budgetStart {@link ConnInput#bytesRead()} where the response's first head began
+     * @param informationalBefore how many 1xx heads were read since then, named in the refusal
+     * @return the head, or null if the connection was at EOF before the first byte
+     * @throws HttpProtocolException if the head is malformed or over a limit
+     */
+    public static ResponseHead read(ConnInput in, HttpLimits limits, long budgetStart, int informationalBefore)
+            throws IOException {
         String prefix = in.peekAscii(1);
         if (prefix.isEmpty()) {
             return null;
@@ -59,9 +73,8 @@ public final class ResponseHeadReader {
             if (length < 0) {
                 throw new HttpProtocolException(Reason.PREMATURE_EOF, "connection closed inside the response headers");
             }
-            if (in.bytesRead() - start > limits.maxHeaderBytes()) {
-                throw new HttpProtocolException(Reason.HEADERS_TOO_LARGE,
-                        "response headers larger than " + limits.maxHeaderBytes() + " bytes");
+            if (in.bytesRead() - budgetStart > limits.maxHeaderBytes()) {
+                throw headersTooLarge(limits, informationalBefore);
             }
             if (length == 0) {
                 break;
@@ -73,6 +86,21 @@ public final class ResponseHeadReader {
             parseField(in.lineBytes(), length, fields, "header");
         }
         return new ResponseHead(partial.version(), partial.status(), partial.reason(), toHeaders(fields));
+    }
+
+    /**
+     * The refusal of heads over {@code maxHeaderBytes}: with 1xx heads before it, it says they counted (P92), so a
+     * final head far under the limit is not taken for the one that was too large.
+     */
+    private static HttpProtocolException headersTooLarge(HttpLimits limits, int informationalBefore) {
+        if (informationalBefore == 0) {
+            return new HttpProtocolException(Reason.HEADERS_TOO_LARGE,
+                    "response headers larger than " + limits.maxHeaderBytes() + " bytes");
+        }
+        return new HttpProtocolException(Reason.HEADERS_TOO_LARGE, "response headers larger than "
+                + limits.maxHeaderBytes() + " bytes, counting the " + informationalBefore + " informational (1xx) head"
+                + (informationalBefore == 1 ? "" : "s") + " read before this head: all the heads of one response share"
+                + " the limit (P92)");
     }
 
     /** Builds Headers from alternating names and values (validated again by the builder: cheap). */

@@ -587,16 +587,19 @@ final class ResponseReader {
     }
 
     /**
-     * Reads heads until a final one; the first 100 Continue releases the body; at most
-     * {@code maxInformational} 1xx responses are tolerated (Go 1.19's bound of 5), each head within the head
-     * limits (P70), so a server that sends 1xx heads without end is refused after the sixth (P79); each 1xx's
-     * framing fields are checked as a final answer's (P79).
+     * Reads heads until a final one; the first 100 Continue releases the body. All the heads read for this request,
+     * every 1xx head and the final one, share one budget of {@code maxHeaderBytes} (P92), as Go 1.24 bounds them when
+     * it hands no 1xx to the caller (this transport never does): a server that sends 1xx heads without end, or many
+     * small ones and then a final head, is refused with {@code HEADERS_TOO_LARGE} once they add up to more, and their
+     * number is not bounded otherwise (the budget bounds it: Go dropped its count of 5 for the same reason, and so did
+     * P79). Each 1xx's framing fields are checked as a final answer's (P79).
      */
     private FinalHead readFinalHead() throws IOException {
+        long budgetStart = in.bytesRead(); // the first head's first byte: the budget is the response's, not a head's
         int informational = 0;
         boolean continued = false;
         while (true) {
-            ResponseHead head = ResponseHeadReader.read(in, cfg.limits());
+            ResponseHead head = ResponseHeadReader.read(in, cfg.limits(), budgetStart, informational);
             if (head == null && informational > 0) {
                 // The server answered (a 1xx is a response to this request), so this is no idle connection the
                 // server had closed: a broken answer, never retried (P58; Go: "unexpected EOF", not retried).
@@ -616,10 +619,7 @@ final class ResponseReader {
             // as on a final answer (P79), as Go's ReadResponse refuses them on every status (parseTransferEncoding
             // and fixLength's duplicate check come before its status checks). The connection is then closed.
             BodyFraming.of(rc.req().method(), head);
-            if (++informational > cfg.limits().maxInformational()) {
-                throw new HttpProtocolException(HttpProtocolException.Reason.TOO_MANY_INFORMATIONAL_RESPONSES,
-                        "more than " + cfg.limits().maxInformational() + " informational (1xx) responses");
-            }
+            informational++;
             if (s == 100 && rc.continueCh() != null && !continued) {
                 // Only the first 100 Continue counts (as in Go): a repeated one is an ignored 1xx.
                 rc.continueCh().trySend(Boolean.TRUE);

@@ -30,7 +30,7 @@ import java.util.Arrays;
  */
 class ResponseParserFuzzTest {
     /** Small limits, so short inputs reach every limit check. */
-    static final HttpLimits TIGHT = new HttpLimits(64, 256, 4, 32, 2, 64);
+    static final HttpLimits TIGHT = new HttpLimits(64, 256, 4, 32, 64);
     /** At most this many responses are parsed from one input (keep-alive pipelining). */
     static final int MAX_RESPONSES = 8;
 
