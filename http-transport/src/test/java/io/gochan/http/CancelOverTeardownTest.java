@@ -382,6 +382,119 @@ class CancelOverTeardownTest {
     }
 
     /**
+     * E143: E154 and E129 for the transport's close. The server resets the connection while the request awaits its
+     * head ({@code HEAD_WAIT}), or mid-body while the caller reads it ({@code BODY_READ}); from inside the connection's
+     * close that the reset causes, before the failure is reported, the transport is closed (its close under way: its
+     * pool marked closed, which the interrupt of another request's held dial shows, before the failed connection's
+     * close lets it go on). The request fails with {@code TRANSPORT_CLOSED}, the reset suppressed under it, as it does
+     * for a dial that fails under the close (E131) and as E129 already said for the body; its one {@code done()} says
+     * the same. Before, the wait for the head did not look at the transport's close, and the request failed with
+     * "server reset the connection before sending a response".
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Phase.class, names = {"HEAD_WAIT", "BODY_READ"})
+    void E143_theTransportsCloseAfterAConnectionsFailureButBeforeItIsReportedWins(Phase phase) throws Exception {
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        java.util.concurrent.BlockingQueue<Object> resetNow = new java.util.concurrent.LinkedBlockingQueue<>();
+        AtomicBoolean holdNextDial = new AtomicBoolean();
+        CountDownLatch dialHeld = new CountDownLatch(1);
+        CountDownLatch dialInterrupted = new CountDownLatch(1);
+        Dialer plain = wire.dialer();
+        Dialer holding = (host, port, timeout) -> {
+            if (holdNextDial.getAndSet(false)) {
+                // Held until the transport's close interrupts it: which it does once its pool is marked closed.
+                dialHeld.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    dialInterrupted.countDown();
+                    throw new InterruptedIOException("held dial interrupted");
+                }
+            }
+            return plain.dial(host, port, timeout);
+        };
+        AtomicReference<Caller<Throwable>> held = new AtomicReference<>();
+        AtomicReference<Caller<Object>> closer = new AtomicReference<>();
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequestHead();
+                 if (head == null) {
+                     return;
+                 }
+                 if (phase == Phase.BODY_READ) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+                     if (resetNow.poll(30, TimeUnit.SECONDS) == null) {
+                         return;
+                     }
+                 }
+                 c.reset(); // the genuine failure
+             });
+             Transport t = Transport.builder().listener(dones).dialer(holding).build()) {
+            HttpRequest req = HttpRequest.get(server.uri("/reset").toString());
+            CountDownLatch partRead = new CountDownLatch(1);
+            Runnable closeTransport = () -> {
+                // Inside the failed connection's first close, before the failure is reported: the transport closes.
+                holdNextDial.set(true);
+                held.set(Caller.virtual("held-dial", () -> {
+                    try {
+                        t.roundTrip(HttpRequest.get(server.uri("/held").toString()), Context.background()).close();
+                        return null;
+                    } catch (Throwable e) {
+                        return e;
+                    }
+                }));
+                try {
+                    assertThat(dialHeld.await(20, TimeUnit.SECONDS)).as("the other request's dial held").isTrue();
+                    closer.set(Caller.virtual("closer", () -> {
+                        t.close();
+                        return null;
+                    }));
+                    assertThat(dialInterrupted.await(20, TimeUnit.SECONDS)).as("the transport's close under way").isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            if (phase == Phase.HEAD_WAIT) {
+                wire.afterClose.set(closeTransport);
+            }
+            Caller<Throwable> caller = Caller.virtual("closed-under-failure", () -> {
+                try (HttpResponse r = t.roundTrip(req, Context.background())) {
+                    InputStream in = r.body().stream();
+                    in.readNBytes(10);
+                    partRead.countDown();
+                    in.read(new byte[100]); // meets the reset
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                } finally {
+                    partRead.countDown();
+                }
+            });
+            if (phase == Phase.BODY_READ) {
+                assertThat(partRead.await(20, TimeUnit.SECONDS)).isTrue();
+                wire.afterClose.set(closeTransport);
+                resetNow.add(Boolean.TRUE);
+            }
+            boolean ended = caller.join(Duration.ofSeconds(20));
+            caller.abandon(t::close);
+            assertThat(ended).isTrue();
+            Throwable e = caller.value();
+            assertThat(e).as("%s", e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            assertNoTeardownIn(e);
+            assertThat(e.getSuppressed()).as("the reset kept under the end").isNotEmpty();
+            Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+            assertThat(dones.done.get(req)).hasSize(1);
+            assertThat(dones.done.get(req).get(0)).isSameAs(e);
+            assertThat(held.get()).as("the transport closed under the failure").isNotNull();
+            assertThat(held.get().join(Duration.ofSeconds(20))).isTrue();
+            assertThat(held.get().value()).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            assertThat(closer.get().join(Duration.ofSeconds(20))).as("the transport's close returned").isTrue();
+        }
+    }
+
+    /**
      * The thrown exception and its causes name nothing of the teardown. (An interrupt of a virtual thread blocked in a
      * socket read closes that socket, and the JDK's "Closed by interrupt" is then the cause of the cancellation: that is
      * the interrupt itself, not a failure of the connection, and says so.)
