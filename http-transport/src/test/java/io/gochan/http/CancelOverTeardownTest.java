@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * body, awaiting the head, reading the head, reading the body), never with the network error the end itself caused
  * when it tore the connection down ("Socket closed", a reset, "server closed the connection", "nothing written").
  * An end that comes after a genuine failure but before it is reported wins: awaiting the head (E154), reading the body
- * (E129).
+ * (E129), the transport's close among them (E143), a failed write (E144).
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -71,6 +71,8 @@ class CancelOverTeardownTest {
         final CountDownLatch bytesRead = new CountDownLatch(1);
         /** Run once by the first close of a socket, after it closed: what a test makes happen right then. */
         final AtomicReference<Runnable> afterClose = new AtomicReference<>();
+        /** Run once by the next write, which then fails as a reset does before a byte went out (E144). */
+        final AtomicReference<Runnable> failWrite = new AtomicReference<>();
 
         Dialer dialer() {
             return HookedSocket.dialer(() -> new HookedSocket() {
@@ -87,6 +89,11 @@ class CancelOverTeardownTest {
 
                 @Override
                 protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
+                    Runnable beforeFailing = failWrite.getAndSet(null);
+                    if (beforeFailing != null) {
+                        beforeFailing.run();
+                        throw new SocketException("Connection reset");
+                    }
                     if (blockHead.getAndSet(false)) {
                         // A head write stuck until the connection's teardown, which fails it as a closed socket
                         // does: the teardown's own error.
@@ -257,42 +264,8 @@ class CancelOverTeardownTest {
              Transport t = Transport.builder().listener(dones).dialer(wire.dialer()).build()) {
             for (int i = 0; i < 20; i++) {
                 HttpRequest req = HttpRequest.get(server.uri("/reset-" + i).toString());
-                CancellableContext ctx = Context.withCancel(Context.background());
-                AtomicReference<Thread> callerThread = new AtomicReference<>();
-                CountDownLatch started = new CountDownLatch(1);
-                wire.afterClose.set(() -> {
-                    // The first close is the read loop's, for the reset; the request's end comes before closech closes.
-                    if (how == LateEnd.CONTEXT) {
-                        ctx.cancel();
-                    } else {
-                        callerThread.get().interrupt();
-                    }
-                });
-                Caller<Throwable> caller = Caller.virtual("late-end", () -> {
-                    callerThread.set(Thread.currentThread());
-                    started.countDown();
-                    try {
-                        t.roundTrip(req, ctx).close();
-                        return null;
-                    } catch (Throwable e) {
-                        return e;
-                    }
-                });
-                started.await();
-                boolean ended = caller.join(Duration.ofSeconds(20));
-                caller.abandon(t::close);
-                assertThat(ended).isTrue();
-                Throwable e = caller.value();
-                assertThat(e).as("round %d", i).isNotNull();
-                if (how == LateEnd.CONTEXT) {
-                    assertThat(e).as("round %d: %s", i, e).isInstanceOf(RequestCancelledException.class);
-                    assertThat(((RequestCancelledException) e).reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT);
-                } else {
-                    assertThat(e).as("round %d: %s", i, e).isInstanceOf(InterruptedException.class);
-                }
-                assertNoTeardownIn(e);
-                Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
-                assertThat(dones.done.get(req)).hasSize(1);
+                // The first close is the read loop's, for the reset; the request's end comes before closech closes.
+                lateEndWins(t, dones, req, how, wire.afterClose, i);
             }
         }
     }
@@ -492,6 +465,72 @@ class CancelOverTeardownTest {
                     c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
             assertThat(closer.get().join(Duration.ofSeconds(20))).as("the transport's close returned").isTrue();
         }
+    }
+
+    /**
+     * E144: E154 for a failed write. The head's write fails before a byte of it went out (a reset), on a new connection
+     * (so never retried), and the request ends (its context cancelled, or the caller interrupted) from inside that
+     * write, before {@code roundTrip} has reported its failure: the request fails with its end, never "nothing written:
+     * Connection reset", and reports one {@code done()}. A guard: the old code gave the end too here (the caller's
+     * wait, woken by the end, took it); the write's failure now goes through the same rule as the head's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(LateEnd.class)
+    void E144_anEndThatComesAsAWriteFailsBeforeItIsReportedWins(LateEnd how) throws Exception {
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        try (RawServer server = RawServer.start(c -> c.readUntilClosed());
+             Transport t = Transport.builder().listener(dones).dialer(wire.dialer()).build()) {
+            for (int i = 0; i < 30; i++) {
+                HttpRequest req = HttpRequest.get(server.uri("/write-fails-" + i).toString());
+                lateEndWins(t, dones, req, how, wire.failWrite, i);
+                Leaks.awaitTrue(() -> t.stats().open() == 0, "the failed connection closed");
+            }
+        }
+    }
+
+    /**
+     * One round of a late end: {@code hook} is armed to end the request ({@code how}) when a test's socket runs it, the
+     * request is sent, and it must fail with that end (an {@link InterruptedException} for an interrupt), nothing of
+     * the teardown in its text, and report one {@code done()}.
+     */
+    private static void lateEndWins(Transport t, Dones dones, HttpRequest req, LateEnd how,
+            AtomicReference<Runnable> hook, int round) throws Exception {
+        CancellableContext ctx = Context.withCancel(Context.background());
+        AtomicReference<Thread> callerThread = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        hook.set(() -> {
+            if (how == LateEnd.CONTEXT) {
+                ctx.cancel();
+            } else {
+                callerThread.get().interrupt();
+            }
+        });
+        Caller<Throwable> caller = Caller.virtual("late-end", () -> {
+            callerThread.set(Thread.currentThread());
+            started.countDown();
+            try {
+                t.roundTrip(req, ctx).close();
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        started.await();
+        boolean ended = caller.join(Duration.ofSeconds(20));
+        caller.abandon(t::close);
+        assertThat(ended).isTrue();
+        Throwable e = caller.value();
+        assertThat(e).as("round %d", round).isNotNull();
+        if (how == LateEnd.CONTEXT) {
+            assertThat(e).as("round %d: %s", round, e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+        } else {
+            assertThat(e).as("round %d: %s", round, e).isInstanceOf(InterruptedException.class);
+        }
+        assertNoTeardownIn(e);
+        Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+        assertThat(dones.done.get(req)).hasSize(1);
     }
 
     /**

@@ -877,6 +877,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // noticed first, the failed write or the closed connection; never a broken connection, never retried (E24).
             cause = cancelled;
         }
+        if (!isCallersBody(cause)) {
+            // The one rule for an end against a failure not yet reported (E144, RequestScope.endOver), as E154 for the
+            // wait for the head: also for a write that wrote nothing, which the grace above (P13) never looks at, and for
+            // the transport's close under a connection that failed for a cause of its own.
+            HttpResponse late = endedOverFailure(ex, resc, cause);
+            if (late != null) {
+                return late;
+            }
+        }
         if (ex.abort(cause)) {
             throw callerFacing(cause);
         }
