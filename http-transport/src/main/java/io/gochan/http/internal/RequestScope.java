@@ -361,13 +361,13 @@ public final class RequestScope {
      * depends on which ready case a select picked. The looks, in this order, the first that holds deciding:
      * <ol>
      * <li>{@code decided}, an end another party already gave the request (the exchange's abort cause), is returned
-     * as it is: it came first, and may be thrown elsewhere too.
-     * <li>A {@code failure} that is itself the request's end ({@link #isEnd}) stands: null.
+     * as it is: it came first, and may be thrown elsewhere too.</li>
+     * <li>A {@code failure} that is itself the request's end ({@link #isEnd}) stands: null.</li>
      * <li>The thread's interrupt: a {@link RequestCancelledException} of reason {@code INTERRUPT} (see
-     * {@link #isInterrupt}); the interrupt status is cleared or kept as {@code phase} says.
+     * {@link #isInterrupt}); the interrupt status is cleared or kept as {@code phase} says.</li>
      * <li>The context's end (cancelled, or its deadline passed), then the request's own deadline
-     * ({@link #ended(String)}).
-     * <li>The transport's close ({@code transportClosed}): {@link #transportClosed()}.
+     * ({@link #ended(String)}).</li>
+     * <li>The transport's close ({@code transportClosed}): {@link #transportClosed()}.</li>
      * </ol>
      *
      * @param failure the failure about to be reported
