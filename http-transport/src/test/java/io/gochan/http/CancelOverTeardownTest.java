@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * body, awaiting the head, reading the head, reading the body), never with the network error the end itself caused
  * when it tore the connection down ("Socket closed", a reset, "server closed the connection", "nothing written").
  * An end that comes after a genuine failure but before it is reported wins: awaiting the head (E154), reading the body
- * (E129).
+ * (E129), the transport's close among them (E143), a failed write (E144).
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -71,6 +71,8 @@ class CancelOverTeardownTest {
         final CountDownLatch bytesRead = new CountDownLatch(1);
         /** Run once by the first close of a socket, after it closed: what a test makes happen right then. */
         final AtomicReference<Runnable> afterClose = new AtomicReference<>();
+        /** Run once by the next write, which then fails as a reset does before a byte went out (E144). */
+        final AtomicReference<Runnable> failWrite = new AtomicReference<>();
 
         Dialer dialer() {
             return HookedSocket.dialer(() -> new HookedSocket() {
@@ -87,6 +89,11 @@ class CancelOverTeardownTest {
 
                 @Override
                 protected void writeTo(OutputStream raw, byte[] b, int off, int len) throws IOException {
+                    Runnable beforeFailing = failWrite.getAndSet(null);
+                    if (beforeFailing != null) {
+                        beforeFailing.run();
+                        throw new SocketException("Connection reset");
+                    }
                     if (blockHead.getAndSet(false)) {
                         // A head write stuck until the connection's teardown, which fails it as a closed socket
                         // does: the teardown's own error.
@@ -257,42 +264,8 @@ class CancelOverTeardownTest {
              Transport t = Transport.builder().listener(dones).dialer(wire.dialer()).build()) {
             for (int i = 0; i < 20; i++) {
                 HttpRequest req = HttpRequest.get(server.uri("/reset-" + i).toString());
-                CancellableContext ctx = Context.withCancel(Context.background());
-                AtomicReference<Thread> callerThread = new AtomicReference<>();
-                CountDownLatch started = new CountDownLatch(1);
-                wire.afterClose.set(() -> {
-                    // The first close is the read loop's, for the reset; the request's end comes before closech closes.
-                    if (how == LateEnd.CONTEXT) {
-                        ctx.cancel();
-                    } else {
-                        callerThread.get().interrupt();
-                    }
-                });
-                Caller<Throwable> caller = Caller.virtual("late-end", () -> {
-                    callerThread.set(Thread.currentThread());
-                    started.countDown();
-                    try {
-                        t.roundTrip(req, ctx).close();
-                        return null;
-                    } catch (Throwable e) {
-                        return e;
-                    }
-                });
-                started.await();
-                boolean ended = caller.join(Duration.ofSeconds(20));
-                caller.abandon(t::close);
-                assertThat(ended).isTrue();
-                Throwable e = caller.value();
-                assertThat(e).as("round %d", i).isNotNull();
-                if (how == LateEnd.CONTEXT) {
-                    assertThat(e).as("round %d: %s", i, e).isInstanceOf(RequestCancelledException.class);
-                    assertThat(((RequestCancelledException) e).reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT);
-                } else {
-                    assertThat(e).as("round %d: %s", i, e).isInstanceOf(InterruptedException.class);
-                }
-                assertNoTeardownIn(e);
-                Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
-                assertThat(dones.done.get(req)).hasSize(1);
+                // The first close is the read loop's, for the reset; the request's end comes before closech closes.
+                lateEndWins(t, dones, req, how, wire.afterClose, i);
             }
         }
     }
@@ -379,6 +352,185 @@ class CancelOverTeardownTest {
                 t.closeIdleConnections();
             }
         }
+    }
+
+    /**
+     * E143: E154 and E129 for the transport's close. The server resets the connection while the request awaits its
+     * head ({@code HEAD_WAIT}), or mid-body while the caller reads it ({@code BODY_READ}); from inside the connection's
+     * close that the reset causes, before the failure is reported, the transport is closed (its close under way: its
+     * pool marked closed, which the interrupt of another request's held dial shows, before the failed connection's
+     * close lets it go on). The request fails with {@code TRANSPORT_CLOSED}, the reset suppressed under it, as it does
+     * for a dial that fails under the close (E131) and as E129 already said for the body; its one {@code done()} says
+     * the same. Before, the wait for the head did not look at the transport's close, and the request failed with
+     * "server reset the connection before sending a response".
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(value = Phase.class, names = {"HEAD_WAIT", "BODY_READ"})
+    void E143_theTransportsCloseAfterAConnectionsFailureButBeforeItIsReportedWins(Phase phase) throws Exception {
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        java.util.concurrent.BlockingQueue<Object> resetNow = new java.util.concurrent.LinkedBlockingQueue<>();
+        AtomicBoolean holdNextDial = new AtomicBoolean();
+        CountDownLatch dialHeld = new CountDownLatch(1);
+        CountDownLatch dialInterrupted = new CountDownLatch(1);
+        Dialer plain = wire.dialer();
+        Dialer holding = (host, port, timeout) -> {
+            if (holdNextDial.getAndSet(false)) {
+                // Held until the transport's close interrupts it: which it does once its pool is marked closed.
+                dialHeld.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    dialInterrupted.countDown();
+                    throw new InterruptedIOException("held dial interrupted");
+                }
+            }
+            return plain.dial(host, port, timeout);
+        };
+        AtomicReference<Caller<Throwable>> held = new AtomicReference<>();
+        AtomicReference<Caller<Object>> closer = new AtomicReference<>();
+        try (RawServer server = RawServer.start(c -> {
+                 String head = c.readRequestHead();
+                 if (head == null) {
+                     return;
+                 }
+                 if (phase == Phase.BODY_READ) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789");
+                     if (resetNow.poll(30, TimeUnit.SECONDS) == null) {
+                         return;
+                     }
+                 }
+                 c.reset(); // the genuine failure
+             });
+             Transport t = Transport.builder().listener(dones).dialer(holding).build()) {
+            HttpRequest req = HttpRequest.get(server.uri("/reset").toString());
+            CountDownLatch partRead = new CountDownLatch(1);
+            Runnable closeTransport = () -> {
+                // Inside the failed connection's first close, before the failure is reported: the transport closes.
+                holdNextDial.set(true);
+                held.set(Caller.virtual("held-dial", () -> {
+                    try {
+                        t.roundTrip(HttpRequest.get(server.uri("/held").toString()), Context.background()).close();
+                        return null;
+                    } catch (Throwable e) {
+                        return e;
+                    }
+                }));
+                try {
+                    assertThat(dialHeld.await(20, TimeUnit.SECONDS)).as("the other request's dial held").isTrue();
+                    closer.set(Caller.virtual("closer", () -> {
+                        t.close();
+                        return null;
+                    }));
+                    assertThat(dialInterrupted.await(20, TimeUnit.SECONDS)).as("the transport's close under way").isTrue();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            if (phase == Phase.HEAD_WAIT) {
+                wire.afterClose.set(closeTransport);
+            }
+            Caller<Throwable> caller = Caller.virtual("closed-under-failure", () -> {
+                try (HttpResponse r = t.roundTrip(req, Context.background())) {
+                    InputStream in = r.body().stream();
+                    in.readNBytes(10);
+                    partRead.countDown();
+                    in.read(new byte[100]); // meets the reset
+                    return null;
+                } catch (Throwable e) {
+                    return e;
+                } finally {
+                    partRead.countDown();
+                }
+            });
+            if (phase == Phase.BODY_READ) {
+                assertThat(partRead.await(20, TimeUnit.SECONDS)).isTrue();
+                wire.afterClose.set(closeTransport);
+                resetNow.add(Boolean.TRUE);
+            }
+            boolean ended = caller.join(Duration.ofSeconds(20));
+            caller.abandon(t::close);
+            assertThat(ended).isTrue();
+            Throwable e = caller.value();
+            assertThat(e).as("%s", e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            assertNoTeardownIn(e);
+            assertThat(e.getSuppressed()).as("the reset kept under the end").isNotEmpty();
+            Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+            assertThat(dones.done.get(req)).hasSize(1);
+            assertThat(dones.done.get(req).get(0)).isSameAs(e);
+            assertThat(held.get()).as("the transport closed under the failure").isNotNull();
+            assertThat(held.get().join(Duration.ofSeconds(20))).isTrue();
+            assertThat(held.get().value()).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
+            assertThat(closer.get().join(Duration.ofSeconds(20))).as("the transport's close returned").isTrue();
+        }
+    }
+
+    /**
+     * E144: E154 for a failed write. The head's write fails before a byte of it went out (a reset), on a new connection
+     * (so never retried), and the request ends (its context cancelled, or the caller interrupted) from inside that
+     * write, before {@code roundTrip} has reported its failure: the request fails with its end, never "nothing written:
+     * Connection reset", and reports one {@code done()}. A guard: the old code gave the end too here (the caller's
+     * wait, woken by the end, took it); the write's failure now goes through the same rule as the head's.
+     */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.EnumSource(LateEnd.class)
+    void E144_anEndThatComesAsAWriteFailsBeforeItIsReportedWins(LateEnd how) throws Exception {
+        Dones dones = new Dones();
+        Wire wire = new Wire();
+        try (RawServer server = RawServer.start(c -> c.readUntilClosed());
+             Transport t = Transport.builder().listener(dones).dialer(wire.dialer()).build()) {
+            for (int i = 0; i < 30; i++) {
+                HttpRequest req = HttpRequest.get(server.uri("/write-fails-" + i).toString());
+                lateEndWins(t, dones, req, how, wire.failWrite, i);
+                Leaks.awaitTrue(() -> t.stats().open() == 0, "the failed connection closed");
+            }
+        }
+    }
+
+    /**
+     * One round of a late end: {@code hook} is armed to end the request ({@code how}) when a test's socket runs it, the
+     * request is sent, and it must fail with that end (an {@link InterruptedException} for an interrupt), nothing of
+     * the teardown in its text, and report one {@code done()}.
+     */
+    private static void lateEndWins(Transport t, Dones dones, HttpRequest req, LateEnd how,
+            AtomicReference<Runnable> hook, int round) throws Exception {
+        CancellableContext ctx = Context.withCancel(Context.background());
+        AtomicReference<Thread> callerThread = new AtomicReference<>();
+        CountDownLatch started = new CountDownLatch(1);
+        hook.set(() -> {
+            if (how == LateEnd.CONTEXT) {
+                ctx.cancel();
+            } else {
+                callerThread.get().interrupt();
+            }
+        });
+        Caller<Throwable> caller = Caller.virtual("late-end", () -> {
+            callerThread.set(Thread.currentThread());
+            started.countDown();
+            try {
+                t.roundTrip(req, ctx).close();
+                return null;
+            } catch (Throwable e) {
+                return e;
+            }
+        });
+        started.await();
+        boolean ended = caller.join(Duration.ofSeconds(20));
+        caller.abandon(t::close);
+        assertThat(ended).isTrue();
+        Throwable e = caller.value();
+        assertThat(e).as("round %d", round).isNotNull();
+        if (how == LateEnd.CONTEXT) {
+            assertThat(e).as("round %d: %s", round, e).isInstanceOfSatisfying(RequestCancelledException.class,
+                    c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+        } else {
+            assertThat(e).as("round %d: %s", round, e).isInstanceOf(InterruptedException.class);
+        }
+        assertNoTeardownIn(e);
+        Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
+        assertThat(dones.done.get(req)).hasSize(1);
     }
 
     /**

@@ -331,15 +331,100 @@ public final class RequestScope {
     }
 
     /**
-     * Whether {@code e} is an end of a request (a cancellation, its interrupt, the transport's close, a timeout) rather
-     * than a connection's failure: what the rules that let a request's end win over a failure (E129, E154) leave as it
-     * is.
+     * What a request was doing when a failure met its end ({@link #endOver}): it says how an interrupt is reported.
+     */
+    public enum Phase {
+        /**
+         * Waiting for a dial, or dialing (E131): the caller throws an {@link InterruptedException}, so an interrupt's
+         * status is cleared here.
+         */
+        DIAL,
+        /**
+         * {@code roundTrip} mapping its connection's failure (E154, E143, E144): as {@link #DIAL}, the interrupt's
+         * status is cleared.
+         */
+        EXCHANGE,
+        /**
+         * A read of the streamed response body (E129), which can throw only an {@link IOException}: an interrupt is a
+         * {@link RequestCancelledException} of reason {@code INTERRUPT}, its status kept (E62).
+         */
+        BODY_READ
+    }
+
+    /**
+     * The one rule for a request's end against a failure that has not been reported yet (E129, E131, E143, E144,
+     * E154): the request's end, if it has ended by now, replaces {@code failure}, which is kept suppressed under it
+     * (never in its causes); null if {@code failure} stands. Go's {@code mapRoundTripError} returns
+     * {@code pc.canceled()} before the error it received ("better than network failures that were likely the result
+     * of tearing down the connection"), its {@code getConn} the context's cause before a dial's error, its body read
+     * {@code pc.canceled()} before the read's error. Here the look is at the request itself, so the outcome never
+     * depends on which ready case a select picked. The looks, in this order, the first that holds deciding:
+     * <ol>
+     * <li>{@code decided}, an end another party already gave the request (the exchange's abort cause), is returned
+     * as it is: it came first, and may be thrown elsewhere too.</li>
+     * <li>A {@code failure} that is itself the request's end ({@link #isEnd}) stands: null.</li>
+     * <li>The thread's interrupt: a {@link RequestCancelledException} of reason {@code INTERRUPT} (see
+     * {@link #isInterrupt}); the interrupt status is cleared or kept as {@code phase} says.</li>
+     * <li>The context's end (cancelled, or its deadline passed), then the request's own deadline
+     * ({@link #ended(String)}).</li>
+     * <li>The transport's close ({@code transportClosed}): {@link #transportClosed()}.</li>
+     * </ol>
+     *
+     * @param failure the failure about to be reported
+     * @param phase what the request was doing
+     * @param words what the request was doing, for the end's message ("awaiting response headers")
+     * @param decided an end of the request already decided by another party, or null
+     * @param transportClosed whether the request's transport has closed; asked last, and only if nothing else ended
+     *     the request (a caller that must wait for the close to complete before saying so, E23, waits in it)
+     * @return the end that replaces {@code failure}, or null if {@code failure} stands
+     */
+    public IOException endOver(IOException failure, Phase phase, String words, IOException decided,
+            java.util.function.BooleanSupplier transportClosed) {
+        if (isEnd(decided)) {
+            return decided;
+        }
+        if (isEnd(failure)) {
+            return null;
+        }
+        IOException end = null;
+        if (phase == Phase.BODY_READ ? Thread.currentThread().isInterrupted() : Thread.interrupted()) {
+            end = interruptedWhile(words, null);
+        }
+        if (end == null) {
+            end = ended(words);
+        }
+        if (end == null && transportClosed.getAsBoolean()) {
+            end = transportClosed();
+        }
+        if (end != null && failure != null && failure != end) {
+            end.addSuppressed(failure);
+        }
+        return end;
+    }
+
+    /**
+     * Whether {@code e} is the end of a request (a cancellation: its context, its interrupt, the transport's close;
+     * or its own timeout, {@link HttpTimeoutException.Kind#REQUEST}) rather than a failure: what the rule that lets a
+     * request's end win over a failure ({@link #endOver}) leaves as it is. The transport's own limits (a connect or
+     * TLS handshake timeout, the response header and body read timeouts) are failures of a connection, not the
+     * request's end: a request that ends before one is reported fails with its end (E131).
      *
      * @param e a failure, or null
-     * @return true for a {@link RequestCancelledException} or an {@link HttpTimeoutException}
+     * @return true for a {@link RequestCancelledException} or an {@link HttpTimeoutException} of kind {@code REQUEST}
      */
     public static boolean isEnd(Throwable e) {
-        return e instanceof RequestCancelledException || e instanceof HttpTimeoutException;
+        return e instanceof RequestCancelledException
+                || e instanceof HttpTimeoutException t && t.kind() == HttpTimeoutException.Kind.REQUEST;
+    }
+
+    /**
+     * Whether {@code e} is the end {@link #endOver} words for the thread's interrupt.
+     *
+     * @param e a failure, or null
+     * @return true for a {@link RequestCancelledException} with reason {@code INTERRUPT}
+     */
+    public static boolean isInterrupt(Throwable e) {
+        return e instanceof RequestCancelledException r && r.reason() == RequestCancelledException.Reason.INTERRUPT;
     }
 
     /**

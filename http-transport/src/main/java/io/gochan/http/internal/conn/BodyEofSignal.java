@@ -238,27 +238,15 @@ final class BodyEofSignal extends BulkInputStream implements BodyEnd, BodyLength
 
     /**
      * The request's end that came after the connection failed with {@code failure} but before this read returned it
-     * (E129, as E154 for the wait for the head): the exchange aborted with an end by another party first (the read
-     * loop, for the context), the thread interrupted, the context done or the deadline passed, also from within the
-     * connection's close that the failure caused. That end is what the read reports, the failure suppressed under it,
-     * as Go's body read returns {@code pc.canceled()} before the error it met. Null if the request has not ended.
+     * (E129, {@link RequestScope#endOver}, as E154 for the wait for the head): the exchange aborted with an end by
+     * another party first (the read loop, for the context), the thread interrupted (its status kept, E62), the context
+     * done or the deadline passed, the transport closed, also from within the connection's close that the failure
+     * caused. That end is what the read reports, the failure suppressed under it (unless it is the winner's, which may
+     * be thrown elsewhere too), as Go's body read returns {@code pc.canceled()} before the error it met. Null if the
+     * request has not ended.
      */
     private IOException endedMeanwhile(IOException failure) {
-        IOException won = ex.abortCause();
-        IOException end = RequestScope.isEnd(won) ? won : null;
-        if (end == null && Thread.currentThread().isInterrupted()) {
-            end = RequestScope.interruptedWhile(PHASE, null); // kept set (E62)
-        }
-        if (end == null) {
-            end = ex.scope().ended(PHASE);
-        }
-        if (end == null && transportClosed.getAsBoolean()) {
-            end = RequestScope.transportClosed();
-        }
-        if (end != null && end != won) { // one of its own: the winner's may be thrown elsewhere too, left as it is
-            end.addSuppressed(failure);
-        }
-        return end;
+        return ex.scope().endOver(failure, RequestScope.Phase.BODY_READ, PHASE, ex.abortCause(), transportClosed);
     }
 
     /**

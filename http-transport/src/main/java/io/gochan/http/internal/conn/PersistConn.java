@@ -716,8 +716,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                                 return late;
                             }
                         }
-                        if (endsFirst(scope, r.error())) {
-                            return endedOverFailure(ex, resc, r.error()); // E154
+                        HttpResponse late = endedOverFailure(ex, resc, r.error()); // E154
+                        if (late != null) {
+                            return late;
                         }
                         throw nothingWrittenIfSo(r.error(), startBytesWritten);
                     }
@@ -738,8 +739,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                             return late;
                         }
                     }
-                    if (endsFirst(scope, closedCause)) {
-                        return endedOverFailure(ex, resc, closedCause); // E154
+                    HttpResponse late = endedOverFailure(ex, resc, closedCause); // E154
+                    if (late != null) {
+                        return late;
                     }
                     cause = nothingWrittenIfSo(closedCause, startBytesWritten);
                 } else if (step == HEADER_TIMEOUT) {
@@ -763,34 +765,35 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     }
 
     /**
-     * Whether the request's own end outranks {@code failure}, the connection's failure roundTrip is about to report
-     * (E154): the request ended (its context done, its deadline passed, its thread interrupted) by the time the failure
-     * is mapped. Go's {@code mapRoundTripError} so prefers {@code pc.canceled()} over whatever error its select
-     * received, "better than network failures that were likely the result of tearing down the connection"; here a
-     * teardown of ours never fails a request first (its end aborts the exchange before the close), so what this decides
-     * is a real failure that came first and an end that came before the caller looked: the caller's select, finding
-     * both ready, picked one at random, and an interrupt lost to any ready case. The end wins, as for a failed write
-     * (P13). A failure that is itself an end (the transport's close, a timeout) stands.
-     */
-    private static boolean endsFirst(RequestScope scope, IOException failure) {
-        if (RequestScope.isEnd(failure)) {
-            return false;
-        }
-        return Thread.currentThread().isInterrupted() || scope.ended(AWAITING) != null;
-    }
-
-    /**
-     * The request ended before its connection's failure {@code failure} was mapped ({@link #endsFirst}, E154): fails it
-     * with its end, the failure kept as suppressed; an interrupt as {@link #interrupted} says (its status cleared, as
-     * for any thrown {@link InterruptedException}). Unless another party had ended the exchange first: then that.
+     * Fails the request with its end if it has ended by the time its connection's failure {@code failure} is mapped
+     * ({@link RequestScope#endOver}, E154): its thread interrupted, its context done, its deadline passed, its transport
+     * closed (E143); null if it has not, and the failure stands. Go's {@code mapRoundTripError} so prefers
+     * {@code pc.canceled()} over whatever error its select received, "better than network failures that were likely
+     * the result of tearing down the connection"; here a teardown of ours never fails a request first (its end aborts
+     * the exchange before the close), so what this decides is a real failure that came first and an end that came
+     * before the caller looked: the caller's select, finding both ready, picked one at random, and an interrupt lost to
+     * any ready case. The failure is kept suppressed under the end; an interrupt is thrown as {@link #interrupted}
+     * says (its status cleared, as for any thrown {@link InterruptedException}). Unless another party had ended the
+     * exchange first: then that.
      */
     private HttpResponse endedOverFailure(Exchange ex, Chan<ResponseOrError> resc, IOException failure)
             throws IOException, InterruptedException {
-        if (Thread.interrupted()) {
-            return interrupted(ex, resc);
+        IOException ended = ex.scope().endOver(failure, RequestScope.Phase.EXCHANGE, AWAITING, null, this::transportClosed);
+        if (ended == null) {
+            return null;
         }
-        IOException ended = ex.scope().ended(AWAITING);
-        ended.addSuppressed(failure);
+        if (RequestScope.isInterrupt(ended)) {
+            InterruptedException mine = ex.scope().interrupted(AWAITING);
+            mine.addSuppressed(failure);
+            if (ex.abort(ended)) {
+                throw mine;
+            }
+            try {
+                return lostToCompletion(ex, resc);
+            } finally {
+                Thread.currentThread().interrupt(); // the exchange's end won the race; the interrupt stays set (E39)
+            }
+        }
         if (ex.abort(ended)) {
             throw ended;
         }
@@ -873,6 +876,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // The transport closed the connection under the write: the request was cancelled, whichever the caller
             // noticed first, the failed write or the closed connection; never a broken connection, never retried (E24).
             cause = cancelled;
+        }
+        if (!isCallersBody(cause)) {
+            // The one rule for an end against a failure not yet reported (E144, RequestScope.endOver), as E154 for the
+            // wait for the head: also for a write that wrote nothing, which the grace above (P13) never looks at, and for
+            // the transport's close under a connection that failed for a cause of its own.
+            HttpResponse late = endedOverFailure(ex, resc, cause);
+            if (late != null) {
+                return late;
+            }
         }
         if (ex.abort(cause)) {
             throw callerFacing(cause);

@@ -460,7 +460,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     }
 
     /**
-     * What a request whose dial failed with {@code failure} fails with (E131): its own end if it has ended by now (its
+     * What a request whose dial failed with {@code failure} fails with (E131, {@link RequestScope#endOver}): its own end if it has ended by now (its
      * thread interrupted, its context done, its deadline passed, its transport closed), {@code failure} kept suppressed
      * under it; otherwise {@code failure}. Go's {@code getConn}, handed a dial's error, returns the context's cause if the
      * request's context is done by then ("if the request has been canceled, that's probably what caused r.err"), and its
@@ -474,25 +474,22 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      */
     private IOException endedOverDialFailure(IOException failure, RequestScope scope, String phase)
             throws InterruptedException {
-        // Narrower than RequestScope.isEnd on purpose: a connect or TLS handshake timeout is the dial's failure here.
-        if (failure instanceof RequestCancelledException
-                || failure instanceof HttpTimeoutException t && t.kind() == HttpTimeoutException.Kind.REQUEST) {
+        // RequestScope.isEnd counts only the request's own timeout: a connect or TLS handshake timeout is the dial's failure.
+        IOException ended = scope.endOver(failure, RequestScope.Phase.DIAL, phase, null, () -> {
+            if (!closed) {
+                return false;
+            }
+            awaitCloseDone(); // E23, as above
+            return true;
+        });
+        if (ended == null) {
             return failure;
         }
-        if (Thread.interrupted()) {
+        if (RequestScope.isInterrupt(ended)) {
             InterruptedException mine = scope.interrupted(phase);
             mine.addSuppressed(failure);
             throw mine;
         }
-        IOException ended = scope.ended(phase);
-        if (ended == null && closed) {
-            awaitCloseDone(); // E23, as above
-            ended = RequestScope.transportClosed();
-        }
-        if (ended == null) {
-            return failure;
-        }
-        ended.addSuppressed(failure);
         return ended;
     }
 
