@@ -123,7 +123,7 @@ public final class RequestBody {
         AtomicBoolean opened = new AtomicBoolean();
         return new RequestBody(() -> {
             if (!opened.compareAndSet(false, true)) {
-                throw new IllegalStateException(SINGLE_USE);
+                throw new SingleUseRefusal();
             }
             return stream;
         }, checkLength(length), false, contentType, stream, opened);
@@ -162,6 +162,19 @@ public final class RequestBody {
         }
     }
 
+    /**
+     * A single-use body's second opening (E60), thrown inside its opener and turned into an {@link IOException} by
+     * {@link #open()}: its own type, so that a caller's opener throwing an {@link IllegalStateException} is not
+     * mistaken for it (E134).
+     */
+    private static final class SingleUseRefusal extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        SingleUseRefusal() {
+            super(SINGLE_USE);
+        }
+    }
+
     /** What a second opening of a single-use body is told (E60). */
     static final String SINGLE_USE = "the request body is single-use (RequestBody.ofStreamOnce): its stream was"
             + " already handed to a request, and cannot be sent again (by a retry, a redirect, or another request)";
@@ -197,7 +210,9 @@ public final class RequestBody {
      * Opens the body's bytes for writing.
      *
      * @return a fresh stream of the body; the caller closes it
-     * @throws IOException if the stream cannot be opened, or the opener returned null instead of a stream (E59)
+     * @throws IOException if the stream cannot be opened, the opener returned null instead of a stream (E59), or a
+     *     single-use body was already opened (E60)
+     * @throws RuntimeException whatever unchecked exception the body's opener throws, as itself (E6, E134)
      */
     public InputStream open() throws IOException {
         if (opener == null) {
@@ -206,9 +221,10 @@ public final class RequestBody {
         InputStream stream;
         try {
             stream = opener.get();
-        } catch (IllegalStateException e) {
-            // The opener's own (the caller's supplier), or the single-use refusal: its text asked safely (E105).
-            throw new IOException(ThrowableText.message(e), e);
+        } catch (SingleUseRefusal e) {
+            // Only this library's own refusal becomes the IOException: a caller's opener that throws an unchecked
+            // exception, an IllegalStateException included, fails the request with that very exception (E6, E134).
+            throw new IOException(SINGLE_USE, e);
         }
         if (stream == null) {
             // Never "no body": the head declares one (its Content-Length, or chunked), so a request sent without

@@ -261,6 +261,36 @@ class RequestBodyFailureTest {
         }
     }
 
+    /**
+     * E134: an {@link IllegalStateException} from the body source is an unchecked exception like any other (E6): the
+     * request fails with that very exception. Before, one thrown by the supplier came wrapped in an IOException (the
+     * wrapping was meant only for a single-use body's second opening, E60, which keeps it).
+     */
+    @ParameterizedTest
+    @EnumSource(Thrower.class)
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void E134_anIllegalStateExceptionFromABodySourceFailsTheRequestWithIt(Thrower where) throws Exception {
+        IllegalStateException bug = new IllegalStateException("body source state bug in the " + where);
+        try (RawServer server = okServer(); Transport t = Transport.builder().build()) {
+            RequestBody body = RequestBody.ofStream(() -> {
+                if (where == Thrower.SUPPLIER) {
+                    throw bug;
+                }
+                return failingAfter(0, bug);
+            }, 10, "application/octet-stream");
+            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(body).build();
+            Caller<Integer> caller = Caller.virtual("post", () -> {
+                try (HttpResponse r = t.roundTrip(post)) {
+                    return r.status();
+                }
+            });
+            boolean ended = caller.join(Lifecycle.BOUND);
+            caller.abandon(t::close);
+            assertThat(ended).as("request ended within %s", Lifecycle.BOUND).isTrue();
+            assertThat(caller.error()).isSameAs(bug);
+        }
+    }
+
     /** How the caller leaves an upload that the server stopped reading. */
     enum Leave {
         CONTEXT, REQUEST_TIMEOUT, TRANSPORT_CLOSE, INTERRUPT_VIRTUAL, INTERRUPT_PLATFORM
