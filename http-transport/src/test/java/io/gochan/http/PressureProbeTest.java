@@ -115,8 +115,11 @@ class PressureProbeTest {
                     }
                 }));
             }
-            Leaks.awaitTrue(() -> t.stats().waiting() >= 100, "callers queued at the limit");
-            queued.countDown();
+            try {
+                Leaks.awaitTrue(() -> t.stats().waiting() >= 100, "callers queued at the limit");
+            } finally {
+                queued.countDown(); // also when the wait failed: the held answer ends, and the test with it
+            }
             for (int i = 0; i < n; i++) {
                 assertThat(outcome(fs.get(i))).as("caller %d", i).isEqualTo("ok/" + i);
             }
