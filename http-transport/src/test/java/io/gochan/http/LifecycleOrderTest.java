@@ -276,45 +276,46 @@ class LifecycleOrderTest {
         for (int i = 0; i < iterations; i++) {
             CountDownLatch heads = new CountDownLatch(inUse);
             try (RawServer server = holdingEveryRequest(heads)) {
-                Transport t = Transport.builder().maxConnsPerHost(inUse).build();
-                List<Caller<Integer>> holders = new ArrayList<>();
-                List<TransportStats> holdersAtFailure = new CopyOnWriteArrayList<>();
-                for (int k = 0; k < inUse; k++) {
-                    holders.add(Caller.virtual("holder-" + k, () -> {
-                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/hold").toString()))) {
+                try (Transport t = Transport.builder().maxConnsPerHost(inUse).build()) {
+                    List<Caller<Integer>> holders = new ArrayList<>();
+                    List<TransportStats> holdersAtFailure = new CopyOnWriteArrayList<>();
+                    for (int k = 0; k < inUse; k++) {
+                        holders.add(Caller.virtual("holder-" + k, () -> {
+                            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/hold").toString()))) {
+                                return r.status();
+                            } catch (IOException e) {
+                                holdersAtFailure.add(t.stats());
+                                throw e;
+                            }
+                        }));
+                    }
+                    assertThat(heads.await(20, TimeUnit.SECONDS)).as("every connection in use").isTrue();
+                    AtomicReference<TransportStats> atFailure = new AtomicReference<>();
+                    Caller<Integer> waiter = Caller.virtual("waiter", () -> {
+                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/wait").toString()))) {
                             return r.status();
                         } catch (IOException e) {
-                            holdersAtFailure.add(t.stats());
+                            atFailure.set(t.stats());
                             throw e;
                         }
-                    }));
-                }
-                assertThat(heads.await(20, TimeUnit.SECONDS)).as("every connection in use").isTrue();
-                AtomicReference<TransportStats> atFailure = new AtomicReference<>();
-                Caller<Integer> waiter = Caller.virtual("waiter", () -> {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/wait").toString()))) {
-                        return r.status();
-                    } catch (IOException e) {
-                        atFailure.set(t.stats());
-                        throw e;
+                    });
+                    Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "the request waiting for a connection");
+                    t.close();
+                    assertThat(waiter.join(Lifecycle.BOUND)).as("the waiter ended").isTrue();
+                    for (Caller<Integer> h : holders) {
+                        assertThat(h.join(Lifecycle.BOUND)).as("a request in flight ended").isTrue();
                     }
-                });
-                Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "the request waiting for a connection");
-                t.close();
-                assertThat(waiter.join(Lifecycle.BOUND)).as("the waiter ended").isTrue();
-                for (Caller<Integer> h : holders) {
-                    assertThat(h.join(Lifecycle.BOUND)).as("a request in flight ended").isTrue();
-                }
-                assertThat(waiter.error()).isInstanceOf(RequestCancelledException.class);
-                assertThat(((RequestCancelledException) waiter.error()).reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
-                TransportStats s = atFailure.get();
-                if (s.open() != 0 || s.waiting() != 0) {
-                    failures.add(i + ": the waiter saw " + s);
-                }
-                assertThat(holdersAtFailure).hasSize(inUse);
-                for (TransportStats h : holdersAtFailure) {
-                    if (h.open() != 0 || h.waiting() != 0) {
-                        failures.add(i + ": a request in flight saw " + h);
+                    assertThat(waiter.error()).isInstanceOf(RequestCancelledException.class);
+                    assertThat(((RequestCancelledException) waiter.error()).reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
+                    TransportStats s = atFailure.get();
+                    if (s.open() != 0 || s.waiting() != 0) {
+                        failures.add(i + ": the waiter saw " + s);
+                    }
+                    assertThat(holdersAtFailure).hasSize(inUse);
+                    for (TransportStats h : holdersAtFailure) {
+                        if (h.open() != 0 || h.waiting() != 0) {
+                            failures.add(i + ": a request in flight saw " + h);
+                        }
                     }
                 }
             }
@@ -342,34 +343,35 @@ class LifecycleOrderTest {
                          }
                      }
                  })) {
-                Transport t = Transport.builder().build();
-                List<TransportStats> atFailure = new CopyOnWriteArrayList<>();
-                List<Caller<String>> callers = new ArrayList<>();
-                for (int k = 0; k < readers; k++) {
-                    callers.add(Caller.start(k % 2 == 0, "reader-" + k, () -> {
-                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                            InputStream s = r.body().stream();
-                            s.readNBytes(3);
-                            try {
-                                return new String(s.readAllBytes());
-                            } catch (IOException e) {
-                                atFailure.add(t.stats());
-                                throw e;
+                try (Transport t = Transport.builder().build()) {
+                    List<TransportStats> atFailure = new CopyOnWriteArrayList<>();
+                    List<Caller<String>> callers = new ArrayList<>();
+                    for (int k = 0; k < readers; k++) {
+                        callers.add(Caller.start(k % 2 == 0, "reader-" + k, () -> {
+                            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                                InputStream s = r.body().stream();
+                                s.readNBytes(3);
+                                try {
+                                    return new String(s.readAllBytes());
+                                } catch (IOException e) {
+                                    atFailure.add(t.stats());
+                                    throw e;
+                                }
                             }
+                        }));
+                    }
+                    for (Caller<String> c : callers) {
+                        Lifecycle.await(() -> isReadingTheBody(c.thread), Duration.ofSeconds(20), "every reader in its body");
+                    }
+                    t.close();
+                    for (Caller<String> c : callers) {
+                        assertThat(c.join(Lifecycle.BOUND)).as("the read ended").isTrue();
+                        assertThat(RequestScopeView.isTransportClosed(c.error())).as("%s", c.error()).isTrue();
+                    }
+                    for (TransportStats s : atFailure) {
+                        if (s.open() != 0) {
+                            failures.add(i + ": " + s);
                         }
-                    }));
-                }
-                for (Caller<String> c : callers) {
-                    Lifecycle.await(() -> isReadingTheBody(c.thread), Duration.ofSeconds(20), "every reader in its body");
-                }
-                t.close();
-                for (Caller<String> c : callers) {
-                    assertThat(c.join(Lifecycle.BOUND)).as("the read ended").isTrue();
-                    assertThat(RequestScopeView.isTransportClosed(c.error())).as("%s", c.error()).isTrue();
-                }
-                for (TransportStats s : atFailure) {
-                    if (s.open() != 0) {
-                        failures.add(i + ": " + s);
                     }
                 }
             }
@@ -415,20 +417,21 @@ class LifecycleOrderTest {
                     @Override public void gotFirstResponseByte(HttpRequest r) { at("gotFirstResponseByte"); }
                     @Override public void done(HttpRequest r, Throwable error) { at("done"); }
                 };
-                Transport t = Transport.builder().listener(closer).build();
-                self.set(t);
-                Caller<String> caller = Caller.start(i % 2 == 0, "caller", () -> {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).POST(RequestBody.of("x")).build())) {
-                        return r.body().string();
-                    }
-                });
-                assertThat(caller.join(Lifecycle.BOUND)).as("%s: the request ended", callback).isTrue();
-                Throwable e = caller.error();
-                assertThat(e == null ? "ok".equals(caller.value()) : e instanceof RequestCancelledException)
-                        .as("%s: %s", callback, e != null ? e : caller.value()).isTrue();
-                t.close();
-                TransportStats s = t.stats();
-                assertThat(s.open() + s.idle() + s.waiting()).as("%s: %s", callback, s).isZero();
+                try (Transport t = Transport.builder().listener(closer).build()) {
+                    self.set(t);
+                    Caller<String> caller = Caller.start(i % 2 == 0, "caller", () -> {
+                        try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).POST(RequestBody.of("x")).build())) {
+                            return r.body().string();
+                        }
+                    });
+                    assertThat(caller.join(Lifecycle.BOUND)).as("%s: the request ended", callback).isTrue();
+                    Throwable e = caller.error();
+                    assertThat(e == null ? "ok".equals(caller.value()) : e instanceof RequestCancelledException)
+                            .as("%s: %s", callback, e != null ? e : caller.value()).isTrue();
+                    t.close();
+                    TransportStats s = t.stats();
+                    assertThat(s.open() + s.idle() + s.waiting()).as("%s: %s", callback, s).isZero();
+                }
             }
         }
     }
@@ -450,53 +453,54 @@ class LifecycleOrderTest {
                  }
              })) {
             for (int i = 0; i < 30; i++) {
-                Transport t = Transport.builder().maxConnsPerHost(4).build();
-                java.util.concurrent.atomic.AtomicBoolean closedNow = new java.util.concurrent.atomic.AtomicBoolean();
-                List<Caller<Integer>> callers = new ArrayList<>();
-                for (int k = 0; k < 16; k++) {
-                    callers.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
-                        int n = 0;
-                        while (true) {
-                            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                                if (!r.body().string().equals("ok")) {
-                                    failures.add("a wrong body");
+                try (Transport t = Transport.builder().maxConnsPerHost(4).build()) {
+                    java.util.concurrent.atomic.AtomicBoolean closedNow = new java.util.concurrent.atomic.AtomicBoolean();
+                    List<Caller<Integer>> callers = new ArrayList<>();
+                    for (int k = 0; k < 16; k++) {
+                        callers.add(Caller.start(k % 2 == 0, "caller-" + k, () -> {
+                            int n = 0;
+                            while (true) {
+                                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                                    if (!r.body().string().equals("ok")) {
+                                        failures.add("a wrong body");
+                                    }
+                                    n++;
+                                } catch (RequestCancelledException e) {
+                                    if (e.reason() != RequestCancelledException.Reason.TRANSPORT_CLOSED) {
+                                        failures.add(e.toString());
+                                    }
+                                    return n;
+                                } catch (IOException e) {
+                                    failures.add((closedNow.get() ? "after" : "before") + " the close: " + e);
+                                    return n;
                                 }
-                                n++;
-                            } catch (RequestCancelledException e) {
-                                if (e.reason() != RequestCancelledException.Reason.TRANSPORT_CLOSED) {
-                                    failures.add(e.toString());
-                                }
-                                return n;
-                            } catch (IOException e) {
-                                failures.add((closedNow.get() ? "after" : "before") + " the close: " + e);
-                                return n;
                             }
+                        }));
+                    }
+                    Lifecycle.await(() -> t.stats().reused() > 50, Duration.ofSeconds(20), "requests under way");
+                    CyclicBarrier together = new CyclicBarrier(3);
+                    List<TransportStats> after = new CopyOnWriteArrayList<>();
+                    List<Caller<Void>> closing = new ArrayList<>();
+                    for (int k = 0; k < 3; k++) {
+                        closing.add(Caller.start(k % 2 == 0, "close-" + k, () -> {
+                            together.await(20, TimeUnit.SECONDS);
+                            closedNow.set(true);
+                            t.close();
+                            after.add(t.stats());
+                            return null;
+                        }));
+                    }
+                    for (Caller<Void> c : closing) {
+                        assertThat(c.join(Lifecycle.BOUND)).as("close() returned").isTrue();
+                    }
+                    for (Caller<Integer> c : callers) {
+                        assertThat(c.join(Lifecycle.BOUND)).as("a caller ended").isTrue();
+                        assertThat(c.error()).isNull();
+                    }
+                    for (TransportStats s : after) {
+                        if (s.open() != 0 || s.idle() != 0 || s.waiting() != 0) {
+                            failures.add(i + ": close() returned with " + s);
                         }
-                    }));
-                }
-                Lifecycle.await(() -> t.stats().reused() > 50, Duration.ofSeconds(20), "requests under way");
-                CyclicBarrier together = new CyclicBarrier(3);
-                List<TransportStats> after = new CopyOnWriteArrayList<>();
-                List<Caller<Void>> closing = new ArrayList<>();
-                for (int k = 0; k < 3; k++) {
-                    closing.add(Caller.start(k % 2 == 0, "close-" + k, () -> {
-                        together.await(20, TimeUnit.SECONDS);
-                        closedNow.set(true);
-                        t.close();
-                        after.add(t.stats());
-                        return null;
-                    }));
-                }
-                for (Caller<Void> c : closing) {
-                    assertThat(c.join(Lifecycle.BOUND)).as("close() returned").isTrue();
-                }
-                for (Caller<Integer> c : callers) {
-                    assertThat(c.join(Lifecycle.BOUND)).as("a caller ended").isTrue();
-                    assertThat(c.error()).isNull();
-                }
-                for (TransportStats s : after) {
-                    if (s.open() != 0 || s.idle() != 0 || s.waiting() != 0) {
-                        failures.add(i + ": close() returned with " + s);
                     }
                 }
             }
@@ -522,26 +526,27 @@ class LifecycleOrderTest {
                  }
              })) {
             for (int i = 0; i < iterations; i++) {
-                Transport t = Transport.builder().maxIdleConnsPerHost(idle).build();
-                fillWithIdleConnections(t, server.uri("/"), idle);
-                CyclicBarrier together = new CyclicBarrier(closers);
-                List<TransportStats> after = new CopyOnWriteArrayList<>();
-                List<Caller<Void>> closing = new ArrayList<>();
-                for (int k = 0; k < closers; k++) {
-                    closing.add(Caller.start(k % 2 == 0, "close-" + k, () -> {
-                        together.await(20, TimeUnit.SECONDS);
-                        t.close();
-                        after.add(t.stats());
-                        return null;
-                    }));
-                }
-                for (Caller<Void> c : closing) {
-                    assertThat(c.join(Lifecycle.BOUND)).as("close() returned").isTrue();
-                    assertThat(c.error()).isNull();
-                }
-                for (TransportStats s : after) {
-                    if (s.open() != 0 || s.idle() != 0) {
-                        failures.add(i + ": " + s);
+                try (Transport t = Transport.builder().maxIdleConnsPerHost(idle).build()) {
+                    fillWithIdleConnections(t, server.uri("/"), idle);
+                    CyclicBarrier together = new CyclicBarrier(closers);
+                    List<TransportStats> after = new CopyOnWriteArrayList<>();
+                    List<Caller<Void>> closing = new ArrayList<>();
+                    for (int k = 0; k < closers; k++) {
+                        closing.add(Caller.start(k % 2 == 0, "close-" + k, () -> {
+                            together.await(20, TimeUnit.SECONDS);
+                            t.close();
+                            after.add(t.stats());
+                            return null;
+                        }));
+                    }
+                    for (Caller<Void> c : closing) {
+                        assertThat(c.join(Lifecycle.BOUND)).as("close() returned").isTrue();
+                        assertThat(c.error()).isNull();
+                    }
+                    for (TransportStats s : after) {
+                        if (s.open() != 0 || s.idle() != 0) {
+                            failures.add(i + ": " + s);
+                        }
                     }
                 }
             }
@@ -570,14 +575,15 @@ class LifecycleOrderTest {
                          drop.await(20, TimeUnit.SECONDS); // then close: the server's idle timeout
                      }
                  })) {
-                Transport t = Transport.builder().maxIdleConnsPerHost(idle).build();
-                fillWithIdleConnections(t, server.uri("/"), idle);
-                drop.countDown();
-                spinUntil(System.nanoTime() + (i * 7_919L) % 400_000);
-                t.close();
-                TransportStats s = t.stats();
-                if (s.open() != 0 || s.idle() != 0) {
-                    failures.add(i + ": " + s);
+                try (Transport t = Transport.builder().maxIdleConnsPerHost(idle).build()) {
+                    fillWithIdleConnections(t, server.uri("/"), idle);
+                    drop.countDown();
+                    spinUntil(System.nanoTime() + (i * 7_919L) % 400_000);
+                    t.close();
+                    TransportStats s = t.stats();
+                    if (s.open() != 0 || s.idle() != 0) {
+                        failures.add(i + ": " + s);
+                    }
                 }
             }
         }
@@ -855,7 +861,10 @@ class LifecycleOrderTest {
         assertThat(failures).as("%s: %d of %d uploads", end, failures.size(), iterations).isEmpty();
     }
 
-    /** Makes {@code n} connections idle: {@code n} requests at once, each holding its response until all have one. */
+    /**
+     * Makes up to {@code n} connections idle: {@code n} requests at once, each holding its response until all have one,
+     * then reading its body to the end; each connection is then idle, or closed (E138), none in use.
+     */
     private static void fillWithIdleConnections(Transport t, URI uri, int n) throws Exception {
         CyclicBarrier allHaveOne = new CyclicBarrier(n);
         List<Caller<String>> callers = new ArrayList<>();
@@ -871,7 +880,13 @@ class LifecycleOrderTest {
             assertThat(c.join(Lifecycle.BOUND)).isTrue();
             assertThat(c.error()).isNull();
         }
-        assertThat(t.stats().idle()).isEqualTo(n);
+        // Each caller's read returned once its connection was back in the pool or closed (E49, P15): none is in use.
+        // Not necessarily all n idle: a connection whose write loop had not said within 50 ms that its request went
+        // out whole is closed instead of pooled (E138), seen once under a load average of 15 on 2 cores.
+        TransportStats s = t.stats();
+        assertThat(s.dialed()).as("one connection per caller: %s", s).isEqualTo(n);
+        assertThat(s.inUse()).as("connections in use once every body was read to its end: %s", s).isZero();
+        assertThat(s.dialing() + s.waiting()).as("%s", s).isZero();
     }
 
     private static void spinUntil(long nanoTime) {
@@ -897,23 +912,24 @@ class LifecycleOrderTest {
              })) {
             for (int i = 0; i < iterations; i++) {
                 AtomicReference<Transport> self = new AtomicReference<>();
-                Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                try (Transport t = Transport.builder().dialer((host, port, timeout) -> {
                     Socket s = new Socket();
                     s.connect(new InetSocketAddress(host, port));
                     self.get().close(); // the transport closes as this dial completes
                     return s;
-                }).build();
-                self.set(t);
-                try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                    failures.add(i + ": answered " + r.status());
-                } catch (RequestCancelledException e) {
-                    TransportStats s = t.stats();
-                    if (s.open() != 0) {
-                        failures.add(i + ": " + s);
+                }).build()) {
+                    self.set(t);
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                        failures.add(i + ": answered " + r.status());
+                    } catch (RequestCancelledException e) {
+                        TransportStats s = t.stats();
+                        if (s.open() != 0) {
+                            failures.add(i + ": " + s);
+                        }
+                        assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
                     }
-                    assertThat(e.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
+                    t.close();
                 }
-                t.close();
             }
         }
         assertThat(failures).as("counters when the request failed, %d of %d", failures.size(), iterations).isEmpty();
@@ -942,7 +958,7 @@ class LifecycleOrderTest {
                 AtomicReference<HttpRequest> closeAt = new AtomicReference<>();
                 AtomicReference<Transport> self = new AtomicReference<>();
                 AtomicInteger getConns = new AtomicInteger();
-                Transport t = Transport.builder().listener(new RequestListener() {
+                try (Transport t = Transport.builder().listener(new RequestListener() {
                     @Override
                     public void getConn(HttpRequest request, String hostPort) {
                         if (request == closeAt.get()) {
@@ -956,30 +972,31 @@ class LifecycleOrderTest {
                             self.get().close(); // the connection it just took closes
                         }
                     }
-                }).build();
-                self.set(t);
-                if (reused) {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/warm").toString()))) {
-                        r.body().string();
+                }).build()) {
+                    self.set(t);
+                    if (reused) {
+                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/warm").toString()))) {
+                            r.body().string();
+                        }
                     }
-                }
-                AtomicInteger opened = new AtomicInteger();
-                HttpRequest post = HttpRequest.newBuilder(server.uri("/p")).POST(RequestBody.ofStream(() -> {
-                    opened.incrementAndGet();
-                    return new java.io.ByteArrayInputStream("abc".getBytes());
-                }, 3, "text/plain")).build();
-                closeAt.set(post);
-                try (HttpResponse r = t.roundTrip(post)) {
-                    failures.add(i + ": answered " + r.status());
-                } catch (IOException e) {
-                    boolean cancelled = e instanceof RequestCancelledException rc
-                            && rc.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED;
-                    if (!cancelled || getConns.get() != 1 || opened.get() != 1 || t.stats().retries() != 0) {
-                        failures.add(i + ": " + e + "; getConn " + getConns.get() + ", body opened " + opened.get()
-                                + ", retries " + t.stats().retries());
+                    AtomicInteger opened = new AtomicInteger();
+                    HttpRequest post = HttpRequest.newBuilder(server.uri("/p")).POST(RequestBody.ofStream(() -> {
+                        opened.incrementAndGet();
+                        return new java.io.ByteArrayInputStream("abc".getBytes());
+                    }, 3, "text/plain")).build();
+                    closeAt.set(post);
+                    try (HttpResponse r = t.roundTrip(post)) {
+                        failures.add(i + ": answered " + r.status());
+                    } catch (IOException e) {
+                        boolean cancelled = e instanceof RequestCancelledException rc
+                                && rc.reason() == RequestCancelledException.Reason.TRANSPORT_CLOSED;
+                        if (!cancelled || getConns.get() != 1 || opened.get() != 1 || t.stats().retries() != 0) {
+                            failures.add(i + ": " + e + "; getConn " + getConns.get() + ", body opened " + opened.get()
+                                    + ", retries " + t.stats().retries());
+                        }
                     }
+                    t.close();
                 }
-                t.close();
             }
         }
         assertThat(failures).as("%d of %d requests", failures.size(), iterations).isEmpty();
@@ -999,30 +1016,31 @@ class LifecycleOrderTest {
         for (int i = 0; i < iterations; i++) {
             CountDownLatch heads = new CountDownLatch(1);
             try (RawServer server = holdingEveryRequest(heads)) {
-                Transport t = Transport.builder().build();
-                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(RequestBody.ofStream(() -> new InputStream() {
-                    @Override
-                    public int read() {
-                        return 0;
-                    }
+                try (Transport t = Transport.builder().build()) {
+                    HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(RequestBody.ofStream(() -> new InputStream() {
+                        @Override
+                        public int read() {
+                            return 0;
+                        }
 
-                    @Override
-                    public int read(byte[] b, int off, int len) {
-                        return len; // zeros, as fast as the socket takes them
+                        @Override
+                        public int read(byte[] b, int off, int len) {
+                            return len; // zeros, as fast as the socket takes them
+                        }
+                    }, 1L << 30, "application/octet-stream")).build();
+                    Caller<Integer> caller = Caller.virtual("upload", () -> {
+                        try (HttpResponse r = t.roundTrip(post)) {
+                            return r.status();
+                        }
+                    });
+                    assertThat(heads.await(20, TimeUnit.SECONDS)).isTrue();
+                    Lifecycle.await(Lifecycle::writeLoopBlockedInSocketWrite, Duration.ofSeconds(20), "the upload blocked in a socket write");
+                    t.close();
+                    assertThat(caller.join(Lifecycle.BOUND)).as("the upload ended").isTrue();
+                    if (!(caller.error() instanceof RequestCancelledException rc)
+                            || rc.reason() != RequestCancelledException.Reason.TRANSPORT_CLOSED) {
+                        failures.add(i + ": " + caller.error());
                     }
-                }, 1L << 30, "application/octet-stream")).build();
-                Caller<Integer> caller = Caller.virtual("upload", () -> {
-                    try (HttpResponse r = t.roundTrip(post)) {
-                        return r.status();
-                    }
-                });
-                assertThat(heads.await(20, TimeUnit.SECONDS)).isTrue();
-                Lifecycle.await(Lifecycle::writeLoopBlockedInSocketWrite, Duration.ofSeconds(20), "the upload blocked in a socket write");
-                t.close();
-                assertThat(caller.join(Lifecycle.BOUND)).as("the upload ended").isTrue();
-                if (!(caller.error() instanceof RequestCancelledException rc)
-                        || rc.reason() != RequestCancelledException.Reason.TRANSPORT_CLOSED) {
-                    failures.add(i + ": " + caller.error());
                 }
             }
         }

@@ -74,7 +74,7 @@ class PublishOrderTest {
             for (int i = 0; i < iterations; i++) {
                 List<Socket> made = new CopyOnWriteArrayList<>();
                 AtomicInteger n = new AtomicInteger();
-                Transport t = Transport.builder().dialer((host, port, timeout) -> {
+                try (Transport t = Transport.builder().dialer((host, port, timeout) -> {
                     boolean connectAnyway = n.incrementAndGet() % 2 == 0;
                     try {
                         new CountDownLatch(1).await(); // "connecting" until the transport's close interrupts it
@@ -87,27 +87,28 @@ class PublishOrderTest {
                     made.add(s);
                     s.connect(new InetSocketAddress(host, port)); // the interrupt was consumed: it connects
                     return s;
-                }).build();
-                List<Caller<Integer>> callers = new ArrayList<>();
-                for (int k = 0; k < dials; k++) {
-                    callers.add(Caller.virtual("get-" + k, () -> {
-                        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
-                            return r.status();
+                }).build()) {
+                    List<Caller<Integer>> callers = new ArrayList<>();
+                    for (int k = 0; k < dials; k++) {
+                        callers.add(Caller.virtual("get-" + k, () -> {
+                            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
+                                return r.status();
+                            }
+                        }));
+                    }
+                    Lifecycle.await(() -> t.stats().dialing() == dials, Lifecycle.BOUND, "every request dialing");
+                    t.close();
+                    TransportStats s = t.stats();
+                    List<String> running = dialGoroutines();
+                    long open = made.stream().filter(x -> !x.isClosed()).count();
+                    if (s.dialing() != 0 || s.open() != 0 || !running.isEmpty() || open != 0) {
+                        failures.add(i + ": after close(): " + s + ", dial goroutines " + running + ", sockets open " + open);
+                    }
+                    for (Caller<Integer> c : callers) {
+                        assertThat(c.join(Lifecycle.BOUND)).as("request ended").isTrue();
+                        if (!cancelledByClose(c.error())) {
+                            failures.add(i + ": request ended with " + (c.error() != null ? c.error() : c.value()));
                         }
-                    }));
-                }
-                Lifecycle.await(() -> t.stats().dialing() == dials, Lifecycle.BOUND, "every request dialing");
-                t.close();
-                TransportStats s = t.stats();
-                List<String> running = dialGoroutines();
-                long open = made.stream().filter(x -> !x.isClosed()).count();
-                if (s.dialing() != 0 || s.open() != 0 || !running.isEmpty() || open != 0) {
-                    failures.add(i + ": after close(): " + s + ", dial goroutines " + running + ", sockets open " + open);
-                }
-                for (Caller<Integer> c : callers) {
-                    assertThat(c.join(Lifecycle.BOUND)).as("request ended").isTrue();
-                    if (!cancelledByClose(c.error())) {
-                        failures.add(i + ": request ended with " + (c.error() != null ? c.error() : c.value()));
                     }
                 }
             }
@@ -133,30 +134,31 @@ class PublishOrderTest {
                 Lifecycle.awaitUninterruptibly(answer); // an interrupt ignored (and kept), as InetAddress.getAllByName does
                 return List.of(InetAddress.getLoopbackAddress());
             };
-            Transport t = Transport.builder().resolver(stubborn).build();
-            Caller<Integer> get = Caller.virtual("get", () -> {
-                try (HttpResponse r = t.roundTrip(HttpRequest.get("http://service.test:" + server.port() + "/"))) {
-                    return r.status();
-                }
-            });
-            try {
-                assertThat(resolving.await(20, TimeUnit.SECONDS)).isTrue();
-                Caller<TransportStats> closer = Caller.virtual("close", () -> {
-                    t.close();
-                    return t.stats();
+            try (Transport t = Transport.builder().resolver(stubborn).build()) {
+                Caller<Integer> get = Caller.virtual("get", () -> {
+                    try (HttpResponse r = t.roundTrip(HttpRequest.get("http://service.test:" + server.port() + "/"))) {
+                        return r.status();
+                    }
                 });
-                assertThat(closer.join(Lifecycle.BOUND)).as("close() returned while the resolver still ran").isTrue();
-                assertThat(closer.value()).as("counters when close() returned")
-                        .isEqualTo(new TransportStats(0, 0, 0, 0, 0, 0, 0, 0));
-                assertThat(get.join(Lifecycle.BOUND)).as("the request ended while the resolver still ran").isTrue();
-                assertThat(get.error()).matches(PublishOrderTest::cancelledByClose, "cancelled by the close: " + get.error());
-            } finally {
-                answer.countDown();
-                get.abandon(() -> { });
+                try {
+                    assertThat(resolving.await(20, TimeUnit.SECONDS)).isTrue();
+                    Caller<TransportStats> closer = Caller.virtual("close", () -> {
+                        t.close();
+                        return t.stats();
+                    });
+                    assertThat(closer.join(Lifecycle.BOUND)).as("close() returned while the resolver still ran").isTrue();
+                    assertThat(closer.value()).as("counters when close() returned")
+                            .isEqualTo(new TransportStats(0, 0, 0, 0, 0, 0, 0, 0));
+                    assertThat(get.join(Lifecycle.BOUND)).as("the request ended while the resolver still ran").isTrue();
+                    assertThat(get.error()).matches(PublishOrderTest::cancelledByClose, "cancelled by the close: " + get.error());
+                } finally {
+                    answer.countDown();
+                    get.abandon(() -> { });
+                }
+                Leaks.awaitTrue(() -> dialGoroutines().isEmpty(), "the dial ended");
+                assertThat(server.accepted()).as("connections the late dial opened").isZero();
+                assertThat(t.stats().dialed()).isZero();
             }
-            Leaks.awaitTrue(() -> dialGoroutines().isEmpty(), "the dial ended");
-            assertThat(server.accepted()).as("connections the late dial opened").isZero();
-            assertThat(t.stats().dialed()).isZero();
         }
     }
 
@@ -178,23 +180,24 @@ class PublishOrderTest {
              io.gochan.http.testing.StalledListener s6 = io.gochan.http.testing.StalledListener.on(new InetSocketAddress(v6, server.port()));
              io.gochan.http.testing.StalledListener s4 = io.gochan.http.testing.StalledListener.on(new InetSocketAddress(v4Other, server.port()))) {
             for (int i = 0; i < iterations; i++) {
-                Transport t = Transport.builder().fallbackDelay(Duration.ofMillis(1))
-                        .resolver(host -> List.of(v6, v4Other)).build();
-                Caller<Integer> get = Caller.virtual("get", () -> {
-                    try (HttpResponse r = t.roundTrip(HttpRequest.get("http://dual.test:" + server.port() + "/"))) {
-                        return r.status();
+                try (Transport t = Transport.builder().fallbackDelay(Duration.ofMillis(1))
+                        .resolver(host -> List.of(v6, v4Other)).build()) {
+                    Caller<Integer> get = Caller.virtual("get", () -> {
+                        try (HttpResponse r = t.roundTrip(HttpRequest.get("http://dual.test:" + server.port() + "/"))) {
+                            return r.status();
+                        }
+                    });
+                    Lifecycle.await(() -> Leaks.transportGoroutines().stream().filter(g -> g.name().startsWith("http-dial-race")).count() == 2,
+                            Lifecycle.BOUND, "both families dialing");
+                    t.close();
+                    List<String> running = Leaks.transportGoroutines().stream().map(io.gochan.Goroutine::name)
+                            .filter(n -> n.startsWith("http-dial")).toList();
+                    if (!running.isEmpty()) {
+                        failures.add(i + ": still running after close(): " + running);
                     }
-                });
-                Lifecycle.await(() -> Leaks.transportGoroutines().stream().filter(g -> g.name().startsWith("http-dial-race")).count() == 2,
-                        Lifecycle.BOUND, "both families dialing");
-                t.close();
-                List<String> running = Leaks.transportGoroutines().stream().map(io.gochan.Goroutine::name)
-                        .filter(n -> n.startsWith("http-dial")).toList();
-                if (!running.isEmpty()) {
-                    failures.add(i + ": still running after close(): " + running);
+                    assertThat(get.join(Lifecycle.BOUND)).isTrue();
+                    assertThat(get.error()).matches(PublishOrderTest::cancelledByClose, "cancelled by the close: " + get.error());
                 }
-                assertThat(get.join(Lifecycle.BOUND)).isTrue();
-                assertThat(get.error()).matches(PublishOrderTest::cancelledByClose, "cancelled by the close: " + get.error());
             }
         }
         assertThat(failures).as("%d of %d closes", failures.size(), iterations).isEmpty();
@@ -220,7 +223,8 @@ class PublishOrderTest {
                 try {
                     fillWithIdleConnections(t, server.uri("/"), idle);
                     if (!reaper) {
-                        assertThat(t.stats().idle()).isEqualTo(idle); // the reaper may have begun already
+                        // the reaper may have begun already; idle, or closed when its write loop's word came late (E138)
+                        assertThat(t.stats().inUse()).isZero();
                     }
                     AtomicBoolean stop = new AtomicBoolean();
                     int round = i;
@@ -520,22 +524,23 @@ class PublishOrderTest {
                  }
              })) {
             for (int i = 0; i < iterations; i++) {
-                Transport t = Transport.builder().build();
-                BlockingSource source = new BlockingSource(2_000_000);
-                HttpRequest post = HttpRequest.newBuilder(server.uri("/up" + i))
-                        .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
-                Caller<String> caller = Caller.virtual("upload", () -> {
-                    try (HttpResponse r = t.roundTrip(post)) {
-                        return "answered " + r.status();
-                    } catch (RequestCancelledException e) {
-                        return source.closed.get() ? "ok" : "failed before its source was closed: " + e;
+                try (Transport t = Transport.builder().build()) {
+                    BlockingSource source = new BlockingSource(2_000_000);
+                    HttpRequest post = HttpRequest.newBuilder(server.uri("/up" + i))
+                            .POST(RequestBody.ofStreamOnce(source, -1, "application/octet-stream")).build();
+                    Caller<String> caller = Caller.virtual("upload", () -> {
+                        try (HttpResponse r = t.roundTrip(post)) {
+                            return "answered " + r.status();
+                        } catch (RequestCancelledException e) {
+                            return source.closed.get() ? "ok" : "failed before its source was closed: " + e;
+                        }
+                    });
+                    assertThat(source.blocked.await(20, TimeUnit.SECONDS)).as("the write loop waits in the source").isTrue();
+                    t.close();
+                    assertThat(caller.join(Lifecycle.BOUND)).as("the upload ended").isTrue();
+                    if (!"ok".equals(caller.value())) {
+                        failures.add(i + ": " + (caller.error() != null ? caller.error() : caller.value()));
                     }
-                });
-                assertThat(source.blocked.await(20, TimeUnit.SECONDS)).as("the write loop waits in the source").isTrue();
-                t.close();
-                assertThat(caller.join(Lifecycle.BOUND)).as("the upload ended").isTrue();
-                if (!"ok".equals(caller.value())) {
-                    failures.add(i + ": " + (caller.error() != null ? caller.error() : caller.value()));
                 }
             }
         }
