@@ -240,25 +240,7 @@ class RequestBodyFailureTest {
     @EnumSource(Thrower.class)
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E6_anUncheckedExceptionFromABodySourceFailsTheRequestWithIt(Thrower where) throws Exception {
-        BodySourceBug bug = new BodySourceBug("body source bug in the " + where);
-        try (RawServer server = okServer(); Transport t = Transport.builder().build()) {
-            RequestBody body = RequestBody.ofStream(() -> {
-                if (where == Thrower.SUPPLIER) {
-                    throw bug;
-                }
-                return failingAfter(0, bug);
-            }, 10, "application/octet-stream");
-            HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(body).build();
-            Caller<Integer> caller = Caller.virtual("post", () -> {
-                try (HttpResponse r = t.roundTrip(post)) {
-                    return r.status();
-                }
-            });
-            boolean ended = caller.join(Lifecycle.BOUND);
-            caller.abandon(t::close);
-            assertThat(ended).as("request ended within %s", Lifecycle.BOUND).isTrue();
-            assertThat(caller.error()).isSameAs(bug);
-        }
+        assertFailsWithIt(where, new BodySourceBug("body source bug in the " + where));
     }
 
     /**
@@ -270,7 +252,11 @@ class RequestBodyFailureTest {
     @EnumSource(Thrower.class)
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E134_anIllegalStateExceptionFromABodySourceFailsTheRequestWithIt(Thrower where) throws Exception {
-        IllegalStateException bug = new IllegalStateException("body source state bug in the " + where);
+        assertFailsWithIt(where, new IllegalStateException("body source state bug in the " + where));
+    }
+
+    /** A POST whose body source throws {@code bug} where it says ends promptly, failed with {@code bug} itself. */
+    private static void assertFailsWithIt(Thrower where, RuntimeException bug) throws Exception {
         try (RawServer server = okServer(); Transport t = Transport.builder().build()) {
             RequestBody body = RequestBody.ofStream(() -> {
                 if (where == Thrower.SUPPLIER) {
