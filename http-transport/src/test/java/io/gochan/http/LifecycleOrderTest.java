@@ -3,6 +3,7 @@ package io.gochan.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.http.Lifecycle.Caller;
+import io.gochan.http.testing.EndlessBody;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
@@ -707,17 +708,7 @@ class LifecycleOrderTest {
                          Transport t = Transport.builder().build()) {
                         HttpRequest.Builder rb = HttpRequest.newBuilder(server.uri("/" + phase));
                         if (phase == Phase.UPLOADING) {
-                            rb.POST(RequestBody.ofStream(() -> new InputStream() {
-                                @Override
-                                public int read() {
-                                    return 0;
-                                }
-
-                                @Override
-                                public int read(byte[] b, int off, int len) {
-                                    return len;
-                                }
-                            }, 1L << 30, "application/octet-stream"));
+                            rb.POST(EndlessBody.zeros());
                         }
                         if (ender == Ender.DEADLINE) {
                             rb.timeout(Duration.ofMillis(300));
@@ -822,17 +813,7 @@ class LifecycleOrderTest {
                      }
                  });
                  Transport t = Transport.builder().listener(listener).build()) {
-                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(RequestBody.ofStream(() -> new InputStream() {
-                    @Override
-                    public int read() {
-                        return 0;
-                    }
-
-                    @Override
-                    public int read(byte[] b, int off, int len) {
-                        return len; // zeros, as fast as the socket takes them
-                    }
-                }, 1L << 30, "application/octet-stream")).build();
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(EndlessBody.zeros()).build();
                 io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
                 CountDownLatch writeBlocked = new CountDownLatch(1);
                 Caller<Integer> caller = Caller.virtual("upload", () -> {
@@ -1017,17 +998,7 @@ class LifecycleOrderTest {
             CountDownLatch heads = new CountDownLatch(1);
             try (RawServer server = holdingEveryRequest(heads)) {
                 try (Transport t = Transport.builder().build()) {
-                    HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(RequestBody.ofStream(() -> new InputStream() {
-                        @Override
-                        public int read() {
-                            return 0;
-                        }
-
-                        @Override
-                        public int read(byte[] b, int off, int len) {
-                            return len; // zeros, as fast as the socket takes them
-                        }
-                    }, 1L << 30, "application/octet-stream")).build();
+                    HttpRequest post = HttpRequest.newBuilder(server.uri("/upload")).POST(EndlessBody.zeros()).build();
                     Caller<Integer> caller = Caller.virtual("upload", () -> {
                         try (HttpResponse r = t.roundTrip(post)) {
                             return r.status();

@@ -7,6 +7,7 @@ import io.gochan.CancellableContext;
 import io.gochan.Context;
 import io.gochan.http.Lifecycle.Caller;
 import io.gochan.http.testing.JdkServer;
+import io.gochan.http.testing.EndlessBody;
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.io.IOException;
@@ -304,19 +305,8 @@ class RequestBodyFailureTest {
         });
         {
             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build();
-            long length = 1L << 30;
             HttpRequest.Builder rb = HttpRequest.newBuilder(server.uri("/upload"))
-                    .POST(RequestBody.ofStream(() -> new InputStream() {
-                        @Override
-                        public int read() {
-                            return 0;
-                        }
-
-                        @Override
-                        public int read(byte[] b, int off, int len) {
-                            return len; // zeros, as fast as the socket takes them
-                        }
-                    }, length, "application/octet-stream"));
+                    .POST(EndlessBody.zeros());
             if (how == Leave.REQUEST_TIMEOUT) {
                 rb.timeout(Duration.ofSeconds(2));
             }
