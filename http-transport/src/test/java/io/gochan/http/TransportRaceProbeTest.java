@@ -215,16 +215,7 @@ class TransportRaceProbeTest {
     void E14_E64_aBodyClosedBesideAReaderAtFullSpeedLeavesTheNextRequestItsOwnAnswer() throws Exception {
         byte[] big = new byte[256 * 1024];
         java.util.Arrays.fill(big, (byte) 'x');
-        try (RawServer server = RawServer.start(c -> {
-            for (String head; (head = c.readRequest()) != null; ) {
-                if (head.contains("/big")) {
-                    c.write("HTTP/1.1 200 OK\r\nContent-Length: " + big.length + "\r\n\r\n");
-                    c.write(big);
-                } else {
-                    c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                }
-            }
-        });
+        try (RawServer server = RawServer.start(c -> answerBigOrOk(c, big));
              Transport t = Transport.builder().maxConnsPerHost(1).build()) {
             List<String> failures = new ArrayList<>();
             for (int i = 0; i < ROUNDS; i++) {
@@ -292,14 +283,7 @@ class TransportRaceProbeTest {
         java.util.Arrays.fill(big, (byte) 'x');
         try (RawServer server = RawServer.start(c -> {
             try {
-                for (String head; (head = c.readRequest()) != null; ) {
-                    if (head.contains("/big")) {
-                        c.write("HTTP/1.1 200 OK\r\nContent-Length: " + big.length + "\r\n\r\n");
-                        c.write(big);
-                    } else {
-                        c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                    }
-                }
+                answerBigOrOk(c, big);
             } finally {
                 handlersEnded.incrementAndGet();
             }
@@ -500,5 +484,17 @@ class TransportRaceProbeTest {
             failures.add(round + ": a connection the server accepted stays open");
         }
         Leaks.assertNoTransportGoroutines();
+    }
+
+    /** Answers each request on {@code c} until it closes: {@code big} for a path with "/big", else "ok". */
+    private static void answerBigOrOk(RawServer.Conn c, byte[] big) throws Exception {
+        for (String head; (head = c.readRequest()) != null; ) {
+            if (head.contains("/big")) {
+                c.write("HTTP/1.1 200 OK\r\nContent-Length: " + big.length + "\r\n\r\n");
+                c.write(big);
+            } else {
+                c.write(RawServer.OK);
+            }
+        }
     }
 }

@@ -93,14 +93,11 @@ public final class ResponseHeadReader {
      * final head far under the limit is not taken for the one that was too large.
      */
     private static HttpProtocolException headersTooLarge(HttpLimits limits, int informationalBefore) {
-        if (informationalBefore == 0) {
-            return new HttpProtocolException(Reason.HEADERS_TOO_LARGE,
-                    "response headers larger than " + limits.maxHeaderBytes() + " bytes");
-        }
-        return new HttpProtocolException(Reason.HEADERS_TOO_LARGE, "response headers larger than "
-                + limits.maxHeaderBytes() + " bytes, counting the " + informationalBefore + " informational (1xx) head"
-                + (informationalBefore == 1 ? "" : "s") + " read before this head: all the heads of one response share"
-                + " the limit (P92)");
+        String counted = informationalBefore == 0 ? "" : ", counting the " + informationalBefore
+                + " informational (1xx) head" + (informationalBefore == 1 ? "" : "s")
+                + " read before this head: all the heads of one response share the limit (P92)";
+        return new HttpProtocolException(Reason.HEADERS_TOO_LARGE,
+                "response headers larger than " + limits.maxHeaderBytes() + " bytes" + counted);
     }
 
     /** Builds Headers from alternating names and values (validated again by the builder: cheap). */
