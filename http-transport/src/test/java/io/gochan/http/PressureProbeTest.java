@@ -146,8 +146,8 @@ class PressureProbeTest {
         CountDownLatch someAnswered = new CountDownLatch(300);
         Dones dones = new Dones();
         try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "ok"));
-             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-            Transport t = Transport.builder().maxConnsPerHost(4).maxIdleConnsPerHost(4).listener(dones).build();
+             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+             Transport t = Transport.builder().maxConnsPerHost(4).maxIdleConnsPerHost(4).listener(dones).build()) {
             List<Future<Object>> fs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 fs.add(callers.submit(() -> {
