@@ -184,8 +184,8 @@ class BlockingInventoryProbeTest {
     @ParameterizedTest(name = "virtual: {0}")
     @ValueSource(booleans = {true, false})
     void E80_theClosesOnAnInterruptedThreadDoTheirWorkAndKeepTheFlag(boolean virtual) throws Exception {
-        try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "hello"))) {
-            Transport t = Transport.builder().build();
+        try (JdkServer server = JdkServer.http(ex -> JdkServer.respond(ex, 200, "hello"));
+             Transport t = Transport.builder().build()) {
             try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
                 assertThat(r.body().string()).isEqualTo("hello");
             }

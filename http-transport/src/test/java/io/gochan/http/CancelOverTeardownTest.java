@@ -307,28 +307,14 @@ class CancelOverTeardownTest {
                 HttpRequest req = HttpRequest.get(server.uri("/reset-body-" + i).toString());
                 CancellableContext ctx = Context.withCancel(Context.background());
                 CountDownLatch partRead = new CountDownLatch(1);
-                AtomicReference<Thread> callerThread = new AtomicReference<>();
-                Caller<Throwable> caller = Caller.virtual("late-body-end", () -> {
-                    callerThread.set(Thread.currentThread());
-                    try (HttpResponse r = t.roundTrip(req, ctx)) {
-                        InputStream in = r.body().stream();
-                        in.readNBytes(10);
-                        partRead.countDown();
-                        in.read(new byte[100]); // meets the reset
-                        return null;
-                    } catch (Throwable e) {
-                        return e;
-                    } finally {
-                        partRead.countDown();
-                    }
-                });
+                Caller<Throwable> caller = readTenThenMeetTheReset("late-body-end", t, req, ctx, partRead);
                 assertThat(partRead.await(20, TimeUnit.SECONDS)).isTrue();
                 // The first close of this connection's socket is the one the failed read causes; the end comes then.
                 wire.afterClose.set(() -> {
                     if (how == LateEnd.CONTEXT) {
                         ctx.cancel();
                     } else {
-                        callerThread.get().interrupt();
+                        caller.thread.interrupt();
                     }
                 });
                 resetNow.add(Boolean.TRUE);
@@ -352,6 +338,28 @@ class CancelOverTeardownTest {
                 t.closeIdleConnections();
             }
         }
+    }
+
+    /**
+     * A caller that sends {@code req} under {@code ctx}, reads the body's first 10 bytes, counts {@code partRead} down
+     * (also when it fails before), then reads on into what the server does next (E129, E143: its reset). Its value is
+     * what the request failed with, or null.
+     */
+    private static Caller<Throwable> readTenThenMeetTheReset(String name, Transport t, HttpRequest req, Context ctx,
+            CountDownLatch partRead) {
+        return Caller.virtual(name, () -> {
+            try (HttpResponse r = t.roundTrip(req, ctx)) {
+                InputStream in = r.body().stream();
+                in.readNBytes(10);
+                partRead.countDown();
+                in.read(new byte[100]); // meets the reset
+                return null;
+            } catch (Throwable e) {
+                return e;
+            } finally {
+                partRead.countDown();
+            }
+        });
     }
 
     /**
@@ -430,19 +438,7 @@ class CancelOverTeardownTest {
             if (phase == Phase.HEAD_WAIT) {
                 wire.afterClose.set(closeTransport);
             }
-            Caller<Throwable> caller = Caller.virtual("closed-under-failure", () -> {
-                try (HttpResponse r = t.roundTrip(req, Context.background())) {
-                    InputStream in = r.body().stream();
-                    in.readNBytes(10);
-                    partRead.countDown();
-                    in.read(new byte[100]); // meets the reset
-                    return null;
-                } catch (Throwable e) {
-                    return e;
-                } finally {
-                    partRead.countDown();
-                }
-            });
+            Caller<Throwable> caller = readTenThenMeetTheReset("closed-under-failure", t, req, Context.background(), partRead);
             if (phase == Phase.BODY_READ) {
                 assertThat(partRead.await(20, TimeUnit.SECONDS)).isTrue();
                 wire.afterClose.set(closeTransport);

@@ -40,11 +40,11 @@ class ClosedTransportTest {
             }
         };
         try (RawServer server = RawServer.start(c -> {
-            for (String head; (head = c.readRequest()) != null; ) {
-                c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-            }
-        })) {
-            Transport t = Transport.builder().listener(listener).build();
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     c.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().listener(listener).build()) {
             try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/").toString()))) {
                 assertThat(r.body().string()).isEqualTo("ok");
             }

@@ -48,26 +48,31 @@ class DialOutcomeTest {
             }
             throw new IOException("the dial was let through (test)");
         }).build();
-        AtomicReference<Object> outcome = new AtomicReference<>();
-        Thread caller = Thread.ofVirtual().start(() -> {
-            try (HttpResponse r = t.roundTrip(HttpRequest.get("http://127.0.0.1:9/"))) {
-                outcome.set(r.status());
-            } catch (Throwable e) {
-                outcome.set(e);
-            }
-        });
-        assertThat(dialing.await(10, TimeUnit.SECONDS)).as("the dial started").isTrue();
-        Object closed = Leaks.outcomeWithin10s("Transport.close()", () -> {
+        try {
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread caller = Thread.ofVirtual().start(() -> {
+                try (HttpResponse r = t.roundTrip(HttpRequest.get("http://127.0.0.1:9/"))) {
+                    outcome.set(r.status());
+                } catch (Throwable e) {
+                    outcome.set(e);
+                }
+            });
+            assertThat(dialing.await(10, TimeUnit.SECONDS)).as("the dial started").isTrue();
+            Object closed = Leaks.outcomeWithin10s("Transport.close()", () -> {
+                t.close();
+                return "closed";
+            });
+            assertThat(closed).isEqualTo("closed");
+            assertThat(caller.join(Duration.ofSeconds(10))).as("the request ended").isTrue();
+            assertThat(outcome.get()).isInstanceOf(RequestCancelledException.class);
+            assertThat(((RequestCancelledException) outcome.get()).reason())
+                    .isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
+            TransportStats s = t.stats();
+            assertThat(s.open()).as("%s", s).isZero();
+            assertThat(s.dialing()).as("%s", s).isZero();
+        } finally {
+            never.countDown(); // a dial the close did not end returns now, so this close does not hang the run
             t.close();
-            return "closed";
-        });
-        assertThat(closed).isEqualTo("closed");
-        assertThat(caller.join(Duration.ofSeconds(10))).as("the request ended").isTrue();
-        assertThat(outcome.get()).isInstanceOf(RequestCancelledException.class);
-        assertThat(((RequestCancelledException) outcome.get()).reason())
-                .isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
-        TransportStats s = t.stats();
-        assertThat(s.open()).as("%s", s).isZero();
-        assertThat(s.dialing()).as("%s", s).isZero();
+        }
     }
 }

@@ -188,9 +188,9 @@ class DialTest {
     void R2_closingTheTransportEndsARaceInProgress() throws Exception {
         try (JdkServer server = server();
              StalledListener v6 = StalledListener.on(new InetSocketAddress(V6, server.port()));
-             StalledListener v4 = StalledListener.on(new InetSocketAddress(V4_OTHER, server.port()))) {
-            Transport t = Transport.builder().fallbackDelay(Duration.ofMillis(1))
-                    .resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4_OTHER)).build();
+             StalledListener v4 = StalledListener.on(new InetSocketAddress(V4_OTHER, server.port()));
+             Transport t = Transport.builder().fallbackDelay(Duration.ofMillis(1))
+                     .resolver(table("dual.test", new CopyOnWriteArrayList<>(), V6, V4_OTHER)).build()) {
             AtomicReference<Throwable> failure = new AtomicReference<>();
             Thread caller = Thread.ofVirtual().start(() -> {
                 try {

@@ -206,23 +206,23 @@ class FailureKeptTest {
                  if (c.readRequest() != null) {
                      c.write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
                  }
-             })) {
-            Transport t = Transport.builder()
-                    .maxConnsPerHost(1)
-                    .dialer((host, port, timeout) -> {
-                        Socket s = new Socket() {
-                            @Override
-                            public void close() throws IOException {
-                                super.close();
-                                if (throwsLeft.getAndDecrement() > 0) {
-                                    throw new IllegalStateException("the socket closed, then its close failed (test)");
-                                }
-                            }
-                        };
-                        s.connect(new InetSocketAddress(host, port));
-                        return s;
-                    })
-                    .build();
+             });
+             Transport t = Transport.builder()
+                     .maxConnsPerHost(1)
+                     .dialer((host, port, timeout) -> {
+                         Socket s = new Socket() {
+                             @Override
+                             public void close() throws IOException {
+                                 super.close();
+                                 if (throwsLeft.getAndDecrement() > 0) {
+                                     throw new IllegalStateException("the socket closed, then its close failed (test)");
+                                 }
+                             }
+                         };
+                         s.connect(new InetSocketAddress(host, port));
+                         return s;
+                     })
+                     .build()) {
             HttpRequest get = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(5)).build();
             // "ok", or the close's own failure if the caller's thread closed first: either, but it must end.
             Leaks.outcomeWithin10s("first request", () -> {

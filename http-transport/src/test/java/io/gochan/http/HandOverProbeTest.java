@@ -141,8 +141,8 @@ class HandOverProbeTest {
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void E23_E24_aWaiterHoldingAHandedOverConnectionAsTheTransportClosesFailsOnceAsCancelled() throws Exception {
         Gate gate = new Gate();
-        try (RawServer server = RawServer.answeringOk()) {
-            Transport t = Transport.builder().maxConnsPerHost(1).listener(gate).build();
+        try (RawServer server = RawServer.answeringOk();
+             Transport t = Transport.builder().maxConnsPerHost(1).listener(gate).build()) {
             Caller<String> b = handOverToB(t, server);
             try {
                 assertThat(gate.inGotConn.await(5, TimeUnit.SECONDS)).as("b got the connection").isTrue();
@@ -162,7 +162,6 @@ class HandOverProbeTest {
             assertThat(gate.done("/a")).isEqualTo(1);
             assertThat(gate.done("/b")).isEqualTo(1);
             assertThat(gate.doneError).containsOnlyKeys("/b");
-            t.close();
         }
     }
     /**

@@ -38,24 +38,6 @@ class IdleCloseOrderTest {
         Leaks.assertNoTransportGoroutines();
     }
 
-    /** Makes {@code n} connections idle: {@code n} requests at once, each holding its response until all have one. */
-    private static void fillWithIdleConnections(Transport t, java.net.URI uri, int n) throws Exception {
-        CyclicBarrier allHaveOne = new CyclicBarrier(n);
-        List<Caller<String>> callers = new ArrayList<>();
-        for (int k = 0; k < n; k++) {
-            callers.add(Caller.virtual("get-" + k, () -> {
-                try (HttpResponse r = t.roundTrip(HttpRequest.get(uri.toString()))) {
-                    allHaveOne.await(20, TimeUnit.SECONDS);
-                    return r.body().string();
-                }
-            }));
-        }
-        for (Caller<String> c : callers) {
-            assertThat(c.join(Lifecycle.BOUND)).isTrue();
-            assertThat(c.error()).isNull();
-        }
-    }
-
     /**
      * E34: sixteen connections are idle and the idle reaper has just taken them all off the idle list to close
      * them (the test calls as soon as {@code idle} reads zero) when {@code closeIdleConnections()} is called:
@@ -80,7 +62,7 @@ class IdleCloseOrderTest {
                             return s;
                         }).build();
                 try {
-                    fillWithIdleConnections(t, server.uri("/"), idle);
+                    IdleConnections.fill(t, server.uri("/"), idle);
                     Leaks.awaitTrue(() -> t.stats().idle() == 0, "the reaper took the idle connections");
                     t.closeIdleConnections();
                     long open = made.stream().filter(s -> !s.isClosed()).count();
@@ -111,8 +93,9 @@ class IdleCloseOrderTest {
                  s.connect(new InetSocketAddress(host, port));
                  return s;
              }).build()) {
-            fillWithIdleConnections(t, server.uri("/"), 8);
-            assertThat(t.stats().idle()).isEqualTo(8);
+            IdleConnections.fill(t, server.uri("/"), 8);
+            // Idle, or closed when its write loop's word came more than 50 ms late (E138); none in use (fill): some idle.
+            assertThat(t.stats().idle()).as("%s", t.stats()).isPositive();
             t.closeIdleConnections();
             assertThat(made).hasSize(8).allMatch(Socket::isClosed);
             assertThat(t.stats().open()).isZero();

@@ -221,7 +221,7 @@ class PublishOrderTest {
                 Transport t = Transport.builder().maxIdleConnsPerHost(idle)
                         .idleConnTimeout(reaper ? Duration.ofMillis(100) : Duration.ofSeconds(90)).build();
                 try {
-                    fillWithIdleConnections(t, server.uri("/"), idle);
+                    IdleConnections.fill(t, server.uri("/"), idle);
                     if (!reaper) {
                         // the reaper may have begun already; idle, or closed when its write loop's word came late (E138)
                         assertThat(t.stats().inUse()).isZero();
@@ -253,24 +253,6 @@ class PublishOrderTest {
             }
         }
         assertThat(failures).as("snapshots counting a closing connection in use, in %d rounds", iterations).isEmpty();
-    }
-
-    /** Makes {@code n} connections idle: {@code n} requests at once, each holding its response until all have one. */
-    private static void fillWithIdleConnections(Transport t, java.net.URI uri, int n) throws Exception {
-        java.util.concurrent.CyclicBarrier allHaveOne = new java.util.concurrent.CyclicBarrier(n);
-        List<Caller<String>> callers = new ArrayList<>();
-        for (int k = 0; k < n; k++) {
-            callers.add(Caller.virtual("get-" + k, () -> {
-                try (HttpResponse r = t.roundTrip(HttpRequest.get(uri.toString()))) {
-                    allHaveOne.await(20, TimeUnit.SECONDS);
-                    return r.body().string();
-                }
-            }));
-        }
-        for (Caller<String> c : callers) {
-            assertThat(c.join(Lifecycle.BOUND)).isTrue();
-            assertThat(c.error()).isNull();
-        }
     }
 
     /**

@@ -140,13 +140,13 @@ class SlotLeakTest {
                  while (c.in.read() >= 0) {
                      // until the client goes
                  }
-             })) {
-            Transport t = Transport.builder().listener(new RequestListener() {
-                @Override
-                public void done(HttpRequest request, Throwable error) {
-                    done.incrementAndGet();
-                }
-            }).build();
+             });
+             Transport t = Transport.builder().listener(new RequestListener() {
+                 @Override
+                 public void done(HttpRequest request, Throwable error) {
+                     done.incrementAndGet();
+                 }
+             }).build()) {
             URI https = URI.create("https://127.0.0.1:" + server.port() + "/");
             Caller<Integer> caller = Caller.virtual("dialing", () -> {
                 try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(https).build())) {

@@ -189,8 +189,8 @@ class TlsDialParityTest {
         try (RawServer server = RawServer.start(c -> {
                  stalled.countDown();
                  awaitClientClose(c, clientClosed);
-             })) {
-            Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build();
+             });
+             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build()) {
             Caller<Void> failed = Caller.virtual("stalled-handshake", () -> {
                 try (HttpResponse r = t.roundTrip(HttpRequest.get("https://127.0.0.1:" + server.port() + "/"))) {
                     return null;

@@ -233,8 +233,8 @@ class TlsDirectProbeTest {
                  c.in.read();
                  stalled.countDown();
                  drain(c);
-             })) {
-            Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build();
+             });
+             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build()) {
             List<Lifecycle.Caller<Void>> callers = new java.util.ArrayList<>();
             for (int i = 0; i < n; i++) {
                 boolean virtual = i % 2 == 0;
@@ -319,8 +319,8 @@ class TlsDirectProbeTest {
                  tls.getOutputStream().flush();
                  sent.countDown();
                  drain(c);
-             })) {
-            Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build();
+             });
+             Transport t = Transport.builder().sslContext(JdkServer.clientTls()).build()) {
             io.gochan.CancellableContext ctx = io.gochan.Context.withCancel(io.gochan.Context.background());
             HttpRequest.Builder b = HttpRequest.newBuilder(java.net.URI.create("https://localhost:" + server.port() + "/"));
             if (how.equals("timeout")) {

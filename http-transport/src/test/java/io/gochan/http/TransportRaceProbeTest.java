@@ -187,21 +187,22 @@ class TransportRaceProbeTest {
                     Lifecycle.spin(dialSpin);
                     return new Socket(host, port);
                 };
-                Transport t = Transport.builder().dialer(d).build();
-                Caller<String> a = get(t, server.uri("/a"), Context.background(), "A");
-                assertThat(entered.await(15, TimeUnit.SECONDS)).isTrue();
-                long closeSpin = (i * 7_919L) % 200_000;
-                Thread closer = Thread.ofVirtual().start(() -> {
-                    Lifecycle.spin(closeSpin);
-                    t.close();
-                });
-                release.countDown();
-                closer.join();
-                assertThat(a.join(Lifecycle.BOUND)).as("A ended").isTrue();
-                if (a.error() != null) {
-                    Lifecycle.assertExportedType(a.error());
+                try (Transport t = Transport.builder().dialer(d).build()) {
+                    Caller<String> a = get(t, server.uri("/a"), Context.background(), "A");
+                    assertThat(entered.await(15, TimeUnit.SECONDS)).isTrue();
+                    long closeSpin = (i * 7_919L) % 200_000;
+                    Thread closer = Thread.ofVirtual().start(() -> {
+                        Lifecycle.spin(closeSpin);
+                        t.close();
+                    });
+                    release.countDown();
+                    closer.join();
+                    assertThat(a.join(Lifecycle.BOUND)).as("A ended").isTrue();
+                    if (a.error() != null) {
+                        Lifecycle.assertExportedType(a.error());
+                    }
+                    closedAndGone(i, t, server, handlersEnded, failures);
                 }
-                closedAndGone(i, t, server, handlersEnded, failures);
             }
             assertThat(failures).isEmpty();
         }
@@ -290,49 +291,50 @@ class TransportRaceProbeTest {
         })) {
             List<String> failures = new ArrayList<>();
             for (int i = 0; i < ROUNDS; i++) {
-                Transport t = Transport.builder().build();
-                HttpResponse warm = t.roundTrip(HttpRequest.get(server.uri("/ok").toString()));
-                warm.body().string(); // one idle connection for closeIdleConnections to find
-                HttpResponse a = t.roundTrip(HttpRequest.get(server.uri(i % 2 == 0 ? "/ok" : "/big").toString()));
-                HttpResponse b = t.roundTrip(HttpRequest.get(server.uri("/big").toString()));
-                List<Throwable> thrown = new CopyOnWriteArrayList<>();
-                CountDownLatch go = new CountDownLatch(1);
-                List<Throwable> reads = new CopyOnWriteArrayList<>();
-                List<Lifecycle.Work<?>> parts = List.of(() -> {
-                    try {
-                        return a.body().bytes();
-                    } catch (IOException e) {
-                        reads.add(e);
+                try (Transport t = Transport.builder().build()) {
+                    HttpResponse warm = t.roundTrip(HttpRequest.get(server.uri("/ok").toString()));
+                    warm.body().string(); // one idle connection for closeIdleConnections to find
+                    HttpResponse a = t.roundTrip(HttpRequest.get(server.uri(i % 2 == 0 ? "/ok" : "/big").toString()));
+                    HttpResponse b = t.roundTrip(HttpRequest.get(server.uri("/big").toString()));
+                    List<Throwable> thrown = new CopyOnWriteArrayList<>();
+                    CountDownLatch go = new CountDownLatch(1);
+                    List<Throwable> reads = new CopyOnWriteArrayList<>();
+                    List<Lifecycle.Work<?>> parts = List.of(() -> {
+                        try {
+                            return a.body().bytes();
+                        } catch (IOException e) {
+                            reads.add(e);
+                            return null;
+                        }
+                    }, () -> {
+                        b.close();
                         return null;
+                    }, () -> {
+                        t.closeIdleConnections();
+                        return null;
+                    }, () -> {
+                        t.close();
+                        return null;
+                    });
+                    long[] spins = {0, (i * 1_237L) % 200_000, (i * 7_919L) % 200_000, (i * 3_571L) % 300_000};
+                    List<Thread> racers = new ArrayList<>();
+                    for (int k = 0; k < parts.size(); k++) {
+                        racers.add(after(go, spins[k], parts.get(k), thrown));
                     }
-                }, () -> {
-                    b.close();
-                    return null;
-                }, () -> {
-                    t.closeIdleConnections();
-                    return null;
-                }, () -> {
-                    t.close();
-                    return null;
-                });
-                long[] spins = {0, (i * 1_237L) % 200_000, (i * 7_919L) % 200_000, (i * 3_571L) % 300_000};
-                List<Thread> racers = new ArrayList<>();
-                for (int k = 0; k < parts.size(); k++) {
-                    racers.add(after(go, spins[k], parts.get(k), thrown));
-                }
-                go.countDown();
-                for (Thread th : racers) {
-                    if (!th.join(Lifecycle.BOUND)) {
-                        failures.add(i + ": hangs: " + List.of(th.getStackTrace()));
+                    go.countDown();
+                    for (Thread th : racers) {
+                        if (!th.join(Lifecycle.BOUND)) {
+                            failures.add(i + ": hangs: " + List.of(th.getStackTrace()));
+                        }
                     }
+                    if (!thrown.isEmpty()) {
+                        failures.add(i + ": thrown " + thrown);
+                    }
+                    for (Throwable e : reads) {
+                        Lifecycle.assertExportedType(e);
+                    }
+                    closedAndGone(i, t, server, handlersEnded, failures);
                 }
-                if (!thrown.isEmpty()) {
-                    failures.add(i + ": thrown " + thrown);
-                }
-                for (Throwable e : reads) {
-                    Lifecycle.assertExportedType(e);
-                }
-                closedAndGone(i, t, server, handlersEnded, failures);
             }
             assertThat(failures).isEmpty();
         }

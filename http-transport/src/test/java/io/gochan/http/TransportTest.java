@@ -90,14 +90,14 @@ class TransportTest {
     @Test
     void T1_afterMixedOutcomesAndCloseNoLoopThreadOrSocketRemains() throws Exception {
         try (JdkServer server = JdkServer.http(ex -> {
-            if (ex.getRequestURI().getPath().equals("/fail")) {
-                ex.sendResponseHeaders(500, -1);
-                ex.close();
-            } else {
-                JdkServer.respond(ex, 200, "fine");
-            }
-        })) {
-            Transport t = Transport.builder().maxIdleConnsPerHost(4).build();
+                 if (ex.getRequestURI().getPath().equals("/fail")) {
+                     ex.sendResponseHeaders(500, -1);
+                     ex.close();
+                 } else {
+                     JdkServer.respond(ex, 200, "fine");
+                 }
+             });
+             Transport t = Transport.builder().maxIdleConnsPerHost(4).build()) {
             List<Thread> threads = new ArrayList<>();
             ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
             for (int i = 0; i < 8; i++) {

@@ -451,44 +451,45 @@ class WaiterRaceProbeTest {
             for (int round = 0; round < ROUNDS; round++) {
                 Dones dones = new Dones();
                 FirstDialHeld dialer = new FirstDialHeld(true);
-                Transport t = Transport.builder().listener(dones).maxConnsPerHost(1).dialer(dialer).build();
-                HttpRequest a = HttpRequest.get(server.uri("/a").toString());
-                HttpRequest b = HttpRequest.get(server.uri("/b").toString());
-                Caller<String> callerA = send(true, "a", t, a, Context.background());
-                assertThat(dialer.started.await(20, TimeUnit.SECONDS)).isTrue();
-                Caller<String> callerB = send(true, "b", t, b, Context.background());
-                awaitQueued(t, callerB);
-                CyclicBarrier both = new CyclicBarrier(2);
-                Thread dialDone = Thread.ofVirtual().start(() -> {
+                try (Transport t = Transport.builder().listener(dones).maxConnsPerHost(1).dialer(dialer).build()) {
+                    HttpRequest a = HttpRequest.get(server.uri("/a").toString());
+                    HttpRequest b = HttpRequest.get(server.uri("/b").toString());
+                    Caller<String> callerA = send(true, "a", t, a, Context.background());
+                    assertThat(dialer.started.await(20, TimeUnit.SECONDS)).isTrue();
+                    Caller<String> callerB = send(true, "b", t, b, Context.background());
+                    awaitQueued(t, callerB);
+                    CyclicBarrier both = new CyclicBarrier(2);
+                    Thread dialDone = Thread.ofVirtual().start(() -> {
+                        if (racing) {
+                            Lifecycle.await(both);
+                        }
+                        dialer.go.countDown();
+                    });
                     if (racing) {
                         Lifecycle.await(both);
                     }
-                    dialer.go.countDown();
-                });
-                if (racing) {
-                    Lifecycle.await(both);
-                }
-                t.close();
-                TransportStats after = t.stats();
-                dialDone.join();
-                boolean aEnded = callerA.join(Lifecycle.BOUND);
-                boolean bEnded = callerB.join(Lifecycle.BOUND);
-                callerA.abandon(() -> { });
-                callerB.abandon(() -> { });
-                assertThat(aEnded && bEnded).as("both ended").isTrue();
-                for (Caller<String> c : List.of(callerA, callerB)) {
-                    if (c.error() != null) {
-                        assertThat(c.error()).as("round %d", round).isInstanceOf(RequestCancelledException.class);
-                        assertThat(((RequestCancelledException) c.error()).reason())
-                                .isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
-                    } else {
-                        assertThat(c.value()).isEqualTo("ok");
+                    t.close();
+                    TransportStats after = t.stats();
+                    dialDone.join();
+                    boolean aEnded = callerA.join(Lifecycle.BOUND);
+                    boolean bEnded = callerB.join(Lifecycle.BOUND);
+                    callerA.abandon(() -> { });
+                    callerB.abandon(() -> { });
+                    assertThat(aEnded && bEnded).as("both ended").isTrue();
+                    for (Caller<String> c : List.of(callerA, callerB)) {
+                        if (c.error() != null) {
+                            assertThat(c.error()).as("round %d", round).isInstanceOf(RequestCancelledException.class);
+                            assertThat(((RequestCancelledException) c.error()).reason())
+                                    .isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED);
+                        } else {
+                            assertThat(c.value()).isEqualTo("ok");
+                        }
                     }
+                    Leaks.awaitTrue(() -> dones.done.containsKey(a) && dones.done.containsKey(b), "both done()");
+                    assertThat(dones.done.get(a)).hasSize(1);
+                    assertThat(dones.done.get(b)).hasSize(1);
+                    assertThat(after.open() + after.dialing() + after.waiting()).as("after close: %s", after).isZero();
                 }
-                Leaks.awaitTrue(() -> dones.done.containsKey(a) && dones.done.containsKey(b), "both done()");
-                assertThat(dones.done.get(a)).hasSize(1);
-                assertThat(dones.done.get(b)).hasSize(1);
-                assertThat(after.open() + after.dialing() + after.waiting()).as("after close: %s", after).isZero();
             }
         }
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * What bounds one request from {@code roundTrip} to the end of its body: its {@link Context} and its own
@@ -379,7 +380,7 @@ public final class RequestScope {
      * @return the end that replaces {@code failure}, or null if {@code failure} stands
      */
     public IOException endOver(IOException failure, Phase phase, String words, IOException decided,
-            java.util.function.BooleanSupplier transportClosed) {
+            BooleanSupplier transportClosed) {
         if (isEnd(decided)) {
             return decided;
         }

@@ -460,17 +460,18 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     }
 
     /**
-     * What a request whose dial failed with {@code failure} fails with (E131, {@link RequestScope#endOver}): its own end if it has ended by now (its
-     * thread interrupted, its context done, its deadline passed, its transport closed), {@code failure} kept suppressed
-     * under it; otherwise {@code failure}. Go's {@code getConn}, handed a dial's error, returns the context's cause if the
-     * request's context is done by then ("if the request has been canceled, that's probably what caused r.err"), and its
-     * {@code mapRoundTripError} prefers the cancellation over a network failure. Here the look is at the request itself,
-     * so the outcome no longer depends on which ready case the wait's select picked: a dial that failed (a refused or
-     * reset connect, a failed handshake, a proxy's refusal, a dialer's exception) after the request's end, with the
-     * caller not yet waiting, left both ready, and the select took one at random (an interrupt lost to it always), as
-     * E154 found for a connection's failure while awaiting the head. A failure that is itself an end stands: the
-     * transport's close ({@link #recordOutcome} words a dial failing under it so) and the request's own timeout. An
-     * interrupt is reported as the wait's {@link InterruptedException}, its status cleared, as for any thrown one.
+     * What a request whose dial failed with {@code failure} fails with (E131, {@link RequestScope#endOver}): its own
+     * end if it has ended by now (its thread interrupted, its context done, its deadline passed, its transport closed),
+     * {@code failure} kept suppressed under it; otherwise {@code failure}. Go's {@code getConn}, handed a dial's error,
+     * returns the context's cause if the request's context is done by then ("if the request has been canceled, that's
+     * probably what caused r.err"), and its {@code mapRoundTripError} prefers the cancellation over a network failure.
+     * Here the look is at the request itself, so the outcome no longer depends on which ready case the wait's select
+     * picked: a dial that failed (a refused or reset connect, a failed handshake, a proxy's refusal, a dialer's
+     * exception) after the request's end, with the caller not yet waiting, left both ready, and the select took one at
+     * random (an interrupt lost to it always), as E154 found for a connection's failure while awaiting the head. A
+     * failure that is itself an end stands: the transport's close ({@link #recordOutcome} words a dial failing under it
+     * so) and the request's own timeout. An interrupt is reported as the wait's {@link InterruptedException}, its
+     * status cleared, as for any thrown one.
      */
     private IOException endedOverDialFailure(IOException failure, RequestScope scope, String phase)
             throws InterruptedException {
