@@ -8,7 +8,8 @@ package main
 // quiescent: every goroutine it started has either finished or is parked in a channel operation (read
 // from the runtime's own goroutine dump, never from a sleep). So a goroutine that blocks is queued on its
 // channels before the next step runs, and the order of Go's wait queues (sudogs) is the order of the
-// steps. At the end every channel that is not nil is closed, which ends every goroutine still parked.
+// steps. At the end every channel that is not nil is closed, which ends every goroutine still parked but, in shape
+// "multinil" (rule GO5), the ones that wait on nil channels only: a "forever" line names them.
 //
 // Notation, one line per step:
 //   OP -> OUT            a main-goroutine operation and its outcome (as in the single-goroutine shapes)
@@ -130,11 +131,23 @@ func (m *multi) finished(g int) (string, bool) {
 // multiCaps: nil, unbuffered, and small buffers that fill with a step or two.
 var multiCaps = []int{-1, 0, 0, 1, 2}
 
+// multiNilCaps: shape "multinil" (rule GO5): nil channels often, so goroutines park on them for ever, next to
+// unbuffered and small buffers, and a capacity above the lock-free ring's largest (4096). No bursts: a range over
+// a filled 8192-slot buffer would print 8192 values.
+var multiNilCaps = []int{-1, -1, 0, 1, 2, 8192}
+
+// foreverParked counts the goroutines of earlier "multinil" scripts that are still parked on a nil channel or in a
+// select whose cases are all nil: nothing ever wakes them, so they stay to the end of the recording.
+var foreverParked int
+
 // multiRingCaps: capacities on both sides of the bounds of gochan's lock-free ring (64 and 4096, ADR 0015),
 // which bursts of try-operations fill and drain (shape "multiring").
 var multiRingCaps = []int{0, 1, 63, 64, 65, 100, 4096}
 
-func multiScript(r *rand.Rand, id int, ring bool) {
+// multiScript records one script; ring draws multiRingCaps, nilMode (shape "multinil", rule GO5) draws multiNilCaps
+// and lets goroutines park for ever on nil channels: a send, a receive or a range on one, a select whose every case
+// is on one. After every channel is closed the script says which goroutines are still parked ("forever" line).
+func multiScript(r *rand.Rand, id int, ring, nilMode bool) {
 	fmt.Printf("script %d\n", id)
 	nch := 1 + r.Intn(3)
 	m := &multi{state: &state{}}
@@ -142,6 +155,9 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 		c := multiCaps[r.Intn(len(multiCaps))]
 		if ring {
 			c = multiRingCaps[r.Intn(len(multiRingCaps))]
+		}
+		if nilMode {
+			c = multiNilCaps[r.Intn(len(multiNilCaps))]
 		}
 		m.caps = append(m.caps, c)
 		m.closed = append(m.closed, false)
@@ -174,7 +190,7 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 			waits := []selCase{{send: false, ch: i}}
 			switch kind := r.Intn(100); {
 			case kind < 40:
-				if ch == nil {
+				if ch == nil && !nilMode {
 					continue // it would never end
 				}
 				v := val
@@ -183,13 +199,13 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 				waits[0].send = true
 				f = func() string { ch <- v; return "ok" }
 			case kind < 70:
-				if ch == nil {
+				if ch == nil && !nilMode {
 					continue
 				}
 				line = fmt.Sprintf("recv %d", i)
 				f = func() string { v, ok := <-ch; return recvResult(v, ok) }
 			case kind < 78:
-				if ch == nil {
+				if ch == nil && !nilMode {
 					continue
 				}
 				line = fmt.Sprintf("range %d", i)
@@ -206,8 +222,8 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 				for _, c := range cases {
 					usable = usable || m.caps[c.ch] >= 0
 				}
-				if !usable || m.readyCount(cases) > 1 || twice(cases) {
-					continue // only nil channels: it would never end; or Go would choose at random
+				if (!usable && !nilMode) || m.readyCount(cases) > 1 || twice(cases) {
+					continue // only nil channels, outside "multinil": it would never end; or Go would choose at random
 				}
 				waits = cases
 				line = "select " + strings.Join(parts, " | ")
@@ -306,8 +322,24 @@ func multiScript(r *rand.Rand, id int, ring bool) {
 		m.report(-1)
 	}
 	quiesce()
-	if n := live(); n != 0 {
-		panic(fmt.Sprintf("script %d: %d goroutines still parked after every channel closed", id, n))
+	var forever []string
+	for g := range m.done {
+		if _, done := m.finished(g); !done {
+			forever = append(forever, strconv.Itoa(g))
+		}
+	}
+	if !nilMode && len(forever) != 0 {
+		panic(fmt.Sprintf("script %d: goroutines %v still parked after every channel closed", id, forever))
+	}
+	foreverParked += len(forever)
+	if n := live(); n != foreverParked {
+		panic(fmt.Sprintf("script %d: %d goroutines alive, %d parked for ever", id, n, foreverParked))
+	}
+	if nilMode {
+		if len(forever) == 0 {
+			forever = []string{"none"}
+		}
+		fmt.Printf("forever -> %s\n", strings.Join(forever, " "))
 	}
 	fmt.Println("end")
 }

@@ -14,7 +14,10 @@
 // (anyready.go, rule GO3) selects may have several ready cases, and Go's whole set of outcomes is recorded
 // (../resources/go-oracle/traces-anyready.txt). With shape "parked" (parked.go, rule GO4) goroutines park and
 // then one select finds several cases ready, and Go's whole set of outcomes of each scenario is recorded
-// (../resources/go-oracle/traces-parked.txt).
+// (../resources/go-oracle/traces-parked.txt). With shape "multinil" (multi.go, rule GO5) goroutines also park for
+// ever on nil channels, beside an 8192-slot buffer (../resources/go-oracle/traces-multi-nil.txt). With shape "big"
+// (rule GO6) the single-goroutine scripts have capacities above the ring's, up to 100000 slots, with bursts
+// (../resources/go-oracle/traces-big.txt).
 package main
 
 import (
@@ -132,16 +135,21 @@ func main() {
 		seed, _ = strconv.ParseInt(os.Args[2], 10, 64)
 	}
 	ring := len(os.Args) > 3 && os.Args[3] == "ring"
+	big := len(os.Args) > 3 && os.Args[3] == "big"
 	r := rand.New(rand.NewSource(seed))
-	if len(os.Args) > 3 && (os.Args[3] == "multi" || os.Args[3] == "multiring") {
+	if len(os.Args) > 3 && (os.Args[3] == "multi" || os.Args[3] == "multiring" || os.Args[3] == "multinil") {
 		mring := os.Args[3] == "multiring"
+		mnil := os.Args[3] == "multinil"
 		at := ""
 		if mring {
 			at = " at the ring's capacities"
 		}
+		if mnil {
+			at = ", goroutines parked for ever on nil channels, capacities above the ring's"
+		}
 		fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts, several goroutines%s\n", runtime.Version(), seed, n, at)
 		for id := 0; id < n; id++ {
-			multiScript(r, id, mring)
+			multiScript(r, id, mring, mnil)
 		}
 		return
 	}
@@ -161,16 +169,24 @@ func main() {
 	if ring {
 		shape = ", ring shapes"
 	}
+	if big {
+		shape = ", capacities above the ring's"
+	}
 	fmt.Printf("# recorded by channels-select/src/test/go-oracle (%s), seed %d, %d scripts%s\n", runtime.Version(), seed, n, shape)
 	for id := 0; id < n; id++ {
-		script(r, id, ring)
+		script(r, id, ring, big)
 	}
 }
 
 // ringCaps are capacities on both sides of the lock-free ring's bounds in gochan (-1: nil).
 var ringCaps = []int{-1, 0, 1, 16, 63, 64, 65, 100, 4096, 4097}
 
-func script(r *rand.Rand, id int, ring bool) {
+// bigCaps (shape "big", rule GO6): capacities above the ring's largest, up to 100000 slots, beside nil, 0 and 1,
+// so bursts fill and drain buffers far larger than the ring's, and closes leave many values in them.
+var bigCaps = []int{-1, 0, 1, 4096, 4097, 8192, 65536, 100000}
+
+// script records one single-goroutine script; ring draws ringCaps, big bigCaps (both with bursts).
+func script(r *rand.Rand, id int, ring, big bool) {
 	fmt.Printf("script %d\n", id)
 	nch := 1 + r.Intn(4)
 	s := &state{}
@@ -178,6 +194,9 @@ func script(r *rand.Rand, id int, ring bool) {
 		c := r.Intn(5) - 1 // -1 nil, 0 unbuffered, 1..3 buffered
 		if ring {
 			c = ringCaps[r.Intn(len(ringCaps))]
+		}
+		if big {
+			c = bigCaps[r.Intn(len(bigCaps))]
 		}
 		s.caps = append(s.caps, c)
 		s.closed = append(s.closed, false)
@@ -194,7 +213,7 @@ func script(r *rand.Rand, id int, ring bool) {
 		i := r.Intn(nch)
 		ch := s.chans[i]
 		var line, out string
-		if ring && r.Intn(100) < 15 {
+		if (ring || big) && r.Intn(100) < 15 {
 			val = burst(s, i, r.Intn(2) == 0, val, nil)
 			continue
 		}
@@ -236,6 +255,9 @@ func script(r *rand.Rand, id int, ring bool) {
 		case op < 80:
 			if s.caps[i] < 0 || !s.closed[i] {
 				continue // range ends only on a closed channel
+			}
+			if big && len(ch) > 64 {
+				continue // a line of up to 100000 values; a drain burst takes them
 			}
 			line = fmt.Sprintf("range %d", i)
 			out = guard(func() string {

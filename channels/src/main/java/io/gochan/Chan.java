@@ -98,7 +98,8 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
      * @param capacity the number of values the channel buffers, at most {@link Integer#MAX_VALUE} - 8
      * @return the new channel
      * @throws IllegalArgumentException if capacity is negative (C1) or above {@code Integer.MAX_VALUE - 8},
-     *     the largest array the JVM allocates (CH2)
+     *     the largest array the JVM allocates (CH2); its message starts with Go's panic text,
+     *     "makechan: size out of range" (CH8)
      */
     public static <T> Chan<T> make(int capacity) {
         return new Chan<>(ChannelCore.create(capacity));

@@ -12,7 +12,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Rules CH1–CH3 (docs/spec/context-timers.md): equality, capacity bound, interrupt flag on a ready operation. */
+/**
+ * Rules CH1–CH3 and CH8 (docs/spec/context-timers.md): equality, capacity bound, interrupt flag on a ready operation,
+ * Go's words for a capacity out of range.
+ */
 @ExtendWith(NoNewGoroutines.class)
 class ChannelShapeRulesTest {
 
@@ -32,6 +35,29 @@ class ChannelShapeRulesTest {
         Timer t = Timers.newTimer(Duration.ofHours(1));
         assertThat(t.c()).isEqualTo(t.c()).isNotEqualTo(Timers.newTimer(Duration.ofHours(1)).c());
         t.stop();
+    }
+
+    /**
+     * Go 1.19's {@code make(chan int, n)} panics "makechan: size out of range" for n = -1 and for n = 1 << 62 (run
+     * on this machine); gochan's {@code IllegalArgumentException} for a capacity out of its range starts with those
+     * words, then says which bound and which value, whichever factory is called.
+     */
+    @Test
+    void CH8_aCapacityOutOfRangeThrowsWithGosMakechanPanicText() {
+        for (int capacity : new int[] {-1, Integer.MIN_VALUE, ChannelCore.MAX_CAPACITY + 1, Integer.MAX_VALUE}) {
+            for (OverflowPolicy policy : new OverflowPolicy[] {null, OverflowPolicy.SUSPEND, OverflowPolicy.DROP_OLDEST}) {
+                assertThatThrownBy(() -> {
+                    if (policy == null) {
+                        Chan.make(capacity);
+                    } else {
+                        Chan.make(capacity, policy);
+                    }
+                }).as("capacity %d, policy %s", capacity, policy)
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageStartingWith("makechan: size out of range")
+                        .hasMessageContaining(String.valueOf(capacity));
+            }
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gochan.Chan;
 import io.gochan.ChannelClosedException;
+import io.gochan.ChannelInterruptedException;
 import io.gochan.Received;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import io.gochan.spi.WaitNode;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.AbstractQueuedSynchronizer;
@@ -37,7 +39,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * a select, not a lock), a thread Go saw finish must finish with Go's outcome ({@code wake} lines), and
  * no other thread may finish. The corpus also covers closing a channel that threads wait on (receivers get
  * "closed", senders throw {@link ChannelClosedException} with Go's panic message) and ends by closing
- * every channel, which ends every thread still parked.
+ * every channel, which ends every thread still parked. Rule GO5: a third corpus lets goroutines park for ever
+ * on nil channels; its scripts end with a {@code forever} line, the goroutines Go still had parked after every
+ * channel was closed, which must be exactly the threads still parked here (then interrupted, to end them).
  */
 @NoGoroutineLeaks
 class GoOracleMultiTest {
@@ -78,6 +82,21 @@ class GoOracleMultiTest {
     @EnumSource(Kind.class)
     void GO2_everyRecordedMultiGoroutineScriptAtTheRingsCapacitiesHasGosOutcomes(Kind kind) throws Exception {
         replayCorpus(kind, "/go-oracle/traces-multi-ring.txt");
+    }
+
+    /**
+     * Rule GO5: the corpus of shape {@code multinil}, where nil channels are in every position a goroutine can
+     * wait in (a send, a receive, a range, a select whose every case is on a nil channel, a select with nil cases
+     * beside live ones) and in the main goroutine's steps (try-operations, {@code close}, {@code len},
+     * {@code cap}, selects with a default), next to unbuffered channels, small buffers and an 8192-slot one
+     * (above the lock-free ring's largest). Nothing wakes a thread parked on a nil channel: not a close of
+     * another channel, not a partner on another channel, not the close of every channel at the end.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void GO5_goroutinesParkedOnNilChannelsStayParkedAsGosDo(Kind kind) throws Exception {
+        replayCorpus(kind, "/go-oracle/traces-multi-nil.txt");
+        replayCorpus(kind, "/go-oracle/traces-multi-nil.txt", true);
     }
 
     /**
@@ -323,6 +342,9 @@ class GoOracleMultiTest {
 
         /** Runs one step and compares it; false after a mismatch. */
         private boolean step(Step step) throws InterruptedException {
+            if (step.op().equals("forever")) {
+                return parkedForever(step);
+            }
             if (step.op().startsWith("go ")) {
                 String[] w = step.op().split(" ", 3);
                 int id = Integer.parseInt(w[1]);
@@ -380,6 +402,39 @@ class GoOracleMultiTest {
         }
 
         /**
+         * GO5's last step: the threads still parked after every channel was closed are the goroutines Go named
+         * ({@code none} or their numbers), each still parked in its channel operation; interrupted, each ends.
+         */
+        private boolean parkedForever(Step step) throws InterruptedException {
+            TreeSet<Integer> expected = new TreeSet<>();
+            if (!step.expected().equals("none")) {
+                for (String g : step.expected().split(" ")) {
+                    expected.add(Integer.valueOf(g));
+                }
+            }
+            if (!expected.equals(new TreeSet<>(parked.keySet()))) {
+                return mismatch(step.line(), "parked for ever -> Go: " + expected + ", gochan: " + new TreeSet<>(parked.keySet()));
+            }
+            for (Map.Entry<Integer, Goroutine> e : parked.entrySet()) {
+                if (!settles(e.getValue().thread())) {
+                    return mismatch(step.line(), "goroutine " + e.getKey() + " -> Go: parked for ever, gochan: "
+                            + e.getValue().outcome().get());
+                }
+            }
+            for (Integer g : expected) {
+                Goroutine parkedOne = parked.remove(g);
+                parkedOne.thread().interrupt();
+                parkedOne.thread().join(TimeUnit.SECONDS.toMillis(STEP_BOUND_SECONDS));
+                if (parkedOne.thread().isAlive() || !"interrupted".equals(parkedOne.outcome().get())) {
+                    parked.put(g, parkedOne);
+                    return mismatch(step.line(), "goroutine " + g + " interrupted -> gochan: "
+                            + (parkedOne.thread().isAlive() ? "still parked" : parkedOne.outcome().get()));
+                }
+            }
+            return true;
+        }
+
+        /**
          * A goroutine's one blocking operation (the oracle's notation), with its outcome. Goroutine
          * {@code id} uses one of three forms of the operation, so each form meets every situation: the
          * plain one ({@code send}, {@code receiveOk}, {@code range}, a select); a timed one with a bound
@@ -395,8 +450,8 @@ class GoOracleMultiTest {
                     case 2 -> viaViews(op);
                     default -> GoOracleTest.run(op, chans);
                 };
-            } catch (InterruptedException e) {
-                return "interrupted"; // only the clean-up after a mismatch interrupts
+            } catch (InterruptedException | ChannelInterruptedException e) {
+                return "interrupted"; // only GO5's last step and the clean-up after a mismatch interrupt
             } catch (RuntimeException e) {
                 return "threw " + e;
             }

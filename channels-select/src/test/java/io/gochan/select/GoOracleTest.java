@@ -72,6 +72,20 @@ class GoOracleTest {
     }
 
     /**
+     * Rule GO6: the corpus of shape {@code big}, capacities above the lock-free ring's largest (4097, 8192, 65536
+     * and 100000, beside nil, 0, 1 and 4096), with bursts that fill a 100000-slot buffer until a try-send fails and
+     * drain it in order, closes that leave thousands of values buffered (drained after the close with ok flags,
+     * then the zero value and {@code false}), and {@code len}/{@code cap} at every fill level; each non-blocking
+     * step once more in every {@link Form} in turn.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void GO6_everyRecordedScriptAboveTheRingsCapacitiesHasGosOutcomes(Kind kind) throws Exception {
+        replayCorpus(kind, "/go-oracle/traces-big.txt");
+        replayCorpus(kind, "/go-oracle/traces-big.txt", true);
+    }
+
+    /**
      * Both corpora again, each non-blocking step (try-send, try-receive, their bursts, a select with a default)
      * in one of the {@link Form}s in turn, so every form meets every kind of step: an open channel with room or
      * a value, a full or empty one, a closed one (a send form throws Go's panic), the nil channel.

@@ -231,12 +231,15 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return new ChannelCore(capacity, false, false);
     }
 
+    /** Go's panic text for a size {@code make} refuses: gochan's message starts with it, as GO1's do (CH8). */
+    private static final String MAKECHAN_OUT_OF_RANGE = "makechan: size out of range: ";
+
     private static void checkCapacity(int capacity) {
         if (capacity < 0) {
-            throw new IllegalArgumentException("channel capacity must be >= 0, was " + capacity);
+            throw new IllegalArgumentException(MAKECHAN_OUT_OF_RANGE + "channel capacity must be >= 0, was " + capacity);
         }
         if (capacity > MAX_CAPACITY) {
-            throw new IllegalArgumentException("channel capacity must be <= " + MAX_CAPACITY
+            throw new IllegalArgumentException(MAKECHAN_OUT_OF_RANGE + "channel capacity must be <= " + MAX_CAPACITY
                     + " (the largest array the JVM allocates), was " + capacity);
         }
     }
