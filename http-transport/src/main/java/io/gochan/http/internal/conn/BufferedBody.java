@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A response body that arrived completely with its head and is held in memory. The connection is
@@ -29,8 +30,11 @@ final class BufferedBody extends BulkInputStream implements BodyEnd, BodyLength 
 
     private final byte[] bytes;
     private final Exchange ex;
-    /** Whether the connection may be reused at EOF (asked then: the write has had longer to report). */
-    private final BooleanSupplier reusable;
+    /**
+     * Why the connection may not be reused at EOF, or null if it may (asked then: the write has had longer to report;
+     * the read loop's {@link KeepAlive} verdict, E136).
+     */
+    private final Supplier<String> whyNotReusable;
     private final Consumer<Throwable> onDone;
     /** Whether the transport was closed: the body then fails like a streamed one (E3), bytes in memory or not. */
     private final BooleanSupplier transportClosed;
@@ -44,14 +48,11 @@ final class BufferedBody extends BulkInputStream implements BodyEnd, BodyLength 
     /** A read returned the last bytes (or -1): the exchange completed then (E49); read by HttpClient (E44). */
     private volatile boolean ended;
 
-    BufferedBody(byte[] bytes, Exchange ex, BooleanSupplier reusable, Consumer<Throwable> onDone) {
-        this(bytes, ex, reusable, onDone, () -> false);
-    }
-
-    BufferedBody(byte[] bytes, Exchange ex, BooleanSupplier reusable, Consumer<Throwable> onDone, BooleanSupplier transportClosed) {
+    BufferedBody(byte[] bytes, Exchange ex, Supplier<String> whyNotReusable, Consumer<Throwable> onDone,
+            BooleanSupplier transportClosed) {
         this.bytes = bytes;
         this.ex = ex;
-        this.reusable = reusable;
+        this.whyNotReusable = whyNotReusable;
         this.onDone = onDone;
         this.transportClosed = transportClosed;
     }
@@ -140,7 +141,8 @@ final class BufferedBody extends BulkInputStream implements BodyEnd, BodyLength 
     private void finish(boolean atEof) {
         if (reported.compareAndSet(false, true)) {
             if (atEof) {
-                ex.complete(reusable.getAsBoolean(), "the connection cannot be reused after this response");
+                String whyNot = whyNotReusable.get();
+                ex.complete(whyNot == null, whyNot);
             } else {
                 ex.abort(new HttpConnectionException("response body closed before its end", null));
             }

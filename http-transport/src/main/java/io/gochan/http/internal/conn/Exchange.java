@@ -140,9 +140,20 @@ public final class Exchange {
         if (reusable) {
             conn.reuse();
         } else {
-            conn.close(new IOException("connection not reused: " + whyNot));
+            conn.close(notReused(whyNot));
         }
         return true;
+    }
+
+    /**
+     * The cause a connection kept from the pool is closed with, whoever closes it: the exchange's completion, or the
+     * read loop's end after a body held in memory (E136).
+     *
+     * @param whyNot why it may not serve another request ({@code KeepAlive}'s reason)
+     * @return the cause
+     */
+    static IOException notReused(String whyNot) {
+        return new IOException("connection not reused: " + whyNot);
     }
 
     /**

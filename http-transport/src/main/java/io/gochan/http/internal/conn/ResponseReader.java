@@ -47,6 +47,8 @@ final class ResponseReader {
     private static final int REUSED = 1;
     /** A body held in memory: the read loop ends after it; the body's end closes the connection (E111). */
     private static final int ENDING = 2;
+    /** Why a connection whose read loop ends after this response is not reused (E95, E99). */
+    private static final String READ_LOOP_ENDING = "its read loop ends after this response (it was interrupted)";
 
     private final PersistConn conn;
     private final RequestAndChan rc;
@@ -139,31 +141,26 @@ final class ResponseReader {
             fail(new ConnException("server closed idle connection (408 Request Timeout)", null, false, true));
             return false;
         }
-        boolean alive = !cfg.disableKeepAlives() && keepAlive(head)
-                && framing.kind() != BodyFraming.Kind.UNTIL_CLOSE && head.status() >= 200
-                && !BodyFraming.declaresAForbiddenBody(head) // its body may still come: P29
-                && !BodyFraming.ignoresTransferEncoding(head) // HTTP/1.0 with a coding: P41
-                // A CONNECT's body is the tunnel's first bytes (R66): a peer that refused the tunnel may read them as
-                // the next request, whatever Content-Length said (a CONNECT has no content, RFC 9110 §9.3.6).
-                && !(rc.req().method().equals("CONNECT") && !rc.req().body().isEmpty());
+        boolean noContinue = rc.continueCh() != null && !fh.continued();
+        // What the response allows, decided in one place (E136); null: the connection may serve the next request.
+        String whyNot = KeepAlive.forbiddenBy(rc.req(), head, framing, cfg.disableKeepAlives(), noContinue);
         if (rc.continueCh() != null) {
-            if (!fh.continued()) {
+            if (noContinue) {
                 // A final status before 100 Continue: the body is skipped (or was sent after the timeout,
-                // unknowable here), so the connection may be out of step with the server and must not be
-                // reused (CVE-2024-24791).
+                // unknowable here), so the connection may be out of step with the server: KeepAlive keeps it from
+                // the pool (CVE-2024-24791).
                 rc.continueCh().trySend(Boolean.FALSE);
-                alive = false;
             }
             rc.continueCh().close();
         }
         if (framing.kind() == BodyFraming.Kind.NONE) {
-            return serveWithoutBody(head, alive);
+            return serveWithoutBody(head, whyNot);
         }
         boolean gunzip = rc.addedGzip() && isLoneGzip(head.headers()) && !tunnel;
         if (framing.kind() == BodyFraming.Kind.FIXED && framing.length() <= in.buffered() && !gunzip) {
-            return serveInMemory(head, framing, alive);
+            return serveInMemory(head, framing, whyNot);
         }
-        return serveStreamed(head, framing, gunzip, alive, tunnel);
+        return serveStreamed(head, framing, gunzip, whyNot, tunnel);
     }
 
     /**
@@ -194,21 +191,19 @@ final class ResponseReader {
      * and leaves the connection alone; then hands the response over, whatever interrupts this loop meanwhile
      * (E89): the caller, its abort lost to the completion, waits for it alone.
      */
-    private boolean serveWithoutBody(ResponseHead head, boolean alive) {
-        if (alive && in.pendingWithoutBlocking() > 0) {
-            conn.endReadLoop(conn.unsolicited("after a response without a body"));
-            alive = false;
-        }
+    private boolean serveWithoutBody(ResponseHead head, String whyNot) {
+        whyNot = unsolicitedAfter(whyNot, "after a response without a body");
         // The wait for the write's word (bounded: 50 ms) is not left by an interrupt (E89): an interrupt there answers
         // "not reusable" and is taken, and the answer already read is handed over below. Left interruptibly, it threw
         // out of serve() with the answer, and a caller whose body was still being sent failed as the connection's
         // failure. A loop interrupted before or during that wait ends once the answer is handed over, so it never puts
         // the connection back first: closed by the completion, never taken by the next request (E95).
-        boolean reusable = reusable(alive);
+        String reason = notReusable(whyNot);
+        boolean reusable = reason == null;
         // Made before the completion: nothing between the completion and the hand-over may fail (E89).
         HttpResponse resp = new HttpResponse(rc.req(), head.version(), head.status(), head.reason(),
                 head.headers(), body(InputStream.nullInputStream(), null), Headers::empty);
-        boolean completed = ex.complete(reusable, "keep-alive not possible after this response");
+        boolean completed = ex.complete(reusable, reason);
         // Its done() is reported by roundTrip on the caller's thread before it returns the response (E22): after
         // the connection's fate (decided above), before the caller sees the end, and not at all if it never does.
         // Not interruptibly (E89): an interrupt here left the caller of the completed exchange waiting for ever; it
@@ -222,13 +217,36 @@ final class ResponseReader {
     }
 
     /**
-     * Whether the connection may serve the next request once this response is done: {@code alive} (the response
-     * allows it), this loop not ending, and the request written whole, the write's word awaited 50 ms at most. An
-     * interrupt in that wait answers "no" and is taken (E89, E99); a loop that ends never puts its connection back
-     * first (E95).
+     * Why the connection may not serve the next request once this response is done, or null if it may: {@code whyNot}
+     * (what the response allowed, {@link KeepAlive#forbiddenBy}), this loop ending, or the request not written whole,
+     * the write's word awaited 50 ms at most. An interrupt in that wait answers "no"; a loop that ends never puts its
+     * connection back first (E95). The looks are made in this order and no other, each only if the one before said
+     * yes (E89, E99: which of them takes an interrupt matters).
      */
-    private boolean reusable(boolean alive) {
-        return alive && !loopEnding() && conn.wroteRequestQuietly() && !loopEnding();
+    private String notReusable(String whyNot) {
+        if (whyNot != null) {
+            return whyNot;
+        }
+        if (loopEnding()) {
+            return READ_LOOP_ENDING;
+        }
+        if (!conn.wroteRequestQuietly()) {
+            return KeepAlive.notWritten();
+        }
+        return loopEnding() ? READ_LOOP_ENDING : null;
+    }
+
+    /**
+     * {@code whyNot}, or, where the response allowed reuse but bytes nobody asked for already wait after it, why not:
+     * they would be read as the next request's answer (ADR 0006, P37), so the read loop ends after this response.
+     */
+    private String unsolicitedAfter(String whyNot, String where) {
+        if (whyNot == null && in.pendingWithoutBlocking() > 0) {
+            IOException unsolicited = conn.unsolicited(where);
+            conn.endReadLoop(unsolicited);
+            return unsolicited.getMessage();
+        }
+        return whyNot;
     }
 
     /**
@@ -290,7 +308,7 @@ final class ResponseReader {
      * or abort (early close) the exchange itself, on its own thread. The caller then needs no
      * waitForBodyRead/eofc round trip with this loop, while this loop goes back to watching the socket.
      */
-    private boolean serveInMemory(ResponseHead head, BodyFraming framing, boolean alive) throws InterruptedException {
+    private boolean serveInMemory(ResponseHead head, BodyFraming framing, String whyNot) throws InterruptedException {
         byte[] bytes = new byte[(int) framing.length()];
         try {
             in.readFully(bytes); // from the buffer only: length <= buffered
@@ -298,20 +316,23 @@ final class ResponseReader {
             fail(e);
             return false;
         }
-        if (alive && in.pendingWithoutBlocking() > 0) {
-            // The loop ends and closes the connection once the response is delivered.
-            conn.endReadLoop(conn.unsolicited("after a response body"));
-            alive = false;
+        if (whyNot != null) {
+            // The loop ends once the body is handed over, and its end closes the connection, mostly before the body's
+            // end does: with the reason that end would give (E136), not a bare "read loop ended".
+            conn.endReadLoop(Exchange.notReused(whyNot));
         }
-        if (alive && loopEnding()) {
+        // The loop ends and closes the connection once the response is delivered, if bytes wait after it.
+        whyNot = unsolicitedAfter(whyNot, "after a response body");
+        if (whyNot == null && loopEnding()) {
             // Interrupted: this loop will not read the next response (it ends once this one is handed over: E99), so the
             // body's end must not put the connection back for another request first (E95). The body, in memory, is read
             // to its end all the same.
             conn.endReadLoop(new HttpConnectionException("connection " + conn + " closed: its read loop was interrupted",
                     null));
-            alive = false;
+            whyNot = READ_LOOP_ENDING;
         }
-        boolean keep = alive;
+        boolean keep = whyNot == null;
+        String kept = whyNot;
         // The body's end (on its reader's thread, at any time) puts the connection back; this loop may take an interrupt
         // during the hand-over, after the look above, and would then end, closing the connection. Decided once, whoever
         // comes first (E111): the body's end claims the reuse, so the loop carries its interrupt and keeps serving the
@@ -320,7 +341,8 @@ final class ResponseReader {
         // under that request.
         AtomicInteger fate = new AtomicInteger(UNDECIDED);
         BufferedBody body = new BufferedBody(bytes, ex,
-                () -> keep && conn.wroteRequestQuietly() && fate.compareAndSet(UNDECIDED, REUSED),
+                () -> kept != null ? kept : !conn.wroteRequestQuietly() ? KeepAlive.notWritten()
+                        : fate.compareAndSet(UNDECIDED, REUSED) ? null : READ_LOOP_ENDING,
                 doneReporter(conn, ex.scope()), conn::transportClosed);
         boolean handed = handOver(head, head.headers(), body, body);
         if (handed) {
@@ -332,7 +354,7 @@ final class ResponseReader {
         if (handed && keep && interruptTaken && !fate.compareAndSet(UNDECIDED, ENDING)) {
             carryTakenInterrupt(); // the body's end put the connection back first
         }
-        return handed && alive;
+        return handed && keep;
     }
 
     /**
@@ -367,7 +389,7 @@ final class ResponseReader {
         return true;
     }
 
-    private boolean serveStreamed(ResponseHead head, BodyFraming framing, boolean gunzip, boolean alive, boolean tunnel)
+    private boolean serveStreamed(ResponseHead head, BodyFraming framing, boolean gunzip, String whyNot, boolean tunnel)
             throws InterruptedException {
         Chan<Boolean> waitForBodyRead = Chan.make(2);
         Chan<Object> eofc = Chan.make();
@@ -396,16 +418,16 @@ final class ResponseReader {
                 return false;
             }
             in.guard(null);
-            if (alive && in.pendingWithoutBlocking() > 0) {
-                // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
-                conn.endReadLoop(conn.unsolicited("after the end of a response body"));
-                alive = false;
-            }
+            // The body's reader handed the input back at EOF (ordered by waitForBodyRead).
+            whyNot = unsolicitedAfter(whyNot, "after the end of a response body");
             // An interrupted loop ends here: it completes the exchange as not reusable, never pooling the connection for
             // the next request first (E95), and its body, read to its end, stands (E99: an interrupt in the write's
             // word's wait too, which threw and aborted the exchange of a body already read whole).
-            boolean reusable = reusable(alive) && (!sliced || conn.setReadTimeout(Duration.ZERO));
-            return ex.complete(reusable, "keep-alive not possible after this response") && reusable;
+            String reason = notReusable(whyNot);
+            if (reason == null && sliced && !conn.setReadTimeout(Duration.ZERO)) {
+                reason = "its socket's read timeout could not be cleared";
+            }
+            return ex.complete(reason == null, reason) && reason == null;
         } catch (Throwable e) { // also a checked exception a Dialer's socket lets out undeclared (E114)
             // The read loop ends (E89): the exchange it serves ends with it, aborted before eofc closes, so no read of
             // the body takes the loop's end for the body's end, and no collector later finds a live exchange whose
@@ -630,14 +652,6 @@ final class ResponseReader {
 
     /** The final head, and whether a 100 Continue released the request body before it. */
     private record FinalHead(ResponseHead head, boolean continued) {}
-
-    private boolean keepAlive(ResponseHead head) {
-        Headers h = head.headers();
-        if (h.hasToken("Connection", "close") || rc.req().headers().hasToken("Connection", "close")) {
-            return false;
-        }
-        return !head.isHttp10() || h.hasToken("Connection", "keep-alive");
-    }
 
     /**
      * Un-gzips a body (P25, P30). The gzip data ends exactly where the framing does (the decoder reads
