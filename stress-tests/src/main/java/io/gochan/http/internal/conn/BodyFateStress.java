@@ -29,7 +29,7 @@ public final class BodyFateStress {
     public static class BufferedBodyReadRacesClose {
         final ExchangeStress.Conn conn = new ExchangeStress.Conn();
         final BufferedBody body = new BufferedBody(new byte[] {1, 2, 3}, new Exchange(conn, ExchangeStress.SCOPE),
-                () -> true, error -> { });
+                () -> null, error -> { }, () -> false);
 
         @Actor
         public void reader() {
