@@ -32,7 +32,7 @@ final class PlatformThreads {
      * A platform thread still running, with the stack it had when listed.
      *
      * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
-     *             thread), written after its head line; empty if not
+     *             thread; LK44: a JDK {@code HttpClient}'s), written after its head line; empty if not
      */
     record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
 
@@ -53,12 +53,14 @@ final class PlatformThreads {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            // LK39: a JDK HttpServer's dispatcher runs the JDK's code only, but the test started it: not the JDK's own.
-            boolean jdkOwn = isJdkCode(functions) && !JdkServers.isDispatcher(functions);
+            // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
+            // but the test started the server, built the client: not the JDK's own.
+            boolean jdkOwn = isJdkCode(functions) && !JdkServers.isDispatcher(functions) && !JdkHttpClients.isSelector(functions);
             if (jdkOwn || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            found.add(new Suspect(t, lines(e.getValue()), false, JdkServers.role(t, functions, ran)));
+            String role = JdkServers.role(t, functions, ran);
+            found.add(new Suspect(t, lines(e.getValue()), false, role.isEmpty() ? JdkHttpClients.role(t, functions, ran) : role));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
