@@ -9,6 +9,7 @@ import io.gochan.leakcheck.fixtures.EndingAfterLastLookFixture;
 import io.gochan.leakcheck.fixtures.JdkHttpClientLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.JdkServerHandlerFixture;
 import io.gochan.leakcheck.fixtures.JdkServerLeftRunningFixture;
+import io.gochan.leakcheck.fixtures.JdkWatchServiceLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.ManyLeaksFixture;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,6 +125,29 @@ class SeeEverythingTest {
         } finally {
             for (java.net.http.HttpClient c : JdkHttpClientLeftOpenFixture.LEFT) {
                 c.close();
+            }
+        }
+    }
+
+    /**
+     * Rule LK45: a JDK {@code WatchService} the test opened and never closed is its leak: its poller is an innocuous
+     * thread of the JDK, which LK11 excuses, but it runs for ever unless the service is closed. Before, such a test
+     * passed. A closed service still passes.
+     */
+    @Test
+    @DisplayName("LK45: a JDK WatchService the test left open is its leak")
+    void LK45_aJdkWatchServiceTheTestLeftOpenIsItsLeak() throws Exception {
+        JdkWatchServiceLeftOpenFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkWatchServiceLeftOpenFixture.class));
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsWatchServiceOpen()]"))
+                    .startsWith("FAILED: 1 platform thread still running").contains("\"FileSystemWatchService\"")
+                    .contains("(the poller of a JDK WatchService (java.nio.file) opened while the test ran and never"
+                            + " closed: close it with watchService.close()");
+            assertThat(BlindSpotTest.outcome(o, "[method:closesItsWatchService()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            for (java.nio.file.WatchService w : JdkWatchServiceLeftOpenFixture.LEFT) {
+                w.close();
             }
         }
     }
