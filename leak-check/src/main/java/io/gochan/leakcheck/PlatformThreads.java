@@ -32,7 +32,8 @@ final class PlatformThreads {
      * A platform thread still running, with the stack it had when listed.
      *
      * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
-     *             thread), written after its head line; empty if not
+     *             thread; LK44: a JDK {@code HttpClient}'s; LK45: a JDK {@code WatchService}'s), written after its head
+     *             line; empty if not
      */
     record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
 
@@ -49,19 +50,35 @@ final class PlatformThreads {
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             Thread t = e.getKey();
             long id = t.threadId();
-            if (id <= startMark || id >= endMark || t == Thread.currentThread() || !t.isAlive() || isShared(t)) {
+            if (id <= startMark || id >= endMark || t == Thread.currentThread() || !t.isAlive()) {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            // LK39: a JDK HttpServer's dispatcher runs the JDK's code only, but the test started it: not the JDK's own.
-            boolean jdkOwn = isJdkCode(functions) && !JdkServers.isDispatcher(functions);
+            // LK45: a JDK WatchService's poller is an innocuous thread, but the test opened the service.
+            boolean watchService = JdkWatchServices.isPoller(t, functions);
+            if (isShared(t) && !watchService) {
+                continue;
+            }
+            // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
+            // but the test started the server, built the client: not the JDK's own.
+            boolean jdkOwn = isJdkCode(functions) && !watchService && !JdkServers.isDispatcher(functions)
+                    && !JdkHttpClients.isSelector(functions);
             if (jdkOwn || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            found.add(new Suspect(t, lines(e.getValue()), false, JdkServers.role(t, functions, ran)));
+            found.add(new Suspect(t, lines(e.getValue()), false, role(t, functions, ran)));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
+    }
+
+    /** LK39, LK44, LK45: what a thread of a JDK server, client or watch service is, for the report; empty if none. */
+    private static String role(Thread t, List<String> functions, String ran) {
+        String role = JdkServers.role(t, functions, ran);
+        if (role.isEmpty()) {
+            role = JdkHttpClients.role(t, functions, ran);
+        }
+        return role.isEmpty() ? JdkWatchServices.role(t, functions, ran) : role;
     }
 
     /**

@@ -6,8 +6,10 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.EndingAfterLastLookFixture;
+import io.gochan.leakcheck.fixtures.JdkHttpClientLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.JdkServerHandlerFixture;
 import io.gochan.leakcheck.fixtures.JdkServerLeftRunningFixture;
+import io.gochan.leakcheck.fixtures.JdkWatchServiceLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.ManyLeaksFixture;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,6 +93,61 @@ class SeeEverythingTest {
             }
             for (java.net.Socket c : JdkServerLeftRunningFixture.OPEN) {
                 c.close();
+            }
+        }
+    }
+
+    /**
+     * Rule LK44: a JDK {@code HttpClient} the test built and never closed is its leak, named as a client with the way to
+     * end it: its selector thread runs the JDK's code only. Before, that thread was left out as one of the JDK's own: a
+     * client on an executor of virtual threads, or one never used, passed, and one on the default executor failed only
+     * for its idle workers (until they idled out), the client not named. A closed client still passes.
+     */
+    @Test
+    @DisplayName("LK44: a JDK HttpClient the test left open is its leak")
+    void LK44_aJdkHttpClientTheTestLeftOpenIsItsLeak() throws Exception {
+        JdkHttpClientLeftOpenFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkHttpClientLeftOpenFixture.class));
+            String selector = "(the selector thread of a JDK HttpClient (java.net.http) built while the test ran and never"
+                    + " closed: close it with client.close()";
+            for (String left : List.of("[method:leavesItsClientOnVirtualThreadsOpen()]", "[method:buildsAClientItNeverUsesNorCloses()]")) {
+                assertThat(BlindSpotTest.outcome(o, left)).as(left).startsWith("FAILED: 1 platform thread still running")
+                        .contains("-SelectorManager\"").contains("jdk.internal.net.http.HttpClientImpl$SelectorManager.run")
+                        .contains(selector);
+            }
+            String defaultExecutor = BlindSpotTest.outcome(o, "[method:leavesItsClientOpen()]");
+            assertThat(defaultExecutor).startsWith("FAILED: ").contains("-SelectorManager\"").contains(selector);
+            if (defaultExecutor.contains("-Worker-")) { // the workers the exchange ran on, idle now
+                assertThat(defaultExecutor).contains("(a worker of the default executor of a JDK HttpClient (java.net.http)");
+            }
+            assertThat(BlindSpotTest.outcome(o, "[method:closesItsClient()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            for (java.net.http.HttpClient c : JdkHttpClientLeftOpenFixture.LEFT) {
+                c.close();
+            }
+        }
+    }
+
+    /**
+     * Rule LK45: a JDK {@code WatchService} the test opened and never closed is its leak: its poller is an innocuous
+     * thread of the JDK, which LK11 excuses, but it runs for ever unless the service is closed. Before, such a test
+     * passed. A closed service still passes.
+     */
+    @Test
+    @DisplayName("LK45: a JDK WatchService the test left open is its leak")
+    void LK45_aJdkWatchServiceTheTestLeftOpenIsItsLeak() throws Exception {
+        JdkWatchServiceLeftOpenFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkWatchServiceLeftOpenFixture.class));
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsWatchServiceOpen()]"))
+                    .startsWith("FAILED: 1 platform thread still running").contains("\"FileSystemWatchService\"")
+                    .contains("(the poller of a JDK WatchService (java.nio.file) opened while the test ran and never"
+                            + " closed: close it with watchService.close()");
+            assertThat(BlindSpotTest.outcome(o, "[method:closesItsWatchService()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            for (java.nio.file.WatchService w : JdkWatchServiceLeftOpenFixture.LEFT) {
+                w.close();
             }
         }
     }

@@ -1,0 +1,39 @@
+package io.gochan.leakcheck;
+
+import java.util.List;
+
+/**
+ * LK45: the thread of a JDK {@code java.nio.file.WatchService}, told by its shape. The JDK starts one for each watch
+ * service (its poller, an {@code InnocuousThread} named {@code "FileSystemWatchService"} that runs
+ * {@code sun.nio.fs.*} code only), so LK11 took it for one of the JDK's innocuous system threads; but it ends only when
+ * that watch service is closed, and, as it holds the service, never otherwise: one created while a test ran is a
+ * watch service the test left open.
+ */
+final class JdkWatchServices {
+    /** The poller's name (JDK 21 to 25). */
+    private static final String NAME = "FileSystemWatchService";
+    /**
+     * The package its loop runs in (JDK 21 to 25), under the innocuous thread's own {@code run} (so not the first frame
+     * from the bottom outside {@code java.*}, which is {@code jdk.internal.misc.InnocuousThread.run}).
+     */
+    private static final String PACKAGE = "sun.nio.fs.";
+
+    private JdkWatchServices() {}
+
+    /** {@return whether a thread with these functions (innermost first) is a {@code WatchService}'s poller} */
+    static boolean isPoller(Thread t, List<String> functions) {
+        return t.getName().equals(NAME) && functions.stream().anyMatch(f -> f.startsWith(PACKAGE));
+    }
+
+    /**
+     * {@return what a watch service's poller is, and how to end it, for the report; empty for any other thread}
+     *
+     * @param ran while what the thread was made, {@code "the test ran"} or a class's own callbacks (LK41)
+     */
+    static String role(Thread t, List<String> functions, String ran) {
+        return isPoller(t, functions)
+                ? "the poller of a JDK WatchService (java.nio.file) opened while " + ran + " and never closed: close it"
+                        + " with watchService.close(); until then it runs, and keeps the service, for ever (LK45)"
+                : "";
+    }
+}
