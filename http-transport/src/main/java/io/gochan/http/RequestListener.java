@@ -45,14 +45,18 @@ public interface RequestListener {
      * before an {@code Expect: 100-continue} wait, the head is flushed on its own and this is called before any byte
      * of the body is read, as Go's {@code WroteHeaders}, whatever the body's stream says it holds: a body that fails
      * half way, or stalls after its first bytes, still had this call. A body read from memory goes out with its head
-     * in one write, and this follows it.
+     * in one write, and this follows it. It runs on the write loop and is not ordered with the answer: the server may
+     * answer the flushed head before this call, and the caller may have the response then; a request whose
+     * {@link #done} came first (its body read to its end meanwhile) never has it (rule E27). A caller that needs it
+     * waits for it before reading the body to its end.
      *
      * @param request the request
      */
     default void wroteHeaders(HttpRequest request) {}
 
     /**
-     * The whole request (headers and body) was written, or the write failed ({@code error} non-null).
+     * The whole request (headers and body) was written, or the write failed ({@code error} non-null). Like
+     * {@link #wroteHeaders}, not ordered with the answer, and not reported once the request's {@link #done} was.
      *
      * @param request the request
      * @param error the failure, or null if there was none

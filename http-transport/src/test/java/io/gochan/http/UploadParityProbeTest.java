@@ -212,11 +212,21 @@ class UploadParityProbeTest {
      * Before (the head kept with any body whose {@code available()} was not 0): the head and the first 100 bytes
      * stayed in the 8 KiB buffer while the source stalled, the server waited for the head, and the request hung:
      * "the 413 reached the caller" failed after 15 s (Lifecycle.BOUND), wroteHeaders not reported ("false").
+     *
+     * <p>The write loop is held just after the head's socket write until the caller has its 413, as a starved write loop
+     * is held by the scheduler: the answer always reaches the caller before wroteHeaders is reported, the order that
+     * made this test flaky under load. wroteHeaders is promised after the head's flush and before the body's first read
+     * (E91), never before the answer reaches the caller; and reading the answer's body to its end reports the request's
+     * done(), after which no event comes (E22, E27). So the caller waits for wroteHeaders with the body still unread.
+     * Before, it read the body first, and a write loop late to report lost its wroteHeaders to that done(): "wroteHeaders,
+     * before the test released the source" failed (every time with this hold).
      */
     @Test
     void E91_aKnownLengthBodyWithBytesReadyThenAStallHasItsHeadSentFirst() throws Exception {
         StallingSource source = new StallingSource();
         CountDownLatch headersReported = new CountDownLatch(1);
+        CountDownLatch callerHasTheAnswer = new CountDownLatch(1);
+        AtomicBoolean headHeld = new AtomicBoolean();
         RequestListener listener = new RequestListener() {
             @Override
             public void wroteHeaders(HttpRequest request) {
@@ -231,18 +241,32 @@ class UploadParityProbeTest {
                  c.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope");
                  c.readUntilClosed();
              });
-             Transport t = Transport.builder().listener(listener).build()) {
+             Transport t = Transport.builder().listener(listener).dialer(HookedSocket.dialer(() -> new HookedSocket() {
+                 @Override
+                 protected void writeTo(java.io.OutputStream raw, byte[] b, int off, int len) throws IOException {
+                     raw.write(b, off, len);
+                     if (headHeld.compareAndSet(false, true)) { // the head, flushed on its own: held once it is out
+                         try {
+                             callerHasTheAnswer.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS);
+                         } catch (InterruptedException e) {
+                             Thread.currentThread().interrupt(); // the loop's to see, as after any socket write
+                         }
+                     }
+                 }
+             })).build()) {
             HttpRequest post = HttpRequest.newBuilder(server.uri("/upload"))
                     .POST(RequestBody.ofStreamOnce(source, StallingSource.LENGTH, "application/octet-stream")).build();
             AtomicBoolean reportedWhileOpen = new AtomicBoolean();
             Caller<String> caller = Caller.virtual("E91-stalling-post", () -> {
                 try (HttpResponse r = t.roundTrip(post)) {
-                    String answer = r.status() + " " + r.body().string();
-                    // wroteHeaders runs on the write loop, right after the head's flush, and may still be under way as
-                    // the answer arrives: waited for (bounded) with the response still open. Once it is closed the
-                    // request is done, and no event comes after done() (a CI run closed it first and saw none).
+                    callerHasTheAnswer.countDown();
+                    // wroteHeaders runs on the write loop after the head's flush and may not have come as the answer
+                    // arrives: waited for (bounded) before the body is read, whose end is the request's done() (E22),
+                    // after which no event is reported (E27).
                     reportedWhileOpen.set(headersReported.await(Lifecycle.BOUND.toMillis(), TimeUnit.MILLISECONDS));
-                    return answer;
+                    return r.status() + " " + r.body().string();
+                } finally {
+                    callerHasTheAnswer.countDown(); // also if the request failed: the write loop goes on
                 }
             });
             boolean answered = caller.join(Lifecycle.BOUND.multipliedBy(2));
@@ -253,6 +277,7 @@ class UploadParityProbeTest {
                     headersReported.getCount() == 0).isTrue();
             assertThat(caller.error()).as("the caller's failure").isNull();
             assertThat(caller.value()).isEqualTo("413 nope");
+            assertThat(headHeld).as("the write loop was held after the head").isTrue();
             assertThat(reportedBeforeRelease).as("wroteHeaders, before the test released the source").isTrue();
             Leaks.awaitTrue(() -> t.stats().open() == 0, "connection closed, not pooled");
             Leaks.awaitTrue(() -> source.closes.get() > 0, "body stream closed");
