@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * own deadline (P35), a body made of a great many tiny chunks (P36), and bytes nobody asked for racing the
  * next request on a reused connection (P37), a {@code Content-Length} list (P40) and a
  * {@code Transfer-Encoding} in an HTTP/1.0 response (P41), framing fields announced as trailers (P42), the parts of a status line (P84), blanks before a chunk
- * extension (P85), the naming of a refused line (P86) and of a blank inside a field name (P96). Each ends with the response read or a specific exception,
+ * extension (P85), the naming of a refused line (P86) and of a blank inside a field name (P96), a bare CR refused as
+ * the byte after it arrives (P97). Each ends with the response read or a specific exception,
  * the connection closed when it cannot be trusted, and nothing left running. {@code docs/hostile-input.md} lists every case.
  */
 @NoGoroutineLeaks
@@ -213,6 +214,16 @@ class HostileProbeTest {
     @ParameterizedTest(name = "{2}: {3}")
     @MethodSource("refusedLines")
     void P86_aRefusedLineOfTheResponseIsNamed(String response, boolean closeAfter, Reason reason, String message) throws Exception {
+        refusedAndNotReused(response, closeAfter, reason, message, Transport.builder());
+    }
+
+    /**
+     * The first request on the first connection gets {@code response} (then the server's end of output if
+     * {@code closeAfter}, else silence), every other request a short answer: the first fails with {@code reason} and
+     * {@code message}, and the next one is served on a new connection.
+     */
+    private static void refusedAndNotReused(String response, boolean closeAfter, Reason reason, String message,
+            Transport.Builder transport) throws Exception {
         try (RawServer server = RawServer.start(c -> {
                  for (int i = 0; c.readRequest() != null; i++) {
                      if (c.index == 0 && i == 0) {
@@ -225,7 +236,7 @@ class HostileProbeTest {
                      }
                  }
              });
-             Transport t = Transport.builder().build()) {
+             Transport t = transport.build()) {
             assertThatThrownBy(() -> {
                 try (HttpResponse r = t.roundTrip(bounded(server))) {
                     r.body().bytes();
@@ -239,6 +250,44 @@ class HostileProbeTest {
             }
             assertThat(t.stats().dialed()).as("the refused answer's connection was not reused").isEqualTo(2);
         }
+    }
+
+    // ------------------------------------------------------------------ P97: a bare CR is refused as it arrives
+
+    static Stream<Arguments> bareCrsThenSilence() {
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        return Stream.of(
+                Arguments.of("HTTP/1.1 200 OK\rX", Reason.INVALID_CHARACTER, "bare CR in the status line"),
+                Arguments.of("HTTP/1.1 200 OK\r\nX-A: a\rb", Reason.INVALID_CHARACTER, "bare CR in a response header line"),
+                Arguments.of(chunked + "2\rhi", Reason.BAD_CHUNK, "bare CR in a chunk-size line"),
+                Arguments.of(chunked + "2\r\nhi\r\n0\r\nX-T: v\rw", Reason.INVALID_CHARACTER, "bare CR in a trailer line"));
+    }
+
+    /**
+     * P97: a CR that a byte other than LF follows, in the status line, a header line, a chunk-size line or a trailer
+     * line, is refused as that byte arrives, though the line's end never comes (the server falls silent after it), read
+     * in one arrival or a byte per read (the CR and the byte after it in two fills of the buffer). Before, the line
+     * reader looked for CRs only once the line's LF had come: the request waited for it until its timeout, for ever
+     * without one (a transport has no header or body timeout by default, as Go; Go's line reader waits for the LF too).
+     */
+    @ParameterizedTest(name = "{2}, a byte per read: {3}")
+    @MethodSource("bareCrsThenSilenceByteByByteOrNot")
+    void P97_aBareCrIsRefusedAsTheByteAfterItArrives(String response, Reason reason, String message, boolean byteByByte)
+            throws Exception {
+        Transport.Builder transport = Transport.builder();
+        if (byteByByte) {
+            transport.dialer(HookedSocket.dialer(() -> new HookedSocket() {
+                @Override
+                protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
+                    return raw.read(b, off, Math.min(len, 1));
+                }
+            }));
+        }
+        refusedAndNotReused(response, false, reason, message, transport);
+    }
+
+    static Stream<Arguments> bareCrsThenSilenceByteByByteOrNot() {
+        return bareCrsThenSilence().flatMap(a -> Stream.of(false, true).map(b -> Arguments.of(a.get()[0], a.get()[1], a.get()[2], b)));
     }
 
     // ------------------------------------------------------------------ P96: a blank inside a field name

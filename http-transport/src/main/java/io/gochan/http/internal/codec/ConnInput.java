@@ -527,7 +527,8 @@ public final class ConnInput {
      * @param tooLong the reason reported when the line is longer
      * @param what the line's kind, for the messages ("the status line", "a trailer line"): every refusal of a line
      *     names the line (P86)
-     * @throws HttpProtocolException on a too-long line, a CR not followed by LF, or a NUL byte
+     * @throws HttpProtocolException on a too-long line, a CR not followed by LF (refused as the byte after it arrives,
+     *     P97), or a NUL byte
      * @throws HttpProtocolException with PREMATURE_EOF on EOF inside the line
      */
     public String readLine(int maxLength, Reason tooLong, String what) throws IOException {
@@ -544,6 +545,9 @@ public final class ConnInput {
      */
     public int readLineBytes(int maxLength, Reason tooLong, String what) throws IOException {
         int length = 0;
+        // Whether the byte before this one was a CR: a CR that anything but LF follows is refused as that byte
+        // arrives (P97), not when the line's LF comes, which a server that stalls after it never sends.
+        boolean afterCr = false;
         while (true) {
             if (pos == limit && !fill()) {
                 if (length == 0) {
@@ -568,16 +572,16 @@ public final class ConnInput {
                         // use that byte for content (P28).
                         throw new HttpProtocolException(tooLong, what + " longer than " + maxLength + " bytes");
                     }
-                    for (int i = 0; i < length; i++) {
-                        if (scratch[i] == '\r') {
-                            throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in " + what);
-                        }
-                    }
+                    // No CR is left in the line: one that anything but this LF followed was refused as it came (P97).
                     return length;
                 }
                 if (c == 0) {
                     throw new HttpProtocolException(Reason.INVALID_CHARACTER, "NUL byte in " + what);
                 }
+                if (afterCr) {
+                    throw new HttpProtocolException(Reason.INVALID_CHARACTER, "bare CR in " + what);
+                }
+                afterCr = c == '\r';
                 pos++;
                 // +1 for the CR; in long, as maxLength may be Integer.MAX_VALUE ("no limit", P74)
                 if ((long) length + (pos - start) > maxLength + 1L) {
