@@ -863,10 +863,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // The read loop closes the connection with the answer's fault before it delivers it, so the grace may
             // end on either.
             IOException verdict = r instanceof ResponseOrError re ? re.error() : r == CLOSED ? closedCause : null;
-            if (verdict instanceof HttpProtocolException || endedBeforeAnswering(verdict)) {
-                // So too the server's end of the connection before it answered (E139): the failed write is that end's
-                // consequence (its reset, the pipe it broke), whichever of the two loops met it first, so the request
-                // fails, and is retried, as a server's close before the response, as when the read loop is first.
+            if (verdict instanceof HttpProtocolException || endedBeforeAnswering(verdict) && peerEndedTheWrite(error)) {
+                // So too the server's end of the connection before it answered (E139), when the socket failed the write
+                // for it (its reset, the pipe it broke): the write's failure is that end's consequence, whichever of the
+                // two loops met it first, so the request fails, and is retried, as a server's close before the response.
+                // Not when the write failed for a cause of this side (a Dialer's socket's own exception, E115): the
+                // server's close then answers our shut-down output, and the write's failure stays the request's.
                 cause = verdict;
             }
             // The request's own end (its context, its deadline) wins over the write failure (P13).
@@ -1033,6 +1035,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      */
     private static boolean endedBeforeAnswering(IOException verdict) {
         return verdict instanceof ConnException c && c.serverClosedIdle();
+    }
+
+    /**
+     * Whether the failed write {@code writeFailure} is the socket's report of the peer's end (a
+     * {@link java.net.SocketException}: "Broken pipe", "Connection reset by peer"), not a failure of this side's own.
+     */
+    private static boolean peerEndedTheWrite(IOException writeFailure) {
+        return writeFailure instanceof ConnException c && c.getCause() instanceof java.net.SocketException;
     }
 
     /**
