@@ -17,7 +17,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
@@ -45,31 +44,18 @@ class IdleResetTest {
      * pool handed it.
      */
     private static final class GatedWire {
-        final AtomicBoolean armed = new AtomicBoolean(true);
-        final java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
-        final int gateAfter;
-        final CountDownLatch held = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
+        final ReadLoopGate gate;
         final CountDownLatch firstClosed = new CountDownLatch(1);
 
         GatedWire(int gateAfter) {
-            this.gateAfter = gateAfter;
+            this.gate = new ReadLoopGate(gateAfter);
         }
 
         Dialer dialer() {
             return HookedSocket.dialer(() -> new HookedSocket() {
                 @Override
                 protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
-                    boolean readLoop = Thread.currentThread().getName().startsWith("http-read-loop");
-                    if (readLoop && taken.get() >= gateAfter && armed.getAndSet(false)) {
-                        held.countDown();
-                        Lifecycle.awaitUninterruptibly(release);
-                    }
-                    int n = raw.read(b, off, len);
-                    if (n > 0) {
-                        taken.addAndGet(n);
-                    }
-                    return n;
+                    return gate.read(raw, b, off, len);
                 }
 
                 @Override
@@ -121,7 +107,7 @@ class IdleResetTest {
                              } else if (request.uri().getPath().equals("/post")) {
                                  // The server's reset has come; the read loop meets it now, the connection this
                                  // request holds closed for it before a byte of the request is written.
-                                 wire.release.countDown();
+                                 wire.gate.release.countDown();
                                  Lifecycle.awaitUninterruptibly(wire.firstClosed);
                              }
                          }
@@ -136,7 +122,7 @@ class IdleResetTest {
                 assertThatThrownBy(() -> t.roundTrip(HttpRequest.get(server.uri("/unused").toString()), ctx))
                         .isInstanceOf(RequestCancelledException.class);
             }
-            assertThat(wire.held.await(20, TimeUnit.SECONDS)).as("the read loop at its gate").isTrue();
+            assertThat(wire.gate.held.await(20, TimeUnit.SECONDS)).as("the read loop at its gate").isTrue();
             Leaks.awaitTrue(() -> t.stats().idle() == 1, "the connection idle in the pool");
             resetNow.add(Boolean.TRUE);
             assertThat(reset.await(20, TimeUnit.SECONDS)).isTrue();

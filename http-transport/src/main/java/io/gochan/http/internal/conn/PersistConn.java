@@ -863,7 +863,12 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // The read loop closes the connection with the answer's fault before it delivers it, so the grace may
             // end on either.
             IOException verdict = r instanceof ResponseOrError re ? re.error() : r == CLOSED ? closedCause : null;
-            if (verdict instanceof HttpProtocolException) {
+            if (verdict instanceof HttpProtocolException || endedBeforeAnswering(verdict) && peerEndedTheWrite(error)) {
+                // So too the server's end of the connection before it answered (E139), when the socket failed the write
+                // for it (its reset, the pipe it broke): the write's failure is that end's consequence, whichever of the
+                // two loops met it first, so the request fails, and is retried, as a server's close before the response.
+                // Not when the write failed for a cause of this side (a Dialer's socket's own exception, E115): the
+                // server's close then answers our shut-down output, and the write's failure stays the request's.
                 cause = verdict;
             }
             // The request's own end (its context, its deadline) wins over the write failure (P13).
@@ -1021,6 +1026,23 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private static boolean isCallersBody(IOException e) {
         return e instanceof BodySourceException || e instanceof ContentLengthMismatchException
                 || e instanceof ListenerErrorException;
+    }
+
+    /**
+     * Whether {@code verdict}, the read loop's word on a connection, is the server's end of it before it answered
+     * (E128, E130: its close or reset, the idle timeout's {@code 408}): a {@link ConnException} retryable as Go's
+     * {@code transportReadFromServerError} and {@code errServerClosedIdle}.
+     */
+    private static boolean endedBeforeAnswering(IOException verdict) {
+        return verdict instanceof ConnException c && c.serverClosedIdle();
+    }
+
+    /**
+     * Whether the failed write {@code writeFailure} is the socket's report of the peer's end (a
+     * {@link java.net.SocketException}: "Broken pipe", "Connection reset by peer"), not a failure of this side's own.
+     */
+    private static boolean peerEndedTheWrite(IOException writeFailure) {
+        return writeFailure instanceof ConnException c && c.getCause() instanceof java.net.SocketException;
     }
 
     /**

@@ -138,7 +138,7 @@ final class ResponseReader {
         if (head.status() == 408 && reused && rc.req().isReplayable()) {
             // The server's idle timeout raced our request (Go's is408Message): the 408 answers nothing we
             // sent, so the request is retried on a new connection like any "server closed idle connection".
-            fail(new ConnException("server closed idle connection (408 Request Timeout)", null, false, true));
+            fail(ConnException.endedWhileIdle(null, true, true)); // E130's words, made by their one factory
             return false;
         }
         boolean noContinue = rc.continueCh() != null && !fh.continued();
