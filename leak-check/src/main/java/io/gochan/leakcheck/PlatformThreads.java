@@ -32,8 +32,9 @@ final class PlatformThreads {
      * A platform thread still running, with the stack it had when listed.
      *
      * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
-     *             thread; LK44: a JDK {@code HttpClient}'s; LK45: a JDK {@code WatchService}'s), written after its head
-     *             line; empty if not
+     *             thread; LK44: a JDK {@code HttpClient}'s; LK45: a JDK {@code WatchService}'s; LK46: a JDK
+     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's), written after its head line; empty if
+     *             not
      */
     record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
 
@@ -61,8 +62,10 @@ final class PlatformThreads {
             }
             // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
             // but the test started the server, built the client: not the JDK's own.
+            // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread.
             boolean jdkOwn = isJdkCode(functions) && !watchService && !JdkServers.isDispatcher(functions)
-                    && !JdkHttpClients.isSelector(functions);
+                    && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
+                    && !JdkEventStreams.isStreamThread(t, functions);
             if (jdkOwn || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
@@ -72,13 +75,22 @@ final class PlatformThreads {
         return found;
     }
 
-    /** LK39, LK44, LK45: what a thread of a JDK server, client or watch service is, for the report; empty if none. */
+    /**
+     * LK39, LK44 to LK47: what a thread of a JDK server, client, watch service, channel group or event stream is, for the
+     * report; empty if none.
+     */
     private static String role(Thread t, List<String> functions, String ran) {
         String role = JdkServers.role(t, functions, ran);
         if (role.isEmpty()) {
             role = JdkHttpClients.role(t, functions, ran);
         }
-        return role.isEmpty() ? JdkWatchServices.role(t, functions, ran) : role;
+        if (role.isEmpty()) {
+            role = JdkWatchServices.role(t, functions, ran);
+        }
+        if (role.isEmpty()) {
+            role = JdkChannelGroups.role(functions, ran);
+        }
+        return role.isEmpty() ? JdkEventStreams.role(t, functions, ran) : role;
     }
 
     /**

@@ -6,6 +6,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.gochan.Go;
 import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.EndingAfterLastLookFixture;
+import io.gochan.leakcheck.fixtures.JdkChannelGroupLeftOpenFixture;
+import io.gochan.leakcheck.fixtures.JdkEventStreamLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.JdkHttpClientLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.JdkServerHandlerFixture;
 import io.gochan.leakcheck.fixtures.JdkServerLeftRunningFixture;
@@ -148,6 +150,53 @@ class SeeEverythingTest {
         } finally {
             for (java.nio.file.WatchService w : JdkWatchServiceLeftOpenFixture.LEFT) {
                 w.close();
+            }
+        }
+    }
+
+    /**
+     * Rule LK46: a JDK {@code AsynchronousChannelGroup} the test made and never shut down is its leak: its threads run the
+     * JDK's event loop only, which LK11 excused, but they end only when the group is shut down. Before, such a test
+     * passed. A group shut down, and channels on the JVM-wide default group, still pass.
+     */
+    @Test
+    @DisplayName("LK46: a JDK AsynchronousChannelGroup the test left open is its leak")
+    void LK46_aJdkAsynchronousChannelGroupTheTestLeftOpenIsItsLeak() throws Exception {
+        JdkChannelGroupLeftOpenFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkChannelGroupLeftOpenFixture.class));
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsGroupOpen()]"))
+                    .startsWith("FAILED: 1 platform thread still running").contains("$EventHandlerTask.run")
+                    .contains("(a thread of a JDK AsynchronousChannelGroup (java.nio.channels) made while the test ran"
+                            + " and never shut down: end it with group.shutdownNow()");
+            assertThat(BlindSpotTest.outcome(o, "[method:usesTheDefaultGroup()]")).isEqualTo("SUCCESSFUL");
+            assertThat(BlindSpotTest.outcome(o, "[method:shutsItsGroupDown()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            for (java.nio.channels.AsynchronousChannelGroup g : JdkChannelGroupLeftOpenFixture.LEFT) {
+                g.shutdownNow();
+            }
+        }
+    }
+
+    /**
+     * Rule LK47: a JDK Flight Recorder event stream the test started with {@code startAsync()} and never closed is its
+     * leak: its thread runs the JDK's code only, which LK11 excused, but it ends only when the stream is closed. Before,
+     * such a test passed. A closed stream, and the recorder's own threads it starts, still pass.
+     */
+    @Test
+    @DisplayName("LK47: a JFR event stream the test left open is its leak")
+    void LK47_aJfrEventStreamTheTestLeftOpenIsItsLeak() throws Exception {
+        JdkEventStreamLeftOpenFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkEventStreamLeftOpenFixture.class));
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsStreamOpen()]"))
+                    .startsWith("FAILED: 1 platform thread still running").contains("\"JFR Event Stream ")
+                    .contains("(the thread of a JDK Flight Recorder event stream (jdk.jfr.consumer) started with"
+                            + " startAsync() while the test ran and never closed: close it with stream.close()");
+            assertThat(BlindSpotTest.outcome(o, "[method:closesItsStream()]")).isEqualTo("SUCCESSFUL");
+        } finally {
+            for (jdk.jfr.consumer.RecordingStream s : JdkEventStreamLeftOpenFixture.LEFT) {
+                s.close();
             }
         }
     }
