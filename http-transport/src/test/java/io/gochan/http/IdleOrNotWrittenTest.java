@@ -5,9 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -52,29 +49,15 @@ class IdleOrNotWrittenTest {
 
     @Test
     void E138_helperAcceptsAConnectionClosedBecauseItsWriteLoopsWordCameLate_onceOnly() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicBoolean held = new AtomicBoolean();
-        RequestListener holdingTheWriteLoop = new RequestListener() {
-            @Override
-            public void wroteRequest(HttpRequest request, Throwable error) {
-                if (request.uri().getPath().equals("/held")) {
-                    held.set(true);
-                    try {
-                        release.await(20, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            }
-        };
+        HeldWriteWord holdingTheWriteLoop = new HeldWriteWord("/held");
         try (RawServer server = server("");
              Transport t = Transport.builder().listener(holdingTheWriteLoop).build()) {
             try {
                 assertThat(get(t, server, "/held")).isEqualTo("ok");
             } finally {
-                release.countDown();
+                holdingTheWriteLoop.release();
             }
-            assertThat(held).as("the write loop was held in its listener").isTrue();
+            assertThat(holdingTheWriteLoop.held()).as("the write loop was held in its listener").isTrue();
             assertThat(t.stats().idle()).as("closed by E138, not pooled").isZero();
             assertThat(idle.assertIdle(t, 1)).as("the one E138 close counted").isEqualTo(1);
             assertThat(idle.closeReasons()).singleElement().asString().contains(IdleOrNotWritten.NOT_WRITTEN);
