@@ -15,6 +15,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The client's conveniences against real loopback servers: cookie jar (R12), redirect check (R13),
@@ -23,6 +24,10 @@ import org.junit.jupiter.api.Test;
  */
 @NoGoroutineLeaks
 class HttpClientReachTest {
+    /** Tells a connection E138 closed from one that should have been pooled (its pooling incidental here). */
+    @RegisterExtension
+    final IdleOrNotWritten idle = new IdleOrNotWritten();
+
 
     @AfterEach
     void noLeaks() {
@@ -414,7 +419,7 @@ class HttpClientReachTest {
 
             HttpClient direct = HttpClient.builder(t).build();
             okOnce(direct, uri);
-            assertThat(t.stats().idle()).as("pooled after the response: %s", t.stats()).isEqualTo(1);
+            idle.assertIdle(t, 1); // pooled after the response, or closed by E138: closeIdleConnections closes it or nothing
             direct.closeIdleConnections();
             assertThat(t.stats().open()).as("closed through the client: %s", t.stats()).isZero();
 
@@ -422,14 +427,14 @@ class HttpClientReachTest {
             okOnce(overSilent, uri);
             assertThat(t.stats().dialed()).as("the request after the close dialled: %s", t.stats()).isEqualTo(2);
             overSilent.closeIdleConnections();
-            assertThat(t.stats().idle()).as("a wrapper that does not forward closes nothing: %s", t.stats()).isEqualTo(1);
+            idle.assertIdle(t, 1); // a wrapper that does not forward closes nothing: E138 may have, no other close
 
             HttpClient overForwarding = HttpClient.builder(forwarding).build();
             overForwarding.closeIdleConnections();
             assertThat(t.stats().open()).as("closed through the forwarding wrapper: %s", t.stats()).isZero();
             okOnce(overForwarding, uri);
             assertThat(t.stats().dialed()).as("and the next request dialled: %s", t.stats()).isEqualTo(3);
-            assertThat(t.stats().idle()).as("and its connection is pooled again: %s", t.stats()).isEqualTo(1);
+            idle.assertIdle(t, 1); // and its connection is pooled again (or closed by E138)
         }
     }
 

@@ -6,7 +6,6 @@ import io.gochan.http.testing.RawServer;
 import io.gochan.leakcheck.NoGoroutineLeaks;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -53,22 +52,7 @@ class LateWriteWordTest {
                      }
                  }
              })) {
-            CountDownLatch release = new CountDownLatch(1);
-            AtomicBoolean held = new AtomicBoolean();
-            AtomicBoolean released = new AtomicBoolean();
-            RequestListener holdingTheWriteLoop = new RequestListener() {
-                @Override
-                public void wroteRequest(HttpRequest request, Throwable error) {
-                    if (request.uri().getPath().equals("/held")) {
-                        held.set(true);
-                        try {
-                            released.set(release.await(20, TimeUnit.SECONDS));
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                }
-            };
+            HeldWriteWord holdingTheWriteLoop = new HeldWriteWord("/held");
             try (Transport t = Transport.builder().listener(holdingTheWriteLoop).build()) {
                 TransportStats atEnd;
                 String body;
@@ -80,14 +64,14 @@ class LateWriteWordTest {
                     }
                 } finally {
                     bodyNow.countDown();
-                    release.countDown();
+                    holdingTheWriteLoop.release();
                 }
-                assertThat(held).as("the write loop was held in its listener").isTrue();
+                assertThat(holdingTheWriteLoop.held()).as("the write loop was held in its listener").isTrue();
                 assertThat(body).isEqualTo(shape == Shape.NO_BODY ? "" : "ok");
                 assertThat(atEnd.open()).as("%s: at the answer's end %s", shape, atEnd).isZero();
                 assertThat(atEnd.idle()).as("%s", atEnd).isZero();
                 assertThat(atEnd.dialed()).as("%s", atEnd).isEqualTo(1);
-                Lifecycle.await(released::get, Lifecycle.BOUND, "the write loop released by the test, not by its timeout");
+                Lifecycle.await(holdingTheWriteLoop::released, Lifecycle.BOUND, "the write loop released by the test, not by its timeout");
                 try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/next").toString()))) {
                     bodyNow.countDown();
                     assertThat(r.body().string()).isEqualTo(shape == Shape.NO_BODY ? "" : "ok");
