@@ -1373,7 +1373,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // The read loop closed the connection because the server had closed it while idle (EOF or
                 // its idle 408) just as this request was being written: that, not "Socket closed", is why
                 // the write failed, and it is retryable for a replayable request (Go: errServerClosedIdle).
-                return new ConnException(c.getMessage() + " (as the request was being written)", e, nothing, true);
+                if (!nothing) {
+                    // Bytes went out: the socket's failure stays the cause, E139's sign that the peer ended the write.
+                    return new ConnException(c.getMessage() + " (as the request was being written)", e, false, true);
+                }
+                // Nothing went out: the write met only our close, so the read loop's failure (the server's reset it
+                // met, its cause) is the cause, as E150 makes it for any other close under a write (E145); the
+                // socket's "Socket closed" is kept as suppressed.
+                ConnException failure = new ConnException(c.getMessage() + " (as the request was being written)", c,
+                        true, true);
+                failure.addSuppressed(e);
+                return failure;
             }
             if (closedBy != null) {
                 // Closed under the write, for a cause of its own (the read loop's failure, the write loop's, the
