@@ -470,7 +470,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         boolean answered = false;
         boolean looked = false; // the looks below returned: false while what a look threw goes on (E114)
         try {
-            lookBeforeSending();
+            lookBeforeSending(scope);
             looked = true;
         } finally {
             if (!looked) {
@@ -609,7 +609,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * the connection if some wait: the request then fails as "nothing written". May throw what the socket's
      * {@code available()} throws that is no {@link Exception} (an {@link Error} of a Dialer's socket, E114).
      */
-    private void lookBeforeSending() {
+    private void lookBeforeSending(RequestScope scope) {
         if (unreadWhileIdle()) {
             // Bytes arrived on the idle connection before this request: they answer nothing it asks, yet once it
             // is counted the read loop, not yet woken for them, would read them as its response (another's body,
@@ -622,7 +622,36 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             // A new connection whose server spoke before it was asked (P52): what it sent answers nothing of this
             // request, and its real answer, sent once it has read the request, would be read as the next
             // request's if this one took the early bytes as its response and the connection were pooled.
-            // The bytes' start is looked at from this thread as the look above was: as one fill's (E101, E112).
+            // What they are is the read loop's to say (E140): no request is counted yet, so it reads them as bytes on
+            // an idle connection and closes it, an idle timeout's 408 as the server's close before the connection was
+            // used, anything else as unsolicited. Judged here, from bytes this thread may not have seen yet (still in
+            // the socket), the same 408 was unsolicited or a close as the read loop had taken it or not.
+            awaitReadLoopVerdict(scope);
+        }
+    }
+
+    /**
+     * Waits for the read loop to close this new connection for the bytes its server sent before it was asked (E140):
+     * they are in its buffer or in the socket, so its look for the next response returns and, no request counted,
+     * it closes the connection with its verdict, which the request then fails with. If the request ends first (a
+     * Dialer's socket that reports bytes it does not deliver), the connection is closed here as unsolicited, its
+     * request's end then reported as usual; an interrupt stays set for the response's wait to see.
+     */
+    private void awaitReadLoopVerdict(RequestScope scope) {
+        Select<Object> s = Select.cases()
+                .receiveOk(closech, r -> CLOSED)
+                .receiveOk(scope.cancel(), r -> CANCELLED);
+        if (scope.hasDeadline()) {
+            s.timeout(scope.remaining(), () -> DEADLINE);
+        }
+        Object step;
+        try {
+            step = s.select();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // the response's wait sees it and ends the request as interrupted
+            step = CANCELLED;
+        }
+        if (step != CLOSED) {
             close(unsolicited("before the request was sent on a new connection", in.bufferedAsciiSeenFromOutside(40)));
         }
     }
@@ -1344,7 +1373,17 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // The read loop closed the connection because the server had closed it while idle (EOF or
                 // its idle 408) just as this request was being written: that, not "Socket closed", is why
                 // the write failed, and it is retryable for a replayable request (Go: errServerClosedIdle).
-                return new ConnException(c.getMessage() + " (as the request was being written)", e, nothing, true);
+                if (!nothing) {
+                    // Bytes went out: the socket's failure stays the cause, E139's sign that the peer ended the write.
+                    return new ConnException(c.getMessage() + " (as the request was being written)", e, false, true);
+                }
+                // Nothing went out: the write met only our close, so the read loop's failure (the server's reset it
+                // met, its cause) is the cause, as E150 makes it for any other close under a write (E145); the
+                // socket's "Socket closed" is kept as suppressed.
+                ConnException failure = new ConnException(c.getMessage() + " (as the request was being written)", c,
+                        true, true);
+                failure.addSuppressed(e);
+                return failure;
             }
             if (closedBy != null) {
                 // Closed under the write, for a cause of its own (the read loop's failure, the write loop's, the
@@ -1858,8 +1897,8 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private IOException unsolicited(String where, String start) {
         if (is408(start)) {
             // The server's idle timeout answered nothing we sent: Go's "server closed idle connection", not
-            // a protocol error, and nothing to warn about.
-            return new ConnException("server closed idle connection (408 Request Timeout " + where + ")", null, false, true);
+            // a protocol error, and nothing to warn about; in E130's words, made by their one factory (E140).
+            return ConnException.endedWhileIdle(null, servedResponse, true);
         }
         HttpProtocolException e = new HttpProtocolException(HttpProtocolException.Reason.UNSOLICITED_RESPONSE,
                 "unsolicited bytes " + where + " of " + this + (start.isEmpty() ? "" : " starting with '" + ResponseHeadReader.shorten(start) + "'"));
