@@ -62,9 +62,10 @@ else
   units=(PingPongBenchmark ProducerConsumerBenchmark SelectBenchmark ContendedBenchmark DaisyChainBenchmark
          PrimeSieveBenchmark TryOpsBenchmark TimerBenchmark ContextOpBenchmark)
   listing=$("$JAVA" -jar "$JAR" -lp)
-  # A benchmark class missing from the list would silently never run: refuse instead.
+  # A benchmark class missing from the list would silently never run: refuse instead. A spike (Spike*: a one-off
+  # A/B kept beside the results directory that used it, run by that directory's script) is no comparison workload.
   for c in $(grep -o '^io\.gochan\.benchmarks\.[A-Za-z0-9]*' <<< "$listing" | sed 's/.*\.//' | sort -u); do
-    [ "$c" = HttpClientBenchmark ] || [[ " ${units[*]} " == *" $c "* ]] \
+    [ "$c" = HttpClientBenchmark ] || [[ "$c" == Spike* ]] || [[ " ${units[*]} " == *" $c "* ]] \
       || { echo "run.sh: benchmark class $c is in no unit: add it to units" >&2; exit 2; }
   done
   for c in "${units[@]}"; do

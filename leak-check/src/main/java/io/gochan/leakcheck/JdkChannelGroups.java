@@ -14,12 +14,22 @@ import java.util.regex.Pattern;
 final class JdkChannelGroups {
     /** The event loop's task (JDK 21 to 25, every platform's port). */
     private static final Pattern LOOP = Pattern.compile("sun\\.nio\\.ch\\.\\w+\\$EventHandlerTask\\.run");
+    /**
+     * The group's own wrapper around each task it hands its pool ({@code bindToGroup}: it binds the thread to the group,
+     * then runs the task), below the event loop on the stack. A thread sampled after its pool began the task but before
+     * the loop itself began (the group made and the test returned at once) has this frame as its entry and no loop frame
+     * yet: told by the loop alone, it was excused as one of the JDK's own threads, and the group's leak went unseen.
+     */
+    private static final String BINDING = "sun.nio.ch.AsynchronousChannelGroupImpl$";
 
     private JdkChannelGroups() {}
 
-    /** {@return whether a thread with these functions (innermost first) runs an asynchronous channel group's event loop} */
+    /**
+     * {@return whether a thread with these functions (innermost first) runs an asynchronous channel group's event loop, or
+     * is on its way into it ({@link #BINDING})}
+     */
     static boolean isEventLoop(List<String> functions) {
-        return functions.stream().anyMatch(f -> LOOP.matcher(f).matches());
+        return functions.stream().anyMatch(f -> f.startsWith(BINDING) || LOOP.matcher(f).matches());
     }
 
     /**

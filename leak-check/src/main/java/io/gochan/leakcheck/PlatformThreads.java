@@ -33,8 +33,8 @@ final class PlatformThreads {
      *
      * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
      *             thread; LK44: a JDK {@code HttpClient}'s; LK45: a JDK {@code WatchService}'s; LK46: a JDK
-     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's), written after its head line; empty if
-     *             not
+     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's; LK48: an RMI export's), written after its
+     *             head line; empty if not
      */
     record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
 
@@ -55,18 +55,7 @@ final class PlatformThreads {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
-            // LK45: a JDK WatchService's poller is an innocuous thread, but the test opened the service.
-            boolean watchService = JdkWatchServices.isPoller(t, functions);
-            if (isShared(t) && !watchService) {
-                continue;
-            }
-            // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
-            // but the test started the server, built the client: not the JDK's own.
-            // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread.
-            boolean jdkOwn = isJdkCode(functions) && !watchService && !JdkServers.isDispatcher(functions)
-                    && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
-                    && !JdkEventStreams.isStreamThread(t, functions);
-            if (jdkOwn || isJdkDelayer(t, functions) || ignored.test(t.getName(), functions)) {
+            if (isRuntimes(t, functions) || ignored.test(t.getName(), functions)) {
                 continue;
             }
             found.add(new Suspect(t, lines(e.getValue()), false, role(t, functions, ran)));
@@ -76,10 +65,34 @@ final class PlatformThreads {
     }
 
     /**
-     * LK39, LK44 to LK47: what a thread of a JDK server, client, watch service, channel group or event stream is, for the
-     * report; empty if none.
+     * LK11: whether a platform thread is the runtime's, not the code's that made it start, judged from its stack as
+     * sampled now ({@code functions}, innermost first). A thread of an object of the user's that the JDK runs (LK39, LK44
+     * to LK48) is told by what it is at every moment of its life, not only once it is in its loop: the check samples a
+     * thread once when the test ends, maybe a moment after it started, and a thread it excuses then is never looked at
+     * again.
      */
-    private static String role(Thread t, List<String> functions, String ran) {
+    static boolean isRuntimes(Thread t, List<String> functions) {
+        // LK45: a JDK WatchService's poller is an innocuous thread, but the test opened the service. LK48: an RMI
+        // export's threads are in the JVM's own group, but the test exported the object.
+        boolean watchService = JdkWatchServices.isPoller(t, functions);
+        boolean rmiExport = JdkRmiExports.isExportThread(t, functions);
+        if (isShared(t) && !watchService && !rmiExport) {
+            return true;
+        }
+        // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
+        // but the test started the server, built the client: not the JDK's own.
+        // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread.
+        boolean jdkOwn = isJdkCode(functions) && !watchService && !rmiExport && !JdkServers.isDispatcher(functions)
+                && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
+                && !JdkEventStreams.isStreamThread(t, functions);
+        return jdkOwn || isJdkDelayer(t, functions);
+    }
+
+    /**
+     * LK39, LK44 to LK48: what a thread of a JDK server, client, watch service, channel group, event stream or RMI export
+     * is, for the report; empty if none.
+     */
+    static String role(Thread t, List<String> functions, String ran) {
         String role = JdkServers.role(t, functions, ran);
         if (role.isEmpty()) {
             role = JdkHttpClients.role(t, functions, ran);
@@ -90,7 +103,10 @@ final class PlatformThreads {
         if (role.isEmpty()) {
             role = JdkChannelGroups.role(functions, ran);
         }
-        return role.isEmpty() ? JdkEventStreams.role(t, functions, ran) : role;
+        if (role.isEmpty()) {
+            role = JdkEventStreams.role(t, functions, ran);
+        }
+        return role.isEmpty() ? JdkRmiExports.role(t, functions, ran) : role;
     }
 
     /**

@@ -8,6 +8,7 @@ import io.gochan.Goroutine;
 import io.gochan.leakcheck.fixtures.EndingAfterLastLookFixture;
 import io.gochan.leakcheck.fixtures.JdkChannelGroupLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.JdkEventStreamLeftOpenFixture;
+import io.gochan.leakcheck.fixtures.JdkRmiExportLeftFixture;
 import io.gochan.leakcheck.fixtures.JdkHttpClientLeftOpenFixture;
 import io.gochan.leakcheck.fixtures.JdkServerHandlerFixture;
 import io.gochan.leakcheck.fixtures.JdkServerLeftRunningFixture;
@@ -197,6 +198,35 @@ class SeeEverythingTest {
         } finally {
             for (jdk.jfr.consumer.RecordingStream s : JdkEventStreamLeftOpenFixture.LEFT) {
                 s.close();
+            }
+        }
+    }
+
+    /**
+     * Rule LK48: an object the test exported on the JDK's RMI runtime and never unexported is its leak: the accept thread
+     * of its port (a registry on a port of its own), or the object table's reaper (a remote object), is in the JVM's own
+     * thread group, which LK11 excuses, but runs until the object is unexported. Before, such a test passed. Exports
+     * unexported still pass, the anonymous port's accept thread (shared, never closed by the JDK) excused.
+     */
+    @Test
+    @DisplayName("LK48: an RMI object the test left exported is its leak")
+    void LK48_anRmiObjectTheTestLeftExportedIsItsLeak() throws Exception {
+        JdkRmiExportLeftFixture.LEFT.clear();
+        try {
+            Map<String, String> o = BlindSpotTest.run(selectClass(JdkRmiExportLeftFixture.class));
+            assertThat(BlindSpotTest.outcome(o, "[method:unexportsWhatItExported()]")).isEqualTo("SUCCESSFUL");
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsRegistryExported()]"))
+                    .startsWith("FAILED: 1 platform thread still running").containsPattern("\"RMI TCP Accept-[1-9]\\d*\"")
+                    .contains("(the accept thread of a JDK RMI port (java.rmi), listening since an object (a registry,"
+                            + " a remote object, a JMX connector server) was exported on that port while the test ran and"
+                            + " never unexported: unexport it with UnicastRemoteObject.unexportObject(obj, true)");
+            assertThat(BlindSpotTest.outcome(o, "[method:leavesARemoteObjectExported()]"))
+                    .startsWith("FAILED: 1 platform thread still running").contains("\"RMI Reaper\"")
+                    .contains("(the reaper of the JDK's RMI object table (java.rmi), not a daemon, running since a remote"
+                            + " object was exported while the test ran and never unexported");
+        } finally {
+            for (java.rmi.Remote r : JdkRmiExportLeftFixture.LEFT) {
+                java.rmi.server.UnicastRemoteObject.unexportObject(r, true);
             }
         }
     }
