@@ -638,12 +638,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * request's end then reported as usual; an interrupt stays set for the response's wait to see.
      */
     private void awaitReadLoopVerdict(RequestScope scope) {
-        Select<Object> s = Select.cases()
-                .receiveOk(closech, r -> CLOSED)
-                .receiveOk(scope.cancel(), r -> CANCELLED);
-        if (scope.hasDeadline()) {
-            s.timeout(scope.remaining(), () -> DEADLINE);
-        }
+        Select<Object> s = scope.addEnd(Select.cases().receiveOk(closech, r -> CLOSED), CANCELLED, DEADLINE);
         Object step;
         try {
             step = s.select();
@@ -709,15 +704,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Timer headerTimer = null;
         try {
             while (true) {
-                Select<Object> s = Select.cases()
+                Select<Object> s = scope.addEnd(Select.cases()
                         .receive(pendingWrite, r -> r)
                         .receiveOk(closech, r -> CLOSED)
                         .receive(headerTimer == null ? null : headerTimer.c(), t -> HEADER_TIMEOUT)
-                        .receive(resc, r -> r)
-                        .receiveOk(scope.cancel(), r -> CANCELLED);
-                if (scope.hasDeadline()) {
-                    s.timeout(scope.remaining(), () -> DEADLINE);
-                }
+                        .receive(resc, r -> r), CANCELLED, DEADLINE);
                 Object step;
                 try {
                     step = s.select();
@@ -869,15 +860,10 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 try {
                     // The grace is the request's too: it ends with its context, its deadline or an interrupt, as every
                     // wait of roundTrip does (E47); a response that comes after the request ended is not returned.
-                    Select<Object> s = Select.cases()
+                    r = scope.addEnd(Select.cases() // the shorter of the grace and the deadline counts
                             .receive(resc, x -> x)
                             .receiveOk(closech, x -> CLOSED)
-                            .receiveOk(scope.cancel(), x -> CANCELLED)
-                            .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
-                    if (scope.hasDeadline()) {
-                        s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
-                    }
-                    r = s.select();
+                            .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER), CANCELLED, DEADLINE).select();
                 } catch (InterruptedException e) {
                     // As anywhere else in roundTrip (T2): the exchange ends as a cancellation, which closes the
                     // connection; leaving without it kept the connection open and its read loop waiting.
@@ -1003,18 +989,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private IOException callersBodyFailure(RequestScope scope, Chan<WriteResult> writeErrCh) throws InterruptedException {
         Object r;
         try {
-            Select<Object> s = Select.cases()
+            r = scope.addEnd(Select.cases() // the shorter of the grace and the deadline counts
                     .receive(writeErrCh, x -> x)
                     .receiveOk(writeLoopDone, x -> CLOSED)
-                    .receiveOk(scope.cancel(), x -> CANCELLED)
                     // The connection is closed already, so nothing else the transport's close does reaches this wait
                     // (E51): it ends once that close is complete, as a request failed by the close must (E23).
                     .receiveOk(slot.poolCloseDone(), x -> TRANSPORT_CLOSED)
-                    .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
-            if (scope.hasDeadline()) {
-                s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
-            }
-            r = s.select();
+                    .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER), CANCELLED, DEADLINE).select();
         } catch (InterruptedException e) {
             Received<WriteResult> w = writeErrCh.tryReceive();
             if (!w.ok()) {
