@@ -68,6 +68,12 @@ final class TimerScheduler {
     private static final System.Logger LOG = System.getLogger("io.gochan.timers");
     /** Entries fired per round at most, so the lock is never held long; the rest come next round. */
     private static final int BATCH = 256;
+    /**
+     * Collected entries a caller's call (a timer made, reset, an owed start armed) takes out of the heap at most (rule
+     * TM28): each call adds one entry at most, so the heap still shrinks as fast as the GC clears entries, and no call
+     * pays for a whole collection's worth (a GC that clears millions of dropped timers at once).
+     */
+    private static final int PURGE_PER_CALL = 32;
     /** Longest wait of an idle timer thread with timers pending, so collected entries get purged. */
     private static final long PURGE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a round waits for {@link #lock} as any caller does before it closes the round gate (TM24). */
@@ -253,7 +259,7 @@ final class TimerScheduler {
         Throwable noThread = null;
         lockYieldingToRound();
         try {
-            purgeLocked();
+            purgeLocked(PURGE_PER_CALL);
             armLocked(e, delayNanos, 0L); // armed first: owed whether or not the thread starts now
             try {
                 startThreadLocked();
@@ -287,7 +293,7 @@ final class TimerScheduler {
         boolean dueAlready;
         lockYieldingToRound();
         try {
-            purgeLocked();
+            purgeLocked(PURGE_PER_CALL);
             // First, before anything of e changes: a thread that cannot start fails the call whole (rule TM23).
             startThreadLocked();
             was = e.armed;
@@ -450,7 +456,7 @@ final class TimerScheduler {
         int n = 0;
         lockForRound();
         try {
-            purgeLocked();
+            purgeLocked(BATCH); // the rest between rounds, in batches (TM28); a collected entry due now goes below
             long now = now();
             while (n < BATCH && size > 0 && heap[0].when <= now) {
                 TimerEntry e = heap[0];
@@ -964,7 +970,11 @@ final class TimerScheduler {
             lockForRound();
             try {
                 parked = false;
-                purgeLocked();
+                if (purgeLocked(BATCH)) {
+                    // More collected entries wait (a GC cleared many at once): taken a batch per hold of the lock, so
+                    // that the calls waiting for it, each holding its channel's lock, get it between batches (TM28).
+                    continue;
+                }
                 empty = size == 0;
                 wait = empty ? 0L : heap[0].when - now();
                 if (!empty && wait <= 0) {
@@ -1090,13 +1100,38 @@ final class TimerScheduler {
         }
     }
 
-    /** Removes the entries whose channel the GC collected. Lock held. */
+    /** Removes every entry whose channel the GC collected: for a look at the whole heap. Lock held. */
     private void purgeLocked() {
-        for (Reference<? extends ChannelCore> r; (r = collected.poll()) != null; ) {
+        purgeLocked(Integer.MAX_VALUE); // a look at the heap (pending, scheduledBy, a bubble's next due) sees live ones
+    }
+
+    /**
+     * Removes up to {@code max} entries whose channel the GC collected (rule TM28: the timer thread takes the rest in
+     * batches, and each call that arms a timer a few). Lock held.
+     *
+     * @return whether more collected entries may wait
+     */
+    private boolean purgeLocked(int max) {
+        for (int i = 0; i < max; i++) {
+            Reference<? extends ChannelCore> r = collected.poll();
+            if (r == null) {
+                return false;
+            }
             TimerEntry e = (TimerEntry) r;
             if (e.index >= 0) {
                 removeAt(e.index);
             }
+        }
+        return true;
+    }
+
+    /** Entries in the heap, collected ones not yet purged included (tests: TM28). */
+    int heapSize() {
+        lockYieldingToRound();
+        try {
+            return size;
+        } finally {
+            unlock();
         }
     }
 

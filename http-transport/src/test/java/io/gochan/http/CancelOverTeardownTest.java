@@ -73,6 +73,8 @@ class CancelOverTeardownTest {
         final AtomicReference<Runnable> afterClose = new AtomicReference<>();
         /** Run once by the next write, which then fails as a reset does before a byte went out (E144). */
         final AtomicReference<Runnable> failWrite = new AtomicReference<>();
+        /** Set: the next write, its bytes out, returns only once this opens, so the write loop's report comes late. */
+        final AtomicReference<CountDownLatch> holdAfterWrite = new AtomicReference<>();
 
         Dialer dialer() {
             return HookedSocket.dialer(() -> new HookedSocket() {
@@ -98,21 +100,14 @@ class CancelOverTeardownTest {
                         // A head write stuck until the connection's teardown, which fails it as a closed socket
                         // does: the teardown's own error.
                         headBlocked.countDown();
-                        boolean interrupted = false;
-                        while (true) {
-                            try {
-                                closed.await();
-                                break;
-                            } catch (InterruptedException e) {
-                                interrupted = true;
-                            }
-                        }
-                        if (interrupted) {
-                            Thread.currentThread().interrupt();
-                        }
+                        awaitUninterruptibly(closed);
                         throw new SocketException("Socket closed");
                     }
                     raw.write(b, off, len);
+                    CountDownLatch hold = holdAfterWrite.getAndSet(null);
+                    if (hold != null) {
+                        awaitUninterruptibly(hold);
+                    }
                 }
 
                 @Override
@@ -122,6 +117,22 @@ class CancelOverTeardownTest {
                     runOnce(afterClose);
                 }
             });
+        }
+    }
+
+    /** Waits for {@code latch} as a blocked socket write does: an interrupt does not end it, and stays set. */
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -370,11 +381,30 @@ class CancelOverTeardownTest {
      * close lets it go on). The request fails with {@code TRANSPORT_CLOSED}, the reset suppressed under it, as it does
      * for a dial that fails under the close (E131) and as E129 already said for the body; its one {@code done()} says
      * the same. Before, the wait for the head did not look at the transport's close, and the request failed with
-     * "server reset the connection before sending a response".
+     * "server reset the connection before sending a response". With the write loop's report of the head late
+     * ({@code lateWriteReport}: its write returns only once the caller is done), the wait for that report, which the
+     * connection's failure starts while the request is still being written, ends with the transport's close; the reset
+     * is kept under that end too. Before, it was lost there (a run of the whole suite under load found the report late
+     * by chance now and then, and failed on "the reset kept under the end": sessions 39 and 41).
      */
-    @ParameterizedTest(name = "{0}")
-    @org.junit.jupiter.params.provider.EnumSource(value = Phase.class, names = {"HEAD_WAIT", "BODY_READ"})
-    void E143_theTransportsCloseAfterAConnectionsFailureButBeforeItIsReportedWins(Phase phase) throws Exception {
+    @ParameterizedTest(name = "{0}, write report late: {1}")
+    @MethodSource("e143Cases")
+    void E143_theTransportsCloseAfterAConnectionsFailureButBeforeItIsReportedWins(Phase phase, boolean lateWriteReport)
+            throws Exception {
+        CountDownLatch writeReported = new CountDownLatch(1);
+        try {
+            e143(phase, lateWriteReport ? writeReported : null);
+        } finally {
+            writeReported.countDown();
+        }
+    }
+
+    static List<Arguments> e143Cases() {
+        return List.of(Arguments.of(Phase.HEAD_WAIT, false), Arguments.of(Phase.HEAD_WAIT, true),
+                Arguments.of(Phase.BODY_READ, false));
+    }
+
+    private void e143(Phase phase, CountDownLatch holdWriteReport) throws Exception {
         Dones dones = new Dones();
         Wire wire = new Wire();
         java.util.concurrent.BlockingQueue<Object> resetNow = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -438,6 +468,9 @@ class CancelOverTeardownTest {
             if (phase == Phase.HEAD_WAIT) {
                 wire.afterClose.set(closeTransport);
             }
+            if (holdWriteReport != null) {
+                wire.holdAfterWrite.set(holdWriteReport);
+            }
             Caller<Throwable> caller = readTenThenMeetTheReset("closed-under-failure", t, req, Context.background(), partRead);
             if (phase == Phase.BODY_READ) {
                 assertThat(partRead.await(20, TimeUnit.SECONDS)).isTrue();
@@ -446,12 +479,17 @@ class CancelOverTeardownTest {
             }
             boolean ended = caller.join(Duration.ofSeconds(20));
             caller.abandon(t::close);
+            if (holdWriteReport != null) {
+                holdWriteReport.countDown(); // the write loop reports only now
+            }
             assertThat(ended).isTrue();
             Throwable e = caller.value();
             assertThat(e).as("%s", e).isInstanceOfSatisfying(RequestCancelledException.class,
                     c -> assertThat(c.reason()).isEqualTo(RequestCancelledException.Reason.TRANSPORT_CLOSED));
             assertNoTeardownIn(e);
-            assertThat(e.getSuppressed()).as("the reset kept under the end").isNotEmpty();
+            // The whole trace on failure: which path made the end tells which look missed the reset (a rare miss, twice
+            // in full runs under load, sessions 39 and 41).
+            assertThat(e.getSuppressed()).as("the reset kept under the end; the end: %s", stackText(e)).isNotEmpty();
             Leaks.awaitTrue(() -> dones.done.containsKey(req), "the request's done()");
             assertThat(dones.done.get(req)).hasSize(1);
             assertThat(dones.done.get(req).get(0)).isSameAs(e);
@@ -534,6 +572,12 @@ class CancelOverTeardownTest {
      * socket read closes that socket, and the JDK's "Closed by interrupt" is then the cause of the cancellation: that is
      * the interrupt itself, not a failure of the connection, and says so.)
      */
+    private static String stackText(Throwable e) {
+        java.io.StringWriter w = new java.io.StringWriter();
+        e.printStackTrace(new java.io.PrintWriter(w));
+        return w.toString();
+    }
+
     private static void assertNoTeardownIn(Throwable e) {
         for (Throwable x = e; x != null; x = x.getCause()) {
             String text = String.valueOf(x.getMessage()).toLowerCase(Locale.ROOT);

@@ -260,6 +260,8 @@ class DeadlineTest {
                                     .isEqualTo(RequestCancelledException.Reason.CONTEXT));
                     case INTERRUPT -> assertThat(e).isInstanceOf(InterruptedException.class).hasMessageContaining("interrupted");
                 }
+                // P13, E154: the write's failure came first, and is kept under the end (before, it was dropped).
+                assertThat(e.getSuppressed()).as("the write's failure kept under the end").isNotEmpty();
                 Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "connection closed");
             } finally {
                 ctx.cancel();

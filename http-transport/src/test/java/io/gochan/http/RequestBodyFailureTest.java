@@ -783,6 +783,8 @@ class RequestBodyFailureTest {
                                     .isEqualTo(HttpTimeoutException.Kind.REQUEST));
                     case INTERRUPT -> assertThat(e).isInstanceOf(InterruptedException.class).hasMessageContaining("interrupted");
                 }
+                // E154: the connection's failure came first, and is kept under the end (it was lost on this path).
+                assertThat(e.getSuppressed()).as("the connection's failure kept under the end").isNotEmpty();
                 Lifecycle.await(() -> t.stats().open() == 0, Lifecycle.BOUND, "connection closed");
                 assertThat(t.stats().retries()).as("retries").isZero();
             } finally {

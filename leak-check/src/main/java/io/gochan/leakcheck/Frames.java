@@ -10,6 +10,8 @@ import java.util.List;
  */
 final class Frames {
     private static final List<String> JDK = List.of("java.", "javax.", "jdk.", "sun.", "com.sun.");
+    /** The packages of the JDK's own runtime code, which a thread of the JDK's that runs nothing of the user's stays in. */
+    private static final List<String> RUNTIME = List.of("java.", "jdk.", "sun.");
     /** The class the thread that drives a virtual-time bubble starts in (LK27). */
     private static final String BUBBLE_STATE = "io.gochan.BubbleState.";
     private static final List<String> MACHINERY_PACKAGES = List.of("io.gochan", "io.gochan.spi", "io.gochan.select");
@@ -33,6 +35,20 @@ final class Frames {
             list.add(s.substring(s.lastIndexOf('/') + 1));
         }
         return list;
+    }
+
+    /**
+     * {@return whether every function of a stack is in {@code java.*}, {@code jdk.*} or {@code sun.*}} A JDK thread told
+     * by its name (LK45, LK48) must run only such code: the name alone, on a thread running anything else, could be any
+     * thread's. An empty stack (a thread not yet started, or just ended) passes.
+     */
+    static boolean runsRuntimeCodeOnly(List<String> functions) {
+        for (String f : functions) {
+            if (RUNTIME.stream().noneMatch(f::startsWith)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** {@return the first function outside the JDK and gochan's channels, or "" if none} */

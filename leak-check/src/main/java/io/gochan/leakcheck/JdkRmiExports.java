@@ -25,26 +25,19 @@ final class JdkRmiExports {
     private static final Pattern ACCEPT = Pattern.compile("RMI TCP Accept-[1-9]\\d*");
     /** The reaper's name (JDK 21 to 25). */
     private static final String REAPER = "RMI Reaper";
-    /**
-     * The packages such a thread's frames come from. Its loop ({@code sun.rmi.transport}) is not required: a thread just
-     * started may not have entered it when the check samples it, and its name alone, on a thread that runs the JDK's code
-     * only, is the runtime's.
-     */
-    private static final List<String> JDK_PACKAGES = List.of("java.", "jdk.", "sun.");
-
     private JdkRmiExports() {}
 
-    /** {@return whether a thread with these functions (innermost first) is an RMI export's accept thread or reaper} */
+    /**
+     * {@return whether a thread with these functions (innermost first) is an RMI export's accept thread or reaper} Its
+     * loop ({@code sun.rmi.transport}) is not required: a thread just started may not have entered it when the check
+     * samples it, and its name alone, on a thread that runs the JDK's code only, is the runtime's.
+     */
     static boolean isExportThread(Thread t, List<String> functions) {
-        return (isAccept(t) || t.getName().equals(REAPER)) && jdkOnly(functions);
+        return (isAccept(t) || t.getName().equals(REAPER)) && Frames.runsRuntimeCodeOnly(functions);
     }
 
     private static boolean isAccept(Thread t) {
         return ACCEPT.matcher(t.getName()).matches();
-    }
-
-    private static boolean jdkOnly(List<String> functions) {
-        return functions.stream().allMatch(f -> JDK_PACKAGES.stream().anyMatch(f::startsWith));
     }
 
     /**

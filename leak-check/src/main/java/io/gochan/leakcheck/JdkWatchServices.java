@@ -12,20 +12,16 @@ import java.util.List;
 final class JdkWatchServices {
     /** The poller's name (JDK 21 to 25). */
     private static final String NAME = "FileSystemWatchService";
-    /**
-     * The packages a poller's frames come from (its loop runs in {@code sun.nio.fs}, under the innocuous thread's own
-     * {@code run}). Not required to be present: a poller just started may not have entered its loop when the check
-     * samples it (a test that opens a service and returns at once), and its name alone, on a thread that runs JDK code
-     * only, is the JDK's poller.
-     */
-    private static final List<String> JDK_PACKAGES = List.of("java.", "jdk.", "sun.");
-
     private JdkWatchServices() {}
 
-    /** {@return whether a thread with these functions (innermost first) is a {@code WatchService}'s poller} */
+    /**
+     * {@return whether a thread with these functions (innermost first) is a {@code WatchService}'s poller} Its loop (in
+     * {@code sun.nio.fs}, under the innocuous thread's own {@code run}) is not required: a poller just started may not
+     * have entered it when the check samples it (a test that opens a service and returns at once), and its name alone,
+     * on a thread that runs the JDK's code only, is the JDK's poller.
+     */
     static boolean isPoller(Thread t, List<String> functions) {
-        return t.getName().equals(NAME)
-                && functions.stream().allMatch(f -> JDK_PACKAGES.stream().anyMatch(f::startsWith));
+        return t.getName().equals(NAME) && Frames.runsRuntimeCodeOnly(functions);
     }
 
     /**

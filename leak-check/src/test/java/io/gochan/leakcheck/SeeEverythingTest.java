@@ -100,6 +100,45 @@ class SeeEverythingTest {
         }
     }
 
+    /** Ends one thing a fixture's test left (closes a client, shuts a group down, unexports an object). */
+    private interface Ender<T> {
+        void end(T left) throws Exception;
+    }
+
+    /** Checks a fixture's outcomes, by test method. */
+    private interface OutcomeCheck {
+        void check(Map<String, String> outcomes);
+    }
+
+    /**
+     * Runs a fixture whose tests put what they leave (LK44 to LK48: a JDK object of the user's that runs a thread) in
+     * {@code left}, checks its outcomes, and then, whatever the check said, ends all they left: this test's own run must
+     * leave nothing behind.
+     */
+    private static <T> void runThenEndWhatItLeft(Class<?> fixture, List<T> left, Ender<? super T> end, OutcomeCheck check)
+            throws Exception {
+        left.clear();
+        try {
+            check.check(BlindSpotTest.run(selectClass(fixture)));
+        } finally {
+            for (T t : left) {
+                end.end(t);
+            }
+        }
+    }
+
+    /** Asserts that a fixture's test failed for one platform thread, marked so in the report, with this role. */
+    private static void assertLeftOnePlatformThread(Map<String, String> o, String method, String mark, String role) {
+        assertThat(BlindSpotTest.outcome(o, "[method:" + method + "()]")).as(method)
+                .startsWith("FAILED: 1 platform thread still running").containsPattern(mark).contains(role);
+    }
+
+    private static void assertPassed(Map<String, String> o, String... methods) {
+        for (String method : methods) {
+            assertThat(BlindSpotTest.outcome(o, "[method:" + method + "()]")).as(method).isEqualTo("SUCCESSFUL");
+        }
+    }
+
     /**
      * Rule LK44: a JDK {@code HttpClient} the test built and never closed is its leak, named as a client with the way to
      * end it: its selector thread runs the JDK's code only. Before, that thread was left out as one of the JDK's own: a
@@ -109,27 +148,19 @@ class SeeEverythingTest {
     @Test
     @DisplayName("LK44: a JDK HttpClient the test left open is its leak")
     void LK44_aJdkHttpClientTheTestLeftOpenIsItsLeak() throws Exception {
-        JdkHttpClientLeftOpenFixture.LEFT.clear();
-        try {
-            Map<String, String> o = BlindSpotTest.run(selectClass(JdkHttpClientLeftOpenFixture.class));
-            String selector = "(the selector thread of a JDK HttpClient (java.net.http) built while the test ran and never"
-                    + " closed: close it with client.close()";
-            for (String left : List.of("[method:leavesItsClientOnVirtualThreadsOpen()]", "[method:buildsAClientItNeverUsesNorCloses()]")) {
-                assertThat(BlindSpotTest.outcome(o, left)).as(left).startsWith("FAILED: 1 platform thread still running")
-                        .contains("-SelectorManager\"").contains("jdk.internal.net.http.HttpClientImpl$SelectorManager.run")
-                        .contains(selector);
-            }
+        String selector = "(the selector thread of a JDK HttpClient (java.net.http) built while the test ran and never"
+                + " closed: close it with client.close()";
+        String selectorLoop = Pattern.quote("jdk.internal.net.http.HttpClientImpl$SelectorManager.run");
+        runThenEndWhatItLeft(JdkHttpClientLeftOpenFixture.class, JdkHttpClientLeftOpenFixture.LEFT, java.net.http.HttpClient::close, o -> {
+            assertLeftOnePlatformThread(o, "leavesItsClientOnVirtualThreadsOpen", selectorLoop, selector);
+            assertLeftOnePlatformThread(o, "buildsAClientItNeverUsesNorCloses", selectorLoop, selector);
             String defaultExecutor = BlindSpotTest.outcome(o, "[method:leavesItsClientOpen()]");
             assertThat(defaultExecutor).startsWith("FAILED: ").contains("-SelectorManager\"").contains(selector);
             if (defaultExecutor.contains("-Worker-")) { // the workers the exchange ran on, idle now
                 assertThat(defaultExecutor).contains("(a worker of the default executor of a JDK HttpClient (java.net.http)");
             }
-            assertThat(BlindSpotTest.outcome(o, "[method:closesItsClient()]")).isEqualTo("SUCCESSFUL");
-        } finally {
-            for (java.net.http.HttpClient c : JdkHttpClientLeftOpenFixture.LEFT) {
-                c.close();
-            }
-        }
+            assertPassed(o, "closesItsClient");
+        });
     }
 
     /**
@@ -140,19 +171,12 @@ class SeeEverythingTest {
     @Test
     @DisplayName("LK45: a JDK WatchService the test left open is its leak")
     void LK45_aJdkWatchServiceTheTestLeftOpenIsItsLeak() throws Exception {
-        JdkWatchServiceLeftOpenFixture.LEFT.clear();
-        try {
-            Map<String, String> o = BlindSpotTest.run(selectClass(JdkWatchServiceLeftOpenFixture.class));
-            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsWatchServiceOpen()]"))
-                    .startsWith("FAILED: 1 platform thread still running").contains("\"FileSystemWatchService\"")
-                    .contains("(the poller of a JDK WatchService (java.nio.file) opened while the test ran and never"
-                            + " closed: close it with watchService.close()");
-            assertThat(BlindSpotTest.outcome(o, "[method:closesItsWatchService()]")).isEqualTo("SUCCESSFUL");
-        } finally {
-            for (java.nio.file.WatchService w : JdkWatchServiceLeftOpenFixture.LEFT) {
-                w.close();
-            }
-        }
+        runThenEndWhatItLeft(JdkWatchServiceLeftOpenFixture.class, JdkWatchServiceLeftOpenFixture.LEFT, java.nio.file.WatchService::close, o -> {
+            assertLeftOnePlatformThread(o, "leavesItsWatchServiceOpen", "\"FileSystemWatchService\"",
+                    "(the poller of a JDK WatchService (java.nio.file) opened while the test ran and never closed: close it"
+                            + " with watchService.close()");
+            assertPassed(o, "closesItsWatchService");
+        });
     }
 
     /**
@@ -163,20 +187,13 @@ class SeeEverythingTest {
     @Test
     @DisplayName("LK46: a JDK AsynchronousChannelGroup the test left open is its leak")
     void LK46_aJdkAsynchronousChannelGroupTheTestLeftOpenIsItsLeak() throws Exception {
-        JdkChannelGroupLeftOpenFixture.LEFT.clear();
-        try {
-            Map<String, String> o = BlindSpotTest.run(selectClass(JdkChannelGroupLeftOpenFixture.class));
-            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsGroupOpen()]"))
-                    .startsWith("FAILED: 1 platform thread still running").contains("$EventHandlerTask.run")
-                    .contains("(a thread of a JDK AsynchronousChannelGroup (java.nio.channels) made while the test ran"
-                            + " and never shut down: end it with group.shutdownNow()");
-            assertThat(BlindSpotTest.outcome(o, "[method:usesTheDefaultGroup()]")).isEqualTo("SUCCESSFUL");
-            assertThat(BlindSpotTest.outcome(o, "[method:shutsItsGroupDown()]")).isEqualTo("SUCCESSFUL");
-        } finally {
-            for (java.nio.channels.AsynchronousChannelGroup g : JdkChannelGroupLeftOpenFixture.LEFT) {
-                g.shutdownNow();
-            }
-        }
+        runThenEndWhatItLeft(JdkChannelGroupLeftOpenFixture.class, JdkChannelGroupLeftOpenFixture.LEFT,
+                java.nio.channels.AsynchronousChannelGroup::shutdownNow, o -> {
+                    assertLeftOnePlatformThread(o, "leavesItsGroupOpen", Pattern.quote("$EventHandlerTask.run"),
+                            "(a thread of a JDK AsynchronousChannelGroup (java.nio.channels) made while the test ran and"
+                                    + " never shut down: end it with group.shutdownNow()");
+                    assertPassed(o, "usesTheDefaultGroup", "shutsItsGroupDown");
+                });
     }
 
     /**
@@ -187,19 +204,12 @@ class SeeEverythingTest {
     @Test
     @DisplayName("LK47: a JFR event stream the test left open is its leak")
     void LK47_aJfrEventStreamTheTestLeftOpenIsItsLeak() throws Exception {
-        JdkEventStreamLeftOpenFixture.LEFT.clear();
-        try {
-            Map<String, String> o = BlindSpotTest.run(selectClass(JdkEventStreamLeftOpenFixture.class));
-            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsStreamOpen()]"))
-                    .startsWith("FAILED: 1 platform thread still running").contains("\"JFR Event Stream ")
-                    .contains("(the thread of a JDK Flight Recorder event stream (jdk.jfr.consumer) started with"
-                            + " startAsync() while the test ran and never closed: close it with stream.close()");
-            assertThat(BlindSpotTest.outcome(o, "[method:closesItsStream()]")).isEqualTo("SUCCESSFUL");
-        } finally {
-            for (jdk.jfr.consumer.RecordingStream s : JdkEventStreamLeftOpenFixture.LEFT) {
-                s.close();
-            }
-        }
+        runThenEndWhatItLeft(JdkEventStreamLeftOpenFixture.class, JdkEventStreamLeftOpenFixture.LEFT, jdk.jfr.consumer.RecordingStream::close, o -> {
+            assertLeftOnePlatformThread(o, "leavesItsStreamOpen", "\"JFR Event Stream ",
+                    "(the thread of a JDK Flight Recorder event stream (jdk.jfr.consumer) started with startAsync() while"
+                            + " the test ran and never closed: close it with stream.close()");
+            assertPassed(o, "closesItsStream");
+        });
     }
 
     /**
@@ -211,24 +221,17 @@ class SeeEverythingTest {
     @Test
     @DisplayName("LK48: an RMI object the test left exported is its leak")
     void LK48_anRmiObjectTheTestLeftExportedIsItsLeak() throws Exception {
-        JdkRmiExportLeftFixture.LEFT.clear();
-        try {
-            Map<String, String> o = BlindSpotTest.run(selectClass(JdkRmiExportLeftFixture.class));
-            assertThat(BlindSpotTest.outcome(o, "[method:unexportsWhatItExported()]")).isEqualTo("SUCCESSFUL");
-            assertThat(BlindSpotTest.outcome(o, "[method:leavesItsRegistryExported()]"))
-                    .startsWith("FAILED: 1 platform thread still running").containsPattern("\"RMI TCP Accept-[1-9]\\d*\"")
-                    .contains("(the accept thread of a JDK RMI port (java.rmi), listening since an object (a registry,"
-                            + " a remote object, a JMX connector server) was exported on that port while the test ran and"
-                            + " never unexported: unexport it with UnicastRemoteObject.unexportObject(obj, true)");
-            assertThat(BlindSpotTest.outcome(o, "[method:leavesARemoteObjectExported()]"))
-                    .startsWith("FAILED: 1 platform thread still running").contains("\"RMI Reaper\"")
-                    .contains("(the reaper of the JDK's RMI object table (java.rmi), not a daemon, running since a remote"
-                            + " object was exported while the test ran and never unexported");
-        } finally {
-            for (java.rmi.Remote r : JdkRmiExportLeftFixture.LEFT) {
-                java.rmi.server.UnicastRemoteObject.unexportObject(r, true);
-            }
-        }
+        runThenEndWhatItLeft(JdkRmiExportLeftFixture.class, JdkRmiExportLeftFixture.LEFT,
+                r -> java.rmi.server.UnicastRemoteObject.unexportObject(r, true), o -> {
+                    assertPassed(o, "unexportsWhatItExported");
+                    assertLeftOnePlatformThread(o, "leavesItsRegistryExported", "\"RMI TCP Accept-[1-9]\\d*\"",
+                            "(the accept thread of a JDK RMI port (java.rmi), listening since an object (a registry, a"
+                                    + " remote object, a JMX connector server) was exported on that port while the test ran"
+                                    + " and never unexported: unexport it with UnicastRemoteObject.unexportObject(obj, true)");
+                    assertLeftOnePlatformThread(o, "leavesARemoteObjectExported", "\"RMI Reaper\"",
+                            "(the reaper of the JDK's RMI object table (java.rmi), not a daemon, running since a remote"
+                                    + " object was exported while the test ran and never unexported");
+                });
     }
 
     @Test

@@ -116,6 +116,26 @@ public final class RequestScope {
     }
 
     /**
+     * Adds the request's end to one of its waits (every wait of a request ends with it, E47): its context's done
+     * channel, chosen as {@code cancelled}, and its own deadline, if it has one, as a timeout case chosen as
+     * {@code deadline} (with the select's other timeouts the shortest counts, the first given among equal ones, so it is
+     * added after them).
+     *
+     * @param s the wait's select, its own cases given
+     * @param cancelled what the select yields when the context has ended
+     * @param deadline what it yields when the request's deadline passes
+     * @param <T> the select's result
+     * @return {@code s}, to run
+     */
+    public <T> io.gochan.select.Select<T> addEnd(io.gochan.select.Select<T> s, T cancelled, T deadline) {
+        s.receiveOk(cancel(), r -> cancelled);
+        if (hasDeadline()) {
+            s.timeout(remaining(), () -> deadline);
+        }
+        return s;
+    }
+
+    /**
      * Why the request must stop now, or null while it may go on: its context ended, or its own
      * deadline passed.
      *

@@ -638,12 +638,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * request's end then reported as usual; an interrupt stays set for the response's wait to see.
      */
     private void awaitReadLoopVerdict(RequestScope scope) {
-        Select<Object> s = Select.cases()
-                .receiveOk(closech, r -> CLOSED)
-                .receiveOk(scope.cancel(), r -> CANCELLED);
-        if (scope.hasDeadline()) {
-            s.timeout(scope.remaining(), () -> DEADLINE);
-        }
+        Select<Object> s = scope.addEnd(Select.cases().receiveOk(closech, r -> CLOSED), CANCELLED, DEADLINE);
         Object step;
         try {
             step = s.select();
@@ -709,15 +704,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         Timer headerTimer = null;
         try {
             while (true) {
-                Select<Object> s = Select.cases()
+                Select<Object> s = scope.addEnd(Select.cases()
                         .receive(pendingWrite, r -> r)
                         .receiveOk(closech, r -> CLOSED)
                         .receive(headerTimer == null ? null : headerTimer.c(), t -> HEADER_TIMEOUT)
-                        .receive(resc, r -> r)
-                        .receiveOk(scope.cancel(), r -> CANCELLED);
-                if (scope.hasDeadline()) {
-                    s.timeout(scope.remaining(), () -> DEADLINE);
-                }
+                        .receive(resc, r -> r), CANCELLED, DEADLINE);
                 Object step;
                 try {
                     step = s.select();
@@ -740,7 +731,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                             // The connection failed while the request was still being written: if the request ended
                             // meanwhile (P13, E47), or the caller's own body failed too (E5), that is its outcome, not
                             // the connection's failure.
-                            HttpResponse late = whileStillWriting(ex, writeErrCh, resc);
+                            HttpResponse late = whileStillWriting(ex, writeErrCh, resc, r.error());
                             if (late != null) {
                                 return late;
                             }
@@ -763,7 +754,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                         // still being written; if the caller's own body failed, that is the outcome. The
                         // select picks uniformly between a closed closech and resc's error, so both paths
                         // must ask (the storm found this one: 1 request in ~10,000).
-                        HttpResponse late = whileStillWriting(ex, writeErrCh, resc);
+                        HttpResponse late = whileStillWriting(ex, writeErrCh, resc, closedCause);
                         if (late != null) {
                             return late;
                         }
@@ -837,7 +828,20 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      * abort, and the interrupt stays set either way (E39).
      */
     private HttpResponse interrupted(Exchange ex, Chan<ResponseOrError> resc) throws IOException, InterruptedException {
+        return interrupted(ex, resc, null);
+    }
+
+    /**
+     * {@link #interrupted(Exchange, Chan)} for a wait the connection's failure {@code failure} had begun (null: none):
+     * the failure is kept suppressed under the thrown {@link InterruptedException}, as {@link #endedOverFailure} keeps
+     * it (E154).
+     */
+    private HttpResponse interrupted(Exchange ex, Chan<ResponseOrError> resc, IOException failure)
+            throws IOException, InterruptedException {
         InterruptedException mine = ex.scope().interrupted(AWAITING);
+        if (failure != null) {
+            mine.addSuppressed(failure);
+        }
         if (ex.abort(RequestScope.interruptedWhile(AWAITING, null))) {
             throw mine;
         }
@@ -869,19 +873,15 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 try {
                     // The grace is the request's too: it ends with its context, its deadline or an interrupt, as every
                     // wait of roundTrip does (E47); a response that comes after the request ended is not returned.
-                    Select<Object> s = Select.cases()
+                    r = scope.addEnd(Select.cases() // the shorter of the grace and the deadline counts
                             .receive(resc, x -> x)
                             .receiveOk(closech, x -> CLOSED)
-                            .receiveOk(scope.cancel(), x -> CANCELLED)
-                            .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
-                    if (scope.hasDeadline()) {
-                        s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
-                    }
-                    r = s.select();
+                            .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER), CANCELLED, DEADLINE).select();
                 } catch (InterruptedException e) {
                     // As anywhere else in roundTrip (T2): the exchange ends as a cancellation, which closes the
-                    // connection; leaving without it kept the connection open and its read loop waiting.
-                    return interrupted(ex, resc);
+                    // connection; leaving without it kept the connection open and its read loop waiting. The write's
+                    // failure is kept under it (E154).
+                    return interrupted(ex, resc, error);
                 }
             }
             if (r instanceof ResponseOrError re && re.response() != null) {
@@ -900,9 +900,11 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // server's close then answers our shut-down output, and the write's failure stays the request's.
                 cause = verdict;
             }
-            // The request's own end (its context, its deadline) wins over the write failure (P13).
+            // The request's own end (its context, its deadline) wins over the write failure (P13), which is kept
+            // suppressed under it as E154 keeps a connection's failure under an end: it came first.
             IOException ended = endedBefore != null ? endedBefore : requestEnded(scope, r);
             if (ended != null) {
+                ended.addSuppressed(cause);
                 cause = ended;
             }
         }
@@ -956,13 +958,14 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
      *
      * @return null if the connection's failure stands; else the response of an exchange that completed first
      */
-    private HttpResponse whileStillWriting(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc)
-            throws IOException, InterruptedException {
+    private HttpResponse whileStillWriting(Exchange ex, Chan<WriteResult> writeErrCh, Chan<ResponseOrError> resc,
+            IOException failure) throws IOException, InterruptedException {
         IOException own;
         try {
             own = callersBodyFailure(ex.scope(), writeErrCh);
         } catch (InterruptedException e) {
-            return interrupted(ex, resc); // the body's word had not come: the interrupt ends it (E39)
+            // The body's word had not come: the interrupt ends it (E39), the connection's failure kept under it (E154).
+            return interrupted(ex, resc, failure);
         }
         if (own == null) {
             return null;
@@ -971,7 +974,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             ex.abort(own);
             throw callerFacing(own);
         }
-        if (ex.abort(own)) { // the request's end came while it waited (E47)
+        // The request's end, come while the write's word was awaited (E47): the connection's failure came first, and is
+        // kept under it, as endedOverFailure keeps it (E143, E154); it was lost here, whichever case the wait's select
+        // happened to pick deciding whether the caller saw it.
+        if (failure != null && failure != own) {
+            own.addSuppressed(failure);
+        }
+        if (ex.abort(own)) {
             throw own;
         }
         return lostToCompletion(ex, resc);
@@ -1003,18 +1012,13 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     private IOException callersBodyFailure(RequestScope scope, Chan<WriteResult> writeErrCh) throws InterruptedException {
         Object r;
         try {
-            Select<Object> s = Select.cases()
+            r = scope.addEnd(Select.cases() // the shorter of the grace and the deadline counts
                     .receive(writeErrCh, x -> x)
                     .receiveOk(writeLoopDone, x -> CLOSED)
-                    .receiveOk(scope.cancel(), x -> CANCELLED)
                     // The connection is closed already, so nothing else the transport's close does reaches this wait
                     // (E51): it ends once that close is complete, as a request failed by the close must (E23).
                     .receiveOk(slot.poolCloseDone(), x -> TRANSPORT_CLOSED)
-                    .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER);
-            if (scope.hasDeadline()) {
-                s.timeout(scope.remaining(), () -> DEADLINE); // the shorter of the two counts
-            }
-            r = s.select();
+                    .timeout(EARLY_RESPONSE_GRACE, () -> GRACE_OVER), CANCELLED, DEADLINE).select();
         } catch (InterruptedException e) {
             Received<WriteResult> w = writeErrCh.tryReceive();
             if (!w.ok()) {

@@ -449,14 +449,9 @@ final class ResponseReader {
      */
     private void awaitTunnelEnd(Chan<Object> tunnelEnd) throws InterruptedException {
         RequestScope scope = ex.scope();
-        var s = io.gochan.select.Select.<Object>cases()
+        Object end = scope.addEnd(io.gochan.select.Select.<Object>cases()
                 .receive(tunnelEnd, v -> Boolean.TRUE)
-                .receiveOk(conn.closech(), r -> Boolean.FALSE)
-                .receiveOk(scope.cancel(), r -> CANCELLED);
-        if (scope.hasDeadline()) {
-            s.timeout(scope.remaining(), () -> DEADLINE);
-        }
-        Object end = s.select();
+                .receiveOk(conn.closech(), r -> Boolean.FALSE), CANCELLED, DEADLINE).select();
         if (end == CANCELLED) {
             ex.abort(scope.contextEnded(TUNNEL_PHASE));
         } else if (end == DEADLINE) {
@@ -538,14 +533,9 @@ final class ResponseReader {
     /** The body's end as the read loop sees it: EOF (true), closed or failed (false), or the request ended. */
     private Object awaitBodyEnd(Chan<Boolean> waitForBodyRead) throws InterruptedException {
         RequestScope scope = ex.scope();
-        var s = io.gochan.select.Select.<Object>cases()
+        return scope.addEnd(io.gochan.select.Select.<Object>cases()
                 .receive(waitForBodyRead, v -> v)
-                .receiveOk(conn.closech(), r -> Boolean.FALSE)
-                .receiveOk(scope.cancel(), r -> CANCELLED);
-        if (scope.hasDeadline()) {
-            s.timeout(scope.remaining(), () -> DEADLINE);
-        }
-        return s.select();
+                .receiveOk(conn.closech(), r -> Boolean.FALSE), CANCELLED, DEADLINE).select();
     }
 
     /**
