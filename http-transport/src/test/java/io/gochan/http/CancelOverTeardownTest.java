@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -73,12 +74,13 @@ class CancelOverTeardownTest {
         final AtomicReference<Runnable> afterClose = new AtomicReference<>();
         /** Run once by the next write, which then fails as a reset does before a byte went out (E144). */
         final AtomicReference<Runnable> failWrite = new AtomicReference<>();
-        /** Set: the next write, its bytes out, returns only once this opens, so the write loop's report comes late. */
-        final AtomicReference<CountDownLatch> holdAfterWrite = new AtomicReference<>();
+        /** Set: the next write, its bytes out, returns only once this completes, so the write loop's report comes late. */
+        final AtomicReference<CompletableFuture<Void>> holdAfterWrite = new AtomicReference<>();
 
         Dialer dialer() {
             return HookedSocket.dialer(() -> new HookedSocket() {
-                private final CountDownLatch closed = new CountDownLatch(1);
+                // join() waits as a blocked socket write does: an interrupt does not end it, and stays set.
+                private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
                 @Override
                 protected int readFrom(InputStream raw, byte[] b, int off, int len) throws IOException {
@@ -100,39 +102,23 @@ class CancelOverTeardownTest {
                         // A head write stuck until the connection's teardown, which fails it as a closed socket
                         // does: the teardown's own error.
                         headBlocked.countDown();
-                        awaitUninterruptibly(closed);
+                        closed.join();
                         throw new SocketException("Socket closed");
                     }
                     raw.write(b, off, len);
-                    CountDownLatch hold = holdAfterWrite.getAndSet(null);
+                    CompletableFuture<Void> hold = holdAfterWrite.getAndSet(null);
                     if (hold != null) {
-                        awaitUninterruptibly(hold);
+                        hold.join();
                     }
                 }
 
                 @Override
                 public void close() throws IOException {
                     super.close();
-                    closed.countDown();
+                    closed.complete(null);
                     runOnce(afterClose);
                 }
             });
-        }
-    }
-
-    /** Waits for {@code latch} as a blocked socket write does: an interrupt does not end it, and stays set. */
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
@@ -391,11 +377,11 @@ class CancelOverTeardownTest {
     @MethodSource("e143Cases")
     void E143_theTransportsCloseAfterAConnectionsFailureButBeforeItIsReportedWins(Phase phase, boolean lateWriteReport)
             throws Exception {
-        CountDownLatch writeReported = new CountDownLatch(1);
+        CompletableFuture<Void> writeReported = new CompletableFuture<>();
         try {
             e143(phase, lateWriteReport ? writeReported : null);
         } finally {
-            writeReported.countDown();
+            writeReported.complete(null);
         }
     }
 
@@ -404,7 +390,7 @@ class CancelOverTeardownTest {
                 Arguments.of(Phase.BODY_READ, false));
     }
 
-    private void e143(Phase phase, CountDownLatch holdWriteReport) throws Exception {
+    private void e143(Phase phase, CompletableFuture<Void> holdWriteReport) throws Exception {
         Dones dones = new Dones();
         Wire wire = new Wire();
         java.util.concurrent.BlockingQueue<Object> resetNow = new java.util.concurrent.LinkedBlockingQueue<>();
@@ -480,7 +466,7 @@ class CancelOverTeardownTest {
             boolean ended = caller.join(Duration.ofSeconds(20));
             caller.abandon(t::close);
             if (holdWriteReport != null) {
-                holdWriteReport.countDown(); // the write loop reports only now
+                holdWriteReport.complete(null); // the write loop reports only now
             }
             assertThat(ended).isTrue();
             Throwable e = caller.value();
