@@ -35,8 +35,9 @@ import java.util.function.BiConsumer;
  *       goroutine or hand work off.</li>
  * </ul>
  * Why a dropped timer leaves nothing (TM2): a channel timer's entry refers to its channel weakly;
- * once the channel is collected the entry is purged from the heap (on every schedule, every round,
- * and at least every second while the thread waits).
+ * once the channel is collected the entry is purged from the heap by the timer thread, at least every second while it
+ * waits and a batch at a time, taken off the reference queue with no lock held (TM28), and before any look at the whole
+ * heap.
  *
  * <p>Times are nanoseconds since the scheduler's origin, so they start at 0 and every sum saturates at
  * {@code Long.MAX_VALUE} ("never", about 292 years away) instead of overflowing (TM5).
@@ -68,12 +69,6 @@ final class TimerScheduler {
     private static final System.Logger LOG = System.getLogger("io.gochan.timers");
     /** Entries fired per round at most, so the lock is never held long; the rest come next round. */
     private static final int BATCH = 256;
-    /**
-     * Collected entries a caller's call (a timer made, reset, an owed start armed) takes out of the heap at most (rule
-     * TM28): each call adds one entry at most, so the heap still shrinks as fast as the GC clears entries, and no call
-     * pays for a whole collection's worth (a GC that clears millions of dropped timers at once).
-     */
-    private static final int PURGE_PER_CALL = 32;
     /** Longest wait of an idle timer thread with timers pending, so collected entries get purged. */
     private static final long PURGE_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** How long a round waits for {@link #lock} as any caller does before it closes the round gate (TM24). */
@@ -199,9 +194,10 @@ final class TimerScheduler {
 
     /** When the earliest entry is due (scheduler time), or -1 if none is scheduled. */
     long nextDue() {
+        List<TimerEntry> gone = drainCollected(Integer.MAX_VALUE);
         lockYieldingToRound();
         try {
-            purgeLocked();
+            removeLocked(gone);
             return size == 0 ? -1L : heap[0].when;
         } finally {
             unlock();
@@ -259,7 +255,6 @@ final class TimerScheduler {
         Throwable noThread = null;
         lockYieldingToRound();
         try {
-            purgeLocked(PURGE_PER_CALL);
             armLocked(e, delayNanos, 0L); // armed first: owed whether or not the thread starts now
             try {
                 startThreadLocked();
@@ -293,7 +288,6 @@ final class TimerScheduler {
         boolean dueAlready;
         lockYieldingToRound();
         try {
-            purgeLocked(PURGE_PER_CALL);
             // First, before anything of e changes: a thread that cannot start fails the call whole (rule TM23).
             startThreadLocked();
             was = e.armed;
@@ -415,9 +409,10 @@ final class TimerScheduler {
      */
     List<GoroutineOwner.ScheduledTimer> scheduledBy(GoroutineOwner owner) {
         List<GoroutineOwner.ScheduledTimer> found = new ArrayList<>();
+        List<TimerEntry> gone = drainCollected(Integer.MAX_VALUE);
         lockYieldingToRound();
         try {
-            purgeLocked();
+            removeLocked(gone);
             long now = now();
             Instant at = clock.instant();
             for (int i = 0; i < size; i++) {
@@ -437,9 +432,10 @@ final class TimerScheduler {
 
     /** Entries in the heap, after purging those whose channel was collected. */
     int pending() {
+        List<TimerEntry> gone = drainCollected(Integer.MAX_VALUE);
         lockYieldingToRound();
         try {
-            purgeLocked();
+            removeLocked(gone);
             return size;
         } finally {
             unlock();
@@ -456,7 +452,6 @@ final class TimerScheduler {
         int n = 0;
         lockForRound();
         try {
-            purgeLocked(BATCH); // the rest between rounds, in batches (TM28); a collected entry due now goes below
             long now = now();
             while (n < BATCH && size > 0 && heap[0].when <= now) {
                 TimerEntry e = heap[0];
@@ -967,12 +962,17 @@ final class TimerScheduler {
         for (;;) {
             boolean empty;
             long wait;
+            // Taken off the reference queue before the lock (TM28): the JDK's reference handler holds the queue's monitor
+            // while it enqueues what a collection cleared (millions of dropped timers at once), and a poll under the
+            // scheduler's lock made every timer call wait for it too.
+            List<TimerEntry> gone = drainCollected(BATCH);
             lockForRound();
             try {
                 parked = false;
-                if (purgeLocked(BATCH)) {
-                    // More collected entries wait (a GC cleared many at once): taken a batch per hold of the lock, so
-                    // that the calls waiting for it, each holding its channel's lock, get it between batches (TM28).
+                removeLocked(gone);
+                if (gone.size() == BATCH) {
+                    // More may wait: a batch per hold of the lock, so that the calls waiting for it, each holding its
+                    // channel's lock, get it between batches (TM28).
                     continue;
                 }
                 empty = size == 0;
@@ -1100,29 +1100,25 @@ final class TimerScheduler {
         }
     }
 
-    /** Removes every entry whose channel the GC collected: for a look at the whole heap. Lock held. */
-    private void purgeLocked() {
-        purgeLocked(Integer.MAX_VALUE); // a look at the heap (pending, scheduledBy, a bubble's next due) sees live ones
+    /**
+     * Takes up to {@code max} entries whose channel the GC collected off the reference queue, with no lock of this
+     * scheduler held (rule TM28): the queue's own monitor may be held a long while by the JDK's reference handler.
+     */
+    private List<TimerEntry> drainCollected(int max) {
+        List<TimerEntry> gone = new ArrayList<>();
+        for (Reference<? extends ChannelCore> r; gone.size() < max && (r = collected.poll()) != null; ) {
+            gone.add((TimerEntry) r);
+        }
+        return gone;
     }
 
-    /**
-     * Removes up to {@code max} entries whose channel the GC collected (rule TM28: the timer thread takes the rest in
-     * batches, and each call that arms a timer a few). Lock held.
-     *
-     * @return whether more collected entries may wait
-     */
-    private boolean purgeLocked(int max) {
-        for (int i = 0; i < max; i++) {
-            Reference<? extends ChannelCore> r = collected.poll();
-            if (r == null) {
-                return false;
-            }
-            TimerEntry e = (TimerEntry) r;
+    /** Removes from the heap the collected entries {@code gone} still in it (a round may have removed some). Lock held. */
+    private void removeLocked(List<TimerEntry> gone) {
+        for (TimerEntry e : gone) {
             if (e.index >= 0) {
                 removeAt(e.index);
             }
         }
-        return true;
     }
 
     /** Entries in the heap, collected ones not yet purged included (tests: TM28). */
