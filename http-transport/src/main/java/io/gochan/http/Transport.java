@@ -221,7 +221,47 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * refused, the server closing as it accepts, or closing on this very request) ends it. Each round checks
      * the request's context, deadline and interrupt, and the transport's close (E28), before anything else.
      */
-    private HttpResponse attempts(RequestScope scope, Object event)
+    private HttpResponse attempts(RequestScope scope, Object event) throws IOException, InterruptedException {
+        java.util.List<IOException> retried = new java.util.ArrayList<>(0);
+        try {
+            return attempts(scope, event, retried);
+        } catch (Exception e) {
+            keepRetried(e, retried);
+            throw e;
+        }
+    }
+
+    /**
+     * Failures a request was retried after kept for its own failure at most (E156): E37 bounds its retries only by the
+     * connections others left idle, which may be many, and the first few say what happened.
+     */
+    private static final int MOST_RETRIED_KEPT = 8;
+
+    /**
+     * Keeps the failures a request was retried after (E156) suppressed under the one it fails with: each is what a
+     * stale connection did to it, why it dialed or waited again, and the caller who sees only the last failure (its
+     * end that came during the retry, the new connection's failure) would otherwise never learn of them. As OkHttp's
+     * retry keeps the failures it recovered from; Go's loop drops them. The oldest first; an {@link Error} is left as
+     * it is (the caller must see it as thrown, E20).
+     */
+    private static void keepRetried(Exception e, java.util.List<IOException> retried) {
+        for (IOException r : retried) {
+            if (r != e) {
+                e.addSuppressed(r);
+            }
+        }
+    }
+
+    /**
+     * What a caller is shown of a failure its request was retried after (E156): the connection's failure in the
+     * public exception type, saying it was retried, its cause kept.
+     */
+    private static IOException retriedAfter(ConnException e) {
+        return new HttpConnectionException(e.getMessage() + " (on a reused connection: retried)", e.getCause());
+    }
+
+    /** {@link #attempts(RequestScope, Object)}, each failure it retries after added to {@code retried}. */
+    private HttpResponse attempts(RequestScope scope, Object event, java.util.List<IOException> retried)
             throws IOException, InterruptedException {
         HttpRequest request = scope.request();
         ConnectKey key = null;
@@ -322,7 +362,11 @@ public final class Transport implements RoundTripper, AutoCloseable {
                     throw forCaller(e, a.reused());
                 }
                 // Retried however many stale connections came before (E37): this one is closed (E21), and the
-                // next attempt takes another connection or dials, where a failure is final.
+                // next attempt takes another connection or dials, where a failure is final. The failure is kept for
+                // the request's own, should it fail after all (E156).
+                if (retried.size() < MOST_RETRIED_KEPT) {
+                    retried.add(retriedAfter(e));
+                }
                 // The failed attempt's events end here: one running on its connection's loops is waited for, a
                 // later one (its write failing once its body's source was closed) is not reported (E33).
                 scope.endAttempt();
