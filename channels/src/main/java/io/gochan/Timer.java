@@ -38,7 +38,8 @@ public final class Timer implements AutoCloseable {
      * generation is still current, checked under the channel's lock, and stop/reset bump the generation
      * (under the scheduler's lock too, atomically with taking the entry out of the heap) and drain the
      * slot under the same channel lock: so no stale value can be received after they return. This
-     * object and the channel's views hold the channel strongly; the scheduler's entry holds it weakly.
+     * object and the channel's views hold the channel strongly; the scheduler's entry holds it weakly, and the system
+     * scheduler's heap holds the entry only while a receiver waits on the channel (TM29).
      */
     private final Chan<Instant> channel; // null for afterFunc timers
     private final ChannelCore core;      // null for afterFunc timers
@@ -68,6 +69,11 @@ public final class Timer implements AutoCloseable {
         this.entry = scheduler.startEntry(() -> Go.start("gochan-afterfunc", func, owner, null, null));
         entry.traceOrigin("afterFunc", owner); // listed as the owner's until it runs or is stopped (LK32)
         this.ticker = false;
+    }
+
+    /** This timer's entry in its scheduler (tests: TM29). */
+    TimerEntry entry() {
+        return entry;
     }
 
     /**
@@ -174,13 +180,28 @@ public final class Timer implements AutoCloseable {
         return core.drainTimerLocked();
     }
 
-    /** True if a fired value waits in the channel (for tests: {@code len()} reports 0 by design). */
+    /**
+     * True if a fired value waits in the channel (for tests: {@code len()} reports 0 by design), after a look at the
+     * channel as a receive's or a select's (TM7): a due timer nobody waited on is out of the heap and delivers only so
+     * (TM29), as a select's look leaves it in the channel when it takes another ready case.
+     */
     boolean hasPendingValue() {
-        return core != null && core.len() > 0;
+        if (core == null) {
+            return false;
+        }
+        core.lock();
+        try {
+            if (core.len() == 0) {
+                entry.deliverIfDueLocked(core);
+            }
+            return core.len() > 0;
+        } finally {
+            core.unlock();
+        }
     }
 
     @Override
     public String toString() {
-        return (ticker ? "Ticker" : "Timer") + "[" + (entry.index >= 0 || entry.dozing ? "scheduled" : "not scheduled") + "]";
+        return (ticker ? "Ticker" : "Timer") + "[" + (entry.index >= 0 || entry.dozing || entry.unwatched ? "scheduled" : "not scheduled") + "]";
     }
 }

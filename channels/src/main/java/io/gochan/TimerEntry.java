@@ -45,6 +45,17 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      */
     boolean dozing;
     /**
+     * Armed, and out of the heap because no receiver waits on its channel (rule TM29, a lazy scheduler's one-shot
+     * channel timers only): {@link #when} still says when it is due, and a look at the channel delivers it then (TM7).
+     * Guarded by the scheduler's lock.
+     */
+    boolean unwatched;
+    /**
+     * A receiver waits on this channel timer's channel (rule TM29): kept by a lazy scheduler only, written under the
+     * channel's lock and the scheduler's.
+     */
+    boolean waited;
+    /**
      * A ticker's delivery handed off (its channel's lock was busy: TimerScheduler#fire, rule TM9) that has not run yet,
      * live or voided by a later tick delivered around it (rule TM20); null when none is. Set by the round's thread,
      * cleared by the hand-off once it has run (delivered, found void, or failed; or by the round if it could not hand
@@ -158,5 +169,6 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     @Override
     public void receiverWaitsLocked(ChannelCore channel, boolean waits) {
         pinned = waits ? channel : null;
+        scheduler.receiverWaitsLocked(this, waits);
     }
 }

@@ -93,6 +93,12 @@ final class TimerScheduler {
      */
     private final boolean inline;
     /**
+     * Channel timers are in the heap only while a receiver waits on their channel (rule TM29, Go 1.23's channel
+     * timers): the system scheduler's. A bubble's keeps every armed timer in its heap, as Go keeps a bubble's fake
+     * timers (its clock jumps to them), and a hand-driven one (tests of the heap) fires only what its driver runs.
+     */
+    private final boolean lazy;
+    /**
      * Set once the bubble whose clock this scheduler runs has ended (a bubble's scheduler only): from then on its
      * timers may be stopped from anywhere (rule BB44).
      */
@@ -160,6 +166,7 @@ final class TimerScheduler {
         this.origin = clock.nanoTime();
         this.ownThread = ownThread;
         this.inline = inline;
+        this.lazy = ownThread && !inline;
         this.handOff = handOff;
     }
 
@@ -312,6 +319,7 @@ final class TimerScheduler {
     private boolean armLocked(TimerEntry e, long delayNanos, long periodNanos) {
         e.generation++;
         e.dozing = false;
+        e.unwatched = false;
         e.firing = false; // a firing under way belongs to the old schedule: void by the generation
         e.retrying = false;
         if (e.index >= 0) {
@@ -321,11 +329,59 @@ final class TimerScheduler {
         e.when = later(now, delayNanos);
         e.period = periodNanos;
         e.armed = true;
+        placeLocked(e);
+        return e.when <= now;
+    }
+
+    /**
+     * Puts armed entry {@code e}, out of the heap, where its schedule says (lock held): in the heap, the thread woken
+     * if it is the new earliest; or, a one-shot channel timer on a lazy scheduler that no receiver waits on, left out
+     * and noted {@code unwatched} (rule TM29): a look at its channel delivers it when due (TM7), and a receiver that
+     * comes to wait puts it in ({@link #receiverWaitsLocked}). Go 1.23 so keeps a channel timer out of its heap while
+     * no goroutine is blocked on the channel: a timer nobody waits on costs no heap operation and, dropped, leaves
+     * nothing for the collector to clear (before, the heap held every one until the GC had cleared it, TM28). A
+     * ticker keeps its place on its grid: its receiver comes back every period, and taking it out and putting it back
+     * at each receive woke the timer thread once more per tick (B9 {@code tickerReceive} 1.15x the time); one whose
+     * tick is left unreceived leaves the heap as before (TM6).
+     */
+    private void placeLocked(TimerEntry e) {
+        if (lazy && e.action == null && e.period == 0 && !e.waited) {
+            e.unwatched = true;
+            return;
+        }
+        e.unwatched = false;
         add(e);
         if (e.index == 0) {
             wakeThread(); // a new earliest entry: the thread may be waiting for a later one
         }
-        return e.when <= now;
+    }
+
+    /**
+     * A receiver now waits on channel timer {@code e}'s channel ({@code waits}), or none does any more (rule TM29):
+     * on a lazy scheduler the armed one-shot timer enters the heap, or leaves it (a ticker stays: see
+     * {@link #placeLocked}). Called with the channel's lock held, when
+     * its receive queue becomes non-empty and empty again (lock order: channel, then heap, as stop and reset). A
+     * firing under way stays as it is (the round took it out already), and so does an entry back in the heap for a
+     * retry of its firing (TM12): that retry delivers whoever waits.
+     */
+    void receiverWaitsLocked(TimerEntry e, boolean waits) {
+        if (!lazy) {
+            return;
+        }
+        lockYieldingToRound();
+        try {
+            e.waited = waits;
+            if (waits) {
+                if (e.unwatched) {
+                    placeLocked(e);
+                }
+            } else if (e.index >= 0 && e.period == 0 && !e.retrying) {
+                removeAt(e.index);
+                e.unwatched = true;
+            }
+        } finally {
+            unlock();
+        }
     }
 
     /**
@@ -392,6 +448,7 @@ final class TimerScheduler {
             e.generation++;
             e.armed = false;
             e.dozing = false;
+            e.unwatched = false;
             e.firing = false;
             e.retrying = false;
             if (e.index >= 0) {
@@ -816,7 +873,7 @@ final class TimerScheduler {
      * hand-driven scheduler (tests of the heap) fires them only when its driver says.
      */
     boolean looksDue(TimerEntry e) {
-        return runsOnLook() && (e.firing || e.index >= 0 && e.when <= now());
+        return runsOnLook() && (e.firing || (e.index >= 0 || e.unwatched) && e.when <= now());
     }
 
     private boolean runsOnLook() {
@@ -838,7 +895,8 @@ final class TimerScheduler {
         lockYieldingToRound();
         try {
             long now = now();
-            boolean dueInHeap = e.index >= 0 && e.when <= now;
+            // Scheduled: in the heap, or out of it while nobody waits on the channel (TM29).
+            boolean dueInHeap = (e.index >= 0 || e.unwatched) && e.when <= now;
             if (!dueInHeap && !e.firing) {
                 return; // not due, stopped, dozing (its tick is in the channel), or delivered
             }
@@ -847,9 +905,14 @@ final class TimerScheduler {
             if (dueInHeap) {
                 if (e.period > 0) {
                     e.when = nextTick(e.when, e.period, now); // as a round re-arms it: next grid point ahead
-                    siftDown(e.index, e);
+                    if (e.index >= 0) {
+                        siftDown(e.index, e);
+                    }
                 } else {
-                    removeAt(e.index);
+                    if (e.index >= 0) {
+                        removeAt(e.index);
+                    }
+                    e.unwatched = false;
                 }
             } else if (e.period == 0 && e.index >= 0) {
                 removeAt(e.index); // a firing waiting for its retry (TM12): this look delivers it instead
@@ -871,10 +934,13 @@ final class TimerScheduler {
     private void doze(TimerEntry e, int generation, ChannelCore channel) {
         lockYieldingToRound();
         try {
-            if (e.generation != generation || e.index < 0) {
+            if (e.generation != generation || e.index < 0 && !e.unwatched) {
                 return; // stopped or reset since (its new schedule stands), or dozing already
             }
-            removeAt(e.index);
+            if (e.index >= 0) {
+                removeAt(e.index);
+            }
+            e.unwatched = false;
             e.dozing = true;
         } finally {
             unlock();
@@ -898,10 +964,7 @@ final class TimerScheduler {
             if (e.when <= now) {
                 e.when = nextTick(e.when, e.period, now);
             }
-            add(e);
-            if (e.index == 0) {
-                wakeThread();
-            }
+            placeLocked(e);
         } finally {
             unlock();
         }
@@ -1118,6 +1181,16 @@ final class TimerScheduler {
             if (e.index >= 0) {
                 removeAt(e.index);
             }
+        }
+    }
+
+    /** Whether {@code e} is in the heap now (tests: TM29). */
+    boolean inHeap(TimerEntry e) {
+        lockYieldingToRound();
+        try {
+            return e.index >= 0;
+        } finally {
+            unlock();
         }
     }
 

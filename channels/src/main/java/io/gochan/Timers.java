@@ -159,12 +159,14 @@ public final class Timers {
     }
 
     /**
-     * Number of timers scheduled right now, not counting those already collected. For tests (TM2: nothing
+     * Number of timers in the system scheduler's heap right now, not counting those already collected: afterFunc
+     * timers, context deadlines, and channel timers a receiver waits on (a channel timer nobody waits on is out of
+     * the heap, armed or not: TM29). For tests (TM2: nothing
      * stopped or unreferenced stays scheduled): this package's, and other modules' through
      * {@code io.gochan.testing.TimerDiagnostics}. Not public: an exported "for tests" method would be API
      * to keep from the first release on.
      *
-     * @return the number of scheduled timers, tickers and context deadlines
+     * @return the number of timers, tickers and context deadlines in the heap
      */
     static int pendingTasks() {
         return TimerScheduler.SYSTEM.pending();

@@ -152,7 +152,8 @@ class TimerContextAuditProbeTest {
         for (int i = 0; i < 100_000; i++) {
             timers.add(i % 2 == 0 ? Timers.newTimer(Duration.ofHours(1 + i % 7)) : Timers.afterFunc(Duration.ofHours(1), () -> {}));
         }
-        assertThat(Timers.pendingTasks()).isGreaterThanOrEqualTo(before + 100_000);
+        // The afterFunc timers are in the heap; the channel timers, nobody waiting on them, are not (TM29).
+        assertThat(Timers.pendingTasks()).isGreaterThanOrEqualTo(before + 50_000).isLessThan(before + 100_000);
         for (Timer t : timers) {
             assertThat(t.stop()).isTrue();
         }

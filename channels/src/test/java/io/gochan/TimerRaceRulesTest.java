@@ -245,18 +245,22 @@ class TimerRaceRulesTest {
                 for (int round = 0; round < 20; round++) {
                     Timer t = Timers.newTimer(Duration.ofHours(1));
                     io.gochan.spi.ChannelCore core = io.gochan.spi.ChannelCores.of(t.c());
-                    core.lock(); // as a receiver descheduled inside the channel's critical section would
-                    try {
-                        t.reset(Duration.ZERO);
-                        // The timer thread has taken the firing out of the heap; it cannot deliver while we hold the lock.
-                        Threads.awaitTrue(() -> t.toString().contains("not scheduled"), "the firing to be taken");
-                        if (round % 2 == 0) {
-                            assertThat(t.stop()).as("round %d: the held-up firing was prevented", round).isTrue();
-                        } else {
-                            assertThat(t.reset(Duration.ofMillis(1))).as("round %d: reset prevented it", round).isTrue();
+                    // A receiver waits, so the round takes the timer (TM29); it leaves before the stop or reset.
+                    try (TimerWatcher watcher = new TimerWatcher(kind, t)) {
+                        core.lock(); // as a receiver descheduled inside the channel's critical section would
+                        try {
+                            t.reset(Duration.ZERO);
+                            // The timer thread has taken the firing out of the heap; it cannot deliver while we hold the lock.
+                            Threads.awaitTrue(() -> t.toString().contains("not scheduled"), "the firing to be taken");
+                            watcher.leave();
+                            if (round % 2 == 0) {
+                                assertThat(t.stop()).as("round %d: the held-up firing was prevented", round).isTrue();
+                            } else {
+                                assertThat(t.reset(Duration.ofMillis(1))).as("round %d: reset prevented it", round).isTrue();
+                            }
+                        } finally {
+                            core.unlock();
                         }
-                    } finally {
-                        core.unlock();
                     }
                     if (round % 2 == 1) {
                         assertThat(t.c().receive(LONG).ok()).as("round %d: the new schedule delivers", round).isTrue();

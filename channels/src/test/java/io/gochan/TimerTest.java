@@ -45,7 +45,8 @@ class TimerTest {
         for (int i = 0; i < 10_000; i++) {
             timers.add(Timers.newTimer(Duration.ofHours(1)));
         }
-        assertThat(Timers.pendingTasks()).isGreaterThanOrEqualTo(before + 10_000);
+        // Armed, and out of the heap while nobody waits on them (TM29): stop still says it prevented each.
+        assertThat(Timers.pendingTasks()).isLessThan(before + 10_000);
         for (Timer t : timers) {
             assertThat(t.stop()).isTrue();
         }

@@ -24,7 +24,10 @@ public final class TimerDiagnostics {
 
     private TimerDiagnostics() {}
 
-    /** {@return the number of timers, tickers and context deadlines scheduled on the system scheduler right now} */
+    /**
+     * {@return the number of timers, tickers and context deadlines in the system scheduler's heap right now (a channel
+     * timer only while a receiver waits on it: TM29)}
+     */
     public static int pendingTasks() {
         try {
             return (int) PENDING_TASKS.invoke(null);
