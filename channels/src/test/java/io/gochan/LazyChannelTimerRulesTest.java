@@ -120,6 +120,39 @@ class LazyChannelTimerRulesTest {
     }
 
     /**
+     * Receivers that come and go (timed receives of random lengths, two at once) as the timer falls due, so that its
+     * entry goes in and out of the heap while a round may be taking it and a look may be delivering it: its one value
+     * is never lost nor doubled. Whoever times out leaves it to the next look, which finds it once its time has come.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM29_aValueIsNeverLostNorDoubledAsReceiversComeAndGo(Kind kind) throws Exception {
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int round = 0; round < 500; round++) {
+            Timer timer = Timers.newTimer(Duration.ofNanos(random.nextLong(300_000)));
+            java.util.concurrent.atomic.AtomicInteger got = new java.util.concurrent.atomic.AtomicInteger();
+            long[] waits = {random.nextLong(300_000), random.nextLong(300_000)};
+            try (Threads threads = new Threads(kind)) {
+                for (long wait : waits) {
+                    threads.start(() -> {
+                        if (timer.c().receive(Duration.ofNanos(wait)).ok()) {
+                            got.incrementAndGet();
+                        }
+                    });
+                }
+            }
+            if (got.get() == 0) {
+                assertThat(timer.c().receive(Duration.ofSeconds(30)).ok()).as("round %d: the value waits for a look", round)
+                        .isTrue();
+                got.incrementAndGet();
+            }
+            assertThat(got.get()).as("round %d: one value", round).isEqualTo(1);
+            assertThat(timer.c().tryReceive().ok()).as("round %d: no second value", round).isFalse();
+            assertThat(inHeap(timer)).as("round %d: nothing left in the heap", round).isFalse();
+        }
+    }
+
+    /**
      * A ticker delivers every tick its receiver waits for, in time order, and stays on its grid between receives
      * (nobody waiting), in the heap: its receiver comes back every period.
      */
