@@ -137,6 +137,35 @@ class RetriedFailureKeptTest {
         }
     }
 
+    /**
+     * A request retried over more stale connections than E156 keeps (twelve made idle, each closed by the server on
+     * its next request) keeps the first 8 of those failures, and the count of retries says how many there were.
+     */
+    @Test
+    void E156_atMostEightRetriedFailuresAreKept() throws Exception {
+        AtomicBoolean warm = new AtomicBoolean(true);
+        try (RawServer server = server(warm, c -> { /* read, then closed unanswered */ });
+             Transport t = Transport.builder().maxIdleConnsPerHost(12).build()) {
+            IdleConnections.fill(t, server.uri("/warm"), 12);
+            warm.set(false);
+            long idleBefore = t.stats().idle();
+            Throwable failure = null;
+            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/retried").toString()))) {
+                r.body().string();
+            } catch (HttpProtocolException e) {
+                failure = e;
+            }
+            assertThat(failure).as("the request failed on its new connection").isNotNull();
+            long retries = t.stats().retries();
+            assertThat(retries).as("one retry per stale connection").isEqualTo(idleBefore);
+            org.junit.jupiter.api.Assumptions.assumeTrue(retries > 8,
+                    "E138 kept too many connections from the pool to go past the bound: " + t.stats());
+            assertThat(failure.getSuppressed()).hasSize(8)
+                    .allSatisfy(kept -> assertThat(kept).isExactlyInstanceOf(HttpConnectionException.class)
+                            .hasMessageEndingWith(RETRIED));
+        }
+    }
+
     /** A retry that is answered shows nothing of the failure it followed: the response is the request's outcome. */
     @Test
     void E156_aRetryThatIsAnsweredReturnsItsResponse() throws Exception {

@@ -483,7 +483,8 @@ class TransportRaceProbeTest {
         }
         int acc = server.accepted();
         if (!Lifecycle.within(() -> handlersEnded.get() == acc, Lifecycle.BOUND)) {
-            failures.add(round + ": a connection the server accepted stays open");
+            failures.add(round + ": a connection the server accepted stays open (" + handlersEnded.get() + " of " + acc
+                    + " handlers ended; stats " + t.stats() + "):\n" + server.runningHandlers());
         }
         Leaks.assertNoTransportGoroutines();
     }

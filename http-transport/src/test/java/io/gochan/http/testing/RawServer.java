@@ -311,6 +311,25 @@ public final class RawServer implements AutoCloseable {
         return accepted.get();
     }
 
+    /**
+     * The handler threads still running, each with its state and the top of its stack: what a test that expected every
+     * connection to end prints when one did not (which script line it waits in, and on what).
+     */
+    public String runningHandlers() {
+        StringBuilder b = new StringBuilder();
+        for (Thread t : handlers) {
+            if (t.isAlive()) {
+                b.append(t.getName()).append(' ').append(t.getState());
+                StackTraceElement[] st = t.getStackTrace();
+                for (int i = 0; i < Math.min(8, st.length); i++) {
+                    b.append("\n    at ").append(st[i]);
+                }
+                b.append('\n');
+            }
+        }
+        return b.toString();
+    }
+
     /** Handler exceptions other than the socket being closed under them. */
     public List<Throwable> failures() {
         return List.copyOf(failures);
