@@ -51,8 +51,8 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      */
     boolean unwatched;
     /**
-     * A receiver waits on this channel timer's channel (rule TM29): kept by a lazy scheduler only, written under the
-     * channel's lock and the scheduler's.
+     * A receiver waits on this one-shot channel timer's channel (rule TM29): kept by a lazy scheduler only, written
+     * under the channel's lock and the scheduler's.
      */
     boolean waited;
     /**

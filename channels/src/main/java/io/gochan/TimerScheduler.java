@@ -93,8 +93,8 @@ final class TimerScheduler {
      */
     private final boolean inline;
     /**
-     * Channel timers are in the heap only while a receiver waits on their channel (rule TM29, Go 1.23's channel
-     * timers): the system scheduler's. A bubble's keeps every armed timer in its heap, as Go keeps a bubble's fake
+     * One-shot channel timers are in the heap only while a receiver waits on their channel (rule TM29, Go 1.23's
+     * channel timers): the system scheduler's. A bubble's keeps every armed timer in its heap, as Go keeps a bubble's fake
      * timers (its clock jumps to them), and a hand-driven one (tests of the heap) fires only what its driver runs.
      */
     private final boolean lazy;
@@ -365,8 +365,8 @@ final class TimerScheduler {
      * retry of its firing (TM12): that retry delivers whoever waits.
      */
     void receiverWaitsLocked(TimerEntry e, boolean waits) {
-        if (!lazy) {
-            return;
+        if (!lazy || e.period > 0) {
+            return; // a ticker stays on its grid; its period is written under the channel's lock too, held here
         }
         lockYieldingToRound();
         try {
