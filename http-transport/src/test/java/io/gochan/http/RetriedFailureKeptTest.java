@@ -64,6 +64,18 @@ class RetriedFailureKeptTest {
         warm.set(false);
     }
 
+    /** Sends the test's request, which the server fails on every connection, and returns how it failed. */
+    private static HttpProtocolException failureOnItsNewConnection(Transport t, RawServer server) throws Exception {
+        HttpProtocolException failure = null;
+        try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/retried").toString()))) {
+            r.body().string();
+        } catch (HttpProtocolException e) {
+            failure = e;
+        }
+        assertThat(failure).as("the request failed on its new connection").isNotNull();
+        return failure;
+    }
+
     private static void assertKeptOneRetriedFailure(Throwable failure) {
         assertThat(failure.getSuppressed()).as("suppressed under %s", failure).hasSize(1);
         Throwable kept = failure.getSuppressed()[0];
@@ -85,14 +97,8 @@ class RetriedFailureKeptTest {
         try (RawServer server = server(warm, c -> { /* read, then closed unanswered */ });
              Transport t = Transport.builder().build()) {
             warm(t, server, warm);
-            Throwable failure = null;
-            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/retried").toString()))) {
-                r.body().string();
-            } catch (HttpProtocolException e) {
-                failure = e;
-            }
-            assertThat(failure).as("the request failed on its new connection").isNotNull();
-            assertThat(((HttpProtocolException) failure).reason())
+            HttpProtocolException failure = failureOnItsNewConnection(t, server);
+            assertThat(failure.reason())
                     .isEqualTo(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE);
             assertThat(failure).hasMessageContaining("on a new connection: not retried");
             assertThat(t.stats().retries()).isEqualTo(1);
@@ -149,13 +155,7 @@ class RetriedFailureKeptTest {
             IdleConnections.fill(t, server.uri("/warm"), 12);
             warm.set(false);
             long idleBefore = t.stats().idle();
-            Throwable failure = null;
-            try (HttpResponse r = t.roundTrip(HttpRequest.get(server.uri("/retried").toString()))) {
-                r.body().string();
-            } catch (HttpProtocolException e) {
-                failure = e;
-            }
-            assertThat(failure).as("the request failed on its new connection").isNotNull();
+            HttpProtocolException failure = failureOnItsNewConnection(t, server);
             long retries = t.stats().retries();
             assertThat(retries).as("one retry per stale connection").isEqualTo(idleBefore);
             org.junit.jupiter.api.Assumptions.assumeTrue(retries > 8,
