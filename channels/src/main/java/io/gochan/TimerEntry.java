@@ -51,11 +51,6 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      */
     boolean unwatched;
     /**
-     * A receiver waits on this one-shot channel timer's channel (rule TM29): kept by a lazy scheduler only, written
-     * under the channel's lock and the scheduler's.
-     */
-    boolean waited;
-    /**
      * A ticker's delivery handed off (its channel's lock was busy: TimerScheduler#fire, rule TM9) that has not run yet,
      * live or voided by a later tick delivered around it (rule TM20); null when none is. Set by the round's thread,
      * cleared by the hand-off once it has run (delivered, found void, or failed; or by the round if it could not hand
@@ -82,10 +77,9 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
      * A channel timer's channel, held strongly while a receiver waits on it (rule TM8), else null. A
      * waiting goroutine may be reachable only through the channel it waits on; the entry is reachable
      * from the heap while scheduled, so the waiter is too, and a collection (with leak detection, LK10)
-     * never takes a goroutine that the timer will wake. Written under the channel's lock; only the
-     * garbage collector reads it.
+     * never takes a goroutine that the timer will wake. Written under the channel's lock; read by the garbage
+     * collector, and by a lazy scheduler under that lock ({@link #receiverWaits()}, TM29).
      */
-    @SuppressWarnings("unused")
     private ChannelCore pinned;
     /**
      * Who made an afterFunc timer's or a context deadline's entry, and where ({@link #traceOrigin}), for a leak check's
@@ -164,6 +158,11 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     @Override
     public void deliverIfDueLocked(ChannelCore channel) {
         scheduler.deliverIfDueLocked(this, channel);
+    }
+
+    /** Whether a receiver waits on this channel timer's channel (TM8, TM29). The channel's lock held. */
+    boolean receiverWaits() {
+        return pinned != null;
     }
 
     @Override

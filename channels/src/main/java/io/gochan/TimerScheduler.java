@@ -345,7 +345,7 @@ final class TimerScheduler {
      * tick is left unreceived leaves the heap as before (TM6).
      */
     private void placeLocked(TimerEntry e) {
-        if (lazy && e.action == null && e.period == 0 && !e.waited) {
+        if (lazy && e.action == null && e.period == 0 && !e.receiverWaits()) {
             e.unwatched = true;
             return;
         }
@@ -370,12 +370,11 @@ final class TimerScheduler {
         }
         lockYieldingToRound();
         try {
-            e.waited = waits;
             if (waits) {
                 if (e.unwatched) {
                     placeLocked(e);
                 }
-            } else if (e.index >= 0 && e.period == 0 && !e.retrying) {
+            } else if (e.index >= 0 && !e.retrying) {
                 removeAt(e.index);
                 e.unwatched = true;
             }
@@ -905,9 +904,7 @@ final class TimerScheduler {
             if (dueInHeap) {
                 if (e.period > 0) {
                     e.when = nextTick(e.when, e.period, now); // as a round re-arms it: next grid point ahead
-                    if (e.index >= 0) {
-                        siftDown(e.index, e);
-                    }
+                    siftDown(e.index, e); // a ticker is never unwatched (TM29): in the heap while scheduled
                 } else {
                     if (e.index >= 0) {
                         removeAt(e.index);
@@ -934,13 +931,10 @@ final class TimerScheduler {
     private void doze(TimerEntry e, int generation, ChannelCore channel) {
         lockYieldingToRound();
         try {
-            if (e.generation != generation || e.index < 0 && !e.unwatched) {
+            if (e.generation != generation || e.index < 0) {
                 return; // stopped or reset since (its new schedule stands), or dozing already
             }
-            if (e.index >= 0) {
-                removeAt(e.index);
-            }
-            e.unwatched = false;
+            removeAt(e.index); // a ticker (only tickers doze) is never unwatched (TM29)
             e.dozing = true;
         } finally {
             unlock();

@@ -158,7 +158,7 @@ class LazyChannelTimerRulesTest {
      */
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void TM29_aTickerDeliversToItsReceiverAndIsOutOfTheHeapBetweenReceives(Kind kind) throws Exception {
+    void TM29_aTickerDeliversToItsReceiverAndStaysOnItsGridBetweenReceives(Kind kind) throws Exception {
         Timer ticker = Timers.newTicker(Duration.ofMillis(1));
         List<Instant> ticks = new ArrayList<>();
         try (Threads threads = new Threads(kind)) {

@@ -174,6 +174,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
             // opener, a listener on this thread: Kotlin, a sneaky throw), thrown on as it is (E118). Caught by its types
             // alone, such an exception went past this: done() never reported, a single-use body's stream left open.
             failure = e;
+            scope.keepRetriedUnder(e); // before done() and the close of the body: both see it whole (E156)
             // A single-use body's stream is the caller's, open already: a request refused before its body was opened
             // (E12, E28, R29, R30, R56, an ended context or deadline) closes it too, as Go's RoundTrip closes the body
             // on every early error (E92). A no-op once the body was opened: whoever took the stream closed it (E18, E90).
@@ -222,47 +223,6 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * the request's context, deadline and interrupt, and the transport's close (E28), before anything else.
      */
     private HttpResponse attempts(RequestScope scope, Object event) throws IOException, InterruptedException {
-        java.util.List<IOException> retried = new java.util.ArrayList<>(0);
-        try {
-            return attempts(scope, event, retried);
-        } catch (Exception e) {
-            keepRetried(e, retried);
-            throw e;
-        }
-    }
-
-    /**
-     * Failures a request was retried after kept for its own failure at most (E156): E37 bounds its retries only by the
-     * connections others left idle, which may be many, and the first few say what happened.
-     */
-    private static final int MOST_RETRIED_KEPT = 8;
-
-    /**
-     * Keeps the failures a request was retried after (E156) suppressed under the one it fails with: each is what a
-     * stale connection did to it, why it dialed or waited again, and the caller who sees only the last failure (its
-     * end that came during the retry, the new connection's failure) would otherwise never learn of them. As OkHttp's
-     * retry keeps the failures it recovered from; Go's loop drops them. The oldest first; an {@link Error} is left as
-     * it is (the caller must see it as thrown, E20).
-     */
-    private static void keepRetried(Exception e, java.util.List<IOException> retried) {
-        for (IOException r : retried) {
-            if (r != e) {
-                e.addSuppressed(r);
-            }
-        }
-    }
-
-    /**
-     * What a caller is shown of a failure its request was retried after (E156): the connection's failure in the
-     * public exception type, saying it was retried, its cause kept.
-     */
-    private static IOException retriedAfter(ConnException e) {
-        return new HttpConnectionException(e.getMessage() + " (on a reused connection: retried)", e.getCause());
-    }
-
-    /** {@link #attempts(RequestScope, Object)}, each failure it retries after added to {@code retried}. */
-    private HttpResponse attempts(RequestScope scope, Object event, java.util.List<IOException> retried)
-            throws IOException, InterruptedException {
         HttpRequest request = scope.request();
         ConnectKey key = null;
         for (int attempt = 0; ; attempt++) {
@@ -363,10 +323,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 }
                 // Retried however many stale connections came before (E37): this one is closed (E21), and the
                 // next attempt takes another connection or dials, where a failure is final. The failure is kept for
-                // the request's own, should it fail after all (E156).
-                if (retried.size() < MOST_RETRIED_KEPT) {
-                    retried.add(retriedAfter(e));
-                }
+                // the request's own, should it fail after all (E156): in the public type, saying it was retried.
+                scope.retriedAfter(new HttpConnectionException(e.getMessage() + " (on a reused connection: retried)",
+                        e.getCause()));
                 // The failed attempt's events end here: one running on its connection's loops is waited for, a
                 // later one (its write failing once its body's source was closed) is not reported (E33).
                 scope.endAttempt();

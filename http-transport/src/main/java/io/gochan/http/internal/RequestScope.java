@@ -24,6 +24,13 @@ import java.util.function.BooleanSupplier;
  * and a cancelled context the same {@link RequestCancelledException}.
  */
 public final class RequestScope {
+    /**
+     * Failures a request was retried after kept for its own failure at most (E156): E37 bounds its retries only by the
+     * connections others left idle, which may be many, and the first few say what happened.
+     */
+    private static final int MOST_RETRIED_KEPT = 8;
+    /** The failures this request was retried after (E156), oldest first; null until the first (no retry: none). */
+    private java.util.List<IOException> retried;
     private final HttpRequest request;
     private final Context context;
     private final long deadlineNanos;
@@ -271,6 +278,41 @@ public final class RequestScope {
     /** @return the request's current attempt: 0, then one more for each retry */
     public int attempt() {
         return attempt;
+    }
+
+    /**
+     * Notes {@code failure}, one this request is retried after (E156), for {@link #keepRetriedUnder}: the first
+     * {@link #MOST_RETRIED_KEPT} only. The request's own thread.
+     *
+     * @param failure the retried attempt's failure, as the caller is to see it
+     */
+    public void retriedAfter(IOException failure) {
+        if (retried == null) {
+            retried = new java.util.ArrayList<>(2);
+        }
+        if (retried.size() < MOST_RETRIED_KEPT) {
+            retried.add(failure);
+        }
+    }
+
+    /**
+     * Keeps the failures this request was retried after (E156) suppressed under {@code failure}, the one it fails
+     * with, oldest first: each is what a stale connection did to it, why it dialed or waited again, which the caller
+     * who sees only the last failure (its end that came during the retry, the new connection's failure) would
+     * otherwise never learn. As OkHttp's retry keeps the failures it recovered from; Go's loop drops them. An
+     * {@link Error} is left as it is (the caller must see it as thrown, E20). The request's own thread.
+     *
+     * @param failure what the request fails with
+     */
+    public void keepRetriedUnder(Throwable failure) {
+        if (retried == null || !(failure instanceof Exception)) {
+            return;
+        }
+        for (IOException r : retried) {
+            if (r != failure) {
+                failure.addSuppressed(r);
+            }
+        }
     }
 
     /**
