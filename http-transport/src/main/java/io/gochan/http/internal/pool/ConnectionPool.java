@@ -510,6 +510,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      */
     private Throwable giveUp(WantConn<C> want) {
         List<Slot> own = new ArrayList<>();
+        Received<Outcome<C>> late;
+        AfterPut<C> placed = null;
         lock.lock();
         try {
             want.cancelled = true;
@@ -532,14 +534,18 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 }
                 forgetIfEmptyLocked(want.key, h); // its last waiter, whose host's connections all closed meanwhile (E126)
             }
+            // Every connection is handed to a waiter under this lock: one handed to it is taken here and passed on in
+            // the same step (E157), never counted in use by a request that has left.
+            late = want.ready.tryReceive();
+            if (late.ok() && late.value().conn != null) {
+                placed = placeLocked(late.value().conn);
+            }
         } finally {
             lock.unlock();
         }
-        Received<Outcome<C>> late = want.ready.tryReceive();
+        finish(placed);
         Throwable failure = null;
-        if (late.ok() && late.value().conn != null) {
-            put(late.value().conn);
-        } else if (late.ok()) {
+        if (late.ok() && late.value().conn == null) {
             // A dial failure that was ready as the request ended: kept under the end (E131). A dialer's Error as it is,
             // never lost (E77): dropped here, nobody logged it.
             failure = late.value().error instanceof DialerError d ? d.getCause() : late.value().error;
@@ -785,6 +791,7 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     private Slot recordOutcome(Slot slot, WantConn<C> want, C conn, IOException error) {
         boolean orphan;
         boolean closeIt = false;
+        AfterPut<C> placed = null;
         Slot next = null;
         lock.lock();
         try {
@@ -814,10 +821,16 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
                 if (!closeIt) {
                     want.ready.trySend(conn == null ? new Outcome<>(null, error, false) : new Outcome<>(conn, null, false));
                 }
+            } else if (conn != null && !closeIt) {
+                // Nobody wants it any more: it may serve the next request. Placed in the step that ends its dial
+                // (E157): put back once the lock was left, it was counted open and in use by nobody in between, so a
+                // caller whose request had ended found inUse=1 with every request over.
+                placed = placeLocked(conn);
             }
         } finally {
             lock.unlock();
         }
+        finish(placed);
         if (closeIt) {
             // Closed before the waiter hears why (E23): when its request fails, this connection is closed and its
             // slot free. Sent outside the lock: this dial is the waiter's only server (close() fails only queued
@@ -826,8 +839,6 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             if (!orphan) {
                 want.ready.trySend(new Outcome<>(null, error, false));
             }
-        } else if (orphan && conn != null) {
-            put(conn); // nobody wants it any more: it may serve the next request
         }
         if (orphan && (error instanceof DialerError || error != null && error.getCause() instanceof DialerError)) {
             // No request is left to throw it to (it gave up, or was served meanwhile): logged, never lost (E77). Under
@@ -850,52 +861,80 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
         if (!conn.isUsable()) {
             return; // its close released its slot
         }
-        List<C> toClose = new ArrayList<>();
-        String why = null;
-        boolean becameIdle = false;
+        AfterPut<C> after;
         lock.lock();
         try {
-            if (!conn.isUsable()) {
-                return; // closed meanwhile: its slot's release (under this lock) may already have run
-            }
-            Host<C> h = hosts.computeIfAbsent(conn.key(), k -> new Host<>());
-            // Limit-queued waiters first (nothing else is coming for them), then a request dialing for itself, whose
-            // dial goes on and ends as an orphan (E54; see the implementation notes).
-            WantConn<C> w = closed ? null : h.waiters.pollFirst();
-            if (w == null && !closed && !h.dialing.isEmpty()) {
-                w = h.dialing.remove(0);
-                w.served = true; // its dial's outcome is now an orphan's (dialFinished), and close() does not fail it
-            }
-            if (w != null) {
-                w.ready.trySend(new Outcome<>(conn, null, true));
-                reusedCount.incrementAndGet();
-                return;
-            }
-            if (closed || closeNewlyIdle || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
-                toClose.add(conn);
-                closing.add(conn); // refused: closed, not in use (E30)
-                why = closed ? "transport closed" : closeNewlyIdle ? "idle connections closed (E56)" : "idle limit per host reached";
-            } else {
-                h.idle.addFirst(conn);
-                idleSince.put(conn, new IdleAt(System.nanoTime(), wallClock.getAsLong()));
-                becameIdle = true;
-                if (maxIdle > 0 && idleSince.size() > maxIdle) {
-                    C oldest = idleSince.keySet().iterator().next();
-                    removeIdleLocked(oldest);
-                    toClose.add(oldest);
-                    closing.add(oldest);
-                    why = "idle limit reached";
-                }
-            }
+            after = placeLocked(conn);
         } finally {
             lock.unlock();
         }
-        for (C c : toClose) {
-            c.close(closed ? RequestScope.transportClosed() : new HttpConnectionException("connection closed: " + why, null));
+        finish(after);
+    }
+
+    /**
+     * What a connection put back still needs once the lock is left: connections to close (the one refused, or the
+     * oldest idle one an idle limit pushed out) with the words of why, and whether one became idle (the reaper is told).
+     */
+    private record AfterPut<C>(C refused, C evicted, String why, boolean becameIdle) {}
+
+    /**
+     * Places a connection put back, under the lock, in one step with whatever ended its use (E157): to the first
+     * waiter for its host, a request dialing for itself (E54), the idle list, or, refused (a closed pool, an idle limit,
+     * E56), among the connections closing, so that no snapshot of the counters finds it in use by nobody. Returns what
+     * is left to do once the lock is left ({@link #finish}), or null if nothing is (handed over, or closed meanwhile).
+     */
+    private AfterPut<C> placeLocked(C conn) {
+        if (!conn.isUsable()) {
+            return null; // closed meanwhile: its slot's release (under this lock) may already have run
         }
-        if (becameIdle && reaper != null) {
+        Host<C> h = hosts.computeIfAbsent(conn.key(), k -> new Host<>());
+        // Limit-queued waiters first (nothing else is coming for them), then a request dialing for itself, whose
+        // dial goes on and ends as an orphan (E54; see the implementation notes).
+        WantConn<C> w = closed ? null : h.waiters.pollFirst();
+        if (w == null && !closed && !h.dialing.isEmpty()) {
+            w = h.dialing.remove(0);
+            w.served = true; // its dial's outcome is now an orphan's (dialFinished), and close() does not fail it
+        }
+        if (w != null) {
+            w.ready.trySend(new Outcome<>(conn, null, true));
+            reusedCount.incrementAndGet();
+            return null;
+        }
+        if (closed || closeNewlyIdle || maxIdlePerHost <= 0 || h.idle.size() >= maxIdlePerHost) {
+            closing.add(conn); // refused: closed, not in use (E30)
+            return new AfterPut<>(conn, null, closed ? "transport closed"
+                    : closeNewlyIdle ? "idle connections closed (E56)" : "idle limit per host reached", false);
+        }
+        h.idle.addFirst(conn);
+        idleSince.put(conn, new IdleAt(System.nanoTime(), wallClock.getAsLong()));
+        if (maxIdle > 0 && idleSince.size() > maxIdle) {
+            C oldest = idleSince.keySet().iterator().next();
+            removeIdleLocked(oldest);
+            closing.add(oldest);
+            return new AfterPut<>(null, oldest, "idle limit reached", true);
+        }
+        return new AfterPut<>(null, null, null, true);
+    }
+
+    /** Does, with the lock left, what {@link #placeLocked} left to do: the closes, and the reaper's wake-up. */
+    private void finish(AfterPut<C> after) {
+        if (after == null) {
+            return;
+        }
+        if (after.refused() != null) {
+            closeRefused(after.refused(), after.why());
+        }
+        if (after.evicted() != null) {
+            closeRefused(after.evicted(), after.why());
+        }
+        if (after.becameIdle() && reaper != null) {
             reaper.wake();
         }
+    }
+
+    /** Closes a connection the pool refused or pushed out of its idle list, saying why. */
+    private void closeRefused(C c, String why) {
+        c.close(closed ? RequestScope.transportClosed() : new HttpConnectionException("connection closed: " + why, null));
     }
 
     /** Frees a slot (idempotent) and gives the host's freed capacity to its first waiter. */

@@ -54,6 +54,8 @@ class ConnectionPoolTest {
         final AtomicBoolean closed = new AtomicBoolean();
         /** Bytes wait unread on it (E55): the server sent them while it was idle. */
         volatile boolean unread;
+        /** Runs once, at the first look at whether it is usable (the pool placing it), on the looking thread. */
+        volatile Runnable onFirstLook;
 
         FakeConn(ConnectKey key, Slot slot) {
             this.key = key;
@@ -67,6 +69,11 @@ class ConnectionPoolTest {
 
         @Override
         public boolean isUsable() {
+            Runnable hook = onFirstLook;
+            if (hook != null) {
+                onFirstLook = null;
+                hook.run();
+            }
             return !closed.get();
         }
 
@@ -577,6 +584,8 @@ class ConnectionPoolTest {
         final java.util.concurrent.Semaphore blocked = new java.util.concurrent.Semaphore(0);
         final AtomicInteger dials = new AtomicInteger();
         volatile boolean fail;
+        /** Given to each connection a gated dial makes, for its first look ({@link FakeConn#onFirstLook}). */
+        volatile Runnable onFirstLook;
 
         GatedDialer(int immediate) {
             this.immediate = immediate;
@@ -594,6 +603,10 @@ class ConnectionPoolTest {
                 if (fail) {
                     throw new IOException("connection refused (test)");
                 }
+                FakeConn c = new FakeConn(k, slot);
+                c.onFirstLook = onFirstLook;
+                dialed.add(c);
+                return c;
             }
             FakeConn c = new FakeConn(k, slot);
             dialed.add(c);
@@ -664,6 +677,47 @@ class ConnectionPoolTest {
             awaitStats(p, new ConnectionPool.Stats(2, 1, 1, 0, 0, 2, 1));
             var next = p.acquire(KEY, NO_DEADLINE);
             assertThat(next.conn()).isNotSameAs(a.conn()).isSameAs(dialed.stream().skip(1).findFirst().orElseThrow());
+        }
+    }
+
+    /**
+     * E157: the connection of a dial whose request a connection put back served meanwhile (E54) is placed in the step
+     * that ends its dial: a snapshot of the counters another thread takes as the dial's thread places it finds it idle,
+     * never open and in use by nobody with nothing dialing. The snapshot is asked for while the dial's thread looks at
+     * the connection to place it, and taken as soon as the pool lets it (its thread, a platform one, parked on the
+     * pool's lock, or done). Fails when the connection is put back once its dial's end has left the lock: the snapshot
+     * then says open 2, idle 0, in use 2, dialing 0, with one request holding one connection (seen as a rare
+     * {@code TransportRaceProbeTest} E2/E90 failure, {@code inUse=1} once every request had ended).
+     */
+    @Test
+    void E157_anOrphanedDialsConnectionIsNeverCountedInUseByNobody() throws Exception {
+        GatedDialer d = new GatedDialer(1);
+        AtomicReference<ConnectionPool.Stats> seen = new AtomicReference<>();
+        AtomicReference<Thread> sampler = new AtomicReference<>();
+        try (var p = new ConnectionPool<>(d, 100, 2, 0, Duration.ZERO)) {
+            var a = p.acquire(KEY, NO_DEADLINE);
+            try {
+                Caller b = new Caller(p, NO_DEADLINE);
+                d.awaitBlocked(1);
+                p.put(a.conn());
+                assertThat(b.awaitServed("served by the connection put back").conn()).isSameAs(a.conn());
+                d.onFirstLook = () -> {
+                    Thread t = new Thread(() -> seen.set(p.stats()), "stats sampler");
+                    sampler.set(t);
+                    t.start();
+                    // Until it has its snapshot, or waits for the pool's lock (stats() parks nowhere else).
+                    while (t.isAlive() && t.getState() != Thread.State.WAITING) {
+                        Thread.onSpinWait();
+                    }
+                };
+            } finally {
+                d.gate.countDown();
+            }
+            ConnectionPool.Stats placed = new ConnectionPool.Stats(2, 1, 1, 0, 0, 2, 1);
+            awaitStats(p, placed);
+            assertThat(sampler.get()).as("the dial's connection was looked at as it was placed").isNotNull();
+            assertThat(sampler.get().join(Duration.ofSeconds(10))).isTrue();
+            assertThat(seen.get()).as("counters taken as the orphaned dial's connection was placed").isEqualTo(placed);
         }
     }
 
