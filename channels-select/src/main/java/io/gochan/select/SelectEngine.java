@@ -44,13 +44,13 @@ final class SelectEngine implements ParkHook.Cases {
      *    so nothing of this select stays reachable (I3).
      */
     /**
-     * The most spins any rendezvous case's channel grants the current thread before it parks (the spin
-     * policy decides, per channel); 0 for none. Asks every such channel: each counts its waits for its probe.
+     * The most spins any spinning case's channel (unbuffered or one-slot) grants the current thread before it
+     * parks (the spin policy decides, per channel); 0 for none. Asks every such channel: each counts its waits for its probe.
      */
     private int spinBudget() {
         int budget = 0;
         for (int i = 0; i < size; i++) {
-            if (chans[i] != null && chans[i].capacity() == 0) {
+            if (chans[i] != null && chans[i].spinsBeforeWaiting()) {
                 budget = Math.max(budget, chans[i].spinBudget()); // no short cut, see above
             }
         }
@@ -254,7 +254,7 @@ final class SelectEngine implements ParkHook.Cases {
         long deadline = timeoutNanos < 0 ? Long.MAX_VALUE : ChannelCore.deadlineAfter(timeoutNanos);
         lockAll(locks);
         Waiter waiter;
-        boolean rendezvous = false;
+        boolean spinning = false; // a case whose channel spins before waiting (SpinPolicy)
         ChannelCore sentOn = null; // the channel of a send case completed under all locks: unlocked last (L13)
         try {
             if (pollReady()) {
@@ -286,7 +286,7 @@ final class SelectEngine implements ParkHook.Cases {
             for (int k = 0; k < polled; k++) {
                 int i = order[k];
                 ChannelCore c = chans[i];
-                rendezvous |= c.capacity() == 0;
+                spinning |= c.spinsBeforeWaiting();
                 // The thread's reusable node for this case (ADR 0015): a blocking select allocates nothing.
                 c.enqueueLocked(waiter.caseNode(i, c, kinds[i] == SEND, kinds[i] == SEND ? sendValues[i] : null));
             }
@@ -294,11 +294,11 @@ final class SelectEngine implements ParkHook.Cases {
             unlockAll(locks, sentOn);
         }
         Object event = JfrGate.selectBlockedBegin(); // null unless the flight recorder is initialized
-        int spins = rendezvous ? spinBudget() : 0;
+        int spins = spinning ? spinBudget() : 0;
         if (spins > 0) {
             boolean met = waiter.spin(spins);
             for (int i = 0; i < size; i++) {
-                if (chans[i] != null && chans[i].capacity() == 0) {
+                if (chans[i] != null && chans[i].spinsBeforeWaiting()) {
                     chans[i].recordSpin(met);
                 }
             }

@@ -156,7 +156,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     private WaitNode receiversTail;
     /**
      * The spin streak, read and written only by {@link SpinPolicy} (unguarded on purpose, see there):
-     * consecutive rendezvous waits whose spin met no partner in the low byte, waits since spinning
+     * consecutive spinning waits (rendezvous or one-slot) whose spin met no partner in the low byte, waits since spinning
      * stopped in the next one. One int, not two: every idle channel carries it (B7). A new channel starts
      * as if it had missed, so spinning is earned by a probe that meets its partner.
      */
@@ -1397,7 +1397,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** Waits for the node's waiter; an unbuffered channel first spins briefly (see SpinPolicy). */
+    /** Waits for the node's waiter; an unbuffered or one-slot channel first spins briefly (see SpinPolicy). */
     private WaitNode awaitHandoff(WaitNode node, long deadlineNanos) {
         int spins = spinBudget();
         if (spins > 0) {
@@ -1430,18 +1430,29 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     }
 
     /**
-     * How many times the current thread should spin before it parks in a rendezvous wait on this
-     * channel (0: park at once), as {@link SpinPolicy} decides; counts the wait towards this channel's
-     * probe. For the select engine, which spins once for all its rendezvous cases.
+     * How many times the current thread should spin before it parks in a wait on this channel (0: park
+     * at once; always 0 for a channel whose waits do not spin, see {@link #spinsBeforeWaiting()}), as
+     * {@link SpinPolicy} decides; counts the wait towards this channel's probe. For the select engine,
+     * which spins once for all its spinning cases.
      *
      * @return the spin budget, 0 for none
      */
     public int spinBudget() {
-        return capacity == 0 ? SpinPolicy.rendezvousSpins(this) : 0;
+        return SpinPolicy.spinsBeforeWaiting(capacity) ? SpinPolicy.rendezvousSpins(this) : 0;
     }
 
     /**
-     * Records whether a spin before a rendezvous wait on this channel met its partner. For the select engine.
+     * Whether a wait on this channel may spin before it parks, as {@link SpinPolicy} decides from its kind. For the
+     * select engine, which spins once for all such cases and records the outcome on each.
+     *
+     * @return true if {@link #spinBudget()} may grant spins
+     */
+    public boolean spinsBeforeWaiting() {
+        return SpinPolicy.spinsBeforeWaiting(capacity);
+    }
+
+    /**
+     * Records whether a spin before a wait on this channel met its partner. For the select engine.
      *
      * @param met true if the waiter completed while spinning
      */

@@ -2,7 +2,7 @@ package io.gochan.spi;
 
 /**
  * The one place that decides whether a thread spins before it parks, and for how long: before a
- * rendezvous (unbuffered) wait, and before parking in a contended channel lock. Every knob is here
+ * rendezvous (unbuffered) or one-slot wait, and before parking in a contended channel lock. Every knob is here
  * ({@code -Dgochan.spin}, {@code -Dgochan.platformSpin}, {@code -Dgochan.lockSpins}), the thread kind
  * is read once per wait ({@link #rendezvousSpins(ChannelCore)}), and {@link ChannelCore}, the select
  * engine and {@link Waiter} only carry out what this class returned. The history of each number is in
@@ -10,8 +10,12 @@ package io.gochan.spi;
  *
  * <p>Rules, with the measurements that chose them (2 vCPUs, JMH, alternating jars):
  * <ul>
- *   <li><b>Rendezvous waits only.</b> A full or empty buffer means the partner is not about to arrive:
- *       the same spin made capacity-16 producer-consumer slower (162 → 433 ns).</li>
+ *   <li><b>Rendezvous and one-slot waits only.</b> A full or empty buffer means the partner is not about to
+ *       arrive: the same spin made capacity-16 producer-consumer slower (162 → 433 ns), and 2026-12-07 still
+ *       ~2.5× slower at capacity 16 and 1.2–1.6× at capacity 4. A one-slot buffer is the exception: its two
+ *       sides alternate as a rendezvous does (each send waits for the receive of the value before it), and
+ *       spinning there made B2 capacity 1 on two carriers 1.5–3.4× faster (372–836 → 236–261 ns per value,
+ *       5 alternating rounds, ADR 0015).</li>
  *   <li><b>Only when the partner can run at the same time</b>: no spin at all with one carrier (or one
  *       CPU), where a spinning virtual thread keeps its partner from running (Jox's lesson).</li>
  *   <li><b>Virtual threads spin {@value #DEFAULT_VIRTUAL_SPINS} times</b> ({@code -Dgochan.spin=N}, 0
@@ -54,6 +58,8 @@ final class SpinPolicy {
     private static final int PLATFORM_SPINS = Runtime.getRuntime().availableProcessors() > 1
             ? Math.max(0, Integer.getInteger("gochan.platformSpin", DEFAULT_PLATFORM_SPINS)) : 0;
     private static final int LOCK_SPINS = VIRTUAL_SPINS > 0 ? Math.max(0, Integer.getInteger("gochan.lockSpins", DEFAULT_LOCK_SPINS)) : 0;
+    /** The largest capacity whose waits spin as rendezvous ones do: unbuffered and one-slot channels. */
+    static final int SPIN_CAPACITY = 1;
 
     private SpinPolicy() {}
 
@@ -61,6 +67,15 @@ final class SpinPolicy {
         int cpus = Runtime.getRuntime().availableProcessors();
         int carriers = Integer.getInteger("jdk.virtualThreadScheduler.parallelism", cpus);
         return Math.min(cpus, carriers) > 1;
+    }
+
+    /**
+     * Whether a wait on a channel of this capacity may spin before it parks (then {@link #rendezvousSpins} says how
+     * long): the one test of a channel's kind, for plain operations and select alike. Unbuffered and one-slot channels
+     * only (see the class comment).
+     */
+    static boolean spinsBeforeWaiting(int capacity) {
+        return capacity <= SPIN_CAPACITY;
     }
 
     /** The streak a new channel starts with: stopped, so spinning is earned by a probe that meets a partner. */
