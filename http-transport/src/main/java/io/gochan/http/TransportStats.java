@@ -9,7 +9,8 @@ package io.gochan.http;
  *
  * @param open connections established and not yet closed or being closed (idle plus in use)
  * @param idle connections in the idle pool
- * @param inUse connections serving a request
+ * @param inUse connections serving a request; a connection nobody uses (a dial whose request was served by another
+ *     connection, or gave up) is counted dialing, then idle, never in use in between (E157)
  * @param dialing connections being dialled
  * @param waiting requests waiting for a connection because a per-host limit is reached
  * @param dialed connections opened since the transport was created
