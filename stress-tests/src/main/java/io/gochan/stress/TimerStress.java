@@ -20,9 +20,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * delivers its one value exactly once while receivers come and go around the moment it becomes due: the receiver's
  * arrival puts it in the heap, its leaving takes it out (armed, for a look to deliver when due, TM7), the timer thread's
  * round fires it, and a look fires it. Real time: the actor that looks first resets the timer (armed for an hour when
- * the state is made, so that the receiver waits on it) to fire 0 to {@value #MAX_DELAY_MICROS} µs later, a different
- * delay each round, so that the round, the look and the receiver's leaving meet the moment it becomes due in every
- * order.
+ * the state is made, so that the receiver waits on it) to fire 0, 20, 40 or {@value #MAX_DELAY_MICROS} µs later,
+ * in turn from one state to the next, so that the round, the look and the receiver's leaving meet the moment it
+ * becomes due in every order.
  */
 public final class TimerStress {
     /** The longest delay the reset gives the timer: short enough to keep rounds quick. */
@@ -43,7 +43,8 @@ public final class TimerStress {
     public static class ReceiverComesAndGoesAsTheTimerFires {
         final CancellableContext ctx = Context.withCancel(Context.background());
         final Timer timer = Timers.newTimer(Duration.ofHours(1));
-        final long delayNanos = (ROUNDS.getAndIncrement() % 4) * MAX_DELAY_MICROS / 3 * 1_000;
+        /** 0, 20, 40 or 60 µs, in turn from one state to the next. */
+        final long delayNanos = Math.floorMod(ROUNDS.getAndIncrement(), 4) * (MAX_DELAY_MICROS / 3) * 1_000;
 
         @Actor
         public void waitingReceiver(III_Result r) {

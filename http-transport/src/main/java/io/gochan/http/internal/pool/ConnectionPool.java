@@ -877,6 +877,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      */
     private record AfterPut<C>(C refused, C evicted, String why, boolean becameIdle) {}
 
+    /** The usual outcome of a put, shared: the connection became idle and nothing is to be closed (no allocation). */
+    private static final AfterPut<?> BECAME_IDLE = new AfterPut<>(null, null, null, true);
+
     /**
      * Places a connection put back, under the lock, in one step with whatever ended its use (E157): to the first
      * waiter for its host, a request dialing for itself (E54), the idle list, or, refused (a closed pool, an idle limit,
@@ -913,7 +916,9 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             closing.add(oldest);
             return new AfterPut<>(null, oldest, "idle limit reached", true);
         }
-        return new AfterPut<>(null, null, null, true);
+        @SuppressWarnings("unchecked")
+        AfterPut<C> idle = (AfterPut<C>) BECAME_IDLE;
+        return idle;
     }
 
     /** Does, with the lock left, what {@link #placeLocked} left to do: the closes, and the reaper's wake-up. */
