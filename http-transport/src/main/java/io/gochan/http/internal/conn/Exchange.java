@@ -115,10 +115,19 @@ public final class Exchange {
             conn.close(cause);
             return true;
         }
+        awaitAbortersClose();
+        return false;
+    }
+
+    /**
+     * Returns once the close of the abort that ended this exchange is complete (the connection's slot free): what every
+     * party that lost the race to end the exchange does before it reports (E26). Nothing if the exchange completed: its
+     * connection is left alone (E1).
+     */
+    public void awaitAbortersClose() {
         if (end.get() instanceof IOException winner) {
             conn.close(winner); // idempotent: waits for the winner's close (or does it with the winner's cause)
         }
-        return false;
     }
 
     /**
@@ -127,11 +136,14 @@ public final class Exchange {
      *
      * @param reusable whether the connection may serve another request
      * @param whyNot why it may not (for the close's cause), when {@code reusable} is false
-     * @return true if this call ended the exchange; false if an abort came first (the connection is then
-     *     already closed)
+     * @return true if this call ended the exchange; false if it had already ended. If an abort came first, the
+     *     connection is being closed by whoever won: this call returns only once that close is complete (E26, E40), as
+     *     {@link #abort(IOException)}'s loser does, so a body's end that lost never reports while its connection is
+     *     still counted open
      */
     public boolean complete(boolean reusable, String whyNot) {
         if (!end.compareAndSet(null, COMPLETED)) {
+            awaitAbortersClose();
             return false;
         }
         if (watchStop != null) {
