@@ -25,9 +25,11 @@ import java.util.Optional;
 public record Cookie(String name, String value, String domain, String path, Instant expires,
                      Duration maxAge, boolean secure, boolean httpOnly) {
 
-    /** A zone named by letters at the end of a date, with Go's optional {@code GMT} hour offset. */
-    private static final java.util.regex.Pattern ZONE_NAME =
-            java.util.regex.Pattern.compile("\\s+[A-Za-z]{1,5}([+-][0-9]{1,2})?$");
+    /**
+     * A zone named by letters, with Go's optional {@code GMT} hour offset: matched against one token only, the last of
+     * a date (anchored, bounded repetition: linear in the token's length).
+     */
+    private static final java.util.regex.Pattern ZONE_NAME = java.util.regex.Pattern.compile("[A-Za-z]{1,5}([+-][0-9]{1,2})?");
     /**
      * The two {@code Expires} forms, strict: a date that does not exist (31 February, 24:00:00) is no date
      * (R37), where the JDK's default resolver made it 28 February, or the next midnight.
@@ -151,7 +153,7 @@ public record Cookie(String name, String value, String domain, String path, Inst
      * that does not exist is ignored, as Go and RFC 6265 5.1.1 ignore it (R37).
      */
     private static Instant parseExpires(String v) {
-        String date = ZONE_NAME.matcher(v.replaceFirst("^[A-Za-z]+,\\s*", "")).replaceFirst(" GMT");
+        String date = zoneNameAsGmt(withoutWeekday(v));
         for (DateTimeFormatter f : EXPIRES) {
             try {
                 return ZonedDateTime.parse(date, f).toInstant();
@@ -160,6 +162,49 @@ public record Cookie(String name, String value, String domain, String path, Inst
             }
         }
         return null;
+    }
+
+    /** {@code date} without a leading day of the week and the comma and blanks after it ({@code "Thu, "}). */
+    private static String withoutWeekday(String date) {
+        int i = 0;
+        while (i < date.length() && isAsciiLetter(date.charAt(i))) {
+            i++;
+        }
+        if (i == 0 || i == date.length() || date.charAt(i) != ',') {
+            return date;
+        }
+        i++;
+        while (i < date.length() && Character.isWhitespace(date.charAt(i))) {
+            i++;
+        }
+        return date.substring(i);
+    }
+
+    /**
+     * {@code date} with its last token, if it is a zone named by letters ({@code UTC}, {@code PST}, {@code GMT+1}) after
+     * blanks, replaced by {@code GMT}, the blanks before it by one space (R35). By hand, not by a regular expression
+     * searched over the whole value: a search for "blanks, a zone, the end" restarts at every blank and runs over the
+     * rest of each run, so an {@code Expires} of thousands of spaces inside (legal attribute characters; a field is
+     * 8 KiB at most) took hundreds of milliseconds a field, on the caller's thread, past the request's timeout (R124).
+     */
+    private static String zoneNameAsGmt(String date) {
+        int tokenStart = date.length();
+        while (tokenStart > 0 && !Character.isWhitespace(date.charAt(tokenStart - 1))) {
+            tokenStart--;
+        }
+        int blanksStart = tokenStart;
+        while (blanksStart > 0 && Character.isWhitespace(date.charAt(blanksStart - 1))) {
+            blanksStart--;
+        }
+        if (blanksStart == tokenStart || tokenStart == date.length()
+                || !ZONE_NAME.matcher(date).region(tokenStart, date.length()).matches()) {
+            return date;
+        }
+        return date.substring(0, blanksStart) + " GMT";
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z';
     }
 
     /**

@@ -126,4 +126,35 @@ class CookieBombTest {
             assertThat(server.failures()).isEmpty();
         }
     }
+
+    /**
+     * R124: an {@code Expires} of thousands of blanks inside (legal attribute characters, and the field within the 8 KiB
+     * line limit) costs time linear in its length. Its zone was found by a regular expression searched over the whole
+     * value, which restarted at every blank and ran over the rest of the run: ~300 ms a field, 30 such fields in one
+     * response held the caller's thread for 6 to 11 s, past its timeout. Six hundred of them must now take well
+     * under the generous bound here (a fraction of a second; they took about two minutes).
+     */
+    @Test
+    void R124_anExpiresOfThousandsOfBlanksIsParsedInTimeLinearInItsLength() {
+        String hostile = "c=v; Expires=a" + " ".repeat(8_100) + "!";
+        org.junit.jupiter.api.Assertions.assertTimeout(java.time.Duration.ofSeconds(20), () -> {
+            for (int i = 0; i < 600; i++) {
+                assertThat(Cookie.parse(hostile).orElseThrow().expires()).isNull();
+            }
+        });
+    }
+
+    /** R124 keeps R25 and R35: blanks, however many, around a date's parts and before its zone name, as Go reads them. */
+    @Test
+    void R124_R35_blanksBeforeTheZoneAndAfterTheWeekdayStillMakeADate() {
+        java.time.Instant epoch = java.time.Instant.EPOCH;
+        for (String date : List.of("Thu, 01 Jan 1970 00:00:00 GMT", "Thu, 01 Jan 1970 00:00:00      UTC",
+                "Thu,     01 Jan 1970 00:00:00 PST", "01 Jan 1970 00:00:00 GMT+1", "Thursday, 01-Jan-1970 00:00:00 CET")) {
+            assertThat(Cookie.parse("c=v; Expires=" + date).orElseThrow().expires()).as(date).isEqualTo(epoch);
+        }
+        for (String notADate : List.of("Thu, 01 Jan 1970 00:00:00 ABCDEFG", "Thu, 01 Jan 1970 00:00:00", "GMT",
+                "Thu, 01 Jan 1970 00:00:00" + " ".repeat(5_000) + "!")) {
+            assertThat(Cookie.parse("c=v; Expires=" + notADate).orElseThrow().expires()).as(notADate).isNull();
+        }
+    }
 }
