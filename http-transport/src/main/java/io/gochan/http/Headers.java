@@ -206,7 +206,8 @@ public final class Headers {
     /**
      * The fields for a log or a message, {@code {name: value, ...}} in order, with the value of each credential field
      * ({@code Authorization}, {@code Proxy-Authorization}, {@code Cookie}, {@code Set-Cookie}, any spelling) written
-     * {@code xxxxx}, as a request's {@code toString} hides its URI's password (R17, R94). Only here: {@link #get},
+     * {@code xxxxx}, as a request's {@code toString} hides its URI's password (R17, R94), and control characters
+     * in the values escaped ({@code \x85} for the C1 NEL a server's obs-text may hold: R125). Only here: {@link #get},
      * {@link #value(int)}, {@link #equals} and what the transport writes keep the real values.
      *
      * @return the fields, credentials hidden
@@ -215,7 +216,9 @@ public final class Headers {
     public String toString() {
         StringBuilder b = new StringBuilder("{");
         for (int i = 0; i < fields.length; i += 2) {
-            b.append(i == 0 ? "" : ", ").append(fields[i]).append(": ").append(isCredential(fields[i]) ? "xxxxx" : fields[i + 1]);
+            // A server's value may hold obs-text: its control characters escaped (a C1 NEL would end a logged line).
+            b.append(i == 0 ? "" : ", ").append(fields[i]).append(": ").append(isCredential(fields[i]) ? "xxxxx"
+                    : io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(fields[i + 1]));
         }
         return b.append('}').toString();
     }

@@ -136,8 +136,17 @@ public final class HttpResponse implements AutoCloseable {
         body.close();
     }
 
+    /**
+     * The status line and the request, for a log: {@code HTTP/1.1 200 OK (GET http://host/path)}, the reason phrase's
+     * control characters escaped as {@link Headers#toString()} escapes a value's (R125).
+     *
+     * @return the text
+     */
     @Override
     public String toString() {
-        return version + " " + status + (reason.isEmpty() ? "" : " " + reason) + " (" + request + ")";
+        // The reason phrase is the server's (obs-text allowed): its control characters escaped, as a logged line must
+        // not end inside it (a C1 NEL).
+        return version + " " + status + (reason.isEmpty() ? "" : " "
+                + io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(reason)) + " (" + request + ")";
     }
 }

@@ -192,6 +192,29 @@ class HostileServerTest {
         }
     }
 
+    /**
+     * R125: a reason phrase and a field value may hold obs-text (bytes 0x80 to 0xff); the C1 controls among them (0x85 is
+     * NEL, a line end to some log readers) are escaped where the response prints itself for a log, never where the
+     * caller reads the values.
+     */
+    @Test
+    void R125_controlCharactersAServerSentArePrintedEscapedByTheResponsesToStrings() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     c.write("HTTP/1.1 200 O\u0085K\u009b\r\nX-Note: a\u0085b\tc\r\nContent-Length: 2\r\n\r\nok");
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(server.uri("/")).timeout(WAIT).build())) {
+                assertThat(r.reason()).isEqualTo("O\u0085K\u009b");
+                assertThat(r.headers().get("X-Note")).isEqualTo("a\u0085b\tc");
+                assertThat(r.toString()).startsWith("HTTP/1.1 200 O\\x85K\\x9b (").doesNotContain("\u0085", "\u009b");
+                assertThat(r.headers().toString()).contains("X-Note: a\\x85b\tc").doesNotContain("\u0085");
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+        }
+    }
+
     @Test
     void statusLineCutByEofIsPrematureEof() throws Exception {
         assertResponseRejected("HTTP/1.1 200 O", true, Reason.PREMATURE_EOF);

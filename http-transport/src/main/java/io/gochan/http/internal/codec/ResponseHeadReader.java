@@ -283,11 +283,43 @@ public final class ResponseHeadReader {
      * whose NEL some readers take as a line end): for quoting peer bytes in messages and logs.
      */
     public static String shorten(String s) {
-        String t = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-        StringBuilder b = new StringBuilder();
-        for (char c : t.toCharArray()) {
-            b.append(c < 0x20 || (c >= 0x7f && c <= 0x9f) ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
+        return escaped(s.length() > 80 ? s.substring(0, 80) + "..." : s, false);
+    }
+
+    /**
+     * {@code s} whole, its control characters escaped as {@link #shorten} escapes them (0x00–0x1f but the tab, DEL,
+     * 0x80–0x9f): for a {@code toString} that prints what a peer sent (a reason phrase, a field value, which may hold
+     * obs-text, whose 0x85 is NEL, a line end to some log readers). A tab, which such text may hold and which ends no
+     * line, stays. The same string when there is nothing to escape.
+     *
+     * @param s peer text
+     * @return the text, escaped
+     */
+    public static String escapeControls(String s) {
+        return escaped(s, true);
+    }
+
+    private static String escaped(String s, boolean keepTabs) {
+        int i = 0;
+        while (i < s.length() && !mustEscape(s.charAt(i), keepTabs)) {
+            i++;
+        }
+        if (i == s.length()) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 8).append(s, 0, i);
+        for (; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (mustEscape(c, keepTabs)) {
+                b.append("\\x").append(Integer.toHexString(c));
+            } else {
+                b.append(c);
+            }
         }
         return b.toString();
+    }
+
+    private static boolean mustEscape(char c, boolean keepTabs) {
+        return (c < 0x20 && !(keepTabs && c == '\t')) || (c >= 0x7f && c <= 0x9f);
     }
 }
