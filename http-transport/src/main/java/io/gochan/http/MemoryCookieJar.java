@@ -27,9 +27,11 @@ import java.util.regex.Pattern;
  * address (ADR 0010); {@link #MemoryCookieJar(Clock, UnaryOperator)} takes a public suffix list
  * (R27). Cookies are not persisted. Bounded against a hostile server (R22): a cookie whose
  * name and value exceed 4096 characters is ignored and so is a {@code Path} attribute longer than 1024 (R59),
- * a domain keeps at most 180 cookies and the jar 3000,
- * the least recently set or sent evicted first; the cookies given for one request make a {@code Cookie} field of
- * at most 64 KiB, those first in the sending order (R57); a {@code Max-Age} too large for {@link Instant} means no
+ * a domain keeps at most 180 cookies and the jar 3000, evicted in RFC 6265bis's order (R126): expired ones first, then
+ * a crowded domain's cookies that are not {@code Secure} before its {@code Secure} ones, and over the jar's bound the
+ * cookies of domains holding more than 50 before anyone else's, the least recently set or sent first in each; the
+ * cookies given for one request make a {@code Cookie} field of at most 64 KiB, those first in the sending order, the
+ * {@code Secure} ones given their room first over https (R57, R126); a {@code Max-Age} too large for {@link Instant} means no
  * expiry (R21). As RFC 6265bis and browsers, unlike Go's jar, a response over plain http sets no {@code Secure}
  * cookie, and sets no cookie that would replace, delete or stand beside a stored {@code Secure} cookie of its name
  * (its domain matching that cookie's either way, its path under that cookie's): only https does (R75). Only the
@@ -43,6 +45,12 @@ public final class MemoryCookieJar implements CookieJar {
     static final int PER_DOMAIN = 180;
     /** Cookies kept in all (RFC 6265 6.1 asks at least 3000). */
     static final int TOTAL = 3000;
+    /**
+     * A domain holding more cookies than this is crowded: over {@link #TOTAL}, its cookies are evicted before those of
+     * domains holding fewer (RFC 6265bis 5.7 step 22's "share a domain field with more than a predetermined number of
+     * other cookies"; RFC 6265 6.1's least a domain must keep: R126).
+     */
+    static final int CROWDED = 50;
     /** The longest name plus value kept (RFC 6265 6.1 asks at least 4096 bytes). */
     static final int MAX_COOKIE_CHARS = 4096;
     /** The longest {@code Path} attribute kept; a longer one is ignored (R59), as RFC 6265bis 5.6 ignores it. */
@@ -254,44 +262,56 @@ public final class MemoryCookieJar implements CookieJar {
     }
 
     /**
-     * RFC 6265 5.3 step 12: when a domain holds more than {@link #PER_DOMAIN} cookies or the jar more than
-     * {@link #TOTAL}, expired cookies go first, then the least recently set or sent (R22). Without it a
-     * hostile server grows the jar, and the {@code Cookie} field of every later request to it, without bound.
+     * RFC 6265 5.3 step 12, in RFC 6265bis 5.7 step 22's order (R22, R126): when a domain holds more than
+     * {@link #PER_DOMAIN} cookies or the jar more than {@link #TOTAL}, expired cookies go first; then a crowded domain's
+     * cookies that are not {@code Secure}, then its {@code Secure} ones; over the jar's bound, the cookies of domains
+     * holding more than {@link #CROWDED} (not {@code Secure}, then {@code Secure}) before anyone else's, and only then
+     * the rest (not {@code Secure} first); within each tier the least recently set or sent first. Without a bound a
+     * hostile server grows the jar, and the {@code Cookie} field of every later request to it, without limit; without
+     * the order a flood from plain http evicted a {@code Secure} cookie and then replaced it (R75), and a flood spread
+     * over many hosts, none over its own bound, evicted every other site's session.
      */
     private void evict(Instant now) {
-        Map<String, Integer> perDomain = new HashMap<>();
-        for (Entry e : entries.values()) {
-            perDomain.merge(e.domain(), 1, Integer::sum);
-        }
-        boolean crowded = entries.size() > TOTAL;
+        Map<String, Integer> perDomain = countPerDomain();
+        boolean overDomain = false;
         for (int n : perDomain.values()) {
-            crowded |= n > PER_DOMAIN;
+            overDomain |= n > PER_DOMAIN;
         }
-        if (!crowded) {
+        if (!overDomain && entries.size() <= TOTAL) {
             return;
         }
         entries.values().removeIf(e -> e.expires() != null && !e.expires().isAfter(now));
         List<Map.Entry<String, Entry>> byAge = new ArrayList<>(entries.entrySet());
         byAge.sort(Comparator.comparingLong(m -> m.getValue().touched()));
-        perDomain.clear();
+        perDomain = countPerDomain();
+        for (boolean secureTier : new boolean[] {false, true}) { // within a crowded domain, not Secure first
+            for (Map.Entry<String, Entry> m : byAge) {
+                Entry e = m.getValue();
+                if (e.secure() == secureTier && perDomain.get(e.domain()) > PER_DOMAIN && entries.remove(m.getKey()) != null) {
+                    perDomain.merge(e.domain(), -1, Integer::sum);
+                }
+            }
+        }
+        // Over the jar's bound: the crowded domains' cookies first (not Secure, then Secure), then anyone's.
+        for (int floor : new int[] {CROWDED, 0}) {
+            for (boolean secureTier : new boolean[] {false, true}) {
+                for (int i = 0; i < byAge.size() && entries.size() > TOTAL; i++) {
+                    Map.Entry<String, Entry> m = byAge.get(i);
+                    Entry e = m.getValue();
+                    if (e.secure() == secureTier && perDomain.get(e.domain()) > floor && entries.remove(m.getKey()) != null) {
+                        perDomain.merge(e.domain(), -1, Integer::sum);
+                    }
+                }
+            }
+        }
+    }
+
+    private Map<String, Integer> countPerDomain() {
+        Map<String, Integer> perDomain = new HashMap<>();
         for (Entry e : entries.values()) {
             perDomain.merge(e.domain(), 1, Integer::sum);
         }
-        List<String> gone = new ArrayList<>();
-        for (Map.Entry<String, Entry> m : byAge) {
-            String d = m.getValue().domain();
-            if (perDomain.get(d) > PER_DOMAIN) {
-                perDomain.merge(d, -1, Integer::sum);
-                gone.add(m.getKey());
-            }
-        }
-        gone.forEach(entries::remove);
-        int over = entries.size() - TOTAL;
-        for (int i = 0; i < byAge.size() && over > 0; i++) {
-            if (entries.remove(byAge.get(i).getKey()) != null) {
-                over--;
-            }
-        }
+        return perDomain;
     }
 
     /** True if the list says {@code d} is a public suffix or lies above one (Go's {@code !hasDotSuffix(d, ps)}). */
@@ -316,7 +336,8 @@ public final class MemoryCookieJar implements CookieJar {
     /**
      * The cookies to send to {@code uri} (RFC 6265 5.4): domain and path match, Secure ones only over
      * https, expired ones dropped (and forgotten); longer paths first, then older ones first; in that order as
-     * many as make a {@code Cookie} field of at most 64 KiB (R57), the others kept but not sent this time.
+     * many as make a {@code Cookie} field of at most 64 KiB (R57), over https the {@code Secure} ones taken first
+     * (R126), the others kept but not sent this time.
      *
      * @param uri the request URI
      * @return name and value of each cookie to send, possibly empty
@@ -351,15 +372,31 @@ public final class MemoryCookieJar implements CookieJar {
                     .thenComparing(m -> m.getValue().created()).thenComparingLong(m -> m.getValue().seq()));
             // The field stays within MAX_FIELD_CHARS (R57): the cookies that come first in the sending order are sent,
             // those past the bound are kept but not sent (a flood, newest and with the shortest paths, comes last).
+            // Secure cookies are given their room first (R126): only https set them (R75), and cookies plain http set
+            // with longer paths, first in the order, must not crowd them out of the https requests they are for.
             long field = 0;
-            for (Map.Entry<String, Entry> m : chosen) {
-                Entry e = m.getValue();
-                field += HttpClient.fieldChars(e.name(), e.value());
-                if (field > MAX_FIELD_CHARS) {
-                    break;
+            boolean[] send = new boolean[chosen.size()];
+            for (boolean secureTier : https ? new boolean[] {true, false} : new boolean[] {false}) {
+                for (int i = 0; i < chosen.size(); i++) {
+                    Entry e = chosen.get(i).getValue();
+                    if (e.secure() != secureTier) {
+                        continue;
+                    }
+                    long chars = HttpClient.fieldChars(e.name(), e.value());
+                    if (field + chars > MAX_FIELD_CHARS) {
+                        break;
+                    }
+                    field += chars;
+                    send[i] = true;
                 }
-                out.add(Cookie.of(e.name(), e.value()));
-                m.setValue(e.touchedAt(nextSeq++)); // sent: the last to be evicted (R22); one left out is not
+            }
+            for (int i = 0; i < chosen.size(); i++) { // in the sending order (R12)
+                if (send[i]) {
+                    Map.Entry<String, Entry> m = chosen.get(i);
+                    Entry e = m.getValue();
+                    out.add(Cookie.of(e.name(), e.value()));
+                    m.setValue(e.touchedAt(nextSeq++)); // sent: the last to be evicted (R22); one left out is not
+                }
             }
         } finally {
             lock.unlock();

@@ -157,4 +157,69 @@ class CookieBombTest {
             assertThat(Cookie.parse("c=v; Expires=" + notADate).orElseThrow().expires()).as(notADate).isNull();
         }
     }
+
+    /**
+     * R126 end to end (with R22): one send to a hostile site whose redirects go over its own host names, each answer
+     * setting PER_DOMAIN cookies, leaves another site's session cookie in the jar: the crowded domains' cookies are
+     * evicted first. (Session 44's client audit: it emptied the bank's session, no network attacker needed.)
+     */
+    @Test
+    void R126_R22_oneSendThroughAHostileSitesRedirectsLeavesAnotherSitesSessionCookie() throws Exception {
+        int hosts = MemoryCookieJar.TOTAL / MemoryCookieJar.PER_DOMAIN + 1;
+        List<String> bankCookies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (io.gochan.http.testing.RawServer server = io.gochan.http.testing.RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     String host = hostOf(head);
+                     if (host.equals("www.bank.test")) {
+                         bankCookies.add(String.valueOf(field(head, "Cookie")));
+                         c.write("HTTP/1.1 200 OK\r\nSet-Cookie: sid=real\r\nContent-Length: 2\r\n\r\nok");
+                         continue;
+                     }
+                     int n = Integer.parseInt(host.substring(1, host.indexOf('.')));
+                     boolean first = pathOf(head).equals("/");
+                     // at most 100 fields a response: each host's cookies come in two answers, "/" then "/b"
+                     StringBuilder r = new StringBuilder(first ? "HTTP/1.1 302 Found\r\nLocation: /b\r\n"
+                             : n + 1 < hosts ? "HTTP/1.1 302 Found\r\nLocation: http://h" + (n + 1)
+                             + ".evil.test:" + c.socket.getLocalPort() + "/\r\n" : "HTTP/1.1 200 OK\r\n");
+                     int half = MemoryCookieJar.PER_DOMAIN / 2;
+                     for (int i = first ? 0 : half; i < (first ? half : MemoryCookieJar.PER_DOMAIN); i++) {
+                         r.append("Set-Cookie: x").append(i).append("=v\r\n");
+                     }
+                     c.write(r.append("Content-Length: 2\r\n\r\nok").toString());
+                 }
+             });
+             Transport t = loopbackForEveryName()) {
+            HttpClient client = HttpClient.builder(t).cookieJar(CookieJar.inMemory()).maxRedirects(2 * hosts).build();
+            URI bank = URI.create("http://www.bank.test:" + server.port() + "/");
+            for (int i = 0; i < 2; i++) { // set, then sent: the client keeps using it
+                try (HttpResponse r = client.send(HttpRequest.newBuilder(bank).build())) {
+                    r.body().string();
+                }
+            }
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(URI.create("http://h0.evil.test:" + server.port() + "/")).build())) {
+                assertThat(r.status()).isEqualTo(200);
+                r.body().string();
+            }
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(bank).build())) {
+                r.body().string();
+            }
+            assertThat(bankCookies).as("the bank's session cookie, sent before and after the hostile site's flood")
+                    .containsExactly("null", "sid=real", "sid=real");
+        }
+    }
+
+    private static String hostOf(String head) {
+        String h = head.lines().filter(l -> l.regionMatches(true, 0, "Host:", 0, 5)).findFirst().orElseThrow().substring(5).strip();
+        return h.substring(0, h.lastIndexOf(':'));
+    }
+
+    private static String pathOf(String head) {
+        return head.substring(head.indexOf(' ') + 1, head.indexOf(' ', head.indexOf(' ') + 1));
+    }
+
+    private static String field(String head, String name) {
+        return head.lines().filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+                .map(l -> l.substring(name.length() + 1).strip()).findFirst().orElse(null);
+    }
+
 }

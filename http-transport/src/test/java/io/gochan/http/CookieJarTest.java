@@ -387,4 +387,74 @@ class CookieJarTest {
         assertThat(Cookie.parse("empty=").orElseThrow().value()).isEmpty();
         assertThat(Cookie.parse("a=1; Expires=garbage").orElseThrow().expires()).isNull();
     }
+
+    /**
+     * R126 (with R75): plain http cannot evict a Secure cookie to replace it. A plain-http answer for the host sets
+     * {@code PER_DOMAIN} other cookies; the domain's eviction takes the cookies that are not Secure first (RFC 6265bis
+     * 5.7 step 22), so the Secure one stays and the next plain-http answer still cannot plant its own of that name.
+     * (Found by session 44's client audit: eviction by last use alone removed the Secure cookie first.)
+     */
+    @Test
+    void R126_R75_aPlainHttpFloodOfTheHostEvictsItselfNotTheSecureCookieItWouldThenReplace() {
+        set("https://www.bank.example/", "sid=real; Secure");
+        assertThat(sent("https://www.bank.example/")).isEqualTo("sid=real");
+        String[] flood = new String[MemoryCookieJar.PER_DOMAIN];
+        for (int i = 0; i < flood.length; i++) {
+            flood[i] = "f" + i + "=x";
+        }
+        set("http://www.bank.example/", flood);
+        set("http://www.bank.example/", "sid=attacker");
+        assertThat(jar.cookies(URI.create("https://www.bank.example/"))).extracting(c -> c.name() + "=" + c.value())
+                .contains("sid=real").doesNotContain("sid=attacker").hasSize(MemoryCookieJar.PER_DOMAIN);
+        assertThat(jar.size()).isEqualTo(MemoryCookieJar.PER_DOMAIN);
+    }
+
+    /**
+     * R126 (with R22): a flood spread over many hosts of one site, none over its own bound, that pushes the jar over
+     * {@code TOTAL} evicts the crowded domains' cookies, not another site's session cookie the client just used.
+     */
+    @Test
+    void R126_R22_aFloodOverManyHostsEvictsCrowdedDomainsNotAnotherSitesSession() {
+        set("https://www.bank.example/", "sid=real; Secure");
+        set("http://shop.example/", "cart=1");
+        assertThat(sent("https://www.bank.example/")).isEqualTo("sid=real");
+        int hosts = MemoryCookieJar.TOTAL / MemoryCookieJar.PER_DOMAIN + 1;
+        for (int d = 0; d < hosts; d++) {
+            String[] many = new String[MemoryCookieJar.PER_DOMAIN];
+            for (int i = 0; i < many.length; i++) {
+                many[i] = "x" + i + "=v";
+            }
+            set("http://h" + d + ".evil.example/", many);
+        }
+        assertThat(jar.size()).isEqualTo(MemoryCookieJar.TOTAL);
+        assertThat(sent("https://www.bank.example/")).isEqualTo("sid=real");
+        assertThat(sent("http://shop.example/")).as("not Secure, but in an uncrowded domain").isEqualTo("cart=1");
+        int over = 2 + hosts * MemoryCookieJar.PER_DOMAIN - MemoryCookieJar.TOTAL;
+        assertThat(jar.cookies(URI.create("http://h0.evil.example/"))).as("the flood's oldest went")
+                .hasSize(MemoryCookieJar.PER_DOMAIN - over).first().extracting(Cookie::name).isEqualTo("x" + over);
+    }
+
+    /**
+     * R126 (with R57): over https the Secure cookies get their room in the 64 KiB field first, so cookies plain http
+     * set with a longer path (first in the sending order) cannot crowd the session cookie out of the https requests
+     * it is for; the field keeps the sending order (R12).
+     */
+    @Test
+    void R126_R57_cookiesPlainHttpSetCannotCrowdASecureCookieOutOfTheField() {
+        set("https://www.bank.example/", "sid=real; Secure");
+        String filler = "v".repeat(MemoryCookieJar.MAX_COOKIE_CHARS - 8);
+        for (int i = 0; i < 17; i++) {
+            set("http://www.bank.example/", "p" + i + "=" + filler + "; Path=/app");
+        }
+        List<Cookie> https = jar.cookies(URI.create("https://www.bank.example/app/transfer"));
+        assertThat(https).extracting(Cookie::name).contains("sid").last().isEqualTo("sid"); // shortest path, sent last
+        assertThat(https.stream().mapToLong(c -> HttpClient.fieldChars(c.name(), c.value())).sum())
+                .isLessThanOrEqualTo(MemoryCookieJar.MAX_FIELD_CHARS);
+        List<Cookie> http = jar.cookies(URI.create("http://www.bank.example/app/transfer"));
+        assertThat(http).extracting(Cookie::name).doesNotContain("sid"); // over http as before: as many as fit, in order
+        assertThat(http).extracting(Cookie::name).startsWith("p0", "p1")
+                .containsAll(https.stream().map(Cookie::name).filter(n -> !n.equals("sid")).toList());
+        assertThat(http.stream().mapToLong(c -> HttpClient.fieldChars(c.name(), c.value())).sum()
+                + HttpClient.fieldChars("p", filler)).as("the next one would not fit").isGreaterThan(MemoryCookieJar.MAX_FIELD_CHARS);
+    }
 }
