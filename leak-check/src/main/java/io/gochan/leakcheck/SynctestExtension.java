@@ -2,6 +2,7 @@ package io.gochan.leakcheck;
 
 import io.gochan.Bubble;
 import java.lang.reflect.Method;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
@@ -95,6 +96,7 @@ public final class SynctestExtension implements InvocationInterceptor {
             throw new IllegalStateException("@Synctest test invoked inside a virtual-time bubble: bubbles do not nest (BB8)");
         }
         store.put(key, Boolean.TRUE);
+        Throwable[] other = new Throwable[1];
         try {
             Bubble.run(() -> {
                 try {
@@ -102,24 +104,29 @@ public final class SynctestExtension implements InvocationInterceptor {
                 } catch (Exception | Error e) {
                     throw e;
                 } catch (Throwable t) {
-                    throw new OtherThrowable(t); // Task.run may throw only Exception (and Errors)
+                    // Neither an Exception nor an Error, which Task.run may not declare: thrown as it is all the same,
+                    // so the bubble treats it as the body's failure itself (BB46): what BB17 and BB41 attach (a
+                    // goroutine's failure, a cleanup's) goes onto it, or elsewhere if it keeps nothing (BB33). A carrier
+                    // exception took those attachments and was dropped when it was unwrapped.
+                    other[0] = t;
+                    throw SynctestExtension.<RuntimeException>unchecked(t);
                 }
             });
-        } catch (OtherThrowable o) {
-            throw o.getCause();
+        } catch (ExecutionException e) {
+            // Bubble.run wraps a failure that is neither an Exception nor an Error; by identity, never a body's own
+            // ExecutionException. The body's own Throwable is the test's failure (CH7: not its text, which may throw).
+            if (other[0] != null && e.getCause() == other[0]) {
+                throw other[0];
+            }
+            throw e;
         } finally {
             store.remove(key);
         }
     }
 
-    /** Carries a Throwable of the body that is neither an Exception nor an Error through {@link Bubble#run}. */
-    private static final class OtherThrowable extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        OtherThrowable(Throwable cause) {
-            // Not super(cause), which asks cause.toString() for a message: the test's code, which may throw, and its
-            // exception then failed the test in place of the body's own (CH7). Unwrapped: this message is never seen.
-            super("a Throwable of the test body, carried out of the bubble", cause);
-        }
+    /** Throws {@code t} as it is: the compiler takes it for a {@code T}, the JVM checks no exception type. */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T unchecked(Throwable t) throws T {
+        throw (T) t;
     }
 }
