@@ -25,7 +25,16 @@ public final class Goroutines {
 
     private Goroutines() {}
 
-    /** {@return the live goroutines, oldest first; an immutable snapshot} */
+    /**
+     * The live goroutines, oldest first, in an immutable list. Weakly consistent, as an iteration of a concurrent map
+     * is, not one moment's picture (G16): every goroutine listed from before the call until after it is in the list;
+     * one that starts or ends during the call may or may not be. So a goroutine that ended while the list was being
+     * made may be listed beside one that started after it (two of an {@code ErrGroup} limited to one, EG7); a list
+     * taken once nothing starts or ends (a test's end, a leak check) is exact. Go's own listing stops the world; this
+     * one costs the goroutines that start and end meanwhile nothing.
+     *
+     * @return the live goroutines
+     */
     public static List<Goroutine> live() {
         List<Goroutine> list = new ArrayList<>(Go.LIVE.values());
         if (Go.GC_LEAKS) {
@@ -106,7 +115,9 @@ public final class Goroutines {
         Thread t = g.thread();
         b.append("goroutine ").append(g.id()).append(" \"").append(g.name()).append("\" [")
                 .append(t.getState().toString().toLowerCase());
-        g.blockedOn().ifPresent(o -> b.append(", blocked on ").append(o));
+        // The blocker may be the caller's object (LockSupport.park(blocker), a FutureTask printing its Callable): its
+        // text read so that a toString() that throws cannot fail the dump or a leak report (G17, as CH7).
+        g.blockedOn().ifPresent(o -> b.append(", blocked on ").append(io.gochan.spi.SafeText.of(o)));
         b.append("]");
         g.owner().ifPresent(o -> b.append(" owned by \"").append(o.name()).append('"')
                 .append(o.isOpen() ? "" : " (closed)")

@@ -4,6 +4,7 @@ import io.gochan.http.Headers;
 import io.gochan.http.HttpProtocolException;
 import io.gochan.http.HttpTimeoutException;
 import io.gochan.http.ProxyException;
+import io.gochan.http.internal.ThrowableText;
 import io.gochan.http.internal.codec.BodyFraming;
 import io.gochan.http.internal.codec.ConnInput;
 import io.gochan.http.internal.codec.HostLiteral;
@@ -102,7 +103,24 @@ final class ProxyHandshake {
             });
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
+        } catch (IOException e) {
+            throw asProxyFailure(e, proxy, who);
         }
+    }
+
+    /**
+     * What a failure of the proxy's setup is to the caller (R10, R127): a {@link ProxyException} naming the proxy and the
+     * target, whatever the socket said (a reset, a broken pipe, an https proxy's TLS layer refusing to renegotiate), as
+     * Go's "proxyconnect" errors name it; before, such a failure reached the caller as the JDK's bare
+     * {@code SocketException: Connection reset}, which named neither the proxy nor the origin. An interrupt's
+     * {@link java.io.InterruptedIOException} stays what it is (the request's cancellation), and so does what is a
+     * {@code ProxyException} already.
+     */
+    private static IOException asProxyFailure(IOException e, URI proxy, String who) {
+        if (e instanceof ProxyException || e instanceof java.io.InterruptedIOException) {
+            return e;
+        }
+        return new ProxyException(proxy, -1, who + " failed: " + ThrowableText.messageOrType(e), e);
     }
 
     /**
@@ -182,6 +200,8 @@ final class ProxyHandshake {
             DialGuard.bounded(timeout, tcp, who + "'s answer", () -> socks5Exchange(socket, key, proxy, who));
         } catch (SocketTimeoutException e) {
             throw new HttpTimeoutException(HttpTimeoutException.Kind.CONNECT, who + " did not answer; timed out after " + timeout, e);
+        } catch (IOException e) {
+            throw asProxyFailure(e, proxy, who);
         }
     }
 

@@ -208,12 +208,50 @@ public final class SocketDialer {
                 ProxyHandshake.socks5(toProxy.socket(), tcp, key, connectTimeout);
             }
             // Inside the tunnel: TLS with the origin, SNI and host name checked against the origin (R8).
-            return key.tls() ? handshake(toProxy.socket(), tcp, key.host(), key.port(), key.toString()) : toProxy;
+            if (!key.tls()) {
+                return toProxy;
+            }
+            Dialed toOrigin = handshake(toProxy.socket(), tcp, key.host(), key.port(), key.toString());
+            return toProxy.tls() == null ? toOrigin : new Dialed(toOrigin.socket(), tcp, new NestedTls(toOrigin.tls(), toProxy.tls()));
         } catch (Throwable e) {
             // An Error too: the CONNECT fields' function and the TLS configuration are user code (E87); so too a
             // checked exception their code lets out undeclared (Kotlin, a sneaky throw), rethrown as it is (E109).
             closeQuietly(tcp, e);
             throw e; // precise rethrow: an IOException or unchecked, as the compiler sees the try block
+        }
+    }
+
+    /**
+     * The origin's TLS inside an https proxy's TLS: the origin's layer for what is written and delivered, and either
+     * layer's word for a stream cut short or an output shut down (P33, R128). The TCP stream may end inside a proxy's
+     * record between two of the origin's: the proxy's TLS socket then reports a plain end, which the origin's layer
+     * reads as a clean end between its records, so only the proxy's layer knows the stream was cut. Before, that layer
+     * was dropped once the origin's handshake was done, and a body that ends with the connection was taken whole.
+     */
+    private record NestedTls(Dialed.TlsLayer origin, Dialed.TlsLayer proxy) implements Dialed.TlsLayer {
+        @Override
+        public java.io.OutputStream output(java.io.OutputStream tlsOut) {
+            return origin.output(tlsOut);
+        }
+
+        @Override
+        public java.io.InputStream input(java.io.InputStream tlsIn) {
+            return origin.input(tlsIn);
+        }
+
+        @Override
+        public boolean readButNotDelivered() {
+            return origin.readButNotDelivered(); // the proxy's layer delivers to the origin's, never to the reader
+        }
+
+        @Override
+        public boolean endedInsideRecord() {
+            return origin.endedInsideRecord() || proxy.endedInsideRecord();
+        }
+
+        @Override
+        public boolean outputShutDown() {
+            return origin.outputShutDown() || proxy.outputShutDown();
         }
     }
 
