@@ -161,4 +161,48 @@ class RequestWriteProbeTest {
             assertThat(server.failures()).isEmpty();
         }
     }
+
+    /**
+     * E159 (P45, E132): a streamed body declared empty (length 0) whose source yields a byte is refused before anything
+     * is sent. Its head alone is a complete request (with {@code Content-Length: 0}, or no framing for a GET or DELETE),
+     * so it stays in the buffer until the source's end is seen; the server sees no request at all, the source is closed
+     * once, and the connection is closed. Found by session 44's upload audit: the head went out on its own first, the
+     * server acted on it and answered, and only then did the caller get the mismatch.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"PUT", "POST", "DELETE", "GET"})
+    void E159_aStreamedBodyDeclaredEmptyThatYieldsAByteIsRefusedBeforeAnythingIsSent(String method) throws Exception {
+        List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch handlerEnded = new java.util.concurrent.CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 try {
+                     for (String head; (head = c.readRequestHead()) != null; ) {
+                         heads.add(head);
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nprocessed");
+                     }
+                 } finally {
+                     handlerEnded.countDown();
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            AtomicInteger closes = new AtomicInteger();
+            // Not a ByteArrayInputStream of that exact class: a stream that may block, whose head would go out first.
+            RequestBody body = RequestBody.ofStream(() -> new java.io.BufferedInputStream(new java.io.ByteArrayInputStream(
+                    new byte[] {'x'})) {
+                @Override
+                public void close() throws IOException {
+                    closes.incrementAndGet();
+                    super.close();
+                }
+            }, 0, "text/plain");
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/zero")).method(method, body).build();
+            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> t.roundTrip(req).close());
+            assertThat(thrown).isInstanceOf(ContentLengthMismatchException.class)
+                    .hasMessageContaining("longer than its declared length 0");
+            assertThat(closes.get()).isEqualTo(1);
+            Leaks.awaitTrue(() -> t.stats().open() == 0, "the connection closed");
+            assertThat(handlerEnded.await(20, TimeUnit.SECONDS)).as("the server saw the connection end").isTrue();
+            assertThat(heads).as("what the server received").isEmpty();
+        }
+    }
 }

@@ -278,7 +278,9 @@ public final class RequestWriter {
      * a later one, so its head goes out first and a server that answers on the head alone (an early 401, 413 or 417)
      * has it while the source blocks. What the source says it holds ({@code available()}) decides nothing: a stream
      * with some bytes ready and then a stall (a {@link java.io.BufferedInputStream} over a pipe) kept its head in the
-     * 8 KiB buffer until its end or 8 KiB of body, and the server answering on the head never saw it.
+     * 8 KiB buffer until its end or 8 KiB of body, and the server answering on the head never saw it. A body declared
+     * empty ({@code length()} 0) keeps its head whatever its stream (E159): there the head alone is a complete request,
+     * which a server would act on before the byte more is found.
      *
      * @param req the request
      * @param source the stream opened from the request's body (what {@code RequestBody.open()} returned, never a
@@ -289,7 +291,9 @@ public final class RequestWriter {
         if (source == null || req.body().isEmpty()) {
             return false;
         }
-        return !readFromMemory(source);
+        // A body declared empty keeps its head in the buffer too, whatever its stream: that head alone is a complete
+        // request, so the byte more it must not yield is looked for before anything is sent (E159, P45, E132).
+        return req.body().length() != 0 && !readFromMemory(source);
     }
 
     /**
