@@ -113,7 +113,9 @@ public final class GoroutineOwner implements AutoCloseable {
         Go.ownersInUse = true;
         Object previous = CURRENT.get();
         CURRENT.set(this);
-        return new Scope(Thread.currentThread(), previous);
+        Scope scope = new Scope(Thread.currentThread(), previous, Scope.INNERMOST.get());
+        Scope.INNERMOST.set(scope);
+        return scope;
     }
 
     /** {@return the live goroutines owned by this owner, oldest first; a snapshot} */
@@ -260,19 +262,31 @@ public final class GoroutineOwner implements AutoCloseable {
         }
     }
 
-    /** The calling thread's attribution to an owner; close it to restore the previous one. */
+    /**
+     * The calling thread's attribution to an owner; close it to restore the previous one. Scopes nest: one closed while a
+     * scope entered after it is still open leaves that inner scope's owner current until the inner one closes, which
+     * then restores what was current before the outermost of them that are closed (LK49). So closing them out of order
+     * never leaves the thread attributed to an owner whose scope is closed.
+     */
     public static final class Scope implements AutoCloseable {
+        /** The innermost scope entered on this thread and not yet restored: not inherited (a scope is its thread's). */
+        static final ThreadLocal<Scope> INNERMOST = new ThreadLocal<>();
+
         private final Thread thread;
         private final Object previous;
+        /** The scope that was innermost when this one was entered, or null. */
+        private final Scope outer;
         private boolean closed;
 
-        private Scope(Thread thread, Object previous) {
+        private Scope(Thread thread, Object previous, Scope outer) {
             this.thread = thread;
             this.previous = previous;
+            this.outer = outer;
         }
 
         /**
-         * Restores the owner that was current before {@link #enter()}. Idempotent.
+         * Restores the owner that was current before {@link #enter()}, or, if a scope entered after this one on the
+         * same thread is still open, leaves that one's owner current until it is closed (LK49). Idempotent.
          *
          * @throws IllegalStateException if called on another thread than the one that entered
          */
@@ -286,10 +300,25 @@ public final class GoroutineOwner implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (previous == null) {
+            if (INNERMOST.get() != this) {
+                return; // an inner scope is still open: its owner stays current; its close skips this one
+            }
+            // The innermost closed: back past every closed scope to the nearest one still open, or to before them all.
+            Object restored = previous;
+            Scope open = outer;
+            while (open != null && open.closed) {
+                restored = open.previous;
+                open = open.outer;
+            }
+            if (open == null) {
+                INNERMOST.remove();
+            } else {
+                INNERMOST.set(open);
+            }
+            if (restored == null) {
                 CURRENT.remove();
             } else {
-                CURRENT.set(previous);
+                CURRENT.set(restored);
             }
         }
     }

@@ -210,4 +210,39 @@ class GoroutineOwnerTest {
         assertThat(Goroutines.owner("x").toString()).contains("x");
         assertThatThrownBy(() -> Goroutines.owner(null)).isInstanceOf(NullPointerException.class);
     }
+
+    /**
+     * LK49: scopes closed out of order never leave the thread attributed to an owner whose scope is closed. While an inner
+     * scope is open its owner stays current; its close restores what was current before the outermost closed scope.
+     * (Session 44's API audit: closing a, then b, left the thread inside a.)
+     */
+    @Test
+    void LK49_scopesClosedOutOfOrderLeaveNoClosedOwnerCurrent() throws Exception {
+        GoroutineOwner a = Goroutines.owner("lk49-a");
+        GoroutineOwner b = Goroutines.owner("lk49-b");
+        GoroutineOwner c = Goroutines.owner("lk49-c");
+        GoroutineOwner.Scope sa = a.enter();
+        GoroutineOwner.Scope sb = b.enter();
+        sa.close(); // out of order: b is still open
+        assertThat(ownerOfNextGoroutine()).as("the inner scope's owner, still open").contains(b);
+        GoroutineOwner.Scope sc = c.enter();
+        sc.close();
+        assertThat(ownerOfNextGoroutine()).as("back in b after c, whose scope nested in it").contains(b);
+        sb.close();
+        assertThat(ownerOfNextGoroutine()).as("past a, closed already: no owner").isEmpty();
+        sa.close(); // idempotent
+        assertThat(ownerOfNextGoroutine()).isEmpty();
+        GoroutineOwner.Scope again = a.enter(); // in order still restores as before
+        GoroutineOwner.Scope inner = b.enter();
+        inner.close();
+        assertThat(ownerOfNextGoroutine()).contains(a);
+        again.close();
+        assertThat(ownerOfNextGoroutine()).isEmpty();
+    }
+
+    private static java.util.Optional<GoroutineOwner> ownerOfNextGoroutine() throws InterruptedException {
+        Goroutine g = Go.go(() -> { });
+        g.join();
+        return g.owner();
+    }
 }

@@ -50,11 +50,24 @@ public record Cookie(String name, String value, String domain, String path, Inst
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(value, "value");
         if (name.isEmpty() || !name.chars().allMatch(Headers::isTokenChar)) {
-            throw new IllegalArgumentException("invalid cookie name '" + name + "'");
+            throw new IllegalArgumentException("invalid cookie name '" + Headers.printable(name) + "'"); // R129
         }
         if (!value.chars().allMatch(Cookie::isValueChar)) {
             throw new IllegalArgumentException("invalid cookie value for '" + name + "'");
         }
+    }
+
+    /**
+     * The cookie for a log, its value hidden ({@code xxxxx}), as {@link Headers#toString()} hides the {@code Cookie} and
+     * {@code Set-Cookie} fields' (R94, R130): a cookie is often a session, and a jar's cookies logged printed it.
+     * {@link #value()} gives the real value.
+     *
+     * @return {@code Cookie[name=sid, value=xxxxx, domain=..., path=..., expires=..., maxAge=..., secure=..., httpOnly=...]}
+     */
+    @Override
+    public String toString() {
+        return "Cookie[name=" + name + ", value=xxxxx, domain=" + domain + ", path=" + path + ", expires=" + expires
+                + ", maxAge=" + maxAge + ", secure=" + secure + ", httpOnly=" + httpOnly + "]";
     }
 
     /**

@@ -14,8 +14,9 @@ import java.util.Set;
  * spelling of names. Build one with {@link #builder()} or {@link #toBuilder()}.
  *
  * <p>Validation (the request-side smuggling defence): a name must be an RFC 9110 token, and a value
- * must not contain CR, LF or NUL or other control characters except horizontal tab; a violation
- * throws {@link IllegalArgumentException} naming the header, before anything is written anywhere.
+ * must not contain CR, LF or NUL or other control characters except horizontal tab, nor a character above
+ * {@code 0xff} (a value is written as ISO-8859-1, one byte a character, R129); a violation throws
+ * {@link IllegalArgumentException} naming the header, before anything is written anywhere.
  *
  * <p>{@link #toString()} hides the values of credential fields ({@code Authorization}, {@code Proxy-Authorization},
  * {@code Cookie}, {@code Set-Cookie}), as a request's {@code toString} hides its URI's password (R17, R94); every
@@ -42,7 +43,7 @@ public final class Headers {
      * @param namesAndValues names and values, alternating
      * @return the headers, in the given order
      * @throws IllegalArgumentException if there is a name without its value, a name that is no token or a value
-     *     with a control character
+     *     with a control character or one above {@code 0xff} (R129)
      * @throws NullPointerException if namesAndValues or one of its elements is null
      */
     public static Headers of(String... namesAndValues) {
@@ -252,9 +253,15 @@ public final class Headers {
         Objects.requireNonNull(value, "header value");
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
-            if ((c < 0x20 && c != '\t') || c == 0x7f || c > 0xff) {
+            if ((c < 0x20 && c != '\t') || c == 0x7f) {
                 throw new IllegalArgumentException("invalid character 0x" + Integer.toHexString(c)
                         + " in value of header '" + name + "' (CR, LF, NUL and other controls are not allowed)");
+            }
+            if (c > 0xff) {
+                // Not a control: a character the wire cannot carry as one byte (R129); the message says which.
+                throw new IllegalArgumentException("invalid character 0x" + Integer.toHexString(c) + " in value of header '"
+                        + name + "' (a value is written as ISO-8859-1: no character above 0xff; percent-encode it,"
+                        + " or use RFC 8187's encoding where the field allows it)");
             }
         }
         return value;
@@ -293,10 +300,11 @@ public final class Headers {
          * Adds a field (keeps existing values of the same name).
          *
          * @param name the field name (an RFC 9110 token; matched ignoring case)
-         * @param value the field value (no CR, LF or NUL)
+         * @param value the field value (no CR, LF, NUL or other control but the tab; ISO-8859-1 only, R129)
          * @return this builder
          * @throws NullPointerException if name or value is null; the builder is unchanged
-         * @throws IllegalArgumentException if name is no token or value has a control character; the builder is
+         * @throws IllegalArgumentException if name is no token or value has a control character or one above {@code 0xff}
+     *     (R129); the builder is
          *     unchanged
          */
         public Builder add(String name, String value) {
@@ -313,7 +321,7 @@ public final class Headers {
          * Replaces every value of {@code name} with {@code value}.
          *
          * @param name the field name (an RFC 9110 token; matched ignoring case)
-         * @param value the field value (no CR, LF or NUL)
+         * @param value the field value (no CR, LF, NUL or other control but the tab; ISO-8859-1 only, R129)
          * @return this builder
          * @throws NullPointerException if name or value is null; the builder is unchanged
          */

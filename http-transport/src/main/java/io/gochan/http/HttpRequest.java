@@ -344,7 +344,7 @@ public final class HttpRequest {
         public Builder method(String method, RequestBody body) {
             Objects.requireNonNull(method, "method");
             if (method.isEmpty() || !method.chars().allMatch(Headers::isTokenChar)) {
-                throw new IllegalArgumentException("invalid HTTP method '" + method + "'");
+                throw new IllegalArgumentException("invalid HTTP method '" + Headers.printable(method) + "'"); // R129
             }
             Objects.requireNonNull(body, "body"); // before the method is set: a refused call changes nothing (R72)
             this.method = method;

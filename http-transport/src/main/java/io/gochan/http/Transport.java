@@ -743,7 +743,8 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
 
         /**
-         * TCP connect timeout (default 30 s).
+         * TCP connect timeout (default 30 s; zero = none, as Go's {@code Dialer} without a timeout: the operating
+         * system's own bound then applies). It also bounds a proxy's {@code CONNECT} answer or SOCKS5 exchange (R10).
          *
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
@@ -756,7 +757,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
         }
 
         /**
-         * TLS handshake timeout (default 10 s).
+         * TLS handshake timeout (default 10 s; zero = none, as Go's {@code TLSHandshakeTimeout} of zero).
          *
          * @param d the duration, not negative; zero where the option says so
          * @return this builder
