@@ -110,11 +110,13 @@ final class PlatformThreads {
     }
 
     /**
-     * LK13: the common pool's workers running a task of user code now; none, and no stack taken, when the pool
-     * has no active thread (the usual case when a test begins or ends).
+     * LK13: the common pool's workers running a task of user code now; none, and no stack taken, when the pool has no
+     * worker at all. Not its active count: a worker blocked in a task through the pool's managed blocking (a
+     * {@code join()}, a {@code get()}, a blocking queue's {@code take()}) counts as inactive while it runs that task
+     * (LK50).
      */
     static Map<Thread, List<String>> busyCommonPoolWorkers() {
-        if (ForkJoinPool.commonPool().getActiveThreadCount() == 0) {
+        if (ForkJoinPool.commonPool().getPoolSize() == 0) {
             return Map.of();
         }
         Map<Thread, List<String>> busy = new java.util.HashMap<>();
@@ -149,8 +151,8 @@ final class PlatformThreads {
      * the task still running is the leak.
      */
     static List<Suspect> commonPoolTasks(Map<Thread, List<String>> before, Ignore ignored) {
-        if (ForkJoinPool.commonPool().getActiveThreadCount() == 0) {
-            return List.of();
+        if (ForkJoinPool.commonPool().getPoolSize() == 0) {
+            return List.of(); // no worker at all; an inactive count proves nothing (LK50, above)
         }
         List<Suspect> found = new ArrayList<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
@@ -188,15 +190,21 @@ final class PlatformThreads {
     /**
      * True for threads that belong to the runtime, not to whoever's code made them start: the test runner's
      * parallel workers, the virtual-thread scheduler's carriers and its delay scheduler (JDK 25 starts it at the first timed wait of a virtual
-     * thread; a pool of the user's has one only beside its workers, which are reported), the common pool's
+     * thread) and the common pool's (a pool of the user's may have one before any worker: reported, LK51), the common pool's
      * workers (they end by themselves once idle), the JDK's innocuous system threads, the JVM's own (its
      * {@code system} thread group), and {@link #SHARED}.
      */
     private static boolean isShared(Thread t) {
         String cls = t.getClass().getName();
-        if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")
-                || cls.equals("java.util.concurrent.DelayScheduler")) {
+        if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")) {
             return true;
+        }
+        if (cls.equals("java.util.concurrent.DelayScheduler")) {
+            // Only the runtime's pools' (LK51): the virtual-thread scheduler's (in its carriers' group) and the common
+            // pool's. A pool of the user's starts one for its first delayed task, before any worker: then it is all the
+            // pool has running, and it is the test's leak.
+            ThreadGroup g = t.getThreadGroup();
+            return (g != null && "CarrierThreads".equals(g.getName())) || t.getName().equals("ForkJoinPool.commonPool-delayScheduler");
         }
         if (cls.startsWith("org.junit.")) {
             // The test runner's own workers (parallel execution: JUnit's fork-join and worker-pool executors make

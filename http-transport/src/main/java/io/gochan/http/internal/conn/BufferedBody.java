@@ -176,7 +176,7 @@ final class BufferedBody extends BulkInputStream implements BodyEnd, BodyLength 
         } else {
             // Another party ended the exchange (the watch of the request's context or deadline, the transport's close)
             // and may be closing the connection right now: this read, the race's loser, reports only once that close
-            // is complete (E26), as a streamed body's read does. Before, it threw and reported done() while the
+            // is complete (E158, E26), as a streamed body's read does. Before, it threw and reported done() while the
             // connection was still counted open and in use by nobody.
             ex.awaitAbortersClose();
         }
