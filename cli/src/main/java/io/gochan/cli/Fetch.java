@@ -104,8 +104,11 @@ final class Fetch {
          */
         record ToStream(PrintStream body, PrintStream heads, String name, String failure) implements Sink {}
 
-        /** A spool each, printed in argument order once every fetch ended (R53). */
-        record ToSpool(int memoryLimit, long diskLimit) implements Sink {}
+        /**
+         * A spool each, printed in argument order once every fetch ended (R53); together they keep at most
+         * {@code memoryBudget} bytes in memory (R131).
+         */
+        record ToSpool(int memoryLimit, long diskLimit, java.util.concurrent.atomic.AtomicLong memoryBudget) implements Sink {}
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws InterruptedException {
@@ -154,7 +157,7 @@ final class Fetch {
                 switch (a) {
                     case "-h", "--help" -> { // asked for, so on stdout and a success, as the bare --help (R88)
                         out.println(Main.USAGE);
-                        return 0;
+                        return Main.wrote("fetch", 0, out, err); // a stdout that took none of it: a failure (R132)
                     }
                     case "-i" -> headers = true;
                     case "--unix-socket" -> unixSocket = Path.of(args.get(++i));
@@ -193,8 +196,10 @@ final class Fetch {
         if (uris.isEmpty() || (outputs > 0 && uris.size() != 1)) {
             // Several URLs with -o, "-" included, are refused rather than interleaved or concatenated into one stream
             // (R101): without -o they are printed to stdout one after the other, each after its "==>" line.
+            // The remark says what is wrong: no URL at all, or -o with other than one (R132: it blamed -o when none was given).
             err.println("usage: fetch [-i] [-o FILE|-] [--timeout DURATION] [--max-spool SIZE] [--parallel-max N] [--unix-socket PATH] URL..."
-                    + "   (-o needs exactly one URL" + (uris.size() > 1 ? ", got " + uris.size() + "; without -o several URLs are printed to stdout in turn" : "") + ")");
+                    + (uris.isEmpty() ? "   (no URL given)" : "   (-o needs exactly one URL" + (uris.size() > 1 ? ", got " + uris.size()
+                    + "; without -o several URLs are printed to stdout in turn" : "") + ")"));
             return 2;
         }
         boolean withHeaders = headers;
@@ -205,7 +210,7 @@ final class Fetch {
                 : own == err ? new Sink.ToStream(err, out, file.toString(), STDERR_FAILED)
                 : file != null ? new Sink.ToFile(file)
                 : uris.size() == 1 ? new Sink.ToStdout(out)
-                : new Sink.ToSpool(Spool.DEFAULT_MEMORY_LIMIT, maxSpool);
+                : new Sink.ToSpool(Spool.DEFAULT_MEMORY_LIMIT, maxSpool, Spool.sharedMemoryBudget());
         LoadSummary summary = new LoadSummary(uris.size());
         int status = 0;
         // As curl: --unix-socket connects every URL to that socket (no proxy); otherwise the proxy
@@ -401,7 +406,7 @@ final class Fetch {
                     length = r.body().stream().transferTo(checked(s.body(), s.failure()));
                 }
                 case Sink.ToSpool s -> {
-                    spool = new Spool(s.memoryLimit(), s.diskLimit());
+                    spool = new Spool(s.memoryLimit(), s.diskLimit(), s.memoryBudget());
                     spool.fill(r.body().stream());
                     length = spool.length();
                 }

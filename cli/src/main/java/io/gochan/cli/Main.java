@@ -66,9 +66,10 @@ public final class Main {
             default -> Integer.MAX_VALUE;
         };
         if ((command.equals("demo") || command.equals("sieve")) && (rest.contains("-h") || rest.contains("--help"))) {
-            // Asked for, so on stdout and a success, as the bare --help; fetch reads it among its options (R88).
+            // Asked for, so on stdout and a success, as the bare --help; fetch reads it among its options (R88). A stdout
+            // that took none of it is a failure, as for every command (R132).
             out.println(USAGE);
-            return 0;
+            return wrote(command, 0, out, err);
         }
         if (rest.size() > most) {
             // An argument the command would ignore is a mistake the user should hear of (R74): "sieve 5 6" meant something.
@@ -83,7 +84,7 @@ public final class Main {
                 case "sieve" -> wrote(command, sieve(rest.isEmpty() ? 100 : positive(rest.get(0), MAX_SIEVE), out), out, err);
                 case "-h", "--help", "help" -> {
                     out.println(USAGE);
-                    yield 0;
+                    yield wrote(command, 0, out, err); // R132
                 }
                 default -> {
                     err.println("unknown command '" + command + "'\n" + USAGE);
@@ -100,7 +101,7 @@ public final class Main {
      * The status, or 1 if stdout failed (closed: {@code | head -1}): a {@link PrintStream} keeps such an error to
      * itself, so without this the run would report success for output nobody got (R71).
      */
-    private static int wrote(String command, int status, PrintStream out, PrintStream err) {
+    static int wrote(String command, int status, PrintStream out, PrintStream err) {
         if (out.checkError()) {
             err.println(command + ": " + STDOUT_FAILED);
             return Math.max(status, 1);

@@ -25,16 +25,36 @@ final class Spool implements AutoCloseable {
      */
     static final long DEFAULT_DISK_LIMIT = 256L << 20;
 
+    /**
+     * What all the spools of one {@code fetch} keep in memory together, at most (R131): an eighth of the heap, but
+     * never less than one spool's {@link #DEFAULT_MEMORY_LIMIT}. Each spool keeps up to its own limit in memory until it
+     * is printed, and all wait for the last fetch: without a bound for them all, a few hundred bodies under 1 MiB
+     * exhausted the heap (the run then died with an {@code OutOfMemoryError}, or spun in the collector and ignored a
+     * SIGTERM). A spool that finds the shared bound spent moves to its file at once.
+     *
+     * @return a new budget, shared by the spools of one run
+     */
+    static java.util.concurrent.atomic.AtomicLong sharedMemoryBudget() {
+        return new java.util.concurrent.atomic.AtomicLong(Math.max(DEFAULT_MEMORY_LIMIT, Runtime.getRuntime().maxMemory() / 8));
+    }
+
     private final int memoryLimit;
     private final long diskLimit;
+    /** What all spools sharing it may still keep in memory; this spool's bytes in memory are taken from it. */
+    private final java.util.concurrent.atomic.AtomicLong memoryBudget;
     private final ByteArrayOutputStream memory = new ByteArrayOutputStream();
     private Path file;
     private OutputStream fileStream;
     private long length;
 
     Spool(int memoryLimit, long diskLimit) {
+        this(memoryLimit, diskLimit, new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE));
+    }
+
+    Spool(int memoryLimit, long diskLimit, java.util.concurrent.atomic.AtomicLong memoryBudget) {
         this.memoryLimit = memoryLimit;
         this.diskLimit = diskLimit;
+        this.memoryBudget = memoryBudget;
     }
 
     /** Reads {@code in} to its end into this spool; on failure what was read so far stays (and is deleted on close). */
@@ -50,16 +70,26 @@ final class Spool implements AutoCloseable {
             throw new SpoolFullException("the body is larger than the " + diskLimit + " bytes it may hold while it waits"
                     + " for its turn to be printed (--max-spool; or fetch this URL alone, which streams it)");
         }
-        if (fileStream == null && memory.size() + (long) n > memoryLimit) {
+        if (fileStream == null && (memory.size() + (long) n > memoryLimit || !takeFromBudget(n))) {
             // Ctrl-C (or a kill) ends the JVM without running close(): the shutdown deletes the file then, or an
             // interrupted run would leave up to --max-spool bytes per URL in the temporary directory (R71).
             file = ExitCleanup.run().create(() -> Files.createTempFile("gochan-fetch-", ".body"), p -> p);
             fileStream = Files.newOutputStream(file);
             memory.writeTo(fileStream);
+            memoryBudget.addAndGet(memory.size()); // in the file now: the others may keep as much in memory
             memory.reset();
         }
         (fileStream != null ? fileStream : memory).write(buf, 0, n);
         length += n;
+    }
+
+    /** Takes {@code n} bytes of the shared memory budget, or nothing and false if it has not that many left. */
+    private boolean takeFromBudget(int n) {
+        if (memoryBudget.addAndGet(-n) >= 0) {
+            return true;
+        }
+        memoryBudget.addAndGet(n);
+        return false;
     }
 
     /** How many bytes the spool holds. */
@@ -84,9 +114,11 @@ final class Spool implements AutoCloseable {
         }
     }
 
-    /** Deletes the spool's file, if it made one. */
+    /** Deletes the spool's file, if it made one, and gives its memory back to the shared budget. */
     @Override
     public void close() throws IOException {
+        memoryBudget.addAndGet(memory.size()); // printed or given up: its memory is the others' again
+        memory.reset();
         IOException failed = null;
         try {
             if (fileStream != null) {

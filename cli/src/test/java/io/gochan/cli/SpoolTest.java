@@ -112,4 +112,48 @@ class SpoolTest {
                     .hasMessageContaining("not a size");
         }
     }
+
+    /**
+     * R131: the spools of one run share a memory budget. A spool that finds it spent moves to its file at once; one
+     * printed and closed gives its memory back. (Session 44's CLI audit: 300 bodies under 1 MiB each, all held in memory
+     * until the last fetch ended, exhausted a 192 MiB heap.)
+     */
+    @Test
+    void R131_spoolsShareOneMemoryBudgetAndGiveItBackOnClose() throws IOException {
+        java.util.concurrent.atomic.AtomicLong budget = new java.util.concurrent.atomic.AtomicLong(10);
+        Spool first = new Spool(8, Spool.DEFAULT_DISK_LIMIT, budget);
+        Spool second = new Spool(8, Spool.DEFAULT_DISK_LIMIT, budget);
+        Path secondFile;
+        try {
+            first.fill(new ByteArrayInputStream(bytes(8)));
+            assertThat(first.file()).as("within its own limit and the budget").isNull();
+            assertThat(budget.get()).isEqualTo(2);
+            second.fill(new ByteArrayInputStream(bytes(5)));
+            secondFile = second.file();
+            assertThat(secondFile).as("the budget is spent: to its file").isNotNull().exists();
+            assertThat(budget.get()).as("a spool in its file keeps nothing of the budget").isEqualTo(2);
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            second.copyTo(out);
+            assertThat(out.toByteArray()).isEqualTo(bytes(5));
+        } finally {
+            first.close();
+            second.close();
+        }
+        assertThat(budget.get()).as("all given back").isEqualTo(10);
+        assertThat(secondFile).doesNotExist();
+        Spool third = new Spool(8, Spool.DEFAULT_DISK_LIMIT, budget);
+        try {
+            third.fill(new ByteArrayInputStream(bytes(8)));
+            assertThat(third.file()).as("memory again once the others gave theirs back").isNull();
+        } finally {
+            third.close();
+        }
+    }
+
+    /** R131: the shared budget is an eighth of the heap, never less than one spool's memory limit. */
+    @Test
+    void R131_theSharedBudgetIsAnEighthOfTheHeap() {
+        assertThat(Spool.sharedMemoryBudget().get())
+                .isEqualTo(Math.max(Spool.DEFAULT_MEMORY_LIMIT, Runtime.getRuntime().maxMemory() / 8));
+    }
 }
