@@ -113,12 +113,14 @@ final class ProxyHandshake {
      * target, whatever the socket said (a reset, a broken pipe, an https proxy's TLS layer refusing to renegotiate), as
      * Go's "proxyconnect" errors name it; before, such a failure reached the caller as the JDK's bare
      * {@code SocketException: Connection reset}, which named neither the proxy nor the origin. An interrupt's
-     * {@link java.io.InterruptedIOException} stays what it is (the request's cancellation), and so does what is a
-     * {@code ProxyException} already.
+     * {@link java.io.InterruptedIOException} stays what it is (the request's cancellation), an
+     * {@link java.net.UnknownHostException} too (an origin address refused before the proxy is asked, R110), and so does
+     * what is a {@code ProxyException} already.
      */
     private static IOException asProxyFailure(IOException e, URI proxy, String who) {
-        if (e instanceof ProxyException || e instanceof java.io.InterruptedIOException) {
-            return e;
+        if (e instanceof ProxyException || e instanceof java.io.InterruptedIOException
+                || e instanceof java.net.UnknownHostException) {
+            return e; // a name the request's origin has not (R110) is the request's failure, found before the proxy is asked
         }
         return new ProxyException(proxy, -1, who + " failed: " + ThrowableText.messageOrType(e), e);
     }
