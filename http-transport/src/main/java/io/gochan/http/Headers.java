@@ -219,7 +219,7 @@ public final class Headers {
         for (int i = 0; i < fields.length; i += 2) {
             // A server's value may hold obs-text: its control characters escaped (a C1 NEL would end a logged line).
             b.append(i == 0 ? "" : ", ").append(fields[i]).append(": ").append(isCredential(fields[i]) ? "xxxxx"
-                    : io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(fields[i + 1]));
+                    : io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(fields[i + 1], true));
         }
         return b.append('}').toString();
     }
@@ -279,13 +279,9 @@ public final class Headers {
         return c < 128 && "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
     }
 
-    /** {@code s} with its control characters written {@code \xN}, for a message. */
+    /** {@code s} with its control characters written {@code \xN} (tabs and C1 included), for a message. */
     static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(c < 0x20 || c == 0x7f ? "\\x" + Integer.toHexString(c) : String.valueOf(c));
-        }
-        return b.toString();
+        return io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(s, false);
     }
 
     /** Builds {@link Headers}; every add validates. Not thread-safe. */

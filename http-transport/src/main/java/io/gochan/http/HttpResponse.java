@@ -147,6 +147,6 @@ public final class HttpResponse implements AutoCloseable {
         // The reason phrase is the server's (obs-text allowed): its control characters escaped, as a logged line must
         // not end inside it (a C1 NEL).
         return version + " " + status + (reason.isEmpty() ? "" : " "
-                + io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(reason)) + " (" + request + ")";
+                + io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(reason, true)) + " (" + request + ")";
     }
 }

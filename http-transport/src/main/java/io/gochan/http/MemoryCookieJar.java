@@ -284,24 +284,28 @@ public final class MemoryCookieJar implements CookieJar {
         List<Map.Entry<String, Entry>> byAge = new ArrayList<>(entries.entrySet());
         byAge.sort(Comparator.comparingLong(m -> m.getValue().touched()));
         perDomain = countPerDomain();
-        for (boolean secureTier : new boolean[] {false, true}) { // within a crowded domain, not Secure first
-            for (Map.Entry<String, Entry> m : byAge) {
-                Entry e = m.getValue();
-                if (e.secure() == secureTier && perDomain.get(e.domain()) > PER_DOMAIN && entries.remove(m.getKey()) != null) {
-                    perDomain.merge(e.domain(), -1, Integer::sum);
-                }
-            }
+        // Within a crowded domain, down to its bound: not Secure first. Then, over the jar's bound: the crowded domains'
+        // cookies first (not Secure, then Secure), then anyone's.
+        evictOldest(byAge, perDomain, false, PER_DOMAIN, false);
+        evictOldest(byAge, perDomain, true, PER_DOMAIN, false);
+        for (int crowdedAbove : new int[] {CROWDED, 0}) {
+            evictOldest(byAge, perDomain, false, crowdedAbove, true);
+            evictOldest(byAge, perDomain, true, crowdedAbove, true);
         }
-        // Over the jar's bound: the crowded domains' cookies first (not Secure, then Secure), then anyone's.
-        for (int floor : new int[] {CROWDED, 0}) {
-            for (boolean secureTier : new boolean[] {false, true}) {
-                for (int i = 0; i < byAge.size() && entries.size() > TOTAL; i++) {
-                    Map.Entry<String, Entry> m = byAge.get(i);
-                    Entry e = m.getValue();
-                    if (e.secure() == secureTier && perDomain.get(e.domain()) > floor && entries.remove(m.getKey()) != null) {
-                        perDomain.merge(e.domain(), -1, Integer::sum);
-                    }
-                }
+    }
+
+    /**
+     * One tier of {@link #evict}: the cookies of {@code byAge} (least recently used first) whose {@code Secure} flag is
+     * {@code secure} and whose domain holds more than {@code domainAbove}, removed one by one while their domain does,
+     * and, if {@code untilJarFits}, only while the jar holds more than {@link #TOTAL}. {@code perDomain} follows.
+     */
+    private void evictOldest(List<Map.Entry<String, Entry>> byAge, Map<String, Integer> perDomain, boolean secure,
+            int domainAbove, boolean untilJarFits) {
+        for (int i = 0; i < byAge.size() && (!untilJarFits || entries.size() > TOTAL); i++) {
+            Map.Entry<String, Entry> m = byAge.get(i);
+            Entry e = m.getValue();
+            if (e.secure() == secure && perDomain.get(e.domain()) > domainAbove && entries.remove(m.getKey()) != null) {
+                perDomain.merge(e.domain(), -1, Integer::sum);
             }
         }
     }

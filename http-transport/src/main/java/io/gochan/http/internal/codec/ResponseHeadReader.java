@@ -283,23 +283,20 @@ public final class ResponseHeadReader {
      * whose NEL some readers take as a line end): for quoting peer bytes in messages and logs.
      */
     public static String shorten(String s) {
-        return escaped(s.length() > 80 ? s.substring(0, 80) + "..." : s, false);
+        return escapeControls(s.length() > 80 ? s.substring(0, 80) + "..." : s, false);
     }
 
     /**
-     * {@code s} whole, its control characters escaped as {@link #shorten} escapes them (0x00–0x1f but the tab, DEL,
-     * 0x80–0x9f): for a {@code toString} that prints what a peer sent (a reason phrase, a field value, which may hold
-     * obs-text, whose 0x85 is NEL, a line end to some log readers). A tab, which such text may hold and which ends no
-     * line, stays. The same string when there is nothing to escape.
+     * {@code s} whole, its control characters written {@code \xN} (0x00–0x1f, DEL, 0x80–0x9f): the one escaping of
+     * text for a message or a log, what {@link #shorten} quotes of a peer's bytes, a {@code toString} of what a peer sent
+     * (a reason phrase, a field value, which may hold obs-text, whose 0x85 is NEL, a line end to some log readers, R125)
+     * and a refusal's quote of the caller's text (R129). The same string when there is nothing to escape.
      *
-     * @param s peer text
+     * @param s the text
+     * @param keepTabs whether a tab stays as it is (text that may hold one, such as a field value: it ends no line)
      * @return the text, escaped
      */
-    public static String escapeControls(String s) {
-        return escaped(s, true);
-    }
-
-    private static String escaped(String s, boolean keepTabs) {
+    public static String escapeControls(String s, boolean keepTabs) {
         int i = 0;
         while (i < s.length() && !mustEscape(s.charAt(i), keepTabs)) {
             i++;
