@@ -172,6 +172,22 @@ class RequestWriteProbeTest {
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"PUT", "POST", "DELETE", "GET"})
     void E159_aStreamedBodyDeclaredEmptyThatYieldsAByteIsRefusedBeforeAnythingIsSent(String method) throws Exception {
+        refusedBeforeAnythingIsSent(method, false);
+    }
+
+    /**
+     * E160 (E159's neighbour): the same with {@code Expect: 100-continue}. A body declared empty has nothing to wait
+     * for, so its request does not wait for a {@code 100} (as Go's transport waits only for a body of a length other
+     * than 0): its head stays in the buffer until the source's end, as E159's. Before, the head went out on its own to
+     * wait for the {@code 100}, the server answered the empty request, and only then did the caller get the mismatch.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"PUT", "POST"})
+    void E160_aBodyDeclaredEmptyWithExpectContinueIsRefusedBeforeAnythingIsSent(String method) throws Exception {
+        refusedBeforeAnythingIsSent(method, true);
+    }
+
+    private static void refusedBeforeAnythingIsSent(String method, boolean expectContinue) throws Exception {
         List<String> heads = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.concurrent.CountDownLatch handlerEnded = new java.util.concurrent.CountDownLatch(1);
         try (RawServer server = RawServer.start(c -> {
@@ -195,7 +211,8 @@ class RequestWriteProbeTest {
                     super.close();
                 }
             }, 0, "text/plain");
-            HttpRequest req = HttpRequest.newBuilder(server.uri("/zero")).method(method, body).build();
+            HttpRequest.Builder b = HttpRequest.newBuilder(server.uri("/zero")).method(method, body);
+            HttpRequest req = (expectContinue ? b.header("Expect", "100-continue") : b).build();
             Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> t.roundTrip(req).close());
             assertThat(thrown).isInstanceOf(ContentLengthMismatchException.class)
                     .hasMessageContaining("longer than its declared length 0");

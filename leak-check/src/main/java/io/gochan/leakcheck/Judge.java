@@ -48,6 +48,8 @@ final class Judge {
     private final boolean checkPlatform;
     /** Whether a goroutine or thread can be excused by the functions on its stack (LK7). */
     private final boolean byStack;
+    /** Whether this check has asked for a garbage collection, for a cleaner's thread (LK52). */
+    private boolean collected;
     /** How many thread dumps this check took (for the cost tests). */
     int dumps;
 
@@ -126,6 +128,12 @@ final class Judge {
             List<PlatformThreads.Suspect> platform = platformThreads(notes);
             left = graceNanos - (System.nanoTime() - start);
             if (!platform.isEmpty() && left > 0) {
+                if (!collected && platform.stream().anyMatch(p -> JdkCleaners.isCleanerThread(p.thread(), Frames.functions(
+                        p.thread().getStackTrace())))) {
+                    // LK52: a cleaner the test dropped ends only once it is collected; ask once, not at every look.
+                    collected = true;
+                    System.gc();
+                }
                 platform.get(0).thread().join(java.time.Duration.ofNanos(Math.min(pause, left))); // LK11
                 pause = Math.min(pause * 2, MAX_PAUSE);
                 continue;
@@ -193,6 +201,16 @@ final class Judge {
         // (a class's callbacks are not checked for them: such a task carries nothing that tells it from a test's).
         List<PlatformThreads.Suspect> found = window.kind == Window.Kind.TEST
                 ? new ArrayList<>(PlatformThreads.commonPoolTasks(window.busyCommonWorkers, excused)) : new ArrayList<>();
+        if (window.kind == Window.Kind.TEST) {
+            // LK53: a child process the test started and left running; its reaper is the JDK's, and maybe older.
+            for (JdkProcesses.Waited w : JdkProcesses.waited()) {
+                if (!window.waitedPids.contains(w.pid()) && ProcessHandle.of(w.pid()).map(ProcessHandle::isAlive).orElse(false)
+                        && !excused.test(w.reaper().getName(), List.of())) {
+                    found.add(new PlatformThreads.Suspect(w.reaper(), PlatformThreads.lines(w.reaper().getStackTrace()), false,
+                            JdkProcesses.role(w.pid(), "the test ran")));
+                }
+            }
+        }
         if (window.platformThreadsCreatedBefore(threadEndMark) > 0) {
             for (PlatformThreads.Suspect p : PlatformThreads.createdBetween(window.threadMark, threadEndMark, excused,
                 // LK41: a class's server was started by its own callbacks, not by a test, and the report says so.

@@ -16,15 +16,14 @@ import java.util.regex.Pattern;
 final class PlatformThreads {
     /**
      * Threads that a test's first use of something starts and that then serve the whole run, not the test:
-     * JUnit's timeout thread (a test with {@code @Timeout}), the JDK's process reaper (the first
-     * {@code ProcessBuilder.start()}), whose frames are all in {@code java.*} like any pool worker's,
-     * gochan's own timer thread (the first timer) and its hand-off threads (a deadline, a busy timer
+     * JUnit's timeout thread (a test with {@code @Timeout}), gochan's own cleaners' threads (unobserved failures, unclosed
+     * response bodies: each a {@code Cleaner} made at its first use, LK52), gochan's own timer thread (the first timer) and its hand-off threads (a deadline, a busy timer
      * delivery; they end after a second idle), and the transport's Unix socket poller (the first wait on a
      * Unix socket, R95; it serves every Unix socket of the JVM, as the JDK's own {@code Read-Poller} serves
      * its sockets).
      */
     private static final List<Pattern> SHARED = Config.patterns(new String[] {
-            "junit-(jupiter-)?timeout-.*", "process reaper", "gochan-timer", "gochan-timer-handoff-\\d+", "gochan-unix-poller"});
+            "junit-(jupiter-)?timeout-.*", "gochan-unobserved-failures", "gochan-body-cleaner", "gochan-timer", "gochan-timer-handoff-\\d+", "gochan-unix-poller"});
 
     private PlatformThreads() {}
 
@@ -74,9 +73,11 @@ final class PlatformThreads {
     static boolean isRuntimes(Thread t, List<String> functions) {
         // LK45: a JDK WatchService's poller is an innocuous thread, but the test opened the service. LK48: an RMI
         // export's threads are in the JVM's own group, but the test exported the object.
+        // LK52: a Cleaner's thread is an innocuous thread running the JDK's code, but the test made the cleaner.
         boolean watchService = JdkWatchServices.isPoller(t, functions);
         boolean rmiExport = JdkRmiExports.isExportThread(t, functions);
-        if (isShared(t) && !watchService && !rmiExport) {
+        boolean cleaner = JdkCleaners.isCleanerThread(t, functions) && !Config.anyMatches(SHARED, t.getName()); // not gochan's
+        if (isShared(t, functions) && !watchService && !rmiExport && !cleaner) {
             return true;
         }
         // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
@@ -84,7 +85,7 @@ final class PlatformThreads {
         // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread.
         boolean jdkOwn = isJdkCode(functions) && !watchService && !rmiExport && !JdkServers.isDispatcher(functions)
                 && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
-                && !JdkEventStreams.isStreamThread(t, functions);
+                && !JdkEventStreams.isStreamThread(t, functions) && !cleaner;
         return jdkOwn || isJdkDelayer(t, functions);
     }
 
@@ -105,6 +106,9 @@ final class PlatformThreads {
         }
         if (role.isEmpty()) {
             role = JdkEventStreams.role(t, functions, ran);
+        }
+        if (role.isEmpty()) {
+            role = JdkCleaners.role(t, functions, ran);
         }
         return role.isEmpty() ? JdkRmiExports.role(t, functions, ran) : role;
     }
@@ -170,7 +174,7 @@ final class PlatformThreads {
         return found;
     }
 
-    private static List<String> lines(StackTraceElement[] frames) {
+    static List<String> lines(StackTraceElement[] frames) {
         List<String> stack = new ArrayList<>(frames.length);
         for (StackTraceElement f : frames) {
             stack.add(f.toString());
@@ -194,7 +198,7 @@ final class PlatformThreads {
      * workers (they end by themselves once idle), the JDK's innocuous system threads, the JVM's own (its
      * {@code system} thread group), and {@link #SHARED}.
      */
-    private static boolean isShared(Thread t) {
+    private static boolean isShared(Thread t, List<String> functions) {
         String cls = t.getClass().getName();
         if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")) {
             return true;
@@ -212,10 +216,11 @@ final class PlatformThreads {
             return true;
         }
         ThreadGroup group = t.getThreadGroup();
-        if (group != null && group.getParent() == null) {
+        if (group != null && group.getParent() == null && Frames.runsRuntimeCodeOnly(functions)) {
             // The JVM's own "system" group: threads it attaches itself, such as JFR's recorder (started by a
             // test's recording), which has no Java frame at all. (A thread just started has none yet either:
-            // that is why a missing stack alone excuses nothing.)
+            // that is why a missing stack alone excuses nothing outside this group.) LK54: a thread of the user's
+            // that the user put in this group runs the user's code, and is the user's.
             return true;
         }
         if (t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool()) {

@@ -28,9 +28,14 @@ public final class RequestWriter {
 
     private RequestWriter() {}
 
-    /** Whether the head asks for 100-continue (the caller set {@code Expect: 100-continue} and there is a body). */
+    /**
+     * Whether the request waits for a 100 before its body: the caller set {@code Expect: 100-continue} and there is a
+     * body of a length other than 0. A body declared empty has nothing to wait for, and its head alone is a complete
+     * request, kept in the buffer until the body's source is seen to end (E159, E160), as Go's transport waits only
+     * for a body whose outgoing length is not 0.
+     */
     public static boolean expectsContinue(HttpRequest req) {
-        return !req.body().isEmpty() && req.headers().hasToken("Expect", "100-continue");
+        return !req.body().isEmpty() && req.body().length() != 0 && req.headers().hasToken("Expect", "100-continue");
     }
 
     /**
