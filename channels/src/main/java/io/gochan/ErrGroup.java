@@ -429,6 +429,7 @@ public final class ErrGroup implements AutoCloseable {
          */
         private final class Member extends Go.SelfTask {
             private final Task task;
+            private Throwable caught; // written and read on the member's own thread
 
             Member(Task task) {
                 this.task = task;
@@ -436,11 +437,17 @@ public final class ErrGroup implements AutoCloseable {
 
             @Override
             void run(Goroutine self) {
-                runTask(self, task);
+                caught = runTask(self, task);
+            }
+
+            @Override
+            Throwable caught() {
+                return caught; // the goroutine's flight-recorder event (JF5)
             }
         }
 
-        private void runTask(Goroutine self, Task task) {
+        /** {@return the task's failure, recorded for the group, or null if it returned} */
+        private Throwable runTask(Goroutine self, Task task) {
             Thread me = Thread.currentThread();
             lock.lock();
             try {
@@ -453,8 +460,10 @@ public final class ErrGroup implements AutoCloseable {
             }
             try {
                 task.run();
+                return null;
             } catch (Throwable t) {
                 failed(self, t);
+                return t;
             } finally {
                 lock.lock();
                 try {

@@ -237,6 +237,15 @@ public final class Go {
         abstract void run(Goroutine self) throws Exception;
 
         /**
+         * {@return the failure the body caught and published itself (a future's, a group member's), or null if it
+         * returned or let its failure escape} Read after {@link #run(Goroutine)} on the same thread, for the
+         * goroutine's flight-recorder event (JF5): such a goroutine ended by its failure, though none escaped.
+         */
+        Throwable caught() {
+            return null;
+        }
+
+        /**
          * Refused: a goroutine's start calls {@link #run(Goroutine)}; only a start with an end hook runs this task.
          *
          * @throws UnsupportedOperationException always
@@ -295,7 +304,8 @@ public final class Go {
             }
         } finally {
             try {
-                JfrGate.goroutineEnd(event, g.id(), g.name(), failure);
+                // JF5: a future's or a group member's failure is caught to be published, yet it ended the goroutine.
+                JfrGate.goroutineEnd(event, g.id(), g.name(), failure != null || selfTask == null ? failure : selfTask.caught());
             } finally {
                 // Whatever the event's end throws: a goroutine that stayed registered would be a false leak for
                 // ever, and its join, group or future would say it ended while live() still listed it (JF12).

@@ -27,11 +27,32 @@ public final class GoFuture<T> {
         this.outcome = outcome;
     }
 
+    /** The goroutine's body: runs the callable into the outcome, and tells the goroutine's end what it caught (JF5). */
+    private static final class Body<T> extends Go.SelfTask {
+        private final Outcome<T> outcome;
+        private final Callable<? extends T> body;
+
+        Body(Outcome<T> outcome, Callable<? extends T> body) {
+            this.outcome = outcome;
+            this.body = body;
+        }
+
+        @Override
+        void run(Goroutine self) {
+            outcome.run(body);
+        }
+
+        @Override
+        Throwable caught() {
+            return outcome.failure; // written by run, on this thread
+        }
+    }
+
     static <T> GoFuture<T> start(String name, Callable<? extends T> body) {
         Outcome<T> outcome = new Outcome<>();
         // done closes once the goroutine has left the registry (GF4): a leak check right after a select
         // on done() sees nothing.
-        Goroutine g = Go.start(name, () -> outcome.run(body), null, outcome::close, null);
+        Goroutine g = Go.start(name, new Body<>(outcome, body), null, outcome::close, null);
         outcome.goroutine = g;
         GoFuture<T> f = new GoFuture<>(g, outcome);
         Failures.CLEANER.register(f, outcome::abandon);

@@ -281,7 +281,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
             if (closed) {
                 return false;
             }
-            if (lifetime != null) {
+            if (JfrGate.active()) {
+                // An instant of its own (JF16), not part of the connection's lifetime event: a recording started after
+                // the connection opened sees it too, and the reused counter and these events agree (E35).
                 HttpEvents.connection("reused", this);
             }
             handedOutAgain = true; // before the request is handed to the loops, which its channels publish it with
