@@ -14,18 +14,22 @@
  * {@code jdk.management.jfr} needs {@code --add-modules jdk.jfr} for them (or a recording started with
  * {@code -XX:StartFlightRecording}, which resolves {@code jdk.jfr} itself).
  *
- * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on and the gate to
- * the JFR events; it is exported only to {@code io.gochan.select} (and to {@code io.gochan.leakcheck}, for the
- * Go-style duration text a context's description and a leak report share).
+ * <p>{@code io.gochan.spi} holds the waiter machinery that {@code select} is built on, the gate to the JFR events and
+ * the Go-style duration text a context's description and a leak report share. It is gochan's own, not an API: no
+ * release promises anything of it, and code outside gochan must not use it. It is exported to every module all the same
+ * (rule M1), because a qualified export reaches only named modules, and a build may put gochan's other modules on the
+ * class path beside a named {@code io.gochan}: Maven Surefire does so with a modular project's test libraries
+ * ({@code leak-check} always, {@code channels-select} when only the tests use it), which then failed to link.
  */
 module io.gochan {
     // Optional (ADR 0011): no gochan API names a jdk.jfr type, and the events are loaded only when
     // jdk.jfr is in the boot layer and the flight recorder has been initialized.
     requires static jdk.jfr;
     exports io.gochan;
-    // Only select is built on the waiter machinery (and emits its JFR events through its gate); the
-    // stress tests and benchmarks use it from the class path, where qualified exports do not apply.
-    // The HTTP transport has its own JFR gate and needs nothing from here. Leak-check writes durations as a
-    // context's description does (GoDurations, rules LK37, CX27): one formatter, not a copy in each module.
-    exports io.gochan.spi to io.gochan.select, io.gochan.leakcheck;
+    // Select is built on the waiter machinery (and emits its JFR events through its gate); leak-check writes
+    // durations as a context's description does (GoDurations, rules LK37, CX27); the stress tests and benchmarks use
+    // it from the class path. The HTTP transport has its own JFR gate and needs nothing from here. Exported to all
+    // (M1): a qualified export does not reach select or leak-check on the class path beside this named module, the
+    // layout Surefire gives a modular project's test libraries; it is internal all the same (see above).
+    exports io.gochan.spi;
 }

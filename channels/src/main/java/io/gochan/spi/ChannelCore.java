@@ -464,7 +464,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return signal;
     }
 
-    /** A nil channel: never ready, blocks forever on send and receive, cannot be closed. */
+    /** {@return a nil channel: never ready, blocks forever on send and receive, cannot be closed} */
     public static ChannelCore nil() {
         return new ChannelCore(0, true, false);
     }
@@ -524,7 +524,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** A unique number fixing the order in which several channels' locks are taken. */
+    /** {@return a unique number fixing the order in which several channels' locks are taken} */
     public long id() {
         return id;
     }
@@ -538,7 +538,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return bubble;
     }
 
-    /** True for a nil channel (a select case on it is never ready). */
+    /** {@return whether this is a nil channel (a select case on it is never ready)} */
     public boolean isNil() {
         return nil;
     }
@@ -546,6 +546,8 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /**
      * Receives now if possible: the head of the buffer, or the value of a waiting sender, or
      * {@link #CLOSED} if closed and drained, else {@link #NOT_READY}. Lock must be held.
+     *
+     * @return the value received, {@link #CLOSED} or {@link #NOT_READY}
      */
     public Object pollReceiveLocked() {
         return pollReceiveLocked(true);
@@ -609,6 +611,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /**
      * Sends now if possible: to a waiting receiver, or into the buffer. Lock must be held.
      *
+     * @param value the value to send
      * @return true if sent, false if it would block
      * @throws ChannelClosedException if the channel is closed
      */
@@ -663,6 +666,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * A hint, read without the lock: whether a send ({@code send}) or a receive on this channel looks
      * able to complete now. It may be stale either way; a select uses it to lock only the case it
      * picks, and falls back to locking every channel when the pick turns out not to be ready.
+     *
+     * @param send true for a send, false for a receive
+     * @return whether the operation looks able to complete now
      */
     public boolean looksReady(boolean send) {
         if (closed) {
@@ -681,7 +687,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 || timer && ((TimerChannel) this).looksDue(); // a due timer delivers when looked at (TM7)
     }
 
-    /** Queues {@code node} (a send node on the senders' queue, else on the receivers'). Lock must be held. */
+    /**
+     * Queues {@code node} (a send node on the senders' queue, else on the receivers'). Lock must be held.
+     *
+     * @param node the registration to queue
+     */
     public void enqueueLocked(WaitNode node) {
         if (node.channel != this) {
             throw new IllegalArgumentException("node belongs to another channel");
@@ -707,7 +717,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** Unlinks {@code node} if it is still queued here. Lock must be held. */
+    /**
+     * Unlinks {@code node} if it is still queued here. Lock must be held.
+     *
+     * @param node the registration to unlink
+     */
     public void removeLocked(WaitNode node) {
         if (node.queued && node.channel == this) { // a node is only ever queued on its own channel
             unlink(node);
@@ -719,6 +733,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /**
      * Blocking or timed send.
      *
+     * @param value the value to send
      * @param deadlineNanos {@link System#nanoTime()} deadline, {@code Long.MAX_VALUE} for none
      * @return true if sent, false if the deadline passed first (the value was not sent)
      * @throws ChannelClosedException if closed, or closed while waiting
@@ -771,6 +786,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /**
      * Blocking or timed receive.
      *
+     * @param deadlineNanos {@link System#nanoTime()} deadline, {@code Long.MAX_VALUE} for none
      * @return the value, {@link #CLOSED}, or {@link #NOT_READY} if the deadline passed first
      * @throws InterruptedException if interrupted while waiting (nothing was taken)
      */
@@ -949,7 +965,12 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return pollReceiveLocked();
     }
 
-    /** Non-blocking send; see {@link #pollSendLocked(Object)}. */
+    /**
+     * Non-blocking send; see {@link #pollSendLocked(Object)}.
+     *
+     * @param value the value to send
+     * @return true if sent, false if it would block
+     */
     public boolean trySend(Object value) {
         if (nil) {
             return false;
@@ -965,7 +986,11 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** Non-blocking receive; see {@link #pollReceiveLocked()}. */
+    /**
+     * Non-blocking receive; see {@link #pollReceiveLocked()}.
+     *
+     * @return the value received, {@link #CLOSED} or {@link #NOT_READY}
+     */
     public Object tryReceive() {
         if (nil) {
             return NOT_READY;
@@ -1027,7 +1052,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** Number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts). */
+    /** {@return the number of buffered values; a racy snapshot within [0, capacity] (a timer's pending value counts)} */
     public int len() {
         Ring ring = ring();
         if (ring != null) {
@@ -1036,7 +1061,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return (int) Count.HANDLE.getOpaque(this);
     }
 
-    /** The capacity (0 for unbuffered and nil channels; 1 for a timer's channel). */
+    /** {@return the capacity (0 for unbuffered and nil channels; 1 for a timer's channel)} */
     public int capacity() {
         return capacity;
     }
@@ -1050,12 +1075,12 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return timer;
     }
 
-    /** True once closed (a snapshot). */
+    /** {@return whether the channel is closed (a snapshot)} */
     public boolean isClosed() {
         return closed;
     }
 
-    /** Number of queued send registrations (may include dead ones not yet unlinked by their owner). */
+    /** {@return the number of queued send registrations (may include dead ones not yet unlinked by their owner)} */
     public int waitingSenders() {
         lock();
         try {
@@ -1065,7 +1090,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         }
     }
 
-    /** Number of queued receive registrations (may include dead ones not yet unlinked by their owner). */
+    /** {@return the number of queued receive registrations (may include dead ones not yet unlinked by their owner)} */
     public int waitingReceivers() {
         lock();
         try {
@@ -1080,6 +1105,8 @@ public class ChannelCore { // not final only for TimerChannel below: every const
      * {@code cap()} and {@code len()} report (rule C4): "unlimited" for an unlimited channel, whose
      * {@code capacity} is only the bound of its growth, and 0 for a timer's channel (TM1), whose one slot is
      * mentioned only while it holds a value.
+     *
+     * @return the description
      */
     public String describe() {
         if (nil) {
@@ -1500,6 +1527,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     /**
      * Converts a timeout into a {@link System#nanoTime()} deadline (inside a virtual-time bubble, one
      * on the bubble's clock), saturating at "none".
+     *
+     * @param timeoutNanos the timeout
+     * @return the deadline, {@code Long.MAX_VALUE} for none
      */
     public static long deadlineAfter(long timeoutNanos) {
         // Deadlines are compared as (deadline - now), which is wrap-safe for any timeout below 2^63;

@@ -18,6 +18,7 @@ public final class ChannelCores {
     /**
      * Installs the accessor; called once, by the class initializer of the accessor itself.
      *
+     * @param accessor the function from a channel to its core
      * @throws IllegalStateException if already installed
      */
     public static void install(Function<Object, ChannelCore> accessor) {
@@ -30,6 +31,8 @@ public final class ChannelCores {
     /**
      * The core behind {@code channel} (a {@code Chan}, {@code SendChan} or {@code ReceiveChan}).
      *
+     * @param channel the channel
+     * @return its core
      * @throws NullPointerException if channel is null
      */
     public static ChannelCore of(Object channel) {

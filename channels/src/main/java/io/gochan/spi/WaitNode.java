@@ -31,6 +31,9 @@ public final class WaitNode {
     /**
      * A registration of {@code waiter} on {@code channel}.
      *
+     * @param waiter the waiter this node registers
+     * @param channel the channel it is queued on
+     * @param isSend true for a send registration
      * @param item the value to send (send nodes), null for receive nodes
      * @param caseIndex the select case this node stands for (0 for plain operations)
      */
@@ -69,22 +72,22 @@ public final class WaitNode {
         return !queued;
     }
 
-    /** The waiter this node registers. */
+    /** {@return the waiter this node registers} */
     public Waiter waiter() {
         return waiter;
     }
 
-    /** The channel this node is (or was) queued on. */
+    /** {@return the channel this node is (or was) queued on} */
     public ChannelCore channel() {
         return channel;
     }
 
-    /** True for a send registration. */
+    /** {@return whether this is a send registration} */
     public boolean isSend() {
         return isSend;
     }
 
-    /** The select case index given at creation. */
+    /** {@return the select case index given at creation} */
     public int caseIndex() {
         return caseIndex;
     }
@@ -92,6 +95,8 @@ public final class WaitNode {
     /**
      * For a receive node that won: the value received, or null if {@link #closedOnWin()}. Read only
      * after {@link Waiter#await} returned this node.
+     *
+     * @return the value received, or null
      */
     public Object item() {
         return item;
@@ -100,6 +105,8 @@ public final class WaitNode {
     /**
      * True if this node won because the channel closed: a receive saw "closed"; a send must throw
      * {@link io.gochan.ChannelClosedException}.
+     *
+     * @return whether the node won because the channel closed
      */
     public boolean closedOnWin() {
         return closed;

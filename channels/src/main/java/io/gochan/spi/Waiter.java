@@ -211,7 +211,7 @@ public final class Waiter {
         return solo.bind(channel, isSend, item);
     }
 
-    /** The thread that waits. */
+    /** {@return the thread that waits} */
     public Thread thread() {
         return thread;
     }
@@ -220,6 +220,7 @@ public final class Waiter {
      * Completes the waiter through {@code node}. Call only while holding the lock of the node's
      * channel, after moving the value into or out of the node.
      *
+     * @param node the node through which the waiter completes
      * @return true if this call completed the waiter; false if it was already claimed or cancelled,
      *     in which case the node must be treated as dead and its value must not be counted as moved
      */
@@ -252,17 +253,17 @@ public final class Waiter {
         return spins > 0 && SpinPolicy.spin(this, spins);
     }
 
-    /** True once claimed or cancelled (a volatile read). */
+    /** {@return whether the waiter was claimed or cancelled (a volatile read)} */
     public boolean isCompleted() {
         return outcome != null;
     }
 
-    /** The winning node, or null while waiting or if cancelled. */
+    /** {@return the winning node, or null while waiting or if cancelled} */
     public WaitNode winner() {
         return outcome instanceof WaitNode n ? n : null;
     }
 
-    /** True if the waiter was cancelled because its thread was interrupted. */
+    /** {@return whether the waiter was cancelled because its thread was interrupted} */
     public boolean wasInterrupted() {
         return interrupted;
     }

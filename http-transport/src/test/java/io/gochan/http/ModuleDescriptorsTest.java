@@ -92,10 +92,11 @@ class ModuleDescriptorsTest {
     @Test
     void eachModuleExportsItsApiPackageAndNoInternalOne() {
         ModuleDescriptor core = descriptor("io.gochan");
-        assertThat(exported(core)).containsExactly("io.gochan");
-        // io.gochan.leakcheck shares GoDurations (LK37, CX27) with a context's description.
-        assertThat(exportedTo(core)).isEqualTo(Map.of("io.gochan.spi", Set.of("io.gochan.select", "io.gochan.leakcheck")));
-        assertThat(core.packages()).contains("io.gochan.jfr", "io.gochan.spi"); // present, not exported
+        // M1: the machinery select and leak-check are built on is exported to every module, since a qualified export
+        // does not reach them on the class path beside a named io.gochan (aMixedLayoutLinksSelectAndTheTimerReport).
+        assertThat(exported(core)).containsExactlyInAnyOrder("io.gochan", "io.gochan.spi");
+        assertThat(exportedTo(core)).isEmpty();
+        assertThat(core.packages()).contains("io.gochan.jfr", "io.gochan.spi"); // io.gochan.jfr present, not exported
 
         assertThat(exported(descriptor("io.gochan.select"))).containsExactly("io.gochan.select");
         assertThat(exportedTo(descriptor("io.gochan.select"))).isEmpty();
@@ -158,6 +159,52 @@ class ModuleDescriptorsTest {
         // The transport's internal packages stay closed to other modules.
         Module http = layer.findModule("io.gochan.http").orElseThrow();
         assertThat(http.isExported("io.gochan.http.internal.conn")).isFalse();
-        assertThat(layer.findModule("io.gochan").orElseThrow().isExported("io.gochan.spi", http)).isFalse();
+        assertThat(layer.findModule("io.gochan").orElseThrow().isExported("io.gochan.jfr", http)).isFalse();
+    }
+
+    /**
+     * Rule M1 (docs/spec/channels.md): the layout Surefire gives a modular project's tests, io.gochan named on the module
+     * path (the main module requires it) and the test libraries on the class path (leak-check always; channels-select
+     * when only the tests use it), links. Found by session 45's release audit: io.gochan exported its machinery only to
+     * the named modules io.gochan.select and io.gochan.leakcheck, so on the class path select's engine failed to load
+     * ({@code IllegalAccessError}: superinterface check failed) and leak-check's timer report threw instead of reporting.
+     */
+    @Test
+    void M1_aMixedLayoutLinksSelectAndTheTimerReport() throws Exception {
+        Configuration cf = ModuleLayer.boot().configuration().resolve(ModuleFinder.of(location(io.gochan.Chan.class)),
+                ModuleFinder.of(), Set.of("io.gochan"));
+        ModuleLayer layer = ModuleLayer.boot().defineModulesWithOneLoader(cf, ClassLoader.getPlatformClassLoader());
+        ClassLoader named = layer.findLoader("io.gochan");
+        List<java.net.URL> classPath = new ArrayList<>();
+        for (Class<?> c : List.of(io.gochan.select.Select.class, io.gochan.leakcheck.NoGoroutineLeaks.class,
+                org.junit.jupiter.api.Test.class, org.junit.platform.commons.support.AnnotationSupport.class,
+                org.opentest4j.AssertionFailedError.class)) {
+            classPath.add(location(c).toUri().toURL());
+        }
+        try (java.net.URLClassLoader unnamed = new java.net.URLClassLoader(classPath.toArray(java.net.URL[]::new), named)) {
+            Class<?> engine = Class.forName("io.gochan.select.SelectEngine", true, unnamed);
+            assertThat(engine.getModule().isNamed()).isFalse();
+            assertThat(Class.forName("io.gochan.Chan", false, unnamed).getModule().getName()).isEqualTo("io.gochan");
+
+            // A timer left scheduled, reported by leak-check from the class path (LK32, LK37: Go's duration text).
+            Class<?> ownerType = named.loadClass("io.gochan.GoroutineOwner");
+            Object owner = named.loadClass("io.gochan.Goroutines").getMethod("owner", String.class).invoke(null, "mixed");
+            Object scope = ownerType.getMethod("enter").invoke(owner);
+            Class<?> taskType = named.loadClass("io.gochan.Task");
+            Object task = java.lang.reflect.Proxy.newProxyInstance(named, new Class<?>[] {taskType}, (p, m, a) -> null);
+            Object timer = named.loadClass("io.gochan.Timers").getMethod("afterFunc", java.time.Duration.class, taskType)
+                    .invoke(null, java.time.Duration.ofHours(1), task);
+            try {
+                Class<?> finder = Class.forName("io.gochan.leakcheck.LeakFinder", true, unnamed);
+                Object left = finder.getMethod("timersLeft", ownerType, java.time.Duration.class)
+                        .invoke(null, owner, java.time.Duration.ZERO);
+                Object report = finder.getMethod("timerReport", List.class, String.class).invoke(null, left, "the probe");
+                assertThat((String) report).contains("the probe left 1 timer").containsPattern("in 59m59\\.\\d{3}s");
+            } finally {
+                timer.getClass().getMethod("stop").invoke(timer);
+                scope.getClass().getMethod("close").invoke(scope);
+                ownerType.getMethod("close").invoke(owner);
+            }
+        }
     }
 }

@@ -56,6 +56,28 @@ class ReleasePomsTest {
     }
 
     /**
+     * M2: a published module's POM imports nothing and manages nothing. Maven reads a dependency's
+     * {@code dependencyManagement} (and resolves its BOM imports) when a user's build reads that POM, whatever the
+     * scope of the dependencies it manages: each module imported {@code org.junit:junit-bom} for its tests, so resolving
+     * {@code io.gochan:channels} alone needed JUnit's BOM (a failure behind a repository manager that allows only what is
+     * used). Found by session 45's release audit.
+     */
+    @Test
+    void M2_noPublishedModulesPomManagesOrImportsDependencies() {
+        Path root = Repository.root();
+        String parent = Repository.read(root.resolve("pom.xml"));
+        List<String> wrong = new ArrayList<>();
+        for (String module : published(root, parent)) {
+            String own = Repository.read(root.resolve(module).resolve("pom.xml")).replaceAll("(?s)<!--.*?-->", "");
+            if (!module.equals("bom") && own.contains("<dependencyManagement>")) { // the BOM is one: what it is for
+                wrong.add(module);
+            }
+        }
+        assertThat(parent.replaceAll("(?s)<!--.*?-->", "")).as("the parent's POM").doesNotContain("<dependencyManagement>");
+        assertThat(wrong).as("published modules whose POM has a dependencyManagement").isEmpty();
+    }
+
+    /**
      * The README's promise of the oldest JUnit Jupiter leak-check works with (leak-check's pom.xml comment says it too)
      * must be a version the consumer smoke test runs. It said "5.10+" while the smoke test built only against 5.14.1 and
      * 6.1.3, and leak-check uses {@code TestInstantiationAwareExtension.ExtensionContextScope} (JUnit 5.12) and relies

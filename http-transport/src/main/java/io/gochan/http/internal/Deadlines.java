@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * {@link System#nanoTime()} deadlines for the transport. Its own copy of the rule that channels use,
- * so that this module needs nothing from {@code io.gochan.spi} (exported only to
- * {@code io.gochan.select}).
+ * so that this module needs nothing from {@code io.gochan.spi} (gochan's own machinery, for
+ * {@code io.gochan.select} and leak-check).
  */
 public final class Deadlines {
     /** The deadline value that means "none". */
