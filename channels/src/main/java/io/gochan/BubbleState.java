@@ -962,21 +962,25 @@ final class BubbleState {
     }
 
     /**
-     * A running bubble other than {@code mine} that one of the channels a park blocker waits on belongs to,
-     * or null (BB6, BB24): {@code mine} is the waiting thread's bubble, null for a thread of no bubble. A
-     * member of another bubble is as much outside a bubble as a thread of none: its wait could never be
-     * seen by that bubble's driver, which would move the clock or declare a deadlock while it waits.
+     * A bubble other than {@code mine} that one of the channels a park blocker waits on belongs to, or null (BB6,
+     * BB24, BB47): {@code mine} is the waiting thread's bubble, null for a thread of no bubble. A member of another
+     * bubble is as much outside a bubble as a thread of none: its wait could never be seen by that bubble's driver,
+     * which would move the clock or declare a deadlock while it waits. A channel of an ended bubble is ordinary for a
+     * thread of no bubble (BB6), but never for a member of another bubble that waits on it (BB47, {@code wait}): that
+     * wait could never be durable, so its bubble would hang where Go's runtime fails.
+     *
+     * @param wait true for a wait (a blocking operation), false for a close (BB43)
      */
-    static Object foreignBubbleOf(Object blocker, BubbleState mine) {
+    static Object foreignBubbleOf(Object blocker, BubbleState mine, boolean wait) {
         if (blocker instanceof WaitNode n) {
-            return foreign(n.channel().bubble(), mine);
+            return foreign(n.channel().bubble(), mine, wait);
         }
         if (blocker instanceof ChannelCore c) { // asked before a plain operation queues (ParkHook.checkWait)
-            return foreign(c.bubble(), mine);
+            return foreign(c.bubble(), mine, wait);
         }
         if (blocker instanceof ParkHook.Cases cases) {
             for (ChannelCore c : cases.channels()) {
-                Object b = c == null ? null : foreign(c.bubble(), mine);
+                Object b = c == null ? null : foreign(c.bubble(), mine, wait);
                 if (b != null) {
                     return b;
                 }
@@ -986,11 +990,16 @@ final class BubbleState {
     }
 
     /**
-     * {@code bubble} unless it is null, {@code mine}, or has ended: an ended bubble's channels are ordinary
-     * (BB6).
+     * {@code bubble} unless it is null or {@code mine}, or has ended and is asked about by a thread of no bubble or for
+     * a close (BB6, BB47).
      */
-    private static Object foreign(Object bubble, BubbleState mine) {
-        return bubble instanceof BubbleState b && b != mine && !b.ended ? b : null;
+    private static Object foreign(Object bubble, BubbleState mine, boolean wait) {
+        return bubble instanceof BubbleState b && b != mine && (!b.ended || wait && mine != null) ? b : null;
+    }
+
+    /** Whether this bubble has ended (BB47's refusal says so). */
+    boolean hasEnded() {
+        return ended;
     }
 
     /** Whether every channel {@code blocker} waits on belongs to this bubble (BB2); a nil channel's wait does. */
@@ -1022,7 +1031,11 @@ final class BubbleState {
                     LockSupport.unpark(t);
                 }
             });
-            scheduler.schedule(timeout, deadlineNanos - scheduler.now(), 0L);
+            // BB48: Long.MAX_VALUE - 1 is where ChannelCore.deadlineAfter puts a deadline that saturated at the clock's
+            // end (Long.MAX_VALUE means "none"): it is the clock's last instant, where a far sleep or timer lands too,
+            // not the nanosecond before it.
+            long delay = deadlineNanos == Long.MAX_VALUE - 1 ? Long.MAX_VALUE : deadlineNanos - scheduler.now();
+            scheduler.schedule(timeout, delay, 0L);
         }
         boolean durable = durable(blocker);
         if (durable) {
@@ -1114,7 +1127,7 @@ final class BubbleState {
     /**
      * Member {@code m} waits for goroutine {@code g} to leave this bubble ({@link Goroutine#join()}):
      * durable while {@code g} is a member (BB2), for at most {@code nanos} on the bubble's clock
-     * ({@code Long.MAX_VALUE}: no limit). A goroutine leaves the bubble as the last step of its thread,
+     * (negative: no limit; {@code Long.MAX_VALUE}: the clock's last instant, BB49). A goroutine leaves the bubble as the last step of its thread,
      * so the caller then joins the thread itself, which has nothing left to wait for.
      *
      * @return {@link Left#LEFT} once {@code g} has left (at once if it left a bubble before); {@link Left#NOT_A_MEMBER}
@@ -1145,7 +1158,9 @@ final class BubbleState {
         }
         Member t = target;
         AtomicBoolean expired = new AtomicBoolean();
-        TimerEntry timeout = nanos == Long.MAX_VALUE ? null : timeoutAfter(nanos, () -> {
+        // BB49: a negative nanos is the untimed join's "no limit"; a timed one saturated at Long.MAX_VALUE is a timer at
+        // the clock's last instant (BB23), never "no limit", which would make a far join a false deadlock.
+        TimerEntry timeout = nanos < 0 ? null : timeoutAfter(nanos, () -> {
             expired.set(true); // before the unpark: the joiner's predicate is false when the driver looks
             LockSupport.unpark(me);
         });

@@ -154,12 +154,12 @@ final class Bubbles {
             BubbleState.Member m = CURRENT.get();
             // An ended bubble's channels are ordinary (BB6): otherwise whether they worked would depend on
             // whether some unrelated bubble (a parallel test) happened to run.
-            Object foreign = BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble);
+            Object foreign = BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble, true);
             if (foreign != null) {
                 // Normally refused by checkWait before anything was queued; kept for a blocker it was not asked
                 // about. The caller unlinks its nodes on the way out (I3).
                 if (waiter.tryCancel(false)) {
-                    throw refusal(blocker, null, m);
+                    throw refusal(blocker, null, m, foreign);
                 }
                 return waiter.winner();
             }
@@ -169,8 +169,9 @@ final class Bubbles {
         @Override
         protected void checkWait(Object blocker, String operation) {
             BubbleState.Member m = CURRENT.get();
-            if (BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble) != null) {
-                throw refusal(blocker, operation, m);
+            Object foreign = BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble, !CLOSE.equals(operation));
+            if (foreign != null) {
+                throw refusal(blocker, operation, m, foreign);
             }
         }
 
@@ -178,7 +179,15 @@ final class Bubbles {
          * Rules BB6, BB24: a bubble's channel is not for threads outside it, a thread of no bubble or a goroutine
          * of another bubble (Go panics for both).
          */
-        private static IllegalStateException refusal(Object blocker, String operation, BubbleState.Member m) {
+        private static IllegalStateException refusal(Object blocker, String operation, BubbleState.Member m, Object foreign) {
+            if (foreign instanceof BubbleState b && b.hasEnded()) {
+                // Rule BB47: only a member of another bubble is refused a channel of an ended bubble.
+                return new IllegalStateException("a goroutine of a virtual-time bubble waited on a channel made in"
+                        + " another bubble, which has ended (" + (operation == null ? "" : operation + " ") + blocker
+                        + "): no goroutine of this bubble's could be sure to end that wait, so it would hang rather than"
+                        + " be reported as a deadlock; make the channel inside this bubble (a static channel shared by"
+                        + " @Synctest tests belongs to the first that made it), or outside every bubble (BB47)");
+            }
             if (CLOSE.equals(operation)) {
                 // Rule BB43: a close wakes every member waiting on the channel, unseen by the bubble's driver.
                 return new IllegalStateException("close of a channel made in a virtual-time bubble, from outside that"

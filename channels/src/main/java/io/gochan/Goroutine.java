@@ -168,7 +168,7 @@ public final class Goroutine {
         }
         BubbleState.Member m = bubbleMember();
         if (m != null) {
-            m.bubble.awaitLeft(m, this, Long.MAX_VALUE); // durable while this goroutine is in m's bubble (BB2)
+            m.bubble.awaitLeft(m, this, -1L); // no limit; durable while this goroutine is in m's bubble (BB2)
         }
         awaitStarted(t, Long.MAX_VALUE); // listed before its thread starts (G12)
         try {
