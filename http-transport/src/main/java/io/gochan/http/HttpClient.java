@@ -8,6 +8,7 @@ import io.gochan.http.internal.DecodedBody;
 import io.gochan.http.internal.RedactedUri;
 import io.gochan.http.internal.UriHost;
 import io.gochan.http.internal.UserInfo;
+import io.gochan.http.internal.codec.ResponseHeadReader;
 import io.gochan.http.internal.pool.ConnectKey;
 
 import java.io.FilterInputStream;
@@ -579,12 +580,9 @@ public final class HttpClient {
 
     /** {@code s} with control characters escaped, for an error message. */
     private static String printable(String s) {
-        StringBuilder sb = new StringBuilder(Math.min(s.length(), 200));
-        for (int i = 0; i < s.length() && i < 200; i++) {
-            char c = s.charAt(i);
-            sb.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", (int) c) : String.valueOf(c));
-        }
-        return s.length() > 200 ? sb + "..." : sb.toString();
+        // The transport's one escaping (C1 too, R133), cut at 200 characters as a Location is quoted.
+        return s.length() > 200 ? ResponseHeadReader.escapeControls(s.substring(0, 200), false) + "..."
+                : ResponseHeadReader.escapeControls(s, false);
     }
 
     private static boolean isDowngrade(URI from, URI to) {

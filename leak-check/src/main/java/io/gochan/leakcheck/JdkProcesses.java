@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
  * it starts ({@code ProcessBuilder.start()}, {@code Runtime.exec}) on a pooled thread of its own, an
  * {@code InnocuousThread} that it names {@code "process reaper (pid N)"} while it waits (JDK 25); the thread is the
  * runtime's (LK11), but the child it waits for is the test's: one still running when the test ends is its leak, as a
- * thread would be. The pool's threads outlive their children and are reused, so a reaper is judged by the child it waits
- * for, not by when it was made: a child waited for when the test began is not the test's.
+ * thread would be. The children are listed (a child alive at the test's end and not at its start is the test's)
+ * whenever a reaper thread exists, so never in a JVM that started no process; the reapers are reused and rename
+ * themselves only once they wait, so the child, not its reaper, is what is judged.
  */
 final class JdkProcesses {
     private static final Pattern REAPER = Pattern.compile("process reaper \\(pid (\\d+)\\)");
@@ -26,29 +27,57 @@ final class JdkProcesses {
     record Waited(Thread reaper, long pid) {}
 
     /**
-     * {@return the children the JDK's reapers wait for now} Cheap: it lists the platform threads, without their stacks,
-     * which a test's start can afford.
+     * {@return the children of this JVM alive now, or none at all if no JDK reaper thread exists} Every child the JDK
+     * starts has a reaper waiting for it until it ends, and the reapers' pool keeps its threads a while after: with no
+     * reaper thread there is no child, and the costly listing of the children (about a millisecond, a walk of the
+     * system's processes) is skipped, which is what most tests get.
      */
-    static Set<Long> waitedPids() {
-        Set<Long> pids = new HashSet<>();
-        for (Waited w : waited()) {
-            pids.add(w.pid());
+    static Set<Long> children() {
+        if (reapers().isEmpty()) {
+            return Set.of();
         }
+        Set<Long> pids = new HashSet<>();
+        ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(h -> pids.add(h.pid()));
         return pids;
     }
 
-    /** {@return the reapers that wait for a child now, and the children's pids} */
-    static List<Waited> waited() {
+    /**
+     * {@return the children alive now that were not in {@code before}, each with the reaper that waits for it} A reaper
+     * names itself after its child only once it has begun to wait, a moment after the child started: until then the
+     * child is shown with a reaper of the pool that is not (yet) named after it.
+     */
+    static List<Waited> startedSince(Set<Long> before) {
+        List<Thread> reapers = reapers();
+        if (reapers.isEmpty()) {
+            return List.of();
+        }
+        List<Waited> found = new ArrayList<>();
+        ProcessHandle.current().children().filter(h -> h.isAlive() && !before.contains(h.pid())).forEach(h -> {
+            Thread reaper = reapers.get(0);
+            for (Thread r : reapers) {
+                if (pid(r).filter(p -> p == h.pid()).isPresent()) {
+                    reaper = r;
+                }
+            }
+            found.add(new Waited(reaper, h.pid()));
+        });
+        return found;
+    }
+
+    /** {@return the JDK's process reaper threads alive now, waiting for a child or idle in their pool} */
+    private static List<Thread> reapers() {
         ThreadGroup root = Thread.currentThread().getThreadGroup();
         while (root.getParent() != null) {
             root = root.getParent();
         }
         Thread[] threads = new Thread[root.activeCount() + 16];
         int n = root.enumerate(threads, true);
-        List<Waited> found = new ArrayList<>();
+        List<Thread> found = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             Thread t = threads[i];
-            pid(t).ifPresent(pid -> found.add(new Waited(t, pid)));
+            if (t.getClass().getName().equals(INNOCUOUS) && t.getName().startsWith("process reaper")) {
+                found.add(t);
+            }
         }
         return found;
     }

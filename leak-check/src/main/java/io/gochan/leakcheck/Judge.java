@@ -203,9 +203,8 @@ final class Judge {
                 ? new ArrayList<>(PlatformThreads.commonPoolTasks(window.busyCommonWorkers, excused)) : new ArrayList<>();
         if (window.kind == Window.Kind.TEST) {
             // LK53: a child process the test started and left running; its reaper is the JDK's, and maybe older.
-            for (JdkProcesses.Waited w : JdkProcesses.waited()) {
-                if (!window.waitedPids.contains(w.pid()) && ProcessHandle.of(w.pid()).map(ProcessHandle::isAlive).orElse(false)
-                        && !excused.test(w.reaper().getName(), List.of())) {
+            for (JdkProcesses.Waited w : JdkProcesses.startedSince(window.children)) {
+                if (!excused.test(w.reaper().getName(), List.of())) {
                     found.add(new PlatformThreads.Suspect(w.reaper(), PlatformThreads.lines(w.reaper().getStackTrace()), false,
                             JdkProcesses.role(w.pid(), "the test ran")));
                 }

@@ -41,8 +41,8 @@ final class Window {
      * worker and its entry (the frames from the bottom of the stack up to the first of user code).
      */
     final Map<Thread, List<String>> busyCommonWorkers;
-    /** LK53: the child processes the JDK's reapers waited for when a test began (none for a class's window). */
-    final Set<Long> waitedPids;
+    /** LK53: the child processes alive when a test began (none for a class's window, or with no reaper thread). */
+    final Set<Long> children;
     /** The window of the class enclosing this one's class or test (LK14), or null. */
     final Window parent;
     /** LK20: the test (a {@code @TestFactory}) whose dynamic test this window is, or null. */
@@ -74,7 +74,7 @@ final class Window {
         this.threadMark = threadMark != null ? threadMark : newThreadId();
         this.startSeq = SEQ.incrementAndGet();
         this.busyCommonWorkers = kind == Kind.TEST ? PlatformThreads.busyCommonPoolWorkers() : Map.of();
-        this.waitedPids = kind == Kind.TEST ? JdkProcesses.waitedPids() : Set.of();
+        this.children = kind == Kind.TEST ? JdkProcesses.children() : Set.of();
         BY_OWNER.put(owner, this);
         this.scope = owner.enter();
     }

@@ -287,7 +287,7 @@ public final class ResponseHeadReader {
     }
 
     /**
-     * {@code s} whole, its control characters written {@code \xN} (0x00–0x1f, DEL, 0x80–0x9f): the one escaping of
+     * {@code s} whole, its control characters written {@code \xNN}, two hex digits (0x00–0x1f, DEL, 0x80–0x9f): the one escaping of
      * text for a message or a log, what {@link #shorten} quotes of a peer's bytes, a {@code toString} of what a peer sent
      * (a reason phrase, a field value, which may hold obs-text, whose 0x85 is NEL, a line end to some log readers, R125)
      * and a refusal's quote of the caller's text (R129). The same string when there is nothing to escape.
@@ -308,13 +308,16 @@ public final class ResponseHeadReader {
         for (; i < s.length(); i++) {
             char c = s.charAt(i);
             if (mustEscape(c, keepTabs)) {
-                b.append("\\x").append(Integer.toHexString(c));
+                // Two digits always (R133): "\\x9B" must not be read as the C1 character 0x9b when it is a tab and a B.
+                b.append("\\x").append(HEX[c >> 4]).append(HEX[c & 0xf]);
             } else {
                 b.append(c);
             }
         }
         return b.toString();
     }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
 
     private static boolean mustEscape(char c, boolean keepTabs) {
         return (c < 0x20 && !(keepTabs && c == '\t')) || (c >= 0x7f && c <= 0x9f);
