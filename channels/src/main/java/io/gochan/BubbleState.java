@@ -513,6 +513,13 @@ final class BubbleState {
         if (causedByInterrupt(t)) {
             return false; // how a goroutine answers being stopped (the bubble's teardown, or the test's own)
         }
+        CancellableContext c = context;
+        if (c != null && t == c.err()) {
+            // BB50: the bubble's own context's end (BB40), thrown by an operation bound to it (a ticker loop's
+            // receive(Bubble.context())): how a goroutine that runs until the body ends does end, as Go's
+            // <-t.Context().Done() is. The very error the context holds, never a wrapper or another of its kind.
+            return true;
+        }
         lock.lock();
         try {
             if (outcomeTaken) {

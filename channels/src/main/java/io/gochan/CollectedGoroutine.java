@@ -29,12 +29,19 @@ public record CollectedGoroutine(long id, String name, Instant startedAt, List<S
         startSite = List.copyOf(java.util.Objects.requireNonNull(startSite, "startSite"));
     }
 
+    /**
+     * {@return the report: its id and name, then its start site as a leak report shows a live goroutine's
+     * ({@code started at:} once, then one {@code at} line per frame, innermost first)}
+     */
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("goroutine ").append(id).append(" \"").append(name)
                 .append("\" was collected while blocked: nothing live could ever wake it");
-        for (StackTraceElement e : startSite) {
-            b.append("\n\tstarted at ").append(e);
+        if (!startSite.isEmpty()) {
+            b.append("\n  started at:");
+            for (StackTraceElement e : startSite) {
+                b.append("\n    at ").append(e);
+            }
         }
         return b.toString();
     }

@@ -58,7 +58,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *       {@link io.gochan.Bubble#cleanup}, called in the body or its goroutines (rules BB40, BB41): the context is
  *       cancelled when the body returns, then the cleanups run in the bubble, the last registered first, with the
  *       clock still moving, and only then does the bubble wait for its goroutines. Stop background goroutines
- *       there: one bound to {@code Bubble.context()}, or stopped by a cleanup, ends before the deadlock judgement.
+ *       there: one bound to {@code Bubble.context()}, or stopped by a cleanup, ends before the deadlock judgement
+ *       (the context's own {@code ContextCanceledException}, thrown out of such a goroutine, is its end, not a
+ *       failure: BB50).
  *       {@code @AfterEach} cannot do this: it runs outside the bubble, after its end. The context is not a test
  *       method parameter, since JUnit resolves parameters before the bubble exists.</li>
  *   <li>The test fails with a {@link io.gochan.BubbleDeadlockException}, whose message dumps every
