@@ -33,11 +33,15 @@ final class JdkProcesses {
      * system's processes) is skipped, which is what most tests get.
      */
     static Set<Long> children() {
-        if (reapers().isEmpty()) {
+        List<Thread> reapers = reapers();
+        if (reapers.isEmpty()) {
             return Set.of();
         }
         Set<Long> pids = new HashSet<>();
         ProcessHandle.current().children().filter(ProcessHandle::isAlive).forEach(h -> pids.add(h.pid()));
+        for (Thread r : reapers) {
+            pid(r).ifPresent(pids::add); // a process that is no child, waited for through ProcessHandle.onExit()
+        }
         return pids;
     }
 
@@ -52,6 +56,7 @@ final class JdkProcesses {
             return List.of();
         }
         List<Waited> found = new ArrayList<>();
+        Set<Long> seen = new HashSet<>();
         ProcessHandle.current().children().filter(h -> h.isAlive() && !before.contains(h.pid())).forEach(h -> {
             Thread reaper = reapers.get(0);
             for (Thread r : reapers) {
@@ -59,8 +64,14 @@ final class JdkProcesses {
                     reaper = r;
                 }
             }
+            seen.add(h.pid());
             found.add(new Waited(reaper, h.pid()));
         });
+        // A process that is no child of this JVM, which the test waits for (ProcessHandle.onExit()): its reaper names it.
+        for (Thread r : reapers) {
+            pid(r).filter(p -> !before.contains(p) && seen.add(p) && ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false))
+                    .ifPresent(p -> found.add(new Waited(r, p)));
+        }
         return found;
     }
 
@@ -99,7 +110,11 @@ final class JdkProcesses {
     static String role(long pid, String ran) {
         String command = ProcessHandle.of(pid).flatMap(h -> h.info().commandLine().or(() -> h.info().command()))
                 .map(c -> " (" + (c.length() > 200 ? c.substring(0, 200) + "..." : c) + ")").orElse("");
-        return "the JDK's reaper of child process " + pid + command + ", started while " + ran + " and still running:"
-                + " end it (process.destroy(), then waitFor()) or wait for it before the test ends (LK53)";
+        boolean child = ProcessHandle.of(pid).flatMap(ProcessHandle::parent).map(p -> p.pid() == ProcessHandle.current().pid())
+                .orElse(false);
+        return child ? "the JDK's reaper of child process " + pid + command + ", started while " + ran + " and still running:"
+                        + " end it (process.destroy(), then waitFor()) or wait for it before the test ends (LK53)"
+                : "the JDK's reaper of process " + pid + command + ", no child of this JVM, waited for (ProcessHandle.onExit())"
+                        + " since " + ran + " and still running: end it (ProcessHandle.destroy()) before the test ends (LK53)";
     }
 }

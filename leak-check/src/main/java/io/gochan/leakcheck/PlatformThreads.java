@@ -114,19 +114,16 @@ final class PlatformThreads {
     }
 
     /**
-     * LK13: the common pool's workers running a task of user code now; none, and no stack taken, when the pool has no
-     * worker at all. Not its active count: a worker blocked in a task through the pool's managed blocking (a
-     * {@code join()}, a {@code get()}, a blocking queue's {@code take()}) counts as inactive while it runs that task
-     * (LK50).
+     * LK13, LK55: the threads the runtime shares across the JVM ({@link #isRuntimePooled}) running code of the user's
+     * now, each with its task's entry. Not the common pool's active count: a worker blocked in a task through the pool's
+     * managed blocking (a {@code join()}, a {@code get()}, a blocking queue's {@code take()}) counts as inactive while it
+     * runs that task (LK50); and the JDK's other shared threads have no count at all. One stack listing (about 0.15 ms).
      */
     static Map<Thread, List<String>> busyCommonPoolWorkers() {
-        if (ForkJoinPool.commonPool().getPoolSize() == 0) {
-            return Map.of();
-        }
         Map<Thread, List<String>> busy = new java.util.HashMap<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             List<String> functions = Frames.functions(e.getValue());
-            if (isCommonPoolWorker(e.getKey()) && runsUserCode(functions)) {
+            if (isRuntimePooled(e.getKey()) && runsUserCode(functions)) {
                 busy.put(e.getKey(), taskEntry(functions));
             }
         }
@@ -149,26 +146,28 @@ final class PlatformThreads {
     }
 
     /**
-     * LK13: the common pool's workers running a task of user code ({@code CompletableFuture.runAsync}, a parallel
-     * stream) other than the one they ran when the window began ({@code before}: a worker and its task's entry,
-     * LK15), oldest first, except those {@code ignored} excuses. The workers themselves are the runtime's (LK11);
-     * the task still running is the leak.
+     * LK13, LK55: the threads the runtime shares across the JVM ({@link #isRuntimePooled}: the common pool's workers, its
+     * delay scheduler, the JDK's innocuous threads, the JVM's finalizer and notification threads) running code of the
+     * user's ({@code CompletableFuture.runAsync}, a parallel stream, a completion handler of an asynchronous channel, an
+     * action after {@code orTimeout}, a cleaning action, a {@code finalize()}, a notification listener) other than the task
+     * they ran when the window began ({@code before}: a thread and its task's entry, LK15), oldest first, except those
+     * {@code ignored} excuses. The threads themselves are the runtime's (LK11), whenever they were made; the code the test
+     * left running on one is the leak, and it holds up everything else that thread serves.
      */
     static List<Suspect> commonPoolTasks(Map<Thread, List<String>> before, Ignore ignored) {
-        if (ForkJoinPool.commonPool().getPoolSize() == 0) {
-            return List.of(); // no worker at all; an inactive count proves nothing (LK50, above)
-        }
         List<Suspect> found = new ArrayList<>();
         for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
             Thread t = e.getKey();
-            if (!isCommonPoolWorker(t) || !t.isAlive()) {
+            if (!isRuntimePooled(t) || !t.isAlive()) {
                 continue;
             }
             List<String> functions = Frames.functions(e.getValue());
             if (!runsUserCode(functions) || taskEntry(functions).equals(before.get(t)) || ignored.test(t.getName(), functions)) {
                 continue;
             }
-            found.add(new Suspect(t, lines(e.getValue()), true, ""));
+            boolean worker = isCommonPoolWorker(t);
+            found.add(new Suspect(t, lines(e.getValue()), worker, worker ? "" : "a thread the JDK shares across the JVM,"
+                    + " running code of the test's that it left there: it holds up everything else that thread serves (LK55)"));
         }
         found.sort(Comparator.comparingLong(s -> s.thread().threadId()));
         return found;
@@ -184,6 +183,35 @@ final class PlatformThreads {
 
     private static boolean isCommonPoolWorker(Thread t) {
         return t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool();
+    }
+
+    /**
+     * LK55: whether the runtime shares {@code t} across the JVM and runs on it code its users hand it: a common-pool
+     * worker (LK13), the runtime's delay schedulers (an action after {@code orTimeout}, a {@code delayedExecutor}'s task),
+     * the JDK's innocuous threads (the default pool of asynchronous channels, the common cleaner's actions), and the JVM's
+     * {@code Finalizer} and {@code Notification Thread} (a {@code finalize()}, a GC notification's listener). Such a thread
+     * is never a leak itself; code of the user's left on it is.
+     */
+    private static boolean isRuntimePooled(Thread t) {
+        if (isCommonPoolWorker(t)) {
+            return true;
+        }
+        String cls = t.getClass().getName();
+        if (cls.equals("jdk.internal.misc.InnocuousThread") || cls.equals("java.util.concurrent.DelayScheduler") && isRuntimeDelayer(t)) {
+            return true;
+        }
+        ThreadGroup g = t.getThreadGroup();
+        return g != null && g.getParent() == null && cls.startsWith("java.lang.")
+                && (t.getName().equals("Finalizer") || t.getName().equals("Notification Thread"));
+    }
+
+    /**
+     * LK51: whether a {@code DelayScheduler} is one of the runtime's pools': the virtual-thread scheduler's (in the
+     * carriers' group) or the common pool's. A pool of the user's starts one for its first delayed task, before any worker.
+     */
+    private static boolean isRuntimeDelayer(Thread t) {
+        ThreadGroup g = t.getThreadGroup();
+        return (g != null && "CarrierThreads".equals(g.getName())) || t.getName().equals("ForkJoinPool.commonPool-delayScheduler");
     }
 
     /** An idle worker's stack is the pool's code alone; one running a task has a frame outside the JDK and gochan. */
@@ -204,11 +232,9 @@ final class PlatformThreads {
             return true;
         }
         if (cls.equals("java.util.concurrent.DelayScheduler")) {
-            // Only the runtime's pools' (LK51): the virtual-thread scheduler's (in its carriers' group) and the common
-            // pool's. A pool of the user's starts one for its first delayed task, before any worker: then it is all the
-            // pool has running, and it is the test's leak.
-            ThreadGroup g = t.getThreadGroup();
-            return (g != null && "CarrierThreads".equals(g.getName())) || t.getName().equals("ForkJoinPool.commonPool-delayScheduler");
+            // Only the runtime's pools' (LK51): a pool of the user's starts one for its first delayed task, before any
+            // worker: then it is all the pool has running, and it is the test's leak.
+            return isRuntimeDelayer(t);
         }
         if (cls.startsWith("org.junit.")) {
             // The test runner's own workers (parallel execution: JUnit's fork-join and worker-pool executors make
@@ -230,18 +256,44 @@ final class PlatformThreads {
     }
 
     /**
-     * LK11: true for the JDK's own {@code CompletableFuture} delayer thread (JDK 8 to 24: {@code orTimeout},
-     * {@code completeOnTimeout} and {@code delayedExecutor} start it at their first use, and it serves the whole JVM;
-     * JDK 25 schedules on the common pool's delay scheduler instead). Its frames are all {@code java.*}, as an idle pool
-     * worker's are, so the name alone tells it, with the shape of the JDK's: a plain daemon {@code Thread} of a
-     * {@code ThreadPoolExecutor} running only {@code java.*} code. A thread of the user's that only takes the name (a
-     * subclass, not a daemon, or user code on its stack) is still reported.
+     * LK11, LK56: true for a thread the JDK starts at the first use of something and keeps for the whole JVM, whose frames
+     * are all {@code java.*} (so {@link #isJdkCode} does not tell it from a pool of the user's): told by its name and the
+     * JDK's exact shape, so that a thread of the user's that only takes the name (another class, not a daemon, user code
+     * on its stack) is still reported.
+     * <ul>
+     *   <li>{@code CompletableFutureDelayScheduler}, JDK 21 to 24 ({@code orTimeout}, {@code completeOnTimeout},
+     *       {@code delayedExecutor}; JDK 25 schedules on the common pool's delay scheduler): a plain daemon
+     *       {@code Thread} of a {@code ThreadPoolExecutor}.</li>
+     *   <li>{@code JFR Recording Scheduler} (a recording given a duration or a scheduled start): the flight recorder's
+     *       one daemon {@code java.util.Timer}, never cancelled.</li>
+     *   <li>{@code JMX Monitor Scheduler Pool [Thread-N]} and the {@code JMX Monitor ... Executor Pool} workers (a
+     *       {@code javax.management.monitor} monitor started): the monitors' JVM-wide scheduler and their executors,
+     *       plain daemon {@code Thread}s of a {@code ThreadPoolExecutor}.</li>
+     * </ul>
      */
     private static boolean isJdkDelayer(Thread t, List<String> functions) {
-        return t.getName().equals("CompletableFutureDelayScheduler") && t.getClass() == Thread.class && t.isDaemon()
-                && functions.contains("java.util.concurrent.ThreadPoolExecutor$Worker.run")
-                && functions.stream().allMatch(f -> f.startsWith("java.") || f.startsWith("jdk.internal."));
+        String name = t.getName();
+        // javax.management: a monitor's task, the JDK's own code (no class of the user's can be in that package).
+        boolean javaOnly = t.isDaemon() && functions.stream().allMatch(f -> f.startsWith("java.") || f.startsWith("jdk.internal.")
+                || f.startsWith("javax.management."));
+        if (!javaOnly) {
+            return false;
+        }
+        if (name.equals("JFR Recording Scheduler")) {
+            return t.getClass().getName().equals("java.util.TimerThread") && functions.contains("java.util.TimerThread.mainLoop");
+        }
+        boolean poolWorker = t.getClass() == Thread.class && functions.contains("java.util.concurrent.ThreadPoolExecutor$Worker.run");
+        if (name.equals("CompletableFutureDelayScheduler")) {
+            // Not gated on the JDK's version: the rule's test (LeakAttributionEdgesTest) shapes one on JDK 25, the only
+            // JDK CI has, to prove the JDK 21-24 path; a thread of the user's so named and shaped is a contrived disguise.
+            return poolWorker;
+        }
+        return poolWorker && JMX_MONITOR.matcher(name).matches();
     }
+
+    /** LK56: the names the JMX monitors' JVM-wide threads take ({@code javax.management.monitor.Monitor}, JDK 21 to 25). */
+    private static final Pattern JMX_MONITOR = Pattern.compile(
+            "JMX Monitor Scheduler Pool \\[Thread-\\d+\\]|JMX Monitor .+ Executor Pool \\[Thread-\\d+\\]");
 
     /**
      * True if the thread runs the JDK's own code ({@link Frames#isJdkInternal}), judged without the frames
