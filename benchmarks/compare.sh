@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 #                                               `run.sh quick REGEX` added a same-day -subset directory)
 mode="${1:-quick}"
 case "$mode" in quick|full) ;; *) echo "mode must be quick or full" >&2; exit 2 ;; esac
-day=$(date -u +%Y-%m-%d)
+day=${DAY:-$(date -u +%Y-%m-%d)}  # DAY=YYYY-MM-DD with --render-only re-renders that day's results
 start=$(date -u +%Y-%m-%dT%H:%MZ)
 
 . benchmarks/results-dir.sh  # fresh_dir
@@ -67,7 +67,10 @@ if [ "${2:-}" != --render-only ]; then
 else
   # Today's first runs; then same-day partial runs and reruns (their rows win), then HTTP.
   go_dir="$r/$day-go-$mode"; fp_dir="$r/$day-footprint-$mode"; cs_dir="$r/$day-coldstart-$mode"; jfr_dir="$r/$day-jfr-$mode"
-  jmh=($(ls -d "$r/$day-$mode" "$r/$day-$mode"-* 2>/dev/null) "$r/$day-http-$mode")
+  # Only this mode's own directories: the run, its numbered reruns (in numeric order: -2 before -10) and
+  # its subsets; never an A/B or spike directory that merely starts with the same name (an older build's
+  # rows would win, as 2026-11-24-quick-before-spin did).
+  jmh=($(ls -d "$r/$day-$mode" "$r/$day-$mode"-* 2>/dev/null | grep -E -- "/$day-$mode(-[0-9]+|-subset[^/]*)?\$" | sort -V || true) "$r/$day-http-$mode")
 fi
 python3 benchmarks/peers.py --svg benchmarks/results/summary.svg "${jmh[@]}" "$go_dir" > benchmarks/results/summary.tmp
 {

@@ -65,11 +65,13 @@ echo >> "$out/README.md"; echo "Load average at end: $(cut -d' ' -f1-3 /proc/loa
 python3 benchmarks/peers.py "$out" > "$out/table.md"
 echo >> "$out/README.md"; cat "$out/table.md" >> "$out/README.md"
 
-# Same-day JMH runs (channel quick/full and their subsets, HTTP) join Go in one comparison; the
-# newest of a kind comes last so its rows win.
+# This mode's same-day JMH runs (channel and HTTP, their numbered reruns and subsets) join Go in one
+# comparison, reruns after the run (numeric order) so their rows win; never another day-directory (a JFR
+# cost run, an A/B or spike of another build), whose rows would replace the run's (peers.py warns when
+# two directories fill one cell).
 day=$(date -u +%Y-%m-%d)
 jmh=()
-for d in $(ls -d benchmarks/results/"$day"-* 2>/dev/null | grep -v -- "-go-" | sort); do
+for d in $(ls -d benchmarks/results/"$day"-* 2>/dev/null | grep -E -- "/$day-(http-)?$mode(-[0-9]+|-subset[^/]*)?\$" | sort -V || true); do
   ls "$d"/*.json >/dev/null 2>&1 && jmh+=("$d")
 done
 if [ ${#jmh[@]} -gt 0 ]; then

@@ -132,9 +132,15 @@ def jmh_workload(r):
     return f"{cls}.{r['method']}"
 
 
-def jmh_carriers(run, cores='2'):
-    """'1' for the parallelism1 run; otherwise the default scheduler's carrier count, which is the
+def jmh_carriers(run, cores='2', jvm_args=()):
+    """The carrier count of a JMH row: the -Djdk.virtualThreadScheduler.parallelism its JVM ran with (JMH
+    records each fork's jvmArgs), whatever its file is named (a jfr-cost.sh or ab.sh file on one carrier
+    was filed as two); else '1' for a parallelism1 file; else the default scheduler's carrier count, the
     machine's core count (from the results README; 2 if it names none) - the GOMAXPROCS go.sh matches."""
+    for a in jvm_args:
+        m = re.match(r'-Djdk\.virtualThreadScheduler\.parallelism=(\d+)$', a)
+        if m:
+            return m.group(1)
     return '1' if 'parallelism1' in run else cores
 
 
@@ -185,7 +191,7 @@ def load_jmh(d):
         for r in data:  # the fields render.load reads, in its row format
             cls, method = r['benchmark'].split('.')[-2:]
             rows.append(dict(run=f[:-5], cls=cls, method=method, params=dict(r.get('params', {})),
-                             score=render.num(r['primaryMetric']['score'])))
+                             score=render.num(r['primaryMetric']['score']), jvm_args=list(r.get('jvmArgs', []))))
     return rows
 
 
@@ -201,7 +207,13 @@ def collect(dirs):
             if w is None:
                 continue
             peer = render.peer_of(r).split(':')[0]
-            cells[(w, jmh_carriers(r['run'], cores_of(d)))][peer] = dict(score=r['score'], lo=None, hi=None)
+            if peer == 'LTQ' and r['params'].get('capacity', '0') != '0':
+                continue  # above capacity 0 an unbounded put: not the same workload, no ratio (README: "for reference")
+            cell = cells[(w, jmh_carriers(r['run'], cores_of(d), r['jvm_args']))]
+            if peer in cell and cell[peer].get('dir') != d:
+                print(f"peers.py: {w} on {jmh_carriers(r['run'], cores_of(d), r['jvm_args'])} carriers, {peer}: "
+                      f"{d} replaces {cell[peer]['dir']}", file=sys.stderr)
+            cell[peer] = dict(score=r['score'], lo=None, hi=None, dir=d)
         rows = go_rows(d)
         if rows:
             go_by_dir[d] = rows

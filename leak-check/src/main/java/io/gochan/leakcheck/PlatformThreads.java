@@ -210,8 +210,12 @@ final class PlatformThreads {
      * carriers' group) or the common pool's. A pool of the user's starts one for its first delayed task, before any worker.
      */
     private static boolean isRuntimeDelayer(Thread t) {
+        // The carriers' group is a child of the JVM's system group (JDK 21 to 25); a group of the user's so named is a
+        // child of the test's own group (a DelayScheduler inherits its starter's group), and is not it.
         ThreadGroup g = t.getThreadGroup();
-        return (g != null && "CarrierThreads".equals(g.getName())) || t.getName().equals("ForkJoinPool.commonPool-delayScheduler");
+        boolean carriers = g != null && "CarrierThreads".equals(g.getName()) && g.getParent() != null
+                && g.getParent().getParent() == null;
+        return carriers || t.getName().equals("ForkJoinPool.commonPool-delayScheduler");
     }
 
     /** An idle worker's stack is the pool's code alone; one running a task has a frame outside the JDK and gochan. */

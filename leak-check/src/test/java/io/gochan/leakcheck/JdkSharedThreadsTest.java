@@ -66,9 +66,7 @@ class JdkSharedThreadsTest {
     }
 
     private static Map<String, String> show(Class<?> fixture) {
-        Map<String, String> o = BlindSpotTest.run(fixture);
-        o.forEach((k, v) -> System.out.println("JDK-SHARED " + fixture.getSimpleName() + " " + k + " => " + v));
-        return o;
+        return BlindSpotTest.run(fixture);
     }
 
     private static void await() {
@@ -98,6 +96,11 @@ class JdkSharedThreadsTest {
             assertThat(t.join(BOUND)).as("thread %s ends", t.getName()).isTrue();
         }
         STARTED.clear();
+        long deadline = System.nanoTime() + BOUND.toNanos();
+        while (INSIDE.get() > 0) { // the handlers the gate released have returned
+            assertThat(System.nanoTime()).as("the blocked handlers return").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
         GATE = new CountDownLatch(1);
     }
 
@@ -763,6 +766,22 @@ class JdkSharedThreadsTest {
             }
         }
 
+        /** LK51: a pool of the user's with only its delay scheduler, made from a thread in a group named CarrierThreads. */
+        @Test
+        void userPoolsDelaySchedulerInAGroupNamedCarrierThreads() throws Exception {
+            ForkJoinPool[] pool = new ForkJoinPool[1];
+            Thread maker = new Thread(new ThreadGroup("CarrierThreads"), () -> {
+                pool[0] = new ForkJoinPool(1);
+                ((ScheduledExecutorService) (Object) pool[0]).schedule(() -> {}, 10, TimeUnit.MINUTES); // JDK 25: compiled for 21
+            }, "audit45-pool-maker");
+            maker.start();
+            maker.join();
+            LEFT.add(() -> {
+                pool[0].shutdownNow();
+                pool[0].awaitTermination(30, TimeUnit.SECONDS);
+            });
+        }
+
         /** Control: a pool of the user's with only its delay scheduler, made from a thread of another group (LK51). */
         @Test
         void userPoolsDelaySchedulerInAGroupOfAnotherName() throws Exception {
@@ -813,6 +832,8 @@ class JdkSharedThreadsTest {
                     .contains("audit45-in-system");
             soft.assertThat(outcome(o, "userPoolsDelaySchedulerInTheTestsGroup")).startsWith("FAILED").contains("delayScheduler");
             soft.assertThat(outcome(o, "userPoolsDelaySchedulerInAGroupOfAnotherName")).startsWith("FAILED").contains("delayScheduler");
+            soft.assertThat(outcome(o, "userPoolsDelaySchedulerInAGroupNamedCarrierThreads")).as("only the JVM's carriers' group")
+                    .startsWith("FAILED").contains("delayScheduler");
             soft.assertThat(outcome(o, "idleDaemonPoolOfAnotherName")).startsWith("FAILED").contains("audit45-idle-daemon");
             soft.assertAll();
         } finally {
@@ -943,9 +964,12 @@ class JdkSharedThreadsTest {
 
         @Test
         void onExitActionBlockedOnAProcessReaper() throws Exception {
-            Process p = new ProcessBuilder("true").start();
+            // cat ends when its input does: the action is attached before the process can end, so it never runs
+            // inline on the test's own thread (as it would, blocking the test, on a process already gone)
+            Process p = new ProcessBuilder("cat").start();
             CountDownLatch entered = new CountDownLatch(1);
             p.onExit().thenRun(() -> blockedHandler("reaper", entered));
+            p.getOutputStream().close();
             assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
         }
 
@@ -978,15 +1002,9 @@ class JdkSharedThreadsTest {
     void userCodeLeftOnTheCommonPoolsDelayScheduler() throws Exception {
         try {
             Map<String, String> o = show(UserCodeOnTheDelaySchedulerFixture.class);
-            RAN_ON.forEach((k, v) -> System.out.println("JDK-SHARED ran " + k + " on " + v));
-            assertThat(outcome(o, "orTimeoutActionBlockedOnTheCommonPoolsDelayScheduler")).startsWith("FAILED").contains("blockedHandler");
+            assertThat(outcome(o, "orTimeoutActionBlockedOnTheCommonPoolsDelayScheduler")).as("ran on %s", RAN_ON).startsWith("FAILED").contains("blockedHandler");
         } finally {
             cleanUp();
-            long deadline = System.nanoTime() + BOUND.toNanos();
-            while (INSIDE.get() > 0) {
-                assertThat(System.nanoTime()).as("the blocked handlers return").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
         }
     }
 
@@ -995,20 +1013,14 @@ class JdkSharedThreadsTest {
     void userCodeLeftOnTheJdksPooledThreads() throws Exception {
         try {
             Map<String, String> o = show(UserCodeOnJdkThreadsFixture.class);
-            RAN_ON.forEach((k, v) -> System.out.println("JDK-SHARED ran " + k + " on " + v));
             var soft = new org.assertj.core.api.SoftAssertions();
             for (String m : List.of("completionHandlerBlockedOnTheDefaultFilePool", "acceptHandlerBlockedOnTheDefaultGroup",
                     "onExitActionBlockedOnAProcessReaper", "delayedTaskOnADirectExecutorBlocked")) {
-                soft.assertThat(outcome(o, m)).as(m).startsWith("FAILED").contains("blockedHandler");
+                soft.assertThat(outcome(o, m)).as("%s (ran on %s)", m, RAN_ON).startsWith("FAILED").contains("blockedHandler");
             }
             soft.assertAll();
         } finally {
             cleanUp();
-            long deadline = System.nanoTime() + BOUND.toNanos();
-            while (INSIDE.get() > 0) {
-                assertThat(System.nanoTime()).as("the blocked handlers return").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
         }
     }
 
@@ -1076,18 +1088,12 @@ class JdkSharedThreadsTest {
     void userCodeLeftOnTheJvmsOwnThreads() throws Exception {
         try {
             Map<String, String> o = show(OldJvmThreadsFixture.class);
-            RAN_ON.forEach((k, v) -> System.out.println("JDK-SHARED ran " + k + " on " + v));
             var soft = new org.assertj.core.api.SoftAssertions();
-            soft.assertThat(outcome(o, "finalizerBlocked")).startsWith("FAILED").contains("blockedHandler");
-            soft.assertThat(outcome(o, "gcNotificationListenerBlocked")).startsWith("FAILED").contains("blockedHandler");
+            soft.assertThat(outcome(o, "finalizerBlocked")).as("ran on %s", RAN_ON).startsWith("FAILED").contains("blockedHandler");
+            soft.assertThat(outcome(o, "gcNotificationListenerBlocked")).as("ran on %s", RAN_ON).startsWith("FAILED").contains("blockedHandler");
             soft.assertAll();
         } finally {
             cleanUp();
-            long deadline = System.nanoTime() + BOUND.toNanos();
-            while (INSIDE.get() > 0) {
-                assertThat(System.nanoTime()).as("the blocked handlers return").isLessThan(deadline);
-                Thread.onSpinWait();
-            }
             UNDO.forEach(Runnable::run);
             UNDO.clear();
         }
