@@ -152,8 +152,9 @@ final class Bubbles {
         @Override
         protected Object await(io.gochan.spi.Waiter waiter, long deadlineNanos, Object blocker) {
             BubbleState.Member m = CURRENT.get();
-            // An ended bubble's channels are ordinary (BB6): otherwise whether they worked would depend on
-            // whether some unrelated bubble (a parallel test) happened to run.
+            // An ended bubble's channels are ordinary for a thread of no bubble (BB6): otherwise whether they worked
+            // would depend on whether some unrelated bubble (a parallel test) happened to run. A member of another
+            // bubble is refused a wait on one (BB47): that wait could never be durable.
             Object foreign = BubbleState.foreignBubbleOf(blocker, m == null ? null : m.bubble, true);
             if (foreign != null) {
                 // Normally refused by checkWait before anything was queued; kept for a blocker it was not asked
@@ -176,8 +177,8 @@ final class Bubbles {
         }
 
         /**
-         * Rules BB6, BB24: a bubble's channel is not for threads outside it, a thread of no bubble or a goroutine
-         * of another bubble (Go panics for both).
+         * Rules BB6, BB24, BB47: a bubble's channel is not for threads outside it, a thread of no bubble or a goroutine
+         * of another bubble (Go panics for both); once it has ended, not for a goroutine of another bubble to wait on.
          */
         private static IllegalStateException refusal(Object blocker, String operation, BubbleState.Member m, Object foreign) {
             if (foreign instanceof BubbleState b && b.hasEnded()) {
