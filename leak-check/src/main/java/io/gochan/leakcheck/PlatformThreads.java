@@ -193,16 +193,23 @@ final class PlatformThreads {
      * is never a leak itself; code of the user's left on it is.
      */
     private static boolean isRuntimePooled(Thread t) {
-        if (isCommonPoolWorker(t)) {
-            return true;
-        }
-        String cls = t.getClass().getName();
-        if (cls.equals("jdk.internal.misc.InnocuousThread") || cls.equals("java.util.concurrent.DelayScheduler") && isRuntimeDelayer(t)) {
+        if (isRuntimePoolWorker(t)) {
             return true;
         }
         ThreadGroup g = t.getThreadGroup();
-        return g != null && g.getParent() == null && cls.startsWith("java.lang.")
+        return g != null && g.getParent() == null && t.getClass().getName().startsWith("java.lang.")
                 && (t.getName().equals("Finalizer") || t.getName().equals("Notification Thread"));
+    }
+
+    /**
+     * LK11, LK55: a thread of one of the runtime's pools, told by its class alone (so it is the runtime's whatever it
+     * runs): a common-pool worker, a JDK innocuous thread, a runtime pool's delay scheduler (LK51). The one place that
+     * decides it, for both the thread's own judgement ({@link #isShared}) and the code left on it ({@link #isRuntimePooled}).
+     */
+    private static boolean isRuntimePoolWorker(Thread t) {
+        String cls = t.getClass().getName();
+        return isCommonPoolWorker(t) || cls.equals("jdk.internal.misc.InnocuousThread")
+                || cls.equals("java.util.concurrent.DelayScheduler") && isRuntimeDelayer(t);
     }
 
     /**
@@ -232,13 +239,11 @@ final class PlatformThreads {
      */
     private static boolean isShared(Thread t, List<String> functions) {
         String cls = t.getClass().getName();
-        if (cls.equals("jdk.internal.misc.CarrierThread") || cls.equals("jdk.internal.misc.InnocuousThread")) {
+        // A DelayScheduler of a pool of the user's is not one of the runtime's pools' (LK51): a pool of the user's
+        // starts one for its first delayed task, before any worker; then it is all the pool has running, and it is the
+        // test's leak.
+        if (cls.equals("jdk.internal.misc.CarrierThread") || isRuntimePoolWorker(t)) {
             return true;
-        }
-        if (cls.equals("java.util.concurrent.DelayScheduler")) {
-            // Only the runtime's pools' (LK51): a pool of the user's starts one for its first delayed task, before any
-            // worker: then it is all the pool has running, and it is the test's leak.
-            return isRuntimeDelayer(t);
         }
         if (cls.startsWith("org.junit.")) {
             // The test runner's own workers (parallel execution: JUnit's fork-join and worker-pool executors make
@@ -251,9 +256,6 @@ final class PlatformThreads {
             // test's recording), which has no Java frame at all. (A thread just started has none yet either:
             // that is why a missing stack alone excuses nothing outside this group.) LK54: a thread of the user's
             // that the user put in this group runs the user's code, and is the user's.
-            return true;
-        }
-        if (t instanceof ForkJoinWorkerThread w && w.getPool() == ForkJoinPool.commonPool()) {
             return true;
         }
         return Config.anyMatches(SHARED, t.getName());

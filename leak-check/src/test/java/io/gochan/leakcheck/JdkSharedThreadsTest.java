@@ -77,6 +77,21 @@ class JdkSharedThreadsTest {
         }
     }
 
+    /** What a probe checks of its fixture's outcomes (test display name to outcome). */
+    @FunctionalInterface
+    private interface Checks {
+        void check(Map<String, String> outcomes) throws Exception;
+    }
+
+    /** Runs {@code fixture} through the launcher, checks its outcomes, then ends whatever the fixture left. */
+    private static void probe(Class<?> fixture, Checks checks) throws Exception {
+        try {
+            checks.check(show(fixture));
+        } finally {
+            cleanUp();
+        }
+    }
+
     private static Thread started(Thread t) {
         STARTED.add(t);
         return t;
@@ -203,16 +218,13 @@ class JdkSharedThreadsTest {
     @Test
     @Order(1)
     void asynchronousChannelsOnTheJdksDefaultPoolAndGroupAreNotTheTests() throws Exception {
-        try {
-            Map<String, String> o = show(AsyncChannelFixture.class);
-            assertThat(outcome(o, "fileChannelWithoutExecutorClosed")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "fileChannelWithoutExecutorLeftOpen")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "socketChannelsOnTheDefaultGroupClosed")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "serverChannelOnTheDefaultGroupLeftAccepting")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "fileChannelOnItsOwnExecutorLeftOpen")).startsWith("FAILED").contains("audit45-file-pool");
-        } finally {
-            cleanUp();
-        }
+        probe(AsyncChannelFixture.class, o -> {
+                assertThat(outcome(o, "fileChannelWithoutExecutorClosed")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "fileChannelWithoutExecutorLeftOpen")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "socketChannelsOnTheDefaultGroupClosed")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "serverChannelOnTheDefaultGroupLeftAccepting")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "fileChannelOnItsOwnExecutorLeftOpen")).startsWith("FAILED").contains("audit45-file-pool");
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -302,13 +314,10 @@ class JdkSharedThreadsTest {
     @Test
     @Order(2)
     void thingsWithoutThreadsOfTheirOwnPass() throws Exception {
-        try {
-            Map<String, String> o = show(NoThreadFixture.class);
-            assertThat(o).allSatisfy((k, v) -> assertThat(v).as(k).isEqualTo("SUCCESSFUL"));
-            assertThat(o).hasSizeGreaterThanOrEqualTo(8);
-        } finally {
-            cleanUp();
-        }
+        probe(NoThreadFixture.class, o -> {
+                assertThat(o).allSatisfy((k, v) -> assertThat(v).as(k).isEqualTo("SUCCESSFUL"));
+                assertThat(o).hasSizeGreaterThanOrEqualTo(8);
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -362,15 +371,12 @@ class JdkSharedThreadsTest {
     @Test
     @Order(3)
     void httpClientsAndServers() throws Exception {
-        try {
-            Map<String, String> o = show(HttpFixture.class);
-            assertThat(outcome(o, "clientAndServerClosed")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "clientLeftOpen")).startsWith("FAILED").contains("LK44");
-            assertThat(outcome(o, "clientWithItsOwnExecutorLeftOpen")).startsWith("FAILED").contains("LK44").contains("audit45-client-pool");
-            assertThat(outcome(o, "serverLeftRunning")).startsWith("FAILED").contains("LK39");
-        } finally {
-            cleanUp();
-        }
+        probe(HttpFixture.class, o -> {
+                assertThat(outcome(o, "clientAndServerClosed")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "clientLeftOpen")).startsWith("FAILED").contains("LK44");
+                assertThat(outcome(o, "clientWithItsOwnExecutorLeftOpen")).startsWith("FAILED").contains("LK44").contains("audit45-client-pool");
+                assertThat(outcome(o, "serverLeftRunning")).startsWith("FAILED").contains("LK39");
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -446,16 +452,13 @@ class JdkSharedThreadsTest {
     @Test
     @Order(4)
     void jmx() throws Exception {
-        try {
-            Map<String, String> o = show(JmxFixture.class);
-            assertThat(outcome(o, "connectorServerLeftRunning")).startsWith("FAILED").contains("LK48");
-            assertThat(outcome(o, "platformMBeanServer")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "connectorServerStartedAndStopped")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "gaugeMonitorStartedAndStopped")).as("a JMX monitor stopped: its scheduler is the JDK's, JVM-wide")
-                    .isEqualTo("SUCCESSFUL");
-        } finally {
-            cleanUp();
-        }
+        probe(JmxFixture.class, o -> {
+                assertThat(outcome(o, "connectorServerLeftRunning")).startsWith("FAILED").contains("LK48");
+                assertThat(outcome(o, "platformMBeanServer")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "connectorServerStartedAndStopped")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "gaugeMonitorStartedAndStopped")).as("a JMX monitor stopped: its scheduler is the JDK's, JVM-wide")
+                        .isEqualTo("SUCCESSFUL");
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -551,20 +554,17 @@ class JdkSharedThreadsTest {
     @Test
     @Order(5)
     void executorsAndThreads() throws Exception {
-        try {
-            Map<String, String> o = show(ExecutorsFixture.class);
-            assertThat(outcome(o, "scheduledThreadPoolLeftOpen")).startsWith("FAILED").contains("audit45-scheduled");
-            assertThat(outcome(o, "scheduledThreadPoolShutDown")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "workStealingPoolLeftOpen")).startsWith("FAILED").contains("ForkJoinPool-");
-            assertThat(outcome(o, "platformThreadPerTaskLeftOpenWithATaskRunning")).startsWith("FAILED").contains("audit45-per-task");
-            assertThat(outcome(o, "platformThreadPerTaskLeftOpenAllTasksDone")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "virtualThreadBlockedInSynchronized")).startsWith("FAILED").contains("audit45-virtual-blocked");
-            assertThat(outcome(o, "virtualThreadInObjectWait")).startsWith("FAILED").contains("audit45-virtual-waiting");
-            assertThat(outcome(o, "platformDaemonThread")).startsWith("FAILED").contains("audit45-daemon");
-            assertThat(outcome(o, "timerLeftScheduled")).startsWith("FAILED").contains("audit45-timer-left");
-        } finally {
-            cleanUp();
-        }
+        probe(ExecutorsFixture.class, o -> {
+                assertThat(outcome(o, "scheduledThreadPoolLeftOpen")).startsWith("FAILED").contains("audit45-scheduled");
+                assertThat(outcome(o, "scheduledThreadPoolShutDown")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "workStealingPoolLeftOpen")).startsWith("FAILED").contains("ForkJoinPool-");
+                assertThat(outcome(o, "platformThreadPerTaskLeftOpenWithATaskRunning")).startsWith("FAILED").contains("audit45-per-task");
+                assertThat(outcome(o, "platformThreadPerTaskLeftOpenAllTasksDone")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "virtualThreadBlockedInSynchronized")).startsWith("FAILED").contains("audit45-virtual-blocked");
+                assertThat(outcome(o, "virtualThreadInObjectWait")).startsWith("FAILED").contains("audit45-virtual-waiting");
+                assertThat(outcome(o, "platformDaemonThread")).startsWith("FAILED").contains("audit45-daemon");
+                assertThat(outcome(o, "timerLeftScheduled")).startsWith("FAILED").contains("audit45-timer-left");
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -596,14 +596,11 @@ class JdkSharedThreadsTest {
     @Test
     @Order(6)
     void processes() throws Exception {
-        try {
-            Map<String, String> o = show(ProcessFixture.class);
-            assertThat(outcome(o, "destroysItsChildWithoutWaiting")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "leavesAChildWithAnOnExit")).startsWith("FAILED").contains("LK53");
-            assertThat(outcome(o, "onExitOfAFinishedChild")).isEqualTo("SUCCESSFUL");
-        } finally {
-            cleanUp();
-        }
+        probe(ProcessFixture.class, o -> {
+                assertThat(outcome(o, "destroysItsChildWithoutWaiting")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "leavesAChildWithAnOnExit")).startsWith("FAILED").contains("LK53");
+                assertThat(outcome(o, "onExitOfAFinishedChild")).isEqualTo("SUCCESSFUL");
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -653,15 +650,12 @@ class JdkSharedThreadsTest {
     @Test
     @Order(7)
     void jfrAndAttach() throws Exception {
-        try {
-            Map<String, String> o = show(JfrAndAttachFixture.class);
-            assertThat(outcome(o, "jcmdAttachesToThisJvm")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "recordingStartedAndClosed")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "recordingWithADurationClosed")).as("the JFR scheduler timer is the JDK's, JVM-wide")
-                    .isEqualTo("SUCCESSFUL");
-        } finally {
-            cleanUp();
-        }
+        probe(JfrAndAttachFixture.class, o -> {
+                assertThat(outcome(o, "jcmdAttachesToThisJvm")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "recordingStartedAndClosed")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "recordingWithADurationClosed")).as("the JFR scheduler timer is the JDK's, JVM-wide")
+                        .isEqualTo("SUCCESSFUL");
+        });
     }
 
 
@@ -733,13 +727,10 @@ class JdkSharedThreadsTest {
     @Test
     @Order(8)
     void signalHandlers() throws Exception {
-        try {
-            Map<String, String> o = show(SignalFixture.class);
-            assertThat(outcome(o, "handlerThatReturns")).isEqualTo("SUCCESSFUL");
-            assertThat(outcome(o, "handlerLeftBlocked")).startsWith("FAILED").contains("SIGHUP handler");
-        } finally {
-            cleanUp();
-        }
+        probe(SignalFixture.class, o -> {
+                assertThat(outcome(o, "handlerThatReturns")).isEqualTo("SUCCESSFUL");
+                assertThat(outcome(o, "handlerLeftBlocked")).startsWith("FAILED").contains("SIGHUP handler");
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -819,26 +810,23 @@ class JdkSharedThreadsTest {
     @Test
     @Order(9)
     void disguises() throws Exception {
-        try {
-            Map<String, String> o = show(DisguiseFixture.class);
-            var soft = new org.assertj.core.api.SoftAssertions();
-            String named = outcome(o, "threadsNamedAsTheJdks");
-            soft.assertThat(named).startsWith("FAILED");
-            for (String n : JDK_NAMES) {
-                soft.assertThat(named).as(n).contains("\"" + n + "\"");
-            }
-            String grouped = outcome(o, "threadsInGroupsNamedAsTheJdks");
-            soft.assertThat(grouped).startsWith("FAILED").contains("audit45-in-InnocuousThreadGroup").contains("audit45-in-CarrierThreads")
-                    .contains("audit45-in-system");
-            soft.assertThat(outcome(o, "userPoolsDelaySchedulerInTheTestsGroup")).startsWith("FAILED").contains("delayScheduler");
-            soft.assertThat(outcome(o, "userPoolsDelaySchedulerInAGroupOfAnotherName")).startsWith("FAILED").contains("delayScheduler");
-            soft.assertThat(outcome(o, "userPoolsDelaySchedulerInAGroupNamedCarrierThreads")).as("only the JVM's carriers' group")
-                    .startsWith("FAILED").contains("delayScheduler");
-            soft.assertThat(outcome(o, "idleDaemonPoolOfAnotherName")).startsWith("FAILED").contains("audit45-idle-daemon");
-            soft.assertAll();
-        } finally {
-            cleanUp();
-        }
+        probe(DisguiseFixture.class, o -> {
+                var soft = new org.assertj.core.api.SoftAssertions();
+                String named = outcome(o, "threadsNamedAsTheJdks");
+                soft.assertThat(named).startsWith("FAILED");
+                for (String n : JDK_NAMES) {
+                    soft.assertThat(named).as(n).contains("\"" + n + "\"");
+                }
+                String grouped = outcome(o, "threadsInGroupsNamedAsTheJdks");
+                soft.assertThat(grouped).startsWith("FAILED").contains("audit45-in-InnocuousThreadGroup").contains("audit45-in-CarrierThreads")
+                        .contains("audit45-in-system");
+                soft.assertThat(outcome(o, "userPoolsDelaySchedulerInTheTestsGroup")).startsWith("FAILED").contains("delayScheduler");
+                soft.assertThat(outcome(o, "userPoolsDelaySchedulerInAGroupOfAnotherName")).startsWith("FAILED").contains("delayScheduler");
+                soft.assertThat(outcome(o, "userPoolsDelaySchedulerInAGroupNamedCarrierThreads")).as("only the JVM's carriers' group")
+                        .startsWith("FAILED").contains("delayScheduler");
+                soft.assertThat(outcome(o, "idleDaemonPoolOfAnotherName")).startsWith("FAILED").contains("audit45-idle-daemon");
+                soft.assertAll();
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -901,17 +889,14 @@ class JdkSharedThreadsTest {
     @Test
     @Order(10)
     void lazyJdkThings() throws Exception {
-        try {
-            Map<String, String> o = show(LazyJdkFixture.class);
-            var soft = new org.assertj.core.api.SoftAssertions();
-            soft.assertThat(outcome(o, "jmxClientConnectedAndClosed")).as("RMI's connection pool is the JDK's, JVM-wide")
-                    .isEqualTo("SUCCESSFUL");
-            soft.assertThat(outcome(o, "virtualThreadSocketIo")).isEqualTo("SUCCESSFUL");
-            soft.assertThat(outcome(o, "onExitOfANonChildLeftRunning")).startsWith("FAILED").contains("no child of this JVM").contains("LK53");
-            soft.assertAll();
-        } finally {
-            cleanUp();
-        }
+        probe(LazyJdkFixture.class, o -> {
+                var soft = new org.assertj.core.api.SoftAssertions();
+                soft.assertThat(outcome(o, "jmxClientConnectedAndClosed")).as("RMI's connection pool is the JDK's, JVM-wide")
+                        .isEqualTo("SUCCESSFUL");
+                soft.assertThat(outcome(o, "virtualThreadSocketIo")).isEqualTo("SUCCESSFUL");
+                soft.assertThat(outcome(o, "onExitOfANonChildLeftRunning")).startsWith("FAILED").contains("no child of this JVM").contains("LK53");
+                soft.assertAll();
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -1000,28 +985,22 @@ class JdkSharedThreadsTest {
     @Test
     @Order(12)
     void userCodeLeftOnTheCommonPoolsDelayScheduler() throws Exception {
-        try {
-            Map<String, String> o = show(UserCodeOnTheDelaySchedulerFixture.class);
-            assertThat(outcome(o, "orTimeoutActionBlockedOnTheCommonPoolsDelayScheduler")).as("ran on %s", RAN_ON).startsWith("FAILED").contains("blockedHandler");
-        } finally {
-            cleanUp();
-        }
+        probe(UserCodeOnTheDelaySchedulerFixture.class, o -> {
+                assertThat(outcome(o, "orTimeoutActionBlockedOnTheCommonPoolsDelayScheduler")).as("ran on %s", RAN_ON).startsWith("FAILED").contains("blockedHandler");
+        });
     }
 
     @Test
     @Order(11)
     void userCodeLeftOnTheJdksPooledThreads() throws Exception {
-        try {
-            Map<String, String> o = show(UserCodeOnJdkThreadsFixture.class);
-            var soft = new org.assertj.core.api.SoftAssertions();
-            for (String m : List.of("completionHandlerBlockedOnTheDefaultFilePool", "acceptHandlerBlockedOnTheDefaultGroup",
-                    "onExitActionBlockedOnAProcessReaper", "delayedTaskOnADirectExecutorBlocked")) {
-                soft.assertThat(outcome(o, m)).as("%s (ran on %s)", m, RAN_ON).startsWith("FAILED").contains("blockedHandler");
-            }
-            soft.assertAll();
-        } finally {
-            cleanUp();
-        }
+        probe(UserCodeOnJdkThreadsFixture.class, o -> {
+                var soft = new org.assertj.core.api.SoftAssertions();
+                for (String m : List.of("completionHandlerBlockedOnTheDefaultFilePool", "acceptHandlerBlockedOnTheDefaultGroup",
+                        "onExitActionBlockedOnAProcessReaper", "delayedTaskOnADirectExecutorBlocked")) {
+                    soft.assertThat(outcome(o, m)).as("%s (ran on %s)", m, RAN_ON).startsWith("FAILED").contains("blockedHandler");
+                }
+                soft.assertAll();
+        });
     }
 
     // ---------------------------------------------------------------------------------------------------------------
