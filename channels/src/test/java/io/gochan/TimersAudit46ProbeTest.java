@@ -310,6 +310,103 @@ class TimersAudit46ProbeTest {
     }
 
     /**
+     * G2: a ticker's stop() or reset(1h) at a tick, with a receiver blocked on its channel in short timed receives:
+     * once the receiver has seen (before it starts a receive) that stop/reset returned, that receive gets nothing: no
+     * tick of the old grid is handed to a waiting receiver after stop or reset returned.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void G2_aTickerStoppedOrResetUnderABlockedReceiverHandsItNoOldTick(Kind kind) throws Exception {
+        int rounds = 600;
+        ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+        try (Saturation s = new Saturation(3); Threads threads = new Threads(kind)) {
+            Chan<Object[]> jobs = Chan.make();
+            Chan<Boolean> ended = Chan.make();
+            threads.start(() -> {
+                for (int round = 0; round < rounds; round++) {
+                    Object[] job = jobs.receive();
+                    Timer tk = (Timer) job[0];
+                    AtomicBoolean returned = (AtomicBoolean) job[1];
+                    while (true) {
+                        boolean after = returned.get();
+                        Received<Instant> v = tk.c().receive(Duration.ofMillis(2));
+                        if (after) {
+                            if (v.ok()) {
+                                wrong.add(round + ": tick " + v.value() + " received after " + job[2] + " returned");
+                            }
+                            break;
+                        }
+                    }
+                    ended.send(true);
+                }
+            });
+            threads.start(() -> {
+                ThreadLocalRandom r = ThreadLocalRandom.current();
+                for (int round = 0; round < rounds; round++) {
+                    Timer tk = Timers.newTicker(Duration.ofNanos(r.nextLong(50_000, 400_000)));
+                    AtomicBoolean returned = new AtomicBoolean();
+                    boolean stop = round % 2 == 0;
+                    jobs.send(new Object[] {tk, returned, stop ? "stop" : "reset(1h)"});
+                    for (int k = r.nextInt(1, 20); k > 0; k--) {
+                        spin();
+                    }
+                    if (stop) {
+                        tk.stop();
+                    } else {
+                        tk.reset(Duration.ofHours(1));
+                    }
+                    returned.set(true);
+                    ended.receive();
+                    tk.stop();
+                }
+            });
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * TM7 (Go 1.23: {@code select { case <-time.After(0): default: }} takes the timer case every time): under
+     * saturation, after(0), newTimer of a negative delay, and a reset to zero of a timer whose old schedule may be
+     * firing at that instant, are ready to a look that does not wait, once each; then stop is false and nothing more
+     * comes.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void TM7_aTimerDueNowIsReadyToTheNextLookEveryTime(Kind kind) throws Exception {
+        ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+        try (Saturation s = new Saturation(3); Threads threads = new Threads(kind)) {
+            for (int th = 0; th < 2; th++) {
+                threads.start(() -> {
+                    Timer t = Timers.newTimer(Duration.ofHours(1));
+                    for (int round = 0; round < 5_000; round++) {
+                        if (!Timers.after(Duration.ZERO).tryReceive().ok()) {
+                            wrong.add(round + ": after(0) not ready to tryReceive");
+                        }
+                        Timer neg = Timers.newTimer(Duration.ofNanos(-1));
+                        if (!neg.c().receive(Duration.ZERO).ok() || neg.stop()) {
+                            wrong.add(round + ": newTimer(-1ns) not ready to receive(0), or still pending");
+                        }
+                        t.reset(jitter(30_000)); // may fire while it is reset to now
+                        spin();
+                        Instant asked = Timers.now();
+                        t.reset(Duration.ZERO);
+                        Received<Instant> v = t.c().tryReceive();
+                        if (!v.ok()) {
+                            wrong.add(round + ": reset(0) not ready to tryReceive");
+                        } else if (v.value().isBefore(asked.minusMillis(1))) {
+                            wrong.add(round + ": old schedule's " + v.value() + " after reset(0) at " + asked);
+                        }
+                        if (t.stop() || t.c().tryReceive().ok()) {
+                            wrong.add(round + ": pending or a second value after reset(0) was received");
+                        }
+                    }
+                });
+            }
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    /**
      * G2 (Go's AfterFunc Stop): stop() true means the function never runs; false means it ran or was started and
      * then runs exactly once; a second stop is false. 3,000 timers from each of 2 threads, stopped around the firing.
      */
@@ -663,6 +760,72 @@ class TimersAudit46ProbeTest {
             }
         }
         assertThat(wrong).isEmpty();
+    }
+
+    /**
+     * CX4, CX5, CX6 (Go: whichever cancel takes a context's mutex first sets its err and cause and cancels its
+     * children with them): a parent cancelled with its cause at the instant 40 children's own deadlines pass (each with
+     * its deadline cause, each with a grandchild and a value-context grandchild): every child is done when cancel
+     * returns, with the parent's pair (ContextCanceledException, parent cause) or its own (DeadlineExceededException,
+     * its deadline cause), never a mix, and each grandchild has exactly its own parent's error instance and cause.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void CX4_CX5_CX6_aCancelRacingChildDeadlinesGivesEverySubtreeOneOutcome(Kind kind) throws Exception {
+        ConcurrentLinkedQueue<String> wrong = new ConcurrentLinkedQueue<>();
+        ContextKey<String> key = ContextKey.of("k");
+        AtomicInteger own = new AtomicInteger();
+        AtomicInteger parents = new AtomicInteger();
+        try (Saturation s = new Saturation(3); Threads threads = new Threads(kind)) {
+            for (int th = 0; th < 2; th++) {
+                threads.start(() -> {
+                    ThreadLocalRandom r = ThreadLocalRandom.current();
+                    for (int round = 0; round < 300; round++) {
+                        CancellableContext root = Context.withCancelCause(Context.background());
+                        RuntimeException rootCause = new RuntimeException("root");
+                        int n = 40;
+                        CancellableContext[] kids = new CancellableContext[n];
+                        RuntimeException[] kidCause = new RuntimeException[n];
+                        Context[][] grand = new Context[n][];
+                        for (int i = 0; i < n; i++) {
+                            kidCause[i] = new RuntimeException("deadline " + i);
+                            kids[i] = Context.withTimeout(root, jitter(150_000), kidCause[i]);
+                            grand[i] = new Context[] {Context.withCancel(kids[i]),
+                                    Context.withCancel(Context.withValue(kids[i], key, "v")),
+                                    Context.withTimeout(kids[i], Duration.ofHours(1))};
+                        }
+                        for (int k = r.nextInt(1, 60); k > 0; k--) {
+                            spin();
+                        }
+                        root.cancel(rootCause);
+                        for (int i = 0; i < n; i++) {
+                            CancellableContext c = kids[i];
+                            CancellationException e = c.err();
+                            Throwable cause = c.cause();
+                            boolean byRoot = e instanceof ContextCanceledException && cause == rootCause
+                                    && e == root.err();
+                            boolean byOwn = e instanceof DeadlineExceededException && cause == kidCause[i];
+                            if (byRoot) {
+                                parents.incrementAndGet();
+                            } else if (byOwn) {
+                                own.incrementAndGet();
+                            } else {
+                                wrong.add(round + "/" + i + ": child err " + e + " cause " + cause);
+                            }
+                            for (Context g : grand[i]) {
+                                if (g.err() != e || g.cause() != cause) {
+                                    wrong.add(round + "/" + i + ": grandchild " + g.err() + "/" + g.cause()
+                                            + " against its parent's " + e + "/" + cause);
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        assertThat(wrong).isEmpty();
+        assertThat(own.get()).as("some deadlines won").isPositive();
+        assertThat(parents.get()).as("some cancels won").isPositive();
     }
 
     /**
