@@ -576,9 +576,12 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
             return closed ? CLOSED : NOT_READY; // empty by positions: nothing in flight either
         }
-        if (timer && look && count == 0) {
+        if (timer && look && (count == 0 || ((TimerChannel) this).looksDue())) {
             // Go 1.23 runs a due timer when its channel is looked at: its value is ready now, not when the
             // timer thread gets round to it (TM7). With a receiver queued, that receiver gets it (as in Go).
+            // Also with a value pending (Go's chanrecv runs maybeRunChan before it looks at the buffer): a due
+            // ticker whose round was held up then meets the full slot, its tick is dropped and it dozes, so
+            // taking the pending value puts it on the first grid point ahead, never a stale one (TM3, TM6).
             ((TimerChannel) this).lookLocked();
         }
         if (count > 0) {
