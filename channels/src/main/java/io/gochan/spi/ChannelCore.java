@@ -308,8 +308,8 @@ public class ChannelCore { // not final only for TimerChannel below: every const
     }
 
     /**
-     * Tells this timer's channel which timer feeds it, so that a receive or select that finds it empty
-     * runs the timer if its time has come (rule TM7). Called once, before the channel is shared.
+     * Tells this timer's channel which timer feeds it, so that a receive or select that looks at it
+     * runs the timer first if its time has come (rules TM7, TM3). Called once, before the channel is shared.
      *
      * @param dueTimer the timer
      * @throws IllegalStateException if this is not a timer's channel

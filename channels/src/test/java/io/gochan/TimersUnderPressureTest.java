@@ -24,14 +24,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Audit 46 (timers): G2, TM1, TM3, TM6, TM14, TM15, G3, CX1, CX4, CX5, CX6, CX7, CX8, CX12, CX16 and the interrupt
+ * Timers and contexts under pressure: G2, TM1, TM3, TM6, TM14, TM15, G3, CX1, CX4, CX5, CX6, CX7, CX8, CX12, CX16 and the interrupt
  * rules probed as Go 1.23 promises them, on both kinds of caller thread, each probe run while 3 platform threads spin
  * on the 2-core machine (CPU saturation), so that the timer thread, the hand-off threads and the carriers are
  * descheduled at arbitrary points. Each probe asserts an invariant that holds whichever side of every race wins; time
  * is used only as a generous upper bound, or through the timers' own stamps (TM14: a value is the instant it was due).
  */
 @ExtendWith(NoNewGoroutines.class)
-class TimersAudit46ProbeTest {
+class TimersUnderPressureTest {
     static final Duration LONG = Duration.ofSeconds(30);
 
     /** 3 platform threads spinning for the duration of a probe; stopped by close (in a finally, via try). */
@@ -41,7 +41,7 @@ class TimersAudit46ProbeTest {
 
         Saturation(int n) {
             for (int i = 0; i < n; i++) {
-                spinners.add(Thread.ofPlatform().daemon().name("audit46-spin-" + i).start(() -> {
+                spinners.add(Thread.ofPlatform().daemon().name("pressure-spin-" + i).start(() -> {
                     long x = 0;
                     while (!stop.get()) {
                         x++;
@@ -281,12 +281,11 @@ class TimersAudit46ProbeTest {
      * TM3, TM6, TM7 (Go 1.23's maybeRunChan): a ticker whose tick is pending while the timer thread is held up for 9
      * periods (no round ran) gives the pending tick, and then its next tick on the grid after the current time, never
      * a grid point 8 periods old. Go's chanrecv runs a due timer before it looks at the buffer, so the stale tick meets
-     * the full buffer and is dropped, and the ticker's next time is the first grid point ahead; gochan's look runs only
-     * when the channel is empty, so after the pending tick it delivers the stale grid point at once: two ticks back to
-     * back after a delay (TM3: "delivers at most the one pending tick, and its next tick falls on its period grid after
-     * the current time"). The hand-driven scheduler stands for the held-up timer thread (seen for real under
-     * saturation by {@link #TM1_TM3_TM15_aTickerUnderSaturationKeepsLenCapPeriodAndStop}: pending 47.7334, next 47.7434
-     * received after 47.8028).
+     * the full buffer and is dropped, and the ticker's next time is the first grid point ahead. Before, gochan's look
+     * ran only when the channel was empty, so after the pending tick it delivered the stale grid point at once: two
+     * ticks back to back after a delay. The hand-driven scheduler stands for the held-up timer thread (seen for real
+     * under saturation by {@link #TM1_TM3_TM15_aTickerUnderSaturationKeepsLenCapPeriodAndStop}: pending 47.7334, next
+     * 47.7434 received after 47.8028).
      */
     @org.junit.jupiter.api.Test
     void TM3_TM7_aHeldUpTickerGivesThePendingTickThenTheNextGridPointAhead() {
