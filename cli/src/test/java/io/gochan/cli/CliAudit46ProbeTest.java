@@ -649,6 +649,67 @@ class CliAudit46ProbeTest {
         assertThat(parentPom).contains("<" + property + ">java</" + property + ">"); // the toolchain's otherwise
     }
 
+    /** Go's getEnvAny: an empty HTTP_PROXY is unset, so http_proxy serves; an empty value alone means direct. */
+    @Test
+    void emptyUpperCaseVariableFallsBackToLowerCase() throws Exception {
+        try (RawServer proxy = new RawServer(h -> ok("lower"))) {
+            Map<String, String> env = Map.of("HTTP_PROXY", "", "http_proxy", "127.0.0.1:" + proxy.port());
+            assertThat(fetchWithEnv(env, "http://origin.test/e")).as(err()).isZero();
+            assertThat(proxy.heads).hasSize(1);
+            assertThat(fetchWithEnv(Map.of("HTTP_PROXY", ""), "http://origin.invalid/e")).isEqualTo(1);
+            assertThat(err()).contains("origin.invalid").doesNotContainIgnoringCase("proxy");
+        }
+    }
+
+    /** R10/R62: a proxy's password is never printed, whatever fails: refused connection, SOCKS5 auth refused. */
+    @Test
+    void proxyPasswordNeverPrinted() throws Exception {
+        int port;
+        try (ServerSocket tmp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = tmp.getLocalPort();
+        }
+        for (String proxy : List.of("http://u:Zecret42@127.0.0.1:" + port, "socks5://u:Zecret42@127.0.0.1:" + port)) {
+            assertThat(fetchWithEnv(Map.of("HTTP_PROXY", proxy, "HTTPS_PROXY", proxy), "http://origin.test/", "https://origin.test/"))
+                    .isEqualTo(1);
+            assertThat(out() + err()).doesNotContain("Zecret42").contains("127.0.0.1:" + port);
+        }
+        try (ServerSocket socks = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t = Thread.ofVirtual().start(() -> {
+                try (Socket c = socks.accept()) {
+                    java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
+                    in.readUnsignedByte();
+                    in.readFully(new byte[in.readUnsignedByte()]);
+                    c.getOutputStream().write(new byte[] {5, 2});
+                    in.readUnsignedByte();
+                    in.readFully(new byte[in.readUnsignedByte()]);
+                    in.readFully(new byte[in.readUnsignedByte()]);
+                    c.getOutputStream().write(new byte[] {1, 1}); // refused
+                    c.getOutputStream().flush();
+                    in.read();
+                } catch (IOException e) {
+                    // gone
+                }
+            });
+            assertThat(fetchWithEnv(Map.of("HTTP_PROXY", "socks5://u:Zecret42@127.0.0.1:" + socks.getLocalPort()), "http://origin.test/"))
+                    .isEqualTo(1);
+            assertThat(err()).doesNotContain("Zecret42").contains("127.0.0.1:" + socks.getLocalPort()).doesNotContain("\tat ");
+            assertThat(t.join(Duration.ofSeconds(20))).isTrue();
+        }
+    }
+
+    /**
+     * R20/R90: an IPv6 literal with a zone, written as RFC 6874 asks ({@code %25}), is dialled in that zone; when the
+     * dial cannot be made, the failure names the host it was for, as every other failure line does (a refused connection
+     * names "[::1]:port", a DNS failure the name). Here: "java.net.UnknownHostException: no scope_id found", no host.
+     */
+    @Test
+    void zonedIpv6LiteralFailureNamesTheHost() throws Exception {
+        assertThat(run("fetch", "--timeout", "5s", "http://[fe80::1%25lo]:1/")).isEqualTo(1);
+        assertThat(err()).contains("fetch http://[fe80::1%25lo]:1/: ").contains("fe80::1");
+        String line = err().lines().findFirst().orElseThrow();
+        assertThat(line.substring(line.indexOf(": ") + 2)).as(line).contains("fe80::1");
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Unix sockets (R4, R11)
 
