@@ -47,7 +47,19 @@ public interface Resolver {
             // resolver takes none for a host name (one has a letter or a hyphen): "no such host", no lookup. A URL
             // that names another machine to every other client must not reach one here (R110).
             HostLiteral.refuseNumericNonAddress(host);
-            return List.of(InetAddress.getAllByName(host));
+            try {
+                return List.of(InetAddress.getAllByName(host));
+            } catch (UnknownHostException e) {
+                String why = e.getMessage();
+                if (why != null && why.contains(host)) {
+                    throw e;
+                }
+                // The JDK's refusal of a zoned IPv6 literal ("no scope_id found", "no such interface eth9") names no
+                // host: the failure line said what went wrong but not for which URL's host (R20, R90).
+                UnknownHostException named = new UnknownHostException(host + ": " + (why == null ? "no such host" : why));
+                named.initCause(e);
+                throw named;
+            }
         };
     }
 }
