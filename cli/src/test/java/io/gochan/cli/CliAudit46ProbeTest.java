@@ -710,6 +710,26 @@ class CliAudit46ProbeTest {
         assertThat(line.substring(line.indexOf(": ") + 2)).as(line).contains("fe80::1");
     }
 
+    /**
+     * A URL's user info never reaches a proxy: the absolute-form target is scheme://host/path (Go writes the host alone),
+     * the CONNECT line host:port; no field carries the URL's password.
+     */
+    @Test
+    void urlUserInfoNeverSentToTheProxy() throws Exception {
+        try (RawServer proxy = new RawServer(h -> h.line().startsWith("CONNECT")
+                ? raw("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n") : ok("p"))) {
+            Map<String, String> env = Map.of("HTTP_PROXY", "127.0.0.1:" + proxy.port(), "HTTPS_PROXY", "127.0.0.1:" + proxy.port());
+            fetchWithEnv(env, "http://alice:Pw0rd9@origin.test/x", "https://alice:Pw0rd9@origin.test/y");
+            assertThat(proxy.heads).extracting(Head::line)
+                    .containsExactlyInAnyOrder("GET http://origin.test/x HTTP/1.1", "CONNECT origin.test:443 HTTP/1.1");
+            for (Head h : proxy.heads) {
+                assertThat(String.join("\n", h.fields())).doesNotContain("Pw0rd9")
+                        .doesNotContain(Base64.getEncoder().encodeToString("alice:Pw0rd9".getBytes(StandardCharsets.UTF_8)));
+            }
+            assertThat(out() + err()).doesNotContain("Pw0rd9");
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------------------
     // Unix sockets (R4, R11)
 
@@ -802,6 +822,20 @@ class CliAudit46ProbeTest {
             assertThat(s.heads).extracting(Head::line).containsExactlyInAnyOrder("GET /ui HTTP/1.1", "GET /ui2 HTTP/1.1");
             assertThat(s.heads.get(0).field("Host")).isEqualTo("127.0.0.1:" + s.port());
             assertThat(out() + err()).doesNotContain("pw0rd").contains("==> http://alice:xxxxx@127.0.0.1:");
+        }
+    }
+
+    /**
+     * Not a documented promise, a divergence to decide on: fetch says it behaves "as curl" (R49, R53, R89, R97, R99,
+     * R101) and honours the environment "as curl and Go programs do" (R11); curl and Go's http.Get (R17 for this
+     * library's HttpClient) send a URL's user info as Authorization: Basic. fetch uses Transport.roundTrip, which sends
+     * nothing: the credentials in the URL are dropped without a word.
+     */
+    @Test
+    void urlUserInfoIsSentAsBasicAuthAsCurlAndGoClientsDo() throws Exception {
+        try (RawServer s = new RawServer(h -> ok("ui"))) {
+            assertThat(run("fetch", "http://alice:pw0rd@127.0.0.1:" + s.port() + "/ui")).as(err()).isZero();
+            assertThat(s.heads.get(0).field("Authorization")).isEqualTo(basic("alice:pw0rd"));
         }
     }
 
