@@ -8,11 +8,13 @@ import io.gochan.http.Proxies;
 import io.gochan.http.HttpResponse;
 import io.gochan.http.Transport;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystemException;
@@ -374,6 +376,45 @@ final class Fetch {
     }
 
     /**
+     * The request fetch sends for {@code uri}: its user info, if any, as {@code Authorization: Basic} of the
+     * percent-decoded user and password, as curl and Go's client send it (R134, R17); the transport alone sends none.
+     *
+     * @throws IllegalArgumentException if the user info cannot be sent as basic auth (a {@code :} in the user, a control
+     *     character); the message names neither the user nor the password
+     */
+    static HttpRequest request(URI uri, Duration timeout) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout);
+        String info = uri.getRawUserInfo();
+        if (info != null) {
+            int colon = info.indexOf(':');
+            b.basicAuth(percentDecoded(colon < 0 ? info : info.substring(0, colon)),
+                    colon < 0 ? "" : percentDecoded(info.substring(colon + 1)));
+        }
+        return b.build();
+    }
+
+    /**
+     * {@code raw} with each {@code %XX} replaced by the byte it names, the whole read as UTF-8; {@code +} stays itself.
+     * {@link URI} has checked that every {@code %} is followed by two hex digits.
+     */
+    private static String percentDecoded(String raw) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
+        int i = 0;
+        while (i < raw.length()) {
+            int start = i;
+            while (i < raw.length() && raw.charAt(i) != '%') {
+                i++;
+            }
+            bytes.writeBytes(raw.substring(start, i).getBytes(StandardCharsets.UTF_8));
+            if (i < raw.length()) {
+                bytes.write(Integer.parseInt(raw, i + 1, i + 3, 16));
+                i += 3;
+            }
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
      * Fetches {@code uri} into {@code sink}: with a file the body is written to it as it arrives (R49): into a
      * temporary file beside it, moved over it once the whole body was read, so a fetch that fails leaves no file
      * and an existing one untouched; to stdout the head and then the body as it arrives; to a standard stream
@@ -384,7 +425,7 @@ final class Fetch {
     private static Result fetchOne(Transport t, URI uri, boolean headers, Duration timeout, LoadSummary summary, Sink sink) {
         long start = System.nanoTime();
         Spool spool = null;
-        try (HttpResponse r = t.roundTrip(HttpRequest.newBuilder(uri).timeout(timeout).build())) {
+        try (HttpResponse r = t.roundTrip(request(uri, timeout))) {
             StringBuilder head = new StringBuilder(r.version() + " " + r.status() + " " + r.reason() + "\n");
             if (headers) {
                 for (int i = 0; i < r.headers().size(); i++) {

@@ -40,13 +40,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Audit 46 of the cli: every documented {@code fetch} use end to end, against loopback servers and proxies of the test's
+ * Every documented {@code fetch} use end to end, against loopback servers and proxies of the test's
  * own (raw sockets). Each probe asserts what README.md or docs/spec/transport-reach.md promises; a failing probe is a
  * defect or a divergence between the documents and the behaviour.
  */
 @NoGoroutineLeaks
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class CliAudit46ProbeTest {
+class FetchEndToEndTest {
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
@@ -711,8 +711,10 @@ class CliAudit46ProbeTest {
     }
 
     /**
-     * A URL's user info never reaches a proxy: the absolute-form target is scheme://host/path (Go writes the host alone),
-     * the CONNECT line host:port; no field carries the URL's password.
+     * A URL's user info never reaches a proxy as user info: the absolute-form target is scheme://host/path (Go writes the
+     * host alone), the CONNECT line host:port and no field of the CONNECT carries the URL's credentials. A plain-http
+     * request through a forward proxy carries them as its Authorization field (R134), as curl's and Go's do: the proxy
+     * is that request's hop; over a tunnel they go to the origin only.
      */
     @Test
     void urlUserInfoNeverSentToTheProxy() throws Exception {
@@ -723,8 +725,14 @@ class CliAudit46ProbeTest {
             assertThat(proxy.heads).extracting(Head::line)
                     .containsExactlyInAnyOrder("GET http://origin.test/x HTTP/1.1", "CONNECT origin.test:443 HTTP/1.1");
             for (Head h : proxy.heads) {
-                assertThat(String.join("\n", h.fields())).doesNotContain("Pw0rd9")
-                        .doesNotContain(Base64.getEncoder().encodeToString("alice:Pw0rd9".getBytes(StandardCharsets.UTF_8)));
+                assertThat(h.line()).doesNotContain("Pw0rd9").doesNotContain("alice");
+                assertThat(String.join("\n", h.fields())).doesNotContain("Pw0rd9");
+                if (h.line().startsWith("CONNECT")) {
+                    assertThat(String.join("\n", h.fields()))
+                            .doesNotContain(Base64.getEncoder().encodeToString("alice:Pw0rd9".getBytes(StandardCharsets.UTF_8)));
+                } else {
+                    assertThat(h.field("Authorization")).isEqualTo(basic("alice:Pw0rd9"));
+                }
             }
             assertThat(out() + err()).doesNotContain("Pw0rd9");
         }
@@ -826,16 +834,24 @@ class CliAudit46ProbeTest {
     }
 
     /**
-     * Not a documented promise, a divergence to decide on: fetch says it behaves "as curl" (R49, R53, R89, R97, R99,
-     * R101) and honours the environment "as curl and Go programs do" (R11); curl and Go's http.Get (R17 for this
-     * library's HttpClient) send a URL's user info as Authorization: Basic. fetch uses Transport.roundTrip, which sends
-     * nothing: the credentials in the URL are dropped without a word.
+     * R134: fetch sends a URL's user info as Authorization: Basic of the percent-decoded user and password, as curl
+     * and Go's http.Get do (R17 for this library's HttpClient). Before, fetch used Transport.roundTrip alone, which
+     * sends nothing: the credentials in the URL were dropped without a word.
      */
     @Test
     void urlUserInfoIsSentAsBasicAuthAsCurlAndGoClientsDo() throws Exception {
         try (RawServer s = new RawServer(h -> ok("ui"))) {
             assertThat(run("fetch", "http://alice:pw0rd@127.0.0.1:" + s.port() + "/ui")).as(err()).isZero();
             assertThat(s.heads.get(0).field("Authorization")).isEqualTo(basic("alice:pw0rd"));
+            // Percent-decoded, a colon in the password kept; a user alone has an empty password (Go's url.User).
+            assertThat(run("fetch", "http://al%40ice:p%3Aw%20%E2%82%AC@127.0.0.1:" + s.port() + "/ui")).as(err()).isZero();
+            assertThat(s.heads.get(1).field("Authorization")).isEqualTo(basic("al@ice:p:w \u20ac"));
+            assertThat(run("fetch", "http://bob@127.0.0.1:" + s.port() + "/ui")).as(err()).isZero();
+            assertThat(s.heads.get(2).field("Authorization")).isEqualTo(basic("bob:"));
+            // A colon in the user cannot be sent (RFC 7617): refused before any request, naming no credential.
+            assertThat(run("fetch", "http://a%3Ab:secret@127.0.0.1:" + s.port() + "/ui")).isEqualTo(1);
+            assertThat(err()).contains("basic auth").doesNotContain("secret");
+            assertThat(s.heads).hasSize(3);
         }
     }
 
