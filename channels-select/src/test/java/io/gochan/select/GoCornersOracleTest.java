@@ -661,7 +661,7 @@ D12 receivers cap 4097 -> [11 true quit false 33 true] len 0
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // D5 in the other Java spellings of Go's range: a for-each loop and a stream
+    // The transcript's range steps in the other Java spellings of Go's range: a for-each loop and a stream
 
     @ParameterizedTest
     @ValueSource(ints = {4, 64, 65})
