@@ -1,0 +1,757 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.HttpProtocolException.Reason;
+import io.gochan.http.testing.RawServer;
+import io.gochan.leakcheck.NoGoroutineLeaks;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Audit 46 (hostile servers): shapes of hostile or malformed answers not pinned elsewhere. Each probe asserts what
+ * docs/spec/transport.md ("Bad input", T9, T10, P21, P23, P25, P30, P32), docs/hostile-input.md or Go promise: a
+ * specific exception whose message escapes control bytes, nothing hangs, the connection of a bad answer is closed
+ * (the server sees its end) and the next request on the same transport is served, nothing left running.
+ */
+@NoGoroutineLeaks(graceMillis = 20_000)
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class HostileAudit46ProbeTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+    // A small harness: the first connection answers the first request with the given bytes, every later request
+    // (on any connection) with OK.
+
+    /** What the first request ended with. */
+    record Outcome(HttpResponse response, String body, Throwable failure) {}
+
+    private static RawServer firstAnswers(byte[] bytes, boolean closeAfter, CountDownLatch firstClosed) throws IOException {
+        return RawServer.start(conn -> {
+            try {
+                if (conn.index == 0) {
+                    if (conn.readRequest() == null) {
+                        return;
+                    }
+                    conn.write(bytes);
+                    if (closeAfter) {
+                        conn.socket.shutdownOutput();
+                    }
+                }
+                while (conn.readRequest() != null) {
+                    conn.write(OK);
+                }
+            } catch (SocketException e) {
+                // reset by the client: closed as well
+            } finally {
+                if (conn.index == 0) {
+                    firstClosed.countDown();
+                }
+            }
+        });
+    }
+
+    private static byte[] latin1(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    private static void nextRequestIsServed(Transport t, RawServer server) throws Exception {
+        HttpRequest second = HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(10)).build();
+        try (HttpResponse r = t.roundTrip(second)) {
+            assertThat(r.body().string()).as("the next request's own answer").isEqualTo("ok");
+        }
+    }
+
+    private static void assertPrintable(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            String m = String.valueOf(c.getMessage());
+            for (int i = 0; i < m.length(); i++) {
+                char ch = m.charAt(i);
+                assertThat(ch < 0x20 || (ch >= 0x7f && ch <= 0x9f))
+                        .as("raw control character 0x%x at %d in the message of %s: %s", (int) ch, i, c.getClass().getSimpleName(),
+                                m.replaceAll("[\\x00-\\x1f\\x7f-\\x9f]", "?"))
+                        .isFalse();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> refusedWithEscapedMessages() {
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n";
+        return Stream.of(
+                Arguments.of("C1 CSI (0x9b) after chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\u009b[2J\r\n\r\n0\r\n\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("NEL (0x85) in a transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gz\u0085ip\r\n\r\n0\r\n\r\n",
+                        Reason.UNSUPPORTED_TRANSFER_ENCODING),
+                Arguments.of("NEL after a length", "HTTP/1.1 200 OK\r\nContent-Length: 2\u0085\r\n\r\nhi", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("NBSP after a length (not a blank to trim)", "HTTP/1.1 200 OK\r\nContent-Length: 2\u00a0\r\n\r\nhi",
+                        Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("CSI in differing lengths",
+                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\u009b\r\n\r\nhi!", Reason.CONFLICTING_CONTENT_LENGTH),
+                Arguments.of("CSI in a list of lengths", "HTTP/1.1 200 OK\r\nContent-Length: 2,\u009b2\r\n\r\nhi",
+                        Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("CSI in an announced framing trailer",
+                        chunked + "Trailer: X\u009b, Content-Length\r\n\r\n2\r\nhi\r\n0\r\n\r\n", Reason.MALFORMED_HEADER),
+                Arguments.of("CSI in a non-token header name", "HTTP/1.1 200 OK\r\nX\u009b[31m: v\r\nContent-Length: 2\r\n\r\nhi",
+                        Reason.INVALID_CHARACTER),
+                Arguments.of("ESC inside a header name", "HTTP/1.1 200 OK\r\nX\u001b[31m: v\r\nContent-Length: 2\r\n\r\nhi",
+                        Reason.INVALID_CHARACTER),
+                Arguments.of("CSI in the version", "HTTP/1.\u009b 200 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.UNSUPPORTED_VERSION),
+                Arguments.of("CSI in the code", "HTTP/1.1 2\u009b0 OK\r\nContent-Length: 2\r\n\r\nhi", Reason.BAD_STATUS_CODE),
+                Arguments.of("CSI in a chunk size", chunked + "\r\n2\u009b\r\nhi\r\n0\r\n\r\n", Reason.BAD_CHUNK),
+                Arguments.of("NBSP after a chunk size", chunked + "\r\n2\u00a0\r\nhi\r\n0\r\n\r\n", Reason.BAD_CHUNK),
+                Arguments.of("CSI in a chunk extension", chunked + "\r\n2;a=\u009b\r\nhi\r\n0\r\n\r\n", null),
+                Arguments.of("space inside a header name with a C1 after it",
+                        "HTTP/1.1 200 OK\r\nA B\u0085: c\r\nContent-Length: 2\r\n\r\nhi", Reason.MALFORMED_HEADER),
+                Arguments.of("line without a colon holding a C1", "HTTP/1.1 200 OK\r\nno colon \u009b here\r\nContent-Length: 2\r\n\r\nhi",
+                        Reason.MALFORMED_HEADER),
+                Arguments.of("HTTP/0.9 body holding a C1", "\u009b[2Jhello\r\n", Reason.MALFORMED_STATUS_LINE),
+                Arguments.of("a 1xx with a CSI in its Content-Length to HEAD", "HTTP/1.1 103 Hints\r\nContent-Length: x\u009b\r\n\r\n" + OK,
+                        Reason.INVALID_CONTENT_LENGTH));
+    }
+
+    /**
+     * "Bad input" (transport.md): a refused answer names what was wrong and its message escapes the peer's control
+     * bytes, C1 (0x80-0x9f, whose CSI and NEL a terminal or log reader acts on) included (R125, R133); the connection
+     * is closed and the next request is served. A case whose reason is null is not refused here: only its message,
+     * if any, is looked at (and the next request).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("refusedWithEscapedMessages")
+    void aRefusedAnswerNamesWhatWasWrongWithControlBytesEscaped(String name, String bytes, Reason reason) throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        String method = name.contains("to HEAD") ? "HEAD" : "GET";
+        try (RawServer server = firstAnswers(latin1(bytes), false, firstClosed);
+             Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+            HttpRequest first = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            Throwable failure = null;
+            try (HttpResponse r = t.roundTrip(first)) {
+                r.body().string();
+            } catch (IOException e) {
+                failure = e;
+            }
+            if (reason == null) {
+                if (failure != null) {
+                    assertPrintable(failure);
+                }
+            } else {
+                assertThat(failure).as("the failure").isInstanceOf(HttpProtocolException.class);
+                assertThat(((HttpProtocolException) failure).reason()).as("%s", failure).isEqualTo(reason);
+                assertPrintable(failure);
+                assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed the connection").isTrue();
+            }
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> acceptedShapes() {
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        return Stream.of(
+                // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ); Go reads any reason.
+                Arguments.of("a tab inside the reason phrase", "HTTP/1.1 200 Fine\tThanks\r\nContent-Length: 2\r\n\r\nhi", "hi"),
+                Arguments.of("a tab ending the reason phrase", "HTTP/1.1 200 OK\t\r\nContent-Length: 2\r\n\r\nhi", "hi"),
+                // P32: 1 to 16 hex digits, leading zeros allowed (Go's parseHexUint reads 16).
+                Arguments.of("a chunk size of 16 digits with leading zeros", chunked + "0000000000000002\r\nhi\r\n0\r\n\r\n", "hi"),
+                Arguments.of("a last chunk of several zeros", chunked + "2\r\nhi\r\n000\r\n\r\n", "hi"),
+                Arguments.of("a last chunk of 16 zeros", chunked + "2\r\nhi\r\n0000000000000000\r\n\r\n", "hi"),
+                Arguments.of("upper-case hex size", chunked + "A\r\n0123456789\r\n0\r\n\r\n", "0123456789"),
+                Arguments.of("a last chunk with an extension then a trailer", chunked + "2\r\nhi\r\n0;x=1\r\nX-T: v\r\n\r\n", "hi"),
+                // transport.md "Bad input": exactly 100 fields is within the limit, in a 1xx as in the final head.
+                Arguments.of("a 1xx of 100 fields, then the answer",
+                        "HTTP/1.1 103 Early Hints\r\n" + "L: v\r\n".repeat(100) + "\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+                        "hi"));
+    }
+
+    /** Unusual but valid answers are read and their connection reused (one dial for both requests). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("acceptedShapes")
+    void anUnusualButValidAnswerIsReadAndItsConnectionReused(String name, String bytes, String body) throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        try (RawServer server = firstAnswers(latin1(bytes), false, firstClosed);
+             Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+            HttpRequest first = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(first)) {
+                assertThat(r.body().string()).isEqualTo(body);
+            }
+            nextRequestIsServed(t, server);
+            assertThat(t.stats().dialed()).as("connections dialled").isEqualTo(1);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> refusedShapes() {
+        return Stream.of(
+                Arguments.of("a 1xx of 101 fields", "HTTP/1.1 103 Early Hints\r\n" + "L: v\r\n".repeat(101) + "\r\n" + OK,
+                        Reason.TOO_MANY_HEADERS),
+                Arguments.of("10,000 tiny fields with bare LF ends", "HTTP/1.1 200 OK\n" + "a:\n".repeat(10_000) + "Content-Length: 2\n\nhi",
+                        Reason.TOO_MANY_HEADERS),
+                Arguments.of("10,000 tiny fields in a 1xx", "HTTP/1.1 100 Continue\r\n" + "a:\r\n".repeat(10_000) + "\r\n" + OK,
+                        Reason.TOO_MANY_HEADERS),
+                Arguments.of("lower-case transfer-encoding beside a CONTENT-LENGTH",
+                        "HTTP/1.1 200 OK\r\nCONTENT-LENGTH: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n",
+                        Reason.CONFLICTING_FRAMING),
+                Arguments.of("Content-Length 5, 5", "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("Content-Length 5,6", "HTTP/1.1 200 OK\r\nContent-Length: 5,6\r\n\r\nhello!", Reason.CONFLICTING_CONTENT_LENGTH),
+                Arguments.of("Content-Length +5", "HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("Content-Length of 2^64 (wraps to 0 as an unsigned long)",
+                        "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\nhello", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("Content-Length of 2^64+2 (wraps to 2)",
+                        "HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551618\r\n\r\nhi", Reason.INVALID_CONTENT_LENGTH),
+                Arguments.of("chunk size 2^64+2 in 17 digits", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000002\r\nhi\r\n0\r\n\r\n",
+                        Reason.BAD_CHUNK),
+                Arguments.of("chunk size 2^63 exactly", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8000000000000000\r\nhi\r\n0\r\n\r\n",
+                        Reason.BAD_CHUNK),
+                Arguments.of("chunk size with a leading + sign", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n+2\r\nhi\r\n0\r\n\r\n",
+                        Reason.BAD_CHUNK),
+                Arguments.of("chunk size with an underscore", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1_0\r\n" + "x".repeat(16)
+                        + "\r\n0\r\n\r\n", Reason.BAD_CHUNK),
+                Arguments.of("obs-fold in a trailer continuing a framing name",
+                        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX: a\r\n\tContent-Length: 5\r\n\r\n",
+                        Reason.OBSOLETE_LINE_FOLDING),
+                Arguments.of("a NUL in a trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX: a\u0000b\r\n\r\n",
+                        Reason.INVALID_CHARACTER),
+                Arguments.of("10,000 tiny trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n"
+                        + "a:\r\n".repeat(10_000) + "\r\n", Reason.TOO_MANY_HEADERS));
+    }
+
+    /**
+     * T10: each refused answer fails with its own reason (from the round trip or the body's read), the connection is
+     * closed (the server sees the client's end), and the next request is served.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("refusedShapes")
+    void aRefusedShapeFailsWithItsReasonAndClosesItsConnection(String name, String bytes, Reason reason) throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        try (RawServer server = firstAnswers(latin1(bytes), false, firstClosed);
+             Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+            HttpRequest first = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+            Throwable failure = null;
+            try (HttpResponse r = t.roundTrip(first)) {
+                r.body().string();
+            } catch (IOException e) {
+                failure = e;
+            }
+            assertThat(failure).as("the failure").isInstanceOf(HttpProtocolException.class);
+            assertThat(((HttpProtocolException) failure).reason()).as("%s", failure).isEqualTo(reason);
+            assertPrintable(failure);
+            assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed the connection").isTrue();
+            nextRequestIsServed(t, server);
+            assertThat(t.stats().dialed()).isEqualTo(2);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    private static byte[] gzip(String s) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        try (GZIPOutputStream g = new GZIPOutputStream(b)) {
+            g.write(s.getBytes(StandardCharsets.US_ASCII));
+        }
+        return b.toByteArray();
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            b.writeBytes(p);
+        }
+        return b.toByteArray();
+    }
+
+    static Stream<Arguments> gzipCutShort() throws IOException {
+        byte[] member = gzip("hello, gzip");
+        return Stream.of(
+                Arguments.of("a complete member, its Content-Length 10 more, then close",
+                        concat(latin1("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + (member.length + 10) + "\r\n\r\n"),
+                                member)),
+                Arguments.of("a complete member in a chunk, then close before the last chunk",
+                        concat(latin1("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                + Integer.toHexString(member.length) + "\r\n"), member, latin1("\r\n"))),
+                Arguments.of("a complete member and half a second member's header, Content-Length longer, then close",
+                        concat(latin1("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + (member.length + 20) + "\r\n\r\n"),
+                                member, new byte[] {0x1f, (byte) 0x8b})));
+    }
+
+    /**
+     * P23 and P30 under transparent gzip (P25): a gzip body whose data ends cleanly but whose framing was cut short
+     * by the server's close is not a complete body: the read fails (PREMATURE_EOF, or BAD_CONTENT_ENCODING naming a
+     * cut), never an EOF that would hand the caller a truncated body as whole (Go: the framing's
+     * io.ErrUnexpectedEOF reaches the gzip reader's next header read); every later read fails too (P61) and done()
+     * carries the failure.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("gzipCutShort")
+    void aGzipBodyWhoseFramingIsCutShortFailsTheReadInsteadOfEnding(String name, byte[] bytes) throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        Dones dones = new Dones();
+        try (RawServer server = firstAnswers(bytes, true, firstClosed);
+             Transport t = Transport.builder().maxConnsPerHost(1).listener(dones).build()) {
+            HttpRequest first = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(first)) {
+                InputStream in = r.body().stream();
+                ByteArrayOutputStream got = new ByteArrayOutputStream();
+                Throwable failure = null;
+                try {
+                    byte[] buf = new byte[64];
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        got.write(buf, 0, n);
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                }
+                assertThat(failure).as("the body read (got '%s')", got.toString(StandardCharsets.US_ASCII))
+                        .isInstanceOf(HttpProtocolException.class);
+                assertThat(((HttpProtocolException) failure).reason()).as("%s", failure)
+                        .isIn(Reason.PREMATURE_EOF, Reason.BAD_CONTENT_ENCODING);
+                assertThatThrownBy(in::read).as("a read after the failure").isInstanceOf(IOException.class);
+            }
+            Leaks.awaitTrue(() -> dones.done.containsKey(first), "done() of the first request");
+            assertThat(dones.done.get(first)).hasSize(1);
+            assertThat(dones.done.get(first).get(0)).as("done() carries a failure").isInstanceOf(HttpProtocolException.class);
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    /**
+     * P23: a body shorter than its Content-Length, then the server's close: every way of reading it fails with
+     * PREMATURE_EOF naming the cut; none returns the truncated bytes as a complete body.
+     */
+    @Test
+    void aBodyShorterThanItsLengthFailsEveryWayOfReadingIt() throws Exception {
+        String bytes = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello";
+        for (String way : List.of("string", "bytes", "readAllBytes", "transferTo", "byte at a time", "skip")) {
+            CountDownLatch firstClosed = new CountDownLatch(1);
+            try (RawServer server = firstAnswers(latin1(bytes), true, firstClosed);
+                 Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+                HttpRequest first = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+                try (HttpResponse r = t.roundTrip(first)) {
+                    InputStream in = r.body().stream();
+                    assertThatThrownBy(() -> {
+                        switch (way) {
+                            case "string" -> r.body().string();
+                            case "bytes" -> r.body().bytes();
+                            case "readAllBytes" -> in.readAllBytes();
+                            case "transferTo" -> in.transferTo(new ByteArrayOutputStream());
+                            case "byte at a time" -> {
+                                while (in.read() >= 0) {
+                                    // on
+                                }
+                            }
+                            case "skip" -> {
+                                while (in.skip(100) > 0) {
+                                    // on
+                                }
+                                if (in.read() < 0) {
+                                    throw new AssertionError("skip then read reached EOF: truncated body taken as whole");
+                                }
+                            }
+                            default -> throw new IllegalStateException(way);
+                        }
+                    }).as(way).isInstanceOfSatisfying(HttpProtocolException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(Reason.PREMATURE_EOF);
+                        assertThat(e.getMessage()).as("names the cut").containsAnyOf("cut short", "closed", "5 of 10", "short");
+                    });
+                }
+                assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+                nextRequestIsServed(t, server);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    /**
+     * T9 (and Go's respHeaderTimer, which a 1xx does not restart): a stream of 1xx heads, each well inside the
+     * response-header timeout and all far under the header budget, never lets a final head arrive: the request fails
+     * with RESPONSE_HEADERS at about the timeout, the connection is closed, the next request is served.
+     */
+    @Test
+    void aStreamOfInformationalHeadsIsBoundedByTheResponseHeaderTimeout() throws Exception {
+        CountDownLatch clientClosed = new CountDownLatch(1);
+        AtomicLong sent = new AtomicLong();
+        try (RawServer server = RawServer.start(c -> {
+                 if (c.index != 0) {
+                     while (c.readRequest() != null) {
+                         c.write(OK);
+                     }
+                     return;
+                 }
+                 c.readRequest();
+                 c.socket.setSoTimeout(100); // the peer's pace, not an ordering
+                 InputStream fromClient = c.socket.getInputStream();
+                 try {
+                     while (true) {
+                         try {
+                             if (fromClient.read() < 0) {
+                                 break;
+                             }
+                         } catch (java.net.SocketTimeoutException pace) {
+                             c.write("HTTP/1.1 102 Processing\r\n\r\n");
+                             sent.incrementAndGet();
+                         }
+                     }
+                 } catch (IOException e) {
+                     // closed by the client
+                 }
+                 clientClosed.countDown();
+             });
+             Transport t = Transport.builder().responseHeaderTimeout(Duration.ofSeconds(1)).build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).build(); // no request timeout
+            long start = System.nanoTime();
+            Object outcome = Leaks.outcomeWithin10s("the round trip", () -> t.roundTrip(req));
+            assertThat(outcome).as("the outcome").isInstanceOfSatisfying(HttpTimeoutException.class,
+                    e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.RESPONSE_HEADERS));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+            assertThat(sent.get()).as("1xx heads sent").isGreaterThan(1);
+            assertThat(clientClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    /**
+     * P21 and R64: a POST with {@code Expect: 100-continue} answered by a {@code 101} it did not ask for (no 100
+     * first). The 101 is the final answer (as any unasked 101), returned without waiting out the expect-continue
+     * timeout; the body is not sent into a switched connection; the connection is closed, never pooled; the next
+     * request is served; nothing waits on for the 100.
+     */
+    @Test
+    void anUnaskedSwitchAnsweringAnExpectContinueRequestEndsItAtOnceAndClosesTheConnection() throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        AtomicLong bodyBytesSeen = new AtomicLong(-1);
+        try (RawServer server = RawServer.start(c -> {
+                 try {
+                     if (c.index == 0) {
+                         String head = c.readRequestHead();
+                         assertThat(head).contains("Expect: 100-continue");
+                         c.write("HTTP/1.1 101 Switching Protocols\r\n\r\n");
+                         long n = 0;
+                         try {
+                             while (c.in.read() >= 0) {
+                                 n++;
+                             }
+                         } catch (IOException e) {
+                             // reset
+                         }
+                         bodyBytesSeen.set(n);
+                         firstClosed.countDown();
+                         return;
+                     }
+                     while (c.readRequest() != null) {
+                         c.write(OK);
+                     }
+                 } catch (SocketException e) {
+                     // reset
+                 }
+             });
+             Transport t = Transport.builder().expectContinueTimeout(Duration.ofSeconds(60)).build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/up")).POST(RequestBody.of("0123456789"))
+                    .header("Expect", "100-continue").build();
+            long start = System.nanoTime();
+            Object outcome = Leaks.outcomeWithin10s("the round trip", () -> {
+                try (HttpResponse r = t.roundTrip(req)) {
+                    return r.status() + " '" + r.body().string() + "'";
+                }
+            });
+            assertThat(outcome).isEqualTo("101 ''");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+            assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed the connection").isTrue();
+            assertThat(bodyBytesSeen.get()).as("body bytes sent into the switched connection").isZero();
+            nextRequestIsServed(t, server);
+            assertThat(t.stats().dialed()).isEqualTo(2);
+        }
+    }
+
+    /**
+     * P37 with a HEAD: the answer to HEAD declares a length and the body follows it in the same write; a GET sent
+     * right after on the same transport gets its own answer (never the HEAD's body parsed as its status line, nor a
+     * failure), on a new connection.
+     */
+    @Test
+    void aHeadAnswerCarryingItsBodyNeverAnswersNorFailsTheNextRequest() throws Exception {
+        String forged = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL"; // the "body"
+        String head = "HTTP/1.1 200 OK\r\nContent-Length: " + forged.length() + "\r\n\r\n";
+        for (int round = 0; round < 20; round++) {
+            CountDownLatch firstClosed = new CountDownLatch(1);
+            try (RawServer server = RawServer.start(c -> {
+                     try {
+                         if (c.index == 0) {
+                             c.readRequest();
+                             c.write(head + forged);
+                             while (c.readRequest() != null) {
+                                 c.write(OK);
+                             }
+                             firstClosed.countDown();
+                             return;
+                         }
+                         while (c.readRequest() != null) {
+                             c.write(OK);
+                         }
+                     } catch (SocketException e) {
+                         firstClosed.countDown();
+                     }
+                 });
+                 Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+                HttpRequest first = HttpRequest.newBuilder(server.uri("/")).HEAD().timeout(Duration.ofSeconds(10)).build();
+                try (HttpResponse r = t.roundTrip(first)) {
+                    assertThat(r.status()).isEqualTo(200);
+                    assertThat(r.body().string()).isEmpty();
+                }
+                nextRequestIsServed(t, server);
+                assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("round %d: first connection closed", round).isTrue();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    /**
+     * P23 for a body delimited by the connection's end: a reset (RST) instead of a FIN after part of it is no end of
+     * the body; the read fails (as Go's read returns ECONNRESET) rather than returning the bytes so far as the whole
+     * body; the next request is served.
+     */
+    @ParameterizedTest(name = "gzip {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aBodyReadToTheCloseThatEndsInAResetFailsTheRead(boolean gzipped) throws Exception {
+        byte[] member = gzip("hello, gzip");
+        byte[] head = latin1("HTTP/1.1 200 OK\r\n" + (gzipped ? "Content-Encoding: gzip\r\n" : "") + "\r\n");
+        byte[] part = gzipped ? member : latin1("hello, plain");
+        CountDownLatch readStarted = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 try {
+                     if (c.index == 0) {
+                         c.readRequest();
+                         c.write(concat(head, part));
+                         readStarted.await(20, TimeUnit.SECONDS);
+                         c.reset();
+                         return;
+                     }
+                     while (c.readRequest() != null) {
+                         c.write(OK);
+                     }
+                 } catch (SocketException e) {
+                     // reset
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest first = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(first)) {
+                InputStream in = r.body().stream();
+                ByteArrayOutputStream got = new ByteArrayOutputStream();
+                byte[] buf = new byte[256];
+                int n = in.read(buf);
+                if (n > 0) {
+                    got.write(buf, 0, n);
+                }
+                readStarted.countDown();
+                Throwable failure = null;
+                try {
+                    while ((n = in.read(buf)) >= 0) {
+                        got.write(buf, 0, n);
+                    }
+                } catch (IOException e) {
+                    failure = e;
+                }
+                assertThat(failure).as("the read after the reset (read '%s')", got.toString(StandardCharsets.ISO_8859_1))
+                        .isInstanceOf(IOException.class);
+                assertPrintable(failure);
+            }
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    /**
+     * P21: a POST with {@code Expect: 100-continue} answered by a 103 and then a final 200, never a 100: the 200 is
+     * returned at once (not after the 60 s expect-continue timeout), the connection is closed (whether the server
+     * read the body is unknowable), the next request is served.
+     */
+    @Test
+    void anExpectContinueRequestAnsweredByEarlyHintsThenAFinalStatusEndsAtOnce() throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 try {
+                     if (c.index == 0) {
+                         c.readRequestHead();
+                         c.write("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + OK);
+                         try {
+                             while (c.in.read() >= 0) {
+                                 // until the client's end
+                             }
+                         } catch (IOException e) {
+                             // reset
+                         }
+                         firstClosed.countDown();
+                         return;
+                     }
+                     while (c.readRequest() != null) {
+                         c.write(OK);
+                     }
+                 } catch (SocketException e) {
+                     // reset
+                 }
+             });
+             Transport t = Transport.builder().expectContinueTimeout(Duration.ofSeconds(60)).build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/up")).POST(RequestBody.of("0123456789"))
+                    .header("Expect", "100-continue").build();
+            long start = System.nanoTime();
+            Object outcome = Leaks.outcomeWithin10s("the round trip", () -> {
+                try (HttpResponse r = t.roundTrip(req)) {
+                    return r.status() + " " + r.body().string();
+                }
+            });
+            assertThat(outcome).isEqualTo("200 ok");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(8));
+            assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed the connection").isTrue();
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    /** A gzip header, then empty stored deflate blocks for as long as the client reads: data that decodes to nothing. */
+    private static RawServer floodingEmptyDeflateBlocks(CountDownLatch clientGone) throws IOException {
+        byte[] gzipHeader = {0x1f, (byte) 0x8b, 8, 0, 0, 0, 0, 0, 0, (byte) 0xff};
+        byte[] emptyBlock = {0, 0, 0, (byte) 0xff, (byte) 0xff};
+        byte[] batch = new byte[emptyBlock.length * 8192];
+        for (int i = 0; i < 8192; i++) {
+            System.arraycopy(emptyBlock, 0, batch, i * emptyBlock.length, emptyBlock.length);
+        }
+        return RawServer.start(c -> {
+            try {
+                if (c.index == 0) {
+                    c.readRequest();
+                    c.write(concat(latin1("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 1000000000000\r\n\r\n"),
+                            gzipHeader));
+                    try {
+                        while (true) {
+                            c.write(batch);
+                        }
+                    } catch (IOException e) {
+                        clientGone.countDown(); // the client closed the connection under the flood
+                    }
+                    return;
+                }
+                while (c.readRequest() != null) {
+                    c.write(OK);
+                }
+            } catch (SocketException e) {
+                // reset
+            }
+        });
+    }
+
+    /**
+     * P35: a gzip body (P25) whose bytes keep coming but decode to nothing (empty stored deflate blocks) still ends
+     * at the request's own timeout (kind REQUEST): the deadline bounds the exchange, not each socket read; the
+     * connection is closed; the next request is served.
+     */
+    @Test
+    void aGzipFloodThatDecodesToNothingEndsAtTheRequestTimeout() throws Exception {
+        CountDownLatch clientGone = new CountDownLatch(1);
+        try (RawServer server = floodingEmptyDeflateBlocks(clientGone);
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).timeout(Duration.ofSeconds(2)).build();
+            HttpResponse r = t.roundTrip(req);
+            Object outcome = Leaks.outcomeWithin10s("the body read", () -> {
+                try (r) {
+                    return r.body().stream().read(new byte[64]);
+                }
+            });
+            assertThat(outcome).as("the read's outcome").isInstanceOfSatisfying(HttpTimeoutException.class,
+                    e -> assertThat(e.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
+            assertThat(clientGone.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    /**
+     * E11: an interrupt of the thread reading a gzip body whose bytes keep coming but decode to nothing ends the read
+     * with RequestCancelledException (InterruptedIOException); the connection is closed; the next request is served.
+     */
+    @Test
+    void aGzipFloodThatDecodesToNothingEndsAtAnInterrupt() throws Exception {
+        CountDownLatch clientGone = new CountDownLatch(1);
+        try (RawServer server = floodingEmptyDeflateBlocks(clientGone);
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).build();
+            HttpResponse r = t.roundTrip(req);
+            CountDownLatch reading = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<Object> out = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try (r) {
+                    InputStream in = r.body().stream();
+                    reading.countDown();
+                    out.set(in.read(new byte[64]));
+                } catch (Throwable e) {
+                    out.set(e);
+                }
+            });
+            assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(clientGone.getCount()).isEqualTo(1);
+            reader.interrupt();
+            assertThat(reader.join(Duration.ofSeconds(10))).as("the read ended after the interrupt (it is in: %s)",
+                    List.of(reader.getStackTrace())).isTrue();
+            assertThat(out.get()).as("the read's outcome").isInstanceOf(java.io.InterruptedIOException.class);
+            assertThat(clientGone.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            nextRequestIsServed(t, server);
+        }
+    }
+
+    /**
+     * The body's close from another thread while a read of a gzip body that decodes to nothing is under way ends that
+     * read (GzipDecodingStream: "close may come from another thread while a read is under way (it closes source, which
+     * ends that read)"); the connection is closed.
+     */
+    @Test
+    void aGzipFloodThatDecodesToNothingEndsAtTheBodysClose() throws Exception {
+        CountDownLatch clientGone = new CountDownLatch(1);
+        try (RawServer server = floodingEmptyDeflateBlocks(clientGone);
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri("/")).build();
+            HttpResponse r = t.roundTrip(req);
+            CountDownLatch reading = new CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<Object> out = new java.util.concurrent.atomic.AtomicReference<>();
+            InputStream in = r.body().stream();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try {
+                    reading.countDown();
+                    out.set(in.read(new byte[64]));
+                } catch (Throwable e) {
+                    out.set(e);
+                }
+            });
+            assertThat(reading.await(10, TimeUnit.SECONDS)).isTrue();
+            r.close();
+            assertThat(reader.join(Duration.ofSeconds(10))).as("the read ended after the close (it is in: %s)",
+                    List.of(reader.getStackTrace())).isTrue();
+            assertThat(out.get()).as("the read's outcome").isInstanceOf(IOException.class);
+            assertThat(clientGone.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("client closed the connection").isTrue();
+            nextRequestIsServed(t, server);
+        }
+    }
+}
