@@ -754,4 +754,189 @@ class HostileAudit46ProbeTest {
             nextRequestIsServed(t, server);
         }
     }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    static Stream<Arguments> answersWithBytesBehind() throws IOException {
+        String evil = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nEVIL";
+        byte[] member = gzip("zipped");
+        String chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        return Stream.of(
+                Arguments.of("chunked with trailers", "GET", latin1(chunked + "2\r\nhi\r\n0\r\nX-T: 1\r\n\r\n" + evil), "hi"),
+                Arguments.of("chunked, last chunk with an extension", "GET", latin1(chunked + "2\r\nhi\r\n0;x=1\r\n\r\n" + evil), "hi"),
+                Arguments.of("chunked, last chunk of three zeros", "GET", latin1(chunked + "2\r\nhi\r\n000\r\n\r\n" + evil), "hi"),
+                Arguments.of("chunked, data split in two chunks", "GET", latin1(chunked + "1\r\nh\r\n1\r\ni\r\n0\r\n\r\n" + evil), "hi"),
+                Arguments.of("gzip with a length", "GET", concat(latin1("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: "
+                        + member.length + "\r\n\r\n"), member, latin1(evil)), "zipped"),
+                Arguments.of("gzip chunked", "GET", concat(latin1("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        + Integer.toHexString(member.length) + "\r\n"), member, latin1("\r\n0\r\n\r\n" + evil)), "zipped"),
+                Arguments.of("HTTP/1.0 keep-alive with a length", "GET",
+                        latin1("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi" + evil), "hi"),
+                Arguments.of("a 1xx then a 204", "GET", latin1("HTTP/1.1 103 Early Hints\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n" + evil), ""),
+                Arguments.of("a HEAD answer declaring chunked", "HEAD", latin1("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + evil), ""),
+                Arguments.of("a length of 0", "GET", latin1("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" + evil), ""),
+                Arguments.of("one stray byte after a length body", "GET", latin1("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiH"), "hi"),
+                Arguments.of("a body of 40,000 bytes", "GET",
+                        latin1("HTTP/1.1 200 OK\r\nContent-Length: 40000\r\n\r\n" + "b".repeat(40_000) + evil), "b".repeat(40_000)));
+    }
+
+    /**
+     * P37: bytes that are already at the client when a response ends (after trailers, after a last chunk in an unusual
+     * shape, after a decoded gzip body, after a 1xx-then-204, after an HTTP/1.0 keep-alive body) are never read as the
+     * next request's answer: the response is delivered, its connection closed (two dials), the next request gets "ok".
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("answersWithBytesBehind")
+    void bytesBehindAnAnswerNeverAnswerTheNextRequest(String name, String method, byte[] bytes, String body) throws Exception {
+        CountDownLatch firstClosed = new CountDownLatch(1);
+        try (RawServer server = firstAnswers(bytes, false, firstClosed);
+             Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+            HttpRequest first = HttpRequest.newBuilder(server.uri("/")).method(method, RequestBody.none())
+                    .timeout(Duration.ofSeconds(10)).build();
+            try (HttpResponse r = t.roundTrip(first)) {
+                assertThat(r.body().string()).isEqualTo(body);
+            }
+            nextRequestIsServed(t, server);
+            assertThat(t.stats().dialed()).as("connections dialled").isEqualTo(2);
+            assertThat(firstClosed.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("the client closed the first connection").isTrue();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------------------
+
+    private static final List<String> SEEDS = List.of(
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n5;e=\"q\"\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+            "HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello",
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\nETag: \"x\"\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello");
+
+    private static final String[] INSERTS = {"\r", "\n", "\r\n", "\u0000", " ", "\t", ":", "0", "9", "f", ";", ",", "\"",
+        "\u0085", "\u00ff", "HTTP/1.1 ", "Content-Length: 3\r\n", "Transfer-Encoding: chunked\r\n", "Connection: close\r\n",
+        "\r\n\r\n", "100 Continue", "-", "+", "\u001b"};
+
+    private static String mutate(java.util.Random rnd, String seed) {
+        StringBuilder b = new StringBuilder(seed);
+        int edits = 1 + rnd.nextInt(3);
+        for (int e = 0; e < edits; e++) {
+            int at = b.length() == 0 ? 0 : rnd.nextInt(b.length() + 1);
+            switch (rnd.nextInt(5)) {
+                case 0 -> b.insert(at, INSERTS[rnd.nextInt(INSERTS.length)]);
+                case 1 -> {
+                    if (at < b.length()) {
+                        b.deleteCharAt(at);
+                    }
+                }
+                case 2 -> {
+                    if (at < b.length()) {
+                        b.setCharAt(at, (char) rnd.nextInt(256));
+                    }
+                }
+                case 3 -> {
+                    int len = Math.min(b.length() - Math.min(at, b.length()), 1 + rnd.nextInt(8));
+                    String piece = b.substring(Math.min(at, b.length()), Math.min(at, b.length()) + len);
+                    b.insert(rnd.nextInt(b.length() + 1), piece);
+                }
+                default -> b.insert(at, INSERTS[rnd.nextInt(INSERTS.length)].repeat(1 + rnd.nextInt(3)));
+            }
+        }
+        return b.toString();
+    }
+
+    /**
+     * T10, T11, T12 over mutated answers (a seeded transport-level fuzz: the Jazzer targets cover the parser alone, not
+     * the 1xx loop, the framing per method, keep-alive, unsolicited bytes): every request ends within 10 s with a
+     * response or an IOException (never an unchecked exception), whose messages carry no raw control byte; exactly
+     * one done(); the next request on the same one-connection transport is served "ok".
+     */
+    @Test
+    void mutatedAnswersEndCleanlyAndNeverPoisonTheNextRequest() throws Exception {
+        long seed = Long.getLong("audit46.seed", 46L);
+        java.util.Random rnd = new java.util.Random(seed);
+        int rounds = Integer.getInteger("audit46.rounds", 300);
+        java.util.Queue<String> wrong = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicReference<String> script = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean closeAfter = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger firstOfRound = new java.util.concurrent.atomic.AtomicInteger();
+        Dones dones = new Dones();
+        try (RawServer server = RawServer.start(c -> {
+                 try {
+                     String head;
+                     while ((head = c.readRequest()) != null) {
+                         if (head.contains("/fuzz")) {
+                             String bytes = script.get();
+                             // split in two writes at a random point: the client's reads see it in pieces
+                             int cut = bytes.isEmpty() ? 0 : Math.abs(bytes.hashCode() % bytes.length());
+                             c.write(latin1(bytes.substring(0, cut)));
+                             c.out.flush();
+                             c.write(latin1(bytes.substring(cut)));
+                             if (closeAfter.get()) {
+                                 c.socket.shutdownOutput();
+                                 while (c.in.read() >= 0) {
+                                     // until the client closes
+                                 }
+                                 return;
+                             }
+                         } else {
+                             c.write(OK);
+                         }
+                     }
+                 } catch (IOException e) {
+                     // reset by the client
+                 }
+             });
+             Transport t = Transport.builder().maxConnsPerHost(1).listener(dones).build()) {
+            for (int round = 0; round < rounds; round++) {
+                String bytes = mutate(rnd, SEEDS.get(rnd.nextInt(SEEDS.size())));
+                String method = rnd.nextInt(4) == 0 ? "HEAD" : "GET";
+                script.set(bytes);
+                closeAfter.set(rnd.nextBoolean());
+                String tag = "round " + round + " " + method + " close=" + closeAfter.get() + " '"
+                        + io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(bytes, false) + "'";
+                HttpRequest req = HttpRequest.newBuilder(server.uri("/fuzz")).method(method, RequestBody.none())
+                        .timeout(Duration.ofSeconds(5)).build();
+                Object outcome = Leaks.outcomeWithin10s(tag, () -> {
+                    try (HttpResponse r = t.roundTrip(req)) {
+                        return r.body().bytes();
+                    }
+                });
+                if (outcome instanceof Throwable e) {
+                    if (!(e instanceof IOException)) {
+                        wrong.add(tag + ": unchecked " + e);
+                    } else {
+                        for (Throwable x = e; x != null; x = x.getCause()) {
+                            String m = String.valueOf(x.getMessage());
+                            if (m.chars().anyMatch(ch -> ch < 0x20 || (ch >= 0x7f && ch <= 0x9f))) {
+                                wrong.add(tag + ": raw control byte in " + x.getClass().getSimpleName() + ": "
+                                        + io.gochan.http.internal.codec.ResponseHeadReader.escapeControls(m, false));
+                            }
+                        }
+                    }
+                } else if (outcome instanceof byte[] body && new String(body, StandardCharsets.ISO_8859_1).contains("ok")
+                        && !bytes.contains("ok")) {
+                    wrong.add(tag + ": got another request's body");
+                }
+                HttpRequest next = HttpRequest.newBuilder(server.uri("/next")).timeout(Duration.ofSeconds(5)).build();
+                Object n = Leaks.outcomeWithin10s("next after " + tag, () -> {
+                    try (HttpResponse r = t.roundTrip(next)) {
+                        return r.body().string();
+                    }
+                });
+                if (!"ok".equals(n)) {
+                    wrong.add(tag + ": the next request got " + (n instanceof Throwable x ? x.toString() : "'" + n + "'"));
+                }
+                Leaks.awaitTrue(() -> dones.done.containsKey(req) && dones.done.containsKey(next), "done() of " + tag);
+                if (dones.done.get(req).size() != 1 || dones.done.get(next).size() != 1) {
+                    wrong.add(tag + ": done() count " + dones.done.get(req).size() + "/" + dones.done.get(next).size());
+                }
+                if (wrong.size() > 20) {
+                    break;
+                }
+            }
+            assertThat(wrong).as("seed %d", seed).isEmpty();
+            Leaks.awaitTrue(() -> t.stats().inUse() == 0, "pool idle");
+        }
+    }
 }
