@@ -27,14 +27,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Audit 46 (hostile servers): shapes of hostile or malformed answers not pinned elsewhere. Each probe asserts what
+ * Hostile servers: shapes of hostile or malformed answers not pinned elsewhere. Each probe asserts what
  * docs/spec/transport.md ("Bad input", T9, T10, P21, P23, P25, P30, P32), docs/hostile-input.md or Go promise: a
  * specific exception whose message escapes control bytes, nothing hangs, the connection of a bad answer is closed
  * (the server sees its end) and the next request on the same transport is served, nothing left running.
  */
 @NoGoroutineLeaks(graceMillis = 20_000)
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class HostileAudit46ProbeTest {
+class HostileShapesTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String OK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 
@@ -1143,7 +1143,7 @@ class HostileAudit46ProbeTest {
                 outcomes.merge(outcome, 1, Integer::sum);
             }
         }
-        System.out.println("AUDIT46 race " + name + ": " + outcomes);
+        System.out.println("hostile shapes: race " + name + ": " + outcomes);
         assertThat(outcomes.keySet()).as("%s", outcomes).allMatch(k -> k.equals("second") || k.startsWith("HttpProtocolException"));
     }
 
@@ -1247,7 +1247,7 @@ class HostileAudit46ProbeTest {
                 outcomes.merge(key, 1, Integer::sum);
             }
         }
-        System.out.println("AUDIT46 noted " + name + ": " + outcomes);
+        System.out.println("hostile shapes: noted " + name + ": " + outcomes);
         assertThat(outcomes.keySet()).as("outcomes of the next request: %s", outcomes)
                 .noneMatch(k -> k.endsWith("(bytes were waiting as it was written)")
                         || k.endsWith("(the read loop had read them before it was written)"));
