@@ -1354,7 +1354,7 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                 // P37: bytes that reached the idle connection after roundTrip's look (lookBeforeSending) but before a
                 // byte of this request goes out answer nothing it asks. That look is made before the hand-over to this
                 // loop; bytes arriving during the hand-over were read by the read loop only once the head was written,
-                // and taken as this request's answer (HostileAudit46ProbeTest). Looked at again here, just before the
+                // and taken as this request's answer (HostileShapesTest). Looked at again here, just before the
                 // first byte: closed, and the request fails as the server breaking an idle connection with nothing
                 // written, retried on a new connection by P14's rules, as after roundTrip's look.
                 ConnException idle = new ConnException("bytes nobody asked for were waiting on the idle connection " + this
