@@ -319,7 +319,7 @@ public final class Transport implements RoundTripper, AutoCloseable {
                 return a.conn().roundTrip(scope, body);
             } catch (ConnException e) {
                 if (!a.reused() || !e.retryable(request)) {
-                    throw forCaller(e, a.reused());
+                    throw forCaller(e, a.reused() ? e.whyNotRetried(request) : null);
                 }
                 // Retried however many stale connections came before (E37): this one is closed (E21), and the
                 // next attempt takes another connection or dials, where a failure is final. The failure is kept for
@@ -418,20 +418,22 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * the connection before a byte of response becomes an {@link HttpProtocolException} with reason
      * {@code SERVER_CLOSED_BEFORE_RESPONSE}; unsolicited bytes that closed it keep their reason
      * {@code UNSOLICITED_RESPONSE}; any other an {@link HttpConnectionException}. The internal type never
-     * escapes.
+     * escapes. {@code whyNotRetried} is the one cause a failure on a reused connection was not retried (E37), or null
+     * on a new connection.
      */
-    private static IOException forCaller(ConnException e, boolean reused) {
+    private static IOException forCaller(ConnException e, String whyNotRetried) {
+        boolean reused = whyNotRetried != null;
         if (e.getCause() instanceof HttpProtocolException p && p.reason() == HttpProtocolException.Reason.UNSOLICITED_RESPONSE) {
             // Unsolicited bytes closed the connection this request took, and it may not be sent again (P37): the
             // specific reason stays.
             return new HttpProtocolException(p.reason(), e.getMessage() + (reused
-                    ? "; not retried: the request is not idempotent or its body cannot be replayed"
+                    ? "; not retried: " + whyNotRetried
                     : "; not retried: a new connection"), p);
         }
         if (!e.serverClosedIdle()) {
             return new HttpConnectionException(e.getMessage(), e.getCause());
         }
-        String why = reused ? " (on a reused connection; not retried: the request is not idempotent or its body cannot be replayed)"
+        String why = reused ? " (on a reused connection; not retried: " + whyNotRetried + ")"
                 : " (on a new connection: not retried)";
         return new HttpProtocolException(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE, e.getMessage() + why,
                 e.getCause());

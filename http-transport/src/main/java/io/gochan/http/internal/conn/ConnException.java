@@ -82,4 +82,17 @@ public final class ConnException extends IOException {
         boolean bodyOk = req.body().isEmpty() || req.body().replayable();
         return (nothingWritten && bodyOk) || (serverClosedIdle && req.isReplayable());
     }
+
+    /**
+     * Why {@link #retryable} said no for {@code req} on a reused connection, for its message: the one cause that holds
+     * (E37: a body that cannot be sent again, or a method that is not idempotent once part of the request may have
+     * gone out), not both as alternatives.
+     */
+    public String whyNotRetried(HttpRequest req) {
+        if (!req.body().isEmpty() && !req.body().replayable()) {
+            return "its body cannot be sent again (a one-shot body)";
+        }
+        return (nothingWritten ? "" : "part of it may have been sent and ") + req.method() + " is not idempotent"
+                + " (no Idempotency-Key)";
+    }
 }
