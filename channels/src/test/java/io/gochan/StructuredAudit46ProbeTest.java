@@ -1,0 +1,587 @@
+package io.gochan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Session 46 audit probes (helper "structured"): Go's structured habits (errgroup, sync.WaitGroup, futures,
+ * context-aware channel operations, context causes) against the javadoc, docs/spec/context-timers.md (CX*, EG*,
+ * GF*, G*, CH4) and the README. A probe that fails shows a divergence.
+ */
+@Timeout(60)
+class StructuredAudit46ProbeTest {
+
+    private static final long WAIT = 10;
+
+    // ---------------------------------------------------------------- ErrGroup
+
+    /** EG2/EG3 under a race: whichever failure wins, await throws it, it is the context's cause, the rest suppressed once. */
+    @Test
+    void eg_firstFailureWinsUnderRace_isThrownIsCause_othersSuppressedOnce() throws Exception {
+        for (int round = 0; round < 100; round++) {
+            int n = 6;
+            CyclicBarrier barrier = new CyclicBarrier(n);
+            List<Exception> made = new CopyOnWriteArrayList<>();
+            ErrGroup g = ErrGroup.create();
+            for (int i = 0; i < n; i++) {
+                int id = i;
+                g.go(() -> {
+                    Exception e = new IOException("task " + id);
+                    made.add(e);
+                    barrier.await(WAIT, TimeUnit.SECONDS);
+                    throw e;
+                });
+            }
+            Throwable thrown = catchThrowable(g::await);
+            assertThat(made).hasSize(n);
+            assertThat(made).anySatisfy(e -> assertThat(e).isSameAs(thrown));
+            assertThat(g.context().cause()).isSameAs(thrown);
+            assertThat(g.context().err()).isInstanceOf(ContextCanceledException.class);
+            assertThat(g.context().err().getCause()).isSameAs(thrown);
+            assertThat(thrown.getSuppressed()).hasSize(n - 1).doesNotContain(thrown);
+            assertThat(Arrays.asList(thrown.getSuppressed())).doesNotHaveDuplicates();
+            assertThat(catchThrowable(g::await)).isSameAs(thrown); // EG13/EG2: the same outcome again
+        }
+    }
+
+    /** Go: the derived context is cancelled on the first error or when Wait returns, never earlier; Cause is Canceled then. */
+    @Test
+    void eg_contextCancelledExactlyWhenGoCancelsIt() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        CountDownLatch release = new CountDownLatch(1);
+        g.go(() -> {});                               // a success cancels nothing
+        assertThat(g.tryGo(() -> release.await())).isTrue();
+        g.setLimit(-1);                               // lifting the limit cancels nothing (EG10)
+        assertThatThrownBy(() -> g.setLimit(3)).isInstanceOf(IllegalStateException.class); // EG4 refused: nothing cancelled
+        assertThat(g.context().isDone()).isFalse();
+        assertThat(g.context().err()).isNull();
+        release.countDown();
+        g.await();
+        assertThat(g.context().isDone()).isTrue();
+        assertThat(g.context().err()).isInstanceOf(ContextCanceledException.class);
+        // Go's Wait calls cancel(g.err) with g.err == nil: context.Cause(ctx) is context.Canceled, the err itself (CX5).
+        assertThat(g.context().cause()).isSameAs(g.context().err());
+        g.close();
+    }
+
+    /** EG2: an Error (StackOverflowError) of a task is thrown as itself and is the context's cause. */
+    @Test
+    void eg_stackOverflowErrorInTaskIsTheFailureAsItself() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        g.go(StructuredAudit46ProbeTest::recurse);
+        Throwable t = catchThrowable(g::await);
+        assertThat(t).isInstanceOf(StackOverflowError.class);
+        assertThat(g.context().cause()).isSameAs(t);
+        assertThat(Goroutines.live()).noneMatch(x -> x.thread().getName().contains("nope"));
+    }
+
+    private static int depth;
+
+    private static void recurse() {
+        depth++;
+        recurse();
+    }
+
+    /**
+     * A task's own InterruptedException (not close()'s stop) is a failure of the group: thrown by await as itself,
+     * the caller's interrupt flag untouched, the context's cause.
+     */
+    @Test
+    void eg_taskInterruptedExceptionIsARealFailure_callerFlagUntouched() throws Exception {
+        InterruptedException mine = new InterruptedException("task's own");
+        ErrGroup g = ErrGroup.create();
+        g.go(() -> {
+            throw mine;
+        });
+        Throwable t = catchThrowable(g::await);
+        assertThat(t).isSameAs(mine);
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        assertThat(g.context().cause()).isSameAs(mine);
+    }
+
+    /**
+     * README ("ErrGroup.close() ... could throw InterruptedException. It never does"): a close() without await,
+     * after a task failed with its own InterruptedException, before close began.
+     */
+    @Test
+    void eg_readme_closeNeverThrowsInterruptedException() throws Exception {
+        InterruptedException mine = new InterruptedException("task's own");
+        ErrGroup g = ErrGroup.create();
+        CountDownLatch failed = new CountDownLatch(1);
+        g.go(() -> {
+            try {
+                throw mine;
+            } finally {
+                failed.countDown();
+            }
+        });
+        assertThat(failed.await(WAIT, TimeUnit.SECONDS)).isTrue();
+        // wait until the failure is recorded: the context is cancelled with it (EG3)
+        assertThat(Go.future(() -> {
+            g.context().done().receiveOk();
+            return true;
+        }).join(Duration.ofSeconds(WAIT))).isTrue();
+        Throwable t = catchThrowable(g::close);
+        assertThat(t).as("README: close() never throws InterruptedException").isNotInstanceOf(InterruptedException.class);
+    }
+
+    /** EG8/I1: a thread interrupted while blocked in await gets InterruptedException; nothing is cancelled; a later await works. */
+    @Test
+    void eg_interruptOfThreadBlockedInAwait() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch running = new CountDownLatch(1);
+        g.go(() -> {
+            running.countDown();
+            release.await();
+        });
+        assertThat(running.await(WAIT, TimeUnit.SECONDS)).isTrue();
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        AtomicBoolean flagAfter = new AtomicBoolean(true);
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                g.await();
+            } catch (Throwable t) {
+                out.set(t);
+            }
+            flagAfter.set(Thread.currentThread().isInterrupted());
+        });
+        awaitBlocked(waiter);
+        waiter.interrupt();
+        waiter.join(WAIT * 1000);
+        assertThat(waiter.isAlive()).isFalse();
+        assertThat(out.get()).isInstanceOf(InterruptedException.class);
+        assertThat(flagAfter.get()).isFalse();
+        assertThat(g.context().isDone()).as("an interrupted await cancels nothing").isFalse();
+        assertThat(g.tryGo(() -> {})).as("the group is not awaited yet").isTrue();
+        release.countDown();
+        g.await();
+        assertThat(g.context().isDone()).isTrue();
+        assertThat(Goroutines.live()).noneMatch(x -> x.thread().isAlive() && false);
+    }
+
+    /** EG4: limit 0 lets none start; a go() blocked there and interrupted starts nothing and frees nothing. */
+    @Test
+    void eg_limitZero_tryGoFalse_goBlocksInterruptibly_startsNothing() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        g.setLimit(0);
+        AtomicInteger ran = new AtomicInteger();
+        assertThat(g.tryGo(ran::incrementAndGet)).isFalse();
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        Thread producer = Thread.ofPlatform().start(() -> {
+            try {
+                g.go(ran::incrementAndGet);
+            } catch (Throwable t) {
+                out.set(t);
+            }
+        });
+        awaitBlocked(producer);
+        producer.interrupt();
+        producer.join(WAIT * 1000);
+        assertThat(out.get()).isInstanceOf(InterruptedException.class);
+        assertThat(ran.get()).isZero();
+        assertThat(g.toString()).contains("0 running");
+        g.setLimit(1);                          // nothing runs: allowed
+        g.go(ran::incrementAndGet);
+        g.await();
+        assertThat(ran.get()).isEqualTo(1);
+    }
+
+    /** EG4/EG10: negative limits mean none; setting a limit while one runs throws and keeps the old one. */
+    @Test
+    void eg_negativeLimitsAndRefusedSetLimitKeepsOldLimit() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        g.setLimit(-7);
+        CountDownLatch release = new CountDownLatch(1);
+        for (int i = 0; i < 5; i++) {
+            assertThat(g.tryGo(() -> release.await())).isTrue();
+        }
+        assertThatThrownBy(() -> g.setLimit(1)).isInstanceOf(IllegalStateException.class);
+        assertThat(g.tryGo(() -> release.await())).as("limit left unchanged (none)").isTrue();
+        release.countDown();
+        g.await();
+    }
+
+    /** EG4 (documented divergence from Go, which allows reuse after Wait): go/tryGo after await throw ISE. */
+    @Test
+    void eg_reuseAfterAwaitIsRefusedAsDocumented() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        g.go(() -> {});
+        g.await();
+        assertThatThrownBy(() -> g.go(() -> {})).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> g.tryGo(() -> {})).isInstanceOf(IllegalStateException.class);
+        g.await(); // again: the same (empty) outcome
+    }
+
+    /** EG7: after await throws, none of the group's named goroutines is live. */
+    @Test
+    void eg_noGoroutineLeftAfterAwaitThrows() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            ErrGroup g = ErrGroup.create();
+            String prefix = "audit46-eg-" + round + "-";
+            for (int i = 0; i < 8; i++) {
+                int id = i;
+                g.go(prefix + i, () -> {
+                    if (id % 2 == 0) {
+                        throw new IOException("x" + id);
+                    }
+                    g.context().done().receiveOk();
+                });
+            }
+            assertThatThrownBy(g::await).isInstanceOf(IOException.class);
+            assertThat(Goroutines.live()).noneMatch(x -> x.name().startsWith(prefix));
+        }
+    }
+
+    /** Go: a failure after the parent's cancel does not change the cause (first cancellation wins); await throws it. */
+    @Test
+    void eg_failureAfterParentCancelKeepsParentsCause_valuesInherited() throws Exception {
+        ContextKey<String> key = ContextKey.of("user");
+        CancellableContext parent = Context.withCancel(Context.withValue(Context.background(), key, "ann"));
+        ErrGroup g = ErrGroup.withContext(parent);
+        assertThat(g.context().value(key)).contains("ann");
+        IllegalArgumentException p = new IllegalArgumentException("parent cause");
+        parent.cancel(p);
+        IOException e = new IOException("late");
+        g.go(() -> {
+            throw e;
+        });
+        assertThat(catchThrowable(g::await)).isSameAs(e);
+        assertThat(g.context().cause()).isSameAs(p);
+    }
+
+    /** GF5/EG2: a Throwable neither Exception nor Error: one ExecutionException, the same on every await; cause is raw. */
+    @Test
+    void eg_sneakyThrowableWrappedOnce() throws Exception {
+        Throwable raw = new Throwable("raw");
+        ErrGroup g = ErrGroup.create();
+        g.go(() -> {
+            throw StructuredAudit46ProbeTest.<RuntimeException>sneaky(raw);
+        });
+        Throwable a = catchThrowable(g::await);
+        Throwable b = catchThrowable(g::await);
+        assertThat(a).isInstanceOf(ExecutionException.class).hasCause(raw).isSameAs(b);
+        assertThat(g.context().cause()).isSameAs(raw);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <E extends Throwable> E sneaky(Throwable t) throws E {
+        throw (E) t;
+    }
+
+    /** EG13: several awaiters all get the same instance. */
+    @Test
+    void eg_severalAwaitersSameFailure() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        CountDownLatch go = new CountDownLatch(1);
+        IOException e = new IOException("one");
+        g.go(() -> {
+            go.await();
+            throw e;
+        });
+        List<GoFuture<Throwable>> waiters = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            waiters.add(Go.future(() -> catchThrowable(g::await)));
+        }
+        go.countDown();
+        for (GoFuture<Throwable> w : waiters) {
+            assertThat(w.join(Duration.ofSeconds(WAIT))).isSameAs(e);
+        }
+    }
+
+    /** CH4 + EG3: a sibling's receive(ctx) throws ctx.err(), a ContextCanceledException whose cause is the first failure. */
+    @Test
+    void eg_siblingReceiveWithGroupContextThrowsErrCausedByFirstFailure() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        Chan<Integer> never = Chan.make();
+        AtomicReference<Throwable> sibling = new AtomicReference<>();
+        CountDownLatch waiting = new CountDownLatch(1);
+        g.go(() -> {
+            waiting.countDown();
+            try {
+                never.receive(g.context());
+            } catch (Throwable t) {
+                sibling.set(t);
+                throw t;
+            }
+        });
+        IOException e = new IOException("first");
+        assertThat(waiting.await(WAIT, TimeUnit.SECONDS)).isTrue();
+        g.go(() -> {
+            throw e;
+        });
+        Throwable t = catchThrowable(g::await);
+        assertThat(t).isSameAs(e);
+        assertThat(sibling.get()).isInstanceOf(ContextCanceledException.class).hasCause(e);
+        assertThat(sibling.get()).isSameAs(g.context().err());
+        assertThat(e.getSuppressed()).containsExactly(sibling.get());
+    }
+
+    /** CX8 on a group's context: an afterFunc runs once the first failure cancels it, and sees the cause. */
+    @Test
+    void eg_afterFuncOnGroupContextRunsOnFirstFailure_withoutCancelNot() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        Context detached = Context.withoutCancel(g.context());
+        CompletableCause seen = new CompletableCause();
+        Context.afterFunc(g.context(), () -> seen.set(g.context().cause()));
+        IOException e = new IOException("boom");
+        g.go(() -> {
+            throw e;
+        });
+        assertThat(seen.await()).isSameAs(e);
+        assertThat(catchThrowable(g::await)).isSameAs(e);
+        assertThat(detached.isDone()).isFalse();
+        assertThat(detached.err()).isNull();
+        assertThat(detached.cause()).isNull();
+    }
+
+    private static final class CompletableCause {
+        private final CountDownLatch latch = new CountDownLatch(1);
+        private volatile Throwable value;
+
+        void set(Throwable t) {
+            value = t;
+            latch.countDown();
+        }
+
+        Throwable await() throws InterruptedException {
+            assertThat(latch.await(WAIT, TimeUnit.SECONDS)).isTrue();
+            return value;
+        }
+    }
+
+    /** EG11: await() from inside the group's own goroutine is refused with ISE, and the group still works. */
+    @Test
+    void eg_selfAwaitRefused() throws Exception {
+        ErrGroup g = ErrGroup.create();
+        AtomicReference<Throwable> inner = new AtomicReference<>();
+        g.go(() -> inner.set(catchThrowable(g::await)));
+        g.await();
+        assertThat(inner.get()).isInstanceOf(IllegalStateException.class);
+    }
+
+    // ---------------------------------------------------------------- WaitGroup
+
+    /** Go: a negative counter panics; here ISE and the counter is unchanged. */
+    @Test
+    void wg_negativeCounterRefusedAndLeftUnchanged() {
+        WaitGroup wg = new WaitGroup();
+        wg.add(2);
+        assertThatThrownBy(() -> wg.add(-3)).isInstanceOf(IllegalStateException.class);
+        assertThat(wg.count()).isEqualTo(2);
+        wg.add(Integer.MAX_VALUE);
+        wg.add(Integer.MAX_VALUE);
+        assertThat(wg.count()).isEqualTo(2L + 2L * Integer.MAX_VALUE); // G11: long counter
+    }
+
+    /** I1: interrupt of a thread blocked in WaitGroup.await: InterruptedException, counter unchanged, flag cleared. */
+    @Test
+    void wg_interruptOfThreadBlockedInAwait() throws Exception {
+        WaitGroup wg = new WaitGroup();
+        wg.add(1);
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        AtomicBoolean flag = new AtomicBoolean(true);
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                wg.await();
+            } catch (Throwable e) {
+                out.set(e);
+            }
+            flag.set(Thread.currentThread().isInterrupted());
+        });
+        awaitBlocked(t);
+        t.interrupt();
+        t.join(WAIT * 1000);
+        assertThat(out.get()).isInstanceOf(InterruptedException.class);
+        assertThat(flag.get()).isFalse();
+        assertThat(wg.count()).isEqualTo(1);
+        wg.done();
+        wg.await();
+    }
+
+    /** G5: WaitGroup.go's task failing with a checked exception still calls done(); the failure goes to the handler. */
+    @Test
+    void wg_goFailingTaskStillDone_failureToHandler() throws Exception {
+        List<Throwable> seen = new CopyOnWriteArrayList<>();
+        IOException e = new IOException("wg task");
+        BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((gr, t) -> seen.add(t));
+        try {
+            WaitGroup wg = new WaitGroup();
+            wg.go(() -> {
+                throw e;
+            });
+            assertThat(wg.await(Duration.ofSeconds(WAIT))).isTrue();
+            assertThat(seen).contains(e);
+            assertThat(wg.count()).isZero();
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
+    }
+
+    /** G7: WaitGroup.go's goroutine awaiting its own group is refused; the refusal goes to the handler, done() still runs. */
+    @Test
+    void wg_selfAwaitFromGoRefused() throws Exception {
+        WaitGroup wg = new WaitGroup();
+        AtomicReference<Throwable> inner = new AtomicReference<>();
+        wg.go(() -> inner.set(catchThrowable(wg::await)));
+        assertThat(wg.await(Duration.ofSeconds(WAIT))).isTrue();
+        assertThat(inner.get()).isInstanceOf(IllegalStateException.class);
+    }
+
+    // ---------------------------------------------------------------- GoFuture / Goroutine
+
+    /** GF1/GF10: join interrupted while waiting throws InterruptedException; the callable runs on; a later join gets the value. */
+    @Test
+    void gf_joinInterruptedThenLaterJoinReturnsValue() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        GoFuture<String> f = Go.future(() -> {
+            release.await();
+            return "v";
+        });
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                f.join();
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        awaitBlocked(t);
+        t.interrupt();
+        t.join(WAIT * 1000);
+        assertThat(out.get()).isInstanceOf(InterruptedException.class);
+        assertThat(f.isDone()).isFalse();
+        release.countDown();
+        assertThat(f.join()).isEqualTo("v");
+        assertThat(f.join(Duration.ZERO)).isEqualTo("v");
+    }
+
+    /** Goroutine.join interrupted while waiting: InterruptedException; the goroutine runs on. */
+    @Test
+    void goroutine_joinInterrupted() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Goroutine gr = Go.go(() -> release.await());
+        AtomicReference<Throwable> out = new AtomicReference<>();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try {
+                gr.join();
+            } catch (Throwable e) {
+                out.set(e);
+            }
+        });
+        awaitBlocked(t);
+        t.interrupt();
+        t.join(WAIT * 1000);
+        assertThat(out.get()).isInstanceOf(InterruptedException.class);
+        assertThat(gr.isAlive()).isTrue();
+        release.countDown();
+        gr.join();
+        assertThat(gr.isAlive()).isFalse();
+    }
+
+    // ---------------------------------------------------------------- contexts and channel operations
+
+    /** CH4/CX5/CX6: the exception type and its cause for each way a context ends. */
+    @Test
+    void ch4_exceptionTypeAndCauseForEachEnd() throws Exception {
+        Chan<Integer> ch = Chan.make();
+        IllegalStateException why = new IllegalStateException("why");
+        CancellableContext a = Context.withCancelCause(Context.background());
+        a.cancel(why);
+        assertThatThrownBy(() -> ch.receive(a)).isInstanceOf(ContextCanceledException.class).hasCause(why);
+        assertThatThrownBy(() -> ch.send(1, a)).isInstanceOf(ContextCanceledException.class).hasCause(why);
+        // a child made after the parent's cancel: the parent's error and cause (CX5)
+        CancellableContext child = Context.withCancel(a);
+        assertThat(child.cause()).isSameAs(why);
+        assertThatThrownBy(() -> ch.receiveOk(child)).isInstanceOf(ContextCanceledException.class).hasCause(why);
+        // plain cancel: no cause attached (CX18)
+        CancellableContext b = Context.withCancel(Context.background());
+        b.cancel();
+        assertThatThrownBy(() -> ch.receive(b)).isInstanceOf(ContextCanceledException.class).hasNoCause();
+        assertThat(b.cause()).isSameAs(b.err());
+        // deadline with a cause, already past (CX6)
+        IOException slow = new IOException("slow");
+        CancellableContext d = Context.withTimeout(Context.background(), Duration.ZERO, slow);
+        assertThatThrownBy(() -> ch.receive(d)).isInstanceOf(DeadlineExceededException.class).hasCause(slow);
+        assertThat(d.cause()).isSameAs(slow);
+        // deadline without a cause
+        CancellableContext d2 = Context.withTimeout(Context.background(), Duration.ofMillis(-5));
+        assertThatThrownBy(() -> ch.receive(d2)).isInstanceOf(DeadlineExceededException.class).hasNoCause();
+        // a deadline reached while waiting, with a cause
+        CancellableContext d3 = Context.withTimeout(Context.background(), Duration.ofMillis(50), slow);
+        assertThatThrownBy(() -> ch.receive(d3)).isInstanceOf(DeadlineExceededException.class).hasCause(slow);
+        // cancelled with a cause while a receive waits
+        CancellableContext w = Context.withCancel(Context.background());
+        GoFuture<Throwable> f = Go.future(() -> catchThrowable(() -> ch.receive(w)));
+        awaitBlocked(f.goroutine().thread());
+        w.cancel(why);
+        assertThat(f.join(Duration.ofSeconds(WAIT))).isInstanceOf(ContextCanceledException.class).hasCause(why)
+                .isSameAs(w.err());
+    }
+
+    /** CX6: a deadline context cancelled earlier with a cause reports that cause, not the deadline's. */
+    @Test
+    void cx6_deadlineCauseOnlyWhenTheDeadlinePasses() {
+        IOException deadlineCause = new IOException("deadline");
+        IllegalStateException early = new IllegalStateException("early");
+        CancellableContext d = Context.withTimeout(Context.background(), Duration.ofHours(1), deadlineCause);
+        d.cancel(early);
+        assertThat(d.err()).isInstanceOf(ContextCanceledException.class);
+        assertThat(d.cause()).isSameAs(early);
+        CancellableContext d2 = Context.withTimeout(Context.background(), Duration.ofHours(1), deadlineCause);
+        d2.cancel();
+        assertThat(d2.cause()).isSameAs(d2.err());
+    }
+
+    /** CX7: withoutCancel of a cancelled context keeps values, is never done; its children are cancelled only by their own. */
+    @Test
+    void cx7_withoutCancelOfCancelledParent() {
+        ContextKey<Integer> k = ContextKey.of("k");
+        CancellableContext p = Context.withCancel(Context.withValue(Context.background(), k, 7));
+        p.cancel(new IOException("x"));
+        Context w = Context.withoutCancel(p);
+        assertThat(w.value(k)).contains(7);
+        assertThat(w.isDone()).isFalse();
+        assertThat(w.deadline()).isEmpty();
+        CancellableContext c = Context.withCancel(w);
+        assertThat(c.isDone()).isFalse();
+        c.cancel();
+        assertThat(c.err()).isInstanceOf(ContextCanceledException.class);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Waits (bounded) until {@code t} is blocked (WAITING / TIMED_WAITING / BLOCKED). */
+    private static void awaitBlocked(Thread t) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (true) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING || s == Thread.State.BLOCKED) {
+                return;
+            }
+            if (System.nanoTime() > end) {
+                throw new AssertionError("thread never blocked: " + s);
+            }
+            Thread.onSpinWait();
+            Thread.sleep(1); // polling for a state, not ordering threads
+        }
+    }
+}
