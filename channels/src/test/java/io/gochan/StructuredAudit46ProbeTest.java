@@ -567,6 +567,177 @@ class StructuredAudit46ProbeTest {
         assertThat(c.err()).isInstanceOf(ContextCanceledException.class);
     }
 
+
+    /** EG2: one instance thrown by several goroutines is the failure once: it never suppresses itself. */
+    @Test
+    void eg_sharedInstanceThrownByManyIsNotSelfSuppressed() throws Exception {
+        IOException shared = new IOException("shared");
+        ErrGroup g = ErrGroup.create();
+        CyclicBarrier b = new CyclicBarrier(4);
+        for (int i = 0; i < 4; i++) {
+            g.go(() -> {
+                b.await(WAIT, TimeUnit.SECONDS);
+                throw shared;
+            });
+        }
+        assertThat(catchThrowable(g::await)).isSameAs(shared);
+        assertThat(shared.getSuppressed()).isEmpty();
+    }
+
+    /** EG3 racing close(): a failure that was recorded before close() is the context's cause and close() throws it. */
+    @Test
+    void eg_closeRightAfterFailureKeepsItAsCause() throws Exception {
+        for (int round = 0; round < 200; round++) {
+            IOException e = new IOException("r" + round);
+            ErrGroup g = ErrGroup.create();
+            CountDownLatch thrown = new CountDownLatch(1);
+            g.go(() -> {
+                try {
+                    throw e;
+                } finally {
+                    thrown.countDown();
+                }
+            });
+            g.go(() -> g.context().done().receiveOk());
+            assertThat(thrown.await(WAIT, TimeUnit.SECONDS)).isTrue();
+            Throwable t = catchThrowable(g::close);
+            // close() may begin before failed() took the lock (then the failure follows the stop: still a real one)
+            assertThat(t).isSameAs(e);
+            if (g.context().cause() != e) {
+                assertThat(g.context().cause()).isInstanceOf(ContextCanceledException.class);
+            }
+        }
+    }
+
+    /** GF10: a callable answering interrupt() with InterruptedException: join throws that instance, caller's flag untouched. */
+    @Test
+    void gf_interruptAnsweredByInterruptedException() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicReference<InterruptedException> mine = new AtomicReference<>();
+        GoFuture<String> f = Go.future(() -> {
+            started.countDown();
+            try {
+                new CountDownLatch(1).await();
+                return "never";
+            } catch (InterruptedException ie) {
+                mine.set(ie);
+                throw ie;
+            }
+        });
+        assertThat(started.await(WAIT, TimeUnit.SECONDS)).isTrue();
+        f.interrupt();
+        Throwable t = catchThrowable(f::join);
+        assertThat(t).isSameAs(mine.get());
+        assertThat(Thread.currentThread().isInterrupted()).isFalse();
+    }
+
+    /** CX5/CX6: a deadline child of an earlier-deadline parent takes the parent's deadline and cause (Go's WithCancel). */
+    @Test
+    void cx6_childOfEarlierDeadlineParentTakesParentsCause() throws Exception {
+        IOException pc = new IOException("parent cause");
+        IOException cc = new IOException("child cause");
+        CancellableContext parent = Context.withTimeout(Context.background(), Duration.ofMillis(80), pc);
+        CancellableContext child = Context.withTimeout(parent, Duration.ofHours(1), cc);
+        assertThat(child.deadline()).isEqualTo(parent.deadline());
+        assertThat(child.toString()).endsWith(".WithCancel");
+        child.done().receiveOk();
+        assertThat(child.err()).isInstanceOf(DeadlineExceededException.class);
+        assertThat(child.cause()).isSameAs(pc);
+        assertThat(child.err()).isSameAs(parent.err());
+    }
+
+    /** CX5: cancel(null) is cancel(): the cause is the error itself (Go: cancel(nil) sets Canceled). */
+    @Test
+    void cx5_cancelNullCauseIsTheErrorItself() {
+        CancellableContext c = Context.withCancelCause(Context.background());
+        c.cancel(null);
+        assertThat(c.err()).isInstanceOf(ContextCanceledException.class).hasNoCause();
+        assertThat(c.cause()).isSameAs(c.err());
+        c.cancel(new IOException("late"));
+        assertThat(c.cause()).isSameAs(c.err());
+    }
+
+    /** CX13: a group's context prints as Go's errgroup.WithContext child: <parent>.WithCancel. */
+    @Test
+    void cx13_groupContextPrintsAsWithCancel() throws Exception {
+        ContextKey<String> k = ContextKey.of("user");
+        ErrGroup g = ErrGroup.withContext(Context.withValue(Context.background(), k, "ann"));
+        assertThat(g.context().toString()).isEqualTo("context.Background.WithValue(ContextKey[user]).WithCancel");
+        g.close();
+    }
+
+    /** G4: a waiter present when the counter reaches zero returns even if add() raises it at once. */
+    @Test
+    void wg_waiterReleasedAtZeroEvenIfReAddedAtOnce() throws Exception {
+        for (int round = 0; round < 50; round++) {
+            WaitGroup wg = new WaitGroup();
+            wg.add(1);
+            GoFuture<Boolean> waiter = Go.future(() -> {
+                wg.await();
+                return true;
+            });
+            awaitBlocked(waiter.goroutine().thread());
+            wg.done();
+            wg.add(1);
+            assertThat(waiter.join(Duration.ofSeconds(WAIT))).isTrue();
+            wg.done();
+        }
+    }
+
+
+    /**
+     * EG2 ("every other failure of the group attached") with Go's {@code return ctx.Err()} idiom (EG12) under a
+     * cancelled parent: the first failure is the parent's err() instance, shared by every descendant (CX18). Attaching
+     * the group's other failures to it mutates the parent context's error: a second group under the same parent then
+     * throws the first group's failures too, and the parent's err() carries failures of groups it never ran.
+     */
+    @Test
+    void eg_othersAttachedToSharedContextErrorLeakAcrossGroups() throws Exception {
+        CancellableContext parent = Context.withCancel(Context.background());
+        parent.cancel();
+        IOException g1Other = new IOException("g1's other failure");
+        IOException g2Other = new IOException("g2's other failure");
+        Throwable t1 = runGroupAnsweringCtxErr(parent, g1Other);
+        Throwable t2 = runGroupAnsweringCtxErr(parent, g2Other);
+        assertThat(t1).isInstanceOf(ContextCanceledException.class);
+        assertThat(t2).isInstanceOf(ContextCanceledException.class);
+        assertThat(t2.getSuppressed()).as("g2's outcome carries only g2's failures").containsExactly(g2Other);
+        assertThat(parent.err().getSuppressed()).as("the parent's err() is not mutated by a group").isEmpty();
+    }
+
+    private static Throwable runGroupAnsweringCtxErr(Context parent, IOException other) throws Exception {
+        ErrGroup g = ErrGroup.withContext(parent);
+        g.go(() -> {
+            throw g.context().err(); // Go's `return ctx.Err()`
+        });
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+        while (!g.toString().contains("failed:")) { // the first failure recorded: a state, polled with a bound
+            assertThat(System.nanoTime()).isLessThan(end);
+            Thread.onSpinWait();
+        }
+        g.go(() -> {
+            throw other;
+        });
+        return catchThrowable(g::await);
+    }
+
+
+    /**
+     * The same root cause as {@link #eg_othersAttachedToSharedContextErrorLeakAcrossGroups}, as retention: a long-lived
+     * cancelled parent (a shut-down server's context) keeps every failure of every group run under it since, reachable
+     * from its err() (and from every descendant's).
+     */
+    @Test
+    void eg_cancelledParentsErrRetainsFailuresOfEveryGroupUnderIt() throws Exception {
+        CancellableContext parent = Context.withCancel(Context.background());
+        parent.cancel();
+        for (int i = 0; i < 50; i++) {
+            runGroupAnsweringCtxErr(parent, new IOException("group " + i));
+        }
+        Context unrelated = Context.withValue(parent, ContextKey.of("x"), 1);
+        assertThat(unrelated.err().getSuppressed()).as("retained from 50 groups").isEmpty();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /** Waits (bounded) until {@code t} is blocked (WAITING / TIMED_WAITING / BLOCKED). */
