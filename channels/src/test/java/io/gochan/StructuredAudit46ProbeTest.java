@@ -738,6 +738,66 @@ class StructuredAudit46ProbeTest {
         assertThat(unrelated.err().getSuppressed()).as("retained from 50 groups").isEmpty();
     }
 
+
+    /** CH4: a context done at the call sends/takes nothing, on every channel kind, and never calls a drop callback. */
+    @Test
+    void ch4_doneAtTheCallSendsAndTakesNothingOnEveryKind() throws Exception {
+        CancellableContext done = Context.withCancel(Context.background());
+        IOException why = new IOException("why");
+        done.cancel(why);
+        List<Integer> dropped = new CopyOnWriteArrayList<>();
+        List<Chan<Integer>> kinds = List.of(Chan.make(), Chan.make(1), Chan.make(64), Chan.conflated(dropped::add),
+                Chan.make(1, OverflowPolicy.DROP_OLDEST, dropped::add), Chan.unlimited());
+        for (Chan<Integer> ch : kinds) {
+            if (ch.cap() != 0) {
+                assertThat(ch.trySend(1)).isTrue();
+            }
+            int before = ch.len();
+            assertThatThrownBy(() -> ch.send(2, done)).as(ch.toString()).isSameAs(done.err()).hasCause(why);
+            assertThat(ch.len()).as(ch.toString()).isEqualTo(before);
+            assertThatThrownBy(() -> ch.receive(done)).as(ch.toString()).isSameAs(done.err());
+            assertThatThrownBy(() -> ch.receiveOk(done)).as(ch.toString()).isSameAs(done.err());
+            assertThat(ch.len()).as(ch.toString()).isEqualTo(before);
+            ch.close();
+            assertThatThrownBy(() -> ch.receiveOk(done)).as("closed: " + ch).isSameAs(done.err());
+            assertThatThrownBy(() -> ch.send(3, done)).as("closed: " + ch).isSameAs(done.err());
+            assertThatThrownBy(() -> ch.send(3, Context.background())).as("closed: " + ch)
+                    .isInstanceOf(ChannelClosedException.class);
+        }
+        assertThat(dropped).isEmpty();
+    }
+
+
+    /**
+     * EG5 + README's try-with-resources scope, Go's {@code return ctx.Err()} idiom in the block and in a task: the
+     * parent is cancelled, a task answers with {@code g.context().err()} (recorded before the block is left), and the
+     * block's own receive with {@code g.context()} throws the same instance (CX18: one instance per cancellation).
+     * close() then throws that very instance, and javac's try-with-resources calls {@code x.addSuppressed(x)}: Java
+     * throws IllegalArgumentException("Self-suppression not permitted") in place of the context's error.
+     */
+    @Test
+    void eg_tryWithResourcesBlockAndTaskAnsweringCtxErrEndsInSelfSuppression() throws Exception {
+        CancellableContext parent = Context.withCancel(Context.background());
+        Chan<Integer> results = Chan.make();
+        Throwable t = catchThrowable(() -> {
+            try (ErrGroup g = ErrGroup.withContext(parent)) {
+                g.go(() -> {
+                    g.context().done().receiveOk();
+                    throw g.context().err(); // Go's `return ctx.Err()`
+                });
+                parent.cancel();
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+                while (!g.toString().contains("failed:")) { // the task's answer recorded: a state, polled with a bound
+                    assertThat(System.nanoTime()).isLessThan(end);
+                    Thread.onSpinWait();
+                }
+                results.receive(g.context()); // the block's own `return ctx.Err()`
+                g.await();
+            }
+        });
+        assertThat(t).as("the block's exception, not Java's self-suppression refusal").isInstanceOf(ContextCanceledException.class);
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /** Waits (bounded) until {@code t} is blocked (WAITING / TIMED_WAITING / BLOCKED). */
