@@ -798,6 +798,46 @@ class StructuredAudit46ProbeTest {
         assertThat(t).as("the block's exception, not Java's self-suppression refusal").isInstanceOf(ContextCanceledException.class);
     }
 
+
+    /**
+     * EG4 against Go's semaphore: Go's {@code Go} blocked at the limit is a sender queued on {@code g.sem}; when a slot
+     * frees, the receive in {@code done()} moves that sender's token into the buffer at once (FIFO hand-off), so a
+     * {@code TryGo} right after the free sees the limit reached and returns false until the blocked call's function
+     * has run. Here the freed slot is open to whoever takes the lock first: a {@code tryGo} (or a new {@code go})
+     * barges past a {@code go} that was already waiting, which can be starved.
+     */
+    @Test
+    void eg_goWaitingForASlotIsNotOvertakenByTryGo() throws Exception {
+        int overtaken = 0;
+        for (int round = 0; round < 50; round++) {
+            ErrGroup g = ErrGroup.create();
+            g.setLimit(1);
+            CountDownLatch releaseA = new CountDownLatch(1);
+            g.go(() -> releaseA.await());
+            AtomicBoolean bStarted = new AtomicBoolean();
+            Thread producer = Thread.ofPlatform().start(() -> {
+                try {
+                    g.go(() -> bStarted.set(true));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            awaitBlocked(producer);
+            releaseA.countDown();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+            boolean cStarted;
+            do {
+                cStarted = g.tryGo(() -> {});
+            } while (!cStarted && System.nanoTime() < end);
+            if (cStarted && !bStarted.get()) {
+                overtaken++;
+            }
+            producer.join(WAIT * 1000);
+            g.await();
+        }
+        assertThat(overtaken).as("rounds (of 50) where tryGo took the slot a waiting go() was due").isZero();
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /** Waits (bounded) until {@code t} is blocked (WAITING / TIMED_WAITING / BLOCKED). */
