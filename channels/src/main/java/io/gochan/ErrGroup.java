@@ -314,6 +314,8 @@ public final class ErrGroup implements AutoCloseable {
         private volatile long version;
         /** Guarded by lock: members of {@link #bubble} waiting durably (they park, not on {@code changed}: BB20). */
         private DurableWaiters durable;
+        /** Guarded by lock: the go() calls waiting for a slot, longest-waiting first (EG4, Go's FIFO semaphore). */
+        private final java.util.ArrayDeque<Object> slotWaiters = new java.util.ArrayDeque<>();
 
         State(CancellableContext ctx) {
             this.ctx = ctx;
@@ -325,17 +327,31 @@ public final class ErrGroup implements AutoCloseable {
             // for a slot checks the flag, and then throws at once having started nothing (EG4).
             lock.lock();
             try {
-                while (true) {
-                    requireOpen();
-                    associate();
-                    if (limit < 0 || active < limit) {
-                        active++;
-                        return;
+                requireOpen();
+                associate();
+                if (limit < 0 || active < limit && slotWaiters.isEmpty()) {
+                    active++;
+                    return;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+                // Go's Go blocked at the limit is a sender queued on the semaphore: a freed slot goes to the
+                // longest-waiting go(), never to a tryGo or a later go() that comes meanwhile (FIFO hand-off).
+                Object me = new Object();
+                slotWaiters.addLast(me);
+                try {
+                    while (true) {
+                        awaitChange();
+                        requireOpen();
+                        if (limit < 0 || active < limit && slotWaiters.peekFirst() == me) {
+                            active++;
+                            return;
+                        }
                     }
-                    if (Thread.interrupted()) {
-                        throw new InterruptedException();
-                    }
-                    awaitChange();
+                } finally {
+                    slotWaiters.remove(me);
+                    signal(); // the next waiter may be first now
                 }
             } finally {
                 lock.unlock();
@@ -346,8 +362,8 @@ public final class ErrGroup implements AutoCloseable {
             lock.lock();
             try {
                 requireOpen();
-                if (limit >= 0 && active >= limit) {
-                    return false;
+                if (limit >= 0 && (active >= limit || !slotWaiters.isEmpty())) {
+                    return false; // a free slot is a waiting go()'s (Go: its token is moved in at once)
                 }
                 associate();
                 active++;
