@@ -838,6 +838,49 @@ class StructuredAudit46ProbeTest {
         assertThat(overtaken).as("rounds (of 50) where tryGo took the slot a waiting go() was due").isZero();
     }
 
+
+    /**
+     * The same TWR self-suppression without contexts: Go's error-channel idiom ({@code errc <- err} in the task,
+     * {@code return <-errc} in the caller) ported as a task that reports its failure on a channel and throws it; the
+     * block rethrows what it received, close() throws the same instance, and Java refuses {@code x.addSuppressed(x)}.
+     */
+    @Test
+    void eg_tryWithResourcesBlockRethrowingTheTasksFailureEndsInSelfSuppression() throws Exception {
+        Chan<IOException> errc = Chan.make(1);
+        Throwable t = catchThrowable(() -> {
+            try (ErrGroup g = ErrGroup.create()) {
+                g.go(() -> {
+                    IOException e = new IOException("task failed");
+                    errc.send(e);
+                    throw e;
+                });
+                IOException e = errc.receive();
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT);
+                while (!g.toString().contains("failed:")) { // the task's failure recorded: a state, polled with a bound
+                    assertThat(System.nanoTime()).isLessThan(end);
+                    Thread.onSpinWait();
+                }
+                throw e; // the block leaves with the error it was told of
+            }
+        });
+        assertThat(t).as("the block's exception, not Java's self-suppression refusal").isInstanceOf(IOException.class);
+    }
+
+    /** G5/EG7 for WaitGroup.go: once await() returns, none of its goroutines is listed by Goroutines.live(). */
+    @Test
+    void wg_goGoroutinesGoneWhenAwaitReturns() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            WaitGroup wg = new WaitGroup();
+            List<Goroutine> started = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                started.add(wg.go(() -> {}));
+            }
+            wg.await();
+            List<Goroutine> live = Goroutines.live();
+            assertThat(live).doesNotContainAnyElementsOf(started);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /** Waits (bounded) until {@code t} is blocked (WAITING / TIMED_WAITING / BLOCKED). */
