@@ -583,7 +583,7 @@ final class Contexts {
             if (passBy ? outcome != null : cancelledAlready()) {
                 return; // lost to a cancel that came first (its timer taken from the heap already): nothing built (CX26)
             }
-            DeadlineExceededException e = new DeadlineExceededException();
+            DeadlineExceededException e = new DeadlineExceededException(true);
             if (deadlineCause != null) {
                 e.initCause(deadlineCause); // so a thrown err() carries the cause in its trace
             }
@@ -595,7 +595,7 @@ final class Contexts {
             if (cancelledAlready()) {
                 return;
             }
-            ContextCanceledException e = new ContextCanceledException();
+            ContextCanceledException e = new ContextCanceledException(true);
             cancel(e, e);
         }
 
@@ -604,7 +604,7 @@ final class Contexts {
             if (cancelledAlready()) {
                 return;
             }
-            ContextCanceledException e = new ContextCanceledException();
+            ContextCanceledException e = new ContextCanceledException(true);
             if (cause != null) {
                 e.initCause(cause); // so a thrown err() carries the cause in its trace
             }

@@ -238,7 +238,13 @@ public final class ErrGroup implements AutoCloseable {
     /**
      * Ends the group's scope: see the class comment (EG5). Idempotent; only the first call can throw.
      *
-     * @throws Exception the first failure, if {@link #await()} had not been called (it was not seen)
+     * @throws Exception the first failure, if {@link #await()} had not been called (it was not seen); a context's own
+     *     error (the one instance a cancelled context, its descendants and every operation that ended for it share,
+     *     which a goroutine answering {@code context().err()} recorded) as a copy: same class, message and cause, so
+     *     that a try-with-resources block leaving with that very instance gets the copy attached to it, not an
+     *     {@code IllegalArgumentException} for self-suppression (EG17). A block that leaves with any other instance
+     *     a goroutine threw (sent over a channel and thrown again) meets that Java rule: call {@link #await()} before
+     *     leaving it
      * @throws IllegalStateException if it is the first call and comes from one of the group's own goroutines,
      *     which it would wait for, uninterruptibly, for ever; nothing was changed: the group is not closed and its
      *     context not cancelled (EG11). A later call returns at once, also there
@@ -248,7 +254,9 @@ public final class ErrGroup implements AutoCloseable {
         try {
             Throwable first = state.close();
             if (first != null) {
-                throw Failures.rethrow(first);
+                // EG17: a context's shared err() as a copy: the block may be leaving with that very instance (its own
+                // receive(context()) threw it), and Java's try-with-resources cannot attach an exception to itself.
+                throw Failures.rethrow(Failures.ownedCopy(first));
             }
         } finally {
             Reference.reachabilityFence(this);

@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadFactory;
 
@@ -83,6 +84,31 @@ final class Failures {
     }
 
     /**
+     * Whether {@code t} is a context's own {@link Context#err()}: one instance shared by the context, its descendants
+     * and every operation that ended for it (CX18), never to be changed (EG17).
+     */
+    static boolean isSharedContextError(Throwable t) {
+        return t instanceof ContextCanceledException c && c.shared || t instanceof DeadlineExceededException d && d.shared;
+    }
+
+    /**
+     * A context's shared error as one of its own (EG17): same class, message and cause, so that it can be thrown where
+     * the shared instance may be on its way out already (a try-with-resources block's own exception, which could not
+     * suppress itself) and attached to without changing the context's; anything else as itself.
+     */
+    static Throwable ownedCopy(Throwable t) {
+        if (!isSharedContextError(t)) {
+            return t;
+        }
+        CancellationException copy = t instanceof DeadlineExceededException ? new DeadlineExceededException()
+                : new ContextCanceledException();
+        if (t.getCause() != null) {
+            copy.initCause(t.getCause());
+        }
+        return copy;
+    }
+
+    /**
      * Adds each of {@code others} to {@code first}'s suppressed exceptions, in order, unless it is already there
      * (the same instance: a context's {@code err()} thrown by many goroutines) or is {@code first}. Linear in the
      * number of failures: {@code getSuppressed()} copies its array, so looking there once per failure made a group
@@ -96,6 +122,12 @@ final class Failures {
     static boolean suppressAll(Throwable first, Collection<? extends Throwable> others) {
         if (others.isEmpty()) {
             return true;
+        }
+        if (isSharedContextError(first)) {
+            // EG17: a context's err() is one instance shared by the context, its descendants and every operation that
+            // ended for it (CX18): what is attached to it would show on all of them, another group's failures on this
+            // group's, for as long as the context lives. Kept none: the caller hands the others on (GF11).
+            return others.stream().allMatch(o -> o == first);
         }
         Throwable[] before = first.getSuppressed();
         Set<Throwable> attached = Collections.newSetFromMap(new IdentityHashMap<>());

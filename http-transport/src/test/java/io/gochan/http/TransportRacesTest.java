@@ -1189,12 +1189,14 @@ class TransportRacesTest {
                             }
                         } finally {
                             synchronized (ctx) {
-                                ctx.cancel();
+                                ctx.cancel(); // from here on the ender interrupts nobody
                             }
+                            // An interrupt that came after the request ended is dropped, before the join that it would
+                            // end (it did once on CI: the join threw InterruptedException).
+                            Thread.interrupted();
                             if (ender != null) {
                                 ender.join();
                             }
-                            Thread.interrupted(); // an interrupt that came after the request ended is dropped
                         }
                     }
                     return rounds;

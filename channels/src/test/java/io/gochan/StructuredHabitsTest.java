@@ -22,12 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Session 46 audit probes (helper "structured"): Go's structured habits (errgroup, sync.WaitGroup, futures,
- * context-aware channel operations, context causes) against the javadoc, docs/spec/context-timers.md (CX*, EG*,
- * GF*, G*, CH4) and the README. A probe that fails shows a divergence.
+ * Go's structured habits (errgroup, sync.WaitGroup, futures, context-aware channel operations, context causes) held
+ * to the javadoc, docs/spec/context-timers.md (CX, EG, GF, G families, CH4) and the README.
  */
 @Timeout(60)
-class StructuredAudit46ProbeTest {
+class StructuredHabitsTest {
 
     private static final long WAIT = 10;
 
@@ -86,7 +85,7 @@ class StructuredAudit46ProbeTest {
     @Test
     void eg_stackOverflowErrorInTaskIsTheFailureAsItself() throws Exception {
         ErrGroup g = ErrGroup.create();
-        g.go(StructuredAudit46ProbeTest::recurse);
+        g.go(StructuredHabitsTest::recurse);
         Throwable t = catchThrowable(g::await);
         assertThat(t).isInstanceOf(StackOverflowError.class);
         assertThat(g.context().cause()).isSameAs(t);
@@ -118,11 +117,12 @@ class StructuredAudit46ProbeTest {
     }
 
     /**
-     * README ("ErrGroup.close() ... could throw InterruptedException. It never does"): a close() without await,
-     * after a task failed with its own InterruptedException, before close began.
+     * EG5: a close() without await, after a task failed with its own InterruptedException before close began, throws
+     * that failure as itself, as await() would. The README said it never throws InterruptedException (now corrected:
+     * the caller's interrupt never makes it throw).
      */
     @Test
-    void eg_readme_closeNeverThrowsInterruptedException() throws Exception {
+    void EG5_closeThrowsATasksOwnInterruptedExceptionAsItself() throws Exception {
         InterruptedException mine = new InterruptedException("task's own");
         ErrGroup g = ErrGroup.create();
         CountDownLatch failed = new CountDownLatch(1);
@@ -140,7 +140,9 @@ class StructuredAudit46ProbeTest {
             return true;
         }).join(Duration.ofSeconds(WAIT))).isTrue();
         Throwable t = catchThrowable(g::close);
-        assertThat(t).as("README: close() never throws InterruptedException").isNotInstanceOf(InterruptedException.class);
+        // The README said close() never throws InterruptedException: it does, as await() would, when a goroutine's
+        // own InterruptedException is the first failure; the caller's interrupt never makes it throw (EG5).
+        assertThat(t).isSameAs(mine);
     }
 
     /** EG8/I1: a thread interrupted while blocked in await gets InterruptedException; nothing is cancelled; a later await works. */
@@ -274,7 +276,7 @@ class StructuredAudit46ProbeTest {
         Throwable raw = new Throwable("raw");
         ErrGroup g = ErrGroup.create();
         g.go(() -> {
-            throw StructuredAudit46ProbeTest.<RuntimeException>sneaky(raw);
+            throw StructuredHabitsTest.<RuntimeException>sneaky(raw);
         });
         Throwable a = catchThrowable(g::await);
         Throwable b = catchThrowable(g::await);
@@ -688,21 +690,30 @@ class StructuredAudit46ProbeTest {
     /**
      * EG2 ("every other failure of the group attached") with Go's {@code return ctx.Err()} idiom (EG12) under a
      * cancelled parent: the first failure is the parent's err() instance, shared by every descendant (CX18). Attaching
-     * the group's other failures to it mutates the parent context's error: a second group under the same parent then
-     * throws the first group's failures too, and the parent's err() carries failures of groups it never ran.
+     * the group's other failures to it changed the parent context's error: a second group under the same parent then
+     * threw the first group's failures too, and the parent's err() carried failures of groups it never ran. EG17: they
+     * go to the handler instead, as GF11's do.
      */
     @Test
-    void eg_othersAttachedToSharedContextErrorLeakAcrossGroups() throws Exception {
+    void EG17_othersAreNeverAttachedToASharedContextError() throws Exception {
         CancellableContext parent = Context.withCancel(Context.background());
         parent.cancel();
         IOException g1Other = new IOException("g1's other failure");
         IOException g2Other = new IOException("g2's other failure");
-        Throwable t1 = runGroupAnsweringCtxErr(parent, g1Other);
-        Throwable t2 = runGroupAnsweringCtxErr(parent, g2Other);
-        assertThat(t1).isInstanceOf(ContextCanceledException.class);
-        assertThat(t2).isInstanceOf(ContextCanceledException.class);
-        assertThat(t2.getSuppressed()).as("g2's outcome carries only g2's failures").containsExactly(g2Other);
-        assertThat(parent.err().getSuppressed()).as("the parent's err() is not mutated by a group").isEmpty();
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        java.util.function.BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> reported.add(t));
+        try {
+            Throwable t1 = runGroupAnsweringCtxErr(parent, g1Other);
+            Throwable t2 = runGroupAnsweringCtxErr(parent, g2Other);
+            assertThat(t1).isSameAs(parent.err());
+            assertThat(t2).isSameAs(parent.err());
+            assertThat(t2.getSuppressed()).as("g2's outcome carries no other group's failures").doesNotContain(g1Other);
+            assertThat(parent.err().getSuppressed()).as("the parent's err() is not changed by a group").isEmpty();
+            // Not lost either: each went to the handler before await() returned (GF11).
+            assertThat(reported).containsExactly(g1Other, g2Other);
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
+        }
     }
 
     private static Throwable runGroupAnsweringCtxErr(Context parent, IOException other) throws Exception {
@@ -723,16 +734,21 @@ class StructuredAudit46ProbeTest {
 
 
     /**
-     * The same root cause as {@link #eg_othersAttachedToSharedContextErrorLeakAcrossGroups}, as retention: a long-lived
-     * cancelled parent (a shut-down server's context) keeps every failure of every group run under it since, reachable
+     * The same root cause as {@link #EG17_othersAreNeverAttachedToASharedContextError}, as retention: a long-lived
+     * cancelled parent (a shut-down server's context) kept every failure of every group run under it since, reachable
      * from its err() (and from every descendant's).
      */
     @Test
-    void eg_cancelledParentsErrRetainsFailuresOfEveryGroupUnderIt() throws Exception {
+    void EG17_aCancelledParentsErrRetainsNoFailureOfTheGroupsUnderIt() throws Exception {
         CancellableContext parent = Context.withCancel(Context.background());
         parent.cancel();
-        for (int i = 0; i < 50; i++) {
-            runGroupAnsweringCtxErr(parent, new IOException("group " + i));
+        java.util.function.BiConsumer<Goroutine, Throwable> old = Goroutines.setUncaughtExceptionHandler((g, t) -> {});
+        try {
+            for (int i = 0; i < 50; i++) {
+                runGroupAnsweringCtxErr(parent, new IOException("group " + i));
+            }
+        } finally {
+            Goroutines.setUncaughtExceptionHandler(old);
         }
         Context unrelated = Context.withValue(parent, ContextKey.of("x"), 1);
         assertThat(unrelated.err().getSuppressed()).as("retained from 50 groups").isEmpty();
@@ -772,11 +788,12 @@ class StructuredAudit46ProbeTest {
      * EG5 + README's try-with-resources scope, Go's {@code return ctx.Err()} idiom in the block and in a task: the
      * parent is cancelled, a task answers with {@code g.context().err()} (recorded before the block is left), and the
      * block's own receive with {@code g.context()} throws the same instance (CX18: one instance per cancellation).
-     * close() then throws that very instance, and javac's try-with-resources calls {@code x.addSuppressed(x)}: Java
-     * throws IllegalArgumentException("Self-suppression not permitted") in place of the context's error.
+     * close() threw that very instance, and javac's try-with-resources calls {@code x.addSuppressed(x)}: Java threw
+     * IllegalArgumentException("Self-suppression not permitted") in place of the context's error. EG17: close()
+     * throws a copy of a context's shared error.
      */
     @Test
-    void eg_tryWithResourcesBlockAndTaskAnsweringCtxErrEndsInSelfSuppression() throws Exception {
+    void EG17_aBlockAndATaskAnsweringTheSameContextErrorEndWithTheBlocksException() throws Exception {
         CancellableContext parent = Context.withCancel(Context.background());
         Chan<Integer> results = Chan.make();
         Throwable t = catchThrowable(() -> {
@@ -795,7 +812,11 @@ class StructuredAudit46ProbeTest {
                 g.await();
             }
         });
-        assertThat(t).as("the block's exception, not Java's self-suppression refusal").isInstanceOf(ContextCanceledException.class);
+        assertThat(t).as("the block's exception, not Java's self-suppression refusal").isSameAs(parent.err());
+        // close() threw a copy of its own (same class, message, cause), which try-with-resources attached to it
+        assertThat(t.getSuppressed()).hasSize(1);
+        assertThat(t.getSuppressed()[0]).isInstanceOf(ContextCanceledException.class).isNotSameAs(t)
+                .hasMessage(t.getMessage());
     }
 
 
@@ -840,12 +861,13 @@ class StructuredAudit46ProbeTest {
 
 
     /**
-     * The same TWR self-suppression without contexts: Go's error-channel idiom ({@code errc <- err} in the task,
-     * {@code return <-errc} in the caller) ported as a task that reports its failure on a channel and throws it; the
-     * block rethrows what it received, close() throws the same instance, and Java refuses {@code x.addSuppressed(x)}.
+     * The same self-suppression without contexts: Go's error-channel idiom ({@code errc <- err} in the task,
+     * {@code return <-errc} in the caller) ported as a task that reports its failure on a channel and throws it; a
+     * block that rethrows what it received while close() would throw the same instance meets Java's refusal of
+     * {@code x.addSuppressed(x)}, which no close() can avoid: the block awaits first (EG17, close()'s javadoc).
      */
     @Test
-    void eg_tryWithResourcesBlockRethrowingTheTasksFailureEndsInSelfSuppression() throws Exception {
+    void EG17_aBlockThatAwaitsBeforeLeavingWithTheTasksOwnInstanceGetsIt() throws Exception {
         Chan<IOException> errc = Chan.make(1);
         Throwable t = catchThrowable(() -> {
             try (ErrGroup g = ErrGroup.create()) {
@@ -860,10 +882,14 @@ class StructuredAudit46ProbeTest {
                     assertThat(System.nanoTime()).isLessThan(end);
                     Thread.onSpinWait();
                 }
+                // Leaving with that very instance while close() would throw it is Java's self-suppression: await() first
+                // (ErrGroup.close()'s javadoc), after which close() only releases the context.
+                assertThat(catchThrowable(g::await)).isSameAs(e);
                 throw e; // the block leaves with the error it was told of
             }
         });
-        assertThat(t).as("the block's exception, not Java's self-suppression refusal").isInstanceOf(IOException.class);
+        assertThat(t).as("the block's exception, not Java's self-suppression refusal").isInstanceOf(IOException.class)
+                .hasNoSuppressedExceptions();
     }
 
     /** G5/EG7 for WaitGroup.go: once await() returns, none of its goroutines is listed by Goroutines.live(). */
