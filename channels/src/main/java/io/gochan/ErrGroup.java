@@ -91,7 +91,8 @@ public final class ErrGroup implements AutoCloseable {
 
     /**
      * Starts {@code task} in a new goroutine of the group. With a limit, waits for a free slot first
-     * (Go's {@code Group.Go}). As in Go, it does not look at {@link #context()}: the task starts also after the
+     * (Go's {@code Group.Go}); the waiting calls take freed slots in the order they came, before any later call
+     * (rule EG4). As in Go, it does not look at {@link #context()}: the task starts also after the
      * first failure or the parent's cancel, and a wait for a slot goes on when the context is done (rule EG12);
      * the task, or a producer calling this in a loop, checks the context itself.
      *
@@ -170,7 +171,8 @@ public final class ErrGroup implements AutoCloseable {
      * {@code Group.TryGo}); as {@link #go(Task)}, whatever {@link #context()} says (rule EG12).
      *
      * @param task the task
-     * @return true if it was started, false if the limit was reached
+     * @return true if it was started, false if the limit was reached or a {@code go} waits for a slot (the next
+     *     free slot is that call's, EG4)
      * @throws IllegalStateException if the group was awaited or closed, or if it belongs to a virtual-time
      *     {@link Bubble} that runs and the caller is not in it (rule BB25); nothing was started
      * @throws NullPointerException if task is null
