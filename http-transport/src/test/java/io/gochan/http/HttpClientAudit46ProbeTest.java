@@ -1,0 +1,299 @@
+package io.gochan.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.gochan.http.testing.RawServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Audit 46 (client2): {@link HttpClient}'s redirects held to Go 1.19's {@code http.Client} (client.go: the drain of
+ * a followed redirect, {@code maxBodySlurpSize}, {@code redirectBehavior}), against raw loopback servers whose
+ * accepted connections are counted. Each probe asserts what Go does (or what the spec promises); a failing one shows a
+ * divergence.
+ */
+@Timeout(60)
+class HttpClientAudit46ProbeTest {
+
+    @AfterEach
+    void noLeaks() {
+        Leaks.assertNoTransportGoroutines();
+    }
+
+    /** First line of a request head. */
+    private static String line(String head) {
+        return head.substring(0, head.indexOf("\r\n"));
+    }
+
+    /** The path of a request line. */
+    private static String path(String head) {
+        return line(head).split(" ")[1];
+    }
+
+    /**
+     * A HEAD redirected by a 301 whose head declares {@code Content-Length: 5000} (a HEAD response has no body
+     * whatever it declares): Go's persistConn treats a HEAD response as bodiless and puts the connection back at once,
+     * so the chain runs on one connection; the client's drain skips a body "declared" over 2 KiB, which must not cost
+     * the connection.
+     */
+    @Test
+    void headRedirectDeclaringALargeLengthKeepsItsConnection() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(c.index + " " + line(head));
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 301 Moved\r\nLocation: /end\r\nContent-Length: 5000\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            try (HttpResponse r = client.send(HttpRequest.newBuilder(server.uri("/a")).HEAD().build())) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().stream().readAllBytes()).isEmpty();
+            }
+            assertThat(seen).containsExactly("0 HEAD /a HTTP/1.1", "0 HEAD /end HTTP/1.1");
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A redirect whose body is exactly 2 KiB by {@code Content-Length}: Go's {@code io.CopyN(io.Discard, body, 2048)}
+     * reads it whole, the body's last read reporting EOF (transfer.go's {@code body} says EOF once the limit is reached),
+     * so the connection is reused for the next hop.
+     */
+    @Test
+    void redirectBodyOfExactly2KiBByLengthIsDrainedAndItsConnectionReused() throws Exception {
+        String body = "x".repeat(2048);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Length: 2048\r\n\r\n" + body);
+                     } else {
+                         c.write(RawServer.OK);
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/a").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A chunked redirect body of exactly 2 KiB, its last chunk sent with it: Go's chunked reader, having read the 2048
+     * bytes, reads the buffered {@code 0} chunk in the same call and returns EOF with them, so the connection is put
+     * back and reused (checked with Go 1.19.8 against this very script: one connection).
+     */
+    @Test
+    void chunkedRedirectBodyOfExactly2KiBEndedInTheSameWriteIsReused() throws Exception {
+        String body = "x".repeat(2048);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"
+                                 + body + "\r\n0\r\n\r\n");
+                     } else {
+                         c.write(RawServer.OK);
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).build();
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/a").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The client's overall timeout passing while a followed redirect's body stalls in its drain: the send fails with
+     * the client timeout named (Go: "(Client.Timeout exceeded while awaiting headers)" on the next hop), kind REQUEST,
+     * within a generous bound, nothing sent for the next hop.
+     */
+    @Test
+    void clientTimeoutWhileARedirectBodyStallsIsNamedAsTheClientTimeout() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch end = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(line(head));
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+                         end.await(30, TimeUnit.SECONDS);
+                         return;
+                     }
+                     c.write(RawServer.OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofMillis(500)).build();
+            long start = System.nanoTime();
+            try {
+                assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/a").toString())))
+                        .isInstanceOf(HttpTimeoutException.class)
+                        .hasMessageContaining("client timeout")
+                        .satisfies(e -> assertThat(((HttpTimeoutException) e).kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
+            } finally {
+                end.countDown();
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            assertThat(seen).containsExactly("GET /a HTTP/1.1");
+        }
+    }
+
+    /**
+     * A redirect check that throws fails the send, the redirect drained and closed first (Go drains it before returning
+     * the check's error), so its connection serves the next send.
+     */
+    @Test
+    void aFailingRedirectCheckLeavesTheConnectionReusable() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Length: 5\r\n\r\nhello");
+                     } else {
+                         c.write(RawServer.OK);
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).checkRedirect((next, via) -> {
+                throw new IOException("no redirects please");
+            }).build();
+            assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/a").toString())))
+                    .isInstanceOf(IOException.class).hasMessage("no redirects please");
+            try (HttpResponse r = HttpClient.builder(t).build().send(HttpRequest.get(server.uri("/end").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The redirect limit's failure drains the last redirect (R13), so the connection serves the next send: one
+     * connection for the whole loop and the request after it.
+     */
+    @Test
+    void theRedirectLimitLeavesTheConnectionReusable() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     if (path(head).startsWith("/loop")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 3\r\n\r\nabc");
+                     } else {
+                         c.write(RawServer.OK);
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).maxRedirects(3).build();
+            assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/loop").toString())))
+                    .isInstanceOf(IOException.class).hasMessageStartingWith("stopped after 3 redirects");
+            try (HttpResponse r = client.send(HttpRequest.get(server.uri("/end").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The transport closed between two hops (by the redirect check): the next hop is refused as any request on a
+     * closed transport (E28), an {@link IOException}, the server seeing only the first request, nothing left running.
+     */
+    @Test
+    void aTransportClosedBetweenHopsFailsTheNextHop() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(line(head));
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Length: 5\r\n\r\nhello");
+                     } else {
+                         c.write(RawServer.OK);
+                     }
+                 }
+             })) {
+            Transport t = Transport.builder().build();
+            HttpClient client = HttpClient.builder(t).checkRedirect((next, via) -> {
+                t.close();
+                return true;
+            }).build();
+            assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/a").toString())))
+                    .isInstanceOf(IOException.class);
+            assertThat(seen).containsExactly("GET /a HTTP/1.1");
+        }
+    }
+
+    /**
+     * A 3xx that Go does not follow (300, 304, 305) is the response, even with a {@code Location}.
+     */
+    @Test
+    void statusesGoDoesNotFollowAreTheResponse() throws Exception {
+        for (int status : new int[] {300, 304, 305, 306}) {
+            List<String> seen = new CopyOnWriteArrayList<>();
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequestHead()) != null; ) {
+                         seen.add(line(head));
+                         if (path(head).equals("/a")) {
+                             c.write("HTTP/1.1 " + status + " X\r\nLocation: /end\r\nContent-Length: 0\r\n\r\n");
+                         } else {
+                             c.write(RawServer.OK);
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                try (HttpResponse r = HttpClient.builder(t).build().send(HttpRequest.get(server.uri("/a").toString()))) {
+                    assertThat(r.status()).isEqualTo(status);
+                }
+                assertThat(seen).containsExactly("GET /a HTTP/1.1");
+            }
+        }
+    }
+
+    /**
+     * A POST redirected by 301/302/303 goes as GET with no body and no framing field; with a {@code Location} that
+     * has a fragment, the fragment is not sent (Go's {@code URL.RequestURI}).
+     */
+    @Test
+    void aPostRedirectedWithAFragmentGoesAsGetWithoutBodyOrFragment() throws Exception {
+        for (int status : new int[] {301, 302, 303}) {
+            List<String> seen = new CopyOnWriteArrayList<>();
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequest()) != null; ) {
+                         String lower = head.toLowerCase(java.util.Locale.ROOT);
+                         seen.add(line(head) + (lower.contains("content-length") || lower.contains("transfer-encoding") ? " framed" : ""));
+                         if (path(head).equals("/a")) {
+                             c.write("HTTP/1.1 " + status + " X\r\nLocation: /end?q=1#frag\r\nContent-Length: 0\r\n\r\n");
+                         } else {
+                             c.write(RawServer.OK);
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                HttpRequest post = HttpRequest.newBuilder(server.uri("/a"))
+                        .POST(RequestBody.of("data".getBytes(StandardCharsets.UTF_8), "text/plain")).build();
+                try (HttpResponse r = HttpClient.builder(t).build().send(post)) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                assertThat(seen).containsExactly("POST /a HTTP/1.1 framed", "GET /end?q=1 HTTP/1.1");
+                assertThat(server.accepted()).isEqualTo(1);
+            }
+        }
+    }
+}
