@@ -296,4 +296,58 @@ class HttpClientAudit46ProbeTest {
             }
         }
     }
+    /**
+     * A {@code Location} whose query holds a {@code %} not followed by two hex digits ({@code ?q=100%},
+     * {@code ?a=%zz}, as servers write a discount or a raw search term): Go 1.19's {@code url.Parse} checks escapes in
+     * the path, the host and the fragment only, never in the query (it keeps {@code RawQuery} as written), so its client
+     * follows the redirect and sends {@code GET /x?q=100%} (checked with Go 1.19.8 against this script). R16 promises a
+     * {@code BAD_LOCATION} only for a {@code Location} that cannot be followed "as Go fails it". The query may go
+     * as written or with the lone {@code %} escaped ({@code %25}, which a server decodes to the same text).
+     */
+    @Test
+    void aLocationWithALonePercentInItsQueryIsFollowedAsGoFollowsIt() throws Exception {
+        for (String location : new String[] {"/x?q=100%", "/x?a=%zz&b=1"}) {
+            List<String> seen = new CopyOnWriteArrayList<>();
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequestHead()) != null; ) {
+                         seen.add(path(head));
+                         if (path(head).equals("/a")) {
+                             c.write("HTTP/1.1 302 Found\r\nLocation: " + location + "\r\nContent-Length: 0\r\n\r\n");
+                         } else {
+                             c.write(RawServer.OK);
+                         }
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                try (HttpResponse r = HttpClient.builder(t).build().send(HttpRequest.get(server.uri("/a").toString()))) {
+                    assertThat(r.body().string()).isEqualTo("ok");
+                }
+                assertThat(seen).hasSize(2);
+                assertThat(seen.get(1)).isIn(location, location.replace("%", "%25"));
+            }
+        }
+    }
+
+    /**
+     * The same query written by the caller: Go's {@code http.Get("http://h/x?q=100%")} sends it ({@code url.Parse}
+     * keeps a query as written); R115 reads request text "as Go reads it" where {@code java.net.URI} refuses only what
+     * Go takes. Sent as written or with the lone {@code %} escaped.
+     */
+    @Test
+    void aRequestUriWithALonePercentInItsQueryIsSentAsGoSendsIt() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(path(head));
+                     c.write(RawServer.OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            String text = "http://127.0.0.1:" + server.port() + "/x?q=100%";
+            try (HttpResponse r = HttpClient.builder(t).build().send(HttpRequest.get(text))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen).singleElement().isIn("/x?q=100%", "/x?q=100%25");
+        }
+    }
 }
