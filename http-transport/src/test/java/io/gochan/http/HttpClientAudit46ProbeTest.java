@@ -350,4 +350,92 @@ class HttpClientAudit46ProbeTest {
             assertThat(seen).singleElement().isIn("/x?q=100%", "/x?q=100%25");
         }
     }
+    /** Two {@code Location} fields: the first is followed, as Go's {@code Header.Get} reads it. */
+    @Test
+    void theFirstOfTwoLocationFieldsIsFollowed() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(path(head));
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /first\r\nLocation: /second\r\nContent-Length: 0\r\n\r\n");
+                     } else {
+                         c.write(RawServer.OK);
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = HttpClient.builder(t).build().send(HttpRequest.get(server.uri("/a").toString()))) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen).containsExactly("/a", "/first");
+        }
+    }
+
+    /** A HEAD redirected by a 302 that says {@code Transfer-Encoding: chunked} (no body on a HEAD): one connection. */
+    @Test
+    void headRedirectSayingChunkedKeepsItsConnection() throws Exception {
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /end\r\nTransfer-Encoding: chunked\r\n\r\n");
+                     } else {
+                         c.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+                     }
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            try (HttpResponse r = HttpClient.builder(t).build().send(HttpRequest.newBuilder(server.uri("/a")).HEAD().build())) {
+                assertThat(r.status()).isEqualTo(200);
+            }
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * The transport closed while a followed redirect's next hop waits for its answer: the send fails with an
+     * {@link IOException} promptly (no hang, no retry on a new connection), and closing idle connections through the
+     * client afterwards is a no-op.
+     */
+    @Test
+    void aTransportClosedWhileTheNextHopWaitsFailsTheSend() throws Exception {
+        CountDownLatch slowSeen = new CountDownLatch(1);
+        CountDownLatch end = new CountDownLatch(1);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(path(head));
+                     if (path(head).equals("/a")) {
+                         c.write("HTTP/1.1 302 Found\r\nLocation: /slow\r\nContent-Length: 0\r\n\r\n");
+                     } else {
+                         slowSeen.countDown();
+                         end.await(30, TimeUnit.SECONDS);
+                         return;
+                     }
+                 }
+             })) {
+            Transport t = Transport.builder().build();
+            HttpClient client = HttpClient.builder(t).build();
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try {
+                    if (slowSeen.await(20, TimeUnit.SECONDS)) {
+                        t.close();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            long start = System.nanoTime();
+            try {
+                assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/a").toString())))
+                        .isInstanceOf(IOException.class);
+            } finally {
+                end.countDown();
+                closer.join();
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+            assertThat(seen).containsExactly("/a", "/slow");
+            client.closeIdleConnections();
+        }
+    }
 }
