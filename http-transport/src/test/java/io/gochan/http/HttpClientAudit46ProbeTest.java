@@ -438,4 +438,38 @@ class HttpClientAudit46ProbeTest {
             client.closeIdleConnections();
         }
     }
+    /**
+     * R14 as written (a guard, passing): the caller's {@code Authorization} and {@code Cookie} are dropped on a redirect
+     * to a subdomain of the request's host, and stay dropped. Go 1.19 differs, which R14 does not say: its
+     * {@code shouldCopyHeaderOnRedirect} keeps them from {@code a.test:P} to {@code sub.a.test:P} (a domain or subdomain
+     * match of the previous hop, port included), then drops them at {@code A.TEST:P} (it compares ASCII hosts with their
+     * case) and for the rest of the chain. Go 1.19.8 on this chain: {@code /a auth, /b auth, /c -, /d -, /e -}.
+     */
+    @Test
+    void credentialsAreDroppedOnARedirectToASubdomainWhereGoKeepsThem() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     String lower = head.toLowerCase(java.util.Locale.ROOT);
+                     seen.add(path(head) + (lower.contains("\r\nauthorization:") ? " auth" : " -"));
+                     String next = switch (path(head)) {
+                         case "/a" -> "http://sub.a.test:" + c.socket.getLocalPort() + "/b";
+                         case "/b" -> "http://A.TEST:" + c.socket.getLocalPort() + "/c";
+                         case "/c" -> "http://other.test:" + c.socket.getLocalPort() + "/d";
+                         case "/d" -> "http://a.test:" + c.socket.getLocalPort() + "/e";
+                         default -> null;
+                     };
+                     c.write(next == null ? RawServer.OK : "HTTP/1.1 302 Found\r\nLocation: " + next + "\r\nContent-Length: 0\r\n\r\n");
+                 }
+             });
+             Transport t = Transport.builder()
+                     .resolver(host -> List.of(java.net.InetAddress.getLoopbackAddress())).build()) {
+            HttpRequest req = HttpRequest.newBuilder("http://a.test:" + server.port() + "/a")
+                    .header("Authorization", "Bearer T").header("Cookie", "k=v").build();
+            try (HttpResponse r = HttpClient.builder(t).build().send(req)) {
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen).containsExactly("/a auth", "/b -", "/c -", "/d -", "/e -");
+        }
+    }
 }
