@@ -472,4 +472,34 @@ class HttpClientAudit46ProbeTest {
             assertThat(seen).containsExactly("/a auth", "/b -", "/c -", "/d -", "/e -");
         }
     }
+    /**
+     * The client's overall timeout passing while the redirect check runs: the next hop is not sent and the send fails
+     * naming the client timeout, as Go's next {@code c.send} fails with "(Client.Timeout exceeded while awaiting
+     * headers)". The check holds for a bounded while (the timeout must pass inside it).
+     */
+    @Test
+    void clientTimeoutPassingInTheRedirectCheckIsNamedAndNothingMoreIsSent() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CountDownLatch never = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     seen.add(path(head));
+                     c.write(path(head).equals("/a")
+                             ? "HTTP/1.1 302 Found\r\nLocation: /end\r\nContent-Length: 0\r\n\r\n" : RawServer.OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpClient client = HttpClient.builder(t).timeout(Duration.ofMillis(300)).checkRedirect((next, via) -> {
+                try {
+                    never.await(1500, TimeUnit.MILLISECONDS); // outlasts the 300 ms timeout
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return true;
+            }).build();
+            assertThatThrownBy(() -> client.send(HttpRequest.get(server.uri("/a").toString())))
+                    .isInstanceOf(HttpTimeoutException.class).hasMessageContaining("client timeout");
+            assertThat(seen).containsExactly("/a");
+        }
+    }
 }
