@@ -160,6 +160,7 @@ final class RedirectLocation {
             boolean escape = ESCAPED.indexOf(c) >= 0
                     || ((c == '[' || c == ']') && i >= authTo && i < pathTo)
                     || (c == '#' && i > hash)
+                    || (c == '%' && inQuery(s, i, pathTo, hash) && !escapePairAt(s, i))
                     || (fieldBytes ? c > 0x7f && c <= 0xff : c > 0x7f && (Character.isSpaceChar(c) || Character.isISOControl(c)));
             changed |= escapeOrAppend(sb, c, escape, fieldBytes);
         }
@@ -178,6 +179,22 @@ final class RedirectLocation {
     static String escapeRequestText(String s) {
         String lower = s.length() < 8 ? s : s.substring(0, 8).toLowerCase(java.util.Locale.ROOT);
         return lower.startsWith("http://") || lower.startsWith("https://") ? escapeLenient(s, false) : s;
+    }
+
+    /**
+     * Whether index {@code i} is in the query: after the {@code ?} at {@code pathTo} and before the first {@code #}.
+     * Go's {@code url.Parse} keeps a query as written ({@code RawQuery}), its escapes unchecked, so a {@code %} there
+     * that starts no escape ({@code ?q=100%}, {@code ?a=%zz}) is sent, where {@link URI} refuses it: it goes as
+     * {@code %25}, the text a server decodes from it.
+     */
+    private static boolean inQuery(String s, int i, int pathTo, int hash) {
+        return pathTo < s.length() && s.charAt(pathTo) == '?' && i > pathTo && (hash < 0 || i < hash);
+    }
+
+    /** Whether a {@code %} at {@code i} starts an escape: two hex digits follow. */
+    private static boolean escapePairAt(String s, int i) {
+        return i + 2 < s.length() && Character.digit(s.charAt(i + 1), 16) >= 0 && s.charAt(i + 1) < 0x80
+                && Character.digit(s.charAt(i + 2), 16) >= 0 && s.charAt(i + 2) < 0x80;
     }
 
     /** Appends {@code c}, escaped if asked: as one byte when the text is a field's bytes, else as its UTF-8. */
