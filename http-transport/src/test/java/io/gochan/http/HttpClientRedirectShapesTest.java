@@ -16,13 +16,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Audit 46 (client2): {@link HttpClient}'s redirects held to Go 1.19's {@code http.Client} (client.go: the drain of
+ * {@link HttpClient}'s redirects held to Go 1.19's {@code http.Client} (client.go: the drain of
  * a followed redirect, {@code maxBodySlurpSize}, {@code redirectBehavior}), against raw loopback servers whose
  * accepted connections are counted. Each probe asserts what Go does (or what the spec promises); a failing one shows a
  * divergence.
  */
 @Timeout(60)
-class HttpClientAudit46ProbeTest {
+class HttpClientRedirectShapesTest {
 
     @AfterEach
     void noLeaks() {
