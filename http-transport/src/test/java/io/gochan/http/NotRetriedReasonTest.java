@@ -69,14 +69,14 @@ class NotRetriedReasonTest {
                 .POST(RequestBody.ofStreamOnce(new ByteArrayInputStream(data), data.length, "text/plain")));
         assertThat(e).isInstanceOf(HttpProtocolException.class);
         assertThat(((HttpProtocolException) e).reason()).isEqualTo(HttpProtocolException.Reason.SERVER_CLOSED_BEFORE_RESPONSE);
-        assertThat(e.getMessage()).contains("not retried: its body cannot be sent again").doesNotContain("idempotent");
+        assertThat(e.getMessage()).contains("not retried: its body cannot be sent again").doesNotContain("replayed");
     }
 
     @Test
-    void E37_aMethodThatIsNotIdempotentIsNamedAsTheCause() throws Exception {
+    void E37_aMethodThatIsNotReplayedIsNamedAsTheCause() throws Exception {
         Throwable e = failureOf(b -> b.POST(RequestBody.of("hello")));
         assertThat(e).isInstanceOf(HttpProtocolException.class);
-        assertThat(e.getMessage()).contains("not retried: part of it may have been sent and POST is not idempotent")
+        assertThat(e.getMessage()).contains("not retried: part of it may have been sent and POST is not replayed")
                 .doesNotContain("body cannot");
     }
 

@@ -85,14 +85,15 @@ public final class ConnException extends IOException {
 
     /**
      * Why {@link #retryable} said no for {@code req} on a reused connection, for its message: the one cause that holds
-     * (E37: a body that cannot be sent again, or a method that is not idempotent once part of the request may have
+     * (E37: a body that cannot be sent again, or a method that is not replayed once part of the request may have
      * gone out), not both as alternatives.
      */
     public String whyNotRetried(HttpRequest req) {
         if (!req.body().isEmpty() && !req.body().replayable()) {
             return "its body cannot be sent again (a one-shot body)";
         }
-        return (nothingWritten ? "" : "part of it may have been sent and ") + req.method() + " is not idempotent"
-                + " (no Idempotency-Key)";
+        // Go's isReplayable: RFC 9110 calls PUT and DELETE idempotent too, but Go (and this transport) replays only these.
+        return (nothingWritten ? "" : "part of it may have been sent and ") + req.method() + " is not replayed (only GET,"
+                + " HEAD, OPTIONS and TRACE are, or a request with an Idempotency-Key)";
     }
 }
