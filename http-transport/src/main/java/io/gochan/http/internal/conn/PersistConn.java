@@ -160,12 +160,6 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
     /** {@code responses > 0}, for roundTrip's look at an idle connection (P37). */
     private volatile boolean servedResponse;
     /**
-     * The request being sent took this connection after it had served a response: the write loop looks again for bytes
-     * waiting on it just before the request's first byte goes out (P37). Set by roundTrip before it hands the request to
-     * the write loop (one request at a time), read by the write loop.
-     */
-    private volatile boolean lookBeforeHead;
-    /**
      * The pool handed this connection out again ({@link #markReused()}): a reused connection to the retry rule and to
      * the read loop's 408 rule alike (E8, E127), whether or not it had served a response (one dialed for a request that
      * ended as it was handed it waited in the pool unused, E90).
@@ -478,7 +472,6 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
         boolean answered = false;
         boolean looked = false; // the looks below returned: false while what a look threw goes on (E114)
         try {
-            lookBeforeHead = servedResponse; // before this request is counted: the responses of earlier requests only
             lookBeforeSending(scope);
             looked = true;
         } finally {
@@ -1350,7 +1343,9 @@ public final class PersistConn implements PooledConnection, Exchange.Connection 
                             "http-body-probe#" + id + " " + key)
                     : null;
             boolean noBody = wr.body() == null || (probe != null && probe.isEmpty());
-            if (lookBeforeHead && unreadWhileIdle()) {
+            // unreadWhileIdle looks only on a connection that served a response; this request's own cannot have been
+            // served before its head is written, so that is an earlier request's.
+            if (unreadWhileIdle()) {
                 // P37: bytes that reached the idle connection after roundTrip's look (lookBeforeSending) but before a
                 // byte of this request goes out answer nothing it asks. That look is made before the hand-over to this
                 // loop; bytes arriving during the hand-over were read by the read loop only once the head was written,
