@@ -40,7 +40,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * interrupts the goroutines still running, waits for all of them (uninterruptibly, keeping the caller's
  * interrupt status), and throws what {@code await} would have thrown; failures that are only the
  * goroutines' answer to that stop ({@link InterruptedException}, {@link ChannelInterruptedException},
- * a {@link CancellationException}, or this group's {@link IllegalStateException} refusing a {@code go} or
+ * the context's own error {@code context().err()} (EG18: another {@link CancellationException}, such as a deadline
+ * of the goroutine's own, is a real failure), or this group's {@link IllegalStateException} refusing a {@code go} or
  * {@code tryGo} once the close began: EG9) are attached to the first real failure, or dropped if there is none.
  * Go has no such method; ADR 0009 explains the choice.
  *
@@ -556,9 +557,13 @@ public final class ErrGroup implements AutoCloseable {
         private boolean isStopSignal(Throwable t) {
             // This group's own refusal to start more once close() began is an answer to the stop as much as an
             // interrupt is (EG9): a goroutine starting work in a loop meets it when close() stops it. Another
-            // group's refusal is a real failure of this one.
+            // group's refusal is a real failure of this one. So is a cancellation that is not the group context's
+            // own error (EG18): a goroutine's deadline of its own expiring is its failure, whatever close() does
+            // meanwhile; the context's error is the one instance the context, its descendants and the operations that
+            // ended for it share (CX18), so identity tells the two apart.
             return t instanceof InterruptedException || t instanceof ChannelInterruptedException
-                    || t instanceof CancellationException || (t instanceof ClosedGroupException c && c.group == this);
+                    || (t instanceof CancellationException && t == ctx.err())
+                    || (t instanceof ClosedGroupException c && c.group == this);
         }
 
         /** A goroutine of the group has left the registry (or never started): its slot is free. */

@@ -5,14 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gochan.Threads.Kind;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Rules EG9 and EG10 (docs/spec/context-timers.md): what a group's goroutines meet when close() stops them
- * while they start more, and changing the limit while goroutines run, from both thread kinds.
+ * Rules EG9, EG10 and EG18 (docs/spec/context-timers.md): what a group's goroutines meet when close() stops them
+ * while they start more, which cancellations answer that stop, and changing the limit while goroutines run, from
+ * both thread kinds.
  */
 @ExtendWith(NoNewGoroutines.class)
 class ErrGroupStopRulesTest {
@@ -123,6 +125,66 @@ class ErrGroupStopRulesTest {
                 gate.send(i);
             }
             g.await();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void EG18_onlyTheGroupContextsOwnErrorAnswersTheStop(Kind kind) throws Exception {
+        try (Threads threads = new Threads(kind)) {
+            threads.start(() -> {
+                // A deadline of the goroutine's own, expired: its failure, whatever close() does meanwhile.
+                Context own = Context.withDeadline(Context.background(), Instant.EPOCH);
+                ErrGroup g = ErrGroup.create();
+                CountDownLatch started = new CountDownLatch(3);
+                g.go(() -> {
+                    started.countDown();
+                    g.context().done().receiveOk(); // close() cancels the context first
+                    throw own.err();
+                });
+                g.go(() -> {
+                    started.countDown();
+                    g.context().done().receiveOk();
+                    throw g.context().err(); // Go's return ctx.Err(): the answer to the stop
+                });
+                g.go(() -> {
+                    started.countDown();
+                    Context child = Context.withCancel(g.context());
+                    child.done().receiveOk();
+                    throw child.err(); // the same instance, shared with the descendants the cancel reached (CX18)
+                });
+                started.await();
+                assertThatThrownBy(g::close).as("close() over a goroutine's own expired deadline")
+                        .isInstanceOf(DeadlineExceededException.class).hasMessage("context deadline exceeded");
+
+                // A child of the group's context with a deadline of its own that expired is as much the goroutine's.
+                ErrGroup h = ErrGroup.create();
+                CountDownLatch running = new CountDownLatch(1);
+                h.go(() -> {
+                    Context child = Context.withDeadline(h.context(), Instant.EPOCH);
+                    running.countDown();
+                    h.context().done().receiveOk();
+                    throw child.err();
+                });
+                running.await();
+                assertThatThrownBy(h::close).isInstanceOf(DeadlineExceededException.class);
+
+                // Only answers: close() throws nothing.
+                ErrGroup quiet = ErrGroup.create();
+                CountDownLatch answering = new CountDownLatch(2);
+                quiet.go(() -> {
+                    answering.countDown();
+                    quiet.context().done().receiveOk();
+                    throw quiet.context().err();
+                });
+                quiet.go(() -> {
+                    answering.countDown();
+                    Context.withTimeout(quiet.context(), java.time.Duration.ofHours(1)).done().receiveOk();
+                    throw quiet.context().err();
+                });
+                answering.await();
+                quiet.close();
+            });
         }
     }
 }
