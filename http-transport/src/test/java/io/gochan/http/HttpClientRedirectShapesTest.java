@@ -542,4 +542,32 @@ class HttpClientRedirectShapesTest {
             assertThat(server.accepted()).isEqualTo(1);
         }
     }
+
+    /**
+     * A 3xx whose {@code Location} field is empty or blank is the response, as one without the field (R16), the check
+     * not asked, as Go 1.19.8 returns it ({@code Header.Get} trims the value, and an empty one ends the chain).
+     * Resolved instead, the empty reference is the request's own URI: the client would loop until its limit.
+     */
+    @Test
+    void R16_aRedirectWithAnEmptyOrBlankLocationIsTheResponse() throws Exception {
+        for (String field : new String[] {"Location:\r\n", "Location: \r\n", "Location: \t \r\n"}) {
+            List<String> seen = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequestHead()) != null; ) {
+                         seen.add(path(head));
+                         c.write("HTTP/1.1 302 Found\r\n" + field + "Content-Length: 5\r\n\r\nmoved");
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                HttpClient client = HttpClient.builder(t).checkRedirect((next, via) -> asked.incrementAndGet() > 0).build();
+                try (HttpResponse r = client.send(HttpRequest.get(server.uri("/a").toString()))) {
+                    assertThat(r.status()).isEqualTo(302);
+                    assertThat(r.body().string()).isEqualTo("moved");
+                }
+                assertThat(seen).as(field).containsExactly("/a");
+                assertThat(asked).hasValue(0);
+            }
+        }
+    }
 }
