@@ -549,12 +549,12 @@ public final class HttpClient {
 
     /**
      * Whether a {@code Location} is a path reference: no scheme (RFC 3986's {@code ALPHA *( ALPHA / DIGIT / "+" / "-" /
-     * "." ) ":"} before any {@code /}, {@code ?} or {@code #}) and no authority ({@code //}), so that it stays on the
-     * server the request went to (R120).
+     * "." ) ":"} before any {@code /}, {@code ?} or {@code #}) and no authority ({@code //host}; an empty one,
+     * {@code ///y} or {@code //}, names no server, R135), so that it stays on the server the request went to (R120).
      */
     private static boolean isPathReference(String location) {
         if (location.startsWith("//")) {
-            return false;
+            return RedirectLocation.emptyAuthority(location); // "///y", "//": the request's server (R135)
         }
         for (int i = 0; i < location.length(); i++) {
             char c = location.charAt(i);

@@ -27,6 +27,9 @@ final class RedirectLocation {
      *     malformed escape or authority)
      */
     static URI resolve(URI base, String location) throws URISyntaxException {
+        if (emptyAuthority(location)) {
+            return resolveEmptyAuthority(base, location);
+        }
         URI ref = new URI(escapeLenient(location, true));
         String scheme;
         String authority;
@@ -70,6 +73,40 @@ final class RedirectLocation {
             sb.append('#').append(ref.getRawFragment());
         }
         return new URI(sb.toString());
+    }
+
+    /**
+     * Whether {@code location} has no scheme and starts with a {@code //} whose authority is empty: {@code //} alone or
+     * before {@code ?} or {@code #}, or {@code ///...} (R135). Go's {@code url.Parse} reads neither as naming a server:
+     * {@code ///y} is the path {@code ///y} (it parses no authority after a third {@code /}), and {@code //}'s empty
+     * host is no host, so {@code ResolveReference} keeps the request's server. Such a {@code Location} is a path
+     * reference (R120).
+     */
+    static boolean emptyAuthority(String location) {
+        return location.startsWith("//") && (location.length() == 2 || "/?#".indexOf(location.charAt(2)) >= 0);
+    }
+
+    /**
+     * {@code location} of {@link #emptyAuthority} resolved as Go resolves it (R135): {@code ///y} as the absolute path
+     * {@code ///y} on the request's server, its slashes kept ({@link URI} reads {@code //} as an empty authority and
+     * keeps {@code /y}, another resource); {@code //}, {@code //?q} and {@code //#f} as the empty reference, {@code ?q}
+     * and {@code #f} are ({@link URI} refuses an empty authority there).
+     */
+    private static URI resolveEmptyAuthority(URI base, String location) throws URISyntaxException {
+        if (location.length() > 2 && location.charAt(2) == '/') {
+            // Parsed behind a placeholder authority, so that URI keeps every slash of the path.
+            URI ref = new URI(escapeLenient("//h" + location, true));
+            StringBuilder sb = new StringBuilder(base.getScheme()).append("://").append(base.getRawAuthority())
+                    .append(removeDotSegments(ref.getRawPath()));
+            if (ref.getRawQuery() != null) {
+                sb.append('?').append(ref.getRawQuery());
+            }
+            if (ref.getRawFragment() != null) {
+                sb.append('#').append(ref.getRawFragment());
+            }
+            return new URI(sb.toString());
+        }
+        return resolve(base, location.substring(2));
     }
 
     /** RFC 3986 5.2.3: the base path up to its last '/', then the reference's path. */

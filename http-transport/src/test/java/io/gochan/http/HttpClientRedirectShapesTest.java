@@ -502,4 +502,72 @@ class HttpClientRedirectShapesTest {
             assertThat(seen).containsExactly("/a");
         }
     }
+
+    /**
+     * R135: a {@code Location} without a scheme whose authority is empty names no server, so the redirect stays on the
+     * request's, as Go 1.19.8 follows it (checked against this script): {@code ///y} is the path {@code ///y}, its
+     * slashes kept and its dot segments removed; {@code //} is the request's own URI again, {@code //?z=2} its path
+     * with that query. The {@code Host} override stays, as for any path (R120). Before, {@code ///y} went to {@code /y}
+     * and {@code ////y} to {@code //y} (another resource), the override dropped, and {@code //} failed with
+     * {@code BAD_LOCATION} ("Expected authority").
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+        "///y|/y0/a?q=1|///y",
+        "///../y/./z|/y0/a?q=1|//y/z",
+        "////y|/y0/a|////y",
+        "///y?b=1#f|/y0/a|///y?b=1",
+        "//|/y0/a?q=1|/y0/a?q=1",
+        "//?z=2|/y0/a?q=1|/y0/a?z=2",
+        "//#f|/y0/a?q=1|/y0/a?q=1",
+    })
+    void R135_aLocationWithAnEmptyAuthorityStaysOnTheRequestsServer(String location, String start, String next) throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequestHead()) != null; ) {
+                     String host = head.lines().filter(l -> l.regionMatches(true, 0, "Host:", 0, 5)).findFirst().orElse("none");
+                     seen.add(path(head) + " " + host.substring(5).strip());
+                     c.write(requests.getAndIncrement() == 0
+                             ? "HTTP/1.1 302 Found\r\nLocation: " + location + "\r\nContent-Length: 5\r\n\r\nmoved" : RawServer.OK);
+                 }
+             });
+             Transport t = Transport.builder().build()) {
+            HttpRequest req = HttpRequest.newBuilder(server.uri(start)).host("app.example").build();
+            try (HttpResponse r = HttpClient.builder(t).build().send(req)) {
+                assertThat(r.status()).isEqualTo(200);
+                assertThat(r.body().string()).isEqualTo("ok");
+            }
+            assertThat(seen).containsExactly(start + " app.example", next + " app.example");
+            assertThat(server.accepted()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * A 3xx whose {@code Location} field is empty or blank is the response, as one without the field (R16), the check
+     * not asked, as Go 1.19.8 returns it ({@code Header.Get} trims the value, and an empty one ends the chain).
+     * Resolved instead, the empty reference is the request's own URI: the client would loop until its limit.
+     */
+    @Test
+    void R16_aRedirectWithAnEmptyOrBlankLocationIsTheResponse() throws Exception {
+        for (String field : new String[] {"Location:\r\n", "Location: \r\n", "Location: \t \r\n"}) {
+            List<String> seen = new CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+            try (RawServer server = RawServer.start(c -> {
+                     for (String head; (head = c.readRequestHead()) != null; ) {
+                         seen.add(path(head));
+                         c.write("HTTP/1.1 302 Found\r\n" + field + "Content-Length: 5\r\n\r\nmoved");
+                     }
+                 });
+                 Transport t = Transport.builder().build()) {
+                HttpClient client = HttpClient.builder(t).checkRedirect((next, via) -> asked.incrementAndGet() > 0).build();
+                try (HttpResponse r = client.send(HttpRequest.get(server.uri("/a").toString()))) {
+                    assertThat(r.status()).isEqualTo(302);
+                    assertThat(r.body().string()).isEqualTo("moved");
+                }
+                assertThat(seen).as(field).containsExactly("/a");
+                assertThat(asked).hasValue(0);
+            }
+        }
+    }
 }

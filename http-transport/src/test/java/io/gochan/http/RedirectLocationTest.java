@@ -71,4 +71,19 @@ class RedirectLocationTest {
     void R16_blanksAndOtherUnescapedCharactersAreEscaped(String reference, String target) throws Exception {
         assertThat(RedirectLocation.resolve(URI.create("http://h/a/b?z"), reference).toString()).isEqualTo(target);
     }
+
+    /** R135: an empty authority names no server; as Go 1.19.8's url.Parse + ResolveReference (its request lines). */
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource(delimiter = '|', value = {
+        "///y|http://h:1///y",
+        "///../y/./z|http://h:1//y/z",
+        "////y?b=1#f|http://h:1////y?b=1#f",
+        "//|http://h:1/a/b?z",
+        "//?q=2|http://h:1/a/b?q=2",
+        "//#f|http://h:1/a/b?z#f",
+        "///a b|http://h:1///a%20b",
+    })
+    void R135_anEmptyAuthorityIsTheRequestsServer(String reference, String target) throws Exception {
+        assertThat(RedirectLocation.resolve(URI.create("http://h:1/a/b?z"), reference).toString()).isEqualTo(target);
+    }
 }
