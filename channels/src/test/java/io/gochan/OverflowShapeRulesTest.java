@@ -26,9 +26,17 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Audit probes of session 47: overflow policies and unlimited channels against the general channel rules. */
+/**
+ * The general channel rules on every shape of rules OV1–OV4 (conflated, drop-oldest, drop-latest, unlimited), both
+ * thread kinds: close then drain (K3, K4), the queries and the non-blocking forms (C2, S5), null refused with
+ * nothing dropped (C3, OV3), a set interrupt flag not stopping a send that never waits (CH3), no value kept once
+ * dropped or received (I4), conservation with the order of each producer kept (S3, OV3), an unlimited channel at its
+ * limit (OV4), a drop callback that uses its channel (OV3). No defect found by the audit these come from; kept
+ * because each would catch a plausible regression of the overflow path (a check moved in front of the policy, a
+ * slot not cleared, a drop reported twice).
+ */
 @ExtendWith(NoNewGoroutines.class)
-class OverflowAudit47ProbeTest {
+class OverflowShapeRulesTest {
 
     static List<Arguments> shapes() {
         List<Arguments> list = new ArrayList<>();
@@ -66,7 +74,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void closeThenDrain(String shape, Kind kind) throws Exception {
+    void K3_K4_OV1_closeThenDrainOnEveryShape(String shape, Kind kind) throws Exception {
         on(kind, () -> {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             Chan<Integer> ch = make(shape, dropped::add);
@@ -100,7 +108,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void iterationAndRangeEndAfterTheBufferedValues(String shape, Kind kind) throws Exception {
+    void K4_OV1_iterationEndsAfterTheBufferedValuesOnEveryShape(String shape, Kind kind) throws Exception {
         on(kind, () -> {
             int n = room(shape);
             for (int form = 0; form < 3; form++) {
@@ -127,7 +135,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void lenCapAndTheTryForms(String shape, Kind kind) throws Exception {
+    void C2_S5_OV1_lenCapAndTheTryFormsOnEveryShape(String shape, Kind kind) throws Exception {
         on(kind, () -> {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             Chan<Integer> ch = make(shape, dropped::add);
@@ -159,14 +167,14 @@ class OverflowAudit47ProbeTest {
             };
             assertThat(r.value()).isEqualTo(first);
             int buffered = ch.len();
-            assertThat(dropped.size() + buffered + 1).isEqualTo(shape.equals("unlimited") ? 13 : 13);
+            assertThat(dropped.size() + buffered + 1).isEqualTo(13);
             assertThat(ch.toString()).contains("len=" + buffered);
         });
     }
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void nullIsRefusedAndNothingIsLost(String shape, Kind kind) throws Exception {
+    void C3_OV3_aNullIsRefusedWithNothingDroppedOnEveryShape(String shape, Kind kind) throws Exception {
         on(kind, () -> {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             Chan<Integer> ch = make(shape, dropped::add);
@@ -195,7 +203,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void interruptFlagDoesNotStopASendThatNeverWaits(String shape, Kind kind) throws Exception {
+    void CH3_OV1_theInterruptFlagDoesNotStopASendThatNeverWaits(String shape, Kind kind) throws Exception {
         on(kind, () -> {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             Chan<Integer> ch = make(shape, dropped::add);
@@ -224,46 +232,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
-    void dropOldestWithAParkedReceiverGivesItTheValue(Kind kind) throws Exception {
-        for (String shape : List.of("conflated", "dropOldest3", "dropLatest3", "unlimited")) {
-            ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
-            Chan<Integer> ch = make(shape, dropped::add);
-            for (int round = 0; round < 100; round++) {
-                int v = round;
-                AtomicInteger got = new AtomicInteger(-1);
-                try (Threads t = new Threads(kind)) {
-                    t.start(() -> got.set(ch.receive()));
-                    Threads.awaitReceivers(ch, 1);
-                    ch.send(v);
-                }
-                assertThat(got.get()).isEqualTo(v);
-                assertThat(ch.len()).isZero();
-            }
-            assertThat(dropped).isEmpty();
-        }
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(Kind.class)
-    void conflatedKeepsExactlyTheLatest(Kind kind) throws Exception {
-        on(kind, () -> {
-            ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
-            Chan<Integer> ch = Chan.conflated(dropped::add);
-            for (int round = 0; round < 50; round++) {
-                for (int i = 0; i < round + 1; i++) {
-                    ch.send(round * 1000 + i);
-                }
-                assertThat(ch.len()).isEqualTo(1);
-                assertThat(ch.receive()).isEqualTo(round * 1000 + round);
-                assertThat(ch.tryReceive().notReady()).isTrue();
-            }
-            assertThat(dropped).hasSize(50 * 51 / 2 - 50).doesNotHaveDuplicates();
-        });
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @EnumSource(Kind.class)
-    void aDroppedValueIsNotRetained(Kind kind) throws Exception {
+    void I4_OV1_aDroppedValueIsNotKept(Kind kind) throws Exception {
         on(kind, () -> {
             for (String shape : List.of("conflated", "dropOldest3")) {
                 Chan<Object> ch = shape.equals("conflated") ? Chan.conflated()
@@ -290,7 +259,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
-    void unlimitedKeepsNoReceivedValue(Kind kind) throws Exception {
+    void I4_OV4_anUnlimitedChannelKeepsNoReceivedValue(Kind kind) throws Exception {
         on(kind, () -> {
             Chan<Object> ch = Chan.unlimited();
             List<WeakReference<Object>> refs = new ArrayList<>();
@@ -325,10 +294,10 @@ class OverflowAudit47ProbeTest {
         }
     }
 
-    /** N producers, M consumers, drop-oldest capacity 1..4: received + dropped == sent, no duplicate, order per producer. */
+    /** Three producers, two consumers, capacity 1 to 4: received + dropped == sent, nothing twice, each producer's order kept. */
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
-    void dropOldestConservation(Kind kind) throws Exception {
+    void S3_OV3_dropPoliciesConserveValuesAndEachProducersOrderAtCapacitiesOneToFour(Kind kind) throws Exception {
         int producers = 3;
         int consumers = 2;
         int perProducer = 4000;
@@ -389,7 +358,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
-    void unlimitedLenUnderConcurrencyStaysInRange(Kind kind) throws Exception {
+    void C2_OV4_unlimitedLenStaysInRangeUnderConcurrency(Kind kind) throws Exception {
         Chan<Integer> ch = Chan.unlimited();
         int producers = 2;
         int per = 20_000;
@@ -402,14 +371,10 @@ class OverflowAudit47ProbeTest {
             t.start(() -> {
                 start.await();
                 while (!done.get()) {
-                    int sentBefore = sent.get();
                     int len = ch.len();
                     int sentAfter = sent.get();
-                    // len counts values whose send has begun; at most the ones sent so far plus one per producer.
+                    // A send counted in len may not have returned yet: at most one per producer is in between.
                     if (len < 0 || len > sentAfter + producers) {
-                        bad.incrementAndGet();
-                    }
-                    if (sentBefore < 0) {
                         bad.incrementAndGet();
                     }
                 }
@@ -439,7 +404,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
-    void unlimitedAtItsLimitUnderConcurrencyLosesNothing(Kind kind) throws Exception {
+    void OV4_atItsLimitUnderConcurrencyNothingIsLost(Kind kind) throws Exception {
         for (int round = 0; round < 20; round++) {
             Chan<Integer> ch = Chan.unlimited(8);
             ConcurrentLinkedQueue<Integer> sent = new ConcurrentLinkedQueue<>();
@@ -484,7 +449,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
-    void aCallbackMayUseItsChannelAndWaitForOthersUsingIt(Kind kind) throws Exception {
+    void OV3_aCallbackMayUseItsChannelAndWaitForAnotherThreadUsingIt(Kind kind) throws Exception {
         CountDownLatch inCallback = new CountDownLatch(1);
         CountDownLatch othersDone = new CountDownLatch(1);
         ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();

@@ -25,9 +25,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Audit probes of session 47: select over drop-policy, conflated and unlimited channels. */
+/**
+ * Select over the shapes of rules OV1–OV4 (conflated, drop-oldest, drop-latest, unlimited), both thread kinds: a send
+ * case on them competes uniformly with a ready receive (L2) and completes with the interrupt flag set (CH3); selects
+ * racing selects, a close, or an interrupt lose and duplicate no value (L6, I2, OV3). No defect found by the audit
+ * these come from; kept as regression tests of the select engine on these shapes.
+ */
 @NoGoroutineLeaks
-class OverflowAudit47ProbeTest {
+class SelectOverflowRaceRulesTest {
 
     static List<Arguments> shapes() {
         List<Arguments> list = new ArrayList<>();
@@ -55,7 +60,7 @@ class OverflowAudit47ProbeTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void aSendCaseIsAlwaysReadyAndFairAgainstAReadyReceive(String shape, Kind kind) throws Exception {
+    void L2_CH3_OV1_aSendCaseCompetesUniformlyAndIgnoresASetInterruptFlag(String shape, Kind kind) throws Exception {
         SelectContextRulesTest.on(kind, () -> {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             Chan<Integer> ch = make(shape, dropped::add);
@@ -96,7 +101,7 @@ class OverflowAudit47ProbeTest {
     /** Select senders and select receivers on one channel, a close racing them: conservation. */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void selectsRacingSelectsAndACloseConserveValues(String shape, Kind kind) throws Exception {
+    void L6_OV3_selectsRacingSelectsAndACloseConserveValues(String shape, Kind kind) throws Exception {
         for (int round = 0; round < 40; round++) {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             ConcurrentLinkedQueue<Integer> sent = new ConcurrentLinkedQueue<>();
@@ -174,9 +179,8 @@ class OverflowAudit47ProbeTest {
     /** A select parked on a receive case, a send and an interrupt racing: the value is received, or stays, or is dropped. */
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("shapes")
-    void anInterruptRacingAHandoffToASelectLosesNothing(String shape, Kind kind) throws Exception {
+    void I2_OV3_anInterruptRacingAHandoffToASelectLosesNothing(String shape, Kind kind) throws Exception {
         Chan<Integer> idle = Chan.make();
-        int interruptedCount = 0;
         for (int round = 0; round < 300; round++) {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
             Chan<Integer> ch = make(shape, dropped::add);
@@ -193,8 +197,8 @@ class OverflowAudit47ProbeTest {
             parked.await();
             Thread sender = start(kind, () -> {
                 try {
-                    ch.send(round0(1));
-                    ch.send(round0(2));
+                    ch.send(1);
+                    ch.send(2);
                 } catch (Throwable t) {
                     got.compareAndSet(null, t);
                 }
@@ -207,23 +211,17 @@ class OverflowAudit47ProbeTest {
                 all.add(v);
             } else {
                 assertThat(got.get()).isInstanceOf(InterruptedException.class);
-                interruptedCount++;
             }
             ch.close();
             ch.range(all::add);
             assertThat(all).containsExactlyInAnyOrder(1, 2);
             assertThat(ChannelCores.of(idle).waitingReceivers()).isZero();
         }
-        assertThat(interruptedCount).isGreaterThanOrEqualTo(0);
-    }
-
-    private static int round0(int v) {
-        return v;
     }
 
     @ParameterizedTest
     @EnumSource(Kind.class)
-    void twoSelectsExchangingOnAConflatedChannel(Kind kind) throws Exception {
+    void L6_OV2_twoSelectsExchangingOnAConflatedChannelConserveValues(Kind kind) throws Exception {
         // Each select offers a value and also takes one: never both at once, and every value ends somewhere once.
         for (int round = 0; round < 200; round++) {
             ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
