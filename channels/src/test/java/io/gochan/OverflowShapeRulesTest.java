@@ -230,6 +230,28 @@ class OverflowShapeRulesTest {
         });
     }
 
+    /** A parked receiver gets the value on every shape: never buffered past it, never dropped (OV1's rendezvous first). */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Kind.class)
+    void OV1_OV2_OV4_aParkedReceiverGetsTheValueOnEveryShape(Kind kind) throws Exception {
+        for (String shape : List.of("conflated", "dropOldest3", "dropLatest3", "unlimited")) {
+            ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
+            Chan<Integer> ch = make(shape, dropped::add);
+            for (int round = 0; round < 100; round++) {
+                int v = round;
+                AtomicInteger got = new AtomicInteger(-1);
+                try (Threads t = new Threads(kind)) {
+                    t.start(() -> got.set(ch.receive()));
+                    Threads.awaitReceivers(ch, 1);
+                    ch.send(v);
+                }
+                assertThat(got.get()).as(shape).isEqualTo(v);
+                assertThat(ch.len()).as(shape).isZero();
+            }
+            assertThat(dropped).as(shape).isEmpty();
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @EnumSource(Kind.class)
     void I4_OV1_aDroppedValueIsNotKept(Kind kind) throws Exception {
