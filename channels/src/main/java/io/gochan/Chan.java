@@ -178,7 +178,7 @@ public final class Chan<T> implements SendChan<T>, ReceiveChan<T> {
     /**
      * A new unlimited channel (rule OV4; Kotlin's {@code Channel.UNLIMITED}): a send never waits and
      * never drops; the buffer's memory grows with the values held (by doubling, from 16 slots) and is
-     * kept at its largest size until the channel is garbage collected (it does not shrink).
+     * given back as they are received (halved once at most a quarter full, down to 16 slots; rule OV6).
      * {@code cap()} reports {@link #UNLIMITED}; {@code len()} the values held. At the JVM's array
      * limit ({@code Integer.MAX_VALUE - 8} values held) a send throws {@link IllegalStateException} and
      * the value is not sent (it stays the caller's); before that the heap may run out

@@ -598,6 +598,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 buffer[tail >= buffer.length ? tail - buffer.length : tail] = s;
             } else {
                 Count.HANDLE.setOpaque(this, count - 1);
+                if (overflowRule != null && overflowRule.unlimited) {
+                    shrinkIfSparse(); // OV6: a burst's array is given back as it drains
+                }
             }
             if (timer) {
                 ((TimerChannel) this).taken(); // a dozing ticker goes back on its grid (rule TM6)
@@ -1381,6 +1384,32 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         System.arraycopy(buffer, 0, bigger, firstPart, head);
         store = bigger;
         head = 0;
+    }
+
+    /**
+     * An unlimited channel's array halved once it is at most a quarter full, down to the initial size (rule OV6): after
+     * a burst of a million values it holds a million slots no longer than the values do. The quarter, not the half,
+     * leaves a halved array half full, so a channel whose length swings across a boundary copies at most once per
+     * quarter of the array's values in either direction: amortized constant time per value, as growing is. Only the
+     * unlimited channel shrinks: a bounded channel's array is at most its capacity, which its user chose.
+     */
+    private void shrinkIfSparse() {
+        Object[] buffer = (Object[]) store;
+        int n = buffer.length;
+        if (n <= INITIAL_SLOTS || count > n / 4) {
+            return;
+        }
+        Object[] smaller = new Object[Math.max(INITIAL_SLOTS, n / 2)]; // a test's odd limit halves to below 16
+        int firstPart = Math.min(count, n - head);
+        System.arraycopy(buffer, head, smaller, 0, firstPart);
+        System.arraycopy(buffer, 0, smaller, firstPart, count - firstPart);
+        store = smaller;
+        head = 0;
+    }
+
+    /** The length of the buffer's array (0 for none): what an unlimited channel holds on to (rule OV6), for tests. */
+    int bufferSlots() {
+        return store instanceof Object[] buffer ? buffer.length : 0;
     }
 
     /**
