@@ -305,6 +305,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
          * @param waits whether a receiver now waits
          */
         void receiverWaitsLocked(ChannelCore channel, boolean waits);
+
+        /**
+         * Whether this timer can never deliver a value again, whatever anyone does: it was made in a virtual-time
+         * bubble that has ended, whose clock never moves again and whose timers nobody may reset (rules BB22, BB27,
+         * BB51). A plain receive on its empty channel would wait for ever, and is refused instead.
+         *
+         * @return true if no value of this timer can ever come; false by default
+         */
+        default boolean neverDelivers() {
+            return false;
+        }
     }
 
     /**
@@ -358,6 +369,19 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             DueTimer d = dueTimer;
             if (d != null) {
                 d.deliverIfDueLocked(this);
+            }
+        }
+
+        /**
+         * Refuses an untimed receive that would wait for ever: its timer was made in a bubble that has ended, so no
+         * value can ever come (rule BB51; Go's runtime fails any use of a bubble's timer from outside it). Lock held.
+         */
+        void checkMayWaitForEverLocked() {
+            DueTimer d = dueTimer;
+            if (d != null && d.neverDelivers()) {
+                throw new IllegalStateException("receive from the channel of a timer made in a virtual-time bubble"
+                        + " that has ended: its clock never moves again, so the receive would wait for ever (BB51): "
+                        + this);
             }
         }
 
@@ -814,6 +838,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
             throwIfInterrupted();
             ParkHook.checkMayWait(this, "receive from"); // a bubble refuses before anything is queued (BB6, I3)
+            if (timer && deadlineNanos == Long.MAX_VALUE) {
+                ((TimerChannel) this).checkMayWaitForEverLocked(); // an ended bubble's timer: never (BB51)
+            }
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
             if (ring() != null) {
