@@ -14,11 +14,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Session 47's parity probes against Go 1.25's {@code testing/synctest}: its package doc examples and the
- * tests of {@code internal/synctest} and {@code testing/synctest} that no other Bubble test mirrors.
+ * Bubbles held to Go's {@code testing/synctest} (Go 1.25 and later): its package doc examples and the tests of
+ * {@code internal/synctest} and {@code testing/synctest} that no other Bubble test mirrors, each named in its method's
+ * comment with the rule it checks (docs/spec/bubbles.md). Written as session 47's parity audit; none found a defect
+ * but the one BB51 fixed ({@code EndedBubbleTimerRulesTest}), and they stay as regression tests.
  */
 @ExtendWith(NoNewGoroutines.class)
-class BubbleAudit47ProbeTest {
+class BubbleSynctestParityRulesTest {
     private static final Instant EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
     @AfterEach
@@ -273,6 +275,64 @@ class BubbleAudit47ProbeTest {
         assertThat(thrown.getSuppressed()).isEmpty();
     }
 
+    /**
+     * Go keeps a bubble's channel timers in its heap whether or not anyone waits on them (fake timers are always
+     * heaped): with the root blocked for ever, the clock still jumps to an unread timer; then, none left, a deadlock.
+     */
+    @Test
+    void BB5_anUnreadTimerMovesTheClockBeforeTheDeadlock() {
+        assertThatThrownBy(() -> Bubble.run(() -> {
+            Timer unread = Timers.newTimer(Duration.ofHours(1));
+            Chan.<Integer>make().receive();
+        })).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("at 2000-01-01T01:00:00Z");
+    }
+
+    /**
+     * An unread ticker with the root blocked for ever: once a tick is dropped the ticker dozes (TM6), so nothing is
+     * pending and the bubble reports the deadlock at that instant. Go keeps a bubble's timers heaped and would move
+     * the clock tick after tick; here the bubble fails (a difference BB28 lists). Bounded: it runs on a thread joined with a limit.
+     */
+    @Test
+    void BB28_TM6_anUnreadTickerDozesSoARootBlockedForEverIsADeadlock() throws Exception {
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        AtomicReference<Thread> root = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                Bubble.run(() -> {
+                    root.set(Thread.currentThread());
+                    Timer ticker = Timers.newTicker(Duration.ofSeconds(1));
+                    Chan.<Integer>make().receive();
+                });
+                outcome.set(new AssertionError("returned"));
+            } catch (Throwable e) {
+                outcome.set(e);
+            }
+        });
+        boolean ended = t.join(Duration.ofSeconds(10));
+        if (!ended) {
+            root.get().interrupt();
+            t.join();
+        }
+        assertThat(ended).as("ended by itself: %s", outcome.get()).isTrue();
+        assertThat(outcome.get()).isInstanceOf(BubbleDeadlockException.class).hasMessageContaining("at 2000-01-01T00:00:02Z");
+    }
+
+    /** A receive bound to the bubble's context, on a bubble channel, is durable (BB2, BB40). */
+    @Test
+    void BB40_aReceiveBoundToTheBubblesContextIsDurable() throws Exception {
+        Bubble.run(() -> {
+            Chan<Integer> ch = Chan.make();
+            AtomicBoolean started = new AtomicBoolean();
+            Go.go(() -> {
+                started.set(true);
+                ch.receive(Bubble.context());
+            });
+            Bubble.await();
+            assertThat(started).isTrue();
+            ch.send(1);
+        });
+    }
+
     /** A goroutine, not the root, may await: it returns once the root is durably blocked. */
     @Test
     void BB10_aGoroutineMayAwait() throws Exception {
@@ -284,32 +344,5 @@ class BubbleAudit47ProbeTest {
             });
             assertThat(ch.receive()).isEqualTo("root is blocked at " + EPOCH);
         });
-    }
-
-    /**
-     * Go's TestTimerFromInsideBubble (read channel): after the bubble ended, a blocking receive on the channel of a
-     * timer it left pending. The timer never fires (BB27), so the receive can never complete.
-     */
-    @Test
-    void BB6_aBlockingReceiveOnAnEndedBubblesPendingTimerFromOutside() throws Exception {
-        AtomicReference<Timer> made = new AtomicReference<>();
-        Bubble.run(() -> made.set(Timers.newTimer(Duration.ofSeconds(1))));
-        Timer tm = made.get();
-        AtomicReference<Throwable> outcome = new AtomicReference<>();
-        Thread t = Thread.ofPlatform().daemon().start(() -> {
-            try {
-                tm.c().receive();
-                outcome.set(new AssertionError("received"));
-            } catch (Throwable e) {
-                outcome.set(e);
-            }
-        });
-        boolean ended = t.join(Duration.ofSeconds(2));
-        if (!ended) {
-            t.interrupt();
-            t.join();
-        }
-        assertThat(tm.stop()).isTrue();
-        assertThat(ended).as("the receive ended by itself; outcome %s", outcome.get()).isTrue();
     }
 }
