@@ -333,6 +333,42 @@ class BubbleSynctestParityRulesTest {
         });
     }
 
+    /**
+     * Go's doc: a goroutine that an event from outside the bubble can wake is not durably blocked. A receive on a bubble
+     * channel bound to a context made outside (a select with the outside context's done case) is such a wait: await
+     * does not return until the outside cancel has ended it.
+     */
+    @Test
+    void BB2_aReceiveBoundToAnOutsideContextIsNotDurable() throws Exception {
+        CancellableContext outside = Context.withCancel(Context.background());
+        AtomicReference<Thread> member = new AtomicReference<>();
+        AtomicBoolean cancelled = new AtomicBoolean();
+        try (Threads canceller = new Threads(Threads.Kind.PLATFORM)) {
+            canceller.start(() -> {
+                Threads.awaitTrue(() -> member.get() != null && member.get().getState() == Thread.State.WAITING,
+                        "the member waits on its channel and the outside context");
+                cancelled.set(true);
+                outside.cancel();
+            });
+            Bubble.run(() -> {
+                Chan<Integer> ch = Chan.make();
+                AtomicReference<Throwable> ended = new AtomicReference<>();
+                Go.go(() -> {
+                    member.set(Thread.currentThread());
+                    try {
+                        ch.receive(outside);
+                    } catch (java.util.concurrent.CancellationException e) {
+                        ended.set(e);
+                    }
+                });
+                Bubble.await();
+                assertThat(cancelled).as("await returned only after the outside cancel").isTrue();
+                assertThat(ended.get()).isInstanceOf(ContextCanceledException.class);
+                assertThat(Timers.now()).isEqualTo(EPOCH);
+            });
+        }
+    }
+
     /** A goroutine, not the root, may await: it returns once the root is durably blocked. */
     @Test
     void BB10_aGoroutineMayAwait() throws Exception {
