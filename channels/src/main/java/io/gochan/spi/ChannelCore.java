@@ -348,6 +348,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return pollReceiveLocked(false) != NOT_READY;
     }
 
+    /**
+     * Whether a receive from this channel could never get a value, whoever waits: it is the channel of a timer that can
+     * never deliver again (made in a virtual-time bubble that has ended, rule BB51) and holds no value. A select about to
+     * wait only on such channels refuses to (rule BB52). The channel's lock is held.
+     *
+     * @return true only for such a timer's empty channel
+     */
+    public boolean neverReadyLocked() {
+        return timer && count == 0 && ((TimerChannel) this).neverDelivers();
+    }
+
     /** A timer's channel: the only subclass, so that the take hook costs other channels no field (B7). */
     private static final class TimerChannel extends ChannelCore {
         /** Guarded by the channel's lock. */
@@ -377,12 +388,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
          * value can ever come (rule BB51; Go's runtime fails any use of a bubble's timer from outside it). Lock held.
          */
         void checkMayWaitForEverLocked() {
-            DueTimer d = dueTimer;
-            if (d != null && d.neverDelivers()) {
+            if (neverDelivers()) {
                 throw new IllegalStateException("receive from the channel of a timer made in a virtual-time bubble"
                         + " that has ended: its clock never moves again, so the receive would wait for ever (BB51): "
                         + this);
             }
+        }
+
+        /** Whether the timer feeding this channel can never deliver again (BB51). */
+        boolean neverDelivers() {
+            DueTimer d = dueTimer;
+            return d != null && d.neverDelivers();
         }
 
         boolean looksDue() {
