@@ -156,6 +156,11 @@ final class TimerEntry extends WeakReference<ChannelCore> implements ChannelCore
     }
 
     @Override
+    public boolean neverDelivers() {
+        return scheduler.ofEndedBubble(); // its bubble's clock never moves again, and a reset is refused (BB51, BB22)
+    }
+
+    @Override
     public void deliverIfDueLocked(ChannelCore channel) {
         scheduler.deliverIfDueLocked(this, channel);
     }

@@ -186,6 +186,11 @@ final class TimerScheduler {
         retired = true;
     }
 
+    /** Whether this is the scheduler of a bubble that has ended: its clock never moves again (rules BB39, BB51). */
+    boolean ofEndedBubble() {
+        return inline && retired;
+    }
+
     /**
      * Whether a timer of this scheduler is refused to the calling thread while its bubble runs (rule BB44): the
      * scheduler is a running bubble's and the caller is not a goroutine of that bubble.

@@ -240,6 +240,20 @@ final class SelectEngine implements ParkHook.Cases {
     }
 
     /**
+     * Whether every enabled case (the polled ones, all locked) receives from a timer's channel that can never get a value
+     * (rule BB52). Stops at the first other case, so an ordinary select pays one look at its first case.
+     */
+    private boolean onlyTimersThatNeverDeliverLocked() {
+        for (int k = 0; k < polled; k++) {
+            int i = order[k];
+            if (kinds[i] == SEND || kinds[i] == DONE || !chans[i].neverReadyLocked()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Runs the select once: sets {@link #chosen} and {@link #received}.
      *
      * @throws ChannelClosedException if a send case on a closed channel is chosen
@@ -275,6 +289,12 @@ final class SelectEngine implements ParkHook.Cases {
             }
             ChannelCore.throwIfInterrupted(); // before any case is queued: no partner may complete it (I1)
             ParkHook.checkMayWait(this, "select on"); // a bubble refuses before any case is queued (BB6, BB24, I3)
+            if (timeoutNanos < 0 && polled > 0 && onlyTimersThatNeverDeliverLocked()) {
+                // Every case receives from a timer of an ended bubble, whose clock never moves again: the select
+                // would wait for ever (BB52, as BB51 refuses the plain receive). Nothing is queued yet (I3).
+                throw new IllegalStateException("select on channels of timers made in virtual-time bubbles that have"
+                        + " ended, and on nothing else: their clocks never move again, so it would wait for ever (BB52)");
+            }
             waiter = Waiter.acquire(); // the thread's reusable waiter: every node is unlinked before run() returns
             // Queued in the poll's random order, not in case order (L21): every partner (a send, a receive, a close,
             // a ring's settle) takes the head of a channel's queue, so two cases of this select waiting on one

@@ -312,6 +312,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
          * @param waits whether a receiver now waits
          */
         void receiverWaitsLocked(ChannelCore channel, boolean waits);
+
+        /**
+         * Whether this timer can never deliver a value again, whatever anyone does: it was made in a virtual-time
+         * bubble that has ended, whose clock never moves again and whose timers nobody may reset (rules BB22, BB27,
+         * BB51). A plain receive on its empty channel would wait for ever, and is refused instead.
+         *
+         * @return true if no value of this timer can ever come; false by default
+         */
+        default boolean neverDelivers() {
+            return false;
+        }
     }
 
     /**
@@ -344,6 +355,17 @@ public class ChannelCore { // not final only for TimerChannel below: every const
         return pollReceiveLocked(false) != NOT_READY;
     }
 
+    /**
+     * Whether a receive from this channel could never get a value, whoever waits: it is the channel of a timer that can
+     * never deliver again (made in a virtual-time bubble that has ended, rule BB51) and holds no value. A select about to
+     * wait only on such channels refuses to (rule BB52). The channel's lock is held.
+     *
+     * @return true only for such a timer's empty channel
+     */
+    public boolean neverReadyLocked() {
+        return timer && count == 0 && ((TimerChannel) this).neverDelivers();
+    }
+
     /** A timer's channel: the only subclass, so that the take hook costs other channels no field (B7). */
     private static final class TimerChannel extends ChannelCore {
         /** Guarded by the channel's lock. */
@@ -366,6 +388,24 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             if (d != null) {
                 d.deliverIfDueLocked(this);
             }
+        }
+
+        /**
+         * Refuses an untimed receive that would wait for ever: its timer was made in a bubble that has ended, so no
+         * value can ever come (rule BB51; Go's runtime fails any use of a bubble's timer from outside it). Lock held.
+         */
+        void checkMayWaitForEverLocked() {
+            if (neverDelivers()) {
+                throw new IllegalStateException("receive from the channel of a timer made in a virtual-time bubble"
+                        + " that has ended: its clock never moves again, so the receive would wait for ever (BB51): "
+                        + this);
+            }
+        }
+
+        /** Whether the timer feeding this channel can never deliver again (BB51). */
+        boolean neverDelivers() {
+            DueTimer d = dueTimer;
+            return d != null && d.neverDelivers();
         }
 
         boolean looksDue() {
@@ -821,6 +861,9 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
             throwIfInterrupted();
             ParkHook.checkMayWait(this, "receive from"); // a bubble refuses before anything is queued (BB6, I3)
+            if (timer && deadlineNanos == Long.MAX_VALUE) {
+                ((TimerChannel) this).checkMayWaitForEverLocked(); // an ended bubble's timer: never (BB51)
+            }
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
             if (ring() != null) {
