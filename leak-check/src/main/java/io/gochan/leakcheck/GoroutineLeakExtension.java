@@ -73,6 +73,23 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         NoGoroutineLeaks config = classConfig(context);
         boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
         begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), config, timers);
+        initialize(context.getRequiredTestClass());
+    }
+
+    /**
+     * LK58: runs the test class's static initializer now, inside the class's window, if nothing ran it before. Left to
+     * JUnit, it runs wherever the class is first used: in the first {@code @BeforeAll} method (the class's window), or,
+     * if the class has none, when the first test's instance is constructed (that test's window), so a thread or
+     * goroutine a static initializer starts was the class's or the leak of whichever test happened to run first,
+     * depending on a method unrelated to it. An initializer that throws fails the class here, with its error.
+     */
+    private static void initialize(Class<?> testClass) {
+        try {
+            Class.forName(testClass.getName(), true, testClass.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            // Cannot happen: the class JUnit runs was loaded by this very loader, which finds it again.
+            throw new IllegalStateException("cannot initialize test class " + testClass.getName(), e);
+        }
     }
 
     /**

@@ -21,6 +21,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.RepeatedTest;
@@ -28,8 +29,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * Rule LK57 (docs/spec/leak-check.md), with LK6 and LK11 around it, from session 47's leak-check audit:
- * a JDK call handed to a virtual-thread executor as a method reference and left blocked is the test's leak (LK57); raw virtual threads left parked, sleeping or reading a socket are reported with their stacks (LK6);
+ * Rules LK57 and LK58 (docs/spec/leak-check.md), with LK6 and LK11 around them, from session 47's leak-check audit:
+ * a JDK call handed to a virtual-thread executor as a method reference and left blocked is the test's leak (LK57); a
+ * thread a test class's static initializer starts is the class's, whether or not the class has a {@code @BeforeAll}
+ * method (LK58); raw virtual threads left parked, sleeping or reading a socket are reported with their stacks (LK6);
  * and a test that ends everything it starts never fails, 50 times over beside busy threads (LK6, LK11, LK16).
  * Fixtures run through the JUnit launcher as {@link BlindSpotTest} does; each probe ends what its fixture left.
  */
@@ -37,6 +40,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class SubmittedTasksAndStaticInitializersTest {
     static final List<AutoCloseable> LEFT = new CopyOnWriteArrayList<>();
     static final List<Thread> STARTED = new CopyOnWriteArrayList<>();
+    static final CountDownLatch GATE = new CountDownLatch(1);
 
     private static void cleanUp() throws Exception {
         for (AutoCloseable c : LEFT) {
@@ -54,6 +58,14 @@ class SubmittedTasksAndStaticInitializersTest {
     static Thread started(Thread t) {
         STARTED.add(t);
         return t;
+    }
+
+    static void awaitGate() {
+        try {
+            GATE.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static ServerSocket server() throws Exception {
@@ -180,6 +192,86 @@ class SubmittedTasksAndStaticInitializersTest {
     }
 
     // ---------------------------------------------------------------------------------------------------------------
+    // LK58: static initializers
+
+    @NoGoroutineLeaks(graceMillis = 300)
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class StaticThreadFixture {
+        static final Thread THREAD = started(Thread.ofPlatform().daemon().name("lk58-static").start(
+                SubmittedTasksAndStaticInitializersTest::awaitGate));
+
+        @Test
+        @Order(1)
+        void first() {
+            assertThat(THREAD.isAlive()).isTrue();
+        }
+
+        @Test
+        @Order(2)
+        void second() {
+            assertThat(THREAD.isAlive()).isTrue();
+        }
+    }
+
+    @NoGoroutineLeaks(graceMillis = 300)
+    static class StaticThreadWithBeforeAllFixture {
+        static final Thread THREAD = started(Thread.ofPlatform().daemon().name("lk58-static-before-all").start(
+                SubmittedTasksAndStaticInitializersTest::awaitGate));
+
+        @BeforeAll
+        static void setUp() {
+            assertThat(THREAD.isAlive()).isTrue();
+        }
+
+        @Test
+        void first() {
+            assertThat(THREAD.isAlive()).isTrue();
+        }
+    }
+
+    @NoGoroutineLeaks(graceMillis = 300)
+    static class ThrowingStaticInitializerFixture {
+        static final int VALUE = fail();
+
+        static int fail() {
+            throw new IllegalStateException("lk58-initializer-threw");
+        }
+
+        @Test
+        void first() {
+            assertThat(VALUE).isZero();
+        }
+    }
+
+    /**
+     * LK58: a thread a test class's static initializer starts and nothing ends fails the class, not the test that
+     * happened to run first (each fixture's class is initialized once a JVM: the thread is started once); an initializer
+     * that throws fails the class, and no test runs.
+     */
+    @Test
+    @Order(2)
+    void LK58_aThreadAStaticInitializerStartsIsTheClasssWithOrWithoutBeforeAll() throws Exception {
+        try {
+            Map<String, String> o = BlindSpotTest.run(StaticThreadFixture.class);
+            assertThat(o.get("")).startsWith("FAILED: 1 platform thread still running 300 ms after the test class's @AfterAll")
+                    .contains("\"lk58-static\"");
+            assertThat(BlindSpotTest.outcome(o, "[method:first()]")).isEqualTo("SUCCESSFUL");
+            assertThat(BlindSpotTest.outcome(o, "[method:second()]")).isEqualTo("SUCCESSFUL");
+            Map<String, String> b = BlindSpotTest.run(StaticThreadWithBeforeAllFixture.class);
+            assertThat(b.get("")).startsWith("FAILED: 1 platform thread still running 300 ms after the test class's @AfterAll")
+                    .contains("\"lk58-static-before-all\"");
+            assertThat(BlindSpotTest.outcome(b, "[method:first()]")).isEqualTo("SUCCESSFUL");
+            // an initializer that throws fails the class with its error, before any test
+            Map<String, String> t = BlindSpotTest.run(ThrowingStaticInitializerFixture.class);
+            assertThat(t.get("")).startsWith("FAILED");
+            assertThat(t.keySet()).noneMatch(k -> k.contains("[method:"));
+        } finally {
+            GATE.countDown();
+            cleanUp();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
     // LK6, LK11, LK16: no false positive under load
 
     static final AtomicBoolean BUSY = new AtomicBoolean();
@@ -231,7 +323,7 @@ class SubmittedTasksAndStaticInitializersTest {
      * three threads that keep the machine's cores busy.
      */
     @Test
-    @Order(2)
+    @Order(3)
     void LK6_LK11_LK16_aTestThatEndsEverythingNeverFailsUnderLoad() throws Exception {
         BUSY.set(true);
         List<Thread> burners = new ArrayList<>();
