@@ -258,7 +258,25 @@ final class PlatformThreads {
             // that the user put in this group runs the user's code, and is the user's.
             return true;
         }
+        if (isRmiConnectionWorker(t, group, functions)) {
+            return true;
+        }
         return Config.anyMatches(SHARED, t.getName());
+    }
+
+    /**
+     * LK60: a worker of the JDK's RMI runtime's connection pool ({@code "RMI TCP Connection(N)-host"} while it serves a
+     * connection, {@code "RMI TCP Connection(idle)"} between connections), in RMI's own {@code "RMI Runtime"} group, a
+     * child of the JVM's system group that no code of the user's is given. The pool serves every RMI connection the JVM
+     * accepts (a JMX client's, a registry lookup's) and its idle workers end by themselves a minute after, as the common
+     * pool's do; while one serves, its code is RMI's (LK11 already excused it then). Idle, its stack is the JDK's pool
+     * code alone, as an idle pool of the user's is (LK16): a test that connected a JMX client to a server in the same
+     * JVM and closed both failed for it.
+     */
+    private static boolean isRmiConnectionWorker(Thread t, ThreadGroup group, List<String> functions) {
+        return group != null && "RMI Runtime".equals(group.getName()) && group.getParent() != null
+                && group.getParent().getParent() == null && t.getClass() == Thread.class
+                && t.getName().startsWith("RMI TCP Connection(") && Frames.runsRuntimeCodeOnly(functions);
     }
 
     /**
