@@ -32,7 +32,8 @@ final class PlatformThreads {
      *
      * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
      *             thread; LK44: a JDK {@code HttpClient}'s; LK45: a JDK {@code WatchService}'s; LK46: a JDK
-     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's; LK48: an RMI export's; LK59: a JMX client's), written after its
+     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's; LK48: an RMI export's; LK59: a JMX
+     *             client's; LK61: an LDAP connection's), written after its
      *             head line; empty if not
      */
     record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
@@ -83,10 +84,11 @@ final class PlatformThreads {
         // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
         // but the test started the server, built the client: not the JDK's own.
         // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread; LK59: a JMX
-        // client's heartbeat and notification fetcher.
+        // client's heartbeat and notification fetcher; LK61: an LDAP connection's reader.
         boolean jdkOwn = isJdkCode(functions) && !watchService && !rmiExport && !JdkServers.isDispatcher(functions)
                 && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
-                && !JdkEventStreams.isStreamThread(t, functions) && !cleaner && !JdkJmxClients.isClientThread(functions); // LK59
+                && !JdkEventStreams.isStreamThread(t, functions) && !cleaner && !JdkJmxClients.isClientThread(functions) // LK59
+                && !JdkLdapConnections.isReader(functions); // LK61
         return jdkOwn || isJdkDelayer(t, functions);
     }
 
@@ -113,6 +115,9 @@ final class PlatformThreads {
         }
         if (role.isEmpty()) {
             role = JdkJmxClients.role(functions, ran);
+        }
+        if (role.isEmpty()) {
+            role = JdkLdapConnections.role(functions, ran);
         }
         return role.isEmpty() ? JdkRmiExports.role(t, functions, ran) : role;
     }
