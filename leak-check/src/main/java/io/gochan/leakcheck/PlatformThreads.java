@@ -84,7 +84,7 @@ final class PlatformThreads {
         // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
         // but the test started the server, built the client: not the JDK's own.
         // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread; LK59: a JMX
-        // client's heartbeat and notification fetcher; LK61: an LDAP connection's reader.
+        // client's heartbeat; LK61: an LDAP connection's reader.
         boolean jdkOwn = isJdkCode(functions) && !watchService && !rmiExport && !JdkServers.isDispatcher(functions)
                 && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
                 && !JdkEventStreams.isStreamThread(t, functions) && !cleaner && !JdkJmxClients.isClientThread(functions) // LK59
