@@ -73,22 +73,29 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
         NoGoroutineLeaks config = classConfig(context);
         boolean timers = timers(context, config); // before the window opens: it may throw (LK33)
         begin(context, Window.open(name, Window.Kind.CLASS, enclosing(context), null, null), config, timers);
-        initialize(context.getRequiredTestClass());
     }
 
     /**
-     * LK58: runs the test class's static initializer now, inside the class's window, if nothing ran it before. Left to
-     * JUnit, it runs wherever the class is first used: in the first {@code @BeforeAll} method (the class's window), or,
-     * if the class has none, when the first test's instance is constructed (that test's window), so a thread or
+     * LK58: runs the static initializers of the test's class and of the classes enclosing it (outermost first) that
+     * nothing ran before, in the class's window, just before the first test's window opens: after every
+     * {@code @BeforeAll} callback and method, so an initializer sees what they set up, as it did when JUnit ran it.
+     * Left to JUnit, it ran wherever the class was first used: in its first {@code @BeforeAll} method (the class's
+     * window), or, if it has none, as the first test's instance was constructed (that test's window), so a thread or
      * goroutine a static initializer starts was the class's or the leak of whichever test happened to run first,
-     * depending on a method unrelated to it. An initializer that throws fails the class here, with its error.
+     * depending on a method unrelated to it. An initializer that throws fails that test, with its error, as before.
      */
     private static void initialize(Class<?> testClass) {
-        try {
-            Class.forName(testClass.getName(), true, testClass.getClassLoader());
-        } catch (ClassNotFoundException e) {
-            // Cannot happen: the class JUnit runs was loaded by this very loader, which finds it again.
-            throw new IllegalStateException("cannot initialize test class " + testClass.getName(), e);
+        java.util.ArrayDeque<Class<?>> classes = new java.util.ArrayDeque<>();
+        for (Class<?> c = testClass; c != null; c = c.getEnclosingClass()) {
+            classes.addFirst(c);
+        }
+        for (Class<?> c : classes) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                // Cannot happen: the class JUnit runs was loaded by this very loader, which finds it again.
+                throw new IllegalStateException("cannot initialize test class " + c.getName(), e);
+            }
         }
     }
 
@@ -136,6 +143,9 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             return;
         }
         if (context.getTestMethod().isPresent()) {
+            if (enclosing(context) != null) { // LK58: a class window is open (the class is checked, not only the method)
+                initialize(context.getRequiredTestClass());
+            }
             beginTest(context);
         } else if (context.getTestInstanceLifecycle().orElse(null) == TestInstance.Lifecycle.PER_CLASS
                 && context.getTestClass().isPresent()) {
