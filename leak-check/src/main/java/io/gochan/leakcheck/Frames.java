@@ -68,11 +68,33 @@ final class Frames {
      * not start a thread there), and no frame of it is outside the JDK and gochan's channel machinery}
      * A thread the JDK started that runs code of the user's (a handler of the JDK's {@code HttpServer}, on its
      * dispatcher thread or on the executor it was given) is the user's (rule LK35), as a common-pool worker
-     * running a task of the user's is (LK13).
+     * running a task of the user's is (LK13); so is one whose entry is a task submitted to an executor (LK57).
      */
     static boolean isJdkInternal(List<String> functions) {
         String f = entry(functions);
-        return (f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.")) && top(functions).isEmpty();
+        return (f.startsWith("sun.") || f.startsWith("jdk.") || f.startsWith("com.sun.")) && top(functions).isEmpty()
+                && !runsSubmittedTask(functions);
+    }
+
+    /**
+     * {@return whether the thread's entry ({@link #entry}) is a task someone handed an executor with {@code submit},
+     * {@code invokeAll} or {@code schedule}: a {@code FutureTask}'s frame lies below it} Such a task is its submitter's
+     * code, not a loop the JDK started for itself, even when it is a method of the JDK's internals reached through a
+     * method reference ({@code executor.submit(server::accept)}): the thread dump leaves out the frames of the lambda
+     * classes a method reference makes, so nothing of the user's is left on that stack (LK57). The JDK starts its own
+     * threads' loops directly ({@code execute}, a thread's {@code Runnable}), never as a future.
+     */
+    static boolean runsSubmittedTask(List<String> functions) {
+        for (int i = functions.size() - 1; i >= 0; i--) {
+            String f = functions.get(i);
+            if (!f.startsWith("java.")) {
+                return false;
+            }
+            if (f.equals("java.util.concurrent.FutureTask.run") || f.equals("java.util.concurrent.FutureTask.runAndReset")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

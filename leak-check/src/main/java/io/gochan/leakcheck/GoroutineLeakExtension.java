@@ -76,6 +76,30 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
     }
 
     /**
+     * LK58: runs the static initializers of the test's class and of the classes enclosing it (outermost first) that
+     * nothing ran before, in the class's window, just before the first test's window opens: after every
+     * {@code @BeforeAll} callback and method, so an initializer sees what they set up, as it did when JUnit ran it.
+     * Left to JUnit, it ran wherever the class was first used: in its first {@code @BeforeAll} method (the class's
+     * window), or, if it has none, as the first test's instance was constructed (that test's window), so a thread or
+     * goroutine a static initializer starts was the class's or the leak of whichever test happened to run first,
+     * depending on a method unrelated to it. An initializer that throws fails that test, with its error, as before.
+     */
+    private static void initialize(Class<?> testClass) {
+        java.util.ArrayDeque<Class<?>> classes = new java.util.ArrayDeque<>();
+        for (Class<?> c = testClass; c != null; c = c.getEnclosingClass()) {
+            classes.addFirst(c);
+        }
+        for (Class<?> c : classes) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                // Cannot happen: the class JUnit runs was loaded by this very loader, which finds it again.
+                throw new IllegalStateException("cannot initialize test class " + c.getName(), e);
+            }
+        }
+    }
+
+    /**
      * LK19: {@return the display names of the invocations of class templates ({@code @ParameterizedClass}) that are or
      * enclose {@code context}, outermost first, as {@code " of [2] fruit=pear"}; empty if none} JUnit runs the class's
      * tests once an invocation, so the method's name alone does not tell one invocation's test from another's.
@@ -119,6 +143,9 @@ public final class GoroutineLeakExtension implements BeforeAllCallback, AfterAll
             return;
         }
         if (context.getTestMethod().isPresent()) {
+            if (enclosing(context) != null) { // LK58: a class window is open (the class is checked, not only the method)
+                initialize(context.getRequiredTestClass());
+            }
             beginTest(context);
         } else if (context.getTestInstanceLifecycle().orElse(null) == TestInstance.Lifecycle.PER_CLASS
                 && context.getTestClass().isPresent()) {

@@ -32,7 +32,8 @@ final class PlatformThreads {
      *
      * @param role what the thread is, when the check knows better than its name says (LK39: a JDK {@code HttpServer}'s
      *             thread; LK44: a JDK {@code HttpClient}'s; LK45: a JDK {@code WatchService}'s; LK46: a JDK
-     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's; LK48: an RMI export's), written after its
+     *             {@code AsynchronousChannelGroup}'s; LK47: a JFR event stream's; LK48: an RMI export's; LK59: a JMX
+     *             client's; LK61: an LDAP connection's), written after its
      *             head line; empty if not
      */
     record Suspect(Thread thread, List<String> stack, boolean commonPoolTask, String role) {}
@@ -82,10 +83,12 @@ final class PlatformThreads {
         }
         // LK39, LK44: a JDK HttpServer's dispatcher and a JDK HttpClient's selector thread run the JDK's code only,
         // but the test started the server, built the client: not the JDK's own.
-        // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread.
+        // LK46, LK47: so do a user's asynchronous channel group's threads and a JFR event stream's thread; LK59: a JMX
+        // client's heartbeat; LK61: an LDAP connection's reader.
         boolean jdkOwn = isJdkCode(functions) && !watchService && !rmiExport && !JdkServers.isDispatcher(functions)
                 && !JdkHttpClients.isSelector(functions) && !JdkChannelGroups.isEventLoop(functions)
-                && !JdkEventStreams.isStreamThread(t, functions) && !cleaner;
+                && !JdkEventStreams.isStreamThread(t, functions) && !cleaner && !JdkJmxClients.isClientThread(functions) // LK59
+                && !JdkLdapConnections.isReader(functions); // LK61
         return jdkOwn || isJdkDelayer(t, functions);
     }
 
@@ -109,6 +112,12 @@ final class PlatformThreads {
         }
         if (role.isEmpty()) {
             role = JdkCleaners.role(t, functions, ran);
+        }
+        if (role.isEmpty()) {
+            role = JdkJmxClients.role(functions, ran);
+        }
+        if (role.isEmpty()) {
+            role = JdkLdapConnections.role(functions, ran);
         }
         return role.isEmpty() ? JdkRmiExports.role(t, functions, ran) : role;
     }
@@ -258,7 +267,25 @@ final class PlatformThreads {
             // that the user put in this group runs the user's code, and is the user's.
             return true;
         }
+        if (isRmiConnectionWorker(t, group, functions)) {
+            return true;
+        }
         return Config.anyMatches(SHARED, t.getName());
+    }
+
+    /**
+     * LK60: a worker of the JDK's RMI runtime's connection pool ({@code "RMI TCP Connection(N)-host"} while it serves a
+     * connection, {@code "RMI TCP Connection(idle)"} between connections), in RMI's own {@code "RMI Runtime"} group, a
+     * child of the JVM's system group that no code of the user's is given. The pool serves every RMI connection the JVM
+     * accepts (a JMX client's, a registry lookup's) and its idle workers end by themselves a minute after, as the common
+     * pool's do; while one serves, its code is RMI's (LK11 already excused it then). Idle, its stack is the JDK's pool
+     * code alone, as an idle pool of the user's is (LK16): a test that connected a JMX client to a server in the same
+     * JVM and closed both failed for it.
+     */
+    private static boolean isRmiConnectionWorker(Thread t, ThreadGroup group, List<String> functions) {
+        return group != null && "RMI Runtime".equals(group.getName()) && group.getParent() != null
+                && group.getParent().getParent() == null && t.getClass() == Thread.class
+                && t.getName().startsWith("RMI TCP Connection(") && Frames.runsRuntimeCodeOnly(functions);
     }
 
     /**
