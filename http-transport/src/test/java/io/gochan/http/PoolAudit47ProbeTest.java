@@ -558,4 +558,91 @@ class PoolAudit47ProbeTest {
             assertThat(none).as("transport goroutines left: %s, %s", Leaks.transportGoroutines(), t.stats()).isTrue();
         }
     }
+
+    /** Item 1/2: a waiter whose freed-slot dial is under way gives up: its dial ends, the next waiter dials. */
+    @Test
+    void aWaiterGivingUpDuringTheDialAFreedSlotStartedForItLeavesTheSlotToTheNext() throws Exception {
+        AtomicInteger dials = new AtomicInteger();
+        CountDownLatch secondHeld = new CountDownLatch(1);
+        CountDownLatch secondEnded = new CountDownLatch(1);
+        Dialer dialer = (host, port, timeout) -> {
+            Socket s = plainDial(host, port, timeout);
+            if (dials.incrementAndGet() == 2) {
+                secondHeld.countDown();
+                try {
+                    new CountDownLatch(1).await();
+                } catch (InterruptedException e) {
+                    s.close();
+                    secondEnded.countDown();
+                    throw new InterruptedIOException("dial interrupted");
+                }
+            }
+            return s;
+        };
+        CountDownLatch aRest = new CountDownLatch(1);
+        try (RawServer server = RawServer.start(c -> {
+                 for (String head; (head = c.readRequest()) != null; ) {
+                     if (head.startsWith("GET /a ")) {
+                         c.write("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 4\r\n\r\nok");
+                         aRest.await();
+                         c.write("ok");
+                         return;
+                     }
+                     c.write(RawServer.OK);
+                 }
+             });
+             Transport t = Transport.builder().dialer(dialer).maxConnsPerHost(1).build()) {
+            HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()));
+            CancellableContext bctx = Context.withCancel(Context.background());
+            Caller<String> b = get(t, "B", HttpRequest.get(server.uri("/b").toString()), bctx);
+            Lifecycle.await(() -> t.stats().waiting() == 1, Lifecycle.BOUND, "B waits");
+            Caller<String> c = get(t, "C", HttpRequest.get(server.uri("/c").toString()), Context.background());
+            Lifecycle.await(() -> t.stats().waiting() == 2, Lifecycle.BOUND, "C waits");
+            aRest.countDown();
+            try (a) {
+                assertThat(a.body().string()).isEqualTo("okok");
+            }
+            assertThat(secondHeld.await(15, TimeUnit.SECONDS)).as("B's dial under way").isTrue();
+            bctx.cancel();
+            assertThat(b.join(Lifecycle.BOUND)).isTrue();
+            assertThat(b.error()).isInstanceOfSatisfying(RequestCancelledException.class,
+                    x -> assertThat(x.reason()).isEqualTo(RequestCancelledException.Reason.CONTEXT));
+            assertThat(secondEnded.getCount()).as("B's dial ended before B failed").isZero();
+            assertThat(c.join(Lifecycle.BOUND)).isTrue();
+            assertThat(c.error()).isNull();
+            assertThat(c.value()).isEqualTo("ok");
+            assertThat(dials.get()).isEqualTo(3);
+        }
+    }
+
+    /** Item 4: waiters whose deadline passes as the connection is put back: none takes it later, none is lost. */
+    @Test
+    void waitersTimingOutAsTheConnectionComesBackLoseNothing() throws Exception {
+        try (RawServer server = RawServer.answeringOk(); Transport t = Transport.builder().maxConnsPerHost(1).build()) {
+            java.util.Random rnd = new java.util.Random(47);
+            for (int i = 0; i < 40; i++) {
+                HttpResponse a = t.roundTrip(HttpRequest.get(server.uri("/a").toString()));
+                Caller<String> w = get(t, "W" + i,
+                        HttpRequest.newBuilder(server.uri("/w")).timeout(Duration.ofMillis(20)).build(), Context.background());
+                Lifecycle.await(() -> t.stats().waiting() == 1 || !w.thread.isAlive(), Lifecycle.BOUND, "W waits");
+                Lifecycle.spin(TimeUnit.MICROSECONDS.toNanos(rnd.nextInt(30_000)));
+                try (a) {
+                    assertThat(a.body().string()).isEqualTo("ok");
+                }
+                assertThat(w.join(Lifecycle.BOUND)).isTrue();
+                if (w.error() != null) {
+                    assertThat(w.error()).isInstanceOfSatisfying(HttpTimeoutException.class,
+                            x -> assertThat(x.kind()).isEqualTo(HttpTimeoutException.Kind.REQUEST));
+                }
+                // W's deadline may also pass once it has the connection, mid-exchange: the connection is then closed
+                // (T2), as Go's; otherwise it is idle. Never in use by nobody, never two.
+                Lifecycle.await(() -> t.stats().inUse() == 0 && t.stats().waiting() == 0 && t.stats().dialing() == 0
+                        && t.stats().open() == t.stats().idle() && t.stats().idle() <= 1, Lifecycle.BOUND,
+                        "nothing in use: " + t.stats());
+                if (w.error() == null) {
+                    assertThat(t.stats().idle()).isEqualTo(1);
+                }
+            }
+        }
+    }
 }
