@@ -534,7 +534,9 @@ public final class Transport implements RoundTripper, AutoCloseable {
      * {@link #stats()}, also one that the idle reaper (or an idle limit) had already taken off the idle list to
      * close and was still closing (E34). As Go's, it also closes connections that become idle after it (an exchange
      * in use at that moment ends) until the next request looks for a connection; from then on they are pooled again
-     * (E56). Called with the interrupt flag set it does the same and leaves the flag set (E80).
+     * (E56). Called with the interrupt flag set it does the same and leaves the flag set (E80). The idle reaper's
+     * goroutine, with nothing idle left to watch, ends at once (P106): a transport that holds no connection runs no
+     * goroutine.
      */
     @Override
     public void closeIdleConnections() {

@@ -945,11 +945,19 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
     /** Frees a slot (idempotent) and gives the host's freed capacity to its first waiter. */
     void release(Slot slot) {
         Slot next;
+        boolean lastIdleClosed;
         lock.lock();
         try {
+            boolean wasIdle = slot.conn != null && idleSince.containsKey(slot.conn);
             next = releaseLocked(slot);
+            lastIdleClosed = wasIdle && idleSince.isEmpty();
         } finally {
             lock.unlock();
+        }
+        if (lastIdleClosed && reaper != null) {
+            // The last idle connection closed while idle (its server ended it): nothing is left for the reaper to
+            // watch, so it ends now rather than at the expiry it sleeps towards (P106).
+            reaper.rescan();
         }
         if (next != null) {
             startDial(next, wantOf(next));
@@ -994,7 +1002,8 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
      * free, also those that had already left the idle list to be closed by someone else (the idle reaper, an
      * idle limit, a request that found one stale) and were still closing: a close of a connection already
      * closing waits for that close (E34). Until the next request looks for a connection, a connection put back that
-     * no request waits for is closed instead of pooled, as Go's {@code closeIdle} flag (E56).
+     * no request waits for is closed instead of pooled, as Go's {@code closeIdle} flag (E56). The idle reaper then ends
+     * (P106).
      */
     public void closeIdle() {
         List<C> toClose;
@@ -1010,6 +1019,10 @@ public final class ConnectionPool<C extends PooledConnection> implements AutoClo
             lock.unlock();
         }
         toClose.forEach(c -> c.close(new HttpConnectionException("idle connections closed", null)));
+        if (reaper != null) {
+            // Nothing is idle now: the reaper ends instead of sleeping on for up to the idle timeout (P106).
+            reaper.rescan();
+        }
     }
 
     /**

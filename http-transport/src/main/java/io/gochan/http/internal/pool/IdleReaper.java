@@ -1,8 +1,8 @@
 package io.gochan.http.internal.pool;
 
 import io.gochan.Chan;
-import io.gochan.Received;
 import io.gochan.http.internal.ThrowableText;
+import io.gochan.select.Select;
 
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
@@ -18,6 +18,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * workload, where every request releases a connection, therefore costs the reaper nothing; an earlier
  * version sent a wake-up per release and restarted the goroutine whenever the only idle connection was
  * taken, which was most of the allocation of a sequential request (measured with JFR, H1).
+ *
+ * <p>When the pool's idle connections are closed rather than taken ({@code closeIdleConnections()}, or the
+ * last idle one closing because its server ended it), {@link #rescan()} has the reaper scan at once: it
+ * finds nothing idle and ends, so no goroutine of the transport is left once it holds nothing (P8, P106).
+ * Taking the last idle connection for a request does not: that is the steady workload above.
  */
 final class IdleReaper<C extends PooledConnection> {
     private static final System.Logger LOG = System.getLogger(IdleReaper.class.getName());
@@ -25,6 +30,11 @@ final class IdleReaper<C extends PooledConnection> {
     private final ReentrantLock lock = new ReentrantLock();
     /** Never sent on: the reaper sleeps on it with a timeout, and stop() closes it to end the sleep. */
     private final Chan<Boolean> stopSignal = Chan.make();
+    /**
+     * Capacity 1, so {@link #rescan()} never blocks: a token asks the sleeping reaper to scan now (P106). A token left
+     * by a reaper that ended first costs the next reaper one extra scan.
+     */
+    private final Chan<Boolean> rescanSignal = Chan.make(1);
     private Thread thread; // guarded by lock
     private boolean dirty; // guarded by lock: a connection became idle since the running reaper's last scan began
     private boolean stopped; // guarded by lock
@@ -65,6 +75,22 @@ final class IdleReaper<C extends PooledConnection> {
             ThrowableText.log(LOG, System.Logger.Level.ERROR, "the idle reaper could not start: idle connections are"
                     + " closed now instead of at their idle timeout", refused);
             pool.reapAll();
+        }
+    }
+
+    /**
+     * The idle connections were closed, not taken (P106): a running reaper scans now instead of sleeping on towards
+     * an expiry nobody waits for any more, and so ends if nothing is idle (a connection put back meanwhile keeps it
+     * running, as before). Never blocks; no-op when no reaper runs.
+     */
+    void rescan() {
+        lock.lock();
+        try {
+            if (thread != null && !stopped) {
+                rescanSignal.trySend(Boolean.TRUE);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -116,6 +142,7 @@ final class IdleReaper<C extends PooledConnection> {
                         if (!dirty || stopped) {
                             thread = null;
                             ended = true;
+                            rescanSignal.tryReceive(); // a token for this scan is spent: the next reaper sleeps at once
                             return;
                         }
                     } finally {
@@ -123,8 +150,13 @@ final class IdleReaper<C extends PooledConnection> {
                     }
                     continue;
                 }
-                Received<Boolean> r = stopSignal.receive(Duration.ofNanos(next));
-                if (r.closed()) {
+                // Until the next expiry, stop(), or a rescan() asked for because the idle connections were closed.
+                boolean stop = Select.<Boolean>cases()
+                        .receiveOk(stopSignal, r -> true)
+                        .receive(rescanSignal, r -> false)
+                        .timeout(Duration.ofNanos(next), () -> false)
+                        .select();
+                if (stop) {
                     ended = true;
                     return;
                 }
