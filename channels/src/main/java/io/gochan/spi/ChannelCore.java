@@ -105,13 +105,6 @@ public class ChannelCore { // not final only for TimerChannel below: every const
 
     private static final AtomicLong IDS = new AtomicLong();
 
-    static {
-        // A fresh JVM's first blocking operation loaded, linked and initialized Waiter and WaitNode while it held the
-        // channel's lock; its partner, typically a goroutine started a moment before, met the lock held for that long
-        // and parked on it (cold start, B8). Done here, on the thread that makes the first channel, before any lock.
-        Waiter.initializeWithNodes();
-    }
-
     /**
      * Holds the handle for racy reads of {@code count}. Only buffered channels and {@code len()} use it,
      * so a program whose first channel is unbuffered does not pay for the lookup on its first

@@ -13,11 +13,6 @@ package io.gochan.spi;
  * guarded by the lock of {@link #channel()}.
  */
 public final class WaitNode {
-
-    /** Does nothing but make sure this class is initialized (see {@link Waiter#initializeWithNodes()}). */
-    static void initialize() {
-        // Calling a static method initializes its class: that is all this is for.
-    }
     final Waiter waiter;
     /** Final except for a waiter's reused solo node, rebound (unqueued) by its owner before each use. */
     ChannelCore channel;

@@ -65,14 +65,6 @@ public final class Waiter {
         }
     }
 
-    /**
-     * Does nothing but make sure this class and {@link WaitNode} are initialized: called from {@link ChannelCore}'s
-     * initialization, so that no thread does it for the first time while it holds a channel's lock (cold start, B8).
-     */
-    static void initializeWithNodes() {
-        WaitNode.initialize();
-    }
-
     /** Each thread's reusable waiter (see "Reuse" above); set on a thread's first blocking operation. */
     private static final ThreadLocal<Waiter> CACHED = new ThreadLocal<>();
 
