@@ -383,18 +383,6 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
         }
 
-        /**
-         * Refuses an untimed receive that would wait for ever: its timer was made in a bubble that has ended, so no
-         * value can ever come (rule BB51; Go's runtime fails any use of a bubble's timer from outside it). Lock held.
-         */
-        void checkMayWaitForEverLocked() {
-            if (neverDelivers()) {
-                throw new IllegalStateException("receive from the channel of a timer made in a virtual-time bubble"
-                        + " that has ended: its clock never moves again, so the receive would wait for ever (BB51): "
-                        + this);
-            }
-        }
-
         /** Whether the timer feeding this channel can never deliver again (BB51). */
         boolean neverDelivers() {
             DueTimer d = dueTimer;
@@ -638,7 +626,7 @@ public class ChannelCore { // not final only for TimerChannel below: every const
                 buffer[tail >= buffer.length ? tail - buffer.length : tail] = s;
             } else {
                 Count.HANDLE.setOpaque(this, count - 1);
-                if (overflowRule != null && overflowRule.unlimited) {
+                if (isUnlimited()) {
                     shrinkIfSparse(); // OV6: a burst's array is given back as it drains
                 }
             }
@@ -854,8 +842,12 @@ public class ChannelCore { // not final only for TimerChannel below: every const
             }
             throwIfInterrupted();
             ParkHook.checkMayWait(this, "receive from"); // a bubble refuses before anything is queued (BB6, I3)
-            if (timer && deadlineNanos == Long.MAX_VALUE) {
-                ((TimerChannel) this).checkMayWaitForEverLocked(); // an ended bubble's timer: never (BB51)
+            if (deadlineNanos == Long.MAX_VALUE && neverReadyLocked()) {
+                // An ended bubble's timer: no value can ever come (BB51; Go's runtime fails any use of a bubble's timer
+                // from outside it). Nothing is queued yet (I3).
+                throw new IllegalStateException("receive from the channel of a timer made in a virtual-time bubble"
+                        + " that has ended: its clock never moves again, so the receive would wait for ever (BB51): "
+                        + this);
             }
             node = Waiter.acquire().soloNode(this, false, null); // allocates nothing once the thread has one
             addLast(node);
